@@ -1,0 +1,73 @@
+/**
+ * What a stage sees while it runs: its options, its upstream outputs, the
+ * resources it asked for, and a durable, append-only record writer.
+ *
+ * Resume contract: records are appended in a deterministic order. When a run is
+ * resumed, `output.resumedCount` records are already durable and the stage must
+ * continue from there (never re-emit them). Components that are deterministic
+ * derive every random choice from `seed` and the record index (see `seedFor`),
+ * so a resumed run produces the same output as an uninterrupted one.
+ */
+import type { Effect, Stream } from "effect"
+import type { RecordStreamError } from "./errors.ts"
+
+/** A JSON-serialisable record (one line of a record stream). */
+export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
+export type JsonRecord = { readonly [key: string]: Json }
+
+/** The finished output of an upstream stage. */
+export interface StageInput {
+  /** Upstream stage name. */
+  readonly stage: string
+  /** Content hash of the upstream output (records + artifacts). */
+  readonly hash: string
+  /** Folder of the upstream stage's artifacts (adapters, reports, ...). */
+  readonly dir: string
+  /** Number of records. */
+  readonly count: number
+  /** Stream of the upstream records, in order. */
+  readonly records: () => Stream.Stream<JsonRecord, RecordStreamError>
+  /** All upstream records at once (small streams only). */
+  readonly readAll: () => Effect.Effect<ReadonlyArray<JsonRecord>, RecordStreamError>
+}
+
+/** Append-only, crash-safe writer of the stage's record stream. */
+export interface RecordWriter {
+  /** Records already durable from an interrupted earlier attempt (0 on a fresh run). */
+  readonly resumedCount: number
+  /** The durable records of the earlier attempt, in order (for stages that rebuild state, e.g. a growing pool). */
+  readonly resumed: () => Effect.Effect<ReadonlyArray<JsonRecord>, RecordStreamError>
+  /** Appends records in order. They become durable at the next checkpoint. */
+  readonly append: (records: ReadonlyArray<JsonRecord>) => Effect.Effect<void, RecordStreamError>
+  /** Makes everything appended so far durable (fsync + commit marker). Called automatically at stage end and periodically. */
+  readonly checkpoint: () => Effect.Effect<void, RecordStreamError>
+}
+
+/** Structured events written to the run's `events.jsonl` (and shown as progress). */
+export interface EventSink {
+  /** Progress of the stage: `done` items of `total` (if known). */
+  readonly progress: (done: number, total?: number) => Effect.Effect<void>
+  /** A named scalar metric, optionally at a training step. */
+  readonly metric: (name: string, value: number, step?: number) => Effect.Effect<void>
+  /** A warning a user should read. */
+  readonly warn: (message: string) => Effect.Effect<void>
+  /** Any other structured event (e.g. per-filter rejection counts). */
+  readonly emit: (type: string, data: JsonRecord) => Effect.Effect<void>
+}
+
+/** The context handed to a stage component's `run`. */
+export interface StageContext<Options, Uses> {
+  /** Stage name in the recipe. */
+  readonly name: string
+  readonly options: Options
+  /** Stage seed: derived from the recipe seed and the stage name. */
+  readonly seed: number
+  /** Upstream outputs by input port name. */
+  readonly inputs: Readonly<Record<string, StageInput>>
+  /** Resolved resource services by slot name (typed from the component's `uses`). */
+  readonly uses: Uses
+  readonly output: RecordWriter
+  /** Folder for the stage's artifacts; part of the stage's content hash. */
+  readonly dir: string
+  readonly events: EventSink
+}
