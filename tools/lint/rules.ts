@@ -1,0 +1,66 @@
+/**
+ * The workspace's architecture rules (ARCHITECTURE.md, "Dependency directions"):
+ * core imports no plugin; plugins import no other plugin; only named projects may
+ * import heavy runtimes; workspace imports go through declared dependencies and
+ * the target's `exports` map; relative imports stay inside their project.
+ */
+import * as path from "node:path"
+import type { ImportRef } from "./imports.ts"
+import type { Project } from "./workspace.ts"
+
+export interface Violation {
+  readonly file: string
+  readonly line: number
+  readonly message: string
+}
+
+/** Third-party modules that only some projects may import, by project name. */
+export const RESTRICTED_MODULES: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "onnxruntime-node": ["@refine-af/backend-onnx", "@refine-af/tools"],
+  "@huggingface/transformers": ["@refine-af/model-llama", "@refine-af/tools"]
+}
+
+const packageNameOf = (specifier: string): string => {
+  const parts = specifier.split("/")
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!
+}
+
+export const checkImport = (
+  project: Project,
+  file: string,
+  ref: ImportRef,
+  projectsByName: ReadonlyMap<string, Project>
+): Violation | undefined => {
+  const at = (message: string): Violation => ({ file, line: ref.line, message })
+  const { specifier } = ref
+  if (specifier.startsWith(".")) {
+    const target = path.resolve(path.dirname(file), specifier)
+    const relative = path.relative(project.dir, target)
+    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+      return at(`relative import "${specifier}" leaves ${project.name}; import the other package by its name instead`)
+    }
+    return undefined
+  }
+  if (specifier.startsWith("node:")) return undefined
+  const targetName = packageNameOf(specifier)
+  const allowed = RESTRICTED_MODULES[targetName]
+  if (allowed && !allowed.includes(project.name)) {
+    return at(`${project.name} may not import "${targetName}" (only ${allowed.join(", ")}); ask for the service it provides instead`)
+  }
+  const target = projectsByName.get(targetName)
+  if (!target || target === project) return undefined
+  if (project.kind === "package" && target.kind === "plugin") {
+    return at(`${project.name} is a package and may not import the plugin ${target.name}; define a core service and let recipes supply the plugin`)
+  }
+  if (project.kind === "plugin" && target.kind === "plugin") {
+    return at(`plugin ${project.name} may not import another plugin (${target.name}); depend on a core service instead`)
+  }
+  if (project.kind !== "tests" && !project.dependencies.has(targetName)) {
+    return at(`${project.name} imports ${targetName} without declaring it in package.json dependencies`)
+  }
+  const subpath = "." + specifier.slice(targetName.length)
+  if (!target.exportedSubpaths.has(subpath)) {
+    return at(`"${specifier}" is not in ${target.name}'s exports map (${[...target.exportedSubpaths].join(", ")}); use its public API`)
+  }
+  return undefined
+}
