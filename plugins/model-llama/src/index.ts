@@ -1,0 +1,6 @@
+/**
+ * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2) from
+ * Hugging Face folders — safetensors I/O, config parsing, tokenizers, sampling,
+ * PEFT LoRA adapters.
+ */
+export * from "./safetensors/index.ts"
