@@ -1,0 +1,101 @@
+/**
+ * The `Backend` service: compiles tensor-IR programs and runs them on some
+ * device. `packages/tensor` only defines the contract; plugins provide it
+ * (`backend-onnx/onnx` runs programs with onnxruntime on cpu | webgpu | cuda).
+ *
+ * Life of a program:
+ * 1. `compile(program, { constants })` — parameters listed in `constants` are
+ *    baked in (frozen weights); every other parameter becomes a feed, named
+ *    like the parameter, next to the program's inputs. Compiling the same
+ *    program with the same shapes again returns the cached executable.
+ * 2. `run(executable, feeds)` — feeds are host tensors or device tensors from an
+ *    earlier run/upload; every output comes back as a {@link DeviceTensor}.
+ *    Outputs named in `keepOnDevice` stay in device memory where the provider
+ *    allows (weights, optimizer state, KV caches fed into the next run);
+ *    the others live in host memory.
+ * 3. `download(tensor)` — the values in host memory; `release(tensor)` frees it.
+ *
+ * One backend instance may be used by several fibers; a run holds no lock the
+ * caller can see.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backend, Graph, hostTensor } from "@refine-af/tensor"
+ * const program = Effect.gen(function* () {
+ *   const backend = yield* Backend
+ *   const g = new Graph()
+ *   g.output("y", g.input("x", "float32", [2]))
+ *   const exe = yield* backend.compile(g.build())
+ *   const { y } = yield* backend.run(exe, { x: hostTensor("float32", [2], [1, 2]) })
+ *   return yield* backend.download(y!)
+ * })
+ * ```
+ */
+import { Context } from "effect"
+import type { Effect } from "effect"
+import type { DType, Program, Shape } from "../ir.ts"
+import type { BackendError, DeviceTensorError } from "./errors.ts"
+import type { HostTensor } from "./host-tensor.ts"
+
+/** dtype + shape of a feed or output. */
+export interface TensorSpec {
+  readonly name: string
+  readonly dtype: DType
+  readonly shape: Shape
+}
+
+/** A tensor owned by a backend (possibly in device memory). Opaque apart from its type. */
+export interface DeviceTensor {
+  readonly dtype: DType
+  readonly shape: Shape
+  /** `"device"` when the values live in accelerator memory, `"host"` otherwise. */
+  readonly location: "host" | "device"
+  /** Backend-private handle. */
+  readonly handle: unknown
+}
+
+/** Options of {@link BackendService.compile}. */
+export interface CompileOptions {
+  /** Values of parameters to bake into the executable (frozen weights), by parameter name. */
+  readonly constants?: Readonly<Record<string, HostTensor>>
+  /** Outputs to keep in device memory between runs (the rest come back to host memory). */
+  readonly keepOnDevice?: ReadonlyArray<string>
+}
+
+/** A compiled program, ready to run. */
+export interface Executable {
+  /** Cache key: program content hash + shapes + options. */
+  readonly key: string
+  /** What `run` must be fed: the program inputs, then the parameters that were not baked in. */
+  readonly feeds: ReadonlyArray<TensorSpec>
+  readonly outputs: ReadonlyArray<TensorSpec>
+  /** The device it really runs on (after any fallback), e.g. `"cpu"`, `"webgpu"`. */
+  readonly device: string
+}
+
+/** A feed value. */
+export type Feed = HostTensor | DeviceTensor
+
+/** What a backend provides. */
+export interface BackendService {
+  /** Backend name, used in every error (e.g. `"onnx"`). */
+  readonly name: string
+  readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
+  readonly run: (
+    executable: Executable,
+    feeds: Readonly<Record<string, Feed>>
+  ) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
+  /** Copies a host tensor to the backend (device memory where the provider allows). */
+  readonly upload: (tensor: HostTensor) => Effect.Effect<DeviceTensor, BackendError>
+  /** Copies a backend tensor to host memory. */
+  readonly download: (tensor: DeviceTensor) => Effect.Effect<HostTensor, BackendError>
+  /** Frees a backend tensor; using it afterwards fails with `DeviceTensorError`. */
+  readonly release: (tensor: DeviceTensor) => Effect.Effect<void, DeviceTensorError>
+}
+
+/** The compute backend service (provided by a backend plugin's resource). */
+export class Backend extends Context.Service<Backend, BackendService>()("@refine-af/tensor/Backend") {}
+
+/** True when a feed is a backend tensor rather than a host tensor. */
+export const isDeviceTensor = (feed: Feed): feed is DeviceTensor => "handle" in feed && "location" in feed

@@ -1,0 +1,8 @@
+export * from "./ir.ts"
+export * from "./errors.ts"
+export * from "./graph.ts"
+export * from "./api.ts"
+export type { TensorType, Value } from "./ops/types.ts"
+export * from "./interpreter.ts"
+export * from "./autodiff.ts"
+export * from "./passes/dead-code.ts"

@@ -1,0 +1,117 @@
+/**
+ * Broadcasting binary ops: arithmetic, comparisons, logic, Where.
+ */
+import { div, greater, greaterOrEqual, less, lessOrEqual, log, mul, neg, pow, sub, sumToShape, where } from "../api.ts"
+import { shapeError } from "../errors.ts"
+import { isFloat } from "../ir.ts"
+import type { Tensor } from "../graph.ts"
+import { broadcastShapes, expectArity, forEachBroadcast, sameDtype } from "./shape-util.ts"
+import type { OpDef, OpDefs, TensorType, Value } from "./types.ts"
+
+const evalBinary = (f: (a: number, b: number) => number) => (inputs: ReadonlyArray<Value>, _attrs: unknown, out: TensorType) => {
+  const [a, b] = inputs as [Value, Value]
+  const res = new Float64Array(out.shape.reduce((x, y) => x * y, 1))
+  const ad = a.data
+  const bd = b.data
+  forEachBroadcast(out.shape, [a.shape, b.shape], (o, idx) => {
+    res[o] = f(ad[idx[0]!]!, bd[idx[1]!]!)
+  })
+  return res
+}
+
+const inferArith = (op: string) => (inputs: ReadonlyArray<TensorType>): TensorType => {
+  expectArity(op, inputs, 2)
+  const dtype = sameDtype(op, inputs)
+  if (dtype === "bool") shapeError(op, "expects numeric tensors, got bool; cast to a number type first")
+  return { dtype, shape: broadcastShapes(op, inputs.map((t) => t.shape)) }
+}
+
+const inferCompare = (op: string) => (inputs: ReadonlyArray<TensorType>): TensorType => {
+  expectArity(op, inputs, 2)
+  sameDtype(op, inputs)
+  return { dtype: "bool", shape: broadcastShapes(op, inputs.map((t) => t.shape)) }
+}
+
+const inferLogic = (op: string) => (inputs: ReadonlyArray<TensorType>): TensorType => {
+  expectArity(op, inputs, 2)
+  for (const t of inputs) if (t.dtype !== "bool") shapeError(op, `expects bool tensors, got ${t.dtype}`)
+  return { dtype: "bool", shape: broadcastShapes(op, inputs.map((t) => t.shape)) }
+}
+
+const grads = (inputs: ReadonlyArray<Tensor>, needs: ReadonlyArray<boolean>, f0: () => Tensor, f1: () => Tensor) => [
+  needs[0] ? sumToShape(f0(), inputs[0]!.shape) : undefined,
+  needs[1] ? sumToShape(f1(), inputs[1]!.shape) : undefined
+]
+
+const truncDiv = (a: number, b: number) => Math.trunc(a / b)
+
+const arith = <K extends "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Min" | "Max">(
+  op: K,
+  f: (a: number, b: number) => number,
+  vjp: OpDef<K>["vjp"]
+): OpDef<K> => ({
+  infer: inferArith(op),
+  evaluate: (inputs, attrs, out) =>
+    op === "Div" && !isFloat(out.dtype) ? evalBinary(truncDiv)(inputs, attrs, out) : evalBinary(f)(inputs, attrs, out),
+  ...(vjp === undefined ? {} : { vjp })
+})
+
+const compare = <K extends "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual">(op: K, f: (a: number, b: number) => boolean): OpDef<K> => ({
+  infer: inferCompare(op),
+  evaluate: evalBinary((a, b) => (f(a, b) ? 1 : 0))
+})
+
+/** Definitions of the broadcasting binary ops. */
+export const binaryOps: OpDefs = {
+  Add: arith("Add", (a, b) => a + b, ({ inputs, dy, needs }) => grads(inputs, needs, () => dy, () => dy)),
+  Sub: arith("Sub", (a, b) => a - b, ({ inputs, dy, needs }) => grads(inputs, needs, () => dy, () => neg(dy))),
+  Mul: arith("Mul", (a, b) => a * b, ({ inputs: [a, b], dy, needs }) => grads([a!, b!], needs, () => mul(dy, b!), () => mul(dy, a!))),
+  Div: arith("Div", (a, b) => a / b, ({ inputs: [a, b], output, dy, needs }) =>
+    grads([a!, b!], needs, () => div(dy, b!), () => neg(div(mul(dy, output), b!)))
+  ),
+  Pow: arith("Pow", (a, b) => Math.pow(a, b), ({ inputs: [a, b], output, dy, needs }) =>
+    grads(
+      [a!, b!],
+      needs,
+      () => mul(dy, mul(b!, pow(a!, sub(b!, 1)))),
+      () => mul(dy, mul(output, log(a!)))
+    )
+  ),
+  // Ties send the gradient to the first operand (torch splits it; ties have measure zero).
+  Min: arith("Min", Math.min, ({ inputs: [a, b], dy, needs }) =>
+    grads([a!, b!], needs, () => where(lessOrEqual(a!, b!), dy, 0), () => where(greater(a!, b!), dy, 0))
+  ),
+  Max: arith("Max", Math.max, ({ inputs: [a, b], dy, needs }) =>
+    grads([a!, b!], needs, () => where(greaterOrEqual(a!, b!), dy, 0), () => where(less(a!, b!), dy, 0))
+  ),
+  Equal: compare("Equal", (a, b) => a === b),
+  Less: compare("Less", (a, b) => a < b),
+  LessOrEqual: compare("LessOrEqual", (a, b) => a <= b),
+  Greater: compare("Greater", (a, b) => a > b),
+  GreaterOrEqual: compare("GreaterOrEqual", (a, b) => a >= b),
+  And: { infer: inferLogic("And"), evaluate: evalBinary((a, b) => (a !== 0 && b !== 0 ? 1 : 0)) },
+  Or: { infer: inferLogic("Or"), evaluate: evalBinary((a, b) => (a !== 0 || b !== 0 ? 1 : 0)) },
+  Where: {
+    infer: (inputs) => {
+      expectArity("Where", inputs, 3)
+      const [c, x, y] = inputs as [TensorType, TensorType, TensorType]
+      if (c.dtype !== "bool") shapeError("Where", `condition must be bool, got ${c.dtype}`)
+      const dtype = sameDtype("Where", [x, y])
+      return { dtype, shape: broadcastShapes("Where", [c.shape, x.shape, y.shape]) }
+    },
+    evaluate: (inputs, _attrs, out) => {
+      const [c, x, y] = inputs as [Value, Value, Value]
+      const res = new Float64Array(out.shape.reduce((p, q) => p * q, 1))
+      forEachBroadcast(out.shape, [c.shape, x.shape, y.shape], (o, idx) => {
+        res[o] = c.data[idx[0]!] !== 0 ? x.data[idx[1]!]! : y.data[idx[2]!]!
+      })
+      return res
+    },
+    vjp: ({ inputs: [c, x, y], dy, needs }) => [
+      undefined,
+      needs[1] ? sumToShape(where(c!, dy, 0), x!.shape) : undefined,
+      needs[2] ? sumToShape(where(c!, 0, dy), y!.shape) : undefined
+    ]
+  }
+}
+
