@@ -75,7 +75,7 @@ export interface Executable {
 }
 
 /** A feed value. */
-export type Feed = HostTensor | DeviceTensor
+export type BackendFeed = HostTensor | DeviceTensor
 
 /** What a backend provides. */
 export interface BackendService {
@@ -84,7 +84,7 @@ export interface BackendService {
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,
-    feeds: Readonly<Record<string, Feed>>
+    feeds: Readonly<Record<string, BackendFeed>>
   ) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
   /** Copies a host tensor to the backend (device memory where the provider allows). */
   readonly upload: (tensor: HostTensor) => Effect.Effect<DeviceTensor, BackendError>
@@ -98,4 +98,4 @@ export interface BackendService {
 export class Backend extends Context.Service<Backend, BackendService>()("@refine-af/tensor/Backend") {}
 
 /** True when a feed is a backend tensor rather than a host tensor. */
-export const isDeviceTensor = (feed: Feed): feed is DeviceTensor => "handle" in feed && "location" in feed
+export const isDeviceTensor = (feed: BackendFeed): feed is DeviceTensor => "handle" in feed && "location" in feed

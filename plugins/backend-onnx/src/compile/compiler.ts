@@ -1,0 +1,161 @@
+/**
+ * IR program → ONNX model (opset 18, standard domain only).
+ *
+ * Names: program inputs / fed parameters become ONNX inputs `in:<name>`,
+ * program outputs ONNX outputs `out:<name>`, internal values `%<id>`. The
+ * prefixes keep a training step's parameter `w` (input) and its update `w`
+ * (output) from colliding.
+ *
+ * Baked parameters (`constants`) become initializers; those of at least
+ * `externalThreshold` bytes go to external data "files" that are just views
+ * of the caller's buffers (no copy into the protobuf). With `float16Weights`,
+ * baked float32 weights are stored as float16 and cast back on load.
+ */
+import type { DType, HostTensor, Program, TensorSpec } from "@refine-af/tensor"
+import { BackendCompileError, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import type { OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
+import { encodeModel } from "../onnx/model.ts"
+import type { ModelBundle } from "../runtime/providers.ts"
+import { hostBytes, encodeValues } from "./constants.ts"
+import { LoweringContext, onnxType } from "./context.ts"
+import { toFloat16Bytes } from "./float16-weights.ts"
+import { lowerings } from "./lowerings/index.ts"
+import type { Lowering } from "./lowerings/types.ts"
+
+/** ONNX opset of the standard domain we emit. */
+export const OPSET = 18
+/** ONNX IR version matching {@link OPSET}. */
+export const IR_VERSION = 8
+
+/** Compiler settings. */
+export interface CompilerSettings {
+  /** Baked weights at least this large (bytes) go to external data instead of the protobuf. */
+  readonly externalThreshold: number
+  /** Store baked float32 weights as float16 (halves model memory; values rounded to half). */
+  readonly float16Weights: boolean
+}
+
+/** The compiled model, its external data, and what it is fed / returns (program names). */
+export interface CompiledModel {
+  readonly bundle: ModelBundle
+  readonly feeds: ReadonlyArray<TensorSpec>
+  readonly outputs: ReadonlyArray<TensorSpec>
+}
+
+/** ONNX input name of a feed. */
+export const onnxInputName = (name: string): string => `in:${name}`
+/** ONNX output name of a program output. */
+export const onnxOutputName = (name: string): string => `out:${name}`
+
+const BACKEND = "onnx"
+
+const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<number> }, value: HostTensor): void => {
+  const same = value.dtype === spec.dtype && value.shape.length === spec.shape.length && value.shape.every((d, i) => d === spec.shape[i])
+  if (!same) {
+    throw new BackendCompileError({
+      backend: BACKEND,
+      message: `constant for parameter "${name}" is ${value.dtype}[${value.shape.join(",")}] but the program declares ${spec.dtype}[${spec.shape.join(",")}]; pass a tensor of the declared dtype and shape`
+    })
+  }
+}
+
+/** Compiles a program; throws `UnsupportedOpError` / `BackendCompileError`. */
+export const compileProgram = (
+  program: Program,
+  constants: Readonly<Record<string, HostTensor>>,
+  settings: CompilerSettings
+): CompiledModel => {
+  const declared = new Set(program.parameters.map((p) => p.name))
+  for (const name of Object.keys(constants)) {
+    if (!declared.has(name)) {
+      throw new BackendCompileError({ backend: BACKEND, message: `constant "${name}" names no parameter of the program (parameters: ${[...declared].join(", ") || "none"}); fix the name or drop it` })
+    }
+  }
+  const ctx = new LoweringContext()
+  const graphInputs: Array<OnnxValueInfo> = []
+  const feeds: Array<TensorSpec> = []
+  const externalData: Array<{ path: string; data: Uint8Array }> = []
+
+  const addInitializer = (name: string, dtype: DType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
+    if (bytes.byteLength >= settings.externalThreshold) {
+      const path = `weight${externalData.length}.bin`
+      externalData.push({ path, data: bytes })
+      ctx.initializers.push({ name, dataType: onnxType(dtype), dims, external: { location: path, offset: 0, length: bytes.byteLength } })
+    } else {
+      ctx.initializers.push({ name, dataType: onnxType(dtype), dims, raw: bytes } satisfies OnnxTensor)
+    }
+  }
+
+  for (const input of program.inputs) {
+    const node = program.nodes[input.id]!
+    ctx.bind(input.id, onnxInputName(input.name))
+    graphInputs.push({ name: onnxInputName(input.name), dataType: onnxType(node.dtype), dims: node.shape })
+    feeds.push({ name: input.name, dtype: node.dtype, shape: node.shape })
+  }
+  for (const parameter of program.parameters) {
+    const node = program.nodes[parameter.id]!
+    const value = constants[parameter.name]
+    if (value === undefined) {
+      ctx.bind(parameter.id, onnxInputName(parameter.name))
+      graphInputs.push({ name: onnxInputName(parameter.name), dataType: onnxType(node.dtype), dims: node.shape })
+      feeds.push({ name: parameter.name, dtype: node.dtype, shape: node.shape })
+      continue
+    }
+    checkConstant(parameter.name, node, value)
+    const name = `param:${parameter.name}`
+    if (settings.float16Weights && node.dtype === "float32") {
+      addInitializer(`${name}:f16`, "float16", node.shape, toFloat16Bytes(value.data as Float32Array))
+      ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
+    } else {
+      addInitializer(name, node.dtype, node.shape, hostBytes(value))
+    }
+    ctx.bind(parameter.id, name)
+  }
+
+  // Name the first output of each computed node after it, so no copy is needed.
+  const late: Array<{ id: number; name: string }> = []
+  const claimed = new Set<number>()
+  for (const output of program.outputs) {
+    const node = program.nodes[output.id]!
+    const leaf = node.op === "Input" || node.op === "Parameter"
+    if (!leaf && !claimed.has(output.id)) {
+      claimed.add(output.id)
+      ctx.bind(output.id, onnxOutputName(output.name))
+    } else late.push({ id: output.id, name: onnxOutputName(output.name) })
+  }
+
+  for (const node of program.nodes) {
+    if (node.op === "Input" || node.op === "Parameter") continue
+    if (node.op === "Constant") {
+      ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
+      continue
+    }
+    const lower = lowerings[node.op] as Lowering<typeof node.op> | undefined
+    if (lower === undefined) {
+      throw new UnsupportedOpError({ backend: BACKEND, op: node.op, message: `backend-onnx has no lowering for ${node.op}; add one in plugins/backend-onnx/src/compile/lowerings/` })
+    }
+    lower(node as never, ctx)
+  }
+  for (const { id, name } of late) ctx.emit("Identity", [ctx.name(id)], [name])
+
+  const outputs = program.outputs.map((o) => {
+    const node = program.nodes[o.id]!
+    return { name: o.name, dtype: node.dtype, shape: node.shape }
+  })
+  const bytes = encodeModel({
+    irVersion: IR_VERSION,
+    opsetVersion: OPSET,
+    producerName: "refine-af/backend-onnx",
+    graph: {
+      name: "program",
+      nodes: ctx.nodes,
+      inputs: graphInputs,
+      outputs: outputs.map((o) => ({ name: onnxOutputName(o.name), dataType: onnxType(o.dtype), dims: o.shape })),
+      initializers: ctx.initializers
+    }
+  })
+  return { bundle: { bytes, externalData }, feeds, outputs }
+}
+
+/** Number of elements of a spec (re-exported for runtime feed checks). */
+export const specSize = (spec: TensorSpec): number => sizeOf(spec.shape)

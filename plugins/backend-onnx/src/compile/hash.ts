@@ -1,0 +1,52 @@
+/**
+ * Content hashes for the session cache: a compiled session is reused when the
+ * program (ops, attributes, constants, static shapes — the shape bucket), the
+ * baked weights and the compile settings are all the same.
+ */
+import type { HostTensor, Program } from "@refine-af/tensor"
+import { createHash } from "node:crypto"
+
+const programHashes = new WeakMap<Program, string>()
+const dataHashes = new WeakMap<HostTensor["data"], string>()
+
+const bytesOf = (data: ArrayBufferView): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+
+/** Hash of a program's structure and embedded constants (memoised per program object). */
+export const programHash = (program: Program): string => {
+  const known = programHashes.get(program)
+  if (known !== undefined) return known
+  const h = createHash("sha256")
+  for (const node of program.nodes) {
+    h.update(`${node.op}(${node.inputs.join(",")}):${node.dtype}[${node.shape.join(",")}]`)
+    if (node.op === "Constant") h.update(bytesOf(node.attrs.value))
+    else h.update(JSON.stringify(node.attrs))
+    h.update(";")
+  }
+  const names = (values: ReadonlyArray<{ name: string; id: number }>) => values.map((v) => `${v.name}=${v.id}`).join(",")
+  h.update(`in:${names(program.inputs)}|param:${names(program.parameters)}|out:${names(program.outputs)}`)
+  const digest = h.digest("hex")
+  programHashes.set(program, digest)
+  return digest
+}
+
+/** Hash of a host tensor's values (memoised per typed array; weights are not expected to change in place). */
+export const tensorHash = (tensor: HostTensor): string => {
+  const known = dataHashes.get(tensor.data)
+  if (known !== undefined) return `${tensor.dtype}[${tensor.shape.join(",")}]${known}`
+  const digest = createHash("sha256").update(bytesOf(tensor.data)).digest("hex")
+  dataHashes.set(tensor.data, digest)
+  return `${tensor.dtype}[${tensor.shape.join(",")}]${digest}`
+}
+
+/** Cache key of one compilation. */
+export const compileKey = (
+  program: Program,
+  constants: Readonly<Record<string, HostTensor>>,
+  keepOnDevice: ReadonlyArray<string>,
+  settings: object
+): string => {
+  const h = createHash("sha256").update(programHash(program))
+  for (const name of Object.keys(constants).sort()) h.update(`${name}:${tensorHash(constants[name]!)}`)
+  h.update(`keep:${[...keepOnDevice].sort().join(",")}|${JSON.stringify(settings)}`)
+  return h.digest("hex").slice(0, 32)
+}

@@ -1,0 +1,173 @@
+/**
+ * The `Backend` service on onnxruntime: compile = IR → ONNX → session (cached
+ * by content hash + shapes), run = feed check + session run, tensors held by
+ * the engine (in this thread or a worker thread).
+ *
+ * Promise APIs are wrapped once here; every failure becomes one of the tagged
+ * backend errors.
+ */
+import type { BackendFeed, BackendService, CompileOptions, DeviceTensor, Executable, HostTensor, Program, TensorSpec } from "@refine-af/tensor"
+import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
+import { Effect } from "effect"
+import type { Scope } from "effect"
+import { compileProgram, onnxInputName, onnxOutputName } from "./compile/compiler.ts"
+import { compileKey } from "./compile/hash.ts"
+import type { Engine, TensorRef } from "./runtime/engine.ts"
+import { makeOrtHost } from "./runtime/ort-host.ts"
+import type { Provider } from "./runtime/providers.ts"
+import { makeWorkerEngine } from "./runtime/worker-engine.ts"
+
+const BACKEND = "onnx"
+
+/** Settings of an onnx backend instance. */
+export interface OnnxBackendSettings {
+  readonly provider: Provider
+  /** Intra-op threads; 0 = onnxruntime default. */
+  readonly threads: number
+  /** Run sessions in a worker thread (keeps the main event loop responsive). */
+  readonly worker: boolean
+  /** Store baked float32 weights as float16. */
+  readonly float16Weights: boolean
+  /** Baked weights at least this many bytes go to external data (default 1 MiB). */
+  readonly externalThreshold?: number
+}
+
+/** Called when a provider could not start and the session fell back to the CPU. */
+export type FallbackListener = (requested: Provider, reason: string) => void
+
+interface Handle {
+  readonly owner: object
+  readonly ref: TensorRef
+  released: boolean
+}
+
+interface CompiledEntry {
+  readonly executable: Executable
+  readonly onnxOutputs: ReadonlyArray<string>
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const sameSpec = (spec: TensorSpec, value: { dtype: string; shape: ReadonlyArray<number> }): boolean =>
+  spec.dtype === value.dtype && spec.shape.length === value.shape.length && spec.shape.every((d, i) => d === value.shape[i])
+
+/** Builds the service; the engine (sessions, tensors, worker) is released when the scope closes. */
+export const makeOnnxBackend = (
+  settings: OnnxBackendSettings,
+  onFallback: FallbackListener = () => {}
+): Effect.Effect<BackendService, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const sessionSettings = { provider: settings.provider, threads: settings.threads }
+    const engine: Engine = yield* Effect.acquireRelease(
+      Effect.sync(() => (settings.worker ? makeWorkerEngine(sessionSettings) : makeOrtHost(sessionSettings))),
+      (e) => Effect.promise(() => e.close())
+    )
+    const owner = {}
+    const compiled = new Map<string, CompiledEntry>()
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights }
+
+    const wrap = (ref: TensorRef): DeviceTensor => ({
+      dtype: ref.dtype,
+      shape: ref.shape,
+      location: ref.location === "gpu-buffer" ? "device" : "host",
+      handle: { owner, ref, released: false } satisfies Handle
+    })
+    const unwrap = (tensor: DeviceTensor): Effect.Effect<Handle, DeviceTensorError> => {
+      const handle = tensor.handle as Handle | undefined
+      if (handle === undefined || handle.owner !== owner) {
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this tensor belongs to another backend instance; download it and pass the host tensor instead" }))
+      }
+      if (handle.released) {
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this tensor was released; keep it until its last use" }))
+      }
+      return Effect.succeed(handle)
+    }
+
+    const compile = (program: Program, options: CompileOptions = {}) =>
+      Effect.gen(function* () {
+        const constants = options.constants ?? {}
+        const keep = options.keepOnDevice ?? []
+        const key = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider })
+        const cached = compiled.get(key)
+        if (cached !== undefined) return cached.executable
+        const model = yield* Effect.try({
+          try: () => compileProgram(program, constants, compilerSettings),
+          catch: (error) =>
+            error instanceof UnsupportedOpError || error instanceof BackendCompileError
+              ? error
+              : new BackendCompileError({ backend: BACKEND, message: `compiling the program failed: ${message(error)}` })
+        })
+        const outputNames = new Set(model.outputs.map((o) => o.name))
+        const unknownKeep = keep.filter((name) => !outputNames.has(name))
+        if (unknownKeep.length > 0) {
+          return yield* new BackendCompileError({ backend: BACKEND, message: `keepOnDevice names unknown outputs: ${unknownKeep.join(", ")}; use names from the program's outputs` })
+        }
+        const loaded = yield* Effect.tryPromise({
+          try: () => engine.load(key, model.bundle, keep.map(onnxOutputName)),
+          catch: (error) =>
+            new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
+        })
+        if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
+        const executable: Executable = { key, feeds: model.feeds, outputs: model.outputs, device: loaded.provider }
+        compiled.set(key, { executable, onnxOutputs: model.outputs.map((o) => onnxOutputName(o.name)) })
+        return executable
+      })
+
+    const run = (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) =>
+      Effect.gen(function* () {
+        const entry = compiled.get(executable.key)
+        if (entry === undefined) {
+          return yield* new BackendRunError({ backend: BACKEND, message: "this executable was compiled by another backend instance; compile it on this one" })
+        }
+        const expected = new Set(executable.feeds.map((f) => f.name))
+        for (const name of Object.keys(feeds)) {
+          if (!expected.has(name)) {
+            return yield* new BackendFeedError({ backend: BACKEND, name, message: `"${name}" is not a feed of this program (feeds: ${[...expected].join(", ")}); remove it or fix the name` })
+          }
+        }
+        const engineFeeds: Record<string, HostTensor | TensorRef> = {}
+        for (const spec of executable.feeds) {
+          const feed = feeds[spec.name]
+          if (feed === undefined) {
+            return yield* new BackendFeedError({ backend: BACKEND, name: spec.name, message: `feed "${spec.name}" (${spec.dtype}[${spec.shape.join(",")}]) is missing; pass it to run` })
+          }
+          if (!sameSpec(spec, feed)) {
+            return yield* new BackendFeedError({ backend: BACKEND, name: spec.name, message: `feed "${spec.name}" is ${feed.dtype}[${feed.shape.join(",")}] but the program wants ${spec.dtype}[${spec.shape.join(",")}]` })
+          }
+          engineFeeds[onnxInputName(spec.name)] = isDeviceTensor(feed) ? (yield* unwrap(feed)).ref : feed
+        }
+        const refs = yield* Effect.tryPromise({
+          try: () => engine.run(executable.key, engineFeeds, entry.onnxOutputs),
+          catch: (error) => new BackendRunError({ backend: BACKEND, message: `onnxruntime run failed: ${message(error)}` })
+        })
+        const out: Record<string, DeviceTensor> = {}
+        for (const spec of executable.outputs) out[spec.name] = wrap(refs[onnxOutputName(spec.name)]!)
+        return out
+      })
+
+    const service: BackendService = {
+      name: BACKEND,
+      compile,
+      run,
+      upload: (tensor) =>
+        Effect.tryPromise({
+          try: () => engine.upload(tensor),
+          catch: (error) => new BackendRunError({ backend: BACKEND, message: `upload failed: ${message(error)}` })
+        }).pipe(Effect.map(wrap)),
+      download: (tensor) =>
+        Effect.gen(function* () {
+          const handle = yield* unwrap(tensor)
+          return yield* Effect.tryPromise({
+            try: () => engine.download(handle.ref),
+            catch: (error) => new BackendRunError({ backend: BACKEND, message: `download failed: ${message(error)}` })
+          })
+        }),
+      release: (tensor) =>
+        Effect.gen(function* () {
+          const handle = yield* unwrap(tensor)
+          handle.released = true
+          yield* Effect.promise(() => engine.release(handle.ref).catch(() => undefined))
+        })
+    }
+    return service
+  })

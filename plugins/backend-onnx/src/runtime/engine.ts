@@ -1,0 +1,43 @@
+/**
+ * The engine: owns onnxruntime sessions and tensors, addressed by key / id.
+ * It runs either in this thread ({@link OrtHost}) or in a worker thread
+ * (`WorkerEngine`), behind the same Promise-based interface, so the Effect
+ * service above does not care where sessions live.
+ */
+import type { DType, HostTensor, Shape } from "@refine-af/tensor"
+import type { ModelBundle, Provider } from "./providers.ts"
+
+/** A tensor held by an engine. `location` is "gpu-buffer" when it stays in GPU memory. */
+export interface TensorRef {
+  readonly id: number
+  readonly dtype: DType
+  readonly shape: Shape
+  readonly location: "cpu" | "gpu-buffer"
+}
+
+/** Result of loading a model. */
+export interface Loaded {
+  /** The provider the session really runs on. */
+  readonly provider: Provider
+  /** Why the requested provider was not used (set when the session fell back to cpu). */
+  readonly fallbackReason?: string
+}
+
+/** A session/tensor owner. Feeds are host tensors or refs from the same engine. */
+export interface Engine {
+  /** Creates the session for `key` unless it exists. `deviceOutputs` should stay on the device. */
+  readonly load: (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>) => Promise<Loaded>
+  readonly run: (
+    key: string,
+    feeds: Readonly<Record<string, HostTensor | TensorRef>>,
+    outputs: ReadonlyArray<string>
+  ) => Promise<Record<string, TensorRef>>
+  readonly upload: (tensor: HostTensor) => Promise<TensorRef>
+  readonly download: (ref: TensorRef) => Promise<HostTensor>
+  readonly release: (ref: TensorRef) => Promise<void>
+  /** Drops every session and tensor. */
+  readonly close: () => Promise<void>
+}
+
+/** True for a {@link TensorRef} (vs a host tensor). */
+export const isTensorRef = (value: HostTensor | TensorRef): value is TensorRef => "id" in value && !("data" in value)

@@ -1,0 +1,110 @@
+/**
+ * The in-thread engine: sessions by key, tensors by id.
+ *
+ * Reading back a WebGPU-resident tensor goes through a tiny Identity session
+ * on the same provider whose output is on the CPU, because `getData()` on a
+ * gpu-buffer tensor aborts the process in onnxruntime-node 1.30 (seen on
+ * lavapipe).
+ */
+import type { DType, HostTensor, Shape } from "@refine-af/tensor"
+import * as ort from "onnxruntime-node"
+import { encodeModel } from "../onnx/model.ts"
+import type { Engine, Loaded, TensorRef } from "./engine.ts"
+import { isTensorRef } from "./engine.ts"
+import { fromOrtTensor, irDtype, toOrtTensor } from "./ort-tensors.ts"
+import type { ModelBundle, Provider, SessionSettings } from "./providers.ts"
+import { createSession } from "./providers.ts"
+
+interface LoadedSession extends Loaded {
+  readonly session: ort.InferenceSession
+}
+
+const identityModel = (dtype: DType, shape: Shape): Uint8Array =>
+  encodeModel({
+    irVersion: 8,
+    opsetVersion: 18,
+    producerName: "refine-af/backend-onnx",
+    graph: {
+      name: "download",
+      nodes: [{ opType: "Identity", inputs: ["x"], outputs: ["y"] }],
+      inputs: [{ name: "x", dataType: dtype, dims: shape }],
+      outputs: [{ name: "y", dataType: dtype, dims: shape }],
+      initializers: []
+    }
+  })
+
+/** Creates an in-thread engine. */
+export const makeOrtHost = (settings: SessionSettings): Engine => {
+  const sessions = new Map<string, Promise<LoadedSession>>()
+  const tensors = new Map<number, ort.Tensor>()
+  let nextId = 1
+
+  const store = (tensor: ort.Tensor): TensorRef => {
+    const id = nextId++
+    tensors.set(id, tensor)
+    return { id, dtype: irDtype(tensor), shape: [...tensor.dims], location: tensor.location === "gpu-buffer" ? "gpu-buffer" : "cpu" }
+  }
+  const lookup = (ref: TensorRef): ort.Tensor => {
+    const tensor = tensors.get(ref.id)
+    if (tensor === undefined) throw new Error(`tensor #${ref.id} was released or belongs to another backend instance`)
+    return tensor
+  }
+  const open = (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>): Promise<LoadedSession> => {
+    let pending = sessions.get(key)
+    if (pending === undefined) {
+      let fallbackReason: string | undefined
+      pending = createSession(bundle, settings, deviceOutputs, (_provider: Provider, reason) => {
+        fallbackReason = reason
+      }).then((created) => ({ ...created, ...(fallbackReason !== undefined ? { fallbackReason } : {}) }))
+      // A failed load must not poison the cache: the next call retries.
+      pending.catch(() => sessions.delete(key))
+      sessions.set(key, pending)
+    }
+    return pending
+  }
+  const session = async (key: string): Promise<ort.InferenceSession> => {
+    const pending = sessions.get(key)
+    if (pending === undefined) throw new Error(`no session loaded for ${key}`)
+    return (await pending).session
+  }
+
+  return {
+    load: async (key, bundle, deviceOutputs) => {
+      const { provider, fallbackReason } = await open(key, bundle, deviceOutputs)
+      return fallbackReason !== undefined ? { provider, fallbackReason } : { provider }
+    },
+    run: async (key, feeds, outputs) => {
+      const s = await session(key)
+      const ortFeeds: Record<string, ort.Tensor> = {}
+      for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = isTensorRef(feed) ? lookup(feed) : toOrtTensor(feed)
+      const results = await s.run(ortFeeds, [...outputs])
+      const refs: Record<string, TensorRef> = {}
+      for (const name of outputs) refs[name] = store(results[name] as ort.Tensor)
+      return refs
+    },
+    upload: async (tensor) => store(toOrtTensor(tensor)),
+    download: async (ref) => {
+      const tensor = lookup(ref)
+      if (tensor.location !== "gpu-buffer") return fromOrtTensor(tensor)
+      const key = `download:${ref.dtype}:${ref.shape.join("x")}`
+      await open(key, { bytes: identityModel(ref.dtype, ref.shape), externalData: [] }, [])
+      const { y } = await (await session(key)).run({ x: tensor })
+      return fromOrtTensor(y as ort.Tensor)
+    },
+    release: async (ref) => {
+      const tensor = tensors.get(ref.id)
+      tensors.delete(ref.id)
+      if (tensor !== undefined && tensor.location === "gpu-buffer") tensor.dispose()
+    },
+    close: async () => {
+      for (const t of tensors.values()) if (t.location === "gpu-buffer") t.dispose()
+      tensors.clear()
+      const all = [...sessions.values()]
+      sessions.clear()
+      for (const pending of all) {
+        const loaded = await pending.catch(() => undefined)
+        await loaded?.session.release()
+      }
+    }
+  }
+}

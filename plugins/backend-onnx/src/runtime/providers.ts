@@ -1,0 +1,82 @@
+/**
+ * Execution providers and session creation with an explicit CPU fallback.
+ *
+ * onnxruntime-node throws (it does not silently fall back) when a provider
+ * cannot start: no CUDA libraries, no Vulkan adapter for WebGPU, ... We catch
+ * that, report it through `onFallback` (the resource turns it into a warning
+ * event) and create the session on the CPU instead.
+ */
+import * as ort from "onnxruntime-node"
+
+/** Execution providers a recipe may ask for. */
+export type Provider = "cpu" | "webgpu" | "cuda"
+
+/** How sessions are created. */
+export interface SessionSettings {
+  readonly provider: Provider
+  /** Intra-op threads (0 = onnxruntime's default: one per core). */
+  readonly threads: number
+}
+
+/** Model bytes plus the external-data files they point to (by file name). */
+export interface ModelBundle {
+  readonly bytes: Uint8Array
+  readonly externalData: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>
+}
+
+/** A created session and the provider it really runs on. */
+export interface CreatedSession {
+  readonly session: ort.InferenceSession
+  readonly provider: Provider
+}
+
+/**
+ * Where outputs should live. On WebGPU an output kept on the device stays a
+ * GPU buffer between runs (weights, optimizer state, KV caches); on CPU and
+ * CUDA (whose Node binding cannot hand out device tensors) outputs come back
+ * to host memory.
+ */
+export const outputLocation = (provider: Provider): ort.Tensor.DataLocation =>
+  provider === "webgpu" ? "gpu-buffer" : "cpu"
+
+const sessionOptions = (
+  provider: Provider,
+  settings: SessionSettings,
+  bundle: ModelBundle,
+  deviceOutputs: ReadonlyArray<string>
+): ort.InferenceSession.SessionOptions => {
+  const preferred: Record<string, ort.Tensor.DataLocation> = {}
+  for (const name of deviceOutputs) preferred[name] = outputLocation(provider)
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: "all",
+    ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
+    ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
+    ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})
+  }
+}
+
+/**
+ * Creates a session on the requested provider, or on the CPU when that
+ * provider throws. `onFallback` receives the provider's error message.
+ */
+export const createSession = async (
+  bundle: ModelBundle,
+  settings: SessionSettings,
+  deviceOutputs: ReadonlyArray<string>,
+  onFallback: (provider: Provider, reason: string) => void
+): Promise<CreatedSession> => {
+  if (settings.provider !== "cpu") {
+    try {
+      const session = await ort.InferenceSession.create(
+        bundle.bytes,
+        sessionOptions(settings.provider, settings, bundle, deviceOutputs)
+      )
+      return { session, provider: settings.provider }
+    } catch (error) {
+      onFallback(settings.provider, error instanceof Error ? error.message : String(error))
+    }
+  }
+  const session = await ort.InferenceSession.create(bundle.bytes, sessionOptions("cpu", settings, bundle, deviceOutputs))
+  return { session, provider: "cpu" }
+}
