@@ -34,7 +34,7 @@
  */
 import type { Context, Effect, Schema, Scope } from "effect"
 import type { EventSink, JsonRecord, StageContext } from "../stage/context.ts"
-import type { StageError } from "../stage/errors.ts"
+import type { RecordStreamError, StageError } from "../stage/errors.ts"
 
 /** Any service key (e.g. the `LanguageModel` class). */
 export type ServiceKey = Context.Key<any, any>
@@ -73,7 +73,8 @@ export interface StageComponent<O = any, U extends Slots = Slots> {
   readonly options: OptionsSchema<O>
   readonly inputs?: Readonly<Record<string, InputPort>>
   readonly uses?: U
-  readonly run: (ctx: StageContext<O, SlotServices<U>>) => Effect.Effect<StageSummary | void, StageError, Scope.Scope>
+  /** May fail with `RecordStreamError` straight from `ctx.output` / `ctx.inputs` (no need to wrap it). */
+  readonly run: (ctx: StageContext<O, SlotServices<U>>) => Effect.Effect<StageSummary | void, StageError | RecordStreamError, Scope.Scope>
 }
 
 export interface ResourceContext<O, U extends Slots> {

@@ -1,0 +1,69 @@
+/**
+ * The run's event stream: one JSON object per line in `events.jsonl`, each with
+ * an ISO timestamp and a `type` (run_start, stage_start, progress, metric,
+ * warning, cache_hit, stage_end, run_end, ...). Progress events are throttled
+ * in the file (one per stage per second) but every one reaches the display.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import type { EventSink, Json, JsonRecord } from "../stage/context.ts"
+import type { ProgressDisplay } from "./progress.ts"
+
+/** One line of `events.jsonl`. */
+export interface RunEvent extends JsonRecord {
+  readonly ts: string
+  readonly type: string
+}
+
+/** Appends run events and forwards progress to the display. */
+export interface EventLog {
+  /** Writes one event line (synchronously: events survive a crash right after). */
+  readonly write: (type: string, data?: Readonly<Record<string, Json | undefined>>) => void
+  /** The `EventSink` handed to a stage or resource. */
+  readonly sinkFor: (source: string) => EventSink
+  readonly display: ProgressDisplay
+  readonly close: () => void
+}
+
+/** Opens (appending) the events file of a run. */
+export const openEventLog = (file: string, display: ProgressDisplay): EventLog => {
+  const fd = fs.openSync(file, "a")
+  let closed = false
+  const lastProgressWrite = new Map<string, number>()
+
+  const write: EventLog["write"] = (type, data = {}) => {
+    if (closed) return
+    const event: Record<string, Json> = { ts: new Date().toISOString(), type }
+    for (const [key, value] of Object.entries(data)) if (value !== undefined) event[key] = value
+    fs.writeSync(fd, `${JSON.stringify(event)}\n`)
+  }
+
+  const sinkFor = (source: string): EventSink => ({
+    progress: (done, total) =>
+      Effect.sync(() => {
+        display.progress(source, done, total)
+        const now = Date.now()
+        if (now - (lastProgressWrite.get(source) ?? 0) < 1000 && done !== total) return
+        lastProgressWrite.set(source, now)
+        write("progress", { stage: source, done, total })
+      }),
+    metric: (name, value, step) => Effect.sync(() => write("metric", { stage: source, name, value, step })),
+    warn: (message) =>
+      Effect.sync(() => {
+        write("warning", { stage: source, message })
+        display.message(`warning [${source}]: ${message}`)
+      }),
+    emit: (type, data) => Effect.sync(() => write(type, { ...data, stage: source }))
+  })
+
+  return {
+    write,
+    sinkFor,
+    display,
+    close: () => {
+      if (closed) return
+      closed = true
+      fs.closeSync(fd)
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Content hashing for the run engine: canonical JSON (stable key order), stage
+ * cache keys and output hashes. Everything is sha256 hex.
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+/**
+ * JSON with object keys sorted at every level, so equal data always hashes the same.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] }) // '{"a":[2,{"c":4,"d":3}],"b":1}'
+ * ```
+ */
+export const canonicalJson = (value: unknown): string => {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
+  const entries = Object.keys(value)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+  return `{${entries.join(",")}}`
+}
+
+/** sha256 hex of a string or bytes. */
+export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
+
+/** Everything that decides a stage's output; the cache key is its hash. */
+export interface StageKeyParts {
+  readonly componentId: string
+  /** The component's own version, or its plugin's package version. */
+  readonly version: string
+  readonly rawOptions: unknown
+  /** Input port → upstream output hash. */
+  readonly inputs: Readonly<Record<string, string>>
+  readonly seed: number
+  /** Resource slot → resource identity (see `resourceIdentity`). */
+  readonly resources: Readonly<Record<string, string>>
+}
+
+/** Cache key of a stage: sha256 of the canonical JSON of its key parts. */
+export const stageCacheKey = (parts: StageKeyParts): string => sha256(canonicalJson({ cacheKeyVersion: 1, ...parts }))
+
+/** Identity of a resource: its component, version, options and (recursively) the resources it uses. */
+export const resourceIdentity = (parts: {
+  readonly componentId: string
+  readonly version: string
+  readonly rawOptions: unknown
+  readonly uses: Readonly<Record<string, string>>
+}): string => sha256(canonicalJson(parts))
+
+/** Files of a stage folder that are bookkeeping, not output: excluded from the output hash. */
+export const isBookkeepingFile = (relativePath: string): boolean =>
+  relativePath.startsWith(".") || relativePath.includes("/.") || relativePath.endsWith(".tmp")
+
+/** Relative paths of every output file under `dir`, sorted (bookkeeping files excluded). */
+export const listOutputFiles = (dir: string): Array<string> => {
+  const found: Array<string> = []
+  const walk = (relative: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = relative === "" ? entry.name : `${relative}/${entry.name}`
+      if (isBookkeepingFile(child)) continue
+      if (entry.isDirectory()) walk(child)
+      else if (entry.isFile()) found.push(child)
+    }
+  }
+  if (fs.existsSync(dir)) walk("")
+  return found.sort()
+}
+
+/**
+ * Output hash of a finished stage folder: sha256 over every output file's
+ * relative path, byte length and contents, in sorted path order.
+ */
+export const hashStageDir = (dir: string): string => {
+  const hash = createHash("sha256")
+  for (const relative of listOutputFiles(dir)) {
+    const bytes = fs.readFileSync(path.join(dir, relative))
+    hash.update(`${relative}\0${bytes.length}\0`)
+    hash.update(bytes)
+  }
+  return hash.digest("hex")
+}

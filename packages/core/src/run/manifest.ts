@@ -1,0 +1,134 @@
+/**
+ * `manifest.json` of a run directory: what ran, with which versions and seed,
+ * the status and cache key / output hash of every stage, and final metrics.
+ * Rewritten atomically at every status change, so it is always readable.
+ */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { ResolvedRecipe } from "../recipe/resolved.ts"
+import { writeFileAtomic } from "./fs-atomic.ts"
+
+/** Status of one stage in a run. `cached` = restored from the content-addressed cache. */
+export type StageStatus = "pending" | "running" | "completed" | "cached" | "failed" | "interrupted"
+
+/** Status of the whole run. */
+export type RunStatus = "running" | "completed" | "failed" | "interrupted"
+
+/** One stage's entry in the manifest. */
+export interface StageManifest {
+  status: StageStatus
+  componentId: string
+  version: string
+  cacheKey: string
+  outputHash?: string
+  records?: number
+  startedAt?: string
+  endedAt?: string
+  durationMs?: number
+  metrics?: Record<string, number>
+  error?: string
+}
+
+/** One start of the run (the first run, then each resume). */
+export interface RunAttempt {
+  startedAt: string
+  endedAt?: string
+  status: RunStatus
+}
+
+/** The whole `manifest.json`. */
+export interface RunManifest {
+  formatVersion: 1
+  runId: string
+  name: string
+  recipeFile: string
+  status: RunStatus
+  seed: number
+  core: { readonly name: string; readonly version: string }
+  plugins: Array<{ readonly name: string; readonly specifier: string; readonly packageName: string; readonly packageVersion: string }>
+  node: string
+  hostname: string
+  platform: string
+  gitCommit?: string
+  cacheDir: string
+  cacheEnabled: boolean
+  startedAt: string
+  endedAt?: string
+  attempts: Array<RunAttempt>
+  stages: Record<string, StageManifest>
+  metrics: Record<string, Record<string, number>>
+  error?: string
+}
+
+/** File name of the manifest inside a run directory. */
+export const manifestFileName = "manifest.json"
+
+const corePackage = (): { name: string; version: string } => {
+  try {
+    const text = fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")
+    const parsed = JSON.parse(text) as { name: string; version: string }
+    return { name: parsed.name, version: parsed.version }
+  } catch {
+    return { name: "@refine-af/core", version: "unknown" }
+  }
+}
+
+/** The git commit of the repository around `cwd`, if any (undefined outside git). */
+export const gitCommit = (cwd: string): string | undefined => {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 })
+      .toString()
+      .trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+const optionalGitCommit = (): { gitCommit?: string } => {
+  const commit = gitCommit(process.cwd())
+  return commit === undefined ? {} : { gitCommit: commit }
+}
+
+/** A new manifest for a run that is starting. */
+export const newManifest = (
+  recipe: ResolvedRecipe,
+  runId: string,
+  options: { readonly cacheDir: string; readonly cacheEnabled: boolean }
+): RunManifest => {
+  const now = new Date().toISOString()
+  return {
+    formatVersion: 1,
+    runId,
+    name: recipe.name,
+    recipeFile: recipe.file,
+    status: "running",
+    seed: recipe.seed,
+    core: corePackage(),
+    plugins: recipe.plugins.map((plugin) => ({
+      name: plugin.manifest.name,
+      specifier: plugin.specifier,
+      packageName: plugin.packageName,
+      packageVersion: plugin.packageVersion
+    })),
+    node: process.version,
+    hostname: os.hostname(),
+    platform: `${process.platform}-${process.arch}`,
+    ...optionalGitCommit(),
+    cacheDir: options.cacheDir,
+    cacheEnabled: options.cacheEnabled,
+    startedAt: now,
+    attempts: [{ startedAt: now, status: "running" }],
+    stages: {},
+    metrics: {}
+  }
+}
+
+/** Atomically writes the manifest. */
+export const writeManifest = (runDir: string, manifest: RunManifest): void =>
+  writeFileAtomic(path.join(runDir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`)
+
+/** Reads a run's manifest; throws when absent or unparsable (callers turn that into `RunDirInvalid`). */
+export const readManifestFile = (runDir: string): RunManifest =>
+  JSON.parse(fs.readFileSync(path.join(runDir, manifestFileName), "utf8")) as RunManifest

@@ -1,0 +1,106 @@
+/**
+ * What a person watching a run sees: a live bar per stage on a terminal,
+ * plain throttled lines otherwise (CI logs), or nothing (library use, tests).
+ * Everything goes to stderr so stdout stays clean for results.
+ */
+
+/** Receives run progress for display. All methods are synchronous and cheap. */
+export interface ProgressDisplay {
+  readonly stageStart: (stage: string, position: number, stageCount: number) => void
+  readonly progress: (stage: string, done: number, total?: number) => void
+  readonly stageEnd: (stage: string, line: string) => void
+  /** A line for the user (warnings, cache hits, the resume hint). */
+  readonly message: (line: string) => void
+}
+
+/** Shows nothing. */
+export const silentProgress: ProgressDisplay = {
+  stageStart: () => {},
+  progress: () => {},
+  stageEnd: () => {},
+  message: () => {}
+}
+
+const formatDuration = (seconds: number): string => {
+  if (!Number.isFinite(seconds)) return "?"
+  if (seconds < 60) return `${Math.round(seconds)}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes}m${Math.round(seconds % 60)}s`
+  return `${Math.floor(minutes / 60)}h${minutes % 60}m`
+}
+
+interface Tracker {
+  readonly startedAt: number
+  lastShown: number
+}
+
+/** Rate and ETA text, e.g. `1200/2000 (60%) 412.3/s ETA 2s`. */
+export const describeProgress = (done: number, total: number | undefined, elapsedMs: number): string => {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
+  const rateText = `${rate.toFixed(1)}/s`
+  if (total === undefined || total <= 0) return `${done} ${rateText}`
+  const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY
+  return `${done}/${total} (${Math.floor((100 * done) / total)}%) ${rateText} ETA ${formatDuration(eta)}`
+}
+
+/** Plain progress lines, at most one per stage every `intervalMs` (default 5 s). */
+export const plainProgress = (write: (line: string) => void, intervalMs = 5000): ProgressDisplay => {
+  const trackers = new Map<string, Tracker>()
+  return {
+    stageStart: (stage, position, stageCount) => {
+      trackers.set(stage, { startedAt: Date.now(), lastShown: Date.now() })
+      write(`[${position}/${stageCount}] ${stage}: started`)
+    },
+    progress: (stage, done, total) => {
+      const tracker = trackers.get(stage)
+      if (!tracker || Date.now() - tracker.lastShown < intervalMs) return
+      tracker.lastShown = Date.now()
+      write(`  ${stage}: ${describeProgress(done, total, Date.now() - tracker.startedAt)}`)
+    },
+    stageEnd: (stage, line) => {
+      trackers.delete(stage)
+      write(`  ${stage}: ${line}`)
+    },
+    message: write
+  }
+}
+
+/** A live, redrawn bar on a terminal (at most 10 redraws per second). */
+export const ttyProgress = (stream: NodeJS.WriteStream): ProgressDisplay => {
+  const trackers = new Map<string, Tracker>()
+  let barShown = false
+  const clearBar = () => {
+    if (barShown) stream.write("\r\x1b[K")
+    barShown = false
+  }
+  const line = (text: string) => {
+    clearBar()
+    stream.write(`${text}\n`)
+  }
+  return {
+    stageStart: (stage, position, stageCount) => {
+      trackers.set(stage, { startedAt: Date.now(), lastShown: 0 })
+      line(`[${position}/${stageCount}] ${stage}`)
+    },
+    progress: (stage, done, total) => {
+      const tracker = trackers.get(stage)
+      if (!tracker || Date.now() - tracker.lastShown < 100) return
+      tracker.lastShown = Date.now()
+      const width = 24
+      const filled = total && total > 0 ? Math.min(width, Math.round((width * done) / total)) : 0
+      const bar = total && total > 0 ? `[${"#".repeat(filled)}${".".repeat(width - filled)}] ` : ""
+      const text = `  ${stage} ${bar}${describeProgress(done, total, Date.now() - tracker.startedAt)}`
+      stream.write(`\r\x1b[K${text.slice(0, (stream.columns ?? 100) - 1)}`)
+      barShown = true
+    },
+    stageEnd: (stage, text) => {
+      trackers.delete(stage)
+      line(`  ${stage}: ${text}`)
+    },
+    message: line
+  }
+}
+
+/** A terminal bar when stderr is a TTY, plain lines otherwise. */
+export const autoProgress = (): ProgressDisplay =>
+  process.stderr.isTTY ? ttyProgress(process.stderr) : plainProgress((text) => process.stderr.write(`${text}\n`))

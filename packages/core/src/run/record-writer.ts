@@ -1,0 +1,167 @@
+/**
+ * The crash-safe `RecordWriter`: append-only JSONL plus a commit marker.
+ *
+ * Appends are buffered in memory. A checkpoint writes the buffer, fsyncs the
+ * data file, then atomically replaces the commit marker (`.records.commit`,
+ * `{ bytes, count }`) and fsyncs the folder. Bytes past the marker are never
+ * trusted: opening the writer again truncates the data file back to the marker,
+ * so a torn or uncommitted tail left by `kill -9` disappears and the stage
+ * continues from `resumedCount`.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { JsonRecord, RecordWriter } from "../stage/context.ts"
+import { RecordStreamError } from "../stage/errors.ts"
+import { writeFileAtomic } from "./fs-atomic.ts"
+import { readAllRecords } from "./record-reader.ts"
+
+/** File name of a stage's record stream inside its folder. */
+export const recordsFileName = "records.jsonl"
+/** File name of the commit marker (hidden: bookkeeping, not part of the output hash). */
+export const commitFileName = ".records.commit"
+
+/** The durable extent of a record stream. */
+export interface CommitMarker {
+  readonly bytes: number
+  readonly count: number
+}
+
+/** When to checkpoint automatically. */
+export interface CheckpointPolicy {
+  /** After this many appended records (default 1000). */
+  readonly everyRecords?: number
+  /** After this many milliseconds since the last checkpoint, checked on append (default 1000). */
+  readonly everyMs?: number
+}
+
+/** A `RecordWriter` bound to an open file; `close` checkpoints and releases it. */
+export interface OpenRecordWriter extends RecordWriter {
+  /** Records appended so far (durable or not). */
+  readonly count: () => number
+  readonly close: () => Effect.Effect<void, RecordStreamError>
+}
+
+const fail = (file: string, message: string) => new RecordStreamError({ path: file, message })
+
+/** Reads a stage folder's commit marker; an absent marker means nothing is committed. */
+export const readCommitMarker = (stageDir: string): CommitMarker | RecordStreamError => {
+  const file = path.join(stageDir, commitFileName)
+  if (!fs.existsSync(file)) return { bytes: 0, count: 0 }
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as CommitMarker
+    if (Number.isSafeInteger(parsed.bytes) && Number.isSafeInteger(parsed.count)) return parsed
+  } catch {
+    // fall through: reported below
+  }
+  return fail(file, `${file}: the commit marker is damaged. Delete the stage folder ${stageDir} and resume to redo the stage.`)
+}
+
+/**
+ * Opens (or reopens after a crash) the record stream of a stage folder.
+ * Uncommitted bytes are truncated away; `resumedCount` is the committed count.
+ */
+export const openRecordWriter = (
+  stageDir: string,
+  policy: CheckpointPolicy = {}
+): Effect.Effect<OpenRecordWriter, RecordStreamError> =>
+  Effect.suspend(() => {
+    const dataFile = path.join(stageDir, recordsFileName)
+    const commitFile = path.join(stageDir, commitFileName)
+    const everyRecords = policy.everyRecords ?? 1000
+    const everyMs = policy.everyMs ?? 1000
+    let fd: number
+    let committed: CommitMarker
+    try {
+      fs.mkdirSync(stageDir, { recursive: true })
+      const marker = readCommitMarker(stageDir)
+      if (marker instanceof RecordStreamError) return Effect.fail(marker)
+      const size = fs.existsSync(dataFile) ? fs.statSync(dataFile).size : 0
+      if (size < marker.bytes) {
+        return Effect.fail(fail(
+          dataFile,
+          `${dataFile} is shorter (${size} bytes) than its commit marker says (${marker.bytes}); committed records were lost. ` +
+            `Delete ${stageDir} and resume to redo the stage.`
+        ))
+      }
+      fd = fs.openSync(dataFile, fs.existsSync(dataFile) ? "r+" : "w+")
+      fs.ftruncateSync(fd, marker.bytes)
+      committed = marker
+    } catch (cause) {
+      return Effect.fail(fail(dataFile, `cannot open ${dataFile}: ${String(cause)}`))
+    }
+
+    const resumedCount = committed.count
+    const resumedBytes = committed.bytes
+    let pending: Array<string> = []
+    let appended = committed.count
+    let lastCheckpoint = Date.now()
+    let closed = false
+
+    const checkpointNow = (): RecordStreamError | undefined => {
+      if (pending.length === 0 && committed.count === appended && fs.existsSync(commitFile)) return undefined
+      try {
+        const bytes = Buffer.from(pending.join(""))
+        if (bytes.length > 0) fs.writeSync(fd, bytes, 0, bytes.length, committed.bytes)
+        fs.fsyncSync(fd)
+        const next = { bytes: committed.bytes + bytes.length, count: appended }
+        writeFileAtomic(commitFile, JSON.stringify(next))
+        committed = next
+        pending = []
+        lastCheckpoint = Date.now()
+        return undefined
+      } catch (cause) {
+        return fail(dataFile, `cannot write ${dataFile}: ${String(cause)}`)
+      }
+    }
+
+    const checkpoint = () =>
+      Effect.suspend(() => {
+        if (closed) return Effect.void
+        const error = checkpointNow()
+        return error ? Effect.fail(error) : Effect.void
+      })
+
+    const append = (records: ReadonlyArray<JsonRecord>) =>
+      Effect.suspend(() => {
+        if (closed) return Effect.fail(fail(dataFile, `${dataFile}: append after the stage finished (a stage must not write after its run returns)`))
+        for (const record of records) {
+          let line: string | undefined
+          try {
+            line = JSON.stringify(record)
+          } catch (cause) {
+            return Effect.fail(fail(dataFile, `record ${appended} cannot be written as JSON: ${String(cause)}`))
+          }
+          if (line === undefined || line[0] !== "{") {
+            return Effect.fail(fail(dataFile, `record ${appended} is not a JSON object; stages must append plain objects`))
+          }
+          pending.push(line + "\n")
+          appended++
+        }
+        if (appended - committed.count >= everyRecords || Date.now() - lastCheckpoint >= everyMs) return checkpoint()
+        return Effect.void
+      })
+
+    const close = () =>
+      Effect.suspend(() => {
+        if (closed) return Effect.void
+        const error = checkpointNow()
+        closed = true
+        try {
+          fs.closeSync(fd)
+        } catch {
+          // already closed
+        }
+        return error ? Effect.fail(error) : Effect.void
+      })
+
+    const writer: OpenRecordWriter = {
+      resumedCount,
+      resumed: () => readAllRecords(dataFile, { byteLength: resumedBytes }),
+      append,
+      checkpoint,
+      count: () => appended,
+      close
+    }
+    return Effect.succeed(writer)
+  })

@@ -1,0 +1,52 @@
+/**
+ * The human summary of a run: `report.md` in the run directory and the table
+ * `refine-af inspect` prints.
+ */
+import type { RunManifest } from "./manifest.ts"
+
+const formatMs = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`)
+
+const formatMetrics = (metrics: Readonly<Record<string, number>> | undefined) =>
+  metrics === undefined ? "" : Object.entries(metrics).map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(4)}`).join(" ")
+
+/** Rows of the stage table: stage, component, status, records, duration, metrics. */
+export const stageRows = (manifest: RunManifest): Array<ReadonlyArray<string>> =>
+  Object.entries(manifest.stages).map(([name, stage]) => [
+    name,
+    stage.componentId,
+    stage.status,
+    String(stage.records ?? "-"),
+    formatMs(stage.durationMs),
+    formatMetrics(stage.metrics)
+  ])
+
+/** A fixed-width text table. */
+export const textTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")
+}
+
+/** Header of the stage table. */
+export const stageTableHeader = ["stage", "component", "status", "records", "time", "metrics"] as const
+
+/** The Markdown report of a run. */
+export const renderReport = (manifest: RunManifest, runDir: string): string => {
+  const cacheHits = Object.values(manifest.stages).filter((stage) => stage.status === "cached").length
+  return [
+    `# Run ${manifest.runId}`,
+    "",
+    `- recipe: ${manifest.name} (${manifest.recipeFile})`,
+    `- status: ${manifest.status}`,
+    `- seed: ${manifest.seed}`,
+    `- started: ${manifest.startedAt}${manifest.endedAt ? `, ended: ${manifest.endedAt}` : ""}`,
+    `- attempts: ${manifest.attempts.length}, cache hits: ${cacheHits}`,
+    `- run directory: ${runDir}`,
+    ...(manifest.error ? [`- error: ${manifest.error}`] : []),
+    "",
+    "```",
+    textTable(stageTableHeader, stageRows(manifest)),
+    "```",
+    ""
+  ].join("\n")
+}

@@ -1,0 +1,177 @@
+/**
+ * `runRecipe` and `resumeRun`: the run engine. Stages run in the recipe's
+ * topological order inside one scope that also owns the lazily made
+ * resources; the manifest, event stream and report are kept up to date so a
+ * run killed at any moment can be inspected and resumed.
+ */
+import { Effect, Exit } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { ResolvedRecipe } from "../recipe/resolved.ts"
+import { defaultCacheDir } from "./cache.ts"
+import { ioError, RunDirInvalid } from "./errors.ts"
+import { openEventLog } from "./events.ts"
+import { newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
+import { silentProgress, type ProgressDisplay } from "./progress.ts"
+import type { CheckpointPolicy } from "./record-writer.ts"
+import { renderReport } from "./report.ts"
+import { makeResourcePool } from "./resources.ts"
+import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
+import { executeStage, type StageExecError } from "./stage-exec.ts"
+import type { StageOutput } from "./stage-input.ts"
+
+/** Options shared by `runRecipe` and `resumeRun`. */
+export interface RunEngineOptions {
+  /** Content-addressed cache folder (default `$REFINE_AF_CACHE` or `.refine-af/cache`). */
+  readonly cacheDir?: string
+  /** False: neither read nor write the cache (default true). */
+  readonly cache?: boolean
+  /** Where progress is shown (default: nowhere). */
+  readonly progress?: ProgressDisplay
+  /** When record streams checkpoint (default every 1000 records or 1 s). */
+  readonly checkpoint?: CheckpointPolicy
+}
+
+/** Options of `runRecipe`. */
+export interface RunRecipeOptions extends RunEngineOptions {
+  /** Parent folder of run directories (e.g. `runs`). */
+  readonly runsDir: string
+  /** Run directory name (default `<name>-<yyyymmdd-hhmmss>-<rand>`). */
+  readonly runId?: string
+}
+
+/** The outcome of a finished run. */
+export interface RunResult {
+  readonly runDir: string
+  readonly manifest: RunManifest
+}
+
+/** Errors a run can end with. Interruption is fiber interruption: the manifest then says `interrupted`. */
+export type RunError = StageExecError | RunDirInvalid
+
+const resumeHint = (runDir: string) => `refine-af resume ${path.relative(process.cwd(), runDir) || runDir}`
+
+const execute = (
+  recipe: ResolvedRecipe,
+  runDir: string,
+  manifest: RunManifest,
+  options: RunEngineOptions
+): Effect.Effect<RunResult, RunError> =>
+  Effect.suspend(() => {
+    const display = options.progress ?? silentProgress
+    const events = openEventLog(path.join(runDir, runFiles.events), display)
+    const attempt = manifest.attempts[manifest.attempts.length - 1]!
+    const saveManifest = () => writeManifest(runDir, manifest)
+    const cacheEnabled = options.cache ?? manifest.cacheEnabled
+    events.write(manifest.attempts.length === 1 ? "run_start" : "run_resume", { runId: manifest.runId, name: recipe.name, attempt: manifest.attempts.length })
+
+    const finalize = (exit: Exit.Exit<void, RunError>) =>
+      Effect.sync(() => {
+        const status = Exit.isSuccess(exit) ? "completed" : Exit.hasInterrupts(exit) ? "interrupted" : "failed"
+        const now = new Date().toISOString()
+        manifest.status = status
+        attempt.status = status
+        attempt.endedAt = now
+        manifest.endedAt = now
+        if (status === "failed" && Exit.isFailure(exit)) {
+          const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
+          const error = failure?._tag === "Fail" ? failure.error : undefined
+          manifest.error = error instanceof Error ? error.message : "unexpected defect (run with REFINE_AF_DEBUG=1 for details)"
+        } else delete manifest.error
+        for (const stage of Object.values(manifest.stages)) if (stage.status === "running") stage.status = status === "completed" ? "completed" : status
+        writeManifest(runDir, manifest)
+        fs.writeFileSync(path.join(runDir, runFiles.report), renderReport(manifest, runDir))
+        events.write("run_end", { status, runId: manifest.runId })
+        if (status === "interrupted") display.message(`interrupted; continue with: ${resumeHint(runDir)}`)
+        if (status === "failed") display.message(`failed; after fixing the problem continue with: ${resumeHint(runDir)}`)
+        events.close()
+      })
+
+    const program = Effect.scoped(Effect.gen(function*() {
+      const resources = makeResourcePool(recipe, events, yield* Effect.scope)
+      const env = {
+        recipe,
+        runDir,
+        manifest,
+        saveManifest,
+        events,
+        resources,
+        outputs: new Map<string, StageOutput>(),
+        cacheDir: manifest.cacheDir,
+        cacheEnabled,
+        checkpoint: options.checkpoint ?? {}
+      }
+      yield* Effect.try({ try: saveManifest, catch: ioError(runDir) })
+      yield* Effect.forEach(recipe.order, (name, index) => executeStage(env, name, index + 1), { discard: true })
+    }))
+
+    return program.pipe(
+      Effect.onExit(finalize),
+      Effect.as<RunResult>({ runDir, manifest })
+    )
+  })
+
+/**
+ * Runs a resolved recipe in a new run directory under `runsDir`.
+ * Interrupting the effect (Ctrl-C) checkpoints every record stream, marks the
+ * run `interrupted`, and leaves it ready for `resumeRun`.
+ *
+ * @example
+ * ```ts
+ * const { runDir } = yield* runRecipe(recipe, { runsDir: "runs" })
+ * ```
+ */
+export const runRecipe = (recipe: ResolvedRecipe, options: RunRecipeOptions): Effect.Effect<RunResult, RunError> =>
+  Effect.gen(function*() {
+    const runId = options.runId ?? newRunId(recipe.name)
+    const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir())
+    const runDir = yield* Effect.try({
+      try: () => {
+        if (fs.existsSync(path.resolve(options.runsDir, runId, "manifest.json"))) throw new Error(`run directory ${runId} already exists`)
+        return createRunDir(options.runsDir, runId, recipe)
+      },
+      catch: ioError(path.resolve(options.runsDir, runId))
+    })
+    const manifest = newManifest(recipe, runId, { cacheDir, cacheEnabled: options.cache ?? true })
+    return yield* execute(recipe, runDir, manifest, options)
+  })
+
+/** Reads the manifest of a run directory, or fails with `RunDirInvalid`. */
+export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunDirInvalid> =>
+  Effect.try({
+    try: () => readManifestFile(runDir),
+    catch: (cause) =>
+      new RunDirInvalid({
+        dir: runDir,
+        message: `${runDir} is not a run directory (${fs.existsSync(runDir) ? "manifest.json missing or unreadable" : "it does not exist"}): ${cause instanceof Error ? cause.message : String(cause)}`,
+        fix: "pass a folder created by `refine-af run`, e.g. runs/<name>-<date>-<id>"
+      })
+  })
+
+/**
+ * Continues an interrupted or failed run in place. Completed stages are not
+ * re-run; the interrupted stage continues after its last committed record.
+ * `recipe` is the run's recipe reloaded from `<runDir>/recipe.yaml`.
+ */
+export const resumeRun = (
+  runDir: string,
+  recipe: ResolvedRecipe,
+  options: RunEngineOptions = {}
+): Effect.Effect<RunResult, RunError> =>
+  Effect.gen(function*() {
+    const absolute = path.resolve(runDir)
+    const manifest = yield* readRunManifest(absolute)
+    if (manifest.status === "completed") return { runDir: absolute, manifest }
+    if (manifest.name !== recipe.name) {
+      return yield* new RunDirInvalid({
+        dir: absolute,
+        message: `the run was made by recipe "${manifest.name}" but the recipe given is "${recipe.name}"`,
+        fix: `resume with the run's own recipe (${path.join(absolute, runFiles.recipe)})`
+      })
+    }
+    if (options.cacheDir !== undefined) manifest.cacheDir = path.resolve(options.cacheDir)
+    manifest.status = "running"
+    delete manifest.endedAt
+    manifest.attempts.push({ startedAt: new Date().toISOString(), status: "running" })
+    return yield* execute(recipe, absolute, manifest, options)
+  })

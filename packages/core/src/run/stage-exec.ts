@@ -1,0 +1,181 @@
+/**
+ * Runs one stage of a run: reuse it when already complete in this run
+ * directory, restore it from the cache on a key hit, otherwise run the
+ * component with a crash-safe record writer (continuing an interrupted attempt
+ * when the cache key is unchanged).
+ */
+import { Effect, Exit } from "effect"
+import * as fs from "node:fs"
+import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolved.ts"
+import type { StageContext } from "../stage/context.ts"
+import { RecordStreamError, StageError } from "../stage/errors.ts"
+import { lookupCache, restoreFromCache, storeInCache } from "./cache.ts"
+import { ioError, type RunIoError } from "./errors.ts"
+import type { EventLog } from "./events.ts"
+import { hashStageDir, stageCacheKey } from "./hash.ts"
+import type { RunManifest, StageManifest } from "./manifest.ts"
+import { openRecordWriter, type CheckpointPolicy } from "./record-writer.ts"
+import type { ResourcePool } from "./resources.ts"
+import { stageDirOf } from "./run-dir.ts"
+import { stageSeed } from "./seed.ts"
+import { stageInputOf, type StageOutput } from "./stage-input.ts"
+
+/** Everything a stage execution needs from its run. */
+export interface StageRunEnv {
+  readonly recipe: ResolvedRecipe
+  readonly runDir: string
+  readonly manifest: RunManifest
+  readonly saveManifest: () => void
+  readonly events: EventLog
+  readonly resources: ResourcePool
+  readonly outputs: Map<string, StageOutput>
+  readonly cacheDir: string
+  readonly cacheEnabled: boolean
+  readonly checkpoint: CheckpointPolicy
+}
+
+const errorText = (error: unknown): string =>
+  error instanceof StageError
+    ? `${error.message}${error.fix ? ` (fix: ${error.fix})` : ""}`
+    : error instanceof Error ? error.message : String(error)
+
+const cacheKeyOf = (env: StageRunEnv, stage: ResolvedStage, seed: number): string => {
+  const inputs: Record<string, string> = {}
+  for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = env.outputs.get(upstream)?.hash ?? `missing:${upstream}`
+  const resources: Record<string, string> = {}
+  for (const [slot, name] of Object.entries(stage.uses)) resources[slot] = env.resources.identity(name)
+  return stageCacheKey({
+    componentId: stage.componentId,
+    version: stage.component.version ?? stage.plugin.packageVersion,
+    rawOptions: stage.rawOptions,
+    inputs,
+    seed,
+    resources
+  })
+}
+
+/** Runs (or reuses, or restores) the stage `name`; records its output in `env.outputs`. */
+export const executeStage = (env: StageRunEnv, name: string, position: number): Effect.Effect<void, StageExecError> =>
+  Effect.gen(function*() {
+    const stage = env.recipe.stages[name]!
+    const seed = stageSeed(env.recipe.seed, name)
+    const cacheKey = cacheKeyOf(env, stage, seed)
+    const dir = stageDirOf(env.runDir, name)
+    const previous = env.manifest.stages[name]
+    const stageCount = env.recipe.order.length
+    const finish = (entry: StageManifest) => {
+      env.outputs.set(name, { stage: name, dir, hash: entry.outputHash!, count: entry.records ?? 0 })
+    }
+
+    if (previous && (previous.status === "completed" || previous.status === "cached") && previous.cacheKey === cacheKey) {
+      env.events.write("stage_reused", { stage: name, cacheKey })
+      env.events.display.message(`[${position}/${stageCount}] ${name}: already complete`)
+      return finish(previous)
+    }
+
+    const entry: StageManifest = {
+      status: "running",
+      componentId: stage.componentId,
+      version: stage.component.version ?? stage.plugin.packageVersion,
+      cacheKey,
+      startedAt: new Date().toISOString()
+    }
+    const startedAt = Date.now()
+
+    const cached = env.cacheEnabled ? lookupCache(env.cacheDir, cacheKey) : undefined
+    if (cached !== undefined) {
+      const restored = yield* Effect.try({
+        try: () => restoreFromCache(env.cacheDir, cacheKey, cached, dir),
+        catch: ioError(dir)
+      })
+      if (restored) {
+        Object.assign(entry, {
+          status: "cached",
+          outputHash: cached.outputHash,
+          records: cached.records,
+          endedAt: new Date().toISOString(),
+          durationMs: Date.now() - startedAt,
+          ...(cached.metrics ? { metrics: { ...cached.metrics } } : {})
+        })
+        env.manifest.stages[name] = entry
+        if (cached.metrics) env.manifest.metrics[name] = { ...cached.metrics }
+        env.saveManifest()
+        env.events.write("cache_hit", { stage: name, cacheKey, outputHash: cached.outputHash, records: cached.records })
+        env.events.display.message(`[${position}/${stageCount}] ${name}: cache hit (${cached.records} records)`)
+        return finish(entry)
+      }
+      env.events.write("warning", { stage: name, message: `cache entry ${cacheKey} was damaged and has been dropped` })
+    }
+
+    // Same key as an unfinished earlier attempt: continue it. Otherwise start clean.
+    const continuing = previous !== undefined && previous.cacheKey === cacheKey
+    if (!continuing) yield* Effect.try({ try: () => fs.rmSync(dir, { recursive: true, force: true }), catch: ioError(dir) })
+    env.manifest.stages[name] = entry
+    env.saveManifest()
+
+    const writer = yield* openRecordWriter(dir, env.checkpoint)
+    env.events.write("stage_start", { stage: name, component: stage.componentId, cacheKey, resumedCount: writer.resumedCount })
+    env.events.display.stageStart(name, position, stageCount)
+    if (writer.resumedCount > 0) env.events.display.message(`  ${name}: resuming after ${writer.resumedCount} committed records`)
+
+    const inputs: Record<string, ReturnType<typeof stageInputOf>> = {}
+    for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = stageInputOf(env.outputs.get(upstream)!)
+
+    const exit = yield* Effect.exit(Effect.gen(function*() {
+      const uses = yield* env.resources.servicesFor(name, stage.uses)
+      const context: StageContext<unknown, Record<string, unknown>> = {
+        name,
+        options: stage.options,
+        seed,
+        inputs,
+        uses,
+        output: writer,
+        dir,
+        events: env.events.sinkFor(name)
+      }
+      return yield* Effect.scoped(stage.component.run(context as never))
+    }).pipe(Effect.ensuring(Effect.ignore(writer.close()))))
+
+    entry.endedAt = new Date().toISOString()
+    entry.durationMs = Date.now() - startedAt
+    entry.records = writer.count()
+    if (Exit.isFailure(exit)) {
+      const interrupted = Exit.hasInterrupts(exit)
+      entry.status = interrupted ? "interrupted" : "failed"
+      if (!interrupted) entry.error = errorText(exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error ?? exit.cause)
+      env.saveManifest()
+      env.events.write("stage_end", { stage: name, status: entry.status, records: entry.records, durationMs: entry.durationMs, error: entry.error })
+      env.events.display.stageEnd(name, `${entry.status} after ${entry.records} records`)
+      return yield* exit
+    }
+
+    const summary = exit.value ?? undefined
+    const outputHash = yield* Effect.try({ try: () => hashStageDir(dir), catch: ioError(dir) })
+    entry.status = "completed"
+    entry.outputHash = outputHash
+    if (summary?.metrics) {
+      entry.metrics = { ...summary.metrics }
+      env.manifest.metrics[name] = { ...summary.metrics }
+    }
+    env.saveManifest()
+    if (env.cacheEnabled) {
+      yield* Effect.try({
+        try: () =>
+          storeInCache(env.cacheDir, cacheKey, dir, {
+            outputHash,
+            records: entry.records ?? 0,
+            componentId: stage.componentId,
+            ...(summary?.metrics ? { metrics: summary.metrics } : {}),
+            ...(summary?.data ? { data: summary.data } : {}),
+            createdAt: new Date().toISOString()
+          }),
+        catch: ioError(env.cacheDir)
+      }).pipe(Effect.catch((error) => Effect.sync(() => env.events.write("warning", { stage: name, message: `could not store in cache: ${error.message}` }))))
+    }
+    env.events.write("stage_end", { stage: name, status: "completed", records: entry.records, durationMs: entry.durationMs, outputHash })
+    env.events.display.stageEnd(name, `done, ${entry.records} records in ${(entry.durationMs / 1000).toFixed(1)}s`)
+    finish(entry)
+  })
+
+/** Errors a stage execution can end with. */
+export type StageExecError = StageError | RecordStreamError | RunIoError

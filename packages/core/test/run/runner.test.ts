@@ -1,0 +1,182 @@
+import { Effect, Exit, Fiber, Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { beforeEach, describe, expect, it } from "vitest"
+import { defineStage, readRunManifest, resumeRun, runRecipe, StageError, type RunManifest } from "../../src/index.ts"
+import {
+  counterStage,
+  doubleStage,
+  greeterLog,
+  greeterResource,
+  greetStage,
+  makeRecipe,
+  readJsonl,
+  sumStage,
+  tempDir
+} from "./fixtures.ts"
+
+const pipeline = (count = 50, factor = 2) =>
+  makeRecipe({
+    stages: {
+      numbers: { component: counterStage, options: { count } },
+      doubled: { component: doubleStage, options: { factor }, inputs: { records: "numbers" } },
+      total: { component: sumStage, inputs: { records: "doubled" } }
+    }
+  })
+
+const eventTypes = (runDir: string) => readJsonl(path.join(runDir, "events.jsonl")).map((event) => event["type"])
+const statuses = (manifest: RunManifest) => Object.fromEntries(Object.entries(manifest.stages).map(([name, stage]) => [name, stage.status]))
+
+describe("runRecipe", () => {
+  let runsDir: string
+  let cacheDir: string
+  beforeEach(() => {
+    runsDir = tempDir("runs")
+    cacheDir = tempDir("cache")
+    greeterLog.length = 0
+  })
+
+  it("runs stages in order and writes the run directory", async () => {
+    const { runDir, manifest } = await Effect.runPromise(runRecipe(pipeline(), { runsDir, cacheDir }))
+    expect(path.basename(runDir)).toMatch(/^test-\d{8}-\d{6}-[0-9a-f]{4}$/)
+    expect(manifest.status).toBe("completed")
+    expect(statuses(manifest)).toEqual({ numbers: "completed", doubled: "completed", total: "completed" })
+    const numbers = readJsonl(path.join(runDir, "stages/numbers/records.jsonl"))
+    const doubled = readJsonl(path.join(runDir, "stages/doubled/records.jsonl"))
+    expect(numbers.map((record) => record["i"])).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect(doubled.map((record) => record["value"])).toEqual(numbers.map((record) => Number(record["value"]) * 2))
+    const expectedSum = doubled.reduce((acc, record) => acc + Number(record["value"]), 0)
+    expect(fs.readFileSync(path.join(runDir, "stages/total/sum.txt"), "utf8")).toBe(String(expectedSum))
+    expect(manifest.metrics["total"]).toEqual({ sum: expectedSum })
+
+    const onDisk = await Effect.runPromise(readRunManifest(runDir))
+    expect(onDisk.status).toBe("completed")
+    expect(onDisk.node).toBe(process.version)
+    expect(onDisk.core.name).toBe("@refine-af/core")
+    expect(onDisk.stages["numbers"]?.outputHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(fs.existsSync(path.join(runDir, "recipe.yaml"))).toBe(true)
+    expect(fs.readFileSync(path.join(runDir, "report.md"), "utf8")).toContain("total")
+
+    const events = readJsonl(path.join(runDir, "events.jsonl"))
+    for (const event of events) expect(Number.isNaN(Date.parse(String(event["ts"])))).toBe(false)
+    expect(eventTypes(runDir)[0]).toBe("run_start")
+    expect(eventTypes(runDir).at(-1)).toBe("run_end")
+    expect(eventTypes(runDir).filter((type) => type === "stage_end")).toHaveLength(3)
+  })
+
+  it("hits the cache for unchanged stages and re-runs changed ones", async () => {
+    const first = await Effect.runPromise(runRecipe(pipeline(), { runsDir, cacheDir }))
+    const second = await Effect.runPromise(runRecipe(pipeline(), { runsDir, cacheDir }))
+    expect(statuses(second.manifest)).toEqual({ numbers: "cached", doubled: "cached", total: "cached" })
+    expect(eventTypes(second.runDir).filter((type) => type === "cache_hit")).toHaveLength(3)
+    for (const stage of ["numbers", "doubled", "total"]) {
+      expect(second.manifest.stages[stage]?.outputHash).toBe(first.manifest.stages[stage]?.outputHash)
+    }
+    expect(second.manifest.metrics["total"]).toEqual(first.manifest.metrics["total"])
+    expect(fs.readFileSync(path.join(second.runDir, "stages/doubled/records.jsonl"), "utf8"))
+      .toBe(fs.readFileSync(path.join(first.runDir, "stages/doubled/records.jsonl"), "utf8"))
+
+    const changed = await Effect.runPromise(runRecipe(pipeline(50, 3), { runsDir, cacheDir }))
+    expect(statuses(changed.manifest)).toEqual({ numbers: "cached", doubled: "completed", total: "completed" })
+
+    const uncached = await Effect.runPromise(runRecipe(pipeline(), { runsDir, cacheDir, cache: false }))
+    expect(statuses(uncached.manifest)).toEqual({ numbers: "completed", doubled: "completed", total: "completed" })
+  })
+
+  it("makes resources lazily and releases them at the end", async () => {
+    const recipe = makeRecipe({
+      stages: { hello: { component: greetStage, uses: { greeter: "greeter" } } },
+      resources: { greeter: { component: greeterResource, options: { word: "hi" } } }
+    })
+    const first = await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir }))
+    expect(readJsonl(path.join(first.runDir, "stages/hello/records.jsonl"))).toEqual([{ greeting: "hi" }])
+    expect(greeterLog).toEqual(["make greeter", "release greeter"])
+    await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir }))
+    expect(greeterLog).toEqual(["make greeter", "release greeter"]) // cache hit: no model made
+
+    const other = makeRecipe({
+      stages: { hello: { component: greetStage, uses: { greeter: "greeter" } } },
+      resources: { greeter: { component: greeterResource, options: { word: "hello" } } }
+    })
+    const third = await Effect.runPromise(runRecipe(other, { runsDir, cacheDir }))
+    expect(third.manifest.stages["hello"]?.status).toBe("completed") // resource options are part of the key
+  })
+
+  it("marks a failing stage, releases resources, and resumes after the fix", async () => {
+    let broken = true
+    const flaky = defineStage({
+      role: "transform",
+      description: "fails while broken",
+      options: Schema.Struct({}),
+      uses: {},
+      run: (ctx) =>
+        broken
+          ? Effect.fail(new StageError({ stage: ctx.name, message: "the flux capacitor is broken", fix: "repair it" }))
+          : ctx.output.append([{ ok: true }])
+    })
+    const recipe = makeRecipe({
+      stages: {
+        numbers: { component: counterStage, options: { count: 5 } },
+        flaky: { component: flaky },
+        hello: { component: greetStage, uses: { greeter: "greeter" } }
+      },
+      resources: { greeter: { component: greeterResource, options: { word: "hi" } } }
+    })
+    const exit = await Effect.runPromiseExit(runRecipe(recipe, { runsDir, cacheDir }))
+    expect(Exit.isFailure(exit)).toBe(true)
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    const failed = await Effect.runPromise(readRunManifest(runDir))
+    expect(failed.status).toBe("failed")
+    expect(failed.stages["flaky"]?.status).toBe("failed")
+    expect(failed.stages["flaky"]?.error).toContain("flux capacitor")
+    expect(failed.error).toContain("flux capacitor")
+    expect(failed.stages["hello"]).toBeUndefined()
+
+    broken = false
+    const resumed = await Effect.runPromise(resumeRun(runDir, recipe, { cacheDir }))
+    expect(resumed.manifest.status).toBe("completed")
+    expect(resumed.manifest.attempts).toHaveLength(2)
+    expect(statuses(resumed.manifest)).toEqual({ numbers: "completed", flaky: "completed", hello: "completed" })
+    expect(eventTypes(runDir)).toContain("stage_reused")
+    expect(greeterLog).toEqual(["make greeter", "release greeter"])
+  })
+
+  it("on interrupt keeps committed records, and resume reproduces an uninterrupted run", async () => {
+    const slow = () =>
+      makeRecipe({
+        stages: {
+          numbers: { component: counterStage, options: { count: 60, delayMs: 5 } },
+          doubled: { component: doubleStage, inputs: { records: "numbers" } }
+        }
+      })
+    const reference = await Effect.runPromise(runRecipe(slow(), { runsDir: tempDir("reference"), cacheDir, cache: false }))
+
+    const fiber = Effect.runFork(runRecipe(slow(), { runsDir, cacheDir, cache: false, checkpoint: { everyRecords: 7, everyMs: 1e9 } }))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const exit = await Effect.runPromise(Fiber.interrupt(fiber).pipe(Effect.andThen(Fiber.await(fiber))))
+    expect(Exit.hasInterrupts(exit)).toBe(true)
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    const interrupted = await Effect.runPromise(readRunManifest(runDir))
+    expect(interrupted.status).toBe("interrupted")
+    expect(interrupted.stages["numbers"]?.status).toBe("interrupted")
+    const partial = readJsonl(path.join(runDir, "stages/numbers/records.jsonl"))
+    expect(partial.length).toBeGreaterThan(0)
+    expect(partial.length).toBeLessThan(60)
+
+    const resumed = await Effect.runPromise(resumeRun(runDir, slow(), { cache: false }))
+    expect(resumed.manifest.status).toBe("completed")
+    for (const stage of ["numbers", "doubled"]) {
+      expect(fs.readFileSync(path.join(runDir, `stages/${stage}/records.jsonl`), "utf8"))
+        .toBe(fs.readFileSync(path.join(reference.runDir, `stages/${stage}/records.jsonl`), "utf8"))
+      expect(resumed.manifest.stages[stage]?.outputHash).toBe(reference.manifest.stages[stage]?.outputHash)
+    }
+    const starts = readJsonl(path.join(runDir, "events.jsonl")).filter((event) => event["type"] === "stage_start" && event["stage"] === "numbers")
+    expect(starts.map((event) => event["resumedCount"])).toEqual([0, partial.length])
+  })
+
+  it("refuses to resume something that is not a run directory", async () => {
+    const exit = await Effect.runPromiseExit(resumeRun(tempDir("empty"), pipeline()))
+    const error = Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined
+    expect(error?._tag).toBe("RunDirInvalid")
+  })
+})
