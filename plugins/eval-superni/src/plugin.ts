@@ -1,0 +1,23 @@
+/**
+ * The `superni` plugin manifest: `superni/evaluate` and `superni/compare`.
+ *
+ * @example
+ * ```ts
+ * import superni from "@refine-af/eval-superni"
+ * Object.keys(superni.components) // ["evaluate", "compare"]
+ * ```
+ */
+import { definePlugin } from "@refine-af/core"
+import { compareStage } from "./stages/compare.ts"
+import { evaluateStage } from "./stages/evaluate.ts"
+
+/** The plugin manifest (default export of the package). */
+export const superniPlugin = definePlugin({
+  name: "superni",
+  version: "0.1.0",
+  description: "Super-NaturalInstructions evaluation with official-metric parity and paired per-task comparison reports",
+  components: {
+    evaluate: evaluateStage,
+    compare: compareStage
+  }
+})

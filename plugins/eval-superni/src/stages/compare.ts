@@ -1,0 +1,117 @@
+/**
+ * `superni/compare`: paired per-task comparison of two or more upstream
+ * `superni/evaluate` stages on the same instances. Each connected candidate
+ * port is compared with `baseline`; the stage writes one record per
+ * (candidate, task) and `report.md`, `report.html`, `comparison.json`.
+ *
+ * Recipe node:
+ * ```yaml
+ * compare:
+ *   _component_: superni/compare
+ *   baseline: eval_self_instruct     # input ports name upstream evaluate stages
+ *   candidate: eval_rlaf
+ *   metric: rougeL
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import { defineStage, type JsonRecord, type StageInput } from "@refine-af/core"
+import { compareAgainstBaseline, defaultCompareOptions } from "../compare/compareAll.ts"
+import { PredictionsMismatch } from "../errors.ts"
+import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
+import { writeArtifacts } from "../report/writeArtifacts.ts"
+import { positiveInt, withDefault } from "./options.ts"
+import { toStageError } from "./stageError.ts"
+
+/** Options of `superni/compare`. */
+export const CompareStageOptions = Schema.Struct({
+  /** Per-instance metric deciding "improved": `rougeL` (paper headline), `exactMatch`, or `official` (per category). */
+  metric: Schema.Literals(["rougeL", "exactMatch", "official"]).pipe(withDefault("rougeL")),
+  resamples: positiveInt.pipe(withDefault(defaultCompareOptions.resamples)),
+  /** Bootstrap seed; defaults to the stage seed. */
+  seed: Schema.optionalKey(Schema.Number.check(Schema.isInt())),
+  confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).pipe(withDefault(0.95)),
+  /** Resample instances within each drawn task as well as tasks. */
+  resampleInstances: Schema.Boolean.pipe(withDefault(true)),
+  /** Per-task differences within ±tieTolerance count as ties. */
+  tieTolerance: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(1e-9))
+})
+export type CompareStageOptions = typeof CompareStageOptions.Type
+
+/** Candidate ports beyond the first; connect as many as needed. */
+const extraCandidatePorts = ["candidate2", "candidate3", "candidate4"] as const
+
+/** Reads an upstream evaluate stage's predictions, failing when its records are something else. */
+export const readPredictions = (input: StageInput) =>
+  Effect.gen(function*() {
+    const raw = yield* input.readAll()
+    const records: Array<PredictionRecord> = []
+    for (const [index, record] of raw.entries()) {
+      const decoded = decodePredictionRecord(record)
+      if (decoded._tag === "None") {
+        return yield* new PredictionsMismatch({
+          message: `record ${index + 1} of stage "${input.stage}" is not a SuperNI prediction`,
+          fix: "Connect the port to a superni/evaluate stage."
+        })
+      }
+      records.push(decoded.value)
+    }
+    return { name: input.stage, records }
+  })
+
+/** The `superni/compare` stage component. */
+export const compareStage = defineStage({
+  role: "evaluator",
+  description: "Paired per-task comparison of SuperNI evaluations: deltas, share of tasks improved with bootstrap CIs, per-category tables; writes report.md/html and comparison.json.",
+  deterministic: true,
+  options: CompareStageOptions,
+  inputs: {
+    baseline: { description: "the superni/evaluate stage every candidate is compared with" },
+    candidate: { description: "a superni/evaluate stage to compare with the baseline" },
+    candidate2: { description: "another candidate", optional: true },
+    candidate3: { description: "another candidate", optional: true },
+    candidate4: { description: "another candidate", optional: true }
+  },
+  run: (ctx) =>
+    Effect.gen(function*() {
+      const baselineInput = ctx.inputs["baseline"]
+      const candidateInputs = ["candidate", ...extraCandidatePorts].flatMap((port) => {
+        const input = ctx.inputs[port]
+        return input === undefined ? [] : [input]
+      })
+      if (baselineInput === undefined || candidateInputs.length === 0) {
+        return yield* new PredictionsMismatch({
+          message: "the stage needs a baseline and at least one candidate",
+          fix: "Connect `baseline:` and `candidate:` to superni/evaluate stages."
+        })
+      }
+      const baseline = yield* readPredictions(baselineInput)
+      const candidates = yield* Effect.forEach(candidateInputs, readPredictions)
+      const { comparisons, files } = yield* compareAgainstBaseline(baseline, candidates, {
+        ...ctx.options,
+        seed: ctx.options.seed ?? ctx.seed
+      })
+      const records: Array<JsonRecord> = comparisons.flatMap((comparison) =>
+        comparison.tasks.map((task) => ({
+          baselineRun: comparison.baseline,
+          candidateRun: comparison.candidate,
+          task: task.task,
+          category: task.category,
+          metric: task.metric,
+          instances: task.instances,
+          baselineScore: task.baseline,
+          candidateScore: task.candidate,
+          delta: task.delta,
+          outcome: task.outcome
+        }))
+      )
+      yield* ctx.output.append(records)
+      yield* writeArtifacts(ctx.dir, files)
+      const metrics: Record<string, number> = {}
+      for (const comparison of comparisons) {
+        metrics[`${comparison.candidate}.tasksImproved`] = comparison.bootstrap.shareImproved.estimate
+        metrics[`${comparison.candidate}.meanDelta`] = comparison.bootstrap.meanDelta.estimate
+        yield* ctx.events.metric(`${comparison.candidate}.tasksImproved`, comparison.bootstrap.shareImproved.estimate)
+      }
+      return { metrics }
+    }).pipe(Effect.mapError(toStageError(ctx.name)))
+})

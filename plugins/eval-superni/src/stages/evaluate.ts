@@ -1,0 +1,124 @@
+/**
+ * `superni/evaluate`: generates a prediction for every evaluation instance
+ * with the model in the `model` slot (greedy), scores it with the official
+ * metrics, and writes the predictions as records plus `report.md`,
+ * `report.html` and `metrics.json` in the stage folder.
+ *
+ * Recipe node:
+ * ```yaml
+ * eval:
+ *   _component_: superni/evaluate
+ *   model: policy              # resource slot
+ *   tasks: ./natural-instructions/tasks
+ *   split: ./natural-instructions/splits/default/test_tasks.txt
+ *   maxInstances: 100
+ *   positiveExamples: 0        # 0 = definition only (Self-Instruct); 2 = Tk-Instruct
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import { defineStage, LanguageModel, type JsonRecord } from "@refine-af/core"
+import { evaluationOrder, predictAndScore } from "../generation/predict.ts"
+import { aggregateScores } from "../metrics/aggregate.ts"
+import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
+import { makePromptEncoder } from "../prompt/template.ts"
+import { evaluationHtml, evaluationMarkdown } from "../report/evaluationReport.ts"
+import { writeArtifacts } from "../report/writeArtifacts.ts"
+import { PredictionsMismatch } from "../errors.ts"
+import { loadTasks } from "./loadTasks.ts"
+import { bundledTaskSet, nonNegativeInt, positiveInt, withDefault } from "./options.ts"
+import { toStageError } from "./stageError.ts"
+
+/** Options of `superni/evaluate`. */
+export const EvaluateOptions = Schema.Struct({
+  /** A natural-instructions `tasks/` folder or a compact `.jsonl` set; defaults to the bundled set. */
+  tasks: Schema.String.pipe(withDefault(bundledTaskSet)),
+  /** Split file (one task name per line) for a task folder, e.g. `splits/default/test_tasks.txt`. */
+  split: Schema.optionalKey(Schema.String),
+  /** Evaluate only these tasks. */
+  onlyTasks: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** First N instances per task (the benchmark uses 100). */
+  maxInstances: positiveInt.pipe(withDefault(100)),
+  /** Positive examples in the prompt: 0 = definition only (Self-Instruct's setting), 2 = Tk-Instruct's. */
+  positiveExamples: nonNegativeInt.pipe(withDefault(0)),
+  /** Prompt template with `{definition}`, `{examples}`, `{input}`. */
+  promptTemplate: Schema.optionalKey(Schema.String),
+  /** Template of one demonstration with `{index}`, `{input}`, `{output}`. */
+  exampleTemplate: Schema.optionalKey(Schema.String),
+  maxNewTokens: positiveInt.pipe(withDefault(128)),
+  /** Generation stops before the first of these strings. */
+  stop: Schema.Array(Schema.String).pipe(withDefault(["\n\n"])),
+  batchSize: positiveInt.pipe(withDefault(16))
+})
+export type EvaluateOptions = typeof EvaluateOptions.Type
+
+/** Marks `metrics.json` so `refine-af compare` can find evaluation stages in a run directory. */
+export const evaluationKind = "superni/evaluate"
+
+const readResumed = (records: ReadonlyArray<JsonRecord>, expected: ReadonlyArray<{ task: string; id: string }>) =>
+  Effect.gen(function*() {
+    const decoded: Array<PredictionRecord> = []
+    for (const [index, raw] of records.entries()) {
+      const record = decodePredictionRecord(raw)
+      const want = expected[index]
+      if (record._tag === "None" || want === undefined || record.value.task !== want.task || record.value.id !== want.id) {
+        return yield* new PredictionsMismatch({
+          message: `resumed record ${index + 1} does not match the evaluation order (options or data changed since the interrupted run)`,
+          fix: "Start a fresh run: the stage's evaluation set is not the one it was resumed with."
+        })
+      }
+      decoded.push(record.value)
+    }
+    return decoded
+  })
+
+/** The `superni/evaluate` stage component. */
+export const evaluateStage = defineStage({
+  role: "evaluator",
+  description: "Generates greedy predictions on SuperNI tasks and scores them (ROUGE-L with stemming, exact match); writes report.md/html and metrics.json.",
+  deterministic: true,
+  options: EvaluateOptions,
+  uses: { model: LanguageModel },
+  run: (ctx) =>
+    Effect.gen(function*() {
+      const options = ctx.options
+      const tasks = yield* loadTasks(options)
+      const encode = yield* makePromptEncoder({
+        positiveExamples: options.positiveExamples,
+        ...(options.promptTemplate === undefined ? {} : { promptTemplate: options.promptTemplate }),
+        ...(options.exampleTemplate === undefined ? {} : { exampleTemplate: options.exampleTemplate })
+      })
+      const order = evaluationOrder(tasks).map(({ instance, task }) => ({ task: task.name, id: instance.id }))
+      const resumed = ctx.output.resumedCount > 0 ? yield* readResumed(yield* ctx.output.resumed(), order) : []
+      const produced = yield* predictAndScore({
+        tasks,
+        encode,
+        model: ctx.uses.model,
+        decoding: { maxNewTokens: options.maxNewTokens, stop: options.stop },
+        batchSize: options.batchSize,
+        skip: resumed.length,
+        append: ctx.output.append,
+        progress: ctx.events.progress
+      })
+      const summary = aggregateScores([...resumed, ...produced])
+      const header = {
+        stage: ctx.name,
+        model: ctx.uses.model.info.id,
+        encoding: options.positiveExamples === 0 ? "definition only" : `definition + ${options.positiveExamples} positive examples`
+      }
+      yield* writeArtifacts(ctx.dir, {
+        "report.md": evaluationMarkdown(header, summary),
+        "report.html": evaluationHtml(header, summary),
+        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, summary }, null, 2)}\n`
+      })
+      yield* ctx.events.metric("rougeL", summary.overall.rougeL)
+      yield* ctx.events.metric("exactMatch", summary.overall.exactMatch)
+      return {
+        metrics: {
+          rougeL: summary.overall.rougeL,
+          exactMatch: summary.overall.exactMatch,
+          instances: summary.overall.instances,
+          tasks: summary.overall.tasks
+        }
+      }
+    }).pipe(Effect.mapError(toStageError(ctx.name)))
+})
