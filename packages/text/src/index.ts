@@ -5,7 +5,16 @@
  */
 export { EmptyReferencesError, InvalidPoolOptionError, PoolWorkerError } from "./errors.ts"
 export { exactMatch, normalizeAnswer } from "./metrics/exact-match.ts"
-export { fMeasure, rougeL, rougeLFromLcs, type RougeLScore, rougeLMax } from "./metrics/rouge-l.ts"
+export { fMeasure, rougeL, rougeLFMeasure, rougeLFromLcs, type RougeLScore, rougeLMax } from "./metrics/rouge-l.ts"
 export { type RougeOptions, rougeTokenize } from "./metrics/rouge-tokenize.ts"
 export { lcsLengthDP } from "./lcs/lcs-dp.ts"
 export { porterStem } from "./porter/porter-stemmer.ts"
+export { lcsLengthBitParallel } from "./lcs/bit-parallel-lcs.ts"
+export type { FilterBatchOptions, PoolQueryOptions } from "./pool/pool-options.ts"
+export {
+  type FilterDecision,
+  type PoolNeighbour,
+  type PoolQueryResult,
+  RougePool,
+  type RougePoolOptions
+} from "./pool/rouge-pool.ts"
