@@ -1,0 +1,62 @@
+/**
+ * Options of `self-instruct/bootstrap`. Every default is the paper's value.
+ *
+ * @example
+ * ```yaml
+ * instructions:
+ *   _component_: self-instruct/bootstrap
+ *   model: policy
+ *   target: 200
+ *   batchSize: 4
+ *   filters: { rougeThreshold: 0.7 }
+ * ```
+ */
+import { Schema } from "effect"
+import { nonNegativeInt, positiveInt, samplingOptions, unitInterval, withDefault } from "../options.ts"
+import { SeedSource } from "../seeds/SeedSource.ts"
+import { defaultInstructionFilters } from "./filters.ts"
+import { defaultBootstrapHeader } from "./prompt.ts"
+
+/** The paper's stop strings: a blank line, or the model starting item 16. */
+export const defaultBootstrapStop: ReadonlyArray<string> = ["\n\n", "\n16", "16.", "16 ."]
+
+const FilterOptions = Schema.Struct({
+  minWords: nonNegativeInt.pipe(withDefault(defaultInstructionFilters.minWords)),
+  maxWords: positiveInt.pipe(withDefault(defaultInstructionFilters.maxWords)),
+  blacklist: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.blacklist)),
+  forbiddenPrefixes: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.forbiddenPrefixes)),
+  /** Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this. */
+  rougeThreshold: unitInterval.pipe(withDefault(0.7)),
+  /** Most similar pool entries kept per accepted instruction. */
+  neighbours: nonNegativeInt.pipe(withDefault(10))
+}).pipe(withDefault({}))
+
+/** Decoded options of the bootstrap stage. */
+export const BootstrapOptions = Schema.Struct({
+  /** Seed tasks: a JSONL path, `{ url, sha256 }`, or absent for the bundled offline set. */
+  seeds: Schema.optionalKey(SeedSource),
+  /** Cache folder for pinned downloads (default `$REFINE_AF_CACHE_DIR` or `~/.cache/refine-af/downloads`). */
+  cacheDir: Schema.optionalKey(Schema.String),
+  /** How many new instructions to generate. */
+  target: positiveInt.pipe(withDefault(100)),
+  /** Prompts per language-model call (one step). */
+  batchSize: positiveInt.pipe(withDefault(5)),
+  /** Instructions shown per prompt. */
+  promptInstructions: positiveInt.pipe(withDefault(8)),
+  /** Of those, how many are model-generated once any exist. */
+  generatedPerPrompt: nonNegativeInt.pipe(withDefault(2)),
+  /** The prompt's header line. */
+  promptHeader: Schema.String.pipe(withDefault(defaultBootstrapHeader)),
+  /** Stop (with a warning) after this many consecutive steps that accept nothing. */
+  maxIdleSteps: positiveInt.pipe(withDefault(50)),
+  sampling: samplingOptions({
+    maxNewTokens: 1024,
+    temperature: 0.7,
+    topP: 0.5,
+    presencePenalty: 2,
+    frequencyPenalty: 0,
+    stop: defaultBootstrapStop
+  }),
+  filters: FilterOptions
+})
+export type BootstrapOptions = typeof BootstrapOptions.Type

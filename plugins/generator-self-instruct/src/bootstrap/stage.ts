@@ -1,0 +1,116 @@
+/**
+ * `self-instruct/bootstrap` — grows a pool of instructions from seed tasks the
+ * way the Self-Instruct paper does (see `engine.ts` for one step), one
+ * language-model call per step, checkpointing after every step.
+ *
+ * Resume: the pool is rebuilt from the durable records of earlier steps, the
+ * step of the last durable record is replayed from the same seed and its
+ * durable records skipped. If the model does not reproduce them (a provider
+ * that ignores seeds), the durable records win and the run goes on from the
+ * next step with a warning.
+ *
+ * @example
+ * ```yaml
+ * instructions:
+ *   _component_: self-instruct/bootstrap
+ *   model: policy
+ *   target: 100
+ * ```
+ */
+import { Effect } from "effect"
+import { defineStage, LanguageModel, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
+import { toStageError } from "../errors.ts"
+import { resumePoint } from "../resume.ts"
+import { loadSeedTasks } from "../seeds/SeedSource.ts"
+import type { SeedTask } from "../seeds/SeedTask.ts"
+import { BootstrapEngine } from "./engine.ts"
+import { BootstrapOptions } from "./options.ts"
+
+type BootstrapContext = StageContext<BootstrapOptions, { readonly model: LanguageModel["Service"] }>
+
+const sameInstructions = (replayed: ReadonlyArray<JsonRecord>, durable: ReadonlyArray<JsonRecord>): boolean =>
+  replayed.length === durable.length &&
+  replayed.every((record, index) => record["instruction"] === durable[index]?.["instruction"])
+
+const rebuiltEngine = (ctx: BootstrapContext, seeds: ReadonlyArray<SeedTask>, durable: ReadonlyArray<JsonRecord>) => {
+  const engine = new BootstrapEngine(seeds, ctx.options, ctx.seed, ctx.uses.model.info.id)
+  for (const record of durable) engine.restore(record)
+  return engine
+}
+
+const run = (ctx: BootstrapContext) =>
+  Effect.gen(function* () {
+    const { options, output, events } = ctx
+    const model = ctx.uses.model
+    const seeds = yield* loadSeedTasks(options.seeds, options.cacheDir)
+    const durable = yield* output.resumed()
+    const start = resumePoint(durable, (record) => Number(record["step"]))
+    let engine = rebuiltEngine(ctx, seeds, durable.slice(0, start.durableBeforeUnit))
+    let replaySkip = start.durableInUnit
+    let idleSteps = 0
+    let step = start.unit
+    let stoppedIdle = false
+    while (!engine.done) {
+      if (idleSteps >= options.maxIdleSteps) {
+        stoppedIdle = true
+        yield* events.warn(
+          `${ctx.name}: stopped after ${options.maxIdleSteps} consecutive steps without a new instruction (${engine.generated.length} of ${options.target} generated). Check the model's output in the filter_counts events, or raise maxIdleSteps.`
+        )
+        break
+      }
+      const prompts = engine.prompts(step)
+      const generations = yield* model.generate(prompts.map(({ prompt, params }) => ({ prompt, params })))
+      if (generations.length !== prompts.length) {
+        return yield* new StageError({
+          stage: ctx.name,
+          message: `the language model ${model.info.id} returned ${generations.length} generations for ${prompts.length} requests`,
+          fix: "fix the LanguageModel provider: generate must return one result per request, in order"
+        })
+      }
+      let records = engine.absorb(step, prompts, generations)
+      idleSteps = records.length === 0 ? idleSteps + 1 : 0
+      if (replaySkip > 0) {
+        const durableOfStep = durable.slice(start.durableBeforeUnit)
+        if (sameInstructions(records.slice(0, replaySkip), durableOfStep)) {
+          records = records.slice(replaySkip)
+        } else {
+          yield* events.warn(
+            `${ctx.name}: replaying step ${step} after resume did not reproduce its ${replaySkip} durable instructions (does the model honour request seeds?); keeping the durable ones and continuing from step ${step + 1}.`
+          )
+          engine = rebuiltEngine(ctx, seeds, durable)
+          records = []
+        }
+        replaySkip = 0
+      }
+      if (records.length > 0) {
+        yield* output.append(records)
+        yield* output.checkpoint()
+      }
+      const { counts } = engine
+      yield* events.progress(engine.generated.length, options.target)
+      yield* events.metric("acceptance_rate", counts.candidates === 0 ? 0 : counts.accepted / counts.candidates, step)
+      yield* events.emit("filter_counts", { step, ...counts })
+      step++
+    }
+    const { counts } = engine
+    return {
+      metrics: {
+        ...counts,
+        generated: engine.generated.length,
+        steps: step,
+        acceptance_rate: counts.candidates === 0 ? 0 : counts.accepted / counts.candidates
+      },
+      data: { stopped_idle: stoppedIdle, resumed_records: durable.length }
+    }
+  }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
+
+/** The bootstrapping stage component. */
+export const bootstrapStage = defineStage({
+  role: "generator",
+  description:
+    "Self-Instruct instruction bootstrapping: prompts the model with 8 pool instructions (6 seeds + 2 generated), parses the numbered continuation and keeps instructions that pass the paper's filters (length, keywords, prefixes, first character, ROUGE-L < 0.7 to the pool).",
+  deterministic: true,
+  options: BootstrapOptions,
+  uses: { model: LanguageModel },
+  run
+})

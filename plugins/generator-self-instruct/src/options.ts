@@ -1,0 +1,71 @@
+/**
+ * Option-schema building blocks shared by the plugin's stages: defaults for
+ * absent keys, positive integers, and the sampling parameters block.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { positiveInt, samplingOptions, withDefault } from "./options.ts"
+ * const Options = Schema.Struct({
+ *   batchSize: positiveInt.pipe(withDefault(4)),
+ *   sampling: samplingOptions({ maxNewTokens: 64, temperature: 0 })
+ * })
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import type { SamplingParams } from "@refine-af/core"
+
+/** Makes a struct key optional in the recipe, filled with `value` when absent. */
+export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
+  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/** An integer ≥ 1. */
+export const positiveInt = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))
+
+/** An integer ≥ 0. */
+export const nonNegativeInt = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
+
+/** A number in [0, 1]. */
+export const unitInterval = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+
+/** Sampling defaults of one stage. */
+export interface SamplingDefaults {
+  readonly maxNewTokens: number
+  readonly temperature: number
+  readonly topP?: number
+  readonly presencePenalty?: number
+  readonly frequencyPenalty?: number
+  readonly stop?: ReadonlyArray<string>
+}
+
+/** The `sampling` option block: every key optional, filled from `defaults`. */
+export const samplingOptions = (defaults: SamplingDefaults) =>
+  Schema.Struct({
+    maxNewTokens: positiveInt.pipe(withDefault(defaults.maxNewTokens)),
+    temperature: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(defaults.temperature)),
+    topP: unitInterval.pipe(withDefault(defaults.topP ?? 1)),
+    presencePenalty: Schema.Number.pipe(withDefault(defaults.presencePenalty ?? 0)),
+    frequencyPenalty: Schema.Number.pipe(withDefault(defaults.frequencyPenalty ?? 0)),
+    stop: Schema.Array(Schema.String).pipe(withDefault(defaults.stop ?? []))
+  }).pipe(withDefault({}))
+
+/** The decoded `sampling` block. */
+export type SamplingOptions = {
+  readonly maxNewTokens: number
+  readonly temperature: number
+  readonly topP: number
+  readonly presencePenalty: number
+  readonly frequencyPenalty: number
+  readonly stop: ReadonlyArray<string>
+}
+
+/** The request parameters for one prompt: the stage's sampling block plus a per-request seed. */
+export const requestParams = (sampling: SamplingOptions, seed: number): SamplingParams => ({
+  maxNewTokens: sampling.maxNewTokens,
+  temperature: sampling.temperature,
+  topP: sampling.topP,
+  presencePenalty: sampling.presencePenalty,
+  frequencyPenalty: sampling.frequencyPenalty,
+  stop: sampling.stop,
+  seed
+})
