@@ -50,6 +50,8 @@ const sessionOptions = (
   return {
     executionProviders: [provider],
     graphOptimizationLevel: "all",
+    // A provider that cannot start logs its own error; we report it once, as the fallback warning.
+    logSeverityLevel: provider === "cpu" ? 2 : 4,
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})

@@ -1,0 +1,64 @@
+import { Graph, hostTensor, interpret, matmul, tanh, toFloat64 } from "@refine-af/tensor"
+import type { Tensor } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { maxRelativeError, withBackend } from "./support/run.ts"
+
+// A chain of 24 matmuls of 512×512 (~6.4 GFLOP): long enough to starve timers when run on the main thread.
+const SIZE = 512
+const heavyProgram = () => {
+  const g = new Graph()
+  let x: Tensor = g.input("x", "float32", [SIZE, SIZE])
+  const w = g.input("w", "float32", [SIZE, SIZE])
+  for (let i = 0; i < 24; i++) x = tanh(matmul(x, w))
+  g.output("y", x)
+  return g.build()
+}
+const filled = (seed: number) => hostTensor("float32", [SIZE, SIZE], Array.from({ length: SIZE * SIZE }, (_, i) => Math.sin(i * seed) / 16))
+
+/** Counts 5 ms timer ticks while one run of the heavy program is in flight. */
+const ticksDuringRun = (worker: boolean) =>
+  withBackend(
+    (backend) =>
+      Effect.gen(function* () {
+        const exe = yield* backend.compile(heavyProgram())
+        const feeds = { x: filled(1), w: filled(2) }
+        yield* backend.run(exe, feeds) // warm-up: first run allocates
+        let ticks = 0
+        const timer = setInterval(() => ticks++, 5)
+        yield* backend.run(exe, feeds)
+        clearInterval(timer)
+        return ticks
+      }),
+    { worker }
+  )
+
+describe("worker-thread mode", () => {
+  it("computes the same results as the float64 interpreter, device tensors included", async () => {
+    const g = new Graph()
+    const a = g.input("a", "float32", [3, 3])
+    g.output("b", tanh(matmul(a, a)))
+    const program = g.build()
+    const values = [0.1, 0.2, -0.3, 0.4, 0.5, 0.6, -0.7, 0.8, 0.9]
+    const got = await withBackend(
+      (backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { keepOnDevice: ["b"] })
+          const once = yield* backend.run(exe, { a: hostTensor("float32", [3, 3], values) })
+          const twice = yield* backend.run(exe, { a: once.b! })
+          return toFloat64(yield* backend.download(twice.b!))
+        }),
+      { worker: true }
+    )
+    const first = interpret(program, { a: values }).b!.data
+    const expected = interpret(program, { a: first }).b!.data
+    expect(maxRelativeError(got, expected)).toBeLessThanOrEqual(1e-5)
+  })
+
+  it("keeps the main event loop live during a long run (and the in-thread mode does not)", async () => {
+    const inWorker = await ticksDuringRun(true)
+    const inThread = await ticksDuringRun(false)
+    expect(inWorker).toBeGreaterThanOrEqual(5)
+    expect(inThread).toBeLessThanOrEqual(1)
+  }, 60_000)
+})
