@@ -1,0 +1,63 @@
+/**
+ * Builder passes: sharing (CSE), constant folding, dead-code elimination, hashing,
+ * and interpreter values checked against hand computations.
+ */
+import { describe, expect, it } from "vitest"
+import * as T from "../src/index.ts"
+
+describe("graph building", () => {
+  it("shares identical subexpressions and folds constants", () => {
+    const g = new T.Graph()
+    const x = g.input("x", "float32", [3])
+    const a = T.exp(T.mul(x, 2))
+    const b = T.exp(T.mul(x, 2))
+    expect(a.id).toBe(b.id)
+    const c = T.add(g.scalar(2, "float32"), g.scalar(3, "float32"))
+    expect(g.node(c).op).toBe("Constant")
+    expect(Array.from((g.node(c) as T.NodeOf<"Constant">).attrs.value)).toEqual([5])
+  })
+
+  it("drops dead nodes and keeps the program runnable", () => {
+    const g = new T.Graph()
+    const x = g.input("x", "float64", [2])
+    T.sin(T.cos(x)) // dead
+    g.output("y", T.exp(x))
+    const p = T.eliminateDeadCode(g.build())
+    expect(p.nodes.map((n) => n.op)).toEqual(["Input", "Exp"])
+    expect(Array.from(T.interpret(p, { x: [0, 1] })["y"]!.data)).toEqual([1, Math.E])
+  })
+
+  it("hashes equal programs equally and different ones differently", () => {
+    const make = (k: number) => {
+      const g = new T.Graph()
+      g.output("y", T.mul(g.input("x", "float32", [2]), k))
+      return g.build()
+    }
+    expect(T.programHash(make(2))).toBe(T.programHash(make(2)))
+    expect(T.programHash(make(2))).not.toBe(T.programHash(make(3)))
+  })
+
+  it("interprets a small program to hand-computed values", () => {
+    const g = new T.Graph()
+    const a = g.input("a", "float64", [2, 2])
+    const b = g.input("b", "float64", [2, 1])
+    g.output("mm", T.matmul(a, b))
+    g.output("sm", T.softmax(a, 1))
+    g.output("mx", T.max(a, 0))
+    g.output("gt", T.gather(a, g.constant([1, 0, 1], "int64", [3]), 0))
+    const out = T.interpret(g.build(), { a: [1, 2, 3, 4], b: [10, 100] })
+    expect(Array.from(out["mm"]!.data)).toEqual([210, 430])
+    const e = Math.exp(1)
+    expect(out["sm"]!.data[0]).toBeCloseTo(1 / (1 + e), 15)
+    expect(Array.from(out["mx"]!.data)).toEqual([3, 4])
+    expect(Array.from(out["gt"]!.data)).toEqual([3, 4, 1, 2, 3, 4])
+  })
+
+  it("builds a 5000-node program quickly enough to be usable", () => {
+    const g = new T.Graph()
+    let x = g.input("x", "float32", [4, 8])
+    for (let i = 0; i < 2500; i++) x = T.tanh(T.add(x, g.parameter(`p${i}`, "float32", [8])))
+    g.output("y", x)
+    expect(g.build().nodes.length).toBeGreaterThan(5000)
+  })
+})
