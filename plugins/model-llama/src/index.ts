@@ -4,3 +4,5 @@
  * PEFT LoRA adapters.
  */
 export * from "./safetensors/index.ts"
+export * from "./config/index.ts"
+export * from "./tokenizer/index.ts"

@@ -1,0 +1,2 @@
+/** Tokenizers of local model folders. */
+export * from "./tokenizer.ts"

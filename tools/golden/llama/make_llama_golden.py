@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Golden outputs for plugins/model-llama from an independent PyTorch Llama forward.
+
+A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
+rotate_half layout, GQA, causal + sliding-window mask, SwiGLU, q/k/v bias, tied
+embeddings, linear / llama3 rope scaling) that reads the tiny models'
+safetensors with its own parser. It shares no code with the TypeScript
+implementation it checks.
+
+Run (Debian: apt-get install -y python3-torch python3-numpy libopenblas0-pthread):
+    /usr/bin/python3 tools/golden/llama/make_llama_golden.py
+It regenerates the seeded tiny models with tools/tiny-model/make-tiny-model.ts
+(deterministic, so the goldens stay valid) and writes golden-<preset>.json here.
+"""
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+PRESETS = ["llama", "mistral", "qwen2"]
+SEED = 0
+# Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
+# "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
+# upon a time", and a chat-formatted "What is the capital of France?" that is
+# longer than the mistral preset's sliding window.
+PROMPTS = [
+    [9707, 1879, 11, 419, 374],
+    [785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 9646, 5193, 264, 882],
+    [151644, 872, 198, 3838, 374, 279, 6722, 315, 9625, 30, 151645, 198, 151644, 77091, 198, 785, 6722, 315, 9625, 374],
+]
+NEW_TOKENS = 32
+# Vocabulary slice whose logits are stored at every position: low ids, ids spread over the vocabulary, special tokens.
+SLICE = list(range(0, 16)) + list(range(1000, 151000, 10000)) + [151643, 151644, 151645]
+DTYPE = torch.float64
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    base = 8 + n
+    kinds = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        raw = data[base + start : base + end]
+        if info["dtype"] == "BF16":
+            bits = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
+            array = bits.view(np.float32)
+        else:
+            array = np.frombuffer(raw, dtype=kinds[info["dtype"]])
+        tensors[name] = torch.from_numpy(array.astype(np.float64).reshape(info["shape"]))
+    return tensors
+
+
+def inverse_frequencies(cfg, head_dim):
+    base = cfg["rope_theta"]
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=DTYPE) / head_dim))
+    scaling = cfg.get("rope_scaling") or {}
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    if kind == "linear":
+        return inv / scaling["factor"]
+    if kind == "llama3":
+        factor = scaling["factor"]
+        low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
+        old = scaling["original_max_position_embeddings"]
+        out = []
+        for f in inv.tolist():
+            wavelength = 2 * math.pi / f
+            if wavelength < old / high:
+                out.append(f)
+            elif wavelength > old / low:
+                out.append(f / factor)
+            else:
+                s = (old / wavelength - low) / (high - low)
+                out.append((1 - s) * f / factor + s * f)
+        return torch.tensor(out, dtype=DTYPE)
+    assert kind == "default", kind
+    return inv
+
+
+class Llama:
+    def __init__(self, folder):
+        with open(os.path.join(folder, "config.json")) as f:
+            self.cfg = cfg = json.load(f)
+        self.w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.heads = cfg["num_attention_heads"]
+        self.kv_heads = cfg.get("num_key_value_heads", self.heads)
+        self.head_dim = cfg.get("head_dim", cfg["hidden_size"] // self.heads)
+        self.layers = cfg["num_hidden_layers"]
+        self.eps = cfg["rms_norm_eps"]
+        self.inv_freq = inverse_frequencies(cfg, self.head_dim)
+        self.window = None
+        if cfg["model_type"] == "mistral":
+            self.window = cfg.get("sliding_window")
+        elif cfg["model_type"] == "qwen2" and cfg.get("use_sliding_window"):
+            raise NotImplementedError("qwen2 sliding window layers are not in the goldens")
+        self.lm_head = self.w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else self.w["lm_head.weight"]
+
+    def linear(self, x, name):
+        y = x @ self.w[name + ".weight"].T
+        if name + ".bias" in self.w:
+            y = y + self.w[name + ".bias"]
+        return y
+
+    def rms_norm(self, x, name):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w[name]
+
+    @staticmethod
+    def rotate_half(x):
+        half = x.shape[-1] // 2
+        return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+
+    def forward(self, ids, lora=None):
+        """Logits [T, vocab] of one unpadded sequence. `lora` maps a projection name to (A, B, scale)."""
+        T = len(ids)
+        h = self.w["model.embed_tokens.weight"][torch.tensor(ids)]
+        angles = torch.outer(torch.arange(T, dtype=DTYPE), self.inv_freq)
+        cos = torch.cat([angles, angles], -1).cos()
+        sin = torch.cat([angles, angles], -1).sin()
+        i = torch.arange(T)[:, None]
+        j = torch.arange(T)[None, :]
+        allowed = j <= i
+        if self.window is not None:
+            allowed = allowed & (i - j < self.window)
+        proj = lambda x, name: self.linear(x, name) + (
+            (x @ lora[name][0].T @ lora[name][1].T) * lora[name][2] if lora and name in lora else 0
+        )
+        for layer in range(self.layers):
+            p = f"model.layers.{layer}"
+            x = self.rms_norm(h, p + ".input_layernorm.weight")
+            q = proj(x, p + ".self_attn.q_proj").view(T, self.heads, self.head_dim).transpose(0, 1)
+            k = proj(x, p + ".self_attn.k_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
+            v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
+            q = q * cos + self.rotate_half(q) * sin
+            k = k * cos + self.rotate_half(k) * sin
+            group = self.heads // self.kv_heads
+            k = k.repeat_interleave(group, dim=0)
+            v = v.repeat_interleave(group, dim=0)
+            scores = (q @ k.transpose(1, 2)) / math.sqrt(self.head_dim)
+            scores = scores.masked_fill(~allowed, float("-inf"))
+            attention = torch.softmax(scores, dim=-1) @ v
+            h = h + proj(attention.transpose(0, 1).reshape(T, -1), p + ".self_attn.o_proj")
+            x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
+            gate = torch.nn.functional.silu(proj(x, p + ".mlp.gate_proj"))
+            h = h + proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+        h = self.rms_norm(h, "model.norm.weight")
+        return h @ self.lm_head.T
+
+    def greedy(self, ids, steps):
+        """Greedy continuation and the smallest top-1/top-2 logit gap met (how robust the ids are to rounding)."""
+        ids = list(ids)
+        out = []
+        margin = float("inf")
+        for _ in range(steps):
+            last = self.forward(ids)[-1]
+            top2 = torch.topk(last, 2).values
+            margin = min(margin, float(top2[0] - top2[1]))
+            token = int(torch.argmax(last))
+            out.append(token)
+            ids.append(token)
+        return out, margin
+
+
+def r(x):
+    return float(f"{x:.9g}")
+
+
+def golden_for(model):
+    prompts = []
+    for ids in PROMPTS:
+        logits = model.forward(ids)
+        last = logits[-1]
+        top = torch.topk(last, 10)
+        sorted_last = torch.sort(last, descending=True).values
+        greedy, margin = model.greedy(ids, NEW_TOKENS)
+        prompts.append({
+            "ids": ids,
+            "sliceIds": SLICE,
+            "sliceLogits": [[r(v) for v in row] for row in logits[:, SLICE].tolist()],
+            "positions": [
+                {"mean": r(row.mean()), "std": r(row.std(unbiased=False)), "logsumexp": r(torch.logsumexp(row, 0)), "argmax": int(row.argmax()), "max": r(row.max())}
+                for row in logits
+            ],
+            "lastTop": [{"id": int(i), "logit": r(v)} for v, i in zip(top.values.tolist(), top.indices.tolist())],
+            "lastTopMargin": r(sorted_last[0] - sorted_last[1]),
+            "greedy": greedy,
+            "greedyMinMargin": r(margin),
+        })
+    return prompts
+
+
+def make_models(root):
+    tsx = os.path.join(REPO, "node_modules", ".bin", "tsx")
+    maker = os.path.join(REPO, "tools", "tiny-model", "make-tiny-model.ts")
+    for preset in PRESETS:
+        subprocess.run([tsx, maker, "--preset", preset, "--out", os.path.join(root, preset), "--seed", str(SEED)], check=True)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="llama-golden-")
+    if not all(os.path.exists(os.path.join(root, p, "model.safetensors")) for p in PRESETS):
+        make_models(root)
+    for preset in PRESETS:
+        model = Llama(os.path.join(root, preset))
+        golden = {
+            "generator": "tools/golden/llama/make_llama_golden.py",
+            "torch": torch.__version__,
+            "preset": preset,
+            "seed": SEED,
+            "newTokens": NEW_TOKENS,
+            "prompts": golden_for(model),
+        }
+        path = os.path.join(HERE, f"golden-{preset}.json")
+        with open(path, "w") as f:
+            json.dump(golden, f, separators=(",", ":"))
+            f.write("\n")
+        print(f"wrote {path} ({os.path.getsize(path)} bytes); last-position top margins:",
+              [p["lastTopMargin"] for p in golden["prompts"]],
+              "greedy min margins:", [p["greedyMinMargin"] for p in golden["prompts"]])
+
+
+if __name__ == "__main__":
+    main()
