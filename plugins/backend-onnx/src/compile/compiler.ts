@@ -12,7 +12,7 @@
  * baked float32 weights are stored as float16 and cast back on load.
  */
 import type { DType, HostTensor, Program, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, eliminateDeadCode, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
@@ -61,10 +61,12 @@ const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<
 
 /** Compiles a program; throws `UnsupportedOpError` / `BackendCompileError`. */
 export const compileProgram = (
-  program: Program,
+  source: Program,
   constants: Readonly<Record<string, HostTensor>>,
   settings: CompilerSettings
 ): CompiledModel => {
+  // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.
+  const program = eliminateDeadCode(source)
   const declared = new Set(program.parameters.map((p) => p.name))
   for (const name of Object.keys(constants)) {
     if (!declared.has(name)) {
