@@ -8,8 +8,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { defineStage, StageError } from "@refine-af/core"
 
-/** Options of `demo/count` (none). */
-export const CountOptions = Schema.Struct({})
+/** Options of `demo/count`. */
+export const CountOptions = Schema.Struct({
+  /** Sleep this long per record (so tests can interrupt the stage mid-way). */
+  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+})
 
 export const count = defineStage({
   role: "evaluator",
@@ -19,7 +22,9 @@ export const count = defineStage({
   inputs: { records: { description: "records with a string `text` field" } },
   run: (ctx) =>
     Effect.gen(function*() {
+      const delayMs = ctx.options.delay_ms ?? 0
       const totals = yield* ctx.inputs["records"]!.records().pipe(
+        Stream.tap(() => (delayMs > 0 ? Effect.sleep(delayMs) : Effect.void)),
         Stream.runFold(
           () => ({ records: 0, words: 0, chars: 0 }),
           (acc, record) => {

@@ -3,10 +3,11 @@
  * cycling through given `lines` or writing seeded pseudo-random word lines.
  * `delay_ms` slows it down per record so tests can kill it mid-stream.
  * Deterministic: record i depends only on the stage seed and i, so a resumed
- * run continues exactly where the committed records stop.
+ * run continues exactly where the committed records stop. `fail_at` makes it
+ * fail on purpose at a record index (tests of failure reporting and exit codes).
  */
 import { Effect, Schema } from "effect"
-import { defineStage, seededRandom, seedFor, type JsonRecord } from "@refine-af/core"
+import { defineStage, seededRandom, seedFor, StageError, type JsonRecord } from "@refine-af/core"
 
 const vocabulary = [
   "apple", "river", "quiet", "stone", "bright", "cloud", "seven", "paper", "garden", "lamp",
@@ -18,7 +19,9 @@ export const LinesOptions = Schema.Struct({
   count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
   lines: Schema.optionalKey(Schema.Array(Schema.String)),
   words_per_line: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Fail with a StageError on reaching this record index (to test failure handling). */
+  fail_at: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
 })
 
 /** The text of record `index` for a generated (not listed) line. */
@@ -45,7 +48,14 @@ export const lines = defineStage({
         listed !== undefined && listed.length > 0 ? listed[index % listed.length]! : generatedLine(ctx.seed, index, wordsPerLine)
       let index = ctx.output.resumedCount
       while (index < count) {
-        const size = delayMs > 0 ? 1 : Math.min(batchSize, count - index)
+        if (ctx.options.fail_at !== undefined && index >= ctx.options.fail_at) {
+          return yield* new StageError({
+            stage: ctx.name,
+            message: `failing at record ${index} because the recipe sets fail_at: ${ctx.options.fail_at}`,
+            fix: `remove fail_at from stage "${ctx.name}" or raise it above count`
+          })
+        }
+        const size = delayMs > 0 ? 1 : Math.min(batchSize, count - index, (ctx.options.fail_at ?? Infinity) - index)
         const batch: Array<JsonRecord> = []
         for (let offset = 0; offset < size; offset++) batch.push({ index: index + offset, text: textOf(index + offset) })
         if (delayMs > 0) yield* Effect.sleep(delayMs)
