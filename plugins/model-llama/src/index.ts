@@ -6,3 +6,4 @@
 export * from "./safetensors/index.ts"
 export * from "./config/index.ts"
 export * from "./tokenizer/index.ts"
+export * from "./sampling/index.ts"
