@@ -28,10 +28,11 @@ const runOn = (backend: BackendService) => (program: Program, feeds: Readonly<Re
 
 /** A conformance adapter over one long-lived backend; call `close` when done. */
 export const makeConformanceAdapter = async (
-  settings: Partial<OnnxBackendSettings> = {}
+  settings: Partial<OnnxBackendSettings> = {},
+  onFallback?: (provider: string, reason: string) => void
 ): Promise<{ readonly run: RunProgram; readonly close: () => Promise<void> }> => {
   const scope = await Effect.runPromise(Scope.make())
-  const backend = await Effect.runPromise(Scope.provide(makeOnnxBackend({ ...cpuSettings, ...settings }), scope))
+  const backend = await Effect.runPromise(Scope.provide(makeOnnxBackend({ ...cpuSettings, ...settings }, onFallback), scope))
   return {
     run: (program, feeds) => Effect.runPromise(runOn(backend)(program, feeds)),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))

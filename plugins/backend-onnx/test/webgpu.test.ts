@@ -1,0 +1,64 @@
+/**
+ * The conformance suite on the WebGPU provider. Needs a Vulkan driver; on a
+ * machine without a GPU use Mesa lavapipe (see README):
+ *   tools/lavapipe/run-webgpu-conformance.sh
+ * Skipped (with the reason printed) unless REFINE_AF_WEBGPU=1.
+ */
+import { add, Graph, hostTensor, runConformance, toFloat64 } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeConformanceAdapter } from "./support/conformance-adapter.ts"
+import { cpuExpectedFailures } from "./support/expected-failures.ts"
+import { webgpuExpectedFailures } from "./support/expected-failures-webgpu.ts"
+import { withBackend } from "./support/run.ts"
+
+const enabled = process.env["REFINE_AF_WEBGPU"] === "1"
+if (!enabled) console.log("webgpu tests skipped: set REFINE_AF_WEBGPU=1 with a Vulkan driver (tools/lavapipe/run-webgpu-conformance.sh)")
+
+describe.runIf(enabled)("conformance on the webgpu provider", () => {
+  let adapter: Awaited<ReturnType<typeof makeConformanceAdapter>>
+  let fellBack: string | undefined
+  beforeAll(async () => {
+    adapter = await makeConformanceAdapter({ provider: "webgpu" }, (_, reason) => (fellBack = reason))
+  })
+  afterAll(() => adapter?.close())
+
+  it("passes the forward and gradient cases (known provider gaps are expected failures)", async () => {
+    const report = await runConformance(adapter.run, {
+      dtype: "float32",
+      perOp: 10,
+      tolerance: 1e-5,
+      expectedFailures: { ...cpuExpectedFailures, ...webgpuExpectedFailures }
+    })
+    expect(fellBack, "the webgpu provider did not start").toBeUndefined()
+    const byOp = new Map<string, { pass: number; fail: number }>()
+    for (const r of report.results) {
+      const entry = byOp.get(r.op) ?? { pass: 0, fail: 0 }
+      if (r.status === "pass" || r.status === "unexpected-pass") entry.pass++
+      else entry.fail++
+      byOp.set(r.op, entry)
+    }
+    console.log([...byOp].map(([op, c]) => `${op}: ${c.pass}/${c.pass + c.fail}`).join("\n"))
+    expect(report.failures.map((f) => `${f.id}: ${f.detail}`)).toEqual([])
+  }, 600_000)
+
+  it("keeps outputs in GPU memory between runs and reads them back", async () => {
+    const g = new Graph()
+    const s = g.input("s", "float32", [4])
+    g.output("s", add(s, s))
+    const program = g.build()
+    const { location, values, device } = await withBackend(
+      (backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { keepOnDevice: ["s"] })
+          const once = yield* backend.run(exe, { s: hostTensor("float32", [4], [1, 2, 3, 4]) })
+          const twice = yield* backend.run(exe, { s: once.s! })
+          return { location: twice.s!.location, values: Array.from(toFloat64(yield* backend.download(twice.s!))), device: exe.device }
+        }),
+      { provider: "webgpu" }
+    )
+    expect(device).toBe("webgpu")
+    expect(location).toBe("device")
+    expect(values).toEqual([4, 8, 12, 16])
+  })
+})
