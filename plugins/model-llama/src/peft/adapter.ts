@@ -1,0 +1,94 @@
+/**
+ * LoRA adapter weights in PEFT's layout: for each adapted projection
+ * `base_model.model.<module>.lora_A.weight` [r, in] and `lora_B.weight`
+ * [out, r] (row-major float32), plus creation, merging into base weights and
+ * the shapes each target has in a given model.
+ */
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { loraScale, type LoraConfig, type LoraTarget } from "./lora-config.ts"
+
+/** One adapted projection. `module` is the HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
+export interface LoraPair {
+  readonly module: string
+  readonly inFeatures: number
+  readonly outFeatures: number
+  /** [r, inFeatures] */
+  readonly a: Float32Array
+  /** [outFeatures, r] */
+  readonly b: Float32Array
+}
+
+/** A LoRA adapter: hyper-parameters and the weights of each adapted module. */
+export interface LoraAdapter {
+  readonly config: LoraConfig
+  readonly pairs: ReadonlyMap<string, LoraPair>
+}
+
+/** The HF module path of a projection in a layer. */
+export const loraModulePath = (layer: number, target: LoraTarget): string =>
+  `model.layers.${layer}.${target === "gate_proj" || target === "up_proj" || target === "down_proj" ? "mlp" : "self_attn"}.${target}`
+
+/** PEFT's tensor name for a module's A or B matrix. */
+export const peftTensorName = (module: string, matrix: "A" | "B"): string => `base_model.model.${module}.lora_${matrix}.weight`
+
+/** [out, in] of a projection in a model of this config. */
+export const projectionShape = (config: LlamaConfig, target: LoraTarget): readonly [number, number] => {
+  const attention = config.numHeads * config.headDim
+  const keyValue = config.numKeyValueHeads * config.headDim
+  switch (target) {
+    case "q_proj":
+      return [attention, config.hiddenSize]
+    case "k_proj":
+    case "v_proj":
+      return [keyValue, config.hiddenSize]
+    case "o_proj":
+      return [config.hiddenSize, attention]
+    case "gate_proj":
+    case "up_proj":
+      return [config.intermediateSize, config.hiddenSize]
+    case "down_proj":
+      return [config.hiddenSize, config.intermediateSize]
+  }
+}
+
+/**
+ * A fresh adapter initialised like PEFT's default: A ~ U(-1/√in, 1/√in)
+ * (kaiming-uniform with a = √5), B = 0, so the adapted model starts equal to
+ * the base model. `uniform` supplies [0, 1) draws (seeded by the caller).
+ */
+export const initLoraAdapter = (config: LoraConfig, model: LlamaConfig, uniform: () => number): LoraAdapter => {
+  const pairs = new Map<string, LoraPair>()
+  for (let layer = 0; layer < model.numLayers; layer++) {
+    for (const target of config.targetModules) {
+      const [outFeatures, inFeatures] = projectionShape(model, target)
+      const bound = 1 / Math.sqrt(inFeatures)
+      const a = new Float32Array(config.r * inFeatures)
+      for (let i = 0; i < a.length; i++) a[i] = (2 * uniform() - 1) * bound
+      const module = loraModulePath(layer, target)
+      pairs.set(module, { module, inFeatures, outFeatures, a, b: new Float32Array(outFeatures * config.r) })
+    }
+  }
+  return { config, pairs }
+}
+
+/**
+ * W + scale·B·A for a base weight `weight` [out, in] (a new array; the base is
+ * untouched). Used to export a merged model.
+ */
+export const mergeLoraPair = (weight: Float32Array, pair: LoraPair, scale: number): Float32Array => {
+  const r = pair.a.length / pair.inFeatures
+  const merged = Float32Array.from(weight)
+  for (let o = 0; o < pair.outFeatures; o++) {
+    for (let k = 0; k < r; k++) {
+      const coefficient = scale * pair.b[o * r + k]!
+      if (coefficient === 0) continue
+      const row = o * pair.inFeatures
+      const aRow = k * pair.inFeatures
+      for (let i = 0; i < pair.inFeatures; i++) merged[row + i] = merged[row + i]! + coefficient * pair.a[aRow + i]!
+    }
+  }
+  return merged
+}
+
+/** The scale of an adapter (alpha/r, or alpha/√r with rsLoRA). */
+export const adapterScale = (adapter: LoraAdapter): number => loraScale(adapter.config)

@@ -1,0 +1,5 @@
+/** PEFT-compatible LoRA adapters: config, weights, init, merge, folder I/O. */
+export * from "./errors.ts"
+export * from "./lora-config.ts"
+export * from "./adapter.ts"
+export * from "./adapter-io.ts"

@@ -1,0 +1,110 @@
+/**
+ * LoRA adapter settings and their PEFT `adapter_config.json` form, so that
+ * adapters trained here load in Python PEFT and vLLM and vice versa.
+ */
+import { Effect } from "effect"
+import { isJsonObject } from "../config/fields.ts"
+import { AdapterFormatError } from "./errors.ts"
+
+/** The projection names LoRA may target in a Llama-family decoder. */
+export const LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const
+
+export type LoraTarget = (typeof LORA_TARGETS)[number]
+
+/** A LoRA adapter's hyper-parameters. */
+export interface LoraConfig {
+  readonly r: number
+  readonly alpha: number
+  readonly dropout: number
+  readonly targetModules: ReadonlyArray<LoraTarget>
+  /** rsLoRA scales by alpha/√r instead of alpha/r. */
+  readonly useRsLora: boolean
+  readonly baseModelNameOrPath: string | null
+}
+
+/** The factor that multiplies B·A. */
+export const loraScale = (config: Pick<LoraConfig, "r" | "alpha" | "useRsLora">): number =>
+  config.useRsLora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r
+
+/** The PEFT `adapter_config.json` object for a config (keys as PEFT writes them). */
+export const toAdapterConfigJson = (config: LoraConfig): Record<string, unknown> => ({
+  peft_type: "LORA",
+  task_type: "CAUSAL_LM",
+  base_model_name_or_path: config.baseModelNameOrPath,
+  r: config.r,
+  lora_alpha: config.alpha,
+  lora_dropout: config.dropout,
+  target_modules: [...config.targetModules],
+  bias: "none",
+  fan_in_fan_out: false,
+  inference_mode: true,
+  init_lora_weights: true,
+  modules_to_save: null,
+  layers_to_transform: null,
+  layers_pattern: null,
+  rank_pattern: {},
+  alpha_pattern: {},
+  use_rslora: config.useRsLora,
+  use_dora: false,
+  revision: null
+})
+
+const targetsFrom = (raw: unknown, problems: Array<string>): Array<LoraTarget> => {
+  if (raw === "all-linear") return [...LORA_TARGETS]
+  if (typeof raw === "string") {
+    // PEFT treats a string as a regex that must fully match the module path.
+    try {
+      const pattern = new RegExp(`^(?:${raw})$`)
+      const matched = LORA_TARGETS.filter((target) => pattern.test(`model.layers.0.self_attn.${target}`) || pattern.test(`model.layers.0.mlp.${target}`))
+      if (matched.length > 0) return matched
+    } catch {
+      // fall through to the problem below
+    }
+    problems.push(`target_modules regex ${JSON.stringify(raw)} matches none of ${LORA_TARGETS.join(", ")}`)
+    return []
+  }
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push(`target_modules is ${JSON.stringify(raw)}, expected a non-empty list of ${LORA_TARGETS.join(", ")}`)
+    return []
+  }
+  const unknown = raw.filter((name) => !(LORA_TARGETS as ReadonlyArray<unknown>).includes(name))
+  if (unknown.length > 0) problems.push(`target_modules ${JSON.stringify(unknown)} are not projections of this architecture (${LORA_TARGETS.join(", ")})`)
+  return raw.filter((name): name is LoraTarget => (LORA_TARGETS as ReadonlyArray<unknown>).includes(name))
+}
+
+/** Validates a parsed `adapter_config.json`, listing every problem. */
+export const parseAdapterConfig = (path: string, json: unknown): Effect.Effect<LoraConfig, AdapterFormatError> => {
+  const problems: Array<string> = []
+  if (!isJsonObject(json)) {
+    return Effect.fail(new AdapterFormatError({ path, problems: ["not a JSON object"], message: `${path} is not a JSON object.` }))
+  }
+  if (json.peft_type !== "LORA") problems.push(`peft_type is ${JSON.stringify(json.peft_type)}; only "LORA" is supported`)
+  if (json.task_type !== undefined && json.task_type !== null && json.task_type !== "CAUSAL_LM") problems.push(`task_type is ${JSON.stringify(json.task_type)}; expected "CAUSAL_LM"`)
+  const r = json.r
+  if (typeof r !== "number" || !Number.isSafeInteger(r) || r <= 0) problems.push(`r is ${JSON.stringify(r)}, expected a positive integer`)
+  const alpha = json.lora_alpha
+  if (typeof alpha !== "number" || !(alpha > 0)) problems.push(`lora_alpha is ${JSON.stringify(alpha)}, expected a positive number`)
+  const dropout = json.lora_dropout ?? 0
+  if (typeof dropout !== "number" || dropout < 0 || dropout >= 1) problems.push(`lora_dropout is ${JSON.stringify(dropout)}, expected a number in [0, 1)`)
+  if (json.bias !== undefined && json.bias !== "none") problems.push(`bias ${JSON.stringify(json.bias)} is not supported (only "none")`)
+  if (json.use_dora === true) problems.push("use_dora adapters are not supported")
+  if (json.fan_in_fan_out === true) problems.push("fan_in_fan_out adapters (GPT-2 style Conv1D) do not apply to Llama-family models")
+  for (const key of ["rank_pattern", "alpha_pattern"]) {
+    const pattern = json[key]
+    if (isJsonObject(pattern) && Object.keys(pattern).length > 0) problems.push(`${key} (per-module ranks) is not supported`)
+  }
+  if (json.layers_to_transform !== undefined && json.layers_to_transform !== null) problems.push("layers_to_transform is not supported")
+  const targetModules = targetsFrom(json.target_modules, problems)
+  if (problems.length > 0) {
+    return Effect.fail(new AdapterFormatError({ path, problems, message: `${path} is not a supported LoRA adapter:\n  - ${problems.join("\n  - ")}` }))
+  }
+  const base = json.base_model_name_or_path
+  return Effect.succeed({
+    r: r as number,
+    alpha: alpha as number,
+    dropout: dropout as number,
+    targetModules,
+    useRsLora: json.use_rslora === true,
+    baseModelNameOrPath: typeof base === "string" ? base : null
+  })
+}
