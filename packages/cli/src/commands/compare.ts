@@ -1,0 +1,182 @@
+/**
+ * `refine-af compare <run-dir-a> <run-dir-b> [--stage name] [--out dir]`:
+ * paired per-task comparison of two finished runs' SuperNI predictions (run A
+ * is the baseline, run B the candidate).
+ *
+ * The CLI does not import the evaluator plugin (packages never import
+ * plugins): it loads the plugin that ran the evaluation — as listed in run A's
+ * manifest — through the core plugin loader, and runs its `compare` stage
+ * component on the two runs' finished stage folders, writing the records and
+ * reports to `--out`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { compareRunDirs } from "./compare.ts"
+ * const result = compareRunDirs({ baselineRun: "runs/self-instruct-…", candidateRun: "runs/rlaf-…" })
+ * ```
+ */
+import * as path from "node:path"
+import { Console, Effect, Option, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import {
+  loadPlugin,
+  openRecordWriter,
+  readRunManifest,
+  RunDirInvalid,
+  StageError,
+  stageDirOf,
+  stageInputOf,
+  type EventSink,
+  type RunManifest,
+  type StageComponent
+} from "@refine-af/core"
+
+/** The component that scores runs and the one that compares them (`<plugin>/<component>`). */
+export const evaluateComponentId = "superni/evaluate"
+export const compareComponentId = "superni/compare"
+
+/** What `compareRunDirs` needs. */
+export interface CompareRunDirsOptions {
+  readonly baselineRun: string
+  readonly candidateRun: string
+  /** Evaluation stage name (the same in both runs); found automatically when each run has exactly one. */
+  readonly stage?: string | undefined
+  /** Output folder; default `compare-<run A id>-vs-<run B id>` in the current folder. */
+  readonly out?: string | undefined
+  /** Options of the compare component (`metric`, `resamples`, `seed`, ...), decoded by its schema. */
+  readonly options?: Readonly<Record<string, unknown>>
+}
+
+/** Where the comparison went and its headline numbers. */
+export interface CompareRunDirsResult {
+  readonly out: string
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+const finished = (status: string) => status === "completed" || status === "cached"
+
+/** The evaluation stage of a run: the named one, or its only finished `superni/evaluate` stage. */
+export const findEvaluationStage = (runDir: string, manifest: RunManifest, stage?: string): Effect.Effect<string, RunDirInvalid> => {
+  if (stage !== undefined) {
+    const entry = manifest.stages[stage]
+    if (entry === undefined || !finished(entry.status)) {
+      return Effect.fail(new RunDirInvalid({
+        dir: runDir,
+        message: entry === undefined ? `run has no stage "${stage}"` : `stage "${stage}" did not finish (status ${entry.status})`,
+        fix: entry === undefined
+          ? `pick one of: ${Object.keys(manifest.stages).join(", ") || "(no stages)"}`
+          : `finish the run first: refine-af resume ${runDir}`
+      }))
+    }
+    return Effect.succeed(stage)
+  }
+  const candidates = Object.entries(manifest.stages)
+    .filter(([, entry]) => entry.componentId === evaluateComponentId && finished(entry.status))
+    .map(([name]) => name)
+  if (candidates.length === 1) return Effect.succeed(candidates[0]!)
+  return Effect.fail(new RunDirInvalid({
+    dir: runDir,
+    message: candidates.length === 0
+      ? `run has no finished ${evaluateComponentId} stage`
+      : `run has several ${evaluateComponentId} stages: ${candidates.join(", ")}`,
+    fix: candidates.length === 0 ? "compare runs whose recipe ends with a superni/evaluate stage" : "choose one with --stage <name>"
+  }))
+}
+
+/** Loads the compare component from the plugin that run A's manifest lists under the evaluator's plugin name. */
+const loadCompareComponent = (runDir: string, manifest: RunManifest) =>
+  Effect.gen(function*() {
+    const [pluginName, componentName] = compareComponentId.split("/") as [string, string]
+    const listed = manifest.plugins.find((plugin) => plugin.name === pluginName)
+    const specifier = listed?.packageName ?? "@refine-af/eval-superni"
+    const loaded = yield* loadPlugin(specifier, { searchFrom: [process.cwd(), runDir] })
+    const component = loaded.manifest.components[componentName]
+    if (component === undefined || component.kind !== "stage") {
+      return yield* new RunDirInvalid({
+        dir: runDir,
+        message: `plugin ${specifier} has no ${compareComponentId} stage component`,
+        fix: "install a version of the SuperNI evaluator plugin that provides superni/compare"
+      })
+    }
+    return component as StageComponent
+  })
+
+const quietEvents: EventSink = {
+  progress: () => Effect.void,
+  metric: () => Effect.void,
+  warn: (message) => Console.error(`warning: ${message}`),
+  emit: () => Effect.void
+}
+
+/** Compares two finished runs; the plain function behind `refine-af compare`. */
+export const compareRunDirs = (options: CompareRunDirsOptions) =>
+  Effect.scoped(Effect.gen(function*() {
+    const runs = yield* Effect.forEach([options.baselineRun, options.candidateRun], (runDir) =>
+      Effect.gen(function*() {
+        const dir = path.resolve(runDir)
+        const manifest = yield* readRunManifest(dir)
+        const stage = yield* findEvaluationStage(dir, manifest, options.stage)
+        const entry = manifest.stages[stage]!
+        const input = stageInputOf({
+          stage: `${manifest.runId}/${stage}`,
+          dir: stageDirOf(dir, stage),
+          hash: entry.outputHash ?? "",
+          count: entry.records ?? 0
+        })
+        return { dir, manifest, input }
+      }))
+    const [baseline, candidate] = runs as [typeof runs[0], typeof runs[0]]
+    const component = yield* loadCompareComponent(baseline.dir, baseline.manifest)
+    const decoded = yield* Schema.decodeUnknownEffect(component.options)({ seed: 0, ...options.options }).pipe(
+      Effect.mapError((error) => new StageError({ stage: "compare", message: `invalid compare options: ${error.message}`, fix: "see refine-af compare --help" }))
+    )
+    const out = path.resolve(options.out ?? `compare-${baseline.manifest.runId}-vs-${candidate.manifest.runId}`)
+    const writer = yield* openRecordWriter(out)
+    const summary = yield* component.run({
+      name: "compare",
+      options: decoded,
+      seed: 0,
+      inputs: { baseline: baseline.input, candidate: candidate.input },
+      uses: {},
+      output: writer,
+      dir: out,
+      events: quietEvents
+    })
+    yield* writer.close()
+    return { out, metrics: summary?.metrics ?? {} } satisfies CompareRunDirsResult
+  }))
+
+/** `refine-af compare`. */
+export const compareCommand = Command.make(
+  "compare",
+  {
+    baselineRun: Argument.String("run-dir-a").pipe(Argument.withDescription("Baseline run directory")),
+    candidateRun: Argument.String("run-dir-b").pipe(Argument.withDescription("Candidate run directory")),
+    stage: Flag.String("stage").pipe(Flag.withDescription("Evaluation stage name (when a run has several)"), Flag.optional),
+    out: Flag.String("out").pipe(Flag.withDescription("Output folder for report.md, report.html, comparison.json"), Flag.optional),
+    metric: Flag.Literals("metric", ["rougeL", "exactMatch", "official"]).pipe(
+      Flag.withDescription("Per-instance metric deciding 'improved' (rougeL = the paper's headline)"),
+      Flag.withDefault("rougeL")
+    ),
+    resamples: Flag.Int("resamples").pipe(Flag.withDescription("Bootstrap resamples"), Flag.withDefault(2000)),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("Bootstrap seed"), Flag.withDefault(0))
+  },
+  Effect.fnUntraced(function*({ baselineRun, candidateRun, stage, out, metric, resamples, seed }) {
+    const result = yield* compareRunDirs({
+      baselineRun,
+      candidateRun,
+      stage: Option.getOrUndefined(stage),
+      out: Option.getOrUndefined(out),
+      options: { metric, resamples, seed }
+    })
+    const lines = Object.entries(result.metrics).map(([name, value]) => `  ${name}: ${Number(value.toFixed(4))}`)
+    yield* Console.log([`comparison written to ${result.out}`, ...lines, `  report: ${path.join(result.out, "report.md")}`].join("\n"))
+  })
+).pipe(
+  Command.withDescription("Paired per-task SuperNI comparison of two finished runs (A = baseline, B = candidate)"),
+  Command.withExamples([
+    { command: "refine-af compare runs/self-instruct-… runs/rlaf-…", description: "Compare two runs' evaluations" },
+    { command: "refine-af compare runs/a runs/b --stage eval --metric official --out reports/a-vs-b", description: "Pick the stage, metric and output folder" }
+  ])
+)
