@@ -1,0 +1,31 @@
+/**
+ * `refine-af inspect <run-dir>`: what a run did — status, stages, records,
+ * cache hits, durations, metrics (`--json` for the raw manifest).
+ */
+import { Console, Effect } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { readCommitMarker, readRunManifest, stageDirOf, type RunManifest } from "@refine-af/core"
+import { printRunSummary } from "../run-summary.ts"
+
+/** The manifest with live record counts for stages that did not finish (the manifest may lag behind). */
+export const withLiveCounts = (runDir: string, manifest: RunManifest): RunManifest => {
+  const stages = { ...manifest.stages }
+  for (const [name, stage] of Object.entries(stages)) {
+    if (stage.status === "completed" || stage.status === "cached") continue
+    const marker = readCommitMarker(stageDirOf(runDir, name))
+    if (!(marker instanceof Error)) stages[name] = { ...stage, records: marker.count }
+  }
+  return { ...manifest, stages }
+}
+
+export const inspectCommand = Command.make(
+  "inspect",
+  {
+    runDir: Argument.String("run-dir").pipe(Argument.withDescription("Run directory to describe")),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the manifest as JSON"), Flag.withDefault(false))
+  },
+  Effect.fnUntraced(function*({ runDir, json }) {
+    const manifest = withLiveCounts(runDir, yield* readRunManifest(runDir))
+    yield* Console.log(json ? JSON.stringify(manifest, null, 2) : printRunSummary(runDir, manifest))
+  })
+).pipe(Command.withDescription("Show a run's stages, status, records, cache hits, durations and metrics"))

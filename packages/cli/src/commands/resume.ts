@@ -1,0 +1,37 @@
+/**
+ * `refine-af resume <run-dir>`: continues an interrupted or failed run in
+ * place. Completed stages are kept; the interrupted stage continues after its
+ * last committed record.
+ */
+import { Console, Effect, Option } from "effect"
+import { Argument, Command } from "effect/cli"
+import * as path from "node:path"
+import { autoProgress, loadRecipe, readRunManifest, resumeRun, runFiles } from "@refine-af/core"
+import { checkpointFromEnv } from "../checkpoint-env.ts"
+import { printRunSummary } from "../run-summary.ts"
+import { cacheDirFlag } from "./run.ts"
+
+export const resumeCommand = Command.make(
+  "resume",
+  {
+    runDir: Argument.String("run-dir").pipe(Argument.withDescription("Run directory, e.g. runs/quickstart-20260124-101500-a3f9")),
+    cacheDir: cacheDirFlag
+  },
+  Effect.fnUntraced(function*({ runDir, cacheDir }) {
+    const manifest = yield* readRunManifest(runDir)
+    if (manifest.status === "completed") {
+      yield* Console.log(`${runDir} is already complete; nothing to do.`)
+      return
+    }
+    const recipe = yield* loadRecipe(path.join(runDir, runFiles.recipe))
+    const result = yield* resumeRun(runDir, recipe, {
+      progress: autoProgress(),
+      checkpoint: checkpointFromEnv(),
+      ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
+    })
+    yield* Console.log(printRunSummary(result.runDir, result.manifest))
+  })
+).pipe(
+  Command.withDescription("Continue an interrupted or failed run"),
+  Command.withExamples([{ command: "refine-af resume runs/quickstart-20260124-101500-a3f9", description: "Finish an interrupted run" }])
+)

@@ -1,0 +1,37 @@
+/**
+ * Ctrl-C (SIGINT) ends a run cleanly: exit code 130, committed records kept,
+ * manifest `interrupted`, a resume hint; `refine-af resume` then finishes it.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { committedCount, onlyRunDir, runCli, startCli, tempDir, waitFor } from "./cli.ts"
+
+describe("Ctrl-C", () => {
+  it("interrupts with exit code 130 and the run resumes to completion", async () => {
+    const runsDir = tempDir("sigint")
+    const env = { REFINE_AF_CACHE: tempDir("cache"), REFINE_AF_CHECKPOINT_RECORDS: "50" }
+    const running = startCli(["run", "tests/recipes/crash.yaml", "--runs-dir", runsDir, "stages.lines.count=600", "stages.lines.delay_ms=5"], env)
+    const runDir = await onlyRunDir(runsDir)
+    await waitFor(() => committedCount(runDir, "lines") >= 100, running, "100 committed records")
+    running.child.kill("SIGINT")
+    const result = await running.done
+    expect(result.code, result.stderr).toBe(130)
+    expect(result.stderr).toContain(`refine-af resume`)
+    expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace
+
+    const manifest = JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8"))
+    expect(manifest.status).toBe("interrupted")
+    expect(manifest.stages.lines.status).toBe("interrupted")
+    const kept = committedCount(runDir, "lines")
+    expect(kept).toBeGreaterThanOrEqual(100)
+    expect(kept).toBeLessThan(600)
+
+    const resumed = await runCli(["resume", runDir], env)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const lines = fs.readFileSync(path.join(runDir, "stages/lines/records.jsonl"), "utf8").trimEnd().split("\n")
+    expect(lines.map((line) => (JSON.parse(line) as { index: number }).index)).toEqual(Array.from({ length: 600 }, (_, index) => index))
+    const events = fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as { type: string; resumedCount?: number; stage?: string })
+    expect(events.find((event) => event.type === "stage_start" && event.stage === "lines" && event.resumedCount === kept)).toBeDefined()
+  })
+})
