@@ -1,0 +1,62 @@
+/**
+ * Structural check of a plugin module's default export: the recipe loader
+ * trusts nothing it imported until this passes.
+ */
+import { Schema } from "effect"
+import type { PluginManifest } from "./manifest.ts"
+
+const pluginName = /^[a-z0-9][a-z0-9_-]*$/
+const componentName = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+const stageRoles = new Set(["generator", "trainer", "evaluator", "transform"])
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const isServiceKey = (value: unknown): boolean =>
+  (typeof value === "function" || isRecord(value)) && typeof (value as { key?: unknown }).key === "string"
+
+const isPortMap = (value: unknown, check: (entry: unknown) => boolean): boolean =>
+  value === undefined || (isRecord(value) && Object.values(value).every(check))
+
+const componentProblems = (name: string, component: unknown): Array<string> => {
+  const where = `component "${name}"`
+  if (!componentName.test(name)) return [`${where}: names may use letters, digits, _ . - only`]
+  if (!isRecord(component)) return [`${where} is not an object (use defineStage / defineResource)`]
+  const problems: Array<string> = []
+  if (!Schema.isSchema(component.options)) problems.push(`${where}: "options" must be an Effect Schema`)
+  if (typeof component.description !== "string") problems.push(`${where}: "description" must be a string`)
+  if (!isPortMap(component.uses, isServiceKey)) problems.push(`${where}: "uses" must map slot names to service keys`)
+  if (component.kind === "stage") {
+    if (!stageRoles.has(component.role as string)) problems.push(`${where}: "role" must be one of ${[...stageRoles].join(", ")}`)
+    if (typeof component.run !== "function") problems.push(`${where}: stage components need a "run" function`)
+    const isPort = (port: unknown) => isRecord(port) && typeof port.description === "string"
+    if (!isPortMap(component.inputs, isPort)) problems.push(`${where}: "inputs" must map port names to { description }`)
+  } else if (component.kind === "resource") {
+    if (typeof component.make !== "function") problems.push(`${where}: resource components need a "make" function`)
+    if (!isServiceKey(component.provides)) problems.push(`${where}: "provides" must be a service key (a Context.Service class)`)
+  } else {
+    problems.push(`${where}: "kind" must be "stage" or "resource"`)
+  }
+  return problems
+}
+
+/** Every reason `value` is not a usable plugin manifest; empty when it is one. */
+export const manifestProblems = (value: unknown): Array<string> => {
+  if (!isRecord(value)) {
+    return ["the default export is not a plugin manifest object (export default definePlugin({ ... }))"]
+  }
+  const problems: Array<string> = []
+  if (typeof value.name !== "string" || !pluginName.test(value.name)) {
+    problems.push(`"name" must be a lowercase name (letters, digits, _ -), got ${JSON.stringify(value.name) ?? "nothing"}`)
+  }
+  if (typeof value.version !== "string") problems.push(`"version" must be a string`)
+  if (!isRecord(value.components)) {
+    problems.push(`"components" must be an object of components`)
+  } else {
+    for (const [name, component] of Object.entries(value.components)) problems.push(...componentProblems(name, component))
+  }
+  return problems
+}
+
+/** Narrows `value` to a manifest when `manifestProblems` found nothing. */
+export const isPluginManifest = (value: unknown): value is PluginManifest => manifestProblems(value).length === 0

@@ -1,0 +1,36 @@
+/**
+ * Why a plugin listed in a recipe could not be loaded: one error per failure
+ * mode, each with a message naming the plugin and a fix.
+ */
+import { Schema } from "effect"
+
+/** The `plugins:` entry is neither an npm package name nor an explicit ./ ../ or / path (URLs, `data:`, `node:` ...). */
+export class PluginSpecifierUnsafe extends Schema.TaggedError<PluginSpecifierUnsafe>()("PluginSpecifierUnsafe", {
+  specifier: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** No installed package or file matches the specifier. */
+export class PluginNotFound extends Schema.TaggedError<PluginNotFound>()("PluginNotFound", {
+  specifier: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** Importing the plugin module threw. */
+export class PluginImportFailed extends Schema.TaggedError<PluginImportFailed>()("PluginImportFailed", {
+  specifier: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** The module's default export is not a valid plugin manifest. */
+export class PluginManifestInvalid extends Schema.TaggedError<PluginManifestInvalid>()("PluginManifestInvalid", {
+  specifier: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** Every way loading one plugin can fail. */
+export type PluginLoadError = PluginSpecifierUnsafe | PluginNotFound | PluginImportFailed | PluginManifestInvalid

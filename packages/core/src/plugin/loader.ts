@@ -1,0 +1,110 @@
+/**
+ * Loads the plugins a recipe lists — and only those: resolves each specifier
+ * (package name from node_modules relative to the recipe's folder and the cwd,
+ * or an explicit ./ ../ / path), imports the module, and checks that its
+ * default export is a plugin manifest. Nothing is instantiated.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { loadPlugin } from "@refine-af/core"
+ * const demo = loadPlugin("@refine-af/plugin-demo", { searchFrom: [process.cwd()] })
+ * ```
+ */
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import type { LoadedPlugin } from "../recipe/resolved.ts"
+import { manifestProblems } from "./check-manifest.ts"
+import {
+  PluginImportFailed,
+  PluginManifestInvalid,
+  PluginNotFound,
+  PluginSpecifierUnsafe,
+  type PluginLoadError
+} from "./errors.ts"
+import type { PluginManifest } from "./manifest.ts"
+import { findPackageDir, isDirectory, readPackageInfo, type PackageInfo } from "./package-entry.ts"
+import { classifyPluginSpecifier } from "./specifier.ts"
+
+/** Where to look for plugins. */
+export interface PluginSearchOptions {
+  /** Folders whose node_modules (and ancestors') are searched for packages, in order; explicit paths resolve against the first. */
+  readonly searchFrom: ReadonlyArray<string>
+}
+
+const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<PackageInfo, PluginLoadError> => {
+  const classified = classifyPluginSpecifier(specifier)
+  switch (classified._tag) {
+    case "Unsafe":
+      return Effect.fail(new PluginSpecifierUnsafe({ specifier, message: classified.reason, fix: classified.fix }))
+    case "Package": {
+      for (const from of options.searchFrom) {
+        const dir = findPackageDir(classified.name, from)
+        const info = dir === undefined ? undefined : readPackageInfo(dir)
+        if (info !== undefined) return Effect.succeed(info)
+      }
+      return Effect.fail(new PluginNotFound({
+        specifier,
+        message: `plugin package "${classified.name}" is not installed`,
+        fix: `run \`npm install ${classified.name}\``
+      }))
+    }
+    case "Path": {
+      const target = path.resolve(options.searchFrom[0] ?? process.cwd(), classified.path)
+      const info = isDirectory(target)
+        ? readPackageInfo(target)
+        : existsSync(target)
+        ? { dir: path.dirname(target), name: specifier, version: "0.0.0", entry: target }
+        : undefined
+      if (info !== undefined) return Effect.succeed(info)
+      return Effect.fail(new PluginNotFound({
+        specifier,
+        message: `plugin path "${classified.path}" does not exist (resolved to ${target})`,
+        fix: "check the path; relative paths resolve against the recipe's folder"
+      }))
+    }
+  }
+}
+
+const importManifest = (specifier: string, entry: string): Effect.Effect<PluginManifest, PluginLoadError> =>
+  Effect.tryPromise({
+    try: () => import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>,
+    catch: (cause) =>
+      new PluginImportFailed({
+        specifier,
+        message: `importing plugin "${specifier}" failed: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`,
+        fix: "fix or reinstall the plugin package"
+      })
+  }).pipe(Effect.flatMap((module) => {
+    const problems = manifestProblems(module.default)
+    return problems.length === 0
+      ? Effect.succeed(module.default as PluginManifest)
+      : Effect.fail(new PluginManifestInvalid({
+        specifier,
+        message: `plugin "${specifier}" is not a valid plugin: ${problems.join("; ")}`,
+        fix: "the package's default export must be definePlugin({ name, version, components })"
+      }))
+  }))
+
+/** Resolves, imports and checks one plugin. */
+export const loadPlugin = (specifier: string, options: PluginSearchOptions): Effect.Effect<LoadedPlugin, PluginLoadError> =>
+  Effect.gen(function*() {
+    const info = yield* locate(specifier, options)
+    if (info.entry === undefined || !existsSync(info.entry)) {
+      return yield* new PluginImportFailed({
+        specifier,
+        message: `plugin package "${info.name}" has no importable entry point (${info.entry ?? "no \"exports\" for import"})`,
+        fix: "reinstall the package, or check its package.json \"exports\" / \"main\""
+      })
+    }
+    const manifest = yield* importManifest(specifier, info.entry)
+    const isFile = info.name === specifier && classifyPluginSpecifier(specifier)._tag === "Path"
+    return {
+      specifier,
+      packageName: isFile ? manifest.name : info.name,
+      packageVersion: isFile ? manifest.version : info.version,
+      manifest
+    }
+  })

@@ -1,0 +1,146 @@
+/**
+ * Validates each stage and resource node against its component: the
+ * `_component_` id, input ports (stage names), resource slots (resource names
+ * providing the right service) and options (the component's Schema).
+ */
+import type { JsonRecord } from "../stage/context.ts"
+import { inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
+import type { ResourceComponent, StageComponent } from "../plugin/manifest.ts"
+import { problemAt, type RecipeProblem } from "./errors.ts"
+import { decodeOptions } from "./options.ts"
+import type { DocPath, PositionIndex } from "./positions.ts"
+import type { LoadedPlugin } from "./resolved.ts"
+import { describeValue, type RawNode } from "./structure.ts"
+import { didYouMean, didYouMeanSuffix } from "./suggest.ts"
+
+/** A node whose component, connections and options all check out. */
+export interface CheckedNode {
+  readonly raw: RawNode
+  readonly entry: CatalogEntry
+  readonly options: unknown
+  readonly rawOptions: JsonRecord
+  readonly inputs: Readonly<Record<string, string>>
+  readonly uses: Readonly<Record<string, string>>
+}
+
+/** What node checks need to know about the whole recipe. */
+export interface NodeCheckScope {
+  readonly catalog: ReadonlyMap<string, CatalogEntry>
+  readonly plugins: ReadonlyArray<LoadedPlugin>
+  readonly positions: PositionIndex
+  readonly stageNames: ReadonlyArray<string>
+  /** Each resource's component, when it resolved. */
+  readonly resourceComponents: ReadonlyMap<string, CatalogEntry | undefined>
+  /** True when a listed plugin failed to load: components of unknown plugins are then not reported again. */
+  readonly pluginsIncomplete: boolean
+}
+
+const nodeLabel = (node: RawNode): string => `${node.section === "stages" ? "stage" : "resource"} "${node.name}"`
+
+const nodePath = (node: RawNode): DocPath => [node.section, node.name]
+
+/** Finds the node's component in the catalog, or says why not. */
+export const resolveComponent = (
+  node: RawNode,
+  scope: Pick<NodeCheckScope, "catalog" | "plugins" | "positions" | "pluginsIncomplete">
+): { readonly entry?: CatalogEntry; readonly problems: ReadonlyArray<RecipeProblem> } => {
+  const id = node.data._component_
+  const path = [...nodePath(node), "_component_"]
+  if (id === undefined) {
+    return {
+      problems: [problemAt(scope.positions.keyAt(nodePath(node)), `${nodeLabel(node)} has no _component_`, "add `_component_: <plugin>/<component>` (see `refine-af plugins`)")]
+    }
+  }
+  if (typeof id !== "string") {
+    return { problems: [problemAt(scope.positions.valueAt(path), `_component_ must be a "<plugin>/<component>" string, got ${describeValue(id)}`)] }
+  }
+  const entry = scope.catalog.get(id)
+  if (entry === undefined) {
+    const pluginName = id.includes("/") ? id.slice(0, id.indexOf("/")) : id
+    const loaded = scope.plugins.map((plugin) => plugin.manifest.name)
+    if (scope.pluginsIncomplete && !loaded.includes(pluginName)) return { problems: [] }
+    const suggestion = didYouMean(id, scope.catalog.keys())
+    const fix = suggestion !== undefined || loaded.includes(pluginName)
+      ? "run `refine-af plugins --recipe <this recipe>` to list the available components"
+      : `no listed plugin is named "${pluginName}" (loaded: ${loaded.join(", ") || "none"}); add its package under plugins:`
+    return {
+      problems: [problemAt(scope.positions.valueAt(path), `unknown component "${id}"${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`, fix)]
+    }
+  }
+  const expected = node.section === "stages" ? "stage" : "resource"
+  if (entry.component.kind !== expected) {
+    return {
+      problems: [problemAt(
+        scope.positions.valueAt(path),
+        `"${id}" is a ${entry.component.kind} component but ${nodeLabel(node)} is under ${node.section}:`,
+        `move it under ${entry.component.kind === "stage" ? "stages" : "resources"}:`
+      )]
+    }
+  }
+  return { entry, problems: [] }
+}
+
+/** Checks one node whose component resolved; returns the checked node or its problems. */
+export const checkNode = (
+  node: RawNode,
+  entry: CatalogEntry,
+  scope: NodeCheckScope
+): { readonly checked?: CheckedNode; readonly problems: ReadonlyArray<RecipeProblem> } => {
+  const { positions } = scope
+  const label = `${nodeLabel(node)} (${entry.id})`
+  const problems: Array<RecipeProblem> = []
+  const ports = inputPorts(entry.component)
+  const slots = resourceSlots(entry.component)
+  const knownOptions = optionKeys(entry.component.options)
+  const inputs: Record<string, string> = {}
+  const uses: Record<string, string> = {}
+  const options: Record<string, unknown> = {}
+
+  for (const [key, value] of Object.entries(node.data)) {
+    const path = [...nodePath(node), key]
+    if (key === "_component_") continue
+    if (ports.includes(key)) {
+      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" takes a stage name, got ${describeValue(value)}`))
+      else if (!scope.stageNames.includes(value)) {
+        problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" names stage "${value}", which does not exist${didYouMeanSuffix(value, scope.stageNames)}`, `stages are: ${scope.stageNames.join(", ")}`))
+      } else inputs[key] = value
+    } else if (slots.includes(key)) {
+      const wanted = entry.component.uses![key]!
+      const provider = typeof value === "string" ? scope.resourceComponents.get(value) : undefined
+      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" takes a resource name, got ${describeValue(value)}`))
+      else if (!scope.resourceComponents.has(value)) {
+        const names = [...scope.resourceComponents.keys()]
+        problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" names resource "${value}", which does not exist${didYouMeanSuffix(value, names)}`, names.length === 0 ? "add it under resources:" : `resources are: ${names.join(", ")}`))
+      } else if (provider !== undefined && (provider.component as ResourceComponent).provides.key !== wanted.key) {
+        problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" needs a ${wanted.key} but resource "${value}" (${provider.id}) provides ${(provider.component as ResourceComponent).provides.key}`, "name a resource that provides the right service"))
+      } else uses[key] = value
+    } else if (knownOptions !== undefined && !knownOptions.includes(key)) {
+      const candidates = [...ports, ...slots, ...knownOptions]
+      problems.push(problemAt(positions.keyAt(path), `${label}: unknown key "${key}"${didYouMeanSuffix(key, candidates)}`, `it takes ${describeKeys(ports, slots, knownOptions)}`))
+    } else options[key] = value
+  }
+  for (const port of ports) {
+    const spec = (entry.component as StageComponent).inputs![port]!
+    if (node.data[port] === undefined && spec.optional !== true) {
+      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: required input port "${port}" is not connected`, `add \`${port}: <stage name>\` (${spec.description})`))
+    }
+  }
+  for (const slot of slots) {
+    if (node.data[slot] === undefined) {
+      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: resource slot "${slot}" is not connected`, `add \`${slot}: <resource name>\` naming a resource that provides ${entry.component.uses![slot]!.key}`))
+    }
+  }
+  const decoded = decodeOptions(entry.component.options, options, nodePath(node), label, positions)
+  if (decoded._tag === "Invalid") problems.push(...decoded.problems)
+  if (problems.length > 0 || decoded._tag === "Invalid") return { problems }
+  return { checked: { raw: node, entry, options: decoded.value, rawOptions: options as JsonRecord, inputs, uses }, problems }
+}
+
+const describeKeys = (ports: ReadonlyArray<string>, slots: ReadonlyArray<string>, options: ReadonlyArray<string>): string => {
+  const parts = [
+    ports.length > 0 ? `input ports ${ports.join(", ")}` : undefined,
+    slots.length > 0 ? `slots ${slots.join(", ")}` : undefined,
+    options.length > 0 ? `options ${options.join(", ")}` : "no options"
+  ]
+  return parts.filter((part) => part !== undefined).join("; ")
+}

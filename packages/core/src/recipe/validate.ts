@@ -1,0 +1,107 @@
+/**
+ * Whole-recipe validation once plugins are loaded: every node against its
+ * component, then the stage and resource graphs. Collects every problem.
+ */
+import type { CatalogEntry } from "../plugin/catalog.ts"
+import type { ResourceComponent, StageComponent } from "../plugin/manifest.ts"
+import type { JsonRecord } from "../stage/context.ts"
+import { problemAt, type RecipeProblem } from "./errors.ts"
+import { dependencyOrder } from "./graph.ts"
+import { checkNode, resolveComponent, type CheckedNode, type NodeCheckScope } from "./nodes.ts"
+import type { PositionIndex } from "./positions.ts"
+import type { LoadedPlugin, ResolvedRecipe, ResolvedResource, ResolvedStage } from "./resolved.ts"
+import type { RawNode, RecipeOutline } from "./structure.ts"
+
+/** Everything validation reads. */
+export interface ValidationInput {
+  readonly file: string
+  readonly outline: RecipeOutline
+  readonly document: JsonRecord
+  readonly plugins: ReadonlyArray<LoadedPlugin>
+  readonly catalog: ReadonlyMap<string, CatalogEntry>
+  readonly positions: PositionIndex
+  /** True when some listed plugin failed to load (already reported). */
+  readonly pluginsIncomplete: boolean
+}
+
+const cycleProblems = (
+  kind: "stages" | "resources",
+  nodes: ReadonlyArray<CheckedNode>,
+  dependenciesOf: (node: CheckedNode) => ReadonlyArray<string>,
+  positions: PositionIndex
+): { readonly order: ReadonlyArray<string>; readonly problems: ReadonlyArray<RecipeProblem> } => {
+  const byName = new Map(nodes.map((node) => [node.raw.name, node]))
+  const result = dependencyOrder(nodes.map((node) => node.raw.name), (name) => dependenciesOf(byName.get(name)!))
+  if (result._tag === "Ordered") return { order: result.order, problems: [] }
+  const problems = result.cycles.map((cycle) =>
+    problemAt(
+      positions.keyAt([kind, cycle[0]!]),
+      `${kind} form a cycle: ${cycle.join(" → ")}`,
+      kind === "stages" ? "a stage cannot read (directly or not) its own output: remove one of these input connections" : "a resource cannot use itself (directly or not): remove one of these slot connections"
+    )
+  )
+  return { order: [], problems }
+}
+
+/** Validates every node and both graphs; returns the resolved recipe or every problem. */
+export const validateRecipe = (
+  input: ValidationInput
+): { readonly recipe?: ResolvedRecipe; readonly problems: ReadonlyArray<RecipeProblem> } => {
+  const { outline, positions } = input
+  const problems: Array<RecipeProblem> = []
+  const components = new Map<RawNode, CatalogEntry | undefined>()
+  for (const node of [...outline.resources, ...outline.stages]) {
+    const resolved = resolveComponent(node, input)
+    problems.push(...resolved.problems)
+    components.set(node, resolved.entry)
+  }
+  const scope: NodeCheckScope = {
+    catalog: input.catalog,
+    plugins: input.plugins,
+    positions,
+    pluginsIncomplete: input.pluginsIncomplete,
+    stageNames: outline.stages.map((stage) => stage.name),
+    resourceComponents: new Map(outline.resources.map((resource) => [resource.name, components.get(resource)]))
+  }
+  const checked: Array<CheckedNode> = []
+  for (const [node, entry] of components) {
+    if (entry === undefined) continue
+    const result = checkNode(node, entry, scope)
+    problems.push(...result.problems)
+    if (result.checked !== undefined) checked.push(result.checked)
+  }
+  const stages = checked.filter((node) => node.raw.section === "stages")
+  const resources = checked.filter((node) => node.raw.section === "resources")
+  const stageGraph = cycleProblems("stages", stages, (node) => Object.values(node.inputs), positions)
+  const resourceGraph = cycleProblems("resources", resources, (node) => Object.values(node.uses), positions)
+  problems.push(...stageGraph.problems, ...resourceGraph.problems)
+  if (problems.length > 0) return { problems }
+
+  const common = (node: CheckedNode) => ({
+    name: node.raw.name,
+    componentId: node.entry.id,
+    plugin: node.entry.plugin,
+    options: node.options,
+    rawOptions: node.rawOptions,
+    uses: node.uses
+  })
+  const recipe: ResolvedRecipe = {
+    file: input.file,
+    name: outline.name,
+    ...(outline.description === undefined ? {} : { description: outline.description }),
+    seed: outline.seed,
+    plugins: input.plugins,
+    resources: Object.fromEntries(resources.map((node): [string, ResolvedResource] => [
+      node.raw.name,
+      { ...common(node), component: node.entry.component as ResourceComponent }
+    ])),
+    stages: Object.fromEntries(stages.map((node): [string, ResolvedStage] => [
+      node.raw.name,
+      { ...common(node), component: node.entry.component as StageComponent, inputs: node.inputs }
+    ])),
+    order: stageGraph.order,
+    resourceOrder: resourceGraph.order,
+    document: input.document
+  }
+  return { recipe, problems: [] }
+}
