@@ -13,6 +13,8 @@
  */
 import { definePlugin } from "@refine-af/core"
 import { bootstrapStage } from "./bootstrap/stage.ts"
+import { classifyStage } from "./classify/stage.ts"
+import { instancesStage } from "./instances/stage.ts"
 
 export * from "./errors.ts"
 export * from "./options.ts"
@@ -25,10 +27,19 @@ export * from "./bootstrap/options.ts"
 export * from "./bootstrap/prompt.ts"
 export * from "./bootstrap/parse.ts"
 export * from "./bootstrap/filters.ts"
-export * from "./bootstrap/instructionPool.ts"
 export * from "./bootstrap/promptSampler.ts"
 export * from "./bootstrap/engine.ts"
 export { bootstrapStage } from "./bootstrap/stage.ts"
+export * from "./classify/options.ts"
+export * from "./classify/prompt.ts"
+export * from "./classify/decide.ts"
+export { classifyStage } from "./classify/stage.ts"
+export * from "./instances/options.ts"
+export * from "./instances/templates.ts"
+export * from "./instances/parse.ts"
+export * from "./instances/filters.ts"
+export { instancesStage } from "./instances/stage.ts"
+export * from "./resume.ts"
 
 /** The plugin manifest (`self-instruct/<component>` in recipes). */
 export default definePlugin({
@@ -36,6 +47,8 @@ export default definePlugin({
   version: "0.1.0",
   description: "Self-Instruct instruction bootstrapping, classification identification and instance generation.",
   components: {
-    bootstrap: bootstrapStage
+    bootstrap: bootstrapStage,
+    classify: classifyStage,
+    instances: instancesStage
   }
 })

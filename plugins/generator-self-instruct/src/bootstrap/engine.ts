@@ -9,15 +9,16 @@
  * declare const engine: BootstrapEngine
  * const prompts = engine.prompts(0)                     // what step 0 asks
  * // ... generate continuations for prompts ...
- * // const records = engine.absorb(0, prompts, generations)
+ * // const records = yield* engine.absorb(0, prompts, generations)
  * ```
  */
+import { Effect } from "effect"
 import type { Generation, JsonRecord, SamplingParams } from "@refine-af/core"
+import { PoolWorkerError, RougePool, type FilterDecision } from "@refine-af/text"
 import { randomFor, requestSeed, seedFor } from "../random.ts"
 import type { SeedTask } from "../seeds/SeedTask.ts"
 import { requestParams } from "../options.ts"
 import { instructionRejections, makeInstructionFilter, type InstructionRejection } from "./filters.ts"
-import { InstructionPool } from "./instructionPool.ts"
 import type { BootstrapOptions } from "./options.ts"
 import { parseNumberedInstructions } from "./parse.ts"
 import { encodeBootstrapPrompt } from "./prompt.ts"
@@ -41,9 +42,16 @@ const emptyCounts = (): BootstrapCounts => ({
   ...(Object.fromEntries(instructionRejections.map((reason) => [reason, 0])) as Record<InstructionRejection, number>)
 })
 
+/** One parsed candidate or one dropped response, in the order the model produced them. */
+type Outcome =
+  | { readonly kind: "length_cut" }
+  | { readonly kind: "response" }
+  | { readonly kind: "candidate"; readonly text: string; readonly promptIndex: number; readonly rejection: InstructionRejection | undefined; screened?: FilterDecision }
+
 /** The instruction pool and generated list, grown step by step. */
 export class BootstrapEngine {
-  readonly pool: InstructionPool
+  /** Seeds + accepted instructions, for the ROUGE-L novelty check. */
+  readonly pool: RougePool
   readonly generated: Array<PooledInstruction> = []
   readonly counts: BootstrapCounts = emptyCounts()
   private readonly seedInstructions: ReadonlyArray<PooledInstruction>
@@ -56,7 +64,7 @@ export class BootstrapEngine {
     private readonly modelId: string
   ) {
     this.seedInstructions = seeds.map((task) => ({ id: task.id, instruction: task.instruction }))
-    this.pool = new InstructionPool({ threshold: options.filters.rougeThreshold, neighbours: options.filters.neighbours })
+    this.pool = new RougePool({ workers: options.workers })
     for (const task of this.seedInstructions) this.pool.add(task.instruction)
     this.reject = makeInstructionFilter(options.filters)
   }
@@ -82,48 +90,82 @@ export class BootstrapEngine {
     })
   }
 
-  /** Filters the continuations of step `step`, grows the pool, and returns the accepted records in order. */
-  absorb(step: number, prompts: ReadonlyArray<BootstrapPrompt>, generations: ReadonlyArray<Generation>): Array<JsonRecord> {
-    const records: Array<JsonRecord> = []
+  /**
+   * Filters the continuations of step `step`, grows the pool, and returns the
+   * accepted records in order. Candidates that pass the cheap filters are
+   * screened against the pool in one ordered batch (each sees those accepted
+   * before it); once `target` is reached the rest of the step is ignored.
+   */
+  absorb(
+    step: number,
+    prompts: ReadonlyArray<BootstrapPrompt>,
+    generations: ReadonlyArray<Generation>
+  ): Effect.Effect<Array<JsonRecord>, PoolWorkerError> {
+    const outcomes: Array<Outcome> = []
     generations.forEach((generation, promptIndex) => {
-      if (this.done) return
-      this.counts.responses++
       // The paper drops a response cut by the token limit entirely: its last item is truncated.
-      if (generation.finishReason === "length") {
-        this.counts.length_cut_responses++
-        return
-      }
-      const shown = prompts[promptIndex]?.shown ?? []
-      for (const candidate of parseNumberedInstructions(generation.text)) {
-        if (this.done) return
-        this.counts.candidates++
-        const rejection = this.reject(candidate)
-        if (rejection !== undefined) {
-          this.counts[rejection]++
-          continue
-        }
-        const screening = this.pool.screen(candidate)
-        if (screening.tooSimilar) {
-          this.counts.too_similar++
-          continue
-        }
-        const id = `generated_${this.generated.length}`
-        this.counts.accepted++
-        this.pool.add(candidate)
-        this.generated.push({ id, instruction: candidate })
-        records.push({
-          id,
-          instruction: candidate,
-          step,
-          prompt_index: promptIndex,
-          prompt_seed_ids: shown.filter((item) => item.source === "seed").map((item) => item.id),
-          prompt_generated_ids: shown.filter((item) => item.source === "generated").map((item) => item.id),
-          most_similar: screening.neighbours.map((neighbour) => ({ instruction: neighbour.instruction, score: neighbour.score })),
-          avg_similarity_score: screening.meanSimilarity,
-          model: this.modelId
-        })
+      if (generation.finishReason === "length") return void outcomes.push({ kind: "length_cut" })
+      outcomes.push({ kind: "response" })
+      for (const text of parseNumberedInstructions(generation.text)) {
+        outcomes.push({ kind: "candidate", text, promptIndex, rejection: this.reject(text) })
       }
     })
+    const toScreen = outcomes.flatMap((outcome) => (outcome.kind === "candidate" && outcome.rejection === undefined ? [outcome] : []))
+    const { rougeThreshold, neighbours, meanSimilarity } = this.options.filters
+    return Effect.tryPromise({
+      try: () =>
+        this.pool.filterBatchAsync(
+          toScreen.map((candidate) => candidate.text),
+          { threshold: rougeThreshold, topK: neighbours, meanSimilarity }
+        ),
+      catch: (error) =>
+        error instanceof PoolWorkerError
+          ? error
+          : new PoolWorkerError({ message: `ROUGE-L pool failed: ${String(error)}. Fix: retry with workers: 0.` })
+    }).pipe(
+      Effect.map((decisions) => {
+        toScreen.forEach((candidate, index) => (candidate.screened = decisions[index]))
+        return this.tally(step, prompts, outcomes)
+      })
+    )
+  }
+
+  /** Counts the outcomes in order and turns acceptances into records, up to the target. */
+  private tally(step: number, prompts: ReadonlyArray<BootstrapPrompt>, outcomes: ReadonlyArray<Outcome>): Array<JsonRecord> {
+    const records: Array<JsonRecord> = []
+    for (const outcome of outcomes) {
+      if (this.done) break
+      if (outcome.kind !== "candidate") {
+        this.counts.responses++
+        if (outcome.kind === "length_cut") this.counts.length_cut_responses++
+        continue
+      }
+      this.counts.candidates++
+      if (outcome.rejection !== undefined) {
+        this.counts[outcome.rejection]++
+        continue
+      }
+      const screening = outcome.screened!
+      if (!screening.accepted) {
+        this.counts.too_similar++
+        continue
+      }
+      const id = `generated_${this.generated.length}`
+      const shown = prompts[outcome.promptIndex]?.shown ?? []
+      this.counts.accepted++
+      this.generated.push({ id, instruction: outcome.text })
+      records.push({
+        id,
+        instruction: outcome.text,
+        step,
+        prompt_index: outcome.promptIndex,
+        prompt_seed_ids: shown.filter((item) => item.source === "seed").map((item) => item.id),
+        prompt_generated_ids: shown.filter((item) => item.source === "generated").map((item) => item.id),
+        most_similar: screening.top.map((neighbour) => ({ instruction: neighbour.text, score: neighbour.score })),
+        avg_similarity_score: screening.meanSimilarity ?? null,
+        model: this.modelId
+      })
+    }
     return records
   }
 
@@ -132,5 +174,10 @@ export class BootstrapEngine {
     const instruction = String(record["instruction"])
     this.pool.add(instruction)
     this.generated.push({ id: String(record["id"]), instruction })
+  }
+
+  /** Stops the pool's worker threads. */
+  close(): Effect.Effect<void> {
+    return Effect.promise(() => this.pool.close())
   }
 }

@@ -27,8 +27,10 @@ const FilterOptions = Schema.Struct({
   forbiddenPrefixes: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.forbiddenPrefixes)),
   /** Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this. */
   rougeThreshold: unitInterval.pipe(withDefault(0.7)),
-  /** Most similar pool entries kept per accepted instruction. */
-  neighbours: nonNegativeInt.pipe(withDefault(10))
+  /** Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed). */
+  neighbours: nonNegativeInt.pipe(withDefault(10)),
+  /** Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed. */
+  meanSimilarity: Schema.Boolean.pipe(withDefault(true))
 }).pipe(withDefault({}))
 
 /** Decoded options of the bootstrap stage. */
@@ -47,6 +49,8 @@ export const BootstrapOptions = Schema.Struct({
   generatedPerPrompt: nonNegativeInt.pipe(withDefault(2)),
   /** The prompt's header line. */
   promptHeader: Schema.String.pipe(withDefault(defaultBootstrapHeader)),
+  /** Worker threads for the ROUGE-L pool (0: on the stage's thread); pays off for pools of many thousands. */
+  workers: nonNegativeInt.pipe(withDefault(0)),
   /** Stop (with a warning) after this many consecutive steps that accept nothing. */
   maxIdleSteps: positiveInt.pipe(withDefault(50)),
   sampling: samplingOptions({

@@ -32,11 +32,16 @@ const sameInstructions = (replayed: ReadonlyArray<JsonRecord>, durable: Readonly
   replayed.length === durable.length &&
   replayed.every((record, index) => record["instruction"] === durable[index]?.["instruction"])
 
-const rebuiltEngine = (ctx: BootstrapContext, seeds: ReadonlyArray<SeedTask>, durable: ReadonlyArray<JsonRecord>) => {
-  const engine = new BootstrapEngine(seeds, ctx.options, ctx.seed, ctx.uses.model.info.id)
-  for (const record of durable) engine.restore(record)
-  return engine
-}
+/** An engine holding the seeds and `durable` records; its pool workers stop when the stage's scope closes. */
+const rebuiltEngine = (ctx: BootstrapContext, seeds: ReadonlyArray<SeedTask>, durable: ReadonlyArray<JsonRecord>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const engine = new BootstrapEngine(seeds, ctx.options, ctx.seed, ctx.uses.model.info.id)
+      for (const record of durable) engine.restore(record)
+      return engine
+    }),
+    (engine) => engine.close()
+  )
 
 const run = (ctx: BootstrapContext) =>
   Effect.gen(function* () {
@@ -45,7 +50,7 @@ const run = (ctx: BootstrapContext) =>
     const seeds = yield* loadSeedTasks(options.seeds, options.cacheDir)
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number(record["step"]))
-    let engine = rebuiltEngine(ctx, seeds, durable.slice(0, start.durableBeforeUnit))
+    let engine = yield* rebuiltEngine(ctx, seeds, durable.slice(0, start.durableBeforeUnit))
     let replaySkip = start.durableInUnit
     let idleSteps = 0
     let step = start.unit
@@ -67,7 +72,7 @@ const run = (ctx: BootstrapContext) =>
           fix: "fix the LanguageModel provider: generate must return one result per request, in order"
         })
       }
-      let records = engine.absorb(step, prompts, generations)
+      let records = yield* engine.absorb(step, prompts, generations)
       idleSteps = records.length === 0 ? idleSteps + 1 : 0
       if (replaySkip > 0) {
         const durableOfStep = durable.slice(start.durableBeforeUnit)
@@ -77,7 +82,7 @@ const run = (ctx: BootstrapContext) =>
           yield* events.warn(
             `${ctx.name}: replaying step ${step} after resume did not reproduce its ${replaySkip} durable instructions (does the model honour request seeds?); keeping the durable ones and continuing from step ${step + 1}.`
           )
-          engine = rebuiltEngine(ctx, seeds, durable)
+          engine = yield* rebuiltEngine(ctx, seeds, durable)
           records = []
         }
         replaySkip = 0

@@ -1,0 +1,127 @@
+/**
+ * `self-instruct/instances` — writes (input, output) pairs for every upstream
+ * instruction: input-first prompts for ordinary tasks, output-first (label
+ * first) for classification tasks; parses, filters, and emits Alpaca-style
+ * records `{ instruction, input, output }` with per-row `lineage`.
+ *
+ * Resume is at task level: the task of the last durable record is replayed
+ * (request seeds depend only on the stage seed and the task index) and its
+ * durable rows skipped.
+ *
+ * @example
+ * ```yaml
+ * dataset: { _component_: self-instruct/instances, instructions: classified, model: policy }
+ * ```
+ */
+import { Effect } from "effect"
+import { defineStage, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
+import { toStageError } from "../errors.ts"
+import { requestParams } from "../options.ts"
+import { requestSeed } from "../random.ts"
+import { resumePoint } from "../resume.ts"
+import { classificationOf, instructionOf, stringsOf } from "../upstream.ts"
+import { filterInstances, instanceRejections, type InstanceRejection } from "./filters.ts"
+import { InstancesOptions } from "./options.ts"
+import { parseInputFirst, parseOutputFirst } from "./parse.ts"
+import { builtinTemplates, fillTemplate, readTemplateFile, type PromptTemplate } from "./templates.ts"
+
+type InstancesContext = StageContext<InstancesOptions, { readonly model: LanguageModel["Service"] }>
+
+type Counts = Record<"tasks" | "parsed" | "unparsable" | "kept" | "length_cut_responses" | "empty_tasks" | InstanceRejection, number>
+
+const templateFor = (path: string | undefined, builtin: PromptTemplate) =>
+  path === undefined ? Effect.succeed(builtin) : readTemplateFile(path)
+
+const run = (ctx: InstancesContext) =>
+  Effect.gen(function* () {
+    const { options, output, events } = ctx
+    const model = ctx.uses.model
+    const upstream = ctx.inputs["instructions"]
+    if (upstream === undefined) {
+      return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
+    }
+    const inputFirst = yield* templateFor(options.templates.inputFirst, builtinTemplates.inputFirst)
+    const outputFirst = yield* templateFor(options.templates.outputFirst, builtinTemplates.outputFirst)
+    const tasks = yield* upstream.readAll()
+    const durable = yield* output.resumed()
+    const start = resumePoint(durable, (record) => Number((record["lineage"] as JsonRecord | undefined)?.["task_index"]))
+    let replaySkip = start.durableInUnit
+    const counts = Object.fromEntries(
+      ["tasks", "parsed", "unparsable", "kept", "length_cut_responses", "empty_tasks", ...instanceRejections].map((key) => [key, 0])
+    ) as Counts
+
+    for (let first = start.unit; first < tasks.length; first += options.batchSize) {
+      const batch = tasks.slice(first, first + options.batchSize)
+      const prepared = yield* Effect.forEach(batch, (record, offset) =>
+        Effect.map(instructionOf(record, first + offset), (instruction) => {
+          const isClassification = classificationOf(record) === true
+          const template = isClassification ? outputFirst : inputFirst
+          const stop = isClassification ? options.sampling.stop : [...options.sampling.stop, `Example ${options.maxInstances + 1}`]
+          const params: SamplingParams = { ...requestParams(options.sampling, requestSeed(ctx.seed, first + offset)), stop }
+          return { record, instruction, isClassification, template, params, prompt: fillTemplate(template, instruction) }
+        })
+      )
+      const generations = yield* model.generate(prepared.map(({ prompt, params }) => ({ prompt, params })))
+      const rows: Array<JsonRecord> = []
+      prepared.forEach((task, offset) => {
+        const taskIndex = first + offset
+        const generation = generations[offset]
+        counts.tasks++
+        // A length-cut response may end mid-pair; its complete pairs are still usable, the torn last one is dropped.
+        const cut = generation?.finishReason === "length"
+        if (cut) counts.length_cut_responses++
+        const parsed = (task.isClassification ? parseOutputFirst : parseInputFirst)(generation?.text ?? "")
+        const candidates = cut ? parsed.instances.slice(0, -1) : parsed.instances
+        counts.parsed += candidates.length
+        counts.unparsable += parsed.unparsable
+        const verdict = filterInstances(candidates, {
+          maxInstances: options.maxInstances,
+          maxInputWords: options.maxInputWords,
+          maxOutputWords: options.maxOutputWords
+        })
+        for (const reason of instanceRejections) counts[reason] += verdict.rejected[reason]
+        counts.kept += verdict.kept.length
+        if (verdict.kept.length === 0) counts.empty_tasks++
+        const filterDecisions: JsonRecord = { parsed: candidates.length, unparsable: parsed.unparsable, kept: verdict.kept.length, rejected: { ...verdict.rejected } }
+        verdict.kept.forEach((instance, instanceIndex) => {
+          rows.push({
+            instruction: task.instruction,
+            input: instance.input,
+            output: instance.output,
+            is_classification: task.isClassification,
+            lineage: {
+              task_index: taskIndex,
+              instance_index: instanceIndex,
+              instruction_id: typeof task.record["id"] === "string" ? task.record["id"] : null,
+              seed_ids: stringsOf(task.record, "prompt_seed_ids"),
+              template: task.template.id,
+              model: model.info.id,
+              sampling: { ...task.params, stop: [...(task.params.stop ?? [])] },
+              filters: filterDecisions
+            }
+          })
+        })
+      })
+      const fresh = replaySkip > 0 ? rows.slice(replaySkip) : rows
+      replaySkip = 0
+      if (fresh.length > 0) {
+        yield* output.append(fresh)
+        yield* output.checkpoint()
+      }
+      yield* events.progress(Math.min(first + batch.length, tasks.length), tasks.length)
+      yield* events.emit("filter_counts", { ...counts })
+    }
+    return { metrics: { ...counts } }
+  }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
+
+/** The instance-generation stage component. */
+export const instancesStage = defineStage({
+  role: "generator",
+  description:
+    "Generates (input, output) instances per instruction — input-first for ordinary tasks, output-first for classification — filters them and writes Alpaca-style records with lineage.",
+  deterministic: true,
+  options: InstancesOptions,
+  inputs: { instructions: { description: "instruction records with is_classification (e.g. from self-instruct/classify)" } },
+  uses: { model: LanguageModel },
+  run
+})
