@@ -1,0 +1,70 @@
+/**
+ * A loaded model on a {@link BackendService}: config, weights baked into the
+ * compiled programs as constants, and a cache of executables per (shape
+ * bucket, head, adapter layout). Everything above it — generation, scoring,
+ * training — only asks for an executable and runs it.
+ */
+import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendService, type DeviceTensor, type Executable, type HostTensor } from "@refine-af/tensor"
+import { Effect } from "effect"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { ropeFrequencies, type RopeFrequencies } from "../config/rope.ts"
+import { buildStepGraph, stepNames, type ProgramLora, type StepHead, type StepShape } from "./program.ts"
+
+/** A model ready to run on a backend. */
+export interface LlamaRuntime {
+  readonly config: LlamaConfig
+  readonly backend: BackendService
+  readonly frequencies: RopeFrequencies
+  readonly padTokenId: number
+  /** The compiled step program for a bucket (compiled once, then cached). */
+  readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora) => Effect.Effect<Executable, BackendError>
+  readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
+}
+
+/** Options of {@link makeLlamaRuntime}. */
+export interface RuntimeOptions {
+  /** Longest sequence the runtime will see (sets dynamic rope scaling). */
+  readonly contextLength: number
+  /** Token used for padding rows and slots. */
+  readonly padTokenId: number
+}
+
+const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}` : "base")
+
+/**
+ * Wraps a backend and float32 weights (HF names) into a runtime.
+ *
+ * @example
+ * ```ts
+ * import { makeLlamaRuntime } from "@refine-af/model-llama"
+ * // const runtime = makeLlamaRuntime(backend, config, weights, { contextLength: 512, padTokenId: 0 })
+ * ```
+ */
+export const makeLlamaRuntime = (
+  backend: BackendService,
+  config: LlamaConfig,
+  weights: Readonly<Record<string, HostTensor>>,
+  options: RuntimeOptions
+): LlamaRuntime => {
+  const compiled = new Map<string, Effect.Effect<Executable, BackendError>>()
+  const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
+  const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora) => {
+    const key = `${shape.batch}x${shape.length}+${shape.cache}|${head}|${loraKey(lora)}`
+    const cached = compiled.get(key)
+    if (cached) return cached
+    const program = eliminateDeadCode(buildStepGraph(config, shape, head, lora).build())
+    const constants: Record<string, HostTensor> = {}
+    for (const parameter of program.parameters) {
+      const value = weights[parameter.name]
+      if (!parameter.trainable && value) constants[parameter.name] = value
+    }
+    const keepOnDevice = shape.cache > 0
+      ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
+      : []
+    // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
+    const memo = Effect.runSync(Effect.cached(backend.compile(program, { constants, keepOnDevice })))
+    compiled.set(key, memo)
+    return memo
+  }
+  return { config, backend, frequencies, padTokenId: options.padTokenId, executable, run: backend.run }
+}

@@ -1,0 +1,79 @@
+/**
+ * Host-side inputs of a step program: token ids, rotary cos/sin per row and
+ * position, and the attention masks. Keeping positions and visibility on the
+ * host makes left padding, sliding windows, rope scaling and the sliding KV
+ * cache plain bookkeeping instead of program variants.
+ */
+import type { HostTensor } from "@refine-af/tensor"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { rotaryTables, type RopeFrequencies } from "../config/rope.ts"
+import { usesWindowMask, stepNames, type StepShape } from "./program.ts"
+
+/** One row of a step: its new tokens and their positions (-1 = padding), and the positions held by its cache slots (-1 = empty). */
+export interface RowStep {
+  readonly tokens: ReadonlyArray<number>
+  readonly positions: ReadonlyArray<number>
+  readonly cachePositions: ReadonlyArray<number>
+}
+
+/** The sliding window shared by the windowed layers (null if none). */
+const windowOf = (config: LlamaConfig): number | null => config.slidingWindowPerLayer.find((w) => w !== null) ?? null
+
+/**
+ * Feeds for rows (missing rows up to `shape.batch` are filled as padding).
+ * Key visibility for a query at position q: the key holds a token (position
+ * k ≥ 0), k ≤ q, and with a window w also q − k < w.
+ */
+export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies, shape: StepShape, rows: ReadonlyArray<RowStep>, padTokenId: number): Record<string, HostTensor> => {
+  const { batch, length, cache } = shape
+  const keys = cache + length
+  const headDim = config.headDim
+  const ids = new BigInt64Array(batch * length)
+  const cos = new Float32Array(batch * length * headDim)
+  const sin = new Float32Array(batch * length * headDim)
+  const mask = new Uint8Array(batch * length * keys)
+  const window = windowOf(config)
+  const maskWindow = usesWindowMask(config) ? new Uint8Array(batch * length * keys) : null
+  for (let r = 0; r < batch; r++) {
+    const row = rows[r]
+    const positions = row?.positions ?? new Array<number>(length).fill(-1)
+    const keyPositions = [...(row?.cachePositions ?? new Array<number>(cache).fill(-1)), ...positions]
+    const tables = rotaryTables(frequencies, positions.map((p) => Math.max(p, 0)))
+    cos.set(tables.cos, r * length * headDim)
+    sin.set(tables.sin, r * length * headDim)
+    for (let i = 0; i < length; i++) {
+      ids[r * length + i] = BigInt(row?.tokens[i] ?? padTokenId)
+      const query = positions[i]!
+      if (query < 0) continue
+      for (let j = 0; j < keys; j++) {
+        const key = keyPositions[j]!
+        if (key < 0 || key > query) continue
+        const at = (r * length + i) * keys + j
+        mask[at] = 1
+        if (maskWindow && window !== null && query - key < window) maskWindow[at] = 1
+      }
+    }
+  }
+  const feeds: Record<string, HostTensor> = {
+    [stepNames.inputIds]: { dtype: "int64", shape: [batch, length], data: ids },
+    [stepNames.cos]: { dtype: "float32", shape: [batch, length, headDim], data: cos },
+    [stepNames.sin]: { dtype: "float32", shape: [batch, length, headDim], data: sin },
+    [stepNames.mask]: { dtype: "bool", shape: [batch, 1, length, keys], data: mask }
+  }
+  if (maskWindow) feeds[stepNames.maskWindow] = { dtype: "bool", shape: [batch, 1, length, keys], data: maskWindow }
+  return feeds
+}
+
+/** Left-pads each sequence to `length`: tokens with `padTokenId`, positions 0.. for real tokens and -1 for padding. */
+export const leftPadRows = (sequences: ReadonlyArray<ReadonlyArray<number>>, length: number, padTokenId: number, cache: number): Array<RowStep> =>
+  sequences.map((tokens) => {
+    const padding = length - tokens.length
+    return {
+      tokens: [...new Array<number>(padding).fill(padTokenId), ...tokens],
+      positions: [...new Array<number>(padding).fill(-1), ...tokens.map((_, i) => i)],
+      cachePositions: new Array<number>(cache).fill(-1)
+    }
+  })
+
+/** The cache slots after a step: the last `cache` of (previous slots ++ the step's positions). */
+export const slideCache = (row: RowStep, cache: number): Array<number> => [...row.cachePositions, ...row.positions].slice(-cache)

@@ -1,0 +1,71 @@
+/**
+ * Loading checkpoint tensors as float32 host tensors keyed by their Hugging
+ * Face names — exactly the parameter names of the step programs. Each tensor
+ * is read on its own (no whole-file buffer) and converted from F16/BF16.
+ */
+import { hostTensor, type HostTensor } from "@refine-af/tensor"
+import { Effect, type Scope } from "effect"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { openSharded, openSingleFile, type TensorSource } from "../safetensors/sharded.ts"
+import { SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
+import type { ModelFolder } from "../config/model-folder.ts"
+
+/** The checkpoint names a model of this config needs, with their shapes. */
+export const expectedWeights = (c: LlamaConfig): Map<string, ReadonlyArray<number>> => {
+  const shapes = new Map<string, ReadonlyArray<number>>([["model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]]])
+  const attention = c.numHeads * c.headDim
+  const keyValue = c.numKeyValueHeads * c.headDim
+  for (let layer = 0; layer < c.numLayers; layer++) {
+    const p = `model.layers.${layer}`
+    const linear = (name: string, out: number, input: number, bias: boolean) => {
+      shapes.set(`${p}.${name}.weight`, [out, input])
+      if (bias) shapes.set(`${p}.${name}.bias`, [out])
+    }
+    shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
+    linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
+    linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
+    linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
+    linear("self_attn.o_proj", c.hiddenSize, attention, c.oBias)
+    shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize])
+    linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
+    linear("mlp.up_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
+    linear("mlp.down_proj", c.hiddenSize, c.intermediateSize, c.mlpBias)
+  }
+  shapes.set("model.norm.weight", [c.hiddenSize])
+  if (!c.tieWordEmbeddings) shapes.set("lm_head.weight", [c.vocabSize, c.hiddenSize])
+  return shapes
+}
+
+/** Opens the folder's weights (single file or sharded). */
+export const openWeights = (model: ModelFolder): Effect.Effect<TensorSource, SafetensorsFormatError | SafetensorsIoError, Scope.Scope> =>
+  model.weights.kind === "sharded" ? openSharded(model.weights.path) : openSingleFile(model.weights.path)
+
+/**
+ * Reads every weight the config needs as float32, checking names and shapes
+ * first so a mismatched checkpoint fails before any large read.
+ */
+export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string) {
+  const expected = expectedWeights(config)
+  const problems: Array<string> = []
+  for (const [name, shape] of expected) {
+    const entry = yield* Effect.option(source.entry(name))
+    if (entry._tag === "None") problems.push(`missing ${name}`)
+    else if (entry.value.shape.join(",") !== shape.join(",")) problems.push(`${name} is [${entry.value.shape}] but the config implies [${shape}]`)
+  }
+  if (problems.length > 0) {
+    return yield* Effect.fail(new SafetensorsFormatError({
+      path: where,
+      problem: "BadEntry",
+      message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\nCheck that config.json belongs to these weights.`
+    }))
+  }
+  const weights: Record<string, HostTensor> = {}
+  for (const [name, shape] of expected) {
+    const values = yield* source.readFloat32(name)
+    weights[name] = { dtype: "float32", shape, data: values }
+  }
+  return weights
+})
+
+/** A float32 host tensor from numbers (re-exported helper for callers building feeds). */
+export const float32Tensor = (shape: ReadonlyArray<number>, values: ArrayLike<number>): HostTensor => hostTensor("float32", shape, values)

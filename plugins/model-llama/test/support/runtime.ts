@@ -1,0 +1,27 @@
+/**
+ * Test helper: a tiny model loaded onto the ONNX backend (CPU). Tests may
+ * construct the backend plugin directly; the plugin's own code only ever sees
+ * a `BackendService`.
+ */
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import type { BackendService } from "@refine-af/tensor"
+import { Effect, type Scope } from "effect"
+import { loadModelFolder, loadWeights, makeLlamaRuntime, openWeights, type LlamaRuntime, type ModelFolder } from "../../src/index.ts"
+import { tinyModel } from "./tiny-model.ts"
+
+/** A CPU onnxruntime backend for the test's scope. */
+export const cpuBackend: Effect.Effect<BackendService, never, Scope.Scope> = makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
+
+/** Loads a tiny preset onto a fresh CPU backend. */
+export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16" } = {}) =>
+  Effect.gen(function* () {
+    const folder = tinyModel(preset, options)
+    const backend = yield* cpuBackend
+    const model: ModelFolder = yield* loadModelFolder(folder)
+    const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
+    const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 512, padTokenId: 151643 })
+    return { runtime, model, folder, backend }
+  })
+
+/** Runs a scoped test effect, surfacing failures as exceptions. */
+export const runScoped = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> => Effect.runPromise(Effect.scoped(effect))
