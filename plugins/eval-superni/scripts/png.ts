@@ -5,6 +5,7 @@
  */
 import { inflateSync } from "node:zlib"
 
+/** Decoded pixels, row-major, `channels` bytes per pixel. */
 export interface DecodedPng {
   readonly width: number
   readonly height: number
@@ -78,6 +79,7 @@ export interface PixelStats {
   readonly colourShare: number
 }
 
+/** Luminance mean/variance and ink/colour shares of an image. */
 export const pixelStats = (image: DecodedPng): PixelStats => {
   let sum = 0
   let squares = 0

@@ -91,6 +91,25 @@ describe("superni/evaluate", () => {
     expect(text).toContain("/nonexistent/tasks.jsonl")
   })
 
+  it("prompts with k positive examples and honours template overrides from the recipe", async () => {
+    const model = oracle()
+    const options = decodeOptions({ maxInstances: 1, positiveExamples: 2, exampleTemplate: "[{index}] {input} -> {output}\n", onlyTasks: ["mini003_word_analogy_tools"] })
+    const stage = makeMemoryStage({ name: "eval", options, uses: { model } })
+    await runStage(evaluateStage, stage.ctx)
+    expect(model.requests).toHaveLength(1)
+    const prompt = model.requests[0]!.prompt as string
+    expect(prompt).toContain("[1] hammer : nail :: screwdriver : ? -> screw\n[2] pen : write :: knife : ? -> cut\nNow complete")
+    expect(stage.records).toHaveLength(1)
+  })
+
+  it("reports an invalid template as a StageError before generating anything", async () => {
+    const model = oracle()
+    const stage = makeMemoryStage({ name: "eval", options: decodeOptions({ promptTemplate: "{definition} only" }), uses: { model } })
+    const { exit } = await runStageExit(evaluateStage, stage.ctx)
+    expect(String(exit)).toContain("TemplateInvalid")
+    expect(model.requests).toHaveLength(0)
+  })
+
   it("decodes recipe options with defaults and rejects bad values", () => {
     const options = decodeOptions({})
     expect(options).toMatchObject({ maxInstances: 100, positiveExamples: 0, maxNewTokens: 128, batchSize: 16, stop: ["\n\n"] })

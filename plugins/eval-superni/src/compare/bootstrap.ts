@@ -23,6 +23,7 @@ export interface PairedScores {
   readonly candidate: ReadonlyArray<number>
 }
 
+/** How to resample and how wide the intervals are. */
 export interface BootstrapOptions {
   readonly resamples: number
   readonly seed: number
@@ -41,6 +42,7 @@ export interface Interval {
   readonly high: number
 }
 
+/** The two bootstrapped statistics. */
 export interface BootstrapResult {
   /** Mean over tasks of (candidate task mean − baseline task mean). */
   readonly meanDelta: Interval

@@ -25,6 +25,7 @@ import { pairedBootstrap, type BootstrapOptions, type BootstrapResult } from "./
 /** Which per-instance metric decides "better": one metric for all tasks, or the official per-category one. */
 export type ComparisonMetric = MetricName | "official"
 
+/** Bootstrap settings plus the metric that decides "better". */
 export interface CompareOptions extends BootstrapOptions {
   /** `rougeL` is the paper's headline ("ROUGE-L improved on X% of tasks"). */
   readonly metric: ComparisonMetric
@@ -36,8 +37,10 @@ export interface RunPredictions {
   readonly records: ReadonlyArray<PredictionRecord>
 }
 
+/** How a task fared in the candidate run. */
 export type Outcome = "improved" | "tied" | "worse"
 
+/** One task's paired result. */
 export interface TaskComparison {
   readonly task: string
   readonly category: string
@@ -50,12 +53,14 @@ export interface TaskComparison {
   readonly outcome: Outcome
 }
 
+/** Number of tasks per outcome. */
 export interface OutcomeCounts {
   readonly improved: number
   readonly tied: number
   readonly worse: number
 }
 
+/** One category's paired result: instance-weighted means of the chosen metric and task outcomes. */
 export interface CategoryComparison extends OutcomeCounts {
   readonly category: string
   readonly metric: MetricName

@@ -22,6 +22,7 @@ export const SuperNiExample = Schema.Struct({
   output: Schema.String,
   explanation: Schema.optionalKey(Schema.String)
 })
+/** A decoded demonstration. */
 export type SuperNiExample = typeof SuperNiExample.Type
 
 /** One evaluation instance: `output` lists every acceptable reference. */
@@ -30,6 +31,7 @@ export const SuperNiInstance = Schema.Struct({
   input: Schema.String,
   output: Schema.Array(Schema.String)
 })
+/** A decoded instance. */
 export type SuperNiInstance = typeof SuperNiInstance.Type
 
 /** The fields of a natural-instructions task file that evaluation reads. */
@@ -40,6 +42,7 @@ export const SuperNiTaskFile = Schema.Struct({
   "Negative Examples": Schema.optionalKey(Schema.Array(SuperNiExample)),
   Instances: Schema.Array(SuperNiInstance)
 })
+/** A decoded task file. */
 export type SuperNiTaskFile = typeof SuperNiTaskFile.Type
 
 /** A task ready for evaluation: named, with its instances already truncated to the first N. */

@@ -25,6 +25,7 @@ export interface DecodingOptions {
   readonly stop: ReadonlyArray<string>
 }
 
+/** One generation + scoring pass over a task list. */
 export interface PredictRun {
   readonly tasks: ReadonlyArray<SuperNiTask>
   readonly encode: PromptEncoder

@@ -31,6 +31,7 @@ export interface GroupScores {
   readonly instances: number
 }
 
+/** One task's scores and its official reporting metric. */
 export interface TaskScores extends GroupScores {
   readonly task: string
   readonly category: string
@@ -40,6 +41,7 @@ export interface TaskScores extends GroupScores {
   readonly score: number
 }
 
+/** One category's scores (instance-weighted, as the official scripts) and its official metric. */
 export interface CategoryScores extends GroupScores {
   readonly category: string
   readonly metric: MetricName

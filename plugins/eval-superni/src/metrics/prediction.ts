@@ -17,6 +17,7 @@ export const PredictionRecord = Schema.Struct({
   exactMatch: Schema.Number,
   finishReason: Schema.optionalKey(Schema.String)
 })
+/** The decoded prediction record. */
 export type PredictionRecord = typeof PredictionRecord.Type
 
 /** Decodes one record of an evaluate stage; `undefined` when the record is not a SuperNI prediction. */

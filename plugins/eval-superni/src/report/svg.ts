@@ -11,6 +11,7 @@ export interface BarDatum {
   readonly values: ReadonlyArray<number>
 }
 
+/** Title, series and colours of a bar chart. */
 export interface BarChartOptions {
   readonly title: string
   /** Series names (legend) and colours, one per value of each datum. */

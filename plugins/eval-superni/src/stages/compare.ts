@@ -35,6 +35,7 @@ export const CompareStageOptions = Schema.Struct({
   /** Per-task differences within ±tieTolerance count as ties. */
   tieTolerance: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(1e-9))
 })
+/** Decoded options of `superni/compare`. */
 export type CompareStageOptions = typeof CompareStageOptions.Type
 
 /** Candidate ports beyond the first; connect as many as needed. */

@@ -49,6 +49,7 @@ export const EvaluateOptions = Schema.Struct({
   stop: Schema.Array(Schema.String).pipe(withDefault(["\n\n"])),
   batchSize: positiveInt.pipe(withDefault(16))
 })
+/** Decoded options of `superni/evaluate`. */
 export type EvaluateOptions = typeof EvaluateOptions.Type
 
 /** Marks `metrics.json` so `refine-af compare` can find evaluation stages in a run directory. */
