@@ -3,7 +3,7 @@
  * SIGTERM into fiber interruption (finalizers run, records are checkpointed,
  * the manifest says `interrupted`), and maps the outcome to an exit code.
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Fiber } from "effect"
 import { Command } from "effect/cli"
 import { readFileSync } from "node:fs"

@@ -25,8 +25,8 @@ export interface EventLog {
   readonly close: () => void
 }
 
-/** Opens (appending) the events file of a run. */
-export const openEventLog = (file: string, display: ProgressDisplay): EventLog => {
+/** Opens (appending) the events file of a run; progress lines are written at most once per `progressIntervalMs` per stage. */
+export const openEventLog = (file: string, display: ProgressDisplay, progressIntervalMs = 1000): EventLog => {
   const fd = fs.openSync(file, "a")
   let closed = false
   const lastProgressWrite = new Map<string, number>()
@@ -43,7 +43,7 @@ export const openEventLog = (file: string, display: ProgressDisplay): EventLog =
       Effect.sync(() => {
         display.progress(source, done, total)
         const now = Date.now()
-        if (now - (lastProgressWrite.get(source) ?? 0) < 1000 && done !== total) return
+        if (now - (lastProgressWrite.get(source) ?? 0) < progressIntervalMs && done !== total) return
         lastProgressWrite.set(source, now)
         write("progress", { stage: source, done, total })
       }),
