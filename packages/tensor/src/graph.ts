@@ -4,8 +4,9 @@
  * (`add`, `matmul`, … in `api.ts`) call {@link Graph.apply}.
  *
  * Building is cheap and deterministic: identical op applications are shared
- * (hash-consing = common-subexpression elimination for free), and ops whose
- * inputs are all small constants are folded into constants.
+ * (hash-consing = common-subexpression elimination for free), ops whose
+ * inputs are all small constants are folded into constants, and exact no-ops
+ * (x·1, x+0, −(−x), transpose∘transpose) are skipped (`passes/peephole.ts`).
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@ import { ProgramError, shapeError } from "./errors.ts"
 import type { DType, NamedValue, Node, NodeId, OpAttributes, OpName, ParameterInfo, Program, Shape } from "./ir.ts"
 import { sizeOf } from "./ir.ts"
 import { opDef } from "./ops/registry.ts"
+import { peephole } from "./passes/peephole.ts"
 import type { TensorType, Value } from "./ops/types.ts"
 
 /** Constants up to this many elements take part in folding and sharing. */
@@ -100,7 +102,7 @@ export class Graph {
     }
     const def = opDef(op)
     const type = def.infer(inputs, attrs)
-    const folded = this.tryFold(op, inputs, attrs, type)
+    const folded = this.tryFold(op, inputs, attrs, type) ?? peephole(this, op, inputs, attrs, type)
     if (folded !== undefined) return folded
     return this.push(op, inputs.map((t) => t.id), attrs, type)
   }

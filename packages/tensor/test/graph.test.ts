@@ -61,3 +61,27 @@ describe("graph building", () => {
     expect(g.build().nodes.length).toBeGreaterThan(5000)
   })
 })
+
+describe("simplify", () => {
+  it("shares, folds and drops no-ops in a hand-assembled program without changing results", () => {
+    const f64 = { dtype: "float64" as const }
+    const program: T.Program = {
+      nodes: [
+        { id: 0, op: "Input", inputs: [], attrs: { name: "x" }, ...f64, shape: [2] },
+        { id: 1, op: "Constant", inputs: [], attrs: { value: Float64Array.from([1]) }, ...f64, shape: [] },
+        { id: 2, op: "Mul", inputs: [0, 1], attrs: {}, ...f64, shape: [2] },
+        { id: 3, op: "Exp", inputs: [2], attrs: {}, ...f64, shape: [2] },
+        { id: 4, op: "Exp", inputs: [0], attrs: {}, ...f64, shape: [2] },
+        { id: 5, op: "Add", inputs: [3, 4], attrs: {}, ...f64, shape: [2] },
+        { id: 6, op: "Sin", inputs: [0], attrs: {}, ...f64, shape: [2] }
+      ],
+      inputs: [{ name: "x", id: 0 }],
+      parameters: [],
+      outputs: [{ name: "y", id: 5 }]
+    }
+    const simple = T.simplify(program)
+    expect(simple.nodes.map((n) => n.op)).toEqual(["Input", "Exp", "Add"])
+    const feeds = { x: [0.5, -1] }
+    expect(Array.from(T.interpret(simple, feeds)["y"]!.data)).toEqual(Array.from(T.interpret(program, feeds)["y"]!.data))
+  })
+})
