@@ -2,6 +2,7 @@
  * The `refine-af` command tree. Subcommands live in `commands/<name>.ts`.
  */
 import { Command } from "effect/cli"
+import { compareCommand } from "./commands/compare.ts"
 import { inspectCommand } from "./commands/inspect.ts"
 import { resumeCommand } from "./commands/resume.ts"
 import { runCommand } from "./commands/run.ts"
@@ -9,5 +10,5 @@ import { runCommand } from "./commands/run.ts"
 /** The root command with every subcommand. */
 export const refineAf = Command.make("refine-af").pipe(
   Command.withDescription("REFINE-AF: build instruction-tuning datasets and better models from a small LLM and a few seed tasks"),
-  Command.withSubcommands([runCommand, resumeCommand, inspectCommand])
+  Command.withSubcommands([runCommand, resumeCommand, inspectCommand, compareCommand])
 )
