@@ -18,7 +18,7 @@
  * ```
  */
 import { Schema } from "effect"
-import { componentCatalog, inputPorts, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
+import { componentCatalog, inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
 import type { LoadedPlugin } from "./resolved.ts"
 
 /** A JSON Schema object. */
@@ -37,11 +37,12 @@ const renameRefs = (value: unknown, rename: (name: string) => string): unknown =
   ))
 }
 
-const definitionName = (id: string): string => `component:${id}`
+/** `$defs` keys must not contain "/" (it separates JSON Pointer segments). */
+const definitionName = (id: string): string => `component.${id.replace("/", ".")}`
 
 /** The schema of one node of a component, plus the definitions its options refer to. */
 const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; readonly defs: Record<string, unknown> } => {
-  const prefix = `${entry.id}:`
+  const prefix = `${definitionName(entry.id)}.`
   const document = Schema.toJsonSchemaDocument(entry.component.options)
   const options = renameRefs(document.schema, (name) => prefix + name) as Record<string, unknown>
   const defs = Object.fromEntries(Object.entries(document.definitions).map(([name, def]) => [prefix + name, renameRefs(def, (n) => prefix + n)]))
@@ -60,12 +61,15 @@ const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; rea
     required.push(slot)
   }
   const header = { _component_: { const: entry.id, description: component.description } }
-  const isPlainObject = options.type === "object" && typeof options.properties === "object" && options.patternProperties === undefined
+  // A plain struct (known keys, no index signature) lets the node schema close its key set; an empty
+  // struct compiles to "anything but null", so the AST decides, not the JSON output.
+  const keys = optionKeys(component.options)
+  const isPlainObject = keys !== undefined && (keys.length === 0 || (options.type === "object" && options.patternProperties === undefined))
   const node: JsonSchemaObject = isPlainObject
     ? {
       type: "object",
       description: component.description,
-      properties: { ...header, ...connections, ...(options.properties as object) },
+      properties: { ...header, ...connections, ...(keys!.length === 0 ? {} : options.properties as object) },
       required: [...required, ...((options.required as Array<string> | undefined) ?? [])],
       additionalProperties: false
     }
