@@ -3,8 +3,10 @@ import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { NodeServices } from "@effect/platform-node"
+import { Command } from "effect/cli"
 import { loadRecipe, runRecipe } from "@refine-af/core"
-import { compareRunDirs } from "../src/commands/compare.ts"
+import { compareCommand, compareRunDirs } from "../src/commands/compare.ts"
 
 const fixturePlugin = path.resolve(__dirname, "fixtures/scripted-lm")
 
@@ -56,6 +58,19 @@ describe("refine-af compare", () => {
     expect(counts.improved + counts.tied + counts.worse).toBe(8)
     const improvedKey = Object.keys(result.metrics).find((key) => key.endsWith("tasksImproved"))!
     expect(result.metrics[improvedKey]).toBe((100 * counts.improved) / 8)
+
+    // The same through the command's argument parsing, with the official per-category metric.
+    const viaCli = path.join(dir, "via-cli")
+    await Effect.runPromise(
+      Command.runWith(compareCommand, { version: "test" })([yes, echo, "--out", viaCli, "--metric", "official", "--resamples", "100"]).pipe(
+        Effect.provide(NodeServices.layer)
+      )
+    )
+    const official = JSON.parse(readFileSync(path.join(viaCli, "comparison.json"), "utf8")).comparisons[0]
+    expect(official.metric).toBe("official")
+    expect(official.bootstrap.resamples).toBe(100)
+    const entailment = official.tasks.find((task: { task: string }) => task.task === "mini001_kitchen_entailment")
+    expect(entailment.metric).toBe("exactMatch")
   }, 120_000)
 
   it("explains what is wrong with a folder that is not a run, and a run without an evaluation", async () => {

@@ -89,8 +89,14 @@ const loadCompareComponent = (runDir: string, manifest: RunManifest) =>
   Effect.gen(function*() {
     const [pluginName, componentName] = compareComponentId.split("/") as [string, string]
     const listed = manifest.plugins.find((plugin) => plugin.name === pluginName)
-    const specifier = listed?.packageName ?? "@refine-af/eval-superni"
-    const loaded = yield* loadPlugin(specifier, { searchFrom: [process.cwd(), runDir] })
+    // The installed package first; a plugin the recipe loaded by path is found at that path.
+    const specifiers = [
+      ...(listed === undefined ? [] : [listed.packageName, listed.specifier]),
+      "@refine-af/eval-superni"
+    ].filter((specifier, index, all) => all.indexOf(specifier) === index)
+    const search = { searchFrom: [process.cwd(), runDir] }
+    const loaded = yield* Effect.firstSuccessOf(specifiers.map((specifier) => loadPlugin(specifier, search)))
+    const specifier = loaded.specifier
     const component = loaded.manifest.components[componentName]
     if (component === undefined || component.kind !== "stage") {
       return yield* new RunDirInvalid({
