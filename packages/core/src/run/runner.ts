@@ -30,6 +30,8 @@ export interface RunEngineOptions {
   readonly progress?: ProgressDisplay
   /** When record streams checkpoint (default every 1000 records or 1 s). */
   readonly checkpoint?: CheckpointPolicy
+  /** Aborting it interrupts the run exactly like Ctrl-C (records checkpointed, manifest `interrupted`). */
+  readonly signal?: AbortSignal
 }
 
 /** Options of `runRecipe`. */
@@ -107,9 +109,22 @@ const execute = (
 
     return program.pipe(
       Effect.onExit(finalize),
-      Effect.as<RunResult>({ runDir, manifest })
+      Effect.as<RunResult>({ runDir, manifest }),
+      interruptOnAbort(options.signal)
     )
   })
+
+/** Interrupts `effect` when `signal` aborts (the effect's finalizers run before this completes). */
+const interruptOnAbort = (signal: AbortSignal | undefined) => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  if (signal === undefined) return effect
+  const aborted = Effect.callback<never>((resume) => {
+    const onAbort = () => resume(Effect.interrupt)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener("abort", onAbort, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+  })
+  return Effect.raceFirst(effect, aborted)
+}
 
 /**
  * Runs a resolved recipe in a new run directory under `runsDir`.

@@ -178,6 +178,22 @@ describe("runRecipe", () => {
     expect(starts.map((event) => event["resumedCount"])).toEqual([0, partial.length])
   })
 
+  it("an abort signal interrupts the run like Ctrl-C", async () => {
+    const controller = new AbortController()
+    const recipe = makeRecipe({ stages: { numbers: { component: counterStage, options: { count: 100_000, delayMs: 1 } } } })
+    const running = Effect.runPromiseExit(runRecipe(recipe, { runsDir, cacheDir, signal: controller.signal, checkpoint: { everyRecords: 5 } }))
+    const numbersDir = () => path.join(runsDir, fs.readdirSync(runsDir)[0] ?? "none", "stages", "numbers")
+    while (fs.readdirSync(runsDir).length === 0 || (readCommitMarker(numbersDir()) as { count: number }).count < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    controller.abort()
+    const exit = await running
+    expect(Exit.hasInterrupts(exit)).toBe(true)
+    const manifest = await Effect.runPromise(readRunManifest(path.join(runsDir, fs.readdirSync(runsDir)[0]!)))
+    expect(manifest.status).toBe("interrupted")
+    expect(manifest.stages["numbers"]?.status).toBe("interrupted")
+  })
+
   it("refuses to resume something that is not a run directory", async () => {
     const exit = await Effect.runPromiseExit(resumeRun(tempDir("empty"), pipeline()))
     const error = Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined
