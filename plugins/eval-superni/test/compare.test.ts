@@ -126,6 +126,8 @@ describe("superni/compare", () => {
     for (const file of ["report.md", "report.html", "comparison.json"]) expect(existsSync(path.join(stage.ctx.dir, file))).toBe(true)
     const markdown = readFileSync(path.join(stage.ctx.dir, "report.md"), "utf8")
     expect(markdown).toContain("## eval_rlaf vs eval_base")
+    expect(markdown).toContain("## Summary")
+    expect(markdown).toMatch(/\| eval_same \| eval_base \| 4 \| 0\.0% \| 0\.0% – 0\.0% \| 4 \| 0 \| 0\.00 \| 0\.00 – 0\.00 \|/)
     expect(markdown).toContain("improved on 2 of 4 tasks (50.0%")
     const saved = JSON.parse(readFileSync(path.join(stage.ctx.dir, "comparison.json"), "utf8"))
     expect(saved.comparisons).toHaveLength(2)

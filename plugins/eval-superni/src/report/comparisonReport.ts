@@ -57,11 +57,30 @@ const taskRows = (comparison: RunComparison) =>
 const overallLine = (comparison: RunComparison) =>
   `Overall on matched instances: ROUGE-L ${fixed2(comparison.overall.baseline.rougeL)} → ${fixed2(comparison.overall.candidate.rougeL)}, exact match ${fixed2(comparison.overall.baseline.exactMatch)} → ${fixed2(comparison.overall.candidate.exactMatch)}.`
 
-/** `report.md` of a comparison (one section per candidate). */
+const summaryHeader = ["Candidate", "Baseline", "Tasks", "Improved", "CI", "Tied", "Worse", "Mean Δ", "CI"]
+const summaryRows = (comparisons: ReadonlyArray<RunComparison>) =>
+  comparisons.map((comparison) => {
+    const total = comparison.tasks.length
+    const { meanDelta, shareImproved } = comparison.bootstrap
+    return [
+      comparison.candidate,
+      comparison.baseline,
+      String(total),
+      share(comparison.counts.improved, total),
+      `${percent1(shareImproved.low)} – ${percent1(shareImproved.high)}`,
+      String(comparison.counts.tied),
+      String(comparison.counts.worse),
+      signed2(meanDelta.estimate),
+      `${signed2(meanDelta.low)} – ${signed2(meanDelta.high)}`
+    ]
+  })
+
+/** `report.md` of a comparison (a summary table when there are several candidates, then one section per candidate). */
 export const comparisonMarkdown = (comparisons: ReadonlyArray<RunComparison>): string =>
   [
     "# SuperNI paired comparison",
     "",
+    ...(comparisons.length > 1 ? ["## Summary", "", markdownTable(summaryHeader, summaryRows(comparisons)), ""] : []),
     ...comparisons.flatMap((comparison) => [
       `## ${comparison.candidate} vs ${comparison.baseline}`,
       "",
@@ -120,5 +139,9 @@ const comparisonSection = (comparison: RunComparison) => {
 export const comparisonHtml = (comparisons: ReadonlyArray<RunComparison>): string =>
   htmlPage(
     "SuperNI paired comparison",
-    [`<h1>SuperNI paired comparison</h1>`, ...comparisons.map(comparisonSection)].join("\n")
+    [
+      `<h1>SuperNI paired comparison</h1>`,
+      ...(comparisons.length > 1 ? ["<h2>Summary</h2>", htmlTable(summaryHeader, summaryRows(comparisons), [2, 3, 5, 6, 7])] : []),
+      ...comparisons.map(comparisonSection)
+    ].join("\n")
   )
