@@ -1,0 +1,14 @@
+/**
+ * Shape buckets: programs are compiled per static shape, so batch sizes,
+ * prompt lengths and cache sizes are rounded up to a few values — a handful of
+ * compiled programs then serve any mix of requests.
+ */
+
+/** Batch bucket: the next power of two (1, 2, 4, 8, …). */
+export const batchBucket = (rows: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, rows)))
+
+/** Length bucket: the next multiple of 16 (at least 16). */
+export const lengthBucket = (tokens: number): number => Math.max(16, Math.ceil(tokens / 16) * 16)
+
+/** Cache bucket: the next multiple of 64 that holds `tokens`, capped at the context length (never below `tokens`). */
+export const cacheBucket = (tokens: number, contextLength: number): number => Math.max(tokens, Math.min(Math.ceil(tokens / 64) * 64, contextLength))

@@ -1,0 +1,5 @@
+/** Batched KV-cache generation on the compute core. */
+export * from "./buckets.ts"
+export * from "./row.ts"
+export * from "./kv-cache.ts"
+export * from "./generate.ts"

@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { generateTokens, loadTokenizer, type TokenRequest } from "../src/index.ts"
+import { runScoped, tinyRuntime } from "./support/runtime.ts"
+import { repoRoot } from "./support/tiny-model.ts"
+
+const golden = (preset: string): { prompts: ReadonlyArray<{ ids: ReadonlyArray<number>; greedy: ReadonlyArray<number> }> } =>
+  JSON.parse(readFileSync(nodePath.join(repoRoot, `tools/golden/llama/golden-${preset}.json`), "utf8"))
+
+describe.each(["llama", "mistral", "qwen2"] as const)("%s generation", (preset) => {
+  it("greedy KV-cache generation of a batch reproduces the reference's 32 tokens per prompt", async () => {
+    const { prompts } = golden(preset)
+    const generations = await runScoped(Effect.gen(function* () {
+      const { runtime, folder } = yield* tinyRuntime(preset)
+      const tokenizer = yield* loadTokenizer(folder)
+      const requests = prompts.map((p): TokenRequest => ({ promptIds: p.ids, params: { maxNewTokens: 32, temperature: 0 } }))
+      // No end-of-sequence ids: the reference generates exactly 32 tokens.
+      return yield* generateTokens(runtime, requests, { tokenizer, eosIds: new Set(), contextLength: 512 })
+    }))
+    generations.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(prompts[i]!.greedy)
+      expect(generation.finishReason).toBe("length")
+    })
+  })
+})
+
+describe.each(["mistral", "qwen2"] as const)("%s KV cache", (preset) => {
+  it("generates exactly the tokens of cache-free generation (sampling, mixed lengths, batch compaction)", async () => {
+    const { prompts } = golden(preset)
+    const { cached, uncached } = await runScoped(Effect.gen(function* () {
+      const { runtime, folder } = yield* tinyRuntime(preset)
+      const tokenizer = yield* loadTokenizer(folder)
+      // Five rows (batch bucket 8) with different budgets: rows finish at different steps, so the batch compacts 8 → 4 → 2 → 1.
+      const requests: Array<TokenRequest> = [
+        { promptIds: prompts[0]!.ids, params: { maxNewTokens: 3, temperature: 1, topK: 40, seed: 1 } },
+        { promptIds: prompts[1]!.ids, params: { maxNewTokens: 20, temperature: 0.8, topP: 0.9, seed: 2 } },
+        { promptIds: prompts[2]!.ids, params: { maxNewTokens: 12, temperature: 0 } },
+        { promptIds: [...prompts[1]!.ids, ...prompts[0]!.ids], params: { maxNewTokens: 6, temperature: 1.2, seed: 3, repetitionPenalty: 1.3 } },
+        { promptIds: prompts[0]!.ids.slice(0, 2), params: { maxNewTokens: 9, temperature: 1, seed: 4 } }
+      ]
+      const options = { tokenizer, eosIds: new Set<number>(), contextLength: 512 }
+      return {
+        cached: yield* generateTokens(runtime, requests, options),
+        uncached: yield* generateTokens(runtime, requests, { ...options, useCache: false })
+      }
+    }))
+    expect(cached.map((g) => g.tokenIds.length)).toEqual([3, 20, 12, 6, 9])
+    cached.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
+      generation.logprobs.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs[t]!)).toBeLessThan(1e-4))
+    })
+  })
+})
