@@ -34,3 +34,9 @@ export class PluginManifestInvalid extends Schema.TaggedError<PluginManifestInva
 
 /** Every way loading one plugin can fail. */
 export type PluginLoadError = PluginSpecifierUnsafe | PluginNotFound | PluginImportFailed | PluginManifestInvalid
+
+/** Some plugins named on the command line could not be loaded; `message` has one line per failure. */
+export class PluginListInvalid extends Schema.TaggedError<PluginListInvalid>()("PluginListInvalid", {
+  message: Schema.String,
+  fix: Schema.optional(Schema.String)
+}) {}

@@ -15,14 +15,13 @@
  * ```
  */
 import { Effect } from "effect"
-import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { componentCatalog } from "../plugin/catalog.ts"
 import { loadPluginList } from "../plugin/load-list.ts"
 import type { JsonRecord } from "../stage/context.ts"
 import { problemAt, RecipeInvalid, sortProblems, type RecipeProblem } from "./errors.ts"
 import { applyOverrides } from "./overrides.ts"
-import { parseRecipeYaml } from "./parse-yaml.ts"
+import { readRecipeYaml } from "./read.ts"
 import type { ResolvedRecipe } from "./resolved.ts"
 import { checkPluginList, checkTopLevel } from "./structure.ts"
 import { validateRecipe } from "./validate.ts"
@@ -35,33 +34,13 @@ export interface LoadRecipeOptions {
   readonly cwd?: string
 }
 
-/** How a file is named in problems: relative to the cwd when inside it. */
-export const displayPath = (file: string, cwd: string): string => {
-  const relative = path.relative(cwd, file)
-  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
-}
-
 const invalid = (file: string, problems: ReadonlyArray<RecipeProblem>) =>
   new RecipeInvalid({ file, problems: sortProblems(problems) })
 
 /** Loads, overrides and fully validates the recipe in `file`. */
 export const loadRecipe = (file: string, options: LoadRecipeOptions = {}): Effect.Effect<ResolvedRecipe, RecipeInvalid> =>
   Effect.gen(function*() {
-    const cwd = path.resolve(options.cwd ?? process.cwd())
-    const absolute = path.resolve(cwd, file)
-    const shown = displayPath(absolute, cwd)
-    const source = yield* Effect.try({
-      try: () => readFileSync(absolute, "utf8"),
-      catch: (cause) =>
-        invalid(shown, [problemAt(
-          { file: shown, line: 1, column: 1 },
-          `cannot read the recipe: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
-          "check the path (`refine-af recipes ls` lists the stock recipes)"
-        )])
-    })
-    const parsed = parseRecipeYaml(shown, source)
-    // Broken YAML, tags or aliases mean the data is not what the user meant: checking it further would mislead.
-    if (parsed.problems.length > 0) return yield* invalid(shown, parsed.problems)
+    const { cwd, absolute, shown, parsed } = yield* readRecipeYaml(file, options.cwd)
     const problems: Array<RecipeProblem> = []
 
     const pluginList = checkPluginList(parsed.value, parsed.positions)

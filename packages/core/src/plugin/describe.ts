@@ -1,0 +1,96 @@
+/**
+ * Human-facing descriptions of components — kind, role, options with type,
+ * default and doc, input ports and slots — read from the manifest and the
+ * options Schema (for `refine-af plugins` and docs).
+ *
+ * @example
+ * ```ts
+ * import { componentCatalog, describeComponent, type LoadedPlugin } from "@refine-af/core"
+ * declare const plugins: ReadonlyArray<LoadedPlugin>
+ * const described = [...componentCatalog(plugins).values()].map(describeComponent)
+ * ```
+ */
+import { Result, Schema, SchemaAST } from "effect"
+import type { CatalogEntry } from "./catalog.ts"
+import type { ServiceKey } from "./manifest.ts"
+
+/** One option of a component. */
+export interface OptionDescription {
+  readonly name: string
+  /** A short type, e.g. `integer`, `array<string>`, `"a" | "b"`. */
+  readonly type: string
+  readonly required: boolean
+  /** The value used when the option is left out, if the Schema supplies one. */
+  readonly default?: unknown
+  readonly description?: string
+}
+
+/** Everything a user needs to write a node of this component. */
+export interface ComponentDescription {
+  readonly id: string
+  readonly kind: "stage" | "resource"
+  readonly role?: string
+  readonly description: string
+  /** The service key a resource provides. */
+  readonly provides?: string
+  /** Undefined when the options Schema is not a plain struct (then see its JSON Schema). */
+  readonly options: ReadonlyArray<OptionDescription> | undefined
+  readonly inputs: ReadonlyArray<{ readonly name: string; readonly description: string; readonly optional: boolean }>
+  readonly slots: ReadonlyArray<{ readonly name: string; readonly service: string }>
+}
+
+type JsonSchemaNode = { readonly [key: string]: any }
+
+/** Artifacts of the JSON codec that say nothing to a recipe author (non-finite numbers as strings, null for optional). */
+const isCodecNoise = (node: JsonSchemaNode): boolean =>
+  node.type === "null" || (node.type === "string" && Array.isArray(node.enum) && node.enum.includes("NaN"))
+
+/** Renders a JSON Schema node as a short type. */
+export const jsonSchemaTypeName = (node: JsonSchemaNode | undefined): string => {
+  if (node === undefined) return "any"
+  if (typeof node.$ref === "string") return node.$ref.slice(node.$ref.lastIndexOf("/") + 1)
+  if (Array.isArray(node.enum)) return node.enum.map((value: unknown) => JSON.stringify(value)).join(" | ")
+  if (node.const !== undefined) return JSON.stringify(node.const)
+  const union = node.anyOf ?? node.oneOf
+  if (Array.isArray(union)) {
+    const parts = union.filter((part: JsonSchemaNode) => !isCodecNoise(part)).map(jsonSchemaTypeName)
+    return [...new Set(parts)].join(" | ") || "any"
+  }
+  if (node.type === "array") return `array<${jsonSchemaTypeName(node.items)}>`
+  if (typeof node.type === "string") return node.type
+  return "any"
+}
+
+const describeOption = (signature: SchemaAST.PropertySignature): OptionDescription => {
+  const single = Schema.make(new SchemaAST.Objects([signature], [])) as Schema.Codec<Record<string, unknown>, unknown>
+  const name = String(signature.name)
+  const fromNothing = Schema.decodeUnknownResult(single)({})
+  const jsonNode = (Schema.toJsonSchemaDocument(single).schema as JsonSchemaNode).properties?.[name] as JsonSchemaNode | undefined
+  const description = SchemaAST.resolveDescription(signature.type) ?? jsonNode?.description
+  const fallback = Result.isSuccess(fromNothing) ? fromNothing.success[name] : undefined
+  return {
+    name,
+    type: jsonSchemaTypeName(jsonNode),
+    required: Result.isFailure(fromNothing),
+    ...(fallback === undefined ? {} : { default: fallback }),
+    ...(description === undefined ? {} : { description })
+  }
+}
+
+/** Describes one catalog entry. */
+export const describeComponent = (entry: CatalogEntry): ComponentDescription => {
+  const { component } = entry
+  const ast = component.options.ast
+  const options = SchemaAST.isObjects(ast) && ast.indexSignatures.length === 0 ? ast.propertySignatures.map(describeOption) : undefined
+  return {
+    id: entry.id,
+    kind: component.kind,
+    ...(component.kind === "stage" ? { role: component.role } : { provides: component.provides.key }),
+    description: component.description,
+    options,
+    inputs: component.kind === "stage"
+      ? Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true }))
+      : [],
+    slots: Object.entries(component.uses ?? {}).map(([name, key]) => ({ name, service: (key as ServiceKey).key }))
+  }
+}

@@ -1,0 +1,38 @@
+/** Component descriptions (for `refine-af plugins`) read from the manifest and options Schema. */
+import { Effect } from "effect"
+import { beforeAll, describe, expect, it } from "vitest"
+import { componentCatalog, describeComponent, loadPluginList, type CatalogEntry } from "@refine-af/core"
+import { fixturesDir } from "./support.ts"
+
+let catalog: ReadonlyMap<string, CatalogEntry>
+
+beforeAll(async () => {
+  const { plugins } = await Effect.runPromise(loadPluginList(["./plugins/text"], { searchFrom: [fixturesDir] }))
+  catalog = componentCatalog(plugins)
+})
+
+describe("describeComponent", () => {
+  it("lists options with type, requiredness, default and doc", () => {
+    const lines = describeComponent(catalog.get("text/lines")!)
+    expect(lines).toMatchObject({ id: "text/lines", kind: "stage", role: "generator", inputs: [], slots: [] })
+    expect(lines.options).toEqual([
+      { name: "lines", type: "array<string>", required: true, description: "the lines to emit" },
+      { name: "repeat", type: "integer", required: false, default: 1, description: "times to emit each line" }
+    ])
+  })
+
+  it("describes literal unions, optional nested structs, ports and slots", () => {
+    const generate = describeComponent(catalog.get("text/generate")!)
+    expect(generate.options?.map((option) => [option.name, option.type, option.required])).toEqual([
+      ["max_instructions", "integer", true],
+      ["mode", "\"input-first\" | \"output-first\"", false],
+      ["sampling", "object", false]
+    ])
+    expect(generate.inputs).toEqual([{ name: "seeds", description: "seed tasks", optional: true }])
+    expect(generate.slots).toEqual([{ name: "model", service: "@refine-af/core/LanguageModel" }])
+  })
+
+  it("says which service a resource provides", () => {
+    expect(describeComponent(catalog.get("text/judge")!)).toMatchObject({ kind: "resource", provides: "@refine-af/core/Scorer" })
+  })
+})
