@@ -33,6 +33,10 @@ export const gradients = (loss: Tensor, wrt: ReadonlyArray<Tensor>, seed?: Tenso
   const g = loss.graph
   if (loss.size !== 1 && seed === undefined) throw new GradientError({ message: `loss must have one element, got shape [${loss.shape.join(",")}]; reduce it (sum/mean) first or pass a seed` })
   if (!isFloat(loss.dtype)) throw new GradientError({ message: `loss must be a float tensor, got ${loss.dtype}` })
+  for (const t of wrt) {
+    if (t.graph !== g) throw new GradientError({ message: "a wrt tensor belongs to another Graph than the loss" })
+    if (!isFloat(t.dtype)) throw new GradientError({ message: `cannot differentiate with respect to a ${t.dtype} tensor (node ${t.id}); only float tensors have gradients` })
+  }
 
   // Forward reachability from wrt, restricted to nodes that reach the loss.
   const n = loss.id + 1

@@ -28,7 +28,15 @@ export type Feed = ArrayLike<number> | Value
 /** Feeds by input/parameter name. */
 export type Feeds = Readonly<Record<string, Feed>>
 
-const toData = (feed: Feed): ArrayLike<number> => ("data" in feed && "shape" in feed ? feed.data : (feed as ArrayLike<number>))
+const isValue = (feed: Feed): feed is Value => "data" in feed && "shape" in feed
+
+const toData = (name: string, feed: Feed, node: { readonly dtype: string; readonly shape: ReadonlyArray<number> }): ArrayLike<number> => {
+  if (!isValue(feed)) return feed
+  if (feed.dtype !== node.dtype) throw new FeedError({ name, message: `"${name}" is ${node.dtype}, but a ${feed.dtype} value was fed; cast it on the host first` })
+  if (feed.shape.length !== node.shape.length || feed.shape.some((d, i) => d !== node.shape[i]))
+    throw new FeedError({ name, message: `"${name}" has shape [${node.shape.join(",")}], but a value of shape [${feed.shape.join(",")}] was fed` })
+  return feed.data
+}
 
 /** Runs `program` on `feeds`; returns every named output. Throws `FeedError` on a missing/mis-sized feed. */
 export const interpret = (program: Program, feeds: Feeds): Record<string, Value> => {
@@ -45,7 +53,7 @@ export const interpret = (program: Program, feeds: Feeds): Record<string, Value>
         const name = node.attrs.name
         const feed = feeds[name]
         if (feed === undefined) throw new FeedError({ name, message: `no value fed for ${node.op.toLowerCase()} "${name}" (${node.dtype} [${node.shape.join(",")}]); add it to the feeds` })
-        const data = toData(feed)
+        const data = toData(name, feed, node)
         const n = sizeOf(node.shape)
         if (data.length !== n) throw new FeedError({ name, message: `"${name}" expects ${n} values for shape [${node.shape.join(",")}], got ${data.length}` })
         values[node.id] = { ...type, data: Float64Array.from(data) }

@@ -8,11 +8,28 @@ import type { Tensor } from "../graph.ts"
 import { broadcastShapes, expectArity, forEachBroadcast, sameDtype } from "./shape-util.ts"
 import type { OpDef, OpDefs, TensorType, Value } from "./types.ts"
 
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a.length === b.length && a.every((d, i) => d === b[i])
+
 const evalBinary = (f: (a: number, b: number) => number) => (inputs: ReadonlyArray<Value>, _attrs: unknown, out: TensorType) => {
   const [a, b] = inputs as [Value, Value]
   const res = new Float64Array(out.shape.reduce((x, y) => x * y, 1))
   const ad = a.data
   const bd = b.data
+  // Fast paths (same shape, scalar operand) avoid the generic index walk; they are most of the work.
+  if (ad.length === res.length && bd.length === res.length && sameShape(a.shape, b.shape)) {
+    for (let i = 0; i < res.length; i++) res[i] = f(ad[i]!, bd[i]!)
+    return res
+  }
+  if (bd.length === 1 && ad.length === res.length) {
+    const s = bd[0]!
+    for (let i = 0; i < res.length; i++) res[i] = f(ad[i]!, s)
+    return res
+  }
+  if (ad.length === 1 && bd.length === res.length) {
+    const s = ad[0]!
+    for (let i = 0; i < res.length; i++) res[i] = f(s, bd[i]!)
+    return res
+  }
   forEachBroadcast(out.shape, [a.shape, b.shape], (o, idx) => {
     res[o] = f(ad[idx[0]!]!, bd[idx[1]!]!)
   })
