@@ -55,6 +55,19 @@ describe("superni/evaluate", () => {
     expect(report).toContain("| mini001_kitchen_entailment | Textual Entailment | EM |")
   })
 
+  it("counts generations cut by the token limit and warns about them", async () => {
+    const model = scriptedModel("long-winded", () => "and so on", (prompt) => (lastInput(prompt).length > 60 ? "length" : "stop"))
+    const stage = makeMemoryStage({ name: "eval", options: decodeOptions({ maxInstances: 3 }), uses: { model } })
+    await runStage(evaluateStage, stage.ctx)
+    const expected = bundled.flatMap((task) => task.instances.slice(0, 3)).filter((instance) => instance.input.trim().length > 60).length
+    expect(expected).toBeGreaterThan(0)
+    expect(stage.records.filter((record) => record["finishReason"] === "length")).toHaveLength(expected)
+    expect(stage.warnings).toEqual([`${expected} of 24 generations hit maxNewTokens=128`])
+    const metrics = JSON.parse(readFileSync(path.join(stage.ctx.dir, "metrics.json"), "utf8"))
+    expect(metrics.truncated).toBe(expected)
+    expect(readFileSync(path.join(stage.ctx.dir, "report.md"), "utf8")).toContain(`${expected} generations hit the token limit`)
+  })
+
   it("resumes after a crash and ends with the same records as an uninterrupted run", async () => {
     const options = decodeOptions({ batchSize: 16, maxInstances: 10 })
     const uninterrupted = makeMemoryStage({ name: "eval", options, uses: { model: oracle() } })

@@ -13,7 +13,12 @@ export interface EvaluationHeader {
   readonly stage: string
   readonly model: string
   readonly encoding: string
+  /** Generations cut by the token limit (`finishReason: "length"`): a sign `maxNewTokens` is too small. */
+  readonly truncated?: number
 }
+
+const truncationNote = (header: EvaluationHeader) =>
+  header.truncated ? `; ${header.truncated} generations hit the token limit (raise maxNewTokens if answers look cut)` : ""
 
 const metricLabel = (metric: string) => (metric === "exactMatch" ? "EM" : "ROUGE-L")
 
@@ -47,7 +52,7 @@ export const evaluationMarkdown = (header: EvaluationHeader, summary: ScoreSumma
   [
     `# SuperNI evaluation — ${header.stage}`,
     "",
-    `Model \`${header.model}\`, encoding: ${header.encoding}. Scores are 100 × mean, rounded to 4 decimals as the official scripts do; "Score" is the category's official metric (exact match for classification-like categories, ROUGE-L otherwise).`,
+    `Model \`${header.model}\`, encoding: ${header.encoding}${truncationNote(header)}. Scores are 100 × mean, rounded to 4 decimals as the official scripts do; "Score" is the category's official metric (exact match for classification-like categories, ROUGE-L otherwise).`,
     "",
     `**Overall:** ROUGE-L ${fixed2(summary.overall.rougeL)}, exact match ${fixed2(summary.overall.exactMatch)} over ${summary.overall.instances} instances of ${summary.overall.tasks} tasks.`,
     "",
@@ -66,7 +71,7 @@ export const evaluationHtml = (header: EvaluationHeader, summary: ScoreSummary):
   const sortedTasks = [...summary.tasks].sort((a, b) => b.score - a.score)
   const body = [
     `<h1>SuperNI evaluation — ${escapeHtml(header.stage)}</h1>`,
-    `<p class="meta">Model <code>${escapeHtml(header.model)}</code> · encoding: ${escapeHtml(header.encoding)} · ${summary.overall.tasks} tasks · ${summary.overall.instances} instances</p>`,
+    `<p class="meta">Model <code>${escapeHtml(header.model)}</code> · encoding: ${escapeHtml(header.encoding)} · ${summary.overall.tasks} tasks · ${summary.overall.instances} instances${escapeHtml(truncationNote(header))}</p>`,
     `<div class="headline"><div class="card">ROUGE-L<b>${fixed2(summary.overall.rougeL)}</b></div><div class="card">Exact match<b>${fixed2(summary.overall.exactMatch)}</b></div></div>`,
     "<h2>Per category</h2>",
     barChartSvg(

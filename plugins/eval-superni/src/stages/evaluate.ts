@@ -100,12 +100,15 @@ export const evaluateStage = defineStage({
         append: ctx.output.append,
         progress: ctx.events.progress
       })
-      const summary = aggregateScores([...resumed, ...produced])
+      const all = [...resumed, ...produced]
+      const summary = aggregateScores(all)
       const header = {
         stage: ctx.name,
         model: ctx.uses.model.info.id,
-        encoding: options.positiveExamples === 0 ? "definition only" : `definition + ${options.positiveExamples} positive examples`
+        encoding: options.positiveExamples === 0 ? "definition only" : `definition + ${options.positiveExamples} positive examples`,
+        truncated: all.filter((record) => record.finishReason === "length").length
       }
+      if (header.truncated > 0) yield* ctx.events.warn(`${header.truncated} of ${all.length} generations hit maxNewTokens=${options.maxNewTokens}`)
       yield* writeArtifacts(ctx.dir, {
         "report.md": evaluationMarkdown(header, summary),
         "report.html": evaluationHtml(header, summary),

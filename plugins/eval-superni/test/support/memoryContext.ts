@@ -16,6 +16,7 @@ export interface MemoryStage<O, U> {
   readonly records: Array<JsonRecord>
   readonly metrics: Array<{ name: string; value: number }>
   readonly progress: Array<{ done: number; total: number | undefined }>
+  readonly warnings: Array<string>
 }
 
 export const makeMemoryStage = <O, U>(config: {
@@ -32,6 +33,7 @@ export const makeMemoryStage = <O, U>(config: {
   const resumedCount = records.length
   const metrics: Array<{ name: string; value: number }> = []
   const progress: Array<{ done: number; total: number | undefined }> = []
+  const warnings: Array<string> = []
   let appended = 0
   const ctx: StageContext<O, U> = {
     name: config.name,
@@ -57,11 +59,11 @@ export const makeMemoryStage = <O, U>(config: {
     events: {
       progress: (done, total) => Effect.sync(() => void progress.push({ done, total })),
       metric: (name, value) => Effect.sync(() => void metrics.push({ name, value })),
-      warn: () => Effect.void,
+      warn: (message) => Effect.sync(() => void warnings.push(message)),
       emit: () => Effect.void
     }
   }
-  return { ctx, records, metrics, progress }
+  return { ctx, records, metrics, progress, warnings }
 }
 
 /** A finished upstream stage made from records in memory. */

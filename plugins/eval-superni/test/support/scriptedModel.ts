@@ -4,14 +4,18 @@
  * tests can build models of known quality (always right, always wrong, ...).
  */
 import { Effect, Stream } from "effect"
-import type { GenerationRequest, LanguageModelService } from "@refine-af/core"
+import type { FinishReason, GenerationRequest, LanguageModelService } from "@refine-af/core"
 
 export interface ScriptedModel extends LanguageModelService {
   /** Every request seen, in order. */
   readonly requests: Array<GenerationRequest>
 }
 
-export const scriptedModel = (id: string, answerWith: (prompt: string) => string): ScriptedModel => {
+export const scriptedModel = (
+  id: string,
+  answerWith: (prompt: string) => string,
+  finishWith: (prompt: string) => FinishReason = () => "stop"
+): ScriptedModel => {
   const requests: Array<GenerationRequest> = []
   const textOf = (request: GenerationRequest) =>
     typeof request.prompt === "string" ? request.prompt : request.prompt.map((message) => message.content).join("\n")
@@ -23,7 +27,7 @@ export const scriptedModel = (id: string, answerWith: (prompt: string) => string
         requests.push(...batch)
         return batch.map((request) => {
           const text = answerWith(textOf(request))
-          return { text, tokenIds: [], logprobs: [], finishReason: "stop" as const, promptTokens: textOf(request).length }
+          return { text, tokenIds: [], logprobs: [], finishReason: finishWith(textOf(request)), promptTokens: textOf(request).length }
         })
       }),
     stream: () => Stream.empty,
