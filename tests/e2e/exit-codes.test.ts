@@ -13,12 +13,20 @@ describe("exit codes", () => {
   it("runs the quickstart (0), then hits the cache for every stage", async () => {
     const runsDir = tempDir("quick")
     const env = { REFINE_AF_CACHE: tempDir("cache") }
+    const eventTypesOf = (runDir: string) =>
+      fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => (JSON.parse(line) as { type: string }).type)
     const first = await runCli(["run", "recipes/quickstart.yaml", "--runs-dir", runsDir], env)
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain("completed")
+    const firstRun = await onlyRunDir(runsDir)
+    // The resource is made for the stage that uses it, and released when the run ends.
+    expect(eventTypesOf(firstRun).filter((type) => type.startsWith("resource_"))).toEqual(["resource_start", "resource_made", "resource_ready", "resource_released"])
+    fs.renameSync(firstRun, `${firstRun}-first`)
     const second = await runCli(["run", "recipes/quickstart.yaml", "--runs-dir", runsDir], env)
     expect(second.code, second.stderr).toBe(0)
-    expect(second.stdout).toContain("cache hits: 3/3")
+    expect(second.stdout).toContain("cache hits: 4/4")
+    const secondRun = fs.readdirSync(runsDir).map((name) => path.join(runsDir, name)).find((dir) => !dir.endsWith("-first"))!
+    expect(eventTypesOf(secondRun).filter((type) => type.startsWith("resource_"))).toEqual([]) // cache hits need no resource
   })
 
   it("--help is 0 for the root and for run", async () => {

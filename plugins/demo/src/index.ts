@@ -15,9 +15,11 @@
 import { definePlugin } from "@refine-af/core"
 import { count } from "./count.ts"
 import { lines } from "./lines.ts"
+import { prefix, prefixer } from "./prefixer.ts"
 import { transform } from "./transform.ts"
 
-export { count, lines, transform }
+export { count, lines, prefix, prefixer, transform }
+export { Prefixer, PrefixerOptions } from "./prefixer.ts"
 export { applyOperation, TransformOperation, TransformOptions } from "./transform.ts"
 export { generatedLine, LinesOptions } from "./lines.ts"
 export { CountOptions } from "./count.ts"
@@ -25,6 +27,6 @@ export { CountOptions } from "./count.ts"
 export default definePlugin({
   name: "demo",
   version: "0.1.0",
-  description: "Demo components: lines (generator), transform, count (evaluator)",
-  components: { lines, transform, count }
+  description: "Demo components: lines (generator), transform, prefix (uses the prefixer resource), count (evaluator)",
+  components: { lines, transform, prefix, prefixer, count }
 })

@@ -46,7 +46,7 @@ const silentEvents: EventSink = { progress: () => Effect.void, metric: () => Eff
 describe("demo plugin", () => {
   it("names itself demo and exposes its components", () => {
     expect(demo.name).toBe("demo")
-    expect(Object.keys(demo.components).sort()).toEqual(["count", "lines", "transform"])
+    expect(Object.keys(demo.components).sort()).toEqual(["count", "lines", "prefix", "prefixer", "transform"])
   })
 
   it("lines cycles through listed lines and generates seeded lines otherwise", async () => {

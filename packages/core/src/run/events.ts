@@ -19,8 +19,8 @@ export interface RunEvent extends JsonRecord {
 export interface EventLog {
   /** Writes one event line (synchronously: events survive a crash right after). */
   readonly write: (type: string, data?: Readonly<Record<string, Json | undefined>>) => void
-  /** The `EventSink` handed to a stage or resource. */
-  readonly sinkFor: (source: string) => EventSink
+  /** The `EventSink` handed to a stage (events tagged `stage`) or resource (tagged `resource`). */
+  readonly sinkFor: (source: string, kind?: "stage" | "resource") => EventSink
   readonly display: ProgressDisplay
   readonly close: () => void
 }
@@ -38,22 +38,22 @@ export const openEventLog = (file: string, display: ProgressDisplay, progressInt
     fs.writeSync(fd, `${JSON.stringify(event)}\n`)
   }
 
-  const sinkFor = (source: string): EventSink => ({
+  const sinkFor = (source: string, kind: "stage" | "resource" = "stage"): EventSink => ({
     progress: (done, total) =>
       Effect.sync(() => {
         display.progress(source, done, total)
         const now = Date.now()
         if (now - (lastProgressWrite.get(source) ?? 0) < progressIntervalMs && done !== total) return
         lastProgressWrite.set(source, now)
-        write("progress", { stage: source, done, total })
+        write("progress", { [kind]: source, done, total })
       }),
-    metric: (name, value, step) => Effect.sync(() => write("metric", { stage: source, name, value, step })),
+    metric: (name, value, step) => Effect.sync(() => write("metric", { [kind]: source, name, value, step })),
     warn: (message) =>
       Effect.sync(() => {
-        write("warning", { stage: source, message })
+        write("warning", { [kind]: source, message })
         display.message(`warning [${source}]: ${message}`)
       }),
-    emit: (type, data) => Effect.sync(() => write(type, { ...data, stage: source }))
+    emit: (type, data) => Effect.sync(() => write(type, { ...data, [kind]: source }))
   })
 
   return {

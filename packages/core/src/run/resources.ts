@@ -68,7 +68,7 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
         options: resource.options,
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
-        events: events.sinkFor(name)
+        events: events.sinkFor(name, "resource")
       }).pipe(Scope.provide(scope))
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
       made.set(name, service)
