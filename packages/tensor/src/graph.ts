@@ -23,6 +23,7 @@ import type { DType, NamedValue, Node, NodeId, OpAttributes, OpName, ParameterIn
 import { sizeOf } from "./ir.ts"
 import { opDef } from "./ops/registry.ts"
 import { peephole } from "./passes/peephole.ts"
+import { roundToFloat16 } from "./ops/float16.ts"
 import type { TensorType, Value } from "./ops/types.ts"
 
 /** Constants up to this many elements take part in folding and sharing. */
@@ -189,8 +190,9 @@ export class Graph {
 const roundTo = (dtype: DType, x: number): number => {
   switch (dtype) {
     case "float32":
-    case "float16":
       return Math.fround(x)
+    case "float16":
+      return roundToFloat16(x)
     case "int32":
     case "int64":
       return Math.trunc(x)

@@ -8,6 +8,7 @@ import type { Tensor } from "../graph.ts"
 import type { OpName } from "../ir.ts"
 import { isFloat } from "../ir.ts"
 import { erf } from "./erf.ts"
+import { roundToFloat16 } from "./float16.ts"
 import { expectArity, expectFloat } from "./shape-util.ts"
 import type { OpDef, OpDefs, TensorType, Value, VjpContext } from "./types.ts"
 
@@ -97,7 +98,8 @@ export const unaryOps: OpDefs = {
       const to = attrs.to
       if (to === "bool") return mapValues((x) => (x !== 0 ? 1 : 0))(inputs)
       if (to === "int32" || to === "int64") return mapValues(Math.trunc)(inputs)
-      if (to === "float32" || to === "float16") return mapValues(Math.fround)(inputs)
+      if (to === "float32") return mapValues(Math.fround)(inputs)
+      if (to === "float16") return mapValues(roundToFloat16)(inputs)
       return mapValues((x) => x)(inputs)
     },
     vjp: ({ inputs: [x], dy, needs }) => [needs[0] && isFloat(x!.dtype) ? cast(dy, x!.dtype) : undefined]
