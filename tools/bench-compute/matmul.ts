@@ -1,0 +1,82 @@
+/**
+ * (a) 1024³ MatMul through our compiled program vs a hand-written single-node
+ * onnxruntime model, and (c) the machine's MatMul peak as onnxruntime reaches it.
+ */
+import { encodeModel, makeOnnxBackend } from "@refine-af/backend-onnx"
+import { Graph, matmul } from "@refine-af/tensor"
+import type { HostTensor } from "@refine-af/tensor"
+import { Effect } from "effect"
+import * as ort from "onnxruntime-node"
+import { interleaved } from "./timing.ts"
+
+const random = (n: number, size: number): HostTensor => {
+  const data = new Float32Array(size * size)
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37 + n) // deterministic, no denormals
+  return { dtype: "float32", shape: [size, size], data }
+}
+
+/** A single-node MatMul model written directly as ONNX (the baseline). */
+const handWrittenSession = (size: number, threads: number) =>
+  ort.InferenceSession.create(
+    encodeModel({
+      irVersion: 8,
+      opsetVersion: 18,
+      producerName: "bench",
+      graph: {
+        name: "matmul",
+        nodes: [{ opType: "MatMul", inputs: ["a", "b"], outputs: ["c"] }],
+        inputs: [
+          { name: "a", dataType: "float32", dims: [size, size] },
+          { name: "b", dataType: "float32", dims: [size, size] }
+        ],
+        outputs: [{ name: "c", dataType: "float32", dims: [size, size] }],
+        initializers: []
+      }
+    }),
+    { executionProviders: ["cpu"], intraOpNumThreads: threads, graphOptimizationLevel: "all" }
+  )
+
+/** Result of the MatMul comparison at one size. */
+export interface MatmulResult {
+  readonly size: number
+  readonly oursMs: number
+  readonly handWrittenMs: number
+  /** ours throughput / hand-written throughput (target ≥ 0.9). */
+  readonly ratio: number
+  readonly oursGflops: number
+  readonly handWrittenGflops: number
+}
+
+/** Runs both MatMul paths `rounds` times interleaved. */
+export const benchMatmul = (size: number, threads: number, rounds: number): Promise<MatmulResult> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const backend = yield* makeOnnxBackend({ provider: "cpu", threads, worker: false, float16Weights: false })
+        const g = new Graph()
+        g.output("c", matmul(g.input("a", "float32", [size, size]), g.input("b", "float32", [size, size])))
+        const exe = yield* backend.compile(g.build())
+        const a = random(1, size)
+        const b = random(2, size)
+        const session = yield* Effect.promise(() => handWrittenSession(size, threads))
+        const ortFeeds = { a: new ort.Tensor("float32", a.data as Float32Array, [size, size]), b: new ort.Tensor("float32", b.data as Float32Array, [size, size]) }
+        const times = yield* Effect.promise(() =>
+          interleaved(
+            rounds,
+            () => Effect.runPromise(backend.run(exe, { a, b })),
+            () => session.run(ortFeeds)
+          )
+        )
+        yield* Effect.promise(() => session.release())
+        const gflop = (2 * size ** 3) / 1e9
+        return {
+          size,
+          oursMs: times.a,
+          handWrittenMs: times.b,
+          ratio: times.b / times.a,
+          oursGflops: gflop / (times.a / 1000),
+          handWrittenGflops: gflop / (times.b / 1000)
+        }
+      })
+    )
+  )
