@@ -66,6 +66,7 @@ const execute = (
     const saveManifest = () => writeManifest(runDir, manifest)
     const cacheEnabled = options.cache ?? manifest.cacheEnabled
     events.write(manifest.attempts.length === 1 ? "run_start" : "run_resume", { runId: manifest.runId, name: recipe.name, attempt: manifest.attempts.length })
+    display.message(`${manifest.attempts.length === 1 ? "run" : "resuming"} ${path.relative(process.cwd(), runDir) || runDir}`)
 
     const finalize = (exit: Exit.Exit<void, RunError>) =>
       Effect.sync(() => {
