@@ -88,3 +88,25 @@ export const syntheticInstructionModel = (itemsPerResponse = 7) =>
     }
     return { text: lines.join("\n") }
   }, "synthetic-instruction-model")
+
+/**
+ * A model for whole-pipeline tests: answers each of the plugin's prompt kinds
+ * in its expected format (bootstrapping lists, Yes/No, input-first examples,
+ * output-first labels), deterministically in (prompt, seed).
+ */
+export const pipelineModel = () => {
+  const lists = syntheticInstructionModel()
+  return scriptedModel((request, index) => {
+    const prompt = String(request.prompt)
+    const h = mix(hashText(prompt), request.params.seed ?? 0)
+    if (prompt.endsWith("Classification:")) return { text: h % 4 === 0 ? " Yes" : " No" }
+    if (prompt.endsWith("Example 1\n")) {
+      return { text: `Input: case ${h % 97}\nOutput: answer ${h % 89}\nExample 2\nInput: case ${(h >>> 8) % 97}\nOutput: answer ${(h >>> 8) % 89}` }
+    }
+    if (prompt.endsWith("Class label:")) return { text: ` Alpha\nInput: sample ${h % 50}\nClass label: Beta\nInput: sample ${50 + (h % 50)}` }
+    let reply = ""
+    Effect.runSync(Effect.map(lists.generate([request]), ([generation]) => (reply = generation!.text)))
+    void index
+    return { text: reply }
+  }, "pipeline-test-model")
+}
