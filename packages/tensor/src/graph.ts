@@ -114,6 +114,11 @@ export class Graph {
     this.outputs.push({ name, id: tensor.id })
   }
 
+  /** Whether an output called `name` is declared. */
+  hasOutput(name: string): boolean {
+    return this.outputs.some((o) => o.name === name)
+  }
+
   /** The tensor handle for an existing node id. */
   tensor(id: NodeId): Tensor {
     const n = this.nodes[id]

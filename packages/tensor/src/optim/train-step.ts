@@ -70,6 +70,11 @@ const emitUpdate = (g: Graph, params: ReadonlyArray<TrainableParam>, grads: Read
   return carry
 }
 
+/** Declares output `loss` unless the caller already did. */
+const outputLoss = (g: Graph, loss: Tensor) => {
+  if (!g.hasOutput("loss")) g.output("loss", loss)
+}
+
 const needTrainables = (params: ReadonlyArray<TrainableParam>) => {
   if (params.length === 0) throw new GradientError({ message: "the graph has no trainable parameters; declare some with Graph.parameter (trainable defaults to true)" })
 }
@@ -80,7 +85,7 @@ export const trainStep = (loss: Tensor, options: TrainStepOptions): TrainStepPro
   const params = trainables(g)
   needTrainables(params)
   const grads = gradients(loss, params.map((p) => p.tensor))
-  g.output("loss", loss)
+  outputLoss(g, loss)
   const carry = emitUpdate(g, params, grads, options)
   return { program: eliminateDeadCode(g.build()), carry }
 }
@@ -91,7 +96,7 @@ export const accumulateStep = (loss: Tensor): TrainStepProgram => {
   const params = trainables(g)
   needTrainables(params)
   const grads = gradients(loss, params.map((p) => p.tensor))
-  g.output("loss", loss)
+  outputLoss(g, loss)
   const carry = params.map((p, i): StateBinding => {
     const input = `accum/${p.name}`
     const acc = g.input(input, p.tensor.dtype, p.tensor.shape)
