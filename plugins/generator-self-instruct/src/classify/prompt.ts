@@ -19,7 +19,7 @@ const CLASSIFY_EXAMPLES: ReadonlyArray<readonly [string, "Yes" | "No"]> = [
   ["Write a short poem about autumn leaves.", "No"],
   ["Given a movie review, label its sentiment as positive, negative or neutral.", "Yes"],
   ["Explain how a refrigerator keeps food cold.", "No"],
-  ["Which planet in the list is closest to the sun?", "No"],
+  ["How many legs does a spider have?", "No"],
   ["Decide if the two sentences mean the same thing. Answer yes or no.", "Yes"],
   ["Suggest a catchy title for a blog post about saving money.", "No"],
   ["Assign the support ticket to one of: billing, shipping, technical, other.", "Yes"],
