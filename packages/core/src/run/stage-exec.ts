@@ -68,9 +68,16 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     }
 
     if (previous && (previous.status === "completed" || previous.status === "cached") && previous.cacheKey === cacheKey) {
-      env.events.write("stage_reused", { stage: name, cacheKey })
-      env.events.display.message(`[${position}/${stageCount}] ${name}: already complete`)
-      return finish(previous)
+      // Trust but verify: files edited or deleted since the stage finished mean it must run again.
+      const intact = yield* Effect.try({ try: () => hashStageDir(dir) === previous.outputHash, catch: ioError(dir) })
+      if (intact) {
+        env.events.write("stage_reused", { stage: name, cacheKey })
+        env.events.display.message(`[${position}/${stageCount}] ${name}: already complete`)
+        return finish(previous)
+      }
+      env.events.write("warning", { stage: name, message: "finished output was modified since; running the stage again" })
+      env.events.display.message(`warning [${name}]: finished output was modified since; running the stage again`)
+      delete env.manifest.stages[name]
     }
 
     const entry: StageManifest = {
@@ -108,7 +115,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     }
 
     // Same key as an unfinished earlier attempt: continue it. Otherwise start clean.
-    const continuing = previous !== undefined && previous.cacheKey === cacheKey
+    const continuing = env.manifest.stages[name] !== undefined && previous?.cacheKey === cacheKey
     if (!continuing) yield* Effect.try({ try: () => fs.rmSync(dir, { recursive: true, force: true }), catch: ioError(dir) })
     env.manifest.stages[name] = entry
     env.saveManifest()

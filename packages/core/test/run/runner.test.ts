@@ -141,6 +141,34 @@ describe("runRecipe", () => {
     expect(greeterLog).toEqual(["make greeter", "release greeter"])
   })
 
+  it("re-runs a finished stage whose files were modified before a resume", async () => {
+    let failing = true
+    const gate = defineStage({
+      role: "transform",
+      description: "fails until opened",
+      options: Schema.Struct({}),
+      run: (ctx) => (failing ? Effect.fail(new StageError({ stage: ctx.name, message: "closed" })) : Effect.void)
+    })
+    const recipe = makeRecipe({
+      stages: {
+        numbers: { component: counterStage, options: { count: 20 } },
+        doubled: { component: doubleStage, inputs: { records: "numbers" } },
+        gate: { component: gate }
+      }
+    })
+    await Effect.runPromiseExit(runRecipe(recipe, { runsDir, cacheDir, cache: false }))
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    const numbersFile = path.join(runDir, "stages/numbers/records.jsonl")
+    const original = fs.readFileSync(numbersFile, "utf8")
+    fs.writeFileSync(numbersFile, original.split("\n").slice(0, 3).join("\n") + "\n") // a user "tidied" the file
+
+    failing = false
+    const resumed = await Effect.runPromise(resumeRun(runDir, recipe, { cache: false }))
+    expect(resumed.manifest.status).toBe("completed")
+    expect(fs.readFileSync(numbersFile, "utf8")).toBe(original)
+    expect(readJsonl(path.join(runDir, "stages/doubled/records.jsonl"))).toHaveLength(20)
+  })
+
   it("on interrupt keeps committed records, and resume reproduces an uninterrupted run", async () => {
     const slow = () =>
       makeRecipe({
