@@ -21,7 +21,7 @@ const naiveFilter = (
     const tokens = rougeTokenize(candidate)
     const scores = pool.map((text) => rougeLFMeasure(lcsLengthDP(tokens, text), tokens.length, text.length))
     const maxScore = scores.reduce((best, score) => Math.max(best, score), 0)
-    const top = scores.map((score, index) => ({ index, score })).filter(({ score }) => score > 0)
+    const top = scores.map((score, index) => ({ index, score }))
       .sort((a, b) => b.score - a.score || a.index - b.index).slice(0, topK)
     const meanSimilarity = scores.length === 0 ? 0 : scores.reduce((sum, score) => sum + score, 0) / scores.length
     const accepted = !(maxScore > threshold)
@@ -51,6 +51,17 @@ describe("RougePool.filterBatch", () => {
     // The random pool must actually exercise both outcomes.
     expect(decisions.some((decision) => decision.accepted)).toBe(true)
     expect(decisions.some((decision) => !decision.accepted)).toBe(true)
+  })
+
+  it.each([0.7, 0.5, 0.3])("decisionOnly gives the same decisions, and the exact max when it exceeds (threshold %s)", (threshold) => {
+    const pool = new RougePool()
+    for (const seed of seeds) pool.add(seed)
+    const decisions = pool.filterBatch(candidates, { threshold, decisionOnly: true })
+    const expected = naiveFilter(seeds, candidates, threshold, 0)
+    expect(decisions.map((decision) => decision.accepted)).toEqual(expected.map((decision) => decision.accepted))
+    expect(decisions.map((decision) => decision.maxScore)).toEqual(
+      expected.map((decision) => (decision.accepted ? Number.NaN : decision.maxScore))
+    )
   })
 
   it("reports mean similarity like the naive loop", () => {

@@ -43,9 +43,9 @@ export class LcsPattern {
     this.state = new Uint32Array(this.words)
   }
 
-  /** Length of the longest common subsequence of the pattern and `other`. */
-  lcsWith(other: Uint32Array): number {
-    return this.words === 1 ? this.lcsSingleWord(other) : this.lcsMultiWord(other)
+  /** Length of the longest common subsequence of the pattern and `other[start, end)`. */
+  lcsWith(other: Uint32Array, start = 0, end = other.length): number {
+    return this.words === 1 ? this.lcsSingleWord(other, start, end) : this.lcsMultiWord(other, start, end)
   }
 
   /** Clears this pattern's entries from the borrowed slot table so it can serve the next pattern. */
@@ -53,10 +53,10 @@ export class LcsPattern {
     for (const id of this.distinctIds) this.slotOf[id] = -1
   }
 
-  private lcsSingleWord(other: Uint32Array): number {
+  private lcsSingleWord(other: Uint32Array, start: number, end: number): number {
     const { masks, slotOf } = this
     let v = 0xffffffff
-    for (let k = 0; k < other.length; k++) {
+    for (let k = start; k < end; k++) {
       const row = slotOf[other[k]!]!
       if (row < 0) continue
       const match = masks[row]!
@@ -67,10 +67,10 @@ export class LcsPattern {
     return 32 - popcount32(v)
   }
 
-  private lcsMultiWord(other: Uint32Array): number {
+  private lcsMultiWord(other: Uint32Array, start: number, end: number): number {
     const { masks, slotOf, words, state } = this
     state.fill(0xffffffff)
-    for (let k = 0; k < other.length; k++) {
+    for (let k = start; k < end; k++) {
       const row = slotOf[other[k]!]!
       if (row < 0) continue
       const base = row * words

@@ -1,57 +1,52 @@
+/** One token's postings: interleaved (entry, count in entry) pairs, `used` slots filled. */
+interface Postings {
+  list: Uint32Array
+  used: number
+}
+
 /**
- * Token id → (entry, occurrences) postings. Answers, for a query, the multiset overlap
- * Σ_token min(count in query, count in entry) with every entry sharing at least one token,
- * touching only those entries. The overlap bounds the LCS from above, which is what lets the
- * pool skip most LCS computations.
+ * Token id → (entry, occurrences) postings over a set of entries. For a query token it adds
+ * min(count in query, count in entry) to each containing entry's running overlap; summed over
+ * the query's tokens this is the multiset overlap, an upper bound on the LCS.
  */
 export class InvertedIndex {
-  // postings[id] holds interleaved (entry, count) pairs; lengths[id] counts used slots.
-  private readonly postings: Array<Uint32Array | undefined> = []
-  private readonly lengths: Array<number> = []
+  private readonly postingsById = new Map<number, Postings>()
 
-  /** Indexes entry `entry` (a local, dense index) with token ids `ids`. */
+  /** Indexes entry `entry` with token ids `ids`. Entries must be added in increasing order. */
   add(entry: number, ids: Uint32Array): void {
     const counts = new Map<number, number>()
     for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1)
     for (const [id, count] of counts) {
-      let list = this.postings[id]
-      const used = this.lengths[id] ?? 0
-      if (list === undefined || used + 2 > list.length) {
-        const grown = new Uint32Array(Math.max(8, (list?.length ?? 0) * 2))
-        if (list !== undefined) grown.set(list)
-        list = grown
-        this.postings[id] = grown
+      let postings = this.postingsById.get(id)
+      if (postings === undefined) {
+        postings = { list: new Uint32Array(8), used: 0 }
+        this.postingsById.set(id, postings)
       }
-      list[used] = entry
-      list[used + 1] = count
-      this.lengths[id] = used + 2
+      if (postings.used + 2 > postings.list.length) {
+        const grown = new Uint32Array(postings.list.length * 2)
+        grown.set(postings.list)
+        postings.list = grown
+      }
+      postings.list[postings.used] = entry
+      postings.list[postings.used + 1] = count
+      postings.used += 2
     }
   }
 
   /**
-   * Adds each entry's multiset overlap with the query (given as distinct ids and their counts)
-   * into `overlap`, appending newly touched entries to `touched`. Returns the new touched count.
+   * Adds token `id`'s share of the overlap into `overlap` for every entry containing it,
+   * appending newly touched entries (overlap was 0) to `touched`. Returns the new touched count.
    * The caller zeroes `overlap` for the touched entries afterwards.
    */
-  accumulateOverlap(
-    distinctIds: ReadonlyArray<number>,
-    queryCounts: ReadonlyArray<number>,
-    overlap: Int32Array,
-    touched: Int32Array,
-    touchedCount: number
-  ): number {
+  accumulateOverlap(id: number, queryCount: number, overlap: Int32Array, touched: Int32Array, touchedCount: number): number {
+    const postings = this.postingsById.get(id)
+    if (postings === undefined) return touchedCount
+    const { list, used } = postings
     let count = touchedCount
-    for (let k = 0; k < distinctIds.length; k++) {
-      const id = distinctIds[k]!
-      const list = this.postings[id]
-      if (list === undefined) continue
-      const used = this.lengths[id]!
-      const queryCount = queryCounts[k]!
-      for (let slot = 0; slot < used; slot += 2) {
-        const entry = list[slot]!
-        if (overlap[entry] === 0) touched[count++] = entry
-        overlap[entry]! += Math.min(queryCount, list[slot + 1]!)
-      }
+    for (let slot = 0; slot < used; slot += 2) {
+      const entry = list[slot]!
+      if (overlap[entry] === 0) touched[count++] = entry
+      overlap[entry]! += Math.min(queryCount, list[slot + 1]!)
     }
     return count
   }

@@ -1,6 +1,6 @@
 import { rougeTokenize } from "../metrics/rouge-tokenize.ts"
-import { type FilterBatchOptions, type PoolQueryOptions, requireCount, validateQueryOptions } from "./pool-options.ts"
-import { PoolShard, type ShardQueryNeeds, type ShardScores } from "./pool-shard.ts"
+import { type FilterBatchOptions, type PoolQueryOptions, queryNeeds, requireCount } from "./pool-options.ts"
+import { PoolShard, type ShardQueryNeeds, type ShardScores, topKOf } from "./pool-shard.ts"
 import { TokenVocabulary } from "./token-vocabulary.ts"
 import { mergeShardScores, ShardWorkers } from "./workers/shard-workers.ts"
 
@@ -26,7 +26,10 @@ export interface PoolNeighbour {
 
 /** Answer to "is this text a near-duplicate of something in the pool?". */
 export interface PoolQueryResult {
-  /** Exact max ROUGE-L F over the pool (0 for an empty pool or a text with no tokens). */
+  /**
+   * Exact max ROUGE-L F over the pool (0 for an empty pool or a text with no tokens). With
+   * `decisionOnly`, exact only when `exceeds`, `NaN` otherwise.
+   */
   readonly maxScore: number
   /** `maxScore > threshold` (strict, as Self-Instruct's `> 0.7`). */
   readonly exceeds: boolean
@@ -91,8 +94,7 @@ export class RougePool {
 
   /** Scores `text` against the pool (the pool is not changed). */
   query(text: string, options: PoolQueryOptions): PoolQueryResult {
-    const { threshold, topK } = validateQueryOptions(options)
-    return this.describe(this.shard.score(this.tokenize(text), { topK, scoreSum: false }), threshold)
+    return this.describe(this.shard.score(this.tokenize(text), queryNeeds(options)), options.threshold)
   }
 
   /**
@@ -101,7 +103,7 @@ export class RougePool {
    * not above `threshold`.
    */
   filterBatch(candidates: ReadonlyArray<string>, options: FilterBatchOptions): Array<FilterDecision> {
-    const needs = this.needsOf(options)
+    const needs = queryNeeds(options)
     return candidates.map((candidate) => {
       const ids = this.tokenize(candidate)
       return this.decide(candidate, ids, this.shard.score(ids, needs), options)
@@ -110,12 +112,12 @@ export class RougePool {
 
   /** `query` on the worker threads (same result); on the calling thread when `workers` is 0. */
   queryAsync(text: string, options: PoolQueryOptions): Promise<PoolQueryResult> {
-    const { threshold, topK } = validateQueryOptions(options)
+    const needs = queryNeeds(options)
     const workers = this.workers
     if (workers === undefined) return this.serialized(async () => this.query(text, options))
     return this.serialized(async () => {
-      const [scores] = await workers.score([this.tokenize(text)], { topK, scoreSum: false })
-      return this.describe(scores!, threshold)
+      const [scores] = await workers.score([this.tokenize(text)], needs)
+      return this.describe(scores!, options.threshold)
     })
   }
 
@@ -125,7 +127,7 @@ export class RougePool {
    * accepted before it in the batch and merges the two exactly.
    */
   filterBatchAsync(candidates: ReadonlyArray<string>, options: FilterBatchOptions): Promise<Array<FilterDecision>> {
-    const needs = this.needsOf(options)
+    const needs = queryNeeds(options)
     const workers = this.workers
     if (workers === undefined) return this.serialized(async () => this.filterBatch(candidates, options))
     return this.serialized(() => this.filterBatchOnWorkers(workers, candidates, options, needs))
@@ -153,7 +155,7 @@ export class RougePool {
     const acceptedInBatch = new PoolShard()
     return candidates.map((candidate, k) => {
       const ids = tokenized[k]!
-      const merged = mergeShardScores([againstPool[k]!, acceptedInBatch.score(ids, needs)], needs.topK)
+      const merged = mergeShardScores([againstPool[k]!, acceptedInBatch.score(ids, needs)], topKOf(needs))
       const decision = this.decide(candidate, ids, merged, options)
       if (decision.accepted) acceptedInBatch.add(decision.index, ids)
       return decision
@@ -170,10 +172,6 @@ export class RougePool {
     this.shard.add(index, ids)
     this.workers?.add(index, ids)
     return index
-  }
-
-  private needsOf(options: FilterBatchOptions): ShardQueryNeeds {
-    return { topK: validateQueryOptions(options).topK, scoreSum: options.meanSimilarity === true }
   }
 
   private decide(candidate: string, ids: Uint32Array, scores: ShardScores, options: FilterBatchOptions): FilterDecision {

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads"
 import { PoolWorkerError } from "../../errors.ts"
 import { mergeNeighbours } from "../neighbours.ts"
-import type { ShardQueryNeeds, ShardScores } from "../pool-shard.ts"
+import { type ShardQueryNeeds, type ShardScores, topKOf } from "../pool-shard.ts"
 import type { FromShardWorker, ToShardWorker } from "./protocol.ts"
 
 const WORKER_SCRIPT = new URL("./shard-worker.ts", import.meta.url)
@@ -77,7 +77,7 @@ export class ShardWorkers {
   async score(queries: ReadonlyArray<Uint32Array>, needs: ShardQueryNeeds): Promise<Array<ShardScores>> {
     const requestId = this.nextRequestId++
     const perShard = await Promise.all(this.threads.map((thread) => this.request(thread, requestId, queries, needs)))
-    return queries.map((_, q) => mergeShardScores(perShard.map((results) => results[q]!), needs.topK))
+    return queries.map((_, q) => mergeShardScores(perShard.map((results) => results[q]!), topKOf(needs)))
   }
 
   /** Terminates the worker threads. */
@@ -108,9 +108,12 @@ export class ShardWorkers {
   }
 }
 
-/** Exact combination of disjoint shards' answers for one query. */
+/** Exact combination of disjoint shards' answers for one query (NaN maxima, "nothing exceeds", are ignored). */
 export const mergeShardScores = (parts: ReadonlyArray<ShardScores>, topK: number): ShardScores => ({
-  maxScore: parts.reduce((best, part) => Math.max(best, part.maxScore), 0),
+  maxScore: parts.reduce(
+    (best, part) => (Number.isNaN(part.maxScore) ? best : Number.isNaN(best) ? part.maxScore : Math.max(best, part.maxScore)),
+    Number.NaN
+  ),
   top: mergeNeighbours(parts.map((part) => part.top), topK),
   scoreSum: parts.reduce((sum, part) => sum + part.scoreSum, 0)
 })
