@@ -85,3 +85,23 @@ describe("simplify", () => {
     expect(Array.from(T.interpret(simple, feeds)["y"]!.data)).toEqual(Array.from(T.interpret(program, feeds)["y"]!.data))
   })
 })
+
+describe("validateProgram", () => {
+  it("accepts built programs and reports each defect of a broken one", () => {
+    const g = new T.Graph()
+    const x = g.parameter("x", "float32", [2, 3])
+    g.output("loss", T.sum(T.exp(x)))
+    const good = T.grad(g.build(), "loss")
+    expect(T.validateProgram(good)).toEqual([])
+    const exp = good.nodes.findIndex((n) => n.op === "Exp")
+    const broken: T.Program = {
+      ...good,
+      nodes: good.nodes.map((n) => (n.id === exp ? ({ ...n, shape: [3, 2] } as T.Node) : n)),
+      outputs: [...good.outputs, { name: "loss", id: 999 }]
+    }
+    const problems = T.validateProgram(broken)
+    expect(problems).toContain(`node ${exp} (Exp): recorded float32 [3,2] but the op infers float32 [2,3]`)
+    expect(problems).toContain('output "loss" is declared twice')
+    expect(problems).toContain('output "loss" points at missing node 999')
+  })
+})
