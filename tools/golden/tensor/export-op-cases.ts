@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import { conformanceCases, programHash } from "@refine-af/tensor"
 
 /** Cases per op in the golden file (small: the file is committed). */
-export const goldenCasesPerOp = 6
+export const goldenCasesPerOp = 20
 /** Seed shared by the export and the test that reads the golden file. */
 export const goldenSeed = 4242
 
