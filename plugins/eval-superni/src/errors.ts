@@ -46,3 +46,10 @@ export class ReportWriteFailed extends Schema.TaggedError<ReportWriteFailed>()("
   message: Schema.String,
   fix: Schema.String
 }) {}
+
+/** The model's context cannot hold any prompt once the output budget is reserved. */
+export class ContextTooSmall extends Schema.TaggedError<ContextTooSmall>()("ContextTooSmall", {
+  model: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}

@@ -123,6 +123,30 @@ describe("superni/evaluate", () => {
     expect(model.requests).toHaveLength(0)
   })
 
+  it("shortens prompts to the model's context and records how", async () => {
+    const echo = scriptedModel("small-context", (prompt) => lastInput(prompt))
+    const model = { ...echo, info: { id: "small-context", contextLength: 330 } } // countTokens = characters
+    const options = decodeOptions({ maxInstances: 4, positiveExamples: 2, maxNewTokens: 30 })
+    const stage = makeMemoryStage({ name: "eval", options, uses: { model } })
+    await runStage(evaluateStage, stage.ctx)
+    expect(echo.requests).toHaveLength(32)
+    for (const request of echo.requests) expect((request.prompt as string).length).toBeLessThanOrEqual(300)
+    const fits = stage.records.map((record) => record["fit"]).filter((fit) => fit !== undefined)
+    expect(fits.length).toBeGreaterThan(0)
+    expect(stage.warnings.some((warning) => warning.startsWith("prompts shortened to fit 300 tokens"))).toBe(true)
+    const metrics = JSON.parse(readFileSync(path.join(stage.ctx.dir, "metrics.json"), "utf8"))
+    expect(metrics.promptFits["dropped-examples"] + metrics.promptFits["truncated-input"] + metrics.promptFits["over-budget"]).toBe(fits.length)
+  })
+
+  it("fails clearly when the output budget fills the whole context", async () => {
+    const echo = scriptedModel("tiny", () => "")
+    const model = { ...echo, info: { id: "tiny", contextLength: 64 } }
+    const stage = makeMemoryStage({ name: "eval", options: decodeOptions({ maxNewTokens: 64 }), uses: { model } })
+    const { exit } = await runStageExit(evaluateStage, stage.ctx)
+    expect(String(exit)).toContain("ContextTooSmall")
+    expect(echo.requests).toHaveLength(0)
+  })
+
   it("decodes recipe options with defaults and rejects bad values", () => {
     const options = decodeOptions({})
     expect(options).toMatchObject({ maxInstances: 100, positiveExamples: 0, maxNewTokens: 128, batchSize: 16, stop: ["\n\n"] })

@@ -16,7 +16,8 @@ import { Effect } from "effect"
 import { LanguageModelError, type JsonRecord, type LanguageModelService, type RecordStreamError } from "@refine-af/core"
 import type { SuperNiInstance, SuperNiTask } from "../data/task.ts"
 import { scoreInstance } from "../metrics/instance.ts"
-import { predictionToJson, type PredictionRecord } from "../metrics/prediction.ts"
+import { predictionToJson, type PredictionRecord, type PromptFit } from "../metrics/prediction.ts"
+import { fitPrompt, type FittedPrompt } from "../prompt/fitPrompt.ts"
 import type { PromptEncoder } from "../prompt/template.ts"
 
 /** Decoding limits: greedy, bounded length, cut at the first stop string. */
@@ -32,6 +33,10 @@ export interface PredictRun {
   readonly model: LanguageModelService
   readonly decoding: DecodingOptions
   readonly batchSize: number
+  /** Demonstrations per prompt (as configured in the encoder). */
+  readonly examples: number
+  /** Most prompt tokens (context length minus the output budget); prompts are shortened to fit. Absent: no check. */
+  readonly promptBudget?: number
   /** Instances already durable from an interrupted attempt. */
   readonly skip: number
   readonly append: (records: ReadonlyArray<JsonRecord>) => Effect.Effect<void, RecordStreamError>
@@ -56,14 +61,24 @@ export const cleanPrediction = (text: string, stop: ReadonlyArray<string>): stri
   return text.slice(0, end).trim()
 }
 
-const toRecord = (task: SuperNiTask, instance: SuperNiInstance, prediction: string, finishReason: string): PredictionRecord => ({
+const fitNote = (fitted: FittedPrompt, wanted: number): PromptFit | undefined =>
+  !fitted.fits ? "over-budget" : fitted.inputTruncated ? "truncated-input" : fitted.examples < wanted ? "dropped-examples" : undefined
+
+const toRecord = (
+  task: SuperNiTask,
+  instance: SuperNiInstance,
+  prediction: string,
+  finishReason: string,
+  fit: PromptFit | undefined
+): PredictionRecord => ({
   task: task.name,
   category: task.category,
   id: instance.id,
   prediction,
   references: instance.output,
   ...scoreInstance(prediction, instance.output),
-  finishReason
+  finishReason,
+  ...(fit === undefined ? {} : { fit })
 })
 
 /** Runs generation + scoring for the instances after `skip`; returns the new records. */
@@ -75,9 +90,13 @@ export const predictAndScore = (
     const produced: Array<PredictionRecord> = []
     for (let start = run.skip; start < order.length; start += run.batchSize) {
       const batch = order.slice(start, start + run.batchSize)
+      const prompts = yield* Effect.forEach(batch, ({ instance, task }) =>
+        run.promptBudget === undefined
+          ? Effect.succeed({ prompt: run.encode(task, instance), examples: run.examples, inputTruncated: false, fits: true })
+          : fitPrompt({ encode: run.encode, task, instance, examples: run.examples, budget: run.promptBudget, countTokens: run.model.countTokens }))
       const generations = yield* run.model.generate(
-        batch.map(({ instance, task }) => ({
-          prompt: run.encode(task, instance),
+        prompts.map(({ prompt }) => ({
+          prompt,
           params: { maxNewTokens: run.decoding.maxNewTokens, temperature: 0, stop: run.decoding.stop }
         }))
       )
@@ -90,7 +109,8 @@ export const predictAndScore = (
       }
       const records = batch.map(({ instance, task }, index) => {
         const generation = generations[index]!
-        return toRecord(task, instance, cleanPrediction(generation.text, run.decoding.stop), generation.finishReason)
+        const fit = fitNote(prompts[index]!, run.examples)
+        return toRecord(task, instance, cleanPrediction(generation.text, run.decoding.stop), generation.finishReason, fit)
       })
       yield* run.append(records.map(predictionToJson))
       produced.push(...records)

@@ -6,6 +6,11 @@
 import { Schema } from "effect"
 import type { JsonRecord } from "@refine-af/core"
 
+/** How a prompt was shortened to fit the model's window (absent when it fit as is). */
+export const PromptFit = Schema.Literals(["dropped-examples", "truncated-input", "over-budget"])
+/** See `PromptFit`. */
+export type PromptFit = typeof PromptFit.Type
+
 /** One scored prediction. Metric values are unscaled (0..1), as the official code computes them per case. */
 export const PredictionRecord = Schema.Struct({
   task: Schema.String,
@@ -15,7 +20,8 @@ export const PredictionRecord = Schema.Struct({
   references: Schema.Array(Schema.String),
   rougeL: Schema.Number,
   exactMatch: Schema.Number,
-  finishReason: Schema.optionalKey(Schema.String)
+  finishReason: Schema.optionalKey(Schema.String),
+  fit: Schema.optionalKey(PromptFit)
 })
 /** The decoded prediction record. */
 export type PredictionRecord = typeof PredictionRecord.Type

@@ -64,8 +64,12 @@ const finishSentence = (text: string): string => {
   return /[\p{P}]$/u.test(trimmed) || trimmed === "" ? trimmed : `${trimmed}.`
 }
 
-/** Turns (task, instance) into a prompt string. */
-export type PromptEncoder = (task: SuperNiTask, instance: SuperNiInstance) => string
+/**
+ * Turns (task, instance) into a prompt string. `examples` lowers the number of
+ * demonstrations for this one prompt (used to fit a context window); it never
+ * raises it above the configured count.
+ */
+export type PromptEncoder = (task: SuperNiTask, instance: SuperNiInstance, examples?: number) => string
 
 /** Validates the templates once and returns the encoder. */
 export const makePromptEncoder = (options: PromptOptions): Effect.Effect<PromptEncoder, TemplateInvalid> =>
@@ -74,17 +78,17 @@ export const makePromptEncoder = (options: PromptOptions): Effect.Effect<PromptE
     const exampleTemplate = options.exampleTemplate ?? defaultExampleTemplate
     yield* checkTemplate(promptTemplate, ["definition", "examples", "input"], options.positiveExamples > 0 ? ["input", "examples"] : ["input"])
     yield* checkTemplate(exampleTemplate, ["index", "input", "output"], ["input", "output"])
-    const renderExamples = (examples: ReadonlyArray<SuperNiExample>) =>
+    const renderExamples = (examples: ReadonlyArray<SuperNiExample>, count: number) =>
       examples
-        .slice(0, options.positiveExamples)
+        .slice(0, count)
         .map((example, index) =>
           fill(exampleTemplate, { index: String(index + 1), input: example.input.trim(), output: example.output.trim() })
         )
         .join("")
-    return (task, instance) =>
+    return (task, instance, examples = options.positiveExamples) =>
       fill(promptTemplate, {
         definition: finishSentence(task.definition),
-        examples: renderExamples(task.positiveExamples),
+        examples: renderExamples(task.positiveExamples, Math.min(examples, options.positiveExamples)),
         input: instance.input.trim()
       })
   })

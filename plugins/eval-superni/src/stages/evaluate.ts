@@ -23,7 +23,7 @@ import { decodePredictionRecord, type PredictionRecord } from "../metrics/predic
 import { makePromptEncoder } from "../prompt/template.ts"
 import { evaluationHtml, evaluationMarkdown } from "../report/evaluationReport.ts"
 import { writeArtifacts } from "../report/writeArtifacts.ts"
-import { PredictionsMismatch } from "../errors.ts"
+import { ContextTooSmall, PredictionsMismatch } from "../errors.ts"
 import { loadTasks } from "./loadTasks.ts"
 import { bundledTaskSet, nonNegativeInt, positiveInt, withDefault } from "./options.ts"
 import { toStageError } from "./stageError.ts"
@@ -45,6 +45,10 @@ export const EvaluateOptions = Schema.Struct({
   /** Template of one demonstration with `{index}`, `{input}`, `{output}`. */
   exampleTemplate: Schema.optionalKey(Schema.String),
   maxNewTokens: positiveInt.pipe(withDefault(128)),
+  /** Shorten prompts that do not fit (drop demonstrations, then cut the input's tail); off = send as is. */
+  fitToContext: Schema.Boolean.pipe(withDefault(true)),
+  /** Prompt token budget when fitting; default: the model's context length minus `maxNewTokens`. */
+  maxPromptTokens: Schema.optionalKey(positiveInt),
   /** Generation stops before the first of these strings. */
   stop: Schema.Array(Schema.String).pipe(withDefault(["\n\n"])),
   batchSize: positiveInt.pipe(withDefault(16))
@@ -90,10 +94,21 @@ export const evaluateStage = defineStage({
       })
       const order = evaluationOrder(tasks).map(({ instance, task }) => ({ task: task.name, id: instance.id }))
       const resumed = ctx.output.resumedCount > 0 ? yield* readResumed(yield* ctx.output.resumed(), order) : []
+      const model = ctx.uses.model
+      const promptBudget = options.maxPromptTokens ?? model.info.contextLength - options.maxNewTokens
+      if (options.fitToContext && promptBudget <= 0) {
+        return yield* new ContextTooSmall({
+          model: model.info.id,
+          message: `maxNewTokens=${options.maxNewTokens} leaves no room for the prompt in the ${model.info.contextLength}-token context of "${model.info.id}"`,
+          fix: "Lower maxNewTokens or set maxPromptTokens explicitly."
+        })
+      }
       const produced = yield* predictAndScore({
         tasks,
         encode,
-        model: ctx.uses.model,
+        model,
+        examples: options.positiveExamples,
+        ...(options.fitToContext ? { promptBudget } : {}),
         decoding: { maxNewTokens: options.maxNewTokens, stop: options.stop },
         batchSize: options.batchSize,
         skip: resumed.length,
@@ -109,10 +124,17 @@ export const evaluateStage = defineStage({
         truncated: all.filter((record) => record.finishReason === "length").length
       }
       if (header.truncated > 0) yield* ctx.events.warn(`${header.truncated} of ${all.length} generations hit maxNewTokens=${options.maxNewTokens}`)
+      const fits = { "dropped-examples": 0, "truncated-input": 0, "over-budget": 0 }
+      for (const record of all) if (record.fit !== undefined) fits[record.fit]++
+      if (fits["dropped-examples"] + fits["truncated-input"] + fits["over-budget"] > 0) {
+        yield* ctx.events.warn(
+          `prompts shortened to fit ${promptBudget} tokens: ${fits["dropped-examples"]} lost demonstrations, ${fits["truncated-input"]} lost the end of their input, ${fits["over-budget"]} still too long`
+        )
+      }
       yield* writeArtifacts(ctx.dir, {
         "report.md": evaluationMarkdown(header, summary),
         "report.html": evaluationHtml(header, summary),
-        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, summary }, null, 2)}\n`
+        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: fits, summary }, null, 2)}\n`
       })
       yield* ctx.events.metric("rougeL", summary.overall.rougeL)
       yield* ctx.events.metric("exactMatch", summary.overall.exactMatch)
