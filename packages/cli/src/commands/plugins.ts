@@ -1,0 +1,71 @@
+/**
+ * `refine-af plugins [--recipe r | packages...]`: what the plugins offer —
+ * each component's kind/role, description, options (type, default, doc),
+ * input ports and resource slots — so a recipe can be written without reading
+ * plugin source.
+ */
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { componentCatalog, describeComponent, loadPluginsFrom, type ComponentDescription, type LoadedPlugin } from "@refine-af/core"
+
+
+const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Array<string> => {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]!.length))) ?? []
+  return rows.map((row) => indent + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]!)).join("  ").trimEnd())
+}
+
+const optionRows = (component: ComponentDescription): Array<Array<string>> =>
+  (component.options ?? []).map((option) => [
+    option.name,
+    option.type,
+    option.required ? "required" : option.default === undefined ? "optional" : `default ${JSON.stringify(option.default)}`,
+    option.description ?? ""
+  ])
+
+/** Renders one component as indented text. */
+export const formatComponent = (component: ComponentDescription): Array<string> => {
+  const kind = component.kind === "stage" ? `stage · ${component.role}` : `resource · provides ${component.provides}`
+  const lines = [`  ${component.id}  (${kind})`, `    ${component.description}`]
+  if (component.options === undefined) lines.push("    options: see `refine-af schema` (not a plain struct)")
+  else if (component.options.length === 0) lines.push("    options: none")
+  else lines.push("    options:", ...table(optionRows(component), "      "))
+  if (component.inputs.length > 0) {
+    lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, port.optional ? "optional" : "required", port.description]), "      "))
+  }
+  if (component.slots.length > 0) {
+    lines.push("    resource slots (resource names):", ...table(component.slots.map((slot) => [slot.name, slot.service]), "      "))
+  }
+  return lines
+}
+
+/** Renders every plugin and its components. */
+export const formatPluginList = (plugins: ReadonlyArray<LoadedPlugin>): string => {
+  const catalog = [...componentCatalog(plugins).values()]
+  return plugins.flatMap((plugin) => {
+    const header = `${plugin.manifest.name} ${plugin.manifest.version}  (${plugin.packageName}@${plugin.packageVersion} from ${plugin.specifier})`
+    const description = plugin.manifest.description === undefined ? [] : [`  ${plugin.manifest.description}`]
+    const components = catalog.filter((entry) => entry.plugin === plugin).map(describeComponent).flatMap((component) => ["", ...formatComponent(component)])
+    return [header, ...description, ...components, ""]
+  }).join("\n").trimEnd()
+}
+
+export const pluginsCommand = Command.make(
+  "plugins",
+  {
+    recipe: Flag.String("recipe").pipe(Flag.withDescription("List the plugins this recipe uses"), Flag.optional),
+    packages: Argument.String("packages").pipe(
+      Argument.withDescription("Plugin packages (or ./ paths) to list"),
+      Argument.variadic()
+    )
+  },
+  Effect.fnUntraced(function*({ recipe, packages }) {
+    const plugins = yield* loadPluginsFrom(Option.isSome(recipe) ? { recipe: recipe.value } : { specifiers: packages })
+    yield* Console.log(formatPluginList(plugins))
+  })
+).pipe(
+  Command.withDescription("List plugins and their components: options (type, default, doc), input ports, resource slots"),
+  Command.withExamples([
+    { command: "refine-af plugins --recipe recipes/quickstart.yaml", description: "Components available to the quickstart recipe" },
+    { command: "refine-af plugins @refine-af/plugin-demo", description: "Components of one plugin package" }
+  ])
+)

@@ -1,0 +1,126 @@
+/**
+ * `refine-af recipes ls` lists the stock recipes shipped in the repository's
+ * `recipes/` folder with their description; `refine-af recipes cp <name> <dest>`
+ * copies one so you can edit it (refusing to overwrite without `--force`).
+ */
+import { Console, Effect, Result, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { didYouMeanSuffix, readRecipeYaml } from "@refine-af/core"
+
+/** The repository's stock recipes folder (packages/cli/src/commands → ../../../../recipes). */
+export const stockRecipesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../recipes")
+
+/** One stock recipe: its name (path under recipes/ without .yaml) and description line. */
+export interface StockRecipe {
+  readonly name: string
+  readonly file: string
+  readonly description: string
+}
+
+/** No stock recipe has that name. */
+export class UnknownStockRecipe extends Schema.TaggedError<UnknownStockRecipe>()("UnknownStockRecipe", {
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** The copy would overwrite a file, or could not be written. */
+export class RecipeCopyFailed extends Schema.TaggedError<RecipeCopyFailed>()("RecipeCopyFailed", {
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+const recipeFiles = (dir: string): Array<string> =>
+  !existsSync(dir)
+    ? []
+    : readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) return recipeFiles(full)
+      return /\.ya?ml$/.test(entry.name) ? [full] : []
+    })
+
+/** The recipe's `description:` (first line), else its first comment line. */
+const descriptionOf = (file: string): string => {
+  const parsed = Effect.runSync(Effect.result(readRecipeYaml(file)))
+  // A stock recipe that does not parse still gets listed, described by its first comment.
+  const data = Result.isSuccess(parsed) ? parsed.success.parsed.value : undefined
+  const description = typeof data === "object" && data !== null ? (data as { description?: unknown }).description : undefined
+  if (typeof description === "string" && description.trim() !== "") return description.trim().split("\n")[0]!
+  const source = readFileSync(file, "utf8")
+  const comment = source.split("\n").find((line) => /^#\s*\S/.test(line))
+  return comment?.replace(/^#\s*/, "") ?? ""
+}
+
+/** Every stock recipe in `dir`, sorted by name. */
+export const listStockRecipes = (dir: string = stockRecipesDir): Array<StockRecipe> =>
+  recipeFiles(dir)
+    .map((file) => ({ name: path.relative(dir, file).replace(/\.ya?ml$/, "").split(path.sep).join("/"), file, description: descriptionOf(file) }))
+    .sort((a, b) => a.name.localeCompare(b.name))
+
+/** The `recipes ls` table. */
+export const formatStockRecipes = (recipes: ReadonlyArray<StockRecipe>): string => {
+  if (recipes.length === 0) return "no stock recipes found"
+  const width = Math.max(...recipes.map((recipe) => recipe.name.length))
+  return recipes.map((recipe) => `${recipe.name.padEnd(width)}  ${recipe.description}`.trimEnd()).join("\n")
+}
+
+/** Copies stock recipe `name` to `dest` (a file, or a folder to copy into); returns the written path. */
+export const copyStockRecipe = (
+  name: string,
+  dest: string,
+  options: { readonly force?: boolean; readonly dir?: string } = {}
+): Effect.Effect<string, UnknownStockRecipe | RecipeCopyFailed> =>
+  Effect.gen(function*() {
+    const recipes = listStockRecipes(options.dir)
+    const wanted = name.replace(/\.ya?ml$/, "")
+    const recipe = recipes.find((candidate) => candidate.name === wanted)
+    if (recipe === undefined) {
+      return yield* new UnknownStockRecipe({
+        message: `no stock recipe named "${name}"${didYouMeanSuffix(wanted, recipes.map((candidate) => candidate.name))}`,
+        fix: "run `refine-af recipes ls` to see the stock recipes"
+      })
+    }
+    const isFolder = existsSync(dest) && statSync(dest).isDirectory()
+    const target = isFolder ? path.join(dest, path.basename(recipe.file)) : dest
+    if (existsSync(target) && options.force !== true) {
+      return yield* new RecipeCopyFailed({ message: `${target} already exists`, fix: "pass --force to overwrite it, or choose another destination" })
+    }
+    yield* Effect.try({
+      try: () => {
+        mkdirSync(path.dirname(path.resolve(target)), { recursive: true })
+        copyFileSync(recipe.file, target)
+      },
+      catch: (cause) =>
+        new RecipeCopyFailed({ message: `cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, fix: "choose a writable destination" })
+    })
+    return target
+  })
+
+const lsCommand = Command.make("ls", {}, () => Console.log(formatStockRecipes(listStockRecipes()))).pipe(
+  Command.withDescription("List the stock recipes with their descriptions")
+)
+
+const cpCommand = Command.make(
+  "cp",
+  {
+    name: Argument.String("name").pipe(Argument.withDescription("Stock recipe name, as `recipes ls` shows it")),
+    dest: Argument.String("dest").pipe(Argument.withDescription("Destination file or folder")),
+    force: Flag.Boolean("force").pipe(Flag.withDescription("Overwrite an existing file"), Flag.withDefault(false))
+  },
+  Effect.fnUntraced(function*({ name, dest, force }) {
+    const target = yield* copyStockRecipe(name, dest, { force })
+    yield* Console.log(`copied ${name} to ${target}; edit it, then: refine-af validate ${target}`)
+  })
+).pipe(Command.withDescription("Copy a stock recipe so you can edit it"))
+
+export const recipesCommand = Command.make("recipes").pipe(
+  Command.withDescription("Stock recipes: list them, copy one to edit"),
+  Command.withSubcommands([lsCommand, cpCommand]),
+  Command.withExamples([
+    { command: "refine-af recipes ls", description: "List the stock recipes" },
+    { command: "refine-af recipes cp quickstart my-run.yaml", description: "Copy the quickstart recipe to edit it" }
+  ])
+)
+

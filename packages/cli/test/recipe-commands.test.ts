@@ -1,0 +1,113 @@
+/** The recipe commands' building blocks, in process: validate, plugins, schema, recipes ls/cp. */
+import { Effect, Result } from "effect"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { loadPluginsFrom } from "@refine-af/core"
+import { formatPluginList } from "../src/commands/plugins.ts"
+import { copyStockRecipe, formatStockRecipes, listStockRecipes, stockRecipesDir } from "../src/commands/recipes.ts"
+import { recipeSchemaText } from "../src/commands/schema.ts"
+import { validateRecipeFile } from "../src/commands/validate.ts"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+/** Recipe fixtures and the fixture plugin live with the recipe loader's tests in core. */
+const coreFixtures = path.resolve(here, "../../core/test/fixtures")
+
+let sandbox: string
+
+beforeAll(() => {
+  sandbox = mkdtempSync(path.join(tmpdir(), "refine-af-recipes-"))
+  mkdirSync(path.join(sandbox, "stock/paper"), { recursive: true })
+  writeFileSync(path.join(sandbox, "stock/quick.yaml"), "# quick: the fast one\nname: quick\ndescription: Quick demo run\nplugins: []\nstages: {}\n")
+  writeFileSync(path.join(sandbox, "stock/paper/llama.yaml"), "# Reproduces the paper's LLaMA run.\nname: llama\nplugins: []\n")
+})
+
+afterAll(() => rmSync(sandbox, { recursive: true, force: true }))
+
+describe("validate", () => {
+  it("summarises a valid recipe", async () => {
+    expect(await Effect.runPromise(validateRecipeFile("valid/full.yaml", [], coreFixtures))).toBe("ok: 4 stages, 2 resources")
+    expect(await Effect.runPromise(validateRecipeFile("valid/unnamed.yaml", [], coreFixtures))).toBe("ok: 1 stage, 0 resources")
+  })
+
+  it("fails with RecipeInvalid when an override breaks it", async () => {
+    const result = await Effect.runPromise(Effect.result(validateRecipeFile("valid/full.yaml", ["stages.gen.max_instructions=0"], coreFixtures)))
+    expect(Result.isFailure(result) && result.failure._tag).toBe("RecipeInvalid")
+  })
+})
+
+describe("plugins", () => {
+  it("lists each component with kind, options (type, default, doc), input ports and slots", async () => {
+    const plugins = await Effect.runPromise(loadPluginsFrom({ recipe: "valid/full.yaml" }, coreFixtures))
+    const text = formatPluginList(plugins)
+    const lines = text.split("\n")
+    expect(lines[0]).toBe("text 1.2.3  (@refine-af/fixture-text@1.2.3 from ../plugins/text)")
+    expect(lines).toContain("  text/lines  (stage · generator)")
+    expect(lines).toContain("  text/judge  (resource · provides @refine-af/core/Scorer)")
+    expect(text).toMatch(/^ +repeat +integer +default 1 +times to emit each line$/m)
+    expect(text).toMatch(/^ +lines +array<string> +required +the lines to emit$/m)
+    expect(text).toMatch(/^ +right +optional +second stream$/m)
+    expect(text).toMatch(/^ +model +@refine-af\/core\/LanguageModel$/m)
+  })
+
+  it("needs a recipe or package names", async () => {
+    const result = await Effect.runPromise(Effect.result(loadPluginsFrom({ specifiers: [] })))
+    expect(Result.isFailure(result) && result.failure._tag).toBe("PluginListInvalid")
+  })
+
+  it("reports every package that cannot be loaded", async () => {
+    const result = await Effect.runPromise(Effect.result(loadPluginsFrom({ specifiers: ["@refine-af/not-here", "node:fs"] }, coreFixtures)))
+    expect(Result.isFailure(result) && result.failure.message.split("\n")).toHaveLength(2)
+  })
+})
+
+describe("schema", () => {
+  it("builds the JSON Schema from a recipe's plugins or from plugin paths", async () => {
+    const fromRecipe = await Effect.runPromise(recipeSchemaText(["valid/full.yaml"], coreFixtures))
+    const fromPaths = await Effect.runPromise(recipeSchemaText(["./plugins/text"], coreFixtures))
+    const schema = JSON.parse(fromRecipe.text) as { $defs: Record<string, unknown> }
+    expect(Object.keys(schema.$defs)).toContain("component.text.generate")
+    expect(JSON.parse(fromPaths.text)).toMatchObject({ $defs: { stage: schema.$defs["stage"] } })
+  })
+})
+
+describe("recipes", () => {
+  const stock = () => path.join(sandbox, "stock")
+
+  it("lists stock recipes with their description (description key, else first comment)", () => {
+    const recipes = listStockRecipes(stock())
+    expect(recipes.map((recipe) => [recipe.name, recipe.description])).toEqual([
+      ["paper/llama", "Reproduces the paper's LLaMA run."],
+      ["quick", "Quick demo run"]
+    ])
+    expect(formatStockRecipes(recipes)).toBe("paper/llama  Reproduces the paper's LLaMA run.\nquick        Quick demo run")
+  })
+
+  it("finds the repository's recipes folder", () => {
+    expect(stockRecipesDir).toBe(path.resolve(here, "../../../recipes"))
+  })
+
+  it("copies a recipe to a file or into a folder, refusing to overwrite without force", async () => {
+    const dest = path.join(sandbox, "mine.yaml")
+    expect(await Effect.runPromise(copyStockRecipe("quick", dest, { dir: stock() }))).toBe(dest)
+    expect(readFileSync(dest, "utf8")).toBe(readFileSync(path.join(stock(), "quick.yaml"), "utf8"))
+
+    const again = await Effect.runPromise(Effect.result(copyStockRecipe("quick", dest, { dir: stock() })))
+    expect(Result.isFailure(again) && again.failure).toMatchObject({ _tag: "RecipeCopyFailed", fix: expect.stringContaining("--force") })
+
+    writeFileSync(dest, "edited")
+    await Effect.runPromise(copyStockRecipe("quick.yaml", dest, { dir: stock(), force: true }))
+    expect(readFileSync(dest, "utf8")).toContain("Quick demo run")
+
+    const folder = path.join(sandbox, "into")
+    mkdirSync(folder)
+    expect(await Effect.runPromise(copyStockRecipe("paper/llama", folder, { dir: stock() }))).toBe(path.join(folder, "llama.yaml"))
+  })
+
+  it("suggests the closest name for an unknown recipe", async () => {
+    const result = await Effect.runPromise(Effect.result(copyStockRecipe("quik", path.join(sandbox, "x.yaml"), { dir: stock() })))
+    expect(Result.isFailure(result) && result.failure).toMatchObject({ _tag: "UnknownStockRecipe", message: "no stock recipe named \"quik\"; did you mean \"quick\"?" })
+  })
+})
