@@ -26,6 +26,7 @@ import { writeArtifacts } from "../report/writeArtifacts.ts"
 import { ContextTooSmall, PredictionsMismatch } from "../errors.ts"
 import { loadTasks } from "./loadTasks.ts"
 import { bundledTaskSet, nonNegativeInt, positiveInt, withDefault } from "./options.ts"
+import { generationDiagnostics } from "./diagnostics.ts"
 import { toStageError } from "./stageError.ts"
 
 /** Options of `superni/evaluate`. */
@@ -117,24 +118,18 @@ export const evaluateStage = defineStage({
       })
       const all = [...resumed, ...produced]
       const summary = aggregateScores(all)
+      const diagnostics = generationDiagnostics(all, { maxNewTokens: options.maxNewTokens, promptBudget })
+      yield* Effect.forEach(diagnostics.warnings, ctx.events.warn)
       const header = {
         stage: ctx.name,
-        model: ctx.uses.model.info.id,
+        model: model.info.id,
         encoding: options.positiveExamples === 0 ? "definition only" : `definition + ${options.positiveExamples} positive examples`,
-        truncated: all.filter((record) => record.finishReason === "length").length
-      }
-      if (header.truncated > 0) yield* ctx.events.warn(`${header.truncated} of ${all.length} generations hit maxNewTokens=${options.maxNewTokens}`)
-      const fits = { "dropped-examples": 0, "truncated-input": 0, "over-budget": 0 }
-      for (const record of all) if (record.fit !== undefined) fits[record.fit]++
-      if (fits["dropped-examples"] + fits["truncated-input"] + fits["over-budget"] > 0) {
-        yield* ctx.events.warn(
-          `prompts shortened to fit ${promptBudget} tokens: ${fits["dropped-examples"]} lost demonstrations, ${fits["truncated-input"]} lost the end of their input, ${fits["over-budget"]} still too long`
-        )
+        truncated: diagnostics.truncated
       }
       yield* writeArtifacts(ctx.dir, {
         "report.md": evaluationMarkdown(header, summary),
         "report.html": evaluationHtml(header, summary),
-        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: fits, summary }, null, 2)}\n`
+        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: diagnostics.promptFits, summary }, null, 2)}\n`
       })
       yield* ctx.events.metric("rougeL", summary.overall.rougeL)
       yield* ctx.events.metric("exactMatch", summary.overall.exactMatch)
