@@ -1,8 +1,13 @@
 /**
  * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2) from
- * Hugging Face folders — safetensors I/O, config parsing, tokenizers, sampling,
- * PEFT LoRA adapters.
+ * Hugging Face folders on the compute core — safetensors I/O, config parsing,
+ * tokenizers, batched KV-cache generation, scoring, sampling, PEFT LoRA
+ * adapters. The default export is the plugin manifest (component `hf`, used
+ * in recipes as `llama/hf`).
  */
+import { definePlugin } from "@refine-af/core"
+import { llamaResource } from "./resource.ts"
+
 export * from "./safetensors/index.ts"
 export * from "./config/index.ts"
 export * from "./tokenizer/index.ts"
@@ -10,3 +15,13 @@ export * from "./sampling/index.ts"
 export * from "./peft/index.ts"
 export * from "./model/index.ts"
 export * from "./generation/index.ts"
+export * from "./service/index.ts"
+export * from "./resource.ts"
+
+/** The plugin manifest. */
+export default definePlugin({
+  name: "llama",
+  version: "0.1.0",
+  description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
+  components: { hf: llamaResource }
+})

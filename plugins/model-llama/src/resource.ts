@@ -1,0 +1,60 @@
+/**
+ * Recipe component `llama/hf`: a Hugging Face Llama-family folder served as
+ * the core `LanguageModel`, running on whatever `Backend` the recipe supplies.
+ *
+ * @example
+ * ```yaml
+ * resources:
+ *   compute:
+ *     _component_: backend-onnx/onnx
+ *   policy:
+ *     _component_: llama/hf
+ *     backend: compute          # the Backend resource slot
+ *     path: ./models/tiny-llama # config.json, model.safetensors, tokenizer.json
+ *     max_context: 1024
+ *     lora: ./runs/sft/adapter  # optional PEFT adapter folder
+ * ```
+ */
+import { defineResource, LanguageModel, StageError } from "@refine-af/core"
+import { Backend } from "@refine-af/tensor"
+import { Effect, Schema } from "effect"
+import { loadLlama } from "./service/load.ts"
+
+/** Options of `llama/hf`. */
+export const LlamaResourceOptions = Schema.Struct({
+  /** Model folder in Hugging Face layout. */
+  path: Schema.String,
+  /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
+  dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
+  /** PEFT LoRA adapter folder to enable. */
+  lora: Schema.optionalKey(Schema.String),
+  /** Context length in tokens (default: the model's, capped at 4096). */
+  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  /** Rows decoded together (default 8). */
+  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+})
+
+/** The resource component. */
+export const llamaResource = defineResource({
+  description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
+  provides: LanguageModel,
+  options: LlamaResourceOptions,
+  uses: { backend: Backend },
+  make: (ctx) =>
+    loadLlama(ctx.options.path, ctx.uses.backend, {
+      ...(ctx.options.max_context === undefined ? {} : { contextLength: ctx.options.max_context }),
+      ...(ctx.options.max_batch === undefined ? {} : { maxBatch: ctx.options.max_batch }),
+      ...(ctx.options.lora === undefined ? {} : { adapterPath: ctx.options.lora })
+    }).pipe(
+      Effect.map((loaded) => loaded.service),
+      Effect.mapError((error) => new StageError({
+        stage: ctx.name,
+        message: `${ctx.name}: ${error.message}`,
+        fix: error._tag === "UnsupportedArchitectureError"
+          ? "Use a llama, mistral or qwen2 checkpoint."
+          : error._tag === "ModelFolderError"
+            ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts).`
+            : "See the message for the file and field at fault."
+      }))
+    )
+})

@@ -1,0 +1,91 @@
+/**
+ * The core `LanguageModel` service on a {@link LlamaRuntime}: tokenization
+ * (raw prompts or chat templates), batched generation, streaming, scoring and
+ * token counting. Backend failures become `LanguageModelError`s with a fix.
+ */
+import { LanguageModelError, type ChatMessage, type GenerationRequest, type LanguageModelService } from "@refine-af/core"
+import { Effect, Queue, Stream } from "effect"
+import { generateTokens, type ActiveAdapter } from "../generation/generate.ts"
+import type { LlamaRuntime } from "../model/runtime.ts"
+import type { Tokenizer } from "../tokenizer/tokenizer.ts"
+import { scoreSequences } from "./scoring.ts"
+
+/** Options of {@link makeLlamaLanguageModel}. */
+export interface LlamaLanguageModelOptions {
+  /** Stable identifier for lineage and cache keys. */
+  readonly id: string
+  readonly contextLength: number
+  readonly eosIds: ReadonlySet<number>
+  readonly maxBatch: number
+  /** An enabled adapter; omit for the base model. */
+  readonly adapter?: ActiveAdapter
+}
+
+const internal = (error: { readonly message: string }) =>
+  new LanguageModelError({ reason: "Internal", message: `The compute backend failed: ${error.message}`, fix: "Check the backend resource (provider, memory); rerun with provider: cpu to rule out the accelerator." })
+
+/**
+ * Builds the service.
+ *
+ * @example
+ * ```ts
+ * import { makeLlamaLanguageModel } from "@refine-af/model-llama"
+ * // const lm = makeLlamaLanguageModel(runtime, tokenizer, { id: "tiny", contextLength: 512, eosIds: new Set([2]), maxBatch: 8 })
+ * ```
+ */
+export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokenizer, options: LlamaLanguageModelOptions): LanguageModelService => {
+  const promptIds = (prompt: string | ReadonlyArray<ChatMessage>) =>
+    typeof prompt === "string"
+      ? Effect.succeed(tokenizer.encode(prompt))
+      : tokenizer.applyChatTemplate(prompt).pipe(
+        // The template already places any special tokens.
+        Effect.map((text) => tokenizer.encode(text, { addSpecialTokens: false })),
+        Effect.mapError((error) => new LanguageModelError({ reason: "InvalidRequest", message: error.message, fix: "Pass a raw string prompt for models without a chat template." }))
+      )
+  const validate = (request: GenerationRequest) =>
+    Number.isInteger(request.params.maxNewTokens) && request.params.maxNewTokens >= 0
+      ? Effect.void
+      : Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: `maxNewTokens must be a non-negative integer, got ${request.params.maxNewTokens}.`, fix: "Set params.maxNewTokens, e.g. 256." }))
+  const generateWith = (requests: ReadonlyArray<GenerationRequest>, onChunk?: Parameters<typeof generateTokens>[1][number]["onChunk"]) =>
+    Effect.gen(function* () {
+      const tokenRequests = yield* Effect.forEach(requests, (request) =>
+        Effect.andThen(validate(request), Effect.map(promptIds(request.prompt), (ids) => ({ promptIds: ids, params: request.params, ...(onChunk ? { onChunk } : {}) }))))
+      return yield* generateTokens(runtime, tokenRequests, {
+        tokenizer,
+        eosIds: options.eosIds,
+        contextLength: options.contextLength,
+        maxBatch: options.maxBatch,
+        ...(options.adapter ? { adapter: options.adapter } : {})
+      }).pipe(Effect.catchTag(["BackendCompileError", "BackendFeedError", "BackendRunError", "DeviceTensorError", "UnsupportedOpError"], (e) => Effect.fail(internal(e))))
+    })
+  return {
+    info: { id: options.id, contextLength: options.contextLength },
+    generate: (requests) => generateWith(requests),
+    stream: (request) =>
+      Stream.callback((queue) =>
+        generateWith([request], (chunk) => Queue.offerUnsafe(queue, chunk)).pipe(Effect.andThen(Queue.end(queue)))
+      ),
+    score: (requests) =>
+      Effect.gen(function* () {
+        const sequences = requests.map((request) => {
+          const prompt = tokenizer.encode(request.prompt)
+          const continuation = tokenizer.encode(request.continuation, { addSpecialTokens: false })
+          return { ids: [...prompt, ...continuation], from: prompt.length, continuation }
+        })
+        for (const s of sequences) {
+          if (s.from === 0 && s.continuation.length > 0) return yield* Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: "Scoring needs a non-empty prompt: the first token has no context to be predicted from.", fix: "Give each scoring request a prompt." }))
+          if (s.ids.length > options.contextLength) return yield* Effect.fail(new LanguageModelError({ reason: "ContextOverflow", message: `A scoring request of ${s.ids.length} tokens exceeds the ${options.contextLength}-token context.`, fix: "Shorten the prompt or continuation, or raise max_context." }))
+        }
+        const scored = sequences.filter((s) => s.continuation.length > 0)
+        const logprobs = yield* scoreSequences(runtime, scored, options.maxBatch, options.adapter).pipe(
+          Effect.catchTag(["BackendCompileError", "BackendFeedError", "BackendRunError", "DeviceTensorError", "UnsupportedOpError"], (e) => Effect.fail(internal(e)))
+        )
+        let next = 0
+        return sequences.map((s) => {
+          const values = s.continuation.length > 0 ? logprobs[next++]! : []
+          return { tokenIds: s.continuation, logprobs: values, total: values.reduce((a, b) => a + b, 0) }
+        })
+      }),
+    countTokens: (text) => Effect.sync(() => tokenizer.encode(text, { addSpecialTokens: false }).length)
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Loading a Hugging Face model folder into a ready `LanguageModel`: config,
+ * tokenizer, weights (read once, file handles closed), runtime on the given
+ * backend, and an optional PEFT adapter uploaded to the backend.
+ */
+import { createHash } from "node:crypto"
+import { stat } from "node:fs/promises"
+import * as nodePath from "node:path"
+import type { BackendService, DeviceTensor } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "../config/model-folder.ts"
+import type { ActiveAdapter } from "../generation/generate.ts"
+import { makeLlamaRuntime, type LlamaRuntime } from "../model/runtime.ts"
+import { loadWeights, openWeights } from "../model/weights.ts"
+import { readAdapter } from "../peft/adapter-io.ts"
+import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
+import { loadTokenizer, type Tokenizer } from "../tokenizer/tokenizer.ts"
+import { makeLlamaLanguageModel } from "./language-model.ts"
+
+/** Options of {@link loadLlama}. */
+export interface LoadLlamaOptions {
+  /** Context length (default: the model's max_position_embeddings, capped at 4096 to bound cache memory). */
+  readonly contextLength?: number
+  /** Rows decoded together (default 8). */
+  readonly maxBatch?: number
+  /** A PEFT LoRA adapter folder to enable. */
+  readonly adapterPath?: string
+}
+
+/** Identity of a model folder: its path plus a hash of config.json and the weight files' sizes and times. */
+const modelId = (model: ModelFolder) =>
+  Effect.promise(async () => {
+    const hash = createHash("sha256").update(JSON.stringify(model.config))
+    for (const file of model.files.filter((f) => f.endsWith(".safetensors")).sort()) {
+      const info = await stat(nodePath.join(model.folder, file))
+      hash.update(`${file}:${info.size}:${info.mtimeMs}`)
+    }
+    return `llama:${nodePath.resolve(model.folder)}#${hash.digest("hex").slice(0, 12)}`
+  })
+
+/**
+ * Loads `path` onto `backend`. Returns the service (with the adapter enabled
+ * if one was given), the same model with the adapter disabled (`base`, e.g.
+ * PPO's reference model), and the parts for training code.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backend } from "@refine-af/tensor"
+ * import { loadLlama } from "@refine-af/model-llama"
+ * const lm = Effect.flatMap(Backend.asEffect(), (backend) => loadLlama("./tiny-llama", backend))
+ * ```
+ */
+export const loadLlama = Effect.fnUntraced(function* (path: string, backend: BackendService, options: LoadLlamaOptions = {}) {
+  const model = yield* loadModelFolder(path)
+  const tokenizer: Tokenizer = yield* loadTokenizer(path)
+  const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path)))
+  const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
+  const eos = endOfSequenceIds(model)
+  const padTokenId = model.config.padTokenId ?? model.generation.padTokenId ?? tokenizer.padTokenId ?? eos[0] ?? 0
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId })
+  const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
+  const id = yield* modelId(model)
+  const maxBatch = options.maxBatch ?? 8
+  let adapter: ActiveAdapter | undefined
+  if (options.adapterPath) {
+    const lora = yield* readAdapter(options.adapterPath, model.config)
+    const uploaded: Record<string, DeviceTensor> = {}
+    for (const [name, tensor] of Object.entries(adapterFeeds(lora))) uploaded[name] = yield* backend.upload(tensor)
+    adapter = { lora: programLora(lora), feeds: uploaded }
+  }
+  const base = makeLlamaLanguageModel(runtime, tokenizer, { id, contextLength, eosIds, maxBatch })
+  const service = adapter
+    ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}+adapter:${nodePath.resolve(options.adapterPath!)}`, contextLength, eosIds, maxBatch, adapter })
+    : base
+  return { service, base, runtime, tokenizer, model }
+})
