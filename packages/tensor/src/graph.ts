@@ -214,7 +214,8 @@ const shareKey = (op: OpName, inputs: ReadonlyArray<NodeId>, attrs: unknown, dty
   if (op === "Constant") {
     const value = (attrs as OpAttributes["Constant"]).value
     if (value.length > 16) return undefined
-    return `C|${dtype}|${shape.join("x")}|${Array.from(value).join(",")}`
+    // -0 and 0 must stay distinct constants (1/x tells them apart).
+    return `C|${dtype}|${shape.join("x")}|${Array.from(value, (v) => (Object.is(v, -0) ? "-0" : String(v))).join(",")}`
   }
   return `${op}|${inputs.join(",")}|${JSON.stringify(attrs)}`
 }

@@ -105,3 +105,14 @@ describe("validateProgram", () => {
     expect(problems).toContain('output "loss" points at missing node 999')
   })
 })
+
+describe("constant sharing", () => {
+  it("keeps -0 and 0 apart", () => {
+    const g = new T.Graph()
+    const x = g.input("x", "float64", [1])
+    g.output("pos", T.div(x, g.scalar(0, "float64")))
+    g.output("neg", T.div(x, g.scalar(-0, "float64")))
+    const out = T.interpret(g.build(), { x: [1] })
+    expect([out["pos"]!.data[0], out["neg"]!.data[0]]).toEqual([Infinity, -Infinity])
+  })
+})

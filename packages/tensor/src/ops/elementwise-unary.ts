@@ -2,7 +2,7 @@
  * Elementwise unary ops (math, activations, Cast, Clip). Activation VJPs are
  * written with primitive ops so every backend can run them.
  */
-import { and, cast, cos, div, erf as erfOp, exp, greaterOrEqual, lessOrEqual, mul, neg, reciprocal, sign, sin, sub, tanh as tanhOp, where, add, square } from "../api.ts"
+import { and, cast, cos, div, erf as erfOp, exp, greaterOrEqual, lessOrEqual, mul, neg, sign, sin, sub, tanh as tanhOp, where, add, square } from "../api.ts"
 import { shapeError } from "../errors.ts"
 import type { Tensor } from "../graph.ts"
 import type { OpName } from "../ir.ts"

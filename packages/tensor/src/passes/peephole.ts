@@ -1,7 +1,8 @@
 /**
  * Algebraic peephole rules applied while building: they return an existing tensor
  * when an op would be an exact no-op (x·1, x+0, x−0, x/1, −(−x), transpose of a
- * transpose). Only rewrites that keep the output dtype and shape bit-for-bit.
+ * transpose). Only rewrites that keep the output dtype and shape and the values
+ * (up to the sign of a zero: −0 + 0 is +0).
  */
 import type { Graph, Tensor } from "../graph.ts"
 import type { OpAttributes, OpName } from "../ir.ts"
