@@ -125,9 +125,13 @@ export const newManifest = (
   }
 }
 
-/** Atomically writes the manifest. */
+/**
+ * Atomically writes the manifest. Not fsynced: the fsynced commit markers of
+ * the record streams are the durable truth, and a manifest that lags behind
+ * after a power loss only makes `resume` continue (not redo) a finished stage.
+ */
 export const writeManifest = (runDir: string, manifest: RunManifest): void =>
-  writeFileAtomic(path.join(runDir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`)
+  writeFileAtomic(path.join(runDir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`, { sync: false })
 
 /** Reads a run's manifest; throws when absent or unparsable (callers turn that into `RunDirInvalid`). */
 export const readManifestFile = (runDir: string): RunManifest =>
