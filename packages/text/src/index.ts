@@ -5,7 +5,8 @@
  */
 export { EmptyReferencesError, InvalidPoolOptionError, PoolWorkerError } from "./errors.ts"
 export { exactMatch, normalizeAnswer } from "./metrics/exact-match.ts"
-export { fMeasure, rougeL, rougeLFMeasure, rougeLFromLcs, type RougeLScore, rougeLMax } from "./metrics/rouge-l.ts"
+export { rougeL, rougeLMax } from "./metrics/rouge-l.ts"
+export { fMeasure, rougeLFMeasure, rougeLFromLcs, type RougeLScore } from "./metrics/rouge-l-formula.ts"
 export { type RougeOptions, rougeTokenize } from "./metrics/rouge-tokenize.ts"
 export { lcsLengthDP } from "./lcs/lcs-dp.ts"
 export { porterStem } from "./porter/porter-stemmer.ts"

@@ -1,4 +1,4 @@
-import { rougeLFMeasure } from "../metrics/rouge-l.ts"
+import { rougeLFMeasure } from "../metrics/rouge-l-formula.ts"
 import { InvertedIndex } from "./inverted-index.ts"
 
 /** The entries of one token count n, with their own inverted index. */

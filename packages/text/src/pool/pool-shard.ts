@@ -1,5 +1,5 @@
 import { LcsPattern } from "../lcs/bit-parallel-lcs.ts"
-import { rougeLFMeasure } from "../metrics/rouge-l.ts"
+import { rougeLFMeasure } from "../metrics/rouge-l-formula.ts"
 import { LengthGroups } from "./length-groups.ts"
 import { NeighbourCollector, type ScoredIndex } from "./neighbours.ts"
 import { TokenStore } from "./token-store.ts"

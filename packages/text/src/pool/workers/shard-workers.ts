@@ -4,12 +4,8 @@ import { mergeNeighbours } from "../neighbours.ts"
 import { type ShardQueryNeeds, type ShardScores, topKOf } from "../pool-shard.ts"
 import type { FromShardWorker, ToShardWorker } from "./protocol.ts"
 
-const WORKER_SCRIPT = new URL("./shard-worker.ts", import.meta.url)
-
-// The package ships TypeScript sources; a worker thread does not inherit the parent's loader, so
-// it gets tsx explicitly unless the parent was already started with it.
-const workerExecArgv = (): Array<string> =>
-  process.execArgv.some((flag) => flag.includes("tsx")) ? [...process.execArgv] : [...process.execArgv, "--import", "tsx"]
+// A plain-JS entry that registers the TypeScript loader inside the thread, then loads shard-worker.ts.
+const WORKER_SCRIPT = new URL("./shard-worker-entry.mjs", import.meta.url)
 
 interface PendingRequest {
   readonly resolve: (results: ReadonlyArray<ShardScores>) => void
@@ -26,7 +22,7 @@ class ShardThread {
   failure: PoolWorkerError | undefined
 
   constructor() {
-    this.worker = new Worker(WORKER_SCRIPT, { execArgv: workerExecArgv() })
+    this.worker = new Worker(WORKER_SCRIPT)
     // An idle pool must not keep the process alive; a pending request must.
     this.worker.unref()
     this.worker.on("message", (message: FromShardWorker) => {
