@@ -43,12 +43,13 @@ export const barChartSvg = (data: ReadonlyArray<BarDatum>, options: BarChartOpti
   const height = top + data.length * groupHeight + 20
   const parts: Array<string> = []
   parts.push(`<text x="0" y="16" class="chart-title">${escapeHtml(options.title)}</text>`)
-  options.series.forEach((series, index) => {
-    if (options.series.length < 2 && options.signColors !== undefined) return
-    const legendX = labelWidth + index * 180
+  let legendX = labelWidth
+  for (const series of options.signColors === undefined ? options.series : []) {
     parts.push(`<rect x="${legendX}" y="24" width="10" height="10" fill="${series.color}"/>`)
     parts.push(`<text x="${legendX + 14}" y="33" class="legend">${escapeHtml(series.name)}</text>`)
-  })
+    // 11px sans-serif averages under 7px per character; leave a gap after the longest names.
+    legendX += 14 + series.name.length * 7 + 24
+  }
   data.forEach((datum, row) => {
     const y0 = top + row * groupHeight
     parts.push(
