@@ -51,7 +51,13 @@ export interface RunResult {
 /** Errors a run can end with. Interruption is fiber interruption: the manifest then says `interrupted`. */
 export type RunError = StageExecError | RunDirInvalid
 
-const resumeHint = (runDir: string) => `refine-af resume ${path.relative(process.cwd(), runDir) || runDir}`
+/** A run directory as a user should type it: relative when under the cwd, absolute otherwise. */
+const shownDir = (runDir: string) => {
+  const relative = path.relative(process.cwd(), runDir)
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? runDir : relative
+}
+
+const resumeHint = (runDir: string) => `refine-af resume ${shownDir(runDir)}`
 
 const execute = (
   recipe: ResolvedRecipe,
@@ -66,7 +72,7 @@ const execute = (
     const saveManifest = () => writeManifest(runDir, manifest)
     const cacheEnabled = options.cache ?? manifest.cacheEnabled
     events.write(manifest.attempts.length === 1 ? "run_start" : "run_resume", { runId: manifest.runId, name: recipe.name, attempt: manifest.attempts.length })
-    display.message(`${manifest.attempts.length === 1 ? "run" : "resuming"} ${path.relative(process.cwd(), runDir) || runDir}`)
+    display.message(`${manifest.attempts.length === 1 ? "run" : "resuming"} ${shownDir(runDir)}`)
 
     const finalize = (exit: Exit.Exit<void, RunError>) =>
       Effect.sync(() => {
