@@ -106,7 +106,8 @@ describe("malformed tasks", () => {
 
   it.each([
     ["a missing Instances field", { Task: "t", ...taskObject(1), Instances: undefined }, "not in the SuperNI task format"],
-    ["a string Definition", { Task: "t", ...taskObject(1), Definition: "text" }, "not in the SuperNI task format"],
+    ["a numeric Definition", { Task: "t", ...taskObject(1), Definition: 42 }, "not in the SuperNI task format"],
+    ["an instance whose output is a number", { Task: "t", ...taskObject(1), Instances: [{ id: "x", input: "in", output: 3 }] }, "not in the SuperNI task format"],
     ["an empty Definition", { Task: "t", ...taskObject(1), Definition: [" "] }, "empty Definition"],
     ["an instance without references", { Task: "t", ...taskObject(1), Instances: [{ id: "x", input: "in", output: [] }] }, "no reference outputs"],
     ["duplicate instance ids", { Task: "t", ...taskObject(1), Instances: [{ id: "x", input: "a", output: ["1"] }, { id: "x", input: "b", output: ["2"] }] }, "appears twice"],
@@ -116,6 +117,26 @@ describe("malformed tasks", () => {
     expect(error._tag).toBe("EvalDataMalformed")
     expect(error.message).toContain(message)
     expect(error).toMatchObject({ path: "set.jsonl", line: 2 })
+  })
+
+  it("accepts the common loose variants: string fields, missing example lists and ids, other name keys", async () => {
+    const loose = {
+      name: "loose_task",
+      Definition: "Answer the question.",
+      Categories: "Question Answering",
+      Instances: [{ input: "Capital of France?", output: "Paris" }, { input: "2 + 2?", output: ["4", "four"] }]
+    }
+    const [task] = await run(parse(jsonl(loose)))
+    expect(task).toEqual({
+      name: "loose_task",
+      definition: "Answer the question.",
+      category: "Question Answering",
+      positiveExamples: [],
+      instances: [
+        { id: "loose_task-0", input: "Capital of France?", output: ["Paris"] },
+        { id: "loose_task-1", input: "2 + 2?", output: ["4", "four"] }
+      ]
+    })
   })
 
   it("rejects a duplicated task and a syntax error", async () => {

@@ -4,6 +4,7 @@
  */
 import { Effect, Schema } from "effect"
 import { EvalDataMalformed } from "../errors.ts"
+import { normaliseTaskObject } from "./lenient.ts"
 import { SuperNiTaskFile, toTask, type SuperNiTask } from "./task.ts"
 
 const decodeTaskFile = Schema.decodeUnknownEffect(SuperNiTaskFile)
@@ -37,7 +38,7 @@ export const decodeTask = (
   source: TaskSource
 ): Effect.Effect<SuperNiTask, EvalDataMalformed> =>
   Effect.gen(function*() {
-    const file = yield* decodeTaskFile(raw).pipe(
+    const file = yield* decodeTaskFile(normaliseTaskObject(raw, name)).pipe(
       Effect.mapError((error) =>
         malformed(
           source,

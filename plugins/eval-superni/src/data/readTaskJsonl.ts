@@ -1,7 +1,7 @@
 /**
  * Reads the compact JSONL form of a SuperNI evaluation set: one task per line,
  * each line a natural-instructions task object plus a `"Task"` field with its
- * name. Used to ship small evaluation sets (see `data/` in this package).
+ * name (`task` / `name` are accepted too). Used to ship small evaluation sets (see `data/` in this package).
  *
  * @example
  * ```ts
@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises"
 import { Effect } from "effect"
 import { EvalDataMalformed, EvalDataMissing } from "../errors.ts"
 import { decodeTask, parseJson } from "./decode.ts"
+import { taskNameOf } from "./lenient.ts"
 import type { SuperNiTask } from "./task.ts"
 
 /** Where to read a JSONL task set from. */
@@ -35,8 +36,8 @@ export const parseTaskJsonl = (text: string, options: TaskJsonlOptions) =>
       if (line === "") continue
       const source = { path: options.file, line: index + 1 }
       const raw = yield* parseJson(line, source)
-      const name = typeof raw === "object" && raw !== null ? (raw as { Task?: unknown }).Task : undefined
-      if (typeof name !== "string" || name === "") {
+      const name = taskNameOf(raw)
+      if (name === undefined) {
         return yield* new EvalDataMalformed({
           ...source,
           message: "the line has no \"Task\" name",
