@@ -4,11 +4,24 @@
 import { Command } from "effect/cli"
 import { compareCommand } from "./commands/compare.ts"
 import { inspectCommand } from "./commands/inspect.ts"
+import { pluginsCommand } from "./commands/plugins.ts"
+import { recipesCommand } from "./commands/recipes.ts"
 import { resumeCommand } from "./commands/resume.ts"
 import { runCommand } from "./commands/run.ts"
+import { schemaCommand } from "./commands/schema.ts"
+import { validateCommand } from "./commands/validate.ts"
 
 /** The root command with every subcommand. */
 export const refineAf = Command.make("refine-af").pipe(
   Command.withDescription("REFINE-AF: build instruction-tuning datasets and better models from a small LLM and a few seed tasks"),
-  Command.withSubcommands([runCommand, resumeCommand, inspectCommand, compareCommand])
+  Command.withSubcommands([
+    runCommand,
+    resumeCommand,
+    inspectCommand,
+    validateCommand,
+    pluginsCommand,
+    recipesCommand,
+    schemaCommand,
+    compareCommand
+  ])
 )
