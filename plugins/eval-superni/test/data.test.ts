@@ -139,6 +139,24 @@ describe("malformed tasks", () => {
     })
   })
 
+  it("reads the instance-per-line layout of SuperNI reference files, grouped by task", async () => {
+    const line = (task: string, id: string, output: Array<string>) => ({
+      Task: task,
+      Definition: [`Do ${task}.`],
+      Categories: ["Word Analogy"],
+      "Positive Examples": [],
+      Instance: { id, input: `input ${id}`, output }
+    })
+    const tasks = await run(parse(jsonl(line("a", "a1", ["x"]), line("b", "b1", ["y"]), line("a", "a2", ["z", "w"]))))
+    expect(tasks.map((task) => [task.name, task.instances.map((instance) => instance.id)])).toEqual([
+      ["a", ["a1", "a2"]],
+      ["b", ["b1"]]
+    ])
+    expect(tasks[0]!.instances[1]!.output).toEqual(["z", "w"])
+    const mixed = await failure(parse(jsonl({ Task: "a", ...taskObject(1) }, line("a", "a9", ["x"]))))
+    expect(mixed).toMatchObject({ _tag: "EvalDataMalformed", line: 2 })
+  })
+
   it("rejects a duplicated task and a syntax error", async () => {
     const duplicated = await failure(parse(jsonl({ Task: "t", ...taskObject(1) }, { Task: "t", ...taskObject(1) })))
     expect(duplicated.message).toContain("appears twice")

@@ -25,11 +25,23 @@ export interface TaskJsonlOptions {
   readonly only?: ReadonlyArray<string>
 }
 
-/** Decodes JSONL text (already read) into tasks; `file` is only used in errors. */
+interface PendingTask {
+  readonly name: string
+  /** The task object (or, for instance-per-line files, the first line, whose instances accumulate below). */
+  readonly raw: Record<string, unknown>
+  readonly source: { readonly path: string; readonly line: number }
+  readonly instances?: Array<unknown>
+}
+
+/**
+ * Decodes JSONL text (already read) into tasks; `file` is only used in errors.
+ * Two line shapes are read: a whole task per line (`Instances: [...]`), or one
+ * instance per line (`Instance: {...}`, the layout of SuperNI's evaluation
+ * reference files), whose lines are grouped by task in order of appearance.
+ */
 export const parseTaskJsonl = (text: string, options: TaskJsonlOptions) =>
   Effect.gen(function*() {
-    const tasks: Array<SuperNiTask> = []
-    const names = new Set<string>()
+    const pending = new Map<string, PendingTask>()
     const lines = text.split("\n")
     for (let index = 0; index < lines.length; index++) {
       const line = lines[index]!.trim()
@@ -44,20 +56,34 @@ export const parseTaskJsonl = (text: string, options: TaskJsonlOptions) =>
           fix: "Add \"Task\": \"<task name>\" to every line of the JSONL set."
         })
       }
-      if (names.has(name)) {
-        return yield* new EvalDataMalformed({ ...source, message: `task "${name}" appears twice`, fix: "Keep one line per task." })
+      const object = raw as Record<string, unknown>
+      const perInstance = object["Instance"] !== undefined && object["Instances"] === undefined
+      const seen = pending.get(name)
+      if (seen !== undefined && !(perInstance && seen.instances !== undefined)) {
+        return yield* new EvalDataMalformed({
+          ...source,
+          message: `task "${name}" appears twice`,
+          fix: "Keep one line per task (or one \"Instance\" per line for every line of that task)."
+        })
       }
-      names.add(name)
-      if (options.only !== undefined && !options.only.includes(name)) continue
-      tasks.push(yield* decodeTask(raw, name, options.maxInstances, source))
+      if (seen !== undefined) seen.instances!.push(object["Instance"])
+      else pending.set(name, { name, raw: object, source, ...(perInstance ? { instances: [object["Instance"]] } : {}) })
     }
-    const missing = options.only?.filter((name) => !names.has(name)) ?? []
+    const names = [...pending.keys()]
+    const missing = options.only?.filter((name) => !pending.has(name)) ?? []
     if (missing.length > 0) {
       return yield* new EvalDataMissing({
         path: options.file,
         message: `tasks not in the set: ${missing.join(", ")}`,
         fix: "Remove them from the task list or use a set that contains them."
       })
+    }
+    const tasks: Array<SuperNiTask> = []
+    for (const name of names) {
+      if (options.only !== undefined && !options.only.includes(name)) continue
+      const task = pending.get(name)!
+      const raw = task.instances === undefined ? task.raw : { ...task.raw, Instances: task.instances }
+      tasks.push(yield* decodeTask(raw, name, options.maxInstances, task.source))
     }
     if (tasks.length === 0) {
       return yield* new EvalDataMissing({ path: options.file, message: "the set holds no tasks", fix: "Add one task per line." })
