@@ -49,6 +49,7 @@ export const formatPluginList = (plugins: ReadonlyArray<LoadedPlugin>): string =
   }).join("\n").trimEnd()
 }
 
+/** `refine-af plugins [--recipe r | packages...]`. */
 export const pluginsCommand = Command.make(
   "plugins",
   {

@@ -115,6 +115,7 @@ const cpCommand = Command.make(
   })
 ).pipe(Command.withDescription("Copy a stock recipe so you can edit it"))
 
+/** `refine-af recipes ls` and `refine-af recipes cp <name> <dest> [--force]`. */
 export const recipesCommand = Command.make("recipes").pipe(
   Command.withDescription("Stock recipes: list them, copy one to edit"),
   Command.withSubcommands([lsCommand, cpCommand]),

@@ -35,6 +35,7 @@ const writeSchema = (file: string, text: string): Effect.Effect<void, SchemaWrit
       new SchemaWriteFailed({ message: `cannot write ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, fix: "choose a writable --out path" })
   })
 
+/** `refine-af schema <recipe | plugins...> [--out file]`. */
 export const schemaCommand = Command.make(
   "schema",
   {

@@ -23,6 +23,7 @@ export const validateRecipeFile = (
 ): Effect.Effect<string, RecipeInvalid> =>
   loadRecipe(recipe, cwd === undefined ? { overrides } : { overrides, cwd }).pipe(Effect.map(validationSummary))
 
+/** `refine-af validate <recipe> [overrides...]` (wired into the command tree by cli.ts). */
 export const validateCommand = Command.make(
   "validate",
   {

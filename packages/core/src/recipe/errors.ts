@@ -28,6 +28,7 @@ export const RecipeProblem = Schema.Struct({
   message: Schema.String,
   fix: Schema.optional(Schema.String)
 })
+/** One thing wrong with a recipe (the decoded type of the `RecipeProblem` schema). */
 export type RecipeProblem = typeof RecipeProblem.Type
 
 /** The recipe cannot be used: `problems` lists every mistake found, in file order. */

@@ -63,6 +63,7 @@ export const loadRecipe = (file: string, options: LoadRecipeOptions = {}): Effec
 
     const validated = validateRecipe({
       file: absolute,
+      shownFile: shown,
       outline: topLevel.outline,
       document: overridden.document as JsonRecord,
       plugins,

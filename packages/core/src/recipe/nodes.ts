@@ -31,6 +31,8 @@ export interface NodeCheckScope {
   readonly stageNames: ReadonlyArray<string>
   /** Each resource's component, when it resolved. */
   readonly resourceComponents: ReadonlyMap<string, CatalogEntry | undefined>
+  /** The recipe file as shown to the user, for commands suggested in fixes. */
+  readonly recipeFile: string
   /** True when a listed plugin failed to load: components of unknown plugins are then not reported again. */
   readonly pluginsIncomplete: boolean
 }
@@ -42,7 +44,7 @@ const nodePath = (node: RawNode): DocPath => [node.section, node.name]
 /** Finds the node's component in the catalog, or says why not. */
 export const resolveComponent = (
   node: RawNode,
-  scope: Pick<NodeCheckScope, "catalog" | "plugins" | "positions" | "pluginsIncomplete">
+  scope: Pick<NodeCheckScope, "catalog" | "plugins" | "positions" | "pluginsIncomplete" | "recipeFile">
 ): { readonly entry?: CatalogEntry; readonly problems: ReadonlyArray<RecipeProblem> } => {
   const id = node.data._component_
   const path = [...nodePath(node), "_component_"]
@@ -61,7 +63,7 @@ export const resolveComponent = (
     if (scope.pluginsIncomplete && !loaded.includes(pluginName)) return { problems: [] }
     const suggestion = didYouMean(id, scope.catalog.keys())
     const fix = suggestion !== undefined || loaded.includes(pluginName)
-      ? "run `refine-af plugins --recipe <this recipe>` to list the available components"
+      ? `run \`refine-af plugins --recipe ${scope.recipeFile}\` to list the available components`
       : `no listed plugin is named "${pluginName}" (loaded: ${loaded.join(", ") || "none"}); add its package under plugins:`
     return {
       problems: [problemAt(scope.positions.valueAt(path), `unknown component "${id}"${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`, fix)]

@@ -20,6 +20,8 @@ export interface ValidationInput {
   readonly plugins: ReadonlyArray<LoadedPlugin>
   readonly catalog: ReadonlyMap<string, CatalogEntry>
   readonly positions: PositionIndex
+  /** The recipe file as shown in problems. */
+  readonly shownFile: string
   /** True when some listed plugin failed to load (already reported). */
   readonly pluginsIncomplete: boolean
 }
@@ -51,7 +53,7 @@ export const validateRecipe = (
   const problems: Array<RecipeProblem> = []
   const components = new Map<RawNode, CatalogEntry | undefined>()
   for (const node of [...outline.resources, ...outline.stages]) {
-    const resolved = resolveComponent(node, input)
+    const resolved = resolveComponent(node, { ...input, recipeFile: input.shownFile })
     problems.push(...resolved.problems)
     components.set(node, resolved.entry)
   }
@@ -60,6 +62,7 @@ export const validateRecipe = (
     plugins: input.plugins,
     positions,
     pluginsIncomplete: input.pluginsIncomplete,
+    recipeFile: input.shownFile,
     stageNames: outline.stages.map((stage) => stage.name),
     resourceComponents: new Map(outline.resources.map((resource) => [resource.name, components.get(resource)]))
   }
