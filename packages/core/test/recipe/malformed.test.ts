@@ -68,3 +68,10 @@ describe("malformed recipes", () => {
     })
   })
 })
+
+describe("hostile keys", () => {
+  it("a __proto__ key never reaches Object.prototype", async () => {
+    await loadInvalid(path.join(malformedDir, "proto-keys.yaml"), { overrides: ["stages.seeds.lines=[b]"] })
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined()
+  })
+})
