@@ -21,6 +21,7 @@ export interface StageManifest {
   status: StageStatus
   componentId: string
   version: string
+  /** Empty while the stage is pending (its key depends on upstream outputs). */
   cacheKey: string
   outputHash?: string
   records?: number

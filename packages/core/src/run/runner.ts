@@ -110,6 +110,16 @@ const execute = (
         cacheEnabled,
         checkpoint: options.checkpoint ?? {}
       }
+      // List the whole plan up front so `inspect` shows what is still to come.
+      for (const name of recipe.order) {
+        const stage = recipe.stages[name]!
+        manifest.stages[name] ??= {
+          status: "pending",
+          componentId: stage.componentId,
+          version: stage.component.version ?? stage.plugin.packageVersion,
+          cacheKey: ""
+        }
+      }
       yield* Effect.try({ try: saveManifest, catch: ioError(runDir) })
       yield* Effect.forEach(recipe.order, (name, index) => executeStage(env, name, index + 1), { discard: true })
     }))
