@@ -25,3 +25,4 @@ export default definePlugin({
   description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
   components: { hf: llamaResource }
 })
+export * from "./training/index.ts"

@@ -201,11 +201,84 @@ def golden_for(model):
     return prompts
 
 
-def make_models(root):
+def make_model(folder, preset, extra=()):
     tsx = os.path.join(REPO, "node_modules", ".bin", "tsx")
     maker = os.path.join(REPO, "tools", "tiny-model", "make-tiny-model.ts")
+    subprocess.run([tsx, maker, "--preset", preset, "--out", folder, "--seed", str(SEED), *extra], check=True)
+
+
+def make_models(root):
     for preset in PRESETS:
-        subprocess.run([tsx, maker, "--preset", preset, "--out", os.path.join(root, preset), "--seed", str(SEED)], check=True)
+        make_model(os.path.join(root, preset), preset)
+
+
+# LoRA gradient golden: the llama preset with a 512-token vocabulary (the test
+# trains on token ids directly), rank-4 adapters on every projection with
+# deterministic closed-form initial values that the TypeScript test recomputes.
+LORA_RANK = 4
+LORA_ALPHA = 8
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+LORA_SEQUENCES = [
+    {"ids": [12, 45, 300, 7, 99, 100, 101, 5], "promptLength": 3},
+    {"ids": [400, 2, 3, 250, 251, 33], "promptLength": 2},
+]
+LORA_FULL = ["model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"]
+
+
+def lora_init(layer, target_index, out_features, in_features):
+    """A[k, i] = 0.05 sin(0.37(k+1) + 0.11(i+1) + 1.3 layer + 0.7 t); B[o, k] = 0.05 cos(0.23(o+1) + 0.19(k+1) + 1.1 layer + 0.5 t)."""
+    k = torch.arange(LORA_RANK, dtype=DTYPE)[:, None]
+    i = torch.arange(in_features, dtype=DTYPE)[None, :]
+    a = 0.05 * torch.sin(0.37 * (k + 1) + 0.11 * (i + 1) + 1.3 * layer + 0.7 * target_index)
+    o = torch.arange(out_features, dtype=DTYPE)[:, None]
+    kk = torch.arange(LORA_RANK, dtype=DTYPE)[None, :]
+    b = 0.05 * torch.cos(0.23 * (o + 1) + 0.19 * (kk + 1) + 1.1 * layer + 0.5 * target_index)
+    return a, b
+
+
+def lora_golden(root):
+    folder = os.path.join(root, "llama-v512")
+    if not os.path.exists(os.path.join(folder, "model.safetensors")):
+        make_model(folder, "llama", ["--set", "vocab_size=512"])
+    model = Llama(folder)
+    lora = {}
+    for layer in range(model.layers):
+        for t, target in enumerate(LORA_TARGETS):
+            block = "mlp" if target in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+            name = f"model.layers.{layer}.{block}.{target}"
+            out_features, in_features = model.w[name + ".weight"].shape
+            a, b = lora_init(layer, t, out_features, in_features)
+            lora[name] = (a.requires_grad_(), b.requires_grad_(), LORA_ALPHA / LORA_RANK)
+    total = torch.zeros((), dtype=DTYPE)
+    count = 0
+    for seq in LORA_SEQUENCES:
+        ids = seq["ids"]
+        logp = torch.log_softmax(model.forward(ids, lora), dim=-1)
+        for j in range(seq["promptLength"] - 1, len(ids) - 1):
+            total = total - logp[j, ids[j + 1]]
+            count += 1
+    loss = total / count
+    loss.backward()
+    modules = {}
+    for name, (a, b, _) in lora.items():
+        entry = {"gradANorm": r(a.grad.norm()), "gradBNorm": r(b.grad.norm())}
+        if name in LORA_FULL:
+            entry["gradA"] = [r(v) for v in a.grad.flatten().tolist()]
+            entry["gradB"] = [r(v) for v in b.grad.flatten().tolist()]
+        modules[name] = entry
+    return {
+        "generator": "tools/golden/llama/make_llama_golden.py",
+        "torch": torch.__version__,
+        "preset": "llama",
+        "overrides": {"vocab_size": 512},
+        "seed": SEED,
+        "rank": LORA_RANK,
+        "alpha": LORA_ALPHA,
+        "targets": LORA_TARGETS,
+        "sequences": LORA_SEQUENCES,
+        "loss": r(loss),
+        "modules": modules,
+    }
 
 
 def main():
@@ -229,6 +302,11 @@ def main():
         print(f"wrote {path} ({os.path.getsize(path)} bytes); last-position top margins:",
               [p["lastTopMargin"] for p in golden["prompts"]],
               "greedy min margins:", [p["greedyMinMargin"] for p in golden["prompts"]])
+    path = os.path.join(HERE, "golden-lora-grad.json")
+    with open(path, "w") as f:
+        json.dump(lora_golden(root), f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":

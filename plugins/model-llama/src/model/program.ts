@@ -101,8 +101,8 @@ const projection = (g: Graph, config: LlamaConfig, layer: number, target: LoraTa
   return params.lora && lora?.scale !== undefined ? { ...params, lora: { ...params.lora, scale: lora.scale } } : params
 }
 
-/** Builds the step program's graph (outputs already declared). */
-export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: StepHead, lora?: ProgramLora): Graph => {
+/** The decoder trunk: final hidden states [batch, length, hidden] and the LM head weight; cache outputs declared. */
+const buildTrunk = (config: LlamaConfig, shape: StepShape, lora: ProgramLora | undefined) => {
   const { batch: b, length: s, cache: c } = shape
   const { hiddenSize: hidden, numHeads, numKeyValueHeads: kvHeads, headDim } = config
   const g = new Graph()
@@ -142,6 +142,30 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
   }
   h = rmsNorm(h, g.parameter("model.norm.weight", "float32", [hidden], frozen), config.rmsNormEps)
   const lmHead = config.tieWordEmbeddings ? embed : g.parameter("lm_head.weight", "float32", [config.vocabSize, hidden], frozen)
+  return { g, h, lmHead }
+}
+
+/**
+ * The masked mean cross-entropy of `targets` (no output declared), for
+ * training programs that differentiate it (LoRA parameters are the trainable ones).
+ */
+export const buildLossGraph = (config: LlamaConfig, shape: Omit<StepShape, "cache">, lora?: ProgramLora): { graph: Graph; loss: Tensor } => {
+  const { g, h, lmHead } = buildTrunk(config, { ...shape, cache: 0 }, lora)
+  const targets = g.input(stepNames.targets, "int64", [shape.batch, shape.length])
+  const lossMask = g.input(stepNames.lossMask, "float32", [shape.batch, shape.length])
+  return { graph: g, loss: crossEntropy(matmul(h, transposeLast2(lmHead)), targets, lossMask) }
+}
+
+/** Builds the step program's graph (outputs declared). */
+export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: StepHead, lora?: ProgramLora): Graph => {
+  if (head === "loss") {
+    const { graph, loss } = buildLossGraph(config, shape, lora)
+    graph.output("loss", loss)
+    return graph
+  }
+  const { g, h, lmHead } = buildTrunk(config, shape, lora)
+  const { batch: b, length: s } = shape
+  const hidden = config.hiddenSize
   if (head === "last-logits") {
     // Left padding puts every row's newest token last, so one slice serves the whole batch.
     const last = reshape(slice(h, [{ axis: 1, start: s - 1 }]), [b, hidden])
@@ -150,10 +174,6 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
   }
   const logits = matmul(h, transposeLast2(lmHead))
   if (head === "all-logits") g.output("logits", logits)
-  else {
-    const targets = g.input(stepNames.targets, "int64", [b, s])
-    if (head === "target-logprobs") g.output("logprobs", tokenLogProbs(logits, targets))
-    else g.output("loss", crossEntropy(logits, targets, g.input(stepNames.lossMask, "float32", [b, s])))
-  }
+  else g.output("logprobs", tokenLogProbs(logits, g.input(stepNames.targets, "int64", [b, s])))
   return g
 }

@@ -16,6 +16,8 @@ export interface LlamaRuntime {
   readonly backend: BackendService
   readonly frequencies: RopeFrequencies
   readonly padTokenId: number
+  /** The frozen float32 weights (HF names) baked into every program. */
+  readonly weights: Readonly<Record<string, HostTensor>>
   /** The compiled step program for a bucket (compiled once, then cached). */
   readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora) => Effect.Effect<Executable, BackendError>
   readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
@@ -66,5 +68,5 @@ export const makeLlamaRuntime = (
     compiled.set(key, memo)
     return memo
   }
-  return { config, backend, frequencies, padTokenId: options.padTokenId, executable, run: backend.run }
+  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, executable, run: backend.run }
 }

@@ -1,0 +1,120 @@
+/**
+ * LoRA supervised fine-tuning on the compute core. The training step is one
+ * program — forward, masked cross-entropy, reverse-mode gradients of the LoRA
+ * matrices only (the base weights are baked-in constants), AdamW update — and
+ * the adapter weights and optimizer moments stay backend tensors between steps.
+ */
+import {
+  adamw,
+  eliminateDeadCode,
+  gradients,
+  stepInputNames,
+  trainStep,
+  type BackendError,
+  type BackendFeed,
+  type DeviceTensor,
+  type Executable,
+  type HostTensor,
+  type Program
+} from "@refine-af/tensor"
+import { Effect } from "effect"
+import { buildLossGraph } from "../model/program.ts"
+import type { LlamaRuntime } from "../model/runtime.ts"
+import type { LoraAdapter } from "../peft/adapter.ts"
+import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
+import { makeSftFeeds, type SftSequence } from "./sft-feeds.ts"
+
+/** Options of {@link makeLoraTrainer}. */
+export interface LoraTrainerOptions {
+  /** Rows per step (the batch bucket). */
+  readonly batch: number
+  /** Padded tokens per row. */
+  readonly length: number
+  readonly learningRate: number
+  readonly weightDecay?: number
+  readonly beta1?: number
+  readonly beta2?: number
+}
+
+/** A running LoRA fine-tuning session. */
+export interface LoraTrainer {
+  /** One AdamW step on `sequences` (≤ batch rows); returns the loss before the update. */
+  readonly step: (sequences: ReadonlyArray<SftSequence>) => Effect.Effect<number, BackendError>
+  /** Loss and gradients w.r.t. every LoRA matrix at the current weights (no update), by parameter name. */
+  readonly gradients: (sequences: ReadonlyArray<SftSequence>) => Effect.Effect<{ loss: number; gradients: Record<string, Float32Array> }, BackendError>
+  /** The adapter with the current weights (downloaded). */
+  readonly adapter: () => Effect.Effect<LoraAdapter, BackendError>
+}
+
+const compileWithBase = (runtime: LlamaRuntime, program: Program, weights: Readonly<Record<string, HostTensor>>, keepOnDevice: ReadonlyArray<string>) => {
+  const constants: Record<string, HostTensor> = {}
+  for (const parameter of program.parameters) if (!parameter.trainable && weights[parameter.name]) constants[parameter.name] = weights[parameter.name]!
+  return runtime.backend.compile(program, { constants, keepOnDevice })
+}
+
+/** Prepares training of `adapter` on top of the runtime's frozen weights. */
+export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, options: LoraTrainerOptions): Effect.Effect<LoraTrainer, BackendError> =>
+  Effect.gen(function* () {
+    const weights = runtime.weights
+    const lora = programLora(adapter)
+    const shape = { batch: options.batch, length: options.length }
+    const train = buildLossGraph(runtime.config, shape, lora)
+    const optimizer = adamw({ weightDecay: options.weightDecay ?? 0, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999 })
+    const step = trainStep(train.loss, { optimizer })
+    const trainExe: Executable = yield* compileWithBase(runtime, step.program, weights, step.carry.map((c) => c.output))
+
+    const probe = buildLossGraph(runtime.config, shape, lora)
+    const trainable = probe.graph.parameterList().filter((p) => p.trainable)
+    const grads = gradients(probe.loss, trainable.map((p) => probe.graph.tensor(p.id)))
+    probe.graph.output("loss", probe.loss)
+    trainable.forEach((p, i) => probe.graph.output(`grad/${p.name}`, grads[i]!))
+    const gradExe = yield* compileWithBase(runtime, eliminateDeadCode(probe.graph.build()), weights, [])
+
+    const initial = adapterFeeds(adapter)
+    let state: Record<string, BackendFeed> = {}
+    for (const binding of step.carry) {
+      state[binding.input] = binding.init === "parameter"
+        ? initial[binding.input]!
+        : { dtype: "float32", shape: binding.shape, data: new Float32Array(binding.shape.reduce((a, b) => a * b, 1)) }
+    }
+    let stepNumber = 0
+    const scalar = (value: number): HostTensor => ({ dtype: "float32", shape: [], data: Float32Array.of(value) })
+    const readLoss = (tensor: DeviceTensor) => Effect.map(runtime.backend.download(tensor), (host) => (host.data as Float32Array)[0]!)
+    const currentParams = () => Object.fromEntries(Object.keys(initial).map((name) => [name, state[name]!]))
+
+    return {
+      step: (sequences) =>
+        Effect.gen(function* () {
+          stepNumber += 1
+          const out = yield* runtime.run(trainExe, {
+            ...makeSftFeeds(runtime, sequences, options.batch, options.length),
+            ...state,
+            [stepInputNames.lr]: scalar(options.learningRate),
+            [stepInputNames.step]: scalar(stepNumber)
+          })
+          const next: Record<string, BackendFeed> = {}
+          for (const binding of step.carry) next[binding.input] = out[binding.output]!
+          for (const old of Object.values(state)) if ("handle" in old) yield* Effect.ignore(runtime.backend.release(old))
+          state = next
+          return yield* readLoss(out.loss!)
+        }),
+      gradients: (sequences) =>
+        Effect.gen(function* () {
+          const out = yield* runtime.run(gradExe, { ...makeSftFeeds(runtime, sequences, options.batch, options.length), ...currentParams() })
+          const result: Record<string, Float32Array> = {}
+          for (const p of trainable) result[p.name] = (yield* runtime.backend.download(out[`grad/${p.name}`]!)).data as Float32Array
+          return { loss: yield* readLoss(out.loss!), gradients: result }
+        }),
+      adapter: () =>
+        Effect.gen(function* () {
+          const pairs = new Map(adapter.pairs)
+          for (const [module, pair] of adapter.pairs) {
+            const read = (feed: BackendFeed) => ("handle" in feed ? Effect.map(runtime.backend.download(feed), (h) => h.data as Float32Array) : Effect.succeed(feed.data as Float32Array))
+            const a = yield* read(state[`${module}.lora_A.weight`]!)
+            const b = yield* read(state[`${module}.lora_B.weight`]!)
+            pairs.set(module, { ...pair, a: Float32Array.from(a), b: Float32Array.from(b) })
+          }
+          return { config: adapter.config, pairs }
+        })
+    } satisfies LoraTrainer
+  })
