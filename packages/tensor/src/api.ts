@@ -103,6 +103,8 @@ export const sin = unary("Sin")
 export const not = unary("Not")
 /** A copy of x. */
 export const identity = unary("Identity")
+/** x, but gradients do not flow through it (torch's `detach`), e.g. for fixed RL targets. */
+export const stopGradient = (x: Tensor): Tensor => x.graph.apply("Identity", [x], { stopGradient: true })
 
 /** GELU, exact (erf) or tanh-approximated. */
 export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none"): Tensor => x.graph.apply("Gelu", [x], { approximate })

@@ -45,7 +45,8 @@ export const gradients = (loss: Tensor, wrt: ReadonlyArray<Tensor>, seed?: Tenso
   for (let id = 0; id < n; id++) {
     if (fromWrt[id]) continue
     const node = g.node(id)
-    if (isFloat(node.dtype) && node.inputs.some((i) => fromWrt[i])) fromWrt[id] = 1
+    const detached = node.op === "Identity" && node.attrs.stopGradient === true
+    if (!detached && isFloat(node.dtype) && node.inputs.some((i) => fromWrt[i])) fromWrt[id] = 1
   }
   const toLoss = new Uint8Array(n)
   toLoss[loss.id] = 1

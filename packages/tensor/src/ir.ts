@@ -132,8 +132,13 @@ export interface OpAttributes {
   Sin: Record<string, never>
   /** (x bool) → !x. */
   Not: Record<string, never>
-  /** (x) → x (a copy; used to rename/expose a value as an output). */
-  Identity: Record<string, never>
+  /**
+   * (x) → x (a copy; used to rename/expose a value as an output). With
+   * `stopGradient: true` autodiff treats the output as a constant (torch's
+   * `detach`); backends lower it as a plain Identity. (Attribute added later,
+   * optional: older programs are unaffected.)
+   */
+  Identity: { readonly stopGradient?: boolean }
   /** (x) → x converted to `to` (float→int truncates toward zero; bool is 0/1). */
   Cast: { readonly to: DType }
   /** (x) → min(max(x, min), max); a missing bound is unbounded. */

@@ -16,6 +16,16 @@ describe("grad", () => {
     expect(Array.from(out["grad/unused"]!.data)).toEqual([0, 0, 0])
   })
 
+  it("stopGradient treats its output as a constant", () => {
+    const g = new T.Graph()
+    const x = g.parameter("x", "float64", [2])
+    g.output("loss", T.sum(T.mul(x, T.stopGradient(x)))) // d/dx = detached x, not 2x
+    g.output("plain", T.sum(T.mul(x, T.identity(x))))
+    const p = g.build()
+    expect(Array.from(T.interpret(T.grad(p, "loss"), { x: [3, -1] })["grad/x"]!.data)).toEqual([3, -1])
+    expect(Array.from(T.interpret(T.grad(p, "plain"), { x: [3, -1] })["grad/x"]!.data)).toEqual([6, -2])
+  })
+
   it("only builds the backward pass that wrt needs", () => {
     const g = new T.Graph()
     const a = g.parameter("a", "float64", [4, 4])
