@@ -7,7 +7,7 @@ import { Graph, matmul } from "@refine-af/tensor"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import * as ort from "onnxruntime-node"
-import { interleaved } from "./timing.ts"
+import { type Contender, interleaved } from "./timing.ts"
 
 const random = (n: number, size: number): HostTensor => {
   const data = new Float32Array(size * size)
@@ -41,14 +41,21 @@ export interface MatmulResult {
   readonly size: number
   readonly oursMs: number
   readonly handWrittenMs: number
+  /** PyTorch (OpenBLAS) on the same size, timed in the same interleaved loop (when available). */
+  readonly torchMs: number | undefined
   /** ours throughput / hand-written throughput (target ≥ 0.9). */
   readonly ratio: number
   readonly oursGflops: number
   readonly handWrittenGflops: number
 }
 
-/** Runs both MatMul paths `rounds` times interleaved. */
-export const benchMatmul = (size: number, threads: number, rounds: number): Promise<MatmulResult> =>
+/** Runs both MatMul paths (and `torchMatmulMs`, when given) `rounds` times interleaved. */
+export const benchMatmul = (
+  size: number,
+  threads: number,
+  rounds: number,
+  torchMatmulMs?: (size: number) => Promise<number>
+): Promise<MatmulResult> =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
@@ -60,22 +67,19 @@ export const benchMatmul = (size: number, threads: number, rounds: number): Prom
         const b = random(2, size)
         const session = yield* Effect.promise(() => handWrittenSession(size, threads))
         const ortFeeds = { a: new ort.Tensor("float32", a.data as Float32Array, [size, size]), b: new ort.Tensor("float32", b.data as Float32Array, [size, size]) }
-        const times = yield* Effect.promise(() =>
-          interleaved(
-            rounds,
-            () => Effect.runPromise(backend.run(exe, { a, b })),
-            () => session.run(ortFeeds)
-          )
-        )
+        const contenders: Array<Contender> = [() => Effect.runPromise(backend.run(exe, { a, b })), () => session.run(ortFeeds)]
+        if (torchMatmulMs !== undefined) contenders.push(() => torchMatmulMs(size))
+        const [oursMs, handWrittenMs, torchMs] = yield* Effect.promise(() => interleaved(rounds, contenders))
         yield* Effect.promise(() => session.release())
         const gflop = (2 * size ** 3) / 1e9
         return {
           size,
-          oursMs: times.a,
-          handWrittenMs: times.b,
-          ratio: times.b / times.a,
-          oursGflops: gflop / (times.a / 1000),
-          handWrittenGflops: gflop / (times.b / 1000)
+          oursMs: oursMs!,
+          handWrittenMs: handWrittenMs!,
+          torchMs,
+          ratio: handWrittenMs! / oursMs!,
+          oursGflops: gflop / (oursMs! / 1000),
+          handWrittenGflops: gflop / (handWrittenMs! / 1000)
         }
       })
     )

@@ -7,34 +7,26 @@ export const median = (values: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** A timed contender: returns nothing (wall time is measured) or its own time in ms (e.g. a child process). */
+export type Contender = () => Promise<unknown>
+
 /**
- * Times two contenders interleaved in ABBA order (A B B A A B B A …) so load from
- * other processes on the shared machine, and whatever one run leaves behind for
- * the next (spinning thread pools, cache state), hits both alike; returns the
- * median milliseconds of each.
+ * Times contenders interleaved, reversing the order every round (A B C, C B A,
+ * A B C, …) so load from other processes on the shared machine, and whatever
+ * one run leaves behind for the next (spinning thread pools, cache state), hits
+ * all alike. One warm-up call each. Returns the median ms of each contender.
  */
-export const interleaved = async (
-  rounds: number,
-  a: () => Promise<unknown>,
-  b: () => Promise<unknown>
-): Promise<{ a: number; b: number }> => {
-  await a()
-  await b() // warm-up: first runs allocate
-  const ta: Array<number> = []
-  const tb: Array<number> = []
-  const time = async (f: () => Promise<unknown>, into: Array<number>) => {
-    const t = performance.now()
-    await f()
-    into.push(performance.now() - t)
-  }
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      await time(a, ta)
-      await time(b, tb)
-    } else {
-      await time(b, tb)
-      await time(a, ta)
+export const interleaved = async (rounds: number, contenders: ReadonlyArray<Contender>): Promise<Array<number>> => {
+  for (const c of contenders) await c()
+  const times = contenders.map(() => [] as Array<number>)
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => i)
+    if (round % 2 === 1) order.reverse()
+    for (const i of order) {
+      const t = performance.now()
+      const reported = await contenders[i]!()
+      times[i]!.push(typeof reported === "number" ? reported : performance.now() - t)
     }
   }
-  return { a: median(ta), b: median(tb) }
+  return times.map(median)
 }
