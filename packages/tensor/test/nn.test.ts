@@ -35,6 +35,27 @@ describe("Linear / LoRA", () => {
   })
 })
 
+describe("token losses", () => {
+  it("tokenLogProbs, masked crossEntropy and tokenEntropy match hand computations", () => {
+    const g = new T.Graph()
+    const logits = g.input("logits", "float64", [2, 3])
+    const targets = g.input("targets", "int64", [2])
+    const mask = g.input("mask", "float64", [2])
+    g.output("lp", T.tokenLogProbs(logits, targets))
+    g.output("ce", T.crossEntropy(logits, targets, mask))
+    g.output("h", T.tokenEntropy(logits))
+    const L = [0.5, -1, 2, 0, 0, 0]
+    const out = T.interpret(g.build(), { logits: L, targets: [2, 1], mask: [0, 1] })
+    const lse0 = Math.log(Math.exp(0.5) + Math.exp(-1) + Math.exp(2))
+    expect(out["lp"]!.data[0]).toBeCloseTo(2 - lse0, 14)
+    expect(out["lp"]!.data[1]).toBeCloseTo(-Math.log(3), 14)
+    expect(out["ce"]!.data[0]).toBeCloseTo(Math.log(3), 14) // only the unmasked second row counts
+    const p0 = [0.5, -1, 2].map((v) => Math.exp(v - lse0))
+    expect(out["h"]!.data[0]).toBeCloseTo(-p0.reduce((a, p) => a + p * Math.log(p), 0), 14)
+    expect(out["h"]!.data[1]).toBeCloseTo(Math.log(3), 14)
+  })
+})
+
 describe("attention masks", () => {
   it("causal sliding-window mask matches the definition, with a query offset", () => {
     const g = new T.Graph()

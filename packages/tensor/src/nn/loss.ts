@@ -11,7 +11,7 @@
  * g.output("loss", crossEntropy(logits, targets, mask))
  * ```
  */
-import { cast, div, gatherElements, logSoftmax, maximum, mean, mul, neg, squeeze, sum, unsqueeze } from "../api.ts"
+import { cast, div, exp, gatherElements, logSoftmax, maximum, mean, mul, neg, squeeze, sum, unsqueeze } from "../api.ts"
 import type { Tensor } from "../graph.ts"
 
 /** log p(target) per position: logits [..., vocab], targets [...] int → [...]. Computed in ≥ float32. */
@@ -29,4 +29,10 @@ export const crossEntropy = (logits: Tensor, targets: Tensor, mask?: Tensor): Te
   if (mask === undefined) return mean(nll)
   const m = cast(mask, nll.dtype)
   return div(sum(mul(nll, m)), maximum(sum(m), 1))
+}
+
+/** Entropy −Σ p·log p of the softmax over the last axis, per position: logits [..., vocab] → [...]. */
+export const tokenEntropy = (logits: Tensor): Tensor => {
+  const logp = logSoftmax(logits.dtype === "float16" ? cast(logits, "float32") : logits, -1)
+  return neg(sum(mul(exp(logp), logp), -1))
 }
