@@ -4,6 +4,7 @@
  * baked weights and the compile settings are all the same.
  */
 import type { HostTensor, Program } from "@refine-af/tensor"
+import { programHash } from "@refine-af/tensor"
 import { createHash } from "node:crypto"
 
 const programHashes = new WeakMap<Program, string>()
@@ -11,20 +12,11 @@ const dataHashes = new WeakMap<HostTensor["data"], string>()
 
 const bytesOf = (data: ArrayBufferView): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 
-/** Hash of a program's structure and embedded constants (memoised per program object). */
-export const programHash = (program: Program): string => {
+/** The tensor package's program content hash, memoised per program object (hashing a big program is not free). */
+export const memoProgramHash = (program: Program): string => {
   const known = programHashes.get(program)
   if (known !== undefined) return known
-  const h = createHash("sha256")
-  for (const node of program.nodes) {
-    h.update(`${node.op}(${node.inputs.join(",")}):${node.dtype}[${node.shape.join(",")}]`)
-    if (node.op === "Constant") h.update(bytesOf(node.attrs.value))
-    else h.update(JSON.stringify(node.attrs))
-    h.update(";")
-  }
-  const names = (values: ReadonlyArray<{ name: string; id: number }>) => values.map((v) => `${v.name}=${v.id}`).join(",")
-  h.update(`in:${names(program.inputs)}|param:${names(program.parameters)}|out:${names(program.outputs)}`)
-  const digest = h.digest("hex")
+  const digest = programHash(program)
   programHashes.set(program, digest)
   return digest
 }
@@ -45,7 +37,7 @@ export const compileKey = (
   keepOnDevice: ReadonlyArray<string>,
   settings: object
 ): string => {
-  const h = createHash("sha256").update(programHash(program))
+  const h = createHash("sha256").update(memoProgramHash(program))
   for (const name of Object.keys(constants).sort()) h.update(`${name}:${tensorHash(constants[name]!)}`)
   h.update(`keep:${[...keepOnDevice].sort().join(",")}|${JSON.stringify(settings)}`)
   return h.digest("hex").slice(0, 32)
