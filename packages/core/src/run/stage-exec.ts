@@ -140,7 +140,10 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         dir,
         events: env.events.sinkFor(name)
       }
-      return yield* Effect.scoped(stage.component.run(context as never))
+      const summary = yield* Effect.scoped(stage.component.run(context as never))
+      // A failed final checkpoint must fail the stage, never mark partial output complete.
+      yield* writer.close()
+      return summary
     }).pipe(Effect.ensuring(Effect.ignore(writer.close()))))
 
     entry.endedAt = new Date().toISOString()
