@@ -61,11 +61,20 @@ export const jsonSchemaTypeName = (node: JsonSchemaNode | undefined): string => 
   return "any"
 }
 
+/** Some Schemas (opaque declarations) have no JSON Schema form; they are then described as `any`. */
+const jsonSchemaOf = (schema: Schema.Top): JsonSchemaNode | undefined => {
+  try {
+    return Schema.toJsonSchemaDocument(schema).schema as JsonSchemaNode
+  } catch {
+    return undefined
+  }
+}
+
 const describeOption = (signature: SchemaAST.PropertySignature): OptionDescription => {
   const single = Schema.make(new SchemaAST.Objects([signature], [])) as Schema.Codec<Record<string, unknown>, unknown>
   const name = String(signature.name)
   const fromNothing = Schema.decodeUnknownResult(single)({})
-  const jsonNode = (Schema.toJsonSchemaDocument(single).schema as JsonSchemaNode).properties?.[name] as JsonSchemaNode | undefined
+  const jsonNode = jsonSchemaOf(single)?.properties?.[name] as JsonSchemaNode | undefined
   const description = SchemaAST.resolveDescription(signature.type) ?? jsonNode?.description
   const fallback = Result.isSuccess(fromNothing) ? fromNothing.success[name] : undefined
   return {

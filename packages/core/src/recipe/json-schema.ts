@@ -40,10 +40,19 @@ const renameRefs = (value: unknown, rename: (name: string) => string): unknown =
 /** `$defs` keys must not contain "/" (it separates JSON Pointer segments). */
 const definitionName = (id: string): string => `component.${id.replace("/", ".")}`
 
+/** The options' JSON Schema; an options Schema that cannot be converted accepts anything (validate still checks it). */
+const safeJsonSchema = (entry: CatalogEntry): { readonly schema: object; readonly definitions: Record<string, unknown> } => {
+  try {
+    return Schema.toJsonSchemaDocument(entry.component.options)
+  } catch {
+    return { schema: { description: `options of ${entry.id} (no JSON Schema form; run refine-af validate)` }, definitions: {} }
+  }
+}
+
 /** The schema of one node of a component, plus the definitions its options refer to. */
 const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; readonly defs: Record<string, unknown> } => {
   const prefix = `${definitionName(entry.id)}.`
-  const document = Schema.toJsonSchemaDocument(entry.component.options)
+  const document = safeJsonSchema(entry)
   const options = renameRefs(document.schema, (name) => prefix + name) as Record<string, unknown>
   const defs = Object.fromEntries(Object.entries(document.definitions).map(([name, def]) => [prefix + name, renameRefs(def, (n) => prefix + n)]))
   const component = entry.component

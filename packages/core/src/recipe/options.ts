@@ -3,6 +3,7 @@
  * issue into a recipe problem at the line:column of the offending value.
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { jsonSchemaTypeName } from "../plugin/describe.ts"
 import type { OptionsSchema } from "../plugin/manifest.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
@@ -18,6 +19,25 @@ const valueAtPath = (data: unknown, path: ReadonlyArray<PropertyKey>): unknown =
   path.reduce<unknown>((value, segment) =>
     typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[segment] : undefined, data)
 
+/** Effect wraps a defect thrown inside a Schema in its own Error; the user needs the innermost message. */
+const rootMessage = (defect: unknown): string => {
+  const cause = (defect as { cause?: { reasons?: ReadonlyArray<{ defect?: unknown }> } } | undefined)?.cause
+  const inner = cause instanceof Error ? cause : cause?.reasons?.find((reason) => reason.defect !== undefined)?.defect
+  if (inner !== undefined) return rootMessage(inner)
+  return (defect instanceof Error ? defect.message : String(defect)).split("\n")[0]!
+}
+
+/** The short type of a top-level option, for "add `name: <type>`" fixes (`value` when unknown). */
+const optionType = (schema: OptionsSchema<unknown>, name: string): string => {
+  try {
+    const properties = (Schema.toJsonSchemaDocument(schema).schema as { properties?: Record<string, object> }).properties
+    const type = jsonSchemaTypeName(properties?.[name])
+    return type === "any" ? "value" : type
+  } catch {
+    return "value"
+  }
+}
+
 /** Decodes `options` (as written in the node at `nodePath`); on failure, one problem per Schema issue. */
 export const decodeOptions = (
   schema: OptionsSchema<unknown>,
@@ -26,14 +46,22 @@ export const decodeOptions = (
   label: string,
   positions: PositionIndex
 ): { readonly _tag: "Decoded"; readonly value: unknown } | { readonly _tag: "Invalid"; readonly problems: ReadonlyArray<RecipeProblem> } => {
-  const result = Schema.decodeUnknownResult(schema)(options, { errors: "all", onExcessProperty: "error" })
+  let result: Result.Result<unknown, Schema.SchemaError>
+  try {
+    result = Schema.decodeUnknownResult(schema)(options, { errors: "all", onExcessProperty: "error" })
+  } catch (defect) {
+    // A plugin's Schema that throws is a plugin bug; report it like any other problem instead of crashing.
+    const reason = rootMessage(defect)
+    return { _tag: "Invalid", problems: [problemAt(positions.keyAt(nodePath), `${label}: its options Schema threw while decoding: ${reason}`, "report this to the plugin's authors")] }
+  }
   if (Result.isSuccess(result)) return { _tag: "Decoded", value: result.success }
   const problems = formatIssues(result.failure.issue).issues.map((issue): RecipeProblem => {
     const path = issue.path as ReadonlyArray<PropertyKey>
     const name = formatOptionPath(path)
     const docPath = [...nodePath, ...path.map((segment) => typeof segment === "number" ? segment : String(segment))]
     if (issue.message === "Missing key") {
-      return problemAt(positions.keyAt(nodePath), `${label}: missing required option "${name}"`, `add \`${name}: <value>\` to it`)
+      const type = path.length === 1 ? optionType(schema, name) : "value"
+      return problemAt(positions.keyAt(nodePath), `${label}: missing required option "${name}"`, `add \`${name}: <${type}>\` to it`)
     }
     if (issue.message === "Expected no excess property") {
       return problemAt(positions.keyAt(docPath), `${label}: unknown option "${name}"`, "remove it, or check the component's options with `refine-af plugins`")
