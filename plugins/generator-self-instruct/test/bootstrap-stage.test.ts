@@ -70,8 +70,7 @@ describe("self-instruct/bootstrap", () => {
       const scores = pooled.map((other) => rougeL(instruction, other).fmeasure)
       expect(Math.max(...scores)).toBeLessThanOrEqual(0.7)
       const neighbours = record["most_similar"] as Array<{ instruction: string; score: number }>
-      // The 10 best non-zero scores, best first (the pool does not list entries sharing no token).
-      expect(neighbours.map((n) => n.score)).toEqual([...scores].filter((score) => score > 0).sort((a, b) => b - a).slice(0, 10))
+      expect(neighbours.map((n) => n.score)).toEqual([...scores].sort((a, b) => b - a).slice(0, 10))
       for (const neighbour of neighbours) expect(rougeL(instruction, neighbour.instruction).fmeasure).toBe(neighbour.score)
       expect(record["avg_similarity_score"]).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / scores.length, 12)
       pooled.push(instruction)
@@ -124,6 +123,21 @@ describe("self-instruct/bootstrap", () => {
     expect(records.map((r) => r["instruction"])).toEqual(["Suggest a name for a friendly neighbourhood cafe."])
     const counts = events.filter((e) => e.type === "filter_counts").at(-1)!.data
     expect(counts).toMatchObject({ responses: 5, length_cut_responses: 1, candidates: 3, too_short: 1, too_long: 1, accepted: 1 })
+  })
+
+  it("gives the same output with the pool on worker threads, and the same instructions with decision-only screening", async () => {
+    const onThread = await bootstrap({ target: 30, batchSize: 2 })
+    const onWorkers = await bootstrap({ target: 30, batchSize: 2, workers: 2 })
+    expect(Exit.isSuccess(onWorkers.exit)).toBe(true)
+    // Worker shards sum the mean similarity in another order: equal up to rounding, everything else identical.
+    const withoutMean = (records: ReadonlyArray<JsonRecord>) => records.map(({ avg_similarity_score: _, ...rest }) => rest)
+    expect(withoutMean(onWorkers.records)).toEqual(withoutMean(onThread.records))
+    onWorkers.records.forEach((record, index) =>
+      expect(record["avg_similarity_score"] as number).toBeCloseTo(onThread.records[index]!["avg_similarity_score"] as number, 12)
+    )
+    const decisionOnly = await bootstrap({ target: 30, batchSize: 2, filters: { neighbours: 0, meanSimilarity: false } })
+    expect(decisionOnly.records.map((r) => r["instruction"])).toEqual(onThread.records.map((r) => r["instruction"]))
+    expect(decisionOnly.records.every((r) => (r["most_similar"] as Array<unknown>).length === 0 && r["avg_similarity_score"] === null)).toBe(true)
   })
 
   it("is deterministic: the same seed gives the same output, another seed a different one", async () => {

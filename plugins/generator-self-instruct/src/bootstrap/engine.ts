@@ -116,7 +116,10 @@ export class BootstrapEngine {
       try: () =>
         this.pool.filterBatchAsync(
           toScreen.map((candidate) => candidate.text),
-          { threshold: rougeThreshold, topK: neighbours, meanSimilarity }
+          // Without neighbours or means only the verdict is needed, and the pool may skip hopeless pairs.
+          neighbours === 0 && !meanSimilarity
+            ? { threshold: rougeThreshold, decisionOnly: true }
+            : { threshold: rougeThreshold, topK: neighbours, meanSimilarity }
         ),
       catch: (error) =>
         error instanceof PoolWorkerError
