@@ -14,7 +14,7 @@
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { LoadedPlugin } from "../recipe/resolved.ts"
 import { manifestProblems } from "./check-manifest.ts"
 import {
@@ -30,9 +30,16 @@ import { classifyPluginSpecifier } from "./specifier.ts"
 
 /** Where to look for plugins. */
 export interface PluginSearchOptions {
-  /** Folders whose node_modules (and ancestors') are searched for packages, in order; explicit paths resolve against the first. */
+  /** Folders whose node_modules (and ancestors') are searched for packages, in order, before refine-af's own install folder; explicit paths resolve against the first. */
   readonly searchFrom: ReadonlyArray<string>
 }
+
+/**
+ * Searched after the caller's folders: where refine-af itself is installed, so
+ * a recipe copied anywhere finds plugins installed next to the CLI (a global
+ * or project install). Still only the packages the recipe names are loaded.
+ */
+const refineAfInstallDir = path.dirname(fileURLToPath(import.meta.url))
 
 const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<PackageInfo, PluginLoadError> => {
   const classified = classifyPluginSpecifier(specifier)
@@ -40,7 +47,7 @@ const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<
     case "Unsafe":
       return Effect.fail(new PluginSpecifierUnsafe({ specifier, message: classified.reason, fix: classified.fix }))
     case "Package": {
-      for (const from of options.searchFrom) {
+      for (const from of [...options.searchFrom, refineAfInstallDir]) {
         const dir = findPackageDir(classified.name, from)
         const info = dir === undefined ? undefined : readPackageInfo(dir)
         if (info !== undefined) return Effect.succeed(info)

@@ -43,6 +43,12 @@ describe("plugin resolution", () => {
     expect(Result.isFailure(result) && result.failure).toMatchObject({ _tag: "PluginNotFound", fix: "run `npm install @fixture/absent`" })
   })
 
+  it("also finds packages installed next to refine-af itself, for recipes copied outside the project", async () => {
+    // `effect` is installed with refine-af but not under the sandbox: found (then rejected as not a plugin), not "not installed".
+    const result = await Effect.runPromise(Effect.result(loadPlugin("effect", { searchFrom: [sandbox] })))
+    expect(Result.isFailure(result) && result.failure._tag).toBe("PluginManifestInvalid")
+  })
+
   it("rejects an installed package that is not a plugin (no manifest default export)", async () => {
     const result = await Effect.runPromise(Effect.result(loadPlugin("yaml", { searchFrom: [fixturesDir] })))
     expect(Result.isFailure(result) && result.failure._tag).toBe("PluginManifestInvalid")
