@@ -45,7 +45,8 @@ export class LcsPattern {
 
   /** Length of the longest common subsequence of the pattern and `other[start, end)`. */
   lcsWith(other: Uint32Array, start = 0, end = other.length): number {
-    return this.words === 1 ? this.lcsSingleWord(other, start, end) : this.lcsMultiWord(other, start, end)
+    if (this.words === 1) return this.lcsSingleWord(other, start, end)
+    return this.words === 2 ? this.lcsTwoWords(other, start, end) : this.lcsMultiWord(other, start, end)
   }
 
   /** Clears this pattern's entries from the borrowed slot table so it can serve the next pattern. */
@@ -65,6 +66,26 @@ export class LcsPattern {
     }
     // Bits at and above the pattern length stay 1 (the masks never set them), so count zeros over all 32.
     return 32 - popcount32(v)
+  }
+
+  // Queries of 33–64 tokens are common (long instructions): two words in locals avoid the state array.
+  private lcsTwoWords(other: Uint32Array, start: number, end: number): number {
+    const { masks, slotOf } = this
+    let low = 0xffffffff
+    let high = 0xffffffff
+    for (let k = start; k < end; k++) {
+      const row = slotOf[other[k]!]!
+      if (row < 0) continue
+      const matchLow = masks[2 * row]!
+      const matchHigh = masks[2 * row + 1]!
+      const uLow = (low & matchLow) >>> 0
+      const uHigh = (high & matchHigh) >>> 0
+      const sumLow = low + uLow
+      const carry = sumLow > 0xffffffff ? 1 : 0
+      low = ((sumLow >>> 0) | (low & ~matchLow)) >>> 0
+      high = (((high + uHigh + carry) >>> 0) | (high & ~matchHigh)) >>> 0
+    }
+    return 64 - popcount32(low) - popcount32(high)
   }
 
   private lcsMultiWord(other: Uint32Array, start: number, end: number): number {

@@ -111,6 +111,19 @@ export class PoolShard {
     to: number,
     everything: boolean
   ): number {
+    const store = this.texts
+    const tokens = store.data
+    let scoreSum = 0
+    if (everything) {
+      // No pruning, so no order needed.
+      for (let k = from; k < to; k++) {
+        const entry = this.touched[k]!
+        const score = rougeLFMeasure(pattern.lcsWith(tokens, store.start(entry), store.end(entry)), m, n)
+        scoreSum += score
+        collector.offer(this.poolIndices[entry]!, score)
+      }
+      return scoreSum
+    }
     const top = Math.min(m, n)
     const levelOf = (entry: number) => Math.min(this.overlap[entry]!, top)
     // Counting sort by bound level.
@@ -122,11 +135,8 @@ export class PoolShard {
       const entry = this.touched[k]!
       this.order[next[levelOf(entry)]!++] = entry
     }
-    let scoreSum = 0
-    const store = this.texts
-    const tokens = store.data
     for (let level = top; level >= 1; level--) {
-      if (!everything && !collector.admits(rougeLFMeasure(level, m, n))) break
+      if (!collector.admits(rougeLFMeasure(level, m, n))) break
       for (let slot = start[level]!; slot < start[level + 1]!; slot++) {
         const entry = this.order[slot]!
         const score = rougeLFMeasure(pattern.lcsWith(tokens, store.start(entry), store.end(entry)), m, n)
