@@ -63,4 +63,5 @@ export const BootstrapOptions = Schema.Struct({
   }),
   filters: FilterOptions
 })
+/** The decoded bootstrap options. */
 export type BootstrapOptions = typeof BootstrapOptions.Type

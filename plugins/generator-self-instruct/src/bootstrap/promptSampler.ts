@@ -24,6 +24,7 @@ export interface ShownInstruction extends PooledInstruction {
   readonly source: "seed" | "generated"
 }
 
+/** How many instructions a prompt shows, and how many of them are generated ones. */
 export interface PromptMix {
   /** Instructions per prompt (8). */
   readonly promptInstructions: number

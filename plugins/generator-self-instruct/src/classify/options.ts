@@ -26,4 +26,5 @@ export const ClassifyOptions = Schema.Struct({
   /** Greedy, a few tokens, one line. */
   sampling: samplingOptions({ maxNewTokens: 3, temperature: 0, stop: ["\n"] })
 })
+/** The decoded classify options. */
 export type ClassifyOptions = typeof ClassifyOptions.Type

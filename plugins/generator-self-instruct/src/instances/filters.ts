@@ -26,6 +26,7 @@ export const instanceRejections: ReadonlyArray<InstanceRejection> = [
   "over_limit"
 ]
 
+/** Limits of the instance filters. */
 export interface InstanceFilterOptions {
   /** Most pairs kept per task. */
   readonly maxInstances: number

@@ -36,4 +36,5 @@ export const InstancesOptions = Schema.Struct({
    */
   sampling: samplingOptions({ maxNewTokens: 350, temperature: 0, presencePenalty: 1.5, stop: ["Task:"] })
 })
+/** The decoded instances options. */
 export type InstancesOptions = typeof InstancesOptions.Type

@@ -24,6 +24,7 @@ export const PinnedSeedUrl = Schema.Struct({
 
 /** Option schema for `seeds`. */
 export const SeedSource = Schema.Union([Schema.String, PinnedSeedUrl])
+/** A decoded `seeds` option. */
 export type SeedSource = typeof SeedSource.Type
 
 /** Absolute path of the plugin's bundled offline seed set. */

@@ -18,6 +18,7 @@ export const TaskInstance = Schema.Struct({
   input: Schema.String,
   output: Schema.String
 })
+/** One decoded (input, output) example. */
 export type TaskInstance = typeof TaskInstance.Type
 
 /** The seed line schema: `id, name, instruction, instances[{input, output}], is_classification`. */
@@ -28,4 +29,5 @@ export const SeedTask = Schema.Struct({
   instances: Schema.Array(TaskInstance),
   is_classification: Schema.Boolean
 })
+/** One decoded seed task. */
 export type SeedTask = typeof SeedTask.Type
