@@ -13,6 +13,7 @@
 import { Result, Schema, SchemaAST } from "effect"
 import type { CatalogEntry } from "./catalog.ts"
 import type { ServiceKey } from "./manifest.ts"
+import { isCodecNoise, optionsJsonSchema, type JsonSchemaNode } from "./options-json-schema.ts"
 
 /** One option of a component. */
 export interface OptionDescription {
@@ -39,12 +40,6 @@ export interface ComponentDescription {
   readonly slots: ReadonlyArray<{ readonly name: string; readonly service: string }>
 }
 
-type JsonSchemaNode = { readonly [key: string]: any }
-
-/** Artifacts of the JSON codec that say nothing to a recipe author (non-finite numbers as strings, null for optional). */
-const isCodecNoise = (node: JsonSchemaNode): boolean =>
-  node.type === "null" || (node.type === "string" && Array.isArray(node.enum) && node.enum.includes("NaN"))
-
 /** Renders a JSON Schema node as a short type. */
 export const jsonSchemaTypeName = (node: JsonSchemaNode | undefined): string => {
   if (node === undefined) return "any"
@@ -61,20 +56,12 @@ export const jsonSchemaTypeName = (node: JsonSchemaNode | undefined): string => 
   return "any"
 }
 
-/** Some Schemas (opaque declarations) have no JSON Schema form; they are then described as `any`. */
-const jsonSchemaOf = (schema: Schema.Top): JsonSchemaNode | undefined => {
-  try {
-    return Schema.toJsonSchemaDocument(schema).schema as JsonSchemaNode
-  } catch {
-    return undefined
-  }
-}
-
 const describeOption = (signature: SchemaAST.PropertySignature): OptionDescription => {
   const single = Schema.make(new SchemaAST.Objects([signature], [])) as Schema.Codec<Record<string, unknown>, unknown>
   const name = String(signature.name)
   const fromNothing = Schema.decodeUnknownResult(single)({})
-  const jsonNode = jsonSchemaOf(single)?.properties?.[name] as JsonSchemaNode | undefined
+  // Some Schemas (opaque declarations) have no JSON Schema form; they are then described as `any`.
+  const jsonNode = optionsJsonSchema(single)?.schema.properties?.[name] as JsonSchemaNode | undefined
   const description = SchemaAST.resolveDescription(signature.type) ?? jsonNode?.description
   const fallback = Result.isSuccess(fromNothing) ? fromNothing.success[name] : undefined
   return {

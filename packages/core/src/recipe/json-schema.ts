@@ -17,7 +17,7 @@
  * const schemaText = JSON.stringify(recipeJsonSchema(plugins), null, 2)
  * ```
  */
-import { Schema } from "effect"
+import { optionsJsonSchema } from "../plugin/options-json-schema.ts"
 import { componentCatalog, inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
 import type { LoadedPlugin } from "./resolved.ts"
 
@@ -41,13 +41,9 @@ const renameRefs = (value: unknown, rename: (name: string) => string): unknown =
 const definitionName = (id: string): string => `component.${id.replace("/", ".")}`
 
 /** The options' JSON Schema; an options Schema that cannot be converted accepts anything (validate still checks it). */
-const safeJsonSchema = (entry: CatalogEntry): { readonly schema: object; readonly definitions: Record<string, unknown> } => {
-  try {
-    return Schema.toJsonSchemaDocument(entry.component.options)
-  } catch {
-    return { schema: { description: `options of ${entry.id} (no JSON Schema form; run refine-af validate)` }, definitions: {} }
-  }
-}
+const safeJsonSchema = (entry: CatalogEntry): { readonly schema: object; readonly definitions: Readonly<Record<string, unknown>> } =>
+  optionsJsonSchema(entry.component.options) ??
+    { schema: { description: `options of ${entry.id} (no JSON Schema form; run refine-af validate)` }, definitions: {} }
 
 /** The schema of one node of a component, plus the definitions its options refer to. */
 const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; readonly defs: Record<string, unknown> } => {

@@ -5,6 +5,7 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import { jsonSchemaTypeName } from "../plugin/describe.ts"
 import type { OptionsSchema } from "../plugin/manifest.ts"
+import { optionsJsonSchema } from "../plugin/options-json-schema.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
 import { describeValue } from "./structure.ts"
@@ -29,13 +30,8 @@ const rootMessage = (defect: unknown): string => {
 
 /** The short type of a top-level option, for "add `name: <type>`" fixes (`value` when unknown). */
 const optionType = (schema: OptionsSchema<unknown>, name: string): string => {
-  try {
-    const properties = (Schema.toJsonSchemaDocument(schema).schema as { properties?: Record<string, object> }).properties
-    const type = jsonSchemaTypeName(properties?.[name])
-    return type === "any" ? "value" : type
-  } catch {
-    return "value"
-  }
+  const type = jsonSchemaTypeName(optionsJsonSchema(schema)?.schema.properties?.[name])
+  return type === "any" ? "value" : type
 }
 
 /** Decodes `options` (as written in the node at `nodePath`); on failure, one problem per Schema issue. */

@@ -31,6 +31,12 @@ describe("recipeJsonSchema", () => {
     expect(defs["resource"]!.properties._component_.enum).toEqual(["text/tiny-lm", "text/judge", "text/composite"])
   })
 
+  it("carries option docs for editor hovers", () => {
+    const defs = schema["$defs"] as Record<string, { properties: Record<string, { description?: string }> }>
+    expect(defs["component.text.lines"]!.properties["lines"]!.description).toBe("the lines to emit")
+    expect(defs["component.text.generate"]!.properties["max_instructions"]!.description).toBe("how many instructions to keep")
+  })
+
   it("accepts the valid fixture recipes", () => {
     expect(validate(fullRecipe())).toBe(true)
     expect(validate(parse(readFileSync(path.join(fixturesDir, "valid/unnamed.yaml"), "utf8")))).toBe(true)
@@ -45,6 +51,9 @@ describe("recipeJsonSchema", () => {
     ["an unconnected slot", (recipe) => delete recipe.resources.judge.model],
     ["an unknown top-level key", (recipe) => (recipe.stage = {})],
     ["a literal outside its set", (recipe) => (recipe.stages.gen.mode = "sideways")],
+    ["null for an optional option (the decoder rejects it too)", (recipe) => (recipe.stages.gen.mode = null)],
+    ["a value failing a Schema check (negative temperature)", (recipe) => (recipe.stages.gen.sampling.temperature = -1)],
+    ["a non-finite number written as a string", (recipe) => (recipe.stages.gen.sampling.temperature = "Infinity")],
     ["a stage component under resources", (recipe) => (recipe.resources.extra = { _component_: "text/lines", lines: [] })]
   ])("rejects %s", (_, breakIt) => {
     const recipe = fullRecipe()
