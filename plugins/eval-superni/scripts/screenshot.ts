@@ -40,7 +40,7 @@ export const screenshotHtml = (chromium: string, htmlFile: string, pngFile: stri
       `--screenshot=${pngFile}`,
       "--window-size=1200,1600",
       pathToFileURL(path.resolve(htmlFile)).href
-    ], { stdio: "pipe", timeout: 60_000 })
+    ], { stdio: "pipe", timeout: 90_000 })
   } finally {
     rmSync(profile, { recursive: true, force: true })
   }

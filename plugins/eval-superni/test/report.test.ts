@@ -88,5 +88,5 @@ describe("HTML reports", () => {
       // The SVG bars are coloured: a page without charts has (almost) no saturated pixels.
       expect(stats[name]!.colourShare).toBeGreaterThan(0.005)
     }
-  }, 120_000)
+  }, 300_000)
 })
