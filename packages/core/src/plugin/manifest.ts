@@ -94,7 +94,7 @@ export interface ResourceComponent<O = any, S = any, U extends Slots = Slots> {
   readonly options: OptionsSchema<O>
   readonly uses?: U
   /** Acquires the service; finalizers on the scope release it (sessions, device buffers, servers). */
-  readonly make: (ctx: ResourceContext<O, SlotServices<U>>) => Effect.Effect<S, StageError, Scope.Scope>
+  readonly make: (ctx: ResourceContext<O, U>) => Effect.Effect<S, StageError, Scope.Scope>
 }
 
 export type Component = StageComponent<any, any> | ResourceComponent<any, any, any>
