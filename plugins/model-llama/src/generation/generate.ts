@@ -131,16 +131,16 @@ const cachedLoop = (runtime: LlamaRuntime, active: ReadonlyArray<GenerationRow>,
 const uncachedLoop = (runtime: LlamaRuntime, rows: ReadonlyArray<GenerationRow>, options: GenerateOptions) =>
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
-    for (;;) {
-      const live = rows.filter((row) => row.finish === null)
-      if (live.length === 0) return
-      const sequences = live.map((row) => [...row.promptIds, ...row.generated])
-      const shape = { batch: batchBucket(live.length), length: lengthBucket(Math.max(...sequences.map((s) => s.length))), cache: 0 }
+    // The reference path keeps one batch shape (finished rows ride along) so few programs are compiled.
+    const batch = batchBucket(rows.length)
+    while (rows.some((row) => row.finish === null)) {
+      const sequences = rows.map((row) => [...row.promptIds, ...row.generated])
+      const shape = { batch, length: lengthBucket(Math.max(...sequences.map((s) => s.length))), cache: 0 }
       const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora)
       const out = yield* runtime.run(exe, {
         ...makeStepFeeds(config, runtime.frequencies, shape, leftPadRows(sequences, shape.length, padTokenId, 0), padTokenId),
         ...adapterFeeds(options)
       })
-      yield* acceptLogits(runtime, out.logits!, live)
+      yield* acceptLogits(runtime, out.logits!, rows)
     }
   })

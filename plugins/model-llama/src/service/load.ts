@@ -57,7 +57,8 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path)))
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
   const eos = endOfSequenceIds(model)
-  const padTokenId = model.config.padTokenId ?? model.generation.padTokenId ?? tokenizer.padTokenId ?? eos[0] ?? 0
+  // Padding only fills masked positions, but its id must still index the embedding table.
+  const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
   const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   const id = yield* modelId(model)

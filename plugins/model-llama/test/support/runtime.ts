@@ -13,13 +13,14 @@ import { tinyModel } from "./tiny-model.ts"
 export const cpuBackend: Effect.Effect<BackendService, never, Scope.Scope> = makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
 
 /** Loads a tiny preset onto a fresh CPU backend. */
-export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16" } = {}) =>
+export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown> } = {}) =>
   Effect.gen(function* () {
     const folder = tinyModel(preset, options)
     const backend = yield* cpuBackend
     const model: ModelFolder = yield* loadModelFolder(folder)
     const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
-    const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 512, padTokenId: 151643 })
+    const pad = model.config.padTokenId ?? 0
+    const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 512, padTokenId: pad < model.config.vocabSize ? pad : 0 })
     return { runtime, model, folder, backend }
   })
 

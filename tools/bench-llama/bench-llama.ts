@@ -1,0 +1,150 @@
+/**
+ * Llama decode/prefill benchmark: our compute core (onnxruntime CPU through
+ * backend-onnx) against the same model in PyTorch CPU (a simple KV-cache
+ * loop, bench_llama_torch.py), side by side in one run, plus the decode
+ * roofline (weight bytes per token ÷ measured memory bandwidth).
+ *
+ *   npx tsx tools/bench-llama/bench-llama.ts [--quick]
+ *
+ * Prints a table and writes bench-results/llama.json at the repository root.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { cpus, tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import {
+  cacheBucket,
+  generateTokens,
+  leftPadRows,
+  loadModelFolder,
+  loadWeights,
+  makeLlamaRuntime,
+  makeStepFeeds,
+  openWeights,
+  parameterCount,
+  zeroCaches,
+  type LlamaRuntime
+} from "@refine-af/model-llama"
+import { Effect } from "effect"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+
+const here = nodePath.dirname(fileURLToPath(import.meta.url))
+const repoRoot = nodePath.resolve(here, "../..")
+const quick = process.argv.includes("--quick")
+const PROMPT = 128
+const STEPS = quick ? 8 : 32
+const BATCHES = [1, 8]
+const THREADS = Math.min(2, cpus().length)
+
+const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
+const MODELS = [
+  { name: "llama-30m", overrides: { ...base, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 6, num_key_value_heads: 6 } },
+  { name: "llama-120m", overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 } }
+]
+
+/** Best of `repeats` wall-clock seconds of an effect (after the caller's warm-up). */
+const bestSeconds = <A, E>(effect: Effect.Effect<A, E>, repeats: number) =>
+  Effect.gen(function* () {
+    let best = Infinity
+    for (let i = 0; i < repeats; i++) {
+      const start = performance.now()
+      yield* effect
+      best = Math.min(best, (performance.now() - start) / 1000)
+    }
+    return best
+  })
+
+/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
+const memoryBandwidth = (): number => {
+  const source = new Float32Array(64 * 1024 * 1024).fill(1)
+  const target = new Float32Array(source.length)
+  let best = Infinity
+  for (let i = 0; i < 6; i++) {
+    const start = performance.now()
+    target.set(source)
+    best = Math.min(best, (performance.now() - start) / 1000)
+  }
+  return (2 * source.byteLength) / best / 1e9
+}
+
+const randomIds = (rows: number, length: number, seed: number) =>
+  Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))
+
+const measureOurs = (runtime: LlamaRuntime) =>
+  Effect.gen(function* () {
+    const cache = cacheBucket(PROMPT + STEPS + 1, 2048)
+    const shape = { batch: 1, length: PROMPT, cache }
+    const prefill = yield* runtime.executable(shape, "last-logits")
+    const feeds = { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, leftPadRows(randomIds(1, PROMPT, 1), PROMPT, 0, cache), 0), ...zeroCaches(runtime.config, 1, cache) }
+    const runPrefill = Effect.flatMap(runtime.run(prefill, feeds), (out) => Effect.forEach(Object.values(out), (t) => Effect.ignore(runtime.backend.release(t)), { discard: true }))
+    yield* runPrefill
+    const prefillSeconds = yield* bestSeconds(runPrefill, 3)
+    const result: Record<string, number> = { prefillTokensPerSecond: PROMPT / prefillSeconds }
+    const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 2048 }
+    for (const batch of BATCHES) {
+      const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
+      // Warm-up compiles the prefill and decode programs of this bucket.
+      yield* generateTokens(runtime, requests(STEPS + 1), options)
+      const prefillOnly = yield* bestSeconds(generateTokens(runtime, requests(1), options), 2)
+      const full = yield* bestSeconds(generateTokens(runtime, requests(STEPS + 1), options), 2)
+      result[`decodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / (full - prefillOnly)
+    }
+    return result
+  })
+
+const main = Effect.gen(function* () {
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: THREADS, worker: false, float16Weights: false })
+  const bandwidth = memoryBandwidth()
+  const rows: Array<Record<string, unknown>> = []
+  for (const spec of MODELS) {
+    const folder = nodePath.join(tmpdir(), "refine-af-bench-llama", spec.name)
+    yield* Effect.promise(() => makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0 }))
+    const model = yield* loadModelFolder(folder)
+    const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
+    const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0 })
+    const ours = yield* measureOurs(runtime)
+    const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
+    const params = parameterCount(model.config)
+    // A decode step reads every weight once, except the embedding table (one row per token).
+    const weightBytesPerToken = (params - model.config.vocabSize * model.config.hiddenSize) * 4
+    const rooflineTokensPerSecond = (bandwidth * 1e9) / weightBytesPerToken
+    const metrics = ["prefillTokensPerSecond", ...BATCHES.map((b) => `decodeTokensPerSecondBatch${b}`)]
+    rows.push({
+      model: spec.name,
+      parameters: params,
+      weightBytesPerToken,
+      ours,
+      torch,
+      oursOverTorch: Object.fromEntries(metrics.map((m) => [m, ours[m]! / torch[m]])),
+      roofline: { decodeTokensPerSecondBatch1: rooflineTokensPerSecond, oursFraction: ours.decodeTokensPerSecondBatch1! / rooflineTokensPerSecond, torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond }
+    })
+  }
+  const report = {
+    benchmark: "llama",
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+    settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: "backend-onnx cpu (onnxruntime-node)", baseline: "PyTorch CPU, simple KV-cache loop" },
+    memoryBandwidthGBs: bandwidth,
+    results: rows
+  }
+  console.log(`memory copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}`)
+  console.log("model        metric                      ours      torch   ours/torch")
+  for (const row of rows as Array<any>) {
+    for (const metric of Object.keys(row.oursOverTorch)) {
+      console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
+    }
+    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
+  }
+  if (!quick) {
+    mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
+    writeFileSync(nodePath.join(repoRoot, "bench-results/llama.json"), JSON.stringify(report, null, 2) + "\n")
+    console.log("wrote bench-results/llama.json")
+  }
+})
+
+Effect.runPromise(Effect.scoped(main)).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
