@@ -3,7 +3,8 @@
  * trusts nothing it imported until this passes.
  */
 import { Schema } from "effect"
-import type { PluginManifest } from "./manifest.ts"
+import { inputPorts, optionKeys, resourceSlots } from "./catalog.ts"
+import type { Component, PluginManifest } from "./manifest.ts"
 
 const pluginName = /^[a-z0-9][a-z0-9_-]*$/
 const componentName = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -37,6 +38,22 @@ const componentProblems = (name: string, component: unknown): Array<string> => {
   } else {
     problems.push(`${where}: "kind" must be "stage" or "resource"`)
   }
+  if (problems.length === 0) problems.push(...keyCollisions(where, component as unknown as Component))
+  return problems
+}
+
+/** A node key must mean one thing: input port, slot or option (and never `_component_`). */
+const keyCollisions = (where: string, component: Component): Array<string> => {
+  const seen = new Map<string, string>([["_component_", "the component id"]])
+  const problems: Array<string> = []
+  const claim = (key: string, role: string) => {
+    const earlier = seen.get(key)
+    if (earlier !== undefined) problems.push(`${where}: key "${key}" is both ${earlier} and ${role}`)
+    else seen.set(key, role)
+  }
+  inputPorts(component).forEach((port) => claim(port, "an input port"))
+  resourceSlots(component).forEach((slot) => claim(slot, "a resource slot"))
+  ;(optionKeys(component.options) ?? []).forEach((option) => claim(option, "an option"))
   return problems
 }
 
