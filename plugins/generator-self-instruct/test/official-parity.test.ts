@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { defaultInstructionFilters, makeInstructionFilter, parseNumberedInstructions } from "../src/index.ts"
+import { defaultInstructionFilters, encodeBootstrapPrompt, makeInstructionFilter, parseNumberedInstructions } from "../src/index.ts"
 
 interface GoldenCase {
   readonly response: string
@@ -14,10 +14,13 @@ interface GoldenCase {
   readonly kept: ReadonlyArray<string>
 }
 
-const cases: ReadonlyArray<GoldenCase> = readFileSync(new URL("golden/official-post-process.jsonl", import.meta.url), "utf8")
-  .split("\n")
-  .filter((line) => line.trim() !== "")
-  .map((line) => JSON.parse(line) as GoldenCase)
+const readGolden = <A>(name: string): ReadonlyArray<A> =>
+  readFileSync(new URL(`golden/${name}`, import.meta.url), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as A)
+
+const cases = readGolden<GoldenCase>("official-post-process.jsonl")
 
 const reject = makeInstructionFilter(defaultInstructionFilters)
 
@@ -38,5 +41,13 @@ describe("parity with the official post-processing", () => {
         `case ${index}`
       ).toEqual(golden.kept.map((text) => text.toLowerCase()))
     }
+  })
+})
+
+describe("parity with the official prompt encoding", () => {
+  it("builds the same prompt text from the same instructions", () => {
+    const golden = readGolden<{ instructions: Array<string>; prompt: string }>("official-encode-prompt.jsonl")
+    expect(golden.length).toBe(20)
+    for (const { instructions, prompt } of golden) expect(encodeBootstrapPrompt(instructions)).toBe(prompt)
   })
 })
