@@ -44,7 +44,7 @@ describe("refine-af compare", () => {
     const yes = await runOnce(dir, "yes", "    mode: constant\n    text: \"Yes\"")
     const echo = await runOnce(dir, "echo", "    mode: echo")
     const out = path.join(dir, "yes-vs-echo")
-    const result = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRun: echo, out, options: { resamples: 200 } }))
+    const result = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo], out, options: { resamples: 200 } }))
     expect(result.out).toBe(out)
     for (const file of ["report.md", "report.html", "comparison.json", "records.jsonl"]) expect(existsSync(path.join(out, file))).toBe(true)
     const comparison = JSON.parse(readFileSync(path.join(out, "comparison.json"), "utf8")).comparisons[0]
@@ -71,14 +71,23 @@ describe("refine-af compare", () => {
     expect(official.bootstrap.resamples).toBe(100)
     const entailment = official.tasks.find((task: { task: string }) => task.task === "mini001_kitchen_entailment")
     expect(entailment.metric).toBe("exactMatch")
+
+    // Several candidates: each is compared with the baseline in one report.
+    const several = path.join(dir, "several")
+    const result3 = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo, yes], out: several, options: { resamples: 50 } }))
+    const both = JSON.parse(readFileSync(path.join(several, "comparison.json"), "utf8")).comparisons
+    expect(both).toHaveLength(2)
+    expect(both[1].counts).toEqual({ improved: 0, tied: 8, worse: 0 })
+    expect(Object.keys(result3.metrics)).toHaveLength(4)
+    expect(readFileSync(path.join(several, "report.md"), "utf8")).toContain("## Summary")
   }, 120_000)
 
   it("explains what is wrong with a folder that is not a run, and a run without an evaluation", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "cli-compare-bad-"))
-    const notRun = await Effect.runPromise(Effect.flip(compareRunDirs({ baselineRun: dir, candidateRun: dir })))
+    const notRun = await Effect.runPromise(Effect.flip(compareRunDirs({ baselineRun: dir, candidateRuns: [dir] })))
     expect(notRun._tag).toBe("RunDirInvalid")
     const yes = await runOnce(dir, "yes", "    mode: constant\n    text: \"Yes\"")
-    const wrongStage = await Effect.runPromise(Effect.flip(compareRunDirs({ baselineRun: yes, candidateRun: yes, stage: "nope" })))
+    const wrongStage = await Effect.runPromise(Effect.flip(compareRunDirs({ baselineRun: yes, candidateRuns: [yes], stage: "nope" })))
     expect(wrongStage).toMatchObject({ _tag: "RunDirInvalid" })
     expect(wrongStage.message).toContain("no stage \"nope\"")
     expect((wrongStage as { fix: string }).fix).toContain("eval")

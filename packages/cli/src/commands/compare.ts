@@ -1,7 +1,7 @@
 /**
- * `refine-af compare <run-dir-a> <run-dir-b> [--stage name] [--out dir]`:
- * paired per-task comparison of two finished runs' SuperNI predictions (run A
- * is the baseline, run B the candidate).
+ * `refine-af compare <run-dir-a> <run-dir-b> [more runs] [--stage name] [--out dir]`:
+ * paired per-task comparison of finished runs' SuperNI predictions (run A is
+ * the baseline; each further run is a candidate compared with it).
  *
  * The CLI does not import the evaluator plugin (packages never import
  * plugins): it loads the plugin that ran the evaluation — as listed in run A's
@@ -13,7 +13,7 @@
  * ```ts
  * import { Effect } from "effect"
  * import { compareRunDirs } from "./compare.ts"
- * const result = compareRunDirs({ baselineRun: "runs/self-instruct-…", candidateRun: "runs/rlaf-…" })
+ * const result = compareRunDirs({ baselineRun: "runs/self-instruct-…", candidateRuns: ["runs/rlaf-…"] })
  * ```
  */
 import * as path from "node:path"
@@ -35,11 +35,14 @@ import {
 /** The component that scores runs and the one that compares them (`<plugin>/<component>`). */
 export const evaluateComponentId = "superni/evaluate"
 export const compareComponentId = "superni/compare"
+/** The compare component's candidate input ports, in order. */
+const candidatePorts = ["candidate", "candidate2", "candidate3", "candidate4"] as const
 
 /** What `compareRunDirs` needs. */
 export interface CompareRunDirsOptions {
   readonly baselineRun: string
-  readonly candidateRun: string
+  /** One to four candidate runs, each compared with the baseline. */
+  readonly candidateRuns: ReadonlyArray<string>
   /** Evaluation stage name (the same in both runs); found automatically when each run has exactly one. */
   readonly stage?: string | undefined
   /** Output folder; default `compare-<run A id>-vs-<run B id>` in the current folder. */
@@ -118,7 +121,14 @@ const quietEvents: EventSink = {
 /** Compares two finished runs; the plain function behind `refine-af compare`. */
 export const compareRunDirs = (options: CompareRunDirsOptions) =>
   Effect.scoped(Effect.gen(function*() {
-    const runs = yield* Effect.forEach([options.baselineRun, options.candidateRun], (runDir) =>
+    if (options.candidateRuns.length === 0 || options.candidateRuns.length > candidatePorts.length) {
+      return yield* new RunDirInvalid({
+        dir: options.candidateRuns.join(", "),
+        message: `give 1 to ${candidatePorts.length} candidate runs (got ${options.candidateRuns.length})`,
+        fix: "refine-af compare <baseline-run> <candidate-run> [more candidate runs]"
+      })
+    }
+    const runs = yield* Effect.forEach([options.baselineRun, ...options.candidateRuns], (runDir) =>
       Effect.gen(function*() {
         const dir = path.resolve(runDir)
         const manifest = yield* readRunManifest(dir)
@@ -132,18 +142,18 @@ export const compareRunDirs = (options: CompareRunDirsOptions) =>
         })
         return { dir, manifest, input }
       }))
-    const [baseline, candidate] = runs as [typeof runs[0], typeof runs[0]]
+    const [baseline, ...candidates] = runs as [typeof runs[0], ...typeof runs]
     const component = yield* loadCompareComponent(baseline.dir, baseline.manifest)
     const decoded = yield* Schema.decodeUnknownEffect(component.options)({ seed: 0, ...options.options }).pipe(
       Effect.mapError((error) => new StageError({ stage: "compare", message: `invalid compare options: ${error.message}`, fix: "see refine-af compare --help" }))
     )
-    const out = path.resolve(options.out ?? `compare-${baseline.manifest.runId}-vs-${candidate.manifest.runId}`)
+    const out = path.resolve(options.out ?? `compare-${baseline.manifest.runId}-vs-${candidates.map((run) => run.manifest.runId).join("-")}`)
     const writer = yield* openRecordWriter(out)
     const summary = yield* component.run({
       name: "compare",
       options: decoded,
       seed: 0,
-      inputs: { baseline: baseline.input, candidate: candidate.input },
+      inputs: Object.fromEntries([["baseline", baseline.input], ...candidates.map((run, index) => [candidatePorts[index]!, run.input])]),
       uses: {},
       output: writer,
       dir: out,
@@ -158,7 +168,10 @@ export const compareCommand = Command.make(
   "compare",
   {
     baselineRun: Argument.String("run-dir-a").pipe(Argument.withDescription("Baseline run directory")),
-    candidateRun: Argument.String("run-dir-b").pipe(Argument.withDescription("Candidate run directory")),
+    candidateRuns: Argument.String("run-dir-b").pipe(
+      Argument.withDescription("Candidate run directory (up to four, each compared with the baseline)"),
+      Argument.variadic({ min: 1, max: 4 })
+    ),
     stage: Flag.String("stage").pipe(Flag.withDescription("Evaluation stage name (when a run has several)"), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("Output folder for report.md, report.html, comparison.json"), Flag.optional),
     metric: Flag.Literals("metric", ["rougeL", "exactMatch", "official"]).pipe(
@@ -168,10 +181,10 @@ export const compareCommand = Command.make(
     resamples: Flag.Int("resamples").pipe(Flag.withDescription("Bootstrap resamples"), Flag.withDefault(2000)),
     seed: Flag.Int("seed").pipe(Flag.withDescription("Bootstrap seed"), Flag.withDefault(0))
   },
-  Effect.fnUntraced(function*({ baselineRun, candidateRun, stage, out, metric, resamples, seed }) {
+  Effect.fnUntraced(function*({ baselineRun, candidateRuns, stage, out, metric, resamples, seed }) {
     const result = yield* compareRunDirs({
       baselineRun,
-      candidateRun,
+      candidateRuns,
       stage: Option.getOrUndefined(stage),
       out: Option.getOrUndefined(out),
       options: { metric, resamples, seed }
@@ -180,7 +193,7 @@ export const compareCommand = Command.make(
     yield* Console.log([`comparison written to ${result.out}`, ...lines, `  report: ${path.join(result.out, "report.md")}`].join("\n"))
   })
 ).pipe(
-  Command.withDescription("Paired per-task SuperNI comparison of two finished runs (A = baseline, B = candidate)"),
+  Command.withDescription("Paired per-task SuperNI comparison of finished runs (A = baseline, B... = candidates)"),
   Command.withExamples([
     { command: "refine-af compare runs/self-instruct-… runs/rlaf-…", description: "Compare two runs' evaluations" },
     { command: "refine-af compare runs/a runs/b --stage eval --metric official --out reports/a-vs-b", description: "Pick the stage, metric and output folder" }
