@@ -14,6 +14,7 @@ export const CountOptions = Schema.Struct({
   delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
 })
 
+/** The `demo/count` evaluator component. */
 export const count = defineStage({
   role: "evaluator",
   description: "Counts records, words and characters of its input; writes report.json and metrics.",

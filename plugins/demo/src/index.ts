@@ -24,6 +24,7 @@ export { applyOperation, TransformOperation, TransformOptions } from "./transfor
 export { generatedLine, LinesOptions } from "./lines.ts"
 export { CountOptions } from "./count.ts"
 
+/** The plugin manifest (`plugins: ["@refine-af/plugin-demo"]` in a recipe). */
 export default definePlugin({
   name: "demo",
   version: "0.1.0",

@@ -33,6 +33,7 @@ export const generatedLine = (seed: number, index: number, wordsPerLine: number)
 /** Records are appended in batches of this size when there is no delay. */
 const batchSize = 256
 
+/** The `demo/lines` generator component. */
 export const lines = defineStage({
   role: "generator",
   description: "Emits `count` text records from a list (`lines`) or a seeded word generator; `delay_ms` per record.",

@@ -15,6 +15,7 @@ export class Prefixer extends Context.Service<Prefixer, {
 /** Options of `demo/prefixer`. */
 export const PrefixerOptions = Schema.Struct({ prefix: Schema.String })
 
+/** The `demo/prefixer` resource component. */
 export const prefixer = defineResource({
   description: "Provides a Prefixer service that prepends `prefix`; emits resource_made / resource_released events.",
   provides: Prefixer,
@@ -26,6 +27,7 @@ export const prefixer = defineResource({
     )
 })
 
+/** The `demo/prefix` component: uses the `prefixer` slot. */
 export const prefix = defineStage({
   role: "transform",
   description: "Prepends the prefix of its `prefixer` resource to each record's `text`.",

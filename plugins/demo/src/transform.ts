@@ -29,6 +29,7 @@ export const applyOperation = (operation: typeof TransformOperation.Type, text: 
   }
 }
 
+/** The `demo/transform` component. */
 export const transform = defineStage({
   role: "transform",
   description: "Applies a text operation (uppercase, lowercase, reverse, reverse_words) to each record's `text`.",

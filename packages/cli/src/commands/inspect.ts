@@ -18,6 +18,7 @@ export const withLiveCounts = (runDir: string, manifest: RunManifest): RunManife
   return { ...manifest, stages }
 }
 
+/** `refine-af inspect`. */
 export const inspectCommand = Command.make(
   "inspect",
   {

@@ -11,6 +11,7 @@ import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { printRunSummary } from "../run-summary.ts"
 import { cacheDirFlag } from "./run.ts"
 
+/** `refine-af resume`. */
 export const resumeCommand = Command.make(
   "resume",
   {

@@ -15,6 +15,7 @@ export const cacheDirFlag = Flag.String("cache-dir").pipe(
   Flag.optional
 )
 
+/** `refine-af run`. */
 export const runCommand = Command.make(
   "run",
   {
