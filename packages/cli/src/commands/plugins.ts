@@ -14,11 +14,17 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Arra
   return rows.map((row) => indent + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]!)).join("  ").trimEnd())
 }
 
+/** Long defaults (nested sampling settings) would swamp the table; `--json`-style detail lives in `refine-af schema`. */
+const shortDefault = (value: unknown): string => {
+  const text = JSON.stringify(value)
+  return text.length > 48 ? `${text.slice(0, 45)}...` : text
+}
+
 const optionRows = (component: ComponentDescription): Array<Array<string>> =>
   (component.options ?? []).map((option) => [
     option.name,
     option.type,
-    option.required ? "required" : option.default === undefined ? "optional" : `default ${JSON.stringify(option.default)}`,
+    option.required ? "required" : option.default === undefined ? "optional" : `default ${shortDefault(option.default)}`,
     option.description ?? ""
   ])
 
