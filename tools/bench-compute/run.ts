@@ -31,8 +31,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const loadBefore = os.loadavg()[0]!
 
 const torch = await startTorch(threads)
-const matmul1024 = await benchMatmul(1024, threads, 24, torch.matmulMs)
-const matmul2048 = await benchMatmul(2048, threads, 6, torch.matmulMs)
+const matmul1024 = await benchMatmul(1024, threads, 40, torch.matmulMs)
+const matmul2048 = await benchMatmul(2048, threads, 8, torch.matmulMs)
 
 const ours = await openTrainStep(threads)
 const oursSteps: Array<{ ms: number; loss: number }> = []
@@ -59,22 +59,26 @@ const peakCandidates: Record<string, number> = {
 const [peakSource, peak] = Object.entries(peakCandidates).reduce((best, e) => (e[1] > best[1] ? e : best))
 const tokens = trainConfig.batch * trainConfig.seq
 const trainFlop = 3 * forwardFlops() // backward ≈ 2× forward matmul work
-const oursStepMs = median(oursSteps.map((s) => s.ms))
-const torchStepMs = median(torchSteps.map((s) => s.ms))
+// Minimum over interleaved rounds (interference only adds time); medians are recorded too.
+const oursStepMs = Math.min(...oursSteps.map((s) => s.ms))
+const torchStepMs = Math.min(...torchSteps.map((s) => s.ms))
 
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "unknown", loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg()[0]! },
   threads,
-  note: "shared 2-core VM: absolute times vary with other jobs; ratios come from interleaved runs in the same process run",
+  note: "shared 2-core VM under other jobs' load: contenders run interleaved (order reversed each round); times are the minimum over rounds, medians recorded alongside",
   matmul: { size1024: matmul1024, size2048: matmul2048 },
   trainStep: {
     config: trainConfig,
     torch: torch.version,
     compileMs: ours.compileMs,
     irNodes: ours.nodes,
+    rounds,
     oursStepMs,
     torchStepMs,
+    medianStepMs: { ours: median(oursSteps.map((s) => s.ms)), torch: median(torchSteps.map((s) => s.ms)) },
+    medianRatio: median(torchSteps.map((s) => s.ms)) / median(oursSteps.map((s) => s.ms)),
     oursTokensPerSecond: tokens / (oursStepMs / 1000),
     torchTokensPerSecond: tokens / (torchStepMs / 1000),
     ratio: torchStepMs / oursStepMs,
@@ -97,9 +101,9 @@ const result = {
 
 const f = (x: number, digits = 1) => x.toFixed(digits)
 console.table([
-  { benchmark: "(a) MatMul 1024³ ms", ours: f(matmul1024.oursMs), baseline: f(matmul1024.handWrittenMs), "ratio (≥0.9)": f(matmul1024.ratio, 3), baselineIs: "hand-written 1-node ONNX" },
+  { benchmark: "(a) MatMul 1024³ ms (min)", ours: f(matmul1024.oursMs), baseline: f(matmul1024.handWrittenMs), "ratio (≥0.9)": f(matmul1024.ratio, 3), baselineIs: "hand-written 1-node ONNX" },
   { benchmark: "    MatMul 2048³ ms", ours: f(matmul2048.oursMs), baseline: f(matmul2048.handWrittenMs), "ratio (≥0.9)": f(matmul2048.ratio, 3), baselineIs: "hand-written 1-node ONNX" },
-  { benchmark: "(b) train step ms", ours: f(oursStepMs), baseline: f(torchStepMs), "ratio (≥0.9)": f(result.trainStep.ratio, 3), baselineIs: result.trainStep.torch },
+  { benchmark: "(b) train step ms (min)", ours: f(oursStepMs), baseline: f(torchStepMs), "ratio (≥0.9)": f(result.trainStep.ratio, 3), baselineIs: result.trainStep.torch },
   { benchmark: "    train tokens/s", ours: f(result.trainStep.oursTokensPerSecond), baseline: f(result.trainStep.torchTokensPerSecond), "ratio (≥0.9)": f(result.trainStep.ratio, 3), baselineIs: "PyTorch CPU eager" },
   { benchmark: "(c) GFLOP/s MatMul 1024", ours: f(matmul1024.oursGflops), baseline: f(peak), "ratio (≥0.9)": f(result.efficiency.matmul1024FractionOfPeak, 3), baselineIs: `peak (${peakSource})` },
   { benchmark: "    GFLOP/s train step", ours: f(result.efficiency.trainStepOursGflops), baseline: f(peak), "ratio (≥0.9)": f(result.efficiency.trainStepOursFractionOfPeak, 3), baselineIs: `peak (${peakSource})` },

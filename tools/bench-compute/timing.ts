@@ -14,9 +14,11 @@ export type Contender = () => Promise<unknown>
  * Times contenders interleaved, reversing the order every round (A B C, C B A,
  * A B C, …) so load from other processes on the shared machine, and whatever
  * one run leaves behind for the next (spinning thread pools, cache state), hits
- * all alike. One warm-up call each. Returns the median ms of each contender.
+ * all alike. One warm-up call each. Returns the median and the minimum ms of
+ * each contender: on a shared machine the minimum is the steadier estimate of
+ * intrinsic cost (interference only ever adds time), the median shows typical cost.
  */
-export const interleaved = async (rounds: number, contenders: ReadonlyArray<Contender>): Promise<Array<number>> => {
+export const interleaved = async (rounds: number, contenders: ReadonlyArray<Contender>): Promise<Array<Timing>> => {
   for (const c of contenders) await c()
   const times = contenders.map(() => [] as Array<number>)
   for (let round = 0; round < rounds; round++) {
@@ -28,5 +30,11 @@ export const interleaved = async (rounds: number, contenders: ReadonlyArray<Cont
       times[i]!.push(typeof reported === "number" ? reported : performance.now() - t)
     }
   }
-  return times.map(median)
+  return times.map((t) => ({ median: median(t), min: Math.min(...t) }))
+}
+
+/** Median and minimum of a contender's times (ms). */
+export interface Timing {
+  readonly median: number
+  readonly min: number
 }

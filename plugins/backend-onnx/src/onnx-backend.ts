@@ -66,12 +66,22 @@ export const makeOnnxBackend = (
     const compiled = new Map<string, CompiledEntry>()
     const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights }
 
-    const wrap = (ref: TensorRef): DeviceTensor => ({
-      dtype: ref.dtype,
-      shape: ref.shape,
-      location: ref.location === "gpu-buffer" ? "device" : "host",
-      handle: { owner, ref, released: false } satisfies Handle
+    // A device tensor the caller drops without `release` is freed when it is garbage-collected,
+    // so forgetting `release` costs memory for a while, not forever.
+    let closed = false
+    const collector = new FinalizationRegistry<Handle>((handle) => {
+      if (!handle.released && !closed) {
+        handle.released = true
+        engine.release(handle.ref).catch(() => undefined)
+      }
     })
+    yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
+    const wrap = (ref: TensorRef): DeviceTensor => {
+      const handle: Handle = { owner, ref, released: false }
+      const tensor: DeviceTensor = { dtype: ref.dtype, shape: ref.shape, location: ref.location === "gpu-buffer" ? "device" : "host", handle }
+      collector.register(tensor, handle, handle)
+      return tensor
+    }
     const unwrap = (tensor: DeviceTensor): Effect.Effect<Handle, DeviceTensorError> => {
       const handle = tensor.handle as Handle | undefined
       if (handle === undefined || handle.owner !== owner) {
@@ -166,6 +176,7 @@ export const makeOnnxBackend = (
         Effect.gen(function* () {
           const handle = yield* unwrap(tensor)
           handle.released = true
+          collector.unregister(handle)
           yield* Effect.promise(() => engine.release(handle.ref).catch(() => undefined))
         })
     }

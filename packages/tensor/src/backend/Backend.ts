@@ -45,7 +45,12 @@ export interface TensorSpec {
   readonly shape: Shape
 }
 
-/** A tensor owned by a backend (possibly in device memory). Opaque apart from its type. */
+/**
+ * A tensor owned by a backend (possibly in device memory). Opaque apart from its
+ * type. Pass this object itself around (copies share its handle): a backend may
+ * free the memory once the object is garbage-collected, and frees it at once on
+ * `release`.
+ */
 export interface DeviceTensor {
   readonly dtype: DType
   readonly shape: Shape
