@@ -38,6 +38,10 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
   const positions = new PositionIndex({ file, line: 1, column: 1 })
   const problems: Array<RecipeProblem> = []
   for (const error of doc.errors) {
+    if (error.code === "MULTIPLE_DOCS") {
+      problems.push(problemAt(at(error.pos[0]), "invalid YAML: a recipe is one document, but a `---` line starts another", "remove the `---` line and merge or drop what follows it"))
+      continue
+    }
     const fix = error.code === "DUPLICATE_KEY" ? "remove or rename one of the duplicate keys" : undefined
     problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${firstLine(error.message)}`, fix))
   }
