@@ -60,6 +60,13 @@ const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<
     }
     case "Path": {
       const target = path.resolve(options.searchFrom[0] ?? process.cwd(), classified.path)
+      if (isDirectory(target) && !existsSync(path.join(target, "package.json"))) {
+        return Effect.fail(new PluginNotFound({
+          specifier,
+          message: `plugin folder "${classified.path}" has no package.json (resolved to ${target})`,
+          fix: "point at the plugin's package folder, or at its entry file"
+        }))
+      }
       const info = isDirectory(target)
         ? readPackageInfo(target)
         : existsSync(target)

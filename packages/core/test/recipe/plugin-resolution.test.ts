@@ -59,6 +59,11 @@ describe("plugin resolution", () => {
     expect([plugin.packageName, plugin.packageVersion]).toEqual(["text", "1.2.3"])
   })
 
+  it("says when an explicit folder is not a package", async () => {
+    const result = await Effect.runPromise(Effect.result(loadPlugin("./plugins", { searchFrom: [fixturesDir] })))
+    expect(Result.isFailure(result) && result.failure.message).toContain("plugin folder \"./plugins\" has no package.json")
+  })
+
   it("reports every failing entry of a plugin list, keeping the good ones", async () => {
     const list = await Effect.runPromise(loadPluginList(["./plugins/text", "node:fs", "./plugins/text"], { searchFrom: [fixturesDir] }))
     expect(list.plugins.map((plugin) => plugin.manifest.name)).toEqual(["text"])
