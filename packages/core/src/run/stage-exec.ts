@@ -123,7 +123,14 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     const writer = yield* openRecordWriter(dir, env.checkpoint)
     env.events.write("stage_start", { stage: name, component: stage.componentId, cacheKey, resumedCount: writer.resumedCount })
     env.events.display.stageStart(name, position, stageCount)
-    if (writer.resumedCount > 0) env.events.display.message(`  ${name}: resuming after ${writer.resumedCount} committed records`)
+    if (writer.resumedCount > 0) {
+      env.events.display.message(`  ${name}: resuming after ${writer.resumedCount} committed records`)
+      if (stage.component.deterministic !== true) {
+        yield* env.events.sinkFor(name).warn(
+          `${stage.componentId} is not marked deterministic: the records after the first ${writer.resumedCount} may differ from an uninterrupted run`
+        )
+      }
+    }
 
     const inputs: Record<string, ReturnType<typeof stageInputOf>> = {}
     for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = stageInputOf(env.outputs.get(upstream)!)

@@ -141,6 +141,33 @@ describe("runRecipe", () => {
     expect(greeterLog).toEqual(["make greeter", "release greeter"])
   })
 
+  it("warns when a stage that is not marked deterministic continues after committed records", async () => {
+    let attempt = 0
+    const sampler = defineStage({
+      role: "generator",
+      description: "not deterministic; fails once after committing records",
+      options: Schema.Struct({}),
+      run: (ctx) =>
+        Effect.gen(function*() {
+          attempt++
+          if (attempt === 1) {
+            yield* ctx.output.append([{ n: 0 }, { n: 1 }])
+            yield* ctx.output.checkpoint()
+            return yield* Effect.fail(new StageError({ stage: ctx.name, message: "flaky sampler" }))
+          }
+          yield* ctx.output.append([{ n: ctx.output.resumedCount }])
+        })
+    })
+    const recipe = makeRecipe({ stages: { sample: { component: sampler } } })
+    await Effect.runPromiseExit(runRecipe(recipe, { runsDir, cacheDir }))
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    await Effect.runPromise(resumeRun(runDir, recipe))
+    const warnings = readJsonl(path.join(runDir, "events.jsonl")).filter((event) => event["type"] === "warning")
+    expect(warnings).toHaveLength(1)
+    expect(String(warnings[0]?.["message"])).toContain("not marked deterministic")
+    expect(readJsonl(path.join(runDir, "stages/sample/records.jsonl"))).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
+  })
+
   it("re-runs a finished stage whose files were modified before a resume", async () => {
     let failing = true
     const gate = defineStage({
