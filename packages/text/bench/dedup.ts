@@ -25,7 +25,7 @@ const BATCH = 50
 const sizes = [
   { poolSize: 1_000, candidates: 400, dpCandidates: 400 },
   { poolSize: 10_000, candidates: 400, dpCandidates: 60 },
-  { poolSize: 50_000, candidates: 400, dpCandidates: 15 }
+  { poolSize: 50_000, candidates: 400, dpCandidates: 40 }
 ]
 const modes: ReadonlyArray<{ name: string; options: FilterBatchOptions; workers: number }> = [
   { name: "decision only", options: { threshold: THRESHOLD, decisionOnly: true }, workers: 0 },

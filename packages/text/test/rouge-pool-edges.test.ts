@@ -45,6 +45,14 @@ describe("RougePool at the 0.7 threshold edge", () => {
     expect(pool.size).toBe(3)
   })
 
+  it("stems when built with stem: true", () => {
+    const stemmed = new RougePool({ stem: true })
+    const plain = new RougePool()
+    for (const pool of [stemmed, plain]) pool.add("running dogs jumped")
+    expect(stemmed.query("run dog jump", { threshold: 0.7 }).maxScore).toBe(1)
+    expect(plain.query("run dog jump", { threshold: 0.7 }).maxScore).toBe(0)
+  })
+
   it("returns 0 scores and zero-score fill for texts without tokens", () => {
     const pool = new RougePool()
     pool.add("alpha beta")

@@ -16,9 +16,12 @@ const naiveFilter = (
   threshold: number,
   topK: number
 ): Array<NaiveDecision> => {
-  const pool = initialPool.map((text) => rougeTokenize(text))
+  // Token strings → ints only to make the O(m·n) reference loop affordable; the scores are still plain DP.
+  const ids = new Map<string, number>()
+  const toIds = (text: string) => Int32Array.from(rougeTokenize(text), (token) => ids.get(token) ?? ids.set(token, ids.size).size - 1)
+  const pool = initialPool.map(toIds)
   return candidates.map((candidate) => {
-    const tokens = rougeTokenize(candidate)
+    const tokens = toIds(candidate)
     const scores = pool.map((text) => rougeLFMeasure(lcsLengthDP(tokens, text), tokens.length, text.length))
     const maxScore = scores.reduce((best, score) => Math.max(best, score), 0)
     const top = scores.map((score, index) => ({ index, score }))
@@ -33,7 +36,7 @@ const naiveFilter = (
 const strip = (decisions: ReadonlyArray<{ accepted: boolean; maxScore: number; top: ReadonlyArray<{ index: number; score: number }> }>) =>
   decisions.map(({ accepted, maxScore, top }) => ({ accepted, maxScore, top: top.map(({ index, score }) => ({ index, score })) }))
 
-describe("RougePool.filterBatch", () => {
+describe("RougePool.filterBatch", { timeout: 60_000 }, () => {
   const seeds = makeInstructionTexts(60, { seed: 3, lexiconSize: 150, minWords: 4, maxWords: 45 })
   const candidates = makeInstructionTexts(400, { seed: 4, lexiconSize: 150, minWords: 4, maxWords: 45, nearDuplicateRate: 0.5 })
 
@@ -62,6 +65,15 @@ describe("RougePool.filterBatch", () => {
     expect(decisions.map((decision) => decision.maxScore)).toEqual(
       expected.map((decision) => (decision.accepted ? Number.NaN : decision.maxScore))
     )
+  })
+
+  it("handles long texts (multi-word bit vectors) exactly", () => {
+    const longSeeds = makeInstructionTexts(30, { seed: 8, lexiconSize: 60, minWords: 60, maxWords: 200 })
+    const longCandidates = makeInstructionTexts(60, { seed: 9, lexiconSize: 60, minWords: 5, maxWords: 200, nearDuplicateRate: 0.5 })
+    const pool = new RougePool()
+    for (const seed of longSeeds) pool.add(seed)
+    const decisions = pool.filterBatch(longCandidates, { threshold: 0.5, topK: 4 })
+    expect(strip(decisions)).toEqual(strip(naiveFilter(longSeeds, longCandidates, 0.5, 4)))
   })
 
   it("reports mean similarity like the naive loop", () => {
