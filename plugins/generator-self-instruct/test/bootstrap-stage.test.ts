@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { LanguageModelError, type JsonRecord } from "@refine-af/core"
@@ -138,6 +141,22 @@ describe("self-instruct/bootstrap", () => {
     const decisionOnly = await bootstrap({ target: 30, batchSize: 2, filters: { neighbours: 0, meanSimilarity: false } })
     expect(decisionOnly.records.map((r) => r["instruction"])).toEqual(onThread.records.map((r) => r["instruction"]))
     expect(decisionOnly.records.every((r) => (r["most_similar"] as Array<unknown>).length === 0 && r["avg_similarity_score"] === null)).toBe(true)
+  })
+
+  it("works with fewer seeds than a prompt shows: every seed once, the next number left open", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "si-seeds-"))
+    const file = join(dir, "three.jsonl")
+    const tasks = ["Name a colour of the rainbow.", "Count the vowels in the word.", "Suggest a title for the poem."]
+    writeFileSync(file, tasks.map((instruction, i) => JSON.stringify({ id: `t${i}`, instruction, instances: [], is_classification: false })).join("\n"))
+    const { exit, records, model } = await bootstrap({ seeds: file, target: 12, batchSize: 1 })
+    expect(Exit.isSuccess(exit)).toBe(true)
+    expect(records).toHaveLength(12)
+    expect(model.requests.length).toBeGreaterThan(1)
+    const first = model.requests[0]!.prompt as string
+    expect(shownItems(first).sort()).toEqual([...tasks].sort())
+    expect(first.endsWith("\n4.")).toBe(true)
+    // Later prompts add up to 2 generated instructions to the 3 seeds.
+    expect(shownItems(model.requests.at(-1)!.prompt as string)).toHaveLength(5)
   })
 
   it("is deterministic: the same seed gives the same output, another seed a different one", async () => {
