@@ -15,6 +15,7 @@ import { newManifest, readManifestFile, writeManifest, type RunManifest } from "
 import { silentProgress, type ProgressDisplay } from "./progress.ts"
 import type { CheckpointPolicy } from "./record-writer.ts"
 import { renderReport } from "./report.ts"
+import { acquireRunLock } from "./run-lock.ts"
 import { makeResourcePool } from "./resources.ts"
 import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
 import { executeStage, type StageExecError } from "./stage-exec.ts"
@@ -66,6 +67,20 @@ const execute = (
   options: RunEngineOptions
 ): Effect.Effect<RunResult, RunError> =>
   Effect.suspend(() => {
+    let releaseLock: () => void
+    try {
+      const lock = acquireRunLock(runDir)
+      if (typeof lock !== "function") {
+        return Effect.fail(new RunDirInvalid({
+          dir: runDir,
+          message: `the run is in use by process ${lock.pid}`,
+          fix: `wait for it to finish, or stop it (kill ${lock.pid}) and resume`
+        }))
+      }
+      releaseLock = lock
+    } catch (cause) {
+      return Effect.fail(ioError(runDir)(cause))
+    }
     const display = options.progress ?? silentProgress
     const events = openEventLog(path.join(runDir, runFiles.events), display)
     const attempt = manifest.attempts[manifest.attempts.length - 1]!
@@ -94,6 +109,7 @@ const execute = (
         if (status === "interrupted") display.message(`interrupted; continue with: ${resumeHint(runDir)}`)
         if (status === "failed") display.message(`failed; after fixing the problem continue with: ${resumeHint(runDir)}`)
         events.close()
+        releaseLock()
       })
 
     const program = Effect.scoped(Effect.gen(function*() {

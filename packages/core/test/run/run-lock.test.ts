@@ -1,0 +1,56 @@
+import { Effect, Exit, Schema } from "effect"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { acquireRunLock, defineStage, resumeRun, runRecipe, StageError } from "../../src/index.ts"
+import { makeRecipe, tempDir } from "./fixtures.ts"
+
+const failingOnce = () => {
+  let failed = false
+  return defineStage({
+    role: "generator",
+    description: "fails the first time",
+    options: Schema.Struct({}),
+    run: (ctx) => (failed ? Effect.void : Effect.sync(() => (failed = true)).pipe(Effect.andThen(Effect.fail(new StageError({ stage: ctx.name, message: "first try" })))))
+  })
+}
+
+const failedRun = async () => {
+  const runsDir = tempDir("runs")
+  const recipe = makeRecipe({ stages: { only: { component: failingOnce() } } })
+  await Effect.runPromiseExit(runRecipe(recipe, { runsDir, cache: false }))
+  return { runDir: path.join(runsDir, fs.readdirSync(runsDir)[0]!), recipe }
+}
+
+describe("run lock", () => {
+  it("is released when a run ends", async () => {
+    const { runDir } = await failedRun()
+    expect(fs.existsSync(path.join(runDir, ".lock"))).toBe(false)
+  })
+
+  it("refuses a resume while another live process holds the run", async () => {
+    const { runDir, recipe } = await failedRun()
+    fs.writeFileSync(path.join(runDir, ".lock"), JSON.stringify({ pid: process.ppid, hostname: os.hostname() }))
+    const exit = await Effect.runPromiseExit(resumeRun(runDir, recipe))
+    const error = Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined
+    expect(error?._tag).toBe("RunDirInvalid")
+    expect(error?.message).toContain(`process ${process.ppid}`)
+  })
+
+  it("takes over a lock left by a dead process (kill -9) or a torn lock file", async () => {
+    const { runDir, recipe } = await failedRun()
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid!
+    fs.writeFileSync(path.join(runDir, ".lock"), JSON.stringify({ pid: deadPid, hostname: os.hostname() }))
+    const resumed = await Effect.runPromise(resumeRun(runDir, recipe))
+    expect(resumed.manifest.status).toBe("completed")
+
+    const dir = tempDir("torn-lock")
+    fs.writeFileSync(path.join(dir, ".lock"), '{"pid":12')
+    const release = acquireRunLock(dir)
+    expect(typeof release).toBe("function")
+    ;(release as () => void)()
+    expect(fs.existsSync(path.join(dir, ".lock"))).toBe(false)
+  })
+})
