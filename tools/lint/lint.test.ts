@@ -12,7 +12,7 @@ afterEach(() => {
 
 /** Writes a workspace of projects: { "packages/core": { deps, files: { "src/a.ts": "..." } } } */
 const makeWorkspace = (
-  projects: Record<string, { name: string; deps?: string[]; exports?: Record<string, string>; files: Record<string, string> }>
+  projects: Record<string, { name: string; deps?: string[]; devDeps?: string[]; exports?: Record<string, string>; files: Record<string, string> }>
 ): string => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "lint-"))
   roots.push(root)
@@ -20,6 +20,7 @@ const makeWorkspace = (
     const manifest = {
       name: spec.name,
       dependencies: Object.fromEntries((spec.deps ?? []).map((dep) => [dep, "*"])),
+      devDependencies: Object.fromEntries((spec.devDeps ?? []).map((dep) => [dep, "*"])),
       exports: spec.exports ?? { ".": "./src/index.ts" }
     }
     fs.mkdirSync(path.join(root, dir), { recursive: true })
@@ -67,6 +68,20 @@ describe("lint rules", () => {
     expect(found.filter((m) => m.includes("without declaring it")).length).toBe(1)
     expect(found.some((m) => m.includes("is not in @x/core's exports map"))).toBe(true)
     expect(found.some((m) => m.includes("leaves @x/p"))).toBe(true)
+  })
+
+  it("lets tests and benchmarks use a plugin declared in devDependencies, never src/", () => {
+    const root = makeWorkspace({
+      "plugins/p": { name: "@x/p", files: { "src/index.ts": "export {}\n" } },
+      "plugins/q": {
+        name: "@x/q",
+        devDeps: ["@x/p"],
+        files: { "test/a.test.ts": 'import "@x/p"\n', "bench/b.ts": 'import "@x/p"\n', "src/index.ts": 'import "@x/p"\n' }
+      }
+    })
+    const violations = lintWorkspace(root).violations
+    expect(violations).toHaveLength(1)
+    expect(violations[0]!.file).toContain(path.join("q", "src", "index.ts"))
   })
 
   it("restricts onnxruntime-node to the backend plugin", () => {

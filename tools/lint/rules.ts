@@ -3,6 +3,11 @@
  * core imports no plugin; plugins import no other plugin; only named projects may
  * import heavy runtimes; workspace imports go through declared dependencies and
  * the target's `exports` map; relative imports stay inside their project.
+ *
+ * Test and benchmark files (under `test/` or `bench/`) may also use what the
+ * project declares in `devDependencies` — e.g. a model plugin's integration
+ * tests run it on the real backend plugin — because that is not part of the
+ * runtime dependency graph the rules protect.
  */
 import * as path from "node:path"
 import type { ImportRef } from "./imports.ts"
@@ -49,13 +54,14 @@ export const checkImport = (
   }
   const target = projectsByName.get(targetName)
   if (!target || target === project) return undefined
-  if (project.kind === "package" && target.kind === "plugin") {
+  const devOnly = isTestOrBench(project, file) && project.devDependencies.has(targetName)
+  if (!devOnly && project.kind === "package" && target.kind === "plugin") {
     return at(`${project.name} is a package and may not import the plugin ${target.name}; define a core service and let recipes supply the plugin`)
   }
-  if (project.kind === "plugin" && target.kind === "plugin") {
+  if (!devOnly && project.kind === "plugin" && target.kind === "plugin") {
     return at(`plugin ${project.name} may not import another plugin (${target.name}); depend on a core service instead`)
   }
-  if (project.kind !== "tests" && !project.dependencies.has(targetName)) {
+  if (project.kind !== "tests" && !devOnly && !project.dependencies.has(targetName)) {
     return at(`${project.name} imports ${targetName} without declaring it in package.json dependencies`)
   }
   const subpath = "." + specifier.slice(targetName.length)
@@ -63,4 +69,9 @@ export const checkImport = (
     return at(`"${specifier}" is not in ${target.name}'s exports map (${[...target.exportedSubpaths].join(", ")}); use its public API`)
   }
   return undefined
+}
+
+const isTestOrBench = (project: Project, file: string): boolean => {
+  const top = path.relative(project.dir, file).split(path.sep)[0]
+  return top === "test" || top === "bench"
 }

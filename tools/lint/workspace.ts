@@ -11,7 +11,10 @@ export interface Project {
   readonly name: string
   readonly dir: string
   readonly kind: ProjectKind
+  /** Runtime dependencies (`dependencies` and `peerDependencies`). */
   readonly dependencies: ReadonlySet<string>
+  /** Test/benchmark-only dependencies (`devDependencies`). */
+  readonly devDependencies: ReadonlySet<string>
   /** Subpaths of the package's `exports` map (".", "./conformance", ...). */
   readonly exportedSubpaths: ReadonlySet<string>
   readonly files: ReadonlyArray<string>
@@ -47,11 +50,8 @@ const readProject = (dir: string, kind: ProjectKind): Project | undefined => {
     name: manifest.name,
     dir,
     kind,
-    dependencies: new Set([
-      ...Object.keys(manifest.dependencies ?? {}),
-      ...Object.keys(manifest.devDependencies ?? {}),
-      ...Object.keys(manifest.peerDependencies ?? {})
-    ]),
+    dependencies: new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]),
+    devDependencies: new Set(Object.keys(manifest.devDependencies ?? {})),
     exportedSubpaths: new Set(subpaths),
     files: tsFilesUnder(dir)
   }
