@@ -41,9 +41,6 @@ export class RecipeInvalid extends Schema.TaggedError<RecipeInvalid>()("RecipeIn
   }
 }
 
-/** The process exit code the CLI uses when a recipe is invalid (usage errors are 2 by convention). */
-export const recipeInvalidExitCode = 2
-
 /** Builds a problem at a position. */
 export const problemAt = (at: SourcePosition, message: string, fix?: string): RecipeProblem =>
   fix === undefined ? { ...at, message } : { ...at, message, fix }
