@@ -10,7 +10,7 @@ import * as path from "node:path"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { defaultCacheDir } from "./cache.ts"
 import { ioError, RunDirInvalid } from "./errors.ts"
-import { openEventLog } from "./events.ts"
+import { openEventLog, type EventLog } from "./events.ts"
 import { newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
 import { silentProgress, type ProgressDisplay } from "./progress.ts"
 import type { CheckpointPolicy } from "./record-writer.ts"
@@ -82,7 +82,13 @@ const execute = (
       return Effect.fail(ioError(runDir)(cause))
     }
     const display = options.progress ?? silentProgress
-    const events = openEventLog(path.join(runDir, runFiles.events), display)
+    let events: EventLog
+    try {
+      events = openEventLog(path.join(runDir, runFiles.events), display)
+    } catch (cause) {
+      releaseLock()
+      return Effect.fail(ioError(path.join(runDir, runFiles.events))(cause))
+    }
     const attempt = manifest.attempts[manifest.attempts.length - 1]!
     const saveManifest = () => writeManifest(runDir, manifest)
     const cacheEnabled = options.cache ?? manifest.cacheEnabled
