@@ -76,10 +76,18 @@ export const listOutputFiles = (dir: string): Array<string> => {
  */
 export const hashStageDir = (dir: string): string => {
   const hash = createHash("sha256")
+  // Read in chunks: artifacts (adapters, merged weights) can be larger than a Buffer may be.
+  const chunk = Buffer.allocUnsafe(4 << 20)
   for (const relative of listOutputFiles(dir)) {
-    const bytes = fs.readFileSync(path.join(dir, relative))
-    hash.update(`${relative}\0${bytes.length}\0`)
-    hash.update(bytes)
+    const fd = fs.openSync(path.join(dir, relative), "r")
+    try {
+      hash.update(`${relative}\0${fs.fstatSync(fd).size}\0`)
+      for (let read = fs.readSync(fd, chunk, 0, chunk.length, null); read > 0; read = fs.readSync(fd, chunk, 0, chunk.length, null)) {
+        hash.update(chunk.subarray(0, read))
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
   }
   return hash.digest("hex")
 }

@@ -56,6 +56,17 @@ describe("stage output hash", () => {
   })
 })
 
+describe("stage output hash of large files", () => {
+  it("hashes files larger than its read chunk like a one-shot sha256", () => {
+    const dir = tempDir("hash-big")
+    const bytes = Buffer.alloc((5 << 20) + 3)
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251
+    fs.writeFileSync(path.join(dir, "adapter.bin"), bytes)
+    const expected = createHash("sha256").update(`adapter.bin\u0000${bytes.length}\u0000`).update(bytes).digest("hex")
+    expect(hashStageDir(dir)).toBe(expected)
+  })
+})
+
 describe("seeds", () => {
   it("derives distinct, reproducible stage seeds and random streams", () => {
     expect(stageSeed(42, "a")).toBe(stageSeed(42, "a"))
