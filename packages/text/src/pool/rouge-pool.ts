@@ -53,6 +53,9 @@ export interface FilterDecision extends PoolQueryResult {
  * F-measure) of a text against every pool entry, made fast by interned token ids, an inverted
  * index, upper bounds that skip pairs which cannot matter, and bit-parallel LCS.
  *
+ * Async calls are queued one after another; do not call the sync mutators (`add`,
+ * `filterBatch`) while an async call is still pending, or its batch would miss those entries.
+ *
  * @example
  * ```ts
  * import { RougePool } from "@refine-af/text"
