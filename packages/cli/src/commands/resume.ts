@@ -5,8 +5,7 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
-import * as path from "node:path"
-import { autoProgress, loadRecipe, readRunManifest, resumeRun, runFiles } from "@refine-af/core"
+import { autoProgress, readRunManifest, resumeRunDir } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { printRunSummary } from "../run-summary.ts"
 import { cacheDirFlag } from "./run.ts"
@@ -24,8 +23,7 @@ export const resumeCommand = Command.make(
       yield* Console.log(`${runDir} is already complete; nothing to do.`)
       return
     }
-    const recipe = yield* loadRecipe(path.join(runDir, runFiles.recipe))
-    const result = yield* resumeRun(runDir, recipe, {
+    const result = yield* resumeRunDir(runDir, {
       progress: autoProgress(),
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})

@@ -7,6 +7,8 @@
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { RecipeInvalid } from "../recipe/errors.ts"
+import { loadRecipe } from "../recipe/load.ts"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { defaultCacheDir } from "./cache.ts"
 import { ioError, RunDirInvalid } from "./errors.ts"
@@ -228,4 +230,25 @@ export const resumeRun = (
     delete manifest.endedAt
     manifest.attempts.push({ startedAt: new Date().toISOString(), status: "running" })
     return yield* execute(recipe, absolute, manifest, options)
+  })
+
+/**
+ * `resumeRun` with the run's own recipe, reloaded and revalidated from
+ * `<runDir>/recipe.yaml` (plugins resolve from the run directory, then the cwd).
+ * A completed run is returned as is.
+ *
+ * @example
+ * ```ts
+ * const { manifest } = yield* resumeRunDir("runs/quickstart-20260124-101500-a3f9")
+ * ```
+ */
+export const resumeRunDir = (
+  runDir: string,
+  options: RunEngineOptions = {}
+): Effect.Effect<RunResult, RunError | RecipeInvalid> =>
+  Effect.gen(function*() {
+    const manifest = yield* readRunManifest(runDir)
+    if (manifest.status === "completed") return { runDir: path.resolve(runDir), manifest }
+    const recipe = yield* loadRecipe(path.join(runDir, runFiles.recipe))
+    return yield* resumeRun(runDir, recipe, options)
   })
