@@ -43,7 +43,7 @@ export interface MatmulResult {
   /** Minimum ms over the interleaved rounds (see `interleaved`). */
   readonly oursMs: number
   readonly handWrittenMs: number
-  /** PyTorch (OpenBLAS) on the same size, timed in the same interleaved loop (when available). */
+  /** PyTorch (OpenBLAS) on the same size, timed right after in its own loop (when available). */
   readonly torchMs: number | undefined
   readonly medianMs: { readonly ours: number; readonly handWritten: number; readonly torch: number | undefined }
   /** ours throughput / hand-written throughput, from the minimum times (target ≥ 0.9). */
@@ -54,7 +54,7 @@ export interface MatmulResult {
   readonly handWrittenGflops: number
 }
 
-/** Runs both MatMul paths (and `torchMatmulMs`, when given) `rounds` times interleaved. */
+/** Runs both MatMul paths `rounds` times interleaved, then `torchMatmulMs` (when given) for the peak estimate. */
 export const benchMatmul = (
   size: number,
   threads: number,
@@ -73,8 +73,9 @@ export const benchMatmul = (
         const session = yield* Effect.promise(() => handWrittenSession(size, threads))
         const ortFeeds = { a: new ort.Tensor("float32", a.data as Float32Array, [size, size]), b: new ort.Tensor("float32", b.data as Float32Array, [size, size]) }
         const contenders: Array<Contender> = [() => Effect.runPromise(Effect.flatMap(backend.run(exe, { a, b }), (out) => backend.release(out["c"]!))), () => session.run(ortFeeds)]
-        if (torchMatmulMs !== undefined) contenders.push(() => torchMatmulMs(size))
-        const [ours, handWritten, torch] = yield* Effect.promise(() => interleaved(rounds, contenders))
+        const [ours, handWritten] = yield* Effect.promise(() => interleaved(rounds, contenders))
+        // PyTorch in its own loop: its OpenBLAS threads keep spinning after a call and would slow whichever run follows.
+        const torch = torchMatmulMs === undefined ? undefined : (yield* Effect.promise(() => interleaved(Math.ceil(rounds / 4), [() => torchMatmulMs(size)])))[0]
         yield* Effect.promise(() => session.release())
         const gflop = (2 * size ** 3) / 1e9
         return {
