@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
-import { cpus, tmpdir } from "node:os"
+import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
@@ -95,6 +95,7 @@ const measureOurs = (runtime: LlamaRuntime) =>
   })
 
 const main = Effect.gen(function* () {
+  const startLoad = loadavg()
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: THREADS, worker: false, float16Weights: false })
   const bandwidth = memoryBandwidth()
   const rows: Array<Record<string, unknown>> = []
@@ -124,12 +125,13 @@ const main = Effect.gen(function* () {
   const report = {
     benchmark: "llama",
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+    // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: "backend-onnx cpu (onnxruntime-node)", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     results: rows
   }
-  console.log(`memory copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}`)
+  console.log(`memory copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
   console.log("model        metric                      ours      torch   ours/torch")
   for (const row of rows as Array<any>) {
     for (const metric of Object.keys(row.oursOverTorch)) {

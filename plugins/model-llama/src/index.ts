@@ -17,6 +17,7 @@ export * from "./model/index.ts"
 export * from "./generation/index.ts"
 export * from "./service/index.ts"
 export * from "./resource.ts"
+export * from "./builtin/index.ts"
 
 /** The plugin manifest. */
 export default definePlugin({

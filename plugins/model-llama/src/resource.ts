@@ -11,6 +11,7 @@
  *     _component_: llama/hf
  *     backend: compute          # the Backend resource slot
  *     path: ./models/tiny-llama # config.json, model.safetensors, tokenizer.json
+ *     # or, offline with no folder: builtin: { preset: qwen2, seed: 0 }
  *     max_context: 1024
  *     lora: ./runs/sft/adapter  # optional PEFT adapter folder
  * ```
@@ -18,12 +19,23 @@
 import { defineResource, LanguageModel, StageError } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
 import { Effect, Schema } from "effect"
+import { modelFolder } from "./builtin/model-source.ts"
 import { loadLlama } from "./service/load.ts"
 
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
-  /** Model folder in Hugging Face layout. */
-  path: Schema.String,
+  /** Model folder in Hugging Face layout (give this or `builtin`). */
+  path: Schema.optionalKey(Schema.String),
+  /**
+   * A built-in random tiny model instead of a folder: written once into
+   * `cacheDir` (default `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused.
+   * Its text is nonsense; it exists to run pipelines offline.
+   */
+  builtin: Schema.optionalKey(Schema.Struct({
+    preset: Schema.Literals(["qwen2", "llama", "mistral"]),
+    seed: Schema.optionalKey(Schema.Int),
+    cacheDir: Schema.optionalKey(Schema.String)
+  })),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
   dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
   /** PEFT LoRA adapter folder to enable. */
@@ -41,16 +53,18 @@ export const llamaResource = defineResource({
   options: LlamaResourceOptions,
   uses: { backend: Backend },
   make: (ctx) =>
-    loadLlama(ctx.options.path, ctx.uses.backend, {
+    modelFolder(ctx.options).pipe(Effect.flatMap((folder) => loadLlama(folder, ctx.uses.backend, {
       ...(ctx.options.max_context === undefined ? {} : { contextLength: ctx.options.max_context }),
       ...(ctx.options.max_batch === undefined ? {} : { maxBatch: ctx.options.max_batch }),
       ...(ctx.options.lora === undefined ? {} : { adapterPath: ctx.options.lora })
-    }).pipe(
+    }))).pipe(
       Effect.map((loaded) => loaded.service),
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,
-        fix: error._tag === "UnsupportedArchitectureError"
+        fix: error._tag === "ModelSourceError"
+          ? error.fix
+          : error._tag === "UnsupportedArchitectureError"
           ? "Use a llama, mistral or qwen2 checkpoint."
           : error._tag === "ModelFolderError"
             ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts).`

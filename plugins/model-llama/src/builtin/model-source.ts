@@ -1,0 +1,50 @@
+/**
+ * Where `llama/hf` reads its model from: the `path` option, or the cached
+ * folder of a built-in tiny model (written on first use).
+ *
+ * @example
+ * ```ts
+ * import { modelFolder } from "./model-source.ts"
+ * modelFolder({ builtin: { preset: "qwen2", seed: 0 } }) // Effect<".../tiny-qwen2-seed0-v1">
+ * ```
+ */
+import { Effect } from "effect"
+import { ModelSourceError } from "./errors.ts"
+import type { TinyPresetName } from "./presets.ts"
+import { ensureBuiltinModel } from "./builtin-model.ts"
+
+/** The model-source options of `llama/hf`. */
+export interface ModelSourceOptions {
+  readonly path?: string
+  readonly builtin?: { readonly preset: TinyPresetName; readonly seed?: number; readonly cacheDir?: string }
+}
+
+/** The model folder named by the options; writes a built-in model on first use. */
+export const modelFolder = (options: ModelSourceOptions): Effect.Effect<string, ModelSourceError> => {
+  if (options.path !== undefined && options.builtin !== undefined) {
+    return Effect.fail(new ModelSourceError({
+      message: `both "path" and "builtin" are set`,
+      fix: `Keep one: "path" for a model folder, or "builtin" for the built-in random tiny model.`
+    }))
+  }
+  if (options.path !== undefined) return Effect.succeed(options.path)
+  const builtin = options.builtin
+  if (builtin === undefined) {
+    return Effect.fail(new ModelSourceError({
+      message: "no model given",
+      fix: `Set "path" to a Hugging Face model folder, or "builtin: { preset: qwen2, seed: 0 }" for the built-in random tiny model.`
+    }))
+  }
+  return ensureBuiltinModel({
+    preset: builtin.preset,
+    seed: builtin.seed ?? 0,
+    ...(builtin.cacheDir === undefined ? {} : { cacheDir: builtin.cacheDir })
+  }).pipe(
+    Effect.mapError((error) => new ModelSourceError({
+      message: error.message,
+      fix: error._tag === "TinyModelWriteError"
+        ? "Make the models folder writable (builtin.cacheDir or REFINE_AF_MODELS), then run again."
+        : `Use a preset of the built-in models: qwen2, llama or mistral.`
+    }))
+  )
+}

@@ -1,0 +1,65 @@
+/**
+ * Tiny model configurations in Hugging Face `config.json` form, one per
+ * supported architecture, each exercising that architecture's quirks: llama
+ * with llama3 rope scaling and untied embeddings, mistral with a short sliding
+ * window, single KV head (GQA 4:1) and linear rope scaling, qwen2 with q/k/v
+ * bias and tied embeddings. The vocabulary is the Qwen3 tokenizer's (151,669
+ * tokens) because the embedding must match the tokenizer.
+ */
+
+/** Token ids of the bundled Qwen3 tokenizer. */
+export const QWEN3_TOKENIZER = { vocabSize: 151669, endOfText: 151643, imEnd: 151645 } as const
+
+const common = {
+  vocab_size: QWEN3_TOKENIZER.vocabSize,
+  hidden_size: 64,
+  intermediate_size: 128,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 16,
+  hidden_act: "silu",
+  max_position_embeddings: 512,
+  rms_norm_eps: 1e-5,
+  bos_token_id: null,
+  eos_token_id: QWEN3_TOKENIZER.imEnd,
+  pad_token_id: QWEN3_TOKENIZER.endOfText,
+  torch_dtype: "float32"
+}
+
+/** Preset configs by name. */
+export const TINY_PRESETS = {
+  llama: {
+    ...common,
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    rope_theta: 10000,
+    rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
+    attention_bias: false,
+    mlp_bias: false,
+    tie_word_embeddings: false
+  },
+  mistral: {
+    ...common,
+    architectures: ["MistralForCausalLM"],
+    model_type: "mistral",
+    num_key_value_heads: 1,
+    rope_theta: 1000000,
+    rope_scaling: { type: "linear", factor: 2 },
+    sliding_window: 8,
+    tie_word_embeddings: false
+  },
+  qwen2: {
+    ...common,
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    rope_theta: 1000000,
+    rms_norm_eps: 1e-6,
+    use_sliding_window: false,
+    sliding_window: 32,
+    max_window_layers: 2,
+    tie_word_embeddings: true
+  }
+} as const
+
+export type TinyPresetName = keyof typeof TINY_PRESETS
