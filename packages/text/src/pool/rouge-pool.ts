@@ -44,7 +44,11 @@ export interface FilterDecision extends PoolQueryResult {
   readonly accepted: boolean
   /** The candidate's pool index when accepted, −1 otherwise. */
   readonly index: number
-  /** Mean F over the pool as it stood before this candidate (0 if empty); only with `meanSimilarity: true`. */
+  /**
+   * Mean F over the pool as it stood before this candidate (0 if empty); only with
+   * `meanSimilarity: true`. Every term is exact; the summation order (and so the last bit) can
+   * differ between worker and single-thread mode, like numpy's pairwise `mean` differs from a loop.
+   */
   readonly meanSimilarity?: number
 }
 
