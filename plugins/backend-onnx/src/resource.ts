@@ -36,7 +36,8 @@ export const onnxResource = defineResource({
       const warnings: Array<string> = []
       const backend = yield* makeOnnxBackend(
         { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false },
-        (requested, reason) => warnings.push(`${ctx.name}: execution provider "${requested}" failed to start (${reason}); running on cpu instead. Install the provider's runtime or set provider: cpu`)
+        (requested, reason) =>
+          warnings.push(`${ctx.name}: execution provider "${requested}" failed to start (${reason.trim().replace(/\s+/g, " ")}); running on cpu instead. Install the provider's runtime or set provider: cpu`)
       )
       // Fallbacks happen inside compile; forward them to the event stream right after each compile.
       return {

@@ -43,17 +43,17 @@ describe("backend-onnx/onnx resource", () => {
     expect(warnings).toEqual([])
   })
 
-  it("falls back to cpu with a warning event when the cuda provider cannot start", async () => {
+  it.each(["cuda", "webgpu"] as const)("falls back to cpu with a warning event when the %s provider cannot start", async (provider) => {
     const warnings: Array<string> = []
-    const result = await runWith({ provider: "cuda", threads: 1 }, warnings)
+    const result = await runWith({ provider, threads: 1 }, warnings)
     expect(result.y).toEqual([0, 0, 2])
-    if (result.device === "cuda") {
-      console.log("cuda provider available here: no fallback to observe")
+    if (result.device === provider) {
+      console.log(`${provider} provider available here: no fallback to observe`)
       expect(warnings).toEqual([])
     } else {
       expect(result.device).toBe("cpu")
       expect(warnings).toHaveLength(1)
-      expect(warnings[0]).toMatch(/compute: execution provider "cuda" failed to start .*running on cpu instead/)
+      expect(warnings[0]).toMatch(new RegExp(`compute: execution provider "${provider}" failed to start .*running on cpu instead`))
     }
   })
 
