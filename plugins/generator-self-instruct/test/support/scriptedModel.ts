@@ -4,35 +4,15 @@
  * numbered lists look like a real model's bootstrapping output. Both are
  * deterministic in (prompt, seed), as the LanguageModel contract requires.
  */
-import { Effect, Stream } from "effect"
-import { LanguageModelError, type FinishReason, type GenerationRequest, type LanguageModelService } from "@refine-af/core"
+import { Effect } from "effect"
+import type { GenerationRequest } from "@refine-af/core"
+import { scriptedLanguageModel, type ScriptedReply } from "@refine-af/testing"
 
-export interface ScriptedReply {
-  readonly text: string
-  readonly finishReason?: FinishReason
-}
+export type { ScriptedReply }
 
-export const scriptedModel = (
-  respond: (request: GenerationRequest, index: number) => ScriptedReply,
-  id = "scripted-test-model"
-): LanguageModelService & { readonly requests: Array<GenerationRequest> } => {
-  const requests: Array<GenerationRequest> = []
-  return {
-    requests,
-    info: { id, contextLength: 4096 },
-    generate: (batch) =>
-      Effect.sync(() =>
-        batch.map((request) => {
-          const reply = respond(request, requests.length)
-          requests.push(request)
-          return { text: reply.text, tokenIds: [], logprobs: [], finishReason: reply.finishReason ?? "stop", promptTokens: 0 }
-        })
-      ),
-    stream: () => Stream.fail(new LanguageModelError({ reason: "InvalidRequest", message: "not scripted" })),
-    score: () => Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: "not scripted" })),
-    countTokens: (text) => Effect.succeed(text.split(/\s+/).length)
-  }
-}
+/** The shared scripted model, with this suite's argument order (respond, id). */
+export const scriptedModel = (respond: (request: GenerationRequest, index: number) => ScriptedReply, id = "scripted-test-model") =>
+  scriptedLanguageModel(respond, { id })
 
 const mix = (a: number, b: number): number => {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b

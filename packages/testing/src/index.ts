@@ -1,0 +1,9 @@
+/**
+ * `@refine-af/testing`: what plugin authors need to test their components
+ * without the runner — an in-memory stage context, a scripted language model,
+ * and the resume-contract check every record-producing stage should pass.
+ */
+export * from "./memory-stage.ts"
+export * from "./run-stage.ts"
+export * from "./scripted-model.ts"
+export * from "./resume-contract.ts"

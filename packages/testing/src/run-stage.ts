@@ -1,0 +1,25 @@
+/**
+ * Runs a stage component against a context, in its own scope (a stage's
+ * `run` needs a `Scope` for the resources it acquires).
+ *
+ * @example
+ * ```ts
+ * import { memoryStageContext, runStage } from "@refine-af/testing"
+ * // const summary = await runStage(myStage, memoryStageContext({ options, uses }).ctx)
+ * ```
+ */
+import { Cause, Effect, Exit } from "effect"
+import type { RecordStreamError, StageComponent, StageContext, StageError, StageSummary } from "@refine-af/core"
+
+export type StageExit = Exit.Exit<StageSummary | void, StageError | RecordStreamError>
+
+/** Runs the stage and returns its exit (success, typed failure or defect). */
+export const runStageExit = <O, U>(stage: StageComponent<O, any>, ctx: StageContext<O, U>): Promise<StageExit> =>
+  Effect.runPromiseExit(Effect.scoped(stage.run(ctx as never)))
+
+/** Runs the stage and throws with the pretty-printed cause when it fails. */
+export const runStage = async <O, U>(stage: StageComponent<O, any>, ctx: StageContext<O, U>) => {
+  const exit = await runStageExit(stage, ctx)
+  if (Exit.isFailure(exit)) throw new Error(`stage failed: ${Cause.pretty(exit.cause)}`)
+  return exit.value
+}
