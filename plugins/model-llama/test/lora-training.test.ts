@@ -90,4 +90,31 @@ describe("LoRA training on the compute core", () => {
     console.log(`SFT loss: ${losses.history[0]!.toFixed(3)} → ${losses.final.toFixed(4)} after ${losses.history.length} steps`)
     expect(losses.final).toBeLessThan(0.1 * losses.history[0]!)
   })
+
+  it("LoRA dropout is applied in training steps, reproducible per seed, and still learns", async () => {
+    const dataset: Array<SftSequence> = [
+      { ids: [10, 11, 12, 200, 201, 202, 203], promptLength: 3 },
+      { ids: [20, 21, 300, 301, 302, 303, 304], promptLength: 2 }
+    ]
+    const run = (dropout: number, seed: number, steps: number) =>
+      Effect.gen(function* () {
+        const runtime = yield* smallVocabRuntime
+        const base = closedFormAdapter(runtime.config, 8, 16)
+        const adapter = { ...base, config: { ...base.config, dropout } }
+        const trainer = yield* makeLoraTrainer(runtime, adapter, { batch: 2, length: 8, learningRate: 1e-2, seed })
+        const evalBefore = (yield* trainer.gradients(dataset)).loss
+        const history: Array<number> = []
+        for (let step = 0; step < steps; step++) history.push(yield* trainer.step(dataset))
+        return { evalBefore, history, evalAfter: (yield* trainer.gradients(dataset)).loss }
+      })
+    const result = await runScoped(Effect.gen(function* () {
+      return { plain: yield* run(0, 1, 1), a: yield* run(0.3, 1, 40), again: yield* run(0.3, 1, 3), other: yield* run(0.3, 2, 1) }
+    }))
+    // Without dropout the first step's loss is the eval loss; with dropout it is not (B ≠ 0 in this init).
+    expect(Math.abs(result.plain.history[0]! - result.plain.evalBefore)).toBeLessThan(1e-5)
+    expect(Math.abs(result.a.history[0]! - result.a.evalBefore)).toBeGreaterThan(1e-3)
+    expect(result.again.history).toEqual(result.a.history.slice(0, 3))
+    expect(result.other.history[0]).not.toBe(result.a.history[0])
+    expect(result.a.evalAfter).toBeLessThan(0.1 * result.a.evalBefore)
+  })
 })

@@ -69,7 +69,16 @@ export interface ProgramLora {
   readonly targets: ReadonlyArray<LoraTarget>
   /** Scale override (rsLoRA); default alpha / rank. */
   readonly scale?: number
+  /**
+   * Training with LoRA dropout: every adapted projection takes an input
+   * `lora_dropout.<module>` [batch, length, in] (keep mask already divided by
+   * 1 − p) that multiplies the adapter branch's input, as PEFT's lora_dropout does.
+   */
+  readonly dropout?: boolean
 }
+
+/** Name of the dropout-mask input of an adapted module. */
+export const loraDropoutInput = (module: string): string => `lora_dropout.${module}`
 
 /** Names of the program's run-time inputs and outputs. */
 export const stepNames = {
@@ -89,16 +98,24 @@ export const stepNames = {
 /** True when some layer uses a sliding window (the program then takes `mask_window`). */
 export const usesWindowMask = (config: LlamaConfig): boolean => config.slidingWindowPerLayer.some((w) => w !== null)
 
-const projection = (g: Graph, config: LlamaConfig, layer: number, target: LoraTarget, inFeatures: number, outFeatures: number, bias: boolean, lora: ProgramLora | undefined): LinearParams => {
+/** Applies one projection `x·Wᵀ (+ b)`, plus its LoRA branch `scale·((x ⊙ dropout)·Aᵀ)·Bᵀ` when the module is adapted. */
+const projection = (x: Tensor, layer: number, target: LoraTarget, outFeatures: number, bias: boolean, lora: ProgramLora | undefined): Tensor => {
+  const g = x.graph
+  const inFeatures = x.shape[x.rank - 1]!
   const block = target === "gate_proj" || target === "up_proj" || target === "down_proj" ? "mlp" : "self_attn"
+  const module = `model.layers.${layer}.${block}.${target}`
   const adapted = lora !== undefined && lora.targets.includes(target)
-  const params = linearParams(g, `model.layers.${layer}.${block}.${target}`, inFeatures, outFeatures, {
+  const params: LinearParams = linearParams(g, module, inFeatures, outFeatures, {
     dtype: "float32",
     bias,
     trainable: false,
     ...(adapted ? { lora: { rank: lora.rank, alpha: lora.alpha } } : {})
   })
-  return params.lora && lora?.scale !== undefined ? { ...params, lora: { ...params.lora, scale: lora.scale } } : params
+  if (!params.lora || !lora) return applyLinear(x, params)
+  const scale = lora.scale ?? params.lora.scale
+  const branchInput = lora.dropout ? mul(x, g.input(loraDropoutInput(module), "float32", x.shape)) : x
+  const base = applyLinear(x, { weight: params.weight, ...(params.bias ? { bias: params.bias } : {}) })
+  return add(base, mul(matmul(matmul(branchInput, transposeLast2(params.lora.a)), transposeLast2(params.lora.b)), scale))
 }
 
 /** The decoder trunk: final hidden states [batch, length, hidden] and the LM head weight; cache outputs declared. */
@@ -117,12 +134,12 @@ const buildTrunk = (config: LlamaConfig, shape: StepShape, lora: ProgramLora | u
   const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])
   for (let layer = 0; layer < config.numLayers; layer++) {
     const prefix = `model.layers.${layer}`
-    const linear = (target: LoraTarget, input: number, output: number, bias: boolean) => projection(g, config, layer, target, input, output, bias, lora)
+    const linear = (input: Tensor, target: LoraTarget, output: number, bias: boolean) => projection(input, layer, target, output, bias, lora)
     const inputNorm = g.parameter(`${prefix}.input_layernorm.weight`, "float32", [hidden], frozen)
     const x = rmsNorm(h, inputNorm, config.rmsNormEps)
-    const q = applyRotary(heads(applyLinear(x, linear("q_proj", hidden, numHeads * headDim, config.qkvBias)), numHeads), cos, sin)
-    let k = applyRotary(heads(applyLinear(x, linear("k_proj", hidden, kvHeads * headDim, config.qkvBias)), kvHeads), cos, sin)
-    let v = heads(applyLinear(x, linear("v_proj", hidden, kvHeads * headDim, config.qkvBias)), kvHeads)
+    const q = applyRotary(heads(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), cos, sin)
+    let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
+    let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     if (c > 0) {
       k = concat([g.input(stepNames.pastKey(layer), "float32", [b, kvHeads, c, headDim]), k], 2)
       v = concat([g.input(stepNames.pastValue(layer), "float32", [b, kvHeads, c, headDim]), v], 2)
@@ -133,12 +150,12 @@ const buildTrunk = (config: LlamaConfig, shape: StepShape, lora: ProgramLora | u
     const layerMask = config.slidingWindowPerLayer[layer] === null ? mask : maskWindow
     const attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
-    h = add(h, applyLinear(merged, linear("o_proj", numHeads * headDim, hidden, config.oBias)))
+    h = add(h, linear(merged, "o_proj", hidden, config.oBias))
     const postNorm = g.parameter(`${prefix}.post_attention_layernorm.weight`, "float32", [hidden], frozen)
     const y = rmsNorm(h, postNorm, config.rmsNormEps)
-    const gate = applyLinear(y, linear("gate_proj", hidden, config.intermediateSize, config.mlpBias))
-    const up = applyLinear(y, linear("up_proj", hidden, config.intermediateSize, config.mlpBias))
-    h = add(h, applyLinear(mul(silu(gate), up), linear("down_proj", config.intermediateSize, hidden, config.mlpBias)))
+    const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
+    const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
+    h = add(h, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
   }
   h = rmsNorm(h, g.parameter("model.norm.weight", "float32", [hidden], frozen), config.rmsNormEps)
   const lmHead = config.tieWordEmbeddings ? embed : g.parameter("lm_head.weight", "float32", [config.vocabSize, hidden], frozen)

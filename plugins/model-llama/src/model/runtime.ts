@@ -31,7 +31,7 @@ export interface RuntimeOptions {
   readonly padTokenId: number
 }
 
-const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}` : "base")
+const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}:${lora.dropout ? "dropout" : ""}` : "base")
 
 /**
  * Wraps a backend and float32 weights (HF names) into a runtime.

@@ -18,7 +18,8 @@ import {
   type Program
 } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { buildLossGraph } from "../model/program.ts"
+import { buildLossGraph, loraDropoutInput } from "../model/program.ts"
+import { seededUniform } from "../sampling/prng.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import type { LoraAdapter } from "../peft/adapter.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
@@ -34,6 +35,8 @@ export interface LoraTrainerOptions {
   readonly weightDecay?: number
   readonly beta1?: number
   readonly beta2?: number
+  /** Seed of the LoRA dropout masks (used when the adapter's `dropout` > 0). */
+  readonly seed?: number
 }
 
 /** A running LoRA fine-tuning session. */
@@ -52,13 +55,34 @@ const compileWithBase = (runtime: LlamaRuntime, program: Program, weights: Reado
   return runtime.backend.compile(program, { constants, keepOnDevice })
 }
 
-/** Prepares training of `adapter` on top of the runtime's frozen weights. */
+/**
+ * Host-made LoRA dropout masks for one step: for each adapted module an
+ * inverted-dropout keep mask [batch, length, in] (0 or 1/(1 − p)).
+ */
+const dropoutMasks = (adapter: LoraAdapter, batch: number, length: number, uniform: () => number): Record<string, HostTensor> => {
+  const p = adapter.config.dropout
+  const masks: Record<string, HostTensor> = {}
+  for (const pair of adapter.pairs.values()) {
+    const data = new Float32Array(batch * length * pair.inFeatures)
+    for (let i = 0; i < data.length; i++) data[i] = uniform() < p ? 0 : 1 / (1 - p)
+    masks[loraDropoutInput(pair.module)] = { dtype: "float32", shape: [batch, length, pair.inFeatures], data }
+  }
+  return masks
+}
+
+/**
+ * Prepares training of `adapter` on top of the runtime's frozen weights.
+ * Training steps apply the adapter's LoRA dropout; `gradients` evaluates
+ * without dropout (as PEFT does in eval mode).
+ */
 export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, options: LoraTrainerOptions): Effect.Effect<LoraTrainer, BackendError> =>
   Effect.gen(function* () {
     const weights = runtime.weights
     const lora = programLora(adapter)
     const shape = { batch: options.batch, length: options.length }
-    const train = buildLossGraph(runtime.config, shape, lora)
+    const useDropout = adapter.config.dropout > 0
+    const uniform = seededUniform(options.seed ?? 0)
+    const train = buildLossGraph(runtime.config, shape, { ...lora, dropout: useDropout })
     const optimizer = adamw({ weightDecay: options.weightDecay ?? 0, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999 })
     const step = trainStep(train.loss, { optimizer })
     const trainExe: Executable = yield* compileWithBase(runtime, step.program, weights, step.carry.map((c) => c.output))
@@ -88,6 +112,7 @@ export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, opt
           stepNumber += 1
           const out = yield* runtime.run(trainExe, {
             ...makeSftFeeds(runtime, sequences, options.batch, options.length),
+            ...(useDropout ? dropoutMasks(adapter, options.batch, options.length, uniform) : {}),
             ...state,
             [stepInputNames.lr]: scalar(options.learningRate),
             [stepInputNames.step]: scalar(stepNumber)
