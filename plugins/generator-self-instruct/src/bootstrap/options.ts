@@ -53,6 +53,8 @@ export const BootstrapOptions = Schema.Struct({
   workers: nonNegativeInt.pipe(withDefault(0)),
   /** Stop (with a warning) after this many consecutive steps that accept nothing. */
   maxIdleSteps: positiveInt.pipe(withDefault(50)),
+  /** Stop (with a warning) after this many steps in all, i.e. at most `maxSteps × batchSize` model requests (default: no bound). */
+  maxSteps: Schema.optionalKey(positiveInt),
   sampling: samplingOptions({
     maxNewTokens: 1024,
     temperature: 0.7,

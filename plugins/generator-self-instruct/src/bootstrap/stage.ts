@@ -55,7 +55,15 @@ const run = (ctx: BootstrapContext) =>
     let idleSteps = 0
     let step = start.unit
     let stoppedIdle = false
+    let stoppedAtMaxSteps = false
     while (!engine.done) {
+      if (options.maxSteps !== undefined && step >= options.maxSteps) {
+        stoppedAtMaxSteps = true
+        yield* events.warn(
+          `${ctx.name}: stopped after maxSteps=${options.maxSteps} steps (${engine.generated.length} of ${options.target} generated). Raise maxSteps to generate more.`
+        )
+        break
+      }
       if (idleSteps >= options.maxIdleSteps) {
         stoppedIdle = true
         yield* events.warn(
@@ -105,7 +113,7 @@ const run = (ctx: BootstrapContext) =>
         steps: step,
         acceptance_rate: counts.candidates === 0 ? 0 : counts.accepted / counts.candidates
       },
-      data: { stopped_idle: stoppedIdle, resumed_records: durable.length }
+      data: { stopped_idle: stoppedIdle, stopped_at_max_steps: stoppedAtMaxSteps, resumed_records: durable.length }
     }
   }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
 
