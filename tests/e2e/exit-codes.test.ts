@@ -10,19 +10,19 @@ import { onlyRunDir, runCli, tempDir } from "./cli.ts"
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
 
 describe("exit codes", () => {
-  it("runs the quickstart (0), then hits the cache for every stage", async () => {
+  it("runs the demo recipe (0), then hits the cache for every stage", async () => {
     const runsDir = tempDir("quick")
     const env = { REFINE_AF_CACHE: tempDir("cache") }
     const eventTypesOf = (runDir: string) =>
       fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => (JSON.parse(line) as { type: string }).type)
-    const first = await runCli(["run", "recipes/quickstart.yaml", "--runs-dir", runsDir], env)
+    const first = await runCli(["run", "recipes/examples/demo.yaml", "--runs-dir", runsDir], env)
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain("completed")
     const firstRun = await onlyRunDir(runsDir)
     // The resource is made for the stage that uses it, and released when the run ends.
     expect(eventTypesOf(firstRun).filter((type) => type.startsWith("resource_"))).toEqual(["resource_start", "resource_made", "resource_ready", "resource_released"])
     fs.renameSync(firstRun, `${firstRun}-first`)
-    const second = await runCli(["run", "recipes/quickstart.yaml", "--runs-dir", runsDir], env)
+    const second = await runCli(["run", "recipes/examples/demo.yaml", "--runs-dir", runsDir], env)
     expect(second.code, second.stderr).toBe(0)
     expect(second.stdout).toContain("cache hits: 4/4")
     const secondRun = fs.readdirSync(runsDir).map((name) => path.join(runsDir, name)).find((dir) => !dir.endsWith("-first"))!
@@ -44,7 +44,7 @@ describe("exit codes", () => {
     expect(missing.stderr).toContain("exist.yaml")
     noStackTrace(missing.stderr)
 
-    const badOverride = await runCli(["run", "recipes/quickstart.yaml", "stages.lines.count=many", "--runs-dir", tempDir("x")])
+    const badOverride = await runCli(["run", "recipes/examples/demo.yaml", "stages.lines.count=many", "--runs-dir", tempDir("x")])
     expect(badOverride.code).toBe(2)
     expect(badOverride.stderr).toContain("count")
     noStackTrace(badOverride.stderr)
@@ -60,7 +60,7 @@ describe("exit codes", () => {
 
   it("a failing stage is 1, names the stage and the fix, and leaves a failed manifest", async () => {
     const runsDir = tempDir("fail")
-    const result = await runCli(["run", "recipes/quickstart.yaml", "stages.lines.fail_at=10", "--runs-dir", runsDir], { REFINE_AF_CACHE: tempDir("cache") })
+    const result = await runCli(["run", "recipes/examples/demo.yaml", "stages.lines.fail_at=10", "--runs-dir", runsDir], { REFINE_AF_CACHE: tempDir("cache") })
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('stage "lines"')
     expect(result.stderr).toContain("fix:")
