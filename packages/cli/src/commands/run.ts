@@ -46,6 +46,6 @@ export const runCommand = Command.make(
   Command.withDescription("Run a recipe in a new run directory"),
   Command.withExamples([
     { command: "refine-af run recipes/quickstart.yaml", description: "Run the offline quickstart" },
-    { command: "refine-af run recipes/quickstart.yaml seed=7 --no-cache", description: "Override the seed, ignore the cache" }
+    { command: "refine-af run recipes/examples/demo.yaml seed=7 stages.lines.count=50 --no-cache", description: "Override options, ignore the cache" }
   ])
 )
