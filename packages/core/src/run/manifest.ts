@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
+import type { JsonRecord } from "../stage/context.ts"
 import { writeFileAtomic } from "./fs-atomic.ts"
 
 /** Status of one stage in a run. `cached` = restored from the content-addressed cache. */
@@ -29,6 +30,8 @@ export interface StageManifest {
   endedAt?: string
   durationMs?: number
   metrics?: Record<string, number>
+  /** The stage's own summary data (`StageSummary.data`). */
+  data?: JsonRecord
   error?: string
 }
 

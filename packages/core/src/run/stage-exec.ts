@@ -102,7 +102,8 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
           records: cached.records,
           endedAt: new Date().toISOString(),
           durationMs: Date.now() - startedAt,
-          ...(cached.metrics ? { metrics: { ...cached.metrics } } : {})
+          ...(cached.metrics ? { metrics: { ...cached.metrics } } : {}),
+          ...(cached.data ? { data: cached.data } : {})
         })
         env.manifest.stages[name] = entry
         if (cached.metrics) env.manifest.metrics[name] = { ...cached.metrics }
@@ -170,6 +171,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     const outputHash = yield* Effect.try({ try: () => hashStageDir(dir), catch: ioError(dir) })
     entry.status = "completed"
     entry.outputHash = outputHash
+    if (summary?.data) entry.data = summary.data
     if (summary?.metrics) {
       entry.metrics = { ...summary.metrics }
       env.manifest.metrics[name] = { ...summary.metrics }

@@ -125,7 +125,7 @@ export const sumStage = defineStage({
       const records = yield* ctx.inputs["records"]!.readAll()
       const sum = records.reduce((acc, record) => acc + Number(record["value"]), 0)
       fs.writeFileSync(path.join(ctx.dir, "sum.txt"), String(sum))
-      return { metrics: { sum } }
+      return { metrics: { sum }, data: { count: records.length } }
     })
 })
 

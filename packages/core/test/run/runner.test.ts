@@ -73,6 +73,8 @@ describe("runRecipe", () => {
       expect(second.manifest.stages[stage]?.outputHash).toBe(first.manifest.stages[stage]?.outputHash)
     }
     expect(second.manifest.metrics["total"]).toEqual(first.manifest.metrics["total"])
+    expect(first.manifest.stages["total"]?.data).toEqual({ count: 50 })
+    expect(second.manifest.stages["total"]?.data).toEqual({ count: 50 })
     expect(fs.readFileSync(path.join(second.runDir, "stages/doubled/records.jsonl"), "utf8"))
       .toBe(fs.readFileSync(path.join(first.runDir, "stages/doubled/records.jsonl"), "utf8"))
 
