@@ -1,7 +1,8 @@
 /**
  * One process at a time per run directory: `.lock` holds the owner's pid and
- * host. A lock left by a dead process (kill -9, power loss) is taken over; a
- * live owner makes a second `run`/`resume` fail instead of interleaving writes.
+ * host. A lock left by a dead process of this host (kill -9) is taken over; a
+ * live owner, or any owner on another host (shared file systems), makes a
+ * second `run`/`resume` fail instead of interleaving writes.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -9,7 +10,8 @@ import * as path from "node:path"
 
 const lockFileName = ".lock"
 
-interface LockOwner {
+/** Who holds a run lock. */
+export interface LockOwner {
   readonly pid: number
   readonly hostname: string
 }
@@ -44,7 +46,9 @@ export const acquireRunLock = (runDir: string): (() => void) | LockOwner => {
     } catch {
       owner = undefined // torn lock file: its writer died mid-write
     }
-    if (owner !== undefined && owner.hostname === me.hostname && owner.pid !== me.pid && isAlive(owner.pid)) return owner
+    // Another host's process cannot be checked from here: respect its lock (the fix says how to clear it).
+    if (owner !== undefined && owner.hostname !== me.hostname) return owner
+    if (owner !== undefined && owner.pid !== me.pid && isAlive(owner.pid)) return owner
     fs.rmSync(file, { force: true })
   }
   throw new Error(`could not take the lock ${file}`)

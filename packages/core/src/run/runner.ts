@@ -75,8 +75,8 @@ const execute = (
       if (typeof lock !== "function") {
         return Effect.fail(new RunDirInvalid({
           dir: runDir,
-          message: `the run is in use by process ${lock.pid}`,
-          fix: `wait for it to finish, or stop it (kill ${lock.pid}) and resume`
+          message: `the run is in use by process ${lock.pid} on ${lock.hostname}`,
+          fix: `wait for it to finish or stop it; if that process is gone, delete ${path.join(runDir, ".lock")} and resume`
         }))
       }
       releaseLock = lock

@@ -39,6 +39,12 @@ describe("run lock", () => {
     expect(error?.message).toContain(`process ${process.ppid}`)
   })
 
+  it("respects a lock held from another host (shared file systems)", () => {
+    const dir = tempDir("remote-lock")
+    fs.writeFileSync(path.join(dir, ".lock"), JSON.stringify({ pid: 1, hostname: `${os.hostname()}-elsewhere` }))
+    expect(acquireRunLock(dir)).toEqual({ pid: 1, hostname: `${os.hostname()}-elsewhere` })
+  })
+
   it("takes over a lock left by a dead process (kill -9) or a torn lock file", async () => {
     const { runDir, recipe } = await failedRun()
     const deadPid = spawnSync(process.execPath, ["-e", ""]).pid!
