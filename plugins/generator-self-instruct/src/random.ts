@@ -28,17 +28,8 @@ export const seedFor = (seed: number, ...coordinates: ReadonlyArray<number>): nu
   return h >>> 0
 }
 
-/** A uniform generator on [0, 1) (mulberry32): small, fast and plenty for sampling prompts. */
-export const randomFor = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A uniform generator on [0, 1): core's seeded PRNG (mulberry32), under the name this plugin uses. */
+export { seededRandom as randomFor } from "@refine-af/core"
 
 /**
  * `count` distinct elements of `items` in random order (partial Fisher–Yates);
