@@ -17,6 +17,7 @@ import { problemAt, type RecipeProblem } from "./errors.ts"
 import { parseRecipeYaml } from "./parse-yaml.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
 import { isMapping } from "./structure.ts"
+import { optionKeysAt } from "./schema-keys.ts"
 import { didYouMeanSuffix } from "./suggest.ts"
 
 /** Top-level keys an override may start with. */
@@ -25,7 +26,13 @@ export const overridableKeys = ["stages", "resources", "seed", "name"] as const
 /** How problems name an override: it has no file, so the override text stands in for one. */
 export const overrideLabel = (override: string): string => `override "${override}"`
 
-type Target = { readonly path: DocPath; readonly parent: Record<string, unknown> | Array<unknown>; readonly key: string | number }
+type Target = {
+  readonly path: DocPath
+  readonly parent: Record<string, unknown> | Array<unknown>
+  readonly key: string | number
+  /** Missing keys between `parent[key]` and the value, outermost first: written as nested mappings. */
+  readonly created?: ReadonlyArray<string>
+}
 
 /** Walks `segments` through the document, checking each against what exists or may exist. */
 const resolveTarget = (
@@ -53,24 +60,48 @@ const resolveTarget = (
   let parent: Record<string, unknown> | Array<unknown> = nodeData
   let current: string | number = key
   const path: Array<string | number> = [head, node, key]
+  // Keys below the last existing mapping: created as nested mappings when the value is written.
+  const created: Array<string> = []
+  const schemaKeys = (): ReadonlyArray<string> | undefined => {
+    const optionPath = path.slice(2)
+    if (entry === undefined || optionPath.some((segment) => typeof segment === "number")) return undefined
+    return optionKeysAt(entry.component.options, optionPath as ReadonlyArray<string>)
+  }
+  const unknownKey = (segment: string, written: ReadonlyArray<string>): string | undefined => {
+    const known = schemaKeys()
+    if (known === undefined || known.includes(segment)) return undefined
+    return `"${path.join(".")}" has no key "${segment}"${didYouMeanSuffix(segment, [...new Set([...known, ...written])])}`
+  }
   for (const segment of deeper) {
-    const value: unknown = Array.isArray(parent) ? parent[current as number] : parent[current as string]
+    const value: unknown = created.length > 0 ? undefined : Array.isArray(parent) ? parent[current as number] : parent[current as string]
     if (Array.isArray(value)) {
       const index = Number(segment)
       if (!/^\d+$/.test(segment) || index >= value.length) return `"${path.join(".")}" has no item ${segment} (it has ${value.length})`
       parent = value
       current = index
     } else if (isMapping(value)) {
-      if (!(segment in value)) return `"${path.join(".")}" has no key "${segment}"${didYouMeanSuffix(segment, Object.keys(value))}`
+      if (!(segment in value)) {
+        const problem = unknownKey(segment, Object.keys(value))
+        if (problem !== undefined) return problem
+      }
       parent = value
       current = segment
+    } else if ((value === undefined || value === null) && !Array.isArray(parent)) {
+      // An option block the recipe leaves at its defaults (or writes empty): the override creates it.
+      const problem = unknownKey(segment, [])
+      if (problem !== undefined) return problem
+      created.push(segment)
     } else {
       return `"${path.join(".")}" is not a mapping or list, so it has no "${segment}"`
     }
-    path.push(current)
+    path.push(created.length > 0 ? segment : current)
   }
-  return { path, parent, key: current }
+  return { path, parent, key: current, created }
 }
+
+/** Sets a key even when it is named `__proto__` (an own data property, never the prototype). */
+const defineKey = (target: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 
 /**
  * Applies `overrides` in order to a copy of `document`, recording each new
@@ -101,11 +132,16 @@ export const applyOverrides = (
     const parsed = parseRecipeYaml(file, override.slice(equals + 1), { columnOffset: equals + 1 })
     problems.push(...parsed.problems)
     if (parsed.problems.length > 0) continue
-    if (Array.isArray(target.parent)) target.parent[target.key as number] = parsed.value
-    else Object.defineProperty(target.parent, target.key, { value: parsed.value, enumerable: true, writable: true, configurable: true })
-    positions.clear(target.path)
+    const created = target.created ?? []
+    const value = created.reduceRight<unknown>((inner, segment) => defineKey({}, segment, inner), parsed.value)
+    if (Array.isArray(target.parent)) target.parent[target.key as number] = value
+    else defineKey(target.parent, target.key as string, value)
+    const writtenPath = target.path.slice(0, target.path.length - created.length)
+    positions.clear(writtenPath)
     positions.graft(target.path, parsed.positions)
-    positions.set(target.path, { key: { file, line: 1, column: 1 } })
+    for (let length = writtenPath.length; length <= target.path.length; length++) {
+      positions.set(target.path.slice(0, length), { key: { file, line: 1, column: 1 } })
+    }
   }
   return { document: result, problems }
 }

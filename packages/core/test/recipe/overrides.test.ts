@@ -71,4 +71,38 @@ describe("overrides", () => {
     const error = await loadInvalid(recipe, { overrides: ["stages.upper.records=nowhere"] })
     expect(formatRecipeErrors(error)).toMatch(/^override "stages\.upper\.records=nowhere":1:22 error: stage "upper" \(text\/uppercase\): input port "records" names stage "nowhere"/)
   })
+
+  describe("into an option block the recipe leaves at its defaults", () => {
+    const defaults = "valid/defaults.yaml"
+
+    it("create the missing mappings, and later overrides add keys to them", async () => {
+      const resolved = await loadValid(defaults, { overrides: ["stages.gen.sampling.temperature=0.25", "stages.gen.sampling.stop=[END]"] })
+      expect(resolved.stages["gen"]!.options).toEqual({ max_instructions: 4, sampling: { temperature: 0.25, stop: ["END"] } })
+    })
+
+    it("still suggest the right key for a typo below a missing block", async () => {
+      const error = await loadInvalid(defaults, { overrides: ["stages.gen.sampling.tempratur=1", "stages.gen.samplng.temperature=1"] })
+      expect(formatRecipeErrors(error).split("\n")).toEqual([
+        expect.stringMatching(/^override "stages\.gen\.sampling\.tempratur=1":1:1 error: "stages\.gen\.sampling" has no key "tempratur"; did you mean "temperature"\?/),
+        expect.stringMatching(/^override "stages\.gen\.samplng\.temperature=1":1:1 error: stage "gen" has no key "samplng"; did you mean "sampling"\?/)
+      ])
+    })
+
+    it("leave the Schema to judge the created block (a required key missing from it)", async () => {
+      const error = await loadInvalid(defaults, { overrides: ["stages.gen.sampling.stop=[END]"] })
+      expect(error.problems).toHaveLength(1)
+      expect(error.problems[0]!.message).toContain("missing required option \"sampling.temperature\"")
+    })
+
+    it("create nothing when the value does not parse", async () => {
+      const error = await loadInvalid(defaults, { overrides: ["stages.gen.sampling.temperature=[1"] })
+      expect(error.problems).toHaveLength(1)
+      expect(error.problems[0]!.file).toBe("override \"stages.gen.sampling.temperature=[1\"")
+    })
+
+    it("refuse to go below a scalar", async () => {
+      const error = await loadInvalid(defaults, { overrides: ["stages.gen.max_instructions.x=1"] })
+      expect(error.problems[0]!.message).toContain("\"stages.gen.max_instructions\" is not a mapping or list")
+    })
+  })
 })
