@@ -67,7 +67,7 @@ export const llamaResource = defineResource({
           : error._tag === "UnsupportedArchitectureError"
           ? "Use a llama, mistral or qwen2 checkpoint."
           : error._tag === "ModelFolderError"
-            ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts).`
+            ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts), or use builtin: { preset: qwen2 } instead of "path" for the built-in tiny model.`
             : "See the message for the file and field at fault."
       }))
     )
