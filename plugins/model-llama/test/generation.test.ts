@@ -53,4 +53,23 @@ describe("KV cache", () => {
       generation.logprobs.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs[t]!)).toBeLessThan(1e-4))
     })
   })
+
+  it("continuous batching (more requests than max_batch) gives every request the tokens of cache-free generation", async () => {
+    const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 53 + salt * 71) % 512)
+    const budgets = [6, 2, 9, 3, 12, 4, 7]
+    const { cached, uncached } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 } })
+      const requests: Array<TokenRequest> = budgets.map((maxNewTokens, i) => ({
+        promptIds: ids(3 + ((i * 5) % 17), i),
+        params: { maxNewTokens, temperature: i % 3 === 0 ? 0 : 1, seed: 10 + i }
+      }))
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512 }
+      return {
+        cached: yield* generateTokens(runtime, requests, { ...options, maxBatch: 4 }),
+        uncached: yield* generateTokens(runtime, requests, { ...options, maxBatch: 4, useCache: false })
+      }
+    }))
+    expect(cached.map((g) => g.tokenIds.length)).toEqual(budgets)
+    cached.forEach((generation, i) => expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds))
+  })
 })

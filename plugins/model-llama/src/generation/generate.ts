@@ -1,10 +1,9 @@
 /**
- * Batched generation on a {@link LlamaRuntime}: requests are grouped into
- * batches, prompts left-padded to a length bucket, one prefill fills a
- * fixed-size KV cache, then one decode step per token. The cache stays a
- * backend tensor between steps; when finished rows leave at most half of the
- * batch active, the batch is compacted to the next smaller bucket so finished
- * rows stop costing compute. `useCache: false` recomputes the whole sequence
+ * Batched generation on a {@link LlamaRuntime}: prompts are left-padded to a
+ * length bucket, a prefill fills a fixed-size KV cache, then one decode step
+ * per token for the whole batch. The cache stays a backend tensor between
+ * steps; at bucket boundaries finished rows are dropped and waiting requests
+ * spliced in (continuous batching). `useCache: false` recomputes the whole sequence
  * each step (the reference the cached path is tested against).
  */
 import { LanguageModelError, type Generation, type GenerationChunk, type SamplingParams } from "@refine-af/core"
@@ -15,7 +14,7 @@ import type { LlamaRuntime } from "../model/runtime.ts"
 import { leftPadRows, makeStepFeeds, slideCache, type RowStep } from "../model/step-feeds.ts"
 import type { Tokenizer } from "../tokenizer/tokenizer.ts"
 import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
-import { compactCaches, presentToPast, releaseCaches, zeroCaches, type CacheFeeds } from "./kv-cache.ts"
+import { compactCaches, presentToPast, releaseCaches, selectCacheRows, zeroCaches, type CacheFeeds } from "./kv-cache.ts"
 import { GenerationRow } from "./row.ts"
 
 /** One tokenized request. */
@@ -61,11 +60,11 @@ export const generateTokens = (runtime: LlamaRuntime, requests: ReadonlyArray<To
       rows.push(new GenerationRow(request.promptIds, request.params, budget, options.tokenizer, options.eosIds, request.onChunk))
     }
     const maxBatch = options.maxBatch ?? 8
-    for (let start = 0; start < rows.length; start += maxBatch) {
-      const batch = rows.slice(start, start + maxBatch).filter((row) => row.finish === null)
-      if (batch.length === 0) continue
-      if (options.useCache ?? true) yield* cachedLoop(runtime, batch, options)
-      else yield* uncachedLoop(runtime, batch, options)
+    const pending = rows.filter((row) => row.finish === null)
+    if (options.useCache ?? true) {
+      if (pending.length > 0) yield* cachedLoop(runtime, pending, options, maxBatch)
+    } else {
+      for (let start = 0; start < pending.length; start += maxBatch) yield* uncachedLoop(runtime, pending.slice(start, start + maxBatch), options)
     }
     return rows.map((row) => row.result())
   })
@@ -84,36 +83,81 @@ const acceptLogits = (runtime: LlamaRuntime, logits: DeviceTensor, slots: Readon
     })
   })
 
-const cachedLoop = (runtime: LlamaRuntime, active: ReadonlyArray<GenerationRow>, options: GenerateOptions) =>
+/** Prefills `joining` rows into fresh caches and samples their first tokens. */
+const prefillRows = (runtime: LlamaRuntime, joining: ReadonlyArray<GenerationRow>, cache: number, options: GenerateOptions) =>
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
-    const promptLength = lengthBucket(Math.max(...active.map((r) => r.promptIds.length)))
-    const cache = cacheBucket(promptLength + Math.max(...active.map((r) => r.budget)), Math.max(options.contextLength, promptLength))
-    let batch = batchBucket(active.length)
-    let slots: Array<GenerationRow | null> = Array.from({ length: batch }, (_, i) => active[i] ?? null)
-    const prefillRows = leftPadRows(active.map((r) => r.promptIds), promptLength, padTokenId, cache)
-    const prefillShape = { batch, length: promptLength, cache }
-    const prefill = yield* runtime.executable(prefillShape, "last-logits", options.adapter?.lora)
-    const out = yield* runtime.run(prefill, {
-      ...makeStepFeeds(config, runtime.frequencies, prefillShape, prefillRows, padTokenId),
-      ...zeroCaches(config, batch, cache),
+    const shape = { batch: batchBucket(joining.length), length: lengthBucket(Math.max(...joining.map((r) => r.promptIds.length))), cache }
+    const rows = leftPadRows(joining.map((r) => r.promptIds), shape.length, padTokenId, cache)
+    const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora)
+    const out = yield* runtime.run(exe, {
+      ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId),
+      ...zeroCaches(config, shape.batch, cache),
       ...adapterFeeds(options)
     })
-    let caches: CacheFeeds = presentToPast(config, out)
-    let cachePositions = slots.map((_, i) => (prefillRows[i] ? slideCache(prefillRows[i]!, cache) : new Array<number>(cache).fill(-1)))
-    yield* acceptLogits(runtime, out.logits!, slots)
-    while (slots.some((row) => row !== null && row.finish === null)) {
-      const live = slots.flatMap((row, i) => (row !== null && row.finish === null ? [i] : []))
-      if (batch > 1 && live.length <= batch / 2) {
+    yield* acceptLogits(runtime, out.logits!, joining)
+    return { caches: presentToPast(config, out), batch: shape.batch, positions: rows.map((row) => slideCache(row, cache)) }
+  })
+
+/**
+ * KV-cache decoding with continuous batching: up to `maxBatch` rows decode
+ * together; whenever the live rows fit in half the batch bucket (a bucket
+ * boundary), waiting requests are prefilled and spliced in and finished rows
+ * dropped, so the batch shrinks or refills instead of carrying finished rows.
+ * Every row has its own positions, so rows that joined at different times
+ * share a step.
+ */
+const cachedLoop = (runtime: LlamaRuntime, pending: ReadonlyArray<GenerationRow>, options: GenerateOptions, maxBatch: number) =>
+  Effect.gen(function* () {
+    const { config, padTokenId } = runtime
+    const waiting = [...pending]
+    // One cache size serves every row that may join: the largest prompt bucket plus the largest budget.
+    const longestPrompt = lengthBucket(Math.max(...pending.map((r) => r.promptIds.length)))
+    const cache = cacheBucket(longestPrompt + Math.max(...pending.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt))
+    const emptySlots = () => new Array<number>(cache).fill(-1)
+    let batch = 0
+    let slots: Array<GenerationRow | null> = []
+    let cachePositions: Array<Array<number>> = []
+    let caches: CacheFeeds = {}
+    const isLive = (row: GenerationRow | null): row is GenerationRow => row !== null && row.finish === null
+    for (;;) {
+      const live = slots.flatMap((row, i) => (isLive(row) ? [i] : []))
+      const atBoundary = live.length <= batch / 2
+      if (waiting.length > 0 && atBoundary) {
+        const joining = waiting.splice(0, maxBatch - live.length)
+        const fresh = yield* prefillRows(runtime, joining, cache, options)
+        const freshLive = joining.flatMap((row, j) => (isLive(row) ? [j] : []))
+        const members = [...live.map((i) => ({ row: slots[i]!, positions: cachePositions[i]! })), ...freshLive.map((j) => ({ row: joining[j]!, positions: fresh.positions[j]! }))]
+        if (members.length === 0) {
+          yield* releaseCaches(runtime, { ...caches, ...fresh.caches })
+          caches = {}
+          slots = []
+          batch = 0
+          continue
+        }
+        const size = batchBucket(members.length)
+        // Padding rows repeat the last kept row; their slots are empty so nothing attends to them.
+        const padRows = size - members.length
+        const oldRows = live
+        const freshRows = [...freshLive, ...new Array<number>(freshLive.length > 0 ? padRows : 0).fill(freshLive[freshLive.length - 1] ?? 0)]
+        const paddedOld = freshLive.length > 0 ? oldRows : [...oldRows, ...new Array<number>(padRows).fill(oldRows[oldRows.length - 1] ?? 0)]
+        caches = yield* selectCacheRows(runtime, [{ caches, batch, rows: paddedOld }, { caches: fresh.caches, batch: fresh.batch, rows: freshRows }], cache)
+        slots = [...members.map((m) => m.row), ...new Array<GenerationRow | null>(padRows).fill(null)]
+        cachePositions = [...members.map((m) => m.positions), ...Array.from({ length: padRows }, emptySlots)]
+        batch = size
+        continue
+      }
+      if (live.length === 0) break
+      if (batch > 1 && atBoundary) {
         const smaller = batchBucket(live.length)
         const keep = Array.from({ length: smaller }, (_, j) => live[j] ?? live[0]!)
         caches = yield* compactCaches(runtime, caches, batch, keep, cache)
         slots = keep.map((from, j) => (j < live.length ? slots[from]! : null))
-        cachePositions = keep.map((from, j) => (j < live.length ? cachePositions[from]! : new Array<number>(cache).fill(-1)))
+        cachePositions = keep.map((from, j) => (j < live.length ? cachePositions[from]! : emptySlots()))
         batch = smaller
       }
       const steps: Array<RowStep> = slots.map((row, i) =>
-        row !== null && row.finish === null
+        isLive(row)
           ? { tokens: [row.lastToken], positions: [row.promptIds.length + row.generated.length - 1], cachePositions: cachePositions[i]! }
           : { tokens: [padTokenId], positions: [-1], cachePositions: cachePositions[i]! }
       )

@@ -1,11 +1,11 @@
 /**
  * KV-cache tensors between steps: zero caches for a prefill, and row
- * compaction — a small gather program that keeps only the still-active rows
- * when a batch has shrunk to a smaller bucket, so finished rows stop costing
- * compute. Caches stay backend tensors throughout (device memory where the
+ * selection — a small gather/concat program that keeps only the still-active
+ * rows when a batch has shrunk to a smaller bucket (finished rows stop costing
+ * compute) and splices freshly prefilled requests in beside running ones. Caches stay backend tensors throughout (device memory where the
  * provider allows).
  */
-import { Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
+import { concat, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "../config/llama-config.ts"
 import { stepNames } from "../model/program.ts"
@@ -36,28 +36,52 @@ export const presentToPast = (config: LlamaConfig, outputs: Readonly<Record<stri
 export const releaseCaches = (runtime: LlamaRuntime, caches: CacheFeeds) =>
   Effect.forEach(Object.values(caches), (tensor) => ("handle" in tensor ? Effect.ignore(runtime.backend.release(tensor)) : Effect.void), { discard: true })
 
-const compactPrograms = new WeakMap<LlamaRuntime, Map<string, ReturnType<LlamaRuntime["backend"]["compile"]>>>()
+const selectPrograms = new WeakMap<LlamaRuntime, Map<string, ReturnType<LlamaRuntime["backend"]["compile"]>>>()
 
-/** Keeps rows `keep` (indices into the current batch, padded to `batch` entries) of every cache. */
-export const compactCaches = (runtime: LlamaRuntime, caches: CacheFeeds, from: number, keep: ReadonlyArray<number>, cache: number): Effect.Effect<CacheFeeds, BackendError> => {
+/** Cache tensors of one batch and the rows of it to keep (indices into that batch; repeats allowed). */
+export interface CacheRows {
+  readonly caches: CacheFeeds
+  readonly batch: number
+  readonly rows: ReadonlyArray<number>
+}
+
+/**
+ * Builds new caches from rows of one or more batches, in order (a gather per
+ * part, concatenated along the batch axis). Compaction is one part; admitting
+ * freshly prefilled requests next to running ones is two. The input caches
+ * are released.
+ */
+export const selectCacheRows = (runtime: LlamaRuntime, parts: ReadonlyArray<CacheRows>, cache: number): Effect.Effect<CacheFeeds, BackendError> => {
   const config = runtime.config
   const names = cacheInputNames(config)
-  const key = `${from}->${keep.length}@${cache}`
-  let programs = compactPrograms.get(runtime)
-  if (!programs) compactPrograms.set(runtime, (programs = new Map()))
+  const used = parts.filter((part) => part.rows.length > 0)
+  const key = `${used.map((part) => `${part.batch}:${part.rows.length}`).join("+")}@${cache}`
+  let programs = selectPrograms.get(runtime)
+  if (!programs) selectPrograms.set(runtime, (programs = new Map()))
   let compiled = programs.get(key)
   if (!compiled) {
     const g = new Graph()
-    const rows = g.input("rows", "int64", [keep.length])
-    for (const name of names) g.output(name, gather(g.input(name, "float32", [from, config.numKeyValueHeads, cache, config.headDim]), rows, 0))
+    const indices = used.map((part, p) => g.input(`rows.${p}`, "int64", [part.rows.length]))
+    for (const name of names) {
+      const pieces = used.map((part, p) => gather(g.input(`part.${p}.${name}`, "float32", [part.batch, config.numKeyValueHeads, cache, config.headDim]), indices[p]!, 0))
+      g.output(name, concat(pieces, 0))
+    }
     compiled = Effect.runSync(Effect.cached(runtime.backend.compile(g.build(), { keepOnDevice: names })))
     programs.set(key, compiled)
   }
   return Effect.gen(function* () {
     const exe = yield* compiled
-    const rows: HostTensor = { dtype: "int64", shape: [keep.length], data: BigInt64Array.from(keep, BigInt) }
-    const out = yield* runtime.run(exe, { ...caches, rows })
-    yield* releaseCaches(runtime, caches)
+    const feeds: Record<string, BackendFeed> = {}
+    used.forEach((part, p) => {
+      feeds[`rows.${p}`] = { dtype: "int64", shape: [part.rows.length], data: BigInt64Array.from(part.rows, BigInt) } satisfies HostTensor
+      for (const name of names) feeds[`part.${p}.${name}`] = part.caches[name]!
+    })
+    const out = yield* runtime.run(exe, feeds)
+    for (const part of parts) yield* releaseCaches(runtime, part.caches)
     return Object.fromEntries(names.map((name) => [name, out[name]!]))
   })
 }
+
+/** Keeps rows `keep` (indices into the current batch, padded to the new batch size) of every cache. */
+export const compactCaches = (runtime: LlamaRuntime, caches: CacheFeeds, from: number, keep: ReadonlyArray<number>, cache: number): Effect.Effect<CacheFeeds, BackendError> =>
+  selectCacheRows(runtime, [{ caches, batch: from, rows: keep }], cache)
