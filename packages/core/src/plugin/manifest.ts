@@ -83,6 +83,8 @@ export interface ResourceContext<O, U extends Slots> {
   readonly seed: number
   readonly uses: SlotServices<U>
   readonly events: EventSink
+  /** Absolute folder of the recipe file, as in `StageContext.recipeDir` (resolve option paths with `resolveRecipePath`). */
+  readonly recipeDir?: string
 }
 
 export interface ResourceComponent<O = any, S = any, U extends Slots = Slots> {

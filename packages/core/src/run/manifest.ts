@@ -48,6 +48,8 @@ export interface RunManifest {
   runId: string
   name: string
   recipeFile: string
+  /** Absolute folder of the original recipe: relative paths in options resolve from it, on resume too. */
+  recipeDir?: string
   status: RunStatus
   seed: number
   core: { readonly name: string; readonly version: string }
@@ -107,6 +109,7 @@ export const newManifest = (
     runId,
     name: recipe.name,
     recipeFile: recipe.file,
+    recipeDir: path.dirname(recipe.file),
     status: "running",
     seed: recipe.seed,
     core: corePackage(),

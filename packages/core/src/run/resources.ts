@@ -23,7 +23,7 @@ export interface ResourcePool {
 }
 
 /** Creates the resource pool of a run; made resources live in `scope`. */
-export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope: Scope.Scope): ResourcePool => {
+export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope: Scope.Scope, recipeDir: string): ResourcePool => {
   const made = new Map<string, unknown>()
   const identities = new Map<string, string>()
 
@@ -68,7 +68,8 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
         options: resource.options,
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
-        events: events.sinkFor(name, "resource")
+        events: events.sinkFor(name, "resource"),
+        recipeDir
       }).pipe(Scope.provide(scope))
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
       made.set(name, service)

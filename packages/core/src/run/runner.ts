@@ -13,6 +13,7 @@ import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { defaultCacheDir } from "./cache.ts"
 import { ioError, RunDirInvalid } from "./errors.ts"
 import { openEventLog, type EventLog } from "./events.ts"
+import { recipeDirOf } from "./recipe-path.ts"
 import { newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
 import { silentProgress, type ProgressDisplay } from "./progress.ts"
 import type { CheckpointPolicy } from "./record-writer.ts"
@@ -121,9 +122,11 @@ const execute = (
       })
 
     const program = Effect.scoped(Effect.gen(function*() {
-      const resources = makeResourcePool(recipe, events, yield* Effect.scope)
+      const recipeDir = recipeDirOf(manifest)
+      const resources = makeResourcePool(recipe, events, yield* Effect.scope, recipeDir)
       const env = {
         recipe,
+        recipeDir,
         runDir,
         manifest,
         saveManifest,

@@ -23,6 +23,8 @@ import { stageInputOf, type StageOutput } from "./stage-input.ts"
 /** Everything a stage execution needs from its run. */
 export interface StageRunEnv {
   readonly recipe: ResolvedRecipe
+  /** Folder of the original recipe (see `StageContext.recipeDir`). */
+  readonly recipeDir: string
   readonly runDir: string
   readonly manifest: RunManifest
   readonly saveManifest: () => void
@@ -146,7 +148,8 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         uses,
         output: writer,
         dir,
-        events: env.events.sinkFor(name)
+        events: env.events.sinkFor(name),
+        recipeDir: env.recipeDir
       }
       const summary = yield* Effect.scoped(stage.component.run(context as never))
       // A failed final checkpoint must fail the stage, never mark partial output complete.

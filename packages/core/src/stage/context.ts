@@ -70,4 +70,11 @@ export interface StageContext<Options, Uses> {
   /** Folder for the stage's artifacts; part of the stage's content hash. */
   readonly dir: string
   readonly events: EventSink
+  /**
+   * Absolute folder of the recipe file (for a resumed run, of the original
+   * recipe). Relative paths in options are relative to it: resolve them with
+   * `resolveRecipePath(ctx, p)`. Undefined when the stage runs outside a recipe
+   * (a test harness); relative paths then resolve from the cwd.
+   */
+  readonly recipeDir?: string
 }
