@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,7 +21,10 @@ export const tinyModel = (preset: "llama" | "mistral" | "qwen2", options: { seed
   const dtype = options.dtype ?? "F32"
   const sets = Object.entries(options.set ?? {}).flatMap(([key, value]) => ["--set", `${key}=${JSON.stringify(value)}`])
   const hash = createHash("sha256")
-  for (const file of ["make-tiny-model.ts", "presets.ts", "random.ts"]) hash.update(readFileSync(nodePath.join(makerDir, file)))
+  // The CLI delegates to the plugin's built-in writer, so both sources key the cache.
+  const builtinDir = nodePath.join(repoRoot, "plugins/model-llama/src/builtin")
+  for (const file of readdirSync(makerDir).filter((f) => f.endsWith(".ts")).sort()) hash.update(readFileSync(nodePath.join(makerDir, file)))
+  for (const file of readdirSync(builtinDir).filter((f) => f.endsWith(".ts")).sort()) hash.update(readFileSync(nodePath.join(builtinDir, file)))
   hash.update(JSON.stringify([preset, seed, dtype, sets]))
   const folder = nodePath.join(tmpdir(), "refine-af-tiny-models", hash.digest("hex").slice(0, 16))
   if (existsSync(nodePath.join(folder, "tokenizer_config.json"))) return folder
