@@ -1,6 +1,9 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { bfloat16BitsToFloat, expectedWeights, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat, loadModelFolder, loadWeights, openWeights } from "../src/index.ts"
+import { bfloat16BitsToFloat, expectedWeights, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat, loadModelFolder, loadWeights, openSafetensors, openWeights, writeSafetensors } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const load = (folder: string) =>
@@ -40,5 +43,29 @@ describe("checkpoint weights", () => {
     }))))
     expect(error._tag).toBe("SafetensorsFormatError")
     expect(error.message).toContain("do not fit config.json")
+  })
+
+  it("a sharded checkpoint (model.safetensors.index.json) loads the same weights as the single file", async () => {
+    const single = tinyModel("llama", { set: { vocab_size: 512 } })
+    const sharded = mkdtempSync(nodePath.join(tmpdir(), "sharded-model-"))
+    for (const file of ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(nodePath.join(single, file), nodePath.join(sharded, file))
+    // Split the tensors over two shards, alternating, with the index HF writes.
+    const weightMap: Record<string, string> = {}
+    await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+      const file = yield* openSafetensors(nodePath.join(single, "model.safetensors"))
+      const shards: Array<Array<{ name: string; dtype: "F32"; shape: ReadonlyArray<number>; data: Uint8Array }>> = [[], []]
+      let i = 0
+      for (const [name, entry] of file.header.tensors) {
+        const shard = i++ % 2
+        shards[shard]!.push({ name, dtype: "F32", shape: entry.shape, data: yield* file.readBytes(name) })
+        weightMap[name] = `model-0000${shard + 1}-of-00002.safetensors`
+      }
+      for (const [k, tensors] of shards.entries()) yield* writeSafetensors(nodePath.join(sharded, `model-0000${k + 1}-of-00002.safetensors`), tensors)
+    })))
+    writeFileSync(nodePath.join(sharded, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }))
+    const a = await load(single)
+    const b = await load(sharded)
+    expect(Object.keys(b.weights).sort()).toEqual(Object.keys(a.weights).sort())
+    for (const name of Object.keys(a.weights)) expect(b.weights[name]!.data).toEqual(a.weights[name]!.data)
   })
 })
