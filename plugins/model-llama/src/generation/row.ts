@@ -13,6 +13,8 @@ export class GenerationRow {
   readonly logprobs: Array<number> = []
   finish: FinishReason | null = null
   private text = ""
+  /** How much of `text` has been streamed. */
+  private emitted = 0
   private stopAt = -1
   private readonly uniform: Uniform
   private readonly decoder: ReturnType<typeof makeIncrementalDecoder>
@@ -39,26 +41,39 @@ export class GenerationRow {
     const { tokenId, logprob } = sampleNext(logits, this.params, this.uniform, this.promptIds, this.generated)
     this.generated.push(tokenId)
     this.logprobs.push(logprob)
+    const emit = (end: number) => {
+      const text = this.text.slice(this.emitted, Math.max(this.emitted, end))
+      this.emitted = Math.max(this.emitted, end)
+      this.onChunk?.({ text, tokenId, logprob })
+    }
     if (this.eosIds.has(tokenId)) {
       this.finish = "eos"
-      this.onChunk?.({ text: "", tokenId, logprob })
-      return
+      return emit(this.text.length)
     }
-    const before = this.text.length
     this.text += this.decoder.push(tokenId)
-    let delta = this.text.slice(before)
     if (this.longestStop > 0) {
-      // Only the tail can contain a new match: the new text plus one stop length before it.
-      const from = Math.max(0, before - this.longestStop + 1)
-      const found = firstStopIndex(this.text.slice(from), this.params.stop)
+      // Text before `emitted` holds no stop and no stop prefix (those are held back), so a match starts at or after it.
+      const found = firstStopIndex(this.text.slice(this.emitted), this.params.stop)
       if (found >= 0) {
-        this.stopAt = from + found
+        this.stopAt = this.emitted + found
         this.finish = "stop"
-        delta = this.text.slice(before, Math.max(before, this.stopAt))
+        return emit(this.stopAt)
       }
     }
-    this.onChunk?.({ text: delta, tokenId, logprob })
-    if (this.finish === null && this.generated.length >= this.budget) this.finish = "length"
+    if (this.generated.length >= this.budget) {
+      this.finish = "length"
+      return emit(this.text.length)
+    }
+    emit(this.text.length - this.partialStopSuffix())
+  }
+
+  /** Length of the longest suffix of the text that begins some stop string (held back from streaming until resolved). */
+  private partialStopSuffix(): number {
+    for (let k = Math.min(this.longestStop - 1, this.text.length); k > 0; k--) {
+      const suffix = this.text.slice(this.text.length - k)
+      if ((this.params.stop ?? []).some((stop) => stop.length > k && stop.startsWith(suffix))) return k
+    }
+    return 0
   }
 
   /** The last token fed to the model (the newest generated one). */
