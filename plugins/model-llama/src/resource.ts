@@ -16,7 +16,7 @@
  *     lora: ./runs/sft/adapter  # optional PEFT adapter folder
  * ```
  */
-import { defineResource, LanguageModel, StageError } from "@refine-af/core"
+import { defineResource, LanguageModel, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
 import { Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
@@ -46,17 +46,29 @@ export const LlamaResourceOptions = Schema.Struct({
   max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 })
 
+/** The options with every relative folder (`path`, `builtin.cacheDir`, `lora`) made absolute from the recipe's folder. */
+const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, { backend: typeof Backend }>) => {
+  const { path, builtin, lora } = ctx.options
+  return {
+    ...ctx.options,
+    ...(path === undefined ? {} : { path: resolveRecipePath(ctx, path) }),
+    ...(builtin?.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
+    ...(lora === undefined ? {} : { lora: resolveRecipePath(ctx, lora) })
+  }
+}
+
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
   provides: LanguageModel,
   options: LlamaResourceOptions,
   uses: { backend: Backend },
-  make: (ctx) =>
-    modelFolder(ctx.options).pipe(Effect.flatMap((folder) => loadLlama(folder, ctx.uses.backend, {
-      ...(ctx.options.max_context === undefined ? {} : { contextLength: ctx.options.max_context }),
-      ...(ctx.options.max_batch === undefined ? {} : { maxBatch: ctx.options.max_batch }),
-      ...(ctx.options.lora === undefined ? {} : { adapterPath: ctx.options.lora })
+  make: (ctx) => {
+    const options = withRecipePaths(ctx)
+    return modelFolder(options).pipe(Effect.flatMap((folder) => loadLlama(folder, ctx.uses.backend, {
+      ...(options.max_context === undefined ? {} : { contextLength: options.max_context }),
+      ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
+      ...(options.lora === undefined ? {} : { adapterPath: options.lora })
     }))).pipe(
       Effect.map((loaded) => loaded.service),
       Effect.mapError((error) => new StageError({
@@ -71,4 +83,5 @@ export const llamaResource = defineResource({
             : "See the message for the file and field at fault."
       }))
     )
+  }
 })

@@ -87,7 +87,8 @@ export const evaluateStage = defineStage({
   run: (ctx) =>
     Effect.gen(function*() {
       const options = ctx.options
-      const tasks = yield* loadTasks(options)
+      // `tasks` and `split` written relative in the recipe are next to the recipe (the cwd outside a run).
+      const tasks = yield* loadTasks(options, ctx.recipeDir)
       const encode = yield* makePromptEncoder({
         positiveExamples: options.positiveExamples,
         ...(options.promptTemplate === undefined ? {} : { promptTemplate: options.promptTemplate }),

@@ -18,7 +18,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
+import { defineStage, LanguageModel, resolveRecipePath, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { resumePoint } from "../resume.ts"
 import { loadSeedTasks } from "../seeds/SeedSource.ts"
@@ -47,7 +47,11 @@ const run = (ctx: BootstrapContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
     const model = ctx.uses.model
-    const seeds = yield* loadSeedTasks(options.seeds, options.cacheDir)
+    // A seed file or cache folder written relative in the recipe is next to the recipe.
+    const seeds = yield* loadSeedTasks(
+      typeof options.seeds === "string" ? resolveRecipePath(ctx, options.seeds) : options.seeds,
+      options.cacheDir === undefined ? undefined : resolveRecipePath(ctx, options.cacheDir)
+    )
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number(record["step"]))
     let engine = yield* rebuiltEngine(ctx, seeds, durable.slice(0, start.durableBeforeUnit))

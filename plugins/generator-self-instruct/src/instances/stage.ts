@@ -14,7 +14,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
+import { defineStage, LanguageModel, resolveRecipePath, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
@@ -29,8 +29,9 @@ type InstancesContext = StageContext<InstancesOptions, { readonly model: Languag
 
 type Counts = Record<"tasks" | "parsed" | "unparsable" | "kept" | "length_cut_responses" | "empty_tasks" | InstanceRejection, number>
 
-const templateFor = (path: string | undefined, builtin: PromptTemplate) =>
-  path === undefined ? Effect.succeed(builtin) : readTemplateFile(path)
+/** The template file named in the options (relative to the recipe's folder), or the bundled one. */
+const templateFor = (ctx: InstancesContext, path: string | undefined, builtin: PromptTemplate) =>
+  path === undefined ? Effect.succeed(builtin) : readTemplateFile(resolveRecipePath(ctx, path))
 
 const run = (ctx: InstancesContext) =>
   Effect.gen(function* () {
@@ -40,8 +41,8 @@ const run = (ctx: InstancesContext) =>
     if (upstream === undefined) {
       return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
     }
-    const inputFirst = yield* templateFor(options.templates.inputFirst, builtinTemplates.inputFirst)
-    const outputFirst = yield* templateFor(options.templates.outputFirst, builtinTemplates.outputFirst)
+    const inputFirst = yield* templateFor(ctx, options.templates.inputFirst, builtinTemplates.inputFirst)
+    const outputFirst = yield* templateFor(ctx, options.templates.outputFirst, builtinTemplates.outputFirst)
     const tasks = yield* upstream.readAll()
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number((record["lineage"] as JsonRecord | undefined)?.["task_index"]))

@@ -1,0 +1,31 @@
+/** `path` (like `lora` and `builtin.cacheDir`) is relative to the recipe's folder, not to the cwd. */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import type { BackendService } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { llamaResource } from "../src/index.ts"
+import { cpuBackend, runScoped } from "./support/runtime.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+const events = { info: () => Effect.void, warn: () => Effect.void, progress: () => Effect.void } as never
+const slots = (backend: BackendService) => ({ backend }) as never
+
+describe("llama/hf relative model paths", () => {
+  it("resolve from ctx.recipeDir", async () => {
+    const folder = tinyModel("qwen2")
+    const relative = nodePath.basename(folder)
+    const elsewhere = mkdtempSync(nodePath.join(tmpdir(), "recipe-elsewhere-"))
+    const result = await runScoped(Effect.gen(function* () {
+      const backend = yield* cpuBackend
+      const make = (recipeDir: string) =>
+        llamaResource.make({ name: "policy", options: { path: relative, max_context: 64 }, seed: 0, uses: slots(backend), events, recipeDir })
+      const loaded = yield* make(nodePath.dirname(folder))
+      const missing = yield* Effect.flip(make(elsewhere))
+      return { modelId: loaded.info.id, missing: missing.message }
+    }))
+    expect(result.modelId.length).toBeGreaterThan(0)
+    expect(result.missing).toContain(nodePath.join(elsewhere, relative))
+  })
+})
