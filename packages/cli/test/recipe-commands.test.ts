@@ -49,7 +49,7 @@ describe("plugins", () => {
     expect(text).toMatch(/^ +repeat +integer +default 1 +times to emit each line$/m)
     expect(text).toMatch(/^ +lines +array<string> +required +the lines to emit$/m)
     expect(text).toMatch(/^ +right +optional +second stream$/m)
-    expect(text).toMatch(/^ +model +@refine-af\/core\/LanguageModel$/m)
+    expect(text).toMatch(/^ +model +required +@refine-af\/core\/LanguageModel$/m)
   })
 
   it("needs a recipe or package names", async () => {

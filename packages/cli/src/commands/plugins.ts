@@ -39,7 +39,7 @@ export const formatComponent = (component: ComponentDescription): Array<string> 
     lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, port.optional ? "optional" : "required", port.description]), "      "))
   }
   if (component.slots.length > 0) {
-    lines.push("    resource slots (resource names):", ...table(component.slots.map((slot) => [slot.name, slot.service]), "      "))
+    lines.push("    resource slots (resource names):", ...table(component.slots.map((slot) => [slot.name, slot.optional ? "optional" : "required", slot.service]), "      "))
   }
   return lines
 }

@@ -16,6 +16,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const isServiceKey = (value: unknown): boolean =>
   (typeof value === "function" || isRecord(value)) && typeof (value as { key?: unknown }).key === "string"
 
+const isSlot = (value: unknown): boolean =>
+  isServiceKey(value) || (isRecord(value) && value._tag === "OptionalSlot" && isServiceKey(value.service))
+
 const isPortMap = (value: unknown, check: (entry: unknown) => boolean): boolean =>
   value === undefined || (isRecord(value) && Object.values(value).every(check))
 
@@ -26,7 +29,7 @@ const componentProblems = (name: string, component: unknown): Array<string> => {
   const problems: Array<string> = []
   if (!Schema.isSchema(component.options)) problems.push(`${where}: "options" must be an Effect Schema`)
   if (typeof component.description !== "string") problems.push(`${where}: "description" must be a string`)
-  if (!isPortMap(component.uses, isServiceKey)) problems.push(`${where}: "uses" must map slot names to service keys`)
+  if (!isPortMap(component.uses, isSlot)) problems.push(`${where}: "uses" must map slot names to service keys (or optionalSlot(key))`)
   if (component.kind === "stage") {
     if (!stageRoles.has(component.role as string)) problems.push(`${where}: "role" must be one of ${[...stageRoles].join(", ")}`)
     if (typeof component.run !== "function") problems.push(`${where}: stage components need a "run" function`)

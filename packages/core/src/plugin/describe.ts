@@ -12,7 +12,7 @@
  */
 import { Result, Schema, SchemaAST } from "effect"
 import type { CatalogEntry } from "./catalog.ts"
-import type { ServiceKey } from "./manifest.ts"
+import { isOptionalSlot, slotService, type Slots } from "./manifest.ts"
 import { isCodecNoise, optionsJsonSchema, type JsonSchemaNode } from "./options-json-schema.ts"
 
 /** One option of a component. */
@@ -37,7 +37,7 @@ export interface ComponentDescription {
   /** Undefined when the options Schema is not a plain struct (then see its JSON Schema). */
   readonly options: ReadonlyArray<OptionDescription> | undefined
   readonly inputs: ReadonlyArray<{ readonly name: string; readonly description: string; readonly optional: boolean }>
-  readonly slots: ReadonlyArray<{ readonly name: string; readonly service: string }>
+  readonly slots: ReadonlyArray<{ readonly name: string; readonly service: string; readonly optional: boolean }>
 }
 
 /** Renders a JSON Schema node as a short type. */
@@ -87,6 +87,6 @@ export const describeComponent = (entry: CatalogEntry): ComponentDescription => 
     inputs: component.kind === "stage"
       ? Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true }))
       : [],
-    slots: Object.entries(component.uses ?? {}).map(([name, key]) => ({ name, service: (key as ServiceKey).key }))
+    slots: Object.entries((component.uses ?? {}) as Slots).map(([name, slot]) => ({ name, service: slotService(slot).key, optional: isOptionalSlot(slot) }))
   }
 }

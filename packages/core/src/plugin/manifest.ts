@@ -39,11 +39,36 @@ import type { RecordStreamError, StageError } from "../stage/errors.ts"
 /** Any service key (e.g. the `LanguageModel` class). */
 export type ServiceKey = Context.Key<any, any>
 
-/** Resource slots a component asks for: slot name → service key. */
-export type Slots = Readonly<Record<string, ServiceKey>>
+/** A resource slot the recipe may leave unconnected (made with `optionalSlot`); the component then sees `undefined`. */
+export interface OptionalSlot<K extends ServiceKey = ServiceKey> {
+  readonly _tag: "OptionalSlot"
+  readonly service: K
+}
 
-/** The service implementations for a component's slots. */
-export type SlotServices<U extends Slots> = { readonly [K in keyof U]: Context.Service.Shape<U[K]> }
+/**
+ * Marks a slot optional: `uses: { model: optionalSlot(LanguageModel) }`. When
+ * the recipe names a resource, it is checked like any slot; when it names none,
+ * `ctx.uses.model` is `undefined`.
+ */
+export const optionalSlot = <K extends ServiceKey>(service: K): OptionalSlot<K> => ({ _tag: "OptionalSlot", service })
+
+/** Resource slots a component asks for: slot name → service key (or `optionalSlot(key)`). */
+export type Slots = Readonly<Record<string, ServiceKey | OptionalSlot>>
+
+/** True when the slot was declared with `optionalSlot`. */
+export const isOptionalSlot = (slot: ServiceKey | OptionalSlot): slot is OptionalSlot =>
+  typeof slot === "object" && slot !== null && (slot as { _tag?: unknown })._tag === "OptionalSlot"
+
+/** The service key a slot asks for, optional or not. */
+export const slotService = (slot: ServiceKey | OptionalSlot): ServiceKey => isOptionalSlot(slot) ? slot.service : slot
+
+/** The service implementations for a component's slots (`undefined` allowed for optional ones). */
+export type SlotServices<U extends Slots> = { readonly [K in keyof U]: SlotServiceOf<U[K]> }
+
+/** The service one slot gives (distributes over unions, so a generic `Slots` still type-checks). */
+export type SlotServiceOf<S> = S extends OptionalSlot<infer K> ? Context.Service.Shape<K> | undefined
+  : S extends ServiceKey ? Context.Service.Shape<S>
+  : never
 
 export type StageRole = "generator" | "trainer" | "evaluator" | "transform"
 

@@ -17,6 +17,7 @@
  * const schemaText = JSON.stringify(recipeJsonSchema(plugins), null, 2)
  * ```
  */
+import { isOptionalSlot, slotService, type Slots } from "../plugin/manifest.ts"
 import { optionsJsonSchema } from "../plugin/options-json-schema.ts"
 import { componentCatalog, inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
 import type { LoadedPlugin } from "./resolved.ts"
@@ -62,8 +63,9 @@ const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; rea
     }
   }
   for (const slot of resourceSlots(component)) {
-    connections[slot] = { type: "string", description: `Resource slot: name of a resource providing ${component.uses![slot]!.key}.` }
-    required.push(slot)
+    const spec = (component.uses as Slots)[slot]!
+    connections[slot] = { type: "string", description: `Resource slot${isOptionalSlot(spec) ? " (optional)" : ""}: name of a resource providing ${slotService(spec).key}.` }
+    if (!isOptionalSlot(spec)) required.push(slot)
   }
   const header = { _component_: { const: entry.id, description: component.description } }
   // A plain struct (known keys, no index signature) lets the node schema close its key set; an empty

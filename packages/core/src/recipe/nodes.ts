@@ -5,7 +5,7 @@
  */
 import type { JsonRecord } from "../stage/context.ts"
 import { inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
-import type { ResourceComponent, StageComponent } from "../plugin/manifest.ts"
+import { isOptionalSlot, slotService, type ResourceComponent, type Slots, type StageComponent } from "../plugin/manifest.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import { decodeOptions } from "./options.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
@@ -107,7 +107,7 @@ export const checkNode = (
         problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" names stage "${value}", which does not exist${didYouMeanSuffix(value, scope.stageNames)}`, `stages are: ${scope.stageNames.join(", ")}`))
       } else inputs[key] = value
     } else if (slots.includes(key)) {
-      const wanted = entry.component.uses![key]!
+      const wanted = slotService((entry.component.uses as Slots)[key]!)
       const provider = typeof value === "string" ? scope.resourceComponents.get(value) : undefined
       if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" takes a resource name, got ${describeValue(value)}`))
       else if (!scope.resourceComponents.has(value)) {
@@ -128,8 +128,9 @@ export const checkNode = (
     }
   }
   for (const slot of slots) {
-    if (node.data[slot] === undefined) {
-      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: resource slot "${slot}" is not connected`, `add \`${slot}: <resource name>\` naming a resource that provides ${entry.component.uses![slot]!.key}`))
+    const spec = (entry.component.uses as Slots)[slot]!
+    if (node.data[slot] === undefined && !isOptionalSlot(spec)) {
+      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: resource slot "${slot}" is not connected`, `add \`${slot}: <resource name>\` naming a resource that provides ${slotService(spec).key}`))
     }
   }
   const decoded = decodeOptions(entry.component.options, options, nodePath(node), label, positions)

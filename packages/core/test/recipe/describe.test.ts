@@ -29,7 +29,7 @@ describe("describeComponent", () => {
       ["sampling", "object", false]
     ])
     expect(generate.inputs).toEqual([{ name: "seeds", description: "seed tasks", optional: true }])
-    expect(generate.slots).toEqual([{ name: "model", service: "@refine-af/core/LanguageModel" }])
+    expect(generate.slots).toEqual([{ name: "model", service: "@refine-af/core/LanguageModel", optional: false }])
   })
 
   it("says which service a resource provides", () => {
