@@ -80,6 +80,19 @@ describe("self-instruct/classify", () => {
     expect(model.requests).toHaveLength(0)
   })
 
+  it("needs no model with skip: true (the slot is optional), and names the fix without one otherwise", async () => {
+    const noModel = memoryContext({ options: decode({ skip: true }), uses: { model: undefined }, inputs: { instructions: memoryInput("b", instructions) } })
+    await runStageOk(classifyStage, noModel.ctx)
+    expect(noModel.output.committed.map((r) => r["is_classification"])).toEqual([true, false, true, false, false])
+    const missing = memoryContext({ options: decode({}), uses: { model: undefined }, inputs: { instructions: memoryInput("b", instructions) } })
+    const exit = await runStage(classifyStage, missing.ctx)
+    expect(Exit.isFailure(exit)).toBe(true)
+    const error = Exit.isFailure(exit) ? exit.cause.reasons.find((reason) => reason._tag === "Fail") : undefined
+    expect(error?._tag === "Fail" ? (error.error as { fix?: string }).fix : undefined).toContain("set `skip: true`")
+    expect(String(exit)).toContain("the `model` slot is not connected")
+    expect(missing.output.committed).toHaveLength(0)
+  })
+
   it("resumes at the first record not yet durable", async () => {
     const full = memoryContext({ options: decode({ batchSize: 1 }), uses: { model: answering(modelAnswers) }, inputs: { instructions: memoryInput("b", instructions) } })
     await runStageOk(classifyStage, full.ctx)

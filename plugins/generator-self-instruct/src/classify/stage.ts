@@ -10,10 +10,12 @@
  * @example
  * ```yaml
  * classified: { _component_: self-instruct/classify, instructions: instructions, model: policy }
+ * # the model slot is optional: with skip: true no model is needed
+ * classified: { _component_: self-instruct/classify, instructions: instructions, skip: true }
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
+import { defineStage, LanguageModel, optionalSlot, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
@@ -22,12 +24,19 @@ import { classificationHeuristic, parseYesNo } from "./decide.ts"
 import { ClassifyOptions } from "./options.ts"
 import { classifyPromptId, encodeClassifyPrompt } from "./prompt.ts"
 
-type ClassifyContext = StageContext<ClassifyOptions, { readonly model: LanguageModel["Service"] }>
+type ClassifyContext = StageContext<ClassifyOptions, { readonly model: LanguageModel["Service"] | undefined }>
 
 const run = (ctx: ClassifyContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
     const model = ctx.uses.model
+    if (model === undefined && !options.skip) {
+      return yield* new StageError({
+        stage: ctx.name,
+        message: "no model to ask: the `model` slot is not connected and `skip` is false",
+        fix: "add `model: <resource name>` to this stage in the recipe, or set `skip: true` to use the keyword heuristic"
+      })
+    }
     const upstream = ctx.inputs["instructions"]
     if (upstream === undefined) {
       return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
@@ -48,7 +57,7 @@ const run = (ctx: ClassifyContext) =>
         return { value: null, classification: { source: "model" } }
       })
       const askModel = decided.flatMap((decision, offset) => (decision.classification["source"] === "model" ? [offset] : []))
-      if (askModel.length > 0) {
+      if (askModel.length > 0 && model !== undefined) {
         const generations = yield* model.generate(
           askModel.map((offset) => ({
             prompt: encodeClassifyPrompt(instructions[offset]!),
@@ -91,6 +100,6 @@ export const classifyStage = defineStage({
   deterministic: true,
   options: ClassifyOptions,
   inputs: { instructions: { description: "instruction records (e.g. from self-instruct/bootstrap)" } },
-  uses: { model: LanguageModel },
+  uses: { model: optionalSlot(LanguageModel) },
   run
 })
