@@ -58,6 +58,15 @@ describe(`refine-af recipe commands (${wiredInMain ? "main.ts" : "test entry"})`
     expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ $schema: "https://json-schema.org/draft/2020-12/schema" })
   })
 
+  it("plugins with no arguments lists the installed plugins (workspace packages marked as plugins)", spawnTimeout, () => {
+    const { code, stdout, stderr } = refineAf("plugins")
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^demo \S+ +\(@refine-af\/plugin-demo@/m)
+    expect(stdout).toContain("  self-instruct/classify  (stage · transform)")
+    expect(stdout).not.toContain("@refine-af/core@")
+    expect(stderr).not.toMatch(stackTrace)
+  })
+
   it("plugins: a missing package is a usage error naming npm install, without a stack trace", spawnTimeout, () => {
     const { code, stderr } = refineAf("plugins", "@refine-af/not-installed")
     expect(code).toBe(2)

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadPluginsFrom } from "@refine-af/core"
-import { formatPluginList } from "../src/commands/plugins.ts"
+import { formatDiscovered, formatPluginList } from "../src/commands/plugins.ts"
 import { copyStockRecipe, formatStockRecipes, listStockRecipes, stockRecipesDir } from "../src/commands/recipes.ts"
 import { recipeSchemaText } from "../src/commands/schema.ts"
 import { validateRecipeFile } from "../src/commands/validate.ts"
@@ -55,6 +55,16 @@ describe("plugins", () => {
   it("needs a recipe or package names", async () => {
     const result = await Effect.runPromise(Effect.result(loadPluginsFrom({ specifiers: [] })))
     expect(Result.isFailure(result) && result.failure._tag).toBe("PluginListInvalid")
+  })
+
+  it("with no arguments, lists the discovered plugins and warns about each one that failed to load", async () => {
+    const plugins = await Effect.runPromise(loadPluginsFrom({ recipe: "valid/full.yaml" }, coreFixtures))
+    const found = formatDiscovered({ plugins, failures: [{ index: 1, specifier: "broken-plugin", message: "importing plugin \"broken-plugin\" failed: boom", fix: "reinstall it" }] })
+    expect(found.stdout).toBe(formatPluginList(plugins))
+    expect(found.stderr).toBe("warning: plugin \"broken-plugin\" could not be loaded: importing plugin \"broken-plugin\" failed: boom (fix: reinstall it)")
+    const none = formatDiscovered({ plugins: [], failures: [] })
+    expect(none.stdout).toContain("\"refine-af\": { \"plugin\": true }")
+    expect(none.stderr).toBe("")
   })
 
   it("reports every package that cannot be loaded", async () => {

@@ -1,12 +1,22 @@
 /**
  * `refine-af plugins [--recipe r | packages...]`: what the plugins offer —
+ * with no arguments, every installed plugin (see `discoverPlugins`) —
  * each component's kind/role, description, options (type, default, doc),
  * input ports and resource slots — so a recipe can be written without reading
  * plugin source.
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { componentCatalog, describeComponent, loadPluginsFrom, type ComponentDescription, type LoadedPlugin } from "@refine-af/core"
+import {
+  componentCatalog,
+  describeComponent,
+  discoverPlugins,
+  loadPluginsFrom,
+  pluginMarker,
+  type ComponentDescription,
+  type LoadedPlugin,
+  type PluginList
+} from "@refine-af/core"
 
 
 const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Array<string> => {
@@ -55,6 +65,16 @@ export const formatPluginList = (plugins: ReadonlyArray<LoadedPlugin>): string =
   }).join("\n").trimEnd()
 }
 
+/** What `refine-af plugins` prints with no arguments: the installed plugins, then one warning line per package that failed to load. */
+export const formatDiscovered = (found: PluginList): { readonly stdout: string; readonly stderr: string } => ({
+  stdout: found.plugins.length > 0
+    ? formatPluginList(found.plugins)
+    : found.failures.length > 0
+    ? "no installed plugin could be loaded"
+    : `no refine-af plugins installed here: install one (npm install @refine-af/plugin-demo), or mark a package with "${pluginMarker.field}": { "plugin": true } or the keyword "${pluginMarker.keyword}"`,
+  stderr: found.failures.map((failure) => `warning: plugin "${failure.specifier}" could not be loaded: ${failure.message}${failure.fix === undefined ? "" : ` (fix: ${failure.fix})`}`).join("\n")
+})
+
 /** `refine-af plugins [--recipe r | packages...]`. */
 export const pluginsCommand = Command.make(
   "plugins",
@@ -66,12 +86,18 @@ export const pluginsCommand = Command.make(
     )
   },
   Effect.fnUntraced(function*({ recipe, packages }) {
+    if (Option.isNone(recipe) && packages.length === 0) {
+      const { stdout, stderr } = formatDiscovered(yield* discoverPlugins([process.cwd()]))
+      if (stderr !== "") yield* Console.error(stderr)
+      return yield* Console.log(stdout)
+    }
     const plugins = yield* loadPluginsFrom(Option.isSome(recipe) ? { recipe: recipe.value } : { specifiers: packages })
     yield* Console.log(formatPluginList(plugins))
   })
 ).pipe(
-  Command.withDescription("List plugins and their components: options (type, default, doc), input ports, resource slots"),
+  Command.withDescription("List plugins and their components: options (type, default, doc), input ports, resource slots; with no arguments, every installed plugin"),
   Command.withExamples([
+    { command: "refine-af plugins", description: "Every installed refine-af plugin (workspace and node_modules)" },
     { command: "refine-af plugins --recipe recipes/quickstart.yaml", description: "Components available to the quickstart recipe" },
     { command: "refine-af plugins @refine-af/plugin-demo", description: "Components of one plugin package" }
   ])
