@@ -6,7 +6,7 @@
  * reporting.
  */
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -65,6 +65,26 @@ describe(`refine-af recipe commands (${wiredInMain ? "main.ts" : "test entry"})`
     expect(stdout).toContain("  self-instruct/classify  (stage · transform)")
     expect(stdout).not.toContain("@refine-af/core@")
     expect(stderr).not.toMatch(stackTrace)
+  })
+
+  it("recipes ls from an installed CLI (outside the repository) lists the recipes bundled into the package", spawnTimeout, () => {
+    // A fake install inside the repository, so the CLI's dependencies (effect, tsx, core) still resolve.
+    const project = mkdtempSync(path.join(here, ".tmp-install-"))
+    try {
+      const installed = path.join(project, "node_modules/@refine-af/cli")
+      for (const part of ["bin", "src", "package.json"]) cpSync(path.join(cliRoot, part), path.join(installed, part), { recursive: true })
+      const bundle = spawnSync(process.execPath, [path.join(cliRoot, "scripts/bundle-recipes.mjs"), installed], { encoding: "utf8" })
+      expect(bundle.status).toBe(0)
+      // Only the bundled copy has this recipe, so listing it proves where the list came from.
+      writeFileSync(path.join(installed, "recipes/only-in-bundle.yaml"), "# only in the bundle\nname: only\nplugins: []\n")
+      const { status, stdout, stderr } = spawnSync(process.execPath, [path.join(installed, "bin/refine-af.js"), "recipes", "ls"], { cwd: scratch, encoding: "utf8", timeout: 60_000 })
+      expect(stderr).not.toMatch(stackTrace)
+      expect(status).toBe(0)
+      expect(stdout).toMatch(/^only-in-bundle +only in the bundle$/m)
+      expect(stdout).toMatch(/^quickstart /m)
+    } finally {
+      rmSync(project, { recursive: true, force: true })
+    }
   })
 
   it("plugins: a missing package is a usage error naming npm install, without a stack trace", spawnTimeout, () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadPluginsFrom } from "@refine-af/core"
 import { formatDiscovered, formatPluginList } from "../src/commands/plugins.ts"
-import { copyStockRecipe, formatStockRecipes, listStockRecipes, stockRecipesDir } from "../src/commands/recipes.ts"
+import { copyStockRecipe, findStockRecipesDir, formatStockRecipes, listStockRecipes, stockRecipeCandidates, stockRecipesDir } from "../src/commands/recipes.ts"
 import { recipeSchemaText } from "../src/commands/schema.ts"
 import { validateRecipeFile } from "../src/commands/validate.ts"
 
@@ -97,6 +97,20 @@ describe("recipes", () => {
 
   it("finds the repository's recipes folder", () => {
     expect(stockRecipesDir).toBe(path.resolve(here, "../../../recipes"))
+  })
+
+  it("looks for recipes/ in the cwd and above first, then next to the CLI", () => {
+    const project = path.join(sandbox, "project")
+    mkdirSync(path.join(project, "recipes"), { recursive: true })
+    mkdirSync(path.join(project, "deep/er"), { recursive: true })
+    writeFileSync(path.join(project, "recipes/mine.yaml"), "name: mine\nplugins: []\n")
+    expect(findStockRecipesDir(project)).toBe(path.join(project, "recipes"))
+    expect(findStockRecipesDir(path.join(project, "deep/er"))).toBe(path.join(project, "recipes"))
+    // An empty recipes/ folder does not hide the stock ones.
+    const empty = path.join(sandbox, "empty-project")
+    mkdirSync(path.join(empty, "recipes"), { recursive: true })
+    expect(findStockRecipesDir(empty)).toBe(stockRecipesDir)
+    expect(stockRecipeCandidates(empty).slice(-2)).toEqual([path.resolve(here, "../recipes"), stockRecipesDir])
   })
 
   it("copies a recipe to a file or into a folder, refusing to overwrite without force", async () => {

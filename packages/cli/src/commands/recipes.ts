@@ -1,7 +1,12 @@
 /**
- * `refine-af recipes ls` lists the stock recipes shipped in the repository's
- * `recipes/` folder with their description; `refine-af recipes cp <name> <dest>`
- * copies one so you can edit it (refusing to overwrite without `--force`).
+ * `refine-af recipes ls` lists the stock recipes with their description;
+ * `refine-af recipes cp <name> <dest>` copies one so you can edit it (refusing
+ * to overwrite without `--force`).
+ *
+ * The recipes folder is the first of: `recipes/` in the cwd or a folder above
+ * it (a project's own), the CLI package's `recipes/` (an installed CLI ships
+ * them: `npm pack` copies them in, see scripts/bundle-recipes.mjs), and the
+ * repository's `recipes/` (the CLI run from a checkout).
  */
 import { Console, Effect, Result, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -10,8 +15,22 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { didYouMeanSuffix, readRecipeYaml } from "@refine-af/core"
 
-/** The repository's stock recipes folder (packages/cli/src/commands → ../../../../recipes). */
-export const stockRecipesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../recipes")
+/** The CLI package's folder (packages/cli in a checkout, node_modules/@refine-af/cli once installed). */
+const cliPackageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+
+/** The repository's stock recipes folder (packages/cli → ../../recipes). */
+export const stockRecipesDir = path.resolve(cliPackageDir, "../../recipes")
+
+/** Where stock recipes are looked for, in order (see the module doc). */
+export const stockRecipeCandidates = (cwd: string = process.cwd()): Array<string> => {
+  const above: Array<string> = [path.resolve(cwd)]
+  while (path.dirname(above.at(-1)!) !== above.at(-1)) above.push(path.dirname(above.at(-1)!))
+  return [...above.map((dir) => path.join(dir, "recipes")), path.join(cliPackageDir, "recipes"), stockRecipesDir]
+}
+
+/** The first candidate folder that holds at least one recipe, if any. */
+export const findStockRecipesDir = (cwd: string = process.cwd()): string | undefined =>
+  stockRecipeCandidates(cwd).find((dir) => recipeFiles(dir).length > 0)
 
 /** One stock recipe: its name (path under recipes/ without .yaml) and description line. */
 export interface StockRecipe {
@@ -33,7 +52,7 @@ export class RecipeCopyFailed extends Schema.TaggedError<RecipeCopyFailed>()("Re
 }) {}
 
 const recipeFiles = (dir: string): Array<string> =>
-  !existsSync(dir)
+  !existsSync(dir) || !statSync(dir).isDirectory()
     ? []
     : readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
       const full = path.join(dir, entry.name)
@@ -53,15 +72,15 @@ const descriptionOf = (file: string): string => {
   return comment?.replace(/^#\s*/, "") ?? ""
 }
 
-/** Every stock recipe in `dir`, sorted by name. */
-export const listStockRecipes = (dir: string = stockRecipesDir): Array<StockRecipe> =>
+/** Every stock recipe in `dir` (default: the folder `findStockRecipesDir` picks), sorted by name. */
+export const listStockRecipes = (dir: string = findStockRecipesDir() ?? stockRecipesDir): Array<StockRecipe> =>
   recipeFiles(dir)
     .map((file) => ({ name: path.relative(dir, file).replace(/\.ya?ml$/, "").split(path.sep).join("/"), file, description: descriptionOf(file) }))
     .sort((a, b) => a.name.localeCompare(b.name))
 
 /** The `recipes ls` table. */
 export const formatStockRecipes = (recipes: ReadonlyArray<StockRecipe>): string => {
-  if (recipes.length === 0) return "no stock recipes found"
+  if (recipes.length === 0) return "no stock recipes found (looked for recipes/ in the current folder and above, and next to the refine-af CLI)"
   const width = Math.max(...recipes.map((recipe) => recipe.name.length))
   return recipes.map((recipe) => `${recipe.name.padEnd(width)}  ${recipe.description}`.trimEnd()).join("\n")
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Copies the repository's stock recipes (../../recipes) into <package>/recipes
+// so an installed CLI can list and copy them (`refine-af recipes ls`). Runs on
+// `npm pack` / `npm publish` (prepack); `postpack` removes the copy again.
+// Usage: node scripts/bundle-recipes.mjs [package folder]   (default: this package)
+//        node scripts/bundle-recipes.mjs --clean [package folder]
+import { cpSync, existsSync, rmSync } from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const args = process.argv.slice(2)
+const clean = args[0] === "--clean"
+const target = path.join(path.resolve(clean ? args[1] ?? packageDir : args[0] ?? packageDir), "recipes")
+const source = path.resolve(packageDir, "../../recipes")
+
+if (clean) {
+  rmSync(target, { recursive: true, force: true })
+} else {
+  if (!existsSync(source)) {
+    console.error(`bundle-recipes: no recipes folder at ${source}; run this from a refine-af checkout`)
+    process.exit(1)
+  }
+  rmSync(target, { recursive: true, force: true })
+  cpSync(source, target, { recursive: true, filter: (file) => !path.basename(file).startsWith(".") })
+  console.log(`bundle-recipes: copied ${source} to ${target}`)
+}
