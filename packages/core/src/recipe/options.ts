@@ -8,7 +8,9 @@ import type { OptionsSchema } from "../plugin/manifest.ts"
 import { optionsJsonSchema } from "../plugin/options-json-schema.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
+import { optionKeysAt } from "./schema-keys.ts"
 import { describeValue } from "./structure.ts"
+import { didYouMeanSuffix } from "./suggest.ts"
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -60,7 +62,10 @@ export const decodeOptions = (
       return problemAt(positions.keyAt(nodePath), `${label}: missing required option "${name}"`, `add \`${name}: <${type}>\` to it`)
     }
     if (issue.message === "Expected no excess property") {
-      return problemAt(positions.keyAt(docPath), `${label}: unknown option "${name}"`, "remove it, or check the component's options with `refine-af plugins`")
+      const parent = path.slice(0, -1)
+      const known = parent.every((segment) => typeof segment === "string") ? optionKeysAt(schema, parent as ReadonlyArray<string>) : undefined
+      const suggestion = known === undefined ? "" : didYouMeanSuffix(String(path.at(-1)), known)
+      return problemAt(positions.keyAt(docPath), `${label}: unknown option "${name}"${suggestion}`, "remove it, or check the component's options with `refine-af plugins`")
     }
     const written = valueAtPath(options, path)
     const got = issue.message.includes(", got ") ? "" : `, got ${describeValue(written)}`
