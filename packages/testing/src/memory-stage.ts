@@ -98,6 +98,8 @@ export interface MemoryStageFields<O, U> {
   readonly output?: MemoryWriter
   /** Artifact folder; a fresh temporary folder when omitted. */
   readonly dir?: string
+  /** Folder that relative paths in options resolve from (as a recipe's folder would); the cwd when omitted. */
+  readonly recipeDir?: string
 }
 
 export interface MemoryStage<O, U> {
@@ -119,7 +121,8 @@ export const memoryStageContext = <O, U>(fields: MemoryStageFields<O, U>): Memor
     uses: fields.uses,
     output,
     dir: fields.dir ?? mkdtempSync(path.join(tmpdir(), `refine-af-${name}-`)),
-    events: sink
+    events: sink,
+    ...(fields.recipeDir === undefined ? {} : { recipeDir: fields.recipeDir })
   }
   return { ctx, output, events: sink.events }
 }

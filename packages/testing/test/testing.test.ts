@@ -1,5 +1,5 @@
 import { Effect, Schema, Stream } from "effect"
-import { defineStage, type JsonRecord } from "@refine-af/core"
+import { defineStage, resolveRecipePath, type JsonRecord } from "@refine-af/core"
 import { describe, expect, it } from "vitest"
 import { checkResumeContract, memoryInput, memoryStageContext, memoryWriter, runStage, runStageExit, scriptedLanguageModel } from "../src/index.ts"
 
@@ -71,6 +71,11 @@ describe("memoryWriter", () => {
     await runStage(countingStage(true), ctx)
     expect(writer.committed.map((record) => record.i)).toEqual([0, 1, 2])
     expect(events).toEqual([{ type: "metric", data: { name: "loss", value: 0.5, step: 2 } }])
+  })
+
+  it("passes recipeDir through so plugins resolve relative paths like in a run", () => {
+    const { ctx } = memoryStageContext({ options: {}, uses: {}, recipeDir: "/recipes/here" })
+    expect(resolveRecipePath(ctx, "data/seeds.jsonl")).toBe("/recipes/here/data/seeds.jsonl")
   })
 
   it("streams inputs in order", async () => {
