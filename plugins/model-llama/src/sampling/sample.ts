@@ -8,6 +8,8 @@
 import type { SamplingParams } from "@refine-af/core"
 import { applyPenalties, hasPenalties } from "./penalties.ts"
 import type { Uniform } from "./prng.ts"
+import { drawByFullSort } from "./full-sort.ts"
+import { drawBySelection } from "./nucleus.ts"
 
 /** A chosen token and its log-probability under the raw model distribution. */
 export interface SampledToken {
@@ -29,22 +31,6 @@ const argmax = (values: ArrayLike<number>): number => {
   let best = 0
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i
   return best
-}
-
-/** Indices of the `k` largest values, largest first (ties: lower index first). */
-const topIndices = (values: Float32Array, k: number): Array<number> => {
-  if (k >= values.length) return Array.from(values.keys()).sort((a, b) => values[b]! - values[a]! || a - b)
-  // Keep a small sorted list; vocabularies are large but k is usually small.
-  const kept: Array<number> = []
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!
-    if (kept.length === k && v <= values[kept[k - 1]!]!) continue
-    let at = kept.length
-    while (at > 0 && values[kept[at - 1]!]! < v) at--
-    kept.splice(at, 0, i)
-    if (kept.length > k) kept.pop()
-  }
-  return kept
 }
 
 /**
@@ -74,33 +60,8 @@ export const sampleNext = (
   }
   const k = params.topK !== undefined && params.topK > 0 ? Math.min(params.topK, adjusted.length) : adjusted.length
   const topP = params.topP ?? 1
-  // Candidates sorted by logit; without top-k or top-p every token stays a candidate (no sort needed).
-  const needsSort = k < adjusted.length || topP < 1
-  const candidates = needsSort ? topIndices(adjusted, k) : Array.from(adjusted.keys())
-  const max = adjusted[needsSort ? candidates[0]! : argmax(adjusted)]!
-  const weights = candidates.map((id) => Math.exp((adjusted[id]! - max) / temperature))
-  let kept = candidates.length
-  if (topP < 1) {
-    const total = weights.reduce((a, b) => a + b, 0)
-    let cumulative = 0
-    // Keep the smallest prefix whose mass reaches topP (always at least one token).
-    for (let i = 0; i < candidates.length; i++) {
-      cumulative += weights[i]! / total
-      if (cumulative >= topP) {
-        kept = i + 1
-        break
-      }
-    }
-  }
-  let mass = 0
-  for (let i = 0; i < kept; i++) mass += weights[i]!
-  let target = uniform() * mass
-  for (let i = 0; i < kept; i++) {
-    target -= weights[i]!
-    if (target < 0) return { tokenId: candidates[i]!, logprob: logprobOf(candidates[i]!) }
-  }
-  const last = candidates[kept - 1]!
-  return { tokenId: last, logprob: logprobOf(last) }
+  const tokenId = drawBySelection(adjusted, temperature, k, topP, uniform) ?? drawByFullSort(adjusted, temperature, k, topP, uniform)
+  return { tokenId, logprob: logprobOf(tokenId) }
 }
 
 /** Index of the earliest occurrence of any stop string in `text`, or -1. */
