@@ -3,9 +3,6 @@
  * tokenizer, weights (read once, file handles closed), runtime on the given
  * backend, and an optional PEFT adapter uploaded to the backend.
  */
-import { createHash } from "node:crypto"
-import { stat } from "node:fs/promises"
-import * as nodePath from "node:path"
 import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "../config/model-folder.ts"
@@ -16,6 +13,7 @@ import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "../tokenizer/tokenizer.ts"
 import { makeLlamaLanguageModel } from "./language-model.ts"
+import { adapterIdentity, modelIdentity } from "./model-id.ts"
 
 /** Options of {@link loadLlama}. */
 export interface LoadLlamaOptions {
@@ -26,17 +24,6 @@ export interface LoadLlamaOptions {
   /** A PEFT LoRA adapter folder to enable. */
   readonly adapterPath?: string
 }
-
-/** Identity of a model folder: its path plus a hash of config.json and the weight files' sizes and times. */
-const modelId = (model: ModelFolder) =>
-  Effect.promise(async () => {
-    const hash = createHash("sha256").update(JSON.stringify(model.config))
-    for (const file of model.files.filter((f) => f.endsWith(".safetensors")).sort()) {
-      const info = await stat(nodePath.join(model.folder, file))
-      hash.update(`${file}:${info.size}:${info.mtimeMs}`)
-    }
-    return `llama:${nodePath.resolve(model.folder)}#${hash.digest("hex").slice(0, 12)}`
-  })
 
 /**
  * Loads `path` onto `backend`. Returns the service (with the adapter enabled
@@ -61,18 +48,20 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
   const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
-  const id = yield* modelId(model)
+  const id = yield* modelIdentity(model)
   const maxBatch = options.maxBatch ?? 8
   let adapter: ActiveAdapter | undefined
+  let adapterId = ""
   if (options.adapterPath) {
     const lora = yield* readAdapter(options.adapterPath, model.config)
     const uploaded: Record<string, DeviceTensor> = {}
     for (const [name, tensor] of Object.entries(adapterFeeds(lora))) uploaded[name] = yield* backend.upload(tensor)
     adapter = { lora: programLora(lora), feeds: uploaded }
+    adapterId = yield* adapterIdentity(options.adapterPath)
   }
   const base = makeLlamaLanguageModel(runtime, tokenizer, { id, contextLength, eosIds, maxBatch })
   const service = adapter
-    ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}+adapter:${nodePath.resolve(options.adapterPath!)}`, contextLength, eosIds, maxBatch, adapter })
+    ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}${adapterId}`, contextLength, eosIds, maxBatch, adapter })
     : base
   return { service, base, runtime, tokenizer, model }
 })

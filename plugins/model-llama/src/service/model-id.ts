@@ -1,0 +1,64 @@
+/**
+ * Machine-independent identities for model and adapter folders. The id goes
+ * into records' lineage, so it must not contain where the folder happens to
+ * live (an absolute path differs between machines and checkouts) yet must
+ * change whenever the weights do: it is the folder's name plus a SHA-256 over
+ * the parsed config and the full bytes of the files that define the model.
+ */
+import { createHash } from "node:crypto"
+import { createReadStream } from "node:fs"
+import { stat } from "node:fs/promises"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import type { ModelFolder } from "../config/model-folder.ts"
+import { SafetensorsIoError } from "../safetensors/errors.ts"
+
+// Digests by (absolute path, size, mtime): reloading the same checkpoint in one process hashes it once.
+const fileDigests = new Map<string, string>()
+
+const digestFile = async (path: string): Promise<string> => {
+  const info = await stat(path)
+  const key = `${nodePath.resolve(path)}\0${info.size}\0${info.mtimeMs}`
+  const known = fileDigests.get(key)
+  if (known) return known
+  const hash = createHash("sha256")
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(path, { highWaterMark: 4 << 20 })
+      .on("data", (chunk) => hash.update(chunk))
+      .on("end", resolve)
+      .on("error", reject)
+  })
+  const digest = hash.digest("hex")
+  fileDigests.set(key, digest)
+  return digest
+}
+
+/**
+ * `<folder name>#<16 hex digits>`: the digest covers `description` and each
+ * of `files` (names relative to `folder`, sorted) with its content — never
+ * the folder's location.
+ */
+export const folderIdentity = (folder: string, description: string, files: ReadonlyArray<string>): Effect.Effect<string, SafetensorsIoError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const hash = createHash("sha256").update(description).update("\0")
+      for (const file of [...new Set(files)].sort()) hash.update(`${file}\0${await digestFile(nodePath.join(folder, file))}\0`)
+      return `${nodePath.basename(nodePath.resolve(folder))}#${hash.digest("hex").slice(0, 16)}`
+    },
+    catch: (cause) => new SafetensorsIoError({ path: folder, message: `Could not read ${folder} to fingerprint the model (${String(cause)}); check the folder is complete and readable.` })
+  })
+
+/**
+ * The `LanguageModel` id of a loaded model folder: `llama:<folder name>#<hash>`
+ * over the parsed config, tokenizer.json and every safetensors file (and the
+ * shard index, when sharded). Copies of one folder at different paths share it.
+ */
+export const modelIdentity = (model: ModelFolder): Effect.Effect<string, SafetensorsIoError> => {
+  const weightFiles = model.files.filter((file) => file.endsWith(".safetensors") || file === "model.safetensors.index.json")
+  const files = model.files.includes("tokenizer.json") ? [...weightFiles, "tokenizer.json"] : weightFiles
+  return Effect.map(folderIdentity(model.folder, JSON.stringify(model.config), files), (identity) => `llama:${identity}`)
+}
+
+/** The id suffix of a PEFT adapter folder: `+adapter:<folder name>#<hash of its config and weights>`. */
+export const adapterIdentity = (adapterFolder: string): Effect.Effect<string, SafetensorsIoError> =>
+  Effect.map(folderIdentity(adapterFolder, "peft-adapter", ["adapter_config.json", "adapter_model.safetensors"]), (identity) => `+adapter:${identity}`)
