@@ -7,7 +7,7 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import type { JsonRecord, StageContext, StageInput } from "@refine-af/core"
 
 export interface MemoryStage<O, U> {
@@ -66,12 +66,5 @@ export const makeMemoryStage = <O, U>(config: {
   return { ctx, records, metrics, progress, warnings }
 }
 
-/** A finished upstream stage made from records in memory. */
-export const memoryInput = (stage: string, records: ReadonlyArray<JsonRecord>, dir = tmpdir()): StageInput => ({
-  stage,
-  hash: `memory-${stage}`,
-  dir,
-  count: records.length,
-  records: () => Stream.fromIterable(records),
-  readAll: () => Effect.succeed(records)
-})
+/** A finished upstream stage made from records in memory (the shared helper). */
+export { memoryInput } from "@refine-af/testing"
