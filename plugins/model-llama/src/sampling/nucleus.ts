@@ -17,26 +17,39 @@ let weightScratch = new Float64Array(0)
 const float32Scratch = (n: number) => (logitScratch.length >= n ? logitScratch : (logitScratch = new Float32Array(n)))
 const float64Scratch = (n: number) => (weightScratch.length >= n ? weightScratch : (weightScratch = new Float64Array(n)))
 
-/** Candidate ids sorted by logit, largest first, ties by lower id — the full-sort order. */
-const sortByLogit = (logits: Float32Array, ids: ArrayLike<number>): Array<number> =>
-  Array.from(ids).sort((a, b) => logits[b]! - logits[a]! || a - b)
+const idSlots = 2 ** 18
+const bitsView = new Uint32Array(1)
+const floatView = new Float32Array(bitsView.buffer)
 
-/** Below this k a one-pass insertion into a short sorted list beats a quickselect over the vocabulary. */
-const smallK = 128
-
-/** The `k` largest (no NaN), in full-sort order: largest first, ties by lower id. */
-const topKByInsertion = (values: Float32Array, k: number): Array<number> => {
-  const kept: Array<number> = []
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!
-    if (kept.length === k && v <= values[kept[k - 1]!]!) continue
-    let at = kept.length
-    while (at > 0 && values[kept[at - 1]!]! < v) at--
-    kept.splice(at, 0, i)
-    if (kept.length > k) kept.pop()
+/**
+ * Candidate ids sorted by logit, largest first, ties by lower id — the
+ * full-sort order. Each (logit, id) is packed into one exactly representable
+ * double, (descending-order rank of the float32 bits) · 2^18 + id, so a native
+ * numeric sort replaces a comparator callback; -0 counts as +0, as it does
+ * for the comparator. Vocabularies past 2^18 ids use the comparator.
+ */
+const sortByLogit = (logits: Float32Array, ids: ArrayLike<number>): Array<number> => {
+  if (logits.length > idSlots) return Array.from(ids).sort((a, b) => logits[b]! - logits[a]! || a - b)
+  const keys = new Float64Array(ids.length)
+  for (let j = 0; j < ids.length; j++) {
+    const id = ids[j]!
+    floatView[0] = logits[id]! === 0 ? 0 : logits[id]!
+    const bits = bitsView[0]!
+    // Map float bits to an unsigned order (negatives reversed), then flip it for descending.
+    const ascending = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0
+    keys[j] = (0xffffffff - ascending) * idSlots + id
   }
-  return kept
+  keys.sort()
+  const out = new Array<number>(ids.length)
+  for (let j = 0; j < ids.length; j++) out[j] = keys[j]! % idSlots
+  return out
 }
+
+/**
+ * Up to this k the full-sort draw never sorts the vocabulary: it keeps a short
+ * sorted list in one pass, which beats any selection, so it handles those calls.
+ */
+const smallK = 128
 
 /** Temperature-only draw over every token in id order, as the full-sort draw does, without boxed arrays. */
 const drawFromAll = (n: number, weightOf: (id: number) => number, uniform: Uniform): number => {
@@ -58,7 +71,7 @@ const drawFromAll = (n: number, weightOf: (id: number) => number, uniform: Unifo
  */
 export const drawBySelection = (logits: Float32Array, temperature: number, k: number, topP: number, uniform: Uniform): number | undefined => {
   const n = logits.length
-  if (n === 0) return undefined
+  if (n === 0 || k <= smallK) return undefined
   let max = -Infinity
   for (let i = 0; i < n; i++) {
     const v = logits[i]!
@@ -68,7 +81,7 @@ export const drawBySelection = (logits: Float32Array, temperature: number, k: nu
   if (!Number.isFinite(max)) return undefined
   const weightOf = (id: number) => Math.exp((logits[id]! - max) / temperature)
   if (k >= n && topP >= 1) return drawFromAll(logits.length, weightOf, uniform)
-  const candidates = k < n ? (k <= smallK ? topKByInsertion(logits, k) : topKIndices(logits, k, float32Scratch(n))) : undefined
+  const candidates = k < n ? topKIndices(logits, k, float32Scratch(n)) : undefined
   const count = candidates ? candidates.length : n
   const idAt = (j: number) => (candidates ? candidates[j]! : j)
   if (topP >= 1) {
