@@ -53,11 +53,11 @@ describe("multi-service resources", () => {
   })
 
   it("fail the stage, naming the missing service, when make returns too little", async () => {
+    // @ts-expect-error make must return a Context holding both A and B
     const short = defineResource({
       description: "forgets B",
       provides: [A, B],
       options: Schema.Struct({}),
-      // @ts-expect-error make must return a Context with both A and B
       make: () => Effect.succeed(Context.make(A, { a: 1 }))
     })
     const readB = defineStage({ role: "generator", description: "reads B", options: Schema.Struct({}), uses: { b: B }, run: (ctx) => ctx.output.append([{ b: ctx.uses.b.b }]) })
