@@ -40,7 +40,7 @@ describe("decode scheduler (one queue, one loop across calls)", () => {
       return { alone, together: together.map((g) => g[0]!), stats }
     }))
     expect(together.map((g) => g.tokenIds)).toEqual(alone.map((g) => g.tokenIds))
-    together.forEach((g, i) => expect(g.logprobs.map((v) => v.toFixed(3))).toEqual(alone[i]!.logprobs.map((v) => v.toFixed(3))))
+    together.forEach((g, i) => expect(g.logprobs!.map((v) => v.toFixed(3))).toEqual(alone[i]!.logprobs!.map((v) => v.toFixed(3))))
     // One at a time would take 6 × 11 decode steps; sharing a batch takes about one call's worth.
     expect(stats.decodeBatches.filter((b) => b === 1).length).toBeLessThan(30)
     expect(Math.max(...stats.decodeBatches)).toBeGreaterThanOrEqual(4)
