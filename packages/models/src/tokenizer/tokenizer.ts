@@ -1,0 +1,86 @@
+/**
+ * Tokenizers from a model folder's `tokenizer.json` / `tokenizer_config.json`
+ * through `@huggingface/transformers`, local files only, behind a small
+ * interface so the rest of the plugin never touches the library directly.
+ */
+import { AutoTokenizer, env } from "@huggingface/transformers"
+import { Effect } from "effect"
+import { TokenizerError } from "../config/errors.ts"
+
+/** One chat turn as the chat template sees it (structurally compatible with core's `ChatMessage`). */
+export interface ChatTurn {
+  readonly role: string
+  readonly content: string
+}
+
+/** What the model needs from a tokenizer. */
+export interface Tokenizer {
+  readonly encode: (text: string, options?: { readonly addSpecialTokens?: boolean }) => Array<number>
+  readonly decode: (ids: ReadonlyArray<number>, options?: { readonly skipSpecialTokens?: boolean }) => string
+  /** Renders chat messages with the model's chat template, ending with the assistant generation prompt. */
+  readonly applyChatTemplate: (messages: ReadonlyArray<ChatTurn>) => Effect.Effect<string, TokenizerError>
+  readonly eosTokenId: number | null
+  readonly padTokenId: number | null
+  readonly bosTokenId: number | null
+}
+
+const asId = (value: unknown): number | null => (typeof value === "number" ? value : null)
+
+/**
+ * Loads the tokenizer of a local model folder. Remote downloads are switched
+ * off for the duration of the load (the library's switch is global, so it is
+ * restored afterwards).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { loadTokenizer } from "@refine-af/models"
+ * const ids = Effect.map(loadTokenizer("./tiny-llama"), (t) => t.encode("Hello"))
+ * ```
+ */
+export const loadTokenizer = (folder: string): Effect.Effect<Tokenizer, TokenizerError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const previous = env.allowRemoteModels
+      env.allowRemoteModels = false
+      try {
+        return await AutoTokenizer.from_pretrained(folder, { local_files_only: true })
+      } finally {
+        env.allowRemoteModels = previous
+      }
+    },
+    catch: (cause) => new TokenizerError({ folder, message: `Could not load the tokenizer of ${folder} (${cause instanceof Error ? cause.message : String(cause)}). The folder needs tokenizer.json and tokenizer_config.json from the model repository.` })
+  }).pipe(Effect.map((tokenizer): Tokenizer => ({
+    encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }),
+    decode: (ids, options) => tokenizer.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? true }),
+    applyChatTemplate: (messages) =>
+      Effect.try({
+        try: () => tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: m.content })), { tokenize: false, add_generation_prompt: true }) as string,
+        catch: (cause) => new TokenizerError({ folder, message: `The chat template of ${folder} failed (${String(cause)}); the model may have no chat template — pass a raw string prompt instead.` })
+      }),
+    eosTokenId: asId(tokenizer.eos_token_id),
+    padTokenId: asId(tokenizer.pad_token_id),
+    bosTokenId: asId(tokenizer.bos_token_id)
+  })))
+
+/**
+ * Incremental detokenizer for streaming: feeds token ids and returns the new
+ * text each step. It decodes the whole generated sequence and emits the
+ * difference, holding back a trailing partial UTF-8 character (U+FFFD) until
+ * the next token completes it — byte-level BPE splits characters across tokens.
+ */
+export const makeIncrementalDecoder = (tokenizer: Pick<Tokenizer, "decode">) => {
+  const ids: Array<number> = []
+  let emitted = ""
+  return {
+    push: (id: number): string => {
+      ids.push(id)
+      const text = tokenizer.decode(ids)
+      if (text.endsWith("\uFFFD")) return ""
+      const delta = text.startsWith(emitted) ? text.slice(emitted.length) : ""
+      emitted = text
+      return delta
+    },
+    text: (): string => tokenizer.decode(ids)
+  }
+}

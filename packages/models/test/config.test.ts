@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { endOfSequenceIds, loadModelFolder, parameterCount, parseLlamaConfig, ropeFrequencies } from "../src/index.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
+const flip = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(effect))
+
+const minimal = { model_type: "llama", vocab_size: 100, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4 }
+
+describe("config.json parsing", () => {
+  it("fills Hugging Face defaults for a minimal llama config", async () => {
+    const config = await run(parseLlamaConfig("config.json", minimal))
+    expect(config).toMatchObject({ architecture: "llama", numKeyValueHeads: 4, headDim: 8, ropeTheta: 10000, rmsNormEps: 1e-6, tieWordEmbeddings: false, qkvBias: false })
+    expect(config.slidingWindowPerLayer).toEqual([null, null])
+    // 2 layers × (attention 4·32·32 + mlp 3·32·64 + 2 norms·32) + 2 embeddings 100·32 + final norm 32
+    expect(parameterCount(config)).toBe(2 * (4096 + 6144 + 64) + 6400 + 32)
+  })
+  it("maps each architecture's bias and sliding-window rules", async () => {
+    const qwen2 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen2", sliding_window: 4, use_sliding_window: true, max_window_layers: 1 }))
+    expect([qwen2.qkvBias, qwen2.oBias, qwen2.slidingWindowPerLayer]).toEqual([true, false, [null, 4]])
+    const qwen2Off = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen2", sliding_window: 4 }))
+    expect(qwen2Off.slidingWindowPerLayer).toEqual([null, null])
+    const mistral = await run(parseLlamaConfig("c", { ...minimal, model_type: "mistral", sliding_window: 4096, num_key_value_heads: 2 }))
+    expect([mistral.qkvBias, mistral.slidingWindowPerLayer]).toEqual([false, [4096, 4096]])
+    const mistralNull = await run(parseLlamaConfig("c", { ...minimal, model_type: "mistral", sliding_window: null }))
+    expect(mistralNull.slidingWindowPerLayer).toEqual([null, null])
+    const biased = await run(parseLlamaConfig("c", { ...minimal, attention_bias: true, mlp_bias: true, eos_token_id: [2, 7] }))
+    expect([biased.qkvBias, biased.oBias, biased.mlpBias, biased.eosTokenIds]).toEqual([true, true, true, [2, 7]])
+  })
+  it("names the supported architectures for an unsupported one", async () => {
+    const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
+    expect(error._tag).toBe("UnsupportedArchitectureError")
+    expect(error.message).toContain("llama, mistral, qwen2")
+  })
+  it("reports every invalid field at once", async () => {
+    const error = await flip(parseLlamaConfig("c", { model_type: "llama", hidden_size: -1, num_attention_heads: 4, num_key_value_heads: 3, hidden_act: "gelu", rope_scaling: { type: "longrope" } }))
+    expect(error._tag).toBe("InvalidConfigError")
+    const problems = error._tag === "InvalidConfigError" ? error.problems.join("\n") : ""
+    for (const field of ["hidden_size", "vocab_size", "intermediate_size", "num_hidden_layers", "hidden_act", "num_key_value_heads", "longrope"]) expect(problems).toContain(field)
+  })
+})
+
+describe("rope scaling", () => {
+  const base = 10000
+  const dim = 16
+  const plain = ropeFrequencies({ type: "default" }, base, dim, 2048, 10).inverseFrequencies
+  it("default frequencies are base^(-2i/d)", () => {
+    expect(plain[0]).toBe(1)
+    expect(plain[1]).toBeCloseTo(10000 ** (-2 / 16), 15)
+  })
+  it("linear scaling divides every frequency by the factor", () => {
+    const linear = ropeFrequencies({ type: "linear", factor: 4 }, base, dim, 2048, 10).inverseFrequencies
+    linear.forEach((f, i) => expect(f).toBeCloseTo(plain[i]! / 4, 15))
+  })
+  it("llama3 keeps high frequencies, divides low ones and blends the middle band", () => {
+    const scaling = { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 } as const
+    const scaled = ropeFrequencies(scaling, base, dim, 2048, 10).inverseFrequencies
+    plain.forEach((f, i) => {
+      const wavelength = (2 * Math.PI) / f
+      if (wavelength < 16) expect(scaled[i]).toBe(f)
+      else if (wavelength > 64) expect(scaled[i]).toBeCloseTo(f / 8, 15)
+      else expect(scaled[i]! < f && scaled[i]! > f / 8).toBe(true)
+    })
+  })
+  it("dynamic scaling only changes frequencies beyond the trained length", () => {
+    const short = ropeFrequencies({ type: "dynamic", factor: 2 }, base, dim, 64, 32).inverseFrequencies
+    const long = ropeFrequencies({ type: "dynamic", factor: 2 }, base, dim, 64, 128).inverseFrequencies
+    short.forEach((f, i) => expect(f).toBeCloseTo(plain[i]!, 15))
+    expect(long[1]!).toBeLessThan(plain[1]!)
+  })
+  it("yarn interpolates low frequencies, keeps high ones and scales attention", () => {
+    const yarn = ropeFrequencies({ type: "yarn", factor: 4, originalMaxPositionEmbeddings: 64, betaFast: 32, betaSlow: 1, attentionFactor: undefined, mscale: undefined, mscaleAllDim: undefined, truncate: true }, base, dim, 256, 10)
+    expect(yarn.inverseFrequencies[0]).toBe(plain[0])
+    expect(yarn.inverseFrequencies[7]).toBeCloseTo(plain[7]! / 4, 15)
+    expect(yarn.attentionScaling).toBeCloseTo(0.1 * Math.log(4) + 1, 15)
+  })
+})
+
+describe("model folders", () => {
+  it("loads a tiny model folder with its generation config", async () => {
+    const folder = await tinyModel("qwen2")
+    const model = await run(loadModelFolder(folder))
+    expect(model.config).toMatchObject({ architecture: "qwen2", vocabSize: 151669, hiddenSize: 64, tieWordEmbeddings: true, qkvBias: true })
+    expect(model.weights.kind).toBe("single")
+    expect(endOfSequenceIds(model)).toEqual([151645, 151643])
+  })
+  it("lists what is missing and what was found", async () => {
+    const folder = mkdtempSync(nodePath.join(tmpdir(), "incomplete-model-"))
+    writeFileSync(nodePath.join(folder, "config.json"), JSON.stringify(minimal))
+    writeFileSync(nodePath.join(folder, "pytorch_model.bin"), "")
+    const error = await flip(loadModelFolder(folder))
+    expect(error._tag).toBe("ModelFolderError")
+    if (error._tag !== "ModelFolderError") return
+    expect(error.missing).toEqual(["model.safetensors (or model.safetensors.index.json)", "tokenizer.json"])
+    expect(error.found).toEqual(["config.json", "pytorch_model.bin"])
+    expect(error.message).toContain("convert them to safetensors")
+  })
+  it("a folder that does not exist is a ModelFolderError", async () => {
+    expect((await flip(loadModelFolder("/nonexistent/model"))).
+      _tag).toBe("ModelFolderError")
+  })
+})

@@ -1,0 +1,72 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { adapterIdentity, loadModelFolder, modelIdentity } from "../src/index.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+const scratch = mkdtempSync(nodePath.join(tmpdir(), "refine-af-model-id-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** Copies `source` to `<scratch>/<place>/<name>` and returns the copy's path. */
+const copyTo = (source: string, place: string, name = "tiny-llama") => {
+  const target = nodePath.join(scratch, place, name)
+  cpSync(source, target, { recursive: true })
+  return target
+}
+const idOf = (folder: string) => Effect.runPromise(Effect.flatMap(loadModelFolder(folder), modelIdentity))
+const hashPart = (id: string) => id.slice(id.indexOf("#"))
+
+describe("model identity", () => {
+  let original = ""
+  beforeAll(async () => {
+    original = await tinyModel("llama")
+  })
+
+  it("is the same for copies of one folder at different paths, and names no path", async () => {
+    const first = await idOf(copyTo(original, "machine-a/models"))
+    const second = await idOf(copyTo(original, "elsewhere/deeper/b"))
+    expect(first).toBe(second)
+    expect(first).toMatch(/^llama:tiny-llama#[0-9a-f]{16}$/)
+    expect(first).not.toContain(scratch)
+    // A different folder name changes only the readable part.
+    const renamed = await idOf(copyTo(original, "machine-c", "renamed"))
+    expect(renamed.startsWith("llama:renamed#")).toBe(true)
+    expect(hashPart(renamed)).toBe(hashPart(first))
+  })
+
+  it("differs for different weights under the same name and config", async () => {
+    const base = await idOf(copyTo(original, "weights-a"))
+    const otherSeed = await idOf(copyTo(await tinyModel("llama", { seed: 1 }), "weights-b"))
+    expect(otherSeed).not.toBe(base)
+    // One changed byte at the end of the weights (inside the last tensor) is enough.
+    const edited = copyTo(original, "weights-c")
+    const file = nodePath.join(edited, "model.safetensors")
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1
+    writeFileSync(file, bytes)
+    expect(await idOf(edited)).not.toBe(base)
+  })
+
+  it("identifies adapters by content, not location", async () => {
+    const write = (place: string, weights: string) => {
+      const folder = nodePath.join(scratch, place, "my-adapter")
+      cpSync(nodePath.join(original, "config.json"), nodePath.join(folder, "adapter_config.json"))
+      writeFileSync(nodePath.join(folder, "adapter_model.safetensors"), weights)
+      return Effect.runPromise(adapterIdentity(folder))
+    }
+    const first = await write("adapters-a", "weights one")
+    expect(first).toMatch(/^\+adapter:my-adapter#[0-9a-f]{16}$/)
+    expect(await write("adapters-b/x", "weights one")).toBe(first)
+    expect(await write("adapters-c", "weights two")).not.toBe(first)
+  })
+
+  it("fails with a typed error when a weight file cannot be read", async () => {
+    const broken = copyTo(original, "broken")
+    const model = await Effect.runPromise(loadModelFolder(broken))
+    rmSync(nodePath.join(broken, "model.safetensors"))
+    const error = await Effect.runPromise(Effect.flip(modelIdentity(model)))
+    expect(error._tag).toBe("SafetensorsIoError")
+  })
+})

@@ -1,0 +1,28 @@
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { loadTokenizer, makeIncrementalDecoder } from "../src/index.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+describe("tokenizer of a local model folder", () => {
+  it("encodes, decodes and renders the chat template offline", async () => {
+    const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))
+    // Qwen3 BPE ids of this sentence (the golden script's second prompt).
+    expect(tokenizer.encode("The quick brown fox jumps over the lazy dog. Once upon a time")).toEqual([785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 9646, 5193, 264, 882])
+    expect(tokenizer.decode([9707, 1879, 11, 419, 374])).toBe("Hello world, this is")
+    expect(tokenizer.eosTokenId).toBe(151645)
+    const chat = await Effect.runPromise(tokenizer.applyChatTemplate([{ role: "user", content: "What is the capital of France?" }]))
+    expect(chat).toBe("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
+  })
+  it("streams text incrementally without splitting multi-byte characters", async () => {
+    const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))
+    const ids = tokenizer.encode("naïve café 東京 🙂 done")
+    const decoder = makeIncrementalDecoder(tokenizer)
+    const pieces = ids.map((id) => decoder.push(id))
+    expect(pieces.join("")).toBe("naïve café 東京 🙂 done")
+    expect(pieces.some((piece) => piece.includes("\uFFFD"))).toBe(false)
+  })
+  it("a folder without a tokenizer is a TokenizerError", async () => {
+    const error = await Effect.runPromise(Effect.flip(loadTokenizer("/nonexistent/folder")))
+    expect(error._tag).toBe("TokenizerError")
+  })
+})
