@@ -23,7 +23,13 @@ export interface ResourcePool {
 }
 
 /** Creates the resource pool of a run; made resources live in `scope`. */
-export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope: Scope.Scope, recipeDir: string): ResourcePool => {
+export const makeResourcePool = (
+  recipe: ResolvedRecipe,
+  events: EventLog,
+  scope: Scope.Scope,
+  recipeDir: string,
+  cacheDir?: string
+): ResourcePool => {
   const made = new Map<string, unknown>()
   const identities = new Map<string, string>()
 
@@ -69,7 +75,8 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
         events: events.sinkFor(name, "resource"),
-        recipeDir
+        recipeDir,
+        ...(cacheDir === undefined ? {} : { cacheDir })
       }).pipe(Scope.provide(scope))
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
       made.set(name, service)
