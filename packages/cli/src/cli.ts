@@ -3,6 +3,7 @@
  */
 import { Command } from "effect/cli"
 import { compareCommand } from "./commands/compare.ts"
+import { dataCommand, modelsCommand } from "./commands/pull.ts"
 import { inspectCommand } from "./commands/inspect.ts"
 import { pluginsCommand } from "./commands/plugins.ts"
 import { recipesCommand } from "./commands/recipes.ts"
@@ -24,6 +25,8 @@ export const refineAf = Command.make("refine-af").pipe(
     recipesCommand,
     schemaCommand,
     compareCommand,
+    modelsCommand,
+    dataCommand,
     serveCommand
   ])
 )

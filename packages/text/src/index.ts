@@ -9,6 +9,7 @@ export { rougeL, rougeLMax } from "./metrics/rouge-l.ts"
 export { fMeasure, rougeLFMeasure, rougeLFromLcs, type RougeLScore } from "./metrics/rouge-l-formula.ts"
 export { type RougeOptions, rougeTokenize } from "./metrics/rouge-tokenize.ts"
 export { lcsLengthDP } from "./lcs/lcs-dp.ts"
+export { pythonSplitWhitespace, pythonStrip } from "./metrics/python-text.ts"
 export { porterStem } from "./porter/porter-stemmer.ts"
 export { lcsLengthBitParallel } from "./lcs/bit-parallel-lcs.ts"
 export type { FilterBatchOptions, PoolQueryOptions } from "./pool/pool-options.ts"
@@ -19,3 +20,11 @@ export {
   RougePool,
   type RougePoolOptions
 } from "./pool/rouge-pool.ts"
+export {
+  type DialogSample,
+  dialogHistory,
+  type UniEvalDialogDimension,
+  uniEvalDialogDimensions,
+  uniEvalDialogQuestion,
+  yesProbability
+} from "./questions/unieval-dialog.ts"
