@@ -115,6 +115,12 @@ export interface ResourceContext<O, U extends Slots> {
    * trainer's adapter folder in `inputs.adapter.dir`); empty for a resource without ports.
    */
   readonly inputs: Readonly<Record<string, StageInput>>
+  /**
+   * The run's content-addressed cache folder, or undefined when caching is off
+   * (`--no-cache`) or outside a run. Resources keep their own caches in a
+   * subfolder named after themselves (e.g. scorers: `<cacheDir>/scores/`).
+   */
+  readonly cacheDir?: string
 }
 
 /** What a resource may declare under `provides`: one service key, or a list of them (one resource, several services). */

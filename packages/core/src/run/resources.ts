@@ -64,11 +64,13 @@ export interface ResourcePoolEnv {
   readonly outputs: ReadonlyMap<string, StageOutput>
   /** Called once a resource is made, with its identity (the runner records it in the manifest). */
   readonly onMade?: (name: string, identity: string) => void
+  /** The run's cache folder (`ResourceContext.cacheDir`); undefined when caching is off. */
+  readonly cacheDir?: string
 }
 
 /** Creates the resource pool of a run; made resources live in `env.scope`. */
 export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
-  const { recipe, events, scope, recipeDir, outputs } = env
+  const { recipe, events, scope, recipeDir, outputs, cacheDir } = env
   const made = new Map<string, Context.Context<never>>()
   const identities = new Map<string, string>()
 
@@ -138,7 +140,8 @@ export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
         uses,
         inputs,
         events: events.sinkFor(name, "resource"),
-        recipeDir
+        recipeDir,
+        ...(cacheDir === undefined ? {} : { cacheDir })
       }).pipe(Scope.provide(scope))
       const context = yield* providedContext(name, resource.component, service)
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })

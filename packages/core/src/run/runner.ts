@@ -129,7 +129,7 @@ const execute = (
         if (entry !== undefined) Object.assign(entry, { made: true, identity })
         saveManifest()
       }
-      const resources = makeResourcePool({ recipe, events, scope: yield* Effect.scope, recipeDir, outputs, onMade })
+      const resources = makeResourcePool({ recipe, events, scope: yield* Effect.scope, recipeDir, outputs, onMade, ...(cacheEnabled ? { cacheDir: manifest.cacheDir } : {}) })
       const env = {
         recipe,
         recipeDir,
