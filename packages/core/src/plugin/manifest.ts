@@ -112,9 +112,11 @@ export interface ResourceContext<O, U extends Slots> {
   readonly recipeDir?: string
   /**
    * Finished outputs of the stages named by the resource's input ports (e.g. a
-   * trainer's adapter folder in `inputs.adapter.dir`); empty for a resource without ports.
+   * trainer's adapter folder in `inputs.adapter.dir`). Always set by a run and
+   * by `openResources` (empty for a resource without ports); optional only so
+   * that tests may call `make` with a hand-written context.
    */
-  readonly inputs: Readonly<Record<string, StageInput>>
+  readonly inputs?: Readonly<Record<string, StageInput>>
   /**
    * The run's content-addressed cache folder, or undefined when caching is off
    * (`--no-cache`) or outside a run. Resources keep their own caches in a
