@@ -29,11 +29,12 @@ export const serveCommand = Command.make(
     queue: int("queue", "Requests waiting beyond those; more get 429", 256),
     maxBodyBytes: int("max-body-bytes", "Largest request body; larger gets 413", 1 << 20),
     maxChoices: int("max-choices", "Largest n per request", 16),
-    graceMs: int("grace-ms", "On shutdown, how long in-flight requests may take to finish", 30_000)
+    graceMs: int("grace-ms", "On shutdown, how long in-flight requests may take to finish", 30_000),
+    runDir: Flag.String("run-dir").pipe(Flag.withDescription("A run of this recipe whose stage outputs feed the resource (e.g. an adapter a trainer stage wrote)"), Flag.optional)
   },
   Effect.fnUntraced(function*(args) {
     const resolved = yield* loadRecipe(args.recipe, { overrides: args.overrides })
-    const model = yield* openLanguageModel(resolved, args.resource)
+    const model = yield* openLanguageModel(resolved, args.resource, Option.getOrUndefined(args.runDir))
     const modelName = Option.getOrElse(args.modelName, () => args.resource)
     const server = yield* Effect.acquireRelease(
       Effect.promise(() => startOpenAiServer({ model, modelName, host: args.host, port: args.port, concurrency: args.concurrency, queueSize: args.queue, maxBodyBytes: args.maxBodyBytes, maxChoices: args.maxChoices })),
