@@ -118,8 +118,8 @@ const projection = (x: Tensor, layer: number, target: LoraTarget, outFeatures: n
   return add(base, mul(matmul(matmul(branchInput, transposeLast2(params.lora.a)), transposeLast2(params.lora.b)), scale))
 }
 
-/** The decoder trunk: final hidden states [batch, length, hidden] and the LM head weight; cache outputs declared. */
-const buildTrunk = (config: LlamaConfig, shape: StepShape, lora: ProgramLora | undefined) => {
+/** The decoder trunk (exported for policy programs): final hidden states [batch, length, hidden] and the LM head weight; cache outputs declared. */
+export const buildTrunk = (config: LlamaConfig, shape: StepShape, lora: ProgramLora | undefined) => {
   const { batch: b, length: s, cache: c } = shape
   const { hiddenSize: hidden, numHeads, numKeyValueHeads: kvHeads, headDim } = config
   const g = new Graph()
