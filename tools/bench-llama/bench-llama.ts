@@ -18,15 +18,14 @@ import {
   cacheBucket,
   generateTokens,
   leftPadRows,
-  loadModelFolder,
   loadWeights,
   makeLlamaRuntime,
   makeStepFeeds,
   openWeights,
-  parameterCount,
   zeroCaches,
   type LlamaRuntime
 } from "@refine-af/model-llama"
+import { loadModelFolder, parameterCount } from "@refine-af/models"
 import { Effect } from "effect"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 

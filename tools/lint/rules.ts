@@ -22,7 +22,7 @@ export interface Violation {
 /** Third-party modules that only some projects may import, by project name. */
 export const RESTRICTED_MODULES: Readonly<Record<string, ReadonlyArray<string>>> = {
   "onnxruntime-node": ["@refine-af/backend-onnx", "@refine-af/tools"],
-  "@huggingface/transformers": ["@refine-af/model-llama", "@refine-af/tools"]
+  "@huggingface/transformers": ["@refine-af/models", "@refine-af/tools"]
 }
 
 const packageNameOf = (specifier: string): string => {

@@ -1,5 +1,5 @@
 /**
- * Tiny model maker (CLI over `writeTinyModel` of `@refine-af/model-llama`): writes a seeded, deterministic, randomly initialised
+ * Tiny model maker (CLI over `writeTinyModel` of `@refine-af/models`): writes a seeded, deterministic, randomly initialised
  * Llama-family model folder in exactly the Hugging Face layout
  * (config.json, generation_config.json, model.safetensors, tokenizer.json,
  * tokenizer_config.json). The tokenizer is the Qwen3 one shipped by the
@@ -13,9 +13,9 @@
  */
 import * as nodePath from "node:path"
 import { Effect } from "effect"
-import { tinyTensorPlan, writeTinyModel, TINY_PRESETS, type TinyModelOptions, type TinyPresetName } from "@refine-af/model-llama"
+import { tinyTensorPlan, writeTinyModel, TINY_PRESETS, type TinyModelOptions, type TinyPresetName } from "@refine-af/models"
 
-export type { TinyModelOptions } from "@refine-af/model-llama"
+export type { TinyModelOptions } from "@refine-af/models"
 
 /** The HF tensor names, shapes and init distributions for a config (see `tinyTensorPlan` in the plugin). */
 export const tensorPlan = tinyTensorPlan

@@ -1,5 +1,5 @@
 /**
- * Tiny model presets: defined in `@refine-af/model-llama` (the plugin's
+ * Tiny model presets: defined in `@refine-af/models` (the plugin's
  * built-in models use them), re-exported here for the tools.
  */
-export { QWEN3_TOKENIZER, TINY_PRESETS, type TinyPresetName } from "@refine-af/model-llama"
+export { QWEN3_TOKENIZER, TINY_PRESETS, type TinyPresetName } from "@refine-af/models"

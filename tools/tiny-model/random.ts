@@ -1,5 +1,5 @@
 /**
- * The seeded weight generator: defined in `@refine-af/model-llama` (the
+ * The seeded weight generator: defined in `@refine-af/models` (the
  * plugin's built-in models use it), re-exported here for the tools.
  */
-export { normalTensor } from "@refine-af/model-llama"
+export { normalTensor } from "@refine-af/models"

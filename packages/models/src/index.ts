@@ -1,5 +1,15 @@
 /**
  * @refine-af/models — Hugging Face model I/O and architectures as tensor-program
  * builders. Plugins (model-llama, scorers) build on it; it imports no plugin.
+ *
+ * - `safetensors/`: bounds-checked reader, writer, sharded index, F16/BF16 conversions
+ * - `config/`: `config.json` → `LlamaConfig`, rope scaling, `generation_config.json`, model folders
+ * - `tokenizer/`: `AutoTokenizer` from a local folder, chat templates, incremental detokenizer
+ * - `identity/`: machine-independent content ids of model and adapter folders
+ * - `tiny/`: seeded tiny model folders in the Hugging Face layout (tests, quickstart)
  */
-export {}
+export * from "./safetensors/index.ts"
+export * from "./config/index.ts"
+export * from "./tokenizer/index.ts"
+export * from "./identity/index.ts"
+export * from "./tiny/index.ts"

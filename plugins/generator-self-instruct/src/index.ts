@@ -2,7 +2,10 @@
  * @refine-af/generator-self-instruct — Self-Instruct data generation as recipe
  * stages: `self-instruct/bootstrap` (instruction bootstrapping),
  * `self-instruct/classify` (classification identification) and
- * `self-instruct/instances` (input-first / output-first instance generation).
+ * `self-instruct/instances` (input-first / output-first instance generation),
+ * `self-instruct/rl-prompts` (the same prompts for an RL trainer) and the
+ * `self-instruct/instance-reward` resource (a `Reward` reading completions back
+ * with the instances parser and scoring them with a `Scorer`).
  *
  * @example
  * ```yaml
@@ -15,6 +18,8 @@ import { definePlugin } from "@refine-af/core"
 import { bootstrapStage } from "./bootstrap/stage.ts"
 import { classifyStage } from "./classify/stage.ts"
 import { instancesStage } from "./instances/stage.ts"
+import { instanceRewardResource } from "./rl/instance-reward.ts"
+import { rlPromptsStage } from "./rl/prompts-stage.ts"
 
 export * from "./errors.ts"
 export * from "./options.ts"
@@ -38,7 +43,11 @@ export * from "./instances/options.ts"
 export * from "./instances/templates.ts"
 export * from "./instances/parse.ts"
 export * from "./instances/filters.ts"
+export * from "./instances/prompt.ts"
+export * from "./instances/completion.ts"
 export { instancesStage } from "./instances/stage.ts"
+export * from "./rl/prompts-stage.ts"
+export * from "./rl/instance-reward.ts"
 export * from "./resume.ts"
 
 /** The plugin manifest (`self-instruct/<component>` in recipes). */
@@ -49,6 +58,8 @@ export default definePlugin({
   components: {
     bootstrap: bootstrapStage,
     classify: classifyStage,
-    instances: instancesStage
+    instances: instancesStage,
+    "rl-prompts": rlPromptsStage,
+    "instance-reward": instanceRewardResource
   }
 })

@@ -1,16 +1,13 @@
 /**
  * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2) from
- * Hugging Face folders on the compute core — safetensors I/O, config parsing,
- * tokenizers, batched KV-cache generation, scoring, sampling, PEFT LoRA
- * adapters. The default export is the plugin manifest (component `hf`, used
+ * Hugging Face folders on the compute core — batched KV-cache generation,
+ * scoring, sampling, PEFT LoRA adapters. Hugging Face I/O (safetensors,
+ * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (component `hf`, used
  * in recipes as `llama/hf`).
  */
 import { definePlugin } from "@refine-af/core"
 import { llamaResource } from "./resource.ts"
 
-export * from "./safetensors/index.ts"
-export * from "./config/index.ts"
-export * from "./tokenizer/index.ts"
 export * from "./sampling/index.ts"
 export * from "./peft/index.ts"
 export * from "./model/index.ts"

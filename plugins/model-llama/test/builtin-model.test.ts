@@ -9,7 +9,8 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { builtinModelFolder, ensureBuiltinModel, loadModelFolder, TINY_PRESETS, writeTinyModel } from "../src/index.ts"
+import { builtinModelFolder, ensureBuiltinModel } from "../src/index.ts"
+import { loadModelFolder, TINY_PRESETS, writeTinyModel } from "@refine-af/models"
 import { modelFolder } from "../src/builtin/model-source.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)

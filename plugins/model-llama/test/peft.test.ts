@@ -3,19 +3,8 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import {
-  adapterScale,
-  initLoraAdapter,
-  mergeLoraPair,
-  openSafetensors,
-  parseLlamaConfig,
-  readAdapter,
-  seededUniform,
-  writeAdapter,
-  writeSafetensors,
-  type LoraAdapter,
-  type LoraConfig
-} from "../src/index.ts"
+import { adapterScale, initLoraAdapter, mergeLoraPair, readAdapter, seededUniform, writeAdapter, type LoraAdapter, type LoraConfig } from "../src/index.ts"
+import { openSafetensors, parseLlamaConfig, writeSafetensors } from "@refine-af/models"
 
 const model = Effect.runSync(parseLlamaConfig("config.json", {
   model_type: "llama", vocab_size: 50, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { bfloat16BitsToFloat, expectedWeights, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat, loadModelFolder, loadWeights, openSafetensors, openWeights, writeSafetensors } from "../src/index.ts"
+import { expectedWeights, loadWeights, openWeights } from "../src/index.ts"
+import { bfloat16BitsToFloat, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat, loadModelFolder, openSafetensors, writeSafetensors } from "@refine-af/models"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const load = (folder: string) =>

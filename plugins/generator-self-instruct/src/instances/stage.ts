@@ -19,19 +19,15 @@ import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
 import { resumePoint } from "../resume.ts"
-import { classificationOf, instructionOf, stringsOf } from "../upstream.ts"
+import { stringsOf } from "../upstream.ts"
 import { filterInstances, instanceRejections, type InstanceRejection } from "./filters.ts"
 import { InstancesOptions } from "./options.ts"
-import { parseInputFirst, parseOutputFirst } from "./parse.ts"
-import { builtinTemplates, fillTemplate, readTemplateFile, type PromptTemplate } from "./templates.ts"
+import { readCompletion } from "./completion.ts"
+import { instancePrompt, loadInstanceTemplates } from "./prompt.ts"
 
 type InstancesContext = StageContext<InstancesOptions, { readonly model: LanguageModel["Service"] }>
 
 type Counts = Record<"tasks" | "parsed" | "unparsable" | "kept" | "length_cut_responses" | "empty_tasks" | InstanceRejection, number>
-
-/** The template file named in the options (relative to the recipe's folder), or the bundled one. */
-const templateFor = (ctx: InstancesContext, path: string | undefined, builtin: PromptTemplate) =>
-  path === undefined ? Effect.succeed(builtin) : readTemplateFile(resolveRecipePath(ctx, path))
 
 const run = (ctx: InstancesContext) =>
   Effect.gen(function* () {
@@ -41,8 +37,7 @@ const run = (ctx: InstancesContext) =>
     if (upstream === undefined) {
       return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
     }
-    const inputFirst = yield* templateFor(ctx, options.templates.inputFirst, builtinTemplates.inputFirst)
-    const outputFirst = yield* templateFor(ctx, options.templates.outputFirst, builtinTemplates.outputFirst)
+    const templates = yield* loadInstanceTemplates(options.templates, (path) => resolveRecipePath(ctx, path))
     const tasks = yield* upstream.readAll()
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number((record["lineage"] as JsonRecord | undefined)?.["task_index"]))
@@ -54,12 +49,9 @@ const run = (ctx: InstancesContext) =>
     for (let first = start.unit; first < tasks.length; first += options.batchSize) {
       const batch = tasks.slice(first, first + options.batchSize)
       const prepared = yield* Effect.forEach(batch, (record, offset) =>
-        Effect.map(instructionOf(record, first + offset), (instruction) => {
-          const isClassification = classificationOf(record) === true
-          const template = isClassification ? outputFirst : inputFirst
-          const stop = isClassification ? options.sampling.stop : [...options.sampling.stop, `Example ${options.maxInstances + 1}`]
-          const params: SamplingParams = { ...requestParams(options.sampling, requestSeed(ctx.seed, first + offset)), stop }
-          return { record, instruction, isClassification, template, params, prompt: fillTemplate(template, instruction) }
+        Effect.map(instancePrompt(record, first + offset, templates, { maxInstances: options.maxInstances, stop: options.sampling.stop }), (built) => {
+          const params: SamplingParams = { ...requestParams(options.sampling, requestSeed(ctx.seed, first + offset)), stop: built.stop }
+          return { ...built, record, params }
         })
       )
       const generations = yield* model.generate(prepared.map(({ prompt, params }) => ({ prompt, params })))
@@ -71,8 +63,8 @@ const run = (ctx: InstancesContext) =>
         // A length-cut response may end mid-pair; its complete pairs are still usable, the torn last one is dropped.
         const cut = generation?.finishReason === "length"
         if (cut) counts.length_cut_responses++
-        const parsed = (task.isClassification ? parseOutputFirst : parseInputFirst)(generation?.text ?? "")
-        const candidates = cut ? parsed.instances.slice(0, -1) : parsed.instances
+        const parsed = readCompletion(task.isClassification, generation?.text ?? "", cut)
+        const candidates = parsed.instances
         counts.parsed += candidates.length
         counts.unparsable += parsed.unparsable
         const verdict = filterInstances(candidates, {

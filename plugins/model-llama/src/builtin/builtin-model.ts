@@ -20,9 +20,7 @@ import { existsSync } from "node:fs"
 import { mkdir, rename, rm } from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
-import { TinyModelWriteError } from "./errors.ts"
-import type { TinyPresetName } from "./presets.ts"
-import { writeTinyModel } from "./write-tiny-model.ts"
+import { TinyModelWriteError, writeTinyModel, type TinyPresetName } from "@refine-af/models"
 
 /**
  * Bumped whenever the generator would write different bytes for the same

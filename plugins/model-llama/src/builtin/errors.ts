@@ -1,16 +1,5 @@
-/** Failures of writing a built-in tiny model, one class per failure mode. */
+/** Failures of choosing the model source of `llama/hf`. */
 import { Schema } from "effect"
-
-/** The tiny model's config is unusable (unknown preset, missing numeric field). */
-export class TinyModelConfigError extends Schema.TaggedError<TinyModelConfigError>()("TinyModelConfigError", {
-  message: Schema.String
-}) {}
-
-/** The model folder could not be written (permissions, disk full, missing tokenizer package). */
-export class TinyModelWriteError extends Schema.TaggedError<TinyModelWriteError>()("TinyModelWriteError", {
-  folder: Schema.String,
-  message: Schema.String
-}) {}
 
 /** `llama/hf` was given neither or both of `path` and `builtin`, or its built-in model could not be written. */
 export class ModelSourceError extends Schema.TaggedError<ModelSourceError>()("ModelSourceError", {

@@ -10,7 +10,7 @@
  */
 import { Effect } from "effect"
 import { ModelSourceError } from "./errors.ts"
-import type { TinyPresetName } from "./presets.ts"
+import type { TinyPresetName } from "@refine-af/models"
 import { ensureBuiltinModel } from "./builtin-model.ts"
 
 /** The model-source options of `llama/hf`. */

@@ -7,7 +7,7 @@
  */
 import { concat, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import type { LlamaConfig } from "@refine-af/models"
 import { stepNames } from "../model/program.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 

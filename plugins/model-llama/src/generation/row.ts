@@ -5,7 +5,7 @@
 import type { FinishReason, Generation, GenerationChunk, SamplingParams } from "@refine-af/core"
 import { firstStopIndex, sampleNext } from "../sampling/sample.ts"
 import { seededUniform, type Uniform } from "../sampling/prng.ts"
-import { makeIncrementalDecoder, type Tokenizer } from "../tokenizer/tokenizer.ts"
+import { makeIncrementalDecoder, type Tokenizer } from "@refine-af/models"
 
 /** The mutable state of one generating request. */
 export class GenerationRow {

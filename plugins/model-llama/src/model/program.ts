@@ -39,7 +39,7 @@ import {
   type LinearParams,
   type Tensor
 } from "@refine-af/tensor"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import type { LlamaConfig } from "@refine-af/models"
 import type { LoraTarget } from "../peft/lora-config.ts"
 
 /** Shape bucket of a step program. */

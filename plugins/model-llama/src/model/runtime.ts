@@ -6,8 +6,8 @@
  */
 import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendService, type DeviceTensor, type Executable, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
-import type { LlamaConfig } from "../config/llama-config.ts"
-import { ropeFrequencies, type RopeFrequencies } from "../config/rope.ts"
+import type { LlamaConfig } from "@refine-af/models"
+import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
 import { buildStepGraph, stepNames, type ProgramLora, type StepHead, type StepShape } from "./program.ts"
 
 /** A model ready to run on a backend. */

@@ -5,8 +5,8 @@
  * cache plain bookkeeping instead of program variants.
  */
 import type { HostTensor } from "@refine-af/tensor"
-import type { LlamaConfig } from "../config/llama-config.ts"
-import { rotaryTables, type RopeFrequencies } from "../config/rope.ts"
+import type { LlamaConfig } from "@refine-af/models"
+import { rotaryTables, type RopeFrequencies } from "@refine-af/models"
 import { usesWindowMask, stepNames, type StepShape } from "./program.ts"
 
 /** One row of a step: its new tokens and their positions (-1 = padding), and the positions held by its cache slots (-1 = empty). */

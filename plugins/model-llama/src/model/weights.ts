@@ -5,10 +5,10 @@
  */
 import { hostTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
-import type { LlamaConfig } from "../config/llama-config.ts"
-import { openSharded, openSingleFile, type TensorSource } from "../safetensors/sharded.ts"
-import { SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
-import type { ModelFolder } from "../config/model-folder.ts"
+import type { LlamaConfig } from "@refine-af/models"
+import { openSharded, openSingleFile, type TensorSource } from "@refine-af/models"
+import { SafetensorsFormatError, type SafetensorsIoError } from "@refine-af/models"
+import type { ModelFolder } from "@refine-af/models"
 
 /** The checkpoint names a model of this config needs, with their shapes. */
 export const expectedWeights = (c: LlamaConfig): Map<string, ReadonlyArray<number>> => {

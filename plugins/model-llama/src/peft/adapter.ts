@@ -4,7 +4,7 @@
  * [out, r] (row-major float32), plus creation, merging into base weights and
  * the shapes each target has in a given model.
  */
-import type { LlamaConfig } from "../config/llama-config.ts"
+import type { LlamaConfig } from "@refine-af/models"
 import { loraScale, type LoraConfig, type LoraTarget } from "./lora-config.ts"
 
 /** One adapted projection. `module` is the HF module path, e.g. `model.layers.0.self_attn.q_proj`. */

@@ -3,7 +3,7 @@
  * adapters trained here load in Python PEFT and vLLM and vice versa.
  */
 import { Effect } from "effect"
-import { isJsonObject } from "../config/fields.ts"
+import { isJsonObject } from "@refine-af/models"
 import { AdapterFormatError } from "./errors.ts"
 
 /** The projection names LoRA may target in a Llama-family decoder. */

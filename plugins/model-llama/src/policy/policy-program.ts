@@ -29,7 +29,7 @@ import {
   type Tensor
 } from "@refine-af/tensor"
 import type { HeadTensors, Objective, OptimizerConfig } from "@refine-af/training"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import type { LlamaConfig } from "@refine-af/models"
 import { buildTrunk, stepNames, type ProgramLora } from "../model/program.ts"
 
 /** Names of the policy programs' own inputs and parameters. */

@@ -6,7 +6,7 @@
  */
 import type { BackendError, BackendFeed, BackendService, HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import type { LlamaConfig } from "@refine-af/models"
 import type { LoraAdapter, LoraPair } from "../peft/adapter.ts"
 import { adapterFeeds } from "../peft/program-adapter.ts"
 import { policyNames } from "./policy-program.ts"

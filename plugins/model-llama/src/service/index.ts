@@ -2,4 +2,3 @@
 export * from "./scoring.ts"
 export * from "./language-model.ts"
 export * from "./load.ts"
-export * from "./model-id.ts"

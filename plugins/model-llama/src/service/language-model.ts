@@ -7,7 +7,7 @@ import { LanguageModelError, type ChatMessage, type GenerationRequest, type Lang
 import { Effect, Queue, Stream } from "effect"
 import { generateTokens, type ActiveAdapter } from "../generation/generate.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
-import type { Tokenizer } from "../tokenizer/tokenizer.ts"
+import type { Tokenizer } from "@refine-af/models"
 import { scoreSequences } from "./scoring.ts"
 
 /** Options of {@link makeLlamaLanguageModel}. */

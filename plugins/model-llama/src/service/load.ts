@@ -5,16 +5,16 @@
  */
 import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "../config/model-folder.ts"
+import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
 import { makeLlamaRuntime, type LlamaRuntime } from "../model/runtime.ts"
 import { loadWeights, openWeights } from "../model/weights.ts"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
-import { loadTokenizer, type Tokenizer } from "../tokenizer/tokenizer.ts"
+import { loadTokenizer, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
-import { adapterIdentity, modelIdentity } from "./model-id.ts"
+import { adapterIdentity, modelIdentity } from "@refine-af/models"
 
 /** Options of {@link loadLlama}. */
 export interface LoadLlamaOptions {

@@ -21,8 +21,8 @@ export const tinyModel = (preset: "llama" | "mistral" | "qwen2", options: { seed
   const dtype = options.dtype ?? "F32"
   const sets = Object.entries(options.set ?? {}).flatMap(([key, value]) => ["--set", `${key}=${JSON.stringify(value)}`])
   const hash = createHash("sha256")
-  // The CLI delegates to the plugin's built-in writer, so both sources key the cache.
-  const builtinDir = nodePath.join(repoRoot, "plugins/model-llama/src/builtin")
+  // The CLI delegates to @refine-af/models' tiny-model writer, so both sources key the cache.
+  const builtinDir = nodePath.join(repoRoot, "packages/models/src/tiny")
   for (const file of readdirSync(makerDir).filter((f) => f.endsWith(".ts")).sort()) hash.update(readFileSync(nodePath.join(makerDir, file)))
   for (const file of readdirSync(builtinDir).filter((f) => f.endsWith(".ts")).sort()) hash.update(readFileSync(nodePath.join(builtinDir, file)))
   hash.update(JSON.stringify([preset, seed, dtype, sets]))

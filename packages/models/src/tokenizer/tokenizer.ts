@@ -5,15 +5,20 @@
  */
 import { AutoTokenizer, env } from "@huggingface/transformers"
 import { Effect } from "effect"
-import type { ChatMessage } from "@refine-af/core"
 import { TokenizerError } from "../config/errors.ts"
+
+/** One chat turn as the chat template sees it (structurally compatible with core's `ChatMessage`). */
+export interface ChatTurn {
+  readonly role: string
+  readonly content: string
+}
 
 /** What the model needs from a tokenizer. */
 export interface Tokenizer {
   readonly encode: (text: string, options?: { readonly addSpecialTokens?: boolean }) => Array<number>
   readonly decode: (ids: ReadonlyArray<number>, options?: { readonly skipSpecialTokens?: boolean }) => string
   /** Renders chat messages with the model's chat template, ending with the assistant generation prompt. */
-  readonly applyChatTemplate: (messages: ReadonlyArray<ChatMessage>) => Effect.Effect<string, TokenizerError>
+  readonly applyChatTemplate: (messages: ReadonlyArray<ChatTurn>) => Effect.Effect<string, TokenizerError>
   readonly eosTokenId: number | null
   readonly padTokenId: number | null
   readonly bosTokenId: number | null
@@ -29,7 +34,7 @@ const asId = (value: unknown): number | null => (typeof value === "number" ? val
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { loadTokenizer } from "@refine-af/model-llama"
+ * import { loadTokenizer } from "@refine-af/models"
  * const ids = Effect.map(loadTokenizer("./tiny-llama"), (t) => t.encode("Hello"))
  * ```
  */

@@ -92,7 +92,7 @@ const yarn = (base: number, rotaryDim: number, s: Extract<RopeScaling, { type: "
  *
  * @example
  * ```ts
- * import { ropeFrequencies } from "@refine-af/model-llama"
+ * import { ropeFrequencies } from "@refine-af/models"
  * const { inverseFrequencies } = ropeFrequencies({ type: "linear", factor: 2 }, 10000, 64, 2048, 2048)
  * ```
  */

@@ -54,7 +54,7 @@ const readRange = (handle: FileHandle, path: string, position: number, length: n
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { openSafetensors } from "@refine-af/model-llama"
+ * import { openSafetensors } from "@refine-af/models"
  * const embedding = Effect.scoped(
  *   Effect.flatMap(openSafetensors("model.safetensors"), (file) => file.readFloat32("model.embed_tokens.weight"))
  * )

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adapterIdentity, loadModelFolder, modelIdentity } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -19,7 +19,10 @@ const idOf = (folder: string) => Effect.runPromise(Effect.flatMap(loadModelFolde
 const hashPart = (id: string) => id.slice(id.indexOf("#"))
 
 describe("model identity", () => {
-  const original = tinyModel("llama")
+  let original = ""
+  beforeAll(async () => {
+    original = await tinyModel("llama")
+  })
 
   it("is the same for copies of one folder at different paths, and names no path", async () => {
     const first = await idOf(copyTo(original, "machine-a/models"))
@@ -35,7 +38,7 @@ describe("model identity", () => {
 
   it("differs for different weights under the same name and config", async () => {
     const base = await idOf(copyTo(original, "weights-a"))
-    const otherSeed = await idOf(copyTo(tinyModel("llama", { seed: 1 }), "weights-b"))
+    const otherSeed = await idOf(copyTo(await tinyModel("llama", { seed: 1 }), "weights-b"))
     expect(otherSeed).not.toBe(base)
     // One changed byte at the end of the weights (inside the last tensor) is enough.
     const edited = copyTo(original, "weights-c")

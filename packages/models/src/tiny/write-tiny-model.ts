@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { writeTinyModel } from "@refine-af/model-llama"
+ * import { writeTinyModel } from "@refine-af/models"
  * await Effect.runPromise(writeTinyModel({ out: "/tmp/tiny-qwen2", config: "qwen2", seed: 0 }))
  * ```
  */
@@ -79,7 +79,7 @@ const generationConfig = (config: Readonly<Record<string, unknown>>) => {
 const writeFailure = (folder: string) => (error: unknown) =>
   new TinyModelWriteError({
     folder,
-    message: `could not write the tiny model to ${folder}: ${error instanceof Error ? error.message : String(error)}. Check that the folder is writable and that @refine-af/model-llama's dependencies are installed (npm ci).`
+    message: `could not write the tiny model to ${folder}: ${error instanceof Error ? error.message : String(error)}. Check that the folder is writable and that @refine-af/models' dependencies are installed (npm ci).`
   })
 
 const tensorsOf = (plan: ReadonlyArray<PlannedTensor>, seed: number, dtype: TinyModelDtype): Array<TensorToWrite> =>

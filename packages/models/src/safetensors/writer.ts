@@ -41,7 +41,7 @@ export const encodeHeader = (tensors: ReadonlyArray<TensorToWrite>, metadata?: R
  *
  * @example
  * ```ts
- * import { writeSafetensors } from "@refine-af/model-llama"
+ * import { writeSafetensors } from "@refine-af/models"
  * const write = writeSafetensors("w.safetensors", [{ name: "w", dtype: "F32", shape: [2], data: new Float32Array([1, 2]) }])
  * ```
  */

@@ -82,7 +82,7 @@ describe("rope scaling", () => {
 
 describe("model folders", () => {
   it("loads a tiny model folder with its generation config", async () => {
-    const folder = tinyModel("qwen2")
+    const folder = await tinyModel("qwen2")
     const model = await run(loadModelFolder(folder))
     expect(model.config).toMatchObject({ architecture: "qwen2", vocabSize: 151669, hiddenSize: 64, tieWordEmbeddings: true, qkvBias: true })
     expect(model.weights.kind).toBe("single")

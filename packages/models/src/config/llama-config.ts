@@ -106,7 +106,7 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
  *
  * @example
  * ```ts
- * import { parseLlamaConfig } from "@refine-af/model-llama"
+ * import { parseLlamaConfig } from "@refine-af/models"
  * const config = parseLlamaConfig("config.json", { model_type: "llama", vocab_size: 32000, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 })
  * ```
  */

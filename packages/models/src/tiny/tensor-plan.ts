@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { TINY_PRESETS, tinyTensorPlan } from "@refine-af/model-llama"
+ * import { TINY_PRESETS, tinyTensorPlan } from "@refine-af/models"
  * tinyTensorPlan(TINY_PRESETS.qwen2).map((entry) => entry.name)
  * // ["model.embed_tokens.weight", "model.layers.0.input_layernorm.weight", ...]
  * ```

@@ -5,7 +5,7 @@ import { tinyModel } from "./support/tiny-model.ts"
 
 describe("tokenizer of a local model folder", () => {
   it("encodes, decodes and renders the chat template offline", async () => {
-    const tokenizer = await Effect.runPromise(loadTokenizer(tinyModel("llama")))
+    const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))
     // Qwen3 BPE ids of this sentence (the golden script's second prompt).
     expect(tokenizer.encode("The quick brown fox jumps over the lazy dog. Once upon a time")).toEqual([785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 9646, 5193, 264, 882])
     expect(tokenizer.decode([9707, 1879, 11, 419, 374])).toBe("Hello world, this is")
@@ -14,7 +14,7 @@ describe("tokenizer of a local model folder", () => {
     expect(chat).toBe("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
   })
   it("streams text incrementally without splitting multi-byte characters", async () => {
-    const tokenizer = await Effect.runPromise(loadTokenizer(tinyModel("llama")))
+    const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))
     const ids = tokenizer.encode("naïve café 東京 🙂 done")
     const decoder = makeIncrementalDecoder(tokenizer)
     const pieces = ids.map((id) => decoder.push(id))

@@ -1,0 +1,2 @@
+/** Content identities of model and adapter folders. */
+export * from "./model-id.ts"
