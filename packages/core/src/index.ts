@@ -1,5 +1,6 @@
 export * from "./services/LanguageModel.ts"
 export * from "./services/Scorer.ts"
+export * from "./services/make-language-model.ts"
 export * from "./services/Reward.ts"
 export * from "./stage/context.ts"
 export * from "./stage/errors.ts"

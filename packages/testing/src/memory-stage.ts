@@ -98,6 +98,8 @@ export interface MemoryStageFields<O, U> {
   readonly output?: MemoryWriter
   /** Artifact folder; a fresh temporary folder when omitted. */
   readonly dir?: string
+  /** Trainer state folder (`StageContext.stateDir`); a fresh temporary folder when omitted. Pass the same one again to simulate a resume. */
+  readonly stateDir?: string
   /** Folder that relative paths in options resolve from (as a recipe's folder would); the cwd when omitted. */
   readonly recipeDir?: string
 }
@@ -121,6 +123,7 @@ export const memoryStageContext = <O, U>(fields: MemoryStageFields<O, U>): Memor
     uses: fields.uses,
     output,
     dir: fields.dir ?? mkdtempSync(path.join(tmpdir(), `refine-af-${name}-`)),
+    stateDir: fields.stateDir ?? mkdtempSync(path.join(tmpdir(), `refine-af-${name}-state-`)),
     events: sink,
     ...(fields.recipeDir === undefined ? {} : { recipeDir: fields.recipeDir })
   }

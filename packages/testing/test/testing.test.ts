@@ -1,4 +1,5 @@
 import { Effect, Schema, Stream } from "effect"
+import { existsSync } from "node:fs"
 import { defineStage, resolveRecipePath, type JsonRecord } from "@refine-af/core"
 import { describe, expect, it } from "vitest"
 import { checkResumeContract, memoryInput, memoryStageContext, memoryWriter, runStage, runStageExit, scriptedLanguageModel } from "../src/index.ts"
@@ -78,6 +79,13 @@ describe("memoryWriter", () => {
     expect(resolveRecipePath(ctx, "data/seeds.jsonl")).toBe("/recipes/here/data/seeds.jsonl")
   })
 
+  it("gives a stateDir apart from dir, reused when passed again (a simulated resume)", () => {
+    const first = memoryStageContext({ options: {}, uses: {} }).ctx
+    expect(existsSync(first.stateDir)).toBe(true)
+    expect(first.stateDir).not.toBe(first.dir)
+    expect(memoryStageContext({ options: {}, uses: {}, stateDir: first.stateDir }).ctx.stateDir).toBe(first.stateDir)
+  })
+
   it("streams inputs in order", async () => {
     const input = memoryInput("up", [{ a: 1 }, { a: 2 }])
     const all = await Effect.runPromise(Stream.runCollect(input.records()))
@@ -101,7 +109,7 @@ describe("scriptedLanguageModel", () => {
     )
     expect(out.map((generation) => generation.text)).toEqual(["reply 0 to 2 chars", "reply 1 to 4 chars"])
     expect(out.map((generation) => generation.finishReason)).toEqual(["stop", "length"])
-    expect(out[0]!.logprobs).toHaveLength(out[0]!.tokenIds.length)
+    expect(out[0]!.logprobs).toHaveLength(out[0]!.tokenIds!.length)
     expect(model.requests).toHaveLength(2)
   })
 
@@ -110,7 +118,7 @@ describe("scriptedLanguageModel", () => {
     expect(pieces.map((piece) => piece.text).join("")).toBe("reply 2 to 1 chars")
     const [scored] = await Effect.runPromise(model.score([{ prompt: "p", continuation: "a b a" }]))
     expect(scored!.logprobs).toHaveLength(3)
-    expect(scored!.logprobs[0]).not.toBe(scored!.logprobs[1])
-    expect(scored!.total).toBeCloseTo(scored!.logprobs.reduce((sum, value) => sum + value, 0), 12)
+    expect(scored!.logprobs![0]).not.toBe(scored!.logprobs![1])
+    expect(scored!.total).toBeCloseTo(scored!.logprobs!.reduce((sum, value) => sum + value, 0), 12)
   })
 })

@@ -71,7 +71,7 @@ describe("demo plugin", () => {
 
     const writer = await Effect.runPromise(openRecordWriter(dir))
     expect(writer.resumedCount).toBe(7)
-    const context = { name: "lines", options: { count: 30, words_per_line: 4 }, seed, inputs: {}, uses: {}, output: writer, dir, events: silentEvents }
+    const context = { name: "lines", options: { count: 30, words_per_line: 4 }, seed, inputs: {}, uses: {}, output: writer, dir, stateDir: dir, events: silentEvents }
     await Effect.runPromise(Effect.scoped(lines.run(context)))
     await Effect.runPromise(writer.close())
     const resumed = await Effect.runPromise(readAllRecords(path.join(dir, "records.jsonl")))

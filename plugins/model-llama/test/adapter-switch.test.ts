@@ -33,8 +33,8 @@ describe("LoRA adapters in the LanguageModel", () => {
     }))
     const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, tolerance: number) => a.every((x, i) => Math.abs(x - b[i]!) < tolerance)
     scores.enabled.forEach((score, i) => {
-      expect(close(score.logprobs, scores.merged[i]!.logprobs, 1e-4)).toBe(true)
-      expect(close(scores.base[i]!.logprobs, scores.plain[i]!.logprobs, 1e-6)).toBe(true)
+      expect(close(score.logprobs!, scores.merged[i]!.logprobs!, 1e-4)).toBe(true)
+      expect(close(scores.base[i]!.logprobs!, scores.plain[i]!.logprobs!, 1e-6)).toBe(true)
       expect(Math.abs(score.total - scores.plain[i]!.total)).toBeGreaterThan(1e-2)
     })
     expect(scores.ids[0]).not.toBe(scores.ids[1])

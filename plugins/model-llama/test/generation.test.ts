@@ -48,10 +48,10 @@ describe("KV cache", () => {
         uncached: yield* generateTokens(runtime, requests, { ...options, useCache: false })
       }
     }))
-    expect(cached.map((g) => g.tokenIds.length)).toEqual([3, 14, 10, 4, 5])
+    expect(cached.map((g) => g.tokenIds!.length)).toEqual([3, 14, 10, 4, 5])
     cached.forEach((generation, i) => {
       expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
-      generation.logprobs.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs[t]!)).toBeLessThan(1e-4))
+      generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))
     })
   })
 
@@ -70,7 +70,7 @@ describe("KV cache", () => {
         uncached: yield* generateTokens(runtime, requests, { ...options, maxBatch: 4, useCache: false })
       }
     }))
-    expect(cached.map((g) => g.tokenIds.length)).toEqual(budgets)
+    expect(cached.map((g) => g.tokenIds!.length)).toEqual(budgets)
     cached.forEach((generation, i) => expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds))
   })
 })

@@ -32,15 +32,15 @@ describe("llama/hf LanguageModel service", () => {
       const count = yield* lm.countTokens("The quick brown fox jumps over the lazy dog. Once upon a time")
       return { generated: generated!, chunks: [...chunks], chat: chat[0]!, score: score!, count, info: lm.info }
     }))
-    expect(result.generated.tokenIds.length).toBeGreaterThan(0)
+    expect(result.generated.tokenIds!.length).toBeGreaterThan(0)
     expect(result.chunks.map((c) => c.tokenId)).toEqual(result.generated.tokenIds)
     expect(result.chunks.map((c) => c.text).join("")).toBe(result.generated.text)
     expect(result.generated.promptTokens).toBe(4)
     // "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n" is 9 Qwen tokens.
     expect(result.chat.promptTokens).toBe(9)
-    expect(result.score.tokenIds.length).toBe(4)
-    expect(result.score.total).toBeCloseTo(result.score.logprobs.reduce((a, b) => a + b, 0), 6)
-    expect(result.score.logprobs.every((lp) => lp < 0)).toBe(true)
+    expect(result.score.tokenIds!.length).toBe(4)
+    expect(result.score.total).toBeCloseTo(result.score.logprobs!.reduce((a, b) => a + b, 0), 6)
+    expect(result.score.logprobs!.every((lp) => lp < 0)).toBe(true)
     expect(result.count).toBe(14)
     expect(result.info.id).toMatch(/^llama:/)
     expect(result.info.contextLength).toBe(256)
@@ -74,8 +74,8 @@ describe("llama/hf LanguageModel service", () => {
       return { scores, reference }
     }))
     scores.forEach((score, i) => {
-      expect(score.logprobs.length).toBe(reference[i]!.length)
-      score.logprobs.forEach((lp, k) => expect(Math.abs(lp - reference[i]![k]!)).toBeLessThan(1e-4))
+      expect(score.logprobs!.length).toBe(reference[i]!.length)
+      score.logprobs!.forEach((lp, k) => expect(Math.abs(lp - reference[i]![k]!)).toBeLessThan(1e-4))
     })
   })
 

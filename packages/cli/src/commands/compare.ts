@@ -149,6 +149,7 @@ export const compareRunDirs = (options: CompareRunDirsOptions) =>
     )
     const out = path.resolve(options.out ?? `compare-${baseline.manifest.runId}-vs-${candidates.map((run) => run.manifest.runId).join("-")}`)
     const writer = yield* openRecordWriter(out)
+    const stateDir = path.join(out, ".state")
     const summary = yield* component.run({
       name: "compare",
       options: decoded,
@@ -157,6 +158,7 @@ export const compareRunDirs = (options: CompareRunDirsOptions) =>
       uses: {},
       output: writer,
       dir: out,
+      stateDir,
       events: quietEvents
     })
     yield* writer.close()

@@ -37,7 +37,11 @@ const componentProblems = (name: string, component: unknown): Array<string> => {
     if (!isPortMap(component.inputs, isPort)) problems.push(`${where}: "inputs" must map port names to { description }`)
   } else if (component.kind === "resource") {
     if (typeof component.make !== "function") problems.push(`${where}: resource components need a "make" function`)
-    if (!isServiceKey(component.provides)) problems.push(`${where}: "provides" must be a service key (a Context.Service class)`)
+    const provides = component.provides
+    const keys = Array.isArray(provides) ? provides : [provides]
+    if (keys.length === 0 || !keys.every(isServiceKey)) {
+      problems.push(`${where}: "provides" must be a service key (a Context.Service class) or a non-empty list of them`)
+    }
   } else {
     problems.push(`${where}: "kind" must be "stage" or "resource"`)
   }

@@ -12,7 +12,7 @@
  */
 import { Result, Schema, SchemaAST } from "effect"
 import type { CatalogEntry } from "./catalog.ts"
-import { isOptionalSlot, slotService, type Slots } from "./manifest.ts"
+import { isOptionalSlot, providedKeys, slotService, type Slots } from "./manifest.ts"
 import { isCodecNoise, optionsJsonSchema, type JsonSchemaNode } from "./options-json-schema.ts"
 
 /** One option of a component. */
@@ -32,8 +32,10 @@ export interface ComponentDescription {
   readonly kind: "stage" | "resource"
   readonly role?: string
   readonly description: string
-  /** The service key a resource provides. */
+  /** The service key a resource provides (several joined with ", "). */
   readonly provides?: string
+  /** Every service key a resource provides. */
+  readonly providesAll?: ReadonlyArray<string>
   /** Undefined when the options Schema is not a plain struct (then see its JSON Schema). */
   readonly options: ReadonlyArray<OptionDescription> | undefined
   readonly inputs: ReadonlyArray<{ readonly name: string; readonly description: string; readonly optional: boolean }>
@@ -81,7 +83,7 @@ export const describeComponent = (entry: CatalogEntry): ComponentDescription => 
   return {
     id: entry.id,
     kind: component.kind,
-    ...(component.kind === "stage" ? { role: component.role } : { provides: component.provides.key }),
+    ...(component.kind === "stage" ? { role: component.role } : { provides: providedKeys(component).map((key) => key.key).join(", "), providesAll: providedKeys(component).map((key) => key.key) }),
     description: component.description,
     options,
     inputs: component.kind === "stage"

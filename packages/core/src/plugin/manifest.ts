@@ -112,17 +112,43 @@ export interface ResourceContext<O, U extends Slots> {
   readonly recipeDir?: string
 }
 
+/** What a resource may declare under `provides`: one service key, or a list of them (one resource, several services). */
+export type Provides = ServiceKey | ReadonlyArray<ServiceKey>
+
+/**
+ * What `make` returns for a `provides`: the service itself for one key; for a
+ * list, an Effect `Context` holding an implementation of every listed service
+ * (build it with `Context.make(A, a).pipe(Context.add(B, b))`).
+ */
+export type ProvidedServices<P> = P extends ReadonlyArray<infer K> ? Context.Context<K extends Context.Key<infer I, any> ? I : never>
+  : P extends Context.Key<any, infer S> ? S
+  : never
+
 export interface ResourceComponent<O = any, S = any, U extends Slots = Slots> {
   readonly kind: "resource"
   readonly description: string
   readonly version?: string
-  /** The service this resource provides. */
-  readonly provides: Context.Key<any, S>
+  /**
+   * The service this resource provides, or a list of services (`[LanguageModel, PolicyModel]`):
+   * a slot asking for any of them is satisfied by this resource, which is made once per run.
+   */
+  readonly provides: Context.Key<any, S> | ReadonlyArray<ServiceKey>
   readonly options: OptionsSchema<O>
   readonly uses?: U
-  /** Acquires the service; finalizers on the scope release it (sessions, device buffers, servers). */
+  /**
+   * Acquires the service (a `Context` of every service when `provides` is a
+   * list); finalizers on the scope release it (sessions, device buffers, servers).
+   */
   readonly make: (ctx: ResourceContext<O, U>) => Effect.Effect<S, StageError, Scope.Scope>
 }
+
+/** The service keys a resource provides, as a list. */
+export const providedKeys = (component: Pick<ResourceComponent, "provides">): ReadonlyArray<ServiceKey> =>
+  Array.isArray(component.provides) ? component.provides as ReadonlyArray<ServiceKey> : [component.provides as ServiceKey]
+
+/** True when the resource provides the service `key`. */
+export const providesService = (component: Pick<ResourceComponent, "provides">, key: ServiceKey): boolean =>
+  providedKeys(component).some((provided) => provided.key === key.key)
 
 export type Component = StageComponent<any, any> | ResourceComponent<any, any, any>
 
@@ -141,6 +167,38 @@ export const defineStage = <O, U extends Slots = {}>(
   component: Omit<StageComponent<O, U>, "kind">
 ): StageComponent<O, U> => ({ kind: "stage", ...component })
 
-export const defineResource = <O, S, U extends Slots = {}>(
-  component: Omit<ResourceComponent<O, S, U>, "kind">
-): ResourceComponent<O, S, U> => ({ kind: "resource", ...component })
+/**
+ * Defines a resource component. With one service key under `provides`, `make`
+ * returns that service; with a list, `make` returns a `Context` holding every
+ * listed service, so one set of weights serves several contracts.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Schema } from "effect"
+ * import { defineResource } from "@refine-af/core"
+ * class Greeter extends Context.Service<Greeter, { readonly greet: (name: string) => string }>()("demo/Greeter") {}
+ * class Counter extends Context.Service<Counter, { readonly count: () => number }>()("demo/Counter") {}
+ * export const both = defineResource({
+ *   description: "one object, two services",
+ *   provides: [Greeter, Counter],
+ *   options: Schema.Struct({}),
+ *   make: () => {
+ *     let calls = 0
+ *     return Effect.succeed(
+ *       Context.make(Greeter, { greet: (name: string) => (calls++, `hello ${name}`) }).pipe(
+ *         Context.add(Counter, { count: () => calls })
+ *       )
+ *     )
+ *   }
+ * })
+ * ```
+ */
+export function defineResource<O, const P extends ReadonlyArray<ServiceKey>, U extends Slots = {}>(
+  component: Omit<ResourceComponent<O, ProvidedServices<P>, U>, "kind" | "provides"> & { readonly provides: P }
+): ResourceComponent<O, ProvidedServices<P>, U>
+export function defineResource<O, S, U extends Slots = {}>(
+  component: Omit<ResourceComponent<O, S, U>, "kind" | "provides"> & { readonly provides: Context.Key<any, S> }
+): ResourceComponent<O, S, U>
+export function defineResource(component: Omit<ResourceComponent, "kind">): ResourceComponent {
+  return { kind: "resource", ...component }
+}

@@ -17,7 +17,7 @@
  * const schemaText = JSON.stringify(recipeJsonSchema(plugins), null, 2)
  * ```
  */
-import { isOptionalSlot, slotService, type Slots } from "../plugin/manifest.ts"
+import { isOptionalSlot, providedKeys, slotService, type Slots } from "../plugin/manifest.ts"
 import { optionsJsonSchema } from "../plugin/options-json-schema.ts"
 import { componentCatalog, inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
 import type { LoadedPlugin } from "./resolved.ts"
@@ -67,7 +67,8 @@ const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; rea
     connections[slot] = { type: "string", description: `Resource slot${isOptionalSlot(spec) ? " (optional)" : ""}: name of a resource providing ${slotService(spec).key}.` }
     if (!isOptionalSlot(spec)) required.push(slot)
   }
-  const header = { _component_: { const: entry.id, description: component.description } }
+  const provides = component.kind === "resource" ? ` Provides ${providedKeys(component).map((key) => key.key).join(", ")}.` : ""
+  const header = { _component_: { const: entry.id, description: `${component.description}${provides}` } }
   // A plain struct (known keys, no index signature) lets the node schema close its key set; an empty
   // struct compiles to "anything but null", so the AST decides, not the JSON output.
   const keys = optionKeys(component.options)

@@ -5,7 +5,7 @@
  */
 import type { JsonRecord } from "../stage/context.ts"
 import { inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
-import { isOptionalSlot, slotService, type ResourceComponent, type Slots, type StageComponent } from "../plugin/manifest.ts"
+import { isOptionalSlot, providedKeys, providesService, slotService, type ResourceComponent, type Slots, type StageComponent } from "../plugin/manifest.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import { decodeOptions } from "./options.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
@@ -113,8 +113,9 @@ export const checkNode = (
       else if (!scope.resourceComponents.has(value)) {
         const names = [...scope.resourceComponents.keys()]
         problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" names resource "${value}", which does not exist${didYouMeanSuffix(value, names)}`, names.length === 0 ? "add it under resources:" : `resources are: ${names.join(", ")}`))
-      } else if (provider !== undefined && (provider.component as ResourceComponent).provides.key !== wanted.key) {
-        problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" needs a ${wanted.key} but resource "${value}" (${provider.id}) provides ${(provider.component as ResourceComponent).provides.key}`, "name a resource that provides the right service"))
+      } else if (provider !== undefined && !providesService(provider.component as ResourceComponent, wanted)) {
+        const provided = providedKeys(provider.component as ResourceComponent).map((k) => k.key).join(" and ")
+        problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" needs a ${wanted.key} but resource "${value}" (${provider.id}) provides ${provided}`, "name a resource that provides the right service"))
       } else uses[key] = value
     } else if (knownOptions !== undefined && !knownOptions.includes(key)) {
       const candidates = [...ports, ...slots, ...knownOptions]

@@ -2,9 +2,11 @@
  * Lazy resource instantiation. A resource (model, scorer, backend) is made the
  * first time a stage that actually runs needs it — cache hits need no model —
  * after the resources it uses, inside the run's scope, so its finalizers run
- * when the run ends, fails or is interrupted.
+ * when the run ends, fails or is interrupted. A resource is made once per run
+ * however many slots (and services) it serves.
  */
-import { Effect, Scope } from "effect"
+import { Context, Effect, Scope } from "effect"
+import { providedKeys, slotService, type ResourceComponent, type ServiceKey, type Slots } from "../plugin/manifest.ts"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { StageError } from "../stage/errors.ts"
 import type { EventLog } from "./events.ts"
@@ -13,18 +15,44 @@ import { stageSeed } from "./seed.ts"
 
 /** Resources of one run, made on demand. */
 export interface ResourcePool {
-  /** The services for a component's slots (slot → resource name), making resources as needed. */
+  /**
+   * The services for a component's slots (slot → resource name), making
+   * resources as needed; `slots` (the component's `uses`) says which service
+   * each slot wants from a resource that provides several.
+   */
   readonly servicesFor: (
     owner: string,
-    uses: Readonly<Record<string, string>>
+    uses: Readonly<Record<string, string>>,
+    slots?: Slots
   ) => Effect.Effect<Record<string, unknown>, StageError>
+  /** Every service of a resource as a `Context`, making it if needed. */
+  readonly contextOf: (owner: string, name: string) => Effect.Effect<Context.Context<never>, StageError>
   /** Identity hash of a resource (part of the cache key of the stages using it). */
   readonly identity: (name: string) => string
 }
 
+/** The `Context` of every service `make` returned, checked against `provides`. */
+export const providedContext = (
+  name: string,
+  component: Pick<ResourceComponent, "provides">,
+  made: unknown
+): Effect.Effect<Context.Context<never>, StageError> => {
+  if (!Array.isArray(component.provides)) return Effect.succeed(Context.make(component.provides as ServiceKey, made) as Context.Context<never>)
+  const keys = providedKeys(component)
+  const missing = Context.isContext(made) ? keys.filter((key) => Context.getOption(made, key)._tag === "None") : keys
+  if (missing.length > 0) {
+    return Effect.fail(new StageError({
+      stage: `resource:${name}`,
+      message: `make did not return ${missing.map((key) => key.key).join(", ")} although the component provides ${keys.map((key) => key.key).join(", ")}`,
+      fix: "a resource with a list under provides must return a Context holding every listed service (a bug of the plugin: report it to its authors)"
+    }))
+  }
+  return Effect.succeed(made as Context.Context<never>)
+}
+
 /** Creates the resource pool of a run; made resources live in `scope`. */
 export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope: Scope.Scope, recipeDir: string): ResourcePool => {
-  const made = new Map<string, unknown>()
+  const made = new Map<string, Context.Context<never>>()
   const identities = new Map<string, string>()
 
   const lookup = (owner: string, name: string) => {
@@ -56,11 +84,12 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
     return id
   }
 
-  const get = (owner: string, name: string): Effect.Effect<unknown, StageError> =>
+  const contextOf = (owner: string, name: string): Effect.Effect<Context.Context<never>, StageError> =>
     Effect.gen(function*() {
-      if (made.has(name)) return made.get(name)
+      const known = made.get(name)
+      if (known !== undefined) return known
       const resource = yield* lookup(owner, name)
-      const uses = yield* servicesFor(name, resource.uses)
+      const uses = yield* servicesFor(name, resource.uses, resource.component.uses)
       const startedAt = Date.now()
       events.write("resource_start", { resource: name, component: resource.componentId })
       const service = yield* resource.component.make({
@@ -71,17 +100,29 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
         events: events.sinkFor(name, "resource"),
         recipeDir
       }).pipe(Scope.provide(scope))
+      const context = yield* providedContext(name, resource.component, service)
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
-      made.set(name, service)
-      return service
+      made.set(name, context)
+      return context
     })
 
-  const servicesFor = (owner: string, uses: Readonly<Record<string, string>>) =>
+  const serviceFor = (owner: string, name: string, wanted: ServiceKey | undefined) =>
+    Effect.gen(function*() {
+      const context = yield* contextOf(owner, name)
+      const component = recipe.resources[name]!.component
+      const key = wanted ?? providedKeys(component)[0]!
+      return Context.getUnsafe(context, key)
+    })
+
+  const servicesFor = (owner: string, uses: Readonly<Record<string, string>>, slots?: Slots) =>
     Effect.gen(function*() {
       const services: Record<string, unknown> = {}
-      for (const [slot, name] of Object.entries(uses)) services[slot] = yield* get(owner, name)
+      for (const [slot, name] of Object.entries(uses)) {
+        const spec = slots?.[slot]
+        services[slot] = yield* serviceFor(owner, name, spec === undefined ? undefined : slotService(spec))
+      }
       return services
     })
 
-  return { servicesFor, identity }
+  return { servicesFor, contextOf, identity }
 }

@@ -1,8 +1,9 @@
 /**
  * Run directories: `runs/<name>-<yyyymmdd-hhmmss>-<rand>/` holding the
  * resolved recipe (`recipe.yaml`), the original recipe text
- * (`recipe.original.yaml`), `manifest.json`, `events.jsonl`, `stages/<stage>/`
- * and the final `report.md`.
+ * (`recipe.original.yaml`), `manifest.json`, `events.jsonl`, `stages/<stage>/`,
+ * `state/<stage>/` (trainer checkpoints, see `StageContext.stateDir`) and the
+ * final `report.md`.
  */
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -17,11 +18,18 @@ export const runFiles = {
   originalRecipe: "recipe.original.yaml",
   events: "events.jsonl",
   report: "report.md",
-  stages: "stages"
+  stages: "stages",
+  state: "state"
 } as const
 
 /** Folder of one stage inside a run directory. */
 export const stageDirOf = (runDir: string, stage: string): string => path.join(runDir, runFiles.stages, stage)
+
+/**
+ * Trainer state folder of one stage (`<run>/state/<stage>/`): kept across
+ * `resume`, outside the stage folder, so neither hashed nor cached.
+ */
+export const stateDirOf = (runDir: string, stage: string): string => path.join(runDir, runFiles.state, stage)
 
 const pad = (value: number) => String(value).padStart(2, "0")
 

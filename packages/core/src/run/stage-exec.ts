@@ -16,7 +16,7 @@ import { hashStageDir, stageCacheKey } from "./hash.ts"
 import type { RunManifest, StageManifest } from "./manifest.ts"
 import { openRecordWriter, type CheckpointPolicy } from "./record-writer.ts"
 import type { ResourcePool } from "./resources.ts"
-import { stageDirOf } from "./run-dir.ts"
+import { stageDirOf, stateDirOf } from "./run-dir.ts"
 import { stageSeed } from "./seed.ts"
 import { stageInputOf, type StageOutput } from "./stage-input.ts"
 
@@ -119,7 +119,15 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
 
     // Same key as an unfinished earlier attempt: continue it. Otherwise start clean.
     const continuing = env.manifest.stages[name] !== undefined && previous?.cacheKey === cacheKey
-    if (!continuing) yield* Effect.try({ try: () => fs.rmSync(dir, { recursive: true, force: true }), catch: ioError(dir) })
+    const stateDir = stateDirOf(env.runDir, name)
+    yield* Effect.try({
+      try: () => {
+        // Trainer state belongs to one stage identity: a changed stage starts from nothing.
+        if (!continuing) for (const folder of [dir, stateDir]) fs.rmSync(folder, { recursive: true, force: true })
+        fs.mkdirSync(stateDir, { recursive: true })
+      },
+      catch: ioError(dir)
+    })
     env.manifest.stages[name] = entry
     env.saveManifest()
 
@@ -139,7 +147,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = stageInputOf(env.outputs.get(upstream)!)
 
     const exit = yield* Effect.exit(Effect.gen(function*() {
-      const uses = yield* env.resources.servicesFor(name, stage.uses)
+      const uses = yield* env.resources.servicesFor(name, stage.uses, stage.component.uses)
       const context: StageContext<unknown, Record<string, unknown>> = {
         name,
         options: stage.options,
@@ -148,6 +156,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         uses,
         output: writer,
         dir,
+        stateDir,
         events: env.events.sinkFor(name),
         recipeDir: env.recipeDir
       }

@@ -46,9 +46,14 @@ export type FinishReason = "stop" | "length" | "eos"
 
 export interface Generation {
   readonly text: string
-  readonly tokenIds: ReadonlyArray<number>
-  /** log p(token | prefix) of each generated token under the sampling distribution's logits (before temperature). */
-  readonly logprobs: ReadonlyArray<number>
+  /** The generated token ids; absent when the provider does not return them (a remote server). */
+  readonly tokenIds?: ReadonlyArray<number>
+  /**
+   * log p(token | prefix) of each generated token under the sampling
+   * distribution's logits (before temperature); absent when the provider does
+   * not return them.
+   */
+  readonly logprobs?: ReadonlyArray<number>
   readonly finishReason: FinishReason
   readonly promptTokens: number
 }
@@ -56,8 +61,10 @@ export interface Generation {
 /** One streamed piece of a generation. */
 export interface GenerationChunk {
   readonly text: string
-  readonly tokenId: number
-  readonly logprob: number
+  /** Absent when the provider streams text only. */
+  readonly tokenId?: number
+  /** Absent when the provider streams text only. */
+  readonly logprob?: number
 }
 
 export interface ScoringRequest {
@@ -66,9 +73,11 @@ export interface ScoringRequest {
 }
 
 export interface ContinuationScore {
-  readonly tokenIds: ReadonlyArray<number>
-  readonly logprobs: ReadonlyArray<number>
-  /** Sum of `logprobs`. */
+  /** The continuation's token ids; absent when the provider does not return them. */
+  readonly tokenIds?: ReadonlyArray<number>
+  /** log p of each continuation token; absent when the provider returns only the total. */
+  readonly logprobs?: ReadonlyArray<number>
+  /** Sum of the continuation tokens' log-probabilities. */
   readonly total: number
 }
 
@@ -78,9 +87,13 @@ export interface LanguageModelInfo {
   readonly contextLength: number
 }
 
-/** Every failure of a language model provider. `reason` says which and `fix` how to recover. */
+/**
+ * Every failure of a language model provider. `reason` says which and `fix`
+ * how to recover; `Unsupported` means this provider cannot do the operation at
+ * all (e.g. scoring on a server without prompt logprobs), so retrying is pointless.
+ */
 export class LanguageModelError extends Schema.TaggedError<LanguageModelError>()("LanguageModelError", {
-  reason: Schema.Literals(["Unavailable", "InvalidRequest", "ContextOverflow", "Internal"]),
+  reason: Schema.Literals(["Unavailable", "InvalidRequest", "ContextOverflow", "Unsupported", "Internal"]),
   message: Schema.String,
   fix: Schema.optional(Schema.String)
 }) {}

@@ -7,6 +7,20 @@
  * continue from there (never re-emit them). Components that are deterministic
  * derive every random choice from `seed` and the record index (see `seedFor`),
  * so a resumed run produces the same output as an uninterrupted one.
+ *
+ * Resume contract for trainers (stages whose work is steps, not records):
+ * 1. Every so many steps, write the whole training state to `stateDir` —
+ *    adapter weights, optimizer moments, RNG state, data cursor and the step
+ *    number — atomically (write under a temp name, then rename).
+ * 2. On start, load the checkpoint in `stateDir` if there is one and continue
+ *    from its step; an empty `stateDir` means step 0. Records (e.g. one per
+ *    step) may be durable past the checkpoint (the writer checkpoints on its
+ *    own): recompute those steps but append only records past
+ *    `output.resumedCount`, so no step is reported twice.
+ * 3. Write final artifacts (the exported adapter) to `dir` at the end: `dir`
+ *    is hashed and cached, `stateDir` is not. The core empties `stateDir` when
+ *    the stage's identity (options, inputs, resources, seed, version) changes,
+ *    so a checkpoint never outlives the settings that made it.
  */
 import type { Effect, Stream } from "effect"
 import type { RecordStreamError } from "./errors.ts"
@@ -69,6 +83,14 @@ export interface StageContext<Options, Uses> {
   readonly output: RecordWriter
   /** Folder for the stage's artifacts; part of the stage's content hash. */
   readonly dir: string
+  /**
+   * Folder for the stage's working state (trainer checkpoints: adapter,
+   * optimizer moments, RNG state, data cursor, step). Kept across `resume` of
+   * the same stage identity, emptied when the identity (options, inputs,
+   * resources, seed, version) changes; never hashed or cached. See the resume
+   * contract for trainers above.
+   */
+  readonly stateDir: string
   readonly events: EventSink
   /**
    * Absolute folder of the recipe file (for a resumed run, of the original

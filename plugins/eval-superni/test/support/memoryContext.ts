@@ -42,6 +42,7 @@ export const makeMemoryStage = <O, U>(config: {
     inputs: config.inputs ?? {},
     uses: config.uses,
     dir: mkdtempSync(path.join(tmpdir(), `superni-${config.name}-`)),
+    stateDir: mkdtempSync(path.join(tmpdir(), `superni-${config.name}-state-`)),
     output: {
       resumedCount,
       resumed: () => Effect.succeed(records.slice(0, resumedCount)),
