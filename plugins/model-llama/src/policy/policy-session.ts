@@ -74,14 +74,11 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
         // Requests without a seed draw one from the session's stream, so a resumed session samples the same.
         const requests = prompts.map((promptIds, i) => ({ promptIds, params: { ...params, seed: params.seed === undefined ? rng.nextSeed() : params.seed + i } }))
         const generated = yield* generateTokens(runtime, requests, generation)
-        return generated.map((g, i): Sampled => ({
-          tokens: [...prompts[i]!, ...g.tokenIds],
-          promptLength: prompts[i]!.length,
-          completion: g.tokenIds,
-          text: g.text,
-          logprobs: g.logprobs,
-          finishReason: g.finishReason
-        }))
+        return generated.map((g, i): Sampled => {
+          // Our own generator always reports token ids and logprobs (optional only for remote providers).
+          const completion = g.tokenIds ?? []
+          return { tokens: [...prompts[i]!, ...completion], promptLength: prompts[i]!.length, completion, text: g.text, logprobs: g.logprobs ?? [], finishReason: g.finishReason }
+        })
       }).pipe(Effect.mapError(asPolicyError))
     return {
       sample,
