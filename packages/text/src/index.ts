@@ -19,3 +19,11 @@ export {
   RougePool,
   type RougePoolOptions
 } from "./pool/rouge-pool.ts"
+export {
+  type DialogSample,
+  dialogHistory,
+  type UniEvalDialogDimension,
+  uniEvalDialogDimensions,
+  uniEvalDialogQuestion,
+  yesProbability
+} from "./questions/unieval-dialog.ts"

@@ -110,6 +110,12 @@ export interface ResourceContext<O, U extends Slots> {
   readonly events: EventSink
   /** Absolute folder of the recipe file, as in `StageContext.recipeDir` (resolve option paths with `resolveRecipePath`). */
   readonly recipeDir?: string
+  /**
+   * The run's content-addressed cache folder, or undefined when caching is off
+   * (`--no-cache`) or outside a run. Resources keep their own caches in a
+   * subfolder named after themselves (e.g. scorers: `<cacheDir>/scores/`).
+   */
+  readonly cacheDir?: string
 }
 
 /** What a resource may declare under `provides`: one service key, or a list of them (one resource, several services). */

@@ -51,7 +51,13 @@ export const providedContext = (
 }
 
 /** Creates the resource pool of a run; made resources live in `scope`. */
-export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope: Scope.Scope, recipeDir: string): ResourcePool => {
+export const makeResourcePool = (
+  recipe: ResolvedRecipe,
+  events: EventLog,
+  scope: Scope.Scope,
+  recipeDir: string,
+  cacheDir?: string
+): ResourcePool => {
   const made = new Map<string, Context.Context<never>>()
   const identities = new Map<string, string>()
 
@@ -98,7 +104,8 @@ export const makeResourcePool = (recipe: ResolvedRecipe, events: EventLog, scope
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
         events: events.sinkFor(name, "resource"),
-        recipeDir
+        recipeDir,
+        ...(cacheDir === undefined ? {} : { cacheDir })
       }).pipe(Scope.provide(scope))
       const context = yield* providedContext(name, resource.component, service)
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })

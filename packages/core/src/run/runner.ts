@@ -123,7 +123,7 @@ const execute = (
 
     const program = Effect.scoped(Effect.gen(function*() {
       const recipeDir = recipeDirOf(manifest)
-      const resources = makeResourcePool(recipe, events, yield* Effect.scope, recipeDir)
+      const resources = makeResourcePool(recipe, events, yield* Effect.scope, recipeDir, cacheEnabled ? manifest.cacheDir : undefined)
       const env = {
         recipe,
         recipeDir,

@@ -1,0 +1,17 @@
+/**
+ * RL building blocks shared by the PPO and group (GRPO/RLOO) trainers: advantage
+ * estimation, KL estimators and controllers, score scaling, group baselines,
+ * batch statistics, and the objectives written in the tensor IR.
+ */
+export * from "./stats.ts"
+export * from "./gae.ts"
+export * from "./kl.ts"
+export * from "./kl-controller.ts"
+export * from "./reward-scaling.ts"
+export * from "./group-baselines.ts"
+export * from "./objectives/masked.ts"
+export * from "./objectives/ppo.ts"
+export * from "./objectives/group.ts"
+export * from "./loop/order.ts"
+export * from "./loop/prompts.ts"
+export * from "./loop/finite.ts"

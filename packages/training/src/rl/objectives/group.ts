@@ -1,0 +1,66 @@
+/**
+ * The policy-gradient objective of the group algorithms (GRPO, RLOO): the
+ * clipped surrogate on a per-sequence advantage (fed on every token of the
+ * sequence), plus β times the k3 KL estimator to the reference policy inside the
+ * loss (no value head, no KL-shaped reward):
+ *
+ * ℓ_t = −min(ρ·A, clip(ρ, 1−ε, 1+ε)·A) + β·(e^{log π_ref − log π} − (log π_ref − log π) − 1)
+ *
+ * With one update per batch ρ = 1 in value and this is REINFORCE with a baseline;
+ * the clip matters for several updates per batch. Aggregation: `sequence` (GRPO's
+ * paper: token mean per sequence, then mean over sequences) or `token` (mean over
+ * all completion tokens of the batch, as DAPO and TRL's RLOO).
+ *
+ * @example
+ * ```ts
+ * import { groupObjective } from "@refine-af/training"
+ * const objective = groupObjective({ clip: 0.2, beta: 0.04, aggregation: "sequence" })
+ * objective.feeds // ["oldLogprobs", "advantages", "refLogprobs"]
+ * ```
+ */
+import { add, clip, exp, greater, minimum, mul, neg, square, stopGradient, sub, type Tensor } from "@refine-af/tensor"
+import type { HeadTensors, Objective } from "../../objective.ts"
+import { asFloat, maskedMean, sequenceMean } from "./masked.ts"
+
+/** Constants of the group policy-gradient loss. */
+export interface GroupLossParams {
+  readonly clip: number
+  /** Weight of the k3 KL to the reference; 0 drops the reference feed. */
+  readonly beta: number
+  readonly aggregation: "sequence" | "token"
+}
+
+export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs"
+
+const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
+  const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
+  const ratio = exp(logRatio)
+  const advantages = f["advantages"]!
+  const unclipped = mul(ratio, advantages)
+  const clipped = mul(clip(ratio, 1 - p.clip, 1 + p.clip), advantages)
+  const surrogate = neg(minimum(unclipped, clipped))
+  const refDiff = p.beta > 0 ? sub(f["refLogprobs"]!, h.logprobs) : undefined
+  const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
+  const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
+  const reduce = p.aggregation === "sequence" ? sequenceMean : maskedMean
+  return { logRatio, surrogate, k3, loss: reduce(perToken, h.mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), h.mask) }
+}
+
+/** The GRPO / RLOO objective with the given constants. */
+export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => ({
+  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}`,
+  heads: [],
+  feeds: p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] : ["oldLogprobs", "advantages"],
+  loss: (h, f) => parts(p, h, f).loss,
+  metrics: (h, f) => {
+    const m = parts(p, h, f)
+    const reduce = p.aggregation === "sequence" ? sequenceMean : maskedMean
+    const out: Record<string, Tensor> = {
+      policy_loss: stopGradient(reduce(m.surrogate, h.mask)),
+      clip_fraction: stopGradient(m.clipFraction),
+      approx_kl: stopGradient(mul(maskedMean(square(m.logRatio), h.mask), 0.5))
+    }
+    if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, h.mask))
+    return out
+  }
+})

@@ -1,0 +1,27 @@
+/** Data order of RL trainers: each pass over the prompts is a permutation; minibatches partition every epoch; both depend only on (seed, step). */
+import { describe, expect, it } from "vitest"
+import { minibatches, permutation, promptIndices } from "../src/rl/loop/order.ts"
+import { Effect } from "effect"
+import { checkFiniteRewards } from "../src/rl/loop/finite.ts"
+
+describe("RL data order", () => {
+  it("promptIndices: consecutive steps walk each pass over the prompts as a permutation, passes differ", () => {
+    const walked = [0, 1, 2, 3, 4, 5].flatMap((step) => promptIndices(4, step, 2, 9)) // 12 draws = 3 passes over 4 prompts
+    for (let pass = 0; pass < 3; pass++) expect([...walked.slice(pass * 4, pass * 4 + 4)].sort()).toEqual([0, 1, 2, 3])
+    expect(walked.slice(0, 4).join() === walked.slice(4, 8).join() && walked.slice(4, 8).join() === walked.slice(8, 12).join()).toBe(false)
+    expect(promptIndices(4, 3, 2, 9)).toEqual(promptIndices(4, 3, 2, 9))
+    expect(promptIndices(7, 2, 5, 1)).not.toEqual(promptIndices(7, 2, 5, 2))
+  })
+  it("minibatches: every epoch is a partition of 0..n−1 into chunks of at most size", () => {
+    const mbs = minibatches(10, 4, 3, 5, 2)
+    expect(mbs.map((m) => m.length)).toEqual([4, 4, 2, 4, 4, 2, 4, 4, 2])
+    for (let e = 0; e < 3; e++) expect(mbs.slice(e * 3, e * 3 + 3).flat().sort((a, b) => a - b)).toEqual([...Array(10).keys()])
+    expect(minibatches(10, 4, 1, 5, 2)).toEqual(mbs.slice(0, 3))
+    expect(minibatches(10, 4, 1, 5, 3)).not.toEqual(mbs.slice(0, 3))
+    expect(permutation(6, 1).sort()).toEqual([0, 1, 2, 3, 4, 5])
+  })
+  it("checkFiniteRewards names the first bad rollout", () => {
+    expect(Effect.runSyncExit(checkFiniteRewards("s", 2, [1, 2]))._tag).toBe("Success")
+    expect(JSON.stringify(Effect.runSyncExit(checkFiniteRewards("s", 2, [1, Infinity, Number.NaN], () => "p")))).toMatch(/step 2: the reward of rollout 1 \(prompt \\"p\\"\) is Infinity/)
+  })
+})

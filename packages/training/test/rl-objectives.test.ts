@@ -1,0 +1,176 @@
+/**
+ * The PPO and group (GRPO/RLOO) objectives, built in the tensor IR and run by the
+ * float64 interpreter: loss and metric values vs a plain-JS transcription of the
+ * formulas, and the gradient (autodiff) vs central finite differences.
+ */
+import { describe, expect, it } from "vitest"
+import { Graph, grad, gradName, interpret, relativeError, type Feeds, type Program } from "@refine-af/tensor"
+import { ppoObjective } from "../src/rl/objectives/ppo.ts"
+import { groupObjective } from "../src/rl/objectives/group.ts"
+import type { HeadTensors, Objective } from "../src/objective.ts"
+
+const B = 3
+const T = 5
+const H = 1e-4
+
+/** A small deterministic generator (mulberry32). */
+const rng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+type Arrays = Record<string, Array<number>>
+
+/** Builds the objective's loss and metrics as one float64 program over inputs named like the heads and feeds. */
+const program = (objective: Objective<string>, withValues: boolean, withEntropy: boolean): Program => {
+  const g = new Graph()
+  const x = (name: string) => g.input(name, "float64", [B, T])
+  const heads: HeadTensors = { logprobs: x("logprobs"), mask: x("mask"), ...(withValues ? { values: x("values") } : {}), ...(withEntropy ? { entropy: x("entropy") } : {}) }
+  const feeds = Object.fromEntries(objective.feeds.map((f) => [f, x(f)]))
+  g.output("loss", objective.loss(heads, feeds))
+  for (const [name, t] of Object.entries(objective.metrics!(heads, feeds))) g.output(name, t)
+  return g.build()
+}
+
+/** Random heads/feeds with the masked tail of rows holding junk, and no point within 5·H of a clip kink. */
+const sample = (seed: number, names: ReadonlyArray<string>, clip: number, clipValue: number): Arrays => {
+  const r = rng(seed)
+  for (;;) {
+    const a: Arrays = {}
+    for (const n of names) a[n] = Array.from({ length: B * T }, () => r() * 2 - 1)
+    a["logprobs"] = Array.from({ length: B * T }, () => -0.2 - 2 * r())
+    a["oldLogprobs"] = a["logprobs"]!.map((lp) => lp + (r() - 0.5) * 0.8)
+    a["refLogprobs"] = a["logprobs"]!.map((lp) => lp + (r() - 0.5) * 1.5)
+    a["oldValues"] = a["values"]!.map((v) => v + (r() - 0.5) * 0.8)
+    a["entropy"] = Array.from({ length: B * T }, () => 3 * r())
+    const lengths = [5, 3, 1]
+    a["mask"] = Array.from({ length: B * T }, (_, i) => (i % T < lengths[Math.floor(i / T)]! ? 1 : 0))
+    const ratioOk = a["logprobs"]!.every((lp, i) => Math.abs(Math.abs(Math.exp(lp - a["oldLogprobs"]![i]!) - 1) - clip) > 5 * H * 3)
+    const valueOk = a["values"]!.every((v, i) => Math.abs(Math.abs(v - a["oldValues"]![i]!) - clipValue) > 5 * H)
+    const valueTieOk = a["values"]!.every((v, i) => Math.abs(Math.abs(v - a["returns"]![i]!) - Math.abs(a["oldValues"]![i]! + Math.max(-clipValue, Math.min(clipValue, v - a["oldValues"]![i]!)) - a["returns"]![i]!)) > 1e-3 || Math.abs(v - a["oldValues"]![i]!) <= clipValue)
+    if (ratioOk && valueOk && valueTieOk) return a
+  }
+}
+
+const feedsOf = (a: Arrays): Feeds => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v]))
+
+const lossAt = (p: Program, a: Arrays) => interpret(p, feedsOf(a))["loss"]!.data[0]!
+
+const finiteDifference = (p: Program, a: Arrays, name: string): Float64Array => {
+  const out = new Float64Array(B * T)
+  for (let i = 0; i < B * T; i++) {
+    const at = (d: number) => lossAt(p, { ...a, [name]: a[name]!.map((v, j) => (j === i ? v + d : v)) })
+    out[i] = (at(H) - at(-H)) / (2 * H)
+  }
+  return out
+}
+
+/** Masked mean of a per-token function over the batch, in plain JS. */
+const tokenMean = (a: Arrays, f: (i: number) => number) => {
+  let s = 0
+  let n = 0
+  for (let i = 0; i < B * T; i++) if (a["mask"]![i] === 1) (s += f(i)), n++
+  return s / n
+}
+const sequenceMean = (a: Arrays, f: (i: number) => number) => {
+  let total = 0
+  for (let b = 0; b < B; b++) {
+    let s = 0
+    let n = 0
+    for (let t = 0; t < T; t++) if (a["mask"]![b * T + t] === 1) (s += f(b * T + t)), n++
+    total += s / Math.max(n, 1)
+  }
+  return total / B
+}
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x))
+
+describe("PPO objective", () => {
+  const params = { clip: 0.2, clipValue: 0.2, valueCoef: 0.1, entropyCoef: 0.01 }
+  const objective = ppoObjective(params)
+  const p = program(objective as Objective<string>, true, true)
+  const a = sample(11, ["logprobs", "values", "returns", "advantages"], params.clip, params.clipValue)
+
+  it("loss and metrics equal the formulas of TRL's PPOTrainer.loss (+ entropy bonus)", () => {
+    const ratio = (i: number) => Math.exp(a["logprobs"]![i]! - a["oldLogprobs"]![i]!)
+    const pg1 = (i: number) => -a["advantages"]![i]! * ratio(i)
+    const pg2 = (i: number) => -a["advantages"]![i]! * clamp(ratio(i), 0.8, 1.2)
+    const vClipped = (i: number) => clamp(a["values"]![i]!, a["oldValues"]![i]! - 0.2, a["oldValues"]![i]! + 0.2)
+    const vf1 = (i: number) => (a["values"]![i]! - a["returns"]![i]!) ** 2
+    const vf2 = (i: number) => (vClipped(i) - a["returns"]![i]!) ** 2
+    const pgLoss = tokenMean(a, (i) => Math.max(pg1(i), pg2(i)))
+    const vfLoss = 0.5 * tokenMean(a, (i) => Math.max(vf1(i), vf2(i)))
+    const entropy = tokenMean(a, (i) => a["entropy"]![i]!)
+    const out = interpret(p, feedsOf(a))
+    expect(out["loss"]!.data[0]).toBeCloseTo(pgLoss + 0.1 * vfLoss - 0.01 * entropy, 12)
+    expect(out["policy_loss"]!.data[0]).toBeCloseTo(pgLoss, 12)
+    expect(out["value_loss"]!.data[0]).toBeCloseTo(vfLoss, 12)
+    expect(out["entropy"]!.data[0]).toBeCloseTo(entropy, 12)
+    const clipFraction = tokenMean(a, (i) => (pg2(i) > pg1(i) ? 1 : 0))
+    expect(clipFraction).toBeGreaterThan(0) // the sample exercises both branches
+    expect(clipFraction).toBeLessThan(1)
+    expect(out["clip_fraction"]!.data[0]).toBeCloseTo(clipFraction, 12)
+    expect(out["value_clip_fraction"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => (vf2(i) > vf1(i) ? 1 : 0)), 12)
+    expect(out["approx_kl"]!.data[0]).toBeCloseTo(0.5 * tokenMean(a, (i) => (a["logprobs"]![i]! - a["oldLogprobs"]![i]!) ** 2), 12)
+  })
+
+  it("gradient w.r.t. logprobs, values and entropy matches finite differences; masked tokens get none", () => {
+    const withGrads = grad(p, "loss", ["logprobs", "values", "entropy"])
+    const analytic = interpret(withGrads, feedsOf(a))
+    for (const name of ["logprobs", "values", "entropy"]) {
+      const g = analytic[gradName(name)]!.data
+      expect(relativeError(g, finiteDifference(p, a, name)), name).toBeLessThan(1e-6)
+      a["mask"]!.forEach((m, i) => { if (m === 0) expect(Math.abs(g[i]!), `${name}[${i}] masked`).toBe(0) })
+      expect(g.some((v) => v !== 0), `${name} has a gradient`).toBe(true)
+    }
+  })
+
+  it("reads the entropy head only when the bonus is on; ids differ by constants", () => {
+    expect(ppoObjective({ ...params, entropyCoef: 0 }).heads).toEqual(["values"])
+    expect(objective.heads).toEqual(["values", "entropy"])
+    expect(ppoObjective({ ...params, clip: 0.3 }).id).not.toBe(objective.id)
+  })
+})
+
+describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
+  for (const aggregation of ["sequence", "token"] as const) {
+    const params = { clip: 0.2, beta: 0.04, aggregation }
+    const objective = groupObjective(params)
+    const p = program(objective as Objective<string>, false, false)
+    const a = sample(23, ["logprobs", "advantages", "values", "returns"], params.clip, 10)
+
+    it(`${aggregation} aggregation: loss, KL and clip fraction equal the formulas`, () => {
+      const ratio = (i: number) => Math.exp(a["logprobs"]![i]! - a["oldLogprobs"]![i]!)
+      const k3 = (i: number) => {
+        const d = a["refLogprobs"]![i]! - a["logprobs"]![i]!
+        return Math.exp(d) - d - 1
+      }
+      const perToken = (i: number) => -Math.min(ratio(i) * a["advantages"]![i]!, clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]!) + 0.04 * k3(i)
+      const reduce = aggregation === "sequence" ? sequenceMean : tokenMean
+      const out = interpret(p, feedsOf(a))
+      expect(out["loss"]!.data[0]).toBeCloseTo(reduce(a, perToken), 12)
+      expect(out["kl"]!.data[0]).toBeCloseTo(tokenMean(a, k3), 12)
+      const clipped = tokenMean(a, (i) => (ratio(i) * a["advantages"]![i]! > clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]! ? 1 : 0))
+      expect(clipped).toBeGreaterThan(0)
+      expect(out["clip_fraction"]!.data[0]).toBeCloseTo(clipped, 12)
+    })
+
+    it(`${aggregation} aggregation: gradient w.r.t. logprobs matches finite differences`, () => {
+      const analytic = interpret(grad(p, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+      expect(relativeError(analytic, finiteDifference(p, a, "logprobs"))).toBeLessThan(1e-6)
+      a["mask"]!.forEach((m, i) => { if (m === 0) expect(Math.abs(analytic[i]!)).toBe(0) })
+    })
+  }
+
+  it("at ρ = 1 and β = 0 the gradient is −A/n per token (REINFORCE with a baseline)", () => {
+    const objective = groupObjective({ clip: 0.2, beta: 0, aggregation: "token" })
+    expect(objective.feeds).toEqual(["oldLogprobs", "advantages"])
+    const p = program(objective as Objective<string>, false, false)
+    const a = sample(5, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+    a["oldLogprobs"] = [...a["logprobs"]!]
+    const n = a["mask"]!.filter((m) => m === 1).length
+    const g = interpret(grad(p, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+    g.forEach((v, i) => expect(v).toBeCloseTo(a["mask"]![i] === 1 ? -a["advantages"]![i]! / n : 0, 12))
+  })
+})
