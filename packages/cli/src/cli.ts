@@ -3,6 +3,7 @@
  */
 import { Command } from "effect/cli"
 import { compareCommand } from "./commands/compare.ts"
+import { dataCommand, modelsCommand } from "./commands/pull.ts"
 import { inspectCommand } from "./commands/inspect.ts"
 import { pluginsCommand } from "./commands/plugins.ts"
 import { recipesCommand } from "./commands/recipes.ts"
@@ -22,6 +23,8 @@ export const refineAf = Command.make("refine-af").pipe(
     pluginsCommand,
     recipesCommand,
     schemaCommand,
-    compareCommand
+    compareCommand,
+    modelsCommand,
+    dataCommand
   ])
 )
