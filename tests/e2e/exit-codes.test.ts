@@ -58,6 +58,17 @@ describe("exit codes", () => {
     noStackTrace(notARun.stderr)
   })
 
+  it("inspect on a run whose manifest.json is null or wrongly typed is 2 with the field named, no TypeError", async () => {
+    const runDir = path.join(tempDir("bad-manifest"), "demo-20260101-000000-abcd")
+    fs.mkdirSync(runDir)
+    fs.writeFileSync(path.join(runDir, "manifest.json"), "null")
+    const nullManifest = await runCli(["inspect", runDir])
+    expect(nullManifest.code, nullManifest.stderr).toBe(2)
+    expect(nullManifest.stderr).toContain("is not a valid run manifest")
+    expect(nullManifest.stderr).not.toContain("TypeError")
+    noStackTrace(nullManifest.stderr)
+  })
+
   it("a failing stage is 1, names the stage and the fix, and leaves a failed manifest", async () => {
     const runsDir = tempDir("fail")
     const result = await runCli(["run", "recipes/examples/demo.yaml", "stages.lines.fail_at=10", "--runs-dir", runsDir], { REFINE_AF_CACHE: tempDir("cache") })

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { exactMatch } from "@refine-af/text"
 import { cleanPrediction, makePromptEncoder, type SuperNiTask } from "../src/index.ts"
 
 const task: SuperNiTask = {
@@ -68,5 +69,14 @@ describe("cleanPrediction", () => {
     expect(cleanPrediction(" Yes\n\nInput: more", ["\nInput:", "\n\n"])).toBe("Yes")
     expect(cleanPrediction("  no stop here  ", ["\n\n"])).toBe("no stop here")
     expect(cleanPrediction("keep", [""])).toBe("keep")
+  })
+
+  it("strips only Python's whitespace set, so a BOM-led prediction scores as the official scorer does", () => {
+    // Python: "\ufeffYes \n".strip() == "\ufeffYes"; " \x85a\u200b\x1c ".strip() == "a\u200b"
+    expect(cleanPrediction("\ufeffYes \n", [])).toBe("\ufeffYes")
+    expect(cleanPrediction(" \u0085a\u200b\u001c ", [])).toBe("a\u200b")
+    // the official exact match keeps the BOM (Python's split() does not split on it): no match
+    expect(exactMatch(cleanPrediction("\ufeffYes", []), ["Yes"])).toBe(0)
+    expect(exactMatch(cleanPrediction("\u3000Yes\u0085", []), ["Yes"])).toBe(1)
   })
 })

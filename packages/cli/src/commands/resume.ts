@@ -8,6 +8,7 @@ import { Argument, Command } from "effect/cli"
 import { autoProgress, readRunManifest, resumeRunDir } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { printRunSummary } from "../run-summary.ts"
+import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
 
 /** `refine-af resume`. */
@@ -27,7 +28,7 @@ export const resumeCommand = Command.make(
       progress: autoProgress(),
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
-    })
+    }).pipe(reportStorageFailures({ runDir }))
     yield* Console.log(printRunSummary(result.runDir, result.manifest))
   })
 ).pipe(

@@ -8,6 +8,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { autoProgress, loadRecipe, runRecipe } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { printRunSummary } from "../run-summary.ts"
+import { reportStorageFailures } from "../storage-failure.ts"
 
 /** `--cache-dir`, shared by `run` and `resume`. */
 export const cacheDirFlag = Flag.String("cache-dir").pipe(
@@ -39,7 +40,7 @@ export const runCommand = Command.make(
       progress: autoProgress(),
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
-    })
+    }).pipe(reportStorageFailures({ runsDir }))
     yield* Console.log(printRunSummary(result.runDir, result.manifest))
   })
 ).pipe(

@@ -54,7 +54,7 @@ export const resolveComponent = (
     }
   }
   if (typeof id !== "string") {
-    return { problems: [problemAt(scope.positions.valueAt(path), `_component_ must be a "<plugin>/<component>" string, got ${describeValue(id)}`)] }
+    return { problems: [problemAt(scope.positions.valueAt(path), `_component_ must be a "<plugin>/<component>" string, got ${describeValue(id)}`, "write e.g. `_component_: demo/lines` (`refine-af plugins --recipe <recipe>` lists components)")] }
   }
   const entry = scope.catalog.get(id)
   if (entry === undefined) {
@@ -102,14 +102,14 @@ export const checkNode = (
     const path = [...nodePath(node), key]
     if (key === "_component_") continue
     if (ports.includes(key)) {
-      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" takes a stage name, got ${describeValue(value)}`))
+      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" takes a stage name, got ${describeValue(value)}`, `write the name of the stage whose records it reads, e.g. \`${key}: <stage name>\``))
       else if (!scope.stageNames.includes(value)) {
         problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" names stage "${value}", which does not exist${didYouMeanSuffix(value, scope.stageNames)}`, `stages are: ${scope.stageNames.join(", ")}`))
       } else inputs[key] = value
     } else if (slots.includes(key)) {
       const wanted = slotService((entry.component.uses as Slots)[key]!)
       const provider = typeof value === "string" ? scope.resourceComponents.get(value) : undefined
-      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" takes a resource name, got ${describeValue(value)}`))
+      if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" takes a resource name, got ${describeValue(value)}`, `write the name of a resource from \`resources:\`, e.g. \`${key}: <resource name>\``))
       else if (!scope.resourceComponents.has(value)) {
         const names = [...scope.resourceComponents.keys()]
         problems.push(problemAt(positions.valueAt(path), `${label}: slot "${key}" names resource "${value}", which does not exist${didYouMeanSuffix(value, names)}`, names.length === 0 ? "add it under resources:" : `resources are: ${names.join(", ")}`))

@@ -36,6 +36,26 @@ const optionType = (schema: OptionsSchema<unknown>, name: string): string => {
   return type === "any" ? "value" : type
 }
 
+/** A concrete fix for a value of the wrong type or out of range, from the Schema's expectation. */
+const valueFix = (message: string, written: unknown): string => {
+  const expected = /^Expected (.+?)(, got .*)?$/.exec(message)?.[1]
+  const numeric = typeof written === "string" && written.trim() !== "" && Number.isFinite(Number(written))
+  if (expected !== undefined && /^(number|a finite number|an integer|.*int)/i.test(expected) && numeric) {
+    return `remove the quotes: write ${written.trim()}, not "${written}"`
+  }
+  if (expected === "string" && (typeof written === "number" || typeof written === "boolean")) {
+    return `quote it: "${String(written)}"`
+  }
+  if (expected === "boolean" && typeof written === "string" && /^(yes|no|on|off|y|n)$/i.test(written)) {
+    return "write true or false (YAML 1.2 reads yes/no/on/off as text)"
+  }
+  if (expected !== undefined) {
+    const what = expected.startsWith("\"") ? `one of ${expected}` : /^(number|string|boolean|integer|array|object)$/.test(expected) ? `a${expected === "integer" || expected === "array" || expected === "object" ? "n" : ""} ${expected}` : expected
+    return `write ${what} here (\`refine-af plugins\` shows each option's type and default)`
+  }
+  return `change the value: ${message} (\`refine-af plugins\` shows each option's type and default)`
+}
+
 /** Decodes `options` (as written in the node at `nodePath`); on failure, one problem per Schema issue. */
 export const decodeOptions = (
   schema: OptionsSchema<unknown>,
@@ -69,7 +89,7 @@ export const decodeOptions = (
     }
     const written = valueAtPath(options, path)
     const got = issue.message.includes(", got ") ? "" : `, got ${describeValue(written)}`
-    return problemAt(positions.valueAt(docPath), `${label}: option "${name}": ${issue.message}${got}`)
+    return problemAt(positions.valueAt(docPath), `${label}: option "${name}": ${issue.message}${got}`, valueFix(issue.message, written))
   })
   return { _tag: "Invalid", problems }
 }

@@ -126,7 +126,7 @@ export const applyOverrides = (
     }
     const target = resolveTarget(result, override.slice(0, equals).split("."), catalog)
     if (typeof target === "string") {
-      problems.push(problemAt({ file, line: 1, column: 1 }, target))
+      problems.push(problemAt({ file, line: 1, column: 1 }, target, "check the key path against the recipe (`refine-af plugins --recipe <recipe>` lists each component's options)"))
       continue
     }
     const parsed = parseRecipeYaml(file, override.slice(equals + 1), { columnOffset: equals + 1 })

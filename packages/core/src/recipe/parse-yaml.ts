@@ -7,6 +7,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml"
 import { problemAt, type RecipeProblem, type SourcePosition } from "./errors.ts"
 import { PositionIndex, type DocPath } from "./positions.ts"
+import { maxRecipeDepth, nestingFix, unclosedQuoteStart, yamlFix } from "./yaml-fixes.ts"
 
 /** A parsed recipe document: the data, where each part is written, and what is wrong with the YAML itself. */
 export interface ParsedYaml {
@@ -37,13 +38,26 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
   }
   const positions = new PositionIndex({ file, line: 1, column: 1 })
   const problems: Array<RecipeProblem> = []
+  // The parser itself ran out of stack: reported below unless the walk finds where nesting gets too deep.
+  let parserOverflow: RecipeProblem | undefined
   for (const error of doc.errors) {
     if (error.code === "MULTIPLE_DOCS") {
       problems.push(problemAt(at(error.pos[0]), "invalid YAML: a recipe is one document, but a `---` line starts another", "remove the `---` line and merge or drop what follows it"))
       continue
     }
-    const fix = error.code === "DUPLICATE_KEY" ? "remove or rename one of the duplicate keys" : undefined
-    problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${firstLine(error.message)}`, fix))
+    const message = firstLine(error.message)
+    if (/Maximum call stack size exceeded/.test(message)) {
+      parserOverflow = problemAt(at(error.pos[0]), `invalid YAML: nesting deeper than ${maxRecipeDepth} levels`, nestingFix)
+      continue
+    }
+    const quote = error.code === "MISSING_CHAR" ? /Missing closing (["'])quote/.exec(message)?.[1] : undefined
+    const opensAt = quote === undefined ? undefined : unclosedQuoteStart(doc, source, error.pos[0], quote)
+    if (opensAt !== undefined) {
+      problems.push(problemAt(at(opensAt), `invalid YAML: the ${quote} quote opened here is never closed`, yamlFix(error.code, message)))
+      continue
+    }
+    const fix = error.code === "DUPLICATE_KEY" ? "remove or rename one of the duplicate keys" : yamlFix(error.code, message)
+    problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${message}`, fix))
   }
 
   const refuseProps = (node: Node): void => {
@@ -70,6 +84,7 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
   // An alias bomb has thousands of aliases: name the first few, count the rest.
   let aliasCount = 0
   let firstHiddenAlias: SourcePosition | undefined
+  let tooDeepReported = false
   const toData = (node: unknown, path: DocPath): unknown => {
     if (node === null || node === undefined) return null
     if (isAlias(node)) {
@@ -86,6 +101,11 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
       return null
     }
     const located = node as Node
+    if (path.length > maxRecipeDepth) {
+      if (!tooDeepReported) problems.push(problemAt(at(located.range?.[0] ?? 0), `nesting deeper than ${maxRecipeDepth} levels`, nestingFix))
+      tooDeepReported = true
+      return null
+    }
     positions.set(path, { value: at(located.range?.[0] ?? 0) })
     refuseProps(located)
     if (isScalar(node)) return node.value
@@ -117,6 +137,7 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
   }
 
   const value = toData(doc.contents, [])
+  if (parserOverflow !== undefined && !tooDeepReported) problems.push(parserOverflow)
   if (firstHiddenAlias !== undefined) {
     problems.push(problemAt(firstHiddenAlias, `${aliasCount - aliasesReported} more YAML aliases are not allowed either`, "recipes are plain data: remove every anchor and alias"))
   }

@@ -4,10 +4,13 @@
  * duplicate keys, tags, anchors, aliases).
  */
 import { Effect } from "effect"
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import * as path from "node:path"
 import { problemAt, RecipeInvalid, sortProblems } from "./errors.ts"
 import { parseRecipeYaml, type ParsedYaml } from "./parse-yaml.ts"
+
+/** Largest recipe file accepted: parsing keeps positions for every node (about 40 bytes of memory per byte). */
+export const maxRecipeBytes = 1048576
 
 /** A recipe file read from disk and parsed. */
 export interface RecipeYaml {
@@ -25,12 +28,39 @@ export const displayPath = (file: string, cwd: string): string => {
   return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
 }
 
+/** The file's size, -1 for a folder, 0 when it cannot be stat'ed (reading it then reports why). */
+const recipeSize = (file: string): number => {
+  try {
+    const stats = statSync(file)
+    return stats.isFile() ? stats.size : stats.isDirectory() ? -1 : 0
+  } catch {
+    return 0
+  }
+}
+
 /** Reads and parses `file` (relative to `cwd`, default `process.cwd()`). */
 export const readRecipeYaml = (file: string, cwdOption?: string): Effect.Effect<RecipeYaml, RecipeInvalid> =>
   Effect.gen(function*() {
     const cwd = path.resolve(cwdOption ?? process.cwd())
     const absolute = path.resolve(cwd, file)
     const shown = displayPath(absolute, cwd)
+    const size = recipeSize(absolute)
+    if (size > maxRecipeBytes) {
+      return yield* new RecipeInvalid({
+        file: shown,
+        problems: [problemAt(
+          { file: shown, line: 1, column: 1 },
+          `the recipe is ${(size / 1048576).toFixed(1)} MiB; recipes are limited to ${maxRecipeBytes / 1048576} MiB`,
+          "keep data out of the recipe: put it in files (JSONL, a model folder) and name them in options"
+        )]
+      })
+    }
+    if (size < 0) {
+      return yield* new RecipeInvalid({
+        file: shown,
+        problems: [problemAt({ file: shown, line: 1, column: 1 }, `the recipe path names a folder, not a file`, "pass a recipe .yaml file (`refine-af recipes ls` lists the stock recipes)")]
+      })
+    }
     const source = yield* Effect.try({
       try: () => readFileSync(absolute, "utf8"),
       catch: (cause) =>

@@ -71,14 +71,14 @@ export const checkPluginList = (
   if (!Array.isArray(plugins)) {
     return {
       entries: [],
-      problems: [problemAt(positions.valueAt(["plugins"]), `"plugins" must be a list of package names, got ${describeValue(plugins)}`)]
+      problems: [problemAt(positions.valueAt(["plugins"]), `"plugins" must be a list of package names, got ${describeValue(plugins)}`, "write one package per line: `plugins:` then `  - \"@refine-af/plugin-demo\"`")]
     }
   }
   const problems: Array<RecipeProblem> = []
   const entries: Array<PluginListEntry> = []
   plugins.forEach((entry, index) => {
     if (typeof entry === "string") entries.push({ index, specifier: entry })
-    else problems.push(problemAt(positions.valueAt(["plugins", index]), `plugins[${index}] must be a package name string, got ${describeValue(entry)}`))
+    else problems.push(problemAt(positions.valueAt(["plugins", index]), `plugins[${index}] must be a package name string, got ${describeValue(entry)}`, "write the npm package name (or a ./relative folder) as a quoted string"))
   })
   return { entries, problems }
 }
@@ -95,7 +95,7 @@ const checkNodes = (
     return []
   }
   if (!isMapping(value)) {
-    problems.push(problemAt(positions.valueAt([section]), `"${section}" must be a mapping of name → node, got ${describeValue(value)}`))
+    problems.push(problemAt(positions.valueAt([section]), `"${section}" must be a mapping of name → node, got ${describeValue(value)}`, `write \`${section}:\` then one indented \`<name>:\` per ${section.slice(0, -1)}, each with a \`_component_:\` line`))
     return []
   }
   if (section === "stages" && Object.keys(value).length === 0) {
@@ -108,7 +108,7 @@ const checkNodes = (
       problems.push(problemAt(positions.keyAt(path), `${section.slice(0, -1)} name "${name}" is not allowed`, "use letters, digits, _ and - (starting with a letter or _)"))
     }
     if (!isMapping(data)) {
-      problems.push(problemAt(positions.valueAt(path), `${section.slice(0, -1)} "${name}" must be a mapping with a _component_ key, got ${describeValue(data)}`))
+      problems.push(problemAt(positions.valueAt(path), `${section.slice(0, -1)} "${name}" must be a mapping with a _component_ key, got ${describeValue(data)}`, `indent under \`${name}:\` a line \`_component_: <plugin>/<component>\` and its options (\`refine-af plugins\` lists components)`))
       continue
     }
     nodes.push({ section, name, data })
@@ -144,13 +144,13 @@ export const checkTopLevel = (
   }
   const { name, description, seed } = document
   if (name !== undefined && typeof name !== "string") {
-    problems.push(problemAt(positions.valueAt(["name"]), `"name" must be a string, got ${describeValue(name)}`))
+    problems.push(problemAt(positions.valueAt(["name"]), `"name" must be a string, got ${describeValue(name)}`, "quote it, e.g. `name: \"my-recipe\"`"))
   }
   if (description !== undefined && typeof description !== "string") {
-    problems.push(problemAt(positions.valueAt(["description"]), `"description" must be a string, got ${describeValue(description)}`))
+    problems.push(problemAt(positions.valueAt(["description"]), `"description" must be a string, got ${describeValue(description)}`, "quote it, or write it as a `|` block"))
   }
   if (seed !== undefined && !(typeof seed === "number" && Number.isSafeInteger(seed) && seed >= 0)) {
-    problems.push(problemAt(positions.valueAt(["seed"]), `"seed" must be a non-negative integer, got ${describeValue(seed)}`))
+    problems.push(problemAt(positions.valueAt(["seed"]), `"seed" must be a non-negative integer, got ${describeValue(seed)}`, `write a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, unquoted (e.g. \`seed: 42\`)`))
   }
   const resources = checkNodes(document, "resources", positions, problems)
   const stages = checkNodes(document, "stages", positions, problems)

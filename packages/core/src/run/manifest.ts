@@ -10,6 +10,7 @@ import * as path from "node:path"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import type { JsonRecord } from "../stage/context.ts"
 import { writeFileAtomic } from "./fs-atomic.ts"
+import { manifestShapeProblem } from "./manifest-schema.ts"
 
 /** Status of one stage in a run. `cached` = restored from the content-addressed cache. */
 export type StageStatus = "pending" | "running" | "completed" | "cached" | "failed" | "interrupted"
@@ -140,6 +141,17 @@ export const newManifest = (
 export const writeManifest = (runDir: string, manifest: RunManifest): void =>
   writeFileAtomic(path.join(runDir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`, { sync: false })
 
-/** Reads a run's manifest; throws when absent or unparsable (callers turn that into `RunDirInvalid`). */
-export const readManifestFile = (runDir: string): RunManifest =>
-  JSON.parse(fs.readFileSync(path.join(runDir, manifestFileName), "utf8")) as RunManifest
+/** `manifest.json` exists and is JSON but does not have a manifest's shape (hand-edited, damaged). */
+export class ManifestShapeError extends Error {}
+
+/**
+ * Reads a run's manifest and checks its shape against `RunManifestSchema`; throws when absent,
+ * unparsable or wrongly shaped (`ManifestShapeError`; callers turn that into `RunDirInvalid`).
+ */
+export const readManifestFile = (runDir: string): RunManifest => {
+  const file = path.join(runDir, manifestFileName)
+  const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"))
+  const problem = manifestShapeProblem(parsed)
+  if (problem !== undefined) throw new ManifestShapeError(`${file} is not a valid run manifest: ${problem}`)
+  return parsed as RunManifest
+}

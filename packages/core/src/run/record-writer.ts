@@ -9,24 +9,19 @@
  * continues from `resumedCount`.
  */
 import { Effect } from "effect"
+import type { Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { JsonRecord, RecordWriter } from "../stage/context.ts"
 import { RecordStreamError } from "../stage/errors.ts"
 import { writeFileAtomic } from "./fs-atomic.ts"
+import { type CommitMarker, commitFileName, readCommitMarker, verifyCommittedPrefix } from "./commit-marker.ts"
 import { readAllRecords } from "./record-reader.ts"
+
+export { type CommitMarker, commitFileName, readCommitMarker } from "./commit-marker.ts"
 
 /** File name of a stage's record stream inside its folder. */
 export const recordsFileName = "records.jsonl"
-/** File name of the commit marker (hidden: bookkeeping, not part of the output hash). */
-export const commitFileName = ".records.commit"
-
-/** The durable extent of a record stream. */
-export interface CommitMarker {
-  readonly bytes: number
-  readonly count: number
-}
-
 /** When to checkpoint automatically. */
 export interface CheckpointPolicy {
   /** After this many appended records (default 1000). */
@@ -44,19 +39,6 @@ export interface OpenRecordWriter extends RecordWriter {
 
 const fail = (file: string, message: string) => new RecordStreamError({ path: file, message })
 
-/** Reads a stage folder's commit marker; an absent marker means nothing is committed. */
-export const readCommitMarker = (stageDir: string): CommitMarker | RecordStreamError => {
-  const file = path.join(stageDir, commitFileName)
-  if (!fs.existsSync(file)) return { bytes: 0, count: 0 }
-  try {
-    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as CommitMarker
-    if (Number.isSafeInteger(parsed.bytes) && Number.isSafeInteger(parsed.count)) return parsed
-  } catch {
-    // fall through: reported below
-  }
-  return fail(file, `${file}: the commit marker is damaged. Delete the stage folder ${stageDir} and resume to redo the stage.`)
-}
-
 /**
  * Opens (or reopens after a crash) the record stream of a stage folder.
  * Uncommitted bytes are truncated away; `resumedCount` is the committed count.
@@ -72,6 +54,7 @@ export const openRecordWriter = (
     const everyMs = policy.everyMs ?? 1000
     let fd: number
     let committed: CommitMarker
+    let committedHash: Hash
     try {
       fs.mkdirSync(stageDir, { recursive: true })
       const marker = readCommitMarker(stageDir)
@@ -84,6 +67,9 @@ export const openRecordWriter = (
             `Delete ${stageDir} and resume to redo the stage.`
         ))
       }
+      const verified = verifyCommittedPrefix(stageDir, dataFile, marker)
+      if (verified instanceof RecordStreamError) return Effect.fail(verified)
+      committedHash = verified
       fd = fs.openSync(dataFile, fs.existsSync(dataFile) ? "r+" : "w+")
       fs.ftruncateSync(fd, marker.bytes)
       committed = marker
@@ -104,9 +90,11 @@ export const openRecordWriter = (
         const bytes = Buffer.from(pending.join(""))
         if (bytes.length > 0) fs.writeSync(fd, bytes, 0, bytes.length, committed.bytes)
         fs.fsyncSync(fd)
-        const next = { bytes: committed.bytes + bytes.length, count: appended }
+        const hash = committedHash.copy().update(bytes)
+        const next = { bytes: committed.bytes + bytes.length, count: appended, sha256: hash.copy().digest("hex") }
         writeFileAtomic(commitFile, JSON.stringify(next))
         committed = next
+        committedHash = hash
         pending = []
         lastCheckpoint = Date.now()
         return undefined

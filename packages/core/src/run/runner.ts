@@ -14,7 +14,7 @@ import { defaultCacheDir } from "./cache.ts"
 import { ioError, RunDirInvalid } from "./errors.ts"
 import { openEventLog, type EventLog } from "./events.ts"
 import { recipeDirOf } from "./recipe-path.ts"
-import { newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
+import { ManifestShapeError, newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
 import { silentProgress, type ProgressDisplay } from "./progress.ts"
 import type { CheckpointPolicy } from "./record-writer.ts"
 import { renderReport } from "./report.ts"
@@ -200,11 +200,17 @@ export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunD
   Effect.try({
     try: () => readManifestFile(runDir),
     catch: (cause) =>
-      new RunDirInvalid({
-        dir: runDir,
-        message: `${runDir} is not a run directory (${fs.existsSync(runDir) ? "manifest.json missing or unreadable" : "it does not exist"}): ${cause instanceof Error ? cause.message : String(cause)}`,
-        fix: "pass a folder created by `refine-af run`, e.g. runs/<name>-<date>-<id>"
-      })
+      cause instanceof ManifestShapeError
+        ? new RunDirInvalid({
+          dir: runDir,
+          message: cause.message,
+          fix: `restore ${path.join(runDir, "manifest.json")} (it is rewritten by every run and resume; a hand edit or a damaged disk broke it), or start the run again`
+        })
+        : new RunDirInvalid({
+          dir: runDir,
+          message: `${runDir} is not a run directory (${fs.existsSync(runDir) ? "manifest.json missing or unreadable" : "it does not exist"}): ${cause instanceof Error ? cause.message : String(cause)}`,
+          fix: "pass a folder created by `refine-af run`, e.g. runs/<name>-<date>-<id>"
+        })
   })
 
 /**

@@ -69,6 +69,13 @@ describe("malformed recipes", () => {
   })
 })
 
+describe("every recipe problem names a concrete fix", () => {
+  it.each(fixtures)("%s", async (fixture) => {
+    const error = await loadInvalid(path.join(malformedDir, fixture))
+    for (const problem of error.problems) expect(problem.fix, `${problem.line}:${problem.column} ${problem.message}`).toMatch(/\S{3}/)
+  })
+})
+
 describe("hostile keys", () => {
   it("a __proto__ key never reaches Object.prototype", async () => {
     await loadInvalid(path.join(malformedDir, "proto-keys.yaml"), { overrides: ["stages.seeds.lines=[b]"] })

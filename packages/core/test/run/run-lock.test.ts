@@ -1,5 +1,5 @@
 import { Effect, Exit, Schema } from "effect"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -59,4 +59,23 @@ describe("run lock", () => {
     ;(release as () => void)()
     expect(fs.existsSync(path.join(dir, ".lock"))).toBe(false)
   })
+})
+
+describe("run lock under contention", () => {
+  it("many processes taking the same lock: never two holders, never an error, only clean refusals", async () => {
+    const dir = tempDir("lock-race")
+    const contender = path.join(path.dirname(new URL(import.meta.url).pathname), "lock-contender.ts")
+    const children = Array.from({ length: 4 }, () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", contender, dir, "400"], { stdio: ["ignore", "pipe", "inherit"] })
+        let out = ""
+        child.stdout.on("data", (chunk) => (out += chunk))
+        child.on("close", () => resolve(out))
+      }))
+    const reports = (await Promise.all(children)).map((out) => JSON.parse(out) as { held: number; refused: number; overlaps: number; errors: Array<string> })
+    expect(reports.flatMap((report) => report.errors)).toEqual([])
+    expect(reports.reduce((sum, report) => sum + report.overlaps, 0)).toBe(0)
+    expect(reports.reduce((sum, report) => sum + report.held + report.refused, 0)).toBe(1600)
+    expect(reports.every((report) => report.held > 0)).toBe(true)
+  }, 60_000)
 })

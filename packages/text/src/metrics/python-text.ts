@@ -17,8 +17,22 @@ export const pythonLower = (text: string): string => text.toLowerCase()
  * information separators U+001C–U+001F and NEL U+0085; lacks the BOM U+FEFF. Neither splits on
  * U+200B or U+180E.
  */
-const PYTHON_WHITESPACE_RUN =
-  /[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
+const PYTHON_WHITESPACE_CLASS = "[\\t\\n\\v\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+const PYTHON_WHITESPACE_RUN = new RegExp(`${PYTHON_WHITESPACE_CLASS}+`)
+const PYTHON_STRIP = new RegExp(`^${PYTHON_WHITESPACE_CLASS}+|${PYTHON_WHITESPACE_CLASS}+$`, "g")
+
+/**
+ * Python `s.strip()` with no argument: removes leading and trailing `str.isspace()` characters
+ * only. Unlike JavaScript `trim()`, a byte-order mark U+FEFF survives (Python keeps it), while
+ * U+001C–U+001F and U+0085 are removed.
+ *
+ * @example
+ * ```ts
+ * import { pythonStrip } from "@refine-af/text"
+ * const kept: string = pythonStrip("\ufeffYes \n") // "\ufeffYes"
+ * ```
+ */
+export const pythonStrip = (text: string): string => text.replace(PYTHON_STRIP, "")
 
 /** Python `s.split()` with no separator: split on whitespace runs, drop empty pieces. */
 export const pythonSplitWhitespace = (text: string): Array<string> =>

@@ -13,6 +13,7 @@
  * ```
  */
 import { Effect } from "effect"
+import { pythonStrip } from "@refine-af/text"
 import { LanguageModelError, type JsonRecord, type LanguageModelService, type RecordStreamError } from "@refine-af/core"
 import type { SuperNiInstance, SuperNiTask } from "../data/task.ts"
 import { scoreInstance } from "../metrics/instance.ts"
@@ -48,8 +49,9 @@ export const evaluationOrder = (tasks: ReadonlyArray<SuperNiTask>) =>
   tasks.flatMap((task) => task.instances.map((instance) => ({ task, instance })))
 
 /**
- * Cuts the generation at the first stop string and trims it. Providers already
- * honour `stop`, but a provider that ignores it must not change the scores.
+ * Cuts the generation at the first stop string and strips it as Python's `str.strip()` does
+ * (the official scorer sees the raw text: a leading byte-order mark stays, as it would there).
+ * Providers already honour `stop`, but a provider that ignores it must not change the scores.
  */
 export const cleanPrediction = (text: string, stop: ReadonlyArray<string>): string => {
   let end = text.length
@@ -58,7 +60,7 @@ export const cleanPrediction = (text: string, stop: ReadonlyArray<string>): stri
     const at = text.indexOf(marker)
     if (at >= 0 && at < end) end = at
   }
-  return text.slice(0, end).trim()
+  return pythonStrip(text.slice(0, end))
 }
 
 const fitNote = (fitted: FittedPrompt, wanted: number): PromptFit | undefined =>
