@@ -8,9 +8,8 @@
 import type { HostTensor } from "@refine-af/tensor"
 import { completionLength, type TokenSequence } from "@refine-af/training"
 import { batchBucket, lengthBucket } from "../generation/buckets.ts"
-import { stepNames } from "../model/program.ts"
+import { leftPadRows, makeStepFeeds, stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
-import { leftPadRows, makeStepFeeds } from "../model/step-feeds.ts"
 import { policyNames, type PolicyShape } from "./policy-program.ts"
 
 export interface PolicyLayout {

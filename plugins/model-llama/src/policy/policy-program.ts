@@ -12,32 +12,16 @@
  * base weights are baked in as constants, the adapter (and value head) are
  * trainable parameters fed from the session's state.
  */
-import {
-  accumulateStep,
-  adamw,
-  add,
-  eliminateDeadCode,
-  matmul,
-  squeeze,
-  tokenEntropy,
-  tokenLogProbs,
-  transposeLast2,
-  trainStep,
-  type Graph,
-  type Program,
-  type StateBinding,
-  type Tensor
-} from "@refine-af/tensor"
+import { accumulateStep, adamw, eliminateDeadCode, trainStep, type Graph, type Program, type StateBinding, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective, OptimizerConfig } from "@refine-af/training"
-import type { LlamaConfig } from "@refine-af/models"
-import { buildTrunk, stepNames, type ProgramLora } from "../model/program.ts"
+import { headNames, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
 
-/** Names of the policy programs' own inputs and parameters. */
+/** Names of the policy programs' own inputs and parameters (the value head keeps TRL's names, as `@refine-af/models` declares it). */
 export const policyNames = {
   completionMask: "completion_mask",
   feed: (name: string) => `feed.${name}`,
-  valueWeight: "v_head.summary.weight",
-  valueBias: "v_head.summary.bias"
+  valueWeight: headNames.valueWeight,
+  valueBias: headNames.valueBias
 } as const
 
 export interface PolicyShape {
@@ -51,18 +35,13 @@ export interface HeadRequest {
 }
 
 const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest): { g: Graph; heads: HeadTensors } => {
-  const { g, h, lmHead } = buildTrunk(config, { ...shape, cache: 0 }, lora)
-  const targets = g.input(stepNames.targets, "int64", [shape.batch, shape.length])
-  const mask = g.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
-  const logits = matmul(h, transposeLast2(lmHead))
-  const heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] } = { logprobs: tokenLogProbs(logits, targets), mask }
+  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, lora === undefined ? {} : { lora })
+  const logits = lmLogits(trunk, "all")
+  const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
+  const heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] } = { logprobs: targetLogprobs(trunk, logits), mask }
   if (want.entropy) heads.entropy = tokenEntropy(logits)
-  if (want.values) {
-    const weight = g.parameter(policyNames.valueWeight, "float32", [1, config.hiddenSize])
-    const bias = g.parameter(policyNames.valueBias, "float32", [1])
-    heads.values = add(squeeze(matmul(h, transposeLast2(weight)), [2]), bias)
-  }
-  return { g, heads }
+  if (want.values) heads.values = valueHead(trunk)
+  return { g: trunk.graph, heads }
 }
 
 /** Evaluation program: outputs `logprobs` (+ `entropy`, `values`). `lora` undefined = the base model. */

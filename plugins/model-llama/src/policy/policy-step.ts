@@ -7,7 +7,7 @@
 import { applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
 import { checkBatch, checkFeeds, completionLength, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
-import { loraDropoutInput, type ProgramLora } from "../model/program.ts"
+import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { placeFeed, policyLayout, readRow, type PolicyLayout } from "./policy-layout.ts"
 import { adamwOf, NO_CLIP, policyAccumulateProgram, policyEvaluateProgram, policyNames, policyTrainProgram, type PolicyTrainProgram } from "./policy-program.ts"

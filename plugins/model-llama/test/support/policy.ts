@@ -6,8 +6,8 @@
 import { add, clip, div, exp, maximum, minimum, mul, neg, square, sub, sum } from "@refine-af/tensor"
 import type { Objective } from "@refine-af/training"
 import { Effect } from "effect"
-import { loadModelFolder, loadTokenizer } from "@refine-af/models"
-import { loadWeights, makeLlamaPolicyModel, makeLlamaRuntime, openWeights } from "../../src/index.ts"
+import { loadModelFolder, loadTokenizer, loadWeights, openWeights } from "@refine-af/models"
+import { makeLlamaPolicyModel, makeLlamaRuntime } from "../../src/index.ts"
 import { cpuBackend } from "./runtime.ts"
 import { tinyModel } from "./tiny-model.ts"
 
