@@ -17,15 +17,11 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import {
   cacheBucket,
   generateTokens,
-  leftPadRows,
-  loadWeights,
   makeLlamaRuntime,
-  makeStepFeeds,
-  openWeights,
   zeroCaches,
   type LlamaRuntime
 } from "@refine-af/model-llama"
-import { loadModelFolder, parameterCount } from "@refine-af/models"
+import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
 import { Effect } from "effect"
 import { benchOutFile, benchProvider } from "../gpu-check/bench-env.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"

@@ -3,7 +3,7 @@ import * as nodePath from "node:path"
 import { toFloat64 } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { leftPadRows, makeStepFeeds } from "../src/index.ts"
+import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { runScoped, tinyRuntime } from "./support/runtime.ts"
 import { repoRoot } from "./support/tiny-model.ts"
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest"
 import { LORA_TARGETS, loraModulePath, makeLoraTrainer, projectionShape, type LoraAdapter, type LoraPair, type SftSequence } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { repoRoot, tinyModel } from "./support/tiny-model.ts"
-import { loadWeights, makeLlamaRuntime, openWeights } from "../src/index.ts"
+import { makeLlamaRuntime } from "../src/index.ts"
+import { loadWeights, openWeights } from "@refine-af/models"
 import { loadModelFolder } from "@refine-af/models"
 
 interface LoraGolden {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { expectedWeights, loadWeights, openWeights } from "../src/index.ts"
+import { expectedWeights, loadWeights, openWeights } from "@refine-af/models"
 import { bfloat16BitsToFloat, floatToBfloat16Bits, floatToHalfBits, halfBitsToFloat, loadModelFolder, openSafetensors, writeSafetensors } from "@refine-af/models"
 import { tinyModel } from "./support/tiny-model.ts"
 

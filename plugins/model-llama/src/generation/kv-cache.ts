@@ -8,7 +8,7 @@
 import { concat, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
-import { stepNames } from "../model/program.ts"
+import { stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 
 /** Cache tensors by step-program input name (`past_key.<l>`, `past_value.<l>`). */

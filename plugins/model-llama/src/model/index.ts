@@ -1,5 +1,2 @@
-/** The decoder on the compute core: step programs, host feeds, weights, runtime. */
-export * from "./program.ts"
-export * from "./step-feeds.ts"
-export * from "./weights.ts"
+/** The decoder's compiled step programs per shape bucket (the trunk and its heads are `@refine-af/models`). */
 export * from "./runtime.ts"

@@ -8,7 +8,7 @@ import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendSer
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
-import { buildStepGraph, stepNames, type ProgramLora, type StepHead, type StepShape } from "./program.ts"
+import { buildStepGraph, stepNames, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
 
 /** A model ready to run on a backend. */
 export interface LlamaRuntime {

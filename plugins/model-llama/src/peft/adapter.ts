@@ -4,7 +4,7 @@
  * [out, r] (row-major float32), plus creation, merging into base weights and
  * the shapes each target has in a given model.
  */
-import type { LlamaConfig } from "@refine-af/models"
+import { projectionModule, type LlamaConfig } from "@refine-af/models"
 import { loraScale, type LoraConfig, type LoraTarget } from "./lora-config.ts"
 
 /** One adapted projection. `module` is the HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
@@ -25,8 +25,7 @@ export interface LoraAdapter {
 }
 
 /** The HF module path of a projection in a layer. */
-export const loraModulePath = (layer: number, target: LoraTarget): string =>
-  `model.layers.${layer}.${target === "gate_proj" || target === "up_proj" || target === "down_proj" ? "mlp" : "self_attn"}.${target}`
+export const loraModulePath = (layer: number, target: LoraTarget): string => projectionModule(layer, target)
 
 /** PEFT's tensor name for a module's A or B matrix. */
 export const peftTensorName = (module: string, matrix: "A" | "B"): string => `base_model.model.${module}.lora_${matrix}.weight`

@@ -3,13 +3,14 @@
  * adapters trained here load in Python PEFT and vLLM and vice versa.
  */
 import { Effect } from "effect"
-import { isJsonObject } from "@refine-af/models"
+import { isJsonObject, LLAMA_PROJECTIONS, type LlamaProjection } from "@refine-af/models"
 import { AdapterFormatError } from "./errors.ts"
 
-/** The projection names LoRA may target in a Llama-family decoder. */
-export const LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const
+/** The projection names LoRA may target in a Llama-family decoder (the trunk's projections). */
+export const LORA_TARGETS = LLAMA_PROJECTIONS
 
-export type LoraTarget = (typeof LORA_TARGETS)[number]
+/** One LoRA target: a projection of the trunk. */
+export type LoraTarget = LlamaProjection
 
 /** A LoRA adapter's hyper-parameters. */
 export interface LoraConfig {

@@ -4,7 +4,7 @@
  * (`<module>.lora_A.weight`, `<module>.lora_B.weight`).
  */
 import type { HostTensor } from "@refine-af/tensor"
-import type { ProgramLora } from "../model/program.ts"
+import type { ProgramLora } from "@refine-af/models"
 import { adapterScale, type LoraAdapter } from "./adapter.ts"
 
 /** The program layout of an adapter. */

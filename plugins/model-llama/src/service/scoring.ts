@@ -7,8 +7,8 @@
 import type { BackendError, HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaRuntime } from "../model/runtime.ts"
-import { stepNames } from "../model/program.ts"
-import { leftPadRows, makeStepFeeds } from "../model/step-feeds.ts"
+import { stepNames } from "@refine-af/models"
+import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { batchBucket, lengthBucket } from "../generation/buckets.ts"
 import type { ActiveAdapter } from "../generation/generate.ts"
 

@@ -18,7 +18,7 @@ import {
   type Program
 } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { buildLossGraph, loraDropoutInput } from "../model/program.ts"
+import { buildLossGraph, loraDropoutInput } from "@refine-af/models"
 import { seededUniform } from "../sampling/prng.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import type { LoraAdapter } from "../peft/adapter.ts"

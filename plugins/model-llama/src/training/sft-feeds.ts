@@ -4,9 +4,9 @@
  * positions are masked out, as in instruction tuning).
  */
 import type { HostTensor } from "@refine-af/tensor"
-import { stepNames } from "../model/program.ts"
+import { stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
-import { leftPadRows, makeStepFeeds } from "../model/step-feeds.ts"
+import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 
 /** One training example: tokens and how many of them are prompt (not learned). */
 export interface SftSequence {

@@ -6,7 +6,8 @@
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { BackendService } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
-import { loadWeights, makeLlamaRuntime, openWeights, type LlamaRuntime } from "../../src/index.ts"
+import { makeLlamaRuntime, type LlamaRuntime } from "../../src/index.ts"
+import { loadWeights, openWeights } from "@refine-af/models"
 import { loadModelFolder, type ModelFolder } from "@refine-af/models"
 import { tinyModel } from "./tiny-model.ts"
 

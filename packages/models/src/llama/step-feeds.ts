@@ -5,9 +5,9 @@
  * cache plain bookkeeping instead of program variants.
  */
 import type { HostTensor } from "@refine-af/tensor"
-import type { LlamaConfig } from "@refine-af/models"
-import { rotaryTables, type RopeFrequencies } from "@refine-af/models"
-import { usesWindowMask, stepNames, type StepShape } from "./program.ts"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { rotaryTables, type RopeFrequencies } from "../config/rope.ts"
+import { usesWindowMask, stepNames, type StepShape } from "./trunk.ts"
 
 /** One row of a step: its new tokens and their positions (-1 = padding), and the positions held by its cache slots (-1 = empty). */
 export interface RowStep {

@@ -5,13 +5,21 @@
  */
 import { hostTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
-import type { LlamaConfig } from "@refine-af/models"
-import { openSharded, openSingleFile, type TensorSource } from "@refine-af/models"
-import { SafetensorsFormatError, type SafetensorsIoError } from "@refine-af/models"
-import type { ModelFolder } from "@refine-af/models"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import type { ModelFolder } from "../config/model-folder.ts"
+import { SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
+import { openSharded, openSingleFile, type TensorSource } from "../safetensors/sharded.ts"
+import { headNames } from "./heads.ts"
+
+/**
+ * Which head weights a checkpoint holds besides the trunk: the causal-LM head
+ * (`lm_head.weight` unless tied; the default), a sequence classifier's
+ * `score.weight` [labels, hidden], or none.
+ */
+export type CheckpointHead = "lm" | { readonly score: number } | "none"
 
 /** The checkpoint names a model of this config needs, with their shapes. */
-export const expectedWeights = (c: LlamaConfig): Map<string, ReadonlyArray<number>> => {
+export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Map<string, ReadonlyArray<number>> => {
   const shapes = new Map<string, ReadonlyArray<number>>([["model.embed_tokens.weight", [c.vocabSize, c.hiddenSize]]])
   const attention = c.numHeads * c.headDim
   const keyValue = c.numKeyValueHeads * c.headDim
@@ -32,7 +40,8 @@ export const expectedWeights = (c: LlamaConfig): Map<string, ReadonlyArray<numbe
     linear("mlp.down_proj", c.hiddenSize, c.intermediateSize, c.mlpBias)
   }
   shapes.set("model.norm.weight", [c.hiddenSize])
-  if (!c.tieWordEmbeddings) shapes.set("lm_head.weight", [c.vocabSize, c.hiddenSize])
+  if (head === "lm" && !c.tieWordEmbeddings) shapes.set(headNames.lmHead, [c.vocabSize, c.hiddenSize])
+  if (typeof head === "object") shapes.set(headNames.score, [head.score, c.hiddenSize])
   return shapes
 }
 
@@ -44,8 +53,8 @@ export const openWeights = (model: ModelFolder): Effect.Effect<TensorSource, Saf
  * Reads every weight the config needs as float32, checking names and shapes
  * first so a mismatched checkpoint fails before any large read.
  */
-export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string) {
-  const expected = expectedWeights(config)
+export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string, head: CheckpointHead = "lm") {
+  const expected = expectedWeights(config, head)
   const problems: Array<string> = []
   for (const [name, shape] of expected) {
     const entry = yield* Effect.option(source.entry(name))

@@ -1,0 +1,3 @@
+/** GPT-NeoX (Pythia, OpenAssistant reward models): config, weight names, scoring program. */
+export * from "./config.ts"
+export * from "./program.ts"

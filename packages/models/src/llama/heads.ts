@@ -1,0 +1,125 @@
+/**
+ * Heads on the Llama trunk's final hidden state. Each declares the inputs and
+ * parameters it needs (once per trunk) and returns a tensor; the caller
+ * decides which become outputs. Parameter names follow the Hugging Face /
+ * TRL checkpoints they load from: `lm_head.weight` (tied to the embeddings
+ * when the config says so), `score.weight` (`LlamaForSequenceClassification`),
+ * `v_head.summary.weight` / `.bias` (TRL's value head).
+ *
+ * @example
+ * ```ts
+ * import { llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead } from "@refine-af/models"
+ * declare const config: import("@refine-af/models").LlamaConfig
+ * const trunk = llamaTrunk(config, { batch: 4, length: 64, cache: 0 })
+ * const logits = lmLogits(trunk, "all")
+ * trunk.graph.output("logprobs", targetLogprobs(trunk, logits))
+ * trunk.graph.output("entropy", tokenEntropy(logits))
+ * trunk.graph.output("values", valueHead(trunk))
+ * ```
+ */
+import {
+  add,
+  cast,
+  crossEntropy,
+  equal,
+  exp,
+  logSoftmax,
+  matmul,
+  max,
+  mul,
+  neg,
+  not,
+  reshape,
+  slice,
+  sum,
+  tokenLogProbs,
+  transposeLast2,
+  unsqueeze,
+  type Tensor
+} from "@refine-af/tensor"
+import { stepNames, type LlamaTrunk } from "./trunk.ts"
+
+/** Parameter names of the heads. */
+export const headNames = {
+  lmHead: "lm_head.weight",
+  score: "score.weight",
+  valueWeight: "v_head.summary.weight",
+  valueBias: "v_head.summary.bias"
+} as const
+
+/** The LM head weight [vocab, hidden]: the embeddings when tied, else `lm_head.weight`. */
+export const lmHeadWeight = (trunk: LlamaTrunk): Tensor =>
+  trunk.config.tieWordEmbeddings
+    ? trunk.embed
+    : trunk.parameter(headNames.lmHead, trunk.hidden.dtype, [trunk.config.vocabSize, trunk.config.hiddenSize], trunk.options.trainableBase ?? false)
+
+/**
+ * Next-token logits: `"all"` → [batch, length, vocab]; `"last"` → [batch, vocab]
+ * of the last position (left padding puts every row's newest token last).
+ */
+export const lmLogits = (trunk: LlamaTrunk, positions: "all" | "last"): Tensor => {
+  const head = transposeLast2(lmHeadWeight(trunk))
+  if (positions === "all") return matmul(trunk.hidden, head)
+  const { batch, length } = trunk.shape
+  return matmul(reshape(slice(trunk.hidden, [{ axis: 1, start: length - 1 }]), [batch, trunk.config.hiddenSize]), head)
+}
+
+/** The `targets` input [batch, length] int64 (declared once). */
+export const targetsInput = (trunk: LlamaTrunk): Tensor => trunk.input(stepNames.targets, "int64", [trunk.shape.batch, trunk.shape.length])
+
+/** log p(targets[b, i] | tokens ≤ i) [batch, length] from all-position logits; input `targets`. */
+export const targetLogprobs = (trunk: LlamaTrunk, logits: Tensor): Tensor => tokenLogProbs(logits, targetsInput(trunk))
+
+/** Entropy of the next-token distribution at each position, −Σ p·log p over the vocabulary: [..., vocab] → [...]. */
+export const tokenEntropy = (logits: Tensor): Tensor => {
+  const logp = logSoftmax(logits.dtype === "float16" ? cast(logits, "float32") : logits, -1)
+  return neg(sum(mul(exp(logp), logp), -1))
+}
+
+/** Masked mean cross-entropy of `targets` under `loss_mask` [batch, length] (a scalar). */
+export const maskedCrossEntropy = (trunk: LlamaTrunk, logits: Tensor): Tensor =>
+  crossEntropy(logits, targetsInput(trunk), trunk.input(stepNames.lossMask, trunk.hidden.dtype, [trunk.shape.batch, trunk.shape.length]))
+
+/**
+ * A value per token [batch, length]: a linear head `hidden → 1` on the final
+ * hidden state (TRL's `v_head.summary`), trainable unless `trainable: false`.
+ */
+export const valueHead = (trunk: LlamaTrunk, options: { readonly trainable?: boolean } = {}): Tensor => {
+  const trainable = options.trainable ?? true
+  const dtype = trunk.hidden.dtype
+  const weight = trunk.parameter(headNames.valueWeight, dtype, [1, trunk.config.hiddenSize], trainable)
+  const bias = trunk.parameter(headNames.valueBias, dtype, [1], trainable)
+  const { batch, length } = trunk.shape
+  return reshape(add(matmul(trunk.hidden, transposeLast2(weight)), bias), [batch, length])
+}
+
+/**
+ * Index of each row's last non-padding token [batch, 1] (float), exactly as
+ * `LlamaForSequenceClassification` picks it: the largest position whose id is
+ * not `padTokenId` (0 when a row is all padding); the last position when the
+ * model has no pad token.
+ */
+export const lastTokenIndex = (trunk: LlamaTrunk, padTokenId: number | null): Tensor => {
+  const { batch, length } = trunk.shape
+  const g = trunk.graph
+  if (padTokenId === null) return g.constant(new Array<number>(batch).fill(length - 1), trunk.hidden.dtype, [batch, 1])
+  const positions = g.constant(Array.from({ length }, (_, i) => i), trunk.hidden.dtype, [1, length])
+  const real = cast(not(equal(trunk.inputIds, g.scalar(padTokenId, "int64"))), trunk.hidden.dtype)
+  return max(mul(positions, real), 1, true)
+}
+
+/**
+ * Sequence scores [batch, labels]: `score.weight` [labels, hidden] (no bias)
+ * applied to the hidden state of each row's last non-pad token
+ * ({@link lastTokenIndex}) — a Llama reward model's output.
+ */
+export const sequenceScore = (trunk: LlamaTrunk, options: { readonly labels: number; readonly padTokenId: number | null; readonly trainable?: boolean }): Tensor => {
+  const { length } = trunk.shape
+  const g = trunk.graph
+  const dtype = trunk.hidden.dtype
+  const weight = trunk.parameter(headNames.score, dtype, [options.labels, trunk.config.hiddenSize], options.trainable ?? false)
+  const perToken = matmul(trunk.hidden, transposeLast2(weight))
+  const positions = g.constant(Array.from({ length }, (_, i) => i), dtype, [1, length])
+  const pick = cast(equal(positions, lastTokenIndex(trunk, options.padTokenId)), dtype)
+  return sum(mul(perToken, unsqueeze(pick, -1)), 1)
+}

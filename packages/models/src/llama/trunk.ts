@@ -1,0 +1,211 @@
+/**
+ * The one Llama-family decoder trunk (llama, mistral, qwen2) as a tensor
+ * program for one shape bucket; heads (`heads.ts`) read its final hidden
+ * state. One builder covers every use:
+ *
+ * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;
+ * - with a cache of `cache` slots: the step reads `past_key.<l>` /
+ *   `past_value.<l>` [batch, kvHeads, cache, headDim], attends over those slots
+ *   plus the `length` new tokens, and returns `present_*` = the last `cache`
+ *   slots of (past ++ new). The cache is a fixed-size window that slides left,
+ *   so prefill (length = prompt bucket) and decode (length = 1) keep constant
+ *   shapes and one compiled program serves every decode step.
+ *
+ * Positions and visibility are host inputs (`step-feeds.ts`): `cos`/`sin`
+ * [batch, length, headDim] (any rope scaling, per-row positions under left
+ * padding) and bool masks [batch, 1, length, cache + length] (`mask` for
+ * full-attention layers, `mask_window` for sliding-window layers). Parameters
+ * carry Hugging Face names, so checkpoint tensors bind to them directly.
+ *
+ * @example
+ * ```ts
+ * import { llamaTrunk, lmLogits, parseLlamaConfig } from "@refine-af/models"
+ * declare const config: import("@refine-af/models").LlamaConfig
+ * const trunk = llamaTrunk(config, { batch: 2, length: 16, cache: 0 })
+ * trunk.graph.output("logits", lmLogits(trunk, "all"))
+ * const program = trunk.graph.build()
+ * ```
+ */
+import {
+  add,
+  applyLinear,
+  applyRotary,
+  concat,
+  embedding,
+  Graph,
+  linearParams,
+  matmul,
+  mul,
+  repeatKv,
+  reshape,
+  rmsNorm,
+  scaledDotProductAttention,
+  silu,
+  slice,
+  transpose,
+  transposeLast2,
+  type DType,
+  type LinearParams,
+  type Shape,
+  type Tensor
+} from "@refine-af/tensor"
+import type { LlamaConfig } from "../config/llama-config.ts"
+import { projectionModule, type LlamaProjection } from "./projections.ts"
+
+/** Shape bucket of a trunk program. */
+export interface StepShape {
+  readonly batch: number
+  /** New tokens per row in this run. */
+  readonly length: number
+  /** KV-cache slots (0: no cache inputs/outputs). */
+  readonly cache: number
+}
+
+/** LoRA adapters inside the program (trainable parameters named `<module>.lora_A.weight` / `.lora_B.weight`). */
+export interface ProgramLora {
+  readonly rank: number
+  readonly alpha: number
+  readonly targets: ReadonlyArray<LlamaProjection>
+  /** Scale override (rsLoRA); default alpha / rank. */
+  readonly scale?: number
+  /**
+   * Training with LoRA dropout: every adapted projection takes an input
+   * `lora_dropout.<module>` [batch, length, in] (keep mask already divided by
+   * 1 − p) that multiplies the adapter branch's input, as PEFT's lora_dropout does.
+   */
+  readonly dropout?: boolean
+}
+
+/** Options of {@link llamaTrunk}. */
+export interface TrunkOptions {
+  readonly lora?: ProgramLora
+  /**
+   * Base weights (embeddings, norms, projections, heads) trainable — full
+   * fine-tuning and the compute benchmark. Default false: frozen base, only
+   * LoRA (and heads that say so) train.
+   */
+  readonly trainableBase?: boolean
+  /** Parameter and activation dtype (default float32; the reference interpreter computes in float64 either way). */
+  readonly dtype?: DType
+}
+
+/** Name of the dropout-mask input of an adapted module. */
+export const loraDropoutInput = (module: string): string => `lora_dropout.${module}`
+
+/** Names of the program's run-time inputs and outputs. */
+export const stepNames = {
+  inputIds: "input_ids",
+  cos: "cos",
+  sin: "sin",
+  mask: "mask",
+  maskWindow: "mask_window",
+  targets: "targets",
+  lossMask: "loss_mask",
+  pastKey: (layer: number) => `past_key.${layer}`,
+  pastValue: (layer: number) => `past_value.${layer}`,
+  presentKey: (layer: number) => `present_key.${layer}`,
+  presentValue: (layer: number) => `present_value.${layer}`
+} as const
+
+/** True when some layer uses a sliding window (the program then takes `mask_window`). */
+export const usesWindowMask = (config: LlamaConfig): boolean => config.slidingWindowPerLayer.some((w) => w !== null)
+
+/** A built trunk: the graph, its final hidden state and what heads need to extend it. */
+export interface LlamaTrunk {
+  readonly graph: Graph
+  readonly config: LlamaConfig
+  readonly shape: StepShape
+  readonly options: TrunkOptions
+  /** `input_ids` [batch, length] int64. */
+  readonly inputIds: Tensor
+  /** `model.embed_tokens.weight` [vocab, hidden]. */
+  readonly embed: Tensor
+  /** Final-norm hidden state [batch, length, hidden]. */
+  readonly hidden: Tensor
+  /** Declares (once) and returns a run-time input, so several heads can share e.g. `targets`. */
+  readonly input: (name: string, dtype: DType, shape: Shape) => Tensor
+  /** Declares (once) and returns a parameter. */
+  readonly parameter: (name: string, dtype: DType, shape: Shape, trainable: boolean) => Tensor
+}
+
+/** Applies one projection `x·Wᵀ (+ b)`, plus its LoRA branch `scale·((x ⊙ dropout)·Aᵀ)·Bᵀ` when the module is adapted. */
+const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatures: number, bias: boolean, options: TrunkOptions): Tensor => {
+  const g = x.graph
+  const { lora } = options
+  const inFeatures = x.shape[x.rank - 1]!
+  const module = projectionModule(layer, target)
+  const adapted = lora !== undefined && lora.targets.includes(target)
+  const params: LinearParams = linearParams(g, module, inFeatures, outFeatures, {
+    dtype: options.dtype ?? "float32",
+    bias,
+    trainable: options.trainableBase ?? false,
+    ...(adapted ? { lora: { rank: lora.rank, alpha: lora.alpha } } : {})
+  })
+  if (!params.lora || !lora) return applyLinear(x, params)
+  const scale = lora.scale ?? params.lora.scale
+  const branchInput = lora.dropout ? mul(x, g.input(loraDropoutInput(module), x.dtype, x.shape)) : x
+  const base = applyLinear(x, { weight: params.weight, ...(params.bias ? { bias: params.bias } : {}) })
+  return add(base, mul(matmul(matmul(branchInput, transposeLast2(params.lora.a)), transposeLast2(params.lora.b)), scale))
+}
+
+/**
+ * Builds the decoder trunk for `shape`: embeddings, every decoder layer (KV
+ * cache outputs declared when `shape.cache > 0`) and the final norm. Add a
+ * head from `heads.ts` and declare its output.
+ */
+export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: TrunkOptions = {}): LlamaTrunk => {
+  const { batch: b, length: s, cache: c } = shape
+  const { hiddenSize: hidden, numHeads, numKeyValueHeads: kvHeads, headDim } = config
+  const dtype = options.dtype ?? "float32"
+  const trainable = options.trainableBase ?? false
+  const g = new Graph()
+  const inputs = new Map<string, Tensor>()
+  const parameters = new Map<string, Tensor>()
+  const input = (name: string, inputDtype: DType, inputShape: Shape): Tensor => {
+    const known = inputs.get(name)
+    if (known) return known
+    const created = g.input(name, inputDtype, inputShape)
+    inputs.set(name, created)
+    return created
+  }
+  const parameter = (name: string, paramDtype: DType, paramShape: Shape, paramTrainable: boolean): Tensor => {
+    const known = parameters.get(name)
+    if (known) return known
+    const created = g.parameter(name, paramDtype, paramShape, { trainable: paramTrainable })
+    parameters.set(name, created)
+    return created
+  }
+  const ids = input(stepNames.inputIds, "int64", [b, s])
+  const cos = input(stepNames.cos, dtype, [b, s, headDim])
+  const sin = input(stepNames.sin, dtype, [b, s, headDim])
+  const mask = input(stepNames.mask, "bool", [b, 1, s, c + s])
+  const maskWindow = usesWindowMask(config) ? input(stepNames.maskWindow, "bool", [b, 1, s, c + s]) : mask
+  const embed = parameter("model.embed_tokens.weight", dtype, [config.vocabSize, hidden], trainable)
+  let h = embedding(embed, ids)
+  const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    const prefix = `model.layers.${layer}`
+    const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options)
+    const x = rmsNorm(h, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
+    const q = applyRotary(heads(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), cos, sin)
+    let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
+    let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
+    if (c > 0) {
+      k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
+      v = concat([input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim]), v], 2)
+      g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
+      g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
+    }
+    const groups = numHeads / kvHeads
+    const layerMask = config.slidingWindowPerLayer[layer] === null ? mask : maskWindow
+    const attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
+    const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
+    h = add(h, linear(merged, "o_proj", hidden, config.oBias))
+    const y = rmsNorm(h, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
+    const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
+    const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
+    h = add(h, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
+  }
+  h = rmsNorm(h, parameter("model.norm.weight", dtype, [hidden], trainable), config.rmsNormEps)
+  return { graph: g, config, shape, options, inputIds: ids, embed, hidden: h, input, parameter }
+}

@@ -1,0 +1,77 @@
+/**
+ * Options of `group/grpo` and `group/rloo`. Defaults marked TRL are those of
+ * TRL's `GRPOConfig` / `RLOOConfig` (the REFINE-AF paper uses PPO and states no
+ * values for these); the rest are ours.
+ *
+ * @example
+ * ```yaml
+ * grpo: { _component_: group/grpo, prompts: rl_prompts, policy: policy, reward: reward, steps: 30, samplesPerPrompt: 4 }
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import { LoraOptions } from "@refine-af/training"
+
+const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const nonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+/** Optional in the recipe, `value` when absent. */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/** The algorithm-specific defaults. */
+export interface GroupDefaults {
+  readonly samplesPerPrompt: number
+  readonly lr: number
+  readonly beta: number
+  readonly aggregation: "sequence" | "token"
+}
+
+/** GRPO: TRL `num_generations` 8, `learning_rate` 1e-6, `beta` 0.04 (TRL ≤ 0.17; later TRL defaults to 0); the paper's per-sequence mean. */
+export const grpoDefaults: GroupDefaults = { samplesPerPrompt: 8, lr: 1e-6, beta: 0.04, aggregation: "sequence" }
+/** RLOO: TRL `rloo_k` 2, `learning_rate` 3e-6, `kl_coef` 0.05 (TRL adds k1 KL to the reward; ours is k3 in the loss); token mean. */
+export const rlooDefaults: GroupDefaults = { samplesPerPrompt: 2, lr: 3e-6, beta: 0.05, aggregation: "token" }
+
+/** The options Schema with `d` as defaults. */
+export const groupOptions = (d: GroupDefaults) =>
+  Schema.Struct({
+    /** Iterations (sample → reward → update). Ours: 100. */
+    steps: positiveInt.pipe(withDefault(100)),
+    /** Distinct prompts per iteration. Ours: 4. */
+    promptsPerStep: positiveInt.pipe(withDefault(4)),
+    /** k: completions sampled per prompt (the group). */
+    samplesPerPrompt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).pipe(withDefault(d.samplesPerPrompt)),
+    /** Rollouts per optimizer update; default: all of the iteration's rollouts in one update. */
+    miniBatchSize: Schema.optionalKey(positiveInt),
+    /** Sequences per forward/backward inside an update (gradient accumulation). */
+    microBatchSize: Schema.optionalKey(positiveInt),
+    /** μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1). */
+    iterations: positiveInt.pipe(withDefault(1)),
+    /** Constant AdamW learning rate. */
+    lr: positive.pipe(withDefault(d.lr)),
+    /** Clip the gradient norm (TRL `max_grad_norm`: 1). */
+    maxGradNorm: positive.pipe(withDefault(1)),
+    /** Ratio clip ε (TRL `epsilon`: 0.2). */
+    clip: positive.pipe(withDefault(0.2)),
+    /** β: weight of the k3 KL to the reference (0 skips the reference pass). */
+    beta: nonNegative.pipe(withDefault(d.beta)),
+    /** `sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens. */
+    aggregation: Schema.Literals(["sequence", "token"]).pipe(withDefault(d.aggregation)),
+    /** GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO. */
+    scaleRewards: Schema.Boolean.pipe(withDefault(true)),
+    /** Sampling (ours: 32 new tokens; temperature TRL's 1). */
+    sampling: Schema.Struct({
+      maxNewTokens: positiveInt.pipe(withDefault(32)),
+      temperature: positive.pipe(withDefault(1)),
+      topK: Schema.optionalKey(positiveInt),
+      topP: Schema.optionalKey(unit),
+      stop: Schema.Array(Schema.String).pipe(withDefault([]))
+    }).pipe(withDefault({})),
+    /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
+    lora: Schema.optionalKey(LoraOptions),
+    /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
+    checkpointEvery: positiveInt.pipe(withDefault(10))
+  })
+
+export const GrpoOptions = groupOptions(grpoDefaults)
+export const RlooOptions = groupOptions(rlooDefaults)
+export type GroupOptions = typeof GrpoOptions.Type

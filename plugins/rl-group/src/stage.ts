@@ -1,0 +1,119 @@
+/**
+ * `group/grpo` and `group/rloo` — policy-gradient RL with group baselines and
+ * no value head: sample k completions per prompt, reward them, turn each group's
+ * rewards into advantages (GRPO: standardise within the group; RLOO: subtract
+ * the mean of the other k − 1), and update with the clipped surrogate plus β·k3
+ * KL to the reference (the adapter switched off). One record of metrics per
+ * iteration; resumable checkpoints in `ctx.stateDir`; the final adapter as a
+ * PEFT folder in `<stage dir>/adapter`.
+ *
+ * @example
+ * ```yaml
+ * grpo: { _component_: group/grpo, prompts: rl_prompts, policy: policy, reward: reward, steps: 30 }
+ * ```
+ */
+import { join } from "node:path"
+import { Effect, Schema } from "effect"
+import { defineStage, Reward, StageError, type Json, type StageContext } from "@refine-af/core"
+import {
+  checkFiniteRewards, encodePrompts, flatMean, groupObjective, grpoAdvantages, klPerToken, loraConfigFrom, minibatches, PolicyModel,
+  promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult
+} from "@refine-af/training"
+import { asStageError } from "./errors.ts"
+import { emitMetrics, iterationRecord, meanStepMetrics } from "./metrics.ts"
+import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
+
+type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
+type Algorithm = "grpo" | "rloo"
+
+const seconds = (from: number) => (performance.now() - from) / 1000
+/** Iterations completed, as stored beside the session's checkpoint (0 for a fresh run). */
+const storedStep = (json: Json | undefined): number => {
+  const step = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)["step"] : undefined
+  return typeof step === "number" ? step : 0
+}
+
+const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
+  Effect.gen(function* () {
+    const o = ctx.options
+    const k = o.samplesPerPrompt
+    const { policy, reward } = ctx.uses
+    const input = ctx.inputs["prompts"]
+    if (input === undefined) return yield* new StageError({ stage: ctx.name, message: "the input port `prompts` is not connected", fix: "add `prompts: <stage>` (e.g. a self-instruct/rl-prompts stage)" })
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* input.readAll(), o.sampling.maxNewTokens)
+    const objective = groupObjective({ clip: o.clip, beta: o.beta, aggregation: o.aggregation })
+    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
+    const hyper = { lr: o.lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
+
+    const session = yield* policy.session({ lora: loraConfigFrom(o.lora), seed: ctx.seed, resumeFrom: ctx.stateDir })
+    let last: Record<string, number> = {}
+    for (let step = storedStep(session.restored?.trainerState); step < o.steps; step++) {
+      const fail = asStageError(ctx.name, step)
+      let t = performance.now()
+      const batch = promptIndices(prompts.length, step, o.promptsPerStep, ctx.seed).flatMap((i) => Array.from({ length: k }, () => prompts[i]!))
+      const rollouts = yield* sampleWithStops(session, batch, sampling).pipe(Effect.mapError(fail))
+      const sampleTime = seconds(t)
+
+      t = performance.now()
+      const rewards = yield* reward.reward(rollouts.map((r, i) => ({ record: batch[i]!.record, completion: r.text, finishReason: r.finishReason }))).pipe(Effect.mapError(fail))
+      const raw = rewards.map((r) => r.value)
+      yield* checkFiniteRewards(ctx.name, step, raw, (i) => String(batch[i]!.record["prompt"]))
+      const sequenceAdvantages = algorithm === "grpo" ? grpoAdvantages(raw, k, { scaleByStd: o.scaleRewards }) : rlooAdvantages(raw, k)
+      const rewardTime = seconds(t)
+
+      t = performance.now()
+      const current = yield* session.evaluate(rollouts, { entropy: true }).pipe(Effect.mapError(fail))
+      const reference = o.beta > 0 ? yield* session.evaluate(rollouts, { reference: true }).pipe(Effect.mapError(fail)) : undefined
+      const evaluateTime = seconds(t)
+
+      t = performance.now()
+      const oldLogprobs = current.map((h) => h.logprobs)
+      const advantages = oldLogprobs.map((row, i) => row.map(() => sequenceAdvantages[i]!))
+      const updates: Array<StepResult> = []
+      for (const mb of minibatches(rollouts.length, o.miniBatchSize ?? rollouts.length, o.iterations, ctx.seed, step)) {
+        const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
+        const feeds = { oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs) }
+        updates.push(yield* session.step(objective, pick(rollouts), feeds, hyper).pipe(Effect.mapError(fail)))
+      }
+      const trainTime = seconds(t)
+
+      const groupStds = Array.from({ length: raw.length / k }, (_, g) => std(raw.slice(g * k, (g + 1) * k)))
+      // The objective's own metrics are means over the updates (the policy moving); `kl` and `entropy` are the rollouts' (before the updates).
+      const { kl: updateKl, entropy: _entropy, ...updateMetrics } = meanStepMetrics(updates)
+      last = {
+        ...updateMetrics,
+        ...(reference ? { kl: flatMean(klPerToken("k3", oldLogprobs, reference.map((h) => h.logprobs))), update_kl: updateKl! } : {}),
+        entropy: flatMean(current.map((h) => h.entropy!)),
+        lr: o.lr,
+        zero_std_groups: groupStds.filter((s) => s === 0).length / groupStds.length,
+        completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)])
+      }
+      const record = iterationRecord({ step, raw, scores: raw, rewards, scalars: last, time: { sample: sampleTime, reward: rewardTime, evaluate: evaluateTime, train: trainTime } })
+      last = { reward_mean: record["reward_mean"] as number, ...last }
+      if (step >= ctx.output.resumedCount) yield* ctx.output.append([record])
+      yield* emitMetrics(ctx.events, record, step)
+      yield* ctx.events.progress(step + 1, o.steps)
+      if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
+        yield* ctx.output.checkpoint()
+        yield* session.checkpoint(ctx.stateDir, { step: step + 1 }).pipe(Effect.mapError(fail))
+      }
+    }
+    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asStageError(ctx.name)))
+    return { metrics: { steps: o.steps, ...last } }
+  }).pipe(Effect.mapError(asStageError(ctx.name)))
+
+const component = (algorithm: Algorithm, options: Schema.Codec<GroupOptions, any>, description: string) =>
+  defineStage({
+    role: "trainer",
+    description,
+    deterministic: true,
+    options,
+    inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts)" } },
+    uses: { policy: PolicyModel, reward: Reward },
+    run: run(algorithm)
+  })
+
+/** GRPO (Shao et al. 2024). */
+export const grpoStage = component("grpo", GrpoOptions, "GRPO: k samples per prompt, group-standardised advantages, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")
+/** RLOO (Ahmadian et al. 2024). */
+export const rlooStage = component("rloo", RlooOptions, "RLOO: k samples per prompt, leave-one-out baseline, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")

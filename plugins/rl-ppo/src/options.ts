@@ -1,0 +1,84 @@
+/**
+ * Options of `ppo/train`. Defaults marked TRL are those of TRL's classic
+ * `PPOConfig` (the REFINE-AF paper does not state its values); the rest are ours.
+ *
+ * @example
+ * ```yaml
+ * ppo:
+ *   _component_: ppo/train
+ *   prompts: rl_prompts
+ *   policy: policy
+ *   reward: reward
+ *   steps: 50
+ *   batchSize: 16
+ *   miniBatchSize: 4
+ *   sampling: { maxNewTokens: 48 }
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import { LoraOptions } from "@refine-af/training"
+
+const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const nonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+/** Optional in the recipe, `value` when absent. */
+export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+export const PpoOptions = Schema.Struct({
+  /** PPO iterations (sample → reward → update). Ours: 100. */
+  steps: positiveInt.pipe(withDefault(100)),
+  /** Rollouts per iteration (TRL `batch_size`: 128). */
+  batchSize: positiveInt.pipe(withDefault(128)),
+  /** Rollouts per optimizer update (TRL `mini_batch_size`: 128). */
+  miniBatchSize: positiveInt.pipe(withDefault(128)),
+  /** Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch. */
+  microBatchSize: Schema.optionalKey(positiveInt),
+  /** Passes over each batch (TRL `ppo_epochs`: 4). */
+  ppoEpochs: positiveInt.pipe(withDefault(4)),
+  /** Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5). */
+  lr: positive.pipe(withDefault(1.41e-5)),
+  /** Clip the gradient norm (TRL `max_grad_norm`: none). */
+  maxGradNorm: Schema.optionalKey(positive),
+  /** Discount γ (TRL `gamma`: 1). */
+  gamma: unit.pipe(withDefault(1)),
+  /** GAE λ (TRL `lam`: 0.95). */
+  lambda: unit.pipe(withDefault(0.95)),
+  /** Ratio clip ε (TRL `cliprange`: 0.2). */
+  clip: positive.pipe(withDefault(0.2)),
+  /** Value clip (TRL `cliprange_value`: 0.2). */
+  clipValue: positive.pipe(withDefault(0.2)),
+  /** Value-loss weight (TRL `vf_coef`: 0.1). */
+  valueCoef: nonNegative.pipe(withDefault(0.1)),
+  /** Entropy bonus (ours: 0; TRL has none). */
+  entropyCoef: nonNegative.pipe(withDefault(0)),
+  /** KL penalty: estimator, controller and its constants (TRL: `kl_penalty: kl` = k1, adaptive, init 0.2, target 6, horizon 10000). */
+  kl: Schema.Struct({
+    estimator: Schema.Literals(["k1", "k2", "k3"]).pipe(withDefault("k1")),
+    controller: Schema.Literals(["adaptive", "fixed"]).pipe(withDefault("adaptive")),
+    initial: nonNegative.pipe(withDefault(0.2)),
+    target: positive.pipe(withDefault(6)),
+    horizon: positive.pipe(withDefault(10000))
+  }).pipe(withDefault({})),
+  /** Score preprocessing (TRL `use_score_scaling`, `use_score_norm`, `score_clip`: off). */
+  scores: Schema.Struct({
+    scale: Schema.Boolean.pipe(withDefault(false)),
+    normalize: Schema.Boolean.pipe(withDefault(false)),
+    clip: Schema.optionalKey(positive)
+  }).pipe(withDefault({})),
+  /** Whiten the KL-shaped rewards before GAE (TRL `whiten_rewards`: false). */
+  whitenRewards: Schema.Boolean.pipe(withDefault(false)),
+  /** Sampling of rollouts (ours: 32 new tokens, temperature 1, no top-k/top-p, as TRL recommends for PPO). */
+  sampling: Schema.Struct({
+    maxNewTokens: positiveInt.pipe(withDefault(32)),
+    temperature: positive.pipe(withDefault(1)),
+    topK: Schema.optionalKey(positiveInt),
+    topP: Schema.optionalKey(unit),
+    stop: Schema.Array(Schema.String).pipe(withDefault([]))
+  }).pipe(withDefault({})),
+  /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
+  lora: Schema.optionalKey(LoraOptions),
+  /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
+  checkpointEvery: positiveInt.pipe(withDefault(10))
+})
+export type PpoOptions = typeof PpoOptions.Type

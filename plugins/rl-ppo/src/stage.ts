@@ -1,0 +1,122 @@
+/**
+ * `ppo/train` — PPO from automated feedback, classic RLHF style (Ziegler et al.
+ * 2019; TRL's classic `PPOTrainer`): policy = base + LoRA, reference = the
+ * adapter switched off, a value head; per-token KL-shaped rewards, GAE,
+ * advantage whitening, clipped surrogate + clipped value loss, PPO epochs ×
+ * minibatches, a fixed or adaptive KL controller. One record of metrics per
+ * iteration; resumable checkpoints in `ctx.stateDir`; the final adapter as a
+ * PEFT folder in `<stage dir>/adapter`.
+ *
+ * @example
+ * ```yaml
+ * ppo: { _component_: ppo/train, prompts: rl_prompts, policy: policy, reward: reward, steps: 50, batchSize: 16, miniBatchSize: 4 }
+ * ```
+ */
+import { join } from "node:path"
+import { Effect } from "effect"
+import { defineStage, Reward, StageError, type StageContext } from "@refine-af/core"
+import {
+  checkFiniteRewards, encodePrompts, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
+  PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult
+} from "@refine-af/training"
+import { asStageError } from "./errors.ts"
+import { emitMetrics, iterationRecord, meanStepMetrics } from "./metrics.ts"
+import { PpoOptions } from "./options.ts"
+import { decodeState, encodeState, freshState } from "./state.ts"
+
+type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
+
+const seconds = (from: number) => (performance.now() - from) / 1000
+
+const run = (ctx: StageContext<PpoOptions, Uses>) =>
+  Effect.gen(function* () {
+    const o = ctx.options
+    const { policy, reward } = ctx.uses
+    const input = ctx.inputs["prompts"]
+    if (input === undefined) return yield* new StageError({ stage: ctx.name, message: "the input port `prompts` is not connected", fix: "add `prompts: <stage>` (e.g. a self-instruct/rl-prompts stage)" })
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* input.readAll(), o.sampling.maxNewTokens)
+    const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef })
+    const controller: KlController = o.kl.controller === "adaptive" ? { kind: "adaptive", initial: o.kl.initial, target: o.kl.target, horizon: o.kl.horizon } : { kind: "fixed", initial: o.kl.initial }
+    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
+    const hyper = { lr: o.lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
+
+    const session = yield* policy.session({ lora: loraConfigFrom(o.lora), valueHead: true, seed: ctx.seed, resumeFrom: ctx.stateDir })
+    let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
+    let last: Record<string, number> = {}
+
+    for (let step = state.step; step < o.steps; step++) {
+      const fail = asStageError(ctx.name, step)
+      let t = performance.now()
+      const batch = promptIndices(prompts.length, step, o.batchSize, ctx.seed).map((i) => prompts[i]!)
+      const rollouts = yield* sampleWithStops(session, batch, sampling).pipe(Effect.mapError(fail))
+      const sampleTime = seconds(t)
+
+      t = performance.now()
+      const rewards = yield* reward.reward(rollouts.map((r, i) => ({ record: batch[i]!.record, completion: r.text, finishReason: r.finishReason }))).pipe(Effect.mapError(fail))
+      const raw = rewards.map((r) => r.value)
+      yield* checkFiniteRewards(ctx.name, step, raw, (i) => String(batch[i]!.record["prompt"]))
+      const { scores, moments } = scaleScores(raw, state.moments, o.scores)
+      const rewardTime = seconds(t)
+
+      t = performance.now()
+      const current = yield* session.evaluate(rollouts, { values: true, entropy: true }).pipe(Effect.mapError(fail))
+      const reference = yield* session.evaluate(rollouts, { reference: true }).pipe(Effect.mapError(fail))
+      const evaluateTime = seconds(t)
+
+      t = performance.now()
+      const logprobs = current.map((h) => h.logprobs)
+      const refLogprobs = reference.map((h) => h.logprobs)
+      const values = current.map((h) => h.values!)
+      const shaped = klShapedRewards(scores, logprobs, refLogprobs, state.klCoef, o.kl.estimator)
+      const { advantages: rawAdvantages, returns } = gae(o.whitenRewards ? whiten(shaped, false) : shaped, values, { gamma: o.gamma, lambda: o.lambda })
+      const advantages = whiten(rawAdvantages)
+      const updates: Array<StepResult> = []
+      for (const mb of minibatches(rollouts.length, o.miniBatchSize, o.ppoEpochs, ctx.seed, step)) {
+        const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
+        const feeds = { oldLogprobs: pick(logprobs), oldValues: pick(values), advantages: pick(advantages), returns: pick(returns) }
+        updates.push(yield* session.step(objective, pick(rollouts), feeds, hyper).pipe(Effect.mapError(fail)))
+      }
+      const trainTime = seconds(t)
+
+      const kl = meanSequenceKl(o.kl.estimator, logprobs, refLogprobs)
+      const klCoef = updateKlCoefficient(controller, state.klCoef, kl, rollouts.length)
+      // The objective's metrics are means over the updates; `kl` and `entropy` are the rollouts' (before the updates).
+      const { entropy: _entropy, ...updateMetrics } = meanStepMetrics(updates)
+      last = {
+        ...updateMetrics,
+        kl,
+        kl_coef: state.klCoef,
+        entropy: flatMean(current.map((h) => h.entropy!)),
+        explained_variance: explainedVariance(values, returns),
+        lr: o.lr,
+        advantages_mean: flatMean(rawAdvantages),
+        returns_mean: flatMean(returns),
+        completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)])
+      }
+      const record = iterationRecord({ step, raw, scores, rewards, scalars: last, time: { sample: sampleTime, reward: rewardTime, evaluate: evaluateTime, train: trainTime } })
+      last = { reward_mean: record["reward_mean"] as number, ...last }
+      state = { step: step + 1, klCoef, moments }
+      // Iterations already durable from an interrupted attempt are recomputed (to restore state) but not re-emitted.
+      if (step >= ctx.output.resumedCount) yield* ctx.output.append([record])
+      yield* emitMetrics(ctx.events, record, step)
+      yield* ctx.events.progress(step + 1, o.steps)
+      if (state.step % o.checkpointEvery === 0 || state.step === o.steps) {
+        yield* ctx.output.checkpoint() // records first, so a checkpoint never runs ahead of the durable records
+        yield* session.checkpoint(ctx.stateDir, encodeState(state)).pipe(Effect.mapError(fail))
+      }
+    }
+    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asStageError(ctx.name)))
+    return { metrics: { steps: o.steps, ...last } }
+  }).pipe(Effect.mapError(asStageError(ctx.name)))
+
+/** The PPO trainer stage component. */
+export const ppoTrainStage = defineStage({
+  role: "trainer",
+  description:
+    "PPO from automated feedback (TRL classic PPO semantics): LoRA policy + value head, KL-shaped rewards to the adapter-off reference, GAE, whitening, clipped losses, adaptive KL; per-iteration metrics; resumable; exports a PEFT adapter.",
+  deterministic: true,
+  options: PpoOptions,
+  inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts)" } },
+  uses: { policy: PolicyModel, reward: Reward },
+  run
+})

@@ -1,0 +1,56 @@
+/**
+ * Crash drills for `ppo/train`: a run that dies after k durable iteration
+ * records (before, at and after checkpoints) and is resumed from its state
+ * folder ends with the same adapter bytes and the same metrics as an
+ * uninterrupted run. A NaN reward stops the run with an error naming the
+ * rollout, keeps the last good checkpoint, and a resume finishes from it.
+ */
+import { readFileSync, readdirSync } from "node:fs"
+import { join } from "node:path"
+import { Effect, Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import type { JsonRecord, RewardService } from "@refine-af/core"
+import { digitReward, runPpo, toyOptions } from "./support/harness.ts"
+
+const options = { ...toyOptions, steps: 10, checkpointEvery: 3 }
+
+const withoutTime = (records: ReadonlyArray<JsonRecord>) => records.map(({ time: _time, ...rest }) => rest)
+const adapterBytes = (dir: string) => readFileSync(join(dir, "adapter", "adapter_model.safetensors"))
+
+describe("ppo/train resume", () => {
+  it("a crash after 2, 3, 5 or 7 durable iterations, then resume → identical adapter and metrics", { timeout: 300_000 }, async () => {
+    const reference = await runPpo(options)
+    expect(Exit.isSuccess(reference.exit)).toBe(true)
+    // Iterations the resumed attempt computes: from the last checkpoint (every 3) that is not ahead of the durable records.
+    const computed: Record<number, number> = { 2: 10, 3: 10, 5: 7, 7: 4 }
+    for (const crashAfter of [2, 3, 5, 7]) {
+      const first = await runPpo(options, { crashAfter })
+      expect(Exit.isFailure(first.exit), `crash at ${crashAfter}`).toBe(true)
+      expect(first.records.length).toBe(crashAfter)
+      let calls = 0
+      const base = digitReward()
+      const counting: RewardService = { name: "counting", reward: (rollouts) => (calls++, base.reward(rollouts)) }
+      const second = await runPpo(options, { stateDir: first.stateDir, dir: first.dir, resumed: first.records, reward: counting })
+      expect(calls, `iterations recomputed after a crash at ${crashAfter}`).toBe(computed[crashAfter])
+      expect(Exit.isSuccess(second.exit), JSON.stringify(second.exit)).toBe(true)
+      expect(withoutTime(second.records), `crash at ${crashAfter}`).toEqual(withoutTime(reference.records))
+      expect(adapterBytes(second.dir).equals(adapterBytes(reference.dir)), `adapter after crash at ${crashAfter}`).toBe(true)
+    }
+  })
+
+  it("a NaN reward stops with a clear error, keeps the last good checkpoint, and resume finishes identically", { timeout: 120_000 }, async () => {
+    const reference = await runPpo(options)
+    let calls = 0
+    const base = digitReward()
+    const nanAtStep4: RewardService = { name: "flaky", reward: (rollouts) => Effect.map(base.reward(rollouts), (rs) => (calls++ === 4 ? rs.map((r, i) => (i === 2 ? { value: Number.NaN } : r)) : rs)) }
+    const broken = await runPpo(options, { reward: nanAtStep4 })
+    expect(Exit.isFailure(broken.exit)).toBe(true)
+    expect(JSON.stringify(broken.exit)).toMatch(/step 4: the reward of rollout 2 \(prompt .*\) is NaN; nothing was learned from this step and the last checkpoint is kept/)
+    const checkpoint = readdirSync(broken.stateDir)
+    expect(checkpoint.length).toBeGreaterThan(0)
+    const resumed = await runPpo(options, { stateDir: broken.stateDir, dir: broken.dir, resumed: broken.records })
+    expect(Exit.isSuccess(resumed.exit)).toBe(true)
+    expect(withoutTime(resumed.records)).toEqual(withoutTime(reference.records))
+    expect(adapterBytes(resumed.dir).equals(adapterBytes(reference.dir))).toBe(true)
+  })
+})
