@@ -1,5 +1,5 @@
 /** The text shown after `run`/`resume` and by `inspect`. */
-import { stageRows, stageTableHeader, textTable, type RunManifest } from "@refine-af/core"
+import { resourceRows, resourceTableHeader, stageRows, stageTableHeader, textTable, type RunManifest } from "@refine-af/core"
 
 /** A short header plus the stage table. */
 export const printRunSummary = (runDir: string, manifest: RunManifest): string => {
@@ -12,7 +12,8 @@ export const printRunSummary = (runDir: string, manifest: RunManifest): string =
     `  started ${manifest.startedAt}${manifest.endedAt ? `, ended ${manifest.endedAt}` : ""}; attempts: ${manifest.attempts.length}; cache hits: ${cacheHits}/${stages.length}`,
     ...(manifest.error ? [`  error: ${manifest.error}`] : []),
     "",
-    textTable(stageTableHeader, stageRows(manifest))
+    textTable(stageTableHeader, stageRows(manifest)),
+    ...(resourceRows(manifest).length === 0 ? [] : ["", textTable(resourceTableHeader, resourceRows(manifest))])
   ]
   if (manifest.status === "interrupted" || manifest.status === "failed") lines.push("", `continue with: refine-af resume ${runDir}`)
   return lines.join("\n")

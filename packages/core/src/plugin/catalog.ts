@@ -43,9 +43,8 @@ export const optionKeys = (schema: OptionsSchema<unknown>): ReadonlyArray<string
   return encoded.propertySignatures.map((signature) => String(signature.name))
 }
 
-/** Input port names of a component (resources have none). */
-export const inputPorts = (component: Component): ReadonlyArray<string> =>
-  component.kind === "stage" ? Object.keys(component.inputs ?? {}) : []
+/** Input port names of a component (a resource's name the stages it is built from). */
+export const inputPorts = (component: Component): ReadonlyArray<string> => Object.keys(component.inputs ?? {})
 
 /** Resource slot names of a component. */
 export const resourceSlots = (component: Component): ReadonlyArray<string> => Object.keys(component.uses ?? {})

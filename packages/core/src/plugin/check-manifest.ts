@@ -30,11 +30,11 @@ const componentProblems = (name: string, component: unknown): Array<string> => {
   if (!Schema.isSchema(component.options)) problems.push(`${where}: "options" must be an Effect Schema`)
   if (typeof component.description !== "string") problems.push(`${where}: "description" must be a string`)
   if (!isPortMap(component.uses, isSlot)) problems.push(`${where}: "uses" must map slot names to service keys (or optionalSlot(key))`)
+  const isPort = (port: unknown) => isRecord(port) && typeof port.description === "string"
+  if (!isPortMap(component.inputs, isPort)) problems.push(`${where}: "inputs" must map port names to { description }`)
   if (component.kind === "stage") {
     if (!stageRoles.has(component.role as string)) problems.push(`${where}: "role" must be one of ${[...stageRoles].join(", ")}`)
     if (typeof component.run !== "function") problems.push(`${where}: stage components need a "run" function`)
-    const isPort = (port: unknown) => isRecord(port) && typeof port.description === "string"
-    if (!isPortMap(component.inputs, isPort)) problems.push(`${where}: "inputs" must map port names to { description }`)
   } else if (component.kind === "resource") {
     if (typeof component.make !== "function") problems.push(`${where}: resource components need a "make" function`)
     const provides = component.provides

@@ -86,9 +86,7 @@ export const describeComponent = (entry: CatalogEntry): ComponentDescription => 
     ...(component.kind === "stage" ? { role: component.role } : { provides: providedKeys(component).map((key) => key.key).join(", "), providesAll: providedKeys(component).map((key) => key.key) }),
     description: component.description,
     options,
-    inputs: component.kind === "stage"
-      ? Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true }))
-      : [],
+    inputs: Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true })),
     slots: Object.entries((component.uses ?? {}) as Slots).map(([name, slot]) => ({ name, service: slotService(slot).key, optional: isOptionalSlot(slot) }))
   }
 }

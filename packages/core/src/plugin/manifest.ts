@@ -33,7 +33,7 @@
  * ```
  */
 import type { Context, Effect, Schema, Scope } from "effect"
-import type { EventSink, JsonRecord, StageContext } from "../stage/context.ts"
+import type { EventSink, JsonRecord, StageContext, StageInput } from "../stage/context.ts"
 import type { RecordStreamError, StageError } from "../stage/errors.ts"
 
 /** Any service key (e.g. the `LanguageModel` class). */
@@ -111,6 +111,13 @@ export interface ResourceContext<O, U extends Slots> {
   /** Absolute folder of the recipe file, as in `StageContext.recipeDir` (resolve option paths with `resolveRecipePath`). */
   readonly recipeDir?: string
   /**
+   * Finished outputs of the stages named by the resource's input ports (e.g. a
+   * trainer's adapter folder in `inputs.adapter.dir`). Always set by a run and
+   * by `openResources` (empty for a resource without ports); optional only so
+   * that tests may call `make` with a hand-written context.
+   */
+  readonly inputs?: Readonly<Record<string, StageInput>>
+  /**
    * The run's content-addressed cache folder, or undefined when caching is off
    * (`--no-cache`) or outside a run. Resources keep their own caches in a
    * subfolder named after themselves (e.g. scorers: `<cacheDir>/scores/`).
@@ -141,6 +148,13 @@ export interface ResourceComponent<O = any, S = any, U extends Slots = Slots> {
   readonly provides: Context.Key<any, S> | ReadonlyArray<ServiceKey>
   readonly options: OptionsSchema<O>
   readonly uses?: U
+  /**
+   * Input ports naming stages whose output the resource is built from (e.g.
+   * `adapter: rlaf` for a base model plus a trained adapter). The resource is
+   * then made after those stages complete, and their output hashes are part
+   * of its identity, hence of every cache key downstream.
+   */
+  readonly inputs?: Readonly<Record<string, InputPort>>
   /**
    * Acquires the service (a `Context` of every service when `provides` is a
    * list); finalizers on the scope release it (sessions, device buffers, servers).

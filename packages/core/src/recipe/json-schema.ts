@@ -55,12 +55,10 @@ const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; rea
   const component = entry.component
   const connections: Record<string, unknown> = {}
   const required: Array<string> = ["_component_"]
-  if (component.kind === "stage") {
-    for (const port of inputPorts(component)) {
-      const spec = component.inputs![port]!
-      connections[port] = { type: "string", description: `Input port: name of the upstream stage. ${spec.description}` }
-      if (spec.optional !== true) required.push(port)
-    }
+  for (const port of inputPorts(component)) {
+    const spec = component.inputs![port]!
+    connections[port] = { type: "string", description: `Input port: name of the upstream stage. ${spec.description}` }
+    if (spec.optional !== true) required.push(port)
   }
   for (const slot of resourceSlots(component)) {
     const spec = (component.uses as Slots)[slot]!

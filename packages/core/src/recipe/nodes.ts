@@ -5,7 +5,7 @@
  */
 import type { JsonRecord } from "../stage/context.ts"
 import { inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plugin/catalog.ts"
-import { isOptionalSlot, providedKeys, providesService, slotService, type ResourceComponent, type Slots, type StageComponent } from "../plugin/manifest.ts"
+import { isOptionalSlot, providedKeys, providesService, slotService, type ResourceComponent, type Slots } from "../plugin/manifest.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import { decodeOptions } from "./options.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
@@ -123,7 +123,7 @@ export const checkNode = (
     } else options[key] = value
   }
   for (const port of ports) {
-    const spec = (entry.component as StageComponent).inputs![port]!
+    const spec = entry.component.inputs![port]!
     if (node.data[port] === undefined && spec.optional !== true) {
       problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: required input port "${port}" is not connected`, `add \`${port}: <stage name>\` (${spec.description})`))
     }

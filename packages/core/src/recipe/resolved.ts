@@ -50,6 +50,8 @@ interface ResolvedNode {
 
 export interface ResolvedResource extends ResolvedNode {
   readonly component: ResourceComponent
+  /** Input port → stage whose finished output the resource is built from. */
+  readonly inputs: Readonly<Record<string, string>>
 }
 
 export interface ResolvedStage extends ResolvedNode {
@@ -69,7 +71,7 @@ export interface ResolvedRecipe {
   readonly stages: Readonly<Record<string, ResolvedStage>>
   /** Stage names in a topological order (ties broken by order of appearance). */
   readonly order: ReadonlyArray<string>
-  /** Resources in dependency order. */
+  /** Resources in dependency order (a resource fed by stages comes after the resources those stages use). */
   readonly resourceOrder: ReadonlyArray<string>
   /** The whole recipe after overrides, as plain data: written to the run directory as `recipe.yaml`. */
   readonly document: JsonRecord

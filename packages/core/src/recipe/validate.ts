@@ -1,12 +1,12 @@
 /**
  * Whole-recipe validation once plugins are loaded: every node against its
- * component, then the stage and resource graphs. Collects every problem.
+ * component, then the recipe DAG of stages and resources (`dag.ts`). Collects every problem.
  */
 import type { CatalogEntry } from "../plugin/catalog.ts"
 import type { ResourceComponent, StageComponent } from "../plugin/manifest.ts"
 import type { JsonRecord } from "../stage/context.ts"
-import { problemAt, type RecipeProblem } from "./errors.ts"
-import { dependencyOrder } from "./graph.ts"
+import type { RecipeProblem } from "./errors.ts"
+import { recipeDag } from "./dag.ts"
 import { checkNode, resolveComponent, type CheckedNode, type NodeCheckScope } from "./nodes.ts"
 import type { PositionIndex } from "./positions.ts"
 import type { LoadedPlugin, ResolvedRecipe, ResolvedResource, ResolvedStage } from "./resolved.ts"
@@ -24,25 +24,6 @@ export interface ValidationInput {
   readonly shownFile: string
   /** True when some listed plugin failed to load (already reported). */
   readonly pluginsIncomplete: boolean
-}
-
-const cycleProblems = (
-  kind: "stages" | "resources",
-  nodes: ReadonlyArray<CheckedNode>,
-  dependenciesOf: (node: CheckedNode) => ReadonlyArray<string>,
-  positions: PositionIndex
-): { readonly order: ReadonlyArray<string>; readonly problems: ReadonlyArray<RecipeProblem> } => {
-  const byName = new Map(nodes.map((node) => [node.raw.name, node]))
-  const result = dependencyOrder(nodes.map((node) => node.raw.name), (name) => dependenciesOf(byName.get(name)!))
-  if (result._tag === "Ordered") return { order: result.order, problems: [] }
-  const problems = result.cycles.map((cycle) =>
-    problemAt(
-      positions.keyAt([kind, cycle[0]!]),
-      `${kind} form a cycle: ${cycle.join(" → ")}`,
-      kind === "stages" ? "a stage cannot read (directly or not) its own output: remove one of these input connections" : "a resource cannot use itself (directly or not): remove one of these slot connections"
-    )
-  )
-  return { order: [], problems }
 }
 
 /** Validates every node and both graphs; returns the resolved recipe or every problem. */
@@ -75,9 +56,8 @@ export const validateRecipe = (
   }
   const stages = checked.filter((node) => node.raw.section === "stages")
   const resources = checked.filter((node) => node.raw.section === "resources")
-  const stageGraph = cycleProblems("stages", stages, (node) => Object.values(node.inputs), positions)
-  const resourceGraph = cycleProblems("resources", resources, (node) => Object.values(node.uses), positions)
-  problems.push(...stageGraph.problems, ...resourceGraph.problems)
+  const dag = recipeDag(checked.map((node) => ({ section: node.raw.section, name: node.raw.name, inputs: node.inputs, uses: node.uses })), positions)
+  problems.push(...dag.problems)
   if (problems.length > 0) return { problems }
 
   const common = (node: CheckedNode) => ({
@@ -96,14 +76,14 @@ export const validateRecipe = (
     plugins: input.plugins,
     resources: Object.fromEntries(resources.map((node): [string, ResolvedResource] => [
       node.raw.name,
-      { ...common(node), component: node.entry.component as ResourceComponent }
+      { ...common(node), component: node.entry.component as ResourceComponent, inputs: node.inputs }
     ])),
     stages: Object.fromEntries(stages.map((node): [string, ResolvedStage] => [
       node.raw.name,
       { ...common(node), component: node.entry.component as StageComponent, inputs: node.inputs }
     ])),
-    order: stageGraph.order,
-    resourceOrder: resourceGraph.order,
+    order: dag.stageOrder,
+    resourceOrder: dag.resourceOrder,
     document: input.document
   }
   return { recipe, problems: [] }

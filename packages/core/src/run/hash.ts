@@ -43,12 +43,17 @@ export interface StageKeyParts {
 /** Cache key of a stage: sha256 of the canonical JSON of its key parts. */
 export const stageCacheKey = (parts: StageKeyParts): string => sha256(canonicalJson({ cacheKeyVersion: 1, ...parts }))
 
-/** Identity of a resource: its component, version, options and (recursively) the resources it uses. */
+/**
+ * Identity of a resource: its component, version, options, (recursively) the
+ * resources it uses, and the output hashes of the stages it is built from.
+ */
 export const resourceIdentity = (parts: {
   readonly componentId: string
   readonly version: string
   readonly rawOptions: unknown
   readonly uses: Readonly<Record<string, string>>
+  /** Input port → output hash of the stage it names (left out when the resource has no ports). */
+  readonly inputs?: Readonly<Record<string, string>>
 }): string => sha256(canonicalJson(parts))
 
 /** Files of a stage folder that are bookkeeping, not output: excluded from the output hash. */

@@ -36,6 +36,19 @@ export interface StageManifest {
   error?: string
 }
 
+/** One resource's entry in the manifest: a node of the run's DAG. */
+export interface ResourceManifest {
+  componentId: string
+  /** Stages the resource is built from (input ports). */
+  builtFrom?: Array<string>
+  /** Resources it uses (slots). */
+  uses?: Array<string>
+  /** True once made in the latest attempt (a run served from cache makes none). */
+  made?: boolean
+  /** Its identity when made (part of the cache key of the stages using it). */
+  identity?: string
+}
+
 /** One start of the run (the first run, then each resume). */
 export interface RunAttempt {
   startedAt: string
@@ -65,6 +78,8 @@ export interface RunManifest {
   endedAt?: string
   attempts: Array<RunAttempt>
   stages: Record<string, StageManifest>
+  /** Resources of the recipe (absent in manifests written before resources were recorded). */
+  resources?: Record<string, ResourceManifest>
   metrics: Record<string, Record<string, number>>
   error?: string
 }

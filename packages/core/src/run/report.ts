@@ -20,6 +20,19 @@ export const stageRows = (manifest: RunManifest): Array<ReadonlyArray<string>> =
     formatMetrics(stage.metrics)
   ])
 
+/** Header of the resource table. */
+export const resourceTableHeader = ["resource", "component", "built from", "uses", "made"] as const
+
+/** Rows of the resource table (empty when the manifest records none). */
+export const resourceRows = (manifest: RunManifest): Array<ReadonlyArray<string>> =>
+  Object.entries(manifest.resources ?? {}).map(([name, resource]) => [
+    name,
+    resource.componentId,
+    (resource.builtFrom ?? []).join(", ") || "-",
+    (resource.uses ?? []).join(", ") || "-",
+    resource.made === true ? "yes" : "no"
+  ])
+
 /** A fixed-width text table. */
 export const textTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)))
@@ -46,6 +59,7 @@ export const renderReport = (manifest: RunManifest, runDir: string): string => {
     "",
     "```",
     textTable(stageTableHeader, stageRows(manifest)),
+    ...(resourceRows(manifest).length === 0 ? [] : ["", textTable(resourceTableHeader, resourceRows(manifest))]),
     "```",
     ""
   ].join("\n")

@@ -1,17 +1,20 @@
 /**
  * Lazy resource instantiation. A resource (model, scorer, backend) is made the
  * first time a stage that actually runs needs it — cache hits need no model —
- * after the resources it uses, inside the run's scope, so its finalizers run
- * when the run ends, fails or is interrupted. A resource is made once per run
- * however many slots (and services) it serves.
+ * after the resources it uses and the stages it is built from, inside the
+ * run's scope, so its finalizers run when the run ends, fails or is
+ * interrupted. A resource is made once per run however many slots (and
+ * services) it serves.
  */
 import { Context, Effect, Scope } from "effect"
 import { providedKeys, slotService, type ResourceComponent, type ServiceKey, type Slots } from "../plugin/manifest.ts"
 import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { StageError } from "../stage/errors.ts"
+import type { StageInput } from "../stage/context.ts"
 import type { EventLog } from "./events.ts"
 import { resourceIdentity } from "./hash.ts"
 import { stageSeed } from "./seed.ts"
+import { stageInputOf, type StageOutput } from "./stage-input.ts"
 
 /** Resources of one run, made on demand. */
 export interface ResourcePool {
@@ -50,14 +53,24 @@ export const providedContext = (
   return Effect.succeed(made as Context.Context<never>)
 }
 
-/** Creates the resource pool of a run; made resources live in `scope`. */
-export const makeResourcePool = (
-  recipe: ResolvedRecipe,
-  events: EventLog,
-  scope: Scope.Scope,
-  recipeDir: string,
-  cacheDir?: string
-): ResourcePool => {
+/** What a resource pool reads from its run (or from `openResources`). */
+export interface ResourcePoolEnv {
+  readonly recipe: ResolvedRecipe
+  readonly events: Pick<EventLog, "write" | "sinkFor">
+  /** Where made resources live: their finalizers run when it closes. */
+  readonly scope: Scope.Scope
+  readonly recipeDir: string
+  /** Finished stage outputs so far (stage-fed resources read theirs from here). */
+  readonly outputs: ReadonlyMap<string, StageOutput>
+  /** Called once a resource is made, with its identity (the runner records it in the manifest). */
+  readonly onMade?: (name: string, identity: string) => void
+  /** The run's cache folder (`ResourceContext.cacheDir`); undefined when caching is off. */
+  readonly cacheDir?: string
+}
+
+/** Creates the resource pool of a run; made resources live in `env.scope`. */
+export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
+  const { recipe, events, scope, recipeDir, outputs, cacheDir } = env
   const made = new Map<string, Context.Context<never>>()
   const identities = new Map<string, string>()
 
@@ -80,29 +93,52 @@ export const makeResourcePool = (
     if (resource === undefined) return `missing:${name}`
     const uses: Record<string, string> = {}
     for (const [slot, used] of Object.entries(resource.uses)) uses[slot] = identity(used)
+    const inputs: Record<string, string> = {}
+    for (const [port, stage] of Object.entries(resource.inputs ?? {})) inputs[port] = outputs.get(stage)?.hash ?? `missing:${stage}`
     const id = resourceIdentity({
       componentId: resource.componentId,
       version: resource.component.version ?? resource.plugin.packageVersion,
       rawOptions: resource.rawOptions,
-      uses
+      uses,
+      ...(Object.keys(inputs).length > 0 ? { inputs } : {})
     })
-    identities.set(name, id)
+    // Not final until every stage it is built from has finished.
+    if (!Object.values(inputs).some((hash) => hash.startsWith("missing:"))) identities.set(name, id)
     return id
   }
+
+  const stageInputs = (name: string, ports: Readonly<Record<string, string>>) =>
+    Effect.gen(function*() {
+      const inputs: Record<string, StageInput> = {}
+      for (const [port, stage] of Object.entries(ports)) {
+        const output = outputs.get(stage)
+        if (output === undefined) {
+          return yield* new StageError({
+            stage: `resource:${name}`,
+            message: `is built from the output of stage "${stage}" (port "${port}"), which has not finished`,
+            fix: `run the recipe so that "${stage}" completes (outside a run, open the resource with the run directory that holds it)`
+          })
+        }
+        inputs[port] = stageInputOf(output)
+      }
+      return inputs
+    })
 
   const contextOf = (owner: string, name: string): Effect.Effect<Context.Context<never>, StageError> =>
     Effect.gen(function*() {
       const known = made.get(name)
       if (known !== undefined) return known
       const resource = yield* lookup(owner, name)
+      const inputs = yield* stageInputs(name, resource.inputs ?? {})
       const uses = yield* servicesFor(name, resource.uses, resource.component.uses)
       const startedAt = Date.now()
-      events.write("resource_start", { resource: name, component: resource.componentId })
+      events.write("resource_start", { resource: name, component: resource.componentId, identity: identity(name) })
       const service = yield* resource.component.make({
         name,
         options: resource.options,
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
+        inputs,
         events: events.sinkFor(name, "resource"),
         recipeDir,
         ...(cacheDir === undefined ? {} : { cacheDir })
@@ -110,9 +146,9 @@ export const makeResourcePool = (
       const context = yield* providedContext(name, resource.component, service)
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
       made.set(name, context)
+      env.onMade?.(name, identity(name))
       return context
     })
-
   const serviceFor = (owner: string, name: string, wanted: ServiceKey | undefined) =>
     Effect.gen(function*() {
       const context = yield* contextOf(owner, name)

@@ -123,7 +123,13 @@ const execute = (
 
     const program = Effect.scoped(Effect.gen(function*() {
       const recipeDir = recipeDirOf(manifest)
-      const resources = makeResourcePool(recipe, events, yield* Effect.scope, recipeDir, cacheEnabled ? manifest.cacheDir : undefined)
+      const outputs = new Map<string, StageOutput>()
+      const onMade = (name: string, identity: string) => {
+        const entry = manifest.resources?.[name]
+        if (entry !== undefined) Object.assign(entry, { made: true, identity })
+        saveManifest()
+      }
+      const resources = makeResourcePool({ recipe, events, scope: yield* Effect.scope, recipeDir, outputs, onMade, ...(cacheEnabled ? { cacheDir: manifest.cacheDir } : {}) })
       const env = {
         recipe,
         recipeDir,
@@ -132,7 +138,7 @@ const execute = (
         saveManifest,
         events,
         resources,
-        outputs: new Map<string, StageOutput>(),
+        outputs,
         cacheDir: manifest.cacheDir,
         cacheEnabled,
         checkpoint: options.checkpoint ?? {}
@@ -147,6 +153,12 @@ const execute = (
           cacheKey: ""
         }
       }
+      manifest.resources = Object.fromEntries(recipe.resourceOrder.map((name) => {
+        const resource = recipe.resources[name]!
+        const builtFrom = [...new Set(Object.values(resource.inputs ?? {}))]
+        const uses = [...new Set(Object.values(resource.uses))]
+        return [name, { componentId: resource.componentId, ...(builtFrom.length > 0 ? { builtFrom } : {}), ...(uses.length > 0 ? { uses } : {}) }]
+      }))
       yield* Effect.try({ try: saveManifest, catch: ioError(runDir) })
       yield* Effect.forEach(recipe.order, (name, index) => executeStage(env, name, index + 1), { discard: true })
     }))

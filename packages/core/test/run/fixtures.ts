@@ -36,6 +36,7 @@ export interface ResourceSpec {
   readonly component: ResourceComponent<any, any, any>
   readonly options?: JsonRecord
   readonly uses?: Record<string, string>
+  readonly inputs?: Record<string, string>
 }
 
 /** A resolved recipe with stages in the given (already topological) order. */
@@ -67,7 +68,8 @@ export const makeRecipe = (spec: {
       component: resource.component,
       options: resource.options ?? {},
       rawOptions: resource.options ?? {},
-      uses: resource.uses ?? {}
+      uses: resource.uses ?? {},
+      inputs: resource.inputs ?? {}
     }
   }
   return {
