@@ -14,7 +14,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineStage, resolveRecipePath, StageError, type JsonRecord } from "@refine-af/core"
+import { defineStage, RecipePath, StageError, type JsonRecord } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { positiveInt, withDefault } from "../options.ts"
 import { instancePrompt, loadInstanceTemplates } from "../instances/prompt.ts"
@@ -25,8 +25,8 @@ export const RlPromptsOptions = Schema.Struct({
   maxInstances: positiveInt.pipe(withDefault(1)),
   /** Template files replacing the bundled ones (as in `self-instruct/instances`). */
   templates: Schema.Struct({
-    inputFirst: Schema.optionalKey(Schema.String),
-    outputFirst: Schema.optionalKey(Schema.String)
+    inputFirst: Schema.optionalKey(RecipePath("file")),
+    outputFirst: Schema.optionalKey(RecipePath("file"))
   }).pipe(withDefault({})),
   /** Stop strings before the input-first "Example N" one (the instances stage's default). */
   stop: Schema.Array(Schema.String).pipe(withDefault(["Task:"]))
@@ -47,7 +47,7 @@ export const rlPromptsStage = defineStage({
       if (upstream === undefined) {
         return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
       }
-      const templates = yield* loadInstanceTemplates(ctx.options.templates, (path) => resolveRecipePath(ctx, path))
+      const templates = yield* loadInstanceTemplates(ctx.options.templates, (path) => path)
       const tasks = yield* upstream.readAll()
       const rows: Array<JsonRecord> = []
       for (let index = ctx.output.resumedCount; index < tasks.length; index++) {
