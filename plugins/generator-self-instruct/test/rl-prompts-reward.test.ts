@@ -104,3 +104,17 @@ describe("self-instruct/instance-reward", () => {
     expect(JSON.stringify(exit)).toMatch(/RewardError.*scorer broken failed: model missing/)
   })
 })
+
+describe("self-instruct/rl-prompts from seed tasks", () => {
+  it("with no instructions port, builds the prompts of the bundled seed tasks", async () => {
+    const rl = memoryContext({ options: Schema.decodeUnknownSync(RlPromptsOptions)({}), uses: {}, seed: 1 })
+    const summary = await runStage(rlPromptsStage, rl.ctx)
+    await Effect.runPromise(rl.ctx.output.checkpoint())
+    const rows = (rl.ctx.output as MemoryWriter).committed
+    expect(rows.length).toBe(46)
+    expect(rows[0]).toMatchObject({ instruction: "Suggest a packing list for a weekend camping trip in early spring.", instruction_id: "refine_seed_0", is_classification: false, stop: ["Task:", "Example 2"] })
+    expect(String(rows[0]!["prompt"])).toMatch(/Task: Suggest a packing list for a weekend camping trip in early spring\.\nExample 1\n$/)
+    expect(rows.some((r) => r["is_classification"] === true && String(r["prompt"]).endsWith("Class label:"))).toBe(true)
+    expect(summary).toMatchObject({ metrics: { prompts: 46 } })
+  })
+})

@@ -1,6 +1,7 @@
 /**
  * Recipe component `llama/hf`: a Hugging Face Llama-family folder served as
- * the core `LanguageModel`, running on whatever `Backend` the recipe supplies.
+ * the core `LanguageModel` and the training `PolicyModel` (weights loaded once),
+ * running on whatever `Backend` the recipe supplies.
  *
  * @example
  * ```yaml
@@ -18,7 +19,8 @@
  */
 import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
-import { Effect, Schema } from "effect"
+import { PolicyModel } from "@refine-af/training"
+import { Context, Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
 import { loadLlama } from "./service/load.ts"
 
@@ -58,7 +60,8 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
-  provides: LanguageModel,
+  // One load, two contracts: generation/scoring, and trainer sessions over the same frozen weights.
+  provides: [LanguageModel, PolicyModel],
   options: LlamaResourceOptions,
   uses: { backend: Backend },
   make: (ctx) => {
@@ -68,7 +71,7 @@ export const llamaResource = defineResource({
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora })
     }))).pipe(
-      Effect.map((loaded) => loaded.service),
+      Effect.map((loaded) => Context.make(LanguageModel, loaded.service).pipe(Context.add(PolicyModel, loaded.policy))),
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,

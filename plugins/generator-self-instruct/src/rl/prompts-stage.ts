@@ -6,7 +6,9 @@
  * to read the completion back.
  *
  * Output record: `{ prompt, stop, instruction, is_classification, template,
- * instruction_id, task_index }`.
+ * instruction_id, task_index }`. With the `instructions` port left unconnected
+ * the prompts are built from seed tasks (`seeds`: a JSONL path, a pinned URL,
+ * or the bundled set) — RL on the seed instructions alone.
  *
  * @example
  * ```yaml
@@ -15,6 +17,7 @@
  */
 import { Effect, Schema } from "effect"
 import { defineStage, RecipePath, StageError, type JsonRecord } from "@refine-af/core"
+import { loadSeedTasks, SeedSource } from "../seeds/SeedSource.ts"
 import { toStageError } from "../errors.ts"
 import { positiveInt, withDefault } from "../options.ts"
 import { instancePrompt, loadInstanceTemplates } from "../instances/prompt.ts"
@@ -29,7 +32,9 @@ export const RlPromptsOptions = Schema.Struct({
     outputFirst: Schema.optionalKey(RecipePath("file"))
   }).pipe(withDefault({})),
   /** Stop strings before the input-first "Example N" one (the instances stage's default). */
-  stop: Schema.Array(Schema.String).pipe(withDefault(["Task:"]))
+  stop: Schema.Array(Schema.String).pipe(withDefault(["Task:"])),
+  /** Seed tasks used when `instructions` is not connected (default: the bundled set). */
+  seeds: Schema.optionalKey(SeedSource)
 })
 export type RlPromptsOptions = typeof RlPromptsOptions.Type
 
@@ -40,15 +45,16 @@ export const rlPromptsStage = defineStage({
     "Instruction records → instance-generation prompts for RL (input-first / output-first exactly as self-instruct/instances builds them), with stop strings and the fields self-instruct/instance-reward reads.",
   deterministic: true,
   options: RlPromptsOptions,
-  inputs: { instructions: { description: "instruction records with is_classification (e.g. from self-instruct/classify)" } },
+  inputs: { instructions: { description: "instruction records with is_classification (e.g. from self-instruct/classify); unconnected: the seed tasks", optional: true } },
   run: (ctx) =>
     Effect.gen(function* () {
       const upstream = ctx.inputs["instructions"]
-      if (upstream === undefined) {
-        return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
-      }
+      const seeds = ctx.options.seeds
       const templates = yield* loadInstanceTemplates(ctx.options.templates, (path) => path)
-      const tasks = yield* upstream.readAll()
+      const tasks: ReadonlyArray<JsonRecord> =
+        upstream !== undefined
+          ? yield* upstream.readAll()
+          : (yield* loadSeedTasks(seeds, undefined)).map((t) => ({ id: t.id, instruction: t.instruction, is_classification: t.is_classification }))
       const rows: Array<JsonRecord> = []
       for (let index = ctx.output.resumedCount; index < tasks.length; index++) {
         const record = tasks[index]!

@@ -1,0 +1,62 @@
+/**
+ * `self-instruct/export-hf` — writes the instance dataset as a Hugging Face
+ * datasets folder in the stage folder: `data/train.jsonl` (Alpaca rows:
+ * instruction, input, output), `README.md` (dataset card with front matter
+ * and provenance) and `provenance.json`. Emits one summary record. The files
+ * are rewritten in full on every (re)run, so resume needs no bookkeeping.
+ *
+ * @example
+ * ```yaml
+ * export: { _component_: self-instruct/export-hf, dataset: dataset, name: my-data, license: cc-by-4.0 }
+ * ```
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import { defineStage, StageError, type StageContext } from "@refine-af/core"
+import { datasetCard } from "./card.ts"
+import { ExportOptions } from "./options.ts"
+import { provenanceOf } from "./provenance.ts"
+
+const writeAtomic = async (path: string, text: string) => {
+  await mkdir(nodePath.dirname(path), { recursive: true })
+  await writeFile(`${path}.tmp`, text)
+  await rename(`${path}.tmp`, path)
+}
+
+const run = (ctx: StageContext<ExportOptions, {}>) =>
+  Effect.gen(function* () {
+    const upstream = ctx.inputs["dataset"]
+    if (upstream === undefined) {
+      return yield* new StageError({ stage: ctx.name, message: "the input port `dataset` is not connected", fix: "add `dataset: <instances stage name>` to this stage in the recipe" })
+    }
+    const rows = yield* upstream.readAll().pipe(Effect.mapError((error) => new StageError({ stage: ctx.name, message: `cannot read the dataset: ${error.message}`, fix: "finish or resume the upstream stage first" })))
+    const bad = rows.findIndex((row) => typeof row["instruction"] !== "string" || typeof row["output"] !== "string")
+    if (bad >= 0) {
+      return yield* new StageError({ stage: ctx.name, message: `dataset record ${bad} has no "instruction"/"output" strings`, fix: "connect `dataset` to a self-instruct/instances stage (Alpaca rows)" })
+    }
+    const provenance = provenanceOf(rows, { seed: ctx.seed, upstreamStage: upstream.stage, upstreamHash: upstream.hash })
+    const jsonl = rows.map((row) => JSON.stringify({ instruction: row["instruction"], input: typeof row["input"] === "string" ? row["input"] : "", output: row["output"] })).join("\n")
+    yield* Effect.tryPromise({
+      try: async () => {
+        await writeAtomic(nodePath.join(ctx.dir, "data", "train.jsonl"), jsonl === "" ? "" : `${jsonl}\n`)
+        await writeAtomic(nodePath.join(ctx.dir, "provenance.json"), JSON.stringify({ ...provenance, notes: ctx.options.notes }, null, 1) + "\n")
+        await writeAtomic(nodePath.join(ctx.dir, "README.md"), datasetCard(ctx.options, provenance))
+      },
+      catch: (error) => new StageError({ stage: ctx.name, message: `cannot write the dataset folder ${ctx.dir}: ${(error as Error).message}`, fix: "check that the run folder is writable and the disk has space" })
+    })
+    yield* ctx.events.metric("rows", rows.length)
+    if (ctx.output.resumedCount === 0) yield* ctx.output.append([{ folder: ctx.dir, rows: rows.length, instructions: provenance.instructions, files: ["data/train.jsonl", "README.md", "provenance.json"] }])
+    yield* ctx.output.checkpoint()
+  })
+
+/** The export stage component. */
+export const exportHfStage = defineStage({
+  role: "transform",
+  description: "Writes the instance dataset as a Hugging Face datasets folder (data/train.jsonl, dataset card README.md with provenance, provenance.json).",
+  deterministic: true,
+  options: ExportOptions,
+  inputs: { dataset: { description: "Alpaca rows with lineage (from self-instruct/instances)" } },
+  uses: {},
+  run
+})

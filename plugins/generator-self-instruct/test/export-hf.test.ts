@@ -1,0 +1,66 @@
+/**
+ * `self-instruct/export-hf`: the datasets folder (JSONL rows, card front
+ * matter, provenance from lineage with per-task filter decisions counted
+ * once), idempotent on resume, and a clear error for non-Alpaca input.
+ */
+import { readFileSync } from "node:fs"
+import * as nodePath from "node:path"
+import { Exit, Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import type { JsonRecord } from "@refine-af/core"
+import { ExportOptions, exportHfStage } from "../src/index.ts"
+import { memoryContext, memoryInput, memoryWriter } from "./support/memoryContext.ts"
+import { runStage, runStageOk } from "./support/runStage.ts"
+
+const decode = (options: Record<string, unknown>) => Schema.decodeUnknownSync(ExportOptions)(options)
+const lineage = (task: number, index: number, model: string): JsonRecord => ({
+  task_index: task, instance_index: index, template: "input-first/v1", model,
+  sampling: { maxNewTokens: 48, temperature: 0, seed: 100 + task },
+  filters: { parsed: 3, unparsable: 1, kept: 2, rejected: { too_long: 1 } }
+})
+const rows: Array<JsonRecord> = [
+  { instruction: "Sort the numbers.", input: "3, 1", output: "1, 3", lineage: lineage(0, 0, "model-a") },
+  { instruction: "Sort the numbers.", input: "9, 4", output: "4, 9", lineage: lineage(0, 1, "model-a") },
+  { instruction: "Name a colour.", input: "", output: "Teal", lineage: lineage(1, 0, "model-b") }
+]
+
+describe("self-instruct/export-hf", () => {
+  it("writes data/train.jsonl, a dataset card with front matter and provenance, and provenance.json", async () => {
+    const { ctx, output } = memoryContext({ options: decode({ name: "tiny-set", license: "cc-by-4.0", notes: { reward_preset: "paper" } }), uses: {}, inputs: { dataset: memoryInput("dataset", rows) }, seed: 77 })
+    await runStageOk(exportHfStage, ctx)
+    const lines = readFileSync(nodePath.join(ctx.dir, "data/train.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(lines).toEqual(rows.map(({ instruction, input, output }) => ({ instruction, input, output })))
+    const card = readFileSync(nodePath.join(ctx.dir, "README.md"), "utf8")
+    expect(card).toMatch(/^---\npretty_name: "tiny-set"\nlicense: cc-by-4.0\n/)
+    expect(card).toContain("    path: data/train.jsonl")
+    expect(card).toContain("- n<1K")
+    expect(card).toContain("3 rows (2 distinct instructions)")
+    expect(card).toContain("- `model-a`\n- `model-b`")
+    expect(card).toContain("- reward_preset: paper")
+    const provenance = JSON.parse(readFileSync(nodePath.join(ctx.dir, "provenance.json"), "utf8"))
+    // Per-task decisions are repeated on each row of the task; they count once per task (2 tasks).
+    expect(provenance.instanceFilters).toEqual({ parsed: 6, unparsable: 2, kept: 4, rejected_too_long: 2 })
+    expect(provenance).toMatchObject({ rows: 3, seed: 77, upstreamStage: "dataset", upstreamHash: "memory-dataset", templates: ["input-first/v1"] })
+    // The request seed is per task; the shared sampling settings are listed once.
+    expect(provenance.sampling).toEqual([{ maxNewTokens: 48, temperature: 0 }])
+    expect(output.committed).toEqual([expect.objectContaining({ rows: 3, instructions: 2 })])
+  })
+
+  it("rewrites the same files on resume without a second summary record", async () => {
+    const first = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("dataset", rows) } })
+    await runStageOk(exportHfStage, first.ctx)
+    const before = readFileSync(nodePath.join(first.ctx.dir, "README.md"), "utf8")
+    const resumed = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("dataset", rows) }, dir: first.ctx.dir, output: memoryWriter(first.output.committed) })
+    await runStageOk(exportHfStage, resumed.ctx)
+    expect(readFileSync(nodePath.join(first.ctx.dir, "README.md"), "utf8")).toBe(before)
+    expect(resumed.output.committed).toHaveLength(1)
+  })
+
+  it("names the fix when the input is not Alpaca rows", async () => {
+    const { ctx } = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("x", [{ text: "no instruction" }]) } })
+    const exit = await runStage(exportHfStage, ctx)
+    expect(Exit.isFailure(exit)).toBe(true)
+    const error = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
+    expect(error?._tag === "Fail" ? (error.error as { fix: string }).fix : "").toMatch(/self-instruct\/instances/)
+  })
+})

@@ -1,0 +1,71 @@
+/**
+ * `reward-model/hf`: a `Scorer` from a Hugging Face reward-model folder — an
+ * OpenAssistant GPT-NeoX reward model (`GPTNeoXRewardModel`, head `out_proj`)
+ * or a GPT-NeoX sequence classifier (`score`) — with `config.json`,
+ * `model.safetensors` or `pytorch_model.bin` (read safely), and
+ * `tokenizer.json` + `tokenizer_config.json`. Runs on the recipe's `Backend`.
+ *
+ * @example
+ * ```yaml
+ * resources:
+ *   compute: { _component_: backend-onnx/onnx }
+ *   rm:
+ *     _component_: reward-model/hf
+ *     backend: compute
+ *     path: models/oasst-rm-2.1-pythia-1.4b-epoch-2.5
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import * as nodePath from "node:path"
+import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { folderIdentity, loadGptNeoX, loadTokenizer } from "@refine-af/models"
+import { Backend } from "@refine-af/tensor"
+import { makeRewardModelScorer } from "./scorer.ts"
+import { oasstTemplate } from "./template.ts"
+
+/** Options of `reward-model/hf`. */
+export const RewardModelResourceOptions = Schema.Struct({
+  /** The model folder (relative to the recipe). */
+  path: Schema.String,
+  /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
+  template: Schema.optionalKey(Schema.String),
+  /** Rows per program run (default 8). */
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /** Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048). */
+  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  /** Which weights file to read when the folder has both (default safetensors). */
+  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"]))
+})
+
+const fixFor = "Point path at a folder with config.json, model.safetensors or pytorch_model.bin, tokenizer.json and tokenizer_config.json (see plugins/reward-model/README.md for how to get OpenAssistant's reward model)."
+
+/** The `reward-model/hf` resource component. */
+export const hf = defineResource({
+  description: "Reward model / sequence classifier from a Hugging Face folder (OpenAssistant GPT-NeoX RMs; safetensors or .bin) as a Scorer: value = logits[0].",
+  provides: Scorer,
+  options: RewardModelResourceOptions,
+  uses: { backend: Backend },
+  make: (ctx) =>
+    Effect.gen(function*() {
+      const folder = resolveRecipePath(ctx, ctx.options.path)
+      const model = yield* loadGptNeoX(folder, { prefer: ctx.options.weights ?? "safetensors" })
+      const tokenizer = yield* loadTokenizer(folder)
+      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
+      let truncatedTotal = 0
+      return yield* makeRewardModelScorer(model, tokenizer, ctx.uses.backend, {
+        name: `reward-model/hf (${ctx.name})`,
+        modelId,
+        template: ctx.options.template ?? oasstTemplate,
+        batchSize: ctx.options.batch_size ?? 8,
+        maxLength: ctx.options.max_length ?? Math.min(model.config.maxPositions, 2048),
+        cacheDir: ctx.cacheDir,
+        onTruncated: (count, longest) => {
+          truncatedTotal += count
+          return Effect.andThen(
+            ctx.events.warn(`${ctx.name}: ${count} sample(s) longer than ${ctx.options.max_length ?? Math.min(model.config.maxPositions, 2048)} tokens (longest ${longest}) were truncated`),
+            ctx.events.metric("reward_model_truncated", truncatedTotal)
+          )
+        }
+      })
+    }).pipe(Effect.mapError((error) => new StageError({ stage: ctx.name, message: `${ctx.name}: ${error.message}`, fix: fixFor })))
+})

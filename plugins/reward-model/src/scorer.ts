@@ -1,0 +1,106 @@
+/**
+ * The reward-model scorer: samples rendered with the template, tokenized,
+ * truncated to the context (counted and warned about), grouped into
+ * length-bucketed batches, run through the GPT-NeoX scoring program on the
+ * `Backend` (weights uploaded once, shared by every bucket's executable), and
+ * cached by content. `value` is `logits[0]`; a classifier with several labels
+ * also reports `label_<i>` parts.
+ *
+ * @example
+ * ```ts
+ * import { makeRewardModelScorer } from "@refine-af/reward-model"
+ * // const scorer = yield* makeRewardModelScorer(model, tokenizer, backend, { template, batchSize: 8 })
+ * ```
+ */
+import { Effect } from "effect"
+import { openScoreCache, type Sample, type Score, ScorerError, type ScorerService, scoreThroughCache } from "@refine-af/core"
+import { gptNeoXScoreProgram, type GptNeoXModel, planBatches, type Tokenizer } from "@refine-af/models"
+import { type BackendService, type DeviceTensor, type Executable, hostTensor } from "@refine-af/tensor"
+import { renderTemplate } from "./template.ts"
+
+export interface RewardModelOptions {
+  readonly name: string
+  /** Content id of the model (part of the score cache key). */
+  readonly modelId: string
+  readonly template: string
+  readonly batchSize: number
+  /** Tokens kept per sample; longer samples are truncated (default: the model's context). */
+  readonly maxLength: number
+  readonly cacheDir?: string | undefined
+  readonly onTruncated?: (count: number, longest: number) => Effect.Effect<void>
+}
+
+/** Builds the scorer; uploads the weights to the backend once. */
+export const makeRewardModelScorer = (
+  model: GptNeoXModel,
+  tokenizer: Tokenizer,
+  backend: BackendService,
+  options: RewardModelOptions
+): Effect.Effect<ScorerService, ScorerError> =>
+  Effect.gen(function*() {
+    const failed = (message: string) => new ScorerError({ scorer: options.name, message })
+    const weights: Record<string, DeviceTensor> = {}
+    for (const [name, w] of model.weights) {
+      weights[name] = yield* backend.upload({ dtype: "float32", shape: w.shape, data: w.data }).pipe(Effect.mapError((e) => failed(`uploading ${name}: ${e.message}`)))
+    }
+    const executables = new Map<number, Executable>()
+    const executable = (length: number) =>
+      Effect.gen(function*() {
+        const known = executables.get(length)
+        if (known !== undefined) return known
+        const program = gptNeoXScoreProgram(model.config, model.head, { batch: options.batchSize, seq: length }, "float32")
+        const compiled = yield* backend.compile(program).pipe(Effect.mapError((e) => failed(`compiling the ${length}-token program: ${e.message}`)))
+        executables.set(length, compiled)
+        return compiled
+      })
+    const pad = model.config.padTokenId ?? model.config.eosTokenId ?? 0
+    const labels = model.head.kind === "reward" ? 1 : model.head.labels
+    const cache = openScoreCache({ scorerId: `reward-model/hf:1:${options.modelId}:${options.template}:${options.maxLength}`, cacheDir: options.cacheDir })
+
+    const scoreMissing = (samples: ReadonlyArray<Sample>) =>
+      Effect.gen(function*() {
+        let truncated = 0
+        let longest = 0
+        const tokens = samples.map((sample) => {
+          let ids = tokenizer.encode(renderTemplate(options.template, sample))
+          if (ids.length === 0) ids = [pad]
+          if (ids.length > options.maxLength) {
+            truncated++
+            longest = Math.max(longest, ids.length)
+            ids = ids.slice(0, options.maxLength)
+          }
+          return ids
+        })
+        if (truncated > 0 && options.onTruncated !== undefined) yield* options.onTruncated(truncated, longest)
+        const scores = new Array<Score>(samples.length)
+        for (const batch of planBatches(tokens.map((t) => t.length), { batchSize: options.batchSize, maxLength: options.maxLength })) {
+          const L = batch.length
+          const B = options.batchSize
+          const ids = new Array<number>(B * L).fill(pad)
+          const positions = new Array<number>(B * L)
+          const pool = new Array<number>(B * L).fill(0)
+          for (let r = 0; r < B; r++) {
+            const row = tokens[batch.rows[r] ?? -1] ?? [pad]
+            row.forEach((id, i) => (ids[r * L + i] = id))
+            for (let i = 0; i < L; i++) positions[r * L + i] = i
+            pool[r * L + row.length - 1] = 1
+          }
+          const exe = yield* executable(L)
+          const out = yield* backend.run(exe, {
+            ...weights,
+            input_ids: hostTensor("int64", [B, L], ids),
+            positions: hostTensor("int64", [B, L], positions),
+            pool: hostTensor("float32", [B, L], pool)
+          }).pipe(Effect.mapError((e) => failed(`running the model: ${e.message}`)))
+          const logits = yield* backend.download(out["logits"]!).pipe(Effect.mapError((e) => failed(e.message)))
+          for (const t of Object.values(out)) yield* Effect.ignore(backend.release(t))
+          batch.rows.forEach((sampleIndex, r) => {
+            const row = Array.from(logits.data as Float32Array).slice(r * labels, (r + 1) * labels)
+            scores[sampleIndex] = labels === 1 ? { value: row[0]! } : { value: row[0]!, parts: Object.fromEntries(row.map((v, i) => [`label_${i}`, v])) }
+          })
+        }
+        return scores
+      })
+
+    return { name: options.name, score: (samples) => scoreThroughCache(cache, samples, scoreMissing) }
+  })
