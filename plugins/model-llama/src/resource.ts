@@ -29,15 +29,21 @@ export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
   path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout")),
   /**
-   * A built-in random tiny model instead of a folder: written once into
-   * `cacheDir` (default `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused.
-   * Its text is nonsense; it exists to run pipelines offline.
+   * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
+   * the small trained model committed in this package, which writes the
+   * pipeline's prompt formats. `{ preset: qwen2 | llama | mistral, seed }`: a
+   * random tiny model written once into `cacheDir` (default
+   * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
+   * nonsense, it exists to test machinery.
    */
-  builtin: Schema.optionalKey(Schema.Struct({
-    preset: Schema.Literals(["qwen2", "llama", "mistral"]),
-    seed: Schema.optionalKey(Schema.Int),
-    cacheDir: Schema.optionalKey(Schema.String)
-  })),
+  builtin: Schema.optionalKey(Schema.Union([
+    Schema.Literal("speaker"),
+    Schema.Struct({
+      preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
+      seed: Schema.optionalKey(Schema.Int),
+      cacheDir: Schema.optionalKey(Schema.String)
+    })
+  ])),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
   dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
   /** PEFT LoRA adapter folder to enable. */
@@ -53,7 +59,7 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
   const { builtin } = ctx.options
   return {
     ...ctx.options,
-    ...(builtin?.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
+    ...(typeof builtin !== "object" || builtin.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
   }
 }
 

@@ -8,7 +8,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { autoProgress, readRunManifest, resumeRunDir } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
-import { printRunSummary } from "../run-summary.ts"
+import { printRunSummary, wideFlag } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
 
@@ -21,9 +21,10 @@ export const resumeCommand = Command.make(
       Argument.withDescription("Overrides as key.path=value for the stages still to run (refused when they change a completed stage)"),
       Argument.variadic()
     ),
-    cacheDir: cacheDirFlag
+    cacheDir: cacheDirFlag,
+    wide: wideFlag
   },
-  Effect.fnUntraced(function*({ runDir, overrides, cacheDir }) {
+  Effect.fnUntraced(function*({ runDir, overrides, cacheDir, wide }) {
     const manifest = yield* readRunManifest(runDir)
     if (manifest.status === "completed") {
       yield* Console.log(`${runDir} is already complete; nothing to do.`)
@@ -35,7 +36,7 @@ export const resumeCommand = Command.make(
       overrides,
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
     }).pipe(reportStorageFailures({ runDir }))
-    yield* Console.log(printRunSummary(result.runDir, result.manifest))
+    yield* Console.log(printRunSummary(result.runDir, result.manifest, { wide }))
   })
 ).pipe(
   Command.withDescription("Continue an interrupted or failed run"),
