@@ -85,6 +85,10 @@ export const llamaResource = defineResource({
           ? error.fix
           : error._tag === "UnsupportedArchitectureError"
           ? "Use a llama, mistral or qwen2 checkpoint."
+          : error._tag === "NonFiniteWeightsError"
+          ? "Re-download or re-convert the checkpoint: a weight holding NaN or Inf makes every output garbage."
+          : error._tag === "InvalidConfigError"
+          ? "Fix the fields listed in config.json (it must belong to these weights; see the model card)."
           : error._tag === "ModelFolderError"
             ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts), or use builtin: { preset: qwen2 } instead of "path" for the built-in tiny model.`
             : "See the message for the file and field at fault."
