@@ -3,7 +3,8 @@
  * provides the PolicyModel (LoRA sessions over the ONNX compute core), a rule
  * reward (`rules/reward`), and `ppo/train`, `group/grpo`, `group/rloo` each
  * raise the mean reward of the last iterations over the first ones by a stated
- * margin (fixed seed). The model: the tiny llama preset with a 512-token
+ * margin (fixed seed; measured PPO 0.17 → 0.61, GRPO 0.02 → 0.33, RLOO 0.02 → 0.31
+ * over the first vs last 3 of 12 iterations). The model: the tiny llama preset with a 512-token
  * vocabulary (byte-level Qwen tokens), so prompts are single characters.
  */
 import * as fs from "node:fs"
@@ -46,7 +47,7 @@ ${stage}
 
 const lora = "lora: { rank: 8, alpha: 16, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj] }"
 const stages = {
-  ppo: `  train: { _component_: ppo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lr: 0.01, kl: { initial: 0.01 }, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
+  ppo: `  train: { _component_: ppo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lr: 0.005, kl: { initial: 0.01 }, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
   grpo: `  train: { _component_: group/grpo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
   rloo: `  train: { _component_: group/rloo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`
 } as const
