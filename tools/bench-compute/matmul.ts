@@ -7,6 +7,7 @@ import { Graph, matmul } from "@refine-af/tensor"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import * as ort from "onnxruntime-node"
+import { benchProvider } from "../gpu-check/bench-env.ts"
 import { type Contender, interleaved } from "./timing.ts"
 
 const random = (n: number, size: number): HostTensor => {
@@ -33,7 +34,7 @@ const handWrittenSession = (size: number, threads: number) =>
         initializers: []
       }
     }),
-    { executionProviders: ["cpu"], intraOpNumThreads: threads, graphOptimizationLevel: "all" }
+    { executionProviders: [benchProvider()], intraOpNumThreads: threads, graphOptimizationLevel: "all" }
   )
 
 /** Result of the MatMul comparison at one size. */
@@ -64,7 +65,7 @@ export const benchMatmul = (
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const backend = yield* makeOnnxBackend({ provider: "cpu", threads, worker: false, float16Weights: false })
+        const backend = yield* makeOnnxBackend({ provider: benchProvider(), threads, worker: false, float16Weights: false })
         const g = new Graph()
         g.output("c", matmul(g.input("a", "float32", [size, size]), g.input("b", "float32", [size, size])))
         const exe = yield* backend.compile(g.build())

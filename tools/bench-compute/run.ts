@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { benchOutFile, benchProvider } from "../gpu-check/bench-env.ts"
 import { benchMatmul } from "./matmul.ts"
 import { forwardFlops, trainConfig } from "./model.ts"
 import { interleaved, median } from "./timing.ts"
@@ -67,6 +68,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "unknown", loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg()[0]! },
   threads,
+  provider: benchProvider(),
   note: "shared 2-core VM under other jobs' load: contenders run interleaved (order reversed each round); times are the minimum over rounds, medians recorded alongside",
   matmul: { size1024: matmul1024, size2048: matmul2048 },
   trainStep: {
@@ -109,7 +111,7 @@ console.table([
   { benchmark: "    GFLOP/s train step", ours: f(result.efficiency.trainStepOursGflops), baseline: f(peak), "ratio (≥0.9)": f(result.efficiency.trainStepOursFractionOfPeak, 3), baselineIs: `peak (${peakSource})` },
   { benchmark: "    GFLOP/s train (torch)", ours: f(result.efficiency.trainStepTorchGflops), baseline: f(peak), "ratio (≥0.9)": f(result.efficiency.trainStepTorchFractionOfPeak, 3), baselineIs: `peak (${peakSource})` }
 ])
-const out = path.join(repoRoot, "bench-results", "compute.json")
+const out = benchOutFile(path.join(repoRoot, "bench-results", "compute.json"))
 fs.mkdirSync(path.dirname(out), { recursive: true })
 fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n")
 console.log(`wrote ${path.relative(repoRoot, out)} (load average ${f(loadBefore, 2)} → ${f(result.machine.loadAverageAfter, 2)})`)

@@ -6,6 +6,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { DeviceTensor, HostTensor } from "@refine-af/tensor"
 import { hostTensor, Rng, sizeOf, stepInputNames, toFloat64 } from "@refine-af/tensor"
 import { Effect, Exit, Scope } from "effect"
+import { benchProvider } from "../gpu-check/bench-env.ts"
 import { trainConfig, trainStepProgram } from "./model.ts"
 
 /** An open training-step benchmark on our backend: call `step()` repeatedly, then `close()`. */
@@ -34,7 +35,7 @@ export const openTrainStep = async (threads: number): Promise<TrainStepRunner> =
   const scope = await Effect.runPromise(Scope.make())
   const c = trainConfig
   const { program, carry } = trainStepProgram()
-  const backend = await Effect.runPromise(Scope.provide(makeOnnxBackend({ provider: "cpu", threads, worker: false, float16Weights: false }), scope))
+  const backend = await Effect.runPromise(Scope.provide(makeOnnxBackend({ provider: benchProvider(), threads, worker: false, float16Weights: false }), scope))
   const started = performance.now()
   const exe = await Effect.runPromise(backend.compile(program, { keepOnDevice: carry.map((b) => b.output) }))
   const compileMs = performance.now() - started

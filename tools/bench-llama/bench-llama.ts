@@ -23,6 +23,7 @@ import {
 } from "@refine-af/model-llama"
 import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
 import { Effect } from "effect"
+import { benchOutFile, benchProvider } from "../gpu-check/bench-env.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -91,7 +92,7 @@ const measureOurs = (runtime: LlamaRuntime) =>
 
 const main = Effect.gen(function* () {
   const startLoad = loadavg()
-  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: THREADS, worker: false, float16Weights: false })
+  const backend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false })
   const bandwidth = memoryBandwidth()
   const rows: Array<Record<string, unknown>> = []
   for (const spec of MODELS) {
@@ -122,7 +123,7 @@ const main = Effect.gen(function* () {
     date: new Date().toISOString(),
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: "backend-onnx cpu (onnxruntime-node)", baseline: "PyTorch CPU, simple KV-cache loop" },
+    settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     results: rows
   }
@@ -135,9 +136,10 @@ const main = Effect.gen(function* () {
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {
-    mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
-    writeFileSync(nodePath.join(repoRoot, "bench-results/llama.json"), JSON.stringify(report, null, 2) + "\n")
-    console.log("wrote bench-results/llama.json")
+    const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))
+    mkdirSync(nodePath.dirname(out), { recursive: true })
+    writeFileSync(out, JSON.stringify(report, null, 2) + "\n")
+    console.log(`wrote ${out}`)
   }
 })
 

@@ -22,6 +22,7 @@ export { makeOnnxBackend } from "./onnx-backend.ts"
 export type { FallbackListener, OnnxBackendSettings } from "./onnx-backend.ts"
 export type { Provider } from "./runtime/providers.ts"
 export { OnnxResourceOptions, onnxResource } from "./resource.ts"
+export { checkProvider, cudaInstallCommand, providerFilesProblem, type NativeLogLevel, type ProviderProblem } from "./runtime/provider-check.ts"
 
 /** The plugin manifest. */
 export default definePlugin({

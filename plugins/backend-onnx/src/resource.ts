@@ -6,40 +6,67 @@
  * resources:
  *   compute:
  *     _component_: backend-onnx/onnx
- *     provider: webgpu   # cpu | webgpu | cuda; falls back to cpu with a warning
+ *     provider: webgpu   # cpu | webgpu | cuda; an unavailable provider is an error naming what to install...
+ *     fallback: cpu      # ...unless this opts in to running on the CPU with one warning
  *     threads: 0         # onnxruntime intra-op threads, 0 = one per core
  *     worker: true       # run sessions in a worker thread
  *     fp16: false        # store frozen float32 weights as float16
+ *     log_level: error   # onnxruntime's native log output: verbose | info | warning | error | fatal
  * ```
  */
-import { defineResource } from "@refine-af/core"
+import { defineResource, StageError } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
 import { Effect, Schema } from "effect"
 import { makeOnnxBackend } from "./onnx-backend.ts"
+import { checkProvider, setNativeLogLevel, type ProviderProblem } from "./runtime/provider-check.ts"
 
 /** Options of `backend-onnx/onnx`. */
 export const OnnxResourceOptions = Schema.Struct({
-  provider: Schema.optionalKey(Schema.Literals(["cpu", "webgpu", "cuda"])),
-  threads: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  worker: Schema.optionalKey(Schema.Boolean),
-  fp16: Schema.optionalKey(Schema.Boolean)
+  provider: Schema.optionalKey(Schema.Literals(["cpu", "webgpu", "cuda"]).annotate({
+    description: "execution provider; cuda or webgpu that cannot start is an error naming what to install (default cpu)"
+  })),
+  fallback: Schema.optionalKey(Schema.Literals(["none", "cpu"]).annotate({
+    description: "cpu: run on the CPU, with one warning, when the provider cannot start (default none: fail)"
+  })),
+  threads: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
+    description: "onnxruntime intra-op threads, 0 = one per core (default 0)"
+  })),
+  worker: Schema.optionalKey(Schema.Boolean.annotate({ description: "run sessions in a worker thread (default false)" })),
+  fp16: Schema.optionalKey(Schema.Boolean.annotate({ description: "store frozen float32 weights as float16 (default false)" })),
+  log_level: Schema.optionalKey(Schema.Literals(["verbose", "info", "warning", "error", "fatal"]).annotate({
+    description: "onnxruntime's native log output, process-wide, set by the first backend made (default error)"
+  }))
 })
+
+const describeProblem = (problem: ProviderProblem) =>
+  `execution provider "${problem.provider}" is not available: missing ${problem.missing}` +
+  (problem.detail !== undefined ? ` (onnxruntime: ${problem.detail})` : "")
 
 /** The resource component. */
 export const onnxResource = defineResource({
-  description: "Runs tensor programs with onnxruntime (cpu | webgpu | cuda, CPU fallback with a warning).",
+  description: "Runs tensor programs with onnxruntime (cpu | webgpu | cuda; an unavailable provider fails unless fallback: cpu).",
   provides: Backend,
   options: OnnxResourceOptions,
   make: (ctx) =>
     Effect.gen(function* () {
-      const provider = ctx.options.provider ?? "cpu"
+      setNativeLogLevel(ctx.options.log_level ?? "error")
+      const requested = ctx.options.provider ?? "cpu"
+      const problem = yield* Effect.promise(() => checkProvider(requested))
+      if (problem !== undefined && ctx.options.fallback !== "cpu") {
+        return yield* new StageError({ stage: ctx.name, message: describeProblem(problem), fix: problem.install })
+      }
+      if (problem !== undefined) yield* ctx.events.warn(`${ctx.name}: ${describeProblem(problem)}; running on cpu (fallback: cpu). To use it: ${problem.install}`)
+      const provider = problem === undefined ? requested : "cpu"
+      let warned = problem !== undefined
       const warnings: Array<string> = []
       const backend = yield* makeOnnxBackend(
         { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false },
-        (requested, reason) =>
-          warnings.push(`${ctx.name}: execution provider "${requested}" failed to start (${reason.trim().replace(/\s+/g, " ")}); running on cpu instead. Install the provider's runtime or set provider: cpu`)
+        (failed, reason) => {
+          // The provider passed the check but one session could not start on it: say so once.
+          if (!warned) warnings.push(`${ctx.name}: execution provider "${failed}" failed to start a session (${reason.trim().replace(/\s+/g, " ")}); that program runs on cpu`)
+          warned = true
+        }
       )
-      // Fallbacks happen inside compile; forward them to the event stream right after each compile.
       return {
         ...backend,
         compile: (program, options) =>

@@ -24,3 +24,4 @@ export default definePlugin({
   components: { hf: llamaResource }
 })
 export * from "./training/index.ts"
+export * from "./policy/index.ts"

@@ -1,6 +1,7 @@
 /**
  * Recipe component `llama/hf`: a Hugging Face Llama-family folder served as
- * the core `LanguageModel`, running on whatever `Backend` the recipe supplies.
+ * the core `LanguageModel` and the training `PolicyModel` (weights loaded once),
+ * running on whatever `Backend` the recipe supplies.
  *
  * @example
  * ```yaml
@@ -18,7 +19,8 @@
  */
 import { defineResource, LanguageModel, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
-import { Effect, Schema } from "effect"
+import { PolicyModel } from "@refine-af/training"
+import { Context, Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
 import { loadLlama } from "./service/load.ts"
 
@@ -27,15 +29,21 @@ export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
   path: Schema.optionalKey(Schema.String),
   /**
-   * A built-in random tiny model instead of a folder: written once into
-   * `cacheDir` (default `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused.
-   * Its text is nonsense; it exists to run pipelines offline.
+   * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
+   * the small trained model committed in this package, which writes the
+   * pipeline's prompt formats. `{ preset: qwen2 | llama | mistral, seed }`: a
+   * random tiny model written once into `cacheDir` (default
+   * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
+   * nonsense, it exists to test machinery.
    */
-  builtin: Schema.optionalKey(Schema.Struct({
-    preset: Schema.Literals(["qwen2", "llama", "mistral"]),
-    seed: Schema.optionalKey(Schema.Int),
-    cacheDir: Schema.optionalKey(Schema.String)
-  })),
+  builtin: Schema.optionalKey(Schema.Union([
+    Schema.Literal("speaker"),
+    Schema.Struct({
+      preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
+      seed: Schema.optionalKey(Schema.Int),
+      cacheDir: Schema.optionalKey(Schema.String)
+    })
+  ])),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
   dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
   /** PEFT LoRA adapter folder to enable. */
@@ -52,7 +60,7 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
   return {
     ...ctx.options,
     ...(path === undefined ? {} : { path: resolveRecipePath(ctx, path) }),
-    ...(builtin?.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
+    ...(typeof builtin !== "object" || builtin.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
     ...(lora === undefined ? {} : { lora: resolveRecipePath(ctx, lora) })
   }
 }
@@ -60,7 +68,8 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
-  provides: LanguageModel,
+  // One load, two contracts: generation/scoring, and trainer sessions over the same frozen weights.
+  provides: [LanguageModel, PolicyModel],
   options: LlamaResourceOptions,
   uses: { backend: Backend },
   make: (ctx) => {
@@ -70,7 +79,7 @@ export const llamaResource = defineResource({
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora })
     }))).pipe(
-      Effect.map((loaded) => loaded.service),
+      Effect.map((loaded) => Context.make(LanguageModel, loaded.service).pipe(Context.add(PolicyModel, loaded.policy))),
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,

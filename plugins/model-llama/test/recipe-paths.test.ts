@@ -3,7 +3,8 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import type { BackendService } from "@refine-af/tensor"
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
+import { LanguageModel } from "@refine-af/core"
 import { describe, expect, it } from "vitest"
 import { llamaResource } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
@@ -23,7 +24,7 @@ describe("llama/hf relative model paths", () => {
         llamaResource.make({ name: "policy", options: { path: relative, max_context: 64 }, seed: 0, uses: slots(backend), events, recipeDir })
       const loaded = yield* make(nodePath.dirname(folder))
       const missing = yield* Effect.flip(make(elsewhere))
-      return { modelId: loaded.info.id, missing: missing.message }
+      return { modelId: Context.get(loaded, LanguageModel).info.id, missing: missing.message }
     }))
     expect(result.modelId.length).toBeGreaterThan(0)
     expect(result.missing).toContain(nodePath.join(elsewhere, relative))

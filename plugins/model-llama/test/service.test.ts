@@ -1,9 +1,10 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
-import type { LanguageModelService } from "@refine-af/core"
+import { LanguageModel, type LanguageModelService } from "@refine-af/core"
+import { PolicyModel } from "@refine-af/training"
 import { toFloat64, type BackendService } from "@refine-af/tensor"
-import { Effect, Stream } from "effect"
+import { Context, Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import plugin, { llamaResource, loadLlama, logSumExp } from "../src/index.ts"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
@@ -18,13 +19,18 @@ describe("llama/hf LanguageModel service", () => {
   it("is the plugin's hf resource providing LanguageModel", () => {
     expect(plugin.name).toBe("llama")
     expect(plugin.components.hf).toBe(llamaResource)
+    expect(llamaResource.provides).toEqual([LanguageModel, PolicyModel])
   })
 
   it("generates, streams the same text, scores, counts tokens", async () => {
     const folder = tinyModel("qwen2")
     const result = await runScoped(Effect.gen(function* () {
       const backend = yield* cpuBackend
-      const lm: LanguageModelService = yield* llamaResource.make({ name: "policy", options: { path: folder, max_context: 256 }, seed: 0, uses: slots(backend), events })
+      const services = yield* llamaResource.make({ name: "policy", options: { path: folder, max_context: 256 }, seed: 0, uses: slots(backend), events })
+      const lm: LanguageModelService = Context.get(services, LanguageModel)
+      const policy = Context.get(services, PolicyModel)
+      expect(policy.info.id).toBe(lm.info.id)
+      expect(policy.info.vocabSize).toBe(151669)
       const request = { prompt: "Once upon a time", params: { maxNewTokens: 12, temperature: 0.9, topK: 50, seed: 5 } }
       const [generated] = yield* lm.generate([request])
       const chunks = yield* Stream.runCollect(lm.stream(request))

@@ -6,17 +6,21 @@
  * ```ts
  * import { modelFolder } from "./model-source.ts"
  * modelFolder({ builtin: { preset: "qwen2", seed: 0 } }) // Effect<".../tiny-qwen2-seed0-v1">
+ * modelFolder({ builtin: "speaker" }) // Effect<".../model-llama/models/speaker">
  * ```
  */
 import { Effect } from "effect"
 import { ModelSourceError } from "./errors.ts"
 import type { TinyPresetName } from "@refine-af/models"
 import { ensureBuiltinModel } from "./builtin-model.ts"
+import { SPEAKER_PRESET, speakerModelFolder } from "./speaker.ts"
 
 /** The model-source options of `llama/hf`. */
 export interface ModelSourceOptions {
   readonly path?: string
-  readonly builtin?: { readonly preset: TinyPresetName; readonly seed?: number; readonly cacheDir?: string }
+  readonly builtin?:
+    | typeof SPEAKER_PRESET
+    | { readonly preset: TinyPresetName | typeof SPEAKER_PRESET; readonly seed?: number; readonly cacheDir?: string }
 }
 
 /** The model folder named by the options; writes a built-in model on first use. */
@@ -35,6 +39,15 @@ export const modelFolder = (options: ModelSourceOptions): Effect.Effect<string, 
       fix: `Set "path" to a Hugging Face model folder, or "builtin: { preset: qwen2, seed: 0 }" for the built-in random tiny model.`
     }))
   }
+  if (builtin === SPEAKER_PRESET || builtin.preset === SPEAKER_PRESET) {
+    if (typeof builtin === "object" && (builtin.seed !== undefined || builtin.cacheDir !== undefined)) {
+      return Effect.fail(new ModelSourceError({
+        message: `"builtin.seed" and "builtin.cacheDir" do not apply to the trained "speaker" model`,
+        fix: `Remove them: "speaker" is a committed, already trained model (seeds and cache folders are for the random presets qwen2, llama, mistral).`
+      }))
+    }
+    return Effect.succeed(speakerModelFolder())
+  }
   return ensureBuiltinModel({
     preset: builtin.preset,
     seed: builtin.seed ?? 0,
@@ -44,7 +57,7 @@ export const modelFolder = (options: ModelSourceOptions): Effect.Effect<string, 
       message: error.message,
       fix: error._tag === "TinyModelWriteError"
         ? "Make the models folder writable (builtin.cacheDir or REFINE_AF_MODELS), then run again."
-        : `Use a preset of the built-in models: qwen2, llama or mistral.`
+        : `Use a preset of the built-in models: speaker (trained), or the random qwen2, llama or mistral.`
     }))
   )
 }

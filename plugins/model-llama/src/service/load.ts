@@ -13,6 +13,7 @@ import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "./language-model.ts"
+import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
 
 /** Options of {@link loadLlama}. */
@@ -28,7 +29,8 @@ export interface LoadLlamaOptions {
 /**
  * Loads `path` onto `backend`. Returns the service (with the adapter enabled
  * if one was given), the same model with the adapter disabled (`base`, e.g.
- * PPO's reference model), and the parts for training code.
+ * PPO's reference model), the `PolicyModel` (trainer sessions over the base
+ * weights), and the parts for training code.
  *
  * @example
  * ```ts
@@ -63,5 +65,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const service = adapter
     ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}${adapterId}`, contextLength, eosIds, maxBatch, adapter })
     : base
-  return { service, base, runtime, tokenizer, model }
+  // The trainable view: sessions over the same frozen weights (the resource's own adapter is not applied to them).
+  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch })
+  return { service, base, policy, runtime, tokenizer, model }
 })

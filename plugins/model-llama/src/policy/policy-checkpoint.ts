@@ -1,0 +1,86 @@
+/**
+ * Session checkpoints: one safetensors file (`policy-checkpoint.safetensors`)
+ * holding every state tensor as F32 — the exact bytes the backend held — and
+ * in `__metadata__` the step, random state, LoRA layout, model id and the
+ * algorithm's own JSON state. Written to a temporary name and renamed, so a
+ * kill mid-write leaves the previous checkpoint intact.
+ */
+import { existsSync, renameSync, rmSync } from "node:fs"
+import { mkdir } from "node:fs/promises"
+import * as nodePath from "node:path"
+import type { Json } from "@refine-af/core"
+import type { BackendFeed, BackendService } from "@refine-af/tensor"
+import { PolicyError, type Restored } from "@refine-af/training"
+import { Effect } from "effect"
+import { openSafetensors, writeSafetensors } from "@refine-af/models"
+import { toHost, type PolicyState } from "./policy-state.ts"
+
+export const CHECKPOINT_FILE = "policy-checkpoint.safetensors"
+const FORMAT = "refine-af/llama-policy-checkpoint@1"
+
+/** What must match between the checkpoint and the session resuming it. */
+export interface CheckpointIdentity {
+  readonly modelId: string
+  readonly lora: Json
+  readonly valueHead: boolean
+}
+
+interface Meta extends CheckpointIdentity {
+  readonly format: string
+  readonly step: number
+  readonly rng: number
+  readonly moments: ReadonlyArray<string>
+  readonly trainerState?: Json
+}
+
+const failure = (message: string, fix: string) => (cause: unknown) =>
+  new PolicyError({ reason: "Checkpoint", message: `${message}: ${cause instanceof Error ? cause.message : typeof cause === "object" && cause && "message" in cause ? String(cause.message) : String(cause)}`, fix })
+
+export const writeCheckpoint = (backend: BackendService, state: PolicyState, dir: string, identity: CheckpointIdentity, trainerState: Json | undefined) =>
+  Effect.gen(function* () {
+    const entries: Array<[string, BackendFeed]> = [...state.params, ...state.moments]
+    const tensors = []
+    for (const [name, feed] of entries) {
+      const host = yield* toHost(backend, feed)
+      tensors.push({ name, dtype: "F32" as const, shape: host.shape, data: host.data as Float32Array })
+    }
+    const meta: Meta = { format: FORMAT, ...identity, step: state.step, rng: state.rng.state(), moments: [...state.moments.keys()], ...(trainerState === undefined ? {} : { trainerState }) }
+    const file = nodePath.join(dir, CHECKPOINT_FILE)
+    const temp = `${file}.tmp-${process.pid}`
+    yield* Effect.tryPromise(() => mkdir(dir, { recursive: true }))
+    yield* writeSafetensors(temp, tensors, { "refine-af": JSON.stringify(meta) })
+    yield* Effect.try(() => renameSync(temp, file))
+  }).pipe(
+    Effect.tapError(() => Effect.sync(() => rmSync(nodePath.join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`), { force: true }))),
+    Effect.mapError(failure(`cannot write a checkpoint into ${dir}`, "check that the folder is writable and the disk is not full"))
+  )
+
+/** Loads a checkpoint into `state` when `dir` holds one; undefined when it holds none. */
+export const readCheckpoint = (state: PolicyState, dir: string, identity: CheckpointIdentity): Effect.Effect<Restored | undefined, PolicyError> =>
+  Effect.gen(function* () {
+    const file = nodePath.join(dir, CHECKPOINT_FILE)
+    if (!existsSync(file)) return undefined
+    const fix = "delete the state folder to start over, or resume with the options it was written with"
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const st = yield* openSafetensors(file).pipe(Effect.mapError(failure(`cannot read checkpoint ${file}`, fix)))
+        const raw = st.header.metadata["refine-af"]
+        const meta = yield* Effect.try({ try: () => JSON.parse(raw ?? "null") as Meta, catch: failure(`checkpoint ${file} has no readable metadata`, fix) })
+        if (meta?.format !== FORMAT) return yield* new PolicyError({ reason: "Checkpoint", message: `${file} is not a ${FORMAT} checkpoint`, fix })
+        const expected = JSON.stringify(identity)
+        const found = JSON.stringify({ modelId: meta.modelId, lora: meta.lora, valueHead: meta.valueHead })
+        if (expected !== found) return yield* new PolicyError({ reason: "Checkpoint", message: `checkpoint ${file} was written for ${found}; this session is ${expected}`, fix })
+        const read = (name: string) =>
+          Effect.map(st.readFloat32(name), (data) => ({ dtype: "float32" as const, shape: [...st.header.tensors.get(name)!.shape], data })).pipe(Effect.mapError(failure(`cannot read tensor ${name} of ${file}`, fix)))
+        for (const name of state.params.keys()) {
+          if (!st.header.tensors.has(name)) return yield* new PolicyError({ reason: "Checkpoint", message: `checkpoint ${file} lacks ${name}`, fix })
+          state.params.set(name, yield* read(name))
+        }
+        state.moments.clear()
+        for (const name of meta.moments) state.moments.set(name, yield* read(name))
+        state.step = meta.step
+        state.rng.restore(meta.rng)
+        return { step: meta.step, ...(meta.trainerState === undefined ? {} : { trainerState: meta.trainerState }) }
+      })
+    )
+  })

@@ -1,0 +1,92 @@
+/**
+ * Policy programs for one [batch, length] bucket over the decoder trunk:
+ *
+ * - evaluation: per-position `logprobs` of `targets`, and on request `entropy`
+ *   and `values` (the value head: a linear map of the final hidden state to a
+ *   scalar, TRL's `v_head.summary`);
+ * - training: an `Objective`'s loss over those heads and its feeds, then
+ *   backward + (clipping) + AdamW in the same program (`trainStep`), or per
+ *   micro-batch gradient accumulation (`accumulateStep`) for `applyAccumulated`.
+ *
+ * Positions follow the left-padded layout of `policy-layout.ts`; the frozen
+ * base weights are baked in as constants, the adapter (and value head) are
+ * trainable parameters fed from the session's state.
+ */
+import { accumulateStep, adamw, eliminateDeadCode, trainStep, type Graph, type Program, type StateBinding, type Tensor } from "@refine-af/tensor"
+import type { HeadTensors, Objective, OptimizerConfig } from "@refine-af/training"
+import { headNames, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
+
+/** Names of the policy programs' own inputs and parameters (the value head keeps TRL's names, as `@refine-af/models` declares it). */
+export const policyNames = {
+  completionMask: "completion_mask",
+  feed: (name: string) => `feed.${name}`,
+  valueWeight: headNames.valueWeight,
+  valueBias: headNames.valueBias
+} as const
+
+export interface PolicyShape {
+  readonly batch: number
+  readonly length: number
+}
+
+export interface HeadRequest {
+  readonly values: boolean
+  readonly entropy: boolean
+}
+
+const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest): { g: Graph; heads: HeadTensors } => {
+  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, lora === undefined ? {} : { lora })
+  const logits = lmLogits(trunk, "all")
+  const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
+  const heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] } = { logprobs: targetLogprobs(trunk, logits), mask }
+  if (want.entropy) heads.entropy = tokenEntropy(logits)
+  if (want.values) heads.values = valueHead(trunk)
+  return { g: trunk.graph, heads }
+}
+
+/** Evaluation program: outputs `logprobs` (+ `entropy`, `values`). `lora` undefined = the base model. */
+export const policyEvaluateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest): Program => {
+  const { g, heads } = buildHeads(config, shape, lora, want)
+  g.output("logprobs", heads.logprobs)
+  if (heads.entropy) g.output("entropy", heads.entropy)
+  if (heads.values) g.output("values", heads.values)
+  return eliminateDeadCode(g.build())
+}
+
+/** A training program and what it carries between runs. */
+export interface PolicyTrainProgram {
+  readonly program: Program
+  readonly carry: ReadonlyArray<StateBinding>
+  /** Names of the objective's metric outputs (`metric/<name>`). */
+  readonly metrics: ReadonlyArray<string>
+}
+
+/** Large enough never to clip, small enough to stay finite in float32: `grad_norm` is always reported. */
+export const NO_CLIP = 1e30
+
+const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>) => {
+  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") })
+  const feeds: Record<string, Tensor> = {}
+  for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.length])
+  const loss = objective.loss(heads, feeds)
+  const metrics = Object.entries(objective.metrics?.(heads, feeds) ?? {})
+  for (const [name, value] of metrics) g.output(`metric/${name}`, value)
+  return { loss, metrics: metrics.map(([name]) => name) }
+}
+
+/** Forward + objective + backward + clipping + AdamW in one program. */
+export const policyTrainProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, clipGradNorm: number | undefined, optimizer: OptimizerConfig): PolicyTrainProgram => {
+  const { loss, metrics } = objectiveGraph(config, shape, lora, objective)
+  const step = trainStep(loss, { optimizer: adamwOf(optimizer), clipGradNorm: clipGradNorm ?? NO_CLIP })
+  return { ...step, metrics }
+}
+
+/** Forward + objective + backward, adding the gradients into `accum/<param>` (one micro-batch). */
+export const policyAccumulateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>): PolicyTrainProgram => {
+  const { loss, metrics } = objectiveGraph(config, shape, lora, objective)
+  return { ...accumulateStep(loss), metrics }
+}
+
+/** The session's AdamW (torch defaults, weight decay 0 unless set). */
+export const adamwOf = (optimizer: OptimizerConfig) =>
+  adamw({ beta1: optimizer.beta1 ?? 0.9, beta2: optimizer.beta2 ?? 0.999, eps: optimizer.eps ?? 1e-8, weightDecay: optimizer.weightDecay ?? 0 })

@@ -1,0 +1,43 @@
+/**
+ * Test helpers for PolicyModel tests: the 512-token tiny llama as a policy
+ * (tests work on token ids; its Qwen tokenizer's ids do not fit the vocabulary)
+ * and a PPO-like objective that reads every head and feed.
+ */
+import { add, clip, div, exp, maximum, minimum, mul, neg, square, sub, sum } from "@refine-af/tensor"
+import type { Objective } from "@refine-af/training"
+import { Effect } from "effect"
+import { loadModelFolder, loadTokenizer, loadWeights, openWeights } from "@refine-af/models"
+import { makeLlamaPolicyModel, makeLlamaRuntime } from "../../src/index.ts"
+import { cpuBackend } from "./runtime.ts"
+import { tinyModel } from "./tiny-model.ts"
+
+export const EOS = 2
+
+export const smallPolicy = Effect.gen(function* () {
+  const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+  const backend = yield* cpuBackend
+  const model = yield* loadModelFolder(folder)
+  const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
+  const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 64, padTokenId: 0 })
+  const tokenizer = yield* loadTokenizer(folder)
+  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: "tiny-llama-512", contextLength: 64, eosIds: new Set([EOS]), maxBatch: 8 })
+  return { policy, runtime, backend, config: model.config }
+})
+
+/** Clipped surrogate + value MSE − entropy bonus, with an approx-KL metric. */
+export const ppoLike: Objective<"advantages" | "oldLogprobs" | "returns"> = {
+  id: "test-ppo-like",
+  heads: ["values", "entropy"],
+  feeds: ["advantages", "oldLogprobs", "returns"],
+  loss: ({ logprobs, values, entropy, mask }, { advantages, oldLogprobs, returns }) => {
+    const n = maximum(sum(mask), 1)
+    const ratio = exp(sub(logprobs, oldLogprobs))
+    const surrogate = minimum(mul(ratio, advantages), mul(clip(ratio, 0.8, 1.2), advantages))
+    const policy = neg(div(sum(mul(surrogate, mask)), n))
+    const value = div(sum(mul(square(sub(values!, returns)), mask)), n)
+    return sub(add(policy, mul(value, 0.5)), mul(div(sum(mul(entropy!, mask)), n), 0.01))
+  },
+  metrics: ({ logprobs, mask }, { oldLogprobs }) => ({ approxKl: div(sum(mul(sub(oldLogprobs, logprobs), mask)), maximum(sum(mask), 1)) })
+}
+
+

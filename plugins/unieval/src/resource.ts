@@ -1,0 +1,66 @@
+/**
+ * `unieval/dialog`: UniEval's dialogue evaluator (`MingZhong/unieval-dialog`,
+ * a T5 encoder-decoder) as a `Scorer` on the recipe's `Backend`; parts
+ * `naturalness`, `coherence`, `understandability`, value = their mean.
+ *
+ * @example
+ * ```yaml
+ * resources:
+ *   compute: { _component_: backend-onnx/onnx }
+ *   unieval: { _component_: unieval/dialog, backend: compute, path: models/unieval-dialog }
+ * ```
+ */
+import { Effect, Schema } from "effect"
+import * as nodePath from "node:path"
+import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
+import { Backend } from "@refine-af/tensor"
+import { uniEvalDialogDimensions } from "@refine-af/text"
+import { makeUniEvalScorer } from "./scorer.ts"
+
+/** Options of `unieval/dialog`. */
+export const UniEvalResourceOptions = Schema.Struct({
+  /** The unieval-dialog folder (relative to the recipe). */
+  path: Schema.String,
+  /** Dimensions scored (default naturalness, coherence, understandability). */
+  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))),
+  /** Questions per program run (default 8). */
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /** Tokens kept per question (default 1024, UniEval's). */
+  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"]))
+})
+
+const fix = "Point path at a folder with config.json, model.safetensors or pytorch_model.bin, tokenizer.json and tokenizer_config.json (see plugins/unieval/README.md for how to get MingZhong/unieval-dialog)."
+
+/** The `unieval/dialog` resource component. */
+export const dialog = defineResource({
+  description: "UniEval dialogue evaluator (T5; safetensors or .bin) as a Scorer: P(Yes)/(P(Yes)+P(No)) per dimension (naturalness, coherence, understandability), value = mean.",
+  provides: Scorer,
+  options: UniEvalResourceOptions,
+  uses: { backend: Backend },
+  make: (ctx) =>
+    Effect.gen(function*() {
+      const folder = resolveRecipePath(ctx, ctx.options.path)
+      const model = yield* loadT5(folder, { prefer: ctx.options.weights ?? "safetensors" })
+      const tokenizer = yield* loadTokenizer(folder)
+      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
+      const maxLength = ctx.options.max_length ?? 1024
+      let truncatedTotal = 0
+      return yield* makeUniEvalScorer(model, tokenizer, ctx.uses.backend, {
+        name: `unieval/dialog (${ctx.name})`,
+        modelId,
+        batchSize: ctx.options.batch_size ?? 8,
+        maxLength,
+        ...(ctx.options.dimensions === undefined ? {} : { dimensions: ctx.options.dimensions }),
+        cacheDir: ctx.cacheDir,
+        onTruncated: (count, longest) => {
+          truncatedTotal += count
+          return Effect.andThen(
+            ctx.events.warn(`${ctx.name}: ${count} question(s) longer than ${maxLength} tokens (longest ${longest}) were truncated`),
+            ctx.events.metric("unieval_truncated", truncatedTotal)
+          )
+        }
+      })
+    }).pipe(Effect.mapError((error) => new StageError({ stage: ctx.name, message: `${ctx.name}: ${error.message}`, fix })))
+})

@@ -1,0 +1,90 @@
+/**
+ * Everything that needs a GPU, in one command, with one JSON result:
+ *
+ *   npx tsx tools/gpu-check/gpu-check.ts [--out bench-results/gpu-check.json] [--quick]
+ *
+ * On an NVIDIA machine: for each of cuda and webgpu, whether the provider starts (and if not,
+ * what is missing and how to install it), the backend conformance suite on it, and the llama
+ * and compute benchmarks on it (their own JSON files are kept next to the result). On a
+ * machine without an NVIDIA GPU it completes at once with `"result": "no GPU"` and the reason.
+ * Exit code 0 in both cases; 1 when a check that could run failed.
+ *
+ * CUDA needs onnxruntime's CUDA libraries: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`.
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { checkProvider, type ProviderProblem } from "@refine-af/backend-onnx"
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+const argValue = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at >= 0 ? process.argv[at + 1] : undefined
+}
+const out = path.resolve(argValue("out") ?? path.join(repoRoot, "bench-results/gpu-check.json"))
+const quick = process.argv.includes("--quick")
+
+/** The NVIDIA GPUs `nvidia-smi` reports, or why there are none. */
+const nvidiaGpus = (smi = process.env["REFINE_AF_NVIDIA_SMI"] ?? "nvidia-smi"): { gpus: Array<string> } | { reason: string } => {
+  const result = spawnSync(smi, ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], { encoding: "utf8", timeout: 30_000 })
+  if (result.error !== undefined) return { reason: `${smi} not found: no NVIDIA driver on this machine` }
+  if (result.status !== 0) return { reason: `${smi} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split("\n")[0]}` }
+  const gpus = result.stdout.trim().split("\n").filter((line) => line.trim() !== "")
+  return gpus.length > 0 ? { gpus } : { reason: `${smi} lists no GPU` }
+}
+
+interface Step {
+  readonly name: string
+  readonly ok: boolean
+  readonly seconds: number
+  readonly output?: unknown
+  readonly tail?: string
+}
+
+const step = (name: string, command: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd: string, resultFile?: string): Step => {
+  const start = performance.now()
+  const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", timeout: 1_800_000 })
+  const seconds = (performance.now() - start) / 1000
+  const tail = `${result.stdout ?? ""}${result.stderr ?? ""}`.split("\n").slice(-15).join("\n")
+  const output = resultFile !== undefined && fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, "utf8")) as unknown : undefined
+  console.log(`${result.status === 0 ? "ok  " : "FAIL"} ${name} (${seconds.toFixed(0)} s)`)
+  return { name, ok: result.status === 0, seconds, ...(output !== undefined ? { output } : {}), ...(result.status === 0 ? {} : { tail }) }
+}
+
+const providerChecks = async (provider: "cuda" | "webgpu") => {
+  const problem: ProviderProblem | undefined = await checkProvider(provider)
+  if (problem !== undefined) {
+    console.log(`${provider}: not available: missing ${problem.missing}\n  install: ${problem.install}`)
+    return { provider, available: false, problem, steps: [] as Array<Step> }
+  }
+  const dir = path.join(path.dirname(out), `gpu-check-${provider}`)
+  fs.mkdirSync(dir, { recursive: true })
+  const gate: Record<string, string> = provider === "cuda" ? { REFINE_AF_CUDA: "1" } : { REFINE_AF_WEBGPU: "1" }
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx"
+  const steps = [
+    step(`${provider} conformance`, npx, ["vitest", "run", `test/${provider}.test.ts`, "--reporter=json", `--outputFile=${path.join(dir, "conformance.json")}`], gate, path.join(repoRoot, "plugins/backend-onnx"), path.join(dir, "conformance.json")),
+    step(`${provider} llama benchmark`, npx, ["tsx", "tools/bench-llama/bench-llama.ts", ...(quick ? ["--quick"] : [])], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "llama.json") }, repoRoot, path.join(dir, "llama.json")),
+    step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json"))
+  ]
+  return { provider, available: true, steps }
+}
+
+const gpus = nvidiaGpus()
+const base = { date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length, loadAverage: os.loadavg(), node: process.version }
+let report: Record<string, unknown>
+let failed = false
+if ("reason" in gpus) {
+  report = { ...base, result: "no GPU", reason: gpus.reason }
+  console.log(`no GPU: ${gpus.reason}; nothing to check (the CPU is covered by npm test)`)
+} else {
+  console.log(`GPUs: ${gpus.gpus.join("; ")}`)
+  const providers = [await providerChecks("cuda"), await providerChecks("webgpu")]
+  failed = providers.some((p) => p.steps.some((s) => !s.ok))
+  report = { ...base, result: failed ? "failed" : "ok", gpus: gpus.gpus, providers }
+}
+fs.mkdirSync(path.dirname(out), { recursive: true })
+fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+console.log(`wrote ${path.relative(process.cwd(), out)}`)
+process.exitCode = failed ? 1 : 0
