@@ -10,6 +10,7 @@ import { recipesCommand } from "./commands/recipes.ts"
 import { resumeCommand } from "./commands/resume.ts"
 import { runCommand } from "./commands/run.ts"
 import { schemaCommand } from "./commands/schema.ts"
+import { serveCommand } from "./commands/serve.ts"
 import { validateCommand } from "./commands/validate.ts"
 
 /** The root command with every subcommand. */
@@ -25,6 +26,7 @@ export const refineAf = Command.make("refine-af").pipe(
     schemaCommand,
     compareCommand,
     modelsCommand,
-    dataCommand
+    dataCommand,
+    serveCommand
   ])
 )

@@ -27,6 +27,8 @@ const describeTagged = (error: { readonly _tag: string } & Record<string, unknow
         message: `error in stage "${String(error["stage"])}": ${String(error["message"])}` +
           (error["fix"] ? `\n  fix: ${String(error["fix"])}` : "")
       }
+    case "RecipeCopyRefused":
+      return { code: ExitCode.usage, message: `error: ${String(error["message"])}\n  fix: ${String(error["fix"])}` }
     case "ShowHelp":
       // Usage errors: effect/cli has already printed them with the help text.
       return { code: Array.isArray(error["errors"]) && error["errors"].length > 0 ? ExitCode.usage : ExitCode.ok }

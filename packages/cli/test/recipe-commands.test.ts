@@ -1,5 +1,5 @@
 /** The recipe commands' building blocks, in process: validate, plugins, schema, recipes ls/cp. */
-import { Effect, Result } from "effect"
+import { Effect, Exit, Result } from "effect"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -9,6 +9,7 @@ import { loadPluginsFrom } from "@refine-af/core"
 import { formatDiscovered, formatPluginList } from "../src/commands/plugins.ts"
 import { copyStockRecipe, findStockRecipesDir, formatStockRecipes, listStockRecipes, stockRecipeCandidates, stockRecipesDir } from "../src/commands/recipes.ts"
 import { recipeSchemaText } from "../src/commands/schema.ts"
+import { outcomeOf } from "../src/report-error.ts"
 import { validateRecipeFile } from "../src/commands/validate.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -119,7 +120,8 @@ describe("recipes", () => {
     expect(readFileSync(dest, "utf8")).toBe(readFileSync(path.join(stock(), "quick.yaml"), "utf8"))
 
     const again = await Effect.runPromise(Effect.result(copyStockRecipe("quick", dest, { dir: stock() })))
-    expect(Result.isFailure(again) && again.failure).toMatchObject({ _tag: "RecipeCopyFailed", fix: expect.stringContaining("--force") })
+    expect(Result.isFailure(again) && again.failure).toMatchObject({ _tag: "RecipeCopyRefused", fix: expect.stringContaining("--force") })
+    expect(Result.isFailure(again) && outcomeOf(Exit.fail(again.failure)).code).toBe(2)
 
     writeFileSync(dest, "edited")
     await Effect.runPromise(copyStockRecipe("quick.yaml", dest, { dir: stock(), force: true }))

@@ -40,7 +40,7 @@ describe("OpenAI-compatible server", () => {
   it("serves models, health, completions (n, seeds, logprobs, echo) and chat", async () => {
     const model = echoModel()
     server = await startOpenAiServer({ model, modelName: "tiny", port: 0 })
-    expect((await (await fetch(server.baseUrl.replace("/v1", "/health"))).json()).status).toBe("ok")
+    expect(((await (await fetch(server.baseUrl.replace("/v1", "/health"))).json()) as { status: string }).status).toBe("ok")
     expect(decode(ModelList, await (await fetch(`${server.baseUrl}/models`)).json()).data[0]!.id).toBe("tiny")
 
     const completion = decode(CompletionResponse, await (await post("/completions", { model: "tiny", prompt: ["a", "b"], n: 2, max_tokens: 5, logprobs: 0, seed: 10, temperature: 0.5 })).json())

@@ -65,6 +65,7 @@ export default definePlugin({
     classify: classifyStage,
     instances: instancesStage,
     "rl-prompts": rlPromptsStage,
-    "instance-reward": instanceRewardResource
+    "instance-reward": instanceRewardResource,
+    "export-hf": exportHfStage
   }
 })

@@ -8,7 +8,7 @@ import * as nodePath from "node:path"
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import type { JsonRecord } from "@refine-af/core"
-import { ExportOptions, exportHfStage } from "../src/index.ts"
+import selfInstruct, { ExportOptions, exportHfStage } from "../src/index.ts"
 import { memoryContext, memoryInput, memoryWriter } from "./support/memoryContext.ts"
 import { runStage, runStageOk } from "./support/runStage.ts"
 
@@ -25,6 +25,10 @@ const rows: Array<JsonRecord> = [
 ]
 
 describe("self-instruct/export-hf", () => {
+  it("is a component of the plugin (usable in recipes as self-instruct/export-hf)", () => {
+    expect((selfInstruct.components as Record<string, unknown>)["export-hf"]).toBe(exportHfStage)
+  })
+
   it("writes data/train.jsonl, a dataset card with front matter and provenance, and provenance.json", async () => {
     const { ctx, output } = memoryContext({ options: decode({ name: "tiny-set", license: "cc-by-4.0", notes: { reward_preset: "paper" } }), uses: {}, inputs: { dataset: memoryInput("dataset", rows) }, seed: 77 })
     await runStageOk(exportHfStage, ctx)

@@ -6,6 +6,7 @@
  * in recipes as `llama/hf`).
  */
 import { definePlugin } from "@refine-af/core"
+import { adaptedResource } from "./adapted-resource.ts"
 import { llamaResource } from "./resource.ts"
 
 export * from "./sampling/index.ts"
@@ -14,6 +15,7 @@ export * from "./model/index.ts"
 export * from "./generation/index.ts"
 export * from "./service/index.ts"
 export * from "./resource.ts"
+export * from "./adapted-resource.ts"
 export * from "./builtin/index.ts"
 
 /** The plugin manifest. */
@@ -21,7 +23,7 @@ export default definePlugin({
   name: "llama",
   version: "0.1.0",
   description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
-  components: { hf: llamaResource }
+  components: { hf: llamaResource, adapted: adaptedResource }
 })
 export * from "./training/index.ts"
 export * from "./policy/index.ts"

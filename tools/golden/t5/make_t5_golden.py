@@ -24,6 +24,8 @@ from collections import OrderedDict
 
 import torch
 
+sys.dont_write_bytecode = True
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gpt-neox"))
 from make_gpt_neox_golden import write_safetensors  # noqa: E402

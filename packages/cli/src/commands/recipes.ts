@@ -45,7 +45,13 @@ export class UnknownStockRecipe extends Schema.TaggedError<UnknownStockRecipe>()
   fix: Schema.String
 }) {}
 
-/** The copy would overwrite a file, or could not be written. */
+/** The copy would overwrite an existing file and `--force` was not given: a usage error (exit 2). */
+export class RecipeCopyRefused extends Schema.TaggedError<RecipeCopyRefused>()("RecipeCopyRefused", {
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+/** The copy could not be written. */
 export class RecipeCopyFailed extends Schema.TaggedError<RecipeCopyFailed>()("RecipeCopyFailed", {
   message: Schema.String,
   fix: Schema.String
@@ -90,7 +96,7 @@ export const copyStockRecipe = (
   name: string,
   dest: string,
   options: { readonly force?: boolean; readonly dir?: string } = {}
-): Effect.Effect<string, UnknownStockRecipe | RecipeCopyFailed> =>
+): Effect.Effect<string, UnknownStockRecipe | RecipeCopyRefused | RecipeCopyFailed> =>
   Effect.gen(function*() {
     const recipes = listStockRecipes(options.dir)
     const wanted = name.replace(/\.ya?ml$/, "")
@@ -104,7 +110,7 @@ export const copyStockRecipe = (
     const isFolder = existsSync(dest) && statSync(dest).isDirectory()
     const target = isFolder ? path.join(dest, path.basename(recipe.file)) : dest
     if (existsSync(target) && options.force !== true) {
-      return yield* new RecipeCopyFailed({ message: `${target} already exists`, fix: "pass --force to overwrite it, or choose another destination" })
+      return yield* new RecipeCopyRefused({ message: `${target} already exists`, fix: "pass --force to overwrite it, or choose another destination" })
     }
     yield* Effect.try({
       try: () => {

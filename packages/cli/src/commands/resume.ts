@@ -7,7 +7,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { autoProgress, readRunManifest, resumeRunDir } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
-import { printRunSummary } from "../run-summary.ts"
+import { printRunSummary, wideFlag } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
 
@@ -16,9 +16,10 @@ export const resumeCommand = Command.make(
   "resume",
   {
     runDir: Argument.String("run-dir").pipe(Argument.withDescription("Run directory, e.g. runs/quickstart-20260124-101500-a3f9")),
-    cacheDir: cacheDirFlag
+    cacheDir: cacheDirFlag,
+    wide: wideFlag
   },
-  Effect.fnUntraced(function*({ runDir, cacheDir }) {
+  Effect.fnUntraced(function*({ runDir, cacheDir, wide }) {
     const manifest = yield* readRunManifest(runDir)
     if (manifest.status === "completed") {
       yield* Console.log(`${runDir} is already complete; nothing to do.`)
@@ -29,7 +30,7 @@ export const resumeCommand = Command.make(
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
     }).pipe(reportStorageFailures({ runDir }))
-    yield* Console.log(printRunSummary(result.runDir, result.manifest))
+    yield* Console.log(printRunSummary(result.runDir, result.manifest, { wide }))
   })
 ).pipe(
   Command.withDescription("Continue an interrupted or failed run"),

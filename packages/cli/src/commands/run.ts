@@ -7,7 +7,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { autoProgress, loadRecipe, runRecipe } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
-import { printRunSummary } from "../run-summary.ts"
+import { printRunSummary, wideFlag } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 
 /** `--cache-dir`, shared by `run` and `resume`. */
@@ -27,12 +27,13 @@ export const runCommand = Command.make(
     ),
     runsDir: Flag.String("runs-dir").pipe(Flag.withDescription("Parent folder of run directories"), Flag.withDefault("runs")),
     cacheDir: cacheDirFlag,
+    wide: wideFlag,
     cache: Flag.Boolean("cache").pipe(
       Flag.withDescription("Reuse and fill the stage cache (--no-cache re-runs every stage)"),
       Flag.withDefault(true)
     )
   },
-  Effect.fnUntraced(function*({ recipe, overrides, runsDir, cacheDir, cache }) {
+  Effect.fnUntraced(function*({ recipe, overrides, runsDir, cacheDir, cache, wide }) {
     const resolved = yield* loadRecipe(recipe, { overrides })
     const result = yield* runRecipe(resolved, {
       runsDir,
@@ -41,7 +42,7 @@ export const runCommand = Command.make(
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
     }).pipe(reportStorageFailures({ runsDir }))
-    yield* Console.log(printRunSummary(result.runDir, result.manifest))
+    yield* Console.log(printRunSummary(result.runDir, result.manifest, { wide }))
   })
 ).pipe(
   Command.withDescription("Run a recipe in a new run directory"),

@@ -109,3 +109,18 @@ export const acquireRunLock = (runDir: string): (() => void) | LockOwner => {
   }
   throw new Error(`could not take the lock ${file}: it kept changing hands (200 attempts)`)
 }
+
+/**
+ * Whether a run marked `running` in its manifest really has a live process: the owner of its
+ * lock, if that owner is alive (or on another host, which cannot be checked from here).
+ * `undefined` means nobody holds it: the process was killed (kill -9, power loss).
+ */
+export const liveRunHolder = (runDir: string): LockOwner | undefined => {
+  const text = readText(path.join(runDir, lockFileName))
+  if (text === undefined) return undefined
+  const owner = parseOwner(text)
+  const me: LockOwner = { pid: process.pid, hostname: os.hostname() }
+  if (owner === undefined) return undefined
+  if (owner.hostname !== me.hostname) return owner
+  return owner.pid !== me.pid && isAlive(owner.pid) ? owner : undefined
+}

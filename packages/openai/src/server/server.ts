@@ -102,7 +102,12 @@ export const startOpenAiServer = (options: OpenAiServerOptions): Promise<Running
     try {
       await handler(body, response, abort.signal)
     } finally {
-      release()
+      // The request counts until its last byte is handed to the socket, so a drain never cuts an answer.
+      if (response.writableFinished || response.destroyed) release()
+      else {
+        response.once("finish", release)
+        response.once("close", release)
+      }
     }
   }
 
@@ -132,7 +137,11 @@ export const startOpenAiServer = (options: OpenAiServerOptions): Promise<Running
             const stopped = new Promise<void>((done) => server.close(() => done()))
             server.closeIdleConnections()
             let timer: NodeJS.Timeout | undefined
-            await Promise.race([admission.idle(), new Promise<void>((done) => (timer = setTimeout(done, closeOptions.graceMs ?? 30_000)))])
+            const grace = new Promise<void>((done) => (timer = setTimeout(done, closeOptions.graceMs ?? 30_000)))
+            await Promise.race([admission.idle(), grace])
+            // Answered keep-alive connections close now; anything still open after the grace period is cut.
+            server.closeIdleConnections()
+            await Promise.race([stopped, grace])
             clearTimeout(timer)
             server.closeAllConnections()
             await stopped

@@ -44,13 +44,13 @@ const tokenChoice = (shape: StreamShape, index: number, chunk: GenerationChunk, 
     ? {
       index,
       delta: { content: chunk.text },
-      logprobs: shape.logprobs ? { content: [{ token: chunk.text, logprob: chunk.logprob, bytes: [...encoder.encode(chunk.text)], top_logprobs: [] }] } : null,
+      logprobs: shape.logprobs && chunk.logprob !== undefined ? { content: [{ token: chunk.text, logprob: chunk.logprob, bytes: [...encoder.encode(chunk.text)], top_logprobs: [] }] } : null,
       finish_reason: null
     }
     : {
       index,
       text: chunk.text,
-      logprobs: shape.logprobs ? { tokens: [chunk.text], token_logprobs: [chunk.logprob], top_logprobs: null, text_offset: [offset] } : null,
+      logprobs: shape.logprobs && chunk.logprob !== undefined ? { tokens: [chunk.text], token_logprobs: [chunk.logprob], top_logprobs: null, text_offset: [offset] } : null,
       finish_reason: null
     }
 

@@ -4,7 +4,8 @@
  * `stop`, told apart by vLLM's `stop_reason` (null for end-of-sequence).
  * Non-streamed logprobs name tokens `token_id:<id>` (vLLM's
  * `return_tokens_as_token_ids` convention: the LanguageModel interface gives
- * ids, not token strings); streamed ones carry each token's text.
+ * ids, not token strings; "" when the model gave no ids); streamed ones carry
+ * each token's text. A model without logprobs answers `logprobs: null`.
  *
  * @example
  * ```ts
@@ -23,7 +24,10 @@ const now = () => Math.floor(Date.now() / 1000)
 export const finishFields = (reason: Generation["finishReason"]) =>
   reason === "length" ? { finish_reason: "length" } : reason === "eos" ? { finish_reason: "stop", stop_reason: null } : { finish_reason: "stop" }
 
-const tokenName = (id: number) => `token_id:${id}`
+const tokenName = (id: number | undefined) => (id === undefined ? "" : `token_id:${id}`)
+
+/** Per-token entries, or undefined when the model gave no logprobs (a remote model may not). */
+const tokenLogprobs = (g: Generation) => g.logprobs?.map((logprob, i) => ({ token: tokenName(g.tokenIds?.[i]), logprob }))
 
 const usageOf = (generations: ReadonlyArray<Generation>, promptTokens: number): Usage => {
   const completion = generations.reduce((sum, g) => sum + (g.tokenIds?.length ?? 0), 0)
@@ -51,8 +55,8 @@ export const completionBody = (
   choices: generations.map((g, index) => ({
     index,
     text: (options.echoPrompts?.[options.promptOf(index)] ?? "") + g.text,
-    logprobs: options.logprobs
-      ? { tokens: (g.tokenIds ?? []).map(tokenName), token_logprobs: [...(g.logprobs ?? [])], top_logprobs: null }
+    logprobs: options.logprobs && g.logprobs
+      ? { tokens: tokenLogprobs(g)!.map((t) => t.token), token_logprobs: [...g.logprobs], top_logprobs: null }
       : null,
     ...finishFields(g.finishReason)
   })),
@@ -68,8 +72,8 @@ export const chatBody = (id: string, model: string, generations: ReadonlyArray<G
   choices: generations.map((g, index) => ({
     index,
     message: { role: "assistant", content: g.text },
-    logprobs: options.logprobs
-      ? { content: (g.tokenIds ?? []).map((tokenId, i) => ({ token: tokenName(tokenId), logprob: g.logprobs?.[i] ?? 0, bytes: null, top_logprobs: [] })) }
+    logprobs: options.logprobs && g.logprobs
+      ? { content: tokenLogprobs(g)!.map((t) => ({ ...t, bytes: null, top_logprobs: [] })) }
       : null,
     ...finishFields(g.finishReason)
   })),

@@ -49,8 +49,8 @@ const overflow = (length: number, context: number) =>
     fix: "Shorten the prompt or raise max_context (up to the model's max_position_embeddings)."
   })
 
-/** Generates for every request; results are in request order. */
-export const generateTokens = (runtime: LlamaRuntime, requests: ReadonlyArray<TokenRequest>, options: GenerateOptions): Effect.Effect<Array<Generation>, BackendError | LanguageModelError> =>
+/** Rows of requests, checked against the context; fails on an empty or too-long prompt. */
+export const makeRows = (requests: ReadonlyArray<TokenRequest>, options: GenerateOptions): Effect.Effect<Array<GenerationRow>, LanguageModelError> =>
   Effect.gen(function* () {
     const rows: Array<GenerationRow> = []
     for (const request of requests) {
@@ -59,15 +59,59 @@ export const generateTokens = (runtime: LlamaRuntime, requests: ReadonlyArray<To
       const budget = Math.min(request.params.maxNewTokens, options.contextLength - request.promptIds.length)
       rows.push(new GenerationRow(request.promptIds, request.params, budget, options.tokenizer, options.eosIds, request.onChunk))
     }
+    return rows
+  })
+
+/** Generates for every request; results are in request order. */
+export const generateTokens = (runtime: LlamaRuntime, requests: ReadonlyArray<TokenRequest>, options: GenerateOptions): Effect.Effect<Array<Generation>, BackendError | LanguageModelError> =>
+  Effect.gen(function* () {
+    const rows = yield* makeRows(requests, options)
     const maxBatch = options.maxBatch ?? 8
     const pending = rows.filter((row) => row.finish === null)
     if (options.useCache ?? true) {
-      if (pending.length > 0) yield* cachedLoop(runtime, pending, options, maxBatch)
+      yield* runQueue(runtime, { waiting: [...pending] }, options, maxBatch)
     } else {
       for (let start = 0; start < pending.length; start += maxBatch) yield* uncachedLoop(runtime, pending.slice(start, start + maxBatch), options)
     }
     return rows.map((row) => row.result())
   })
+
+/**
+ * Rows waiting for a decode loop, shared with whoever adds to it: a loop takes
+ * newcomers at its splice points, so requests that arrive while it runs join
+ * the running batch. `afterStep` runs after every model call.
+ */
+export interface RowQueue {
+  readonly waiting: Array<GenerationRow>
+  readonly afterStep?: () => void
+}
+
+/** Decodes until the queue is empty; rows that do not fit one loop's cache wait for the next loop. */
+export const runQueue = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOptions, maxBatch: number): Effect.Effect<void, BackendError | LanguageModelError> =>
+  Effect.gen(function* () {
+    while (queue.waiting.length > 0) yield* cachedLoop(runtime, queue, options, maxBatch)
+  })
+
+/** Whether a row fits a cache of `cache` slots (its prompt bucket plus its budget). */
+const fits = (row: GenerationRow, cache: number) => lengthBucket(row.promptIds.length) + row.budget <= cache
+
+/** Removes and returns up to `count` waiting rows that fit the cache, oldest first (finished ones are dropped). */
+const takeFitting = (waiting: Array<GenerationRow>, cache: number, count: number): Array<GenerationRow> => {
+  const taken: Array<GenerationRow> = []
+  for (let i = 0; i < waiting.length && taken.length < count;) {
+    const row = waiting[i]!
+    if (row.finish !== null) waiting.splice(i, 1)
+    else if (fits(row, cache)) taken.push(...waiting.splice(i, 1))
+    else i++
+  }
+  return taken
+}
+
+const countFitting = (waiting: ReadonlyArray<GenerationRow>, cache: number, limit: number) => {
+  let count = 0
+  for (const row of waiting) if (row.finish === null && fits(row, cache) && ++count >= limit) break
+  return count
+}
 
 const adapterFeeds = (options: GenerateOptions) => options.adapter?.feeds ?? {}
 
@@ -101,19 +145,26 @@ const prefillRows = (runtime: LlamaRuntime, joining: ReadonlyArray<GenerationRow
 
 /**
  * KV-cache decoding with continuous batching: up to `maxBatch` rows decode
- * together; whenever the live rows fit in half the batch bucket (a bucket
- * boundary), waiting requests are prefilled and spliced in and finished rows
- * dropped, so the batch shrinks or refills instead of carrying finished rows.
- * Every row has its own positions, so rows that joined at different times
- * share a step.
+ * together; waiting requests are prefilled and spliced in, and finished rows
+ * dropped, whenever the live rows fit in half the batch bucket (a bucket
+ * boundary) or the newcomers would at least double the live rows (requests
+ * that arrive while a few rows decode join at once). Every row has its own
+ * positions, so rows that joined at different times share a step. The cache
+ * size is fixed when the loop starts; a newcomer that does not fit it waits
+ * in the queue for the next loop.
  */
-const cachedLoop = (runtime: LlamaRuntime, pending: ReadonlyArray<GenerationRow>, options: GenerateOptions, maxBatch: number) =>
+const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOptions, maxBatch: number) =>
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
-    const waiting = [...pending]
+    const waiting = queue.waiting
+    const starting = waiting.filter((row) => row.finish === null)
+    if (starting.length === 0) {
+      waiting.length = 0
+      return
+    }
     // One cache size serves every row that may join: the largest prompt bucket plus the largest budget.
-    const longestPrompt = lengthBucket(Math.max(...pending.map((r) => r.promptIds.length)))
-    const cache = cacheBucket(longestPrompt + Math.max(...pending.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt))
+    const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.promptIds.length)))
+    const cache = cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt))
     const emptySlots = () => new Array<number>(cache).fill(-1)
     let batch = 0
     let slots: Array<GenerationRow | null> = []
@@ -123,9 +174,11 @@ const cachedLoop = (runtime: LlamaRuntime, pending: ReadonlyArray<GenerationRow>
     for (;;) {
       const live = slots.flatMap((row, i) => (isLive(row) ? [i] : []))
       const atBoundary = live.length <= batch / 2
-      if (waiting.length > 0 && atBoundary) {
-        const joining = waiting.splice(0, maxBatch - live.length)
+      const joinable = countFitting(waiting, cache, maxBatch - live.length)
+      if (joinable > 0 && (atBoundary || joinable >= live.length)) {
+        const joining = takeFitting(waiting, cache, maxBatch - live.length)
         const fresh = yield* prefillRows(runtime, joining, cache, options)
+        queue.afterStep?.()
         const freshLive = joining.flatMap((row, j) => (isLive(row) ? [j] : []))
         const members = [...live.map((i) => ({ row: slots[i]!, positions: cachePositions[i]! })), ...freshLive.map((j) => ({ row: joining[j]!, positions: fresh.positions[j]! }))]
         if (members.length === 0) {
@@ -168,6 +221,7 @@ const cachedLoop = (runtime: LlamaRuntime, pending: ReadonlyArray<GenerationRow>
       caches = presentToPast(config, next)
       cachePositions = steps.map((step) => slideCache(step, cache))
       yield* acceptLogits(runtime, next.logits!, slots)
+      queue.afterStep?.()
     }
     yield* releaseCaches(runtime, caches)
   })

@@ -5,7 +5,8 @@
  */
 import { LanguageModelError, type ChatMessage, type GenerationRequest, type LanguageModelService } from "@refine-af/core"
 import { Effect, Queue, Stream } from "effect"
-import { generateTokens, type ActiveAdapter } from "../generation/generate.ts"
+import type { ActiveAdapter, TokenRequest } from "../generation/generate.ts"
+import { makeDecodeScheduler } from "../generation/scheduler.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import type { Tokenizer } from "@refine-af/models"
 import { scoreSequences } from "./scoring.ts"
@@ -46,17 +47,19 @@ export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokeniz
     Number.isInteger(request.params.maxNewTokens) && request.params.maxNewTokens >= 0
       ? Effect.void
       : Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: `maxNewTokens must be a non-negative integer, got ${request.params.maxNewTokens}.`, fix: "Set params.maxNewTokens, e.g. 256." }))
-  const generateWith = (requests: ReadonlyArray<GenerationRequest>, onChunk?: Parameters<typeof generateTokens>[1][number]["onChunk"]) =>
+  // One request queue and decode loop for every call: concurrent calls share one continuous batch.
+  const scheduler = makeDecodeScheduler(runtime, {
+    tokenizer,
+    eosIds: options.eosIds,
+    contextLength: options.contextLength,
+    maxBatch: options.maxBatch,
+    ...(options.adapter ? { adapter: options.adapter } : {})
+  })
+  const generateWith = (requests: ReadonlyArray<GenerationRequest>, onChunk?: TokenRequest["onChunk"]) =>
     Effect.gen(function* () {
       const tokenRequests = yield* Effect.forEach(requests, (request) =>
         Effect.andThen(validate(request), Effect.map(promptIds(request.prompt), (ids) => ({ promptIds: ids, params: request.params, ...(onChunk ? { onChunk } : {}) }))))
-      return yield* generateTokens(runtime, tokenRequests, {
-        tokenizer,
-        eosIds: options.eosIds,
-        contextLength: options.contextLength,
-        maxBatch: options.maxBatch,
-        ...(options.adapter ? { adapter: options.adapter } : {})
-      }).pipe(Effect.catchTag(["BackendCompileError", "BackendFeedError", "BackendRunError", "DeviceTensorError", "UnsupportedOpError"], (e) => Effect.fail(internal(e))))
+      return yield* scheduler.generate(tokenRequests).pipe(Effect.catchTag(["BackendCompileError", "BackendFeedError", "BackendRunError", "DeviceTensorError", "UnsupportedOpError"], (e) => Effect.fail(internal(e))))
     })
   return {
     info: { id: options.id, contextLength: options.contextLength },

@@ -1,0 +1,49 @@
+/**
+ * Continuation scoring through `echo` + `logprobs`: the prompt and
+ * continuation are sent as one prompt with `echo: true`, and the continuation's
+ * tokens are picked out of the echoed prompt by `text_offset`. A server that
+ * refuses `echo` with logprobs, or answers without offsets, makes scoring
+ * `Unsupported` (vLLM supports it; llama.cpp's server and Ollama do not).
+ * The server tokenizes prompt and continuation together, so a token spanning
+ * the boundary counts with the prompt.
+ *
+ * @example
+ * ```ts
+ * import { continuationScore } from "@refine-af/lm-openai"
+ * const score = continuationScore({ prompt: "a", continuation: " b" }, { choices: [{ index: 0, text: "a b", logprobs: { tokens: ["a", " b"], token_logprobs: [null, -1], text_offset: [0, 1] } }] })
+ * ```
+ */
+import type { ContinuationScore, LanguageModelError, ScoringRequest } from "@refine-af/core"
+import type { CompletionResponse } from "@refine-af/openai"
+import { unsupported } from "./errors.ts"
+
+const noEcho = (detail: string) =>
+  unsupported(`This server cannot score continuations: ${detail}`, "Score with a server that supports echo + logprobs on /v1/completions (vLLM does), set score: unsupported, or use a local model (llama/hf) for scoring.")
+
+/** The continuation's token logprobs out of an echoed completion. */
+export const continuationScore = (request: ScoringRequest, body: CompletionResponse): ContinuationScore | LanguageModelError => {
+  const logprobs = body.choices[0]?.logprobs
+  if (!logprobs) return noEcho("the answer has no logprobs.")
+  const offsets = logprobs.text_offset
+  if (!offsets || offsets.length !== logprobs.tokens.length) return noEcho("the answer has no text_offset per token.")
+  const start = request.prompt.length
+  const end = start + request.continuation.length
+  const picked: Array<number> = []
+  for (let i = 0; i < offsets.length; i++) {
+    if (offsets[i]! < start || offsets[i]! >= end) continue
+    const value = logprobs.token_logprobs[i]
+    if (value === null || value === undefined) return noEcho("a continuation token came back without a logprob (is the prompt empty?).")
+    picked.push(value)
+  }
+  return { logprobs: picked, total: picked.reduce((a, b) => a + b, 0) }
+}
+
+/** The echo request for one scoring request. */
+export const scoreBody = (model: string, request: ScoringRequest, maxTokens: number) => ({
+  model,
+  prompt: request.prompt + request.continuation,
+  echo: true,
+  logprobs: 0,
+  max_tokens: maxTokens,
+  temperature: 0
+})

@@ -1,0 +1,63 @@
+/**
+ * Options → a ready {@link FanOutClient} and `LanguageModelService`, outside
+ * any run (tests, benchmarks, other tools). Keys are read from `env` by the
+ * names the options give and live only in request headers; `redact` scrubs
+ * them from every message.
+ *
+ * @example
+ * ```ts
+ * import { openOpenAiModel } from "@refine-af/lm-openai"
+ * const { service, client } = openOpenAiModel({ model: "tiny", endpoints: [{ url: "http://127.0.0.1:8000/v1" }] }, process.env)
+ * client.close()
+ * ```
+ */
+import type { LanguageModelService } from "@refine-af/core"
+import { makeOpenAiLanguageModel } from "./model/service.ts"
+import type { OpenAiLmOptions } from "./options.ts"
+import { FanOutClient, type EndpointEvent } from "./transport/client.ts"
+import { Endpoint } from "./transport/endpoint.ts"
+
+/** The model and its client (close the client when done). */
+export interface OpenedOpenAiModel {
+  readonly service: LanguageModelService
+  readonly client: FanOutClient
+}
+
+/** Builds the client; throws naming the variable when a named key variable is unset. */
+export const openOpenAiModel = (options: OpenAiLmOptions, env: Readonly<Record<string, string | undefined>>, onEvent?: (event: EndpointEvent) => void): OpenedOpenAiModel => {
+  const keys: Array<string> = []
+  const keyFrom = (name: string | undefined) => {
+    if (name === undefined) return undefined
+    const value = env[name]
+    if (value === undefined || value === "") throw new Error(`the environment variable ${name} (api_key_env) is not set`)
+    keys.push(value)
+    return value
+  }
+  const breaker = {
+    failureThreshold: options.breaker?.failure_threshold ?? 3,
+    cooldownMs: options.breaker?.cooldown_ms ?? 2000,
+    maxCooldownMs: options.breaker?.max_cooldown_ms ?? 60_000
+  }
+  const endpoints = options.endpoints.map((e) => {
+    const key = keyFrom(e.api_key_env ?? options.api_key_env)
+    return new Endpoint({ url: e.url, maxConcurrency: e.max_concurrency ?? options.max_concurrency ?? 16, headers: key === undefined ? {} : { authorization: `Bearer ${key}` } }, breaker)
+  })
+  const redact = (text: string) => keys.reduce((out, key) => (key.length >= 4 ? out.split(key).join("[redacted]") : out), text)
+  const client = new FanOutClient(endpoints, {
+    maxAttempts: options.retries?.max_attempts ?? 6,
+    timeoutMs: options.timeout_ms ?? 120_000,
+    backoff: { baseMs: options.retries?.base_delay_ms ?? 250, maxMs: options.retries?.max_delay_ms ?? 10_000 }
+  }, (event) => onEvent?.({ ...event, ...(event.reason ? { reason: redact(event.reason) } : {}) }))
+  const service = makeOpenAiLanguageModel(client, {
+    id: options.id ?? `openai:${options.model}`,
+    model: options.model,
+    contextLength: options.context_length ?? 4096,
+    api: options.api ?? "completions",
+    logprobs: options.logprobs ?? true,
+    score: options.score ?? "echo",
+    scoreMaxTokens: options.score_max_tokens ?? 1,
+    tokenize: options.tokenize ?? "none",
+    redact
+  })
+  return { service, client }
+}

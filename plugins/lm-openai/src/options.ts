@@ -1,0 +1,69 @@
+/**
+ * Options of `openai/lm`. API keys are never options: a recipe names the
+ * environment variable that holds the key (`api_key_env`), so the resolved
+ * recipe in the run folder, the events and every error carry the name only.
+ *
+ * @example
+ * ```yaml
+ * resources:
+ *   policy:
+ *     _component_: openai/lm
+ *     model: meta-llama/Llama-2-7b-hf
+ *     endpoints: [{ url: "http://10.0.0.5:8000/v1" }, { url: "http://10.0.0.6:8000/v1", max_concurrency: 64 }]
+ *     api_key_env: VLLM_API_KEY
+ * ```
+ */
+import { Schema } from "effect"
+
+const positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/** One server. */
+export const EndpointOptions = Schema.Struct({
+  /** Base URL including `/v1`, e.g. http://127.0.0.1:8000/v1. */
+  url: Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s]+$/)),
+  /** Requests in flight to this server at most (default: max_concurrency). */
+  max_concurrency: Schema.optionalKey(positive),
+  /** Environment variable with this server's API key (default: api_key_env). */
+  api_key_env: Schema.optionalKey(Schema.String)
+})
+
+export const OpenAiLmOptions = Schema.Struct({
+  /** The model name the servers expect in `model`. */
+  model: Schema.String,
+  endpoints: Schema.Array(EndpointOptions).check(Schema.isMinLength(1)),
+  /** Environment variable holding the API key sent as `Authorization: Bearer` (none when unset). */
+  api_key_env: Schema.optionalKey(Schema.String),
+  /** Endpoint for plain string prompts: completions (default) or chat (sent as one user message). */
+  api: Schema.optionalKey(Schema.Literals(["completions", "chat"])),
+  /** Request per-token logprobs with every generation (default true). */
+  logprobs: Schema.optionalKey(Schema.Boolean),
+  /** How `score` works: echo + logprobs on /completions (default), or unsupported. */
+  score: Schema.optionalKey(Schema.Literals(["echo", "unsupported"])),
+  /** max_tokens of a scoring request (default 1; vLLM accepts 0). */
+  score_max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** countTokens through vLLM's POST /tokenize, or unsupported (default none). */
+  tokenize: Schema.optionalKey(Schema.Literals(["vllm", "none"])),
+  /** The model's context length in tokens (default 4096). */
+  context_length: Schema.optionalKey(positive),
+  /** Default per-endpoint concurrency limit (default 16). */
+  max_concurrency: Schema.optionalKey(positive),
+  /** Per-attempt timeout in ms; for streams, the longest silence (default 120000). */
+  timeout_ms: Schema.optionalKey(positive),
+  retries: Schema.optionalKey(Schema.Struct({
+    /** Attempts per request, first included (default 6). */
+    max_attempts: Schema.optionalKey(positive),
+    /** First backoff in ms (default 250), doubled per attempt up to max_delay_ms (default 10000), with jitter. */
+    base_delay_ms: Schema.optionalKey(positive),
+    max_delay_ms: Schema.optionalKey(positive)
+  })),
+  breaker: Schema.optionalKey(Schema.Struct({
+    /** Consecutive failures that open an endpoint's circuit (default 3). */
+    failure_threshold: Schema.optionalKey(positive),
+    /** First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000). */
+    cooldown_ms: Schema.optionalKey(positive),
+    max_cooldown_ms: Schema.optionalKey(positive)
+  })),
+  /** Identity in lineage and cache keys (default openai:<model>). */
+  id: Schema.optionalKey(Schema.String)
+})
+export type OpenAiLmOptions = typeof OpenAiLmOptions.Type

@@ -1,0 +1,78 @@
+/**
+ * Alpaca records → training sequences: validate every record (clear errors
+ * naming the record and field), render the prompt with the template,
+ * tokenize prompt and response separately (the response ends with EOS), and
+ * reject sequences longer than the model's context.
+ *
+ * @example
+ * ```ts
+ * import { renderPrompt } from "@refine-af/trainer-sft"
+ * renderPrompt("alpaca", { instruction: "Add the numbers.", input: "2 3", output: "5" })
+ * ```
+ */
+import { readFileSync } from "node:fs"
+import type { JsonRecord } from "@refine-af/core"
+import type { PolicyModelService, TokenSequence } from "@refine-af/training"
+import { Effect } from "effect"
+import { SftDataError } from "./errors.ts"
+
+export interface AlpacaRecord {
+  readonly instruction: string
+  readonly input: string
+  readonly output: string
+}
+
+export type Template = "alpaca" | "chat" | { readonly prompt: string; readonly no_input?: string }
+
+const ALPACA = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+const ALPACA_NO_INPUT = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
+
+const fill = (template: string, r: AlpacaRecord) => template.replaceAll("{instruction}", r.instruction).replaceAll("{input}", r.input)
+
+/** The prompt text of a record under a non-chat template. */
+export const renderPrompt = (template: Exclude<Template, "chat">, r: AlpacaRecord): string =>
+  template === "alpaca" ? fill(r.input.trim() === "" ? ALPACA_NO_INPUT : ALPACA, r) : fill(r.input.trim() === "" ? template.no_input ?? template.prompt : template.prompt, r)
+
+/** Checks one raw record; `where` names it in errors (e.g. `record 3 of data.jsonl`). */
+export const checkRecord = (raw: unknown, where: string): Effect.Effect<AlpacaRecord, SftDataError> => {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return Effect.fail(new SftDataError({ message: `${where} is not a JSON object`, fix: "write one {\"instruction\", \"input\", \"output\"} object per line" }))
+  const r = raw as Record<string, unknown>
+  for (const field of ["instruction", "output"] as const) {
+    if (r[field] === undefined) return Effect.fail(new SftDataError({ message: `${where} has no "${field}"`, fix: `give every record a string "${field}" (Alpaca format: instruction, input, output)` }))
+    if (typeof r[field] !== "string" || (r[field] as string).trim() === "") return Effect.fail(new SftDataError({ message: `${where}: "${field}" must be a non-empty string, got ${JSON.stringify(r[field])}`, fix: `fix or drop the record` }))
+  }
+  if (r.input !== undefined && typeof r.input !== "string") return Effect.fail(new SftDataError({ message: `${where}: "input" must be a string, got ${JSON.stringify(r.input)}`, fix: "use \"\" for records without an input" }))
+  return Effect.succeed({ instruction: r.instruction as string, input: (r.input as string | undefined) ?? "", output: r.output as string })
+}
+
+/** Parses a JSONL file of records (blank lines skipped). */
+export const readJsonl = (file: string): Effect.Effect<ReadonlyArray<{ raw: unknown; where: string }>, SftDataError> =>
+  Effect.gen(function* () {
+    const text = yield* Effect.try({ try: () => readFileSync(file, "utf8"), catch: (e) => new SftDataError({ message: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, fix: "check the path option (relative paths resolve from the recipe's folder)" }) })
+    const out: Array<{ raw: unknown; where: string }> = []
+    const lines = text.split("\n")
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.trim() === "") continue
+      const where = `line ${i + 1} of ${file}`
+      const raw = yield* Effect.try({ try: () => JSON.parse(lines[i]!) as unknown, catch: () => new SftDataError({ message: `${where} is not valid JSON`, fix: "write one JSON object per line" }) })
+      out.push({ raw, where })
+    }
+    return out
+  })
+
+/** Records of the `data` input port, named for errors. */
+export const fromRecords = (stage: string, records: ReadonlyArray<JsonRecord>) => records.map((raw, i) => ({ raw: raw as unknown, where: `record ${i} of stage "${stage}"` }))
+
+/** Tokenizes one record: prompt (BOS first when the model uses one) + response + EOS. */
+export const toSequence = (policy: PolicyModelService, template: Template, r: AlpacaRecord, where: string): Effect.Effect<TokenSequence, SftDataError> =>
+  Effect.gen(function* () {
+    const promptText = template === "chat"
+      ? yield* policy.applyChatTemplate([{ role: "user", content: r.input.trim() === "" ? r.instruction : `${r.instruction}\n\n${r.input}` }])
+      : renderPrompt(template, r)
+    const prompt = [...(policy.info.bosTokenId === undefined ? [] : [policy.info.bosTokenId]), ...(yield* policy.encode(promptText))]
+    const response = [...(yield* policy.encode(r.output)), policy.info.eosTokenIds[0]!]
+    const tokens = [...prompt, ...response]
+    if (tokens.length > policy.info.contextLength)
+      return yield* new SftDataError({ message: `${where}: prompt + response is ${tokens.length} tokens (prompt ${prompt.length}), longer than the model's context of ${policy.info.contextLength}`, fix: "shorten or drop the record, or raise the model's max_context" })
+    return { tokens, promptLength: prompt.length }
+  }).pipe(Effect.mapError((e) => (e._tag === "SftDataError" ? e : new SftDataError({ message: `${where}: ${e.message}`, fix: e.fix ?? "use the alpaca or a custom template" }))))

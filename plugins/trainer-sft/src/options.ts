@@ -1,0 +1,66 @@
+/**
+ * Options of `sft/lora` (recipe keys), with the defaults they take.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { SftOptions } from "@refine-af/trainer-sft"
+ * const options = Schema.decodeUnknownSync(SftOptions)({ epochs: 3, lr: 2e-4, lora: { rank: 16, alpha: 32 } })
+ * ```
+ */
+import { LoraOptions } from "@refine-af/training"
+import { Schema } from "effect"
+
+const positiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** A custom prompt: `{instruction}` and `{input}` are replaced; `no_input` is used for records with an empty input. */
+export const CustomTemplate = Schema.Struct({ prompt: Schema.String, no_input: Schema.optionalKey(Schema.String) })
+
+export const SftOptions = Schema.Struct({
+  /** A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe. */
+  path: Schema.optionalKey(Schema.String),
+  /** Prompt template: "alpaca" (Stanford Alpaca's), "chat" (the model's chat template), or a custom one. Default alpaca. */
+  template: Schema.optionalKey(Schema.Union([Schema.Literals(["alpaca", "chat"]), CustomTemplate])),
+  epochs: Schema.optionalKey(positiveInt),
+  /** Stop after this many optimizer steps (default: every epoch). */
+  max_steps: Schema.optionalKey(positiveInt),
+  /** Sequences per optimizer step. Default 4. */
+  batch_size: Schema.optionalKey(positiveInt),
+  /** Gradient accumulation: sequences per forward/backward (default: batch_size, no accumulation). */
+  micro_batch_size: Schema.optionalKey(positiveInt),
+  /** Peak learning rate. Default 2e-4. */
+  lr: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+  /** Linear warmup steps from 0 to lr (Hugging Face semantics). Default 0. */
+  warmup_steps: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Decay after warmup: cosine (to 0), linear (to 0) or constant. Default cosine. */
+  schedule: Schema.optionalKey(Schema.Literals(["cosine", "linear", "constant"])),
+  weight_decay: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Global gradient-norm clipping. Default 1. */
+  clip_grad_norm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+  lora: Schema.optionalKey(LoraOptions),
+  /** Fraction of records held out for the eval loss (0 = none). Default 0. */
+  eval_fraction: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
+  /** Compute the held-out loss every N steps (and at the end). Default 10. */
+  eval_every: Schema.optionalKey(positiveInt),
+  /** Checkpoint into the stage's state folder every N steps. Default 10. */
+  checkpoint_every: Schema.optionalKey(positiveInt)
+})
+export type SftOptions = typeof SftOptions.Type
+
+/** The options with every default filled in. */
+export const resolveSftOptions = (o: SftOptions) => ({
+  template: o.template ?? ("alpaca" as const),
+  epochs: o.epochs ?? 1,
+  maxSteps: o.max_steps,
+  batchSize: o.batch_size ?? 4,
+  microBatchSize: o.micro_batch_size,
+  lr: o.lr ?? 2e-4,
+  warmupSteps: o.warmup_steps ?? 0,
+  schedule: o.schedule ?? ("cosine" as const),
+  weightDecay: o.weight_decay ?? 0,
+  clipGradNorm: o.clip_grad_norm ?? 1,
+  evalFraction: o.eval_fraction ?? 0,
+  evalEvery: o.eval_every ?? 10,
+  checkpointEvery: o.checkpoint_every ?? 10
+})
+export type ResolvedSftOptions = ReturnType<typeof resolveSftOptions>

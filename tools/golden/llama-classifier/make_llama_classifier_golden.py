@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""A tiny Llama sequence classifier (a Llama-based reward model) and golden scores
+from an independent float64 PyTorch forward.
+
+Writes tiny-llama-classifier/ in the Hugging Face layout of
+LlamaForSequenceClassification (config.json with num_labels 1 and pad_token_id,
+model.safetensors from our minimal writer, pytorch_model.bin from torch.save;
+trunk `model.*`, head `score.weight` without bias, GQA 4 query / 2 kv heads)
+and golden.json: right-padded token batches and the float64 scores read at each
+row's last non-pad token, as transformers does. Plain torch (RMSNorm,
+rotate_half rotary, GQA, causal + padding mask, SwiGLU); it shares no code with
+the TypeScript trunk it checks.
+
+Run (Debian python3-torch): /usr/bin/python3 tools/golden/llama-classifier/make_llama_classifier_golden.py
+"""
+import json
+import math
+import os
+import sys
+from collections import OrderedDict
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "gpt-neox"))
+sys.dont_write_bytecode = True
+from make_gpt_neox_golden import write_safetensors  # noqa: E402
+
+D = torch.float64
+CONFIG = dict(architectures=["LlamaForSequenceClassification"], model_type="llama", num_labels=1,
+              hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+              vocab_size=80, rms_norm_eps=1e-6, rope_theta=10000.0, max_position_embeddings=64, tie_word_embeddings=False,
+              bos_token_id=1, eos_token_id=2, pad_token_id=0, torch_dtype="float32")
+BATCHES = [[[1, 17, 33, 2, 70, 41, 7], [1, 8, 3], [1, 60, 61, 62, 63]], [list(range(1, 30))]]
+
+
+def make_weights(c, seed=31):
+    g = torch.Generator().manual_seed(seed)
+    h, i, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    hd = h // c["num_attention_heads"]
+    kv = c["num_key_value_heads"] * hd
+    shapes = OrderedDict([("model.embed_tokens.weight", (v, h))])
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}"
+        shapes[f"{p}.input_layernorm.weight"] = (h,)
+        shapes[f"{p}.self_attn.q_proj.weight"] = (h, h)
+        shapes[f"{p}.self_attn.k_proj.weight"] = (kv, h)
+        shapes[f"{p}.self_attn.v_proj.weight"] = (kv, h)
+        shapes[f"{p}.self_attn.o_proj.weight"] = (h, h)
+        shapes[f"{p}.post_attention_layernorm.weight"] = (h,)
+        shapes[f"{p}.mlp.gate_proj.weight"] = (i, h)
+        shapes[f"{p}.mlp.up_proj.weight"] = (i, h)
+        shapes[f"{p}.mlp.down_proj.weight"] = (h, i)
+    shapes["model.norm.weight"] = (h,)
+    shapes["score.weight"] = (c["num_labels"], h)
+    w = OrderedDict()
+    for name, shape in shapes.items():
+        t = torch.randn(shape, generator=g, dtype=torch.float32) * 0.3
+        if name.endswith("norm.weight"):
+            t = 1.0 + 0.1 * t
+        w[name] = t.contiguous()
+    return w
+
+
+def forward(w, c, ids, mask):
+    W = {k: v.to(D) for k, v in w.items()}
+    b, s = ids.shape
+    h, nh, nkv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    hd = h // nh
+    rms = lambda x, wt: wt * (x / torch.sqrt((x * x).mean(-1, keepdim=True) + c["rms_norm_eps"]))
+    inv = 1.0 / (c["rope_theta"] ** (torch.arange(0, hd, 2, dtype=D) / hd))
+    freqs = torch.arange(s, dtype=D)[:, None] * inv[None, :]
+    emb = torch.cat([freqs, freqs], -1)
+    cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+    rot = lambda x: torch.cat([-x[..., hd // 2:], x[..., :hd // 2]], -1)
+    allowed = torch.tril(torch.ones(s, s, dtype=torch.bool))[None, None] & mask.bool()[:, None, None, :]
+    x = W["model.embed_tokens.weight"][ids]
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}"
+        a = rms(x, W[p + ".input_layernorm.weight"])
+        q = (a @ W[p + ".self_attn.q_proj.weight"].T).view(b, s, nh, hd).transpose(1, 2)
+        k = (a @ W[p + ".self_attn.k_proj.weight"].T).view(b, s, nkv, hd).transpose(1, 2)
+        v = (a @ W[p + ".self_attn.v_proj.weight"].T).view(b, s, nkv, hd).transpose(1, 2)
+        q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+        k, v = k.repeat_interleave(nh // nkv, 1), v.repeat_interleave(nh // nkv, 1)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        scores = scores.masked_fill(~allowed, torch.finfo(D).min)
+        o = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, s, h)
+        x = x + o @ W[p + ".self_attn.o_proj.weight"].T
+        m = rms(x, W[p + ".post_attention_layernorm.weight"])
+        gate = m @ W[p + ".mlp.gate_proj.weight"].T
+        x = x + ((gate * torch.sigmoid(gate)) * (m @ W[p + ".mlp.up_proj.weight"].T)) @ W[p + ".mlp.down_proj.weight"].T
+    x = rms(x, W["model.norm.weight"])
+    per_token = x @ W["score.weight"].T
+    last = (ids != c["pad_token_id"]).int().cumsum(1).argmax(1)  # last non-pad token
+    return per_token[torch.arange(b), last]
+
+
+def main():
+    folder = os.path.join(HERE, "tiny-llama-classifier")
+    os.makedirs(folder, exist_ok=True)
+    w = make_weights(CONFIG)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(CONFIG, f, indent=2)
+        f.write("\n")
+    write_safetensors(os.path.join(folder, "model.safetensors"), w)
+    torch.save(w, os.path.join(folder, "pytorch_model.bin"))
+    cases = []
+    for batch in BATCHES:
+        s = max(len(r) for r in batch)
+        ids = torch.tensor([r + [CONFIG["pad_token_id"]] * (s - len(r)) for r in batch])
+        mask = torch.tensor([[1] * len(r) + [0] * (s - len(r)) for r in batch])
+        cases.append({"tokens": batch, "scores": forward(w, CONFIG, ids, mask).tolist()})
+    with open(os.path.join(HERE, "golden.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "dtype": "float64", "cases": cases}, f)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
