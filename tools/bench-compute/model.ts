@@ -1,10 +1,13 @@
 /**
- * (b) The benchmark model: a 4-layer Llama-style decoder (RMSNorm, rotary,
- * causal multi-head attention, SwiGLU) with an LM head and cross-entropy, and
- * one training step = forward + backward + AdamW as a single tensor program.
+ * (b) The benchmark model: the shipped Llama trunk (`llamaTrunk` of
+ * @refine-af/models — the program every recipe runs) at 4 layers, d_model 512,
+ * with an untied LM head and cross-entropy, every weight trainable; one
+ * training step = forward + backward + AdamW as a single tensor program.
  * tools/bench-compute/train_step_torch.py builds the same model in PyTorch.
  */
+import { llamaTrunk, lmLogits, maskedCrossEntropy, parseLlamaConfig, type LlamaConfig } from "@refine-af/models"
 import * as T from "@refine-af/tensor"
+import { Effect } from "effect"
 
 /** Model and batch geometry (identical in the PyTorch script). */
 export const trainConfig = {
@@ -35,22 +38,20 @@ export const forwardFlops = (): number => {
   return linear + attention
 }
 
-/** The training-step program (tensor's `trainStep` + `adamw`): tokens/targets/positions, weights, AdamW state. */
+/** The trunk's config.json for the benchmark geometry (llama, no GQA, untied head). */
+export const benchLlamaConfig = (): LlamaConfig => {
+  const c = trainConfig
+  return Effect.runSync(parseLlamaConfig("bench-compute", {
+    model_type: "llama", vocab_size: c.vocab, hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers,
+    num_attention_heads: c.heads, num_key_value_heads: c.heads, head_dim: c.headDim, rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta,
+    max_position_embeddings: 2048, tie_word_embeddings: false
+  }))
+}
+
+/** The training-step program (tensor's `trainStep` + `adamw` on the shipped trunk): step feeds, targets, loss mask, weights, AdamW state. */
 export const trainStepProgram = (): T.TrainStepProgram => {
   const c = trainConfig
-  const g = new T.Graph()
-  const shape = [c.batch, c.seq]
-  const tokens = g.input("input_ids", "int64", shape)
-  const targets = g.input("targets", "int64", shape)
-  const positions = g.input("positions", "int64", shape)
-  const layer: T.DecoderLayerConfig = { hidden: c.hidden, numHeads: c.heads, numKvHeads: c.heads, headDim: c.headDim, intermediate: c.intermediate, rmsNormEps: c.rmsNormEps }
-  const embed = g.parameter("embed", "float32", [c.vocab, c.hidden])
-  const blocks = Array.from({ length: c.layers }, (_, i) => T.decoderLayerParams(g, `layers.${i}`, layer, { dtype: "float32" }))
-  const norm = g.parameter("norm", "float32", [c.hidden])
-  const head = T.linearParams(g, "lm_head", c.hidden, c.vocab, { dtype: "float32" })
-  const rope = T.rotaryTables(positions, c.headDim, c.ropeTheta, "float32")
-  let h = T.embedding(embed, tokens)
-  for (const block of blocks) h = T.decoderLayer(h, block, layer, rope)
-  const loss = T.crossEntropy(T.applyLinear(T.rmsNorm(h, norm, c.rmsNormEps), head), targets)
+  const trunk = llamaTrunk(benchLlamaConfig(), { batch: c.batch, length: c.seq, cache: 0 }, { trainableBase: true })
+  const loss = maskedCrossEntropy(trunk, lmLogits(trunk, "all"))
   return T.trainStep(loss, { optimizer: T.adamw({ beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay }) })
 }

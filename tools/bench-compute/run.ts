@@ -72,6 +72,7 @@ const result = {
   note: "shared 2-core VM under other jobs' load: contenders run interleaved (order reversed each round); times are the minimum over rounds, medians recorded alongside",
   matmul: { size1024: matmul1024, size2048: matmul2048 },
   trainStep: {
+    model: "the shipped Llama trunk (llamaTrunk of @refine-af/models, every weight trainable) + LM head + masked CE",
     config: trainConfig,
     torch: torch.version,
     compileMs: ours.compileMs,

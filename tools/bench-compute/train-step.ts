@@ -6,8 +6,9 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { DeviceTensor, HostTensor } from "@refine-af/tensor"
 import { hostTensor, Rng, sizeOf, stepInputNames, toFloat64 } from "@refine-af/tensor"
 import { Effect, Exit, Scope } from "effect"
+import { leftPadRows, makeStepFeeds, ropeFrequencies } from "@refine-af/models"
 import { benchProvider } from "../gpu-check/bench-env.ts"
-import { trainConfig, trainStepProgram } from "./model.ts"
+import { benchLlamaConfig, trainConfig, trainStepProgram } from "./model.ts"
 
 /** An open training-step benchmark on our backend: call `step()` repeatedly, then `close()`. */
 export interface TrainStepRunner {
@@ -23,7 +24,7 @@ export interface TrainStepRunner {
 const weights = (shape: ReadonlyArray<number>, seed: number, init: "parameter" | "zeros", name: string): HostTensor => {
   const data = new Float32Array(sizeOf(shape))
   if (init === "zeros") return { dtype: "float32", shape, data }
-  if (name.endsWith("norm") || name.includes("layernorm")) return { dtype: "float32", shape, data: data.fill(1) }
+  if (name.includes("norm")) return { dtype: "float32", shape, data: data.fill(1) }
   const scale = 1 / Math.sqrt(shape[shape.length - 1]!)
   const rng = new Rng(seed + 1)
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-scale, scale)
@@ -41,10 +42,14 @@ export const openTrainStep = async (threads: number): Promise<TrainStepRunner> =
   const compileMs = performance.now() - started
   const tokens = c.batch * c.seq
   const ids = Array.from({ length: tokens }, (_, i) => (i * 7919) % c.vocab) // same batch as train_step_torch.py
+  const config = benchLlamaConfig()
+  const rows = Array.from({ length: c.batch }, (_, r) => ids.slice(r * c.seq, (r + 1) * c.seq))
+  const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, c.seq)
   const batch = {
-    input_ids: hostTensor("int64", [c.batch, c.seq], ids),
+    // Rope tables and causal masks are host feeds of the trunk (positions 0..seq-1 in every row).
+    ...makeStepFeeds(config, frequencies, { batch: c.batch, length: c.seq, cache: 0 }, leftPadRows(rows, c.seq, 0, 0), 0),
     targets: hostTensor("int64", [c.batch, c.seq], ids.map((x) => (x * 31 + 7) % c.vocab)),
-    positions: hostTensor("int64", [c.batch, c.seq], Array.from({ length: tokens }, (_, i) => i % c.seq)),
+    loss_mask: hostTensor("float32", [c.batch, c.seq], new Array<number>(tokens).fill(1)),
     [stepInputNames.lr]: hostTensor("float32", [], [c.lr])
   }
   let state: Record<string, HostTensor | DeviceTensor> = {}

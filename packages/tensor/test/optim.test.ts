@@ -1,45 +1,10 @@
 /**
- * Optimizers as programs: AdamW (+ clipping) against torch, training the tiny LM,
- * SGD momentum against a hand-written loop, gradient accumulation against one big step.
+ * Optimizers as programs (AdamW + clipping against torch on the Llama trunk lives in
+ * packages/models/test/llama-golden.test.ts): SGD momentum against a hand-written loop, gradient accumulation against one big step.
  */
 import { describe, expect, it } from "vitest"
 import * as T from "../src/index.ts"
 import { initialCarry, runStep } from "./support/loop.ts"
-import { buildTinyLm, goldenFeeds, readGolden } from "./support/tiny-lm.ts"
-
-const golden = readGolden()
-const goldenParams = Object.fromEntries(Object.entries(golden.params).map(([n, p]) => [n, p.data]))
-
-const adamwStep = () => {
-  const { loss } = buildTinyLm(golden)
-  const a = golden.adamw
-  return T.trainStep(loss, { optimizer: T.adamw({ beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weight_decay }), clipGradNorm: a.max_grad_norm })
-}
-
-describe("AdamW training step", () => {
-  it("matches torch AdamW + clip_grad_norm_ over two steps", () => {
-    const step = adamwStep()
-    const carry = initialCarry(step, goldenParams)
-    const feeds = goldenFeeds(golden)
-    golden.adamw.after_step.forEach((want, i) => {
-      const out = runStep(step, carry, feeds, golden.adamw.lr, i + 1)
-      expect(Math.abs(out["loss"]!.data[0]! - want.loss) / want.loss, `loss at step ${i + 1}`).toBeLessThanOrEqual(1e-4)
-      for (const [name, data] of Object.entries(want.params)) {
-        const moved = T.relativeError(carry[name]!.map((v, k) => v - goldenParams[name]![k]!), data.map((v, k) => v - goldenParams[name]![k]!))
-        expect(moved, `${name} update after step ${i + 1}`).toBeLessThanOrEqual(1e-4)
-      }
-    })
-  })
-
-  it("drives the tiny LM's loss below 5% of its start in 100 steps", () => {
-    const step = adamwStep()
-    const carry = initialCarry(step, goldenParams)
-    const feeds = goldenFeeds(golden)
-    const losses: Array<number> = []
-    for (let i = 1; i <= 100; i++) losses.push(runStep(step, carry, feeds, 3e-2, i)["loss"]!.data[0]!)
-    expect(losses[99]!).toBeLessThan(0.05 * losses[0]!)
-  }, 60_000)
-})
 
 /** A least-squares model: loss = mean((x·w + b − y)²), with hand-derived gradients for the reference. */
 const leastSquares = (g: T.Graph, rows: number) => {

@@ -1,6 +1,8 @@
 /**
  * Runs a stage component against a context, in its own scope (a stage's
- * `run` needs a `Scope` for the resources it acquires).
+ * `run` needs a `Scope` for the resources it acquires). Path options
+ * (`RecipePath`) are resolved from `ctx.recipeDir` (else the cwd) first, as
+ * the core's runner does.
  *
  * @example
  * ```ts
@@ -9,13 +11,13 @@
  * ```
  */
 import { Cause, Effect, Exit } from "effect"
-import type { RecordStreamError, StageComponent, StageContext, StageError, StageSummary } from "@refine-af/core"
+import { resolvePathOptions, type RecordStreamError, type StageComponent, type StageContext, type StageError, type StageSummary } from "@refine-af/core"
 
 export type StageExit = Exit.Exit<StageSummary | void, StageError | RecordStreamError>
 
 /** Runs the stage and returns its exit (success, typed failure or defect). */
 export const runStageExit = <O, U>(stage: StageComponent<O, any>, ctx: StageContext<O, U>): Promise<StageExit> =>
-  Effect.runPromiseExit(Effect.scoped(stage.run(ctx as never)))
+  Effect.runPromiseExit(Effect.scoped(stage.run({ ...ctx, options: resolvePathOptions(stage.options, ctx.options, ctx.recipeDir ?? process.cwd()) } as never)))
 
 /** Runs the stage and throws with the pretty-printed cause when it fails. */
 export const runStage = async <O, U>(stage: StageComponent<O, any>, ctx: StageContext<O, U>) => {

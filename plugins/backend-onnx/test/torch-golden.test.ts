@@ -1,6 +1,7 @@
 /**
  * PyTorch parity through ONNX: a one-layer Llama LM (embedding → decoder layer →
- * RMSNorm → LM head → masked cross-entropy) built with the tensor nn blocks,
+ * RMSNorm → LM head → masked cross-entropy) built with the shipped trunk
+ * (`llamaTrunk` of @refine-af/models, every weight trainable),
  * differentiated by `grad`, compiled to ONNX and run in float32 on the CPU;
  * loss and every parameter gradient are compared with the float64 PyTorch
  * golden file tools/golden/tensor/block_golden.json (made by make_block_golden.py).
@@ -8,6 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { leftPadRows, llamaTrunk, lmLogits, makeStepFeeds, maskedCrossEntropy, parseLlamaConfig, ropeFrequencies, type LlamaConfig } from "@refine-af/models"
 import * as T from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -27,23 +29,19 @@ const goldenPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
 // float32 vs the float64 reference: measured 3.3e-7 (gradients) and 3.5e-9 (loss); 1e-5 is the suite tolerance.
 const TOLERANCE = 1e-5
 
-const buildLossProgram = (golden: Golden): T.Program => {
+const configOf = (golden: Golden): LlamaConfig => {
   const c = golden.config
-  const g = new T.Graph()
-  const shape = [c.batch, c.seq]
-  const tokens = g.input("input_ids", "int64", shape)
-  const targets = g.input("targets", "int64", shape)
-  const mask = g.input("loss_mask", "float32", shape)
-  const positions = g.input("positions", "int64", shape)
-  const layer: T.DecoderLayerConfig = { hidden: c.hidden, numHeads: c.num_heads, numKvHeads: c.num_kv_heads, headDim: c.head_dim, intermediate: c.intermediate, rmsNormEps: c.rms_norm_eps }
-  const embed = g.parameter("model.embed_tokens.weight", "float32", [c.vocab, c.hidden])
-  const block = T.decoderLayerParams(g, "model.layers.0", layer, { dtype: "float32" })
-  const norm = g.parameter("model.norm.weight", "float32", [c.hidden])
-  const head = T.linearParams(g, "lm_head", c.hidden, c.vocab, { dtype: "float32" })
-  const rope = T.rotaryTables(positions, c.head_dim, c.rope_theta, "float32")
-  const hidden = T.decoderLayer(T.embedding(embed, tokens), block, layer, rope)
-  g.output("loss", T.crossEntropy(T.applyLinear(T.rmsNorm(hidden, norm, c.rms_norm_eps), head), targets, mask))
-  return T.grad(g.build(), "loss")
+  return Effect.runSync(parseLlamaConfig("block_golden.json", {
+    model_type: "llama", vocab_size: c.vocab, hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: 1,
+    num_attention_heads: c.num_heads, num_key_value_heads: c.num_kv_heads, head_dim: c.head_dim, rms_norm_eps: c.rms_norm_eps,
+    rope_theta: c.rope_theta, tie_word_embeddings: false
+  }))
+}
+
+const buildLossProgram = (golden: Golden): T.Program => {
+  const trunk = llamaTrunk(configOf(golden), { batch: golden.config.batch, length: golden.config.seq, cache: 0 }, { trainableBase: true })
+  trunk.graph.output("loss", maskedCrossEntropy(trunk, lmLogits(trunk, "all")))
+  return T.grad(trunk.graph.build(), "loss")
 }
 
 describe.runIf(fs.existsSync(goldenPath))("PyTorch golden through ONNX (cpu, float32)", () => {
@@ -52,11 +50,13 @@ describe.runIf(fs.existsSync(goldenPath))("PyTorch golden through ONNX (cpu, flo
     const program = buildLossProgram(golden)
     const { batch, seq } = golden.config
     const shape = [batch, seq]
+    const config = configOf(golden)
+    const rows = Array.from({ length: batch }, (_, r) => golden.inputs.slice(r * seq, (r + 1) * seq))
+    const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, seq)
     const feeds: Record<string, T.HostTensor> = {
-      input_ids: T.hostTensor("int64", shape, golden.inputs),
+      ...makeStepFeeds(config, frequencies, { batch, length: seq, cache: 0 }, leftPadRows(rows, seq, 0, 0), 0),
       targets: T.hostTensor("int64", shape, golden.targets),
-      loss_mask: T.hostTensor("float32", shape, golden.mask),
-      positions: T.hostTensor("int64", shape, Array.from({ length: batch * seq }, (_, i) => i % seq))
+      loss_mask: T.hostTensor("float32", shape, golden.mask)
     }
     for (const [name, p] of Object.entries(golden.params)) feeds[name] = T.hostTensor("float32", p.shape, p.data)
     const out = await withBackend((backend) =>

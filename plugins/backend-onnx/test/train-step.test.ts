@@ -1,8 +1,9 @@
 /**
  * A whole training step (forward + backward + AdamW from tensor's `trainStep`)
- * compiled to ONNX: three steps with parameters and optimizer state fed back as
+ * of the shipped Llama trunk (@refine-af/models, every weight trainable) compiled to ONNX: three steps with parameters and optimizer state fed back as
  * device tensors, against the same three steps in the float64 interpreter.
  */
+import { leftPadRows, llamaTrunk, lmLogits, makeStepFeeds, maskedCrossEntropy, parseLlamaConfig, ropeFrequencies } from "@refine-af/models"
 import * as T from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -10,36 +11,34 @@ import { withBackend } from "./support/run.ts"
 
 const c = { vocab: 16, hidden: 8, heads: 2, headDim: 4, intermediate: 12, batch: 2, seq: 5 }
 
+const config = Effect.runSync(parseLlamaConfig("train-step", {
+  model_type: "llama", vocab_size: c.vocab, hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: 1,
+  num_attention_heads: c.heads, num_key_value_heads: 1, head_dim: c.headDim, rms_norm_eps: 1e-5, tie_word_embeddings: false
+}))
+
 const buildStep = (dtype: T.DType) => {
-  const g = new T.Graph()
-  const shape = [c.batch, c.seq]
-  const tokens = g.input("input_ids", "int64", shape)
-  const targets = g.input("targets", "int64", shape)
-  const positions = g.input("positions", "int64", shape)
-  const layer: T.DecoderLayerConfig = { hidden: c.hidden, numHeads: c.heads, numKvHeads: 1, headDim: c.headDim, intermediate: c.intermediate, rmsNormEps: 1e-5 }
-  const embed = g.parameter("embed", dtype, [c.vocab, c.hidden])
-  const block = T.decoderLayerParams(g, "layer", layer, { dtype })
-  const head = T.linearParams(g, "head", c.hidden, c.vocab, { dtype })
-  const rope = T.rotaryTables(positions, c.headDim, 10000, dtype)
-  const h = T.decoderLayer(T.embedding(embed, tokens), block, layer, rope)
-  const loss = T.crossEntropy(T.applyLinear(h, head), targets)
+  const trunk = llamaTrunk(config, { batch: c.batch, length: c.seq, cache: 0 }, { trainableBase: true, dtype })
+  const loss = maskedCrossEntropy(trunk, lmLogits(trunk, "all"))
   return T.trainStep(loss, { optimizer: T.adamw({ weightDecay: 0.1 }), clipGradNorm: 1 })
 }
 
 const initial = (binding: T.StateBinding, index: number): Float64Array => {
   const n = T.sizeOf(binding.shape)
   if (binding.init === "zeros") return new Float64Array(n)
-  if (binding.input.endsWith("layernorm.weight")) return new Float64Array(n).fill(1)
+  if (binding.input.endsWith("norm.weight")) return new Float64Array(n).fill(1)
   return Float64Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.7 + index) * 0.4))
 }
 
 describe("training step through ONNX", () => {
   it("three AdamW steps match the float64 interpreter (loss, parameters, optimizer state)", async () => {
     const tokens = Array.from({ length: c.batch * c.seq }, (_, i) => (i * 5 + 3) % c.vocab)
-    const batch = {
-      input_ids: tokens,
+    const rows = Array.from({ length: c.batch }, (_, r) => tokens.slice(r * c.seq, (r + 1) * c.seq))
+    const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, c.seq)
+    const stepFeeds = makeStepFeeds(config, frequencies, { batch: c.batch, length: c.seq, cache: 0 }, leftPadRows(rows, c.seq, 0, 0), 0)
+    const batch: Record<string, ArrayLike<number>> = {
+      ...Object.fromEntries(Object.entries(stepFeeds).map(([name, t]) => [name, Array.from(t.data as ArrayLike<number | bigint>, Number)])),
       targets: tokens.map((t) => (t * 7 + 1) % c.vocab),
-      positions: Array.from({ length: c.batch * c.seq }, (_, i) => i % c.seq),
+      loss_mask: new Array<number>(c.batch * c.seq).fill(1),
       [T.stepInputNames.lr]: [0.01]
     }
     const reference = buildStep("float64")

@@ -17,7 +17,7 @@
  *     lora: ./runs/sft/adapter  # optional PEFT adapter folder
  * ```
  */
-import { defineResource, LanguageModel, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
+import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
@@ -27,7 +27,7 @@ import { loadLlama } from "./service/load.ts"
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
-  path: Schema.optionalKey(Schema.String),
+  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout")),
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the
@@ -47,21 +47,19 @@ export const LlamaResourceOptions = Schema.Struct({
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
   dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
   /** PEFT LoRA adapter folder to enable. */
-  lora: Schema.optionalKey(Schema.String),
+  lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")),
   /** Context length in tokens (default: the model's, capped at 4096). */
   max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
   /** Rows decoded together (default 8). */
   max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 })
 
-/** The options with every relative folder (`path`, `builtin.cacheDir`, `lora`) made absolute from the recipe's folder. */
+/** The options with `builtin.cacheDir` made absolute from the recipe's folder (`path` and `lora` are `RecipePath`s: the core resolves them). */
 const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, { backend: typeof Backend }>) => {
-  const { path, builtin, lora } = ctx.options
+  const { builtin } = ctx.options
   return {
     ...ctx.options,
-    ...(path === undefined ? {} : { path: resolveRecipePath(ctx, path) }),
     ...(typeof builtin !== "object" || builtin.cacheDir === undefined ? {} : { builtin: { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } }),
-    ...(lora === undefined ? {} : { lora: resolveRecipePath(ctx, lora) })
   }
 }
 
@@ -87,6 +85,10 @@ export const llamaResource = defineResource({
           ? error.fix
           : error._tag === "UnsupportedArchitectureError"
           ? "Use a llama, mistral or qwen2 checkpoint."
+          : error._tag === "NonFiniteWeightsError"
+          ? "Re-download or re-convert the checkpoint: a weight holding NaN or Inf makes every output garbage."
+          : error._tag === "InvalidConfigError"
+          ? "Fix the fields listed in config.json (it must belong to these weights; see the model card)."
           : error._tag === "ModelFolderError"
             ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts), or use builtin: { preset: qwen2 } instead of "path" for the built-in tiny model.`
             : "See the message for the file and field at fault."

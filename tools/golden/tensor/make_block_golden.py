@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Golden file for @refine-af/tensor PyTorch parity.
+"""Golden file for the PyTorch parity of the shipped Llama trunk (@refine-af/models `llamaTrunk`;
+read by packages/models/test/llama-golden.test.ts and plugins/backend-onnx/test/torch-golden.test.ts).
 
 A tiny Llama-style LM: embedding -> one decoder layer (RMSNorm, rotary GQA attention
 with a causal mask, SwiGLU MLP) -> final RMSNorm -> LM head -> cross-entropy with

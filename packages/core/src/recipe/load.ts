@@ -32,6 +32,11 @@ export interface LoadRecipeOptions {
   readonly overrides?: ReadonlyArray<string>
   /** Folder that relative recipe paths and problem file names are relative to (default: `process.cwd()`). */
   readonly cwd?: string
+  /**
+   * Folder that relative path options (`RecipePath`) resolve from (default: the
+   * recipe file's folder). A resumed run passes its original recipe's folder.
+   */
+  readonly recipeDir?: string
 }
 
 const invalid = (file: string, problems: ReadonlyArray<RecipeProblem>) =>
@@ -63,6 +68,7 @@ export const loadRecipe = (file: string, options: LoadRecipeOptions = {}): Effec
 
     const validated = validateRecipe({
       file: absolute,
+      recipeDir: options.recipeDir ?? path.dirname(absolute),
       shownFile: shown,
       outline: topLevel.outline,
       document: overridden.document as JsonRecord,

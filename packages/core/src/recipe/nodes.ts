@@ -8,6 +8,7 @@ import { inputPorts, optionKeys, resourceSlots, type CatalogEntry } from "../plu
 import { isOptionalSlot, providedKeys, providesService, slotService, type ResourceComponent, type Slots } from "../plugin/manifest.ts"
 import { problemAt, type RecipeProblem } from "./errors.ts"
 import { decodeOptions } from "./options.ts"
+import { pathProblems } from "./path-checks.ts"
 import type { DocPath, PositionIndex } from "./positions.ts"
 import type { LoadedPlugin } from "./resolved.ts"
 import { describeValue, type RawNode } from "./structure.ts"
@@ -33,6 +34,8 @@ export interface NodeCheckScope {
   readonly resourceComponents: ReadonlyMap<string, CatalogEntry | undefined>
   /** The recipe file as shown to the user, for commands suggested in fixes. */
   readonly recipeFile: string
+  /** Folder relative path options resolve from (`RecipePath`); their existence is checked. */
+  readonly recipeDir?: string
   /** True when a listed plugin failed to load: components of unknown plugins are then not reported again. */
   readonly pluginsIncomplete: boolean
 }
@@ -136,6 +139,7 @@ export const checkNode = (
   }
   const decoded = decodeOptions(entry.component.options, options, nodePath(node), label, positions)
   if (decoded._tag === "Invalid") problems.push(...decoded.problems)
+  else if (scope.recipeDir !== undefined) problems.push(...pathProblems(entry.component.options, decoded.value, scope.recipeDir, nodePath(node), label, positions))
   if (problems.length > 0 || decoded._tag === "Invalid") return { problems }
   return { checked: { raw: node, entry, options: decoded.value, rawOptions: options as JsonRecord, inputs, uses }, problems }
 }

@@ -63,6 +63,8 @@ export interface ResolvedStage extends ResolvedNode {
 export interface ResolvedRecipe {
   /** Absolute path of the recipe file. */
   readonly file: string
+  /** Folder relative path options resolve from (default: the recipe file's folder; for a resumed run, the original recipe's). */
+  readonly recipeDir?: string
   readonly name: string
   readonly description?: string
   readonly seed: number

@@ -15,6 +15,8 @@ import type { RawNode, RecipeOutline } from "./structure.ts"
 /** Everything validation reads. */
 export interface ValidationInput {
   readonly file: string
+  /** Folder relative path options resolve from. */
+  readonly recipeDir: string
   readonly outline: RecipeOutline
   readonly document: JsonRecord
   readonly plugins: ReadonlyArray<LoadedPlugin>
@@ -44,6 +46,7 @@ export const validateRecipe = (
     positions,
     pluginsIncomplete: input.pluginsIncomplete,
     recipeFile: input.shownFile,
+    recipeDir: input.recipeDir,
     stageNames: outline.stages.map((stage) => stage.name),
     resourceComponents: new Map(outline.resources.map((resource) => [resource.name, components.get(resource)]))
   }
@@ -70,6 +73,7 @@ export const validateRecipe = (
   })
   const recipe: ResolvedRecipe = {
     file: input.file,
+    recipeDir: input.recipeDir,
     name: outline.name,
     ...(outline.description === undefined ? {} : { description: outline.description }),
     seed: outline.seed,

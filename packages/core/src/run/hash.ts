@@ -38,6 +38,8 @@ export interface StageKeyParts {
   readonly seed: number
   /** Resource slot → resource identity (see `resourceIdentity`). */
   readonly resources: Readonly<Record<string, string>>
+  /** Path option (dotted) → content id of the file or folder it names (left out when there are none). */
+  readonly contents?: Readonly<Record<string, string>>
 }
 
 /** Cache key of a stage: sha256 of the canonical JSON of its key parts. */
@@ -54,6 +56,8 @@ export const resourceIdentity = (parts: {
   readonly uses: Readonly<Record<string, string>>
   /** Input port → output hash of the stage it names (left out when the resource has no ports). */
   readonly inputs?: Readonly<Record<string, string>>
+  /** Path option (dotted) → content id (left out when there are none). */
+  readonly contents?: Readonly<Record<string, string>>
 }): string => sha256(canonicalJson(parts))
 
 /** Files of a stage folder that are bookkeeping, not output: excluded from the output hash. */

@@ -125,7 +125,7 @@ export const newManifest = (
     runId,
     name: recipe.name,
     recipeFile: recipe.file,
-    recipeDir: path.dirname(recipe.file),
+    recipeDir: recipe.recipeDir ?? path.dirname(recipe.file),
     status: "running",
     seed: recipe.seed,
     core: corePackage(),

@@ -12,6 +12,8 @@ import type { ResolvedRecipe } from "../recipe/resolved.ts"
 import { StageError } from "../stage/errors.ts"
 import type { StageInput } from "../stage/context.ts"
 import type { EventLog } from "./events.ts"
+import { resolvePathOptions } from "../plugin/path-option.ts"
+import { contentsPart, optionContents } from "./content-id.ts"
 import { resourceIdentity } from "./hash.ts"
 import { stageSeed } from "./seed.ts"
 import { stageInputOf, type StageOutput } from "./stage-input.ts"
@@ -100,7 +102,8 @@ export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
       version: resource.component.version ?? resource.plugin.packageVersion,
       rawOptions: resource.rawOptions,
       uses,
-      ...(Object.keys(inputs).length > 0 ? { inputs } : {})
+      ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+      ...contentsPart(optionContents(resource.component.options, resource.options, recipeDir, cacheDir))
     })
     // Not final until every stage it is built from has finished.
     if (!Object.values(inputs).some((hash) => hash.startsWith("missing:"))) identities.set(name, id)
@@ -135,7 +138,7 @@ export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
       events.write("resource_start", { resource: name, component: resource.componentId, identity: identity(name) })
       const service = yield* resource.component.make({
         name,
-        options: resource.options,
+        options: resolvePathOptions(resource.component.options, resource.options, recipeDir),
         seed: stageSeed(recipe.seed, `resource:${name}`),
         uses,
         inputs,

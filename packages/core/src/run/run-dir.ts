@@ -59,12 +59,15 @@ export const portableDocument = (recipe: ResolvedRecipe): JsonRecord => {
   }
 }
 
+/** The text of a run's `recipe.yaml`: the resolved recipe (overrides applied) with a header. */
+export const runRecipeText = (runId: string, recipe: ResolvedRecipe): string =>
+  `# Resolved recipe of run ${runId} (overrides applied). Source: ${recipe.file}\n` + stringify(portableDocument(recipe))
+
 /** Creates the run directory and writes the recipe files into it. */
 export const createRunDir = (runsDir: string, runId: string, recipe: ResolvedRecipe): string => {
   const runDir = path.resolve(runsDir, runId)
   fs.mkdirSync(path.join(runDir, runFiles.stages), { recursive: true })
-  const header = `# Resolved recipe of run ${runId} (overrides applied). Source: ${recipe.file}\n`
-  fs.writeFileSync(path.join(runDir, runFiles.recipe), header + stringify(portableDocument(recipe)))
+  fs.writeFileSync(path.join(runDir, runFiles.recipe), runRecipeText(runId, recipe))
   try {
     fs.copyFileSync(recipe.file, path.join(runDir, runFiles.originalRecipe))
   } catch {

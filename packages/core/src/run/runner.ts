@@ -21,6 +21,7 @@ import { renderReport } from "./report.ts"
 import { acquireRunLock } from "./run-lock.ts"
 import { makeResourcePool } from "./resources.ts"
 import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
+import { acceptResumeOverrides } from "./resume-overrides.ts"
 import { executeStage, type StageExecError } from "./stage-exec.ts"
 import type { StageOutput } from "./stage-input.ts"
 
@@ -116,7 +117,9 @@ const execute = (
         fs.writeFileSync(path.join(runDir, runFiles.report), renderReport(manifest, runDir))
         events.write("run_end", { status, runId: manifest.runId })
         if (status === "interrupted") display.message(`interrupted; continue with: ${resumeHint(runDir)}`)
-        if (status === "failed") display.message(`failed; after fixing the problem continue with: ${resumeHint(runDir)}`)
+        if (status === "failed") {
+          display.message(`failed; fix the problem and run again — completed stages come from the cache — or continue this run with: ${resumeHint(runDir)} [key=value ...]`)
+        }
         events.close()
         releaseLock()
       })
@@ -253,6 +256,16 @@ export const resumeRun = (
     return yield* execute(recipe, absolute, manifest, options)
   })
 
+/** Options of `resumeRunDir`. */
+export interface ResumeRunDirOptions extends RunEngineOptions {
+  /**
+   * `key.path=value` overrides for the rest of the run. Accepted when they
+   * change no completed stage's identity (e.g. a fixed path of a model only
+   * the failed stage uses), refused naming the stages they would change.
+   */
+  readonly overrides?: ReadonlyArray<string>
+}
+
 /**
  * `resumeRun` with the run's own recipe, reloaded and revalidated from
  * `<runDir>/recipe.yaml` (plugins resolve from the run directory, then the cwd).
@@ -265,11 +278,13 @@ export const resumeRun = (
  */
 export const resumeRunDir = (
   runDir: string,
-  options: RunEngineOptions = {}
+  options: ResumeRunDirOptions = {}
 ): Effect.Effect<RunResult, RunError | RecipeInvalid> =>
   Effect.gen(function*() {
     const manifest = yield* readRunManifest(runDir)
     if (manifest.status === "completed") return { runDir: path.resolve(runDir), manifest }
-    const recipe = yield* loadRecipe(path.join(runDir, runFiles.recipe))
+    const overrides = options.overrides ?? []
+    const recipe = yield* loadRecipe(path.join(runDir, runFiles.recipe), { recipeDir: recipeDirOf(manifest), overrides })
+    yield* acceptResumeOverrides(recipe, manifest, path.resolve(runDir), overrides)
     return yield* resumeRun(runDir, recipe, options)
   })

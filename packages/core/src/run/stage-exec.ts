@@ -12,6 +12,8 @@ import { RecordStreamError, StageError } from "../stage/errors.ts"
 import { lookupCache, restoreFromCache, storeInCache } from "./cache.ts"
 import { ioError, type RunIoError } from "./errors.ts"
 import type { EventLog } from "./events.ts"
+import { resolvePathOptions } from "../plugin/path-option.ts"
+import { contentsPart, optionContents } from "./content-id.ts"
 import { hashStageDir, stageCacheKey } from "./hash.ts"
 import type { RunManifest, StageManifest } from "./manifest.ts"
 import { openRecordWriter, type CheckpointPolicy } from "./record-writer.ts"
@@ -41,27 +43,51 @@ const errorText = (error: unknown): string =>
     ? `${error.message}${error.fix ? ` (fix: ${error.fix})` : ""}`
     : error instanceof Error ? error.message : String(error)
 
-const cacheKeyOf = (env: StageRunEnv, stage: ResolvedStage, seed: number): string => {
+/**
+ * The cache key of stage `name`: component, version, options (and the content
+ * of the files its path options name), upstream output hashes, seed and the
+ * identities of the resources it uses.
+ */
+export const stageKeyOf = (
+  recipe: ResolvedRecipe,
+  name: string,
+  parts: {
+    readonly outputHash: (stage: string) => string | undefined
+    readonly resourceIdentity: (resource: string) => string
+    readonly recipeDir: string
+    readonly cacheDir?: string | undefined
+  }
+): string => {
+  const stage = recipe.stages[name]!
   const inputs: Record<string, string> = {}
-  for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = env.outputs.get(upstream)?.hash ?? `missing:${upstream}`
+  for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = parts.outputHash(upstream) ?? `missing:${upstream}`
   const resources: Record<string, string> = {}
-  for (const [slot, name] of Object.entries(stage.uses)) resources[slot] = env.resources.identity(name)
+  for (const [slot, resource] of Object.entries(stage.uses)) resources[slot] = parts.resourceIdentity(resource)
   return stageCacheKey({
     componentId: stage.componentId,
     version: stage.component.version ?? stage.plugin.packageVersion,
     rawOptions: stage.rawOptions,
     inputs,
-    seed,
-    resources
+    seed: stageSeed(recipe.seed, name),
+    resources,
+    ...contentsPart(optionContents(stage.component.options, stage.options, parts.recipeDir, parts.cacheDir))
   })
 }
+
+const cacheKeyOf = (env: StageRunEnv, name: string): string =>
+  stageKeyOf(env.recipe, name, {
+    outputHash: (stage) => env.outputs.get(stage)?.hash,
+    resourceIdentity: env.resources.identity,
+    recipeDir: env.recipeDir,
+    cacheDir: env.cacheEnabled ? env.cacheDir : undefined
+  })
 
 /** Runs (or reuses, or restores) the stage `name`; records its output in `env.outputs`. */
 export const executeStage = (env: StageRunEnv, name: string, position: number): Effect.Effect<void, StageExecError> =>
   Effect.gen(function*() {
     const stage = env.recipe.stages[name]!
     const seed = stageSeed(env.recipe.seed, name)
-    const cacheKey = cacheKeyOf(env, stage, seed)
+    const cacheKey = cacheKeyOf(env, name)
     const dir = stageDirOf(env.runDir, name)
     const previous = env.manifest.stages[name]
     const stageCount = env.recipe.order.length
@@ -150,7 +176,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       const uses = yield* env.resources.servicesFor(name, stage.uses, stage.component.uses)
       const context: StageContext<unknown, Record<string, unknown>> = {
         name,
-        options: stage.options,
+        options: resolvePathOptions(stage.component.options, stage.options, env.recipeDir),
         seed,
         inputs,
         uses,

@@ -6,6 +6,7 @@
  * has no architecture switches.
  */
 import { Effect } from "effect"
+import { totalmem } from "node:os"
 import { InvalidConfigError, UnsupportedArchitectureError } from "./errors.ts"
 import { FieldReader, isJsonObject } from "./fields.ts"
 import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
@@ -131,6 +132,19 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const numLayers = fields.positiveInt("num_hidden_layers")
   const headDim = fields.positiveInt("head_dim", Math.floor(hiddenSize / numHeads))
   const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", 2048)
+  const vocabSize = fields.positiveInt("vocab_size")
+  const intermediateSize = fields.positiveInt("intermediate_size")
+  // Checked before anything is sized by these numbers: 1e9 layers once ran Node out of heap (exit 134).
+  const parameters = numLayers * (hiddenSize * headDim * (2 * numHeads + 2 * numKeyValueHeads) + 3 * hiddenSize * intermediateSize) + 2 * vocabSize * hiddenSize
+  if (!(parameters * 4 <= totalmem())) {
+    const problem = `the sizes (num_hidden_layers ${numLayers}, hidden_size ${hiddenSize}, intermediate_size ${intermediateSize}, vocab_size ${vocabSize}) ` +
+      `imply ${parameters.toExponential(2)} parameters, ${(parameters * 4 / 2 ** 30).toFixed(1)} GiB as float32, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory`
+    return Effect.fail(new InvalidConfigError({
+      path,
+      problems: [...fields.problems, problem],
+      message: `${path} is not a usable ${architecture} config: ${problem}. Check these fields against the model card.`
+    }))
+  }
   const attentionBias = fields.bool("attention_bias", false)
   const activation = json.hidden_act ?? "silu"
   if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
@@ -140,9 +154,9 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) fields.problems.push(`"partial_rotary_factor" ${JSON.stringify(partialRotary)} is not supported (only 1)`)
   const config: LlamaConfig = {
     architecture,
-    vocabSize: fields.positiveInt("vocab_size"),
+    vocabSize,
     hiddenSize,
-    intermediateSize: fields.positiveInt("intermediate_size"),
+    intermediateSize,
     numLayers,
     numHeads,
     numKeyValueHeads,

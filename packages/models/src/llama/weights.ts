@@ -7,7 +7,7 @@ import { hostTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
 import type { LlamaConfig } from "../config/llama-config.ts"
 import type { ModelFolder } from "../config/model-folder.ts"
-import { SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
+import { NonFiniteWeightsError, SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
 import { openSharded, openSingleFile, type TensorSource } from "../safetensors/sharded.ts"
 import { headNames } from "./heads.ts"
 
@@ -71,10 +71,34 @@ export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, co
   const weights: Record<string, HostTensor> = {}
   for (const [name, shape] of expected) {
     const values = yield* source.readFloat32(name)
+    const bad = nonFinite(values)
+    if (bad !== undefined) {
+      return yield* new NonFiniteWeightsError({
+        path: where,
+        name,
+        count: bad.count,
+        message: `${where}: tensor ${name} holds ${bad.count} non-finite value${bad.count === 1 ? "" : "s"} (first: ${bad.first} at index ${bad.index}); ` +
+          "the checkpoint is damaged or was converted with an overflow (e.g. float32 → float16). Re-download or re-convert it."
+      })
+    }
     weights[name] = { dtype: "float32", shape, data: values }
   }
   return weights
 })
+
+/** Count and first position of NaN/±Inf values (`x - x` is NaN exactly for those), or undefined. */
+export const nonFinite = (values: Float32Array): { readonly count: number; readonly index: number; readonly first: number } | undefined => {
+  let count = 0
+  let index = -1
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!
+    if (value - value !== 0) {
+      if (count === 0) index = i
+      count++
+    }
+  }
+  return count === 0 ? undefined : { count, index, first: values[index]! }
+}
 
 /** A float32 host tensor from numbers (re-exported helper for callers building feeds). */
 export const float32Tensor = (shape: ReadonlyArray<number>, values: ArrayLike<number>): HostTensor => hostTensor("float32", shape, values)

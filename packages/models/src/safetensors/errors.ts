@@ -21,6 +21,17 @@ export class SafetensorsFormatError extends Schema.TaggedError<SafetensorsFormat
   message: Schema.String
 }) {}
 
+/**
+ * A tensor holds NaN or ±Inf values: a damaged or badly converted checkpoint, which would run
+ * and produce garbage. Names the tensor, how many values and where the first one is.
+ */
+export class NonFiniteWeightsError extends Schema.TaggedError<NonFiniteWeightsError>()("NonFiniteWeightsError", {
+  path: Schema.String,
+  name: Schema.String,
+  count: Schema.Number,
+  message: Schema.String
+}) {}
+
 /** The file holds no tensor of the requested name. */
 export class TensorNotFoundError extends Schema.TaggedError<TensorNotFoundError>()("TensorNotFoundError", {
   path: Schema.String,
@@ -37,4 +48,4 @@ export class UnsupportedDtypeError extends Schema.TaggedError<UnsupportedDtypeEr
 }) {}
 
 /** Every error the safetensors module can raise. */
-export type SafetensorsError = SafetensorsIoError | SafetensorsFormatError | TensorNotFoundError | UnsupportedDtypeError
+export type SafetensorsError = SafetensorsIoError | SafetensorsFormatError | TensorNotFoundError | UnsupportedDtypeError | NonFiniteWeightsError

@@ -49,7 +49,7 @@ const run = (ctx: BootstrapContext) =>
     const model = ctx.uses.model
     // A seed file or cache folder written relative in the recipe is next to the recipe.
     const seeds = yield* loadSeedTasks(
-      typeof options.seeds === "string" ? resolveRecipePath(ctx, options.seeds) : options.seeds,
+      options.seeds,
       options.cacheDir === undefined ? undefined : resolveRecipePath(ctx, options.cacheDir)
     )
     const durable = yield* output.resumed()

@@ -12,6 +12,7 @@
  * ```
  */
 import { Schema } from "effect"
+import { RecipePath } from "@refine-af/core"
 import { positiveInt, samplingOptions, withDefault } from "../options.ts"
 
 /** Decoded options of the instances stage. */
@@ -26,8 +27,8 @@ export const InstancesOptions = Schema.Struct({
   maxOutputWords: positiveInt.pipe(withDefault(300)),
   /** Template files replacing the bundled ones; each holds `{instruction}` once. */
   templates: Schema.Struct({
-    inputFirst: Schema.optionalKey(Schema.String),
-    outputFirst: Schema.optionalKey(Schema.String)
+    inputFirst: Schema.optionalKey(RecipePath("file")),
+    outputFirst: Schema.optionalKey(RecipePath("file"))
   }).pipe(withDefault({})),
   /**
    * Self-Instruct's instance sampling: greedy, presence penalty 1.5, stop when

@@ -14,7 +14,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, resolveRecipePath, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
+import { defineStage, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
@@ -37,7 +37,7 @@ const run = (ctx: InstancesContext) =>
     if (upstream === undefined) {
       return yield* new StageError({ stage: ctx.name, message: "the input port `instructions` is not connected", fix: "add `instructions: <stage name>` to this stage in the recipe" })
     }
-    const templates = yield* loadInstanceTemplates(options.templates, (path) => resolveRecipePath(ctx, path))
+    const templates = yield* loadInstanceTemplates(options.templates, (path) => path)
     const tasks = yield* upstream.readAll()
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number((record["lineage"] as JsonRecord | undefined)?.["task_index"]))

@@ -16,7 +16,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineStage, resolveRecipePath, StageError, type JsonRecord } from "@refine-af/core"
+import { defineStage, RecipePath, StageError, type JsonRecord } from "@refine-af/core"
 import { loadSeedTasks, SeedSource } from "../seeds/SeedSource.ts"
 import { toStageError } from "../errors.ts"
 import { positiveInt, withDefault } from "../options.ts"
@@ -28,8 +28,8 @@ export const RlPromptsOptions = Schema.Struct({
   maxInstances: positiveInt.pipe(withDefault(1)),
   /** Template files replacing the bundled ones (as in `self-instruct/instances`). */
   templates: Schema.Struct({
-    inputFirst: Schema.optionalKey(Schema.String),
-    outputFirst: Schema.optionalKey(Schema.String)
+    inputFirst: Schema.optionalKey(RecipePath("file")),
+    outputFirst: Schema.optionalKey(RecipePath("file"))
   }).pipe(withDefault({})),
   /** Stop strings before the input-first "Example N" one (the instances stage's default). */
   stop: Schema.Array(Schema.String).pipe(withDefault(["Task:"])),
@@ -50,11 +50,11 @@ export const rlPromptsStage = defineStage({
     Effect.gen(function* () {
       const upstream = ctx.inputs["instructions"]
       const seeds = ctx.options.seeds
-      const templates = yield* loadInstanceTemplates(ctx.options.templates, (path) => resolveRecipePath(ctx, path))
+      const templates = yield* loadInstanceTemplates(ctx.options.templates, (path) => path)
       const tasks: ReadonlyArray<JsonRecord> =
         upstream !== undefined
           ? yield* upstream.readAll()
-          : (yield* loadSeedTasks(typeof seeds === "string" ? resolveRecipePath(ctx, seeds) : seeds, undefined)).map((t) => ({ id: t.id, instruction: t.instruction, is_classification: t.is_classification }))
+          : (yield* loadSeedTasks(seeds, undefined)).map((t) => ({ id: t.id, instruction: t.instruction, is_classification: t.is_classification }))
       const rows: Array<JsonRecord> = []
       for (let index = ctx.output.resumedCount; index < tasks.length; index++) {
         const record = tasks[index]!

@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from "node:url"
 import { Effect, Schema } from "effect"
+import { RecipePath } from "@refine-af/core"
 import type { SelfInstructError } from "../errors.ts"
 import { defaultCacheDir, fetchPinned } from "./fetchPinned.ts"
 import { readSeedFile } from "./readSeeds.ts"
@@ -23,7 +24,7 @@ export const PinnedSeedUrl = Schema.Struct({
 })
 
 /** Option schema for `seeds`. */
-export const SeedSource = Schema.Union([Schema.String, PinnedSeedUrl])
+export const SeedSource = Schema.Union([RecipePath("file", "JSONL seed file, relative to the recipe's folder"), PinnedSeedUrl])
 /** A decoded `seeds` option. */
 export type SeedSource = typeof SeedSource.Type
 

@@ -13,13 +13,13 @@
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
-import { defineStage, resolveRecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
+import { defineStage, RecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
 import { parseSampleLines, SampleFileError, sampleOf, type SampleFields } from "./read-samples.ts"
 
 /** Options of `reward/score`. */
 export const ScoreOptions = Schema.Struct({
   /** A JSONL file of samples (relative to the recipe); omit to score the `records` input. */
-  path: Schema.optionalKey(Schema.String),
+  path: Schema.optionalKey(RecipePath("file", "JSONL file of samples, relative to the recipe's folder")),
   /** Samples per scorer call (default 16). */
   batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   instruction_field: Schema.optionalKey(Schema.String),
@@ -53,7 +53,7 @@ export const score = defineStage({
       }
       const rows: Array<{ readonly record: JsonRecord; readonly sample: Sample }> = []
       if (ctx.options.path !== undefined) {
-        const file = resolveRecipePath(ctx, ctx.options.path)
+        const file = ctx.options.path
         rows.push(...yield* Effect.try({ try: () => parseSampleLines(fs.readFileSync(file, "utf8"), file, fields), catch: (e) => stageError(ctx.name, e) }))
       } else {
         for (const [index, record] of (yield* upstream!.readAll()).entries()) {
