@@ -1,7 +1,8 @@
 /**
  * `reward-model/hf`: a `Scorer` from a Hugging Face reward-model folder — an
  * OpenAssistant GPT-NeoX reward model (`GPTNeoXRewardModel`, head `out_proj`)
- * or a GPT-NeoX sequence classifier (`score`) — with `config.json`,
+ * a GPT-NeoX sequence classifier (`score`), or a Llama / Mistral / Qwen2
+ * sequence classifier (a Llama-based reward model) — with `config.json`,
  * `model.safetensors` or `pytorch_model.bin` (read safely), and
  * `tokenizer.json` + `tokenizer_config.json`. Runs on the recipe's `Backend`.
  *
@@ -18,8 +19,9 @@
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
 import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
-import { folderIdentity, loadGptNeoX, loadTokenizer } from "@refine-af/models"
+import { folderIdentity, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
+import { loadScoringModel } from "./architectures.ts"
 import { makeRewardModelScorer } from "./scorer.ts"
 import { oasstTemplate } from "./template.ts"
 
@@ -48,7 +50,7 @@ export const hf = defineResource({
   make: (ctx) =>
     Effect.gen(function*() {
       const folder = resolveRecipePath(ctx, ctx.options.path)
-      const model = yield* loadGptNeoX(folder, { prefer: ctx.options.weights ?? "safetensors" })
+      const model = yield* loadScoringModel(folder, ctx.options.weights ?? "safetensors")
       const tokenizer = yield* loadTokenizer(folder)
       const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
       let truncatedTotal = 0
@@ -57,12 +59,12 @@ export const hf = defineResource({
         modelId,
         template: ctx.options.template ?? oasstTemplate,
         batchSize: ctx.options.batch_size ?? 8,
-        maxLength: ctx.options.max_length ?? Math.min(model.config.maxPositions, 2048),
+        maxLength: ctx.options.max_length ?? Math.min(model.maxPositions, 2048),
         cacheDir: ctx.cacheDir,
         onTruncated: (count, longest) => {
           truncatedTotal += count
           return Effect.andThen(
-            ctx.events.warn(`${ctx.name}: ${count} sample(s) longer than ${ctx.options.max_length ?? Math.min(model.config.maxPositions, 2048)} tokens (longest ${longest}) were truncated`),
+            ctx.events.warn(`${ctx.name}: ${count} sample(s) longer than ${ctx.options.max_length ?? Math.min(model.maxPositions, 2048)} tokens (longest ${longest}) were truncated`),
             ctx.events.metric("reward_model_truncated", truncatedTotal)
           )
         }

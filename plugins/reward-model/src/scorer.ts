@@ -1,8 +1,8 @@
 /**
  * The reward-model scorer: samples rendered with the template, tokenized,
  * truncated to the context (counted and warned about), grouped into
- * length-bucketed batches, run through the GPT-NeoX scoring program on the
- * `Backend` (weights uploaded once, shared by every bucket's executable), and
+ * length-bucketed batches, run through the model's scoring program (GPT-NeoX
+ * or Llama classifier, see `architectures.ts`) on the `Backend` (weights uploaded once, shared by every bucket's executable), and
  * cached by content. `value` is `logits[0]`; a classifier with several labels
  * also reports `label_<i>` parts.
  *
@@ -14,8 +14,9 @@
  */
 import { Effect } from "effect"
 import { openScoreCache, type Sample, type Score, ScorerError, type ScorerService, scoreThroughCache } from "@refine-af/core"
-import { gptNeoXScoreProgram, type GptNeoXModel, planBatches, type Tokenizer } from "@refine-af/models"
-import { type BackendService, type DeviceTensor, type Executable, hostTensor } from "@refine-af/tensor"
+import { planBatches, type Tokenizer } from "@refine-af/models"
+import type { BackendService, DeviceTensor, Executable } from "@refine-af/tensor"
+import type { ScoringModel } from "./architectures.ts"
 import { renderTemplate } from "./template.ts"
 
 export interface RewardModelOptions {
@@ -32,7 +33,7 @@ export interface RewardModelOptions {
 
 /** Builds the scorer; uploads the weights to the backend once. */
 export const makeRewardModelScorer = (
-  model: GptNeoXModel,
+  model: ScoringModel,
   tokenizer: Tokenizer,
   backend: BackendService,
   options: RewardModelOptions
@@ -48,13 +49,12 @@ export const makeRewardModelScorer = (
       Effect.gen(function*() {
         const known = executables.get(length)
         if (known !== undefined) return known
-        const program = gptNeoXScoreProgram(model.config, model.head, { batch: options.batchSize, seq: length }, "float32")
-        const compiled = yield* backend.compile(program).pipe(Effect.mapError((e) => failed(`compiling the ${length}-token program: ${e.message}`)))
+        const compiled = yield* backend.compile(model.program({ batch: options.batchSize, length })).pipe(Effect.mapError((e) => failed(`compiling the ${length}-token program: ${e.message}`)))
         executables.set(length, compiled)
         return compiled
       })
-    const pad = model.config.padTokenId ?? model.config.eosTokenId ?? 0
-    const labels = model.head.kind === "reward" ? 1 : model.head.labels
+    const pad = model.padTokenId
+    const labels = model.labels
     const cache = openScoreCache({ scorerId: `reward-model/hf:1:${options.modelId}:${options.template}:${options.maxLength}`, cacheDir: options.cacheDir })
 
     const scoreMissing = (samples: ReadonlyArray<Sample>) =>
@@ -74,25 +74,12 @@ export const makeRewardModelScorer = (
         if (truncated > 0 && options.onTruncated !== undefined) yield* options.onTruncated(truncated, longest)
         const scores = new Array<Score>(samples.length)
         for (const batch of planBatches(tokens.map((t) => t.length), { batchSize: options.batchSize, maxLength: options.maxLength })) {
-          const L = batch.length
-          const B = options.batchSize
-          const ids = new Array<number>(B * L).fill(pad)
-          const positions = new Array<number>(B * L)
-          const pool = new Array<number>(B * L).fill(0)
-          for (let r = 0; r < B; r++) {
-            const row = tokens[batch.rows[r] ?? -1] ?? [pad]
-            row.forEach((id, i) => (ids[r * L + i] = id))
-            for (let i = 0; i < L; i++) positions[r * L + i] = i
-            pool[r * L + row.length - 1] = 1
-          }
-          const exe = yield* executable(L)
-          const out = yield* backend.run(exe, {
+          const shape = { batch: options.batchSize, length: batch.length }
+          const out = yield* backend.run(yield* executable(batch.length), {
             ...weights,
-            input_ids: hostTensor("int64", [B, L], ids),
-            positions: hostTensor("int64", [B, L], positions),
-            pool: hostTensor("float32", [B, L], pool)
+            ...model.feeds(batch.rows.map((row) => tokens[row]!), shape)
           }).pipe(Effect.mapError((e) => failed(`running the model: ${e.message}`)))
-          const logits = yield* backend.download(out["logits"]!).pipe(Effect.mapError((e) => failed(e.message)))
+          const logits = yield* backend.download(out[model.output]!).pipe(Effect.mapError((e) => failed(e.message)))
           for (const t of Object.values(out)) yield* Effect.ignore(backend.release(t))
           batch.rows.forEach((sampleIndex, r) => {
             const row = Array.from(logits.data as Float32Array).slice(r * labels, (r + 1) * labels)

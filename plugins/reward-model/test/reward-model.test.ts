@@ -120,3 +120,33 @@ describe("reward-model/hf", () => {
     expect(Exit.isFailure(exit) && String(exit.cause)).toContain("tokenizer")
   })
 })
+
+describe("reward-model/hf on a Llama sequence classifier", () => {
+  const llamaFolder = nodePath.join(work, "tiny-llama-rm")
+  cpSync(nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier/tiny-llama-classifier"), llamaFolder, { recursive: true })
+  writeBpeTokenizer(llamaFolder)
+
+  it("scores like the float64 Llama trunk + score head on the same ids within 1e-4, .bin = safetensors", async () => {
+    const { buildHeadsGraph, llamaClassifierFeeds, loadLlamaClassifier } = await import("@refine-af/models")
+    const model = await Effect.runPromise(Effect.scoped(loadLlamaClassifier(llamaFolder)))
+    const tokenizer = await Effect.runPromise(loadTokenizer(llamaFolder))
+    const expected = samples.map((s) => {
+      const ids = tokenizer.encode(renderTemplate(oasstTemplate, s))
+      const shape = { batch: 1, length: ids.length }
+      const feeds: Record<string, ArrayLike<number>> = {}
+      for (const [name, t] of Object.entries(llamaClassifierFeeds(model, [ids], shape))) feeds[name] = Array.from(t.data as ArrayLike<number | bigint>, Number)
+      for (const [name, w] of model.weights) feeds[name] = w.data
+      return interpret(buildHeadsGraph(model.config, shape, { score: { labels: 1, padTokenId: model.padTokenId } }, { dtype: "float64" }).build(), feeds)["scores"]!.data[0]!
+    })
+    const make = (backend: BackendService, weights: string) => hf.make({
+      name: "llama-rm", options: { path: llamaFolder, batch_size: 2, weights } as never, seed: 0, uses: { backend },
+      events: { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
+    })
+    const [fromSafetensors, fromBin] = await run((backend) => Effect.all([
+      Effect.flatMap(make(backend, "safetensors"), (s) => s.score(samples)),
+      Effect.flatMap(make(backend, "bin"), (s) => s.score(samples))
+    ]))
+    fromSafetensors.forEach((score, i) => expect(Math.abs(score.value - expected[i]!)).toBeLessThan(1e-4))
+    expect(fromBin).toEqual(fromSafetensors)
+  })
+})
