@@ -52,7 +52,11 @@ export const LlamaResourceOptions = Schema.Struct({
   max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
   /** Rows decoded together (default 8). */
   max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
-})
+}).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
+  options.path !== undefined && options.builtin !== undefined
+    ? "give either `path` (a model folder) or `builtin` (a built-in model), not both: remove one of them"
+    : undefined
+))
 
 /** The options with `builtin.cacheDir` made absolute from the recipe's folder (`path` and `lora` are `RecipePath`s: the core resolves them). */
 const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, { backend: typeof Backend }>) => {

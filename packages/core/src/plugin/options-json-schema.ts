@@ -39,15 +39,35 @@ const stripNoise = (node: unknown): unknown => {
   return cleaned
 }
 
+/**
+ * Closes every nested struct's key set (`additionalProperties: false`), as `validate` does
+ * (it decodes with `onExcessProperty: "error"`), so an editor flags `sampling.temprature` too.
+ * Records and structs with index signatures keep their own rule; the root is left open
+ * because the recipe node adds `_component_`, ports and slots beside the options.
+ */
+const closeStructs = (node: unknown, isRoot: boolean): unknown => {
+  if (Array.isArray(node)) return node.map((item) => closeStructs(item, false))
+  if (typeof node !== "object" || node === null) return node
+  const closed: Record<string, unknown> = Object.fromEntries(Object.entries(node).map(([key, value]) =>
+    [key, key === "properties" && typeof value === "object" && value !== null
+      ? Object.fromEntries(Object.entries(value).map(([name, property]) => [name, closeStructs(property, false)]))
+      : closeStructs(value, isRoot && (key === "anyOf" || key === "oneOf" || key === "allOf"))]
+  ))
+  const isStruct = closed["type"] === "object" && typeof closed["properties"] === "object" && closed["patternProperties"] === undefined
+  if (!isRoot && isStruct && (closed["additionalProperties"] === undefined || closed["additionalProperties"] === true)) closed["additionalProperties"] = false
+  return closed
+}
+
 /** The options' JSON Schema and its definitions, or undefined when the Schema has no JSON Schema form. */
 export const optionsJsonSchema = (
   schema: Schema.Top
 ): { readonly schema: JsonSchemaNode; readonly definitions: Readonly<Record<string, JsonSchemaNode>> } | undefined => {
   try {
     const document = SchemaRepresentation.toJsonSchemaDocument(Schema.toRepresentation(schema))
+    const definitions = stripNoise(document.definitions) as Record<string, JsonSchemaNode>
     return {
-      schema: stripNoise(document.schema) as JsonSchemaNode,
-      definitions: stripNoise(document.definitions) as Record<string, JsonSchemaNode>
+      schema: closeStructs(stripNoise(document.schema), true) as JsonSchemaNode,
+      definitions: Object.fromEntries(Object.entries(definitions).map(([name, definition]) => [name, closeStructs(definition, false) as JsonSchemaNode]))
     }
   } catch {
     return undefined

@@ -87,6 +87,10 @@ export const decodeOptions = (
       const suggestion = known === undefined ? "" : didYouMeanSuffix(String(path.at(-1)), known)
       return problemAt(positions.keyAt(docPath), `${label}: unknown option "${name}"${suggestion}`, "remove it, or check the component's options with `refine-af plugins`")
     }
+    if (path.length === 0) {
+      // A check across several options (e.g. "path or builtin, not both"): its message is the problem and the fix.
+      return problemAt(positions.keyAt(nodePath), `${label}: ${issue.message}`, "change the options as the message says (`refine-af plugins` lists them)")
+    }
     const written = valueAtPath(options, path)
     const got = issue.message.includes(", got ") ? "" : `, got ${describeValue(written)}`
     return problemAt(positions.valueAt(docPath), `${label}: option "${name}": ${issue.message}${got}`, valueFix(issue.message, written))

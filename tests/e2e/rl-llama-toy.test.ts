@@ -1,0 +1,71 @@
+/**
+ * RL on a real (tiny, random) Llama through the core runner: `llama/hf`
+ * provides the PolicyModel (LoRA sessions over the ONNX compute core), a rule
+ * reward (`rules/reward`), and `ppo/train`, `group/grpo`, `group/rloo` each
+ * raise the mean reward of the last iterations over the first ones by a stated
+ * margin (fixed seed; measured PPO 0.17 → 0.61, GRPO 0.02 → 0.33, RLOO 0.02 → 0.31
+ * over the first vs last 3 of 12 iterations). The model: the tiny llama preset with a 512-token
+ * vocabulary (byte-level Qwen tokens), so prompts are single characters.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Effect, Exit } from "effect"
+import { beforeAll, describe, expect, it } from "vitest"
+import { loadRecipe, runRecipe } from "@refine-af/core"
+import { writeTinyModel } from "@refine-af/models"
+import { repoRoot } from "./cli.ts"
+
+const MARGIN = 0.2
+let modelDir = ""
+
+beforeAll(async () => {
+  modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "rl-llama-model-"))
+  await Effect.runPromise(writeTinyModel({ out: modelDir, config: "llama", overrides: { vocab_size: 512 }, seed: 0 }))
+}, 120_000)
+
+const plugin = (p: string) => JSON.stringify(path.join(repoRoot, p))
+
+const recipeFor = (stage: string) => `# RL toy on the tiny llama
+name: rl-llama-toy
+seed: 11
+plugins:
+  - ${plugin("plugins/backend-onnx")}
+  - ${plugin("plugins/model-llama")}
+  - ${plugin("plugins/reward-rules")}
+  - ${plugin("plugins/rl-ppo")}
+  - ${plugin("plugins/rl-group")}
+  - ${plugin("plugins/rl-ppo/test/fixtures/toy.plugin.ts")}
+resources:
+  compute: { _component_: backend-onnx/onnx }
+  policy: { _component_: llama/hf, backend: compute, path: ${JSON.stringify(modelDir)}, max_context: 32, max_batch: 16 }
+  reward: { _component_: rules/reward, rules: [{ kind: contains-digit }] }
+stages:
+  prompts: { _component_: toy/prompts, single: true }
+${stage}
+`
+
+const lora = "lora: { rank: 8, alpha: 16, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj] }"
+const stages = {
+  ppo: `  train: { _component_: ppo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lr: 0.005, kl: { initial: 0.01 }, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
+  grpo: `  train: { _component_: group/grpo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
+  rloo: `  train: { _component_: group/rloo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`
+} as const
+
+const rewardsOf = (runDir: string) =>
+  fs.readFileSync(path.join(runDir, "stages", "train", "records.jsonl"), "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => (JSON.parse(l) as { reward_mean: number }).reward_mean)
+
+describe.each(["ppo", "grpo", "rloo"] as const)("%s on the tiny llama", (algorithm) => {
+  it(`raises the mean reward (contains a digit) by more than ${MARGIN}`, { timeout: 600_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rl-llama-${algorithm}-`))
+    const file = path.join(dir, "recipe.yaml")
+    fs.writeFileSync(file, recipeFor(stages[algorithm]))
+    const recipe = await Effect.runPromise(loadRecipe(file, { cwd: dir }))
+    const exit = await Effect.runPromiseExit(runRecipe(recipe, { runsDir: path.join(dir, "runs"), runId: "run", cache: false }))
+    expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+    const rewards = rewardsOf(path.join(dir, "runs", "run"))
+    console.log(`${algorithm} on tiny llama: ${rewards.map((r) => r.toFixed(2)).join(" ")}`)
+    const n = rewards.length
+    expect((rewards[n - 1]! + rewards[n - 2]! + rewards[n - 3]!) / 3 - (rewards[0]! + rewards[1]! + rewards[2]!) / 3).toBeGreaterThan(MARGIN)
+  })
+})

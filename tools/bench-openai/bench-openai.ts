@@ -1,0 +1,145 @@
+/**
+ * Scale-out benchmark, side by side in one session (loopback only):
+ *
+ *   (a) Self-Instruct bootstrap generation (the real CLI and recipe, openai/lm client)
+ *       through one vs two local `refine-af serve` processes of the built-in tiny model
+ *   (b) 8 concurrent clients against one `serve` vs the same 8 requests one by one
+ *       (concurrent requests join model-llama's continuous batch)
+ *   (c) client overhead per request: openai/lm over HTTP to an in-process server of a
+ *       scripted (zero-compute) model vs calling that model directly
+ *
+ * Prints a table and writes bench-results/openai.json with os.loadavg() before and after.
+ * The machine is shared: read the ratios, not the absolute times.
+ *
+ * Run:   npx tsx tools/bench-openai/bench-openai.ts
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { openOpenAiModel } from "@refine-af/lm-openai"
+import { startOpenAiServer } from "@refine-af/openai"
+import { scriptedLanguageModel } from "@refine-af/testing"
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+const bin = path.join(repoRoot, "packages/cli/bin/refine-af.js")
+const temp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `refine-af-bench-openai-${name}-`))
+const modelsDir = temp("models")
+const loadBefore = os.loadavg()
+
+const startServe = async (): Promise<{ base: string; child: ChildProcess }> => {
+  const child = spawn(process.execPath, [bin, "serve", "recipes/examples/openai/serve-tiny.yaml", "--resource", "policy", "--port", "0"], { cwd: repoRoot, env: { ...process.env, REFINE_AF_MODELS: modelsDir }, stdio: ["ignore", "pipe", "pipe"] })
+  let out = ""
+  child.stdout!.on("data", (c) => (out += c))
+  child.stderr!.on("data", () => undefined)
+  for (;;) {
+    const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out)
+    if (match) return { base: match[1]!, child }
+    if (child.exitCode !== null) throw new Error(`serve exited: ${out}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const complete = async (base: string, prompt: string, maxTokens: number) => {
+  const response = await fetch(`${base}/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "policy", prompt, max_tokens: maxTokens, temperature: 0 }) })
+  const body = (await response.json()) as { usage: { completion_tokens: number } }
+  return body.usage.completion_tokens
+}
+
+const seconds = async (work: () => Promise<unknown>) => {
+  const started = performance.now()
+  await work()
+  return (performance.now() - started) / 1000
+}
+
+// (b) batching across HTTP requests.
+const prompts = Array.from({ length: 8 }, (_, i) => `Write a short note about topic ${i + 1}:`)
+const maxTokens = 32
+const serveA = await startServe()
+await complete(serveA.base, prompts[0]!, maxTokens)
+await Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))
+const sequential: Array<number> = []
+const concurrent: Array<number> = []
+for (let round = 0; round < 2; round++) {
+  sequential.push(await seconds(async () => {
+    for (const p of prompts) await complete(serveA.base, p, maxTokens)
+  }))
+  concurrent.push(await seconds(() => Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))))
+}
+const batching = { requests: prompts.length, maxTokens, sequentialSeconds: Math.min(...sequential), concurrentSeconds: Math.min(...concurrent), speedup: Math.min(...sequential) / Math.min(...concurrent), rounds: { sequential, concurrent } }
+
+// (a) bootstrap through one vs two servers.
+const serveB = await startServe()
+await Promise.all(prompts.map((p) => complete(serveB.base, p, maxTokens)))
+const bootstrap = (endpoints: ReadonlyArray<string>) => {
+  const dir = temp("recipe")
+  const file = path.join(dir, "recipe.yaml")
+  fs.writeFileSync(file, [
+    "name: bench-openai-bootstrap",
+    "seed: 42",
+    "plugins: [\"@refine-af/lm-openai\", \"@refine-af/generator-self-instruct\"]",
+    "resources:",
+    "  policy:",
+    "    _component_: openai/lm",
+    "    model: policy",
+    `    endpoints: [${endpoints.map((url) => `{ url: "${url}", max_concurrency: 8 }`).join(", ")}]`,
+    "    score: unsupported",
+    "    context_length: 512",
+    "stages:",
+    "  instructions:",
+    "    _component_: self-instruct/bootstrap",
+    "    model: policy",
+    "    target: 1000",
+    "    batchSize: 16",
+    "    maxSteps: 2",
+    "    maxIdleSteps: 2",
+    "    sampling: { maxNewTokens: 32, temperature: 1.5, topP: 1 }",
+    ""
+  ].join("\n"))
+  const started = performance.now()
+  const result = spawnSync(process.execPath, [bin, "run", file, "--runs-dir", path.join(dir, "runs"), "--no-cache"], { cwd: repoRoot, encoding: "utf8" })
+  const wall = (performance.now() - started) / 1000
+  if (result.status !== 0) throw new Error(`bootstrap run failed: ${result.stderr}`)
+  const runDir = path.join(dir, "runs", fs.readdirSync(path.join(dir, "runs"))[0]!)
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { stages: Record<string, { durationMs?: number; metrics?: Record<string, number> }> }
+  const stage = manifest.stages["instructions"]!
+  return { endpoints: endpoints.length, wallSeconds: wall, stageSeconds: (stage.durationMs ?? 0) / 1000, metrics: stage.metrics ?? {} }
+}
+const oneServer = [bootstrap([serveA.base]), bootstrap([serveA.base])]
+const twoServers = [bootstrap([serveA.base, serveB.base]), bootstrap([serveA.base, serveB.base])]
+const best = (rows: typeof oneServer) => rows.reduce((a, b) => (b.stageSeconds < a.stageSeconds ? b : a))
+const scaleOut = { one: best(oneServer), two: best(twoServers), speedup: best(oneServer).stageSeconds / best(twoServers).stageSeconds, requestsPerRun: 2 * 16 }
+serveA.child.kill("SIGTERM")
+serveB.child.kill("SIGTERM")
+
+// (c) client overhead per request.
+const scripted = scriptedLanguageModel(() => ({ text: "a reply of a few words" }))
+const server = await startOpenAiServer({ model: scripted, modelName: "scripted", port: 0 })
+const opened = openOpenAiModel({ model: "scripted", endpoints: [{ url: server.baseUrl }] }, {})
+const request = { prompt: "hello there", params: { maxNewTokens: 16, seed: 1 } }
+const perRequest = async (call: () => Promise<unknown>, n: number) => {
+  for (let i = 0; i < 50; i++) await call()
+  const started = performance.now()
+  for (let i = 0; i < n; i++) await call()
+  return ((performance.now() - started) / n) * 1000
+}
+const n = 400
+const directUs = await perRequest(() => Effect.runPromise(scripted.generate([request])), n)
+const httpUs = await perRequest(() => Effect.runPromise(opened.service.generate([request])), n)
+opened.client.close()
+await server.close()
+const overhead = { requests: n, directMicroseconds: directUs, httpMicroseconds: httpUs, overheadMicroseconds: httpUs - directUs }
+
+const loadAfter = os.loadavg()
+const table = [
+  ["(b) 8 requests × 32 tokens, one serve", "sequential", `${batching.sequentialSeconds.toFixed(2)} s`, "concurrent", `${batching.concurrentSeconds.toFixed(2)} s`, `${batching.speedup.toFixed(2)}x`],
+  ["(a) bootstrap 32 requests (stage time)", "1 serve", `${scaleOut.one.stageSeconds.toFixed(2)} s`, "2 serves", `${scaleOut.two.stageSeconds.toFixed(2)} s`, `${scaleOut.speedup.toFixed(2)}x`],
+  ["(c) per request, scripted model", "direct", `${directUs.toFixed(1)} µs`, "over HTTP", `${httpUs.toFixed(1)} µs`, `+${overhead.overheadMicroseconds.toFixed(0)} µs`]
+]
+for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(42) : cell.padEnd(12))).join(" "))
+console.log(`loadavg before ${loadBefore.map((v) => v.toFixed(2)).join(" ")}, after ${loadAfter.map((v) => v.toFixed(2)).join(" ")} on ${os.cpus().length} CPUs`)
+fs.mkdirSync(path.join(repoRoot, "bench-results"), { recursive: true })
+fs.writeFileSync(path.join(repoRoot, "bench-results/openai.json"), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, batching, scaleOut: { ...scaleOut, runs: { one: oneServer, two: twoServers } }, overhead }, null, 2) + "\n")
+process.exit(0)

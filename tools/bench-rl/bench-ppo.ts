@@ -1,0 +1,113 @@
+/**
+ * PPO step benchmark: one `ppo/train` iteration's phases on our stack
+ * (`llama/hf`'s PolicyModel over backend-onnx CPU) against the same step
+ * hand-written in PyTorch CPU eager (bench_ppo_torch.py), same safetensors
+ * model, same shapes, side by side in one run:
+ * sample (B prompts × P tokens → T new tokens, temperature 1), evaluate (policy
+ * with values + entropy, and the reference = adapter off), train (MB minibatches
+ * of the PPO objective: forward + backward + AdamW each). Reward time is the
+ * rule reward on the decoded texts (ours only; the torch side has no tokenizer).
+ *
+ *   npx tsx tools/bench-rl/bench-ppo.ts [--quick]
+ *
+ * Prints a table and writes bench-results/ppo-step.json (not with --quick).
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { makeLlamaPolicyModel, makeLlamaRuntime } from "@refine-af/model-llama"
+import { loadModelFolder, loadTokenizer, loadWeights, openWeights } from "@refine-af/models"
+import { ppoObjective } from "@refine-af/training"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+
+const here = nodePath.dirname(fileURLToPath(import.meta.url))
+const repoRoot = nodePath.resolve(here, "../..")
+const quick = process.argv.includes("--quick")
+const B = 8
+const P = 32
+const T = quick ? 8 : 32
+const MB = 2
+const RANK = 8
+const REPEATS = quick ? 1 : 3
+const THREADS = Math.min(2, cpus().length)
+const MODEL = { name: "llama-30m", overrides: { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 6, num_key_value_heads: 6 } }
+
+const prompts = Array.from({ length: B }, (_, r) => Array.from({ length: P }, (_, i) => 3 + (((r + 1) * 7919 + i * 104729) % 497)))
+
+const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    const value = yield* effect
+    return { value, seconds: (performance.now() - start) / 1000 }
+  })
+
+const main = Effect.gen(function* () {
+  const startLoad = loadavg()
+  const folder = nodePath.join(tmpdir(), "refine-af-bench-rl", MODEL.name)
+  yield* Effect.promise(() => makeTinyModel({ out: folder, config: "llama", overrides: MODEL.overrides, seed: 0 }))
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: THREADS, worker: false, float16Weights: false })
+  const model = yield* loadModelFolder(folder)
+  const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
+  const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: P + T + 1, padTokenId: 0 })
+  const tokenizer = yield* loadTokenizer(folder)
+  // An EOS id outside the vocabulary: every completion has exactly T tokens, as on the torch side.
+  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B })
+  const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
+  const objective = ppoObjective()
+  const best = { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity }
+  for (let round = 0; round <= REPEATS; round++) {
+    const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
+    const rollouts = sampled.value
+    const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
+    const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
+    const [current] = evaluated.value
+    const trained = yield* timed(
+      Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
+        const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
+        const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
+        const old = pick(current).map((h) => h.logprobs)
+        const values = pick(current).map((h) => h.values!)
+        const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
+        return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
+      })
+    )
+    if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
+    if (round === 0) continue // warm-up: compiles every program
+    best.sample = Math.min(best.sample, sampled.seconds)
+    best.reward = Math.min(best.reward, reward.seconds)
+    best.evaluate = Math.min(best.evaluate, evaluated.seconds)
+    best.train = Math.min(best.train, trained.seconds)
+  }
+  const torch = JSON.parse(
+    execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
+  ) as Record<string, number>
+  const phases = ["sample", "evaluate", "train"] as const
+  const rows = phases.map((p) => ({ phase: p, oursSeconds: best[p], torchSeconds: torch[`${p}_s`]!, speedup: torch[`${p}_s`]! / best[p] }))
+  const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
+  const report = {
+    benchmark: "ppo-step",
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
+    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up`, baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
+    results: { phases: rows, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } }
+  }
+  console.log(`PPO step, ${MODEL.name}, B=${B} P=${P} T=${T}, ${MB} minibatches, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+  console.log("phase       ours (s)   torch (s)   torch/ours")
+  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)}`)
+  console.log(`reward     ${best.reward.toFixed(4).padStart(9)}`)
+  console.log(`total      ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
+  if (!quick) {
+    mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
+    writeFileSync(nodePath.join(repoRoot, "bench-results/ppo-step.json"), JSON.stringify(report, null, 2) + "\n")
+    console.log("wrote bench-results/ppo-step.json")
+  }
+})
+
+Effect.runPromise(Effect.scoped(main)).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
