@@ -79,6 +79,14 @@ export interface InputPort {
   readonly description: string
   /** When true the recipe may leave the port unconnected. */
   readonly optional?: boolean
+  /**
+   * The record Schema the port expects. `validate` checks it against the
+   * producing stage's `output` Schema when that is declared (fields missing or
+   * of another type, at the port's line:column); at run time every record read
+   * through the port is checked (an error names the stage, port, record index
+   * and field).
+   */
+  readonly schema?: Schema.Top
 }
 
 export interface StageSummary {
@@ -97,6 +105,8 @@ export interface StageComponent<O = any, U extends Slots = Slots> {
   readonly deterministic?: boolean
   readonly options: OptionsSchema<O>
   readonly inputs?: Readonly<Record<string, InputPort>>
+  /** The Schema of the records this stage writes (checked against typed input ports downstream). */
+  readonly output?: Schema.Top
   readonly uses?: U
   /** May fail with `RecordStreamError` straight from `ctx.output` / `ctx.inputs` (no need to wrap it). */
   readonly run: (ctx: StageContext<O, SlotServices<U>>) => Effect.Effect<StageSummary | void, StageError | RecordStreamError, Scope.Scope>

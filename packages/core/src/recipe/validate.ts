@@ -7,6 +7,7 @@ import type { ResourceComponent, StageComponent } from "../plugin/manifest.ts"
 import type { JsonRecord } from "../stage/context.ts"
 import type { RecipeProblem } from "./errors.ts"
 import { recipeDag } from "./dag.ts"
+import { portTypeProblems } from "./port-types.ts"
 import { checkNode, resolveComponent, type CheckedNode, type NodeCheckScope } from "./nodes.ts"
 import type { PositionIndex } from "./positions.ts"
 import type { LoadedPlugin, ResolvedRecipe, ResolvedResource, ResolvedStage } from "./resolved.ts"
@@ -59,6 +60,16 @@ export const validateRecipe = (
   }
   const stages = checked.filter((node) => node.raw.section === "stages")
   const resources = checked.filter((node) => node.raw.section === "resources")
+  const stageByName = new Map(stages.map((node) => [node.raw.name, node]))
+  for (const node of checked) {
+    for (const [port, producer] of Object.entries(node.inputs)) {
+      const expected = node.entry.component.inputs?.[port]?.schema
+      const produced = stageByName.get(producer)?.entry.component
+      if (expected === undefined || produced?.kind !== "stage" || produced.output === undefined) continue
+      const label = `${node.raw.section === "stages" ? "stage" : "resource"} "${node.raw.name}" (${node.entry.id})`
+      problems.push(...portTypeProblems(expected, produced.output, { label, port, producer, path: [node.raw.section, node.raw.name, port], positions }))
+    }
+  }
   const dag = recipeDag(checked.map((node) => ({ section: node.raw.section, name: node.raw.name, inputs: node.inputs, uses: node.uses })), positions)
   problems.push(...dag.problems)
   if (problems.length > 0) return { problems }

@@ -170,7 +170,10 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     }
 
     const inputs: Record<string, ReturnType<typeof stageInputOf>> = {}
-    for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = stageInputOf(env.outputs.get(upstream)!)
+    for (const [port, upstream] of Object.entries(stage.inputs)) {
+      const schema = stage.component.inputs?.[port]?.schema
+      inputs[port] = stageInputOf(env.outputs.get(upstream)!, schema === undefined ? undefined : { schema, reader: `stage "${name}"`, port })
+    }
 
     const exit = yield* Effect.exit(Effect.gen(function*() {
       const uses = yield* env.resources.servicesFor(name, stage.uses, stage.component.uses)
