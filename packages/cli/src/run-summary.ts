@@ -45,17 +45,22 @@ export const printRunSummary = (runDir: string, manifest: RunManifest, options: 
   const stages = Object.values(manifest.stages)
   const cacheHits = stages.filter((stage) => stage.status === "cached").length
   const outputs = runOutputs(runDir, manifest)
+  const wrapped = (texts: ReadonlyArray<string>) => texts.flatMap((line) => wrapLine(line, width).split("\n"))
+  // Tables are laid out whole (the stage table wraps its metrics column itself); wrapping
+  // their rows again as prose would break the columns apart.
   const lines = [
-    `run ${manifest.runId}: ${manifest.status}`,
-    `  dir: ${runDir}`,
-    `  recipe: ${manifest.name} (${manifest.recipeFile}), seed ${manifest.seed}`,
-    `  started ${manifest.startedAt}${manifest.endedAt ? `, ended ${manifest.endedAt}` : ""}; attempts: ${manifest.attempts.length}; cache hits: ${cacheHits}/${stages.length}`,
-    ...(manifest.error ? [`  error: ${manifest.error}`] : []),
+    ...wrapped([
+      `run ${manifest.runId}: ${manifest.status}`,
+      `  dir: ${runDir}`,
+      `  recipe: ${manifest.name} (${manifest.recipeFile}), seed ${manifest.seed}`,
+      `  started ${manifest.startedAt}${manifest.endedAt ? `, ended ${manifest.endedAt}` : ""}; attempts: ${manifest.attempts.length}; cache hits: ${cacheHits}/${stages.length}`,
+      ...(manifest.error ? [`  error: ${manifest.error}`] : [])
+    ]),
     "",
-    stageTable(manifest, width),
-    ...(resourceRows(manifest).length === 0 ? [] : ["", textTable(resourceTableHeader, resourceRows(manifest))]),
-    ...(outputs.length === 0 ? [] : ["", "outputs:", ...outputs.map((output) => `  ${output.kind}${output.stage !== undefined ? ` (${output.stage})` : ""}: ${output.path}`)])
-  ].flatMap((line) => wrapLine(line, width).split("\n"))
+    ...stageTable(manifest, width).split("\n"),
+    ...(resourceRows(manifest).length === 0 ? [] : ["", ...textTable(resourceTableHeader, resourceRows(manifest)).split("\n")]),
+    ...(outputs.length === 0 ? [] : ["", "outputs:", ...wrapped(outputs.map((output) => `  ${output.kind}${output.stage !== undefined ? ` (${output.stage})` : ""}: ${output.path}`))])
+  ]
   if (manifest.status === "interrupted" || manifest.status === "failed") lines.push("", `continue with: refine-af resume ${runDir}`)
   return lines.join("\n")
 }

@@ -66,4 +66,23 @@ describe("run summary", () => {
     expect(Math.max(...wide.split("\n").map((line) => line.length))).toBeGreaterThan(100)
     expect(wide.split("\n").filter((line) => line.startsWith("evaluate"))).toHaveLength(1)
   })
+
+  it("keeps the stage table's columns intact when metrics wrap (no blank or re-wrapped table rows)", () => {
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-summary-"))
+    const m = manifest()
+    const long = Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`a_rather_long_metric_name_${k}`, k]))
+    const wideStages = { ...m.stages, "a_long_stage_name_here": stage("self-instruct/rl-prompts-long", long) }
+    const lines = printRunSummary(runDir, { ...m, stages: wideStages }).split("\n")
+    const header = lines.findIndex((line) => line.startsWith("stage "))
+    const metricsColumn = lines[header]!.indexOf("metrics")
+    const tableEnd = lines.indexOf("", header)
+    const body = lines.slice(header + 2, tableEnd === -1 ? undefined : tableEnd)
+    expect(body.length).toBeGreaterThan(4)
+    for (const line of body) {
+      expect(line.trim().length, JSON.stringify(line)).toBeGreaterThan(0)
+      // A continuation row is blank up to the metrics column, then a metric.
+      if (line.startsWith(" ")) expect(line.slice(0, metricsColumn).trim(), JSON.stringify(line)).toBe("")
+      if (line.startsWith(" ")) expect(line.slice(metricsColumn)).toMatch(/^[A-Za-z_0-9.]+=/)
+    }
+  })
 })
