@@ -17,10 +17,10 @@ import { Effect, Schema } from "effect"
 import { defineStage, Reward, StageError, type Json, type StageContext } from "@refine-af/core"
 import {
   checkFiniteRewards, encodePrompts, flatMean, groupObjective, grpoAdvantages, klPerToken, loraConfigFrom, minibatches, PolicyModel,
-  promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult
+  promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult,
+  emitMetrics, iterationRecord, meanStepMetrics
 } from "@refine-af/training"
 import { asStageError } from "./errors.ts"
-import { emitMetrics, iterationRecord, meanStepMetrics } from "./metrics.ts"
 import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }

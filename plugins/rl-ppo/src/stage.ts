@@ -17,10 +17,10 @@ import { Effect } from "effect"
 import { defineStage, Reward, StageError, type StageContext } from "@refine-af/core"
 import {
   checkFiniteRewards, encodePrompts, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
-  PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult
+  PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
+  emitMetrics, iterationRecord, meanStepMetrics
 } from "@refine-af/training"
 import { asStageError } from "./errors.ts"
-import { emitMetrics, iterationRecord, meanStepMetrics } from "./metrics.ts"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
 

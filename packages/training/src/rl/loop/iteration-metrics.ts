@@ -1,11 +1,12 @@
 /**
- * One iteration's metrics, as a record (the stage's output stream, one per
+ * One RL iteration's metrics (shared by ppo/train and group/grpo|rloo), as a record (the stage's output stream, one per
  * iteration) and as events. Times are under `time` (seconds): they differ
  * between runs; every other field is reproducible with a fixed seed.
  */
 import { Effect } from "effect"
 import type { EventSink, JsonRecord, RolloutReward } from "@refine-af/core"
-import { mean, std, type StepResult } from "@refine-af/training"
+import type { StepResult } from "../../policy-session.ts"
+import { mean, std } from "../stats.ts"
 
 export interface Timings {
   readonly sample: number
