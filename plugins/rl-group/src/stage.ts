@@ -18,9 +18,8 @@ import { defineStage, Reward, StageError, type Json, type StageContext } from "@
 import {
   checkFiniteRewards, encodePrompts, flatMean, groupObjective, grpoAdvantages, klPerToken, loraConfigFrom, minibatches, PolicyModel,
   promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult,
-  emitMetrics, iterationRecord, meanStepMetrics
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics
 } from "@refine-af/training"
-import { asStageError } from "./errors.ts"
 import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
@@ -48,7 +47,7 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
     const session = yield* policy.session({ lora: loraConfigFrom(o.lora), seed: ctx.seed, resumeFrom: ctx.stateDir })
     let last: Record<string, number> = {}
     for (let step = storedStep(session.restored?.trainerState); step < o.steps; step++) {
-      const fail = asStageError(ctx.name, step)
+      const fail = asTrainerStageError(ctx.name, step)
       let t = performance.now()
       const batch = promptIndices(prompts.length, step, o.promptsPerStep, ctx.seed).flatMap((i) => Array.from({ length: k }, () => prompts[i]!))
       const rollouts = yield* sampleWithStops(session, batch, sampling).pipe(Effect.mapError(fail))
@@ -98,9 +97,9 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
         yield* session.checkpoint(ctx.stateDir, { step: step + 1 }).pipe(Effect.mapError(fail))
       }
     }
-    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asStageError(ctx.name)))
+    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
     return { metrics: { steps: o.steps, ...last } }
-  }).pipe(Effect.mapError(asStageError(ctx.name)))
+  }).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
 
 const component = (algorithm: Algorithm, options: Schema.Codec<GroupOptions, any>, description: string) =>
   defineStage({

@@ -18,9 +18,8 @@ import { defineStage, Reward, StageError, type StageContext } from "@refine-af/c
 import {
   checkFiniteRewards, encodePrompts, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
-  emitMetrics, iterationRecord, meanStepMetrics
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics
 } from "@refine-af/training"
-import { asStageError } from "./errors.ts"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
 
@@ -45,7 +44,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     let last: Record<string, number> = {}
 
     for (let step = state.step; step < o.steps; step++) {
-      const fail = asStageError(ctx.name, step)
+      const fail = asTrainerStageError(ctx.name, step)
       let t = performance.now()
       const batch = promptIndices(prompts.length, step, o.batchSize, ctx.seed).map((i) => prompts[i]!)
       const rollouts = yield* sampleWithStops(session, batch, sampling).pipe(Effect.mapError(fail))
@@ -105,9 +104,9 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
         yield* session.checkpoint(ctx.stateDir, encodeState(state)).pipe(Effect.mapError(fail))
       }
     }
-    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asStageError(ctx.name)))
+    yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
     return { metrics: { steps: o.steps, ...last } }
-  }).pipe(Effect.mapError(asStageError(ctx.name)))
+  }).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
 
 /** The PPO trainer stage component. */
 export const ppoTrainStage = defineStage({

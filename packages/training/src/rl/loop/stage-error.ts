@@ -1,7 +1,10 @@
-/** Policy and reward failures as the stage's `StageError`, keeping their text and fix. */
+/**
+ * Policy and reward failures of an RL trainer stage as the stage's `StageError`,
+ * keeping their text and fix (and, for a non-finite loss, that nothing was applied).
+ */
 import { StageError } from "@refine-af/core"
 
-export const asStageError =
+export const asTrainerStageError =
   (stage: string, step?: number) =>
   (e: { readonly _tag: string; readonly message: string; readonly fix?: string | undefined; readonly reason?: string }): StageError =>
     e instanceof StageError
