@@ -13,15 +13,18 @@
 import { definePlugin } from "@refine-af/core"
 import { ruleRewardResource } from "./reward.ts"
 import { ruleScorerResource } from "./scorer.ts"
+import { verifyScorerResource } from "./verify.ts"
 
 export * from "./rules.ts"
 export * from "./scorer.ts"
 export * from "./reward.ts"
+export * from "./checks.ts"
+export * from "./verify.ts"
 
 /** The plugin manifest (`rules/<component>` in recipes). */
 export default definePlugin({
   name: "rules",
   version: "0.1.0",
-  description: "Rule-based Scorer and Reward for tests and toy RL tasks.",
-  components: { scorer: ruleScorerResource, reward: ruleRewardResource }
+  description: "Rule-based Scorer and Reward for tests and toy RL tasks, and an answer verifier for procedural tasks.",
+  components: { scorer: ruleScorerResource, reward: ruleRewardResource, verify: verifyScorerResource }
 })
