@@ -1,104 +1,118 @@
 /**
- * The quickstart recipe end to end through the CLI, as a new user runs it on
- * a fresh clone: the built-in tiny model is written on first use, the real
- * pipeline (Self-Instruct bootstrap → classify → instances → SuperNI
- * evaluation) completes, a second run is all cache hits, and `kill -9` inside
- * the bootstrap stage followed by `refine-af resume` ends with exactly the
- * records of the uninterrupted run.
+ * The quickstart (recipes/quickstart.yaml) end to end through the CLI, exactly
+ * as a new user runs it — the whole REFINE-AF loop on the built-in speaker
+ * model, with the recipe's own budgets: every stage completes; the dataset is
+ * non-empty Alpaca rows; PPO's reward rises (the mean of its last third of
+ * iterations is above the mean of its first third); each SFT arm's loss falls
+ * (its second half below its first); the paired comparison names both arms;
+ * the run report exists. The shape is asserted, never the numbers.
+ *
+ * Then the second run is all cache hits, and a run killed with SIGKILL once in
+ * each of several stages (bootstrap, PPO, instances, SFT, evaluation) and
+ * resumed after each kill ends with the same records as the uninterrupted
+ * run — none lost, none duplicated — and the same adapter bytes.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { committedCount, onlyRunDir, runCli, stageStatus, startCli, tempDir, waitFor } from "./cli.ts"
 
 const recipe = "recipes/quickstart.yaml"
-// Smaller evaluation and instance budgets than the recipe's, to keep the suite short on 2 cores.
-const overrides = ["stages.evaluation.maxInstances=1", "stages.dataset.sampling.maxNewTokens=16"]
-const stages = ["instructions", "classified", "dataset", "evaluation"] as const
-// One models folder for the file: the first run writes the built-in model (the fresh-clone path), later runs reuse it.
-const modelsDir = tempDir("models")
-// The built-in model is ~50 MB on disk.
-afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true }))
-const env = (cacheDir: string) => ({ REFINE_AF_CACHE: cacheDir, REFINE_AF_MODELS: modelsDir })
+const STAGES = ["instructions", "classified", "rl_prompts", "ppo", "dataset_rlaf", "dataset_base", "export", "sft_rlaf", "sft_base", "eval_rlaf", "eval_base", "compare"]
+const ADAPTERS = ["ppo", "sft_rlaf", "sft_base"]
 
-const readRecords = (runDir: string, stage: string): Array<Record<string, unknown>> => {
-  const text = fs.readFileSync(path.join(runDir, "stages", stage, "records.jsonl"), "utf8")
-  return text.trimEnd() === "" ? [] : text.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+type Row = Record<string, any>
+const records = (runDir: string, stage: string): Array<Row> => {
+  const text = fs.readFileSync(path.join(runDir, "stages", stage, "records.jsonl"), "utf8").trimEnd()
+  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Row)
 }
-const manifestOf = (runDir: string) =>
-  JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as {
-    status: string
-    attempts: Array<unknown>
-    stages: Record<string, { status: string; records: number; metrics: Record<string, number> }>
-  }
+/** Wall-clock fields differ between runs; everything else must be identical. */
+const TIMING = new Set(["time", "tokens_per_second", "elapsed_s", "seconds"])
+const withoutTiming = (row: Row): Row => Object.fromEntries(Object.entries(row).filter(([key]) => !TIMING.has(key)))
+const manifestOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { status: string; attempts: Array<unknown>; stages: Record<string, { status: string }> }
+const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
+const adapterBytes = (runDir: string, stage: string) => fs.readFileSync(path.join(runDir, "stages", stage, "adapter", "adapter_model.safetensors"))
 
-let referenceRun: string | undefined
+let reference: string | undefined
+const cacheFree = () => ({ REFINE_AF_CACHE: tempDir("quickstart-cache") })
 
-describe("quickstart", () => {
-  it("runs the real pipeline on the built-in model, then hits the cache for every stage", async () => {
+describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
+  it("completes with a non-empty dataset, a rising PPO reward, falling SFT losses, the paired comparison and a report; a second run is all cache hits", async () => {
     const runsDir = tempDir("quickstart")
-    const cacheDir = tempDir("quickstart-cache")
-    const first = await runCli(["run", recipe, ...overrides, "--runs-dir", runsDir], env(cacheDir))
-    expect(first.code, first.stderr).toBe(0)
-    expect(first.stdout).toContain("completed")
+    const env = cacheFree()
+    const first = await runCli(["run", recipe, "--runs-dir", runsDir], env)
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0)
     const runDir = await onlyRunDir(runsDir)
-    referenceRun = runDir
-    expect(fs.readdirSync(modelsDir)).toEqual(["tiny-qwen2-seed0-v1"])
-
     const manifest = manifestOf(runDir)
     expect(manifest.status).toBe("completed")
-    for (const stage of stages) expect(manifest.stages[stage]?.status).toBe("completed")
+    for (const stage of STAGES) expect(manifest.stages[stage]?.status, stage).toBe("completed")
 
-    // Bootstrap: bounded requests, at least one accepted instruction, and per-filter counts that add up.
-    const instructions = readRecords(runDir, "instructions")
-    const bootstrap = manifest.stages["instructions"]!.metrics
-    expect(instructions.length).toBeGreaterThan(0)
-    expect(instructions.length).toBeLessThanOrEqual(8)
-    expect(bootstrap["accepted"]).toBe(instructions.length)
-    expect(bootstrap["responses"]).toBeLessThanOrEqual(4 * 8)
-    const rejected = ["too_short", "too_long", "blacklisted_keyword", "forbidden_prefix", "leading_punctuation", "leading_non_ascii", "too_similar"]
-      .reduce((sum, reason) => sum + bootstrap[reason]!, 0)
-    expect(rejected + bootstrap["accepted"]!).toBe(bootstrap["candidates"])
-    for (const record of instructions) expect(typeof record["instruction"]).toBe("string")
+    expect(records(runDir, "instructions").length).toBeGreaterThan(0)
+    for (const arm of ["dataset_rlaf", "dataset_base"]) {
+      const rows = records(runDir, arm)
+      expect(rows.length, arm).toBeGreaterThan(0)
+      for (const row of rows) {
+        expect(Object.keys(row)).toEqual(expect.arrayContaining(["instruction", "input", "output"]))
+        expect(String(row["output"]).trim(), arm).not.toBe("")
+      }
+    }
 
-    // Classify marks every instruction; instances read every one of them.
-    const classified = readRecords(runDir, "classified")
-    expect(classified.map((record) => record["instruction"])).toEqual(instructions.map((record) => record["instruction"]))
-    for (const record of classified) expect(record).toHaveProperty("is_classification")
-    expect(manifest.stages["dataset"]!.metrics["tasks"]).toBe(instructions.length)
-    // Alpaca-style rows (a random model rarely writes the Input:/Output: format, so there may be none).
-    for (const row of readRecords(runDir, "dataset")) expect(Object.keys(row)).toEqual(expect.arrayContaining(["instruction", "input", "output"]))
+    // The REFINE-AF dataset as a Hugging Face datasets folder: the same rows, a dataset card with provenance.
+    const exported = path.join(runDir, "stages", "export")
+    const trainRows = fs.readFileSync(path.join(exported, "data", "train.jsonl"), "utf8").trimEnd().split("\n")
+    expect(trainRows).toHaveLength(records(runDir, "dataset_rlaf").length)
+    expect(fs.readFileSync(path.join(exported, "README.md"), "utf8")).toContain("rules/verify")
 
-    // Evaluation: one instance per task of the bundled 8-task set, with reports.
-    const evaluation = path.join(runDir, "stages", "evaluation")
-    for (const file of ["report.md", "report.html", "metrics.json"]) expect(fs.existsSync(path.join(evaluation, file)), file).toBe(true)
-    const metrics = JSON.parse(fs.readFileSync(path.join(evaluation, "metrics.json"), "utf8")) as { summary: { overall: { instances: number; tasks: number } } }
-    expect(metrics.summary.overall).toMatchObject({ instances: 8, tasks: 8 })
-    expect(readRecords(runDir, "evaluation")).toHaveLength(8)
+    const rewards = records(runDir, "ppo").map((r) => r["reward_mean"] as number)
+    expect(rewards.length).toBeGreaterThanOrEqual(6)
+    for (const r of rewards) expect(Number.isFinite(r)).toBe(true)
+    const third = Math.floor(rewards.length / 3)
+    expect(mean(rewards.slice(-third)), `PPO reward per iteration: ${rewards.map((r) => r.toFixed(3)).join(" ")}`).toBeGreaterThan(mean(rewards.slice(0, third)))
+
+    for (const arm of ["sft_rlaf", "sft_base"]) {
+      const losses = records(runDir, arm).map((r) => r["loss"] as number)
+      expect(losses.length, arm).toBeGreaterThanOrEqual(4)
+      const half = Math.floor(losses.length / 2)
+      expect(mean(losses.slice(-half)), `${arm} loss per step: ${losses.map((l) => l.toFixed(2)).join(" ")}`).toBeLessThan(mean(losses.slice(0, half)))
+    }
+    for (const stage of ADAPTERS) expect(fs.existsSync(path.join(runDir, "stages", stage, "adapter", "adapter_config.json")), stage).toBe(true)
+
+    const comparison = fs.readFileSync(path.join(runDir, "stages", "compare", "report.md"), "utf8")
+    expect(comparison).toContain("eval_rlaf vs eval_base")
+    expect(comparison).toMatch(/improved on \d+ of \d+ tasks .*95% CI/)
+    expect(records(runDir, "compare").length).toBeGreaterThan(0)
+    expect(fs.existsSync(path.join(runDir, "report.html"))).toBe(true)
+    expect(first.stdout).toContain(path.join(runDir, "report.html"))
 
     fs.renameSync(runDir, `${runDir}-first`)
-    referenceRun = `${runDir}-first`
-    const second = await runCli(["run", recipe, ...overrides, "--runs-dir", runsDir], env(cacheDir))
+    reference = `${runDir}-first`
+    const second = await runCli(["run", recipe, "--runs-dir", runsDir], env)
     expect(second.code, second.stderr).toBe(0)
-    expect(second.stdout).toContain("cache hits: 4/4")
-  })
+    expect(second.stdout).toContain(`cache hits: ${STAGES.length}/${STAGES.length}`)
+  }, 1_200_000)
 
-  it("kill -9 during the bootstrap, then resume: the same records as the uninterrupted run", async () => {
-    expect(referenceRun, "needs the first test's run").toBeDefined()
+  it("kill -9 in the bootstrap, PPO, instances, SFT and evaluation stages, resume after each: the records and adapters of the uninterrupted run", async () => {
+    expect(reference, "needs the first test's run").toBeDefined()
     const runsDir = tempDir("quickstart-killed")
-    const cacheDir = tempDir("quickstart-killed-cache")
-    const running = startCli(["run", recipe, ...overrides, "--runs-dir", runsDir], env(cacheDir))
-    const runDir = await onlyRunDir(runsDir)
-    await waitFor(() => committedCount(runDir, "instructions") >= 1 && stageStatus(runDir, "instructions") === "running", running, "the first durable instruction")
-    running.child.kill("SIGKILL")
-    expect((await running.done).signal).toBe("SIGKILL")
-    expect(stageStatus(runDir, "classified")).not.toBe("completed")
-
-    const resumed = await runCli(["resume", runDir], env(cacheDir))
-    expect(resumed.code, resumed.stderr).toBe(0)
-    const manifest = manifestOf(runDir)
+    const env = cacheFree()
+    // Where to kill: once the stage is running and has made this many durable records.
+    const kills: ReadonlyArray<readonly [string, number]> = [["instructions", 1], ["ppo", 2], ["dataset_rlaf", 1], ["sft_base", 3], ["eval_rlaf", 1]]
+    let runDir: string | undefined
+    for (const [stage, after] of kills) {
+      const running = runDir === undefined ? startCli(["run", recipe, "--runs-dir", runsDir], env) : startCli(["resume", runDir], env)
+      runDir ??= await onlyRunDir(runsDir)
+      const dir = runDir
+      await waitFor(() => stageStatus(dir, stage) === "running" && committedCount(dir, stage) >= after, running, `${after} durable record(s) of ${stage}`, 600_000)
+      running.child.kill("SIGKILL")
+      expect((await running.done).signal, stage).toBe("SIGKILL")
+      expect(stageStatus(dir, stage), `${stage} was killed mid-stage`).not.toBe("completed")
+    }
+    const resumed = await runCli(["resume", runDir!], env)
+    expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0)
+    const manifest = manifestOf(runDir!)
     expect(manifest.status).toBe("completed")
-    expect(manifest.attempts).toHaveLength(2)
-    for (const stage of stages) expect(readRecords(runDir, stage), stage).toEqual(readRecords(referenceRun!, stage))
-  })
+    expect(manifest.attempts).toHaveLength(kills.length + 1)
+    for (const stage of STAGES) expect(records(runDir!, stage).map(withoutTiming), stage).toEqual(records(reference!, stage).map(withoutTiming))
+    for (const stage of ADAPTERS) expect(adapterBytes(runDir!, stage).equals(adapterBytes(reference!, stage)), `${stage} adapter bytes`).toBe(true)
+  }, 1_800_000)
 })
