@@ -18,7 +18,7 @@
  */
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
-import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
 import { folderIdentity, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { loadScoringModel } from "./architectures.ts"
@@ -27,8 +27,8 @@ import { oasstTemplate } from "./template.ts"
 
 /** Options of `reward-model/hf`. */
 export const RewardModelResourceOptions = Schema.Struct({
-  /** The model folder (relative to the recipe). */
-  path: Schema.String,
+  /** The model folder (relative to the recipe); `validate` checks that it exists. */
+  path: RecipePath("dir", "reward-model folder in Hugging Face layout, relative to the recipe's folder"),
   /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
   template: Schema.optionalKey(Schema.String),
   /** Rows per program run (default 8). */
