@@ -7,10 +7,11 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 
-/** One path a paper recipe needs: where it is relative to the recipe, and whether a folder or a file. */
+/** One path a paper recipe needs: where it is relative to the recipe, whether a folder or a file, and the files `validate` looks for in it. */
 export interface NeededPath {
   readonly relative: string
   readonly kind: "dir" | "file"
+  readonly files?: ReadonlyArray<string>
 }
 
 const modelFolders: Readonly<Record<string, string>> = {
@@ -20,8 +21,8 @@ const modelFolders: Readonly<Record<string, string>> = {
 }
 
 const scorerFolders: ReadonlyArray<NeededPath> = [
-  { relative: "models/oasst-rm-2.1-pythia-1.4b", kind: "dir" },
-  { relative: "models/unieval-dialog", kind: "dir" }
+  { relative: "models/oasst-rm-2.1-pythia-1.4b", kind: "dir", files: ["config.json", "model.safetensors", "tokenizer.json"] },
+  { relative: "models/unieval-dialog", kind: "dir", files: ["config.json", "pytorch_model.bin", "tokenizer.json"] }
 ]
 
 const superniSplit: ReadonlyArray<NeededPath> = [
@@ -41,14 +42,28 @@ export const neededPaths = (recipeFile: string): { readonly model: NeededPath; r
   return { model, others: [...scorerFolders, ...superniSplit] }
 }
 
-/** Creates `needed` under `root` (empty folders, empty files). */
+/** Creates `needed` under `root`: folders holding the files `validate` looks for (empty), empty files. */
 export const createPaths = (root: string, needed: ReadonlyArray<NeededPath>): void => {
   for (const entry of needed) {
     const full = path.join(root, entry.relative)
-    if (entry.kind === "dir") fs.mkdirSync(full, { recursive: true })
-    else {
+    if (entry.kind === "dir") {
+      fs.mkdirSync(full, { recursive: true })
+      for (const file of entry.files ?? []) fs.writeFileSync(path.join(full, file), "")
+    } else {
       fs.mkdirSync(path.dirname(full), { recursive: true })
       fs.writeFileSync(full, "")
     }
   }
+}
+
+/**
+ * A stand-in Llama model folder that passes `validate`'s look inside (`config.json` with small
+ * sizes, the weight and tokenizer files present) — not loadable: for validate and for runs that
+ * must stop before any model is made.
+ */
+export const writeStandInModel = (dir: string): void => {
+  fs.mkdirSync(dir, { recursive: true })
+  const config = { model_type: "llama", vocab_size: 32000, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 }
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config))
+  for (const file of ["model.safetensors", "tokenizer.json"]) fs.writeFileSync(path.join(dir, file), "")
 }

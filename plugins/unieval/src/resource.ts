@@ -16,12 +16,13 @@ import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } fro
 import { folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { uniEvalDialogDimensions } from "@refine-af/text"
+import { checkUniEvalFolder } from "./folder-check.ts"
 import { makeUniEvalScorer } from "./scorer.ts"
 
 /** Options of `unieval/dialog`. */
 export const UniEvalResourceOptions = Schema.Struct({
   /** The unieval-dialog folder (relative to the recipe); `validate` checks that it exists. */
-  path: RecipePath("dir", "unieval-dialog folder in Hugging Face layout, relative to the recipe's folder"),
+  path: RecipePath("dir", "unieval-dialog folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkUniEvalFolder),
   /** Dimensions scored (default naturalness, coherence, understandability). */
   dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))),
   /** Questions per program run (default 8). */
