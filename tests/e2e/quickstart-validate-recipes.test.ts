@@ -39,7 +39,11 @@ describe("shipped recipes", () => {
     const errors = `${missing.stdout}\n${missing.stderr}`.split("\n").filter((line) => line.includes(" error: "))
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatch(/resource "policy" \(llama\/hf\): option "path" names .*\/recipes\/paper\/models\/.*, which does not exist/)
+    // validate looks into the folder (files present, config.json sizes fit memory): a small stand-in.
     const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-paper-model-"))
+    const config = { model_type: "llama", vocab_size: 32000, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 }
+    fs.writeFileSync(path.join(modelDir, "config.json"), JSON.stringify(config))
+    for (const file of ["model.safetensors", "tokenizer.json"]) fs.writeFileSync(path.join(modelDir, file), "")
     const present = await runCli(["validate", recipe, `resources.policy.path=${modelDir}`])
     expect(present.code, `${present.stdout}\n${present.stderr}`).toBe(0)
   })
