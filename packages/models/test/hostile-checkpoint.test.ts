@@ -3,12 +3,12 @@
  * run and predict `!!!!…`), and a config.json with absurd sizes is refused before anything is
  * allocated (num_hidden_layers 1e9 used to run Node out of heap, exit 134).
  */
-import { copyFileSync, mkdtempSync, readdirSync } from "node:fs"
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { loadModelFolder, loadWeights, openWeights, parseLlamaConfig, writeSafetensors } from "../src/index.ts"
+import { checkLlamaFolder, loadModelFolder, loadWeights, openWeights, parseLlamaConfig, writeSafetensors } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const loadAll = (folder: string) =>
@@ -58,5 +58,16 @@ describe("hostile checkpoints", () => {
     // A real 7B config still parses (its float32 weights, 27 GiB, are judged against the real machine elsewhere only when they exceed it).
     const small = { ...absurd, num_hidden_layers: 2 }
     expect((await Effect.runPromise(parseLlamaConfig("config.json", small))).numLayers).toBe(2)
+  })
+
+  it("checkLlamaFolder (validate's look into a path option) finds huge hidden sizes and missing files without allocating", async () => {
+    const folder = await tinyModel("llama")
+    expect(checkLlamaFolder(folder)).toBeUndefined()
+    const huge = mkdtempSync(nodePath.join(tmpdir(), "refine-af-huge-"))
+    for (const file of readdirSync(folder)) copyFileSync(nodePath.join(folder, file), nodePath.join(huge, file))
+    writeFileSync(nodePath.join(huge, "config.json"), JSON.stringify({ model_type: "llama", vocab_size: 32000, hidden_size: 4_000_000, intermediate_size: 11008, num_hidden_layers: 2, num_attention_heads: 32 }))
+    expect(checkLlamaFolder(huge)?.problem).toMatch(/hidden_size 4000000, .* more than this machine's/)
+    const empty = mkdtempSync(nodePath.join(tmpdir(), "refine-af-empty-"))
+    expect(checkLlamaFolder(empty)?.problem).toContain("it has no config.json, model.safetensors (or model.safetensors.index.json), tokenizer.json")
   })
 })

@@ -18,6 +18,7 @@
  * ```
  */
 import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
+import { checkLlamaFolder } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
@@ -27,7 +28,7 @@ import { loadLlama } from "./service/load.ts"
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
-  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout")),
+  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json); give this or `builtin`", checkLlamaFolder)),
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the

@@ -27,10 +27,25 @@ export type PathKind = "file" | "dir" | "any"
 /** The annotation key that marks a string Schema as a recipe path. */
 export const recipePathAnnotation = "refine-af/recipePath"
 
-/** A string option naming an existing file or folder, relative to the recipe's folder. */
-export const RecipePath = (kind: PathKind = "any", description?: string) =>
+/** The annotation key of a path option's content check (see {@link PathCheck}). */
+export const recipePathCheckAnnotation = "refine-af/recipePathCheck"
+
+/**
+ * A check of what an existing path holds, run by `validate` (and so before a run
+ * allocates anything): a model folder's `config.json` sizes, a file's format.
+ * Returns the problem and its fix, or undefined when the path is usable. It must
+ * be synchronous and cheap (read small files only).
+ */
+export type PathCheck = (absolute: string) => { readonly problem: string; readonly fix: string } | undefined
+
+/**
+ * A string option naming an existing file or folder, relative to the recipe's folder;
+ * `check` (optional) looks inside it at `validate` time.
+ */
+export const RecipePath = (kind: PathKind = "any", description?: string, check?: PathCheck) =>
   Schema.String.annotate({
     [recipePathAnnotation]: kind,
+    ...(check === undefined ? {} : { [recipePathCheckAnnotation]: check }),
     description: description ?? `path of an existing ${kind === "dir" ? "folder" : kind === "file" ? "file" : "file or folder"}, relative to the recipe's folder`
   })
 
@@ -43,6 +58,8 @@ export interface PathOption {
   readonly value: string
   /** Absolute path (resolved from the recipe folder). */
   readonly absolute: string
+  /** The component's check of what the path holds, if it declared one. */
+  readonly check?: PathCheck
 }
 
 /** `p` resolved from `recipeDir` (absolute paths unchanged, `~/` = home). */
@@ -52,6 +69,7 @@ export const resolveFrom = (recipeDir: string, p: string): string => {
 }
 
 const kindOf = (ast: SchemaAST.AST): PathKind | undefined => SchemaAST.resolveAt<PathKind>(recipePathAnnotation)(ast)
+const checkOf = (ast: SchemaAST.AST): PathCheck | undefined => SchemaAST.resolveAt<PathCheck>(recipePathCheckAnnotation)(ast)
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
@@ -60,10 +78,10 @@ const walk = (
   ast: SchemaAST.AST,
   value: unknown,
   at: ReadonlyArray<string | number>,
-  visit: (kind: PathKind, value: string, at: ReadonlyArray<string | number>) => string
+  visit: (kind: PathKind, value: string, at: ReadonlyArray<string | number>, ast: SchemaAST.AST) => string
 ): unknown => {
   const kind = kindOf(ast)
-  if (kind !== undefined && typeof value === "string") return visit(kind, value, at)
+  if (kind !== undefined && typeof value === "string") return visit(kind, value, at, ast)
   if (SchemaAST.isUnion(ast)) {
     let current = value
     for (const member of ast.types) current = walk(member, current, at, visit)
@@ -95,8 +113,9 @@ const walk = (
 /** Every path option in `value` (decoded options of `schema`), resolved from `recipeDir`. */
 export const pathOptions = (schema: Schema.Top, value: unknown, recipeDir: string): ReadonlyArray<PathOption> => {
   const found = new Map<string, PathOption>()
-  walk(schema.ast, value, [], (kind, written, at) => {
-    found.set(JSON.stringify(at), { at, kind, value: written, absolute: resolveFrom(recipeDir, written) })
+  walk(schema.ast, value, [], (kind, written, at, ast) => {
+    const check = checkOf(ast)
+    found.set(JSON.stringify(at), { at, kind, value: written, absolute: resolveFrom(recipeDir, written), ...(check === undefined ? {} : { check }) })
     return written
   })
   return [...found.values()]

@@ -1,7 +1,7 @@
 /**
  * `validate` checks that every path option (`RecipePath`) names an existing
- * file or folder of the right kind, reporting the resolved absolute path at
- * the option's line:column.
+ * file or folder of the right kind, and runs the option's content check if it
+ * has one, reporting the resolved absolute path at the option's line:column.
  */
 import type { Schema } from "effect"
 import * as fs from "node:fs"
@@ -32,10 +32,16 @@ export const pathProblems = (
     if (stat === undefined) {
       const wanted = option.kind === "dir" ? "folder" : option.kind === "file" ? "file" : "file or folder"
       problems.push(problemAt(at, `${label}: option "${name}" names ${option.absolute}, which does not exist`, `create the ${wanted} or fix the path${relativeNote}`))
-    } else if (option.kind === "file" && !stat.isFile()) {
+    } else if (option.kind === "file" && stat.isDirectory()) {
       problems.push(problemAt(at, `${label}: option "${name}" must name a file, but ${option.absolute} is a folder`, `name a file inside it${relativeNote}`))
+    } else if (option.kind !== "dir" && !stat.isFile() && !stat.isDirectory()) {
+      // /dev/zero or a FIFO would be read forever (or block) at run time.
+      problems.push(problemAt(at, `${label}: option "${name}" names ${option.absolute}, which is a device, socket or pipe, not a regular file`, `name a regular file${relativeNote}`))
     } else if (option.kind === "dir" && !stat.isDirectory()) {
       problems.push(problemAt(at, `${label}: option "${name}" must name a folder, but ${option.absolute} is a file`, `name the folder that holds it${relativeNote}`))
+    } else if (option.check !== undefined) {
+      const found = option.check(option.absolute)
+      if (found !== undefined) problems.push(problemAt(at, `${label}: option "${name}": ${found.problem}`, found.fix))
     }
   }
   return problems

@@ -82,6 +82,19 @@ describe("identity follows content", () => {
       expect.stringContaining(`resource "model" (multi/loaded): option "path" must name a folder, but ${path.join(dir, "data.txt")} is a file`),
       expect.stringContaining(`stage "data" (multi/readfile): option "data" must name a file, but ${path.join(dir, "model")} is a folder`)
     ])
+    // A device is not a regular file (reading /dev/zero never ends).
+    expect(await problems(["stages.data.data=/dev/zero"])).toEqual([
+      expect.stringContaining(`stage "data" (multi/readfile): option "data" names /dev/zero, which is a device, socket or pipe, not a regular file — name a regular file`)
+    ])
+  })
+
+  it("runs the component's check of what an existing path holds (validate refuses it, exit 2, before anything is made)", async () => {
+    const { dir } = setup()
+    fs.rmSync(path.join(dir, "model/weights.txt"))
+    const error = await Effect.runPromise(Effect.flip(loadRecipe(path.join(dir, "recipe.yaml")))) as RecipeInvalid
+    expect(error.problems.map((problem) => `${problem.line}:${problem.column} ${problem.message} — ${problem.fix}`)).toEqual([
+      `7:11 resource "model" (multi/loaded): option "path": ${path.join(dir, "model")} holds no weights.txt — write weights.txt into the folder`
+    ])
   })
 })
 

@@ -15,6 +15,7 @@ import { leftPadRows, makeStepFeeds, slideCache, type RowStep } from "@refine-af
 import type { Tokenizer } from "@refine-af/models"
 import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
 import { compactCaches, presentToPast, releaseCaches, selectCacheRows, zeroCaches, type CacheFeeds } from "./kv-cache.ts"
+import { checkFinite } from "./finite-check.ts"
 import { GenerationRow } from "./row.ts"
 
 /** One tokenized request. */
@@ -122,9 +123,14 @@ const acceptLogits = (runtime: LlamaRuntime, logits: DeviceTensor, slots: Readon
     yield* Effect.ignore(runtime.backend.release(logits))
     const vocab = runtime.config.vocabSize
     const data = host.data as Float32Array
-    slots.forEach((row, i) => {
-      if (row && row.finish === null) row.accept(data.subarray(i * vocab, (i + 1) * vocab))
-    })
+    for (let i = 0; i < slots.length; i++) {
+      const row = slots[i]
+      if (!row || row.finish !== null) continue
+      const logits = data.subarray(i * vocab, (i + 1) * vocab)
+      const problem = checkFinite("logits", i, logits)
+      if (problem) return yield* problem
+      row.accept(logits)
+    }
   })
 
 /** Prefills `joining` rows into fresh caches and samples their first tokens. */

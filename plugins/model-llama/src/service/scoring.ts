@@ -4,12 +4,14 @@
  * target log-probabilities computed inside the program so only [batch, length]
  * numbers come back, not the logits.
  */
+import type { LanguageModelError } from "@refine-af/core"
 import type { BackendError, HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { stepNames } from "@refine-af/models"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { batchBucket, lengthBucket } from "../generation/buckets.ts"
+import { checkFinite } from "../generation/finite-check.ts"
 import type { ActiveAdapter } from "../generation/generate.ts"
 
 /** A sequence to score: its tokens and the index of the first token whose log-probability is wanted (≥ 1). */
@@ -19,7 +21,7 @@ export interface ScoredSequence {
 }
 
 /** log p(ids[k] | ids[<k]) for k ≥ from, per sequence, in input order. */
-export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<ScoredSequence>, maxBatch: number, adapter?: ActiveAdapter): Effect.Effect<Array<Array<number>>, BackendError> =>
+export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<ScoredSequence>, maxBatch: number, adapter?: ActiveAdapter): Effect.Effect<Array<Array<number>>, BackendError | LanguageModelError> =>
   Effect.gen(function* () {
     const results: Array<Array<number>> = []
     for (let start = 0; start < sequences.length; start += maxBatch) {
@@ -40,12 +42,15 @@ export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<S
         ...(adapter?.feeds ?? {})
       })
       const logprobs = (yield* runtime.backend.download(out.logprobs!)).data as Float32Array
-      chunk.forEach((sequence, r) => {
+      for (let r = 0; r < chunk.length; r++) {
+        const sequence = chunk[r]!
         const padding = shape.length - sequence.ids.length
-        const values: Array<number> = []
-        for (let k = sequence.from; k < sequence.ids.length; k++) values.push(logprobs[r * shape.length + padding + k - 1]!)
-        results.push(values)
-      })
+        const values = logprobs.slice(r * shape.length + padding + sequence.from - 1, r * shape.length + shape.length - 1)
+        // -Inf is a legitimate log-probability only for a token the model rules out entirely; from finite logits it cannot occur.
+        const problem = checkFinite("logprobs", start + r, values)
+        if (problem) return yield* problem
+        results.push(Array.from(values))
+      }
     }
     return results
   })
