@@ -22,7 +22,7 @@ export interface AlpacaRecord {
   readonly output: string
 }
 
-export type Template = "alpaca" | "chat" | { readonly prompt: string; readonly no_input?: string }
+export type Template = "alpaca" | "chat" | { readonly prompt: string; readonly no_input?: string; readonly response?: string }
 
 const ALPACA = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
 const ALPACA_NO_INPUT = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
@@ -70,7 +70,8 @@ export const toSequence = (policy: PolicyModelService, template: Template, r: Al
       ? yield* policy.applyChatTemplate([{ role: "user", content: r.input.trim() === "" ? r.instruction : `${r.instruction}\n\n${r.input}` }])
       : renderPrompt(template, r)
     const prompt = [...(policy.info.bosTokenId === undefined ? [] : [policy.info.bosTokenId]), ...(yield* policy.encode(promptText))]
-    const response = [...(yield* policy.encode(r.output)), policy.info.eosTokenIds[0]!]
+    const responseText = typeof template === "object" && template.response !== undefined ? template.response.replaceAll("{output}", r.output) : r.output
+    const response = [...(yield* policy.encode(responseText)), policy.info.eosTokenIds[0]!]
     const tokens = [...prompt, ...response]
     if (tokens.length > policy.info.contextLength)
       return yield* new SftDataError({ message: `${where}: prompt + response is ${tokens.length} tokens (prompt ${prompt.length}), longer than the model's context of ${policy.info.contextLength}`, fix: "shorten or drop the record, or raise the model's max_context" })

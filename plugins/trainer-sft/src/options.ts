@@ -13,8 +13,16 @@ import { Schema } from "effect"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
-/** A custom prompt: `{instruction}` and `{input}` are replaced; `no_input` is used for records with an empty input. */
-export const CustomTemplate = Schema.Struct({ prompt: Schema.String, no_input: Schema.optionalKey(Schema.String) })
+/**
+ * A custom prompt: `{instruction}` and `{input}` are replaced; `no_input` is used for records with an empty input.
+ * `response` wraps the trained text (`{output}` is replaced; default `{output}`): e.g. `" {output}"` when the
+ * prompt ends with `Output:` and the model writes a space first, as in the SuperNI evaluation format.
+ */
+export const CustomTemplate = Schema.Struct({
+  prompt: Schema.String,
+  no_input: Schema.optionalKey(Schema.String),
+  response: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => (s.includes("{output}") ? undefined : "response must contain {output}"))))
+})
 
 export const SftOptions = Schema.Struct({
   /** A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe. */

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { batchPlan, holdOut, learningRate, renderPrompt } from "../src/index.ts"
+import { Effect, Schema } from "effect"
+import { batchPlan, holdOut, learningRate, renderPrompt, SftOptions, toSequence } from "../src/index.ts"
 import { deterministicPart, facts, qa, runSft } from "./support.ts"
 
 const base = { template: qa, epochs: 12, batch_size: 2, lr: 0.1, warmup_steps: 2, lora: { rank: 4, alpha: 8, targets: ["table"] }, checkpoint_every: 5 }
@@ -81,5 +82,24 @@ describe("sft building blocks", () => {
     const split = holdOut(10, 0.2, 3)
     expect(split.evaluation.length).toBe(2)
     expect([...split.train, ...split.evaluation].sort((a, b) => a - b)).toEqual([...Array(10).keys()])
+  })
+})
+
+describe("custom template response", () => {
+  // A character-level stand-in for a tokenizer: each character is one token (its code point).
+  const policy = {
+    info: { bosTokenId: undefined, eosTokenIds: [0], contextLength: 1000, hasChatTemplate: false },
+    encode: (text: string) => Effect.succeed([...text].map((c) => c.codePointAt(0)!))
+  } as never
+  const codes = (text: string) => [...text].map((c) => c.codePointAt(0)!)
+  it("wraps the trained text with `response` (e.g. a leading space after `Output:`); the default trains the output as is", async () => {
+    const record = { instruction: "Add.", input: "2 3", output: "5" }
+    const withSpace = await Effect.runPromise(toSequence(policy, { prompt: "{instruction} {input}\nOutput:", response: " {output}" }, record, "r"))
+    expect(withSpace).toEqual({ tokens: [...codes("Add. 2 3\nOutput:"), ...codes(" 5"), 0], promptLength: codes("Add. 2 3\nOutput:").length })
+    const plain = await Effect.runPromise(toSequence(policy, { prompt: "{instruction} {input}\nOutput:" }, record, "r"))
+    expect(plain.tokens.slice(plain.promptLength)).toEqual([...codes("5"), 0])
+  })
+  it("refuses a response without {output}", () => {
+    expect(() => Schema.decodeUnknownSync(SftOptions)({ template: { prompt: "{instruction}", response: "answer" } })).toThrow(/must contain \{output\}/)
   })
 })
