@@ -20,7 +20,7 @@ export const rlCurveNames: ReadonlyArray<string> = ["reward_mean", "kl", "loss",
 
 /** Rollouts kept as samples per run. */
 const sampleCount = 3
-const promptChars = 600
+const promptChars = 300
 
 /** A few of one iteration's rollouts (evenly spread) with prompt, completion, reward and its parts. */
 export const rolloutSamples = (
