@@ -1,12 +1,17 @@
 /**
- * Extracts the module specifiers a TypeScript file imports, with whether each
- * import is type-only (erased at run time, so it cannot form a runtime cycle).
+ * Extracts the module specifiers a TypeScript file imports, with the kind of
+ * each: a value import (runs at load time), a type-only one (erased at run
+ * time, still a dependency between modules) or a dynamic one (`import()` /
+ * `require` inside code: runs later, so it can break a load-order cycle).
  */
 import ts from "typescript"
 
+/** How a module is imported. */
+export type ImportKind = "value" | "type" | "dynamic"
+
 export interface ImportRef {
   readonly specifier: string
-  readonly typeOnly: boolean
+  readonly kind: ImportKind
   /** 1-based line of the import, for messages. */
   readonly line: number
 }
@@ -19,9 +24,9 @@ export const importsOf = (fileName: string, text: string): ImportRef[] => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause
       const typeOnly = clause !== undefined && (clause.isTypeOnly || allNamedTypeOnly(clause))
-      refs.push({ specifier: node.moduleSpecifier.text, typeOnly, line: lineOf(node) })
+      refs.push({ specifier: node.moduleSpecifier.text, kind: typeOnly ? "type" : "value", line: lineOf(node) })
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      refs.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, line: lineOf(node) })
+      refs.push({ specifier: node.moduleSpecifier.text, kind: node.isTypeOnly ? "type" : "value", line: lineOf(node) })
     } else if (
       ts.isCallExpression(node) &&
       (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
@@ -30,9 +35,9 @@ export const importsOf = (fileName: string, text: string): ImportRef[] => {
       ts.isStringLiteralLike(node.arguments[0]!)
     ) {
       // Dynamic imports run later, so they cannot create an import-time cycle; still subject to boundaries.
-      refs.push({ specifier: (node.arguments[0] as ts.StringLiteralLike).text, typeOnly: true, line: lineOf(node) })
+      refs.push({ specifier: (node.arguments[0] as ts.StringLiteralLike).text, kind: "dynamic", line: lineOf(node) })
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-      refs.push({ specifier: node.argument.literal.text, typeOnly: true, line: lineOf(node) })
+      refs.push({ specifier: node.argument.literal.text, kind: "type", line: lineOf(node) })
     }
     ts.forEachChild(node, visit)
   }

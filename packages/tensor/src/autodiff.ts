@@ -22,7 +22,7 @@ import { Graph, type Tensor } from "./graph.ts"
 import type { Program } from "./ir.ts"
 import { isFloat } from "./ir.ts"
 import { eliminateDeadCode } from "./passes/dead-code.ts"
-import { opDef } from "./ops/registry.ts"
+import { vjpRule } from "./gradients/registry.ts"
 
 /**
  * Gradients of scalar `loss` with respect to each of `wrt`, built into the loss's graph.
@@ -60,12 +60,12 @@ export const gradients = (loss: Tensor, wrt: ReadonlyArray<Tensor>, seed?: Tenso
     if (dy === undefined || !relevant(id)) continue
     const node = g.node(id)
     if (node.inputs.length === 0) continue
-    const def = opDef(node.op)
+    const rule = vjpRule(node.op)
     const needs = node.inputs.map((i) => relevant(i))
     if (!needs.some(Boolean)) continue
-    if (def.vjp === undefined) throw new GradientError({ message: `${node.op} (node ${id}) has no gradient but lies between the loss and a wrt tensor; stop the gradient before it` })
+    if (rule === undefined) throw new GradientError({ message: `${node.op} (node ${id}) has no gradient but lies between the loss and a wrt tensor; stop the gradient before it` })
     const inputs = node.inputs.map((i) => g.tensor(i))
-    const grads = def.vjp({ inputs, output: g.tensor(id), attrs: node.attrs as never, dy, needs })
+    const grads = rule({ inputs, output: g.tensor(id), attrs: node.attrs as never, dy, needs })
     node.inputs.forEach((i, k) => {
       const gi = grads[k]
       if (gi === undefined || !needs[k]) return

@@ -1,10 +1,8 @@
 /**
  * Broadcasting binary ops: arithmetic, comparisons, logic, Where.
  */
-import { div, greater, greaterOrEqual, less, lessOrEqual, log, mul, neg, pow, sub, sumToShape, where } from "../api.ts"
 import { shapeError } from "../errors.ts"
 import { isFloat } from "../ir.ts"
-import type { Tensor } from "../graph.ts"
 import { broadcastShapes, expectArity, forEachBroadcast, sameDtype } from "./shape-util.ts"
 import type { OpDef, OpDefs, TensorType, Value } from "./types.ts"
 
@@ -55,22 +53,15 @@ const inferLogic = (op: string) => (inputs: ReadonlyArray<TensorType>): TensorTy
   return { dtype: "bool", shape: broadcastShapes(op, inputs.map((t) => t.shape)) }
 }
 
-const grads = (inputs: ReadonlyArray<Tensor>, needs: ReadonlyArray<boolean>, f0: () => Tensor, f1: () => Tensor) => [
-  needs[0] ? sumToShape(f0(), inputs[0]!.shape) : undefined,
-  needs[1] ? sumToShape(f1(), inputs[1]!.shape) : undefined
-]
-
 const truncDiv = (a: number, b: number) => Math.trunc(a / b)
 
 const arith = <K extends "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Min" | "Max">(
   op: K,
-  f: (a: number, b: number) => number,
-  vjp: OpDef<K>["vjp"]
+  f: (a: number, b: number) => number
 ): OpDef<K> => ({
   infer: inferArith(op),
   evaluate: (inputs, attrs, out) =>
-    op === "Div" && !isFloat(out.dtype) ? evalBinary(truncDiv)(inputs, attrs, out) : evalBinary(f)(inputs, attrs, out),
-  ...(vjp === undefined ? {} : { vjp })
+    op === "Div" && !isFloat(out.dtype) ? evalBinary(truncDiv)(inputs, attrs, out) : evalBinary(f)(inputs, attrs, out)
 })
 
 const compare = <K extends "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual">(op: K, f: (a: number, b: number) => boolean): OpDef<K> => ({
@@ -80,27 +71,13 @@ const compare = <K extends "Equal" | "Less" | "LessOrEqual" | "Greater" | "Great
 
 /** Definitions of the broadcasting binary ops. */
 export const binaryOps: OpDefs = {
-  Add: arith("Add", (a, b) => a + b, ({ inputs, dy, needs }) => grads(inputs, needs, () => dy, () => dy)),
-  Sub: arith("Sub", (a, b) => a - b, ({ inputs, dy, needs }) => grads(inputs, needs, () => dy, () => neg(dy))),
-  Mul: arith("Mul", (a, b) => a * b, ({ inputs: [a, b], dy, needs }) => grads([a!, b!], needs, () => mul(dy, b!), () => mul(dy, a!))),
-  Div: arith("Div", (a, b) => a / b, ({ inputs: [a, b], output, dy, needs }) =>
-    grads([a!, b!], needs, () => div(dy, b!), () => neg(div(mul(dy, output), b!)))
-  ),
-  Pow: arith("Pow", (a, b) => Math.pow(a, b), ({ inputs: [a, b], output, dy, needs }) =>
-    grads(
-      [a!, b!],
-      needs,
-      () => mul(dy, mul(b!, pow(a!, sub(b!, 1)))),
-      () => mul(dy, mul(output, log(a!)))
-    )
-  ),
-  // Ties send the gradient to the first operand (torch splits it; ties have measure zero).
-  Min: arith("Min", Math.min, ({ inputs: [a, b], dy, needs }) =>
-    grads([a!, b!], needs, () => where(lessOrEqual(a!, b!), dy, 0), () => where(greater(a!, b!), dy, 0))
-  ),
-  Max: arith("Max", Math.max, ({ inputs: [a, b], dy, needs }) =>
-    grads([a!, b!], needs, () => where(greaterOrEqual(a!, b!), dy, 0), () => where(less(a!, b!), dy, 0))
-  ),
+  Add: arith("Add", (a, b) => a + b),
+  Sub: arith("Sub", (a, b) => a - b),
+  Mul: arith("Mul", (a, b) => a * b),
+  Div: arith("Div", (a, b) => a / b),
+  Pow: arith("Pow", (a, b) => Math.pow(a, b)),
+  Min: arith("Min", Math.min),
+  Max: arith("Max", Math.max),
   Equal: compare("Equal", (a, b) => a === b),
   Less: compare("Less", (a, b) => a < b),
   LessOrEqual: compare("LessOrEqual", (a, b) => a <= b),
@@ -123,12 +100,7 @@ export const binaryOps: OpDefs = {
         res[o] = c.data[idx[0]!] !== 0 ? x.data[idx[1]!]! : y.data[idx[2]!]!
       })
       return res
-    },
-    vjp: ({ inputs: [c, x, y], dy, needs }) => [
-      undefined,
-      needs[1] ? sumToShape(where(c!, dy, 0), x!.shape) : undefined,
-      needs[2] ? sumToShape(where(c!, 0, dy), y!.shape) : undefined
-    ]
+    }
   }
 }
 

@@ -2,7 +2,6 @@
  * Integer-indexed ops: Gather (embeddings), GatherElements (take-along-axis),
  * ScatterElements (their adjoint).
  */
-import { expand, gatherElements, reshape, scatterElements, zerosLike } from "../api.ts"
 import { shapeError, showShape } from "../errors.ts"
 import { isInteger, sizeOf } from "../ir.ts"
 import { expectArity, stridesOf } from "./shape-util.ts"
@@ -60,15 +59,6 @@ export const indexingOps: OpDefs = {
         res[o] = d.data[src]!
       })
       return res
-    },
-    vjp: ({ inputs: [data, indices], dy, attrs: { axis }, needs }) => {
-      if (!needs[0]) return [undefined, undefined]
-      const n = indices!.size
-      const pre = data!.shape.slice(0, axis)
-      const post = data!.shape.slice(axis + 1)
-      const updates = reshape(dy, [...pre, n, ...post])
-      const idx = expand(reshape(indices!, [...pre.map(() => 1), n, ...post.map(() => 1)]), updates.shape)
-      return [scatterElements(zerosLike(data!), idx, updates, axis, "add"), undefined]
     }
   },
   GatherElements: {
@@ -87,11 +77,7 @@ export const indexingOps: OpDefs = {
         res[o] = data!.data[offsetAlong(c, strides, axis, at)]!
       })
       return res
-    },
-    vjp: ({ inputs: [data, indices], dy, attrs: { axis }, needs }) => [
-      needs[0] ? scatterElements(zerosLike(data!), indices!, dy, axis, "add") : undefined,
-      undefined
-    ]
+    }
   },
   ScatterElements: {
     infer: (inputs, { axis }) => {
@@ -111,11 +97,6 @@ export const indexingOps: OpDefs = {
         res[o] = reduction === "add" ? res[o]! + updates!.data[p]! : updates!.data[p]!
       })
       return res
-    },
-    vjp: ({ inputs: [, indices, updates], dy, attrs: { axis, reduction }, needs }) => [
-      needs[0] ? (reduction === "add" ? dy : scatterElements(dy, indices!, zerosLike(updates!), axis, "none")) : undefined,
-      undefined,
-      needs[2] ? gatherElements(dy, indices!, axis) : undefined
-    ]
+    }
   }
 }

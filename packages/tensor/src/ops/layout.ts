@@ -2,7 +2,6 @@
  * Layout ops that move data without arithmetic: Reshape, Transpose, Expand,
  * Squeeze, Unsqueeze.
  */
-import { reshape, sumToShape, transpose } from "../api.ts"
 import { shapeError, showShape } from "../errors.ts"
 import { sizeOf } from "../ir.ts"
 import { broadcastShapes, expectArity, forEachBroadcast, stridesOf } from "./shape-util.ts"
@@ -26,8 +25,7 @@ export const layoutOps: OpDefs = {
       if (sizeOf(shape) !== sizeOf(x.shape)) shapeError("Reshape", `cannot reshape ${showShape(x.shape)} (${sizeOf(x.shape)} elements) to ${showShape(shape)} (${sizeOf(shape)} elements)`)
       return { dtype: x.dtype, shape: [...shape] }
     },
-    evaluate: ([x]) => x!.data.slice(),
-    vjp: ({ inputs: [x], dy, needs }) => [needs[0] ? reshape(dy, x!.shape) : undefined]
+    evaluate: ([x]) => x!.data.slice()
   },
   Transpose: {
     infer: (inputs, { perm }) => {
@@ -55,11 +53,6 @@ export const layoutOps: OpDefs = {
         }
       }
       return res
-    },
-    vjp: ({ dy, attrs: { perm }, needs }) => {
-      const inverse = new Array<number>(perm.length)
-      perm.forEach((p, i) => (inverse[p] = i))
-      return [needs[0] ? transpose(dy, inverse) : undefined]
     }
   },
   Expand: {
@@ -74,8 +67,7 @@ export const layoutOps: OpDefs = {
       const res = new Float64Array(sizeOf(out.shape))
       forEachBroadcast(out.shape, [x!.shape], (o, idx) => (res[o] = x!.data[idx[0]!]!))
       return res
-    },
-    vjp: ({ inputs: [x], dy, needs }) => [needs[0] ? sumToShape(dy, x!.shape) : undefined]
+    }
   },
   Squeeze: {
     infer: (inputs, { axes }) => {
@@ -85,8 +77,7 @@ export const layoutOps: OpDefs = {
       for (const a of axes) if (x.shape[a] !== 1) shapeError("Squeeze", `axis ${a} of ${showShape(x.shape)} has size ${x.shape[a]}, not 1`)
       return { dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }
     },
-    evaluate: ([x]) => x!.data.slice(),
-    vjp: ({ inputs: [x], dy, needs }) => [needs[0] ? reshape(dy, x!.shape) : undefined]
+    evaluate: ([x]) => x!.data.slice()
   },
   Unsqueeze: {
     infer: (inputs, { axes }) => {
@@ -99,7 +90,6 @@ export const layoutOps: OpDefs = {
       for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : x.shape[k++]!)
       return { dtype: x.dtype, shape }
     },
-    evaluate: ([x]) => x!.data.slice(),
-    vjp: ({ inputs: [x], dy, needs }) => [needs[0] ? reshape(dy, x!.shape) : undefined]
+    evaluate: ([x]) => x!.data.slice()
   }
 }

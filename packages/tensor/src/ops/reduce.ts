@@ -1,17 +1,12 @@
 /**
  * ReduceSum / ReduceMean / ReduceMax over static axes, and Softmax / LogSoftmax.
  */
-import { cast, div, equal, exp, expand, mul, reshape, sub, sum } from "../api.ts"
 import { shapeError } from "../errors.ts"
-import type { Tensor } from "../graph.ts"
 import type { Shape } from "../ir.ts"
-import { expectArity, expectFloat, stridesOf } from "./shape-util.ts"
+import { expectArity, expectFloat, reducedCount, reducedShape, stridesOf } from "./shape-util.ts"
 import type { OpDef, OpDefs, TensorType, Value } from "./types.ts"
 
 type ReduceAttrs = { readonly axes: ReadonlyArray<number>; readonly keepdims: boolean }
-
-const reducedShape = (shape: Shape, axes: ReadonlyArray<number>, keepdims: boolean): Array<number> =>
-  keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i))
 
 const inferReduce = (op: string) => (inputs: ReadonlyArray<TensorType>, attrs: ReduceAttrs): TensorType => {
   expectArity(op, inputs, 1)
@@ -46,12 +41,6 @@ const reduceValues = (x: Value, axes: ReadonlyArray<number>, init: number, f: (a
   }
   return out
 }
-
-const countOf = (shape: Shape, axes: ReadonlyArray<number>) => axes.reduce((n, a) => n * shape[a]!, 1)
-
-/** Gradient of a reduction: dy broadcast back over the reduced axes. */
-const spread = (x: Tensor, dy: Tensor, axes: ReadonlyArray<number>): Tensor =>
-  expand(reshape(dy, reducedShape(x.shape, axes, true)), x.shape)
 
 const reduceOp = <K extends "ReduceSum" | "ReduceMean" | "ReduceMax">(op: K, def: Omit<OpDef<K>, "infer">): OpDef<K> => ({
   infer: inferReduce(op),
@@ -90,25 +79,16 @@ const forEachWithRow = (shape: Shape, axis: number, f: (i: number, r: number) =>
 /** Definitions of reductions and softmax ops. */
 export const reduceOps: OpDefs = {
   ReduceSum: reduceOp("ReduceSum", {
-    evaluate: ([x], { axes }) => reduceValues(x!, axes, 0, (a, v) => a + v),
-    vjp: ({ inputs: [x], dy, attrs, needs }) => [needs[0] ? spread(x!, dy, attrs.axes) : undefined]
+    evaluate: ([x], { axes }) => reduceValues(x!, axes, 0, (a, v) => a + v)
   }),
   ReduceMean: reduceOp("ReduceMean", {
     evaluate: ([x], { axes }) => {
-      const n = countOf(x!.shape, axes)
+      const n = reducedCount(x!.shape, axes)
       return reduceValues(x!, axes, 0, (a, v) => a + v).map((v) => v / n)
-    },
-    vjp: ({ inputs: [x], dy, attrs, needs }) => [needs[0] ? div(spread(x!, dy, attrs.axes), countOf(x!.shape, attrs.axes)) : undefined]
-  }),
-  // Ties share the gradient evenly, as torch.amax does.
-  ReduceMax: reduceOp("ReduceMax", {
-    evaluate: ([x], { axes }) => reduceValues(x!, axes, -Infinity, Math.max),
-    vjp: ({ inputs: [x], output, dy, attrs, needs }) => {
-      if (!needs[0]) return [undefined]
-      const mask = cast(equal(x!, spread(x!, output, attrs.axes)), x!.dtype)
-      const count = sum(mask, attrs.axes, true)
-      return [mul(div(mask, count), spread(x!, dy, attrs.axes))]
     }
+  }),
+  ReduceMax: reduceOp("ReduceMax", {
+    evaluate: ([x], { axes }) => reduceValues(x!, axes, -Infinity, Math.max)
   }),
   Softmax: {
     infer: softmaxInfer("Softmax"),
@@ -117,9 +97,7 @@ export const reduceOps: OpDefs = {
       const out = new Float64Array(x!.data.length)
       forEachWithRow(x!.shape, axis, (i, r) => (out[i] = Math.exp(x!.data[i]! - lse[r]!)))
       return out
-    },
-    // dx = y ⊙ (dy − Σ dy⊙y)
-    vjp: ({ output: y, dy, attrs, needs }) => [needs[0] ? mul(y, sub(dy, sum(mul(dy, y), attrs.axis, true))) : undefined]
+    }
   },
   LogSoftmax: {
     infer: softmaxInfer("LogSoftmax"),
@@ -128,8 +106,6 @@ export const reduceOps: OpDefs = {
       const out = new Float64Array(x!.data.length)
       forEachWithRow(x!.shape, axis, (i, r) => (out[i] = x!.data[i]! - lse[r]!))
       return out
-    },
-    // dx = dy − softmax ⊙ Σ dy
-    vjp: ({ output: y, dy, attrs, needs }) => [needs[0] ? sub(dy, mul(exp(y), sum(dy, attrs.axis, true))) : undefined]
+    }
   }
 }

@@ -21,6 +21,3 @@ export const opDef = <K extends OpName>(op: K): OpDef<K> => {
   if (def === undefined) throw new ShapeError({ op, message: `${op}: is a leaf or unknown op and cannot be applied; use Graph.input/parameter/constant` })
   return def
 }
-
-/** Whether `op` has a VJP rule. */
-export const isDifferentiable = (op: OpName): boolean => all[op]?.vjp !== undefined

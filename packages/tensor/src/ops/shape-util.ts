@@ -107,3 +107,10 @@ export const forEachBroadcast = (
     }
   }
 }
+
+/** The shape of a reduction's result over sorted `axes` (size-1 dims kept when `keepdims`). */
+export const reducedShape = (shape: Shape, axes: ReadonlyArray<number>, keepdims: boolean): Array<number> =>
+  keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i))
+
+/** Number of elements a reduction over `axes` folds into each result. */
+export const reducedCount = (shape: Shape, axes: ReadonlyArray<number>): number => axes.reduce((n, a) => n * shape[a]!, 1)

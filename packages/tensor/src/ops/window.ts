@@ -1,9 +1,7 @@
 /**
  * Ops that select or place windows of data: Slice, Concat, Pad, Trilu.
  */
-import { pad, reshape, slice, unsqueeze } from "../api.ts"
 import { shapeError, showShape } from "../errors.ts"
-import type { Tensor } from "../graph.ts"
 import type { Shape } from "../ir.ts"
 import { sizeOf } from "../ir.ts"
 import { expectArity, sameDtype, stridesOf } from "./shape-util.ts"
@@ -21,29 +19,6 @@ export const forEachIndex = (shape: Shape, visit: (o: number, counter: ReadonlyA
       counter[d] = 0
     }
   }
-}
-
-/** Cotangent of a strided slice along one axis: places dy back into a zero tensor of `dim` entries. */
-const unsliceAxis = (dy: Tensor, axis: number, start: number, step: number, dim: number): Tensor => {
-  const n = dy.shape[axis]!
-  let spread = dy
-  let length = n
-  if (step > 1 && n > 0) {
-    // interleave step-1 zeros after each element: [.., n, ..] -> [.., n, step, ..] -> [.., n*step, ..]
-    const wide = unsqueeze(dy, axis + 1)
-    const pads = new Array<number>(2 * wide.rank).fill(0)
-    pads[wide.rank + axis + 1] = step - 1
-    const shape = [...dy.shape]
-    shape[axis] = n * step
-    spread = reshape(pad(wide, pads), shape)
-    length = n * step
-  }
-  const keep = Math.min(length, dim - start)
-  if (keep < length) spread = slice(spread, [{ axis, start: 0, end: keep }])
-  const pads = new Array<number>(2 * dy.rank).fill(0)
-  pads[axis] = start
-  pads[dy.rank + axis] = dim - start - keep
-  return pad(spread, pads)
 }
 
 /** Definitions of the window ops. */
@@ -77,12 +52,6 @@ export const windowOps: OpDefs = {
         res[o] = x!.data[src]!
       })
       return res
-    },
-    vjp: ({ inputs: [x], dy, attrs, needs }) => {
-      if (!needs[0]) return [undefined]
-      let g = dy
-      attrs.axes.forEach((a, i) => (g = unsliceAxis(g, a, attrs.starts[i]!, attrs.steps[i]!, x!.shape[a]!)))
-      return [g]
     }
   },
   Concat: {
@@ -113,15 +82,6 @@ export const windowOps: OpDefs = {
         offset += row
       }
       return res
-    },
-    vjp: ({ inputs, dy, attrs: { axis }, needs }) => {
-      let start = 0
-      return inputs.map((t, i) => {
-        const end = start + t.shape[axis]!
-        const g = needs[i] ? slice(dy, [{ axis, start, end }]) : undefined
-        start = end
-        return g
-      })
     }
   },
   Pad: {
@@ -141,10 +101,6 @@ export const windowOps: OpDefs = {
         res[o] = x!.data[i]!
       })
       return res
-    },
-    vjp: ({ inputs: [x], dy, attrs: { pads }, needs }) => {
-      if (!needs[0]) return [undefined]
-      return [slice(dy, x!.shape.map((d, a) => ({ axis: a, start: pads[a]!, end: pads[a]! + d })))]
     }
   },
   Trilu: {
@@ -165,7 +121,6 @@ export const windowOps: OpDefs = {
         const keep = upper ? j - row >= k : j - row <= k
         return keep ? v : 0
       })
-    },
-    vjp: ({ dy, attrs, needs }) => [needs[0] ? dy.graph.apply("Trilu", [dy], attrs) : undefined]
+    }
   }
 }

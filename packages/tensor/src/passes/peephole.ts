@@ -4,27 +4,43 @@
  * transpose). Only rewrites that keep the output dtype and shape and the values
  * (up to the sign of a zero: −0 + 0 is +0).
  */
-import type { Graph, Tensor } from "../graph.ts"
-import type { OpAttributes, OpName } from "../ir.ts"
+import type { DType, Node, NodeId, OpAttributes, OpName, Shape } from "../ir.ts"
 
-const isConstantAll = (g: Graph, t: Tensor, value: number): boolean => {
+/** The handle of a built node, as peephole sees it. */
+export interface PeepholeTensor {
+  readonly id: NodeId
+  readonly dtype: DType
+  readonly shape: Shape
+}
+
+/**
+ * The narrow view of the builder a peephole rule needs: read a node, get a
+ * handle for a node id, apply an op. `Graph` is one (the rules never import it).
+ */
+export interface PeepholeBuilder<T extends PeepholeTensor> {
+  node(t: T | NodeId): Node
+  tensor(id: NodeId): T
+  apply<K extends OpName>(op: K, inputs: ReadonlyArray<T>, attrs: OpAttributes[K]): T
+}
+
+const isConstantAll = <T extends PeepholeTensor>(g: PeepholeBuilder<T>, t: T, value: number): boolean => {
   const n = g.node(t)
   return n.op === "Constant" && n.attrs.value.length <= 16 && n.attrs.value.every((v) => v === value)
 }
 
-const sameType = (a: Tensor, b: { readonly dtype: string; readonly shape: ReadonlyArray<number> }) =>
+const sameType = (a: PeepholeTensor, b: { readonly dtype: string; readonly shape: ReadonlyArray<number> }) =>
   a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])
 
 /** A tensor equal to `op(inputs)` that already exists, or undefined. */
-export const peephole = <K extends OpName>(
-  g: Graph,
+export const peephole = <K extends OpName, T extends PeepholeTensor>(
+  g: PeepholeBuilder<T>,
   op: K,
-  inputs: ReadonlyArray<Tensor>,
+  inputs: ReadonlyArray<T>,
   attrs: OpAttributes[K],
   out: { readonly dtype: string; readonly shape: ReadonlyArray<number> }
-): Tensor | undefined => {
+): T | undefined => {
   const [a, b] = inputs
-  const keep = (t: Tensor | undefined) => (t !== undefined && sameType(t, out) ? t : undefined)
+  const keep = (t: T | undefined) => (t !== undefined && sameType(t, out) ? t : undefined)
   switch (op) {
     case "Mul":
       if (isConstantAll(g, b!, 1)) return keep(a)
