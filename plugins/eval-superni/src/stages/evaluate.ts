@@ -16,7 +16,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineStage, LanguageModel, type JsonRecord } from "@refine-af/core"
+import { defineStage, LanguageModel, RecipePath, type JsonRecord } from "@refine-af/core"
 import { evaluationOrder, predictAndScore } from "../generation/predict.ts"
 import { aggregateScores } from "../metrics/aggregate.ts"
 import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
@@ -31,10 +31,10 @@ import { toStageError } from "./stageError.ts"
 
 /** Options of `superni/evaluate`. */
 export const EvaluateOptions = Schema.Struct({
-  /** A natural-instructions `tasks/` folder or a compact `.jsonl` set; defaults to the bundled set. */
-  tasks: Schema.String.pipe(withDefault(bundledTaskSet)),
+  /** A natural-instructions `tasks/` folder or a compact `.jsonl` set (relative to the recipe; `validate` checks it exists); defaults to the bundled set. */
+  tasks: RecipePath("any", "natural-instructions tasks/ folder or compact .jsonl task set, relative to the recipe's folder").pipe(withDefault(bundledTaskSet)),
   /** Split file (one task name per line) for a task folder, e.g. `splits/default/test_tasks.txt`. */
-  split: Schema.optionalKey(Schema.String),
+  split: Schema.optionalKey(RecipePath("file", "split file (one task name per line), relative to the recipe's folder")),
   /** Evaluate only these tasks. */
   onlyTasks: Schema.optionalKey(Schema.Array(Schema.String)),
   /** First N instances per task (the benchmark uses 100). */
