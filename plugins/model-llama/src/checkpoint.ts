@@ -12,9 +12,9 @@
  * const folderOfBase = Effect.map(LlamaCheckpoint.asEffect(), (base) => base.folder)
  * ```
  */
-import type { LlamaConfig } from "@refine-af/models"
+import { loadModelFolder, loadWeights, modelIdentity, openWeights, type LlamaConfig } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
-import { Context } from "effect"
+import { Context, Effect } from "effect"
 
 export interface LlamaCheckpointService {
   /** The Hugging Face folder the weights were read from (config, tokenizer and generation files live there). */
@@ -27,3 +27,22 @@ export interface LlamaCheckpointService {
 }
 
 export class LlamaCheckpoint extends Context.Service<LlamaCheckpoint, LlamaCheckpointService>()("@refine-af/model-llama/LlamaCheckpoint") {}
+
+/**
+ * The checkpoint of a model folder read on its own (no backend, no runtime):
+ * what `llama/merge` uses when its base is given as `path` / `builtin` rather
+ * than a `llama/hf` resource.
+ *
+ * @example
+ * ```ts
+ * import { readLlamaCheckpoint } from "@refine-af/model-llama"
+ * const base = readLlamaCheckpoint("models/tiny-llama")
+ * ```
+ */
+export const readLlamaCheckpoint = (folder: string) =>
+  Effect.gen(function* () {
+    const model = yield* loadModelFolder(folder)
+    const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
+    const id = yield* modelIdentity(model)
+    return { folder, id, config: model.config, weights } satisfies LlamaCheckpointService
+  })
