@@ -81,6 +81,20 @@ describe("full-loop and baseline paper recipes", () => {
     expect(unmarkedValues(fs.readFileSync(path.join(paperDir, name), "utf8"))).toEqual([])
   })
 
+  // A stage's cache key is its component, options, upstream outputs, stage seed (recipe seed +
+  // stage name) and the identities of the resources it uses (their options, recursively): equal
+  // nodes under equal names with the same seed are what lets the two recipes share a cache.
+  it.each(["llama2-7b", "llama2-13b", "mistral-7b"])("self-instruct-%s is the baseline arm of refine-af-%s, node for node", (model) => {
+    type Recipe = { seed: number; resources: Record<string, Record<string, unknown>>; stages: Record<string, Record<string, unknown>> }
+    const read = (name: string) => parse(fs.readFileSync(path.join(paperDir, name), "utf8")) as Recipe
+    const baseline = read(`self-instruct-${model}.yaml`)
+    const full = read(`refine-af-${model}.yaml`)
+    expect(baseline.seed).toBe(full.seed)
+    expect(Object.keys(baseline.stages)).toEqual(["instructions", "classified", "dataset_base", "sft_base", "eval_base"])
+    for (const [name, node] of Object.entries(baseline.stages)) expect(node, name).toEqual(full.stages[name])
+    for (const [name, node] of Object.entries(baseline.resources)) expect(node, name).toEqual(full.resources[name])
+  })
+
   it("the check finds an unmarked value", () => {
     const text = fs.readFileSync(path.join(paperDir, "refine-af-llama2-7b.yaml"), "utf8").replace(/( {4}batchSize: 64) +# ours/, "$1")
     expect(unmarkedValues(text)).toEqual([expect.stringContaining("batchSize: 64")])

@@ -35,11 +35,11 @@ describe("shipped recipes", () => {
   // The paper recipes name model folders and the SuperNI split a user downloads first (their
   // headers give the `models pull` / `data pull` lines): validate refuses them while anything is
   // missing — naming every missing path, resolved next to the recipe — and passes once the
-  // paths exist next to a copy of the recipe (so they resolve from the recipe's folder, not the
-  // cwd) with the model folder given by an override, as the headers show.
+  // paths exist next to it (they resolve from the recipe's folder, not the cwd) with the model
+  // folder given by an override, as the headers show. Both run on a copy of the recipe in an
+  // empty temporary folder, so a checkout holding the real downloads passes too.
   it.each(recipes.filter((recipe) => recipe.startsWith("recipes/paper/")))("%s validates once its model folders and data exist", async (recipe) => {
     const { model, others } = neededPaths(recipe)
-    const recipeDir = path.join(repoRoot, "recipes/paper")
     const header = fs.readFileSync(path.join(repoRoot, recipe), "utf8")
     for (const folder of [model, ...others].filter((entry) => entry.relative.startsWith("models/"))) {
       const pullLine = new RegExp(`models pull \\S+ --dir recipes/paper/${folder.relative.replaceAll(".", "\\.")}[\\s\`]`)
@@ -47,20 +47,21 @@ describe("shipped recipes", () => {
     }
     if (others.some((entry) => entry.relative.startsWith("data/superni/"))) expect(header).toMatch(/data pull superni --dir recipes\/paper\/data\/superni[\s`]/)
 
-    const missing = await runCli(["validate", recipe])
+    const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-paper-recipe-"))
+    const copy = path.join(copyDir, path.basename(recipe))
+    fs.copyFileSync(path.join(repoRoot, recipe), copy)
+    const missing = await runCli(["validate", copy])
     expect(missing.code, `${missing.stdout}\n${missing.stderr}`).toBe(2)
     const errors = `${missing.stdout}\n${missing.stderr}`.split("\n").filter((line) => line.includes(" error: "))
     const named = errors.map((line) => /option "\w+" names (\S+), which does not exist/.exec(line)?.[1])
     expect(named, errors.join("\n")).not.toContain(undefined)
-    expect(new Set(named)).toEqual(new Set([model, ...others].map((entry) => path.join(recipeDir, entry.relative))))
+    expect(new Set(named)).toEqual(new Set([model, ...others].map((entry) => path.join(copyDir, entry.relative))))
 
-    const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-paper-recipe-"))
-    fs.copyFileSync(path.join(repoRoot, recipe), path.join(copyDir, path.basename(recipe)))
     createPaths(copyDir, others)
     // validate looks into the model folder (files present, config.json sizes fit memory): a small stand-in.
     const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-paper-model-"))
     writeStandInModel(modelDir)
-    const present = await runCli(["validate", path.join(copyDir, path.basename(recipe)), `resources.policy.path=${modelDir}`])
+    const present = await runCli(["validate", copy, `resources.policy.path=${modelDir}`])
     expect(present.code, `${present.stdout}\n${present.stderr}`).toBe(0)
   })
 })

@@ -100,6 +100,15 @@ describe("self-instruct/instances", () => {
     expect(resumed.records).toEqual(full.records)
     expect(metricsOf(resumed.exit)).toEqual(metricsOf(full.exit))
     expect(metricsOf(full.exit)!["tasks"]).toBe(4)
+    // The run report's samples are spread over the whole dataset, the crashed attempt's rows included.
+    const samplesOf = (exit: Awaited<ReturnType<typeof generate>>["exit"]) =>
+      Exit.isSuccess(exit) ? (exit.value as { data: { report: { samples: Array<Record<string, unknown>> } } }).data.report.samples : undefined
+    expect(samplesOf(resumed.exit)).toEqual(samplesOf(full.exit))
+    expect(samplesOf(full.exit)!.length).toBe(Math.min(4, full.records.length))
+    for (const sample of samplesOf(full.exit)!) {
+      expect(sample["group"]).toBe("kept instances")
+      expect(full.records.some((row) => row["instruction"] === sample["instruction"] && row["input"] === sample["input"] && row["output"] === sample["output"])).toBe(true)
+    }
   })
 
   it("uses a template file from the recipe and names it in lineage", async () => {

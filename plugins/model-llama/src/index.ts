@@ -7,6 +7,7 @@
  */
 import { definePlugin } from "@refine-af/core"
 import { adaptedResource } from "./adapted-resource.ts"
+import { mergeStage } from "./merge-stage.ts"
 import { llamaResource } from "./resource.ts"
 
 export * from "./sampling/index.ts"
@@ -16,6 +17,7 @@ export * from "./generation/index.ts"
 export * from "./service/index.ts"
 export * from "./resource.ts"
 export * from "./adapted-resource.ts"
+export * from "./merge-stage.ts"
 export * from "./builtin/index.ts"
 
 /** The plugin manifest. */
@@ -23,7 +25,7 @@ export default definePlugin({
   name: "llama",
   version: "0.1.0",
   description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
-  components: { hf: llamaResource, adapted: adaptedResource }
+  components: { hf: llamaResource, adapted: adaptedResource, merge: mergeStage }
 })
 export * from "./training/index.ts"
 export * from "./policy/index.ts"

@@ -25,6 +25,16 @@ import { Context, Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
 import { loadLlama } from "./service/load.ts"
 
+/** The `builtin` option of `llama/hf` (and `llama/merge`): the trained `speaker`, or a random tiny preset. */
+export const BuiltinModelOption = Schema.Union([
+  Schema.Literal("speaker"),
+  Schema.Struct({
+    preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
+    seed: Schema.optionalKey(Schema.Int),
+    cacheDir: Schema.optionalKey(Schema.String)
+  })
+])
+
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
@@ -37,14 +47,7 @@ export const LlamaResourceOptions = Schema.Struct({
    * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
    * nonsense, it exists to test machinery.
    */
-  builtin: Schema.optionalKey(Schema.Union([
-    Schema.Literal("speaker"),
-    Schema.Struct({
-      preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
-      seed: Schema.optionalKey(Schema.Int),
-      cacheDir: Schema.optionalKey(Schema.String)
-    })
-  ])),
+  builtin: Schema.optionalKey(BuiltinModelOption),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
   dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])).annotate({ description: "Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented." }),
   /** PEFT LoRA adapter folder to enable. */

@@ -104,7 +104,11 @@ export const syntheticRun = (options: { readonly withMaterial?: boolean } = {}):
     ].map((sample) => JSON.stringify(sample)).join("\n") + "\n")
     write(at("evaluate", "tables.json"), JSON.stringify({
       tables: [
-        { title: "Scores per task", columns: ["task", "category", "rougeL", "instances"], rows: [["task001_kitchen_entailment_with_a_very_long_name_that_does_not_fit_in_a_column", "Textual Entailment", 31.5, 2], ["task002|pipes", "Title Generation", null, 2]] },
+        { title: "Scores per task", columns: ["task", "category", "rougeL", "instances"], rows: [
+          ["task001_kitchen_entailment_with_a_very_long_name_that_does_not_fit_in_a_column_of_a_terminal", "Textual Entailment", 31.5, 2],
+          ["task002|pipes", "Title Generation", null, 2],
+          ...Array.from({ length: 4 }, (_, index) => [`task00${index + 3}_more`, "Data to Text", index * 10, 2])
+        ] },
         { title: "Wide table", columns: Array.from({ length: 14 }, (_, index) => `column_${index}`), rows: [Array.from({ length: 14 }, (_, index) => index * 1000.123)], note: "a table with more columns than 100 columns can show" }
       ]
     }))

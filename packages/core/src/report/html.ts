@@ -24,6 +24,8 @@ th { background: #f9fafb; } td.num { text-align: right; font-variant-numeric: ta
 .charts svg { border: 1px solid #e5e7eb; border-radius: 6px; }
 .sample { border-left: 3px solid #93c5fd; padding: 4px 10px; margin: 6px 0; background: #f9fafb; }
 .sample dt { font-weight: 600; color: #374151; } .sample dd { margin: 0 0 4px 12px; white-space: pre-wrap; }
+.metrics { display: flex; flex-wrap: wrap; gap: 4px 8px; } .metrics span { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 4px; padding: 1px 6px; font-variant-numeric: tabular-nums; }
+.metrics b { font-weight: 600; color: #374151; margin-right: 4px; }
 .note { color: #6b7280; } .error { color: #b91c1c; white-space: pre-wrap; }
 code { font-family: ui-monospace, monospace; font-size: 13px; }
 `
@@ -50,7 +52,10 @@ const stageHtml = (stage: StageReport): string => [
   `<h3>${escapeXml(stage.name)} <span class="note">${escapeXml(stage.component)} · <span class="status-${stage.status}">${stage.status}</span></span></h3>`,
   ...(stage.error === undefined ? [] : [`<p class="error">${escapeXml(stage.error)}</p>`]),
   ...(stage.curves.length === 0 ? [] : [`<div class="charts">${stage.curves.map((curve) => curveSvg(curve, stage.name)).join("\n")}</div>`]),
-  ...(stage.metrics.length === 0 ? [] : [tableHtml({ title: "Metrics", columns: ["metric", "value"], rows: stage.metrics.map((metric) => [metric.name, metric.value]) })]),
+  ...(stage.metrics.length === 0 ? [] : [
+    "<h4>Metrics</h4>",
+    `<div class="metrics">${stage.metrics.map((metric) => `<span><b>${escapeXml(metric.name)}</b> ${escapeXml(cellText(metric.value))}</span>`).join("")}</div>`
+  ]),
   ...stage.tables.map((table) => tableHtml(table)),
   ...stage.samples.map(samplesHtml),
   "</section>"

@@ -5,7 +5,7 @@
  */
 import type { ReportTable } from "./conventions.ts"
 import type { RunReport, SampleGroup, SampleValue, StageReport } from "./schema.ts"
-import { formatNumber, hangingIndent, markdownWidth, pipeTable, sparkline, wrapText } from "./text-layout.ts"
+import { cellText, formatNumber, hangingIndent, markdownWidth, pipeTable, sparkline, wrapText } from "./text-layout.ts"
 
 const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)}s`)
 
@@ -31,13 +31,38 @@ export const sampleText = (value: SampleValue): string =>
 export const hasDetails = (stage: StageReport): boolean =>
   stage.error !== undefined || stage.metrics.length > 0 || stage.tables.length > 0 || stage.curves.length > 0 || stage.samples.length > 0
 
+/** Rows as numbered "column: value" blocks: how a wide table of few rows stays readable in 100 columns. */
+const recordLines = (table: ReportTable): Array<string> =>
+  table.rows.flatMap((row, index) =>
+    table.columns.flatMap((column, c) => hangingIndent(`${c === 0 ? `${index + 1}.` : "  "} ${column}: `, cellText(row[c] ?? null), markdownWidth))
+  )
+
+/** A table that fits as is; too wide, a few rows become blocks and many rows are cut. */
+const fittedTable = (table: ReportTable): Array<string> => {
+  const natural = pipeTable(table.columns, table.rows, Number.POSITIVE_INFINITY)
+  if (natural.every((line) => line.length <= markdownWidth)) return natural
+  return table.rows.length <= 4 ? recordLines(table) : pipeTable(table.columns, table.rows)
+}
+
 const tableLines = (table: ReportTable): Array<string> => [
   `**${table.title}**`,
   "",
-  ...pipeTable(table.columns, table.rows),
+  ...fittedTable(table),
   ...(table.note === undefined ? [] : ["", ...wrapText(table.note, markdownWidth)]),
   ""
 ]
+
+/** The metrics as a table of up to three (metric, value) pairs per row, as many as fit. */
+const metricLines = (stage: StageReport): Array<string> => {
+  for (const pairs of [3, 2]) {
+    const rows = Array.from({ length: Math.ceil(stage.metrics.length / pairs) }, (_, row) =>
+      Array.from({ length: pairs }, (_, column) => stage.metrics[column * Math.ceil(stage.metrics.length / pairs) + row]).flatMap((metric) => (metric === undefined ? ["", ""] : [metric.name, formatNumber(metric.value)]))
+    )
+    const lines = pipeTable(Array.from({ length: pairs }, () => ["metric", "value"]).flat(), rows, Number.POSITIVE_INFINITY)
+    if (stage.metrics.length > pairs && lines.every((line) => line.length <= markdownWidth)) return ["**Metrics**", "", ...lines, ""]
+  }
+  return tableLines({ title: "Metrics", columns: ["metric", "value"], rows: stage.metrics.map((metric) => [metric.name, metric.value]) })
+}
 
 const curveLines = (stage: StageReport): Array<string> => {
   if (stage.curves.length === 0) return []
@@ -64,7 +89,7 @@ const stageLines = (stage: StageReport): Array<string> => {
     `### ${stage.name} (${stage.component})`,
     "",
     ...(stage.error === undefined ? [] : [...hangingIndent("Error: ", stage.error, markdownWidth), ""]),
-    ...(stage.metrics.length === 0 ? [] : tableLines({ title: "Metrics", columns: ["metric", "value"], rows: stage.metrics.map((metric) => [metric.name, metric.value]) })),
+    ...(stage.metrics.length === 0 ? [] : metricLines(stage)),
     ...stage.tables.flatMap(tableLines),
     ...curveLines(stage),
     ...stage.samples.flatMap(sampleLines)

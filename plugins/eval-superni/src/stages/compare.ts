@@ -2,7 +2,8 @@
  * `superni/compare`: paired per-task comparison of two or more upstream
  * `superni/evaluate` stages on the same instances. Each connected candidate
  * port is compared with `baseline`; the stage writes one record per
- * (candidate, task) and `report.md`, `report.html`, `comparison.json`.
+ * (candidate, task) and `report.md`, `report.html`, `comparison.json`, and
+ * `tables.json` for the run report.
  *
  * Recipe node:
  * ```yaml
@@ -18,6 +19,7 @@ import { defineStage, type JsonRecord, type StageInput } from "@refine-af/core"
 import { compareAgainstBaseline, defaultCompareOptions } from "../compare/compareAll.ts"
 import { PredictionsMismatch } from "../errors.ts"
 import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
+import { comparisonTables } from "../report/runReportTables.ts"
 import { writeArtifacts } from "../report/writeArtifacts.ts"
 import { positiveInt, withDefault } from "./options.ts"
 import { toStageError } from "./stageError.ts"
@@ -106,7 +108,7 @@ export const compareStage = defineStage({
         }))
       )
       yield* ctx.output.append(records)
-      yield* writeArtifacts(ctx.dir, files)
+      yield* writeArtifacts(ctx.dir, { ...files, "tables.json": `${JSON.stringify({ tables: comparisonTables(comparisons) }, null, 2)}\n` })
       const metrics: Record<string, number> = {}
       for (const comparison of comparisons) {
         metrics[`${comparison.candidate}.tasksImproved`] = comparison.bootstrap.shareImproved.estimate

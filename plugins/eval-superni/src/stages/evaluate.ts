@@ -2,7 +2,7 @@
  * `superni/evaluate`: generates a prediction for every evaluation instance
  * with the model in the `model` slot (greedy), scores it with the official
  * metrics, and writes the predictions as records plus `report.md`,
- * `report.html` and `metrics.json` in the stage folder.
+ * `report.html`, `metrics.json` and `tables.json` (for the run report) in the stage folder.
  *
  * Recipe node:
  * ```yaml
@@ -22,6 +22,7 @@ import { aggregateScores } from "../metrics/aggregate.ts"
 import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
 import { makePromptEncoder } from "../prompt/template.ts"
 import { evaluationHtml, evaluationMarkdown } from "../report/evaluationReport.ts"
+import { evaluationTables } from "../report/runReportTables.ts"
 import { writeArtifacts } from "../report/writeArtifacts.ts"
 import { ContextTooSmall, PredictionsMismatch } from "../errors.ts"
 import { loadTasks } from "./loadTasks.ts"
@@ -130,7 +131,8 @@ export const evaluateStage = defineStage({
       yield* writeArtifacts(ctx.dir, {
         "report.md": evaluationMarkdown(header, summary),
         "report.html": evaluationHtml(header, summary),
-        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: diagnostics.promptFits, summary }, null, 2)}\n`
+        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: diagnostics.promptFits, summary }, null, 2)}\n`,
+        "tables.json": `${JSON.stringify({ tables: evaluationTables(summary) }, null, 2)}\n`
       })
       yield* ctx.events.metric("rougeL", summary.overall.rougeL)
       yield* ctx.events.metric("exactMatch", summary.overall.exactMatch)

@@ -25,6 +25,7 @@ import { loadSeedTasks } from "../seeds/SeedSource.ts"
 import type { SeedTask } from "../seeds/SeedTask.ts"
 import { BootstrapEngine } from "./engine.ts"
 import { BootstrapOptions } from "./options.ts"
+import { bootstrapReport } from "./report.ts"
 
 type BootstrapContext = StageContext<BootstrapOptions, { readonly model: LanguageModel["Service"] }>
 
@@ -129,7 +130,12 @@ const run = (ctx: BootstrapContext) =>
         steps: step,
         acceptance_rate: counts.candidates === 0 ? 0 : counts.accepted / counts.candidates
       },
-      data: { stopped_idle: stoppedIdle, stopped_at_max_steps: stoppedAtMaxSteps, resumed_records: durable.length }
+      data: {
+        stopped_idle: stoppedIdle,
+        stopped_at_max_steps: stoppedAtMaxSteps,
+        resumed_records: durable.length,
+        report: bootstrapReport(engine, { resumed: durable.length > 0 })
+      }
     }
   }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
 

@@ -14,7 +14,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
+import { defineStage, evenlySpaced, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
@@ -37,6 +37,9 @@ const savedBatch = (state: unknown, lastDurableTask: number): { next: number; co
   return { next, counts: counts as Record<string, number> }
 }
 
+/** Kept instances shown in the run report. */
+const reportSamples = 4
+
 const run = (ctx: InstancesContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
@@ -56,6 +59,7 @@ const run = (ctx: InstancesContext) =>
     const saved = savedBatch(output.resumedState, start.unit)
     if (saved) Object.assign(counts, saved.counts)
     let replaySkip = saved ? 0 : start.durableInUnit
+    const appended: Array<JsonRecord> = []
 
     for (let first = saved ? saved.next : start.unit; first < tasks.length; first += options.batchSize) {
       const batch = tasks.slice(first, first + options.batchSize)
@@ -110,11 +114,14 @@ const run = (ctx: InstancesContext) =>
       replaySkip = 0
       // Committed even for a batch without records: its tasks and rejections count too.
       yield* output.append(fresh, { state: { next: first + batch.length, counts: { ...counts } } })
+      appended.push(...fresh)
       yield* output.checkpoint()
       yield* events.progress(Math.min(first + batch.length, tasks.length), tasks.length)
       yield* events.emit("filter_counts", { ...counts })
     }
-    return { metrics: { ...counts } }
+    // For the run report: a few kept instances, spread over the whole dataset (earlier attempts' records included).
+    const samples = evenlySpaced([...durable, ...appended], reportSamples).map((row) => ({ group: "kept instances", instruction: row["instruction"] ?? null, input: row["input"] ?? null, output: row["output"] ?? null }))
+    return { metrics: { ...counts }, data: { report: { samples } } }
   }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
 
 /** The instance-generation stage component. */
