@@ -39,7 +39,7 @@ export const BuiltinModelOption = Schema.Union([
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
-  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json); give this or `builtin`", checkLlamaFolder)),
+  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json); give this or `builtin`", checkLlamaFolder)).annotate({ description: "Model folder in Hugging Face layout (give this or `builtin`)." }),
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the
@@ -50,13 +50,13 @@ export const LlamaResourceOptions = Schema.Struct({
    */
   builtin: Schema.optionalKey(BuiltinModelOption),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
-  dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
+  dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])).annotate({ description: "Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented." }),
   /** PEFT LoRA adapter folder to enable. */
-  lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")),
+  lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")).annotate({ description: "PEFT LoRA adapter folder to enable." }),
   /** Context length in tokens (default: the model's, capped at 4096). */
-  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Context length in tokens (default: the model's, capped at 4096)." }),
   /** Rows decoded together (default 8). */
-  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows decoded together (default 8)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
   options.path !== undefined && options.builtin !== undefined
     ? "give either `path` (a model folder) or `builtin` (a built-in model), not both: remove one of them"
