@@ -2,8 +2,8 @@
  * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2) from
  * Hugging Face folders on the compute core — batched KV-cache generation,
  * scoring, sampling, PEFT LoRA adapters. Hugging Face I/O (safetensors,
- * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (component `hf`, used
- * in recipes as `llama/hf`).
+ * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (components `hf`,
+ * `adapted` and the stage `merge`, used in recipes as `llama/hf`, `llama/adapted`, `llama/merge`).
  */
 import { definePlugin } from "@refine-af/core"
 import { adaptedResource } from "./adapted-resource.ts"
@@ -17,6 +17,7 @@ export * from "./generation/index.ts"
 export * from "./service/index.ts"
 export * from "./resource.ts"
 export * from "./adapted-resource.ts"
+export * from "./checkpoint.ts"
 export * from "./merge-stage.ts"
 export * from "./builtin/index.ts"
 

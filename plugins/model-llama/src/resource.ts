@@ -23,6 +23,7 @@ import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
+import { LlamaCheckpoint } from "./checkpoint.ts"
 import { loadLlama } from "./service/load.ts"
 
 /** The `builtin` option of `llama/hf` (and `llama/merge`): the trained `speaker`, or a random tiny preset. */
@@ -74,8 +75,9 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
-  // One load, two contracts: generation/scoring, and trainer sessions over the same frozen weights.
-  provides: [LanguageModel, PolicyModel],
+  // One load, three contracts: generation/scoring, trainer sessions over the same frozen weights,
+  // and the base checkpoint itself (folder + host weights, for llama/merge).
+  provides: [LanguageModel, PolicyModel, LlamaCheckpoint],
   options: LlamaResourceOptions,
   uses: { backend: Backend },
   make: (ctx) => {
@@ -84,8 +86,13 @@ export const llamaResource = defineResource({
       ...(options.max_context === undefined ? {} : { contextLength: options.max_context }),
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora })
-    }))).pipe(
-      Effect.map((loaded) => Context.make(LanguageModel, loaded.service).pipe(Context.add(PolicyModel, loaded.policy))),
+    }).pipe(Effect.map((loaded) => ({ loaded, folder }))))).pipe(
+      Effect.map(({ loaded, folder }) =>
+        Context.make(LanguageModel, loaded.service).pipe(
+          Context.add(PolicyModel, loaded.policy),
+          Context.add(LlamaCheckpoint, { folder, id: loaded.base.info.id, config: loaded.model.config, weights: loaded.runtime.weights })
+        )
+      ),
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,
