@@ -2,7 +2,8 @@
  * `self-instruct/export-hf` — writes the instance dataset as a Hugging Face
  * datasets folder in the stage folder: `data/train.jsonl` (Alpaca rows:
  * instruction, input, output), `README.md` (dataset card with front matter
- * and provenance) and `provenance.json`. Emits one summary record. The files
+ * and provenance) and `provenance.json`. Emits one summary record (`folder`
+ * is ".": the stage folder itself, so the record is the same in every run folder). The files
  * are rewritten in full on every (re)run, so resume needs no bookkeeping.
  *
  * @example
@@ -46,7 +47,7 @@ const run = (ctx: StageContext<ExportOptions, {}>) =>
       catch: (error) => new StageError({ stage: ctx.name, message: `cannot write the dataset folder ${ctx.dir}: ${(error as Error).message}`, fix: "check that the run folder is writable and the disk has space" })
     })
     yield* ctx.events.metric("rows", rows.length)
-    if (ctx.output.resumedCount === 0) yield* ctx.output.append([{ folder: ctx.dir, rows: rows.length, instructions: provenance.instructions, files: ["data/train.jsonl", "README.md", "provenance.json"] }])
+    if (ctx.output.resumedCount === 0) yield* ctx.output.append([{ folder: ".", rows: rows.length, instructions: provenance.instructions, files: ["data/train.jsonl", "README.md", "provenance.json"] }])
     yield* ctx.output.checkpoint()
   })
 
