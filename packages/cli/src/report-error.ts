@@ -24,7 +24,7 @@ const describeTagged = (error: { readonly _tag: string } & Record<string, unknow
     case "StageError":
       return {
         code: ExitCode.failure,
-        message: `error in stage "${String(error["stage"])}": ${String(error["message"])}` +
+        message: `error in ${String(error["stage"]).startsWith("resource:") ? `resource "${String(error["stage"]).slice("resource:".length)}"` : `stage "${String(error["stage"])}"`}: ${String(error["message"])}` +
           (error["fix"] ? `\n  fix: ${String(error["fix"])}` : "")
       }
     case "RecipeCopyRefused":

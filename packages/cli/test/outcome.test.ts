@@ -30,6 +30,8 @@ describe("outcomeOf (exit codes and messages)", () => {
   it("1 for runtime failures, naming the stage and the fix, without a stack trace", () => {
     const stage = outcomeOf(Exit.fail(new StageError({ stage: "gen", message: "model file missing", fix: "download it" })))
     expect(stage).toEqual({ code: 1, message: 'error in stage "gen": model file missing\n  fix: download it' })
+    const resource = outcomeOf(Exit.fail(new StageError({ stage: "resource:compute", message: "cuda is not installed", fix: "install it" })))
+    expect(resource).toEqual({ code: 1, message: 'error in resource "compute": cuda is not installed\n  fix: install it' })
     const io = outcomeOf(Exit.fail(new RecordStreamError({ path: "a.jsonl", message: "a.jsonl:4: corrupt record" })))
     expect(io).toEqual({ code: 1, message: "error: a.jsonl:4: corrupt record" })
   })

@@ -145,7 +145,11 @@ export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
         events: events.sinkFor(name, "resource"),
         recipeDir,
         ...(cacheDir === undefined ? {} : { cacheDir })
-      }).pipe(Scope.provide(scope))
+      }).pipe(
+        Scope.provide(scope),
+        // A resource's own failure names it as a resource (components fill `stage` with ctx.name).
+        Effect.mapError((error) => (error.stage === name ? new StageError({ stage: `resource:${name}`, message: error.message, ...(error.fix === undefined ? {} : { fix: error.fix }) }) : error))
+      )
       const context = yield* providedContext(name, resource.component, service)
       events.write("resource_ready", { resource: name, durationMs: Date.now() - startedAt })
       made.set(name, context)

@@ -2,7 +2,7 @@ import { Context, Effect, Exit, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeEach, describe, expect, it } from "vitest"
-import { defineResource, defineStage, runRecipe, stageInputOf } from "../../src/index.ts"
+import { defineResource, defineStage, runRecipe, StageError, stageInputOf } from "../../src/index.ts"
 import { counterStage, doubleStage, makeRecipe, readJsonl, tempDir } from "./fixtures.ts"
 
 class Base extends Context.Service<Base, { readonly value: number }>()("test/Base") {}
@@ -83,6 +83,22 @@ describe("resources", () => {
     const exit = await Effect.runPromiseExit(runRecipe(recipe, { runsDir: tempDir("runs"), cache: false }))
     expect(Exit.isFailure(exit)).toBe(true)
     expect(lifecycle).toEqual(["make base", "make derived", "release derived", "release base"])
+  })
+})
+
+describe("a resource that fails to build", () => {
+  it("is named as a resource in the error (stage \"resource:<name>\"), with its message and fix", async () => {
+    const broken = defineResource({
+      description: "broken",
+      provides: Base,
+      options: Schema.Struct({}),
+      make: (ctx) => Effect.fail(new StageError({ stage: ctx.name, message: "no device", fix: "install the driver" }))
+    })
+    const recipe = makeRecipe({ stages: { read: { component: readDerived, uses: { derived: "derived" } } }, resources: { base: { component: broken }, derived: { component: derivedResource, uses: { base: "base" } } } })
+    const exit = await Effect.runPromiseExit(runRecipe(recipe, { runsDir: tempDir("runs"), cache: false }))
+    expect(Exit.isFailure(exit)).toBe(true)
+    const error = Exit.isFailure(exit) ? exit.cause.reasons.find((reason) => reason._tag === "Fail") : undefined
+    expect(error?._tag === "Fail" ? error.error : undefined).toMatchObject({ _tag: "StageError", stage: "resource:base", message: "no device", fix: "install the driver" })
   })
 })
 
