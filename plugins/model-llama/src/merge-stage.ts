@@ -40,11 +40,11 @@ import { BuiltinModelOption } from "./resource.ts"
 /** Options of `llama/merge`. */
 export const MergeStageOptions = Schema.Struct({
   /** Base model folder in Hugging Face layout, instead of the slot `base` (give one of `base`, `path`, `builtin`). */
-  path: Schema.optionalKey(RecipePath("dir", "base model folder in Hugging Face layout; or connect base: to a llama/hf resource", checkLlamaFolder)),
+  path: Schema.optionalKey(RecipePath("dir", "base model folder in Hugging Face layout; or connect base: to a llama/hf resource", checkLlamaFolder)).annotate({ description: "Base model folder in Hugging Face layout, instead of the slot `base` (give one of `base`, `path`, `builtin`)." }),
   /** A built-in base model (as `llama/hf`), instead of the slot `base`. */
-  builtin: Schema.optionalKey(BuiltinModelOption),
+  builtin: Schema.optionalKey(BuiltinModelOption).annotate({ description: "A built-in base model (as `llama/hf`: `speaker`, or `{ preset, seed }`), instead of the slot `base`." }),
   /** Folder of the adapter inside the trainer stage's output folder (default `adapter`). */
-  subdir: Schema.optionalKey(Schema.String)
+  subdir: Schema.optionalKey(Schema.String).annotate({ description: "Folder of the adapter inside the trainer stage's output folder (default `adapter`)." })
 })
 
 /** Where the merged folder goes inside the stage folder. */
