@@ -28,10 +28,10 @@ import { toStageError } from "./stageError.ts"
 export const CompareStageOptions = Schema.Struct({
   /** Per-instance metric deciding "improved": `rougeL` (paper headline), `exactMatch`, or `official` (per category). */
   metric: Schema.Literals(["rougeL", "exactMatch", "official"]).annotate({ description: "Per-instance metric deciding \"improved\": `rougeL` (paper headline), `exactMatch`, or `official` (per category)." }).pipe(withDefault("rougeL")),
-  resamples: positiveInt.pipe(withDefault(defaultCompareOptions.resamples)),
+  resamples: positiveInt.annotate({ description: "Paired bootstrap resamples." }).pipe(withDefault(defaultCompareOptions.resamples)),
   /** Bootstrap seed; defaults to the stage seed. */
   seed: Schema.optionalKey(Schema.Number.check(Schema.isInt())).annotate({ description: "Bootstrap seed; defaults to the stage seed." }),
-  confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).pipe(withDefault(0.95)),
+  confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).annotate({ description: "Level of the bootstrap confidence intervals." }).pipe(withDefault(0.95)),
   /** Resample instances within each drawn task as well as tasks. */
   resampleInstances: Schema.Boolean.annotate({ description: "Resample instances within each drawn task as well as tasks." }).pipe(withDefault(true)),
   /** Per-task differences within ±tieTolerance count as ties. */
