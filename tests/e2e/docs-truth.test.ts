@@ -1,8 +1,9 @@
 /**
  * The docs say what is true: the paper recipes' comments give a download line whose target is
  * the folder the recipe's `path` resolves to (recipe-relative, not cwd-relative), and state
- * memory needs, gating and where SuperNI test data comes from; the README states the Node
- * engine the dependencies declare next to the version CI tests.
+ * memory needs, gating and where SuperNI test data comes from; in the full-loop and baseline
+ * paper recipes every value says where it comes from; the README states the Node engine the
+ * dependencies declare next to the version CI tests.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -28,6 +29,75 @@ describe("paper recipe comments", () => {
     expect(comment).toMatch(/\d+ GiB as float32/)
     expect(comment).toContain("gated")
     expect(comment).toContain("data pull superni")
+  })
+})
+
+// A value line (`key: value` under resources/stages) is marked when its own comment, the comment
+// block just above it, its parent key's comment, or its node's `_component_` comment ("every value
+// as …") names a source. Wiring (a value that names a resource or stage) and `_component_` are not values.
+const source = /#.*\b(paper|SI|inferred|ours)\b|every value as/
+const unmarkedValues = (text: string): Array<string> => {
+  const recipe = parse(text) as { resources: Record<string, unknown>; stages: Record<string, unknown> }
+  const names = new Set([...Object.keys(recipe.resources), ...Object.keys(recipe.stages)])
+  const lines = text.split("\n")
+  const body = lines.findIndex((line) => line === "resources:")
+  const unmarked: Array<string> = []
+  let nodeComment = ""
+  const parents: Array<{ indent: number; line: string }> = []
+  for (let index = body + 1; index < lines.length; index++) {
+    const line = lines[index]!
+    const entry = /^( +)([A-Za-z_]+):(.*)$/.exec(line)
+    if (entry === null) continue
+    const indent = entry[1]!.length
+    const value = entry[3]!.replace(/#.*$/, "").trim()
+    while (parents.length > 0 && parents[parents.length - 1]!.indent >= indent) parents.pop()
+    parents.push({ indent, line })
+    if (indent === 2) continue
+    if (entry[2] === "_component_") {
+      nodeComment = line
+      continue
+    }
+    if (value === "" || names.has(value)) continue
+    let above = ""
+    for (let back = index - 1; back > body && lines[back]!.trim().startsWith("#"); back--) above += lines[back]!
+    const parent = parents.length > 1 ? parents[parents.length - 2]!.line : ""
+    const node = /every value as/.test(nodeComment) ? nodeComment : ""
+    if (![line, above, parent, node].some((candidate) => source.test(candidate))) unmarked.push(`line ${index + 1}: ${line.trim()}`)
+  }
+  return unmarked
+}
+
+describe("full-loop and baseline paper recipes", () => {
+  const trainingRecipes = paperRecipes.filter((name) => /^(refine-af|self-instruct-(?!data-))/.test(name))
+
+  it("are the six of REFINE-AF and the Self-Instruct baseline for three models", () => {
+    expect(trainingRecipes.sort()).toEqual([
+      "refine-af-llama2-13b.yaml", "refine-af-llama2-7b.yaml", "refine-af-mistral-7b.yaml",
+      "self-instruct-llama2-13b.yaml", "self-instruct-llama2-7b.yaml", "self-instruct-mistral-7b.yaml"
+    ])
+  })
+
+  it.each(trainingRecipes)("%s: every value is marked as the paper's, Self-Instruct's, inferred or ours", (name) => {
+    expect(unmarkedValues(fs.readFileSync(path.join(paperDir, name), "utf8"))).toEqual([])
+  })
+
+  // A stage's cache key is its component, options, upstream outputs, stage seed (recipe seed +
+  // stage name) and the identities of the resources it uses (their options, recursively): equal
+  // nodes under equal names with the same seed are what lets the two recipes share a cache.
+  it.each(["llama2-7b", "llama2-13b", "mistral-7b"])("self-instruct-%s is the baseline arm of refine-af-%s, node for node", (model) => {
+    type Recipe = { seed: number; resources: Record<string, Record<string, unknown>>; stages: Record<string, Record<string, unknown>> }
+    const read = (name: string) => parse(fs.readFileSync(path.join(paperDir, name), "utf8")) as Recipe
+    const baseline = read(`self-instruct-${model}.yaml`)
+    const full = read(`refine-af-${model}.yaml`)
+    expect(baseline.seed).toBe(full.seed)
+    expect(Object.keys(baseline.stages)).toEqual(["instructions", "classified", "dataset_base", "sft_base", "eval_base"])
+    for (const [name, node] of Object.entries(baseline.stages)) expect(node, name).toEqual(full.stages[name])
+    for (const [name, node] of Object.entries(baseline.resources)) expect(node, name).toEqual(full.resources[name])
+  })
+
+  it("the check finds an unmarked value", () => {
+    const text = fs.readFileSync(path.join(paperDir, "refine-af-llama2-7b.yaml"), "utf8").replace(/( {4}batchSize: 64) +# ours/, "$1")
+    expect(unmarkedValues(text)).toEqual([expect.stringContaining("batchSize: 64")])
   })
 })
 

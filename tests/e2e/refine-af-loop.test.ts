@@ -9,6 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { decodeRunReport } from "@refine-af/core"
 import { onlyRunDir, runCli, tempDir } from "./cli.ts"
 
 const recipe = "recipes/examples/refine-af-loop.yaml"
@@ -51,5 +52,22 @@ describe("the whole REFINE-AF loop on the built-in speaker model", () => {
     const report = fs.readFileSync(path.join(runDir, "stages", "compare", "report.md"), "utf8")
     expect(report).toContain("eval_rlaf vs eval_base")
     expect(records(runDir, "compare").length).toBeGreaterThan(0)
+
+    // The run report: named by the summary, with every stage, the curves, filter table, samples and evaluation tables.
+    expect(result.stdout).toContain(path.join(runDir, "report.html"))
+    const run = decodeRunReport(JSON.parse(fs.readFileSync(path.join(runDir, "report.json"), "utf8")))
+    expect(run.stages.map((stage) => stage.name)).toEqual(Object.keys(manifest.stages))
+    const of = (name: string) => run.stages.find((stage) => stage.name === name)!
+    expect(of("ppo").curves.find((curve) => curve.name === "reward_mean")!.points.map((point) => point.step)).toEqual([0, 1])
+    expect(of("ppo").samples[0]!.samples[0]!.map((field) => field.name)).toEqual(expect.arrayContaining(["prompt", "completion", "reward", "parts"]))
+    for (const stage of ["sft_rlaf", "sft_base"]) expect(of(stage).curves.map((curve) => curve.name), stage).toContain("loss")
+    expect(of("instructions").tables[0]!.title).toBe("Filter statistics")
+    expect(of("instructions").samples.map((group) => group.group)).toContain("accepted instructions")
+    expect(of("compare").tables[0]!.rows[0]!.slice(0, 2)).toEqual(["eval_rlaf", "eval_base"])
+    expect(run.outputs.filter((output) => output.kind === "dataset").map((output) => output.stage)).toEqual(["dataset_rlaf", "dataset_base"])
+    expect(run.problems).toEqual([])
+    const markdown = fs.readFileSync(path.join(runDir, "report.md"), "utf8")
+    expect(Math.max(...markdown.split("\n").map((line) => line.length))).toBeLessThanOrEqual(100)
+    expect((fs.readFileSync(path.join(runDir, "report.html"), "utf8").match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(6)
   }, 1_200_000)
 })

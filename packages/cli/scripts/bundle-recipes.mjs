@@ -22,6 +22,8 @@ if (clean) {
     process.exit(1)
   }
   rmSync(target, { recursive: true, force: true })
-  cpSync(source, target, { recursive: true, filter: (file) => !path.basename(file).startsWith(".") })
+  // Model folders and data the paper recipes' headers download next to them (git-ignored) stay out.
+  const downloads = ["paper/models", "paper/data"].map((folder) => path.join(source, folder))
+  cpSync(source, target, { recursive: true, filter: (file) => !path.basename(file).startsWith(".") && !downloads.includes(file) })
   console.log(`bundle-recipes: copied ${source} to ${target}`)
 }

@@ -7,6 +7,7 @@ import { dataCommand, modelsCommand } from "./commands/pull.ts"
 import { inspectCommand } from "./commands/inspect.ts"
 import { pluginsCommand } from "./commands/plugins.ts"
 import { recipesCommand } from "./commands/recipes.ts"
+import { reportCommand } from "./commands/report.ts"
 import { resumeCommand } from "./commands/resume.ts"
 import { runCommand } from "./commands/run.ts"
 import { schemaCommand } from "./commands/schema.ts"
@@ -20,6 +21,7 @@ export const refineAf = Command.make("refine-af").pipe(
     runCommand,
     resumeCommand,
     inspectCommand,
+    reportCommand,
     validateCommand,
     pluginsCommand,
     recipesCommand,

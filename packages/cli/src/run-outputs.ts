@@ -1,11 +1,11 @@
 /**
- * What a run produced, by kind, for the summary: datasets (JSONL files a stage wrote besides
- * its record stream), adapters (folders holding `adapter_config.json`) and reports (HTML and
- * Markdown), each with its path as the user should type it.
+ * What a run produced, by kind, for the summary: datasets, adapters and reports (found by
+ * `listRunOutputs` in core), each with its path as the user should type it, then the run's
+ * own report.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { runFiles, stageDirOf, type RunManifest } from "@refine-af/core"
+import { listRunOutputs, runFiles, type RunManifest } from "@refine-af/core"
 
 /** One output a stage left in its folder. */
 export interface RunOutput {
@@ -14,34 +14,18 @@ export interface RunOutput {
   readonly path: string
 }
 
-const shown = (file: string) => {
+/** A path as the user should type it: relative when under the cwd, absolute otherwise. */
+export const shownPath = (file: string): string => {
   const relative = path.relative(process.cwd(), file)
   return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
 }
 
-const walk = (dir: string, depth: number): Array<string> => {
-  if (depth > 3 || !fs.existsSync(dir)) return []
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (entry.name.startsWith(".")) return []
-    const full = path.join(dir, entry.name)
-    return entry.isDirectory() ? [full, ...walk(full, depth + 1)] : [full]
-  })
-}
-
-/** The datasets, adapters and reports of a run, stage by stage, then the run's own report. */
+/** The datasets, adapters and reports of a run, stage by stage, then the run report (HTML first). */
 export const runOutputs = (runDir: string, manifest: RunManifest): Array<RunOutput> => {
-  const outputs: Array<RunOutput> = []
-  for (const [stage, entry] of Object.entries(manifest.stages)) {
-    if (entry.status !== "completed" && entry.status !== "cached") continue
-    for (const file of walk(stageDirOf(runDir, stage), 0)) {
-      const name = path.basename(file)
-      const isDir = fs.statSync(file).isDirectory()
-      if (isDir && fs.existsSync(path.join(file, "adapter_config.json"))) outputs.push({ kind: "adapter", stage, path: shown(file) })
-      else if (!isDir && /\.(html|md)$/.test(name) && name !== "README.md") outputs.push({ kind: "report", stage, path: shown(file) })
-      else if (!isDir && name.endsWith(".jsonl") && name !== "records.jsonl" && fs.statSync(file).size > 0) outputs.push({ kind: "dataset", stage, path: shown(file) })
-    }
+  const outputs: Array<RunOutput> = listRunOutputs(runDir, manifest).map((output) => ({ ...output, path: shownPath(path.resolve(runDir, output.path)) }))
+  for (const file of [runFiles.reportHtml, runFiles.report]) {
+    const report = path.join(runDir, file)
+    if (fs.existsSync(report)) outputs.push({ kind: "report", path: shownPath(report) })
   }
-  const report = path.join(runDir, runFiles.report)
-  if (fs.existsSync(report)) outputs.push({ kind: "report", path: shown(report) })
   return outputs
 }

@@ -15,7 +15,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { Effect, Stream } from "effect"
-import { RecordStreamError, type EventSink, type JsonRecord, type RecordWriter, type StageContext, type StageInput } from "@refine-af/core"
+import { RecordStreamError, type EventSink, type Json, type JsonRecord, type RecordWriter, type StageContext, type StageInput } from "@refine-af/core"
 
 export interface RecordedEvent {
   readonly type: string
@@ -25,6 +25,8 @@ export interface RecordedEvent {
 export interface MemoryWriter extends RecordWriter {
   /** Durable records, the resumed ones first. */
   readonly committed: Array<JsonRecord>
+  /** The `state` committed with the last durable append (what a resumed attempt reads as `resumedState`). */
+  readonly committedState: () => Json | undefined
 }
 
 export interface MemoryWriterOptions {
@@ -32,28 +34,37 @@ export interface MemoryWriterOptions {
   readonly crashAfter?: number
   /** Make every appended record durable at once (a runner that commits per record). Default: durable at `checkpoint`. */
   readonly durableOnAppend?: boolean
+  /** The state an earlier attempt committed (see `RecordWriter.append`). */
+  readonly resumedState?: Json
 }
 
 /** A record writer that starts from `resumed` (records an earlier attempt made durable). */
 export const memoryWriter = (resumed: ReadonlyArray<JsonRecord> = [], options: MemoryWriterOptions = {}): MemoryWriter => {
   const committed: Array<JsonRecord> = [...resumed]
   let pending: Array<JsonRecord> = []
+  let state = options.resumedState
+  let pendingState = state
   const crashed = () => options.crashAfter !== undefined && committed.length >= options.crashAfter
   const crash = () => new RecordStreamError({ path: "memory", message: "simulated crash" })
-  const commit = (records: ReadonlyArray<JsonRecord>) =>
+  // The state is committed only once every record appended with it is.
+  const commit = (records: ReadonlyArray<JsonRecord>, withState: Json | undefined) =>
     Effect.gen(function* () {
       for (const record of records) {
         if (crashed()) return yield* crash()
         committed.push(record)
       }
       if (crashed()) return yield* crash()
+      state = withState
     })
   return {
     committed,
+    committedState: () => state,
     resumedCount: resumed.length,
+    ...(options.resumedState === undefined ? {} : { resumedState: options.resumedState }),
     resumed: () => Effect.succeed([...resumed]),
-    append: (records) => {
-      if (options.durableOnAppend) return commit(records)
+    append: (records, appendOptions) => {
+      if (appendOptions?.state !== undefined) pendingState = appendOptions.state
+      if (options.durableOnAppend) return commit(records, pendingState)
       pending.push(...records)
       return Effect.void
     },
@@ -61,7 +72,7 @@ export const memoryWriter = (resumed: ReadonlyArray<JsonRecord> = [], options: M
       Effect.suspend(() => {
         const toCommit = pending
         pending = []
-        return commit(toCommit)
+        return commit(toCommit, pendingState)
       })
   }
 }
@@ -72,7 +83,7 @@ export const memoryEvents = (): EventSink & { readonly events: Array<RecordedEve
   const push = (type: string, data: JsonRecord) => Effect.sync(() => void events.push({ type, data }))
   return {
     events,
-    progress: (done, total) => push("progress", { done, total: total ?? null }),
+    progress: (done, total, budget) => push("progress", { done, total: total ?? null, ...(budget === undefined ? {} : { step: budget.step, steps: budget.steps }) }),
     metric: (name, value, step) => push("metric", { name, value, step: step ?? null }),
     warn: (message) => push("warn", { message }),
     emit: push

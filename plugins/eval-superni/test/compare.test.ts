@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs"
 import * as path from "node:path"
 import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { TablesFile } from "@refine-af/core"
 import {
   compareRuns,
   CompareStageOptions,
@@ -129,6 +130,16 @@ describe("superni/compare", () => {
     const saved = JSON.parse(readFileSync(path.join(stage.ctx.dir, "comparison.json"), "utf8"))
     expect(saved.comparisons).toHaveLength(2)
     expect(saved.comparisons[0].bootstrap.seed).toBe(stage.ctx.seed)
+    // The run report's tables: the paired result per candidate, then per category and per task.
+    const { tables } = Schema.decodeUnknownSync(TablesFile)(JSON.parse(readFileSync(path.join(stage.ctx.dir, "tables.json"), "utf8")))
+    const rlaf = saved.comparisons[0].counts
+    expect(rlaf.improved).toBe(2)
+    expect(tables[0]!.rows.map((row) => row.slice(0, 8))).toEqual([
+      ["eval_rlaf", "eval_base", "rougeL", 4, 2, rlaf.tied, rlaf.worse, 50],
+      ["eval_same", "eval_base", "rougeL", 4, 0, 4, 0, 0]
+    ])
+    expect(tables.map((table) => table.title)).toEqual(["Paired comparison with the baseline", "Per category: eval_rlaf vs eval_base", "Per task: eval_rlaf vs eval_base", "Per category: eval_same vs eval_base", "Per task: eval_same vs eval_base"])
+    expect(tables[2]!.rows).toHaveLength(4)
   })
 
   it("rejects upstream records that are not SuperNI predictions", async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs"
 import * as path from "node:path"
 import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { TablesFile } from "@refine-af/core"
 import { bundledTaskSet, EvaluateOptions, evaluateStage, readTaskJsonl } from "../src/index.ts"
 import { makeMemoryStage } from "./support/memoryContext.ts"
 import { runStage, runStageExit } from "./support/runStage.ts"
@@ -38,6 +39,10 @@ describe("superni/evaluate", () => {
     const metrics = JSON.parse(readFileSync(path.join(stage.ctx.dir, "metrics.json"), "utf8"))
     expect(metrics.kind).toBe("superni/evaluate")
     expect(metrics.summary.tasks).toHaveLength(8)
+    // The run report's tables: overall, per category, per task, from the same summary.
+    const { tables } = Schema.decodeUnknownSync(TablesFile)(JSON.parse(readFileSync(path.join(stage.ctx.dir, "tables.json"), "utf8")))
+    expect(tables.map((table) => [table.title, table.rows.length])).toEqual([["SuperNI scores", 1], ["Per category", metrics.summary.categories.length], ["Per task", 8]])
+    expect(tables[0]!.rows[0]!.slice(0, 2)).toEqual([8, 160])
     expect(stage.progress.at(-1)).toEqual({ done: 160, total: 160 })
     // Greedy decoding with the configured limits, in batches of 7.
     expect(model.requests).toHaveLength(160)

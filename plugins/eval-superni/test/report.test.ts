@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { aggregateScores, compareAgainstBaseline, defaultCompareOptions, evaluationHtml, seededRandom, type PredictionRecord } from "../src/index.ts"
-import { findChromium, pngFileStats, screenshotHtml } from "../scripts/screenshot.ts"
+import { findChromium, pngFileStats, screenshotHtml } from "@refine-af/testing"
 
 const categories = ["Textual Entailment", "Title Generation", "Word Analogy", "Data to Text", "Keyword Tagging", "Coreference Resolution"]
 

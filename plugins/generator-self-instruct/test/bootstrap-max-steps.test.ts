@@ -43,6 +43,10 @@ describe("self-instruct/bootstrap maxSteps", () => {
       expect.stringContaining("maxSteps=3")
     ])
     expect(result ? result.data : undefined).toMatchObject({ stopped_at_max_steps: true, stopped_idle: false })
+    // Progress carries the step budget, so the displayed ETA ends with the last step, not at the far target.
+    expect(events.filter((event) => event.type === "progress").map((event) => [event.data["step"], event.data["steps"], event.data["total"]])).toEqual([
+      [1, 3, 1000], [2, 3, 1000], [3, 3, 1000]
+    ])
   })
 
   it("does not fire when the target is reached first", async () => {

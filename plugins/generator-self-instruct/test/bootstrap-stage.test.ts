@@ -185,6 +185,22 @@ describe("self-instruct/bootstrap", () => {
     }
   })
 
+  it("reports the whole run's counters after a resume, not only the last attempt's", async () => {
+    const options = { target: 40, batchSize: 2 }
+    const full = await bootstrap(options)
+    const metricsOf = (exit: Awaited<ReturnType<typeof bootstrap>>["exit"]) => (Exit.isSuccess(exit) ? (exit.value as { metrics: Record<string, number> }).metrics : undefined)
+    const fullMetrics = metricsOf(full.exit)!
+    expect(fullMetrics["candidates"]).toBeGreaterThan(40)
+    for (const durableOnAppend of [false, true]) {
+      const writer = memoryWriter([], { crashAfter: 17, durableOnAppend })
+      const crashed = await bootstrap(options, syntheticInstructionModel(), writer)
+      expect(Exit.isFailure(crashed.exit)).toBe(true)
+      const resumed = await bootstrap(options, syntheticInstructionModel(), memoryWriter(crashed.records, { resumedState: writer.committedState()! }))
+      expect(resumed.records).toEqual(full.records)
+      expect(metricsOf(resumed.exit)).toEqual(fullMetrics)
+    }
+  })
+
   it("keeps the durable records when a non-deterministic model cannot replay them", async () => {
     const options = { target: 12, batchSize: 1 }
     const crashed = await bootstrap(options, syntheticInstructionModel(), memoryWriter([], { crashAfter: 3, durableOnAppend: true }))

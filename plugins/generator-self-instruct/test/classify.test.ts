@@ -106,6 +106,18 @@ describe("self-instruct/classify", () => {
     expect(model.requests).toHaveLength(2) // g2 and g3 only; the seed keeps its upstream label
   })
 
+  it("reports the whole run's counts after a resume, not only the last attempt's", async () => {
+    const metricsOf = async (output?: ReturnType<typeof memoryWriter>) => {
+      const { ctx } = memoryContext({ options: decode({ batchSize: 1 }), uses: { model: answering(modelAnswers) }, ...(output ? { output } : {}), inputs: { instructions: memoryInput("b", instructions) } })
+      const exit = await runStage(classifyStage, ctx)
+      return Exit.isSuccess(exit) ? (exit.value as { metrics: Record<string, number> }).metrics : undefined
+    }
+    const full = await metricsOf()
+    const crashedWriter = memoryWriter([], { crashAfter: 2 })
+    expect(await metricsOf(crashedWriter)).toBeUndefined()
+    expect(await metricsOf(memoryWriter(crashedWriter.committed))).toEqual(full)
+  })
+
   it("fails with a StageError naming the record when an instruction is missing", async () => {
     const { ctx } = memoryContext({ options: decode({}), uses: { model: answering({}) }, inputs: { instructions: memoryInput("b", [{ id: "x" }]) } })
     const exit = await runStage(classifyStage, ctx)

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Exit, Schema } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import type { GenerationRequest, JsonRecord } from "@refine-af/core"
 import { InstancesOptions, instancesStage } from "../src/index.ts"
@@ -85,6 +85,30 @@ describe("self-instruct/instances", () => {
     const resumed = await generate({ batchSize: 2 }, memoryWriter(crashed.records))
     expect(Exit.isSuccess(resumed.exit)).toBe(true)
     expect(resumed.records).toEqual(full.records)
+  })
+
+  it("reports the whole run's counts after a resume (a model failure on the third batch), not only the last attempt's", async () => {
+    const metricsOf = (exit: Awaited<ReturnType<typeof generate>>["exit"]) => (Exit.isSuccess(exit) ? (exit.value as { metrics: Record<string, number> }).metrics : undefined)
+    const full = await generate({ batchSize: 1 })
+    let calls = 0
+    const failing = model()
+    const failsOnThird = { ...failing, generate: (requests: Parameters<typeof failing.generate>[0]) => (++calls === 3 ? Effect.die("killed") : failing.generate(requests)) }
+    const writer = memoryWriter()
+    const crashed = await generate({ batchSize: 1 }, writer, failsOnThird as typeof failing)
+    expect(Exit.isFailure(crashed.exit)).toBe(true)
+    const resumed = await generate({ batchSize: 1 }, memoryWriter(crashed.records, { resumedState: writer.committedState()! }))
+    expect(resumed.records).toEqual(full.records)
+    expect(metricsOf(resumed.exit)).toEqual(metricsOf(full.exit))
+    expect(metricsOf(full.exit)!["tasks"]).toBe(4)
+    // The run report's samples are spread over the whole dataset, the crashed attempt's rows included.
+    const samplesOf = (exit: Awaited<ReturnType<typeof generate>>["exit"]) =>
+      Exit.isSuccess(exit) ? (exit.value as { data: { report: { samples: Array<Record<string, unknown>> } } }).data.report.samples : undefined
+    expect(samplesOf(resumed.exit)).toEqual(samplesOf(full.exit))
+    expect(samplesOf(full.exit)!.length).toBe(Math.min(4, full.records.length))
+    for (const sample of samplesOf(full.exit)!) {
+      expect(sample["group"]).toBe("kept instances")
+      expect(full.records.some((row) => row["instruction"] === sample["instruction"] && row["input"] === sample["input"] && row["output"] === sample["output"])).toBe(true)
+    }
   })
 
   it("uses a template file from the recipe and names it in lineage", async () => {

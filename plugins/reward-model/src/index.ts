@@ -15,6 +15,7 @@ import { hf } from "./resource.ts"
 
 export { hf }
 export { RewardModelResourceOptions } from "./resource.ts"
+export { checkRewardModelFolder } from "./folder-check.ts"
 export { loadScoringModel, type ScoringModel, ScoringModelError } from "./architectures.ts"
 export { makeRewardModelScorer, type RewardModelOptions } from "./scorer.ts"
 export { oasstTemplate, promptOf, renderTemplate } from "./template.ts"

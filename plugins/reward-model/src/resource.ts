@@ -18,17 +18,18 @@
  */
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
-import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
 import { folderIdentity, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { loadScoringModel } from "./architectures.ts"
+import { checkRewardModelFolder } from "./folder-check.ts"
 import { makeRewardModelScorer } from "./scorer.ts"
 import { oasstTemplate } from "./template.ts"
 
 /** Options of `reward-model/hf`. */
 export const RewardModelResourceOptions = Schema.Struct({
-  /** The model folder (relative to the recipe). */
-  path: Schema.String,
+  /** The model folder (relative to the recipe); `validate` checks that it exists. */
+  path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder),
   /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
   template: Schema.optionalKey(Schema.String),
   /** Rows per program run (default 8). */

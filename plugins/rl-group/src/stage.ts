@@ -5,7 +5,9 @@
  * the mean of the other k − 1), and update with the clipped surrogate plus β·k3
  * KL to the reference (the adapter switched off). One record of metrics per
  * iteration; resumable checkpoints in `ctx.stateDir`; the final adapter as a
- * PEFT folder in `<stage dir>/adapter`.
+ * PEFT folder in `<stage dir>/adapter`; for the run report `curves.jsonl`
+ * (reward, KL, loss, entropy per iteration) and, in `data.report`, three
+ * rollouts of the last iteration with their reward parts.
  *
  * @example
  * ```yaml
@@ -14,11 +16,11 @@
  */
 import { join } from "node:path"
 import { Effect, Schema } from "effect"
-import { defineStage, Reward, StageError, type Json, type StageContext } from "@refine-af/core"
+import { defineStage, Reward, StageError, type Json, type JsonRecord, type StageContext } from "@refine-af/core"
 import {
   checkFiniteRewards, encodePrompts, flatMean, groupObjective, grpoAdvantages, klPerToken, loraConfigFrom, minibatches, PolicyModel,
   promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
 import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
 
@@ -46,6 +48,8 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
 
     const session = yield* policy.session({ lora: loraConfigFrom(o.lora), seed: ctx.seed, resumeFrom: ctx.stateDir })
     let last: Record<string, number> = {}
+    const appended: Array<JsonRecord> = []
+    let samples: Array<JsonRecord> = []
     for (let step = storedStep(session.restored?.trainerState); step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
       let t = performance.now()
@@ -89,7 +93,11 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
       }
       const record = iterationRecord({ step, raw, scores: raw, rewards, scalars: last, time: { sample: sampleTime, reward: rewardTime, evaluate: evaluateTime, train: trainTime } })
       last = { reward_mean: record["reward_mean"] as number, ...last }
-      if (step >= ctx.output.resumedCount) yield* ctx.output.append([record])
+      if (step >= ctx.output.resumedCount) {
+        yield* ctx.output.append([record])
+        appended.push(record)
+      }
+      if (step === o.steps - 1) samples = rolloutSamples(step, batch.map((p) => String(p.record["prompt"] ?? "")), rollouts.map((r) => r.text), rewards)
       yield* emitMetrics(ctx.events, record, step)
       yield* ctx.events.progress(step + 1, o.steps)
       if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
@@ -98,7 +106,8 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
       }
     }
     yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
-    return { metrics: { steps: o.steps, ...last } }
+    yield* writeIterationCurves(ctx, appended)
+    return { metrics: { steps: o.steps, ...last }, ...(samples.length === 0 ? {} : { data: { report: { samples } } }) }
   }).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
 
 const component = (algorithm: Algorithm, options: Schema.Codec<GroupOptions, any>, description: string) =>

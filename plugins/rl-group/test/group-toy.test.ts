@@ -38,5 +38,9 @@ describe.each(["grpo", "rloo"] as const)("group/%s", (algorithm) => {
     expect(withoutTime(second.records)).toEqual(withoutTime(reference.records))
     const bytes = (dir: string) => readFileSync(join(dir, "adapter", "adapter_model.safetensors"))
     expect(bytes(second.dir).equals(bytes(reference.dir))).toBe(true)
+    // The report's curves: one point per iteration, the crashed attempt's included, identical to the reference.
+    const curves = readFileSync(join(second.dir, "curves.jsonl"), "utf8")
+    expect(curves).toBe(readFileSync(join(reference.dir, "curves.jsonl"), "utf8"))
+    expect(curves.trim().split("\n").map((line) => JSON.parse(line).reward_mean)).toEqual(reference.records.map((r) => r["reward_mean"]))
   })
 })

@@ -5,7 +5,9 @@
  * advantage whitening, clipped surrogate + clipped value loss, PPO epochs ×
  * minibatches, a fixed or adaptive KL controller. One record of metrics per
  * iteration; resumable checkpoints in `ctx.stateDir`; the final adapter as a
- * PEFT folder in `<stage dir>/adapter`.
+ * PEFT folder in `<stage dir>/adapter`. For the run report: `curves.jsonl`
+ * (reward, KL, loss, entropy per iteration) and, in the summary's
+ * `data.report`, three rollouts of the last iteration with their reward parts.
  *
  * @example
  * ```yaml
@@ -14,11 +16,11 @@
  */
 import { join } from "node:path"
 import { Effect } from "effect"
-import { defineStage, Reward, StageError, type StageContext } from "@refine-af/core"
+import { defineStage, Reward, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
 import {
   checkFiniteRewards, encodePrompts, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
@@ -42,6 +44,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const session = yield* policy.session({ lora: loraConfigFrom(o.lora), valueHead: true, seed: ctx.seed, resumeFrom: ctx.stateDir })
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
     let last: Record<string, number> = {}
+    const appended: Array<JsonRecord> = []
+    let samples: Array<JsonRecord> = []
 
     for (let step = state.step; step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
@@ -96,7 +100,11 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       last = { reward_mean: record["reward_mean"] as number, ...last }
       state = { step: step + 1, klCoef, moments }
       // Iterations already durable from an interrupted attempt are recomputed (to restore state) but not re-emitted.
-      if (step >= ctx.output.resumedCount) yield* ctx.output.append([record])
+      if (step >= ctx.output.resumedCount) {
+        yield* ctx.output.append([record])
+        appended.push(record)
+      }
+      if (step === o.steps - 1) samples = rolloutSamples(step, batch.map((p) => String(p.record["prompt"] ?? "")), rollouts.map((r) => r.text), rewards)
       yield* emitMetrics(ctx.events, record, step)
       yield* ctx.events.progress(step + 1, o.steps)
       if (state.step % o.checkpointEvery === 0 || state.step === o.steps) {
@@ -105,7 +113,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       }
     }
     yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
-    return { metrics: { steps: o.steps, ...last } }
+    yield* writeIterationCurves(ctx, appended)
+    return { metrics: { steps: o.steps, ...last }, ...(samples.length === 0 ? {} : { data: { report: { samples } } }) }
   }).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
 
 /** The PPO trainer stage component. */

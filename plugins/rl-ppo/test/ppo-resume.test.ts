@@ -35,6 +35,8 @@ describe("ppo/train resume", () => {
       expect(Exit.isSuccess(second.exit), JSON.stringify(second.exit)).toBe(true)
       expect(withoutTime(second.records), `crash at ${crashAfter}`).toEqual(withoutTime(reference.records))
       expect(adapterBytes(second.dir).equals(adapterBytes(reference.dir)), `adapter after crash at ${crashAfter}`).toBe(true)
+      // The report's curves come from every iteration record, durable ones of the crashed attempt included.
+      expect(readFileSync(join(second.dir, "curves.jsonl"), "utf8"), `curves after crash at ${crashAfter}`).toBe(readFileSync(join(reference.dir, "curves.jsonl"), "utf8"))
     }
   })
 

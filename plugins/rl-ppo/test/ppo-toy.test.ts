@@ -5,7 +5,7 @@
  */
 import { Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { runPpo, toyOptions } from "./support/harness.ts"
+import { runPpo, toyOptions, toyPrompts } from "./support/harness.ts"
 
 
 const MARGIN = 0.25
@@ -23,7 +23,19 @@ describe("ppo/train on the toy digit task", () => {
     for (const key of ["reward_std", "kl", "kl_coef", "entropy", "clip_fraction", "approx_kl", "value_loss", "policy_loss", "explained_variance", "lr", "grad_norm"]) expect(typeof records[5]![key], key).toBe("number")
     expect(Object.keys(records[5]!["time"] as object)).toEqual(["sample_s", "reward_s", "evaluate_s", "train_s"])
     expect(records[5]!["reward_parts"]).toHaveProperty("contains-digit")
-    const { readdirSync } = await import("node:fs")
+    const { readdirSync, readFileSync } = await import("node:fs")
     expect(readdirSync(`${dir}/adapter`).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors"])
+    // For the run report: one curve point per iteration, and rollouts of the last iteration with their reward parts.
+    const curves = readFileSync(`${dir}/curves.jsonl`, "utf8").trim().split("\n").map((line) => JSON.parse(line))
+    expect(curves.map((point) => [point.step, point.reward_mean, point.loss])).toEqual(records.map((r) => [r["step"], r["reward_mean"], r["loss"]]))
+    expect(Object.keys(curves[0]).sort()).toEqual(["entropy", "kl", "loss", "reward_mean", "step"])
+    const samples = (exit as Exit.Success<{ data: { report: { samples: Array<Record<string, unknown>> } } }>).value.data.report.samples
+    expect(samples).toHaveLength(3)
+    for (const sample of samples) {
+      expect(sample["group"]).toBe("rollouts of iteration 16")
+      expect(toyPrompts.map((p) => p["prompt"])).toContain(sample["prompt"])
+      expect(sample["parts"]).toHaveProperty("contains-digit")
+      expect(typeof sample["reward"]).toBe("number")
+    }
   })
 })

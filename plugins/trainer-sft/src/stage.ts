@@ -4,10 +4,11 @@
  * hold out an eval set, then one AdamW update per planned batch (loss on the
  * response tokens only), a metrics record per step, a checkpoint every N
  * steps in the state folder (records made durable first, so a kill at any
- * point resumes exactly), and the PEFT adapter in the stage folder.
+ * point resumes exactly), and the PEFT adapter in the stage folder, with
+ * `curves.jsonl` (loss, eval_loss, lr, grad_norm per step) for the run report.
  */
 import * as nodePath from "node:path"
-import { defineStage, resolveRecipePath, StageError } from "@refine-af/core"
+import { curvePointsOf, defineStage, resolveRecipePath, StageError, writeCurves, type JsonRecord } from "@refine-af/core"
 import { loraConfigFrom, nllObjective, PolicyModel, type PolicySession, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { batchPlan, holdOut } from "./batches.ts"
@@ -61,6 +62,7 @@ export const sftStage = defineStage({
 
       const session = yield* policy.session({ lora, seed: ctx.seed, optimizer: { weightDecay: o.weightDecay }, resumeFrom: ctx.stateDir })
       let last = { loss: Number.NaN, evalLoss: undefined as number | undefined }
+      const appended: Array<JsonRecord> = []
       for (let step = session.steps(); step < total; step++) {
         const batch = plan[step]!.map((i) => sequences[train[i]!]!)
         const lr = learningRate(o, step, total)
@@ -71,8 +73,11 @@ export const sftStage = defineStage({
         const evalLoss = evalSequences.length > 0 && (done % o.evalEvery === 0 || done === total) ? yield* heldOutLoss(session, evalSequences, o.batchSize) : undefined
         last = { loss: result.loss, evalLoss }
         // One record per step; steps already durable from an interrupted attempt are recomputed, not re-emitted.
-        if (step >= ctx.output.resumedCount)
-          yield* ctx.output.append([{ step: done, loss: result.loss, lr, grad_norm: result.gradNorm, tokens: result.tokens, tokens_per_second: result.tokens / Math.max(seconds, 1e-9), ...(evalLoss === undefined ? {} : { eval_loss: evalLoss }) }])
+        if (step >= ctx.output.resumedCount) {
+          const record = { step: done, loss: result.loss, lr, grad_norm: result.gradNorm, tokens: result.tokens, tokens_per_second: result.tokens / Math.max(seconds, 1e-9), ...(evalLoss === undefined ? {} : { eval_loss: evalLoss }) }
+          yield* ctx.output.append([record])
+          appended.push(record)
+        }
         yield* ctx.events.metric("loss", result.loss, done)
         if (evalLoss !== undefined) yield* ctx.events.metric("eval_loss", evalLoss, done)
         yield* ctx.events.progress(done, total)
@@ -83,6 +88,8 @@ export const sftStage = defineStage({
       }
       yield* ctx.output.checkpoint()
       yield* session.exportAdapter(nodePath.join(ctx.dir, "adapter"))
+      // The report's loss curve, from every step record (durable ones of an interrupted attempt too); timings stay out.
+      yield* writeCurves(ctx, curvePointsOf([...(yield* ctx.output.resumed()), ...appended], ["loss", "eval_loss", "lr", "grad_norm"]))
       return { metrics: { steps: total, loss: last.loss, ...(last.evalLoss === undefined ? {} : { eval_loss: last.evalLoss }) }, data: { train: train.length, eval: evaluation.length } }
     }).pipe(
       Effect.catchTags({

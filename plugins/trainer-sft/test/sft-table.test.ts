@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -19,6 +19,10 @@ describe("sft/lora on the table policy", () => {
     expect(run.records.every((r) => typeof r.grad_norm === "number" && (r.tokens as number) > 0 && (r.tokens_per_second as number) > 0)).toBe(true)
     expect(run.records.filter((r) => r.eval_loss !== undefined).map((r) => r.step)).toEqual([4, 8, 12, 16, 20, 24])
     expect(readdirSync(nodePath.join(run.dir, "adapter")).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors"])
+    const curves = readFileSync(nodePath.join(run.dir, "curves.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line))
+    expect(curves.map((point) => [point.step, point.loss])).toEqual(run.records.map((r) => [r.step, r.loss]))
+    expect(curves.filter((point) => point.eval_loss !== undefined).map((point) => point.step)).toEqual([4, 8, 12, 16, 20, 24])
+    expect(curves.every((point) => point.tokens_per_second === undefined)).toBe(true)
   })
 
   it("resumes exactly after a crash at several points: identical adapter bytes and metrics", async () => {
@@ -32,6 +36,8 @@ describe("sft/lora on the table policy", () => {
       expect(resumed.error).toBe("")
       expect(deterministicPart(resumed.records)).toEqual(deterministicPart(straight.records))
       expect(resumed.adapter!.equals(straight.adapter!)).toBe(true)
+      // The report's loss curve covers every step, the crashed attempt's included (timings left out).
+      expect(readFileSync(nodePath.join(resumed.dir, "curves.jsonl"), "utf8")).toBe(readFileSync(nodePath.join(straight.dir, "curves.jsonl"), "utf8"))
     }
   })
 

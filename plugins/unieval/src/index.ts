@@ -15,6 +15,7 @@ import { dialog } from "./resource.ts"
 
 export { dialog }
 export { UniEvalResourceOptions } from "./resource.ts"
+export { checkUniEvalFolder } from "./folder-check.ts"
 export { makeUniEvalScorer, type UniEvalOptions } from "./scorer.ts"
 
 /** The plugin manifest (`plugins: ["@refine-af/unieval"]` in a recipe). */

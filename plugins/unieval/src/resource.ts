@@ -12,16 +12,17 @@
  */
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
-import { defineResource, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
 import { folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { uniEvalDialogDimensions } from "@refine-af/text"
+import { checkUniEvalFolder } from "./folder-check.ts"
 import { makeUniEvalScorer } from "./scorer.ts"
 
 /** Options of `unieval/dialog`. */
 export const UniEvalResourceOptions = Schema.Struct({
-  /** The unieval-dialog folder (relative to the recipe). */
-  path: Schema.String,
+  /** The unieval-dialog folder (relative to the recipe); `validate` checks that it exists. */
+  path: RecipePath("dir", "unieval-dialog folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkUniEvalFolder),
   /** Dimensions scored (default naturalness, coherence, understandability). */
   dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))),
   /** Questions per program run (default 8). */

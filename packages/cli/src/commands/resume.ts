@@ -6,8 +6,9 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
-import { autoProgress, readRunManifest, resumeRunDir } from "@refine-af/core"
+import { readRunManifest, resumeRunDir } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
+import { runDisplay } from "../run-display.ts"
 import { printRunSummary, wideFlag } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
@@ -31,7 +32,7 @@ export const resumeCommand = Command.make(
       return
     }
     const result = yield* resumeRunDir(runDir, {
-      progress: autoProgress(),
+      progress: yield* runDisplay,
       checkpoint: checkpointFromEnv(),
       overrides,
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})

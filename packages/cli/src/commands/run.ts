@@ -5,8 +5,9 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { autoProgress, loadRecipe, runRecipe } from "@refine-af/core"
+import { loadRecipe, runRecipe } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
+import { runDisplay } from "../run-display.ts"
 import { printRunSummary, wideFlag } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 
@@ -38,7 +39,7 @@ export const runCommand = Command.make(
     const result = yield* runRecipe(resolved, {
       runsDir,
       cache,
-      progress: autoProgress(),
+      progress: yield* runDisplay,
       checkpoint: checkpointFromEnv(),
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
     }).pipe(reportStorageFailures({ runsDir }))

@@ -7,6 +7,7 @@
 import { createHash, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { Json } from "../stage/context.ts"
 import { RecordStreamError } from "../stage/errors.ts"
 
 /** File name of the commit marker (hidden: bookkeeping, not part of the output hash). */
@@ -18,6 +19,8 @@ export interface CommitMarker {
   readonly count: number
   /** Hex SHA-256 of the first `bytes` bytes; absent in markers written before it existed. */
   readonly sha256?: string
+  /** The stage's `state` committed with these records (see `RecordWriter.append`). */
+  readonly state?: Json
 }
 
 const redo = (stageDir: string) => `Delete the stage folder ${stageDir} and resume to redo the stage.`

@@ -36,16 +36,20 @@ export const openEventLog = (file: string, display: ProgressDisplay, progressInt
     const event: Record<string, Json> = { ts: new Date().toISOString(), type }
     for (const [key, value] of Object.entries(data)) if (value !== undefined) event[key] = value
     fs.writeSync(fd, `${JSON.stringify(event)}\n`)
+    display.event?.(event)
   }
 
   const sinkFor = (source: string, kind: "stage" | "resource" = "stage"): EventSink => ({
-    progress: (done, total) =>
+    progress: (done, total, budget) =>
       Effect.sync(() => {
-        display.progress(source, done, total)
+        display.progress(source, done, total, budget)
         const now = Date.now()
+        if (display.event !== undefined && now - (lastProgressWrite.get(source) ?? 0) < progressIntervalMs && done !== total) {
+          display.event({ ts: new Date(now).toISOString(), type: "progress", [kind]: source, done, ...(total === undefined ? {} : { total }) })
+        }
         if (now - (lastProgressWrite.get(source) ?? 0) < progressIntervalMs && done !== total) return
         lastProgressWrite.set(source, now)
-        write("progress", { [kind]: source, done, total })
+        write("progress", { [kind]: source, done, total, ...(budget === undefined ? {} : { step: budget.step, steps: budget.steps }) })
       }),
     metric: (name, value, step) => Effect.sync(() => write("metric", { [kind]: source, name, value, step })),
     warn: (message) =>

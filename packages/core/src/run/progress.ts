@@ -4,14 +4,42 @@
  * Everything goes to stderr so stdout stays clean for results.
  */
 
+/** A stage's step budget: it stops after `steps` steps even if `total` items are not done. */
+export interface StepBudget {
+  /** Steps finished so far. */
+  readonly step: number
+  readonly steps: number
+}
+
 /** Receives run progress for display. All methods are synchronous and cheap. */
 export interface ProgressDisplay {
   readonly stageStart: (stage: string, position: number, stageCount: number) => void
-  readonly progress: (stage: string, done: number, total?: number) => void
+  readonly progress: (stage: string, done: number, total?: number, budget?: StepBudget) => void
   readonly stageEnd: (stage: string, line: string) => void
   /** A line for the user (warnings, cache hits, the resume hint). */
   readonly message: (line: string) => void
+  /** Every event as it is written to `events.jsonl` (progress unthrottled), for `--log-level debug`. */
+  readonly event?: (event: Readonly<Record<string, unknown>>) => void
 }
+
+/**
+ * `display` that also prints every run event as a `debug` line through `write`
+ * (what `refine-af run --log-level debug` shows).
+ *
+ * @example
+ * ```ts
+ * import { plainProgress, withDebugEvents } from "@refine-af/core"
+ * const display = withDebugEvents(plainProgress(console.error), console.error)
+ * ```
+ */
+export const withDebugEvents = (display: ProgressDisplay, write: (line: string) => void): ProgressDisplay => ({
+  ...display,
+  event: (event) => {
+    display.event?.(event)
+    const { ts, type, ...data } = event
+    write(`debug ${String(ts).slice(11, 23)} ${String(type)} ${JSON.stringify(data)}`)
+  }
+})
 
 /** Shows nothing. */
 export const silentProgress: ProgressDisplay = {
@@ -34,13 +62,19 @@ interface Tracker {
   lastShown: number
 }
 
-/** Rate and ETA text, e.g. `1200/2000 (60%) 412.3/s ETA 2s`. */
-export const describeProgress = (done: number, total: number | undefined, elapsedMs: number): string => {
+/**
+ * Rate and ETA text, e.g. `1200/2000 (60%) 412.3/s ETA 2s`. With a step budget the ETA is the
+ * sooner of "all items done" and "budget used up" (`8/100 (8%) 0.5/s step 2/6 ETA 32s`): a
+ * stage that stops at its last step does not promise hours it will never take.
+ */
+export const describeProgress = (done: number, total: number | undefined, elapsedMs: number, budget?: StepBudget): string => {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
   const rateText = `${rate.toFixed(1)}/s`
-  if (total === undefined || total <= 0) return `${done} ${rateText}`
-  const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY
-  return `${done}/${total} (${Math.floor((100 * done) / total)}%) ${rateText} ETA ${formatDuration(eta)}`
+  const byBudget = budget !== undefined && budget.step > 0 ? ((Math.max(0, budget.steps - budget.step) * elapsedMs) / budget.step) / 1000 : Number.POSITIVE_INFINITY
+  const stepText = budget === undefined ? "" : ` step ${budget.step}/${budget.steps}`
+  if (total === undefined || total <= 0) return `${done} ${rateText}${stepText}${Number.isFinite(byBudget) ? ` ETA ${formatDuration(byBudget)}` : ""}`
+  const byItems = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY
+  return `${done}/${total} (${Math.floor((100 * done) / total)}%) ${rateText}${stepText} ETA ${formatDuration(Math.min(byItems, byBudget))}`
 }
 
 /** Plain progress lines, at most one per stage every `intervalMs` (default 5 s). */
@@ -51,11 +85,11 @@ export const plainProgress = (write: (line: string) => void, intervalMs = 5000):
       trackers.set(stage, { startedAt: Date.now(), lastShown: Date.now() })
       write(`[${position}/${stageCount}] ${stage}: started`)
     },
-    progress: (stage, done, total) => {
+    progress: (stage, done, total, budget) => {
       const tracker = trackers.get(stage)
       if (!tracker || Date.now() - tracker.lastShown < intervalMs) return
       tracker.lastShown = Date.now()
-      write(`  ${stage}: ${describeProgress(done, total, Date.now() - tracker.startedAt)}`)
+      write(`  ${stage}: ${describeProgress(done, total, Date.now() - tracker.startedAt, budget)}`)
     },
     stageEnd: (stage, line) => {
       trackers.delete(stage)
@@ -82,14 +116,14 @@ export const ttyProgress = (stream: NodeJS.WriteStream): ProgressDisplay => {
       trackers.set(stage, { startedAt: Date.now(), lastShown: 0 })
       line(`[${position}/${stageCount}] ${stage}`)
     },
-    progress: (stage, done, total) => {
+    progress: (stage, done, total, budget) => {
       const tracker = trackers.get(stage)
       if (!tracker || Date.now() - tracker.lastShown < 100) return
       tracker.lastShown = Date.now()
       const width = 24
       const filled = total && total > 0 ? Math.min(width, Math.round((width * done) / total)) : 0
       const bar = total && total > 0 ? `[${"#".repeat(filled)}${".".repeat(width - filled)}] ` : ""
-      const text = `  ${stage} ${bar}${describeProgress(done, total, Date.now() - tracker.startedAt)}`
+      const text = `  ${stage} ${bar}${describeProgress(done, total, Date.now() - tracker.startedAt, budget)}`
       stream.write(`\r\x1b[K${text.slice(0, (stream.columns ?? 100) - 1)}`)
       barShown = true
     },

@@ -3,7 +3,8 @@
  *
  * Appends are buffered in memory. A checkpoint writes the buffer, fsyncs the
  * data file, then atomically replaces the commit marker (`.records.commit`,
- * `{ bytes, count }`) and fsyncs the folder. Bytes past the marker are never
+ * `{ bytes, count, sha256, state? }`) and fsyncs the folder; the stage's `state` given with
+ * an append is committed in the same marker as that append's records. Bytes past the marker are never
  * trusted: opening the writer again truncates the data file back to the marker,
  * so a torn or uncommitted tail left by `kill -9` disappears and the stage
  * continues from `resumedCount`.
@@ -12,7 +13,7 @@ import { Effect } from "effect"
 import type { Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { JsonRecord, RecordWriter } from "../stage/context.ts"
+import type { Json, JsonRecord, RecordWriter } from "../stage/context.ts"
 import { RecordStreamError } from "../stage/errors.ts"
 import { writeFileAtomic } from "./fs-atomic.ts"
 import { type CommitMarker, commitFileName, readCommitMarker, verifyCommittedPrefix } from "./commit-marker.ts"
@@ -83,19 +84,22 @@ export const openRecordWriter = (
     let appended = committed.count
     let lastCheckpoint = Date.now()
     let closed = false
+    let state: Json | undefined = committed.state
+    let stateChanged = false
 
     const checkpointNow = (): RecordStreamError | undefined => {
-      if (pending.length === 0 && committed.count === appended && fs.existsSync(commitFile)) return undefined
+      if (pending.length === 0 && committed.count === appended && !stateChanged && fs.existsSync(commitFile)) return undefined
       try {
         const bytes = Buffer.from(pending.join(""))
         if (bytes.length > 0) fs.writeSync(fd, bytes, 0, bytes.length, committed.bytes)
         fs.fsyncSync(fd)
         const hash = committedHash.copy().update(bytes)
-        const next = { bytes: committed.bytes + bytes.length, count: appended, sha256: hash.copy().digest("hex") }
+        const next: CommitMarker = { bytes: committed.bytes + bytes.length, count: appended, sha256: hash.copy().digest("hex"), ...(state === undefined ? {} : { state }) }
         writeFileAtomic(commitFile, JSON.stringify(next))
         committed = next
         committedHash = hash
         pending = []
+        stateChanged = false
         lastCheckpoint = Date.now()
         return undefined
       } catch (cause) {
@@ -110,7 +114,7 @@ export const openRecordWriter = (
         return error ? Effect.fail(error) : Effect.void
       })
 
-    const append = (records: ReadonlyArray<JsonRecord>) =>
+    const append = (records: ReadonlyArray<JsonRecord>, options?: { readonly state?: Json }) =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(fail(dataFile, `${dataFile}: append after the stage finished (a stage must not write after its run returns)`))
         for (const record of records) {
@@ -125,6 +129,11 @@ export const openRecordWriter = (
           }
           pending.push(line + "\n")
           appended++
+        }
+        // Set after every record is buffered: any checkpoint from here on commits all of them with it.
+        if (options?.state !== undefined) {
+          state = options.state
+          stateChanged = true
         }
         if (appended - committed.count >= everyRecords || Date.now() - lastCheckpoint >= everyMs) return checkpoint()
         return Effect.void
@@ -145,6 +154,7 @@ export const openRecordWriter = (
 
     const writer: OpenRecordWriter = {
       resumedCount,
+      ...(committed.state === undefined ? {} : { resumedState: committed.state }),
       resumed: () => readAllRecords(dataFile, { byteLength: resumedBytes }),
       append,
       checkpoint,

@@ -1,6 +1,6 @@
 /**
- * The human summary of a run: `report.md` in the run directory and the table
- * `refine-af inspect` prints.
+ * The stage and resource tables `refine-af run`, `resume` and `inspect` print (the run
+ * report files are written by `../report/`).
  */
 import type { RunManifest } from "./manifest.ts"
 
@@ -42,25 +42,3 @@ export const textTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<Rea
 
 /** Header of the stage table. */
 export const stageTableHeader = ["stage", "component", "status", "records", "time", "metrics"] as const
-
-/** The Markdown report of a run. */
-export const renderReport = (manifest: RunManifest, runDir: string): string => {
-  const cacheHits = Object.values(manifest.stages).filter((stage) => stage.status === "cached").length
-  return [
-    `# Run ${manifest.runId}`,
-    "",
-    `- recipe: ${manifest.name} (${manifest.recipeFile})`,
-    `- status: ${manifest.status}`,
-    `- seed: ${manifest.seed}`,
-    `- started: ${manifest.startedAt}${manifest.endedAt ? `, ended: ${manifest.endedAt}` : ""}`,
-    `- attempts: ${manifest.attempts.length}, cache hits: ${cacheHits}`,
-    `- run directory: ${runDir}`,
-    ...(manifest.error ? [`- error: ${manifest.error}`] : []),
-    "",
-    "```",
-    textTable(stageTableHeader, stageRows(manifest)),
-    ...(resourceRows(manifest).length === 0 ? [] : ["", textTable(resourceTableHeader, resourceRows(manifest))]),
-    "```",
-    ""
-  ].join("\n")
-}

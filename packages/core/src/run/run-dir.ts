@@ -3,7 +3,7 @@
  * resolved recipe (`recipe.yaml`), the original recipe text
  * (`recipe.original.yaml`), `manifest.json`, `events.jsonl`, `stages/<stage>/`,
  * `state/<stage>/` (trainer checkpoints, see `StageContext.stateDir`) and the
- * final `report.md`.
+ * run report (`report.md`, `report.html`, `report.json`; see `../report/`).
  */
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -18,6 +18,8 @@ export const runFiles = {
   originalRecipe: "recipe.original.yaml",
   events: "events.jsonl",
   report: "report.md",
+  reportHtml: "report.html",
+  reportJson: "report.json",
   stages: "stages",
   state: "state"
 } as const

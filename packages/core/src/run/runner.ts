@@ -17,7 +17,7 @@ import { recipeDirOf } from "./recipe-path.ts"
 import { ManifestShapeError, newManifest, readManifestFile, writeManifest, type RunManifest } from "./manifest.ts"
 import { silentProgress, type ProgressDisplay } from "./progress.ts"
 import type { CheckpointPolicy } from "./record-writer.ts"
-import { renderReport } from "./report.ts"
+import { writeRunReport } from "../report/write.ts"
 import { acquireRunLock } from "./run-lock.ts"
 import { makeResourcePool } from "./resources.ts"
 import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
@@ -114,7 +114,12 @@ const execute = (
         } else delete manifest.error
         for (const stage of Object.values(manifest.stages)) if (stage.status === "running") stage.status = status === "completed" ? "completed" : status
         writeManifest(runDir, manifest)
-        fs.writeFileSync(path.join(runDir, runFiles.report), renderReport(manifest, runDir))
+        try {
+          writeRunReport(runDir, manifest)
+        } catch (cause) {
+          // The run's outcome stands without its report; `refine-af report` can write it later.
+          display.message(`the run report could not be written (${cause instanceof Error ? cause.message : String(cause)}); write it later with: refine-af report ${shownDir(runDir)}`)
+        }
         events.write("run_end", { status, runId: manifest.runId })
         if (status === "interrupted") display.message(`interrupted; continue with: ${resumeHint(runDir)}`)
         if (status === "failed") {

@@ -51,16 +51,26 @@ export interface RecordWriter {
   readonly resumedCount: number
   /** The durable records of the earlier attempt, in order (for stages that rebuild state, e.g. a growing pool). */
   readonly resumed: () => Effect.Effect<ReadonlyArray<JsonRecord>, RecordStreamError>
-  /** Appends records in order. They become durable at the next checkpoint. */
-  readonly append: (records: ReadonlyArray<JsonRecord>) => Effect.Effect<void, RecordStreamError>
+  /**
+   * Appends records in order. They become durable at the next checkpoint. `state` (small JSON:
+   * counters, a step number) is committed atomically with exactly these records, even when
+   * there are none, and read back on resume as `resumedState`: a resumed stage then reports
+   * whole-run counters, not only the last attempt's.
+   */
+  readonly append: (records: ReadonlyArray<JsonRecord>, options?: { readonly state?: Json }) => Effect.Effect<void, RecordStreamError>
+  /** The `state` committed with the last durable append of an earlier attempt (undefined on a fresh run or when none was given). */
+  readonly resumedState?: Json
   /** Makes everything appended so far durable (fsync + commit marker). Called automatically at stage end and periodically. */
   readonly checkpoint: () => Effect.Effect<void, RecordStreamError>
 }
 
 /** Structured events written to the run's `events.jsonl` (and shown as progress). */
 export interface EventSink {
-  /** Progress of the stage: `done` items of `total` (if known). */
-  readonly progress: (done: number, total?: number) => Effect.Effect<void>
+  /**
+   * Progress of the stage: `done` items of `total` (if known); `budget` when the stage also
+   * stops after a number of steps (the ETA is then the sooner of the two).
+   */
+  readonly progress: (done: number, total?: number, budget?: { readonly step: number; readonly steps: number }) => Effect.Effect<void>
   /** A named scalar metric, optionally at a training step. */
   readonly metric: (name: string, value: number, step?: number) => Effect.Effect<void>
   /** A warning a user should read. */

@@ -60,6 +60,15 @@ describe("progress display", () => {
     expect(describeProgress(0, 10, 1000)).toContain("ETA ?")
   })
 
+  it("takes the step budget into account: the ETA is the sooner of items done and budget used up", () => {
+    // 8 of 100 instructions after 2 of 6 steps in 20 s: the items would need 3m50s, the budget ends in 40 s.
+    expect(describeProgress(8, 100, 20_000)).toBe("8/100 (8%) 0.4/s ETA 3m50s")
+    expect(describeProgress(8, 100, 20_000, { step: 2, steps: 6 })).toBe("8/100 (8%) 0.4/s step 2/6 ETA 40s")
+    // Items finishing first still win.
+    expect(describeProgress(90, 100, 20_000, { step: 2, steps: 60 })).toBe("90/100 (90%) 4.5/s step 2/60 ETA 2s")
+    expect(describeProgress(3, undefined, 10_000, { step: 1, steps: 4 })).toBe("3 0.3/s step 1/4 ETA 30s")
+  })
+
   it("plain mode prints at most one progress line per interval", () => {
     const lines: Array<string> = []
     const display = plainProgress((line) => lines.push(line), 60_000)

@@ -30,6 +30,24 @@ describe("record writer", () => {
     expect(readCommitMarker(dir)).toMatchObject({ count: 5 })
   })
 
+  it("commits an append's state with exactly its records (even none) and hands it back on reopen", async () => {
+    const dir = tempDir("writer-state")
+    const first = await run(openRecordWriter(dir, { everyRecords: 1e9, everyMs: 1e9 }))
+    expect(first.resumedState).toBeUndefined()
+    await run(first.append(records(0, 3), { state: { step: 0, rejected: 5 } }))
+    await run(first.checkpoint())
+    await run(first.append([], { state: { step: 1, rejected: 9 } })) // a step without records still counts
+    await run(first.checkpoint())
+    await run(first.append(records(3, 4), { state: { step: 2, rejected: 11 } })) // never committed: the process "dies"
+    const second = await run(openRecordWriter(dir))
+    expect(second.resumedCount).toBe(3)
+    expect(second.resumedState).toEqual({ step: 1, rejected: 9 })
+    // Appends without a state keep the last one.
+    await run(second.append(records(3, 5)))
+    await run(second.close())
+    expect((await run(openRecordWriter(dir))).resumedState).toEqual({ step: 1, rejected: 9 })
+  })
+
   it("discards an uncommitted tail and a torn line on reopen", async () => {
     const dir = tempDir("writer-torn")
     const first = await run(openRecordWriter(dir, { everyRecords: 1e9, everyMs: 1e9 }))

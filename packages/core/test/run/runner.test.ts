@@ -2,7 +2,7 @@ import { Effect, Exit, Fiber, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeEach, describe, expect, it } from "vitest"
-import { defineStage, readCommitMarker, readRunManifest, resumeRun, runRecipe, StageError, type RunManifest } from "../../src/index.ts"
+import { decodeRunReport, defineStage, readCommitMarker, readRunManifest, resumeRun, runRecipe, StageError, type RunManifest } from "../../src/index.ts"
 import {
   counterStage,
   doubleStage,
@@ -56,6 +56,10 @@ describe("runRecipe", () => {
     expect(onDisk.stages["numbers"]?.outputHash).toMatch(/^[0-9a-f]{64}$/)
     expect(fs.existsSync(path.join(runDir, "recipe.yaml"))).toBe(true)
     expect(fs.readFileSync(path.join(runDir, "report.md"), "utf8")).toContain("total")
+    // Every run writes its report in three forms; the JSON decodes with its Schema.
+    const report = decodeRunReport(JSON.parse(fs.readFileSync(path.join(runDir, "report.json"), "utf8")))
+    expect(report.stages.map((stage) => [stage.name, stage.status])).toEqual(Object.entries(onDisk.stages).map(([name, stage]) => [name, stage.status]))
+    expect(fs.readFileSync(path.join(runDir, "report.html"), "utf8")).toContain(`<h1>Run report: ${onDisk.runId}</h1>`)
 
     const events = readJsonl(path.join(runDir, "events.jsonl"))
     for (const event of events) expect(Number.isNaN(Date.parse(String(event["ts"])))).toBe(false)

@@ -61,7 +61,7 @@ describe("stage-fed resources at run time", () => {
     expect(makes()).toEqual(["make base", "make tuned v1"])
     // The run's manifest and report show resources as nodes: what they are built from and use.
     expect(first.manifest.resources!["tuned"]).toMatchObject({ componentId: "multi/adapted", builtFrom: ["train"], uses: ["base"], made: true })
-    expect(fs.readFileSync(path.join(first.runDir, "report.md"), "utf8")).toMatch(/tuned\s+multi\/adapted\s+train\s+base\s+yes/)
+    expect(fs.readFileSync(path.join(first.runDir, "report.md"), "utf8")).toMatch(/\|\s*tuned\s*\|\s*multi\/adapted\s*\|\s*train\s*\|\s*base\s*\|\s*yes\s*\|/)
 
     // Nothing changed: both stages are cache hits and no resource is made.
     const again = await run(await load("v1"))

@@ -3,9 +3,9 @@
  * `superni/evaluate` stages on the same instances. Each stage of the
  * `candidates` list port is compared with `baseline`, in the listed order; the
  * stage writes one record per (candidate, task) and `report.md`,
- * `report.html`, `comparison.json`. (The former `candidate`, `candidate2..4`
- * ports are gone: `validate` reports them as unknown keys and suggests
- * `candidates`.)
+ * `report.html`, `comparison.json`, and `tables.json` for the run report.
+ * (The former `candidate`, `candidate2..4` ports are gone: `validate` reports
+ * them as unknown keys and suggests `candidates`.)
  *
  * Recipe node:
  * ```yaml
@@ -21,6 +21,7 @@ import { defineStage, type JsonRecord, type StageInput } from "@refine-af/core"
 import { compareAgainstBaseline, defaultCompareOptions } from "../compare/compareAll.ts"
 import { PredictionsMismatch } from "../errors.ts"
 import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
+import { comparisonTables } from "../report/runReportTables.ts"
 import { writeArtifacts } from "../report/writeArtifacts.ts"
 import { positiveInt, withDefault } from "./options.ts"
 import { toStageError } from "./stageError.ts"
@@ -100,7 +101,7 @@ export const compareStage = defineStage({
         }))
       )
       yield* ctx.output.append(records)
-      yield* writeArtifacts(ctx.dir, files)
+      yield* writeArtifacts(ctx.dir, { ...files, "tables.json": `${JSON.stringify({ tables: comparisonTables(comparisons) }, null, 2)}\n` })
       const metrics: Record<string, number> = {}
       for (const comparison of comparisons) {
         metrics[`${comparison.candidate}.tasksImproved`] = comparison.bootstrap.shareImproved.estimate

@@ -2,7 +2,7 @@
  * `superni/evaluate`: generates a prediction for every evaluation instance
  * with the model in the `model` slot (greedy), scores it with the official
  * metrics, and writes the predictions as records plus `report.md`,
- * `report.html` and `metrics.json` in the stage folder.
+ * `report.html`, `metrics.json` and `tables.json` (for the run report) in the stage folder.
  *
  * Recipe node:
  * ```yaml
@@ -16,12 +16,13 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineStage, LanguageModel, type JsonRecord } from "@refine-af/core"
+import { defineStage, LanguageModel, RecipePath, type JsonRecord } from "@refine-af/core"
 import { evaluationOrder, predictAndScore } from "../generation/predict.ts"
 import { aggregateScores } from "../metrics/aggregate.ts"
 import { decodePredictionRecord, type PredictionRecord } from "../metrics/prediction.ts"
 import { makePromptEncoder } from "../prompt/template.ts"
 import { evaluationHtml, evaluationMarkdown } from "../report/evaluationReport.ts"
+import { evaluationTables } from "../report/runReportTables.ts"
 import { writeArtifacts } from "../report/writeArtifacts.ts"
 import { ContextTooSmall, PredictionsMismatch } from "../errors.ts"
 import { loadTasks } from "./loadTasks.ts"
@@ -31,10 +32,10 @@ import { toStageError } from "./stageError.ts"
 
 /** Options of `superni/evaluate`. */
 export const EvaluateOptions = Schema.Struct({
-  /** A natural-instructions `tasks/` folder or a compact `.jsonl` set; defaults to the bundled set. */
-  tasks: Schema.String.pipe(withDefault(bundledTaskSet)),
+  /** A natural-instructions `tasks/` folder or a compact `.jsonl` set (relative to the recipe; `validate` checks it exists); defaults to the bundled set. */
+  tasks: RecipePath("any", "natural-instructions tasks/ folder or compact .jsonl task set, relative to the recipe's folder").pipe(withDefault(bundledTaskSet)),
   /** Split file (one task name per line) for a task folder, e.g. `splits/default/test_tasks.txt`. */
-  split: Schema.optionalKey(Schema.String),
+  split: Schema.optionalKey(RecipePath("file", "split file (one task name per line), relative to the recipe's folder")),
   /** Evaluate only these tasks. */
   onlyTasks: Schema.optionalKey(Schema.Array(Schema.String)),
   /** First N instances per task (the benchmark uses 100). */
@@ -130,7 +131,8 @@ export const evaluateStage = defineStage({
       yield* writeArtifacts(ctx.dir, {
         "report.md": evaluationMarkdown(header, summary),
         "report.html": evaluationHtml(header, summary),
-        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: diagnostics.promptFits, summary }, null, 2)}\n`
+        "metrics.json": `${JSON.stringify({ kind: evaluationKind, ...header, promptFits: diagnostics.promptFits, summary }, null, 2)}\n`,
+        "tables.json": `${JSON.stringify({ tables: evaluationTables(summary) }, null, 2)}\n`
       })
       yield* ctx.events.metric("rougeL", summary.overall.rougeL)
       yield* ctx.events.metric("exactMatch", summary.overall.exactMatch)

@@ -48,12 +48,26 @@ type Outcome =
   | { readonly kind: "response" }
   | { readonly kind: "candidate"; readonly text: string; readonly promptIndex: number; readonly rejection: InstructionRejection | undefined; screened?: FilterDecision }
 
+/** A rejected candidate kept for the run report, with why it was dropped. */
+export interface RejectedSample {
+  readonly instruction: string
+  readonly reason: InstructionRejection
+  /** For `too_similar`: the pool instruction it was closest to, and the ROUGE-L score. */
+  readonly most_similar?: string
+  readonly similarity?: number
+}
+
+/** Rejected candidates kept per reason (the first ones this engine saw). */
+const rejectedSamplesPerReason = 2
+
 /** The instruction pool and generated list, grown step by step. */
 export class BootstrapEngine {
   /** Seeds + accepted instructions, for the ROUGE-L novelty check. */
   readonly pool: RougePool
   readonly generated: Array<PooledInstruction> = []
   readonly counts: BootstrapCounts = emptyCounts()
+  /** A few rejected candidates per reason, in the order they came (for the run report). */
+  readonly rejectedSamples: Array<RejectedSample> = []
   private readonly seedInstructions: ReadonlyArray<PooledInstruction>
   private readonly reject: ReturnType<typeof makeInstructionFilter>
 
@@ -146,11 +160,14 @@ export class BootstrapEngine {
       this.counts.candidates++
       if (outcome.rejection !== undefined) {
         this.counts[outcome.rejection]++
+        this.keepRejected({ instruction: outcome.text, reason: outcome.rejection })
         continue
       }
       const screening = outcome.screened!
       if (!screening.accepted) {
         this.counts.too_similar++
+        const closest = screening.top[0]
+        this.keepRejected({ instruction: outcome.text, reason: "too_similar", ...(closest ? { most_similar: closest.text, similarity: closest.score } : {}) })
         continue
       }
       const id = `generated_${this.generated.length}`
@@ -170,6 +187,10 @@ export class BootstrapEngine {
       })
     }
     return records
+  }
+
+  private keepRejected(sample: RejectedSample): void {
+    if (this.rejectedSamples.filter((kept) => kept.reason === sample.reason).length < rejectedSamplesPerReason) this.rejectedSamples.push(sample)
   }
 
   /** Re-adds a durable record of an earlier attempt (resume). */

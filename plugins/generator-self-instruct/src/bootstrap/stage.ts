@@ -25,6 +25,7 @@ import { loadSeedTasks } from "../seeds/SeedSource.ts"
 import type { SeedTask } from "../seeds/SeedTask.ts"
 import { BootstrapEngine } from "./engine.ts"
 import { BootstrapOptions } from "./options.ts"
+import { bootstrapReport } from "./report.ts"
 
 type BootstrapContext = StageContext<BootstrapOptions, { readonly model: LanguageModel["Service"] }>
 
@@ -43,6 +44,14 @@ const rebuiltEngine = (ctx: BootstrapContext, seeds: ReadonlyArray<SeedTask>, du
     (engine) => engine.close()
   )
 
+/** Progress committed with the last durable step (`append`'s state), if it covers the resume point. */
+const savedProgress = (state: unknown, resumeUnit: number): { step: number; idleSteps: number; counts: Record<string, number> } | undefined => {
+  if (typeof state !== "object" || state === null || Array.isArray(state)) return undefined
+  const { step, idleSteps, counts } = state as Record<string, unknown>
+  if (typeof step !== "number" || step < resumeUnit - 1 || typeof idleSteps !== "number" || typeof counts !== "object" || counts === null) return undefined
+  return { step, idleSteps, counts: counts as Record<string, number> }
+}
+
 const run = (ctx: BootstrapContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
@@ -54,10 +63,15 @@ const run = (ctx: BootstrapContext) =>
     )
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number(record["step"]))
-    let engine = yield* rebuiltEngine(ctx, seeds, durable.slice(0, start.durableBeforeUnit))
-    let replaySkip = start.durableInUnit
-    let idleSteps = 0
-    let step = start.unit
+    // The state committed with the last durable step: continue after it with the whole run's counters.
+    // It covers every durable record (continue after its step), or all but a half-written last step (replay that one).
+    const saved = savedProgress(output.resumedState, start.unit)
+    const after = saved !== undefined && saved.step >= start.unit
+    let engine = yield* rebuiltEngine(ctx, seeds, after ? durable : durable.slice(0, start.durableBeforeUnit))
+    if (saved) Object.assign(engine.counts, saved.counts)
+    let replaySkip = after ? 0 : start.durableInUnit
+    let idleSteps = saved?.idleSteps ?? 0
+    let step = after ? saved.step + 1 : start.unit
     let stoppedIdle = false
     let stoppedAtMaxSteps = false
     while (!engine.done) {
@@ -99,12 +113,11 @@ const run = (ctx: BootstrapContext) =>
         }
         replaySkip = 0
       }
-      if (records.length > 0) {
-        yield* output.append(records)
-        yield* output.checkpoint()
-      }
       const { counts } = engine
-      yield* events.progress(engine.generated.length, options.target)
+      // Committed even for a step without records: its candidates and rejections count too.
+      yield* output.append(records, { state: { step, idleSteps, counts: { ...counts } } })
+      yield* output.checkpoint()
+      yield* events.progress(engine.generated.length, options.target, options.maxSteps === undefined ? undefined : { step: step + 1, steps: options.maxSteps })
       yield* events.metric("acceptance_rate", counts.candidates === 0 ? 0 : counts.accepted / counts.candidates, step)
       yield* events.emit("filter_counts", { step, ...counts })
       step++
@@ -117,7 +130,12 @@ const run = (ctx: BootstrapContext) =>
         steps: step,
         acceptance_rate: counts.candidates === 0 ? 0 : counts.accepted / counts.candidates
       },
-      data: { stopped_idle: stoppedIdle, stopped_at_max_steps: stoppedAtMaxSteps, resumed_records: durable.length }
+      data: {
+        stopped_idle: stoppedIdle,
+        stopped_at_max_steps: stoppedAtMaxSteps,
+        resumed_records: durable.length,
+        report: bootstrapReport(engine, { resumed: durable.length > 0 })
+      }
     }
   }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
 

@@ -26,6 +26,17 @@ import { classifyPromptId, encodeClassifyPrompt } from "./prompt.ts"
 
 type ClassifyContext = StageContext<ClassifyOptions, { readonly model: LanguageModel["Service"] | undefined }>
 
+/** Adds one written record's decision (its source and answer) to `counts`. */
+const countDecision = (counts: Record<"yes" | "no" | "unknown" | "upstream" | "heuristic", number>, record: JsonRecord) => {
+  const source = (record["classification"] as JsonRecord | undefined)?.["source"]
+  if (source === "upstream") counts.upstream++
+  else if (source === "heuristic") counts.heuristic++
+  const value = record["is_classification"]
+  if (value === true) counts.yes++
+  else if (value === false) counts.no++
+  else counts.unknown++
+}
+
 const run = (ctx: ClassifyContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
@@ -43,6 +54,8 @@ const run = (ctx: ClassifyContext) =>
     }
     const inputs = yield* upstream.readAll()
     const counts = { yes: 0, no: 0, unknown: 0, upstream: 0, heuristic: 0 }
+    // Resumed: the durable records carry every decision, so the counters cover the whole run.
+    if (output.resumedCount > 0) for (const record of yield* output.resumed()) countDecision(counts, record)
     for (let start = output.resumedCount; start < inputs.length; start += options.batchSize) {
       const batch = inputs.slice(start, start + options.batchSize)
       const instructions = yield* Effect.forEach(batch, (record, offset) => instructionOf(record, start + offset))
@@ -74,13 +87,9 @@ const run = (ctx: ClassifyContext) =>
       }
       const records = batch.map((record, offset): JsonRecord => {
         const { value, classification } = decided[offset]!
-        const source = String(classification["source"])
-        if (source === "upstream") counts.upstream++
-        else if (source === "heuristic") counts.heuristic++
-        if (value === true) counts.yes++
-        else if (value === false) counts.no++
-        else counts.unknown++
-        return { ...record, is_classification: value, classification }
+        const written = { ...record, is_classification: value, classification }
+        countDecision(counts, written)
+        return written
       })
       yield* output.append(records)
       yield* output.checkpoint()

@@ -14,7 +14,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { defineStage, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
+import { defineStage, evenlySpaced, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
 import { requestSeed } from "../random.ts"
@@ -29,6 +29,17 @@ type InstancesContext = StageContext<InstancesOptions, { readonly model: Languag
 
 type Counts = Record<"tasks" | "parsed" | "unparsable" | "kept" | "length_cut_responses" | "empty_tasks" | InstanceRejection, number>
 
+/** The batch state committed with the last durable records, if it covers every one of them. */
+const savedBatch = (state: unknown, lastDurableTask: number): { next: number; counts: Record<string, number> } | undefined => {
+  if (typeof state !== "object" || state === null || Array.isArray(state)) return undefined
+  const { next, counts } = state as Record<string, unknown>
+  if (typeof next !== "number" || next <= lastDurableTask || typeof counts !== "object" || counts === null) return undefined
+  return { next, counts: counts as Record<string, number> }
+}
+
+/** Kept instances shown in the run report. */
+const reportSamples = 4
+
 const run = (ctx: InstancesContext) =>
   Effect.gen(function* () {
     const { options, output, events } = ctx
@@ -41,12 +52,16 @@ const run = (ctx: InstancesContext) =>
     const tasks = yield* upstream.readAll()
     const durable = yield* output.resumed()
     const start = resumePoint(durable, (record) => Number((record["lineage"] as JsonRecord | undefined)?.["task_index"]))
-    let replaySkip = start.durableInUnit
     const counts = Object.fromEntries(
       ["tasks", "parsed", "unparsable", "kept", "length_cut_responses", "empty_tasks", ...instanceRejections].map((key) => [key, 0])
     ) as Counts
+    // The state committed with the last durable batch covers every durable record: continue after it with its counters.
+    const saved = savedBatch(output.resumedState, start.unit)
+    if (saved) Object.assign(counts, saved.counts)
+    let replaySkip = saved ? 0 : start.durableInUnit
+    const appended: Array<JsonRecord> = []
 
-    for (let first = start.unit; first < tasks.length; first += options.batchSize) {
+    for (let first = saved ? saved.next : start.unit; first < tasks.length; first += options.batchSize) {
       const batch = tasks.slice(first, first + options.batchSize)
       const prepared = yield* Effect.forEach(batch, (record, offset) =>
         Effect.map(instancePrompt(record, first + offset, templates, { maxInstances: options.maxInstances, stop: options.sampling.stop }), (built) => {
@@ -97,14 +112,16 @@ const run = (ctx: InstancesContext) =>
       })
       const fresh = replaySkip > 0 ? rows.slice(replaySkip) : rows
       replaySkip = 0
-      if (fresh.length > 0) {
-        yield* output.append(fresh)
-        yield* output.checkpoint()
-      }
+      // Committed even for a batch without records: its tasks and rejections count too.
+      yield* output.append(fresh, { state: { next: first + batch.length, counts: { ...counts } } })
+      appended.push(...fresh)
+      yield* output.checkpoint()
       yield* events.progress(Math.min(first + batch.length, tasks.length), tasks.length)
       yield* events.emit("filter_counts", { ...counts })
     }
-    return { metrics: { ...counts } }
+    // For the run report: a few kept instances, spread over the whole dataset (earlier attempts' records included).
+    const samples = evenlySpaced([...durable, ...appended], reportSamples).map((row) => ({ group: "kept instances", instruction: row["instruction"] ?? null, input: row["input"] ?? null, output: row["output"] ?? null }))
+    return { metrics: { ...counts }, data: { report: { samples } } }
   }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : toStageError(ctx.name)(error))))
 
 /** The instance-generation stage component. */

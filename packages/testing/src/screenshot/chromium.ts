@@ -1,9 +1,9 @@
 /**
  * Renders an HTML report in headless Chromium (Debian's `chromium` package)
- * and checks the screenshot is not blank. Used by the report test and runnable
- * by hand:
+ * and checks the screenshot is not blank. Used by the report tests (SuperNI
+ * reports, the run report) and runnable by hand:
  *
- *   npx tsx plugins/eval-superni/scripts/screenshot.ts <report.html> [out.png]
+ *   npx tsx packages/testing/src/screenshot/chromium.ts <report.html> [out.png]
  *
  * Install the browser with `apt-get update && apt-get install -y chromium`.
  */
@@ -25,7 +25,7 @@ export const findChromium = (): string | undefined => {
 
 /** Screenshots `htmlFile` into `pngFile` (1200×1600) with every network and background feature off. */
 export const screenshotHtml = (chromium: string, htmlFile: string, pngFile: string): void => {
-  const profile = mkdtempSync(path.join(tmpdir(), "superni-chromium-"))
+  const profile = mkdtempSync(path.join(tmpdir(), "refine-af-chromium-"))
   try {
     execFileSync(chromium, [
       "--headless",

@@ -1,0 +1,69 @@
+/**
+ * What each recipe under `recipes/paper/` reads from disk before it validates:
+ * the folders and files its header tells a user to download, relative to the
+ * recipe's own folder (`models pull … --dir recipes/paper/<folder>`,
+ * `data pull superni --dir recipes/paper/data/superni`).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+/** One path a paper recipe needs: where it is relative to the recipe, whether a folder or a file, and the files `validate` looks for in it. */
+export interface NeededPath {
+  readonly relative: string
+  readonly kind: "dir" | "file"
+  readonly files?: ReadonlyArray<string>
+}
+
+const modelFolders: Readonly<Record<string, string>> = {
+  "llama2-7b": "models/llama-2-7b-hf",
+  "llama2-13b": "models/llama-2-13b-hf",
+  "mistral-7b": "models/mistral-7b-v0.1"
+}
+
+const scorerFolders: ReadonlyArray<NeededPath> = [
+  { relative: "models/oasst-rm-2.1-pythia-1.4b", kind: "dir", files: ["config.json", "model.safetensors", "tokenizer.json"] },
+  { relative: "models/unieval-dialog", kind: "dir", files: ["config.json", "pytorch_model.bin", "tokenizer.json"] }
+]
+
+const superniSplit: ReadonlyArray<NeededPath> = [
+  { relative: "data/superni/tasks", kind: "dir" },
+  { relative: "data/superni/splits/default/test_tasks.txt", kind: "file" }
+]
+
+/** The paths `recipes/paper/<file>` needs, by its name: `self-instruct-data-*`, `self-instruct-*` or `refine-af-*`. */
+export const neededPaths = (recipeFile: string): { readonly model: NeededPath; readonly others: ReadonlyArray<NeededPath> } => {
+  const name = path.basename(recipeFile, ".yaml")
+  const match = /^(self-instruct-data|self-instruct|refine-af)-(.+)$/.exec(name)
+  const folder = match === null ? undefined : modelFolders[match[2]!]
+  if (match === null || folder === undefined) throw new Error(`unknown paper recipe ${recipeFile}: add it to tests/e2e/paper-layout.ts`)
+  const model: NeededPath = { relative: folder, kind: "dir" }
+  if (match[1] === "self-instruct-data") return { model, others: [] }
+  if (match[1] === "self-instruct") return { model, others: superniSplit }
+  return { model, others: [...scorerFolders, ...superniSplit] }
+}
+
+/** Creates `needed` under `root`: folders holding the files `validate` looks for (empty), empty files. */
+export const createPaths = (root: string, needed: ReadonlyArray<NeededPath>): void => {
+  for (const entry of needed) {
+    const full = path.join(root, entry.relative)
+    if (entry.kind === "dir") {
+      fs.mkdirSync(full, { recursive: true })
+      for (const file of entry.files ?? []) fs.writeFileSync(path.join(full, file), "")
+    } else {
+      fs.mkdirSync(path.dirname(full), { recursive: true })
+      fs.writeFileSync(full, "")
+    }
+  }
+}
+
+/**
+ * A stand-in Llama model folder that passes `validate`'s look inside (`config.json` with small
+ * sizes, the weight and tokenizer files present) — not loadable: for validate and for runs that
+ * must stop before any model is made.
+ */
+export const writeStandInModel = (dir: string): void => {
+  fs.mkdirSync(dir, { recursive: true })
+  const config = { model_type: "llama", vocab_size: 32000, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 }
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config))
+  for (const file of ["model.safetensors", "tokenizer.json"]) fs.writeFileSync(path.join(dir, file), "")
+}
