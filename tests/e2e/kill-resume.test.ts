@@ -8,6 +8,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { decodeRunReport } from "@refine-af/core"
 import { committedCount, onlyRunDir, runCli, stageStatus, startCli, tempDir, waitFor } from "./cli.ts"
 
 const recipe = "tests/recipes/crash.yaml"
@@ -67,6 +68,9 @@ describe("kill -9 and resume", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir!, "manifest.json"), "utf8"))
     expect(manifest.status).toBe("completed")
     expect(manifest.attempts).toHaveLength(killPoints.length + 1)
+    // The last resume wrote the run report, with every attempt counted.
+    const report = decodeRunReport(JSON.parse(fs.readFileSync(path.join(runDir!, "report.json"), "utf8")))
+    expect([report.run.status, report.run.attempts]).toEqual(["completed", killPoints.length + 1])
     expect(manifest.stages.stats.metrics.records).toBe(total)
 
     const inspect = await runCli(["inspect", runDir!])

@@ -9,7 +9,7 @@ import { listRunOutputs, runFiles, type RunManifest } from "@refine-af/core"
 
 /** One output a stage left in its folder. */
 export interface RunOutput {
-  readonly kind: "dataset" | "adapter" | "report"
+  readonly kind: "dataset" | "adapter" | "model" | "report"
   readonly stage?: string
   readonly path: string
 }

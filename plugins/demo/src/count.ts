@@ -11,7 +11,7 @@ import { defineStage, StageError } from "@refine-af/core"
 /** Options of `demo/count`. */
 export const CountOptions = Schema.Struct({
   /** Sleep this long per record (so tests can interrupt the stage mid-way). */
-  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Sleep this long per record (so tests can interrupt the stage mid-way)." })
 })
 
 /** The `demo/count` evaluator component. */

@@ -21,7 +21,7 @@ export const LinesOptions = Schema.Struct({
   words_per_line: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
   /** Fail with a StageError on reaching this record index (to test failure handling). */
-  fail_at: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  fail_at: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Fail with a StageError on reaching this record index (to test failure handling)." })
 })
 
 /** The text of record `index` for a generated (not listed) line. */

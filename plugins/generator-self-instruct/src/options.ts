@@ -41,13 +41,13 @@ export interface SamplingDefaults {
 /** The `sampling` option block: every key optional, filled from `defaults`. */
 export const samplingOptions = (defaults: SamplingDefaults) =>
   Schema.Struct({
-    maxNewTokens: positiveInt.pipe(withDefault(defaults.maxNewTokens)),
-    temperature: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(defaults.temperature)),
-    topP: unitInterval.pipe(withDefault(defaults.topP ?? 1)),
-    presencePenalty: Schema.Number.pipe(withDefault(defaults.presencePenalty ?? 0)),
-    frequencyPenalty: Schema.Number.pipe(withDefault(defaults.frequencyPenalty ?? 0)),
-    stop: Schema.Array(Schema.String).pipe(withDefault(defaults.stop ?? []))
-  }).pipe(withDefault({}))
+    maxNewTokens: positiveInt.annotate({ description: "Most tokens generated per request (a reply cut at this length is dropped or trimmed)." }).pipe(withDefault(defaults.maxNewTokens)),
+    temperature: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Sampling temperature; 0 is greedy decoding." }).pipe(withDefault(defaults.temperature)),
+    topP: unitInterval.annotate({ description: "Nucleus sampling: sample from the smallest set of tokens whose probability reaches this (1: all tokens)." }).pipe(withDefault(defaults.topP ?? 1)),
+    presencePenalty: Schema.Number.annotate({ description: "OpenAI-style presence penalty: subtracted once from the logit of every token already generated." }).pipe(withDefault(defaults.presencePenalty ?? 0)),
+    frequencyPenalty: Schema.Number.annotate({ description: "OpenAI-style frequency penalty: subtracted from a token's logit once per time it was generated." }).pipe(withDefault(defaults.frequencyPenalty ?? 0)),
+    stop: Schema.Array(Schema.String).annotate({ description: "Stop strings: generation ends before the first one that appears." }).pipe(withDefault(defaults.stop ?? []))
+  }).annotate({ description: "Sampling settings of this stage's model requests." }).pipe(withDefault({}))
 
 /** The decoded `sampling` block. */
 export type SamplingOptions = {

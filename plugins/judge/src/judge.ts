@@ -38,14 +38,14 @@ import { fitToContext } from "./fit.ts"
 /** Options of `judge/lm`. */
 export const JudgeOptions = Schema.Struct({
   /** Dimensions asked (default all three). */
-  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))),
+  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))).annotate({ description: "Dimensions asked (default all three)." }),
   /** How the question is put to a general LM; `{question}` is replaced (default: `{question}\nAnswer (Yes or No):`). */
-  template: Schema.optionalKey(Schema.String),
+  template: Schema.optionalKey(Schema.String).annotate({ description: "How the question is put to a general LM; `{question}` is replaced (default: `{question}\\nAnswer (Yes or No):`)." }),
   /** The two answer continuations (default " Yes" / " No"). */
-  yes: Schema.optionalKey(Schema.String),
+  yes: Schema.optionalKey(Schema.String).annotate({ description: "The two answer continuations (default \" Yes\" / \" No\")." }),
   no: Schema.optionalKey(Schema.String),
   /** Requests per `score` call (default 32). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Requests per `score` call (default 32)." })
 })
 export type JudgeOptions = typeof JudgeOptions.Type
 

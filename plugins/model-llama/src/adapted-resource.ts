@@ -27,7 +27,7 @@ import { Effect, Schema } from "effect"
 /** Options of `llama/adapted`. */
 export const AdaptedResourceOptions = Schema.Struct({
   /** Folder of the adapter inside the trainer stage's output folder (default `adapter`). */
-  subdir: Schema.optionalKey(Schema.String)
+  subdir: Schema.optionalKey(Schema.String).annotate({ description: "Folder of the adapter inside the trainer stage's output folder (default `adapter`)." })
 })
 
 /** The resource component. */

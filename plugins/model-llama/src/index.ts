@@ -2,11 +2,12 @@
  * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2) from
  * Hugging Face folders on the compute core — batched KV-cache generation,
  * scoring, sampling, PEFT LoRA adapters. Hugging Face I/O (safetensors,
- * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (component `hf`, used
- * in recipes as `llama/hf`).
+ * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (components `hf`,
+ * `adapted` and the stage `merge`, used in recipes as `llama/hf`, `llama/adapted`, `llama/merge`).
  */
 import { definePlugin } from "@refine-af/core"
 import { adaptedResource } from "./adapted-resource.ts"
+import { mergeStage } from "./merge-stage.ts"
 import { llamaResource } from "./resource.ts"
 
 export * from "./sampling/index.ts"
@@ -16,6 +17,8 @@ export * from "./generation/index.ts"
 export * from "./service/index.ts"
 export * from "./resource.ts"
 export * from "./adapted-resource.ts"
+export * from "./checkpoint.ts"
+export * from "./merge-stage.ts"
 export * from "./builtin/index.ts"
 
 /** The plugin manifest. */
@@ -23,7 +26,7 @@ export default definePlugin({
   name: "llama",
   version: "0.1.0",
   description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
-  components: { hf: llamaResource, adapted: adaptedResource }
+  components: { hf: llamaResource, adapted: adaptedResource, merge: mergeStage }
 })
 export * from "./training/index.ts"
 export * from "./policy/index.ts"

@@ -23,12 +23,23 @@ import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
+import { LlamaCheckpoint } from "./checkpoint.ts"
 import { loadLlama } from "./service/load.ts"
+
+/** The `builtin` option of `llama/hf` (and `llama/merge`): the trained `speaker`, or a random tiny preset. */
+export const BuiltinModelOption = Schema.Union([
+  Schema.Literal("speaker"),
+  Schema.Struct({
+    preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
+    seed: Schema.optionalKey(Schema.Int),
+    cacheDir: Schema.optionalKey(Schema.String)
+  })
+])
 
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({
   /** Model folder in Hugging Face layout (give this or `builtin`). */
-  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json); give this or `builtin`", checkLlamaFolder)),
+  path: Schema.optionalKey(RecipePath("dir", "model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json); give this or `builtin`", checkLlamaFolder)).annotate({ description: "Model folder in Hugging Face layout (give this or `builtin`)." }),
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the
@@ -37,22 +48,15 @@ export const LlamaResourceOptions = Schema.Struct({
    * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
    * nonsense, it exists to test machinery.
    */
-  builtin: Schema.optionalKey(Schema.Union([
-    Schema.Literal("speaker"),
-    Schema.Struct({
-      preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
-      seed: Schema.optionalKey(Schema.Int),
-      cacheDir: Schema.optionalKey(Schema.String)
-    })
-  ])),
+  builtin: Schema.optionalKey(BuiltinModelOption),
   /** Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented. */
-  dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])),
+  dtype: Schema.optionalKey(Schema.Literals(["float32", "auto"])).annotate({ description: "Compute dtype; weights on disk (F32/F16/BF16) are converted. Only float32 compute is implemented." }),
   /** PEFT LoRA adapter folder to enable. */
-  lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")),
+  lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")).annotate({ description: "PEFT LoRA adapter folder to enable." }),
   /** Context length in tokens (default: the model's, capped at 4096). */
-  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Context length in tokens (default: the model's, capped at 4096)." }),
   /** Rows decoded together (default 8). */
-  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows decoded together (default 8)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
   options.path !== undefined && options.builtin !== undefined
     ? "give either `path` (a model folder) or `builtin` (a built-in model), not both: remove one of them"
@@ -71,8 +75,9 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
-  // One load, two contracts: generation/scoring, and trainer sessions over the same frozen weights.
-  provides: [LanguageModel, PolicyModel],
+  // One load, three contracts: generation/scoring, trainer sessions over the same frozen weights,
+  // and the base checkpoint itself (folder + host weights, for llama/merge).
+  provides: [LanguageModel, PolicyModel, LlamaCheckpoint],
   options: LlamaResourceOptions,
   uses: { backend: Backend },
   make: (ctx) => {
@@ -81,8 +86,13 @@ export const llamaResource = defineResource({
       ...(options.max_context === undefined ? {} : { contextLength: options.max_context }),
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora })
-    }))).pipe(
-      Effect.map((loaded) => Context.make(LanguageModel, loaded.service).pipe(Context.add(PolicyModel, loaded.policy))),
+    }).pipe(Effect.map((loaded) => ({ loaded, folder }))))).pipe(
+      Effect.map(({ loaded, folder }) =>
+        Context.make(LanguageModel, loaded.service).pipe(
+          Context.add(PolicyModel, loaded.policy),
+          Context.add(LlamaCheckpoint, { folder, id: loaded.base.info.id, config: loaded.model.config, weights: loaded.runtime.weights })
+        )
+      ),
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,

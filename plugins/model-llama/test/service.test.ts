@@ -6,7 +6,7 @@ import { PolicyModel } from "@refine-af/training"
 import { toFloat64, type BackendService } from "@refine-af/tensor"
 import { Context, Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import plugin, { llamaResource, loadLlama, logSumExp } from "../src/index.ts"
+import plugin, { LlamaCheckpoint, llamaResource, loadLlama, logSumExp, mergeStage } from "../src/index.ts"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
@@ -19,7 +19,8 @@ describe("llama/hf LanguageModel service", () => {
   it("is the plugin's hf resource providing LanguageModel", () => {
     expect(plugin.name).toBe("llama")
     expect(plugin.components.hf).toBe(llamaResource)
-    expect(llamaResource.provides).toEqual([LanguageModel, PolicyModel])
+    expect(llamaResource.provides).toEqual([LanguageModel, PolicyModel, LlamaCheckpoint])
+    expect(plugin.components.merge).toBe(mergeStage)
   })
 
   it("generates, streams the same text, scores, counts tokens", async () => {

@@ -29,15 +29,15 @@ import { oasstTemplate } from "./template.ts"
 /** Options of `reward-model/hf`. */
 export const RewardModelResourceOptions = Schema.Struct({
   /** The model folder (relative to the recipe); `validate` checks that it exists. */
-  path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder),
+  path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder).annotate({ description: "The model folder (relative to the recipe); `validate` checks that it exists." }),
   /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
-  template: Schema.optionalKey(Schema.String),
+  template: Schema.optionalKey(Schema.String).annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`." }),
   /** Rows per program run (default 8). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows per program run (default 8)." }),
   /** Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048). */
-  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048)." }),
   /** Which weights file to read when the folder has both (default safetensors). */
-  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"]))
+  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"])).annotate({ description: "Which weights file to read when the folder has both (default safetensors)." })
 })
 
 const fixFor = "Point path at a folder with config.json, model.safetensors or pytorch_model.bin, tokenizer.json and tokenizer_config.json (see plugins/reward-model/README.md for how to get OpenAssistant's reward model)."

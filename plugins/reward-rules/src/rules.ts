@@ -30,9 +30,9 @@ export const Rule = Schema.Struct({
   pattern: Schema.optionalKey(Schema.String),
   flags: Schema.optionalKey(Schema.String),
   /** Added to the score when the rule passes. */
-  weight: Schema.optionalKey(Schema.Finite),
+  weight: Schema.optionalKey(Schema.Finite).annotate({ description: "Added to the score when the rule passes." }),
   /** Name of the rule's part (default: the kind, `regex:<pattern>` for regexes). */
-  name: Schema.optionalKey(Schema.String)
+  name: Schema.optionalKey(Schema.String).annotate({ description: "Name of the rule's part (default: the kind, `regex:<pattern>` for regexes)." })
 }).check(validRegex)
 export type Rule = typeof Rule.Type
 
@@ -40,7 +40,7 @@ export type Rule = typeof Rule.Type
 export const RuleSet = Schema.Struct({
   rules: Schema.Array(Rule).check(Schema.isMinLength(1)),
   /** Added to every score. */
-  bias: Schema.optionalKey(Schema.Finite)
+  bias: Schema.optionalKey(Schema.Finite).annotate({ description: "Added to every score." })
 })
 export type RuleSet = typeof RuleSet.Type
 

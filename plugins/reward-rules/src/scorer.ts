@@ -14,7 +14,7 @@ import { RuleSet, scoreText } from "./rules.ts"
 export const RuleScorerOptions = Schema.Struct({
   ...RuleSet.fields,
   /** Which field of the sample the rules read. */
-  field: Schema.optionalKey(Schema.Literals(["output", "input", "instruction"]))
+  field: Schema.optionalKey(Schema.Literals(["output", "input", "instruction"])).annotate({ description: "Which field of the sample the rules read." })
 })
 export type RuleScorerOptions = typeof RuleScorerOptions.Type
 

@@ -35,29 +35,29 @@ export const rlooDefaults: GroupDefaults = { samplesPerPrompt: 2, lr: 3e-6, beta
 export const groupOptions = (d: GroupDefaults) =>
   Schema.Struct({
     /** Iterations (sample → reward → update). Ours: 100. */
-    steps: positiveInt.pipe(withDefault(100)),
+    steps: positiveInt.annotate({ description: "Iterations (sample → reward → update). Ours: 100." }).pipe(withDefault(100)),
     /** Distinct prompts per iteration. Ours: 4. */
-    promptsPerStep: positiveInt.pipe(withDefault(4)),
+    promptsPerStep: positiveInt.annotate({ description: "Distinct prompts per iteration. Ours: 4." }).pipe(withDefault(4)),
     /** k: completions sampled per prompt (the group). */
-    samplesPerPrompt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).pipe(withDefault(d.samplesPerPrompt)),
+    samplesPerPrompt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).annotate({ description: "k: completions sampled per prompt (the group)." }).pipe(withDefault(d.samplesPerPrompt)),
     /** Rollouts per optimizer update; default: all of the iteration's rollouts in one update. */
-    miniBatchSize: Schema.optionalKey(positiveInt),
+    miniBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Rollouts per optimizer update; default: all of the iteration's rollouts in one update." }),
     /** Sequences per forward/backward inside an update (gradient accumulation). */
-    microBatchSize: Schema.optionalKey(positiveInt),
+    microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation)." }),
     /** μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1). */
-    iterations: positiveInt.pipe(withDefault(1)),
+    iterations: positiveInt.annotate({ description: "μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1)." }).pipe(withDefault(1)),
     /** Constant AdamW learning rate. */
-    lr: positive.pipe(withDefault(d.lr)),
+    lr: positive.annotate({ description: "Constant AdamW learning rate." }).pipe(withDefault(d.lr)),
     /** Clip the gradient norm (TRL `max_grad_norm`: 1). */
-    maxGradNorm: positive.pipe(withDefault(1)),
+    maxGradNorm: positive.annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: 1)." }).pipe(withDefault(1)),
     /** Ratio clip ε (TRL `epsilon`: 0.2). */
-    clip: positive.pipe(withDefault(0.2)),
+    clip: positive.annotate({ description: "Ratio clip ε (TRL `epsilon`: 0.2)." }).pipe(withDefault(0.2)),
     /** β: weight of the k3 KL to the reference (0 skips the reference pass). */
-    beta: nonNegative.pipe(withDefault(d.beta)),
+    beta: nonNegative.annotate({ description: "β: weight of the k3 KL to the reference (0 skips the reference pass)." }).pipe(withDefault(d.beta)),
     /** `sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens. */
-    aggregation: Schema.Literals(["sequence", "token"]).pipe(withDefault(d.aggregation)),
+    aggregation: Schema.Literals(["sequence", "token"]).annotate({ description: "`sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens." }).pipe(withDefault(d.aggregation)),
     /** GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO. */
-    scaleRewards: Schema.Boolean.pipe(withDefault(true)),
+    scaleRewards: Schema.Boolean.annotate({ description: "GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO." }).pipe(withDefault(true)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */
     sampling: Schema.Struct({
       maxNewTokens: positiveInt.pipe(withDefault(32)),
@@ -67,9 +67,9 @@ export const groupOptions = (d: GroupDefaults) =>
       stop: Schema.Array(Schema.String).pipe(withDefault([]))
     }).pipe(withDefault({})),
     /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
-    lora: Schema.optionalKey(LoraOptions),
+    lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
     /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
-    checkpointEvery: positiveInt.pipe(withDefault(10))
+    checkpointEvery: positiveInt.annotate({ description: "Write a resumable checkpoint every this many iterations (ours: 10) and after the last." }).pipe(withDefault(10))
   })
 
 export const GrpoOptions = groupOptions(grpoDefaults)

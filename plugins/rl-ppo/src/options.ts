@@ -27,31 +27,31 @@ export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema
 
 export const PpoOptions = Schema.Struct({
   /** PPO iterations (sample → reward → update). Ours: 100. */
-  steps: positiveInt.pipe(withDefault(100)),
+  steps: positiveInt.annotate({ description: "PPO iterations (sample → reward → update). Ours: 100." }).pipe(withDefault(100)),
   /** Rollouts per iteration (TRL `batch_size`: 128). */
-  batchSize: positiveInt.pipe(withDefault(128)),
+  batchSize: positiveInt.annotate({ description: "Rollouts per iteration (TRL `batch_size`: 128)." }).pipe(withDefault(128)),
   /** Rollouts per optimizer update (TRL `mini_batch_size`: 128). */
-  miniBatchSize: positiveInt.pipe(withDefault(128)),
+  miniBatchSize: positiveInt.annotate({ description: "Rollouts per optimizer update (TRL `mini_batch_size`: 128)." }).pipe(withDefault(128)),
   /** Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch. */
-  microBatchSize: Schema.optionalKey(positiveInt),
+  microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch." }),
   /** Passes over each batch (TRL `ppo_epochs`: 4). */
-  ppoEpochs: positiveInt.pipe(withDefault(4)),
+  ppoEpochs: positiveInt.annotate({ description: "Passes over each batch (TRL `ppo_epochs`: 4)." }).pipe(withDefault(4)),
   /** Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5). */
-  lr: positive.pipe(withDefault(1.41e-5)),
+  lr: positive.annotate({ description: "Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5)." }).pipe(withDefault(1.41e-5)),
   /** Clip the gradient norm (TRL `max_grad_norm`: none). */
-  maxGradNorm: Schema.optionalKey(positive),
+  maxGradNorm: Schema.optionalKey(positive).annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: none)." }),
   /** Discount γ (TRL `gamma`: 1). */
-  gamma: unit.pipe(withDefault(1)),
+  gamma: unit.annotate({ description: "Discount γ (TRL `gamma`: 1)." }).pipe(withDefault(1)),
   /** GAE λ (TRL `lam`: 0.95). */
-  lambda: unit.pipe(withDefault(0.95)),
+  lambda: unit.annotate({ description: "GAE λ (TRL `lam`: 0.95)." }).pipe(withDefault(0.95)),
   /** Ratio clip ε (TRL `cliprange`: 0.2). */
-  clip: positive.pipe(withDefault(0.2)),
+  clip: positive.annotate({ description: "Ratio clip ε (TRL `cliprange`: 0.2)." }).pipe(withDefault(0.2)),
   /** Value clip (TRL `cliprange_value`: 0.2). */
-  clipValue: positive.pipe(withDefault(0.2)),
+  clipValue: positive.annotate({ description: "Value clip (TRL `cliprange_value`: 0.2)." }).pipe(withDefault(0.2)),
   /** Value-loss weight (TRL `vf_coef`: 0.1). */
-  valueCoef: nonNegative.pipe(withDefault(0.1)),
+  valueCoef: nonNegative.annotate({ description: "Value-loss weight (TRL `vf_coef`: 0.1)." }).pipe(withDefault(0.1)),
   /** Entropy bonus (ours: 0; TRL has none). */
-  entropyCoef: nonNegative.pipe(withDefault(0)),
+  entropyCoef: nonNegative.annotate({ description: "Entropy bonus (ours: 0; TRL has none)." }).pipe(withDefault(0)),
   /** KL penalty: estimator, controller and its constants (TRL: `kl_penalty: kl` = k1, adaptive, init 0.2, target 6, horizon 10000). */
   kl: Schema.Struct({
     estimator: Schema.Literals(["k1", "k2", "k3"]).pipe(withDefault("k1")),
@@ -67,7 +67,7 @@ export const PpoOptions = Schema.Struct({
     clip: Schema.optionalKey(positive)
   }).pipe(withDefault({})),
   /** Whiten the KL-shaped rewards before GAE (TRL `whiten_rewards`: false). */
-  whitenRewards: Schema.Boolean.pipe(withDefault(false)),
+  whitenRewards: Schema.Boolean.annotate({ description: "Whiten the KL-shaped rewards before GAE (TRL `whiten_rewards`: false)." }).pipe(withDefault(false)),
   /** Sampling of rollouts (ours: 32 new tokens, temperature 1, no top-k/top-p, as TRL recommends for PPO). */
   sampling: Schema.Struct({
     maxNewTokens: positiveInt.pipe(withDefault(32)),
@@ -77,8 +77,8 @@ export const PpoOptions = Schema.Struct({
     stop: Schema.Array(Schema.String).pipe(withDefault([]))
   }).pipe(withDefault({})),
   /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
-  lora: Schema.optionalKey(LoraOptions),
+  lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
   /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
-  checkpointEvery: positiveInt.pipe(withDefault(10))
+  checkpointEvery: positiveInt.annotate({ description: "Write a resumable checkpoint every this many iterations (ours: 10) and after the last." }).pipe(withDefault(10))
 })
 export type PpoOptions = typeof PpoOptions.Type

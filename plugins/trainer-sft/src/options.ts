@@ -18,32 +18,32 @@ export const CustomTemplate = Schema.Struct({ prompt: Schema.String, no_input: S
 
 export const SftOptions = Schema.Struct({
   /** A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe. */
-  path: Schema.optionalKey(Schema.String),
+  path: Schema.optionalKey(Schema.String).annotate({ description: "A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe." }),
   /** Prompt template: "alpaca" (Stanford Alpaca's), "chat" (the model's chat template), or a custom one. Default alpaca. */
-  template: Schema.optionalKey(Schema.Union([Schema.Literals(["alpaca", "chat"]), CustomTemplate])),
+  template: Schema.optionalKey(Schema.Union([Schema.Literals(["alpaca", "chat"]), CustomTemplate])).annotate({ description: "Prompt template: \"alpaca\" (Stanford Alpaca's), \"chat\" (the model's chat template), or a custom one. Default alpaca." }),
   epochs: Schema.optionalKey(positiveInt),
   /** Stop after this many optimizer steps (default: every epoch). */
-  max_steps: Schema.optionalKey(positiveInt),
+  max_steps: Schema.optionalKey(positiveInt).annotate({ description: "Stop after this many optimizer steps (default: every epoch)." }),
   /** Sequences per optimizer step. Default 4. */
-  batch_size: Schema.optionalKey(positiveInt),
+  batch_size: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per optimizer step. Default 4." }),
   /** Gradient accumulation: sequences per forward/backward (default: batch_size, no accumulation). */
-  micro_batch_size: Schema.optionalKey(positiveInt),
+  micro_batch_size: Schema.optionalKey(positiveInt).annotate({ description: "Gradient accumulation: sequences per forward/backward (default: batch_size, no accumulation)." }),
   /** Peak learning rate. Default 2e-4. */
-  lr: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+  lr: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Peak learning rate. Default 2e-4." }),
   /** Linear warmup steps from 0 to lr (Hugging Face semantics). Default 0. */
-  warmup_steps: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  warmup_steps: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Linear warmup steps from 0 to lr (Hugging Face semantics). Default 0." }),
   /** Decay after warmup: cosine (to 0), linear (to 0) or constant. Default cosine. */
-  schedule: Schema.optionalKey(Schema.Literals(["cosine", "linear", "constant"])),
+  schedule: Schema.optionalKey(Schema.Literals(["cosine", "linear", "constant"])).annotate({ description: "Decay after warmup: cosine (to 0), linear (to 0) or constant. Default cosine." }),
   weight_decay: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
   /** Global gradient-norm clipping. Default 1. */
-  clip_grad_norm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+  clip_grad_norm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Global gradient-norm clipping. Default 1." }),
   lora: Schema.optionalKey(LoraOptions),
   /** Fraction of records held out for the eval loss (0 = none). Default 0. */
-  eval_fraction: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
+  eval_fraction: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))).annotate({ description: "Fraction of records held out for the eval loss (0 = none). Default 0." }),
   /** Compute the held-out loss every N steps (and at the end). Default 10. */
-  eval_every: Schema.optionalKey(positiveInt),
+  eval_every: Schema.optionalKey(positiveInt).annotate({ description: "Compute the held-out loss every N steps (and at the end). Default 10." }),
   /** Checkpoint into the stage's state folder every N steps. Default 10. */
-  checkpoint_every: Schema.optionalKey(positiveInt)
+  checkpoint_every: Schema.optionalKey(positiveInt).annotate({ description: "Checkpoint into the stage's state folder every N steps. Default 10." })
 })
 export type SftOptions = typeof SftOptions.Type
 

@@ -22,13 +22,13 @@ import { makeUniEvalScorer } from "./scorer.ts"
 /** Options of `unieval/dialog`. */
 export const UniEvalResourceOptions = Schema.Struct({
   /** The unieval-dialog folder (relative to the recipe); `validate` checks that it exists. */
-  path: RecipePath("dir", "unieval-dialog folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkUniEvalFolder),
+  path: RecipePath("dir", "unieval-dialog folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkUniEvalFolder).annotate({ description: "The unieval-dialog folder (relative to the recipe); `validate` checks that it exists." }),
   /** Dimensions scored (default naturalness, coherence, understandability). */
-  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))),
+  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))).annotate({ description: "Dimensions scored (default naturalness, coherence, understandability)." }),
   /** Questions per program run (default 8). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Questions per program run (default 8)." }),
   /** Tokens kept per question (default 1024, UniEval's). */
-  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Tokens kept per question (default 1024, UniEval's)." }),
   weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"]))
 })
 

@@ -15,6 +15,7 @@ import {
   pluginMarker,
   type ComponentDescription,
   type LoadedPlugin,
+  type OptionDescription,
   type PluginList
 } from "@refine-af/core"
 
@@ -24,18 +25,25 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Arra
   return rows.map((row) => indent + row.map((cell, column) => column === row.length - 1 ? cell : cell.padEnd(widths[column]!)).join("  ").trimEnd())
 }
 
-/** Long defaults (nested sampling settings) would swamp the table; `--json`-style detail lives in `refine-af schema`. */
-const shortDefault = (value: unknown): string => {
-  const text = JSON.stringify(value)
-  return text.length > 48 ? `${text.slice(0, 45)}...` : text
-}
-
-const optionRows = (component: ComponentDescription): Array<Array<string>> =>
-  (component.options ?? []).map((option) => [
-    option.name,
-    option.type,
-    option.required ? "required" : option.default === undefined ? "optional" : `default ${shortDefault(option.default)}`,
-    option.description ?? ""
+/**
+ * One row per option and, under a struct-valued option, one per nested key (`sampling.temperature`),
+ * each with its whole default: a struct's default is shown key by key in its rows, never cut.
+ */
+const optionRows = (options: ReadonlyArray<OptionDescription>, prefix = ""): Array<Array<string>> =>
+  options.flatMap((option) => [
+    [
+      prefix + option.name,
+      option.type,
+      option.required
+        ? "required"
+        : option.default === undefined
+        ? "optional"
+        : option.children !== undefined
+        ? "default: see its keys"
+        : `default ${JSON.stringify(option.default)}`,
+      option.description ?? ""
+    ],
+    ...(option.children === undefined ? [] : optionRows(option.children, `${prefix}${option.name}.`))
   ])
 
 /** Renders one component as indented text. */
@@ -44,7 +52,7 @@ export const formatComponent = (component: ComponentDescription): Array<string> 
   const lines = [`  ${component.id}  (${kind})`, `    ${component.description}`]
   if (component.options === undefined) lines.push("    options: see `refine-af schema` (not a plain struct)")
   else if (component.options.length === 0) lines.push("    options: none")
-  else lines.push("    options:", ...table(optionRows(component), "      "))
+  else lines.push("    options:", ...table(optionRows(component.options), "      "))
   if (component.inputs.length > 0) {
     lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, `${port.optional ? "optional" : "required"}${port.list ? ", list" : ""}`, port.description]), "      "))
   }

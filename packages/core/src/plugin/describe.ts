@@ -24,6 +24,8 @@ export interface OptionDescription {
   /** The value used when the option is left out, if the Schema supplies one. */
   readonly default?: unknown
   readonly description?: string
+  /** The keys of a struct-valued option (`sampling.temperature`, …), each described the same way. */
+  readonly children?: ReadonlyArray<OptionDescription>
 }
 
 /** Everything a user needs to write a node of this component. */
@@ -59,6 +61,16 @@ export const jsonSchemaTypeName = (node: JsonSchemaNode | undefined): string => 
   return "any"
 }
 
+/** The struct inside an option's type (itself, or the struct member of an optional union), if any. */
+const structOf = (ast: SchemaAST.AST): SchemaAST.Objects | undefined => {
+  if (SchemaAST.isObjects(ast)) return ast.indexSignatures.length === 0 && ast.propertySignatures.length > 0 ? ast : undefined
+  if (SchemaAST.isUnion(ast)) {
+    const structs = ast.types.map(structOf).filter((member) => member !== undefined)
+    return structs.length === 1 ? structs[0] : undefined
+  }
+  return undefined
+}
+
 const describeOption = (signature: SchemaAST.PropertySignature): OptionDescription => {
   const single = Schema.make(new SchemaAST.Objects([signature], [])) as Schema.Codec<Record<string, unknown>, unknown>
   const name = String(signature.name)
@@ -67,12 +79,14 @@ const describeOption = (signature: SchemaAST.PropertySignature): OptionDescripti
   const jsonNode = optionsJsonSchema(single)?.schema.properties?.[name] as JsonSchemaNode | undefined
   const description = SchemaAST.resolveDescription(signature.type) ?? jsonNode?.description
   const fallback = Result.isSuccess(fromNothing) ? fromNothing.success[name] : undefined
+  const struct = structOf(signature.type)
   return {
     name,
-    type: jsonSchemaTypeName(jsonNode),
+    type: struct === undefined || !SchemaAST.isObjects(signature.type) ? jsonSchemaTypeName(jsonNode) : "object",
     required: Result.isFailure(fromNothing),
     ...(fallback === undefined ? {} : { default: fallback }),
-    ...(description === undefined ? {} : { description })
+    ...(description === undefined ? {} : { description }),
+    ...(struct === undefined ? {} : { children: struct.propertySignatures.map(describeOption) })
   }
 }
 

@@ -33,7 +33,21 @@ export class PluginManifestInvalid extends Schema.TaggedError<PluginManifestInva
 }) {}
 
 /** Every way loading one plugin can fail. */
-export type PluginLoadError = PluginSpecifierUnsafe | PluginNotFound | PluginImportFailed | PluginManifestInvalid
+/**
+ * The plugin would load its own copy of a package that must be shared with refine-af
+ * (`effect`, `@refine-af/core`): services and schemas from two copies do not match, which
+ * used to fail deep inside a run ("Cannot convert a Symbol value to a number").
+ */
+export class PluginDuplicateDependency extends Schema.TaggedError<PluginDuplicateDependency>()("PluginDuplicateDependency", {
+  specifier: Schema.String,
+  dependency: Schema.String,
+  pluginCopy: Schema.String,
+  refineAfCopy: Schema.String,
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+export type PluginLoadError = PluginSpecifierUnsafe | PluginNotFound | PluginImportFailed | PluginManifestInvalid | PluginDuplicateDependency
 
 /** Some plugins named on the command line could not be loaded; `message` has one line per failure. */
 export class PluginListInvalid extends Schema.TaggedError<PluginListInvalid>()("PluginListInvalid", {

@@ -25,6 +25,7 @@ import {
   type PluginLoadError
 } from "./errors.ts"
 import type { PluginManifest } from "./manifest.ts"
+import { duplicateSharedDependency } from "./shared-deps.ts"
 import { findPackageDir, isDirectory, readPackageInfo, type PackageInfo } from "./package-entry.ts"
 import { classifyPluginSpecifier } from "./specifier.ts"
 
@@ -113,6 +114,8 @@ export const loadPlugin = (specifier: string, options: PluginSearchOptions): Eff
         fix: "reinstall the package, or check its package.json \"exports\" / \"main\""
       })
     }
+    const duplicate = duplicateSharedDependency(specifier, info.dir)
+    if (duplicate !== undefined) return yield* duplicate
     const manifest = yield* importManifest(specifier, info.entry)
     const isFile = info.name === specifier && classifyPluginSpecifier(specifier)._tag === "Path"
     return {

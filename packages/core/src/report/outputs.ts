@@ -1,7 +1,8 @@
 /**
  * What a run produced, found in its stage folders: datasets (a record stream of instruction
  * records, or another JSONL file a stage wrote), adapters (folders holding
- * `adapter_config.json`) and the stages' own reports (HTML and Markdown). Paths are relative
+ * `adapter_config.json`), model folders (`config.json` and safetensors weights, e.g. a merged
+ * model) and the stages' own reports (HTML and Markdown). Paths are relative
  * to the run folder.
  */
 import * as fs from "node:fs"
@@ -64,6 +65,7 @@ export const listRunOutputs = (runDir: string, manifest: RunManifest): Array<Rep
       const isDir = fs.statSync(file).isDirectory()
       if (isDir) {
         if (fs.existsSync(path.join(file, "adapter_config.json"))) outputs.push({ kind: "adapter", stage, path: relative })
+        else if (fs.existsSync(path.join(file, "config.json")) && fs.readdirSync(file).some((entry) => entry.endsWith(".safetensors"))) outputs.push({ kind: "model", stage, path: relative })
       } else if (/\.(html|md)$/.test(name) && name !== "README.md") outputs.push({ kind: "report", stage, path: relative })
       else if (name === recordsFile && path.dirname(file) === stageDir && holdsInstructionData(file)) outputs.push({ kind: "dataset", stage, path: relative })
       else if (name.endsWith(".jsonl") && !notDatasets.has(name) && fs.statSync(file).size > 0) outputs.push({ kind: "dataset", stage, path: relative })

@@ -53,9 +53,9 @@ export const StageReport = Schema.Struct({
 })
 export type StageReport = typeof StageReport.Type
 
-/** Something a run produced: a dataset, an adapter or a stage's own report (path relative to the run folder). */
+/** Something a run produced: a dataset, an adapter, a model folder or a stage's own report (path relative to the run folder). */
 export const ReportOutput = Schema.Struct({
-  kind: Schema.Literals(["dataset", "adapter", "report"]),
+  kind: Schema.Literals(["dataset", "adapter", "model", "report"]),
   stage: Schema.String,
   path: Schema.String
 })

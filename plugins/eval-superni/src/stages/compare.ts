@@ -29,15 +29,15 @@ import { toStageError } from "./stageError.ts"
 /** Options of `superni/compare`. */
 export const CompareStageOptions = Schema.Struct({
   /** Per-instance metric deciding "improved": `rougeL` (paper headline), `exactMatch`, or `official` (per category). */
-  metric: Schema.Literals(["rougeL", "exactMatch", "official"]).pipe(withDefault("rougeL")),
+  metric: Schema.Literals(["rougeL", "exactMatch", "official"]).annotate({ description: "Per-instance metric deciding \"improved\": `rougeL` (paper headline), `exactMatch`, or `official` (per category)." }).pipe(withDefault("rougeL")),
   resamples: positiveInt.pipe(withDefault(defaultCompareOptions.resamples)),
   /** Bootstrap seed; defaults to the stage seed. */
-  seed: Schema.optionalKey(Schema.Number.check(Schema.isInt())),
+  seed: Schema.optionalKey(Schema.Number.check(Schema.isInt())).annotate({ description: "Bootstrap seed; defaults to the stage seed." }),
   confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).pipe(withDefault(0.95)),
   /** Resample instances within each drawn task as well as tasks. */
-  resampleInstances: Schema.Boolean.pipe(withDefault(true)),
+  resampleInstances: Schema.Boolean.annotate({ description: "Resample instances within each drawn task as well as tasks." }).pipe(withDefault(true)),
   /** Per-task differences within ±tieTolerance count as ties. */
-  tieTolerance: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(1e-9))
+  tieTolerance: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Per-task differences within ±tieTolerance count as ties." }).pipe(withDefault(1e-9))
 })
 /** Decoded options of `superni/compare`. */
 export type CompareStageOptions = typeof CompareStageOptions.Type

@@ -33,26 +33,26 @@ import { toStageError } from "./stageError.ts"
 /** Options of `superni/evaluate`. */
 export const EvaluateOptions = Schema.Struct({
   /** A natural-instructions `tasks/` folder or a compact `.jsonl` set (relative to the recipe; `validate` checks it exists); defaults to the bundled set. */
-  tasks: RecipePath("any", "natural-instructions tasks/ folder or compact .jsonl task set, relative to the recipe's folder").pipe(withDefault(bundledTaskSet)),
+  tasks: RecipePath("any", "natural-instructions tasks/ folder or compact .jsonl task set, relative to the recipe's folder").annotate({ description: "A natural-instructions `tasks/` folder or a compact `.jsonl` set (relative to the recipe; `validate` checks it exists); defaults to the bundled set." }).pipe(withDefault(bundledTaskSet)),
   /** Split file (one task name per line) for a task folder, e.g. `splits/default/test_tasks.txt`. */
-  split: Schema.optionalKey(RecipePath("file", "split file (one task name per line), relative to the recipe's folder")),
+  split: Schema.optionalKey(RecipePath("file", "split file (one task name per line), relative to the recipe's folder")).annotate({ description: "Split file (one task name per line) for a task folder, e.g. `splits/default/test_tasks.txt`." }),
   /** Evaluate only these tasks. */
-  onlyTasks: Schema.optionalKey(Schema.Array(Schema.String)),
+  onlyTasks: Schema.optionalKey(Schema.Array(Schema.String)).annotate({ description: "Evaluate only these tasks." }),
   /** First N instances per task (the benchmark uses 100). */
-  maxInstances: positiveInt.pipe(withDefault(100)),
+  maxInstances: positiveInt.annotate({ description: "First N instances per task (the benchmark uses 100)." }).pipe(withDefault(100)),
   /** Positive examples in the prompt: 0 = definition only (Self-Instruct's setting), 2 = Tk-Instruct's. */
-  positiveExamples: nonNegativeInt.pipe(withDefault(0)),
+  positiveExamples: nonNegativeInt.annotate({ description: "Positive examples in the prompt: 0 = definition only (Self-Instruct's setting), 2 = Tk-Instruct's." }).pipe(withDefault(0)),
   /** Prompt template with `{definition}`, `{examples}`, `{input}`. */
-  promptTemplate: Schema.optionalKey(Schema.String),
+  promptTemplate: Schema.optionalKey(Schema.String).annotate({ description: "Prompt template with `{definition}`, `{examples}`, `{input}`." }),
   /** Template of one demonstration with `{index}`, `{input}`, `{output}`. */
-  exampleTemplate: Schema.optionalKey(Schema.String),
+  exampleTemplate: Schema.optionalKey(Schema.String).annotate({ description: "Template of one demonstration with `{index}`, `{input}`, `{output}`." }),
   maxNewTokens: positiveInt.pipe(withDefault(128)),
   /** Shorten prompts that do not fit (drop demonstrations, then cut the input's tail); off = send as is. */
-  fitToContext: Schema.Boolean.pipe(withDefault(true)),
+  fitToContext: Schema.Boolean.annotate({ description: "Shorten prompts that do not fit (drop demonstrations, then cut the input's tail); off = send as is." }).pipe(withDefault(true)),
   /** Prompt token budget when fitting; default: the model's context length minus `maxNewTokens`. */
-  maxPromptTokens: Schema.optionalKey(positiveInt),
+  maxPromptTokens: Schema.optionalKey(positiveInt).annotate({ description: "Prompt token budget when fitting; default: the model's context length minus `maxNewTokens`." }),
   /** Generation stops before the first of these strings. */
-  stop: Schema.Array(Schema.String).pipe(withDefault(["\n\n"])),
+  stop: Schema.Array(Schema.String).annotate({ description: "Generation stops before the first of these strings." }).pipe(withDefault(["\n\n"])),
   batchSize: positiveInt.pipe(withDefault(16))
 })
 /** Decoded options of `superni/evaluate`. */

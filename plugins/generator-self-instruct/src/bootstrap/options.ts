@@ -26,35 +26,35 @@ const FilterOptions = Schema.Struct({
   blacklist: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.blacklist)),
   forbiddenPrefixes: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.forbiddenPrefixes)),
   /** Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this. */
-  rougeThreshold: unitInterval.pipe(withDefault(0.7)),
+  rougeThreshold: unitInterval.annotate({ description: "Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this." }).pipe(withDefault(0.7)),
   /** Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed). */
-  neighbours: nonNegativeInt.pipe(withDefault(10)),
+  neighbours: nonNegativeInt.annotate({ description: "Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed)." }).pipe(withDefault(10)),
   /** Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed. */
-  meanSimilarity: Schema.Boolean.pipe(withDefault(true))
+  meanSimilarity: Schema.Boolean.annotate({ description: "Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed." }).pipe(withDefault(true))
 }).pipe(withDefault({}))
 
 /** Decoded options of the bootstrap stage. */
 export const BootstrapOptions = Schema.Struct({
   /** Seed tasks: a JSONL path, `{ url, sha256 }`, or absent for the bundled offline set. */
-  seeds: Schema.optionalKey(SeedSource),
+  seeds: Schema.optionalKey(SeedSource).annotate({ description: "Seed tasks: a JSONL path, `{ url, sha256 }`, or absent for the bundled offline set." }),
   /** Cache folder for pinned downloads (default `$REFINE_AF_CACHE_DIR` or `~/.cache/refine-af/downloads`). */
-  cacheDir: Schema.optionalKey(Schema.String),
+  cacheDir: Schema.optionalKey(Schema.String).annotate({ description: "Cache folder for pinned downloads (default `$REFINE_AF_CACHE_DIR` or `~/.cache/refine-af/downloads`)." }),
   /** How many new instructions to generate. */
-  target: positiveInt.pipe(withDefault(100)),
+  target: positiveInt.annotate({ description: "How many new instructions to generate." }).pipe(withDefault(100)),
   /** Prompts per language-model call (one step). */
-  batchSize: positiveInt.pipe(withDefault(5)),
+  batchSize: positiveInt.annotate({ description: "Prompts per language-model call (one step)." }).pipe(withDefault(5)),
   /** Instructions shown per prompt. */
-  promptInstructions: positiveInt.pipe(withDefault(8)),
+  promptInstructions: positiveInt.annotate({ description: "Instructions shown per prompt." }).pipe(withDefault(8)),
   /** Of those, how many are model-generated once any exist. */
-  generatedPerPrompt: nonNegativeInt.pipe(withDefault(2)),
+  generatedPerPrompt: nonNegativeInt.annotate({ description: "Of those, how many are model-generated once any exist." }).pipe(withDefault(2)),
   /** The prompt's header line. */
-  promptHeader: Schema.String.pipe(withDefault(defaultBootstrapHeader)),
+  promptHeader: Schema.String.annotate({ description: "The prompt's header line." }).pipe(withDefault(defaultBootstrapHeader)),
   /** Worker threads for the ROUGE-L pool (0: on the stage's thread); pays off for pools of many thousands. */
-  workers: nonNegativeInt.pipe(withDefault(0)),
+  workers: nonNegativeInt.annotate({ description: "Worker threads for the ROUGE-L pool (0: on the stage's thread); pays off for pools of many thousands." }).pipe(withDefault(0)),
   /** Stop (with a warning) after this many consecutive steps that accept nothing. */
-  maxIdleSteps: positiveInt.pipe(withDefault(50)),
+  maxIdleSteps: positiveInt.annotate({ description: "Stop (with a warning) after this many consecutive steps that accept nothing." }).pipe(withDefault(50)),
   /** Stop (with a warning) after this many steps in all, i.e. at most `maxSteps × batchSize` model requests (default: no bound). */
-  maxSteps: Schema.optionalKey(positiveInt),
+  maxSteps: Schema.optionalKey(positiveInt).annotate({ description: "Stop (with a warning) after this many steps in all, i.e. at most `maxSteps × batchSize` model requests (default: no bound)." }),
   sampling: samplingOptions({
     maxNewTokens: 1024,
     temperature: 0.7,

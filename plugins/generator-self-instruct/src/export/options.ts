@@ -17,13 +17,13 @@ import { withDefault } from "../options.ts"
 /** Decoded options of the export stage. */
 export const ExportOptions = Schema.Struct({
   /** Dataset name (card title, `pretty_name`). */
-  name: Schema.String.pipe(withDefault("refine-af-instructions")),
+  name: Schema.String.annotate({ description: "Dataset name (card title, `pretty_name`)." }).pipe(withDefault("refine-af-instructions")),
   /** SPDX-style licence id for the card's front matter (the data's licence is yours to choose). */
-  license: Schema.String.pipe(withDefault("other")),
+  license: Schema.String.annotate({ description: "SPDX-style licence id for the card's front matter (the data's licence is yours to choose)." }).pipe(withDefault("other")),
   /** Free-form description paragraph for the card. */
-  description: Schema.String.pipe(withDefault("Instruction-tuning data generated with refine-af (REFINE-AF / Self-Instruct).")),
+  description: Schema.String.annotate({ description: "Free-form description paragraph for the card." }).pipe(withDefault("Instruction-tuning data generated with refine-af (REFINE-AF / Self-Instruct).")),
   /** Extra provenance to record verbatim (reward preset, upstream model ids, ...). */
-  notes: Schema.Record(Schema.String, Schema.String).pipe(withDefault({}))
+  notes: Schema.Record(Schema.String, Schema.String).annotate({ description: "Extra provenance to record verbatim (reward preset, upstream model ids, ...)." }).pipe(withDefault({}))
 })
 /** The decoded export options. */
 export type ExportOptions = typeof ExportOptions.Type

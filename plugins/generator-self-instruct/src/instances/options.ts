@@ -18,13 +18,13 @@ import { positiveInt, samplingOptions, withDefault } from "../options.ts"
 /** Decoded options of the instances stage. */
 export const InstancesOptions = Schema.Struct({
   /** Most (input, output) pairs kept per instruction. */
-  maxInstances: positiveInt.pipe(withDefault(5)),
+  maxInstances: positiveInt.annotate({ description: "Most (input, output) pairs kept per instruction." }).pipe(withDefault(5)),
   /** Instructions per language-model call. */
-  batchSize: positiveInt.pipe(withDefault(4)),
+  batchSize: positiveInt.annotate({ description: "Instructions per language-model call." }).pipe(withDefault(4)),
   /** Pairs with a longer input are dropped ("over-long fields"). */
-  maxInputWords: positiveInt.pipe(withDefault(150)),
+  maxInputWords: positiveInt.annotate({ description: "Pairs with a longer input are dropped (\"over-long fields\")." }).pipe(withDefault(150)),
   /** Pairs with a longer output are dropped. */
-  maxOutputWords: positiveInt.pipe(withDefault(300)),
+  maxOutputWords: positiveInt.annotate({ description: "Pairs with a longer output are dropped." }).pipe(withDefault(300)),
   /** Template files replacing the bundled ones; each holds `{instruction}` once. */
   templates: Schema.Struct({
     inputFirst: Schema.optionalKey(RecipePath("file")),
@@ -35,7 +35,7 @@ export const InstancesOptions = Schema.Struct({
    * the model starts a new task. Input-first prompts also stop at
    * "Example <maxInstances + 1>".
    */
-  sampling: samplingOptions({ maxNewTokens: 350, temperature: 0, presencePenalty: 1.5, stop: ["Task:"] })
+  sampling: samplingOptions({ maxNewTokens: 350, temperature: 0, presencePenalty: 1.5, stop: ["Task:"] }).annotate({ description: "Self-Instruct's instance sampling: greedy, presence penalty 1.5, stop when the model starts a new task. Input-first prompts also stop at \"Example <maxInstances + 1>\"." })
 })
 /** The decoded instances options. */
 export type InstancesOptions = typeof InstancesOptions.Type

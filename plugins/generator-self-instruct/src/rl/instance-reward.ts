@@ -24,9 +24,9 @@ import { readCompletion } from "../instances/completion.ts"
 /** Options of `self-instruct/instance-reward`. */
 export const InstanceRewardOptions = Schema.Struct({
   /** Reward of a completion with no readable (input, output) pair. */
-  unparsablePenalty: Schema.Finite.pipe(withDefault(-1)),
+  unparsablePenalty: Schema.Finite.annotate({ description: "Reward of a completion with no readable (input, output) pair." }).pipe(withDefault(-1)),
   /** Most pairs scored per completion (the first ones). */
-  maxPairs: positiveInt.pipe(withDefault(1))
+  maxPairs: positiveInt.annotate({ description: "Most pairs scored per completion (the first ones)." }).pipe(withDefault(1))
 })
 export type InstanceRewardOptions = typeof InstanceRewardOptions.Type
 

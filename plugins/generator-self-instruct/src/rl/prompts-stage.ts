@@ -25,16 +25,16 @@ import { instancePrompt, loadInstanceTemplates } from "../instances/prompt.ts"
 /** Options of `self-instruct/rl-prompts`: the prompt-shaping options of `self-instruct/instances`. */
 export const RlPromptsOptions = Schema.Struct({
   /** Pairs the prompt asks for: input-first prompts stop at "Example <maxInstances + 1>". RL usually trains on one pair. */
-  maxInstances: positiveInt.pipe(withDefault(1)),
+  maxInstances: positiveInt.annotate({ description: "Pairs the prompt asks for: input-first prompts stop at \"Example <maxInstances + 1>\". RL usually trains on one pair." }).pipe(withDefault(1)),
   /** Template files replacing the bundled ones (as in `self-instruct/instances`). */
   templates: Schema.Struct({
     inputFirst: Schema.optionalKey(RecipePath("file")),
     outputFirst: Schema.optionalKey(RecipePath("file"))
   }).pipe(withDefault({})),
   /** Stop strings before the input-first "Example N" one (the instances stage's default). */
-  stop: Schema.Array(Schema.String).pipe(withDefault(["Task:"])),
+  stop: Schema.Array(Schema.String).annotate({ description: "Stop strings before the input-first \"Example N\" one (the instances stage's default)." }).pipe(withDefault(["Task:"])),
   /** Seed tasks used when `instructions` is not connected (default: the bundled set). */
-  seeds: Schema.optionalKey(SeedSource)
+  seeds: Schema.optionalKey(SeedSource).annotate({ description: "Seed tasks used when `instructions` is not connected (default: the bundled set)." })
 })
 export type RlPromptsOptions = typeof RlPromptsOptions.Type
 

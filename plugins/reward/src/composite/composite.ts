@@ -31,19 +31,19 @@ const Normalize = Schema.Union([
 
 const TermOptions = Schema.Struct({
   /** The slot whose scorer gives this term. */
-  scorer: Schema.Literals(compositeSlots),
+  scorer: Schema.Literals(compositeSlots).annotate({ description: "The slot whose scorer gives this term." }),
   /** A named part of that scorer's scores; omit for its `value`. */
-  part: Schema.optionalKey(Schema.String),
+  part: Schema.optionalKey(Schema.String).annotate({ description: "A named part of that scorer's scores; omit for its `value`." }),
   weight: Schema.Number,
   /** Name in the breakdown (default `scorer` or `scorer.part`). */
-  name: Schema.optionalKey(Schema.String),
+  name: Schema.optionalKey(Schema.String).annotate({ description: "Name in the breakdown (default `scorer` or `scorer.part`)." }),
   normalize: Schema.optionalKey(Normalize)
 })
 
 /** Options of `reward/composite`. */
 export const CompositeOptions = Schema.Struct({
   /** A named weighting (`instructmining`); `terms` / `bias`, when given, replace the preset's. */
-  preset: Schema.optionalKey(Schema.Literal("instructmining")),
+  preset: Schema.optionalKey(Schema.Literal("instructmining")).annotate({ description: "A named weighting (`instructmining`); `terms` / `bias`, when given, replace the preset's." }),
   terms: Schema.optionalKey(Schema.Array(TermOptions)),
   bias: Schema.optionalKey(Schema.Number)
 })

@@ -23,18 +23,18 @@ export type HeuristicPart = (typeof heuristicParts)[number]
 /** Options of `reward/heuristics`. */
 export const HeuristicsOptions = Schema.Struct({
   /** What a well-formed output is: `text` (default), `json`, `single_line`. */
-  format: Schema.optionalKey(Schema.Literals(["text", "json", "single_line"])),
+  format: Schema.optionalKey(Schema.Literals(["text", "json", "single_line"])).annotate({ description: "What a well-formed output is: `text` (default), `json`, `single_line`." }),
   /** n of the repeated n-grams (default 3). */
-  ngram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  ngram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "n of the repeated n-grams (default 3)." }),
   /** ROUGE-L F at or above which an output counts as a copy of the input/instruction (default 0.9). */
-  copy_threshold: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  copy_threshold: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))).annotate({ description: "ROUGE-L F at or above which an output counts as a copy of the input/instruction (default 0.9)." }),
   /** Largest `repetition` that still passes (default 0.5). */
-  max_repetition: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  max_repetition: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))).annotate({ description: "Largest `repetition` that still passes (default 0.5)." }),
   /** Output length bounds in words for `pass` (default 1 .. 1000). */
-  min_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  min_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Output length bounds in words for `pass` (default 1 .. 1000)." }),
   max_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   /** The part reported as the score's `value` (default `pass`). */
-  value: Schema.optionalKey(Schema.Literals(heuristicParts))
+  value: Schema.optionalKey(Schema.Literals(heuristicParts)).annotate({ description: "The part reported as the score's `value` (default `pass`)." })
 })
 export type HeuristicsOptions = typeof HeuristicsOptions.Type
 

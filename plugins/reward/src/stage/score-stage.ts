@@ -19,9 +19,9 @@ import { parseSampleLines, SampleFileError, sampleOf, type SampleFields } from "
 /** Options of `reward/score`. */
 export const ScoreOptions = Schema.Struct({
   /** A JSONL file of samples (relative to the recipe); omit to score the `records` input. */
-  path: Schema.optionalKey(RecipePath("file", "JSONL file of samples, relative to the recipe's folder")),
+  path: Schema.optionalKey(RecipePath("file", "JSONL file of samples, relative to the recipe's folder")).annotate({ description: "A JSONL file of samples (relative to the recipe); omit to score the `records` input." }),
   /** Samples per scorer call (default 16). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Samples per scorer call (default 16)." }),
   instruction_field: Schema.optionalKey(Schema.String),
   input_field: Schema.optionalKey(Schema.String),
   output_field: Schema.optionalKey(Schema.String)
