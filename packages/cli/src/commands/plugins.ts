@@ -55,7 +55,7 @@ export const formatComponent = (component: ComponentDescription): Array<string> 
   else if (component.options.length === 0) lines.push("    options: none")
   else lines.push("    options:", ...table(optionRows(component.options), "      "))
   if (component.inputs.length > 0) {
-    lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, port.optional ? "optional" : "required", port.description]), "      "))
+    lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, `${port.optional ? "optional" : "required"}${port.list ? ", list" : ""}`, port.description]), "      "))
   }
   if (component.slots.length > 0) {
     lines.push("    resource slots (resource names):", ...table(component.slots.map((slot) => [slot.name, slot.optional ? "optional" : "required", slot.service]), "      "))

@@ -1,16 +1,18 @@
 /**
  * `superni/compare`: paired per-task comparison of two or more upstream
- * `superni/evaluate` stages on the same instances. Each connected candidate
- * port is compared with `baseline`; the stage writes one record per
- * (candidate, task) and `report.md`, `report.html`, `comparison.json`, and
- * `tables.json` for the run report.
+ * `superni/evaluate` stages on the same instances. Each stage of the
+ * `candidates` list port is compared with `baseline`, in the listed order; the
+ * stage writes one record per (candidate, task) and `report.md`,
+ * `report.html`, `comparison.json`, and `tables.json` for the run report.
+ * (The former `candidate`, `candidate2..4` ports are gone: `validate` reports
+ * them as unknown keys and suggests `candidates`.)
  *
  * Recipe node:
  * ```yaml
  * compare:
  *   _component_: superni/compare
  *   baseline: eval_self_instruct     # input ports name upstream evaluate stages
- *   candidate: eval_rlaf
+ *   candidates: [eval_rlaf, eval_sft]
  *   metric: rougeL
  * ```
  */
@@ -40,9 +42,6 @@ export const CompareStageOptions = Schema.Struct({
 /** Decoded options of `superni/compare`. */
 export type CompareStageOptions = typeof CompareStageOptions.Type
 
-/** Candidate ports beyond the first; connect as many as needed. */
-const extraCandidatePorts = ["candidate2", "candidate3", "candidate4"] as const
-
 /** Reads an upstream evaluate stage's predictions, failing when its records are something else. */
 export const readPredictions = (input: StageInput) =>
   Effect.gen(function*() {
@@ -69,22 +68,16 @@ export const compareStage = defineStage({
   options: CompareStageOptions,
   inputs: {
     baseline: { description: "the superni/evaluate stage every candidate is compared with" },
-    candidate: { description: "a superni/evaluate stage to compare with the baseline" },
-    candidate2: { description: "another candidate", optional: true },
-    candidate3: { description: "another candidate", optional: true },
-    candidate4: { description: "another candidate", optional: true }
+    candidates: { description: "the superni/evaluate stages to compare with the baseline, in report order", list: true }
   },
   run: (ctx) =>
     Effect.gen(function*() {
       const baselineInput = ctx.inputs["baseline"]
-      const candidateInputs = ["candidate", ...extraCandidatePorts].flatMap((port) => {
-        const input = ctx.inputs[port]
-        return input === undefined ? [] : [input]
-      })
+      const candidateInputs = ctx.inputLists?.["candidates"] ?? []
       if (baselineInput === undefined || candidateInputs.length === 0) {
         return yield* new PredictionsMismatch({
           message: "the stage needs a baseline and at least one candidate",
-          fix: "Connect `baseline:` and `candidate:` to superni/evaluate stages."
+          fix: "Connect `baseline:` and `candidates: [...]` to superni/evaluate stages."
         })
       }
       const baseline = yield* readPredictions(baselineInput)
