@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { discoverPlugins, recipeJsonSchema } from "@refine-af/core"
+import { discoverPlugins, optionsJsonSchema, recipeJsonSchema } from "@refine-af/core"
 import { repoRoot, runCli } from "./cli.ts"
 
 describe("plugins: options", () => {
@@ -25,5 +25,34 @@ describe("plugins: options", () => {
     expect(bootstrap["target"].description).toBe("How many new instructions to generate.")
     expect(bootstrap["sampling"].properties.temperature.description).toBe("Sampling temperature; 0 is greedy decoding.")
     expect(schema.$defs["component.llama.hf"]!.properties!["max_context"].description).toMatch(/Context length in tokens/)
+  })
+
+  it("every option of every installed plugin, nested keys included, has a description", async () => {
+    const { plugins } = await Effect.runPromise(discoverPlugins([repoRoot]))
+    const undescribed: Array<string> = []
+    let options = 0
+    const walk = (node: any, at: string, definitions: Record<string, any>, seen: Set<string>) => {
+      if (node === null || typeof node !== "object") return
+      if (typeof node.$ref === "string") {
+        const name = node.$ref.split("/").pop()
+        if (!seen.has(name)) walk(definitions[name], at, definitions, new Set([...seen, name]))
+        return
+      }
+      for (const key of ["anyOf", "oneOf", "allOf"]) for (const member of node[key] ?? []) walk(member, at, definitions, seen)
+      if (node.items) walk(node.items, `${at}[]`, definitions, seen)
+      for (const [name, property] of Object.entries<any>(node.properties ?? {})) {
+        options++
+        if (!property.description && !(property.allOf ?? []).some((member: any) => member.description)) undescribed.push(`${at}${name}`)
+        walk(property, `${at}${name}.`, definitions, seen)
+      }
+    }
+    for (const plugin of plugins) {
+      for (const [name, component] of Object.entries(plugin.manifest.components)) {
+        const json = optionsJsonSchema(component.options)
+        if (json !== undefined) walk(json.schema, `${plugin.manifest.name}/${name}: `, json.definitions, new Set())
+      }
+    }
+    expect(options).toBeGreaterThan(250)
+    expect(undescribed).toEqual([])
   })
 })

@@ -5,7 +5,7 @@ import { Command } from "effect/cli"
 import { compareCommand } from "./commands/compare.ts"
 import { dataCommand, modelsCommand } from "./commands/pull.ts"
 import { inspectCommand } from "./commands/inspect.ts"
-import { pluginsCommand } from "./commands/plugins.ts"
+import { pluginsCommand, pluginsNewCommand } from "./commands/plugins.ts"
 import { recipesCommand } from "./commands/recipes.ts"
 import { reportCommand } from "./commands/report.ts"
 import { resumeCommand } from "./commands/resume.ts"
@@ -23,7 +23,7 @@ export const refineAf = Command.make("refine-af").pipe(
     inspectCommand,
     reportCommand,
     validateCommand,
-    pluginsCommand,
+    pluginsCommand.pipe(Command.withSubcommands([pluginsNewCommand])),
     recipesCommand,
     schemaCommand,
     compareCommand,

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { NodeServices } from "@effect/platform-node"
 import { Command } from "effect/cli"
-import { loadRecipe, runRecipe } from "@refine-af/core"
+import { loadRecipe, resumeRunDir, runRecipe } from "@refine-af/core"
 import { compareCommand, compareRunDirs } from "../src/commands/compare.ts"
 
 const fixturePlugin = path.resolve(__dirname, "fixtures/scripted-lm")
@@ -39,15 +39,32 @@ const runOnce = async (dir: string, name: string, model: string, extraStage = ""
 }
 
 describe("refine-af compare", () => {
-  it("compares two finished runs' SuperNI evaluations and writes the reports", async () => {
+  it("compares finished runs through the engine: a run under runs/ naming the runs and models, cached and resumable", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "cli-compare-"))
     const yes = await runOnce(dir, "yes", "    mode: constant\n    text: \"Yes\"")
     const echo = await runOnce(dir, "echo", "    mode: echo")
-    const out = path.join(dir, "yes-vs-echo")
-    const result = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo], out, options: { resamples: 200 } }))
-    expect(result.out).toBe(out)
-    for (const file of ["report.md", "report.html", "comparison.json", "records.jsonl"]) expect(existsSync(path.join(out, file))).toBe(true)
-    const comparison = JSON.parse(readFileSync(path.join(out, "comparison.json"), "utf8")).comparisons[0]
+    const runsDir = path.join(dir, "comparisons")
+    const cacheDir = path.join(dir, "cache")
+    const result = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo], runsDir, cacheDir, options: { resamples: 200 } }))
+    const yesId = path.basename(yes)
+    const echoId = path.basename(echo)
+    expect(path.dirname(result.runDir)).toBe(runsDir)
+    expect(path.basename(result.runDir)).toMatch(new RegExp(`^compare-${yesId}-vs-${echoId}-`))
+    expect(result.manifest.status).toBe("completed")
+    expect(Object.keys(result.manifest.stages)).toEqual([yesId, echoId, "compare"])
+    expect(result.manifest.stages["compare"]!.inputs).toEqual({ baseline: yesId, candidates: [echoId] })
+    expect(result.compared.map((run) => `${run.runId}:${run.stage}:${run.model}`)).toEqual([
+      `${yesId}:eval:policy (scripted/model)`,
+      `${echoId}:eval:policy (scripted/model)`
+    ])
+    // (the YAML writer folds the long description over lines)
+    const recipeText = readFileSync(path.join(result.runDir, "recipe.yaml"), "utf8").replace(/\s+/g, " ")
+    expect(recipeText).toContain(`${yesId} (model: policy (scripted/model)) vs ${echoId} (model: policy (scripted/model))`)
+    const stageDir = path.join(result.runDir, "stages", "compare")
+    for (const file of ["report.md", "report.html", "comparison.json", "records.jsonl"]) expect(existsSync(path.join(stageDir, file))).toBe(true)
+    const comparison = JSON.parse(readFileSync(path.join(stageDir, "comparison.json"), "utf8")).comparisons[0]
+    expect(comparison.baseline).toBe(yesId)
+    expect(comparison.candidate).toBe(echoId)
     expect(comparison.instances).toBe(32)
     expect(comparison.tasks).toHaveLength(8)
     // Echoing the input beats "Yes" on the generation tasks (grammar correction copies most words)
@@ -56,31 +73,54 @@ describe("refine-af compare", () => {
     expect(grammar.outcome).toBe("improved")
     const counts = comparison.counts
     expect(counts.improved + counts.tied + counts.worse).toBe(8)
-    const improvedKey = Object.keys(result.metrics).find((key) => key.endsWith("tasksImproved"))!
-    expect(result.metrics[improvedKey]).toBe((100 * counts.improved) / 8)
+    expect(result.metrics[`${echoId}.tasksImproved`]).toBe((100 * counts.improved) / 8)
+
+    // Resumable: an interrupted comparison run continues from its own recipe.yaml (the scratch recipe is gone).
+    const manifestFile = path.join(result.runDir, "manifest.json")
+    const saved = JSON.parse(readFileSync(manifestFile, "utf8"))
+    writeFileSync(manifestFile, JSON.stringify({ ...saved, status: "interrupted", stages: { ...saved.stages, compare: { ...saved.stages.compare, status: "interrupted" } } }))
+    const resumed = await Effect.runPromise(resumeRunDir(result.runDir, { cacheDir }))
+    expect(resumed.manifest.status).toBe("completed")
+    expect(resumed.manifest.stages["compare"]!.status).toBe("cached")
+    expect(resumed.manifest.stages[yesId]!.status).toBe("completed")
+
+    // The same runs again: a new comparison run, every stage served from the cache, same report.
+    const again = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo], runsDir, cacheDir, options: { resamples: 200 } }))
+    expect(again.runDir).not.toBe(result.runDir)
+    expect(Object.values(again.manifest.stages).map((stage) => stage.status)).toEqual(["cached", "cached", "cached"])
+    expect(readFileSync(path.join(again.runDir, "stages/compare/comparison.json"), "utf8")).toBe(readFileSync(path.join(stageDir, "comparison.json"), "utf8"))
+
+    // A re-evaluated run (its evaluation folder's content changed) is imported and compared again.
+    const records = path.join(echo, "stages/eval/records.jsonl")
+    const edited = readFileSync(records, "utf8").replace(/"prediction":"[^"]*"/, "\"prediction\":\"Yes\"")
+    writeFileSync(records, edited)
+    const changed = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo], runsDir, cacheDir, options: { resamples: 200 } }))
+    expect(changed.manifest.stages[yesId]!.status).toBe("cached")
+    expect(changed.manifest.stages[echoId]!.status).toBe("completed")
+    expect(changed.manifest.stages["compare"]!.status).toBe("completed")
 
     // The same through the command's argument parsing, with the official per-category metric.
-    const viaCli = path.join(dir, "via-cli")
     await Effect.runPromise(
-      Command.runWith(compareCommand, { version: "test" })([yes, echo, "--out", viaCli, "--metric", "official", "--resamples", "100"]).pipe(
+      Command.runWith(compareCommand, { version: "test" })([yes, echo, "--runs-dir", path.join(dir, "via-cli"), "--cache-dir", cacheDir, "--metric", "official", "--resamples", "100"]).pipe(
         Effect.provide(NodeServices.layer)
       )
     )
-    const official = JSON.parse(readFileSync(path.join(viaCli, "comparison.json"), "utf8")).comparisons[0]
+    const [viaCli] = readdirSync(path.join(dir, "via-cli"))
+    const official = JSON.parse(readFileSync(path.join(dir, "via-cli", viaCli!, "stages/compare/comparison.json"), "utf8")).comparisons[0]
     expect(official.metric).toBe("official")
     expect(official.bootstrap.resamples).toBe(100)
     const entailment = official.tasks.find((task: { task: string }) => task.task === "mini001_kitchen_entailment")
     expect(entailment.metric).toBe("exactMatch")
 
-    // Several candidates: each is compared with the baseline in one report.
-    const several = path.join(dir, "several")
-    const result3 = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo, yes], out: several, options: { resamples: 50 } }))
-    const both = JSON.parse(readFileSync(path.join(several, "comparison.json"), "utf8")).comparisons
+    // Several candidates, one of them the baseline run itself: each is compared with the baseline in one report.
+    const result3 = await Effect.runPromise(compareRunDirs({ baselineRun: yes, candidateRuns: [echo, yes], runsDir, cacheDir, options: { resamples: 50 } }))
+    expect(result3.manifest.stages["compare"]!.inputs).toEqual({ baseline: yesId, candidates: [echoId, `${yesId}_2`] })
+    const both = JSON.parse(readFileSync(path.join(result3.runDir, "stages/compare/comparison.json"), "utf8")).comparisons
     expect(both).toHaveLength(2)
     expect(both[1].counts).toEqual({ improved: 0, tied: 8, worse: 0 })
     expect(Object.keys(result3.metrics)).toHaveLength(4)
-    expect(readFileSync(path.join(several, "report.md"), "utf8")).toContain("## Summary")
-  }, 120_000)
+    expect(readFileSync(path.join(result3.runDir, "stages/compare/report.md"), "utf8")).toContain("## Summary")
+  }, 180_000)
 
   it("explains what is wrong with a folder that is not a run, and a run without an evaluation", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "cli-compare-bad-"))

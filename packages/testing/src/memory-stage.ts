@@ -106,6 +106,8 @@ export interface MemoryStageFields<O, U> {
   readonly name?: string
   readonly seed?: number
   readonly inputs?: Record<string, StageInput>
+  /** Upstream outputs of list ports (`StageContext.inputLists`), in order. */
+  readonly inputLists?: Record<string, ReadonlyArray<StageInput>>
   readonly output?: MemoryWriter
   /** Artifact folder; a fresh temporary folder when omitted. */
   readonly dir?: string
@@ -131,6 +133,7 @@ export const memoryStageContext = <O, U>(fields: MemoryStageFields<O, U>): Memor
     options: fields.options,
     seed: fields.seed ?? 1234,
     inputs: fields.inputs ?? {},
+    inputLists: fields.inputLists ?? {},
     uses: fields.uses,
     output,
     dir: fields.dir ?? mkdtempSync(path.join(tmpdir(), `refine-af-${name}-`)),

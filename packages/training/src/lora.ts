@@ -35,11 +35,11 @@ export const loraScale = (config: Pick<LoraConfig, "rank" | "alpha" | "rsLora">)
 
 /** A recipe-facing Schema of {@link LoraConfig}; omitted fields take {@link defaultLoraConfig}'s values. */
 export const LoraOptions = Schema.Struct({
-  rank: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
-  alpha: Schema.optional(Schema.Number.check(Schema.isGreaterThan(0))),
-  dropout: Schema.optional(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))),
-  rsLora: Schema.optional(Schema.Boolean),
-  targets: Schema.optional(Schema.Array(Schema.String).check(Schema.isMinLength(1)))
+  rank: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0)).annotate({ description: "LoRA rank r (default 8)." })),
+  alpha: Schema.optional(Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "LoRA alpha: the update is scaled by alpha / r (alpha / √r with rsLora); default 16." })),
+  dropout: Schema.optional(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).annotate({ description: "Dropout on the adapter's input during training (default 0)." })),
+  rsLora: Schema.optional(Schema.Boolean.annotate({ description: "Rank-stabilised LoRA scaling alpha / √r (default false)." })),
+  targets: Schema.optional(Schema.Array(Schema.String).check(Schema.isMinLength(1)).annotate({ description: "Projections that get an adapter, e.g. q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (default q_proj, v_proj)." }))
 })
 export type LoraOptions = typeof LoraOptions.Type
 

@@ -16,10 +16,10 @@ const vocabulary = [
 
 /** Options of `demo/lines`. */
 export const LinesOptions = Schema.Struct({
-  count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  lines: Schema.optionalKey(Schema.Array(Schema.String)),
-  words_per_line: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Records to emit (default: the number of `lines`, else 100)." }),
+  lines: Schema.optionalKey(Schema.Array(Schema.String)).annotate({ description: "Texts to cycle through (default: seeded random word lines)." }),
+  words_per_line: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Words per generated line (default 6)." }),
+  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Sleep this long per record (so tests can interrupt the stage mid-way)." }),
   /** Fail with a StageError on reaching this record index (to test failure handling). */
   fail_at: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Fail with a StageError on reaching this record index (to test failure handling)." })
 })

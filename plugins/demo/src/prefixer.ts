@@ -13,7 +13,7 @@ export class Prefixer extends Context.Service<Prefixer, {
 }>()("@refine-af/plugin-demo/Prefixer") {}
 
 /** Options of `demo/prefixer`. */
-export const PrefixerOptions = Schema.Struct({ prefix: Schema.String })
+export const PrefixerOptions = Schema.Struct({ prefix: Schema.String.annotate({ description: "Text put before every record's `text`." }) })
 
 /** The `demo/prefixer` resource component. */
 export const prefixer = defineResource({

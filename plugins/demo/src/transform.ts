@@ -11,8 +11,8 @@ export const TransformOperation = Schema.Literals(["uppercase", "lowercase", "re
 
 /** Options of `demo/transform`. */
 export const TransformOptions = Schema.Struct({
-  operation: TransformOperation,
-  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+  operation: TransformOperation.annotate({ description: "What to do to each record's `text`." }),
+  delay_ms: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Sleep this long per record (so tests can interrupt the stage mid-way)." })
 })
 
 /** Applies one operation to a text. */

@@ -108,16 +108,13 @@ describe("superni/compare", () => {
   const decode = Schema.decodeUnknownSync(CompareStageOptions)
   const json = (records: ReadonlyArray<PredictionRecord>) => records.map((record) => ({ ...record, references: [...record.references] }))
 
-  it("compares every connected candidate with the baseline and writes the reports", async () => {
+  it("compares every listed candidate with the baseline and writes the reports", async () => {
     const stage = makeMemoryStage({
       name: "compare",
       options: decode({ resamples: 300 }),
       uses: {},
-      inputs: {
-        baseline: memoryInput("eval_base", json(baselineRecords)),
-        candidate: memoryInput("eval_rlaf", json(candidateRecords)),
-        candidate2: memoryInput("eval_same", json(baselineRecords))
-      }
+      inputs: { baseline: memoryInput("eval_base", json(baselineRecords)) },
+      inputLists: { candidates: [memoryInput("eval_rlaf", json(candidateRecords)), memoryInput("eval_same", json(baselineRecords))] }
     })
     const summary = await runStage(compareStage, stage.ctx)
     expect(summary?.metrics?.["eval_rlaf.tasksImproved"]).toBe(50)
@@ -150,7 +147,8 @@ describe("superni/compare", () => {
       name: "compare",
       options: decode({}),
       uses: {},
-      inputs: { baseline: memoryInput("lines", [{ text: "hello" }]), candidate: memoryInput("eval", json(candidateRecords)) }
+      inputs: { baseline: memoryInput("lines", [{ text: "hello" }]) },
+      inputLists: { candidates: [memoryInput("eval", json(candidateRecords))] }
     })
     const { exit } = await runStageExit(compareStage, stage.ctx)
     expect(Exit.isFailure(exit)).toBe(true)

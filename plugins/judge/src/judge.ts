@@ -43,7 +43,7 @@ export const JudgeOptions = Schema.Struct({
   template: Schema.optionalKey(Schema.String).annotate({ description: "How the question is put to a general LM; `{question}` is replaced (default: `{question}\\nAnswer (Yes or No):`)." }),
   /** The two answer continuations (default " Yes" / " No"). */
   yes: Schema.optionalKey(Schema.String).annotate({ description: "The two answer continuations (default \" Yes\" / \" No\")." }),
-  no: Schema.optionalKey(Schema.String),
+  no: Schema.optionalKey(Schema.String).annotate({ description: "The \"no\" answer continuation (default \" No\")." }),
   /** Requests per `score` call (default 32). */
   batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Requests per `score` call (default 32)." })
 })

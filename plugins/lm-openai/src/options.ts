@@ -20,7 +20,7 @@ const positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 /** One server. */
 export const EndpointOptions = Schema.Struct({
   /** Base URL including `/v1`, e.g. http://127.0.0.1:8000/v1. */
-  url: Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s]+$/)),
+  url: Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s]+$/)).annotate({ description: "Base URL including `/v1`, e.g. http://127.0.0.1:8000/v1." }),
   /** Requests in flight to this server at most (default: max_concurrency). */
   max_concurrency: Schema.optionalKey(positive).annotate({ description: "Requests in flight to this server at most (default: max_concurrency)." }),
   /** Environment variable with this server's API key (default: api_key_env). */
@@ -30,7 +30,7 @@ export const EndpointOptions = Schema.Struct({
 export const OpenAiLmOptions = Schema.Struct({
   /** The model name the servers expect in `model`. */
   model: Schema.String.annotate({ description: "The model name the servers expect in `model`." }),
-  endpoints: Schema.Array(EndpointOptions).check(Schema.isMinLength(1)),
+  endpoints: Schema.Array(EndpointOptions).check(Schema.isMinLength(1)).annotate({ description: "The servers; requests go to the one with the fewest in flight." }),
   /** Environment variable holding the API key sent as `Authorization: Bearer` (none when unset). */
   api_key_env: Schema.optionalKey(Schema.String).annotate({ description: "Environment variable holding the API key sent as `Authorization: Bearer` (none when unset)." }),
   /** Endpoint for plain string prompts: completions (default) or chat (sent as one user message). */
@@ -54,15 +54,15 @@ export const OpenAiLmOptions = Schema.Struct({
     max_attempts: Schema.optionalKey(positive).annotate({ description: "Attempts per request, first included (default 6)." }),
     /** First backoff in ms (default 250), doubled per attempt up to max_delay_ms (default 10000), with jitter. */
     base_delay_ms: Schema.optionalKey(positive).annotate({ description: "First backoff in ms (default 250), doubled per attempt up to max_delay_ms (default 10000), with jitter." }),
-    max_delay_ms: Schema.optionalKey(positive)
-  })),
+    max_delay_ms: Schema.optionalKey(positive).annotate({ description: "Longest backoff in ms (default 10000)." })
+  }).annotate({ description: "Retries of failed or timed-out attempts (with backoff and Retry-After)." })),
   breaker: Schema.optionalKey(Schema.Struct({
     /** Consecutive failures that open an endpoint's circuit (default 3). */
     failure_threshold: Schema.optionalKey(positive).annotate({ description: "Consecutive failures that open an endpoint's circuit (default 3)." }),
     /** First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000). */
     cooldown_ms: Schema.optionalKey(positive).annotate({ description: "First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000)." }),
-    max_cooldown_ms: Schema.optionalKey(positive)
-  })),
+    max_cooldown_ms: Schema.optionalKey(positive).annotate({ description: "Longest cooldown of an open endpoint in ms (default 60000)." })
+  }).annotate({ description: "Per-endpoint circuit breaker." })),
   /** Identity in lineage and cache keys (default openai:<model>). */
   id: Schema.optionalKey(Schema.String).annotate({ description: "Identity in lineage and cache keys (default openai:<model>)." })
 })

@@ -30,11 +30,11 @@ import { loadLlama } from "./service/load.ts"
 export const BuiltinModelOption = Schema.Union([
   Schema.Literal("speaker"),
   Schema.Struct({
-    preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]),
-    seed: Schema.optionalKey(Schema.Int),
-    cacheDir: Schema.optionalKey(Schema.String)
+    preset: Schema.Literals(["speaker", "qwen2", "llama", "mistral"]).annotate({ description: "speaker: the trained tiny model; qwen2 / llama / mistral: a random tiny model (machinery tests)." }),
+    seed: Schema.optionalKey(Schema.Int.annotate({ description: "Seed of a random preset's weights (default 0)." })),
+    cacheDir: Schema.optionalKey(Schema.String.annotate({ description: "Where a random preset is written once (default $REFINE_AF_MODELS, else .refine-af/models)." }))
   })
-])
+]).annotate({ description: "A built-in model instead of a folder: speaker, or { preset, seed, cacheDir }." })
 
 /** Options of `llama/hf`. */
 export const LlamaResourceOptions = Schema.Struct({

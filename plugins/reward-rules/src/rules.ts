@@ -26,9 +26,9 @@ const validRegex = Schema.makeFilter<{ readonly kind: string; readonly pattern?:
 
 /** One rule. */
 export const Rule = Schema.Struct({
-  kind: Schema.Literals(["contains-digit", "ends-with-period", "regex", "non-empty"]),
-  pattern: Schema.optionalKey(Schema.String),
-  flags: Schema.optionalKey(Schema.String),
+  kind: Schema.Literals(["contains-digit", "ends-with-period", "regex", "non-empty"]).annotate({ description: "What the rule checks: a digit, a final period, a regular expression match, non-empty text." }),
+  pattern: Schema.optionalKey(Schema.String).annotate({ description: "The regular expression (kind regex)." }),
+  flags: Schema.optionalKey(Schema.String).annotate({ description: "Regular expression flags, e.g. i (kind regex)." }),
   /** Added to the score when the rule passes. */
   weight: Schema.optionalKey(Schema.Finite).annotate({ description: "Added to the score when the rule passes." }),
   /** Name of the rule's part (default: the kind, `regex:<pattern>` for regexes). */
@@ -38,7 +38,7 @@ export type Rule = typeof Rule.Type
 
 /** A weighted rule list and a constant. */
 export const RuleSet = Schema.Struct({
-  rules: Schema.Array(Rule).check(Schema.isMinLength(1)),
+  rules: Schema.Array(Rule).check(Schema.isMinLength(1)).annotate({ description: "The rules; the score is bias + Σ weight × (1 if the rule holds, else 0)." }),
   /** Added to every score. */
   bias: Schema.optionalKey(Schema.Finite).annotate({ description: "Added to every score." })
 })

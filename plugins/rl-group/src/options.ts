@@ -60,12 +60,12 @@ export const groupOptions = (d: GroupDefaults) =>
     scaleRewards: Schema.Boolean.annotate({ description: "GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO." }).pipe(withDefault(true)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */
     sampling: Schema.Struct({
-      maxNewTokens: positiveInt.pipe(withDefault(32)),
-      temperature: positive.pipe(withDefault(1)),
-      topK: Schema.optionalKey(positiveInt),
-      topP: Schema.optionalKey(unit),
-      stop: Schema.Array(Schema.String).pipe(withDefault([]))
-    }).pipe(withDefault({})),
+      maxNewTokens: positiveInt.annotate({ description: "Most tokens per sampled completion." }).pipe(withDefault(32)),
+      temperature: positive.annotate({ description: "Sampling temperature of rollouts." }).pipe(withDefault(1)),
+      topK: Schema.optionalKey(positiveInt.annotate({ description: "Sample only from the k most likely tokens (default: all)." })),
+      topP: Schema.optionalKey(unit.annotate({ description: "Nucleus sampling threshold (default: off)." })),
+      stop: Schema.Array(Schema.String).annotate({ description: "Stop strings: a completion ends before the first one." }).pipe(withDefault([]))
+    }).annotate({ description: "Sampling of rollouts." }).pipe(withDefault({})),
     /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
     lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
     /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */

@@ -54,28 +54,28 @@ export const PpoOptions = Schema.Struct({
   entropyCoef: nonNegative.annotate({ description: "Entropy bonus (ours: 0; TRL has none)." }).pipe(withDefault(0)),
   /** KL penalty: estimator, controller and its constants (TRL: `kl_penalty: kl` = k1, adaptive, init 0.2, target 6, horizon 10000). */
   kl: Schema.Struct({
-    estimator: Schema.Literals(["k1", "k2", "k3"]).pipe(withDefault("k1")),
-    controller: Schema.Literals(["adaptive", "fixed"]).pipe(withDefault("adaptive")),
-    initial: nonNegative.pipe(withDefault(0.2)),
-    target: positive.pipe(withDefault(6)),
-    horizon: positive.pipe(withDefault(10000))
-  }).pipe(withDefault({})),
+    estimator: Schema.Literals(["k1", "k2", "k3"]).annotate({ description: "KL estimator per token: k1 = log ratio (TRL's kl), k2 = ½ log², k3 = the unbiased low-variance one." }).pipe(withDefault("k1")),
+    controller: Schema.Literals(["adaptive", "fixed"]).annotate({ description: "adaptive: the coefficient follows the target KL (Ziegler et al.); fixed: it stays at initial." }).pipe(withDefault("adaptive")),
+    initial: nonNegative.annotate({ description: "Starting KL coefficient." }).pipe(withDefault(0.2)),
+    target: positive.annotate({ description: "Target KL of the adaptive controller." }).pipe(withDefault(6)),
+    horizon: positive.annotate({ description: "Horizon (in samples) of the adaptive controller's update." }).pipe(withDefault(10000))
+  }).annotate({ description: "KL penalty: estimator, controller and its constants (TRL: k1, adaptive, init 0.2, target 6, horizon 10000)." }).pipe(withDefault({})),
   /** Score preprocessing (TRL `use_score_scaling`, `use_score_norm`, `score_clip`: off). */
   scores: Schema.Struct({
-    scale: Schema.Boolean.pipe(withDefault(false)),
-    normalize: Schema.Boolean.pipe(withDefault(false)),
-    clip: Schema.optionalKey(positive)
-  }).pipe(withDefault({})),
+    scale: Schema.Boolean.annotate({ description: "Divide scores by their running standard deviation (TRL use_score_scaling)." }).pipe(withDefault(false)),
+    normalize: Schema.Boolean.annotate({ description: "With scale, also subtract the running mean (TRL use_score_norm)." }).pipe(withDefault(false)),
+    clip: Schema.optionalKey(positive.annotate({ description: "Clip scores to ±this after scaling (TRL score_clip; default off)." }))
+  }).annotate({ description: "Score preprocessing (TRL use_score_scaling, use_score_norm, score_clip: off)." }).pipe(withDefault({})),
   /** Whiten the KL-shaped rewards before GAE (TRL `whiten_rewards`: false). */
   whitenRewards: Schema.Boolean.annotate({ description: "Whiten the KL-shaped rewards before GAE (TRL `whiten_rewards`: false)." }).pipe(withDefault(false)),
   /** Sampling of rollouts (ours: 32 new tokens, temperature 1, no top-k/top-p, as TRL recommends for PPO). */
   sampling: Schema.Struct({
-    maxNewTokens: positiveInt.pipe(withDefault(32)),
-    temperature: positive.pipe(withDefault(1)),
-    topK: Schema.optionalKey(positiveInt),
-    topP: Schema.optionalKey(unit),
-    stop: Schema.Array(Schema.String).pipe(withDefault([]))
-  }).pipe(withDefault({})),
+    maxNewTokens: positiveInt.annotate({ description: "Most tokens per sampled completion." }).pipe(withDefault(32)),
+    temperature: positive.annotate({ description: "Sampling temperature of rollouts." }).pipe(withDefault(1)),
+    topK: Schema.optionalKey(positiveInt.annotate({ description: "Sample only from the k most likely tokens (default: all)." })),
+    topP: Schema.optionalKey(unit.annotate({ description: "Nucleus sampling threshold (default: off)." })),
+    stop: Schema.Array(Schema.String).annotate({ description: "Stop strings: a completion ends before the first one." }).pipe(withDefault([]))
+  }).annotate({ description: "Sampling of rollouts (ours: 32 new tokens, temperature 1, no top-k/top-p)." }).pipe(withDefault({})),
   /** The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj). */
   lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
   /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */

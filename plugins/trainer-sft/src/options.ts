@@ -19,9 +19,12 @@ const positiveInt = Schema.Int.check(Schema.isGreaterThan(0))
  * prompt ends with `Output:` and the model writes a space first, as in the SuperNI evaluation format.
  */
 export const CustomTemplate = Schema.Struct({
-  prompt: Schema.String,
-  no_input: Schema.optionalKey(Schema.String),
-  response: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => (s.includes("{output}") ? undefined : "response must contain {output}"))))
+  prompt: Schema.String.annotate({ description: "Prompt with `{instruction}` and `{input}` placeholders; the response follows it." }),
+  no_input: Schema.optionalKey(Schema.String.annotate({ description: "Prompt for records with an empty input (default: `prompt`)." })),
+  response: Schema.optionalKey(
+    Schema.String.check(Schema.makeFilter((s: string) => (s.includes("{output}") ? undefined : "response must contain {output}")))
+      .annotate({ description: "The trained text around the output: `{output}` is replaced (default `{output}`), e.g. \" {output}\" after a prompt ending in `Output:`." })
+  )
 })
 
 export const SftOptions = Schema.Struct({
@@ -29,7 +32,7 @@ export const SftOptions = Schema.Struct({
   path: Schema.optionalKey(Schema.String).annotate({ description: "A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe." }),
   /** Prompt template: "alpaca" (Stanford Alpaca's), "chat" (the model's chat template), or a custom one. Default alpaca. */
   template: Schema.optionalKey(Schema.Union([Schema.Literals(["alpaca", "chat"]), CustomTemplate])).annotate({ description: "Prompt template: \"alpaca\" (Stanford Alpaca's), \"chat\" (the model's chat template), or a custom one. Default alpaca." }),
-  epochs: Schema.optionalKey(positiveInt),
+  epochs: Schema.optionalKey(positiveInt.annotate({ description: "Passes over the training records. Default 1." })),
   /** Stop after this many optimizer steps (default: every epoch). */
   max_steps: Schema.optionalKey(positiveInt).annotate({ description: "Stop after this many optimizer steps (default: every epoch)." }),
   /** Sequences per optimizer step. Default 4. */
@@ -42,10 +45,10 @@ export const SftOptions = Schema.Struct({
   warmup_steps: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Linear warmup steps from 0 to lr (Hugging Face semantics). Default 0." }),
   /** Decay after warmup: cosine (to 0), linear (to 0) or constant. Default cosine. */
   schedule: Schema.optionalKey(Schema.Literals(["cosine", "linear", "constant"])).annotate({ description: "Decay after warmup: cosine (to 0), linear (to 0) or constant. Default cosine." }),
-  weight_decay: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  weight_decay: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "AdamW decoupled weight decay on the adapter weights. Default 0." })),
   /** Global gradient-norm clipping. Default 1. */
   clip_grad_norm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Global gradient-norm clipping. Default 1." }),
-  lora: Schema.optionalKey(LoraOptions),
+  lora: Schema.optionalKey(LoraOptions.annotate({ description: "The LoRA adapter (defaults: rank 8, alpha 16, q_proj/v_proj)." })),
   /** Fraction of records held out for the eval loss (0 = none). Default 0. */
   eval_fraction: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))).annotate({ description: "Fraction of records held out for the eval loss (0 = none). Default 0." }),
   /** Compute the held-out loss every N steps (and at the end). Default 10. */

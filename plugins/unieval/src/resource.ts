@@ -29,7 +29,7 @@ export const UniEvalResourceOptions = Schema.Struct({
   batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Questions per program run (default 8)." }),
   /** Tokens kept per question (default 1024, UniEval's). */
   max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Tokens kept per question (default 1024, UniEval's)." }),
-  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"]))
+  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"])).annotate({ description: "Which weights file to read when the folder has both (default safetensors; .bin is read by the safe unpickler)." })
 })
 
 const fix = "Point path at a folder with config.json, model.safetensors or pytorch_model.bin, tokenizer.json and tokenizer_config.json (see plugins/unieval/README.md for how to get MingZhong/unieval-dialog)."

@@ -1,13 +1,18 @@
 /**
- * `refine-af compare <run-dir-a> <run-dir-b> [more runs] [--stage name] [--out dir]`:
+ * `refine-af compare <run-dir-a> <run-dir-b> [more runs] [--stage name] [--runs-dir runs]`:
  * paired per-task comparison of finished runs' SuperNI predictions (run A is
  * the baseline; each further run is a candidate compared with it).
  *
- * The CLI does not import the evaluator plugin (packages never import
- * plugins): it loads the plugin that ran the evaluation — as listed in run A's
- * manifest — through the core plugin loader, and runs its `compare` stage
- * component on the two runs' finished stage folders, writing the records and
- * reports to `--out`.
+ * The comparison is a run like any other: the CLI writes a small recipe — one
+ * `superni/predictions` stage per run, importing that run's finished evaluation
+ * folder (its content is part of the stage identity), and `superni/compare`
+ * over them (`candidates:` list port) — and runs it through the engine, in a
+ * new run directory under `runs/` named after the compared runs. So it is
+ * cached (comparing the same runs again is all cache hits), resumable
+ * (`refine-af resume <dir>`) and inspectable; its description and the command's
+ * output name the model each run evaluated. The CLI does not import the
+ * evaluator plugin (packages never import plugins): the recipe lists the plugin
+ * run A's manifest names.
  *
  * @example
  * ```ts
@@ -16,45 +21,46 @@
  * const result = compareRunDirs({ baselineRun: "runs/self-instruct-…", candidateRuns: ["runs/rlaf-…"] })
  * ```
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import {
-  loadPlugin,
-  openRecordWriter,
-  readRunManifest,
-  RunDirInvalid,
-  StageError,
-  stageDirOf,
-  stageInputOf,
-  type EventSink,
-  type RunManifest,
-  type StageComponent
-} from "@refine-af/core"
+import { autoProgress, loadRecipe, readRunManifest, RunDirInvalid, runRecipe, type RunManifest, type RunRecipeOptions } from "@refine-af/core"
+import { printRunSummary } from "../run-summary.ts"
+import { reportStorageFailures } from "../storage-failure.ts"
+import { cacheDirFlag } from "./run.ts"
 
 /** The component that scores runs and the one that compares them (`<plugin>/<component>`). */
 export const evaluateComponentId = "superni/evaluate"
 export const compareComponentId = "superni/compare"
-/** The compare component's candidate input ports, in order. */
-const candidatePorts = ["candidate", "candidate2", "candidate3", "candidate4"] as const
+/** The component importing a finished evaluation stage of another run. */
+export const importComponentId = "superni/predictions"
 
 /** What `compareRunDirs` needs. */
 export interface CompareRunDirsOptions {
   readonly baselineRun: string
-  /** One to four candidate runs, each compared with the baseline. */
+  /** One or more candidate runs, each compared with the baseline. */
   readonly candidateRuns: ReadonlyArray<string>
-  /** Evaluation stage name (the same in both runs); found automatically when each run has exactly one. */
+  /** Evaluation stage name (the same in every run); found automatically when each run has exactly one. */
   readonly stage?: string | undefined
-  /** Output folder; default `compare-<run A id>-vs-<run B id>` in the current folder. */
-  readonly out?: string | undefined
+  /** Parent folder of the comparison's run directory (default `runs`). */
+  readonly runsDir?: string | undefined
+  /** Stage cache folder (default: the run engine's). */
+  readonly cacheDir?: string | undefined
+  /** False re-runs every stage (`--no-cache`). */
+  readonly cache?: boolean | undefined
+  readonly progress?: RunRecipeOptions["progress"]
   /** Options of the compare component (`metric`, `resamples`, `seed`, ...), decoded by its schema. */
   readonly options?: Readonly<Record<string, unknown>>
 }
 
-/** Where the comparison went and its headline numbers. */
+/** The comparison run, its headline numbers and the runs (and models) it compared. */
 export interface CompareRunDirsResult {
-  readonly out: string
+  readonly runDir: string
+  readonly manifest: RunManifest
   readonly metrics: Readonly<Record<string, number>>
+  readonly compared: ReadonlyArray<ComparedRun>
 }
 
 const finished = (status: string) => status === "completed" || status === "cached"
@@ -87,83 +93,100 @@ export const findEvaluationStage = (runDir: string, manifest: RunManifest, stage
   }))
 }
 
-/** Loads the compare component from the plugin that run A's manifest lists under the evaluator's plugin name. */
-const loadCompareComponent = (runDir: string, manifest: RunManifest) =>
-  Effect.gen(function*() {
-    const [pluginName, componentName] = compareComponentId.split("/") as [string, string]
-    const listed = manifest.plugins.find((plugin) => plugin.name === pluginName)
-    // The installed package first; a plugin the recipe loaded by path is found at that path.
-    const specifiers = [
-      ...(listed === undefined ? [] : [listed.packageName, listed.specifier]),
-      "@refine-af/eval-superni"
-    ].filter((specifier, index, all) => all.indexOf(specifier) === index)
-    const search = { searchFrom: [process.cwd(), runDir] }
-    const loaded = yield* Effect.firstSuccessOf(specifiers.map((specifier) => loadPlugin(specifier, search)))
-    const specifier = loaded.specifier
-    const component = loaded.manifest.components[componentName]
-    if (component === undefined || component.kind !== "stage") {
-      return yield* new RunDirInvalid({
-        dir: runDir,
-        message: `plugin ${specifier} has no ${compareComponentId} stage component`,
-        fix: "install a version of the SuperNI evaluator plugin that provides superni/compare"
-      })
-    }
-    return component as StageComponent
-  })
-
-const quietEvents: EventSink = {
-  progress: () => Effect.void,
-  metric: () => Effect.void,
-  warn: (message) => Console.error(`warning: ${message}`),
-  emit: () => Effect.void
+/** One compared run: where its predictions come from and the model that made them. */
+export interface ComparedRun {
+  readonly runDir: string
+  readonly runId: string
+  /** The evaluation stage of that run. */
+  readonly stage: string
+  /** The stage importing its predictions in the comparison run (what the report calls it). */
+  readonly node: string
+  /** The model its evaluation used: resource name and component, as its manifest records them. */
+  readonly model: string
 }
 
-/** Compares two finished runs; the plain function behind `refine-af compare`. */
+/** The model behind a run's evaluation stage (manifests before stage `uses` were recorded say so). */
+const modelOf = (manifest: RunManifest, stage: string): string => {
+  const resources = Object.values(manifest.stages[stage]?.uses ?? {})
+  if (resources.length === 0) return "model not recorded"
+  return resources.map((name) => `${name} (${manifest.resources?.[name]?.componentId ?? "unknown component"})`).join(", ")
+}
+
+/** A recipe node name for a run id: node-name characters only, unique among `taken`. */
+const nodeNameFor = (runId: string, taken: Set<string>): string => {
+  const base = /^[A-Za-z_]/.test(runId) ? runId.replace(/[^A-Za-z0-9_-]/g, "_") : `run_${runId.replace(/[^A-Za-z0-9_-]/g, "_")}`
+  let name = base === comparisonStage ? `${base}_run` : base
+  for (let n = 2; taken.has(name); n++) name = `${base}_${n}`
+  taken.add(name)
+  return name
+}
+
+/** The comparison stage's name in the comparison recipe. */
+const comparisonStage = "compare"
+
+/**
+ * The comparison as a recipe: one `superni/predictions` stage per run (its
+ * finished evaluation folder, content-hashed) and `superni/compare` over them.
+ * Plain data: written as the run's `recipe.yaml`, so `resume` reloads it.
+ */
+export const comparisonRecipe = (plugin: string, baseline: ComparedRun, candidates: ReadonlyArray<ComparedRun>, options: Readonly<Record<string, unknown>>) => {
+  const runs = [baseline, ...candidates]
+  return {
+    name: `compare-${runs.map((run) => run.runId).join("-vs-")}`.slice(0, 120),
+    description: `SuperNI comparison: ${runs.map((run) => `${run.runId} (model: ${run.model})`).join(" vs ")}`,
+    seed: 0,
+    plugins: [plugin],
+    stages: {
+      ...Object.fromEntries(runs.map((run) => [run.node, { _component_: importComponentId, stageDir: path.join(run.runDir, "stages", run.stage) }])),
+      [comparisonStage]: { _component_: compareComponentId, baseline: baseline.node, candidates: candidates.map((run) => run.node), ...options }
+    }
+  }
+}
+
+/**
+ * Compares finished runs through the run engine: a comparison recipe run in a new
+ * run directory under `runsDir` (cached, resumable with `refine-af resume`); the
+ * plain function behind `refine-af compare`.
+ */
 export const compareRunDirs = (options: CompareRunDirsOptions) =>
-  Effect.scoped(Effect.gen(function*() {
-    if (options.candidateRuns.length === 0 || options.candidateRuns.length > candidatePorts.length) {
+  Effect.gen(function*() {
+    if (options.candidateRuns.length === 0) {
       return yield* new RunDirInvalid({
-        dir: options.candidateRuns.join(", "),
-        message: `give 1 to ${candidatePorts.length} candidate runs (got ${options.candidateRuns.length})`,
+        dir: options.baselineRun,
+        message: "give at least one candidate run",
         fix: "refine-af compare <baseline-run> <candidate-run> [more candidate runs]"
       })
     }
+    const taken = new Set<string>()
     const runs = yield* Effect.forEach([options.baselineRun, ...options.candidateRuns], (runDir) =>
       Effect.gen(function*() {
         const dir = path.resolve(runDir)
         const manifest = yield* readRunManifest(dir)
         const stage = yield* findEvaluationStage(dir, manifest, options.stage)
-        const entry = manifest.stages[stage]!
-        const input = stageInputOf({
-          stage: `${manifest.runId}/${stage}`,
-          dir: stageDirOf(dir, stage),
-          hash: entry.outputHash ?? "",
-          count: entry.records ?? 0
-        })
-        return { dir, manifest, input }
+        return { manifest, run: { runDir: dir, runId: manifest.runId, stage, node: nodeNameFor(manifest.runId, taken), model: modelOf(manifest, stage) } satisfies ComparedRun }
       }))
     const [baseline, ...candidates] = runs as [typeof runs[0], ...typeof runs]
-    const component = yield* loadCompareComponent(baseline.dir, baseline.manifest)
-    const decoded = yield* Schema.decodeUnknownEffect(component.options)({ seed: 0, ...options.options }).pipe(
-      Effect.mapError((error) => new StageError({ stage: "compare", message: `invalid compare options: ${error.message}`, fix: "see refine-af compare --help" }))
-    )
-    const out = path.resolve(options.out ?? `compare-${baseline.manifest.runId}-vs-${candidates.map((run) => run.manifest.runId).join("-")}`)
-    const writer = yield* openRecordWriter(out)
-    const stateDir = path.join(out, ".state")
-    const summary = yield* component.run({
-      name: "compare",
-      options: decoded,
-      seed: 0,
-      inputs: Object.fromEntries([["baseline", baseline.input], ...candidates.map((run, index) => [candidatePorts[index]!, run.input])]),
-      uses: {},
-      output: writer,
-      dir: out,
-      stateDir,
-      events: quietEvents
+    const pluginName = compareComponentId.split("/")[0]!
+    const listed = baseline.manifest.plugins.find((plugin) => plugin.name === pluginName)
+    const document = comparisonRecipe(listed?.packageName ?? "@refine-af/eval-superni", baseline.run, candidates.map((run) => run.run), { seed: 0, ...options.options })
+    // The recipe file only lives until it is loaded: the run keeps its own copy (recipe.yaml).
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-compare-"))
+    const file = path.join(scratch, "compare.yaml")
+    fs.writeFileSync(file, JSON.stringify(document, null, 2))
+    const recipe = yield* loadRecipe(file, { recipeDir: process.cwd() }).pipe(Effect.ensuring(Effect.sync(() => fs.rmSync(scratch, { recursive: true, force: true }))))
+    const result = yield* runRecipe(recipe, {
+      runsDir: options.runsDir ?? "runs",
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
+      ...(options.progress === undefined ? {} : { progress: options.progress })
     })
-    yield* writer.close()
-    return { out, metrics: summary?.metrics ?? {} } satisfies CompareRunDirsResult
-  }))
+    return {
+      runDir: result.runDir,
+      manifest: result.manifest,
+      metrics: result.manifest.stages[comparisonStage]?.metrics ?? {},
+      compared: runs.map((run) => run.run)
+    } satisfies CompareRunDirsResult
+  })
 
 /** `refine-af compare`. */
 export const compareCommand = Command.make(
@@ -171,11 +194,13 @@ export const compareCommand = Command.make(
   {
     baselineRun: Argument.String("run-dir-a").pipe(Argument.withDescription("Baseline run directory")),
     candidateRuns: Argument.String("run-dir-b").pipe(
-      Argument.withDescription("Candidate run directory (up to four, each compared with the baseline)"),
-      Argument.variadic({ min: 1, max: 4 })
+      Argument.withDescription("Candidate run directory (one or more, each compared with the baseline)"),
+      Argument.variadic({ min: 1 })
     ),
     stage: Flag.String("stage").pipe(Flag.withDescription("Evaluation stage name (when a run has several)"), Flag.optional),
-    out: Flag.String("out").pipe(Flag.withDescription("Output folder for report.md, report.html, comparison.json"), Flag.optional),
+    runsDir: Flag.String("runs-dir").pipe(Flag.withDescription("Parent folder of the comparison's run directory"), Flag.withDefault("runs")),
+    cacheDir: cacheDirFlag,
+    cache: Flag.Boolean("cache").pipe(Flag.withDescription("Reuse and fill the stage cache (--no-cache compares again)"), Flag.withDefault(true)),
     metric: Flag.Literals("metric", ["rougeL", "exactMatch", "official"]).pipe(
       Flag.withDescription("Per-instance metric deciding 'improved' (rougeL = the paper's headline)"),
       Flag.withDefault("rougeL")
@@ -183,21 +208,31 @@ export const compareCommand = Command.make(
     resamples: Flag.Int("resamples").pipe(Flag.withDescription("Bootstrap resamples"), Flag.withDefault(2000)),
     seed: Flag.Int("seed").pipe(Flag.withDescription("Bootstrap seed"), Flag.withDefault(0))
   },
-  Effect.fnUntraced(function*({ baselineRun, candidateRuns, stage, out, metric, resamples, seed }) {
+  Effect.fnUntraced(function*({ baselineRun, candidateRuns, stage, runsDir, cacheDir, cache, metric, resamples, seed }) {
     const result = yield* compareRunDirs({
       baselineRun,
       candidateRuns,
       stage: Option.getOrUndefined(stage),
-      out: Option.getOrUndefined(out),
+      runsDir,
+      cacheDir: Option.getOrUndefined(cacheDir),
+      cache,
+      progress: autoProgress(),
       options: { metric, resamples, seed }
-    })
-    const lines = Object.entries(result.metrics).map(([name, value]) => `  ${name}: ${Number(value.toFixed(4))}`)
-    yield* Console.log([`comparison written to ${result.out}`, ...lines, `  report: ${path.join(result.out, "report.md")}`].join("\n"))
+    }).pipe(reportStorageFailures({ runsDir }))
+    const [baseline, ...candidates] = result.compared
+    const lines = [
+      printRunSummary(result.runDir, result.manifest, {}),
+      `baseline: ${baseline!.runId} (stage ${baseline!.stage}, model ${baseline!.model})`,
+      ...candidates.map((run) => `candidate: ${run.runId} (stage ${run.stage}, model ${run.model})`),
+      ...Object.entries(result.metrics).map(([name, value]) => `  ${name}: ${Number(value.toFixed(4))}`),
+      `report: ${path.join(result.runDir, "stages", "compare", "report.md")}`
+    ]
+    yield* Console.log(lines.join("\n"))
   })
 ).pipe(
-  Command.withDescription("Paired per-task SuperNI comparison of finished runs (A = baseline, B... = candidates)"),
+  Command.withDescription("Paired per-task SuperNI comparison of finished runs (A = baseline, B... = candidates), run through the engine under runs/"),
   Command.withExamples([
     { command: "refine-af compare runs/self-instruct-… runs/rlaf-…", description: "Compare two runs' evaluations" },
-    { command: "refine-af compare runs/a runs/b --stage eval --metric official --out reports/a-vs-b", description: "Pick the stage, metric and output folder" }
+    { command: "refine-af compare runs/a runs/b runs/c --stage eval --metric official", description: "Pick the stage and metric; several candidates" }
   ])
 )

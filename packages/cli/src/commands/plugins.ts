@@ -18,6 +18,7 @@ import {
   type OptionDescription,
   type PluginList
 } from "@refine-af/core"
+import { scaffoldPlugin, ScaffoldInvalid } from "../scaffold/new-plugin.ts"
 
 
 const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Array<string> => {
@@ -54,7 +55,7 @@ export const formatComponent = (component: ComponentDescription): Array<string> 
   else if (component.options.length === 0) lines.push("    options: none")
   else lines.push("    options:", ...table(optionRows(component.options), "      "))
   if (component.inputs.length > 0) {
-    lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, port.optional ? "optional" : "required", port.description]), "      "))
+    lines.push("    input ports (stage names):", ...table(component.inputs.map((port) => [port.name, `${port.optional ? "optional" : "required"}${port.list ? ", list" : ""}`, port.description]), "      "))
   }
   if (component.slots.length > 0) {
     lines.push("    resource slots (resource names):", ...table(component.slots.map((slot) => [slot.name, slot.optional ? "optional" : "required", slot.service]), "      "))
@@ -107,6 +108,27 @@ export const pluginsCommand = Command.make(
   Command.withExamples([
     { command: "refine-af plugins", description: "Every installed refine-af plugin (workspace and node_modules)" },
     { command: "refine-af plugins --recipe recipes/quickstart.yaml", description: "Components available to the quickstart recipe" },
-    { command: "refine-af plugins @refine-af/plugin-demo", description: "Components of one plugin package" }
+    { command: "refine-af plugins @refine-af/plugin-demo", description: "Components of one plugin package" },
+    { command: "refine-af plugins new refine-af-plugin-shout --dir ../shout", description: "Scaffold a new plugin package" }
   ])
 )
+
+/** `refine-af plugins new <name> [--dir D]`: a new plugin package, ready to test and publish. */
+export const pluginsNewCommand = Command.make(
+  "new",
+  {
+    name: Argument.String("name").pipe(Argument.withDescription("npm package name of the plugin, e.g. refine-af-plugin-shout or @me/refine-af-shout")),
+    dir: Flag.String("dir").pipe(Flag.withDescription("Folder to create (default: ./<name without scope>); must be absent or empty"), Flag.optional)
+  },
+  Effect.fnUntraced(function*({ name, dir }) {
+    const made = scaffoldPlugin(name, Option.getOrUndefined(dir))
+    if (made instanceof ScaffoldInvalid) return yield* made
+    yield* Console.log([
+      `wrote ${made.dir}: ${made.files.join(", ")}`,
+      "next:",
+      `  cd ${made.dir} && npm install && npm test`,
+      "  npx refine-af run recipe.yaml",
+      "  docs: docs/plugin-authoring.md in the refine-af repository"
+    ].join("\n"))
+  })
+).pipe(Command.withDescription("Scaffold a plugin package (manifest, one stage, its test, a recipe) outside the repository"))

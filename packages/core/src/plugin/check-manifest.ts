@@ -32,6 +32,9 @@ const componentProblems = (name: string, component: unknown): Array<string> => {
   if (!isPortMap(component.uses, isSlot)) problems.push(`${where}: "uses" must map slot names to service keys (or optionalSlot(key))`)
   const isPort = (port: unknown) => isRecord(port) && typeof port.description === "string"
   if (!isPortMap(component.inputs, isPort)) problems.push(`${where}: "inputs" must map port names to { description }`)
+  if (component.kind !== "stage" && isRecord(component.inputs) && Object.values(component.inputs).some((port) => isRecord(port) && port.list === true)) {
+    problems.push(`${where}: list input ports ("list: true") are for stage components; give a resource one port per stage`)
+  }
   if (component.kind === "stage") {
     if (!stageRoles.has(component.role as string)) problems.push(`${where}: "role" must be one of ${[...stageRoles].join(", ")}`)
     if (typeof component.run !== "function") problems.push(`${where}: stage components need a "run" function`)

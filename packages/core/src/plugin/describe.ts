@@ -40,7 +40,8 @@ export interface ComponentDescription {
   readonly providesAll?: ReadonlyArray<string>
   /** Undefined when the options Schema is not a plain struct (then see its JSON Schema). */
   readonly options: ReadonlyArray<OptionDescription> | undefined
-  readonly inputs: ReadonlyArray<{ readonly name: string; readonly description: string; readonly optional: boolean }>
+  /** Input ports; `list`: the port takes a list of stages. */
+  readonly inputs: ReadonlyArray<{ readonly name: string; readonly description: string; readonly optional: boolean; readonly list: boolean }>
   readonly slots: ReadonlyArray<{ readonly name: string; readonly service: string; readonly optional: boolean }>
 }
 
@@ -100,7 +101,7 @@ export const describeComponent = (entry: CatalogEntry): ComponentDescription => 
     ...(component.kind === "stage" ? { role: component.role } : { provides: providedKeys(component).map((key) => key.key).join(", "), providesAll: providedKeys(component).map((key) => key.key) }),
     description: component.description,
     options,
-    inputs: Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true })),
+    inputs: Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true, list: port.list === true })),
     slots: Object.entries((component.uses ?? {}) as Slots).map(([name, slot]) => ({ name, service: slotService(slot).key, optional: isOptionalSlot(slot) }))
   }
 }

@@ -87,6 +87,14 @@ export interface InputPort {
    * and field).
    */
   readonly schema?: Schema.Top
+  /**
+   * When true the port takes a list of stages — `candidates: [eval_a, eval_b]`
+   * (a single name is a one-element list) — read as `ctx.inputLists[port]`, in
+   * the recipe's order. Each element is a DAG edge and enters the stage's
+   * identity in order; a required list port needs at least one stage. Stage
+   * components only.
+   */
+  readonly list?: boolean
 }
 
 export interface StageSummary {

@@ -15,6 +15,8 @@ export interface DagNode {
   readonly name: string
   /** Input port → stage name. */
   readonly inputs: Readonly<Record<string, string>>
+  /** List port → stage names (each one an edge). */
+  readonly inputLists?: Readonly<Record<string, ReadonlyArray<string>>>
   /** Slot → resource name. */
   readonly uses: Readonly<Record<string, string>>
 }
@@ -26,6 +28,7 @@ const kindOf = (section: NodeSection) => (section === "stages" ? "stage" : "reso
 /** The dependencies of a node, as DAG ids. */
 const dependencyIds = (node: DagNode): Array<string> => [
   ...Object.values(node.inputs).map((stage) => idOf("stages", stage)),
+  ...Object.values(node.inputLists ?? {}).flat().map((stage) => idOf("stages", stage)),
   ...Object.values(node.uses).map((resource) => idOf("resources", resource))
 ]
 

@@ -57,7 +57,12 @@ const nodeSchema = (entry: CatalogEntry): { readonly node: JsonSchemaObject; rea
   const required: Array<string> = ["_component_"]
   for (const port of inputPorts(component)) {
     const spec = component.inputs![port]!
-    connections[port] = { type: "string", description: `Input port: name of the upstream stage. ${spec.description}` }
+    connections[port] = spec.list === true
+      ? {
+        anyOf: [{ type: "array", items: { type: "string" }, minItems: 1, uniqueItems: true }, { type: "string" }],
+        description: `List input port: names of upstream stages, in order. ${spec.description}`
+      }
+      : { type: "string", description: `Input port: name of the upstream stage. ${spec.description}` }
     if (spec.optional !== true) required.push(port)
   }
   for (const slot of resourceSlots(component)) {

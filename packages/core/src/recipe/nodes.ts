@@ -21,6 +21,8 @@ export interface CheckedNode {
   readonly options: unknown
   readonly rawOptions: JsonRecord
   readonly inputs: Readonly<Record<string, string>>
+  /** List port → stage names, in the recipe's order. */
+  readonly inputLists: Readonly<Record<string, ReadonlyArray<string>>>
   readonly uses: Readonly<Record<string, string>>
 }
 
@@ -98,13 +100,18 @@ export const checkNode = (
   const slots = resourceSlots(entry.component)
   const knownOptions = optionKeys(entry.component.options)
   const inputs: Record<string, string> = {}
+  const inputLists: Record<string, ReadonlyArray<string>> = {}
   const uses: Record<string, string> = {}
   const options: Record<string, unknown> = {}
 
   for (const [key, value] of Object.entries(node.data)) {
     const path = [...nodePath(node), key]
     if (key === "_component_") continue
-    if (ports.includes(key)) {
+    if (ports.includes(key) && entry.component.inputs![key]!.list === true) {
+      const result = checkListPort(key, value, path, label, scope)
+      problems.push(...result.problems)
+      if (result.stages !== undefined) inputLists[key] = result.stages
+    } else if (ports.includes(key)) {
       if (typeof value !== "string") problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" takes a stage name, got ${describeValue(value)}`, `write the name of the stage whose records it reads, e.g. \`${key}: <stage name>\``))
       else if (!scope.stageNames.includes(value)) {
         problems.push(problemAt(positions.valueAt(path), `${label}: input port "${key}" names stage "${value}", which does not exist${didYouMeanSuffix(value, scope.stageNames)}`, `stages are: ${scope.stageNames.join(", ")}`))
@@ -128,7 +135,8 @@ export const checkNode = (
   for (const port of ports) {
     const spec = entry.component.inputs![port]!
     if (node.data[port] === undefined && spec.optional !== true) {
-      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: required input port "${port}" is not connected`, `add \`${port}: <stage name>\` (${spec.description})`))
+      const form = spec.list === true ? `[<stage name>, ...]` : "<stage name>"
+      problems.push(problemAt(positions.keyAt(nodePath(node)), `${label}: required input port "${port}" is not connected`, `add \`${port}: ${form}\` (${spec.description})`))
     }
   }
   for (const slot of slots) {
@@ -141,7 +149,42 @@ export const checkNode = (
   if (decoded._tag === "Invalid") problems.push(...decoded.problems)
   else if (scope.recipeDir !== undefined) problems.push(...pathProblems(entry.component.options, decoded.value, scope.recipeDir, nodePath(node), label, positions))
   if (problems.length > 0 || decoded._tag === "Invalid") return { problems }
-  return { checked: { raw: node, entry, options: decoded.value, rawOptions: options as JsonRecord, inputs, uses }, problems }
+  return { checked: { raw: node, entry, options: decoded.value, rawOptions: options as JsonRecord, inputs, inputLists, uses }, problems }
+}
+
+/**
+ * A list port's value: a list of existing, distinct stage names (one name is a
+ * one-element list). Each problem names the element's index and points at it.
+ */
+const checkListPort = (
+  port: string,
+  value: unknown,
+  path: DocPath,
+  label: string,
+  scope: Pick<NodeCheckScope, "positions" | "stageNames">
+): { readonly stages?: ReadonlyArray<string>; readonly problems: ReadonlyArray<RecipeProblem> } => {
+  const { positions, stageNames } = scope
+  const elements: ReadonlyArray<unknown> | undefined = typeof value === "string" ? [value] : Array.isArray(value) ? value : undefined
+  if (elements === undefined) {
+    return { problems: [problemAt(positions.valueAt(path), `${label}: input port "${port}" takes a list of stage names, got ${describeValue(value)}`, `write \`${port}: [<stage name>, <stage name>]\``)] }
+  }
+  if (elements.length === 0) {
+    return { problems: [problemAt(positions.valueAt(path), `${label}: input port "${port}" lists no stage`, `name at least one stage, e.g. \`${port}: [<stage name>]\`, or remove the key if the port is optional`)] }
+  }
+  const problems: Array<RecipeProblem> = []
+  const stages: Array<string> = []
+  elements.forEach((element, index) => {
+    const at = positions.valueAt(typeof value === "string" ? path : [...path, index])
+    const where = `${label}: input port "${port}"[${index}]`
+    if (typeof element !== "string") {
+      problems.push(problemAt(at, `${where} takes a stage name, got ${describeValue(element)}`, "write the name of the stage whose records it reads"))
+    } else if (!stageNames.includes(element)) {
+      problems.push(problemAt(at, `${where} names stage "${element}", which does not exist${didYouMeanSuffix(element, stageNames)}`, `stages are: ${stageNames.join(", ")}`))
+    } else if (stages.includes(element)) {
+      problems.push(problemAt(at, `${where} names stage "${element}" again (it is [${stages.indexOf(element)}] too)`, "list each stage once"))
+    } else stages.push(element)
+  })
+  return problems.length > 0 ? { problems } : { stages, problems }
 }
 
 const describeKeys = (ports: ReadonlyArray<string>, slots: ReadonlyArray<string>, options: ReadonlyArray<string>): string => {

@@ -58,6 +58,8 @@ export interface ResolvedStage extends ResolvedNode {
   readonly component: StageComponent
   /** Input port → upstream stage name. */
   readonly inputs: Readonly<Record<string, string>>
+  /** List port (`InputPort.list`) → upstream stage names, in the recipe's order (absent: none). */
+  readonly inputLists?: Readonly<Record<string, ReadonlyArray<string>>>
 }
 
 export interface ResolvedRecipe {

@@ -9,7 +9,7 @@ import type { RecipeProblem } from "./errors.ts"
 import { recipeDag } from "./dag.ts"
 import { portTypeProblems } from "./port-types.ts"
 import { checkNode, resolveComponent, type CheckedNode, type NodeCheckScope } from "./nodes.ts"
-import type { PositionIndex } from "./positions.ts"
+import type { DocPath, PositionIndex } from "./positions.ts"
 import type { LoadedPlugin, ResolvedRecipe, ResolvedResource, ResolvedStage } from "./resolved.ts"
 import type { RawNode, RecipeOutline } from "./structure.ts"
 
@@ -62,15 +62,21 @@ export const validateRecipe = (
   const resources = checked.filter((node) => node.raw.section === "resources")
   const stageByName = new Map(stages.map((node) => [node.raw.name, node]))
   for (const node of checked) {
-    for (const [port, producer] of Object.entries(node.inputs)) {
+    const connections = [
+      ...Object.entries(node.inputs).map(([port, producer]) => ({ port, shown: port, producer, path: [port] as DocPath })),
+      ...Object.entries(node.inputLists).flatMap(([port, producers]) =>
+        producers.map((producer, index) => ({ port, shown: `${port}[${index}]`, producer, path: [port, index] as DocPath }))
+      )
+    ]
+    for (const { port, shown, producer, path } of connections) {
       const expected = node.entry.component.inputs?.[port]?.schema
       const produced = stageByName.get(producer)?.entry.component
       if (expected === undefined || produced?.kind !== "stage" || produced.output === undefined) continue
       const label = `${node.raw.section === "stages" ? "stage" : "resource"} "${node.raw.name}" (${node.entry.id})`
-      problems.push(...portTypeProblems(expected, produced.output, { label, port, producer, path: [node.raw.section, node.raw.name, port], positions }))
+      problems.push(...portTypeProblems(expected, produced.output, { label, port: shown, producer, path: [node.raw.section, node.raw.name, ...path], positions }))
     }
   }
-  const dag = recipeDag(checked.map((node) => ({ section: node.raw.section, name: node.raw.name, inputs: node.inputs, uses: node.uses })), positions)
+  const dag = recipeDag(checked.map((node) => ({ section: node.raw.section, name: node.raw.name, inputs: node.inputs, inputLists: node.inputLists, uses: node.uses })), positions)
   problems.push(...dag.problems)
   if (problems.length > 0) return { problems }
 
@@ -95,7 +101,7 @@ export const validateRecipe = (
     ])),
     stages: Object.fromEntries(stages.map((node): [string, ResolvedStage] => [
       node.raw.name,
-      { ...common(node), component: node.entry.component as StageComponent, inputs: node.inputs }
+      { ...common(node), component: node.entry.component as StageComponent, inputs: node.inputs, ...(Object.keys(node.inputLists).length > 0 ? { inputLists: node.inputLists } : {}) }
     ])),
     order: dag.stageOrder,
     resourceOrder: dag.resourceOrder,

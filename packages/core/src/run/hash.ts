@@ -33,8 +33,8 @@ export interface StageKeyParts {
   /** The component's own version, or its plugin's package version. */
   readonly version: string
   readonly rawOptions: unknown
-  /** Input port → upstream output hash. */
-  readonly inputs: Readonly<Record<string, string>>
+  /** Input port → upstream output hash (a list port: the hashes of its stages, in order). */
+  readonly inputs: Readonly<Record<string, string | ReadonlyArray<string>>>
   readonly seed: number
   /** Resource slot → resource identity (see `resourceIdentity`). */
   readonly resources: Readonly<Record<string, string>>

@@ -15,6 +15,8 @@ const StageSchema = Schema.Struct({
   componentId: Schema.String,
   version: Schema.String,
   cacheKey: Schema.String,
+  inputs: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.mutable(Schema.Array(Schema.String))]))),
+  uses: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   outputHash: Schema.optionalKey(Schema.String),
   records: Schema.optionalKey(Schema.Number),
   startedAt: Schema.optionalKey(Schema.String),

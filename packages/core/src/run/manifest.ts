@@ -25,6 +25,10 @@ export interface StageManifest {
   version: string
   /** Empty while the stage is pending (its key depends on upstream outputs). */
   cacheKey: string
+  /** Its DAG edges: input port → upstream stage, a list port → its stages in order (absent: no ports). */
+  inputs?: Record<string, string | Array<string>>
+  /** Its resource edges: slot → resource (absent: no slots). */
+  uses?: Record<string, string>
   outputHash?: string
   records?: number
   startedAt?: string

@@ -22,7 +22,7 @@ import { acquireRunLock } from "./run-lock.ts"
 import { makeResourcePool } from "./resources.ts"
 import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
 import { acceptResumeOverrides } from "./resume-overrides.ts"
-import { executeStage, type StageExecError } from "./stage-exec.ts"
+import { executeStage, manifestInputs, type StageExecError } from "./stage-exec.ts"
 import type { StageOutput } from "./stage-input.ts"
 
 /** Options shared by `runRecipe` and `resumeRun`. */
@@ -158,7 +158,8 @@ const execute = (
           status: "pending",
           componentId: stage.componentId,
           version: stage.component.version ?? stage.plugin.packageVersion,
-          cacheKey: ""
+          cacheKey: "",
+          ...manifestInputs(stage)
         }
       }
       manifest.resources = Object.fromEntries(recipe.resourceOrder.map((name) => {

@@ -43,6 +43,16 @@ const errorText = (error: unknown): string =>
     ? `${error.message}${error.fix ? ` (fix: ${error.fix})` : ""}`
     : error instanceof Error ? error.message : String(error)
 
+/** A stage's DAG edges as its manifest entry records them (`inputs`, `uses`; each left out when empty). */
+export const manifestInputs = (stage: ResolvedStage): Pick<StageManifest, "inputs" | "uses"> => {
+  const inputs: Record<string, string | Array<string>> = { ...stage.inputs }
+  for (const [port, stages] of Object.entries(stage.inputLists ?? {})) inputs[port] = [...stages]
+  return {
+    ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(Object.keys(stage.uses).length > 0 ? { uses: { ...stage.uses } } : {})
+  }
+}
+
 /**
  * The cache key of stage `name`: component, version, options (and the content
  * of the files its path options name), upstream output hashes, seed and the
@@ -59,8 +69,11 @@ export const stageKeyOf = (
   }
 ): string => {
   const stage = recipe.stages[name]!
-  const inputs: Record<string, string> = {}
-  for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = parts.outputHash(upstream) ?? `missing:${upstream}`
+  const hashOf = (upstream: string) => parts.outputHash(upstream) ?? `missing:${upstream}`
+  const inputs: Record<string, string | ReadonlyArray<string>> = {}
+  for (const [port, upstream] of Object.entries(stage.inputs)) inputs[port] = hashOf(upstream)
+  // A list port's identity is its stages' output hashes in the recipe's order.
+  for (const [port, upstreams] of Object.entries(stage.inputLists ?? {})) inputs[port] = upstreams.map(hashOf)
   const resources: Record<string, string> = {}
   for (const [slot, resource] of Object.entries(stage.uses)) resources[slot] = parts.resourceIdentity(resource)
   return stageCacheKey({
@@ -113,6 +126,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       componentId: stage.componentId,
       version: stage.component.version ?? stage.plugin.packageVersion,
       cacheKey,
+      ...manifestInputs(stage),
       startedAt: new Date().toISOString()
     }
     const startedAt = Date.now()
@@ -174,6 +188,13 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       const schema = stage.component.inputs?.[port]?.schema
       inputs[port] = stageInputOf(env.outputs.get(upstream)!, schema === undefined ? undefined : { schema, reader: `stage "${name}"`, port })
     }
+    const inputLists: Record<string, ReadonlyArray<ReturnType<typeof stageInputOf>>> = {}
+    for (const [port, upstreams] of Object.entries(stage.inputLists ?? {})) {
+      const schema = stage.component.inputs?.[port]?.schema
+      inputLists[port] = upstreams.map((upstream, index) =>
+        stageInputOf(env.outputs.get(upstream)!, schema === undefined ? undefined : { schema, reader: `stage "${name}"`, port: `${port}[${index}]` })
+      )
+    }
 
     const exit = yield* Effect.exit(Effect.gen(function*() {
       const uses = yield* env.resources.servicesFor(name, stage.uses, stage.component.uses)
@@ -182,6 +203,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         options: resolvePathOptions(stage.component.options, stage.options, env.recipeDir),
         seed,
         inputs,
+        inputLists,
         uses,
         output: writer,
         dir,

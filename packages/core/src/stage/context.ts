@@ -86,8 +86,15 @@ export interface StageContext<Options, Uses> {
   readonly options: Options
   /** Stage seed: derived from the recipe seed and the stage name. */
   readonly seed: number
-  /** Upstream outputs by input port name. */
+  /** Upstream outputs by input port name (single-stage ports). */
   readonly inputs: Readonly<Record<string, StageInput>>
+  /**
+   * Upstream outputs of list ports (`InputPort.list`), by port name, in the
+   * order the recipe lists them (an unconnected optional list port is absent).
+   * Always set by a run; optional only so that hand-written test contexts of
+   * stages without list ports need not spell it.
+   */
+  readonly inputLists?: Readonly<Record<string, ReadonlyArray<StageInput>>>
   /** Resolved resource services by slot name (typed from the component's `uses`). */
   readonly uses: Uses
   readonly output: RecordWriter

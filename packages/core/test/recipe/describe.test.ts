@@ -28,7 +28,7 @@ describe("describeComponent", () => {
       ["mode", "\"input-first\" | \"output-first\"", false],
       ["sampling", "object", false]
     ])
-    expect(generate.inputs).toEqual([{ name: "seeds", description: "seed tasks", optional: true }])
+    expect(generate.inputs).toEqual([{ name: "seeds", description: "seed tasks", optional: true, list: false }])
     expect(generate.slots).toEqual([{ name: "model", service: "@refine-af/core/LanguageModel", optional: false }])
   })
 

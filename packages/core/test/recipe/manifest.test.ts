@@ -37,7 +37,8 @@ describe("manifestProblems", () => {
     ["a slot that is not a service key", manifest({ x: { ...stage, uses: { model: "LanguageModel" } } }), "\"uses\" must map slot names to service keys"],
     ["a port that is also an option", manifest({ x: { ...stage, inputs: { width: { description: "w" } } } }), "key \"width\" is both an input port and an option"],
     ["a slot named _component_", manifest({ x: { ...stage, uses: { _component_: LanguageModel } } }), "key \"_component_\" is both the component id and a resource slot"],
-    ["a component name with a slash", manifest({ "a/b": stage }), "names may use letters, digits"]
+    ["a component name with a slash", manifest({ "a/b": stage }), "names may use letters, digits"],
+    ["a resource with a list port", manifest({ x: { ...resource, inputs: { adapters: { description: "a", list: true } } } }), "list input ports (\"list: true\") are for stage components"]
   ])("rejects %s", (_, value, message) => {
     const problems = manifestProblems(value)
     expect(problems.some((problem) => problem.includes(message)), problems.join("\n")).toBe(true)

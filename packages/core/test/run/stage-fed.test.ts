@@ -35,7 +35,7 @@ describe("stage-fed resources in the recipe DAG", () => {
   it("are described with their input ports", async () => {
     const resolved = await loadValid(recipe)
     const entry = componentCatalog(resolved.plugins).get("multi/adapted")!
-    expect(describeComponent(entry).inputs).toEqual([{ name: "adapter", description: "the stage whose adapter.txt tunes the speaker", optional: false }])
+    expect(describeComponent(entry).inputs).toEqual([{ name: "adapter", description: "the stage whose adapter.txt tunes the speaker", optional: false, list: false }])
     const schema = recipeJsonSchema(resolved.plugins) as { $defs: Record<string, { required: Array<string> }> }
     expect(schema.$defs["component.multi.adapted"]!.required).toContain("adapter")
   })

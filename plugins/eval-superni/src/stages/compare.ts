@@ -1,16 +1,18 @@
 /**
  * `superni/compare`: paired per-task comparison of two or more upstream
- * `superni/evaluate` stages on the same instances. Each connected candidate
- * port is compared with `baseline`; the stage writes one record per
- * (candidate, task) and `report.md`, `report.html`, `comparison.json`, and
- * `tables.json` for the run report.
+ * `superni/evaluate` stages on the same instances. Each stage of the
+ * `candidates` list port is compared with `baseline`, in the listed order; the
+ * stage writes one record per (candidate, task) and `report.md`,
+ * `report.html`, `comparison.json`, and `tables.json` for the run report.
+ * (The former `candidate`, `candidate2..4` ports are gone: `validate` reports
+ * them as unknown keys and suggests `candidates`.)
  *
  * Recipe node:
  * ```yaml
  * compare:
  *   _component_: superni/compare
  *   baseline: eval_self_instruct     # input ports name upstream evaluate stages
- *   candidate: eval_rlaf
+ *   candidates: [eval_rlaf, eval_sft]
  *   metric: rougeL
  * ```
  */
@@ -28,10 +30,10 @@ import { toStageError } from "./stageError.ts"
 export const CompareStageOptions = Schema.Struct({
   /** Per-instance metric deciding "improved": `rougeL` (paper headline), `exactMatch`, or `official` (per category). */
   metric: Schema.Literals(["rougeL", "exactMatch", "official"]).annotate({ description: "Per-instance metric deciding \"improved\": `rougeL` (paper headline), `exactMatch`, or `official` (per category)." }).pipe(withDefault("rougeL")),
-  resamples: positiveInt.pipe(withDefault(defaultCompareOptions.resamples)),
+  resamples: positiveInt.annotate({ description: "Paired bootstrap resamples." }).pipe(withDefault(defaultCompareOptions.resamples)),
   /** Bootstrap seed; defaults to the stage seed. */
   seed: Schema.optionalKey(Schema.Number.check(Schema.isInt())).annotate({ description: "Bootstrap seed; defaults to the stage seed." }),
-  confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).pipe(withDefault(0.95)),
+  confidence: Schema.Number.check(Schema.isBetween({ minimum: 0.5, maximum: 0.999 })).annotate({ description: "Level of the bootstrap confidence intervals." }).pipe(withDefault(0.95)),
   /** Resample instances within each drawn task as well as tasks. */
   resampleInstances: Schema.Boolean.annotate({ description: "Resample instances within each drawn task as well as tasks." }).pipe(withDefault(true)),
   /** Per-task differences within ±tieTolerance count as ties. */
@@ -39,9 +41,6 @@ export const CompareStageOptions = Schema.Struct({
 })
 /** Decoded options of `superni/compare`. */
 export type CompareStageOptions = typeof CompareStageOptions.Type
-
-/** Candidate ports beyond the first; connect as many as needed. */
-const extraCandidatePorts = ["candidate2", "candidate3", "candidate4"] as const
 
 /** Reads an upstream evaluate stage's predictions, failing when its records are something else. */
 export const readPredictions = (input: StageInput) =>
@@ -69,22 +68,16 @@ export const compareStage = defineStage({
   options: CompareStageOptions,
   inputs: {
     baseline: { description: "the superni/evaluate stage every candidate is compared with" },
-    candidate: { description: "a superni/evaluate stage to compare with the baseline" },
-    candidate2: { description: "another candidate", optional: true },
-    candidate3: { description: "another candidate", optional: true },
-    candidate4: { description: "another candidate", optional: true }
+    candidates: { description: "the superni/evaluate stages to compare with the baseline, in report order", list: true }
   },
   run: (ctx) =>
     Effect.gen(function*() {
       const baselineInput = ctx.inputs["baseline"]
-      const candidateInputs = ["candidate", ...extraCandidatePorts].flatMap((port) => {
-        const input = ctx.inputs[port]
-        return input === undefined ? [] : [input]
-      })
+      const candidateInputs = ctx.inputLists?.["candidates"] ?? []
       if (baselineInput === undefined || candidateInputs.length === 0) {
         return yield* new PredictionsMismatch({
           message: "the stage needs a baseline and at least one candidate",
-          fix: "Connect `baseline:` and `candidate:` to superni/evaluate stages."
+          fix: "Connect `baseline:` and `candidates: [...]` to superni/evaluate stages."
         })
       }
       const baseline = yield* readPredictions(baselineInput)

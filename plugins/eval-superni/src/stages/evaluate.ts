@@ -46,14 +46,14 @@ export const EvaluateOptions = Schema.Struct({
   promptTemplate: Schema.optionalKey(Schema.String).annotate({ description: "Prompt template with `{definition}`, `{examples}`, `{input}`." }),
   /** Template of one demonstration with `{index}`, `{input}`, `{output}`. */
   exampleTemplate: Schema.optionalKey(Schema.String).annotate({ description: "Template of one demonstration with `{index}`, `{input}`, `{output}`." }),
-  maxNewTokens: positiveInt.pipe(withDefault(128)),
+  maxNewTokens: positiveInt.annotate({ description: "Most tokens generated per prediction." }).pipe(withDefault(128)),
   /** Shorten prompts that do not fit (drop demonstrations, then cut the input's tail); off = send as is. */
   fitToContext: Schema.Boolean.annotate({ description: "Shorten prompts that do not fit (drop demonstrations, then cut the input's tail); off = send as is." }).pipe(withDefault(true)),
   /** Prompt token budget when fitting; default: the model's context length minus `maxNewTokens`. */
   maxPromptTokens: Schema.optionalKey(positiveInt).annotate({ description: "Prompt token budget when fitting; default: the model's context length minus `maxNewTokens`." }),
   /** Generation stops before the first of these strings. */
   stop: Schema.Array(Schema.String).annotate({ description: "Generation stops before the first of these strings." }).pipe(withDefault(["\n\n"])),
-  batchSize: positiveInt.pipe(withDefault(16))
+  batchSize: positiveInt.annotate({ description: "Prompts sent to the model per call." }).pipe(withDefault(16))
 })
 /** Decoded options of `superni/evaluate`. */
 export type EvaluateOptions = typeof EvaluateOptions.Type

@@ -25,6 +25,7 @@ export const makeMemoryStage = <O, U>(config: {
   readonly uses: U
   readonly seed?: number
   readonly inputs?: Record<string, StageInput>
+  readonly inputLists?: Record<string, ReadonlyArray<StageInput>>
   readonly resumed?: ReadonlyArray<JsonRecord>
   /** Fail the append after this many records have been appended in this attempt (simulates a crash). */
   readonly crashAfter?: number
@@ -40,6 +41,7 @@ export const makeMemoryStage = <O, U>(config: {
     options: config.options,
     seed: config.seed ?? 1234,
     inputs: config.inputs ?? {},
+    inputLists: config.inputLists ?? {},
     uses: config.uses,
     dir: mkdtempSync(path.join(tmpdir(), `superni-${config.name}-`)),
     stateDir: mkdtempSync(path.join(tmpdir(), `superni-${config.name}-state-`)),

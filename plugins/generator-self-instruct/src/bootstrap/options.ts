@@ -21,17 +21,17 @@ import { defaultBootstrapHeader } from "./prompt.ts"
 export const defaultBootstrapStop: ReadonlyArray<string> = ["\n\n", "\n16", "16.", "16 ."]
 
 const FilterOptions = Schema.Struct({
-  minWords: nonNegativeInt.pipe(withDefault(defaultInstructionFilters.minWords)),
-  maxWords: positiveInt.pipe(withDefault(defaultInstructionFilters.maxWords)),
-  blacklist: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.blacklist)),
-  forbiddenPrefixes: Schema.Array(Schema.String).pipe(withDefault(defaultInstructionFilters.forbiddenPrefixes)),
+  minWords: nonNegativeInt.annotate({ description: "Drop instructions shorter than this many words." }).pipe(withDefault(defaultInstructionFilters.minWords)),
+  maxWords: positiveInt.annotate({ description: "Drop instructions longer than this many words." }).pipe(withDefault(defaultInstructionFilters.maxWords)),
+  blacklist: Schema.Array(Schema.String).annotate({ description: "Drop instructions containing any of these words (tasks a language model cannot do: images, files, …)." }).pipe(withDefault(defaultInstructionFilters.blacklist)),
+  forbiddenPrefixes: Schema.Array(Schema.String).annotate({ description: "Drop instructions starting with any of these." }).pipe(withDefault(defaultInstructionFilters.forbiddenPrefixes)),
   /** Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this. */
   rougeThreshold: unitInterval.annotate({ description: "Drop a candidate whose ROUGE-L against any pooled instruction is strictly above this." }).pipe(withDefault(0.7)),
   /** Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed). */
   neighbours: nonNegativeInt.annotate({ description: "Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed)." }).pipe(withDefault(10)),
   /** Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed. */
   meanSimilarity: Schema.Boolean.annotate({ description: "Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed." }).pipe(withDefault(true))
-}).pipe(withDefault({}))
+}).annotate({ description: "The paper's instruction filters." }).pipe(withDefault({}))
 
 /** Decoded options of the bootstrap stage. */
 export const BootstrapOptions = Schema.Struct({

@@ -27,9 +27,9 @@ export const InstancesOptions = Schema.Struct({
   maxOutputWords: positiveInt.annotate({ description: "Pairs with a longer output are dropped." }).pipe(withDefault(300)),
   /** Template files replacing the bundled ones; each holds `{instruction}` once. */
   templates: Schema.Struct({
-    inputFirst: Schema.optionalKey(RecipePath("file")),
-    outputFirst: Schema.optionalKey(RecipePath("file"))
-  }).pipe(withDefault({})),
+    inputFirst: Schema.optionalKey(RecipePath("file", "template file for ordinary tasks (input first), holding `{instruction}` once")),
+    outputFirst: Schema.optionalKey(RecipePath("file", "template file for classification tasks (output first), holding `{instruction}` once"))
+  }).annotate({ description: "Template files replacing the bundled ones; each holds `{instruction}` once." }).pipe(withDefault({})),
   /**
    * Self-Instruct's instance sampling: greedy, presence penalty 1.5, stop when
    * the model starts a new task. Input-first prompts also stop at

@@ -28,9 +28,9 @@ export const RlPromptsOptions = Schema.Struct({
   maxInstances: positiveInt.annotate({ description: "Pairs the prompt asks for: input-first prompts stop at \"Example <maxInstances + 1>\". RL usually trains on one pair." }).pipe(withDefault(1)),
   /** Template files replacing the bundled ones (as in `self-instruct/instances`). */
   templates: Schema.Struct({
-    inputFirst: Schema.optionalKey(RecipePath("file")),
-    outputFirst: Schema.optionalKey(RecipePath("file"))
-  }).pipe(withDefault({})),
+    inputFirst: Schema.optionalKey(RecipePath("file", "template file for ordinary tasks (input first), holding `{instruction}` once")),
+    outputFirst: Schema.optionalKey(RecipePath("file", "template file for classification tasks (output first), holding `{instruction}` once"))
+  }).annotate({ description: "Template files replacing the bundled ones; each holds `{instruction}` once." }).pipe(withDefault({})),
   /** Stop strings before the input-first "Example N" one (the instances stage's default). */
   stop: Schema.Array(Schema.String).annotate({ description: "Stop strings before the input-first \"Example N\" one (the instances stage's default)." }).pipe(withDefault(["Task:"])),
   /** Seed tasks used when `instructions` is not connected (default: the bundled set). */

@@ -19,8 +19,8 @@ import type { SeedTask } from "./SeedTask.ts"
 
 /** A URL pinned by sha256. */
 export const PinnedSeedUrl = Schema.Struct({
-  url: Schema.String.check(Schema.isPattern(/^https?:\/\//)),
-  sha256: Schema.String.check(Schema.isPattern(/^[0-9a-fA-F]{64}$/))
+  url: Schema.String.check(Schema.isPattern(/^https?:\/\//)).annotate({ description: "http(s) URL of a JSONL seed file, downloaded once into the cache folder." }),
+  sha256: Schema.String.check(Schema.isPattern(/^[0-9a-fA-F]{64}$/)).annotate({ description: "Expected SHA-256 of the download (hex); a mismatch is an error." })
 })
 
 /** Option schema for `seeds`. */

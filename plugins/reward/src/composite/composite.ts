@@ -25,8 +25,8 @@ export const compositeSlots = ["reward_model", "quality", "heuristics", "judge",
 export type CompositeSlot = (typeof compositeSlots)[number]
 
 const Normalize = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("fixed"), mean: Schema.Number, std: Schema.Number.check(Schema.isGreaterThan(0)) }),
-  Schema.Struct({ kind: Schema.Literal("running"), eps: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))) })
+  Schema.Struct({ kind: Schema.Literal("fixed").annotate({ description: "Normalise with a given mean and standard deviation." }), mean: Schema.Number.annotate({ description: "Subtracted from the score." }), std: Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "The score is divided by this." }) }),
+  Schema.Struct({ kind: Schema.Literal("running").annotate({ description: "Normalise with the running mean and standard deviation of the scores seen so far." }), eps: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Smallest standard deviation divided by (default 1e-6)." }) })
 ])
 
 const TermOptions = Schema.Struct({
@@ -34,18 +34,18 @@ const TermOptions = Schema.Struct({
   scorer: Schema.Literals(compositeSlots).annotate({ description: "The slot whose scorer gives this term." }),
   /** A named part of that scorer's scores; omit for its `value`. */
   part: Schema.optionalKey(Schema.String).annotate({ description: "A named part of that scorer's scores; omit for its `value`." }),
-  weight: Schema.Number,
+  weight: Schema.Number.annotate({ description: "Multiplies the (normalised) score." }),
   /** Name in the breakdown (default `scorer` or `scorer.part`). */
   name: Schema.optionalKey(Schema.String).annotate({ description: "Name in the breakdown (default `scorer` or `scorer.part`)." }),
-  normalize: Schema.optionalKey(Normalize)
+  normalize: Schema.optionalKey(Normalize).annotate({ description: "Normalisation before weighting: fixed { mean, std } or running { eps } (default none)." })
 })
 
 /** Options of `reward/composite`. */
 export const CompositeOptions = Schema.Struct({
   /** A named weighting (`instructmining`); `terms` / `bias`, when given, replace the preset's. */
   preset: Schema.optionalKey(Schema.Literal("instructmining")).annotate({ description: "A named weighting (`instructmining`); `terms` / `bias`, when given, replace the preset's." }),
-  terms: Schema.optionalKey(Schema.Array(TermOptions)),
-  bias: Schema.optionalKey(Schema.Number)
+  terms: Schema.optionalKey(Schema.Array(TermOptions)).annotate({ description: "Weighted scorer terms summed into the reward." }),
+  bias: Schema.optionalKey(Schema.Number).annotate({ description: "Added to the weighted sum (default 0)." })
 })
 export type CompositeOptions = typeof CompositeOptions.Type
 

@@ -32,7 +32,7 @@ export const HeuristicsOptions = Schema.Struct({
   max_repetition: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))).annotate({ description: "Largest `repetition` that still passes (default 0.5)." }),
   /** Output length bounds in words for `pass` (default 1 .. 1000). */
   min_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Output length bounds in words for `pass` (default 1 .. 1000)." }),
-  max_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  max_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Upper bound of the output length in words for `pass` (default 1000)." }),
   /** The part reported as the score's `value` (default `pass`). */
   value: Schema.optionalKey(Schema.Literals(heuristicParts)).annotate({ description: "The part reported as the score's `value` (default `pass`)." })
 })

@@ -22,9 +22,9 @@ export const ScoreOptions = Schema.Struct({
   path: Schema.optionalKey(RecipePath("file", "JSONL file of samples, relative to the recipe's folder")).annotate({ description: "A JSONL file of samples (relative to the recipe); omit to score the `records` input." }),
   /** Samples per scorer call (default 16). */
   batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Samples per scorer call (default 16)." }),
-  instruction_field: Schema.optionalKey(Schema.String),
-  input_field: Schema.optionalKey(Schema.String),
-  output_field: Schema.optionalKey(Schema.String)
+  instruction_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the instruction (default instruction)." }),
+  input_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the input (default input)." }),
+  output_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the output (default output)." })
 })
 
 const stageError = (stage: string, error: unknown) =>
