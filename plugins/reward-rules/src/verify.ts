@@ -20,14 +20,10 @@ import { defineResource, Scorer, type ScorerService } from "@refine-af/core"
 import { checkAnswer } from "./checks.ts"
 
 export const VerifyOptions = Schema.Struct({
-  /** Score of a right answer. */
-  correct: Schema.optionalKey(Schema.Finite),
-  /** Score of a wrong answer. */
-  wrong: Schema.optionalKey(Schema.Finite),
-  /** Score when the task is recognised but the input does not fit it (e.g. three numbers for "add the two numbers"). */
-  badInput: Schema.optionalKey(Schema.Finite),
-  /** Score when no check recognises the instruction. */
-  unchecked: Schema.optionalKey(Schema.Finite)
+  correct: Schema.optionalKey(Schema.Finite.annotate({ description: "Score of a right answer (default 1)." })),
+  wrong: Schema.optionalKey(Schema.Finite.annotate({ description: "Score of a wrong answer (default 0)." })),
+  badInput: Schema.optionalKey(Schema.Finite.annotate({ description: "Score when the task is recognised but the input does not fit it, e.g. three numbers for \"add the two numbers\" (default 0)." })),
+  unchecked: Schema.optionalKey(Schema.Finite.annotate({ description: "Score when no check recognises the instruction (default 0)." }))
 })
 export type VerifyOptions = typeof VerifyOptions.Type
 

@@ -22,8 +22,8 @@ export const CustomTemplate = Schema.Struct({
   prompt: Schema.String.annotate({ description: "Prompt with `{instruction}` and `{input}` placeholders; the response follows it." }),
   no_input: Schema.optionalKey(Schema.String.annotate({ description: "Prompt for records with an empty input (default: `prompt`)." })),
   response: Schema.optionalKey(
-    Schema.String.check(Schema.makeFilter((s: string) => (s.includes("{output}") ? undefined : "response must contain {output}")))
-      .annotate({ description: "The trained text around the output: `{output}` is replaced (default `{output}`), e.g. \" {output}\" after a prompt ending in `Output:`." })
+    Schema.String.annotate({ description: "The trained text around the output: `{output}` is replaced (default `{output}`), e.g. \" {output}\" after a prompt ending in `Output:`." })
+      .check(Schema.makeFilter((s: string) => (s.includes("{output}") ? undefined : "response must contain {output}")))
   )
 })
 
