@@ -34,7 +34,7 @@ describe("paper recipe comments", () => {
 
 // A value line (`key: value` under resources/stages) is marked when its own comment, the comment
 // block just above it, its parent key's comment, or its node's `_component_` comment ("every value
-// as …") names a source. Wiring (a value that names a resource or stage) and `_component_` are not values.
+// as …") names a source. Wiring (a value that names a resource or stage, or a list of them) and `_component_` are not values.
 const source = /#.*\b(paper|SI|inferred|ours)\b|every value as/
 const unmarkedValues = (text: string): Array<string> => {
   const recipe = parse(text) as { resources: Record<string, unknown>; stages: Record<string, unknown> }
@@ -57,7 +57,8 @@ const unmarkedValues = (text: string): Array<string> => {
       nodeComment = line
       continue
     }
-    if (value === "" || names.has(value)) continue
+    const listed = /^\[(.*)\]$/.exec(value)?.[1]?.split(",").map((item) => item.trim())
+    if (value === "" || names.has(value) || (listed !== undefined && listed.length > 0 && listed.every((item) => names.has(item)))) continue
     let above = ""
     for (let back = index - 1; back > body && lines[back]!.trim().startsWith("#"); back--) above += lines[back]!
     const parent = parents.length > 1 ? parents[parents.length - 2]!.line : ""
