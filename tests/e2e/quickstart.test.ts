@@ -27,8 +27,8 @@ const records = (runDir: string, stage: string): Array<Row> => {
   const text = fs.readFileSync(path.join(runDir, "stages", stage, "records.jsonl"), "utf8").trimEnd()
   return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Row)
 }
-/** Wall-clock fields differ between runs; everything else must be identical. */
-const TIMING = new Set(["time", "tokens_per_second", "elapsed_s", "seconds"])
+/** Wall-clock fields differ between runs (PPO's per-phase `time`, SFT's `tokens_per_second`); everything else must be identical. */
+const TIMING = new Set(["time", "tokens_per_second"])
 const withoutTiming = (row: Row): Row => Object.fromEntries(Object.entries(row).filter(([key]) => !TIMING.has(key)))
 const manifestOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { status: string; attempts: Array<unknown>; stages: Record<string, { status: string }> }
 const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
