@@ -7,7 +7,7 @@ import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
-import { makeLlamaRuntime, type LlamaRuntime } from "../model/runtime.ts"
+import { makeLlamaRuntime, type LlamaRuntime, type WeightMode } from "../model/runtime.ts"
 import { loadWeights, openWeights } from "@refine-af/models"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
@@ -24,6 +24,8 @@ export interface LoadLlamaOptions {
   readonly maxBatch?: number
   /** A PEFT LoRA adapter folder to enable. */
   readonly adapterPath?: string
+  /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
+  readonly weightMode?: WeightMode
 }
 
 /**
@@ -48,7 +50,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, ...(options.weightMode ? { weightMode: options.weightMode } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   const id = yield* modelIdentity(model)
   const maxBatch = options.maxBatch ?? 8
