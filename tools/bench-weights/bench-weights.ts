@@ -34,9 +34,11 @@ const MODELS: Record<string, Record<string, unknown>> = {
   "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
 }
 const CONTENDERS: Record<string, [string, string]> = {
-  shared: ["shared", "prepack"],
-  baked: ["baked", "prepack"],
-  "baked-noprepack": ["baked", "noprepack"]
+  shared: ["shared", "default"],
+  "shared-arena": ["shared", "arena"],
+  // What every program did before shared weights: baked constants, pre-packed, with the arena.
+  baked: ["baked", "arena"],
+  "baked-noprepack": ["baked", "arena,noprepack"]
 }
 
 /** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */

@@ -15,7 +15,8 @@ import { generateTokens, loadLlama, scoreSequences, type WeightMode } from "@ref
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
 
-const [folder, mode, prepack, steps] = process.argv.slice(2) as [string, WeightMode, "prepack" | "noprepack", string | undefined]
+const [folder, mode, flagList, steps] = process.argv.slice(2) as [string, WeightMode, string, string | undefined]
+const flags = new Set(flagList.split(","))
 const DECODE = Number(steps ?? 16)
 const PROMPT = 32
 
@@ -37,7 +38,7 @@ const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
   })
 
 const main = Effect.gen(function* () {
-  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: prepack === "noprepack" })
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena") })
   const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
   const mark = (name: string, s: number) => (phases[name] = { seconds: s, ...memory() })
   mark("start", 0)
@@ -66,7 +67,7 @@ const main = Effect.gen(function* () {
   const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
-  return { mode, prepack, weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
+  return { mode, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

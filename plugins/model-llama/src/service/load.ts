@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
 import { makeLlamaRuntime, type LlamaRuntime, type WeightMode } from "../model/runtime.ts"
-import { loadWeights, openWeights } from "@refine-af/models"
+import { ensureFolderFits, loadWeights, openWeights } from "@refine-af/models"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "@refine-af/models"
@@ -24,6 +24,8 @@ export interface LoadLlamaOptions {
   readonly maxBatch?: number
   /** A PEFT LoRA adapter folder to enable. */
   readonly adapterPath?: string
+  /** Refuse to load when the estimated need exceeds this many bytes (default: the memory available now, cgroup limit included). */
+  readonly memoryBudget?: number
   /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
   readonly weightMode?: WeightMode
 }
@@ -44,6 +46,8 @@ export interface LoadLlamaOptions {
  */
 export const loadLlama = Effect.fnUntraced(function* (path: string, backend: BackendService, options: LoadLlamaOptions = {}) {
   const model = yield* loadModelFolder(path)
+  // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
+  yield* ensureFolderFits(path, "model-llama", options.memoryBudget)
   const tokenizer: Tokenizer = yield* loadTokenizer(path)
   const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path)))
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
