@@ -105,6 +105,11 @@ describe("npm pack round trip", () => {
     expect(records).toEqual([0, 1, 2, 3].map((index) => ({ index, text: "installed" })))
     const manifest = JSON.parse(fs.readFileSync(path.join(runsDir, runDir!, "manifest.json"), "utf8"))
     expect(JSON.stringify(manifest)).toContain("refine-af-plugin-shout")
+    // Discovery lists it too (the TypeScript entry imported again in a fresh process).
+    const listed = run(bin, ["plugins"], app)
+    expect(listed.code, listed.out).toBe(0)
+    expect(listed.out).toContain("refine-af-plugin-shout")
+    expect(listed.out).toContain("shout/echo")
 
     fs.rmSync(root, { recursive: true, force: true })
   }, 420_000)
