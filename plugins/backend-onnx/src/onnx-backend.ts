@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import type { Scope } from "effect"
 import { compileProgram, onnxInputName, onnxOutputName } from "./compile/compiler.ts"
 import { compileKey } from "./compile/hash.ts"
+import type { QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import type { Provider } from "./runtime/providers.ts"
@@ -28,6 +29,8 @@ export interface OnnxBackendSettings {
   readonly worker: boolean
   /** Store baked float32 weights as float16. */
   readonly float16Weights: boolean
+  /** How int8 / int4 quantised weights of `x·Wᵀ` run: MatMulNBits (`nbits`, default) or DequantizeLinear + MatMul. */
+  readonly quantisedMatMul?: QuantisedMatMul
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
 }
@@ -64,7 +67,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "nbits" }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -96,12 +99,13 @@ export const makeOnnxBackend = (
     const compile = (program: Program, options: CompileOptions = {}) =>
       Effect.gen(function* () {
         const constants = options.constants ?? {}
+        const quantised = options.quantised ?? {}
         const keep = options.keepOnDevice ?? []
-        const key = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider })
+        const key = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider }, quantised)
         const cached = compiled.get(key)
         if (cached !== undefined) return cached.executable
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings),
+          try: () => compileProgram(program, constants, compilerSettings, quantised),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error

@@ -37,6 +37,7 @@ import type { Effect } from "effect"
 import type { DType, Program, Shape } from "../ir.ts"
 import type { BackendError, DeviceTensorError } from "./errors.ts"
 import type { HostTensor } from "./host-tensor.ts"
+import type { QuantisedWeight } from "./quantised.ts"
 
 /** dtype + shape of a feed or output. */
 export interface TensorSpec {
@@ -64,6 +65,13 @@ export interface DeviceTensor {
 export interface CompileOptions {
   /** Values of parameters to bake into the executable (frozen weights), by parameter name. */
   readonly constants?: Readonly<Record<string, HostTensor>>
+  /**
+   * Frozen float32 parameters baked in reduced precision instead (float16, or
+   * int8 / int4 block-wise; see `quantiseWeight`), by parameter name. The
+   * backend computes with them where it can (e.g. a quantised matmul) and
+   * dequantises otherwise; a name must not also be in `constants`.
+   */
+  readonly quantised?: Readonly<Record<string, QuantisedWeight>>
   /** Outputs to keep in device memory between runs (the rest come back to host memory). */
   readonly keepOnDevice?: ReadonlyArray<string>
 }

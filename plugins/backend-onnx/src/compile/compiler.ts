@@ -10,16 +10,20 @@
  * `externalThreshold` bytes go to external data "files" that are just views
  * of the caller's buffers (no copy into the protobuf). With `float16Weights`,
  * baked float32 weights are stored as float16 and cast back on load.
+ * Parameters given in reduced precision (`quantised`: float16, int8, int4)
+ * are lowered by `quantised-weights.ts` (int weights of `x·Wᵀ` run as
+ * onnxruntime's `com.microsoft::MatMulNBits`).
  */
-import type { DType, HostTensor, Program, TensorSpec } from "@refine-af/tensor"
+import type { DType, HostTensor, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, eliminateDeadCode, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
-import type { OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
+import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { lowerings } from "./lowerings/index.ts"
+import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -33,6 +37,8 @@ export interface CompilerSettings {
   readonly externalThreshold: number
   /** Store baked float32 weights as float16 (halves model memory; values rounded to half). */
   readonly float16Weights: boolean
+  /** How int8 / int4 weights of `x·Wᵀ` run: `nbits` (MatMulNBits, default) or `dequantize` (DequantizeLinear + MatMul). */
+  readonly quantisedMatMul?: QuantisedMatMul
 }
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
@@ -49,7 +55,7 @@ export const onnxOutputName = (name: string): string => `out:${name}`
 
 const BACKEND = "onnx"
 
-const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<number> }, value: HostTensor): void => {
+const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<number> }, value: Pick<HostTensor, "dtype" | "shape">): void => {
   const same = value.dtype === spec.dtype && value.shape.length === spec.shape.length && value.shape.every((d, i) => d === spec.shape[i])
   if (!same) {
     throw new BackendCompileError({
@@ -63,28 +69,33 @@ const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<
 export const compileProgram = (
   source: Program,
   constants: Readonly<Record<string, HostTensor>>,
-  settings: CompilerSettings
+  settings: CompilerSettings,
+  quantised: Readonly<Record<string, QuantisedWeight>> = {}
 ): CompiledModel => {
   // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.
   const program = eliminateDeadCode(source)
   const declared = new Set(program.parameters.map((p) => p.name))
-  for (const name of Object.keys(constants)) {
+  for (const name of [...Object.keys(constants), ...Object.keys(quantised)]) {
     if (!declared.has(name)) {
       throw new BackendCompileError({ backend: BACKEND, message: `constant "${name}" names no parameter of the program (parameters: ${[...declared].join(", ") || "none"}); fix the name or drop it` })
     }
+    if (constants[name] !== undefined && quantised[name] !== undefined) {
+      throw new BackendCompileError({ backend: BACKEND, message: `parameter "${name}" is given both as a constant and as a quantised weight; pass it in one of them` })
+    }
   }
+  const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "nbits")
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
   const externalData: Array<{ path: string; data: Uint8Array }> = []
 
-  const addInitializer = (name: string, dtype: DType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
+  const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
     if (bytes.byteLength >= settings.externalThreshold) {
       const path = `weight${externalData.length}.bin`
       externalData.push({ path, data: bytes })
-      ctx.initializers.push({ name, dataType: onnxType(dtype), dims, external: { location: path, offset: 0, length: bytes.byteLength } })
+      ctx.initializers.push({ name, dataType, dims, external: { location: path, offset: 0, length: bytes.byteLength } })
     } else {
-      ctx.initializers.push({ name, dataType: onnxType(dtype), dims, raw: bytes } satisfies OnnxTensor)
+      ctx.initializers.push({ name, dataType, dims, raw: bytes } satisfies OnnxTensor)
     }
   }
 
@@ -97,6 +108,20 @@ export const compileProgram = (
   for (const parameter of program.parameters) {
     const node = program.nodes[parameter.id]!
     const value = constants[parameter.name]
+    const reduced = quantised[parameter.name]
+    if (reduced !== undefined) {
+      checkConstant(parameter.name, node, { dtype: "float32", shape: reduced.shape })
+      const name = `param:${parameter.name}`
+      if (reduced.scheme === "float16") {
+        addInitializer(`${name}:f16`, "float16", node.shape, new Uint8Array(reduced.data.buffer, reduced.data.byteOffset, reduced.data.byteLength))
+        ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
+      } else {
+        addQuantisedInitializers(name, reduced, addInitializer)
+        if (plan.dequantised.has(parameter.name)) emitDequantised(ctx, name, reduced, name)
+      }
+      ctx.bind(parameter.id, name)
+      continue
+    }
     if (value === undefined) {
       ctx.bind(parameter.id, onnxInputName(parameter.name))
       graphInputs.push({ name: onnxInputName(parameter.name), dataType: onnxType(node.dtype), dims: node.shape })
@@ -109,7 +134,7 @@ export const compileProgram = (
       addInitializer(`${name}:f16`, "float16", node.shape, toFloat16Bytes(value.data as Float32Array))
       ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
     } else {
-      addInitializer(name, node.dtype, node.shape, hostBytes(value))
+      addInitializer(name, onnxType(node.dtype), node.shape, hostBytes(value))
     }
     ctx.bind(parameter.id, name)
   }
@@ -132,6 +157,12 @@ export const compileProgram = (
       ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
       continue
     }
+    if (plan.skipped.has(node.id)) continue
+    const fusedWeight = plan.fused.get(node.id)
+    if (fusedWeight !== undefined) {
+      emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id))
+      continue
+    }
     const lower = lowerings[node.op] as Lowering<typeof node.op> | undefined
     if (lower === undefined) {
       throw new UnsupportedOpError({ backend: BACKEND, op: node.op, message: `backend-onnx has no lowering for ${node.op}; add one in plugins/backend-onnx/src/compile/lowerings/` })
@@ -147,6 +178,7 @@ export const compileProgram = (
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
+    ...(plan.fused.size > 0 ? { extraOpsets: [MICROSOFT_DOMAIN] } : {}),
     producerName: "refine-af/backend-onnx",
     graph: {
       name: "program",

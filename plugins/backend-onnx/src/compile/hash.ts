@@ -3,7 +3,7 @@
  * program (ops, attributes, constants, static shapes — the shape bucket), the
  * baked weights and the compile settings are all the same.
  */
-import type { HostTensor, Program } from "@refine-af/tensor"
+import type { HostTensor, Program, QuantisedWeight } from "@refine-af/tensor"
 import { programHash } from "@refine-af/tensor"
 import { createHash } from "node:crypto"
 
@@ -30,15 +30,31 @@ export const tensorHash = (tensor: HostTensor): string => {
   return `${tensor.dtype}[${tensor.shape.join(",")}]${digest}`
 }
 
+const quantisedHashes = new WeakMap<object, string>()
+
+/** Hash of a reduced-precision weight (scheme, shape, block size, stored bytes; memoised per weight object). */
+export const quantisedHash = (weight: QuantisedWeight): string => {
+  const known = quantisedHashes.get(weight)
+  if (known !== undefined) return known
+  const h = createHash("sha256").update(`${weight.scheme}[${weight.shape.join(",")}]`)
+  if (weight.scheme === "float16") h.update(bytesOf(weight.data))
+  else h.update(`b${weight.blockSize}`).update(bytesOf(weight.codes)).update(bytesOf(weight.scales))
+  const digest = h.digest("hex")
+  quantisedHashes.set(weight, digest)
+  return digest
+}
+
 /** Cache key of one compilation. */
 export const compileKey = (
   program: Program,
   constants: Readonly<Record<string, HostTensor>>,
   keepOnDevice: ReadonlyArray<string>,
-  settings: object
+  settings: object,
+  quantised: Readonly<Record<string, QuantisedWeight>> = {}
 ): string => {
   const h = createHash("sha256").update(memoProgramHash(program))
   for (const name of Object.keys(constants).sort()) h.update(`${name}:${tensorHash(constants[name]!)}`)
+  for (const name of Object.keys(quantised).sort()) h.update(`${name}:${quantisedHash(quantised[name]!)}`)
   h.update(`keep:${[...keepOnDevice].sort().join(",")}|${JSON.stringify(settings)}`)
   return h.digest("hex").slice(0, 32)
 }

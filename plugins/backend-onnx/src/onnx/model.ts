@@ -61,7 +61,10 @@ export interface OnnxGraph {
 
 export interface OnnxModel {
   readonly irVersion: number
+  /** Version of the standard (`""`) domain. */
   readonly opsetVersion: number
+  /** Other operator domains the graph uses, e.g. `{ domain: "com.microsoft", version: 1 }` for onnxruntime's contrib ops. */
+  readonly extraOpsets?: ReadonlyArray<{ readonly domain: string; readonly version: number }>
   readonly producerName: string
   readonly graph: OnnxGraph
 }
@@ -169,5 +172,11 @@ export const encodeModel = (m: OnnxModel): Uint8Array => {
   opset.string(1, "")
   opset.varint(2, m.opsetVersion)
   w.message(8, opset)
+  for (const extra of m.extraOpsets ?? []) {
+    const entry = new ProtoWriter()
+    entry.string(1, extra.domain)
+    entry.varint(2, extra.version)
+    w.message(8, entry)
+  }
   return w.finish()
 }

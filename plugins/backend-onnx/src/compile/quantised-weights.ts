@@ -1,0 +1,160 @@
+/**
+ * Baking frozen weights given in reduced precision (`CompileOptions.quantised`).
+ *
+ * - float16: a float16 initializer and a Cast to float32.
+ * - int8 / int4 block-wise, used only as `x·Wᵀ` (the parameter's every use is
+ *   a rank-2 Transpose feeding the right side of MatMuls): each such MatMul
+ *   becomes onnxruntime's contrib op `com.microsoft::MatMulNBits`, which reads
+ *   the packed codes directly (`quantisedMatMul: "nbits"`, the default).
+ * - any other use (a training program's backward pass reads `W` untransposed,
+ *   or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
+ *   graph with the standard `DequantizeLinear` (per-axis over rows of one
+ *   block, so it is block-wise at opset 18) after unpacking int4 nibbles.
+ *
+ * MatMulNBits layout (onnxruntime contrib op): `B` uint8 [N, blocks, blob],
+ * `scales` [N, blocks] of A's type, no zero points (then 2^(bits-1) is
+ * implied), attributes K, N, bits, block_size; `Y = A · dequant(B)ᵀ`. Our
+ * `BlockQuantisedWeight` is stored in exactly that layout.
+ */
+import type { BlockQuantisedWeight, NodeId, Program, QuantisedWeight } from "@refine-af/tensor"
+import { blocksPerRow, schemeBits } from "@refine-af/tensor"
+import type { OnnxElementType } from "../onnx/model.ts"
+import type { LoweringContext } from "./context.ts"
+
+/** How int8 / int4 weights feeding `x·Wᵀ` are computed. */
+export type QuantisedMatMul = "nbits" | "dequantize"
+
+/** The contrib-op domain (and its version) MatMulNBits lives in. */
+export const MICROSOFT_DOMAIN = { domain: "com.microsoft", version: 1 } as const
+
+/** Adds an initializer (raw or external data) and returns nothing; the compiler owns the policy. */
+export type AddInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array) => void
+
+/** Which MatMuls read a quantised weight through MatMulNBits, and which Transposes that makes dead. */
+export interface QuantisedPlan {
+  /** MatMul node → parameter name of its quantised right-hand side. */
+  readonly fused: ReadonlyMap<NodeId, string>
+  /** Transpose nodes whose only consumers are fused MatMuls. */
+  readonly skipped: ReadonlySet<NodeId>
+  /** Quantised parameters that also need their float32 value in the graph. */
+  readonly dequantised: ReadonlySet<string>
+}
+
+/** Plans the lowering of every int-quantised parameter of `program`. */
+export const planQuantised = (program: Program, quantised: Readonly<Record<string, QuantisedWeight>>, mode: QuantisedMatMul): QuantisedPlan => {
+  const consumers = new Map<NodeId, Array<{ node: NodeId; slot: number }>>()
+  for (const node of program.nodes) {
+    node.inputs.forEach((input, slot) => {
+      const list = consumers.get(input) ?? []
+      list.push({ node: node.id, slot })
+      consumers.set(input, list)
+    })
+  }
+  const outputs = new Set(program.outputs.map((o) => o.id))
+  const fused = new Map<NodeId, string>()
+  const skipped = new Set<NodeId>()
+  const dequantised = new Set<string>()
+  for (const parameter of program.parameters) {
+    const weight = quantised[parameter.name]
+    if (weight === undefined || weight.scheme === "float16") continue
+    const uses = consumers.get(parameter.id) ?? []
+    const fusable = mode === "nbits" && !outputs.has(parameter.id) && uses.length > 0 && uses.every(({ node: t }) => {
+      const transpose = program.nodes[t]!
+      if (transpose.op !== "Transpose" || outputs.has(t)) return false
+      const perm = (transpose.attrs as { perm: ReadonlyArray<number> }).perm
+      if (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return false
+      const readers = consumers.get(t) ?? []
+      return readers.length > 0 && readers.every(({ node: m, slot }) => program.nodes[m]!.op === "MatMul" && slot === 1)
+    })
+    if (!fusable) {
+      dequantised.add(parameter.name)
+      continue
+    }
+    for (const { node: t } of uses) {
+      skipped.add(t)
+      for (const { node: m } of consumers.get(t) ?? []) fused.set(m, parameter.name)
+    }
+  }
+  return { fused, skipped, dequantised }
+}
+
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+
+/** Initializer names of a block-quantised parameter's codes and scales. */
+export const quantisedNames = (name: string) => ({ codes: `${name}:codes`, scales: `${name}:scales` })
+
+/** Adds the codes and scales initializers of a block-quantised weight. */
+export const addQuantisedInitializers = (name: string, weight: BlockQuantisedWeight, add: AddInitializer): void => {
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = blocksPerRow(cols, weight.blockSize)
+  const names = quantisedNames(name)
+  add(names.codes, "uint8", [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], weight.codes)
+  add(names.scales, "float32", [rows, blocks], bytesOf(weight.scales))
+}
+
+/** Emits `MatMulNBits(a, codes, scales)` → `output`. */
+export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, weight: BlockQuantisedWeight, output: string): void => {
+  const [rows, cols] = weight.shape as [number, number]
+  const names = quantisedNames(name)
+  ctx.nodes.push({
+    opType: "MatMulNBits",
+    domain: MICROSOFT_DOMAIN.domain,
+    inputs: [a, names.codes, names.scales],
+    outputs: [output],
+    attributes: [
+      { name: "K", int: cols },
+      { name: "N", int: rows },
+      { name: "bits", int: schemeBits(weight.scheme) },
+      { name: "block_size", int: weight.blockSize }
+    ]
+  })
+}
+
+/**
+ * Emits the float32 value of a block-quantised weight as `output` [rows, cols]:
+ * codes (int4: nibbles unpacked, low first) → [rows·blocks, blockSize] →
+ * DequantizeLinear(axis 0, scale and zero point per block) → [rows, cols].
+ */
+export const emitDequantised = (ctx: LoweringContext, name: string, weight: BlockQuantisedWeight, output: string): void => {
+  const [rows, cols] = weight.shape as [number, number]
+  const bits = schemeBits(weight.scheme)
+  const blocks = blocksPerRow(cols, weight.blockSize)
+  const names = quantisedNames(name)
+  let codes = names.codes
+  if (bits === 4) {
+    const low = ctx.temp("low")
+    const high = ctx.temp("high")
+    ctx.emit("BitwiseAnd", [codes, uint8Scalar(ctx, "nibble", 0x0f)], [low])
+    ctx.emit("BitShift", [codes, uint8Scalar(ctx, "four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
+    const pairs = ctx.temp("pairs")
+    ctx.emit("Concat", [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
+    codes = pairs
+  }
+  const flat = ctx.temp("codes")
+  ctx.emit("Reshape", [codes, ctx.int64s("shape", [rows * blocks, weight.blockSize])], [flat])
+  const zero = ctx.temp("zero")
+  ctx.initializers.push({ name: zero, dataType: "uint8", dims: [rows * blocks], raw: new Uint8Array(rows * blocks).fill(1 << (bits - 1)) })
+  const scales = ctx.temp("scales")
+  ctx.emit("Reshape", [names.scales, ctx.int64s("shape", [rows * blocks])], [scales])
+  const values = ctx.temp("dequantised")
+  ctx.emit("DequantizeLinear", [flat, scales, zero], [values], [{ name: "axis", int: 0 }])
+  if (blocks * weight.blockSize === cols) {
+    ctx.emit("Reshape", [values, ctx.int64s("shape", [rows, cols])], [output])
+    return
+  }
+  const padded = ctx.temp("padded")
+  ctx.emit("Reshape", [values, ctx.int64s("shape", [rows, blocks * weight.blockSize])], [padded])
+  ctx.emit("Slice", [padded, ctx.int64s("starts", [0]), ctx.int64s("ends", [cols]), ctx.int64s("axes", [1])], [output])
+}
+
+const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => {
+  const name = ctx.temp(hint)
+  ctx.initializers.push({ name, dataType: "uint8", dims: [], raw: new Uint8Array([value]) })
+  return name
+}
+
+const unsqueezeLast = (ctx: LoweringContext, x: string): string => {
+  const out = ctx.temp("unsqueezed")
+  ctx.emit("Unsqueeze", [x, ctx.int64s("axes", [-1])], [out])
+  return out
+}
