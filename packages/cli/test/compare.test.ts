@@ -9,6 +9,7 @@ import { loadRecipe, resumeRunDir, runRecipe } from "@refine-af/core"
 import { compareCommand, compareRunDirs } from "../src/commands/compare.ts"
 
 const fixturePlugin = path.resolve(__dirname, "fixtures/scripted-lm")
+const tallyPlugin = path.resolve(__dirname, "fixtures/tally")
 
 /** A recipe evaluating a scripted model on 4 instances of each bundled SuperNI-format task. */
 const recipe = (name: string, model: string, extraStage = "") => `# test recipe
@@ -121,6 +122,37 @@ describe("refine-af compare", () => {
     expect(Object.keys(result3.metrics)).toHaveLength(4)
     expect(readFileSync(path.join(result3.runDir, "stages/compare/report.md"), "utf8")).toContain("## Summary")
   }, 180_000)
+
+  it("names no plugin component: a non-SuperNI plugin's declared comparison stage is found and run", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cli-compare-tally-"))
+    const tallyRun = async (name: string, values: ReadonlyArray<number>) => {
+      const file = path.join(dir, `${name}.yaml`)
+      writeFileSync(file, `name: ${name}\nseed: 1\nplugins:\n  - ${tallyPlugin}\nstages:\n  counted:\n    _component_: tally/score\n    values: [${values.join(", ")}]\n`)
+      const resolved = await Effect.runPromise(loadRecipe(file, { cwd: process.cwd() }))
+      return (await Effect.runPromise(runRecipe(resolved, { runsDir: path.join(dir, "runs"), cache: false }))).runDir
+    }
+    const low = await tallyRun("low", [1, 2, 3])
+    const high = await tallyRun("high", [10, 2, 3])
+    const result = await Effect.runPromise(compareRunDirs({ baselineRun: low, candidateRuns: [high], runsDir: path.join(dir, "comparisons"), cache: false }))
+    const highId = path.basename(high)
+    expect(result.manifest.status).toBe("completed")
+    expect(result.manifest.stages["compare"]!.componentId).toBe("tally/diff")
+    expect(result.manifest.stages[highId]!.componentId).toBe("tally/import")
+    expect(result.metrics[`${highId}.delta`]).toBe(9)
+    expect(result.compared.map((run) => run.stage)).toEqual(["counted", "counted"])
+    const recipeText = readFileSync(path.join(result.runDir, "recipe.yaml"), "utf8")
+    expect(recipeText).not.toContain("superni")
+
+    // A run whose plugins offer no comparison stage is refused, naming them.
+    const noneFile = path.join(dir, "none.yaml")
+    writeFileSync(noneFile, `name: none\nseed: 1\nplugins:\n  - "@refine-af/plugin-demo"\nstages:\n  lines:\n    _component_: demo/lines\n    count: 3\n`)
+    const none = await Effect.runPromise(Effect.flip(compareRunDirs({ baselineRun: await (async () => {
+      const resolved = await Effect.runPromise(loadRecipe(noneFile, { cwd: process.cwd() }))
+      return (await Effect.runPromise(runRecipe(resolved, { runsDir: path.join(dir, "runs"), cache: false }))).runDir
+    })(), candidateRuns: [low] })))
+    expect(none._tag).toBe("RunDirInvalid")
+    expect(none.message).toContain("none of the run's plugins (demo) offers a comparison stage")
+  }, 120_000)
 
   it("explains what is wrong with a folder that is not a run, and a run without an evaluation", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "cli-compare-bad-"))

@@ -1,18 +1,22 @@
 /**
  * `refine-af compare <run-dir-a> <run-dir-b> [more runs] [--stage name] [--runs-dir runs]`:
- * paired per-task comparison of finished runs' SuperNI predictions (run A is
- * the baseline; each further run is a candidate compared with it).
+ * paired per-task comparison of finished runs' evaluations (run A is the
+ * baseline; each further run is a candidate compared with it).
+ *
+ * The CLI names no plugin component. It loads the plugins run A's manifest
+ * lists and asks them which stage compares evaluations: a stage component
+ * declaring `compares: { evaluations, importer }` (eval-superni's `compare`
+ * declares `evaluate` and `predictions`). A run's evaluation stage is the
+ * named one or its only finished stage of one of those evaluation components.
  *
  * The comparison is a run like any other: the CLI writes a small recipe — one
- * `superni/predictions` stage per run, importing that run's finished evaluation
- * folder (its content is part of the stage identity), and `superni/compare`
- * over them (`candidates:` list port) — and runs it through the engine, in a
- * new run directory under `runs/` named after the compared runs. So it is
- * cached (comparing the same runs again is all cache hits), resumable
- * (`refine-af resume <dir>`) and inspectable; its description and the command's
- * output name the model each run evaluated. The CLI does not import the
- * evaluator plugin (packages never import plugins): the recipe lists the plugin
- * run A's manifest names.
+ * importer stage per run, importing that run's finished evaluation folder
+ * (its content is part of the stage identity), and the comparison stage over
+ * them (`baseline:` port, `candidates:` list port) — and runs it through the
+ * engine, in a new run directory under `runs/` named after the compared runs.
+ * So it is cached (comparing the same runs again is all cache hits), resumable
+ * (`refine-af resume <dir>`) and inspectable; its description and the
+ * command's output name the model each run evaluated.
  *
  * @example
  * ```ts
@@ -26,16 +30,20 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { autoProgress, loadRecipe, readRunManifest, RunDirInvalid, runRecipe, type RunManifest, type RunRecipeOptions } from "@refine-af/core"
+import {
+  autoProgress,
+  comparisonComponents,
+  loadPluginList,
+  loadRecipe,
+  readRunManifest,
+  RunDirInvalid,
+  runRecipe,
+  type RunManifest,
+  type RunRecipeOptions
+} from "@refine-af/core"
 import { printRunSummary } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
-
-/** The component that scores runs and the one that compares them (`<plugin>/<component>`). */
-export const evaluateComponentId = "superni/evaluate"
-export const compareComponentId = "superni/compare"
-/** The component importing a finished evaluation stage of another run. */
-export const importComponentId = "superni/predictions"
 
 /** What `compareRunDirs` needs. */
 export interface CompareRunDirsOptions {
@@ -65,8 +73,13 @@ export interface CompareRunDirsResult {
 
 const finished = (status: string) => status === "completed" || status === "cached"
 
-/** The evaluation stage of a run: the named one, or its only finished `superni/evaluate` stage. */
-export const findEvaluationStage = (runDir: string, manifest: RunManifest, stage?: string): Effect.Effect<string, RunDirInvalid> => {
+/** The evaluation stage of a run: the named one, or its only finished stage of one of the `evaluations` components. */
+export const findEvaluationStage = (
+  runDir: string,
+  manifest: RunManifest,
+  evaluations: ReadonlyArray<string>,
+  stage?: string
+): Effect.Effect<string, RunDirInvalid> => {
   if (stage !== undefined) {
     const entry = manifest.stages[stage]
     if (entry === undefined || !finished(entry.status)) {
@@ -81,17 +94,42 @@ export const findEvaluationStage = (runDir: string, manifest: RunManifest, stage
     return Effect.succeed(stage)
   }
   const candidates = Object.entries(manifest.stages)
-    .filter(([, entry]) => entry.componentId === evaluateComponentId && finished(entry.status))
+    .filter(([, entry]) => evaluations.includes(entry.componentId) && finished(entry.status))
     .map(([name]) => name)
   if (candidates.length === 1) return Effect.succeed(candidates[0]!)
+  const kinds = evaluations.join(" / ")
   return Effect.fail(new RunDirInvalid({
     dir: runDir,
     message: candidates.length === 0
-      ? `run has no finished ${evaluateComponentId} stage`
-      : `run has several ${evaluateComponentId} stages: ${candidates.join(", ")}`,
-    fix: candidates.length === 0 ? "compare runs whose recipe ends with a superni/evaluate stage" : "choose one with --stage <name>"
+      ? `run has no finished ${kinds} stage`
+      : `run has several ${kinds} stages: ${candidates.join(", ")}`,
+    fix: candidates.length === 0 ? `compare runs whose recipe has a finished ${kinds} stage, or name one with --stage <name>` : "choose one with --stage <name>"
   }))
 }
+
+/** A plugin specifier as the comparison recipe must write it: relative paths made absolute from the run's recipe folder. */
+const absoluteSpecifier = (specifier: string, recipeDir: string): string =>
+  specifier.startsWith("./") || specifier.startsWith("../") ? path.resolve(recipeDir, specifier) : specifier
+
+/**
+ * The comparison stages offered by the plugins a run used (loaded as its
+ * manifest lists them); plugins that no longer load are skipped unless none
+ * offers a comparison, and then named in the error.
+ */
+const comparisonsOf = (runDir: string, manifest: RunManifest) =>
+  Effect.gen(function*() {
+    const recipeDir = manifest.recipeDir ?? runDir
+    const specifiers = manifest.plugins.map((plugin) => absoluteSpecifier(plugin.specifier, recipeDir))
+    const { plugins, failures } = yield* loadPluginList(specifiers, { searchFrom: [recipeDir, runDir, process.cwd()] })
+    const offered = comparisonComponents(plugins)
+    if (offered.length > 0) return offered
+    return yield* new RunDirInvalid({
+      dir: runDir,
+      message: `none of the run's plugins (${manifest.plugins.map((plugin) => plugin.name).join(", ") || "none"}) offers a comparison stage` +
+        (failures.length === 0 ? "" : `; some did not load: ${failures.map((failure) => `${failure.specifier}: ${failure.message}`).join("; ")}`),
+      fix: "compare runs evaluated by a plugin with a comparison stage (a stage declaring `compares`, e.g. @refine-af/eval-superni), installed where this command runs"
+    })
+  })
 
 /** One compared run: where its predictions come from and the model that made them. */
 export interface ComparedRun {
@@ -125,20 +163,25 @@ const nodeNameFor = (runId: string, taken: Set<string>): string => {
 const comparisonStage = "compare"
 
 /**
- * The comparison as a recipe: one `superni/predictions` stage per run (its
- * finished evaluation folder, content-hashed) and `superni/compare` over them.
+ * The comparison as a recipe: one importer stage per run (its finished
+ * evaluation folder, content-hashed) and the comparison stage over them.
  * Plain data: written as the run's `recipe.yaml`, so `resume` reloads it.
  */
-export const comparisonRecipe = (plugin: string, baseline: ComparedRun, candidates: ReadonlyArray<ComparedRun>, options: Readonly<Record<string, unknown>>) => {
+export const comparisonRecipe = (
+  comparison: { readonly plugin: string; readonly importer: string; readonly compare: string },
+  baseline: ComparedRun,
+  candidates: ReadonlyArray<ComparedRun>,
+  options: Readonly<Record<string, unknown>>
+) => {
   const runs = [baseline, ...candidates]
   return {
     name: `compare-${runs.map((run) => run.runId).join("-vs-")}`.slice(0, 120),
-    description: `SuperNI comparison: ${runs.map((run) => `${run.runId} (model: ${run.model})`).join(" vs ")}`,
+    description: `Comparison (${comparison.compare}): ${runs.map((run) => `${run.runId} (model: ${run.model})`).join(" vs ")}`,
     seed: 0,
-    plugins: [plugin],
+    plugins: [comparison.plugin],
     stages: {
-      ...Object.fromEntries(runs.map((run) => [run.node, { _component_: importComponentId, stageDir: path.join(run.runDir, "stages", run.stage) }])),
-      [comparisonStage]: { _component_: compareComponentId, baseline: baseline.node, candidates: candidates.map((run) => run.node), ...options }
+      ...Object.fromEntries(runs.map((run) => [run.node, { _component_: comparison.importer, stageDir: path.join(run.runDir, "stages", run.stage) }])),
+      [comparisonStage]: { _component_: comparison.compare, baseline: baseline.node, candidates: candidates.map((run) => run.node), ...options }
     }
   }
 }
@@ -158,17 +201,40 @@ export const compareRunDirs = (options: CompareRunDirsOptions) =>
       })
     }
     const taken = new Set<string>()
-    const runs = yield* Effect.forEach([options.baselineRun, ...options.candidateRuns], (runDir) =>
-      Effect.gen(function*() {
-        const dir = path.resolve(runDir)
-        const manifest = yield* readRunManifest(dir)
-        const stage = yield* findEvaluationStage(dir, manifest, options.stage)
-        return { manifest, run: { runDir: dir, runId: manifest.runId, stage, node: nodeNameFor(manifest.runId, taken), model: modelOf(manifest, stage) } satisfies ComparedRun }
-      }))
+    const manifests = yield* Effect.forEach([options.baselineRun, ...options.candidateRuns], (runDir) =>
+      Effect.map(readRunManifest(path.resolve(runDir)), (manifest) => ({ dir: path.resolve(runDir), manifest })))
+    const offered = yield* comparisonsOf(manifests[0]!.dir, manifests[0]!.manifest)
+    const evaluations = [...new Set(offered.flatMap((comparison) => comparison.evaluations))]
+    const runs = yield* Effect.forEach(manifests, ({ dir, manifest }) =>
+      Effect.map(findEvaluationStage(dir, manifest, evaluations, options.stage), (stage) => ({
+        manifest,
+        componentId: manifest.stages[stage]!.componentId,
+        run: { runDir: dir, runId: manifest.runId, stage, node: nodeNameFor(manifest.runId, taken), model: modelOf(manifest, stage) } satisfies ComparedRun
+      })))
     const [baseline, ...candidates] = runs as [typeof runs[0], ...typeof runs]
-    const pluginName = compareComponentId.split("/")[0]!
-    const listed = baseline.manifest.plugins.find((plugin) => plugin.name === pluginName)
-    const document = comparisonRecipe(listed?.packageName ?? "@refine-af/eval-superni", baseline.run, candidates.map((run) => run.run), { seed: 0, ...options.options })
+    const comparison = offered.find((offer) => offer.evaluations.includes(baseline.componentId))
+    if (comparison === undefined) {
+      return yield* new RunDirInvalid({
+        dir: baseline.run.runDir,
+        message: `stage "${baseline.run.stage}" is a ${baseline.componentId} stage, which no loaded comparison stage compares (they compare: ${evaluations.join(", ")})`,
+        fix: "name an evaluation stage with --stage <name>"
+      })
+    }
+    const odd = candidates.find((candidate) => !comparison.evaluations.includes(candidate.componentId))
+    if (odd !== undefined) {
+      return yield* new RunDirInvalid({
+        dir: odd.run.runDir,
+        message: `stage "${odd.run.stage}" is a ${odd.componentId} stage; ${comparison.id} compares ${comparison.evaluations.join(", ")} stages (the baseline's is ${baseline.componentId})`,
+        fix: "compare runs evaluated the same way, or name the stage with --stage <name>"
+      })
+    }
+    const recipeDir = baseline.manifest.recipeDir ?? baseline.run.runDir
+    const document = comparisonRecipe(
+      { plugin: absoluteSpecifier(comparison.plugin.specifier, recipeDir), importer: comparison.importer, compare: comparison.id },
+      baseline.run,
+      candidates.map((run) => run.run),
+      { ...options.options }
+    )
     // The recipe file only lives until it is loaded: the run keeps its own copy (recipe.yaml).
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-compare-"))
     const file = path.join(scratch, "compare.yaml")
@@ -201,12 +267,12 @@ export const compareCommand = Command.make(
     runsDir: Flag.String("runs-dir").pipe(Flag.withDescription("Parent folder of the comparison's run directory"), Flag.withDefault("runs")),
     cacheDir: cacheDirFlag,
     cache: Flag.Boolean("cache").pipe(Flag.withDescription("Reuse and fill the stage cache (--no-cache compares again)"), Flag.withDefault(true)),
-    metric: Flag.Literals("metric", ["rougeL", "exactMatch", "official"]).pipe(
-      Flag.withDescription("Per-instance metric deciding 'improved' (rougeL = the paper's headline)"),
-      Flag.withDefault("rougeL")
+    metric: Flag.String("metric").pipe(
+      Flag.withDescription("Per-instance metric deciding 'improved', as the comparison stage names it (SuperNI: rougeL = the paper's headline, exactMatch, official); default: the stage's"),
+      Flag.optional
     ),
-    resamples: Flag.Int("resamples").pipe(Flag.withDescription("Bootstrap resamples"), Flag.withDefault(2000)),
-    seed: Flag.Int("seed").pipe(Flag.withDescription("Bootstrap seed"), Flag.withDefault(0))
+    resamples: Flag.Int("resamples").pipe(Flag.withDescription("Bootstrap resamples (default: the comparison stage's)"), Flag.optional),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("Bootstrap seed (default: the comparison stage's seed)"), Flag.optional)
   },
   Effect.fnUntraced(function*({ baselineRun, candidateRuns, stage, runsDir, cacheDir, cache, metric, resamples, seed }) {
     const result = yield* compareRunDirs({
@@ -217,7 +283,12 @@ export const compareCommand = Command.make(
       cacheDir: Option.getOrUndefined(cacheDir),
       cache,
       progress: autoProgress(),
-      options: { metric, resamples, seed }
+      // Only what was given: each comparison stage decodes (and defaults) its own options.
+      options: {
+        ...Option.match(seed, { onNone: () => ({}), onSome: (value) => ({ seed: value }) }),
+        ...Option.match(metric, { onNone: () => ({}), onSome: (value) => ({ metric: value }) }),
+        ...Option.match(resamples, { onNone: () => ({}), onSome: (value) => ({ resamples: value }) })
+      }
     }).pipe(reportStorageFailures({ runsDir }))
     const [baseline, ...candidates] = result.compared
     const lines = [
@@ -230,7 +301,7 @@ export const compareCommand = Command.make(
     yield* Console.log(lines.join("\n"))
   })
 ).pipe(
-  Command.withDescription("Paired per-task SuperNI comparison of finished runs (A = baseline, B... = candidates), run through the engine under runs/"),
+  Command.withDescription("Paired per-task comparison of finished runs' evaluations (e.g. SuperNI) (A = baseline, B... = candidates), run through the engine under runs/"),
   Command.withExamples([
     { command: "refine-af compare runs/self-instruct-… runs/rlaf-…", description: "Compare two runs' evaluations" },
     { command: "refine-af compare runs/a runs/b runs/c --stage eval --metric official", description: "Pick the stage and metric; several candidates" }

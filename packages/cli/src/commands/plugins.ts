@@ -51,6 +51,9 @@ const optionRows = (options: ReadonlyArray<OptionDescription>, prefix = ""): Arr
 export const formatComponent = (component: ComponentDescription): Array<string> => {
   const kind = component.kind === "stage" ? `stage · ${component.role}` : `resource · provides ${component.provides}`
   const lines = [`  ${component.id}  (${kind})`, `    ${component.description}`]
+  if (component.compares !== undefined) {
+    lines.push(`    compares: ${component.compares.evaluations.join(", ")} stages (refine-af compare imports other runs' with ${component.compares.importer})`)
+  }
   if (component.options === undefined) lines.push("    options: see `refine-af schema` (not a plain struct)")
   else if (component.options.length === 0) lines.push("    options: none")
   else lines.push("    options:", ...table(optionRows(component.options), "      "))

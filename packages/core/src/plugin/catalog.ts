@@ -56,3 +56,32 @@ export const nodeKeys = (component: Component): ReadonlyArray<string> => [
   ...resourceSlots(component),
   ...(optionKeys(component.options) ?? [])
 ]
+
+/** A comparison stage of a loaded plugin, with the full ids of what it compares and of its importer. */
+export interface ComparisonComponent {
+  /** `<plugin>/<component>` of the comparison stage. */
+  readonly id: string
+  readonly plugin: LoadedPlugin
+  /** Full ids of the evaluation components it compares. */
+  readonly evaluations: ReadonlyArray<string>
+  /** Full id of the stage importing a finished evaluation folder (option `stageDir`). */
+  readonly importer: string
+}
+
+/**
+ * The comparison stages (components declaring `compares`) of the loaded plugins:
+ * how `refine-af compare` finds what to run without naming a plugin's component.
+ *
+ * @example
+ * ```ts
+ * import { comparisonComponents, type LoadedPlugin } from "@refine-af/core"
+ * declare const plugins: ReadonlyArray<LoadedPlugin>
+ * const comparing = comparisonComponents(plugins).filter((c) => c.evaluations.includes("superni/evaluate"))
+ * ```
+ */
+export const comparisonComponents = (plugins: ReadonlyArray<LoadedPlugin>): ReadonlyArray<ComparisonComponent> =>
+  [...componentCatalog(plugins).values()].flatMap(({ id, plugin, component }) => {
+    if (component.kind !== "stage" || component.compares === undefined) return []
+    const prefix = `${plugin.manifest.name}/`
+    return [{ id, plugin, evaluations: component.compares.evaluations.map((name) => prefix + name), importer: prefix + component.compares.importer }]
+  })

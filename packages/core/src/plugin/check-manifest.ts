@@ -81,7 +81,35 @@ export const manifestProblems = (value: unknown): Array<string> => {
     problems.push(`"components" must be an object of components`)
   } else {
     for (const [name, component] of Object.entries(value.components)) problems.push(...componentProblems(name, component))
+    if (problems.length === 0) {
+      for (const [name, component] of Object.entries(value.components)) problems.push(...comparesProblems(name, component as Component, value.components))
+    }
   }
+  return problems
+}
+
+/** A comparison stage's `compares`: its evaluations and importer are stages of the same plugin, its ports are baseline + candidates (list). */
+const comparesProblems = (name: string, component: Component, components: Record<string, unknown>): Array<string> => {
+  if (component.kind !== "stage" || component.compares === undefined) return []
+  const where = `component "${name}": "compares"`
+  const compares: unknown = component.compares
+  if (!isRecord(compares) || !Array.isArray(compares.evaluations) || compares.evaluations.length === 0 || typeof compares.importer !== "string") {
+    return [`${where} must be { evaluations: [component names], importer: component name }`]
+  }
+  const stage = (local: unknown) => {
+    const found = typeof local === "string" ? components[local] : undefined
+    return isRecord(found) && found.kind === "stage" ? found as unknown as Component : undefined
+  }
+  const problems: Array<string> = []
+  for (const evaluation of compares.evaluations) {
+    if (stage(evaluation) === undefined) problems.push(`${where}: evaluation ${JSON.stringify(evaluation)} is not a stage component of this plugin`)
+  }
+  const importer = stage(compares.importer)
+  if (importer === undefined) problems.push(`${where}: importer ${JSON.stringify(compares.importer)} is not a stage component of this plugin`)
+  else if (!(optionKeys(importer.options) ?? []).includes("stageDir")) problems.push(`${where}: importer "${compares.importer}" needs a "stageDir" option (the imported stage's folder)`)
+  const ports = component.inputs ?? {}
+  if (ports["baseline"] === undefined || ports["baseline"].list === true) problems.push(`${where}: the comparison stage needs a single input port "baseline"`)
+  if (ports["candidates"]?.list !== true) problems.push(`${where}: the comparison stage needs a list input port "candidates"`)
   return problems
 }
 

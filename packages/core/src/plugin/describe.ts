@@ -28,11 +28,20 @@ export interface OptionDescription {
   readonly children?: ReadonlyArray<OptionDescription>
 }
 
+const comparesOf = (entry: CatalogEntry) => {
+  const compares = entry.component.kind === "stage" ? entry.component.compares : undefined
+  if (compares === undefined) return {}
+  const prefix = `${entry.plugin.manifest.name}/`
+  return { compares: { evaluations: compares.evaluations.map((name) => prefix + name), importer: prefix + compares.importer } }
+}
+
 /** Everything a user needs to write a node of this component. */
 export interface ComponentDescription {
   readonly id: string
   readonly kind: "stage" | "resource"
   readonly role?: string
+  /** A comparison stage's `compares` (full component ids), as `refine-af compare` uses it. */
+  readonly compares?: { readonly evaluations: ReadonlyArray<string>; readonly importer: string }
   readonly description: string
   /** The service key a resource provides (several joined with ", "). */
   readonly provides?: string
@@ -98,7 +107,7 @@ export const describeComponent = (entry: CatalogEntry): ComponentDescription => 
   return {
     id: entry.id,
     kind: component.kind,
-    ...(component.kind === "stage" ? { role: component.role } : { provides: providedKeys(component).map((key) => key.key).join(", "), providesAll: providedKeys(component).map((key) => key.key) }),
+    ...(component.kind === "stage" ? { role: component.role, ...comparesOf(entry) } : { provides: providedKeys(component).map((key) => key.key).join(", "), providesAll: providedKeys(component).map((key) => key.key) }),
     description: component.description,
     options,
     inputs: Object.entries(component.inputs ?? {}).map(([name, port]) => ({ name, description: port.description, optional: port.optional === true, list: port.list === true })),

@@ -103,9 +103,33 @@ export interface StageSummary {
   readonly data?: JsonRecord
 }
 
+/**
+ * What a comparison stage declares so that `refine-af compare` can compare
+ * finished runs without naming any plugin component: which evaluation stages
+ * it compares, and which stage of the same plugin imports another run's
+ * finished evaluation (that importer takes the evaluation's stage folder as
+ * its `stageDir` option). The comparison stage itself has the input ports
+ * `baseline` (one stage) and `candidates` (a list port). Names are component
+ * names within the same plugin (`"evaluate"`, not `"superni/evaluate"`).
+ *
+ * @example
+ * ```ts
+ * import type { ComparesDeclaration } from "@refine-af/core"
+ * const compares: ComparesDeclaration = { evaluations: ["evaluate"], importer: "predictions" }
+ * ```
+ */
+export interface ComparesDeclaration {
+  /** The evaluation components whose finished stages this stage compares. */
+  readonly evaluations: ReadonlyArray<string>
+  /** The stage component importing a finished evaluation stage folder (option `stageDir`). */
+  readonly importer: string
+}
+
 export interface StageComponent<O = any, U extends Slots = Slots> {
   readonly kind: "stage"
   readonly role: StageRole
+  /** Set on a comparison stage: the evaluations it compares (used by `refine-af compare`). */
+  readonly compares?: ComparesDeclaration
   readonly description: string
   /** Bump when the output for the same options changes; part of the cache key (defaults to the plugin version). */
   readonly version?: string

@@ -63,6 +63,8 @@ export const readPredictions = (input: StageInput) =>
 /** The `superni/compare` stage component. */
 export const compareStage = defineStage({
   role: "evaluator",
+  // How `refine-af compare` finds this stage: it compares `evaluate` stages, imported from other runs by `predictions`.
+  compares: { evaluations: ["evaluate"], importer: "predictions" },
   description: "Paired per-task comparison of SuperNI evaluations: deltas, share of tasks improved with bootstrap CIs, per-category tables; writes report.md/html and comparison.json.",
   deterministic: true,
   options: CompareStageOptions,
