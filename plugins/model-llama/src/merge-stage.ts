@@ -78,7 +78,11 @@ export const mergeStage = defineStage({
           "connect a trainer stage that exports an adapter (sft/lora, ppo/train, grpo/train), or set subdir to where it writes one"
         )
       }
-      const base = ctx.uses.base ?? (yield* modelFolder({
+      const baseResource = ctx.uses.base
+      // A base held below float32 is merged from its folder's float32 weights (merging into quantised values would bake their error in).
+      const base = baseResource !== undefined && baseResource.quantised !== true ? baseResource : baseResource !== undefined
+        ? yield* readLlamaCheckpoint(baseResource.folder).pipe(Effect.mapError((error) => fail(`cannot read the base model ${baseResource.folder}: ${error.message}`, "point path at a complete Llama-family Hugging Face folder (config.json, model.safetensors, tokenizer.json)")))
+        : (yield* modelFolder({
         ...(path === undefined ? {} : { path }),
         ...(builtin === undefined ? {} : { builtin: typeof builtin === "object" && builtin.cacheDir !== undefined ? { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } : builtin })
       }).pipe(
