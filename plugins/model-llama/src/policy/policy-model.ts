@@ -12,7 +12,7 @@
  */
 import { PolicyError, type PolicyModelService } from "@refine-af/training"
 import { Effect } from "effect"
-import type { BackendError, Executable, HostTensor, Program } from "@refine-af/tensor"
+import type { BackendError, Executable, Program } from "@refine-af/tensor"
 import { LORA_TARGETS } from "../peft/lora-config.ts"
 import { openPolicySession, type PolicyModelParts } from "./policy-session.ts"
 import type { ProgramCache } from "./policy-step.ts"
@@ -28,9 +28,7 @@ export const makeLlamaPolicyModel = (options: LlamaPolicyOptions): Effect.Effect
       if (hit) return hit
       const built = build()
       const program: Program = built.program
-      const constants: Record<string, HostTensor> = {}
-      for (const p of program.parameters) if (!p.trainable && runtime.weights[p.name]) constants[p.name] = runtime.weights[p.name]!
-      const memo = Effect.runSync(Effect.cached(Effect.map(runtime.backend.compile(program, { constants, keepOnDevice: keepOnDevice(built) }), (exe) => ({ built, exe }))))
+      const memo = Effect.runSync(Effect.cached(Effect.map(runtime.backend.compile(program, { ...runtime.frozen(program), keepOnDevice: keepOnDevice(built) }), (exe) => ({ built, exe }))))
       compiled.set(key, memo)
       return memo
     }

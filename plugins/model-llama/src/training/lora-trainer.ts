@@ -49,11 +49,8 @@ export interface LoraTrainer {
   readonly adapter: () => Effect.Effect<LoraAdapter, BackendError>
 }
 
-const compileWithBase = (runtime: LlamaRuntime, program: Program, weights: Readonly<Record<string, HostTensor>>, keepOnDevice: ReadonlyArray<string>) => {
-  const constants: Record<string, HostTensor> = {}
-  for (const parameter of program.parameters) if (!parameter.trainable && weights[parameter.name]) constants[parameter.name] = weights[parameter.name]!
-  return runtime.backend.compile(program, { constants, keepOnDevice })
-}
+const compileWithBase = (runtime: LlamaRuntime, program: Program, keepOnDevice: ReadonlyArray<string>) =>
+  runtime.backend.compile(program, { ...runtime.frozen(program), keepOnDevice })
 
 /**
  * Host-made LoRA dropout masks for one step: for each adapted module an
@@ -77,7 +74,6 @@ const dropoutMasks = (adapter: LoraAdapter, batch: number, length: number, unifo
  */
 export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, options: LoraTrainerOptions): Effect.Effect<LoraTrainer, BackendError> =>
   Effect.gen(function* () {
-    const weights = runtime.weights
     const lora = programLora(adapter)
     const shape = { batch: options.batch, length: options.length }
     const useDropout = adapter.config.dropout > 0
@@ -85,14 +81,14 @@ export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, opt
     const train = buildLossGraph(runtime.config, shape, { ...lora, dropout: useDropout })
     const optimizer = adamw({ weightDecay: options.weightDecay ?? 0, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999 })
     const step = trainStep(train.loss, { optimizer })
-    const trainExe: Executable = yield* compileWithBase(runtime, step.program, weights, step.carry.map((c) => c.output))
+    const trainExe: Executable = yield* compileWithBase(runtime, step.program, step.carry.map((c) => c.output))
 
     const probe = buildLossGraph(runtime.config, shape, lora)
     const trainable = probe.graph.parameterList().filter((p) => p.trainable)
     const grads = gradients(probe.loss, trainable.map((p) => probe.graph.tensor(p.id)))
     probe.graph.output("loss", probe.loss)
     trainable.forEach((p, i) => probe.graph.output(`grad/${p.name}`, grads[i]!))
-    const gradExe = yield* compileWithBase(runtime, eliminateDeadCode(probe.graph.build()), weights, [])
+    const gradExe = yield* compileWithBase(runtime, eliminateDeadCode(probe.graph.build()), [])
 
     const initial = adapterFeeds(adapter)
     let state: Record<string, BackendFeed> = {}
