@@ -13,7 +13,7 @@
  * Prints a table and writes bench-results/ppo-step.json (not with --quick).
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -38,11 +38,33 @@ const MODEL = { name: "llama-30m", overrides: { rope_scaling: null, tie_word_emb
 
 const prompts = Array.from({ length: B }, (_, r) => Array.from({ length: P }, (_, i) => 3 + (((r + 1) * 7919 + i * 104729) % 497)))
 
+/** Resets this process's resident-set high-water mark (Linux `/proc/self/clear_refs`; a no-op elsewhere). */
+const resetPeak = () => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+  } catch {
+    // not Linux, or not allowed: the peak then covers the whole process so far
+  }
+}
+
+/** Peak resident set (MiB) since the last reset, from `/proc/self/status` (VmHWM), else Node's maxRSS. */
+const peakMiB = (): number => {
+  try {
+    const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmHWM:"))
+    if (line !== undefined) return Number(line.split(/\s+/)[1]) / 1024
+  } catch {
+    // fall through
+  }
+  return process.resourceUsage().maxRSS / 1024
+}
+
+/** Wall seconds and peak RSS (MiB) of one phase. */
 const timed = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function* () {
+    resetPeak()
     const start = performance.now()
     const value = yield* effect
-    return { value, seconds: (performance.now() - start) / 1000 }
+    return { value, seconds: (performance.now() - start) / 1000, peakMiB: peakMiB() }
   })
 
 const main = Effect.gen(function* () {
@@ -59,6 +81,7 @@ const main = Effect.gen(function* () {
   const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
   const objective = ppoObjective()
   const best = { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity }
+  const peak = { sample: 0, reward: 0, evaluate: 0, train: 0 }
   for (let round = 0; round <= REPEATS; round++) {
     const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
     const rollouts = sampled.value
@@ -77,6 +100,7 @@ const main = Effect.gen(function* () {
     )
     if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
     if (round === 0) continue // warm-up: compiles every program
+    for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained]] as const) peak[phase] = Math.max(peak[phase], measured.peakMiB)
     best.sample = Math.min(best.sample, sampled.seconds)
     best.reward = Math.min(best.reward, reward.seconds)
     best.evaluate = Math.min(best.evaluate, evaluated.seconds)
@@ -86,18 +110,27 @@ const main = Effect.gen(function* () {
     execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
   ) as Record<string, number>
   const phases = ["sample", "evaluate", "train"] as const
-  const rows = phases.map((p) => ({ phase: p, oursSeconds: best[p], torchSeconds: torch[`${p}_s`]!, speedup: torch[`${p}_s`]! / best[p] }))
+  const rows = phases.map((p) => ({
+    phase: p,
+    oursSeconds: best[p],
+    torchSeconds: torch[`${p}_s`]!,
+    speedup: torch[`${p}_s`]! / best[p],
+    oursPeakMiB: peak[p],
+    torchPeakMiB: torch[`${p}_peak_mib`]!
+  }))
   const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
   const report = {
     benchmark: "ppo-step",
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up`, baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
-    results: { phases: rows, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } }
+    // Peak resident set of the whole process during each phase (VmHWM reset before it), weights and runtime included.
+    results: { phases: rows, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } },
+    weightBytes: Object.values(weights).reduce((sum, w) => sum + w.data.byteLength, 0)
   }
   console.log(`PPO step, ${MODEL.name}, B=${B} P=${P} T=${T}, ${MB} minibatches, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log("phase       ours (s)   torch (s)   torch/ours")
-  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)}`)
+  console.log("phase       ours (s)   torch (s)   torch/ours   ours peak MiB   torch peak MiB")
+  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
   console.log(`reward     ${best.reward.toFixed(4).padStart(9)}`)
   console.log(`total      ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
   if (!quick) {

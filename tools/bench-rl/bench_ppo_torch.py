@@ -110,6 +110,23 @@ class Policy:
         return lp, values, ent
 
 
+def reset_peak():
+    """Resets the kernel's resident-set high-water mark (VmHWM) of this process."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main():
     folder = sys.argv[1]
     B, P, T, MB, rank, threads, repeats = (int(a) for a in sys.argv[2:9])
@@ -119,7 +136,9 @@ def main():
     gen = torch.Generator().manual_seed(0)
     prompts = torch.randint(3, 500, (B, P), generator=gen)
     best = {"sample": 1e9, "evaluate": 1e9, "train": 1e9}
+    peak = {"sample": 0.0, "evaluate": 0.0, "train": 0.0}
     for _ in range(repeats + 1):  # the first round warms up
+        reset_peak()
         t0 = time.perf_counter()
         with torch.inference_mode():
             cache = [None] * pol.layers
@@ -131,10 +150,14 @@ def main():
                 h = pol.hidden(token, P + i, cache, True)[:, -1]
             seqs = torch.cat([prompts] + out, 1)
         t1 = time.perf_counter()
+        peak["sample"] = max(peak["sample"], peak_mib())
+        reset_peak()
         with torch.no_grad():
             old_lp, old_v, ent = pol.heads_of(seqs, P, True)
             ref_lp, _, _ = pol.heads_of(seqs, P, False)
         t2 = time.perf_counter()
+        peak["evaluate"] = max(peak["evaluate"], peak_mib())
+        reset_peak()
         adv = torch.randn(B, T, generator=gen)
         ret = old_v + adv
         for mb in torch.arange(B).chunk(MB):
@@ -148,9 +171,10 @@ def main():
             loss.backward()
             opt.step()
         t3 = time.perf_counter()
+        peak["train"] = max(peak["train"], peak_mib())
         for k, dt in (("sample", t1 - t0), ("evaluate", t2 - t1), ("train", t3 - t2)):
             best[k] = min(best[k], dt)
-    print(json.dumps({"torch": torch.__version__, "threads": threads, **{f"{k}_s": v for k, v in best.items()}}))
+    print(json.dumps({"torch": torch.__version__, "threads": threads, **{f"{k}_s": v for k, v in best.items()}, **{f"{k}_peak_mib": v for k, v in peak.items()}}))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Copies the repository's stock recipes (../../recipes) into <package>/recipes
-// so an installed CLI can list and copy them (`refine-af recipes ls`). Runs on
-// `npm pack` / `npm publish` (prepack); `postpack` removes the copy again.
+// so an installed CLI can list and copy them (`refine-af recipes ls`). tools/pack runs it on the
+// staged package folder it packs (the package folder itself is left alone).
 // Usage: node scripts/bundle-recipes.mjs [package folder]   (default: this package)
 //        node scripts/bundle-recipes.mjs --clean [package folder]
 import { cpSync, existsSync, rmSync } from "node:fs"

@@ -24,6 +24,8 @@ export interface LlamaCheckpointService {
   readonly config: LlamaConfig
   /** The float32 base weights by Hugging Face name (the arrays the runtime uses; do not modify). */
   readonly weights: Readonly<Record<string, HostTensor>>
+  /** True when the resource keeps some frozen weights below float32 (`precision`): they are not in `weights`; read the folder for the float32 values. */
+  readonly quantised?: boolean
 }
 
 export class LlamaCheckpoint extends Context.Service<LlamaCheckpoint, LlamaCheckpointService>()("@refine-af/model-llama/LlamaCheckpoint") {}

@@ -20,6 +20,7 @@ export * from "./adapted-resource.ts"
 export * from "./checkpoint.ts"
 export * from "./merge-stage.ts"
 export * from "./builtin/index.ts"
+export * from "./quant/index.ts"
 
 /** The plugin manifest. */
 export default definePlugin({

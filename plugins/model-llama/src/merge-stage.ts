@@ -1,7 +1,7 @@
 /**
  * Recipe stage `llama/merge`: a merged model folder on request. Reads the PEFT
  * adapter a trainer stage wrote (port `adapter`: `sft/lora`, `ppo/train`,
- * `group/grpo`, … with `adapter/` in their folder), merges it into the base
+ * `grpo/train`, … with `adapter/` in their folder), merges it into the base
  * (W + scale·B·A) and writes a plain Hugging Face folder — `config.json`,
  * `model.safetensors` (float32), tokenizer and generation files — to
  * `<stage dir>/model`, loadable by `llama/hf` `path:` or `transformers`
@@ -75,10 +75,14 @@ export const mergeStage = defineStage({
       if (!fs.existsSync(nodePath.join(folder, "adapter_config.json"))) {
         return yield* fail(
           `stage "${input.stage}" wrote no PEFT adapter at ${folder}`,
-          "connect a trainer stage that exports an adapter (sft/lora, ppo/train, group/grpo), or set subdir to where it writes one"
+          "connect a trainer stage that exports an adapter (sft/lora, ppo/train, grpo/train), or set subdir to where it writes one"
         )
       }
-      const base = ctx.uses.base ?? (yield* modelFolder({
+      const baseResource = ctx.uses.base
+      // A base held below float32 is merged from its folder's float32 weights (merging into quantised values would bake their error in).
+      const base = baseResource !== undefined && baseResource.quantised !== true ? baseResource : baseResource !== undefined
+        ? yield* readLlamaCheckpoint(baseResource.folder).pipe(Effect.mapError((error) => fail(`cannot read the base model ${baseResource.folder}: ${error.message}`, "point path at a complete Llama-family Hugging Face folder (config.json, model.safetensors, tokenizer.json)")))
+        : (yield* modelFolder({
         ...(path === undefined ? {} : { path }),
         ...(builtin === undefined ? {} : { builtin: typeof builtin === "object" && builtin.cacheDir !== undefined ? { ...builtin, cacheDir: resolveRecipePath(ctx, builtin.cacheDir) } : builtin })
       }).pipe(

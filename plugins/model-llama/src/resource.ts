@@ -14,6 +14,7 @@
  *     path: ./models/tiny-llama # config.json, model.safetensors, tokenizer.json
  *     # or, offline with no folder: builtin: { preset: qwen2, seed: 0 }
  *     max_context: 1024
+ *     precision: int4           # frozen weights: float32 (default) | float16 | int8 | int4
  *     lora: ./runs/sft/adapter  # optional PEFT adapter folder
  * ```
  */
@@ -22,6 +23,7 @@ import { checkLlamaFolder } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
+import * as nodePath from "node:path"
 import { modelFolder } from "./builtin/model-source.ts"
 import { LlamaCheckpoint } from "./checkpoint.ts"
 import { loadLlama } from "./service/load.ts"
@@ -56,7 +58,13 @@ export const LlamaResourceOptions = Schema.Struct({
   /** Context length in tokens (default: the model's, capped at 4096). */
   max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Context length in tokens (default: the model's, capped at 4096)." }),
   /** Rows decoded together (default 8). */
-  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows decoded together (default 8)." })
+  max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows decoded together (default 8)." }),
+  /** Storage precision of the frozen weights; LoRA adapters, value heads and optimizer state stay float32. */
+  precision: Schema.optionalKey(Schema.Literals(["float32", "float16", "int8", "int4"])).annotate({
+    description: "Frozen weights: float32 (default); float16 (weights of rank ≥ 2); int8 / int4 (decoder projections, block-wise symmetric, cached under the run's cache folder). Adapters, value heads and optimizer state stay float32."
+  }),
+  /** int8 / int4 block size. */
+  block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
   options.path !== undefined && options.builtin !== undefined
     ? "give either `path` (a model folder) or `builtin` (a built-in model), not both: remove one of them"
@@ -85,12 +93,20 @@ export const llamaResource = defineResource({
     return modelFolder(options).pipe(Effect.flatMap((folder) => loadLlama(folder, ctx.uses.backend, {
       ...(options.max_context === undefined ? {} : { contextLength: options.max_context }),
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
-      ...(options.lora === undefined ? {} : { adapterPath: options.lora })
-    }).pipe(Effect.map((loaded) => ({ loaded, folder }))))).pipe(
+      ...(options.lora === undefined ? {} : { adapterPath: options.lora }),
+      precision: {
+        precision: options.precision ?? "float32",
+        ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),
+        ...(ctx.cacheDir === undefined ? {} : { cacheRoot: nodePath.join(ctx.cacheDir, "quant") })
+      }
+    }).pipe(
+      Effect.tap((loaded) => loaded.quantCache === "unwritable" ? ctx.events.warn(`${ctx.name}: could not write the quantised-weight cache under ${ctx.cacheDir}; the next load quantises again`) : Effect.void),
+      Effect.map((loaded) => ({ loaded, folder }))
+    ))).pipe(
       Effect.map(({ loaded, folder }) =>
         Context.make(LanguageModel, loaded.service).pipe(
           Context.add(PolicyModel, loaded.policy),
-          Context.add(LlamaCheckpoint, { folder, id: loaded.base.info.id, config: loaded.model.config, weights: loaded.runtime.weights })
+          Context.add(LlamaCheckpoint, { folder, id: loaded.base.info.id, config: loaded.model.config, weights: loaded.runtime.weights, quantised: Object.keys(loaded.runtime.quantised).length > 0 })
         )
       ),
       Effect.mapError((error) => new StageError({

@@ -13,7 +13,9 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatBytes, pullModel, pullSuperNi } from "@refine-af/models"
+
+/** Loaded when a pull runs: @refine-af/models brings tokenizers and Hub clients every other command can start without. */
+const models = Effect.promise(() => import("@refine-af/models"))
 
 const revisionFlag = Flag.String("revision").pipe(Flag.withDescription("Branch, tag or commit (default: main for models, master for SuperNI)"), Flag.optional)
 const dirFlag = Flag.String("dir").pipe(Flag.withDescription("Target folder"), Flag.optional)
@@ -27,6 +29,7 @@ const modelsPull = Command.make(
     dir: dirFlag
   },
   Effect.fnUntraced(function*({ repo, revision, dir }) {
+    const { formatBytes, pullModel } = yield* models
     const result = yield* pullModel({
       repo,
       ...(optional(revision) === undefined ? {} : { revision: optional(revision)! }),
@@ -57,6 +60,7 @@ const superniPull = Command.make(
     baseUrl: Flag.String("base-url").pipe(Flag.withDescription("Raw-file base URL of the natural-instructions repository"), Flag.optional)
   },
   Effect.fnUntraced(function*({ dir, revision, baseUrl }) {
+    const { pullSuperNi } = yield* models
     const result = yield* pullSuperNi({
       ...(optional(dir) === undefined ? {} : { dir: optional(dir)! }),
       ...(optional(revision) === undefined ? {} : { revision: optional(revision)! }),

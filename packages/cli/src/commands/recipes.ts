@@ -5,7 +5,7 @@
  *
  * The recipes folder is the first of: `recipes/` in the cwd or a folder above
  * it (a project's own), the CLI package's `recipes/` (an installed CLI ships
- * them: `npm pack` copies them in, see scripts/bundle-recipes.mjs), and the
+ * them: tools/pack copies them in with scripts/bundle-recipes.mjs), and the
  * repository's `recipes/` (the CLI run from a checkout).
  */
 import { Console, Effect, Result, Schema } from "effect"

@@ -14,7 +14,7 @@
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { fileURLToPath } from "node:url"
 import type { LoadedPlugin } from "../recipe/resolved.ts"
 import { manifestProblems } from "./check-manifest.ts"
 import {
@@ -24,6 +24,7 @@ import {
   PluginSpecifierUnsafe,
   type PluginLoadError
 } from "./errors.ts"
+import { importPluginEntry } from "./import-entry.ts"
 import type { PluginManifest } from "./manifest.ts"
 import { duplicateSharedDependency } from "./shared-deps.ts"
 import { findPackageDir, isDirectory, readPackageInfo, type PackageInfo } from "./package-entry.ts"
@@ -85,7 +86,7 @@ const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<
 
 const importManifest = (specifier: string, entry: string): Effect.Effect<PluginManifest, PluginLoadError> =>
   Effect.tryPromise({
-    try: () => import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>,
+    try: () => importPluginEntry(entry),
     catch: (cause) =>
       new PluginImportFailed({
         specifier,

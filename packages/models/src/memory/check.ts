@@ -34,8 +34,10 @@ export class InsufficientMemoryError extends Schema.TaggedError<InsufficientMemo
 export interface MemoryCheck {
   /** Names the model in the message, e.g. `model-llama: /models/llama-2-7b`. */
   readonly what: string
-  /** Bytes of the weights at float32, as they are loaded. */
+  /** Bytes of the weights at the precision they will be held in (float32 unless reduced). */
   readonly weightBytes: number
+  /** Bytes of the weights at float32 (default `weightBytes`): the base of the precision advice. */
+  readonly float32Bytes?: number
   readonly availableBytes: number
   /** Where `availableBytes` comes from (said in the message). */
   readonly source: string
@@ -50,14 +52,16 @@ const PRECISIONS: ReadonlyArray<readonly [string, number]> = [["float16", 2], ["
 export const memoryShortfall = (check: MemoryCheck): { readonly neededBytes: number; readonly message: string } | undefined => {
   const neededBytes = check.weightBytes * RUNTIME_FACTOR
   if (neededBytes <= check.availableBytes) return undefined
-  const fits = PRECISIONS.filter(([, bytes]) => (check.weightBytes / 4) * bytes * RUNTIME_FACTOR <= check.availableBytes)
-  const options = PRECISIONS.map(([name, bytes]) => `${name} ≈ ${gib((check.weightBytes / 4) * bytes * RUNTIME_FACTOR)}`).join(", ")
+  const weights = (check.float32Bytes ?? check.weightBytes) / 4
+  const narrower = PRECISIONS.filter(([, bytes]) => weights * bytes < check.weightBytes)
+  const fits = narrower.filter(([, bytes]) => weights * bytes * RUNTIME_FACTOR <= check.availableBytes)
+  const options = narrower.map(([name, bytes]) => `${name} ≈ ${gib(weights * bytes * RUNTIME_FACTOR)}`).join(", ")
   const fix = fits.length > 0
     ? `It would fit with ${fits[0]![0]} weights (${options}) if your backend offers that precision; or free memory / use a machine with more.`
-    : `It does not fit even with 4-bit weights (${options}); use a machine with more memory or a smaller model.`
+    : `It does not fit even with 4-bit weights${options === "" ? "" : ` (${options})`}; use a machine with more memory or a smaller model.`
   return {
     neededBytes,
-    message: `${check.what} needs about ${gib(neededBytes)} (${gib(check.weightBytes)} of float32 weights × ${RUNTIME_FACTOR} for activations and the runtime) ` +
+    message: `${check.what} needs about ${gib(neededBytes)} (${gib(check.weightBytes)} of weights × ${RUNTIME_FACTOR} for activations and the runtime) ` +
       `but ${check.source} is ${gib(check.availableBytes)}. ${fix}`
   }
 }

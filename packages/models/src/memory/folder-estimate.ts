@@ -55,13 +55,16 @@ export const checkFolderFitsMachine = (folder: string, what: string): { readonly
  * Load time's check, before any weight is read: fails with
  * `InsufficientMemoryError` when the model needs more than `budgetBytes`
  * (default: the memory available now, cgroup limit included).
+ * `weightScale` is the stored size relative to float32 (0.5 for float16,
+ * about 0.28 / 0.16 for block-wise int8 / int4 with their scales).
  */
-export const ensureFolderFits = (folder: string, what: string, budgetBytes?: number): Effect.Effect<void, InsufficientMemoryError> =>
+export const ensureFolderFits = (folder: string, what: string, budgetBytes?: number, weightScale = 1): Effect.Effect<void, InsufficientMemoryError> =>
   Effect.suspend(() => {
-    const weightBytes = folderWeightBytes(folder)
-    if (weightBytes === undefined) return Effect.void
+    const float32 = folderWeightBytes(folder)
+    if (float32 === undefined) return Effect.void
+    const weightBytes = float32 * weightScale
     const available = budgetBytes !== undefined ? { bytes: budgetBytes, source: "the memory budget" } : availableMemory()
-    const shortfall = memoryShortfall({ what: `${what}: ${folder}`, weightBytes, availableBytes: available.bytes, source: available.source })
+    const shortfall = memoryShortfall({ what: `${what}: ${folder}`, weightBytes, float32Bytes: float32, availableBytes: available.bytes, source: available.source })
     return shortfall === undefined
       ? Effect.void
       : Effect.fail(new InsufficientMemoryError({ path: folder, neededBytes: shortfall.neededBytes, availableBytes: available.bytes, message: shortfall.message }))

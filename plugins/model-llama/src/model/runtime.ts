@@ -10,7 +10,7 @@
  * copies them into each program as constants (onnxruntime then folds and
  * pre-packs a private copy per session; see bench-results/weights.json).
  */
-import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
+import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
@@ -22,13 +22,21 @@ export interface LlamaRuntime {
   readonly backend: BackendService
   readonly frequencies: RopeFrequencies
   readonly padTokenId: number
-  /** The frozen float32 weights (HF names) every program uses. */
+  /** The frozen float32 weights (HF names) every program uses (all of them unless stored in `quantised`). */
   readonly weights: Readonly<Record<string, HostTensor>>
+  /** Frozen weights kept in reduced precision (`weights: float16 | int8 | int4`), by HF name; baked as such. */
+  readonly quantised: Readonly<Record<string, QuantisedWeight>>
+  /** The frozen (non-trainable) parameters of `program` to bake: float32 constants and quantised weights. */
+  readonly frozen: (program: Program) => { readonly constants: Record<string, HostTensor>; readonly quantised: Record<string, QuantisedWeight> }
+  /**
+   * Compiles any program over this model: quantised frozen weights are baked
+   * (a copy per program), float32 ones bound (`shared`, one copy for all
+   * programs) or baked, per {@link WeightMode}.
+   */
+  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>) => Effect.Effect<Executable, BackendError>
   /** The compiled step program for a bucket (compiled once, then cached). */
   readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora) => Effect.Effect<Executable, BackendError>
   readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
-  /** Compiles any program over this model: its non-trainable parameters found in `weights` are the frozen weights (bound or baked per {@link WeightMode}). */
-  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>) => Effect.Effect<Executable, BackendError>
 }
 
 /** How frozen weights reach the programs: one shared copy bound to all, or a copy baked into each. */
@@ -42,6 +50,8 @@ export interface RuntimeOptions {
   readonly padTokenId: number
   /** Default `shared`. */
   readonly weightMode?: WeightMode
+  /** Frozen weights stored in reduced precision (default none). */
+  readonly quantised?: Readonly<Record<string, QuantisedWeight>>
 }
 
 const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}:${lora.dropout ? "dropout" : ""}` : "base")
@@ -62,6 +72,19 @@ export const makeLlamaRuntime = (
   options: RuntimeOptions
 ): LlamaRuntime => {
   const compiled = new Map<string, Effect.Effect<Executable, BackendError>>()
+  const quantised = options.quantised ?? {}
+  const frozen = (program: Program) => {
+    const constants: Record<string, HostTensor> = {}
+    const reduced: Record<string, QuantisedWeight> = {}
+    for (const parameter of program.parameters) {
+      if (parameter.trainable) continue
+      const value = weights[parameter.name]
+      const stored = quantised[parameter.name]
+      if (value) constants[parameter.name] = value
+      else if (stored) reduced[parameter.name] = stored
+    }
+    return { constants, quantised: reduced }
+  }
   const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
   const mode = options.weightMode ?? "shared"
   // Uploaded on first use, once; every program binds the same backend tensors.
@@ -73,10 +96,11 @@ export const makeLlamaRuntime = (
     })
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>) =>
     Effect.gen(function* () {
-      const frozen = program.parameters.filter((p) => !p.trainable && weights[p.name] !== undefined).map((p) => p.name)
-      const compileOptions: CompileOptions = mode === "baked"
-        ? { constants: Object.fromEntries(frozen.map((name) => [name, weights[name]!])), keepOnDevice }
-        : { weights: Object.fromEntries(yield* Effect.forEach(frozen, (name) => Effect.map(upload(name), (t) => [name, t] as const))), keepOnDevice }
+      const baked = frozen(program)
+      if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice })
+      const names = Object.keys(baked.constants)
+      const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
+      const compileOptions: CompileOptions = { quantised: baked.quantised, weights: bound, keepOnDevice }
       return yield* backend.compile(program, compileOptions)
     })
   const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora) => {
@@ -92,5 +116,5 @@ export const makeLlamaRuntime = (
     compiled.set(key, memo)
     return memo
   }
-  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, executable, run: backend.run, compile }
+  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, quantised, frozen, executable, run: backend.run, compile }
 }

@@ -15,6 +15,11 @@ import { loadTokenizer, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
+import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
+import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
+
+/** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
+const STORED_FRACTION = { float32: 1, float16: 0.5, int8: 0.28, int4: 0.16 } as const
 
 /** Options of {@link loadLlama}. */
 export interface LoadLlamaOptions {
@@ -28,6 +33,8 @@ export interface LoadLlamaOptions {
   readonly memoryBudget?: number
   /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
   readonly weightMode?: WeightMode
+  /** Storage precision of the frozen weights (default float32) and the quantised-weight cache. */
+  readonly precision?: PrecisionOptions
 }
 
 /**
@@ -46,17 +53,25 @@ export interface LoadLlamaOptions {
  */
 export const loadLlama = Effect.fnUntraced(function* (path: string, backend: BackendService, options: LoadLlamaOptions = {}) {
   const model = yield* loadModelFolder(path)
+  const precision = options.precision ?? { precision: "float32" }
   // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
-  yield* ensureFolderFits(path, "model-llama", options.memoryBudget)
+  yield* ensureFolderFits(path, "model-llama", options.memoryBudget, STORED_FRACTION[precision.precision])
   const tokenizer: Tokenizer = yield* loadTokenizer(path)
-  const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path)))
+  const folderId = yield* modelIdentity(model)
+  const loaded = precision.precision === "float32"
+    ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
+    : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
+  const { weights, quantised } = loaded
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, ...(options.weightMode ? { weightMode: options.weightMode } : {}) })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
-  const id = yield* modelIdentity(model)
+  // Outputs differ by precision, so ids (lineage, score caches) do too.
+  const id = precision.precision === "float32" ? folderId
+    : precision.precision === "float16" ? `${folderId}@float16`
+    : `${folderId}@${precision.precision}-b${precision.blockSize ?? DEFAULT_BLOCK_SIZE}`
   const maxBatch = options.maxBatch ?? 8
   let adapter: ActiveAdapter | undefined
   let adapterId = ""
@@ -73,5 +88,5 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     : base
   // The trainable view: sessions over the same frozen weights (the resource's own adapter is not applied to them).
   const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch })
-  return { service, base, policy, runtime, tokenizer, model }
+  return { service, base, policy, runtime, tokenizer, model, quantCache: loaded.cache }
 })

@@ -1,0 +1,89 @@
+/**
+ * Loading a checkpoint's weights at a storage precision, one tensor at a
+ * time: each weight is read as float32, checked, and (when the precision
+ * stores it below float32) quantised before the next is read, so the float32
+ * copy of the whole model never exists (a 7B model at int4 loads in ~4 GB
+ * plus one tensor). Int schemes read / write the on-disk cache
+ * (`quant-cache.ts`) when a cache root is given.
+ */
+import { expectedWeights, loadWeights, nonFinite, NonFiniteWeightsError, SafetensorsFormatError, type LlamaConfig, type TensorSource } from "@refine-af/models"
+import { quantiseWeight, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { DEFAULT_BLOCK_SIZE, storedBelowFloat32, type WeightPrecision } from "./precision.ts"
+import { quantCacheFolder, readQuantCache, writeQuantCache } from "./quant-cache.ts"
+
+/** How to store the frozen weights. */
+export interface PrecisionOptions {
+  readonly precision: WeightPrecision
+  /** int8 / int4 block size (default 32). */
+  readonly blockSize?: number
+  /** Root folder of the quantised-weight cache; no disk cache when omitted. */
+  readonly cacheRoot?: string
+}
+
+/** The loaded weights: float32 ones and those stored below float32, plus what the cache did. */
+export interface WeightsAtPrecision {
+  readonly weights: Record<string, HostTensor>
+  readonly quantised: Record<string, QuantisedWeight>
+  /** `hit`: read from the cache; `written`: quantised and cached; `off`: no cache (float32 / float16 / no root); `unwritable`: quantised, cache not written. */
+  readonly cache: "hit" | "written" | "off" | "unwritable"
+}
+
+const checkNamesAndShapes = (source: TensorSource, expected: ReadonlyMap<string, ReadonlyArray<number>>, where: string) =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    for (const [name, shape] of expected) {
+      const entry = yield* Effect.option(source.entry(name))
+      if (entry._tag === "None") problems.push(`missing ${name}`)
+      else if (entry.value.shape.join(",") !== shape.join(",")) problems.push(`${name} is [${entry.value.shape}] but the config implies [${shape}]`)
+    }
+    if (problems.length === 0) return
+    return yield* new SafetensorsFormatError({
+      path: where,
+      problem: "BadEntry",
+      message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\nCheck that config.json belongs to these weights.`
+    })
+  })
+
+/**
+ * Reads the weights `config` needs from `source` at `options.precision`.
+ * `modelId` (the folder's content id) names the cache entry.
+ *
+ * @example
+ * ```ts
+ * import { loadWeightsAtPrecision } from "@refine-af/model-llama"
+ * // const { weights, quantised } = yield* loadWeightsAtPrecision(source, config, path, "llama:tiny#…", { precision: "int4" })
+ * ```
+ */
+export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string, modelId: string, options: PrecisionOptions) {
+  const { precision } = options
+  if (precision === "float32") return { weights: yield* loadWeights(source, config, where), quantised: {}, cache: "off" } satisfies WeightsAtPrecision
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
+  const expected = expectedWeights(config)
+  yield* checkNamesAndShapes(source, expected, where)
+  const reduced = new Map([...expected].filter(([name, shape]) => storedBelowFloat32(precision, name, shape)))
+  const folder = precision !== "float16" && options.cacheRoot !== undefined ? quantCacheFolder(options.cacheRoot, modelId, precision, blockSize) : undefined
+  const cached = folder !== undefined && precision !== "float16" ? yield* readQuantCache(folder, precision, blockSize, reduced) : undefined
+  const weights: Record<string, HostTensor> = {}
+  const quantised: Record<string, QuantisedWeight> = { ...cached }
+  for (const [name, shape] of expected) {
+    if (cached?.[name] !== undefined) continue
+    const values = yield* source.readFloat32(name)
+    const bad = nonFinite(values)
+    if (bad !== undefined) {
+      return yield* new NonFiniteWeightsError({
+        path: where,
+        name,
+        count: bad.count,
+        message: `${where}: tensor ${name} holds ${bad.count} non-finite value${bad.count === 1 ? "" : "s"} (first: ${bad.first} at index ${bad.index}); ` +
+          "the checkpoint is damaged or was converted with an overflow (e.g. float32 → float16). Re-download or re-convert it."
+      })
+    }
+    if (reduced.has(name)) quantised[name] = quantiseWeight(values, shape, precision, blockSize)
+    else weights[name] = { dtype: "float32", shape, data: values }
+  }
+  if (folder === undefined) return { weights, quantised, cache: "off" } satisfies WeightsAtPrecision
+  if (cached !== undefined) return { weights, quantised, cache: "hit" } satisfies WeightsAtPrecision
+  const written = yield* writeQuantCache(folder, modelId, quantised as Record<string, BlockQuantisedWeight>).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+  return { weights, quantised, cache: written ? "written" : "unwritable" } satisfies WeightsAtPrecision
+})

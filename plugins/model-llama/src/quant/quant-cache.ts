@@ -1,0 +1,64 @@
+/**
+ * The on-disk cache of quantised weights: one safetensors file per (model
+ * content id, scheme, block size) — `<root>/<id>-<scheme>-b<block>/weights.safetensors`
+ * holding `<name>#codes` (U8 [rows, blocks, blob]) and `<name>#scales`
+ * (F32 [rows, blocks]) for every quantised weight. The model id covers the
+ * config and every weight file's bytes, so a changed model gets a new folder;
+ * quantisation is deterministic, so a hit is the same as quantising again.
+ * A missing, partial or damaged file is a miss (the weights are quantised
+ * again and the file rewritten), never an error.
+ */
+import { blocksPerRow, schemeBits, type BlockQuantisedWeight } from "@refine-af/tensor"
+import { openSingleFile, writeSafetensors, type TensorToWrite } from "@refine-af/models"
+import { Effect } from "effect"
+import { mkdir, rename } from "node:fs/promises"
+import { existsSync } from "node:fs"
+import * as nodePath from "node:path"
+
+const FILE = "weights.safetensors"
+
+/** The cache folder of one model at one int scheme and block size. */
+export const quantCacheFolder = (root: string, modelId: string, scheme: "int8" | "int4", blockSize: number): string =>
+  nodePath.join(root, `${modelId.replace(/[^A-Za-z0-9._-]/g, "_")}-${scheme}-b${blockSize}`)
+
+/** The file inside a cache folder. */
+export const quantCacheFile = (folder: string): string => nodePath.join(folder, FILE)
+
+/**
+ * Reads the cached weights for `names` (with their float32 shapes), or
+ * undefined when the cache is absent or does not hold all of them intact.
+ */
+export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
+  Effect.gen(function* () {
+    const file = quantCacheFile(folder)
+    if (!existsSync(file)) return undefined
+    const source = yield* openSingleFile(file)
+    const blob = (blockSize * schemeBits(scheme)) / 8
+    const out: Record<string, BlockQuantisedWeight> = {}
+    for (const [name, shape] of shapes) {
+      const [rows, cols] = shape as [number, number]
+      const blocks = blocksPerRow(cols, blockSize)
+      const codes = yield* source.readBytes(`${name}#codes`)
+      const scales = yield* source.readFloat32(`${name}#scales`)
+      if (codes.length !== rows * blocks * blob || scales.length !== rows * blocks) return undefined
+      out[name] = { scheme, shape, blockSize, codes, scales }
+    }
+    return out
+  }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
+
+/** Writes the cache file (to a temporary name, then renamed: a crash never leaves a half file under the real name). */
+export const writeQuantCache = (folder: string, modelId: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
+  Effect.gen(function* () {
+    const tensors: Array<TensorToWrite> = []
+    for (const [name, w] of Object.entries(weights)) {
+      const [rows, cols] = w.shape as [number, number]
+      const blocks = blocksPerRow(cols, w.blockSize)
+      tensors.push({ name: `${name}#codes`, dtype: "U8", shape: [rows, blocks, w.codes.length / (rows * blocks)], data: w.codes })
+      tensors.push({ name: `${name}#scales`, dtype: "F32", shape: [rows, blocks], data: w.scales })
+    }
+    const first = Object.values(weights)[0]
+    yield* Effect.tryPromise(() => mkdir(folder, { recursive: true }))
+    const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
+    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
+    yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
+  })

@@ -1,0 +1,75 @@
+/**
+ * QLoRA: LoRA training and policy sessions on an int4-quantised frozen base.
+ * The adapter, value head and AdamW state stay float32; the result must equal
+ * training on a float32 base holding exactly the dequantised weights (the
+ * quantised programs compute with those values, through MatMulNBits forward
+ * and DequantizeLinear in the backward pass).
+ */
+import { loadModelFolder, loadTokenizer, loadWeights, openWeights } from "@refine-af/models"
+import { dequantiseWeight, quantiseWeight, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
+import { nllObjective, type TokenSequence } from "@refine-af/training"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { makeLlamaPolicyModel, makeLlamaRuntime, storedBelowFloat32 } from "../src/index.ts"
+import { cpuBackend, runScoped } from "./support/runtime.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj", "down_proj"] }
+const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
+
+/** Two policies over the same model: int4-quantised base, and float32 base = its dequantised values. */
+const policies = Effect.gen(function* () {
+  const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+  const backend = yield* cpuBackend
+  const model = yield* loadModelFolder(folder)
+  const tokenizer = yield* loadTokenizer(folder)
+  const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
+  const kept: Record<string, HostTensor> = {}
+  const quantised: Record<string, QuantisedWeight> = {}
+  const dequantised: Record<string, HostTensor> = {}
+  for (const [name, tensor] of Object.entries(float32)) {
+    if (!storedBelowFloat32("int4", name, tensor.shape)) {
+      kept[name] = tensor
+      dequantised[name] = tensor
+      continue
+    }
+    quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, "int4", 16)
+    dequantised[name] = { dtype: "float32", shape: tensor.shape, data: dequantiseWeight(quantised[name]!) }
+  }
+  const make = (runtime: ReturnType<typeof makeLlamaRuntime>, id: string) =>
+    makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength: 64, eosIds: new Set([2]), maxBatch: 8 })
+  const options = { contextLength: 64, padTokenId: 0 }
+  return {
+    int4: yield* make(makeLlamaRuntime(backend, model.config, kept, { ...options, quantised }), "int4"),
+    reference: yield* make(makeLlamaRuntime(backend, model.config, dequantised, options), "dequantised"),
+    quantisedCount: Object.keys(quantised).length
+  }
+})
+
+describe("QLoRA on an int4 base", () => {
+  it("LoRA steps, values and reference logprobs equal a float32 base holding the dequantised weights", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { int4, reference, quantisedCount } = yield* policies
+      const run = (policy: typeof int4) =>
+        Effect.gen(function* () {
+          const session = yield* policy.session({ lora, valueHead: true, seed: 3 })
+          const losses: Array<number> = []
+          for (let i = 0; i < 6; i++) losses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss)
+          const [heads] = yield* session.evaluate([sft], { values: true })
+          const [base] = yield* session.evaluate([sft], { reference: true })
+          return { losses, logprobs: heads!.logprobs, values: heads!.values ?? [], base: base!.logprobs }
+        })
+      return { quantised: yield* run(int4), dequantised: yield* run(reference), quantisedCount }
+    }))
+    expect(r.quantisedCount).toBe(14) // 2 layers × 7 projections
+    const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
+      expect(a.length).toBe(b.length)
+      a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i]!))))
+    }
+    close(r.quantised.losses, r.dequantised.losses)
+    close(r.quantised.logprobs, r.dequantised.logprobs)
+    close(r.quantised.values, r.dequantised.values)
+    close(r.quantised.base, r.dequantised.base)
+    expect(r.quantised.losses[5]!).toBeLessThan(r.quantised.losses[0]!) // and it learns
+  }, 180_000)
+})

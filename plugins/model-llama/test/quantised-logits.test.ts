@@ -1,0 +1,145 @@
+/**
+ * Frozen weights below float32 (`precision: float16 | int8 | int4`) against
+ * float32 on the tiny models: logit error within the budgets documented in
+ * the README, greedy continuations equal to float32's for the stated share of
+ * prompts, the quantised-weight cache read on a second load.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { leftPadRows, makeStepFeeds } from "@refine-af/models"
+import { toFloat64 } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { loadLlama, speakerModelFolder, type WeightPrecision } from "../src/index.ts"
+import { cpuBackend, runScoped } from "./support/runtime.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+/**
+ * The README's budgets (measured values ×~1.5, rounded up): max / mean |logit − float32 logit|
+ * over every real position and vocabulary entry; the least share of positions whose
+ * next-token argmax equals float32's (`argmax`), and of prompts whose 8-token greedy
+ * continuation equals float32's (`greedy`, trained model only), each one flip below
+ * the measured share. The random model's near-flat logits make its argmax fragile,
+ * so it states no argmax budget at int4.
+ */
+type Budget = { readonly max: number; readonly mean: number; readonly argmax?: number; readonly greedy?: number }
+const BUDGETS: Record<"speaker" | "random", Record<Exclude<WeightPrecision, "float32">, Budget>> = {
+  speaker: {
+    float16: { max: 0.01, mean: 0.001, argmax: 0.99, greedy: 1 },
+    int8: { max: 0.2, mean: 0.02, argmax: 0.99, greedy: 0.875 },
+    int4: { max: 3.5, mean: 0.35, argmax: 0.875, greedy: 0.625 }
+  },
+  random: {
+    float16: { max: 0.035, mean: 0.0035, argmax: 0.989 },
+    int8: { max: 0.6, mean: 0.065, argmax: 0.956 },
+    int4: { max: 10.5, mean: 1.2 }
+  }
+}
+
+const PROMPTS = [
+  "Task: Sort the numbers.\nInput: 3, 1, 2\nOutput:",
+  "Write a short poem about the sea.",
+  "Classification: Is this task a classification task?",
+  "Instruction: Give three synonyms of happy.\nOutput:",
+  "Task: Translate to French.\nInput: good morning\nOutput:",
+  "Generate an instruction:",
+  "Question: What is 2 + 2?\nAnswer:",
+  "Summarise the text.\nInput: The cat sat on the mat.\nOutput:"
+]
+
+const cacheRoots: Array<string> = []
+const freshCacheRoot = () => {
+  const root = mkdtempSync(nodePath.join(tmpdir(), "quant-cache-"))
+  cacheRoots.push(root)
+  return root
+}
+afterAll(() => cacheRoots.forEach((root) => rmSync(root, { recursive: true, force: true })))
+
+const measure = (folder: string, precision: WeightPrecision, greedy: boolean, cacheRoot: string) =>
+  runScoped(Effect.gen(function* () {
+    const backend = yield* cpuBackend
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 128, maxBatch: 8, precision: { precision, cacheRoot } })
+    const ids = PROMPTS.map((p) => loaded.tokenizer.encode(p))
+    const length = Math.max(...ids.map((row) => row.length))
+    const shape = { batch: ids.length, length, cache: 0 }
+    const exe = yield* loaded.runtime.executable(shape, "all-logits")
+    const pad = loaded.runtime.padTokenId
+    const out = yield* loaded.runtime.run(exe, makeStepFeeds(loaded.runtime.config, loaded.runtime.frequencies, shape, leftPadRows(ids, length, pad, 0), pad))
+    const logits = toFloat64(yield* backend.download(out.logits!))
+    // only real (unpadded) positions
+    const vocab = loaded.runtime.config.vocabSize
+    const real = new Float64Array(ids.reduce((n, row) => n + row.length, 0) * vocab)
+    let at = 0
+    ids.forEach((row, r) => {
+      const from = (r * length + length - row.length) * vocab
+      real.set(logits.subarray(from, from + row.length * vocab), at)
+      at += row.length * vocab
+    })
+    const generations = greedy ? yield* loaded.service.generate(PROMPTS.map((prompt) => ({ prompt, params: { maxNewTokens: 8, temperature: 0 } }))) : []
+    const argmax: Array<number> = []
+    for (let p = 0; p < real.length / vocab; p++) {
+      let best = 0
+      for (let v = 1; v < vocab; v++) if (real[p * vocab + v]! > real[p * vocab + best]!) best = v
+      argmax.push(best)
+    }
+    return { logits: real, argmax, greedy: generations.map((g) => (g.tokenIds ?? []).join(",")), cache: loaded.quantCache, id: loaded.service.info.id }
+  }))
+
+const compare = (a: Float64Array, b: Float64Array) => {
+  let max = 0
+  let total = 0
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!)
+    max = Math.max(max, d)
+    total += d
+  }
+  return { max, mean: total / b.length }
+}
+
+const std = (values: Float64Array) => {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length)
+}
+
+const models = [
+  ["speaker (trained)", "speaker", () => speakerModelFolder()],
+  ["tiny llama (random)", "random", () => tinyModel("llama")]
+] as const
+
+describe.each(models)("%s at reduced precision vs float32", (_label, kind, folder) => {
+  it("stays within the logit error budgets and agrees on greedy continuations", async () => {
+    const cacheRoot = freshCacheRoot()
+    const reference = await measure(folder(), "float32", kind === "speaker", cacheRoot)
+    expect(reference.cache).toBe("off")
+    for (const precision of ["float16", "int8", "int4"] as const) {
+      const result = await measure(folder(), precision, kind === "speaker", cacheRoot)
+      const error = compare(result.logits, reference.logits)
+      const agree = result.greedy.filter((g, i) => g === reference.greedy[i]).length / PROMPTS.length
+      const argmax = result.argmax.filter((t, i) => t === reference.argmax[i]).length / reference.argmax.length
+      console.log(`${_label} ${precision}: max |Δlogit| ${error.max.toFixed(4)}, mean ${error.mean.toFixed(5)} (float32 logits: std ${std(reference.logits).toFixed(3)}), argmax agreement ${argmax.toFixed(3)} of ${reference.argmax.length} positions${kind === "speaker" ? `, greedy agreement ${agree}` : ""}`)
+      const budget = BUDGETS[kind][precision]
+      expect(error.max).toBeLessThanOrEqual(budget.max)
+      expect(error.mean).toBeLessThanOrEqual(budget.mean)
+      if (budget.argmax !== undefined) expect(argmax).toBeGreaterThanOrEqual(budget.argmax)
+      if (budget.greedy !== undefined) expect(agree).toBeGreaterThanOrEqual(budget.greedy)
+      expect(error.max).toBeGreaterThan(0) // the weights really were stored below float32
+      expect(result.id).not.toBe(reference.id)
+    }
+  }, 300_000)
+})
+
+describe("quantised-weight cache", () => {
+  it("is written once per (model, scheme, block size), then read; results are identical", async () => {
+    const folder = speakerModelFolder()
+    const cacheRoot = freshCacheRoot()
+    const first = await measure(folder, "int8", false, cacheRoot)
+    const second = await measure(folder, "int8", false, cacheRoot)
+    expect(first.cache).toBe("written")
+    expect(second.cache).toBe("hit")
+    expect(second.logits).toEqual(first.logits)
+    const entries = readdirSync(cacheRoot).filter((name) => name.includes("-int8-b32"))
+    expect(entries.length).toBeGreaterThanOrEqual(1)
+    expect(statSync(nodePath.join(cacheRoot, entries[0]!, "weights.safetensors")).size).toBeGreaterThan(0)
+  }, 300_000)
+})
