@@ -83,3 +83,18 @@ export const waitFor = async (condition: () => boolean, running: RunningCli, wha
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+/** A stage's records (its records.jsonl, one JSON object a line; [] when empty). */
+export const records = <Row = Record<string, any>>(runDir: string, stage: string): Array<Row> => {
+  const text = fs.readFileSync(path.join(runDir, "stages", stage, "records.jsonl"), "utf8").trimEnd()
+  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Row)
+}
+
+/** Wall-clock fields of trainer records (RL's per-phase `time`, SFT's `tokens_per_second`): they differ between runs, nothing else may. */
+const TIMING = new Set(["time", "tokens_per_second"])
+
+/** A record without its wall-clock fields. */
+export const withoutTiming = <Row extends Record<string, unknown>>(row: Row): Partial<Row> => Object.fromEntries(Object.entries(row).filter(([key]) => !TIMING.has(key))) as Partial<Row>
+
+/** The bytes of a trainer stage's exported adapter weights. */
+export const adapterBytes = (runDir: string, stage: string): Buffer => fs.readFileSync(path.join(runDir, "stages", stage, "adapter", "adapter_model.safetensors"))

@@ -5,7 +5,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { committedCount, onlyRunDir, runCli, startCli, tempDir, waitFor } from "./cli.ts"
+import { committedCount, onlyRunDir, records, runCli, startCli, tempDir, waitFor } from "./cli.ts"
 
 describe("Ctrl-C", () => {
   it("interrupts with exit code 130 and the run resumes to completion", async () => {
@@ -29,8 +29,7 @@ describe("Ctrl-C", () => {
 
     const resumed = await runCli(["resume", runDir], env)
     expect(resumed.code, resumed.stderr).toBe(0)
-    const lines = fs.readFileSync(path.join(runDir, "stages/lines/records.jsonl"), "utf8").trimEnd().split("\n")
-    expect(lines.map((line) => (JSON.parse(line) as { index: number }).index)).toEqual(Array.from({ length: 600 }, (_, index) => index))
+    expect(records<{ index: number }>(runDir, "lines").map((row) => row.index)).toEqual(Array.from({ length: 600 }, (_, index) => index))
     const events = fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as { type: string; resumedCount?: number; stage?: string })
     expect(events.find((event) => event.type === "stage_start" && event.stage === "lines" && event.resumedCount === kept)).toBeDefined()
   })

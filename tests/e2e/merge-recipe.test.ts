@@ -7,7 +7,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli, tempDir } from "./cli.ts"
+import { records, runCli, tempDir } from "./cli.ts"
 
 interface Stage { readonly status: string; readonly outputHash?: string }
 const runOnce = async (cache: string, overrides: ReadonlyArray<string> = []) => {
@@ -16,7 +16,7 @@ const runOnce = async (cache: string, overrides: ReadonlyArray<string> = []) => 
   expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0)
   const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { stages: Record<string, Stage> }
-  const record = JSON.parse(fs.readFileSync(path.join(runDir, "stages/merged/records.jsonl"), "utf8").trim()) as Record<string, unknown>
+  const [record] = records(runDir, "merged") as [Record<string, unknown>]
   return { result, runDir, stages: manifest.stages, record }
 }
 

@@ -18,7 +18,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { npmEnv } from "./npm-env.ts"
-import { repoRoot, runCli, tempDir } from "./cli.ts"
+import { records, repoRoot, runCli, tempDir } from "./cli.ts"
 
 const published = ["core", "tensor", "training", "testing", "openai", "models", "cli"].map((name) => `packages/${name}`)
 
@@ -101,10 +101,14 @@ describe("npm pack round trip", () => {
     const recipeRun = run(bin, ["run", "recipe.yaml", "--runs-dir", runsDir, "--cache-dir", path.join(root, "cache")], app)
     expect(recipeRun.code, recipeRun.out).toBe(0)
     const [runDir] = fs.readdirSync(runsDir)
-    const records = fs.readFileSync(path.join(runsDir, runDir!, "stages/hello/records.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line))
-    expect(records).toEqual([0, 1, 2, 3].map((index) => ({ index, text: "installed" })))
+    expect(records(path.join(runsDir, runDir!), "hello")).toEqual([0, 1, 2, 3].map((index) => ({ index, text: "installed" })))
     const manifest = JSON.parse(fs.readFileSync(path.join(runsDir, runDir!, "manifest.json"), "utf8"))
     expect(JSON.stringify(manifest)).toContain("refine-af-plugin-shout")
+    // Discovery lists it too (the TypeScript entry imported again in a fresh process).
+    const listed = run(bin, ["plugins"], app)
+    expect(listed.code, listed.out).toBe(0)
+    expect(listed.out).toContain("refine-af-plugin-shout")
+    expect(listed.out).toContain("shout/echo")
 
     fs.rmSync(root, { recursive: true, force: true })
   }, 420_000)

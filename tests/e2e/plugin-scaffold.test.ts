@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { repoRoot, runCli, tempDir } from "./cli.ts"
+import { records, repoRoot, runCli, tempDir } from "./cli.ts"
 
 const link = (pluginDir: string, name: string, target: string) => {
   fs.mkdirSync(path.dirname(path.join(pluginDir, "node_modules", name)), { recursive: true })
@@ -37,8 +37,7 @@ describe("plugins new", () => {
     const run = await runCli(["run", path.join(dir, "recipe.yaml"), "--runs-dir", runsDir, "--cache-dir", tempDir("scaffold-cache")])
     expect(run.code, run.stderr).toBe(0)
     const [runDir] = fs.readdirSync(runsDir)
-    const records = fs.readFileSync(path.join(runsDir, runDir!, "stages/hello/records.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line))
-    expect(records).toEqual([0, 1, 2].map((index) => ({ index, text: "hello" })))
+    expect(records(path.join(runsDir, runDir!), "hello")).toEqual([0, 1, 2].map((index) => ({ index, text: "hello" })))
 
     const again = await runCli(["plugins", "new", "refine-af-plugin-shout", "--dir", dir])
     expect(again.code).toBe(2)

@@ -16,23 +16,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { decodeRunReport } from "@refine-af/core"
 import { describe, expect, it } from "vitest"
-import { committedCount, onlyRunDir, runCli, stageStatus, startCli, tempDir, waitFor } from "./cli.ts"
+import { adapterBytes, committedCount, onlyRunDir, records, runCli, stageStatus, startCli, tempDir, waitFor, withoutTiming } from "./cli.ts"
 
 const recipe = "recipes/quickstart.yaml"
 const STAGES = ["instructions", "classified", "rl_prompts", "ppo", "dataset_rlaf", "dataset_base", "export", "sft_rlaf", "sft_base", "eval_rlaf", "eval_base", "compare"]
 const ADAPTERS = ["ppo", "sft_rlaf", "sft_base"]
 
-type Row = Record<string, any>
-const records = (runDir: string, stage: string): Array<Row> => {
-  const text = fs.readFileSync(path.join(runDir, "stages", stage, "records.jsonl"), "utf8").trimEnd()
-  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Row)
-}
-/** Wall-clock fields differ between runs (PPO's per-phase `time`, SFT's `tokens_per_second`); everything else must be identical. */
-const TIMING = new Set(["time", "tokens_per_second"])
-const withoutTiming = (row: Row): Row => Object.fromEntries(Object.entries(row).filter(([key]) => !TIMING.has(key)))
 const manifestOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { status: string; attempts: Array<unknown>; stages: Record<string, { status: string }> }
 const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
-const adapterBytes = (runDir: string, stage: string) => fs.readFileSync(path.join(runDir, "stages", stage, "adapter", "adapter_model.safetensors"))
 
 let reference: string | undefined
 const cacheFree = () => ({ REFINE_AF_CACHE: tempDir("quickstart-cache") })

@@ -1,7 +1,7 @@
 /**
  * RL on a real (tiny, random) Llama through the core runner: `llama/hf`
  * provides the PolicyModel (LoRA sessions over the ONNX compute core), a rule
- * reward (`rules/reward`), and `ppo/train`, `group/grpo`, `group/rloo` each
+ * reward (`rules/reward`), and `ppo/train`, `grpo/train`, `rloo/train` each
  * raise the mean reward of the last iterations over the first ones by a stated
  * margin (fixed seed; measured PPO 0.17 → 0.61, GRPO 0.02 → 0.33, RLOO 0.02 → 0.31
  * over the first vs last 3 of 12 iterations). The model: the tiny llama preset with a 512-token
@@ -14,7 +14,7 @@ import { Effect, Exit } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { loadRecipe, runRecipe } from "@refine-af/core"
 import { writeTinyModel } from "@refine-af/models"
-import { repoRoot } from "./cli.ts"
+import { records, repoRoot } from "./cli.ts"
 
 const MARGIN = 0.2
 let modelDir = ""
@@ -34,7 +34,8 @@ plugins:
   - ${plugin("plugins/model-llama")}
   - ${plugin("plugins/reward-rules")}
   - ${plugin("plugins/rl-ppo")}
-  - ${plugin("plugins/rl-group")}
+  - ${plugin("plugins/rl-grpo")}
+  - ${plugin("plugins/rl-rloo")}
   - ${plugin("plugins/rl-ppo/test/fixtures/toy.plugin.ts")}
 resources:
   compute: { _component_: backend-onnx/onnx }
@@ -48,12 +49,11 @@ ${stage}
 const lora = "lora: { rank: 8, alpha: 16, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj] }"
 const stages = {
   ppo: `  train: { _component_: ppo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lr: 0.005, kl: { initial: 0.01 }, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
-  grpo: `  train: { _component_: group/grpo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
-  rloo: `  train: { _component_: group/rloo, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`
+  grpo: `  train: { _component_: grpo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`,
+  rloo: `  train: { _component_: rloo/train, prompts: prompts, policy: policy, reward: reward, steps: 12, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 8, lr: 0.01, beta: 0.01, sampling: { maxNewTokens: 4 }, checkpointEvery: 100, ${lora} }`
 } as const
 
-const rewardsOf = (runDir: string) =>
-  fs.readFileSync(path.join(runDir, "stages", "train", "records.jsonl"), "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => (JSON.parse(l) as { reward_mean: number }).reward_mean)
+const rewardsOf = (runDir: string) => records<{ reward_mean: number }>(runDir, "train").map((r) => r.reward_mean)
 
 describe.each(["ppo", "grpo", "rloo"] as const)("%s on the tiny llama", (algorithm) => {
   it(`raises the mean reward (contains a digit) by more than ${MARGIN}`, { timeout: 600_000 }, async () => {

@@ -7,19 +7,12 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { committedCount, onlyRunDir, runCli, startCli, tempDir, waitFor } from "./cli.ts"
+import { adapterBytes, committedCount, onlyRunDir, records, runCli, startCli, tempDir, waitFor, withoutTiming } from "./cli.ts"
 
 const recipe = "tests/recipes/sft-crash.yaml"
 const steps = 12 // 3 training records (one of 4 held out) → 2 batches per epoch × 6 epochs
 const env = (cacheDir: string, models: string) => ({ REFINE_AF_CACHE: cacheDir, REFINE_AF_MODELS: models, REFINE_AF_CHECKPOINT_MS: "50" })
-const outputs = (runDir: string) => {
-  const dir = path.join(runDir, "stages", "sft")
-  const records = fs.readFileSync(path.join(dir, "records.jsonl"), "utf8").trimEnd().split("\n").map((line) => {
-    const { tokens_per_second: _, ...rest } = JSON.parse(line) as Record<string, unknown>
-    return rest
-  })
-  return { records, adapter: fs.readFileSync(path.join(dir, "adapter", "adapter_model.safetensors")) }
-}
+const outputs = (runDir: string) => ({ records: records(runDir, "sft").map(withoutTiming), adapter: adapterBytes(runDir, "sft") })
 
 describe("sft/lora: kill -9 and resume", () => {
   it("finishes with the records and adapter bytes of an uninterrupted run", async () => {

@@ -2,7 +2,8 @@
  * Scale-out benchmark, side by side in one session (loopback only):
  *
  *   (a) Self-Instruct bootstrap generation (the real CLI and recipe, openai/lm client)
- *       through one vs two local `refine-af serve` processes of the built-in tiny model
+ *       through one vs two local `refine-af serve` processes of the built-in trained
+ *       `speaker` model (the quickstart's; a random model's text is all rejected)
  *   (b) 8 concurrent clients against one `serve` vs the same 8 requests one by one
  *       (concurrent requests join model-llama's continuous batch)
  *   (c) client overhead per request: openai/lm over HTTP to an in-process server of a
@@ -29,8 +30,28 @@ const temp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `refine-af-
 const modelsDir = temp("models")
 const loadBefore = os.loadavg()
 
+/** The recipe `serve` exposes: the built-in speaker on the CPU backend, continuous batches of up to 8 rows. */
+const serveRecipe = path.join(temp("serve"), "serve-speaker.yaml")
+fs.writeFileSync(serveRecipe, [
+  "name: bench-openai-serve",
+  "seed: 42",
+  "plugins: [\"@refine-af/backend-onnx\", \"@refine-af/model-llama\", \"@refine-af/generator-self-instruct\"]",
+  "resources:",
+  "  compute:",
+  "    _component_: backend-onnx/onnx",
+  "  policy:",
+  "    _component_: llama/hf",
+  "    backend: compute",
+  "    builtin: speaker",
+  "    max_context: 1024",
+  "    max_batch: 8",
+  "stages:", // a recipe needs a stage; serve only makes the resource
+  "  instructions: { _component_: self-instruct/bootstrap, model: policy, target: 4 }",
+  ""
+].join("\n"))
+
 const startServe = async (): Promise<{ base: string; child: ChildProcess }> => {
-  const child = spawn(process.execPath, [bin, "serve", "recipes/examples/openai/serve-tiny.yaml", "--resource", "policy", "--port", "0"], { cwd: repoRoot, env: { ...process.env, REFINE_AF_MODELS: modelsDir }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [bin, "serve", serveRecipe, "--resource", "policy", "--port", "0"], { cwd: repoRoot, env: { ...process.env, REFINE_AF_MODELS: modelsDir }, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   child.stdout!.on("data", (c) => (out += c))
   child.stderr!.on("data", () => undefined)
@@ -60,6 +81,8 @@ const maxTokens = 32
 const serveA = await startServe()
 await complete(serveA.base, prompts[0]!, maxTokens)
 await Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))
+// Greedy decoding: both ways produce the same tokens, so the work is the same (counted below).
+const completionTokens = (await Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))).reduce((a, b) => a + b, 0)
 const sequential: Array<number> = []
 const concurrent: Array<number> = []
 for (let round = 0; round < 2; round++) {
@@ -68,7 +91,7 @@ for (let round = 0; round < 2; round++) {
   }))
   concurrent.push(await seconds(() => Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))))
 }
-const batching = { requests: prompts.length, maxTokens, sequentialSeconds: Math.min(...sequential), concurrentSeconds: Math.min(...concurrent), speedup: Math.min(...sequential) / Math.min(...concurrent), rounds: { sequential, concurrent } }
+const batching = { requests: prompts.length, maxTokens, completionTokens, sequentialSeconds: Math.min(...sequential), concurrentSeconds: Math.min(...concurrent), speedup: Math.min(...sequential) / Math.min(...concurrent), rounds: { sequential, concurrent } }
 
 // (a) bootstrap through one vs two servers.
 const serveB = await startServe()

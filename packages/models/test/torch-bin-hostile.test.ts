@@ -8,7 +8,7 @@ import * as nodePath from "node:path"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { loadGptNeoX, openTorchBin, TorchTensorError, TorchZipError, UnsafePickleError } from "../src/index.ts"
-import { op, stateDictPickle, storedZip, writeTorchBin } from "./support/torch-bin-writer.ts"
+import { op, stateDictPickle, storedZip, writeTorchBin } from "@refine-af/testing"
 
 const dir = mkdtempSync(nodePath.join(tmpdir(), "hostile-bin-"))
 const file = (name: string) => nodePath.join(dir, name)

@@ -5,10 +5,13 @@
  */
 export * from "./memory-stage.ts"
 export * from "./run-stage.ts"
+export * from "./trainer-run.ts"
 export * from "./scripted-model.ts"
 export * from "./resume-contract.ts"
 export * from "./policy/table-policy.ts"
 export { BOS as tableBos, EOS as tableEos, defaultAlphabet as tableAlphabet } from "./policy/char-tokenizer.ts"
 export * from "./mock-hub.ts"
+export * from "./torch-bin-writer.ts"
+export * from "./bpe-tokenizer.ts"
 export * from "./screenshot/chromium.ts"
 export { decodePng, pixelStats, type DecodedPng, type PixelStats } from "./screenshot/png.ts"

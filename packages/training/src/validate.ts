@@ -14,7 +14,7 @@
 import { Effect } from "effect"
 import { PolicyError } from "./errors.ts"
 import type { HeadName, Objective } from "./objective.ts"
-import { completionLength, type TokenSequence } from "./sequences.ts"
+import { completionLength, type Heads, type TokenSequence } from "./sequences.ts"
 
 /** Every sequence has a prompt, a completion, and fits the context. */
 export const checkBatch = (batch: ReadonlyArray<TokenSequence>, contextLength: number): Effect.Effect<void, PolicyError> =>
@@ -50,6 +50,33 @@ export const checkFeeds = <F extends string>(
         const want = completionLength(batch[i]!)
         if (row.length !== want) return fail(`feed "${name}" row ${i} has ${row.length} values, sequence ${i} has ${want} completion tokens`, "give one value per completion token")
         if (!row.every(Number.isFinite)) return fail(`feed "${name}" row ${i} holds a non-finite value`, "check the rewards/advantages that produced it")
+      }
+    }
+    return Effect.void
+  })
+
+/**
+ * `evaluate`'s outputs are finite: a NaN/∞ log-probability, value or entropy
+ * (weights or an adapter overflowing float32) would otherwise flow into
+ * advantages and losses. Fails with `NonFinite` naming the batch row, the head
+ * and the completion token.
+ */
+export const checkFiniteHeads = (heads: ReadonlyArray<Heads>, reference = false): Effect.Effect<void, PolicyError> =>
+  Effect.suspend(() => {
+    for (const [row, h] of heads.entries()) {
+      for (const name of ["logprobs", "values", "entropy"] as const) {
+        const values = h[name]
+        const at = values?.findIndex((v) => !Number.isFinite(v)) ?? -1
+        if (at >= 0)
+          return Effect.fail(
+            new PolicyError({
+              reason: "NonFinite",
+              message: `evaluate${reference ? " (reference, adapter off)" : ""}: the ${name} of batch row ${row} hold ${values![at]} at completion token ${at}`,
+              fix: reference
+                ? "the base model overflows float32 on this sequence: check the checkpoint (re-download or re-convert it)"
+                : "the adapter or value head diverged (lower the learning rate, clip the gradient norm) or the base model overflows float32; resume continues from the last checkpoint"
+            })
+          )
       }
     }
     return Effect.void

@@ -48,7 +48,7 @@ export const adaptedResource = defineResource({
       if (!fs.existsSync(path.join(folder, "adapter_config.json"))) {
         return yield* fail(
           `stage "${input.stage}" wrote no PEFT adapter at ${folder}`,
-          `connect a trainer stage that exports an adapter (ppo/train, sft/lora, group/grpo), or set subdir to where it writes one`
+          `connect a trainer stage that exports an adapter (ppo/train, sft/lora, grpo/train), or set subdir to where it writes one`
         )
       }
       const session = yield* ctx.uses.base.session({

@@ -1,7 +1,7 @@
 /**
  * Recipe stage `llama/merge`: a merged model folder on request. Reads the PEFT
  * adapter a trainer stage wrote (port `adapter`: `sft/lora`, `ppo/train`,
- * `group/grpo`, … with `adapter/` in their folder), merges it into the base
+ * `grpo/train`, … with `adapter/` in their folder), merges it into the base
  * (W + scale·B·A) and writes a plain Hugging Face folder — `config.json`,
  * `model.safetensors` (float32), tokenizer and generation files — to
  * `<stage dir>/model`, loadable by `llama/hf` `path:` or `transformers`
@@ -75,7 +75,7 @@ export const mergeStage = defineStage({
       if (!fs.existsSync(nodePath.join(folder, "adapter_config.json"))) {
         return yield* fail(
           `stage "${input.stage}" wrote no PEFT adapter at ${folder}`,
-          "connect a trainer stage that exports an adapter (sft/lora, ppo/train, group/grpo), or set subdir to where it writes one"
+          "connect a trainer stage that exports an adapter (sft/lora, ppo/train, grpo/train), or set subdir to where it writes one"
         )
       }
       const baseResource = ctx.uses.base

@@ -1,13 +1,15 @@
 /**
  * Finite weights can still overflow float32 inside the network. Such a model used to
  * "complete" a run with garbage (every prediction `!!!!…`, NaN scores, exit 0); generation
- * and scoring now stop with an error naming the output tensor.
+ * and scoring now stop with an error naming the output tensor, and a policy session's
+ * `evaluate` (the RL trainers' log-probs / values / entropy) with a `NonFinite`
+ * PolicyError naming the batch row.
  */
 import { loadModelFolder, loadTokenizer, loadWeights, openWeights, nonFinite } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { generateTokens, makeLlamaRuntime, scoreSequences } from "../src/index.ts"
+import { generateTokens, makeLlamaPolicyModel, makeLlamaRuntime, scoreSequences } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -43,5 +45,21 @@ describe("non-finite model outputs", () => {
     }))
     expect(error._tag).toBe("LanguageModelError")
     expect(error.message).toMatch(/output tensor logprobs \(row 0\) holds 2 non-finite values/)
+  })
+
+  it("a policy session's evaluate fails with NonFinite naming the batch row and head, for the adapter and the reference pass", async () => {
+    const errors = await runScoped(Effect.gen(function* () {
+      const { runtime, tokenizer } = yield* overflowingRuntime
+      const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: "tiny-overflow", contextLength: 128, eosIds: new Set([1]), maxBatch: 4 })
+      const session = yield* policy.session({ lora: { rank: 2, alpha: 4, dropout: 0, rsLora: false, targets: ["q_proj"] }, valueHead: true, seed: 1 })
+      const batch = [{ tokens: [5, 9, 13], promptLength: 2 }, { tokens: [5, 9, 13, 17], promptLength: 2 }]
+      return [yield* Effect.flip(session.evaluate(batch, { values: true, entropy: true })), yield* Effect.flip(session.evaluate(batch, { reference: true }))]
+    }))
+    for (const error of errors) {
+      expect(error._tag).toBe("PolicyError")
+      expect(error.reason).toBe("NonFinite")
+    }
+    expect(errors[0]!.message).toMatch(/^evaluate: the logprobs of batch row 0 hold (NaN|-?Infinity) at completion token 0$/)
+    expect(errors[1]!.message).toMatch(/^evaluate \(reference, adapter off\): the logprobs of batch row 0 hold/)
   })
 })

@@ -14,7 +14,7 @@ import { type Sample, type ScorerService } from "@refine-af/core"
 import { gptNeoXScoreProgram, loadGptNeoX, loadTokenizer } from "@refine-af/models"
 import { type BackendService, interpret } from "@refine-af/tensor"
 import { hf, oasstTemplate, renderTemplate } from "../src/index.ts"
-import { writeBpeTokenizer } from "./support/bpe-tokenizer.ts"
+import { writeBpeTokenizer } from "@refine-af/testing"
 
 const golden = nodePath.resolve(import.meta.dirname, "../../../tools/golden/gpt-neox/tiny-gpt-neox-rm")
 const work = mkdtempSync(nodePath.join(tmpdir(), "rm-test-"))

@@ -16,6 +16,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
+import { RecipePath } from "@refine-af/core"
 import { LoraOptions } from "@refine-af/training"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -27,6 +28,8 @@ export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema
 
 export const PpoOptions = Schema.Struct({
   /** PPO iterations (sample → reward → update). Ours: 100. */
+  /** A JSONL file of prompt records ({"prompt": …, "stop"?: […]}), instead of or besides the `prompts` input; relative to the recipe. */
+  path: Schema.optionalKey(RecipePath("file", "JSONL file of prompt records, relative to the recipe's folder")).annotate({ description: "A JSONL file of prompt records ({\"prompt\": …, \"stop\"?: […]}), instead of or besides the `prompts` input; relative to the recipe." }),
   steps: positiveInt.annotate({ description: "PPO iterations (sample → reward → update). Ours: 100." }).pipe(withDefault(100)),
   /** Rollouts per iteration (TRL `batch_size`: 128). */
   batchSize: positiveInt.annotate({ description: "Rollouts per iteration (TRL `batch_size`: 128)." }).pipe(withDefault(128)),

@@ -16,9 +16,9 @@
  */
 import { join } from "node:path"
 import { Effect } from "effect"
-import { defineStage, Reward, StageError, type JsonRecord, type StageContext } from "@refine-af/core"
+import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine-af/core"
 import {
-  checkFiniteRewards, encodePrompts, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
+  checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
   asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
@@ -33,15 +33,15 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
   Effect.gen(function* () {
     const o = ctx.options
     const { policy, reward } = ctx.uses
-    const input = ctx.inputs["prompts"]
-    if (input === undefined) return yield* new StageError({ stage: ctx.name, message: "the input port `prompts` is not connected", fix: "add `prompts: <stage>` (e.g. a self-instruct/rl-prompts stage)" })
-    const prompts = yield* encodePrompts(ctx.name, policy, yield* input.readAll(), o.sampling.maxNewTokens)
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
+    const lora = loraConfigFrom(o.lora)
+    yield* checkLoraTargets(ctx.name, policy.info, lora)
     const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef })
     const controller: KlController = o.kl.controller === "adaptive" ? { kind: "adaptive", initial: o.kl.initial, target: o.kl.target, horizon: o.kl.horizon } : { kind: "fixed", initial: o.kl.initial }
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyper = { lr: o.lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
 
-    const session = yield* policy.session({ lora: loraConfigFrom(o.lora), valueHead: true, seed: ctx.seed, resumeFrom: ctx.stateDir })
+    const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, resumeFrom: ctx.stateDir })
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
@@ -124,7 +124,7 @@ export const ppoTrainStage = defineStage({
     "PPO from automated feedback (TRL classic PPO semantics): LoRA policy + value head, KL-shaped rewards to the adapter-off reference, GAE, whitening, clipped losses, adaptive KL; per-iteration metrics; resumable; exports a PEFT adapter.",
   deterministic: true,
   options: PpoOptions,
-  inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts)" } },
+  inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts); or use the `path` option", optional: true } },
   uses: { policy: PolicyModel, reward: Reward },
   run
 })

@@ -8,6 +8,7 @@
  * const options = Schema.decodeUnknownSync(SftOptions)({ epochs: 3, lr: 2e-4, lora: { rank: 16, alpha: 32 } })
  * ```
  */
+import { RecipePath } from "@refine-af/core"
 import { LoraOptions } from "@refine-af/training"
 import { Schema } from "effect"
 
@@ -29,7 +30,7 @@ export const CustomTemplate = Schema.Struct({
 
 export const SftOptions = Schema.Struct({
   /** A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe. */
-  path: Schema.optionalKey(Schema.String).annotate({ description: "A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe." }),
+  path: Schema.optionalKey(RecipePath("file", "JSONL file of Alpaca records, relative to the recipe's folder")).annotate({ description: "A JSONL file of Alpaca records (instead of, or besides, the `data` input port); relative to the recipe." }),
   /** Prompt template: "alpaca" (Stanford Alpaca's), "chat" (the model's chat template), or a custom one. Default alpaca. */
   template: Schema.optionalKey(Schema.Union([Schema.Literals(["alpaca", "chat"]), CustomTemplate])).annotate({ description: "Prompt template: \"alpaca\" (Stanford Alpaca's), \"chat\" (the model's chat template), or a custom one. Default alpaca." }),
   epochs: Schema.optionalKey(positiveInt.annotate({ description: "Passes over the training records. Default 1." })),

@@ -29,6 +29,17 @@ export class TypeScriptLoaderMissing extends Error {
   override readonly name = "TypeScriptLoaderMissing"
 }
 
+/**
+ * Registers tsx's loader, once per process: Node's loader hooks are process-wide, and a plugin
+ * imported again (discovered, then loaded) fails again under its cached plain URL.
+ */
+let tsxRegistered: Promise<boolean> | undefined
+const registerTsx = () =>
+  tsxRegistered ??= import("tsx/esm/api").then(({ register }) => {
+    register()
+    return true
+  }, () => false)
+
 /** Imports `entry` (an absolute file path), registering tsx first when it is TypeScript and Node cannot load it. */
 export const importPluginEntry = async (entry: string): Promise<Record<string, unknown>> => {
   const url = pathToFileURL(entry).href
@@ -37,14 +48,10 @@ export const importPluginEntry = async (entry: string): Promise<Record<string, u
   } catch (cause) {
     if (!isTypeScript(entry) || !refusesTypeScript(cause)) throw cause
   }
-  let register: () => unknown
-  try {
-    register = (await import("tsx/esm/api")).register
-  } catch {
+  if (!(await registerTsx())) {
     throw new TypeScriptLoaderMissing(
       `${entry} is TypeScript and this process has no TypeScript loader; install tsx next to refine-af (npm install tsx) or build the plugin to JavaScript`
     )
   }
-  register()
   return await import(`${url}?typescript`) as Record<string, unknown>
 }

@@ -8,6 +8,7 @@ import { interpret, stepInputNames, type Program, type TrainStepProgram } from "
 import {
   checkBatch,
   checkFeeds,
+  checkFiniteHeads,
   completionLength,
   PolicyError,
   type EvaluateOptions,
@@ -54,11 +55,13 @@ export const evaluate = (ctx: StepContext, batch: ReadonlyArray<TokenSequence>, 
     const flags = { values: want.values === true, entropy: want.entropy === true }
     const program = cached(`eval|${shapeKey(shape)}|${flags.values}|${flags.entropy}`, () => evaluateProgram(shape, flags))
     const out = interpret(program, { ...baseFeeds(ctx.weights, want.reference === true), [inputNames.prev]: lay.prev, [inputNames.target]: lay.target, [inputNames.mask]: lay.mask })
-    return batch.map((s, b) => {
+    const rows: ReadonlyArray<Heads> = batch.map((s, b) => {
       const n = completionLength(s)
       const row = (name: string) => takeRow(out[name]!.data, b, lay.positions, n)
       return { logprobs: row("logprobs"), ...(flags.entropy ? { entropy: row("entropy") } : {}), ...(flags.values ? { values: row("values") } : {}) }
     })
+    yield* checkFiniteHeads(rows, want.reference === true)
+    return rows
   })
 
 const chunks = <T>(items: ReadonlyArray<T>, size: number): Array<ReadonlyArray<T>> => {

@@ -5,7 +5,7 @@
  * program. A non-finite loss or gradient norm keeps the old state.
  */
 import { applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
-import { checkBatch, checkFeeds, completionLength, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
+import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -52,7 +52,7 @@ export const evaluate = (ctx: StepContext, batch: ReadonlyArray<TokenSequence>, 
     const entropy = heads.entropy ? yield* read("entropy") : undefined
     const values = heads.values ? yield* read("values") : undefined
     for (const t of Object.values(out)) yield* Effect.ignore(ctx.runtime.backend.release(t))
-    return batch.map((s, i) => {
+    const rows: ReadonlyArray<Heads> = batch.map((s, i) => {
       const n = completionLength(s)
       return {
         logprobs: readRow(layout, logprobs, i, n),
@@ -60,6 +60,8 @@ export const evaluate = (ctx: StepContext, batch: ReadonlyArray<TokenSequence>, 
         ...(values ? { values: readRow(layout, values, i, n) } : {})
       }
     })
+    yield* checkFiniteHeads(rows, want.reference === true)
+    return rows
   }).pipe(Effect.catchTags({ BackendCompileError: (e) => Effect.fail(backendError(e)), BackendFeedError: (e) => Effect.fail(backendError(e)), BackendRunError: (e) => Effect.fail(backendError(e)), DeviceTensorError: (e) => Effect.fail(backendError(e)), UnsupportedOpError: (e) => Effect.fail(backendError(e)) }))
 
 /** Inverted-dropout keep masks [batch, length, in] of every adapted module, from the session's stream. */

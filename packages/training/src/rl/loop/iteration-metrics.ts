@@ -1,5 +1,5 @@
 /**
- * One RL iteration's metrics (shared by ppo/train and group/grpo|rloo), as a record (the stage's output stream, one per
+ * One RL iteration's metrics (shared by ppo/train, grpo/train and rloo/train), as a record (the stage's output stream, one per
  * iteration) and as events. Times are under `time` (seconds): they differ
  * between runs; every other field is reproducible with a fixed seed.
  */

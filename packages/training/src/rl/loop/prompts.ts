@@ -9,7 +9,7 @@
  * ```ts
  * import { Effect } from "effect"
  * import { encodePrompts, type PolicyModelService } from "@refine-af/training"
- * const load = (policy: PolicyModelService) => encodePrompts("ppo", policy, [{ prompt: "2 + 2 =" }], 16)
+ * const load = (policy: PolicyModelService) => encodePrompts("ppo", policy, [{ record: { prompt: "2 + 2 =" }, where: "line 1 of prompts.jsonl" }], 16)
  * ```
  */
 import { Effect } from "effect"
@@ -25,29 +25,38 @@ export interface EncodedPrompt {
   readonly stop: ReadonlyArray<string>
 }
 
+/** A prompt record and where it came from, for errors (`record 3 of stage "rl_prompts"`, `line 4 of prompts.jsonl`). */
+export interface NamedRecord {
+  readonly record: JsonRecord
+  readonly where: string
+}
+
+/** Records of an input port, named by their position in the upstream stage. */
+export const namedRecords = (upstream: string, records: ReadonlyArray<JsonRecord>): Array<NamedRecord> =>
+  records.map((record, i) => ({ record, where: `prompt record ${i} of stage "${upstream}"` }))
+
 /** Encodes every record's `prompt` (BOS first when the model uses one); fails naming the record that is unusable. */
 export const encodePrompts = (
   stage: string,
   policy: PolicyModelService,
-  records: ReadonlyArray<JsonRecord>,
+  records: ReadonlyArray<NamedRecord>,
   maxNewTokens: number
 ): Effect.Effect<Array<EncodedPrompt>, StageError> =>
   Effect.gen(function* () {
-    if (records.length === 0) return yield* new StageError({ stage, message: "the prompt input has no records", fix: "connect `prompts` to a stage that emits records with a `prompt` string (e.g. self-instruct/rl-prompts)" })
+    if (records.length === 0) return yield* new StageError({ stage, message: "the prompt dataset is empty (no records from `prompts` or `path`)", fix: "connect `prompts` to a stage that emits records with a `prompt` string (e.g. self-instruct/rl-prompts), or point `path` at a non-empty JSONL file" })
     const out: Array<EncodedPrompt> = []
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!
+    for (const { record, where } of records) {
       const prompt = record["prompt"]
       if (typeof prompt !== "string" || prompt === "")
-        return yield* new StageError({ stage, message: `prompt record ${i} has no non-empty "prompt" string (got ${JSON.stringify(prompt) ?? "nothing"})`, fix: "connect `prompts` to a stage that emits records with a `prompt` string (e.g. self-instruct/rl-prompts)" })
+        return yield* new StageError({ stage, message: `${where} has no non-empty "prompt" string (got ${JSON.stringify(prompt) ?? "nothing"})`, fix: "give every record a non-empty \"prompt\" string (as self-instruct/rl-prompts emits), or drop the record" })
       const stop = Array.isArray(record["stop"]) ? record["stop"].filter((s): s is string => typeof s === "string") : []
-      const encoded = yield* policy.encode(prompt).pipe(Effect.mapError((e) => new StageError({ stage, message: `prompt record ${i}: ${e.message}`, ...(e.fix ? { fix: e.fix } : {}) })))
+      const encoded = yield* policy.encode(prompt).pipe(Effect.mapError((e) => new StageError({ stage, message: `${where}: ${e.message}`, ...(e.fix ? { fix: e.fix } : {}) })))
       const tokens = policy.info.bosTokenId === undefined ? encoded : [policy.info.bosTokenId, ...encoded]
       if (tokens.length + maxNewTokens > policy.info.contextLength)
         return yield* new StageError({
           stage,
-          message: `prompt record ${i} is ${tokens.length} tokens; with sampling.maxNewTokens ${maxNewTokens} it exceeds the model's context of ${policy.info.contextLength}`,
-          fix: "shorten the prompt, lower sampling.maxNewTokens, or drop the record upstream"
+          message: `${where} is ${tokens.length} tokens; with sampling.maxNewTokens ${maxNewTokens} it exceeds the model's context of ${policy.info.contextLength}`,
+          fix: "shorten the prompt, lower sampling.maxNewTokens, raise the model's max_context, or drop the record"
         })
       out.push({ record, tokens, stop })
     }

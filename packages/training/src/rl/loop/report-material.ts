@@ -1,5 +1,5 @@
 /**
- * What an RL trainer (ppo/train, group/grpo|rloo) leaves for the run report (see the report
+ * What an RL trainer (ppo/train, grpo/train, rloo/train) leaves for the run report (see the report
  * conventions in `@refine-af/core`): `curves.jsonl` — reward, KL, loss and entropy per
  * iteration, from every iteration record, durable ones of an interrupted attempt included —
  * and a few rollouts of the last iteration with their reward breakdown, for the stage

@@ -11,6 +11,6 @@ export const asTrainerStageError =
       ? e
       : new StageError({
           stage,
-          message: `${step === undefined ? "" : `step ${step}: `}${e._tag}${e.reason ? ` (${e.reason})` : ""}: ${e.message}${e.reason === "NonFinite" ? "; nothing was applied and the last checkpoint is kept" : ""}`,
+          message: `${step === undefined ? "" : `step ${step}: `}${e._tag}${e.reason ? ` (${e.reason})` : ""}: ${e.message}${e.reason === "NonFinite" ? `${/not applied/.test(e.message) ? "" : "; nothing was applied"}; the last checkpoint is kept` : ""}`,
           ...(e.fix ? { fix: e.fix } : {})
         })

@@ -3,12 +3,20 @@
  * GPT-NeoX's layout (ByteLevel pre-tokenizer and decoder, BPE merges, the
  * OpenAssistant special tokens as added tokens) whose ids fit a tiny model's
  * 96-token vocabulary. Characters outside the vocabulary map to `<|endoftext|>`.
+ *
+ * @example
+ * ```ts
+ * import { writeBpeTokenizer } from "@refine-af/testing"
+ * const vocab = writeBpeTokenizer("/tmp/tiny-rm") // tokenizer.json + tokenizer_config.json
+ * ```
  */
 import { writeFileSync } from "node:fs"
 import * as nodePath from "node:path"
 
+/** GPT-NeoX / OpenAssistant special tokens, ids 0..3. */
 export const specialTokens = ["<|endoftext|>", "<|padding|>", "<|prompter|>", "<|assistant|>"] as const
 
+/** Writes the two tokenizer files into `folder`; returns the vocabulary. */
 export const writeBpeTokenizer = (folder: string): Record<string, number> => {
   const vocab: Record<string, number> = {}
   const add = (token: string) => (vocab[token] ??= Object.keys(vocab).length)

@@ -1,15 +1,16 @@
 /**
- * Options of `group/grpo` and `group/rloo`. Defaults marked TRL are those of
+ * Options of `grpo/train` and `rloo/train`. Defaults marked TRL are those of
  * TRL's `GRPOConfig` / `RLOOConfig` (the REFINE-AF paper uses PPO and states no
  * values for these); the rest are ours.
  *
  * @example
  * ```yaml
- * grpo: { _component_: group/grpo, prompts: rl_prompts, policy: policy, reward: reward, steps: 30, samplesPerPrompt: 4 }
+ * grpo: { _component_: grpo/train, prompts: rl_prompts, policy: policy, reward: reward, steps: 30, samplesPerPrompt: 4 }
  * ```
  */
 import { Effect, Schema } from "effect"
-import { LoraOptions } from "@refine-af/training"
+import { RecipePath } from "@refine-af/core"
+import { LoraOptions } from "../../lora.ts"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const positive = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -35,6 +36,8 @@ export const rlooDefaults: GroupDefaults = { samplesPerPrompt: 2, lr: 3e-6, beta
 export const groupOptions = (d: GroupDefaults) =>
   Schema.Struct({
     /** Iterations (sample → reward → update). Ours: 100. */
+    /** A JSONL file of prompt records ({"prompt": …, "stop"?: […]}), instead of or besides the `prompts` input; relative to the recipe. */
+    path: Schema.optionalKey(RecipePath("file", "JSONL file of prompt records, relative to the recipe's folder")).annotate({ description: "A JSONL file of prompt records ({\"prompt\": …, \"stop\"?: […]}), instead of or besides the `prompts` input; relative to the recipe." }),
     steps: positiveInt.annotate({ description: "Iterations (sample → reward → update). Ours: 100." }).pipe(withDefault(100)),
     /** Distinct prompts per iteration. Ours: 4. */
     promptsPerStep: positiveInt.annotate({ description: "Distinct prompts per iteration. Ours: 4." }).pipe(withDefault(4)),

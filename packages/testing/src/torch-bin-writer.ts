@@ -2,6 +2,13 @@
  * Test helpers that write torch.save-shaped files byte by byte: a stored
  * (uncompressed) zip and a protocol-2 pickle assembled from opcodes, so
  * hostile checkpoints can be crafted without Python.
+ *
+ * @example
+ * ```ts
+ * import { op, writeTorchBin } from "@refine-af/testing"
+ * // a pickle that would call os.system: the safe reader must refuse it
+ * writeTorchBin("/tmp/hostile.bin", Buffer.concat([op.proto, op.global("os", "system"), op.mark, op.str("touch /tmp/pwned"), op.tuple, op.reduce, op.stop]))
+ * ```
  */
 import { writeFileSync } from "node:fs"
 

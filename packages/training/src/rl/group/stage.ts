@@ -1,5 +1,6 @@
 /**
- * `group/grpo` and `group/rloo` — policy-gradient RL with group baselines and
+ * The group-baseline trainer behind `grpo/train` (plugin `@refine-af/rl-grpo`)
+ * and `rloo/train` (`@refine-af/rl-rloo`) — policy-gradient RL with group baselines and
  * no value head: sample k completions per prompt, reward them, turn each group's
  * rewards into advantages (GRPO: standardise within the group; RLOO: subtract
  * the mean of the other k − 1), and update with the clipped surrogate plus β·k3
@@ -11,21 +12,32 @@
  *
  * @example
  * ```yaml
- * grpo: { _component_: group/grpo, prompts: rl_prompts, policy: policy, reward: reward, steps: 30 }
+ * grpo: { _component_: grpo/train, prompts: rl_prompts, policy: policy, reward: reward, steps: 30 }
  * ```
  */
 import { join } from "node:path"
 import { Effect, Schema } from "effect"
-import { defineStage, Reward, StageError, type Json, type JsonRecord, type StageContext } from "@refine-af/core"
-import {
-  checkFiniteRewards, encodePrompts, flatMean, groupObjective, grpoAdvantages, klPerToken, loraConfigFrom, minibatches, PolicyModel,
-  promptIndices, rlooAdvantages, sampleWithStops, std, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
-} from "@refine-af/training"
+import { defineStage, Reward, type Json, type JsonRecord, type StageContext } from "@refine-af/core"
+import { PolicyModel } from "../../policy-model.ts"
+import type { StepResult } from "../../policy-session.ts"
+import { loraConfigFrom } from "../../lora.ts"
+import { groupObjective } from "../objectives/group.ts"
+import { grpoAdvantages, rlooAdvantages } from "../group-baselines.ts"
+import { klPerToken } from "../kl.ts"
+import { flatMean, std } from "../stats.ts"
+import { minibatches, promptIndices } from "../loop/order.ts"
+import { encodePrompts, sampleWithStops } from "../loop/prompts.ts"
+import { loadPromptRecords } from "../loop/prompt-source.ts"
+import { checkLoraTargets } from "../loop/lora-targets.ts"
+import { checkFiniteRewards } from "../loop/finite.ts"
+import { asTrainerStageError } from "../loop/stage-error.ts"
+import { emitMetrics, iterationRecord, meanStepMetrics } from "../loop/iteration-metrics.ts"
+import { rolloutSamples, writeIterationCurves } from "../loop/report-material.ts"
 import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
-type Algorithm = "grpo" | "rloo"
+/** Which group baseline: GRPO (standardised within the group) or RLOO (leave-one-out). */
+export type GroupAlgorithm = "grpo" | "rloo"
 
 const seconds = (from: number) => (performance.now() - from) / 1000
 /** Iterations completed, as stored beside the session's checkpoint (0 for a fresh run). */
@@ -34,19 +46,19 @@ const storedStep = (json: Json | undefined): number => {
   return typeof step === "number" ? step : 0
 }
 
-const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
+const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
   Effect.gen(function* () {
     const o = ctx.options
     const k = o.samplesPerPrompt
     const { policy, reward } = ctx.uses
-    const input = ctx.inputs["prompts"]
-    if (input === undefined) return yield* new StageError({ stage: ctx.name, message: "the input port `prompts` is not connected", fix: "add `prompts: <stage>` (e.g. a self-instruct/rl-prompts stage)" })
-    const prompts = yield* encodePrompts(ctx.name, policy, yield* input.readAll(), o.sampling.maxNewTokens)
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
+    const lora = loraConfigFrom(o.lora)
+    yield* checkLoraTargets(ctx.name, policy.info, lora)
     const objective = groupObjective({ clip: o.clip, beta: o.beta, aggregation: o.aggregation })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyper = { lr: o.lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
 
-    const session = yield* policy.session({ lora: loraConfigFrom(o.lora), seed: ctx.seed, resumeFrom: ctx.stateDir })
+    const session = yield* policy.session({ lora, seed: ctx.seed, resumeFrom: ctx.stateDir })
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
     let samples: Array<JsonRecord> = []
@@ -110,18 +122,19 @@ const run = (algorithm: Algorithm) => (ctx: StageContext<GroupOptions, Uses>) =>
     return { metrics: { steps: o.steps, ...last }, ...(samples.length === 0 ? {} : { data: { report: { samples } } }) }
   }).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
 
-const component = (algorithm: Algorithm, options: Schema.Codec<GroupOptions, any>, description: string) =>
+/** The trainer stage component of one algorithm (its options Schema carries that algorithm's defaults). */
+export const groupTrainerStage = (algorithm: GroupAlgorithm, options: Schema.Codec<GroupOptions, any>, description: string) =>
   defineStage({
     role: "trainer",
     description,
     deterministic: true,
     options,
-    inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts)" } },
+    inputs: { prompts: { description: "prompt records with a `prompt` string and optional `stop` list (e.g. self-instruct/rl-prompts); or use the `path` option", optional: true } },
     uses: { policy: PolicyModel, reward: Reward },
     run: run(algorithm)
   })
 
 /** GRPO (Shao et al. 2024). */
-export const grpoStage = component("grpo", GrpoOptions, "GRPO: k samples per prompt, group-standardised advantages, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")
+export const grpoStage = groupTrainerStage("grpo", GrpoOptions, "GRPO: k samples per prompt, group-standardised advantages, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")
 /** RLOO (Ahmadian et al. 2024). */
-export const rlooStage = component("rloo", RlooOptions, "RLOO: k samples per prompt, leave-one-out baseline, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")
+export const rlooStage = groupTrainerStage("rloo", RlooOptions, "RLOO: k samples per prompt, leave-one-out baseline, clipped surrogate + β·k3 KL to the adapter-off reference, no value head; resumable; exports a PEFT adapter.")
