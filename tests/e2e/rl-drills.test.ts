@@ -10,7 +10,8 @@
  *   the iterations after it (counted) and ends with the uninterrupted run's
  *   adapter and records;
  * - an ∞ reward, and a finite but absurd one (1e300) that makes the loss or
- *   gradient overflow → exit 1 with the error named, checkpoint kept;
+ *   gradient overflow → exit 1 with the error named, checkpoint kept, and a
+ *   resume ends with the uninterrupted run's adapter and records;
  * - bad prompt data and options: an empty or malformed JSONL file, a record
  *   without `prompt`, a prompt longer than the context, a LoRA target the model
  *   lacks → exit 1 naming the line or option; a missing file → exit 2 at validate.
@@ -116,7 +117,7 @@ describe.each(Object.keys(algorithms) as Array<Algorithm>)("%s through the CLI",
     expect(actual.adapter.equals(expected.adapter)).toBe(true)
   }, 120_000)
 
-  it(`a reward of ${spec.fault} at step 4: exit 1 with the failure named, the last checkpoint kept`, async () => {
+  it(`a reward of ${spec.fault} at step 4: exit 1 with the failure named, the last checkpoint kept; resume matches the uninterrupted run`, async () => {
     const runsDir = tempDir(`rl-${algorithm}-fault`)
     const broken = await runCli(["run", recipe, "--runs-dir", runsDir, "--no-cache"], env({ FLAKY_REWARD_AT: `5:${spec.fault}` }))
     expect(broken.code, broken.stderr).toBe(1)
@@ -125,6 +126,12 @@ describe.each(Object.keys(algorithms) as Array<Algorithm>)("%s through the CLI",
     const runDir = await onlyRunDir(runsDir)
     expect(fs.readdirSync(path.join(runDir, "state", "train"))).toContain("policy-checkpoint.json")
     expect(fs.existsSync(path.join(runDir, "stages", "train", "adapter"))).toBe(false)
+    // The fault was transient: resume continues from the kept checkpoint and nothing of the failed step leaked in.
+    const resumed = await runCli(["resume", runDir], env())
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const actual = outputs(runDir)
+    expect(actual.records).toEqual(expected.records)
+    expect(actual.adapter.equals(expected.adapter)).toBe(true)
   }, 120_000)
 
   it("bad prompt data and options: exit 1 naming the line or option (2 for a missing file), nothing trained", async () => {

@@ -29,7 +29,7 @@ export interface OnnxBackendSettings {
   readonly worker: boolean
   /** Store baked float32 weights as float16. */
   readonly float16Weights: boolean
-  /** How int8 / int4 quantised weights of `x·Wᵀ` run: MatMulNBits (`nbits`, default) or DequantizeLinear + MatMul. */
+  /** How int8 / int4 quantised weights of `x·Wᵀ` run: `auto` (default: MatMulNBits for int4, DequantizeLinear + MatMul for int8), `nbits` or `dequantize`. */
   readonly quantisedMatMul?: QuantisedMatMul
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
@@ -83,7 +83,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "nbits" }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto" }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.

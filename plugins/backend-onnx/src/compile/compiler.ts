@@ -37,7 +37,7 @@ export interface CompilerSettings {
   readonly externalThreshold: number
   /** Store baked float32 weights as float16 (halves model memory; values rounded to half). */
   readonly float16Weights: boolean
-  /** How int8 / int4 weights of `x·Wᵀ` run: `nbits` (MatMulNBits, default) or `dequantize` (DequantizeLinear + MatMul). */
+  /** How int8 / int4 weights of `x·Wᵀ` run: `auto` (default: MatMulNBits for int4, DequantizeLinear + MatMul for int8), `nbits` or `dequantize`. */
   readonly quantisedMatMul?: QuantisedMatMul
 }
 
@@ -83,7 +83,7 @@ export const compileProgram = (
       throw new BackendCompileError({ backend: BACKEND, message: `parameter "${name}" is given both as a constant and as a quantised weight; pass it in one of them` })
     }
   }
-  const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "nbits")
+  const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []

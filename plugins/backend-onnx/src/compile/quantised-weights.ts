@@ -2,12 +2,12 @@
  * Baking frozen weights given in reduced precision (`CompileOptions.quantised`).
  *
  * - float16: a float16 initializer and a Cast to float32.
- * - int8 / int4 block-wise, used only as `x·Wᵀ` (the parameter's every use is
- *   a rank-2 Transpose feeding the right side of MatMuls): each such MatMul
- *   becomes onnxruntime's contrib op `com.microsoft::MatMulNBits`, which reads
- *   the packed codes directly (`quantisedMatMul: "nbits"`, the default).
+ * - int4 (int8 with `quantisedMatMul: "nbits"`) block-wise, used only as `x·Wᵀ`
+ *   (the parameter's every use is a rank-2 Transpose feeding the right side of
+ *   MatMuls): each such MatMul becomes onnxruntime's contrib op
+ *   `com.microsoft::MatMulNBits`, which reads the packed codes directly.
  * - any other use (a training program's backward pass reads `W` untransposed,
- *   or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
+ *   int8 by default, or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
  *   graph with the standard `DequantizeLinear` (per-axis over rows of one
  *   block, so it is block-wise at opset 18) after unpacking int4 nibbles.
  *
@@ -21,8 +21,13 @@ import { blocksPerRow, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 
-/** How int8 / int4 weights feeding `x·Wᵀ` are computed. */
-export type QuantisedMatMul = "nbits" | "dequantize"
+/**
+ * How int8 / int4 weights feeding `x·Wᵀ` are computed: `auto` (the default) picks what
+ * measured faster on CPU (bench-results/quant-120m.json): MatMulNBits for int4,
+ * DequantizeLinear + MatMul for int8 (onnxruntime 1.30's 8-bit MatMulNBits CPU path was
+ * 3× slower than it).
+ */
+export type QuantisedMatMul = "auto" | "nbits" | "dequantize"
 
 /** The contrib-op domain (and its version) MatMulNBits lives in. */
 export const MICROSOFT_DOMAIN = { domain: "com.microsoft", version: 1 } as const
@@ -58,7 +63,8 @@ export const planQuantised = (program: Program, quantised: Readonly<Record<strin
     const weight = quantised[parameter.name]
     if (weight === undefined || weight.scheme === "float16") continue
     const uses = consumers.get(parameter.id) ?? []
-    const fusable = mode === "nbits" && !outputs.has(parameter.id) && uses.length > 0 && uses.every(({ node: t }) => {
+    const useNBits = mode === "nbits" || (mode === "auto" && weight.scheme === "int4")
+    const fusable = useNBits && !outputs.has(parameter.id) && uses.length > 0 && uses.every(({ node: t }) => {
       const transpose = program.nodes[t]!
       if (transpose.op !== "Transpose" || outputs.has(t)) return false
       const perm = (transpose.attrs as { perm: ReadonlyArray<number> }).perm

@@ -1,0 +1,106 @@
+/**
+ * Weight precision benchmark: a synthetic Llama (random weights written by
+ * tools/tiny-model, deleted afterwards) loaded at several precisions, each in
+ * its own child process (load time, peak RSS, decode tokens/s at batch 1 and
+ * 8), against the decode roofline (weight bytes read per token ÷ memory copy
+ * bandwidth measured in the same run).
+ *
+ *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b] [--steps 8] [--with-float32]
+ *
+ * `120m` compares the two ways of running int8 / int4 weights (MatMulNBits vs
+ * DequantizeLinear + MatMul); `1.1b` (TinyLlama-1.1B shape) compares float32 /
+ * int8 / int4. Prints a table; writes bench-results/quant-<model>.json.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { benchOutFile } from "../gpu-check/bench-env.ts"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+
+const here = nodePath.dirname(fileURLToPath(import.meta.url))
+const repoRoot = nodePath.resolve(here, "../..")
+const arg = (flag: string, fallback: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1]! : fallback)
+const modelName = arg("--model", "120m")
+const STEPS = Number(arg("--steps", "8"))
+const THREADS = Math.min(2, cpus().length)
+
+const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
+const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "dequantize"]> }> = {
+  "120m": {
+    overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
+    contenders: [["float32", "auto"], ["int8", "nbits"], ["int8", "dequantize"], ["int4", "nbits"], ["int4", "dequantize"]]
+  },
+  "1.1b": {
+    overrides: { ...base, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
+    // float32 is left out on the shared 23 GiB machine: its host copy plus one baked copy per
+    // compiled program (prefill and decode, per batch bucket) needs ~4.4 GB × 3–5.
+    contenders: process.argv.includes("--with-float32") ? [["float32", "auto"], ["int8", "auto"], ["int4", "auto"]] : [["int8", "auto"], ["int4", "auto"]]
+  }
+}
+
+/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
+const memoryBandwidth = (): number => {
+  const source = new Float32Array(64 * 1024 * 1024).fill(1)
+  const target = new Float32Array(source.length)
+  let best = Infinity
+  for (let i = 0; i < 6; i++) {
+    const start = performance.now()
+    target.set(source)
+    best = Math.min(best, (performance.now() - start) / 1000)
+  }
+  return (2 * source.byteLength) / best / 1e9
+}
+
+const spec = MODELS[modelName]
+if (spec === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+const startLoad = loadavg()
+const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
+const writeStart = performance.now()
+// float16 on disk halves the file; every contender reads it as float32 first, tensor by tensor.
+await makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0, dtype: "F16" })
+const writeSeconds = (performance.now() - writeStart) / 1000
+const bandwidth = memoryBandwidth()
+const rows: Array<Record<string, number | string>> = []
+try {
+  for (const [precision, mode] of spec.contenders) {
+    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS)], {
+      encoding: "utf8",
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" },
+      maxBuffer: 1 << 24
+    })
+    const row = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string>
+    const roofline = (bandwidth * 1e9) / (row.weightBytesPerToken as number)
+    rows.push({ ...row, rooflineTokensPerSecond: roofline, rooflineFractionBatch1: (row.decodeTokensPerSecondBatch1 as number) / roofline })
+    console.error(`done ${precision} ${mode}`)
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true })
+}
+const reference = rows.find((row) => row.precision === "float32")
+const report = {
+  benchmark: `quant-${modelName}`,
+  date: new Date().toISOString(),
+  // The machine is shared: a load average above the core count means every number here is contended.
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds },
+  memoryBandwidthGBs: bandwidth,
+  results: rows.map((row) => ({
+    ...row,
+    vsFloat32: reference === undefined ? null : {
+      peakRss: (row.peakRssGiB as number) / (reference.peakRssGiB as number),
+      decodeBatch1: (row.decodeTokensPerSecondBatch1 as number) / (reference.decodeTokensPerSecondBatch1 as number),
+      decodeBatch8: (row.decodeTokensPerSecondBatch8 as number) / (reference.decodeTokensPerSecondBatch8 as number)
+    }
+  }))
+}
+console.log(`model ${modelName}: memory copy bandwidth ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+console.log("precision  matmul      load s  peak RSS GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
+for (const row of report.results as Array<any>) {
+  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${row.decodeTokensPerSecondBatch1.toFixed(2).padStart(9)} ${row.decodeTokensPerSecondBatch8.toFixed(2).padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
+}
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}.json`))
+mkdirSync(nodePath.dirname(outFile), { recursive: true })
+writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
+console.log(`wrote ${outFile}`)

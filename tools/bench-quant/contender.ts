@@ -1,0 +1,61 @@
+/**
+ * One contender of the quantisation benchmark, run in its own process so its
+ * peak RSS is its own: loads a model folder at a precision, decodes at batch 1
+ * and 8, prints one JSON line.
+ *
+ *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|dequantize> <steps> <threads>
+ */
+import { readFileSync } from "node:fs"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { generateTokens, loadLlama, type WeightPrecision } from "@refine-af/model-llama"
+import { quantisedBytes } from "@refine-af/tensor"
+import { Effect } from "effect"
+
+const [folder, precision, mode, stepsArg, threadsArg] = process.argv.slice(2) as [string, WeightPrecision, "nbits" | "dequantize", string, string]
+const STEPS = Number(stepsArg)
+const PROMPT = 16
+const BATCHES = [1, 8]
+
+/** Peak and current resident memory of this process (GiB), from /proc. */
+const memory = () => {
+  const status = readFileSync("/proc/self/status", "utf8")
+  const kib = (key: string) => Number(/\s(\d+) kB/.exec(status.split("\n").find((l) => l.startsWith(key)) ?? "")?.[1] ?? NaN)
+  return { peakRssGiB: kib("VmHWM") / 2 ** 20, rssGiB: kib("VmRSS") / 2 ** 20 }
+}
+
+const randomIds = (rows: number, length: number, seed: number) =>
+  Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))
+
+const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    yield* effect
+    return (performance.now() - start) / 1000
+  })
+
+const main = Effect.gen(function* () {
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode })
+  const start = performance.now()
+  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, precision: { precision } })
+  const loadSeconds = (performance.now() - start) / 1000
+  const afterLoad = memory()
+  const { runtime } = loaded
+  // What one decode step reads: every weight but the embedding table (one row per token).
+  let weightBytesPerToken = Object.values(runtime.quantised).reduce((n, w) => n + quantisedBytes(w), 0)
+  for (const [name, w] of Object.entries(runtime.weights)) if (name !== "model.embed_tokens.weight" || runtime.config.tieWordEmbeddings) weightBytesPerToken += w.data.byteLength
+  const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 256 }
+  const result: Record<string, number> = {}
+  for (const batch of BATCHES) {
+    const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
+    yield* generateTokens(runtime, requests(2), options) // compiles this bucket's prefill and decode programs
+    const prefillOnly = yield* seconds(generateTokens(runtime, requests(1), options))
+    const full = yield* seconds(generateTokens(runtime, requests(STEPS + 1), options))
+    result[`decodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / Math.max(1e-9, full - prefillOnly)
+  }
+  console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...memory(), weightBytesPerToken, ...result }))
+})
+
+Effect.runPromise(Effect.scoped(main)).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
