@@ -126,6 +126,20 @@ describe("llama/merge: a trainer stage's adapter merged into the base, as a plai
     }
   }, 120_000)
 
+  it("a base held at int4 is merged from its folder's float32 weights (the same file as a float32 base)", async () => {
+    const { float32, int4 } = await runScoped(Effect.gen(function* () {
+      const { checkpoint, backend } = yield* openSpeaker
+      const quantised = yield* llamaResource.make({ name: "policy4", options: { builtin: "speaker", max_context: 64, precision: "int4" }, seed: 0, uses: { backend }, events })
+      const base4 = Context.get(quantised, LlamaCheckpoint)
+      expect(base4.quantised).toBe(true)
+      expect(base4.weights["model.layers.0.mlp.up_proj.weight"]).toBeUndefined()
+      const trainerDir = yield* trainerWith(knownAdapter(checkpoint.config))
+      return { float32: yield* Effect.promise(() => runMerge(trainerDir, checkpoint)), int4: yield* Effect.promise(() => runMerge(trainerDir, base4)) }
+    }))
+    expect(Exit.isSuccess(int4.exit), Exit.isFailure(int4.exit) ? Cause.pretty(int4.exit.cause) : "").toBe(true)
+    expect(readFileSync(nodePath.join(int4.out, "model.safetensors")).equals(readFileSync(nodePath.join(float32.out, "model.safetensors")))).toBe(true)
+  }, 120_000)
+
   it("a missing, damaged or foreign adapter, or a base given twice, is a StageError naming the problem and the fix", async () => {
     const errors = await runScoped(Effect.gen(function* () {
       const { checkpoint } = yield* openSpeaker
