@@ -10,10 +10,12 @@
  *   the iterations after it (counted) and ends with the uninterrupted run's
  *   adapter and records;
  * - an ∞ reward, and a finite but absurd one (1e300) that makes the loss or
- *   gradient overflow → exit 1 with the error named, checkpoint kept;
+ *   gradient overflow → exit 1 with the error named, checkpoint kept, and a
+ *   resume ends with the uninterrupted run's adapter and records;
  * - bad prompt data and options: an empty or malformed JSONL file, a record
  *   without `prompt`, a prompt longer than the context, a LoRA target the model
- *   lacks → exit 1 naming the line or option; a missing file → exit 2 at validate.
+ *   lacks → exit 1 naming the line or option; a missing file → exit 2 at validate;
+ * - the same option and context errors from a real model (llama/hf, built-in tiny Qwen2).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -116,7 +118,7 @@ describe.each(Object.keys(algorithms) as Array<Algorithm>)("%s through the CLI",
     expect(actual.adapter.equals(expected.adapter)).toBe(true)
   }, 120_000)
 
-  it(`a reward of ${spec.fault} at step 4: exit 1 with the failure named, the last checkpoint kept`, async () => {
+  it(`a reward of ${spec.fault} at step 4: exit 1 with the failure named, the last checkpoint kept; resume matches the uninterrupted run`, async () => {
     const runsDir = tempDir(`rl-${algorithm}-fault`)
     const broken = await runCli(["run", recipe, "--runs-dir", runsDir, "--no-cache"], env({ FLAKY_REWARD_AT: `5:${spec.fault}` }))
     expect(broken.code, broken.stderr).toBe(1)
@@ -125,6 +127,12 @@ describe.each(Object.keys(algorithms) as Array<Algorithm>)("%s through the CLI",
     const runDir = await onlyRunDir(runsDir)
     expect(fs.readdirSync(path.join(runDir, "state", "train"))).toContain("policy-checkpoint.json")
     expect(fs.existsSync(path.join(runDir, "stages", "train", "adapter"))).toBe(false)
+    // The fault was transient: resume continues from the kept checkpoint and nothing of the failed step leaked in.
+    const resumed = await runCli(["resume", runDir], env())
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const actual = outputs(runDir)
+    expect(actual.records).toEqual(expected.records)
+    expect(actual.adapter.equals(expected.adapter)).toBe(true)
   }, 120_000)
 
   it("bad prompt data and options: exit 1 naming the line or option (2 for a missing file), nothing trained", async () => {
@@ -155,4 +163,39 @@ describe.each(Object.keys(algorithms) as Array<Algorithm>)("%s through the CLI",
     const chosen = algorithm === "ppo" ? cases : cases.filter((c) => !/JSON/.test(c.error.source))
     for (let i = 0; i < chosen.length; i += 2) await Promise.all(chosen.slice(i, i + 2).map(check)) // two CLIs at a time
   }, 300_000)
+})
+
+describe("on a real model (llama/hf, the built-in tiny Qwen2)", () => {
+  it("a LoRA target the model lacks and a prompt longer than its context: exit 1 naming the option / line, nothing trained", async () => {
+    const dir = tempDir("rl-llama-bad")
+    fs.writeFileSync(path.join(dir, "prompts.jsonl"), `${JSON.stringify({ prompt: "Write a number." })}\n${JSON.stringify({ prompt: "Write a long story about numbers. ".repeat(20) })}\n`)
+    const recipe = (lora: string) => `# RL bad input on llama/hf
+name: rl-llama-bad
+seed: 5
+plugins:
+  - ${plugin("plugins/backend-onnx")}
+  - ${plugin("plugins/model-llama")}
+  - ${plugin("plugins/rl-ppo")}
+  - ${plugin("tests/e2e/fixtures/flaky-reward.plugin.ts")}
+resources:
+  compute: { _component_: backend-onnx/onnx }
+  policy: { _component_: llama/hf, backend: compute, builtin: { preset: qwen2, seed: 0 }, max_context: 48 }
+  reward: { _component_: flaky/reward }
+stages:
+  train: { _component_: ppo/train, path: prompts.jsonl, policy: policy, reward: reward, steps: 2, batchSize: 2, miniBatchSize: 2, sampling: { maxNewTokens: 4 }, lora: { targets: ${lora} } }
+`
+    const cases = [
+      { lora: "[q_proj, w_proj]", error: /option lora\.targets: \["w_proj"\] is not a module of llama:.*\n\s+fix: use some of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/ },
+      { lora: "[q_proj]", error: /line 2 of .*prompts\.jsonl is \d+ tokens; with sampling\.maxNewTokens 4 it exceeds the model's context of 48/ }
+    ]
+    await Promise.all(cases.map(async (c, i) => {
+      const file = path.join(dir, `recipe-${i}.yaml`)
+      fs.writeFileSync(file, recipe(c.lora))
+      const runsDir = tempDir("rl-llama-bad-runs")
+      const result = await runCli(["run", file, "--runs-dir", runsDir, "--no-cache"], env())
+      expect(result.code, result.stderr).toBe(1)
+      expect(result.stderr).toMatch(c.error)
+      expect(committedCount(await onlyRunDir(runsDir), "train")).toBe(0)
+    }))
+  }, 240_000)
 })

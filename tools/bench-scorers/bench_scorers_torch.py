@@ -4,7 +4,7 @@ T5-base-shaped UniEval (first decoder step), CPU eager float32.
 
 The forwards are the plain-torch implementations of the golden scripts
 (tools/golden/gpt-neox, tools/golden/t5), run in float32 instead of float64;
-the weights are their seeded random weights, rescaled to std 0.02 for matrices.
+the weights are seeded random weights in their tensor layout, std 0.02 for matrices.
 
   write rm|t5 <folder>                               writes config.json + model.safetensors
   time  rm|t5 <length> <batches,csv> <threads> <repeats>
@@ -39,9 +39,22 @@ SEED = {"rm": 31, "t5": 32}
 
 
 def weights(kind):
-    raw = neox.make_weights(RM, "reward", SEED[kind]) if kind == "rm" else t5.make_weights(T5, SEED[kind])
-    # The golden scripts draw std 0.3 (tiny models); matrices of these widths get std 0.02 instead.
-    return {k: (v * (0.02 / 0.3) if v.dim() == 2 and "embed" not in k and k != "shared.weight" else v) for k, v in raw.items()}
+    """Seeded random weights in the golden scripts' layout (their shapes()); std 0.02 for matrices of these widths."""
+    shapes = neox.shapes(RM, "reward") if kind == "rm" else t5.shapes(T5)
+    g = torch.Generator().manual_seed(SEED[kind])
+    out = {}
+    for name, shape in shapes.items():
+        t = torch.randn(shape, generator=g, dtype=torch.float32)
+        if name.endswith("layernorm.weight") or name.endswith("layer_norm.weight"):
+            t = 1.0 + 0.03 * t
+        elif name == "shared.weight":
+            t = 0.9 * t
+        elif t.dim() == 2 and "embed" not in name:
+            t = 0.02 * t
+        else:
+            t = 0.3 * t
+        out[name] = t.contiguous()
+    return out
 
 
 def config(kind):

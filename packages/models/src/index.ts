@@ -9,6 +9,7 @@
  * - `tiny/`: seeded tiny model folders in the Hugging Face layout (tests, quickstart)
  * - `llama/`: the one Llama-family trunk as program builders, pluggable heads (LM logits,
  *   target logprobs, entropy, value, sequence score), host feeds, checkpoint weights
+ * - `memory/`: the memory estimate before loading (needed vs available, which precision fits)
  */
 export * from "./safetensors/index.ts"
 export * from "./config/index.ts"
@@ -24,3 +25,4 @@ export * from "./hub/index.ts"
 export * from "./scoring/buckets.ts"
 export * from "./t5/index.ts"
 export * from "./llama-classifier/load.ts"
+export * from "./memory/index.ts"

@@ -10,7 +10,8 @@
  *     fallback: cpu      # ...unless this opts in to running on the CPU with one warning
  *     threads: 0         # onnxruntime intra-op threads, 0 = one per core
  *     worker: true       # run sessions in a worker thread
- *     fp16: false        # store frozen float32 weights as float16
+ *     fp16: false        # store baked float32 weights as float16 (weights shared by binding stay as uploaded)
+ *     memory_arena: false  # onnxruntime's per-session CPU arena: faster allocation, memory grows with the number of programs
  *     log_level: error   # onnxruntime's native log output: verbose | info | warning | error | fatal
  * ```
  */
@@ -32,7 +33,8 @@ export const OnnxResourceOptions = Schema.Struct({
     description: "onnxruntime intra-op threads, 0 = one per core (default 0)"
   })),
   worker: Schema.optionalKey(Schema.Boolean.annotate({ description: "run sessions in a worker thread (default false)" })),
-  fp16: Schema.optionalKey(Schema.Boolean.annotate({ description: "store frozen float32 weights as float16 (default false)" })),
+  fp16: Schema.optionalKey(Schema.Boolean.annotate({ description: "store baked float32 weights as float16 (default false); weights bound to every program (model-llama's shared weights) stay as uploaded" })),
+  memory_arena: Schema.optionalKey(Schema.Boolean.annotate({ description: "keep onnxruntime's per-session CPU memory arena (default false: each session's activation memory is returned after its run, so memory does not grow with the number of programs)" })),
   log_level: Schema.optionalKey(Schema.Literals(["verbose", "info", "warning", "error", "fatal"]).annotate({
     description: "onnxruntime's native log output, process-wide, set by the first backend made (default error)"
   }))
@@ -60,7 +62,7 @@ export const onnxResource = defineResource({
       let warned = problem !== undefined
       const warnings: Array<string> = []
       const backend = yield* makeOnnxBackend(
-        { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false },
+        { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false, cpuMemArena: ctx.options.memory_arena ?? false },
         (failed, reason) => {
           // The provider passed the check but one session could not start on it: say so once.
           if (!warned) warnings.push(`${ctx.name}: execution provider "${failed}" failed to start a session (${reason.trim().replace(/\s+/g, " ")}); that program runs on cpu`)

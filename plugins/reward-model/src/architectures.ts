@@ -16,7 +16,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import { buildHeadsGraph, gptNeoXScoreProgram, llamaClassifierFeeds, loadGptNeoX, loadLlamaClassifier, type Weights } from "@refine-af/models"
+import { buildHeadsGraph, ensureFolderFits, gptNeoXScoreProgram, llamaClassifierFeeds, loadGptNeoX, loadLlamaClassifier, type Weights } from "@refine-af/models"
 import { hostTensor, type HostTensor, type Program } from "@refine-af/tensor"
 
 export interface ScoringModel {
@@ -45,6 +45,8 @@ export const loadScoringModel = (folder: string, prefer: "safetensors" | "bin"):
       try: () => (JSON.parse(fs.readFileSync(configPath, "utf8")) as { model_type?: unknown }).model_type,
       catch: (cause) => new ScoringModelError({ message: `cannot read ${configPath} (${cause instanceof Error ? cause.message : String(cause)})` })
     })
+    // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
+    yield* ensureFolderFits(folder, "reward-model/hf").pipe(Effect.mapError((e) => new ScoringModelError({ message: e.message })))
     if (typeof modelType === "string" && llamaTypes.has(modelType)) {
       const model = yield* loadLlamaClassifier(folder, { prefer }).pipe(Effect.mapError((e) => new ScoringModelError({ message: e.message })))
       return {

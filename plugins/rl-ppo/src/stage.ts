@@ -33,9 +33,9 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
   Effect.gen(function* () {
     const o = ctx.options
     const { policy, reward } = ctx.uses
-    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef })
     const controller: KlController = o.kl.controller === "adaptive" ? { kind: "adaptive", initial: o.kl.initial, target: o.kl.target, horizon: o.kl.horizon } : { kind: "fixed", initial: o.kl.initial }
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }

@@ -13,6 +13,7 @@
  */
 import { existsSync } from "node:fs"
 import * as nodePath from "node:path"
+import { checkFolderFitsMachine } from "@refine-af/models"
 
 /** What the folder lacks and how to fix it, or undefined when every file is there. */
 export const checkUniEvalFolder = (folder: string): { readonly problem: string; readonly fix: string } | undefined => {
@@ -22,7 +23,8 @@ export const checkUniEvalFolder = (folder: string): { readonly problem: string; 
     ...(["model.safetensors", "pytorch_model.bin"].some(has) ? [] : ["weights (model.safetensors or pytorch_model.bin)"]),
     ...(has("tokenizer.json") ? [] : ["tokenizer.json"])
   ]
-  if (missing.length === 0) return undefined
+  // Every file is there: the model must also fit this machine (exit 2 now, not killed by the OS at load).
+  if (missing.length === 0) return checkFolderFitsMachine(folder, "unieval/dialog")
   const onlySentencePiece = missing.length === 1 && missing[0] === "tokenizer.json" && has("spiece.model")
   return {
     problem: `${folder} is not a UniEval (T5) folder: it has no ${missing.join(", ")}`,

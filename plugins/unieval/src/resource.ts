@@ -13,7 +13,7 @@
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
 import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
-import { folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
+import { ensureFolderFits, folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { uniEvalDialogDimensions } from "@refine-af/text"
 import { checkUniEvalFolder } from "./folder-check.ts"
@@ -43,6 +43,8 @@ export const dialog = defineResource({
   make: (ctx) =>
     Effect.gen(function*() {
       const folder = resolveRecipePath(ctx, ctx.options.path)
+      // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
+      yield* ensureFolderFits(folder, "unieval/dialog")
       const model = yield* loadT5(folder, { prefer: ctx.options.weights ?? "safetensors" })
       const tokenizer = yield* loadTokenizer(folder)
       const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Tiny GPT-NeoX scorer folders and golden scores from an independent float64 PyTorch forward.
 
-Writes two seeded tiny checkpoints in the Hugging Face layout, each as BOTH
-model.safetensors (written by our own minimal writer below) and
-pytorch_model.bin (torch.save, the zip format transformers writes):
+Reads two tiny random checkpoints in the Hugging Face layout whose
+config.json and model.safetensors were written by OUR TypeScript tool
+(npx tsx tools/tiny-model/make-tiny-scorers.ts), checks their config and
+tensor layout against this script's own, writes the pytorch_model.bin copy
+(torch.save, the zip format transformers writes) and computes golden scores:
 
   tiny-gpt-neox-rm/   OpenAssistant GPTNeoXRewardModel: parallel residual,
                       rotary_pct 0.25, exact GELU, head out_proj (+bias),
@@ -36,14 +38,14 @@ MODELS = {
                     hidden_size=32, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64, vocab_size=96,
                     rotary_pct=0.25, rotary_emb_base=10000, layer_norm_eps=1e-5, use_parallel_residual=True,
                     hidden_act="gelu", max_position_embeddings=64, bos_token_id=0, eos_token_id=0, pad_token_id=1),
-        head="reward", seed=11),
+        head="reward"),
     "tiny-gpt-neox-cls": dict(
         config=dict(architectures=["GPTNeoXForSequenceClassification"], model_type="gpt_neox", num_labels=2,
                     id2label={"0": "LABEL_0", "1": "LABEL_1"},
                     hidden_size=32, num_attention_heads=2, num_hidden_layers=2, intermediate_size=48, vocab_size=96,
                     rotary_pct=0.5, rotary_emb_base=1000, layer_norm_eps=1e-5, use_parallel_residual=False,
                     hidden_act="gelu_new", max_position_embeddings=64, bos_token_id=0, eos_token_id=0, pad_token_id=1),
-        head="classifier", seed=12),
+        head="classifier"),
 }
 
 BATCHES = [
@@ -74,17 +76,6 @@ def shapes(c, head):
     return out
 
 
-def make_weights(c, head, seed):
-    g = torch.Generator().manual_seed(seed)
-    weights = OrderedDict()
-    for name, shape in shapes(c, head).items():
-        t = torch.randn(shape, generator=g, dtype=torch.float32) * 0.3
-        if name.endswith("layernorm.weight") or name.endswith("final_layer_norm.weight"):
-            t = 1.0 + 0.1 * t
-        weights[name] = t.contiguous()
-    return weights
-
-
 def write_safetensors(path, weights):
     header, offset, blobs = {}, 0, []
     for name, t in weights.items():
@@ -100,6 +91,28 @@ def write_safetensors(path, weights):
         f.write(raw)
         for b in blobs:
             f.write(b)
+
+
+def read_safetensors(path):
+    """The tensors of an F32 safetensors file (written by our TypeScript tiny-model tool), in file order."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    out = OrderedDict()
+    for name, h in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
+        assert h["dtype"] == "F32", (name, h["dtype"])
+        a, b = h["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(raw[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(h["shape"]).clone()
+    return out
+
+
+def read_folder(folder):
+    """config.json and model.safetensors of a folder written by tools/tiny-model/make-tiny-scorers.ts."""
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    return c, read_safetensors(os.path.join(folder, "model.safetensors"))
 
 
 def layer_norm(x, w, b, eps):
@@ -169,12 +182,9 @@ def main():
     for name, spec in MODELS.items():
         folder = os.path.join(HERE, name)
         os.makedirs(folder, exist_ok=True)
-        c = spec["config"]
-        w = make_weights(c, spec["head"], spec["seed"])
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(c, f, indent=2)
-            f.write("\n")
-        write_safetensors(os.path.join(folder, "model.safetensors"), w)
+        c, w = read_folder(folder)
+        assert c == spec["config"], f"{name}/config.json differs from the config this script checks"
+        assert list(w) == list(shapes(c, spec["head"])), f"{name}: tensor names differ from the expected layout"
         torch.save(w, os.path.join(folder, "pytorch_model.bin"))
         cases = []
         for batch in BATCHES:

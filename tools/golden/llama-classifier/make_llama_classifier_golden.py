@@ -2,9 +2,11 @@
 """A tiny Llama sequence classifier (a Llama-based reward model) and golden scores
 from an independent float64 PyTorch forward.
 
-Writes tiny-llama-classifier/ in the Hugging Face layout of
-LlamaForSequenceClassification (config.json with num_labels 1 and pad_token_id,
-model.safetensors from our minimal writer, pytorch_model.bin from torch.save;
+Reads tiny-llama-classifier/ in the Hugging Face layout of
+LlamaForSequenceClassification, whose config.json (num_labels 1, pad_token_id) and
+model.safetensors were written by OUR TypeScript tool (npx tsx
+tools/tiny-model/make-tiny-scorers.ts), checks its layout, writes the
+pytorch_model.bin copy with torch.save (trunk `model.*`, head `score.weight` without bias,
 trunk `model.*`, head `score.weight` without bias, GQA 4 query / 2 kv heads)
 and golden.json: right-padded token batches and the float64 scores read at each
 row's last non-pad token, as transformers does. Plain torch (RMSNorm,
@@ -24,7 +26,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gpt-neox"))
 sys.dont_write_bytecode = True
-from make_gpt_neox_golden import write_safetensors  # noqa: E402
+from make_gpt_neox_golden import read_folder  # noqa: E402
 
 D = torch.float64
 CONFIG = dict(architectures=["LlamaForSequenceClassification"], model_type="llama", num_labels=1,
@@ -34,8 +36,7 @@ CONFIG = dict(architectures=["LlamaForSequenceClassification"], model_type="llam
 BATCHES = [[[1, 17, 33, 2, 70, 41, 7], [1, 8, 3], [1, 60, 61, 62, 63]], [list(range(1, 30))]]
 
 
-def make_weights(c, seed=31):
-    g = torch.Generator().manual_seed(seed)
+def expected_shapes(c):
     h, i, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
     hd = h // c["num_attention_heads"]
     kv = c["num_key_value_heads"] * hd
@@ -53,13 +54,7 @@ def make_weights(c, seed=31):
         shapes[f"{p}.mlp.down_proj.weight"] = (h, i)
     shapes["model.norm.weight"] = (h,)
     shapes["score.weight"] = (c["num_labels"], h)
-    w = OrderedDict()
-    for name, shape in shapes.items():
-        t = torch.randn(shape, generator=g, dtype=torch.float32) * 0.3
-        if name.endswith("norm.weight"):
-            t = 1.0 + 0.1 * t
-        w[name] = t.contiguous()
-    return w
+    return shapes
 
 
 def forward(w, c, ids, mask):
@@ -98,12 +93,11 @@ def forward(w, c, ids, mask):
 
 def main():
     folder = os.path.join(HERE, "tiny-llama-classifier")
-    os.makedirs(folder, exist_ok=True)
-    w = make_weights(CONFIG)
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(CONFIG, f, indent=2)
-        f.write("\n")
-    write_safetensors(os.path.join(folder, "model.safetensors"), w)
+    c, w = read_folder(folder)
+    assert c == CONFIG, "tiny-llama-classifier/config.json differs from the config this script checks"
+    assert list(w) == list(expected_shapes(CONFIG)), "tensor names differ from the expected layout"
+    for name, shape in expected_shapes(CONFIG).items():
+        assert tuple(w[name].shape) == shape, (name, tuple(w[name].shape), shape)
     torch.save(w, os.path.join(folder, "pytorch_model.bin"))
     cases = []
     for batch in BATCHES:

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Tiny T5 folders and golden first-decoder-step logits from an independent float64 PyTorch forward.
 
-Writes two seeded tiny checkpoints in the Hugging Face layout, each as
-model.safetensors (our own minimal writer) and pytorch_model.bin (torch.save):
+Reads two tiny random checkpoints in the Hugging Face layout whose config.json
+and model.safetensors were written by OUR TypeScript tool (npx tsx
+tools/tiny-model/make-tiny-scorers.ts), checks them against this script's own
+config and tensor layout, and writes the pytorch_model.bin copy (torch.save):
 
   tiny-t5-v1_0/   T5 v1.0: ReLU feed-forward, tied embeddings (head on hidden * d_model^-0.5)
   tiny-t5-v1_1/   T5 v1.1: gated-GELU (gelu_new(wi_0 x) * wi_1 x), untied lm_head
@@ -28,15 +30,15 @@ sys.dont_write_bytecode = True
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gpt-neox"))
-from make_gpt_neox_golden import write_safetensors  # noqa: E402
+from make_gpt_neox_golden import read_folder  # noqa: E402
 
 D = torch.float64
 BASE = dict(d_model=32, d_kv=8, d_ff=48, num_layers=2, num_decoder_layers=2, num_heads=4, vocab_size=64,
             relative_attention_num_buckets=8, relative_attention_max_distance=20, layer_norm_epsilon=1e-6,
             decoder_start_token_id=0, pad_token_id=0, eos_token_id=1, model_type="t5", architectures=["T5ForConditionalGeneration"])
 MODELS = {
-    "tiny-t5-v1_0": dict(config=dict(BASE, feed_forward_proj="relu", tie_word_embeddings=True), seed=21),
-    "tiny-t5-v1_1": dict(config=dict(BASE, feed_forward_proj="gated-gelu", tie_word_embeddings=False), seed=22),
+    "tiny-t5-v1_0": dict(config=dict(BASE, feed_forward_proj="relu", tie_word_embeddings=True)),
+    "tiny-t5-v1_1": dict(config=dict(BASE, feed_forward_proj="gated-gelu", tie_word_embeddings=False)),
 }
 BATCHES = [
     [[5, 17, 33, 2, 60, 41, 7, 1], [12, 8, 1], [40, 41, 42, 43, 44, 1]],
@@ -79,19 +81,6 @@ def shapes(c):
     if not c["tie_word_embeddings"]:
         out["lm_head.weight"] = (c["vocab_size"], c["d_model"])
     return out
-
-
-def make_weights(c, seed):
-    g = torch.Generator().manual_seed(seed)
-    w = OrderedDict()
-    for name, shape in shapes(c).items():
-        t = torch.randn(shape, generator=g, dtype=torch.float32) * 0.3
-        if name.endswith("layer_norm.weight"):
-            t = 1.0 + 0.1 * t
-        if name == "shared.weight":
-            t = t * 3
-        w[name] = t.contiguous()
-    return w
 
 
 def bucket(rel, bidirectional, num_buckets, max_distance):
@@ -174,13 +163,9 @@ def main():
     golden = {}
     for name, spec in MODELS.items():
         folder = os.path.join(HERE, name)
-        os.makedirs(folder, exist_ok=True)
-        c = spec["config"]
-        w = make_weights(c, spec["seed"])
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(c, f, indent=2)
-            f.write("\n")
-        write_safetensors(os.path.join(folder, "model.safetensors"), w)
+        c, w = read_folder(folder)
+        assert c == spec["config"], f"{name}/config.json differs from the config this script checks"
+        assert sorted(w) == sorted(shapes(c)), f"{name}: tensor names differ from the expected layout"
         torch.save(w, os.path.join(folder, "pytorch_model.bin"))
         cases = []
         for batch in BATCHES:

@@ -1,13 +1,14 @@
 /**
  * A synchronous, cheap look into a Llama-family model folder for `validate`:
  * the required files are there and `config.json` parses, with sizes this
- * machine can hold. Nothing is allocated from the config's numbers, so a
+ * machine can hold (weights × the runtime factor within its memory). Nothing is allocated from the config's numbers, so a
  * `num_hidden_layers: 1e9` is a recipe problem (exit 2) found before a run
  * starts, not a heap crash.
  */
 import { existsSync, readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect, Result } from "effect"
+import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
 import { parseLlamaConfig } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
@@ -44,7 +45,7 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
     return { problem: `${configPath} is not readable JSON (${String(cause)})`, fix: "re-download the model folder" }
   }
   const parsed = Effect.runSync(Effect.result(parseLlamaConfig(configPath, json)))
-  if (Result.isSuccess(parsed)) return undefined
+  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model")
   const error = parsed.failure
   return {
     problem: error.message,

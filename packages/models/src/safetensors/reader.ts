@@ -2,7 +2,8 @@
  * Reading safetensors files through a file handle: the header is validated
  * once, then each tensor's byte range is read on demand into a buffer of
  * exactly its size — the file is never loaded whole, so a 14 GB checkpoint
- * costs its header plus the tensors actually requested.
+ * costs its header plus the tensors actually requested. An F32 tensor is
+ * returned as a view of that buffer (no conversion copy).
  */
 import { open, type FileHandle } from "node:fs/promises"
 import { Effect, type Scope } from "effect"
@@ -84,7 +85,9 @@ export const openSafetensors = Effect.fnUntraced(function* (path: string): Effec
       if (!isFloatDtype(dtype)) {
         return Effect.fail(new UnsupportedDtypeError({ path, name, dtype, message: `${path}: tensor "${name}" is ${dtype}, not a floating-point type; it cannot be read as float32.` }))
       }
-      return Effect.map(readRange(handle, path, e.begin, e.end - e.begin), (bytes) => toFloat32(bytes, dtype))
+      // F32 on disk: the freshly read buffer already is the tensor (the host is little-endian), so no second copy.
+      return Effect.map(readRange(handle, path, e.begin, e.end - e.begin), (bytes) =>
+        dtype === "F32" ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : toFloat32(bytes, dtype))
     })
   return { path, header, readBytes, readFloat32, entry } satisfies SafetensorsFile
 })

@@ -24,6 +24,7 @@ import { TinyModelConfigError, TinyModelWriteError } from "./errors.ts"
 import { TINY_PRESETS, type TinyPresetName } from "./presets.ts"
 import { normalTensor } from "./random.ts"
 import { tinyTensorPlan, type PlannedTensor } from "./tensor-plan.ts"
+import { tinyScorerPlan } from "./scorer-plan.ts"
 
 /** On-disk weight dtypes a tiny model can be written in. */
 export type TinyModelDtype = "F32" | "F16" | "BF16"
@@ -109,4 +110,34 @@ export const writeTinyModel = Effect.fnUntraced(function* (options: TinyModelOpt
     catch: writeFailure(folder)
   })
   return { folder, config } as const
+})
+
+/** Options of {@link writeTinyScorer}. */
+export interface TinyScorerOptions {
+  /** Folder to write (created when missing). */
+  readonly out: string
+  /** The scorer's `config.json` (GPT-NeoX reward model / classifier, T5, Llama classifier). */
+  readonly config: Readonly<Record<string, unknown>>
+  readonly seed: number
+}
+
+/**
+ * Writes a tiny random scorer folder: `config.json` as given and F32
+ * `model.safetensors` from {@link tinyScorerPlan} (no tokenizer: tests write
+ * their own). Same config + seed → byte-identical weights.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { writeTinyScorer } from "@refine-af/models"
+ * await Effect.runPromise(writeTinyScorer({ out: "/tmp/tiny-t5", seed: 21, config: { model_type: "t5", d_model: 32, d_kv: 8, d_ff: 48, num_layers: 2, num_heads: 4, vocab_size: 64, feed_forward_proj: "relu" } }))
+ * ```
+ */
+export const writeTinyScorer = Effect.fnUntraced(function* (options: TinyScorerOptions) {
+  const plan = yield* Effect.try({ try: () => tinyScorerPlan(options.config), catch: (error) => new TinyModelConfigError({ message: error instanceof Error ? error.message : String(error) }) })
+  const folder = options.out
+  yield* Effect.tryPromise({ try: () => mkdir(folder, { recursive: true }), catch: writeFailure(folder) })
+  yield* writeSafetensors(nodePath.join(folder, "model.safetensors"), tensorsOf(plan, options.seed, "F32"), { format: "pt" }).pipe(Effect.mapError(writeFailure(folder)))
+  yield* Effect.tryPromise({ try: () => writeFile(nodePath.join(folder, "config.json"), JSON.stringify(options.config, null, 2) + "\n"), catch: writeFailure(folder) })
+  return { folder, plan } as const
 })

@@ -4,10 +4,13 @@
  * (`backend-onnx/onnx` runs programs with onnxruntime on cpu | webgpu | cuda).
  *
  * Life of a program:
- * 1. `compile(program, { constants })` — parameters listed in `constants` are
- *    baked in (frozen weights); every other parameter becomes a feed, named
- *    like the parameter, next to the program's inputs. Compiling the same
- *    program with the same shapes again returns the cached executable.
+ * 1. `compile(program, { constants, weights })` — parameters listed in
+ *    `constants` are baked in; parameters listed in `weights` are bound to
+ *    backend tensors uploaded once (frozen weights shared by every program of
+ *    a model: no copy per executable, not fed at run); every other parameter
+ *    becomes a feed, named like the parameter, next to the program's inputs.
+ *    Compiling the same program with the same shapes again returns the cached
+ *    executable.
  * 2. `run(executable, feeds)` — feeds are host tensors or device tensors from an
  *    earlier run/upload; every output comes back as a {@link DeviceTensor}.
  *    Outputs named in `keepOnDevice` stay in device memory where the provider
@@ -66,6 +69,14 @@ export interface CompileOptions {
   /** Values of parameters to bake into the executable (frozen weights), by parameter name. */
   readonly constants?: Readonly<Record<string, HostTensor>>
   /**
+   * Parameters bound to backend tensors (from `upload` or a run), by parameter
+   * name: frozen weights stored once and referenced by every executable bound
+   * to them, instead of a copy baked into each. They are not feeds of the
+   * executable; `run` passes them itself. Releasing one while an executable
+   * still uses it makes that executable's runs fail with `DeviceTensorError`.
+   */
+  readonly weights?: Readonly<Record<string, DeviceTensor>>
+  /**
    * Frozen float32 parameters baked in reduced precision instead (float16, or
    * int8 / int4 block-wise; see `quantiseWeight`), by parameter name. The
    * backend computes with them where it can (e.g. a quantised matmul) and
@@ -80,7 +91,7 @@ export interface CompileOptions {
 export interface Executable {
   /** Cache key: program content hash + shapes + options. */
   readonly key: string
-  /** What `run` must be fed: the program inputs, then the parameters that were not baked in. */
+  /** What `run` must be fed: the program inputs, then the parameters neither baked in nor bound to `weights`. */
   readonly feeds: ReadonlyArray<TensorSpec>
   readonly outputs: ReadonlyArray<TensorSpec>
   /** The device it really runs on (after any fallback), e.g. `"cpu"`, `"webgpu"`. */

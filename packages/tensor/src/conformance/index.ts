@@ -4,3 +4,4 @@
 export * from "./case.ts"
 export * from "./random.ts"
 export * from "./suite.ts"
+export * from "./bound-weights.ts"

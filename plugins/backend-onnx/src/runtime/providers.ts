@@ -16,6 +16,10 @@ export interface SessionSettings {
   readonly provider: Provider
   /** Intra-op threads (0 = onnxruntime's default: one per core). */
   readonly threads: number
+  /** Turn off per-session pre-packing of constant weights (onnxruntime `session.disable_prepacking`). */
+  readonly disablePrepacking?: boolean
+  /** onnxruntime's per-session CPU memory arena (off unless true): each session keeps its peak activation memory. */
+  readonly cpuMemArena?: boolean
 }
 
 /** Model bytes plus the external-data files they point to (by file name). */
@@ -53,6 +57,8 @@ const sessionOptions = (
     // A provider that cannot start logs its own error; we report it once, as the fallback warning.
     logSeverityLevel: provider === "cpu" ? 2 : 4,
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
+    enableCpuMemArena: settings.cpuMemArena === true,
+    ...(settings.disablePrepacking === true ? { extra: { session: { disable_prepacking: "1" } } } : {}),
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})
   }

@@ -28,7 +28,7 @@ export const makeLlamaPolicyModel = (options: LlamaPolicyOptions): Effect.Effect
       if (hit) return hit
       const built = build()
       const program: Program = built.program
-      const memo = Effect.runSync(Effect.cached(Effect.map(runtime.backend.compile(program, { ...runtime.frozen(program), keepOnDevice: keepOnDevice(built) }), (exe) => ({ built, exe }))))
+      const memo = Effect.runSync(Effect.cached(Effect.map(runtime.compile(program, keepOnDevice(built)), (exe) => ({ built, exe }))))
       compiled.set(key, memo)
       return memo
     }

@@ -7,8 +7,8 @@ import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
-import { makeLlamaRuntime, type LlamaRuntime } from "../model/runtime.ts"
-import { loadWeights, openWeights } from "@refine-af/models"
+import { makeLlamaRuntime, type LlamaRuntime, type WeightMode } from "../model/runtime.ts"
+import { ensureFolderFits, loadWeights, openWeights } from "@refine-af/models"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "@refine-af/models"
@@ -18,6 +18,9 @@ import { adapterIdentity, modelIdentity } from "@refine-af/models"
 import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
+/** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
+const STORED_FRACTION = { float32: 1, float16: 0.5, int8: 0.28, int4: 0.16 } as const
+
 /** Options of {@link loadLlama}. */
 export interface LoadLlamaOptions {
   /** Context length (default: the model's max_position_embeddings, capped at 4096 to bound cache memory). */
@@ -26,6 +29,10 @@ export interface LoadLlamaOptions {
   readonly maxBatch?: number
   /** A PEFT LoRA adapter folder to enable. */
   readonly adapterPath?: string
+  /** Refuse to load when the estimated need exceeds this many bytes (default: the memory available now, cgroup limit included). */
+  readonly memoryBudget?: number
+  /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
+  readonly weightMode?: WeightMode
   /** Storage precision of the frozen weights (default float32) and the quantised-weight cache. */
   readonly precision?: PrecisionOptions
 }
@@ -46,9 +53,11 @@ export interface LoadLlamaOptions {
  */
 export const loadLlama = Effect.fnUntraced(function* (path: string, backend: BackendService, options: LoadLlamaOptions = {}) {
   const model = yield* loadModelFolder(path)
+  const precision = options.precision ?? { precision: "float32" }
+  // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
+  yield* ensureFolderFits(path, "model-llama", options.memoryBudget, STORED_FRACTION[precision.precision])
   const tokenizer: Tokenizer = yield* loadTokenizer(path)
   const folderId = yield* modelIdentity(model)
-  const precision = options.precision ?? { precision: "float32" }
   const loaded = precision.precision === "float32"
     ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
     : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
@@ -57,7 +66,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   // Outputs differ by precision, so ids (lineage, score caches) do too.
   const id = precision.precision === "float32" ? folderId

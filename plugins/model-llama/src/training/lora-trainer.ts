@@ -1,7 +1,7 @@
 /**
  * LoRA supervised fine-tuning on the compute core. The training step is one
  * program — forward, masked cross-entropy, reverse-mode gradients of the LoRA
- * matrices only (the base weights are baked-in constants), AdamW update — and
+ * matrices only (the base weights are the runtime's frozen weights), AdamW update — and
  * the adapter weights and optimizer moments stay backend tensors between steps.
  */
 import {
@@ -49,8 +49,6 @@ export interface LoraTrainer {
   readonly adapter: () => Effect.Effect<LoraAdapter, BackendError>
 }
 
-const compileWithBase = (runtime: LlamaRuntime, program: Program, keepOnDevice: ReadonlyArray<string>) =>
-  runtime.backend.compile(program, { ...runtime.frozen(program), keepOnDevice })
 
 /**
  * Host-made LoRA dropout masks for one step: for each adapted module an
@@ -81,14 +79,14 @@ export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, opt
     const train = buildLossGraph(runtime.config, shape, { ...lora, dropout: useDropout })
     const optimizer = adamw({ weightDecay: options.weightDecay ?? 0, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999 })
     const step = trainStep(train.loss, { optimizer })
-    const trainExe: Executable = yield* compileWithBase(runtime, step.program, step.carry.map((c) => c.output))
+    const trainExe: Executable = yield* runtime.compile(step.program, step.carry.map((c) => c.output))
 
     const probe = buildLossGraph(runtime.config, shape, lora)
     const trainable = probe.graph.parameterList().filter((p) => p.trainable)
     const grads = gradients(probe.loss, trainable.map((p) => probe.graph.tensor(p.id)))
     probe.graph.output("loss", probe.loss)
     trainable.forEach((p, i) => probe.graph.output(`grad/${p.name}`, grads[i]!))
-    const gradExe = yield* compileWithBase(runtime, eliminateDeadCode(probe.graph.build()), [])
+    const gradExe = yield* runtime.compile(eliminateDeadCode(probe.graph.build()), [])
 
     const initial = adapterFeeds(adapter)
     let state: Record<string, BackendFeed> = {}

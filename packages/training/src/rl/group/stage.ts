@@ -51,9 +51,9 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const o = ctx.options
     const k = o.samplesPerPrompt
     const { policy, reward } = ctx.uses
-    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
+    const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const objective = groupObjective({ clip: o.clip, beta: o.beta, aggregation: o.aggregation })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyper = { lr: o.lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }

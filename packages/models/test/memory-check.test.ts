@@ -1,0 +1,72 @@
+/**
+ * The memory estimate before loading: a model whose float32 weights × the
+ * runtime factor exceed the memory there is is refused with needed vs
+ * available and the precision that would fit — at validate against this
+ * machine's memory (the folder checks behind exit 2), at load against a
+ * budget (the memory available by default) as a typed error.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir, totalmem } from "node:os"
+import * as nodePath from "node:path"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { availableMemory, checkFolderFitsMachine, checkLlamaFolder, ensureFolderFits, folderWeightBytes, memoryShortfall, RUNTIME_FACTOR } from "../src/index.ts"
+
+const GiB = 2 ** 30
+
+/** A folder with config.json and empty stand-ins for the other files (nothing is read from them here). */
+const folderWith = (config: Record<string, unknown>) => {
+  const dir = mkdtempSync(nodePath.join(tmpdir(), "memory-check-"))
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(nodePath.join(dir, "config.json"), JSON.stringify(config))
+  for (const name of ["model.safetensors", "tokenizer.json"]) writeFileSync(nodePath.join(dir, name), "")
+  return dir
+}
+
+// A 7B-like layer (hidden 4096, intermediate 11008) is 202,375,168 float32 weights (0.75 GiB);
+// enough layers to hold 90% of this machine's memory: under parseLlamaConfig's own 1× bound, over 1.3×.
+const layerBytes = (4 * 4096 * 4096 + 3 * 4096 * 11008) * 4
+const layers = Math.floor((0.9 * totalmem() - 2 * 32000 * 4096 * 4) / layerBytes)
+const bigLlama = { model_type: "llama", hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: layers, num_attention_heads: 32, vocab_size: 32000 }
+
+describe("memory estimate before loading", () => {
+  it("says needed vs available and the widest precision that fits", () => {
+    const weightBytes = 28 * GiB
+    const problem = memoryShortfall({ what: "model-llama: /m", weightBytes, availableBytes: 20 * GiB, source: "available system memory" })
+    expect(problem?.neededBytes).toBeCloseTo(weightBytes * RUNTIME_FACTOR, 0)
+    expect(problem?.message).toContain("needs about 36.4 GiB")
+    expect(problem?.message).toContain("available system memory is 20.0 GiB")
+    expect(problem?.message).toContain("fit with float16 weights")
+    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 10 * GiB, source: "s" })?.message).toContain("fit with 8-bit weights")
+    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 1 * GiB, source: "s" })?.message).toContain("does not fit even with 4-bit weights")
+    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 40 * GiB, source: "s" })).toBeUndefined()
+  })
+
+  it("validate: a Llama config of 90% of this machine's memory is refused with the estimate", () => {
+    const folder = folderWith(bigLlama)
+    expect(folderWeightBytes(folder)).toBeGreaterThan(0.85 * totalmem())
+    const found = checkLlamaFolder(folder)
+    expect(found?.problem).toContain("this machine's memory")
+    expect(found?.problem).toMatch(/needs about [\d.]+ GiB/)
+  })
+
+  it("validate: GPT-NeoX (reward-model/hf) and T5 (unieval/dialog) configs are estimated and refused alike", () => {
+    const neox = folderWith({ model_type: "gpt_neox", hidden_size: 8192, intermediate_size: 32768, num_hidden_layers: Math.ceil(totalmem() / (12 * 8192 * 8192 * 4)), num_attention_heads: 64, vocab_size: 50000 })
+    expect(checkFolderFitsMachine(neox, "reward-model/hf")?.problem).toContain("reward-model/hf")
+    const t5 = folderWith({ model_type: "t5", d_model: 4096, d_kv: 64, d_ff: 16384, num_layers: Math.ceil(totalmem() / (3 * 4096 * 16384 * 4)), num_heads: 64, vocab_size: 32128 })
+    expect(checkFolderFitsMachine(t5, "unieval/dialog")?.problem).toContain("unieval/dialog")
+    const small = folderWith({ ...bigLlama, num_hidden_layers: 1, hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, vocab_size: 100 })
+    expect(checkFolderFitsMachine(small, "model")).toBeUndefined()
+  })
+
+  it("load: over the budget is a typed InsufficientMemoryError; the default budget is the memory available now", async () => {
+    const folder = folderWith({ ...bigLlama, num_hidden_layers: 2 })
+    const error = await Effect.runPromise(Effect.flip(ensureFolderFits(folder, "model-llama", 1 * GiB)))
+    expect(error._tag).toBe("InsufficientMemoryError")
+    expect(error.availableBytes).toBe(GiB)
+    expect(error.neededBytes).toBeGreaterThan(GiB)
+    expect(error.message).toContain("the memory budget is 1.0 GiB")
+    expect(availableMemory().bytes).toBeGreaterThan(0)
+    await Effect.runPromise(ensureFolderFits(folder, "model-llama", 100 * GiB))
+  })
+})

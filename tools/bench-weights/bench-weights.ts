@@ -1,0 +1,126 @@
+/**
+ * Weight-memory benchmark: how much resident memory "load + generate (two
+ * batch buckets) + score + LoRA train step + reference pass" costs relative
+ * to the weight bytes, with the frozen weights shared by every program
+ * (bound backend tensors) against baked into each (with and without
+ * onnxruntime's pre-packing), plus decode speed and train-step time — side
+ * by side in one run, each contender in its own process (`workload.ts`) so
+ * peaks do not mix.
+ *
+ *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack]
+ *
+ * The model is a synthetic Llama written by tools/tiny-model (random float32
+ * weights) into the temp folder and deleted afterwards. Prints a table and
+ * writes bench-results/weights-<model>.json.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os"
+import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+
+const here = nodePath.dirname(fileURLToPath(import.meta.url))
+const repoRoot = nodePath.resolve(here, "../..")
+const arg = (flag: string, fallback: string) => {
+  const i = process.argv.indexOf(flag)
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
+}
+
+const common = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
+const MODELS: Record<string, Record<string, unknown>> = {
+  "120m": { ...common, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
+  // TinyLlama-1.1B's shape.
+  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
+}
+const CONTENDERS: Record<string, [string, string]> = {
+  shared: ["shared", "default"],
+  "shared-arena": ["shared", "arena"],
+  // What every program did before shared weights: baked constants, pre-packed, with the arena.
+  baked: ["baked", "arena"],
+  "baked-noprepack": ["baked", "arena,noprepack"]
+}
+
+/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
+const memoryBandwidth = (): number => {
+  const source = new Float32Array(64 * 1024 * 1024).fill(1)
+  const target = new Float32Array(source.length)
+  let best = Infinity
+  for (let i = 0; i < 6; i++) {
+    const start = performance.now()
+    target.set(source)
+    best = Math.min(best, (performance.now() - start) / 1000)
+  }
+  return (2 * source.byteLength) / best / 1e9
+}
+
+/** Resident memory of a bare Node process with the same imports (what every contender pays before loading). */
+const modelName = arg("--model", "120m")
+const contenders = arg("--contenders", Object.keys(CONTENDERS).join(",")).split(",")
+const steps = arg("--steps", "16")
+const overrides = MODELS[modelName]
+if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+
+const startLoad = loadavg()
+const bandwidth = memoryBandwidth()
+const folder = nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
+await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
+const rows: Array<any> = []
+try {
+  for (const name of contenders) {
+    const [mode, prepack] = CONTENDERS[name] ?? []
+    if (mode === undefined) throw new Error(`unknown contender ${name}; use ${Object.keys(CONTENDERS).join(", ")}`)
+    const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, prepack!, steps], {
+      encoding: "utf8",
+      cwd: nodePath.join(repoRoot, "tools"),
+      maxBuffer: 1 << 26,
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }
+    })
+    const result = JSON.parse(out.trim().split("\n").pop()!)
+    rows.push({ contender: name, ...result })
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true })
+}
+
+// A batch-1 decode step reads every weight once except the embedding table (one row per token).
+const weightBytes = rows[0]?.weightBytes ?? 0
+const hidden = overrides.hidden_size as number
+const perToken = weightBytes - 32000 * hidden * 4
+const roofline = (bandwidth * 1e9) / perToken
+const table = rows.map((r) => {
+  const baseline = r.phases.start.rss
+  return {
+    contender: r.contender,
+    loadSeconds: r.phases.load.seconds,
+    peakGiB: r.peak / 2 ** 30,
+    peakOverWeights: r.peak / weightBytes,
+    peakAboveBaselineOverWeights: (r.peak - baseline) / weightBytes,
+    afterLoadOverWeights: (r.phases.load.rss - baseline) / weightBytes,
+    decodeB1: r.decodeTokensPerSecond.batch1,
+    decodeB8: r.decodeTokensPerSecond.batch8,
+    rooflineFractionB1: r.decodeTokensPerSecond.batch1 / roofline,
+    trainStepSeconds: r.trainStepSeconds
+  }
+})
+const report = {
+  benchmark: "weights",
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
+  settings: { model: modelName, config: overrides, dtype: "float32", threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  weightBytes,
+  memoryBandwidthGBs: bandwidth,
+  rooflineDecodeTokensPerSecondBatch1: roofline,
+  note: "peakOverWeights counts the whole process (Node + onnxruntime + tokenizer, ~0.35 GiB before loading); peakAboveBaselineOverWeights subtracts the resident memory at start",
+  table,
+  runs: rows
+}
+console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB float32 weights; copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  decode b1  b8 tok/s  b1/roofline  train step s")
+for (const t of table) {
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
+}
+const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}.json`)
+mkdirSync(nodePath.dirname(file), { recursive: true })
+writeFileSync(file, JSON.stringify(report, null, 2) + "\n")
+console.log(`wrote ${file}`)

@@ -1,0 +1,79 @@
+/**
+ * One contender of the weight-memory benchmark, run in its own process so
+ * peak resident memory (VmHWM) is its own: load a model folder, then
+ * generate (two batch buckets), score, one LoRA policy step and a
+ * reference (adapter-off) pass — every kind of program a PPO stage compiles.
+ *
+ *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <prepack|noprepack> [decodeSteps]
+ *
+ * Prints one JSON line: times (s), resident memory after each phase and the
+ * peak (bytes), weight bytes, decode tokens/s at batch 1 and 8.
+ */
+import { readFileSync } from "node:fs"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { generateTokens, loadLlama, scoreSequences, type WeightMode } from "@refine-af/model-llama"
+import { nllObjective } from "@refine-af/training"
+import { Effect } from "effect"
+
+const [folder, mode, flagList, steps] = process.argv.slice(2) as [string, WeightMode, string, string | undefined]
+const flags = new Set(flagList.split(","))
+const DECODE = Number(steps ?? 16)
+const PROMPT = 32
+
+/** Resident and peak resident memory of this process (bytes), from /proc. */
+export const memory = () => {
+  const status = readFileSync("/proc/self/status", "utf8")
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
+  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
+}
+
+const ids = (rows: number, length: number, seed: number) =>
+  Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => 3 + (((r + 1) * 7919 + i * 104729 + seed) % 900)))
+
+const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    const value = yield* effect
+    return { seconds: (performance.now() - start) / 1000, value }
+  })
+
+const main = Effect.gen(function* () {
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena") })
+  const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
+  const mark = (name: string, s: number) => (phases[name] = { seconds: s, ...memory() })
+  mark("start", 0)
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode }))
+  const { runtime, policy } = load.value
+  mark("load", load.seconds)
+  const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + t.data.byteLength, 0)
+  const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
+  const requests = (rows: number, maxNewTokens: number) => ids(rows, PROMPT, rows).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
+  const decode: Record<string, number> = {}
+  for (const batch of [1, 8]) {
+    // Warm-up compiles prefill + decode of this bucket; the difference of a long and a 1-token run is decode alone.
+    const warm = yield* seconds(generateTokens(runtime, requests(batch, DECODE + 1), options))
+    mark(`generate-b${batch}`, warm.seconds)
+    const prefillOnly = yield* seconds(generateTokens(runtime, requests(batch, 1), options))
+    const full = yield* seconds(generateTokens(runtime, requests(batch, DECODE + 1), options))
+    decode[`batch${batch}`] = (batch * DECODE) / Math.max(1e-9, full.seconds - prefillOnly.seconds)
+  }
+  const score = yield* seconds(scoreSequences(runtime, ids(4, 48, 9).map((seq) => ({ ids: seq, from: 24 })), 8))
+  mark("score", score.seconds)
+  const session = yield* policy.session({ lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, seed: 1 })
+  const seqs = ids(2, 48, 5).map((tokens) => ({ tokens, promptLength: 24 }))
+  const step = yield* seconds(session.step(nllObjective, seqs, {}, { lr: 1e-4 }))
+  mark("train-step", step.seconds)
+  const step2 = yield* seconds(session.step(nllObjective, seqs, {}, { lr: 1e-4 }))
+  const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
+  mark("reference", reference.seconds)
+  const logprobs = reference.value[0]!.logprobs.slice(0, 4)
+  return { mode, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
+})
+
+Effect.runPromise(Effect.scoped(main)).then(
+  (result) => console.log(JSON.stringify(result)),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
