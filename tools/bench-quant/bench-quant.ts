@@ -27,7 +27,7 @@ const STEPS = Number(arg("--steps", "8"))
 const THREADS = Math.min(2, cpus().length)
 
 const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
-const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "dequantize"]> }> = {
+const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "nbits-int8" | "dequantize"]> }> = {
   "120m": {
     overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
     contenders: [["float32", "auto"], ["int8", "nbits"], ["int8", "dequantize"], ["int4", "nbits"], ["int4", "dequantize"]]

@@ -3,7 +3,7 @@
  * peak RSS is its own: loads a model folder at a precision, decodes at batch 1
  * and 8, prints one JSON line.
  *
- *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|dequantize> <steps> <threads>
+ *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads>
  */
 import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"

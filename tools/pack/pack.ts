@@ -5,7 +5,7 @@
  * `manifest.ts`), README, and for the CLI the stock recipes — then `npm pack`ed.
  *
  * Run:   npx tsx tools/pack/pack.ts --out <folder> [--stage <folder>] [packages/core packages/cli ...]
- * (default: every folder under packages/). Prints one JSON line per tarball
+ * (default: every package under packages/ and plugins/). Prints one JSON line per tarball
  * (`{ name, version, file }`); `npm publish <file>` publishes one.
  *
  * @example
@@ -43,16 +43,31 @@ export interface PackOptions {
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as PackageJson
 
-/** The CLI ships the repository's recipes (`refine-af recipes ls` / `cp` read them). */
-const extraFolders = (pkg: PackageJson): ReadonlyArray<string> => pkg.name === "@refine-af/cli" ? ["recipes"] : []
+/** Runtime data folders next to `src/` that ship when present (bundled seed tasks, the built-in model). */
+const dataFolders = ["data", "models"]
+
+/** Folders besides dist/ a package ships: its data folders; the CLI also the repository's recipes (`refine-af recipes ls` / `cp`). */
+const extraFolders = (pkg: PackageJson, dir: string): ReadonlyArray<string> => [
+  ...dataFolders.filter((folder) => fs.existsSync(path.join(dir, folder))),
+  ...(pkg.name === "@refine-af/cli" ? ["recipes"] : [])
+]
 
 const stageExtras = (repoRoot: string, folder: string, target: string, pkg: PackageJson) => {
-  for (const extra of extraFolders(pkg)) {
-    if (extra !== "recipes") continue
+  for (const extra of extraFolders(pkg, path.join(repoRoot, folder))) {
+    if (extra !== "recipes") {
+      fs.cpSync(path.join(repoRoot, folder, extra), path.join(target, extra), { recursive: true, filter: (file) => !path.basename(file).startsWith(".") })
+      continue
+    }
     const bundle = spawnSync(process.execPath, [path.join(repoRoot, folder, "scripts/bundle-recipes.mjs"), target], { encoding: "utf8" })
     if (bundle.status !== 0) throw new Error(`bundling recipes failed: ${bundle.stderr}`)
   }
 }
+
+/** Every package folder under packages/ and plugins/. */
+const workspaceFolders = (repoRoot: string): ReadonlyArray<string> =>
+  ["packages", "plugins"].flatMap((parent) =>
+    fs.readdirSync(path.join(repoRoot, parent)).sort().map((name) => `${parent}/${name}`).filter((folder) => fs.existsSync(path.join(repoRoot, folder, "package.json")))
+  )
 
 /** Builds, stages and packs `folders`; returns the tarballs in the order given. */
 export const packWorkspace = (options: PackOptions): ReadonlyArray<Tarball> => {
@@ -60,8 +75,8 @@ export const packWorkspace = (options: PackOptions): ReadonlyArray<Tarball> => {
   const stage = options.stage ?? fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-stage-"))
   fs.mkdirSync(options.out, { recursive: true })
   try {
-    const versions = Object.fromEntries(fs.readdirSync(path.join(repoRoot, "packages")).flatMap((name) => {
-      const file = path.join(repoRoot, "packages", name, "package.json")
+    const versions = Object.fromEntries(workspaceFolders(repoRoot).flatMap((folder) => {
+      const file = path.join(repoRoot, folder, "package.json")
       if (!fs.existsSync(file)) return []
       const pkg = readJson(file)
       return [[pkg.name, pkg.version]]
@@ -74,7 +89,7 @@ export const packWorkspace = (options: PackOptions): ReadonlyArray<Tarball> => {
       const manifest = publishedManifest(pkg, {
         role: pkg["bin"] === undefined ? "library" : "program",
         versions,
-        extraFiles: extraFolders(pkg),
+        extraFiles: extraFolders(pkg, path.join(repoRoot, folder)),
         ...(engines === undefined ? {} : { engines })
       })
       fs.writeFileSync(path.join(target, "package.json"), JSON.stringify(manifest, null, 2) + "\n")
@@ -113,7 +128,7 @@ if (isMain) {
     process.exit(2)
   }
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-  const folders = args.length > 0 ? args : fs.readdirSync(path.join(repoRoot, "packages")).sort().map((name) => `packages/${name}`)
+  const folders = args.length > 0 ? args : workspaceFolders(repoRoot)
   const tarballs = packWorkspace({ repoRoot, folders, out: path.resolve(out), ...(stage === undefined ? {} : { stage: path.resolve(stage) }) })
   for (const tarball of tarballs) console.log(JSON.stringify(tarball))
 }

@@ -29,7 +29,7 @@ export interface OnnxBackendSettings {
   readonly worker: boolean
   /** Store baked float32 weights as float16. */
   readonly float16Weights: boolean
-  /** How int8 / int4 quantised weights of `x·Wᵀ` run: `auto` (default: MatMulNBits for int4, DequantizeLinear + MatMul for int8), `nbits` or `dequantize`. */
+  /** How int8 / int4 quantised weights of `x·Wᵀ` run: `auto` = `nbits-int8` (default: MatMulNBits, int8 activations), `nbits` (float32 activations) or `dequantize` (DequantizeLinear + MatMul). */
   readonly quantisedMatMul?: QuantisedMatMul
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number

@@ -23,7 +23,7 @@ const linearProgram = () => {
 const weights = new Float32Array(Array.from({ length: ROWS * COLS }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7))))
 const input = Array.from({ length: 2 * 3 * COLS }, (_, i) => Math.cos(i * 0.11))
 
-const runLinear = (weight: QuantisedWeight, quantisedMatMul: "nbits" | "dequantize") =>
+const runLinear = (weight: QuantisedWeight, quantisedMatMul: "nbits" | "nbits-int8" | "dequantize") =>
   withBackend(
     (backend) =>
       Effect.gen(function* () {
@@ -47,6 +47,22 @@ describe("quantised frozen weights", () => {
         expect(maxRelativeError(actual, exact, 1e-2)).toBeGreaterThan(scheme === "int4" ? 1e-2 : 1e-4)
       })
     }
+  }
+
+  for (const scheme of ["int8", "int4"] as const) {
+    it(`${scheme} via nbits-int8 (the default: int8 activations) stays within 1% of the dequantised weight's result`, async () => {
+      const weight = quantiseWeight(weights, [ROWS, COLS], scheme, 32)
+      const reference = interpret(linearProgram(), { x: input, w: dequantiseWeight(weight) }).y!.data
+      const actual = await runLinear(weight, "nbits-int8")
+      let worst = 0
+      let scale = 0
+      for (let i = 0; i < reference.length; i++) {
+        worst = Math.max(worst, Math.abs(actual[i]! - reference[i]!))
+        scale = Math.max(scale, Math.abs(reference[i]!))
+      }
+      expect(worst / scale).toBeLessThan(0.01)
+      expect(worst).toBeGreaterThan(0) // the activations really were quantised
+    })
   }
 
   it("float16 weights are cast back to float32", async () => {

@@ -11,7 +11,8 @@ import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeLlamaPolicyModel, makeLlamaRuntime, storedBelowFloat32 } from "../src/index.ts"
-import { cpuBackend, runScoped } from "./support/runtime.ts"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj", "down_proj"] }
@@ -20,7 +21,8 @@ const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promp
 /** Two policies over the same model: int4-quantised base, and float32 base = its dequantised values. */
 const policies = Effect.gen(function* () {
   const folder = tinyModel("llama", { set: { vocab_size: 512 } })
-  const backend = yield* cpuBackend
+  // nbits: MatMulNBits with float32 activations, so the forward programs compute exactly with the dequantised weights.
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, quantisedMatMul: "nbits" })
   const model = yield* loadModelFolder(folder)
   const tokenizer = yield* loadTokenizer(folder)
   const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)

@@ -1,6 +1,7 @@
 /**
  * Frozen weights below float32 (`precision: float16 | int8 | int4`) against
- * float32 on the tiny models: logit error within the budgets documented in
+ * float32 on the tiny models, with the backend's default quantised matmul
+ * (MatMulNBits with int8 activations): logit error within the budgets documented in
  * the README, greedy continuations equal to float32's for the stated share of
  * prompts, the quantised-weight cache read on a second load.
  */
@@ -27,12 +28,12 @@ type Budget = { readonly max: number; readonly mean: number; readonly argmax?: n
 const BUDGETS: Record<"speaker" | "random", Record<Exclude<WeightPrecision, "float32">, Budget>> = {
   speaker: {
     float16: { max: 0.01, mean: 0.001, argmax: 0.99, greedy: 1 },
-    int8: { max: 0.2, mean: 0.02, argmax: 0.99, greedy: 0.875 },
-    int4: { max: 3.5, mean: 0.35, argmax: 0.875, greedy: 0.625 }
+    int8: { max: 0.3, mean: 0.033, argmax: 0.99, greedy: 0.875 },
+    int4: { max: 3.6, mean: 0.36, argmax: 0.875, greedy: 0.625 }
   },
   random: {
     float16: { max: 0.035, mean: 0.0035, argmax: 0.989 },
-    int8: { max: 0.6, mean: 0.065, argmax: 0.956 },
+    int8: { max: 1.3, mean: 0.095, argmax: 0.967 },
     int4: { max: 10.5, mean: 1.2 }
   }
 }

@@ -37,7 +37,7 @@ export interface CompilerSettings {
   readonly externalThreshold: number
   /** Store baked float32 weights as float16 (halves model memory; values rounded to half). */
   readonly float16Weights: boolean
-  /** How int8 / int4 weights of `x·Wᵀ` run: `auto` (default: MatMulNBits for int4, DequantizeLinear + MatMul for int8), `nbits` or `dequantize`. */
+  /** How int8 / int4 weights of `x·Wᵀ` run: `auto` = `nbits-int8` (default: MatMulNBits, int8 activations), `nbits` (float32 activations) or `dequantize` (DequantizeLinear + MatMul). */
   readonly quantisedMatMul?: QuantisedMatMul
 }
 
@@ -160,7 +160,7 @@ export const compileProgram = (
     if (plan.skipped.has(node.id)) continue
     const fusedWeight = plan.fused.get(node.id)
     if (fusedWeight !== undefined) {
-      emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id))
+      emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id), settings.quantisedMatMul ?? "auto")
       continue
     }
     const lower = lowerings[node.op] as Lowering<typeof node.op> | undefined

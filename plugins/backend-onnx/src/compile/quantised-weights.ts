@@ -2,12 +2,12 @@
  * Baking frozen weights given in reduced precision (`CompileOptions.quantised`).
  *
  * - float16: a float16 initializer and a Cast to float32.
- * - int4 (int8 with `quantisedMatMul: "nbits"`) block-wise, used only as `x·Wᵀ`
+ * - int8 / int4 block-wise, used only as `x·Wᵀ`
  *   (the parameter's every use is a rank-2 Transpose feeding the right side of
  *   MatMuls): each such MatMul becomes onnxruntime's contrib op
  *   `com.microsoft::MatMulNBits`, which reads the packed codes directly.
  * - any other use (a training program's backward pass reads `W` untransposed,
- *   int8 by default, or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
+ *   or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
  *   graph with the standard `DequantizeLinear` (per-axis over rows of one
  *   block, so it is block-wise at opset 18) after unpacking int4 nibbles.
  *
@@ -22,12 +22,15 @@ import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 
 /**
- * How int8 / int4 weights feeding `x·Wᵀ` are computed: `auto` (the default) picks what
- * measured faster on CPU (bench-results/quant-120m.json): MatMulNBits for int4,
- * DequantizeLinear + MatMul for int8 (onnxruntime 1.30's 8-bit MatMulNBits CPU path was
- * 3× slower than it).
+ * How int8 / int4 weights feeding `x·Wᵀ` are computed:
+ * - `nbits`: MatMulNBits with float32 activations (`accuracy_level` 0): exactly `x · dequant(W)ᵀ`;
+ * - `nbits-int8` (the default, `auto`): MatMulNBits with `accuracy_level` 4, activations
+ *   quantised to int8 per block inside the kernel: 3–600× faster on CPU (onnxruntime 1.30's
+ *   8-bit kernel without it is a slow fallback), a little more logit error;
+ * - `dequantize`: DequantizeLinear + MatMul (memory: onnxruntime runs these dependency-free
+ *   nodes early, so at peak every float32 weight is alive at once).
  */
-export type QuantisedMatMul = "auto" | "nbits" | "dequantize"
+export type QuantisedMatMul = "auto" | "nbits" | "nbits-int8" | "dequantize"
 
 /** The contrib-op domain (and its version) MatMulNBits lives in. */
 export const MICROSOFT_DOMAIN = { domain: "com.microsoft", version: 1 } as const
@@ -63,8 +66,7 @@ export const planQuantised = (program: Program, quantised: Readonly<Record<strin
     const weight = quantised[parameter.name]
     if (weight === undefined || weight.scheme === "float16") continue
     const uses = consumers.get(parameter.id) ?? []
-    const useNBits = mode === "nbits" || (mode === "auto" && weight.scheme === "int4")
-    const fusable = useNBits && !outputs.has(parameter.id) && uses.length > 0 && uses.every(({ node: t }) => {
+    const fusable = mode !== "dequantize" && !outputs.has(parameter.id) && uses.length > 0 && uses.every(({ node: t }) => {
       const transpose = program.nodes[t]!
       if (transpose.op !== "Transpose" || outputs.has(t)) return false
       const perm = (transpose.attrs as { perm: ReadonlyArray<number> }).perm
@@ -98,8 +100,11 @@ export const addQuantisedInitializers = (name: string, weight: BlockQuantisedWei
   add(names.scales, "float32", [rows, blocks], bytesOf(weight.scales))
 }
 
+/** `accuracy_level` of MatMulNBits for a mode: 4 = int8 activations, 0 = float32 (the input type). */
+export const accuracyLevel = (mode: QuantisedMatMul): number => (mode === "nbits" ? 0 : 4)
+
 /** Emits `MatMulNBits(a, codes, scales)` → `output`. */
-export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, weight: BlockQuantisedWeight, output: string): void => {
+export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, weight: BlockQuantisedWeight, output: string, mode: QuantisedMatMul): void => {
   const [rows, cols] = weight.shape as [number, number]
   const names = quantisedNames(name)
   ctx.nodes.push({
@@ -111,7 +116,8 @@ export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, w
       { name: "K", int: cols },
       { name: "N", int: rows },
       { name: "bits", int: schemeBits(weight.scheme) },
-      { name: "block_size", int: weight.blockSize }
+      { name: "block_size", int: weight.blockSize },
+      { name: "accuracy_level", int: accuracyLevel(mode) }
     ]
   })
 }

@@ -1,8 +1,10 @@
-// Worker bootstrap: plain JavaScript so Node can start it without a loader, then it
-// registers tsx (the workspace runs TypeScript directly, no build step) and loads
-// the TypeScript worker entry named in workerData.
-import { register } from "tsx/esm/api"
+// Worker bootstrap: plain JavaScript so Node can start it without a loader. From the sources
+// (the workspace runs TypeScript directly, no build step) it registers tsx first; the built
+// package (dist/) hands it a JavaScript entry. Then it loads the worker entry named in workerData.
 import { workerData } from "node:worker_threads"
 
-register()
+if (workerData.entry.endsWith(".ts")) {
+  const { register } = await import("tsx/esm/api")
+  register()
+}
 await import(workerData.entry)

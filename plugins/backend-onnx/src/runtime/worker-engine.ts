@@ -18,8 +18,10 @@ interface Pending {
 
 /** Starts a worker thread and returns the engine that talks to it. `close()` stops the worker. */
 export const makeWorkerEngine = (settings: SessionSettings): Engine => {
+  // Built (published dist/): this file is .js and so is the entry next to it; from the sources, .ts.
+  const entry = new URL(import.meta.url.endsWith(".js") ? "./worker-entry.js" : "./worker-entry.ts", import.meta.url)
   const worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), {
-    workerData: { entry: new URL("./worker-entry.ts", import.meta.url).href, settings }
+    workerData: { entry: entry.href, settings }
   })
   const pending = new Map<number, Pending>()
   let nextCall = 1
