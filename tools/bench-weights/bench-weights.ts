@@ -5,7 +5,9 @@
  * (bound backend tensors) against baked into each (with and without
  * onnxruntime's pre-packing), plus decode speed and train-step time — side
  * by side in one run, each contender in its own process (`workload.ts`) so
- * peaks do not mix.
+ * peaks do not mix; then (120m) decode and train-step time of both weight
+ * modes interleaved in one process (`speed.ts`), the fair speed comparison
+ * on a loaded machine.
  *
  *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack]
  *
@@ -66,6 +68,7 @@ const bandwidth = memoryBandwidth()
 const folder = nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
 await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
 const rows: Array<any> = []
+let speed: Record<string, Record<string, number>> | undefined
 try {
   for (const name of contenders) {
     const [mode, prepack] = CONTENDERS[name] ?? []
@@ -78,6 +81,11 @@ try {
     })
     const result = JSON.parse(out.trim().split("\n").pop()!)
     rows.push({ contender: name, ...result })
+  }
+  if (modelName === "120m") {
+    // Speed side by side in one process (interleaved), so both weight modes see the same load.
+    const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "speed.ts"), folder, "5"], { encoding: "utf8", cwd: nodePath.join(repoRoot, "tools"), maxBuffer: 1 << 26 })
+    speed = JSON.parse(out.trim().split("\n").pop()!)
   }
 } finally {
   rmSync(folder, { recursive: true, force: true })
@@ -113,12 +121,17 @@ const report = {
   rooflineDecodeTokensPerSecondBatch1: roofline,
   note: "peakOverWeights counts the whole process (Node + onnxruntime + tokenizer, ~0.35 GiB before loading); peakAboveBaselineOverWeights subtracts the resident memory at start",
   table,
+  speedInterleaved: speed === undefined ? null : { ...speed, sharedOverBaked: Object.fromEntries(Object.keys(speed.shared!).map((k) => [k, speed!.shared![k]! / speed!.baked![k]!])) },
   runs: rows
 }
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB float32 weights; copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
   console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
+}
+if (speed !== undefined) {
+  console.log("interleaved in one process (best ms):   shared    baked  shared/baked")
+  for (const k of Object.keys(speed.shared!)) console.log(`  ${k.padEnd(36)} ${speed.shared![k]!.toFixed(1).padStart(8)} ${speed.baked![k]!.toFixed(1).padStart(8)} ${(speed.shared![k]! / speed.baked![k]!).toFixed(2).padStart(8)}`)
 }
 const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}.json`)
 mkdirSync(nodePath.dirname(file), { recursive: true })
