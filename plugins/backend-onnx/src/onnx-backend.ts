@@ -38,7 +38,7 @@ export interface OnnxBackendSettings {
   /**
    * onnxruntime's per-session CPU memory arena (default false). With it each
    * session keeps the peak activation memory of its runs, so memory grows with
-   * the number of programs (measured: 2.1× vs 1.5× the weight bytes for
+   * the number of programs (measured: 2.2× vs 1.6× the weight bytes for
    * load + generate + score + train step + reference on a 120M model).
    */
   readonly cpuMemArena?: boolean
