@@ -98,7 +98,7 @@ const report = {
 console.log(`model ${modelName}: memory copy bandwidth ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("precision  matmul      load s  peak RSS GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
 for (const row of report.results as Array<any>) {
-  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${row.decodeTokensPerSecondBatch1.toFixed(2).padStart(9)} ${row.decodeTokensPerSecondBatch8.toFixed(2).padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
+  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
 const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })

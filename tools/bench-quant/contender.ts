@@ -44,13 +44,14 @@ const main = Effect.gen(function* () {
   let weightBytesPerToken = Object.values(runtime.quantised).reduce((n, w) => n + quantisedBytes(w), 0)
   for (const [name, w] of Object.entries(runtime.weights)) if (name !== "model.embed_tokens.weight" || runtime.config.tieWordEmbeddings) weightBytesPerToken += w.data.byteLength
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 256 }
-  const result: Record<string, number> = {}
+  const result: Record<string, number | null> = {}
   for (const batch of BATCHES) {
     const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
     yield* generateTokens(runtime, requests(2), options) // compiles this bucket's prefill and decode programs
     const prefillOnly = yield* seconds(generateTokens(runtime, requests(1), options))
     const full = yield* seconds(generateTokens(runtime, requests(STEPS + 1), options))
-    result[`decodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / Math.max(1e-9, full - prefillOnly)
+    // null when timing noise makes the decode look free (prefill-only slower than prefill + decode).
+    result[`decodeTokensPerSecondBatch${batch}`] = full > prefillOnly ? (batch * STEPS) / (full - prefillOnly) : null
   }
   console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...memory(), weightBytesPerToken, ...result }))
 })
