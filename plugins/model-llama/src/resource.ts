@@ -63,6 +63,10 @@ export const LlamaResourceOptions = Schema.Struct({
   precision: Schema.optionalKey(Schema.Literals(["float32", "float16", "int8", "int4"])).annotate({
     description: "Frozen weights: float32 (default); float16 (weights of rank ≥ 2); int8 / int4 (decoder projections, block-wise symmetric, cached under the run's cache folder). Adapters, value heads and optimizer state stay float32."
   }),
+  /** How programs get the frozen float32 weights: one shared upload, or a copy baked into each program. */
+  weight_mode: Schema.optionalKey(Schema.Literals(["shared", "baked"])).annotate({
+    description: "Frozen float32 weights: shared (default; uploaded once, bound to every program: one copy in memory) or baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run)."
+  }),
   /** int8 / int4 block size. */
   block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
@@ -94,6 +98,7 @@ export const llamaResource = defineResource({
       ...(options.max_context === undefined ? {} : { contextLength: options.max_context }),
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora }),
+      ...(options.weight_mode === undefined ? {} : { weightMode: options.weight_mode }),
       precision: {
         precision: options.precision ?? "float32",
         ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),

@@ -1,0 +1,39 @@
+/**
+ * `llama/hf`'s `weight_mode` reaches the compiler: with the default (shared)
+ * the frozen weights are bound backend tensors (`weights`), with `baked` they
+ * are `constants` inside each program — seen by a backend that records what
+ * it is asked to compile — and both generate the same greedy text.
+ */
+import { LanguageModel } from "@refine-af/core"
+import type { BackendService, CompileOptions } from "@refine-af/tensor"
+import { Context, Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { llamaResource } from "../src/index.ts"
+import { cpuBackend, runScoped } from "./support/runtime.ts"
+
+const events = { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
+
+const generateWith = (weightMode: "shared" | "baked" | undefined) =>
+  Effect.gen(function* () {
+    const backend = yield* cpuBackend
+    const asked: Array<CompileOptions> = []
+    const recording: BackendService = { ...backend, compile: (program, options) => (asked.push(options ?? {}), backend.compile(program, options)) }
+    const options = { builtin: "speaker" as const, max_context: 64, ...(weightMode === undefined ? {} : { weight_mode: weightMode }) }
+    const services = yield* llamaResource.make({ name: "policy", options, seed: 0, uses: { backend: recording }, events })
+    const lm = Context.get(services as Context.Context<LanguageModel>, LanguageModel)
+    const [generation] = yield* lm.generate([{ prompt: "Instruction: Sort the numbers 3, 1, 2.\nOutput:", params: { maxNewTokens: 6, temperature: 0 } }])
+    const model = asked.filter((o) => Object.keys(o.constants ?? {}).length > 0 || Object.keys(o.weights ?? {}).length > 0)
+    return { text: generation!.text, baked: model.filter((o) => Object.keys(o.constants ?? {}).length > 0).length, bound: model.filter((o) => Object.keys(o.weights ?? {}).length > 0).length }
+  })
+
+describe("llama/hf weight_mode", () => {
+  it("binds shared weights by default, bakes them with weight_mode: baked, same greedy text", async () => {
+    const shared = await runScoped(generateWith(undefined))
+    const baked = await runScoped(generateWith("baked"))
+    expect(shared.bound).toBeGreaterThan(0)
+    expect(shared.baked).toBe(0)
+    expect(baked.baked).toBeGreaterThan(0)
+    expect(baked.bound).toBe(0)
+    expect(baked.text).toBe(shared.text)
+  }, 120_000)
+})
