@@ -23,7 +23,7 @@ import {
 } from "@refine-af/model-llama"
 import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
 import { Effect } from "effect"
-import { benchOutFile, benchProvider } from "../gpu-check/bench-env.ts"
+import { benchOutFile, benchProvider, memoryBandwidth } from "../gpu-check/bench-env.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -52,18 +52,6 @@ const bestSeconds = <A, E>(effect: Effect.Effect<A, E>, repeats: number) =>
     return best
   })
 
-/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
-const memoryBandwidth = (): number => {
-  const source = new Float32Array(64 * 1024 * 1024).fill(1)
-  const target = new Float32Array(source.length)
-  let best = Infinity
-  for (let i = 0; i < 6; i++) {
-    const start = performance.now()
-    target.set(source)
-    best = Math.min(best, (performance.now() - start) / 1000)
-  }
-  return (2 * source.byteLength) / best / 1e9
-}
 
 const randomIds = (rows: number, length: number, seed: number) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))

@@ -16,7 +16,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { benchOutFile } from "../gpu-check/bench-env.ts"
+import { benchOutFile, memoryBandwidth } from "../gpu-check/bench-env.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -40,18 +40,6 @@ const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: R
   }
 }
 
-/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
-const memoryBandwidth = (): number => {
-  const source = new Float32Array(64 * 1024 * 1024).fill(1)
-  const target = new Float32Array(source.length)
-  let best = Infinity
-  for (let i = 0; i < 6; i++) {
-    const start = performance.now()
-    target.set(source)
-    best = Math.min(best, (performance.now() - start) / 1000)
-  }
-  return (2 * source.byteLength) / best / 1e9
-}
 
 const spec = MODELS[modelName]
 if (spec === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)

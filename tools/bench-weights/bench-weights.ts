@@ -21,6 +21,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+import { memoryBandwidth } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -43,18 +44,6 @@ const CONTENDERS: Record<string, [string, string]> = {
   "baked-noprepack": ["baked", "arena,noprepack"]
 }
 
-/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies. */
-const memoryBandwidth = (): number => {
-  const source = new Float32Array(64 * 1024 * 1024).fill(1)
-  const target = new Float32Array(source.length)
-  let best = Infinity
-  for (let i = 0; i < 6; i++) {
-    const start = performance.now()
-    target.set(source)
-    best = Math.min(best, (performance.now() - start) / 1000)
-  }
-  return (2 * source.byteLength) / best / 1e9
-}
 
 /** Resident memory of a bare Node process with the same imports (what every contender pays before loading). */
 const modelName = arg("--model", "120m")

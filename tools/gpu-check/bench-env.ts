@@ -18,3 +18,16 @@ export const benchProvider = (): BenchProvider => {
 
 /** The JSON file a benchmark writes: `REFINE_AF_BENCH_OUT`, else `fallback`. */
 export const benchOutFile = (fallback: string): string => path.resolve(process.env["REFINE_AF_BENCH_OUT"] ?? fallback)
+
+/** Copy bandwidth in GB/s (bytes read + written per second), best of several 256 MiB copies: the decode roofline's denominator. */
+export const memoryBandwidth = (): number => {
+  const source = new Float32Array(64 * 1024 * 1024).fill(1)
+  const target = new Float32Array(source.length)
+  let best = Infinity
+  for (let i = 0; i < 6; i++) {
+    const start = performance.now()
+    target.set(source)
+    best = Math.min(best, (performance.now() - start) / 1000)
+  }
+  return (2 * source.byteLength) / best / 1e9
+}
