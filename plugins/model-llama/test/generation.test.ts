@@ -3,7 +3,7 @@ import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { generateTokens, type TokenRequest } from "../src/index.ts"
-import { loadTokenizer } from "@refine-af/models"
+import { leftPadRows, loadTokenizer, makeStepFeeds } from "@refine-af/models"
 import { runScoped, tinyRuntime } from "./support/runtime.ts"
 import { repoRoot } from "./support/tiny-model.ts"
 
@@ -72,5 +72,41 @@ describe("KV cache", () => {
     }))
     expect(cached.map((g) => g.tokenIds!.length)).toEqual(budgets)
     cached.forEach((generation, i) => expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds))
+  })
+})
+
+describe("generation logprobs", () => {
+  it("the model-side log-sum-exp gives the float64 log-softmax of the cache-free logits (greedy and sampled)", async () => {
+    const prompts = [[1, 15, 27, 3], [1, 9]]
+    const { generations, reference } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("llama")
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+      const generations = yield* generateTokens(runtime, [
+        { promptIds: prompts[0]!, params: { maxNewTokens: 6, temperature: 0 } },
+        { promptIds: prompts[1]!, params: { maxNewTokens: 6, temperature: 1.3, seed: 7 } }
+      ], options)
+      const reference: Array<Array<number>> = []
+      for (const [i, generation] of generations.entries()) {
+        const ids = [...prompts[i]!, ...generation.tokenIds!]
+        const shape = { batch: 1, length: ids.length, cache: 0 }
+        const exe = yield* runtime.executable(shape, "all-logits")
+        const out = yield* runtime.run(exe, makeStepFeeds(runtime.config, runtime.frequencies, shape, leftPadRows([ids], ids.length, 0, 0), 0))
+        const logits = Float64Array.from((yield* runtime.backend.download(out.logits!)).data as Float32Array)
+        const vocab = runtime.config.vocabSize
+        reference.push(generation.tokenIds!.map((id, k) => {
+          const row = logits.subarray((prompts[i]!.length + k - 1) * vocab, (prompts[i]!.length + k) * vocab)
+          let top = -Infinity
+          for (const v of row) top = Math.max(top, v)
+          let total = 0
+          for (const v of row) total += Math.exp(v - top)
+          return row[id]! - (top + Math.log(total))
+        }))
+      }
+      return { generations, reference }
+    }))
+    generations.forEach((generation, i) => {
+      expect(generation.logprobs!.length).toBe(6)
+      generation.logprobs!.forEach((lp, k) => expect(Math.abs(lp - reference[i]![k]!)).toBeLessThan(1e-4))
+    })
   })
 })

@@ -14,12 +14,12 @@
  */
 import type { Graph, Tensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
-import { lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
+import { lastLogSumExp, lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
 import { llamaTrunk, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
 
 /** What a step program returns besides the cache. */
 export type StepHead =
-  /** `logits` [batch, vocab] of the last position (generation). */
+  /** `logits` [batch, vocab] of the last position and their `logsumexp` [batch] (generation). */
   | "last-logits"
   /** `logits` [batch, length, vocab]. */
   | "all-logits"
@@ -88,7 +88,11 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
     return graph
   }
   const trunk = llamaTrunk(config, shape, lora ? { lora } : {})
-  if (head === "last-logits") trunk.graph.output("logits", lmLogits(trunk, "last"))
+  if (head === "last-logits") {
+    const logits = lmLogits(trunk, "last")
+    trunk.graph.output("logits", logits)
+    trunk.graph.output("logsumexp", lastLogSumExp(logits))
+  }
   else if (head === "all-logits") trunk.graph.output("logits", lmLogits(trunk, "all"))
   else trunk.graph.output("logprobs", targetLogprobs(trunk, lmLogits(trunk, "all")))
   return trunk.graph

@@ -116,20 +116,31 @@ const countFitting = (waiting: ReadonlyArray<GenerationRow>, cache: number, limi
 
 const adapterFeeds = (options: GenerateOptions) => options.adapter?.feeds ?? {}
 
-/** Downloads [batch, vocab] logits and lets each active row sample from its slice. */
-const acceptLogits = (runtime: LlamaRuntime, logits: DeviceTensor, slots: ReadonlyArray<GenerationRow | null>) =>
+/**
+ * Downloads a step's [batch, vocab] `logits` and [batch] `logsumexp` and lets
+ * each active row sample from its slice. A finite log-sum-exp proves the row
+ * holds no NaN or +Inf (either would make it NaN or +Inf), so the full scan
+ * for non-finite values runs only when it is not.
+ */
+const acceptLogits = (runtime: LlamaRuntime, outputs: Readonly<Record<string, DeviceTensor>>, slots: ReadonlyArray<GenerationRow | null>) =>
   Effect.gen(function* () {
-    const host = yield* runtime.backend.download(logits)
-    yield* Effect.ignore(runtime.backend.release(logits))
+    const host = yield* runtime.backend.download(outputs.logits!)
+    const lse = yield* runtime.backend.download(outputs.logsumexp!)
+    yield* Effect.ignore(runtime.backend.release(outputs.logits!))
+    yield* Effect.ignore(runtime.backend.release(outputs.logsumexp!))
     const vocab = runtime.config.vocabSize
     const data = host.data as Float32Array
+    const sums = lse.data as Float32Array
     for (let i = 0; i < slots.length; i++) {
       const row = slots[i]
       if (!row || row.finish !== null) continue
       const logits = data.subarray(i * vocab, (i + 1) * vocab)
-      const problem = checkFinite("logits", i, logits)
-      if (problem) return yield* problem
-      row.accept(logits)
+      const sum = sums[i]!
+      if (!Number.isFinite(sum)) {
+        const problem = checkFinite("logits", i, logits) ?? checkFinite("logsumexp", i, sums.subarray(i, i + 1))
+        if (problem) return yield* problem
+      }
+      row.accept(logits, sum)
     }
   })
 
@@ -145,7 +156,7 @@ const prefillRows = (runtime: LlamaRuntime, joining: ReadonlyArray<GenerationRow
       ...zeroCaches(config, shape.batch, cache),
       ...adapterFeeds(options)
     })
-    yield* acceptLogits(runtime, out.logits!, joining)
+    yield* acceptLogits(runtime, out, joining)
     return { caches: presentToPast(config, out), batch: shape.batch, positions: rows.map((row) => slideCache(row, cache)) }
   })
 
@@ -226,7 +237,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       yield* releaseCaches(runtime, caches)
       caches = presentToPast(config, next)
       cachePositions = steps.map((step) => slideCache(step, cache))
-      yield* acceptLogits(runtime, next.logits!, slots)
+      yield* acceptLogits(runtime, next, slots)
       queue.afterStep?.()
     }
     yield* releaseCaches(runtime, caches)
@@ -245,6 +256,6 @@ const uncachedLoop = (runtime: LlamaRuntime, rows: ReadonlyArray<GenerationRow>,
         ...makeStepFeeds(config, runtime.frequencies, shape, leftPadRows(sequences, shape.length, padTokenId, 0), padTokenId),
         ...adapterFeeds(options)
       })
-      yield* acceptLogits(runtime, out.logits!, rows)
+      yield* acceptLogits(runtime, out, rows)
     }
   })

@@ -36,9 +36,9 @@ export class GenerationRow {
     if (budget <= 0) this.finish = "length"
   }
 
-  /** Samples from this row's logits, records the token and updates the finish state. */
-  accept(logits: Float32Array): void {
-    const { tokenId, logprob } = sampleNext(logits, this.params, this.uniform, this.promptIds, this.generated)
+  /** Samples from this row's logits (and their log-sum-exp, when known), records the token and updates the finish state. */
+  accept(logits: Float32Array, logSumExp?: number): void {
+    const { tokenId, logprob } = sampleNext(logits, this.params, this.uniform, this.promptIds, this.generated, logSumExp)
     this.generated.push(tokenId)
     this.logprobs.push(logprob)
     const emit = (end: number) => {

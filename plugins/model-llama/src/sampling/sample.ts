@@ -35,7 +35,9 @@ const argmax = (values: ArrayLike<number>): number => {
 
 /**
  * Picks the next token. `temperature` 0 is greedy (penalties still apply);
- * an absent temperature means 1.
+ * an absent temperature means 1. `logSumExpOfLogits`, when the model computed
+ * it (the generation programs do), saves exponentiating the whole vocabulary
+ * here for the logprob.
  *
  * @example
  * ```ts
@@ -48,9 +50,10 @@ export const sampleNext = (
   params: SamplingParams,
   uniform: Uniform,
   promptIds: ReadonlyArray<number>,
-  generatedIds: ReadonlyArray<number>
+  generatedIds: ReadonlyArray<number>,
+  logSumExpOfLogits?: number
 ): SampledToken => {
-  const logprobOf = (id: number) => logits[id]! - logSumExp(logits)
+  const logprobOf = (id: number) => logits[id]! - (logSumExpOfLogits ?? logSumExp(logits))
   const adjusted = hasPenalties(params) ? Float32Array.from(logits) : logits
   if (adjusted !== logits) applyPenalties(adjusted, promptIds, generatedIds, params)
   const temperature = params.temperature ?? 1
