@@ -43,6 +43,20 @@ export const startCli = (args: ReadonlyArray<string>, env: Record<string, string
 /** Runs `refine-af <args>` to completion. */
 export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> => startCli(args, env).done
 
+/** Runs a recipe into `runsDir` with no stage cache and a fresh private cache folder (nothing comes from an earlier run). */
+export const runFresh = (recipe: string, runsDir: string): Promise<CliResult> =>
+  runCli(["run", recipe, "--runs-dir", runsDir, "--no-cache"], { REFINE_AF_CACHE: tempDir("fresh-cache") })
+
+/** A plugin folder of this repository as a quoted absolute path, for a recipe's `plugins:` list. */
+export const pluginPath = (relative: string): string => JSON.stringify(path.join(repoRoot, relative))
+
+/** A Node stack-trace line: CLI errors must never show one (`expect(stderr).not.toMatch(stackTrace)`). */
+export const stackTrace = /\n\s+at .+:\d+:\d+/
+
+/** A run's events.jsonl, one object per line. */
+export const runEvents = (runDir: string): Array<Record<string, unknown>> =>
+  fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+
 /** The only run directory under `runsDir` (waits for it to appear). */
 export const onlyRunDir = async (runsDir: string, timeoutMs = 120_000): Promise<string> => {
   const deadline = Date.now() + timeoutMs

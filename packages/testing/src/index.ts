@@ -13,5 +13,6 @@ export { BOS as tableBos, EOS as tableEos, defaultAlphabet as tableAlphabet } fr
 export * from "./mock-hub.ts"
 export * from "./torch-bin-writer.ts"
 export * from "./bpe-tokenizer.ts"
+export * from "./unigram-tokenizer.ts"
 export * from "./screenshot/chromium.ts"
 export { decodePng, pixelStats, type DecodedPng, type PixelStats } from "./screenshot/png.ts"

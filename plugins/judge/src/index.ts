@@ -4,9 +4,10 @@
  *
  * @example
  * ```yaml
- * plugins: ["@refine-af/model-llama", "@refine-af/judge"]
+ * plugins: ["@refine-af/backend-onnx", "@refine-af/model-llama", "@refine-af/judge"]
  * resources:
- *   lm: { _component_: model-llama/hf, builtin: tiny-qwen2 }
+ *   compute: { _component_: backend-onnx/onnx }
+ *   lm: { _component_: llama/hf, backend: compute, builtin: speaker }
  *   judge: { _component_: judge/lm, model: lm }
  * ```
  */

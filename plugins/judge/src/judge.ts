@@ -14,7 +14,8 @@
  * @example
  * ```yaml
  * resources:
- *   lm: { _component_: model-llama/hf, builtin: tiny-qwen2 }
+ *   compute: { _component_: backend-onnx/onnx }
+ *   lm: { _component_: llama/hf, backend: compute, builtin: speaker }
  *   judge: { _component_: judge/lm, model: lm }
  * ```
  */
@@ -35,18 +36,29 @@ import {
 import { uniEvalDialogDimensions, uniEvalDialogQuestion, yesProbability, type UniEvalDialogDimension } from "@refine-af/text"
 import { fitToContext } from "./fit.ts"
 
+/** A non-empty answer continuation (an empty one has log-probability 0 whatever the model thinks). */
+const answer = (description: string) =>
+  Schema.String.annotate({ description }).check(Schema.makeFilter((s: string) => (s.length > 0 ? undefined : "must not be empty (an empty continuation has log-probability 0)")))
+
 /** Options of `judge/lm`. */
 export const JudgeOptions = Schema.Struct({
   /** Dimensions asked (default all three). */
   dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))).annotate({ description: "Dimensions asked (default all three)." }),
   /** How the question is put to a general LM; `{question}` is replaced (default: `{question}\nAnswer (Yes or No):`). */
-  template: Schema.optionalKey(Schema.String).annotate({ description: "How the question is put to a general LM; `{question}` is replaced (default: `{question}\\nAnswer (Yes or No):`)." }),
-  /** The two answer continuations (default " Yes" / " No"). */
-  yes: Schema.optionalKey(Schema.String).annotate({ description: "The two answer continuations (default \" Yes\" / \" No\")." }),
-  no: Schema.optionalKey(Schema.String).annotate({ description: "The \"no\" answer continuation (default \" No\")." }),
+  template: Schema.optionalKey(
+    Schema.String.annotate({ description: "How the question is put to a general LM; `{question}` is replaced (default: `{question}\\nAnswer (Yes or No):`)." })
+      .check(Schema.makeFilter((s: string) => (s.includes("{question}") ? undefined : "must contain {question} (else every question is the same prompt)")))
+  ),
+  /** The two answer continuations (default " Yes" / " No"); non-empty and different. */
+  yes: Schema.optionalKey(answer("The \"yes\" answer continuation (default \" Yes\"); non-empty, different from no.")),
+  no: Schema.optionalKey(answer("The \"no\" answer continuation (default \" No\"); non-empty, different from yes.")),
   /** Requests per `score` call (default 32). */
   batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Requests per `score` call (default 32)." })
-})
+}).check(Schema.makeFilter<{ readonly yes?: string; readonly no?: string }>((options) =>
+  (options.yes ?? " Yes") === (options.no ?? " No")
+    ? `yes and no are the same continuation (${JSON.stringify(options.yes ?? " Yes")}): every score would be 0.5; give two different answers`
+    : undefined
+))
 export type JudgeOptions = typeof JudgeOptions.Type
 
 export const defaultJudgeTemplate = "{question}\nAnswer (Yes or No):"

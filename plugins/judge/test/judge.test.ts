@@ -1,10 +1,10 @@
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import type { LanguageModelService, ScoringRequest } from "@refine-af/core"
-import { makeJudgeScorer } from "../src/index.ts"
+import { JudgeOptions, makeJudgeScorer } from "../src/index.ts"
 
 /** A model whose answer log-probabilities depend on the question asked; counts words as tokens. */
 const fakeModel = (contextLength = 4096) => {
@@ -86,5 +86,14 @@ describe("judge/lm", () => {
     const error = await Effect.runPromise(Effect.flip(makeJudgeScorer(model).score(samples)))
     expect(error._tag).toBe("ScorerError")
     expect(error.message).toContain("5-token context")
+  })
+
+  it("refuses options that would make every score alike: a template without {question}, equal or empty answers", () => {
+    const decode = Schema.decodeUnknownSync(JudgeOptions)
+    expect(decode({ template: "Q: {question}\nA:", yes: " yes", no: " no" })).toEqual({ template: "Q: {question}\nA:", yes: " yes", no: " no" })
+    expect(() => decode({ template: "Is it good?" })).toThrow(/must contain \{question\}/)
+    expect(() => decode({ yes: " No" })).toThrow(/yes and no are the same continuation \(" No"\)/)
+    expect(() => decode({ yes: "A", no: "A" })).toThrow(/same continuation/)
+    expect(() => decode({ yes: "" })).toThrow(/must not be empty/)
   })
 })

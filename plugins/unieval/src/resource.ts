@@ -57,10 +57,10 @@ export const dialog = defineResource({
         maxLength,
         ...(ctx.options.dimensions === undefined ? {} : { dimensions: ctx.options.dimensions }),
         cacheDir: ctx.cacheDir,
-        onTruncated: (count, longest) => {
+        onTruncated: (count, longest, samples) => {
           truncatedTotal += count
           return Effect.andThen(
-            ctx.events.warn(`${ctx.name}: ${count} question(s) longer than ${maxLength} tokens (longest ${longest}) were truncated`),
+            ctx.events.warn(`${ctx.name}: ${count} question(s) of ${samples} sample(s) longer than ${maxLength} tokens (longest ${longest}) were truncated`),
             ctx.events.metric("unieval_truncated", truncatedTotal)
           )
         }

@@ -26,7 +26,8 @@ export interface UniEvalOptions {
   readonly maxLength: number
   readonly dimensions?: ReadonlyArray<UniEvalDialogDimension>
   readonly cacheDir?: string | undefined
-  readonly onTruncated?: (count: number, longest: number) => Effect.Effect<void>
+  /** Called once per scoring call with truncated questions: how many, the longest length, and how many samples they came from. */
+  readonly onTruncated?: (count: number, longest: number, samples: number) => Effect.Effect<void>
 }
 
 export const makeUniEvalScorer = (
@@ -63,16 +64,18 @@ export const makeUniEvalScorer = (
       Effect.gen(function*() {
         let truncated = 0
         let longest = 0
-        const questions = samples.flatMap((sample) => dimensions.map((dimension) => {
+        const cutSamples = new Set<number>()
+        const questions = samples.flatMap((sample, s) => dimensions.map((dimension) => {
           let ids = tokenizer.encode(uniEvalDialogQuestion(dimension, sample))
           if (ids.length > options.maxLength) {
             truncated++
+            cutSamples.add(s)
             longest = Math.max(longest, ids.length)
             ids = [...ids.slice(0, options.maxLength - 1), eos]
           }
           return ids
         }))
-        if (truncated > 0 && options.onTruncated !== undefined) yield* options.onTruncated(truncated, longest)
+        if (truncated > 0 && options.onTruncated !== undefined) yield* options.onTruncated(truncated, longest, cutSamples.size)
         const probabilities = new Array<number>(questions.length)
         for (const batch of planBatches(questions.map((q) => q.length), { batchSize: options.batchSize, maxLength: options.maxLength })) {
           const B = options.batchSize

@@ -10,12 +10,12 @@ import * as nodePath from "node:path"
 import { Effect, type Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { writeUnigramTokenizer } from "@refine-af/testing"
 import type { Sample, ScorerService } from "@refine-af/core"
 import { loadT5, loadTokenizer, t5FirstStepProgram } from "@refine-af/models"
 import { type BackendService, interpret } from "@refine-af/tensor"
 import { uniEvalDialogQuestion, type UniEvalDialogDimension } from "@refine-af/text"
 import { dialog } from "../src/index.ts"
-import { writeUnigramTokenizer } from "./support/unigram-tokenizer.ts"
 
 const golden = nodePath.resolve(import.meta.dirname, "../../../tools/golden/t5/tiny-t5-v1_0")
 const work = mkdtempSync(nodePath.join(tmpdir(), "unieval-test-"))
@@ -94,6 +94,7 @@ describe("unieval/dialog", () => {
     const [score] = await run((backend) => Effect.flatMap(makeScorer(counted(backend), { max_length: 24, dimensions: ["naturalness"] }, cacheDir), (s) => s.score([long])))
     expect(Math.abs(score!.parts!["naturalness"]! - await reference(long, "naturalness", 24))).toBeLessThan(1e-4)
     expect(events).toContainEqual(["unieval_truncated", 1])
+    expect(events.find(([kind]) => kind === "warn")?.[1]).toMatch(/^unieval: 1 question\(s\) of 1 sample\(s\) longer than 24 tokens \(longest \d+\) were truncated$/)
     const before = runs
     await run((backend) => Effect.flatMap(makeScorer(counted(backend), { max_length: 24, dimensions: ["naturalness"] }, cacheDir), (s) => s.score([long])))
     expect(runs).toBe(before)

@@ -1,11 +1,20 @@
 /**
  * Writes a small SentencePiece-Unigram `tokenizer.json` + `tokenizer_config.json`
  * in T5's layout (Metaspace pre-tokenizer, `</s>` appended by the post-processor,
- * `<pad>` 0, `</s>` 1, `<unk>` 2) whose ids fit a tiny T5's 64-token vocabulary.
+ * `<pad>` 0, `</s>` 1, `<unk>` 2) whose ids fit a tiny T5's 64-token vocabulary
+ * (the tiny T5 folders of `tools/golden/t5`), with whole pieces for UniEval's
+ * question words and for "Yes" / "No".
+ *
+ * @example
+ * ```ts
+ * import { writeUnigramTokenizer } from "@refine-af/testing"
+ * const pieces = writeUnigramTokenizer("/tmp/tiny-unieval") // tokenizer.json + tokenizer_config.json
+ * ```
  */
 import { writeFileSync } from "node:fs"
 import * as nodePath from "node:path"
 
+/** Writes the two tokenizer files into `folder`; returns the pieces in id order. */
 export const writeUnigramTokenizer = (folder: string): ReadonlyArray<string> => {
   const words = ["▁question", "▁response", "▁dialogue", "▁history", "▁Is", "▁this", "▁a", "▁an", "▁natural", "▁coherent", "▁understandable", "▁in", "▁the", "▁given", "▁Yes", "▁No"]
   const pieces: Array<[string, number]> = [["<pad>", 0], ["</s>", 0], ["<unk>", 0], ["▁", -3], [":", -4], ["?", -4], [".", -4]]
