@@ -71,8 +71,8 @@ const measureOurs = (runtime: LlamaRuntime) =>
       const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
       // Warm-up compiles the prefill and decode programs of this bucket.
       yield* generateTokens(runtime, requests(STEPS + 1), options)
-      const prefillOnly = yield* bestSeconds(generateTokens(runtime, requests(1), options), 2)
-      const full = yield* bestSeconds(generateTokens(runtime, requests(STEPS + 1), options), 2)
+      const prefillOnly = yield* bestSeconds(generateTokens(runtime, requests(1), options), 5)
+      const full = yield* bestSeconds(generateTokens(runtime, requests(STEPS + 1), options), 5)
       result[`decodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / (full - prefillOnly)
     }
     return result
@@ -88,8 +88,10 @@ const main = Effect.gen(function* () {
     yield* Effect.promise(() => makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0 }))
     const model = yield* loadModelFolder(folder)
     const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
-    const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0 })
+    const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" })
     const ours = yield* measureOurs(runtime)
+    // The same decode with the cache kept as sliding backend tensors (the device-resident path), side by side.
+    const sliding = yield* measureOurs(makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "device" }))
     const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
     const params = parameterCount(model.config)
     // A decode step reads every weight once, except the embedding table (one row per token).
@@ -103,6 +105,11 @@ const main = Effect.gen(function* () {
       ours,
       torch,
       oursOverTorch: Object.fromEntries(metrics.map((m) => [m, ours[m]! / torch[m]])),
+      slidingCache: { decodeTokensPerSecondBatch1: sliding.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sliding.decodeTokensPerSecondBatch8 },
+      hostCacheOverSliding: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sliding[`decodeTokensPerSecondBatch${b}`]!])),
+      batch8OverBatch1: ours.decodeTokensPerSecondBatch8! / ours.decodeTokensPerSecondBatch1!,
+      // Batch 8 leaves the memory roofline: 2 FLOPs per weight per token (compare with the MatMul peak in compute.json).
+      batch8GflopsPerSecond: (2 * weightBytesPerToken / 4 * ours.decodeTokensPerSecondBatch8!) / 1e9,
       roofline: { decodeTokensPerSecondBatch1: rooflineTokensPerSecond, oursFraction: ours.decodeTokensPerSecondBatch1! / rooflineTokensPerSecond, torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond }
     })
   }
@@ -111,7 +118,7 @@ const main = Effect.gen(function* () {
     date: new Date().toISOString(),
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, baseline: "PyTorch CPU, simple KV-cache loop" },
+    settings: { promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     results: rows
   }
@@ -121,6 +128,7 @@ const main = Effect.gen(function* () {
     for (const metric of Object.keys(row.oursOverTorch)) {
       console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
     }
+    console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {

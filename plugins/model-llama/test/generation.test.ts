@@ -27,12 +27,15 @@ describe.each(["llama", "mistral", "qwen2"] as const)("%s generation", (preset) 
   })
 })
 
-describe("KV cache", () => {
+// Both ways of keeping the cache run here on the CPU: host arrays written in place (the CPU default) and
+// sliding backend tensors (what device-resident providers use).
+describe.each(["host", "device"] as const)("KV cache kept on the %s", (kvCache) => {
   it("generates exactly the tokens of cache-free generation (mistral: sliding window, GQA 4:1; sampling, mixed lengths, batch compaction)", async () => {
     // A 512-token vocabulary keeps the many compiled buckets of this test small; prompts are token ids.
     const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 37 + salt * 101) % 512)
     const { cached, uncached } = await runScoped(Effect.gen(function* () {
-      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 } })
+      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 }, kvCache })
+      expect(yield* runtime.kvCache).toBe(kvCache)
       // Five rows (batch bucket 8) with different budgets: rows finish at different steps, so the batch compacts 8 → 4 → 2 → 1.
       // Prompts and budgets cross the 8-token sliding window and a 16-token length bucket.
       const requests: Array<TokenRequest> = [
@@ -59,7 +62,7 @@ describe("KV cache", () => {
     const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 53 + salt * 71) % 512)
     const budgets = [6, 2, 9, 3, 12, 4, 7]
     const { cached, uncached } = await runScoped(Effect.gen(function* () {
-      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 } })
+      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 }, kvCache })
       const requests: Array<TokenRequest> = budgets.map((maxNewTokens, i) => ({
         promptIds: ids(3 + ((i * 5) % 17), i),
         params: { maxNewTokens, temperature: i % 3 === 0 ? 0 : 1, seed: 10 + i }

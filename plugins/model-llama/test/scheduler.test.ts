@@ -11,8 +11,8 @@ const counting = (runtime: LlamaRuntime) => {
   const stats = { decodeRuns: 0, decodeBatches: [] as Array<number> }
   const wrapped: LlamaRuntime = {
     ...runtime,
-    executable: (shape, head, lora) =>
-      Effect.map(runtime.executable(shape, head, lora), (exe) => {
+    executable: (shape, head, lora, cacheUpdate) =>
+      Effect.map(runtime.executable(shape, head, lora, cacheUpdate), (exe) => {
         if (shape.length === 1) stats.decodeBatches.push(shape.batch)
         return exe
       }),

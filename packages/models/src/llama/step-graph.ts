@@ -15,7 +15,7 @@
 import type { Graph, Tensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
 import { lastLogSumExp, lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
-import { llamaTrunk, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
+import { llamaTrunk, type CacheUpdate, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
 
 /** What a step program returns besides the cache. */
 export type StepHead =
@@ -80,14 +80,14 @@ export const buildLossGraph = (config: LlamaConfig, shape: Omit<StepShape, "cach
   return { graph: trunk.graph, loss: maskedCrossEntropy(trunk, lmLogits(trunk, "all")) }
 }
 
-/** Builds a generation / scoring / SFT step program's graph (outputs declared; cache outputs when `shape.cache > 0`). */
-export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: StepHead, lora?: ProgramLora): Graph => {
+/** Builds a generation / scoring / SFT step program's graph (outputs declared; cache outputs, per `cacheUpdate`, when `shape.cache > 0`). */
+export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide"): Graph => {
   if (head === "loss") {
     const { graph, loss } = buildLossGraph(config, shape, lora)
     graph.output("loss", loss)
     return graph
   }
-  const trunk = llamaTrunk(config, shape, lora ? { lora } : {})
+  const trunk = llamaTrunk(config, shape, { ...(lora ? { lora } : {}), cacheUpdate })
   if (head === "last-logits") {
     const logits = lmLogits(trunk, "last")
     trunk.graph.output("logits", logits)

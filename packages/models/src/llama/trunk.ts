@@ -9,7 +9,16 @@
  *   plus the `length` new tokens, and returns `present_*` = the last `cache`
  *   slots of (past ++ new). The cache is a fixed-size window that slides left,
  *   so prefill (length = prompt bucket) and decode (length = 1) keep constant
- *   shapes and one compiled program serves every decode step.
+ *   shapes and one compiled program serves every decode step
+ *   (`cacheUpdate: "slide"`, for caches that stay in device memory);
+ * - or (`cacheUpdate: "append"`) the step returns only the new tokens' keys
+ *   and values, `new_key.<l>` / `new_value.<l>` [batch, kvHeads, length,
+ *   headDim], and the caller writes them into free slots of its host cache in
+ *   place. Attention then reads the cache where it lies (scores against the
+ *   slots and against the new tokens, one softmax over both), so a step copies
+ *   nothing of size `cache`: no concatenation, no sliding, no per-head
+ *   repetition of grouped kv heads. Slot order does not matter (masks carry
+ *   the positions), so any slot whose position is −1 is free.
  *
  * Positions and visibility are host inputs (`step-feeds.ts`): `cos`/`sin`
  * [batch, length, headDim] (any rope scaling, per-row positions under left
@@ -34,6 +43,7 @@ import {
   embedding,
   Graph,
   linearParams,
+  lowest,
   matmul,
   mul,
   repeatKv,
@@ -42,8 +52,10 @@ import {
   scaledDotProductAttention,
   silu,
   slice,
+  softmax,
   transpose,
   transposeLast2,
+  where,
   type DType,
   type LinearParams,
   type Shape,
@@ -87,7 +99,12 @@ export interface TrunkOptions {
   readonly trainableBase?: boolean
   /** Parameter and activation dtype (default float32; the reference interpreter computes in float64 either way). */
   readonly dtype?: DType
+  /** How a cached step hands back its keys and values (default `slide`); see the module comment. */
+  readonly cacheUpdate?: CacheUpdate
 }
+
+/** `slide`: `present_*` = the whole updated cache; `append`: `new_*` = the new tokens' keys and values only. */
+export type CacheUpdate = "slide" | "append"
 
 /** Name of the dropout-mask input of an adapted module. */
 export const loraDropoutInput = (module: string): string => `lora_dropout.${module}`
@@ -104,7 +121,9 @@ export const stepNames = {
   pastKey: (layer: number) => `past_key.${layer}`,
   pastValue: (layer: number) => `past_value.${layer}`,
   presentKey: (layer: number) => `present_key.${layer}`,
-  presentValue: (layer: number) => `present_value.${layer}`
+  presentValue: (layer: number) => `present_value.${layer}`,
+  newKey: (layer: number) => `new_key.${layer}`,
+  newValue: (layer: number) => `new_value.${layer}`
 } as const
 
 /** True when some layer uses a sliding window (the program then takes `mask_window`). */
@@ -149,6 +168,27 @@ const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatur
 }
 
 /**
+ * Attention of q [b, heads, s, d] over cache slots pastK/pastV [b, kv, c, d]
+ * and the new tokens k/v [b, kv, s, d], with `mask` [b, 1, s, c + s] (slots
+ * first). Query heads are grouped by their kv head ([b, kv, groups·s, d]) so
+ * the cache is read in place, never repeated per head; the scores of slots and
+ * new tokens share one softmax.
+ */
+const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, mask: Tensor, groups: number): Tensor => {
+  const [b, numHeads, s, d] = q.shape as [number, number, number, number]
+  const [, kvHeads, c] = pastK.shape as [number, number, number]
+  const scaled = mul(q, 1 / Math.sqrt(d))
+  const grouped = reshape(scaled, [b, kvHeads, groups * s, d])
+  const slotScores = reshape(matmul(grouped, transposeLast2(pastK)), [b, numHeads, s, c])
+  const newScores = matmul(scaled, transposeLast2(repeatKv(k, groups)))
+  const scores = concat([slotScores, newScores], 3)
+  const probs = softmax(where(mask, scores, lowest(scores.dtype)), -1)
+  const fromSlots = matmul(reshape(slice(probs, [{ axis: 3, end: c }]), [b, kvHeads, groups * s, c]), pastV)
+  const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), repeatKv(v, groups))
+  return add(reshape(fromSlots, [b, numHeads, s, d]), fromNew)
+}
+
+/**
  * Builds the decoder trunk for `shape`: embeddings, every decoder layer (KV
  * cache outputs declared when `shape.cache > 0`) and the final norm. Add a
  * head from `heads.ts` and declare its output.
@@ -190,15 +230,24 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const q = applyRotary(heads(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), cos, sin)
     let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
     let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
-    if (c > 0) {
-      k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
-      v = concat([input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim]), v], 2)
-      g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
-      g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
-    }
     const groups = numHeads / kvHeads
     const layerMask = config.slidingWindowPerLayer[layer] === null ? mask : maskWindow
-    const attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
+    let attended: Tensor
+    if (c > 0 && options.cacheUpdate === "append") {
+      const pastK = input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim])
+      const pastV = input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim])
+      g.output(stepNames.newKey(layer), k)
+      g.output(stepNames.newValue(layer), v)
+      attended = attendOverCache(q, k, v, pastK, pastV, layerMask, groups)
+    } else {
+      if (c > 0) {
+        k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
+        v = concat([input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim]), v], 2)
+        g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
+        g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
+      }
+      attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
+    }
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
     h = add(h, linear(merged, "o_proj", hidden, config.oBias))
     const y = rmsNorm(h, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)

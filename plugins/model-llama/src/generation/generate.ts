@@ -1,8 +1,9 @@
 /**
  * Batched generation on a {@link LlamaRuntime}: prompts are left-padded to a
  * length bucket, a prefill fills a fixed-size KV cache, then one decode step
- * per token for the whole batch. The cache stays a backend tensor between
- * steps; at bucket boundaries finished rows are dropped and waiting requests
+ * per token for the whole batch. The cache stays between steps where the
+ * runtime keeps it (host arrays written in place, or device tensors; see
+ * `kv-cache.ts`); at bucket boundaries finished rows are dropped and waiting requests
  * spliced in (continuous batching). `useCache: false` recomputes the whole sequence
  * each step (the reference the cached path is tested against).
  */
@@ -11,10 +12,10 @@ import type { BackendError, BackendFeed, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
-import { leftPadRows, makeStepFeeds, slideCache, type RowStep } from "@refine-af/models"
+import { leftPadRows, makeStepFeeds, type RowStep } from "@refine-af/models"
 import type { Tokenizer } from "@refine-af/models"
 import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
-import { compactCaches, presentToPast, releaseCaches, selectCacheRows, zeroCaches, type CacheFeeds } from "./kv-cache.ts"
+import { cacheKeeper, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
 import { checkFinite } from "./finite-check.ts"
 import { GenerationRow } from "./row.ts"
 
@@ -145,19 +146,21 @@ const acceptLogits = (runtime: LlamaRuntime, outputs: Readonly<Record<string, De
   })
 
 /** Prefills `joining` rows into fresh caches and samples their first tokens. */
-const prefillRows = (runtime: LlamaRuntime, joining: ReadonlyArray<GenerationRow>, cache: number, options: GenerateOptions) =>
+const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: ReadonlyArray<GenerationRow>, cache: number, options: GenerateOptions) =>
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
     const shape = { batch: batchBucket(joining.length), length: lengthBucket(Math.max(...joining.map((r) => r.promptIds.length))), cache }
     const rows = leftPadRows(joining.map((r) => r.promptIds), shape.length, padTokenId, cache)
-    const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora)
+    const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
+    const past = keeper.fresh(shape.batch)
     const out = yield* runtime.run(exe, {
       ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId),
-      ...zeroCaches(config, shape.batch, cache),
+      ...past,
       ...adapterFeeds(options)
     })
+    const next = yield* keeper.advance(past, out, rows)
     yield* acceptLogits(runtime, out, joining)
-    return { caches: presentToPast(config, out), batch: shape.batch, positions: rows.map((row) => slideCache(row, cache)) }
+    return { caches: next.caches, batch: shape.batch, positions: next.positions }
   })
 
 /**
@@ -183,6 +186,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.promptIds.length)))
     const cache = cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt))
     const emptySlots = () => new Array<number>(cache).fill(-1)
+    const keeper = cacheKeeper(runtime, yield* runtime.kvCache, cache)
     let batch = 0
     let slots: Array<GenerationRow | null> = []
     let cachePositions: Array<Array<number>> = []
@@ -194,12 +198,13 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       const joinable = countFitting(waiting, cache, maxBatch - live.length)
       if (joinable > 0 && (atBoundary || joinable >= live.length)) {
         const joining = takeFitting(waiting, cache, maxBatch - live.length)
-        const fresh = yield* prefillRows(runtime, joining, cache, options)
+        const fresh = yield* prefillRows(runtime, keeper, joining, cache, options)
         queue.afterStep?.()
         const freshLive = joining.flatMap((row, j) => (isLive(row) ? [j] : []))
         const members = [...live.map((i) => ({ row: slots[i]!, positions: cachePositions[i]! })), ...freshLive.map((j) => ({ row: joining[j]!, positions: fresh.positions[j]! }))]
         if (members.length === 0) {
-          yield* releaseCaches(runtime, { ...caches, ...fresh.caches })
+          yield* keeper.release(caches)
+          yield* keeper.release(fresh.caches)
           caches = {}
           slots = []
           batch = 0
@@ -211,7 +216,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
         const oldRows = live
         const freshRows = [...freshLive, ...new Array<number>(freshLive.length > 0 ? padRows : 0).fill(freshLive[freshLive.length - 1] ?? 0)]
         const paddedOld = freshLive.length > 0 ? oldRows : [...oldRows, ...new Array<number>(padRows).fill(oldRows[oldRows.length - 1] ?? 0)]
-        caches = yield* selectCacheRows(runtime, [{ caches, batch, rows: paddedOld }, { caches: fresh.caches, batch: fresh.batch, rows: freshRows }], cache)
+        caches = yield* keeper.select([{ caches, batch, rows: paddedOld }, { caches: fresh.caches, batch: fresh.batch, rows: freshRows }])
         slots = [...members.map((m) => m.row), ...new Array<GenerationRow | null>(padRows).fill(null)]
         cachePositions = [...members.map((m) => m.positions), ...Array.from({ length: padRows }, emptySlots)]
         batch = size
@@ -221,7 +226,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       if (batch > 1 && atBoundary) {
         const smaller = batchBucket(live.length)
         const keep = Array.from({ length: smaller }, (_, j) => live[j] ?? live[0]!)
-        caches = yield* compactCaches(runtime, caches, batch, keep, cache)
+        caches = yield* keeper.select([{ caches, batch, rows: keep }])
         slots = keep.map((from, j) => (j < live.length ? slots[from]! : null))
         cachePositions = keep.map((from, j) => (j < live.length ? cachePositions[from]! : emptySlots()))
         batch = smaller
@@ -232,15 +237,15 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
           : { tokens: [padTokenId], positions: [-1], cachePositions: cachePositions[i]! }
       )
       const shape = { batch, length: 1, cache }
-      const decode = yield* runtime.executable(shape, "last-logits", options.adapter?.lora)
+      const decode = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
       const next = yield* runtime.run(decode, { ...makeStepFeeds(config, runtime.frequencies, shape, steps, padTokenId), ...caches, ...adapterFeeds(options) })
-      yield* releaseCaches(runtime, caches)
-      caches = presentToPast(config, next)
-      cachePositions = steps.map((step) => slideCache(step, cache))
+      const advanced = yield* keeper.advance(caches, next, steps)
+      caches = advanced.caches
+      cachePositions = advanced.positions
       yield* acceptLogits(runtime, next, slots)
       queue.afterStep?.()
     }
-    yield* releaseCaches(runtime, caches)
+    yield* keeper.release(caches)
   })
 
 const uncachedLoop = (runtime: LlamaRuntime, rows: ReadonlyArray<GenerationRow>, options: GenerateOptions) =>

@@ -3,13 +3,13 @@
  * selection — a small gather/concat program that keeps only the still-active
  * rows when a batch has shrunk to a smaller bucket (finished rows stop costing
  * compute) and splices freshly prefilled requests in beside running ones. Caches stay backend tensors throughout (device memory where the
- * provider allows).
+ * provider allows), or host typed arrays written in place ({@link CacheKeeper}).
  */
 import { concat, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
-import type { LlamaConfig } from "@refine-af/models"
-import { stepNames } from "@refine-af/models"
-import type { LlamaRuntime } from "../model/runtime.ts"
+import type { CacheUpdate, LlamaConfig, RowStep } from "@refine-af/models"
+import { slideCache, stepNames } from "@refine-af/models"
+import type { KvCacheMode, LlamaRuntime } from "../model/runtime.ts"
 
 /** Cache tensors by step-program input name (`past_key.<l>`, `past_value.<l>`). */
 export type CacheFeeds = Record<string, BackendFeed>
@@ -82,6 +82,99 @@ export const selectCacheRows = (runtime: LlamaRuntime, parts: ReadonlyArray<Cach
   })
 }
 
-/** Keeps rows `keep` (indices into the current batch, padded to the new batch size) of every cache. */
-export const compactCaches = (runtime: LlamaRuntime, caches: CacheFeeds, from: number, keep: ReadonlyArray<number>, cache: number): Effect.Effect<CacheFeeds, BackendError> =>
-  selectCacheRows(runtime, [{ caches, batch: from, rows: keep }], cache)
+/**
+ * How one decode loop keeps its caches: the step programs' cache mode, fresh
+ * caches for a prefill, the caches and slot positions after a step, and row
+ * selection. `slide` keeps backend tensors (device memory where the provider
+ * allows) that each step returns whole; `append` keeps host typed arrays that
+ * the step reads in place and that only the new keys/values are written into.
+ */
+export interface CacheKeeper {
+  readonly update: CacheUpdate
+  /** Caches of `batch` rows with every slot free (a prefill's "past"). */
+  readonly fresh: (batch: number) => CacheFeeds
+  /** Consumes `caches` and the step's cache outputs; returns the next caches and every row's slot positions. */
+  readonly advance: (caches: CacheFeeds, outputs: Readonly<Record<string, DeviceTensor>>, steps: ReadonlyArray<RowStep>) => Effect.Effect<{ caches: CacheFeeds; positions: Array<Array<number>> }, BackendError>
+  readonly select: (parts: ReadonlyArray<CacheRows>) => Effect.Effect<CacheFeeds, BackendError>
+  readonly release: (caches: CacheFeeds) => Effect.Effect<void>
+}
+
+/** The keeper for `runtime`'s cache mode and a cache of `cache` slots. */
+export const cacheKeeper = (runtime: LlamaRuntime, mode: KvCacheMode, cache: number): CacheKeeper =>
+  mode === "device" ? slidingKeeper(runtime, cache) : hostKeeper(runtime, cache)
+
+const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
+  update: "slide",
+  fresh: (batch) => zeroCaches(runtime.config, batch, cache),
+  advance: (caches, outputs, steps) =>
+    Effect.as(releaseCaches(runtime, caches), { caches: presentToPast(runtime.config, outputs), positions: steps.map((step) => slideCache(step, cache)) }),
+  select: (parts) => selectCacheRows(runtime, parts, cache),
+  release: (caches) => releaseCaches(runtime, caches)
+})
+
+const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
+  const config = runtime.config
+  const names = cacheInputNames(config)
+  const kv = config.numKeyValueHeads
+  const headDim = config.headDim
+  const rowSize = kv * cache * headDim
+  const tensor = (batch: number, data = new Float32Array(batch * rowSize)): HostTensor => ({ dtype: "float32", shape: [batch, kv, cache, headDim], data })
+  const data = (caches: CacheFeeds, name: string) => (caches[name] as HostTensor).data as Float32Array
+  return {
+    update: "append",
+    fresh: (batch) => Object.fromEntries(names.map((name) => [name, tensor(batch)])),
+    advance: (caches, outputs, steps) =>
+      Effect.gen(function* () {
+        const length = steps[0]?.positions.length ?? 0
+        // Each new token with a position takes a free slot (position −1) of its row; padding tokens take none.
+        const positions = steps.map((step) => [...step.cachePositions])
+        const moves = steps.map((step, r) => {
+          const taken: Array<{ from: number; to: number }> = []
+          let slot = 0
+          step.positions.forEach((position, from) => {
+            if (position < 0) return
+            while (slot < cache && positions[r]![slot] !== -1) slot++
+            if (slot === cache) throw new Error(`KV cache of ${cache} slots is full (row ${r}): the loop admitted a row that does not fit`)
+            positions[r]![slot] = position
+            taken.push({ from, to: slot })
+          })
+          return taken
+        })
+        for (let l = 0; l < config.numLayers; l++) {
+          for (const [output, name] of [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const) {
+            const fresh = (yield* runtime.backend.download(outputs[output]!)).data as Float32Array
+            yield* Effect.ignore(runtime.backend.release(outputs[output]!))
+            const target = data(caches, name)
+            moves.forEach((taken, r) => {
+              // Runs of consecutive tokens going to consecutive slots are copied at once (a prefill is one run per head).
+              for (let i = 0; i < taken.length;) {
+                let run = 1
+                while (i + run < taken.length && taken[i + run]!.from === taken[i]!.from + run && taken[i + run]!.to === taken[i]!.to + run) run++
+                for (let h = 0; h < kv; h++) {
+                  const source = ((r * kv + h) * length + taken[i]!.from) * headDim
+                  target.set(fresh.subarray(source, source + run * headDim), ((r * kv + h) * cache + taken[i]!.to) * headDim)
+                }
+                i += run
+              }
+            })
+          }
+        }
+        return { caches, positions }
+      }),
+    select: (parts) =>
+      Effect.sync(() => {
+        const rows = parts.reduce((total, part) => total + part.rows.length, 0)
+        return Object.fromEntries(names.map((name) => {
+          const out = new Float32Array(rows * rowSize)
+          let at = 0
+          for (const part of parts) {
+            if (part.rows.length === 0) continue
+            const source = data(part.caches, name)
+            for (const row of part.rows) out.set(source.subarray(row * rowSize, (row + 1) * rowSize), (at++) * rowSize)
+          }
+          return [name, tensor(rows, out)]
+        }))
+      }),
+    release: () => Effect.void
+  }
+}

@@ -10,11 +10,11 @@
  * copies them into each program as constants (onnxruntime then folds and
  * pre-packs a private copy per session; see bench-results/weights.json).
  */
-import { eliminateDeadCode, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight } from "@refine-af/tensor"
+import { eliminateDeadCode, Graph, neg, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
-import { buildStepGraph, stepNames, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
+import { buildStepGraph, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
 
 /** A model ready to run on a backend. */
 export interface LlamaRuntime {
@@ -34,13 +34,23 @@ export interface LlamaRuntime {
    * programs) or baked, per {@link WeightMode}.
    */
   readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>) => Effect.Effect<Executable, BackendError>
-  /** The compiled step program for a bucket (compiled once, then cached). */
-  readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora) => Effect.Effect<Executable, BackendError>
+  /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
+  readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate?: CacheUpdate) => Effect.Effect<Executable, BackendError>
+  /**
+   * Where generation keeps its KV cache: `host` (typed arrays the step
+   * programs read in place, new keys/values written into free slots; CPU and
+   * CUDA, whose outputs come back to host memory anyway) or `device` (the
+   * sliding `present_*` outputs stay in device memory; WebGPU).
+   */
+  readonly kvCache: Effect.Effect<KvCacheMode, BackendError>
   readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
 }
 
 /** How frozen weights reach the programs: one shared copy bound to all, or a copy baked into each. */
 export type WeightMode = "shared" | "baked"
+
+/** Where generation keeps the KV cache (see {@link LlamaRuntime.kvCache}). */
+export type KvCacheMode = "host" | "device"
 
 /** Options of {@link makeLlamaRuntime}. */
 export interface RuntimeOptions {
@@ -52,7 +62,20 @@ export interface RuntimeOptions {
   readonly weightMode?: WeightMode
   /** Frozen weights stored in reduced precision (default none). */
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
+  /** Default: `device` when the backend's outputs live in device memory (a probe program's output says), else `host`. */
+  readonly kvCache?: KvCacheMode
 }
+
+/** Runs a one-op program once: `device` when its output (asked to stay on the device) is in device memory. */
+const probeOutputLocation = (backend: BackendService): Effect.Effect<KvCacheMode, BackendError> =>
+  Effect.gen(function* () {
+    const g = new Graph()
+    g.output("y", neg(g.input("x", "float32", [1])))
+    const exe = yield* backend.compile(g.build(), { keepOnDevice: ["y"] })
+    const out = yield* backend.run(exe, { x: { dtype: "float32", shape: [1], data: new Float32Array(1) } })
+    yield* Effect.ignore(backend.release(out.y!))
+    return out.y!.location === "device" ? "device" : "host"
+  })
 
 const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}:${lora.dropout ? "dropout" : ""}` : "base")
 
@@ -103,12 +126,14 @@ export const makeLlamaRuntime = (
       const compileOptions: CompileOptions = { quantised: baked.quantised, weights: bound, keepOnDevice }
       return yield* backend.compile(program, compileOptions)
     })
-  const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora) => {
-    const key = `${shape.batch}x${shape.length}+${shape.cache}|${head}|${loraKey(lora)}`
+  const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide") => {
+    const update = shape.cache > 0 ? cacheUpdate : "slide"
+    const key = `${shape.batch}x${shape.length}+${shape.cache}${update === "append" ? "a" : ""}|${head}|${loraKey(lora)}`
     const cached = compiled.get(key)
     if (cached) return cached
-    const program = eliminateDeadCode(buildStepGraph(config, shape, head, lora).build())
-    const keepOnDevice = shape.cache > 0
+    const program = eliminateDeadCode(buildStepGraph(config, shape, head, lora, update).build())
+    // Sliding caches stay on the device between steps; appended keys/values are written into host caches.
+    const keepOnDevice = shape.cache > 0 && update === "slide"
       ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
       : []
     // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
@@ -116,5 +141,6 @@ export const makeLlamaRuntime = (
     compiled.set(key, memo)
     return memo
   }
-  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, quantised, frozen, executable, run: backend.run, compile }
+  const kvCache = options.kvCache !== undefined ? Effect.succeed(options.kvCache) : Effect.runSync(Effect.cached(probeOutputLocation(backend)))
+  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, quantised, frozen, executable, kvCache, run: backend.run, compile }
 }

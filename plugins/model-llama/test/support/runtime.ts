@@ -6,7 +6,7 @@
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { BackendService } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
-import { makeLlamaRuntime, type LlamaRuntime } from "../../src/index.ts"
+import { makeLlamaRuntime, type KvCacheMode, type LlamaRuntime } from "../../src/index.ts"
 import { loadWeights, openWeights } from "@refine-af/models"
 import { loadModelFolder, type ModelFolder } from "@refine-af/models"
 import { tinyModel } from "./tiny-model.ts"
@@ -15,14 +15,14 @@ import { tinyModel } from "./tiny-model.ts"
 export const cpuBackend: Effect.Effect<BackendService, never, Scope.Scope> = makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
 
 /** Loads a tiny preset onto a fresh CPU backend. */
-export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown> } = {}) =>
+export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown>; kvCache?: KvCacheMode } = {}) =>
   Effect.gen(function* () {
     const folder = tinyModel(preset, options)
     const backend = yield* cpuBackend
     const model: ModelFolder = yield* loadModelFolder(folder)
     const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
     const pad = model.config.padTokenId ?? 0
-    const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 512, padTokenId: pad < model.config.vocabSize ? pad : 0 })
+    const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 512, padTokenId: pad < model.config.vocabSize ? pad : 0, ...(options.kvCache ? { kvCache: options.kvCache } : {}) })
     return { runtime, model, folder, backend }
   })
 
