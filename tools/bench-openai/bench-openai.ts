@@ -5,7 +5,8 @@
  *       through one vs two local `refine-af serve` processes of the built-in trained
  *       `speaker` model (the quickstart's; a random model's text is all rejected)
  *   (b) 8 concurrent clients against one `serve` vs the same 8 requests one by one
- *       (concurrent requests join model-llama's continuous batch)
+ *       (concurrent requests join model-llama's continuous batch), on the speaker and on a
+ *       30M-shaped random Llama (a bigger share of each step is weight traffic)
  *   (c) client overhead per request: openai/lm over HTTP to an in-process server of a
  *       scripted (zero-compute) model vs calling that model directly
  *
@@ -23,6 +24,7 @@ import { Effect } from "effect"
 import { openOpenAiModel } from "@refine-af/lm-openai"
 import { startOpenAiServer } from "@refine-af/openai"
 import { scriptedLanguageModel } from "@refine-af/testing"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const bin = path.join(repoRoot, "packages/cli/bin/refine-af.js")
@@ -30,28 +32,33 @@ const temp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `refine-af-
 const modelsDir = temp("models")
 const loadBefore = os.loadavg()
 
-/** The recipe `serve` exposes: the built-in speaker on the CPU backend, continuous batches of up to 8 rows. */
-const serveRecipe = path.join(temp("serve"), "serve-speaker.yaml")
-fs.writeFileSync(serveRecipe, [
-  "name: bench-openai-serve",
-  "seed: 42",
-  "plugins: [\"@refine-af/backend-onnx\", \"@refine-af/model-llama\", \"@refine-af/generator-self-instruct\"]",
-  "resources:",
-  "  compute:",
-  "    _component_: backend-onnx/onnx",
-  "  policy:",
-  "    _component_: llama/hf",
-  "    backend: compute",
-  "    builtin: speaker",
-  "    max_context: 1024",
-  "    max_batch: 8",
-  "stages:", // a recipe needs a stage; serve only makes the resource
-  "  instructions: { _component_: self-instruct/bootstrap, model: policy, target: 4 }",
-  ""
-].join("\n"))
+/** A recipe `serve` exposes: the model on the CPU backend, continuous batches of up to 8 rows. */
+const writeServeRecipe = (name: string, model: ReadonlyArray<string>) => {
+  const file = path.join(temp("serve"), name)
+  fs.writeFileSync(file, [
+    "name: bench-openai-serve",
+    "seed: 42",
+    "plugins: [\"@refine-af/backend-onnx\", \"@refine-af/model-llama\", \"@refine-af/generator-self-instruct\"]",
+    "resources:",
+    "  compute:",
+    "    _component_: backend-onnx/onnx",
+    "  policy:",
+    "    _component_: llama/hf",
+    "    backend: compute",
+    ...model,
+    "    max_context: 1024",
+    "    max_batch: 8",
+    "stages:", // a recipe needs a stage; serve only makes the resource
+    "  instructions: { _component_: self-instruct/bootstrap, model: policy, target: 4 }",
+    ""
+  ].join("\n"))
+  return file
+}
+/** The built-in trained speaker (a random model's text is all rejected by the bootstrap filters). */
+const serveRecipe = writeServeRecipe("serve-speaker.yaml", ["    builtin: speaker"])
 
-const startServe = async (): Promise<{ base: string; child: ChildProcess }> => {
-  const child = spawn(process.execPath, [bin, "serve", serveRecipe, "--resource", "policy", "--port", "0"], { cwd: repoRoot, env: { ...process.env, REFINE_AF_MODELS: modelsDir }, stdio: ["ignore", "pipe", "pipe"] })
+const startServe = async (recipe: string): Promise<{ base: string; child: ChildProcess }> => {
+  const child = spawn(process.execPath, [bin, "serve", recipe, "--resource", "policy", "--port", "0"], { cwd: repoRoot, env: { ...process.env, REFINE_AF_MODELS: modelsDir }, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   child.stdout!.on("data", (c) => (out += c))
   child.stderr!.on("data", () => undefined)
@@ -75,26 +82,49 @@ const seconds = async (work: () => Promise<unknown>) => {
   return (performance.now() - started) / 1000
 }
 
-// (b) batching across HTTP requests.
+// (b) batching across HTTP requests: the built-in speaker (about 1M parameters, so a step is
+// mostly fixed per-run overhead) and a 30M-shaped random Llama (bench-llama's; a step is mostly
+// weight traffic), each served alone.
 const prompts = Array.from({ length: 8 }, (_, i) => `Write a short note about topic ${i + 1}:`)
-const maxTokens = 32
-const serveA = await startServe()
-await complete(serveA.base, prompts[0]!, maxTokens)
-await Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))
-// Greedy decoding: both ways produce the same tokens, so the work is the same (counted below).
-const completionTokens = (await Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))).reduce((a, b) => a + b, 0)
-const sequential: Array<number> = []
-const concurrent: Array<number> = []
-for (let round = 0; round < 2; round++) {
-  sequential.push(await seconds(async () => {
-    for (const p of prompts) await complete(serveA.base, p, maxTokens)
-  }))
-  concurrent.push(await seconds(() => Promise.all(prompts.map((p) => complete(serveA.base, p, maxTokens)))))
+const maxTokens = 64
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[values.length >> 1]!
+const measureBatching = async (model: string, base: string) => {
+  await complete(base, prompts[0]!, maxTokens)
+  await Promise.all(prompts.map((p) => complete(base, p, maxTokens)))
+  // Greedy decoding: both ways produce the same tokens, so the work is the same (counted below).
+  const completionTokens = (await Promise.all(prompts.map((p) => complete(base, p, maxTokens)))).reduce((a, b) => a + b, 0)
+  const sequential: Array<number> = []
+  const concurrent: Array<number> = []
+  // Seven alternating rounds: the timings are tenths of a second on a shared machine.
+  for (let round = 0; round < 7; round++) {
+    sequential.push(await seconds(async () => {
+      for (const p of prompts) await complete(base, p, maxTokens)
+    }))
+    concurrent.push(await seconds(() => Promise.all(prompts.map((p) => complete(base, p, maxTokens)))))
+  }
+  return {
+    model, requests: prompts.length, maxTokens, completionTokens,
+    sequentialSeconds: Math.min(...sequential), concurrentSeconds: Math.min(...concurrent),
+    speedup: Math.min(...sequential) / Math.min(...concurrent),
+    medianSpeedup: median(sequential) / median(concurrent),
+    rounds: { sequential, concurrent }
+  }
 }
-const batching = { requests: prompts.length, maxTokens, completionTokens, sequentialSeconds: Math.min(...sequential), concurrentSeconds: Math.min(...concurrent), speedup: Math.min(...sequential) / Math.min(...concurrent), rounds: { sequential, concurrent } }
+const serveA = await startServe(serveRecipe)
+const batching = [await measureBatching("builtin speaker (1M)", serveA.base)]
+const llama30m = temp("llama-30m")
+await makeTinyModel({ out: llama30m, config: "llama", seed: 0, overrides: { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 6, num_key_value_heads: 6 } })
+const serve30m = await startServe(writeServeRecipe("serve-30m.yaml", [`    path: ${JSON.stringify(llama30m)}`]))
+batching.push(await measureBatching("random llama-30m", serve30m.base))
+serve30m.child.kill("SIGTERM")
+// The same model with its weights baked into each program: onnxruntime pre-packs constant weights for
+// its matmul kernels (faster at batch 8), at the price of a copy per program (fine for a 30M model).
+const serve30mBaked = await startServe(writeServeRecipe("serve-30m-baked.yaml", [`    path: ${JSON.stringify(llama30m)}`, "    weight_mode: baked"]))
+batching.push(await measureBatching("random llama-30m, weight_mode baked", serve30mBaked.base))
+serve30mBaked.child.kill("SIGTERM")
 
 // (a) bootstrap through one vs two servers.
-const serveB = await startServe()
+const serveB = await startServe(serveRecipe)
 await Promise.all(prompts.map((p) => complete(serveB.base, p, maxTokens)))
 const bootstrap = (endpoints: ReadonlyArray<string>) => {
   const dir = temp("recipe")
@@ -157,11 +187,11 @@ const overhead = { requests: n, directMicroseconds: directUs, httpMicroseconds: 
 
 const loadAfter = os.loadavg()
 const table = [
-  ["(b) 8 requests × 32 tokens, one serve", "sequential", `${batching.sequentialSeconds.toFixed(2)} s`, "concurrent", `${batching.concurrentSeconds.toFixed(2)} s`, `${batching.speedup.toFixed(2)}x`],
+  ...batching.map((b) => [`(b) 8 × ${maxTokens} tokens, ${b.model}`, "sequential", `${b.sequentialSeconds.toFixed(2)} s`, "concurrent", `${b.concurrentSeconds.toFixed(2)} s`, `${b.speedup.toFixed(2)}x (median ${b.medianSpeedup.toFixed(2)}x)`]),
   ["(a) bootstrap 32 requests (stage time)", "1 serve", `${scaleOut.one.stageSeconds.toFixed(2)} s`, "2 serves", `${scaleOut.two.stageSeconds.toFixed(2)} s`, `${scaleOut.speedup.toFixed(2)}x`],
   ["(c) per request, scripted model", "direct", `${directUs.toFixed(1)} µs`, "over HTTP", `${httpUs.toFixed(1)} µs`, `+${overhead.overheadMicroseconds.toFixed(0)} µs`]
 ]
-for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(42) : cell.padEnd(12))).join(" "))
+for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(52) : cell.padEnd(12))).join(" "))
 console.log(`loadavg before ${loadBefore.map((v) => v.toFixed(2)).join(" ")}, after ${loadAfter.map((v) => v.toFixed(2)).join(" ")} on ${os.cpus().length} CPUs`)
 fs.mkdirSync(path.join(repoRoot, "bench-results"), { recursive: true })
 fs.writeFileSync(path.join(repoRoot, "bench-results/openai.json"), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, batching, scaleOut: { ...scaleOut, runs: { one: oneServer, two: twoServers } }, overhead }, null, 2) + "\n")
