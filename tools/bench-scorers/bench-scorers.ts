@@ -18,7 +18,7 @@
  * Prints a table and writes bench-results/scorers.json (not with --quick).
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -61,6 +61,27 @@ const upload = (backend: BackendService, weights: ReadonlyMap<string, { readonly
     return uploaded
   })
 
+type WeightMap = ReadonlyMap<string, { readonly shape: ReadonlyArray<number> }>
+const matrices = (weights: WeightMap, keep: (name: string) => boolean) =>
+  [...weights].filter(([name, w]) => w.shape.length === 2 && keep(name)).reduce((total, [, w]) => total + w.shape[0]! * w.shape[1]!, 0)
+
+/**
+ * Multiply-adds × 2 per sample of LENGTH tokens (what a float32 machine must compute at least):
+ * every weight matrix once per token it touches, plus attention's QKᵀ and PV.
+ */
+const flopsPerSample = (kind: "rm" | "t5", weights: WeightMap, layers: number, width: number) => {
+  const L = LENGTH
+  if (kind === "rm") {
+    // GPT-NeoX trunk over L tokens (the embedding is a lookup; the scalar head reads one token).
+    return 2 * L * matrices(weights, (n) => !n.includes("embed_in") && !n.startsWith("out")) + 4 * layers * L * L * width
+  }
+  // T5: the encoder over L tokens; one decoder step, whose cross-attention keys/values cover the L encoder states.
+  const encoder = matrices(weights, (n) => n.startsWith("encoder.") && !n.includes("relative_attention_bias"))
+  const crossKv = matrices(weights, (n) => /EncDecAttention\.(k|v)\.weight$/.test(n))
+  const decoderStep = matrices(weights, (n) => (n.startsWith("decoder.") && !n.includes("relative_attention_bias") && !/EncDecAttention\.(k|v)\.weight$/.test(n)) || n === "lm_head.weight")
+  return 2 * (L * encoder + L * crossKv + decoderStep) + 4 * layers * (L * L + L) * width
+}
+
 const oursRewardModel = (backend: BackendService, folder: string) =>
   Effect.scoped(Effect.gen(function* () {
     const model = yield* loadScoringModel(folder, "safetensors")
@@ -71,7 +92,8 @@ const oursRewardModel = (backend: BackendService, folder: string) =>
       const exe = yield* backend.compile(model.program(shape))
       seconds[batch] = yield* bestOf(backend, exe, { ...weights, ...model.feeds(tokens(batch), shape) }, model.output)
     }
-    return seconds
+    const config = JSON.parse(readFileSync(nodePath.join(folder, "config.json"), "utf8")) as { num_hidden_layers: number; hidden_size: number }
+    return { seconds, flops: flopsPerSample("rm", model.weights as WeightMap, config.num_hidden_layers, config.hidden_size) }
   }))
 
 const oursUniEval = (backend: BackendService, folder: string) =>
@@ -84,11 +106,25 @@ const oursUniEval = (backend: BackendService, folder: string) =>
       const feeds = { ...weights, input_ids: hostTensor("int64", [batch, LENGTH], tokens(batch).flat()), attention_mask: hostTensor("float32", [batch, LENGTH], new Array(batch * LENGTH).fill(1)) }
       seconds[batch] = yield* bestOf(backend, exe, feeds, "logits")
     }
-    return seconds
+    return { seconds, flops: flopsPerSample("t5", model.weights as WeightMap, model.config.encoderLayers, model.config.numHeads * model.config.dKv) }
   }))
 
 const torchSeconds = (kind: "rm" | "t5") =>
   JSON.parse(execFileSync(python, [script, "time", kind, String(LENGTH), BATCHES.join(","), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!) as { torch: string; seconds: Record<string, number> }
+
+const withFlops = (measured: { seconds: Record<string, number>; flops: number }) => ({ ours: measured.seconds, flops: measured.flops })
+
+/** The float32 MatMul rate bench-compute measured on this machine (its 1024³ case), if present: the ceiling for both sides. */
+const matmulPeak = (): number | null => {
+  try {
+    const compute = JSON.parse(readFileSync(nodePath.join(repoRoot, "bench-results/compute.json"), "utf8")) as Record<string, unknown>
+    const rates = JSON.stringify(compute).match(/"(?:ours|handWritten)Gflops":\s*([0-9.]+)/g) ?? []
+    const values = rates.map((r) => Number(r.split(":")[1]))
+    return values.length > 0 ? Math.max(...values) : null
+  } catch {
+    return null
+  }
+}
 
 const main = Effect.gen(function* () {
   const startLoad = loadavg()
@@ -97,8 +133,8 @@ const main = Effect.gen(function* () {
   for (const kind of ["rm", "t5"] as const) execFileSync(python, [script, "write", kind, folders[kind]])
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: THREADS, worker: false, float16Weights: false })
   const models = [
-    { model: "reward model (Pythia-160M-shaped GPT-NeoX)", kind: "rm" as const, ours: yield* oursRewardModel(backend, folders.rm), torch: torchSeconds("rm") },
-    { model: "UniEval (T5-base-shaped, first decoder step)", kind: "t5" as const, ours: yield* oursUniEval(backend, folders.t5), torch: torchSeconds("t5") }
+    { model: "reward model (Pythia-160M-shaped GPT-NeoX)", kind: "rm" as const, ...withFlops(yield* oursRewardModel(backend, folders.rm)), torch: torchSeconds("rm") },
+    { model: "UniEval (T5-base-shaped, first decoder step)", kind: "t5" as const, ...withFlops(yield* oursUniEval(backend, folders.t5)), torch: torchSeconds("t5") }
   ]
   const rows = models.flatMap((m) => BATCHES.map((batch) => ({
     model: m.model,
@@ -106,7 +142,10 @@ const main = Effect.gen(function* () {
     tokensPerSample: LENGTH,
     oursSamplesPerSecond: batch / m.ours[batch]!,
     torchSamplesPerSecond: batch / m.torch.seconds[batch]!,
-    speedup: m.torch.seconds[batch]! / m.ours[batch]!
+    speedup: m.torch.seconds[batch]! / m.ours[batch]!,
+    gflopsPerSample: m.flops / 1e9,
+    oursGflopsPerSecond: (m.flops * batch) / m.ours[batch]! / 1e9,
+    torchGflopsPerSecond: (m.flops * batch) / m.torch.seconds[batch]! / 1e9
   })))
   const largest = BATCHES[BATCHES.length - 1]!
   const perSample = (m: (typeof models)[number], side: "ours" | "torch") => (side === "ours" ? m.ours[largest]! : m.torch.seconds[largest]!) / largest
@@ -124,6 +163,8 @@ const main = Effect.gen(function* () {
       dtype: "float32",
       baseline: `PyTorch ${models[0]!.torch.torch} CPU eager float32, the golden scripts' forwards (tools/bench-scorers/bench_scorers_torch.py)`
     },
+    // Both sides must do at least gflopsPerSample of float32 arithmetic per sample; the MatMul peak bounds either.
+    matmulPeakGflopsPerSecond: matmulPeak(),
     results: rows,
     compositePerInstance: {
       what: `1 reward-model pass + 3 UniEval questions per instance, ${LENGTH} tokens each, at batch ${largest}`,
@@ -133,8 +174,9 @@ const main = Effect.gen(function* () {
     }
   }
   console.log(`scorers, ${LENGTH} tokens per sample, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log("model                                            batch   ours samples/s   torch samples/s   ours/torch")
-  for (const r of rows) console.log(`${r.model.padEnd(48)} ${String(r.batch).padStart(5)} ${r.oursSamplesPerSecond.toFixed(2).padStart(16)} ${r.torchSamplesPerSecond.toFixed(2).padStart(17)} ${r.speedup.toFixed(2).padStart(12)}`)
+  console.log("model                                            batch   ours samples/s   torch samples/s   ours/torch   ours GFLOP/s   torch GFLOP/s")
+  for (const r of rows) console.log(`${r.model.padEnd(48)} ${String(r.batch).padStart(5)} ${r.oursSamplesPerSecond.toFixed(2).padStart(16)} ${r.torchSamplesPerSecond.toFixed(2).padStart(17)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursGflopsPerSecond.toFixed(0).padStart(14)} ${r.torchGflopsPerSecond.toFixed(0).padStart(15)}`)
+  console.log(`float32 MatMul peak measured by bench-compute on this machine: ${report.matmulPeakGflopsPerSecond?.toFixed(0) ?? "unknown"} GFLOP/s`)
   console.log(`composite per instance (${report.compositePerInstance.what}): ours ${(1000 * composite("ours")).toFixed(1)} ms, torch ${(1000 * composite("torch")).toFixed(1)} ms, ${report.compositePerInstance.speedup.toFixed(2)}x`)
   rmSync(root, { recursive: true, force: true })
   if (!quick) {
