@@ -26,3 +26,20 @@ describe("tokenizer of a local model folder", () => {
     expect(error._tag).toBe("TokenizerError")
   })
 })
+
+describe("incremental decoding", () => {
+  it("emits exactly the full decode of a long generation, decoding a bounded window per token", async () => {
+    const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))
+    // A long mixed text (multi-byte characters, spaces, punctuation) and a stream of arbitrary ids.
+    const text = "Once upon a time, naïve cafés in 東京 served 🙂 to everyone. ".repeat(12)
+    const streams = [tokenizer.encode(text), Array.from({ length: 300 }, (_, i) => (i * 7919 + 13) % 150000)]
+    for (const ids of streams) {
+      let longest = 0
+      const counting = { decode: (window: ReadonlyArray<number>) => ((longest = Math.max(longest, window.length)), tokenizer.decode(window)) }
+      const decoder = makeIncrementalDecoder(counting)
+      const pieces = ids.map((id) => decoder.push(id))
+      expect(pieces.join("")).toBe(tokenizer.decode(ids).replace(/\uFFFD+$/, ""))
+      expect(longest).toBeLessThan(16)
+    }
+  })
+})

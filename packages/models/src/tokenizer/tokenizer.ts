@@ -65,21 +65,37 @@ export const loadTokenizer = (folder: string): Effect.Effect<Tokenizer, Tokenize
 
 /**
  * Incremental detokenizer for streaming: feeds token ids and returns the new
- * text each step. It decodes the whole generated sequence and emits the
- * difference, holding back a trailing partial UTF-8 character (U+FFFD) until
- * the next token completes it — byte-level BPE splits characters across tokens.
+ * text each step. Each step decodes only a short window — the tokens since the
+ * last emitted text plus the few before them — and emits what the window adds
+ * beyond its own prefix, so a step costs O(window), not O(sequence): decoding
+ * the whole sequence each step made a 512-token generation quadratic. Both
+ * decodes start at the same token, so whatever a tokenizer does at the start
+ * of a text (SentencePiece drops the leading space) cancels out. A trailing
+ * partial UTF-8 character (U+FFFD) is held back until the next token completes
+ * it — byte-level BPE splits characters across tokens.
+ *
+ * @example
+ * ```ts
+ * import { makeIncrementalDecoder } from "@refine-af/models"
+ * const letters = { decode: (ids: ReadonlyArray<number>) => ids.map((id) => String.fromCharCode(96 + id)).join("") }
+ * const decoder = makeIncrementalDecoder(letters)
+ * const text = [1, 2, 3].map((id) => decoder.push(id)).join("") // "abc"
+ * ```
  */
 export const makeIncrementalDecoder = (tokenizer: Pick<Tokenizer, "decode">) => {
   const ids: Array<number> = []
-  let emitted = ""
+  // ids[prefixStart, readStart) is context already emitted; ids[readStart, …) is not yet emitted.
+  let prefixStart = 0
+  let readStart = 0
   return {
     push: (id: number): string => {
       ids.push(id)
-      const text = tokenizer.decode(ids)
-      if (text.endsWith("\uFFFD")) return ""
-      const delta = text.startsWith(emitted) ? text.slice(emitted.length) : ""
-      emitted = text
-      return delta
+      const prefix = readStart > prefixStart ? tokenizer.decode(ids.slice(prefixStart, readStart)) : ""
+      const text = tokenizer.decode(ids.slice(prefixStart))
+      if (text.length <= prefix.length || text.endsWith("\uFFFD") || !text.startsWith(prefix)) return ""
+      prefixStart = readStart
+      readStart = ids.length
+      return text.slice(prefix.length)
     },
     text: (): string => tokenizer.decode(ids)
   }
