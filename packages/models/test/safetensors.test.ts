@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
@@ -101,6 +101,19 @@ describe("safetensors round trip", () => {
   it("refuses to write data whose size disagrees with the shape", async () => {
     const error = await failure(writeSafetensors(file("bad-write.safetensors"), [{ name: "a", dtype: "F32", shape: [3], data: new Float32Array(2) }]))
     expect(error._tag).toBe("SafetensorsFormatError")
+  })
+
+  it("produced tensors are drawn one at a time, in file order, and give the bytes of the same tensors given whole", async () => {
+    const values = { a: new Float32Array([1, -2, 3.5]), b: new Float32Array([0.25, 8]) }
+    const drawn: Array<string> = []
+    const lazy = (["a", "b"] as const).map((name) => ({ name, dtype: "F32" as const, shape: [values[name].length], produce: () => (drawn.push(name), values[name]) }))
+    await run(writeSafetensors(file("lazy.safetensors"), lazy))
+    await run(writeSafetensors(file("eager.safetensors"), (["a", "b"] as const).map((name) => ({ name, dtype: "F32" as const, shape: [values[name].length], data: values[name] }))))
+    expect(drawn).toEqual(["a", "b"])
+    expect(readFileSync(file("lazy.safetensors")).equals(readFileSync(file("eager.safetensors")))).toBe(true)
+    const wrong = await failure(writeSafetensors(file("lazy-bad.safetensors"), [{ name: "a", dtype: "F32", shape: [3], produce: () => new Float32Array(2) }]))
+    expect(wrong._tag).toBe("SafetensorsIoError")
+    expect(wrong.message).toMatch(/"a" produced 8 bytes but shape \[3\] of F32 needs 12/)
   })
 })
 

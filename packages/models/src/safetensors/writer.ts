@@ -9,15 +9,19 @@ import { Effect } from "effect"
 import { bytesPerElement, type SafetensorsDtype } from "./dtype.ts"
 import { SafetensorsFormatError, SafetensorsIoError } from "./errors.ts"
 
-/** A tensor to write: its little-endian element bytes in any typed-array view. */
-export interface TensorToWrite {
+/**
+ * A tensor to write: its little-endian element bytes in any typed-array view,
+ * or `produce`, called once when the tensor's turn comes — so a model larger
+ * than memory (a 7B-shaped random model) is written one tensor at a time.
+ */
+export type TensorToWrite = {
   readonly name: string
   readonly dtype: SafetensorsDtype
   readonly shape: ReadonlyArray<number>
-  readonly data: ArrayBufferView
-}
+} & ({ readonly data: ArrayBufferView } | { readonly produce: () => ArrayBufferView })
 
 const elementCount = (shape: ReadonlyArray<number>) => shape.reduce((product, dim) => product * dim, 1)
+const byteLengthOf = (tensor: TensorToWrite) => ("data" in tensor ? tensor.data.byteLength : elementCount(tensor.shape) * bytesPerElement(tensor.dtype))
 
 /** Builds the padded header bytes for `tensors` (exported for tests that craft hostile files). */
 export const encodeHeader = (tensors: ReadonlyArray<TensorToWrite>, metadata?: Readonly<Record<string, string>>): Uint8Array => {
@@ -25,7 +29,7 @@ export const encodeHeader = (tensors: ReadonlyArray<TensorToWrite>, metadata?: R
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata
   let offset = 0
   for (const tensor of tensors) {
-    const length = tensor.data.byteLength
+    const length = byteLengthOf(tensor)
     header[tensor.name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + length] }
     offset += length
   }
@@ -53,13 +57,13 @@ export const writeSafetensors = Effect.fnUntraced(function* (
   const names = new Set<string>()
   for (const tensor of tensors) {
     const expected = elementCount(tensor.shape) * bytesPerElement(tensor.dtype)
-    if (tensor.data.byteLength !== expected || names.has(tensor.name) || tensor.name === "__metadata__") {
+    if (byteLengthOf(tensor) !== expected || names.has(tensor.name) || tensor.name === "__metadata__") {
       return yield* Effect.fail(new SafetensorsFormatError({
         path,
         problem: "BadEntry",
         message: names.has(tensor.name) || tensor.name === "__metadata__"
           ? `Cannot write ${path}: tensor name "${tensor.name}" is duplicated or reserved.`
-          : `Cannot write ${path}: tensor "${tensor.name}" has ${tensor.data.byteLength} bytes but shape [${tensor.shape.join(", ")}] of ${tensor.dtype} needs ${expected}.`
+          : `Cannot write ${path}: tensor "${tensor.name}" has ${byteLengthOf(tensor)} bytes but shape [${tensor.shape.join(", ")}] of ${tensor.dtype} needs ${expected}.`
       }))
     }
     names.add(tensor.name)
@@ -74,7 +78,9 @@ export const writeSafetensors = Effect.fnUntraced(function* (
         await handle.write(prefix)
         await handle.write(header)
         for (const tensor of tensors) {
-          await handle.write(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength))
+          const data = "data" in tensor ? tensor.data : tensor.produce()
+          if (data.byteLength !== byteLengthOf(tensor)) throw new Error(`tensor "${tensor.name}" produced ${data.byteLength} bytes but shape [${tensor.shape.join(", ")}] of ${tensor.dtype} needs ${byteLengthOf(tensor)}`)
+          await handle.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
         }
       } finally {
         await handle.close()

@@ -83,12 +83,13 @@ const writeFailure = (folder: string) => (error: unknown) =>
     message: `could not write the tiny model to ${folder}: ${error instanceof Error ? error.message : String(error)}. Check that the folder is writable and that @refine-af/models' dependencies are installed (npm ci).`
   })
 
+// Each tensor is drawn when the writer reaches it: only one tensor is ever in memory, whatever the model's size.
 const tensorsOf = (plan: ReadonlyArray<PlannedTensor>, seed: number, dtype: TinyModelDtype): Array<TensorToWrite> =>
   plan.map(({ name, shape, std, mean }) => ({
     name,
     dtype,
     shape: [...shape],
-    data: encode(normalTensor(seed, name, shape.reduce((a, b) => a * b, 1), std, mean), dtype)
+    produce: () => encode(normalTensor(seed, name, shape.reduce((a, b) => a * b, 1), std, mean), dtype)
   }))
 
 /** Writes a tiny model folder; returns its path and the config written. */
