@@ -36,7 +36,7 @@ describe("absurd model config sizes", () => {
     expect(validate.code, validate.stdout + validate.stderr).toBe(2)
     const output = validate.stdout + validate.stderr
     expect(output).toContain(`${recipe}:8:11`)
-    expect(output).toMatch(/option "path": .*config\.json is not a usable llama config: the sizes \(num_hidden_layers 1000000000, .*\) imply 3\.\d+e\+13 parameters, .* GiB as float32, more than this machine's/)
+    expect(output).toMatch(/option "path": .*config\.json is not a usable llama config: the sizes \(num_hidden_layers 1000000000, .*\) imply 3\.\d+e\+13 parameters, .* GiB even as int4, more than this machine's/)
     const runsDir = tempDir("absurd-runs")
     const run = await runCli(["run", recipe, "--runs-dir", runsDir])
     expect(run.code, run.stdout + run.stderr).toBe(2)

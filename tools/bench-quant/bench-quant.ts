@@ -5,14 +5,17 @@
  * 8), against the decode roofline (weight bytes read per token ÷ memory copy
  * bandwidth measured in the same run).
  *
- *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b] [--steps 8] [--with-float32]
+ *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep]
  *
  * `120m` compares the two ways of running int8 / int4 weights (MatMulNBits vs
  * DequantizeLinear + MatMul); `1.1b` (TinyLlama-1.1B shape) compares float32 /
- * int8 / int4. Prints a table; writes bench-results/quant-<model>.json.
+ * int8 / int4; `7b` (LLaMA-2-7B shape, written tensor by tensor) loads at int4 and
+ * decodes at batch 1 through one program. `--keep` leaves the model folder (in the
+ * temp folder) for the next `--keep` run to reuse. Prints a table; writes
+ * bench-results/quant-<model>.json.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -27,10 +30,17 @@ const STEPS = Number(arg("--steps", "8"))
 const THREADS = Math.min(2, cpus().length)
 
 const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
-const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "nbits-int8" | "dequantize"]> }> = {
+const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "nbits-int8" | "dequantize"]>; decodeOnly?: boolean }> = {
   "120m": {
     overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
     contenders: [["float32", "auto"], ["int8", "nbits"], ["int8", "dequantize"], ["int4", "nbits"], ["int4", "dequantize"]]
+  },
+  "7b": {
+    // LLaMA-2-7B's shape. Only int4 fits this 23 GiB machine with room to spare; one decode program
+    // (the prompt is fed token by token) keeps a single baked copy of the quantised weights.
+    overrides: { ...base, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, head_dim: 128, max_position_embeddings: 4096 },
+    contenders: [["int4", "auto"]],
+    decodeOnly: true
   },
   "1.1b": {
     overrides: { ...base, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
@@ -45,15 +55,18 @@ const spec = MODELS[modelName]
 if (spec === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
+const keep = process.argv.includes("--keep")
 const writeStart = performance.now()
+// A folder kept by an earlier `--keep` run of the same model is reused (a 7B one takes ~10 minutes to write).
+const reuse = keep && existsSync(nodePath.join(folder, "model.safetensors")) && existsSync(nodePath.join(folder, "tokenizer.json"))
 // float16 on disk halves the file; every contender reads it as float32 first, tensor by tensor.
-await makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0, dtype: "F16" })
-const writeSeconds = (performance.now() - writeStart) / 1000
+if (!reuse) await makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0, dtype: "F16" })
+const writeSeconds = reuse ? null : (performance.now() - writeStart) / 1000
 const bandwidth = memoryBandwidth()
 const rows: Array<Record<string, number | string>> = []
 try {
   for (const [precision, mode] of spec.contenders) {
-    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS)], {
+    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...(spec.decodeOnly ? ["decode-only"] : [])], {
       encoding: "utf8",
       env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" },
       maxBuffer: 1 << 24
@@ -64,7 +77,7 @@ try {
     console.error(`done ${precision} ${mode}`)
   }
 } finally {
-  rmSync(folder, { recursive: true, force: true })
+  if (!keep) rmSync(folder, { recursive: true, force: true })
 }
 const reference = rows.find((row) => row.precision === "float32")
 const report = {

@@ -10,7 +10,7 @@ import { tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { availableMemory, checkFolderFitsMachine, checkLlamaFolder, ensureFolderFits, folderWeightBytes, memoryShortfall, RUNTIME_FACTOR } from "../src/index.ts"
+import { availableMemory, checkFolderFitsMachine, checkLlamaFolder, ensureFolderFits, folderWeightBytes, memoryShortfall, NARROWEST_BYTES_PER_WEIGHT, RUNTIME_FACTOR } from "../src/index.ts"
 
 const GiB = 2 ** 30
 
@@ -23,11 +23,13 @@ const folderWith = (config: Record<string, unknown>) => {
   return dir
 }
 
-// A 7B-like layer (hidden 4096, intermediate 11008) is 202,375,168 float32 weights (0.75 GiB);
-// enough layers to hold 90% of this machine's memory: under parseLlamaConfig's own 1× bound, over 1.3×.
-const layerBytes = (4 * 4096 * 4096 + 3 * 4096 * 11008) * 4
-const layers = Math.floor((0.9 * totalmem() - 2 * 32000 * 4096 * 4) / layerBytes)
-const bigLlama = { model_type: "llama", hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: layers, num_attention_heads: 32, vocab_size: 32000 }
+// A 7B-like layer (hidden 4096, intermediate 11008) is 50,593,792 weights; a Llama model can be held
+// at int4 (NARROWEST_BYTES_PER_WEIGHT each), so validate refuses only what int4 cannot hold: enough
+// layers for 90% of this machine's memory at int4 (under parseLlamaConfig's own 1× bound, over 1.3×).
+const layerWeights = 4 * 4096 * 4096 + 3 * 4096 * 11008
+const layersFor = (bytes: number, bytesPerWeight: number) => Math.floor((bytes / bytesPerWeight - 2 * 32000 * 4096) / layerWeights)
+const llamaOf = (layers: number) => ({ model_type: "llama", hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: layers, num_attention_heads: 32, vocab_size: 32000 })
+const bigLlama = llamaOf(layersFor(0.9 * totalmem(), NARROWEST_BYTES_PER_WEIGHT))
 
 describe("memory estimate before loading", () => {
   it("says needed vs available and the widest precision that fits", () => {
@@ -37,17 +39,30 @@ describe("memory estimate before loading", () => {
     expect(problem?.message).toContain("needs about 36.4 GiB")
     expect(problem?.message).toContain("available system memory is 20.0 GiB")
     expect(problem?.message).toContain("fit with float16 weights")
-    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 10 * GiB, source: "s" })?.message).toContain("fit with 8-bit weights")
+    // Block-wise 8-bit with its scales: 7 Gi weights × 1.125 bytes × 1.3 = 10.2 GiB.
+    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 11 * GiB, source: "s" })?.message).toContain("fit with 8-bit weights")
+    expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 10 * GiB, source: "s" })?.message).toContain("fit with 4-bit weights")
     expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 1 * GiB, source: "s" })?.message).toContain("does not fit even with 4-bit weights")
     expect(memoryShortfall({ what: "m", weightBytes, availableBytes: 40 * GiB, source: "s" })).toBeUndefined()
   })
 
-  it("validate: a Llama config of 90% of this machine's memory is refused with the estimate", () => {
+  it("validate: a Llama config of 90% of this machine's memory at int4 is refused with the estimate", () => {
     const folder = folderWith(bigLlama)
-    expect(folderWeightBytes(folder)).toBeGreaterThan(0.85 * totalmem())
+    expect(folderWeightBytes(folder)! * NARROWEST_BYTES_PER_WEIGHT / 4).toBeGreaterThan(0.85 * totalmem())
     const found = checkLlamaFolder(folder)
     expect(found?.problem).toContain("this machine's memory")
     expect(found?.problem).toMatch(/needs about [\d.]+ GiB/)
+    expect(found?.problem).toContain("does not fit even with 4-bit weights")
+  })
+
+  it("validate: a Llama config too big at float32 but not at int4 passes (the load judges the chosen precision)", async () => {
+    // Twice this machine's memory at float32 (a 7B model on a 24 GiB machine is 1.1×) is still a third of it at int4.
+    const folder = folderWith(llamaOf(layersFor(2 * totalmem(), 4)))
+    expect(folderWeightBytes(folder)).toBeGreaterThan(1.9 * totalmem())
+    expect(checkLlamaFolder(folder)).toBeUndefined()
+    const atFloat32 = await Effect.runPromise(Effect.flip(ensureFolderFits(folder, "model-llama", totalmem())))
+    expect(atFloat32._tag).toBe("InsufficientMemoryError")
+    await Effect.runPromise(ensureFolderFits(folder, "model-llama", totalmem(), NARROWEST_BYTES_PER_WEIGHT / 4))
   })
 
   it("validate: GPT-NeoX (reward-model/hf) and T5 (unieval/dialog) configs are estimated and refused alike", () => {

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect, Result } from "effect"
 import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
-import { parseLlamaConfig } from "./llama-config.ts"
+import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
 export interface FolderProblem {
@@ -45,7 +45,8 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
     return { problem: `${configPath} is not readable JSON (${String(cause)})`, fix: "re-download the model folder" }
   }
   const parsed = Effect.runSync(Effect.result(parseLlamaConfig(configPath, json)))
-  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model")
+  // Refused here only when not even int4 fits; the load checks the chosen precision (InsufficientMemoryError).
+  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model", NARROWEST_BYTES_PER_WEIGHT / 4)
   const error = parsed.failure
   return {
     problem: error.message,

@@ -12,6 +12,10 @@ import { FieldReader, isJsonObject } from "./fields.ts"
 import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 
 /** The `model_type` values this plugin implements. */
+
+/** Bytes per weight of the narrowest precision a Llama model can be held in: int4, block-wise, one float32 scale per 32 weights. */
+export const NARROWEST_BYTES_PER_WEIGHT = 0.625
+
 export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
@@ -135,10 +139,12 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const vocabSize = fields.positiveInt("vocab_size")
   const intermediateSize = fields.positiveInt("intermediate_size")
   // Checked before anything is sized by these numbers: 1e9 layers once ran Node out of heap (exit 134).
+  // Absurd means "not even at int4", the narrowest precision offered: a 7B config must parse on a
+  // 24 GiB machine; the precision-aware memory checks judge the rest.
   const parameters = numLayers * (hiddenSize * headDim * (2 * numHeads + 2 * numKeyValueHeads) + 3 * hiddenSize * intermediateSize) + 2 * vocabSize * hiddenSize
-  if (!(parameters * 4 <= totalmem())) {
+  if (!(parameters * NARROWEST_BYTES_PER_WEIGHT <= totalmem())) {
     const problem = `the sizes (num_hidden_layers ${numLayers}, hidden_size ${hiddenSize}, intermediate_size ${intermediateSize}, vocab_size ${vocabSize}) ` +
-      `imply ${parameters.toExponential(2)} parameters, ${(parameters * 4 / 2 ** 30).toFixed(1)} GiB as float32, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory`
+      `imply ${parameters.toExponential(2)} parameters, ${(parameters * NARROWEST_BYTES_PER_WEIGHT / 2 ** 30).toFixed(1)} GiB even as int4, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory`
     return Effect.fail(new InvalidConfigError({
       path,
       problems: [...fields.problems, problem],

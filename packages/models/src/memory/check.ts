@@ -45,8 +45,8 @@ export interface MemoryCheck {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`
 
-/** Weight precisions a backend may offer, by bytes per weight, widest first. */
-const PRECISIONS: ReadonlyArray<readonly [string, number]> = [["float16", 2], ["8-bit", 1], ["4-bit", 0.5]]
+/** Weight precisions a backend may offer, by bytes per weight, widest first (block-wise 8/4-bit include one float32 scale per 32 weights). */
+const PRECISIONS: ReadonlyArray<readonly [string, number]> = [["float16", 2], ["8-bit", 1.125], ["4-bit", 0.625]]
 
 /** The problem, or undefined when the model fits. */
 export const memoryShortfall = (check: MemoryCheck): { readonly neededBytes: number; readonly message: string } | undefined => {

@@ -43,11 +43,16 @@ export const folderWeightBytes = (folder: string): number | undefined => {
   }
 }
 
-/** `validate`'s check: the problem when the folder's model needs more than this machine's memory. */
-export const checkFolderFitsMachine = (folder: string, what: string): { readonly problem: string; readonly fix: string } | undefined => {
-  const weightBytes = folderWeightBytes(folder)
-  if (weightBytes === undefined) return undefined
-  const shortfall = memoryShortfall({ what: `${what}: ${folder}`, weightBytes, availableBytes: totalmem(), source: "this machine's memory" })
+/**
+ * `validate`'s check: the problem when the folder's model needs more than this
+ * machine's memory at the narrowest precision it can be held in
+ * (`weightScale`, relative to float32: 1 for scorers, which run in float32;
+ * int4's for Llama models, whose `precision` option is judged at load).
+ */
+export const checkFolderFitsMachine = (folder: string, what: string, weightScale = 1): { readonly problem: string; readonly fix: string } | undefined => {
+  const float32 = folderWeightBytes(folder)
+  if (float32 === undefined) return undefined
+  const shortfall = memoryShortfall({ what: `${what}: ${folder}`, weightBytes: float32 * weightScale, float32Bytes: float32, availableBytes: totalmem(), source: "this machine's memory" })
   return shortfall === undefined ? undefined : { problem: shortfall.message, fix: "pick a smaller model, a reduced weight precision, or a machine with more memory" }
 }
 
