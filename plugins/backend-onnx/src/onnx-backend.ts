@@ -97,7 +97,7 @@ export const makeOnnxBackend = (
     yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
     const wrap = (ref: TensorRef): DeviceTensor => {
       const handle: Handle = { owner, ref, released: false }
-      const tensor: DeviceTensor = { dtype: ref.dtype, shape: ref.shape, location: ref.location === "gpu-buffer" ? "device" : "host", handle }
+      const tensor: DeviceTensor = { dtype: ref.dtype, shape: ref.shape, location: ref.location === "gpu-buffer" || settings.worker ? "device" : "host", handle }
       collector.register(tensor, handle, handle)
       return tensor
     }

@@ -45,11 +45,15 @@ describe("worker-thread mode", () => {
         Effect.gen(function* () {
           const exe = yield* backend.compile(program, { keepOnDevice: ["b"] })
           const once = yield* backend.run(exe, { a: hostTensor("float32", [3, 3], values) })
+          // Values held by the worker are not this thread's memory: callers must not plan to read them in place.
+          expect(once.b!.location).toBe("device")
           const twice = yield* backend.run(exe, { a: once.b! })
           return toFloat64(yield* backend.download(twice.b!))
         }),
       { worker: true }
     )
+    const inThread = await withBackend((backend) => Effect.map(backend.upload(hostTensor("float32", [1], [1])), (t) => t.location), { worker: false })
+    expect(inThread).toBe("host")
     const first = interpret(program, { a: values }).b!.data
     const expected = interpret(program, { a: first }).b!.data
     expect(maxRelativeError(got, expected)).toBeLessThanOrEqual(1e-5)

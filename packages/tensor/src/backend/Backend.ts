@@ -58,7 +58,10 @@ export interface TensorSpec {
 export interface DeviceTensor {
   readonly dtype: DType
   readonly shape: Shape
-  /** `"device"` when the values live in accelerator memory, `"host"` otherwise. */
+  /**
+   * `"host"` when the values are ordinary memory of this thread (a step can read them in place),
+   * `"device"` otherwise: accelerator memory, or another thread's (a worker-thread backend).
+   */
   readonly location: "host" | "device"
   /** Backend-private handle. */
   readonly handle: unknown
