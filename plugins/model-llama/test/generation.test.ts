@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { generateTokens, type TokenRequest } from "../src/index.ts"
+import { generateTokens, logSumExp, type TokenRequest } from "../src/index.ts"
 import { leftPadRows, loadTokenizer, makeStepFeeds } from "@refine-af/models"
 import { runScoped, tinyRuntime } from "./support/runtime.ts"
 import { repoRoot } from "./support/tiny-model.ts"
@@ -98,11 +98,7 @@ describe("generation logprobs", () => {
         const vocab = runtime.config.vocabSize
         reference.push(generation.tokenIds!.map((id, k) => {
           const row = logits.subarray((prompts[i]!.length + k - 1) * vocab, (prompts[i]!.length + k) * vocab)
-          let top = -Infinity
-          for (const v of row) top = Math.max(top, v)
-          let total = 0
-          for (const v of row) total += Math.exp(v - top)
-          return row[id]! - (top + Math.log(total))
+          return row[id]! - logSumExp(row)
         }))
       }
       return { generations, reference }
