@@ -31,6 +31,8 @@ export interface OnnxBackendSettings {
   readonly float16Weights: boolean
   /** How int8 / int4 quantised weights of `x·Wᵀ` run: `auto` = `nbits-int8` (default: MatMulNBits, int8 activations), `nbits` (float32 activations) or `dequantize` (DequantizeLinear + MatMul). */
   readonly quantisedMatMul?: QuantisedMatMul
+  /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true); false lowers op by op (benchmarks compare). */
+  readonly fuse?: boolean
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
   /** Turn off onnxruntime's per-session pre-packing of constant weights (session.disable_prepacking). */
@@ -83,7 +85,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto" }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.

@@ -3,6 +3,7 @@
  */
 import { concat, gather, gatherElements, logSoftmax, matmul, max, mean, pad, scatterElements, slice, softmax, squeeze, sum, transpose, unsqueeze } from "../api.ts"
 import { sizeOf } from "../ir.ts"
+import { rmsNorm } from "../nn/norm.ts"
 import type { OpCaseGenerator } from "./case.ts"
 import { constIn, floatIn, label, uniformIn } from "./inputs.ts"
 import type { Rng } from "./random.ts"
@@ -59,6 +60,23 @@ export const structuralGenerators: ReadonlyArray<OpCaseGenerator> = [
   reduce("ReduceMax"),
   softmaxLike("Softmax"),
   softmaxLike("LogSoftmax"),
+  {
+    // RMSNorm as a whole (filed under Rsqrt, its core): backends may run the
+    // pattern as one fused kernel (backend-onnx: SimplifiedLayerNormalization),
+    // so the composite gets checked on every provider, not just its ops.
+    op: "Rsqrt",
+    differentiable: true,
+    make: (rng, dtype) => {
+      const shape = rng.shape(1, 3)
+      const width = shape[shape.length - 1]!
+      const epsilon = rng.pick([1e-6, 1e-5, 0.1])
+      return {
+        label: `rmsNorm ${label([shape])} eps=${epsilon}`,
+        inputs: [uniformIn(rng, "x", dtype, shape, -3, 3), uniformIn(rng, "w", dtype, [width], 0.5, 2)],
+        build: ([x, w]) => rmsNorm(x!, w!, epsilon)
+      }
+    }
+  },
   {
     op: "Reshape",
     differentiable: true,

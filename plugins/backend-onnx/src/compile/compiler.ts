@@ -22,6 +22,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
+import { planFusions } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
@@ -39,6 +40,8 @@ export interface CompilerSettings {
   readonly float16Weights: boolean
   /** How int8 / int4 weights of `x·Wᵀ` run: `auto` = `nbits-int8` (default: MatMulNBits, int8 activations), `nbits` (float32 activations) or `dequantize` (DequantizeLinear + MatMul). */
   readonly quantisedMatMul?: QuantisedMatMul
+  /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true; see `fusions.ts`). */
+  readonly fuse?: boolean
 }
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
@@ -84,6 +87,7 @@ export const compileProgram = (
     }
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
+  const fusions = planFusions(program, settings.fuse ?? true)
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
@@ -154,10 +158,20 @@ export const compileProgram = (
   for (const node of program.nodes) {
     if (node.op === "Input" || node.op === "Parameter") continue
     if (node.op === "Constant") {
+      if (fusions.skipped.has(node.id)) continue
       ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
       continue
     }
-    if (plan.skipped.has(node.id)) continue
+    if (plan.skipped.has(node.id) || fusions.skipped.has(node.id)) continue
+    const rmsNorm = fusions.rmsNorms.get(node.id)
+    if (rmsNorm !== undefined) {
+      ctx.emit("SimplifiedLayerNormalization", [ctx.name(rmsNorm.x), ctx.name(rmsNorm.weight)], [ctx.name(node.id)], [
+        { name: "axis", int: -1 },
+        { name: "epsilon", float: rmsNorm.epsilon },
+        { name: "stash_type", int: 1 }
+      ])
+      continue
+    }
     const fusedWeight = plan.fused.get(node.id)
     if (fusedWeight !== undefined) {
       emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id), settings.quantisedMatMul ?? "auto")

@@ -20,6 +20,7 @@ import type { BlockQuantisedWeight, NodeId, Program, QuantisedWeight } from "@re
 import { blocksPerRow, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
+import { consumersOf } from "./fusions.ts"
 
 /**
  * How int8 / int4 weights feeding `x·Wᵀ` are computed:
@@ -50,14 +51,7 @@ export interface QuantisedPlan {
 
 /** Plans the lowering of every int-quantised parameter of `program`. */
 export const planQuantised = (program: Program, quantised: Readonly<Record<string, QuantisedWeight>>, mode: QuantisedMatMul): QuantisedPlan => {
-  const consumers = new Map<NodeId, Array<{ node: NodeId; slot: number }>>()
-  for (const node of program.nodes) {
-    node.inputs.forEach((input, slot) => {
-      const list = consumers.get(input) ?? []
-      list.push({ node: node.id, slot })
-      consumers.set(input, list)
-    })
-  }
+  const consumers = consumersOf(program)
   const outputs = new Set(program.outputs.map((o) => o.id))
   const fused = new Map<NodeId, string>()
   const skipped = new Set<NodeId>()
