@@ -54,10 +54,10 @@ export const planFusions = (program: Program, enabled: boolean): FusionPlan => {
   const consumers = consumersOf(program)
   const outputs = new Set(program.outputs.map((o) => o.id))
   const nodes = program.nodes
-  // A value the pattern may absorb: not a program output and read only by `reader` (`times` times).
-  const private_ = (id: NodeId, reader: NodeId, times = 1) => {
+  // A value the pattern may absorb: not a program output and read once, by `reader`.
+  const private_ = (id: NodeId, reader: NodeId) => {
     const uses = consumers.get(id) ?? []
-    return !outputs.has(id) && uses.length === times && uses.every((u) => u.node === reader)
+    return !outputs.has(id) && uses.length === 1 && uses[0]!.node === reader
   }
   const other = (node: IrNode, id: NodeId) => (node.inputs[0] === id ? node.inputs[1]! : node.inputs[0]!)
   for (const scaled of nodes) {
@@ -91,7 +91,7 @@ export const planFusions = (program: Program, enabled: boolean): FusionPlan => {
 const matchInverseRms = (
   nodes: ReadonlyArray<IrNode>,
   normed: IrNode,
-  private_: (id: NodeId, reader: NodeId, times?: number) => boolean
+  private_: (id: NodeId, reader: NodeId) => boolean
 ): { x: NodeId; epsilon: number; absorbed: Array<NodeId> } | undefined => {
   for (const [slot, rootId] of normed.inputs.entries()) {
     const root = nodes[rootId]!
