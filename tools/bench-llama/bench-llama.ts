@@ -4,7 +4,7 @@
  * loop, bench_llama_torch.py), side by side in one run, plus the decode
  * roofline (weight bytes per token ÷ the bandwidth onnxruntime's kernels read at), with our
  * variants side by side: KV cache in host arrays vs sliding device tensors,
- * backend fusions on vs off, shared vs baked weights.
+ * backend fusions on vs off, weight-left products on vs off, shared vs baked weights.
  *
  *   npx tsx tools/bench-llama/bench-llama.ts [--quick]
  *
@@ -91,6 +91,8 @@ const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false })
   // The same compiler with its subgraph fusions (RMSNorm) off: what the fusions buy, side by side.
   const unfusedBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, fuse: false })
+  // Shared weights with x·Wᵀ kept as is at 4-32 rows (no weight-left products): what streaming the bound weight buys at batch 8.
+  const plainBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, weightLeft: false })
   // The roofline's denominator: what onnxruntime's kernels read per second here, with the same threads (a decode step only reads its weights).
   const readBandwidth = yield* backendReadBandwidth(backend)
   const rows: Array<Record<string, unknown>> = []
@@ -104,6 +106,7 @@ const main = Effect.gen(function* () {
       // The same decode with the cache kept as sliding backend tensors (the device-resident path).
       sliding: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "device" }),
       unfused: makeLlamaRuntime(unfusedBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
+      plain: makeLlamaRuntime(plainBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       // Weights baked into each program (a private, pre-packed copy per session) instead of one shared copy.
       baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" })
     }
@@ -117,7 +120,7 @@ const main = Effect.gen(function* () {
         for (const [metric, value] of Object.entries(result)) kept[metric] = Math.max(kept[metric] ?? 0, value)
       }
     }
-    const { ours, sliding, unfused, baked } = best as Record<keyof typeof runtimes, Record<string, number>>
+    const { ours, sliding, unfused, plain, baked } = best as Record<keyof typeof runtimes, Record<string, number>>
     const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
     const params = parameterCount(model.config)
     // A decode step reads every weight once, except the embedding table (one row per token).
@@ -134,6 +137,8 @@ const main = Effect.gen(function* () {
       hostCacheOverSliding: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sliding[`decodeTokensPerSecondBatch${b}`]!])),
       unfused: pick(unfused),
       fusedOverUnfused: ratios(ours, unfused),
+      plainMatMul: pick(plain),
+      weightLeftOverPlain: ratios(ours, plain),
       bakedWeights: pick(baked),
       sharedOverBaked: ratios(ours, baked),
       batch8OverBatch1: ours.decodeTokensPerSecondBatch8! / ours.decodeTokensPerSecondBatch1!,
@@ -154,7 +159,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm; unfused: the same with backend fusions off; bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session)", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session)", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthGBs: readBandwidth,
     results: rows
@@ -166,7 +171,7 @@ const main = Effect.gen(function* () {
       console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm as one kernel): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm as one kernel): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {

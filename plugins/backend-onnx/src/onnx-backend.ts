@@ -33,6 +33,8 @@ export interface OnnxBackendSettings {
   readonly quantisedMatMul?: QuantisedMatMul
   /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true); false lowers op by op (benchmarks compare). */
   readonly fuse?: boolean
+  /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default true); false keeps the plain form (benchmarks compare). */
+  readonly weightLeft?: boolean
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
   /** Turn off onnxruntime's per-session pre-packing of constant weights (session.disable_prepacking). */
@@ -85,7 +87,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? true }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.

@@ -22,7 +22,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { planFusions } from "./fusions.ts"
+import { planFusions, planWeightLeft, type WeightLeftMatMul } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
@@ -42,6 +42,8 @@ export interface CompilerSettings {
   readonly quantisedMatMul?: QuantisedMatMul
   /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true; see `fusions.ts`). */
   readonly fuse?: boolean
+  /** Compute `x·Wᵀ` with a bound weight and 4-32 rows of x as `(W·xᵀ)ᵀ` (default true; see `fusions.ts`). */
+  readonly weightLeft?: boolean
 }
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
@@ -88,6 +90,8 @@ export const compileProgram = (
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true)
+  const fedParameters = new Set(program.parameters.filter((p) => constants[p.name] === undefined && quantised[p.name] === undefined).map((p) => p.id))
+  const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
@@ -162,7 +166,12 @@ export const compileProgram = (
       ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
       continue
     }
-    if (plan.skipped.has(node.id) || fusions.skipped.has(node.id)) continue
+    if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || weightLeft.skipped.has(node.id)) continue
+    const left = weightLeft.matmuls.get(node.id)
+    if (left !== undefined) {
+      emitWeightLeft(ctx, left, program.nodes[left.x]!.shape, node.shape, ctx.name(node.id))
+      continue
+    }
     const rmsNorm = fusions.rmsNorms.get(node.id)
     if (rmsNorm !== undefined) {
       ctx.emit("SimplifiedLayerNormalization", [ctx.name(rmsNorm.x), ctx.name(rmsNorm.weight)], [ctx.name(node.id)], [
@@ -203,6 +212,28 @@ export const compileProgram = (
     }
   })
   return { bundle: { bytes, externalData }, feeds, outputs }
+}
+
+/** `(W·xᵀ)ᵀ` for x [..., K] (flattened to [rows, K] and back). */
+const emitWeightLeft = (ctx: LoweringContext, left: WeightLeftMatMul, xShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, out: string): void => {
+  const k = xShape[xShape.length - 1]!
+  let x = ctx.name(left.x)
+  if (xShape.length > 2) {
+    const flat = ctx.temp("rows")
+    ctx.emit("Reshape", [x, ctx.int64s("shape", [left.rows, k])], [flat])
+    x = flat
+  }
+  const xt = ctx.temp("xT")
+  ctx.emit("Transpose", [x], [xt], [{ name: "perm", ints: [1, 0] }])
+  const yt = ctx.temp("yT")
+  ctx.emit("MatMul", [ctx.name(left.weight), xt], [yt])
+  if (outShape.length === 2) {
+    ctx.emit("Transpose", [yt], [out], [{ name: "perm", ints: [1, 0] }])
+    return
+  }
+  const y = ctx.temp("y")
+  ctx.emit("Transpose", [yt], [y], [{ name: "perm", ints: [1, 0] }])
+  ctx.emit("Reshape", [y, ctx.int64s("shape", outShape)], [out])
 }
 
 /** Number of elements of a spec (re-exported for runtime feed checks). */

@@ -11,6 +11,20 @@
  * preceding residual add. A match needs every intermediate value to be used
  * only inside the pattern: in a training step the backward pass reads them,
  * so nothing is fused there and the math stays exactly the IR's.
+ *
+ * Weight-left products: `x·Wᵀ` with a fed (bound, not baked) weight W [N, K]
+ * and a few rows in x (batched decode) is emitted as `(W·xᵀ)ᵀ`. onnxruntime's
+ * CPU MatMul packs its right operand on every run unless it is a constant it
+ * pre-packed; with W on the right (`Transpose` + `MatMul`, fused by
+ * onnxruntime into `FusedMatMul transB`) a bound weight is re-packed each
+ * step, which is what makes shared weights slower than baked ones at batch
+ * 4-32. On the left W is streamed as stored and only xᵀ [K, rows] is packed.
+ * Below 4 rows the kernel's 16-wide column panels are mostly padding (a GEMV
+ * at one row is faster as is) and above 32 the per-run packing is amortised
+ * (prefill, training), so those keep the plain form (measured with
+ * onnxruntime 1.30 on 2 AMD EPYC cores; tools/bench-llama reports
+ * `weightLeftOverPlain`). Each output is the same dot product over K in the
+ * same order, so results match the plain form to float32 rounding.
  */
 import type { Node as IrNode, NodeId, Program } from "@refine-af/tensor"
 
@@ -26,6 +40,18 @@ export interface FusionPlan {
   readonly rmsNorms: ReadonlyMap<NodeId, RmsNormFusion>
   readonly skipped: ReadonlySet<NodeId>
 }
+
+/** One weight-left product `(W·xᵀ)ᵀ`: x [..., K] with `rows` = product of its leading dims, W [N, K] a fed parameter. */
+export interface WeightLeftMatMul {
+  readonly x: NodeId
+  readonly weight: NodeId
+  readonly rows: number
+}
+
+/** Rows of x for which the weight-left form is used (inclusive). */
+export const WEIGHT_LEFT_ROWS = { min: 4, max: 32 } as const
+/** Weights smaller than this many elements (LoRA factors) keep the plain form. */
+const WEIGHT_LEFT_MIN_ELEMENTS = 1 << 16
 
 /** Who reads each node's value (IR node ids; a node reading a value twice appears twice). */
 export const consumersOf = (program: Program): Map<NodeId, Array<{ node: NodeId; slot: number }>> => {
@@ -85,6 +111,44 @@ export const planFusions = (program: Program, enabled: boolean): FusionPlan => {
     if (uses.length > 0 && uses.every((u) => skipped.has(u.node))) skipped.add(node.id)
   }
   return { rmsNorms, skipped }
+}
+
+/**
+ * The weight-left products of `program` (see the module comment): MatMul
+ * nodes by id, plus the `Transpose` nodes nothing else reads. `fed` says
+ * whether a parameter is a run-time feed (bound weight) rather than a constant.
+ */
+export const planWeightLeft = (
+  program: Program,
+  fed: (parameter: NodeId) => boolean,
+  enabled: boolean
+): { readonly matmuls: ReadonlyMap<NodeId, WeightLeftMatMul>; readonly skipped: ReadonlySet<NodeId> } => {
+  const matmuls = new Map<NodeId, WeightLeftMatMul>()
+  const skipped = new Set<NodeId>()
+  if (!enabled) return { matmuls, skipped }
+  const nodes = program.nodes
+  for (const node of nodes) {
+    if (node.op !== "MatMul" || node.dtype !== "float32") continue
+    const [xId, tId] = node.inputs as [NodeId, NodeId]
+    const t = nodes[tId]!
+    if (t.op !== "Transpose" || t.shape.length !== 2) continue
+    const weight = nodes[t.inputs[0]!]!
+    if (weight.op !== "Parameter" || weight.dtype !== "float32" || !fed(weight.id)) continue
+    if (weight.shape[0]! * weight.shape[1]! < WEIGHT_LEFT_MIN_ELEMENTS) continue
+    const x = nodes[xId]!
+    if (x.shape.length < 2) continue
+    const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1)
+    if (rows < WEIGHT_LEFT_ROWS.min || rows > WEIGHT_LEFT_ROWS.max) continue
+    matmuls.set(node.id, { x: xId, weight: weight.id, rows })
+  }
+  const consumers = consumersOf(program)
+  const outputs = new Set(program.outputs.map((o) => o.id))
+  for (const matmul of matmuls.keys()) {
+    const tId = nodes[matmul]!.inputs[1]!
+    const uses = consumers.get(tId) ?? []
+    if (!outputs.has(tId) && uses.every((u) => matmuls.has(u.node) && u.slot === 1)) skipped.add(tId)
+  }
+  return { matmuls, skipped }
 }
 
 /** `normed = x · rsqrt(mean(x·x, last axis, keepdims) + ε)`: x, ε and the absorbed nodes. */

@@ -1,0 +1,101 @@
+/**
+ * Weight-left products (`compile/fusions.ts`): `x·Wᵀ` with a bound weight W
+ * and 4-32 rows of x compiles to `(W·xᵀ)ᵀ`, computes what the float64
+ * interpreter computes (forward and through a backward pass that also reads
+ * Wᵀ), and keeps the plain form for baked weights, one row, many rows, small
+ * weights and `weightLeft: false`.
+ */
+import { gradients, Graph, hostTensor, interpret, matmul, mul, sum, toFloat64, transposeLast2, type Program } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { compileProgram } from "../src/index.ts"
+import { bytesOf, decodeMessage, stringOf } from "./support/proto-decode.ts"
+import { maxRelativeError, withBackend } from "./support/run.ts"
+
+const K = 64
+const N = 1024
+
+/** ONNX op types of a compiled program, in order (parameters not in `constants` are fed, as bound weights are). */
+const opTypes = (program: Program, options: { weightLeft?: boolean; constants?: Record<string, ReturnType<typeof hostTensor>> } = {}): Array<string> => {
+  const { bundle } = compileProgram(program, options.constants ?? {}, { externalThreshold: 1 << 20, float16Weights: false, weightLeft: options.weightLeft ?? true })
+  const graph = decodeMessage(bytesOf(decodeMessage(bundle.bytes).get(7)?.[0]))
+  return (graph.get(1) ?? []).map((node) => stringOf(decodeMessage(bytesOf(node)).get(4)?.[0]))
+}
+
+const values = (count: number, phase: number) => Array.from({ length: count }, (_, i) => Math.sin(i * 0.37 + phase) * (1 + (i % 3)))
+
+/** y = x·Wᵀ for x of `xShape` and a frozen parameter W [n, K]. */
+const projection = (xShape: ReadonlyArray<number>, n = N) => {
+  const g = new Graph()
+  const x = g.input("x", "float32", xShape)
+  const w = g.parameter("w", "float32", [n, K], { trainable: false })
+  g.output("y", matmul(x, transposeLast2(w)))
+  return g.build()
+}
+
+/** Runs `program` with `w` uploaded and bound (the shared-weight path); returns the outputs as float64. */
+const runBound = (program: Program, feeds: Record<string, { shape: ReadonlyArray<number>; data: ReadonlyArray<number> }>, w: ReadonlyArray<number>, n: number, weightLeft: boolean) =>
+  withBackend(
+    (backend) =>
+      Effect.gen(function* () {
+        const weight = yield* backend.upload(hostTensor("float32", [n, K], w))
+        const exe = yield* backend.compile(program, { weights: { w: weight } })
+        const out = yield* backend.run(exe, Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, hostTensor("float32", f.shape, f.data)])))
+        return Object.fromEntries(yield* Effect.forEach(Object.entries(out), ([name, t]) => Effect.map(backend.download(t), (h) => [name, toFloat64(h)] as const)))
+      }),
+    { weightLeft }
+  )
+
+describe("weight-left products", () => {
+  it("emits (W·xᵀ)ᵀ for a bound weight and 4-32 rows, rank 3 and rank 2", () => {
+    expect(opTypes(projection([4, 1, K]))).toEqual(["Reshape", "Transpose", "MatMul", "Transpose", "Reshape"])
+    expect(opTypes(projection([8, K]))).toEqual(["Transpose", "MatMul", "Transpose"])
+    expect(opTypes(projection([2, 16, K]))).toEqual(["Reshape", "Transpose", "MatMul", "Transpose", "Reshape"])
+  })
+
+  it("keeps x·Wᵀ for a baked weight, 1-3 rows, more than 32 rows, a small weight, and weightLeft: false", () => {
+    const plain = ["Transpose", "MatMul"]
+    expect(opTypes(projection([4, 1, K]), { constants: { w: hostTensor("float32", [N, K], values(N * K, 0)) } })).toEqual(plain)
+    expect(opTypes(projection([1, 1, K]))).toEqual(plain)
+    expect(opTypes(projection([2, 1, K]))).toEqual(plain)
+    expect(opTypes(projection([3, 11, K]))).toEqual(plain)
+    expect(opTypes(projection([4, 1, K], 16))).toEqual(plain)
+    expect(opTypes(projection([4, 1, K]), { weightLeft: false })).toEqual(plain)
+  })
+
+  for (const xShape of [[4, 1, K], [8, K], [2, 16, K]]) {
+    it(`computes what the float64 interpreter computes, x [${xShape.join(",")}], and what the plain form computes`, async () => {
+      const program = projection(xShape)
+      const x = values(xShape.reduce((a, b) => a * b, 1), 1)
+      const w = values(N * K, 2)
+      const reference = interpret(program, { x, w }).y!.data
+      const left = await runBound(program, { x: { shape: xShape, data: x } }, w, N, true)
+      const plain = await runBound(program, { x: { shape: xShape, data: x } }, w, N, false)
+      // Sums of 64 products of magnitude up to 9: errors relative to max(|y|, 1), float32 rounding.
+      expect(maxRelativeError(left.y!, reference, 1)).toBeLessThan(1e-5)
+      expect(maxRelativeError(left.y!, plain.y!, 1)).toBeLessThan(1e-5)
+    })
+  }
+
+  it("keeps Wᵀ for a backward pass that reads it, and the gradient matches the interpreter", async () => {
+    const g = new Graph()
+    const x = g.input("x", "float32", [4, K])
+    const c = g.input("c", "float32", [4, N])
+    const w = g.parameter("w", "float32", [N, K], { trainable: false })
+    const loss = sum(mul(matmul(x, transposeLast2(w)), c))
+    g.output("loss", loss)
+    g.output("dx", gradients(loss, [x])[0]!)
+    const program = g.build()
+    const ops = opTypes(program)
+    // The forward product is weight-left; Wᵀ stays for the backward pass (dx = c·W, as written by autodiff).
+    expect(ops.filter((op) => op === "MatMul").length).toBeGreaterThanOrEqual(2)
+    expect(opTypes(program, { weightLeft: false }).filter((op) => op === "Transpose").length).toBeLessThan(ops.filter((op) => op === "Transpose").length)
+    const feeds = { x: { shape: [4, K], data: values(4 * K, 3) }, c: { shape: [4, N], data: values(4 * N, 4) } }
+    const w0 = values(N * K, 5)
+    const reference = interpret(program, { x: feeds.x.data, c: feeds.c.data, w: w0 })
+    const actual = await runBound(program, feeds, w0, N, true)
+    expect(maxRelativeError(actual.dx!, reference.dx!.data, 1)).toBeLessThan(1e-5)
+    // The loss sums 4096 float32 products (onnxruntime's reduction order, not the interpreter's).
+    expect(maxRelativeError(actual.loss!, reference.loss!.data, 1)).toBeLessThan(1e-4)
+  })
+})
