@@ -89,7 +89,7 @@ const main = Effect.gen(function* () {
   const startLoad = loadavg()
   const bandwidth = memoryBandwidth()
   const backend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false })
-  // The same compiler with its subgraph fusions (RMSNorm) off: what the fusions buy, side by side.
+  // The same compiler with its subgraph fusions (RMSNorm, rotary embeddings) off: what the fusions buy, side by side.
   const unfusedBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, fuse: false })
   // Shared weights with x·Wᵀ kept as is at 4-32 rows (no weight-left products): what streaming the bound weight buys at batch 8.
   const plainBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, weightLeft: false })
@@ -159,7 +159,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session)", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session)", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthGBs: readBandwidth,
     results: rows
@@ -171,7 +171,7 @@ const main = Effect.gen(function* () {
       console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm as one kernel): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {

@@ -33,7 +33,7 @@ export interface OnnxBackendSettings {
   readonly quantisedMatMul?: QuantisedMatMul
   /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true); false lowers op by op (benchmarks compare). */
   readonly fuse?: boolean
-  /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default true); false keeps the plain form (benchmarks compare). */
+  /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
   readonly weightLeft?: boolean
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
@@ -87,7 +87,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? true }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu" }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -129,12 +129,14 @@ export const makeOnnxBackend = (
           bound.push({ name, handle: yield* unwrap(tensor), tensor })
         }
         // The session depends on the program only; the executable also on which tensors are bound.
-        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort() }, quantised)
+        // The fused rotary kernel is checked on the CPU provider only (CUDA / WebGPU: op by op until a GPU run verifies it).
+        const rotaryTables = compilerSettings.fuse && settings.provider === "cpu" ? [...(options.rotaryTables ?? [])].sort() : []
+        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), rotaryTables }, quantised)
         const key = bound.length === 0 ? sessionKey : `${sessionKey}/${boundKey(bound)}`
         const cached = compiled.get(key)
         if (cached !== undefined) return cached.executable
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, quantised),
+          try: () => compileProgram(program, constants, compilerSettings, quantised, rotaryTables),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error

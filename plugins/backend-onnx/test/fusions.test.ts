@@ -5,7 +5,7 @@
  * op by op where the pattern does not hold (a backward pass reading the
  * intermediates, a reduction over another axis, `fuse: false`).
  */
-import { add, Graph, gradients, hostTensor, interpret, mean, mul, rmsNorm, rsqrt, square, sum, toFloat64, type Program } from "@refine-af/tensor"
+import { add, applyRotary, Graph, gradients, hostTensor, interpret, mean, mul, rmsNorm, rsqrt, square, sum, toFloat64, type Program } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { compileProgram } from "../src/index.ts"
@@ -16,8 +16,8 @@ const SHAPE = [2, 3, 16]
 const EPS = 1e-5
 
 /** ONNX op types of a compiled program, in order. */
-const opTypes = (program: Program, fuse: boolean, constants: Record<string, ReturnType<typeof hostTensor>> = {}): Array<string> => {
-  const { bundle } = compileProgram(program, constants, { externalThreshold: 1 << 20, float16Weights: false, fuse })
+const opTypes = (program: Program, fuse: boolean, constants: Record<string, ReturnType<typeof hostTensor>> = {}, rotaryTables: ReadonlyArray<string> = []): Array<string> => {
+  const { bundle } = compileProgram(program, constants, { externalThreshold: 1 << 20, float16Weights: false, fuse }, {}, rotaryTables)
   const graph = decodeMessage(bytesOf(decodeMessage(bundle.bytes).get(7)?.[0]))
   return (graph.get(1) ?? []).map((node) => stringOf(decodeMessage(bytesOf(node)).get(4)?.[0]))
 }
@@ -35,11 +35,11 @@ const normProgram = (weightKind: "parameter" | "input") => {
   return g.build()
 }
 
-const run = (program: Program, feeds: Record<string, ReadonlyArray<number>>, shapes: Record<string, ReadonlyArray<number>>, fuse: boolean) =>
+const run = (program: Program, feeds: Record<string, ReadonlyArray<number>>, shapes: Record<string, ReadonlyArray<number>>, fuse: boolean, rotaryTables: ReadonlyArray<string> = []) =>
   withBackend(
     (backend) =>
       Effect.gen(function* () {
-        const exe = yield* backend.compile(program, {})
+        const exe = yield* backend.compile(program, { rotaryTables })
         const out = yield* backend.run(exe, Object.fromEntries(Object.entries(feeds).map(([name, values]) => [name, hostTensor("float32", shapes[name]!, values)])))
         return Object.fromEntries(yield* Effect.forEach(Object.entries(out), ([name, t]) => Effect.map(backend.download(t), (h) => [name, toFloat64(h)] as const)))
       }),
@@ -101,4 +101,61 @@ describe("RMSNorm fusion", () => {
     g2.output("inverse", inverse2)
     for (const program of [g.build(), g2.build()]) expect(opTypes(program, true)).not.toContain("SimplifiedLayerNormalization")
   })
+})
+
+describe("rotary embedding fusion", () => {
+  const [B, H, S, D] = [2, 3, 4, 8]
+  /** q and k of one attention layer rotated by the same tables (as the Llama trunk does). */
+  const rotaryProgram = (options: { backward?: boolean } = {}) => {
+    const g = new Graph()
+    const q = g.input("q", "float32", [B, H, S, D])
+    const k = g.input("k", "float32", [B, 1, S, D])
+    const cos = g.input("cos", "float32", [B, S, D])
+    const sin = g.input("sin", "float32", [B, S, D])
+    const qr = applyRotary(q, cos, sin)
+    g.output("q_rot", qr)
+    g.output("k_rot", applyRotary(k, cos, sin))
+    if (options.backward) {
+      // d/d sin reads rotate_half(q), an intermediate of q's rotation.
+      const [dq, dsin] = gradients(sum(mul(qr, qr)), [q, sin])
+      g.output("dq", dq!)
+      g.output("dsin", dsin!)
+    }
+    return g.build()
+  }
+  // Hugging Face tables: per token, angles position·θ^(−2i/D) duplicated across the two halves.
+  const tables = (fn: (a: number) => number) =>
+    Array.from({ length: B * S * D }, (_, j) => {
+      const token = Math.floor(j / D)
+      const i = (j % D) % (D / 2)
+      return fn((token * 3 + 1) * Math.pow(10000, (-2 * i) / D))
+    })
+  const feeds = { q: xValues.slice(0, B * H * S * D).concat(), k: Array.from({ length: B * S * D }, (_, i) => Math.cos(i * 0.3)), cos: tables(Math.cos), sin: tables(Math.sin) }
+  while (feeds.q.length < B * H * S * D) feeds.q.push(Math.sin(feeds.q.length))
+  const shapes = { q: [B, H, S, D], k: [B, 1, S, D], cos: [B, S, D], sin: [B, S, D] }
+
+  it("compiles q's and k's rotary to one RotaryEmbedding each over tables the caller declares, sharing the caches", () => {
+    const fused = opTypes(rotaryProgram(), true, {}, ["cos", "sin"])
+    expect(fused.filter((op) => op === "RotaryEmbedding")).toHaveLength(2)
+    for (const op of ["Neg", "Concat", "Mul", "Add"]) expect(fused).not.toContain(op)
+    // One Slice + Reshape per table (cos, sin), shared by both rotations.
+    expect(fused.filter((op) => op === "Slice")).toHaveLength(2)
+  })
+
+  it("stays op by op without the declaration, with fuse: false, and where a backward pass reads the intermediates", () => {
+    expect(opTypes(rotaryProgram(), true)).not.toContain("RotaryEmbedding")
+    expect(opTypes(rotaryProgram(), false, {}, ["cos", "sin"])).not.toContain("RotaryEmbedding")
+    const withBackward = opTypes(rotaryProgram({ backward: true }), true, {}, ["cos", "sin"])
+    // k's rotation has no backward pass and still fuses; q's intermediates are read by the gradient.
+    expect(withBackward.filter((op) => op === "RotaryEmbedding")).toHaveLength(1)
+  })
+
+  for (const declared of [true, false]) {
+    it(`computes what the float64 interpreter computes (tables declared: ${declared})`, async () => {
+      const program = rotaryProgram({ backward: true })
+      const reference = interpret(program, feeds)
+      const actual = await run(program, feeds, shapes, true, declared ? ["cos", "sin"] : [])
+      for (const name of ["q_rot", "k_rot", "dq", "dsin"]) expect(maxRelativeError(actual[name]!, reference[name]!.data, 1)).toBeLessThan(1e-5)
+    })
+  }
 })

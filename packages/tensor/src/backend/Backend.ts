@@ -88,6 +88,14 @@ export interface CompileOptions {
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
   /** Outputs to keep in device memory between runs (the rest come back to host memory). */
   readonly keepOnDevice?: ReadonlyArray<string>
+  /**
+   * Inputs that hold rotary-embedding tables (cos or sin, [batch, seq, headDim])
+   * whose two halves along the last axis are equal, as Hugging Face's
+   * `rotate_half` convention makes them. The caller promises this of every
+   * value it feeds; a backend may then run `applyRotary` over them as one
+   * fused kernel that reads only the first half. Without it, op by op.
+   */
+  readonly rotaryTables?: ReadonlyArray<string>
 }
 
 /** A compiled program, ready to run. */

@@ -14,7 +14,7 @@
  * are lowered by `quantised-weights.ts` (int weights of `x·Wᵀ` run as
  * onnxruntime's `com.microsoft::MatMulNBits`).
  */
-import type { DType, HostTensor, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
+import type { DType, HostTensor, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, eliminateDeadCode, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
@@ -22,7 +22,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { planFusions, planWeightLeft, type WeightLeftMatMul } from "./fusions.ts"
+import { planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
@@ -75,7 +75,8 @@ export const compileProgram = (
   source: Program,
   constants: Readonly<Record<string, HostTensor>>,
   settings: CompilerSettings,
-  quantised: Readonly<Record<string, QuantisedWeight>> = {}
+  quantised: Readonly<Record<string, QuantisedWeight>> = {},
+  rotaryTables: ReadonlyArray<string> = []
 ): CompiledModel => {
   // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.
   const program = eliminateDeadCode(source)
@@ -89,7 +90,7 @@ export const compileProgram = (
     }
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
-  const fusions = planFusions(program, settings.fuse ?? true)
+  const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
   const fedParameters = new Set(program.parameters.filter((p) => constants[p.name] === undefined && quantised[p.name] === undefined).map((p) => p.id))
   const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
   const ctx = new LoweringContext()
@@ -147,6 +148,9 @@ export const compileProgram = (
     ctx.bind(parameter.id, name)
   }
 
+  // Rotary caches and position ids, made once per table / shape and shared by every fused rotary.
+  const rotaryCaches = new Map<string, string>()
+
   // Name the first output of each computed node after it, so no copy is needed.
   const late: Array<{ id: number; name: string }> = []
   const claimed = new Set<number>()
@@ -181,6 +185,11 @@ export const compileProgram = (
       ])
       continue
     }
+    const rotary = fusions.rotaries.get(node.id)
+    if (rotary !== undefined) {
+      emitRotary(ctx, rotary, program.nodes[rotary.cos]!.shape, rotaryCaches, ctx.name(node.id))
+      continue
+    }
     const fusedWeight = plan.fused.get(node.id)
     if (fusedWeight !== undefined) {
       emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id), settings.quantisedMatMul ?? "auto")
@@ -201,7 +210,7 @@ export const compileProgram = (
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
-    ...(plan.fused.size > 0 ? { extraOpsets: [MICROSOFT_DOMAIN] } : {}),
+    ...(plan.fused.size > 0 || fusions.rotaries.size > 0 ? { extraOpsets: [MICROSOFT_DOMAIN] } : {}),
     producerName: "refine-af/backend-onnx",
     graph: {
       name: "program",
@@ -212,6 +221,32 @@ export const compileProgram = (
     }
   })
   return { bundle: { bytes, externalData }, feeds, outputs }
+}
+
+/**
+ * `com.microsoft::RotaryEmbedding` over x [B, heads, S, D] with per-token
+ * tables [B, S, D]: the caches are the tables' first halves as [B·S, D/2] and
+ * token (b, s) reads row b·S + s.
+ */
+const emitRotary = (ctx: LoweringContext, rotary: RotaryFusion, tableShape: ReadonlyArray<number>, memo: Map<string, string>, out: string): void => {
+  const [b, s, d] = tableShape as [number, number, number]
+  const once = (key: string, make: () => string) => {
+    const known = memo.get(key)
+    if (known !== undefined) return known
+    const made = make()
+    memo.set(key, made)
+    return made
+  }
+  const cache = (table: NodeId) =>
+    once(`table:${table}`, () => {
+      const half = ctx.temp("rotaryHalf")
+      ctx.emit("Slice", [ctx.name(table), ctx.int64s("starts", [0]), ctx.int64s("ends", [d / 2]), ctx.int64s("axes", [2])], [half])
+      const flat = ctx.temp("rotaryCache")
+      ctx.emit("Reshape", [half, ctx.int64s("shape", [b * s, d / 2])], [flat])
+      return flat
+    })
+  const positions = once(`positions:${b}x${s}`, () => ctx.constant("rotaryPositions", "int64", [b, s], Array.from({ length: b * s }, (_, i) => i)))
+  ctx.nodes.push({ opType: "RotaryEmbedding", domain: MICROSOFT_DOMAIN.domain, inputs: [ctx.name(rotary.x), positions, cache(rotary.cos), cache(rotary.sin)], outputs: [out], attributes: [{ name: "interleaved", int: 0 }] })
 }
 
 /** `(W·xᵀ)ᵀ` for x [..., K] (flattened to [rows, K] and back). */

@@ -12,6 +12,14 @@
  * only inside the pattern: in a training step the backward pass reads them,
  * so nothing is fused there and the math stays exactly the IR's.
  *
+ * Rotary embeddings `x·cos + rotate_half(x)·sin` (`applyRotary`: two
+ * slices, a negation, a concat, two products and a sum per q and per k)
+ * become onnxruntime's `com.microsoft::RotaryEmbedding`, fed the first half of
+ * the per-token tables as its cos/sin cache [B·S, D/2] and position ids
+ * 0..B·S−1, so each token reads its own row. The kernel uses one half for
+ * both, so only tables the caller declares (`rotaryTables` of CompileOptions:
+ * halves equal) qualify. The same privacy rule holds.
+ *
  * Weight-left products: `x·Wᵀ` with a fed (bound, not baked) weight W [N, K]
  * and a few rows in x (batched decode) is emitted as `(W·xᵀ)ᵀ`. onnxruntime's
  * CPU MatMul packs its right operand on every run unless it is a constant it
@@ -35,9 +43,17 @@ export interface RmsNormFusion {
   readonly epsilon: number
 }
 
+/** One fused rotary embedding `x·cos + rotate_half(x)·sin`: x [B, heads, S, D], tables [B, S, D] (halves equal, as `rotaryTables` builds them). */
+export interface RotaryFusion {
+  readonly x: NodeId
+  readonly cos: NodeId
+  readonly sin: NodeId
+}
+
 /** What the compiler emits differently: fused nodes by the IR node whose value they produce, and the IR nodes they absorb. */
 export interface FusionPlan {
   readonly rmsNorms: ReadonlyMap<NodeId, RmsNormFusion>
+  readonly rotaries: ReadonlyMap<NodeId, RotaryFusion>
   readonly skipped: ReadonlySet<NodeId>
 }
 
@@ -72,11 +88,17 @@ const scalarConstant = (node: IrNode): number | undefined => {
   return value.length === 1 ? value[0] : undefined
 }
 
-/** The fusions of `program`; `enabled: false` plans none (benchmarks compare both). */
-export const planFusions = (program: Program, enabled: boolean): FusionPlan => {
+/**
+ * The fusions of `program`; `enabled: false` plans none (benchmarks compare
+ * both). Rotary embeddings fuse only over the inputs named in `rotaryTables`
+ * (the caller's promise that their halves are equal; the fused kernel reads
+ * only the first half).
+ */
+export const planFusions = (program: Program, enabled: boolean, rotaryTables: ReadonlySet<string> = new Set()): FusionPlan => {
   const rmsNorms = new Map<NodeId, RmsNormFusion>()
+  const rotaries = new Map<NodeId, RotaryFusion>()
   const skipped = new Set<NodeId>()
-  if (!enabled) return { rmsNorms, skipped }
+  if (!enabled) return { rmsNorms, rotaries, skipped }
   const consumers = consumersOf(program)
   const outputs = new Set(program.outputs.map((o) => o.id))
   const nodes = program.nodes
@@ -104,13 +126,73 @@ export const planFusions = (program: Program, enabled: boolean): FusionPlan => {
       break
     }
   }
-  // Constants (ε) read only by absorbed nodes would be unused initializers.
+  if (rotaryTables.size > 0) {
+    for (const node of nodes) {
+      const match = matchRotary(nodes, node, private_, rotaryTables)
+      if (match === undefined) continue
+      rotaries.set(node.id, { x: match.x, cos: match.cos, sin: match.sin })
+      for (const id of match.absorbed) skipped.add(id)
+    }
+  }
+  // Constants (ε) and table reshapes (`unsqueeze(cos, 1)`) read only by absorbed nodes would be unused.
   for (const node of nodes) {
-    if (node.op !== "Constant" || outputs.has(node.id)) continue
+    if ((node.op !== "Constant" && node.op !== "Unsqueeze") || outputs.has(node.id)) continue
     const uses = consumers.get(node.id) ?? []
     if (uses.length > 0 && uses.every((u) => skipped.has(u.node))) skipped.add(node.id)
   }
-  return { rmsNorms, skipped }
+  return { rmsNorms, rotaries, skipped }
+}
+
+/**
+ * `x·unsqueeze(cos, 1) + concat(−x[..., D/2:], x[..., :D/2])·unsqueeze(sin, 1)`
+ * (`applyRotary` of @refine-af/tensor; operands of Add and Mul in either order)
+ * with every intermediate private: x, the tables and the absorbed nodes.
+ */
+const matchRotary = (
+  nodes: ReadonlyArray<IrNode>,
+  sum: IrNode,
+  private_: (id: NodeId, reader: NodeId) => boolean,
+  tables: ReadonlySet<string>
+): { x: NodeId; cos: NodeId; sin: NodeId; absorbed: Array<NodeId> } | undefined => {
+  if (sum.op !== "Add" || sum.dtype !== "float32" || sum.shape.length !== 4) return undefined
+  const [b, , s, d] = sum.shape as [number, number, number, number]
+  if (d % 2 !== 0) return undefined
+  // A promised table input [B, S, D] seen through unsqueeze(·, 1).
+  const table = (id: NodeId): NodeId | undefined => {
+    const u = nodes[id]!
+    if (u.op !== "Unsqueeze" || (u.attrs as { axes: ReadonlyArray<number> }).axes.join() !== "1") return undefined
+    const t = nodes[u.inputs[0]!]!
+    if (t.op !== "Input" || !tables.has((t.attrs as { name: string }).name)) return undefined
+    return t.dtype === "float32" && t.shape.length === 3 && t.shape[0] === b && t.shape[1] === s && t.shape[2] === d ? t.id : undefined
+  }
+  const halfOf = (id: NodeId, x: NodeId, start: number): boolean => {
+    const n = nodes[id]!
+    if (n.op !== "Slice" || n.inputs[0] !== x) return false
+    const { axes, starts, ends, steps } = n.attrs as { axes: ReadonlyArray<number>; starts: ReadonlyArray<number>; ends: ReadonlyArray<number>; steps: ReadonlyArray<number> }
+    return axes.length === 1 && axes[0] === 3 && starts[0] === start && ends[0] === start + d / 2 && steps[0] === 1
+  }
+  for (const [cosSide, sinSide] of [[0, 1], [1, 0]] as const) {
+    const direct = nodes[sum.inputs[cosSide]!]!
+    const rotated = nodes[sum.inputs[sinSide]!]!
+    if (direct.op !== "Mul" || rotated.op !== "Mul" || !private_(direct.id, sum.id) || !private_(rotated.id, sum.id)) continue
+    for (const xSlot of [0, 1]) {
+      const x = direct.inputs[xSlot]!
+      const cos = table(direct.inputs[1 - xSlot]!)
+      if (cos === undefined || nodes[x]!.shape.join() !== sum.shape.join()) continue
+      for (const rotSlot of [0, 1]) {
+        const rot = nodes[rotated.inputs[rotSlot]!]!
+        const sin = table(rotated.inputs[1 - rotSlot]!)
+        if (sin === undefined || rot.op !== "Concat" || (rot.attrs as { axis: number }).axis !== 3 || rot.inputs.length !== 2 || !private_(rot.id, rotated.id)) continue
+        const [negId, firstId] = rot.inputs as [NodeId, NodeId]
+        const negated = nodes[negId]!
+        if (negated.op !== "Neg" || !private_(negId, rot.id) || !private_(firstId, rot.id) || !halfOf(firstId, x, 0)) continue
+        const secondId = negated.inputs[0]!
+        if (!private_(secondId, negId) || !halfOf(secondId, x, d / 2)) continue
+        return { x, cos, sin, absorbed: [direct.id, rotated.id, rot.id, negId, firstId, secondId] }
+      }
+    }
+  }
+  return undefined
 }
 
 /**

@@ -120,10 +120,12 @@ export const makeLlamaRuntime = (
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>) =>
     Effect.gen(function* () {
       const baked = frozen(program)
-      if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice })
+      // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
+      const rotaryTables = program.inputs.map((i) => i.name).filter((name) => name === stepNames.cos || name === stepNames.sin)
+      if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const compileOptions: CompileOptions = { quantised: baked.quantised, weights: bound, keepOnDevice }
+      const compileOptions: CompileOptions = { quantised: baked.quantised, weights: bound, keepOnDevice, rotaryTables }
       return yield* backend.compile(program, compileOptions)
     })
   const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide") => {
