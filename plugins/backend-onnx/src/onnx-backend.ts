@@ -63,6 +63,22 @@ interface CompiledEntry {
   readonly onnxOutputs: ReadonlyArray<string>
   /** Parameters bound to backend tensors (`CompileOptions.weights`), by ONNX input name. */
   readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly tensor: DeviceTensor }>
+  /** Inputs compiled as rotary tables (`CompileOptions.rotaryTables`, fused): host feeds are checked for equal halves. */
+  readonly rotaryTables: ReadonlySet<string>
+}
+
+/** The first [row] of a rotary table [..., D] whose two halves differ, or undefined (the promise of `rotaryTables` holds). */
+const unequalHalves = (data: ArrayLike<number>, width: number): number | undefined => {
+  const half = width / 2
+  for (let row = 0; row * width < data.length; row++) {
+    const base = row * width
+    for (let i = 0; i < half; i++) {
+      const a = data[base + i]!
+      const b = data[base + half + i]!
+      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) return row
+    }
+  }
+  return undefined
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
@@ -170,7 +186,8 @@ export const makeOnnxBackend = (
           sessionKey,
           onnxOutputs: model.outputs.map((o) => onnxOutputName(o.name)),
           // Holding the tensor (not only its handle) keeps the garbage collector from freeing a bound weight.
-          bound: bound.map((b) => ({ name: b.name, onnxName: onnxInputName(b.name), handle: b.handle, tensor: b.tensor }))
+          bound: bound.map((b) => ({ name: b.name, onnxName: onnxInputName(b.name), handle: b.handle, tensor: b.tensor })),
+          rotaryTables: new Set(rotaryTables)
         })
         return executable
       })
@@ -195,6 +212,12 @@ export const makeOnnxBackend = (
           }
           if (!sameSpec(spec, feed)) {
             return yield* new BackendFeedError({ backend: BACKEND, name: spec.name, message: `feed "${spec.name}" is ${feed.dtype}[${feed.shape.join(",")}] but the program wants ${spec.dtype}[${spec.shape.join(",")}]` })
+          }
+          if (entry.rotaryTables.has(spec.name) && !isDeviceTensor(feed)) {
+            const row = unequalHalves(feed.data as ArrayLike<number>, spec.shape[spec.shape.length - 1]!)
+            if (row !== undefined) {
+              return yield* new BackendFeedError({ backend: BACKEND, name: spec.name, message: `rotary table "${spec.name}" has unequal halves at row ${row}, but it was compiled as one of \`rotaryTables\` (the fused kernel reads only the first half); feed Hugging Face tables (angles duplicated across the halves) or compile without declaring it` })
+            }
           }
           engineFeeds[onnxInputName(spec.name)] = isDeviceTensor(feed) ? (yield* unwrap(feed)).ref : feed
         }

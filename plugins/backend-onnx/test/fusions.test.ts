@@ -150,6 +150,13 @@ describe("rotary embedding fusion", () => {
     expect(withBackward.filter((op) => op === "RotaryEmbedding")).toHaveLength(1)
   })
 
+  it("refuses a declared table whose halves differ, naming the input and the row", async () => {
+    const program = rotaryProgram()
+    const skewed = { ...feeds, sin: feeds.sin.map((v, j) => (j === 3 * D + D - 1 ? v + 0.5 : v)) }
+    const failure = await run(program, skewed, shapes, true, ["cos", "sin"]).then(() => undefined, (error: unknown) => error)
+    expect(String(failure)).toMatch(/rotary table "sin" has unequal halves at row 3/)
+  })
+
   for (const declared of [true, false]) {
     it(`computes what the float64 interpreter computes (tables declared: ${declared})`, async () => {
       const program = rotaryProgram({ backward: true })
