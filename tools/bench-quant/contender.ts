@@ -61,7 +61,7 @@ const main = Effect.gen(function* () {
       const step = { tokens: [ids[position]!], positions: [position], cachePositions: slots }
       const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, [step], 0), ...caches })
       yield* runtime.backend.download(out.logits!)
-      for (const name of ["logits", "logsumexp"]) yield* Effect.ignore(runtime.backend.release(out[name]!))
+      for (const name of ["logits", "logsumexp", "argmax", "max_logit"]) yield* Effect.ignore(runtime.backend.release(out[name]!))
       yield* releaseCaches(runtime, caches)
       caches = presentToPast(runtime.config, out)
       slots = slideCache(step, cache)

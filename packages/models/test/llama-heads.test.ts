@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest"
 import {
   buildHeads,
   headNames,
+  lastLogitStats,
   lastTokenIndex,
   llamaTrunk,
   lmLogits,
@@ -113,6 +114,32 @@ describe("heads of the Llama trunk", () => {
     })
     // Entropy is at most log(V) and positive for a non-degenerate distribution.
     for (const h of out["entropy"]!.data) expect(h > 0 && h <= Math.log(V) + 1e-12).toBe(true)
+  })
+
+  it("lastLogitStats: the first maximum's index, the maximum and the log-sum-exp per row, under ties and -Infinity", () => {
+    const NI = -Infinity
+    const rowsOf = [
+      [1, 3, 3, 2, NI, 0, 3], // ties: the first 3 wins
+      [0.25, -1, 0.75, 0.5, 0.125, -2, 0.7], // distinct
+      [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], // all equal: index 0
+      [NI, NI, 2, NI, 2, NI, NI], // maxima behind -Infinity
+      [NI, NI, NI, NI, NI, NI, 4] // the last entry
+    ]
+    const g = new T.Graph()
+    const stats = lastLogitStats(g.input("logits", "float32", [rowsOf.length, 7]))
+    g.output("argmax", stats.argmax)
+    g.output("max", stats.maxLogit)
+    g.output("lse", stats.logsumexp)
+    const out = T.interpret(g.build(), { logits: rowsOf.flat() })
+    rowsOf.forEach((row, b) => {
+      let first = 0
+      for (let i = 1; i < row.length; i++) if (row[i]! > row[first]!) first = i
+      expect(out["argmax"]!.data[b]).toBe(first)
+      expect(out["max"]!.data[b]).toBe(row[first])
+      const m = Math.max(...row)
+      expect(out["lse"]!.data[b]).toBeCloseTo(m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0)), 12)
+    })
+    expect(Array.from(out["argmax"]!.data)).toEqual([1, 2, 0, 2, 6])
   })
 
   it("picks the last non-pad token even with padding inside a row, and the last position without a pad id", () => {

@@ -6,7 +6,7 @@
  * Promise APIs are wrapped once here; every failure becomes one of the tagged
  * backend errors.
  */
-import type { BackendFeed, BackendService, CompileOptions, DeviceTensor, Executable, HostTensor, Program, TensorSpec } from "@refine-af/tensor"
+import type { BackendFeed, BackendService, CompileOptions, DeviceTensor, Executable, HostTensor, Program, BackendRunOptions, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { Scope } from "effect"
@@ -192,11 +192,20 @@ export const makeOnnxBackend = (
         return executable
       })
 
-    const run = (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) =>
+    const run = (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>, options?: BackendRunOptions) =>
       Effect.gen(function* () {
         const entry = compiled.get(executable.key)
         if (entry === undefined) {
           return yield* new BackendRunError({ backend: BACKEND, message: "this executable was compiled by another backend instance; compile it on this one" })
+        }
+        const wanted = options?.outputs
+        const outputs = wanted === undefined ? executable.outputs : executable.outputs.filter((o) => wanted.includes(o.name))
+        const unknown = wanted?.find((name) => !executable.outputs.some((o) => o.name === name))
+        if (unknown !== undefined) {
+          return yield* new BackendRunError({ backend: BACKEND, message: `"${unknown}" is not an output of this program (outputs: ${executable.outputs.map((o) => o.name).join(", ")}); ask for those only` })
+        }
+        if (outputs.length === 0) {
+          return yield* new BackendRunError({ backend: BACKEND, message: "run was asked for no outputs; name at least one in `outputs` (or leave it out for all)" })
         }
         const expected = new Set(executable.feeds.map((f) => f.name))
         for (const name of Object.keys(feeds)) {
@@ -228,11 +237,11 @@ export const makeOnnxBackend = (
           engineFeeds[b.onnxName] = b.handle.ref
         }
         const refs = yield* Effect.tryPromise({
-          try: () => engine.run(entry.sessionKey, engineFeeds, entry.onnxOutputs),
+          try: () => engine.run(entry.sessionKey, engineFeeds, wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))),
           catch: (error) => new BackendRunError({ backend: BACKEND, message: `onnxruntime run failed: ${message(error)}` })
         })
         const out: Record<string, DeviceTensor> = {}
-        for (const spec of executable.outputs) out[spec.name] = wrap(refs[onnxOutputName(spec.name)]!)
+        for (const spec of outputs) out[spec.name] = wrap(refs[onnxOutputName(spec.name)]!)
         return out
       })
 

@@ -38,6 +38,27 @@ describe("onnx backend", () => {
     }
   })
 
+  it("returns only the outputs a run asks for (in process and in a worker), and names an unknown one", async () => {
+    const program = linearProgram()
+    const feeds = { x: hostTensor("float32", [2, 3], xs), w: hostTensor("float32", [3, 4], ws) }
+    const reference = interpret(program, { x: xs, w: ws, b: bs })
+    for (const worker of [false, true]) {
+      const { names, y, unknown, none } = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { constants: { b: hostTensor("float32", [4], bs) } })
+          const out = yield* backend.run(exe, feeds, { outputs: ["x_copy", "y"] })
+          const unknown = yield* Effect.flip(backend.run(exe, feeds, { outputs: ["y", "logits"] }))
+          const none = yield* Effect.flip(backend.run(exe, feeds, { outputs: [] }))
+          return { names: Object.keys(out).sort(), y: toFloat64(yield* backend.download(out.y!)), unknown, none }
+        }), { worker })
+      expect(names, `worker ${worker}`).toEqual(["x_copy", "y"])
+      expect(maxRelativeError(y, reference["y"]!.data)).toBeLessThanOrEqual(1e-5)
+      expect(unknown._tag).toBe("BackendRunError")
+      expect(unknown.message).toMatch(/"logits" is not an output of this program \(outputs: y, y_again, w, x_copy\)/)
+      expect(none.message).toMatch(/asked for no outputs/)
+    }
+  })
+
   it("puts large baked weights in external data and can store them as float16", async () => {
     const g = new Graph()
     const x = g.input("x", "float32", [1, 64])

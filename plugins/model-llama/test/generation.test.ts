@@ -108,4 +108,50 @@ describe("generation logprobs", () => {
       generation.logprobs!.forEach((lp, k) => expect(Math.abs(lp - reference[i]![k]!)).toBeLessThan(1e-4))
     })
   })
+
+  it("greedy steps fetch only the model's argmax, max logit and log-sum-exp (no logits), and pick the host argmax of the cache-free logits", async () => {
+    const prompts = [[1, 15, 27, 3], [1, 9], [4, 4, 4, 4, 4, 4, 4]]
+    const { asked, mixedAsked, generations, reference } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("llama")
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+      const asked: Array<ReadonlyArray<string>> = []
+      const spy: typeof runtime = { ...runtime, run: (exe, feeds, o) => (asked.push(o?.outputs ?? exe.outputs.map((x) => x.name)), runtime.run(exe, feeds, o)) }
+      const generations = yield* generateTokens(spy, prompts.map((promptIds) => ({ promptIds, params: { maxNewTokens: 8, temperature: 0 } })), options)
+      const greedyAsked = asked.splice(0)
+      yield* generateTokens(spy, [
+        { promptIds: prompts[0]!, params: { maxNewTokens: 3, temperature: 0 } },
+        { promptIds: prompts[1]!, params: { maxNewTokens: 3, temperature: 0.8, seed: 3 } }
+      ], options)
+      const reference: Array<Array<{ id: number; logprob: number }>> = []
+      for (const [i, generation] of generations.entries()) {
+        const ids = [...prompts[i]!, ...generation.tokenIds!]
+        const shape = { batch: 1, length: ids.length, cache: 0 }
+        const exe = yield* runtime.executable(shape, "all-logits")
+        const out = yield* runtime.run(exe, makeStepFeeds(runtime.config, runtime.frequencies, shape, leftPadRows([ids], ids.length, 0, 0), 0))
+        const logits = (yield* runtime.backend.download(out.logits!)).data as Float32Array
+        const vocab = runtime.config.vocabSize
+        reference.push(generation.tokenIds!.map((_, k) => {
+          const row = logits.subarray((prompts[i]!.length + k - 1) * vocab, (prompts[i]!.length + k) * vocab)
+          let first = 0
+          for (let v = 1; v < vocab; v++) if (row[v]! > row[first]!) first = v
+          return { id: first, logprob: row[first]! - logSumExp(row) }
+        }))
+      }
+      return { asked: greedyAsked, mixedAsked: asked, generations, reference }
+    }))
+    expect(asked.length).toBeGreaterThanOrEqual(8)
+    for (const outputs of asked) {
+      expect(outputs).not.toContain("logits")
+      expect(outputs).toEqual(expect.arrayContaining(["argmax", "max_logit", "logsumexp"]))
+    }
+    expect(mixedAsked.length).toBeGreaterThanOrEqual(3)
+    for (const outputs of mixedAsked) {
+      expect(outputs).toEqual(expect.arrayContaining(["logits", "logsumexp"]))
+      expect(outputs).not.toContain("argmax")
+    }
+    generations.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(reference[i]!.map((r) => r.id))
+      generation.logprobs!.forEach((lp, k) => expect(Math.abs(lp - reference[i]![k]!.logprob)).toBeLessThan(1e-4))
+    })
+  })
 })

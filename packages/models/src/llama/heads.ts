@@ -37,6 +37,7 @@ import {
   tokenLogProbs,
   transposeLast2,
   unsqueeze,
+  where,
   type Tensor
 } from "@refine-af/tensor"
 import { stepNames, type LlamaTrunk } from "./trunk.ts"
@@ -72,10 +73,24 @@ export const lmLogits = (trunk: LlamaTrunk, positions: "all" | "last"): Tensor =
  * instead of exponentiating the whole vocabulary in JavaScript (≈1 ms per row
  * at 32k), and a finite lse proves the row holds no NaN or +Inf.
  */
-export const lastLogSumExp = (logits: Tensor): Tensor => {
+export const lastLogSumExp = (logits: Tensor): Tensor => lastLogitStats(logits).logsumexp
+
+/**
+ * Per row of [batch, vocab] logits, in float32: the log-sum-exp (see
+ * {@link lastLogSumExp}), the largest logit and its index — the first one
+ * when several tie, as a host argmax scanning left to right finds it — as
+ * float [batch] (exact up to 2^24 entries). Greedy decoding reads these three
+ * numbers per row instead of downloading the whole row of logits.
+ */
+export const lastLogitStats = (logits: Tensor): { readonly logsumexp: Tensor; readonly maxLogit: Tensor; readonly argmax: Tensor } => {
   const x = logits.dtype === "float32" ? logits : cast(logits, "float32")
+  const [batch, vocab] = [x.shape[0]!, x.shape[1]!]
   const top = max(x, -1, true)
-  return add(log(sum(exp(sub(x, top)), -1)), reshape(top, [x.shape[0]!]))
+  const maxLogit = reshape(top, [batch])
+  // The first maximum has the largest distance to the end: argmax = (vocab − 1) − max over maxima of (vocab − 1 − index).
+  const fromEnd = x.graph.constant(Array.from({ length: vocab }, (_, i) => vocab - 1 - i), "float32", [1, vocab])
+  const argmax = sub(vocab - 1, max(where(equal(x, top), fromEnd, -1), -1))
+  return { logsumexp: add(log(sum(exp(sub(x, top)), -1)), maxLogit), maxLogit, argmax }
 }
 
 /** The `targets` input [batch, length] int64 (declared once). */

@@ -14,12 +14,15 @@
  */
 import type { Graph, Tensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
-import { lastLogSumExp, lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
+import { lastLogitStats, lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
 import { llamaTrunk, type CacheUpdate, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
 
 /** What a step program returns besides the cache. */
 export type StepHead =
-  /** `logits` [batch, vocab] of the last position and their `logsumexp` [batch] (generation). */
+  /**
+   * `logits` [batch, vocab] of the last position, their `logsumexp`, `max_logit`
+   * and `argmax` [batch] (generation; a greedy step fetches the last three only).
+   */
   | "last-logits"
   /** `logits` [batch, length, vocab]. */
   | "all-logits"
@@ -90,8 +93,11 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
   const trunk = llamaTrunk(config, shape, { ...(lora ? { lora } : {}), cacheUpdate })
   if (head === "last-logits") {
     const logits = lmLogits(trunk, "last")
+    const stats = lastLogitStats(logits)
     trunk.graph.output("logits", logits)
-    trunk.graph.output("logsumexp", lastLogSumExp(logits))
+    trunk.graph.output("logsumexp", stats.logsumexp)
+    trunk.graph.output("max_logit", stats.maxLogit)
+    trunk.graph.output("argmax", stats.argmax)
   }
   else if (head === "all-logits") trunk.graph.output("logits", lmLogits(trunk, "all"))
   else trunk.graph.output("logprobs", targetLogprobs(trunk, lmLogits(trunk, "all")))

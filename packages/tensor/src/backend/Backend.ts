@@ -11,8 +11,9 @@
  *    becomes a feed, named like the parameter, next to the program's inputs.
  *    Compiling the same program with the same shapes again returns the cached
  *    executable.
- * 2. `run(executable, feeds)` — feeds are host tensors or device tensors from an
- *    earlier run/upload; every output comes back as a {@link DeviceTensor}.
+ * 2. `run(executable, feeds, { outputs })` — feeds are host tensors or device
+ *    tensors from an earlier run/upload; every output (or only those named in
+ *    `outputs`) comes back as a {@link DeviceTensor}.
  *    Outputs named in `keepOnDevice` stay in device memory where the provider
  *    allows (weights, optimizer state, KV caches fed into the next run);
  *    the others live in host memory.
@@ -112,6 +113,17 @@ export interface Executable {
 /** A feed value. */
 export type BackendFeed = HostTensor | DeviceTensor
 
+/** Options of one run. */
+export interface BackendRunOptions {
+  /**
+   * Return only these outputs (names of the executable's outputs; an unknown
+   * name fails the run). The others are still computed where the program needs
+   * them, but never copied back or allocated on the host: a generation step
+   * that decodes greedily skips its [batch, vocab] logits this way. Default: all.
+   */
+  readonly outputs?: ReadonlyArray<string>
+}
+
 /** What a backend provides. */
 export interface BackendService {
   /** Backend name, used in every error (e.g. `"onnx"`). */
@@ -119,7 +131,8 @@ export interface BackendService {
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,
-    feeds: Readonly<Record<string, BackendFeed>>
+    feeds: Readonly<Record<string, BackendFeed>>,
+    options?: BackendRunOptions
   ) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
   /** Copies a host tensor to the backend (device memory where the provider allows). */
   readonly upload: (tensor: HostTensor) => Effect.Effect<DeviceTensor, BackendError>

@@ -8,7 +8,7 @@
  * each step (the reference the cached path is tested against).
  */
 import { LanguageModelError, type Generation, type GenerationChunk, type SamplingParams } from "@refine-af/core"
-import type { BackendError, BackendFeed, DeviceTensor } from "@refine-af/tensor"
+import type { BackendError, BackendFeed, Executable } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -117,33 +117,79 @@ const countFitting = (waiting: ReadonlyArray<GenerationRow>, cache: number, limi
 
 const adapterFeeds = (options: GenerateOptions) => options.adapter?.feeds ?? {}
 
+/** What a step chose from: every row's logits, or (a greedy step) the model's own argmax and max logit; always the log-sum-exp. */
+interface StepChoices {
+  readonly logsumexp: Float32Array
+  readonly logits?: Float32Array
+  readonly argmax?: Float32Array
+  readonly maxLogit?: Float32Array
+}
+
+/** Outputs a step does not hand on to the cache keeper. */
+const choiceOutputs = new Set(["logits", "logsumexp", "argmax", "max_logit"])
+
+const isLiveRow = (row: GenerationRow | null): row is GenerationRow => row !== null && row.finish === null
+
 /**
- * Downloads a step's [batch, vocab] `logits` and [batch] `logsumexp` and lets
- * each active row sample from its slice. A finite log-sum-exp proves the row
- * holds no NaN or +Inf (either would make it NaN or +Inf), so the full scan
- * for non-finite values runs only when it is not.
+ * Runs one generation step for `slots` and downloads what the rows choose
+ * from. When every live row decodes greedily the step fetches only
+ * `argmax`, `max_logit` and `logsumexp` per row: the [batch, vocab] logits
+ * never reach the host (no copy, no per-step garbage for the JavaScript heap,
+ * no host argmax). Otherwise it fetches the logits and the log-sum-exp. A
+ * finite log-sum-exp proves a row holds no NaN or +Inf; when it is not, the
+ * step is run again for its logits so the error names the first bad value.
+ * Returns the remaining outputs (the caches) for the keeper.
  */
-const acceptLogits = (runtime: LlamaRuntime, outputs: Readonly<Record<string, DeviceTensor>>, slots: ReadonlyArray<GenerationRow | null>) =>
+const runStep = (runtime: LlamaRuntime, exe: Executable, feeds: Readonly<Record<string, BackendFeed>>, slots: ReadonlyArray<GenerationRow | null>) =>
   Effect.gen(function* () {
-    const host = yield* runtime.backend.download(outputs.logits!)
-    const lse = yield* runtime.backend.download(outputs.logsumexp!)
-    yield* Effect.ignore(runtime.backend.release(outputs.logits!))
-    yield* Effect.ignore(runtime.backend.release(outputs.logsumexp!))
+    const greedy = slots.every((row) => !isLiveRow(row) || row.greedy)
+    const skipped = greedy ? "logits" : null
+    const wanted = exe.outputs.map((o) => o.name).filter((name) => name !== skipped && (greedy || (name !== "argmax" && name !== "max_logit")))
+    const out = yield* runtime.run(exe, feeds, { outputs: wanted })
+    // A backend that ignores `outputs` returns everything: free what was not asked for.
+    for (const [name, tensor] of Object.entries(out)) if (!wanted.includes(name)) yield* Effect.ignore(runtime.backend.release(tensor))
+    const take = (name: string) =>
+      Effect.gen(function* () {
+        const tensor = out[name]
+        if (tensor === undefined) return undefined
+        const host = yield* runtime.backend.download(tensor)
+        yield* Effect.ignore(runtime.backend.release(tensor))
+        return host.data as Float32Array
+      })
+    const logsumexp = (yield* take("logsumexp"))!
+    const choices: StepChoices = greedy
+      ? { logsumexp, argmax: (yield* take("argmax"))!, maxLogit: (yield* take("max_logit"))! }
+      : { logsumexp, logits: (yield* take("logits"))! }
+    const caches = Object.fromEntries(Object.entries(out).filter(([name]) => wanted.includes(name) && !choiceOutputs.has(name)))
     const vocab = runtime.config.vocabSize
-    const data = host.data as Float32Array
-    const sums = lse.data as Float32Array
     for (let i = 0; i < slots.length; i++) {
-      const row = slots[i]
-      if (!row || row.finish !== null) continue
-      const logits = data.subarray(i * vocab, (i + 1) * vocab)
-      const sum = sums[i]!
-      if (!Number.isFinite(sum)) {
-        const problem = checkFinite("logits", i, logits) ?? checkFinite("logsumexp", i, sums.subarray(i, i + 1))
-        if (problem) return yield* problem
+      if (!isLiveRow(slots[i]!) || Number.isFinite(logsumexp[i]!)) continue
+      let logits = choices.logits
+      if (logits === undefined) {
+        const again = yield* runtime.run(exe, feeds, { outputs: ["logits"] })
+        logits = (yield* runtime.backend.download(again.logits!)).data as Float32Array
+        yield* Effect.ignore(runtime.backend.release(again.logits!))
       }
-      row.accept(logits, sum)
+      const problem = checkFinite("logits", i, logits.subarray(i * vocab, (i + 1) * vocab)) ?? checkFinite("logsumexp", i, logsumexp.subarray(i, i + 1))
+      if (problem) {
+        yield* Effect.forEach(Object.values(caches), (tensor) => Effect.ignore(runtime.backend.release(tensor)), { discard: true })
+        return yield* problem
+      }
     }
+    return { caches, choices }
   })
+
+/** Lets each active row take its token: from its logits, or the model's greedy choice. */
+const acceptChoices = (runtime: LlamaRuntime, choices: StepChoices, slots: ReadonlyArray<GenerationRow | null>) => {
+  const vocab = runtime.config.vocabSize
+  for (let i = 0; i < slots.length; i++) {
+    const row = slots[i]!
+    if (!isLiveRow(row)) continue
+    const sum = choices.logsumexp[i]!
+    if (choices.logits !== undefined) row.accept(choices.logits.subarray(i * vocab, (i + 1) * vocab), sum)
+    else row.acceptToken(choices.argmax![i]!, choices.maxLogit![i]! - sum)
+  }
+}
 
 /** Prefills `joining` rows into fresh caches and samples their first tokens. */
 const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: ReadonlyArray<GenerationRow>, cache: number, options: GenerateOptions) =>
@@ -153,13 +199,9 @@ const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: Readon
     const rows = leftPadRows(joining.map((r) => r.promptIds), shape.length, padTokenId, cache)
     const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
     const past = keeper.fresh(shape.batch)
-    const out = yield* runtime.run(exe, {
-      ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId),
-      ...past,
-      ...adapterFeeds(options)
-    })
-    const next = yield* keeper.advance(past, out, rows)
-    yield* acceptLogits(runtime, out, joining)
+    const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...past, ...adapterFeeds(options) }, joining)
+    const next = yield* keeper.advance(past, step.caches, rows)
+    acceptChoices(runtime, step.choices, joining)
     return { caches: next.caches, batch: shape.batch, positions: next.positions }
   })
 
@@ -191,16 +233,15 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     let slots: Array<GenerationRow | null> = []
     let cachePositions: Array<Array<number>> = []
     let caches: CacheFeeds = {}
-    const isLive = (row: GenerationRow | null): row is GenerationRow => row !== null && row.finish === null
     for (;;) {
-      const live = slots.flatMap((row, i) => (isLive(row) ? [i] : []))
+      const live = slots.flatMap((row, i) => (isLiveRow(row) ? [i] : []))
       const atBoundary = live.length <= batch / 2
       const joinable = countFitting(waiting, cache, maxBatch - live.length)
       if (joinable > 0 && (atBoundary || joinable >= live.length)) {
         const joining = takeFitting(waiting, cache, maxBatch - live.length)
         const fresh = yield* prefillRows(runtime, keeper, joining, cache, options)
         queue.afterStep?.()
-        const freshLive = joining.flatMap((row, j) => (isLive(row) ? [j] : []))
+        const freshLive = joining.flatMap((row, j) => (isLiveRow(row) ? [j] : []))
         const members = [...live.map((i) => ({ row: slots[i]!, positions: cachePositions[i]! })), ...freshLive.map((j) => ({ row: joining[j]!, positions: fresh.positions[j]! }))]
         if (members.length === 0) {
           yield* keeper.release(caches)
@@ -232,17 +273,17 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
         batch = smaller
       }
       const steps: Array<RowStep> = slots.map((row, i) =>
-        isLive(row)
+        isLiveRow(row)
           ? { tokens: [row.lastToken], positions: [row.promptIds.length + row.generated.length - 1], cachePositions: cachePositions[i]! }
           : { tokens: [padTokenId], positions: [-1], cachePositions: cachePositions[i]! }
       )
       const shape = { batch, length: 1, cache }
       const decode = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
-      const next = yield* runtime.run(decode, { ...makeStepFeeds(config, runtime.frequencies, shape, steps, padTokenId), ...caches, ...adapterFeeds(options) })
-      const advanced = yield* keeper.advance(caches, next, steps)
+      const step = yield* runStep(runtime, decode, { ...makeStepFeeds(config, runtime.frequencies, shape, steps, padTokenId), ...caches, ...adapterFeeds(options) }, slots)
+      const advanced = yield* keeper.advance(caches, step.caches, steps)
       caches = advanced.caches
       cachePositions = advanced.positions
-      yield* acceptLogits(runtime, next, slots)
+      acceptChoices(runtime, step.choices, slots)
       queue.afterStep?.()
     }
     yield* keeper.release(caches)
@@ -257,10 +298,7 @@ const uncachedLoop = (runtime: LlamaRuntime, rows: ReadonlyArray<GenerationRow>,
       const sequences = rows.map((row) => [...row.promptIds, ...row.generated])
       const shape = { batch, length: lengthBucket(Math.max(...sequences.map((s) => s.length))), cache: 0 }
       const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora)
-      const out = yield* runtime.run(exe, {
-        ...makeStepFeeds(config, runtime.frequencies, shape, leftPadRows(sequences, shape.length, padTokenId, 0), padTokenId),
-        ...adapterFeeds(options)
-      })
-      yield* acceptLogits(runtime, out, rows)
+      const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, leftPadRows(sequences, shape.length, padTokenId, 0), padTokenId), ...adapterFeeds(options) }, rows)
+      acceptChoices(runtime, step.choices, rows)
     }
   })

@@ -3,6 +3,7 @@
  * tokens, incremental text, and when and why it finished.
  */
 import type { FinishReason, Generation, GenerationChunk, SamplingParams } from "@refine-af/core"
+import { hasPenalties } from "../sampling/penalties.ts"
 import { firstStopIndex, sampleNext } from "../sampling/sample.ts"
 import { seededUniform, type Uniform } from "../sampling/prng.ts"
 import { makeIncrementalDecoder, type Tokenizer } from "@refine-af/models"
@@ -39,6 +40,20 @@ export class GenerationRow {
   /** Samples from this row's logits (and their log-sum-exp, when known), records the token and updates the finish state. */
   accept(logits: Float32Array, logSumExp?: number): void {
     const { tokenId, logprob } = sampleNext(logits, this.params, this.uniform, this.promptIds, this.generated, logSumExp)
+    this.acceptToken(tokenId, logprob)
+  }
+
+  /**
+   * True when the next token is the argmax of the raw logits: temperature 0
+   * and no penalties. The model then computes the choice itself
+   * (`argmax`, `max_logit`) and the row never needs its logits.
+   */
+  get greedy(): boolean {
+    return this.params.temperature !== undefined && this.params.temperature <= 0 && !hasPenalties(this.params)
+  }
+
+  /** Records a chosen token and its logprob (raw distribution) and updates the finish state. */
+  acceptToken(tokenId: number, logprob: number): void {
     this.generated.push(tokenId)
     this.logprobs.push(logprob)
     const emit = (end: number) => {

@@ -10,7 +10,7 @@
  * copies them into each program as constants (onnxruntime then folds and
  * pre-packs a private copy per session; see bench-results/weights.json).
  */
-import { eliminateDeadCode, Graph, neg, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight } from "@refine-af/tensor"
+import { eliminateDeadCode, Graph, neg, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
@@ -43,7 +43,7 @@ export interface LlamaRuntime {
    * sliding `present_*` outputs stay in device memory; WebGPU).
    */
   readonly kvCache: Effect.Effect<KvCacheMode, BackendError>
-  readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
+  readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>, options?: BackendRunOptions) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
 }
 
 /** How frozen weights reach the programs: one shared copy bound to all, or a copy baked into each. */
