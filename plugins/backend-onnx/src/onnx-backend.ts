@@ -46,6 +46,14 @@ export interface OnnxBackendSettings {
    * load + generate + score + train step + reference on a 120M model).
    */
   readonly cpuMemArena?: boolean
+  /**
+   * Let each session's thread-pool threads keep spinning after its run
+   * returns, onnxruntime's default (default false: they stop when the run
+   * returns, so a program that just ran does not steal cores from the next
+   * one; measured after a prefill on 2 cores, the next decode steps ran 2-4×
+   * slower while the prefill session's worker span).
+   */
+  readonly idleSpin?: boolean
 }
 
 /** Called when a provider could not start and the session fell back to the CPU. */
@@ -96,7 +104,7 @@ export const makeOnnxBackend = (
   onFallback: FallbackListener = () => {}
 ): Effect.Effect<BackendService, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const sessionSettings = { provider: settings.provider, threads: settings.threads, disablePrepacking: settings.disablePrepacking ?? false, cpuMemArena: settings.cpuMemArena ?? false }
+    const sessionSettings = { provider: settings.provider, threads: settings.threads, disablePrepacking: settings.disablePrepacking ?? false, cpuMemArena: settings.cpuMemArena ?? false, idleSpin: settings.idleSpin ?? false }
     const engine: Engine = yield* Effect.acquireRelease(
       Effect.sync(() => (settings.worker ? makeWorkerEngine(sessionSettings) : makeOrtHost(sessionSettings))),
       (e) => Effect.promise(() => e.close())

@@ -1,0 +1,33 @@
+/**
+ * Session config entries: pool threads stop spinning when a run returns unless
+ * `idleSpin` asks for onnxruntime's default, and the entries share one
+ * `extra.session` object (two spreads of `extra` would replace each other).
+ * A session built with either setting runs.
+ */
+import { Graph, hostTensor, neg, toFloat64 } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { sessionConfig } from "../src/runtime/providers.ts"
+import { withBackend } from "./support/run.ts"
+
+describe("session config", () => {
+  it("stops idle spinning by default, keeps it on request, and combines with disable_prepacking", () => {
+    expect(sessionConfig({ provider: "cpu", threads: 2 })).toEqual({ force_spinning_stop: "1" })
+    expect(sessionConfig({ provider: "cpu", threads: 2, idleSpin: true })).toEqual({})
+    expect(sessionConfig({ provider: "cpu", threads: 2, disablePrepacking: true })).toEqual({ disable_prepacking: "1", force_spinning_stop: "1" })
+  })
+
+  it("sessions run with either setting", async () => {
+    const g = new Graph()
+    g.output("y", neg(g.input("x", "float32", [3])))
+    const program = g.build()
+    for (const idleSpin of [false, true]) {
+      const y = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, {})
+          return toFloat64(yield* backend.download((yield* backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) })).y!))
+        }), { idleSpin, threads: 2 })
+      expect(Array.from(y)).toEqual([-1, 2, -3])
+    }
+  })
+})
