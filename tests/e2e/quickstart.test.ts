@@ -102,8 +102,11 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
     const runsDir = tempDir("quickstart-killed")
     const env = cacheFree()
     // Where to kill. Trainers checkpoint every few steps, so "after N durable records" is exact for them; the
-    // generation stages commit on a timer, so they are killed 0.4 s after they start running (mid-work: each takes seconds).
-    const kills: ReadonlyArray<readonly [string, number]> = [["instructions", 0], ["ppo", 2], ["dataset_rlaf", 0], ["sft_base", 4], ["eval_rlaf", 0]]
+    // generation stages commit on a timer, so they are killed a while after they start running (mid-work): 0.4 s
+    // into the ones that take seconds, 0.1 s into the evaluation (about 0.4 s on 2 cores since greedy decode steps
+    // stopped fetching their logits).
+    type Point = { readonly records: number } | { readonly ms: number }
+    const kills: ReadonlyArray<readonly [string, Point]> = [["instructions", { ms: 400 }], ["ppo", { records: 2 }], ["dataset_rlaf", { ms: 400 }], ["sft_base", { records: 4 }], ["eval_rlaf", { ms: 100 }]]
     let runDir: string | undefined
     for (const [stage, after] of kills) {
       const running = runDir === undefined ? startCli(["run", recipe, "--runs-dir", runsDir], env) : startCli(["resume", runDir], env)
@@ -113,9 +116,9 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
       const due = () => {
         if (stageStatus(dir, stage) !== "running") return false
         runningSince ??= Date.now()
-        return after > 0 ? committedCount(dir, stage) >= after : Date.now() - runningSince >= 400
+        return "records" in after ? committedCount(dir, stage) >= after.records : Date.now() - runningSince >= after.ms
       }
-      await waitFor(due, running, after > 0 ? `${after} durable records of ${stage}` : `${stage} running for 0.4 s`, 600_000)
+      await waitFor(due, running, "records" in after ? `${after.records} durable records of ${stage}` : `${stage} running for ${after.ms} ms`, 600_000)
       running.child.kill("SIGKILL")
       expect((await running.done).signal, stage).toBe("SIGKILL")
       expect(stageStatus(dir, stage), `${stage} was killed mid-stage`).not.toBe("completed")
