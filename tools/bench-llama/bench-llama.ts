@@ -4,7 +4,8 @@
  * loop, bench_llama_torch.py), side by side in one run, plus the decode
  * roofline (weight bytes per token ÷ the bandwidth onnxruntime's kernels read at), with our
  * variants side by side: KV cache in host arrays vs sliding device tensors,
- * backend fusions on vs off, weight-left products on vs off, shared vs baked weights.
+ * backend fusions on vs off, weight-left products on vs off, shared vs baked weights,
+ * greedy vs sampled decoding.
  *
  *   npx tsx tools/bench-llama/bench-llama.ts [--quick]
  *
@@ -59,7 +60,8 @@ const bestSeconds = <A, E>(effect: Effect.Effect<A, E>, repeats: number) =>
 const randomIds = (rows: number, length: number, seed: number) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))
 
-const measureOurs = (runtime: LlamaRuntime) =>
+/** Greedy decoding unless `sampling` gives a temperature (then every request samples, seeded). */
+const measureOurs = (runtime: LlamaRuntime, sampling?: { readonly temperature: number }) =>
   Effect.gen(function* () {
     const cache = cacheBucket(PROMPT + STEPS + 1, 2048)
     const shape = { batch: 1, length: PROMPT, cache }
@@ -71,7 +73,8 @@ const measureOurs = (runtime: LlamaRuntime) =>
     const result: Record<string, number> = { prefillTokensPerSecond: PROMPT / prefillSeconds }
     const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 2048 }
     for (const batch of BATCHES) {
-      const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
+      const params = (maxNewTokens: number, row: number) => (sampling ? { maxNewTokens, temperature: sampling.temperature, seed: row + 1 } : { maxNewTokens, temperature: 0 })
+      const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds, row) => ({ promptIds, params: params(maxNewTokens, row) }))
       // Warm-up compiles the prefill and decode programs of this bucket.
       yield* generateTokens(runtime, requests(STEPS + 1), options)
       const prefillOnly = yield* bestSeconds(generateTokens(runtime, requests(1), options), 3)
@@ -94,7 +97,9 @@ const main = Effect.gen(function* () {
   // Shared weights with x·Wᵀ kept as is at 4-32 rows (no weight-left products): what streaming the bound weight buys at batch 8.
   const plainBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, weightLeft: false })
   // The roofline's denominator: what onnxruntime's kernels read per second here, with the same threads (a decode step only reads its weights).
-  const readBandwidth = yield* backendReadBandwidth(backend)
+  // Measured before and after each model's rounds; the larger one counts (a reading taken while the machine is busy
+  // would make the roofline too easy to reach).
+  const readings: Array<number> = [yield* backendReadBandwidth(backend)]
   const rows: Array<Record<string, unknown>> = []
   for (const spec of MODELS) {
     const folder = nodePath.join(tmpdir(), "refine-af-bench-llama", spec.name)
@@ -113,14 +118,18 @@ const main = Effect.gen(function* () {
     // Rounds over all variants, best per metric: this shared machine drifts by 10-20% within minutes,
     // so variants measured one after the other would compare different minutes.
     const best: Record<string, Record<string, number>> = {}
-    for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
-      for (const [name, runtime] of Object.entries(runtimes)) {
-        const result = yield* measureOurs(runtime)
-        const kept = (best[name] ??= {})
-        for (const [metric, value] of Object.entries(result)) kept[metric] = Math.max(kept[metric] ?? 0, value)
-      }
+    const keep = (name: string, result: Record<string, number>) => {
+      const kept = (best[name] ??= {})
+      for (const [metric, value] of Object.entries(result)) kept[metric] = Math.max(kept[metric] ?? 0, value)
     }
-    const { ours, sliding, unfused, plain, baked } = best as Record<keyof typeof runtimes, Record<string, number>>
+    for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
+      for (const [name, runtime] of Object.entries(runtimes)) keep(name, yield* measureOurs(runtime))
+      // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
+      keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
+    }
+    const { ours, sliding, unfused, plain, baked, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
+    readings.push(yield* backendReadBandwidth(backend))
+    const readBandwidth = Math.max(...readings.slice(-2))
     const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
     const params = parameterCount(model.config)
     // A decode step reads every weight once, except the embedding table (one row per token).
@@ -130,6 +139,7 @@ const main = Effect.gen(function* () {
       model: spec.name,
       parameters: params,
       weightBytesPerToken,
+      readBandwidthGBs: readBandwidth,
       ours,
       torch,
       oursOverTorch: Object.fromEntries(metricNames.map((m) => [m, ours[m]! / torch[m]])),
@@ -141,6 +151,9 @@ const main = Effect.gen(function* () {
       weightLeftOverPlain: ratios(ours, plain),
       bakedWeights: pick(baked),
       sharedOverBaked: ratios(ours, baked),
+      // Greedy steps fetch each row's argmax; sampled ones its logits (and sample on the host).
+      sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
+      greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
       batch8OverBatch1: ours.decodeTokensPerSecondBatch8! / ours.decodeTokensPerSecondBatch1!,
       // Batch 8 leaves the memory roofline: 2 FLOPs per weight per token (compare with the MatMul peak in compute.json).
       batch8GflopsPerSecond: (2 * weightBytesPerToken / 4 * ours.decodeTokensPerSecondBatch8!) / 1e9,
@@ -159,20 +172,20 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session)", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax)", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
-    readBandwidthGBs: readBandwidth,
+    readBandwidthReadingsGBs: readings,
     results: rows
   }
-  console.log(`read bandwidth (onnxruntime row sum, the roofline): ${readBandwidth.toFixed(1)} GB/s, copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+  console.log(`read bandwidth (onnxruntime row sum, the roofline: the larger reading around each model): ${readings.map((r) => r.toFixed(1)).join(", ")} GB/s, copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
   console.log("model        metric                      ours      torch   ours/torch")
   for (const row of rows as Array<any>) {
     for (const metric of Object.keys(row.oursOverTorch)) {
       console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s: ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
+    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {
     const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))
