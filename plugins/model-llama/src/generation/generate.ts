@@ -15,7 +15,7 @@ import type { LlamaRuntime } from "../model/runtime.ts"
 import { leftPadRows, makeStepFeeds, type RowStep } from "@refine-af/models"
 import type { Tokenizer } from "@refine-af/models"
 import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
-import { cacheKeeper, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
+import { cacheKeeper, downloadAndRelease, releaseCaches, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
 import { checkFinite } from "./finite-check.ts"
 import { GenerationRow } from "./row.ts"
 
@@ -143,36 +143,24 @@ const isLiveRow = (row: GenerationRow | null): row is GenerationRow => row !== n
 const runStep = (runtime: LlamaRuntime, exe: Executable, feeds: Readonly<Record<string, BackendFeed>>, slots: ReadonlyArray<GenerationRow | null>) =>
   Effect.gen(function* () {
     const greedy = slots.every((row) => !isLiveRow(row) || row.greedy)
-    const skipped = greedy ? "logits" : null
-    const wanted = exe.outputs.map((o) => o.name).filter((name) => name !== skipped && (greedy || (name !== "argmax" && name !== "max_logit")))
+    const skipped = greedy ? ["logits"] : ["argmax", "max_logit"]
+    const wanted = exe.outputs.map((o) => o.name).filter((name) => !skipped.includes(name))
     const out = yield* runtime.run(exe, feeds, { outputs: wanted })
     // A backend that ignores `outputs` returns everything: free what was not asked for.
     for (const [name, tensor] of Object.entries(out)) if (!wanted.includes(name)) yield* Effect.ignore(runtime.backend.release(tensor))
-    const take = (name: string) =>
-      Effect.gen(function* () {
-        const tensor = out[name]
-        if (tensor === undefined) return undefined
-        const host = yield* runtime.backend.download(tensor)
-        yield* Effect.ignore(runtime.backend.release(tensor))
-        return host.data as Float32Array
-      })
-    const logsumexp = (yield* take("logsumexp"))!
+    const take = (name: string) => downloadAndRelease(runtime, out[name]!)
+    const logsumexp = yield* take("logsumexp")
     const choices: StepChoices = greedy
-      ? { logsumexp, argmax: (yield* take("argmax"))!, maxLogit: (yield* take("max_logit"))! }
-      : { logsumexp, logits: (yield* take("logits"))! }
+      ? { logsumexp, argmax: yield* take("argmax"), maxLogit: yield* take("max_logit") }
+      : { logsumexp, logits: yield* take("logits") }
     const caches = Object.fromEntries(Object.entries(out).filter(([name]) => wanted.includes(name) && !choiceOutputs.has(name)))
     const vocab = runtime.config.vocabSize
     for (let i = 0; i < slots.length; i++) {
       if (!isLiveRow(slots[i]!) || Number.isFinite(logsumexp[i]!)) continue
-      let logits = choices.logits
-      if (logits === undefined) {
-        const again = yield* runtime.run(exe, feeds, { outputs: ["logits"] })
-        logits = (yield* runtime.backend.download(again.logits!)).data as Float32Array
-        yield* Effect.ignore(runtime.backend.release(again.logits!))
-      }
+      const logits = choices.logits ?? (yield* downloadAndRelease(runtime, (yield* runtime.run(exe, feeds, { outputs: ["logits"] })).logits!))
       const problem = checkFinite("logits", i, logits.subarray(i * vocab, (i + 1) * vocab)) ?? checkFinite("logsumexp", i, logsumexp.subarray(i, i + 1))
       if (problem) {
-        yield* Effect.forEach(Object.values(caches), (tensor) => Effect.ignore(runtime.backend.release(tensor)), { discard: true })
+        yield* releaseCaches(runtime, caches)
         return yield* problem
       }
     }

@@ -32,6 +32,14 @@ export const presentToPast = (config: LlamaConfig, outputs: Readonly<Record<stri
     [stepNames.pastValue(l), outputs[stepNames.presentValue(l)]!]
   ]).flat())
 
+/** A step output's values as a Float32Array; the backend tensor is freed. */
+export const downloadAndRelease = (runtime: LlamaRuntime, tensor: DeviceTensor): Effect.Effect<Float32Array, BackendError> =>
+  Effect.gen(function* () {
+    const host = yield* runtime.backend.download(tensor)
+    yield* Effect.ignore(runtime.backend.release(tensor))
+    return host.data as Float32Array
+  })
+
 /** Frees the backend tensors among `caches` (host zero caches are skipped). */
 export const releaseCaches = (runtime: LlamaRuntime, caches: CacheFeeds) =>
   Effect.forEach(Object.values(caches), (tensor) => ("handle" in tensor ? Effect.ignore(runtime.backend.release(tensor)) : Effect.void), { discard: true })
@@ -142,8 +150,7 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
         })
         for (let l = 0; l < config.numLayers; l++) {
           for (const [output, name] of [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const) {
-            const fresh = (yield* runtime.backend.download(outputs[output]!)).data as Float32Array
-            yield* Effect.ignore(runtime.backend.release(outputs[output]!))
+            const fresh = yield* downloadAndRelease(runtime, outputs[output]!)
             const target = data(caches, name)
             moves.forEach((taken, r) => {
               // Runs of consecutive tokens going to consecutive slots are copied at once (a prefill is one run per head).
