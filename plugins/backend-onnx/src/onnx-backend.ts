@@ -6,14 +6,14 @@
  * Promise APIs are wrapped once here; every failure becomes one of the tagged
  * backend errors.
  */
-import type { BackendFeed, BackendService, CompileOptions, DeviceTensor, Executable, HostTensor, Program, BackendRunOptions, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
+import type { BackendFeed, BackendService, CompileOptions, DeviceQuantisedWeight, DeviceTensor, DType, Executable, HostTensor, Program, BackendRunOptions, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
+import { BackendCompileError, BackendFeedError, BackendRunError, blocksPerRow, DeviceTensorError, isDeviceQuantised, isDeviceTensor, schemeBits, UnsupportedOpError } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { Scope } from "effect"
-import { compileProgram, onnxInputName, onnxOutputName } from "./compile/compiler.ts"
+import { compileProgram, onnxInputName, onnxOutputName, type QuantisedPart } from "./compile/compiler.ts"
 import { compileKey } from "./compile/hash.ts"
 import type { QuantisedMatMul } from "./compile/quantised-weights.ts"
-import type { Engine, TensorRef } from "./runtime/engine.ts"
+import type { Engine, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import type { Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
@@ -65,12 +65,23 @@ interface Handle {
   released: boolean
 }
 
+/** The stored parts of a weight from `uploadQuantised`. */
+interface QuantisedHandle {
+  readonly owner: object
+  readonly parts: Readonly<Partial<Record<QuantisedPart, Handle>>>
+  released: boolean
+}
+
 interface CompiledEntry {
   readonly executable: Executable
   readonly sessionKey: string
   readonly onnxOutputs: ReadonlyArray<string>
-  /** Parameters bound to backend tensors (`CompileOptions.weights`), by ONNX input name. */
-  readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly tensor: DeviceTensor }>
+  /**
+   * Parameters bound to backend tensors (`CompileOptions.weights`, and the
+   * parts of bound quantised weights), by ONNX input name; `holder` is the
+   * caller's object, held so the garbage collector cannot free it first.
+   */
+  readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly holder: object }>
   /** Inputs compiled as rotary tables (`CompileOptions.rotaryTables`, fused): host feeds are checked for equal halves. */
   readonly rotaryTables: ReadonlySet<string>
 }
@@ -125,7 +136,7 @@ export const makeOnnxBackend = (
     yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
     const wrap = (ref: TensorRef): DeviceTensor => {
       const handle: Handle = { owner, ref, released: false }
-      const tensor: DeviceTensor = { dtype: ref.dtype, shape: ref.shape, location: ref.location === "gpu-buffer" || settings.worker ? "device" : "host", handle }
+      const tensor: DeviceTensor = { dtype: ref.dtype as DType, shape: ref.shape, location: ref.location === "gpu-buffer" || settings.worker ? "device" : "host", handle }
       collector.register(tensor, handle, handle)
       return tensor
     }
@@ -140,27 +151,53 @@ export const makeOnnxBackend = (
       return Effect.succeed(handle)
     }
 
+    const unwrapQuantised = (weight: DeviceQuantisedWeight): Effect.Effect<QuantisedHandle, DeviceTensorError> => {
+      const handle = weight.handle as QuantisedHandle | undefined
+      if (handle === undefined || handle.owner !== owner) {
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this quantised weight belongs to another backend instance; upload it to this one with uploadQuantised" }))
+      }
+      if (handle.released) {
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this quantised weight was released; keep it until its last use" }))
+      }
+      return Effect.succeed(handle)
+    }
+    const quantisedCollector = new FinalizationRegistry<QuantisedHandle>((handle) => {
+      if (!handle.released && !closed) {
+        handle.released = true
+        for (const part of Object.values(handle.parts)) engine.release(part.ref).catch(() => undefined)
+      }
+    })
+
     const compile = (program: Program, options: CompileOptions = {}) =>
       Effect.gen(function* () {
         const constants = options.constants ?? {}
-        const quantised = options.quantised ?? {}
+        const given = options.quantised ?? {}
+        const quantised: Record<string, QuantisedWeight> = {}
         const keep = options.keepOnDevice ?? []
         const bound: Array<{ name: string; handle: Handle; tensor: DeviceTensor }> = []
         for (const [name, tensor] of Object.entries(options.weights ?? {})) {
-          if (name in constants || name in quantised) {
+          if (name in constants || name in given) {
             return yield* new BackendCompileError({ backend: BACKEND, message: `parameter "${name}" is both a constant and a bound weight; pass it in one of them` })
           }
           bound.push({ name, handle: yield* unwrap(tensor), tensor })
         }
+        // Bound quantised weights: each stored part is an ONNX input of its own, named by the compiler.
+        const held = new Map<string, { weight: DeviceQuantisedWeight; handle: QuantisedHandle }>()
+        for (const [name, weight] of Object.entries(given)) {
+          if (isDeviceQuantised(weight)) held.set(name, { weight, handle: yield* unwrapQuantised(weight) })
+          else quantised[name] = weight
+        }
+        const heldLayouts = [...held].map(([name, { weight }]) => `${name}:${weight.scheme}[${weight.shape.join(",")}]b${weight.blockSize ?? 0}`).sort()
         // The session depends on the program only; the executable also on which tensors are bound.
         // The fused rotary kernel is checked on the CPU provider only (CUDA / WebGPU: op by op until a GPU run verifies it).
         const rotaryTables = compilerSettings.fuse && settings.provider === "cpu" ? [...(options.rotaryTables ?? [])].sort() : []
-        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), rotaryTables }, quantised)
-        const key = bound.length === 0 ? sessionKey : `${sessionKey}/${boundKey(bound)}`
+        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables }, quantised)
+        const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
+        const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
         const cached = compiled.get(key)
         if (cached !== undefined) return cached.executable
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, quantised, rotaryTables),
+          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error
@@ -194,7 +231,13 @@ export const makeOnnxBackend = (
           sessionKey,
           onnxOutputs: model.outputs.map((o) => onnxOutputName(o.name)),
           // Holding the tensor (not only its handle) keeps the garbage collector from freeing a bound weight.
-          bound: bound.map((b) => ({ name: b.name, onnxName: onnxInputName(b.name), handle: b.handle, tensor: b.tensor })),
+          bound: [
+            ...bound.map((b) => ({ name: b.name, onnxName: onnxInputName(b.name), handle: b.handle, holder: b.tensor })),
+            ...model.quantisedInputs.map((input) => {
+              const { weight, handle } = held.get(input.parameter)!
+              return { name: input.parameter, onnxName: input.onnxName, handle: handle.parts[input.part]!, holder: weight }
+            })
+          ],
           rotaryTables: new Set(rotaryTables)
         })
         return executable
@@ -262,6 +305,38 @@ export const makeOnnxBackend = (
           try: () => engine.upload(tensor),
           catch: (error) => new BackendRunError({ backend: BACKEND, message: `upload failed: ${message(error)}` })
         }).pipe(Effect.map(wrap)),
+      uploadQuantised: (weight) =>
+        Effect.tryPromise({
+          try: async (): Promise<DeviceQuantisedWeight> => {
+            const parts: Partial<Record<QuantisedPart, Handle>> = {}
+            const store = async (part: QuantisedPart, tensor: HostTensor | StoredTensor) => {
+              parts[part] = { owner, ref: await engine.upload(tensor), released: false }
+            }
+            if (weight.scheme === "float16") {
+              await store("f16", { dtype: "float16", shape: weight.shape, data: weight.data })
+            } else {
+              const [rows, cols] = weight.shape as [number, number]
+              const blocks = blocksPerRow(cols, weight.blockSize)
+              await store("codes", { dtype: "uint8", shape: [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], data: weight.codes })
+              await store("scales", { dtype: "float32", shape: [rows, blocks], data: weight.scales })
+            }
+            const handle: QuantisedHandle = { owner, parts, released: false }
+            const held: DeviceQuantisedWeight = { scheme: weight.scheme, shape: weight.shape, ...(weight.scheme === "float16" ? {} : { blockSize: weight.blockSize }), handle }
+            quantisedCollector.register(held, handle, handle)
+            return held
+          },
+          catch: (error) => new BackendRunError({ backend: BACKEND, message: `upload of a ${weight.scheme} weight failed: ${message(error)}` })
+        }),
+      releaseQuantised: (weight) =>
+        Effect.gen(function* () {
+          const handle = yield* unwrapQuantised(weight)
+          handle.released = true
+          quantisedCollector.unregister(handle)
+          for (const part of Object.values(handle.parts)) {
+            part.released = true
+            yield* Effect.promise(() => engine.release(part.ref).catch(() => undefined))
+          }
+        }),
       download: (tensor) =>
         Effect.gen(function* () {
           const handle = yield* unwrap(tensor)

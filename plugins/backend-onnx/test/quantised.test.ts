@@ -2,9 +2,11 @@
  * Quantised frozen weights (`CompileOptions.quantised`): the executable must
  * compute exactly with the dequantised weight (`dequantiseWeight`, the
  * reference semantics), whether it runs as MatMulNBits or as
- * DequantizeLinear + MatMul, and in a backward pass that reads W itself.
+ * DequantizeLinear + MatMul, and in a backward pass that reads W itself —
+ * baked into the executable, or bound (`uploadQuantised`: stored once, shared
+ * by executables, dequantised by each run).
  */
-import { Graph, sum, dequantiseWeight, gradients, hostTensor, interpret, matmul, quantiseWeight, toFloat64, transposeLast2, type QuantisedWeight } from "@refine-af/tensor"
+import { Graph, sum, dequantiseWeight, type DeviceQuantisedWeight, gradients, hostTensor, interpret, matmul, quantiseWeight, toFloat64, transposeLast2, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { maxRelativeError, withBackend } from "./support/run.ts"
@@ -98,5 +100,94 @@ describe("quantised frozen weights", () => {
       Effect.exit(backend.compile(linearProgram(), { constants: { w: hostTensor("float32", [ROWS, COLS], weights) }, quantised: { w: weight } }))
     )
     expect(String(exit)).toContain("both as a constant and as a quantised weight")
+  })
+
+  describe("bound (uploadQuantised: one stored copy, dequantised by each run)", () => {
+    const runBound = (weight: QuantisedWeight, worker = false) =>
+      withBackend(
+        (backend) =>
+          Effect.gen(function* () {
+            const held = yield* backend.uploadQuantised(weight)
+            // Two programs (different shapes) bound to the same stored weight.
+            const exe = yield* backend.compile(linearProgram(), { quantised: { w: held } })
+            const g = new Graph()
+            g.output("y", matmul(g.input("x", "float32", [5, COLS]), transposeLast2(g.parameter("w", "float32", [ROWS, COLS], { trainable: false }))))
+            const other = yield* backend.compile(g.build(), { quantised: { w: held } })
+            const y = toFloat64(yield* backend.download((yield* backend.run(exe, { x: hostTensor("float32", [2, 3, COLS], input) })).y!))
+            const y5 = toFloat64(yield* backend.download((yield* backend.run(other, { x: hostTensor("float32", [5, COLS], input.slice(0, 5 * COLS)) })).y!))
+            return { y, y5, feeds: exe.feeds.map((f) => f.name) }
+          }),
+        { externalThreshold: 256, worker }
+      )
+
+    for (const scheme of ["int8", "int4", "float16"] as const) {
+      it(`${scheme}: equals the dequantised weight's result in every program bound to it, and is no feed`, async () => {
+        const weight = quantiseWeight(weights, [ROWS, COLS], scheme, 32)
+        const dequantised = dequantiseWeight(weight)
+        const { y, y5, feeds } = await runBound(weight)
+        expect(feeds).toEqual(["x"])
+        expect(maxRelativeError(y, interpret(linearProgram(), { x: input, w: dequantised }).y!.data, 1e-2)).toBeLessThan(1e-4)
+        const g = new Graph()
+        g.output("y", matmul(g.input("x", "float32", [5, COLS]), transposeLast2(g.parameter("w", "float32", [ROWS, COLS], { trainable: false }))))
+        expect(maxRelativeError(y5, interpret(g.build(), { x: input.slice(0, 5 * COLS), w: dequantised }).y!.data, 1e-2)).toBeLessThan(1e-4)
+        if (scheme !== "float16") {
+          const exact = interpret(linearProgram(), { x: input, w: weights }).y!.data
+          expect(maxRelativeError(y, exact, 1e-2)).toBeGreaterThan(scheme === "int4" ? 1e-2 : 1e-4)
+        }
+      })
+    }
+
+    it("works through the worker-thread engine too", async () => {
+      const weight = quantiseWeight(weights, [ROWS, COLS], "int4", 16)
+      const { y } = await runBound(weight, true)
+      expect(maxRelativeError(y, interpret(linearProgram(), { x: input, w: dequantiseWeight(weight) }).y!.data, 1e-2)).toBeLessThan(1e-4)
+    })
+
+    it("a backward pass reads the bound weight (QLoRA on a shared base)", async () => {
+      const g = new Graph()
+      const x = g.parameter("x", "float32", [3, COLS], { trainable: true })
+      const w = g.parameter("w", "float32", [ROWS, COLS], { trainable: false })
+      const [dx] = gradients(sum(matmul(x, transposeLast2(w))), [x])
+      g.output("dx", dx!)
+      const program = g.build()
+      const weight = quantiseWeight(weights, [ROWS, COLS], "int8", 16)
+      const xs = input.slice(0, 3 * COLS)
+      const actual = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { quantised: { w: yield* backend.uploadQuantised(weight) } })
+          return toFloat64(yield* backend.download((yield* backend.run(exe, { x: hostTensor("float32", [3, COLS], xs) })).dx!))
+        })
+      )
+      expect(maxRelativeError(actual, interpret(program, { x: xs, w: dequantiseWeight(weight) }).dx!.data, 1e-2)).toBeLessThan(1e-4)
+    })
+
+    it("a released or foreign weight is a clear error, at run and at compile", async () => {
+      const weight = quantiseWeight(weights, [ROWS, COLS], "int4", 32)
+      const { runAfterRelease, compileAfterRelease, foreign } = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const held = yield* backend.uploadQuantised(weight)
+          const exe = yield* backend.compile(linearProgram(), { quantised: { w: held } })
+          yield* backend.releaseQuantised(held)
+          const runAfterRelease = String(yield* Effect.exit(backend.run(exe, { x: hostTensor("float32", [2, 3, COLS], input) })))
+          const compileAfterRelease = String(yield* Effect.exit(backend.compile(linearProgram(), { quantised: { w: held } })))
+          const fake: DeviceQuantisedWeight = { scheme: "int4", shape: [ROWS, COLS], blockSize: 32, handle: {} }
+          const foreign = String(yield* Effect.exit(backend.compile(linearProgram(), { quantised: { w: fake } })))
+          return { runAfterRelease, compileAfterRelease, foreign }
+        })
+      )
+      expect(runAfterRelease).toContain(`bound weight "w" was released`)
+      expect(compileAfterRelease).toContain("quantised weight was released")
+      expect(foreign).toContain("belongs to another backend instance")
+    })
+
+    it("a bound weight of the wrong shape is refused at compile", async () => {
+      const weight = quantiseWeight(weights.slice(0, 16 * COLS), [16, COLS], "int8", 32)
+      const exit = await withBackend((backend) =>
+        Effect.gen(function* () {
+          return yield* Effect.exit(backend.compile(linearProgram(), { quantised: { w: yield* backend.uploadQuantised(weight) } }))
+        })
+      )
+      expect(String(exit)).toContain("the program declares float32[48,80]")
+    })
   })
 })

@@ -67,6 +67,10 @@ export const LlamaResourceOptions = Schema.Struct({
   weight_mode: Schema.optionalKey(Schema.Literals(["shared", "baked"])).annotate({
     description: "Frozen float32 weights: shared (default; uploaded once, bound to every program: one copy in memory) or baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run)."
   }),
+  /** How programs get frozen weights held below float32 (`precision`). */
+  quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({
+    description: "Frozen weights below float32: auto (default: baked into decode-step programs of at most 32 rows, where the quantised matmul is fast, and stored once and shared by every other program: prefill, scoring, training, reference), shared (one stored copy for every program, dequantised by each run: least memory, slower decoding) or baked (a copy inside each program: fastest, memory grows with the number of programs)."
+  }),
   /** int8 / int4 block size. */
   block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
@@ -99,6 +103,7 @@ export const llamaResource = defineResource({
       ...(options.max_batch === undefined ? {} : { maxBatch: options.max_batch }),
       ...(options.lora === undefined ? {} : { adapterPath: options.lora }),
       ...(options.weight_mode === undefined ? {} : { weightMode: options.weight_mode }),
+      ...(options.quantised_binding === undefined ? {} : { quantisedBinding: options.quantised_binding }),
       precision: {
         precision: options.precision ?? "float32",
         ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),

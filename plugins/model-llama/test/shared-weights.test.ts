@@ -7,11 +7,19 @@
  * kernels may sum in a different order. Measured (printed): logits bit-equal
  * on this model, LoRA gradients 1.4e-6 relative; allowed: logits 1e-6,
  * gradients / scores / loss 1e-5 relative.
+ *
+ * The same for weights held below float32 (int8 projections): stored once and
+ * dequantised by each run (`quantisedBinding: "shared"`) against baked into
+ * each program, on a backend that runs baked ones through DequantizeLinear
+ * too (so both compute with the same dequantised values); and `auto` bakes
+ * them only into decode steps (few rows) and uploads each weight once.
  */
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { isDeviceQuantised, quantiseWeight, type BackendService, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { loadModelFolder, loadWeights, makeStepFeeds, leftPadRows, openWeights } from "@refine-af/models"
-import { generateTokens, makeLlamaRuntime, makeLoraTrainer, scoreSequences, zeroCaches, LORA_TARGETS, loraModulePath, projectionShape, type LlamaRuntime, type LoraAdapter, type LoraPair } from "../src/index.ts"
+import { generateTokens, makeLlamaRuntime, storedBelowFloat32, makeLoraTrainer, scoreSequences, zeroCaches, LORA_TARGETS, loraModulePath, projectionShape, type LlamaRuntime, type LoraAdapter, type LoraPair } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -75,4 +83,59 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(Object.keys(r.shared.gradients).length).toBe(Object.keys(r.baked.gradients).length)
     expect(gradDiff).toBeLessThanOrEqual(1e-5)
   }, 120_000)
+
+  it("int8 weights stored once (shared) give the same results as baked into each program; auto bakes only decode steps", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+      const model = yield* loadModelFolder(folder)
+      const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
+      const kept: Record<string, HostTensor> = {}
+      const quantised: Record<string, QuantisedWeight> = {}
+      for (const [name, tensor] of Object.entries(float32)) {
+        if (storedBelowFloat32("int8", name, tensor.shape)) quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, "int8", 16)
+        else kept[name] = tensor
+      }
+      // Baked int weights through DequantizeLinear as well: both forms then compute with the same values.
+      const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, quantisedMatMul: "dequantize" })
+      const make = (quantisedBinding: "shared" | "baked") => makeLlamaRuntime(backend, model.config, kept, { contextLength: 64, padTokenId: 0, quantised, quantisedBinding })
+      const shared = yield* observe(make("shared"))
+      const baked = yield* observe(make("baked"))
+      // auto on the default backend: which programs got the stored copy, and how often it was uploaded.
+      const seen: Array<{ rows: number; step: boolean; bound: number; baked: number }> = []
+      let uploads = 0
+      const defaultBackend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
+      const spy: BackendService = {
+        ...defaultBackend,
+        uploadQuantised: (weight) => Effect.tap(defaultBackend.uploadQuantised(weight), () => Effect.sync(() => uploads++)),
+        compile: (program, options) => {
+          const given = Object.values(options?.quantised ?? {})
+          const ids = program.inputs.find((i) => i.name === "input_ids")
+          // Step programs (generation, scoring) have no loss mask; training programs do.
+          if (ids) seen.push({ rows: program.nodes[ids.id]!.shape.reduce((a, b) => a * b, 1), step: !program.inputs.some((i) => i.name === "loss_mask"), bound: given.filter(isDeviceQuantised).length, baked: given.filter((w) => !isDeviceQuantised(w)).length })
+          return defaultBackend.compile(program, options)
+        }
+      }
+      const autoRuntime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 64, padTokenId: 0, quantised })
+      const auto = yield* observe(autoRuntime)
+      // A step of 64 rows (a batch-4 prefill of 16 tokens): past the few-row bound, so it binds the stored copy.
+      yield* autoRuntime.executable({ batch: 4, length: 16, cache: 32 }, "last-logits")
+      return { shared, baked, auto, seen, uploads, count: Object.keys(quantised).length }
+    }))
+    const logitDiff = maxRelDiff(r.shared.logits, r.baked.logits)
+    const gradDiff = Math.max(...Object.keys(r.baked.gradients).map((k) => maxRelDiff(r.shared.gradients[k]!, r.baked.gradients[k]!)))
+    console.log(`int8 shared vs baked: logits max rel diff ${logitDiff.toExponential(2)}, LoRA gradients ${gradDiff.toExponential(2)}; auto programs ${JSON.stringify(r.seen)}, uploads ${r.uploads}`)
+    expect(r.count).toBeGreaterThan(0)
+    expect(logitDiff).toBeLessThanOrEqual(1e-6)
+    expect(r.shared.tokens).toEqual(r.baked.tokens)
+    expect(maxRelDiff(r.shared.scores, r.baked.scores)).toBeLessThanOrEqual(1e-5)
+    expect(gradDiff).toBeLessThanOrEqual(1e-5)
+    // auto: step programs of ≤ 32 rows baked, larger steps and training programs bound; each weight uploaded once for all of them.
+    const expected = (p: { rows: number; step: boolean }) => (p.step && p.rows <= 32 ? { bound: 0, baked: r.count } : { bound: r.count, baked: 0 })
+    for (const p of r.seen) expect({ bound: p.bound, baked: p.baked }).toEqual(expected(p))
+    expect(r.seen.filter((p) => p.step && p.rows <= 32).length).toBeGreaterThan(1)
+    expect(r.seen.some((p) => p.step && p.rows === 64)).toBe(true)
+    expect(r.seen.some((p) => !p.step)).toBe(true)
+    expect(r.uploads).toBe(r.count)
+    expect(r.auto.tokens[0]!.length).toBe(12)
+  }, 180_000)
 })

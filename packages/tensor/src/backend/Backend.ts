@@ -41,7 +41,7 @@ import type { Effect } from "effect"
 import type { DType, Program, Shape } from "../ir.ts"
 import type { BackendError, DeviceTensorError } from "./errors.ts"
 import type { HostTensor } from "./host-tensor.ts"
-import type { QuantisedWeight } from "./quantised.ts"
+import type { QuantisedWeight, WeightScheme } from "./quantised.ts"
 
 /** dtype + shape of a feed or output. */
 export interface TensorSpec {
@@ -81,12 +81,15 @@ export interface CompileOptions {
    */
   readonly weights?: Readonly<Record<string, DeviceTensor>>
   /**
-   * Frozen float32 parameters baked in reduced precision instead (float16, or
-   * int8 / int4 block-wise; see `quantiseWeight`), by parameter name. The
-   * backend computes with them where it can (e.g. a quantised matmul) and
-   * dequantises otherwise; a name must not also be in `constants`.
+   * Frozen float32 parameters held in reduced precision instead (float16, or
+   * int8 / int4 block-wise; see `quantiseWeight`), by parameter name: a
+   * {@link QuantisedWeight} is baked into this executable (the backend
+   * computes with it where it can, e.g. a quantised matmul, and dequantises
+   * otherwise); a {@link DeviceQuantisedWeight} from `uploadQuantised` is
+   * bound, stored once for every executable and dequantised by each run. A
+   * name must not also be in `constants` or `weights`.
    */
-  readonly quantised?: Readonly<Record<string, QuantisedWeight>>
+  readonly quantised?: Readonly<Record<string, QuantisedWeight | DeviceQuantisedWeight>>
   /** Outputs to keep in device memory between runs (the rest come back to host memory). */
   readonly keepOnDevice?: ReadonlyArray<string>
   /**
@@ -98,6 +101,26 @@ export interface CompileOptions {
    */
   readonly rotaryTables?: ReadonlyArray<string>
 }
+
+/**
+ * A reduced-precision frozen weight held by a backend (from
+ * `uploadQuantised`): what it stands for, and a backend-private handle to its
+ * stored parts (int codes and scales, or float16 values). Bound through
+ * `CompileOptions.quantised` like a {@link DeviceTensor} through `weights`;
+ * `releaseQuantised` frees it.
+ */
+export interface DeviceQuantisedWeight {
+  readonly scheme: WeightScheme
+  /** The float32 shape it stands for. */
+  readonly shape: Shape
+  /** Values per scale along the last axis (int schemes). */
+  readonly blockSize?: number
+  /** Backend-private handle. */
+  readonly handle: unknown
+}
+
+/** True when a quantised weight is a backend-held one rather than host values. */
+export const isDeviceQuantised = (weight: QuantisedWeight | DeviceQuantisedWeight): weight is DeviceQuantisedWeight => "handle" in weight
 
 /** A compiled program, ready to run. */
 export interface Executable {
@@ -136,6 +159,14 @@ export interface BackendService {
   ) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
   /** Copies a host tensor to the backend (device memory where the provider allows). */
   readonly upload: (tensor: HostTensor) => Effect.Effect<DeviceTensor, BackendError>
+  /**
+   * Stores a reduced-precision weight once (device memory where the provider
+   * allows), to bind to any number of executables through
+   * `CompileOptions.quantised` instead of baking a copy into each.
+   */
+  readonly uploadQuantised: (weight: QuantisedWeight) => Effect.Effect<DeviceQuantisedWeight, BackendError>
+  /** Frees a weight from `uploadQuantised`; executables bound to it then fail with `DeviceTensorError`. */
+  readonly releaseQuantised: (weight: DeviceQuantisedWeight) => Effect.Effect<void, DeviceTensorError>
   /** Copies a backend tensor to host memory. */
   readonly download: (tensor: DeviceTensor) => Effect.Effect<HostTensor, BackendError>
   /** Frees a backend tensor; using it afterwards fails with `DeviceTensorError`. */

@@ -12,10 +12,13 @@
  * baked float32 weights are stored as float16 and cast back on load.
  * Parameters given in reduced precision (`quantised`: float16, int8, int4)
  * are lowered by `quantised-weights.ts` (int weights of `x·Wᵀ` run as
- * onnxruntime's `com.microsoft::MatMulNBits`).
+ * onnxruntime's `com.microsoft::MatMulNBits`). Bound ones (a
+ * `DeviceQuantisedWeight`) become ONNX inputs `param:<name>:codes` /
+ * `:scales` (or `:f16`) that every run dequantises: onnxruntime's
+ * MatMulNBits is only fast with constant codes it can pre-pack.
  */
-import type { DType, HostTensor, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, eliminateDeadCode, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
+import { BackendCompileError, blocksPerRow, eliminateDeadCode, isDeviceQuantised, schemeBits, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
@@ -51,7 +54,19 @@ export interface CompiledModel {
   readonly bundle: ModelBundle
   readonly feeds: ReadonlyArray<TensorSpec>
   readonly outputs: ReadonlyArray<TensorSpec>
+  /** ONNX inputs of bound quantised weights: the parameter, which stored part, and the input's name. */
+  readonly quantisedInputs: ReadonlyArray<QuantisedInput>
 }
+
+/** One stored part of a bound quantised weight, fed as an ONNX input. */
+export interface QuantisedInput {
+  readonly parameter: string
+  readonly part: QuantisedPart
+  readonly onnxName: string
+}
+
+/** The stored parts of a quantised weight: int codes and scales, or float16 values. */
+export type QuantisedPart = "codes" | "scales" | "f16"
 
 /** ONNX input name of a feed. */
 export const onnxInputName = (name: string): string => `in:${name}`
@@ -75,28 +90,37 @@ export const compileProgram = (
   source: Program,
   constants: Readonly<Record<string, HostTensor>>,
   settings: CompilerSettings,
-  quantised: Readonly<Record<string, QuantisedWeight>> = {},
+  given: Readonly<Record<string, QuantisedWeight | DeviceQuantisedWeight>> = {},
   rotaryTables: ReadonlyArray<string> = []
 ): CompiledModel => {
+  // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph.
+  const quantised: Record<string, QuantisedWeight> = {}
+  const boundQuantised: Record<string, DeviceQuantisedWeight> = {}
+  for (const [name, weight] of Object.entries(given)) {
+    if (isDeviceQuantised(weight)) boundQuantised[name] = weight
+    else quantised[name] = weight
+  }
   // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.
   const program = eliminateDeadCode(source)
   const declared = new Set(program.parameters.map((p) => p.name))
-  for (const name of [...Object.keys(constants), ...Object.keys(quantised)]) {
+  for (const name of [...Object.keys(constants), ...Object.keys(given)]) {
     if (!declared.has(name)) {
       throw new BackendCompileError({ backend: BACKEND, message: `constant "${name}" names no parameter of the program (parameters: ${[...declared].join(", ") || "none"}); fix the name or drop it` })
     }
-    if (constants[name] !== undefined && quantised[name] !== undefined) {
+    if (constants[name] !== undefined && given[name] !== undefined) {
       throw new BackendCompileError({ backend: BACKEND, message: `parameter "${name}" is given both as a constant and as a quantised weight; pass it in one of them` })
     }
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
+  // Fed parameters and bound quantised ones (dequantised each run) are not constants onnxruntime could pre-pack.
   const fedParameters = new Set(program.parameters.filter((p) => constants[p.name] === undefined && quantised[p.name] === undefined).map((p) => p.id))
   const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
   const externalData: Array<{ path: string; data: Uint8Array }> = []
+  const quantisedInputs: Array<QuantisedInput> = []
 
   const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
     if (bytes.byteLength >= settings.externalThreshold) {
@@ -117,6 +141,28 @@ export const compileProgram = (
   for (const parameter of program.parameters) {
     const node = program.nodes[parameter.id]!
     const value = constants[parameter.name]
+    const held = boundQuantised[parameter.name]
+    if (held !== undefined) {
+      checkConstant(parameter.name, node, { dtype: "float32", shape: held.shape })
+      const name = `param:${parameter.name}`
+      const input = (part: QuantisedPart, dataType: OnnxElementType, dims: ReadonlyArray<number>) => {
+        quantisedInputs.push({ parameter: parameter.name, part, onnxName: `${name}:${part}` })
+        graphInputs.push({ name: `${name}:${part}`, dataType, dims })
+      }
+      if (held.scheme === "float16") {
+        input("f16", "float16", node.shape)
+        ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
+      } else {
+        const layout = heldLayout(held)
+        const [rows, cols] = held.shape as [number, number]
+        const blocks = blocksPerRow(cols, layout.blockSize)
+        input("codes", "uint8", [rows, blocks, (layout.blockSize * schemeBits(layout.scheme)) / 8])
+        input("scales", "float32", [rows, blocks])
+        emitDequantised(ctx, name, layout, name)
+      }
+      ctx.bind(parameter.id, name)
+      continue
+    }
     const reduced = quantised[parameter.name]
     if (reduced !== undefined) {
       checkConstant(parameter.name, node, { dtype: "float32", shape: reduced.shape })
@@ -220,7 +266,15 @@ export const compileProgram = (
       initializers: ctx.initializers
     }
   })
-  return { bundle: { bytes, externalData }, feeds, outputs }
+  return { bundle: { bytes, externalData }, feeds, outputs, quantisedInputs }
+}
+
+/** The layout of a bound int weight (what `emitDequantised` reads). */
+const heldLayout = (held: DeviceQuantisedWeight): Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize"> => {
+  if (held.scheme === "float16" || held.blockSize === undefined) {
+    throw new BackendCompileError({ backend: BACKEND, message: `bound quantised weight (${held.scheme}) has no block size; pass the weight \`uploadQuantised\` returned` })
+  }
+  return { scheme: held.scheme, shape: held.shape, blockSize: held.blockSize }
 }
 
 /**

@@ -121,7 +121,7 @@ export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, w
  * codes (int4: nibbles unpacked, low first) → [rows·blocks, blockSize] →
  * DequantizeLinear(axis 0, scale and zero point per block) → [rows, cols].
  */
-export const emitDequantised = (ctx: LoweringContext, name: string, weight: BlockQuantisedWeight, output: string): void => {
+export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string): void => {
   const [rows, cols] = weight.shape as [number, number]
   const bits = schemeBits(weight.scheme)
   const blocks = blocksPerRow(cols, weight.blockSize)

@@ -7,10 +7,13 @@
 import type { DType, HostTensor, Shape } from "@refine-af/tensor"
 import type { ModelBundle, Provider } from "./providers.ts"
 
+/** Element types an engine stores: the IR's, plus uint8 for the codes of bound quantised weights. */
+export type StoredDType = DType | "uint8"
+
 /** A tensor held by an engine. `location` is "gpu-buffer" when it stays in GPU memory. */
 export interface TensorRef {
   readonly id: number
-  readonly dtype: DType
+  readonly dtype: StoredDType
   readonly shape: Shape
   readonly location: "cpu" | "gpu-buffer"
 }
@@ -32,11 +35,19 @@ export interface Engine {
     feeds: Readonly<Record<string, HostTensor | TensorRef>>,
     outputs: ReadonlyArray<string>
   ) => Promise<Record<string, TensorRef>>
-  readonly upload: (tensor: HostTensor) => Promise<TensorRef>
+  /** Stores a host tensor (or the uint8 codes of a quantised weight, `StoredTensor`). */
+  readonly upload: (tensor: HostTensor | StoredTensor) => Promise<TensorRef>
   readonly download: (ref: TensorRef) => Promise<HostTensor>
   readonly release: (ref: TensorRef) => Promise<void>
   /** Drops every session and tensor. */
   readonly close: () => Promise<void>
+}
+
+/** Packed codes of a quantised weight: stored and fed, never an IR value. */
+export interface StoredTensor {
+  readonly dtype: "uint8"
+  readonly shape: Shape
+  readonly data: Uint8Array
 }
 
 /** True for a {@link TensorRef} (vs a host tensor). */

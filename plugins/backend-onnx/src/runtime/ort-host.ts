@@ -6,10 +6,10 @@
  * gpu-buffer tensor aborts the process in onnxruntime-node 1.30 (seen on
  * lavapipe).
  */
-import type { DType, HostTensor, Shape } from "@refine-af/tensor"
+import type { Shape } from "@refine-af/tensor"
 import * as ort from "onnxruntime-node"
 import { encodeModel } from "../onnx/model.ts"
-import type { Engine, Loaded, TensorRef } from "./engine.ts"
+import type { Engine, Loaded, StoredDType, TensorRef } from "./engine.ts"
 import { isTensorRef } from "./engine.ts"
 import { fromOrtTensor, irDtype, toOrtTensor } from "./ort-tensors.ts"
 import type { ModelBundle, Provider, SessionSettings } from "./providers.ts"
@@ -19,7 +19,7 @@ interface LoadedSession extends Loaded {
   readonly session: ort.InferenceSession
 }
 
-const identityModel = (dtype: DType, shape: Shape): Uint8Array =>
+const identityModel = (dtype: StoredDType, shape: Shape): Uint8Array =>
   encodeModel({
     irVersion: 8,
     opsetVersion: 18,
@@ -42,7 +42,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
   const store = (tensor: ort.Tensor): TensorRef => {
     const id = nextId++
     tensors.set(id, tensor)
-    return { id, dtype: irDtype(tensor), shape: [...tensor.dims], location: tensor.location === "gpu-buffer" ? "gpu-buffer" : "cpu" }
+    return { id, dtype: tensor.type === "uint8" ? "uint8" : irDtype(tensor), shape: [...tensor.dims], location: tensor.location === "gpu-buffer" ? "gpu-buffer" : "cpu" }
   }
   const lookup = (ref: TensorRef): ort.Tensor => {
     const tensor = tensors.get(ref.id)
@@ -82,7 +82,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       for (const name of outputs) refs[name] = store(results[name] as ort.Tensor)
       return refs
     },
-    upload: async (tensor) => store(toOrtTensor(tensor)),
+    upload: async (tensor) => store(new ort.Tensor(tensor.dtype, tensor.data as never, [...tensor.shape])),
     download: async (ref) => {
       const tensor = lookup(ref)
       if (tensor.location !== "gpu-buffer") return fromOrtTensor(tensor)

@@ -9,8 +9,16 @@
  * programs), so memory does not grow with the number of programs. `baked`
  * copies them into each program as constants (onnxruntime then folds and
  * pre-packs a private copy per session; see bench-results/weights.json).
+ *
+ * Frozen weights in reduced precision (`quantised`) follow
+ * {@link QuantisedBinding}: by default (`auto`) programs of at most
+ * {@link FEW_ROWS} rows — decode steps — bake them (onnxruntime's
+ * MatMulNBits only runs fast on constant codes it pre-packs, a copy per
+ * program), and every other program (prefill, scoring, training, reference)
+ * binds one stored copy that each run dequantises, which costs little next to
+ * the matmuls of many rows.
  */
-import { eliminateDeadCode, Graph, neg, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
+import { eliminateDeadCode, Graph, neg, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
@@ -33,7 +41,7 @@ export interface LlamaRuntime {
    * (a copy per program), float32 ones bound (`shared`, one copy for all
    * programs) or baked, per {@link WeightMode}.
    */
-  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>) => Effect.Effect<Executable, BackendError>
+  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>, rows?: number) => Effect.Effect<Executable, BackendError>
   /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
   readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate?: CacheUpdate) => Effect.Effect<Executable, BackendError>
   /**
@@ -49,6 +57,19 @@ export interface LlamaRuntime {
 /** How frozen weights reach the programs: one shared copy bound to all, or a copy baked into each. */
 export type WeightMode = "shared" | "baked"
 
+/**
+ * How reduced-precision frozen weights reach the programs (with `weightMode`
+ * `shared`): `shared` binds one stored copy to every program, dequantised by
+ * each run (least memory; decode steps run at float32 matmul speed or
+ * below); `baked` bakes them into each program (fast quantised matmuls, a
+ * copy per program); `auto` (default) bakes them into programs of at most
+ * {@link FEW_ROWS} rows (decode steps) and binds them everywhere else.
+ */
+export type QuantisedBinding = "auto" | "shared" | "baked"
+
+/** Rows (batch × new tokens) up to which `auto` bakes quantised weights: a decode step's matmuls are memory-bound. */
+export const FEW_ROWS = 32
+
 /** Where generation keeps the KV cache (see {@link LlamaRuntime.kvCache}). */
 export type KvCacheMode = "host" | "device"
 
@@ -62,6 +83,8 @@ export interface RuntimeOptions {
   readonly weightMode?: WeightMode
   /** Frozen weights stored in reduced precision (default none). */
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
+  /** Default `auto`; see {@link QuantisedBinding}. */
+  readonly quantisedBinding?: QuantisedBinding
   /** Default: `device` when the backend's outputs live in device memory (a probe program's output says), else `host`. */
   readonly kvCache?: KvCacheMode
 }
@@ -117,7 +140,15 @@ export const makeLlamaRuntime = (
       const known = uploaded.get(name)
       return known !== undefined ? Effect.succeed(known) : Effect.tap(backend.upload(weights[name]!), (t) => Effect.sync(() => uploaded.set(name, t)))
     })
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>) =>
+  const heldQuantised = new Map<string, DeviceQuantisedWeight>()
+  const uploadQuantised = (name: string) =>
+    Effect.suspend(() => {
+      const known = heldQuantised.get(name)
+      return known !== undefined ? Effect.succeed(known) : Effect.tap(backend.uploadQuantised(quantised[name]!), (t) => Effect.sync(() => heldQuantised.set(name, t)))
+    })
+  const binding = options.quantisedBinding ?? "auto"
+  // `rows`: batch × new tokens of a step program; other programs (scoring, training) count as many.
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, rows = Infinity) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -125,7 +156,11 @@ export const makeLlamaRuntime = (
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const compileOptions: CompileOptions = { quantised: baked.quantised, weights: bound, keepOnDevice, rotaryTables }
+      const bindQuantised = binding === "shared" || (binding === "auto" && rows > FEW_ROWS)
+      const reduced = bindQuantised
+        ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
+        : baked.quantised
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables }
       return yield* backend.compile(program, compileOptions)
     })
   const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide") => {
@@ -139,7 +174,7 @@ export const makeLlamaRuntime = (
       ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
       : []
     // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.batch * shape.length)))
     compiled.set(key, memo)
     return memo
   }

@@ -7,7 +7,7 @@ import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
-import { makeLlamaRuntime, type LlamaRuntime, type WeightMode } from "../model/runtime.ts"
+import { makeLlamaRuntime, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../model/runtime.ts"
 import { ensureFolderFits, loadWeights, openWeights } from "@refine-af/models"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
@@ -33,6 +33,8 @@ export interface LoadLlamaOptions {
   readonly memoryBudget?: number
   /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
   readonly weightMode?: WeightMode
+  /** Frozen weights below float32: baked into decode steps and shared elsewhere (`auto`, default), shared by all, or baked into each. */
+  readonly quantisedBinding?: QuantisedBinding
   /** Storage precision of the frozen weights (default float32) and the quantised-weight cache. */
   readonly precision?: PrecisionOptions
 }
@@ -66,7 +68,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}) })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   // Outputs differ by precision, so ids (lineage, score caches) do too.
   const id = precision.precision === "float32" ? folderId
