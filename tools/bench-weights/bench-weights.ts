@@ -9,7 +9,8 @@
  * modes interleaved in one process (`speed.ts`), the fair speed comparison
  * on a loaded machine.
  *
- *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack]
+ *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack] [--default-malloc]
+ *   npx tsx tools/bench-weights/bench-weights.ts --contenders int4-shared,int4-auto,int4-baked   # → weights-<model>-quantised.json
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
  * weights) into the temp folder and deleted afterwards. Prints a table and
@@ -21,7 +22,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { memoryBandwidth } from "../gpu-check/bench-env.ts"
+import { defaultMallocEnv, memoryBandwidth } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -36,22 +37,32 @@ const MODELS: Record<string, Record<string, unknown>> = {
   // TinyLlama-1.1B's shape.
   "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
 }
-const CONTENDERS: Record<string, [string, string]> = {
+// [weight mode, backend flags, precision, quantised binding]
+const CONTENDERS: Record<string, [string, string, string?, string?]> = {
   shared: ["shared", "default"],
   "shared-arena": ["shared", "arena"],
   // What every program did before shared weights: baked constants, pre-packed, with the arena.
   baked: ["baked", "arena"],
-  "baked-noprepack": ["baked", "arena,noprepack"]
+  "baked-noprepack": ["baked", "arena,noprepack"],
+  // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
+  // decode steps only (the default), or baked into every program (what quantised weights did before).
+  "int4-shared": ["shared", "default", "int4", "shared"],
+  "int4-auto": ["shared", "default", "int4", "auto"],
+  "int4-baked": ["shared", "default", "int4", "baked"]
 }
 
 
 /** Resident memory of a bare Node process with the same imports (what every contender pays before loading). */
 const modelName = arg("--model", "120m")
-const contenders = arg("--contenders", Object.keys(CONTENDERS).join(",")).split(",")
+const contenders = arg("--contenders", "shared,shared-arena,baked,baked-noprepack").split(",")
 const steps = arg("--steps", "16")
+const defaultMalloc = process.argv.includes("--default-malloc")
+
 const overrides = MODELS[modelName]
 if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
 
+// Contenders below float32 are a run of their own (bench-results/weights-<model>-quantised.json).
+const quantisedRun = contenders.some((name) => CONTENDERS[name]?.[2] !== undefined)
 const startLoad = loadavg()
 const bandwidth = memoryBandwidth()
 const folder = nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
@@ -60,18 +71,20 @@ const rows: Array<any> = []
 let speed: Record<string, Record<string, number>> | undefined
 try {
   for (const name of contenders) {
-    const [mode, prepack] = CONTENDERS[name] ?? []
+    const [mode, prepack, precision, binding] = CONTENDERS[name] ?? []
     if (mode === undefined) throw new Error(`unknown contender ${name}; use ${Object.keys(CONTENDERS).join(", ")}`)
-    const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, prepack!, steps], {
+    const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, prepack!, steps, precision ?? "float32", binding ?? "auto"], {
       encoding: "utf8",
       cwd: nodePath.join(repoRoot, "tools"),
       maxBuffer: 1 << 26,
-      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }
+      // The benchmarks' large malloc thresholds (fast big reads; freed heap memory is then never returned), or
+      // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
+      env: defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }
     })
     const result = JSON.parse(out.trim().split("\n").pop()!)
     rows.push({ contender: name, ...result })
   }
-  if (modelName === "120m") {
+  if (modelName === "120m" && !quantisedRun) {
     // Speed side by side in one process (interleaved), so both weight modes see the same load.
     const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "speed.ts"), folder, "5"], { encoding: "utf8", cwd: nodePath.join(repoRoot, "tools"), maxBuffer: 1 << 26 })
     speed = JSON.parse(out.trim().split("\n").pop()!)
@@ -81,30 +94,33 @@ try {
 }
 
 // A batch-1 decode step reads every weight once except the embedding table (one row per token).
+// Each contender's own weight bytes (at its precision); the roofline reads them all but the embedding table.
 const weightBytes = rows[0]?.weightBytes ?? 0
 const hidden = overrides.hidden_size as number
-const perToken = weightBytes - 32000 * hidden * 4
-const roofline = (bandwidth * 1e9) / perToken
+const rooflineOf = (bytes: number) => (bandwidth * 1e9) / (bytes - 32000 * hidden * 4)
+const roofline = rooflineOf(weightBytes)
 const table = rows.map((r) => {
   const baseline = r.phases.start.rss
   return {
     contender: r.contender,
+    weightBytes: r.weightBytes,
     loadSeconds: r.phases.load.seconds,
     peakGiB: r.peak / 2 ** 30,
-    peakOverWeights: r.peak / weightBytes,
-    peakAboveBaselineOverWeights: (r.peak - baseline) / weightBytes,
-    afterLoadOverWeights: (r.phases.load.rss - baseline) / weightBytes,
+    peakOverWeights: r.peak / r.weightBytes,
+    peakAboveBaselineOverWeights: (r.peak - baseline) / r.weightBytes,
+    afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,
     decodeB8: r.decodeTokensPerSecond.batch8,
-    rooflineFractionB1: r.decodeTokensPerSecond.batch1 / roofline,
-    trainStepSeconds: r.trainStepSeconds
+    rooflineFractionB1: r.decodeTokensPerSecond.batch1 / rooflineOf(r.weightBytes),
+    trainStepSeconds: r.trainStepSeconds,
+    phaseSeconds: Object.fromEntries(Object.entries(r.phases as Record<string, { seconds: number }>).map(([k, v]) => [k, v.seconds]))
   }
 })
 const report = {
   benchmark: "weights",
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: overrides, dtype: "float32", threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  settings: { model: modelName, config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
   weightBytes,
   memoryBandwidthGBs: bandwidth,
   rooflineDecodeTokensPerSecondBatch1: roofline,
@@ -113,7 +129,7 @@ const report = {
   speedInterleaved: speed === undefined ? null : { ...speed, sharedOverBaked: Object.fromEntries(Object.keys(speed.shared!).map((k) => [k, speed!.shared![k]! / speed!.baked![k]!])) },
   runs: rows
 }
-console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB float32 weights; copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
   console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
@@ -122,7 +138,7 @@ if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")
   for (const k of Object.keys(speed.shared!)) console.log(`  ${k.padEnd(36)} ${speed.shared![k]!.toFixed(1).padStart(8)} ${speed.baked![k]!.toFixed(1).padStart(8)} ${(speed.shared![k]! / speed.baked![k]!).toFixed(2).padStart(8)}`)
 }
-const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}.json`)
+const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}${quantisedRun ? "-quantised" : ""}${defaultMalloc ? "-default-malloc" : ""}.json`)
 mkdirSync(nodePath.dirname(file), { recursive: true })
 writeFileSync(file, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${file}`)

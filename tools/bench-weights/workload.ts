@@ -4,18 +4,22 @@
  * generate (two batch buckets), score, one LoRA policy step and a
  * reference (adapter-off) pass — every kind of program a PPO stage compiles.
  *
- *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <prepack|noprepack> [decodeSteps]
+ *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <prepack|noprepack> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
+ *
+ * The last two: the frozen weights' precision and, below float32, how the
+ * quantised ones reach the programs (`quantisedBinding`).
  *
  * Prints one JSON line: times (s), resident memory after each phase and the
  * peak (bytes), weight bytes, decode tokens/s at batch 1 and 8.
  */
 import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import { generateTokens, loadLlama, scoreSequences, type WeightMode } from "@refine-af/model-llama"
+import { generateTokens, loadLlama, scoreSequences, type QuantisedBinding, type WeightMode } from "@refine-af/model-llama"
+import { quantisedBytes } from "@refine-af/tensor"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
 
-const [folder, mode, flagList, steps] = process.argv.slice(2) as [string, WeightMode, string, string | undefined]
+const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode, string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
 const flags = new Set(flagList.split(","))
 const DECODE = Number(steps ?? 16)
 const PROMPT = 32
@@ -42,10 +46,11 @@ const main = Effect.gen(function* () {
   const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
   const mark = (name: string, s: number) => (phases[name] = { seconds: s, ...memory() })
   mark("start", 0)
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode }))
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
-  const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + t.data.byteLength, 0)
+  // The weight bytes at the chosen precision: float32 ones plus the stored codes and scales.
+  const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + t.data.byteLength, 0) + Object.values(runtime.quantised).reduce((n, q) => n + quantisedBytes(q), 0)
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
   const requests = (rows: number, maxNewTokens: number) => ids(rows, PROMPT, rows).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
   const decode: Record<string, number> = {}
@@ -67,7 +72,7 @@ const main = Effect.gen(function* () {
   const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
-  return { mode, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
+  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

@@ -35,6 +35,14 @@ const copyBandwidth = (): number => {
   return (2 * source.byteLength) / best / 1e9
 }
 
+/** This process's environment without the benchmarks' malloc tuning (glibc's defaults, as `refine-af run` gets). */
+export const defaultMallocEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  delete env["MALLOC_MMAP_THRESHOLD_"]
+  delete env["MALLOC_TRIM_THRESHOLD_"]
+  return env
+}
+
 /**
  * Copy bandwidth in GB/s: a decode roofline's denominator. Measured in a
  * fresh Node process with glibc's default malloc settings: with the large
@@ -43,9 +51,7 @@ const copyBandwidth = (): number => {
  * 3.5x lower (9.5 vs 33 GB/s), which would flatter every roofline fraction.
  */
 export const memoryBandwidth = (): number => {
-  const env = { ...process.env }
-  delete env["MALLOC_MMAP_THRESHOLD_"]
-  delete env["MALLOC_TRIM_THRESHOLD_"]
+  const env = defaultMallocEnv()
   try {
     const measured = Number(execFileSync(process.execPath, ["-e", `process.stdout.write(String((${copyBandwidth.toString()})()))`], { encoding: "utf8", timeout: 60_000, env }))
     if (Number.isFinite(measured) && measured > 0) return measured

@@ -17,7 +17,7 @@
  * `:scales` (or `:f16`) that every run dequantises: onnxruntime's
  * MatMulNBits is only fast with constant codes it can pre-pack.
  */
-import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
+import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, blocksPerRow, eliminateDeadCode, isDeviceQuantised, schemeBits, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
@@ -25,7 +25,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
+import { consumersOf, planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
@@ -121,6 +121,16 @@ export const compileProgram = (
   const feeds: Array<TensorSpec> = []
   const externalData: Array<{ path: string; data: Uint8Array }> = []
   const quantisedInputs: Array<QuantisedInput> = []
+  // Bound int weights: each reader gets its own dequantised copy, made just before it (a training
+  // program's backward pass dequantises again instead of keeping every float32 weight alive from the forward).
+  const dequantisedPerReader = new Map<NodeId, (output: string, after: string | undefined) => void>()
+  const consumers = consumersOf(program)
+  // The activation a bound int weight is multiplied with at `reader` (a MatMul, or a Transpose feeding one), if already computed.
+  const activationAt = (reader: IrNode, weightLeftX: NodeId | undefined): string | undefined => {
+    const matmul = reader.op === "Transpose" ? program.nodes[consumers.get(reader.id)?.find((c) => program.nodes[c.node]!.op === "MatMul")?.node ?? -1] : reader
+    const other = weightLeftX ?? (matmul?.op === "MatMul" ? matmul.inputs.find((i) => program.nodes[i]!.op !== "Parameter" && program.nodes[i]!.op !== "Transpose") : undefined)
+    return other !== undefined && other < reader.id ? ctx.name(other) : undefined
+  }
 
   const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
     if (bytes.byteLength >= settings.externalThreshold) {
@@ -158,7 +168,8 @@ export const compileProgram = (
         const blocks = blocksPerRow(cols, layout.blockSize)
         input("codes", "uint8", [rows, blocks, (layout.blockSize * schemeBits(layout.scheme)) / 8])
         input("scales", "float32", [rows, blocks])
-        emitDequantised(ctx, name, layout, name)
+        // Dequantised for each node that reads it, after the activation it multiplies (see `emitDequantised`).
+        dequantisedPerReader.set(parameter.id, (output, after) => emitDequantised(ctx, name, layout, output, after))
       }
       ctx.bind(parameter.id, name)
       continue
@@ -218,6 +229,13 @@ export const compileProgram = (
     }
     if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || weightLeft.skipped.has(node.id)) continue
     const left = weightLeft.matmuls.get(node.id)
+    for (const input of new Set(left !== undefined ? [left.weight] : node.inputs)) {
+      const emit = dequantisedPerReader.get(input)
+      if (emit === undefined) continue
+      const output = ctx.temp("dequantisedWeight")
+      emit(output, activationAt(node, left?.x))
+      ctx.bind(input, output)
+    }
     if (left !== undefined) {
       emitWeightLeft(ctx, left, program.nodes[left.x]!.shape, node.shape, ctx.name(node.id))
       continue
@@ -246,6 +264,14 @@ export const compileProgram = (
       throw new UnsupportedOpError({ backend: BACKEND, op: node.op, message: `backend-onnx has no lowering for ${node.op}; add one in plugins/backend-onnx/src/compile/lowerings/` })
     }
     lower(node as never, ctx)
+  }
+  // A bound weight that is a program output itself.
+  for (const { id } of late) {
+    const emit = dequantisedPerReader.get(id)
+    if (emit === undefined) continue
+    const output = ctx.temp("dequantisedWeight")
+    emit(output, undefined)
+    ctx.bind(id, output)
   }
   for (const { id, name } of late) ctx.emit("Identity", [ctx.name(id)], [name])
 

@@ -121,7 +121,7 @@ export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, w
  * codes (int4: nibbles unpacked, low first) → [rows·blocks, blockSize] →
  * DequantizeLinear(axis 0, scale and zero point per block) → [rows, cols].
  */
-export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string): void => {
+export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after?: string): void => {
   const [rows, cols] = weight.shape as [number, number]
   const bits = schemeBits(weight.scheme)
   const blocks = blocksPerRow(cols, weight.blockSize)
@@ -140,8 +140,13 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   ctx.emit("Reshape", [codes, ctx.int64s("shape", [rows * blocks, weight.blockSize])], [flat])
   const zero = ctx.temp("zero")
   ctx.initializers.push({ name: zero, dataType: "uint8", dims: [rows * blocks], raw: new Uint8Array(rows * blocks).fill(1 << (bits - 1)) })
-  const scales = ctx.temp("scales")
+  let scales = ctx.temp("scales")
   ctx.emit("Reshape", [names.scales, ctx.int64s("shape", [rows * blocks])], [scales])
+  if (after !== undefined) {
+    const tied = ctx.temp("scalesAfter")
+    ctx.emit("Add", [scales, zeroAfter(ctx, after)], [tied])
+    scales = tied
+  }
   const values = ctx.temp("dequantised")
   ctx.emit("DequantizeLinear", [flat, scales, zero], [values], [{ name: "axis", int: 0 }])
   if (blocks * weight.blockSize === cols) {
@@ -151,6 +156,28 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   const padded = ctx.temp("padded")
   ctx.emit("Reshape", [values, ctx.int64s("shape", [rows, blocks * weight.blockSize])], [padded])
   ctx.emit("Slice", [padded, ctx.int64s("starts", [0]), ctx.int64s("ends", [cols]), ctx.int64s("axes", [1])], [output])
+}
+
+/**
+ * A float32 [1] zero computed from the first element of `value`: a data
+ * dependency only. onnxruntime orders nodes by its own topological sort, in
+ * which a DequantizeLinear of graph inputs alone may run long before its
+ * matmul (every dequantised weight of a program alive at once); tying it to
+ * the matmul's activation makes it run when that activation exists. The
+ * element goes through bool so NaN or ±Inf in it still gives 0.
+ */
+const zeroAfter = (ctx: LoweringContext, value: string): string => {
+  const flat = ctx.temp("flat")
+  ctx.emit("Reshape", [value, ctx.int64s("shape", [-1])], [flat])
+  const first = ctx.temp("first")
+  ctx.emit("Slice", [flat, ctx.int64s("starts", [0]), ctx.int64s("ends", [1])], [first])
+  const truth = ctx.temp("truth")
+  ctx.emit("Cast", [first], [truth], [{ name: "to", int: 9 }])
+  const one = ctx.temp("oneOrZero")
+  ctx.emit("Cast", [truth], [one], [{ name: "to", int: 1 }])
+  const zero = ctx.temp("zero")
+  ctx.emit("Mul", [one, ctx.constant("zero", "float32", [1], [0])], [zero])
+  return zero
 }
 
 const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => {
