@@ -12,7 +12,7 @@
  * dequantised by each run (`quantisedBinding: "shared"`) against baked into
  * each program, on a backend that runs baked ones through DequantizeLinear
  * too (so both compute with the same dequantised values); and `auto` bakes
- * them only into decode steps (few rows) and uploads each weight once.
+ * them only into decode steps (one new token per row) and uploads each weight once.
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { isDeviceQuantised, quantiseWeight, type BackendService, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
@@ -101,7 +101,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const shared = yield* observe(make("shared"))
       const baked = yield* observe(make("baked"))
       // auto on the default backend: which programs got the stored copy, and how often it was uploaded.
-      const seen: Array<{ rows: number; step: boolean; bound: number; baked: number }> = []
+      const seen: Array<{ tokens: number; step: boolean; bound: number; baked: number }> = []
       let uploads = 0
       const defaultBackend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
       const spy: BackendService = {
@@ -111,13 +111,14 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
           const given = Object.values(options?.quantised ?? {})
           const ids = program.inputs.find((i) => i.name === "input_ids")
           // Step programs (generation, scoring) have no loss mask; training programs do.
-          if (ids) seen.push({ rows: program.nodes[ids.id]!.shape.reduce((a, b) => a * b, 1), step: !program.inputs.some((i) => i.name === "loss_mask"), bound: given.filter(isDeviceQuantised).length, baked: given.filter((w) => !isDeviceQuantised(w)).length })
+          if (ids) seen.push({ tokens: program.nodes[ids.id]!.shape[1]!, step: !program.inputs.some((i) => i.name === "loss_mask"), bound: given.filter(isDeviceQuantised).length, baked: given.filter((w) => !isDeviceQuantised(w)).length })
           return defaultBackend.compile(program, options)
         }
       }
       const autoRuntime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 64, padTokenId: 0, quantised })
       const auto = yield* observe(autoRuntime)
-      // A step of 64 rows (a batch-4 prefill of 16 tokens): past the few-row bound, so it binds the stored copy.
+      // A batch-4 decode step (baked) and prefill (bound).
+      yield* autoRuntime.executable({ batch: 4, length: 1, cache: 32 }, "last-logits")
       yield* autoRuntime.executable({ batch: 4, length: 16, cache: 32 }, "last-logits")
       return { shared, baked, auto, seen, uploads, count: Object.keys(quantised).length }
     }))
@@ -129,11 +130,12 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(r.shared.tokens).toEqual(r.baked.tokens)
     expect(maxRelDiff(r.shared.scores, r.baked.scores)).toBeLessThanOrEqual(1e-5)
     expect(gradDiff).toBeLessThanOrEqual(1e-5)
-    // auto: step programs of ≤ 32 rows baked, larger steps and training programs bound; each weight uploaded once for all of them.
-    const expected = (p: { rows: number; step: boolean }) => (p.step && p.rows <= 32 ? { bound: 0, baked: r.count } : { bound: r.count, baked: 0 })
+    // auto: decode steps (one token per row) baked; prefill, all-position, scoring and training programs bound;
+    // each weight uploaded once for all of them.
+    const expected = (p: { tokens: number; step: boolean }) => (p.step && p.tokens === 1 ? { bound: 0, baked: r.count } : { bound: r.count, baked: 0 })
     for (const p of r.seen) expect({ bound: p.bound, baked: p.baked }).toEqual(expected(p))
-    expect(r.seen.filter((p) => p.step && p.rows <= 32).length).toBeGreaterThan(1)
-    expect(r.seen.some((p) => p.step && p.rows === 64)).toBe(true)
+    expect(r.seen.filter((p) => p.step && p.tokens === 1).length).toBeGreaterThan(1)
+    expect(r.seen.filter((p) => p.step && p.tokens > 1).length).toBeGreaterThan(1)
     expect(r.seen.some((p) => !p.step)).toBe(true)
     expect(r.uploads).toBe(r.count)
     expect(r.auto.tokens[0]!.length).toBe(12)

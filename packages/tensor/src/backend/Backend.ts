@@ -9,6 +9,9 @@
  *    backend tensors uploaded once (frozen weights shared by every program of
  *    a model: no copy per executable, not fed at run); every other parameter
  *    becomes a feed, named like the parameter, next to the program's inputs.
+ *    Frozen weights in reduced precision go in `quantised`: host values
+ *    (`quantiseWeight`) are baked; weights from `uploadQuantised` are bound,
+ *    one stored copy for every executable.
  *    Compiling the same program with the same shapes again returns the cached
  *    executable.
  * 2. `run(executable, feeds, { outputs })` — feeds are host tensors or device

@@ -11,12 +11,11 @@
  * pre-packs a private copy per session; see bench-results/weights.json).
  *
  * Frozen weights in reduced precision (`quantised`) follow
- * {@link QuantisedBinding}: by default (`auto`) programs of at most
- * {@link FEW_ROWS} rows — decode steps — bake them (onnxruntime's
- * MatMulNBits only runs fast on constant codes it pre-packs, a copy per
- * program), and every other program (prefill, scoring, training, reference)
- * binds one stored copy that each run dequantises, which costs little next to
- * the matmuls of many rows.
+ * {@link QuantisedBinding}: by default (`auto`) decode steps (one new token
+ * per row) bake them (onnxruntime's MatMulNBits only runs fast on constant
+ * codes it pre-packs, a copy per program), and every other program (prefill,
+ * scoring, training, reference) binds one stored copy that each run
+ * dequantises, which costs little next to the matmuls of many tokens.
  */
 import { eliminateDeadCode, Graph, neg, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -41,7 +40,7 @@ export interface LlamaRuntime {
    * (a copy per program), float32 ones bound (`shared`, one copy for all
    * programs) or baked, per {@link WeightMode}.
    */
-  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>, rows?: number) => Effect.Effect<Executable, BackendError>
+  readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep?: boolean) => Effect.Effect<Executable, BackendError>
   /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
   readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate?: CacheUpdate) => Effect.Effect<Executable, BackendError>
   /**
@@ -62,13 +61,11 @@ export type WeightMode = "shared" | "baked"
  * `shared`): `shared` binds one stored copy to every program, dequantised by
  * each run (least memory; decode steps run at float32 matmul speed or
  * below); `baked` bakes them into each program (fast quantised matmuls, a
- * copy per program); `auto` (default) bakes them into programs of at most
- * {@link FEW_ROWS} rows (decode steps) and binds them everywhere else.
+ * copy per program); `auto` (default) bakes them into decode steps (one new
+ * token per row: memory-bound matmuls that read every weight for a few rows)
+ * and binds them everywhere else.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
-
-/** Rows (batch × new tokens) up to which `auto` bakes quantised weights: a decode step's matmuls are memory-bound. */
-export const FEW_ROWS = 32
 
 /** Where generation keeps the KV cache (see {@link LlamaRuntime.kvCache}). */
 export type KvCacheMode = "host" | "device"
@@ -147,8 +144,8 @@ export const makeLlamaRuntime = (
       return known !== undefined ? Effect.succeed(known) : Effect.tap(backend.uploadQuantised(quantised[name]!), (t) => Effect.sync(() => heldQuantised.set(name, t)))
     })
   const binding = options.quantisedBinding ?? "auto"
-  // `rows`: batch × new tokens of a step program; other programs (scoring, training) count as many.
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, rows = Infinity) =>
+  // `decodeStep`: a step program of one new token per row (set by `executable`).
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -156,7 +153,7 @@ export const makeLlamaRuntime = (
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const bindQuantised = binding === "shared" || (binding === "auto" && rows > FEW_ROWS)
+      const bindQuantised = binding === "shared" || (binding === "auto" && !decodeStep)
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
@@ -174,7 +171,7 @@ export const makeLlamaRuntime = (
       ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
       : []
     // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.batch * shape.length)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1)))
     compiled.set(key, memo)
     return memo
   }
