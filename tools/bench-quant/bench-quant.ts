@@ -5,12 +5,14 @@
  * 8), against the decode roofline (weight bytes read per token ÷ memory copy
  * bandwidth measured in the same run).
  *
- *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep]
+ *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep] [--generate]
  *
  * `120m` compares the two ways of running int8 / int4 weights (MatMulNBits vs
  * DequantizeLinear + MatMul); `1.1b` (TinyLlama-1.1B shape) compares float32 /
  * int8 / int4; `7b` (LLaMA-2-7B shape, written tensor by tensor) loads at int4 and
- * decodes at batch 1 through one program. `--keep` leaves the model folder (in the
+ * decodes at batch 1 through one program, or with `--generate` through the generation loop
+ * (prefill and decode programs at batch 1 and 8; quantised weights bound to the prefills, baked
+ * into the decode steps: `quantised_binding: auto`; → quant-7b-generate.json). `--keep` leaves the model folder (in the
  * temp folder) for the next `--keep` run to reuse. Prints a table; writes
  * bench-results/quant-<model>.json.
  */
@@ -53,6 +55,7 @@ const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: R
 
 const spec = MODELS[modelName]
 if (spec === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generate")
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
 const keep = process.argv.includes("--keep")
@@ -66,7 +69,7 @@ const bandwidth = memoryBandwidth()
 const rows: Array<Record<string, number | string>> = []
 try {
   for (const [precision, mode] of spec.contenders) {
-    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...(spec.decodeOnly ? ["decode-only"] : [])], {
+    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...(decodeOnly ? ["decode-only"] : [])], {
       encoding: "utf8",
       env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" },
       maxBuffer: 1 << 24
@@ -85,7 +88,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,
@@ -101,7 +104,7 @@ console.log("precision  matmul      load s  peak RSS GiB  weight MB/token  b1 to
 for (const row of report.results as Array<any>) {
   console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)

@@ -27,7 +27,7 @@ import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
-import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
+import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -161,7 +161,7 @@ export const compileProgram = (
       }
       if (held.scheme === "float16") {
         input("f16", "float16", node.shape)
-        ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
+        dequantisedPerReader.set(parameter.id, (output, after) => emitWidened(ctx, `${name}:f16`, node.shape, output, after))
       } else {
         const layout = heldLayout(held)
         const [rows, cols] = held.shape as [number, number]

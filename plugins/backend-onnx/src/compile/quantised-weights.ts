@@ -159,6 +159,24 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
 }
 
 /**
+ * The float32 value of a bound float16 weight `input` as `output`: a Cast,
+ * tied to `after` (see {@link zeroAfter}) through the shape of a Reshape,
+ * which costs nothing.
+ */
+export const emitWidened = (ctx: LoweringContext, input: string, shape: ReadonlyArray<number>, output: string, after?: string): void => {
+  let source = input
+  if (after !== undefined) {
+    const zero = ctx.temp("zeroInt")
+    ctx.emit("Cast", [zeroAfter(ctx, after)], [zero], [{ name: "to", int: 7 }])
+    const dims = ctx.temp("dims")
+    ctx.emit("Add", [ctx.int64s("shape", shape), zero], [dims])
+    source = ctx.temp("tied")
+    ctx.emit("Reshape", [input, dims], [source])
+  }
+  ctx.emit("Cast", [source], [output], [{ name: "to", int: 1 }])
+}
+
+/**
  * A float32 [1] zero computed from the first element of `value`: a data
  * dependency only. onnxruntime orders nodes by its own topological sort, in
  * which a DequantizeLinear of graph inputs alone may run long before its
