@@ -121,11 +121,11 @@ export const compileProgram = (
   const feeds: Array<TensorSpec> = []
   const externalData: Array<{ path: string; data: Uint8Array }> = []
   const quantisedInputs: Array<QuantisedInput> = []
-  // Bound int weights: each reader gets its own dequantised copy, made just before it (a training
+  // Bound weights below float32: each reader gets its own float32 copy, made just before it (a training
   // program's backward pass dequantises again instead of keeping every float32 weight alive from the forward).
   const dequantisedPerReader = new Map<NodeId, (output: string, after: string | undefined) => void>()
   const consumers = consumersOf(program)
-  // The activation a bound int weight is multiplied with at `reader` (a MatMul, or a Transpose feeding one), if already computed.
+  // The activation a bound weight is multiplied with at `reader` (a MatMul, or a Transpose feeding one), if already computed.
   const activationAt = (reader: IrNode, weightLeftX: NodeId | undefined): string | undefined => {
     const matmul = reader.op === "Transpose" ? program.nodes[consumers.get(reader.id)?.find((c) => program.nodes[c.node]!.op === "MatMul")?.node ?? -1] : reader
     const other = weightLeftX ?? (matmul?.op === "MatMul" ? matmul.inputs.find((i) => program.nodes[i]!.op !== "Parameter" && program.nodes[i]!.op !== "Transpose") : undefined)
