@@ -36,9 +36,10 @@ export interface LlamaRuntime {
   /** The frozen (non-trainable) parameters of `program` to bake: float32 constants and quantised weights. */
   readonly frozen: (program: Program) => { readonly constants: Record<string, HostTensor>; readonly quantised: Record<string, QuantisedWeight> }
   /**
-   * Compiles any program over this model: quantised frozen weights are baked
-   * (a copy per program), float32 ones bound (`shared`, one copy for all
-   * programs) or baked, per {@link WeightMode}.
+   * Compiles any program over this model: float32 frozen weights bound
+   * (`shared`, one copy for all programs) or baked, per {@link WeightMode};
+   * quantised ones per {@link QuantisedBinding} (`decodeStep`: a step of one
+   * new token per row).
    */
   readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep?: boolean) => Effect.Effect<Executable, BackendError>
   /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
@@ -99,6 +100,16 @@ const probeOutputLocation = (backend: BackendService): Effect.Effect<KvCacheMode
 
 const loraKey = (lora: ProgramLora | undefined) => (lora ? `lora:${lora.rank}:${lora.alpha}:${lora.scale ?? ""}:${lora.targets.join(",")}:${lora.dropout ? "dropout" : ""}` : "base")
 
+/** Memoises an upload per weight name: the first call uploads, later ones reuse the result. */
+const uploadedOnce = <A>(make: (name: string) => Effect.Effect<A, BackendError>) => {
+  const known = new Map<string, A>()
+  return (name: string): Effect.Effect<A, BackendError> =>
+    Effect.suspend(() => {
+      const held = known.get(name)
+      return held !== undefined ? Effect.succeed(held) : Effect.tap(make(name), (t) => Effect.sync(() => known.set(name, t)))
+    })
+}
+
 /**
  * Wraps a backend and float32 weights (HF names) into a runtime.
  *
@@ -131,18 +142,8 @@ export const makeLlamaRuntime = (
   const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
   const mode = options.weightMode ?? "shared"
   // Uploaded on first use, once; every program binds the same backend tensors.
-  const uploaded = new Map<string, DeviceTensor>()
-  const upload = (name: string) =>
-    Effect.suspend(() => {
-      const known = uploaded.get(name)
-      return known !== undefined ? Effect.succeed(known) : Effect.tap(backend.upload(weights[name]!), (t) => Effect.sync(() => uploaded.set(name, t)))
-    })
-  const heldQuantised = new Map<string, DeviceQuantisedWeight>()
-  const uploadQuantised = (name: string) =>
-    Effect.suspend(() => {
-      const known = heldQuantised.get(name)
-      return known !== undefined ? Effect.succeed(known) : Effect.tap(backend.uploadQuantised(quantised[name]!), (t) => Effect.sync(() => heldQuantised.set(name, t)))
-    })
+  const upload = uploadedOnce<DeviceTensor>((name) => backend.upload(weights[name]!))
+  const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
   const binding = options.quantisedBinding ?? "auto"
   // `decodeStep`: a step program of one new token per row (set by `executable`).
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false) =>
