@@ -312,13 +312,19 @@ export const makeOnnxBackend = (
             const store = async (part: QuantisedPart, tensor: HostTensor | StoredTensor) => {
               parts[part] = { owner, ref: await engine.upload(tensor), released: false }
             }
-            if (weight.scheme === "float16") {
-              await store("f16", { dtype: "float16", shape: weight.shape, data: weight.data })
-            } else {
-              const [rows, cols] = weight.shape as [number, number]
-              const blocks = blocksPerRow(cols, weight.blockSize)
-              await store("codes", { dtype: "uint8", shape: [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], data: weight.codes })
-              await store("scales", { dtype: "float32", shape: [rows, blocks], data: weight.scales })
+            try {
+              if (weight.scheme === "float16") {
+                await store("f16", { dtype: "float16", shape: weight.shape, data: weight.data })
+              } else {
+                const [rows, cols] = weight.shape as [number, number]
+                const blocks = blocksPerRow(cols, weight.blockSize)
+                await store("codes", { dtype: "uint8", shape: [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], data: weight.codes })
+                await store("scales", { dtype: "float32", shape: [rows, blocks], data: weight.scales })
+              }
+            } catch (error) {
+              // A part stored before the failure would otherwise stay in the engine with nothing to free it.
+              for (const part of Object.values(parts)) await engine.release(part.ref).catch(() => undefined)
+              throw error
             }
             const handle: QuantisedHandle = { owner, parts, released: false }
             const held: DeviceQuantisedWeight = { scheme: weight.scheme, shape: weight.shape, ...(weight.scheme === "float16" ? {} : { blockSize: weight.blockSize }), handle }
