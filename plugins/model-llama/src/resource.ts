@@ -69,7 +69,7 @@ export const LlamaResourceOptions = Schema.Struct({
   }),
   /** How programs get frozen weights held below float32 (`precision`). */
   quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({
-    description: "Frozen weights below float32: auto (default: baked into decode-step programs, one new token per row, where the pre-packed quantised matmul is fast, and stored once and shared by every other program: prefill, scoring, training, reference), shared (one stored copy for every program, dequantised by each run: least memory, slower decoding) or baked (a copy inside each program: fastest, memory grows with the number of programs)."
+    description: "Frozen weights below float32: auto (default: baked into decode-step programs, one new token per row, where the pre-packed quantised matmul is fast, while free memory leaves room for another copy — else with a warning shared —, and stored once and shared by every other program: prefill, scoring, training, reference), shared (one stored copy for every program, dequantised by each run: least memory, slower decoding) or baked (a copy inside each program: fastest, memory grows with the number of programs)."
   }),
   /** int8 / int4 block size. */
   block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
@@ -104,6 +104,7 @@ export const llamaResource = defineResource({
       ...(options.lora === undefined ? {} : { adapterPath: options.lora }),
       ...(options.weight_mode === undefined ? {} : { weightMode: options.weight_mode }),
       ...(options.quantised_binding === undefined ? {} : { quantisedBinding: options.quantised_binding }),
+      onQuantisedFallback: (message) => ctx.events.warn(`${ctx.name}: ${message}`),
       precision: {
         precision: options.precision ?? "float32",
         ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),

@@ -140,4 +140,41 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(r.uploads).toBe(r.count)
     expect(r.auto.tokens[0]!.length).toBe(12)
   }, 180_000)
+
+  it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+      const model = yield* loadModelFolder(folder)
+      const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
+      const kept: Record<string, HostTensor> = {}
+      const quantised: Record<string, QuantisedWeight> = {}
+      for (const [name, tensor] of Object.entries(float32)) {
+        if (storedBelowFloat32("int4", name, tensor.shape)) quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, "int4", 16)
+        else kept[name] = tensor
+      }
+      const backend = yield* cpuBackend
+      const baked: Array<number> = []
+      const spy: BackendService = {
+        ...backend,
+        compile: (program, options) => {
+          baked.push(Object.values(options?.quantised ?? {}).filter((w) => !isDeviceQuantised(w)).length)
+          return backend.compile(program, options)
+        }
+      }
+      const warnings: Array<string> = []
+      // A machine with 100 MiB free: less than bakeHeadroom of even these tiny weights.
+      const runtime = makeLlamaRuntime(spy, model.config, kept, {
+        contextLength: 64, padTokenId: 0, quantised, availableMemory: () => 100 * 2 ** 20,
+        onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message))
+      })
+      const requests = [{ promptIds: [1, 17, 93, 250], params: { maxNewTokens: 6, temperature: 0 } }, { promptIds: [4, 5], params: { maxNewTokens: 6, temperature: 0 } }]
+      const generated = yield* generateTokens(runtime, requests, { tokenizer: { decode: () => "" }, eosIds: new Set(), contextLength: 64 })
+      yield* runtime.executable({ batch: 8, length: 1, cache: 64 }, "last-logits")
+      return { baked, warnings, tokens: generated.map((g) => g.tokenIds.length) }
+    }))
+    expect(r.tokens).toEqual([6, 6])
+    expect(r.baked.every((n) => n === 0)).toBe(true)
+    expect(r.warnings.length).toBe(1)
+    expect(r.warnings[0]).toMatch(/needs about [\d.]+ GiB free and 0\.10 GiB are; this and later decode programs share the stored copy/)
+  }, 120_000)
 })

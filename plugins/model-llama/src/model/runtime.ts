@@ -17,10 +17,10 @@
  * scoring, training, reference) binds one stored copy that each run
  * dequantises, which costs little next to the matmuls of many tokens.
  */
-import { eliminateDeadCode, Graph, neg, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
+import { eliminateDeadCode, Graph, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
-import { ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
+import { availableMemory, ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
 import { buildStepGraph, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
 
 /** A model ready to run on a backend. */
@@ -64,9 +64,17 @@ export type WeightMode = "shared" | "baked"
  * below); `baked` bakes them into each program (fast quantised matmuls, a
  * copy per program); `auto` (default) bakes them into decode steps (one new
  * token per row: memory-bound matmuls that read every weight for a few rows)
- * and binds them everywhere else.
+ * while the memory free at that compile leaves room for another copy
+ * ({@link bakeHeadroom}), and binds them everywhere else.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
+
+/**
+ * Free memory `auto` asks for before baking quantised weights of
+ * `quantisedBytes` into one more decode program: onnxruntime holds the codes
+ * and its pre-packed copy while it creates the session, plus a margin.
+ */
+export const bakeHeadroom = (quantisedBytes: number): number => 2 * quantisedBytes + 512 * 2 ** 20
 
 /** Where generation keeps the KV cache (see {@link LlamaRuntime.kvCache}). */
 export type KvCacheMode = "host" | "device"
@@ -83,6 +91,10 @@ export interface RuntimeOptions {
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
   /** Default `auto`; see {@link QuantisedBinding}. */
   readonly quantisedBinding?: QuantisedBinding
+  /** Bytes this process can still allocate (default: `availableMemory` of `@refine-af/models`, cgroup limit included). */
+  readonly availableMemory?: () => number
+  /** Told once, when `auto` binds a decode step because baking another copy would not fit. */
+  readonly onQuantisedFallback?: (message: string) => Effect.Effect<void>
   /** Default: `device` when the backend's outputs live in device memory (a probe program's output says), else `host`. */
   readonly kvCache?: KvCacheMode
 }
@@ -145,6 +157,20 @@ export const makeLlamaRuntime = (
   const upload = uploadedOnce<DeviceTensor>((name) => backend.upload(weights[name]!))
   const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
   const binding = options.quantisedBinding ?? "auto"
+  const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
+  const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
+  let warned = false
+  // Whether `auto` still bakes a decode step: only while another pre-packed copy fits in free memory.
+  const roomToBake = Effect.gen(function* () {
+    const free = freeMemory()
+    if (free >= bakeHeadroom(quantisedTotal)) return true
+    if (!warned) {
+      warned = true
+      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
+      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(bakeHeadroom(quantisedTotal))} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
+    }
+    return false
+  })
   // `decodeStep`: a step program of one new token per row (set by `executable`).
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false) =>
     Effect.gen(function* () {
@@ -154,7 +180,7 @@ export const makeLlamaRuntime = (
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const bindQuantised = binding === "shared" || (binding === "auto" && !decodeStep)
+      const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(yield* roomToBake))))
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised

@@ -35,6 +35,8 @@ export interface LoadLlamaOptions {
   readonly weightMode?: WeightMode
   /** Frozen weights below float32: baked into decode steps and shared elsewhere (`auto`, default), shared by all, or baked into each. */
   readonly quantisedBinding?: QuantisedBinding
+  /** Told once when `auto` shares the stored quantised copy with a decode step for lack of memory. */
+  readonly onQuantisedFallback?: (message: string) => Effect.Effect<void>
   /** Storage precision of the frozen weights (default float32) and the quantised-weight cache. */
   readonly precision?: PrecisionOptions
 }
@@ -68,7 +70,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}) })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}), ...(options.onQuantisedFallback ? { onQuantisedFallback: options.onQuantisedFallback } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   // Outputs differ by precision, so ids (lineage, score caches) do too.
   const id = precision.precision === "float32" ? folderId
