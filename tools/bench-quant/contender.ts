@@ -1,14 +1,18 @@
 /**
  * One contender of the quantisation benchmark, run in its own process so its
- * peak RSS is its own: loads a model folder at a precision, decodes at batch 1
- * and 8, prints one JSON line.
+ * peak RSS is its own: loads a model folder at a precision, runs the
+ * generation loop at batch 1 and 8 (prefill + decode programs: the memory
+ * figure), then times decode steps alone at batch 1 and 8 (one decode program
+ * per batch, the prompt fed token by token), prints one JSON line. With
+ * `decode-only` the loop is skipped and only batch 1 is timed (one program:
+ * one baked copy of quantised weights).
  *
  *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only]
  */
 import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { generateTokens, loadLlama, presentToPast, releaseCaches, zeroCaches, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
-import { makeStepFeeds, slideCache } from "@refine-af/models"
+import { makeStepFeeds, slideCache, stepNames } from "@refine-af/models"
 import { quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
 
@@ -29,13 +33,6 @@ const memory = () => {
 const randomIds = (rows: number, length: number, seed: number) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))
 
-const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.gen(function* () {
-    const start = performance.now()
-    yield* effect
-    return (performance.now() - start) / 1000
-  })
-
 const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode })
   const start = performance.now()
@@ -48,38 +45,43 @@ const main = Effect.gen(function* () {
   for (const [name, w] of Object.entries(runtime.weights)) if (name !== "model.embed_tokens.weight" || runtime.config.tieWordEmbeddings) weightBytesPerToken += w.data.byteLength
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 256 }
   const result: Record<string, number | null> = {}
-  if (decodeOnly) {
-    const cache = PROMPT + STEPS + 8
-    const shape = { batch: 1, length: 1, cache }
-    const exe = yield* runtime.executable(shape, "last-logits", undefined, "slide")
-    let caches: CacheFeeds = zeroCaches(runtime.config, 1, cache)
-    let slots = new Array<number>(cache).fill(-1)
-    const ids = randomIds(1, PROMPT + STEPS, 2)[0]!
-    let decodeStart = 0
-    for (let position = 0; position < ids.length; position++) {
-      if (position === PROMPT) decodeStart = performance.now()
-      const step = { tokens: [ids[position]!], positions: [position], cachePositions: slots }
-      const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, [step], 0), ...caches })
-      yield* runtime.backend.download(out.logits!)
-      for (const name of ["logits", "logsumexp", "argmax", "max_logit"]) yield* Effect.ignore(runtime.backend.release(out[name]!))
+  // Decode steps alone: `batch` rows through one decode program, each row's prompt fed token by token
+  // (those steps warm up), then STEPS timed steps. Timing a prefill + N steps minus a prefill + 1 step
+  // instead was swamped by prefill variance once prefills dequantise bound weights (quantised_binding auto).
+  const decodeLoop = (batch: number) =>
+    Effect.gen(function* () {
+      const cache = PROMPT + STEPS + 8
+      const shape = { batch, length: 1, cache }
+      const exe = yield* runtime.executable(shape, "last-logits", undefined, "slide")
+      const presentNames = Array.from({ length: runtime.config.numLayers }, (_, l) => [stepNames.presentKey(l), stepNames.presentValue(l)]).flat()
+      let caches: CacheFeeds = zeroCaches(runtime.config, batch, cache)
+      let slots = Array.from({ length: batch }, () => new Array<number>(cache).fill(-1))
+      const ids = randomIds(batch, PROMPT + STEPS, 2)
+      let decodeStart = 0
+      for (let position = 0; position < PROMPT + STEPS; position++) {
+        if (position === PROMPT) decodeStart = performance.now()
+        const steps = ids.map((row, r) => ({ tokens: [row[position]!], positions: [position], cachePositions: slots[r]! }))
+        const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, steps, 0), ...caches }, { outputs: ["argmax", ...presentNames] })
+        yield* Effect.ignore(runtime.backend.release(out.argmax!))
+        yield* releaseCaches(runtime, caches)
+        caches = presentToPast(runtime.config, out)
+        slots = steps.map((step) => slideCache(step, cache))
+      }
+      const tokensPerSecond = (batch * STEPS) / ((performance.now() - decodeStart) / 1000)
       yield* releaseCaches(runtime, caches)
-      caches = presentToPast(runtime.config, out)
-      slots = slideCache(step, cache)
+      return tokensPerSecond
+    })
+  if (!decodeOnly) {
+    // The generation loop (bound prefills, baked decode steps with quantised_binding auto): its peak is the memory figure.
+    for (const batch of BATCHES) {
+      const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
+      yield* generateTokens(runtime, requests(STEPS + 1), options)
     }
-    result.decodeTokensPerSecondBatch1 = STEPS / ((performance.now() - decodeStart) / 1000)
-    result.decodeTokensPerSecondBatch8 = null
-    console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...memory(), weightBytesPerToken, ...result }))
-    return
   }
-  for (const batch of BATCHES) {
-    const requests = (maxNewTokens: number) => randomIds(batch, PROMPT, 2).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
-    yield* generateTokens(runtime, requests(2), options) // compiles this bucket's prefill and decode programs
-    const prefillOnly = yield* seconds(generateTokens(runtime, requests(1), options))
-    const full = yield* seconds(generateTokens(runtime, requests(STEPS + 1), options))
-    // null when timing noise makes the decode look free (prefill-only slower than prefill + decode).
-    result[`decodeTokensPerSecondBatch${batch}`] = full > prefillOnly ? (batch * STEPS) / (full - prefillOnly) : null
-  }
-  console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...memory(), weightBytesPerToken, ...result }))
+  const loopMemory = memory()
+  result.decodeTokensPerSecondBatch1 = yield* decodeLoop(1)
+  result.decodeTokensPerSecondBatch8 = decodeOnly ? null : yield* decodeLoop(8)
+  console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...loopMemory, peakRssWithTimingGiB: memory().peakRssGiB, weightBytesPerToken, ...result }))
 })
 
 Effect.runPromise(Effect.scoped(main)).catch((error) => {
