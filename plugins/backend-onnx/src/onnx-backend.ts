@@ -140,27 +140,18 @@ export const makeOnnxBackend = (
       collector.register(tensor, handle, handle)
       return tensor
     }
-    const unwrap = (tensor: DeviceTensor): Effect.Effect<Handle, DeviceTensorError> => {
-      const handle = tensor.handle as Handle | undefined
+    // A handle of this backend instance, not yet released; `what` and `foreignFix` word the errors.
+    const ownHandle = <H extends { readonly owner: object; readonly released: boolean }>(handle: H | undefined, what: string, foreignFix: string): Effect.Effect<H, DeviceTensorError> => {
       if (handle === undefined || handle.owner !== owner) {
-        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this tensor belongs to another backend instance; download it and pass the host tensor instead" }))
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: `this ${what} belongs to another backend instance; ${foreignFix}` }))
       }
       if (handle.released) {
-        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this tensor was released; keep it until its last use" }))
+        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: `this ${what} was released; keep it until its last use` }))
       }
       return Effect.succeed(handle)
     }
-
-    const unwrapQuantised = (weight: DeviceQuantisedWeight): Effect.Effect<QuantisedHandle, DeviceTensorError> => {
-      const handle = weight.handle as QuantisedHandle | undefined
-      if (handle === undefined || handle.owner !== owner) {
-        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this quantised weight belongs to another backend instance; upload it to this one with uploadQuantised" }))
-      }
-      if (handle.released) {
-        return Effect.fail(new DeviceTensorError({ backend: BACKEND, message: "this quantised weight was released; keep it until its last use" }))
-      }
-      return Effect.succeed(handle)
-    }
+    const unwrap = (tensor: DeviceTensor) => ownHandle(tensor.handle as Handle | undefined, "tensor", "download it and pass the host tensor instead")
+    const unwrapQuantised = (weight: DeviceQuantisedWeight) => ownHandle(weight.handle as QuantisedHandle | undefined, "quantised weight", "upload it to this one with uploadQuantised")
     const quantisedCollector = new FinalizationRegistry<QuantisedHandle>((handle) => {
       if (!handle.released && !closed) {
         handle.released = true

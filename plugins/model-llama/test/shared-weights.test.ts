@@ -61,6 +61,21 @@ const observe = (runtime: LlamaRuntime) =>
     return { logits, tokens: generated.map((g) => g.tokenIds), scores: scores[0]!, loss, gradients }
   })
 
+/** The tiny llama (512-token vocabulary) with its decoder projections quantised at `scheme` (block 16), the rest float32. */
+const tinyLlamaAt = (scheme: "int8" | "int4") =>
+  Effect.gen(function* () {
+    const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+    const model = yield* loadModelFolder(folder)
+    const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
+    const kept: Record<string, HostTensor> = {}
+    const quantised: Record<string, QuantisedWeight> = {}
+    for (const [name, tensor] of Object.entries(float32)) {
+      if (storedBelowFloat32(scheme, name, tensor.shape)) quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, scheme, 16)
+      else kept[name] = tensor
+    }
+    return { model, kept, quantised }
+  })
+
 describe("shared frozen weights (bound once) vs baked (constants per program)", () => {
   it("give the same logits, greedy tokens, scores and LoRA gradients", async () => {
     const r = await runScoped(Effect.gen(function* () {
@@ -86,15 +101,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
 
   it("int8 weights stored once (shared) give the same results as baked into each program; auto bakes only decode steps", async () => {
     const r = await runScoped(Effect.gen(function* () {
-      const folder = tinyModel("llama", { set: { vocab_size: 512 } })
-      const model = yield* loadModelFolder(folder)
-      const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
-      const kept: Record<string, HostTensor> = {}
-      const quantised: Record<string, QuantisedWeight> = {}
-      for (const [name, tensor] of Object.entries(float32)) {
-        if (storedBelowFloat32("int8", name, tensor.shape)) quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, "int8", 16)
-        else kept[name] = tensor
-      }
+      const { model, kept, quantised } = yield* tinyLlamaAt("int8")
       // Baked int weights through DequantizeLinear as well: both forms then compute with the same values.
       const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, quantisedMatMul: "dequantize" })
       const make = (quantisedBinding: "shared" | "baked") => makeLlamaRuntime(backend, model.config, kept, { contextLength: 64, padTokenId: 0, quantised, quantisedBinding })
@@ -143,15 +150,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
 
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {
     const r = await runScoped(Effect.gen(function* () {
-      const folder = tinyModel("llama", { set: { vocab_size: 512 } })
-      const model = yield* loadModelFolder(folder)
-      const float32 = yield* loadWeights(yield* openWeights(model), model.config, folder)
-      const kept: Record<string, HostTensor> = {}
-      const quantised: Record<string, QuantisedWeight> = {}
-      for (const [name, tensor] of Object.entries(float32)) {
-        if (storedBelowFloat32("int4", name, tensor.shape)) quantised[name] = quantiseWeight(tensor.data as Float32Array, tensor.shape, "int4", 16)
-        else kept[name] = tensor
-      }
+      const { model, kept, quantised } = yield* tinyLlamaAt("int4")
       const backend = yield* cpuBackend
       const baked: Array<number> = []
       const spy: BackendService = {

@@ -124,7 +124,8 @@ export const compileProgram = (
   // Bound weights below float32: each reader gets its own float32 copy, made just before it (a training
   // program's backward pass dequantises again instead of keeping every float32 weight alive from the forward).
   const dequantisedPerReader = new Map<NodeId, (output: string, after: string | undefined) => void>()
-  const consumers = consumersOf(program)
+  // Readers are only looked up for bound weights below float32.
+  const consumers = Object.keys(boundQuantised).length > 0 ? consumersOf(program) : new Map<NodeId, Array<{ node: NodeId; slot: number }>>()
   // The activation a bound weight is multiplied with at `reader` (a MatMul, or a Transpose feeding one), if already computed.
   const activationAt = (reader: IrNode, weightLeftX: NodeId | undefined): string | undefined => {
     const matmul = reader.op === "Transpose" ? program.nodes[consumers.get(reader.id)?.find((c) => program.nodes[c.node]!.op === "MatMul")?.node ?? -1] : reader
