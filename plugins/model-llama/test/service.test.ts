@@ -107,4 +107,21 @@ describe("llama/hf LanguageModel service", () => {
     expect(outcome.missing._tag).toBe("StageError")
     expect(outcome.missing.message).toContain("config.json")
   })
+
+  it("refuses token ids beyond the model's vocabulary (a tokenizer that does not match) with a clear error", async () => {
+    // The tiny model ships the Qwen3 tokenizer (151k tokens); with 512 embedding rows most words fall outside.
+    const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+    const outcome = await runScoped(Effect.gen(function* () {
+      const backend = yield* cpuBackend
+      const { service } = yield* loadLlama(folder, backend, { contextLength: 64 })
+      const generate = yield* Effect.flip(service.generate([{ prompt: "Hello world", params: { maxNewTokens: 4, temperature: 0 } }]))
+      const score = yield* Effect.flip(service.score([{ prompt: "Hello", continuation: " world" }]))
+      return { generate, score }
+    }))
+    for (const error of [outcome.generate, outcome.score]) {
+      expect(error.reason).toBe("InvalidRequest")
+      expect(error.message).toMatch(/token id \d+, outside the model's 512-token vocabulary: the tokenizer does not match the model/)
+      expect(error.fix).toMatch(/tokenizer that was saved with this model/)
+    }
+  })
 })

@@ -148,6 +148,60 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(r.auto.tokens[0]!.length).toBe(12)
   }, 180_000)
 
+  it("auto decodes on an already-baked step (padding rows, spare slots) rather than compile one that shares the stored copy", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { model, kept, quantised } = yield* tinyLlamaAt("int4")
+      const backend = yield* cpuBackend
+      // Decode programs compiled (input_ids [batch, 1]) and whether they baked the quantised weights.
+      const decodes: Array<{ batch: number; cache: number; baked: boolean }> = []
+      const spy: BackendService = {
+        ...backend,
+        compile: (program, options) => {
+          const ids = program.inputs.find((i) => i.name === "input_ids")
+          const past = program.inputs.find((i) => i.name.startsWith("past_key"))
+          if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
+            decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)) })
+          }
+          return backend.compile(program, options)
+        }
+      }
+      let free = 64 * 2 ** 30
+      const warnings: Array<string> = []
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+      const runtime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => free, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
+      // Plenty of memory for the reference: every decode shape gets its own baked program.
+      const reference = makeLlamaRuntime(backend, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => 64 * 2 ** 30 })
+      const request = (promptIds: Array<number>, maxNewTokens: number) => ({ promptIds, params: { maxNewTokens, temperature: 0 } })
+      // With room: two rows of equal budgets decode at batch 2 over 64 slots (baked).
+      yield* generateTokens(runtime, [request([1, 17, 93, 250], 20), request([4, 5], 20)], options)
+      const before = decodes.length
+      free = 100 * 2 ** 20
+      // No room: one row finishing early would shrink the batch to 1, and a lone request would decode at batch 1;
+      // both stay on the baked batch-2 step. A request that needs 128 slots has no baked step to use.
+      const shrinking = [request([1, 17, 93, 250], 20), request([4, 5], 6)]
+      const lone = [request([7, 8, 9], 10)]
+      const long = [request([3, 1, 4, 1, 5], 60)]
+      const got = [yield* generateTokens(runtime, shrinking, options), yield* generateTokens(runtime, lone, options)]
+      const afterReuse = decodes.slice(before)
+      const warningsAfterReuse = warnings.length
+      got.push(yield* generateTokens(runtime, long, options))
+      const expected = [yield* generateTokens(reference, shrinking, options), yield* generateTokens(reference, lone, options), yield* generateTokens(reference, long, options)]
+      return { first: decodes.slice(0, before), afterReuse, afterLong: decodes.slice(before + afterReuse.length), warningsAfterReuse, warnings, got, expected }
+    }))
+    expect(r.first).toEqual([{ batch: 2, cache: 64, baked: true }])
+    expect(r.afterReuse).toEqual([])
+    expect(r.warningsAfterReuse).toBe(0)
+    // Nothing baked holds 128 slots: that step shares the stored copy, and says so.
+    expect(r.afterLong).toEqual([{ batch: 1, cache: 128, baked: false }])
+    expect(r.warnings.length).toBe(1)
+    // The reused steps compute what the exact shapes compute (padding rows and empty slots add nothing).
+    const diffs = r.got.slice(0, 2).map((generations, i) => generations.map((g, j) => Math.max(...g.logprobs!.map((lp, k) => Math.abs(lp - r.expected[i]![j]!.logprobs![k]!)))))
+    console.log(`reused decode steps vs exact shapes: greedy logprobs max abs diff ${JSON.stringify(diffs)}`)
+    r.got.slice(0, 2).forEach((generations, i) => generations.forEach((g, j) => expect(g.tokenIds).toEqual(r.expected[i]![j]!.tokenIds)))
+    for (const d of diffs.flat()) expect(d).toBeLessThanOrEqual(1e-4)
+    expect(r.got.map((g) => g.map((x) => x.tokenIds!.length))).toEqual([[20, 6], [10], [60]])
+  }, 120_000)
+
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const { model, kept, quantised } = yield* tinyLlamaAt("int4")

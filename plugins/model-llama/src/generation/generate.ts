@@ -15,7 +15,7 @@ import type { LlamaRuntime } from "../model/runtime.ts"
 import { leftPadRows, makeStepFeeds, type RowStep } from "@refine-af/models"
 import type { Tokenizer } from "@refine-af/models"
 import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
-import { cacheKeeper, downloadAndRelease, releaseCaches, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
+import { cacheKeeper, cacheUpdateOf, downloadAndRelease, releaseCaches, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
 import { checkFinite } from "./finite-check.ts"
 import { GenerationRow } from "./row.ts"
 
@@ -51,12 +51,31 @@ const overflow = (length: number, context: number) =>
     fix: "Shorten the prompt or raise max_context (up to the model's max_position_embeddings)."
   })
 
-/** Rows of requests, checked against the context; fails on an empty or too-long prompt. */
-export const makeRows = (requests: ReadonlyArray<TokenRequest>, options: GenerateOptions): Effect.Effect<Array<GenerationRow>, LanguageModelError> =>
+/**
+ * A token id the model has no embedding row for (the tokenizer does not match
+ * the model: more tokens than config.json's vocab_size), as an error; else
+ * undefined. Without it the embedding lookup fails inside the backend with a
+ * message about Gather indices.
+ */
+export const outsideVocabulary = (ids: ReadonlyArray<number>, vocabSize: number): LanguageModelError | undefined => {
+  const id = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= vocabSize)
+  return id === undefined
+    ? undefined
+    : new LanguageModelError({
+      reason: "InvalidRequest",
+      message: `The input has token id ${id}, outside the model's ${vocabSize}-token vocabulary: the tokenizer does not match the model (it has more tokens than config.json's vocab_size).`,
+      fix: "Use the tokenizer that was saved with this model (tokenizer.json in its folder), or token ids below vocab_size."
+    })
+}
+
+/** Rows of requests, checked against the context and the vocabulary; fails on an empty or too-long prompt. */
+export const makeRows = (requests: ReadonlyArray<TokenRequest>, options: GenerateOptions, vocabSize: number): Effect.Effect<Array<GenerationRow>, LanguageModelError> =>
   Effect.gen(function* () {
     const rows: Array<GenerationRow> = []
     for (const request of requests) {
       if (request.promptIds.length === 0) return yield* Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: "A prompt tokenized to zero tokens.", fix: "Pass a non-empty prompt." }))
+      const outside = outsideVocabulary(request.promptIds, vocabSize)
+      if (outside) return yield* Effect.fail(outside)
       if (request.promptIds.length >= options.contextLength) return yield* Effect.fail(overflow(request.promptIds.length, options.contextLength))
       const budget = Math.min(request.params.maxNewTokens, options.contextLength - request.promptIds.length)
       rows.push(new GenerationRow(request.promptIds, request.params, budget, options.tokenizer, options.eosIds, request.onChunk))
@@ -67,7 +86,7 @@ export const makeRows = (requests: ReadonlyArray<TokenRequest>, options: Generat
 /** Generates for every request; results are in request order. */
 export const generateTokens = (runtime: LlamaRuntime, requests: ReadonlyArray<TokenRequest>, options: GenerateOptions): Effect.Effect<Array<Generation>, BackendError | LanguageModelError> =>
   Effect.gen(function* () {
-    const rows = yield* makeRows(requests, options)
+    const rows = yield* makeRows(requests, options, runtime.config.vocabSize)
     const maxBatch = options.maxBatch ?? 8
     const pending = rows.filter((row) => row.finish === null)
     if (options.useCache ?? true) {
@@ -212,11 +231,19 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       waiting.length = 0
       return
     }
-    // One cache size serves every row that may join: the largest prompt bucket plus the largest budget.
+    // One cache size serves every row that may join: the largest prompt bucket plus the largest budget
+    // (or an existing decode step's larger cache; see LlamaRuntime.decodeShape).
     const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.promptIds.length)))
-    const cache = cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt))
+    const kvMode = yield* runtime.kvCache
+    const lora = options.adapter?.lora
+    const decodeShape = (batch: number, cache: number, sameCache: boolean) => runtime.decodeShape({ batch, cache }, "last-logits", lora, cacheUpdateOf(kvMode), sameCache)
+    const cache = decodeShape(
+      batchBucket(Math.min(starting.length, maxBatch)),
+      cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt)),
+      false
+    ).cache
     const emptySlots = () => new Array<number>(cache).fill(-1)
-    const keeper = cacheKeeper(runtime, yield* runtime.kvCache, cache)
+    const keeper = cacheKeeper(runtime, kvMode, cache)
     let batch = 0
     let slots: Array<GenerationRow | null> = []
     let cachePositions: Array<Array<number>> = []
@@ -239,7 +266,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
           batch = 0
           continue
         }
-        const size = batchBucket(members.length)
+        const size = decodeShape(batchBucket(members.length), cache, true).batch
         // Padding rows repeat the last kept row; their slots are empty so nothing attends to them.
         const padRows = size - members.length
         const oldRows = live
@@ -252,8 +279,8 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
         continue
       }
       if (live.length === 0) break
-      if (batch > 1 && atBoundary) {
-        const smaller = batchBucket(live.length)
+      const smaller = batch > 1 && atBoundary ? decodeShape(batchBucket(live.length), cache, true).batch : batch
+      if (smaller < batch) {
         const keep = Array.from({ length: smaller }, (_, j) => live[j] ?? live[0]!)
         caches = yield* keeper.select([{ caches, batch, rows: keep }])
         slots = keep.map((from, j) => (j < live.length ? slots[from]! : null))
@@ -266,7 +293,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
           : { tokens: [padTokenId], positions: [-1], cachePositions: cachePositions[i]! }
       )
       const shape = { batch, length: 1, cache }
-      const decode = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
+      const decode = yield* runtime.executable(shape, "last-logits", lora, keeper.update)
       const step = yield* runStep(runtime, decode, { ...makeStepFeeds(config, runtime.frequencies, shape, steps, padTokenId), ...caches, ...adapterFeeds(options) }, slots)
       const advanced = yield* keeper.advance(caches, step.caches, steps)
       caches = advanced.caches

@@ -107,9 +107,12 @@ export interface CacheKeeper {
   readonly release: (caches: CacheFeeds) => Effect.Effect<void>
 }
 
+/** The step programs' cache update for a cache mode: device caches slide, host caches are appended to. */
+export const cacheUpdateOf = (mode: KvCacheMode): CacheUpdate => (mode === "device" ? "slide" : "append")
+
 /** The keeper for `runtime`'s cache mode and a cache of `cache` slots. */
 export const cacheKeeper = (runtime: LlamaRuntime, mode: KvCacheMode, cache: number): CacheKeeper =>
-  mode === "device" ? slidingKeeper(runtime, cache) : hostKeeper(runtime, cache)
+  cacheUpdateOf(mode) === "slide" ? slidingKeeper(runtime, cache) : hostKeeper(runtime, cache)
 
 const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
   update: "slide",

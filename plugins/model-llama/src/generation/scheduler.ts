@@ -73,7 +73,7 @@ export const makeDecodeScheduler = (runtime: LlamaRuntime, options: GenerateOpti
   }
 
   const generate = (requests: ReadonlyArray<TokenRequest>) =>
-    Effect.flatMap(makeRows(requests, options), (rows) =>
+    Effect.flatMap(makeRows(requests, options, runtime.config.vocabSize), (rows) =>
       Effect.callback<Array<Generation>, BackendError | LanguageModelError>((resume) => {
         const submission: Submission = { rows, resume }
         submissions.add(submission)

@@ -45,6 +45,19 @@ export interface LlamaRuntime {
   /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
   readonly executable: (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate?: CacheUpdate) => Effect.Effect<Executable, BackendError>
   /**
+   * The shape a decode step (one new token per row) of at least `want.batch`
+   * rows over at least `want.cache` slots runs at: `want` itself, except when
+   * quantised weights under `auto` could no longer bake another copy (free
+   * memory below {@link bakeHeadroom}) and no baked step of that shape exists
+   * — a new program would then share the stored copy and decode several
+   * times slower. Then it is the smallest decode step already compiled with
+   * its own baked copy (same head, adapter layout and cache update) that holds
+   * the rows and slots (`sameCache`: exactly `want.cache` slots, for a loop
+   * whose caches are allocated); padding rows and empty slots cost far less.
+   * `want` when there is none.
+   */
+  readonly decodeShape: (want: { readonly batch: number; readonly cache: number }, head: StepHead, lora: ProgramLora | undefined, cacheUpdate: CacheUpdate, sameCache: boolean) => { readonly batch: number; readonly cache: number }
+  /**
    * Where generation keeps its KV cache: `host` (typed arrays the step
    * programs read in place, new keys/values written into free slots; CPU and
    * CUDA, whose outputs come back to host memory anyway) or `device` (the
@@ -160,6 +173,7 @@ export const makeLlamaRuntime = (
   const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
   const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
   let warned = false
+  const hasRoom = () => freeMemory() >= bakeHeadroom(quantisedTotal)
   // Whether `auto` still bakes a decode step: only while another pre-packed copy fits in free memory.
   const roomToBake = Effect.gen(function* () {
     const free = freeMemory()
@@ -171,8 +185,8 @@ export const makeLlamaRuntime = (
     }
     return false
   })
-  // `decodeStep`: a step program of one new token per row (set by `executable`).
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false) =>
+  // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked.
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -185,8 +199,21 @@ export const makeLlamaRuntime = (
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
       const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables }
-      return yield* backend.compile(program, compileOptions)
+      const exe = yield* backend.compile(program, compileOptions)
+      if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
+      return exe
     })
+  // Decode steps compiled with their own baked quantised copy, by family (head, adapter layout, cache update).
+  const bakedDecodes = new Map<string, Array<{ batch: number; cache: number }>>()
+  const familyKey = (head: StepHead, lora: ProgramLora | undefined, update: CacheUpdate) => `${head}|${loraKey(lora)}|${update}`
+  const decodeShape: LlamaRuntime["decodeShape"] = (want, head, lora, cacheUpdate, sameCache) => {
+    if (mode === "baked" || binding !== "auto" || quantisedTotal === 0) return want
+    const family = bakedDecodes.get(familyKey(head, lora, cacheUpdate)) ?? []
+    if (family.some((s) => s.batch === want.batch && s.cache === want.cache) || hasRoom()) return want
+    const holding = family.filter((s) => s.batch >= want.batch && (sameCache ? s.cache === want.cache : s.cache >= want.cache))
+    const cost = (s: { batch: number; cache: number }) => s.batch * s.cache
+    return holding.reduce<{ batch: number; cache: number } | undefined>((best, s) => (best === undefined || cost(s) < cost(best) || (cost(s) === cost(best) && s.cache < best.cache) ? s : best), undefined) ?? want
+  }
   const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide") => {
     const update = shape.cache > 0 ? cacheUpdate : "slide"
     const key = `${shape.batch}x${shape.length}+${shape.cache}${update === "append" ? "a" : ""}|${head}|${loraKey(lora)}`
@@ -198,10 +225,15 @@ export const makeLlamaRuntime = (
       ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
       : []
     // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1)))
+    const decodeStep = shape.length === 1 && shape.cache > 0
+    const onBaked = () => {
+      const family = familyKey(head, lora, update)
+      bakedDecodes.set(family, [...(bakedDecodes.get(family) ?? []), { batch: shape.batch, cache: shape.cache }])
+    }
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, decodeStep ? onBaked : undefined)))
     compiled.set(key, memo)
     return memo
   }
   const kvCache = options.kvCache !== undefined ? Effect.succeed(options.kvCache) : Effect.runSync(Effect.cached(probeOutputLocation(backend)))
-  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, quantised, frozen, executable, kvCache, run: backend.run, compile }
+  return { config, backend, frequencies, padTokenId: options.padTokenId, weights, quantised, frozen, executable, decodeShape, kvCache, run: backend.run, compile }
 }

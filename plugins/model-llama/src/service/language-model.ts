@@ -5,7 +5,7 @@
  */
 import { LanguageModelError, type ChatMessage, type GenerationRequest, type LanguageModelService } from "@refine-af/core"
 import { Effect, Queue, Stream } from "effect"
-import type { ActiveAdapter, TokenRequest } from "../generation/generate.ts"
+import { outsideVocabulary, type ActiveAdapter, type TokenRequest } from "../generation/generate.ts"
 import { makeDecodeScheduler } from "../generation/scheduler.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import type { Tokenizer } from "@refine-af/models"
@@ -78,6 +78,8 @@ export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokeniz
         for (const s of sequences) {
           if (s.from === 0 && s.continuation.length > 0) return yield* Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: "Scoring needs a non-empty prompt: the first token has no context to be predicted from.", fix: "Give each scoring request a prompt." }))
           if (s.ids.length > options.contextLength) return yield* Effect.fail(new LanguageModelError({ reason: "ContextOverflow", message: `A scoring request of ${s.ids.length} tokens exceeds the ${options.contextLength}-token context.`, fix: "Shorten the prompt or continuation, or raise max_context." }))
+          const outside = outsideVocabulary(s.ids, runtime.config.vocabSize)
+          if (outside) return yield* Effect.fail(outside)
         }
         const scored = sequences.filter((s) => s.continuation.length > 0)
         const logprobs = yield* scoreSequences(runtime, scored, options.maxBatch, options.adapter).pipe(
