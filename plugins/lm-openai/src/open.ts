@@ -46,7 +46,8 @@ export const openOpenAiModel = (options: OpenAiLmOptions, env: Readonly<Record<s
   const client = new FanOutClient(endpoints, {
     maxAttempts: options.retries?.max_attempts ?? 6,
     timeoutMs: options.timeout_ms ?? 120_000,
-    backoff: { baseMs: options.retries?.base_delay_ms ?? 250, maxMs: options.retries?.max_delay_ms ?? 10_000 }
+    backoff: { baseMs: options.retries?.base_delay_ms ?? 250, maxMs: options.retries?.max_delay_ms ?? 10_000 },
+    giveUpMs: options.breaker?.give_up_ms ?? 120_000
   }, (event) => onEvent?.({ ...event, ...(event.reason ? { reason: redact(event.reason) } : {}) }))
   const service = makeOpenAiLanguageModel(client, {
     id: options.id ?? `openai:${options.model}`,

@@ -61,7 +61,9 @@ export const OpenAiLmOptions = Schema.Struct({
     failure_threshold: Schema.optionalKey(positive).annotate({ description: "Consecutive failures that open an endpoint's circuit (default 3)." }),
     /** First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000). */
     cooldown_ms: Schema.optionalKey(positive).annotate({ description: "First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000)." }),
-    max_cooldown_ms: Schema.optionalKey(positive).annotate({ description: "Longest cooldown of an open endpoint in ms (default 60000)." })
+    max_cooldown_ms: Schema.optionalKey(positive).annotate({ description: "Longest cooldown of an open endpoint in ms (default 60000)." }),
+    /** Once every endpoint has been down (circuit open) this long, waiting requests fail (default 120000). */
+    give_up_ms: Schema.optionalKey(positive).annotate({ description: "Once every endpoint has been down (circuit open) this long, waiting requests fail instead of waiting for a probe to succeed (default 120000)." })
   }).annotate({ description: "Per-endpoint circuit breaker." })),
   /** Identity in lineage and cache keys (default openai:<model>). */
   id: Schema.optionalKey(Schema.String).annotate({ description: "Identity in lineage and cache keys (default openai:<model>)." })

@@ -100,6 +100,25 @@ describe("lm-openai against a fault-injecting server", () => {
     expect(error.message).toMatch(/2 attempt\(s\) failed.*no response within 200 ms/)
   })
 
+  it("every endpoint failing every request: requests fail once all have been down for give_up_ms, naming the server's error", async () => {
+    const a = await start({ script: () => ({ kind: "status", status: 500, message: "token id 38242 out of range" }) })
+    const b = await start({ script: () => ({ kind: "status", status: 500, message: "token id 38242 out of range" }) })
+    const events: Array<EndpointEvent> = []
+    // Without the give-up, 8 requests × 6 attempts through one probe per (doubling) cooldown would take minutes.
+    const lm = open([a.url, b.url], { breaker: { failure_threshold: 2, cooldown_ms: 200, max_cooldown_ms: 60_000, give_up_ms: 700 } }, events)
+    const started = Date.now()
+    const error = failure(await Effect.runPromiseExit(lm.generate(prompts(8))))
+    const took = Date.now() - started
+    expect(error.reason).toBe("Unavailable")
+    expect(error.message).toMatch(/every endpoint has been down for \d+ s; last failure: .*answered 500: token id 38242 out of range/)
+    expect(error.fix).toMatch(/give_up_ms/)
+    expect(took).toBeGreaterThanOrEqual(700)
+    expect(took).toBeLessThan(5000)
+    expect(events.filter((e) => e.type === "endpoint_down").map((e) => e.endpoint).sort()).toEqual([a.url, b.url].sort())
+    // A restarted endpoint before the give-up is the other path (see "a restarted server ..."): here none came back.
+    expect(a.received.length + b.received.length).toBeLessThan(8 * 6)
+  })
+
   it("429 with Retry-After: the next attempt waits for it", async () => {
     const server = await start({ script: (_, i) => (i === 0 ? { kind: "status", status: 429, retryAfter: "1" } : { kind: "ok" }) })
     const lm = open([server.url])

@@ -12,6 +12,7 @@
 import { LanguageModelError } from "@refine-af/core"
 import { AttemptFailure } from "../transport/attempt-error.ts"
 import { RetriesExhausted } from "../transport/client.ts"
+import { AllEndpointsDown } from "../transport/pool.ts"
 
 /** A request the server cannot serve (e.g. prompt scoring without `echo`). */
 export const unsupported = (message: string, fix: string): LanguageModelError => new LanguageModelError({ reason: "Unsupported", message, fix })
@@ -24,6 +25,13 @@ export const toModelError = (error: unknown, redact: (text: string) => string): 
       reason: "Unavailable",
       message: redact(`No OpenAI-compatible endpoint answered: ${error.message}`),
       fix: "Check that the servers in endpoints: are up and reachable, or raise retries.max_attempts / timeout_ms."
+    })
+  }
+  if (error instanceof AllEndpointsDown) {
+    return new LanguageModelError({
+      reason: "Unavailable",
+      message: redact(`No OpenAI-compatible endpoint is up: ${error.message}`),
+      fix: "Check the servers in endpoints: (their logs say why they fail), or raise breaker.give_up_ms to wait longer for a restart."
     })
   }
   if (error instanceof AttemptFailure) {

@@ -24,6 +24,8 @@ export interface RetryPolicy {
   readonly maxAttempts: number
   readonly timeoutMs: number
   readonly backoff: { readonly baseMs: number; readonly maxMs: number }
+  /** Waiting requests fail once every endpoint has been down this long (default: wait for as long as retries last). */
+  readonly giveUpMs?: number
 }
 
 /** A breaker transition, for the run's events. */
@@ -54,7 +56,7 @@ export class FanOutClient {
   readonly pool: EndpointPool
 
   constructor(readonly endpoints: ReadonlyArray<Endpoint>, readonly policy: RetryPolicy, private readonly onEvent: (event: EndpointEvent) => void = () => {}) {
-    this.pool = new EndpointPool(endpoints)
+    this.pool = new EndpointPool(endpoints, policy.giveUpMs)
   }
 
   /**
@@ -76,6 +78,7 @@ export class FanOutClient {
           this.pool.wake()
           throw error
         }
+        this.pool.lastFailure = error.message
         const opened = endpoint.fail({ unhealthy: error.unhealthy, now: Date.now(), ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) })
         if (opened) this.onEvent({ type: "endpoint_down", endpoint: safeUrl(endpoint.config.url), reason: error.message })
         this.pool.wake()

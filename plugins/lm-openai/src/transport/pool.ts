@@ -3,7 +3,11 @@
  * to the available endpoint with the fewest requests in flight (ties: the one
  * used least recently), preferring one other than where its last attempt
  * failed. When every endpoint is full, paused or open, `acquire` waits until a
- * slot frees or a pause / cooldown ends.
+ * slot frees or a pause / cooldown ends — but once every endpoint's circuit
+ * has been open (down, or only probed) for `giveUpMs`, waiting requests fail
+ * with {@link AllEndpointsDown} instead of waiting through ever longer
+ * cooldowns (a server answering every request with a 500 would otherwise
+ * hold a run for an hour of doubling probes, with nothing to say why).
  *
  * @example
  * ```ts
@@ -16,6 +20,14 @@ import type { Endpoint } from "./endpoint.ts"
 interface Waiter {
   readonly avoid: Endpoint | undefined
   readonly resolve: (endpoint: Endpoint) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** Every endpoint's circuit has been open for the pool's `giveUpMs`; `lastFailure` is the latest failure seen. */
+export class AllEndpointsDown extends Error {
+  constructor(readonly downMs: number, readonly lastFailure: string | undefined) {
+    super(`every endpoint has been down for ${Math.round(downMs / 1000)} s${lastFailure === undefined ? "" : `; last failure: ${lastFailure}`}`)
+  }
 }
 
 export class EndpointPool {
@@ -24,8 +36,12 @@ export class EndpointPool {
   private ticks = 0
   private timer: NodeJS.Timeout | undefined
   private timerAt = Infinity
+  /** Since when every circuit has been open (undefined while one is closed). */
+  private downSince: number | undefined
+  /** The latest attempt failure (for {@link AllEndpointsDown}). */
+  lastFailure: string | undefined
 
-  constructor(readonly endpoints: ReadonlyArray<Endpoint>) {}
+  constructor(readonly endpoints: ReadonlyArray<Endpoint>, private readonly giveUpMs = Infinity) {}
 
   private pick(avoid: Endpoint | undefined, now: number): Endpoint | undefined {
     const open = this.endpoints.filter((e) => e.available(now))
@@ -49,7 +65,7 @@ export class EndpointPool {
     const endpoint = this.waiters.length === 0 ? this.pick(avoid, now) : undefined
     if (endpoint) return Promise.resolve(this.take(endpoint))
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { avoid, resolve }
+      const waiter: Waiter = { avoid, resolve, reject }
       this.waiters.push(waiter)
       signal.addEventListener("abort", () => {
         const index = this.waiters.indexOf(waiter)
@@ -60,16 +76,28 @@ export class EndpointPool {
     })
   }
 
-  /** Hands free slots to waiters in arrival order; arms a timer for the next pause or cooldown to end. */
+  /**
+   * Hands free slots to waiters in arrival order, or fails them all once every
+   * circuit has been open for `giveUpMs`; arms a timer for the next pause or
+   * cooldown to end (or the give-up time).
+   */
   wake(): void {
     const now = Date.now()
+    if (this.endpoints.every((e) => e.state !== "closed")) this.downSince ??= now
+    else this.downSince = undefined
     while (this.waiters.length > 0) {
       const endpoint = this.pick(this.waiters[0]!.avoid, now)
       if (!endpoint) break
       this.waiters.shift()!.resolve(this.take(endpoint))
     }
     if (this.waiters.length === 0) return
-    const next = Math.min(...this.endpoints.filter((e) => e.notBefore > now).map((e) => e.notBefore))
+    if (this.downSince !== undefined && now - this.downSince >= this.giveUpMs) {
+      const error = new AllEndpointsDown(now - this.downSince, this.lastFailure)
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+      return
+    }
+    const giveUpAt = this.downSince === undefined ? Infinity : this.downSince + this.giveUpMs
+    const next = Math.min(giveUpAt, ...this.endpoints.filter((e) => e.notBefore > now).map((e) => e.notBefore))
     if (!Number.isFinite(next) || next >= this.timerAt) return
     clearTimeout(this.timer)
     this.timerAt = next
