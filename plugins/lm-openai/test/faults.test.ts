@@ -119,6 +119,21 @@ describe("lm-openai against a fault-injecting server", () => {
     expect(a.received.length + b.received.length).toBeLessThan(8 * 6)
   })
 
+  it("after giving up, a server back up later serves the next requests (the give-up waits for the probe's answer)", async () => {
+    let a = await start()
+    const port = a.port
+    const lm = open([a.url], { breaker: { failure_threshold: 1, cooldown_ms: 100, give_up_ms: 300 } })
+    await a.kill()
+    servers.splice(servers.indexOf(a), 1)
+    const down = failure(await Effect.runPromiseExit(lm.generate(prompts(2))))
+    expect(down.message).toMatch(/every endpoint has been down/)
+    a = await start({ port })
+    // Idle for longer than give_up_ms: the circuit is still open from before, and the first request probes it.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const results = await Effect.runPromise(lm.generate(prompts(6)))
+    expect(results.map((r) => r.text)).toEqual(prompts(6).map((p) => `re: ${p.prompt}`))
+  })
+
   it("429 with Retry-After: the next attempt waits for it", async () => {
     const server = await start({ script: (_, i) => (i === 0 ? { kind: "status", status: 429, retryAfter: "1" } : { kind: "ok" }) })
     const lm = open([server.url])

@@ -46,6 +46,11 @@ export class Endpoint {
     this.cooldown = breaker.cooldownMs
   }
 
+  /** Whether the one request probing an open circuit is in flight. */
+  get probeInFlight(): boolean {
+    return this.state === "half-open" && this.probing
+  }
+
   /** Whether a request may start here at `now` (an open circuit past its cooldown admits one probe). */
   available(now: number): boolean {
     if (this.outstanding >= this.config.maxConcurrency || now < this.notBefore) return false

@@ -4,7 +4,8 @@
  * used least recently), preferring one other than where its last attempt
  * failed. When every endpoint is full, paused or open, `acquire` waits until a
  * slot frees or a pause / cooldown ends — but once every endpoint's circuit
- * has been open (down, or only probed) for `giveUpMs`, waiting requests fail
+ * has been open for `giveUpMs` and no probe is in flight (its answer could
+ * close a circuit), waiting requests fail
  * with {@link AllEndpointsDown} instead of waiting through ever longer
  * cooldowns (a server answering every request with a 500 would otherwise
  * hold a run for an hour of doubling probes, with nothing to say why).
@@ -91,7 +92,7 @@ export class EndpointPool {
       this.waiters.shift()!.resolve(this.take(endpoint))
     }
     if (this.waiters.length === 0) return
-    if (this.downSince !== undefined && now - this.downSince >= this.giveUpMs) {
+    if (this.downSince !== undefined && now - this.downSince >= this.giveUpMs && !this.endpoints.some((e) => e.probeInFlight)) {
       const error = new AllEndpointsDown(now - this.downSince, this.lastFailure)
       for (const waiter of this.waiters.splice(0)) waiter.reject(error)
       return
