@@ -181,7 +181,7 @@ export const makeLlamaRuntime = (
     if (!warned) {
       warned = true
       const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
-      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(bakeHeadroom(quantisedTotal))} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
+      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(bakeHeadroom(quantisedTotal))} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower; shapes an existing baked step holds still run on it, with padding). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
     }
     return false
   })
