@@ -78,7 +78,7 @@ export class FanOutClient {
           this.pool.wake()
           throw error
         }
-        this.pool.lastFailure = error.message
+        if (error.unhealthy) this.pool.lastFailure = error.message
         const opened = endpoint.fail({ unhealthy: error.unhealthy, now: Date.now(), ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) })
         if (opened) this.onEvent({ type: "endpoint_down", endpoint: safeUrl(endpoint.config.url), reason: error.message })
         this.pool.wake()

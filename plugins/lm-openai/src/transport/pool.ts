@@ -39,7 +39,7 @@ export class EndpointPool {
   private timerAt = Infinity
   /** Since when every circuit has been open (undefined while one is closed). */
   private downSince: number | undefined
-  /** The latest attempt failure (for {@link AllEndpointsDown}). */
+  /** The latest failure that counts against a circuit (for {@link AllEndpointsDown}); a 4xx would name the wrong cause. */
   lastFailure: string | undefined
 
   constructor(readonly endpoints: ReadonlyArray<Endpoint>, private readonly giveUpMs = Infinity) {}
