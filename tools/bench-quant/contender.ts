@@ -11,8 +11,8 @@
  */
 import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, presentToPast, releaseCaches, zeroCaches, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
-import { makeStepFeeds, slideCache, stepNames } from "@refine-af/models"
+import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
+import { makeStepFeeds, stepNames } from "@refine-af/models"
 import { quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
 
@@ -55,12 +55,13 @@ const main = Effect.gen(function* () {
     Effect.gen(function* () {
       const kvMode = yield* runtime.kvCache
       const cache = decodeOnly ? PROMPT + STEPS + 8 : cacheBucket(lengthBucket(PROMPT) + STEPS + 1, options.contextLength)
-      const keeper = decodeOnly ? undefined : cacheKeeper(runtime, kvMode, cache)
-      const update = keeper?.update ?? "slide"
+      // decode-only keeps session 6's sliding caches (the step returns them whole); after the loop, its own keeper.
+      const keeper = cacheKeeper(runtime, decodeOnly ? "device" : kvMode, cache)
+      const update = keeper.update
       const shape = { batch, length: 1, cache }
       const exe = yield* runtime.executable(shape, "last-logits", undefined, update)
       const cacheOutputs = Array.from({ length: runtime.config.numLayers }, (_, l) => (update === "slide" ? [stepNames.presentKey(l), stepNames.presentValue(l)] : [stepNames.newKey(l), stepNames.newValue(l)])).flat()
-      let caches: CacheFeeds = keeper?.fresh(batch) ?? zeroCaches(runtime.config, batch, cache)
+      let caches: CacheFeeds = keeper.fresh(batch)
       let slots = Array.from({ length: batch }, () => new Array<number>(cache).fill(-1))
       const ids = randomIds(batch, PROMPT + STEPS, 2)
       let decodeStart = 0
@@ -69,18 +70,12 @@ const main = Effect.gen(function* () {
         const steps = ids.map((row, r) => ({ tokens: [row[position]!], positions: [position], cachePositions: slots[r]! }))
         const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, steps, 0), ...caches }, { outputs: ["argmax", ...cacheOutputs] })
         yield* Effect.ignore(runtime.backend.release(out.argmax!))
-        if (keeper) {
-          const next = yield* keeper.advance(caches, out, steps)
-          caches = next.caches
-          slots = next.positions
-        } else {
-          yield* releaseCaches(runtime, caches)
-          caches = presentToPast(runtime.config, out)
-          slots = steps.map((step) => slideCache(step, cache))
-        }
+        const next = yield* keeper.advance(caches, out, steps)
+        caches = next.caches
+        slots = next.positions
       }
       const tokensPerSecond = (batch * STEPS) / ((performance.now() - decodeStart) / 1000)
-      yield* keeper?.release(caches) ?? releaseCaches(runtime, caches)
+      yield* keeper.release(caches)
       return tokensPerSecond
     })
   if (!decodeOnly) {

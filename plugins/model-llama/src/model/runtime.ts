@@ -173,15 +173,16 @@ export const makeLlamaRuntime = (
   const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
   const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
   let warned = false
-  const hasRoom = () => freeMemory() >= bakeHeadroom(quantisedTotal)
+  const headroom = bakeHeadroom(quantisedTotal)
+  const hasRoom = () => freeMemory() >= headroom
   // Whether `auto` still bakes a decode step: only while another pre-packed copy fits in free memory.
   const roomToBake = Effect.gen(function* () {
     const free = freeMemory()
-    if (free >= bakeHeadroom(quantisedTotal)) return true
+    if (free >= headroom) return true
     if (!warned) {
       warned = true
       const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
-      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(bakeHeadroom(quantisedTotal))} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower; shapes an existing baked step holds still run on it, with padding). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
+      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(headroom)} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower; shapes an existing baked step holds still run on it, with padding). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
     }
     return false
   })
@@ -225,12 +226,11 @@ export const makeLlamaRuntime = (
       ? Array.from({ length: config.numLayers }, (_, layer) => [stepNames.presentKey(layer), stepNames.presentValue(layer)]).flat()
       : []
     // Memoised: the first run compiles, later runs (any fiber) reuse the executable.
-    const decodeStep = shape.length === 1 && shape.cache > 0
     const onBaked = () => {
       const family = familyKey(head, lora, update)
       bakedDecodes.set(family, [...(bakedDecodes.get(family) ?? []), { batch: shape.batch, cache: shape.cache }])
     }
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, decodeStep ? onBaked : undefined)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined)))
     compiled.set(key, memo)
     return memo
   }
