@@ -127,7 +127,7 @@ batching.push(await measureBatching("random llama-30m", serve30m.base))
 serve30m.child.kill("SIGTERM")
 // The same model with its weights baked into each program: onnxruntime pre-packs constant weights for
 // its matmul kernels (faster at batch 8), at the price of a copy per program (fine for a 30M model).
-const serve30mBaked = await startServe(writeServeRecipe("serve-30m-baked.yaml", [`    path: ${JSON.stringify(llama30m)}`, "    weight_mode: baked"]))
+const serve30mBaked = await startServe(writeServeRecipe("serve-30m-baked.yaml", [...llama30mModel, "    weight_mode: baked"]))
 batching.push(await measureBatching("random llama-30m, weight_mode baked", serve30mBaked.base))
 serve30mBaked.child.kill("SIGTERM")
 
