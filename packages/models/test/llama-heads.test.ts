@@ -11,6 +11,11 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   buildHeads,
+  chunkedTokenStats,
+  maskedCrossEntropy,
+  maskedMeanNll,
+  stepNames,
+  targetLogprobs,
   headNames,
   lastLogitStats,
   lastTokenIndex,
@@ -187,5 +192,45 @@ describe("heads of the Llama trunk", () => {
       })
       expect(T.relativeError(got[T.gradName(name)]!.data, numeric), name).toBeLessThan(1e-6)
     }
+  })
+
+  it("checkpointed layers and a chunked LM head (gradient checkpointing) give the heads, loss and LoRA gradients of the plain trunk", () => {
+    const lora = { rank: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"] as const, dropout: true }
+    const build = (checkpointLayers: boolean) => {
+      const trunk = llamaTrunk(config, shape, { lora, dtype: "float64", checkpointLayers })
+      const proj = trunk.input("proj", "float64", [shape.batch, shape.length])
+      // Checkpointed: the head in chunks of 4 positions (two segments over 6, the last one short).
+      const logits = checkpointLayers ? undefined : lmLogits(trunk, "all")
+      const stats = logits === undefined ? chunkedTokenStats(trunk, { logprobs: true, entropy: true }, 4) : { logprobs: targetLogprobs(trunk, logits), entropy: tokenEntropy(logits) }
+      trunk.graph.output("logprobs", stats.logprobs!)
+      trunk.graph.output("entropy", stats.entropy!)
+      const loss = T.add(T.sum(T.mul(stats.entropy!, proj)), logits === undefined ? maskedMeanNll(trunk, stats.logprobs!) : maskedCrossEntropy(trunk, logits))
+      const g = trunk.graph
+      const trainable = g.parameterList().filter((p) => p.trainable)
+      const grads = T.gradients(loss, trainable.map((p) => g.tensor(p.id)))
+      g.output("loss", loss)
+      trainable.forEach((p, i) => g.output(T.gradName(p.name), grads[i]!))
+      return { program: T.eliminateDeadCode(g.build()), segments: g.checkpointSegments().length }
+    }
+    const plain = build(false)
+    const checkpointed = build(true)
+    expect(plain.segments).toBe(0)
+    expect(checkpointed.segments).toBe(config.numLayers + 2)
+    const softmaxes = (p: T.Program) => p.nodes.filter((n) => n.op === "Softmax").length
+    // Each layer's attention is computed again in the backward pass.
+    expect(softmaxes(checkpointed.program) - softmaxes(plain.program)).toBe(config.numLayers)
+    const feeds: Record<string, ArrayLike<number>> = {
+      ...interpreterFeeds(makeStepFeeds(config, frequencies, shape, rows, PAD)),
+      proj: randoms(shape.batch * shape.length, 1),
+      [stepNames.targets]: rows.flatMap((r) => [...r.tokens.slice(1), 0]),
+      [stepNames.lossMask]: rows.flatMap((r) => r.positions.map((p) => (p >= 0 ? 1 : 0))),
+      ...weightsFor(plain.program)
+    }
+    for (const input of plain.program.inputs) if (input.name.startsWith("lora_dropout.")) feeds[input.name] = Float64Array.from({ length: T.sizeOf(plain.program.nodes[input.id]!.shape) }, () => (rng.uniform(0, 1) < 0.25 ? 0 : 4 / 3))
+    const want = T.interpret(plain.program, feeds)
+    const got = T.interpret(checkpointed.program, feeds)
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort())
+    // Values match to rounding (the recomputed pieces sum their gradients in another order).
+    for (const name of Object.keys(want)) expect(T.relativeError(got[name]!.data, want[name]!.data), name).toBeLessThan(1e-12)
   })
 })

@@ -20,7 +20,7 @@
  */
 import { ProgramError, shapeError } from "./errors.ts"
 import type { DType, NamedValue, Node, NodeId, OpAttributes, OpName, ParameterInfo, Program, Shape } from "./ir.ts"
-import { sizeOf } from "./ir.ts"
+import { isFloat as isFloatType, sizeOf } from "./ir.ts"
 import { opDef } from "./ops/registry.ts"
 import { peephole } from "./passes/peephole.ts"
 import { roundToFloat16 } from "./ops/float16.ts"
@@ -47,6 +47,18 @@ export class Tensor implements TensorType {
   }
 }
 
+/**
+ * A recomputed region of a graph (activation checkpointing): the nodes with
+ * ids in [first, end) that {@link Graph.checkpoint} recorded, and the
+ * activations it was given. Autodiff recomputes the region's values from
+ * those activations in the backward pass instead of keeping them alive.
+ */
+export interface CheckpointSegment {
+  readonly first: NodeId
+  readonly end: NodeId
+  readonly inputs: ReadonlyArray<NodeId>
+}
+
 /** Options of {@link Graph.parameter}. */
 export interface ParameterOptions {
   /** Whether autodiff and optimizers treat it as a variable (default true). */
@@ -61,6 +73,8 @@ export class Graph {
   private readonly outputs: Array<NamedValue> = []
   private readonly leafNames = new Set<string>()
   private readonly shared = new Map<string, NodeId>()
+  private readonly segments: Array<CheckpointSegment> = []
+  private openSegment = false
 
   /** Declares a run-time input. */
   input(name: string, dtype: DType, shape: Shape): Tensor {
@@ -106,6 +120,36 @@ export class Graph {
     const folded = this.tryFold(op, inputs, attrs, type) ?? peephole(this, op, inputs, attrs, type)
     if (folded !== undefined) return folded
     return this.push(op, inputs.map((t) => t.id), attrs, type)
+  }
+
+  /**
+   * Builds `body` as a checkpointed segment (gradient checkpointing): the
+   * forward pass computes it as usual, and `gradients` recomputes its values
+   * from `inputs` when the backward pass reaches it, so only `inputs` (and the
+   * segment's results) stay alive between the passes, not every activation
+   * inside. Nodes of `body` that do not depend on `inputs` (weights, masks,
+   * positions) are not recomputed. Segments do not nest.
+   */
+  checkpoint<T>(inputs: ReadonlyArray<Tensor>, body: () => T): T {
+    if (this.openSegment) throw new ProgramError({ message: "Graph.checkpoint: segments do not nest; checkpoint the outer region or the inner ones, not both" })
+    const first = this.nodes.length
+    for (const t of inputs) {
+      if (t.graph !== this) throw new ProgramError({ message: "Graph.checkpoint: an input tensor belongs to another Graph" })
+      if (!isFloatType(t.dtype)) throw new ProgramError({ message: `Graph.checkpoint: input node ${t.id} is ${t.dtype}; checkpoint inputs are float activations` })
+    }
+    this.openSegment = true
+    try {
+      const result = body()
+      if (this.nodes.length > first) this.segments.push({ first, end: this.nodes.length, inputs: inputs.map((t) => t.id) })
+      return result
+    } finally {
+      this.openSegment = false
+    }
+  }
+
+  /** The checkpointed segments recorded so far, in build order. */
+  checkpointSegments(): ReadonlyArray<CheckpointSegment> {
+    return this.segments
   }
 
   /** Marks `tensor` as the program output `name`. */

@@ -57,6 +57,13 @@ export interface SessionOptions {
   /** Add a trainable scalar value head on the final hidden state (zero-initialised), for PPO. */
   readonly valueHead?: boolean
   readonly optimizer?: OptimizerConfig
+  /**
+   * Gradient checkpointing: training steps keep one hidden state per decoder
+   * layer and recompute each layer's activations in the backward pass (about
+   * a third more compute per step, activation memory of one layer instead of
+   * all). Same gradients. Default false.
+   */
+  readonly gradientCheckpointing?: boolean
   /** Seeds the adapter's initialisation, LoRA dropout and sampling. */
   readonly seed: number
   /**

@@ -182,7 +182,8 @@ export const makeOnnxBackend = (
         // The session depends on the program only; the executable also on which tensors are bound.
         // The fused rotary kernel is checked on the CPU provider only (CUDA / WebGPU: op by op until a GPU run verifies it).
         const rotaryTables = compilerSettings.fuse && settings.provider === "cpu" ? [...(options.rotaryTables ?? [])].sort() : []
-        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables }, quantised)
+        const memoryPattern = (options.allocation ?? "planned") === "planned"
+        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern }, quantised)
         const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
         const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
         const cached = compiled.get(key)
@@ -210,7 +211,7 @@ export const makeOnnxBackend = (
           }
         }
         const loaded = yield* Effect.tryPromise({
-          try: () => engine.load(sessionKey, model.bundle, keep.map(onnxOutputName)),
+          try: () => engine.load(sessionKey, model.bundle, keep.map(onnxOutputName), memoryPattern),
           catch: (error) =>
             new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
         })

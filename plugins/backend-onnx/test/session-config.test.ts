@@ -2,12 +2,14 @@
  * Session config entries: pool threads stop spinning when a run returns unless
  * `idleSpin` asks for onnxruntime's default, and the entries share one
  * `extra.session` object (two spreads of `extra` would replace each other).
- * A session built with either setting runs.
+ * A session built with either setting runs. `allocation: per-tensor` turns
+ * off onnxruntime's memory pattern for that session only, compiles a session
+ * of its own, and computes the same values, in-thread and in the worker.
  */
 import { Graph, hostTensor, neg, toFloat64 } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { sessionConfig } from "../src/runtime/providers.ts"
+import { sessionConfig, sessionOptions } from "../src/runtime/providers.ts"
 import { withBackend } from "./support/run.ts"
 
 describe("session config", () => {
@@ -28,6 +30,26 @@ describe("session config", () => {
           return toFloat64(yield* backend.download((yield* backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) })).y!))
         }), { idleSpin, threads: 2 })
       expect(Array.from(y)).toEqual([-1, 2, -3])
+    }
+  })
+
+  it("allocation per-tensor: no memory pattern for that session, its own session, the same values", async () => {
+    const bundle = { bytes: new Uint8Array(), externalData: [] }
+    expect(sessionOptions("cpu", { provider: "cpu", threads: 2 }, bundle, []).enableMemPattern).toBe(true)
+    expect(sessionOptions("cpu", { provider: "cpu", threads: 2, memoryPattern: false }, bundle, []).enableMemPattern).toBe(false)
+    const g = new Graph()
+    g.output("y", neg(g.input("x", "float32", [3])))
+    const program = g.build()
+    for (const worker of [false, true]) {
+      const got = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const planned = yield* backend.compile(program, {})
+          const perTensor = yield* backend.compile(program, { allocation: "per-tensor" })
+          const run = (exe: typeof planned) => Effect.flatMap(backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) }), (out) => backend.download(out.y!))
+          return { keys: [planned.key, perTensor.key], values: [toFloat64(yield* run(planned)), toFloat64(yield* run(perTensor))].map((v) => Array.from(v)) }
+        }), { worker })
+      expect(got.keys[0]).not.toBe(got.keys[1])
+      expect(got.values).toEqual([[-1, 2, -3], [-1, 2, -3]])
     }
   })
 })

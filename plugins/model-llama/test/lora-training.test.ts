@@ -47,10 +47,10 @@ const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: 
 const norm = (values: ArrayLike<number>) => Math.sqrt(Array.from(values).reduce((s, v) => s + v * v, 0))
 
 describe("LoRA training on the compute core", () => {
-  it("first-step loss and LoRA gradients match PyTorch autograd", async () => {
+  it.each([false, true])("first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (gradientCheckpointing) => {
     const result = await runScoped(Effect.gen(function* () {
       const runtime = yield* smallVocabRuntime
-      const trainer = yield* makeLoraTrainer(runtime, closedFormAdapter(runtime.config, golden.rank, golden.alpha), { batch: 2, length: 8, learningRate: 0 })
+      const trainer = yield* makeLoraTrainer(runtime, closedFormAdapter(runtime.config, golden.rank, golden.alpha), { batch: 2, length: 8, learningRate: 0, gradientCheckpointing })
       return yield* trainer.gradients(golden.sequences)
     }))
     expect(Math.abs(result.loss - golden.loss) / golden.loss).toBeLessThan(1e-5)

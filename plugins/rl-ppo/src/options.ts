@@ -37,6 +37,8 @@ export const PpoOptions = Schema.Struct({
   miniBatchSize: positiveInt.annotate({ description: "Rollouts per optimizer update (TRL `mini_batch_size`: 128)." }).pipe(withDefault(128)),
   /** Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch. */
   microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch." }),
+  /** Recompute each decoder layer in the backward pass (less memory, more compute). */
+  gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
   /** Passes over each batch (TRL `ppo_epochs`: 4). */
   ppoEpochs: positiveInt.annotate({ description: "Passes over each batch (TRL `ppo_epochs`: 4)." }).pipe(withDefault(4)),
   /** Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5). */

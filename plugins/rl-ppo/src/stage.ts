@@ -41,7 +41,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyper = { lr: o.lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
 
-    const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, resumeFrom: ctx.stateDir })
+    const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []

@@ -50,6 +50,8 @@ export const SftOptions = Schema.Struct({
   /** Global gradient-norm clipping. Default 1. */
   clip_grad_norm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Global gradient-norm clipping. Default 1." }),
   lora: Schema.optionalKey(LoraOptions.annotate({ description: "The LoRA adapter (defaults: rank 8, alpha 16, q_proj/v_proj)." })),
+  /** Recompute each decoder layer in the backward pass (less memory, more compute). Default false. */
+  gradient_checkpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
   /** Fraction of records held out for the eval loss (0 = none). Default 0. */
   eval_fraction: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))).annotate({ description: "Fraction of records held out for the eval loss (0 = none). Default 0." }),
   /** Compute the held-out loss every N steps (and at the end). Default 10. */
@@ -71,6 +73,7 @@ export const resolveSftOptions = (o: SftOptions) => ({
   schedule: o.schedule ?? ("cosine" as const),
   weightDecay: o.weight_decay ?? 0,
   clipGradNorm: o.clip_grad_norm ?? 1,
+  gradientCheckpointing: o.gradient_checkpointing ?? false,
   evalFraction: o.eval_fraction ?? 0,
   evalEvery: o.eval_every ?? 10,
   checkpointEvery: o.checkpoint_every ?? 10

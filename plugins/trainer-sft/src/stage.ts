@@ -60,7 +60,7 @@ export const sftStage = defineStage({
       const plan = batchPlan(train.map((i) => sequences[i]!.tokens.length), o.batchSize, o.epochs, ctx.seed)
       const total = Math.min(plan.length, o.maxSteps ?? plan.length)
 
-      const session = yield* policy.session({ lora, seed: ctx.seed, optimizer: { weightDecay: o.weightDecay }, resumeFrom: ctx.stateDir })
+      const session = yield* policy.session({ lora, seed: ctx.seed, optimizer: { weightDecay: o.weightDecay }, gradientCheckpointing: o.gradientCheckpointing, resumeFrom: ctx.stateDir })
       let last = { loss: Number.NaN, evalLoss: undefined as number | undefined }
       const appended: Array<JsonRecord> = []
       for (let step = session.steps(); step < total; step++) {

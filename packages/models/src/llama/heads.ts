@@ -20,13 +20,16 @@
 import {
   add,
   cast,
+  concat,
   crossEntropy,
+  div,
   equal,
   exp,
   log,
   logSoftmax,
   matmul,
   max,
+  maximum,
   mul,
   neg,
   not,
@@ -108,6 +111,54 @@ export const tokenEntropy = (logits: Tensor): Tensor => {
 /** Masked mean cross-entropy of `targets` under `loss_mask` [batch, length] (a scalar). */
 export const maskedCrossEntropy = (trunk: LlamaTrunk, logits: Tensor): Tensor =>
   crossEntropy(logits, targetsInput(trunk), trunk.input(stepNames.lossMask, trunk.hidden.dtype, [trunk.shape.batch, trunk.shape.length]))
+
+/** Logit elements [batch, positions, vocab] per chunk of {@link chunkedTokenStats} (32 MiB in float32). */
+export const LOGIT_CHUNK_ELEMENTS = 1 << 23
+
+/**
+ * Per-token statistics of the next-token distribution at every position,
+ * `logprobs` of `targets` and / or `entropy` [batch, length], computed over
+ * chunks of positions, each a `Graph.checkpoint` segment: one chunk's
+ * [batch, chunk, vocab] logits exist at a time, in the forward pass and
+ * again, recomputed, in the backward pass, instead of all-position logits
+ * (and their softmax) kept from one pass to the other — at 2 × 1024 tokens
+ * and a 32000-token vocabulary, 262 MB per copy. The values are those of
+ * {@link targetLogprobs} / {@link tokenEntropy} on `lmLogits(trunk, "all")`.
+ */
+export const chunkedTokenStats = (
+  trunk: LlamaTrunk,
+  want: { readonly logprobs?: boolean; readonly entropy?: boolean },
+  chunk = Math.max(1, Math.floor(LOGIT_CHUNK_ELEMENTS / (trunk.shape.batch * trunk.config.vocabSize)))
+): { readonly logprobs?: Tensor; readonly entropy?: Tensor } => {
+  const { length } = trunk.shape
+  const targets = want.logprobs ? targetsInput(trunk) : undefined
+  const logprobs: Array<Tensor> = []
+  const entropy: Array<Tensor> = []
+  for (let start = 0; start < length; start += chunk) {
+    const end = Math.min(length, start + chunk)
+    const hidden = slice(trunk.hidden, [{ axis: 1, start, end }])
+    const stats = trunk.graph.checkpoint([hidden], () => {
+      const logits = matmul(hidden, transposeLast2(lmHeadWeight(trunk)))
+      return {
+        logprobs: targets === undefined ? undefined : tokenLogProbs(logits, slice(targets, [{ axis: 1, start, end }])),
+        entropy: want.entropy ? tokenEntropy(logits) : undefined
+      }
+    })
+    if (stats.logprobs !== undefined) logprobs.push(stats.logprobs)
+    if (stats.entropy !== undefined) entropy.push(stats.entropy)
+  }
+  const joined = (parts: ReadonlyArray<Tensor>) => (parts.length === 1 ? parts[0]! : concat(parts, 1))
+  return {
+    ...(logprobs.length > 0 ? { logprobs: joined(logprobs) } : {}),
+    ...(entropy.length > 0 ? { entropy: joined(entropy) } : {})
+  }
+}
+
+/** {@link maskedCrossEntropy} from per-token logprobs of `targets` [batch, length] (e.g. {@link chunkedTokenStats}'). */
+export const maskedMeanNll = (trunk: LlamaTrunk, logprobs: Tensor): Tensor => {
+  const mask = trunk.input(stepNames.lossMask, trunk.hidden.dtype, [trunk.shape.batch, trunk.shape.length])
+  return div(neg(sum(mul(logprobs, mask))), maximum(sum(mask), 1))
+}
 
 /**
  * A value per token [batch, length]: a linear head `hidden → 1` on the final

@@ -14,7 +14,7 @@
  */
 import type { Graph, Tensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
-import { lastLogitStats, lmLogits, maskedCrossEntropy, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
+import { chunkedTokenStats, lastLogitStats, lmLogits, maskedCrossEntropy, maskedMeanNll, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
 import { llamaTrunk, type CacheUpdate, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
 
 /** What a step program returns besides the cache. */
@@ -78,8 +78,10 @@ export const buildHeadsGraph = (config: LlamaConfig, shape: Omit<StepShape, "cac
  * The masked mean cross-entropy of `targets` (no output declared), for
  * training programs that differentiate it (LoRA parameters are the trainable ones).
  */
-export const buildLossGraph = (config: LlamaConfig, shape: Omit<StepShape, "cache">, lora?: ProgramLora): { graph: Graph; loss: Tensor } => {
-  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, lora ? { lora } : {})
+export const buildLossGraph = (config: LlamaConfig, shape: Omit<StepShape, "cache">, lora?: ProgramLora, options: Pick<TrunkOptions, "checkpointLayers"> = {}): { graph: Graph; loss: Tensor } => {
+  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora ? { lora } : {}), ...options })
+  // Checkpointed layers: the LM head's logits chunk by chunk, recomputed in the backward pass, too.
+  if (options.checkpointLayers) return { graph: trunk.graph, loss: maskedMeanNll(trunk, chunkedTokenStats(trunk, { logprobs: true }).logprobs!) }
   return { graph: trunk.graph, loss: maskedCrossEntropy(trunk, lmLogits(trunk, "all")) }
 }
 

@@ -101,6 +101,14 @@ export interface TrunkOptions {
   readonly dtype?: DType
   /** How a cached step hands back its keys and values (default `slide`); see the module comment. */
   readonly cacheUpdate?: CacheUpdate
+  /**
+   * Gradient checkpointing: each decoder layer is a `Graph.checkpoint`
+   * segment, so a training program keeps one hidden state per layer between
+   * the forward and backward passes and recomputes the layer's activations
+   * when the backward pass reaches it (one more forward's compute, activation
+   * memory of one layer instead of all). No effect without gradients.
+   */
+  readonly checkpointLayers?: boolean
 }
 
 /** `slide`: `present_*` = the whole updated cache; `append`: `new_*` = the new tokens' keys and values only. */
@@ -223,10 +231,10 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const embed = parameter("model.embed_tokens.weight", dtype, [config.vocabSize, hidden], trainable)
   let h = embedding(embed, ids)
   const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])
-  for (let layer = 0; layer < config.numLayers; layer++) {
+  const decoderLayer = (residual: Tensor, layer: number): Tensor => {
     const prefix = `model.layers.${layer}`
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options)
-    const x = rmsNorm(h, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
+    const x = rmsNorm(residual, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
     const q = applyRotary(heads(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), cos, sin)
     let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
     let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
@@ -249,11 +257,15 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
     }
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
-    h = add(h, linear(merged, "o_proj", hidden, config.oBias))
-    const y = rmsNorm(h, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
+    const attendedH = add(residual, linear(merged, "o_proj", hidden, config.oBias))
+    const y = rmsNorm(attendedH, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
     const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
     const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
-    h = add(h, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
+    return add(attendedH, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
+  }
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    const layerInput = h
+    h = options.checkpointLayers ? g.checkpoint([layerInput], () => decoderLayer(layerInput, layer)) : decoderLayer(layerInput, layer)
   }
   h = rmsNorm(h, parameter("model.norm.weight", dtype, [hidden], trainable), config.rmsNormEps)
   return { graph: g, config, shape, options, inputIds: ids, embed, hidden: h, input, parameter }

@@ -96,6 +96,17 @@ export interface CompileOptions {
   /** Outputs to keep in device memory between runs (the rest come back to host memory). */
   readonly keepOnDevice?: ReadonlyArray<string>
   /**
+   * How a run's intermediate tensors are allocated. `planned` (default): one
+   * block laid out from the first run's allocations, reused by later runs of
+   * the same shapes; fewer allocations for small programs run many times
+   * (decode steps), but the block can be much larger than what is alive at
+   * once. `per-tensor`: each tensor allocated when it is made and freed after
+   * its last use; the lowest peak, for large programs run once per step
+   * (training, whole-sequence evaluation), where allocation is a small share
+   * of the time.
+   */
+  readonly allocation?: "planned" | "per-tensor"
+  /**
    * Inputs that hold rotary-embedding tables (cos or sin, [batch, seq, headDim])
    * whose two halves along the last axis are equal, as Hugging Face's
    * `rotate_half` convention makes them. The caller promises this of every

@@ -28,8 +28,11 @@ export interface Loaded {
 
 /** A session/tensor owner. Feeds are host tensors or refs from the same engine. */
 export interface Engine {
-  /** Creates the session for `key` unless it exists. `deviceOutputs` should stay on the device. */
-  readonly load: (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>) => Promise<Loaded>
+  /**
+   * Creates the session for `key` unless it exists. `deviceOutputs` should stay on the device;
+   * `memoryPattern` false allocates intermediate tensors one by one (`CompileOptions.allocation: per-tensor`).
+   */
+  readonly load: (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>, memoryPattern: boolean) => Promise<Loaded>
   readonly run: (
     key: string,
     feeds: Readonly<Record<string, HostTensor | TensorRef>>,

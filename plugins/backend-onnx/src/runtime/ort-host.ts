@@ -49,11 +49,11 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
     if (tensor === undefined) throw new Error(`tensor #${ref.id} was released or belongs to another backend instance`)
     return tensor
   }
-  const open = (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>): Promise<LoadedSession> => {
+  const open = (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>, memoryPattern: boolean): Promise<LoadedSession> => {
     let pending = sessions.get(key)
     if (pending === undefined) {
       let fallbackReason: string | undefined
-      pending = createSession(bundle, settings, deviceOutputs, (_provider: Provider, reason) => {
+      pending = createSession(bundle, { ...settings, memoryPattern }, deviceOutputs, (_provider: Provider, reason) => {
         fallbackReason = reason
       }).then((created) => ({ ...created, ...(fallbackReason !== undefined ? { fallbackReason } : {}) }))
       // A failed load must not poison the cache: the next call retries.
@@ -69,8 +69,8 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
   }
 
   return {
-    load: async (key, bundle, deviceOutputs) => {
-      const { provider, fallbackReason } = await open(key, bundle, deviceOutputs)
+    load: async (key, bundle, deviceOutputs, memoryPattern) => {
+      const { provider, fallbackReason } = await open(key, bundle, deviceOutputs, memoryPattern)
       return fallbackReason !== undefined ? { provider, fallbackReason } : { provider }
     },
     run: async (key, feeds, outputs) => {
@@ -87,7 +87,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       const tensor = lookup(ref)
       if (tensor.location !== "gpu-buffer") return fromOrtTensor(tensor)
       const key = `download:${ref.dtype}:${ref.shape.join("x")}`
-      await open(key, { bytes: identityModel(ref.dtype, ref.shape), externalData: [] }, [])
+      await open(key, { bytes: identityModel(ref.dtype, ref.shape), externalData: [] }, [], true)
       const { y } = await (await session(key)).run({ x: tensor })
       return fromOrtTensor(y as ort.Tensor)
     },

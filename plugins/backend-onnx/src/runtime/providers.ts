@@ -22,6 +22,8 @@ export interface SessionSettings {
   readonly cpuMemArena?: boolean
   /** Let thread-pool threads keep spinning after a run returns (onnxruntime's default); off sets `session.force_spinning_stop`. */
   readonly idleSpin?: boolean
+  /** onnxruntime's memory pattern (default true): one planned block per run for the intermediate tensors; false allocates them one by one. */
+  readonly memoryPattern?: boolean
 }
 
 /** Model bytes plus the external-data files they point to (by file name). */
@@ -59,7 +61,7 @@ export const sessionConfig = (settings: SessionSettings): Record<string, string>
   ...(settings.idleSpin === true ? {} : { force_spinning_stop: "1" })
 })
 
-const sessionOptions = (
+export const sessionOptions = (
   provider: Provider,
   settings: SessionSettings,
   bundle: ModelBundle,
@@ -74,6 +76,7 @@ const sessionOptions = (
     logSeverityLevel: provider === "cpu" ? 2 : 4,
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     enableCpuMemArena: settings.cpuMemArena === true,
+    enableMemPattern: settings.memoryPattern !== false,
     extra: { session: sessionConfig(settings) },
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})

@@ -52,7 +52,7 @@ export const makeWorkerEngine = (settings: SessionSettings): Engine => {
   }
 
   return {
-    load: (key, bundle, deviceOutputs) => call("load", key, bundle, deviceOutputs),
+    load: (key, bundle, deviceOutputs, memoryPattern) => call("load", key, bundle, deviceOutputs, memoryPattern),
     run: (key, feeds, outputs) => call("run", key, feeds, outputs),
     upload: (tensor) => call("upload", tensor),
     download: (ref) => call("download", ref),

@@ -14,7 +14,7 @@
  */
 import { accumulateStep, adamw, eliminateDeadCode, trainStep, type Graph, type Program, type StateBinding, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective, OptimizerConfig } from "@refine-af/training"
-import { headNames, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
+import { chunkedTokenStats, headNames, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
 
 /** Names of the policy programs' own inputs and parameters (the value head keeps TRL's names, as `@refine-af/models` declares it). */
 export const policyNames = {
@@ -34,12 +34,19 @@ export interface HeadRequest {
   readonly entropy: boolean
 }
 
-const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest): { g: Graph; heads: HeadTensors } => {
-  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, lora === undefined ? {} : { lora })
-  const logits = lmLogits(trunk, "all")
+const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, checkpointLayers = false): { g: Graph; heads: HeadTensors } => {
+  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers })
   const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
-  const heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] } = { logprobs: targetLogprobs(trunk, logits), mask }
-  if (want.entropy) heads.entropy = tokenEntropy(logits)
+  let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
+  if (checkpointLayers) {
+    // The LM head too: logits chunk by chunk, recomputed in the backward pass.
+    const stats = chunkedTokenStats(trunk, { logprobs: true, entropy: want.entropy })
+    heads = { logprobs: stats.logprobs!, mask, ...(stats.entropy ? { entropy: stats.entropy } : {}) }
+  } else {
+    const logits = lmLogits(trunk, "all")
+    heads = { logprobs: targetLogprobs(trunk, logits), mask }
+    if (want.entropy) heads.entropy = tokenEntropy(logits)
+  }
   if (want.values) heads.values = valueHead(trunk)
   return { g: trunk.graph, heads }
 }
@@ -64,8 +71,8 @@ export interface PolicyTrainProgram {
 /** Large enough never to clip, small enough to stay finite in float32: `grad_norm` is always reported. */
 export const NO_CLIP = 1e30
 
-const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>) => {
-  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") })
+const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers: boolean) => {
+  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers)
   const feeds: Record<string, Tensor> = {}
   for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.length])
   const loss = objective.loss(heads, feeds)
@@ -74,16 +81,19 @@ const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLo
   return { loss, metrics: metrics.map(([name]) => name) }
 }
 
-/** Forward + objective + backward + clipping + AdamW in one program. */
-export const policyTrainProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, clipGradNorm: number | undefined, optimizer: OptimizerConfig): PolicyTrainProgram => {
-  const { loss, metrics } = objectiveGraph(config, shape, lora, objective)
+/**
+ * Forward + objective + backward + clipping + AdamW in one program.
+ * `checkpointLayers`: recompute each decoder layer in the backward pass (gradient checkpointing).
+ */
+export const policyTrainProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, clipGradNorm: number | undefined, optimizer: OptimizerConfig, checkpointLayers = false): PolicyTrainProgram => {
+  const { loss, metrics } = objectiveGraph(config, shape, lora, objective, checkpointLayers)
   const step = trainStep(loss, { optimizer: adamwOf(optimizer), clipGradNorm: clipGradNorm ?? NO_CLIP })
   return { ...step, metrics }
 }
 
 /** Forward + objective + backward, adding the gradients into `accum/<param>` (one micro-batch). */
-export const policyAccumulateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>): PolicyTrainProgram => {
-  const { loss, metrics } = objectiveGraph(config, shape, lora, objective)
+export const policyAccumulateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers = false): PolicyTrainProgram => {
+  const { loss, metrics } = objectiveGraph(config, shape, lora, objective, checkpointLayers)
   return { ...accumulateStep(loss), metrics }
 }
 

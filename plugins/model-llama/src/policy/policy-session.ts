@@ -60,7 +60,8 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
       dropout: o.lora.dropout,
       valueHead: o.valueHead === true,
       optimizer: o.optimizer ?? {},
-      contextLength: parts.contextLength
+      contextLength: parts.contextLength,
+      checkpointLayers: o.gradientCheckpointing === true
     }
     const active: ActiveAdapter = {
       lora,

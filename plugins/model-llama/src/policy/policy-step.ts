@@ -26,6 +26,8 @@ export interface StepContext {
   readonly valueHead: boolean
   readonly optimizer: OptimizerConfig
   readonly contextLength: number
+  /** Training programs recompute each decoder layer in the backward pass (gradient checkpointing). */
+  readonly checkpointLayers: boolean
 }
 
 const backendError = (e: { readonly message: string }) => new PolicyError({ reason: "Backend", message: `the compute backend failed: ${e.message}`, fix: "check the backend resource (provider, memory); rerun with provider: cpu to rule out the accelerator" })
@@ -97,7 +99,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     for (let i = 0; i < indexed.length; i += size) parts.push(indexed.slice(i, i + size))
     const rngBefore = ctx.state.rng.state()
     const { runtime } = ctx
-    const dropoutKey = ctx.dropout > 0 ? "dropout" : ""
+    const dropoutKey = `${ctx.dropout > 0 ? "dropout" : ""}${ctx.checkpointLayers ? "|checkpointed" : ""}`
     // Training programs take LoRA dropout masks; evaluation and sampling never drop.
     const trainLora = ctx.dropout > 0 ? { ...ctx.lora, dropout: true } : ctx.lora
     const optimizerKey = JSON.stringify(ctx.optimizer)
@@ -115,7 +117,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
       const { layout, feeds: run } = batchFeeds(ctx, objective, parts[0]!, feeds)
       tokens = layout.tokens
       const key = `train|${objective.id}|${layout.shape.batch}x${layout.shape.length}|${ctx.loraKey}${dropoutKey}|${clip}|${optimizerKey}`
-      const { built, exe } = yield* ctx.compile(key, () => policyTrainProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, clip, ctx.optimizer), (b) => b.carry.map((c) => c.output))
+      const { built, exe } = yield* ctx.compile(key, () => policyTrainProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, clip, ctx.optimizer, ctx.checkpointLayers), (b) => b.carry.map((c) => c.output))
       for (const binding of built.carry) run[binding.input] = stateFeed(ctx, binding)
       const out = yield* runtime.run(exe, { ...run, ...common })
       yield* addMetrics(built, out)
@@ -127,7 +129,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
         const { layout, feeds: run } = batchFeeds(ctx, objective, part, feeds)
         tokens += layout.tokens
         const key = `accum|${objective.id}|${layout.shape.batch}x${layout.shape.length}|${ctx.loraKey}${dropoutKey}`
-        const { built, exe } = yield* ctx.compile(key, () => policyAccumulateProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>), (b) => b.carry.map((c) => c.output))
+        const { built, exe } = yield* ctx.compile(key, () => policyAccumulateProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, ctx.checkpointLayers), (b) => b.carry.map((c) => c.output))
         signatures = trainableSignatures(built.program)
         for (const sig of signatures) run[sig.name] = ctx.state.params.get(sig.name)!
         for (const binding of built.carry) run[binding.input] = accum[binding.input] ?? zeros(binding.shape)

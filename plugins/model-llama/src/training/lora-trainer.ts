@@ -37,6 +37,8 @@ export interface LoraTrainerOptions {
   readonly beta2?: number
   /** Seed of the LoRA dropout masks (used when the adapter's `dropout` > 0). */
   readonly seed?: number
+  /** Recompute each decoder layer in the backward pass (gradient checkpointing; default false). */
+  readonly gradientCheckpointing?: boolean
 }
 
 /** A running LoRA fine-tuning session. */
@@ -76,12 +78,13 @@ export const makeLoraTrainer = (runtime: LlamaRuntime, adapter: LoraAdapter, opt
     const shape = { batch: options.batch, length: options.length }
     const useDropout = adapter.config.dropout > 0
     const uniform = seededUniform(options.seed ?? 0)
-    const train = buildLossGraph(runtime.config, shape, { ...lora, dropout: useDropout })
+    const checkpointLayers = { checkpointLayers: options.gradientCheckpointing === true }
+    const train = buildLossGraph(runtime.config, shape, { ...lora, dropout: useDropout }, checkpointLayers)
     const optimizer = adamw({ weightDecay: options.weightDecay ?? 0, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999 })
     const step = trainStep(train.loss, { optimizer })
     const trainExe: Executable = yield* runtime.compile(step.program, step.carry.map((c) => c.output))
 
-    const probe = buildLossGraph(runtime.config, shape, lora)
+    const probe = buildLossGraph(runtime.config, shape, lora, checkpointLayers)
     const trainable = probe.graph.parameterList().filter((p) => p.trainable)
     const grads = gradients(probe.loss, trainable.map((p) => probe.graph.tensor(p.id)))
     probe.graph.output("loss", probe.loss)

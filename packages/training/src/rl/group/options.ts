@@ -47,6 +47,8 @@ export const groupOptions = (d: GroupDefaults) =>
     miniBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Rollouts per optimizer update; default: all of the iteration's rollouts in one update." }),
     /** Sequences per forward/backward inside an update (gradient accumulation). */
     microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation)." }),
+    /** Recompute each decoder layer in the backward pass (less memory, more compute). */
+    gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
     /** μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1). */
     iterations: positiveInt.annotate({ description: "μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1)." }).pipe(withDefault(1)),
     /** Constant AdamW learning rate. */

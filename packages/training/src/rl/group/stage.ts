@@ -58,7 +58,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyper = { lr: o.lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
 
-    const session = yield* policy.session({ lora, seed: ctx.seed, resumeFrom: ctx.stateDir })
+    const session = yield* policy.session({ lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
     let samples: Array<JsonRecord> = []

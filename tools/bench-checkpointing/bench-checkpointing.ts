@@ -1,0 +1,100 @@
+/**
+ * Gradient-checkpointing benchmark: a LoRA training step (every projection
+ * adapted, shared frozen weights) with and without recomputing each decoder
+ * layer in the backward pass, at growing sequence lengths. Each contender
+ * runs in its own process (`step.ts`) under glibc's default malloc, so its
+ * peak is its own and freed memory is returned; the two modes alternate at
+ * each length. Reports the memory a training step adds above the loaded
+ * model (peak − resident after load: activations, compiled programs, adapter
+ * and optimizer state), the step time (second step; the first compiles), and
+ * the ratios checkpointed / plain. Prints a table and writes
+ * bench-results/checkpointing-<model>.json.
+ *
+ *   npx tsx tools/bench-checkpointing/bench-checkpointing.ts [--model 120m|1.1b] [--lengths 128,512] [--batch 2] [--precision float32|int8|int4] [--vocab 32000]
+ *
+ * The model is a synthetic Llama written by tools/tiny-model (random
+ * weights) into the temp folder and deleted afterwards.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir, totalmem } from "node:os"
+import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { defaultMallocEnv } from "../gpu-check/bench-env.ts"
+import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
+
+const here = nodePath.dirname(fileURLToPath(import.meta.url))
+const repoRoot = nodePath.resolve(here, "../..")
+const arg = (flag: string, fallback: string) => {
+  const i = process.argv.indexOf(flag)
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
+}
+const common = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 4096, rms_norm_eps: 1e-5 }
+const MODELS: Record<string, Record<string, unknown>> = {
+  "120m": { ...common, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
+  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
+}
+const modelName = arg("--model", "120m")
+const lengths = arg("--lengths", "128,512").split(",").map(Number)
+const batch = Number(arg("--batch", "2"))
+const precision = arg("--precision", "float32")
+const shape = MODELS[modelName]
+if (shape === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+// A smaller vocabulary takes the LM head's [tokens, vocab] logits (outside the checkpointed layers) out of the picture.
+const overrides = { ...shape, vocab_size: Number(arg("--vocab", String(shape.vocab_size))) }
+
+const startLoad = loadavg()
+const folder = nodePath.join(tmpdir(), `refine-af-bench-checkpointing-${modelName}`)
+await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
+const runs: Array<any> = []
+try {
+  for (const length of lengths) {
+    for (const mode of ["plain", "checkpointed"]) {
+      const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "step.ts"), folder, String(length), String(batch), mode, precision], {
+        encoding: "utf8",
+        cwd: nodePath.join(repoRoot, "tools"),
+        maxBuffer: 1 << 26,
+        env: defaultMallocEnv()
+      })
+      runs.push(JSON.parse(out.trim().split("\n").pop()!))
+    }
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true })
+}
+
+const MiB = 2 ** 20
+const table = lengths.map((length) => {
+  const [plain, checkpointed] = ["plain", "checkpointed"].map((mode) => runs.find((r) => r.length === length && r.mode === mode)!)
+  const added = (r: any) => (r.peak - r.rssAfterLoad) / MiB
+  return {
+    length,
+    tokens: batch * length,
+    plainAddedMiB: added(plain),
+    checkpointedAddedMiB: added(checkpointed),
+    memoryRatio: added(checkpointed) / added(plain),
+    plainStepSeconds: plain.stepSeconds[1],
+    checkpointedStepSeconds: checkpointed.stepSeconds[1],
+    timeRatio: checkpointed.stepSeconds[1] / plain.stepSeconds[1],
+    // Same gradients: the first loss is the same forward; the second follows the same update.
+    lossDifference: Math.max(...plain.losses.map((l: number, i: number) => Math.abs(l - checkpointed.losses[i])))
+  }
+})
+const report = {
+  benchmark: "gradient-checkpointing",
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
+  settings: { model: modelName, config: overrides, precision, batch, lengths, lora: "rank 8, alpha 16, all seven projections", weights: "shared", malloc: "glibc defaults", threads: 2, backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  note: "added = peak resident memory of the process minus its resident memory after loading the model: what the training steps add (activations, compiled programs, adapter and AdamW state); step time is the second step's (the first compiles)",
+  table,
+  runs
+}
+console.log(`model ${modelName} (${precision}, vocabulary ${overrides.vocab_size}), batch ${batch}, LoRA on every projection; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+console.log("length  tokens  added MiB plain  checkpointed  ratio   step s plain  checkpointed  ratio   |Δloss|")
+for (const t of table) {
+  console.log(`${String(t.length).padStart(6)} ${String(t.tokens).padStart(7)} ${t.plainAddedMiB.toFixed(0).padStart(16)} ${t.checkpointedAddedMiB.toFixed(0).padStart(13)} ${t.memoryRatio.toFixed(2).padStart(6)} ${t.plainStepSeconds.toFixed(2).padStart(14)} ${t.checkpointedStepSeconds.toFixed(2).padStart(13)} ${t.timeRatio.toFixed(2).padStart(6)} ${t.lossDifference.toExponential(1).padStart(9)}`)
+}
+const file = nodePath.join(repoRoot, `bench-results/checkpointing-${modelName}${precision === "float32" ? "" : `-${precision}`}${overrides.vocab_size === shape.vocab_size ? "" : `-vocab${overrides.vocab_size}`}.json`)
+mkdirSync(nodePath.dirname(file), { recursive: true })
+writeFileSync(file, JSON.stringify(report, null, 2) + "\n")
+console.log(`wrote ${file}`)

@@ -1,0 +1,56 @@
+/**
+ * One contender of the gradient-checkpointing benchmark, in its own process
+ * so its peak resident memory is its own: load a model folder (shared
+ * weights at the given precision), open a LoRA session on every projection,
+ * run two training steps on `batch` rows of `length` tokens, and report the
+ * resident memory after loading, the peak of the whole process (VmHWM) and
+ * the time of each step (the first one compiles).
+ *
+ *   npx tsx tools/bench-checkpointing/step.ts <folder> <length> <batch> <plain|checkpointed> [float32|int8|int4]
+ *
+ * Prints one JSON line.
+ */
+import { readFileSync } from "node:fs"
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { loadLlama } from "@refine-af/model-llama"
+import { nllObjective } from "@refine-af/training"
+import { Effect } from "effect"
+
+const [folder, lengthArg, batchArg, mode, precision = "float32"] = process.argv.slice(2) as [string, string, string, "plain" | "checkpointed", "float32" | "int8" | "int4"]
+const length = Number(lengthArg)
+const batch = Number(batchArg)
+
+const memory = () => {
+  const status = readFileSync("/proc/self/status", "utf8")
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
+  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
+}
+
+const main = Effect.gen(function* () {
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false })
+  const start = memory()
+  const { policy } = yield* loadLlama(folder, backend, { contextLength: length, maxBatch: batch, weightMode: "shared", quantisedBinding: "shared", precision: { precision } })
+  const loaded = memory()
+  const session = yield* policy.session({
+    lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
+    seed: 1,
+    gradientCheckpointing: mode === "checkpointed"
+  })
+  const rows = Array.from({ length: batch }, (_, r) => ({ tokens: Array.from({ length }, (_, i) => 3 + ((r * 7919 + i * 104729) % 900)), promptLength: Math.floor(length / 4) }))
+  const seconds: Array<number> = []
+  const losses: Array<number> = []
+  for (let i = 0; i < 2; i++) {
+    const t = performance.now()
+    losses.push((yield* session.step(nllObjective, rows, {}, { lr: 1e-4, clipGradNorm: 1 })).loss)
+    seconds.push((performance.now() - t) / 1000)
+  }
+  return { mode, length, batch, precision, rssStart: start.rss, rssAfterLoad: loaded.rss, peak: memory().peak, stepSeconds: seconds, losses }
+})
+
+Effect.runPromise(Effect.scoped(main)).then(
+  (result) => console.log(JSON.stringify(result)),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
