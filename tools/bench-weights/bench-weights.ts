@@ -47,6 +47,8 @@ const CONTENDERS: Record<string, [string, string, string?, string?]> = {
   // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
   // decode steps only (the default), or baked into every program (what quantised weights did before).
   "int4-shared": ["shared", "default", "int4", "shared"],
+  // The same, training with gradient checkpointing (decoder layers and the LM head recomputed in the backward pass).
+  "int4-shared-checkpointed": ["shared", "default,checkpoint", "int4", "shared"],
   "int4-auto": ["shared", "default", "int4", "auto"],
   "int4-baked": ["shared", "default", "int4", "baked"]
 }

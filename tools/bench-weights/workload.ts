@@ -4,7 +4,9 @@
  * generate (two batch buckets), score, one LoRA policy step and a
  * reference (adapter-off) pass — every kind of program a PPO stage compiles.
  *
- *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <prepack|noprepack> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
+ *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <flags> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
+ *
+ * flags (comma-separated): `noprepack`, `arena` (backend settings), `checkpoint` (train with gradient checkpointing), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -64,7 +66,7 @@ const main = Effect.gen(function* () {
   }
   const score = yield* seconds(scoreSequences(runtime, ids(4, 48, 9).map((seq) => ({ ids: seq, from: 24 })), 8))
   mark("score", score.seconds)
-  const session = yield* policy.session({ lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, seed: 1 })
+  const session = yield* policy.session({ lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, seed: 1, gradientCheckpointing: flags.has("checkpoint") })
   const seqs = ids(2, 48, 5).map((tokens) => ({ tokens, promptLength: 24 }))
   const step = yield* seconds(session.step(nllObjective, seqs, {}, { lr: 1e-4 }))
   mark("train-step", step.seconds)

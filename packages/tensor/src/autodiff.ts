@@ -7,8 +7,8 @@
  * is asked only for the input gradients that are needed.
  *
  * Segments recorded with `Graph.checkpoint` are recomputed: when the backward
- * sweep first reaches a node of a segment, the segment's nodes that depend on
- * its inputs are rebuilt from those inputs, and the VJPs of the segment read
+ * sweep first reaches a node of a segment, the segment's computed nodes are
+ * rebuilt from its inputs, and the VJPs of the segment read
  * the rebuilt values, so no backward node holds on to the forward's values
  * inside the segment. Two data dependencies ({@link after}) order the work
  * for a backend that schedules by data dependencies alone: the rebuilt inputs
@@ -135,17 +135,21 @@ const isSide = (g: Graph, segment: CheckpointSegment, i: number): boolean =>
   g.node(i).inputs.length === 0 || (i < segment.first && !segment.inputs.includes(i))
 
 /**
- * The segment's nodes that depend on its inputs, rebuilt from those inputs
- * after `token` (by node id). Nodes that do not depend on them (leaves,
- * weights-only subexpressions) are not in the map: the forward's values serve.
+ * Every computed node of the segment, rebuilt (by node id): from its
+ * activation inputs after `token`, and from the same leaves and outside
+ * values as the forward. Weights-only nodes (a transposed or dequantised
+ * weight, a mask derived from an input) are rebuilt too, as new nodes:
+ * shared with the forward, each would stay alive from the forward pass to
+ * the backward pass, which at a layer's weights is most of what
+ * checkpointing saves.
  */
 const recompute = (g: Graph, segment: CheckpointSegment, token: Tensor): Map<number, Tensor> => {
   const map = new Map<number, Tensor>()
   for (const i of segment.inputs) map.set(i, after(g.tensor(i), token))
   for (let id = segment.first; id < segment.end; id++) {
     const node = g.node(id)
-    if (node.inputs.length === 0 || !node.inputs.some((i) => map.has(i))) continue
-    map.set(id, g.apply(node.op, node.inputs.map((i) => map.get(i) ?? g.tensor(i)), node.attrs as never))
+    if (node.inputs.length === 0) continue
+    map.set(id, g.applyUnshared(node.op, node.inputs.map((i) => map.get(i) ?? g.tensor(i)), node.attrs as never))
   }
   return map
 }

@@ -152,6 +152,21 @@ export class Graph {
     return this.segments
   }
 
+  /**
+   * Applies `op` as a new node that no other application shares (no
+   * folding, no peephole, no hash-consing with existing or later nodes):
+   * a recomputed value that must not be the forward pass's own.
+   */
+  applyUnshared<K extends OpName>(op: K, inputs: ReadonlyArray<Tensor>, attrs: OpAttributes[K]): Tensor {
+    for (const t of inputs) {
+      if (t.graph !== this) throw new ProgramError({ message: `${op}: an input tensor belongs to another Graph; build one program per Graph` })
+    }
+    const type = opDef(op).infer(inputs, attrs)
+    const id = this.nodes.length
+    this.nodes.push({ id, op, inputs: inputs.map((t) => t.id), attrs, dtype: type.dtype, shape: type.shape } as unknown as Node)
+    return new Tensor(this, id, type.dtype, type.shape)
+  }
+
   /** Marks `tensor` as the program output `name`. */
   output(name: string, tensor: Tensor): void {
     if (this.outputs.some((o) => o.name === name)) throw new ProgramError({ message: `output "${name}" is declared twice; give each output a unique name` })

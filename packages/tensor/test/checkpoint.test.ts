@@ -47,16 +47,14 @@ const feeds = (() => {
 
 /**
  * Forward nodes (id ≤ loss) that the backward (id > loss) reads, and that
- * lie strictly inside a segment range and depend on an activation fed to it.
+ * are computed inside a segment (activations, and weights-only values such as
+ * a scaled weight: either would stay alive from one pass to the other).
  */
 const interiorValuesReadByBackward = (g: T.Graph, program: T.Program, lossId: number, segments: ReadonlyArray<T.CheckpointSegment>) => {
-  const dependsOnActivation = new Set<number>()
-  for (const s of segments) {
-    const inside = new Set(s.inputs)
-    for (let id = s.first; id < s.end; id++) if (g.node(id).inputs.some((i) => inside.has(i))) inside.add(id), dependsOnActivation.add(id)
-  }
+  const interior = new Set<number>()
+  for (const s of segments) for (let id = s.first; id < s.end; id++) if (g.node(id).inputs.length > 0) interior.add(id)
   const read = new Set<number>()
-  for (const n of program.nodes) if (n.id > lossId) for (const i of n.inputs) if (i <= lossId && dependsOnActivation.has(i)) read.add(i)
+  for (const n of program.nodes) if (n.id > lossId) for (const i of n.inputs) if (i <= lossId && interior.has(i)) read.add(i)
   // A segment's last node is its result: the next layer reads it anyway.
   for (const s of segments) read.delete(s.end - 1)
   return [...read]
@@ -70,7 +68,7 @@ describe("Graph.checkpoint", () => {
     for (const name of Object.keys(plain)) expect(Array.from(checkpointed[name]!.data), name).toEqual(Array.from(plain[name]!.data))
   })
 
-  it("leaves no activation inside a segment to the backward pass", () => {
+  it("leaves no value computed inside a segment (activation or weights-only) to the backward pass", () => {
     const plain = build(false)
     const checkpointed = build(true)
     const segments = checkpointed.g.checkpointSegments()

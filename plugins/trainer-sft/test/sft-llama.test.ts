@@ -10,6 +10,7 @@ import { LanguageModel } from "@refine-af/core"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { llamaResource } from "@refine-af/model-llama"
 import { memoryInput, memoryStageContext, runStage } from "@refine-af/testing"
+import type { BackendService } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -48,5 +49,40 @@ describe("sft/lora on the built-in tiny Qwen2 model", () => {
     expect(result.base.map((g) => g.text)).not.toEqual(records.map((r) => r.output))
     expect(result.replies.map((g) => g.text)).toEqual(records.map((r) => r.output))
     expect(result.replies.map((g) => g.finishReason)).toEqual(["eos", "eos"])
+  }, 300_000)
+
+  it("gradient_checkpointing: true trains the same steps (same losses) as without, on programs that recompute each layer", async () => {
+    const cacheDir = mkdtempSync(nodePath.join(tmpdir(), "sft-llama-models-"))
+    const options = { builtin: { preset: "qwen2" as const, seed: 0, cacheDir }, max_context: 64 }
+    // Attention softmaxes of each compiled training program (it outputs a loss): one per layer, two when recomputed.
+    const softmaxes = new Set<number>()
+    const losses = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+      const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
+      const backend: BackendService = {
+        ...onnx,
+        compile: (program, compileOptions) => {
+          if (program.outputs.some((o) => o.name === "loss")) softmaxes.add(program.nodes.filter((n) => n.op === "Softmax").length)
+          return onnx.compile(program, compileOptions)
+        }
+      }
+      const services = yield* llamaResource.make({ name: "policy", options, seed: 0, uses: { backend } as never, events })
+      const train = (gradient_checkpointing: boolean) =>
+        Effect.gen(function* () {
+          const { ctx, output } = memoryStageContext({
+            name: `sft-${gradient_checkpointing}`,
+            options: { template, epochs: 4, batch_size: 2, lr: 0.02, schedule: "constant", gradient_checkpointing, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ["q_proj", "v_proj", "down_proj"] } } as never,
+            uses: { policy: Context.get(services, PolicyModel) },
+            inputs: { data: memoryInput("instances", records) }
+          })
+          yield* Effect.promise(() => runStage(sftStage, ctx))
+          return output.committed.map((r) => r.loss as number)
+        })
+      return { plain: yield* train(false), checkpointed: yield* train(true) }
+    })))
+    const [layers, recomputed] = [...softmaxes].sort((a, b) => a - b)
+    expect(softmaxes.size).toBe(2)
+    expect(recomputed).toBe(2 * layers!)
+    expect(losses.plain.length).toBe(4)
+    losses.checkpointed.forEach((loss, i) => expect(Math.abs(loss - losses.plain[i]!)).toBeLessThan(1e-5 * losses.plain[i]!))
   }, 300_000)
 })
