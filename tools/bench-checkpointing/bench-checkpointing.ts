@@ -10,7 +10,10 @@
  * the ratios checkpointed / plain. Prints a table and writes
  * bench-results/checkpointing-<model>.json.
  *
- *   npx tsx tools/bench-checkpointing/bench-checkpointing.ts [--model 120m|1.1b] [--lengths 128,512] [--batch 2] [--precision float32|int8|int4] [--vocab 32000]
+ *   npx tsx tools/bench-checkpointing/bench-checkpointing.ts [--model 120m|1.1b|7b] [--lengths 128,512] [--batch 2] [--precision float32|int8|int4] [--vocab 32000] [--steps 2]
+ *   npx tsx tools/bench-checkpointing/bench-checkpointing.ts --model 7b --precision int4 --lengths 512 --batch 1 --steps 1   # QLoRA of a 7B shape
+ *
+ * `7b` is LLaMA-2-7B's shape, written in float16 (~10 minutes); with one step, the step time includes compiling.
  *
  * The model is a synthetic Llama written by tools/tiny-model (random
  * weights) into the temp folder and deleted afterwards.
@@ -32,12 +35,14 @@ const arg = (flag: string, fallback: string) => {
 const common = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 4096, rms_norm_eps: 1e-5 }
 const MODELS: Record<string, Record<string, unknown>> = {
   "120m": { ...common, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
-  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
+  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
+  "7b": { ...common, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, head_dim: 128 }
 }
 const modelName = arg("--model", "120m")
 const lengths = arg("--lengths", "128,512").split(",").map(Number)
 const batch = Number(arg("--batch", "2"))
 const precision = arg("--precision", "float32")
+const steps = arg("--steps", "2")
 const shape = MODELS[modelName]
 if (shape === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
 // A smaller vocabulary takes the LM head's [tokens, vocab] logits (outside the checkpointed layers) out of the picture.
@@ -45,12 +50,12 @@ const overrides = { ...shape, vocab_size: Number(arg("--vocab", String(shape.voc
 
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), `refine-af-bench-checkpointing-${modelName}`)
-await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
+await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0, ...(modelName === "7b" ? { dtype: "F16" as const } : {}) })
 const runs: Array<any> = []
 try {
   for (const length of lengths) {
     for (const mode of ["plain", "checkpointed"]) {
-      const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "step.ts"), folder, String(length), String(batch), mode, precision], {
+      const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "step.ts"), folder, String(length), String(batch), mode, precision, steps], {
         encoding: "utf8",
         cwd: nodePath.join(repoRoot, "tools"),
         maxBuffer: 1 << 26,
@@ -61,6 +66,7 @@ try {
   }
 } finally {
   rmSync(folder, { recursive: true, force: true })
+  rmSync(`${folder}-quantised`, { recursive: true, force: true })
 }
 
 const MiB = 2 ** 20
@@ -73,9 +79,9 @@ const table = lengths.map((length) => {
     plainAddedMiB: added(plain),
     checkpointedAddedMiB: added(checkpointed),
     memoryRatio: added(checkpointed) / added(plain),
-    plainStepSeconds: plain.stepSeconds[1],
-    checkpointedStepSeconds: checkpointed.stepSeconds[1],
-    timeRatio: checkpointed.stepSeconds[1] / plain.stepSeconds[1],
+    plainStepSeconds: plain.stepSeconds.at(-1),
+    checkpointedStepSeconds: checkpointed.stepSeconds.at(-1),
+    timeRatio: checkpointed.stepSeconds.at(-1) / plain.stepSeconds.at(-1),
     // Same gradients: the first loss is the same forward; the second follows the same update.
     lossDifference: Math.max(...plain.losses.map((l: number, i: number) => Math.abs(l - checkpointed.losses[i])))
   }
@@ -84,8 +90,8 @@ const report = {
   benchmark: "gradient-checkpointing",
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: overrides, precision, batch, lengths, lora: "rank 8, alpha 16, all seven projections", weights: "shared", malloc: "glibc defaults", threads: 2, backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
-  note: "added = peak resident memory of the process minus its resident memory after loading the model: what the training steps add (activations, compiled programs, adapter and AdamW state); step time is the second step's (the first compiles)",
+  settings: { model: modelName, config: overrides, precision, batch, lengths, steps: Number(steps), lora: "rank 8, alpha 16, all seven projections", weights: "shared", malloc: "glibc defaults", threads: 2, backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  note: "added = peak resident memory of the process minus its resident memory after loading the model: what the training steps add (activations, compiled programs, adapter and AdamW state); step time is the last step's (the first one compiles)",
   table,
   runs
 }

@@ -127,8 +127,11 @@ export class Graph {
    * forward pass computes it as usual, and `gradients` recomputes its values
    * from `inputs` when the backward pass reaches it, so only `inputs` (and the
    * segment's results) stay alive between the passes, not every activation
-   * inside. Nodes of `body` that do not depend on `inputs` (weights, masks,
-   * positions) are not recomputed. Segments do not nest.
+   * inside. Every computed node of `body` is the segment's own: it shares no
+   * node with what was built outside it or in another segment (a transposed
+   * weight read by two segments is two nodes), so no value computed for one
+   * segment's forward pass is kept for another's recomputation. Segments do
+   * not nest.
    */
   checkpoint<T>(inputs: ReadonlyArray<Tensor>, body: () => T): T {
     if (this.openSegment) throw new ProgramError({ message: "Graph.checkpoint: segments do not nest; checkpoint the outer region or the inner ones, not both" })
@@ -225,7 +228,9 @@ export class Graph {
   }
 
   private push<K extends OpName>(op: K, inputs: ReadonlyArray<NodeId>, attrs: OpAttributes[K], type: TensorType): Tensor {
-    const key = shareKey(op, inputs, attrs, type.dtype, type.shape)
+    const plain = shareKey(op, inputs, attrs, type.dtype, type.shape)
+    // Inside a checkpoint segment, computed nodes are shared within that segment only (see `checkpoint`).
+    const key = plain !== undefined && this.openSegment && op !== "Constant" ? `${plain}|segment ${this.segments.length}` : plain
     if (key !== undefined) {
       const hit = this.shared.get(key)
       if (hit !== undefined) return this.tensor(hit)

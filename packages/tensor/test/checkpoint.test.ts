@@ -13,12 +13,14 @@ const WIDTH = 4
 const build = (checkpoint: boolean) => {
   const g = new T.Graph()
   const x = g.input("x", "float64", [2, WIDTH])
+  const shared = g.parameter("shared", "float64", [WIDTH])
   let h = T.mul(x, 1.5)
   for (let l = 0; l < LAYERS; l++) {
     const layer = (input: T.Tensor) => {
       const w1 = g.parameter(`w1.${l}`, "float64", [WIDTH, WIDTH])
       const w2 = g.parameter(`w2.${l}`, "float64", [WIDTH, WIDTH])
-      const gated = T.mul(T.matmul(input, w1), T.sigmoid(input))
+      // The same weights-only expression in every layer: one node per segment, not one for all.
+      const gated = T.mul(T.add(T.matmul(input, w1), T.exp(shared)), T.sigmoid(input))
       // A weights-only subexpression inside the segment: not recomputed.
       const w2s = T.mul(w2, 0.5)
       return T.add(input, T.matmul(T.tanh(gated), w2s))
@@ -37,7 +39,7 @@ const build = (checkpoint: boolean) => {
 const feeds = (() => {
   let s = 7
   const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5
-  const f: Record<string, Array<number>> = { x: Array.from({ length: 2 * WIDTH }, next) }
+  const f: Record<string, Array<number>> = { x: Array.from({ length: 2 * WIDTH }, next), shared: Array.from({ length: WIDTH }, next) }
   for (let l = 0; l < LAYERS; l++) {
     f[`w1.${l}`] = Array.from({ length: WIDTH * WIDTH }, next)
     f[`w2.${l}`] = Array.from({ length: WIDTH * WIDTH }, next)
@@ -61,11 +63,16 @@ const interiorValuesReadByBackward = (g: T.Graph, program: T.Program, lossId: nu
 }
 
 describe("Graph.checkpoint", () => {
-  it("gives exactly the gradients of the plain graph (float64 interpreter)", () => {
+  it("gives the gradients of the plain graph (float64 interpreter)", () => {
     const plain = T.interpret(build(false).program, feeds)
     const checkpointed = T.interpret(build(true).program, feeds)
     expect(Object.keys(checkpointed).sort()).toEqual(Object.keys(plain).sort())
-    for (const name of Object.keys(plain)) expect(Array.from(checkpointed[name]!.data), name).toEqual(Array.from(plain[name]!.data))
+    // The loss and every per-layer weight's gradient are bit for bit the same; the weight read by
+    // every layer sums its per-segment gradients in another order (one node per segment).
+    for (const name of Object.keys(plain)) {
+      if (name === "grad/shared") expect(T.relativeError(checkpointed[name]!.data, plain[name]!.data)).toBeLessThan(1e-14)
+      else expect(Array.from(checkpointed[name]!.data), name).toEqual(Array.from(plain[name]!.data))
+    }
   })
 
   it("leaves no value computed inside a segment (activation or weights-only) to the backward pass", () => {
