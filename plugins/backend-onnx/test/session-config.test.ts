@@ -2,9 +2,10 @@
  * Session config entries: pool threads stop spinning when a run returns unless
  * `idleSpin` asks for onnxruntime's default, and the entries share one
  * `extra.session` object (two spreads of `extra` would replace each other).
- * A session built with either setting runs. `allocation: per-tensor` turns
- * off onnxruntime's memory pattern for that session only, compiles a session
- * of its own, and computes the same values, in-thread and in the worker.
+ * A session built with either setting runs. onnxruntime's memory pattern is
+ * off unless `allocation: planned` asks for it, for that session only, which
+ * compiles a session of its own and computes the same values, in-thread and
+ * in the worker.
  */
 import { Graph, hostTensor, neg, toFloat64 } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -33,18 +34,18 @@ describe("session config", () => {
     }
   })
 
-  it("allocation per-tensor: no memory pattern for that session, its own session, the same values", async () => {
+  it("allocation: per-tensor by default (no memory pattern); planned gets its own session and the same values", async () => {
     const bundle = { bytes: new Uint8Array(), externalData: [] }
-    expect(sessionOptions("cpu", { provider: "cpu", threads: 2 }, bundle, []).enableMemPattern).toBe(true)
-    expect(sessionOptions("cpu", { provider: "cpu", threads: 2, memoryPattern: false }, bundle, []).enableMemPattern).toBe(false)
+    expect(sessionOptions("cpu", { provider: "cpu", threads: 2 }, bundle, []).enableMemPattern).toBe(false)
+    expect(sessionOptions("cpu", { provider: "cpu", threads: 2, memoryPattern: true }, bundle, []).enableMemPattern).toBe(true)
     const g = new Graph()
     g.output("y", neg(g.input("x", "float32", [3])))
     const program = g.build()
     for (const worker of [false, true]) {
       const got = await withBackend((backend) =>
         Effect.gen(function* () {
-          const planned = yield* backend.compile(program, {})
-          const perTensor = yield* backend.compile(program, { allocation: "per-tensor" })
+          const planned = yield* backend.compile(program, { allocation: "planned" })
+          const perTensor = yield* backend.compile(program, {})
           const run = (exe: typeof planned) => Effect.flatMap(backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) }), (out) => backend.download(out.y!))
           return { keys: [planned.key, perTensor.key], values: [toFloat64(yield* run(planned)), toFloat64(yield* run(perTensor))].map((v) => Array.from(v)) }
         }), { worker })

@@ -30,7 +30,7 @@ export interface Loaded {
 export interface Engine {
   /**
    * Creates the session for `key` unless it exists. `deviceOutputs` should stay on the device;
-   * `memoryPattern` false allocates intermediate tensors one by one (`CompileOptions.allocation: per-tensor`).
+   * `memoryPattern` true lays intermediate tensors out in one planned block (`CompileOptions.allocation: planned`).
    */
   readonly load: (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>, memoryPattern: boolean) => Promise<Loaded>
   readonly run: (

@@ -22,7 +22,7 @@ export interface SessionSettings {
   readonly cpuMemArena?: boolean
   /** Let thread-pool threads keep spinning after a run returns (onnxruntime's default); off sets `session.force_spinning_stop`. */
   readonly idleSpin?: boolean
-  /** onnxruntime's memory pattern (default true): one planned block per run for the intermediate tensors; false allocates them one by one. */
+  /** onnxruntime's memory pattern (`CompileOptions.allocation: planned`): one planned block per run for the intermediate tensors; off (default) allocates them one by one. */
   readonly memoryPattern?: boolean
 }
 
@@ -76,7 +76,7 @@ export const sessionOptions = (
     logSeverityLevel: provider === "cpu" ? 2 : 4,
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     enableCpuMemArena: settings.cpuMemArena === true,
-    enableMemPattern: settings.memoryPattern !== false,
+    enableMemPattern: settings.memoryPattern === true,
     extra: { session: sessionConfig(settings) },
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})

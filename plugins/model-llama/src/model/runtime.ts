@@ -39,12 +39,7 @@ export interface LlamaRuntime {
    * Compiles any program over this model: float32 frozen weights bound
    * (`shared`, one copy for all programs) or baked, per {@link WeightMode};
    * quantised ones per {@link QuantisedBinding} (`decodeStep`: a step of one
-   * new token per row). Decode steps, small and run once per token, keep the
-   * backend's planned allocation; every other program (prefill, scoring,
-   * training, evaluation: whole sequences, run once per batch) allocates its
-   * intermediate tensors one by one (`allocation: per-tensor`), whose peak is
-   * what is alive at once rather than a block laid out for the whole run
-   * (a LoRA step on the 120M model at 2 × 512 tokens: bench-checkpointing).
+   * new token per row).
    */
   readonly compile: (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep?: boolean) => Effect.Effect<Executable, BackendError>
   /** The compiled step program for a bucket (compiled once, then cached); `cacheUpdate` (default `slide`) only matters when `shape.cache > 0`. */
@@ -194,18 +189,17 @@ export const makeLlamaRuntime = (
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked.
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void) =>
     Effect.gen(function* () {
-      const allocation = decodeStep ? "planned" : "per-tensor"
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
       const rotaryTables = program.inputs.map((i) => i.name).filter((name) => name === stepNames.cos || name === stepNames.sin)
-      if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables, allocation })
+      if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(yield* roomToBake))))
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, allocation }
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables }
       const exe = yield* backend.compile(program, compileOptions)
       if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
       return exe
