@@ -194,6 +194,22 @@ describe("heads of the Llama trunk", () => {
     }
   })
 
+  it("a chunked LM head (forward only: evaluation, scoring) gives the logprobs and entropy of the whole one", () => {
+    const trunk = llamaTrunk(config, shape, { dtype: "float64" })
+    const logits = lmLogits(trunk, "all")
+    trunk.graph.output("logprobs", targetLogprobs(trunk, logits))
+    trunk.graph.output("entropy", tokenEntropy(logits))
+    // Chunks of 4 positions over 6: two, the last one short; no segments without recompute.
+    const chunked = chunkedTokenStats(trunk, { logprobs: true, entropy: true }, 4)
+    trunk.graph.output("chunked_logprobs", chunked.logprobs!)
+    trunk.graph.output("chunked_entropy", chunked.entropy!)
+    expect(trunk.graph.checkpointSegments()).toHaveLength(0)
+    const program = trunk.graph.build()
+    const out = T.interpret(program, { ...interpreterFeeds(makeStepFeeds(config, frequencies, shape, rows, PAD)), [stepNames.targets]: rows.flatMap((r) => [...r.tokens.slice(1), 0]), ...weightsFor(program) })
+    expect(Array.from(out["chunked_logprobs"]!.data)).toEqual(Array.from(out["logprobs"]!.data))
+    expect(Array.from(out["chunked_entropy"]!.data)).toEqual(Array.from(out["entropy"]!.data))
+  })
+
   it("checkpointed layers and a chunked LM head (gradient checkpointing) give the heads, loss and LoRA gradients of the plain trunk", () => {
     const lora = { rank: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"] as const, dropout: true }
     const build = (checkpointLayers: boolean) => {
@@ -201,7 +217,7 @@ describe("heads of the Llama trunk", () => {
       const proj = trunk.input("proj", "float64", [shape.batch, shape.length])
       // Checkpointed: the head in chunks of 4 positions (two segments over 6, the last one short).
       const logits = checkpointLayers ? undefined : lmLogits(trunk, "all")
-      const stats = logits === undefined ? chunkedTokenStats(trunk, { logprobs: true, entropy: true }, 4) : { logprobs: targetLogprobs(trunk, logits), entropy: tokenEntropy(logits) }
+      const stats = logits === undefined ? chunkedTokenStats(trunk, { logprobs: true, entropy: true, recompute: true }, 4) : { logprobs: targetLogprobs(trunk, logits), entropy: tokenEntropy(logits) }
       trunk.graph.output("logprobs", stats.logprobs!)
       trunk.graph.output("entropy", stats.entropy!)
       const loss = T.add(T.sum(T.mul(stats.entropy!, proj)), logits === undefined ? maskedMeanNll(trunk, stats.logprobs!) : maskedCrossEntropy(trunk, logits))

@@ -118,16 +118,18 @@ export const LOGIT_CHUNK_ELEMENTS = 1 << 23
 /**
  * Per-token statistics of the next-token distribution at every position,
  * `logprobs` of `targets` and / or `entropy` [batch, length], computed over
- * chunks of positions, each a `Graph.checkpoint` segment: one chunk's
- * [batch, chunk, vocab] logits exist at a time, in the forward pass and
- * again, recomputed, in the backward pass, instead of all-position logits
- * (and their softmax) kept from one pass to the other — at 2 × 1024 tokens
- * and a 32000-token vocabulary, 262 MB per copy. The values are those of
- * {@link targetLogprobs} / {@link tokenEntropy} on `lmLogits(trunk, "all")`.
+ * chunks of positions: one chunk's [batch, chunk, vocab] logits exist at a
+ * time instead of all-position logits (and their softmax) — at 2 × 1024
+ * tokens and a 32000-token vocabulary, 262 MB per copy. Forward-only
+ * programs (evaluation, scoring) need nothing more; with `recompute`, each
+ * chunk is a `Graph.checkpoint` segment, so a training program recomputes a
+ * chunk's logits in the backward pass instead of keeping them from the
+ * forward. The values are those of {@link targetLogprobs} /
+ * {@link tokenEntropy} on `lmLogits(trunk, "all")`.
  */
 export const chunkedTokenStats = (
   trunk: LlamaTrunk,
-  want: { readonly logprobs?: boolean; readonly entropy?: boolean },
+  want: { readonly logprobs?: boolean; readonly entropy?: boolean; readonly recompute?: boolean },
   chunk = Math.max(1, Math.floor(LOGIT_CHUNK_ELEMENTS / (trunk.shape.batch * trunk.config.vocabSize)))
 ): { readonly logprobs?: Tensor; readonly entropy?: Tensor } => {
   const { length } = trunk.shape
@@ -137,13 +139,14 @@ export const chunkedTokenStats = (
   for (let start = 0; start < length; start += chunk) {
     const end = Math.min(length, start + chunk)
     const hidden = slice(trunk.hidden, [{ axis: 1, start, end }])
-    const stats = trunk.graph.checkpoint([hidden], () => {
+    const body = () => {
       const logits = matmul(hidden, transposeLast2(lmHeadWeight(trunk)))
       return {
         logprobs: targets === undefined ? undefined : tokenLogProbs(logits, slice(targets, [{ axis: 1, start, end }])),
         entropy: want.entropy ? tokenEntropy(logits) : undefined
       }
-    })
+    }
+    const stats = want.recompute ? trunk.graph.checkpoint([hidden], body) : body()
     if (stats.logprobs !== undefined) logprobs.push(stats.logprobs)
     if (stats.entropy !== undefined) entropy.push(stats.entropy)
   }

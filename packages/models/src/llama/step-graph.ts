@@ -81,7 +81,7 @@ export const buildHeadsGraph = (config: LlamaConfig, shape: Omit<StepShape, "cac
 export const buildLossGraph = (config: LlamaConfig, shape: Omit<StepShape, "cache">, lora?: ProgramLora, options: Pick<TrunkOptions, "checkpointLayers"> = {}): { graph: Graph; loss: Tensor } => {
   const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora ? { lora } : {}), ...options })
   // Checkpointed layers: the LM head's logits chunk by chunk, recomputed in the backward pass, too.
-  if (options.checkpointLayers) return { graph: trunk.graph, loss: maskedMeanNll(trunk, chunkedTokenStats(trunk, { logprobs: true }).logprobs!) }
+  if (options.checkpointLayers) return { graph: trunk.graph, loss: maskedMeanNll(trunk, chunkedTokenStats(trunk, { logprobs: true, recompute: true }).logprobs!) }
   return { graph: trunk.graph, loss: maskedCrossEntropy(trunk, lmLogits(trunk, "all")) }
 }
 
@@ -102,6 +102,7 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
     trunk.graph.output("argmax", stats.argmax)
   }
   else if (head === "all-logits") trunk.graph.output("logits", lmLogits(trunk, "all"))
-  else trunk.graph.output("logprobs", targetLogprobs(trunk, lmLogits(trunk, "all")))
+  // Scoring: the logits of a chunk of positions at a time.
+  else trunk.graph.output("logprobs", chunkedTokenStats(trunk, { logprobs: true }).logprobs!)
   return trunk.graph
 }

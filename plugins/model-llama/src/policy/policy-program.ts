@@ -34,13 +34,19 @@ export interface HeadRequest {
   readonly entropy: boolean
 }
 
-const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, checkpointLayers = false): { g: Graph; heads: HeadTensors } => {
+/**
+ * The trunk and the heads a policy program reads. `head`: `chunked` computes
+ * the logits a chunk of positions at a time (evaluation: nothing kept for a
+ * backward pass), `recomputed` also makes each chunk a checkpoint segment
+ * (training with gradient checkpointing), `whole` keeps all-position logits
+ * (training without).
+ */
+const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed", checkpointLayers = false): { g: Graph; heads: HeadTensors } => {
   const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers })
   const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
   let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
-  if (checkpointLayers) {
-    // The LM head too: logits chunk by chunk, recomputed in the backward pass.
-    const stats = chunkedTokenStats(trunk, { logprobs: true, entropy: want.entropy })
+  if (head !== "whole") {
+    const stats = chunkedTokenStats(trunk, { logprobs: true, entropy: want.entropy, recompute: head === "recomputed" })
     heads = { logprobs: stats.logprobs!, mask, ...(stats.entropy ? { entropy: stats.entropy } : {}) }
   } else {
     const logits = lmLogits(trunk, "all")
@@ -53,7 +59,7 @@ const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora |
 
 /** Evaluation program: outputs `logprobs` (+ `entropy`, `values`). `lora` undefined = the base model. */
 export const policyEvaluateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest): Program => {
-  const { g, heads } = buildHeads(config, shape, lora, want)
+  const { g, heads } = buildHeads(config, shape, lora, want, "chunked")
   g.output("logprobs", heads.logprobs)
   if (heads.entropy) g.output("entropy", heads.entropy)
   if (heads.values) g.output("values", heads.values)
@@ -72,7 +78,8 @@ export interface PolicyTrainProgram {
 export const NO_CLIP = 1e30
 
 const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers: boolean) => {
-  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers)
+  // With checkpointed layers the LM head is recomputed chunk by chunk too.
+  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers ? "recomputed" : "whole", checkpointLayers)
   const feeds: Record<string, Tensor> = {}
   for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.length])
   const loss = objective.loss(heads, feeds)
