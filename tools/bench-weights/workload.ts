@@ -6,7 +6,8 @@
  *
  *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <flags> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
  *
- * flags (comma-separated): `noprepack`, `arena` (backend settings), `checkpoint` (train with gradient checkpointing), or `default`.
+ * flags (comma-separated): `noprepack`, `arena` (backend settings), `checkpoint` (train with gradient checkpointing),
+ * `gc` (collect garbage before each phase's reading; needs `node --expose-gc`), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -46,7 +47,11 @@ const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
 const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena") })
   const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
-  const mark = (name: string, s: number) => (phases[name] = { seconds: s, ...memory() })
+  const mark = (name: string, s: number) => {
+    // `gc` (run under node --expose-gc): collect garbage first, so resident memory shows what is still referenced.
+    if (flags.has("gc")) (globalThis as { gc?: () => void }).gc?.()
+    phases[name] = { seconds: s, ...memory() }
+  }
   mark("start", 0)
   const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision } }))
   const { runtime, policy } = load.value
