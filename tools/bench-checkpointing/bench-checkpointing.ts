@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultMallocEnv } from "../gpu-check/bench-env.ts"
+import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -32,12 +33,10 @@ const arg = (flag: string, fallback: string) => {
   const i = process.argv.indexOf(flag)
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
 }
-const common = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 4096, rms_norm_eps: 1e-5 }
-const MODELS: Record<string, Record<string, unknown>> = {
-  "120m": { ...common, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
-  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
-  "7b": { ...common, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, head_dim: 128 }
-}
+// Sequences up to 4096 positions.
+const MODELS: Record<string, Record<string, unknown>> = Object.fromEntries(
+  (["120m", "1.1b", "7b"] as const).map((name) => [name, { ...BENCH_LLAMA_SHAPES[name], max_position_embeddings: 4096 }])
+)
 const modelName = arg("--model", "120m")
 const lengths = arg("--lengths", "128,512").split(",").map(Number)
 const batch = Number(arg("--batch", "2"))

@@ -11,27 +11,21 @@
  *
  * Prints one JSON line.
  */
-import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { loadLlama } from "@refine-af/model-llama"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
+import { processMemory } from "../gpu-check/bench-env.ts"
 
 const [folder, lengthArg, batchArg, mode, precision = "float32", stepsArg = "2"] = process.argv.slice(2) as [string, string, string, "plain" | "checkpointed", "float32" | "int8" | "int4", string]
 const length = Number(lengthArg)
 const batch = Number(batchArg)
 
-const memory = () => {
-  const status = readFileSync("/proc/self/status", "utf8")
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
-}
-
 const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false })
-  const start = memory()
+  const start = processMemory()
   const { policy } = yield* loadLlama(folder, backend, { contextLength: length, maxBatch: batch, weightMode: "shared", quantisedBinding: "shared", precision: { precision, cacheRoot: `${folder}-quantised` } })
-  const loaded = memory()
+  const loaded = processMemory()
   const session = yield* policy.session({
     lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
     seed: 1,
@@ -45,7 +39,7 @@ const main = Effect.gen(function* () {
     losses.push((yield* session.step(nllObjective, rows, {}, { lr: 1e-4, clipGradNorm: 1 })).loss)
     seconds.push((performance.now() - t) / 1000)
   }
-  return { mode, length, batch, precision, rssStart: start.rss, rssAfterLoad: loaded.rss, peak: memory().peak, stepSeconds: seconds, losses }
+  return { mode, length, batch, precision, rssStart: start.rss, rssAfterLoad: loaded.rss, peak: processMemory().peak, stepSeconds: seconds, losses }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

@@ -27,6 +27,7 @@ import {
 import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
 import { Effect } from "effect"
 import { backendReadBandwidth, benchOutFile, benchProvider, memoryBandwidth } from "../gpu-check/bench-env.ts"
+import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -38,10 +39,9 @@ const BATCHES = [1, 8]
 const THREADS = Math.min(2, cpus().length)
 const ROUNDS = 3
 
-const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
 const MODELS = [
-  { name: "llama-30m", overrides: { ...base, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 6, num_key_value_heads: 6 } },
-  { name: "llama-120m", overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 } }
+  { name: "llama-30m", overrides: BENCH_LLAMA_SHAPES["30m"] },
+  { name: "llama-120m", overrides: BENCH_LLAMA_SHAPES["120m"] }
 ]
 
 /** Best of `repeats` wall-clock seconds of an effect (after the caller's warm-up). */

@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { benchOutFile, memoryBandwidth } from "../gpu-check/bench-env.ts"
+import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -31,21 +32,20 @@ const modelName = arg("--model", "120m")
 const STEPS = Number(arg("--steps", "8"))
 const THREADS = Math.min(2, cpus().length)
 
-const base = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
 const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: ReadonlyArray<[string, "auto" | "nbits" | "nbits-int8" | "dequantize"]>; decodeOnly?: boolean }> = {
   "120m": {
-    overrides: { ...base, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
+    overrides: BENCH_LLAMA_SHAPES["120m"],
     contenders: [["float32", "auto"], ["int8", "nbits"], ["int8", "dequantize"], ["int4", "nbits"], ["int4", "dequantize"]]
   },
   "7b": {
-    // LLaMA-2-7B's shape. Only int4 fits this 23 GiB machine with room to spare; one decode program
+    // Only int4 fits this 23 GiB machine with room to spare; one decode program
     // (the prompt is fed token by token) keeps a single baked copy of the quantised weights.
-    overrides: { ...base, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, head_dim: 128, max_position_embeddings: 4096 },
+    overrides: BENCH_LLAMA_SHAPES["7b"],
     contenders: [["int4", "auto"]],
     decodeOnly: true
   },
   "1.1b": {
-    overrides: { ...base, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
+    overrides: BENCH_LLAMA_SHAPES["1.1b"],
     // float32 is left out on the shared 23 GiB machine: its host copy plus one baked copy per
     // compiled program (prefill and decode, per batch bucket) needs ~4.4 GB × 3–5.
     contenders: process.argv.includes("--with-float32") ? [["float32", "auto"], ["int8", "auto"], ["int4", "auto"]] : [["int8", "auto"], ["int4", "auto"]]

@@ -9,12 +9,12 @@
  *
  *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only]
  */
-import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
 import { makeStepFeeds, stepNames } from "@refine-af/models"
 import { quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
+import { processMemory } from "../gpu-check/bench-env.ts"
 
 const [folder, precision, mode, stepsArg, threadsArg, shapeArg] = process.argv.slice(2) as [string, WeightPrecision, "nbits" | "dequantize", string, string, string | undefined]
 // `decode-only`: batch 1 through a single decode program, the prompt fed token by token (one baked copy of the weights).
@@ -23,11 +23,10 @@ const STEPS = Number(stepsArg)
 const PROMPT = 16
 const BATCHES = [1, 8]
 
-/** Peak and current resident memory of this process (GiB), from /proc. */
+/** Peak and current resident memory of this process (GiB). */
 const memory = () => {
-  const status = readFileSync("/proc/self/status", "utf8")
-  const kib = (key: string) => Number(/\s(\d+) kB/.exec(status.split("\n").find((l) => l.startsWith(key)) ?? "")?.[1] ?? NaN)
-  return { peakRssGiB: kib("VmHWM") / 2 ** 20, rssGiB: kib("VmRSS") / 2 ** 20 }
+  const { rss, peak } = processMemory()
+  return { peakRssGiB: peak / 2 ** 30, rssGiB: rss / 2 ** 30 }
 }
 
 const randomIds = (rows: number, length: number, seed: number) =>

@@ -21,6 +21,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 import { defaultMallocEnv, memoryBandwidth } from "../gpu-check/bench-env.ts"
 
@@ -31,12 +32,7 @@ const arg = (flag: string, fallback: string) => {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
 }
 
-const common = { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5 }
-const MODELS: Record<string, Record<string, unknown>> = {
-  "120m": { ...common, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, num_key_value_heads: 4 },
-  // TinyLlama-1.1B's shape.
-  "1.1b": { ...common, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 }
-}
+const MODELS: Record<string, Record<string, unknown>> = { "120m": BENCH_LLAMA_SHAPES["120m"], "1.1b": BENCH_LLAMA_SHAPES["1.1b"] }
 // [weight mode, backend flags, precision, quantised binding]
 const CONTENDERS: Record<string, [string, string, string?, string?]> = {
   shared: ["shared", "default"],

@@ -15,24 +15,18 @@
  * Prints one JSON line: times (s), resident memory after each phase and the
  * peak (bytes), weight bytes, decode tokens/s at batch 1 and 8.
  */
-import { readFileSync } from "node:fs"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { generateTokens, loadLlama, scoreSequences, type QuantisedBinding, type WeightMode } from "@refine-af/model-llama"
 import { quantisedBytes } from "@refine-af/tensor"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
+import { processMemory } from "../gpu-check/bench-env.ts"
 
 const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode, string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
 const flags = new Set(flagList.split(","))
 const DECODE = Number(steps ?? 16)
 const PROMPT = 32
 
-/** Resident and peak resident memory of this process (bytes), from /proc. */
-export const memory = () => {
-  const status = readFileSync("/proc/self/status", "utf8")
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
-}
 
 const ids = (rows: number, length: number, seed: number) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => 3 + (((r + 1) * 7919 + i * 104729 + seed) % 900)))
@@ -50,7 +44,7 @@ const main = Effect.gen(function* () {
   const mark = (name: string, s: number) => {
     // `gc` (run under node --expose-gc): collect garbage first, so resident memory shows what is still referenced.
     if (flags.has("gc")) (globalThis as { gc?: () => void }).gc?.()
-    phases[name] = { seconds: s, ...memory() }
+    phases[name] = { seconds: s, ...processMemory() }
   }
   mark("start", 0)
   const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision } }))
@@ -79,7 +73,7 @@ const main = Effect.gen(function* () {
   const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
-  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: memory().peak, logprobs }
+  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

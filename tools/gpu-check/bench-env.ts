@@ -5,6 +5,7 @@
  * `REFINE_AF_BENCH_OUT` (the JSON file to write instead of the default).
  */
 import { execFileSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { Graph, sum, type BackendError, type BackendService } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -86,3 +87,10 @@ export const backendReadBandwidth = (backend: BackendService): Effect.Effect<num
     yield* backend.release(x)
     return (shape[0]! * shape[1]! * 4) / best / 1e9
   })
+
+/** Resident and peak resident memory (VmRSS, VmHWM) of this process in bytes, from /proc (Linux). */
+export const processMemory = (): { readonly rss: number; readonly peak: number } => {
+  const status = readFileSync("/proc/self/status", "utf8")
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
+  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
+}

@@ -112,9 +112,7 @@ export class Graph {
 
   /** Applies `op` to `inputs`, inferring the output type (throws `ShapeError` on misuse). */
   apply<K extends OpName>(op: K, inputs: ReadonlyArray<Tensor>, attrs: OpAttributes[K]): Tensor {
-    for (const t of inputs) {
-      if (t.graph !== this) throw new ProgramError({ message: `${op}: an input tensor belongs to another Graph; build one program per Graph` })
-    }
+    this.checkOwn(op, inputs)
     const def = opDef(op)
     const type = def.infer(inputs, attrs)
     const folded = this.tryFold(op, inputs, attrs, type) ?? peephole(this, op, inputs, attrs, type)
@@ -161,9 +159,7 @@ export class Graph {
    * a recomputed value that must not be the forward pass's own.
    */
   applyUnshared<K extends OpName>(op: K, inputs: ReadonlyArray<Tensor>, attrs: OpAttributes[K]): Tensor {
-    for (const t of inputs) {
-      if (t.graph !== this) throw new ProgramError({ message: `${op}: an input tensor belongs to another Graph; build one program per Graph` })
-    }
+    this.checkOwn(op, inputs)
     const type = opDef(op).infer(inputs, attrs)
     const id = this.nodes.length
     this.nodes.push({ id, op, inputs: inputs.map((t) => t.id), attrs, dtype: type.dtype, shape: type.shape } as unknown as Node)
@@ -220,6 +216,12 @@ export class Graph {
     g.outputs.push(...program.outputs)
     for (const v of [...program.inputs, ...program.parameters]) g.leafNames.add(v.name)
     return g
+  }
+
+  private checkOwn(op: OpName, inputs: ReadonlyArray<Tensor>): void {
+    for (const t of inputs) {
+      if (t.graph !== this) throw new ProgramError({ message: `${op}: an input tensor belongs to another Graph; build one program per Graph` })
+    }
   }
 
   private claimLeafName(name: string): void {

@@ -7,11 +7,22 @@
  * compiles a session of its own and computes the same values, in-thread and
  * in the worker.
  */
-import { Graph, hostTensor, neg, toFloat64 } from "@refine-af/tensor"
+import { Graph, hostTensor, neg, toFloat64, type BackendService, type Executable } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { sessionConfig, sessionOptions } from "../src/runtime/providers.ts"
 import { withBackend } from "./support/run.ts"
+
+/** y = −x over [3] floats. */
+const negProgram = () => {
+  const g = new Graph()
+  g.output("y", neg(g.input("x", "float32", [3])))
+  return g.build()
+}
+
+/** Runs a compiled negProgram on [1, −2, 3] and reads y. */
+const runNeg = (backend: BackendService, exe: Executable) =>
+  Effect.map(Effect.flatMap(backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) }), (out) => backend.download(out.y!)), (y) => Array.from(toFloat64(y)))
 
 describe("session config", () => {
   it("stops idle spinning by default, keeps it on request, and combines with disable_prepacking", () => {
@@ -21,16 +32,10 @@ describe("session config", () => {
   })
 
   it("sessions run with either setting", async () => {
-    const g = new Graph()
-    g.output("y", neg(g.input("x", "float32", [3])))
-    const program = g.build()
+    const program = negProgram()
     for (const idleSpin of [false, true]) {
-      const y = await withBackend((backend) =>
-        Effect.gen(function* () {
-          const exe = yield* backend.compile(program, {})
-          return toFloat64(yield* backend.download((yield* backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) })).y!))
-        }), { idleSpin, threads: 2 })
-      expect(Array.from(y)).toEqual([-1, 2, -3])
+      const y = await withBackend((backend) => Effect.flatMap(backend.compile(program, {}), (exe) => runNeg(backend, exe)), { idleSpin, threads: 2 })
+      expect(y).toEqual([-1, 2, -3])
     }
   })
 
@@ -38,16 +43,13 @@ describe("session config", () => {
     const bundle = { bytes: new Uint8Array(), externalData: [] }
     expect(sessionOptions("cpu", { provider: "cpu", threads: 2 }, bundle, []).enableMemPattern).toBe(false)
     expect(sessionOptions("cpu", { provider: "cpu", threads: 2, memoryPattern: true }, bundle, []).enableMemPattern).toBe(true)
-    const g = new Graph()
-    g.output("y", neg(g.input("x", "float32", [3])))
-    const program = g.build()
+    const program = negProgram()
     for (const worker of [false, true]) {
       const got = await withBackend((backend) =>
         Effect.gen(function* () {
           const planned = yield* backend.compile(program, { allocation: "planned" })
           const perTensor = yield* backend.compile(program, {})
-          const run = (exe: typeof planned) => Effect.flatMap(backend.run(exe, { x: hostTensor("float32", [3], [1, -2, 3]) }), (out) => backend.download(out.y!))
-          return { keys: [planned.key, perTensor.key], values: [toFloat64(yield* run(planned)), toFloat64(yield* run(perTensor))].map((v) => Array.from(v)) }
+          return { keys: [planned.key, perTensor.key], values: [yield* runNeg(backend, planned), yield* runNeg(backend, perTensor)] }
         }), { worker })
       expect(got.keys[0]).not.toBe(got.keys[1])
       expect(got.values).toEqual([[-1, 2, -3], [-1, 2, -3]])

@@ -37,12 +37,12 @@ export interface HeadRequest {
 /**
  * The trunk and the heads a policy program reads. `head`: `chunked` computes
  * the logits a chunk of positions at a time (evaluation: nothing kept for a
- * backward pass), `recomputed` also makes each chunk a checkpoint segment
- * (training with gradient checkpointing), `whole` keeps all-position logits
- * (training without).
+ * backward pass), `recomputed` is training with gradient checkpointing (each
+ * decoder layer and each chunk a checkpoint segment), `whole` keeps
+ * all-position logits (training without).
  */
-const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed", checkpointLayers = false): { g: Graph; heads: HeadTensors } => {
-  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers })
+const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed"): { g: Graph; heads: HeadTensors } => {
+  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed" })
   const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
   let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
   if (head !== "whole") {
@@ -78,8 +78,7 @@ export interface PolicyTrainProgram {
 export const NO_CLIP = 1e30
 
 const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers: boolean) => {
-  // With checkpointed layers the LM head is recomputed chunk by chunk too.
-  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers ? "recomputed" : "whole", checkpointLayers)
+  const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers ? "recomputed" : "whole")
   const feeds: Record<string, Tensor> = {}
   for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.length])
   const loss = objective.loss(heads, feeds)
