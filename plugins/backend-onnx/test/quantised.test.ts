@@ -9,6 +9,7 @@
 import { Graph, sum, dequantiseWeight, type DeviceQuantisedWeight, gradients, hostTensor, interpret, matmul, quantiseWeight, toFloat64, transposeLast2, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { compileProgram } from "../src/index.ts"
 import { maxRelativeError, withBackend } from "./support/run.ts"
 
 const ROWS = 48
@@ -178,6 +179,22 @@ describe("quantised frozen weights", () => {
       expect(runAfterRelease).toContain(`bound weight "w" was released`)
       expect(compileAfterRelease).toContain("quantised weight was released")
       expect(foreign).toContain("belongs to another backend instance")
+    })
+
+    it("a program bound to a weight holds nothing the size of its blocks (no per-reader zero-point constant)", () => {
+      // 4096 rows × 2 blocks: a zero point per block would be 8192 bytes per reader; a backward pass reads W twice.
+      const rows = 4096
+      const g = new Graph()
+      const x = g.parameter("x", "float32", [3, 64], { trainable: true })
+      const w = g.parameter("w", "float32", [rows, 64], { trainable: false })
+      const [dx] = gradients(sum(matmul(x, transposeLast2(w))), [x])
+      g.output("dx", dx!)
+      for (const scheme of ["int8", "int4"] as const) {
+        const bound: DeviceQuantisedWeight = { scheme, shape: [rows, 64], blockSize: 32, handle: {} }
+        const { bundle } = compileProgram(g.build(), {}, { externalThreshold: 1 << 20, float16Weights: false }, { w: bound })
+        expect(bundle.externalData).toEqual([])
+        expect(bundle.bytes.byteLength).toBeLessThan(rows)
+      }
     })
 
     it("a bound weight of the wrong shape is refused at compile", async () => {

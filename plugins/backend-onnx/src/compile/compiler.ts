@@ -27,6 +27,7 @@ import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
+import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
@@ -74,6 +75,8 @@ export const onnxInputName = (name: string): string => `in:${name}`
 export const onnxOutputName = (name: string): string => `out:${name}`
 
 const BACKEND = "onnx"
+/** Constant broadcasts of at least this many elements (1 MiB at float32) stay run-time values instead of being folded by onnxruntime. */
+const FOLDED_EXPAND_LIMIT = 1 << 18
 
 const checkConstant = (name: string, spec: { dtype: DType; shape: ReadonlyArray<number> }, value: Pick<HostTensor, "dtype" | "shape">): void => {
   const same = value.dtype === spec.dtype && value.shape.length === spec.shape.length && value.shape.every((d, i) => d === spec.shape[i])
@@ -221,12 +224,25 @@ export const compileProgram = (
     } else late.push({ id: output.id, name: onnxOutputName(output.name) })
   }
 
+  // Values computed from constants alone, and a graph input to tie large ones to (see `ties.ts`).
+  const fromConstants = new Set<NodeId>()
+  const anchor = graphInputs[0]?.name
   for (const node of program.nodes) {
     if (node.op === "Input" || node.op === "Parameter") continue
     if (node.op === "Constant") {
+      fromConstants.add(node.id)
       if (fusions.skipped.has(node.id)) continue
       ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
       continue
+    }
+    if (node.inputs.every((i) => fromConstants.has(i))) {
+      // A large broadcast of constants (the zeros a gather's gradient scatters into: batch × length × vocabulary)
+      // would be folded into an initializer the session keeps; tied, it exists only while it is used.
+      if (node.op === "Expand" && anchor !== undefined && sizeOf(node.shape) >= FOLDED_EXPAND_LIMIT) {
+        ctx.emit("Expand", [...ctx.inputs(node), tiedShape(ctx, node.attrs.shape, anchor)], [ctx.name(node.id)])
+        continue
+      }
+      fromConstants.add(node.id)
     }
     if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || weightLeft.skipped.has(node.id)) continue
     const left = weightLeft.matmuls.get(node.id)

@@ -21,6 +21,7 @@ import { blocksPerRow, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 import { consumersOf } from "./fusions.ts"
+import { tiedShape, zeroAfter } from "./ties.ts"
 
 /**
  * How int8 / int4 weights feeding `x·Wᵀ` are computed:
@@ -138,8 +139,6 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   }
   const flat = ctx.temp("codes")
   ctx.emit("Reshape", [codes, ctx.int64s("shape", [rows * blocks, weight.blockSize])], [flat])
-  const zero = ctx.temp("zero")
-  ctx.initializers.push({ name: zero, dataType: "uint8", dims: [rows * blocks], raw: new Uint8Array(rows * blocks).fill(1 << (bits - 1)) })
   let scales = ctx.temp("scales")
   ctx.emit("Reshape", [names.scales, ctx.int64s("shape", [rows * blocks])], [scales])
   if (after !== undefined) {
@@ -147,6 +146,7 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
     ctx.emit("Add", [scales, zeroAfter(ctx, after)], [tied])
     scales = tied
   }
+  const zero = zeroPoints(ctx, scales, bits)
   const values = ctx.temp("dequantised")
   ctx.emit("DequantizeLinear", [flat, scales, zero], [values], [{ name: "axis", int: 0 }])
   if (blocks * weight.blockSize === cols) {
@@ -159,43 +159,36 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
 }
 
 /**
+ * DequantizeLinear's zero points (2^(bits-1), one per block) computed from the
+ * scales, `scales · 0 + 2^(bits-1)` cast to uint8, instead of a constant: a
+ * constant of rows · blocks bytes was an initializer of its own for every
+ * reader in every session (about 30 MB per set of readers of a 1.1B model,
+ * resident as long as the session), while this is made just before its
+ * DequantizeLinear and freed after it. When the scales are initializers
+ * (baked weights) onnxruntime folds it back into one.
+ */
+const zeroPoints = (ctx: LoweringContext, scales: string, bits: number): string => {
+  const zeroed = ctx.temp("zeroed")
+  ctx.emit("Mul", [scales, ctx.constant("zero", "float32", [1], [0])], [zeroed])
+  const offset = ctx.temp("offset")
+  ctx.emit("Add", [zeroed, ctx.constant("midpoint", "float32", [1], [1 << (bits - 1)])], [offset])
+  const zero = ctx.temp("zero")
+  ctx.emit("Cast", [offset], [zero], [{ name: "to", int: 2 }])
+  return zero
+}
+
+/**
  * The float32 value of a bound float16 weight `input` as `output`: a Cast,
- * tied to `after` (see {@link zeroAfter}) through the shape of a Reshape,
- * which costs nothing.
+ * tied to `after` (see `ties.ts`) through the shape of a Reshape, which
+ * costs nothing.
  */
 export const emitWidened = (ctx: LoweringContext, input: string, shape: ReadonlyArray<number>, output: string, after?: string): void => {
   let source = input
   if (after !== undefined) {
-    const zero = ctx.temp("zeroInt")
-    ctx.emit("Cast", [zeroAfter(ctx, after)], [zero], [{ name: "to", int: 7 }])
-    const dims = ctx.temp("dims")
-    ctx.emit("Add", [ctx.int64s("shape", shape), zero], [dims])
     source = ctx.temp("tied")
-    ctx.emit("Reshape", [input, dims], [source])
+    ctx.emit("Reshape", [input, tiedShape(ctx, shape, after)], [source])
   }
   ctx.emit("Cast", [source], [output], [{ name: "to", int: 1 }])
-}
-
-/**
- * A float32 [1] zero computed from the first element of `value`: a data
- * dependency only. onnxruntime orders nodes by its own topological sort, in
- * which a DequantizeLinear of graph inputs alone may run long before its
- * matmul (every dequantised weight of a program alive at once); tying it to
- * the matmul's activation makes it run when that activation exists. The
- * element goes through bool so NaN or ±Inf in it still gives 0.
- */
-const zeroAfter = (ctx: LoweringContext, value: string): string => {
-  const flat = ctx.temp("flat")
-  ctx.emit("Reshape", [value, ctx.int64s("shape", [-1])], [flat])
-  const first = ctx.temp("first")
-  ctx.emit("Slice", [flat, ctx.int64s("starts", [0]), ctx.int64s("ends", [1])], [first])
-  const truth = ctx.temp("truth")
-  ctx.emit("Cast", [first], [truth], [{ name: "to", int: 9 }])
-  const one = ctx.temp("oneOrZero")
-  ctx.emit("Cast", [truth], [one], [{ name: "to", int: 1 }])
-  const zero = ctx.temp("zero")
-  ctx.emit("Mul", [one, ctx.constant("zero", "float32", [1], [0])], [zero])
-  return zero
 }
 
 const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => {
