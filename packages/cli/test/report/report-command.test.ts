@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
@@ -18,7 +19,7 @@ const refineAf = (...args: Array<string>) => {
 
 describe("refine-af report", () => {
   it("exits 2 naming the folder and the fix when it is not a run folder", { timeout: 150_000 }, () => {
-    const missing = path.join(fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "refine-af-noreport-")), "no-such-run")
+    const missing = path.join(fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "refine-af-noreport-")), "no-such-run")
     const { code, stdout, stderr } = refineAf("report", missing)
     expect(code).toBe(2)
     expect(stdout).toBe("")
