@@ -235,16 +235,16 @@ export const compileProgram = (
       ctx.initializers.push({ name: ctx.name(node.id), dataType: onnxType(node.dtype), dims: node.shape, raw: encodeValues(node.dtype, node.attrs.value) })
       continue
     }
-    if (node.inputs.every((i) => fromConstants.has(i))) {
-      // A large broadcast of constants (the zeros a gather's gradient scatters into: batch × length × vocabulary)
-      // would be folded into an initializer the session keeps; tied, it exists only while it is used.
-      if (node.op === "Expand" && anchor !== undefined && sizeOf(node.shape) >= FOLDED_EXPAND_LIMIT) {
-        ctx.emit("Expand", [...ctx.inputs(node), tiedShape(ctx, node.attrs.shape, anchor)], [ctx.name(node.id)])
-        continue
-      }
-      fromConstants.add(node.id)
-    }
+    // A large broadcast of constants (the zeros a gather's gradient scatters into: batch × length × vocabulary)
+    // would be folded into an initializer the session keeps; tied, it exists only while it is used.
+    const constantOnly = node.inputs.every((i) => fromConstants.has(i))
+    const tied = constantOnly && node.op === "Expand" && anchor !== undefined && sizeOf(node.shape) >= FOLDED_EXPAND_LIMIT
+    if (constantOnly && !tied) fromConstants.add(node.id)
     if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || weightLeft.skipped.has(node.id)) continue
+    if (tied && node.op === "Expand" && anchor !== undefined) {
+      ctx.emit("Expand", [...ctx.inputs(node), tiedShape(ctx, node.attrs.shape, anchor)], [ctx.name(node.id)])
+      continue
+    }
     const left = weightLeft.matmuls.get(node.id)
     for (const input of new Set(left !== undefined ? [left.weight] : node.inputs)) {
       const emit = dequantisedPerReader.get(input)
