@@ -52,7 +52,8 @@ const runDirWithOutputs = () => {
 describe("run summary", () => {
   it("names the dataset, adapter and report paths", () => {
     const runDir = runDirWithOutputs()
-    const text = printRunSummary(runDir, manifest())
+    // Wide: a long temp folder would otherwise wrap a label and its path onto two lines (wrapping is the next test's subject).
+    const text = printRunSummary(runDir, manifest(), { wide: true })
     expect(text).toContain(`dataset (export): ${path.join(runDir, "stages/export/data/train.jsonl")}`)
     expect(text).toContain(`adapter (sft): ${path.join(runDir, "stages/sft/adapter")}`)
     expect(text).toContain(`model (sft): ${path.join(runDir, "stages/sft/model")}`)
