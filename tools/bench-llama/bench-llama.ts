@@ -4,7 +4,8 @@
  * loop, bench_llama_torch.py), side by side in one run, plus the decode
  * roofline (weight bytes per token ÷ the bandwidth onnxruntime's kernels read at), with our
  * variants side by side: KV cache in host arrays vs sliding device tensors,
- * backend fusions on vs off, weight-left products on vs off, shared vs baked weights,
+ * backend fusions on vs off, weight-left products on vs off, transposed copies of a
+ * short-K vocabulary head on vs off, shared vs baked weights,
  * greedy vs sampled decoding.
  *
  *   npx tsx tools/bench-llama/bench-llama.ts [--quick]
@@ -96,6 +97,8 @@ const main = Effect.gen(function* () {
   const unfusedBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, fuse: false })
   // Shared weights with x·Wᵀ kept as is at 4-32 rows (no weight-left products): what streaming the bound weight buys at batch 8.
   const plainBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, weightLeft: false })
+  // Shared weights with no [K, N] copy of the vocabulary head at 1-3 rows: what the copy buys at batch 1.
+  const noCopiesBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, transposedCopies: false })
   // The roofline's denominator: what onnxruntime's kernels read per second here, with the same threads (a decode step only reads its weights).
   // Measured before and after each model's rounds; the larger one counts (a reading taken while the machine is busy
   // would make the roofline too easy to reach).
@@ -112,6 +115,7 @@ const main = Effect.gen(function* () {
       sliding: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "device" }),
       unfused: makeLlamaRuntime(unfusedBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       plain: makeLlamaRuntime(plainBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
+      noCopies: makeLlamaRuntime(noCopiesBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       // Weights baked into each program (a private, pre-packed copy per session) instead of one shared copy.
       baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" })
     }
@@ -127,7 +131,7 @@ const main = Effect.gen(function* () {
       // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
       keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
     }
-    const { ours, sliding, unfused, plain, baked, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
+    const { ours, sliding, unfused, plain, noCopies, baked, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
     readings.push(yield* backendReadBandwidth(backend))
     const readBandwidth = Math.max(...readings.slice(-2))
     const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
@@ -149,6 +153,8 @@ const main = Effect.gen(function* () {
       fusedOverUnfused: ratios(ours, unfused),
       plainMatMul: pick(plain),
       weightLeftOverPlain: ratios(ours, plain),
+      noTransposedCopies: pick(noCopies),
+      transposedCopiesOverNone: ratios(ours, noCopies),
       bakedWeights: pick(baked),
       sharedOverBaked: ratios(ours, baked),
       // Greedy steps fetch each row's argmax; sampled ones its logits (and sample on the host).
@@ -172,7 +178,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax)", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax)", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
     results: rows
@@ -184,7 +190,7 @@ const main = Effect.gen(function* () {
       console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; transposed copies/none b1 ${row.transposedCopiesOverNone.decodeTokensPerSecondBatch1.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {

@@ -35,6 +35,13 @@ export interface OnnxBackendSettings {
   readonly fuse?: boolean
   /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
   readonly weightLeft?: boolean
+  /**
+   * Read a large bound weight with a short inner dimension (a small model's vocabulary head) through a
+   * [K, N] copy at 1-3 rows (batch-1 decode), made once per bound weight and shared by every program that
+   * binds it: its bytes again, for MLAS's faster one-row kernel (default: on for the CPU provider; off
+   * elsewhere, unmeasured). See `planTransposedCopies` in compile/fusions.ts.
+   */
+  readonly transposedCopies?: boolean
   /** Baked weights at least this many bytes go to external data (default 1 MiB). */
   readonly externalThreshold?: number
   /** Turn off onnxruntime's per-session pre-packing of constant weights (session.disable_prepacking). */
@@ -63,6 +70,8 @@ interface Handle {
   readonly owner: object
   readonly ref: TensorRef
   released: boolean
+  /** The weight's [K, N] copy, once a program asked for it (released with the weight). */
+  transposed?: Promise<TensorRef>
 }
 
 /** The stored parts of a weight from `uploadQuantised`. */
@@ -79,9 +88,10 @@ interface CompiledEntry {
   /**
    * Parameters bound to backend tensors (`CompileOptions.weights`, and the
    * parts of bound quantised weights), by ONNX input name; `holder` is the
-   * caller's object, held so the garbage collector cannot free it first.
+   * caller's object, held so the garbage collector cannot free it first;
+   * `ref`, where set, is what is fed (a weight's [K, N] copy) instead of the handle's own tensor.
    */
-  readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly holder: object }>
+  readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly holder: object; readonly ref?: TensorRef }>
   /** Inputs compiled as rotary tables (`CompileOptions.rotaryTables`, fused): host feeds are checked for equal halves. */
   readonly rotaryTables: ReadonlySet<string>
 }
@@ -98,6 +108,20 @@ const unequalHalves = (data: ArrayLike<number>, width: number): number | undefin
     }
   }
   return undefined
+}
+
+/** `data` [rows, cols] row-major → [cols, rows], in tiles that stay in cache. */
+const transpose2d = (data: Float32Array, rows: number, cols: number): Float32Array => {
+  const out = new Float32Array(rows * cols)
+  const tile = 64
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = Math.min(rows, r0 + tile)
+    for (let c0 = 0; c0 < cols; c0 += tile) {
+      const c1 = Math.min(cols, c0 + tile)
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = data[r * cols + c]!
+    }
+  }
+  return out
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
@@ -122,17 +146,34 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu" }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", transposedCopies: settings.transposedCopies ?? settings.provider === "cpu" }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
     let closed = false
+    const releaseHandle = (handle: Handle): Promise<void> => {
+      handle.released = true
+      const copy = handle.transposed
+      handle.transposed = undefined
+      return Promise.all([engine.release(handle.ref).catch(() => undefined), copy?.then((ref) => engine.release(ref)).catch(() => undefined)]).then(() => undefined)
+    }
     const collector = new FinalizationRegistry<Handle>((handle) => {
-      if (!handle.released && !closed) {
-        handle.released = true
-        engine.release(handle.ref).catch(() => undefined)
-      }
+      if (!handle.released && !closed) void releaseHandle(handle)
     })
+    // The [K, N] copy of a bound weight [N, K], made on first use (see `transposedCopies`).
+    const transposedOf = (handle: Handle): Promise<TensorRef> => {
+      handle.transposed ??= (async () => {
+        const weight = await engine.download(handle.ref)
+        const [n, k] = weight.shape as [number, number]
+        return engine.upload({ dtype: "float32", shape: [k, n], data: transpose2d(weight.data as Float32Array, n, k) })
+      })()
+      const made = handle.transposed
+      // A failed copy is not kept: the next compile tries again.
+      made.catch(() => {
+        if (handle.transposed === made) handle.transposed = undefined
+      })
+      return made
+    }
     yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
     const wrap = (ref: TensorRef): DeviceTensor => {
       const handle: Handle = { owner, ref, released: false }
@@ -189,7 +230,7 @@ export const makeOnnxBackend = (
         const cached = compiled.get(key)
         if (cached !== undefined) return cached.executable
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables),
+          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name)),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error
@@ -216,6 +257,15 @@ export const makeOnnxBackend = (
             new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
         })
         if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
+        const copies: Array<{ name: string; onnxName: string; handle: Handle; ref: TensorRef; holder: object }> = []
+        for (const input of model.transposedInputs) {
+          const b = bound.find((candidate) => candidate.name === input.parameter)!
+          const ref = yield* Effect.tryPromise({
+            try: () => transposedOf(b.handle),
+            catch: (error) => new BackendCompileError({ backend: BACKEND, message: `making the [K, N] copy of bound weight "${b.name}" failed: ${message(error)}; free memory or turn \`transposedCopies\` off` })
+          })
+          copies.push({ name: b.name, onnxName: input.onnxName, handle: b.handle, ref, holder: b.tensor })
+        }
         const boundNames = new Set(bound.map((b) => b.name))
         const executable: Executable = { key, feeds: model.feeds.filter((f) => !boundNames.has(f.name)), outputs: model.outputs, device: loaded.provider }
         compiled.set(key, {
@@ -225,6 +275,7 @@ export const makeOnnxBackend = (
           // Holding the tensor (not only its handle) keeps the garbage collector from freeing a bound weight.
           bound: [
             ...bound.map((b) => ({ name: b.name, onnxName: onnxInputName(b.name), handle: b.handle, holder: b.tensor })),
+            ...copies,
             ...model.quantisedInputs.map((input) => {
               const { weight, handle } = held.get(input.parameter)!
               return { name: input.parameter, onnxName: input.onnxName, handle: handle.parts[input.part]!, holder: weight }
@@ -277,7 +328,7 @@ export const makeOnnxBackend = (
           if (b.handle.released) {
             return yield* new DeviceTensorError({ backend: BACKEND, message: `bound weight "${b.name}" was released while an executable still uses it; keep frozen weights until the model is closed` })
           }
-          engineFeeds[b.onnxName] = b.handle.ref
+          engineFeeds[b.onnxName] = b.ref ?? b.handle.ref
         }
         const refs = yield* Effect.tryPromise({
           try: () => engine.run(entry.sessionKey, engineFeeds, wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))),
@@ -346,9 +397,8 @@ export const makeOnnxBackend = (
       release: (tensor) =>
         Effect.gen(function* () {
           const handle = yield* unwrap(tensor)
-          handle.released = true
           collector.unregister(handle)
-          yield* Effect.promise(() => engine.release(handle.ref).catch(() => undefined))
+          yield* Effect.promise(() => releaseHandle(handle))
         })
     }
     return service

@@ -99,6 +99,37 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(gradDiff).toBeLessThanOrEqual(1e-5)
   }, 120_000)
 
+  it("a vocabulary head read through its [K, N] copy at batch 1 (transposedCopies) decodes the same greedy tokens and logits", async () => {
+    // 32768 × 128: the smallest head that qualifies (4 Mi elements, K ≤ 1024), as the 30M benchmark model's 32000 × 384 does.
+    const r = await runScoped(Effect.gen(function* () {
+      const folder = tinyModel("llama", { set: { vocab_size: 32768, hidden_size: 128 } })
+      const model = yield* loadModelFolder(folder)
+      const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
+      const decode = (transposedCopies: boolean) =>
+        Effect.gen(function* () {
+          const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, transposedCopies })
+          const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 64, padTokenId: 0, weightMode: "shared" })
+          // One decode step's logits (one row, one new token): the product the copy serves.
+          const shape = { batch: 1, length: 1, cache: 32 }
+          const exe = yield* runtime.executable(shape, "all-logits")
+          const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, shape, leftPadRows([[4097]], 1, 0, 32), 0), ...zeroCaches(runtime.config, 1, 32) })
+          const logits = (yield* backend.download(out.logits!)).data as Float32Array
+          const generated = yield* generateTokens(runtime, [{ promptIds: [1, 17, 93, 25000], params: { maxNewTokens: 10, temperature: 0 } }], { tokenizer: { decode: () => "" }, eosIds: new Set(), contextLength: 64 })
+          return { logits, tokens: generated[0]!.tokenIds ?? [] }
+        })
+      return { copies: yield* decode(true), plain: yield* decode(false) }
+    }))
+    const logitDiff = maxRelDiff(r.copies.logits, r.plain.logits)
+    console.log(`transposed copy vs plain: decode-step logits max rel diff ${logitDiff.toExponential(2)}, tokens ${r.copies.tokens.join(",")}`)
+    expect(r.copies.logits.length).toBe(32768)
+    // Both sum each logit over the same 128 products; float32 rounding of a different kernel.
+    expect(logitDiff).toBeLessThanOrEqual(1e-5)
+    // Not bit-equal: the copy's kernel ran (the same kernel on the same data is deterministic, so 0 would mean the plan never matched).
+    expect(logitDiff).toBeGreaterThan(0)
+    expect(r.copies.tokens).toEqual(r.plain.tokens)
+    expect(r.copies.tokens.length).toBe(10)
+  }, 120_000)
+
   it("int8 weights stored once (shared) give the same results as baked into each program; auto bakes only decode steps", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const { model, kept, quantised } = yield* tinyLlamaAt("int8")

@@ -25,7 +25,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { consumersOf, planFusions, planWeightLeft, type RotaryFusion, type WeightLeftMatMul } from "./fusions.ts"
+import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
@@ -48,6 +48,8 @@ export interface CompilerSettings {
   readonly fuse?: boolean
   /** Compute `x·Wᵀ` with a bound weight and 4-32 rows of x as `(W·xᵀ)ᵀ` (default true; see `fusions.ts`). */
   readonly weightLeft?: boolean
+  /** Read large short-K bound weights at 1-3 rows through a [K, N] copy the backend makes once (default true; see `planTransposedCopies`). */
+  readonly transposedCopies?: boolean
 }
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
@@ -57,6 +59,8 @@ export interface CompiledModel {
   readonly outputs: ReadonlyArray<TensorSpec>
   /** ONNX inputs of bound quantised weights: the parameter, which stored part, and the input's name. */
   readonly quantisedInputs: ReadonlyArray<QuantisedInput>
+  /** ONNX inputs fed the [K, N] copy of a bound weight W [N, K] (`planTransposedCopies`). */
+  readonly transposedInputs: ReadonlyArray<{ readonly parameter: string; readonly onnxName: string }>
 }
 
 /** One stored part of a bound quantised weight, fed as an ONNX input. */
@@ -71,6 +75,8 @@ export type QuantisedPart = "codes" | "scales" | "f16"
 
 /** ONNX input name of a feed. */
 export const onnxInputName = (name: string): string => `in:${name}`
+/** ONNX input name of the [K, N] copy of a bound weight. */
+export const transposedInputName = (name: string): string => `kn:${name}`
 /** ONNX output name of a program output. */
 export const onnxOutputName = (name: string): string => `out:${name}`
 
@@ -94,7 +100,8 @@ export const compileProgram = (
   constants: Readonly<Record<string, HostTensor>>,
   settings: CompilerSettings,
   given: Readonly<Record<string, QuantisedWeight | DeviceQuantisedWeight>> = {},
-  rotaryTables: ReadonlyArray<string> = []
+  rotaryTables: ReadonlyArray<string> = [],
+  bound: ReadonlyArray<string> = []
 ): CompiledModel => {
   // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph.
   const quantised: Record<string, QuantisedWeight> = {}
@@ -119,6 +126,14 @@ export const compileProgram = (
   // Fed parameters and bound quantised ones (dequantised each run) are not constants onnxruntime could pre-pack.
   const fedParameters = new Set(program.parameters.filter((p) => constants[p.name] === undefined && quantised[p.name] === undefined).map((p) => p.id))
   const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
+  // Weights the backend holds (CompileOptions.weights): only those can have a shared [K, N] copy.
+  const boundNames = new Set(bound)
+  const boundIds = new Set(program.parameters.filter((p) => boundNames.has(p.name) && fedParameters.has(p.id)).map((p) => p.id))
+  const transposedCopies = planTransposedCopies(program, (id) => boundIds.has(id), settings.transposedCopies ?? true)
+  const rewrittenTransposes = unreadTransposes(program, new Set([...weightLeft.keys(), ...transposedCopies.keys()]))
+  const transposedInputs = program.parameters
+    .filter((p) => [...transposedCopies.values()].some((c) => c.weight === p.id))
+    .map((p) => ({ parameter: p.name, onnxName: transposedInputName(p.name) }))
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
@@ -209,6 +224,11 @@ export const compileProgram = (
     ctx.bind(parameter.id, name)
   }
 
+  for (const input of transposedInputs) {
+    const [n, k] = program.nodes[program.parameters.find((p) => p.name === input.parameter)!.id]!.shape as [number, number]
+    graphInputs.push({ name: input.onnxName, dataType: "float32", dims: [k, n] })
+  }
+
   // Rotary caches and position ids, made once per table / shape and shared by every fused rotary.
   const rotaryCaches = new Map<string, string>()
 
@@ -240,12 +260,17 @@ export const compileProgram = (
     const constantOnly = node.inputs.every((i) => fromConstants.has(i))
     const tied = constantOnly && node.op === "Expand" && anchor !== undefined && sizeOf(node.shape) >= FOLDED_EXPAND_LIMIT
     if (constantOnly && !tied) fromConstants.add(node.id)
-    if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || weightLeft.skipped.has(node.id)) continue
+    if (plan.skipped.has(node.id) || fusions.skipped.has(node.id) || rewrittenTransposes.has(node.id)) continue
     if (tied && node.op === "Expand" && anchor !== undefined) {
       ctx.emit("Expand", [...ctx.inputs(node), tiedShape(ctx, node.attrs.shape, anchor)], [ctx.name(node.id)])
       continue
     }
-    const left = weightLeft.matmuls.get(node.id)
+    const copy = transposedCopies.get(node.id)
+    if (copy !== undefined) {
+      ctx.emit("MatMul", [ctx.name(copy.x), transposedInputName(program.parameters.find((p) => p.id === copy.weight)!.name)], [ctx.name(node.id)])
+      continue
+    }
+    const left = weightLeft.get(node.id)
     for (const input of new Set(left !== undefined ? [left.weight] : node.inputs)) {
       const emit = dequantisedPerReader.get(input)
       if (emit === undefined) continue
@@ -309,7 +334,7 @@ export const compileProgram = (
       initializers: ctx.initializers
     }
   })
-  return { bundle: { bytes, externalData }, feeds, outputs, quantisedInputs }
+  return { bundle: { bytes, externalData }, feeds, outputs, quantisedInputs, transposedInputs }
 }
 
 /** The layout of a bound int weight (what `emitDequantised` reads). */
@@ -347,7 +372,7 @@ const emitRotary = (ctx: LoweringContext, rotary: RotaryFusion, tableShape: Read
 }
 
 /** `(W·xᵀ)ᵀ` for x [..., K] (flattened to [rows, K] and back). */
-const emitWeightLeft = (ctx: LoweringContext, left: WeightLeftMatMul, xShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, out: string): void => {
+const emitWeightLeft = (ctx: LoweringContext, left: WeightProduct, xShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, out: string): void => {
   const k = xShape[xShape.length - 1]!
   let x = ctx.name(left.x)
   if (xShape.length > 2) {

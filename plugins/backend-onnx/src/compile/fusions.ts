@@ -57,8 +57,8 @@ export interface FusionPlan {
   readonly skipped: ReadonlySet<NodeId>
 }
 
-/** One weight-left product `(W·xᵀ)ᵀ`: x [..., K] with `rows` = product of its leading dims, W [N, K] a fed parameter. */
-export interface WeightLeftMatMul {
+/** One product `x·Wᵀ` the compiler emits in another form: x [..., K] with `rows` = product of its leading dims, W [N, K] a fed parameter. */
+export interface WeightProduct {
   readonly x: NodeId
   readonly weight: NodeId
   readonly rows: number
@@ -195,19 +195,9 @@ const matchRotary = (
   return undefined
 }
 
-/**
- * The weight-left products of `program` (see the module comment): MatMul
- * nodes by id, plus the `Transpose` nodes nothing else reads. `fed` says
- * whether a parameter is a run-time feed (bound weight) rather than a constant.
- */
-export const planWeightLeft = (
-  program: Program,
-  fed: (parameter: NodeId) => boolean,
-  enabled: boolean
-): { readonly matmuls: ReadonlyMap<NodeId, WeightLeftMatMul>; readonly skipped: ReadonlySet<NodeId> } => {
-  const matmuls = new Map<NodeId, WeightLeftMatMul>()
-  const skipped = new Set<NodeId>()
-  if (!enabled) return { matmuls, skipped }
+/** `x·Wᵀ` products with a fed float32 weight W [N, K] (Transpose + MatMul in the IR), by MatMul id. */
+const fedWeightProducts = (program: Program, fed: (parameter: NodeId) => boolean): Map<NodeId, WeightProduct> => {
+  const products = new Map<NodeId, WeightProduct>()
   const nodes = program.nodes
   for (const node of nodes) {
     if (node.op !== "MatMul" || node.dtype !== "float32") continue
@@ -216,21 +206,71 @@ export const planWeightLeft = (
     if (t.op !== "Transpose" || t.shape.length !== 2) continue
     const weight = nodes[t.inputs[0]!]!
     if (weight.op !== "Parameter" || weight.dtype !== "float32" || !fed(weight.id)) continue
-    if (weight.shape[0]! * weight.shape[1]! < WEIGHT_LEFT_MIN_ELEMENTS) continue
     const x = nodes[xId]!
     if (x.shape.length < 2) continue
     const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1)
-    if (rows < WEIGHT_LEFT_ROWS.min || rows > WEIGHT_LEFT_ROWS.max) continue
-    matmuls.set(node.id, { x: xId, weight: weight.id, rows })
+    products.set(node.id, { x: xId, weight: weight.id, rows })
   }
+  return products
+}
+
+/**
+ * The weight-left products of `program` (see the module comment): MatMul
+ * nodes by id. `fed` says whether a parameter is a run-time feed (bound
+ * weight) rather than a constant.
+ */
+export const planWeightLeft = (program: Program, fed: (parameter: NodeId) => boolean, enabled: boolean): ReadonlyMap<NodeId, WeightProduct> => {
+  const matmuls = new Map<NodeId, WeightProduct>()
+  if (!enabled) return matmuls
+  for (const [id, product] of fedWeightProducts(program, fed)) {
+    const weight = program.nodes[product.weight]!
+    if (weight.shape[0]! * weight.shape[1]! < WEIGHT_LEFT_MIN_ELEMENTS) continue
+    if (product.rows < WEIGHT_LEFT_ROWS.min || product.rows > WEIGHT_LEFT_ROWS.max) continue
+    matmuls.set(id, product)
+  }
+  return matmuls
+}
+
+/** Rows of x up to which a bound wide, short-K weight is read through its [K, N] copy. */
+export const TRANSPOSED_COPY_ROWS = 3
+/** Weights need at least this many elements (16 MiB at float32: a vocabulary head) and at most this K. */
+const TRANSPOSED_COPY_MIN_ELEMENTS = 1 << 22
+const TRANSPOSED_COPY_MAX_K = 1024
+
+/**
+ * Products `x·Wᵀ` at 1-3 rows with a bound float32 weight W [N, K] that is
+ * large and short in K (the vocabulary head of a small model) are emitted as
+ * `x·Wkn` with a [K, N] copy of W the backend makes once per bound weight and
+ * shares across programs. MLAS's one-row kernel for a transposed right
+ * operand is a dot product per output and is 1.8× slower at K = 384 than its
+ * kernel for an untransposed one (0.89 vs 1.59 ms for a 32000 × 384 head, as
+ * fast as a pre-packed baked weight; 10% at K = 2048, none for small weights:
+ * `tools/bench-llama/gemv-layouts.ts`). The copy costs the weight's bytes
+ * once, so only weights in `bound` (shared by the caller's programs) qualify.
+ * Sums run over K in the same order, so results match to float32 rounding.
+ */
+export const planTransposedCopies = (program: Program, bound: (parameter: NodeId) => boolean, enabled: boolean): ReadonlyMap<NodeId, WeightProduct> => {
+  const matmuls = new Map<NodeId, WeightProduct>()
+  if (!enabled) return matmuls
+  for (const [id, product] of fedWeightProducts(program, bound)) {
+    const [n, k] = program.nodes[product.weight]!.shape as [number, number]
+    if (n * k < TRANSPOSED_COPY_MIN_ELEMENTS || k > TRANSPOSED_COPY_MAX_K || product.rows > TRANSPOSED_COPY_ROWS) continue
+    matmuls.set(id, product)
+  }
+  return matmuls
+}
+
+/** The `Transpose` nodes of weights that only `rewritten` products read (emitted no more). */
+export const unreadTransposes = (program: Program, rewritten: ReadonlySet<NodeId>): ReadonlySet<NodeId> => {
+  const skipped = new Set<NodeId>()
   const consumers = consumersOf(program)
   const outputs = new Set(program.outputs.map((o) => o.id))
-  for (const matmul of matmuls.keys()) {
-    const tId = nodes[matmul]!.inputs[1]!
+  for (const matmul of rewritten) {
+    const tId = program.nodes[matmul]!.inputs[1]!
     const uses = consumers.get(tId) ?? []
-    if (!outputs.has(tId) && uses.every((u) => matmuls.has(u.node) && u.slot === 1)) skipped.add(tId)
+    if (!outputs.has(tId) && uses.every((u) => rewritten.has(u.node) && u.slot === 1)) skipped.add(tId)
   }
-  return { matmuls, skipped }
+  return skipped
 }
 
 /** `normed = x · rsqrt(mean(x·x, last axis, keepdims) + ε)`: x, ε and the absorbed nodes. */
