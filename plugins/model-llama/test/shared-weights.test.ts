@@ -100,7 +100,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
   }, 120_000)
 
   it("a vocabulary head read through its [K, N] copy at batch 1 (transposedCopies) decodes the same greedy tokens and logits", async () => {
-    // 32768 × 128: the smallest head that qualifies (4 Mi elements, K ≤ 1024), as the 30M benchmark model's 32000 × 384 does.
+    // 32768 × 128: the smallest head that qualifies (4 Mi elements, K ≤ 512), as the 30M benchmark model's 32000 × 384 does.
     const r = await runScoped(Effect.gen(function* () {
       const folder = tinyModel("llama", { set: { vocab_size: 32768, hidden_size: 128 } })
       const model = yield* loadModelFolder(folder)

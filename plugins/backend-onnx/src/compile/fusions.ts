@@ -235,18 +235,22 @@ export const planWeightLeft = (program: Program, fed: (parameter: NodeId) => boo
 export const TRANSPOSED_COPY_ROWS = 3
 /** Weights need at least this many elements (16 MiB at float32: a vocabulary head) and at most this K. */
 const TRANSPOSED_COPY_MIN_ELEMENTS = 1 << 22
-const TRANSPOSED_COPY_MAX_K = 1024
+const TRANSPOSED_COPY_MAX_K = 512
 
 /**
  * Products `x·Wᵀ` at 1-3 rows with a bound float32 weight W [N, K] that is
  * large and short in K (the vocabulary head of a small model) are emitted as
  * `x·Wkn` with a [K, N] copy of W the backend makes once per bound weight and
  * shares across programs. MLAS's one-row kernel for a transposed right
- * operand is a dot product per output and is 1.8× slower at K = 384 than its
- * kernel for an untransposed one (0.89 vs 1.59 ms for a 32000 × 384 head, as
- * fast as a pre-packed baked weight; 10% at K = 2048, none for small weights:
- * `tools/bench-llama/gemv-layouts.ts`). The copy costs the weight's bytes
- * once, so only weights in `bound` (shared by the caller's programs) qualify.
+ * operand is a dot product per output and is 1.3-1.8× slower at K = 384 than
+ * its kernel for an untransposed one (32000 × 384 head: 0.89 vs 1.59 ms on one
+ * 2-core machine, 0.92 vs 1.22 on another; pre-packed baked 0.92 / 0.84), and
+ * within 10% at K = 2048, none for small weights
+ * (`tools/bench-llama/gemv-layouts.ts`). End to end the copy bought 1.13× at
+ * batch 1 on the 30M model (K = 384) and 1.03× on the 120M (K = 768), not worth
+ * its 94 MiB there, hence K ≤ 512 (`tools/bench-llama`, `transposedCopiesOverNone`).
+ * The copy costs the weight's bytes once, so only weights in `bound` (shared
+ * by the caller's programs) qualify.
  * Sums run over K in the same order, so results match to float32 rounding.
  */
 export const planTransposedCopies = (program: Program, bound: (parameter: NodeId) => boolean, enabled: boolean): ReadonlyMap<NodeId, WeightProduct> => {
