@@ -33,8 +33,8 @@ const arg = (flag: string, fallback: string) => {
 }
 
 const MODELS: Record<string, Record<string, unknown>> = { "120m": BENCH_LLAMA_SHAPES["120m"], "1.1b": BENCH_LLAMA_SHAPES["1.1b"] }
-// [weight mode, backend flags, precision, quantised binding]
-const CONTENDERS: Record<string, [string, string, string?, string?]> = {
+// [weight mode, backend flags, precision, quantised binding, environment added to the contender's]
+const CONTENDERS: Record<string, [string, string, string?, string?, Record<string, string>?]> = {
   shared: ["shared", "default"],
   "shared-arena": ["shared", "arena"],
   // What every program did before shared weights: baked constants, pre-packed, with the arena.
@@ -45,6 +45,9 @@ const CONTENDERS: Record<string, [string, string, string?, string?]> = {
   "int4-shared": ["shared", "default", "int4", "shared"],
   // The same, training with gradient checkpointing (decoder layers and the LM head recomputed in the backward pass).
   "int4-shared-checkpointed": ["shared", "default,checkpoint", "int4", "shared"],
+  // The same with glibc limited to two malloc arenas (onnxruntime's pool threads otherwise allocate from arenas of
+  // their own, each keeping what it freed).
+  "int4-shared-checkpointed-arenas2": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_ARENA_MAX: "2" }],
   "int4-auto": ["shared", "default", "int4", "auto"],
   "int4-baked": ["shared", "default", "int4", "baked"]
 }
@@ -69,7 +72,7 @@ const rows: Array<any> = []
 let speed: Record<string, Record<string, number>> | undefined
 try {
   for (const name of contenders) {
-    const [mode, prepack, precision, binding] = CONTENDERS[name] ?? []
+    const [mode, prepack, precision, binding, extraEnv] = CONTENDERS[name] ?? []
     if (mode === undefined) throw new Error(`unknown contender ${name}; use ${Object.keys(CONTENDERS).join(", ")}`)
     const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, prepack!, steps, precision ?? "float32", binding ?? "auto"], {
       encoding: "utf8",
@@ -77,7 +80,7 @@ try {
       maxBuffer: 1 << 26,
       // The benchmarks' large malloc thresholds (fast big reads; freed heap memory is then never returned), or
       // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
-      env: defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }
+      env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
     })
     const result = JSON.parse(out.trim().split("\n").pop()!)
     rows.push({ contender: name, ...result })
