@@ -15,47 +15,59 @@ describe("refine-af serve", () => {
     const serving = startCli(["serve", "recipes/examples/openai/serve-tiny.yaml", "--resource", "policy", "--port", "0"], { REFINE_AF_MODELS: tempDir("serve-models") })
     let output = ""
     serving.child.stdout!.on("data", (chunk) => (output += chunk))
-    const deadline = Date.now() + 180_000
-    let base = ""
-    while (!base) {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output)
-      if (match) base = match[1]!
-      else if (Date.now() > deadline || serving.child.exitCode !== null) throw new Error(`serve did not start: ${output}`)
-      else await new Promise((resolve) => setTimeout(resolve, 100))
+    serving.child.stderr!.on("data", (chunk) => (output += chunk))
+    try {
+      const deadline = Date.now() + 180_000
+      let base = ""
+      while (!base) {
+        const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output)
+        if (match) base = match[1]!
+        else if (Date.now() > deadline || serving.child.exitCode !== null) throw new Error(`serve did not start: ${output}`)
+        else await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(((await (await fetch(`${base}/models`)).json()) as { data: Array<{ id: string }> }).data[0]!.id).toBe("policy")
+
+      const completion = (await (await post(base, "/completions", { model: "policy", prompt: "Hello", max_tokens: 4, logprobs: 1, seed: 3, temperature: 0.8 })).json()) as { choices: Array<{ logprobs: { token_logprobs: Array<number> } }>; usage: { completion_tokens: number } }
+      expect(completion.usage.completion_tokens).toBe(4)
+      expect(completion.choices[0]!.logprobs.token_logprobs).toHaveLength(4)
+      const again = (await (await post(base, "/completions", { model: "policy", prompt: "Hello", max_tokens: 4, logprobs: 1, seed: 3, temperature: 0.8 })).json()) as typeof completion
+      expect(again.choices).toEqual(completion.choices)
+
+      const unknown = await post(base, "/completions", { model: "gpt-4", prompt: "x" })
+      expect(unknown.status).toBe(404)
+      expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("model_not_found")
+
+      const stream = await (await post(base, "/chat/completions", { model: "policy", messages: [{ role: "user", content: "Hi" }], max_tokens: 3, stream: true })).text()
+      expect(stream.trimEnd().endsWith("data: [DONE]")).toBe(true)
+
+      // Eight concurrent requests; SIGTERM arrives while they run: every one still completes.
+      let answered = 0
+      const inFlight = Array.from({ length: 8 }, (_, i) =>
+        post(base, "/completions", { model: "policy", prompt: `Story ${i}`, max_tokens: 24, temperature: 0 }).then(async (r) => {
+          answered += 1
+          return { status: r.status, body: (await r.json()) as { usage?: { completion_tokens: number } } }
+        })
+      )
+      // SIGTERM once the server has accepted all eight (a connection it has not accepted yet is not in flight):
+      // those it holds plus those already answered (on a loaded machine the first may finish before the last arrives).
+      const health = base.replace(/\/v1$/, "/health")
+      const heldBy = Date.now() + 60_000
+      for (;;) {
+        const outstanding = ((await (await fetch(health)).json()) as { outstanding: number }).outstanding
+        if (answered === 8 || outstanding >= 8 - answered) break
+        if (Date.now() > heldBy) throw new Error(`the server held ${outstanding} requests with ${answered} answered after 60 s: ${output}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      serving.child.kill("SIGTERM")
+      const answers = await Promise.all(inFlight)
+      expect(answers.map((a) => a.status)).toEqual(new Array(8).fill(200))
+      expect(answers.every((a) => a.body.usage!.completion_tokens === 24)).toBe(true)
+      const result = await serving.done
+      expect(result.stderr).toContain("in-flight requests finished")
+      expect(result.code).toBe(130)
+    } finally {
+      // A failed expectation must not leave the server running (vitest would wait for it).
+      if (serving.child.exitCode === null && serving.child.signalCode === null) serving.child.kill("SIGKILL")
     }
-    expect(((await (await fetch(`${base}/models`)).json()) as { data: Array<{ id: string }> }).data[0]!.id).toBe("policy")
-
-    const completion = (await (await post(base, "/completions", { model: "policy", prompt: "Hello", max_tokens: 4, logprobs: 1, seed: 3, temperature: 0.8 })).json()) as { choices: Array<{ logprobs: { token_logprobs: Array<number> } }>; usage: { completion_tokens: number } }
-    expect(completion.usage.completion_tokens).toBe(4)
-    expect(completion.choices[0]!.logprobs.token_logprobs).toHaveLength(4)
-    const again = (await (await post(base, "/completions", { model: "policy", prompt: "Hello", max_tokens: 4, logprobs: 1, seed: 3, temperature: 0.8 })).json()) as typeof completion
-    expect(again.choices).toEqual(completion.choices)
-
-    const unknown = await post(base, "/completions", { model: "gpt-4", prompt: "x" })
-    expect(unknown.status).toBe(404)
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("model_not_found")
-
-    const stream = await (await post(base, "/chat/completions", { model: "policy", messages: [{ role: "user", content: "Hi" }], max_tokens: 3, stream: true })).text()
-    expect(stream.trimEnd().endsWith("data: [DONE]")).toBe(true)
-
-    // Eight concurrent requests; SIGTERM arrives while they run: every one still completes.
-    let answered = 0
-    const inFlight = Array.from({ length: 8 }, (_, i) =>
-      post(base, "/completions", { model: "policy", prompt: `Story ${i}`, max_tokens: 24, temperature: 0 }).then(async (r) => {
-        answered += 1
-        return { status: r.status, body: (await r.json()) as { usage?: { completion_tokens: number } } }
-      })
-    )
-    // SIGTERM once the server has accepted all eight (a connection it has not accepted yet is not in flight):
-    // those it holds plus those already answered (on a loaded machine the first may finish before the last arrives).
-    const health = base.replace(/\/v1$/, "/health")
-    while (answered < 8 && ((await (await fetch(health)).json()) as { outstanding: number }).outstanding < 8 - answered) await new Promise((resolve) => setTimeout(resolve, 50))
-    serving.child.kill("SIGTERM")
-    const answers = await Promise.all(inFlight)
-    expect(answers.map((a) => a.status)).toEqual(new Array(8).fill(200))
-    expect(answers.every((a) => a.body.usage!.completion_tokens === 24)).toBe(true)
-    const result = await serving.done
-    expect(result.stderr).toContain("in-flight requests finished")
-    expect(result.code).toBe(130)
-  })
+  }, 300_000) // its own deadlines (180 s to start, 60 s to hold the requests) name what was slow; the suite's 60 s would not
 })
