@@ -22,7 +22,7 @@ const recipe = "recipes/quickstart.yaml"
 const STAGES = ["instructions", "classified", "rl_prompts", "ppo", "dataset_rlaf", "dataset_base", "export", "sft_rlaf", "sft_base", "eval_rlaf", "eval_base", "compare"]
 const ADAPTERS = ["ppo", "sft_rlaf", "sft_base"]
 
-const manifestOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { status: string; attempts: Array<unknown>; stages: Record<string, { status: string }> }
+const manifestOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")) as { status: string; attempts: Array<unknown>; stages: Record<string, { status: string; durationMs?: number }> }
 const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 let reference: string | undefined
@@ -102,11 +102,12 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
     const runsDir = tempDir("quickstart-killed")
     const env = cacheFree()
     // Where to kill. Trainers checkpoint every few steps, so "after N durable records" is exact for them; the
-    // generation stages commit on a timer, so they are killed a while after they start running (mid-work): 0.4 s
-    // into the ones that take seconds, 0.1 s into the evaluation (about 0.4 s on 2 cores since greedy decode steps
-    // stopped fetching their logits).
-    type Point = { readonly records: number } | { readonly ms: number }
-    const kills: ReadonlyArray<readonly [string, Point]> = [["instructions", { ms: 400 }], ["ppo", { records: 2 }], ["dataset_rlaf", { ms: 400 }], ["sft_base", { records: 4 }], ["eval_rlaf", { ms: 100 }]]
+    // generation stages commit on a timer, so they are killed a while after they start running (mid-work): 40% of
+    // the time the stage took in the uninterrupted run. A fixed 0.4 s was not: on a faster 2-core VM the bootstrap
+    // and instance stages take 0.4-0.5 s, and a kill due after the stage ended never came (the run completed).
+    type Point = { readonly records: number } | { readonly share: number }
+    const kills: ReadonlyArray<readonly [string, Point]> = [["instructions", { share: 0.4 }], ["ppo", { records: 2 }], ["dataset_rlaf", { share: 0.4 }], ["sft_base", { records: 4 }], ["eval_rlaf", { share: 0.4 }]]
+    const uninterruptedMs = (stage: string) => manifestOf(reference!).stages[stage]?.durationMs ?? 400
     let runDir: string | undefined
     for (const [stage, after] of kills) {
       const running = runDir === undefined ? startCli(["run", recipe, "--runs-dir", runsDir], env) : startCli(["resume", runDir], env)
@@ -116,9 +117,9 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
       const due = () => {
         if (stageStatus(dir, stage) !== "running") return false
         runningSince ??= Date.now()
-        return "records" in after ? committedCount(dir, stage) >= after.records : Date.now() - runningSince >= after.ms
+        return "records" in after ? committedCount(dir, stage) >= after.records : Date.now() - runningSince >= after.share * uninterruptedMs(stage)
       }
-      await waitFor(due, running, "records" in after ? `${after.records} durable records of ${stage}` : `${stage} running for ${after.ms} ms`, 600_000)
+      await waitFor(due, running, "records" in after ? `${after.records} durable records of ${stage}` : `${stage} running for ${Math.round(after.share * uninterruptedMs(stage))} ms`, 600_000)
       running.child.kill("SIGKILL")
       expect((await running.done).signal, stage).toBe("SIGKILL")
       expect(stageStatus(dir, stage), `${stage} was killed mid-stage`).not.toBe("completed")
