@@ -12,9 +12,16 @@
  * - `weightLeft` (what a bound weight gets at 4-32 rows): `(W·xᵀ)ᵀ`;
  * - `baked`: W an initializer, pre-packed by onnxruntime (the baked-weight path).
  *
- *   npx tsx tools/bench-llama/gemv-layouts.ts
+ *   npx tsx tools/bench-llama/gemv-layouts.ts [--streamed]
  *
- * Prints a table and writes bench-results/gemv-layouts.json.
+ * With `--streamed` each form runs over enough distinct weights of the shape
+ * (at least 64 MiB together, a session each, round-robin) that every product
+ * reads its weight from memory, not cache, as a decode step does with a
+ * model's weights; without it one weight is reused (mostly cache-resident
+ * for the small shapes).
+ *
+ * Prints a table and writes bench-results/gemv-layouts.json
+ * (gemv-layouts-streamed.json with `--streamed`).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
@@ -29,8 +36,11 @@ const repoRoot = nodePath.resolve(here, "../..")
 // [K, N]: the 30M model's LM head (hidden 384), the 1.1B model's MLP and LM head (hidden 2048).
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[384, 32000], [384, 1024], [2048, 5632], [2048, 32000]]
 const ROWS = [1, 8]
-const ROUNDS = 5
-const REPEATS = 12
+const streamed = process.argv.includes("--streamed")
+const ROUNDS = streamed ? 20 : 5
+const REPEATS = streamed ? 1 : 12
+/** Distinct weights per form: enough to stream 64 MiB per pass with --streamed, else one. */
+const copiesOf = (bytes: number) => (streamed ? Math.max(1, Math.ceil((64 * 2 ** 20) / bytes)) : 1)
 
 type Form = "transB" | "plainKN" | "weightLeft" | "baked"
 const FORMS: ReadonlyArray<Form> = ["transB", "plainKN", "weightLeft", "baked"]
@@ -50,54 +60,67 @@ const nodesOf = (form: Form): Array<OnnxNode> => {
 
 const startLoad = loadavg()
 const results: Array<Record<string, unknown>> = []
-for (const [K, N] of SHAPES) {
-  const w = new Float32Array(N * K).map((_, i) => Math.sin(i * 0.37))
+const transposed = (w: Float32Array, N: number, K: number) => {
   const wT = new Float32Array(K * N)
   for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wT[k * N + n] = w[n * K + k]!
+  return wT
+}
+
+for (const [K, N] of SHAPES) {
+  const copies = copiesOf(N * K * 4)
+  const weights = Array.from({ length: copies }, (_, j) => new Float32Array(N * K).map((_, i) => Math.sin(i * 0.37 + j)))
+  const weightsT = weights.map((w) => transposed(w, N, K))
   for (const M of ROWS) {
     const x = new Float32Array(M * K).map((_, i) => Math.cos(i))
-    const sessions: Array<{ form: Form; session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> = []
-    let reference: Float32Array | undefined
+    const sessions: Array<{ form: Form; runs: Array<{ session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> }> = []
     for (const form of FORMS) {
-      const stored = form === "plainKN" ? { name: "WT", dims: [K, N], data: wT } : { name: "W", dims: [N, K], data: w }
-      const bytes = encodeModel({
-        irVersion: 8,
-        opsetVersion: 18,
-        producerName: "gemv-layouts",
-        graph: {
-          name: "g",
-          nodes: nodesOf(form),
-          inputs: [{ name: "x", dataType: "float32", dims: [M, K] }, ...(form === "baked" ? [] : [{ name: stored.name, dataType: "float32" as const, dims: stored.dims }])],
-          outputs: [{ name: "y", dataType: "float32", dims: [M, N] }],
-          initializers: form === "baked" ? [{ name: "W", dataType: "float32", dims: [N, K], raw: new Uint8Array(w.buffer) }] : []
-        }
-      })
-      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: Math.min(2, cpus().length), enableCpuMemArena: false, extra: { session: { force_spinning_stop: "1" } } })
-      const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor("float32", x, [M, K]) }
-      if (form !== "baked") feeds[stored.name] = new ort.Tensor("float32", stored.data, stored.dims)
-      const y = (await session.run(feeds))["y"]!.data as Float32Array
-      // Every form computes the same product.
+      const runs: Array<{ session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> = []
+      for (let j = 0; j < copies; j++) {
+        const w = weights[j]!
+        const stored = form === "plainKN" ? { name: "WT", dims: [K, N], data: weightsT[j]! } : { name: "W", dims: [N, K], data: w }
+        const bytes = encodeModel({
+          irVersion: 8,
+          opsetVersion: 18,
+          producerName: "gemv-layouts",
+          graph: {
+            name: "g",
+            nodes: nodesOf(form),
+            inputs: [{ name: "x", dataType: "float32", dims: [M, K] }, ...(form === "baked" ? [] : [{ name: stored.name, dataType: "float32" as const, dims: stored.dims }])],
+            outputs: [{ name: "y", dataType: "float32", dims: [M, N] }],
+            initializers: form === "baked" ? [{ name: "W", dataType: "float32", dims: [N, K], raw: new Uint8Array(w.buffer) }] : []
+          }
+        })
+        const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: Math.min(2, cpus().length), enableCpuMemArena: false, extra: { session: { force_spinning_stop: "1" } } })
+        const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor("float32", x, [M, K]) }
+        if (form !== "baked") feeds[stored.name] = new ort.Tensor("float32", stored.data, stored.dims)
+        runs.push({ session, feeds })
+      }
+      sessions.push({ form, runs })
+    }
+    // Every form computes the same product (checked on the first weight).
+    let reference: Float32Array | undefined
+    for (const { form, runs } of sessions) {
+      const y = (await runs[0]!.session.run(runs[0]!.feeds))["y"]!.data as Float32Array
       reference ??= y
       let worst = 0
       for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - reference[i]!) / Math.max(1, Math.abs(reference[i]!)))
       if (worst > 1e-4) throw new Error(`${form} differs from transB by ${worst} at K=${K} N=${N} M=${M}`)
-      sessions.push({ form, session, feeds })
     }
-    // Interleaved rounds: each form's best time over all of them.
+    // Interleaved rounds: each form's best time per product over all of them (a pass over its weights, per weight).
     const best = new Map<Form, number>()
     for (let round = 0; round < ROUNDS; round++) {
-      for (const { form, session, feeds } of sessions) {
+      for (const { form, runs } of sessions) {
         for (let i = 0; i < REPEATS; i++) {
           const t = performance.now()
-          await session.run(feeds)
-          best.set(form, Math.min(best.get(form) ?? Infinity, performance.now() - t))
+          for (const { session, feeds } of runs) await session.run(feeds)
+          best.set(form, Math.min(best.get(form) ?? Infinity, (performance.now() - t) / runs.length))
         }
       }
     }
-    for (const { session } of sessions) await session.release()
+    for (const { runs } of sessions) for (const { session } of runs) await session.release()
     const ms = Object.fromEntries(FORMS.map((f) => [f, best.get(f)!]))
     const gbs = Object.fromEntries(FORMS.map((f) => [f, (N * K * 4) / (best.get(f)! * 1e6)]))
-    results.push({ K, N, rows: M, weightMiB: (N * K * 4) / 2 ** 20, milliseconds: ms, weightGBPerSecond: gbs, transBOverPlainKN: best.get("transB")! / best.get("plainKN")!, transBOverBaked: best.get("transB")! / best.get("baked")! })
+    results.push({ K, N, rows: M, weightMiB: (N * K * 4) / 2 ** 20, distinctWeights: copies, milliseconds: ms, weightGBPerSecond: gbs, transBOverPlainKN: best.get("transB")! / best.get("plainKN")!, transBOverBaked: best.get("transB")! / best.get("baked")! })
   }
 }
 
@@ -107,7 +130,7 @@ for (const r of results as Array<any>) {
   const m = r.milliseconds
   console.log(`${String(r.K).padStart(6)} ${String(r.N).padStart(6)} ${String(r.rows).padStart(5)} ${r.weightMiB.toFixed(1).padStart(11)} ${m.transB.toFixed(3).padStart(11)} ${m.plainKN.toFixed(3).padStart(11)} ${m.weightLeft.toFixed(3).padStart(14)} ${m.baked.toFixed(3).padStart(9)} ${r.transBOverPlainKN.toFixed(2).padStart(16)} ${r.transBOverBaked.toFixed(2).padStart(13)}`)
 }
-const file = benchOutFile(nodePath.join(repoRoot, "bench-results/gemv-layouts.json"))
+const file = benchOutFile(nodePath.join(repoRoot, `bench-results/gemv-layouts${streamed ? "-streamed" : ""}.json`))
 mkdirSync(nodePath.dirname(file), { recursive: true })
 writeFileSync(
   file,
@@ -116,7 +139,7 @@ writeFileSync(
       benchmark: "gemv-layouts",
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-      settings: { threads: Math.min(2, cpus().length), rounds: ROUNDS, repeatsPerRound: REPEATS, timing: "best single run, forms interleaved", malloc: { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "glibc default" } },
+      settings: { threads: Math.min(2, cpus().length), rounds: ROUNDS, repeatsPerRound: REPEATS, streamed, timing: streamed ? "best pass over distinct weights (>= 64 MiB), per product, forms interleaved" : "best single run, forms interleaved", malloc: { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "glibc default" } },
       results
     },
     null,
