@@ -131,9 +131,9 @@ export const compileProgram = (
   const boundIds = new Set(program.parameters.filter((p) => boundNames.has(p.name) && fedParameters.has(p.id)).map((p) => p.id))
   const transposedCopies = planTransposedCopies(program, (id) => boundIds.has(id), settings.transposedCopies ?? true)
   const rewrittenTransposes = unreadTransposes(program, new Set([...weightLeft.keys(), ...transposedCopies.keys()]))
-  const transposedInputs = program.parameters
-    .filter((p) => [...transposedCopies.values()].some((c) => c.weight === p.id))
-    .map((p) => ({ parameter: p.name, onnxName: transposedInputName(p.name) }))
+  // ONNX input of each copied weight's [K, N] copy, by the weight's node id.
+  const copyInputs = new Map<NodeId, string>()
+  for (const { weight } of transposedCopies.values()) copyInputs.set(weight, transposedInputName(program.parameters.find((p) => p.id === weight)!.name))
   const ctx = new LoweringContext()
   const graphInputs: Array<OnnxValueInfo> = []
   const feeds: Array<TensorSpec> = []
@@ -224,9 +224,11 @@ export const compileProgram = (
     ctx.bind(parameter.id, name)
   }
 
-  for (const input of transposedInputs) {
-    const [n, k] = program.nodes[program.parameters.find((p) => p.name === input.parameter)!.id]!.shape as [number, number]
-    graphInputs.push({ name: input.onnxName, dataType: "float32", dims: [k, n] })
+  const transposedInputs: Array<{ parameter: string; onnxName: string }> = []
+  for (const [id, onnxName] of copyInputs) {
+    const [n, k] = program.nodes[id]!.shape as [number, number]
+    graphInputs.push({ name: onnxName, dataType: "float32", dims: [k, n] })
+    transposedInputs.push({ parameter: program.parameters.find((p) => p.id === id)!.name, onnxName })
   }
 
   // Rotary caches and position ids, made once per table / shape and shared by every fused rotary.
@@ -267,7 +269,7 @@ export const compileProgram = (
     }
     const copy = transposedCopies.get(node.id)
     if (copy !== undefined) {
-      ctx.emit("MatMul", [ctx.name(copy.x), transposedInputName(program.parameters.find((p) => p.id === copy.weight)!.name)], [ctx.name(node.id)])
+      ctx.emit("MatMul", [ctx.name(copy.x), copyInputs.get(copy.weight)!], [ctx.name(node.id)])
       continue
     }
     const left = weightLeft.get(node.id)
