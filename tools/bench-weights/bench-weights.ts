@@ -11,6 +11,7 @@
  *
  *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack] [--default-malloc]
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders int4-shared,int4-auto,int4-baked   # → weights-<model>-quantised.json
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
  * weights) into the temp folder and deleted afterwards. Prints a table and
@@ -48,6 +49,10 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // The same with glibc limited to two malloc arenas (onnxruntime's pool threads otherwise allocate from arenas of
   // their own, each keeping what it freed).
   "int4-shared-checkpointed-arenas2": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_ARENA_MAX: "2" }],
+  // The same with a fixed mmap threshold (glibc then stops raising it after each large free, so every block of
+  // 128 KiB or more is its own mapping, returned to the system when freed, and the heap no longer keeps them).
+  "int4-shared-checkpointed-mmap": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_MMAP_THRESHOLD_: "131072" }],
+  "int4-shared-checkpointed-mmap-arenas2": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_ARENA_MAX: "2" }],
   "int4-auto": ["shared", "default", "int4", "auto"],
   "int4-baked": ["shared", "default", "int4", "baked"]
 }
@@ -58,6 +63,8 @@ const modelName = arg("--model", "120m")
 const contenders = arg("--contenders", "shared,shared-arena,baked,baked-noprepack").split(",")
 const steps = arg("--steps", "16")
 const defaultMalloc = process.argv.includes("--default-malloc")
+// `--tag mmap` → weights-<model>-quantised-default-malloc-mmap.json: a run of other contenders that keeps the usual file.
+const tag = arg("--tag", "")
 
 const overrides = MODELS[modelName]
 if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
@@ -139,7 +146,7 @@ if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")
   for (const k of Object.keys(speed.shared!)) console.log(`  ${k.padEnd(36)} ${speed.shared![k]!.toFixed(1).padStart(8)} ${speed.baked![k]!.toFixed(1).padStart(8)} ${(speed.shared![k]! / speed.baked![k]!).toFixed(2).padStart(8)}`)
 }
-const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}${quantisedRun ? "-quantised" : ""}${defaultMalloc ? "-default-malloc" : ""}.json`)
+const file = nodePath.join(repoRoot, `bench-results/weights-${modelName}${quantisedRun ? "-quantised" : ""}${defaultMalloc ? "-default-malloc" : ""}${tag ? `-${tag}` : ""}.json`)
 mkdirSync(nodePath.dirname(file), { recursive: true })
 writeFileSync(file, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${file}`)
