@@ -81,6 +81,22 @@ const measureOurs = (runtime: LlamaRuntime, sampling?: { readonly temperature: n
       const prefillOnly = yield* bestSeconds(generateTokens(runtime, requests(1), options), 3)
       const full = yield* bestSeconds(generateTokens(runtime, requests(STEPS + 1), options), 3)
       result[`decodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / (full - prefillOnly)
+      // The same decode program run bare, back to back on fixed feeds (what generation would reach with no
+      // per-token work of its own: feeds, downloads, cache writes, row bookkeeping), host caches only.
+      if ((yield* runtime.kvCache) === "host" && sampling === undefined) {
+        const step = { batch, length: 1, cache }
+        const decode = yield* runtime.executable(step, "last-logits", undefined, "append")
+        const rows = Array.from({ length: batch }, () => ({ tokens: [5], positions: [PROMPT], cachePositions: Array.from({ length: cache }, (_, i) => (i < PROMPT ? i : -1)) }))
+        const stepFeeds = { ...makeStepFeeds(runtime.config, runtime.frequencies, step, rows, 0), ...zeroCaches(runtime.config, batch, cache) }
+        const outputs = decode.outputs.map((o) => o.name).filter((name) => name !== "logits")
+        const bare = Effect.gen(function* () {
+          for (let i = 0; i < STEPS; i++) {
+            const out = yield* runtime.run(decode, stepFeeds, { outputs })
+            for (const tensor of Object.values(out)) yield* Effect.ignore(runtime.backend.release(tensor))
+          }
+        })
+        result[`bareDecodeTokensPerSecondBatch${batch}`] = (batch * STEPS) / (yield* bestSeconds(bare, 3))
+      }
     }
     return result
   })
@@ -161,6 +177,8 @@ const main = Effect.gen(function* () {
       sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
       greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
       batch8OverBatch1: ours.decodeTokensPerSecondBatch8! / ours.decodeTokensPerSecondBatch1!,
+      // Generation's decode rate over the same program run bare (1 = no per-token cost outside the step).
+      loopOverBare: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / ours[`bareDecodeTokensPerSecondBatch${b}`]!])),
       // Batch 8 leaves the memory roofline: 2 FLOPs per weight per token (compare with the MatMul peak in compute.json).
       batch8GflopsPerSecond: (2 * weightBytesPerToken / 4 * ours.decodeTokensPerSecondBatch8!) / 1e9,
       roofline: {
@@ -178,7 +196,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax)", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
     results: rows
@@ -191,6 +209,7 @@ const main = Effect.gen(function* () {
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; transposed copies/none b1 ${row.transposedCopiesOverNone.decodeTokensPerSecondBatch1.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} generation loop / bare decode step: b1 ${row.loopOverBare.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.loopOverBare.decodeTokensPerSecondBatch8.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
   }
   if (!quick) {

@@ -389,15 +389,24 @@ export const makeOnnxBackend = (
       download: (tensor) =>
         Effect.gen(function* () {
           const handle = yield* unwrap(tensor)
-          return yield* Effect.tryPromise({
-            try: () => engine.download(handle.ref),
-            catch: (error) => new BackendRunError({ backend: BACKEND, message: `download failed: ${message(error)}` })
-          })
+          const failed = (error: unknown) => new BackendRunError({ backend: BACKEND, message: `download failed: ${message(error)}` })
+          // In this thread a CPU tensor is read at once (no Promise round trip: decode steps read a dozen small outputs).
+          if (engine.downloadNow !== undefined) {
+            const now = yield* Effect.try({ try: () => engine.downloadNow!(handle.ref), catch: failed })
+            if (now !== undefined) return now
+          }
+          return yield* Effect.tryPromise({ try: () => engine.download(handle.ref), catch: failed })
         }),
       release: (tensor) =>
         Effect.gen(function* () {
           const handle = yield* unwrap(tensor)
           collector.unregister(handle)
+          // A bound weight's [K, N] copy may still be in the making: that release waits for it.
+          if (engine.releaseNow !== undefined && handle.transposed === undefined) {
+            handle.released = true
+            engine.releaseNow(handle.ref)
+            return
+          }
           yield* Effect.promise(() => releaseHandle(handle))
         })
     }

@@ -42,6 +42,15 @@ export interface Engine {
   readonly upload: (tensor: HostTensor | StoredTensor) => Promise<TensorRef>
   readonly download: (ref: TensorRef) => Promise<HostTensor>
   readonly release: (ref: TensorRef) => Promise<void>
+  /**
+   * The same without a Promise, where the engine can (in this thread, a CPU
+   * tensor): undefined when it cannot, and the caller awaits `download`. A
+   * decode step reads a dozen small outputs; each Promise round trip through
+   * the service costs several microseconds.
+   */
+  readonly downloadNow?: (ref: TensorRef) => HostTensor | undefined
+  /** `release` without a Promise (an engine in this thread). */
+  readonly releaseNow?: (ref: TensorRef) => void
   /** Drops every session and tensor. */
   readonly close: () => Promise<void>
 }

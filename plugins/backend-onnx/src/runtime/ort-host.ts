@@ -49,6 +49,11 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
     if (tensor === undefined) throw new Error(`tensor #${ref.id} was released or belongs to another backend instance`)
     return tensor
   }
+  const releaseRef = (ref: TensorRef): void => {
+    const tensor = tensors.get(ref.id)
+    tensors.delete(ref.id)
+    if (tensor !== undefined && tensor.location === "gpu-buffer") tensor.dispose()
+  }
   const open = (key: string, bundle: ModelBundle, deviceOutputs: ReadonlyArray<string>, memoryPattern: boolean): Promise<LoadedSession> => {
     let pending = sessions.get(key)
     if (pending === undefined) {
@@ -83,6 +88,10 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       return refs
     },
     upload: async (tensor) => store(new ort.Tensor(tensor.dtype, tensor.data as never, [...tensor.shape])),
+    downloadNow: (ref) => {
+      const tensor = lookup(ref)
+      return tensor.location === "gpu-buffer" ? undefined : fromOrtTensor(tensor)
+    },
     download: async (ref) => {
       const tensor = lookup(ref)
       if (tensor.location !== "gpu-buffer") return fromOrtTensor(tensor)
@@ -91,11 +100,8 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       const { y } = await (await session(key)).run({ x: tensor })
       return fromOrtTensor(y as ort.Tensor)
     },
-    release: async (ref) => {
-      const tensor = tensors.get(ref.id)
-      tensors.delete(ref.id)
-      if (tensor !== undefined && tensor.location === "gpu-buffer") tensor.dispose()
-    },
+    releaseNow: (ref) => releaseRef(ref),
+    release: async (ref) => releaseRef(ref),
     close: async () => {
       for (const t of tensors.values()) if (t.location === "gpu-buffer") t.dispose()
       tensors.clear()
