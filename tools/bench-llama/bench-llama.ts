@@ -26,6 +26,7 @@ import {
   type LlamaRuntime
 } from "@refine-af/model-llama"
 import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
+import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { backendReadBandwidth, benchOutFile, benchProvider, memoryBandwidth } from "../gpu-check/bench-env.ts"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
@@ -87,7 +88,10 @@ const measureOurs = (runtime: LlamaRuntime, sampling?: { readonly temperature: n
         const step = { batch, length: 1, cache }
         const decode = yield* runtime.executable(step, "last-logits", undefined, "append")
         const rows = Array.from({ length: batch }, () => ({ tokens: [5], positions: [PROMPT], cachePositions: Array.from({ length: cache }, (_, i) => (i < PROMPT ? i : -1)) }))
-        const stepFeeds = { ...makeStepFeeds(runtime.config, runtime.frequencies, step, rows, 0), ...zeroCaches(runtime.config, batch, cache) }
+        // A buffer of its own per layer's keys and values, as generation's host caches (zeroCaches shares one,
+        // which would stay in the CPU caches and flatter the bare step at batch 8).
+        const caches = Object.fromEntries(Object.entries(zeroCaches(runtime.config, batch, cache) as Record<string, HostTensor>).map(([name, t]) => [name, { ...t, data: new Float32Array(t.data.length) }]))
+        const stepFeeds = { ...makeStepFeeds(runtime.config, runtime.frequencies, step, rows, 0), ...caches }
         const outputs = decode.outputs.map((o) => o.name).filter((name) => name !== "logits")
         const bare = Effect.gen(function* () {
           for (let i = 0; i < STEPS; i++) {

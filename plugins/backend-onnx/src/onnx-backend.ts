@@ -7,12 +7,12 @@
  * backend errors.
  */
 import type { BackendFeed, BackendService, CompileOptions, DeviceQuantisedWeight, DeviceTensor, DType, Executable, HostTensor, Program, BackendRunOptions, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, BackendFeedError, BackendRunError, blocksPerRow, DeviceTensorError, isDeviceQuantised, isDeviceTensor, schemeBits, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceQuantised, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import { compileProgram, onnxInputName, onnxOutputName, type QuantisedPart } from "./compile/compiler.ts"
 import { compileKey } from "./compile/hash.ts"
-import type { QuantisedMatMul } from "./compile/quantised-weights.ts"
+import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import type { Provider } from "./runtime/providers.ts"
@@ -359,10 +359,10 @@ export const makeOnnxBackend = (
               if (weight.scheme === "float16") {
                 await store("f16", { dtype: "float16", shape: weight.shape, data: weight.data })
               } else {
-                const [rows, cols] = weight.shape as [number, number]
-                const blocks = blocksPerRow(cols, weight.blockSize)
-                await store("codes", { dtype: "uint8", shape: [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], data: weight.codes })
-                await store("scales", { dtype: "float32", shape: [rows, blocks], data: weight.scales })
+                // Stored flat (`heldDims`): what the programs that bind it read without reshaping.
+                const dims = heldDims(weight)
+                await store("codes", { dtype: "uint8", shape: dims.codes, data: weight.codes })
+                await store("scales", { dtype: "float32", shape: dims.scales, data: weight.scales })
               }
             } catch (error) {
               // A part stored before the failure would otherwise stay in the engine with nothing to free it.

@@ -6,10 +6,11 @@
  * baked into the executable, or bound (`uploadQuantised`: stored once, shared
  * by executables, dequantised by each run).
  */
-import { Graph, sum, dequantiseWeight, type DeviceQuantisedWeight, gradients, hostTensor, interpret, matmul, quantiseWeight, toFloat64, transposeLast2, type QuantisedWeight } from "@refine-af/tensor"
+import { add, Graph, sum, dequantiseWeight, type DeviceQuantisedWeight, gradients, hostTensor, interpret, matmul, quantiseWeight, toFloat64, transposeLast2, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { compileProgram } from "../src/index.ts"
+import { bytesOf, decodeMessage, stringOf } from "./support/proto-decode.ts"
 import { maxRelativeError, withBackend } from "./support/run.ts"
 
 const ROWS = 48
@@ -195,6 +196,31 @@ describe("quantised frozen weights", () => {
         expect(bundle.externalData).toEqual([])
         expect(bundle.bytes.byteLength).toBeLessThan(rows)
       }
+    })
+
+    it("readers of bound int4 weights cost few nodes: one tie per activation, one set of zero points per shape, no input reshapes", () => {
+      // onnxruntime keeps every node of a session resident (~60-80 KiB per reader measured at 1.1B), so repeats cost memory.
+      // q, k and v: three weights of one shape read by one activation.
+      const g = new Graph()
+      const x = g.input("x", "float32", [1, 64])
+      const names = ["q", "k", "v"]
+      const outputs = names.map((name) => matmul(x, transposeLast2(g.parameter(name, "float32", [96, 64], { trainable: false }))))
+      g.output("y", outputs.reduce((a, b) => add(a, b)))
+      const bound: DeviceQuantisedWeight = { scheme: "int4", shape: [96, 64], blockSize: 32, handle: {} }
+      const { bundle } = compileProgram(g.build(), {}, { externalThreshold: 1 << 20, float16Weights: false }, Object.fromEntries(names.map((n) => [n, bound])))
+      const graph = decodeMessage(bytesOf(decodeMessage(bundle.bytes).get(7)?.[0]))
+      const ops = (graph.get(1) ?? []).map((node) => stringOf(decodeMessage(bytesOf(node)).get(4)?.[0]))
+      const count = (op: string) => ops.filter((o) => o === op).length
+      expect(count("DequantizeLinear")).toBe(3)
+      // The tie (Reshape, Slice, Cast, Cast, Mul) once for x; the zero points (Mul, Add, Cast) once for the shape.
+      expect(count("Slice")).toBe(1)
+      expect(count("Cast")).toBe(3)
+      // Per reader: scales tie (Add), nibble mask, shift, concat, one reshape to blocks, DequantizeLinear, one reshape to [rows, cols].
+      expect(count("Unsqueeze")).toBe(0)
+      expect(count("Reshape")).toBe(1 + 2 * 3)
+      // Plus each reader's Transpose + MatMul and the two Adds of the sum; a fourth tie, zero-point set or
+      // unsqueeze pair per reader (the layout before) would show here.
+      expect(ops.length).toBe(5 + 3 + 3 * (7 + 2) + 2)
     })
 
     it("a bound weight of the wrong shape is refused at compile", async () => {

@@ -28,7 +28,7 @@ import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
-import { addQuantisedInitializers, emitDequantised, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
+import { addQuantisedInitializers, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -183,12 +183,11 @@ export const compileProgram = (
         dequantisedPerReader.set(parameter.id, (output, after) => emitWidened(ctx, `${name}:f16`, node.shape, output, after))
       } else {
         const layout = heldLayout(held)
-        const [rows, cols] = held.shape as [number, number]
-        const blocks = blocksPerRow(cols, layout.blockSize)
-        input("codes", "uint8", [rows, blocks, (layout.blockSize * schemeBits(layout.scheme)) / 8])
-        input("scales", "float32", [rows, blocks])
+        const stored = heldDims(layout)
+        input("codes", "uint8", stored.codes)
+        input("scales", "float32", stored.scales)
         // Dequantised for each node that reads it, after the activation it multiplies (see `emitDequantised`).
-        dequantisedPerReader.set(parameter.id, (output, after) => emitDequantised(ctx, name, layout, output, after))
+        dequantisedPerReader.set(parameter.id, (output, after) => emitDequantised(ctx, name, layout, output, after, "held"))
       }
       ctx.bind(parameter.id, name)
       continue

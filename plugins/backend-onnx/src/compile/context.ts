@@ -15,6 +15,9 @@ export class LoweringContext {
   readonly initializers: Array<OnnxTensor> = []
   private readonly names = new Map<NodeId, string>()
   private fresh = 0
+  // Values made once per program (`once`): onnxruntime keeps every node of a session resident (tens of KiB
+  // per bound-weight reader of a 1.1B program), so repeats cost.
+  private readonly shared = new Map<string, string>()
 
   /** Binds the ONNX value name of an IR node (called before the node is lowered). */
   bind(id: NodeId, name: string): void {
@@ -48,8 +51,22 @@ export class LoweringContext {
 
   /** Adds an initializer from numbers (converted to `dtype`) and returns its name. */
   constant(hint: string, dtype: DType, dims: ReadonlyArray<number>, values: ArrayLike<number>): string {
+    return this.rawConstant(hint, onnxType(dtype), dims, encodeValues(dtype, values))
+  }
+
+  /** An initializer of raw little-endian bytes. */
+  rawConstant(hint: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, raw: Uint8Array): string {
     const name = this.temp(hint)
-    this.initializers.push({ name, dataType: onnxType(dtype), dims, raw: encodeValues(dtype, values) })
+    this.initializers.push({ name, dataType, dims, raw })
+    return name
+  }
+
+  /** The value `make` emits for `key`, emitted once per program (e.g. a tie to one activation read by several nodes). */
+  once(key: string, make: () => string): string {
+    const known = this.shared.get(`once|${key}`)
+    if (known !== undefined) return known
+    const name = make()
+    this.shared.set(`once|${key}`, name)
     return name
   }
 

@@ -83,6 +83,23 @@ export const planQuantised = (program: Program, quantised: Readonly<Record<strin
 
 const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 
+/**
+ * The shapes a bound (held) int weight's parts are stored and fed with: the
+ * same bytes as the MatMulNBits layout, flat, so that dequantising it takes no
+ * reshape of either input (every node of a session stays resident in
+ * onnxruntime, tens of KiB each; a bound weight is dequantised at each
+ * reader): int4 codes [rows·blocks, blob, 1] (the two nibbles of a byte pair
+ * up along the last axis: no unsqueeze; onnxruntime's Concat of such pieces is
+ * 5× faster than of 2-D [bytes, 1] ones), int8 codes [rows·blocks, blockSize],
+ * scales [rows·blocks].
+ */
+export const heldDims = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">): { readonly codes: ReadonlyArray<number>; readonly scales: ReadonlyArray<number> } => {
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = blocksPerRow(cols, weight.blockSize)
+  const bits = schemeBits(weight.scheme)
+  return { codes: bits === 4 ? [rows * blocks, weight.blockSize / 2, 1] : [rows * blocks, weight.blockSize], scales: [rows * blocks] }
+}
+
 /** Initializer names of a block-quantised parameter's codes and scales. */
 export const quantisedNames = (name: string) => ({ codes: `${name}:codes`, scales: `${name}:scales` })
 
@@ -122,31 +139,45 @@ export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, w
  * codes (int4: nibbles unpacked, low first) → [rows·blocks, blockSize] →
  * DequantizeLinear(axis 0, scale and zero point per block) → [rows, cols].
  */
-export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after?: string): void => {
+export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after?: string, layout: "initializer" | "held" = "initializer"): void => {
   const [rows, cols] = weight.shape as [number, number]
   const bits = schemeBits(weight.scheme)
   const blocks = blocksPerRow(cols, weight.blockSize)
   const names = quantisedNames(name)
+  // Held (bound) weights are stored flat (`heldDims`), so no reshape of the inputs is needed.
+  const held = layout === "held"
   let codes = names.codes
   if (bits === 4) {
     const low = ctx.temp("low")
     const high = ctx.temp("high")
-    ctx.emit("BitwiseAnd", [codes, uint8Scalar(ctx, "nibble", 0x0f)], [low])
-    ctx.emit("BitShift", [codes, uint8Scalar(ctx, "four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
+    // Held codes end in a unit axis; against a scalar onnxruntime's bitwise kernels then run ~10× slower than
+    // against a constant of the codes' trailing shape [blob, 1] (measured on a 5632 × 2048 weight).
+    const blob = (weight.blockSize * bits) / 8
+    const operand = (hint: string, value: number) => (held ? ctx.rawConstant(hint, "uint8", [blob, 1], new Uint8Array(blob).fill(value)) : uint8Scalar(ctx, hint, value))
+    ctx.emit("BitwiseAnd", [codes, operand("nibble", 0x0f)], [low])
+    ctx.emit("BitShift", [codes, operand("four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
     const pairs = ctx.temp("pairs")
-    ctx.emit("Concat", [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
+    // Held codes are [rows·blocks, blob, 1]: the nibbles pair up along the last axis with no unsqueeze.
+    ctx.emit("Concat", held ? [low, high] : [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
     codes = pairs
   }
-  const flat = ctx.temp("codes")
-  ctx.emit("Reshape", [codes, ctx.int64s("shape", [rows * blocks, weight.blockSize])], [flat])
-  let scales = ctx.temp("scales")
-  ctx.emit("Reshape", [names.scales, ctx.int64s("shape", [rows * blocks])], [scales])
+  let flat = codes
+  if (!held || bits === 4) {
+    flat = ctx.temp("codes")
+    ctx.emit("Reshape", [codes, ctx.int64s("shape", [rows * blocks, weight.blockSize])], [flat])
+  }
+  let scales = names.scales
+  if (!held) {
+    scales = ctx.temp("scales")
+    ctx.emit("Reshape", [names.scales, ctx.int64s("shape", [rows * blocks])], [scales])
+  }
   if (after !== undefined) {
     const tied = ctx.temp("scalesAfter")
     ctx.emit("Add", [scales, zeroAfter(ctx, after)], [tied])
     scales = tied
   }
-  const zero = zeroPoints(ctx, scales, bits)
+  // One set per block count and width in the program (the first reader's; later readers of the same shape share it).
+  const zero = ctx.once(`zeroPoints:${bits}:${rows * blocks}`, () => zeroPoints(ctx, scales, bits))
   const values = ctx.temp("dequantised")
   ctx.emit("DequantizeLinear", [flat, scales, zero], [values], [{ name: "axis", int: 0 }])
   if (blocks * weight.blockSize === cols) {
@@ -163,9 +194,11 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
  * scales, `scales · 0 + 2^(bits-1)` cast to uint8, instead of a constant: a
  * constant of rows · blocks bytes was an initializer of its own for every
  * reader in every session (about 30 MB per set of readers of a 1.1B model,
- * resident as long as the session), while this is made just before its
- * DequantizeLinear and freed after it. When the scales are initializers
- * (baked weights) onnxruntime folds it back into one.
+ * resident as long as the session), while this is made at its first reader
+ * and freed after the last one of the same shape (every reader's zero points
+ * are equal; each program holds one set per weight shape, not one per reader,
+ * since onnxruntime keeps tens of KiB per node of a session resident). When
+ * the scales are initializers (baked weights) onnxruntime folds it into one.
  */
 const zeroPoints = (ctx: LoweringContext, scales: string, bits: number): string => {
   const zeroed = ctx.temp("zeroed")
@@ -191,11 +224,7 @@ export const emitWidened = (ctx: LoweringContext, input: string, shape: Readonly
   ctx.emit("Cast", [source], [output], [{ name: "to", int: 1 }])
 }
 
-const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => {
-  const name = ctx.temp(hint)
-  ctx.initializers.push({ name, dataType: "uint8", dims: [], raw: new Uint8Array([value]) })
-  return name
-}
+const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => ctx.rawConstant(hint, "uint8", [], new Uint8Array([value]))
 
 const unsqueezeLast = (ctx: LoweringContext, x: string): string => {
   const out = ctx.temp("unsqueezed")

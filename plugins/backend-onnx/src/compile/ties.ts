@@ -16,9 +16,9 @@ import type { LoweringContext } from "./context.ts"
 /**
  * A float32 [1] zero computed from the first element of `value`: a data
  * dependency only. The element goes through bool so NaN or ±Inf in it still
- * gives 0.
+ * gives 0. Made once per value and program (q, k and v tie to one activation).
  */
-export const zeroAfter = (ctx: LoweringContext, value: string): string => {
+export const zeroAfter = (ctx: LoweringContext, value: string): string => ctx.once(`zeroAfter:${value}`, () => {
   const flat = ctx.temp("flat")
   ctx.emit("Reshape", [value, ctx.int64s("shape", [-1])], [flat])
   const first = ctx.temp("first")
@@ -30,7 +30,7 @@ export const zeroAfter = (ctx: LoweringContext, value: string): string => {
   const zero = ctx.temp("zero")
   ctx.emit("Mul", [one, ctx.constant("zero", "float32", [1], [0])], [zero])
   return zero
-}
+})
 
 /** An int64 shape tensor equal to `shape` that depends on `after` (see {@link zeroAfter}): for Reshape / Expand. */
 export const tiedShape = (ctx: LoweringContext, shape: ReadonlyArray<number>, after: string): string => {
