@@ -88,16 +88,17 @@ const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.b
  * same bytes as the MatMulNBits layout, flat, so that dequantising it takes no
  * reshape of either input (every node of a session stays resident in
  * onnxruntime, tens of KiB each; a bound weight is dequantised at each
- * reader): int4 codes [rows·blocks, blob, 1] (the two nibbles of a byte pair
- * up along the last axis: no unsqueeze; onnxruntime's Concat of such pieces is
- * 5× faster than of 2-D [bytes, 1] ones), int8 codes [rows·blocks, blockSize],
- * scales [rows·blocks].
+ * reader): codes [rows·blocks, blob bytes] (int8: the blocks themselves),
+ * scales [rows·blocks]. (Int4 codes stored as [rows·blocks, blob, 1], which
+ * would spare the two Unsqueezes of the nibble pairing, made a 1.1B decode
+ * step 30% slower: onnxruntime's bitwise kernels are slow on a trailing unit
+ * axis.)
  */
 export const heldDims = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">): { readonly codes: ReadonlyArray<number>; readonly scales: ReadonlyArray<number> } => {
   const [rows, cols] = weight.shape as [number, number]
   const blocks = blocksPerRow(cols, weight.blockSize)
   const bits = schemeBits(weight.scheme)
-  return { codes: bits === 4 ? [rows * blocks, weight.blockSize / 2, 1] : [rows * blocks, weight.blockSize], scales: [rows * blocks] }
+  return { codes: [rows * blocks, (weight.blockSize * bits) / 8], scales: [rows * blocks] }
 }
 
 /** Initializer names of a block-quantised parameter's codes and scales. */
@@ -150,15 +151,10 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   if (bits === 4) {
     const low = ctx.temp("low")
     const high = ctx.temp("high")
-    // Held codes end in a unit axis; against a scalar onnxruntime's bitwise kernels then run ~10× slower than
-    // against a constant of the codes' trailing shape [blob, 1] (measured on a 5632 × 2048 weight).
-    const blob = (weight.blockSize * bits) / 8
-    const operand = (hint: string, value: number) => (held ? ctx.rawConstant(hint, "uint8", [blob, 1], new Uint8Array(blob).fill(value)) : uint8Scalar(ctx, hint, value))
-    ctx.emit("BitwiseAnd", [codes, operand("nibble", 0x0f)], [low])
-    ctx.emit("BitShift", [codes, operand("four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
+    ctx.emit("BitwiseAnd", [codes, uint8Scalar(ctx, "nibble", 0x0f)], [low])
+    ctx.emit("BitShift", [codes, uint8Scalar(ctx, "four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
     const pairs = ctx.temp("pairs")
-    // Held codes are [rows·blocks, blob, 1]: the nibbles pair up along the last axis with no unsqueeze.
-    ctx.emit("Concat", held ? [low, high] : [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
+    ctx.emit("Concat", [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
     codes = pairs
   }
   let flat = codes
