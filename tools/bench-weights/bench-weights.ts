@@ -128,7 +128,7 @@ const report = {
   benchmark: "weights",
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  settings: { model: modelName, ...(tag ? { tag } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
   weightBytes,
   memoryBandwidthGBs: bandwidth,
   rooflineDecodeTokensPerSecondBatch1: roofline,
