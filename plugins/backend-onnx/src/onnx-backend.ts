@@ -339,6 +339,24 @@ export const makeOnnxBackend = (
         return out
       })
 
+    // In this thread a CPU tensor is read and freed at once (no Promise round trip: decode steps read a dozen
+    // small outputs per token); otherwise through the engine's Promise.
+    const readHandle = (handle: Handle): Effect.Effect<HostTensor, BackendRunError> =>
+      Effect.gen(function* () {
+        const failed = (error: unknown) => new BackendRunError({ backend: BACKEND, message: `download failed: ${message(error)}` })
+        const now = engine.downloadNow === undefined ? undefined : yield* Effect.try({ try: () => engine.downloadNow!(handle.ref), catch: failed })
+        return now ?? (yield* Effect.tryPromise({ try: () => engine.download(handle.ref), catch: failed }))
+      })
+    const dropHandle = (handle: Handle): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        collector.unregister(handle)
+        // A bound weight's [K, N] copy may still be in the making: that release waits for it.
+        if (engine.releaseNow === undefined || handle.transposed !== undefined) return Effect.promise(() => releaseHandle(handle))
+        handle.released = true
+        engine.releaseNow(handle.ref)
+        return Effect.void
+      })
+
     const service: BackendService = {
       name: BACKEND,
       compile,
@@ -386,29 +404,19 @@ export const makeOnnxBackend = (
             yield* Effect.promise(() => engine.release(part.ref).catch(() => undefined))
           }
         }),
-      download: (tensor) =>
+      download: (tensor) => Effect.flatMap(unwrap(tensor), readHandle),
+      downloadAndRelease: (tensors) =>
         Effect.gen(function* () {
-          const handle = yield* unwrap(tensor)
-          const failed = (error: unknown) => new BackendRunError({ backend: BACKEND, message: `download failed: ${message(error)}` })
-          // In this thread a CPU tensor is read at once (no Promise round trip: decode steps read a dozen small outputs).
-          if (engine.downloadNow !== undefined) {
-            const now = yield* Effect.try({ try: () => engine.downloadNow!(handle.ref), catch: failed })
-            if (now !== undefined) return now
+          const handles: Array<Handle> = []
+          for (const tensor of tensors) handles.push(yield* unwrap(tensor))
+          const hosts: Array<HostTensor> = []
+          for (const handle of handles) {
+            hosts.push(yield* readHandle(handle))
+            yield* dropHandle(handle)
           }
-          return yield* Effect.tryPromise({ try: () => engine.download(handle.ref), catch: failed })
+          return hosts
         }),
-      release: (tensor) =>
-        Effect.gen(function* () {
-          const handle = yield* unwrap(tensor)
-          collector.unregister(handle)
-          // A bound weight's [K, N] copy may still be in the making: that release waits for it.
-          if (engine.releaseNow !== undefined && handle.transposed === undefined) {
-            handle.released = true
-            engine.releaseNow(handle.ref)
-            return
-          }
-          yield* Effect.promise(() => releaseHandle(handle))
-        })
+      release: (tensor) => Effect.flatMap(unwrap(tensor), dropHandle)
     }
     return service
   })

@@ -1,4 +1,4 @@
-import { add, Graph, hostTensor, interpret, matmul, mul, numberToFloat16, float16ToNumber, relu, toFloat64 } from "@refine-af/tensor"
+import { add, downloadAndReleaseAll, Graph, hostTensor, interpret, matmul, mul, numberToFloat16, float16ToNumber, relu, toFloat64 } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { maxRelativeError, withBackend } from "./support/run.ts"
@@ -56,6 +56,32 @@ describe("onnx backend", () => {
       expect(unknown._tag).toBe("BackendRunError")
       expect(unknown.message).toMatch(/"logits" is not an output of this program \(outputs: y, y_again, w, x_copy\)/)
       expect(none.message).toMatch(/asked for no outputs/)
+    }
+  })
+
+  it("downloads and releases several outputs in one call (in process and in a worker): the same values, each released after, a released one refused before any is", async () => {
+    const program = linearProgram()
+    const feeds = { x: hostTensor("float32", [2, 3], xs), w: hostTensor("float32", [3, 4], ws) }
+    const reference = interpret(program, { x: xs, w: ws, b: bs })
+    for (const worker of [false, true]) {
+      const result = await withBackend((backend) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { constants: { b: hostTensor("float32", [4], bs) } })
+          const out = yield* backend.run(exe, feeds, { outputs: ["y", "x_copy"] })
+          const [y, x] = yield* downloadAndReleaseAll(backend, [out.y!, out.x_copy!])
+          const afterward = yield* Effect.flip(backend.download(out.y!))
+          // A list holding a released tensor fails before the live one in it is released.
+          const again = yield* backend.run(exe, feeds, { outputs: ["y"] })
+          const refused = yield* Effect.flip(downloadAndReleaseAll(backend, [again.y!, out.x_copy!]))
+          const stillThere = toFloat64(yield* backend.download(again.y!))
+          return { y: toFloat64(y!), x: toFloat64(x!), afterward, refused, stillThere, batched: backend.downloadAndRelease !== undefined }
+        }), { worker })
+      expect(result.batched).toBe(true)
+      expect(maxRelativeError(result.y, reference["y"]!.data), `worker ${worker}`).toBeLessThanOrEqual(1e-5)
+      expect(Array.from(result.x)).toEqual(Array.from(xs))
+      expect(result.afterward._tag).toBe("DeviceTensorError")
+      expect(result.refused._tag).toBe("DeviceTensorError")
+      expect(maxRelativeError(result.stillThere, reference["y"]!.data)).toBeLessThanOrEqual(1e-5)
     }
   })
 

@@ -8,7 +8,7 @@
  * each step (the reference the cached path is tested against).
  */
 import { LanguageModelError, type Generation, type GenerationChunk, type SamplingParams } from "@refine-af/core"
-import type { BackendError, BackendFeed, Executable } from "@refine-af/tensor"
+import { downloadAndReleaseAll, type BackendError, type BackendFeed, type Executable } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -167,11 +167,10 @@ const runStep = (runtime: LlamaRuntime, exe: Executable, feeds: Readonly<Record<
     const out = yield* runtime.run(exe, feeds, { outputs: wanted })
     // A backend that ignores `outputs` returns everything: free what was not asked for.
     for (const [name, tensor] of Object.entries(out)) if (!wanted.includes(name)) yield* Effect.ignore(runtime.backend.release(tensor))
-    const take = (name: string) => downloadAndRelease(runtime, out[name]!)
-    const logsumexp = yield* take("logsumexp")
-    const choices: StepChoices = greedy
-      ? { logsumexp, argmax: yield* take("argmax"), maxLogit: yield* take("max_logit") }
-      : { logsumexp, logits: yield* take("logits") }
+    // The chosen outputs in one backend call (a decode step's per-token cost is mostly such calls).
+    const taken = (yield* downloadAndReleaseAll(runtime.backend, (greedy ? ["logsumexp", "argmax", "max_logit"] : ["logsumexp", "logits"]).map((name) => out[name]!))).map((host) => host.data as Float32Array)
+    const logsumexp = taken[0]!
+    const choices: StepChoices = greedy ? { logsumexp, argmax: taken[1]!, maxLogit: taken[2]! } : { logsumexp, logits: taken[1]! }
     const caches = Object.fromEntries(Object.entries(out).filter(([name]) => wanted.includes(name) && !choiceOutputs.has(name)))
     const vocab = runtime.config.vocabSize
     for (let i = 0; i < slots.length; i++) {

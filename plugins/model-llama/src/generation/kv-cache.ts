@@ -5,7 +5,7 @@
  * compute) and splices freshly prefilled requests in beside running ones. Caches stay backend tensors throughout (device memory where the
  * provider allows), or host typed arrays written in place ({@link CacheKeeper}).
  */
-import { concat, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
+import { concat, downloadAndReleaseAll, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { CacheUpdate, LlamaConfig, RowStep } from "@refine-af/models"
 import { slideCache, stepNames } from "@refine-af/models"
@@ -151,23 +151,25 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
           })
           return taken
         })
-        for (let l = 0; l < config.numLayers; l++) {
-          for (const [output, name] of [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const) {
-            const fresh = yield* downloadAndRelease(runtime, outputs[output]!)
-            const target = data(caches, name)
-            moves.forEach((taken, r) => {
-              // Runs of consecutive tokens going to consecutive slots are copied at once (a prefill is one run per head).
-              for (let i = 0; i < taken.length;) {
-                let run = 1
-                while (i + run < taken.length && taken[i + run]!.from === taken[i]!.from + run && taken[i + run]!.to === taken[i]!.to + run) run++
-                for (let h = 0; h < kv; h++) {
-                  const source = ((r * kv + h) * length + taken[i]!.from) * headDim
-                  target.set(fresh.subarray(source, source + run * headDim), ((r * kv + h) * cache + taken[i]!.to) * headDim)
-                }
-                i += run
+        // Every layer's new keys and values in one backend call.
+        const pairs = Array.from({ length: config.numLayers }, (_, l) => [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const).flat()
+        const downloaded = yield* downloadAndReleaseAll(runtime.backend, pairs.map(([output]) => outputs[output]!))
+        for (let p = 0; p < pairs.length; p++) {
+          const name = pairs[p]![1]
+          const fresh = downloaded[p]!.data as Float32Array
+          const target = data(caches, name)
+          moves.forEach((taken, r) => {
+            // Runs of consecutive tokens going to consecutive slots are copied at once (a prefill is one run per head).
+            for (let i = 0; i < taken.length;) {
+              let run = 1
+              while (i + run < taken.length && taken[i + run]!.from === taken[i]!.from + run && taken[i + run]!.to === taken[i]!.to + run) run++
+              for (let h = 0; h < kv; h++) {
+                const source = ((r * kv + h) * length + taken[i]!.from) * headDim
+                target.set(fresh.subarray(source, source + run * headDim), ((r * kv + h) * cache + taken[i]!.to) * headDim)
               }
-            })
-          }
+              i += run
+            }
+          })
         }
         return { caches, positions }
       }),
