@@ -100,7 +100,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       const { y } = await (await session(key)).run({ x: tensor })
       return fromOrtTensor(y as ort.Tensor)
     },
-    releaseNow: (ref) => releaseRef(ref),
+    releaseNow: releaseRef,
     release: async (ref) => releaseRef(ref),
     close: async () => {
       for (const t of tensors.values()) if (t.location === "gpu-buffer") t.dispose()

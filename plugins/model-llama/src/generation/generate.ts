@@ -8,7 +8,7 @@
  * each step (the reference the cached path is tested against).
  */
 import { LanguageModelError, type Generation, type GenerationChunk, type SamplingParams } from "@refine-af/core"
-import { downloadAndReleaseAll, type BackendError, type BackendFeed, type Executable } from "@refine-af/tensor"
+import type { BackendError, BackendFeed, Executable } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -168,14 +168,14 @@ const runStep = (runtime: LlamaRuntime, exe: Executable, feeds: Readonly<Record<
     // A backend that ignores `outputs` returns everything: free what was not asked for.
     for (const [name, tensor] of Object.entries(out)) if (!wanted.includes(name)) yield* Effect.ignore(runtime.backend.release(tensor))
     // The chosen outputs in one backend call (a decode step's per-token cost is mostly such calls).
-    const taken = (yield* downloadAndReleaseAll(runtime.backend, (greedy ? ["logsumexp", "argmax", "max_logit"] : ["logsumexp", "logits"]).map((name) => out[name]!))).map((host) => host.data as Float32Array)
+    const taken = yield* downloadAndRelease(runtime, (greedy ? ["logsumexp", "argmax", "max_logit"] : ["logsumexp", "logits"]).map((name) => out[name]!))
     const logsumexp = taken[0]!
     const choices: StepChoices = greedy ? { logsumexp, argmax: taken[1]!, maxLogit: taken[2]! } : { logsumexp, logits: taken[1]! }
     const caches = Object.fromEntries(Object.entries(out).filter(([name]) => wanted.includes(name) && !choiceOutputs.has(name)))
     const vocab = runtime.config.vocabSize
     for (let i = 0; i < slots.length; i++) {
       if (!isLiveRow(slots[i]!) || Number.isFinite(logsumexp[i]!)) continue
-      const logits = choices.logits ?? (yield* downloadAndRelease(runtime, (yield* runtime.run(exe, feeds, { outputs: ["logits"] })).logits!))
+      const logits = choices.logits ?? (yield* downloadAndRelease(runtime, [(yield* runtime.run(exe, feeds, { outputs: ["logits"] })).logits!]))[0]!
       const problem = checkFinite("logits", i, logits.subarray(i * vocab, (i + 1) * vocab)) ?? checkFinite("logsumexp", i, logsumexp.subarray(i, i + 1))
       if (problem) {
         yield* releaseCaches(runtime, caches)

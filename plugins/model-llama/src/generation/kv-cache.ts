@@ -32,13 +32,9 @@ export const presentToPast = (config: LlamaConfig, outputs: Readonly<Record<stri
     [stepNames.pastValue(l), outputs[stepNames.presentValue(l)]!]
   ]).flat())
 
-/** A step output's values as a Float32Array; the backend tensor is freed. */
-export const downloadAndRelease = (runtime: LlamaRuntime, tensor: DeviceTensor): Effect.Effect<Float32Array, BackendError> =>
-  Effect.gen(function* () {
-    const host = yield* runtime.backend.download(tensor)
-    yield* Effect.ignore(runtime.backend.release(tensor))
-    return host.data as Float32Array
-  })
+/** Step outputs' values as Float32Arrays, in order, in one backend call; the backend tensors are freed. */
+export const downloadAndRelease = (runtime: LlamaRuntime, tensors: ReadonlyArray<DeviceTensor>): Effect.Effect<Array<Float32Array>, BackendError> =>
+  Effect.map(downloadAndReleaseAll(runtime.backend, tensors), (hosts) => hosts.map((host) => host.data as Float32Array))
 
 /** Frees the backend tensors among `caches` (host zero caches are skipped). */
 export const releaseCaches = (runtime: LlamaRuntime, caches: CacheFeeds) =>
@@ -153,10 +149,10 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
         })
         // Every layer's new keys and values in one backend call.
         const pairs = Array.from({ length: config.numLayers }, (_, l) => [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const).flat()
-        const downloaded = yield* downloadAndReleaseAll(runtime.backend, pairs.map(([output]) => outputs[output]!))
+        const downloaded = yield* downloadAndRelease(runtime, pairs.map(([output]) => outputs[output]!))
         for (let p = 0; p < pairs.length; p++) {
           const name = pairs[p]![1]
-          const fresh = downloaded[p]!.data as Float32Array
+          const fresh = downloaded[p]!
           const target = data(caches, name)
           moves.forEach((taken, r) => {
             // Runs of consecutive tokens going to consecutive slots are copied at once (a prefill is one run per head).
