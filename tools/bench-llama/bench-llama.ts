@@ -2,7 +2,9 @@
  * Llama decode/prefill benchmark: our compute core (onnxruntime CPU through
  * backend-onnx) against the same model in PyTorch CPU (a simple KV-cache
  * loop, bench_llama_torch.py), side by side in one run, plus the decode
- * roofline (weight bytes per token ÷ the bandwidth onnxruntime's kernels read at), with our
+ * roofline (weight bytes per token ÷ the bandwidth onnxruntime's kernels read at: strict, the
+ * largest reading of a model's run; paired, each round against the readings taken around its
+ * decode, the median round), with our
  * variants side by side: KV cache in host arrays vs sliding device tensors,
  * backend fusions on vs off, weight-left products on vs off, transposed copies of a
  * short-K vocabulary head on vs off, shared vs baked weights,
@@ -105,6 +107,12 @@ const measureOurs = (runtime: LlamaRuntime, sampling?: { readonly temperature: n
     return result
   })
 
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 const metricNames = ["prefillTokensPerSecond", ...BATCHES.map((b) => `decodeTokensPerSecondBatch${b}`)]
 const pick = (r: Record<string, number>) => Object.fromEntries(metricNames.map((m) => [m, r[m]!]))
 const ratios = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(metricNames.map((m) => [m, a[m]! / b[m]!]))
@@ -146,14 +154,28 @@ const main = Effect.gen(function* () {
       const kept = (best[name] ??= {})
       for (const [metric, value] of Object.entries(result)) kept[metric] = Math.max(kept[metric] ?? 0, value)
     }
+    // Each round's batch-1 decode of ours is paired with read-bandwidth readings taken just before and after it
+    // (the larger counts): the machine's bandwidth drifts by 1.5x within minutes, so a fraction against a reading
+    // from another minute says as much about the neighbours as about the decode.
+    const paired: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
     for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
-      for (const [name, runtime] of Object.entries(runtimes)) keep(name, yield* measureOurs(runtime))
+      for (const [name, runtime] of Object.entries(runtimes)) {
+        const before = name === "ours" ? yield* backendReadBandwidth(backend) : 0
+        const result = yield* measureOurs(runtime)
+        keep(name, result)
+        if (name === "ours") {
+          const after = yield* backendReadBandwidth(backend)
+          readings.push(before, after)
+          paired.push({ reading: Math.max(before, after), batch1: result.decodeTokensPerSecondBatch1!, batch8: result.decodeTokensPerSecondBatch8! })
+        }
+      }
       // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
       keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
     }
     const { ours, sliding, unfused, plain, noCopies, baked, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
     readings.push(yield* backendReadBandwidth(backend))
-    const readBandwidth = Math.max(...readings.slice(-2))
+    // The strict denominator: the largest reading of this model's run (its first reading is the one before it).
+    const readBandwidth = Math.max(...readings.slice(-(2 * paired.length + 2)))
     const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
     const params = parameterCount(model.config)
     // A decode step reads every weight once, except the embedding table (one row per token).
@@ -181,6 +203,8 @@ const main = Effect.gen(function* () {
       sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
       greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
       batch8OverBatch1: ours.decodeTokensPerSecondBatch8! / ours.decodeTokensPerSecondBatch1!,
+      // The same ratio within each round (both batches measured a minute apart at most), the median round.
+      batch8OverBatch1Paired: median(paired.map((p) => p.batch8 / p.batch1)),
       // Generation's decode rate over the same program run bare (1 = no per-token cost outside the step).
       loopOverBare: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / ours[`bareDecodeTokensPerSecondBatch${b}`]!])),
       // Batch 8 leaves the memory roofline: 2 FLOPs per weight per token (compare with the MatMul peak in compute.json).
@@ -188,6 +212,9 @@ const main = Effect.gen(function* () {
       roofline: {
         decodeTokensPerSecondBatch1: rooflineTokensPerSecond,
         oursFraction: ours.decodeTokensPerSecondBatch1! / rooflineTokensPerSecond,
+        // Per round: that round's batch-1 rate over the roofline of the readings taken around it; the median round.
+        oursFractionPaired: median(paired.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
+        pairedRounds: paired.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
         torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond,
         // The same against the copy bandwidth (earlier runs' denominator).
         oursFractionOfCopyRoofline: (ours.decodeTokensPerSecondBatch1! * weightBytesPerToken) / (bandwidth * 1e9)
@@ -205,7 +232,7 @@ const main = Effect.gen(function* () {
     readBandwidthReadingsGBs: readings,
     results: rows
   }
-  console.log(`read bandwidth (onnxruntime row sum, the roofline: the larger reading around each model): ${readings.map((r) => r.toFixed(1)).join(", ")} GB/s, copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+  console.log(`read bandwidth readings (onnxruntime row sum; the strict roofline takes the largest of each model's run, the paired one the two around each round's decode): ${readings.map((r) => r.toFixed(1)).join(", ")} GB/s, copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
   console.log("model        metric                      ours      torch   ours/torch")
   for (const row of rows as Array<any>) {
     for (const metric of Object.keys(row.oursOverTorch)) {
@@ -214,7 +241,7 @@ const main = Effect.gen(function* () {
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; transposed copies/none b1 ${row.transposedCopiesOverNone.decodeTokensPerSecondBatch1.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} generation loop / bare decode step: b1 ${row.loopOverBare.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.loopOverBare.decodeTokensPerSecondBatch8.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%`)
+    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
   }
   if (!quick) {
     const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))

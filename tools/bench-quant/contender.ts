@@ -5,7 +5,8 @@
  * figure), then times decode steps alone at batch 1 and 8 on the loop's own
  * decode programs (the prompt fed token by token), prints one JSON line. With
  * `decode-only` the loop is skipped and only batch 1 is timed (one program:
- * one baked copy of quantised weights).
+ * one baked copy of quantised weights). The batch-1 timing is paired with
+ * read-bandwidth readings of the same backend (the roofline's denominator).
  *
  *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only]
  */
@@ -14,7 +15,7 @@ import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type
 import { makeStepFeeds, stepNames } from "@refine-af/models"
 import { quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { processMemory } from "../gpu-check/bench-env.ts"
+import { backendReadBandwidth, processMemory } from "../gpu-check/bench-env.ts"
 
 const [folder, precision, mode, stepsArg, threadsArg, shapeArg] = process.argv.slice(2) as [string, WeightPrecision, "nbits" | "dequantize", string, string, string | undefined]
 // `decode-only`: batch 1 through a single decode program, the prompt fed token by token (one baked copy of the weights).
@@ -85,7 +86,11 @@ const main = Effect.gen(function* () {
     }
   }
   const loopMemory = memory()
+  // The roofline's denominator, paired with the batch-1 timing: what this backend's kernels read per second
+  // (same threads), read just before and after it (the larger counts; the machine's bandwidth drifts within minutes).
+  const before = yield* backendReadBandwidth(backend)
   result.decodeTokensPerSecondBatch1 = yield* decodeLoop(1)
+  result.readBandwidthGBs = Math.max(before, yield* backendReadBandwidth(backend))
   result.decodeTokensPerSecondBatch8 = decodeOnly ? null : yield* decodeLoop(8)
   console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...loopMemory, peakRssWithTimingGiB: memory().peakRssGiB, weightBytesPerToken, ...result }))
 })

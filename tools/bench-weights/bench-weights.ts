@@ -103,6 +103,9 @@ try {
 
 // A batch-1 decode step reads every weight once except the embedding table (one row per token).
 // Each contender's own weight bytes (at its precision); the roofline reads them all but the embedding table.
+// Its denominator here is the copy bandwidth (bytes read + written per second by a JavaScript copy), lower than
+// what onnxruntime's kernels read (bench-llama and bench-quant divide by that): a memory benchmark does not hold
+// a 256 MiB reading buffer next to the workload whose peak it measures, so read these fractions as generous.
 const weightBytes = rows[0]?.weightBytes ?? 0
 const hidden = overrides.hidden_size as number
 const rooflineOf = (bytes: number) => (bandwidth * 1e9) / (bytes - 32000 * hidden * 4)
