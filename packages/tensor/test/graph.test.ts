@@ -62,6 +62,36 @@ describe("graph building", () => {
   })
 })
 
+describe("layout peepholes", () => {
+  it("turns a transpose that only moves size-1 axes into a reshape, folds reshape chains, and keeps the values", () => {
+    const g = new T.Graph()
+    const x = g.input("x", "float32", [2, 1, 3, 4])
+    const w = g.parameter("w", "float32", [1, 5])
+    // [b, s = 1, heads, d] → [b, heads, s, d]: a decode step's heads.
+    const heads = T.transpose(T.reshape(x, [2, 1, 3, 4]), [0, 2, 1, 3])
+    const back = T.reshape(T.transpose(heads, [0, 2, 1, 3]), [2, 12])
+    const swapped = T.transpose(x, [0, 1, 3, 2])
+    const weight = T.transposeLast2(w)
+    expect(g.node(heads).op).toBe("Reshape")
+    expect(g.node(heads).inputs).toEqual([x.id])
+    expect(g.node(back).op).toBe("Reshape")
+    expect(g.node(back).inputs).toEqual([x.id])
+    expect(g.node(swapped).op).toBe("Transpose")
+    expect(g.node(weight).op).toBe("Transpose")
+    g.output("heads", heads)
+    g.output("back", back)
+    g.output("swapped", swapped)
+    g.output("weight", weight)
+    const data = Array.from({ length: 24 }, (_, i) => i + 1)
+    const out = T.interpret(g.build(), { x: data, w: [1, 2, 3, 4, 5] })
+    // Row-major [2, 1, 3, 4] read as [2, 3, 1, 4]: the same sequence; the real transpose of the last two axes moves elements.
+    expect(Array.from(out.heads!.data)).toEqual(data)
+    expect(Array.from(out.back!.data)).toEqual(data)
+    expect(Array.from(out.swapped!.data).slice(0, 5)).toEqual([1, 5, 9, 2, 6])
+    expect(out.heads!.shape).toEqual([2, 3, 1, 4])
+  })
+})
+
 describe("simplify", () => {
   it("shares, folds and drops no-ops in a hand-assembled program without changing results", () => {
     const f64 = { dtype: "float64" as const }

@@ -178,22 +178,20 @@ const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatur
 /**
  * Attention of q [b, heads, s, d] over cache slots pastK/pastV [b, kv, c, d]
  * and the new tokens k/v [b, kv, s, d], with `mask` [b, 1, s, c + s] (slots
- * first). Query heads are grouped by their kv head ([b, kv, groups·s, d]) so
- * the cache is read in place, never repeated per head; the scores of slots and
- * new tokens share one softmax.
+ * first). Query heads are grouped by their kv head ([b, kv, groups·s, d]) for
+ * the slots and the new tokens alike, so neither the cache nor the new keys
+ * and values are repeated per head; the scores of slots and new tokens share
+ * one softmax, and both weighted sums add up in the grouped layout.
  */
 const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, mask: Tensor, groups: number): Tensor => {
   const [b, numHeads, s, d] = q.shape as [number, number, number, number]
   const [, kvHeads, c] = pastK.shape as [number, number, number]
-  const scaled = mul(q, 1 / Math.sqrt(d))
-  const grouped = reshape(scaled, [b, kvHeads, groups * s, d])
-  const slotScores = reshape(matmul(grouped, transposeLast2(pastK)), [b, numHeads, s, c])
-  const newScores = matmul(scaled, transposeLast2(repeatKv(k, groups)))
-  const scores = concat([slotScores, newScores], 3)
-  const probs = softmax(where(mask, scores, lowest(scores.dtype)), -1)
-  const fromSlots = matmul(reshape(slice(probs, [{ axis: 3, end: c }]), [b, kvHeads, groups * s, c]), pastV)
-  const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), repeatKv(v, groups))
-  return add(reshape(fromSlots, [b, numHeads, s, d]), fromNew)
+  const grouped = reshape(mul(q, 1 / Math.sqrt(d)), [b, kvHeads, groups * s, d])
+  const scores = reshape(concat([matmul(grouped, transposeLast2(pastK)), matmul(grouped, transposeLast2(k))], 3), [b, numHeads, s, c + s])
+  const probs = reshape(softmax(where(mask, scores, lowest(scores.dtype)), -1), [b, kvHeads, groups * s, c + s])
+  const fromSlots = matmul(slice(probs, [{ axis: 3, end: c }]), pastV)
+  const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), v)
+  return reshape(add(fromSlots, fromNew), [b, numHeads, s, d])
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Algebraic peephole rules applied while building: they return an existing tensor
  * when an op would be an exact no-op (x·1, x+0, x−0, x/1, −(−x), transpose of a
- * transpose). Only rewrites that keep the output dtype and shape and the values
+ * transpose), and turn data-preserving layout ops into cheaper ones (a transpose
+ * that only moves size-1 axes is a reshape; a reshape of a reshape reshapes the
+ * first input). Only rewrites that keep the output dtype and shape and the values
  * (up to the sign of a zero: −0 + 0 is +0).
  */
 import type { DType, Node, NodeId, OpAttributes, OpName, Shape } from "../ir.ts"
@@ -30,6 +32,12 @@ const isConstantAll = <T extends PeepholeTensor>(g: PeepholeBuilder<T>, t: T, va
 
 const sameType = (a: PeepholeTensor, b: { readonly dtype: string; readonly shape: ReadonlyArray<number> }) =>
   a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])
+
+/** Whether `perm` keeps the order of the axes longer than 1 (it then only moves axes of size 1). */
+const movesOnlyUnitAxes = (shape: Shape, perm: ReadonlyArray<number>): boolean => {
+  const moved = perm.filter((axis) => shape[axis] !== 1)
+  return moved.every((axis, i) => i === 0 || axis > moved[i - 1]!)
+}
 
 /** A tensor equal to `op(inputs)` that already exists, or undefined. */
 export const peephole = <K extends OpName, T extends PeepholeTensor>(
@@ -60,10 +68,21 @@ export const peephole = <K extends OpName, T extends PeepholeTensor>(
     }
     case "Transpose": {
       const n = g.node(a!)
-      if (n.op !== "Transpose") return undefined
       const perm = (attrs as OpAttributes["Transpose"]).perm
-      const composed = perm.map((p) => n.attrs.perm[p]!)
-      return composed.every((p, i) => p === i) ? keep(g.tensor(n.inputs[0]!)) : g.apply("Transpose", [g.tensor(n.inputs[0]!)], { perm: composed })
+      if (n.op === "Transpose") {
+        const composed = perm.map((p) => n.attrs.perm[p]!)
+        return composed.every((p, i) => p === i) ? keep(g.tensor(n.inputs[0]!)) : g.apply("Transpose", [g.tensor(n.inputs[0]!)], { perm: composed })
+      }
+      // Moving only axes of size 1 keeps every element where it is: a reshape (a view; a transpose is a copy).
+      // Weights keep their transposes: backends recognise a transposed parameter as a weight read.
+      if (n.op !== "Parameter" && movesOnlyUnitAxes(a!.shape, perm)) return g.apply("Reshape", [a!], { shape: out.shape })
+      return undefined
+    }
+    case "Reshape": {
+      // A reshape of a reshape reads the first one's input (the data order never changes).
+      const n = g.node(a!)
+      if (n.op !== "Reshape" || g.node(n.inputs[0]!).op === "Parameter") return undefined
+      return g.apply("Reshape", [g.tensor(n.inputs[0]!)], attrs as OpAttributes["Reshape"])
     }
     default:
       return undefined
