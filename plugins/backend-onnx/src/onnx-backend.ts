@@ -61,6 +61,14 @@ export interface OnnxBackendSettings {
    * slower while the prefill session's worker span).
    */
   readonly idleSpin?: boolean
+  /**
+   * Profile every session with onnxruntime's profiler: each session writes
+   * `<prefix>_<date>.json` (chrome-trace format: every kernel's time, input
+   * and output shapes, per run) when it closes, i.e. when this backend's scope
+   * does. Default: the `REFINE_AF_ORT_PROFILE` environment variable, so any
+   * command can be profiled without code changes; unset, no profiling.
+   */
+  readonly profilePrefix?: string
 }
 
 /** Called when a provider could not start and the session fell back to the CPU. */
@@ -139,7 +147,8 @@ export const makeOnnxBackend = (
   onFallback: FallbackListener = () => {}
 ): Effect.Effect<BackendService, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const sessionSettings = { provider: settings.provider, threads: settings.threads, disablePrepacking: settings.disablePrepacking ?? false, cpuMemArena: settings.cpuMemArena ?? false, idleSpin: settings.idleSpin ?? false }
+    const profilePrefix = settings.profilePrefix ?? process.env["REFINE_AF_ORT_PROFILE"]
+    const sessionSettings = { provider: settings.provider, threads: settings.threads, disablePrepacking: settings.disablePrepacking ?? false, cpuMemArena: settings.cpuMemArena ?? false, idleSpin: settings.idleSpin ?? false, ...(profilePrefix ? { profilePrefix } : {}) }
     const engine: Engine = yield* Effect.acquireRelease(
       Effect.sync(() => (settings.worker ? makeWorkerEngine(sessionSettings) : makeOrtHost(sessionSettings))),
       (e) => Effect.promise(() => e.close())

@@ -24,6 +24,8 @@ export interface SessionSettings {
   readonly idleSpin?: boolean
   /** onnxruntime's memory pattern (`CompileOptions.allocation: planned`): one planned block per run for the intermediate tensors; off (default) allocates them one by one. */
   readonly memoryPattern?: boolean
+  /** Path prefix of onnxruntime's per-session profile (chrome-trace JSON, written when the session closes); none: no profiling. */
+  readonly profilePrefix?: string
 }
 
 /** Model bytes plus the external-data files they point to (by file name). */
@@ -77,6 +79,7 @@ export const sessionOptions = (
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     enableCpuMemArena: settings.cpuMemArena === true,
     enableMemPattern: settings.memoryPattern === true,
+    ...(settings.profilePrefix ? { enableProfiling: true, profileFilePrefix: settings.profilePrefix } : {}),
     extra: { session: sessionConfig(settings) },
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})
