@@ -30,6 +30,7 @@ import {
 import { leftPadRows, loadModelFolder, loadWeights, makeStepFeeds, openWeights, parameterCount } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
+import { median } from "../bench-compute/timing.ts"
 import { backendReadBandwidth, benchOutFile, benchProvider, memoryBandwidth } from "../gpu-check/bench-env.ts"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
@@ -106,12 +107,6 @@ const measureOurs = (runtime: LlamaRuntime, sampling?: { readonly temperature: n
     }
     return result
   })
-
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 const metricNames = ["prefillTokensPerSecond", ...BATCHES.map((b) => `decodeTokensPerSecondBatch${b}`)]
 const pick = (r: Record<string, number>) => Object.fromEntries(metricNames.map((m) => [m, r[m]!]))

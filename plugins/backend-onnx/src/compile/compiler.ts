@@ -18,7 +18,7 @@
  * MatMulNBits is only fast with constant codes it can pre-pack.
  */
 import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, blocksPerRow, eliminateDeadCode, isDeviceQuantised, schemeBits, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, eliminateDeadCode, isDeviceQuantised, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"

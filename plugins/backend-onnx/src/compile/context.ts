@@ -17,7 +17,7 @@ export class LoweringContext {
   private fresh = 0
   // Values made once per program (`once`): onnxruntime keeps every node of a session resident (tens of KiB
   // per bound-weight reader of a 1.1B program), so repeats cost.
-  private readonly shared = new Map<string, string>()
+  private readonly onceValues = new Map<string, string>()
 
   /** Binds the ONNX value name of an IR node (called before the node is lowered). */
   bind(id: NodeId, name: string): void {
@@ -63,10 +63,10 @@ export class LoweringContext {
 
   /** The value `make` emits for `key`, emitted once per program (e.g. a tie to one activation read by several nodes). */
   once(key: string, make: () => string): string {
-    const known = this.shared.get(`once|${key}`)
+    const known = this.onceValues.get(key)
     if (known !== undefined) return known
     const name = make()
-    this.shared.set(`once|${key}`, name)
+    this.onceValues.set(key, name)
     return name
   }
 
