@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { generateTokens, logSumExp, type TokenRequest } from "../src/index.ts"
+import { generateTokens, HOST_CACHE_POOL_BYTES, logSumExp, pooledHostCacheBytes, type LlamaRuntime, type TokenRequest } from "../src/index.ts"
 import { leftPadRows, loadTokenizer, makeStepFeeds } from "@refine-af/models"
 import { runScoped, tinyRuntime } from "./support/runtime.ts"
 import { repoRoot } from "./support/tiny-model.ts"
@@ -75,6 +75,47 @@ describe.each(["host", "device"] as const)("KV cache kept on the %s", (kvCache) 
     }))
     expect(cached.map((g) => g.tokenIds!.length)).toEqual(budgets)
     cached.forEach((generation, i) => expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds))
+  })
+})
+
+describe("host KV caches reused between decode loops", () => {
+  it("a later loop on pooled arrays (poisoned with NaN after the first) still gives cache-free generation's tokens and logprobs; the pool stays under its cap", async () => {
+    const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 29 + salt * 83) % 512)
+    const { first, later, uncached, pooled, poisoned } = await runScoped(Effect.gen(function* () {
+      const { runtime: base } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 }, kvCache: "host" })
+      // Every host cache array a step reads, as the runtime is handed it.
+      const seen = new Set<Float32Array>()
+      const runtime: LlamaRuntime = {
+        ...base,
+        run: (exe, feeds, options) => {
+          for (const [name, feed] of Object.entries(feeds)) if (name.startsWith("past_") && "data" in feed && feed.data instanceof Float32Array) seen.add(feed.data)
+          return base.run(exe, feeds, options)
+        }
+      }
+      // Rows finish at different steps (batch 4 → 2 → 1: copies into pooled arrays) and a late request joins.
+      const requests: Array<TokenRequest> = [3, 9, 5, 12].map((maxNewTokens, i) => ({ promptIds: ids(4 + 3 * i, i), params: { maxNewTokens, temperature: i % 2 === 0 ? 0 : 1, seed: i } }))
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 4 }
+      const first = yield* generateTokens(runtime, requests, options)
+      const pooled = pooledHostCacheBytes(runtime)
+      // The loop has released its caches into the pool: whatever a later loop takes from it must not carry these values.
+      let poisoned = 0
+      for (const array of seen) {
+        array.fill(Number.NaN)
+        poisoned++
+      }
+      const later = yield* generateTokens(runtime, requests, options)
+      const uncached = yield* generateTokens(runtime, requests, { ...options, useCache: false })
+      return { first, later, uncached, pooled, poisoned }
+    }))
+    expect(poisoned).toBeGreaterThan(0)
+    expect(pooled).toBeGreaterThan(0)
+    expect(pooled).toBeLessThanOrEqual(HOST_CACHE_POOL_BYTES)
+    for (const run of [first, later]) {
+      run.forEach((generation, i) => {
+        expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
+        generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))
+      })
+    }
   })
 })
 

@@ -119,17 +119,72 @@ const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
   release: (caches) => releaseCaches(runtime, caches)
 })
 
+/**
+ * Host cache arrays kept between decode loops, per runtime, up to
+ * {@link HOST_CACHE_POOL_BYTES}. Every loop used to allocate its caches
+ * afresh (and a second set when rows were spliced in): megabytes of
+ * ArrayBuffers per prompt that V8 counts as external memory, and external
+ * memory churn is what starts its major collections. Each one marks the heap
+ * on a background thread for ~25 ms, which on a 2-core machine takes a core
+ * from onnxruntime's next decode steps (measured, 30M model: a major GC every
+ * ~0.2 s of generation, the steps right after a prefill 1.5-2× slower;
+ * allocating 6 MB per 32 bare decode steps alone took them from 1 to 11 major
+ * GCs a run). A loop takes arrays here and gives them back when it releases
+ * its caches. Taken arrays are zeroed: a free slot is masked, but a
+ * non-finite value in it would still reach the weighted sum as 0 · NaN.
+ */
+export const HOST_CACHE_POOL_BYTES = 64 * 2 ** 20
+
+interface HostCachePool {
+  readonly free: Map<number, Array<Float32Array>>
+  bytes: number
+}
+
+const hostCachePools = new WeakMap<LlamaRuntime, HostCachePool>()
+
+const poolOf = (runtime: LlamaRuntime): HostCachePool => {
+  let pool = hostCachePools.get(runtime)
+  if (!pool) hostCachePools.set(runtime, (pool = { free: new Map(), bytes: 0 }))
+  return pool
+}
+
+/** An array of `length` floats from the pool (zeroed when `zero`), or a new one. */
+const takeArray = (pool: HostCachePool, length: number, zero: boolean): Float32Array => {
+  const array = pool.free.get(length)?.pop()
+  if (!array) return new Float32Array(length)
+  pool.bytes -= array.byteLength
+  if (zero) array.fill(0)
+  return array
+}
+
+/** Gives arrays back to the pool while it holds less than its cap (the rest are left to the GC). */
+const giveArrays = (pool: HostCachePool, arrays: Iterable<Float32Array>) => {
+  for (const array of arrays) {
+    if (pool.bytes + array.byteLength > HOST_CACHE_POOL_BYTES) continue
+    const list = pool.free.get(array.length) ?? []
+    if (list.includes(array)) continue
+    list.push(array)
+    pool.free.set(array.length, list)
+    pool.bytes += array.byteLength
+  }
+}
+
+/** Bytes of host cache arrays `runtime`'s pool holds (tests). */
+export const pooledHostCacheBytes = (runtime: LlamaRuntime): number => hostCachePools.get(runtime)?.bytes ?? 0
+
 const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
   const config = runtime.config
   const names = cacheInputNames(config)
   const kv = config.numKeyValueHeads
   const headDim = config.headDim
   const rowSize = kv * cache * headDim
-  const tensor = (batch: number, data = new Float32Array(batch * rowSize)): HostTensor => ({ dtype: "float32", shape: [batch, kv, cache, headDim], data })
+  const pool = poolOf(runtime)
+  const tensor = (batch: number, data: Float32Array): HostTensor => ({ dtype: "float32", shape: [batch, kv, cache, headDim], data })
   const data = (caches: CacheFeeds, name: string) => (caches[name] as HostTensor).data as Float32Array
+  const arraysOf = (caches: CacheFeeds) => Object.values(caches).flatMap((t) => ("data" in t && t.data instanceof Float32Array ? [t.data] : []))
   return {
     update: "append",
-    fresh: (batch) => Object.fromEntries(names.map((name) => [name, tensor(batch)])),
+    fresh: (batch) => Object.fromEntries(names.map((name) => [name, tensor(batch, takeArray(pool, batch * rowSize, true))])),
     advance: (caches, outputs, steps) =>
       Effect.gen(function* () {
         const length = steps[0]?.positions.length ?? 0
@@ -171,9 +226,16 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
       }),
     select: (parts) =>
       Effect.sync(() => {
-        const rows = parts.reduce((total, part) => total + part.rows.length, 0)
-        return Object.fromEntries(names.map((name) => {
-          const out = new Float32Array(rows * rowSize)
+        const used = parts.filter((part) => part.rows.length > 0)
+        // Every row of one batch, in order (a prefill's rows joining an empty loop): the same arrays.
+        if (used.length === 1 && used[0]!.rows.length === used[0]!.batch && used[0]!.rows.every((row, i) => row === i)) {
+          giveArrays(pool, parts.filter((part) => part !== used[0]).flatMap((part) => arraysOf(part.caches)))
+          return used[0]!.caches
+        }
+        const rows = used.reduce((total, part) => total + part.rows.length, 0)
+        const selected = Object.fromEntries(names.map((name) => {
+          // Every row of it is written below.
+          const out = takeArray(pool, rows * rowSize, false)
           let at = 0
           for (const part of parts) {
             if (part.rows.length === 0) continue
@@ -182,7 +244,9 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
           }
           return [name, tensor(rows, out)]
         }))
+        giveArrays(pool, parts.flatMap((part) => arraysOf(part.caches)))
+        return selected
       }),
-    release: () => Effect.void
+    release: (caches) => Effect.sync(() => giveArrays(pool, arraysOf(caches)))
   }
 }
