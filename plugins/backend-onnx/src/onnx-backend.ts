@@ -8,12 +8,13 @@
  */
 import type { BackendFeed, BackendService, CompileOptions, DeviceQuantisedWeight, DeviceTensor, DType, Executable, HostTensor, Program, BackendRunOptions, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceQuantised, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
-import { Effect } from "effect"
+import { Effect, Semaphore } from "effect"
 import type { Scope } from "effect"
-import { compileProgram, onnxInputName, onnxOutputName, type QuantisedPart } from "./compile/compiler.ts"
+import { compileProgram, onnxInputName, onnxOutputName, type CompiledModel, type QuantisedPart } from "./compile/compiler.ts"
+import { GROUP_BRANCH_INPUT, groupSignature, mergeGroup } from "./compile/group.ts"
 import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
-import type { Engine, StoredTensor, TensorRef } from "./runtime/engine.ts"
+import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import type { Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
@@ -102,6 +103,17 @@ interface CompiledEntry {
   readonly bound: ReadonlyArray<{ readonly name: string; readonly onnxName: string; readonly handle: Handle; readonly holder: object; readonly ref?: TensorRef }>
   /** Inputs compiled as rotary tables (`CompileOptions.rotaryTables`, fused): host feeds are checked for equal halves. */
   readonly rotaryTables: ReadonlySet<string>
+  /** Set when the program is a branch of a session group (`CompileOptions.group`): the group's current session and the branch selector fed with every run. */
+  readonly group?: { readonly state: GroupState; readonly selector: HostTensor }
+}
+
+/** The programs of one session group and the session that holds them all (rebuilt when one joins; see compile/group.ts). */
+interface GroupState {
+  members: ReadonlyArray<{ readonly sessionKey: string; readonly model: CompiledModel }>
+  sessionKey: string | undefined
+  loaded: Loaded | undefined
+  version: number
+  readonly lock: Semaphore.Semaphore
 }
 
 /** The first [row] of a rotary table [..., D] whose two halves differ, or undefined (the promise of `rotaryTables` holds). */
@@ -260,11 +272,14 @@ export const makeOnnxBackend = (
             return yield* new BackendCompileError({ backend: BACKEND, message: `bound weight "${b.name}" is ${b.tensor.dtype}[${b.tensor.shape.join(",")}] but the program declares ${spec.dtype}[${spec.shape.join(",")}]; bind a tensor of the declared dtype and shape` })
           }
         }
-        const loaded = yield* Effect.tryPromise({
-          try: () => engine.load(sessionKey, model.bundle, keep.map(onnxOutputName), memoryPattern),
-          catch: (error) =>
-            new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
-        })
+        // A group needs an engine that can drop a session (in this thread); elsewhere each program gets its own.
+        const joined = options.group !== undefined && engine.unload !== undefined ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
+        const loaded =
+          joined?.loaded ??
+          (yield* Effect.tryPromise({
+            try: () => engine.load(sessionKey, model.bundle, keep.map(onnxOutputName), memoryPattern),
+            catch: rejected
+          }))
         if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
         const copies: Array<{ name: string; onnxName: string; handle: Handle; ref: TensorRef; holder: object }> = []
         for (const input of model.transposedInputs) {
@@ -290,9 +305,50 @@ export const makeOnnxBackend = (
               return { name: input.parameter, onnxName: input.onnxName, handle: handle.parts[input.part]!, holder: weight }
             })
           ],
-          rotaryTables: new Set(rotaryTables)
+          rotaryTables: new Set(rotaryTables),
+          ...(joined !== undefined ? { group: { state: joined.state, selector: { dtype: "int64", shape: [], data: BigInt64Array.of(BigInt(joined.branch)) } satisfies HostTensor } } : {})
         })
         return executable
+      })
+
+    const rejected = (error: unknown) =>
+      new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
+    const groups = new Map<string, GroupState>()
+    // Adds a program to its group (unless already there) and rebuilds the group's session; its branch index.
+    const joinGroup = (name: string, sessionKey: string, model: CompiledModel, keep: ReadonlyArray<string>, memoryPattern: boolean) =>
+      Effect.gen(function* () {
+        let state = groups.get(name)
+        if (state === undefined) groups.set(name, (state = { members: [], sessionKey: undefined, loaded: undefined, version: 0, lock: Semaphore.makeUnsafe(1) }))
+        const group = state
+        return yield* group.lock.withPermits(1)(
+          Effect.gen(function* () {
+            const existing = group.members.findIndex((m) => m.sessionKey === sessionKey)
+            if (existing >= 0 && group.loaded !== undefined) return { state: group, branch: existing, loaded: group.loaded }
+            const load = (members: GroupState["members"]) =>
+              Effect.gen(function* () {
+                const bundle = yield* Effect.try({ try: () => mergeGroup(members.map((m) => m.model)), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
+                const key = `${name}#${++group.version}`
+                const loaded = yield* Effect.tryPromise({ try: () => engine.load(key, bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
+                group.members = members
+                group.sessionKey = key
+                group.loaded = loaded
+                return loaded
+              })
+            // The old session goes first: the new one pre-packs the shared weights again, and two copies at once is what a group avoids.
+            const previous = group.sessionKey
+            if (previous !== undefined) {
+              group.sessionKey = undefined
+              group.loaded = undefined
+              yield* Effect.promise(() => engine.unload!(previous))
+            }
+            const before = group.members
+            const loaded = yield* load([...before, { sessionKey, model }]).pipe(
+              // Its members keep running: rebuild the group without the program that failed.
+              Effect.tapError(() => (before.length > 0 ? Effect.ignore(load(before)) : Effect.void))
+            )
+            return { state: group, branch: group.members.length - 1, loaded }
+          })
+        )
       })
 
     const run = (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>, options?: BackendRunOptions) =>
@@ -339,8 +395,16 @@ export const makeOnnxBackend = (
           }
           engineFeeds[b.onnxName] = b.ref ?? b.handle.ref
         }
+        let sessionKey = entry.sessionKey
+        if (entry.group !== undefined) {
+          if (entry.group.state.sessionKey === undefined) {
+            return yield* new BackendRunError({ backend: BACKEND, message: "this program's session group is being rebuilt or failed to rebuild; compile the program again" })
+          }
+          sessionKey = entry.group.state.sessionKey
+          engineFeeds[GROUP_BRANCH_INPUT] = entry.group.selector
+        }
         const refs = yield* Effect.tryPromise({
-          try: () => engine.run(entry.sessionKey, engineFeeds, wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))),
+          try: () => engine.run(sessionKey, engineFeeds, wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))),
           catch: (error) => new BackendRunError({ backend: BACKEND, message: `onnxruntime run failed: ${message(error)}` })
         })
         const out: Record<string, DeviceTensor> = {}

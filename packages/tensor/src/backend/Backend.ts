@@ -111,6 +111,15 @@ export interface CompileOptions {
    * fused kernel that reads only the first half. Without it, op by op.
    */
   readonly rotaryTables?: ReadonlyArray<string>
+  /**
+   * Programs compiled with the same `group` (and the same feed and output
+   * names and dtypes: one family at several shapes, like a model's decode
+   * steps) may share one backend session and its copy of their baked
+   * constants; a backend that cannot group compiles each on its own. The
+   * caller promises that constants of the same name are the same values
+   * within a group (name the group after the model).
+   */
+  readonly group?: string
 }
 
 /**

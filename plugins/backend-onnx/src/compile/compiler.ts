@@ -19,7 +19,7 @@
  */
 import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, eliminateDeadCode, isDeviceQuantised, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
-import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
+import type { OnnxElementType, OnnxModel, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
@@ -55,6 +55,8 @@ export interface CompilerSettings {
 /** The compiled model, its external data, and what it is fed / returns (program names). */
 export interface CompiledModel {
   readonly bundle: ModelBundle
+  /** The model `bundle` encodes (its external initializers point into `bundle.externalData`); grouped compiles merge these. */
+  readonly onnx: OnnxModel
   readonly feeds: ReadonlyArray<TensorSpec>
   readonly outputs: ReadonlyArray<TensorSpec>
   /** ONNX inputs of bound quantised weights: the parameter, which stored part, and the input's name. */
@@ -322,7 +324,7 @@ export const compileProgram = (
     const node = program.nodes[o.id]!
     return { name: o.name, dtype: node.dtype, shape: node.shape }
   })
-  const bytes = encodeModel({
+  const onnx: OnnxModel = {
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
     ...(plan.fused.size > 0 || fusions.rotaries.size > 0 ? { extraOpsets: [MICROSOFT_DOMAIN] } : {}),
@@ -334,8 +336,8 @@ export const compileProgram = (
       outputs: outputs.map((o) => ({ name: onnxOutputName(o.name), dataType: onnxType(o.dtype), dims: o.shape })),
       initializers: ctx.initializers
     }
-  })
-  return { bundle: { bytes, externalData }, feeds, outputs, quantisedInputs, transposedInputs }
+  }
+  return { bundle: { bytes: encodeModel(onnx), externalData }, onnx, feeds, outputs, quantisedInputs, transposedInputs }
 }
 
 /** The layout of a bound int weight (what `emitDequantised` reads). */

@@ -34,6 +34,7 @@ export type OnnxAttribute =
   | { readonly name: string; readonly ints: ReadonlyArray<number> }
   | { readonly name: string; readonly floats: ReadonlyArray<number> }
   | { readonly name: string; readonly tensor: OnnxTensor }
+  | { readonly name: string; readonly graph: OnnxGraph }
 
 export interface OnnxNode {
   readonly opType: string
@@ -44,7 +45,7 @@ export interface OnnxNode {
   readonly attributes?: ReadonlyArray<OnnxAttribute>
 }
 
-/** A graph input/output: name, element type and static shape. */
+/** A graph input/output: name, element type and shape (a dimension of −1 is left unknown). */
 export interface OnnxValueInfo {
   readonly name: string
   readonly dataType: OnnxElementType
@@ -74,6 +75,7 @@ const ATTR_FLOAT = 1
 const ATTR_INT = 2
 const ATTR_STRING = 3
 const ATTR_TENSOR = 4
+const ATTR_GRAPH = 5
 const ATTR_FLOATS = 6
 const ATTR_INTS = 7
 
@@ -116,6 +118,9 @@ const encodeAttribute = (a: OnnxAttribute): ProtoWriter => {
   } else if ("floats" in a) {
     w.packedFloat32(7, a.floats)
     w.varint(20, ATTR_FLOATS)
+  } else if ("graph" in a) {
+    w.message(6, encodeGraph(a.graph))
+    w.varint(20, ATTR_GRAPH)
   } else {
     w.message(5, encodeTensor(a.tensor))
     w.varint(20, ATTR_TENSOR)
@@ -138,7 +143,7 @@ const encodeValueInfo = (v: OnnxValueInfo): ProtoWriter => {
   const shape = new ProtoWriter()
   for (const d of v.dims) {
     const dim = new ProtoWriter()
-    dim.varint(1, d)
+    if (d >= 0) dim.varint(1, d)
     shape.message(1, dim)
   }
   const tensorType = new ProtoWriter()

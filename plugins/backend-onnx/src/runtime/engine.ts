@@ -51,6 +51,8 @@ export interface Engine {
   readonly downloadNow?: (ref: TensorRef) => HostTensor | undefined
   /** `release` without a Promise (an engine in this thread). */
   readonly releaseNow?: (ref: TensorRef) => void
+  /** Releases the session of `key` (an engine that cannot leaves this out; backend-onnx then does not group programs). */
+  readonly unload?: (key: string) => Promise<void>
   /** Drops every session and tensor. */
   readonly close: () => Promise<void>
 }

@@ -100,6 +100,12 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       const { y } = await (await session(key)).run({ x: tensor })
       return fromOrtTensor(y as ort.Tensor)
     },
+    unload: async (key) => {
+      const pending = sessions.get(key)
+      sessions.delete(key)
+      const loaded = await pending?.catch(() => undefined)
+      await loaded?.session.release()
+    },
     releaseNow: releaseRef,
     release: async (ref) => releaseRef(ref),
     close: async () => {

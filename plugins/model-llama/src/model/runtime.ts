@@ -89,6 +89,9 @@ export type QuantisedBinding = "auto" | "shared" | "baked"
  */
 export const bakeHeadroom = (quantisedBytes: number): number => 2 * quantisedBytes + 512 * 2 ** 20
 
+/** Runtimes made in this process (names their session groups apart: a group shares constants by name). */
+let runtimeCount = 0
+
 /** Where generation keeps the KV cache (see {@link LlamaRuntime.kvCache}). */
 export type KvCacheMode = "host" | "device"
 
@@ -186,8 +189,10 @@ export const makeLlamaRuntime = (
     }
     return false
   })
-  // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked.
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void) =>
+  // Baked decode steps of one family share a backend session group: one baked (pre-packed) copy for all their shapes.
+  const runtimeId = ++runtimeCount
+  // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -199,7 +204,8 @@ export const makeLlamaRuntime = (
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables }
+      const grouped = !bindQuantised && family !== undefined && Object.keys(baked.quantised).length > 0
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
       if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
       return exe
@@ -230,7 +236,7 @@ export const makeLlamaRuntime = (
       const family = familyKey(head, lora, update)
       bakedDecodes.set(family, [...(bakedDecodes.get(family) ?? []), { batch: shape.batch, cache: shape.cache }])
     }
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined, shape.length === 1 ? familyKey(head, lora, update) : undefined)))
     compiled.set(key, memo)
     return memo
   }

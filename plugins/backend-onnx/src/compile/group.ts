@@ -1,0 +1,134 @@
+/**
+ * Session groups: programs of one family (the same feeds and outputs by name
+ * and dtype, different shapes — a model's decode steps at several batch and
+ * cache sizes) compiled into ONE onnxruntime session, each program a branch
+ * of a chain of `If` nodes selected by a `group:branch` input.
+ *
+ * Why: onnxruntime keeps constants per session, and pre-packs them per
+ * session (MatMulNBits' int4 / int8 codes, float32 MatMul weights). A
+ * program per session means a copy of the baked weights per decode shape.
+ * Branch subgraphs read the main graph's initializers as outer-scope values,
+ * and onnxruntime pre-packs such an initializer once for every branch that
+ * reads it (measured, onnxruntime 1.30 CPU: one MatMulNBits weight of 62.5 MiB
+ * read by one or by two branches, the same session RSS, and both branches
+ * ran at the pre-packed speed, ~2 ms against ~100 ms when the codes are a
+ * run-time input). An `If` runs only the branch it selects.
+ *
+ * Shared: the main graph's inputs (the family's feeds, with unknown
+ * dimensions so every branch's shapes pass) and every initializer named
+ * `param:…` (a baked parameter; branches of one family bake the same
+ * weights, checked by dtype, dims and byte length). Everything else — node
+ * outputs, small constants — is renamed into its branch (`b<i>|…`).
+ */
+import type { OnnxElementType, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
+import { encodeModel } from "../onnx/model.ts"
+import type { ModelBundle } from "../runtime/providers.ts"
+import type { CompiledModel } from "./compiler.ts"
+
+/** The input that selects a group's branch (int64 scalar). */
+export const GROUP_BRANCH_INPUT = "group:branch"
+
+/** What must match for programs to share a group: feed and output names, dtypes and ranks. */
+export const groupSignature = (model: CompiledModel): string =>
+  JSON.stringify([
+    model.onnx.graph.inputs.map((i) => [i.name, i.dataType, i.dims.length]),
+    model.onnx.graph.outputs.map((o) => [o.name, o.dataType, o.dims.length])
+  ])
+
+const shared = (name: string) => name.startsWith("param:")
+
+// Bytes of one element, for the placeholder outputs when no branch is selected (one zero each).
+const ELEMENT_BYTES: Record<OnnxElementType, number> = { float32: 4, float16: 2, float64: 8, int64: 8, int32: 4, bool: 1, uint8: 1, int8: 1 }
+
+const unknownDims = (v: OnnxValueInfo): OnnxValueInfo => ({ ...v, dims: v.dims.map(() => -1) })
+
+const int64Scalar = (name: string, value: number): OnnxTensor => ({ name, dataType: "int64", dims: [], raw: new Uint8Array(new BigInt64Array([BigInt(value)]).buffer) })
+
+/**
+ * One model holding every member as a branch. Members must share
+ * {@link groupSignature}; their `param:` initializers must agree. Throws
+ * with the reason otherwise.
+ */
+export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle => {
+  if (members.length === 0) throw new Error("a session group needs at least one program")
+  const first = members[0]!
+  const signature = groupSignature(first)
+  const sharedInitializers = new Map<string, OnnxTensor>()
+  const externalData: Array<{ path: string; data: Uint8Array }> = []
+  const extraOpsets = new Map<string, number>()
+  const branches = members.map((member, b) => {
+    if (groupSignature(member) !== signature) throw new Error(`program ${b} of the group has other feeds or outputs than the first (${groupSignature(member)} vs ${signature})`)
+    for (const o of member.onnx.extraOpsets ?? []) extraOpsets.set(o.domain, Math.max(extraOpsets.get(o.domain) ?? 0, o.version))
+    const graph = member.onnx.graph
+    const data = new Map(member.bundle.externalData.map((e) => [e.path, e.data]))
+    const outer = new Set(graph.inputs.map((i) => i.name))
+    const rename = (name: string) => (name === "" || outer.has(name) || (shared(name) && sharedInitializers.has(name)) ? name : `b${b}|${name}`)
+    // Initializers: shared ones once in the main graph (external data re-pathed by name), the rest inside the branch.
+    const local: Array<OnnxTensor> = []
+    for (const t of graph.initializers) {
+      const bytes = t.external ? data.get(t.external.location) : t.raw
+      if (bytes === undefined) throw new Error(`initializer ${t.name} points at missing external data ${t.external?.location}`)
+      if (shared(t.name)) {
+        const seen = sharedInitializers.get(t.name)
+        if (seen === undefined) {
+          const path = `shared${externalData.length}.bin`
+          if (t.external) externalData.push({ path, data: bytes })
+          sharedInitializers.set(t.name, t.external ? { ...t, external: { location: path, offset: 0, length: bytes.byteLength } } : t)
+        } else if (seen.dataType !== t.dataType || seen.dims.join() !== t.dims.join() || (seen.external?.length ?? seen.raw?.byteLength) !== bytes.byteLength) {
+          throw new Error(`programs of one group bake different "${t.name}"; a group shares one copy of each weight`)
+        }
+        continue
+      }
+      if (t.external) {
+        const path = `b${b}|${t.external.location}`
+        externalData.push({ path, data: bytes })
+        local.push({ ...t, name: rename(t.name), external: { ...t.external, location: path } })
+      } else local.push({ ...t, name: rename(t.name) })
+    }
+    const nodes: Array<OnnxNode> = graph.nodes.map((n, i) => ({ ...n, name: `b${b}|${n.name ?? i}`, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }))
+    const body: OnnxGraph = { name: `branch${b}`, nodes, inputs: [], outputs: graph.outputs.map((o) => ({ ...unknownDims(o), name: rename(o.name) })), initializers: local }
+    return body
+  })
+  const outputs = first.onnx.graph.outputs.map(unknownDims)
+  const inputs = [...first.onnx.graph.inputs.map(unknownDims), { name: GROUP_BRANCH_INPUT, dataType: "int64" as const, dims: [] }]
+  const opsets = extraOpsets.size > 0 ? { extraOpsets: [...extraOpsets].map(([domain, version]) => ({ domain, version })) } : {}
+  const header = { irVersion: first.onnx.irVersion, opsetVersion: first.onnx.opsetVersion, producerName: first.onnx.producerName, ...opsets }
+  if (branches.length === 1) {
+    // One program: itself, with the selector declared (and unused) so runs feed every group alike.
+    return { bytes: encodeModel({ ...first.onnx, graph: { ...first.onnx.graph, inputs: [...first.onnx.graph.inputs, { name: GROUP_BRANCH_INPUT, dataType: "int64", dims: [] }] } }), externalData: [...first.bundle.externalData] }
+  }
+  // One If per branch, every branch one level deep (onnxruntime pre-packs a main-graph initializer for a branch
+  // one level down, not for one nested deeper: measured, a third branch under a second If ran unpacked). If b runs
+  // branch b when group:branch == b, else passes on what If b+1 produced; the last one's else is empty tensors.
+  const nodes: Array<OnnxNode> = []
+  for (let b = branches.length - 1; b >= 0; b--) {
+    const names = outputs.map((o) => (b === 0 ? o.name : `group:if${b}|${o.name}`))
+    const after = outputs.map((o) => `group:if${b + 1}|${o.name}`)
+    const otherwise: OnnxGraph =
+      b === branches.length - 1
+        ? {
+            name: "none",
+            nodes: outputs.map((o, i): OnnxNode => ({ opType: "Constant", inputs: [], outputs: [`none|${i}`], name: `none|${i}`, attributes: [{ name: "value", tensor: { name: `none|${i}`, dataType: o.dataType, dims: o.dims.map(() => 1), raw: new Uint8Array(ELEMENT_BYTES[o.dataType]) } }] })),
+            inputs: [],
+            outputs: outputs.map((o, i) => ({ ...o, name: `none|${i}` })),
+            initializers: []
+          }
+        : { name: `after${b}`, nodes: after.map((name, i): OnnxNode => ({ opType: "Identity", inputs: [name], outputs: [`after${b}|${i}`], name: `after${b}|${i}` })), inputs: [], outputs: outputs.map((o, i) => ({ ...o, name: `after${b}|${i}` })), initializers: [] }
+    nodes.push(
+      { opType: "Equal", inputs: [GROUP_BRANCH_INPUT, `group:index${b}`], outputs: [`group:is${b}`], name: `group:equal${b}` },
+      { opType: "If", inputs: [`group:is${b}`], outputs: names, name: `group:if${b}`, attributes: [{ name: "then_branch", graph: branches[b]! }, { name: "else_branch", graph: otherwise }] }
+    )
+  }
+  const model: OnnxModel = {
+    ...header,
+    graph: {
+      name: "group",
+      nodes,
+      inputs,
+      outputs,
+      initializers: [...sharedInitializers.values(), ...branches.map((_, b) => int64Scalar(`group:index${b}`, b))]
+    }
+  }
+  return { bytes: encodeModel(model), externalData }
+}
+
