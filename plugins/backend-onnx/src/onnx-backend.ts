@@ -291,7 +291,7 @@ export const makeOnnxBackend = (
           copies.push({ name: b.name, onnxName: input.onnxName, handle: b.handle, ref, holder: b.tensor })
         }
         const boundNames = new Set(bound.map((b) => b.name))
-        const executable: Executable = { key, feeds: model.feeds.filter((f) => !boundNames.has(f.name)), outputs: model.outputs, device: loaded.provider }
+        const executable: Executable = { key, feeds: model.feeds.filter((f) => !boundNames.has(f.name)), outputs: model.outputs, device: loaded.provider, ...(joined !== undefined ? { grouped: true } : {}) }
         compiled.set(key, {
           executable,
           sessionKey,

@@ -179,7 +179,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     expect(r.auto.tokens[0]!.length).toBe(12)
   }, 180_000)
 
-  it("auto decodes on an already-baked step (padding rows, spare slots) rather than compile one that shares the stored copy", async () => {
+  it("auto decodes on an already-baked step (padding rows, spare slots) rather than compile one that shares the stored copy (a backend that does not group)", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const { model, kept, quantised } = yield* tinyLlamaAt("int4")
       const backend = yield* cpuBackend
@@ -193,7 +193,9 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
           if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
             decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)) })
           }
-          return backend.compile(program, options)
+          // As a backend without session groups (a worker engine): every baked program is a copy of its own.
+          const { group: _group, ...ungrouped } = options ?? {}
+          return backend.compile(program, ungrouped)
         }
       }
       let free = 64 * 2 ** 30
@@ -231,6 +233,50 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     r.got.slice(0, 2).forEach((generations, i) => generations.forEach((g, j) => expect(g.tokenIds).toEqual(r.expected[i]![j]!.tokenIds)))
     for (const d of diffs.flat()) expect(d).toBeLessThanOrEqual(1e-4)
     expect(r.got.map((g) => g.map((x) => x.tokenIds!.length))).toEqual([[20, 6], [10], [60]])
+  }, 120_000)
+
+  it("auto bakes every further decode shape into its family's session group even when another copy would not fit: the group holds one", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { model, kept, quantised } = yield* tinyLlamaAt("int4")
+      const backend = yield* cpuBackend
+      const decodes: Array<{ batch: number; cache: number; baked: boolean; grouped: boolean }> = []
+      const spy: BackendService = {
+        ...backend,
+        compile: (program, options) =>
+          Effect.tap(backend.compile(program, options), (exe) =>
+            Effect.sync(() => {
+              const ids = program.inputs.find((i) => i.name === "input_ids")
+              const past = program.inputs.find((i) => i.name.startsWith("past_key"))
+              if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
+                decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)), grouped: exe.grouped === true })
+              }
+            })
+          )
+      }
+      let free = 64 * 2 ** 30
+      const warnings: Array<string> = []
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+      const runtime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => free, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
+      const reference = makeLlamaRuntime(backend, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => 64 * 2 ** 30 })
+      const request = (promptIds: Array<number>, maxNewTokens: number) => ({ promptIds, params: { maxNewTokens, temperature: 0 } })
+      yield* generateTokens(runtime, [request([1, 17, 93, 250], 20), request([4, 5], 20)], options)
+      free = 100 * 2 ** 20
+      const requests = [[request([1, 17, 93, 250], 20), request([4, 5], 6)], [request([7, 8, 9], 10)], [request([3, 1, 4, 1, 5], 60)]]
+      const got = yield* Effect.forEach(requests, (batch) => generateTokens(runtime, batch, options))
+      const expected = yield* Effect.forEach(requests, (batch) => generateTokens(reference, batch, options))
+      return { decodes, warnings, got, expected }
+    }))
+    // Batch 2 with room, then batch 1 (the shrunk loop and the lone request) and the 128-slot step at 100 MiB free: all baked, in the group.
+    expect(r.decodes).toEqual([
+      { batch: 2, cache: 64, baked: true, grouped: true },
+      { batch: 1, cache: 64, baked: true, grouped: true },
+      { batch: 1, cache: 128, baked: true, grouped: true }
+    ])
+    expect(r.warnings).toEqual([])
+    r.got.forEach((generations, i) => generations.forEach((g, j) => {
+      expect(g.tokenIds).toEqual(r.expected[i]![j]!.tokenIds)
+      g.logprobs!.forEach((lp, k) => expect(Math.abs(lp - r.expected[i]![j]!.logprobs![k]!)).toBeLessThanOrEqual(1e-4))
+    }))
   }, 120_000)
 
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {

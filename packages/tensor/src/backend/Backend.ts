@@ -151,6 +151,8 @@ export interface Executable {
   readonly outputs: ReadonlyArray<TensorSpec>
   /** The device it really runs on (after any fallback), e.g. `"cpu"`, `"webgpu"`. */
   readonly device: string
+  /** Set when it was compiled into a session group (`CompileOptions.group`): it shares the group's baked constants, so more members cost no further copy. */
+  readonly grouped?: boolean
 }
 
 /** A feed value. */

@@ -191,6 +191,8 @@ export const makeLlamaRuntime = (
   })
   // Baked decode steps of one family share a backend session group: one baked (pre-packed) copy for all their shapes.
   const runtimeId = ++runtimeCount
+  // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
+  const groupedFamilies = new Set<string>()
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string) =>
     Effect.gen(function* () {
@@ -200,13 +202,15 @@ export const makeLlamaRuntime = (
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(yield* roomToBake))))
+      // A decode step joining its family's session group adds no baked copy: no headroom needed.
+      const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
       const grouped = !bindQuantised && family !== undefined && Object.keys(baked.quantised).length > 0
       const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
+      if (grouped && exe.grouped === true) groupedFamilies.add(family!)
       if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
       return exe
     })
@@ -216,7 +220,7 @@ export const makeLlamaRuntime = (
   const decodeShape: LlamaRuntime["decodeShape"] = (want, head, lora, cacheUpdate, sameCache) => {
     if (mode === "baked" || binding !== "auto" || quantisedTotal === 0) return want
     const family = bakedDecodes.get(familyKey(head, lora, cacheUpdate)) ?? []
-    if (family.some((s) => s.batch === want.batch && s.cache === want.cache) || hasRoom()) return want
+    if (family.some((s) => s.batch === want.batch && s.cache === want.cache) || groupedFamilies.has(familyKey(head, lora, cacheUpdate)) || hasRoom()) return want
     const holding = family.filter((s) => s.batch >= want.batch && (sameCache ? s.cache === want.cache : s.cache >= want.cache))
     const cost = (s: { batch: number; cache: number }) => s.batch * s.cache
     return holding.reduce<{ batch: number; cache: number } | undefined>((best, s) => (best === undefined || cost(s) < cost(best) || (cost(s) === cost(best) && s.cache < best.cache) ? s : best), undefined) ?? want
