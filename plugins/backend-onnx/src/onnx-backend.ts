@@ -395,18 +395,25 @@ export const makeOnnxBackend = (
           }
           engineFeeds[b.onnxName] = b.ref ?? b.handle.ref
         }
-        let sessionKey = entry.sessionKey
-        if (entry.group !== undefined) {
-          if (entry.group.state.sessionKey === undefined) {
-            return yield* new BackendRunError({ backend: BACKEND, message: "this program's session group is being rebuilt or failed to rebuild; compile the program again" })
-          }
-          sessionKey = entry.group.state.sessionKey
-          engineFeeds[GROUP_BRANCH_INPUT] = entry.group.selector
-        }
-        const refs = yield* Effect.tryPromise({
-          try: () => engine.run(sessionKey, engineFeeds, wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))),
-          catch: (error) => new BackendRunError({ backend: BACKEND, message: `onnxruntime run failed: ${message(error)}` })
-        })
+        const names = wanted === undefined ? entry.onnxOutputs : outputs.map((o) => onnxOutputName(o.name))
+        const runOn = (sessionKey: string) =>
+          Effect.tryPromise({
+            try: () => engine.run(sessionKey, engineFeeds, names),
+            catch: (error) => new BackendRunError({ backend: BACKEND, message: `onnxruntime run failed: ${message(error)}` })
+          })
+        const group = entry.group
+        // A group member runs under the group's lock: a member joining meanwhile swaps the session.
+        const refs =
+          group === undefined
+            ? yield* runOn(entry.sessionKey)
+            : yield* group.state.lock.withPermits(1)(
+                Effect.suspend(() => {
+                  const sessionKey = group.state.sessionKey
+                  if (sessionKey === undefined) return Effect.fail(new BackendRunError({ backend: BACKEND, message: "this program's session group failed to rebuild when another program joined it; compile the program again" }))
+                  engineFeeds[GROUP_BRANCH_INPUT] = group.selector
+                  return runOn(sessionKey)
+                })
+              )
         const out: Record<string, DeviceTensor> = {}
         for (const spec of outputs) out[spec.name] = wrap(refs[onnxOutputName(spec.name)]!)
         return out

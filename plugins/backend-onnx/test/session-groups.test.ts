@@ -79,6 +79,21 @@ describe("session groups", () => {
     }
   })
 
+  it("runs of a member concurrent with another member joining (the session is swapped) all succeed with the same results", async () => {
+    const [alone] = await withBackend((backend) => Effect.flatMap(compileRows(backend, 1), (exe) => Effect.map(runRows(backend, exe, 1), (r) => [r])), settings)
+    const runs = await withBackend(
+      (backend) =>
+        Effect.gen(function* () {
+          const first = yield* compileRows(backend, 1, "family")
+          const [, ...results] = yield* Effect.all([compileRows(backend, 8, "family"), ...Array.from({ length: 6 }, () => runRows(backend, first, 1))], { concurrency: "unbounded" })
+          return results as Array<{ y: Float64Array; total: Float64Array }>
+        }),
+      settings
+    )
+    expect(runs.length).toBe(6)
+    for (const run of runs) expect([...run.y]).toEqual([...alone!.y])
+  })
+
   it("programs with other feeds or outputs under the same group name run in their own group", async () => {
     const other = () => {
       const g = new Graph()
