@@ -272,8 +272,8 @@ export const makeOnnxBackend = (
             return yield* new BackendCompileError({ backend: BACKEND, message: `bound weight "${b.name}" is ${b.tensor.dtype}[${b.tensor.shape.join(",")}] but the program declares ${spec.dtype}[${spec.shape.join(",")}]; bind a tensor of the declared dtype and shape` })
           }
         }
-        // A group needs an engine that can drop a session (in this thread); elsewhere each program gets its own.
-        const joined = options.group !== undefined && engine.unload !== undefined ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
+        // Groups are measured on the CPU provider only (If subgraphs on CUDA / WebGPU are unverified): elsewhere each program gets its own session.
+        const joined = options.group !== undefined && engine.unload !== undefined && settings.provider === "cpu" ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
         const loaded =
           joined?.loaded ??
           (yield* Effect.tryPromise({

@@ -70,7 +70,7 @@ describe("session groups", () => {
       settings
     )
     expect(grouped.map((r) => r.rows)).toEqual([1, 1, 4, 1, 4, 8, 4])
-    // A worker-thread engine cannot drop a session: it compiles each program on its own, same results.
+    // The same group in a worker-thread engine.
     const inWorker = await withBackend((backend) => Effect.forEach(sizes, (rows) => Effect.flatMap(compileRows(backend, rows, "family"), (exe) => runRows(backend, exe, rows))), { ...settings, worker: true })
     for (const run of [...grouped, ...inWorker.map((r, i) => ({ rows: sizes[i]!, ...r }))]) {
       const reference = alone[sizes.indexOf(run.rows)]!

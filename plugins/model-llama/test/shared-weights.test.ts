@@ -193,7 +193,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
           if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
             decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)) })
           }
-          // As a backend without session groups (a worker engine): every baked program is a copy of its own.
+          // As a backend without session groups: every baked program is a copy of its own.
           const { group: _group, ...ungrouped } = options ?? {}
           return backend.compile(program, ungrouped)
         }

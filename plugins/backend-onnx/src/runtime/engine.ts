@@ -51,7 +51,7 @@ export interface Engine {
   readonly downloadNow?: (ref: TensorRef) => HostTensor | undefined
   /** `release` without a Promise (an engine in this thread). */
   readonly releaseNow?: (ref: TensorRef) => void
-  /** Releases the session of `key` (an engine that cannot leaves this out; backend-onnx then does not group programs). */
+  /** Releases the session of `key` (session groups rebuild through it; an engine without it gets no groups: each program is compiled alone). */
   readonly unload?: (key: string) => Promise<void>
   /** Drops every session and tensor. */
   readonly close: () => Promise<void>

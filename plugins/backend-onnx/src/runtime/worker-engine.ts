@@ -57,6 +57,7 @@ export const makeWorkerEngine = (settings: SessionSettings): Engine => {
     upload: (tensor) => call("upload", tensor),
     download: (ref) => call("download", ref),
     release: (ref) => call("release", ref),
+    unload: (key) => call("unload", key),
     close: async () => {
       await call("close").catch(() => undefined)
       worker.removeAllListeners("exit")
