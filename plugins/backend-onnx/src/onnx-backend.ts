@@ -249,7 +249,8 @@ export const makeOnnxBackend = (
         const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
         const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
         const cached = compiled.get(key)
-        if (cached !== undefined) return cached.executable
+        // (A group member whose group lost its session is compiled again: that reloads the group.)
+        if (cached !== undefined && (cached.group === undefined || cached.group.state.sessionKey !== undefined)) return cached.executable
         const model = yield* Effect.try({
           try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name)),
           catch: (error) =>
@@ -341,12 +342,14 @@ export const makeOnnxBackend = (
               group.loaded = undefined
               yield* Effect.promise(() => engine.unload!(previous))
             }
+            // A member whose group lost its session (a rebuild that failed) reloads the members as they were.
             const before = group.members
-            const loaded = yield* load([...before, { sessionKey, model }]).pipe(
+            const members = existing >= 0 ? before : [...before, { sessionKey, model }]
+            const loaded = yield* load(members).pipe(
               // Its members keep running: rebuild the group without the program that failed.
-              Effect.tapError(() => (before.length > 0 ? Effect.ignore(load(before)) : Effect.void))
+              Effect.tapError(() => (existing < 0 && before.length > 0 ? Effect.ignore(load(before)) : Effect.void))
             )
-            return { state: group, branch: group.members.length - 1, loaded }
+            return { state: group, branch: existing >= 0 ? existing : members.length - 1, loaded }
           })
         )
       })
@@ -409,7 +412,7 @@ export const makeOnnxBackend = (
             : yield* group.state.lock.withPermits(1)(
                 Effect.suspend(() => {
                   const sessionKey = group.state.sessionKey
-                  if (sessionKey === undefined) return Effect.fail(new BackendRunError({ backend: BACKEND, message: "this program's session group failed to rebuild when another program joined it; compile the program again" }))
+                  if (sessionKey === undefined) return Effect.fail(new BackendRunError({ backend: BACKEND, message: "this program's session group failed to rebuild when another program joined it (see that compile's error); compile this program again to reload the group" }))
                   engineFeeds[GROUP_BRANCH_INPUT] = group.selector
                   return runOn(sessionKey)
                 })

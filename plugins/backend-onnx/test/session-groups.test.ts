@@ -117,6 +117,22 @@ describe("session groups", () => {
     a.forEach((value, i) => expect(value - b[i]!).toBeCloseTo(bias.data[i % ROWS] as number, 4))
   })
 
+  it("a program that cannot join (other weights under a shared name) fails with the reason, and the members before it keep running", async () => {
+    const int8 = quantiseWeight(new Float32Array(ROWS * COLS).fill(0.5), [ROWS, COLS], "int8", 32)
+    const [alone] = await withBackend((backend) => Effect.flatMap(compileRows(backend, 1), (exe) => Effect.map(runRows(backend, exe, 1), (r) => [r])), settings)
+    const r = await withBackend(
+      (backend) =>
+        Effect.gen(function* () {
+          const first = yield* compileRows(backend, 1, "family")
+          const refused = yield* Effect.flip(backend.compile(program(4), { constants: { b: bias }, quantised: { w: int8 }, group: "family" }))
+          return { refused: refused.message, after: yield* runRows(backend, first, 1) }
+        }),
+      settings
+    )
+    expect(r.refused).toMatch(/bake different "param:w:codes"/)
+    expect([...r.after.y]).toEqual([...alone!.y])
+  })
+
   it("the merged model holds each shared weight once and one If per branch", () => {
     const members = [1, 4, 8].map((rows) => compileProgram(program(rows), { b: bias }, { externalThreshold: 64, float16Weights: false }, { w: weight }))
     const bundle = mergeGroup(members)
