@@ -16,7 +16,7 @@ import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
-import type { Provider } from "./runtime/providers.ts"
+import type { ModelBundle, Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
 
 const BACKEND = "onnx"
@@ -325,9 +325,10 @@ export const makeOnnxBackend = (
           Effect.gen(function* () {
             const existing = group.members.findIndex((m) => m.sessionKey === sessionKey)
             if (existing >= 0 && group.loaded !== undefined) return { state: group, branch: existing, loaded: group.loaded }
-            const load = (members: GroupState["members"]) =>
+            const merged = (members: GroupState["members"]) =>
+              Effect.try({ try: () => mergeGroup(members.map((m) => m.model)), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
+            const load = (members: GroupState["members"], bundle: ModelBundle) =>
               Effect.gen(function* () {
-                const bundle = yield* Effect.try({ try: () => mergeGroup(members.map((m) => m.model)), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
                 const key = `${name}#${++group.version}`
                 const loaded = yield* Effect.tryPromise({ try: () => engine.load(key, bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
                 group.members = members
@@ -335,6 +336,11 @@ export const makeOnnxBackend = (
                 group.loaded = loaded
                 return loaded
               })
+            // A member whose group lost its session (a rebuild that failed) reloads the members as they were.
+            const before = group.members
+            const members = existing >= 0 ? before : [...before, { sessionKey, model }]
+            // Merged first: a program that cannot join is refused before the running session is touched.
+            const bundle = yield* merged(members)
             // The old session goes first: the new one pre-packs the shared weights again, and two copies at once is what a group avoids.
             const previous = group.sessionKey
             if (previous !== undefined) {
@@ -342,12 +348,9 @@ export const makeOnnxBackend = (
               group.loaded = undefined
               yield* Effect.promise(() => engine.unload!(previous))
             }
-            // A member whose group lost its session (a rebuild that failed) reloads the members as they were.
-            const before = group.members
-            const members = existing >= 0 ? before : [...before, { sessionKey, model }]
-            const loaded = yield* load(members).pipe(
+            const loaded = yield* load(members, bundle).pipe(
               // Its members keep running: rebuild the group without the program that failed.
-              Effect.tapError(() => (existing < 0 && before.length > 0 ? Effect.ignore(load(before)) : Effect.void))
+              Effect.tapError(() => (existing < 0 && before.length > 0 ? Effect.ignore(Effect.flatMap(merged(before), (again) => load(before, again))) : Effect.void))
             )
             return { state: group, branch: existing >= 0 ? existing : members.length - 1, loaded }
           })
