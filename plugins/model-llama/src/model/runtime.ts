@@ -13,9 +13,11 @@
  * Frozen weights in reduced precision (`quantised`) follow
  * {@link QuantisedBinding}: by default (`auto`) decode steps (one new token
  * per row) bake them (onnxruntime's MatMulNBits only runs fast on constant
- * codes it pre-packs, a copy per program), and every other program (prefill,
- * scoring, training, reference) binds one stored copy that each run
- * dequantises, which costs little next to the matmuls of many tokens.
+ * codes it pre-packs, a copy per session; the decode steps of one family are
+ * one backend session group, so one copy for all their shapes), and every
+ * other program (prefill, scoring, training, reference) binds one stored copy
+ * that each run dequantises, which costs little next to the matmuls of many
+ * tokens.
  */
 import { eliminateDeadCode, Graph, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -76,9 +78,11 @@ export type WeightMode = "shared" | "baked"
  * each run (least memory; decode steps run at float32 matmul speed or
  * below); `baked` bakes them into each program (fast quantised matmuls, a
  * copy per program); `auto` (default) bakes them into decode steps (one new
- * token per row: memory-bound matmuls that read every weight for a few rows)
- * while the memory free at that compile leaves room for another copy
- * ({@link bakeHeadroom}), and binds them everywhere else.
+ * token per row: memory-bound matmuls that read every weight for a few rows;
+ * a family's decode steps share one backend session group and its copy)
+ * while the memory free at a family's first decode compile leaves room for
+ * that copy ({@link bakeHeadroom}; on a backend that does not group, at every
+ * decode compile), and binds them everywhere else.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
 
