@@ -140,7 +140,9 @@ const main = Effect.gen(function* () {
       plain: makeLlamaRuntime(plainBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       noCopies: makeLlamaRuntime(noCopiesBackend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       // Weights baked into each program (a private, pre-packed copy per session) instead of one shared copy.
-      baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" })
+      baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" }),
+      // Shared weights plus one baked copy for the decode steps, one session group (`weight_mode: decode`).
+      decodeWeights: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "decode" })
     }
     // Rounds over all variants, best per metric: this shared machine drifts by 10-20% within minutes,
     // so variants measured one after the other would compare different minutes.
@@ -153,21 +155,24 @@ const main = Effect.gen(function* () {
     // (the larger counts): the machine's bandwidth drifts by 1.5x within minutes, so a fraction against a reading
     // from another minute says as much about the neighbours as about the decode.
     const paired: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
+    // The same pairing for `weight_mode: decode` (its readings stay out of the strict denominator's list).
+    const pairedDecode: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
     for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
       for (const [name, runtime] of Object.entries(runtimes)) {
-        const before = name === "ours" ? yield* backendReadBandwidth(backend) : 0
+        const pairs = name === "ours" ? paired : name === "decodeWeights" ? pairedDecode : undefined
+        const before = pairs !== undefined ? yield* backendReadBandwidth(backend) : 0
         const result = yield* measureOurs(runtime)
         keep(name, result)
-        if (name === "ours") {
+        if (pairs !== undefined) {
           const after = yield* backendReadBandwidth(backend)
-          readings.push(before, after)
-          paired.push({ reading: Math.max(before, after), batch1: result.decodeTokensPerSecondBatch1!, batch8: result.decodeTokensPerSecondBatch8! })
+          if (name === "ours") readings.push(before, after)
+          pairs.push({ reading: Math.max(before, after), batch1: result.decodeTokensPerSecondBatch1!, batch8: result.decodeTokensPerSecondBatch8! })
         }
       }
       // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
       keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
     }
-    const { ours, sliding, unfused, plain, noCopies, baked, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
+    const { ours, sliding, unfused, plain, noCopies, baked, decodeWeights, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
     readings.push(yield* backendReadBandwidth(backend))
     // The strict denominator: the largest reading of this model's run (its first reading is the one before it).
     const readBandwidth = Math.max(...readings.slice(-(2 * paired.length + 2)))
@@ -194,6 +199,8 @@ const main = Effect.gen(function* () {
       transposedCopiesOverNone: ratios(ours, noCopies),
       bakedWeights: pick(baked),
       sharedOverBaked: ratios(ours, baked),
+      decodeWeights: pick(decodeWeights),
+      decodeWeightsOverShared: ratios(decodeWeights, ours),
       // Greedy steps fetch each row's argmax; sampled ones its logits (and sample on the host).
       sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
       greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
@@ -209,6 +216,8 @@ const main = Effect.gen(function* () {
         oursFraction: ours.decodeTokensPerSecondBatch1! / rooflineTokensPerSecond,
         // Per round: that round's batch-1 rate over the roofline of the readings taken around it; the median round.
         oursFractionPaired: median(paired.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
+        decodeWeightsFractionPaired: median(pairedDecode.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
+        decodeWeightsBatch8OverBatch1Paired: median(pairedDecode.map((p) => p.batch8 / p.batch1)),
         pairedRounds: paired.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
         torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond,
         // The same against the copy bandwidth (earlier runs' denominator).
@@ -222,7 +231,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
     results: rows
@@ -237,6 +246,7 @@ const main = Effect.gen(function* () {
     console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; transposed copies/none b1 ${row.transposedCopiesOverNone.decodeTokensPerSecondBatch1.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} generation loop / bare decode step: b1 ${row.loopOverBare.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.loopOverBare.decodeTokensPerSecondBatch8.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} weight_mode decode (decode steps on one baked copy): b1 ${row.decodeWeights.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.decodeWeights.decodeTokensPerSecondBatch8.toFixed(1)} (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.decodeWeightsFractionPaired).toFixed(1)}%, b8/b1 ${row.roofline.decodeWeightsBatch8OverBatch1Paired.toFixed(2)}x`)
   }
   if (!quick) {
     const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))

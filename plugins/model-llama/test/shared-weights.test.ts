@@ -279,6 +279,44 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     }))
   }, 120_000)
 
+  it("weight_mode: decode bakes float32 weights into the decode steps' group while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+      const model = yield* loadModelFolder(folder)
+      const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
+      const backend = yield* cpuBackend
+      const decodes: Array<{ baked: boolean; grouped: boolean }> = []
+      const spy: BackendService = {
+        ...backend,
+        compile: (program, options) =>
+          Effect.tap(backend.compile(program, options), (exe) =>
+            Effect.sync(() => {
+              const ids = program.inputs.find((i) => i.name === "input_ids")
+              if (ids && program.nodes[ids.id]!.shape[1] === 1) decodes.push({ baked: Object.keys(options?.constants ?? {}).length > 0, grouped: exe.grouped === true })
+            })
+          )
+      }
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+      const requests = [{ promptIds: [1, 17, 93, 250], params: { maxNewTokens: 12, temperature: 0 } }, { promptIds: [4, 5], params: { maxNewTokens: 12, temperature: 0 } }]
+      const warnings: Array<string> = []
+      const roomy = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 })
+      const withRoom = yield* generateTokens(roomy, requests, options)
+      const bakedDecodes = [...decodes]
+      decodes.length = 0
+      const tight = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 1024, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
+      const withoutRoom = yield* generateTokens(tight, [...requests, ...requests], options)
+      const shared = yield* generateTokens(makeLlamaRuntime(backend, model.config, weights, { contextLength: 128, padTokenId: 0 }), requests, options)
+      return { bakedDecodes, sharedDecodes: [...decodes], warnings, withRoom, withoutRoom, shared }
+    }))
+    expect(r.bakedDecodes.length).toBeGreaterThan(0)
+    expect(r.bakedDecodes.every((d) => d.baked && d.grouped)).toBe(true)
+    expect(r.sharedDecodes.length).toBeGreaterThan(0)
+    expect(r.sharedDecodes.every((d) => !d.baked && !d.grouped)).toBe(true)
+    expect(r.warnings.length).toBe(1)
+    expect(r.warnings[0]).toMatch(/weight_mode: decode/)
+    for (const run of [r.withRoom, r.withoutRoom.slice(0, 2)]) run.forEach((g, i) => expect(g.tokenIds).toEqual(r.shared[i]!.tokenIds))
+  }, 120_000)
+
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const { model, kept, quantised } = yield* tinyLlamaAt("int4")

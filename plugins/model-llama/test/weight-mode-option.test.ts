@@ -1,8 +1,9 @@
 /**
  * `llama/hf`'s `weight_mode` reaches the compiler: with the default (shared)
  * the frozen weights are bound backend tensors (`weights`), with `baked` they
- * are `constants` inside each program — seen by a backend that records what
- * it is asked to compile — and both generate the same greedy text.
+ * are `constants` inside each program, with `decode` only the decode steps
+ * bake them, into one session group — seen by a backend that records what it
+ * is asked to compile — and all generate the same greedy text.
  */
 import { LanguageModel } from "@refine-af/core"
 import type { BackendService, CompileOptions } from "@refine-af/tensor"
@@ -13,7 +14,7 @@ import { cpuBackend, runScoped } from "./support/runtime.ts"
 
 const events = { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
 
-const generateWith = (weightMode: "shared" | "baked" | undefined) =>
+const generateWith = (weightMode: "shared" | "baked" | "decode" | undefined) =>
   Effect.gen(function* () {
     const backend = yield* cpuBackend
     const asked: Array<CompileOptions> = []
@@ -23,7 +24,8 @@ const generateWith = (weightMode: "shared" | "baked" | undefined) =>
     const lm = Context.get(services as Context.Context<LanguageModel>, LanguageModel)
     const [generation] = yield* lm.generate([{ prompt: "Instruction: Sort the numbers 3, 1, 2.\nOutput:", params: { maxNewTokens: 6, temperature: 0 } }])
     const model = asked.filter((o) => Object.keys(o.constants ?? {}).length > 0 || Object.keys(o.weights ?? {}).length > 0)
-    return { text: generation!.text, baked: model.filter((o) => Object.keys(o.constants ?? {}).length > 0).length, bound: model.filter((o) => Object.keys(o.weights ?? {}).length > 0).length }
+    const baked = model.filter((o) => Object.keys(o.constants ?? {}).length > 0)
+    return { text: generation!.text, baked: baked.length, bound: model.filter((o) => Object.keys(o.weights ?? {}).length > 0).length, groups: new Set(baked.map((o) => o.group)) }
   })
 
 describe("llama/hf weight_mode", () => {
@@ -35,5 +37,15 @@ describe("llama/hf weight_mode", () => {
     expect(baked.baked).toBeGreaterThan(0)
     expect(baked.bound).toBe(0)
     expect(baked.text).toBe(shared.text)
+  }, 120_000)
+
+  it("weight_mode: decode bakes the weights into the decode steps only, as one session group, and binds them elsewhere; same greedy text", async () => {
+    const shared = await runScoped(generateWith(undefined))
+    const decode = await runScoped(generateWith("decode"))
+    // The prefill binds; the decode step bakes, in a group.
+    expect(decode.bound).toBeGreaterThan(0)
+    expect(decode.baked).toBeGreaterThan(0)
+    expect([...decode.groups].every((group) => typeof group === "string" && group.includes("decode"))).toBe(true)
+    expect(decode.text).toBe(shared.text)
   }, 120_000)
 })

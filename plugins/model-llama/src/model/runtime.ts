@@ -69,8 +69,18 @@ export interface LlamaRuntime {
   readonly run: (executable: Executable, feeds: Readonly<Record<string, BackendFeed>>, options?: BackendRunOptions) => Effect.Effect<Readonly<Record<string, DeviceTensor>>, BackendError>
 }
 
-/** How frozen weights reach the programs: one shared copy bound to all, or a copy baked into each. */
-export type WeightMode = "shared" | "baked"
+/**
+ * How frozen float32 weights reach the programs: one shared copy bound to
+ * all (`shared`), a copy baked into each (`baked`), or `decode`: shared,
+ * plus one baked copy for the decode steps (one new token per row), which
+ * share it as one backend session group. onnxruntime pre-packs only baked
+ * weights, and its one-row products on weights it did not pre-pack are
+ * ~1.4–1.6× slower (120M, batch 1); `decode` buys that speed for one more
+ * copy of the weights and its pre-packed form, while the memory free at the
+ * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
+ * warning.
+ */
+export type WeightMode = "shared" | "baked" | "decode"
 
 /**
  * How reduced-precision frozen weights reach the programs (with `weightMode`
@@ -178,6 +188,20 @@ export const makeLlamaRuntime = (
   const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
   const binding = options.quantisedBinding ?? "auto"
   const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
+  const float32Total = Object.values(weights).reduce((n, w) => n + w.data.byteLength, 0)
+  let warnedFloat32 = false
+  // Whether `decode` bakes a family's first decode step: while its copy (and onnxruntime's pre-packed one) fits in free memory.
+  const roomToBakeFloat32 = Effect.gen(function* () {
+    const free = freeMemory()
+    const needed = bakeHeadroom(float32Total)
+    if (free >= needed) return true
+    if (!warnedFloat32) {
+      warnedFloat32 = true
+      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
+      yield* options.onQuantisedFallback?.(`weight_mode: decode bakes the float32 weights into the decode steps, which needs about ${gib(needed)} GiB free and ${gib(free)} GiB are; decoding reads the shared copy instead (slower one-row products). weight_mode: shared makes that choice explicit`) ?? Effect.void
+    }
+    return false
+  })
   const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
   let warned = false
   const headroom = bakeHeadroom(quantisedTotal)
@@ -205,14 +229,16 @@ export const makeLlamaRuntime = (
       const rotaryTables = program.inputs.map((i) => i.name).filter((name) => name === stepNames.cos || name === stepNames.sin)
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
-      const bound = Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
+      // `decode`: a decode step bakes the float32 weights into its family's group (no headroom asked once the group holds them).
+      const bakeFloat32 = mode === "decode" && family !== undefined && names.length > 0 && (groupedFamilies.has(family) || (yield* roomToBakeFloat32))
+      const bound = bakeFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
       // A decode step joining its family's session group adds no baked copy: no headroom needed.
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
-      const grouped = !bindQuantised && family !== undefined && Object.keys(baked.quantised).length > 0
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
+      const grouped = family !== undefined && ((!bindQuantised && Object.keys(baked.quantised).length > 0) || bakeFloat32)
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakeFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
       if (grouped && exe.grouped === true) groupedFamilies.add(family!)
       if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
