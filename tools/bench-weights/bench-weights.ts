@@ -11,6 +11,7 @@
  *
  *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack] [--default-malloc]
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders int4-shared,int4-auto,int4-baked   # → weights-<model>-quantised.json
+ *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode --tag decode   # → weights-120m-decode.json
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
@@ -41,6 +42,8 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // What every program did before shared weights: baked constants, pre-packed, with the arena.
   baked: ["baked", "arena"],
   "baked-noprepack": ["baked", "arena,noprepack"],
+  // Shared, plus one baked copy that every decode step reads (weight_mode: decode, one session group).
+  decode: ["decode", "default"],
   // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
   // decode steps only (the default), or baked into every program (what quantised weights did before).
   "int4-shared": ["shared", "default", "int4", "shared"],
