@@ -65,7 +65,7 @@ export const LlamaResourceOptions = Schema.Struct({
   }),
   /** How programs get the frozen float32 weights: one shared upload, or a copy baked into each program. */
   weight_mode: Schema.optionalKey(Schema.Literals(["shared", "baked", "decode"])).annotate({
-    description: "Frozen float32 weights: shared (default; uploaded once, bound to every program: one copy in memory), baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run) or decode (shared, plus one baked copy that every decode step shares: batch-1 decode ~1.4-1.6× faster on the CPU for about two more copies' memory, while free memory allows)."
+    description: "Frozen float32 weights: shared (default; uploaded once, bound to every program: one copy in memory), baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run) or decode (shared, plus one baked copy that every decode step shares: batch-1 decode ~1.2-1.6× faster on the CPU for about three times the weight bytes more memory, while free memory allows)."
   }),
   /** How programs get frozen weights held below float32 (`precision`). */
   quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({

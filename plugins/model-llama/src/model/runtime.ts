@@ -75,8 +75,10 @@ export interface LlamaRuntime {
  * plus one baked copy for the decode steps (one new token per row), which
  * share it as one backend session group. onnxruntime pre-packs only baked
  * weights, and its one-row products on weights it did not pre-pack are
- * ~1.4–1.6× slower (120M, batch 1); `decode` buys that speed for one more
- * copy of the weights and its pre-packed form, while the memory free at the
+ * ~1.2–1.6× slower (30M / 120M, batch 1); `decode` buys that speed for
+ * onnxruntime's copy of the weights, its pre-packed form and the folded
+ * transposes (~3× the weight bytes more on the 120M workload of
+ * tools/bench-weights), while the memory free at the
  * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
  * warning.
  */
