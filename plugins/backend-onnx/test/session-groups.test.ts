@@ -38,6 +38,8 @@ const bias = hostTensor("float32", [ROWS], Array.from({ length: ROWS }, (_, i) =
 const xOf = (rows: number) => hostTensor("float32", [rows, COLS], Array.from({ length: rows * COLS }, (_, i) => Math.cos(i * 0.11 + rows)))
 // Small threshold: the bias and the codes go to external data, as a model's weights do.
 const settings = { externalThreshold: 64 }
+// The same, for compiling without a backend.
+const compilerSettings = { ...settings, float16Weights: false }
 
 const compileRows = (backend: BackendService, rows: number, group?: string) =>
   backend.compile(program(rows), { constants: { b: bias }, quantised: { w: weight }, ...(group !== undefined ? { group } : {}) })
@@ -134,7 +136,7 @@ describe("session groups", () => {
   })
 
   it("the merged model holds each shared weight once and one If per branch", () => {
-    const members = [1, 4, 8].map((rows) => compileProgram(program(rows), { b: bias }, { externalThreshold: 64, float16Weights: false }, { w: weight }))
+    const members = [1, 4, 8].map((rows) => compileProgram(program(rows), { b: bias }, compilerSettings, { w: weight }))
     const bundle = mergeGroup(members)
     const graph = decodeMessage(bytesOf(decodeMessage(bundle.bytes).get(7)?.[0]))
     const initializerNames = (graph.get(5) ?? []).map((t) => stringOf(decodeMessage(bytesOf(t)).get(8)?.[0]))
@@ -150,19 +152,9 @@ describe("session groups", () => {
   })
 
   it("refuses to merge programs that bake different weights under one name", () => {
-    const wider = () => {
-      const g = new Graph()
-      const x = g.input("x", "float32", [1, COLS])
-      const w = g.parameter("w", "float32", [ROWS, COLS], { trainable: false })
-      const b = g.parameter("b", "float32", [ROWS], { trainable: false })
-      const y = add(matmul(x, transposeLast2(w)), b)
-      g.output("y", y)
-      g.output("total", sum(y))
-      return g.build()
-    }
-    const a = compileProgram(program(1), { b: bias }, { externalThreshold: 64, float16Weights: false }, { w: weight })
+    const a = compileProgram(program(1), { b: bias }, compilerSettings, { w: weight })
     const int8 = quantiseWeight(new Float32Array(ROWS * COLS).fill(0.5), [ROWS, COLS], "int8", 32)
-    const b = compileProgram(wider(), { b: bias }, { externalThreshold: 64, float16Weights: false }, { w: int8 })
+    const b = compileProgram(program(1), { b: bias }, compilerSettings, { w: int8 })
     expect(() => mergeGroup([a, b])).toThrow(/bake different "param:w:codes"/)
   })
 })

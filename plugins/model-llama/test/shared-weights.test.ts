@@ -76,6 +76,60 @@ const tinyLlamaAt = (scheme: "int8" | "int4") =>
     return { model, kept, quantised }
   })
 
+/** One decode-step program a backend compiled (input_ids [batch, 1] over a cache): shape, what it baked, whether it joined a session group. */
+interface DecodeCompile {
+  readonly batch: number
+  readonly cache: number
+  readonly bakedQuantised: boolean
+  readonly bakedConstants: boolean
+  readonly grouped: boolean
+}
+
+/** `backend` recording every decode-step program it compiles; `ungrouped` strips `group`, as a backend without session groups would compile each alone. */
+const recordingDecodes = (backend: BackendService, ungrouped = false) => {
+  const decodes: Array<DecodeCompile> = []
+  const spy: BackendService = {
+    ...backend,
+    compile: (program, options) => {
+      const { group: _group, ...alone } = options ?? {}
+      return Effect.tap(backend.compile(program, ungrouped ? alone : options), (exe) =>
+        Effect.sync(() => {
+          const ids = program.inputs.find((i) => i.name === "input_ids")
+          const past = program.inputs.find((i) => i.name.startsWith("past_key"))
+          if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
+            decodes.push({
+              batch: program.nodes[ids.id]!.shape[0]!,
+              cache: program.nodes[past.id]!.shape[2]!,
+              bakedQuantised: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)),
+              bakedConstants: Object.keys(options?.constants ?? {}).length > 0,
+              grouped: exe.grouped === true
+            })
+          }
+        })
+      )
+    }
+  }
+  return { spy, decodes }
+}
+
+/** Greedy generation options for the token-id tests below (no tokenizer, no end-of-sequence ids). */
+const idOptions = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
+const greedy = (promptIds: Array<number>, maxNewTokens: number) => ({ promptIds, params: { maxNewTokens, temperature: 0 } })
+
+/**
+ * The int4 tiny model at `auto` on `spy` with free memory the test sets
+ * (`memory.free`, 64 GiB to start) and the warnings it gets, and a reference
+ * runtime on `backend` that always has room.
+ */
+const lowMemoryRuntimes = (spy: BackendService, backend: BackendService, fixture: Effect.Success<ReturnType<typeof tinyLlamaAt>>) => {
+  const { model, kept, quantised } = fixture
+  const memory = { free: 64 * 2 ** 30 }
+  const warnings: Array<string> = []
+  const runtime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => memory.free, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
+  const reference = makeLlamaRuntime(backend, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => 64 * 2 ** 30 })
+  return { memory, warnings, runtime, reference }
+}
+
 describe("shared frozen weights (bound once) vs baked (constants per program)", () => {
   it("give the same logits, greedy tokens, scores and LoRA gradients", async () => {
     const r = await runScoped(Effect.gen(function* () {
@@ -181,45 +235,29 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
 
   it("auto decodes on an already-baked step (padding rows, spare slots) rather than compile one that shares the stored copy (a backend that does not group)", async () => {
     const r = await runScoped(Effect.gen(function* () {
-      const { model, kept, quantised } = yield* tinyLlamaAt("int4")
       const backend = yield* cpuBackend
-      // Decode programs compiled (input_ids [batch, 1]) and whether they baked the quantised weights.
-      const decodes: Array<{ batch: number; cache: number; baked: boolean }> = []
-      const spy: BackendService = {
-        ...backend,
-        compile: (program, options) => {
-          const ids = program.inputs.find((i) => i.name === "input_ids")
-          const past = program.inputs.find((i) => i.name.startsWith("past_key"))
-          if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
-            decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)) })
-          }
-          // As a backend without session groups: every baked program is a copy of its own.
-          const { group: _group, ...ungrouped } = options ?? {}
-          return backend.compile(program, ungrouped)
-        }
-      }
-      let free = 64 * 2 ** 30
-      const warnings: Array<string> = []
-      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
-      const runtime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => free, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
-      // Plenty of memory for the reference: every decode shape gets its own baked program.
-      const reference = makeLlamaRuntime(backend, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => 64 * 2 ** 30 })
-      const request = (promptIds: Array<number>, maxNewTokens: number) => ({ promptIds, params: { maxNewTokens, temperature: 0 } })
+      // Decode programs compiled and whether they baked the quantised weights, on a backend without session groups
+      // (every baked program is a copy of its own).
+      const { spy, decodes: compiled } = recordingDecodes(backend, true)
+      const { memory, warnings, runtime, reference } = lowMemoryRuntimes(spy, backend, yield* tinyLlamaAt("int4"))
+      const view = (d: DecodeCompile) => ({ batch: d.batch, cache: d.cache, baked: d.bakedQuantised })
+      const options = idOptions
+      const request = greedy
       // With room: two rows of equal budgets decode at batch 2 over 64 slots (baked).
       yield* generateTokens(runtime, [request([1, 17, 93, 250], 20), request([4, 5], 20)], options)
-      const before = decodes.length
-      free = 100 * 2 ** 20
+      const before = compiled.length
+      memory.free = 100 * 2 ** 20
       // No room: one row finishing early would shrink the batch to 1, and a lone request would decode at batch 1;
       // both stay on the baked batch-2 step. A request that needs 128 slots has no baked step to use.
       const shrinking = [request([1, 17, 93, 250], 20), request([4, 5], 6)]
       const lone = [request([7, 8, 9], 10)]
       const long = [request([3, 1, 4, 1, 5], 60)]
       const got = [yield* generateTokens(runtime, shrinking, options), yield* generateTokens(runtime, lone, options)]
-      const afterReuse = decodes.slice(before)
+      const afterReuse = compiled.slice(before).map(view)
       const warningsAfterReuse = warnings.length
       got.push(yield* generateTokens(runtime, long, options))
       const expected = [yield* generateTokens(reference, shrinking, options), yield* generateTokens(reference, lone, options), yield* generateTokens(reference, long, options)]
-      return { first: decodes.slice(0, before), afterReuse, afterLong: decodes.slice(before + afterReuse.length), warningsAfterReuse, warnings, got, expected }
+      return { first: compiled.slice(0, before).map(view), afterReuse, afterLong: compiled.slice(before + afterReuse.length).map(view), warningsAfterReuse, warnings, got, expected }
     }))
     expect(r.first).toEqual([{ batch: 2, cache: 64, baked: true }])
     expect(r.afterReuse).toEqual([])
@@ -237,33 +275,15 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
 
   it("auto bakes every further decode shape into its family's session group even when another copy would not fit: the group holds one", async () => {
     const r = await runScoped(Effect.gen(function* () {
-      const { model, kept, quantised } = yield* tinyLlamaAt("int4")
       const backend = yield* cpuBackend
-      const decodes: Array<{ batch: number; cache: number; baked: boolean; grouped: boolean }> = []
-      const spy: BackendService = {
-        ...backend,
-        compile: (program, options) =>
-          Effect.tap(backend.compile(program, options), (exe) =>
-            Effect.sync(() => {
-              const ids = program.inputs.find((i) => i.name === "input_ids")
-              const past = program.inputs.find((i) => i.name.startsWith("past_key"))
-              if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
-                decodes.push({ batch: program.nodes[ids.id]!.shape[0]!, cache: program.nodes[past.id]!.shape[2]!, baked: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)), grouped: exe.grouped === true })
-              }
-            })
-          )
-      }
-      let free = 64 * 2 ** 30
-      const warnings: Array<string> = []
-      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
-      const runtime = makeLlamaRuntime(spy, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => free, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
-      const reference = makeLlamaRuntime(backend, model.config, kept, { contextLength: 128, padTokenId: 0, quantised, availableMemory: () => 64 * 2 ** 30 })
-      const request = (promptIds: Array<number>, maxNewTokens: number) => ({ promptIds, params: { maxNewTokens, temperature: 0 } })
-      yield* generateTokens(runtime, [request([1, 17, 93, 250], 20), request([4, 5], 20)], options)
-      free = 100 * 2 ** 20
-      const requests = [[request([1, 17, 93, 250], 20), request([4, 5], 6)], [request([7, 8, 9], 10)], [request([3, 1, 4, 1, 5], 60)]]
-      const got = yield* Effect.forEach(requests, (batch) => generateTokens(runtime, batch, options))
-      const expected = yield* Effect.forEach(requests, (batch) => generateTokens(reference, batch, options))
+      const { spy, decodes: compiled } = recordingDecodes(backend)
+      const { memory, warnings, runtime, reference } = lowMemoryRuntimes(spy, backend, yield* tinyLlamaAt("int4"))
+      yield* generateTokens(runtime, [greedy([1, 17, 93, 250], 20), greedy([4, 5], 20)], idOptions)
+      memory.free = 100 * 2 ** 20
+      const requests = [[greedy([1, 17, 93, 250], 20), greedy([4, 5], 6)], [greedy([7, 8, 9], 10)], [greedy([3, 1, 4, 1, 5], 60)]]
+      const got = yield* Effect.forEach(requests, (batch) => generateTokens(runtime, batch, idOptions))
+      const expected = yield* Effect.forEach(requests, (batch) => generateTokens(reference, batch, idOptions))
+      const decodes = compiled.map((d) => ({ batch: d.batch, cache: d.cache, baked: d.bakedQuantised, grouped: d.grouped }))
       return { decodes, warnings, got, expected }
     }))
     // Batch 2 with room, then batch 1 (the shrunk loop and the lone request) and the 128-slot step at 100 MiB free: all baked, in the group.
@@ -285,28 +305,19 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const model = yield* loadModelFolder(folder)
       const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
       const backend = yield* cpuBackend
-      const decodes: Array<{ baked: boolean; grouped: boolean }> = []
-      const spy: BackendService = {
-        ...backend,
-        compile: (program, options) =>
-          Effect.tap(backend.compile(program, options), (exe) =>
-            Effect.sync(() => {
-              const ids = program.inputs.find((i) => i.name === "input_ids")
-              if (ids && program.nodes[ids.id]!.shape[1] === 1) decodes.push({ baked: Object.keys(options?.constants ?? {}).length > 0, grouped: exe.grouped === true })
-            })
-          )
-      }
-      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }
-      const requests = [{ promptIds: [1, 17, 93, 250], params: { maxNewTokens: 12, temperature: 0 } }, { promptIds: [4, 5], params: { maxNewTokens: 12, temperature: 0 } }]
+      const { spy, decodes: compiled } = recordingDecodes(backend)
+      const view = (d: DecodeCompile) => ({ baked: d.bakedConstants, grouped: d.grouped })
+      const options = idOptions
+      const requests = [greedy([1, 17, 93, 250], 12), greedy([4, 5], 12)]
       const warnings: Array<string> = []
       const roomy = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 })
       const withRoom = yield* generateTokens(roomy, requests, options)
-      const bakedDecodes = [...decodes]
-      decodes.length = 0
+      const bakedDecodes = compiled.map(view)
+      compiled.length = 0
       const tight = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 1024, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
       const withoutRoom = yield* generateTokens(tight, [...requests, ...requests], options)
       const shared = yield* generateTokens(makeLlamaRuntime(backend, model.config, weights, { contextLength: 128, padTokenId: 0 }), requests, options)
-      return { bakedDecodes, sharedDecodes: [...decodes], warnings, withRoom, withoutRoom, shared }
+      return { bakedDecodes, sharedDecodes: compiled.map(view), warnings, withRoom, withoutRoom, shared }
     }))
     expect(r.bakedDecodes.length).toBeGreaterThan(0)
     expect(r.bakedDecodes.every((d) => d.baked && d.grouped)).toBe(true)
