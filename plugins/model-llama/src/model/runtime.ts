@@ -191,34 +191,28 @@ export const makeLlamaRuntime = (
   const binding = options.quantisedBinding ?? "auto"
   const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
   const float32Total = Object.values(weights).reduce((n, w) => n + w.data.byteLength, 0)
-  let warnedFloat32 = false
-  // Whether `decode` bakes a family's first decode step: while its copy (and onnxruntime's pre-packed one) fits in free memory.
-  const roomToBakeFloat32 = Effect.gen(function* () {
-    const free = freeMemory()
-    const needed = bakeHeadroom(float32Total)
-    if (free >= needed) return true
-    if (!warnedFloat32) {
-      warnedFloat32 = true
-      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
-      yield* options.onQuantisedFallback?.(`weight_mode: decode bakes the float32 weights into the decode steps, which needs about ${gib(needed)} GiB free and ${gib(free)} GiB are; decoding reads the shared copy instead (slower one-row products). weight_mode: shared makes that choice explicit`) ?? Effect.void
-    }
-    return false
-  })
   const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
-  let warned = false
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
+  // Whether a baked copy of `bytes` still fits in free memory ({@link bakeHeadroom}); when not, says `fallback(needed, free)` once.
+  const roomFor = (bytes: number, fallback: (needed: string, free: string) => string) => {
+    let warned = false
+    return Effect.gen(function* () {
+      const free = freeMemory()
+      const needed = bakeHeadroom(bytes)
+      if (free >= needed) return true
+      if (!warned) {
+        warned = true
+        yield* options.onQuantisedFallback?.(fallback(gib(needed), gib(free))) ?? Effect.void
+      }
+      return false
+    })
+  }
+  // Whether `decode` bakes a family's first decode step: while its copy (and onnxruntime's pre-packed one) fits in free memory.
+  const roomToBakeFloat32 = roomFor(float32Total, (needed, free) => `weight_mode: decode bakes the float32 weights into the decode steps, which needs about ${needed} GiB free and ${free} GiB are; decoding reads the shared copy instead (slower one-row products). weight_mode: shared makes that choice explicit`)
   const headroom = bakeHeadroom(quantisedTotal)
   const hasRoom = () => freeMemory() >= headroom
   // Whether `auto` still bakes a decode step: only while another pre-packed copy fits in free memory.
-  const roomToBake = Effect.gen(function* () {
-    const free = freeMemory()
-    if (free >= headroom) return true
-    if (!warned) {
-      warned = true
-      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
-      yield* options.onQuantisedFallback?.(`a decode program with its own pre-packed copy of the quantised weights needs about ${gib(headroom)} GiB free and ${gib(free)} GiB are; this and later decode programs share the stored copy instead (decoding several times slower; shapes an existing baked step holds still run on it, with padding). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`) ?? Effect.void
-    }
-    return false
-  })
+  const roomToBake = roomFor(quantisedTotal, (needed, free) => `a decode program with its own pre-packed copy of the quantised weights needs about ${needed} GiB free and ${free} GiB are; this and later decode programs share the stored copy instead (decoding several times slower; shapes an existing baked step holds still run on it, with padding). Fewer decode programs (a smaller max_batch, fewer distinct prompt + new-token lengths) or more memory keep decoding fast; quantised_binding: shared makes the slower choice explicit`)
   // Baked decode steps of one family share a backend session group: one baked (pre-packed) copy for all their shapes.
   const runtimeId = ++runtimeCount
   // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
