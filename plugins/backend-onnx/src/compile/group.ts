@@ -24,6 +24,7 @@ import type { OnnxElementType, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxV
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import type { CompiledModel } from "./compiler.ts"
+import { encodeValues } from "./constants.ts"
 
 /** The input that selects a group's branch (int64 scalar). */
 export const GROUP_BRANCH_INPUT = "group:branch"
@@ -42,7 +43,7 @@ const ELEMENT_BYTES: Record<OnnxElementType, number> = { float32: 4, float16: 2,
 
 const unknownDims = (v: OnnxValueInfo): OnnxValueInfo => ({ ...v, dims: v.dims.map(() => -1) })
 
-const int64Scalar = (name: string, value: number): OnnxTensor => ({ name, dataType: "int64", dims: [], raw: new Uint8Array(new BigInt64Array([BigInt(value)]).buffer) })
+const int64Scalar = (name: string, value: number): OnnxTensor => ({ name, dataType: "int64", dims: [], raw: encodeValues("int64", [value]) })
 
 /**
  * One model holding every member as a branch. Members must share

@@ -233,11 +233,12 @@ export const makeLlamaRuntime = (
       const reduced = bindQuantised
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
-      const grouped = family !== undefined && ((!bindQuantised && Object.keys(baked.quantised).length > 0) || bakeFloat32)
+      const bakesQuantised = !bindQuantised && Object.keys(baked.quantised).length > 0
+      const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
       const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakeFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
       if (grouped && exe.grouped === true) groupedFamilies.add(family!)
-      if (!bindQuantised && Object.keys(baked.quantised).length > 0) onBaked?.()
+      if (bakesQuantised) onBaked?.()
       return exe
     })
   // Decode steps compiled with their own baked quantised copy, by family (head, adapter layout, cache update).
