@@ -7,7 +7,9 @@
  *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <flags> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
  *
  * flags (comma-separated): `noprepack`, `arena` (backend settings), `checkpoint` (train with gradient checkpointing),
- * `gc` (collect garbage before each phase's reading; needs `node --expose-gc`), or `default`.
+ * `gc` (collect garbage before each phase's reading; needs `node --expose-gc`), `cache` (quantised weights read from
+ * and written to the on-disk cache `<folder>-quantised`, as runs with a cache folder do: programs that bake them map
+ * the cache file), `loadonly` (stop after loading: fills that cache), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -47,9 +49,10 @@ const main = Effect.gen(function* () {
     phases[name] = { seconds: s, ...processMemory() }
   }
   mark("start", 0)
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision } }))
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
+  if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }
   // The weight bytes at the chosen precision: float32 ones plus the stored codes and scales.
   const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + t.data.byteLength, 0) + Object.values(runtime.quantised).reduce((n, q) => n + quantisedBytes(q), 0)
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }

@@ -5,7 +5,7 @@
  * the README, greedy continuations equal to float32's for the stated share of
  * prompts, the quantised-weight cache read on a second load.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
@@ -84,7 +84,7 @@ const measure = (folder: string, precision: WeightPrecision, greedy: boolean, ca
       for (let v = 1; v < vocab; v++) if (real[p * vocab + v]! > real[p * vocab + best]!) best = v
       argmax.push(best)
     }
-    return { logits: real, argmax, greedy: generations.map((g) => (g.tokenIds ?? []).join(",")), cache: loaded.quantCache, id: loaded.service.info.id }
+    return { logits: real, argmax, greedy: generations.map((g) => (g.tokenIds ?? []).join(",")), cache: loaded.quantCache, id: loaded.service.info.id, quantised: loaded.runtime.quantised }
   }))
 
 const compare = (a: Float64Array, b: Float64Array) => {
@@ -142,5 +142,17 @@ describe("quantised-weight cache", () => {
     const entries = readdirSync(cacheRoot).filter((name) => name.includes("-int8-b32"))
     expect(entries.length).toBeGreaterThanOrEqual(1)
     expect(statSync(nodePath.join(cacheRoot, entries[0]!, "weights.safetensors")).size).toBeGreaterThan(0)
+    // Both loads say where the file holds each weight's codes and scales (the backend maps them from there).
+    for (const loaded of [first, second]) {
+      const weights = Object.values(loaded.quantised)
+      expect(weights.length).toBeGreaterThan(0)
+      for (const w of weights) {
+        if (w.scheme === "float16") throw new Error("int8 run holds a float16 weight")
+        expect(w.stored?.folder).toBe(nodePath.join(cacheRoot, entries[0]!))
+        const bytes = readFileSync(nodePath.join(w.stored!.folder, w.stored!.file))
+        expect(new Uint8Array(bytes.buffer, bytes.byteOffset + w.stored!.codesOffset, w.codes.byteLength)).toEqual(w.codes)
+        expect(new Uint8Array(bytes.buffer, bytes.byteOffset + w.stored!.scalesOffset, w.scales.byteLength)).toEqual(new Uint8Array(w.scales.buffer, w.scales.byteOffset, w.scales.byteLength))
+      }
+    }
   }, 300_000)
 })

@@ -48,6 +48,22 @@ export interface BlockQuantisedWeight {
   readonly codes: Uint8Array
   /** One scale per block `[rows, blocks]`. */
   readonly scales: Float32Array
+  /** Where the same codes and scales also lie on disk, if they do (a backend may map them from there instead of copying them). */
+  readonly stored?: StoredQuantisedWeight
+}
+
+/**
+ * The on-disk copy of a block-quantised weight: byte offsets of its codes and
+ * scales (the same bytes as in memory, in the same layout) inside `file` in
+ * `folder`. The file must never change in place: it is written once and only
+ * ever replaced by a rename (a reader that mapped the old one keeps it).
+ */
+export interface StoredQuantisedWeight {
+  readonly folder: string
+  /** File name inside `folder`. */
+  readonly file: string
+  readonly codesOffset: number
+  readonly scalesOffset: number
 }
 
 /** A frozen weight in reduced precision. */

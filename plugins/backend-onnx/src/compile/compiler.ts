@@ -29,6 +29,7 @@ import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadT
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
+import { holdsBytes, inMemoryInitializer, mappedInitializer, type MappedInitializers, type StoredBytes } from "./mapped.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -63,6 +64,8 @@ export interface CompiledModel {
   readonly quantisedInputs: ReadonlyArray<QuantisedInput>
   /** ONNX inputs fed the [K, N] copy of a bound weight W [N, K] (`planTransposedCopies`). */
   readonly transposedInputs: ReadonlyArray<{ readonly parameter: string; readonly onnxName: string }>
+  /** Initializers the session maps from files (`bundle.folder`), with their bytes. */
+  readonly mapped?: MappedInitializers
 }
 
 /** One stored part of a bound quantised weight, fed as an ONNX input. */
@@ -153,11 +156,16 @@ export const compileProgram = (
     return other !== undefined && other < reader.id ? ctx.name(other) : undefined
   }
 
-  const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array): void => {
-    if (bytes.byteLength >= settings.externalThreshold) {
-      const path = `weight${externalData.length}.bin`
-      externalData.push({ path, data: bytes })
-      ctx.initializers.push({ name, dataType, dims, external: { location: path, offset: 0, length: bytes.byteLength } })
+  // Baked bytes that also lie in an immutable file are mapped by onnxruntime from there (compile/mapped.ts).
+  const mapped = new Map<string, Uint8Array>()
+  let folder: string | undefined
+  const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array, stored?: StoredBytes): void => {
+    if (stored !== undefined && (folder ?? stored.folder) === stored.folder && holdsBytes(stored, bytes.byteLength)) {
+      folder = stored.folder
+      mapped.set(name, bytes)
+      ctx.initializers.push(mappedInitializer({ name, dataType, dims }, stored, bytes.byteLength))
+    } else if (bytes.byteLength >= settings.externalThreshold) {
+      ctx.initializers.push(inMemoryInitializer({ name, dataType, dims }, bytes, externalData))
     } else {
       ctx.initializers.push({ name, dataType, dims, raw: bytes } satisfies OnnxTensor)
     }
@@ -324,6 +332,9 @@ export const compileProgram = (
     const node = program.nodes[o.id]!
     return { name: o.name, dtype: node.dtype, shape: node.shape }
   })
+  // A session with in-memory external data maps nothing (compile/mapped.ts).
+  const mapping = folder !== undefined && externalData.length === 0
+  const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, mapped.get(t.name)!, externalData) : t))
   const onnx: OnnxModel = {
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
@@ -334,10 +345,18 @@ export const compileProgram = (
       nodes: ctx.nodes,
       inputs: graphInputs,
       outputs: outputs.map((o) => ({ name: onnxOutputName(o.name), dataType: onnxType(o.dtype), dims: o.shape })),
-      initializers: ctx.initializers
+      initializers
     }
   }
-  return { bundle: { bytes: encodeModel(onnx), externalData }, onnx, feeds, outputs, quantisedInputs, transposedInputs }
+  return {
+    bundle: { bytes: encodeModel(onnx), externalData, ...(mapping ? { folder } : {}) },
+    onnx,
+    feeds,
+    outputs,
+    quantisedInputs,
+    transposedInputs,
+    ...(mapping ? { mapped: { folder: folder!, bytes: mapped } } : {})
+  }
 }
 
 /** The layout of a bound int weight (what `emitDequantised` reads). */

@@ -25,6 +25,7 @@ import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import type { CompiledModel } from "./compiler.ts"
 import { encodeValues } from "./constants.ts"
+import { inMemoryInitializer } from "./mapped.ts"
 
 /** The input that selects a group's branch (int64 scalar). */
 export const GROUP_BRANCH_INPUT = "group:branch"
@@ -57,6 +58,10 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
   const sharedInitializers = new Map<string, OnnxTensor>()
   const externalData: Array<{ path: string; data: Uint8Array }> = []
   const extraOpsets = new Map<string, number>()
+  // Members' mapped initializers stay mapped when every member maps from one folder and none holds in-memory
+  // external data; otherwise they are held in memory like the rest (compile/mapped.ts).
+  const folders = new Set(members.map((m) => m.mapped?.folder))
+  const folder = folders.size === 1 && members.every((m) => m.bundle.externalData.length === 0) ? members[0]!.mapped?.folder : undefined
   const branches = members.map((member, b) => {
     if (groupSignature(member) !== signature) throw new Error(`program ${b} of the group has other feeds or outputs than the first (${groupSignature(member)} vs ${signature})`)
     for (const o of member.onnx.extraOpsets ?? []) extraOpsets.set(o.domain, Math.max(extraOpsets.get(o.domain) ?? 0, o.version))
@@ -67,24 +72,20 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
     // Initializers: shared ones once in the main graph (external data re-pathed by name), the rest inside the branch.
     const local: Array<OnnxTensor> = []
     for (const t of graph.initializers) {
-      const bytes = t.external ? data.get(t.external.location) : t.raw
+      const mappedBytes = member.mapped?.bytes.get(t.name)
+      const stayMapped = mappedBytes !== undefined && folder !== undefined
+      const bytes = mappedBytes ?? (t.external ? data.get(t.external.location) : t.raw)
       if (bytes === undefined) throw new Error(`initializer ${t.name} points at missing external data ${t.external?.location}`)
       if (shared(t.name)) {
         const seen = sharedInitializers.get(t.name)
-        if (seen === undefined) {
-          const path = `shared${externalData.length}.bin`
-          if (t.external) externalData.push({ path, data: bytes })
-          sharedInitializers.set(t.name, t.external ? { ...t, external: { location: path, offset: 0, length: bytes.byteLength } } : t)
-        } else if (seen.dataType !== t.dataType || seen.dims.join() !== t.dims.join() || (seen.external?.length ?? seen.raw?.byteLength) !== bytes.byteLength) {
+        if (seen === undefined) sharedInitializers.set(t.name, t.external && !stayMapped ? inMemoryInitializer(t, bytes, externalData, "shared") : t)
+        else if (seen.dataType !== t.dataType || seen.dims.join() !== t.dims.join() || (seen.external?.length ?? seen.raw?.byteLength) !== bytes.byteLength) {
           throw new Error(`programs of one group bake different "${t.name}"; a group shares one copy of each weight`)
         }
         continue
       }
-      if (t.external) {
-        const path = `b${b}|${t.external.location}`
-        externalData.push({ path, data: bytes })
-        local.push({ ...t, name: rename(t.name), external: { ...t.external, location: path } })
-      } else local.push({ ...t, name: rename(t.name) })
+      const renamed = { ...t, name: rename(t.name) }
+      local.push(t.external && !stayMapped ? inMemoryInitializer(renamed, bytes, externalData, `b${b}|weight`) : renamed)
     }
     const nodes: Array<OnnxNode> = graph.nodes.map((n, i) => ({ ...n, name: `b${b}|${n.name ?? i}`, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }))
     const body: OnnxGraph = { name: `branch${b}`, nodes, inputs: [], outputs: graph.outputs.map((o) => ({ ...unknownDims(o), name: rename(o.name) })), initializers: local }
@@ -96,7 +97,7 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
   const header = { irVersion: first.onnx.irVersion, opsetVersion: first.onnx.opsetVersion, producerName: first.onnx.producerName, ...opsets }
   if (branches.length === 1) {
     // One program: itself, with the selector declared (and unused) so runs feed every group alike.
-    return { bytes: encodeModel({ ...first.onnx, graph: { ...first.onnx.graph, inputs: [...first.onnx.graph.inputs, { name: GROUP_BRANCH_INPUT, dataType: "int64", dims: [] }] } }), externalData: [...first.bundle.externalData] }
+    return { bytes: encodeModel({ ...first.onnx, graph: { ...first.onnx.graph, inputs: [...first.onnx.graph.inputs, { name: GROUP_BRANCH_INPUT, dataType: "int64", dims: [] }] } }), externalData: [...first.bundle.externalData], ...(folder === undefined ? {} : { folder }) }
   }
   // One If per branch, every branch one level deep (onnxruntime pre-packs a main-graph initializer for a branch
   // one level down, not for one nested deeper: measured, a third branch under a second If ran unpacked). If b runs
@@ -130,6 +131,6 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
       initializers: [...sharedInitializers.values(), ...branches.map((_, b) => int64Scalar(`group:index${b}`, b))]
     }
   }
-  return { bytes: encodeModel(model), externalData }
+  return { bytes: encodeModel(model), externalData, ...(folder === undefined ? {} : { folder }) }
 }
 

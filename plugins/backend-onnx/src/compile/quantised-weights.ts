@@ -21,6 +21,7 @@ import { blocksPerRow, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 import { consumersOf } from "./fusions.ts"
+import type { StoredBytes } from "./mapped.ts"
 import { tiedShape, zeroAfter } from "./ties.ts"
 
 /**
@@ -38,7 +39,7 @@ export type QuantisedMatMul = "auto" | "nbits" | "nbits-int8" | "dequantize"
 export const MICROSOFT_DOMAIN = { domain: "com.microsoft", version: 1 } as const
 
 /** Adds an initializer (raw or external data) and returns nothing; the compiler owns the policy. */
-export type AddInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array) => void
+export type AddInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array, stored?: StoredBytes) => void
 
 /** Which MatMuls read a quantised weight through MatMulNBits, and which Transposes that makes dead. */
 export interface QuantisedPlan {
@@ -109,8 +110,9 @@ export const addQuantisedInitializers = (name: string, weight: BlockQuantisedWei
   const [rows, cols] = weight.shape as [number, number]
   const blocks = blocksPerRow(cols, weight.blockSize)
   const names = quantisedNames(name)
-  add(names.codes, "uint8", [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], weight.codes)
-  add(names.scales, "float32", [rows, blocks], bytesOf(weight.scales))
+  const stored = weight.stored
+  add(names.codes, "uint8", [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], weight.codes, stored && { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
+  add(names.scales, "float32", [rows, blocks], bytesOf(weight.scales), stored && { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
 }
 
 /** `accuracy_level` of MatMulNBits for a mode: 4 = int8 activations, 0 = float32 (the input type). */

@@ -32,6 +32,13 @@ export interface SessionSettings {
 export interface ModelBundle {
   readonly bytes: Uint8Array
   readonly externalData: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>
+  /**
+   * The folder of external initializers that are real files (immutable ones,
+   * e.g. the quantised-weight cache): onnxruntime maps them from disk instead
+   * of holding a copy. Their `location` is a file name in it; onnxruntime
+   * refuses absolute locations, so a session reads files from one folder.
+   */
+  readonly folder?: string
 }
 
 /** A created session and the provider it really runs on. */
@@ -80,7 +87,7 @@ export const sessionOptions = (
     enableCpuMemArena: settings.cpuMemArena === true,
     enableMemPattern: settings.memoryPattern === true,
     ...(settings.profilePrefix ? { enableProfiling: true, profileFilePrefix: settings.profilePrefix } : {}),
-    extra: { session: sessionConfig(settings) },
+    extra: { session: { ...sessionConfig(settings), ...(bundle.folder === undefined ? {} : { model_external_initializers_file_folder_path: bundle.folder }) } },
     ...(bundle.externalData.length > 0 ? { externalData: bundle.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
     ...(provider === "webgpu" && deviceOutputs.length > 0 ? { preferredOutputLocation: preferred } : {})
   }

@@ -84,6 +84,6 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   }
   if (folder === undefined) return { weights, quantised, cache: "off" } satisfies WeightsAtPrecision
   if (cached !== undefined) return { weights, quantised, cache: "hit" } satisfies WeightsAtPrecision
-  const written = yield* writeQuantCache(folder, modelId, quantised as Record<string, BlockQuantisedWeight>).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-  return { weights, quantised, cache: written ? "written" : "unwritable" } satisfies WeightsAtPrecision
+  const written = yield* writeQuantCache(folder, modelId, quantised as Record<string, BlockQuantisedWeight>).pipe(Effect.orElseSucceed(() => undefined))
+  return written === undefined ? { weights, quantised, cache: "unwritable" } satisfies WeightsAtPrecision : { weights, quantised: written, cache: "written" } satisfies WeightsAtPrecision
 })

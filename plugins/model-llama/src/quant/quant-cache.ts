@@ -8,8 +8,8 @@
  * A missing, partial or damaged file is a miss (the weights are quantised
  * again and the file rewritten), never an error.
  */
-import { blocksPerRow, schemeBits, type BlockQuantisedWeight } from "@refine-af/tensor"
-import { openSingleFile, writeSafetensors, type TensorToWrite } from "@refine-af/models"
+import { blocksPerRow, schemeBits, type BlockQuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
+import { openSingleFile, writeSafetensors, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
 import { existsSync } from "node:fs"
@@ -41,12 +41,20 @@ export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSiz
       const codes = yield* source.readBytes(`${name}#codes`)
       const scales = yield* source.readFloat32(`${name}#scales`)
       if (codes.length !== rows * blocks * blob || scales.length !== rows * blocks) return undefined
-      out[name] = { scheme, shape, blockSize, codes, scales }
+      out[name] = { scheme, shape, blockSize, codes, scales, stored: yield* storedAt(source, folder, name) }
     }
     return out
   }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
 
-/** Writes the cache file (to a temporary name, then renamed: a crash never leaves a half file under the real name). */
+// Where a weight's codes and scales lie in the cache file (a backend may map them from there).
+const storedAt = (source: TensorSource, folder: string, name: string) =>
+  Effect.map(Effect.all([source.entry(`${name}#codes`), source.entry(`${name}#scales`)]), ([codes, scales]): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin }))
+
+/**
+ * Writes the cache file (to a temporary name, then renamed: a crash never
+ * leaves a half file under the real name, and a reader that mapped an older
+ * file keeps it) and returns the weights with their place in it.
+ */
 export const writeQuantCache = (folder: string, modelId: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
   Effect.gen(function* () {
     const tensors: Array<TensorToWrite> = []
@@ -61,4 +69,8 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
     yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
-  })
+    const source = yield* openSingleFile(quantCacheFile(folder))
+    const out: Record<string, BlockQuantisedWeight> = {}
+    for (const [name, w] of Object.entries(weights)) out[name] = { ...w, stored: yield* storedAt(source, folder, name) }
+    return out
+  }).pipe(Effect.scoped)
