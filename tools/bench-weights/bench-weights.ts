@@ -57,7 +57,12 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   "int4-shared-checkpointed-mmap": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_MMAP_THRESHOLD_: "131072" }],
   "int4-shared-checkpointed-mmap-arenas2": ["shared", "default,checkpoint", "int4", "shared", { MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_ARENA_MAX: "2" }],
   "int4-auto": ["shared", "default", "int4", "auto"],
-  "int4-baked": ["shared", "default", "int4", "baked"]
+  "int4-baked": ["shared", "default", "int4", "baked"],
+  // The same three with the quantised-weight cache (as `refine-af run` has, under its cache folder; filled before
+  // the first of them): programs that bake the codes map them from the cache file instead of copying them.
+  "int4-shared-cached": ["shared", "cache", "int4", "shared"],
+  "int4-auto-cached": ["shared", "cache", "int4", "auto"],
+  "int4-baked-cached": ["shared", "cache", "int4", "baked"]
 }
 
 
@@ -80,11 +85,14 @@ const folder = nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
 await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
 const rows: Array<any> = []
 let speed: Record<string, Record<string, number>> | undefined
+// The quantised-weight cache of the `cache` contenders (workload.ts), filled once before them.
+const cacheFolder = `${folder}-quantised`
+let cacheFill: { seconds: number; precision: string } | undefined
 try {
   for (const name of contenders) {
     const [mode, prepack, precision, binding, extraEnv] = CONTENDERS[name] ?? []
     if (mode === undefined) throw new Error(`unknown contender ${name}; use ${Object.keys(CONTENDERS).join(", ")}`)
-    const out = execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, prepack!, steps, precision ?? "float32", binding ?? "auto"], {
+    const workload = (flags: string) => execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, flags, steps, precision ?? "float32", binding ?? "auto"], {
       encoding: "utf8",
       cwd: nodePath.join(repoRoot, "tools"),
       maxBuffer: 1 << 26,
@@ -92,6 +100,11 @@ try {
       // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
       env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
     })
+    if (prepack!.split(",").includes("cache") && cacheFill === undefined) {
+      const filled = JSON.parse(workload(`${prepack},loadonly`).trim().split("\n").pop()!)
+      cacheFill = { seconds: filled.phases.load.seconds, precision: precision ?? "float32" }
+    }
+    const out = workload(prepack!)
     const result = JSON.parse(out.trim().split("\n").pop()!)
     rows.push({ contender: name, ...result })
   }
@@ -102,6 +115,7 @@ try {
   }
 } finally {
   rmSync(folder, { recursive: true, force: true })
+  rmSync(cacheFolder, { recursive: true, force: true })
 }
 
 // A batch-1 decode step reads every weight once except the embedding table (one row per token).
@@ -136,6 +150,7 @@ const report = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
   settings: { model: modelName, ...(tag ? { tag } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
   weightBytes,
+  ...(cacheFill === undefined ? {} : { quantisedCacheFill: { ...cacheFill, note: "quantising and writing the cache before the cached contenders (their load phase then reads it)" } }),
   memoryBandwidthGBs: bandwidth,
   rooflineDecodeTokensPerSecondBatch1: roofline,
   note: "peakOverWeights counts the whole process (Node + onnxruntime + tokenizer, ~0.35 GiB before loading); peakAboveBaselineOverWeights subtracts the resident memory at start",
