@@ -6,7 +6,7 @@
  * onnxruntime's kernels read at, measured by each contender around its batch-1
  * timing; the memory copy bandwidth's fraction is kept alongside).
  *
- *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep] [--generate]
+ *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep] [--generate] [--cache]
  *
  * `120m` compares the two ways of running int8 / int4 weights (MatMulNBits vs
  * DequantizeLinear + MatMul); `1.1b` (TinyLlama-1.1B shape) compares float32 /
@@ -14,15 +14,17 @@
  * decodes at batch 1 through one program, or with `--generate` through the generation loop
  * (prefill and decode programs at batch 1 and 8; quantised weights bound to the prefills, baked
  * into the decode steps: `quantised_binding: auto`; → quant-7b-generate.json). `--keep` leaves the model folder (in the
- * temp folder) for the next `--keep` run to reuse. Prints a table; writes
+ * temp folder) for the next `--keep` run to reuse. `--cache` gives the contenders a quantised-weight
+ * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
+ * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
+ * the cache file (→ a `-cached` suffix on the JSON). Prints a table; writes
  * bench-results/quant-<model>.json.
  */
-import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { benchOutFile, memoryBandwidth } from "../gpu-check/bench-env.ts"
+import { benchOutFile, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
@@ -68,14 +70,23 @@ if (!reuse) await makeTinyModel({ out: folder, config: "llama", overrides: spec.
 const writeSeconds = reuse ? null : (performance.now() - writeStart) / 1000
 const bandwidth = memoryBandwidth()
 const rows: Array<Record<string, number | string>> = []
+const cacheRoot = process.argv.includes("--cache") ? `${folder}-quantised` : undefined
 try {
   for (const [precision, mode] of spec.contenders) {
-    const out = execFileSync(nodePath.join(repoRoot, "node_modules/.bin/tsx"), [nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...(decodeOnly ? ["decode-only"] : [])], {
-      encoding: "utf8",
-      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" },
-      maxBuffer: 1 << 24
-    })
-    const row = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string>
+    // Its anonymous and file-backed memory sampled from outside (file pages: weights mapped from the cache).
+    const contender = (shape: ReadonlyArray<string>) =>
+      sampled(process.execPath, ["--import", "tsx", nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...shape], {
+        cwd: repoRoot,
+        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }) }
+      })
+    const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
+    const out = await contender(decodeOnly ? ["decode-only"] : [])
+    const row = {
+      ...JSON.parse(out.stdout.trim().split("\n").pop()!),
+      sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
+      sampledPeakFileGiB: out.peaks.file / 2 ** 30,
+      ...(fill === undefined ? {} : { cacheFillSeconds: fill.loadSeconds })
+    } as Record<string, number | string>
     // The roofline: weight bytes per token ÷ what onnxruntime's kernels read per second, measured by the
     // contender around its batch-1 timing. The copy bandwidth (bytes read + written per second by a JavaScript
     // copy, the earlier runs' denominator) measured 21-42 GB/s here where onnxruntime read 38-67: it flattered the fraction.
@@ -86,6 +97,7 @@ try {
   }
 } finally {
   if (!keep) rmSync(folder, { recursive: true, force: true })
+  if (cacheRoot !== undefined) rmSync(cacheRoot, { recursive: true, force: true })
 }
 const reference = rows.find((row) => row.precision === "float32")
 const report = {
@@ -93,7 +105,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,
@@ -105,11 +117,11 @@ const report = {
   }))
 }
 console.log(`model ${modelName}: read bandwidth ${rows.map((row) => (row.readBandwidthGBs as number).toFixed(1)).join(" / ")} GB/s (per contender), memory copy bandwidth ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-console.log("precision  matmul      load s  peak RSS GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
+console.log("precision  matmul      load s  peak RSS GiB  anon peak GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
 for (const row of report.results as Array<any>) {
-  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
+  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)

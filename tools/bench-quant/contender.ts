@@ -8,7 +8,10 @@
  * one baked copy of quantised weights). The batch-1 timing is paired with
  * read-bandwidth readings of the same backend (the roofline's denominator).
  *
- *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only]
+ *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only|load-only]
+ *
+ * `load-only` stops after loading. With REFINE_AF_BENCH_QUANT_CACHE set (bench-quant's `--cache`), the
+ * quantised weights are read from / written to that cache root.
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
@@ -36,8 +39,13 @@ const randomIds = (rows: number, length: number, seed: number) =>
 const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode })
   const start = performance.now()
-  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, precision: { precision } })
+  const cacheRoot = process.env["REFINE_AF_BENCH_QUANT_CACHE"]
+  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
   const loadSeconds = (performance.now() - start) / 1000
+  if (shapeArg === "load-only") {
+    console.log(JSON.stringify({ precision, loadSeconds, quantCache: loaded.quantCache }))
+    return
+  }
   const afterLoad = memory()
   const { runtime } = loaded
   // What one decode step reads: every weight but the embedding table (one row per token).

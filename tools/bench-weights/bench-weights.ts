@@ -25,7 +25,7 @@ import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { defaultMallocEnv, memoryBandwidth } from "../gpu-check/bench-env.ts"
+import { defaultMallocEnv, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -92,21 +92,20 @@ try {
   for (const name of contenders) {
     const [mode, prepack, precision, binding, extraEnv] = CONTENDERS[name] ?? []
     if (mode === undefined) throw new Error(`unknown contender ${name}; use ${Object.keys(CONTENDERS).join(", ")}`)
-    const workload = (flags: string) => execFileSync(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, flags, steps, precision ?? "float32", binding ?? "auto"], {
-      encoding: "utf8",
-      cwd: nodePath.join(repoRoot, "tools"),
-      maxBuffer: 1 << 26,
-      // The benchmarks' large malloc thresholds (fast big reads; freed heap memory is then never returned), or
-      // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
-      env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
-    })
+    const workload = (flags: string) =>
+      sampled(process.execPath, ["--import", "tsx", nodePath.join(here, "workload.ts"), folder, mode, flags, steps, precision ?? "float32", binding ?? "auto"], {
+        cwd: nodePath.join(repoRoot, "tools"),
+        // The benchmarks' large malloc thresholds (fast big reads; freed heap memory is then never returned), or
+        // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
+        env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
+      })
     if (prepack!.split(",").includes("cache") && cacheFill === undefined) {
-      const filled = JSON.parse(workload(`${prepack},loadonly`).trim().split("\n").pop()!)
+      const filled = JSON.parse((await workload(`${prepack},loadonly`)).stdout.trim().split("\n").pop()!)
       cacheFill = { seconds: filled.phases.load.seconds, precision: precision ?? "float32" }
     }
-    const out = workload(prepack!)
-    const result = JSON.parse(out.trim().split("\n").pop()!)
-    rows.push({ contender: name, ...result })
+    const out = await workload(prepack!)
+    const result = JSON.parse(out.stdout.trim().split("\n").pop()!)
+    rows.push({ contender: name, ...result, sampledPeaks: out.peaks })
   }
   if (modelName === "120m" && !quantisedRun) {
     // Speed side by side in one process (interleaved), so both weight modes see the same load.
@@ -136,6 +135,9 @@ const table = rows.map((r) => {
     peakGiB: r.peak / 2 ** 30,
     peakOverWeights: r.peak / r.weightBytes,
     peakAboveBaselineOverWeights: (r.peak - baseline) / r.weightBytes,
+    // Sampled from outside every 10 ms (so short spikes can be missed): anonymous and file-backed peaks apart.
+    sampledPeakAnonAboveBaselineOverWeights: (r.sampledPeaks.anon - r.phases.start.anon) / r.weightBytes,
+    sampledPeakFileGiB: r.sampledPeaks.file / 2 ** 30,
     afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,
     decodeB8: r.decodeTokensPerSecond.batch8,
@@ -159,9 +161,9 @@ const report = {
   runs: rows
 }
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  decode b1  b8 tok/s  b1/roofline  train step s")
+console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
-  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
 }
 if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")

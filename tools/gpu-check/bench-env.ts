@@ -4,7 +4,7 @@
  * results: `REFINE_AF_BENCH_PROVIDER` (cpu | cuda | webgpu, default cpu) and
  * `REFINE_AF_BENCH_OUT` (the JSON file to write instead of the default).
  */
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn, type SpawnOptions } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import { Graph, sum, type BackendError, type BackendService } from "@refine-af/tensor"
@@ -88,9 +88,41 @@ export const backendReadBandwidth = (backend: BackendService): Effect.Effect<num
     return (shape[0]! * shape[1]! * 4) / best / 1e9
   })
 
-/** Resident and peak resident memory (VmRSS, VmHWM) of this process in bytes, from /proc (Linux). */
-export const processMemory = (): { readonly rss: number; readonly peak: number } => {
+/** Resident and peak resident memory (VmRSS, VmHWM) of this process in bytes, and its anonymous and file-backed parts (RssAnon, RssFile), from /proc (Linux). */
+export const processMemory = (): { readonly rss: number; readonly peak: number; readonly anon: number; readonly file: number } => {
   const status = readFileSync("/proc/self/status", "utf8")
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
+  return { rss: kib("VmRSS"), peak: kib("VmHWM"), anon: kib("RssAnon"), file: kib("RssFile") }
 }
+
+/**
+ * Runs a benchmark child process and samples its resident memory every 10 ms from outside
+ * (/proc/<pid>/status): the peaks of its anonymous memory (heap, onnxruntime's
+ * buffers: what the system cannot reclaim) and of its file-backed pages
+ * (mapped files, e.g. weights onnxruntime maps from the quantised-weight cache:
+ * clean pages the kernel can drop and read again), next to VmHWM, which counts
+ * both (and a page mapped twice twice).
+ */
+export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
+  new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number } }>((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] })
+    const peaks = { anon: 0, file: 0, rss: 0 }
+    const timer = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8")
+        const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
+        peaks.anon = Math.max(peaks.anon, kib("RssAnon"))
+        peaks.file = Math.max(peaks.file, kib("RssFile"))
+        peaks.rss = Math.max(peaks.rss, kib("VmRSS"))
+      } catch {
+        // the process is gone: the exit handler reports
+      }
+    }, 10)
+    let stdout = ""
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearInterval(timer)
+      code === 0 ? resolve({ stdout, peaks }) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))
+    })
+  })
