@@ -50,6 +50,15 @@ export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSiz
 const storedAt = (source: TensorSource, folder: string, name: string) =>
   Effect.map(Effect.all([source.entry(`${name}#codes`), source.entry(`${name}#scales`)]), ([codes, scales]): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin }))
 
+// The weights with their place in the written file.
+const locate = (folder: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
+  Effect.gen(function* () {
+    const source = yield* openSingleFile(quantCacheFile(folder))
+    const out: Record<string, BlockQuantisedWeight> = {}
+    for (const [name, w] of Object.entries(weights)) out[name] = { ...w, stored: yield* storedAt(source, folder, name) }
+    return out
+  }).pipe(Effect.scoped)
+
 /**
  * Writes the cache file (to a temporary name, then renamed: a crash never
  * leaves a half file under the real name, and a reader that mapped an older
@@ -69,8 +78,6 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
     yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
-    const source = yield* openSingleFile(quantCacheFile(folder))
-    const out: Record<string, BlockQuantisedWeight> = {}
-    for (const [name, w] of Object.entries(weights)) out[name] = { ...w, stored: yield* storedAt(source, folder, name) }
-    return out
-  }).pipe(Effect.scoped)
+    // The file is written either way; weights whose place in it cannot be read back are just not mapped.
+    return yield* locate(folder, weights).pipe(Effect.orElseSucceed(() => weights))
+  })
