@@ -245,14 +245,16 @@ export const makeOnnxBackend = (
         // The fused rotary kernel is checked on the CPU provider only (CUDA / WebGPU: op by op until a GPU run verifies it).
         const rotaryTables = compilerSettings.fuse && settings.provider === "cpu" ? [...(options.rotaryTables ?? [])].sort() : []
         const memoryPattern = options.allocation === "planned"
-        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern }, quantised)
+        // Stored copies are mapped on the CPU provider only (file-mapped initializers on CUDA / WebGPU are unverified).
+        const readStored = options.readStored === true && settings.provider === "cpu"
+        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern, readStored }, quantised)
         const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
         const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
         const cached = compiled.get(key)
         // (A group member whose group lost its session is compiled again: that reloads the group.)
         if (cached !== undefined && (cached.group === undefined || cached.group.state.sessionKey !== undefined)) return cached.executable
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name)),
+          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name), readStored),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error
@@ -445,6 +447,7 @@ export const makeOnnxBackend = (
 
     const service: BackendService = {
       name: BACKEND,
+      mapsStoredWeights: settings.provider === "cpu",
       compile,
       run,
       upload: (tensor) =>

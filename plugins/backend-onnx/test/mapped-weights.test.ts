@@ -96,6 +96,33 @@ describe("baked quantised weights mapped from their stored copy", () => {
     }
   })
 
+  it("readStored: a baked weight read from its stored copy computes exactly what the same weight bound computes, and the session holds none of it", async () => {
+    const run = (weight: (backend: BackendService) => Effect.Effect<BlockQuantisedWeight | Effect.Success<ReturnType<BackendService["uploadQuantised"]>>, unknown>, readStored: boolean) =>
+      withBackend((backend) =>
+        Effect.forEach([1, 8], (rows) =>
+          Effect.gen(function* () {
+            const exe = yield* backend.compile(program(rows), { constants: { b: bias }, quantised: { w: yield* weight(backend) }, readStored })
+            const out = yield* backend.run(exe, { x: xOf(rows) })
+            return [...toFloat64(yield* backend.download(out.y!))]
+          })
+        ), settings)
+    // Bound: the stored-copy weight's own bytes uploaded and dequantised by each run.
+    const bound = await run((backend) => backend.uploadQuantised(onDisk), false)
+    // Read from the file (which holds onDisk's bytes, not inMemory's): the same numbers.
+    expect(await run(() => Effect.succeed({ ...inMemory, stored }), true)).toEqual(bound)
+    // Without readStored the same weight runs as MatMulNBits (int8 activations): other numbers.
+    expect(await run(() => Effect.succeed({ ...inMemory, stored }), false)).not.toEqual(bound)
+    const compiled = compileProgram(program(1), { b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, { w: { ...inMemory, stored } }, [], [], true)
+    expect(compiled.bundle.folder).toBe(folder)
+    expect(compiled.bundle.externalData).toEqual([])
+    expect(compiled.onnx.graph.nodes.map((n) => n.opType)).not.toContain("MatMulNBits")
+    expect(compiled.onnx.graph.nodes.map((n) => n.opType)).toContain("DequantizeLinear")
+    expect(compiled.onnx.graph.initializers.find((t) => t.name === "param:w:codes")?.external).toEqual({ location: "weights.bin", offset: stored.codesOffset, length: inMemory.codes.byteLength })
+    // A weight whose stored copy is not on disk is baked as usual.
+    const missing = compileProgram(program(1), { b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, { w: { ...inMemory, stored: { ...stored, file: "absent.bin" } } }, [], [], true)
+    expect(missing.onnx.graph.nodes.map((n) => n.opType)).toContain("MatMulNBits")
+  })
+
   it("a program or group that also holds in-memory external data holds the stored weights in memory too", async () => {
     const mapped = { ...inMemory, stored }
     // The bias goes to in-memory external data: the codes and scales follow it there.

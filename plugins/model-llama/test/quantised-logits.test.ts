@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
-import { toFloat64 } from "@refine-af/tensor"
+import { quantiseWeight, toFloat64, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadLlama, speakerModelFolder, type WeightPrecision } from "../src/index.ts"
@@ -142,16 +142,23 @@ describe("quantised-weight cache", () => {
     const entries = readdirSync(cacheRoot).filter((name) => name.includes("-int8-b32"))
     expect(entries.length).toBeGreaterThanOrEqual(1)
     expect(statSync(nodePath.join(cacheRoot, entries[0]!, "weights.safetensors")).size).toBeGreaterThan(0)
-    // Both loads say where the file holds each weight's codes and scales (the backend maps them from there).
+    // Both loads say where the file holds each weight's codes and scales (the CPU backend maps them from there, and
+    // the runtime reads them from there when asked): each is the quantised float32 weight of its own name.
+    const float32 = await runScoped(Effect.gen(function* () {
+      return (yield* loadLlama(folder, yield* cpuBackend, { contextLength: 128 })).runtime.weights
+    }))
     for (const loaded of [first, second]) {
-      const weights = Object.values(loaded.quantised)
+      const weights = Object.entries(loaded.quantised)
       expect(weights.length).toBeGreaterThan(0)
-      for (const w of weights) {
+      for (const [name, w] of weights) {
         if (w.scheme === "float16") throw new Error("int8 run holds a float16 weight")
         expect(w.stored?.folder).toBe(nodePath.join(cacheRoot, entries[0]!))
+        const expected = quantiseWeight(float32[name]!.data as Float32Array, w.shape, "int8", 32) as BlockQuantisedWeight
         const bytes = readFileSync(nodePath.join(w.stored!.folder, w.stored!.file))
-        expect(new Uint8Array(bytes.buffer, bytes.byteOffset + w.stored!.codesOffset, w.codes.byteLength)).toEqual(w.codes)
-        expect(new Uint8Array(bytes.buffer, bytes.byteOffset + w.stored!.scalesOffset, w.scales.byteLength)).toEqual(new Uint8Array(w.scales.buffer, w.scales.byteOffset, w.scales.byteLength))
+        expect(new Uint8Array(bytes.buffer, bytes.byteOffset + w.stored!.codesOffset, expected.codes.byteLength)).toEqual(expected.codes)
+        expect(new Float32Array(new Uint8Array(bytes.subarray(w.stored!.scalesOffset, w.stored!.scalesOffset + expected.scales.byteLength)).buffer)).toEqual(expected.scales)
+        expect(w.codes).toEqual(expected.codes)
+        expect(w.scales).toEqual(expected.scales)
       }
     }
   }, 300_000)

@@ -120,6 +120,16 @@ export interface CompileOptions {
    * within a group (name the group after the model).
    */
   readonly group?: string
+  /**
+   * Baked int8 / int4 weights (`quantised`) that have a stored copy on disk
+   * (`BlockQuantisedWeight.stored`) are read from that copy and dequantised
+   * at each reader, as bound ones are, instead of computed with quantised
+   * matmuls: nothing of theirs is copied or pre-packed into the executable,
+   * so every executable compiled this way shares the one copy the system
+   * holds of the file. A backend that cannot map files says so with
+   * `mapsStoredWeights` false or absent (it then bakes them as usual).
+   */
+  readonly readStored?: boolean
 }
 
 /**
@@ -173,6 +183,8 @@ export interface BackendRunOptions {
 export interface BackendService {
   /** Backend name, used in every error (e.g. `"onnx"`). */
   readonly name: string
+  /** Whether `compile` honours `CompileOptions.readStored` (maps stored copies of quantised weights). */
+  readonly mapsStoredWeights?: boolean
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,

@@ -48,7 +48,11 @@ export interface BlockQuantisedWeight {
   readonly codes: Uint8Array
   /** One scale per block `[rows, blocks]`. */
   readonly scales: Float32Array
-  /** Where the same codes and scales also lie on disk, if they do (a backend may map them from there instead of copying them). */
+  /**
+   * Where the same codes and scales also lie on disk, if they do: a backend
+   * may map them from there instead of copying them, and a holder may read
+   * `codes` / `scales` from there only when they are used (see `lazyStored`).
+   */
   readonly stored?: StoredQuantisedWeight
 }
 
@@ -76,8 +80,13 @@ export const schemeBits = (scheme: "int8" | "int4"): 4 | 8 => (scheme === "int4"
 export const blocksPerRow = (cols: number, blockSize: number): number => Math.ceil(cols / blockSize)
 
 /** Bytes a quantised weight occupies (codes + scales, or the halves). */
-export const quantisedBytes = (weight: QuantisedWeight): number =>
-  weight.scheme === "float16" ? weight.data.byteLength : weight.codes.byteLength + weight.scales.byteLength
+export const quantisedBytes = (weight: QuantisedWeight): number => {
+  if (weight.scheme === "float16") return weight.data.byteLength
+  // From the shape (codes and scales may be read from `stored` only when used).
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = rows * blocksPerRow(cols, weight.blockSize)
+  return blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8) + blocks * 4
+}
 
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5))
 

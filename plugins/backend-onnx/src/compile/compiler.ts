@@ -18,7 +18,7 @@
  * MatMulNBits is only fast with constant codes it can pre-pack.
  */
 import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, eliminateDeadCode, isDeviceQuantised, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, blocksPerRow, eliminateDeadCode, isDeviceQuantised, schemeBits, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxModel, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
@@ -29,7 +29,7 @@ import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadT
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
-import { holdsBytes, inMemoryInitializer, mappedInitializer, type MappedInitializers, type StoredBytes } from "./mapped.ts"
+import { bytesNow, holdsBytes, inMemoryInitializer, lengthOf, mappedInitializer, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -52,6 +52,23 @@ export interface CompilerSettings {
   /** Read large short-K bound weights at 1-3 rows through a [K, N] copy the backend makes once (default true; see `planTransposedCopies`). */
   readonly transposedCopies?: boolean
 }
+
+/** Byte lengths of a block-quantised weight's codes and scales (from its shape: a stored weight's codes may not be in memory). */
+const storedParts = (weight: BlockQuantisedWeight): { readonly codes: number; readonly scales: number } => {
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = rows * blocksPerRow(cols, weight.blockSize)
+  return { codes: blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8), scales: blocks * 4 }
+}
+
+/** Whether a weight's stored copy is on disk, codes and scales whole. */
+const storedHolds = (weight: BlockQuantisedWeight): boolean => {
+  const stored = weight.stored
+  if (stored === undefined) return false
+  const parts = storedParts(weight)
+  return holdsBytes({ folder: stored.folder, file: stored.file, offset: stored.codesOffset }, parts.codes) && holdsBytes({ folder: stored.folder, file: stored.file, offset: stored.scalesOffset }, parts.scales)
+}
+
+const bytesOfView = (view: ArrayBufferView): Uint8Array => new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
 export interface CompiledModel {
@@ -106,13 +123,17 @@ export const compileProgram = (
   settings: CompilerSettings,
   given: Readonly<Record<string, QuantisedWeight | DeviceQuantisedWeight>> = {},
   rotaryTables: ReadonlyArray<string> = [],
-  bound: ReadonlyArray<string> = []
+  bound: ReadonlyArray<string> = [],
+  readStored = false
 ): CompiledModel => {
-  // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph.
+  // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph, and so are
+  // baked ones read from their stored copy (`readStored`: mapped initializers, nothing pre-packed).
   const quantised: Record<string, QuantisedWeight> = {}
   const boundQuantised: Record<string, DeviceQuantisedWeight> = {}
+  const fromFiles: Record<string, BlockQuantisedWeight> = {}
   for (const [name, weight] of Object.entries(given)) {
     if (isDeviceQuantised(weight)) boundQuantised[name] = weight
+    else if (readStored && weight.scheme !== "float16" && storedHolds(weight)) fromFiles[name] = weight
     else quantised[name] = weight
   }
   // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.
@@ -148,7 +169,7 @@ export const compileProgram = (
   // program's backward pass dequantises again instead of keeping every float32 weight alive from the forward).
   const dequantisedPerReader = new Map<NodeId, (output: string, after: string | undefined) => void>()
   // Readers are only looked up for bound weights below float32.
-  const consumers = Object.keys(boundQuantised).length > 0 ? consumersOf(program) : new Map<NodeId, Array<{ node: NodeId; slot: number }>>()
+  const consumers = Object.keys(boundQuantised).length + Object.keys(fromFiles).length > 0 ? consumersOf(program) : new Map<NodeId, Array<{ node: NodeId; slot: number }>>()
   // The activation a bound weight is multiplied with at `reader` (a MatMul, or a Transpose feeding one), if already computed.
   const activationAt = (reader: IrNode, weightLeftX: NodeId | undefined): string | undefined => {
     const matmul = reader.op === "Transpose" ? program.nodes[consumers.get(reader.id)?.find((c) => program.nodes[c.node]!.op === "MatMul")?.node ?? -1] : reader
@@ -157,17 +178,17 @@ export const compileProgram = (
   }
 
   // Baked bytes that also lie in an immutable file are mapped by onnxruntime from there (compile/mapped.ts).
-  const mapped = new Map<string, Uint8Array>()
+  const mapped = new Map<string, InitializerBytes>()
   let folder: string | undefined
-  const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array, stored?: StoredBytes): void => {
-    if (stored !== undefined && (folder ?? stored.folder) === stored.folder && holdsBytes(stored, bytes.byteLength)) {
+  const addInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: InitializerBytes, stored?: StoredBytes): void => {
+    if (stored !== undefined && (folder ?? stored.folder) === stored.folder && holdsBytes(stored, lengthOf(bytes))) {
       folder = stored.folder
       mapped.set(name, bytes)
-      ctx.initializers.push(mappedInitializer({ name, dataType, dims }, stored, bytes.byteLength))
-    } else if (bytes.byteLength >= settings.externalThreshold) {
-      ctx.initializers.push(inMemoryInitializer({ name, dataType, dims }, bytes, externalData))
+      ctx.initializers.push(mappedInitializer({ name, dataType, dims }, stored, lengthOf(bytes)))
+    } else if (lengthOf(bytes) >= settings.externalThreshold) {
+      ctx.initializers.push(inMemoryInitializer({ name, dataType, dims }, bytesNow(bytes), externalData))
     } else {
-      ctx.initializers.push({ name, dataType, dims, raw: bytes } satisfies OnnxTensor)
+      ctx.initializers.push({ name, dataType, dims, raw: bytesNow(bytes) } satisfies OnnxTensor)
     }
   }
 
@@ -180,6 +201,20 @@ export const compileProgram = (
   for (const parameter of program.parameters) {
     const node = program.nodes[parameter.id]!
     const value = constants[parameter.name]
+    const fromFile = fromFiles[parameter.name]
+    if (fromFile !== undefined) {
+      // Mapped from its stored copy in the held layout (the same bytes), dequantised at each reader; the codes are
+      // tied to an activation so that onnxruntime does not fold their unpacking into constants of its own.
+      const name = `param:${parameter.name}`
+      const stored = fromFile.stored!
+      const dims = heldDims(fromFile)
+      const parts = storedParts(fromFile)
+      addInitializer(`${name}:codes`, "uint8", dims.codes, { length: parts.codes, read: () => fromFile.codes }, { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
+      addInitializer(`${name}:scales`, "float32", dims.scales, { length: parts.scales, read: () => bytesOfView(fromFile.scales) }, { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
+      dequantisedPerReader.set(parameter.id, (output, after) => emitDequantised(ctx, name, fromFile, output, after ?? anchor, "held", true))
+      ctx.bind(parameter.id, name)
+      continue
+    }
     const held = boundQuantised[parameter.name]
     if (held !== undefined) {
       checkConstant(parameter.name, node, { dtype: "float32", shape: held.shape })
@@ -334,7 +369,7 @@ export const compileProgram = (
   })
   // A session with in-memory external data maps nothing (compile/mapped.ts).
   const mapping = folder !== undefined && externalData.length === 0
-  const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, mapped.get(t.name)!, externalData) : t))
+  const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, bytesNow(mapped.get(t.name)!), externalData) : t))
   const onnx: OnnxModel = {
     irVersion: IR_VERSION,
     opsetVersion: OPSET,

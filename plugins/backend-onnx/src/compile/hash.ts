@@ -32,12 +32,14 @@ export const tensorHash = (tensor: HostTensor): string => {
 
 const quantisedHashes = new WeakMap<object, string>()
 
-/** Hash of a reduced-precision weight (scheme, shape, block size, stored bytes; memoised per weight object). */
+/** Hash of a reduced-precision weight (scheme, shape, block size, and its bytes or the place of its stored copy; memoised per weight object). */
 export const quantisedHash = (weight: QuantisedWeight): string => {
   const known = quantisedHashes.get(weight)
   if (known !== undefined) return known
   const h = createHash("sha256").update(`${weight.scheme}[${weight.shape.join(",")}]`)
   if (weight.scheme === "float16") h.update(bytesOf(weight.data))
+  // A stored copy is immutable: its place names its bytes (and its codes need not be read to hash them).
+  else if (weight.stored !== undefined) h.update(`b${weight.blockSize}|${JSON.stringify(weight.stored)}`)
   else h.update(`b${weight.blockSize}`).update(bytesOf(weight.codes)).update(bytesOf(weight.scales))
   const digest = h.digest("hex")
   quantisedHashes.set(weight, digest)

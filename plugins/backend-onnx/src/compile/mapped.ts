@@ -27,10 +27,23 @@ export interface StoredBytes {
   readonly offset: number
 }
 
+/** Bytes read only when needed (a stored weight's codes, which its holder may not keep in memory). */
+export interface LazyBytes {
+  readonly length: number
+  readonly read: () => Uint8Array
+}
+
+/** An initializer's bytes, in memory or read when needed. */
+export type InitializerBytes = Uint8Array | LazyBytes
+
+export const lengthOf = (bytes: InitializerBytes): number => (bytes instanceof Uint8Array ? bytes.byteLength : bytes.length)
+
+export const bytesNow = (bytes: InitializerBytes): Uint8Array => (bytes instanceof Uint8Array ? bytes : bytes.read())
+
 /** A compiled program's mapped initializers: their folder, and their bytes by initializer name (to hold them in memory instead). */
 export interface MappedInitializers {
   readonly folder: string
-  readonly bytes: ReadonlyMap<string, Uint8Array>
+  readonly bytes: ReadonlyMap<string, InitializerBytes>
 }
 
 /** In-memory external data of a session (file name → bytes). */

@@ -21,7 +21,7 @@ import { blocksPerRow, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 import { consumersOf } from "./fusions.ts"
-import type { StoredBytes } from "./mapped.ts"
+import type { InitializerBytes, StoredBytes } from "./mapped.ts"
 import { tiedShape, zeroAfter } from "./ties.ts"
 
 /**
@@ -39,7 +39,7 @@ export type QuantisedMatMul = "auto" | "nbits" | "nbits-int8" | "dequantize"
 export const MICROSOFT_DOMAIN = { domain: "com.microsoft", version: 1 } as const
 
 /** Adds an initializer (raw or external data) and returns nothing; the compiler owns the policy. */
-export type AddInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: Uint8Array, stored?: StoredBytes) => void
+export type AddInitializer = (name: string, dataType: OnnxElementType, dims: ReadonlyArray<number>, bytes: InitializerBytes, stored?: StoredBytes) => void
 
 /** Which MatMuls read a quantised weight through MatMulNBits, and which Transposes that makes dead. */
 export interface QuantisedPlan {
@@ -111,8 +111,12 @@ export const addQuantisedInitializers = (name: string, weight: BlockQuantisedWei
   const blocks = blocksPerRow(cols, weight.blockSize)
   const names = quantisedNames(name)
   const stored = weight.stored
-  add(names.codes, "uint8", [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], weight.codes, stored && { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
-  add(names.scales, "float32", [rows, blocks], bytesOf(weight.scales), stored && { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
+  const blob = (weight.blockSize * schemeBits(weight.scheme)) / 8
+  // A stored weight's codes are read only if they cannot be mapped (its holder may not keep them in memory).
+  const codes = stored ? { length: rows * blocks * blob, read: () => weight.codes } : weight.codes
+  const scales = stored ? { length: rows * blocks * 4, read: () => bytesOf(weight.scales) } : bytesOf(weight.scales)
+  add(names.codes, "uint8", [rows, blocks, blob], codes, stored && { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
+  add(names.scales, "float32", [rows, blocks], scales, stored && { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
 }
 
 /** `accuracy_level` of MatMulNBits for a mode: 4 = int8 activations, 0 = float32 (the input type). */
@@ -142,7 +146,7 @@ export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, w
  * codes (int4: nibbles unpacked, low first) → [rows·blocks, blockSize] →
  * DequantizeLinear(axis 0, scale and zero point per block) → [rows, cols].
  */
-export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after?: string, layout: "initializer" | "held" = "initializer"): void => {
+export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after?: string, layout: "initializer" | "held" = "initializer", tieCodes = false): void => {
   const [rows, cols] = weight.shape as [number, number]
   const bits = schemeBits(weight.scheme)
   const blocks = blocksPerRow(cols, weight.blockSize)
@@ -150,6 +154,11 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   // Held (bound) weights are stored flat (`heldDims`), so no reshape of the inputs is needed.
   const held = layout === "held"
   let codes = names.codes
+  if (tieCodes && after !== undefined) {
+    // Constant codes (mapped from a file) made a run-time value: onnxruntime would otherwise unpack them once, into a constant of its own.
+    codes = ctx.temp("codesAfter")
+    ctx.emit("Reshape", [names.codes, tiedShape(ctx, heldDims(weight).codes, after)], [codes])
+  }
   if (bits === 4) {
     const low = ctx.temp("low")
     const high = ctx.temp("high")

@@ -230,12 +230,15 @@ export const makeLlamaRuntime = (
       const bound = bakeFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
       // A decode step joining its family's session group adds no baked copy: no headroom needed.
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
-      const reduced = bindQuantised
+      // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
+      // one copy in the file for every program, none uploaded.
+      const readStored = bindQuantised && backend.mapsStoredWeights === true && Object.values(baked.quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
+      const reduced = bindQuantised && !readStored
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
       const bakesQuantised = !bindQuantised && Object.keys(baked.quantised).length > 0
       const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakeFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}) }
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakeFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
       if (grouped && exe.grouped === true) groupedFamilies.add(family!)
       if (bakesQuantised) onBaked?.()

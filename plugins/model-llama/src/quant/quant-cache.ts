@@ -8,11 +8,11 @@
  * A missing, partial or damaged file is a miss (the weights are quantised
  * again and the file rewritten), never an error.
  */
-import { blocksPerRow, schemeBits, type BlockQuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
+import { blocksPerRow, schemeBits, type BlockQuantisedWeight, type QuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
 import { openSingleFile, writeSafetensors, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
-import { existsSync } from "node:fs"
+import { closeSync, existsSync, openSync, readSync } from "node:fs"
 import * as nodePath from "node:path"
 
 const FILE = "weights.safetensors"
@@ -81,3 +81,57 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
     // The file is written either way; weights whose place in it cannot be read back are just not mapped.
     return yield* locate(folder, weights).pipe(Effect.orElseSucceed(() => weights))
   })
+
+/**
+ * The weights, each one with a stored copy holding its codes and scales
+ * there only: read from the file when something asks for them (a backend
+ * that cannot map a program's weights, an upload), kept only while that
+ * caller holds them (a weak reference). A backend that maps stored copies
+ * (`BackendService.mapsStoredWeights`) never asks, so the loaded codes are
+ * garbage once the load returns: one copy, in the file (the system's page
+ * cache), for every program.
+ */
+export const readWhenUsed = (weights: Readonly<Record<string, QuantisedWeight>>): Record<string, QuantisedWeight> =>
+  Object.fromEntries(Object.entries(weights).map(([name, weight]) => [name, weight.scheme !== "float16" && weight.stored !== undefined ? lazyWeight(weight, weight.stored) : weight]))
+
+const lazyWeight = (weight: BlockQuantisedWeight, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = rows * blocksPerRow(cols, weight.blockSize)
+  const path = nodePath.join(stored.folder, stored.file)
+  const codesLength = blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8)
+  let codes: WeakRef<Uint8Array> | undefined
+  let scales: WeakRef<Float32Array> | undefined
+  return {
+    scheme: weight.scheme,
+    shape: weight.shape,
+    blockSize: weight.blockSize,
+    stored,
+    get codes(): Uint8Array {
+      const held = codes?.deref() ?? readRange(path, stored.codesOffset, codesLength)
+      codes = new WeakRef(held)
+      return held
+    },
+    get scales(): Float32Array {
+      const held = scales?.deref() ?? new Float32Array(readRange(path, stored.scalesOffset, blocks * 4).buffer)
+      scales = new WeakRef(held)
+      return held
+    }
+  }
+}
+
+// `length` bytes of `path` at `offset` (the cache file is immutable; a short read is a damaged cache).
+const readRange = (path: string, offset: number, length: number): Uint8Array => {
+  const bytes = new Uint8Array(length)
+  const fd = openSync(path, "r")
+  try {
+    let filled = 0
+    while (filled < length) {
+      const read = readSync(fd, bytes, filled, length - filled, offset + filled)
+      if (read === 0) throw new Error(`${path} ended after ${offset + filled} bytes while reading ${length} bytes at ${offset}; delete the quantised-weight cache folder ${nodePath.dirname(path)} and load again`)
+      filled += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return bytes
+}

@@ -16,6 +16,7 @@ import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
 import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
+import { readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
 /** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
@@ -65,7 +66,9 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const loaded = precision.precision === "float32"
     ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
     : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
-  const { weights, quantised } = loaded
+  const { weights } = loaded
+  // A backend that maps stored copies never reads the cached codes: they stay in the cache file only.
+  const quantised = backend.mapsStoredWeights === true ? readWhenUsed(loaded.quantised) : loaded.quantised
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.

@@ -1,0 +1,71 @@
+/**
+ * Quantised weights read from the quantised-weight cache file. With a cache
+ * and a backend that maps stored copies (`mapsStoredWeights`: the CPU onnx
+ * backend), the runtime holds no codes of its own: programs that bind the
+ * weights (prefill, scoring, LoRA training, reference) read them from the
+ * file (`CompileOptions.readStored`), and nothing is uploaded. They must
+ * compute exactly what the same weights uploaded and bound compute.
+ */
+import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import type { BackendService } from "@refine-af/tensor"
+import { nllObjective, type TokenSequence } from "@refine-af/training"
+import { Effect } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { loadLlama, scoreSequences, type QuantisedBinding } from "../src/index.ts"
+import { runScoped } from "./support/runtime.ts"
+import { tinyModel } from "./support/tiny-model.ts"
+
+const cacheRoot = mkdtempSync(nodePath.join(tmpdir(), "stored-weights-"))
+afterAll(() => rmSync(cacheRoot, { recursive: true, force: true }))
+
+const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj", "down_proj"] }
+const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
+
+/** Generation, scoring, three LoRA steps and a reference pass on the int4 model; `uploads` counts uploadQuantised calls. */
+const workload = (cached: boolean, binding: QuantisedBinding) =>
+  runScoped(Effect.gen(function* () {
+    const folder = tinyModel("llama")
+    const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
+    let uploads = 0
+    const backend: BackendService = { ...onnx, uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)) }
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision: "int4", ...(cached ? { cacheRoot } : {}) } })
+    const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
+    const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
+    const session = yield* loaded.policy.session({ lora, seed: 3 })
+    const losses: Array<number> = []
+    for (let i = 0; i < 3; i++) losses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss)
+    const [reference] = yield* session.evaluate([sft], { reference: true })
+    const stored = Object.values(loaded.runtime.quantised).filter((w) => w.scheme !== "float16" && w.stored !== undefined).length
+    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, stored, cache: loaded.quantCache }
+  }))
+
+describe("quantised weights read from the cache file", () => {
+  it("bound programs read the cache file instead of uploads, with exactly the uploaded weights' results (written, then read)", async () => {
+    const uploaded = await workload(false, "shared")
+    expect(uploaded.uploads).toBeGreaterThan(0)
+    expect(uploaded.stored).toBe(0)
+    for (const cache of ["written", "hit"]) {
+      const fromFile = await workload(true, "shared")
+      expect(fromFile.cache).toBe(cache)
+      expect(fromFile.uploads).toBe(0)
+      expect(fromFile.stored).toBe(14) // 2 layers × 7 projections
+      expect(fromFile.tokens).toEqual(uploaded.tokens)
+      expect(fromFile.scores).toEqual(uploaded.scores)
+      expect(fromFile.losses).toEqual(uploaded.losses)
+      expect(fromFile.reference).toEqual(uploaded.reference)
+    }
+  }, 300_000)
+
+  it("with quantised_binding auto the decode steps bake (mapped) and everything else reads the file: the uncached run's results, no uploads", async () => {
+    const uploaded = await workload(false, "auto")
+    const fromFile = await workload(true, "auto")
+    expect(fromFile.uploads).toBe(0)
+    expect(fromFile.tokens).toEqual(uploaded.tokens)
+    expect(fromFile.scores).toEqual(uploaded.scores)
+    expect(fromFile.losses).toEqual(uploaded.losses)
+    expect(fromFile.reference).toEqual(uploaded.reference)
+  }, 300_000)
+})
