@@ -138,6 +138,7 @@ const table = rows.map((r) => {
     // Sampled from outside every 10 ms (so short spikes can be missed): anonymous and file-backed peaks apart.
     sampledPeakAnonAboveBaselineOverWeights: (r.sampledPeaks.anon - r.phases.start.anon) / r.weightBytes,
     sampledPeakFileGiB: r.sampledPeaks.file / 2 ** 30,
+    sampledPeakPssAboveBaselineOverWeights: (r.sampledPeaks.pss - r.phases.start.rss) / r.weightBytes,
     afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,
     decodeB8: r.decodeTokensPerSecond.batch8,
@@ -161,9 +162,9 @@ const report = {
   runs: rows
 }
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
+console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  (PSS peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
-  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
 }
 if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")

@@ -100,20 +100,24 @@ export const processMemory = (): { readonly rss: number; readonly peak: number; 
  * (/proc/<pid>/status): the peaks of its anonymous memory (heap, onnxruntime's
  * buffers: what the system cannot reclaim) and of its file-backed pages
  * (mapped files, e.g. weights onnxruntime maps from the quantised-weight cache:
- * clean pages the kernel can drop and read again), next to VmHWM, which counts
- * both (and a page mapped twice twice).
+ * clean pages the kernel can drop and read again), and of its proportional set
+ * size (PSS: a page mapped by several sessions counted once), next to VmHWM,
+ * which counts both kinds (and a page mapped twice twice).
  */
 export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
-  new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number } }>((resolve, reject) => {
+  new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number } }>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] })
-    const peaks = { anon: 0, file: 0, rss: 0 }
+    const peaks = { anon: 0, file: 0, rss: 0, pss: 0 }
+    let tick = 0
     const timer = setInterval(() => {
       try {
+        const kib = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024
         const status = readFileSync(`/proc/${child.pid}/status`, "utf8")
-        const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
-        peaks.anon = Math.max(peaks.anon, kib("RssAnon"))
-        peaks.file = Math.max(peaks.file, kib("RssFile"))
-        peaks.rss = Math.max(peaks.rss, kib("VmRSS"))
+        peaks.anon = Math.max(peaks.anon, kib(status, "RssAnon"))
+        peaks.file = Math.max(peaks.file, kib(status, "RssFile"))
+        peaks.rss = Math.max(peaks.rss, kib(status, "VmRSS"))
+        // PSS counts a page mapped by several sessions once (RSS once per mapping); costlier to read: every 50 ms.
+        if (tick++ % 5 === 0) peaks.pss = Math.max(peaks.pss, kib(readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8"), "Pss"))
       } catch {
         // the process is gone: the exit handler reports
       }
