@@ -10,7 +10,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { BackendService } from "@refine-af/tensor"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -57,6 +57,14 @@ describe("quantised weights read from the cache file", () => {
       expect(fromFile.losses).toEqual(uploaded.losses)
       expect(fromFile.reference).toEqual(uploaded.reference)
     }
+    // A truncated cache file is a miss: quantised again, rewritten, the same results.
+    const [entry] = readdirSync(cacheRoot).filter((name) => name.includes("-int4-"))
+    const file = nodePath.join(cacheRoot, entry!, "weights.safetensors")
+    truncateSync(file, Math.floor(statSync(file).size / 2))
+    const rewritten = await workload(true, "shared")
+    expect(rewritten.cache).toBe("written")
+    expect(rewritten.tokens).toEqual(uploaded.tokens)
+    expect(rewritten.losses).toEqual(uploaded.losses)
   }, 300_000)
 
   it("with quantised_binding auto the decode steps bake (mapped) and everything else reads the file: the uncached run's results, no uploads", async () => {

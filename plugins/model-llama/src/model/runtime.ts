@@ -94,7 +94,11 @@ export type WeightMode = "shared" | "baked" | "decode"
  * a family's decode steps share one backend session group and its copy)
  * while the memory free at a family's first decode compile leaves room for
  * that copy ({@link bakeHeadroom}; on a backend that does not group, at every
- * decode compile), and binds them everywhere else.
+ * decode compile), and binds them everywhere else. "Binds" reads them from
+ * the quantised-weight cache file where they have one and the backend maps
+ * files (`BackendService.mapsStoredWeights`; `CompileOptions.readStored`):
+ * then the process holds no copy of its own, the file's pages serve every
+ * program; otherwise one uploaded copy.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
 

@@ -25,8 +25,12 @@ export const quantCacheFolder = (root: string, modelId: string, scheme: "int8" |
 export const quantCacheFile = (folder: string): string => nodePath.join(folder, FILE)
 
 /**
- * Reads the cached weights for `names` (with their float32 shapes), or
- * undefined when the cache is absent or does not hold all of them intact.
+ * The cached weights for `names` (with their float32 shapes), or undefined
+ * when the cache is absent or its header does not hold all of them whole
+ * (dtype and byte length of every part; the safetensors reader checks that
+ * every range lies inside the file). Nothing but the header is read: each
+ * weight reads its codes and scales from the file when asked
+ * ({@link readWhenUsed}), and a backend that maps files never asks.
  */
 export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
   Effect.gen(function* () {
@@ -38,10 +42,10 @@ export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSiz
     for (const [name, shape] of shapes) {
       const [rows, cols] = shape as [number, number]
       const blocks = blocksPerRow(cols, blockSize)
-      const codes = yield* source.readBytes(`${name}#codes`)
-      const scales = yield* source.readFloat32(`${name}#scales`)
-      if (codes.length !== rows * blocks * blob || scales.length !== rows * blocks) return undefined
-      out[name] = { scheme, shape, blockSize, codes, scales, stored: yield* storedAt(source, folder, name) }
+      const codes = yield* source.entry(`${name}#codes`)
+      const scales = yield* source.entry(`${name}#scales`)
+      if (codes.dtype !== "U8" || codes.end - codes.begin !== rows * blocks * blob || scales.dtype !== "F32" || scales.end - scales.begin !== rows * blocks * 4) return undefined
+      out[name] = lazyWeight({ scheme, shape, blockSize }, { folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
     }
     return out
   }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
@@ -94,7 +98,7 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
 export const readWhenUsed = (weights: Readonly<Record<string, QuantisedWeight>>): Record<string, QuantisedWeight> =>
   Object.fromEntries(Object.entries(weights).map(([name, weight]) => [name, weight.scheme !== "float16" && weight.stored !== undefined ? lazyWeight(weight, weight.stored) : weight]))
 
-const lazyWeight = (weight: BlockQuantisedWeight, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
+const lazyWeight = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
   const [rows, cols] = weight.shape as [number, number]
   const blocks = rows * blocksPerRow(cols, weight.blockSize)
   const path = nodePath.join(stored.folder, stored.file)
