@@ -205,6 +205,7 @@ export const compileProgram = (
     if (fromFile !== undefined) {
       // Mapped from its stored copy in the held layout (the same bytes), dequantised at each reader; the codes are
       // tied to an activation so that onnxruntime does not fold their unpacking into constants of its own.
+      checkConstant(parameter.name, node, { dtype: "float32", shape: fromFile.shape })
       const name = `param:${parameter.name}`
       const stored = fromFile.stored!
       const dims = heldDims(fromFile)

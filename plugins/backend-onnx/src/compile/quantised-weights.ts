@@ -154,16 +154,15 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   // Held (bound) weights are stored flat (`heldDims`), so no reshape of the inputs is needed.
   const held = layout === "held"
   let codes = names.codes
-  if (tieCodes && after !== undefined) {
-    // Constant codes (mapped from a file) made a run-time value: onnxruntime would otherwise unpack them once, into a constant of its own.
-    codes = ctx.temp("codesAfter")
-    ctx.emit("Reshape", [names.codes, tiedShape(ctx, heldDims(weight).codes, after)], [codes])
-  }
+  // Constant codes (mapped from a file): the unpacking's operands are made run-time values, tied to the activation,
+  // or onnxruntime would unpack every weight once, at session creation, into constants of its own. (int8 codes
+  // go straight into DequantizeLinear, whose scales are tied below.)
+  const tied = tieCodes && after !== undefined
   if (bits === 4) {
     const low = ctx.temp("low")
     const high = ctx.temp("high")
-    ctx.emit("BitwiseAnd", [codes, uint8Scalar(ctx, "nibble", 0x0f)], [low])
-    ctx.emit("BitShift", [codes, uint8Scalar(ctx, "four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
+    ctx.emit("BitwiseAnd", [codes, tied ? tiedByte(ctx, 0x0f, after) : uint8Scalar(ctx, "nibble", 0x0f)], [low])
+    ctx.emit("BitShift", [codes, tied ? tiedByte(ctx, 4, after) : uint8Scalar(ctx, "four", 4)], [high], [{ name: "direction", string: "RIGHT" }])
     const pairs = ctx.temp("pairs")
     ctx.emit("Concat", [unsqueezeLast(ctx, low), unsqueezeLast(ctx, high)], [pairs], [{ name: "axis", int: -1 }])
     codes = pairs
@@ -232,6 +231,16 @@ export const emitWidened = (ctx: LoweringContext, input: string, shape: Readonly
 }
 
 const uint8Scalar = (ctx: LoweringContext, hint: string, value: number): string => ctx.rawConstant(hint, "uint8", [], new Uint8Array([value]))
+
+/** `value` as a uint8 [1] that depends on `after` (see `zeroAfter`): a run-time operand, not a constant. */
+const tiedByte = (ctx: LoweringContext, value: number, after: string): string =>
+  ctx.once(`tiedByte:${value}:${after}`, () => {
+    const zero = ctx.temp("zeroByte")
+    ctx.emit("Cast", [zeroAfter(ctx, after)], [zero], [{ name: "to", int: 2 }])
+    const byte = ctx.temp("tiedByte")
+    ctx.emit("BitwiseOr", [uint8Scalar(ctx, "byte", value), zero], [byte])
+    return byte
+  })
 
 const unsqueezeLast = (ctx: LoweringContext, x: string): string => {
   const out = ctx.temp("unsqueezed")
