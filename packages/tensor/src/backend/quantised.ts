@@ -51,7 +51,8 @@ export interface BlockQuantisedWeight {
   /**
    * Where the same codes and scales also lie on disk, if they do: a backend
    * may map them from there instead of copying them, and a holder may read
-   * `codes` / `scales` from there only when they are used (see `lazyStored`).
+   * `codes` / `scales` from there only when they are used (model-llama's
+   * quantised-weight cache does).
    */
   readonly stored?: StoredQuantisedWeight
 }
