@@ -138,6 +138,7 @@ const table = rows.map((r) => {
     // Sampled from outside every 10 ms (so short spikes can be missed): anonymous and file-backed peaks apart.
     sampledPeakAnonAboveBaselineOverWeights: (r.sampledPeaks.anon - r.phases.start.anon) / r.weightBytes,
     sampledPeakFileGiB: r.sampledPeaks.file / 2 ** 30,
+    // PSS less the RSS at start (no PSS reading at start; a process's PSS is at most its RSS, so slightly generous).
     sampledPeakPssAboveBaselineOverWeights: (r.sampledPeaks.pss - r.phases.start.rss) / r.weightBytes,
     afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,

@@ -77,16 +77,16 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
       const bytes = mappedBytes ?? (t.external ? data.get(t.external.location) : t.raw)
       if (bytes === undefined) throw new Error(`initializer ${t.name} points at missing external data ${t.external?.location}`)
       // Held in memory: in-memory external data (a mapped one's bytes read now, when the group cannot map it).
-      const held = (tensor: OnnxTensor, prefix: string) => (t.external && !stayMapped ? inMemoryInitializer(tensor, bytesNow(bytes), externalData, prefix) : tensor)
+      const inMemoryUnlessMapped = (tensor: OnnxTensor, prefix: string) => (t.external && !stayMapped ? inMemoryInitializer(tensor, bytesNow(bytes), externalData, prefix) : tensor)
       if (shared(t.name)) {
         const seen = sharedInitializers.get(t.name)
-        if (seen === undefined) sharedInitializers.set(t.name, held(t, "shared"))
+        if (seen === undefined) sharedInitializers.set(t.name, inMemoryUnlessMapped(t, "shared"))
         else if (seen.dataType !== t.dataType || seen.dims.join() !== t.dims.join() || (seen.external?.length ?? seen.raw?.byteLength) !== lengthOf(bytes)) {
           throw new Error(`programs of one group bake different "${t.name}"; a group shares one copy of each weight`)
         }
         continue
       }
-      local.push(held({ ...t, name: rename(t.name) }, `b${b}|weight`))
+      local.push(inMemoryUnlessMapped({ ...t, name: rename(t.name) }, `b${b}|weight`))
     }
     const nodes: Array<OnnxNode> = graph.nodes.map((n, i) => ({ ...n, name: `b${b}|${n.name ?? i}`, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }))
     const body: OnnxGraph = { name: `branch${b}`, nodes, inputs: [], outputs: graph.outputs.map((o) => ({ ...unknownDims(o), name: rename(o.name) })), initializers: local }
