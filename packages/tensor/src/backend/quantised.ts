@@ -80,13 +80,18 @@ export const schemeBits = (scheme: "int8" | "int4"): 4 | 8 => (scheme === "int4"
 /** Blocks per row: `ceil(cols / blockSize)`. */
 export const blocksPerRow = (cols: number, blockSize: number): number => Math.ceil(cols / blockSize)
 
+/** Byte lengths of a block-quantised weight's codes and scales, from its shape (its codes may be on disk only: `stored`). */
+export const quantisedPartBytes = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">): { readonly codes: number; readonly scales: number } => {
+  const [rows, cols] = weight.shape as [number, number]
+  const blocks = rows * blocksPerRow(cols, weight.blockSize)
+  return { codes: blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8), scales: blocks * 4 }
+}
+
 /** Bytes a quantised weight occupies (codes + scales, or the halves). */
 export const quantisedBytes = (weight: QuantisedWeight): number => {
   if (weight.scheme === "float16") return weight.data.byteLength
-  // From the shape (codes and scales may be read from `stored` only when used).
-  const [rows, cols] = weight.shape as [number, number]
-  const blocks = rows * blocksPerRow(cols, weight.blockSize)
-  return blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8) + blocks * 4
+  const parts = quantisedPartBytes(weight)
+  return parts.codes + parts.scales
 }
 
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5))

@@ -18,7 +18,7 @@
  * MatMulNBits is only fast with constant codes it can pre-pack.
  */
 import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, blocksPerRow, eliminateDeadCode, isDeviceQuantised, schemeBits, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, eliminateDeadCode, isDeviceQuantised, quantisedPartBytes, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxModel, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
@@ -28,8 +28,8 @@ import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
-import { addQuantisedInitializers, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
-import { bytesNow, holdsBytes, inMemoryInitializer, lengthOf, mappedInitializer, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
+import { addQuantisedInitializers, bytesOf, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
+import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -52,23 +52,6 @@ export interface CompilerSettings {
   /** Read large short-K bound weights at 1-3 rows through a [K, N] copy the backend makes once (default true; see `planTransposedCopies`). */
   readonly transposedCopies?: boolean
 }
-
-/** Byte lengths of a block-quantised weight's codes and scales (from its shape: a stored weight's codes may not be in memory). */
-const storedParts = (weight: BlockQuantisedWeight): { readonly codes: number; readonly scales: number } => {
-  const [rows, cols] = weight.shape as [number, number]
-  const blocks = rows * blocksPerRow(cols, weight.blockSize)
-  return { codes: blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8), scales: blocks * 4 }
-}
-
-/** Whether a weight's stored copy is on disk, codes and scales whole. */
-const storedHolds = (weight: BlockQuantisedWeight): boolean => {
-  const stored = weight.stored
-  if (stored === undefined) return false
-  const parts = storedParts(weight)
-  return holdsBytes({ folder: stored.folder, file: stored.file, offset: stored.codesOffset }, parts.codes) && holdsBytes({ folder: stored.folder, file: stored.file, offset: stored.scalesOffset }, parts.scales)
-}
-
-const bytesOfView = (view: ArrayBufferView): Uint8Array => new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
 export interface CompiledModel {
@@ -131,6 +114,14 @@ export const compileProgram = (
   const quantised: Record<string, QuantisedWeight> = {}
   const boundQuantised: Record<string, DeviceQuantisedWeight> = {}
   const fromFiles: Record<string, BlockQuantisedWeight> = {}
+  // Whether a stored copy holds its bytes on disk (each file's size read once per compile).
+  const holdsBytes = fileHolds()
+  const storedHolds = (weight: BlockQuantisedWeight): boolean => {
+    const stored = weight.stored
+    if (stored === undefined) return false
+    const parts = quantisedPartBytes(weight)
+    return holdsBytes({ ...stored, offset: stored.codesOffset }, parts.codes) && holdsBytes({ ...stored, offset: stored.scalesOffset }, parts.scales)
+  }
   for (const [name, weight] of Object.entries(given)) {
     if (isDeviceQuantised(weight)) boundQuantised[name] = weight
     else if (readStored && weight.scheme !== "float16" && storedHolds(weight)) fromFiles[name] = weight
@@ -209,9 +200,9 @@ export const compileProgram = (
       const name = `param:${parameter.name}`
       const stored = fromFile.stored!
       const dims = heldDims(fromFile)
-      const parts = storedParts(fromFile)
+      const parts = quantisedPartBytes(fromFile)
       addInitializer(`${name}:codes`, "uint8", dims.codes, { length: parts.codes, read: () => fromFile.codes }, { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
-      addInitializer(`${name}:scales`, "float32", dims.scales, { length: parts.scales, read: () => bytesOfView(fromFile.scales) }, { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
+      addInitializer(`${name}:scales`, "float32", dims.scales, { length: parts.scales, read: () => bytesOf(fromFile.scales) }, { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
       dequantisedPerReader.set(parameter.id, (output, after) => emitDequantised(ctx, name, fromFile, output, after ?? anchor, "held", true))
       ctx.bind(parameter.id, name)
       continue

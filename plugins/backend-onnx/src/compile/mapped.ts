@@ -49,12 +49,21 @@ export interface MappedInitializers {
 /** In-memory external data of a session (file name → bytes). */
 export type InMemoryData = Array<{ path: string; data: Uint8Array }>
 
-/** Whether `stored` still names `length` bytes on disk (the file is there and long enough). */
-export const holdsBytes = (stored: StoredBytes, length: number): boolean => {
-  try {
-    return statSync(nodePath.join(stored.folder, stored.file)).size >= stored.offset + length
-  } catch {
-    return false
+/** Whether `stored` still names `length` bytes on disk (the file is there and long enough); each file's size is read once per checker. */
+export const fileHolds = (): ((stored: StoredBytes, length: number) => boolean) => {
+  const sizes = new Map<string, number>()
+  return (stored, length) => {
+    const path = nodePath.join(stored.folder, stored.file)
+    let size = sizes.get(path)
+    if (size === undefined) {
+      try {
+        size = statSync(path).size
+      } catch {
+        size = -1
+      }
+      sizes.set(path, size)
+    }
+    return size >= stored.offset + length
   }
 }
 

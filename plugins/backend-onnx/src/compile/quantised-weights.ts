@@ -17,7 +17,7 @@
  * `BlockQuantisedWeight` is stored in exactly that layout.
  */
 import type { BlockQuantisedWeight, NodeId, Program, QuantisedWeight } from "@refine-af/tensor"
-import { blocksPerRow, schemeBits } from "@refine-af/tensor"
+import { blocksPerRow, quantisedPartBytes, schemeBits } from "@refine-af/tensor"
 import type { OnnxElementType } from "../onnx/model.ts"
 import type { LoweringContext } from "./context.ts"
 import { consumersOf } from "./fusions.ts"
@@ -82,7 +82,7 @@ export const planQuantised = (program: Program, quantised: Readonly<Record<strin
   return { fused, skipped, dequantised }
 }
 
-const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+export const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 
 /**
  * The shapes a bound (held) int weight's parts are stored and fed with: the
@@ -111,11 +111,11 @@ export const addQuantisedInitializers = (name: string, weight: BlockQuantisedWei
   const blocks = blocksPerRow(cols, weight.blockSize)
   const names = quantisedNames(name)
   const stored = weight.stored
-  const blob = (weight.blockSize * schemeBits(weight.scheme)) / 8
+  const parts = quantisedPartBytes(weight)
   // A stored weight's codes are read only if they cannot be mapped (its holder may not keep them in memory).
-  const codes = stored ? { length: rows * blocks * blob, read: () => weight.codes } : weight.codes
-  const scales = stored ? { length: rows * blocks * 4, read: () => bytesOf(weight.scales) } : bytesOf(weight.scales)
-  add(names.codes, "uint8", [rows, blocks, blob], codes, stored && { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
+  const codes = stored ? { length: parts.codes, read: () => weight.codes } : weight.codes
+  const scales = stored ? { length: parts.scales, read: () => bytesOf(weight.scales) } : bytesOf(weight.scales)
+  add(names.codes, "uint8", [rows, blocks, (weight.blockSize * schemeBits(weight.scheme)) / 8], codes, stored && { folder: stored.folder, file: stored.file, offset: stored.codesOffset })
   add(names.scales, "float32", [rows, blocks], scales, stored && { folder: stored.folder, file: stored.file, offset: stored.scalesOffset })
 }
 

@@ -8,7 +8,7 @@
  * A missing, partial or damaged file is a miss (the weights are quantised
  * again and the file rewritten), never an error.
  */
-import { blocksPerRow, schemeBits, type BlockQuantisedWeight, type QuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
+import { blocksPerRow, quantisedPartBytes, type BlockQuantisedWeight, type QuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
 import { openSingleFile, writeSafetensors, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
@@ -37,14 +37,12 @@ export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSiz
     const file = quantCacheFile(folder)
     if (!existsSync(file)) return undefined
     const source = yield* openSingleFile(file)
-    const blob = (blockSize * schemeBits(scheme)) / 8
     const out: Record<string, BlockQuantisedWeight> = {}
     for (const [name, shape] of shapes) {
-      const [rows, cols] = shape as [number, number]
-      const blocks = blocksPerRow(cols, blockSize)
+      const parts = quantisedPartBytes({ scheme, shape, blockSize })
       const codes = yield* source.entry(`${name}#codes`)
       const scales = yield* source.entry(`${name}#scales`)
-      if (codes.dtype !== "U8" || codes.end - codes.begin !== rows * blocks * blob || scales.dtype !== "F32" || scales.end - scales.begin !== rows * blocks * 4) return undefined
+      if (codes.dtype !== "U8" || codes.end - codes.begin !== parts.codes || scales.dtype !== "F32" || scales.end - scales.begin !== parts.scales) return undefined
       out[name] = lazyWeight({ scheme, shape, blockSize }, { folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
     }
     return out
@@ -99,10 +97,8 @@ export const readWhenUsed = (weights: Readonly<Record<string, QuantisedWeight>>)
   Object.fromEntries(Object.entries(weights).map(([name, weight]) => [name, weight.scheme !== "float16" && weight.stored !== undefined ? lazyWeight(weight, weight.stored) : weight]))
 
 const lazyWeight = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
-  const [rows, cols] = weight.shape as [number, number]
-  const blocks = rows * blocksPerRow(cols, weight.blockSize)
+  const parts = quantisedPartBytes(weight)
   const path = nodePath.join(stored.folder, stored.file)
-  const codesLength = blocks * ((weight.blockSize * schemeBits(weight.scheme)) / 8)
   let codes: WeakRef<Uint8Array> | undefined
   let scales: WeakRef<Float32Array> | undefined
   return {
@@ -111,12 +107,12 @@ const lazyWeight = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blo
     blockSize: weight.blockSize,
     stored,
     get codes(): Uint8Array {
-      const held = codes?.deref() ?? readRange(path, stored.codesOffset, codesLength)
+      const held = codes?.deref() ?? readRange(path, stored.codesOffset, parts.codes)
       codes = new WeakRef(held)
       return held
     },
     get scales(): Float32Array {
-      const held = scales?.deref() ?? new Float32Array(readRange(path, stored.scalesOffset, blocks * 4).buffer)
+      const held = scales?.deref() ?? new Float32Array(readRange(path, stored.scalesOffset, parts.scales).buffer)
       scales = new WeakRef(held)
       return held
     }
