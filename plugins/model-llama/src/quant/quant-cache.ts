@@ -9,7 +9,7 @@
  * again and the file rewritten), never an error.
  */
 import { blocksPerRow, quantisedPartBytes, type BlockQuantisedWeight, type QuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
-import { openSingleFile, writeSafetensors, type TensorSource, type TensorToWrite } from "@refine-af/models"
+import { openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
 import { closeSync, existsSync, openSync, readSync } from "node:fs"
@@ -43,14 +43,16 @@ export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSiz
       const codes = yield* source.entry(`${name}#codes`)
       const scales = yield* source.entry(`${name}#scales`)
       if (codes.dtype !== "U8" || codes.end - codes.begin !== parts.codes || scales.dtype !== "F32" || scales.end - scales.begin !== parts.scales) return undefined
-      out[name] = lazyWeight({ scheme, shape, blockSize }, { folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
+      out[name] = lazyWeight({ scheme, shape, blockSize }, storedFrom(folder, codes, scales))
     }
     return out
   }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
 
 // Where a weight's codes and scales lie in the cache file (a backend may map them from there).
+const storedFrom = (folder: string, codes: TensorEntry, scales: TensorEntry): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
+
 const storedAt = (source: TensorSource, folder: string, name: string) =>
-  Effect.map(Effect.all([source.entry(`${name}#codes`), source.entry(`${name}#scales`)]), ([codes, scales]): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin }))
+  Effect.map(Effect.all([source.entry(`${name}#codes`), source.entry(`${name}#scales`)]), ([codes, scales]) => storedFrom(folder, codes, scales))
 
 // The weights with their place in the written file.
 const locate = (folder: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
