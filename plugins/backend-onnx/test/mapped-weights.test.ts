@@ -139,3 +139,65 @@ describe("baked quantised weights mapped from their stored copy", () => {
     expect(merged.externalData.map((e) => e.data.byteLength).sort((a, b) => a - b)).toEqual([inMemory.scales.byteLength, inMemory.codes.byteLength].sort((a, b) => a - b))
   })
 })
+
+describe("baked float32 constants mapped from their stored copy (HostTensor.stored)", () => {
+  // y = x·Wᵀ + b with W a float32 constant; the file holds ANOTHER W's values at an unaligned offset.
+  const float32Program = (rows: number) => {
+    const g = new Graph()
+    const x = g.input("x", "float32", [rows, COLS])
+    const w = g.parameter("w", "float32", [ROWS, COLS], { trainable: false })
+    const b = g.parameter("b", "float32", [ROWS], { trainable: false })
+    g.output("y", add(matmul(x, transposeLast2(w)), b))
+    return g.build()
+  }
+  const values = (phase: number) => hostTensor("float32", [ROWS, COLS], Array.from({ length: ROWS * COLS }, (_, i) => Math.sin(i * 0.29 + phase)))
+  const heldW = values(0)
+  const fileW = values(2)
+  const LEAD_F32 = 5
+  const bytes = new Uint8Array(LEAD_F32 + fileW.data.byteLength)
+  bytes.set(new Uint8Array(fileW.data.buffer), LEAD_F32)
+  writeFileSync(nodePath.join(folder, "float32.bin"), bytes)
+  const storedW = { ...heldW, stored: { folder, file: "float32.bin", offset: LEAD_F32 } }
+  const yWith = (w: typeof heldW, readStored: boolean, rowsList: ReadonlyArray<number> = [1, 8], extra: Record<string, unknown> = {}) =>
+    withBackend((backend) =>
+      Effect.forEach(rowsList, (rows) =>
+        Effect.gen(function* () {
+          const exe = yield* backend.compile(float32Program(rows), { constants: { w, b: bias }, readStored })
+          const out = yield* backend.run(exe, { x: xOf(rows) })
+          return [...toFloat64(yield* backend.download(out.y!))]
+        })
+      ), { ...settings, ...extra })
+
+  it("readStored: the session reads the file's values as they are (no folding, no pre-packing), at 1 and 8 rows, alone and in a worker", async () => {
+    const expected = await yWith(fileW, false)
+    expect(await yWith(heldW, false)).not.toEqual(expected)
+    const readAsIs = await yWith(storedW, true)
+    readAsIs.forEach((y, i) => y.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 4)))
+    expect(await yWith(storedW, true, [1, 8], { worker: true })).toEqual(readAsIs)
+    const compiled = compileProgram(float32Program(1), { w: storedW, b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, {}, [], [], true)
+    expect(compiled.bundle.folder).toBe(folder)
+    expect(compiled.bundle.mappedAsIs).toBe(true)
+    expect(compiled.bundle.externalData).toEqual([])
+    expect(compiled.onnx.graph.initializers.find((t) => t.name === "param:w")?.external).toEqual({ location: "float32.bin", offset: LEAD_F32, length: heldW.data.byteLength })
+  })
+
+  it("without readStored the constant is still baked from the file (onnxruntime may fold and pre-pack it); a missing file bakes the values in memory", async () => {
+    const expected = await yWith(fileW, false)
+    const baked = await yWith(storedW, false)
+    baked.forEach((y, i) => y.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 4)))
+    const compiled = compileProgram(float32Program(1), { w: storedW, b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, {}, [], [], false)
+    expect(compiled.bundle.folder).toBe(folder)
+    expect(compiled.bundle.mappedAsIs).toBeUndefined()
+    const missing = { ...heldW, stored: { folder, file: "absent.bin", offset: 0 } }
+    expect(await yWith(missing, true)).toEqual(await yWith(heldW, true))
+    expect(compileProgram(float32Program(1), { w: missing, b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, {}, [], [], true).bundle.mappedAsIs).toBeUndefined()
+  })
+
+  it("a stored constant is never read to compile or key a program that maps it", async () => {
+    let reads = 0
+    const lazy = { dtype: "float32" as const, shape: heldW.shape, stored: storedW.stored, get data() { reads += 1; return heldW.data } }
+    const y = await yWith(lazy, true, [1])
+    expect(y).toEqual((await yWith(storedW, true)).slice(0, 1))
+    expect(reads).toBe(0)
+  })
+})

@@ -31,6 +31,13 @@ describe("session config", () => {
     expect(sessionConfig({ provider: "cpu", threads: 2, disablePrepacking: true })).toEqual({ disable_prepacking: "1", force_spinning_stop: "1" })
   })
 
+  it("a bundle whose mapped weights are used as they are turns pre-packing and constant folding off for its session only", () => {
+    const settings = { provider: "cpu" as const, threads: 2 }
+    const asIs = sessionOptions("cpu", settings, { bytes: new Uint8Array(), externalData: [], folder: "/cache", mappedAsIs: true }, []).extra
+    expect(asIs).toEqual({ session: { force_spinning_stop: "1", model_external_initializers_file_folder_path: "/cache", disable_prepacking: "1" }, optimization: { disable_specified_optimizers: "ConstantFolding" } })
+    expect(sessionOptions("cpu", settings, { bytes: new Uint8Array(), externalData: [], folder: "/cache" }, []).extra).toEqual({ session: { force_spinning_stop: "1", model_external_initializers_file_folder_path: "/cache" } })
+  })
+
   it("sessions run with either setting", async () => {
     const program = negProgram()
     for (const idleSpin of [false, true]) {

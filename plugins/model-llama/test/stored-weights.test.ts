@@ -30,8 +30,16 @@ const workload = (cached: boolean, binding: QuantisedBinding) =>
     const folder = tinyModel("llama")
     const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
     let uploads = 0
-    const backend: BackendService = { ...onnx, uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)) }
+    // Uploads of tensors shaped like one of the float32 weights (embeddings, head, norms; no LoRA or optimizer tensor is).
+    const float32Shapes = new Set<string>()
+    let float32Uploads = 0
+    const backend: BackendService = {
+      ...onnx,
+      uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
+      upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
+    }
     const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision: "int4", ...(cached ? { cacheRoot } : {}) } })
+    for (const w of Object.values(loaded.runtime.weights)) float32Shapes.add(w.shape.join(","))
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
     const session = yield* loaded.policy.session({ lora, seed: 3 })
@@ -39,19 +47,23 @@ const workload = (cached: boolean, binding: QuantisedBinding) =>
     for (let i = 0; i < 3; i++) losses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss)
     const [reference] = yield* session.evaluate([sft], { reference: true })
     const stored = Object.values(loaded.runtime.quantised).filter((w) => w.scheme !== "float16" && w.stored !== undefined).length
-    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, stored, cache: loaded.quantCache }
+    const storedFloat32 = Object.values(loaded.runtime.weights).filter((w) => w.stored !== undefined).length
+    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, float32Uploads, stored, storedFloat32, cache: loaded.quantCache }
   }))
 
 describe("quantised weights read from the cache file", () => {
   it("bound programs read the cache file instead of uploads, with exactly the uploaded weights' results (written, then read)", async () => {
     const uploaded = await workload(false, "shared")
     expect(uploaded.uploads).toBeGreaterThan(0)
+    expect(uploaded.float32Uploads).toBeGreaterThan(0)
     expect(uploaded.stored).toBe(0)
     for (const cache of ["written", "hit"]) {
       const fromFile = await workload(true, "shared")
       expect(fromFile.cache).toBe(cache)
       expect(fromFile.uploads).toBe(0)
+      expect(fromFile.float32Uploads).toBe(0)
       expect(fromFile.stored).toBe(14) // 2 layers × 7 projections
+      expect(fromFile.storedFloat32).toBe(7) // embeddings, head, 2 × 2 layer norms, final norm
       expect(fromFile.tokens).toEqual(uploaded.tokens)
       expect(fromFile.scores).toEqual(uploaded.scores)
       expect(fromFile.losses).toEqual(uploaded.losses)
@@ -71,6 +83,7 @@ describe("quantised weights read from the cache file", () => {
     const uploaded = await workload(false, "auto")
     const fromFile = await workload(true, "auto")
     expect(fromFile.uploads).toBe(0)
+    expect(fromFile.float32Uploads).toBe(0)
     expect(fromFile.tokens).toEqual(uploaded.tokens)
     expect(fromFile.scores).toEqual(uploaded.scores)
     expect(fromFile.losses).toEqual(uploaded.losses)

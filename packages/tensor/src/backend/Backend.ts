@@ -72,7 +72,12 @@ export interface DeviceTensor {
 
 /** Options of {@link BackendService.compile}. */
 export interface CompileOptions {
-  /** Values of parameters to bake into the executable (frozen weights), by parameter name. */
+  /**
+   * Values of parameters to bake into the executable (frozen weights), by
+   * parameter name. One with a stored copy (`HostTensor.stored`) is baked
+   * from that file by a backend that maps files (`mapsStoredWeights`),
+   * without reading `data`.
+   */
   readonly constants?: Readonly<Record<string, HostTensor>>
   /**
    * Parameters bound to backend tensors (from `upload` or a run), by parameter
@@ -126,8 +131,12 @@ export interface CompileOptions {
    * at each reader, as bound ones are, instead of computed with quantised
    * matmuls: nothing of theirs is copied or pre-packed into the executable,
    * so every executable compiled this way shares the one copy the system
-   * holds of the file. A backend that cannot map files says so with
-   * `mapsStoredWeights` false or absent (it then bakes them as usual).
+   * holds of the file. Baked float32 `constants` with a stored copy
+   * (`HostTensor.stored`) are read from it the same way: as the file's
+   * bytes, never copied, transposed or pre-packed by the executable (the
+   * backend gives up its own copies of every constant for that). A backend
+   * that cannot map files says so with `mapsStoredWeights` false or absent
+   * (it then bakes them as usual).
    */
   readonly readStored?: boolean
 }
@@ -183,7 +192,7 @@ export interface BackendRunOptions {
 export interface BackendService {
   /** Backend name, used in every error (e.g. `"onnx"`). */
   readonly name: string
-  /** Whether `compile` honours `CompileOptions.readStored` (maps stored copies of quantised weights). */
+  /** Whether `compile` honours `CompileOptions.readStored` (maps stored copies of quantised weights and float32 constants). */
   readonly mapsStoredWeights?: boolean
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (

@@ -35,11 +35,32 @@ export interface HostDataOf {
 /** Any host typed array. */
 export type HostData = HostDataOf[DType]
 
+/**
+ * Where a tensor's bytes also lie on disk: `file` in `folder`, from byte
+ * `offset`, row-major, little-endian, the same values as `data`. The file
+ * must never change in place (written once, only ever replaced by a rename:
+ * a reader that mapped the old one keeps it).
+ */
+export interface StoredTensor {
+  readonly folder: string
+  /** File name inside `folder`. */
+  readonly file: string
+  readonly offset: number
+}
+
 /** A tensor in host memory. */
 export interface HostTensor {
   readonly dtype: DType
   readonly shape: Shape
   readonly data: HostData
+  /**
+   * A copy of `data` on disk. A backend that maps files
+   * (`BackendService.mapsStoredWeights`) may bake the tensor as that file's
+   * bytes instead of copying `data`, and a holder may then read `data` from
+   * the file only when something asks for it (model-llama's quantised-weight
+   * cache does, for the weights it keeps at float32).
+   */
+  readonly stored?: StoredTensor
 }
 
 /** Allocates a zero-filled typed array of `dtype`. */

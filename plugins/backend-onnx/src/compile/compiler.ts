@@ -24,6 +24,7 @@ import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
+import { byteLengthOf } from "./dtypes.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
@@ -140,8 +141,11 @@ export const compileProgram = (
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
-  // Fed parameters and bound quantised ones (dequantised each run) are not constants onnxruntime could pre-pack.
-  const fedParameters = new Set(program.parameters.filter((p) => constants[p.name] === undefined && quantised[p.name] === undefined).map((p) => p.id))
+  // Constants read from their stored copy (`readStored`): mapped, and used as they are (no folding, no pre-packing).
+  const storedConstants = new Set(readStored ? Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, byteLengthOf(value))).map(([name]) => name) : [])
+  // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
+  // onnxruntime pre-packs.
+  const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || storedConstants.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
   const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
   // Weights the backend holds (CompileOptions.weights): only those can have a shared [K, N] copy.
   const boundNames = new Set(bound)
@@ -254,6 +258,9 @@ export const compileProgram = (
     if (settings.float16Weights && node.dtype === "float32") {
       addInitializer(`${name}:f16`, "float16", node.shape, toFloat16Bytes(value.data as Float32Array))
       ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
+    } else if (value.stored !== undefined) {
+      // Mapped from its stored copy when the file holds it; its values are read only if it must be held in memory.
+      addInitializer(name, onnxType(node.dtype), node.shape, { length: byteLengthOf(value), read: () => hostBytes(value) }, value.stored)
     } else {
       addInitializer(name, onnxType(node.dtype), node.shape, hostBytes(value))
     }
@@ -361,6 +368,8 @@ export const compileProgram = (
   })
   // A session with in-memory external data maps nothing (compile/mapped.ts).
   const mapping = folder !== undefined && externalData.length === 0
+  // Constants read as they are: onnxruntime must not fold a transpose of one into a copy or pre-pack one.
+  const asIs = mapping && storedConstants.size > 0
   const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, bytesNow(mapped.get(t.name)!), externalData) : t))
   const onnx: OnnxModel = {
     irVersion: IR_VERSION,
@@ -376,7 +385,7 @@ export const compileProgram = (
     }
   }
   return {
-    bundle: { bytes: encodeModel(onnx), externalData, ...(mapping ? { folder } : {}) },
+    bundle: { bytes: encodeModel(onnx), externalData, ...(mapping ? { folder } : {}), ...(asIs ? { mappedAsIs: true } : {}) },
     onnx,
     feeds,
     outputs,

@@ -62,6 +62,8 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
   // external data; otherwise they are held in memory like the rest (compile/mapped.ts).
   const folders = new Set(members.map((m) => m.mapped?.folder))
   const folder = folders.size === 1 && members.every((m) => m.bundle.externalData.length === 0) ? members[0]!.mapped?.folder : undefined
+  // Mapped weights used as they are (`ModelBundle.mappedAsIs`) stay so when every member asks for it.
+  const mapping = folder === undefined ? {} : { folder, ...(members.every((m) => m.bundle.mappedAsIs === true) ? { mappedAsIs: true } : {}) }
   const branches = members.map((member, b) => {
     if (groupSignature(member) !== signature) throw new Error(`program ${b} of the group has other feeds or outputs than the first (${groupSignature(member)} vs ${signature})`)
     for (const o of member.onnx.extraOpsets ?? []) extraOpsets.set(o.domain, Math.max(extraOpsets.get(o.domain) ?? 0, o.version))
@@ -98,7 +100,7 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
   const header = { irVersion: first.onnx.irVersion, opsetVersion: first.onnx.opsetVersion, producerName: first.onnx.producerName, ...opsets }
   if (branches.length === 1) {
     // One program: itself, with the selector declared (and unused) so runs feed every group alike.
-    return { bytes: encodeModel({ ...first.onnx, graph: { ...first.onnx.graph, inputs: [...first.onnx.graph.inputs, { name: GROUP_BRANCH_INPUT, dataType: "int64", dims: [] }] } }), externalData: [...first.bundle.externalData], ...(folder === undefined ? {} : { folder }) }
+    return { bytes: encodeModel({ ...first.onnx, graph: { ...first.onnx.graph, inputs: [...first.onnx.graph.inputs, { name: GROUP_BRANCH_INPUT, dataType: "int64", dims: [] }] } }), externalData: [...first.bundle.externalData], ...mapping }
   }
   // One If per branch, every branch one level deep (onnxruntime pre-packs a main-graph initializer for a branch
   // one level down, not for one nested deeper: measured, a third branch under a second If ran unpacked). If b runs
@@ -132,6 +134,6 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
       initializers: [...sharedInitializers.values(), ...branches.map((_, b) => int64Scalar(`group:index${b}`, b))]
     }
   }
-  return { bytes: encodeModel(model), externalData, ...(folder === undefined ? {} : { folder }) }
+  return { bytes: encodeModel(model), externalData, ...mapping }
 }
 

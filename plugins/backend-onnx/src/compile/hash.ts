@@ -21,8 +21,10 @@ export const memoProgramHash = (program: Program): string => {
   return digest
 }
 
-/** Hash of a host tensor's values (memoised per typed array; weights are not expected to change in place). */
+/** Hash of a host tensor's values (memoised per typed array; weights are not expected to change in place), or of the place of its stored copy. */
 export const tensorHash = (tensor: HostTensor): string => {
+  // A stored copy is immutable: its place names its values (which need not be read to hash them).
+  if (tensor.stored !== undefined) return `${tensor.dtype}[${tensor.shape.join(",")}]@${JSON.stringify(tensor.stored)}`
   const known = dataHashes.get(tensor.data)
   if (known !== undefined) return `${tensor.dtype}[${tensor.shape.join(",")}]${known}`
   const digest = createHash("sha256").update(bytesOf(tensor.data)).digest("hex")

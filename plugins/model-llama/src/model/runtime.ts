@@ -231,7 +231,6 @@ export const makeLlamaRuntime = (
       const names = Object.keys(baked.constants)
       // `decode`: a decode step bakes the float32 weights into its family's group (no headroom asked once the group holds them).
       const bakeFloat32 = mode === "decode" && family !== undefined && names.length > 0 && (groupedFamilies.has(family) || (yield* roomToBakeFloat32))
-      const bound = bakeFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
       // A decode step joining its family's session group adds no baked copy: no headroom needed.
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
       // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
@@ -241,8 +240,13 @@ export const makeLlamaRuntime = (
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised
       const bakesQuantised = !bindQuantised && Object.keys(baked.quantised).length > 0
+      // The float32 weights the cache holds too (embeddings, head, norms) go with the quantised ones: read from the
+      // file as they are where the quantised ones are (`readStored`), mapped into the decode group that bakes them.
+      const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
+      const bakesFloat32 = bakeFloat32 || mapsFloat32
+      const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
       const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakeFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}) }
+      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}) }
       const exe = yield* backend.compile(program, compileOptions)
       if (grouped && exe.grouped === true) groupedFamilies.add(family!)
       if (bakesQuantised) onBaked?.()

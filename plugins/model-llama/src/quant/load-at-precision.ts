@@ -4,7 +4,8 @@
  * stores it below float32) quantised before the next is read, so the float32
  * copy of the whole model never exists (a 7B model at int4 loads in ~4 GB
  * plus one tensor). Int schemes read / write the on-disk cache
- * (`quant-cache.ts`) when a cache root is given.
+ * (`quant-cache.ts`, which holds the weights kept at float32 too) when a
+ * cache root is given.
  */
 import { expectedWeights, loadWeights, nonFinite, NonFiniteWeightsError, SafetensorsFormatError, type LlamaConfig, type TensorSource } from "@refine-af/models"
 import { quantiseWeight, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
@@ -62,12 +63,14 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   const expected = expectedWeights(config)
   yield* checkNamesAndShapes(source, expected, where)
   const reduced = new Map([...expected].filter(([name, shape]) => storedBelowFloat32(precision, name, shape)))
+  const kept = new Map([...expected].filter(([name]) => !reduced.has(name)))
   const folder = precision !== "float16" && options.cacheRoot !== undefined ? quantCacheFolder(options.cacheRoot, modelId, precision, blockSize) : undefined
-  const cached = folder !== undefined && precision !== "float16" ? yield* readQuantCache(folder, precision, blockSize, reduced) : undefined
+  // A hit holds every weight (the float32 ones too): nothing of the checkpoint is read.
+  const cached = folder !== undefined && precision !== "float16" ? yield* readQuantCache(folder, precision, blockSize, reduced, kept) : undefined
+  if (cached !== undefined) return { weights: cached.weights, quantised: cached.quantised, cache: "hit" } satisfies WeightsAtPrecision
   const weights: Record<string, HostTensor> = {}
-  const quantised: Record<string, QuantisedWeight> = { ...cached }
+  const quantised: Record<string, QuantisedWeight> = {}
   for (const [name, shape] of expected) {
-    if (cached?.[name] !== undefined) continue
     const values = yield* source.readFloat32(name)
     const bad = nonFinite(values)
     if (bad !== undefined) {
@@ -83,7 +86,6 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
     else weights[name] = { dtype: "float32", shape, data: values }
   }
   if (folder === undefined) return { weights, quantised, cache: "off" } satisfies WeightsAtPrecision
-  if (cached !== undefined) return { weights, quantised, cache: "hit" } satisfies WeightsAtPrecision
-  const written = yield* writeQuantCache(folder, modelId, quantised as Record<string, BlockQuantisedWeight>).pipe(Effect.orElseSucceed(() => undefined))
-  return written === undefined ? { weights, quantised, cache: "unwritable" } satisfies WeightsAtPrecision : { weights, quantised: written, cache: "written" } satisfies WeightsAtPrecision
+  const written = yield* writeQuantCache(folder, modelId, { quantised: quantised as Record<string, BlockQuantisedWeight>, weights }).pipe(Effect.orElseSucceed(() => undefined))
+  return written === undefined ? { weights, quantised, cache: "unwritable" } satisfies WeightsAtPrecision : { weights: written.weights, quantised: written.quantised, cache: "written" } satisfies WeightsAtPrecision
 })

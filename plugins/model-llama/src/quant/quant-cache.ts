@@ -2,13 +2,17 @@
  * The on-disk cache of quantised weights: one safetensors file per (model
  * content id, scheme, block size) — `<root>/<id>-<scheme>-b<block>/weights.safetensors`
  * holding `<name>#codes` (U8 [rows, blocks, blob]) and `<name>#scales`
- * (F32 [rows, blocks]) for every quantised weight. The model id covers the
- * config and every weight file's bytes, so a changed model gets a new folder;
- * quantisation is deterministic, so a hit is the same as quantising again.
- * A missing, partial or damaged file is a miss (the weights are quantised
- * again and the file rewritten), never an error.
+ * (F32 [rows, blocks]) for every quantised weight, and the weights kept at
+ * float32 (embeddings, LM head, norms) as F32 under their own names: a hit
+ * reads nothing of the checkpoint, and a backend that maps files reads every
+ * frozen weight from this one file. The model id covers the config and every
+ * weight file's bytes, so a changed model gets a new folder; quantisation is
+ * deterministic, so a hit is the same as quantising again. A missing,
+ * partial or damaged file (or one written before it held the float32
+ * weights) is a miss (the weights are quantised again and the file
+ * rewritten), never an error.
  */
-import { blocksPerRow, quantisedPartBytes, type BlockQuantisedWeight, type QuantisedWeight, type StoredQuantisedWeight } from "@refine-af/tensor"
+import { blocksPerRow, quantisedPartBytes, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight, type StoredQuantisedWeight, type StoredTensor } from "@refine-af/tensor"
 import { openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
@@ -24,28 +28,41 @@ export const quantCacheFolder = (root: string, modelId: string, scheme: "int8" |
 /** The file inside a cache folder. */
 export const quantCacheFile = (folder: string): string => nodePath.join(folder, FILE)
 
+/** What a cache hit gives: the quantised weights and the float32 ones, each read from the file only when asked. */
+export interface CachedWeights {
+  readonly quantised: Record<string, BlockQuantisedWeight>
+  readonly weights: Record<string, HostTensor>
+}
+
 /**
- * The cached weights for `names` (with their float32 shapes), or undefined
- * when the cache is absent or its header does not hold all of them whole
- * (dtype and byte length of every part; the safetensors reader checks that
- * every range lies inside the file). Nothing but the header is read: each
- * weight reads its codes and scales from the file when asked
- * ({@link readWhenUsed}), and a backend that maps files never asks.
+ * The cached weights: `shapes` quantised (by their float32 shapes) and
+ * `float32Shapes` kept at float32, or undefined when the cache is absent or
+ * its header does not hold all of them whole (dtype and byte length of every
+ * part; the safetensors reader checks that every range lies inside the
+ * file). Nothing but the header is read: each weight reads its values from
+ * the file when asked ({@link readWhenUsed}), and a backend that maps files
+ * never asks.
  */
-export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
+export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>, float32Shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
   Effect.gen(function* () {
     const file = quantCacheFile(folder)
     if (!existsSync(file)) return undefined
     const source = yield* openSingleFile(file)
-    const out: Record<string, BlockQuantisedWeight> = {}
+    const quantised: Record<string, BlockQuantisedWeight> = {}
     for (const [name, shape] of shapes) {
       const parts = quantisedPartBytes({ scheme, shape, blockSize })
       const codes = yield* source.entry(`${name}#codes`)
       const scales = yield* source.entry(`${name}#scales`)
       if (codes.dtype !== "U8" || codes.end - codes.begin !== parts.codes || scales.dtype !== "F32" || scales.end - scales.begin !== parts.scales) return undefined
-      out[name] = lazyWeight({ scheme, shape, blockSize }, storedFrom(folder, codes, scales))
+      quantised[name] = lazyWeight({ scheme, shape, blockSize }, storedFrom(folder, codes, scales))
     }
-    return out
+    const weights: Record<string, HostTensor> = {}
+    for (const [name, shape] of float32Shapes) {
+      const entry = yield* source.entry(name)
+      if (entry.dtype !== "F32" || entry.shape.join(",") !== shape.join(",")) return undefined
+      weights[name] = lazyTensor(shape, { folder, file: FILE, offset: entry.begin })
+    }
+    return { quantised, weights } satisfies CachedWeights
   }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
 
 // Where a weight's codes and scales lie in the cache file (a backend may map them from there).
@@ -55,22 +72,27 @@ const storedAt = (source: TensorSource, folder: string, name: string) =>
   Effect.map(Effect.all([source.entry(`${name}#codes`), source.entry(`${name}#scales`)]), ([codes, scales]) => storedFrom(folder, codes, scales))
 
 // The weights with their place in the written file.
-const locate = (folder: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
+const locate = (folder: string, written: CachedWeights) =>
   Effect.gen(function* () {
     const source = yield* openSingleFile(quantCacheFile(folder))
-    const out: Record<string, BlockQuantisedWeight> = {}
-    for (const [name, w] of Object.entries(weights)) out[name] = { ...w, stored: yield* storedAt(source, folder, name) }
-    return out
+    const quantised: Record<string, BlockQuantisedWeight> = {}
+    for (const [name, w] of Object.entries(written.quantised)) quantised[name] = { ...w, stored: yield* storedAt(source, folder, name) }
+    const weights: Record<string, HostTensor> = {}
+    for (const [name, t] of Object.entries(written.weights)) weights[name] = { ...t, stored: { folder, file: FILE, offset: (yield* source.entry(name)).begin } }
+    return { quantised, weights } satisfies CachedWeights
   }).pipe(Effect.scoped)
 
 /**
  * Writes the cache file (to a temporary name, then renamed: a crash never
  * leaves a half file under the real name, and a reader that mapped an older
- * file keeps it) and returns the weights with their place in it.
+ * file keeps it) and returns the weights with their place in it. The float32
+ * weights come first (8-byte aligned, as the format lays out the first
+ * tensors).
  */
-export const writeQuantCache = (folder: string, modelId: string, weights: Readonly<Record<string, BlockQuantisedWeight>>) =>
+export const writeQuantCache = (folder: string, modelId: string, written: CachedWeights) =>
   Effect.gen(function* () {
-    const tensors: Array<TensorToWrite> = []
+    const tensors: Array<TensorToWrite> = Object.entries(written.weights).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))
+    const weights = written.quantised
     for (const [name, w] of Object.entries(weights)) {
       const [rows, cols] = w.shape as [number, number]
       const blocks = blocksPerRow(cols, w.blockSize)
@@ -83,7 +105,7 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
     yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
     // The file is written either way; weights whose place in it cannot be read back are just not mapped.
-    return yield* locate(folder, weights).pipe(Effect.orElseSucceed(() => weights))
+    return yield* locate(folder, written).pipe(Effect.orElseSucceed(() => written))
   })
 
 /**
@@ -97,6 +119,27 @@ export const writeQuantCache = (folder: string, modelId: string, weights: Readon
  */
 export const readWhenUsed = (weights: Readonly<Record<string, QuantisedWeight>>): Record<string, QuantisedWeight> =>
   Object.fromEntries(Object.entries(weights).map(([name, weight]) => [name, weight.scheme !== "float16" && weight.stored !== undefined ? lazyWeight(weight, weight.stored) : weight]))
+
+/** The same for float32 weights with a stored copy ({@link readWhenUsed}). */
+export const readFloat32WhenUsed = (weights: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> =>
+  Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [name, tensor.dtype === "float32" && tensor.stored !== undefined ? lazyTensor(tensor.shape, tensor.stored) : tensor]))
+
+// A float32 tensor whose values are read from its stored copy when asked, and kept only while the caller holds them.
+const lazyTensor = (shape: ReadonlyArray<number>, stored: StoredTensor): HostTensor => {
+  const path = nodePath.join(stored.folder, stored.file)
+  const length = shape.reduce((n, d) => n * d, 1) * 4
+  let values: WeakRef<Float32Array> | undefined
+  return {
+    dtype: "float32",
+    shape,
+    stored,
+    get data(): Float32Array {
+      const held = values?.deref() ?? new Float32Array(readRange(path, stored.offset, length).buffer)
+      values = new WeakRef(held)
+      return held
+    }
+  }
+}
 
 const lazyWeight = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
   const parts = quantisedPartBytes(weight)

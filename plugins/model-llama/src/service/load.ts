@@ -16,7 +16,7 @@ import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
 import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
-import { readWhenUsed } from "../quant/quant-cache.ts"
+import { readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
 /** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
@@ -66,9 +66,10 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const loaded = precision.precision === "float32"
     ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
     : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
-  const { weights } = loaded
-  // A backend that maps stored copies never reads the cached codes: they stay in the cache file only.
-  const quantised = backend.mapsStoredWeights === true ? readWhenUsed(loaded.quantised) : loaded.quantised
+  // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
+  const maps = backend.mapsStoredWeights === true
+  const quantised = maps ? readWhenUsed(loaded.quantised) : loaded.quantised
+  const weights = maps ? readFloat32WhenUsed(loaded.weights) : loaded.weights
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
