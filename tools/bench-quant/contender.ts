@@ -16,7 +16,7 @@
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
 import { makeStepFeeds, stepNames } from "@refine-af/models"
-import { quantisedBytes } from "@refine-af/tensor"
+import { hostByteLength, quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { backendReadBandwidth, processMemory } from "../gpu-check/bench-env.ts"
 
@@ -50,7 +50,7 @@ const main = Effect.gen(function* () {
   const { runtime } = loaded
   // What one decode step reads: every weight but the embedding table (one row per token).
   let weightBytesPerToken = Object.values(runtime.quantised).reduce((n, w) => n + quantisedBytes(w), 0)
-  for (const [name, w] of Object.entries(runtime.weights)) if (name !== "model.embed_tokens.weight" || runtime.config.tieWordEmbeddings) weightBytesPerToken += w.data.byteLength
+  for (const [name, w] of Object.entries(runtime.weights)) if (name !== "model.embed_tokens.weight" || runtime.config.tieWordEmbeddings) weightBytesPerToken += hostByteLength(w)
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 256 }
   const result: Record<string, number | null> = {}
   // Decode steps alone: `batch` rows through one decode program, each row's prompt fed token by token

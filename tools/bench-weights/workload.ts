@@ -19,7 +19,7 @@
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { generateTokens, loadLlama, scoreSequences, type QuantisedBinding, type WeightMode } from "@refine-af/model-llama"
-import { quantisedBytes } from "@refine-af/tensor"
+import { hostByteLength, quantisedBytes } from "@refine-af/tensor"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
 import { processMemory } from "../gpu-check/bench-env.ts"
@@ -54,7 +54,7 @@ const main = Effect.gen(function* () {
   mark("load", load.seconds)
   if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }
   // The weight bytes at the chosen precision: float32 ones plus the stored codes and scales.
-  const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + t.data.byteLength, 0) + Object.values(runtime.quantised).reduce((n, q) => n + quantisedBytes(q), 0)
+  const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + hostByteLength(t), 0) + Object.values(runtime.quantised).reduce((n, q) => n + quantisedBytes(q), 0)
   const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
   const requests = (rows: number, maxNewTokens: number) => ids(rows, PROMPT, rows).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
   const decode: Record<string, number> = {}

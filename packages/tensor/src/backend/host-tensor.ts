@@ -63,6 +63,11 @@ export interface HostTensor {
   readonly stored?: StoredTensor
 }
 
+const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float64: 8, float16: 2, int32: 4, int64: 8, bool: 1 }
+
+/** Bytes of a tensor's values, from its dtype and shape alone (a stored tensor's `data` may be read from disk when asked). */
+export const hostByteLength = (tensor: Pick<HostTensor, "dtype" | "shape">): number => sizeOf(tensor.shape) * ELEMENT_BYTES[tensor.dtype]
+
 /** Allocates a zero-filled typed array of `dtype`. */
 export const allocate = (dtype: DType, size: number): HostData => {
   switch (dtype) {

@@ -18,13 +18,12 @@
  * MatMulNBits is only fast with constant codes it can pre-pack.
  */
 import type { BlockQuantisedWeight, DeviceQuantisedWeight, DType, HostTensor, Node as IrNode, NodeId, Program, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
-import { BackendCompileError, eliminateDeadCode, isDeviceQuantised, quantisedPartBytes, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
+import { BackendCompileError, eliminateDeadCode, hostByteLength, isDeviceQuantised, quantisedPartBytes, sizeOf, UnsupportedOpError } from "@refine-af/tensor"
 import type { OnnxElementType, OnnxModel, OnnxTensor, OnnxValueInfo } from "../onnx/model.ts"
 import { encodeModel } from "../onnx/model.ts"
 import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
-import { byteLengthOf } from "./dtypes.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
@@ -142,7 +141,7 @@ export const compileProgram = (
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
   // Constants read from their stored copy (`readStored`): mapped, and used as they are (no folding, no pre-packing).
-  const storedConstants = new Set(readStored ? Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, byteLengthOf(value))).map(([name]) => name) : [])
+  const storedConstants = new Set(readStored ? Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, hostByteLength(value))).map(([name]) => name) : [])
   // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
   // onnxruntime pre-packs.
   const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || storedConstants.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
@@ -260,7 +259,7 @@ export const compileProgram = (
       ctx.emit("Cast", [`${name}:f16`], [name], [{ name: "to", int: 1 }])
     } else if (value.stored !== undefined) {
       // Mapped from its stored copy when the file holds it; its values are read only if it must be held in memory.
-      addInitializer(name, onnxType(node.dtype), node.shape, { length: byteLengthOf(value), read: () => hostBytes(value) }, value.stored)
+      addInitializer(name, onnxType(node.dtype), node.shape, { length: hostByteLength(value), read: () => hostBytes(value) }, value.stored)
     } else {
       addInitializer(name, onnxType(node.dtype), node.shape, hostBytes(value))
     }

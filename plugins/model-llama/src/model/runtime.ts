@@ -19,7 +19,7 @@
  * that each run dequantises, which costs little next to the matmuls of many
  * tokens.
  */
-import { eliminateDeadCode, Graph, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
+import { eliminateDeadCode, Graph, hostByteLength, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { availableMemory, ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
@@ -194,7 +194,7 @@ export const makeLlamaRuntime = (
   const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
   const binding = options.quantisedBinding ?? "auto"
   const quantisedTotal = Object.values(quantised).reduce((n, w) => n + quantisedBytes(w), 0)
-  const float32Total = Object.values(weights).reduce((n, w) => n + w.data.byteLength, 0)
+  const float32Total = Object.values(weights).reduce((n, w) => n + hostByteLength(w), 0)
   const freeMemory = options.availableMemory ?? (() => availableMemory().bytes)
   const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2)
   // Whether a baked copy of `bytes` still fits in free memory ({@link bakeHeadroom}); when not, says `fallback(needed, free)` once.
