@@ -141,10 +141,12 @@ describe("baked quantised weights mapped from their stored copy", () => {
 })
 
 describe("baked float32 constants mapped from their stored copy (HostTensor.stored)", () => {
-  // y = x·Wᵀ + b with W a float32 constant; the file holds ANOTHER W's values at an unaligned offset.
+  // y = x·Wᵀ + b with W a float32 constant, x [rows, COLS] or (negative rows) [2, -rows, COLS]; the file holds
+  // ANOTHER W's values at an unaligned offset.
+  const xShape = (rows: number) => (rows > 0 ? [rows, COLS] : [2, -rows, COLS])
   const float32Program = (rows: number) => {
     const g = new Graph()
-    const x = g.input("x", "float32", [rows, COLS])
+    const x = g.input("x", "float32", xShape(rows))
     const w = g.parameter("w", "float32", [ROWS, COLS], { trainable: false })
     const b = g.parameter("b", "float32", [ROWS], { trainable: false })
     g.output("y", add(matmul(x, transposeLast2(w)), b))
@@ -158,27 +160,33 @@ describe("baked float32 constants mapped from their stored copy (HostTensor.stor
   bytes.set(new Uint8Array(fileW.data.buffer), LEAD_F32)
   writeFileSync(nodePath.join(folder, "float32.bin"), bytes)
   const storedW = { ...heldW, stored: { folder, file: "float32.bin", offset: LEAD_F32 } }
-  const yWith = (w: typeof heldW, readStored: boolean, rowsList: ReadonlyArray<number> = [1, 8], extra: Record<string, unknown> = {}) =>
+  const yWith = (w: typeof heldW, readStored: boolean, rowsList: ReadonlyArray<number> = [1, 8, -5], extra: Record<string, unknown> = {}) =>
     withBackend((backend) =>
       Effect.forEach(rowsList, (rows) =>
         Effect.gen(function* () {
           const exe = yield* backend.compile(float32Program(rows), { constants: { w, b: bias }, readStored })
-          const out = yield* backend.run(exe, { x: xOf(rows) })
+          const shape = xShape(rows)
+          const out = yield* backend.run(exe, { x: hostTensor("float32", shape, Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => Math.cos(i * 0.11 + rows))) })
           return [...toFloat64(yield* backend.download(out.y!))]
         })
       ), { ...settings, ...extra })
 
-  it("readStored: the session reads the file's values as they are (no folding, no pre-packing), at 1 and 8 rows, alone and in a worker", async () => {
+  it("readStored: the session reads the file's values as they are (x·Wᵀ as Gemm with transB: no transposed copy, no pre-packing), at 1, 8 and 2 × 5 rows, alone and in a worker", async () => {
     const expected = await yWith(fileW, false)
     expect(await yWith(heldW, false)).not.toEqual(expected)
     const readAsIs = await yWith(storedW, true)
     readAsIs.forEach((y, i) => y.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 4)))
-    expect(await yWith(storedW, true, [1, 8], { worker: true })).toEqual(readAsIs)
+    expect(await yWith(storedW, true, [1, 8, -5], { worker: true })).toEqual(readAsIs)
     const compiled = compileProgram(float32Program(1), { w: storedW, b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, {}, [], [], true)
     expect(compiled.bundle.folder).toBe(folder)
     expect(compiled.bundle.mappedAsIs).toBe(true)
     expect(compiled.bundle.externalData).toEqual([])
     expect(compiled.onnx.graph.initializers.find((t) => t.name === "param:w")?.external).toEqual({ location: "float32.bin", offset: LEAD_F32, length: heldW.data.byteLength })
+    // W is read by a Gemm as it is, never transposed (onnxruntime would make the transposed copy at session creation).
+    for (const rows of [1, -5]) {
+      const nodes = compileProgram(float32Program(rows), { w: storedW, b: bias }, { externalThreshold: 1 << 20, float16Weights: false }, {}, [], [], true).onnx.graph.nodes
+      expect(nodes.filter((n) => n.inputs.includes("param:w")).map((n) => [n.opType, n.attributes])).toEqual([["Gemm", [{ name: "transB", int: 1 }]]])
+    }
   })
 
   it("without readStored the constant is still baked from the file (onnxruntime may fold and pre-pack it); a missing file bakes the values in memory", async () => {

@@ -25,7 +25,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { consumersOf, planFusions, planTransposedCopies, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
+import { consumersOf, planFusions, planTransposedCopies, planTransposedRight, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, bytesOf, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
@@ -150,7 +150,11 @@ export const compileProgram = (
   const boundNames = new Set(bound)
   const boundIds = new Set(program.parameters.filter((p) => boundNames.has(p.name) && fedParameters.has(p.id)).map((p) => p.id))
   const transposedCopies = planTransposedCopies(program, (id) => boundIds.has(id), settings.transposedCopies ?? true)
-  const rewrittenTransposes = unreadTransposes(program, new Set([...weightLeft.keys(), ...transposedCopies.keys()]))
+  // x·Wᵀ on a constant read as it is, outside the weight-left rows: Gemm with transB, never a Transpose of W (which
+  // onnxruntime turns into a transposed copy of W at session creation: measured, +1 GB for a 1.1B prefill's head).
+  const storedIds = new Set(program.parameters.filter((p) => storedConstants.has(p.name)).map((p) => p.id))
+  const transposedRight = new Map([...planTransposedRight(program, (id) => storedIds.has(id))].filter(([id]) => !weightLeft.has(id)))
+  const rewrittenTransposes = unreadTransposes(program, new Set([...weightLeft.keys(), ...transposedCopies.keys(), ...transposedRight.keys()]))
   // ONNX input of each copied weight's [K, N] copy, by the weight's node id.
   const copyInputs = new Map<NodeId, string>()
   for (const { weight } of transposedCopies.values()) copyInputs.set(weight, transposedInputName(program.parameters.find((p) => p.id === weight)!.name))
@@ -326,6 +330,11 @@ export const compileProgram = (
       emitWeightLeft(ctx, left, program.nodes[left.x]!.shape, node.shape, ctx.name(node.id))
       continue
     }
+    const right = transposedRight.get(node.id)
+    if (right !== undefined) {
+      emitTransposedRight(ctx, right, program.nodes[right.x]!.shape, node.shape, ctx.name(node.id))
+      continue
+    }
     const rmsNorm = fusions.rmsNorms.get(node.id)
     if (rmsNorm !== undefined) {
       ctx.emit("SimplifiedLayerNormalization", [ctx.name(rmsNorm.x), ctx.name(rmsNorm.weight)], [ctx.name(node.id)], [
@@ -447,6 +456,21 @@ const emitWeightLeft = (ctx: LoweringContext, left: WeightProduct, xShape: Reado
   }
   const y = ctx.temp("y")
   ctx.emit("Transpose", [yt], [y], [{ name: "perm", ints: [1, 0] }])
+  ctx.emit("Reshape", [y, ctx.int64s("shape", outShape)], [out])
+}
+
+/** `x·Wᵀ` as `Gemm(x, W, transB = 1)` for x [..., K] (flattened to [rows, K] and back). */
+const emitTransposedRight = (ctx: LoweringContext, product: WeightProduct, xShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, out: string): void => {
+  const k = xShape[xShape.length - 1]!
+  const transB = [{ name: "transB", int: 1 }]
+  if (xShape.length === 2) {
+    ctx.emit("Gemm", [ctx.name(product.x), ctx.name(product.weight)], [out], transB)
+    return
+  }
+  const flat = ctx.temp("rows")
+  ctx.emit("Reshape", [ctx.name(product.x), ctx.int64s("shape", [product.rows, k])], [flat])
+  const y = ctx.temp("y")
+  ctx.emit("Gemm", [flat, ctx.name(product.weight)], [y], transB)
   ctx.emit("Reshape", [y, ctx.int64s("shape", outShape)], [out])
 }
 

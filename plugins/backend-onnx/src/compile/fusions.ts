@@ -231,6 +231,9 @@ export const planWeightLeft = (program: Program, fed: (parameter: NodeId) => boo
   return matmuls
 }
 
+/** The products `x·Wᵀ` (MatMul nodes by id) whose weight W `read` picks: float32 parameters to multiply transposed in place. */
+export const planTransposedRight = (program: Program, read: (parameter: NodeId) => boolean): ReadonlyMap<NodeId, WeightProduct> => fedWeightProducts(program, read)
+
 /** Rows of x up to which a bound wide, short-K weight is read through its [K, N] copy. */
 export const TRANSPOSED_COPY_ROWS = 3
 /** Weights need at least this many elements (16 MiB at float32: a vocabulary head) and at most this K. */
