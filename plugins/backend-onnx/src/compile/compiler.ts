@@ -140,8 +140,9 @@ export const compileProgram = (
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
-  // Constants read from their stored copy (`readStored`): mapped, and used as they are (no folding, no pre-packing).
-  const storedConstants = new Set(readStored ? Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, hostByteLength(value))).map(([name]) => name) : [])
+  // Constants mapped from their stored copy; with `readStored`, used as they are (no folding, no pre-packing).
+  const mappedConstants = new Set(Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, hostByteLength(value))).map(([name]) => name))
+  const storedConstants = readStored ? mappedConstants : new Set<string>()
   // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
   // onnxruntime pre-packs.
   const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || storedConstants.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
@@ -150,9 +151,11 @@ export const compileProgram = (
   const boundNames = new Set(bound)
   const boundIds = new Set(program.parameters.filter((p) => boundNames.has(p.name) && fedParameters.has(p.id)).map((p) => p.id))
   const transposedCopies = planTransposedCopies(program, (id) => boundIds.has(id), settings.transposedCopies ?? true)
-  // x·Wᵀ on a constant read as it is, outside the weight-left rows: Gemm with transB, never a Transpose of W (which
-  // onnxruntime turns into a transposed copy of W at session creation: measured, +1 GB for a 1.1B prefill's head).
-  const storedIds = new Set(program.parameters.filter((p) => storedConstants.has(p.name)).map((p) => p.id))
+  // x·Wᵀ on a mapped constant, outside the weight-left rows: Gemm with transB, never a Transpose of W, which
+  // onnxruntime turns into a transposed copy of W at session creation (measured, 1.1B int4 cached: +958 MiB for a
+  // batch-8 prefill reading the head as it is; one copy per branch of a session group, where a Gemm's pre-packed
+  // form is one copy for every branch).
+  const storedIds = new Set(program.parameters.filter((p) => mappedConstants.has(p.name)).map((p) => p.id))
   const transposedRight = new Map([...planTransposedRight(program, (id) => storedIds.has(id))].filter(([id]) => !weightLeft.has(id)))
   const rewrittenTransposes = unreadTransposes(program, new Set([...weightLeft.keys(), ...transposedCopies.keys(), ...transposedRight.keys()]))
   // ONNX input of each copied weight's [K, N] copy, by the weight's node id.
