@@ -12,7 +12,7 @@ import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { quantiseWeight, toFloat64, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { loadLlama, speakerModelFolder, type WeightPrecision } from "../src/index.ts"
+import { loadLlama, speakerModelFolder, writeQuantCache, type WeightPrecision } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -84,7 +84,7 @@ const measure = (folder: string, precision: WeightPrecision, greedy: boolean, ca
       for (let v = 1; v < vocab; v++) if (real[p * vocab + v]! > real[p * vocab + best]!) best = v
       argmax.push(best)
     }
-    return { logits: real, argmax, greedy: generations.map((g) => (g.tokenIds ?? []).join(",")), cache: loaded.quantCache, id: loaded.service.info.id, quantised: loaded.runtime.quantised }
+    return { logits: real, argmax, greedy: generations.map((g) => (g.tokenIds ?? []).join(",")), cache: loaded.quantCache, id: loaded.service.info.id, quantised: loaded.runtime.quantised, weights: loaded.runtime.weights }
   }))
 
 const compare = (a: Float64Array, b: Float64Array) => {
@@ -160,6 +160,31 @@ describe("quantised-weight cache", () => {
         expect(w.codes).toEqual(expected.codes)
         expect(w.scales).toEqual(expected.scales)
       }
+      // The weights kept at float32 (embeddings, head, norms) are in the file too, as the checkpoint's values.
+      const kept = Object.entries(loaded.weights)
+      expect(kept.map(([name]) => name).sort()).toEqual(Object.keys(float32).filter((name) => loaded.quantised[name] === undefined).sort())
+      for (const [name, t] of kept) {
+        expect(t.stored?.folder).toBe(nodePath.join(cacheRoot, entries[0]!))
+        const bytes = readFileSync(nodePath.join(t.stored!.folder, t.stored!.file))
+        const length = float32[name]!.data.byteLength
+        expect(new Float32Array(new Uint8Array(bytes.subarray(t.stored!.offset, t.stored!.offset + length)).buffer)).toEqual(float32[name]!.data)
+        expect(t.data).toEqual(float32[name]!.data)
+      }
     }
+  }, 300_000)
+
+  it("a cache file without the float32 weights (written before it held them) is a miss: rewritten with them, the same logits", async () => {
+    const folder = speakerModelFolder()
+    const cacheRoot = freshCacheRoot()
+    const first = await measure(folder, "int8", false, cacheRoot)
+    const [entry] = readdirSync(cacheRoot).filter((name) => name.includes("-int8-b32"))
+    const cacheFolder = nodePath.join(cacheRoot, entry!)
+    // The older layout: the quantised weights only.
+    await runScoped(writeQuantCache(cacheFolder, first.id, { quantised: first.quantised as Record<string, BlockQuantisedWeight>, weights: {} }))
+    const older = await measure(folder, "int8", false, cacheRoot)
+    expect(older.cache).toBe("written")
+    expect(older.logits).toEqual(first.logits)
+    expect(Object.values(older.weights).every((t) => t.stored?.folder === cacheFolder)).toBe(true)
+    expect((await measure(folder, "int8", false, cacheRoot)).cache).toBe("hit")
   }, 300_000)
 })
