@@ -71,6 +71,10 @@ export const LlamaResourceOptions = Schema.Struct({
   quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({
     description: "Frozen weights below float32: auto (default: baked into decode-step programs, one new token per row, where the pre-packed quantised matmul is fast, while free memory leaves room for another copy — else with a warning shared —, and stored once and shared by every other program: prefill, scoring, training, reference), shared (one stored copy for every program, dequantised by each run: least memory, slower decoding) or baked (a copy inside each program: fastest, memory grows with the number of programs)."
   }),
+  /** Whether cached frozen weights are read from the cache file by memory mapping. */
+  map_cached_weights: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "int8 / int4 with the run's cache: read the frozen weights from the quantised-weight cache file by memory mapping on the CPU (default true: the process holds no copy of them; the file's pages are shared by every program and can be dropped and read again by the system). false: read them into memory once, as without a cache (for a cache folder on a file system where mapping is slow or unsafe)."
+  }),
   /** int8 / int4 block size. */
   block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
 }).check(Schema.makeFilter<{ readonly path?: unknown; readonly builtin?: unknown }>((options) =>
@@ -104,6 +108,7 @@ export const llamaResource = defineResource({
       ...(options.lora === undefined ? {} : { adapterPath: options.lora }),
       ...(options.weight_mode === undefined ? {} : { weightMode: options.weight_mode }),
       ...(options.quantised_binding === undefined ? {} : { quantisedBinding: options.quantised_binding }),
+      ...(options.map_cached_weights === undefined ? {} : { mapCachedWeights: options.map_cached_weights }),
       onQuantisedFallback: (message) => ctx.events.warn(`${ctx.name}: ${message}`),
       precision: {
         precision: options.precision ?? "float32",

@@ -25,7 +25,7 @@ const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 
 /** Generation, scoring, three LoRA steps and a reference pass on the int4 model; `uploads` counts uploadQuantised calls. */
-const workload = (cached: boolean, binding: QuantisedBinding) =>
+const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean) =>
   runScoped(Effect.gen(function* () {
     const folder = tinyModel("llama")
     const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
@@ -38,7 +38,7 @@ const workload = (cached: boolean, binding: QuantisedBinding) =>
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
-    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision: "int4", ...(cached ? { cacheRoot } : {}) } })
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision: "int4", ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }) })
     for (const w of Object.values(loaded.runtime.weights)) float32Shapes.add(w.shape.join(","))
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
@@ -88,5 +88,18 @@ describe("quantised weights read from the cache file", () => {
     expect(fromFile.scores).toEqual(uploaded.scores)
     expect(fromFile.losses).toEqual(uploaded.losses)
     expect(fromFile.reference).toEqual(uploaded.reference)
+  }, 300_000)
+
+  it("mapCachedWeights: false reads a cache hit into memory and uploads it, as without a cache: the same results", async () => {
+    const uploaded = await workload(false, "shared")
+    await workload(true, "shared")
+    const held = await workload(true, "shared", false)
+    expect(held.cache).toBe("hit")
+    expect(held.uploads).toBe(uploaded.uploads)
+    expect(held.float32Uploads).toBe(uploaded.float32Uploads)
+    expect(held.stored + held.storedFloat32).toBe(0)
+    expect(held.tokens).toEqual(uploaded.tokens)
+    expect(held.losses).toEqual(uploaded.losses)
+    expect(held.reference).toEqual(uploaded.reference)
   }, 300_000)
 })

@@ -124,6 +124,14 @@ export const readWhenUsed = (weights: Readonly<Record<string, QuantisedWeight>>)
 export const readFloat32WhenUsed = (weights: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> =>
   Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [name, tensor.dtype === "float32" && tensor.stored !== undefined ? lazyTensor(tensor.shape, tensor.stored) : tensor]))
 
+/** The weights read into memory, with no stored copy a backend could map (`mapCachedWeights: false`). */
+export const heldQuantised = (weights: Readonly<Record<string, QuantisedWeight>>): Record<string, QuantisedWeight> =>
+  Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, w.scheme === "float16" || w.stored === undefined ? w : { scheme: w.scheme, shape: w.shape, blockSize: w.blockSize, codes: w.codes, scales: w.scales }]))
+
+/** The same for float32 weights. */
+export const heldFloat32 = (weights: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> =>
+  Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, t.stored === undefined ? t : { dtype: t.dtype, shape: t.shape, data: t.data }]))
+
 // A float32 tensor whose values are read from its stored copy when asked, and kept only while the caller holds them.
 const lazyTensor = (shape: ReadonlyArray<number>, stored: StoredTensor): HostTensor => {
   const path = nodePath.join(stored.folder, stored.file)

@@ -16,7 +16,7 @@ import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
 import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
-import { readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
+import { heldFloat32, heldQuantised, readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
 /** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
@@ -40,6 +40,12 @@ export interface LoadLlamaOptions {
   readonly onQuantisedFallback?: (message: string) => Effect.Effect<void>
   /** Storage precision of the frozen weights (default float32) and the quantised-weight cache. */
   readonly precision?: PrecisionOptions
+  /**
+   * Read the weights a cache hit (or write) gives from the cache file, by memory mapping, on a backend that maps
+   * files (default true): the process then holds no copy of them. false: they are read into memory once and every
+   * program binds (or bakes) that copy, as without a cache.
+   */
+  readonly mapCachedWeights?: boolean
 }
 
 /**
@@ -67,9 +73,9 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
     : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
   // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
-  const maps = backend.mapsStoredWeights === true
-  const quantised = maps ? readWhenUsed(loaded.quantised) : loaded.quantised
-  const weights = maps ? readFloat32WhenUsed(loaded.weights) : loaded.weights
+  const maps = backend.mapsStoredWeights === true && options.mapCachedWeights !== false
+  const quantised = maps ? readWhenUsed(loaded.quantised) : options.mapCachedWeights === false ? heldQuantised(loaded.quantised) : loaded.quantised
+  const weights = maps ? readFloat32WhenUsed(loaded.weights) : options.mapCachedWeights === false ? heldFloat32(loaded.weights) : loaded.weights
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
