@@ -6,7 +6,7 @@
  * onnxruntime's kernels read at, measured by each contender around its batch-1
  * timing; the memory copy bandwidth's fraction is kept alongside).
  *
- *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep] [--generate] [--cache]
+ *   npx tsx tools/bench-quant/bench-quant.ts [--model 120m|1.1b|7b] [--steps 8] [--with-float32] [--keep] [--generate] [--cache [--held]]
  *
  * `120m` compares the two ways of running int8 / int4 weights (MatMulNBits vs
  * DequantizeLinear + MatMul); `1.1b` (TinyLlama-1.1B shape) compares float32 /
@@ -17,7 +17,8 @@
  * temp folder) for the next `--keep` run to reuse. `--cache` gives the contenders a quantised-weight
  * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
  * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
- * the cache file (→ a `-cached` suffix on the JSON). Prints a table; writes
+ * the cache file (→ a `-cached` suffix on the JSON; `--held` reads it into memory instead of mapping it:
+ * `mapCachedWeights: false`, → `-cached-held`). Prints a table; writes
  * bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -71,13 +72,15 @@ const writeSeconds = reuse ? null : (performance.now() - writeStart) / 1000
 const bandwidth = memoryBandwidth()
 const rows: Array<Record<string, number | string>> = []
 const cacheRoot = process.argv.includes("--cache") ? `${folder}-quantised` : undefined
+// `--held` (with `--cache`): the cache read into memory (`mapCachedWeights: false`) instead of mapped.
+const held = cacheRoot !== undefined && process.argv.includes("--held")
 try {
   for (const [precision, mode] of spec.contenders) {
     // Its anonymous and file-backed memory sampled from outside (file pages: weights mapped from the cache).
     const contender = (shape: ReadonlyArray<string>) =>
       sampled(process.execPath, ["--import", "tsx", nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...shape], {
         cwd: repoRoot,
-        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }) }
+        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}) }
       })
     const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
     const out = await contender(decodeOnly ? ["decode-only"] : [])
@@ -105,7 +108,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,
@@ -121,7 +124,7 @@ console.log("precision  matmul      load s  peak RSS GiB  anon peak GiB  weight 
 for (const row of report.results as Array<any>) {
   console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)

@@ -11,7 +11,8 @@
  *   npx tsx tools/bench-quant/contender.ts <folder> <float32|float16|int8|int4> <auto|nbits|nbits-int8|dequantize> <steps> <threads> [decode-only|load-only]
  *
  * `load-only` stops after loading. With REFINE_AF_BENCH_QUANT_CACHE set (bench-quant's `--cache`), the
- * quantised weights are read from / written to that cache root.
+ * quantised weights are read from / written to that cache root, and mapped from the cache file unless
+ * REFINE_AF_BENCH_QUANT_MAP=0 (`--held`).
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
@@ -40,7 +41,9 @@ const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode })
   const start = performance.now()
   const cacheRoot = process.env["REFINE_AF_BENCH_QUANT_CACHE"]
-  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
+  // REFINE_AF_BENCH_QUANT_MAP=0 (bench-quant's `--held`): a cache hit read into memory instead of mapped.
+  const mapCachedWeights = process.env["REFINE_AF_BENCH_QUANT_MAP"] !== "0"
+  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, mapCachedWeights, precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
   const loadSeconds = (performance.now() - start) / 1000
   if (shapeArg === "load-only") {
     console.log(JSON.stringify({ precision, loadSeconds, quantCache: loaded.quantCache }))
