@@ -4,4 +4,3 @@ import { OnnxDataType } from "../onnx/model.ts"
 
 /** ONNX TensorProto.DataType code of an IR dtype. */
 export const onnxTypeCode = (dtype: DType): number => OnnxDataType[dtype]
-
