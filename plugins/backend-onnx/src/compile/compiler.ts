@@ -142,10 +142,10 @@ export const compileProgram = (
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
   // Constants mapped from their stored copy; with `readStored`, used as they are (no folding, no pre-packing).
   const mappedConstants = new Set(Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, hostByteLength(value))).map(([name]) => name))
-  const storedConstants = readStored ? mappedConstants : new Set<string>()
+  const readAsIs = readStored ? mappedConstants : new Set<string>()
   // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
   // onnxruntime pre-packs.
-  const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || storedConstants.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
+  const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || readAsIs.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
   const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
   // Weights the backend holds (CompileOptions.weights): only those can have a shared [K, N] copy.
   const boundNames = new Set(bound)
@@ -380,7 +380,7 @@ export const compileProgram = (
   // A session with in-memory external data maps nothing (compile/mapped.ts).
   const mapping = folder !== undefined && externalData.length === 0
   // Constants read as they are: onnxruntime must not fold a transpose of one into a copy or pre-pack one.
-  const asIs = mapping && storedConstants.size > 0
+  const asIs = mapping && readAsIs.size > 0
   const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, bytesNow(mapped.get(t.name)!), externalData) : t))
   const onnx: OnnxModel = {
     irVersion: IR_VERSION,

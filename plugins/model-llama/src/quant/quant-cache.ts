@@ -12,7 +12,7 @@
  * weights) is a miss (the weights are quantised again and the file
  * rewritten), never an error.
  */
-import { blocksPerRow, quantisedPartBytes, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight, type StoredQuantisedWeight, type StoredTensor } from "@refine-af/tensor"
+import { blocksPerRow, hostByteLength, quantisedPartBytes, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight, type StoredQuantisedWeight, type StoredTensor } from "@refine-af/tensor"
 import { openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename } from "node:fs/promises"
@@ -92,14 +92,13 @@ const locate = (folder: string, written: CachedWeights) =>
 export const writeQuantCache = (folder: string, modelId: string, written: CachedWeights) =>
   Effect.gen(function* () {
     const tensors: Array<TensorToWrite> = Object.entries(written.weights).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))
-    const weights = written.quantised
-    for (const [name, w] of Object.entries(weights)) {
+    for (const [name, w] of Object.entries(written.quantised)) {
       const [rows, cols] = w.shape as [number, number]
       const blocks = blocksPerRow(cols, w.blockSize)
       tensors.push({ name: `${name}#codes`, dtype: "U8", shape: [rows, blocks, w.codes.length / (rows * blocks)], data: w.codes })
       tensors.push({ name: `${name}#scales`, dtype: "F32", shape: [rows, blocks], data: w.scales })
     }
-    const first = Object.values(weights)[0]
+    const first = Object.values(written.quantised)[0]
     yield* Effect.tryPromise(() => mkdir(folder, { recursive: true }))
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
     yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
@@ -132,19 +131,26 @@ export const heldQuantised = (weights: Readonly<Record<string, QuantisedWeight>>
 export const heldFloat32 = (weights: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> =>
   Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, t.stored === undefined ? t : { dtype: t.dtype, shape: t.shape, data: t.data }]))
 
-// A float32 tensor whose values are read from its stored copy when asked, and kept only while the caller holds them.
+// `read()`'s result, read again only once the last caller has let it go (a weak reference).
+const heldWeakly = <A extends object>(read: () => A): (() => A) => {
+  let held: WeakRef<A> | undefined
+  return () => {
+    const value = held?.deref() ?? read()
+    held = new WeakRef(value)
+    return value
+  }
+}
+
+// A float32 tensor whose values are read from its stored copy when asked.
 const lazyTensor = (shape: ReadonlyArray<number>, stored: StoredTensor): HostTensor => {
   const path = nodePath.join(stored.folder, stored.file)
-  const length = shape.reduce((n, d) => n * d, 1) * 4
-  let values: WeakRef<Float32Array> | undefined
+  const values = heldWeakly(() => new Float32Array(readRange(path, stored.offset, hostByteLength({ dtype: "float32", shape })).buffer))
   return {
     dtype: "float32",
     shape,
     stored,
     get data(): Float32Array {
-      const held = values?.deref() ?? new Float32Array(readRange(path, stored.offset, length).buffer)
-      values = new WeakRef(held)
-      return held
+      return values()
     }
   }
 }
@@ -152,22 +158,18 @@ const lazyTensor = (shape: ReadonlyArray<number>, stored: StoredTensor): HostTen
 const lazyWeight = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, stored: StoredQuantisedWeight): BlockQuantisedWeight => {
   const parts = quantisedPartBytes(weight)
   const path = nodePath.join(stored.folder, stored.file)
-  let codes: WeakRef<Uint8Array> | undefined
-  let scales: WeakRef<Float32Array> | undefined
+  const codes = heldWeakly(() => readRange(path, stored.codesOffset, parts.codes))
+  const scales = heldWeakly(() => new Float32Array(readRange(path, stored.scalesOffset, parts.scales).buffer))
   return {
     scheme: weight.scheme,
     shape: weight.shape,
     blockSize: weight.blockSize,
     stored,
     get codes(): Uint8Array {
-      const held = codes?.deref() ?? readRange(path, stored.codesOffset, parts.codes)
-      codes = new WeakRef(held)
-      return held
+      return codes()
     },
     get scales(): Float32Array {
-      const held = scales?.deref() ?? new Float32Array(readRange(path, stored.scalesOffset, parts.scales).buffer)
-      scales = new WeakRef(held)
-      return held
+      return scales()
     }
   }
 }
