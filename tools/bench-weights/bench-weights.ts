@@ -12,6 +12,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack] [--default-malloc]
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders int4-shared,int4-auto,int4-baked   # → weights-<model>-quantised.json
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode --tag decode   # → weights-120m-decode.json
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
@@ -62,7 +63,12 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // the first of them): programs that bake the codes map them from the cache file instead of copying them.
   "int4-shared-cached": ["shared", "cache", "int4", "shared"],
   "int4-auto-cached": ["shared", "cache", "int4", "auto"],
-  "int4-baked-cached": ["shared", "cache", "int4", "baked"]
+  "int4-baked-cached": ["shared", "cache", "int4", "baked"],
+  // `auto` with the cache, without the pre-packed store next to it (backend `prepackedStore: false`): every session
+  // that bakes the codes pre-packs them in its own memory, as before the store.
+  "int4-auto-cached-nostore": ["shared", "cache,nostore", "int4", "auto"],
+  // `auto` with the cache once more: the pre-packed store the previous cached `auto` run made is read, not made.
+  "int4-auto-cached-again": ["shared", "cache", "int4", "auto"]
 }
 
 

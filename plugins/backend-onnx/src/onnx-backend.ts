@@ -16,6 +16,8 @@ import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
+import { withPrepackedStore } from "./runtime/prepacked-store.ts"
+import { encodeModel } from "./onnx/model.ts"
 import type { ModelBundle, Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
 
@@ -47,6 +49,15 @@ export interface OnnxBackendSettings {
   readonly externalThreshold?: number
   /** Turn off onnxruntime's per-session pre-packing of constant weights (session.disable_prepacking). */
   readonly disablePrepacking?: boolean
+  /**
+   * Keep the pre-packed form of int8 / int4 weights mapped from a file (the
+   * quantised-weight cache) in a store file next to it, which every session
+   * then maps instead of pre-packing a copy in its own memory (default: on
+   * for the CPU provider; see runtime/prepacked-store.ts). Costs disk: the
+   * codes again plus ~1.5× them in pre-packed form, made once per CPU and
+   * onnxruntime version.
+   */
+  readonly prepackedStore?: boolean
   /**
    * onnxruntime's per-session CPU memory arena (default false). With it each
    * session keeps the peak activation memory of its runs, so memory grows with
@@ -277,10 +288,11 @@ export const makeOnnxBackend = (
         }
         // Groups are measured on the CPU provider only (If subgraphs on CUDA / WebGPU are unverified): elsewhere each program gets its own session.
         const joined = options.group !== undefined && engine.unload !== undefined && settings.provider === "cpu" ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
+        const single = joined === undefined ? (yield* withStore([model]))[0] : undefined
         const loaded =
           joined?.loaded ??
           (yield* Effect.tryPromise({
-            try: () => engine.load(sessionKey, model.bundle, keep.map(onnxOutputName), memoryPattern),
+            try: () => engine.load(sessionKey, single!.bundle, keep.map(onnxOutputName), memoryPattern),
             catch: rejected
           }))
         if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
@@ -314,6 +326,15 @@ export const makeOnnxBackend = (
         return executable
       })
 
+    // Programs whose session pre-packs weights mapped from one folder read the pre-packed forms from the store there.
+    const usesStore = settings.provider === "cpu" && (settings.prepackedStore ?? true) && settings.disablePrepacking !== true
+    const withStore = (models: ReadonlyArray<CompiledModel>): Effect.Effect<ReadonlyArray<CompiledModel>> => {
+      const folder = models[0]?.mapped?.folder
+      if (!usesStore || folder === undefined || models.some((m) => m.mapped?.folder !== folder) || models.every((m) => m.bundle.mappedAsIs === true)) return Effect.succeed(models)
+      return Effect.promise(() => withPrepackedStore(models.map((m) => m.onnx), folder, settings.threads).catch(() => models.map((m) => m.onnx))).pipe(
+        Effect.map((onnx) => models.map((m, i) => (onnx[i] === m.onnx ? m : { ...m, onnx: onnx[i]!, bundle: { ...m.bundle, bytes: encodeModel(onnx[i]!) } })))
+      )
+    }
     const rejected = (error: unknown) =>
       new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
     const groups = new Map<string, GroupState>()
@@ -328,7 +349,9 @@ export const makeOnnxBackend = (
             const existing = group.members.findIndex((m) => m.sessionKey === sessionKey)
             if (existing >= 0 && group.loaded !== undefined) return { state: group, branch: existing, loaded: group.loaded }
             const merged = (members: GroupState["members"]) =>
-              Effect.try({ try: () => mergeGroup(members.map((m) => m.model)), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
+              Effect.flatMap(withStore(members.map((m) => m.model)), (models) =>
+                Effect.try({ try: () => mergeGroup(models), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
+              )
             const load = (members: GroupState["members"], bundle: ModelBundle) =>
               Effect.gen(function* () {
                 const key = `${name}#${++group.version}`

@@ -23,7 +23,13 @@ export interface OnnxTensor {
   readonly dataType: OnnxElementType
   readonly dims: ReadonlyArray<number>
   readonly raw?: Uint8Array
-  readonly external?: { readonly location: string; readonly offset: number; readonly length: number }
+  readonly external?: {
+    readonly location: string
+    readonly offset: number
+    readonly length: number
+    /** Further `external_data` entries after these three (onnxruntime's `prepacked_*`: a kernel's pre-packed form of the weight, in the same file). */
+    readonly entries?: ReadonlyArray<readonly [string, string]>
+  }
 }
 
 /** A node attribute; the variant is picked by which value field is present. */
@@ -95,6 +101,7 @@ const encodeTensor = (t: OnnxTensor): ProtoWriter => {
     entry("location", t.external.location)
     entry("offset", String(t.external.offset))
     entry("length", String(t.external.length))
+    for (const [key, value] of t.external.entries ?? []) entry(key, value)
     w.varint(14, 1) // data_location = EXTERNAL
   }
   return w

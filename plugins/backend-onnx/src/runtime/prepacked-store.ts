@@ -1,0 +1,346 @@
+/**
+ * Pre-packed weights on disk, mapped by every session that reads them.
+ *
+ * onnxruntime's CPU `MatMulNBits` is fast only with its codes pre-packed
+ * (measured: 1.8 ms against 234 ms for one 32000 × 4096 int4 weight), and a
+ * session pre-packs in its own anonymous memory: 1.5× the codes, per session
+ * (the 1.1B int4 decode group: ~0.7× the model's weight bytes). onnxruntime
+ * can also read a pre-packed form from the initializer's external file
+ * (`external_data` entries `prepacked_*` = `<kernel>+<hash>|offset;length;0`,
+ * offsets in the initializer's own file), which it then maps: measured, one
+ * such weight +117 → +23 MiB anonymous per session, the same outputs and speed.
+ * It still pre-packs at session creation to compute the hash and uses the
+ * blob from the file only when the hashes agree, so a blob written on another
+ * CPU or by another onnxruntime is not used (pre-packed in memory instead),
+ * never wrong.
+ *
+ * The store, next to the mapped files it serves (one folder per session:
+ * onnxruntime resolves external files in one folder), is
+ * `prepacked-<signature>.bin` — for each weight a copy of its codes (the
+ * pre-packed entries must lie in the same file as the initializer they
+ * belong to) and its pre-packed blobs, 4 KiB aligned, append-only (a mapped
+ * range never changes) — and `prepacked-<signature>.json`, the index by
+ * source (codes and scales file ranges and the kernel's attributes), written
+ * after the data is synced (a crash leaves unindexed bytes, never an index
+ * entry without its bytes). The signature is onnxruntime's version and the
+ * CPU's model and flags. Blobs are made by onnxruntime itself: a session of
+ * MatMulNBits nodes over the missing weights, in chunks, with
+ * `session.save_external_prepacked_constant_initializers`, whose written
+ * model and data are read back (`onnx/read.ts`) and copied into the store.
+ * Processes share a store through a lock file; one that finds it held uses
+ * what is indexed and pre-packs the rest in memory.
+ */
+import { createHash } from "node:crypto"
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import { cpus } from "node:os"
+import * as nodePath from "node:path"
+import * as ort from "onnxruntime-node"
+import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../onnx/model.ts"
+import { encodeModel } from "../onnx/model.ts"
+import { readInitializers } from "../onnx/read.ts"
+
+const FORMAT = 1
+const ALIGN = 4096
+/** Codes per generating session: bounds its transient memory (~1.5× in pre-packed form) and its temporary files (~2.75×). */
+const CHUNK_BYTES = 128 * 2 ** 20
+/** A lock older than this (not touched since) belongs to a process that died. */
+const STALE_LOCK_MS = 10 * 60 * 1000
+
+interface Range {
+  readonly location: string
+  readonly offset: number
+  readonly length: number
+}
+
+/** A MatMulNBits weight a session would pre-pack: its mapped codes and scales and the kernel's attributes. */
+interface Packable {
+  readonly key: string
+  readonly codes: OnnxTensor & { readonly external: Range }
+  readonly scales: OnnxTensor & { readonly external: Range }
+  readonly attributes: ReadonlyArray<OnnxAttribute>
+}
+
+interface Entry {
+  /** The codes' copy in the store file. */
+  readonly offset: number
+  readonly length: number
+  /** onnxruntime's pre-packed blobs: its key and the blobs' [offset, length] in the store file. */
+  readonly prepacked: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, number]>]>
+}
+
+interface Index {
+  readonly format: number
+  readonly entries: Readonly<Record<string, Entry>>
+}
+
+/** onnxruntime's version and the CPU (model and feature flags): a pre-packed form is specific to both. */
+export const storeSignature = (): string => {
+  let cpu = `${process.arch} ${cpus()[0]?.model ?? "unknown"}`
+  try {
+    const info = readFileSync("/proc/cpuinfo", "utf8")
+    const flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? ""
+    cpu += flags
+  } catch {
+    // Not Linux: the model name stands for the CPU.
+  }
+  return createHash("sha256").update(`${ort.env.versions.node ?? "?"}|${cpu}`).digest("hex").slice(0, 16)
+}
+
+const intAttribute = (node: OnnxNode, name: string): number | undefined => {
+  const a = node.attributes?.find((x) => x.name === name)
+  return a !== undefined && "int" in a ? a.int : undefined
+}
+
+/** Every node of a graph and of its subgraphs (`If` branches). */
+const allNodes = (graph: OnnxGraph): Array<OnnxNode> =>
+  graph.nodes.flatMap((n) => [n, ...(n.attributes ?? []).flatMap((a) => ("graph" in a && a.graph !== undefined ? allNodes(a.graph) : []))])
+
+const isMapped = (t: OnnxTensor | undefined): t is OnnxTensor & { readonly external: Range } => t?.external !== undefined
+
+const rangeKey = (r: Range) => `${r.location}@${r.offset}+${r.length}`
+
+/** The MatMulNBits weights of `model` whose codes and scales are mapped initializers of its main graph. */
+const packables = (model: OnnxModel): Array<Packable> => {
+  const initializers = new Map(model.graph.initializers.map((t) => [t.name, t]))
+  const found: Array<Packable> = []
+  for (const node of allNodes(model.graph)) {
+    if (node.opType !== "MatMulNBits" || node.inputs.length !== 3) continue
+    const codes = initializers.get(node.inputs[1]!)
+    const scales = initializers.get(node.inputs[2]!)
+    if (!isMapped(codes) || !isMapped(scales)) continue
+    const attributes = (node.attributes ?? []).filter((a) => "int" in a)
+    const signature = ["K", "N", "bits", "block_size", "accuracy_level"].map((name) => `${name}=${intAttribute(node, name) ?? ""}`).join(",")
+    found.push({ key: `${rangeKey(codes.external)}|${rangeKey(scales.external)}|${signature}`, codes, scales, attributes })
+  }
+  return found
+}
+
+/** The store of one folder. */
+interface Store {
+  readonly bin: string
+  readonly index: string
+  readonly lock: string
+  readonly file: string
+}
+
+const storeIn = (folder: string, signature: string): Store => ({
+  bin: nodePath.join(folder, `prepacked-${signature}.bin`),
+  index: nodePath.join(folder, `prepacked-${signature}.json`),
+  lock: nodePath.join(folder, `prepacked-${signature}.lock`),
+  file: `prepacked-${signature}.bin`
+})
+
+/** The index's entries whose bytes the store file holds; an unreadable index is empty (its data is appended to again). */
+const readIndex = (store: Store): Record<string, Entry> => {
+  let size: number
+  let parsed: Index
+  try {
+    size = statSync(store.bin).size
+    parsed = JSON.parse(readFileSync(store.index, "utf8")) as Index
+  } catch {
+    return {}
+  }
+  if (parsed.format !== FORMAT || typeof parsed.entries !== "object" || parsed.entries === null) return {}
+  const valid: Record<string, Entry> = {}
+  for (const [key, entry] of Object.entries(parsed.entries)) {
+    const ranges = [[entry.offset, entry.length] as const, ...(entry.prepacked ?? []).flatMap(([, blobs]) => blobs)]
+    if (ranges.every(([offset, length]) => Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0 && offset + length <= size)) valid[key] = entry
+  }
+  return valid
+}
+
+/** Takes the store's lock file; false when another live process holds it. */
+const takeLock = (store: Store): boolean => {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(store.lock, "wx"))
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return false
+      try {
+        if (Date.now() - statSync(store.lock).mtimeMs < STALE_LOCK_MS) return false
+        unlinkSync(store.lock)
+      } catch {
+        // Released meanwhile: try again.
+      }
+    }
+  }
+  return false
+}
+
+/** Copies `length` bytes at `from` of file `source` to the end of `target` (an open descriptor), after padding to {@link ALIGN}; the copy's offset. */
+const appendRange = (target: number, source: number, from: number, length: number, buffer: Buffer): number => {
+  let end = fstatSync(target).size
+  const pad = (ALIGN - (end % ALIGN)) % ALIGN
+  if (pad > 0) {
+    writeSync(target, Buffer.alloc(pad))
+    end += pad
+  }
+  for (let done = 0; done < length; ) {
+    const read = readSync(source, buffer, 0, Math.min(buffer.length, length - done), from + done)
+    if (read <= 0) throw new Error("the pre-packed data onnxruntime wrote is shorter than its model says")
+    writeSync(target, buffer, 0, read)
+    done += read
+  }
+  return end
+}
+
+const parseBlobs = (value: string): readonly [string, Array<readonly [number, number]>] | undefined => {
+  const [key, ...blobs] = value.split("|")
+  const ranges = blobs.map((b) => b.split(";").map(Number)).filter((f) => f.length === 3 && f.every(Number.isSafeInteger)).map(([offset, length]) => [offset!, length!] as const)
+  return key !== undefined && key.length > 0 && ranges.length > 0 ? [key, ranges] : undefined
+}
+
+const MICROSOFT = { domain: "com.microsoft", version: 1 }
+
+/** Has onnxruntime pre-pack `chunk` and write it out; copies each weight's codes and blobs into the store. */
+const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packable>, threads: number): Promise<Record<string, Entry>> => {
+  const ks = [...new Set(chunk.map((p) => (p.attributes.find((a) => a.name === "K") as { int: number }).int))]
+  const model: OnnxModel = {
+    irVersion: 8,
+    opsetVersion: 18,
+    extraOpsets: [MICROSOFT],
+    producerName: "refine-af/backend-onnx prepacked store",
+    graph: {
+      name: "prepack",
+      nodes: chunk.map((p, i): OnnxNode => {
+        const k = (p.attributes.find((a) => a.name === "K") as { int: number }).int
+        return { opType: "MatMulNBits", domain: MICROSOFT.domain, inputs: [`x${k}`, `codes${i}`, `scales${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
+      }),
+      inputs: ks.map((k) => ({ name: `x${k}`, dataType: "float32" as const, dims: [1, k] })),
+      outputs: chunk.map((p, i) => ({ name: `y${i}`, dataType: "float32" as const, dims: [1, (p.attributes.find((a) => a.name === "N") as { int: number }).int] })),
+      initializers: chunk.flatMap((p, i) => [
+        { name: `codes${i}`, dataType: p.codes.dataType, dims: p.codes.dims, external: { location: p.codes.external.location, offset: p.codes.external.offset, length: p.codes.external.length } },
+        { name: `scales${i}`, dataType: p.scales.dataType, dims: p.scales.dims, external: { location: p.scales.external.location, offset: p.scales.external.offset, length: p.scales.external.length } }
+      ])
+    }
+  }
+  const temporary = mkdtempSync(nodePath.join(folder, ".prepacking-"))
+  try {
+    const session = await ort.InferenceSession.create(encodeModel(model), {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "basic",
+      logSeverityLevel: 3,
+      enableCpuMemArena: false,
+      ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+      optimizedModelFilePath: nodePath.join(temporary, "prepack.onnx"),
+      extra: {
+        session: {
+          model_external_initializers_file_folder_path: folder,
+          optimized_model_external_initializers_file_name: "prepack.data",
+          optimized_model_external_initializers_min_size_in_bytes: "0",
+          save_external_prepacked_constant_initializers: "1",
+          force_spinning_stop: "1"
+        }
+      }
+    })
+    await session.release()
+    const written = new Map(readInitializers(readFileSync(nodePath.join(temporary, "prepack.onnx"))).map((t) => [t.name, new Map(t.external)]))
+    const data = openSync(nodePath.join(temporary, "prepack.data"), "r")
+    const target = openSync(store.bin, "a")
+    const made: Record<string, Entry> = {}
+    const buffer = Buffer.allocUnsafe(16 * 2 ** 20)
+    try {
+      chunk.forEach((p, i) => {
+        const entries = written.get(`codes${i}`)
+        const offset = Number(entries?.get("offset") ?? "0")
+        const length = Number(entries?.get("length"))
+        const blobs = [...(entries ?? [])].filter(([k]) => k.startsWith("prepacked")).map(([, v]) => parseBlobs(v)).filter((b) => b !== undefined)
+        // A weight onnxruntime did not pre-pack (or wrote elsewhere) is left out: sessions pre-pack it themselves.
+        if (entries?.get("location") !== "prepack.data" || length !== p.codes.external.length || blobs.length === 0) return
+        const copy = appendRange(target, data, offset, length, buffer)
+        const prepacked = blobs.map(([key, ranges]) => [key, ranges.map(([from, size]) => [appendRange(target, data, from, size, buffer), size] as const)] as const)
+        made[p.key] = { offset: copy, length, prepacked }
+      })
+      fsyncSync(target)
+    } finally {
+      closeSync(target)
+      closeSync(data)
+    }
+    return made
+  } finally {
+    rmSync(temporary, { recursive: true, force: true })
+  }
+}
+
+/** Adds `made` to the index on disk (re-read first: other processes may have added entries), atomically. */
+const writeIndex = (store: Store, made: Record<string, Entry>): void => {
+  const entries = { ...readIndex(store), ...made }
+  const temporary = `${store.index}.${process.pid}.tmp`
+  writeFileSync(temporary, JSON.stringify({ format: FORMAT, entries } satisfies Index))
+  renameSync(temporary, store.index)
+}
+
+/** The codes initializer pointing at its copy in the store, with every pre-packed form indexed for it. */
+const fromStore = (store: Store, codes: OnnxTensor, entries: ReadonlyArray<Entry>): OnnxTensor => {
+  const first = entries[0]!
+  const prepacked = entries.flatMap((e) => e.prepacked).map(([key, blobs], i) => [`prepacked_${i}`, `${key}|${blobs.map(([o, l]) => `${o};${l};0`).join("|")}`] as const)
+  return { ...codes, external: { location: store.file, offset: first.offset, length: first.length, entries: prepacked } }
+}
+
+/** Folders whose store could not be written by this process (not tried again). */
+const unwritable = new Set<string>()
+/** One store update at a time per folder in this process. */
+const queues = new Map<string, Promise<unknown>>()
+
+/**
+ * `models` (a session's program, or the members of a session group) with
+ * every MatMulNBits weight mapped from `folder` read from the store there,
+ * pre-packed forms included; missing weights are pre-packed into the store
+ * first. Never fails: a weight the store cannot serve stays as it was.
+ */
+export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number): Promise<ReadonlyArray<OnnxModel>> => {
+  const wanted = models.map(packables)
+  if (wanted.every((w) => w.length === 0)) return models
+  const store = storeIn(folder, storeSignature())
+  const previous = queues.get(folder) ?? Promise.resolve()
+  const update = previous.then(async () => {
+    const known = readIndex(store)
+    const missing = [...new Map(wanted.flat().filter((p) => known[p.key] === undefined).map((p) => [p.key, p])).values()]
+    if (missing.length === 0 || unwritable.has(folder) || !takeLock(store)) return known
+    try {
+      const made: Record<string, Entry> = {}
+      let chunk: Array<Packable> = []
+      let bytes = 0
+      const flush = async () => {
+        if (chunk.length === 0) return
+        Object.assign(made, await generate(store, folder, chunk, threads))
+        writeIndex(store, made)
+        utimesSync(store.lock, new Date(), new Date())
+        chunk = []
+        bytes = 0
+      }
+      for (const p of missing) {
+        if (bytes > 0 && bytes + p.codes.external.length > CHUNK_BYTES) await flush()
+        chunk.push(p)
+        bytes += p.codes.external.length
+      }
+      await flush()
+    } catch {
+      // Disk full, a read-only folder, onnxruntime refusing: sessions pre-pack in memory as before.
+      unwritable.add(folder)
+    } finally {
+      try {
+        unlinkSync(store.lock)
+      } catch {
+        // Already gone.
+      }
+    }
+    return readIndex(store)
+  })
+  queues.set(folder, update.catch(() => undefined))
+  const index = await update
+  if (!existsSync(store.bin)) return models
+  return models.map((model, m) => {
+    // Per codes initializer, the entries of each kernel that reads it (one per distinct attributes).
+    const byCodes = new Map<string, Map<string, Entry>>()
+    for (const p of wanted[m]!) {
+      const entry = index[p.key]
+      if (entry === undefined) continue
+      const entries = byCodes.get(p.codes.name) ?? new Map<string, Entry>()
+      byCodes.set(p.codes.name, entries.set(p.key, entry))
+    }
+    if (byCodes.size === 0) return model
+    return { ...model, graph: { ...model.graph, initializers: model.graph.initializers.map((t) => (byCodes.has(t.name) ? fromStore(store, t, [...byCodes.get(t.name)!.values()]) : t)) } }
+  })
+}

@@ -1,0 +1,174 @@
+/**
+ * The pre-packed store (runtime/prepacked-store.ts): a baked int4 weight
+ * mapped from a file is pre-packed once by onnxruntime into
+ * `prepacked-<signature>.bin` next to it, and every later session maps that
+ * form instead of pre-packing a copy in its own memory. Checked: the same
+ * outputs as the weight pre-packed in memory (alone, grouped, in a worker);
+ * the store is made once and reused; a session's anonymous memory does not
+ * grow by the pre-packed form; sessions really read the blob (zeroed in place,
+ * they compute something else); a blob whose key does not match what this
+ * onnxruntime computes (another CPU's) is not used; an index entry beyond the
+ * file's end is dropped and made again.
+ */
+import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
+import { Effect } from "effect"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
+import * as ort from "onnxruntime-node"
+import { afterAll, describe, expect, it } from "vitest"
+import { compileProgram } from "../src/index.ts"
+import { encodeModel } from "../src/onnx/model.ts"
+import { storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
+import { withBackend } from "./support/run.ts"
+
+const program = (rows: number, n: number, k: number) => {
+  const g = new Graph()
+  const x = g.input("x", "float32", [rows, k])
+  const w = g.parameter("w", "float32", [n, k], { trainable: false })
+  const b = g.parameter("b", "float32", [n], { trainable: false })
+  g.output("y", add(matmul(x, transposeLast2(w)), b))
+  return g.build()
+}
+
+const folders: Array<string> = []
+afterAll(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true })
+})
+
+/** `count` weights [n, k] quantised to int4 and written one after another to `weights.bin` in a fresh folder, with their stored copies. */
+const storedWeights = (n: number, k: number, count: number) => {
+  const folder = mkdtempSync(nodePath.join(tmpdir(), "refine-af-prepacked-"))
+  folders.push(folder)
+  const parts: Array<Uint8Array> = [new Uint8Array(24)]
+  let at = 24
+  const weights = Array.from({ length: count }, (_, w) => {
+    const weight = quantiseWeight(new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37 + w) * (1 + (i % 5)))), [n, k], "int4", 32) as BlockQuantisedWeight
+    const scales = new Uint8Array(weight.scales.buffer, weight.scales.byteOffset, weight.scales.byteLength)
+    const stored = { folder, file: "weights.bin", codesOffset: at, scalesOffset: at + weight.codes.byteLength }
+    parts.push(weight.codes, scales)
+    at += weight.codes.byteLength + scales.byteLength
+    return { ...weight, stored } as BlockQuantisedWeight
+  })
+  writeFileSync(nodePath.join(folder, "weights.bin"), Buffer.concat(parts))
+  return { folder, weights }
+}
+const storedWeight = (n: number, k: number) => {
+  const { folder, weights } = storedWeights(n, k, 1)
+  return { folder, weight: weights[0]! }
+}
+
+/** y = Σ x·W_iᵀ over `count` weights [n, k] ("w0", "w1", ...). */
+const sumProgram = (n: number, k: number, count: number) => {
+  const g = new Graph()
+  const x = g.input("x", "float32", [1, k])
+  const terms = Array.from({ length: count }, (_, i) => matmul(x, transposeLast2(g.parameter(`w${i}`, "float32", [n, k], { trainable: false }))))
+  g.output("y", terms.reduce((a, b) => add(a, b)))
+  return g.build()
+}
+
+const bias = (n: number) => hostTensor("float32", [n], Array.from({ length: n }, (_, i) => Math.cos(i)))
+const xOf = (rows: number, k: number) => hostTensor("float32", [rows, k], Array.from({ length: rows * k }, (_, i) => Math.cos(i * 0.11 + rows)))
+
+const outputs = (backend: BackendService, weight: BlockQuantisedWeight, n: number, k: number, group?: string) =>
+  Effect.gen(function* () {
+    const all: Array<Array<number>> = []
+    for (const rows of [1, 8]) {
+      const exe = yield* backend.compile(program(rows, n, k), { constants: { b: bias(n) }, quantised: { w: weight }, ...(group !== undefined ? { group } : {}) })
+      const out = yield* backend.run(exe, { x: xOf(rows, k) })
+      all.push([...toFloat64(yield* backend.download(out.y!))])
+    }
+    return all
+  })
+
+const storeFiles = (folder: string) => readdirSync(folder).filter((f) => f.startsWith("prepacked-")).sort()
+const binOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignature()}.bin`)
+const indexOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignature()}.json`)
+
+describe("pre-packed store", () => {
+  it("a mapped int4 weight computes the same from the store as pre-packed in memory (alone, grouped, in a worker); the store is made once", async () => {
+    const { folder, weight } = storedWeight(96, 128)
+    const inMemory = await withBackend((b) => outputs(b, weight, 96, 128), { prepackedStore: false })
+    expect(storeFiles(folder)).toEqual([])
+    const fromStore = await withBackend((b) => outputs(b, weight, 96, 128))
+    expect(fromStore).toEqual(inMemory)
+    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, { offset: number; length: number; prepacked: Array<[string, Array<[number, number]>]> }> }
+    const entries = Object.values(index.entries)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.length).toBe(weight.codes.byteLength)
+    // The store's copy of the codes is the codes.
+    const bin = readFileSync(binOf(folder))
+    expect([...bin.subarray(entries[0]!.offset, entries[0]!.offset + entries[0]!.length)]).toEqual([...weight.codes])
+    expect(entries[0]!.prepacked[0]![0]).toMatch(/^MatMulNBits\+\d+$/)
+    const size = statSync(binOf(folder)).size
+    // Later sessions (grouped, in a worker) read the store; nothing is added.
+    expect(await withBackend((b) => outputs(b, weight, 96, 128, "family"))).toEqual(inMemory)
+    expect(await withBackend((b) => outputs(b, weight, 96, 128), { worker: true })).toEqual(inMemory)
+    expect(statSync(binOf(folder)).size).toBe(size)
+    expect(readdirSync(folder).filter((f) => f.startsWith(".prepacking-") || f.endsWith(".lock") || f.endsWith(".tmp"))).toEqual([])
+  })
+
+  it("the session maps the pre-packed forms: its anonymous memory does not grow by them", async () => {
+    // Four 2048 × 4096 int4 weights: 4 MiB of codes each, ~6 MiB pre-packed. onnxruntime still pre-packs each weight at
+    // session creation (to compare its hash with the stored blob's key) and frees that copy, so one weight's worth
+    // can stay in malloc's arena; the four in memory stay in the session.
+    const n = 2048
+    const k = 4096
+    const count = 4
+    const { folder, weights } = storedWeights(n, k, count)
+    const quantised = Object.fromEntries(weights.map((w, i) => [`w${i}`, w]))
+    const model = compileProgram(sumProgram(n, k, count), {}, { externalThreshold: 1 << 20, float16Weights: false }, quantised).onnx
+    const anon = () => Number(/RssAnon:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
+    const grown = async (m: typeof model) => {
+      const before = anon()
+      const session = await ort.InferenceSession.create(encodeModel(m), { intraOpNumThreads: 1, enableCpuMemArena: false, extra: { session: { model_external_initializers_file_folder_path: folder } } })
+      const after = anon()
+      const y = (await session.run({ "in:x": new ort.Tensor("float32", xOf(1, k).data as Float32Array, [1, k]) }))["out:y"]!.data as Float32Array
+      await session.release()
+      return { grown: after - before, y: [...y] }
+    }
+    // Measured before the store is made (its making frees memory into malloc's arena that a later session would reuse).
+    const inMemory = await grown(model)
+    const [stored] = await withPrepackedStore([model], folder, 1)
+    for (let i = 0; i < count; i++) {
+      const codes = stored!.graph.initializers.find((t) => t.name === `param:w${i}:codes`)!
+      expect(codes.external?.location).toBe(`prepacked-${storeSignature()}.bin`)
+      expect(codes.external?.entries?.[0]?.[0]).toBe("prepacked_0")
+    }
+    const mapped = await grown(stored!)
+    const codes = count * weights[0]!.codes.byteLength
+    console.log(`session anonymous memory: pre-packed in memory +${(inMemory.grown / 2 ** 20).toFixed(1)} MiB, from the store +${(mapped.grown / 2 ** 20).toFixed(1)} MiB (codes ${(codes / 2 ** 20).toFixed(1)} MiB)`)
+    expect(mapped.y).toEqual(inMemory.y)
+    // In memory the session holds every pre-packed form (~1.5× the codes, less what malloc's arena already had free);
+    // from the store, at most about one.
+    expect(inMemory.grown).toBeGreaterThan(codes / 2)
+    expect(mapped.grown).toBeLessThan(inMemory.grown / 2)
+  })
+
+  it("sessions read the blob from the store; one whose key this onnxruntime does not compute (another CPU's) is not used; an entry beyond the file's end is made again", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number; entries: Record<string, { offset: number; length: number; prepacked: Array<[string, Array<[number, number]>]> }> }
+    const [key, entry] = Object.entries(index.entries)[0]!
+    // The blob zeroed in place (breaking the store's contract on purpose): a session that reads it computes something else.
+    const [blobOffset, blobLength] = entry.prepacked[0]![1][0]!
+    const bin = readFileSync(binOf(folder))
+    bin.fill(0, blobOffset, blobOffset + blobLength)
+    writeFileSync(binOf(folder), bin)
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).not.toEqual(expected)
+    expect(await withBackend((b) => outputs(b, weight, 64, 96, "family"))).not.toEqual(expected)
+    // The same blob under a key onnxruntime does not compute here: pre-packed in memory instead, outputs as expected.
+    writeFileSync(indexOf(folder), JSON.stringify({ ...index, entries: { [key]: { ...entry, prepacked: [["MatMulNBits+1", entry.prepacked[0]![1]]] } } }))
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    // An entry pointing past the end of the store file (a store cut short): dropped, the weight pre-packed again.
+    const size = statSync(binOf(folder)).size
+    writeFileSync(indexOf(folder), JSON.stringify({ ...index, entries: { [key]: { ...entry, offset: size } } }))
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    expect(statSync(binOf(folder)).size).toBeGreaterThan(size)
+    const again = JSON.parse(readFileSync(indexOf(folder), "utf8")) as typeof index
+    expect(again.entries[key]!.offset).toBeGreaterThanOrEqual(size)
+    expect(again.entries[key]!.prepacked[0]![0]).toMatch(/^MatMulNBits\+\d+$/)
+  })
+})
