@@ -18,7 +18,9 @@
  * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
  * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
  * the cache file (→ a `-cached` suffix on the JSON; `--held` reads it into memory instead of mapping it:
- * `mapCachedWeights: false`, → `-cached-held`). Prints a table; writes
+ * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run three times after the fill:
+ * without the backend's pre-packed store, the run that makes the store, and one that reads it (`prepackedStore`
+ * off / made / read). Prints a table; writes
  * bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -77,25 +79,32 @@ const held = cacheRoot !== undefined && process.argv.includes("--held")
 try {
   for (const [precision, mode] of spec.contenders) {
     // Its anonymous and file-backed memory sampled from outside (file pages: weights mapped from the cache).
-    const contender = (shape: ReadonlyArray<string>) =>
+    const contender = (shape: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) =>
       sampled(process.execPath, ["--import", "tsx", nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...shape], {
         cwd: repoRoot,
-        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}) }
+        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...extraEnv }
       })
     const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
-    const out = await contender(decodeOnly ? ["decode-only"] : [])
-    const row = {
-      ...JSON.parse(out.stdout.trim().split("\n").pop()!),
-      sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
-      sampledPeakFileGiB: out.peaks.file / 2 ** 30,
-      ...(fill === undefined ? {} : { cacheFillSeconds: fill.loadSeconds })
-    } as Record<string, number | string>
-    // The roofline: weight bytes per token ÷ what onnxruntime's kernels read per second, measured by the
-    // contender around its batch-1 timing. The copy bandwidth (bytes read + written per second by a JavaScript
-    // copy, the earlier runs' denominator) measured 21-42 GB/s here where onnxruntime read 38-67: it flattered the fraction.
-    const roofline = ((row.readBandwidthGBs as number) * 1e9) / (row.weightBytesPerToken as number)
-    const copyRoofline = (bandwidth * 1e9) / (row.weightBytesPerToken as number)
-    rows.push({ ...row, rooflineTokensPerSecond: roofline, rooflineFractionBatch1: (row.decodeTokensPerSecondBatch1 as number) / roofline, copyRooflineFractionBatch1: (row.decodeTokensPerSecondBatch1 as number) / copyRoofline })
+    // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
+    // that reads it, side by side after one fill; otherwise one run.
+    const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
+      fill !== undefined && !held ? [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}]] : [[undefined, {}]]
+    for (const [store, env] of variants) {
+      const out = await contender(decodeOnly ? ["decode-only"] : [], env)
+      const row = {
+        ...JSON.parse(out.stdout.trim().split("\n").pop()!),
+        ...(store === undefined ? {} : { prepackedStore: store }),
+        sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
+        sampledPeakFileGiB: out.peaks.file / 2 ** 30,
+        ...(fill === undefined ? {} : { cacheFillSeconds: fill.loadSeconds })
+      } as Record<string, number | string>
+      // The roofline: weight bytes per token ÷ what onnxruntime's kernels read per second, measured by the
+      // contender around its batch-1 timing. The copy bandwidth (bytes read + written per second by a JavaScript
+      // copy, the earlier runs' denominator) measured 21-42 GB/s here where onnxruntime read 38-67: it flattered the fraction.
+      const roofline = ((row.readBandwidthGBs as number) * 1e9) / (row.weightBytesPerToken as number)
+      const copyRoofline = (bandwidth * 1e9) / (row.weightBytesPerToken as number)
+      rows.push({ ...row, rooflineTokensPerSecond: roofline, rooflineFractionBatch1: (row.decodeTokensPerSecondBatch1 as number) / roofline, copyRooflineFractionBatch1: (row.decodeTokensPerSecondBatch1 as number) / copyRoofline })
+    }
     console.error(`done ${precision} ${mode}`)
   }
 } finally {
@@ -120,9 +129,9 @@ const report = {
   }))
 }
 console.log(`model ${modelName}: read bandwidth ${rows.map((row) => (row.readBandwidthGBs as number).toFixed(1)).join(" / ")} GB/s (per contender), memory copy bandwidth ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-console.log("precision  matmul      load s  peak RSS GiB  anon peak GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
+console.log("precision  matmul     store  load s  peak RSS GiB  anon peak GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
 for (const row of report.results as Array<any>) {
-  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
+  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(5)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
 const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })

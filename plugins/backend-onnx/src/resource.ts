@@ -12,6 +12,7 @@
  *     worker: true       # run sessions in a worker thread
  *     fp16: false        # store baked float32 weights as float16 (weights shared by binding stay as uploaded)
  *     memory_arena: false  # onnxruntime's per-session CPU arena: faster allocation, memory grows with the number of programs
+ *     prepacked_store: true  # keep pre-packed int weights in a file next to the quantised-weight cache, mapped by every session
  *     log_level: error   # onnxruntime's native log output: verbose | info | warning | error | fatal
  * ```
  */
@@ -36,6 +37,9 @@ export const OnnxResourceOptions = Schema.Struct({
   fp16: Schema.optionalKey(Schema.Boolean.annotate({ description: "store baked float32 weights as float16 (default false); weights bound to every program (model-llama's shared weights) stay as uploaded" })),
   memory_arena: Schema.optionalKey(Schema.Boolean.annotate({ description: "keep onnxruntime's per-session CPU memory arena (default false: each session's activation memory is returned after its run, so memory does not grow with the number of programs)" })),
   idle_spin: Schema.optionalKey(Schema.Boolean.annotate({ description: "let each session's thread-pool threads keep spinning after its run returns, onnxruntime's default (default false: they stop, so a program that just ran does not steal cores from the next)" })),
+  prepacked_store: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "CPU: write onnxruntime's pre-packed form of int8 / int4 weights mapped from the quantised-weight cache into a file next to it, once, and map it in every session instead of pre-packing a copy in each session's memory (default true; costs disk: ~2.5× the int codes)"
+  })),
   log_level: Schema.optionalKey(Schema.Literals(["verbose", "info", "warning", "error", "fatal"]).annotate({
     description: "onnxruntime's native log output, process-wide, set by the first backend made (default error)"
   }))
@@ -63,7 +67,7 @@ export const onnxResource = defineResource({
       let warned = problem !== undefined
       const warnings: Array<string> = []
       const backend = yield* makeOnnxBackend(
-        { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false, cpuMemArena: ctx.options.memory_arena ?? false, idleSpin: ctx.options.idle_spin ?? false },
+        { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false, cpuMemArena: ctx.options.memory_arena ?? false, idleSpin: ctx.options.idle_spin ?? false, prepackedStore: ctx.options.prepacked_store ?? true },
         (failed, reason) => {
           // The provider passed the check but one session could not start on it: say so once.
           if (!warned) warnings.push(`${ctx.name}: execution provider "${failed}" failed to start a session (${reason.trim().replace(/\s+/g, " ")}); that program runs on cpu`)

@@ -12,7 +12,7 @@
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
@@ -37,20 +37,22 @@ afterAll(() => {
 })
 
 /** `count` weights [n, k] quantised to int4 and written one after another to `weights.bin` in a fresh folder, with their stored copies. */
-const storedWeights = (n: number, k: number, count: number) => {
-  const folder = mkdtempSync(nodePath.join(tmpdir(), "refine-af-prepacked-"))
-  folders.push(folder)
+const storedWeights = (n: number, k: number, count: number, phase = 0, into?: string) => {
+  const folder = into ?? mkdtempSync(nodePath.join(tmpdir(), "refine-af-prepacked-"))
+  if (into === undefined) folders.push(folder)
   const parts: Array<Uint8Array> = [new Uint8Array(24)]
   let at = 24
   const weights = Array.from({ length: count }, (_, w) => {
-    const weight = quantiseWeight(new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37 + w) * (1 + (i % 5)))), [n, k], "int4", 32) as BlockQuantisedWeight
+    const weight = quantiseWeight(new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37 + w + phase) * (1 + (i % 5)))), [n, k], "int4", 32) as BlockQuantisedWeight
     const scales = new Uint8Array(weight.scales.buffer, weight.scales.byteOffset, weight.scales.byteLength)
     const stored = { folder, file: "weights.bin", codesOffset: at, scalesOffset: at + weight.codes.byteLength }
     parts.push(weight.codes, scales)
     at += weight.codes.byteLength + scales.byteLength
     return { ...weight, stored } as BlockQuantisedWeight
   })
-  writeFileSync(nodePath.join(folder, "weights.bin"), Buffer.concat(parts))
+  // Written elsewhere and renamed over the file, as the quantised-weight cache is.
+  writeFileSync(nodePath.join(folder, "weights.bin.tmp"), Buffer.concat(parts))
+  renameSync(nodePath.join(folder, "weights.bin.tmp"), nodePath.join(folder, "weights.bin"))
   return { folder, weights }
 }
 const storedWeight = (n: number, k: number) => {
@@ -170,5 +172,20 @@ describe("pre-packed store", () => {
     const again = JSON.parse(readFileSync(indexOf(folder), "utf8")) as typeof index
     expect(again.entries[key]!.offset).toBeGreaterThanOrEqual(size)
     expect(again.entries[key]!.prepacked[0]![0]).toMatch(/^MatMulNBits\+\d+$/)
+  })
+
+  it("a weights file replaced by another with the same layout is a new source: the store's copy of the old codes is not used; folders a dead process left are removed", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const before = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(before)
+    const [other] = storedWeights(64, 96, 1, 2, folder).weights
+    expect(other!.stored).toEqual(weight.stored)
+    mkdirSync(nodePath.join(folder, ".prepacking-left"))
+    const expected = await withBackend((b) => outputs(b, other!, 64, 96), { prepackedStore: false })
+    expect(expected).not.toEqual(before)
+    expect(await withBackend((b) => outputs(b, other!, 64, 96))).toEqual(expected)
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, unknown> }
+    expect(Object.keys(index.entries)).toHaveLength(2)
+    expect(readdirSync(folder).filter((f) => f.startsWith(".prepacking-"))).toEqual([])
   })
 })

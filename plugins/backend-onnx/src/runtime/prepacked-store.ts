@@ -20,7 +20,8 @@
  * pre-packed entries must lie in the same file as the initializer they
  * belong to) and its pre-packed blobs, 4 KiB aligned, append-only (a mapped
  * range never changes) — and `prepacked-<signature>.json`, the index by
- * source (codes and scales file ranges and the kernel's attributes), written
+ * source (codes and scales file ranges, each file's version — inode, size,
+ * modification time — and the kernel's attributes), written
  * after the data is synced (a crash leaves unindexed bytes, never an index
  * entry without its bytes). The signature is onnxruntime's version and the
  * CPU's model and flags. Blobs are made by onnxruntime itself: a session of
@@ -31,7 +32,7 @@
  * what is indexed and pre-packs the rest in memory.
  */
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
 import { cpus } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
@@ -45,6 +46,8 @@ const ALIGN = 4096
 const CHUNK_BYTES = 128 * 2 ** 20
 /** A lock older than this (not touched since) belongs to a process that died. */
 const STALE_LOCK_MS = 10 * 60 * 1000
+/** Prefix of the temporary folders onnxruntime writes a chunk's model and data into. */
+const TEMPORARY = ".prepacking-"
 
 interface Range {
   readonly location: string
@@ -99,8 +102,30 @@ const isMapped = (t: OnnxTensor | undefined): t is OnnxTensor & { readonly exter
 
 const rangeKey = (r: Range) => `${r.location}@${r.offset}+${r.length}`
 
+/**
+ * The version of a file in `folder` now (inode, size, modification time): a file replaced by another
+ * (written elsewhere and renamed over it, as the quantised-weight cache is) is a new source, whose
+ * weights the store's copies of the old codes must not serve.
+ */
+const fileVersions = (folder: string): ((location: string) => string) => {
+  const seen = new Map<string, string>()
+  return (location) => {
+    let version = seen.get(location)
+    if (version === undefined) {
+      try {
+        const s = statSync(nodePath.join(folder, location))
+        version = `${s.ino}:${s.size}:${Math.round(s.mtimeMs)}`
+      } catch {
+        version = "absent"
+      }
+      seen.set(location, version)
+    }
+    return version
+  }
+}
+
 /** The MatMulNBits weights of `model` whose codes and scales are mapped initializers of its main graph. */
-const packables = (model: OnnxModel): Array<Packable> => {
+const packables = (model: OnnxModel, versionOf: (location: string) => string): Array<Packable> => {
   const initializers = new Map(model.graph.initializers.map((t) => [t.name, t]))
   const found: Array<Packable> = []
   for (const node of allNodes(model.graph)) {
@@ -110,7 +135,8 @@ const packables = (model: OnnxModel): Array<Packable> => {
     if (!isMapped(codes) || !isMapped(scales)) continue
     const attributes = (node.attributes ?? []).filter((a) => "int" in a)
     const signature = ["K", "N", "bits", "block_size", "accuracy_level"].map((name) => `${name}=${intAttribute(node, name) ?? ""}`).join(",")
-    found.push({ key: `${rangeKey(codes.external)}|${rangeKey(scales.external)}|${signature}`, codes, scales, attributes })
+    const source = (r: Range) => `${rangeKey(r)}#${versionOf(r.location)}`
+    found.push({ key: `${source(codes.external)}|${source(scales.external)}|${signature}`, codes, scales, attributes })
   }
   return found
 }
@@ -215,7 +241,7 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
       ])
     }
   }
-  const temporary = mkdtempSync(nodePath.join(folder, ".prepacking-"))
+  const temporary = mkdtempSync(nodePath.join(folder, TEMPORARY))
   try {
     const session = await ort.InferenceSession.create(encodeModel(model), {
       executionProviders: ["cpu"],
@@ -290,7 +316,8 @@ const queues = new Map<string, Promise<unknown>>()
  * first. Never fails: a weight the store cannot serve stays as it was.
  */
 export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number): Promise<ReadonlyArray<OnnxModel>> => {
-  const wanted = models.map(packables)
+  const versionOf = fileVersions(folder)
+  const wanted = models.map((model) => packables(model, versionOf))
   if (wanted.every((w) => w.length === 0)) return models
   const store = storeIn(folder, storeSignature())
   const previous = queues.get(folder) ?? Promise.resolve()
@@ -299,6 +326,8 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
     const missing = [...new Map(wanted.flat().filter((p) => known[p.key] === undefined).map((p) => [p.key, p])).values()]
     if (missing.length === 0 || unwritable.has(folder) || !takeLock(store)) return known
     try {
+      // Holding the lock: temporary folders here were left by a process that died while making blobs.
+      for (const name of readdirSync(folder)) if (name.startsWith(TEMPORARY)) rmSync(nodePath.join(folder, name), { recursive: true, force: true })
       const made: Record<string, Entry> = {}
       let chunk: Array<Packable> = []
       let bytes = 0
