@@ -10,7 +10,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { BackendService } from "@refine-af/tensor"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -88,6 +88,15 @@ describe("quantised weights read from the cache file", () => {
     expect(fromFile.scores).toEqual(uploaded.scores)
     expect(fromFile.losses).toEqual(uploaded.losses)
     expect(fromFile.reference).toEqual(uploaded.reference)
+    // The decode steps' pre-packed forms went to the backend's store next to the cache file, one per projection,
+    // and a run that reads them from there generates the same tokens.
+    const [entry] = readdirSync(cacheRoot).filter((name) => name.includes("-int4-"))
+    const index = readdirSync(nodePath.join(cacheRoot, entry!)).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
+    expect(index).toHaveLength(1)
+    expect(Object.keys((JSON.parse(readFileSync(nodePath.join(cacheRoot, entry!, index[0]!), "utf8")) as { entries: object }).entries)).toHaveLength(14)
+    const again = await workload(true, "auto")
+    expect(again.tokens).toEqual(uploaded.tokens)
+    expect(again.losses).toEqual(uploaded.losses)
   }, 300_000)
 
   it("mapCachedWeights: false reads a cache hit into memory and uploads it, as without a cache: the same results", async () => {
