@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { encodeModel } from "../src/onnx/model.ts"
+import { readInitializers } from "../src/onnx/read.ts"
 import { ProtoWriter } from "../src/onnx/wire.ts"
 import { bytesOf, decodeMessage, intOf, packedInts, stringOf } from "./support/proto-decode.ts"
 
@@ -69,5 +70,34 @@ describe("encodeModel", () => {
     expect(intOf(initializer.get(2)?.[0])).toBe(7) // INT64
     const input = decodeMessage(bytesOf(graph.get(11)?.[0]))
     expect(stringOf(input.get(1)?.[0])).toBe("x")
+  })
+})
+
+describe("readInitializers", () => {
+  it("reads back each main-graph initializer's name and external_data entries in order, skipping every other field", () => {
+    const model = encodeModel({
+      irVersion: 8,
+      opsetVersion: 18,
+      producerName: "test",
+      graph: {
+        name: "g",
+        nodes: [{ opType: "Add", inputs: ["x", "w"], outputs: ["y"], attributes: [{ name: "alpha", float: 0.5 }, { name: "n", int: -3 }] }],
+        inputs: [{ name: "x", dataType: "float32", dims: [2, 3] }],
+        outputs: [{ name: "y", dataType: "float32", dims: [2, 3] }],
+        initializers: [
+          { name: "w", dataType: "float32", dims: [2, 3], raw: new Uint8Array(24).fill(7) },
+          { name: "codes·é", dataType: "uint8", dims: [4, 2 ** 33], external: { location: "store.bin", offset: 2 ** 40 + 1, length: 96, entries: [["prepacked_0", "MatMulNBits+123|4096;8192;0|12288;4;0"]] } }
+        ]
+      }
+    })
+    expect(readInitializers(model)).toEqual([
+      { name: "w", external: [] },
+      { name: "codes·é", external: [["location", "store.bin"], ["offset", String(2 ** 40 + 1)], ["length", "96"], ["prepacked_0", "MatMulNBits+123|4096;8192;0|12288;4;0"]] }
+    ])
+  })
+
+  it("refuses a truncated model", () => {
+    const model = encodeModel({ irVersion: 8, opsetVersion: 18, producerName: "t", graph: { name: "g", nodes: [], inputs: [], outputs: [], initializers: [{ name: "w", dataType: "float32", dims: [1], external: { location: "a.bin", offset: 0, length: 4 } }] } })
+    expect(() => readInitializers(model.subarray(0, model.length - 3))).toThrow(/truncated/)
   })
 })

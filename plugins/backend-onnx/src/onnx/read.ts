@@ -5,10 +5,7 @@
  * lie in the external file). Every other field is skipped by wire type.
  */
 
-const WIRE_VARINT = 0
-const WIRE_FIXED64 = 1
-const WIRE_LENGTH_DELIMITED = 2
-const WIRE_FIXED32 = 5
+import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./wire.ts"
 
 // ModelProto.graph, GraphProto.initializer, TensorProto.name / external_data, StringStringEntryProto.key / value.
 const MODEL_GRAPH = 7

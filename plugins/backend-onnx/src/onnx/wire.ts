@@ -11,10 +11,11 @@
  * everything once.
  */
 
-const WIRE_VARINT = 0
-const WIRE_FIXED64 = 1
-const WIRE_LENGTH_DELIMITED = 2
-const WIRE_FIXED32 = 5
+/** Protobuf wire types (the low three bits of a field's tag). */
+export const WIRE_VARINT = 0
+export const WIRE_FIXED64 = 1
+export const WIRE_LENGTH_DELIMITED = 2
+export const WIRE_FIXED32 = 5
 
 const utf8 = new TextEncoder()
 
