@@ -8,11 +8,12 @@
  * grow by the pre-packed form; sessions really read the blob (zeroed in place,
  * they compute something else); a blob whose key does not match what this
  * onnxruntime computes (another CPU's) is not used; an index entry beyond the
- * file's end is dropped and made again.
+ * file's end is dropped and made again; a replaced weights file is a new
+ * source; a lock held by a live process is respected, a dead one's taken.
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
@@ -187,5 +188,19 @@ describe("pre-packed store", () => {
     const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, unknown> }
     expect(Object.keys(index.entries)).toHaveLength(2)
     expect(readdirSync(folder).filter((f) => f.startsWith(".prepacking-"))).toEqual([])
+  })
+
+  it("a store locked by a live process is left alone (pre-packed in memory, the same outputs); a lock a dead process left is taken", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    const lock = nodePath.join(folder, `prepacked-${storeSignature()}.lock`)
+    writeFileSync(lock, "")
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.lock`])
+    // Untouched for an hour: its process died while making blobs.
+    const hourAgo = new Date(Date.now() - 3600_000)
+    utimesSync(lock, hourAgo, hourAgo)
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
   })
 })
