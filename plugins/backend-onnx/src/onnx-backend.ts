@@ -167,7 +167,8 @@ const boundKey = (bound: ReadonlyArray<{ name: string; handle: Handle }>): strin
 /** Builds the service; the engine (sessions, tensors, worker) is released when the scope closes. */
 export const makeOnnxBackend = (
   settings: OnnxBackendSettings,
-  onFallback: FallbackListener = () => {}
+  onFallback: FallbackListener = () => {},
+  onWarning: (message: string) => void = () => {}
 ): Effect.Effect<BackendService, never, Scope.Scope> =>
   Effect.gen(function* () {
     const profilePrefix = settings.profilePrefix ?? process.env["REFINE_AF_ORT_PROFILE"]
@@ -288,13 +289,12 @@ export const makeOnnxBackend = (
         }
         // Groups are measured on the CPU provider only (If subgraphs on CUDA / WebGPU are unverified): elsewhere each program gets its own session.
         const joined = options.group !== undefined && engine.unload !== undefined && settings.provider === "cpu" ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
-        const single = joined === undefined ? (yield* withStore([model]))[0] : undefined
         const loaded =
-          joined?.loaded ??
-          (yield* Effect.tryPromise({
-            try: () => engine.load(sessionKey, single!.bundle, keep.map(onnxOutputName), memoryPattern),
-            catch: rejected
-          }))
+          joined !== undefined
+            ? joined.loaded
+            : yield* Effect.flatMap(withStore([model]), ([single]) =>
+                Effect.tryPromise({ try: () => engine.load(sessionKey, single!.bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
+              )
         if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
         const copies: Array<{ name: string; onnxName: string; handle: Handle; ref: TensorRef; holder: object }> = []
         for (const input of model.transposedInputs) {
@@ -331,8 +331,11 @@ export const makeOnnxBackend = (
     const withStore = (models: ReadonlyArray<CompiledModel>): Effect.Effect<ReadonlyArray<CompiledModel>> => {
       const folder = models[0]?.mapped?.folder
       if (!usesStore || folder === undefined || models.some((m) => m.mapped?.folder !== folder) || models.every((m) => m.bundle.mappedAsIs === true)) return Effect.succeed(models)
-      return Effect.promise(() => withPrepackedStore(models.map((m) => m.onnx), folder, settings.threads).catch(() => models.map((m) => m.onnx))).pipe(
-        Effect.map((onnx) => models.map((m, i) => (onnx[i] === m.onnx ? m : { ...m, onnx: onnx[i]!, bundle: { ...m.bundle, bytes: encodeModel(onnx[i]!) } })))
+      return Effect.promise(() => withPrepackedStore(models.map((m) => m.onnx), folder, settings.threads).catch((error: unknown) => ({ models: models.map((m) => m.onnx), problem: `the pre-packed weight store in ${folder} failed: ${message(error)}` }))).pipe(
+        Effect.map(({ models: onnx, problem }) => {
+          if (problem !== undefined) onWarning(problem)
+          return models.map((m, i) => (onnx[i] === m.onnx ? m : { ...m, onnx: onnx[i]!, bundle: { ...m.bundle, bytes: encodeModel(onnx[i]!) } }))
+        })
       )
     }
     const rejected = (error: unknown) =>

@@ -72,7 +72,8 @@ export const onnxResource = defineResource({
           // The provider passed the check but one session could not start on it: say so once.
           if (!warned) warnings.push(`${ctx.name}: execution provider "${failed}" failed to start a session (${reason.trim().replace(/\s+/g, " ")}); that program runs on cpu`)
           warned = true
-        }
+        },
+        (problem) => warnings.push(`${ctx.name}: ${problem}`)
       )
       return {
         ...backend,

@@ -9,7 +9,8 @@
  * they compute something else); a blob whose key does not match what this
  * onnxruntime computes (another CPU's) is not used; an index entry beyond the
  * file's end is dropped and made again; a replaced weights file is a new
- * source; a lock held by a live process is respected, a dead one's taken.
+ * source; a lock held by a live process is respected, a dead one's taken; a
+ * store that cannot be written is one warning.
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -18,10 +19,10 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import { afterAll, describe, expect, it } from "vitest"
-import { compileProgram } from "../src/index.ts"
+import { compileProgram, makeOnnxBackend } from "../src/index.ts"
 import { encodeModel } from "../src/onnx/model.ts"
 import { storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
-import { withBackend } from "./support/run.ts"
+import { cpuSettings, withBackend } from "./support/run.ts"
 
 const program = (rows: number, n: number, k: number) => {
   const g = new Graph()
@@ -133,7 +134,7 @@ describe("pre-packed store", () => {
     }
     // Measured before the store is made (its making frees memory into malloc's arena that a later session would reuse).
     const inMemory = await grown(model)
-    const [stored] = await withPrepackedStore([model], folder, 1)
+    const [stored] = (await withPrepackedStore([model], folder, 1)).models
     for (let i = 0; i < count; i++) {
       const codes = stored!.graph.initializers.find((t) => t.name === `param:w${i}:codes`)!
       expect(codes.external?.location).toBe(`prepacked-${storeSignature()}.bin`)
@@ -202,5 +203,18 @@ describe("pre-packed store", () => {
     utimesSync(lock, hourAgo, hourAgo)
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
     expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+  })
+
+  it("a store that cannot be written is said once, as a warning naming the folder and the way out; sessions pre-pack in memory, the same outputs", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    // The store file's name taken by a folder: appending to it fails.
+    mkdirSync(binOf(folder))
+    const warnings: Array<string> = []
+    const got = await Effect.runPromise(Effect.scoped(Effect.flatMap(makeOnnxBackend(cpuSettings, undefined, (w) => warnings.push(w)), (b) => outputs(b, weight, 64, 96))))
+    expect(got).toEqual(expected)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(folder)
+    expect(warnings[0]).toContain("prepacked_store: false")
   })
 })

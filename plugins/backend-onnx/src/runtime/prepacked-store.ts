@@ -304,10 +304,17 @@ const fromStore = (store: Store, codes: OnnxTensor, entries: ReadonlyArray<Entry
   return { ...codes, external: { location: store.file, offset: first.offset, length: first.length, entries: prepacked } }
 }
 
-/** Folders whose store could not be written by this process (not tried again). */
-const unwritable = new Set<string>()
+/** Folders whose store could not be written by this process (not tried again), with why. */
+const unwritable = new Map<string, string>()
 /** One store update at a time per folder in this process. */
 const queues = new Map<string, Promise<unknown>>()
+
+/** What {@link withPrepackedStore} gives back: the models, and why the store could not be written when that just happened. */
+export interface StoreResult {
+  readonly models: ReadonlyArray<OnnxModel>
+  /** Said once per folder and process: the store there could not be written (sessions pre-pack in memory). */
+  readonly problem?: string
+}
 
 /**
  * `models` (a session's program, or the members of a session group) with
@@ -315,10 +322,11 @@ const queues = new Map<string, Promise<unknown>>()
  * pre-packed forms included; missing weights are pre-packed into the store
  * first. Never fails: a weight the store cannot serve stays as it was.
  */
-export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number): Promise<ReadonlyArray<OnnxModel>> => {
+export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number): Promise<StoreResult> => {
   const versionOf = fileVersions(folder)
   const wanted = models.map((model) => packables(model, versionOf))
-  if (wanted.every((w) => w.length === 0)) return models
+  if (wanted.every((w) => w.length === 0)) return { models }
+  let problem: string | undefined
   const store = storeIn(folder, storeSignature())
   const previous = queues.get(folder) ?? Promise.resolve()
   const update = previous.then(async () => {
@@ -345,9 +353,10 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
         bytes += p.codes.external.length
       }
       await flush()
-    } catch {
+    } catch (error) {
       // Disk full, a read-only folder, onnxruntime refusing: sessions pre-pack in memory as before.
-      unwritable.add(folder)
+      problem = `the pre-packed weight store in ${folder} could not be written (${error instanceof Error ? error.message : String(error)}); sessions pre-pack the quantised weights in their own memory instead (about 1.5× the int codes more). Free disk space or make the folder writable; prepacked_store: false stops trying`
+      unwritable.set(folder, problem)
     } finally {
       try {
         unlinkSync(store.lock)
@@ -359,8 +368,8 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   })
   queues.set(folder, update.catch(() => undefined))
   const index = await update
-  if (!existsSync(store.bin)) return models
-  return models.map((model, m) => {
+  if (!existsSync(store.bin)) return { models, ...(problem !== undefined ? { problem } : {}) }
+  const served = models.map((model, m) => {
     // Per codes initializer, the entries of each kernel that reads it (one per distinct attributes).
     const byCodes = new Map<string, Map<string, Entry>>()
     for (const p of wanted[m]!) {
@@ -372,4 +381,5 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
     if (byCodes.size === 0) return model
     return { ...model, graph: { ...model.graph, initializers: model.graph.initializers.map((t) => (byCodes.has(t.name) ? fromStore(store, t, [...byCodes.get(t.name)!.values()]) : t)) } }
   })
+  return { models: served, ...(problem !== undefined ? { problem } : {}) }
 }
