@@ -148,7 +148,7 @@ describe("pre-packed store", () => {
     // from the store, at most about one.
     expect(inMemory.grown).toBeGreaterThan(codes / 2)
     expect(mapped.grown).toBeLessThan(inMemory.grown / 2)
-  })
+  }, 60_000)
 
   it("sessions read the blob from the store; one whose key this onnxruntime does not compute (another CPU's) is not used; an entry beyond the file's end is made again", async () => {
     const { folder, weight } = storedWeight(64, 96)
@@ -216,5 +216,14 @@ describe("pre-packed store", () => {
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain(folder)
     expect(warnings[0]).toContain("prepacked_store: false")
+  })
+
+  it("without the disk the store needs nothing is written, and the warning says how much is needed and free", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const model = compileProgram(program(1, 64, 96), { b: bias(64) }, { externalThreshold: 1 << 20, float16Weights: false }, { w: weight }).onnx
+    const result = await withPrepackedStore([model], folder, 1, () => 2 ** 20)
+    expect(result.models[0]).toBe(model)
+    expect(result.problem).toMatch(/needs about [\d.]+ GiB of disk and 0\.0 GiB are free/)
+    expect(storeFiles(folder)).toEqual([])
   })
 })

@@ -32,7 +32,7 @@
  * what is indexed and pre-packs the rest in memory.
  */
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
 import { cpus } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
@@ -304,6 +304,29 @@ const fromStore = (store: Store, codes: OnnxTensor, entries: ReadonlyArray<Entry
   return { ...codes, external: { location: store.file, offset: first.offset, length: first.length, entries: prepacked } }
 }
 
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1)
+
+/** Free bytes on the file system of `folder` (for this user); unknown = unlimited. */
+const freeDiskBytes = (folder: string): number => {
+  try {
+    const fs = statfsSync(folder)
+    return fs.bavail * fs.bsize
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
+/**
+ * Disk the store needs for `missing`: a copy of the codes and the pre-packed
+ * form (~1.5× the codes for int4 with int8 activations; 2× taken), one
+ * chunk's temporary files (the chunk's codes, scales and pre-packed form
+ * again), and 1 GiB left for everything else.
+ */
+const diskNeeded = (missing: ReadonlyArray<Packable>): number => {
+  const codes = missing.reduce((n, p) => n + p.codes.external.length + p.scales.external.length, 0)
+  return 3 * codes + 4 * Math.min(codes, CHUNK_BYTES) + 2 ** 30
+}
+
 /** Folders whose store could not be written by this process (not tried again), with why. */
 const unwritable = new Map<string, string>()
 /** One store update at a time per folder in this process. */
@@ -322,7 +345,7 @@ export interface StoreResult {
  * pre-packed forms included; missing weights are pre-packed into the store
  * first. Never fails: a weight the store cannot serve stays as it was.
  */
-export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number): Promise<StoreResult> => {
+export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number, freeDisk: (folder: string) => number = freeDiskBytes): Promise<StoreResult> => {
   const versionOf = fileVersions(folder)
   const wanted = models.map((model) => packables(model, versionOf))
   if (wanted.every((w) => w.length === 0)) return { models }
@@ -334,6 +357,10 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
     const missing = [...new Map(wanted.flat().filter((p) => known[p.key] === undefined).map((p) => [p.key, p])).values()]
     if (missing.length === 0 || unwritable.has(folder) || !takeLock(store)) return known
     try {
+      // The store must not take the disk the run writes its results to.
+      const needed = diskNeeded(missing)
+      const free = freeDisk(folder)
+      if (free < needed) throw new Error(`it needs about ${gib(needed)} GiB of disk and ${gib(free)} GiB are free`)
       // Holding the lock: temporary folders here were left by a process that died while making blobs.
       for (const name of readdirSync(folder)) if (name.startsWith(TEMPORARY)) rmSync(nodePath.join(folder, name), { recursive: true, force: true })
       const made: Record<string, Entry> = {}
