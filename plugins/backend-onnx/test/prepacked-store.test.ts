@@ -39,13 +39,13 @@ afterAll(() => {
 })
 
 /** `count` weights [n, k] quantised to int4 and written one after another to `weights.bin` in a fresh folder, with their stored copies. */
-const storedWeights = (n: number, k: number, count: number, phase = 0, into?: string) => {
+const storedWeights = (n: number, k: number, count: number, phase = 0, into?: string, scheme: "int4" | "int8" = "int4") => {
   const folder = into ?? mkdtempSync(nodePath.join(tmpdir(), "refine-af-prepacked-"))
   if (into === undefined) folders.push(folder)
   const parts: Array<Uint8Array> = [new Uint8Array(24)]
   let at = 24
   const weights = Array.from({ length: count }, (_, w) => {
-    const weight = quantiseWeight(new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37 + w + phase) * (1 + (i % 5)))), [n, k], "int4", 32) as BlockQuantisedWeight
+    const weight = quantiseWeight(new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37 + w + phase) * (1 + (i % 5)))), [n, k], scheme, 32) as BlockQuantisedWeight
     const scales = new Uint8Array(weight.scales.buffer, weight.scales.byteOffset, weight.scales.byteLength)
     const stored = { folder, file: "weights.bin", codesOffset: at, scalesOffset: at + weight.codes.byteLength }
     parts.push(weight.codes, scales)
@@ -57,8 +57,8 @@ const storedWeights = (n: number, k: number, count: number, phase = 0, into?: st
   renameSync(nodePath.join(folder, "weights.bin.tmp"), nodePath.join(folder, "weights.bin"))
   return { folder, weights }
 }
-const storedWeight = (n: number, k: number) => {
-  const { folder, weights } = storedWeights(n, k, 1)
+const storedWeight = (n: number, k: number, scheme: "int4" | "int8" = "int4") => {
+  const { folder, weights } = storedWeights(n, k, 1, 0, undefined, scheme)
   return { folder, weight: weights[0]! }
 }
 
@@ -90,8 +90,8 @@ const binOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignat
 const indexOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignature()}.json`)
 
 describe("pre-packed store", () => {
-  it("a mapped int4 weight computes the same from the store as pre-packed in memory (alone, grouped, in a worker); the store is made once", async () => {
-    const { folder, weight } = storedWeight(96, 128)
+  it.each(["int4", "int8"] as const)("a mapped %s weight computes the same from the store as pre-packed in memory (alone, grouped, in a worker); the store is made once", async (scheme) => {
+    const { folder, weight } = storedWeight(96, 128, scheme)
     const inMemory = await withBackend((b) => outputs(b, weight, 96, 128), { prepackedStore: false })
     expect(storeFiles(folder)).toEqual([])
     const fromStore = await withBackend((b) => outputs(b, weight, 96, 128))
