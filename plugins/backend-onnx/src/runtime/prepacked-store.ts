@@ -76,8 +76,12 @@ interface Index {
   readonly entries: Readonly<Record<string, Entry>>
 }
 
-/** onnxruntime's version and the CPU (model and feature flags): a pre-packed form is specific to both. */
-export const storeSignature = (): string => {
+let signature: string | undefined
+
+/** onnxruntime's version and the CPU (model and feature flags): a pre-packed form is specific to both. Read once per process. */
+export const storeSignature = (): string => (signature ??= readSignature())
+
+const readSignature = (): string => {
   let cpu = `${process.arch} ${cpus()[0]?.model ?? "unknown"}`
   try {
     const info = readFileSync("/proc/cpuinfo", "utf8")
