@@ -233,4 +233,33 @@ describe("pre-packed store", () => {
     expect(result.problem).toMatch(/needs about [\d.]+ GiB of disk and 0\.0 GiB are free/)
     expect(storeFiles(folder)).toEqual([])
   })
+
+  it("a float32 weight mapped from a file and read as x·Wᵀ (Gemm, transB) is served from the store too: the same outputs", async () => {
+    const folder = mkdtempSync(nodePath.join(tmpdir(), "refine-af-prepacked-"))
+    folders.push(folder)
+    const [n, k] = [96, 128]
+    const values = new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.21)))
+    writeFileSync(nodePath.join(folder, "weights.bin"), Buffer.concat([Buffer.alloc(12), Buffer.from(values.buffer)]))
+    const w = { ...hostTensor("float32", [n, k], values), stored: { folder, file: "weights.bin", offset: 12 } }
+    const run = (settings: { prepackedStore?: boolean }) =>
+      withBackend(
+        (b) =>
+          Effect.gen(function* () {
+            const all: Array<Array<number>> = []
+            for (const rows of [1, 8]) {
+              const exe = yield* b.compile(program(rows, n, k), { constants: { w, b: bias(n) } })
+              all.push([...toFloat64(yield* b.download((yield* b.run(exe, { x: xOf(rows, k) })).y!))])
+            }
+            return all
+          }),
+        settings
+      )
+    const expected = await run({ prepackedStore: false })
+    expect(await run({})).toEqual(expected)
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, { prepacked: Array<[string, unknown]> }> }
+    const keys = Object.keys(index.entries)
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatch(/\|Gemm\|transB=1$/)
+    expect(Object.values(index.entries)[0]!.prepacked[0]![0]).toMatch(/^Gemm\+\d+$/)
+  })
 })

@@ -88,12 +88,12 @@ describe("quantised weights read from the cache file", () => {
     expect(fromFile.scores).toEqual(uploaded.scores)
     expect(fromFile.losses).toEqual(uploaded.losses)
     expect(fromFile.reference).toEqual(uploaded.reference)
-    // The decode steps' pre-packed forms went to the backend's store next to the cache file, one per projection,
-    // and a run that reads them from there generates the same tokens.
+    // The decode steps' pre-packed forms went to the backend's store next to the cache file, one per projection and
+    // one for the LM head (a float32 Gemm weight), and a run that reads them from there generates the same tokens.
     const [entry] = readdirSync(cacheRoot).filter((name) => name.includes("-int4-"))
     const index = readdirSync(nodePath.join(cacheRoot, entry!)).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
     expect(index).toHaveLength(1)
-    expect(Object.keys((JSON.parse(readFileSync(nodePath.join(cacheRoot, entry!, index[0]!), "utf8")) as { entries: object }).entries)).toHaveLength(14)
+    expect(Object.keys((JSON.parse(readFileSync(nodePath.join(cacheRoot, entry!, index[0]!), "utf8")) as { entries: object }).entries)).toHaveLength(15)
     const again = await workload(true, "auto")
     expect(again.tokens).toEqual(uploaded.tokens)
     expect(again.losses).toEqual(uploaded.losses)

@@ -12,7 +12,9 @@
  * It still pre-packs at session creation to compute the hash and uses the
  * blob from the file only when the hashes agree, so a blob written on another
  * CPU or by another onnxruntime is not used (pre-packed in memory instead),
- * never wrong.
+ * never wrong. The same holds for float32 weights a session pre-packs as the
+ * right-hand side of MatMul / Gemm (the LM head a decode group reads with
+ * `Gemm(transB)` from the cache file: 262 MB at 1.1B that each group held).
  *
  * The store, next to the mapped files it serves (one folder per session:
  * onnxruntime resolves external files in one folder), is
@@ -55,12 +57,19 @@ interface Range {
   readonly length: number
 }
 
-/** A MatMulNBits weight a session would pre-pack: its mapped codes and scales and the kernel's attributes. */
+/**
+ * A weight a session would pre-pack: a MatMulNBits weight (its mapped codes and scales) or a float32 right-hand
+ * side of MatMul / Gemm (`codes`: the weight itself), the kernel and the attributes its pre-packed form depends on,
+ * and the product's inner and outer sizes.
+ */
 interface Packable {
   readonly key: string
+  readonly opType: "MatMulNBits" | "MatMul" | "Gemm"
   readonly codes: OnnxTensor & { readonly external: Range }
-  readonly scales: OnnxTensor & { readonly external: Range }
+  readonly scales?: OnnxTensor & { readonly external: Range }
   readonly attributes: ReadonlyArray<OnnxAttribute>
+  readonly k: number
+  readonly n: number
 }
 
 interface Entry {
@@ -128,19 +137,31 @@ const fileVersions = (folder: string): ((location: string) => string) => {
   }
 }
 
-/** The MatMulNBits weights of `model` whose codes and scales are mapped initializers of its main graph. */
+/**
+ * The weights of `model` a session pre-packs that are mapped initializers of its main graph: MatMulNBits codes
+ * (with their scales) and float32 right-hand sides of MatMul / Gemm (the float32 weights the quantised-weight cache
+ * holds too, e.g. the LM head a decode group reads with `Gemm(transB)`).
+ */
 const packables = (model: OnnxModel, versionOf: (location: string) => string): Array<Packable> => {
   const initializers = new Map(model.graph.initializers.map((t) => [t.name, t]))
+  const source = (r: Range) => `${rangeKey(r)}#${versionOf(r.location)}`
   const found: Array<Packable> = []
   for (const node of allNodes(model.graph)) {
-    if (node.opType !== "MatMulNBits" || node.inputs.length !== 3) continue
-    const codes = initializers.get(node.inputs[1]!)
-    const scales = initializers.get(node.inputs[2]!)
-    if (!isMapped(codes) || !isMapped(scales)) continue
-    const attributes = (node.attributes ?? []).filter((a) => "int" in a)
-    const signature = ["K", "N", "bits", "block_size", "accuracy_level"].map((name) => `${name}=${intAttribute(node, name) ?? ""}`).join(",")
-    const source = (r: Range) => `${rangeKey(r)}#${versionOf(r.location)}`
-    found.push({ key: `${source(codes.external)}|${source(scales.external)}|${signature}`, codes, scales, attributes })
+    if (node.opType === "MatMulNBits" && node.inputs.length === 3) {
+      const codes = initializers.get(node.inputs[1]!)
+      const scales = initializers.get(node.inputs[2]!)
+      if (!isMapped(codes) || !isMapped(scales)) continue
+      const attributes = (node.attributes ?? []).filter((a) => "int" in a)
+      const signature = ["K", "N", "bits", "block_size", "accuracy_level"].map((name) => `${name}=${intAttribute(node, name) ?? ""}`).join(",")
+      found.push({ key: `${source(codes.external)}|${source(scales.external)}|${signature}`, opType: "MatMulNBits", codes, scales, attributes, k: intAttribute(node, "K") ?? 0, n: intAttribute(node, "N") ?? 0 })
+    } else if ((node.opType === "MatMul" || node.opType === "Gemm") && (node.domain ?? "") === "" && node.inputs.length >= 2) {
+      const weight = initializers.get(node.inputs[1]!)
+      if (!isMapped(weight) || weight.dataType !== "float32" || weight.dims.length !== 2 || (intAttribute(node, "transA") ?? 0) !== 0) continue
+      const transB = node.opType === "Gemm" && intAttribute(node, "transB") === 1
+      const [rows, cols] = weight.dims as [number, number]
+      const attributes = node.opType === "Gemm" ? [{ name: "transB", int: transB ? 1 : 0 }] : []
+      found.push({ key: `${source(weight.external)}|${node.opType}|transB=${transB ? 1 : 0}`, opType: node.opType, codes: weight, attributes, k: transB ? cols : rows, n: transB ? rows : cols })
+    }
   }
   return found
 }
@@ -225,7 +246,7 @@ const MICROSOFT = { domain: "com.microsoft", version: 1 }
 
 /** Has onnxruntime pre-pack `chunk` and write it out; copies each weight's codes and blobs into the store. */
 const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packable>, threads: number): Promise<Record<string, Entry>> => {
-  const ks = [...new Set(chunk.map((p) => (p.attributes.find((a) => a.name === "K") as { int: number }).int))]
+  const ks = [...new Set(chunk.map((p) => p.k))]
   const model: OnnxModel = {
     irVersion: 8,
     opsetVersion: 18,
@@ -233,15 +254,16 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
     producerName: "refine-af/backend-onnx prepacked store",
     graph: {
       name: "prepack",
-      nodes: chunk.map((p, i): OnnxNode => {
-        const k = (p.attributes.find((a) => a.name === "K") as { int: number }).int
-        return { opType: "MatMulNBits", domain: MICROSOFT.domain, inputs: [`x${k}`, `codes${i}`, `scales${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
-      }),
+      nodes: chunk.map((p, i): OnnxNode =>
+        p.opType === "MatMulNBits"
+          ? { opType: "MatMulNBits", domain: MICROSOFT.domain, inputs: [`x${p.k}`, `codes${i}`, `scales${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
+          : { opType: p.opType, inputs: [`x${p.k}`, `codes${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
+      ),
       inputs: ks.map((k) => ({ name: `x${k}`, dataType: "float32" as const, dims: [1, k] })),
-      outputs: chunk.map((p, i) => ({ name: `y${i}`, dataType: "float32" as const, dims: [1, (p.attributes.find((a) => a.name === "N") as { int: number }).int] })),
+      outputs: chunk.map((p, i) => ({ name: `y${i}`, dataType: "float32" as const, dims: [1, p.n] })),
       initializers: chunk.flatMap((p, i) => [
         { name: `codes${i}`, dataType: p.codes.dataType, dims: p.codes.dims, external: { location: p.codes.external.location, offset: p.codes.external.offset, length: p.codes.external.length } },
-        { name: `scales${i}`, dataType: p.scales.dataType, dims: p.scales.dims, external: { location: p.scales.external.location, offset: p.scales.external.offset, length: p.scales.external.length } }
+        ...(p.scales === undefined ? [] : [{ name: `scales${i}`, dataType: p.scales.dataType, dims: p.scales.dims, external: { location: p.scales.external.location, offset: p.scales.external.offset, length: p.scales.external.length } }])
       ])
     }
   }
@@ -327,7 +349,7 @@ const freeDiskBytes = (folder: string): number => {
  * again), and 1 GiB left for everything else.
  */
 const diskNeeded = (missing: ReadonlyArray<Packable>): number => {
-  const codes = missing.reduce((n, p) => n + p.codes.external.length + p.scales.external.length, 0)
+  const codes = missing.reduce((n, p) => n + p.codes.external.length + (p.scales?.external.length ?? 0), 0)
   return 3 * codes + 4 * Math.min(codes, CHUNK_BYTES) + 2 ** 30
 }
 
