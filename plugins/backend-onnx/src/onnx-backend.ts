@@ -17,7 +17,7 @@ import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import { withPrepackedStore } from "./runtime/prepacked-store.ts"
-import { encodeModel } from "./onnx/model.ts"
+import { encodeModel, type OnnxModel } from "./onnx/model.ts"
 import type { ModelBundle, Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
 
@@ -292,9 +292,11 @@ export const makeOnnxBackend = (
         const loaded =
           joined !== undefined
             ? joined.loaded
-            : yield* Effect.flatMap(withStore([model]), ([single]) =>
-                Effect.tryPromise({ try: () => engine.load(sessionKey, single!.bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
-              )
+            : yield* Effect.flatMap(withStore([model]), ([onnx]) => {
+                // Re-encoded only when the store changed the model.
+                const bundle = onnx === model.onnx ? model.bundle : { ...model.bundle, bytes: encodeModel(onnx!) }
+                return Effect.tryPromise({ try: () => engine.load(sessionKey, bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
+              })
         if (loaded.fallbackReason !== undefined) onFallback(settings.provider, loaded.fallbackReason)
         const copies: Array<{ name: string; onnxName: string; handle: Handle; ref: TensorRef; holder: object }> = []
         for (const input of model.transposedInputs) {
@@ -328,13 +330,15 @@ export const makeOnnxBackend = (
 
     // Programs whose session pre-packs weights mapped from one folder read the pre-packed forms from the store there.
     const usesStore = settings.provider === "cpu" && (settings.prepackedStore ?? true) && settings.disablePrepacking !== true
-    const withStore = (models: ReadonlyArray<CompiledModel>): Effect.Effect<ReadonlyArray<CompiledModel>> => {
+    // Each program's ONNX model, with the store's entries where it serves them (the same object where it does not).
+    const withStore = (models: ReadonlyArray<CompiledModel>): Effect.Effect<ReadonlyArray<OnnxModel>> => {
+      const onnx = models.map((m) => m.onnx)
       const folder = models[0]?.mapped?.folder
-      if (!usesStore || folder === undefined || models.some((m) => m.mapped?.folder !== folder) || models.every((m) => m.bundle.mappedAsIs === true)) return Effect.succeed(models)
-      return Effect.promise(() => withPrepackedStore(models.map((m) => m.onnx), folder, settings.threads).catch((error: unknown) => ({ models: models.map((m) => m.onnx), problem: `the pre-packed weight store in ${folder} failed: ${message(error)}` }))).pipe(
-        Effect.map(({ models: onnx, problem }) => {
+      if (!usesStore || folder === undefined || models.some((m) => m.mapped?.folder !== folder) || models.every((m) => m.bundle.mappedAsIs === true)) return Effect.succeed(onnx)
+      return Effect.promise(() => withPrepackedStore(onnx, folder, settings.threads).catch((error: unknown) => ({ models: onnx, problem: `the pre-packed weight store in ${folder} failed: ${message(error)}` }))).pipe(
+        Effect.map(({ models: served, problem }) => {
           if (problem !== undefined) onWarning(problem)
-          return models.map((m, i) => (onnx[i] === m.onnx ? m : { ...m, onnx: onnx[i]!, bundle: { ...m.bundle, bytes: encodeModel(onnx[i]!) } }))
+          return served
         })
       )
     }
@@ -352,8 +356,8 @@ export const makeOnnxBackend = (
             const existing = group.members.findIndex((m) => m.sessionKey === sessionKey)
             if (existing >= 0 && group.loaded !== undefined) return { state: group, branch: existing, loaded: group.loaded }
             const merged = (members: GroupState["members"]) =>
-              Effect.flatMap(withStore(members.map((m) => m.model)), (models) =>
-                Effect.try({ try: () => mergeGroup(models), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
+              Effect.flatMap(withStore(members.map((m) => m.model)), (served) =>
+                Effect.try({ try: () => mergeGroup(members.map((m, i) => ({ ...m.model, onnx: served[i]! }))), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
               )
             const load = (members: GroupState["members"], bundle: ModelBundle) =>
               Effect.gen(function* () {

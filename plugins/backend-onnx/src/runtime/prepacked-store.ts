@@ -39,6 +39,7 @@ import { cpus } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../onnx/model.ts"
+import { MICROSOFT_DOMAIN } from "../compile/quantised-weights.ts"
 import { encodeModel } from "../onnx/model.ts"
 import { readInitializers } from "../onnx/read.ts"
 
@@ -242,7 +243,8 @@ const parseBlobs = (value: string): readonly [string, Array<readonly [number, nu
   return key !== undefined && key.length > 0 && ranges.length > 0 ? [key, ranges] : undefined
 }
 
-const MICROSOFT = { domain: "com.microsoft", version: 1 }
+/** A mapped initializer under another name, pointing at its range only (no other external entries). */
+const renamed = (t: OnnxTensor & { readonly external: Range }, name: string): OnnxTensor => ({ name, dataType: t.dataType, dims: t.dims, external: { location: t.external.location, offset: t.external.offset, length: t.external.length } })
 
 /** Has onnxruntime pre-pack `chunk` and write it out; copies each weight's codes and blobs into the store. */
 const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packable>, threads: number): Promise<Record<string, Entry>> => {
@@ -250,21 +252,18 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
   const model: OnnxModel = {
     irVersion: 8,
     opsetVersion: 18,
-    extraOpsets: [MICROSOFT],
+    extraOpsets: [MICROSOFT_DOMAIN],
     producerName: "refine-af/backend-onnx prepacked store",
     graph: {
       name: "prepack",
       nodes: chunk.map((p, i): OnnxNode =>
         p.opType === "MatMulNBits"
-          ? { opType: "MatMulNBits", domain: MICROSOFT.domain, inputs: [`x${p.k}`, `codes${i}`, `scales${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
+          ? { opType: "MatMulNBits", domain: MICROSOFT_DOMAIN.domain, inputs: [`x${p.k}`, `codes${i}`, `scales${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
           : { opType: p.opType, inputs: [`x${p.k}`, `codes${i}`], outputs: [`y${i}`], attributes: p.attributes, name: `w${i}` }
       ),
       inputs: ks.map((k) => ({ name: `x${k}`, dataType: "float32" as const, dims: [1, k] })),
       outputs: chunk.map((p, i) => ({ name: `y${i}`, dataType: "float32" as const, dims: [1, p.n] })),
-      initializers: chunk.flatMap((p, i) => [
-        { name: `codes${i}`, dataType: p.codes.dataType, dims: p.codes.dims, external: { location: p.codes.external.location, offset: p.codes.external.offset, length: p.codes.external.length } },
-        ...(p.scales === undefined ? [] : [{ name: `scales${i}`, dataType: p.scales.dataType, dims: p.scales.dims, external: { location: p.scales.external.location, offset: p.scales.external.offset, length: p.scales.external.length } }])
-      ])
+      initializers: chunk.flatMap((p, i) => [renamed(p.codes, `codes${i}`), ...(p.scales === undefined ? [] : [renamed(p.scales, `scales${i}`)])])
     }
   }
   const temporary = mkdtempSync(nodePath.join(folder, TEMPORARY))
