@@ -14,11 +14,13 @@
  * ran at the pre-packed speed, ~2 ms against ~100 ms when the codes are a
  * run-time input). An `If` runs only the branch it selects.
  *
- * A group of one program is a branch too, not the plain program: a plain
- * session pre-packs a `Gemm` weight (a mapped float32 head) that the branches
- * of a larger group read as it is, so the first member held an extra copy
- * until the second joined (1.1B int4 workload with the cache, anonymous peak
- * 1.81× → 1.46× the weight bytes, decode speed unchanged: backend README).
+ * A group of one program is a branch too, not the plain program: measured,
+ * 1.1B int4 workload with the cache, anonymous peak 1.81× → 1.46× the weight
+ * bytes, decode speed unchanged (backend README). The reason given then — a
+ * plain session pre-packs the mapped `Gemm` head and branches do not — does
+ * not hold: in save mode onnxruntime writes a pre-packed form for a
+ * main-graph `Gemm` weight read inside branches too (session 18), and the
+ * pre-packed store now serves it (runtime/prepacked-store.ts).
  *
  * Shared: the main graph's inputs (the family's feeds, with unknown
  * dimensions so every branch's shapes pass) and every initializer named
