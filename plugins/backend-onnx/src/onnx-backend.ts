@@ -478,6 +478,7 @@ export const makeOnnxBackend = (
     const service: BackendService = {
       name: BACKEND,
       mapsStoredWeights: settings.provider === "cpu",
+      servesPrepacked: usesStore,
       compile,
       run,
       upload: (tensor) =>

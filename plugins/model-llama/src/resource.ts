@@ -65,7 +65,7 @@ export const LlamaResourceOptions = Schema.Struct({
   }),
   /** How programs get the frozen float32 weights: one shared upload, or a copy baked into each program. */
   weight_mode: Schema.optionalKey(Schema.Literals(["shared", "baked", "decode"])).annotate({
-    description: "Frozen float32 weights: shared (default; uploaded once, bound to every program: one copy in memory), baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run) or decode (shared, plus one baked copy that every decode step shares: batch-1 decode ~1.2-1.6× faster on the CPU for about three times the weight bytes more memory, while free memory allows)."
+    description: "Frozen float32 weights: shared (uploaded once, bound to every program: one copy in memory), baked (a copy inside each compiled program; on cuda they then live on the GPU, where shared host weights would be copied to the device at every run) or decode (shared, plus one baked copy that every decode step shares: batch-1 decode ~1.2-1.6× faster on the CPU). Default: decode on the CPU with a run cache (the weights are then mapped from a float32 copy in the cache and the decode steps' pre-packed form is made once on disk: no copy in memory), else shared; decode without the cache costs about three times the weight bytes more memory and bakes only while free memory allows."
   }),
   /** How programs get frozen weights held below float32 (`precision`). */
   quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({
@@ -73,7 +73,7 @@ export const LlamaResourceOptions = Schema.Struct({
   }),
   /** Whether cached frozen weights are read from the cache file by memory mapping. */
   map_cached_weights: Schema.optionalKey(Schema.Boolean).annotate({
-    description: "int8 / int4 with the run's cache: read the frozen weights from the quantised-weight cache file by memory mapping on the CPU (default true: the process holds no copy of them; the file's pages are shared by every program and can be dropped and read again by the system). false: read them into memory once, as without a cache (for a cache folder on a file system where mapping is slow or unsafe)."
+    description: "With the run's cache, on the CPU: read the frozen weights from the weight cache file by memory mapping (default true: the process holds no copy of them; the file's pages are shared by every program and can be dropped and read again by the system; at float32 the cache then holds a float32 copy of the checkpoint, written once). false: read them into memory once, as without a cache (for a cache folder on a file system where mapping is slow or unsafe, or to save the float32 copy's disk space)."
   }),
   /** int8 / int4 block size. */
   block_size: Schema.optionalKey(Schema.Literals([16, 32, 64, 128, 256])).annotate({ description: "Values per quantisation scale for int8 / int4 (default 32)." })
@@ -116,7 +116,7 @@ export const llamaResource = defineResource({
         ...(ctx.cacheDir === undefined ? {} : { cacheRoot: nodePath.join(ctx.cacheDir, "quant") })
       }
     }).pipe(
-      Effect.tap((loaded) => loaded.quantCache === "unwritable" ? ctx.events.warn(`${ctx.name}: could not write the quantised-weight cache under ${ctx.cacheDir}; the next load quantises again`) : Effect.void),
+      Effect.tap((loaded) => loaded.quantCache === "unwritable" ? ctx.events.warn(`${ctx.name}: could not write the weight cache under ${ctx.cacheDir} (disk full or read-only?); the weights stay in memory and the next load tries again`) : Effect.void),
       Effect.map((loaded) => ({ loaded, folder }))
     ))).pipe(
       Effect.map(({ loaded, folder }) =>

@@ -112,7 +112,8 @@ describe.each(models)("%s at reduced precision vs float32", (_label, kind, folde
   it("stays within the logit error budgets and agrees on greedy continuations", async () => {
     const cacheRoot = freshCacheRoot()
     const reference = await measure(folder(), "float32", kind === "speaker", cacheRoot)
-    expect(reference.cache).toBe("off")
+    // At float32 the cache holds a float32 copy for the backend to map (onnxruntime CPU maps files).
+    expect(reference.cache).toBe("written")
     for (const precision of ["float16", "int8", "int4"] as const) {
       const result = await measure(folder(), precision, kind === "speaker", cacheRoot)
       const error = compare(result.logits, reference.logits)

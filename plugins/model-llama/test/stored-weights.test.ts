@@ -7,14 +7,15 @@
  * compute exactly what the same weights uploaded and bound compute.
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import type { BackendService } from "@refine-af/tensor"
+import type { BackendService, HostTensor } from "@refine-af/tensor"
+import { makeStepFeeds } from "@refine-af/models"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { loadLlama, scoreSequences, type QuantisedBinding } from "../src/index.ts"
+import { loadLlama, scoreSequences, zeroCaches, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -25,7 +26,7 @@ const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 
 /** Generation, scoring, three LoRA steps and a reference pass on the int4 model; `uploads` counts uploadQuantised calls. */
-const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean) =>
+const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean, precision: "int4" | "float32" = "int4", weightMode?: WeightMode) =>
   runScoped(Effect.gen(function* () {
     const folder = tinyModel("llama")
     const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
@@ -38,7 +39,7 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
-    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision: "int4", ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }) })
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision, ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }), ...(weightMode === undefined ? {} : { weightMode }) })
     for (const w of Object.values(loaded.runtime.weights)) float32Shapes.add(w.shape.join(","))
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
@@ -48,7 +49,7 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
     const [reference] = yield* session.evaluate([sft], { reference: true })
     const stored = Object.values(loaded.runtime.quantised).filter((w) => w.scheme !== "float16" && w.stored !== undefined).length
     const storedFloat32 = Object.values(loaded.runtime.weights).filter((w) => w.stored !== undefined).length
-    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, float32Uploads, stored, storedFloat32, cache: loaded.quantCache }
+    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, float32Uploads, stored, storedFloat32, cache: loaded.quantCache, logits: yield* lastLogits(loaded.runtime) }
   }))
 
 describe("quantised weights read from the cache file", () => {
@@ -110,5 +111,65 @@ describe("quantised weights read from the cache file", () => {
     expect(held.tokens).toEqual(uploaded.tokens)
     expect(held.losses).toEqual(uploaded.losses)
     expect(held.reference).toEqual(uploaded.reference)
+  }, 300_000)
+})
+
+/** The logits of one decode step (batch 1, append cache update, fixed keys / values) run on the runtime's decode program. */
+const lastLogits = (runtime: LlamaRuntime) =>
+  Effect.gen(function* () {
+    const cache = 16
+    const step = { batch: 1, length: 1, cache }
+    const exe = yield* runtime.executable(step, "last-logits", undefined, "append")
+    const rows = [{ tokens: [5], positions: [4], cachePositions: Array.from({ length: cache }, (_, i) => (i < 4 ? i : -1)) }]
+    const caches = Object.fromEntries(Object.entries(zeroCaches(runtime.config, 1, cache) as Record<string, HostTensor>).map(([name, t]) => [name, { ...t, data: Float32Array.from({ length: t.data.length }, (_, i) => Math.sin(i) / 4) }]))
+    const out = yield* runtime.run(exe, { ...makeStepFeeds(runtime.config, runtime.frequencies, step, rows, 0), ...caches }, { outputs: ["logits"] })
+    return Array.from((yield* runtime.backend.download(out.logits!)).data as Float32Array)
+  })
+
+describe("float32 weights mapped from a float32 cache", () => {
+  const float32Entry = () => readdirSync(cacheRoot).find((name) => name.endsWith("-float32"))
+  it("at float32 the cache holds a float32 copy the programs read (written, then a hit): shared gives the uncached results exactly, no uploads", async () => {
+    const uploaded = await workload(false, "auto", undefined, "float32")
+    expect(uploaded.cache).toBe("off")
+    expect(uploaded.float32Uploads).toBeGreaterThan(0)
+    expect(float32Entry()).toBeUndefined()
+    for (const cache of ["written", "hit"]) {
+      const fromFile = await workload(true, "auto", undefined, "float32", "shared")
+      expect(fromFile.cache).toBe(cache)
+      expect(fromFile.float32Uploads).toBe(0)
+      expect(fromFile.storedFloat32).toBe(21) // embeddings (tied head), final norm, 2 layers × (7 projections + 2 norms)
+      expect(fromFile.tokens).toEqual(uploaded.tokens)
+      expect(fromFile.scores).toEqual(uploaded.scores)
+      expect(fromFile.losses).toEqual(uploaded.losses)
+      expect(fromFile.reference).toEqual(uploaded.reference)
+    }
+    expect(statSync(nodePath.join(cacheRoot, float32Entry()!, "weights.safetensors")).size).toBeGreaterThan(0)
+  }, 300_000)
+
+  it("by default the decode steps bake the mapped weights, pre-packed forms served from the store: weight_mode decode's results, no uploads", async () => {
+    const baked = await workload(false, "auto", undefined, "float32", "decode")
+    const fromFile = await workload(true, "auto", undefined, "float32")
+    expect(fromFile.float32Uploads).toBe(0)
+    expect(fromFile.tokens).toEqual(baked.tokens)
+    expect(fromFile.scores).toEqual(baked.scores)
+    expect(fromFile.losses).toEqual(baked.losses)
+    expect(fromFile.reference).toEqual(baked.reference)
+    // The decode program's logits: the same pre-packed kernel, read from the store instead of made in memory.
+    // (Counted, not compared with toEqual: a failing diff of two vocabulary-sized arrays takes vitest minutes.)
+    expect(fromFile.logits).toHaveLength(baked.logits.length)
+    expect(fromFile.logits.filter((v, i) => v !== baked.logits[i]).length).toBe(0)
+    // One store entry per projection (2 layers × 7) and the LM head (the tied embeddings, read by the head product).
+    const folder = nodePath.join(cacheRoot, float32Entry()!)
+    const [index] = readdirSync(folder).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
+    expect(Object.keys((JSON.parse(readFileSync(nodePath.join(folder, index!), "utf8")) as { entries: object }).entries)).toHaveLength(15)
+  }, 300_000)
+
+  it("mapCachedWeights: false writes no float32 copy", async () => {
+    const root = readdirSync(cacheRoot).filter((name) => name.endsWith("-float32"))
+    for (const name of root) rmSync(nodePath.join(cacheRoot, name), { recursive: true, force: true })
+    const held = await workload(true, "auto", false, "float32")
+    expect(held.cache).toBe("off")
+    expect(held.storedFloat32).toBe(0)
+    expect(float32Entry()).toBeUndefined()
   }, 300_000)
 })

@@ -194,6 +194,13 @@ export interface BackendService {
   readonly name: string
   /** Whether `compile` honours `CompileOptions.readStored` (maps stored copies of quantised weights and float32 constants). */
   readonly mapsStoredWeights?: boolean
+  /**
+   * Whether the pre-packed form a kernel makes of a constant weight mapped
+   * from a stored copy is itself served from a file (made once, mapped by
+   * every program) rather than made in each program's memory: then baking a
+   * stored weight into one more program costs file pages, not memory.
+   */
+  readonly servesPrepacked?: boolean
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,

@@ -9,6 +9,11 @@
  * programs), so memory does not grow with the number of programs. `baked`
  * copies them into each program as constants (onnxruntime then folds and
  * pre-packs a private copy per session; see bench-results/weights.json).
+ * Weights mapped from a file (a float32 cache, `HostTensor.stored`) on a
+ * backend that maps files are read from the file by every program instead
+ * of uploaded, and where the backend also serves pre-packed forms from files
+ * (`BackendService.servesPrepacked`) the default is `decode`: the decode
+ * steps bake the mapped weights, pre-packed once on disk.
  *
  * Frozen weights in reduced precision (`quantised`) follow
  * {@link QuantisedBinding}: by default (`auto`) decode steps (one new token
@@ -80,7 +85,9 @@ export interface LlamaRuntime {
  * transposes (~3× the weight bytes more on the 120M workload of
  * tools/bench-weights), while the memory free at the
  * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
- * warning.
+ * warning. With every float32 weight mapped from a file and the pre-packed
+ * forms served from files by the backend, `decode` costs file pages, not
+ * memory: it asks for no headroom and is the default.
  */
 export type WeightMode = "shared" | "baked" | "decode"
 
@@ -121,7 +128,7 @@ export interface RuntimeOptions {
   readonly contextLength: number
   /** Token used for padding rows and slots. */
   readonly padTokenId: number
-  /** Default `shared`. */
+  /** Default `shared`; `decode` when every float32 weight is mapped from a file and the backend serves pre-packed forms ({@link WeightMode}). */
   readonly weightMode?: WeightMode
   /** Frozen weights stored in reduced precision (default none). */
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
@@ -188,7 +195,12 @@ export const makeLlamaRuntime = (
     return { constants, quantised: reduced }
   }
   const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
-  const mode = options.weightMode ?? "shared"
+  // Every float32 weight mapped from a file (a float32 cache) by a backend that also serves the pre-packed forms from
+  // files: baking them into the decode steps then costs file pages, not memory, so `decode` is the default.
+  const float32Names = Object.keys(weights)
+  const mapsAllFloat32 = backend.mapsStoredWeights === true && float32Names.length > 0 && float32Names.every((name) => weights[name]!.stored !== undefined)
+  const servedFloat32 = mapsAllFloat32 && backend.servesPrepacked === true
+  const mode = options.weightMode ?? (servedFloat32 ? "decode" : "shared")
   // Uploaded on first use, once; every program binds the same backend tensors.
   const upload = uploadedOnce<DeviceTensor>((name) => backend.upload(weights[name]!))
   const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
@@ -230,12 +242,15 @@ export const makeLlamaRuntime = (
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       // `decode`: a decode step bakes the float32 weights into its family's group (no headroom asked once the group holds them).
-      const bakeFloat32 = mode === "decode" && family !== undefined && names.length > 0 && (groupedFamilies.has(family) || (yield* roomToBakeFloat32))
+      // Mapped weights whose pre-packed forms the backend serves from files ask for no headroom either.
+      const bakeFloat32 = mode === "decode" && family !== undefined && names.length > 0 && (groupedFamilies.has(family) || servedFloat32 || (yield* roomToBakeFloat32))
       // A decode step joining its family's session group adds no baked copy: no headroom needed.
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
       // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
-      // one copy in the file for every program, none uploaded.
-      const readStored = bindQuantised && backend.mapsStoredWeights === true && Object.values(baked.quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
+      // one copy in the file for every program, none uploaded. With no quantised weight, a decode step that does not
+      // bake the float32 ones reads them so too.
+      const bindsAll = bindQuantised || (quantisedTotal === 0 && !bakeFloat32)
+      const readStored = bindsAll && backend.mapsStoredWeights === true && Object.values(baked.quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
       const reduced = bindQuantised && !readStored
         ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
         : baked.quantised

@@ -5,7 +5,8 @@
  * copy of the whole model never exists (a 7B model at int4 loads in ~4 GB
  * plus one tensor). Int schemes read / write the on-disk cache
  * (`quant-cache.ts`, which holds the weights kept at float32 too) when a
- * cache root is given.
+ * cache root is given; float32 does too with `float32Cache` (a float32 copy
+ * of the checkpoint for a backend to map).
  */
 import { expectedWeights, loadWeights, nonFinite, NonFiniteWeightsError, SafetensorsFormatError, type LlamaConfig, type TensorSource } from "@refine-af/models"
 import { quantiseWeight, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
@@ -20,6 +21,12 @@ export interface PrecisionOptions {
   readonly blockSize?: number
   /** Root folder of the quantised-weight cache; no disk cache when omitted. */
   readonly cacheRoot?: string
+  /**
+   * At float32, keep a float32 copy of the weights in the cache too (default false): for a backend that maps
+   * files, which then reads every frozen weight from that file instead of a copy in memory (and a checkpoint
+   * stored at float16 / bfloat16 is converted once, not at every load).
+   */
+  readonly float32Cache?: boolean
 }
 
 /** The loaded weights: float32 ones and those stored below float32, plus what the cache did. */
@@ -58,7 +65,7 @@ const checkNamesAndShapes = (source: TensorSource, expected: ReadonlyMap<string,
  */
 export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string, modelId: string, options: PrecisionOptions) {
   const { precision } = options
-  if (precision === "float32") return { weights: yield* loadWeights(source, config, where), quantised: {}, cache: "off" } satisfies WeightsAtPrecision
+  if (precision === "float32" && (options.float32Cache !== true || options.cacheRoot === undefined)) return { weights: yield* loadWeights(source, config, where), quantised: {}, cache: "off" } satisfies WeightsAtPrecision
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
   const expected = expectedWeights(config)
   yield* checkNamesAndShapes(source, expected, where)
@@ -82,7 +89,7 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
           "the checkpoint is damaged or was converted with an overflow (e.g. float32 → float16). Re-download or re-convert it."
       })
     }
-    if (reduced.has(name)) quantised[name] = quantiseWeight(values, shape, precision, blockSize)
+    if (reduced.has(name) && precision !== "float32") quantised[name] = quantiseWeight(values, shape, precision, blockSize)
     else weights[name] = { dtype: "float32", shape, data: values }
   }
   if (folder === undefined) return { weights, quantised, cache: "off" } satisfies WeightsAtPrecision

@@ -21,9 +21,12 @@ import * as nodePath from "node:path"
 
 const FILE = "weights.safetensors"
 
-/** The cache folder of one model at one int scheme and block size. */
-export const quantCacheFolder = (root: string, modelId: string, scheme: "int8" | "int4", blockSize: number): string =>
-  nodePath.join(root, `${modelId.replace(/[^A-Za-z0-9._-]/g, "_")}-${scheme}-b${blockSize}`)
+/** Schemes a cache file is written for: int8 / int4, or `float32` (every weight at float32, for a backend to map). */
+export type CacheScheme = "int8" | "int4" | "float32"
+
+/** The cache folder of one model at one int scheme and block size (`<id>-float32` for float32). */
+export const quantCacheFolder = (root: string, modelId: string, scheme: CacheScheme, blockSize: number): string =>
+  nodePath.join(root, `${modelId.replace(/[^A-Za-z0-9._-]/g, "_")}-${scheme}${scheme === "float32" ? "" : `-b${blockSize}`}`)
 
 /** The file inside a cache folder. */
 export const quantCacheFile = (folder: string): string => nodePath.join(folder, FILE)
@@ -43,13 +46,15 @@ export interface CachedWeights {
  * the file when asked ({@link readWhenUsed}), and a backend that maps files
  * never asks.
  */
-export const readQuantCache = (folder: string, scheme: "int8" | "int4", blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>, float32Shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
+export const readQuantCache = (folder: string, scheme: CacheScheme, blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>, float32Shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
   Effect.gen(function* () {
     const file = quantCacheFile(folder)
     if (!existsSync(file)) return undefined
     const source = yield* openSingleFile(file)
     const quantised: Record<string, BlockQuantisedWeight> = {}
     for (const [name, shape] of shapes) {
+      // A float32 cache holds no quantised weight.
+      if (scheme === "float32") return undefined
       const parts = quantisedPartBytes({ scheme, shape, blockSize })
       const codes = yield* source.entry(`${name}#codes`)
       const scales = yield* source.entry(`${name}#scales`)
@@ -101,7 +106,7 @@ export const writeQuantCache = (folder: string, modelId: string, written: Cached
     const first = Object.values(written.quantised)[0]
     yield* Effect.tryPromise(() => mkdir(folder, { recursive: true }))
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
-    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "", block_size: String(first?.blockSize ?? "") })
+    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "float32", block_size: String(first?.blockSize ?? "") })
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
     // The file is written either way; weights whose place in it cannot be read back are just not mapped.
     return yield* locate(folder, written).pipe(Effect.orElseSucceed(() => written))

@@ -43,7 +43,8 @@ export interface LoadLlamaOptions {
   /**
    * Read the weights a cache hit (or write) gives from the cache file, by memory mapping, on a backend that maps
    * files (default true): the process then holds no copy of them. false: they are read into memory once and every
-   * program binds (or bakes) that copy, as without a cache.
+   * program binds (or bakes) that copy, as without a cache. At float32 (with a cache root) the cache then holds a
+   * float32 copy of the checkpoint for the backend to map; false writes none.
    */
   readonly mapCachedWeights?: boolean
 }
@@ -69,11 +70,12 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   yield* ensureFolderFits(path, "model-llama", options.memoryBudget, STORED_FRACTION[precision.precision])
   const tokenizer: Tokenizer = yield* loadTokenizer(path)
   const folderId = yield* modelIdentity(model)
-  const loaded = precision.precision === "float32"
-    ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
-    : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, precision)))
   // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
   const maps = backend.mapsStoredWeights === true && options.mapCachedWeights !== false
+  // At float32 the cache holds a float32 copy only for such a backend (nothing else would read it).
+  const loaded = precision.precision === "float32" && !(maps && precision.cacheRoot !== undefined)
+    ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
+    : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, { ...precision, float32Cache: maps })))
   const quantised = maps ? readWhenUsed(loaded.quantised) : options.mapCachedWeights === false ? heldQuantised(loaded.quantised) : loaded.quantised
   const weights = maps ? readFloat32WhenUsed(loaded.weights) : options.mapCachedWeights === false ? heldFloat32(loaded.weights) : loaded.weights
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
