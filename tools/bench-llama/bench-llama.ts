@@ -15,7 +15,7 @@
  * Prints a table and writes bench-results/llama.json at the repository root.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -23,6 +23,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import {
   cacheBucket,
   generateTokens,
+  loadLlama,
   makeLlamaRuntime,
   zeroCaches,
   type LlamaRuntime
@@ -132,6 +133,11 @@ const main = Effect.gen(function* () {
     yield* Effect.promise(() => makeTinyModel({ out: folder, config: "llama", overrides: spec.overrides, seed: 0 }))
     const model = yield* loadModelFolder(folder)
     const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
+    // What `refine-af run` loads on the CPU: the weights mapped from a float32 copy in a fresh weight cache, the decode
+    // steps baking them with onnxruntime's pre-packed forms made once into the backend's store (weight_mode decode by default).
+    const cacheRoot = `${folder}-cache`
+    rmSync(cacheRoot, { recursive: true, force: true })
+    const cached = yield* loadLlama(folder, backend, { contextLength: 2048, precision: { precision: "float32", cacheRoot } })
     const runtimes = {
       ours: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       // The same decode with the cache kept as sliding backend tensors (the device-resident path).
@@ -142,7 +148,8 @@ const main = Effect.gen(function* () {
       // Weights baked into each program (a private, pre-packed copy per session) instead of one shared copy.
       baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" }),
       // Shared weights plus one baked copy for the decode steps, one session group (`weight_mode: decode`).
-      decodeWeights: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "decode" })
+      decodeWeights: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "decode" }),
+      mappedCache: cached.runtime
     }
     // Rounds over all variants, best per metric: this shared machine drifts by 10-20% within minutes,
     // so variants measured one after the other would compare different minutes.
@@ -157,9 +164,11 @@ const main = Effect.gen(function* () {
     const paired: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
     // The same pairing for `weight_mode: decode` (its readings stay out of the strict denominator's list).
     const pairedDecode: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
+    // And for the weights mapped from the cache.
+    const pairedMapped: Array<{ readonly reading: number; readonly batch1: number; readonly batch8: number }> = []
     for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
       for (const [name, runtime] of Object.entries(runtimes)) {
-        const pairs = name === "ours" ? paired : name === "decodeWeights" ? pairedDecode : undefined
+        const pairs = name === "ours" ? paired : name === "decodeWeights" ? pairedDecode : name === "mappedCache" ? pairedMapped : undefined
         const before = pairs !== undefined ? yield* backendReadBandwidth(backend) : 0
         const result = yield* measureOurs(runtime)
         keep(name, result)
@@ -172,7 +181,7 @@ const main = Effect.gen(function* () {
       // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
       keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
     }
-    const { ours, sliding, unfused, plain, noCopies, baked, decodeWeights, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
+    const { ours, sliding, unfused, plain, noCopies, baked, decodeWeights, mappedCache, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
     readings.push(yield* backendReadBandwidth(backend))
     // The strict denominator: the largest reading of this model's run (its first reading is the one before it).
     const readBandwidth = Math.max(...readings.slice(-(2 * paired.length + 2)))
@@ -201,6 +210,9 @@ const main = Effect.gen(function* () {
       sharedOverBaked: ratios(ours, baked),
       decodeWeights: pick(decodeWeights),
       decodeWeightsOverShared: ratios(decodeWeights, ours),
+      mappedCache: pick(mappedCache),
+      mappedCacheOverShared: ratios(mappedCache, ours),
+      mappedCacheBatch8OverBatch1: mappedCache.decodeTokensPerSecondBatch8! / mappedCache.decodeTokensPerSecondBatch1!,
       // Greedy steps fetch each row's argmax; sampled ones its logits (and sample on the host).
       sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
       greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
@@ -218,6 +230,9 @@ const main = Effect.gen(function* () {
         oursFractionPaired: median(paired.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
         decodeWeightsFractionPaired: median(pairedDecode.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
         decodeWeightsBatch8OverBatch1Paired: median(pairedDecode.map((p) => p.batch8 / p.batch1)),
+        mappedCacheFractionPaired: median(pairedMapped.map((p) => (p.batch1 * weightBytesPerToken) / (p.reading * 1e9))),
+        mappedCacheBatch8OverBatch1Paired: median(pairedMapped.map((p) => p.batch8 / p.batch1)),
+        mappedCachePairedRounds: pairedMapped.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
         pairedRounds: paired.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
         torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond,
         // The same against the copy bandwidth (earlier runs' denominator).
@@ -231,7 +246,7 @@ const main = Effect.gen(function* () {
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
     settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); mappedCache: loadLlama with a weight cache, as refine-af run loads on the CPU (every weight mapped from a float32 copy in the cache, decode steps baking them with pre-packed forms from the backend's store: weight_mode decode by default); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
     results: rows
@@ -247,6 +262,7 @@ const main = Effect.gen(function* () {
     console.log(`${row.model.padEnd(12)} generation loop / bare decode step: b1 ${row.loopOverBare.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.loopOverBare.decodeTokensPerSecondBatch8.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} weight_mode decode (decode steps on one baked copy): b1 ${row.decodeWeights.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.decodeWeights.decodeTokensPerSecondBatch8.toFixed(1)} (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.decodeWeightsFractionPaired).toFixed(1)}%, b8/b1 ${row.roofline.decodeWeightsBatch8OverBatch1Paired.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} weights mapped from the cache (refine-af run's default): b1 ${row.mappedCache.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.mappedCacheOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.mappedCache.decodeTokensPerSecondBatch8.toFixed(1)} (${row.mappedCacheOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.mappedCacheFractionPaired).toFixed(1)}% [${row.roofline.mappedCachePairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.roofline.mappedCacheBatch8OverBatch1Paired.toFixed(2)}x`)
   }
   if (!quick) {
     const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))

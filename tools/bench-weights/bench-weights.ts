@@ -12,6 +12,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts [--model 120m|1.1b] [--contenders shared,baked,baked-noprepack] [--default-malloc]
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders int4-shared,int4-auto,int4-baked   # → weights-<model>-quantised.json
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode --tag decode   # → weights-120m-decode.json
+ *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode,shared-cached,cached,cached-again --tag cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
@@ -45,6 +46,13 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   "baked-noprepack": ["baked", "arena,noprepack"],
   // Shared, plus one baked copy that every decode step reads (weight_mode: decode, one session group).
   decode: ["decode", "default"],
+  // float32 with the weight cache (as `refine-af run` has): every program reads the weights mapped from a float32
+  // copy in the cache, and by default the decode steps bake them, their pre-packed forms made once into the
+  // backend's store (weight_mode decode without the memory); `-again` reads that store; `shared-cached` keeps
+  // weight_mode shared (decode steps read the mapped file as it is).
+  cached: ["default", "cache"],
+  "cached-again": ["default", "cache"],
+  "shared-cached": ["shared", "cache"],
   // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
   // decode steps only (the default), or baked into every program (what quantised weights did before).
   "int4-shared": ["shared", "default", "int4", "shared"],

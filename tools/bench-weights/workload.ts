@@ -25,7 +25,7 @@ import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
 import { processMemory } from "../gpu-check/bench-env.ts"
 
-const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode, string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
+const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode | "default", string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
 const flags = new Set(flagList.split(","))
 const DECODE = Number(steps ?? 16)
 const PROMPT = 32
@@ -50,7 +50,7 @@ const main = Effect.gen(function* () {
     phases[name] = { seconds: s, ...processMemory() }
   }
   mark("start", 0)
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, weightMode: mode, quantisedBinding: binding, precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
   if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }

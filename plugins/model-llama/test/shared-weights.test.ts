@@ -299,14 +299,14 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     }))
   }, 120_000)
 
-  it("weight_mode: decode bakes float32 weights into the decode steps' group while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
+  it("weight_mode: decode bakes float32 weights into the decode steps' group (up to 3 rows) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const folder = tinyModel("llama", { set: { vocab_size: 512 } })
       const model = yield* loadModelFolder(folder)
       const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
       const backend = yield* cpuBackend
       const { spy, decodes: compiled } = recordingDecodes(backend)
-      const view = (d: DecodeCompile) => ({ baked: d.bakedConstants, grouped: d.grouped })
+      const view = (d: DecodeCompile) => ({ batch: d.batch, baked: d.bakedConstants, grouped: d.grouped })
       const options = idOptions
       const requests = [greedy([1, 17, 93, 250], 12), greedy([4, 5], 12)]
       const warnings: Array<string> = []
@@ -314,18 +314,24 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const withRoom = yield* generateTokens(roomy, requests, options)
       const bakedDecodes = compiled.map(view)
       compiled.length = 0
+      // Four rows: wider than bakedDecodeRows, so read from the shared copy even with room.
+      const wide = yield* generateTokens(roomy, [...requests, ...requests], options)
+      const wideDecodes = compiled.map(view)
+      compiled.length = 0
       const tight = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 1024, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
-      const withoutRoom = yield* generateTokens(tight, [...requests, ...requests], options)
+      const withoutRoom = yield* generateTokens(tight, requests, options)
       const shared = yield* generateTokens(makeLlamaRuntime(backend, model.config, weights, { contextLength: 128, padTokenId: 0 }), requests, options)
-      return { bakedDecodes, sharedDecodes: compiled.map(view), warnings, withRoom, withoutRoom, shared }
+      return { bakedDecodes, wideDecodes, wide, sharedDecodes: compiled.map(view), warnings, withRoom, withoutRoom, shared }
     }))
     expect(r.bakedDecodes.length).toBeGreaterThan(0)
     expect(r.bakedDecodes.every((d) => d.baked && d.grouped)).toBe(true)
+    expect(r.wideDecodes.map((d) => d.batch)).toContain(4)
+    expect(r.wideDecodes.filter((d) => d.batch === 4).every((d) => !d.baked && !d.grouped)).toBe(true)
     expect(r.sharedDecodes.length).toBeGreaterThan(0)
     expect(r.sharedDecodes.every((d) => !d.baked && !d.grouped)).toBe(true)
     expect(r.warnings.length).toBe(1)
     expect(r.warnings[0]).toMatch(/weight_mode: decode/)
-    for (const run of [r.withRoom, r.withoutRoom.slice(0, 2)]) run.forEach((g, i) => expect(g.tokenIds).toEqual(r.shared[i]!.tokenIds))
+    for (const run of [r.withRoom, r.withoutRoom.slice(0, 2), r.wide.slice(0, 2)]) run.forEach((g, i) => expect(g.tokenIds).toEqual(r.shared[i]!.tokenIds))
   }, 120_000)
 
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {

@@ -77,8 +77,9 @@ export interface LlamaRuntime {
 /**
  * How frozen float32 weights reach the programs: one shared copy bound to
  * all (`shared`), a copy baked into each (`baked`), or `decode`: shared,
- * plus one baked copy for the decode steps (one new token per row), which
- * share it as one backend session group. onnxruntime pre-packs only baked
+ * plus one baked copy for the decode steps (one new token per row) of at most
+ * {@link RuntimeOptions.bakedDecodeRows} rows, which share it as one backend
+ * session group. onnxruntime pre-packs only baked
  * weights, and its one-row products on weights it did not pre-pack are
  * ~1.2–1.6× slower (30M / 120M, batch 1); `decode` buys that speed for
  * onnxruntime's copy of the weights, its pre-packed form and the folded
@@ -140,6 +141,14 @@ export interface RuntimeOptions {
   readonly onQuantisedFallback?: (message: string) => Effect.Effect<void>
   /** Default: `device` when the backend's outputs live in device memory (a probe program's output says), else `host`. */
   readonly kvCache?: KvCacheMode
+  /**
+   * `weight_mode: decode` bakes the float32 weights into decode steps of at most this many rows (default 3);
+   * wider decode steps read the shared copy (or the mapped file) like every other program, where the backend
+   * streams each weight past the rows (backend-onnx's weight-left products, from 4 rows) instead of running a
+   * pre-packed product: as fast or faster at batch 8 (tools/bench-llama: baked 0.79–0.93× shared at batch 8),
+   * and the decode group holds fewer programs. Infinity bakes every decode step.
+   */
+  readonly bakedDecodeRows?: number
 }
 
 /** Runs a one-op program once: `device` when its output (asked to stay on the device) is in device memory. */
@@ -234,7 +243,9 @@ export const makeLlamaRuntime = (
   // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
   const groupedFamilies = new Set<string>()
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string) =>
+  const bakedDecodeRows = options.bakedDecodeRows ?? 3
+  // `rows`: a decode step's batch.
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -243,7 +254,7 @@ export const makeLlamaRuntime = (
       const names = Object.keys(baked.constants)
       // `decode`: a decode step bakes the float32 weights into its family's group (no headroom asked once the group holds them).
       // Mapped weights whose pre-packed forms the backend serves from files ask for no headroom either.
-      const bakeFloat32 = mode === "decode" && family !== undefined && names.length > 0 && (groupedFamilies.has(family) || servedFloat32 || (yield* roomToBakeFloat32))
+      const bakeFloat32 = mode === "decode" && family !== undefined && rows <= bakedDecodeRows && names.length > 0 && (groupedFamilies.has(family) || servedFloat32 || (yield* roomToBakeFloat32))
       // A decode step joining its family's session group adds no baked copy: no headroom needed.
       const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
       // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
@@ -293,7 +304,7 @@ export const makeLlamaRuntime = (
       const family = familyKey(head, lora, update)
       bakedDecodes.set(family, [...(bakedDecodes.get(family) ?? []), { batch: shape.batch, cache: shape.cache }])
     }
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined, shape.length === 1 ? familyKey(head, lora, update) : undefined)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined, shape.length === 1 ? familyKey(head, lora, update) : undefined, shape.batch)))
     compiled.set(key, memo)
     return memo
   }
