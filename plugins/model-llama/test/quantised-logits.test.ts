@@ -188,4 +188,15 @@ describe("quantised-weight cache", () => {
     expect(Object.values(older.weights).every((t) => t.stored?.folder === cacheFolder)).toBe(true)
     expect((await measure(folder, "int8", false, cacheRoot)).cache).toBe("hit")
   }, 300_000)
+
+  it("is not written when the disk lacks its size plus 1 GiB: an error, and no file (not even a temporary one) left", async () => {
+    const cacheFolder = nodePath.join(freshCacheRoot(), "entry")
+    const weights = { w: { dtype: "float32" as const, shape: [4, 8], data: new Float32Array(32).fill(0.5) } }
+    const tight = await Effect.runPromise(Effect.flip(writeQuantCache(cacheFolder, "m", { quantised: {}, weights }, () => Promise.resolve(2 ** 30 + 64))))
+    expect(String(tight)).toMatch(/bytes free, the cache file needs 128 plus 1 GiB/)
+    expect(readdirSync(cacheFolder)).toEqual([])
+    // With room it is written (the same call, a roomier disk).
+    await runScoped(writeQuantCache(cacheFolder, "m", { quantised: {}, weights }, () => Promise.resolve(2 ** 30 + 256)))
+    expect(readdirSync(cacheFolder)).toEqual(["weights.safetensors"])
+  })
 })

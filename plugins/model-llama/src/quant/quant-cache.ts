@@ -13,9 +13,9 @@
  * rewritten), never an error.
  */
 import { blocksPerRow, hostByteLength, quantisedPartBytes, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight, type StoredQuantisedWeight, type StoredTensor } from "@refine-af/tensor"
-import { openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
+import { freeBytes, openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
-import { mkdir, rename } from "node:fs/promises"
+import { mkdir, rename, rm } from "node:fs/promises"
 import { closeSync, existsSync, openSync, readSync } from "node:fs"
 import * as nodePath from "node:path"
 
@@ -92,9 +92,11 @@ const locate = (folder: string, written: CachedWeights) =>
  * leaves a half file under the real name, and a reader that mapped an older
  * file keeps it) and returns the weights with their place in it. The float32
  * weights come first (8-byte aligned, as the format lays out the first
- * tensors).
+ * tensors). Fails, writing nothing, when the disk has less than the file's
+ * size plus 1 GiB free (`free`: bytes free on a folder's disk); a failed
+ * write removes its temporary file.
  */
-export const writeQuantCache = (folder: string, modelId: string, written: CachedWeights) =>
+export const writeQuantCache = (folder: string, modelId: string, written: CachedWeights, free: (folder: string) => Promise<number> = freeBytes) =>
   Effect.gen(function* () {
     const tensors: Array<TensorToWrite> = Object.entries(written.weights).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))
     for (const [name, w] of Object.entries(written.quantised)) {
@@ -105,8 +107,13 @@ export const writeQuantCache = (folder: string, modelId: string, written: Cached
     }
     const first = Object.values(written.quantised)[0]
     yield* Effect.tryPromise(() => mkdir(folder, { recursive: true }))
+    const size = tensors.reduce((n, t) => n + ("data" in t ? t.data.byteLength : 0), 0)
+    const available = yield* Effect.tryPromise(() => free(folder))
+    if (available < size + 2 ** 30) return yield* Effect.fail(new Error(`${folder}: ${available} bytes free, the cache file needs ${size} plus 1 GiB`))
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
-    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "float32", block_size: String(first?.blockSize ?? "") })
+    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "float32", block_size: String(first?.blockSize ?? "") }).pipe(
+      Effect.tapError(() => Effect.promise(() => rm(temporary, { force: true })))
+    )
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
     // The file is written either way; weights whose place in it cannot be read back are just not mapped.
     return yield* locate(folder, written).pipe(Effect.orElseSucceed(() => written))
