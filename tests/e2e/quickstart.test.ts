@@ -38,6 +38,15 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
     const manifest = manifestOf(runDir)
     expect(manifest.status).toBe("completed")
     for (const stage of STAGES) expect(manifest.stages[stage]?.status, stage).toBe("completed")
+    // On the CPU with a run cache the float32 model is read mapped from a float32 copy in the cache, and its decode
+    // steps' pre-packed weights are in the backend's store next to it (model-llama README, "Float32 weights mapped").
+    const float32Cache = fs.readdirSync(env.REFINE_AF_CACHE, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith("-float32"))
+    expect(float32Cache).toHaveLength(1)
+    const cacheFolder = path.join(env.REFINE_AF_CACHE, float32Cache[0]!)
+    expect(fs.statSync(path.join(cacheFolder, "weights.safetensors")).size).toBeGreaterThan(0)
+    const storeIndex = fs.readdirSync(cacheFolder).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
+    expect(storeIndex).toHaveLength(1)
+    expect(Object.keys((JSON.parse(fs.readFileSync(path.join(cacheFolder, storeIndex[0]!), "utf8")) as { entries: object }).entries).length).toBeGreaterThan(0)
 
     expect(records(runDir, "instructions").length).toBeGreaterThan(0)
     for (const arm of ["dataset_rlaf", "dataset_base"]) {
