@@ -88,7 +88,7 @@ export interface LlamaRuntime {
  * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
  * warning. With every float32 weight mapped from a file and the pre-packed
  * forms served from files by the backend, `decode` costs file pages, not
- * memory: it asks for no headroom and is the default.
+ * memory: it asks for no headroom and is the default (float32 models).
  */
 export type WeightMode = "shared" | "baked" | "decode"
 
@@ -129,7 +129,7 @@ export interface RuntimeOptions {
   readonly contextLength: number
   /** Token used for padding rows and slots. */
   readonly padTokenId: number
-  /** Default `shared`; `decode` when every float32 weight is mapped from a file and the backend serves pre-packed forms ({@link WeightMode}). */
+  /** Default `shared`; `decode` for a float32 model whose weights are all mapped from a file, on a backend that serves pre-packed forms ({@link WeightMode}). */
   readonly weightMode?: WeightMode
   /** Frozen weights stored in reduced precision (default none). */
   readonly quantised?: Readonly<Record<string, QuantisedWeight>>
@@ -205,11 +205,12 @@ export const makeLlamaRuntime = (
   }
   const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
   // Every float32 weight mapped from a file (a float32 cache) by a backend that also serves the pre-packed forms from
-  // files: baking them into the decode steps then costs file pages, not memory, so `decode` is the default.
+  // files: baking them into the decode steps then costs file pages, not memory, so `decode` is the default of a
+  // float32 model (a quantised one's decode steps map its float32 weights with the baked quantised ones already).
   const float32Names = Object.keys(weights)
   const mapsAllFloat32 = backend.mapsStoredWeights === true && float32Names.length > 0 && float32Names.every((name) => weights[name]!.stored !== undefined)
   const servedFloat32 = mapsAllFloat32 && backend.servesPrepacked === true
-  const mode = options.weightMode ?? (servedFloat32 ? "decode" : "shared")
+  const mode = options.weightMode ?? (servedFloat32 && Object.keys(quantised).length === 0 ? "decode" : "shared")
   // Uploaded on first use, once; every program binds the same backend tensors.
   const upload = uploadedOnce<DeviceTensor>((name) => backend.upload(weights[name]!))
   const uploadQuantised = uploadedOnce<DeviceQuantisedWeight>((name) => backend.uploadQuantised(quantised[name]!))
