@@ -50,39 +50,49 @@ export const openWeights = (model: ModelFolder): Effect.Effect<TensorSource, Saf
   model.weights.kind === "sharded" ? openSharded(model.weights.path) : openSingleFile(model.weights.path)
 
 /**
- * Reads every weight the config needs as float32, checking names and shapes
- * first so a mismatched checkpoint fails before any large read.
+ * Fails with one message listing (up to 8 of) the weights `expected` names
+ * that `source` lacks or holds at another shape, before any large read.
  */
-export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string, head: CheckpointHead = "lm") {
-  const expected = expectedWeights(config, head)
-  const problems: Array<string> = []
-  for (const [name, shape] of expected) {
-    const entry = yield* Effect.option(source.entry(name))
-    if (entry._tag === "None") problems.push(`missing ${name}`)
-    else if (entry.value.shape.join(",") !== shape.join(",")) problems.push(`${name} is [${entry.value.shape}] but the config implies [${shape}]`)
-  }
-  if (problems.length > 0) {
+export const checkWeights = (source: TensorSource, expected: ReadonlyMap<string, ReadonlyArray<number>>, where: string): Effect.Effect<void, SafetensorsFormatError> =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    for (const [name, shape] of expected) {
+      const entry = yield* Effect.option(source.entry(name))
+      if (entry._tag === "None") problems.push(`missing ${name}`)
+      else if (entry.value.shape.join(",") !== shape.join(",")) problems.push(`${name} is [${entry.value.shape}] but the config implies [${shape}]`)
+    }
+    if (problems.length === 0) return
     return yield* Effect.fail(new SafetensorsFormatError({
       path: where,
       problem: "BadEntry",
       message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\nCheck that config.json belongs to these weights.`
     }))
-  }
-  const weights: Record<string, HostTensor> = {}
-  for (const [name, shape] of expected) {
-    const values = yield* source.readFloat32(name)
+  })
+
+/** One tensor as float32, failing with `NonFiniteWeightsError` when it holds NaN or ±Inf. */
+export const readFiniteFloat32 = (source: TensorSource, name: string, where: string) =>
+  Effect.flatMap(source.readFloat32(name), (values) => {
     const bad = nonFinite(values)
-    if (bad !== undefined) {
-      return yield* new NonFiniteWeightsError({
+    return bad === undefined
+      ? Effect.succeed(values)
+      : Effect.fail(new NonFiniteWeightsError({
         path: where,
         name,
         count: bad.count,
         message: `${where}: tensor ${name} holds ${bad.count} non-finite value${bad.count === 1 ? "" : "s"} (first: ${bad.first} at index ${bad.index}); ` +
           "the checkpoint is damaged or was converted with an overflow (e.g. float32 → float16). Re-download or re-convert it."
-      })
-    }
-    weights[name] = { dtype: "float32", shape, data: values }
-  }
+      }))
+  })
+
+/**
+ * Reads every weight the config needs as float32, checking names and shapes
+ * first so a mismatched checkpoint fails before any large read.
+ */
+export const loadWeights = Effect.fnUntraced(function* (source: TensorSource, config: LlamaConfig, where: string, head: CheckpointHead = "lm") {
+  const expected = expectedWeights(config, head)
+  yield* checkWeights(source, expected, where)
+  const weights: Record<string, HostTensor> = {}
+  for (const [name, shape] of expected) weights[name] = { dtype: "float32", shape, data: yield* readFiniteFloat32(source, name, where) }
   return weights
 })
 

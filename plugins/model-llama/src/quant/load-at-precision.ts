@@ -8,7 +8,7 @@
  * cache root is given; float32 does too with `float32Cache` (a float32 copy
  * of the checkpoint for a backend to map).
  */
-import { expectedWeights, loadWeights, nonFinite, NonFiniteWeightsError, SafetensorsFormatError, type LlamaConfig, type TensorSource } from "@refine-af/models"
+import { checkWeights, expectedWeights, loadWeights, readFiniteFloat32, type LlamaConfig, type TensorSource } from "@refine-af/models"
 import { quantiseWeight, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { DEFAULT_BLOCK_SIZE, storedBelowFloat32, type WeightPrecision } from "./precision.ts"
@@ -37,22 +37,6 @@ export interface WeightsAtPrecision {
   readonly cache: "hit" | "written" | "off" | "unwritable"
 }
 
-const checkNamesAndShapes = (source: TensorSource, expected: ReadonlyMap<string, ReadonlyArray<number>>, where: string) =>
-  Effect.gen(function* () {
-    const problems: Array<string> = []
-    for (const [name, shape] of expected) {
-      const entry = yield* Effect.option(source.entry(name))
-      if (entry._tag === "None") problems.push(`missing ${name}`)
-      else if (entry.value.shape.join(",") !== shape.join(",")) problems.push(`${name} is [${entry.value.shape}] but the config implies [${shape}]`)
-    }
-    if (problems.length === 0) return
-    return yield* new SafetensorsFormatError({
-      path: where,
-      problem: "BadEntry",
-      message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\nCheck that config.json belongs to these weights.`
-    })
-  })
-
 /**
  * Reads the weights `config` needs from `source` at `options.precision`.
  * `modelId` (the folder's content id) names the cache entry.
@@ -68,7 +52,7 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   if (precision === "float32" && (options.float32Cache !== true || options.cacheRoot === undefined)) return { weights: yield* loadWeights(source, config, where), quantised: {}, cache: "off" } satisfies WeightsAtPrecision
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
   const expected = expectedWeights(config)
-  yield* checkNamesAndShapes(source, expected, where)
+  yield* checkWeights(source, expected, where)
   const reduced = new Map([...expected].filter(([name, shape]) => storedBelowFloat32(precision, name, shape)))
   const kept = new Map([...expected].filter(([name]) => !reduced.has(name)))
   const folder = precision !== "float16" && options.cacheRoot !== undefined ? quantCacheFolder(options.cacheRoot, modelId, precision, blockSize) : undefined
@@ -78,17 +62,7 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   const weights: Record<string, HostTensor> = {}
   const quantised: Record<string, QuantisedWeight> = {}
   for (const [name, shape] of expected) {
-    const values = yield* source.readFloat32(name)
-    const bad = nonFinite(values)
-    if (bad !== undefined) {
-      return yield* new NonFiniteWeightsError({
-        path: where,
-        name,
-        count: bad.count,
-        message: `${where}: tensor ${name} holds ${bad.count} non-finite value${bad.count === 1 ? "" : "s"} (first: ${bad.first} at index ${bad.index}); ` +
-          "the checkpoint is damaged or was converted with an overflow (e.g. float32 → float16). Re-download or re-convert it."
-      })
-    }
+    const values = yield* readFiniteFloat32(source, name, where)
     if (reduced.has(name) && precision !== "float32") quantised[name] = quantiseWeight(values, shape, precision, blockSize)
     else weights[name] = { dtype: "float32", shape, data: values }
   }
