@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type ModelFolder } from "@refine-af/models"
 import type { ActiveAdapter } from "../generation/generate.ts"
 import { makeLlamaRuntime, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../model/runtime.ts"
-import { ensureFolderFits, loadWeights, openWeights } from "@refine-af/models"
+import { ensureFolderFits, openWeights } from "@refine-af/models"
 import { readAdapter } from "../peft/adapter-io.ts"
 import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "@refine-af/models"
@@ -73,9 +73,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
   const maps = backend.mapsStoredWeights === true && options.mapCachedWeights !== false
   // At float32 the cache holds a float32 copy only for such a backend (nothing else would read it).
-  const loaded = precision.precision === "float32" && !(maps && precision.cacheRoot !== undefined)
-    ? { weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, path))), quantised: {}, cache: "off" as const }
-    : yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, { ...precision, float32Cache: maps })))
+  const loaded = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, { ...precision, float32Cache: maps })))
   const quantised = maps ? readWhenUsed(loaded.quantised) : options.mapCachedWeights === false ? heldQuantised(loaded.quantised) : loaded.quantised
   const weights = maps ? readFloat32WhenUsed(loaded.weights) : options.mapCachedWeights === false ? heldFloat32(loaded.weights) : loaded.weights
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
