@@ -23,6 +23,8 @@ export { makeOnnxBackend } from "./onnx-backend.ts"
 export type { FallbackListener, OnnxBackendSettings } from "./onnx-backend.ts"
 export type { Provider } from "./runtime/providers.ts"
 export { OnnxResourceOptions, onnxResource } from "./resource.ts"
+/** The name part of the pre-packed store's files (`prepacked-<signature>.bin` / `.json` / `.lock`): onnxruntime's version and the CPU. */
+export { storeSignature } from "./runtime/prepacked-store.ts"
 export { checkProvider, cudaInstallCommand, providerFilesProblem, type NativeLogLevel, type ProviderProblem } from "./runtime/provider-check.ts"
 
 /** The plugin manifest. */

@@ -16,7 +16,7 @@ import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
-import { withPrepackedStore } from "./runtime/prepacked-store.ts"
+import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
 import { encodeModel, type OnnxModel } from "./onnx/model.ts"
 import type { ModelBundle, Provider } from "./runtime/providers.ts"
 import { makeWorkerEngine } from "./runtime/worker-engine.ts"
@@ -259,6 +259,7 @@ export const makeOnnxBackend = (
         const memoryPattern = options.allocation === "planned"
         // Stored copies are mapped on the CPU provider only (file-mapped initializers on CUDA / WebGPU are unverified).
         const readStored = options.readStored === true && settings.provider === "cpu"
+        const servedOnly = options.servedPrepackOnly === true
         const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern, readStored }, quantised)
         const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
         const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
@@ -288,11 +289,11 @@ export const makeOnnxBackend = (
           }
         }
         // Groups are measured on the CPU provider only (If subgraphs on CUDA / WebGPU are unverified): elsewhere each program gets its own session.
-        const joined = options.group !== undefined && engine.unload !== undefined && settings.provider === "cpu" ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern) : undefined
+        const joined = options.group !== undefined && engine.unload !== undefined && settings.provider === "cpu" ? yield* joinGroup(`${options.group}|${memoryPattern}|${groupSignature(model)}`, sessionKey, model, keep, memoryPattern, servedOnly) : undefined
         const loaded =
           joined !== undefined
             ? joined.loaded
-            : yield* Effect.flatMap(withStore([model]), ([onnx]) => {
+            : yield* Effect.flatMap(withStore([model], servedOnly), ([onnx]) => {
                 // Re-encoded only when the store changed the model.
                 const bundle = onnx === model.onnx ? model.bundle : { ...model.bundle, bytes: encodeModel(onnx!) }
                 return Effect.tryPromise({ try: () => engine.load(sessionKey, bundle, keep.map(onnxOutputName), memoryPattern), catch: rejected })
@@ -331,22 +332,36 @@ export const makeOnnxBackend = (
     // Programs whose session pre-packs weights mapped from one folder read the pre-packed forms from the store there.
     const usesStore = settings.provider === "cpu" && (settings.prepackedStore ?? true) && settings.disablePrepacking !== true
     // Each program's ONNX model, with the store's entries where it serves them (the same object where it does not).
-    const withStore = (models: ReadonlyArray<CompiledModel>): Effect.Effect<ReadonlyArray<OnnxModel>> => {
+    // `servedOnly` (CompileOptions.servedPrepackOnly): fails, before any session is made, where some are not served.
+    const withStore = (models: ReadonlyArray<CompiledModel>, servedOnly = false): Effect.Effect<ReadonlyArray<OnnxModel>, BackendCompileError> => {
       const onnx = models.map((m) => m.onnx)
       const folder = models[0]?.mapped?.folder
       if (!usesStore || folder === undefined || models.some((m) => m.mapped?.folder !== folder) || models.every((m) => m.bundle.mappedAsIs === true)) return Effect.succeed(onnx)
-      return Effect.promise(() => withPrepackedStore(onnx, folder, settings.threads).catch((error: unknown) => ({ models: onnx, problem: `the pre-packed weight store in ${folder} failed: ${message(error)}` }))).pipe(
-        Effect.map(({ models: served, problem }) => {
-          if (problem !== undefined) onWarning(problem)
-          return served
+      return Effect.promise(() =>
+        withPrepackedStore(onnx, folder, settings.threads).catch((error: unknown): StoreResult => {
+          const problem = `the pre-packed weight store in ${folder} failed: ${message(error)}`
+          return { models: onnx, problem, unservedBytes: Number.POSITIVE_INFINITY, unservedReason: problem }
         })
+      ).pipe(
+        Effect.tap(({ problem }) => Effect.sync(() => problem !== undefined && onWarning(problem))),
+        Effect.flatMap(({ models: served, unservedBytes, unservedReason }) =>
+          servedOnly && unservedBytes > 0
+            ? Effect.fail(
+                new BackendCompileError({
+                  backend: BACKEND,
+                  prepackUnserved: unservedBytes,
+                  message: `the pre-packed forms of ${Number.isFinite(unservedBytes) ? `${(unservedBytes / 2 ** 20).toFixed(1)} MiB of ` : ""}stored weights in ${folder} are not served from files (${unservedReason ?? "unknown"}), and the program was compiled to pre-pack none in its own memory (servedPrepackOnly); compile it without that, or without baking them`
+                })
+              )
+            : Effect.succeed(served)
+        )
       )
     }
     const rejected = (error: unknown) =>
       new BackendCompileError({ backend: BACKEND, message: `onnxruntime rejected the compiled model: ${message(error)}. If it names a dtype, use float32; otherwise report the program` })
     const groups = new Map<string, GroupState>()
     // Adds a program to its group (unless already there) and rebuilds the group's session; its branch index.
-    const joinGroup = (name: string, sessionKey: string, model: CompiledModel, keep: ReadonlyArray<string>, memoryPattern: boolean) =>
+    const joinGroup = (name: string, sessionKey: string, model: CompiledModel, keep: ReadonlyArray<string>, memoryPattern: boolean, servedOnly: boolean) =>
       Effect.gen(function* () {
         let state = groups.get(name)
         if (state === undefined) groups.set(name, (state = { members: [], sessionKey: undefined, loaded: undefined, version: 0, lock: Semaphore.makeUnsafe(1) }))
@@ -356,7 +371,7 @@ export const makeOnnxBackend = (
             const existing = group.members.findIndex((m) => m.sessionKey === sessionKey)
             if (existing >= 0 && group.loaded !== undefined) return { state: group, branch: existing, loaded: group.loaded }
             const merged = (members: GroupState["members"]) =>
-              Effect.flatMap(withStore(members.map((m) => m.model)), (served) =>
+              Effect.flatMap(withStore(members.map((m) => m.model), servedOnly), (served) =>
                 Effect.try({ try: () => mergeGroup(members.map((m, i) => ({ ...m.model, onnx: served[i]! }))), catch: (error) => new BackendCompileError({ backend: BACKEND, message: `grouping the program with its family failed: ${message(error)}; compile it without \`group\`` }) })
               )
             const load = (members: GroupState["members"], bundle: ModelBundle) =>

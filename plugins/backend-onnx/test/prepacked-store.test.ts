@@ -225,6 +225,39 @@ describe("pre-packed store", () => {
     expect(warnings[0]).toContain("prepacked_store: false")
   })
 
+  it("servedPrepackOnly: where the store cannot serve a weight's pre-packed forms (it cannot be written, or another process is making it), compile fails saying how many bytes, before any session; served, it compiles", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    const compileServedOnly = (b: BackendService, group?: string) =>
+      Effect.gen(function* () {
+        const exe = yield* b.compile(program(1, 64, 96), { constants: { b: bias(64) }, quantised: { w: weight }, servedPrepackOnly: true, ...(group !== undefined ? { group } : {}) })
+        return [...toFloat64(yield* b.download((yield* b.run(exe, { x: xOf(1, 96) })).y!))]
+      })
+    const failure = (group?: string) => withBackend((b) => Effect.flip(compileServedOnly(b, group)))
+    // Another process holds the store's lock: nothing served, alone or as a group member.
+    const lock = nodePath.join(folder, `prepacked-${storeSignature()}.lock`)
+    writeFileSync(lock, "")
+    for (const group of [undefined, "family"]) {
+      const error = await failure(group)
+      expect(error._tag).toBe("BackendCompileError")
+      expect((error as { prepackUnserved?: number }).prepackUnserved).toBe(weight.codes.byteLength + weight.scales.byteLength)
+      expect(error.message).toContain("another process is making the store")
+      expect(error.message).toContain(folder)
+    }
+    rmSync(lock)
+    // Served from the store it makes: compiles, the in-memory outputs.
+    expect(await withBackend((b) => compileServedOnly(b))).toEqual(expected[0])
+    // A store that cannot be written (its file's name taken by a folder) serves a new weight nothing: refused, and the
+    // store's problem is still said once as a warning.
+    const other = storedWeight(64, 96)
+    mkdirSync(binOf(other.folder))
+    const warnings: Array<string> = []
+    const refused = await Effect.runPromise(Effect.scoped(Effect.flatMap(makeOnnxBackend(cpuSettings, undefined, (w) => warnings.push(w)), (b) => Effect.flip(b.compile(program(1, 64, 96), { constants: { b: bias(64) }, quantised: { w: other.weight }, servedPrepackOnly: true })))))
+    expect((refused as { prepackUnserved?: number }).prepackUnserved).toBeGreaterThan(0)
+    expect(refused.message).toContain("could not be written")
+    expect(warnings).toHaveLength(1)
+  })
+
   it("without the disk the store needs nothing is written, and the warning says how much is needed and free", async () => {
     const { folder, weight } = storedWeight(64, 96)
     const model = compileProgram(program(1, 64, 96), { b: bias(64) }, { externalThreshold: 1 << 20, float16Weights: false }, { w: weight }).onnx

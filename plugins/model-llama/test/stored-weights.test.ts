@@ -6,16 +6,16 @@
  * file (`CompileOptions.readStored`), and nothing is uploaded. They must
  * compute exactly what the same weights uploaded and bound compute.
  */
-import { makeOnnxBackend } from "@refine-af/backend-onnx"
+import { makeOnnxBackend, storeSignature } from "@refine-af/backend-onnx"
 import type { BackendService, HostTensor } from "@refine-af/tensor"
 import { makeStepFeeds } from "@refine-af/models"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { loadLlama, scoreSequences, zeroCaches, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../src/index.ts"
+import { loadLlama, makeLlamaRuntime, scoreSequences, zeroCaches, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -162,6 +162,39 @@ describe("float32 weights mapped from a float32 cache", () => {
     const folder = nodePath.join(cacheRoot, float32Entry()!)
     const [index] = readdirSync(folder).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
     expect(Object.keys((JSON.parse(readFileSync(nodePath.join(folder, index!), "utf8")) as { entries: object }).entries)).toHaveLength(15)
+  }, 300_000)
+
+  it("when the store cannot serve the pre-packed forms, the default decode asks for headroom after all: with room it bakes them in memory (decode's logits), without it reads the mapped file unbaked (shared's logits) and says why", async () => {
+    // `decode` without a cache (pre-packed in memory), and `shared` from the cache (read from the mapped file as it is).
+    const [baked, shared] = [(await workload(false, "auto", undefined, "float32", "decode")).logits, (await workload(true, "auto", undefined, "float32", "shared")).logits]
+    expect(baked.filter((v, i) => v !== shared[i]).length).toBeGreaterThan(0)
+    const root = mkdtempSync(nodePath.join(tmpdir(), "stored-weights-unserved-"))
+    try {
+      const got = await runScoped(Effect.gen(function* () {
+        const warnings: Array<string> = []
+        const makeBackend = () => makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false }, undefined, (w) => warnings.push(w))
+        const loaded = yield* loadLlama(tinyModel("llama"), yield* makeBackend(), { contextLength: 64, precision: { precision: "float32", cacheRoot: root } })
+        // The store's file name taken by a folder: it cannot be written (as on a full disk or a read-only folder).
+        const cacheFolder = nodePath.join(root, readdirSync(root).find((name) => name.endsWith("-float32"))!)
+        mkdirSync(nodePath.join(cacheFolder, `prepacked-${storeSignature()}.bin`))
+        const fallbacks: Array<string> = []
+        // A backend each: one backend's compiled programs are reused by any runtime over the same weights.
+        const runtimeWith = (free: number) => Effect.map(makeBackend(), (backend) => makeLlamaRuntime(backend, loaded.runtime.config, loaded.runtime.weights, { contextLength: 64, padTokenId: 0, availableMemory: () => free, onQuantisedFallback: (message) => Effect.sync(() => fallbacks.push(message)) }))
+        const roomy = yield* lastLogits(yield* runtimeWith(2 ** 50))
+        const roomyFallbacks = fallbacks.length
+        const tight = yield* lastLogits(yield* runtimeWith(0))
+        return { roomy, tight, roomyFallbacks, fallbacks, warnings }
+      }))
+      expect(got.roomy.filter((v, i) => v !== baked[i]).length).toBe(0)
+      expect(got.tight.filter((v, i) => v !== shared[i]).length).toBe(0)
+      expect(got.roomyFallbacks).toBe(0)
+      expect(got.fallbacks).toHaveLength(1)
+      expect(got.fallbacks[0]).toMatch(/needs about [\d.]+ GiB free and 0\.00 GiB are/)
+      // The store's own problem, once.
+      expect(got.warnings.filter((w) => w.includes("could not be written"))).toHaveLength(1)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   }, 300_000)
 
   it("mapCachedWeights: false writes no float32 copy", async () => {

@@ -139,6 +139,17 @@ export interface CompileOptions {
    * (it then bakes them as usual).
    */
   readonly readStored?: boolean
+  /**
+   * For a backend that `servesPrepacked`: baked constants with a stored copy
+   * must have their pre-packed forms served from files, never made in the
+   * executable's own memory. When the backend cannot serve them all (its
+   * store could not be written, or another process is making it), `compile`
+   * fails with a `BackendCompileError` whose `prepackUnserved` gives the
+   * bytes it would have pre-packed, before any session is made, so the
+   * caller can check free memory and compile again without this, or not
+   * bake them. Ignored by other backends.
+   */
+  readonly servedPrepackOnly?: boolean
 }
 
 /**

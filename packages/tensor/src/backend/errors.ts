@@ -11,10 +11,17 @@ export class UnsupportedOpError extends Schema.TaggedError<UnsupportedOpError>()
   message: Schema.String
 }) {}
 
-/** Compiling or loading the program failed (the runtime rejected the model). */
+/**
+ * Compiling or loading the program failed (the runtime rejected the model).
+ * `prepackUnserved`: compiled with `CompileOptions.servedPrepackOnly`, the
+ * executable would have pre-packed this many bytes of stored weights in its
+ * own memory (the backend could not serve their pre-packed forms from files);
+ * nothing was loaded.
+ */
 export class BackendCompileError extends Schema.TaggedError<BackendCompileError>()("BackendCompileError", {
   backend: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  prepackUnserved: Schema.optional(Schema.Number)
 }) {}
 
 /** A run was given a missing, unknown or mis-shaped feed. */

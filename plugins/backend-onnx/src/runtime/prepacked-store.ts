@@ -362,6 +362,10 @@ export interface StoreResult {
   readonly models: ReadonlyArray<OnnxModel>
   /** Said once per folder and process: the store there could not be written (sessions pre-pack in memory). */
   readonly problem?: string
+  /** Bytes of the weights (codes and scales) the store does not serve: their sessions pre-pack them in memory. */
+  readonly unservedBytes: number
+  /** Why the store serves none or only some of them (its problem now or earlier, or another process making it). */
+  readonly unservedReason?: string
 }
 
 /**
@@ -373,7 +377,7 @@ export interface StoreResult {
 export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folder: string, threads: number, freeDisk: (folder: string) => number = freeDiskBytes): Promise<StoreResult> => {
   const versionOf = fileVersions(folder)
   const wanted = models.map((model) => packables(model, versionOf))
-  if (wanted.every((w) => w.length === 0)) return { models }
+  if (wanted.every((w) => w.length === 0)) return { models, unservedBytes: 0 }
   let problem: string | undefined
   const store = storeIn(folder, storeSignature())
   const previous = queues.get(folder) ?? Promise.resolve()
@@ -407,7 +411,7 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
       await flush()
     } catch (error) {
       // Disk full, a read-only folder, onnxruntime refusing: sessions pre-pack in memory as before.
-      problem = `the pre-packed weight store in ${folder} could not be written (${error instanceof Error ? error.message : String(error)}); sessions pre-pack the quantised weights in their own memory instead (about 1.5× the int codes more). Free disk space or make the folder writable; prepacked_store: false stops trying`
+      problem = `the pre-packed weight store in ${folder} could not be written (${error instanceof Error ? error.message : String(error)}); sessions pre-pack the weights it would serve in their own memory instead (about 1.5× int codes, 1× float32 weights). Free disk space or make the folder writable; prepacked_store: false stops trying`
       unwritable.set(folder, problem)
     } finally {
       try {
@@ -420,7 +424,11 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   })
   queues.set(folder, update.catch(() => undefined))
   const index = await update
-  if (!existsSync(store.bin)) return { models, ...(problem !== undefined ? { problem } : {}) }
+  const unserved = [...new Map(wanted.flat().filter((p) => !existsSync(store.bin) || index[p.key] === undefined).map((p) => [p.key, p])).values()]
+  const unservedBytes = unserved.reduce((n, p) => n + p.codes.external.length + (p.scales?.external.length ?? 0), 0)
+  const unservedReason = unserved.length === 0 ? undefined : (unwritable.get(folder) ?? (existsSync(store.lock) ? "another process is making the store" : "the store could not make them"))
+  const said = { ...(problem !== undefined ? { problem } : {}), unservedBytes, ...(unservedReason !== undefined ? { unservedReason } : {}) }
+  if (!existsSync(store.bin)) return { models, ...said }
   const served = models.map((model, m) => {
     // Per codes initializer, the entries of each kernel that reads it (one per distinct attributes).
     const byCodes = new Map<string, Map<string, Entry>>()
@@ -433,5 +441,5 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
     if (byCodes.size === 0) return model
     return { ...model, graph: { ...model.graph, initializers: model.graph.initializers.map((t) => (byCodes.has(t.name) ? fromStore(store, t, [...byCodes.get(t.name)!.values()]) : t)) } }
   })
-  return { models: served, ...(problem !== undefined ? { problem } : {}) }
+  return { models: served, ...said }
 }

@@ -88,7 +88,10 @@ export interface LlamaRuntime {
  * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
  * warning. With every float32 weight mapped from a file and the pre-packed
  * forms served from files by the backend, `decode` costs file pages, not
- * memory: it asks for no headroom and is the default (float32 models).
+ * memory: it asks for no headroom and is the default (float32 models). If
+ * the backend then cannot serve them (its store failed: disk full, a
+ * read-only folder, another process making it), the first decode step asks
+ * for the headroom after all, and reads the mapped file unbaked without it.
  */
 export type WeightMode = "shared" | "baked" | "decode"
 
@@ -253,31 +256,48 @@ export const makeLlamaRuntime = (
       const rotaryTables = program.inputs.map((i) => i.name).filter((name) => name === stepNames.cos || name === stepNames.sin)
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
-      // `decode`: a decode step bakes the float32 weights into its family's group (no headroom asked once the group holds them).
-      // Mapped weights whose pre-packed forms the backend serves from files ask for no headroom either.
-      const bakeFloat32 = mode === "decode" && family !== undefined && rows <= bakedDecodeRows && names.length > 0 && (groupedFamilies.has(family) || servedFloat32 || (yield* roomToBakeFloat32))
-      // A decode step joining its family's session group adds no baked copy: no headroom needed.
-      const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
-      // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
-      // one copy in the file for every program, none uploaded. With no quantised weight, a decode step that does not
-      // bake the float32 ones reads them so too.
-      const bindsAll = bindQuantised || (quantisedTotal === 0 && !bakeFloat32)
-      const readStored = bindsAll && backend.mapsStoredWeights === true && Object.values(baked.quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
-      const reduced = bindQuantised && !readStored
-        ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
-        : baked.quantised
-      const bakesQuantised = !bindQuantised && Object.keys(baked.quantised).length > 0
-      // The float32 weights the cache holds too (embeddings, head, norms) go with the quantised ones: read from the
-      // file as they are where the quantised ones are (`readStored`), mapped into the decode group that bakes them.
-      const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
-      const bakesFloat32 = bakeFloat32 || mapsFloat32
-      const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-      const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
-      const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}) }
-      const exe = yield* backend.compile(program, compileOptions)
-      if (grouped && exe.grouped === true) groupedFamilies.add(family!)
-      if (bakesQuantised) onBaked?.()
-      return exe
+      // `bakeFloat32`: this decode step bakes the float32 weights into its family's group; `servedOnly`: on the
+      // understanding that their pre-packed forms come from files (CompileOptions.servedPrepackOnly).
+      const build = (bakeFloat32: boolean, servedOnly: boolean) =>
+        Effect.gen(function* () {
+          // A decode step joining its family's session group adds no baked copy: no headroom needed.
+          const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
+          // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
+          // one copy in the file for every program, none uploaded. With no quantised weight, a decode step that does not
+          // bake the float32 ones reads them so too.
+          const bindsAll = bindQuantised || (quantisedTotal === 0 && !bakeFloat32)
+          const readStored = bindsAll && backend.mapsStoredWeights === true && Object.values(baked.quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
+          const reduced = bindQuantised && !readStored
+            ? Object.fromEntries(yield* Effect.forEach(Object.keys(baked.quantised), (name) => Effect.map(uploadQuantised(name), (t) => [name, t] as const)))
+            : baked.quantised
+          const bakesQuantised = !bindQuantised && Object.keys(baked.quantised).length > 0
+          // The float32 weights the cache holds too (embeddings, head, norms) go with the quantised ones: read from the
+          // file as they are where the quantised ones are (`readStored`), mapped into the decode group that bakes them.
+          const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
+          const bakesFloat32 = bakeFloat32 || mapsFloat32
+          const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
+          const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
+          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
+          const exe = yield* backend.compile(program, compileOptions)
+          if (grouped && exe.grouped === true) groupedFamilies.add(family!)
+          if (bakesQuantised) onBaked?.()
+          return exe
+        })
+      // `decode` bakes the float32 weights into a decode step of ≤ bakedDecodeRows rows: at no memory cost once its
+      // family's group holds them; mapped weights whose pre-packed forms the backend serves from files ask for no
+      // headroom either, as long as the backend does serve them (its store can fail: disk full, read-only, another
+      // process making it), after which it is the same headroom check as weights in memory.
+      const bakes = mode === "decode" && family !== undefined && rows <= bakedDecodeRows && names.length > 0
+      if (!bakes) return yield* build(false, false)
+      if (groupedFamilies.has(family)) return yield* build(true, false)
+      if (servedFloat32) {
+        const unserved = yield* build(true, true).pipe(
+          Effect.map((exe) => ({ exe, unserved: false as const })),
+          Effect.catchTag("BackendCompileError", (error) => (error.prepackUnserved === undefined ? Effect.fail(error) : Effect.succeed({ exe: undefined, unserved: true as const })))
+        )
+        if (!unserved.unserved) return unserved.exe
+      }
+      return yield* build(yield* roomToBakeFloat32, false)
     })
   // Decode steps compiled with their own baked quantised copy, by family (head, adapter layout, cache update).
   const bakedDecodes = new Map<string, Array<{ batch: number; cache: number }>>()
