@@ -17,6 +17,7 @@ import { createSession } from "./providers.ts"
 
 interface LoadedSession extends Loaded {
   readonly session: ort.InferenceSession
+  readonly fetchesAll: boolean
 }
 
 const identityModel = (dtype: StoredDType, shape: Shape): Uint8Array =>
@@ -79,12 +80,16 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       return fallbackReason !== undefined ? { provider, fallbackReason } : { provider }
     },
     run: async (key, feeds, outputs) => {
-      const s = await session(key)
+      const pending = sessions.get(key)
+      if (pending === undefined) throw new Error(`no session loaded for ${key}`)
+      const { session: s, fetchesAll } = await pending
       const ortFeeds: Record<string, ort.Tensor> = {}
       for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = isTensorRef(feed) ? lookup(feed) : toOrtTensor(feed)
-      const results = await s.run(ortFeeds, [...outputs])
+      const results = await s.run(ortFeeds, fetchesAll ? [...s.outputNames] : [...outputs])
       const refs: Record<string, TensorRef> = {}
       for (const name of outputs) refs[name] = store(results[name] as ort.Tensor)
+      // Outputs fetched only because the session must fetch all: device buffers nobody asked for are freed now.
+      if (fetchesAll) for (const [name, tensor] of Object.entries(results)) if (!outputs.includes(name) && tensor.location === "gpu-buffer") tensor.dispose()
       return refs
     },
     upload: async (tensor) => store(new ort.Tensor(tensor.dtype, tensor.data as never, [...tensor.shape])),

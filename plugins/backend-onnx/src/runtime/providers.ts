@@ -54,6 +54,12 @@ export interface ModelBundle {
 export interface CreatedSession {
   readonly session: ort.InferenceSession
   readonly provider: Provider
+  /**
+   * Created with `preferredOutputLocation` (WebGPU outputs kept on the device): onnxruntime-node then refuses a
+   * run that fetches fewer than all outputs ("Output count mismatch.", measured on lavapipe), so every run fetches
+   * them all.
+   */
+  readonly fetchesAll: boolean
 }
 
 /**
@@ -121,11 +127,11 @@ export const createSession = async (
         bundle.bytes,
         sessionOptions(settings.provider, settings, bundle, deviceOutputs)
       )
-      return { session, provider: settings.provider }
+      return { session, provider: settings.provider, fetchesAll: settings.provider === "webgpu" && deviceOutputs.length > 0 }
     } catch (error) {
       onFallback(settings.provider, error instanceof Error ? error.message : String(error))
     }
   }
   const session = await ort.InferenceSession.create(bundle.bytes, sessionOptions("cpu", settings, bundle, deviceOutputs))
-  return { session, provider: "cpu" }
+  return { session, provider: "cpu", fetchesAll: false }
 }
