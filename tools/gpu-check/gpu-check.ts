@@ -4,7 +4,8 @@
  *   npx tsx tools/gpu-check/gpu-check.ts [--out bench-results/gpu-check.json] [--quick]
  *
  * On an NVIDIA machine: for each of cuda and webgpu, whether the provider starts (and if not,
- * what is missing and how to install it), the backend conformance suite on it, and the llama
+ * what is missing and how to install it), the backend conformance suite on it, the llama model's
+ * generation, scoring, LoRA training and reference pass on it against the CPU, and the llama
  * and compute benchmarks on it (their own JSON files are kept next to the result). On a
  * machine without an NVIDIA GPU it completes at once with `"result": "no GPU"` and the reason.
  * Exit code 0 in both cases; 1 when a check that could run failed.
@@ -65,6 +66,7 @@ const providerChecks = async (provider: "cuda" | "webgpu") => {
   const npx = process.platform === "win32" ? "npx.cmd" : "npx"
   const steps = [
     step(`${provider} conformance`, npx, ["vitest", "run", `test/${provider}.test.ts`, "--reporter=json", `--outputFile=${path.join(dir, "conformance.json")}`], gate, path.join(repoRoot, "plugins/backend-onnx"), path.join(dir, "conformance.json")),
+    step(`${provider} model against the CPU`, npx, ["vitest", "run", "test/gpu-providers.test.ts", "--reporter=json", `--outputFile=${path.join(dir, "model.json")}`], gate, path.join(repoRoot, "plugins/model-llama"), path.join(dir, "model.json")),
     step(`${provider} llama benchmark`, npx, ["tsx", "tools/bench-llama/bench-llama.ts", ...(quick ? ["--quick"] : [])], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "llama.json") }, repoRoot, path.join(dir, "llama.json")),
     step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json"))
   ]
