@@ -25,7 +25,7 @@
  * tokens.
  */
 import { eliminateDeadCode, Graph, hostByteLength, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { availableMemory, ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
 import { buildStepGraph, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
@@ -291,11 +291,11 @@ export const makeLlamaRuntime = (
       if (!bakes) return yield* build(false, false)
       if (groupedFamilies.has(family)) return yield* build(true, false)
       if (servedFloat32) {
-        const unserved = yield* build(true, true).pipe(
-          Effect.map((exe) => ({ exe, unserved: false as const })),
-          Effect.catchTag("BackendCompileError", (error) => (error.prepackUnserved === undefined ? Effect.fail(error) : Effect.succeed({ exe: undefined, unserved: true as const })))
+        const served = yield* build(true, true).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("BackendCompileError", (error) => (error.prepackUnserved === undefined ? Effect.fail(error) : Effect.succeedNone))
         )
-        if (!unserved.unserved) return unserved.exe
+        if (Option.isSome(served)) return served.value
       }
       return yield* build(yield* roomToBakeFloat32, false)
     })
