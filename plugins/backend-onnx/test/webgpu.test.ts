@@ -4,7 +4,7 @@
  *   tools/lavapipe/run-webgpu-conformance.sh
  * Skipped (with the reason printed) unless REFINE_AF_WEBGPU=1.
  */
-import { add, Graph, hostTensor, runConformance, toFloat64 } from "@refine-af/tensor"
+import { add, Graph, hostTensor, mul, runConformance, toFloat64 } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeConformanceAdapter } from "./support/conformance-adapter.ts"
@@ -64,6 +64,33 @@ describe.runIf(enabled)("conformance on the webgpu provider", () => {
     expect(got.device).toBe("webgpu")
     expect(got.keys).toEqual([["s", "t"], ["t"]])
     expect(got.t).toEqual([3, 5, 7, 9])
+  })
+
+  it("upload puts a tensor in GPU memory once: bound as a weight by two programs, downloaded unchanged", async () => {
+    const program = (scale: number) => {
+      const g = new Graph()
+      const x = g.input("x", "float32", [2, 3])
+      g.output("y", mul(add(x, g.parameter("w", "float32", [2, 3], { trainable: false })), scale))
+      return g.build()
+    }
+    const w = hostTensor("float32", [2, 3], [1, 2, 3, 4, 5, 6])
+    const got = await withBackend(
+      (backend) =>
+        Effect.gen(function* () {
+          const weight = yield* backend.upload(w)
+          const x = hostTensor("float32", [2, 3], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+          const ys: Array<Array<number>> = []
+          for (const scale of [1, 2]) {
+            const exe = yield* backend.compile(program(scale), { weights: { w: weight } })
+            ys.push(Array.from(toFloat64(yield* backend.download((yield* backend.run(exe, { x })).y!))))
+          }
+          return { location: weight.location, back: Array.from(toFloat64(yield* backend.download(weight))), ys }
+        }),
+      { provider: "webgpu" }
+    )
+    expect(got.location).toBe("device")
+    expect(got.back).toEqual([1, 2, 3, 4, 5, 6])
+    expect(got.ys).toEqual([[1.5, 2.5, 3.5, 4.5, 5.5, 6.5], [3, 5, 7, 9, 11, 13]])
   })
 
   it("keeps outputs in GPU memory between runs and reads them back", async () => {

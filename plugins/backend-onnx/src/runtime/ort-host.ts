@@ -4,7 +4,8 @@
  * Reading back a WebGPU-resident tensor goes through a tiny Identity session
  * on the same provider whose output is on the CPU, because `getData()` on a
  * gpu-buffer tensor aborts the process in onnxruntime-node 1.30 (seen on
- * lavapipe).
+ * lavapipe); uploading to WebGPU goes the other way, through one whose output
+ * stays on the device.
  */
 import type { Shape } from "@refine-af/tensor"
 import * as ort from "onnxruntime-node"
@@ -92,7 +93,18 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       if (fetchesAll) for (const [name, tensor] of Object.entries(results)) if (!outputs.includes(name) && tensor.location === "gpu-buffer") tensor.dispose()
       return refs
     },
-    upload: async (tensor) => store(new ort.Tensor(tensor.dtype, tensor.data as never, [...tensor.shape])),
+    upload: async (tensor) => {
+      const host = new ort.Tensor(tensor.dtype, tensor.data as never, [...tensor.shape])
+      if (settings.provider !== "webgpu") return store(host)
+      // WebGPU: the tensor is copied to the device once, through an Identity session whose output stays there, and
+      // every session it is fed to reads that buffer (a host tensor would be copied to the device by every run).
+      // Where the provider keeps it on the host after all (a dtype it does not hold, a CPU fallback), the host copy.
+      const key = `upload:${tensor.dtype}:${tensor.shape.join("x")}`
+      const loaded = await open(key, { bytes: identityModel(tensor.dtype, tensor.shape), externalData: [] }, ["y"], true).catch(() => undefined)
+      if (loaded === undefined || loaded.provider !== "webgpu") return store(host)
+      const { y } = await loaded.session.run({ x: host })
+      return store(y as ort.Tensor)
+    },
     downloadNow: (ref) => {
       const tensor = lookup(ref)
       return tensor.location === "gpu-buffer" ? undefined : fromOrtTensor(tensor)
