@@ -43,6 +43,10 @@ const PROMPT = 128
 const STEPS = quick ? 8 : 32
 const BATCHES = [1, 8]
 const THREADS = Math.min(2, cpus().length)
+/** The python with torch for the side-by-side baseline (Debian's python3-torch here; a GPU machine's venv there). */
+const TORCH_PYTHON = process.env["REFINE_AF_TORCH_PYTHON"] ?? "/usr/bin/python3"
+/** Why the baseline is missing, per model (empty when it ran). */
+const torchProblems: Array<string> = []
 const ROUNDS = 3
 
 const MODELS = [
@@ -185,7 +189,14 @@ const main = Effect.gen(function* () {
     readings.push(yield* backendReadBandwidth(backend))
     // The strict denominator: the largest reading of this model's run (its first reading is the one before it).
     const readBandwidth = Math.max(...readings.slice(-(2 * paired.length + 2)))
-    const torch = JSON.parse(execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8" }).trim().split("\n").pop()!)
+    // PyTorch side by side (CPU). Without it (no python3-torch, e.g. on a GPU machine whose python lacks it: set
+    // REFINE_AF_TORCH_PYTHON) the run still reports ours, with why the baseline is missing.
+    let torch: Record<string, number> | undefined
+    try {
+      torch = JSON.parse(execFileSync(TORCH_PYTHON, [nodePath.join(here, "bench_llama_torch.py"), folder, String(PROMPT), String(STEPS), BATCHES.join(","), String(THREADS)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop()!) as Record<string, number>
+    } catch (error) {
+      torchProblems.push(`${spec.name}: ${TORCH_PYTHON} bench_llama_torch.py failed (${String((error as { stderr?: string }).stderr ?? error).trim().split("\n").pop()})`)
+    }
     const params = parameterCount(model.config)
     // A decode step reads every weight once, except the embedding table (one row per token).
     const weightBytesPerToken = (params - model.config.vocabSize * model.config.hiddenSize) * 4
@@ -197,7 +208,7 @@ const main = Effect.gen(function* () {
       readBandwidthGBs: readBandwidth,
       ours,
       torch,
-      oursOverTorch: Object.fromEntries(metricNames.map((m) => [m, ours[m]! / torch[m]])),
+      ...(torch !== undefined ? { oursOverTorch: Object.fromEntries(metricNames.map((m) => [m, ours[m]! / torch[m]!])) } : {}),
       slidingCache: { decodeTokensPerSecondBatch1: sliding.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sliding.decodeTokensPerSecondBatch8 },
       hostCacheOverSliding: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sliding[`decodeTokensPerSecondBatch${b}`]!])),
       unfused: pick(unfused),
@@ -234,7 +245,7 @@ const main = Effect.gen(function* () {
         mappedCacheBatch8OverBatch1Paired: median(pairedMapped.map((p) => p.batch8 / p.batch1)),
         mappedCachePairedRounds: pairedMapped.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
         pairedRounds: paired.map((p) => ({ readBandwidthGBs: p.reading, decodeTokensPerSecondBatch1: p.batch1, fraction: (p.batch1 * weightBytesPerToken) / (p.reading * 1e9), batch8OverBatch1: p.batch8 / p.batch1 })),
-        torchFraction: torch.decodeTokensPerSecondBatch1 / rooflineTokensPerSecond,
+        ...(torch !== undefined ? { torchFraction: torch.decodeTokensPerSecondBatch1! / rooflineTokensPerSecond } : {}),
         // The same against the copy bandwidth (earlier runs' denominator).
         oursFractionOfCopyRoofline: (ours.decodeTokensPerSecondBatch1! * weightBytesPerToken) / (bandwidth * 1e9)
       }
@@ -249,22 +260,25 @@ const main = Effect.gen(function* () {
       variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); mappedCache: loadLlama with a weight cache, as refine-af run loads on the CPU (every weight mapped from a float32 copy in the cache, decode steps baking them with pre-packed forms from the backend's store: weight_mode decode by default); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
+    ...(torchProblems.length > 0 ? { torchMissing: torchProblems } : {}),
     results: rows
   }
   console.log(`read bandwidth readings (onnxruntime row sum; the strict roofline takes the largest of each model's run, the paired one the two around each round's decode): ${readings.map((r) => r.toFixed(1)).join(", ")} GB/s, copy bandwidth: ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
   console.log("model        metric                      ours      torch   ours/torch")
+  for (const problem of torchProblems) console.log(`no PyTorch baseline: ${problem}`)
   for (const row of rows as Array<any>) {
-    for (const metric of Object.keys(row.oursOverTorch)) {
-      console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${row.torch[metric].toFixed(1).padStart(10)} ${row.oursOverTorch[metric].toFixed(2).padStart(10)}`)
+    for (const metric of metricNames) {
+      console.log(`${row.model.padEnd(12)} ${metric.padEnd(26)} ${row.ours[metric].toFixed(1).padStart(8)} ${(row.torch?.[metric]?.toFixed(1) ?? "n/a").padStart(10)} ${(row.oursOverTorch?.[metric]?.toFixed(2) ?? "n/a").padStart(10)}`)
     }
     console.log(`${row.model.padEnd(12)} KV cache in host arrays vs sliding tensors: b1 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.hostCacheOverSliding.decodeTokensPerSecondBatch8.toFixed(2)}x; b8/b1 ${row.batch8OverBatch1.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} fused/unfused (RMSNorm, rotary as one kernel each): b1 ${row.fusedOverUnfused.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.fusedOverUnfused.decodeTokensPerSecondBatch8.toFixed(2)}x; shared/baked weights: b1 ${row.sharedOverBaked.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.sharedOverBaked.decodeTokensPerSecondBatch8.toFixed(2)}x; weight-left/plain b8 ${row.weightLeftOverPlain.decodeTokensPerSecondBatch8.toFixed(2)}x; transposed copies/none b1 ${row.transposedCopiesOverNone.decodeTokensPerSecondBatch1.toFixed(2)}x; greedy/sampled b1 ${row.greedyOverSampled.decodeTokensPerSecondBatch1!.toFixed(2)}x, b8 ${row.greedyOverSampled.decodeTokensPerSecondBatch8!.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} generation loop / bare decode step: b1 ${row.loopOverBare.decodeTokensPerSecondBatch1.toFixed(2)}x, b8 ${row.loopOverBare.decodeTokensPerSecondBatch8.toFixed(2)}x`)
-    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${(100 * row.roofline.torchFraction).toFixed(1)}%; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${row.roofline.torchFraction !== undefined ? `${(100 * row.roofline.torchFraction).toFixed(1)}%` : "n/a"}; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} weight_mode decode (decode steps on one baked copy): b1 ${row.decodeWeights.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.decodeWeights.decodeTokensPerSecondBatch8.toFixed(1)} (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.decodeWeightsFractionPaired).toFixed(1)}%, b8/b1 ${row.roofline.decodeWeightsBatch8OverBatch1Paired.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} weights mapped from the cache (refine-af run's default): b1 ${row.mappedCache.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.mappedCacheOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.mappedCache.decodeTokensPerSecondBatch8.toFixed(1)} (${row.mappedCacheOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.mappedCacheFractionPaired).toFixed(1)}% [${row.roofline.mappedCachePairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.roofline.mappedCacheBatch8OverBatch1Paired.toFixed(2)}x`)
   }
-  if (!quick) {
+  // A quick run writes JSON only where asked to (REFINE_AF_BENCH_OUT: tools/gpu-check), never over bench-results/llama.json.
+  if (!quick || process.env["REFINE_AF_BENCH_OUT"] !== undefined) {
     const out = benchOutFile(nodePath.join(repoRoot, "bench-results/llama.json"))
     mkdirSync(nodePath.dirname(out), { recursive: true })
     writeFileSync(out, JSON.stringify(report, null, 2) + "\n")

@@ -21,6 +21,8 @@ unxz "$DEVICE/node_modules.tar.xz" | tar -C "$ROOT" -xf -
 # gpu-check starts its steps with `npx <tool>`: the tools in node_modules/.bin.
 printf '#!/bin/sh\ntool=$1; shift; exec "%s/node_modules/.bin/$tool" "$@"\n' "$ROOT" > "$BIN/npx" && chmod +x "$BIN/npx"
 export PATH="$BIN:$PATH"
+# The llama benchmark's PyTorch baseline: the python that has torch there (its image's venv is first on PATH).
+export REFINE_AF_TORCH_PYTHON="${REFINE_AF_TORCH_PYTHON:-$(command -v python3 || echo /usr/bin/python3)}"
 
 # WebGPU (Dawn) dlopens libvulkan.so.1 and finds the NVIDIA driver through its ICD file.
 # A loader the machine lacks is unpacked into a private folder, not over the system's.
