@@ -179,7 +179,7 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", transposedCopies: settings.transposedCopies ?? settings.provider === "cpu" }
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.

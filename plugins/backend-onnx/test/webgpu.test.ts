@@ -4,7 +4,10 @@
  *   tools/lavapipe/run-webgpu-conformance.sh
  * Skipped (with the reason printed) unless REFINE_AF_WEBGPU=1.
  */
-import { add, Graph, hostTensor, mul, runConformance, toFloat64 } from "@refine-af/tensor"
+import { add, Graph, hostTensor, logSoftmax, matmul, mul, runConformance, softmax, toFloat64 } from "@refine-af/tensor"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeConformanceAdapter } from "./support/conformance-adapter.ts"
@@ -91,6 +94,44 @@ describe.runIf(enabled)("conformance on the webgpu provider", () => {
     expect(got.location).toBe("device")
     expect(got.back).toEqual([1, 2, 3, 4, 5, 6])
     expect(got.ys).toEqual([[1.5, 2.5, 3.5, 4.5, 5.5, 6.5], [3, 5, 7, 9, 11, 13]])
+  })
+
+  it("a scoring-shaped program (matmul, softmax, log-softmax) runs every float node on WebGPU, none on the CPU", async () => {
+    // onnxruntime places a node its WebGPU provider has no kernel for on the CPU and copies its inputs to the host and
+    // back every run: LogSoftmax was one (the [batch, length, vocab] logits of every scoring and training step).
+    const folder = mkdtempSync(nodePath.join(tmpdir(), "refine-af-webgpu-placement-"))
+    try {
+      const g = new Graph()
+      const h = g.input("h", "float32", [2, 3, 8])
+      const w = g.parameter("w", "float32", [8, 16], { trainable: false })
+      const logits = matmul(h, w)
+      g.output("logp", logSoftmax(logits, -1))
+      g.output("p", softmax(logits, -1))
+      const program = g.build()
+      const values = (n: number, phase: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + phase))
+      const [gpu, cpu] = await Promise.all([
+        withBackend((backend) => Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { constants: { w: hostTensor("float32", [8, 16], values(128, 1)) } })
+          return Array.from(toFloat64(yield* backend.download((yield* backend.run(exe, { h: hostTensor("float32", [2, 3, 8], values(48, 2)) })).logp!)))
+        }), { provider: "webgpu", profilePrefix: nodePath.join(folder, "p") }),
+        withBackend((backend) => Effect.gen(function* () {
+          const exe = yield* backend.compile(program, { constants: { w: hostTensor("float32", [8, 16], values(128, 1)) } })
+          return Array.from(toFloat64(yield* backend.download((yield* backend.run(exe, { h: hostTensor("float32", [2, 3, 8], values(48, 2)) })).logp!)))
+        }), { provider: "cpu" })
+      ])
+      expect(Math.max(...gpu.map((v, i) => Math.abs(v - cpu[i]!)))).toBeLessThan(1e-5)
+      const placed: Array<string> = []
+      for (const file of readdirSync(folder).filter((f) => f.endsWith(".json"))) {
+        const events = JSON.parse(readFileSync(nodePath.join(folder, file), "utf8")) as Array<{ cat?: string; name: string; args?: { op_name?: string; provider?: string; output_type_shape?: Array<Record<string, unknown>> } }>
+        for (const e of events) {
+          if (e.cat !== "Node" || !e.name.endsWith("_kernel_time") || e.args?.provider !== "CPUExecutionProvider") continue
+          if ((e.args.output_type_shape ?? []).some((o) => "float" in o)) placed.push(e.args.op_name ?? e.name)
+        }
+      }
+      expect(placed).toEqual([])
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
   })
 
   it("keeps outputs in GPU memory between runs and reads them back", async () => {

@@ -27,6 +27,7 @@ import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
 import { consumersOf, planFusions, planTransposedCopies, planTransposedRight, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
+import { emitLogSoftmaxDecomposed } from "./lowerings/reduce.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, bytesOf, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
 import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
@@ -51,6 +52,8 @@ export interface CompilerSettings {
   readonly weightLeft?: boolean
   /** Read large short-K bound weights at 1-3 rows through a [K, N] copy the backend makes once (default true; see `planTransposedCopies`). */
   readonly transposedCopies?: boolean
+  /** Emit log-softmax as max-shifted elementwise ops and reductions (for WebGPU, which has no LogSoftmax kernel; see `emitLogSoftmaxDecomposed`). */
+  readonly decomposeLogSoftmax?: boolean
 }
 
 /** The compiled model, its external data, and what it is fed / returns (program names). */
@@ -355,6 +358,10 @@ export const compileProgram = (
     const fusedWeight = plan.fused.get(node.id)
     if (fusedWeight !== undefined) {
       emitMatMulNBits(ctx, ctx.name(node.inputs[0]!), `param:${fusedWeight}`, quantised[fusedWeight] as Parameters<typeof emitMatMulNBits>[3], ctx.name(node.id), settings.quantisedMatMul ?? "auto")
+      continue
+    }
+    if (node.op === "LogSoftmax" && settings.decomposeLogSoftmax === true) {
+      emitLogSoftmaxDecomposed(node, ctx)
       continue
     }
     const lower = lowerings[node.op] as Lowering<typeof node.op> | undefined

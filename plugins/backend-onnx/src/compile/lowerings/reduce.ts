@@ -19,3 +19,25 @@ export const reduceLowerings: Lowerings = {
   LogSoftmax: (node, ctx) =>
     ctx.emit("LogSoftmax", ctx.inputs(node), [ctx.name(node.id)], [{ name: "axis", int: node.attrs.axis }])
 }
+
+/**
+ * log-softmax as max-shifted ONNX ops (ReduceMax, Sub, Exp, ReduceSum, Log, Sub), for a provider with no
+ * LogSoftmax kernel: onnxruntime 1.30's WebGPU provider has none and places the node on the CPU, so every
+ * training and scoring step copied its [batch, length, vocab] logits to the host and back (profiled on lavapipe).
+ */
+export const emitLogSoftmaxDecomposed = (node: NodeOf<"LogSoftmax">, ctx: LoweringContext): void => {
+  const [x] = ctx.inputs(node)
+  const axes = ctx.int64s("axes", [node.attrs.axis])
+  const top = ctx.temp("logSoftmaxMax")
+  const shifted = ctx.temp("logSoftmaxShifted")
+  const exps = ctx.temp("logSoftmaxExp")
+  const total = ctx.temp("logSoftmaxSum")
+  const logTotal = ctx.temp("logSoftmaxLogSum")
+  ctx.emit("ReduceMax", [x!, axes], [top], [{ name: "keepdims", int: 1 }])
+  ctx.emit("Sub", [x!, top], [shifted])
+  ctx.emit("Exp", [shifted], [exps])
+  ctx.emit("ReduceSum", [exps, axes], [total], [{ name: "keepdims", int: 1 }])
+  ctx.emit("Log", [total], [logTotal])
+  ctx.emit("Sub", [shifted, logTotal], [ctx.name(node.id)])
+}
+
