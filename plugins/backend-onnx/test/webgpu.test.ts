@@ -109,16 +109,12 @@ describe.runIf(enabled)("conformance on the webgpu provider", () => {
       g.output("p", softmax(logits, -1))
       const program = g.build()
       const values = (n: number, phase: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + phase))
-      const [gpu, cpu] = await Promise.all([
+      const logProbsOn = (settings: Parameters<typeof withBackend>[1]) =>
         withBackend((backend) => Effect.gen(function* () {
           const exe = yield* backend.compile(program, { constants: { w: hostTensor("float32", [8, 16], values(128, 1)) } })
           return Array.from(toFloat64(yield* backend.download((yield* backend.run(exe, { h: hostTensor("float32", [2, 3, 8], values(48, 2)) })).logp!)))
-        }), { provider: "webgpu", profilePrefix: nodePath.join(folder, "p") }),
-        withBackend((backend) => Effect.gen(function* () {
-          const exe = yield* backend.compile(program, { constants: { w: hostTensor("float32", [8, 16], values(128, 1)) } })
-          return Array.from(toFloat64(yield* backend.download((yield* backend.run(exe, { h: hostTensor("float32", [2, 3, 8], values(48, 2)) })).logp!)))
-        }), { provider: "cpu" })
-      ])
+        }), settings)
+      const [gpu, cpu] = await Promise.all([logProbsOn({ provider: "webgpu", profilePrefix: nodePath.join(folder, "p") }), logProbsOn({ provider: "cpu" })])
       expect(Math.max(...gpu.map((v, i) => Math.abs(v - cpu[i]!)))).toBeLessThan(1e-5)
       const placed: Array<string> = []
       for (const file of readdirSync(folder).filter((f) => f.endsWith(".json"))) {

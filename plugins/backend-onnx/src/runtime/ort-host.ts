@@ -69,11 +69,15 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
     }
     return pending
   }
-  const session = async (key: string): Promise<ort.InferenceSession> => {
+  const loadedSession = async (key: string): Promise<LoadedSession> => {
     const pending = sessions.get(key)
     if (pending === undefined) throw new Error(`no session loaded for ${key}`)
-    return (await pending).session
+    return pending
   }
+  // An Identity session moving tensors of one dtype and shape between host and device: its output stays on the
+  // device (`toDevice`) or comes back to the host.
+  const identitySession = (toDevice: boolean, dtype: StoredDType, shape: Shape): Promise<LoadedSession> =>
+    open(`${toDevice ? "upload" : "download"}:${dtype}:${shape.join("x")}`, { bytes: identityModel(dtype, shape), externalData: [] }, toDevice ? ["y"] : [], true)
 
   return {
     load: async (key, bundle, deviceOutputs, memoryPattern) => {
@@ -81,9 +85,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       return fallbackReason !== undefined ? { provider, fallbackReason } : { provider }
     },
     run: async (key, feeds, outputs) => {
-      const pending = sessions.get(key)
-      if (pending === undefined) throw new Error(`no session loaded for ${key}`)
-      const { session: s, fetchesAll } = await pending
+      const { session: s, fetchesAll } = await loadedSession(key)
       const ortFeeds: Record<string, ort.Tensor> = {}
       for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = isTensorRef(feed) ? lookup(feed) : toOrtTensor(feed)
       const results = await s.run(ortFeeds, fetchesAll ? [...s.outputNames] : [...outputs])
@@ -99,8 +101,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
       // WebGPU: the tensor is copied to the device once, through an Identity session whose output stays there, and
       // every session it is fed to reads that buffer (a host tensor would be copied to the device by every run).
       // Where the provider keeps it on the host after all (a dtype it does not hold, a CPU fallback), the host copy.
-      const key = `upload:${tensor.dtype}:${tensor.shape.join("x")}`
-      const loaded = await open(key, { bytes: identityModel(tensor.dtype, tensor.shape), externalData: [] }, ["y"], true).catch(() => undefined)
+      const loaded = await identitySession(true, tensor.dtype, tensor.shape).catch(() => undefined)
       if (loaded === undefined || loaded.provider !== "webgpu") return store(host)
       const { y } = await loaded.session.run({ x: host })
       return store(y as ort.Tensor)
@@ -112,9 +113,7 @@ export const makeOrtHost = (settings: SessionSettings): Engine => {
     download: async (ref) => {
       const tensor = lookup(ref)
       if (tensor.location !== "gpu-buffer") return fromOrtTensor(tensor)
-      const key = `download:${ref.dtype}:${ref.shape.join("x")}`
-      await open(key, { bytes: identityModel(ref.dtype, ref.shape), externalData: [] }, [], true)
-      const { y } = await (await session(key)).run({ x: tensor })
+      const { y } = await (await identitySession(false, ref.dtype, ref.shape)).session.run({ x: tensor })
       return fromOrtTensor(y as ort.Tensor)
     },
     unload: async (key) => {

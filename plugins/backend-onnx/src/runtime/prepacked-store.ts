@@ -424,11 +424,12 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   })
   queues.set(folder, update.catch(() => undefined))
   const index = await update
-  const unserved = [...new Map(wanted.flat().filter((p) => !existsSync(store.bin) || index[p.key] === undefined).map((p) => [p.key, p])).values()]
+  const hasBin = existsSync(store.bin)
+  const unserved = [...new Map(wanted.flat().filter((p) => !hasBin || index[p.key] === undefined).map((p) => [p.key, p])).values()]
   const unservedBytes = unserved.reduce((n, p) => n + p.codes.external.length + (p.scales?.external.length ?? 0), 0)
   const unservedReason = unserved.length === 0 ? undefined : (unwritable.get(folder) ?? (existsSync(store.lock) ? "another process is making the store" : "the store could not make them"))
   const said = { ...(problem !== undefined ? { problem } : {}), unservedBytes, ...(unservedReason !== undefined ? { unservedReason } : {}) }
-  if (!existsSync(store.bin)) return { models, ...said }
+  if (!hasBin) return { models, ...said }
   const served = models.map((model, m) => {
     // Per codes initializer, the entries of each kernel that reads it (one per distinct attributes).
     const byCodes = new Map<string, Map<string, Entry>>()
