@@ -15,6 +15,7 @@ import { GROUP_BRANCH_INPUT, groupSignature, mergeGroup } from "./compile/group.
 import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
+import { boundAsFastFromRows, cpuFeatures } from "./runtime/cpu-features.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
 import { encodeModel, type OnnxModel } from "./onnx/model.ts"
@@ -38,6 +39,12 @@ export interface OnnxBackendSettings {
   readonly fuse?: boolean
   /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
   readonly weightLeft?: boolean
+  /**
+   * `BackendService.boundAsFastFromRows` (default on the CPU provider: from the CPU's features, see
+   * `boundAsFastFromRows` in runtime/cpu-features.ts — 4 with AVX2 kernels, Infinity with AVX-512 ones;
+   * unset on GPU providers). Benchmarks and tests set it to compare or to fix the choice.
+   */
+  readonly boundAsFastFromRows?: number
   /**
    * Read a large bound weight with a short inner dimension (a small model's vocabulary head) through a
    * [K, N] copy at 1-3 rows (batch-1 decode), made once per bound weight and shared by every program that
@@ -180,6 +187,7 @@ export const makeOnnxBackend = (
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
     const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
+    const boundRows = settings.boundAsFastFromRows ?? (settings.provider === "cpu" ? boundAsFastFromRows(compilerSettings.weightLeft, cpuFeatures().flags) : undefined)
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -494,6 +502,7 @@ export const makeOnnxBackend = (
       name: BACKEND,
       mapsStoredWeights: settings.provider === "cpu",
       servesPrepacked: usesStore,
+      ...(boundRows === undefined ? {} : { boundAsFastFromRows: boundRows }),
       compile,
       run,
       upload: (tensor) =>

@@ -3,12 +3,14 @@
  * and 4-32 rows of x compiles to `(W·xᵀ)ᵀ`, computes what the float64
  * interpreter computes (forward and through a backward pass that also reads
  * Wᵀ), and keeps the plain form for baked weights, one row, many rows, small
- * weights and `weightLeft: false`.
+ * weights and `weightLeft: false`; and the backend's `boundAsFastFromRows`
+ * (from the CPU's flags: AVX2 vs AVX-512 kernels, or the setting).
  */
 import { gradients, Graph, hostTensor, interpret, matmul, mul, sum, toFloat64, transposeLast2, type Program } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { compileProgram } from "../src/index.ts"
+import { boundAsFastFromRows, cpuFeatures, parseCpuFlags } from "../src/runtime/cpu-features.ts"
 import { bytesOf, decodeMessage, stringOf } from "./support/proto-decode.ts"
 import { maxRelativeError, withBackend } from "./support/run.ts"
 
@@ -97,5 +99,22 @@ describe("weight-left products", () => {
     expect(maxRelativeError(actual.dx!, reference.dx!.data, 1)).toBeLessThan(1e-5)
     // The loss sums 4096 float32 products (onnxruntime's reduction order, not the interpreter's).
     expect(maxRelativeError(actual.loss!, reference.loss!.data, 1)).toBeLessThan(1e-4)
+  })
+
+  it("says from how many rows bound weights run as fast as baked ones: 4 with AVX2 kernels, never with AVX-512 ones or without weight-left products", async () => {
+    const avx2 = parseCpuFlags("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\nbugs\t\t: none\n")
+    const avx512 = parseCpuFlags("processor\t: 0\nflags\t\t: fpu avx2 fma avx512f avx512bw avx512vl\n")
+    expect(avx2?.has("avx2")).toBe(true)
+    expect(avx2?.has("none")).toBe(false)
+    expect(parseCpuFlags("processor : 0\nFeatures : neon\n")).toBeUndefined()
+    expect(boundAsFastFromRows(true, avx2)).toBe(4)
+    expect(boundAsFastFromRows(true, undefined)).toBe(4)
+    expect(boundAsFastFromRows(true, avx512)).toBe(Infinity)
+    expect(boundAsFastFromRows(false, avx2)).toBe(Infinity)
+    // The service reports this CPU's answer, or the setting's.
+    const reported = await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows))
+    expect(reported).toBe(boundAsFastFromRows(true, cpuFeatures().flags))
+    expect(await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows), { weightLeft: false })).toBe(Infinity)
+    expect(await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows), { boundAsFastFromRows: 8 })).toBe(8)
   })
 })

@@ -299,13 +299,14 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     }))
   }, 120_000)
 
-  it("weight_mode: decode bakes float32 weights into the decode steps' group (up to 3 rows) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
+  it("weight_mode: decode bakes float32 weights into the decode steps' group (rows below the backend's boundAsFastFromRows) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const folder = tinyModel("llama", { set: { vocab_size: 512 } })
       const model = yield* loadModelFolder(folder)
       const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
       const backend = yield* cpuBackend
-      const { spy, decodes: compiled } = recordingDecodes(backend)
+      // A backend whose bound weights run as fast as baked ones from 4 rows (backend-onnx with AVX2 kernels).
+      const { spy, decodes: compiled } = recordingDecodes({ ...backend, boundAsFastFromRows: 4 })
       const view = (d: DecodeCompile) => ({ batch: d.batch, baked: d.bakedConstants, grouped: d.grouped })
       const options = idOptions
       const requests = [greedy([1, 17, 93, 250], 12), greedy([4, 5], 12)]
@@ -314,24 +315,30 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const withRoom = yield* generateTokens(roomy, requests, options)
       const bakedDecodes = compiled.map(view)
       compiled.length = 0
-      // Four rows: wider than bakedDecodeRows, so read from the shared copy even with room.
+      // Four rows: not below boundAsFastFromRows, so read from the shared copy even with room.
       const wide = yield* generateTokens(roomy, [...requests, ...requests], options)
       const wideDecodes = compiled.map(view)
       compiled.length = 0
+      // A backend whose baked products are faster at every width (backend-onnx with AVX-512 kernels): four rows bake too.
+      const everyWidth = recordingDecodes({ ...backend, boundAsFastFromRows: Infinity })
+      const wideBaked = yield* generateTokens(makeLlamaRuntime(everyWidth.spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 }), [...requests, ...requests], options)
+      const wideBakedDecodes = everyWidth.decodes.map(view)
       const tight = makeLlamaRuntime(spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 1024, onQuantisedFallback: (message) => Effect.sync(() => warnings.push(message)) })
       const withoutRoom = yield* generateTokens(tight, requests, options)
       const shared = yield* generateTokens(makeLlamaRuntime(backend, model.config, weights, { contextLength: 128, padTokenId: 0 }), requests, options)
-      return { bakedDecodes, wideDecodes, wide, sharedDecodes: compiled.map(view), warnings, withRoom, withoutRoom, shared }
+      return { bakedDecodes, wideDecodes, wide, wideBakedDecodes, wideBaked, sharedDecodes: compiled.map(view), warnings, withRoom, withoutRoom, shared }
     }))
     expect(r.bakedDecodes.length).toBeGreaterThan(0)
     expect(r.bakedDecodes.every((d) => d.baked && d.grouped)).toBe(true)
     expect(r.wideDecodes.map((d) => d.batch)).toContain(4)
     expect(r.wideDecodes.filter((d) => d.batch === 4).every((d) => !d.baked && !d.grouped)).toBe(true)
+    expect(r.wideBakedDecodes.map((d) => d.batch)).toContain(4)
+    expect(r.wideBakedDecodes.every((d) => d.baked && d.grouped)).toBe(true)
     expect(r.sharedDecodes.length).toBeGreaterThan(0)
     expect(r.sharedDecodes.every((d) => !d.baked && !d.grouped)).toBe(true)
     expect(r.warnings.length).toBe(1)
     expect(r.warnings[0]).toMatch(/weight_mode: decode/)
-    for (const run of [r.withRoom, r.withoutRoom.slice(0, 2), r.wide.slice(0, 2)]) run.forEach((g, i) => expect(g.tokenIds).toEqual(r.shared[i]!.tokenIds))
+    for (const run of [r.withRoom, r.withoutRoom.slice(0, 2), r.wide.slice(0, 2), r.wideBaked.slice(0, 2), r.wideBaked.slice(2)]) run.forEach((g, i) => expect(g.tokenIds).toEqual(r.shared[i]!.tokenIds))
   }, 120_000)
 
   it("auto shares the stored copy with decode steps, and says so once, when another baked copy would not fit", async () => {

@@ -212,6 +212,14 @@ export interface BackendService {
    * stored weight into one more program costs file pages, not memory.
    */
   readonly servesPrepacked?: boolean
+  /**
+   * The fewest rows from which a product reading a bound (shared) weight
+   * runs about as fast as one on a baked constant the backend pre-packed;
+   * below it baking is faster. `Infinity`: baked is faster at every row
+   * count; undefined: the backend does not know. A runtime that keeps one
+   * baked copy for its decode steps bakes the steps narrower than this.
+   */
+  readonly boundAsFastFromRows?: number
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,

@@ -35,13 +35,13 @@
  */
 import { createHash } from "node:crypto"
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
-import { cpus } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../onnx/model.ts"
 import { MICROSOFT_DOMAIN } from "../compile/quantised-weights.ts"
 import { encodeModel } from "../onnx/model.ts"
 import { readInitializers } from "../onnx/read.ts"
+import { cpuFeatures } from "./cpu-features.ts"
 
 const FORMAT = 1
 const ALIGN = 4096
@@ -92,14 +92,8 @@ let signature: string | undefined
 export const storeSignature = (): string => (signature ??= readSignature())
 
 const readSignature = (): string => {
-  let cpu = `${process.arch} ${cpus()[0]?.model ?? "unknown"}`
-  try {
-    const info = readFileSync("/proc/cpuinfo", "utf8")
-    const flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? ""
-    cpu += flags
-  } catch {
-    // Not Linux: the model name stands for the CPU.
-  }
+  const { model, flags } = cpuFeatures()
+  const cpu = `${model}${flags === undefined ? "" : ` ${[...flags].join(" ")}`}`
   return createHash("sha256").update(`${ort.env.versions.node ?? "?"}|${cpu}`).digest("hex").slice(0, 16)
 }
 

@@ -145,11 +145,13 @@ export interface RuntimeOptions {
   /** Default: `device` when the backend's outputs live in device memory (a probe program's output says), else `host`. */
   readonly kvCache?: KvCacheMode
   /**
-   * `weight_mode: decode` bakes the float32 weights into decode steps of at most this many rows (default 3);
-   * wider decode steps read the shared copy (or the mapped file) like every other program, where the backend
-   * streams each weight past the rows (backend-onnx's weight-left products, from 4 rows) instead of running a
-   * pre-packed product: as fast or faster at batch 8 (tools/bench-llama: baked 0.79–0.93× shared at batch 8),
-   * and the decode group holds fewer programs. Infinity bakes every decode step.
+   * `weight_mode: decode` bakes the float32 weights into decode steps of at most this many rows; wider decode
+   * steps read the shared copy (or the mapped file) like every other program. Default: the rows below the
+   * backend's `boundAsFastFromRows` (3 when it does not say): with AVX2 kernels backend-onnx streams a bound
+   * weight past 4 or more rows (weight-left products) as fast as or faster than a pre-packed product
+   * (tools/bench-llama: baked 0.79–0.93× shared at batch 8) and the decode group holds fewer programs; with
+   * AVX-512 kernels the pre-packed product wins at every width (Infinity: every decode step bakes; 30M decode
+   * steps 1.35× faster at batch 8). Infinity bakes every decode step.
    */
   readonly bakedDecodeRows?: number
 }
@@ -247,7 +249,7 @@ export const makeLlamaRuntime = (
   // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
   const groupedFamilies = new Set<string>()
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
-  const bakedDecodeRows = options.bakedDecodeRows ?? 3
+  const bakedDecodeRows = options.bakedDecodeRows ?? (backend.boundAsFastFromRows === undefined ? 3 : backend.boundAsFastFromRows - 1)
   // `rows`: a decode step's batch.
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1) =>
     Effect.gen(function* () {
