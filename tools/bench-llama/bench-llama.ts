@@ -7,7 +7,8 @@
  * decode, the median round), with our
  * variants side by side: KV cache in host arrays vs sliding device tensors,
  * backend fusions on vs off, weight-left products on vs off, transposed copies of a
- * short-K vocabulary head on vs off, shared vs baked weights,
+ * short-K vocabulary head on vs off, shared vs baked weights, decode steps of 4+ rows baked vs
+ * on the mapped file,
  * greedy vs sampled decoding.
  *
  *   npx tsx tools/bench-llama/bench-llama.ts [--quick]
@@ -127,6 +128,9 @@ const main = Effect.gen(function* () {
   const plainBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, weightLeft: false })
   // Shared weights with no [K, N] copy of the vocabulary head at 1-3 rows: what the copy buys at batch 1.
   const noCopiesBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, transposedCopies: false })
+  // The AVX2 kernels' rule forced (decode steps of 4+ rows read the mapped file with weight-left products), whatever this
+  // CPU's: beside mappedCache, what baking every decode step buys where the default bakes them (AVX-512; identical elsewhere).
+  const wideSharedBackend = yield* makeOnnxBackend({ provider: benchProvider(), threads: THREADS, worker: false, float16Weights: false, boundAsFastFromRows: 4 })
   // The roofline's denominator: what onnxruntime's kernels read per second here, with the same threads (a decode step only reads its weights).
   // Measured before and after each model's rounds; the larger one counts (a reading taken while the machine is busy
   // would make the roofline too easy to reach).
@@ -142,6 +146,7 @@ const main = Effect.gen(function* () {
     const cacheRoot = `${folder}-cache`
     rmSync(cacheRoot, { recursive: true, force: true })
     const cached = yield* loadLlama(folder, backend, { contextLength: 2048, precision: { precision: "float32", cacheRoot } })
+    const cachedWideShared = yield* loadLlama(folder, wideSharedBackend, { contextLength: 2048, precision: { precision: "float32", cacheRoot } })
     const runtimes = {
       ours: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host" }),
       // The same decode with the cache kept as sliding backend tensors (the device-resident path).
@@ -153,7 +158,8 @@ const main = Effect.gen(function* () {
       baked: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "baked" }),
       // Shared weights plus one baked copy for the decode steps, one session group (`weight_mode: decode`).
       decodeWeights: makeLlamaRuntime(backend, model.config, weights, { contextLength: 2048, padTokenId: 0, kvCache: "host", weightMode: "decode" }),
-      mappedCache: cached.runtime
+      mappedCache: cached.runtime,
+      mappedCacheWideShared: cachedWideShared.runtime
     }
     // Rounds over all variants, best per metric: this shared machine drifts by 10-20% within minutes,
     // so variants measured one after the other would compare different minutes.
@@ -185,7 +191,7 @@ const main = Effect.gen(function* () {
       // The same decode sampling at temperature 1: every step then reads its [batch, vocab] logits.
       keep("sampled", yield* measureOurs(runtimes.ours, { temperature: 1 }))
     }
-    const { ours, sliding, unfused, plain, noCopies, baked, decodeWeights, mappedCache, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
+    const { ours, sliding, unfused, plain, noCopies, baked, decodeWeights, mappedCache, mappedCacheWideShared, sampled } = best as Record<keyof typeof runtimes | "sampled", Record<string, number>>
     readings.push(yield* backendReadBandwidth(backend))
     // The strict denominator: the largest reading of this model's run (its first reading is the one before it).
     const readBandwidth = Math.max(...readings.slice(-(2 * paired.length + 2)))
@@ -224,6 +230,8 @@ const main = Effect.gen(function* () {
       mappedCache: pick(mappedCache),
       mappedCacheOverShared: ratios(mappedCache, ours),
       mappedCacheBatch8OverBatch1: mappedCache.decodeTokensPerSecondBatch8! / mappedCache.decodeTokensPerSecondBatch1!,
+      mappedCacheWideShared: pick(mappedCacheWideShared),
+      mappedCacheOverWideShared: ratios(mappedCache, mappedCacheWideShared),
       // Greedy steps fetch each row's argmax; sampled ones its logits (and sample on the host).
       sampledDecode: { decodeTokensPerSecondBatch1: sampled.decodeTokensPerSecondBatch1, decodeTokensPerSecondBatch8: sampled.decodeTokensPerSecondBatch8 },
       greedyOverSampled: Object.fromEntries(BATCHES.map((b) => [`decodeTokensPerSecondBatch${b}`, ours[`decodeTokensPerSecondBatch${b}`]! / sampled[`decodeTokensPerSecondBatch${b}`]!])),
@@ -256,8 +264,8 @@ const main = Effect.gen(function* () {
     date: new Date().toISOString(),
     // The machine is shared: a load average above the core count means the numbers (ours and torch alike) are contended.
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
-      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); mappedCache: loadLlama with a weight cache, as refine-af run loads on the CPU (every weight mapped from a float32 copy in the cache, decode steps baking them with pre-packed forms from the backend's store: weight_mode decode by default); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
+    settings: { boundAsFastFromRows: String(backend.boundAsFastFromRows), rounds: quick ? 1 : ROUNDS, promptTokens: PROMPT, decodeSteps: STEPS, batches: BATCHES, threads: THREADS, dtype: "float32", backend: `backend-onnx ${benchProvider()} (onnxruntime-node)`, kvCache: "ours: host arrays written in place (the CPU default); slidingCache: the device-resident path on the same CPU",
+      variants: "ours: shared weights (one copy for all programs), fused RMSNorm and rotary embeddings, weight-left products (W·xᵀ)ᵀ at 4-32 rows; unfused: the same with backend fusions off; plainMatMul: the same with x·Wᵀ at every row count (weightLeft off); noTransposedCopies: the same without the [K, N] copy of a large short-K weight (the 30M model's vocabulary head) read at 1-3 rows (transposedCopies off); bakedWeights: weights baked into each program (onnxruntime pre-packs a private copy per session); decodeWeights: weight_mode decode (shared, plus one baked copy the decode steps share as one session group); mappedCache: loadLlama with a weight cache, as refine-af run loads on the CPU (every weight mapped from a float32 copy in the cache, decode steps baking them with pre-packed forms from the backend's store: weight_mode decode by default; decode steps narrower than the backend's boundAsFastFromRows bake, see settings); mappedCacheWideShared: the same with boundAsFastFromRows 4 (decode steps of 4+ rows read the mapped file, the AVX2 kernels' rule); sampledDecode: ours sampling at temperature 1 (steps read their logits; greedy steps read each row's argmax); bare: ours' decode program run back to back on fixed feeds, no generation loop around it", baseline: "PyTorch CPU, simple KV-cache loop" },
     memoryBandwidthGBs: bandwidth,
     readBandwidthReadingsGBs: readings,
     ...(torchProblems.length > 0 ? { torchMissing: torchProblems } : {}),
@@ -276,6 +284,7 @@ const main = Effect.gen(function* () {
     console.log(`${row.model.padEnd(12)} roofline decode b1 ${row.roofline.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.readBandwidthGBs.toFixed(1)} GB/s, the run's largest reading): ours ${(100 * row.roofline.oursFraction).toFixed(1)}%, torch ${row.roofline.torchFraction !== undefined ? `${(100 * row.roofline.torchFraction).toFixed(1)}%` : "n/a"}; paired per round (median): ours ${(100 * row.roofline.oursFractionPaired).toFixed(1)}% [${row.roofline.pairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.batch8OverBatch1Paired.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} weight_mode decode (decode steps on one baked copy): b1 ${row.decodeWeights.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.decodeWeights.decodeTokensPerSecondBatch8.toFixed(1)} (${row.decodeWeightsOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.decodeWeightsFractionPaired).toFixed(1)}%, b8/b1 ${row.roofline.decodeWeightsBatch8OverBatch1Paired.toFixed(2)}x`)
     console.log(`${row.model.padEnd(12)} weights mapped from the cache (refine-af run's default): b1 ${row.mappedCache.decodeTokensPerSecondBatch1.toFixed(1)} tok/s (${row.mappedCacheOverShared.decodeTokensPerSecondBatch1.toFixed(2)}x shared), b8 ${row.mappedCache.decodeTokensPerSecondBatch8.toFixed(1)} (${row.mappedCacheOverShared.decodeTokensPerSecondBatch8.toFixed(2)}x); paired roofline (median) ${(100 * row.roofline.mappedCacheFractionPaired).toFixed(1)}% [${row.roofline.mappedCachePairedRounds.map((p: any) => `${(100 * p.fraction).toFixed(0)}% of ${p.readBandwidthGBs.toFixed(0)} GB/s`).join(", ")}], b8/b1 ${row.roofline.mappedCacheBatch8OverBatch1Paired.toFixed(2)}x`)
+    console.log(`${row.model.padEnd(12)} the same with decode steps of 4+ rows on the mapped file (boundAsFastFromRows 4; this CPU's default: ${report.settings.boundAsFastFromRows}): b8 ${row.mappedCacheWideShared.decodeTokensPerSecondBatch8.toFixed(1)} tok/s; default/that ${row.mappedCacheOverWideShared.decodeTokensPerSecondBatch8.toFixed(2)}x at b8, ${row.mappedCacheOverWideShared.decodeTokensPerSecondBatch1.toFixed(2)}x at b1`)
   }
   // A quick run writes JSON only where asked to (REFINE_AF_BENCH_OUT: tools/gpu-check), never over bench-results/llama.json.
   if (!quick || process.env["REFINE_AF_BENCH_OUT"] !== undefined) {
