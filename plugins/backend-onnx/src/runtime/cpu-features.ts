@@ -38,8 +38,8 @@ export const cpuFeatures = (): { readonly model: string; readonly flags: Readonl
  * kernel's columns, so below 16 rows half of every vector or more is wasted,
  * and a pre-packed product was faster at every row count measured
  * (tools/bench-llama/gemv-layouts.ts on a 2-core Xeon with AVX-512, streamed
- * weights: the 30M model's vocabulary head at 8 rows 2.66 ms baked vs 3.90
- * weight-left; whole decode steps of the 30M model 1.67× / 1.35× / 1.15×
+ * weights, bench-results/gemv-layouts-streamed-avx512.json: the 30M model's
+ * vocabulary head at 8 rows 2.66 ms baked vs 3.90–4.11 weight-left; whole decode steps of the 30M model 1.67× / 1.35× / 1.15×
  * faster baked at 4 / 8 / 16 rows, the 120M model 1.2× at 8): Infinity.
  * Without weight-left products a bound weight is re-packed every run:
  * Infinity as well.
