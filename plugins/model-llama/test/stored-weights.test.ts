@@ -34,8 +34,17 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
     // Uploads of tensors shaped like one of the float32 weights (embeddings, head, norms; no LoRA or optimizer tensor is).
     const float32Shapes = new Set<string>()
     let float32Uploads = 0
+    // Decode-step compiles (one new token per row): whether they baked constants and joined a session group.
+    const decodeCompiles: Array<{ readonly batch: number; readonly baked: boolean; readonly grouped: boolean }> = []
     const backend: BackendService = {
       ...onnx,
+      compile: (program, options) => {
+        const ids = program.inputs.find((i) => i.name === "input_ids")
+        if (ids !== undefined && program.nodes[ids.id]!.shape[1] === 1 && program.inputs.some((i) => i.name.startsWith("past_key"))) {
+          decodeCompiles.push({ batch: program.nodes[ids.id]!.shape[0]!, baked: Object.keys(options?.constants ?? {}).length > 0, grouped: options?.group !== undefined })
+        }
+        return onnx.compile(program, options)
+      },
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
@@ -49,7 +58,7 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
     const [reference] = yield* session.evaluate([sft], { reference: true })
     const stored = Object.values(loaded.runtime.quantised).filter((w) => w.scheme !== "float16" && w.stored !== undefined).length
     const storedFloat32 = Object.values(loaded.runtime.weights).filter((w) => w.stored !== undefined).length
-    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, float32Uploads, stored, storedFloat32, cache: loaded.quantCache, logits: yield* lastLogits(loaded.runtime) }
+    return { tokens: generated.map((g) => g.tokenIds), scores, losses, reference: reference!.logprobs, uploads, float32Uploads, stored, storedFloat32, cache: loaded.quantCache, logits: yield* lastLogits(loaded.runtime), decodeCompiles }
   }))
 
 describe("quantised weights read from the cache file", () => {
@@ -146,10 +155,15 @@ describe("float32 weights mapped from a float32 cache", () => {
     expect(statSync(nodePath.join(cacheRoot, float32Entry()!, "weights.safetensors")).size).toBeGreaterThan(0)
   }, 300_000)
 
-  it("by default the decode steps bake the mapped weights, pre-packed forms served from the store: weight_mode decode's results, no uploads", async () => {
+  it("by default the decode steps bake the mapped weights, pre-packed forms served from the store, each a session of its own: weight_mode decode's results, no uploads", async () => {
     const baked = await workload(false, "auto", undefined, "float32", "decode")
     const fromFile = await workload(true, "auto", undefined, "float32")
     expect(fromFile.float32Uploads).toBe(0)
+    // Without a cache the decode steps share one group; served from the store, each compiles alone (no group to rebuild).
+    expect(baked.decodeCompiles.length).toBeGreaterThanOrEqual(2)
+    expect(baked.decodeCompiles.every((d) => d.baked && d.grouped)).toBe(true)
+    expect(new Set(fromFile.decodeCompiles.map((d) => d.batch)).size).toBeGreaterThanOrEqual(2)
+    expect(fromFile.decodeCompiles.every((d) => d.baked && !d.grouped)).toBe(true)
     expect(fromFile.tokens).toEqual(baked.tokens)
     expect(fromFile.scores).toEqual(baked.scores)
     expect(fromFile.losses).toEqual(baked.losses)

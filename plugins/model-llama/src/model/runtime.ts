@@ -88,10 +88,12 @@ export interface LlamaRuntime {
  * first decode compile leaves room ({@link bakeHeadroom}), else shared with a
  * warning. With every float32 weight mapped from a file and the pre-packed
  * forms served from files by the backend, `decode` costs file pages, not
- * memory: it asks for no headroom and is the default (float32 models). If
- * the backend then cannot serve them (its store failed: disk full, a
- * read-only folder, another process making it), the first decode step asks
- * for the headroom after all, and reads the mapped file unbaked without it.
+ * memory: it asks for no headroom and is the default (float32 models), and
+ * each decode step is a session of its own (all mapping the same files; no
+ * group to rebuild when a shape is added). If the backend then cannot serve
+ * them (its store failed: disk full, a read-only folder, another process
+ * making it), a decode step asks for the headroom after all, and reads the
+ * mapped file unbaked without it.
  */
 export type WeightMode = "shared" | "baked" | "decode"
 
@@ -278,7 +280,10 @@ export const makeLlamaRuntime = (
           const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
           const bakesFloat32 = bakeFloat32 || mapsFloat32
           const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
-          const grouped = family !== undefined && (bakesQuantised || bakeFloat32)
+          // A decode step whose pre-packed forms the store serves is a session of its own: every such session maps the
+          // same files, so a group would save no memory, and joining one rebuilds all its members (onnxruntime pre-packs
+          // each branch again at creation to hash it: at 1.1B float32 ~5 s per member, against ~5.5 s flat alone).
+          const grouped = family !== undefined && (bakesQuantised || bakeFloat32) && !servedOnly
           const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
@@ -287,8 +292,9 @@ export const makeLlamaRuntime = (
         })
       // `decode` bakes the float32 weights into a decode step of ≤ bakedDecodeRows rows: at no memory cost once its
       // family's group holds them; mapped weights whose pre-packed forms the backend serves from files ask for no
-      // headroom either, as long as the backend does serve them (its store can fail: disk full, read-only, another
-      // process making it), after which it is the same headroom check as weights in memory.
+      // headroom either (each such step compiles alone, mapping the store), as long as the backend does serve them (its
+      // store can fail: disk full, read-only, another process making it), after which it is the same headroom check as
+      // weights in memory, and the family's later steps join its group.
       const bakes = mode === "decode" && family !== undefined && rows <= bakedDecodeRows && names.length > 0
       if (!bakes) return yield* build(false, false)
       if (groupedFamilies.has(family)) return yield* build(true, false)
