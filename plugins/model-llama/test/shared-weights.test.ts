@@ -20,7 +20,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { loadModelFolder, loadWeights, makeStepFeeds, leftPadRows, openWeights } from "@refine-af/models"
 import { generateTokens, makeLlamaRuntime, storedBelowFloat32, makeLoraTrainer, scoreSequences, zeroCaches, LORA_TARGETS, loraModulePath, projectionShape, type LlamaRuntime, type LoraAdapter, type LoraPair } from "../src/index.ts"
-import { cpuBackend, runScoped } from "./support/runtime.ts"
+import { cpuBackend, recordingDecodes, runScoped, type DecodeCompile } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -75,42 +75,6 @@ const tinyLlamaAt = (scheme: "int8" | "int4") =>
     }
     return { model, kept, quantised }
   })
-
-/** One decode-step program a backend compiled (input_ids [batch, 1] over a cache): shape, what it baked, whether it joined a session group. */
-interface DecodeCompile {
-  readonly batch: number
-  readonly cache: number
-  readonly bakedQuantised: boolean
-  readonly bakedConstants: boolean
-  readonly grouped: boolean
-}
-
-/** `backend` recording every decode-step program it compiles; `ungrouped` strips `group`, as a backend without session groups would compile each alone. */
-const recordingDecodes = (backend: BackendService, ungrouped = false) => {
-  const decodes: Array<DecodeCompile> = []
-  const spy: BackendService = {
-    ...backend,
-    compile: (program, options) => {
-      const { group: _group, ...alone } = options ?? {}
-      return Effect.tap(backend.compile(program, ungrouped ? alone : options), (exe) =>
-        Effect.sync(() => {
-          const ids = program.inputs.find((i) => i.name === "input_ids")
-          const past = program.inputs.find((i) => i.name.startsWith("past_key"))
-          if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
-            decodes.push({
-              batch: program.nodes[ids.id]!.shape[0]!,
-              cache: program.nodes[past.id]!.shape[2]!,
-              bakedQuantised: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)),
-              bakedConstants: Object.keys(options?.constants ?? {}).length > 0,
-              grouped: exe.grouped === true
-            })
-          }
-        })
-      )
-    }
-  }
-  return { spy, decodes }
-}
 
 /** Greedy generation options for the token-id tests below (no tokenizer, no end-of-sequence ids). */
 const idOptions = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 128 }

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadLlama, makeLlamaRuntime, scoreSequences, zeroCaches, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../src/index.ts"
-import { runScoped } from "./support/runtime.ts"
+import { recordingDecodes, runScoped } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const cacheRoot = mkdtempSync(nodePath.join(tmpdir(), "stored-weights-"))
@@ -35,16 +35,9 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
     const float32Shapes = new Set<string>()
     let float32Uploads = 0
     // Decode-step compiles (one new token per row): whether they baked constants and joined a session group.
-    const decodeCompiles: Array<{ readonly batch: number; readonly baked: boolean; readonly grouped: boolean }> = []
+    const { spy, decodes: decodeCompiles } = recordingDecodes(onnx)
     const backend: BackendService = {
-      ...onnx,
-      compile: (program, options) => {
-        const ids = program.inputs.find((i) => i.name === "input_ids")
-        if (ids !== undefined && program.nodes[ids.id]!.shape[1] === 1 && program.inputs.some((i) => i.name.startsWith("past_key"))) {
-          decodeCompiles.push({ batch: program.nodes[ids.id]!.shape[0]!, baked: Object.keys(options?.constants ?? {}).length > 0, grouped: options?.group !== undefined })
-        }
-        return onnx.compile(program, options)
-      },
+      ...spy,
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
@@ -161,9 +154,9 @@ describe("float32 weights mapped from a float32 cache", () => {
     expect(fromFile.float32Uploads).toBe(0)
     // Without a cache the decode steps share one group; served from the store, each compiles alone (no group to rebuild).
     expect(baked.decodeCompiles.length).toBeGreaterThanOrEqual(2)
-    expect(baked.decodeCompiles.every((d) => d.baked && d.grouped)).toBe(true)
+    expect(baked.decodeCompiles.every((d) => d.bakedConstants && d.grouped)).toBe(true)
     expect(new Set(fromFile.decodeCompiles.map((d) => d.batch)).size).toBeGreaterThanOrEqual(2)
-    expect(fromFile.decodeCompiles.every((d) => d.baked && !d.grouped)).toBe(true)
+    expect(fromFile.decodeCompiles.every((d) => d.bakedConstants && !d.grouped)).toBe(true)
     expect(fromFile.tokens).toEqual(baked.tokens)
     expect(fromFile.scores).toEqual(baked.scores)
     expect(fromFile.losses).toEqual(baked.losses)

@@ -4,7 +4,7 @@
  * a `BackendService`.
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import type { BackendService } from "@refine-af/tensor"
+import { isDeviceQuantised, type BackendService } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
 import { makeLlamaRuntime, type KvCacheMode, type LlamaRuntime } from "../../src/index.ts"
 import { loadWeights, openWeights } from "@refine-af/models"
@@ -28,3 +28,39 @@ export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dt
 
 /** Runs a scoped test effect, surfacing failures as exceptions. */
 export const runScoped = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> => Effect.runPromise(Effect.scoped(effect))
+
+/** One decode-step program a backend compiled (input_ids [batch, 1] over a cache): shape, what it baked, whether it joined a session group. */
+export interface DecodeCompile {
+  readonly batch: number
+  readonly cache: number
+  readonly bakedQuantised: boolean
+  readonly bakedConstants: boolean
+  readonly grouped: boolean
+}
+
+/** `backend` recording every decode-step program it compiles; `ungrouped` strips `group`, as a backend without session groups would compile each alone. */
+export const recordingDecodes = (backend: BackendService, ungrouped = false) => {
+  const decodes: Array<DecodeCompile> = []
+  const spy: BackendService = {
+    ...backend,
+    compile: (program, options) => {
+      const { group: _group, ...alone } = options ?? {}
+      return Effect.tap(backend.compile(program, ungrouped ? alone : options), (exe) =>
+        Effect.sync(() => {
+          const ids = program.inputs.find((i) => i.name === "input_ids")
+          const past = program.inputs.find((i) => i.name.startsWith("past_key"))
+          if (ids && past && program.nodes[ids.id]!.shape[1] === 1) {
+            decodes.push({
+              batch: program.nodes[ids.id]!.shape[0]!,
+              cache: program.nodes[past.id]!.shape[2]!,
+              bakedQuantised: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)),
+              bakedConstants: Object.keys(options?.constants ?? {}).length > 0,
+              grouped: exe.grouped === true
+            })
+          }
+        })
+      )
+    }
+  }
+  return { spy, decodes }
+}
