@@ -12,7 +12,7 @@
  * - `weightLeft` (what a bound weight gets at 4-32 rows): `(W·xᵀ)ᵀ`;
  * - `baked`: W an initializer, pre-packed by onnxruntime (the baked-weight path).
  *
- *   npx tsx tools/bench-llama/gemv-layouts.ts [--streamed]
+ *   npx tsx tools/bench-llama/gemv-layouts.ts [--streamed] [--rows 1,2,3,8] [--shapes 768x2048,2048x5632]
  *
  * With `--streamed` each form runs over enough distinct weights of the shape
  * (at least 64 MiB together, a session each, round-robin) that every product
@@ -20,8 +20,10 @@
  * model's weights; without it one weight is reused (mostly cache-resident
  * for the small shapes).
  *
+ * `--rows` and `--shapes` (K x N) replace the default rows (1, 8) and shapes.
  * Prints a table and writes bench-results/gemv-layouts.json
- * (gemv-layouts-streamed.json with `--streamed`).
+ * (gemv-layouts-streamed.json with `--streamed`; REFINE_AF_BENCH_OUT names
+ * another file).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
@@ -34,8 +36,19 @@ import { benchOutFile } from "../gpu-check/bench-env.ts"
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
 // [K, N]: the 30M model's LM head (hidden 384), the 1.1B model's MLP and LM head (hidden 2048).
-const SHAPES: ReadonlyArray<readonly [number, number]> = [[384, 32000], [384, 1024], [2048, 5632], [2048, 32000]]
-const ROWS = [1, 8]
+const option = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name)
+  return at >= 0 ? process.argv[at + 1] : undefined
+}
+const listed = (name: string, parse: (item: string) => number | readonly [number, number]) => {
+  const value = option(name)
+  if (value === undefined) return undefined
+  const items = value.split(",").map(parse)
+  if (items.some((item) => (typeof item === "number" ? !(item >= 1) : !(item[0] >= 1 && item[1] >= 1)))) throw new Error(`${name} ${value}: expected positive integers (${name === "--rows" ? "1,2,8" : "384x32000,2048x5632"})`)
+  return items
+}
+const SHAPES = (listed("--shapes", (item) => item.split("x").map(Number) as unknown as readonly [number, number]) as ReadonlyArray<readonly [number, number]> | undefined) ?? [[384, 32000], [384, 1024], [2048, 5632], [2048, 32000]]
+const ROWS = (listed("--rows", Number) as ReadonlyArray<number> | undefined) ?? [1, 8]
 const streamed = process.argv.includes("--streamed")
 const ROUNDS = streamed ? 20 : 5
 const REPEATS = streamed ? 1 : 12
@@ -139,7 +152,7 @@ writeFileSync(
       benchmark: "gemv-layouts",
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-      settings: { threads: Math.min(2, cpus().length), rounds: ROUNDS, repeatsPerRound: REPEATS, streamed, timing: streamed ? "best pass over distinct weights (>= 64 MiB), per product, forms interleaved" : "best single run, forms interleaved", malloc: { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "glibc default" } },
+      settings: { rows: ROWS, shapes: SHAPES.map(([k, n]) => `${k}x${n}`), threads: Math.min(2, cpus().length), rounds: ROUNDS, repeatsPerRound: REPEATS, streamed, timing: streamed ? "best pass over distinct weights (>= 64 MiB), per product, forms interleaved" : "best single run, forms interleaved", malloc: { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "glibc default" } },
       results
     },
     null,

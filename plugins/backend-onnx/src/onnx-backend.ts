@@ -15,7 +15,7 @@ import { GROUP_BRANCH_INPUT, groupSignature, mergeGroup } from "./compile/group.
 import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
-import { boundAsFastFromRows, cpuFeatures } from "./runtime/cpu-features.ts"
+import { boundAsFast, cpuFeatures, weightLeftFrom } from "./runtime/cpu-features.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
 import { encodeModel, type OnnxModel } from "./onnx/model.ts"
@@ -37,12 +37,15 @@ export interface OnnxBackendSettings {
   readonly quantisedMatMul?: QuantisedMatMul
   /** Emit known subgraphs (RMSNorm) as one onnxruntime kernel (default true); false lowers op by op (benchmarks compare). */
   readonly fuse?: boolean
-  /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
+  /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x (2-32 at K ≥ 1024 with AVX-512 kernels, `weightLeftFrom` in runtime/cpu-features.ts) as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
   readonly weightLeft?: boolean
+  /** Overrides from how many rows products use the weight-left form, by inner size (`WeightLeftFrom` of compile/fusions.ts: `[k, rows]` pairs; default on the CPU provider: from the CPU's features, `weightLeftFrom` in runtime/cpu-features.ts). */
+  readonly weightLeftFrom?: ReadonlyArray<readonly [number, number]>
   /**
-   * `BackendService.boundAsFastFromRows` (default on the CPU provider: from the CPU's features, see
-   * `boundAsFastFromRows` in runtime/cpu-features.ts — 4 with AVX2 kernels, Infinity with AVX-512 ones;
-   * unset on GPU providers). Benchmarks and tests set it to compare or to fix the choice.
+   * Overrides `BackendService.boundAsFast` with "from this many rows, at every inner size" (Infinity: never).
+   * Default on the CPU provider: from the CPU's features (`boundAsFast` in runtime/cpu-features.ts: from 4
+   * rows with AVX2 kernels; with AVX-512 ones at 1 and 8-32 rows from K = 2048, never below); unset on GPU
+   * providers. Benchmarks and tests set it to compare or to fix the choice.
    */
   readonly boundAsFastFromRows?: number
   /**
@@ -186,8 +189,9 @@ export const makeOnnxBackend = (
     )
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
-    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
-    const boundRows = settings.boundAsFastFromRows ?? (settings.provider === "cpu" ? boundAsFastFromRows(compilerSettings.weightLeft, cpuFeatures().flags) : undefined)
+    const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", ...(settings.weightLeftFrom !== undefined ? { weightLeftFrom: settings.weightLeftFrom } : settings.provider === "cpu" ? { weightLeftFrom: weightLeftFrom(cpuFeatures().flags) } : {}), transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
+    const fromRows = settings.boundAsFastFromRows
+    const boundFast = fromRows !== undefined ? (rows: number) => rows >= fromRows : settings.provider === "cpu" ? boundAsFast(compilerSettings.weightLeft, cpuFeatures().flags) : undefined
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -502,7 +506,7 @@ export const makeOnnxBackend = (
       name: BACKEND,
       mapsStoredWeights: settings.provider === "cpu",
       servesPrepacked: usesStore,
-      ...(boundRows === undefined ? {} : { boundAsFastFromRows: boundRows }),
+      ...(boundFast === undefined ? {} : { boundAsFast: boundFast }),
       compile,
       run,
       upload: (tensor) =>

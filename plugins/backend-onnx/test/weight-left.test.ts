@@ -3,14 +3,16 @@
  * and 4-32 rows of x compiles to `(W·xᵀ)ᵀ`, computes what the float64
  * interpreter computes (forward and through a backward pass that also reads
  * Wᵀ), and keeps the plain form for baked weights, one row, many rows, small
- * weights and `weightLeft: false`; and the backend's `boundAsFastFromRows`
- * (from the CPU's flags: AVX2 vs AVX-512 kernels, or the setting).
+ * weights and `weightLeft: false`; from 2 rows where a `weightLeftFrom` table
+ * says so for the weight's inner size; and the backend's `boundAsFast` and
+ * weight-left rows (from the CPU's flags: AVX2 vs AVX-512 kernels, or the
+ * settings).
  */
 import { gradients, Graph, hostTensor, interpret, matmul, mul, sum, toFloat64, transposeLast2, type Program } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { compileProgram } from "../src/index.ts"
-import { boundAsFastFromRows, cpuFeatures, parseCpuFlags } from "../src/runtime/cpu-features.ts"
+import { boundAsFast, cpuFeatures, parseCpuFlags, weightLeftFrom } from "../src/runtime/cpu-features.ts"
 import { bytesOf, decodeMessage, stringOf } from "./support/proto-decode.ts"
 import { maxRelativeError, withBackend } from "./support/run.ts"
 
@@ -18,8 +20,8 @@ const K = 64
 const N = 1024
 
 /** ONNX op types of a compiled program, in order (parameters not in `constants` are fed, as bound weights are). */
-const opTypes = (program: Program, options: { weightLeft?: boolean; constants?: Record<string, ReturnType<typeof hostTensor>> } = {}): Array<string> => {
-  const { bundle } = compileProgram(program, options.constants ?? {}, { externalThreshold: 1 << 20, float16Weights: false, weightLeft: options.weightLeft ?? true })
+const opTypes = (program: Program, options: { weightLeft?: boolean; weightLeftFrom?: ReadonlyArray<readonly [number, number]>; constants?: Record<string, ReturnType<typeof hostTensor>> } = {}): Array<string> => {
+  const { bundle } = compileProgram(program, options.constants ?? {}, { externalThreshold: 1 << 20, float16Weights: false, weightLeft: options.weightLeft ?? true, ...(options.weightLeftFrom ? { weightLeftFrom: options.weightLeftFrom } : {}) })
   const graph = decodeMessage(bytesOf(decodeMessage(bundle.bytes).get(7)?.[0]))
   return (graph.get(1) ?? []).map((node) => stringOf(decodeMessage(bytesOf(node)).get(4)?.[0]))
 }
@@ -36,7 +38,7 @@ const projection = (xShape: ReadonlyArray<number>, n = N) => {
 }
 
 /** Runs `program` with `w` uploaded and bound (the shared-weight path); returns the outputs as float64. */
-const runBound = (program: Program, feeds: Record<string, { shape: ReadonlyArray<number>; data: ReadonlyArray<number> }>, w: ReadonlyArray<number>, n: number, weightLeft: boolean) =>
+const runBound = (program: Program, feeds: Record<string, { shape: ReadonlyArray<number>; data: ReadonlyArray<number> }>, w: ReadonlyArray<number>, n: number, weightLeft: boolean, from: ReadonlyArray<readonly [number, number]> = []) =>
   withBackend(
     (backend) =>
       Effect.gen(function* () {
@@ -45,7 +47,7 @@ const runBound = (program: Program, feeds: Record<string, { shape: ReadonlyArray
         const out = yield* backend.run(exe, Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, hostTensor("float32", f.shape, f.data)])))
         return Object.fromEntries(yield* Effect.forEach(Object.entries(out), ([name, t]) => Effect.map(backend.download(t), (h) => [name, toFloat64(h)] as const)))
       }),
-    { weightLeft }
+    { weightLeft, weightLeftFrom: from }
   )
 
 describe("weight-left products", () => {
@@ -65,13 +67,27 @@ describe("weight-left products", () => {
     expect(opTypes(projection([4, 1, K]), { weightLeft: false })).toEqual(plain)
   })
 
-  for (const xShape of [[4, 1, K], [8, K], [2, 16, K]]) {
+  it("emits it from 2 rows where a weightLeftFrom table says so for the weight's inner size K, else from 4", () => {
+    const left = ["Reshape", "Transpose", "MatMul", "Transpose", "Reshape"]
+    const plain = ["Transpose", "MatMul"]
+    expect(opTypes(projection([2, 1, K]), { weightLeftFrom: [[K, 2]] })).toEqual(left)
+    expect(opTypes(projection([3, 1, K]), { weightLeftFrom: [[K / 2, 2]] })).toEqual(left)
+    expect(opTypes(projection([2, 1, K]), { weightLeftFrom: [[K + 1, 2]] })).toEqual(plain)
+    // The pair with the largest k at or below K applies.
+    expect(opTypes(projection([2, 1, K]), { weightLeftFrom: [[1, 2], [K, 4]] })).toEqual(plain)
+    expect(opTypes(projection([2, 1, K]), { weightLeftFrom: [[1, 4], [K, 2]] })).toEqual(left)
+    expect(opTypes(projection([1, 1, K]), { weightLeftFrom: [[K, 2]] })).toEqual(plain)
+    expect(opTypes(projection([2, 1, K]), { weightLeftFrom: [[K, 2]], weightLeft: false })).toEqual(plain)
+  })
+
+  const cases: ReadonlyArray<readonly [ReadonlyArray<number>, ReadonlyArray<readonly [number, number]>]> = [[[4, 1, K], []], [[8, K], []], [[2, 16, K], []], [[2, 1, K], [[K, 2]]]]
+  for (const [xShape, from] of cases) {
     it(`computes what the float64 interpreter computes, x [${xShape.join(",")}], and what the plain form computes`, async () => {
       const program = projection(xShape)
       const x = values(xShape.reduce((a, b) => a * b, 1), 1)
       const w = values(N * K, 2)
       const reference = interpret(program, { x, w }).y!.data
-      const left = await runBound(program, { x: { shape: xShape, data: x } }, w, N, true)
+      const left = await runBound(program, { x: { shape: xShape, data: x } }, w, N, true, from)
       const plain = await runBound(program, { x: { shape: xShape, data: x } }, w, N, false)
       // Sums of 64 products of magnitude up to 9: errors relative to max(|y|, 1), float32 rounding.
       expect(maxRelativeError(left.y!, reference, 1)).toBeLessThan(1e-5)
@@ -101,20 +117,32 @@ describe("weight-left products", () => {
     expect(maxRelativeError(actual.loss!, reference.loss!.data, 1)).toBeLessThan(1e-4)
   })
 
-  it("says from how many rows bound weights run as fast as baked ones: 4 with AVX2 kernels, never with AVX-512 ones or without weight-left products", async () => {
+  it("says where bound weights run as fast as baked ones: from 4 rows with AVX2 kernels; with AVX-512 ones at 1 and 8-32 rows from K = 2048, never below; never at 2+ rows without weight-left products", async () => {
     const avx2 = parseCpuFlags("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\nbugs\t\t: none\n")
     const avx512 = parseCpuFlags("processor\t: 0\nflags\t\t: fpu avx2 fma avx512f avx512bw avx512vl\n")
     expect(avx2?.has("avx2")).toBe(true)
     expect(avx2?.has("none")).toBe(false)
     expect(parseCpuFlags("processor : 0\nFeatures : neon\n")).toBeUndefined()
-    expect(boundAsFastFromRows(true, avx2)).toBe(4)
-    expect(boundAsFastFromRows(true, undefined)).toBe(4)
-    expect(boundAsFastFromRows(true, avx512)).toBe(Infinity)
-    expect(boundAsFastFromRows(false, avx2)).toBe(Infinity)
+    const rows = [1, 2, 3, 4, 7, 8, 16, 32, 33, 64]
+    const fastRows = (rule: (rows: number, k: number) => boolean, k: number) => rows.filter((r) => rule(r, k))
+    for (const k of [384, 2048, 4096]) {
+      expect(fastRows(boundAsFast(true, avx2), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
+      expect(fastRows(boundAsFast(true, undefined), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
+      expect(fastRows(boundAsFast(false, avx2), k)).toEqual([])
+    }
+    expect(fastRows(boundAsFast(true, avx512), 384)).toEqual([])
+    expect(fastRows(boundAsFast(true, avx512), 1536)).toEqual([])
+    expect(fastRows(boundAsFast(true, avx512), 2048)).toEqual([1, 8, 16, 32])
+    expect(fastRows(boundAsFast(true, avx512), 5632)).toEqual([1, 8, 16, 32])
+    expect(fastRows(boundAsFast(false, avx512), 2048)).toEqual([1])
+    // Weight-left rows: from 2 at K >= 1024 with AVX-512 kernels only.
+    expect(weightLeftFrom(avx2)).toEqual([])
+    expect(weightLeftFrom(avx512)).toEqual([[1024, 2]])
     // The service reports this CPU's answer, or the setting's.
-    const reported = await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows))
-    expect(reported).toBe(boundAsFastFromRows(true, cpuFeatures().flags))
-    expect(await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows), { weightLeft: false })).toBe(Infinity)
-    expect(await withBackend((backend) => Effect.succeed(backend.boundAsFastFromRows), { boundAsFastFromRows: 8 })).toBe(8)
+    const reported = await withBackend((backend) => Effect.succeed(rows.flatMap((r) => [backend.boundAsFast?.(r, 384), backend.boundAsFast?.(r, 4096)])))
+    expect(reported).toEqual(rows.flatMap((r) => [boundAsFast(true, cpuFeatures().flags)(r, 384), boundAsFast(true, cpuFeatures().flags)(r, 4096)]))
+    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.boundAsFast!, 4096)), { weightLeft: false })).toEqual(fastRows(boundAsFast(false, cpuFeatures().flags), 4096))
+    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.boundAsFast!, 384)), { boundAsFastFromRows: 8 })).toEqual([8, 16, 32, 33, 64])
+    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.boundAsFast!, 4096)), { boundAsFastFromRows: Infinity })).toEqual([])
   })
 })

@@ -213,13 +213,14 @@ export interface BackendService {
    */
   readonly servesPrepacked?: boolean
   /**
-   * The fewest rows from which a product reading a bound (shared) weight
-   * runs about as fast as one on a baked constant the backend pre-packed;
-   * below it baking is faster. `Infinity`: baked is faster at every row
-   * count; undefined: the backend does not know. A runtime that keeps one
-   * baked copy for its decode steps bakes the steps narrower than this.
+   * Whether a product `x·Wᵀ` of `rows` rows of x and inner size `innerSize`
+   * (K of W [N, K]) reading a bound (shared) weight runs about as fast as one
+   * on a baked constant the backend pre-packed; where not, baking is faster.
+   * Undefined: the backend does not know. A runtime that keeps a baked copy
+   * for its decode steps bakes the steps whose products this says are slower
+   * bound.
    */
-  readonly boundAsFastFromRows?: number
+  readonly boundAsFast?: (rows: number, innerSize: number) => boolean
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,

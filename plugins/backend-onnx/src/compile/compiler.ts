@@ -25,7 +25,7 @@ import type { ModelBundle } from "../runtime/providers.ts"
 import { hostBytes, encodeValues } from "./constants.ts"
 import { LoweringContext, onnxType } from "./context.ts"
 import { toFloat16Bytes } from "./float16-weights.ts"
-import { consumersOf, planFusions, planTransposedCopies, planTransposedRight, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightProduct } from "./fusions.ts"
+import { consumersOf, planFusions, planTransposedCopies, planTransposedRight, planWeightLeft, unreadTransposes, type RotaryFusion, type WeightLeftFrom, type WeightProduct } from "./fusions.ts"
 import { lowerings } from "./lowerings/index.ts"
 import { emitLogSoftmaxDecomposed } from "./lowerings/reduce.ts"
 import { tiedShape } from "./ties.ts"
@@ -50,6 +50,8 @@ export interface CompilerSettings {
   readonly fuse?: boolean
   /** Compute `x·Wᵀ` with a bound weight and 4-32 rows of x as `(W·xᵀ)ᵀ` (default true; see `fusions.ts`). */
   readonly weightLeft?: boolean
+  /** From fewer rows than 4 at some inner sizes (`WeightLeftFrom`; default none: 4 at every K). */
+  readonly weightLeftFrom?: WeightLeftFrom
   /** Read large short-K bound weights at 1-3 rows through a [K, N] copy the backend makes once (default true; see `planTransposedCopies`). */
   readonly transposedCopies?: boolean
   /** Emit log-softmax as max-shifted elementwise ops and reductions (for WebGPU, which has no LogSoftmax kernel; see `emitLogSoftmaxDecomposed`). */
@@ -149,7 +151,7 @@ export const compileProgram = (
   // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
   // onnxruntime pre-packs.
   const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || readAsIs.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
-  const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true)
+  const weightLeft = planWeightLeft(program, (id) => fedParameters.has(id), settings.weightLeft ?? true, settings.weightLeftFrom)
   // Weights the backend holds (CompileOptions.weights): only those can have a shared [K, N] copy.
   const boundNames = new Set(bound)
   const boundIds = new Set(program.parameters.filter((p) => boundNames.has(p.name) && fedParameters.has(p.id)).map((p) => p.id))

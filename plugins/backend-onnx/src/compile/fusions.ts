@@ -31,8 +31,11 @@
  * at one row is faster as is) and above 32 the per-run packing is amortised
  * (prefill, training), so those keep the plain form (measured with
  * onnxruntime 1.30 on 2 AMD EPYC cores; tools/bench-llama reports
- * `weightLeftOverPlain`). Each output is the same dot product over K in the
- * same order, so results match the plain form to float32 rounding.
+ * `weightLeftOverPlain`). With AVX-512 kernels and K ≥ 1024 the weight-left
+ * form already wins at 2-3 rows, where re-packing W costs more than the
+ * padded panels (`weightLeftFromRows`, backend-onnx runtime/cpu-features.ts).
+ * Each output is the same dot product over K in the same order, so results
+ * match the plain form to float32 rounding.
  */
 import type { Node as IrNode, NodeId, Program } from "@refine-af/tensor"
 
@@ -64,8 +67,18 @@ export interface WeightProduct {
   readonly rows: number
 }
 
-/** Rows of x for which the weight-left form is used (inclusive). */
+/** Rows of x for which the weight-left form is used (inclusive), unless a {@link WeightLeftFrom} table says fewer. */
 export const WEIGHT_LEFT_ROWS = { min: 4, max: 32 } as const
+
+/**
+ * From how many rows a product uses the weight-left form, by its inner size K:
+ * `[k, rows]` pairs, the pair with the largest `k` ≤ K applies (none: {@link WEIGHT_LEFT_ROWS}.min).
+ */
+export type WeightLeftFrom = ReadonlyArray<readonly [k: number, rows: number]>
+
+/** The fewest rows from which `from` uses the weight-left form at inner size `k`. */
+export const weightLeftMinRows = (from: WeightLeftFrom | undefined, k: number): number =>
+  (from ?? []).reduce<readonly [number, number] | undefined>((best, pair) => (pair[0] <= k && (best === undefined || pair[0] >= best[0]) ? pair : best), undefined)?.[1] ?? WEIGHT_LEFT_ROWS.min
 /** Weights smaller than this many elements (LoRA factors) keep the plain form. */
 const WEIGHT_LEFT_MIN_ELEMENTS = 1 << 16
 
@@ -219,13 +232,13 @@ const fedWeightProducts = (program: Program, fed: (parameter: NodeId) => boolean
  * nodes by id. `fed` says whether a parameter is a run-time feed (bound
  * weight) rather than a constant.
  */
-export const planWeightLeft = (program: Program, fed: (parameter: NodeId) => boolean, enabled: boolean): ReadonlyMap<NodeId, WeightProduct> => {
+export const planWeightLeft = (program: Program, fed: (parameter: NodeId) => boolean, enabled: boolean, from?: WeightLeftFrom): ReadonlyMap<NodeId, WeightProduct> => {
   const matmuls = new Map<NodeId, WeightProduct>()
   if (!enabled) return matmuls
   for (const [id, product] of fedWeightProducts(program, fed)) {
     const weight = program.nodes[product.weight]!
     if (weight.shape[0]! * weight.shape[1]! < WEIGHT_LEFT_MIN_ELEMENTS) continue
-    if (product.rows < WEIGHT_LEFT_ROWS.min || product.rows > WEIGHT_LEFT_ROWS.max) continue
+    if (product.rows < weightLeftMinRows(from, weight.shape[1]!) || product.rows > WEIGHT_LEFT_ROWS.max) continue
     matmuls.set(id, product)
   }
   return matmuls

@@ -77,8 +77,8 @@ export interface LlamaRuntime {
 /**
  * How frozen float32 weights reach the programs: one shared copy bound to
  * all (`shared`), a copy baked into each (`baked`), or `decode`: shared,
- * plus one baked copy for the decode steps (one new token per row) of at most
- * {@link RuntimeOptions.bakedDecodeRows} rows, which share it as one backend
+ * plus one baked copy for the decode steps (one new token per row) of
+ * the widths {@link RuntimeOptions.bakedDecodeRows} picks, which share it as one backend
  * session group. onnxruntime pre-packs only baked
  * weights, and its one-row products on weights it did not pre-pack are
  * ~1.2–1.6× slower (30M / 120M, batch 1); `decode` buys that speed for
@@ -148,12 +148,14 @@ export interface RuntimeOptions {
   readonly kvCache?: KvCacheMode
   /**
    * `weight_mode: decode` bakes the float32 weights into decode steps of at most this many rows; wider decode
-   * steps read the shared copy (or the mapped file) like every other program. Default: the rows below the
-   * backend's `boundAsFastFromRows` (3 when it does not say): with AVX2 kernels backend-onnx streams a bound
-   * weight past 4 or more rows (weight-left products) as fast as or faster than a pre-packed product
-   * (tools/bench-llama: baked 0.79–0.93× shared at batch 8) and the decode group holds fewer programs; with
-   * AVX-512 kernels the pre-packed product wins at every width (Infinity: every decode step bakes; 30M decode
-   * steps 1.35× faster at batch 8). Infinity bakes every decode step.
+   * steps read the shared copy (or the mapped file) like every other program. Infinity bakes every decode step.
+   * Default: the decode steps whose products the backend's `boundAsFast` says are slower on a bound weight, at
+   * the model's smallest inner size (hidden, attention or MLP width); steps of up to 3 rows when it does not
+   * say. backend-onnx: with AVX2 kernels a bound weight streams past 4 or more rows (weight-left products) as
+   * fast as or faster than a pre-packed product (tools/bench-llama: baked 0.79–0.93× shared at batch 8), so
+   * steps of 1-3 rows bake; with AVX-512 kernels the pre-packed product wins at every width below K = 2048 (30M
+   * decode steps 1.35× faster at batch 8: every step bakes), and from K = 2048 only at 2-7 and 33+ rows (1.1B:
+   * batch 1 and 8 equal either way, batch 2 and 4 1.22–1.25× faster baked).
    */
   readonly bakedDecodeRows?: number
 }
@@ -251,7 +253,8 @@ export const makeLlamaRuntime = (
   // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
   const groupedFamilies = new Set<string>()
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
-  const bakedDecodeRows = options.bakedDecodeRows ?? (backend.boundAsFastFromRows === undefined ? 3 : backend.boundAsFastFromRows - 1)
+  const innerSize = Math.min(config.hiddenSize, config.numHeads * config.headDim, config.intermediateSize)
+  const bakesRows = (rows: number) => (options.bakedDecodeRows !== undefined ? rows <= options.bakedDecodeRows : backend.boundAsFast === undefined ? rows <= 3 : !backend.boundAsFast(rows, innerSize))
   // `rows`: a decode step's batch.
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1) =>
     Effect.gen(function* () {
@@ -290,12 +293,12 @@ export const makeLlamaRuntime = (
           if (bakesQuantised) onBaked?.()
           return exe
         })
-      // `decode` bakes the float32 weights into a decode step of ≤ bakedDecodeRows rows: at no memory cost once its
+      // `decode` bakes the float32 weights into the decode steps `bakesRows` picks: at no memory cost once its
       // family's group holds them; mapped weights whose pre-packed forms the backend serves from files ask for no
       // headroom either (each such step compiles alone, mapping the store), as long as the backend does serve them (its
       // store can fail: disk full, read-only, another process making it), after which it is the same headroom check as
       // weights in memory, and the family's later steps join its group.
-      const bakes = mode === "decode" && family !== undefined && rows <= bakedDecodeRows && names.length > 0
+      const bakes = mode === "decode" && family !== undefined && bakesRows(rows) && names.length > 0
       if (!bakes) return yield* build(false, false)
       if (groupedFamilies.has(family)) return yield* build(true, false)
       if (servedFloat32) {
