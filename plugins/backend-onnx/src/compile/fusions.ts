@@ -33,7 +33,7 @@
  * onnxruntime 1.30 on 2 AMD EPYC cores; tools/bench-llama reports
  * `weightLeftOverPlain`). With AVX-512 kernels and K ≥ 1024 the weight-left
  * form already wins at 2-3 rows, where re-packing W costs more than the
- * padded panels (`weightLeftFromRows`, backend-onnx runtime/cpu-features.ts).
+ * padded panels (`weightLeftFrom` in runtime/cpu-features.ts).
  * Each output is the same dot product over K in the same order, so results
  * match the plain form to float32 rounding.
  */

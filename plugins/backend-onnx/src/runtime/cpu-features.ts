@@ -57,7 +57,7 @@ const AVX512_WIDE_K = { boundAsFast: 2048, weightLeft: 1024 } as const
  *   / 1.15× faster baked at 4 / 8 / 16 rows, 120M 1.2× at 8). From K = 2048
  *   the bound weight is as fast or faster at one row (MLAS's one-row kernel
  *   on W as stored: 0.71–1.03× the baked time) and at 8-32 rows (weight-left:
- *   0.80–1.04×), and slower at 2-7 rows (1.09–1.34×) and above 32 (1.13–1.18×);
+ *   0.80–1.04×), and slower at 2-7 rows (1.06–1.34×) and above 32 (1.13–1.18×);
  *   whole 1.1B decode steps: equal at 1 and 8 rows, 1.22–1.25× faster baked at
  *   2 and 4.
  * - Without weight-left products a bound weight of 2 or more rows is
@@ -72,8 +72,9 @@ export const boundAsFast = (weightLeft: boolean, flags: ReadonlySet<string> | un
 /**
  * The weight-left rows by inner size (compile/fusions.ts `WeightLeftFrom`):
  * with AVX-512 kernels from 2 rows at K ≥ 1024, where re-packing the weight
- * every run costs more than the padded panels (measured: 0.67–0.84× the
- * re-packing product's time at 2-3 rows for K = 1024-5632, the 1.1B model's
+ * every run costs more than the padded panels (measured: 0.72–0.88× the
+ * re-packing product's time at 2-3 rows for K = 1024-5632, equal for one
+ * shape, 1536 × 32000; the 1.1B model's
  * 2- and 3-row decode steps on shared weights 1.34× / 1.41× faster; equal at
  * K = 768, slower at K = 384); from 4 rows otherwise (the measured AVX2 rule).
  */
