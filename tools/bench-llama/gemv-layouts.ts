@@ -4,12 +4,12 @@
  * batch-1 decode on shared (bound, not pre-packed) weights is slower than on
  * baked ones, and why batched decode uses weight-left products.
  *
- * - `transB` (what a bound weight gets at 1-3 rows): Transpose + MatMul, fused by
+ * - `transB` (what a bound weight gets at 1-3 rows; 1 at K ≥ 1024 with AVX-512): Transpose + MatMul, fused by
  *   onnxruntime into one product with B transposed; at one row MLAS runs its
  *   one-row kernel for transposed B (a dot product per output);
  * - `plainKN`: the same product with the weight stored [K, N] (one-row kernel for
  *   untransposed B, an axpy over rows of W);
- * - `weightLeft` (what a bound weight gets at 4-32 rows): `(W·xᵀ)ᵀ`;
+ * - `weightLeft` (what a bound weight gets at 4-32 rows; 2-32 at K ≥ 1024 with AVX-512): `(W·xᵀ)ᵀ`;
  * - `baked`: W an initializer, pre-packed by onnxruntime (the baked-weight path).
  *
  *   npx tsx tools/bench-llama/gemv-layouts.ts [--streamed] [--rows 1,2,3,8] [--shapes 768x2048,2048x5632]
