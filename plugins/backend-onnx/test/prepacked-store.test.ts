@@ -9,20 +9,21 @@
  * they compute something else); a blob whose key does not match what this
  * onnxruntime computes (another CPU's) is not used; an index entry beyond the
  * file's end is dropped and made again; a replaced weights file is a new
- * source; a lock held by a live process is respected, a dead one's taken; a
+ * source; a lock held by a live process is respected, a dead one's taken
+ * (at once when it records a dead process of this host, else by age); a
  * store that cannot be written is one warning.
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import { afterAll, describe, expect, it } from "vitest"
 import { compileProgram, makeOnnxBackend } from "../src/index.ts"
 import { encodeModel } from "../src/onnx/model.ts"
-import { storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
+import { lockHolderDead, storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
 import { cpuSettings, withBackend } from "./support/run.ts"
 
 const program = (rows: number, n: number, k: number) => {
@@ -210,6 +211,36 @@ describe("pre-packed store", () => {
     utimesSync(lock, hourAgo, hourAgo)
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
     expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+  })
+
+  it("a fresh lock whose holder is a dead process of this host (a run killed while making the store) is taken at once; a live holder's, or another host's, is left, and a servedPrepackOnly compile names the holder and the lock file", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!
+    expect(lockHolderDead(`${dead} ${hostname()}\n`)).toBe(true)
+    expect(lockHolderDead(`${process.ppid} ${hostname()}\n`)).toBe(false)
+    expect(lockHolderDead(`${dead} another-host.example\n`)).toBe(false)
+    expect(lockHolderDead("")).toBe(false)
+    const served = (b: BackendService) =>
+      Effect.match(b.compile(program(1, 64, 96), { constants: { b: bias(64) }, quantised: { w: weight }, servedPrepackOnly: true }), { onFailure: (error) => ({ ok: false, message: error.message }), onSuccess: () => ({ ok: true, message: "" }) })
+    const { folder, weight } = storedWeight(64, 96)
+    const lock = nodePath.join(folder, `prepacked-${storeSignature()}.lock`)
+    // Alive (the test runner's parent): left alone, and the refusal names it.
+    writeFileSync(lock, `${process.ppid} ${hostname()}\n`)
+    const refused = await withBackend(served)
+    expect(refused.ok).toBe(false)
+    const message = refused.message
+    expect(message).toContain(`process ${process.ppid} is making the store`)
+    expect(message).toContain(lock)
+    expect(message).toContain("delete the lock file")
+    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.lock`])
+    // Another host's: its process cannot be checked from here, so only its age counts.
+    writeFileSync(lock, `${dead} another-host.example\n`)
+    expect((await withBackend(served)).ok).toBe(false)
+    expect(readFileSync(lock, "utf8")).toBe(`${dead} another-host.example\n`)
+    // Dead, on this host, a second old: taken, the store made and served, the lock gone after.
+    writeFileSync(lock, `${dead} ${hostname()}\n`)
+    expect((await withBackend(served)).ok).toBe(true)
+    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+    expect(readdirSync(folder).filter((f) => f.endsWith(".left"))).toEqual([])
   })
 
   it("a store that cannot be written is said once, as a warning naming the folder and the way out; sessions pre-pack in memory, the same outputs", async () => {

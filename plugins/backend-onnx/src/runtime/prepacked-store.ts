@@ -30,11 +30,14 @@
  * MatMulNBits nodes over the missing weights, in chunks, with
  * `session.save_external_prepacked_constant_initializers`, whose written
  * model and data are read back (`onnx/read.ts`) and copied into the store.
- * Processes share a store through a lock file; one that finds it held uses
- * what is indexed and pre-packs the rest in memory.
+ * Processes share a store through a lock file (the holder's process id and
+ * host); one that finds it held uses what is indexed and pre-packs the rest
+ * in memory. A lock whose holder is a dead process of this host (a run
+ * killed while making the store), or untouched for ten minutes, is taken.
  */
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../onnx/model.ts"
@@ -195,23 +198,91 @@ const readIndex = (store: Store): Record<string, Entry> => {
   return valid
 }
 
+/** What a lock file says of its holder: its process id and host. */
+const lockHolder = (): string => `${process.pid} ${hostname()}\n`
+
+/**
+ * Whether a lock file's holder is known dead: a process of this host (by the
+ * id and host the lock records) that no longer runs, as a run killed while
+ * making the store leaves it. Another host's, an unreadable or an old-format
+ * (empty) lock is not known dead: only its age says (STALE_LOCK_MS).
+ */
+export const lockHolderDead = (content: string): boolean => {
+  const [pid, host] = content.trim().split(/\s+/)
+  const id = Number(pid)
+  if (!Number.isSafeInteger(id) || id <= 0 || id === process.pid || host !== hostname()) return false
+  try {
+    process.kill(id, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH"
+  }
+}
+
+const readLock = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Removes a lock its holder left (dead, or untouched for STALE_LOCK_MS): moved
+ * aside first, then checked to be the one judged, so a lock another process
+ * took meanwhile is put back rather than removed.
+ */
+const removeLeftLock = (store: Store, judged: string): void => {
+  const aside = `${store.lock}.${process.pid}.${Date.now()}.left`
+  try {
+    renameSync(store.lock, aside)
+  } catch {
+    return // Released meanwhile.
+  }
+  if (readLock(aside) !== judged) {
+    try {
+      linkSync(aside, store.lock)
+    } catch {
+      // Another lock is already there: that process holds the store.
+    }
+  }
+  rmSync(aside, { force: true })
+}
+
 /** Takes the store's lock file; false when another live process holds it. */
 const takeLock = (store: Store): boolean => {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      closeSync(openSync(store.lock, "wx"))
+      const fd = openSync(store.lock, "wx")
+      try {
+        writeSync(fd, lockHolder())
+      } finally {
+        closeSync(fd)
+      }
       return true
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") return false
+      const content = readLock(store.lock)
+      if (content === undefined) continue // Released meanwhile: try again.
+      let age: number
       try {
-        if (Date.now() - statSync(store.lock).mtimeMs < STALE_LOCK_MS) return false
-        unlinkSync(store.lock)
+        age = Date.now() - statSync(store.lock).mtimeMs
       } catch {
-        // Released meanwhile: try again.
+        continue
       }
+      if (age < STALE_LOCK_MS && !lockHolderDead(content)) return false
+      removeLeftLock(store, content)
     }
   }
   return false
+}
+
+/** Why a locked store serves nothing: who holds the lock, and the way out. */
+const lockedReason = (store: Store): string => {
+  const content = readLock(store.lock) ?? ""
+  const [pid, host] = content.trim().split(/\s+/)
+  const holder = pid !== undefined && pid !== "" ? `process ${pid}${host !== undefined && host !== hostname() ? ` on ${host}` : ""}` : "another process"
+  return `${holder} is making the store (lock file ${store.lock}); this run pre-packs those weights in memory meanwhile. If no other run uses this model cache, delete the lock file`
 }
 
 /** Copies `length` bytes at `from` of file `source` to the end of `target` (an open descriptor), after padding to {@link ALIGN}; the copy's offset. */
@@ -421,7 +492,7 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   const hasBin = existsSync(store.bin)
   const unserved = [...new Map(wanted.flat().filter((p) => !hasBin || index[p.key] === undefined).map((p) => [p.key, p])).values()]
   const unservedBytes = unserved.reduce((n, p) => n + p.codes.external.length + (p.scales?.external.length ?? 0), 0)
-  const unservedReason = unserved.length === 0 ? undefined : (unwritable.get(folder) ?? (existsSync(store.lock) ? "another process is making the store" : "the store could not make them"))
+  const unservedReason = unserved.length === 0 ? undefined : (unwritable.get(folder) ?? (existsSync(store.lock) ? lockedReason(store) : "the store could not make them"))
   const said = { ...(problem !== undefined ? { problem } : {}), unservedBytes, ...(unservedReason !== undefined ? { unservedReason } : {}) }
   if (!hasBin) return { models, ...said }
   const served = models.map((model, m) => {
