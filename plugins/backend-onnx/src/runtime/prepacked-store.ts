@@ -282,7 +282,7 @@ const lockedReason = (store: Store): string => {
   const content = readLock(store.lock) ?? ""
   const [pid, host] = content.trim().split(/\s+/)
   const holder = pid !== undefined && pid !== "" ? `process ${pid}${host !== undefined && host !== hostname() ? ` on ${host}` : ""}` : "another process"
-  return `${holder} is making the store (lock file ${store.lock}); this run pre-packs those weights in memory meanwhile. If no other run uses this model cache, delete the lock file`
+  return `${holder} is making the store (lock file ${store.lock}; if no other run uses this model cache, delete the lock file)`
 }
 
 /** Copies `length` bytes at `from` of file `source` to the end of `target` (an open descriptor), after padding to {@link ALIGN}; the copy's offset. */
