@@ -15,6 +15,7 @@ import { GROUP_BRANCH_INPUT, groupSignature, mergeGroup } from "./compile/group.
 import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
+import type { WeightLeftFrom } from "./compile/fusions.ts"
 import { boundAsFast, cpuFeatures, weightLeftFrom } from "./runtime/cpu-features.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
@@ -40,7 +41,7 @@ export interface OnnxBackendSettings {
   /** Compute `x·Wᵀ` with a bound (shared) weight and 4-32 rows of x (2-32 at K ≥ 1024 with AVX-512 kernels, `weightLeftFrom` in runtime/cpu-features.ts) as `(W·xᵀ)ᵀ`, so the weight is streamed instead of re-packed every run (default: on for the CPU provider, whose MatMul re-packs a non-constant right operand per run; off for GPU providers, where it is unmeasured); false keeps the plain form (benchmarks compare). */
   readonly weightLeft?: boolean
   /** Overrides from how many rows products use the weight-left form, by inner size (`WeightLeftFrom` of compile/fusions.ts: `[k, rows]` pairs; default on the CPU provider: from the CPU's features, `weightLeftFrom` in runtime/cpu-features.ts). */
-  readonly weightLeftFrom?: ReadonlyArray<readonly [number, number]>
+  readonly weightLeftFrom?: WeightLeftFrom
   /**
    * Overrides `BackendService.boundAsFast` with "from this many rows, at every inner size" (Infinity: never).
    * Default on the CPU provider: from the CPU's features (`boundAsFast` in runtime/cpu-features.ts: from 4

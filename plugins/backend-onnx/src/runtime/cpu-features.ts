@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs"
 import { cpus } from "node:os"
+import type { WeightLeftFrom } from "../compile/fusions.ts"
 
 let cached: { readonly model: string; readonly flags: ReadonlySet<string> | undefined } | undefined
 
@@ -78,4 +79,4 @@ export const boundAsFast = (weightLeft: boolean, flags: ReadonlySet<string> | un
  * 2- and 3-row decode steps on shared weights 1.34× / 1.41× faster; equal at
  * K = 768, slower at K = 384); from 4 rows otherwise (the measured AVX2 rule).
  */
-export const weightLeftFrom = (flags: ReadonlySet<string> | undefined): ReadonlyArray<readonly [number, number]> => (hasAvx512(flags) ? [[AVX512_WIDE_K.weightLeft, 2]] : [])
+export const weightLeftFrom = (flags: ReadonlySet<string> | undefined): WeightLeftFrom => (hasAvx512(flags) ? [[AVX512_WIDE_K.weightLeft, 2]] : [])

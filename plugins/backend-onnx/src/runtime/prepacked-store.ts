@@ -201,6 +201,12 @@ const readIndex = (store: Store): Record<string, Entry> => {
 /** What a lock file says of its holder: its process id and host. */
 const lockHolder = (): string => `${process.pid} ${hostname()}\n`
 
+/** The process id and host a lock file's content names (either undefined where it names none). */
+const holderOf = (content: string): { readonly pid: string | undefined; readonly host: string | undefined } => {
+  const [pid, host] = content.trim().split(/\s+/)
+  return { pid: pid === "" ? undefined : pid, host }
+}
+
 /**
  * Whether a lock file's holder is known dead: a process of this host (by the
  * id and host the lock records) that no longer runs, as a run killed while
@@ -208,7 +214,7 @@ const lockHolder = (): string => `${process.pid} ${hostname()}\n`
  * (empty) lock is not known dead: only its age says (STALE_LOCK_MS).
  */
 export const lockHolderDead = (content: string): boolean => {
-  const [pid, host] = content.trim().split(/\s+/)
+  const { pid, host } = holderOf(content)
   const id = Number(pid)
   if (!Number.isSafeInteger(id) || id <= 0 || id === process.pid || host !== hostname()) return false
   try {
@@ -279,9 +285,8 @@ const takeLock = (store: Store): boolean => {
 
 /** Why a locked store serves nothing: who holds the lock, and the way out. */
 const lockedReason = (store: Store): string => {
-  const content = readLock(store.lock) ?? ""
-  const [pid, host] = content.trim().split(/\s+/)
-  const holder = pid !== undefined && pid !== "" ? `process ${pid}${host !== undefined && host !== hostname() ? ` on ${host}` : ""}` : "another process"
+  const { pid, host } = holderOf(readLock(store.lock) ?? "")
+  const holder = pid !== undefined ? `process ${pid}${host !== undefined && host !== hostname() ? ` on ${host}` : ""}` : "another process"
   return `${holder} is making the store (lock file ${store.lock}; if no other run uses this model cache, delete the lock file)`
 }
 
