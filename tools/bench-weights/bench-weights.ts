@@ -53,6 +53,11 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   cached: ["default", "cache"],
   "cached-again": ["default", "cache"],
   "shared-cached": ["shared", "cache"],
+  // The same with generation as a job has it too (workload.ts `mixed`: uneven budgets, continuous batching, so
+  // decode steps of 8, 4, 2 and 1 rows): what the narrower steps cost in memory and time, on top of batch 1 and 8.
+  "cached-mixed": ["default", "cache,mixed"],
+  "cached-mixed-again": ["default", "cache,mixed"],
+  "shared-cached-mixed": ["shared", "cache,mixed"],
   // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
   // decode steps only (the default), or baked into every program (what quantised weights did before).
   "int4-shared": ["shared", "default", "int4", "shared"],
@@ -159,6 +164,7 @@ const table = rows.map((r) => {
     decodeB8: r.decodeTokensPerSecond.batch8,
     rooflineFractionB1: r.decodeTokensPerSecond.batch1 / rooflineOf(r.weightBytes),
     trainStepSeconds: r.trainStepSeconds,
+    ...(r.mixed === undefined ? {} : { mixedSeconds: r.mixed.map((m: { seconds: number }) => m.seconds) }),
     phaseSeconds: Object.fromEntries(Object.entries(r.phases as Record<string, { seconds: number }>).map(([k, v]) => [k, v.seconds]))
   }
 })
@@ -179,7 +185,7 @@ const report = {
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  (PSS peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
-  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}`)
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}${t.mixedSeconds === undefined ? "" : `  mixed ${t.mixedSeconds.map((x: number) => x.toFixed(1)).join(" / ")} s`}`)
 }
 if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")

@@ -10,7 +10,9 @@
  * the cache, sessions pre-pack in their own memory), `checkpoint` (train with gradient checkpointing),
  * `gc` (collect garbage before each phase's reading; needs `node --expose-gc`), `cache` (quantised weights read from
  * and written to the on-disk cache `<folder>-quantised`, as runs with a cache folder do: programs that bake them map
- * the cache file), `loadonly` (stop after loading: fills that cache), or `default`.
+ * the cache file), `loadonly` (stop after loading: fills that cache), `mixed` (then, before scoring, generation as a
+ * job has it, twice: 24 requests of 8-48 new tokens through continuous batching at max batch 8, so decode steps of
+ * 8, 4, 2 and 1 rows as the queue drains), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -69,6 +71,19 @@ const main = Effect.gen(function* () {
     const full = yield* seconds(generateTokens(runtime, requests(batch, DECODE + 1), options))
     decode[`batch${batch}`] = (batch * DECODE) / Math.max(1e-9, full.seconds - prefillOnly.seconds)
   }
+  // `mixed`: uneven budgets through continuous batching (rows finish at different steps; the last ones decode in
+  // 4-, 2- and 1-row buckets). Twice: the first run compiles (and may bake) the narrower steps, the second is steady.
+  const mixed: Array<{ seconds: number; tokens: number; tokensPerSecond: number }> = []
+  if (flags.has("mixed")) {
+    const budgets = Array.from({ length: 24 }, (_, i) => 8 + ((i * 17) % 41))
+    const mixedRequests = ids(24, PROMPT, 24).map((promptIds, i) => ({ promptIds, params: { maxNewTokens: budgets[i]!, temperature: 0 } }))
+    const tokens = budgets.reduce((a, b) => a + b, 0)
+    for (const run of [1, 2]) {
+      const done = yield* seconds(generateTokens(runtime, mixedRequests, options))
+      mark(`generate-mixed-${run}`, done.seconds)
+      mixed.push({ seconds: done.seconds, tokens, tokensPerSecond: tokens / done.seconds })
+    }
+  }
   const score = yield* seconds(scoreSequences(runtime, ids(4, 48, 9).map((seq) => ({ ids: seq, from: 24 })), 8))
   mark("score", score.seconds)
   const session = yield* policy.session({ lora: { rank: 8, alpha: 16, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, seed: 1, gradientCheckpointing: flags.has("checkpoint") })
@@ -79,7 +94,7 @@ const main = Effect.gen(function* () {
   const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
-  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs }
+  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

@@ -16,7 +16,7 @@ import { compileKey } from "./compile/hash.ts"
 import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import type { WeightLeftFrom } from "./compile/fusions.ts"
-import { boundAsFast, cpuFeatures, weightLeftFrom } from "./runtime/cpu-features.ts"
+import { prefersBound, cpuFeatures, weightLeftFrom } from "./runtime/cpu-features.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
 import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
 import { encodeModel, type OnnxModel } from "./onnx/model.ts"
@@ -43,12 +43,13 @@ export interface OnnxBackendSettings {
   /** Overrides from how many rows products use the weight-left form, by inner size (`WeightLeftFrom` of compile/fusions.ts: `[k, rows]` pairs; default on the CPU provider: from the CPU's features, `weightLeftFrom` in runtime/cpu-features.ts). */
   readonly weightLeftFrom?: WeightLeftFrom
   /**
-   * Overrides `BackendService.boundAsFast` with "from this many rows, at every inner size" (Infinity: never).
-   * Default on the CPU provider: from the CPU's features (`boundAsFast` in runtime/cpu-features.ts: from 4
-   * rows with AVX2 kernels; with AVX-512 ones at 1 and 8-32 rows from K = 2048, never below); unset on GPU
+   * Overrides `BackendService.prefersBound` with "from this many rows, at every inner size" (Infinity: never).
+   * Default on the CPU provider: from the CPU's features (`prefersBound` in runtime/cpu-features.ts: from 4
+   * rows with AVX2 kernels, and at one row from K = 2048; with AVX-512 ones at every row count from K = 2048,
+   * never below); unset on GPU
    * providers. Benchmarks and tests set it to compare or to fix the choice.
    */
-  readonly boundAsFastFromRows?: number
+  readonly prefersBoundFromRows?: number
   /**
    * Read a large bound weight with a short inner dimension (a small model's vocabulary head) through a
    * [K, N] copy at 1-3 rows (batch-1 decode), made once per bound weight and shared by every program that
@@ -191,8 +192,8 @@ export const makeOnnxBackend = (
     const owner = {}
     const compiled = new Map<string, CompiledEntry>()
     const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", ...(settings.weightLeftFrom !== undefined ? { weightLeftFrom: settings.weightLeftFrom } : settings.provider === "cpu" ? { weightLeftFrom: weightLeftFrom(cpuFeatures().flags) } : {}), transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
-    const fromRows = settings.boundAsFastFromRows
-    const boundFast = fromRows !== undefined ? (rows: number) => rows >= fromRows : settings.provider === "cpu" ? boundAsFast(compilerSettings.weightLeft, cpuFeatures().flags) : undefined
+    const fromRows = settings.prefersBoundFromRows
+    const boundFast = fromRows !== undefined ? (rows: number) => rows >= fromRows : settings.provider === "cpu" ? prefersBound(compilerSettings.weightLeft, cpuFeatures().flags) : undefined
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -507,7 +508,7 @@ export const makeOnnxBackend = (
       name: BACKEND,
       mapsStoredWeights: settings.provider === "cpu",
       servesPrepacked: usesStore,
-      ...(boundFast === undefined ? {} : { boundAsFast: boundFast }),
+      ...(boundFast === undefined ? {} : { prefersBound: boundFast }),
       compile,
       run,
       upload: (tensor) =>

@@ -263,14 +263,14 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     }))
   }, 120_000)
 
-  it("weight_mode: decode bakes float32 weights into the decode steps' group (the widths the backend's boundAsFast says are slower bound) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
+  it("weight_mode: decode bakes float32 weights into the decode steps' group (the widths the backend's prefersBound says are slower bound) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const folder = tinyModel("llama", { set: { vocab_size: 512 } })
       const model = yield* loadModelFolder(folder)
       const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
       const backend = yield* cpuBackend
       // A backend whose bound weights run as fast as baked ones from 4 rows (backend-onnx with AVX2 kernels).
-      const { spy, decodes: compiled } = recordingDecodes({ ...backend, boundAsFast: (rows) => rows >= 4 })
+      const { spy, decodes: compiled } = recordingDecodes({ ...backend, prefersBound: (rows) => rows >= 4 })
       const view = (d: DecodeCompile) => ({ batch: d.batch, baked: d.bakedConstants, grouped: d.grouped })
       const options = idOptions
       const requests = [greedy([1, 17, 93, 250], 12), greedy([4, 5], 12)]
@@ -284,13 +284,13 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const wideDecodes = compiled.map(view)
       compiled.length = 0
       // A backend whose baked products are faster at every width (backend-onnx with AVX-512 kernels): four rows bake too.
-      const everyWidth = recordingDecodes({ ...backend, boundAsFast: () => false })
+      const everyWidth = recordingDecodes({ ...backend, prefersBound: () => false })
       const wideBaked = yield* generateTokens(makeLlamaRuntime(everyWidth.spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 }), [...requests, ...requests], options)
       const wideBakedDecodes = everyWidth.decodes.map(view)
       // A backend whose bound weights are as fast at one row only (backend-onnx with AVX-512 kernels at K >= 2048 says
       // so at 1 and 8-32 rows), asked at the model's smallest inner size: one row reads the shared copy, two bake.
       const asked: Array<number> = []
-      const oneRow = recordingDecodes({ ...backend, boundAsFast: (rows, k) => (asked.push(k), rows === 1) })
+      const oneRow = recordingDecodes({ ...backend, prefersBound: (rows, k) => (asked.push(k), rows === 1) })
       const oneRowRuntime = makeLlamaRuntime(oneRow.spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 })
       const single = yield* generateTokens(oneRowRuntime, [requests[0]!], options)
       const pair = yield* generateTokens(oneRowRuntime, requests, options)

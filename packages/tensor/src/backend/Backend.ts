@@ -214,13 +214,15 @@ export interface BackendService {
   readonly servesPrepacked?: boolean
   /**
    * Whether a product `x·Wᵀ` of `rows` rows of x and inner size `innerSize`
-   * (K of W [N, K]) reading a bound (shared) weight runs about as fast as one
-   * on a baked constant the backend pre-packed; where not, baking is faster.
-   * Undefined: the backend does not know. A runtime that keeps a baked copy
-   * for its decode steps bakes the steps whose products this says are slower
-   * bound.
+   * (K of W [N, K]) should read the bound (shared) weight rather than a
+   * baked constant the backend pre-packs: true where the bound weight runs
+   * as fast, or slower by less than a second, pre-packed copy of the weights
+   * is worth (its memory or file pages, and the pre-packing); false where
+   * baking is clearly faster. Undefined: the backend does not know. A
+   * runtime that keeps a baked copy for its decode steps bakes the steps
+   * whose products this says to bake.
    */
-  readonly boundAsFast?: (rows: number, innerSize: number) => boolean
+  readonly prefersBound?: (rows: number, innerSize: number) => boolean
   readonly compile: (program: Program, options?: CompileOptions) => Effect.Effect<Executable, BackendError>
   readonly run: (
     executable: Executable,

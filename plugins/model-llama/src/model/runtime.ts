@@ -149,13 +149,14 @@ export interface RuntimeOptions {
   /**
    * `weight_mode: decode` bakes the float32 weights into decode steps of at most this many rows; wider decode
    * steps read the shared copy (or the mapped file) like every other program. Infinity bakes every decode step.
-   * Default: the decode steps whose products the backend's `boundAsFast` says are slower on a bound weight, at
-   * the model's smallest inner size (hidden, attention or MLP width); steps of up to 3 rows when it does not
-   * say. backend-onnx: with AVX2 kernels a bound weight streams past 4 or more rows (weight-left products) as
-   * fast as or faster than a pre-packed product (tools/bench-llama: baked 0.79–0.93× shared at batch 8), so
-   * steps of 1-3 rows bake; with AVX-512 kernels the pre-packed product wins at every width below K = 2048 (30M
-   * decode steps 1.35× faster at batch 8: every step bakes), and from K = 2048 only at 2-7 and 33+ rows (1.1B:
-   * batch 1 and 8 equal either way, batch 2 and 4 1.22–1.25× faster baked).
+   * Default: the decode steps whose products the backend's `prefersBound` says to bake, at the model's smallest
+   * inner size (hidden, attention or MLP width); steps of up to 3 rows when it does not say. backend-onnx: with
+   * AVX2 kernels a bound weight streams past 4 or more rows (weight-left products) as fast as or faster than a
+   * pre-packed product (tools/bench-llama: baked 0.79–0.93× shared at batch 8), so steps of 1-3 rows bake (2-3
+   * from K = 2048, where one row is 1.045× slower bound: not worth a second copy); with
+   * AVX-512 kernels the pre-packed product wins at every width below K = 2048 (30M decode steps 1.35× faster at
+   * batch 8: every step bakes), and from K = 2048 (1.1B, 7B) no step bakes (batch 1 and 8 equal either way,
+   * batch 2 and 4 1.22–1.25× faster baked, a job's generation 3%: not worth a second copy).
    */
   readonly bakedDecodeRows?: number
 }
@@ -254,7 +255,7 @@ export const makeLlamaRuntime = (
   const groupedFamilies = new Set<string>()
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
   const innerSize = Math.min(config.hiddenSize, config.numHeads * config.headDim, config.intermediateSize)
-  const bakesRows = (rows: number) => (options.bakedDecodeRows !== undefined ? rows <= options.bakedDecodeRows : backend.boundAsFast === undefined ? rows <= 3 : !backend.boundAsFast(rows, innerSize))
+  const bakesRows = (rows: number) => (options.bakedDecodeRows !== undefined ? rows <= options.bakedDecodeRows : backend.prefersBound === undefined ? rows <= 3 : !backend.prefersBound(rows, innerSize))
   // `rows`: a decode step's batch.
   const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1) =>
     Effect.gen(function* () {
