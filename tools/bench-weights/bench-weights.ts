@@ -14,6 +14,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode --tag decode   # → weights-120m-decode.json
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode,shared-cached,cached,cached-again --tag cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
