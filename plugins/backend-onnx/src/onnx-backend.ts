@@ -193,7 +193,7 @@ export const makeOnnxBackend = (
     const compiled = new Map<string, CompiledEntry>()
     const compilerSettings = { externalThreshold: settings.externalThreshold ?? 1 << 20, float16Weights: settings.float16Weights, quantisedMatMul: settings.quantisedMatMul ?? "auto", fuse: settings.fuse ?? true, weightLeft: settings.weightLeft ?? settings.provider === "cpu", ...(settings.weightLeftFrom !== undefined ? { weightLeftFrom: settings.weightLeftFrom } : settings.provider === "cpu" ? { weightLeftFrom: weightLeftFrom(cpuFeatures().flags) } : {}), transposedCopies: settings.transposedCopies ?? settings.provider === "cpu", decomposeLogSoftmax: settings.provider === "webgpu" }
     const fromRows = settings.prefersBoundFromRows
-    const boundFast = fromRows !== undefined ? (rows: number) => rows >= fromRows : settings.provider === "cpu" ? prefersBound(compilerSettings.weightLeft, cpuFeatures().flags) : undefined
+    const preferBound = fromRows !== undefined ? (rows: number) => rows >= fromRows : settings.provider === "cpu" ? prefersBound(compilerSettings.weightLeft, cpuFeatures().flags) : undefined
 
     // A device tensor the caller drops without `release` is freed when it is garbage-collected,
     // so forgetting `release` costs memory for a while, not forever.
@@ -508,7 +508,7 @@ export const makeOnnxBackend = (
       name: BACKEND,
       mapsStoredWeights: settings.provider === "cpu",
       servesPrepacked: usesStore,
-      ...(boundFast === undefined ? {} : { prefersBound: boundFast }),
+      ...(preferBound === undefined ? {} : { prefersBound: preferBound }),
       compile,
       run,
       upload: (tensor) =>

@@ -124,32 +124,32 @@ describe("weight-left products", () => {
     expect(avx2?.has("none")).toBe(false)
     expect(parseCpuFlags("processor : 0\nFeatures : neon\n")).toBeUndefined()
     const rows = [1, 2, 3, 4, 7, 8, 16, 32, 33, 64]
-    const fastRows = (rule: (rows: number, k: number) => boolean, k: number) => rows.filter((r) => rule(r, k))
+    const boundRows = (rule: (rows: number, k: number) => boolean, k: number) => rows.filter((r) => rule(r, k))
     for (const k of [384, 2047]) {
-      expect(fastRows(prefersBound(true, avx2), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
-      expect(fastRows(prefersBound(true, undefined), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
-      expect(fastRows(prefersBound(false, avx2), k)).toEqual([])
+      expect(boundRows(prefersBound(true, avx2), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
+      expect(boundRows(prefersBound(true, undefined), k)).toEqual([4, 7, 8, 16, 32, 33, 64])
+      expect(boundRows(prefersBound(false, avx2), k)).toEqual([])
     }
     // From K = 2048 one row reads the bound weight too (1.04–1.15× slower than pre-packed: not worth a second copy).
     for (const k of [2048, 4096]) {
-      expect(fastRows(prefersBound(true, avx2), k)).toEqual([1, 4, 7, 8, 16, 32, 33, 64])
-      expect(fastRows(prefersBound(true, undefined), k)).toEqual([1, 4, 7, 8, 16, 32, 33, 64])
-      expect(fastRows(prefersBound(false, avx2), k)).toEqual([1])
+      expect(boundRows(prefersBound(true, avx2), k)).toEqual([1, 4, 7, 8, 16, 32, 33, 64])
+      expect(boundRows(prefersBound(true, undefined), k)).toEqual([1, 4, 7, 8, 16, 32, 33, 64])
+      expect(boundRows(prefersBound(false, avx2), k)).toEqual([1])
     }
-    expect(fastRows(prefersBound(true, avx512), 384)).toEqual([])
-    expect(fastRows(prefersBound(true, avx512), 1536)).toEqual([])
-    expect(fastRows(prefersBound(true, avx512), 2047)).toEqual([])
-    expect(fastRows(prefersBound(true, avx512), 2048)).toEqual(rows)
-    expect(fastRows(prefersBound(true, avx512), 5632)).toEqual(rows)
-    expect(fastRows(prefersBound(false, avx512), 2048)).toEqual([1])
+    expect(boundRows(prefersBound(true, avx512), 384)).toEqual([])
+    expect(boundRows(prefersBound(true, avx512), 1536)).toEqual([])
+    expect(boundRows(prefersBound(true, avx512), 2047)).toEqual([])
+    expect(boundRows(prefersBound(true, avx512), 2048)).toEqual(rows)
+    expect(boundRows(prefersBound(true, avx512), 5632)).toEqual(rows)
+    expect(boundRows(prefersBound(false, avx512), 2048)).toEqual([1])
     // Weight-left rows: from 2 at K >= 1024 with AVX-512 kernels only.
     expect(weightLeftFrom(avx2)).toEqual([])
     expect(weightLeftFrom(avx512)).toEqual([[1024, 2]])
     // The service reports this CPU's answer, or the setting's.
     const reported = await withBackend((backend) => Effect.succeed(rows.flatMap((r) => [backend.prefersBound?.(r, 384), backend.prefersBound?.(r, 4096)])))
     expect(reported).toEqual(rows.flatMap((r) => [prefersBound(true, cpuFeatures().flags)(r, 384), prefersBound(true, cpuFeatures().flags)(r, 4096)]))
-    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.prefersBound!, 4096)), { weightLeft: false })).toEqual(fastRows(prefersBound(false, cpuFeatures().flags), 4096))
-    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.prefersBound!, 384)), { prefersBoundFromRows: 8 })).toEqual([8, 16, 32, 33, 64])
-    expect(await withBackend((backend) => Effect.succeed(fastRows(backend.prefersBound!, 4096)), { prefersBoundFromRows: Infinity })).toEqual([])
+    expect(await withBackend((backend) => Effect.succeed(boundRows(backend.prefersBound!, 4096)), { weightLeft: false })).toEqual(boundRows(prefersBound(false, cpuFeatures().flags), 4096))
+    expect(await withBackend((backend) => Effect.succeed(boundRows(backend.prefersBound!, 384)), { prefersBoundFromRows: 8 })).toEqual([8, 16, 32, 33, 64])
+    expect(await withBackend((backend) => Effect.succeed(boundRows(backend.prefersBound!, 4096)), { prefersBoundFromRows: Infinity })).toEqual([])
   })
 })

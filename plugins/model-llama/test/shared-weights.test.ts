@@ -263,13 +263,13 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
     }))
   }, 120_000)
 
-  it("weight_mode: decode bakes float32 weights into the decode steps' group (the widths the backend's prefersBound says are slower bound) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
+  it("weight_mode: decode bakes float32 weights into the decode steps' group (the widths the backend's prefersBound says to bake) while memory allows, else decodes on the shared copy and says so once; same tokens either way", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const folder = tinyModel("llama", { set: { vocab_size: 512 } })
       const model = yield* loadModelFolder(folder)
       const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
       const backend = yield* cpuBackend
-      // A backend whose bound weights run as fast as baked ones from 4 rows (backend-onnx with AVX2 kernels).
+      // A backend that prefers bound weights from 4 rows (backend-onnx with AVX2 kernels below K = 2048).
       const { spy, decodes: compiled } = recordingDecodes({ ...backend, prefersBound: (rows) => rows >= 4 })
       const view = (d: DecodeCompile) => ({ batch: d.batch, baked: d.bakedConstants, grouped: d.grouped })
       const options = idOptions
@@ -279,7 +279,7 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const withRoom = yield* generateTokens(roomy, requests, options)
       const bakedDecodes = compiled.map(view)
       compiled.length = 0
-      // Four rows: as fast bound, so read from the shared copy even with room.
+      // Four rows: the backend prefers them bound, so read from the shared copy even with room.
       const wide = yield* generateTokens(roomy, [...requests, ...requests], options)
       const wideDecodes = compiled.map(view)
       compiled.length = 0
@@ -287,8 +287,8 @@ describe("shared frozen weights (bound once) vs baked (constants per program)", 
       const everyWidth = recordingDecodes({ ...backend, prefersBound: () => false })
       const wideBaked = yield* generateTokens(makeLlamaRuntime(everyWidth.spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 }), [...requests, ...requests], options)
       const wideBakedDecodes = everyWidth.decodes.map(view)
-      // A backend whose bound weights are as fast at one row only (backend-onnx with AVX-512 kernels at K >= 2048 says
-      // so at 1 and 8-32 rows), asked at the model's smallest inner size: one row reads the shared copy, two bake.
+      // A backend that prefers bound weights at one row only (backend-onnx with AVX2 kernels at K >= 2048 prefers them
+      // at 1 and 4+ rows), asked at the model's smallest inner size: one row reads the shared copy, two bake.
       const asked: Array<number> = []
       const oneRow = recordingDecodes({ ...backend, prefersBound: (rows, k) => (asked.push(k), rows === 1) })
       const oneRowRuntime = makeLlamaRuntime(oneRow.spy, model.config, weights, { contextLength: 128, padTokenId: 0, weightMode: "decode", availableMemory: () => 64 * 2 ** 30 })
