@@ -14,7 +14,6 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode --tag decode   # → weights-120m-decode.json
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode,shared-cached,cached,cached-again --tag cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
- *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store-head --contenders int4-auto-cached-packedhead,int4-auto-cached-packedhead-again,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
@@ -83,12 +82,7 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // that bakes the codes pre-packs them in its own memory, as before the store.
   "int4-auto-cached-nostore": ["shared", "cache,nostore", "int4", "auto"],
   // `auto` with the cache once more: the pre-packed store the previous cached `auto` run made is read, not made.
-  "int4-auto-cached-again": ["shared", "cache", "int4", "auto"],
-  // The two before, with the float32 LM head pre-packed by the int4 decode steps (served from the store) as before
-  // session 24 (workload.ts `packedhead`); since then it is read as the cache file's bytes where the backend's
-  // `prefersBound` says a bound product at its width (the hidden size) is as fast.
-  "int4-auto-cached-packedhead": ["shared", "cache,packedhead", "int4", "auto"],
-  "int4-auto-cached-packedhead-again": ["shared", "cache,packedhead", "int4", "auto"]
+  "int4-auto-cached-again": ["shared", "cache", "int4", "auto"]
 }
 
 

@@ -283,16 +283,12 @@ export const makeLlamaRuntime = (
           // file as they are where the quantised ones are (`readStored`), mapped into the decode group that bakes them.
           const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
           const bakesFloat32 = bakeFloat32 || mapsFloat32
-          // Mapped beside baked quantised weights, the float32 ones (the LM head is the one product among them) are read
-          // as the file's bytes where the backend says a bound product at this width is as fast as a pre-packed one:
-          // no pre-packed copy of the head in the store or in memory (a group of steps that disagree pre-packs it once).
-          const asIs = bakesQuantised && mapsFloat32 && !readStored && !bakeFloat32 && backend.prefersBound?.(rows, config.hiddenSize) === true ? names : []
           const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
           // A decode step whose pre-packed forms the store serves is a session of its own: every such session maps the
           // same files, so a group would save no memory, and joining one rebuilds all its members (onnxruntime pre-packs
           // each branch again at creation to hash it: at 1.1B float32 ~5 s per member, against ~5.5 s flat alone).
           const grouped = family !== undefined && (bakesQuantised || bakeFloat32) && !servedOnly
-          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}), ...(asIs.length > 0 ? { readAsIs: asIs } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
+          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
           if (bakesQuantised) onBaked?.()
