@@ -96,6 +96,10 @@ try {
         ...(store === undefined ? {} : { prepackedStore: store }),
         sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
         sampledPeakFileGiB: out.peaks.file / 2 ** 30,
+        // What reading its PSS from outside cost (bench-env `sampled`: at most ~2% of one core since session 24).
+        samplerPssReads: out.sampler.pssReads,
+        samplerPssSeconds: out.sampler.pssSeconds,
+        samplerWallSeconds: out.sampler.wallSeconds,
         ...(fill === undefined ? {} : { cacheFillSeconds: fill.loadSeconds })
       } as Record<string, number | string>
       // The roofline: weight bytes per token ÷ what onnxruntime's kernels read per second, measured by the

@@ -125,7 +125,7 @@ try {
     }
     const out = await workload(prepack!)
     const result = JSON.parse(out.stdout.trim().split("\n").pop()!)
-    rows.push({ contender: name, ...result, sampledPeaks: out.peaks })
+    rows.push({ contender: name, ...result, sampledPeaks: out.peaks, sampler: out.sampler })
   }
   if (modelName === "120m" && !quantisedRun) {
     // Speed side by side in one process (interleaved), so both weight modes see the same load.
