@@ -101,8 +101,9 @@ export const processMemory = (): { readonly rss: number; readonly peak: number; 
  * buffers: what the system cannot reclaim) and of its file-backed pages
  * (mapped files, e.g. weights onnxruntime maps from the quantised-weight cache:
  * clean pages the kernel can drop and read again), and of its proportional set
- * size (PSS: a page mapped by several sessions counted once), next to VmHWM,
- * which counts both kinds (and a page mapped twice twice).
+ * size (PSS: a page mapped by several sessions counted once; read far less
+ * often, its cost returned as `sampler`), next to VmHWM, which counts both
+ * kinds (and a page mapped twice twice).
  */
 export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
   new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; sampler: SamplerCost }>((resolve, reject) => {
