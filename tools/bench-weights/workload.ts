@@ -12,7 +12,8 @@
  * and written to the on-disk cache `<folder>-quantised`, as runs with a cache folder do: programs that bake them map
  * the cache file), `loadonly` (stop after loading: fills that cache), `mixed` (then, before scoring, generation as a
  * job has it, twice: 24 requests of 8-48 new tokens through continuous batching at max batch 8, so decode steps of
- * 8, 4, 2 and 1 rows as the queue drains), or `default`.
+ * 8, 4, 2 and 1 rows as the queue drains), `bakeall` (backend `prefersBoundFromRows: Infinity`: `prefersBound` never
+ * says a bound product is as fast, so `weight_mode: decode` bakes every decode step), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -44,7 +45,7 @@ const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
   })
 
 const main = Effect.gen(function* () {
-  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena"), prepackedStore: !flags.has("nostore") })
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena"), prepackedStore: !flags.has("nostore"), ...(flags.has("bakeall") ? { prefersBoundFromRows: Number.POSITIVE_INFINITY } : {}) })
   const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
   const mark = (name: string, s: number) => {
     // `gc` (run under node --expose-gc): collect garbage first, so resident memory shows what is still referenced.
