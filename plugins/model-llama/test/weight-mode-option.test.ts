@@ -14,12 +14,12 @@ import { cpuBackend, runScoped } from "./support/runtime.ts"
 
 const events = { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
 
-const generateWith = (weightMode: "shared" | "baked" | "decode" | undefined) =>
+const generateWith = (weightMode: "shared" | "baked" | "decode" | undefined, bakedDecodeRows?: number | "all") =>
   Effect.gen(function* () {
     const backend = yield* cpuBackend
     const asked: Array<CompileOptions> = []
     const recording: BackendService = { ...backend, compile: (program, options) => (asked.push(options ?? {}), backend.compile(program, options)) }
-    const options = { builtin: "speaker" as const, max_context: 64, ...(weightMode === undefined ? {} : { weight_mode: weightMode }) }
+    const options = { builtin: "speaker" as const, max_context: 64, ...(weightMode === undefined ? {} : { weight_mode: weightMode }), ...(bakedDecodeRows === undefined ? {} : { baked_decode_rows: bakedDecodeRows }) }
     const services = yield* llamaResource.make({ name: "policy", options, seed: 0, uses: { backend: recording }, events })
     const lm = Context.get(services as Context.Context<LanguageModel>, LanguageModel)
     const [generation] = yield* lm.generate([{ prompt: "Instruction: Sort the numbers 3, 1, 2.\nOutput:", params: { maxNewTokens: 6, temperature: 0 } }])
@@ -47,5 +47,14 @@ describe("llama/hf weight_mode", () => {
     expect(decode.baked).toBeGreaterThan(0)
     expect([...decode.groups].every((group) => typeof group === "string" && group.includes("decode"))).toBe(true)
     expect(decode.text).toBe(shared.text)
+  }, 120_000)
+
+  it("baked_decode_rows: 0 bakes no decode step, all bakes every one (a batch-1 step included); same greedy text", async () => {
+    const none = await runScoped(generateWith("decode", 0))
+    const all = await runScoped(generateWith("decode", "all"))
+    expect(none.baked).toBe(0)
+    expect(none.bound).toBeGreaterThan(0)
+    expect(all.baked).toBeGreaterThan(0)
+    expect(all.text).toBe(none.text)
   }, 120_000)
 })

@@ -34,6 +34,8 @@ export interface LoadLlamaOptions {
   readonly memoryBudget?: number
   /** Frozen weights: one copy bound to every program (`shared`, default) or baked into each. */
   readonly weightMode?: WeightMode
+  /** `weight_mode: decode` bakes into decode steps of at most this many rows (Infinity: all; see `RuntimeOptions.bakedDecodeRows`). */
+  readonly bakedDecodeRows?: number
   /** Frozen weights below float32: baked into decode steps and shared elsewhere (`auto`, default), shared by all, or baked into each. */
   readonly quantisedBinding?: QuantisedBinding
   /** Told once when `auto` shares the stored quantised copy with a decode step for lack of memory. */
@@ -80,7 +82,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}), ...(options.onQuantisedFallback ? { onQuantisedFallback: options.onQuantisedFallback } : {}) })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.bakedDecodeRows === undefined ? {} : { bakedDecodeRows: options.bakedDecodeRows }), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}), ...(options.onQuantisedFallback ? { onQuantisedFallback: options.onQuantisedFallback } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   // Outputs differ by precision, so ids (lineage, score caches) do too.
   const id = precision.precision === "float32" ? folderId
