@@ -2,7 +2,7 @@
 # Packs what a GPU machine with no Node.js and no package registry needs to run
 # tools/gpu-check from a checkout of this repository, into .device/ (git-ignored):
 #
-#   node.xz               this machine's node binary
+#   node.xz               this machine's node binary, without its debug symbols
 #   node_modules.tar.xz   node_modules without what no check loads (other platforms'
 #                         onnxruntime builds, onnxruntime-web, nx, typescript, TypeScript
 #                         sources and source maps of dependencies, the tokenizer package's
@@ -25,7 +25,15 @@ OUT="$ROOT/.device"
 rm -rf "$OUT"
 mkdir -p "$OUT/debs"
 
-xz -T0 -9e -c "$(command -v node)" > "$OUT/node.xz"
+# Node's own build carries its debug symbols (99 MB; 86 MB stripped, 2 MiB less once compressed).
+NODE_BIN=$(readlink -f "$(command -v node)")
+if command -v strip >/dev/null && strip -o "$OUT/node" "$NODE_BIN" && "$OUT/node" -e 0; then
+  xz -T0 -9e -c "$OUT/node" > "$OUT/node.xz"
+else
+  echo "device-bundle: could not strip $NODE_BIN (binutils' strip); packing it whole" >&2
+  xz -T0 -9e -c "$NODE_BIN" > "$OUT/node.xz"
+fi
+rm -f "$OUT/node"
 
 EXCLUDES=(
   node_modules/onnxruntime-web

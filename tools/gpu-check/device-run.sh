@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # On a GPU machine with no Node.js and no registry, from the repository root, with the
 # .device/ folder that tools/gpu-check/device-bundle.sh made: unpacks node and node_modules,
-# the Vulkan loader when the machine has none, and runs tools/gpu-check (--quick unless
-# GPU_CHECK_FULL=1). Results go to $OUT (default /tmp/gpu-check-out): gpu-check.json, its
-# gpu-check-<provider>/ folders (benchmark and conformance JSON), and log.txt.
+# the Vulkan loader when the machine has none, and runs tools/hf-parity (our models against the
+# machine's transformers and peft; HF_PARITY_TIMEOUT seconds per half, default 120) and then
+# tools/gpu-check (--quick unless GPU_CHECK_FULL=1; GPU_CHECK_TIMEOUT seconds, default 400).
+# Results go to $OUT (default /tmp/gpu-check-out): hf-parity.json, gpu-check.json, its
+# gpu-check-<provider>/ folders (benchmark and conformance JSON, also inside gpu-check.json),
+# and log.txt. The whole run fits a device call of timeout_s 580.
 #
 #   bash tools/gpu-check/device-run.sh
 set -uo pipefail
@@ -36,7 +39,15 @@ done
 
 {
   echo "node $(node --version); $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | head -n 1); VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
-  cd "$ROOT" && timeout "${GPU_CHECK_TIMEOUT:-480}" node --import tsx tools/gpu-check/gpu-check.ts --out "$RESULTS/gpu-check.json" $([ "${GPU_CHECK_FULL:-0}" = 1 ] || echo --quick)
+  cd "$ROOT" || exit
+  # First, needing no GPU: our models, tokenizer, PEFT adapters and merged folders against the
+  # machine's transformers and peft (tools/hf-parity; ~30 s on the CPU), into hf-parity.json.
+  PARITY=/tmp/refine-af-device/hf-parity
+  timeout "${HF_PARITY_TIMEOUT:-120}" node --import tsx tools/hf-parity/export.ts --out "$PARITY" \
+    && timeout "${HF_PARITY_TIMEOUT:-120}" "$REFINE_AF_TORCH_PYTHON" tools/hf-parity/check.py "$PARITY" --out "$RESULTS/hf-parity.json"
+  echo "hf-parity exit $?"
+  # Then the GPU providers; gpu-check.json is rewritten after every step, so a timeout keeps what finished.
+  timeout "${GPU_CHECK_TIMEOUT:-400}" node --import tsx tools/gpu-check/gpu-check.ts --out "$RESULTS/gpu-check.json" $([ "${GPU_CHECK_FULL:-0}" = 1 ] || echo --quick)
   echo "gpu-check exit $?"
 } 2>&1 | tee "$RESULTS/log.txt"
 exit 0

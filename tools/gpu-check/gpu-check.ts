@@ -6,7 +6,8 @@
  * On an NVIDIA machine: for each of cuda and webgpu, whether the provider starts (and if not,
  * what is missing and how to install it), the backend conformance suite on it, the llama model's
  * generation, scoring, LoRA training and reference pass on it against the CPU, and the llama
- * and compute benchmarks on it (their own JSON files are kept next to the result). On a
+ * and compute benchmarks on it (their own JSON files are kept next to the result; the result is
+ * rewritten after every step, with `"result": "incomplete"` until the last). On a
  * machine without an NVIDIA GPU it completes at once with `"result": "no GPU"` and the reason.
  * Exit code 0 in both cases; 1 when a check that could run failed.
  *
@@ -54,23 +55,41 @@ const step = (name: string, command: string, args: ReadonlyArray<string>, env: R
   return { name, ok: result.status === 0, seconds, ...(output !== undefined ? { output } : {}), ...(result.status === 0 ? {} : { tail }) }
 }
 
-const providerChecks = async (provider: "cuda" | "webgpu") => {
+interface ProviderResult {
+  readonly provider: "cuda" | "webgpu"
+  readonly available: boolean
+  readonly problem?: ProviderProblem
+  readonly steps: Array<Step>
+}
+
+/** Runs one provider's checks in order; `progress` sees the result after each step (the report is saved then). */
+const providerChecks = async (provider: "cuda" | "webgpu", progress: (partial: ProviderResult) => void): Promise<ProviderResult> => {
   const problem: ProviderProblem | undefined = await checkProvider(provider)
   if (problem !== undefined) {
     console.log(`${provider}: not available: missing ${problem.missing}\n  install: ${problem.install}`)
-    return { provider, available: false, problem, steps: [] as Array<Step> }
+    return { provider, available: false, problem, steps: [] }
   }
   const dir = path.join(path.dirname(out), `gpu-check-${provider}`)
   fs.mkdirSync(dir, { recursive: true })
   const gate: Record<string, string> = provider === "cuda" ? { REFINE_AF_CUDA: "1" } : { REFINE_AF_WEBGPU: "1" }
   const npx = process.platform === "win32" ? "npx.cmd" : "npx"
-  const steps = [
-    step(`${provider} conformance`, npx, ["vitest", "run", `test/${provider}.test.ts`, "--reporter=json", `--outputFile=${path.join(dir, "conformance.json")}`], gate, path.join(repoRoot, "plugins/backend-onnx"), path.join(dir, "conformance.json")),
-    step(`${provider} model against the CPU`, npx, ["vitest", "run", "test/gpu-providers.test.ts", "--reporter=json", `--outputFile=${path.join(dir, "model.json")}`], gate, path.join(repoRoot, "plugins/model-llama"), path.join(dir, "model.json")),
-    step(`${provider} llama benchmark`, npx, ["tsx", "tools/bench-llama/bench-llama.ts", ...(quick ? ["--quick"] : [])], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "llama.json") }, repoRoot, path.join(dir, "llama.json")),
-    step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json"))
+  const planned: Array<() => Step> = [
+    () => step(`${provider} conformance`, npx, ["vitest", "run", `test/${provider}.test.ts`, "--reporter=json", `--outputFile=${path.join(dir, "conformance.json")}`], gate, path.join(repoRoot, "plugins/backend-onnx"), path.join(dir, "conformance.json")),
+    () => step(`${provider} model against the CPU`, npx, ["vitest", "run", "test/gpu-providers.test.ts", "--reporter=json", `--outputFile=${path.join(dir, "model.json")}`], gate, path.join(repoRoot, "plugins/model-llama"), path.join(dir, "model.json")),
+    () => step(`${provider} llama benchmark`, npx, ["tsx", "tools/bench-llama/bench-llama.ts", ...(quick ? ["--quick"] : [])], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "llama.json") }, repoRoot, path.join(dir, "llama.json")),
+    () => step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json"))
   ]
+  const steps: Array<Step> = []
+  for (const run of planned) {
+    steps.push(run())
+    progress({ provider, available: true, steps })
+  }
   return { provider, available: true, steps }
+}
+
+const writeReport = (report: Record<string, unknown>) => {
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
 }
 
 const gpus = nvidiaGpus()
@@ -82,11 +101,13 @@ if ("reason" in gpus) {
   console.log(`no GPU: ${gpus.reason}; nothing to check (the CPU is covered by npm test)`)
 } else {
   console.log(`GPUs: ${gpus.gpus.join("; ")}`)
-  const providers = [await providerChecks("cuda"), await providerChecks("webgpu")]
+  const providers: Array<ProviderResult> = []
+  // Saved after every step with result "incomplete": a run killed by a time limit keeps what finished.
+  const progress = (partial: ProviderResult) => writeReport({ ...base, result: "incomplete", gpus: gpus.gpus, providers: [...providers, partial] })
+  for (const provider of ["cuda", "webgpu"] as const) providers.push(await providerChecks(provider, progress))
   failed = providers.some((p) => p.steps.some((s) => !s.ok))
   report = { ...base, result: failed ? "failed" : "ok", gpus: gpus.gpus, providers }
 }
-fs.mkdirSync(path.dirname(out), { recursive: true })
-fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+writeReport(report)
 console.log(`wrote ${path.relative(process.cwd(), out)}`)
 process.exitCode = failed ? 1 : 0
