@@ -29,7 +29,7 @@ const check = (dir: string): { status: number | null; report: Report; stderr: st
   const out = nodePath.join(dir, "report.json")
   const child = spawnSync(PYTHON, [nodePath.join(import.meta.dirname, "check.py"), dir, "--out", out], {
     encoding: "utf8",
-    env: { ...process.env, PYTHONPATH: nodePath.join(import.meta.dirname, "stand-in") }
+    env: { ...process.env, PYTHONPATH: nodePath.join(import.meta.dirname, "stand-in"), PYTHONDONTWRITEBYTECODE: "1" }
   })
   return { status: child.status, report: JSON.parse(readFileSync(out, "utf8")) as Report, stderr: child.stderr }
 }
