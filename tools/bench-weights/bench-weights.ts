@@ -16,6 +16,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag cached-bakeall --contenders shared-cached,cached,cached-again,cached-bakeall,cached-bakeall-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
  * The model is a synthetic Llama written by tools/tiny-model (random float32
@@ -63,6 +64,9 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // The same with every decode step baked (workload.ts `bakeall`): what `prefersBound`'s "read the bound weight" costs.
   "cached-mixed-bakeall": ["default", "cache,mixed,bakeall"],
   "cached-mixed-bakeall-again": ["default", "cache,mixed,bakeall"],
+  // Batch 1 and 8 only, every decode step baked (`baked_decode_rows: all`), beside `cached` / `cached-again`.
+  "cached-bakeall": ["default", "cache,bakeall"],
+  "cached-bakeall-again": ["default", "cache,bakeall"],
   // int4 projections (float32 embeddings, LM head and norms): stored once for every program, baked into
   // decode steps only (the default), or baked into every program (what quantised weights did before).
   "int4-shared": ["shared", "default", "int4", "shared"],
