@@ -1,7 +1,8 @@
 /**
  * The TypeScript half of the Hugging Face parity check: writes the seeded tiny
  * models (llama with llama3 rope scaling, mistral with a sliding window shorter
- * than the prompts and GQA 4:1, qwen2 with q/k/v bias and tied embeddings) and,
+ * than the prompts and GQA 4:1, qwen2 with q/k/v bias and tied embeddings; llama
+ * also stored as bfloat16) and,
  * for each, what our stack computes on them, for `check.py` to recompute with
  * `transformers` and `peft` (which this repository's machines do not have; the
  * GPU machines lent to its sessions do: `tools/gpu-check/device-run.sh` runs both):
@@ -19,14 +20,14 @@
  *   (peft's `PeftModel` must match) and the adapter merged into a plain folder by
  *   `writeMergedModel` (transformers must read the same log-probabilities from it).
  *
- *   npx tsx tools/hf-parity/export.ts --out /tmp/hf-parity [--presets llama,mistral,qwen2]
+ *   npx tsx tools/hf-parity/export.ts --out /tmp/hf-parity [--presets llama,mistral,qwen2,llama-bf16]
  *   python3 tools/hf-parity/check.py /tmp/hf-parity --out hf-parity.json
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { generateTokens, loadLlama, scoreSequences, writeMergedModel } from "@refine-af/model-llama"
-import { TINY_PRESETS, writeTinyModel, type TinyPresetName } from "@refine-af/models"
+import { TINY_PRESETS, writeTinyModel, type TinyModelDtype, type TinyPresetName } from "@refine-af/models"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 
@@ -55,9 +56,18 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
+/** The models checked: the three presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
+export const VARIANTS: Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }> = {
+  llama: { preset: "llama", dtype: "F32" },
+  mistral: { preset: "mistral", dtype: "F32" },
+  qwen2: { preset: "qwen2", dtype: "F32" },
+  "llama-bf16": { preset: "llama", dtype: "BF16" }
+}
+
 /** What export.ts writes per preset (`<out>/<preset>/expected.json`), read by check.py. */
 export interface PresetExpectation {
   readonly preset: string
+  readonly dtype: TinyModelDtype
   readonly config: Readonly<Record<string, unknown>>
   readonly texts: ReadonlyArray<string>
   /** Our tokenizer's ids per text, without special tokens. */
@@ -77,12 +87,13 @@ export interface PresetExpectation {
   readonly folders: { readonly model: string; readonly adapter: string; readonly merged: string }
 }
 
-export const exportPreset = (out: string, preset: TinyPresetName) =>
+export const exportPreset = (out: string, variant: string) =>
   Effect.gen(function* () {
-    const root = nodePath.join(out, preset)
+    const { preset, dtype } = VARIANTS[variant] ?? { preset: variant as TinyPresetName, dtype: "F32" as const }
+    const root = nodePath.join(out, variant)
     rmSync(root, { recursive: true, force: true })
     const folders = { model: "model", adapter: "adapter", merged: "merged" }
-    yield* writeTinyModel({ out: nodePath.join(root, folders.model), config: preset, seed: 0 })
+    yield* writeTinyModel({ out: nodePath.join(root, folders.model), config: preset, seed: 0, dtype })
     const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
     const loaded = yield* loadLlama(nodePath.join(root, folders.model), backend, { contextLength: 128, maxBatch: 8 })
     const tokenIds = TEXTS.map((text) => loaded.tokenizer.encode(text, { addSpecialTokens: false }))
@@ -106,7 +117,8 @@ export const exportPreset = (out: string, preset: TinyPresetName) =>
     yield* session.exportAdapter(nodePath.join(root, folders.adapter))
     yield* writeMergedModel({ base: nodePath.join(root, folders.model), adapter: nodePath.join(root, folders.adapter), out: nodePath.join(root, folders.merged) })
     const expected: PresetExpectation = {
-      preset,
+      preset: variant,
+      dtype,
       config: TINY_PRESETS[preset],
       texts: [...TEXTS],
       tokenIds,
@@ -124,30 +136,30 @@ export const exportPreset = (out: string, preset: TinyPresetName) =>
   })
 
 const parseArgs = (argv: ReadonlyArray<string>) => {
+  const usage = `usage: export.ts --out DIR [--presets ${Object.keys(VARIANTS).join(",")}]`
   let out: string | undefined
-  let presets: Array<TinyPresetName> = ["llama", "mistral", "qwen2"]
+  let variants = Object.keys(VARIANTS)
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]]
     if (flag === "--out" && value) out = nodePath.resolve(value)
     else if (flag === "--presets" && value) {
-      const names = value.split(",")
-      const unknown = names.filter((n) => !(n in TINY_PRESETS))
-      if (unknown.length > 0) throw new Error(`unknown preset(s) ${unknown.join(", ")}: use ${Object.keys(TINY_PRESETS).join(", ")}`)
-      presets = names as Array<TinyPresetName>
-    } else throw new Error(`unknown argument ${flag}: usage export.ts --out DIR [--presets llama,mistral,qwen2]`)
+      variants = value.split(",")
+      const unknown = variants.filter((n) => !(n in VARIANTS))
+      if (unknown.length > 0) throw new Error(`unknown preset(s) ${unknown.join(", ")}: ${usage}`)
+    } else throw new Error(`unknown argument ${flag}: ${usage}`)
   }
-  if (out === undefined) throw new Error("usage: export.ts --out DIR [--presets llama,mistral,qwen2]")
-  return { out, presets }
+  if (out === undefined) throw new Error(usage)
+  return { out, variants }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { out, presets } = parseArgs(process.argv.slice(2))
+  const { out, variants } = parseArgs(process.argv.slice(2))
   mkdirSync(out, { recursive: true })
   const program = Effect.gen(function* () {
-    for (const preset of presets) {
+    for (const variant of variants) {
       const started = performance.now()
-      const expected = yield* exportPreset(out, preset)
-      console.log(`${preset}: ${expected.tokenIds.length} prompts, greedy ${expected.greedy.map((g) => g.length).join("/")} tokens, SFT loss ${expected.sftLosses.map((l) => l.toFixed(3)).join(" → ")} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+      const expected = yield* exportPreset(out, variant)
+      console.log(`${variant}: ${expected.tokenIds.length} prompts, greedy ${expected.greedy.map((g) => g.length).join("/")} tokens, SFT loss ${expected.sftLosses.map((l) => l.toFixed(3)).join(" → ")} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
     }
   })
   Effect.runPromise(Effect.scoped(program)).then(() => console.log(`written under ${out}`), (error: unknown) => {
