@@ -68,8 +68,12 @@ const WIDE_K = { prefersBound: 2048, avx512WeightLeft: 1024 } as const
  *   1.2× at 8): bake. From K = 2048 the bound weight is as fast or faster at
  *   one row (MLAS's one-row kernel on W as stored: 0.71–1.03× the baked time)
  *   and at 8-32 rows (weight-left: 0.80–1.04×), and a little slower at 2-7
- *   rows (1.06–1.34×; whole 1.1B decode steps 1.22–1.25× at 2 and 4) and
- *   above 32 (1.13–1.18×): read bound at every row count. Baking the 2-7-row
+ *   rows (1.06–1.34×; whole 1.1B decode steps 1.22–1.25× at 2 and 4 in
+ *   session 22, 1.54–1.56× at 2, 1.42–1.45× at 4 and 1.2× at 8 in session
+ *   25 on the mapped float32 cache, equal at 1: the weight-left kernel pads
+ *   the rows to 16 columns, so bound steps of 2–8 rows all take ~250 ms,
+ *   compute-bound) and above 32 (1.13–1.18×): read bound at every row count
+ *   (one copy of the weights; `baked_decode_rows: all` chooses the speed). Baking the 2-7-row
  *   steps too bought 3% on a job-like generation at 1.1B (24 requests of
  *   uneven lengths, continuous batching from 8 rows: 61.5 s against 63.2 s)
  *   for a second set of file pages (PSS 2.15× the weight bytes against
