@@ -16,6 +16,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-rows16 --contenders cached-mixed,cached-mixed-again,cached-mixed-rows16,cached-mixed-rows16-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag cached-bakeall --contenders shared-cached,cached,cached-again,cached-bakeall,cached-bakeall-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag mmap --contenders int4-shared-checkpointed,int4-shared-checkpointed-mmap,int4-shared-checkpointed-mmap-arenas2
  *
@@ -64,6 +65,9 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // The same with every decode step baked (workload.ts `bakeall`): what `prefersBound`'s "read the bound weight" costs.
   "cached-mixed-bakeall": ["default", "cache,mixed,bakeall"],
   "cached-mixed-bakeall-again": ["default", "cache,mixed,bakeall"],
+  // The mixed generation with up to 16 rows decoded together (workload.ts `rows16`; batch 16 decode measured too).
+  "cached-mixed-rows16": ["default", "cache,mixed,rows16"],
+  "cached-mixed-rows16-again": ["default", "cache,mixed,rows16"],
   // Batch 1 and 8 only, every decode step baked (`baked_decode_rows: all`), beside `cached` / `cached-again`.
   "cached-bakeall": ["default", "cache,bakeall"],
   "cached-bakeall-again": ["default", "cache,bakeall"],
@@ -171,6 +175,7 @@ const table = rows.map((r) => {
     afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,
     decodeB8: r.decodeTokensPerSecond.batch8,
+    ...(r.decodeTokensPerSecond.batch16 === undefined ? {} : { decodeB16: r.decodeTokensPerSecond.batch16 }),
     rooflineFractionB1: r.decodeTokensPerSecond.batch1 / rooflineOf(r.weightBytes),
     trainStepSeconds: r.trainStepSeconds,
     ...(r.mixed === undefined ? {} : { mixedSeconds: r.mixed.map((m: { seconds: number }) => m.seconds) }),
@@ -194,7 +199,7 @@ const report = {
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  (PSS peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
-  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}${t.mixedSeconds === undefined ? "" : `  mixed ${t.mixedSeconds.map((x: number) => x.toFixed(1)).join(" / ")} s`}`)
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}${t.mixedSeconds === undefined ? "" : `  mixed ${t.mixedSeconds.map((x: number) => x.toFixed(1)).join(" / ")} s`}${t.decodeB16 === undefined ? "" : `  b16 ${t.decodeB16.toFixed(1)} tok/s`}`)
 }
 if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")

@@ -53,16 +53,18 @@ const main = Effect.gen(function* () {
     phases[name] = { seconds: s, ...processMemory() }
   }
   mark("start", 0)
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
+  // `rows16`: generation decodes up to 16 rows together (llama/hf's default since session 25) instead of 8.
+  const maxBatch = flags.has("rows16") ? 16 : 8
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
   if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }
   // The weight bytes at the chosen precision: float32 ones plus the stored codes and scales.
   const weightBytes = Object.values(runtime.weights).reduce((n, t) => n + hostByteLength(t), 0) + Object.values(runtime.quantised).reduce((n, q) => n + quantisedBytes(q), 0)
-  const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
+  const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch }
   const requests = (rows: number, maxNewTokens: number) => ids(rows, PROMPT, rows).map((promptIds) => ({ promptIds, params: { maxNewTokens, temperature: 0 } }))
   const decode: Record<string, number> = {}
-  for (const batch of [1, 8]) {
+  for (const batch of maxBatch === 16 ? [1, 8, 16] : [1, 8]) {
     // Warm-up compiles prefill + decode of this bucket; the difference of a long and a 1-token run is decode alone.
     const warm = yield* seconds(generateTokens(runtime, requests(batch, DECODE + 1), options))
     mark(`generate-b${batch}`, warm.seconds)
