@@ -6,14 +6,15 @@ import { runScoped, tinyRuntime } from "./support/runtime.ts"
 const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 37 + salt * 101) % 512)
 const tokenizer = { decode: (tokens: ReadonlyArray<number>) => tokens.map((t) => `<${t}>`).join("") }
 
-/** Counts model calls and the batch sizes of decode steps. */
+/** Counts model calls and the batch sizes of decode steps (and of prefills). */
 const counting = (runtime: LlamaRuntime) => {
-  const stats = { decodeRuns: 0, decodeBatches: [] as Array<number> }
+  const stats = { decodeRuns: 0, decodeBatches: [] as Array<number>, prefillBatches: [] as Array<number> }
   const wrapped: LlamaRuntime = {
     ...runtime,
     executable: (shape, head, lora, cacheUpdate) =>
       Effect.map(runtime.executable(shape, head, lora, cacheUpdate), (exe) => {
         if (shape.length === 1) stats.decodeBatches.push(shape.batch)
+        else stats.prefillBatches.push(shape.batch)
         return exe
       }),
     run: (exe, feeds) => {
@@ -45,6 +46,23 @@ describe("decode scheduler (one queue, one loop across calls)", () => {
     expect(stats.decodeBatches.filter((b) => b === 1).length).toBeLessThan(30)
     expect(Math.max(...stats.decodeBatches)).toBeGreaterThanOrEqual(4)
     expect(stats.decodeRuns).toBeLessThan(6 * 12)
+  })
+
+  it("maxPrefillRows: prefills join a wide decode batch a few rows at a time, with the tokens an uncapped batch gives", async () => {
+    const requests: Array<TokenRequest> = Array.from({ length: 12 }, (_, i) => ({ promptIds: ids(4 + i, i), params: { maxNewTokens: 10, temperature: 0 } }))
+    const { uncapped, capped, stats } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 } })
+      const options = { tokenizer, eosIds: new Set<number>(), contextLength: 512, maxBatch: 16 }
+      const uncapped = yield* generateTokens(runtime, requests, options)
+      const { wrapped, stats } = counting(runtime)
+      const capped = yield* generateTokens(wrapped, requests, { ...options, maxPrefillRows: 4 })
+      return { uncapped, capped, stats }
+    }))
+    expect(capped.map((g) => g.tokenIds)).toEqual(uncapped.map((g) => g.tokenIds))
+    expect(stats.prefillBatches.length).toBeGreaterThanOrEqual(3)
+    expect(Math.max(...stats.prefillBatches)).toBeLessThanOrEqual(4)
+    // The decode batch still grows past the prefill cap.
+    expect(Math.max(...stats.decodeBatches)).toBe(16)
   })
 
   it("an interrupted call leaves the batch; later calls, also ones that need a bigger cache, still complete", async () => {

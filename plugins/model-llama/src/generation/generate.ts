@@ -39,6 +39,12 @@ export interface GenerateOptions {
   readonly contextLength: number
   /** Most rows decoded together (default 8). */
   readonly maxBatch?: number
+  /**
+   * Most rows prefilled together (default `maxBatch`): a prefill's activations grow with rows ×
+   * prompt length (attention scores with its square), a decode step's do not, so a wide decode
+   * batch can fill through narrower prefills joining one after another.
+   */
+  readonly maxPrefillRows?: number
   /** KV-cache decoding (default true); false recomputes every step. */
   readonly useCache?: boolean
   readonly adapter?: ActiveAdapter
@@ -215,8 +221,9 @@ const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: Readon
  * KV-cache decoding with continuous batching: up to `maxBatch` rows decode
  * together; waiting requests are prefilled and spliced in, and finished rows
  * dropped, whenever the live rows fit in half the batch bucket (a bucket
- * boundary) or the newcomers would at least double the live rows (requests
- * that arrive while a few rows decode join at once). Every row has its own
+ * boundary) or the newcomers would at least double the live rows, or fill a
+ * whole prefill of `maxPrefillRows` (requests that arrive while a few rows
+ * decode join at once). Every row has its own
  * positions, so rows that joined at different times share a step. The cache
  * size is fixed when the loop starts; a newcomer that does not fit it waits
  * in the queue for the next loop.
@@ -251,9 +258,12 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     for (;;) {
       const live = slots.flatMap((row, i) => (isLiveRow(row) ? [i] : []))
       const atBoundary = live.length <= batch / 2
-      const joinable = countFitting(waiting, cache, maxBatch - live.length)
-      if (joinable > 0 && (atBoundary || joinable >= live.length)) {
-        const joining = takeFitting(waiting, cache, maxBatch - live.length)
+      const prefillCap = options.maxPrefillRows ?? maxBatch
+      const room = Math.min(maxBatch - live.length, prefillCap)
+      const joinable = countFitting(waiting, cache, room)
+      // A full prefill counts as doubling: a batch wider than twice the prefill cap still fills.
+      if (joinable > 0 && (atBoundary || joinable >= Math.min(live.length, prefillCap))) {
+        const joining = takeFitting(waiting, cache, room)
         const fresh = yield* prefillRows(runtime, keeper, joining, cache, options)
         queue.afterStep?.()
         const freshLive = joining.flatMap((row, j) => (isLiveRow(row) ? [j] : []))

@@ -26,6 +26,8 @@ export interface PolicyModelParts {
   readonly contextLength: number
   readonly eosIds: ReadonlySet<number>
   readonly maxBatch: number
+  /** Most rows prefilled (or scored) in one program (default maxBatch). */
+  readonly prefillRows?: number
   readonly compile: ProgramCache
 }
 
@@ -69,7 +71,7 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
         return adapterOnly(state)
       }
     }
-    const generation = { tokenizer, eosIds: parts.eosIds, contextLength: parts.contextLength, maxBatch: parts.maxBatch, adapter: active }
+    const generation = { tokenizer, eosIds: parts.eosIds, contextLength: parts.contextLength, maxBatch: parts.maxBatch, ...(parts.prefillRows === undefined ? {} : { maxPrefillRows: parts.prefillRows }), adapter: active }
     const sample = (prompts: ReadonlyArray<ReadonlyArray<number>>, params: SamplingParams) =>
       Effect.gen(function* () {
         // Requests without a seed draw one from the session's stream, so a resumed session samples the same.
@@ -93,6 +95,6 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
           const current = yield* currentAdapter(runtime.backend, state)
           yield* writeAdapter(dir, { ...current, config: { ...current.config, baseModelNameOrPath: parts.id } })
         }).pipe(Effect.mapError((e) => new PolicyError({ reason: "Checkpoint", message: `cannot export the adapter into ${dir}: ${e.message}`, fix: "check that the folder is writable" }))),
-      lm: makeLlamaLanguageModel(runtime, tokenizer, { id: `${parts.id}+policy-session`, contextLength: parts.contextLength, eosIds: parts.eosIds, maxBatch: parts.maxBatch, adapter: active })
+      lm: makeLlamaLanguageModel(runtime, tokenizer, { id: `${parts.id}+policy-session`, contextLength: parts.contextLength, eosIds: parts.eosIds, maxBatch: parts.maxBatch, ...(parts.prefillRows === undefined ? {} : { prefillRows: parts.prefillRows }), adapter: active })
     } satisfies PolicySession
   })

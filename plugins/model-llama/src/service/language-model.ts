@@ -18,6 +18,8 @@ export interface LlamaLanguageModelOptions {
   readonly contextLength: number
   readonly eosIds: ReadonlySet<number>
   readonly maxBatch: number
+  /** Most rows prefilled, or scored, in one program (default `maxBatch`; see `GenerateOptions.maxPrefillRows`). */
+  readonly prefillRows?: number
   /** An enabled adapter; omit for the base model. */
   readonly adapter?: ActiveAdapter
 }
@@ -53,6 +55,7 @@ export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokeniz
     eosIds: options.eosIds,
     contextLength: options.contextLength,
     maxBatch: options.maxBatch,
+    ...(options.prefillRows === undefined ? {} : { maxPrefillRows: options.prefillRows }),
     ...(options.adapter ? { adapter: options.adapter } : {})
   })
   const generateWith = (requests: ReadonlyArray<GenerationRequest>, onChunk?: TokenRequest["onChunk"]) =>
@@ -82,7 +85,7 @@ export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokeniz
           if (outside) return yield* Effect.fail(outside)
         }
         const scored = sequences.filter((s) => s.continuation.length > 0)
-        const logprobs = yield* scoreSequences(runtime, scored, options.maxBatch, options.adapter).pipe(
+        const logprobs = yield* scoreSequences(runtime, scored, options.prefillRows ?? options.maxBatch, options.adapter).pipe(
           Effect.catchTag(["BackendCompileError", "BackendFeedError", "BackendRunError", "DeviceTensorError", "UnsupportedOpError"], (e) => Effect.fail(internal(e)))
         )
         let next = 0

@@ -30,7 +30,7 @@ const STORED_FRACTION = { float32: 1, float16: 0.5, int8: 0.28, int4: 0.16 } as 
  * batch 16 against 8 gave 1.94× the tokens/s on a 1.1B model (bound weights, AVX-512: its
  * weight-left kernel pads 2-15 rows to 16 columns anyway), 1.62× on 120M and 1.22× on 30M
  * (session 25, 2-core Xeon). The memory bound keeps 7B-class models, whose cache is ~0.5-1 MiB a
- * token, at 8.
+ * token, at 8. Prefill and scoring programs stay at 8 rows when the default applies (`prefillRows`).
  */
 export const defaultMaxBatch = (config: Pick<LlamaConfig, "numLayers" | "numKeyValueHeads" | "headDim">, contextLength: number, memoryBytes: number = totalmem()): number => {
   const kvBytesPerToken = config.numLayers * 2 * config.numKeyValueHeads * config.headDim * 4
@@ -104,6 +104,9 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     : precision.precision === "float16" ? `${folderId}@float16`
     : `${folderId}@${precision.precision}-b${precision.blockSize ?? DEFAULT_BLOCK_SIZE}`
   const maxBatch = options.maxBatch ?? defaultMaxBatch(model.config, contextLength)
+  // Rows prefilled or scored in one program: the default max_batch widens decode steps only (their
+  // activations do not grow with the prompt); prefill and scoring keep the 8 rows they had before.
+  const prefillRows = options.maxBatch ?? Math.min(8, maxBatch)
   let adapter: ActiveAdapter | undefined
   let adapterId = ""
   if (options.adapterPath) {
@@ -113,11 +116,11 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     adapter = { lora: programLora(lora), feeds: uploaded }
     adapterId = yield* adapterIdentity(options.adapterPath)
   }
-  const base = makeLlamaLanguageModel(runtime, tokenizer, { id, contextLength, eosIds, maxBatch })
+  const base = makeLlamaLanguageModel(runtime, tokenizer, { id, contextLength, eosIds, maxBatch, prefillRows })
   const service = adapter
-    ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}${adapterId}`, contextLength, eosIds, maxBatch, adapter })
+    ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}${adapterId}`, contextLength, eosIds, maxBatch, prefillRows, adapter })
     : base
   // The trainable view: sessions over the same frozen weights (the resource's own adapter is not applied to them).
-  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch })
+  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch, prefillRows })
   return { service, base, policy, runtime, tokenizer, model, quantCache: loaded.cache }
 })
