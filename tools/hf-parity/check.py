@@ -106,9 +106,7 @@ def check_preset(root, device):
     def greedy():
         rows = []
         for ids, ours in zip(expected["tokenIds"], expected["greedy"]):
-            full = ids + ours
-            with torch.no_grad():
-                logits = model(torch.tensor([full], device=device)).logits[0].float()
+            _, logits = prompt_logprobs(model, ids + ours, device)
             exact, worst = 0, 0.0
             for j, token in enumerate(ours):
                 row = logits[len(ids) - 1 + j]

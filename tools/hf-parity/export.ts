@@ -57,12 +57,15 @@ const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
 /** The models checked: the three presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
-export const VARIANTS: Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }> = {
+export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
   qwen2: { preset: "qwen2", dtype: "F32" },
   "llama-bf16": { preset: "llama", dtype: "BF16" }
-}
+} as const satisfies Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }>
+
+export type Variant = keyof typeof VARIANTS
+const isVariant = (name: string): name is Variant => name in VARIANTS
 
 /** What export.ts writes per preset (`<out>/<preset>/expected.json`), read by check.py. */
 export interface PresetExpectation {
@@ -87,9 +90,9 @@ export interface PresetExpectation {
   readonly folders: { readonly model: string; readonly adapter: string; readonly merged: string }
 }
 
-export const exportPreset = (out: string, variant: string) =>
+export const exportPreset = (out: string, variant: Variant) =>
   Effect.gen(function* () {
-    const { preset, dtype } = VARIANTS[variant] ?? { preset: variant as TinyPresetName, dtype: "F32" as const }
+    const { preset, dtype } = VARIANTS[variant]
     const root = nodePath.join(out, variant)
     rmSync(root, { recursive: true, force: true })
     const folders = { model: "model", adapter: "adapter", merged: "merged" }
@@ -138,14 +141,15 @@ export const exportPreset = (out: string, variant: string) =>
 const parseArgs = (argv: ReadonlyArray<string>) => {
   const usage = `usage: export.ts --out DIR [--presets ${Object.keys(VARIANTS).join(",")}]`
   let out: string | undefined
-  let variants = Object.keys(VARIANTS)
+  let variants = Object.keys(VARIANTS) as Array<Variant>
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]]
     if (flag === "--out" && value) out = nodePath.resolve(value)
     else if (flag === "--presets" && value) {
-      variants = value.split(",")
-      const unknown = variants.filter((n) => !(n in VARIANTS))
+      const names = value.split(",")
+      const unknown = names.filter((n) => !isVariant(n))
       if (unknown.length > 0) throw new Error(`unknown preset(s) ${unknown.join(", ")}: ${usage}`)
+      variants = names.filter(isVariant)
     } else throw new Error(`unknown argument ${flag}: ${usage}`)
   }
   if (out === undefined) throw new Error(usage)

@@ -249,6 +249,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       false
     ).cache
     const emptySlots = () => new Array<number>(cache).fill(-1)
+    const prefillCap = options.maxPrefillRows ?? maxBatch
     const keeper = cacheKeeper(runtime, kvMode, cache)
     let batch = 0
     let slots: Array<GenerationRow | null> = []
@@ -258,7 +259,6 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     for (;;) {
       const live = slots.flatMap((row, i) => (isLiveRow(row) ? [i] : []))
       const atBoundary = live.length <= batch / 2
-      const prefillCap = options.maxPrefillRows ?? maxBatch
       const room = Math.min(maxBatch - live.length, prefillCap)
       const joinable = countFitting(waiting, cache, room)
       // A full prefill counts as doubling: a batch wider than twice the prefill cap still fills.

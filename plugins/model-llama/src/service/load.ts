@@ -106,7 +106,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const maxBatch = options.maxBatch ?? defaultMaxBatch(model.config, contextLength)
   // Rows prefilled or scored in one program: the default max_batch widens decode steps only (their
   // activations do not grow with the prompt); prefill and scoring keep the 8 rows they had before.
-  const prefillRows = options.maxBatch ?? Math.min(8, maxBatch)
+  const prefillRows = options.maxBatch ?? 8
   let adapter: ActiveAdapter | undefined
   let adapterId = ""
   if (options.adapterPath) {
