@@ -130,6 +130,31 @@ describe("PPO objective", () => {
     expect(ppoObjective({ ...params, entropyCoef: 0 }).heads).toEqual(["values"])
     expect(objective.heads).toEqual(["values", "entropy"])
     expect(ppoObjective({ ...params, clip: 0.3 }).id).not.toBe(objective.id)
+    expect(ppoObjective({ ...params, ratioThreshold: 10 }).id).not.toBe(objective.id)
+    expect(ppoObjective({ ...params, ratioThreshold: 10 }).id).not.toBe(ppoObjective({ ...params, ratioThreshold: 5 }).id)
+  })
+
+  it("ratio threshold (TRL ratio_threshold): a mean ratio above it zeroes the loss and every gradient, at or below it changes nothing; policy_kl = mean(old − new)", () => {
+    const meanRatio = tokenMean(a, (i) => Math.exp(a["logprobs"]![i]! - a["oldLogprobs"]![i]!))
+    const gated = (threshold: number) => program(ppoObjective({ ...params, ratioThreshold: threshold }) as Objective<string>, true, true)
+    const ungated = interpret(p, feedsOf(a))
+    const ungradded = interpret(grad(p, "loss", ["logprobs", "values", "entropy"]), feedsOf(a))
+    for (const [threshold, skipped] of [[meanRatio * (1 + 1e-9), false], [meanRatio * (1 - 1e-9), true], [10, false]] as const) {
+      const q = gated(threshold)
+      const out = interpret(q, feedsOf(a))
+      const grads = interpret(grad(q, "loss", ["logprobs", "values", "entropy"]), feedsOf(a))
+      expect(out["ratio_skipped"]!.data[0], `threshold ${threshold}`).toBe(skipped ? 1 : 0)
+      expect(out["loss"]!.data[0]).toBe(skipped ? 0 : ungated["loss"]!.data[0])
+      // The metrics report the losses before the gate.
+      expect(out["policy_loss"]!.data[0]).toBe(ungated["policy_loss"]!.data[0])
+      for (const name of ["logprobs", "values", "entropy"]) {
+        const g = Array.from(grads[gradName(name)]!.data)
+        if (skipped) expect(g.every((v) => v === 0), name).toBe(true)
+        else expect(g).toEqual(Array.from(ungradded[gradName(name)]!.data))
+      }
+    }
+    expect(ungated["ratio_skipped"]).toBeUndefined() // no threshold, no gate
+    expect(ungated["policy_kl"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => a["oldLogprobs"]![i]! - a["logprobs"]![i]!), 12)
   })
 })
 

@@ -17,7 +17,7 @@
  */
 import { Effect, Schema } from "effect"
 import { RecipePath } from "@refine-af/core"
-import { LoraOptions } from "@refine-af/training"
+import { LoraOptions, scheduleFields } from "@refine-af/training"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const positive = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -41,8 +41,14 @@ export const PpoOptions = Schema.Struct({
   gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
   /** Passes over each batch (TRL `ppo_epochs`: 4). */
   ppoEpochs: positiveInt.annotate({ description: "Passes over each batch (TRL `ppo_epochs`: 4)." }).pipe(withDefault(4)),
-  /** Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5). */
-  lr: positive.annotate({ description: "Constant AdamW learning rate (TRL `learning_rate`: 1.41e-5)." }).pipe(withDefault(1.41e-5)),
+  /** Peak AdamW learning rate (TRL `learning_rate`: 1.41e-5; see `schedule`, `warmupSteps`). */
+  lr: positive.annotate({ description: "Peak AdamW learning rate (TRL `learning_rate`: 1.41e-5; see schedule and warmupSteps)." }).pipe(withDefault(1.41e-5)),
+  /** Decay and warmup over the run's iterations, one scheduler step per iteration as TRL's classic `PPOTrainer` (default: constant, TRL's `lr_scheduler` None). */
+  ...scheduleFields("constant", "TRL classic PPO has no scheduler by default and steps one per iteration", "iterations"),
+  /** Zero the loss of a micro-batch whose mean probability ratio exceeds this (TRL `ratio_threshold`: 10). */
+  ratioThreshold: positive.annotate({ description: "Skip (zero the loss of) a micro-batch whose mean probability ratio π/π_old over its completion tokens exceeds this (TRL `ratio_threshold`: 10)." }).pipe(withDefault(10)),
+  /** Stop an iteration's remaining updates once an update's policy KL exceeds 1.5 × this (TRL `early_stopping` + `target_kl`; default off). */
+  targetKl: Schema.optionalKey(positive).annotate({ description: "Early stopping: end an iteration's remaining minibatch updates once one's policy KL (mean of old − new log-probabilities before it) exceeds 1.5 × this (TRL `early_stopping: true` with `target_kl`, whose default is 1). Default: off." }),
   /** Clip the gradient norm (TRL `max_grad_norm`: none). */
   maxGradNorm: Schema.optionalKey(positive).annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: none)." }),
   /** Discount γ (TRL `gamma`: 1). */

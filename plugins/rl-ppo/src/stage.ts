@@ -19,7 +19,7 @@ import { Effect } from "effect"
 import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine-af/core"
 import {
   checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
-  PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
+  learningRate, PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
   asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
 import { PpoOptions } from "./options.ts"
@@ -36,10 +36,10 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
-    const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef })
+    const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef, ratioThreshold: o.ratioThreshold })
     const controller: KlController = o.kl.controller === "adaptive" ? { kind: "adaptive", initial: o.kl.initial, target: o.kl.target, horizon: o.kl.horizon } : { kind: "fixed", initial: o.kl.initial }
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
-    const hyper = { lr: o.lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
+    const hyperAt = (lr: number) => ({ lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
 
     const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
@@ -73,11 +73,16 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       const shaped = klShapedRewards(scores, logprobs, refLogprobs, state.klCoef, o.kl.estimator)
       const { advantages: rawAdvantages, returns } = gae(o.whitenRewards ? whiten(shaped, false) : shaped, values, { gamma: o.gamma, lambda: o.lambda })
       const advantages = whiten(rawAdvantages)
+      // One scheduler step per iteration (TRL's classic PPOTrainer steps its scheduler once per `step`).
+      const lr = learningRate(o, step, o.steps)
       const updates: Array<StepResult> = []
       for (const mb of minibatches(rollouts.length, o.miniBatchSize, o.ppoEpochs, ctx.seed, step)) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         const feeds = { oldLogprobs: pick(logprobs), oldValues: pick(values), advantages: pick(advantages), returns: pick(returns) }
-        updates.push(yield* session.step(objective, pick(rollouts), feeds, hyper).pipe(Effect.mapError(fail)))
+        const update = yield* session.step(objective, pick(rollouts), feeds, hyperAt(lr)).pipe(Effect.mapError(fail))
+        updates.push(update)
+        // Early stopping (TRL `early_stopping`): this update ran; the iteration's remaining ones do not.
+        if (o.targetKl !== undefined && (update.metrics["policy_kl"] ?? 0) > 1.5 * o.targetKl) break
       }
       const trainTime = seconds(t)
 
@@ -91,7 +96,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
         kl_coef: state.klCoef,
         entropy: flatMean(current.map((h) => h.entropy!)),
         explained_variance: explainedVariance(values, returns),
-        lr: o.lr,
+        lr,
+        updates: updates.length,
         advantages_mean: flatMean(rawAdvantages),
         returns_mean: flatMean(returns),
         completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)])

@@ -16,8 +16,8 @@ import { RlooOptions, rlooStage } from "../src/index.ts"
 
 const MARGIN = 0.25
 const prompts: Array<JsonRecord> = ["the answer is", "count to", "my number:", "give a code", "pick one", "say it"].map((prompt) => ({ prompt }))
-/** Small batches, a large learning rate for the table policy, 3-token completions. */
-const toyOptions = { steps: 16, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 4, lr: 0.05, beta: 0.02, lora: { rank: 4, alpha: 8, targets: ["table"] }, sampling: { maxNewTokens: 3 }, checkpointEvery: 4 }
+/** Small batches, a large constant learning rate for the table policy (not TRL's linear decay: 16 iterations are few), 3-token completions. */
+const toyOptions = { steps: 16, promptsPerStep: 4, samplesPerPrompt: 4, miniBatchSize: 4, lr: 0.05, schedule: "constant", beta: 0.02, lora: { rank: 4, alpha: 8, targets: ["table"] }, sampling: { maxNewTokens: 3 }, checkpointEvery: 4 }
 const run = (options: Record<string, unknown>, at: TrainerRun = {}) =>
   runTrainerStage(rlooStage, Schema.decodeUnknownSync(RlooOptions)(options), {
     policy: tablePolicyModel({ seed: 3, contextLength: 48 }),

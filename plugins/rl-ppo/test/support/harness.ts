@@ -9,7 +9,11 @@ import { Schema } from "effect"
 import type { JsonRecord, RewardService } from "@refine-af/core"
 import { memoryInput, memoryStageContext, memoryWriter, runStageExit, tablePolicyModel } from "@refine-af/testing"
 import { makeRuleReward, RuleSet } from "@refine-af/reward-rules"
+import type { PolicyModelService } from "@refine-af/training"
 import { PpoOptions, ppoTrainStage } from "../../src/index.ts"
+
+/** The toy task's policy: the table policy, seed 3. */
+export const toyPolicy = (): PolicyModelService => tablePolicyModel({ seed: 3, contextLength: 48 })
 
 export const toyPrompts: Array<JsonRecord> = ["the answer is", "count to", "my number:", "give a code", "pick one", "say it"].map((prompt) => ({ prompt }))
 
@@ -34,6 +38,8 @@ export interface PpoRun {
   readonly resumed?: ReadonlyArray<JsonRecord>
   readonly crashAfter?: number
   readonly reward?: RewardService
+  /** The policy (default: the table policy, seed 3). */
+  readonly policy?: PolicyModelService
 }
 
 export const runPpo = async (options: Record<string, unknown>, run: PpoRun = {}) => {
@@ -43,7 +49,7 @@ export const runPpo = async (options: Record<string, unknown>, run: PpoRun = {})
   const { ctx, events } = memoryStageContext({
     name: "ppo",
     options: Schema.decodeUnknownSync(PpoOptions)(options),
-    uses: { policy: tablePolicyModel({ seed: 3, contextLength: 48 }), reward: run.reward ?? digitReward() },
+    uses: { policy: run.policy ?? toyPolicy(), reward: run.reward ?? digitReward() },
     seed: 17,
     inputs: { prompts: memoryInput("prompts", toyPrompts) },
     output,

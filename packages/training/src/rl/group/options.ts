@@ -8,16 +8,10 @@
  * grpo: { _component_: grpo/train, prompts: rl_prompts, policy: policy, reward: reward, steps: 30, samplesPerPrompt: 4 }
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 import { RecipePath } from "@refine-af/core"
 import { LoraOptions } from "../../lora.ts"
-
-const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-const positive = Schema.Finite.check(Schema.isGreaterThan(0))
-const nonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-const unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
-/** Optional in the recipe, `value` when absent. */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+import { nonNegative, positive, positiveInt, scheduleFields, unit, withDefault } from "../loop/option-fields.ts"
 
 /** The algorithm-specific defaults. */
 export interface GroupDefaults {
@@ -51,8 +45,10 @@ export const groupOptions = (d: GroupDefaults) =>
     gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
     /** μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1). */
     iterations: positiveInt.annotate({ description: "μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1)." }).pipe(withDefault(1)),
-    /** Constant AdamW learning rate. */
-    lr: positive.annotate({ description: "Constant AdamW learning rate." }).pipe(withDefault(d.lr)),
+    /** Peak AdamW learning rate (see `schedule`, `warmupSteps`). */
+    lr: positive.annotate({ description: "Peak AdamW learning rate (see schedule and warmupSteps)." }).pipe(withDefault(d.lr)),
+    /** Decay and warmup over the run's optimizer updates (TRL: Hugging Face Trainer's `lr_scheduler_type` linear, no warmup). */
+    ...scheduleFields("linear", "TRL's default, Hugging Face Trainer's lr_scheduler_type", "optimizer updates"),
     /** Clip the gradient norm (TRL `max_grad_norm`: 1). */
     maxGradNorm: positive.annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: 1)." }).pipe(withDefault(1)),
     /** Ratio clip ε (TRL `epsilon`: 0.2). */

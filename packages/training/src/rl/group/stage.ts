@@ -21,6 +21,7 @@ import { defineStage, Reward, type Json, type JsonRecord, type StageContext } fr
 import { PolicyModel } from "../../policy-model.ts"
 import type { StepResult } from "../../policy-session.ts"
 import { loraConfigFrom } from "../../lora.ts"
+import { learningRate } from "../../schedule.ts"
 import { groupObjective } from "../objectives/group.ts"
 import { grpoAdvantages, rlooAdvantages } from "../group-baselines.ts"
 import { klPerToken } from "../kl.ts"
@@ -56,7 +57,10 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const objective = groupObjective({ clip: o.clip, beta: o.beta, aggregation: o.aggregation })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
-    const hyper = { lr: o.lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) }
+    const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
+    // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).
+    const rolloutsPerStep = o.promptsPerStep * k
+    const updatesPerStep = o.iterations * Math.ceil(rolloutsPerStep / (o.miniBatchSize ?? rolloutsPerStep))
 
     const session = yield* policy.session({ lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
     let last: Record<string, number> = {}
@@ -85,10 +89,12 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       const oldLogprobs = current.map((h) => h.logprobs)
       const advantages = oldLogprobs.map((row, i) => row.map(() => sequenceAdvantages[i]!))
       const updates: Array<StepResult> = []
+      const lrs: Array<number> = []
       for (const mb of minibatches(rollouts.length, o.miniBatchSize ?? rollouts.length, o.iterations, ctx.seed, step)) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         const feeds = { oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs) }
-        updates.push(yield* session.step(objective, pick(rollouts), feeds, hyper).pipe(Effect.mapError(fail)))
+        lrs.push(learningRate(o, step * updatesPerStep + updates.length, o.steps * updatesPerStep))
+        updates.push(yield* session.step(objective, pick(rollouts), feeds, hyperAt(lrs.at(-1)!)).pipe(Effect.mapError(fail)))
       }
       const trainTime = seconds(t)
 
@@ -99,7 +105,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
         ...updateMetrics,
         ...(reference ? { kl: flatMean(klPerToken("k3", oldLogprobs, reference.map((h) => h.logprobs))), update_kl: updateKl! } : {}),
         entropy: flatMean(current.map((h) => h.entropy!)),
-        lr: o.lr,
+        lr: lrs[0]!,
         zero_std_groups: groupStds.filter((s) => s === 0).length / groupStds.length,
         completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)])
       }

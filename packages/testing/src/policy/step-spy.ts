@@ -1,0 +1,38 @@
+/**
+ * A `PolicyModel` that records every optimizer update its sessions take —
+ * the objective id, the learning rate, the rollouts and the step's metrics —
+ * around another one (the table policy, usually): for tests of what a trainer
+ * asks of the model (schedules, early stopping), beside what it reports.
+ *
+ * @example
+ * ```ts
+ * import { stepSpy, tablePolicyModel } from "@refine-af/testing"
+ * const spy = stepSpy(tablePolicyModel({ seed: 3 }))
+ * // run a trainer with `spy.policy`, then read spy.updates[i].lr, .metrics["policy_kl"], …
+ * ```
+ */
+import { Effect } from "effect"
+import type { PolicyModelService } from "@refine-af/training"
+
+export interface SpiedUpdate {
+  readonly objective: string
+  readonly lr: number
+  readonly sequences: number
+  readonly loss: number
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyModelService; readonly updates: Array<SpiedUpdate> } => {
+  const updates: Array<SpiedUpdate> = []
+  const policy: PolicyModelService = {
+    ...inner,
+    session: (options) =>
+      Effect.map(inner.session(options), (session) => ({
+        ...session,
+        step: (objective, batch, feeds, hyper) =>
+          Effect.tap(session.step(objective, batch, feeds, hyper), (result) =>
+            Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, sequences: batch.length, loss: result.loss, metrics: result.metrics })))
+      }))
+  }
+  return { policy, updates }
+}

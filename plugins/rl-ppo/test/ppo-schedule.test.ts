@@ -1,0 +1,62 @@
+/**
+ * `ppo/train`'s TRL options beyond the loss: the learning-rate schedule (one
+ * scheduler step per iteration, as TRL's classic PPOTrainer), `ratioThreshold`
+ * (a micro-batch whose mean ratio exceeds it is skipped) and `targetKl` early
+ * stopping — checked on the updates the trainer asks of the policy (a spy
+ * around the table policy), not only on what it reports.
+ */
+import { Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { stepSpy } from "@refine-af/testing"
+import { runPpo, toyOptions, toyPolicy } from "./support/harness.ts"
+
+/** Updates per iteration of the toy settings: 2 epochs × 16 rollouts / 8 per minibatch. */
+const FULL = 4
+
+describe("ppo/train: schedule, ratio threshold, early stopping", () => {
+  it("warmup then linear decay, one scheduler step per iteration: every update of iteration i runs at the schedule's lr, recorded as `lr`", { timeout: 120_000 }, async () => {
+    const spy = stepSpy(toyPolicy())
+    const steps = 6
+    const { exit, records } = await runPpo({ ...toyOptions, steps, warmupSteps: 2, schedule: "linear" }, { policy: spy.policy })
+    expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+    // Hugging Face's get_linear_schedule_with_warmup, transcribed: i/W during warmup, then (T − i)/(T − W).
+    const expected = Array.from({ length: steps }, (_, i) => (i < 2 ? (0.05 * i) / 2 : (0.05 * (steps - i)) / (steps - 2)))
+    records.forEach((r, i) => expect(r["lr"] as number, `iteration ${i}`).toBeCloseTo(expected[i]!, 15))
+    expect(spy.updates).toHaveLength(steps * FULL)
+    spy.updates.forEach((u, j) => expect(u.lr, `update ${j}`).toBeCloseTo(expected[Math.floor(j / FULL)]!, 15))
+    expect(records.map((r) => r["updates"])).toEqual(Array(steps).fill(FULL))
+  })
+
+  it("the default (constant, TRL classic) keeps lr; a ratio threshold below every mean ratio skips every update: the policy never moves (KL 0 throughout)", { timeout: 120_000 }, async () => {
+    const spy = stepSpy(toyPolicy())
+    const { exit, records } = await runPpo({ ...toyOptions, steps: 4, ratioThreshold: 0.5 }, { policy: spy.policy })
+    expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+    expect(spy.updates.every((u) => u.lr === 0.05)).toBe(true)
+    expect(spy.updates.every((u) => u.loss === 0 && u.metrics["ratio_skipped"] === 1)).toBe(true)
+    expect(records.map((r) => r["ratio_skipped"])).toEqual([1, 1, 1, 1])
+    // The adapter starts as the identity and no update moved it: policy = reference at every iteration.
+    expect(records.map((r) => r["kl"])).toEqual([0, 0, 0, 0])
+    // With TRL's default threshold (10) the same run learns: the adapter moves and nothing is skipped.
+    const moved = await runPpo({ ...toyOptions, steps: 4 })
+    expect(moved.records.map((r) => r["ratio_skipped"])).toEqual([0, 0, 0, 0])
+    expect(moved.records[3]!["kl"]).not.toBe(0)
+  })
+
+  it("targetKl: an iteration stops right after the first update whose policy KL exceeds 1.5 × target, and never before", { timeout: 120_000 }, async () => {
+    const spy = stepSpy(toyPolicy())
+    const targetKl = 1e-4
+    const { exit, records } = await runPpo({ ...toyOptions, steps: 6, targetKl }, { policy: spy.policy })
+    expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+    const counts = records.map((r) => r["updates"] as number)
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(spy.updates.length)
+    let at = 0
+    for (const count of counts) {
+      const iteration = spy.updates.slice(at, at + count)
+      at += count
+      // Every update but the last of an iteration stayed within the bound; the last went over it unless the iteration ran them all.
+      iteration.slice(0, -1).forEach((u) => expect(u.metrics["policy_kl"]!).toBeLessThanOrEqual(1.5 * targetKl))
+      if (count < FULL) expect(iteration.at(-1)!.metrics["policy_kl"]!).toBeGreaterThan(1.5 * targetKl)
+    }
+    expect(counts.some((c) => c < FULL), `updates per iteration ${counts.join(" ")}`).toBe(true)
+  })
+})
