@@ -58,12 +58,14 @@ export const createPaths = (root: string, needed: ReadonlyArray<NeededPath>): vo
 
 /**
  * A stand-in Llama model folder that passes `validate`'s look inside (`config.json` with small
- * sizes, the weight and tokenizer files present) — not loadable: for validate and for runs that
+ * sizes, a well-formed but empty weight file and a JSON tokenizer file) — not loadable: for validate and for runs that
  * must stop before any model is made.
  */
 export const writeStandInModel = (dir: string): void => {
   fs.mkdirSync(dir, { recursive: true })
   const config = { model_type: "llama", vocab_size: 32000, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 }
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config))
-  for (const file of ["model.safetensors", "tokenizer.json"]) fs.writeFileSync(path.join(dir, file), "")
+  // A safetensors file with no tensors (8-byte header length, then "{}") and a JSON tokenizer: whole files, no content.
+  fs.writeFileSync(path.join(dir, "model.safetensors"), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d]))
+  fs.writeFileSync(path.join(dir, "tokenizer.json"), "{}")
 }

@@ -42,6 +42,13 @@ describe("config.json parsing", () => {
     const problems = error._tag === "InvalidConfigError" ? error.problems.join("\n") : ""
     for (const field of ["hidden_size", "vocab_size", "intermediate_size", "num_hidden_layers", "hidden_act", "num_key_value_heads", "longrope"]) expect(problems).toContain(field)
   })
+  it("a hidden_size that is not a multiple of the heads is a config problem without head_dim, and fine with one", async () => {
+    const error = await flip(parseLlamaConfig("c", { ...minimal, hidden_size: 66 }))
+    expect(error._tag).toBe("InvalidConfigError")
+    expect(error.message).toContain("hidden_size (66) must be a multiple of num_attention_heads (4)")
+    const explicit = await run(parseLlamaConfig("c", { ...minimal, hidden_size: 66, head_dim: 16 }))
+    expect(explicit.headDim).toBe(16)
+  })
 })
 
 describe("rope scaling", () => {

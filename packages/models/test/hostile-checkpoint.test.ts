@@ -3,7 +3,7 @@
  * run and predict `!!!!…`), and a config.json with absurd sizes is refused before anything is
  * allocated (num_hidden_layers 1e9 used to run Node out of heap, exit 134).
  */
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
@@ -69,5 +69,26 @@ describe("hostile checkpoints", () => {
     expect(checkLlamaFolder(huge)?.problem).toMatch(/hidden_size 4000000, .* more than this machine's/)
     const empty = mkdtempSync(nodePath.join(tmpdir(), "refine-af-empty-"))
     expect(checkLlamaFolder(empty)?.problem).toContain("it has no config.json, model.safetensors (or model.safetensors.index.json), tokenizer.json")
+  })
+
+  it("checkLlamaFolder finds a truncated weight file and a cut-off tokenizer.json (validate, not minutes into a run)", async () => {
+    const folder = await tinyModel("llama")
+    const copy = () => {
+      const to = mkdtempSync(nodePath.join(tmpdir(), "refine-af-damaged-"))
+      for (const file of readdirSync(folder)) copyFileSync(nodePath.join(folder, file), nodePath.join(to, file))
+      return to
+    }
+    const truncated = copy()
+    truncateSync(nodePath.join(truncated, "model.safetensors"), 4096)
+    const weights = checkLlamaFolder(truncated)
+    expect(weights?.problem).toMatch(/model\.safetensors.*(truncated|ends at data offset)/)
+    expect(weights?.fix).toMatch(/download the model folder again/)
+    const cutTokenizer = copy()
+    writeFileSync(nodePath.join(cutTokenizer, "tokenizer.json"), readFileSync(nodePath.join(folder, "tokenizer.json"), "utf8").slice(0, 300))
+    expect(checkLlamaFolder(cutTokenizer)?.problem).toMatch(/tokenizer\.json is not readable JSON .*truncated or damaged/)
+    // A shard named by the index that is not there.
+    const sharded = copy()
+    writeFileSync(nodePath.join(sharded, "model.safetensors.index.json"), JSON.stringify({ weight_map: { "model.embed_tokens.weight": "model-00001-of-00002.safetensors" } }))
+    expect(checkLlamaFolder(sharded)?.problem).toMatch(/model-00001-of-00002\.safetensors is missing/)
   })
 })

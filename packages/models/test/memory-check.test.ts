@@ -19,7 +19,9 @@ const folderWith = (config: Record<string, unknown>) => {
   const dir = mkdtempSync(nodePath.join(tmpdir(), "memory-check-"))
   mkdirSync(dir, { recursive: true })
   writeFileSync(nodePath.join(dir, "config.json"), JSON.stringify(config))
-  for (const name of ["model.safetensors", "tokenizer.json"]) writeFileSync(nodePath.join(dir, name), "")
+  // Whole but empty files: a safetensors file with no tensors, a JSON tokenizer (validate reads both).
+  writeFileSync(nodePath.join(dir, "model.safetensors"), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d]))
+  writeFileSync(nodePath.join(dir, "tokenizer.json"), "{}")
   return dir
 }
 

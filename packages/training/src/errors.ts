@@ -36,3 +36,12 @@ export class PolicyError extends Schema.TaggedError<PolicyError>()("PolicyError"
   message: Schema.String,
   fix: Schema.optional(Schema.String)
 }) {}
+
+/**
+ * The fix of a `NonFinite` update. A plain resume repeats the same update from
+ * the same checkpoint, so the advice is to change what caused it; a changed
+ * option of the failed stage makes resume run that stage again from its start
+ * (its identity changed), keeping the stages before it.
+ */
+export const NON_FINITE_UPDATE_FIX =
+  "lower the learning rate or clip the gradient norm, or fix the data / rewards that produced it: `refine-af resume <run> stages.<stage>.lr=<lower>` runs this stage again from its start with the new value and keeps the stages before it (a plain resume repeats the same update from the last checkpoint)"

@@ -96,6 +96,42 @@ const withRecipePaths = (ctx: ResourceContext<typeof LlamaResourceOptions.Type, 
   }
 }
 
+/** What to do about a failed load, by what failed. */
+const loadFix = (error: { readonly _tag: string; readonly fix?: string }): string => {
+  switch (error._tag) {
+    case "ModelSourceError":
+      return error.fix ?? "Check the model source options."
+    case "UnsupportedArchitectureError":
+      return "Use a llama, mistral or qwen2 checkpoint."
+    case "NonFiniteWeightsError":
+      return "Re-download or re-convert the checkpoint: a weight holding NaN or Inf makes every output garbage."
+    case "InvalidConfigError":
+      return "Fix the fields listed in config.json (it must belong to these weights; see the model card)."
+    case "ModelFolderError":
+      return `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts), or use builtin: { preset: qwen2 } instead of "path" for the built-in tiny model.`
+    case "TokenizerError":
+      return "tokenizer.json (and tokenizer_config.json) must be the model's own, complete files: copy them again from the model's repository (`refine-af models pull` downloads and verifies them)."
+    case "SafetensorsFormatError":
+    case "SafetensorsIoError":
+    case "TorchZipError":
+    case "TorchTensorError":
+      return "The weight file is damaged, truncated or unreadable: download it again (`refine-af models pull` verifies sizes and hashes) or re-convert the checkpoint, and check the file's permissions."
+    case "CheckpointError":
+    case "TensorNotFoundError":
+      return "config.json and the weight files must come from the same checkpoint: download the folder again, or fix config.json to match the weights (see the model card)."
+    case "UnsupportedDtypeError":
+      return "Convert the weights to float32, float16 or bfloat16 safetensors."
+    case "UnsafePickleError":
+      return "Convert the pytorch_model.bin to safetensors with a tool you trust; refine-af does not run pickled code."
+    case "InsufficientMemoryError":
+      return "Choose a narrower `precision` (the message names one that fits, where any does), free memory, or use a machine with more."
+    case "AdapterFormatError":
+      return "\"lora\" must be a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) trained on this base model."
+    default:
+      return "See the message for the file and field at fault."
+  }
+}
+
 /** The resource component. */
 export const llamaResource = defineResource({
   description: "Llama / Mistral / Qwen2 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
@@ -133,17 +169,7 @@ export const llamaResource = defineResource({
       Effect.mapError((error) => new StageError({
         stage: ctx.name,
         message: `${ctx.name}: ${error.message}`,
-        fix: error._tag === "ModelSourceError"
-          ? error.fix
-          : error._tag === "UnsupportedArchitectureError"
-          ? "Use a llama, mistral or qwen2 checkpoint."
-          : error._tag === "NonFiniteWeightsError"
-          ? "Re-download or re-convert the checkpoint: a weight holding NaN or Inf makes every output garbage."
-          : error._tag === "InvalidConfigError"
-          ? "Fix the fields listed in config.json (it must belong to these weights; see the model card)."
-          : error._tag === "ModelFolderError"
-            ? `Point "path" at a folder with config.json, model.safetensors and tokenizer.json (make one with tools/tiny-model/make-tiny-model.ts), or use builtin: { preset: qwen2 } instead of "path" for the built-in tiny model.`
-            : "See the message for the file and field at fault."
+        fix: loadFix(error)
       }))
     )
   }

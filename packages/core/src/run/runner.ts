@@ -221,11 +221,11 @@ export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunD
   Effect.try({
     try: () => readManifestFile(runDir),
     catch: (cause) =>
-      cause instanceof ManifestShapeError
+      cause instanceof ManifestShapeError || (cause instanceof SyntaxError && fs.existsSync(path.join(runDir, "manifest.json")))
         ? new RunDirInvalid({
           dir: runDir,
-          message: cause.message,
-          fix: `restore ${path.join(runDir, "manifest.json")} (it is rewritten by every run and resume; a hand edit or a damaged disk broke it), or start the run again`
+          message: cause instanceof ManifestShapeError ? cause.message : `${path.join(runDir, "manifest.json")} is not valid JSON (${cause.message}): the run's record of its stages is damaged`,
+          fix: `restore ${path.join(runDir, "manifest.json")} (it is rewritten by every run and resume; a hand edit or a damaged disk broke it), or start the run again with \`refine-af run\` (stages already in the cache are reused)`
         })
         : new RunDirInvalid({
           dir: runDir,

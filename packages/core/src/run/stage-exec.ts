@@ -159,6 +159,12 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
 
     // Same key as an unfinished earlier attempt: continue it. Otherwise start clean.
     const continuing = env.manifest.stages[name] !== undefined && previous?.cacheKey === cacheKey
+    if (env.manifest.stages[name] !== undefined && !continuing && (previous?.records ?? 0) > 0) {
+      // An unfinished attempt under other options (a resume with an override): say that its work is dropped.
+      const message = `its options, inputs or resources changed since the unfinished attempt, so it runs again from its start (that attempt's ${previous!.records} committed records and checkpoint are dropped)`
+      env.events.write("warning", { stage: name, message })
+      env.events.display.message(`warning [${name}]: ${message}`)
+    }
     const stateDir = stateDirOf(env.runDir, name)
     yield* Effect.try({
       try: () => {

@@ -174,6 +174,33 @@ describe("runRecipe", () => {
     expect(readJsonl(path.join(runDir, "stages/sample/records.jsonl"))).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
   })
 
+  it("a resume whose override changes the unfinished stage says that stage starts again and its committed records are dropped", async () => {
+    let attempt = 0
+    const stepper = defineStage({
+      role: "generator",
+      description: "commits records, then fails on its first attempt",
+      deterministic: true,
+      options: Schema.Struct({ rate: Schema.Number }),
+      run: (ctx) =>
+        Effect.gen(function*() {
+          attempt++
+          if (attempt === 1) {
+            yield* ctx.output.append([{ n: 0 }, { n: 1 }])
+            yield* ctx.output.checkpoint()
+            return yield* Effect.fail(new StageError({ stage: ctx.name, message: "diverged" }))
+          }
+          yield* ctx.output.append([{ resumedAfter: ctx.output.resumedCount, rate: ctx.options.rate }])
+        })
+    })
+    const withRate = (rate: number) => makeRecipe({ stages: { train: { component: stepper, options: { rate } } } })
+    await Effect.runPromiseExit(runRecipe(withRate(1), { runsDir, cacheDir }))
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    await Effect.runPromise(resumeRun(runDir, withRate(0.5), { cacheDir }))
+    const warnings = readJsonl(path.join(runDir, "events.jsonl")).filter((event) => event["type"] === "warning").map((event) => String(event["message"]))
+    expect(warnings).toEqual([expect.stringMatching(/changed since the unfinished attempt, so it runs again from its start \(that attempt's 2 committed records and checkpoint are dropped\)/)])
+    expect(readJsonl(path.join(runDir, "stages/train/records.jsonl"))).toEqual([{ resumedAfter: 0, rate: 0.5 }])
+  })
+
   it("re-runs a finished stage whose files were modified before a resume", async () => {
     let failing = true
     const gate = defineStage({
@@ -259,5 +286,14 @@ describe("runRecipe", () => {
     const exit = await Effect.runPromiseExit(resumeRun(tempDir("empty"), pipeline()))
     const error = Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail" ? exit.cause.reasons[0].error : undefined
     expect(error?._tag).toBe("RunDirInvalid")
+  })
+
+  it("a run directory whose manifest.json is cut off is a damaged run (restore it, or run again), not 'not a run directory'", async () => {
+    const dir = tempDir("cut-manifest")
+    fs.writeFileSync(path.join(dir, "manifest.json"), '{"formatVersion": 1, "runId": ')
+    const error = await Effect.runPromise(Effect.flip(readRunManifest(dir)))
+    expect(error.message).toMatch(/manifest\.json is not valid JSON .*: the run's record of its stages is damaged/)
+    expect(error.message).not.toContain("not a run directory")
+    expect(error.fix).toMatch(/^restore .*manifest\.json.*or start the run again/)
   })
 })

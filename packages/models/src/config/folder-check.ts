@@ -1,14 +1,18 @@
 /**
  * A synchronous, cheap look into a Llama-family model folder for `validate`:
- * the required files are there and `config.json` parses, with sizes this
- * machine can hold (weights × the runtime factor within its memory). Nothing is allocated from the config's numbers, so a
+ * the required files are there, `config.json` parses, with sizes this
+ * machine can hold (weights × the runtime factor within its memory),
+ * `tokenizer.json` is JSON, and each safetensors file's header is sound with
+ * every tensor inside the file (a truncated download is found here, not
+ * minutes into a run). Nothing is allocated from the config's numbers, so a
  * `num_hidden_layers: 1e9` is a recipe problem (exit 2) found before a run
  * starts, not a heap crash.
  */
-import { existsSync, readFileSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect, Result } from "effect"
 import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
+import { parseHeader, parseHeaderLength } from "../safetensors/header.ts"
 import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
@@ -46,7 +50,7 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
   }
   const parsed = Effect.runSync(Effect.result(parseLlamaConfig(configPath, json)))
   // Refused here only when not even int4 fits; the load checks the chosen precision (InsufficientMemoryError).
-  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model", NARROWEST_BYTES_PER_WEIGHT / 4)
+  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model", NARROWEST_BYTES_PER_WEIGHT / 4) ?? checkTokenizerFile(folder) ?? checkWeightFiles(folder)
   const error = parsed.failure
   return {
     problem: error.message,
@@ -54,4 +58,51 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
       ? "use a llama, mistral or qwen2 checkpoint"
       : "fix the fields listed in config.json (it must belong to these weights; compare with the model card)"
   }
+}
+
+const redownload = "download the model folder again (refine-af models pull <owner/name> verifies sizes and hashes), or copy the file again from where it came"
+
+/** `tokenizer.json` must be whole JSON (a cut-off copy otherwise fails the load after the weights). */
+const checkTokenizerFile = (folder: string): FolderProblem | undefined => {
+  const path = nodePath.join(folder, "tokenizer.json")
+  try {
+    JSON.parse(readFileSync(path, "utf8"))
+    return undefined
+  } catch (cause) {
+    return { problem: `${path} is not readable JSON (${cause instanceof Error ? cause.message : String(cause)}): the file is truncated or damaged`, fix: redownload }
+  }
+}
+
+/** The safetensors files the folder's weights are in (shards listed by the index), or the single file. */
+const weightFiles = (folder: string): Array<string> => {
+  const index = nodePath.join(folder, "model.safetensors.index.json")
+  if (!existsSync(index)) return [nodePath.join(folder, "model.safetensors")]
+  try {
+    const map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {}
+    return [...new Set(Object.values(map))].map((file) => nodePath.join(folder, file))
+  } catch {
+    return [] // the load reports an unreadable index with its own message
+  }
+}
+
+/** Each safetensors file: its header parses and every tensor lies inside the file (reads only the headers). */
+const checkWeightFiles = (folder: string): FolderProblem | undefined => {
+  for (const file of weightFiles(folder)) {
+    if (!existsSync(file)) return { problem: `${file} is missing (named by model.safetensors.index.json)`, fix: redownload }
+    const fd = openSync(file, "r")
+    try {
+      const size = fstatSync(fd).size
+      const prefix = new Uint8Array(8)
+      readSync(fd, prefix, 0, 8, 0)
+      const checked = Effect.runSync(Effect.result(Effect.flatMap(parseHeaderLength(file, prefix, size), (length) => {
+        const header = new Uint8Array(length)
+        readSync(fd, header, 0, length, 8)
+        return parseHeader(file, header, size)
+      })))
+      if (Result.isFailure(checked)) return { problem: checked.failure.message, fix: redownload }
+    } finally {
+      closeSync(fd)
+    }
+  }
+  return undefined
 }

@@ -155,6 +155,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const activation = json.hidden_act ?? "silu"
   if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
+  // Without head_dim the head size is hidden_size / num_attention_heads (as transformers derives it), which must be whole.
+  if (json.head_dim === undefined && hiddenSize % numHeads !== 0) fields.problems.push(`hidden_size (${hiddenSize}) must be a multiple of num_attention_heads (${numHeads}) when there is no "head_dim" (the head size would be ${(hiddenSize / numHeads).toFixed(2)})`)
   if (headDim % 2 !== 0) fields.problems.push(`head_dim (${headDim}) must be even for rotary embeddings`)
   const partialRotary = json.partial_rotary_factor
   if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) fields.problems.push(`"partial_rotary_factor" ${JSON.stringify(partialRotary)} is not supported (only 1)`)

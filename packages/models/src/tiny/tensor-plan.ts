@@ -31,6 +31,7 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   const heads = numberField(config, "num_attention_heads")
   const kvHeads = numberField(config, "num_key_value_heads", heads)
   const headDim = numberField(config, "head_dim", hidden / heads)
+  if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
   const qkvBias = config.model_type === "qwen2" || config.attention_bias === true

@@ -10,6 +10,7 @@ import {
   checkFeeds,
   checkFiniteHeads,
   completionLength,
+  NON_FINITE_UPDATE_FIX,
   PolicyError,
   type EvaluateOptions,
   type Heads,
@@ -118,7 +119,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     const gradNorm = out.grad_norm!.data[0]!
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       w.rng.restore(rngBefore)
-      return yield* new PolicyError({ reason: "NonFinite", message: `objective ${objective.id}: loss ${loss}, gradient norm ${gradNorm} at update ${w.step + 1}; the update was not applied`, fix: "lower the learning rate or check the data/rewards; resume from the last checkpoint" })
+      return yield* new PolicyError({ reason: "NonFinite", message: `objective ${objective.id}: loss ${loss}, gradient norm ${gradNorm} at update ${w.step + 1}; the update was not applied`, fix: NON_FINITE_UPDATE_FIX })
     }
     for (const binding of update.carry) {
       const next = Float64Array.from(out[binding.output]!.data)

@@ -5,7 +5,7 @@
  * program. A non-finite loss or gradient norm keeps the old state.
  */
 import { applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
-import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
+import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, NON_FINITE_UPDATE_FIX, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -153,7 +153,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       for (const binding of carry) yield* releaseFeed(runtime.backend, result.out[binding.output])
       ctx.state.rng.restore(rngBefore)
-      return yield* new PolicyError({ reason: "NonFinite", message: `objective ${objective.id}: loss ${loss}, gradient norm ${gradNorm} at update ${ctx.state.step + 1}; the update was not applied`, fix: "lower the learning rate or check the data/rewards; resume from the last checkpoint" })
+      return yield* new PolicyError({ reason: "NonFinite", message: `objective ${objective.id}: loss ${loss}, gradient norm ${gradNorm} at update ${ctx.state.step + 1}; the update was not applied`, fix: NON_FINITE_UPDATE_FIX })
     }
     for (const binding of carry) {
       const map = binding.init === "parameter" ? ctx.state.params : ctx.state.moments
