@@ -47,8 +47,8 @@ export const PpoOptions = Schema.Struct({
   ...scheduleFields("constant", "TRL classic PPO has no scheduler by default and steps one per iteration", "iterations"),
   /** Zero the loss of a micro-batch whose mean probability ratio exceeds this (TRL `ratio_threshold`: 10). */
   ratioThreshold: positive.annotate({ description: "Skip (zero the loss of) a micro-batch whose mean probability ratio π/π_old over its completion tokens exceeds this (TRL `ratio_threshold`: 10)." }).pipe(withDefault(10)),
-  /** Stop an iteration's remaining updates once an update's policy KL exceeds 1.5 × this (TRL `early_stopping` + `target_kl`; default off). */
-  targetKl: Schema.optionalKey(positive).annotate({ description: "Early stopping: end an iteration's remaining minibatch updates once one's policy KL (mean of old − new log-probabilities before it) exceeds 1.5 × this (TRL `early_stopping: true` with `target_kl`, whose default is 1). Default: off." }),
+  /** Skip an iteration's remaining PPO epochs once an epoch's last update had a policy KL above 1.5 × this (TRL `early_stopping` + `target_kl`; default off). */
+  targetKl: Schema.optionalKey(positive).annotate({ description: "Early stopping, at the epoch level as TRL: after each PPO epoch, when its last minibatch update's policy KL (mean of old − new log-probabilities, before that update) exceeds 1.5 × this, the iteration's remaining epochs are skipped (TRL `early_stopping: true` with `target_kl`, whose default is 1). Default: off." }),
   /** Clip the gradient norm (TRL `max_grad_norm`: none). */
   maxGradNorm: Schema.optionalKey(positive).annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: none)." }),
   /** Discount γ (TRL `gamma`: 1). */

@@ -76,13 +76,14 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       // One scheduler step per iteration (TRL's classic PPOTrainer steps its scheduler once per `step`).
       const lr = learningRate(o, step, o.steps)
       const updates: Array<StepResult> = []
+      const perEpoch = Math.ceil(rollouts.length / o.miniBatchSize)
       for (const mb of minibatches(rollouts.length, o.miniBatchSize, o.ppoEpochs, ctx.seed, step)) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         const feeds = { oldLogprobs: pick(logprobs), oldValues: pick(values), advantages: pick(advantages), returns: pick(returns) }
         const update = yield* session.step(objective, pick(rollouts), feeds, hyperAt(lr)).pipe(Effect.mapError(fail))
         updates.push(update)
-        // Early stopping (TRL `early_stopping`): this update ran; the iteration's remaining ones do not.
-        if (o.targetKl !== undefined && (update.metrics["policy_kl"] ?? 0) > 1.5 * o.targetKl) break
+        // Early stopping (TRL `early_stopping`), at the epoch level as TRL: the epoch's last update's policy KL decides whether more epochs run.
+        if (o.targetKl !== undefined && updates.length % perEpoch === 0 && (update.metrics["policy_kl"] ?? 0) > 1.5 * o.targetKl) break
       }
       const trainTime = seconds(t)
 

@@ -42,9 +42,10 @@ describe("ppo/train: schedule, ratio threshold, early stopping", () => {
     expect(moved.records[3]!["kl"]).not.toBe(0)
   })
 
-  it("targetKl: an iteration stops right after the first update whose policy KL exceeds 1.5 × target, and never before", { timeout: 120_000 }, async () => {
+  it("targetKl: after each epoch whose last update's policy KL exceeds 1.5 × target the remaining epochs are skipped, and never otherwise", { timeout: 120_000 }, async () => {
     const spy = stepSpy(toyPolicy())
     const targetKl = 1e-4
+    const perEpoch = 2 // 16 rollouts / 8 per minibatch
     const { exit, records } = await runPpo({ ...toyOptions, steps: 6, targetKl }, { policy: spy.policy })
     expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
     const counts = records.map((r) => r["updates"] as number)
@@ -53,8 +54,9 @@ describe("ppo/train: schedule, ratio threshold, early stopping", () => {
     for (const count of counts) {
       const iteration = spy.updates.slice(at, at + count)
       at += count
-      // Every update but the last of an iteration stayed within the bound; the last went over it unless the iteration ran them all.
-      iteration.slice(0, -1).forEach((u) => expect(u.metrics["policy_kl"]!).toBeLessThanOrEqual(1.5 * targetKl))
+      expect(count % perEpoch, "whole epochs only").toBe(0)
+      // Every epoch's last update but the iteration's last stayed within the bound; that one went over it unless all epochs ran.
+      for (let end = perEpoch; end < count; end += perEpoch) expect(iteration[end - 1]!.metrics["policy_kl"]!).toBeLessThanOrEqual(1.5 * targetKl)
       if (count < FULL) expect(iteration.at(-1)!.metrics["policy_kl"]!).toBeGreaterThan(1.5 * targetKl)
     }
     expect(counts.some((c) => c < FULL), `updates per iteration ${counts.join(" ")}`).toBe(true)
