@@ -224,7 +224,7 @@ export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunD
       cause instanceof ManifestShapeError || (cause instanceof SyntaxError && fs.existsSync(path.join(runDir, "manifest.json")))
         ? new RunDirInvalid({
           dir: runDir,
-          message: cause instanceof ManifestShapeError ? cause.message : `${path.join(runDir, "manifest.json")} is not valid JSON (${cause.message}): the run's record of its stages is damaged`,
+          message: cause instanceof ManifestShapeError ? cause.message : `${path.join(runDir, "manifest.json")} is not valid JSON (${(cause as SyntaxError).message}): the run's record of its stages is damaged`,
           fix: `restore ${path.join(runDir, "manifest.json")} (it is rewritten by every run and resume; a hand edit or a damaged disk broke it), or start the run again with \`refine-af run\` (stages already in the cache are reused)`
         })
         : new RunDirInvalid({
