@@ -14,7 +14,8 @@
 import type { LanguageModelService } from "@refine-af/core"
 import { makeOpenAiLanguageModel } from "./model/service.ts"
 import type { OpenAiLmOptions } from "./options.ts"
-import { FanOutClient, type EndpointEvent } from "./transport/client.ts"
+import { FanOutClient } from "./transport/client.ts"
+import type { EndpointEvent } from "./transport/endpoint-event.ts"
 import { Endpoint } from "./transport/endpoint.ts"
 
 /** The model and its client (close the client when done). */
@@ -47,8 +48,11 @@ export const openOpenAiModel = (options: OpenAiLmOptions, env: Readonly<Record<s
     maxAttempts: options.retries?.max_attempts ?? 6,
     timeoutMs: options.timeout_ms ?? 120_000,
     backoff: { baseMs: options.retries?.base_delay_ms ?? 250, maxMs: options.retries?.max_delay_ms ?? 10_000 },
-    giveUpMs: options.breaker?.give_up_ms ?? 120_000
-  }, (event) => onEvent?.({ ...event, ...(event.reason ? { reason: redact(event.reason) } : {}) }))
+    giveUpMs: options.breaker?.give_up_ms ?? 120_000,
+    // An explicit give_up_ms is a promise to wait that long, also for servers still starting.
+    failWhenNeverReached: options.breaker?.give_up_ms === undefined,
+    slowWarningMs: options.slow_warning_ms ?? 30_000
+  }, (event) => onEvent?.(event.type === "endpoint_down" ? { ...event, reason: redact(event.reason) } : event))
   const service = makeOpenAiLanguageModel(client, {
     id: options.id ?? `openai:${options.model}`,
     model: options.model,

@@ -49,6 +49,8 @@ export const OpenAiLmOptions = Schema.Struct({
   max_concurrency: Schema.optionalKey(positive).annotate({ description: "Default per-endpoint concurrency limit (default 16)." }),
   /** Per-attempt timeout in ms; for streams, the longest silence (default 120000). */
   timeout_ms: Schema.optionalKey(positive).annotate({ description: "Per-attempt timeout in ms; for streams, the longest silence (default 120000)." }),
+  /** Warn when an endpoint has sent nothing this long while requests wait on it, and again each time as long (default 30000). */
+  slow_warning_ms: Schema.optionalKey(positive).annotate({ description: "Warn on the console when an endpoint has sent nothing for this long while requests wait on it, and again each time as long, until timeout_ms ends the attempt (default 30000)." }),
   retries: Schema.optionalKey(Schema.Struct({
     /** Attempts per request, first included (default 6). */
     max_attempts: Schema.optionalKey(positive).annotate({ description: "Attempts per request, first included (default 6)." }),
@@ -62,8 +64,12 @@ export const OpenAiLmOptions = Schema.Struct({
     /** First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000). */
     cooldown_ms: Schema.optionalKey(positive).annotate({ description: "First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000)." }),
     max_cooldown_ms: Schema.optionalKey(positive).annotate({ description: "Longest cooldown of an open endpoint in ms (default 60000)." }),
-    /** Once every endpoint has been down (circuit open) this long, waiting requests fail (default 120000). */
-    give_up_ms: Schema.optionalKey(positive).annotate({ description: "Once every endpoint has been down (circuit open) this long, waiting requests fail instead of waiting for a probe to succeed (default 120000)." })
+    /**
+     * Once every endpoint has been down (circuit open) this long, waiting requests fail (default 120000).
+     * Unset, requests also fail at once when no endpoint has answered since the start and each refuses
+     * connections (a wrong URL, a server not started); set, that wait holds then too (servers still starting).
+     */
+    give_up_ms: Schema.optionalKey(positive).annotate({ description: "Once every endpoint has been down (circuit open) this long, waiting requests fail instead of waiting for a probe to succeed (default 120000). When unset, requests fail at once if no endpoint has answered since the start and each refuses connections; set it (e.g. 600000) to wait that long for servers still starting." })
   }).annotate({ description: "Per-endpoint circuit breaker." })),
   /** Identity in lineage and cache keys (default openai:<model>). */
   id: Schema.optionalKey(Schema.String).annotate({ description: "Identity in lineage and cache keys (default openai:<model>)." })

@@ -12,26 +12,50 @@
 import { LanguageModelError } from "@refine-af/core"
 import { AttemptFailure } from "../transport/attempt-error.ts"
 import { RetriesExhausted } from "../transport/client.ts"
-import { AllEndpointsDown } from "../transport/pool.ts"
+import { AllEndpointsDown, NoEndpointReached } from "../transport/pool.ts"
 
 /** A request the server cannot serve (e.g. prompt scoring without `echo`). */
 export const unsupported = (message: string, fix: string): LanguageModelError => new LanguageModelError({ reason: "Unsupported", message, fix })
 
+/** The fix for a server that keeps failing, by what its failures were. */
+const fixFor = (failure: AttemptFailure | undefined, orWaitLonger: string): string => {
+  if (failure?.answered) {
+    return `The server is running but answers with errors: read its log for the cause (e.g. CUDA out of memory: lower max_concurrency, or the server's batch size / --gpu-memory-utilization on vLLM). An HTML page means the URL reaches a proxy or web page, not the API: check that each url in endpoints: ends in /v1. ${orWaitLonger}`
+  }
+  if (failure?.kind === "timeout") {
+    return `The server accepts connections but does not answer within timeout_ms: check its log (overloaded, stuck, or still loading the model), or raise timeout_ms if its answers take longer. ${orWaitLonger}`
+  }
+  if (failure?.kind === "connection") {
+    return `Start the server, or check the host and port of each url in endpoints: (e.g. http://127.0.0.1:8000/v1). ${orWaitLonger}`
+  }
+  return `Check the servers in endpoints: (their logs say why they fail). ${orWaitLonger}`
+}
+
 /** Maps a failure of the client to the core error, with secrets removed. */
 export const toModelError = (error: unknown, redact: (text: string) => string): LanguageModelError => {
   if (error instanceof LanguageModelError) return error
-  if (error instanceof RetriesExhausted) {
+  if (error instanceof NoEndpointReached) {
     return new LanguageModelError({
       reason: "Unavailable",
-      message: redact(`No OpenAI-compatible endpoint answered: ${error.message}`),
-      fix: "Check that the servers in endpoints: are up and reachable, or raise retries.max_attempts / timeout_ms."
+      message: redact(`No OpenAI-compatible server could be reached: ${error.message}.`),
+      fix: "Start the server (e.g. vllm serve <model> --port <port>), or check the host and port of each url in endpoints: (e.g. http://127.0.0.1:8000/v1). If a server is still starting (loading a model can take minutes), set breaker.give_up_ms (e.g. 600000) to wait that long for it instead of failing at once."
+    })
+  }
+  if (error instanceof RetriesExhausted) {
+    const lead = error.last.answered
+      ? "The OpenAI-compatible server answered with an error (the server's own answer, not a network failure)"
+      : error.last.kind === "connection" ? "No OpenAI-compatible endpoint could be reached" : "No OpenAI-compatible endpoint answered"
+    return new LanguageModelError({
+      reason: "Unavailable",
+      message: redact(`${lead}: ${error.message}`),
+      fix: fixFor(error.last, "Or raise retries.max_attempts / timeout_ms.")
     })
   }
   if (error instanceof AllEndpointsDown) {
     return new LanguageModelError({
       reason: "Unavailable",
-      message: redact(`No OpenAI-compatible endpoint is up: ${error.message}`),
-      fix: "Check the servers in endpoints: (their logs say why they fail), or raise breaker.give_up_ms to wait longer for a restart."
+      message: redact(`${error.answered ? "No OpenAI-compatible endpoint can serve the requests" : "No OpenAI-compatible endpoint is up"}: ${error.message}`),
+      fix: fixFor(error.answered ? error.failures[0] : error.lastFailure, "Or raise breaker.give_up_ms to keep trying longer (e.g. through a restart).")
     })
   }
   if (error instanceof AttemptFailure) {

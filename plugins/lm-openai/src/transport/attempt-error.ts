@@ -25,10 +25,22 @@ export class AttemptFailure extends Error {
     super(message)
   }
 
+  /** Whether the server itself answered (an error status, or a body that is unusable): its answer, not a network failure. */
+  get answered(): boolean {
+    return this.kind === "status" || this.kind === "malformed"
+  }
+
   /** Failures that say the endpoint is unhealthy (not just busy): they count toward its circuit breaker. */
   get unhealthy(): boolean {
     return this.kind !== "status" || (this.status !== undefined && this.status >= 500)
   }
+}
+
+/** The start of a response body for a message: whitespace collapsed, at most `max` characters (then "…"). */
+export const bodyExcerpt = (text: string, max = 200): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  if (flat === "") return "(empty body)"
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat
 }
 
 /** A URL without credentials, query or trailing slash: safe to print. */

@@ -4,7 +4,9 @@
  * jitter) and tries again — on another endpoint when there is one — up to
  * `maxAttempts`. Endpoint health feeds the circuit breakers; `Retry-After`
  * pauses the endpoint that sent it. Breaker transitions are reported through
- * `onEvent` (URLs without credentials).
+ * `onEvent` (URLs without credentials), and so is an endpoint that has sent
+ * nothing for `slowWarningMs` while requests wait on it (once per period and
+ * endpoint, however many requests wait).
  *
  * @example
  * ```ts
@@ -16,8 +18,9 @@
 import { AttemptFailure, safeUrl } from "./attempt-error.ts"
 import { backoffMs } from "./backoff.ts"
 import type { Endpoint } from "./endpoint.ts"
+import type { EndpointEvent } from "./endpoint-event.ts"
 import type { AttemptOptions } from "./http.ts"
-import { EndpointPool } from "./pool.ts"
+import { EndpointPool, NoEndpointReached } from "./pool.ts"
 
 /** Retry settings. */
 export interface RetryPolicy {
@@ -26,13 +29,10 @@ export interface RetryPolicy {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number }
   /** Waiting requests fail once every endpoint has been down this long (default: wait for as long as retries last). */
   readonly giveUpMs?: number
-}
-
-/** A breaker transition, for the run's events. */
-export interface EndpointEvent {
-  readonly type: "endpoint_down" | "endpoint_up"
-  readonly endpoint: string
-  readonly reason?: string
+  /** Waiting requests fail at once when every endpoint failed to connect and none has ever answered (default false: wait as above). */
+  readonly failWhenNeverReached?: boolean
+  /** Report an `endpoint_slow` event when an endpoint has sent nothing this long while requests wait on it, and again each period (default: never). */
+  readonly slowWarningMs?: number
 }
 
 /** Every attempt failed; `last` is the final failure. */
@@ -54,9 +54,34 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export class FanOutClient {
   readonly pool: EndpointPool
+  private readonly slowWarnedAt = new Map<Endpoint, number>()
 
   constructor(readonly endpoints: ReadonlyArray<Endpoint>, readonly policy: RetryPolicy, private readonly onEvent: (event: EndpointEvent) => void = () => {}) {
-    this.pool = new EndpointPool(endpoints, policy.giveUpMs)
+    this.pool = new EndpointPool(endpoints, policy.giveUpMs, policy.failWhenNeverReached)
+  }
+
+  /** Runs one attempt, reporting `endpoint_slow` while it waits in silence. */
+  private async watched<A>(endpoint: Endpoint, run: () => Promise<A>): Promise<A> {
+    const period = this.policy.slowWarningMs
+    if (period === undefined || !Number.isFinite(period)) return run()
+    const startedAt = Date.now()
+    let timer: NodeJS.Timeout
+    const check = () => {
+      const now = Date.now()
+      const silentMs = now - Math.max(startedAt, endpoint.heardAt)
+      // Timers may fire a hair early; one warning per endpoint and period, however many requests wait.
+      if (silentMs >= period * 0.95 && now - (this.slowWarnedAt.get(endpoint) ?? -Infinity) >= period * 0.95) {
+        this.slowWarnedAt.set(endpoint, now)
+        this.onEvent({ type: "endpoint_slow", endpoint: safeUrl(endpoint.config.url), silentMs, waiting: endpoint.outstanding, timeoutMs: this.policy.timeoutMs })
+      }
+      timer = setTimeout(check, period).unref()
+    }
+    timer = setTimeout(check, period).unref()
+    try {
+      return await run()
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /**
@@ -68,7 +93,7 @@ export class FanOutClient {
     for (let tried = 0; ; tried++) {
       const endpoint = await this.pool.acquire(avoid, signal)
       try {
-        const result = await attempt(endpoint, { timeoutMs: this.policy.timeoutMs, signal })
+        const result = await this.watched(endpoint, () => attempt(endpoint, { timeoutMs: this.policy.timeoutMs, signal, onData: () => (endpoint.heardAt = Date.now()) }))
         if (endpoint.succeed()) this.onEvent({ type: "endpoint_up", endpoint: safeUrl(endpoint.config.url) })
         this.pool.wake()
         return result
@@ -78,12 +103,15 @@ export class FanOutClient {
           this.pool.wake()
           throw error
         }
-        if (error.unhealthy) this.pool.lastFailure = error.message
+        if (error.unhealthy) this.pool.lastFailure = endpoint.lastFailure = error
         const opened = endpoint.fail({ unhealthy: error.unhealthy, now: Date.now(), ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) })
         if (opened) this.onEvent({ type: "endpoint_down", endpoint: safeUrl(endpoint.config.url), reason: error.message })
         this.pool.wake()
         if (!error.retryable || !retryIf()) throw error
-        if (tried + 1 >= this.policy.maxAttempts) throw new RetriesExhausted(tried + 1, error)
+        if (tried + 1 >= this.policy.maxAttempts) {
+          const unreached = this.pool.neverReached()
+          throw unreached === undefined ? new RetriesExhausted(tried + 1, error) : new NoEndpointReached(unreached)
+        }
         avoid = endpoint
         await sleep(backoffMs(tried, this.policy.backoff), signal)
       }

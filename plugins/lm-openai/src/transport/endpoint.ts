@@ -12,6 +12,7 @@
  * const endpoint = new Endpoint({ url: "http://127.0.0.1:8000/v1", maxConcurrency: 16, headers: {} }, { failureThreshold: 3, cooldownMs: 2000, maxCooldownMs: 60000 })
  * ```
  */
+import type { AttemptFailure } from "./attempt-error.ts"
 
 /** Circuit breaker settings. */
 export interface BreakerPolicy {
@@ -38,6 +39,10 @@ export class Endpoint {
   notBefore = 0
   /** Requests completed, for tests and benchmarks. */
   served = 0
+  /** When the server last sent anything (0: it never has, since the client was made). */
+  heardAt = 0
+  /** The latest failure that counts against the circuit (for the messages when every endpoint is down). */
+  lastFailure: AttemptFailure | undefined
   private failures = 0
   private cooldown: number
   private probing = false

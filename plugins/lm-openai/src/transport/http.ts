@@ -13,7 +13,7 @@
  * ```
  */
 import { OpenAiEventStream, SseError } from "@refine-af/openai"
-import { AttemptFailure, safeUrl } from "./attempt-error.ts"
+import { AttemptFailure, bodyExcerpt, safeUrl } from "./attempt-error.ts"
 import { retryAfterMs } from "./backoff.ts"
 import type { EndpointConfig } from "./endpoint.ts"
 
@@ -22,12 +22,33 @@ export interface AttemptOptions {
   readonly timeoutMs: number
   /** The caller's signal (interruption). */
   readonly signal: AbortSignal
+  /** Called whenever the server sends something (the response head, each stream piece): the client's silence watch. */
+  readonly onData?: () => void
+}
+
+/** What the common socket error codes mean, for people who do not know them by heart. */
+const causeMeaning: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused: nothing listens on that host and port",
+  ENOTFOUND: "no such host name",
+  EAI_AGAIN: "the host name could not be looked up",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ECONNRESET: "the server closed the connection",
+  ETIMEDOUT: "connecting timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connecting timed out"
 }
 
 const describeCause = (error: unknown): string => {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))
+  const code = cause?.code
+  if (code !== undefined) return causeMeaning[code] === undefined ? code : `${code}: ${causeMeaning[code]}`
+  return cause?.message ?? (error instanceof Error ? error.message : String(error))
 }
+
+const looksLikeHtml = (text: string) => /^\s*<(!doctype|html|head|body)\b/i.test(text)
+
+/** How a body that is not what the API sends reads in a message: HTML called so, then its start. */
+const describeBody = (text: string) => `${looksLikeHtml(text) ? "an HTML page, not the API's JSON: " : ""}${bodyExcerpt(text)}`
 
 const send = async (config: EndpointConfig, path: string, body: unknown, options: AttemptOptions, timeout: AbortController): Promise<Response> => {
   const where = `${safeUrl(config.url)}${path}`
@@ -40,15 +61,17 @@ const send = async (config: EndpointConfig, path: string, body: unknown, options
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal
     })
+    options.onData?.()
     if (!response.ok) {
       const text = await response.text().catch(() => "")
-      let message = text.slice(0, 300)
+      let message = describeBody(text)
       try {
         const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string }
-        message = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message ?? message
+        const said = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message
+        if (typeof said === "string") message = bodyExcerpt(said)
       } catch { /* not JSON: keep the text */ }
       const retryable = response.status === 408 || response.status === 429 || response.status >= 500
-      throw new AttemptFailure("status", `${where} answered ${response.status}: ${message}`, retryable, response.status, retryAfterMs(response.headers.get("retry-after")))
+      throw new AttemptFailure("status", `${where} answered HTTP ${response.status}: ${message}`, retryable, response.status, retryAfterMs(response.headers.get("retry-after")))
     }
     return response
   } catch (error) {
@@ -78,7 +101,7 @@ export const requestJson = async (config: EndpointConfig, path: string, body: un
     try {
       return JSON.parse(text)
     } catch {
-      throw new AttemptFailure("malformed", `${safeUrl(config.url)}${path} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}.`, true)
+      throw new AttemptFailure("malformed", `${safeUrl(config.url)}${path} answered HTTP ${response.status} with a body that is not JSON: ${describeBody(text)}`, true, response.status)
     }
   } finally {
     clearTimeout(timer)
@@ -106,6 +129,7 @@ export async function* requestStream(config: EndpointConfig, path: string, body:
         clearTimeout(timer)
       }
       if (piece.done) break
+      options.onData?.()
       try {
         yield* events.push(piece.value)
       } catch (error) {

@@ -9,6 +9,10 @@
  * with {@link AllEndpointsDown} instead of waiting through ever longer
  * cooldowns (a server answering every request with a 500 would otherwise
  * hold a run for an hour of doubling probes, with nothing to say why).
+ * With `failWhenNeverReached`, waiting requests fail at once with
+ * {@link NoEndpointReached} when every circuit is open, no endpoint has ever
+ * sent anything and each last failed to connect: a wrong URL or a server
+ * not started fails in a second, not after `giveUpMs`.
  *
  * @example
  * ```ts
@@ -16,6 +20,7 @@
  * // const endpoint = await pool.acquire(undefined, signal); ... endpoint.succeed(); pool.wake()
  * ```
  */
+import type { AttemptFailure } from "./attempt-error.ts"
 import type { Endpoint } from "./endpoint.ts"
 
 interface Waiter {
@@ -24,10 +29,31 @@ interface Waiter {
   readonly reject: (error: unknown) => void
 }
 
-/** Every endpoint's circuit has been open for the pool's `giveUpMs`; `lastFailure` is the latest failure seen. */
+const distinctMessages = (failures: ReadonlyArray<AttemptFailure>) => [...new Set(failures.map((f) => f.message.replace(/\.$/, "")))].join("; ")
+
+/**
+ * Every endpoint's circuit has been open for the pool's `giveUpMs`;
+ * `lastFailure` is the latest failure seen, `failures` each endpoint's last.
+ * When every one of those is the server's own answer (an error status, a
+ * body that is not the API's), the message says so instead of "down".
+ */
 export class AllEndpointsDown extends Error {
-  constructor(readonly downMs: number, readonly lastFailure: string | undefined) {
-    super(`every endpoint has been down for ${Math.round(downMs / 1000)} s${lastFailure === undefined ? "" : `; last failure: ${lastFailure}`}`)
+  readonly answered: boolean
+
+  constructor(readonly downMs: number, readonly lastFailure: AttemptFailure | undefined, readonly failures: ReadonlyArray<AttemptFailure> = []) {
+    const answered = failures.length > 0 && failures.every((f) => f.answered)
+    const took = `${Math.round(downMs / 1000)} s`
+    super(answered
+      ? `for ${took} every endpoint has answered only with errors (the server's own answer, not a network failure): ${distinctMessages(failures)}`
+      : `every endpoint has been down for ${took}${lastFailure === undefined ? "" : `; last failure: ${lastFailure.message}`}`)
+    this.answered = answered
+  }
+}
+
+/** No endpoint has sent anything since the client was made, and each last failed to connect (refused, unknown host, unreachable). */
+export class NoEndpointReached extends Error {
+  constructor(readonly failures: ReadonlyArray<AttemptFailure>) {
+    super(`none has answered since the start, and each failed to connect: ${distinctMessages(failures)}`)
   }
 }
 
@@ -40,9 +66,15 @@ export class EndpointPool {
   /** Since when every circuit has been open (undefined while one is closed). */
   private downSince: number | undefined
   /** The latest failure that counts against a circuit (for {@link AllEndpointsDown}); a 4xx would name the wrong cause. */
-  lastFailure: string | undefined
+  lastFailure: AttemptFailure | undefined
 
-  constructor(readonly endpoints: ReadonlyArray<Endpoint>, private readonly giveUpMs = Infinity) {}
+  constructor(readonly endpoints: ReadonlyArray<Endpoint>, private readonly giveUpMs = Infinity, private readonly failWhenNeverReached = false) {}
+
+  /** Each endpoint's last failure when none has ever sent anything and each last failed to connect; otherwise undefined. */
+  neverReached(): ReadonlyArray<AttemptFailure> | undefined {
+    const failures = this.endpoints.map((e) => (e.heardAt === 0 && e.lastFailure?.kind === "connection" ? e.lastFailure : undefined))
+    return failures.every((f) => f !== undefined) ? failures : undefined
+  }
 
   private pick(avoid: Endpoint | undefined, now: number): Endpoint | undefined {
     const open = this.endpoints.filter((e) => e.available(now))
@@ -92,8 +124,15 @@ export class EndpointPool {
       this.waiters.shift()!.resolve(this.take(endpoint))
     }
     if (this.waiters.length === 0) return
+    // Nothing in flight could still answer, and nothing ever did: a wrong URL or a server not started.
+    const unreached = this.failWhenNeverReached && this.downSince !== undefined && this.endpoints.every((e) => e.outstanding === 0) ? this.neverReached() : undefined
+    if (unreached !== undefined) {
+      const error = new NoEndpointReached(unreached)
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+      return
+    }
     if (this.downSince !== undefined && now - this.downSince >= this.giveUpMs && !this.endpoints.some((e) => e.probeInFlight)) {
-      const error = new AllEndpointsDown(now - this.downSince, this.lastFailure)
+      const error = new AllEndpointsDown(now - this.downSince, this.lastFailure, this.endpoints.flatMap((e) => (e.lastFailure === undefined ? [] : [e.lastFailure])))
       for (const waiter of this.waiters.splice(0)) waiter.reject(error)
       return
     }

@@ -2,8 +2,9 @@
  * A small OpenAI-compatible test server (loopback only) whose behaviour per
  * request is scripted: answer normally ("re: <prompt>", words as tokens, vLLM-
  * style echo logprobs with text offsets), or fail in a chosen way — an error
- * status with Retry-After, a hang, a body that is not JSON, an SSE stream cut
- * short, a dropped connection. It records every request it received.
+ * status with Retry-After, a hang, a body that is not JSON, any status with a
+ * raw body, an SSE stream cut short, a dropped connection. It records every
+ * request it received.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
@@ -11,6 +12,8 @@ import type { AddressInfo, Socket } from "node:net"
 export type Fault =
   | { readonly kind: "ok"; readonly delayMs?: number }
   | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string; readonly message?: string }
+  /** Any status with a body sent as is (a plain-text error, a proxy's HTML page). */
+  | { readonly kind: "body"; readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly kind: "hang" }
   | { readonly kind: "malformed" }
   | { readonly kind: "truncate"; readonly afterChunks: number }
@@ -94,6 +97,10 @@ export const startFaultServer = async (options: { readonly port?: number; readon
       response.writeHead(fault.status, { "content-type": "application/json", ...(fault.retryAfter ? { "retry-after": fault.retryAfter } : {}) })
       return response.end(JSON.stringify({ error: { message: fault.message ?? `scripted ${fault.status}`, type: "server_error" } }))
     }
+    if (fault.kind === "body") {
+      response.writeHead(fault.status, { "content-type": fault.contentType ?? "text/plain" })
+      return response.end(fault.body)
+    }
     if (fault.kind === "malformed") {
       response.writeHead(200, { "content-type": "application/json" })
       return response.end('{"choices": [ {"text": "cut')
@@ -142,4 +149,13 @@ export const startFaultServer = async (options: { readonly port?: number; readon
         for (const socket of sockets) socket.destroy()
       })
   })
+}
+
+/** A loopback port where nothing listens (bound, then closed at once). */
+export const freePort = async (): Promise<number> => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }
