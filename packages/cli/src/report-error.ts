@@ -28,6 +28,7 @@ const describeTagged = (error: { readonly _tag: string } & Record<string, unknow
           (error["fix"] ? `\n  fix: ${String(error["fix"])}` : "")
       }
     case "RecipeCopyRefused":
+    case "ListenFailed":
       return { code: ExitCode.usage, message: `error: ${String(error["message"])}\n  fix: ${String(error["fix"])}` }
     case "ShowHelp":
       // Usage errors: effect/cli has already printed them with the help text.

@@ -1,6 +1,7 @@
 import { Cause, Exit } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { RecipeInvalid, RecordStreamError, RunDirInvalid, StageError } from "@refine-af/core"
+import { ListenFailed } from "@refine-af/openai"
 import { ExitCode, outcomeOf } from "../src/index.ts"
 
 describe("outcomeOf (exit codes and messages)", () => {
@@ -25,6 +26,11 @@ describe("outcomeOf (exit codes and messages)", () => {
 
     const runDir = outcomeOf(Exit.fail(new RunDirInvalid({ dir: "x", message: "x is not a run directory", fix: "pass runs/<id>" })))
     expect(runDir).toEqual({ code: 2, message: "error: x is not a run directory\n  fix: pass runs/<id>" })
+  })
+
+  it("2 when serve cannot listen (a busy port), with the port and the fix", () => {
+    const busy = new ListenFailed({ code: "EADDRINUSE", host: "127.0.0.1", port: 8000, message: "port 8000 is already in use on 127.0.0.1", fix: "pass --port with a free port" })
+    expect(outcomeOf(Exit.fail(busy))).toEqual({ code: 2, message: "error: port 8000 is already in use on 127.0.0.1\n  fix: pass --port with a free port" })
   })
 
   it("1 for runtime failures, naming the stage and the fix, without a stack trace", () => {

@@ -2,16 +2,26 @@
  * `refine-af resume <run-dir>`: continues an interrupted or failed run in
  * place. Completed stages are kept; the interrupted stage continues after its
  * last committed record. `key=value` overrides may fix what made it fail, as
- * long as they change no completed stage.
+ * long as they change no completed stage; on a completed run every override
+ * is refused (a new run takes them, its unchanged stages from the cache).
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
-import { readRunManifest, resumeRunDir } from "@refine-af/core"
+import { readRunManifest, resumeRunDir, RunDirInvalid, type RunManifest } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { runDisplay } from "../run-display.ts"
 import { printRunSummary, wideFlag } from "../run-summary.ts"
-import { reportStorageFailures } from "../storage-failure.ts"
-import { cacheDirFlag } from "./run.ts"
+import { checkFolders, reportStorageFailures } from "../storage-failure.ts"
+import { cacheDirFlag, chosenCacheFolder } from "./run.ts"
+
+const completedRunOverridesRefused = (runDir: string, manifest: RunManifest, overrides: ReadonlyArray<string>) => {
+  const plural = overrides.length === 1 ? "" : "s"
+  return new RunDirInvalid({
+    dir: runDir,
+    message: `${runDir} is already complete: resume only continues unfinished stages, so the override${plural} ${overrides.join(" ")} would not take effect`,
+    fix: `to change options, start a new run with the override${plural}: refine-af run ${manifest.recipeFile} ${overrides.join(" ")} — stages the override${plural} leave${plural === "" ? "s" : ""} unchanged come from the cache`
+  })
+}
 
 /** `refine-af resume`. */
 export const resumeCommand = Command.make(
@@ -28,15 +38,18 @@ export const resumeCommand = Command.make(
   Effect.fnUntraced(function*({ runDir, overrides, cacheDir, wide }) {
     const manifest = yield* readRunManifest(runDir)
     if (manifest.status === "completed") {
+      // Nothing of a completed run is left to take an override: refused like one that would change a completed stage.
+      if (overrides.length > 0) return yield* completedRunOverridesRefused(runDir, manifest, overrides)
       yield* Console.log(`${runDir} is already complete; nothing to do.`)
       return
     }
+    if (Option.isSome(cacheDir)) yield* checkFolders([chosenCacheFolder(cacheDir)])
     const result = yield* resumeRunDir(runDir, {
       progress: yield* runDisplay,
       checkpoint: checkpointFromEnv(),
       overrides,
       ...(Option.isSome(cacheDir) ? { cacheDir: cacheDir.value } : {})
-    }).pipe(reportStorageFailures({ runDir }))
+    }).pipe(reportStorageFailures({ runDir, cacheDir: Option.getOrElse(cacheDir, () => manifest.cacheDir) }))
     yield* Console.log(printRunSummary(result.runDir, result.manifest, { wide }))
   })
 ).pipe(

@@ -5,13 +5,19 @@
  * logprobs, `/health`) on 127.0.0.1 by default. Concurrent requests reach the
  * model together (model-llama decodes them in one continuous batch); a full
  * queue answers 429. Ctrl-C / SIGTERM drains: in-flight requests finish, new
- * ones are refused, then the model's resources are released.
+ * ones are refused, then the model's resources are released. The port is
+ * tried before the model loads: a busy one is reported in a second.
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { loadRecipe } from "@refine-af/core"
-import { startOpenAiServer } from "@refine-af/openai"
+import { ListenFailed, probeListen, startOpenAiServer } from "@refine-af/openai"
+import { runDisplay } from "../run-display.ts"
 import { openLanguageModel } from "../serve/open-model.ts"
+
+/** `start` as an effect whose `ListenFailed` (busy port, bad host) is a typed failure, not a defect. */
+const listening = <A>(start: () => Promise<A>): Effect.Effect<A, ListenFailed> =>
+  Effect.promise(start).pipe(Effect.catchDefect((defect) => (defect instanceof ListenFailed ? Effect.fail(defect) : Effect.die(defect))))
 
 const int = (name: string, description: string, fallback: number) => Flag.Int(name).pipe(Flag.withDescription(description), Flag.withDefault(fallback))
 
@@ -34,10 +40,11 @@ export const serveCommand = Command.make(
   },
   Effect.fnUntraced(function*(args) {
     const resolved = yield* loadRecipe(args.recipe, { overrides: args.overrides })
-    const model = yield* openLanguageModel(resolved, args.resource, Option.getOrUndefined(args.runDir))
+    yield* listening(() => probeListen(args.host, args.port))
+    const model = yield* openLanguageModel(resolved, args.resource, yield* runDisplay, Option.getOrUndefined(args.runDir))
     const modelName = Option.getOrElse(args.modelName, () => args.resource)
     const server = yield* Effect.acquireRelease(
-      Effect.promise(() => startOpenAiServer({ model, modelName, host: args.host, port: args.port, concurrency: args.concurrency, queueSize: args.queue, maxBodyBytes: args.maxBodyBytes, maxChoices: args.maxChoices })),
+      listening(() => startOpenAiServer({ model, modelName, host: args.host, port: args.port, concurrency: args.concurrency, queueSize: args.queue, maxBodyBytes: args.maxBodyBytes, maxChoices: args.maxChoices })),
       (running) => Effect.promise(() => running.close({ graceMs: args.graceMs })).pipe(Effect.andThen(Console.error("refine-af serve: stopped (in-flight requests finished)")))
     )
     yield* Console.log(`serving ${args.resource} (${model.info.id}) as "${modelName}" at ${server.baseUrl}  (GET ${server.baseUrl}/models; Ctrl-C to stop)`)

@@ -51,9 +51,11 @@ export const silentProgress: ProgressDisplay = {
 
 const formatDuration = (seconds: number): string => {
   if (!Number.isFinite(seconds)) return "?"
-  if (seconds < 60) return `${Math.round(seconds)}s`
-  const minutes = Math.floor(seconds / 60)
-  if (minutes < 60) return `${minutes}m${Math.round(seconds % 60)}s`
+  // Round once, then split: rounding the remainder alone turns 119.6 s into "1m60s".
+  const whole = Math.round(seconds)
+  if (whole < 60) return `${whole}s`
+  const minutes = Math.floor(whole / 60)
+  if (minutes < 60) return `${minutes}m${whole % 60}s`
   return `${Math.floor(minutes / 60)}h${minutes % 60}m`
 }
 

@@ -60,6 +60,14 @@ describe("progress display", () => {
     expect(describeProgress(0, 10, 1000)).toContain("ETA ?")
   })
 
+  it("rounds the ETA before splitting it into units: never 1m60s or 60s", () => {
+    // One item left at one item per 119.6 s (59.6 s, 3599.6 s): the remainder alone would round up to 60.
+    expect(describeProgress(1, 2, 119_600)).toBe("1/2 (50%) 0.0/s ETA 2m0s")
+    expect(describeProgress(1, 2, 59_600)).toBe("1/2 (50%) 0.0/s ETA 1m0s")
+    expect(describeProgress(1, 2, 3_599_600)).toBe("1/2 (50%) 0.0/s ETA 1h0m")
+    expect(describeProgress(1, 2, 89_400)).toBe("1/2 (50%) 0.0/s ETA 1m29s")
+  })
+
   it("takes the step budget into account: the ETA is the sooner of items done and budget used up", () => {
     // 8 of 100 instructions after 2 of 6 steps in 20 s: the items would need 3m50s, the budget ends in 40 s.
     expect(describeProgress(8, 100, 20_000)).toBe("8/100 (8%) 0.4/s ETA 3m50s")

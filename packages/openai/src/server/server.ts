@@ -5,8 +5,10 @@
  * `concurrency` — a batching model decodes them in one batch — and queue up to
  * `queueSize`; a full queue answers 429 with `Retry-After`. Bodies over
  * `maxBodyBytes` answer 413. Every refusal is an OpenAI error body and the
- * server stays up. `close()` drains: it stops accepting, lets in-flight
- * requests finish (up to `graceMs`), then closes connections.
+ * server stays up. A port it cannot listen on rejects with `ListenFailed`
+ * (port taken, no rights, not this machine's address), naming the fix.
+ * `close()` drains: it stops accepting, lets in-flight requests finish (up to
+ * `graceMs`), then closes connections.
  *
  * @example
  * ```ts
@@ -23,6 +25,9 @@ import { Admission } from "./admission.ts"
 import { makeRoutes } from "./handlers.ts"
 import { HttpProblem } from "./http-error.ts"
 import { readBody, sendJson, sendProblem } from "./http-io.ts"
+import { listenFailureOf } from "./listen.ts"
+
+export { ListenFailed, listenFailureOf, probeListen } from "./listen.ts"
 
 /** Options of {@link startOpenAiServer}. */
 export interface OpenAiServerOptions {
@@ -58,7 +63,7 @@ export interface RunningOpenAiServer {
 
 const route = (request: IncomingMessage) => `${request.method ?? "GET"} ${(request.url ?? "/").split("?")[0]!.replace(/\/+$/, "")}`
 
-/** Starts listening; resolves once the port is bound. */
+/** Starts listening; resolves once the port is bound, rejects with `ListenFailed` when it cannot be. */
 export const startOpenAiServer = (options: OpenAiServerOptions): Promise<RunningOpenAiServer> => {
   const host = options.host ?? "127.0.0.1"
   const maxBodyBytes = options.maxBodyBytes ?? 1 << 20
@@ -121,15 +126,17 @@ export const startOpenAiServer = (options: OpenAiServerOptions): Promise<Running
   server.requestTimeout = 0
   server.keepAliveTimeout = 5000
 
+  const port = options.port ?? 8000
   return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(options.port ?? 8000, host, () => {
-      server.off("error", reject)
-      const port = (server.address() as AddressInfo).port
+    const refused = (error: unknown) => reject(listenFailureOf(error, host, port))
+    server.once("error", refused)
+    server.listen(port, host, () => {
+      server.off("error", refused)
+      const bound = (server.address() as AddressInfo).port
       let closing: Promise<void> | undefined
       resolve({
-        baseUrl: `http://${host}:${port}/v1`,
-        port,
+        baseUrl: `http://${host}:${bound}/v1`,
+        port: bound,
         outstanding: () => admission.outstanding,
         close: (closeOptions = {}) =>
           (closing ??= (async () => {
