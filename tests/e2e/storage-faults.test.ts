@@ -39,6 +39,14 @@ describe("storage faults during a run", () => {
     expect(fs.readFileSync(path.join(runDir, "stages/lines/records.jsonl"), "utf8").trimEnd().split("\n")).toHaveLength(200)
   })
 
+  it("a cache that cannot be written: the run finishes (exit 0) and says on the console, per stage, that its output was not cached", async () => {
+    const cacheDir = tempDir("cache-full")
+    const result = await runCli(["run", "recipes/examples/demo.yaml", "--runs-dir", tempDir("cache-full-runs")], withFault(`mkdir:ENOSPC:${cacheDir}/:0`, cacheDir))
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/warning \[lines\]: its output could not be stored in the cache \(ENOSPC: no space left on device, .*\); the run goes on, and a later run computes this stage again/)
+    noStackTrace(result.stderr)
+  })
+
   it("read-only runs folder: names the condition and the folder, exit 1, no 'please report it'", async () => {
     const parent = tempDir("erofs")
     const result = await runCli(["run", "recipes/examples/demo.yaml", "--runs-dir", path.join(parent, "runs")], withFault(`mkdir:EROFS:${parent}:0`, tempDir("erofs-cache")))

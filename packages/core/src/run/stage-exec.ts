@@ -155,6 +155,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         return finish(entry)
       }
       env.events.write("warning", { stage: name, message: `cache entry ${cacheKey} was damaged and has been dropped` })
+      env.events.display.message(`warning [${name}]: its cache entry was damaged and has been dropped; running the stage`)
     }
 
     // Same key as an unfinished earlier attempt: continue it. Otherwise start clean.
@@ -258,7 +259,11 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
             createdAt: new Date().toISOString()
           }),
         catch: ioError(env.cacheDir)
-      }).pipe(Effect.catch((error) => Effect.sync(() => env.events.write("warning", { stage: name, message: `could not store in cache: ${error.message}` }))))
+      }).pipe(Effect.catch((error) => Effect.sync(() => {
+        // The run's own output stands; only a later run's cache hit is lost. Said on the console, not only in events.jsonl.
+        env.events.write("warning", { stage: name, message: `could not store in cache: ${error.message}` })
+        env.events.display.message(`warning [${name}]: its output could not be stored in the cache (${error.message}); the run goes on, and a later run computes this stage again`)
+      })))
     }
     env.events.write("stage_end", { stage: name, status: "completed", records: entry.records, durationMs: entry.durationMs, outputHash })
     env.events.display.stageEnd(name, `done, ${entry.records} records in ${(entry.durationMs / 1000).toFixed(1)}s`)
