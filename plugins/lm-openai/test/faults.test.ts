@@ -1,27 +1,10 @@
 import type { GenerationRequest, LanguageModelError } from "@refine-af/core"
 import { Effect, Exit, Stream } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
-import { openOpenAiModel, type EndpointEvent, type OpenedOpenAiModel } from "../src/index.ts"
-import { startFaultServer, wordLogprob, type FaultServer } from "./support/fault-server.ts"
+import { describe, expect, it } from "vitest"
+import type { EndpointEvent } from "../src/index.ts"
+import { faultHarness, wordLogprob } from "./support/fault-server.ts"
 
-const servers: Array<FaultServer> = []
-let opened: OpenedOpenAiModel | undefined
-afterEach(async () => {
-  opened?.client.close()
-  opened = undefined
-  await Promise.all(servers.splice(0).map((s) => s.kill()))
-})
-
-const start = async (options: Parameters<typeof startFaultServer>[0] = {}) => {
-  const server = await startFaultServer(options)
-  servers.push(server)
-  return server
-}
-
-const open = (urls: ReadonlyArray<string>, extra: Record<string, unknown> = {}, events: Array<EndpointEvent> = []) => {
-  opened = openOpenAiModel({ model: "tiny", endpoints: urls.map((url) => ({ url })), retries: { base_delay_ms: 20, max_delay_ms: 200 }, breaker: { cooldown_ms: 300 }, timeout_ms: 5000, ...extra } as never, {}, (event) => events.push(event))
-  return opened.service
-}
+const { start, stop, open, client } = faultHarness({ retries: { base_delay_ms: 20, max_delay_ms: 200 }, breaker: { cooldown_ms: 300 }, timeout_ms: 5000 })
 
 const prompts = (n: number): Array<GenerationRequest> => Array.from({ length: n }, (_, i) => ({ prompt: `p${i}`, params: { maxNewTokens: 8, seed: i } }))
 const failure = <A>(exit: Exit.Exit<A, LanguageModelError>) => {
@@ -72,8 +55,7 @@ describe("lm-openai against a fault-injecting server", () => {
     const port = b.port
     const events: Array<EndpointEvent> = []
     const lm = open([a.url, b.url], { breaker: { failure_threshold: 1, cooldown_ms: 200 } }, events)
-    await b.kill()
-    servers.splice(servers.indexOf(b), 1)
+    await stop(b)
     await Effect.runPromise(lm.generate(prompts(10)))
     expect(events.map((e) => e.type)).toContain("endpoint_down")
     b = await start({ port })
@@ -93,7 +75,7 @@ describe("lm-openai against a fault-injecting server", () => {
     const results = await Effect.runPromise(lm.generate(prompts(4)))
     expect(results.map((r) => r.text)).toEqual(prompts(4).map((p) => `re: ${p.prompt}`))
     expect(Date.now() - started).toBeLessThan(3000)
-    opened!.client.close()
+    client()!.close()
     const alone = open([hang.url], { timeout_ms: 200, retries: { max_attempts: 2, base_delay_ms: 10 } })
     const error = failure(await Effect.runPromiseExit(alone.generate(prompts(1))))
     expect(error.reason).toBe("Unavailable")
@@ -123,8 +105,7 @@ describe("lm-openai against a fault-injecting server", () => {
     let a = await start()
     const port = a.port
     const lm = open([a.url], { breaker: { failure_threshold: 1, cooldown_ms: 100, give_up_ms: 300 } })
-    await a.kill()
-    servers.splice(servers.indexOf(a), 1)
+    await stop(a)
     const down = failure(await Effect.runPromiseExit(lm.generate(prompts(2))))
     expect(down.message).toMatch(/every endpoint has been down/)
     a = await start({ port })

@@ -7,30 +7,12 @@
  */
 import type { EventSink, GenerationRequest, LanguageModelError } from "@refine-af/core"
 import { Effect, Exit } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
-import { openAiLmResource, openOpenAiModel, type EndpointEvent, type OpenedOpenAiModel, type OpenAiLmOptions } from "../src/index.ts"
-import { freePort, startFaultServer, type FaultServer } from "./support/fault-server.ts"
+import { describe, expect, it } from "vitest"
+import { openAiLmResource, type EndpointEvent, type OpenAiLmOptions } from "../src/index.ts"
+import { faultHarness, freePort } from "./support/fault-server.ts"
 
-const servers: Array<FaultServer> = []
-let opened: OpenedOpenAiModel | undefined
-afterEach(async () => {
-  opened?.client.close()
-  opened = undefined
-  await Promise.all(servers.splice(0).map((s) => s.kill()))
-})
-
-const start = async (options: Parameters<typeof startFaultServer>[0] = {}) => {
-  const server = await startFaultServer(options)
-  servers.push(server)
-  return server
-}
-
-/** The plugin's defaults, except what `extra` says. */
-const open = (urls: ReadonlyArray<string>, extra: Partial<OpenAiLmOptions> = {}, events: Array<EndpointEvent> = []) => {
-  opened?.client.close()
-  opened = openOpenAiModel({ model: "tiny", endpoints: urls.map((url) => ({ url })), ...extra }, {}, (event) => events.push(event))
-  return opened.service
-}
+/** The plugin's defaults, except what `open`'s `extra` says. */
+const { start, stop, open } = faultHarness()
 
 const prompts = (n: number): Array<GenerationRequest> => Array.from({ length: n }, (_, i) => ({ prompt: `p${i}`, params: { maxNewTokens: 8, seed: i } }))
 const failure = <A>(exit: Exit.Exit<A, LanguageModelError>) => {
@@ -68,8 +50,7 @@ describe("lm-openai tells the user what is wrong", () => {
     const port = first.port
     const lm = open([first.url], { breaker: { failure_threshold: 1, cooldown_ms: 100, max_cooldown_ms: 200 } })
     await Effect.runPromise(lm.generate(prompts(2)))
-    await first.kill()
-    servers.splice(servers.indexOf(first), 1)
+    await stop(first)
     const run = Effect.runPromise(lm.generate(prompts(4)))
     await sleep(500)
     await start({ port })
@@ -137,8 +118,7 @@ describe("lm-openai tells the user what is wrong", () => {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const lm = yield* make({ model: "tiny", endpoints: [{ url: first.url }], breaker: { failure_threshold: 1, cooldown_ms: 100, max_cooldown_ms: 200 } })
       yield* lm.generate(prompts(1))
-      yield* Effect.promise(() => first.kill())
-      servers.splice(servers.indexOf(first), 1)
+      yield* Effect.promise(() => stop(first))
       const run = Effect.runPromise(lm.generate(prompts(2)))
       yield* Effect.promise(() => sleep(300))
       expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${first.url.replace(/[.]/g, "\\.")} is down: .*ECONNREFUSED.*No requests go to it until a probe request succeeds`))])

@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
+import { afterEach } from "vitest"
+import { openOpenAiModel, type EndpointEvent, type OpenedOpenAiModel } from "../../src/index.ts"
 
 export type Fault =
   | { readonly kind: "ok"; readonly delayMs?: number }
@@ -158,4 +160,38 @@ export const freePort = async (): Promise<number> => {
   const port = (server.address() as AddressInfo).port
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/**
+ * A test file's fault servers and client: `start` starts a server, `stop`
+ * kills one mid-test, `open` opens the client over some URLs (closing the
+ * previous one); after each test the client is closed and every server killed.
+ */
+export const faultHarness = (defaults: Record<string, unknown> = {}) => {
+  const servers: Array<FaultServer> = []
+  let opened: OpenedOpenAiModel | undefined
+  afterEach(async () => {
+    opened?.client.close()
+    opened = undefined
+    await Promise.all(servers.splice(0).map((s) => s.kill()))
+  })
+  return {
+    start: async (options: Parameters<typeof startFaultServer>[0] = {}) => {
+      const server = await startFaultServer(options)
+      servers.push(server)
+      return server
+    },
+    open: (urls: ReadonlyArray<string>, extra: Record<string, unknown> = {}, events: Array<EndpointEvent> = []) => {
+      opened?.client.close()
+      opened = openOpenAiModel({ model: "tiny", endpoints: urls.map((url) => ({ url })), ...defaults, ...extra } as never, {}, (event) => events.push(event))
+      return opened.service
+    },
+    /** Kills `server` now (a server going away mid-test); it is not killed again after the test. */
+    stop: async (server: FaultServer) => {
+      servers.splice(servers.indexOf(server), 1)
+      await server.kill()
+    },
+    /** The client `open` made last. */
+    client: () => opened?.client
+  }
 }
