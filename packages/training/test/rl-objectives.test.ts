@@ -159,8 +159,16 @@ describe("PPO objective", () => {
 })
 
 describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
-  for (const aggregation of ["sequence", "token"] as const) {
-    const params = { clip: 0.2, beta: 0.04, aggregation }
+  /** Dr. GRPO's reduction: the masked sum over (sequences × a constant length). */
+  const LENGTH = 7
+  const constantMean = (a: Arrays, f: (i: number) => number) => {
+    let total = 0
+    for (let i = 0; i < B * T; i++) if (a["mask"]![i] === 1) total += f(i)
+    return total / (B * LENGTH)
+  }
+  const reducers = { sequence: sequenceMean, token: tokenMean, constant: constantMean }
+  for (const aggregation of ["sequence", "token", "constant"] as const) {
+    const params = { clip: 0.2, beta: 0.04, aggregation, constantLength: LENGTH }
     const objective = groupObjective(params)
     const p = program(objective as Objective<string>, false, false)
     const a = sample(23, ["logprobs", "advantages", "values", "returns"], params.clip, 10)
@@ -172,7 +180,7 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
         return Math.exp(d) - d - 1
       }
       const perToken = (i: number) => -Math.min(ratio(i) * a["advantages"]![i]!, clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]!) + 0.04 * k3(i)
-      const reduce = aggregation === "sequence" ? sequenceMean : tokenMean
+      const reduce = reducers[aggregation]
       const out = interpret(p, feedsOf(a))
       expect(out["loss"]!.data[0]).toBeCloseTo(reduce(a, perToken), 12)
       expect(out["kl"]!.data[0]).toBeCloseTo(tokenMean(a, k3), 12)
@@ -187,6 +195,37 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
       a["mask"]!.forEach((m, i) => { if (m === 0) expect(Math.abs(analytic[i]!)).toBe(0) })
     })
   }
+
+  it("clipHigh (DAPO's clip-higher, TRL epsilon_high): the ratio is clipped to [1 − ε, 1 + ε_high]; loss, clip fraction and gradient", () => {
+    const params = { clip: 0.2, clipHigh: 0.28, beta: 0.04, aggregation: "token" as const }
+    const q = program(groupObjective(params) as Objective<string>, false, false)
+    // A sample with no ratio within 15·H of either kink (1 ± 0.2 and 1.28), and a token with a positive advantage and a ratio in (1.2, 1.28).
+    let a: Arrays = {}
+    for (let seed = 31; ; seed++) {
+      a = sample(seed, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+      const ratios = a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!))
+      if (ratios.every((r) => Math.abs(r - 1.28) > 15 * H) && ratios.some((r, i) => r > 1.2 && r < 1.28 && a["advantages"]![i]! > 0 && a["mask"]![i] === 1)) break
+    }
+    const ratio = (i: number) => Math.exp(a["logprobs"]![i]! - a["oldLogprobs"]![i]!)
+    const k3 = (i: number) => {
+      const d = a["refLogprobs"]![i]! - a["logprobs"]![i]!
+      return Math.exp(d) - d - 1
+    }
+    const clippedOf = (i: number) => clamp(ratio(i), 0.8, 1.28) * a["advantages"]![i]!
+    const out = interpret(q, feedsOf(a))
+    expect(out["loss"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => -Math.min(ratio(i) * a["advantages"]![i]!, clippedOf(i)) + 0.04 * k3(i)), 12)
+    expect(out["clip_fraction"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => (ratio(i) * a["advantages"]![i]! > clippedOf(i) ? 1 : 0)), 12)
+    // It differs from the symmetric clip on this sample (a ratio in (1.2, 1.28) with a positive advantage is clipped only there).
+    const symmetric = interpret(program(groupObjective({ ...params, clipHigh: undefined }) as Objective<string>, false, false), feedsOf(a))
+    expect(out["loss"]!.data[0]).not.toBeCloseTo(symmetric["loss"]!.data[0]!, 6)
+    const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+    expect(relativeError(analytic, finiteDifference(q, a, "logprobs"))).toBeLessThan(1e-6)
+    expect(groupObjective(params).id).not.toBe(groupObjective({ ...params, clipHigh: 0.3 }).id)
+  })
+
+  it("constant aggregation without a length is refused", () => {
+    expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
+  })
 
   it("at ρ = 1 and β = 0 the gradient is −A/n per token (REINFORCE with a baseline)", () => {
     const objective = groupObjective({ clip: 0.2, beta: 0, aggregation: "token" })

@@ -1,8 +1,9 @@
 /**
  * `grpo/train`'s learning-rate schedule: one scheduler step per optimizer update
  * (Hugging Face's Trainer, which TRL's GRPOTrainer is), linear decay to 0 by
- * default (TRL's `lr_scheduler_type`), optional warmup — checked on the updates
- * the trainer asks of the policy (a spy around the table policy).
+ * default (TRL's `lr_scheduler_type`), optional warmup; and its loss options
+ * (clipHigh, Dr. GRPO's aggregation) — checked on the updates the trainer asks
+ * of the policy (a spy around the table policy).
  */
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
@@ -39,5 +40,10 @@ describe("grpo/train learning-rate schedule", () => {
     const expected = [0, 0.025, 0.05, 0.05 * 0.5 * (1 + Math.cos(Math.PI / 3)), 0.05 * 0.5 * (1 + Math.cos((2 * Math.PI) / 3))]
     updates.forEach((u, s) => expect(u.lr, `update ${s}`).toBeCloseTo(expected[s]!, 15))
     expect((await run({ ...base, schedule: "constant" })).updates.every((u) => u.lr === 0.05)).toBe(true)
+  })
+
+  it("clipHigh and Dr. GRPO's constant aggregation reach the objective (its length: sampling.maxNewTokens)", { timeout: 120_000 }, async () => {
+    const { updates } = await run({ ...base, steps: 1, clipHigh: 0.28, aggregation: "constant", scaleRewards: false })
+    expect(updates[0]!.objective).toMatch(/aggregation=constant,clipHigh=0\.28,length=3$/)
   })
 })

@@ -18,7 +18,7 @@ export interface GroupDefaults {
   readonly samplesPerPrompt: number
   readonly lr: number
   readonly beta: number
-  readonly aggregation: "sequence" | "token"
+  readonly aggregation: "sequence" | "token" | "constant"
 }
 
 /** GRPO: TRL `num_generations` 8, `learning_rate` 1e-6, `beta` 0.04 (TRL ≤ 0.17; later TRL defaults to 0); the paper's per-sequence mean. */
@@ -53,10 +53,12 @@ export const groupOptions = (d: GroupDefaults) =>
     maxGradNorm: positive.annotate({ description: "Clip the gradient norm (TRL `max_grad_norm`: 1)." }).pipe(withDefault(1)),
     /** Ratio clip ε (TRL `epsilon`: 0.2). */
     clip: positive.annotate({ description: "Ratio clip ε (TRL `epsilon`: 0.2)." }).pipe(withDefault(0.2)),
+    /** Upper ratio clip ε_high (TRL `epsilon_high`, DAPO's clip-higher); default: clip. */
+    clipHigh: Schema.optionalKey(positive).annotate({ description: "Upper ratio clip: the ratio is clipped to [1 − clip, 1 + clipHigh] (TRL `epsilon_high`; DAPO's \"clip-higher\" uses 0.28 with clip 0.2). Default: clip." }),
     /** β: weight of the k3 KL to the reference (0 skips the reference pass). */
     beta: nonNegative.annotate({ description: "β: weight of the k3 KL to the reference (0 skips the reference pass)." }).pipe(withDefault(d.beta)),
-    /** `sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens. */
-    aggregation: Schema.Literals(["sequence", "token"]).annotate({ description: "`sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens." }).pipe(withDefault(d.aggregation)),
+    /** `sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens; `constant`: Dr. GRPO. */
+    aggregation: Schema.Literals(["sequence", "token", "constant"]).annotate({ description: "`sequence`: token mean per sequence, then mean (GRPO paper; TRL loss_type grpo); `token`: mean over all completion tokens (TRL bnpo, DAPO); `constant`: sum over tokens / (sequences × sampling.maxNewTokens), no length bias (Dr. GRPO; TRL dr_grpo, with scaleRewards: false)." }).pipe(withDefault(d.aggregation)),
     /** GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO. */
     scaleRewards: Schema.Boolean.annotate({ description: "GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO." }).pipe(withDefault(true)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */

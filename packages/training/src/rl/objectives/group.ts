@@ -4,12 +4,15 @@
  * sequence), plus β times the k3 KL estimator to the reference policy inside the
  * loss (no value head, no KL-shaped reward):
  *
- * ℓ_t = −min(ρ·A, clip(ρ, 1−ε, 1+ε)·A) + β·(e^{log π_ref − log π} − (log π_ref − log π) − 1)
+ * ℓ_t = −min(ρ·A, clip(ρ, 1−ε, 1+ε_high)·A) + β·(e^{log π_ref − log π} − (log π_ref − log π) − 1)
  *
  * With one update per batch ρ = 1 in value and this is REINFORCE with a baseline;
- * the clip matters for several updates per batch. Aggregation: `sequence` (GRPO's
- * paper: token mean per sequence, then mean over sequences) or `token` (mean over
- * all completion tokens of the batch, as DAPO and TRL's RLOO).
+ * the clip matters for several updates per batch; ε_high (DAPO's "clip-higher",
+ * TRL's `epsilon_high`) defaults to ε. Aggregation: `sequence` (GRPO's paper and
+ * TRL's `loss_type: grpo`: token mean per sequence, then mean over sequences),
+ * `token` (mean over all completion tokens of the batch: DAPO, TRL's `bnpo` and
+ * RLOO) or `constant` (Dr. GRPO, TRL's `dr_grpo`: the sum over tokens divided by
+ * sequences × a constant length, the most new tokens, so no length bias).
  *
  * @example
  * ```ts
@@ -18,16 +21,31 @@
  * objective.feeds // ["oldLogprobs", "advantages", "refLogprobs"]
  * ```
  */
-import { add, clip, exp, greater, minimum, mul, neg, square, stopGradient, sub, type Tensor } from "@refine-af/tensor"
+import { add, clip, div, exp, greater, minimum, mul, neg, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective } from "../../objective.ts"
 import { asFloat, maskedMean, sequenceMean } from "./masked.ts"
 
 /** Constants of the group policy-gradient loss. */
 export interface GroupLossParams {
+  /** ε: the ratio's lower clip 1 − ε (and upper, without `clipHigh`). */
   readonly clip: number
+  /** ε_high: the ratio's upper clip 1 + ε_high (default ε). */
+  readonly clipHigh?: number
   /** Weight of the k3 KL to the reference; 0 drops the reference feed. */
   readonly beta: number
-  readonly aggregation: "sequence" | "token"
+  readonly aggregation: "sequence" | "token" | "constant"
+  /** `constant` aggregation's length (the most new tokens a completion may have). */
+  readonly constantLength?: number
+}
+
+/** Σ x·mask / (sequences × `length`): Dr. GRPO's length-unbiased aggregation. */
+const constantMean = (length: number) => (x: Tensor, mask: Tensor): Tensor => div(sum(mul(x, mask)), mask.shape[0]! * length)
+
+const reducerOf = (p: GroupLossParams) => {
+  if (p.aggregation === "sequence") return sequenceMean
+  if (p.aggregation === "token") return maskedMean
+  if (p.constantLength === undefined || !(p.constantLength >= 1)) throw new Error("groupObjective: `constant` aggregation needs constantLength ≥ 1 (the most new tokens)")
+  return constantMean(p.constantLength)
 }
 
 export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs"
@@ -37,24 +55,24 @@ const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Te
   const ratio = exp(logRatio)
   const advantages = f["advantages"]!
   const unclipped = mul(ratio, advantages)
-  const clipped = mul(clip(ratio, 1 - p.clip, 1 + p.clip), advantages)
+  const clipped = mul(clip(ratio, 1 - p.clip, 1 + (p.clipHigh ?? p.clip)), advantages)
   const surrogate = neg(minimum(unclipped, clipped))
   const refDiff = p.beta > 0 ? sub(f["refLogprobs"]!, h.logprobs) : undefined
   const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
-  const reduce = p.aggregation === "sequence" ? sequenceMean : maskedMean
+  const reduce = reducerOf(p)
   return { logRatio, surrogate, k3, loss: reduce(perToken, h.mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), h.mask) }
 }
 
 /** The GRPO / RLOO objective with the given constants. */
 export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => ({
-  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}`,
+  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}`,
   heads: [],
   feeds: p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] : ["oldLogprobs", "advantages"],
   loss: (h, f) => parts(p, h, f).loss,
   metrics: (h, f) => {
     const m = parts(p, h, f)
-    const reduce = p.aggregation === "sequence" ? sequenceMean : maskedMean
+    const reduce = reducerOf(p)
     const out: Record<string, Tensor> = {
       policy_loss: stopGradient(reduce(m.surrogate, h.mask)),
       clip_fraction: stopGradient(m.clipFraction),
