@@ -223,6 +223,26 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     expect(groupObjective(params).id).not.toBe(groupObjective({ ...params, clipHigh: 0.3 }).id)
   })
 
+  it("maskTruncated (TRL mask_truncated_completions): a keep feed multiplies the mask — the loss, metrics and gradient of the kept rows alone", () => {
+    const a = sample(41, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+    // Row 1 is "truncated": its tokens are dropped; rows 0 and 2 are kept.
+    const keep = Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) === 1 ? 0 : 1))
+    for (const aggregation of ["sequence", "token", "constant"] as const) {
+      const params = { clip: 0.2, beta: 0.04, aggregation, constantLength: LENGTH }
+      const masked = groupObjective({ ...params, maskTruncated: true })
+      expect(masked.feeds).toContain("keep")
+      const q = program(masked as Objective<string>, false, false)
+      const out = interpret(q, feedsOf({ ...a, keep }))
+      // The reference: the plain objective on the mask with row 1 cleared.
+      const reference = interpret(program(groupObjective(params) as Objective<string>, false, false), feedsOf({ ...a, mask: a["mask"]!.map((m, i) => m * keep[i]!) }))
+      for (const name of ["loss", "policy_loss", "clip_fraction", "approx_kl", "kl"]) expect(out[name]!.data[0], `${aggregation} ${name}`).toBeCloseTo(reference[name]!.data[0]!, 14)
+      const g = interpret(grad(q, "loss", ["logprobs"]), feedsOf({ ...a, keep }))[gradName("logprobs")]!.data
+      g.forEach((v, i) => { if (keep[i] === 0) expect(v).toBe(0) })
+      expect(g.some((v, i) => keep[i] === 1 && v !== 0)).toBe(true)
+    }
+    expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token" }).feeds).not.toContain("keep")
+  })
+
   it("constant aggregation without a length is refused", () => {
     expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
   })

@@ -1,6 +1,6 @@
 /**
  * A `PolicyModel` that records every optimizer update its sessions take —
- * the objective id, the learning rate, the rollouts and the step's metrics —
+ * the objective id, the learning rate, the sequences, the feeds and the step's metrics —
  * around another one (the table policy, usually): for tests of what a trainer
  * asks of the model (schedules, early stopping), beside what it reports.
  *
@@ -12,12 +12,15 @@
  * ```
  */
 import { Effect } from "effect"
-import type { PolicyModelService } from "@refine-af/training"
+import type { PolicyModelService, TokenSequence } from "@refine-af/training"
 
 export interface SpiedUpdate {
   readonly objective: string
   readonly lr: number
   readonly sequences: number
+  /** The update's sequences and per-token feeds, as the trainer passed them. */
+  readonly batch: ReadonlyArray<TokenSequence>
+  readonly feeds: Readonly<Record<string, ReadonlyArray<ReadonlyArray<number>>>>
   readonly loss: number
   readonly metrics: Readonly<Record<string, number>>
 }
@@ -31,7 +34,7 @@ export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyMod
         ...session,
         step: (objective, batch, feeds, hyper) =>
           Effect.tap(session.step(objective, batch, feeds, hyper), (result) =>
-            Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, sequences: batch.length, loss: result.loss, metrics: result.metrics })))
+            Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, sequences: batch.length, batch, feeds: feeds as SpiedUpdate["feeds"], loss: result.loss, metrics: result.metrics })))
       }))
   }
   return { policy, updates }

@@ -59,6 +59,8 @@ export const groupOptions = (d: GroupDefaults) =>
     beta: nonNegative.annotate({ description: "β: weight of the k3 KL to the reference (0 skips the reference pass)." }).pipe(withDefault(d.beta)),
     /** `sequence`: token mean per sequence, then mean (GRPO paper); `token`: mean over all tokens; `constant`: Dr. GRPO. */
     aggregation: Schema.Literals(["sequence", "token", "constant"]).annotate({ description: "`sequence`: token mean per sequence, then mean (GRPO paper; TRL loss_type grpo); `token`: mean over all completion tokens (TRL bnpo, DAPO); `constant`: sum over tokens / (sequences × sampling.maxNewTokens), no length bias (Dr. GRPO; TRL dr_grpo, with scaleRewards: false)." }).pipe(withDefault(d.aggregation)),
+    /** Completions cut off by sampling.maxNewTokens add nothing to the loss (TRL `mask_truncated_completions`: false; DAPO). */
+    maskTruncated: Schema.Boolean.annotate({ description: "Completions cut off by sampling.maxNewTokens (no end of sequence, no stop string) add nothing to the loss or its token counts (TRL `mask_truncated_completions`, default false; DAPO recommends it). Their rewards still shape their group's advantages." }).pipe(withDefault(false)),
     /** GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO. */
     scaleRewards: Schema.Boolean.annotate({ description: "GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO." }).pipe(withDefault(true)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */

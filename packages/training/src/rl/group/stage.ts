@@ -55,7 +55,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
-    const objective = groupObjective({ clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens })
+    const objective = groupObjective({ clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens, maskTruncated: o.maskTruncated })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
     // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).
@@ -88,11 +88,13 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       t = performance.now()
       const oldLogprobs = current.map((h) => h.logprobs)
       const advantages = oldLogprobs.map((row, i) => row.map(() => sequenceAdvantages[i]!))
+      // 0 on every token of a completion the token limit cut off (read only with maskTruncated).
+      const keep = oldLogprobs.map((row, i) => row.map(() => (rollouts[i]!.finishReason === "length" ? 0 : 1)))
       const updates: Array<StepResult> = []
       const lrs: Array<number> = []
       for (const mb of minibatches(rollouts.length, o.miniBatchSize ?? rollouts.length, o.iterations, ctx.seed, step)) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
-        const feeds = { oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs) }
+        const feeds = { oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs), keep: pick(keep) }
         lrs.push(learningRate(o, step * updatesPerStep + updates.length, o.steps * updatesPerStep))
         updates.push(yield* session.step(objective, pick(rollouts), feeds, hyperAt(lrs.at(-1)!)).pipe(Effect.mapError(fail)))
       }
@@ -107,7 +109,8 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
         entropy: flatMean(current.map((h) => h.entropy!)),
         lr: lrs[0]!,
         zero_std_groups: groupStds.filter((s) => s === 0).length / groupStds.length,
-        completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)])
+        completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)]),
+        truncated: rollouts.filter((r) => r.finishReason === "length").length / rollouts.length
       }
       const record = iterationRecord({ step, raw, scores: raw, rewards, scalars: last, time: { sample: sampleTime, reward: rewardTime, evaluate: evaluateTime, train: trainTime } })
       last = { reward_mean: record["reward_mean"] as number, ...last }

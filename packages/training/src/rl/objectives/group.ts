@@ -12,7 +12,10 @@
  * TRL's `loss_type: grpo`: token mean per sequence, then mean over sequences),
  * `token` (mean over all completion tokens of the batch: DAPO, TRL's `bnpo` and
  * RLOO) or `constant` (Dr. GRPO, TRL's `dr_grpo`: the sum over tokens divided by
- * sequences × a constant length, the most new tokens, so no length bias).
+ * sequences × a constant length, the most new tokens, so no length bias). With
+ * `maskTruncated` (DAPO; TRL's `mask_truncated_completions`) a per-token `keep`
+ * feed (0 on completions cut off by the token limit) multiplies the mask: those
+ * completions add nothing to the loss, its token counts or the metrics.
  *
  * @example
  * ```ts
@@ -36,6 +39,8 @@ export interface GroupLossParams {
   readonly aggregation: "sequence" | "token" | "constant"
   /** `constant` aggregation's length (the most new tokens a completion may have). */
   readonly constantLength?: number
+  /** Read a `keep` feed (1, or 0 on truncated completions) that multiplies the mask. */
+  readonly maskTruncated?: boolean
 }
 
 /** Σ x·mask / (sequences × `length`): Dr. GRPO's length-unbiased aggregation. */
@@ -48,7 +53,10 @@ const reducerOf = (p: GroupLossParams) => {
   return constantMean(p.constantLength)
 }
 
-export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs"
+export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep"
+
+/** The completion mask, times the `keep` feed when truncated completions are masked. */
+const maskOf = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>): Tensor => (p.maskTruncated === true ? mul(h.mask, f["keep"]!) : h.mask)
 
 const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
   const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
@@ -61,24 +69,25 @@ const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Te
   const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
   const reduce = reducerOf(p)
-  return { logRatio, surrogate, k3, loss: reduce(perToken, h.mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), h.mask) }
+  const mask = maskOf(p, h, f)
+  return { logRatio, surrogate, k3, mask, loss: reduce(perToken, mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), mask) }
 }
 
 /** The GRPO / RLOO objective with the given constants. */
 export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => ({
-  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}`,
+  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}${p.maskTruncated === true ? ",maskTruncated" : ""}`,
   heads: [],
-  feeds: p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] : ["oldLogprobs", "advantages"],
+  feeds: [...(p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] as const : ["oldLogprobs", "advantages"] as const), ...(p.maskTruncated === true ? ["keep"] as const : [])],
   loss: (h, f) => parts(p, h, f).loss,
   metrics: (h, f) => {
     const m = parts(p, h, f)
     const reduce = reducerOf(p)
     const out: Record<string, Tensor> = {
-      policy_loss: stopGradient(reduce(m.surrogate, h.mask)),
+      policy_loss: stopGradient(reduce(m.surrogate, m.mask)),
       clip_fraction: stopGradient(m.clipFraction),
-      approx_kl: stopGradient(mul(maskedMean(square(m.logRatio), h.mask), 0.5))
+      approx_kl: stopGradient(mul(maskedMean(square(m.logRatio), m.mask), 0.5))
     }
-    if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, h.mask))
+    if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, m.mask))
     return out
   }
 })

@@ -2,14 +2,14 @@
  * `grpo/train`'s learning-rate schedule: one scheduler step per optimizer update
  * (Hugging Face's Trainer, which TRL's GRPOTrainer is), linear decay to 0 by
  * default (TRL's `lr_scheduler_type`), optional warmup; and its loss options
- * (clipHigh, Dr. GRPO's aggregation) — checked on the updates the trainer asks
- * of the policy (a spy around the table policy).
+ * (clipHigh, Dr. GRPO's aggregation, masking truncated completions) — checked
+ * on the updates the trainer asks of the policy (a spy around the table policy).
  */
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import type { JsonRecord } from "@refine-af/core"
 import { makeRuleReward, RuleSet } from "@refine-af/reward-rules"
-import { runTrainerStage, stepSpy, tablePolicyModel } from "@refine-af/testing"
+import { runTrainerStage, stepSpy, tableEos, tablePolicyModel } from "@refine-af/testing"
 import { GrpoOptions, grpoStage } from "../src/index.ts"
 
 const prompts: Array<JsonRecord> = ["the answer is", "count to", "my number:"].map((prompt) => ({ prompt }))
@@ -40,6 +40,23 @@ describe("grpo/train learning-rate schedule", () => {
     const expected = [0, 0.025, 0.05, 0.05 * 0.5 * (1 + Math.cos(Math.PI / 3)), 0.05 * 0.5 * (1 + Math.cos((2 * Math.PI) / 3))]
     updates.forEach((u, s) => expect(u.lr, `update ${s}`).toBeCloseTo(expected[s]!, 15))
     expect((await run({ ...base, schedule: "constant" })).updates.every((u) => u.lr === 0.05)).toBe(true)
+  })
+
+  it("maskTruncated: the keep feed is 0 on exactly the completions the token limit cut off; `truncated` records their share", { timeout: 120_000 }, async () => {
+    const { records, updates } = await run({ ...base, maskTruncated: true })
+    expect(updates).toHaveLength(5)
+    let cut = 0
+    updates.forEach((u, i) => {
+      expect(u.objective).toContain(",maskTruncated")
+      const truncated = u.batch.map((seq) => {
+        const completion = seq.tokens.slice(seq.promptLength)
+        return completion.length === 3 && completion.at(-1) !== tableEos
+      })
+      u.feeds["keep"]!.forEach((row, r) => expect(row.every((v) => v === (truncated[r] ? 0 : 1)), `update ${i} row ${r}`).toBe(true))
+      expect(records[i]!["truncated"]).toBeCloseTo(truncated.filter(Boolean).length / truncated.length, 15)
+      cut += truncated.filter(Boolean).length
+    })
+    expect(cut, "the toy run cuts some completions off").toBeGreaterThan(0)
   })
 
   it("clipHigh and Dr. GRPO's constant aggregation reach the objective (its length: sampling.maxNewTokens)", { timeout: 120_000 }, async () => {
