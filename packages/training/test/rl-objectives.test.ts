@@ -243,6 +243,40 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token" }).feeds).not.toContain("keep")
   })
 
+  it("importanceSampling: sequence (GSPO): one ratio per sequence, e^(mean log ratio over its tokens), clipped whole; loss, clip fraction, gradient", () => {
+    const CLIP = 0.05
+    const seqRatios = (a: Arrays) => Array.from({ length: B }, (_, b) => {
+      let s = 0
+      let n = 0
+      for (let t = 0; t < T; t++) if (a["mask"]![b * T + t] === 1) (s += a["logprobs"]![b * T + t]! - a["oldLogprobs"]![b * T + t]!), n++
+      return Math.exp(s / Math.max(n, 1))
+    })
+    // A sample whose sequence ratios keep away from the clip's kinks, one of them clipped.
+    let a: Arrays = {}
+    for (let seed = 51; ; seed++) {
+      a = sample(seed, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+      const r = seqRatios(a)
+      if (r.every((x) => Math.abs(Math.abs(x - 1) - CLIP) > 1e-3) && r.some((x) => Math.abs(x - 1) > CLIP)) break
+    }
+    const ratios = seqRatios(a)
+    const k3 = (i: number) => {
+      const d = a["refLogprobs"]![i]! - a["logprobs"]![i]!
+      return Math.exp(d) - d - 1
+    }
+    for (const aggregation of ["sequence", "token"] as const) {
+      const q = program(groupObjective({ clip: CLIP, beta: 0.04, aggregation, importanceSampling: "sequence" }) as Objective<string>, false, false)
+      const rho = (i: number) => ratios[Math.floor(i / T)]!
+      const perToken = (i: number) => -Math.min(rho(i) * a["advantages"]![i]!, clamp(rho(i), 1 - CLIP, 1 + CLIP) * a["advantages"]![i]!) + 0.04 * k3(i)
+      const out = interpret(q, feedsOf(a))
+      expect(out["loss"]!.data[0], aggregation).toBeCloseTo(reducers[aggregation](a, perToken), 12)
+      expect(out["clip_fraction"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => (rho(i) * a["advantages"]![i]! > clamp(rho(i), 1 - CLIP, 1 + CLIP) * a["advantages"]![i]! ? 1 : 0)), 12)
+      const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+      expect(relativeError(analytic, finiteDifference(q, a, "logprobs")), aggregation).toBeLessThan(1e-6)
+      a["mask"]!.forEach((m, i) => { if (m === 0) expect(Math.abs(analytic[i]!)).toBe(0) })
+    }
+    expect(groupObjective({ clip: CLIP, beta: 0, aggregation: "token", importanceSampling: "sequence" }).id).toContain("importance=sequence")
+  })
+
   it("constant aggregation without a length is refused", () => {
     expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
   })

@@ -2,7 +2,7 @@
  * `grpo/train`'s learning-rate schedule: one scheduler step per optimizer update
  * (Hugging Face's Trainer, which TRL's GRPOTrainer is), linear decay to 0 by
  * default (TRL's `lr_scheduler_type`), optional warmup; and its loss options
- * (clipHigh, Dr. GRPO's aggregation, masking truncated completions) — checked
+ * (clipHigh, Dr. GRPO's aggregation, masking truncated completions, GSPO) — checked
  * on the updates the trainer asks of the policy (a spy around the table policy).
  */
 import { Exit, Schema } from "effect"
@@ -59,8 +59,10 @@ describe("grpo/train learning-rate schedule", () => {
     expect(cut, "the toy run cuts some completions off").toBeGreaterThan(0)
   })
 
-  it("clipHigh and Dr. GRPO's constant aggregation reach the objective (its length: sampling.maxNewTokens)", { timeout: 120_000 }, async () => {
+  it("clipHigh, Dr. GRPO's constant aggregation (its length: sampling.maxNewTokens) and GSPO's sequence ratio reach the objective", { timeout: 120_000 }, async () => {
     const { updates } = await run({ ...base, steps: 1, clipHigh: 0.28, aggregation: "constant", scaleRewards: false })
     expect(updates[0]!.objective).toMatch(/aggregation=constant,clipHigh=0\.28,length=3$/)
+    const gspo = await run({ ...base, steps: 1, importanceSampling: "sequence" })
+    expect(gspo.updates[0]!.objective).toMatch(/,importance=sequence$/)
   })
 })

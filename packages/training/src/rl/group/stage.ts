@@ -55,7 +55,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
-    const objective = groupObjective({ clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens, maskTruncated: o.maskTruncated })
+    const objective = groupObjective({ clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens, maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
     // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).

@@ -15,7 +15,10 @@
  * sequences × a constant length, the most new tokens, so no length bias). With
  * `maskTruncated` (DAPO; TRL's `mask_truncated_completions`) a per-token `keep`
  * feed (0 on completions cut off by the token limit) multiplies the mask: those
- * completions add nothing to the loss, its token counts or the metrics.
+ * completions add nothing to the loss, its token counts or the metrics. With
+ * `importanceSampling: sequence` (GSPO, Zheng et al. 2025; TRL's
+ * `importance_sampling_level: sequence`) ρ is one number per sequence,
+ * e^(mean over its tokens of log π − log π_old), clipped as a whole.
  *
  * @example
  * ```ts
@@ -24,7 +27,7 @@
  * objective.feeds // ["oldLogprobs", "advantages", "refLogprobs"]
  * ```
  */
-import { add, clip, div, exp, greater, minimum, mul, neg, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
+import { add, clip, div, exp, greater, maximum, minimum, mul, neg, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective } from "../../objective.ts"
 import { asFloat, maskedMean, sequenceMean } from "./masked.ts"
 
@@ -41,6 +44,8 @@ export interface GroupLossParams {
   readonly constantLength?: number
   /** Read a `keep` feed (1, or 0 on truncated completions) that multiplies the mask. */
   readonly maskTruncated?: boolean
+  /** `token` (default): a ratio per token; `sequence` (GSPO): one per sequence, e^(its mean log ratio). */
+  readonly importanceSampling?: "token" | "sequence"
 }
 
 /** Σ x·mask / (sequences × `length`): Dr. GRPO's length-unbiased aggregation. */
@@ -59,8 +64,10 @@ export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep"
 const maskOf = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>): Tensor => (p.maskTruncated === true ? mul(h.mask, f["keep"]!) : h.mask)
 
 const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
+  const mask = maskOf(p, h, f)
   const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
-  const ratio = exp(logRatio)
+  // GSPO: one ratio per sequence, e^(mean log ratio over its tokens), broadcast over them.
+  const ratio = exp(p.importanceSampling === "sequence" ? div(sum(mul(logRatio, mask), 1, true), maximum(sum(mask, 1, true), 1)) : logRatio)
   const advantages = f["advantages"]!
   const unclipped = mul(ratio, advantages)
   const clipped = mul(clip(ratio, 1 - p.clip, 1 + (p.clipHigh ?? p.clip)), advantages)
@@ -69,13 +76,12 @@ const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Te
   const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
   const reduce = reducerOf(p)
-  const mask = maskOf(p, h, f)
   return { logRatio, surrogate, k3, mask, loss: reduce(perToken, mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), mask) }
 }
 
 /** The GRPO / RLOO objective with the given constants. */
 export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => ({
-  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}${p.maskTruncated === true ? ",maskTruncated" : ""}`,
+  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}${p.maskTruncated === true ? ",maskTruncated" : ""}${p.importanceSampling === "sequence" ? ",importance=sequence" : ""}`,
   heads: [],
   feeds: [...(p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] as const : ["oldLogprobs", "advantages"] as const), ...(p.maskTruncated === true ? ["keep"] as const : [])],
   loss: (h, f) => parts(p, h, f).loss,
