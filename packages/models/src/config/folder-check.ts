@@ -12,7 +12,9 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } fr
 import * as nodePath from "node:path"
 import { Effect, Result } from "effect"
 import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
+import type { SafetensorsFormatError } from "../safetensors/errors.ts"
 import { parseHeader, parseHeaderLength } from "../safetensors/header.ts"
+import { parseShardIndex } from "../safetensors/sharded.ts"
 import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
@@ -73,21 +75,18 @@ const checkTokenizerFile = (folder: string): FolderProblem | undefined => {
   }
 }
 
-/** The safetensors files the folder's weights are in (shards listed by the index), or the single file. */
-const weightFiles = (folder: string): Array<string> => {
+/** The safetensors files the folder's weights are in (the shards the index names, read as the load reads it), or the single file. */
+const weightFiles = (folder: string): Result.Result<Array<string>, SafetensorsFormatError> => {
   const index = nodePath.join(folder, "model.safetensors.index.json")
-  if (!existsSync(index)) return [nodePath.join(folder, "model.safetensors")]
-  try {
-    const map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {}
-    return [...new Set(Object.values(map))].map((file) => nodePath.join(folder, file))
-  } catch {
-    return [] // the load reports an unreadable index with its own message
-  }
+  if (!existsSync(index)) return Result.succeed([nodePath.join(folder, "model.safetensors")])
+  return Effect.runSync(Effect.result(Effect.map(parseShardIndex(index, readFileSync(index, "utf8")), (map) => [...new Set(map.values())].map((file) => nodePath.join(folder, file)))))
 }
 
 /** Each safetensors file: its header parses and every tensor lies inside the file (reads only the headers). */
 const checkWeightFiles = (folder: string): FolderProblem | undefined => {
-  for (const file of weightFiles(folder)) {
+  const files = weightFiles(folder)
+  if (Result.isFailure(files)) return { problem: files.failure.message, fix: redownload }
+  for (const file of files.success) {
     if (!existsSync(file)) return { problem: `${file} is missing (named by model.safetensors.index.json)`, fix: redownload }
     const fd = openSync(file, "r")
     try {
