@@ -17,7 +17,6 @@ import type { PolicyModelService, TokenSequence } from "@refine-af/training"
 export interface SpiedUpdate {
   readonly objective: string
   readonly lr: number
-  readonly sequences: number
   /** The update's sequences and per-token feeds, as the trainer passed them. */
   readonly batch: ReadonlyArray<TokenSequence>
   readonly feeds: Readonly<Record<string, ReadonlyArray<ReadonlyArray<number>>>>
@@ -34,7 +33,7 @@ export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyMod
         ...session,
         step: (objective, batch, feeds, hyper) =>
           Effect.tap(session.step(objective, batch, feeds, hyper), (result) =>
-            Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, sequences: batch.length, batch, feeds: feeds as SpiedUpdate["feeds"], loss: result.loss, metrics: result.metrics })))
+            Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, batch, feeds: feeds as SpiedUpdate["feeds"], loss: result.loss, metrics: result.metrics })))
       }))
   }
   return { policy, updates }
