@@ -15,16 +15,13 @@
  *   sampling: { maxNewTokens: 48 }
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 import { RecipePath } from "@refine-af/core"
-import { LoraOptions, scheduleFields } from "@refine-af/training"
+import { LoraOptions, rlOptionFields, scheduleFields } from "@refine-af/training"
 
-const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-const positive = Schema.Finite.check(Schema.isGreaterThan(0))
-const nonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-const unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+const { nonNegative, positive, positiveInt, unit } = rlOptionFields
 /** Optional in the recipe, `value` when absent. */
-export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+export const withDefault = rlOptionFields.withDefault
 
 export const PpoOptions = Schema.Struct({
   /** PPO iterations (sample → reward → update). Ours: 100. */

@@ -23,3 +23,5 @@ export * from "./loop/report-material.ts"
 export * from "./group/options.ts"
 export * from "./group/stage.ts"
 export { scheduleFields } from "./loop/option-fields.ts"
+/** The Schema refinements and `withDefault` the RL trainers' options are written with. */
+export * as rlOptionFields from "./loop/option-fields.ts"
