@@ -8,6 +8,7 @@ import { klEstimate, klShapedRewards, meanSequenceKl } from "../src/rl/kl.ts"
 import { updateKlCoefficient } from "../src/rl/kl-controller.ts"
 import { initialMoments, runningStd, scaleScores, updateMoments } from "../src/rl/reward-scaling.ts"
 import { grpoAdvantages, rlooAdvantages } from "../src/rl/group-baselines.ts"
+import { highEntropyMask, quantile } from "../src/rl/entropy-mask.ts"
 
 const close = (got: ReadonlyArray<number>, want: ReadonlyArray<number>, digits = 9) => {
   expect(got.length).toBe(want.length)
@@ -110,8 +111,15 @@ describe("group baselines", () => {
   it("GRPO: (r − mean)/(unbiased std + 1e-4) per group", () => {
     // group [1, 0, 0, 0]: mean 0.25, std sqrt(0.75/3) = 0.5
     close(grpoAdvantages([1, 0, 0, 0, 2, 4, 2, 4], 4), [0.75 / 0.5001, -0.25 / 0.5001, -0.25 / 0.5001, -0.25 / 0.5001, -1 / (Math.sqrt(4 / 3) + 1e-4), 1 / (Math.sqrt(4 / 3) + 1e-4), -1 / (Math.sqrt(4 / 3) + 1e-4), 1 / (Math.sqrt(4 / 3) + 1e-4)])
-    close(grpoAdvantages([1, 0, 0, 0], 4, { scaleByStd: false }), [0.75, -0.25, -0.25, -0.25])
+    close(grpoAdvantages([1, 0, 0, 0], 4, { scale: "none" }), [0.75, -0.25, -0.25, -0.25])
     close(grpoAdvantages([3, 3], 2), [0, 0])
+  })
+  it("GRPO scale batch (TRL scale_rewards batch, PPO Lite): centred on the group's mean, divided by the unbiased std of the whole batch", () => {
+    // batch mean 13/8; Σ (r − 13/8)² = 19.875 over 8 rewards
+    const s = Math.sqrt(19.875 / 7) + 1e-4
+    close(grpoAdvantages([1, 0, 0, 0, 2, 4, 2, 4], 4, { scale: "batch" }), [0.75 / s, -0.25 / s, -0.25 / s, -0.25 / s, -1 / s, 1 / s, -1 / s, 1 / s])
+    // A group whose rewards are equal stays at 0 even though the batch's std is not.
+    close(grpoAdvantages([5, 5, 0, 1], 2, { scale: "batch" }).slice(0, 2), [0, 0])
   })
   it("RLOO: r_i minus the mean of the others", () => {
     close(rlooAdvantages([1, 0, 0, 1], 2), [1, -1, -1, 1])
@@ -120,6 +128,28 @@ describe("group baselines", () => {
   it("rejects ragged groups and k < 2 for RLOO", () => {
     expect(() => grpoAdvantages([1, 2, 3], 2)).toThrow(/groups of 2/)
     expect(() => rlooAdvantages([1, 2], 1)).toThrow(/at least 2/)
+  })
+})
+
+describe("high-entropy token mask (TRL top_entropy_quantile)", () => {
+  it("quantile interpolates linearly between order statistics (numpy's and torch's default)", () => {
+    expect(quantile([3, 1, 2, 4], 0.5)).toBe(2.5)
+    expect(quantile([5, 1, 4, 2, 3], 0.25)).toBe(2)
+    expect(quantile([0, 10], 0.1)).toBeCloseTo(1, 15)
+    expect(quantile([7], 0.3)).toBe(7)
+    expect(() => quantile([], 0.5)).toThrow(/no values/)
+  })
+  it("keeps the valid tokens at or above the (1 − ρ) quantile of the valid ones; invalid tokens never", () => {
+    const entropies = [[0.1, 2, 0.5, 9], [3, 0.7]]
+    const valid = [[1, 1, 1, 0], [1, 1]]
+    // valid entropies 0.1 0.5 0.7 2 3: the 0.5 quantile is 0.7, the 0.8 quantile 2.2
+    expect(highEntropyMask(entropies, valid, 0.5)).toEqual([[0, 1, 0, 0], [1, 1]])
+    expect(highEntropyMask(entropies, valid, 0.2)).toEqual([[0, 0, 0, 0], [1, 0]])
+    expect(highEntropyMask(entropies, valid, 1)).toEqual(valid)
+    expect(highEntropyMask(entropies, valid, 0)).toEqual([[0, 0, 0, 0], [1, 0]])
+    expect(highEntropyMask([[1, 1, 1]], [[1, 1, 1]], 0.1), "ties at the threshold are kept").toEqual([[1, 1, 1]])
+    expect(highEntropyMask([[1, 2]], [[0, 0]], 0.5)).toEqual([[0, 0]])
+    expect(() => highEntropyMask([[1]], [[1]], 1.5)).toThrow(/\[0, 1\]/)
   })
 })
 

@@ -277,6 +277,135 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     expect(groupObjective({ clip: CLIP, beta: 0, aggregation: "token", importanceSampling: "sequence" }).id).toContain("importance=sequence")
   })
 
+  /** k3 and the ratio of element i of a sample. */
+  const k3Of = (a: Arrays) => (i: number) => {
+    const d = a["refLogprobs"]![i]! - a["logprobs"]![i]!
+    return Math.exp(d) - d - 1
+  }
+  const ratioOf = (a: Arrays) => (i: number) => Math.exp(a["logprobs"]![i]! - a["oldLogprobs"]![i]!)
+  /** A sample whose ratios span (0.45, 2.2): the default sample's are within 1 ± 0.5. */
+  const wideSample = (seed: number): Arrays => {
+    const a = sample(seed, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+    const r = rng(seed + 1000)
+    a["oldLogprobs"] = a["logprobs"]!.map((lp) => lp + (r() - 0.5) * 1.6)
+    return a
+  }
+  const gradientMatches = (q: Program, a: Arrays, label: string) => {
+    const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+    expect(relativeError(analytic, finiteDifference(q, a, "logprobs")), label).toBeLessThan(1e-6)
+    a["mask"]!.forEach((m, i) => { if (m === 0) expect(Math.abs(analytic[i]!), label).toBe(0) })
+    return analytic
+  }
+
+  it("delta (INTELLECT-2's two-sided clipping, TRL delta): the unclipped ratio is capped at δ; loss, clip fraction, gradient", () => {
+    const DELTA = 1.5
+    // A sample with a negative-advantage token whose ratio exceeds δ (only there does δ change anything), away from every kink.
+    let a: Arrays = {}
+    for (let seed = 61; ; seed++) {
+      a = wideSample(seed)
+      const ratios = a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!))
+      const kinkFree = ratios.every((x) => Math.abs(x - DELTA) > 1e-3 && Math.abs(x - 0.8) > 1e-3 && Math.abs(x - 1.2) > 1e-3)
+      if (kinkFree && ratios.some((x, i) => x > DELTA && a["advantages"]![i]! < 0 && a["mask"]![i] === 1)) break
+    }
+    const ratio = ratioOf(a)
+    const k3 = k3Of(a)
+    const unclipped = (i: number) => Math.min(ratio(i), DELTA) * a["advantages"]![i]!
+    const clippedOf = (i: number) => clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]!
+    for (const aggregation of ["sequence", "token"] as const) {
+      const params = { clip: 0.2, beta: 0.04, aggregation, delta: DELTA }
+      const q = program(groupObjective(params) as Objective<string>, false, false)
+      const out = interpret(q, feedsOf(a))
+      expect(out["loss"]!.data[0], aggregation).toBeCloseTo(reducers[aggregation](a, (i) => -Math.min(unclipped(i), clippedOf(i)) + 0.04 * k3(i)), 12)
+      expect(out["clip_fraction"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => (unclipped(i) > clippedOf(i) ? 1 : 0)), 12)
+      const plain = interpret(program(groupObjective({ ...params, delta: undefined }) as Objective<string>, false, false), feedsOf(a))
+      expect(out["loss"]!.data[0], "δ changes the loss on this sample").not.toBeCloseTo(plain["loss"]!.data[0]!, 6)
+      const g = gradientMatches(q, a, aggregation)
+      // A capped token (ratio > δ, advantage < 0) gets no gradient: −min(δ·A, 1.2·A) = −δ·A is constant.
+      a["mask"]!.forEach((m, i) => { if (m === 1 && ratio(i) > DELTA && a["advantages"]![i]! < 0) expect(Math.abs(g[i]! - 0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!)) / (aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * a["mask"]!.slice(Math.floor(i / T) * T, Math.floor(i / T) * T + T).filter((x) => x === 1).length))).toBeLessThan(1e-12) })
+    }
+    expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token", delta: DELTA }).id).toContain(",delta=1.5")
+    expect(() => groupObjective({ clip: 0.2, beta: 0, aggregation: "token", delta: 1 })).toThrow(/delta must be > 1/)
+    expect(() => groupObjective({ clip: 0.2, beta: 0, aggregation: "token", delta: 2, policyLoss: "cispo" })).toThrow(/delta applies to the clipped/)
+  })
+
+  it("policyLoss cispo (MiniMax-M1, TRL cispo): −sg(min(ρ, ε_max))·A·log π; its gradient is −min(ρ, ε_max)·A per token (the weight detached)", () => {
+    const MAX = 1.3
+    let a: Arrays = {}
+    for (let seed = 71; ; seed++) {
+      a = wideSample(seed)
+      const ratios = a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!))
+      if (ratios.every((x) => Math.abs(x - MAX) > 1e-3) && ratios.some((x, i) => x > MAX && a["advantages"]![i]! > 0 && a["mask"]![i] === 1)) break
+    }
+    const ratio = ratioOf(a)
+    const k3 = k3Of(a)
+    const weight = (i: number) => Math.min(ratio(i), MAX)
+    for (const aggregation of ["token", "constant"] as const) {
+      const q = program(groupObjective({ clip: 0.2, beta: 0.04, aggregation, constantLength: LENGTH, policyLoss: "cispo", cispoMax: MAX }) as Objective<string>, false, false)
+      const out = interpret(q, feedsOf(a))
+      expect(out["loss"]!.data[0], aggregation).toBeCloseTo(reducers[aggregation](a, (i) => -weight(i) * a["advantages"]![i]! * a["logprobs"]![i]! + 0.04 * k3(i)), 12)
+      // TRL's cispo_clip_ratio: the weight was capped and the advantage is positive.
+      expect(out["clip_fraction"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => (ratio(i) > MAX && a["advantages"]![i]! > 0 ? 1 : 0)), 12)
+      expect(out["clip_fraction"]!.data[0]).toBeGreaterThan(0)
+      // The weight is detached: the analytic gradient is the formula's, not the finite difference of the whole loss (which moves the weight too).
+      const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
+      const n = aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * LENGTH
+      analytic.forEach((v, i) => expect(v, `${aggregation} ${i}`).toBeCloseTo(a["mask"]![i] === 1 ? (-weight(i) * a["advantages"]![i]! + 0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!))) / n : 0, 12))
+    }
+    expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token", policyLoss: "cispo" }).id).toContain(",policyLoss=cispo,cispoMax=5")
+  })
+
+  it("policyLoss sapo (TRL sapo): −σ(τ(ρ − 1))·(4/τ)·A, τ by the advantage's sign; loss, gradient; on-policy it is the plain policy gradient", () => {
+    const TAU = { positive: 1.5, negative: 2.5 }
+    const a = wideSample(81)
+    const ratio = ratioOf(a)
+    const k3 = k3Of(a)
+    const gate = (i: number) => {
+      const tau = a["advantages"]![i]! > 0 ? TAU.positive : TAU.negative
+      return (4 / tau) / (1 + Math.exp(-tau * (ratio(i) - 1)))
+    }
+    const params = { clip: 0.2, beta: 0.04, aggregation: "sequence" as const, policyLoss: "sapo" as const, sapoTemperature: TAU }
+    const q = program(groupObjective(params) as Objective<string>, false, false)
+    const out = interpret(q, feedsOf(a))
+    expect(out["loss"]!.data[0]).toBeCloseTo(sequenceMean(a, (i) => -gate(i) * a["advantages"]![i]! + 0.04 * k3(i)), 12)
+    expect(out["clip_fraction"], "sapo clips nothing: no clip fraction").toBeUndefined()
+    gradientMatches(q, a, "sapo")
+    // At ρ = 1 the gate's slope is 1: the same gradient as the clipped objective (REINFORCE with a baseline).
+    const onPolicy = { ...a, oldLogprobs: [...a["logprobs"]!] }
+    const sapoGrad = interpret(grad(q, "loss", ["logprobs"]), feedsOf(onPolicy))[gradName("logprobs")]!.data
+    const clipGrad = interpret(grad(program(groupObjective({ clip: 0.2, beta: 0.04, aggregation: "sequence" }) as Objective<string>, false, false), "loss", ["logprobs"]), feedsOf(onPolicy))[gradName("logprobs")]!.data
+    sapoGrad.forEach((v, i) => expect(v).toBeCloseTo(clipGrad[i]!, 12))
+    expect(groupObjective(params).id).toContain(",policyLoss=sapo,sapoTemperature=1.5/2.5")
+  })
+
+  it("highEntropy (TRL top_entropy_quantile): the feed multiplies the policy term only — the KL stays on every token and the denominators keep every token; entropyCoef subtracts c × the mean entropy of the kept tokens", () => {
+    const a = sample(91, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+    const highEntropy = Array.from({ length: B * T }, (_, i) => (i % 3 === 0 ? 1 : 0))
+    const ratio = ratioOf(a)
+    const k3 = k3Of(a)
+    const surrogate = (i: number) => -Math.min(ratio(i) * a["advantages"]![i]!, clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]!)
+    const C = 0.03
+    for (const aggregation of ["sequence", "token"] as const) {
+      const objective = groupObjective({ clip: 0.2, beta: 0.04, aggregation, highEntropy: true, entropyCoef: C })
+      expect(objective.feeds).toContain("highEntropy")
+      expect(objective.heads).toEqual(["entropy"])
+      const q = program(objective as Objective<string>, false, true)
+      const feeds = { ...a, highEntropy }
+      const out = interpret(q, feedsOf(feeds))
+      const keptEntropy = tokenMean({ ...a, mask: a["mask"]!.map((m, i) => m * highEntropy[i]!) }, (i) => a["entropy"]![i]!)
+      expect(out["loss"]!.data[0], aggregation).toBeCloseTo(reducers[aggregation](a, (i) => highEntropy[i]! * surrogate(i) + 0.04 * k3(i)) - C * keptEntropy, 12)
+      expect(out["policy_loss"]!.data[0]).toBeCloseTo(reducers[aggregation](a, (i) => highEntropy[i]! * surrogate(i)), 12)
+      const g = interpret(grad(q, "loss", ["logprobs", "entropy"]), feedsOf(feeds))
+      // Dropped tokens get the KL's gradient alone; the entropy's gradient is −c/n on the kept tokens, 0 elsewhere.
+      const kept = a["mask"]!.filter((m, i) => m === 1 && highEntropy[i] === 1).length
+      g[gradName("entropy")]!.data.forEach((v, i) => expect(v).toBeCloseTo(a["mask"]![i] === 1 && highEntropy[i] === 1 ? -C / kept : 0, 12))
+      const klOnly = interpret(grad(program(groupObjective({ clip: 0.2, beta: 0.04, aggregation, highEntropy: true }) as Objective<string>, false, false), "loss", ["logprobs"]), feedsOf({ ...feeds, advantages: a["advantages"]!.map(() => 0) }))[gradName("logprobs")]!.data
+      g[gradName("logprobs")]!.data.forEach((v, i) => { if (highEntropy[i] === 0) expect(v, `dropped token ${i}`).toBeCloseTo(klOnly[i]!, 12) })
+      const withoutBonus = program(groupObjective({ clip: 0.2, beta: 0.04, aggregation, highEntropy: true }) as Objective<string>, false, false)
+      gradientMatches(withoutBonus, feeds, `${aggregation} highEntropy`)
+    }
+    expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token" }).heads).toEqual([])
+  })
+
   it("constant aggregation without a length is refused", () => {
     expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
   })

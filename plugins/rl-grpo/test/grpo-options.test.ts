@@ -2,10 +2,12 @@
  * `grpo/train`'s learning-rate schedule: one scheduler step per optimizer update
  * (Hugging Face's Trainer, which TRL's GRPOTrainer is), linear decay to 0 by
  * default (TRL's `lr_scheduler_type`), optional warmup; and its loss options
- * (clipHigh, Dr. GRPO's aggregation, masking truncated completions, GSPO) — checked
- * on the updates the trainer asks of the policy (a spy around the table policy).
+ * (clipHigh, Dr. GRPO's aggregation, masking truncated completions, GSPO, reward
+ * scaling, the high-entropy token mask, the policy-term forms and their option
+ * checks) — checked on the updates the trainer asks of the policy (a spy around
+ * the table policy) against the rewards and entropies it was given.
  */
-import { Exit, Schema } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import type { JsonRecord } from "@refine-af/core"
 import { makeRuleReward, RuleSet } from "@refine-af/reward-rules"
@@ -15,13 +17,21 @@ import { GrpoOptions, grpoStage } from "../src/index.ts"
 const prompts: Array<JsonRecord> = ["the answer is", "count to", "my number:"].map((prompt) => ({ prompt }))
 const run = async (options: Record<string, unknown>) => {
   const spy = stepSpy(tablePolicyModel({ seed: 3, contextLength: 48 }))
-  const result = await runTrainerStage(grpoStage, Schema.decodeUnknownSync(GrpoOptions)(options), {
-    policy: spy.policy,
-    reward: makeRuleReward("digit", Schema.decodeUnknownSync(RuleSet)({ rules: [{ kind: "contains-digit" }] }))
-  }, prompts)
+  const digit = makeRuleReward("digit", Schema.decodeUnknownSync(RuleSet)({ rules: [{ kind: "contains-digit" }] }))
+  // The rewards the trainer was given, call by call.
+  const rewards: Array<Array<number>> = []
+  const reward = { ...digit, reward: (items: Parameters<typeof digit.reward>[0]) => Effect.tap(digit.reward(items), (out) => Effect.sync(() => rewards.push(out.map((r) => r.value)))) }
+  const result = await runTrainerStage(grpoStage, Schema.decodeUnknownSync(GrpoOptions)(options), { policy: spy.policy, reward }, prompts)
   expect(Exit.isSuccess(result.exit), JSON.stringify(result.exit)).toBe(true)
-  return { ...result, updates: spy.updates }
+  return { ...result, updates: spy.updates, evaluations: spy.evaluations, rewards }
 }
+/** For each row of an update, the index of its rollout in the iteration (the update's rows are a shuffled minibatch of the same sequences the trainer evaluated). */
+const rolloutIndices = (update: { readonly batch: ReadonlyArray<unknown> }, evaluated: { readonly batch: ReadonlyArray<unknown> }) =>
+  update.batch.map((seq) => {
+    const i = evaluated.batch.indexOf(seq)
+    expect(i).toBeGreaterThanOrEqual(0)
+    return i
+  })
 const base = { steps: 5, promptsPerStep: 2, samplesPerPrompt: 4, lr: 0.05, lora: { rank: 4, alpha: 8, targets: ["table"] }, sampling: { maxNewTokens: 3 } }
 
 describe("grpo/train learning-rate schedule", () => {
@@ -64,5 +74,69 @@ describe("grpo/train learning-rate schedule", () => {
     expect(updates[0]!.objective).toMatch(/aggregation=constant,clipHigh=0\.28,length=3$/)
     const gspo = await run({ ...base, steps: 1, importanceSampling: "sequence" })
     expect(gspo.updates[0]!.objective).toMatch(/,importance=sequence$/)
+  })
+
+  it("scaleRewards batch: each group centred on its mean, divided by the std of the iteration's rewards (+1e-4); true / false are group / none", { timeout: 120_000 }, async () => {
+    const k = base.samplesPerPrompt
+    const { updates, rewards, evaluations } = await run({ ...base, steps: 3, scaleRewards: "batch" })
+    let spread = 0
+    updates.forEach((u, step) => {
+      const r = rewards[step]!
+      const mean = r.reduce((a, x) => a + x, 0) / r.length
+      const s = Math.sqrt(r.reduce((a, x) => a + (x - mean) ** 2, 0) / (r.length - 1)) + 1e-4
+      const rows = rolloutIndices(u, evaluations.filter((e) => e.want?.entropy === true)[step]!)
+      u.feeds["advantages"]!.forEach((row, j) => {
+        const i = rows[j]!
+        const group = r.slice(Math.floor(i / k) * k, Math.floor(i / k) * k + k)
+        row.forEach((v) => expect(v, `step ${step} row ${i}`).toBeCloseTo((r[i]! - group.reduce((a, x) => a + x, 0) / k) / s, 12))
+      })
+      spread += s > 1e-3 ? 1 : 0
+    })
+    expect(spread, "some iteration has unequal rewards").toBeGreaterThan(0)
+    const none = await run({ ...base, steps: 1, scaleRewards: false })
+    const noneRows = rolloutIndices(none.updates[0]!, none.evaluations.find((e) => e.want?.entropy === true)!)
+    none.updates[0]!.feeds["advantages"]!.forEach((row, j) => {
+      const i = noneRows[j]!
+      const group = none.rewards[0]!.slice(Math.floor(i / k) * k, Math.floor(i / k) * k + k)
+      expect(row[0]).toBeCloseTo(none.rewards[0]![i]! - group.reduce((a, x) => a + x, 0) / k, 12)
+    })
+  })
+
+  it("topEntropyQuantile: the highEntropy feed keeps the top share of the minibatch's tokens by the rollouts' evaluated entropy, and only those", { timeout: 120_000 }, async () => {
+    const { updates, evaluations } = await run({ ...base, steps: 2, topEntropyQuantile: 0.4, entropyCoef: 0.01 })
+    const withEntropy = evaluations.filter((e) => e.want?.entropy === true)
+    expect(withEntropy).toHaveLength(2)
+    updates.forEach((u, step) => {
+      expect(u.objective).toMatch(/,highEntropy,entropyCoef=0\.01$/)
+      const rows = rolloutIndices(u, withEntropy[step]!)
+      const entropies = rows.flatMap((i) => withEntropy[step]!.heads[i]!.entropy!)
+      const kept = u.feeds["highEntropy"]!.flat()
+      expect(kept).toHaveLength(entropies.length)
+      const keptValues = entropies.filter((_, i) => kept[i] === 1)
+      const dropped = entropies.filter((_, i) => kept[i] === 0)
+      // Every kept token's entropy is at least every dropped one's, and the kept share is about ρ (ties may keep more).
+      expect(Math.min(...keptValues)).toBeGreaterThanOrEqual(Math.max(...dropped))
+      expect(keptValues.length).toBeGreaterThanOrEqual(Math.floor(0.4 * (entropies.length - 1)) + 1)
+      expect(dropped.length, `step ${step}: some tokens are dropped`).toBeGreaterThan(0)
+    })
+    // ρ = 1 (the default): no feed is read, no entropy head is asked of the update.
+    expect((await run({ ...base, steps: 1 })).updates[0]!.objective).not.toContain("highEntropy")
+  })
+
+  it("policyLoss cispo / sapo and delta reach the objective; the table policy trains with them", { timeout: 120_000 }, async () => {
+    expect((await run({ ...base, steps: 1, policyLoss: "cispo", cispoMax: 4 })).updates[0]!.objective).toMatch(/,policyLoss=cispo,cispoMax=4$/)
+    expect((await run({ ...base, steps: 1, policyLoss: "sapo", sapoTemperature: { negative: 2 } })).updates[0]!.objective).toMatch(/,policyLoss=sapo,sapoTemperature=1\/2$/)
+    expect((await run({ ...base, steps: 1, delta: 3 })).updates[0]!.objective).toMatch(/,delta=3$/)
+  })
+
+  it("options of another policy term are refused with the fix", () => {
+    const decode = (o: Record<string, unknown>) => () => Schema.decodeUnknownSync(GrpoOptions)(o)
+    expect(decode({ policyLoss: "cispo", delta: 2 })).toThrow(/delta applies to policyLoss clip, not cispo: remove delta or set policyLoss: clip/)
+    expect(decode({ policyLoss: "cispo", clipHigh: 4 })).toThrow(/cispo's cap is cispoMax, which TRL calls epsilon_high/)
+    expect(decode({ cispoMax: 4 })).toThrow(/cispoMax applies to policyLoss cispo, not clip/)
+    expect(decode({ policyLoss: "cispo", sapoTemperature: { positive: 2 } })).toThrow(/sapoTemperature applies to policyLoss sapo, not cispo/)
+    expect(decode({ delta: 1 })).toThrow(/delta/)
+    expect(decode({ topEntropyQuantile: 1.2 })).toThrow(/topEntropyQuantile/)
+    expect(decode({ scaleRewards: "std" })).toThrow(/scaleRewards/)
   })
 })

@@ -39,6 +39,17 @@ describe("grpo/train", () => {
     expect(records[n - 1]!["kl"] as number).toBeGreaterThan(0)
   })
 
+  for (const variant of [{ policyLoss: "cispo" }, { policyLoss: "sapo" }, { topEntropyQuantile: 0.5, entropyCoef: 0.01 }, { scaleRewards: "batch", delta: 4 }]) {
+    it(`${JSON.stringify(variant)}: mean reward rises by at least ${MARGIN} too`, { timeout: 120_000 }, async () => {
+      const { exit, records } = await run({ ...toyOptions, ...variant })
+      expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+      const rewards = records.map((r) => r["reward_mean"] as number)
+      console.log(`grpo toy ${JSON.stringify(variant)}: reward ${rewards.map((r) => r.toFixed(2)).join(" ")}`)
+      const n = rewards.length
+      expect((rewards[n - 1]! + rewards[n - 2]! + rewards[n - 3]!) / 3 - (rewards[0]! + rewards[1]! + rewards[2]!) / 3).toBeGreaterThan(MARGIN)
+    })
+  }
+
   it("a crash after 5 durable iterations, then resume → identical adapter and metrics", { timeout: 120_000 }, async () => {
     const options = { ...toyOptions, steps: 8, checkpointEvery: 3 }
     const reference = await run(options)

@@ -1,6 +1,7 @@
 /**
  * A `PolicyModel` that records every optimizer update its sessions take —
  * the objective id, the learning rate, the sequences, the feeds and the step's metrics —
+ * and every evaluation (the sequences, what was asked, the heads returned),
  * around another one (the table policy, usually): for tests of what a trainer
  * asks of the model (schedules, early stopping), beside what it reports.
  *
@@ -12,7 +13,7 @@
  * ```
  */
 import { Effect } from "effect"
-import type { PolicyModelService, TokenSequence } from "@refine-af/training"
+import type { EvaluateOptions, Heads, PolicyModelService, TokenSequence } from "@refine-af/training"
 
 export interface SpiedUpdate {
   readonly objective: string
@@ -24,17 +25,25 @@ export interface SpiedUpdate {
   readonly metrics: Readonly<Record<string, number>>
 }
 
-export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyModelService; readonly updates: Array<SpiedUpdate> } => {
+export interface SpiedEvaluation {
+  readonly batch: ReadonlyArray<TokenSequence>
+  readonly want: EvaluateOptions | undefined
+  readonly heads: ReadonlyArray<Heads>
+}
+
+export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyModelService; readonly updates: Array<SpiedUpdate>; readonly evaluations: Array<SpiedEvaluation> } => {
   const updates: Array<SpiedUpdate> = []
+  const evaluations: Array<SpiedEvaluation> = []
   const policy: PolicyModelService = {
     ...inner,
     session: (options) =>
       Effect.map(inner.session(options), (session) => ({
         ...session,
+        evaluate: (batch, want) => Effect.tap(session.evaluate(batch, want), (heads) => Effect.sync(() => evaluations.push({ batch, want, heads }))),
         step: (objective, batch, feeds, hyper) =>
           Effect.tap(session.step(objective, batch, feeds, hyper), (result) =>
             Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, batch, feeds: feeds as SpiedUpdate["feeds"], loss: result.loss, metrics: result.metrics })))
       }))
   }
-  return { policy, updates }
+  return { policy, updates, evaluations }
 }

@@ -1,8 +1,10 @@
 /**
  * Sequence-level advantages from groups of k samples of the same prompt (no value
  * head). Rewards are laid out group after group: `rewards[g·k + j]`.
- * - GRPO (Shao et al. 2024): A = (r − mean_group) / (std_group + ε), unbiased std as
- *   TRL's GRPO trainer; `scaleByStd: false` gives Dr. GRPO's centring only.
+ * - GRPO (Shao et al. 2024): A = (r − mean_group) / (std + ε), unbiased std as
+ *   TRL's GRPO trainer, by `scale` (TRL's `scale_rewards`): `group` (default,
+ *   the group's std), `batch` (the std of all the batch's rewards, still centred
+ *   on the group's mean: PPO Lite), `none` (Dr. GRPO's centring only).
  * - RLOO (Ahmadian et al. 2024): A_i = r_i − mean of the other k − 1 rewards.
  *
  * @example
@@ -22,12 +24,17 @@ const groups = (rewards: ReadonlyArray<number>, k: number): Array<ReadonlyArray<
   return out
 }
 
+/** How GRPO scales centred rewards (TRL's `scale_rewards`). */
+export type RewardScale = "group" | "batch" | "none"
+
 /** GRPO group-normalised advantages. */
-export const grpoAdvantages = (rewards: ReadonlyArray<number>, k: number, options: { readonly scaleByStd?: boolean; readonly epsilon?: number } = {}): Array<number> => {
+export const grpoAdvantages = (rewards: ReadonlyArray<number>, k: number, options: { readonly scale?: RewardScale; readonly epsilon?: number } = {}): Array<number> => {
   const eps = options.epsilon ?? 1e-4
+  const scale = options.scale ?? "group"
+  const batchStd = scale === "batch" && rewards.length > 1 ? std(rewards, true) : 0
   return groups(rewards, k).flatMap((g) => {
     const m = mean(g)
-    const s = options.scaleByStd === false ? 1 : std(g, true) + eps
+    const s = scale === "none" ? 1 : (scale === "batch" ? batchStd : std(g, true)) + eps
     return g.map((r) => (r - m) / s)
   })
 }

@@ -26,10 +26,18 @@ export const grpoDefaults: GroupDefaults = { samplesPerPrompt: 8, lr: 1e-6, beta
 /** RLOO: TRL `rloo_k` 2, `learning_rate` 3e-6, `kl_coef` 0.05 (TRL adds k1 KL to the reward; ours is k3 in the loss); token mean. */
 export const rlooDefaults: GroupDefaults = { samplesPerPrompt: 2, lr: 3e-6, beta: 0.05, aggregation: "token" }
 
+/** Options that belong to another policy term than the one chosen, as a message naming the fix. */
+const policyLossMismatch = (form: string, o: { readonly delta?: unknown; readonly clipHigh?: unknown; readonly cispoMax?: unknown; readonly sapoTemperature?: unknown }): string | undefined => {
+  if (form !== "clip" && o.delta !== undefined) return `delta applies to policyLoss clip, not ${form}: remove delta or set policyLoss: clip`
+  if (form !== "clip" && o.clipHigh !== undefined) return `clipHigh applies to policyLoss clip, not ${form}${form === "cispo" ? " (cispo's cap is cispoMax, which TRL calls epsilon_high under loss_type cispo)" : ""}: remove clipHigh`
+  if (form !== "cispo" && o.cispoMax !== undefined) return `cispoMax applies to policyLoss cispo, not ${form}: remove cispoMax or set policyLoss: cispo`
+  if (form !== "sapo" && o.sapoTemperature !== undefined) return `sapoTemperature applies to policyLoss sapo, not ${form}: remove sapoTemperature or set policyLoss: sapo`
+  return undefined
+}
+
 /** The options Schema with `d` as defaults. */
 export const groupOptions = (d: GroupDefaults) =>
   Schema.Struct({
-    /** Iterations (sample → reward → update). Ours: 100. */
     /** A JSONL file of prompt records ({"prompt": …, "stop"?: […]}), instead of or besides the `prompts` input; relative to the recipe. */
     path: Schema.optionalKey(RecipePath("file", "JSONL file of prompt records, relative to the recipe's folder")).annotate({ description: "A JSONL file of prompt records ({\"prompt\": …, \"stop\"?: […]}), instead of or besides the `prompts` input; relative to the recipe." }),
     steps: positiveInt.annotate({ description: "Iterations (sample → reward → update). Ours: 100." }).pipe(withDefault(100)),
@@ -63,8 +71,23 @@ export const groupOptions = (d: GroupDefaults) =>
     importanceSampling: Schema.Literals(["token", "sequence"]).annotate({ description: "`token`: a probability ratio per token (GRPO); `sequence`: one ratio per completion, e^(mean over its tokens of log π − log π_old), clipped as a whole (GSPO; TRL `importance_sampling_level`, default token). GSPO's paper uses much smaller clips (e.g. clip 3e-4, clipHigh 4e-4)." }).pipe(withDefault("token")),
     /** Completions cut off by sampling.maxNewTokens add nothing to the loss (TRL `mask_truncated_completions`: false; DAPO). */
     maskTruncated: Schema.Boolean.annotate({ description: "Completions cut off by sampling.maxNewTokens (no end of sequence, no stop string) add nothing to the loss or its token counts (TRL `mask_truncated_completions`, default false; DAPO recommends it). Their rewards still shape their group's advantages." }).pipe(withDefault(false)),
-    /** GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO. */
-    scaleRewards: Schema.Boolean.annotate({ description: "GRPO only: divide by the group's std (TRL `scale_rewards`: true); false = Dr. GRPO." }).pipe(withDefault(true)),
+    /** GRPO only: how centred rewards are scaled (TRL `scale_rewards`: group). */
+    scaleRewards: Schema.Union([Schema.Boolean, Schema.Literals(["group", "batch", "none"])]).annotate({ description: "GRPO only: divide the centred rewards by the group's std (`group` or true: TRL's `scale_rewards` default), by the std of all the iteration's rewards (`batch`: PPO Lite), or not at all (`none` or false: Dr. GRPO)." }).pipe(withDefault("group")),
+    /** The policy term: clip (PPO's clipped surrogate), cispo (MiniMax-M1), sapo (soft gate). */
+    policyLoss: Schema.Literals(["clip", "cispo", "sapo"]).annotate({ description: "The policy term (TRL's `loss_type` families): `clip` (the clipped surrogate, default), `cispo` (MiniMax-M1: −sg(min(ρ, cispoMax))·A·log π, the importance weight clipped and detached so every token keeps a gradient) or `sapo` (Soft Adaptive Policy Optimization: −σ(τ(ρ − 1))·(4/τ)·A, a smooth gate instead of the hard clip)." }).pipe(withDefault("clip")),
+    /** INTELLECT-2's two-sided clipping: cap the unclipped ratio at δ (TRL `delta`; > 1 + clipHigh recommended). */
+    delta: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(1))).annotate({ description: "policyLoss clip only: also cap the unclipped ratio at δ, so a negative advantage is never multiplied by an unbounded ratio (INTELLECT-2's two-sided clipping; TRL `delta`, off by default; pick δ > 1 + clipHigh, e.g. 4)." }),
+    /** CISPO's ε_max (ScaleRL: 5; TRL reads `epsilon_high` for it). */
+    cispoMax: Schema.optionalKey(positive).annotate({ description: "policyLoss cispo only: ε_max, the cap of the detached importance weight (default 5, ScaleRL's; TRL reads its `epsilon_high` for this under loss_type cispo)." }),
+    /** SAPO's gate temperatures (TRL `sapo_temperature_pos` 1, `sapo_temperature_neg` 1.05). */
+    sapoTemperature: Schema.optionalKey(Schema.Struct({
+      positive: positive.annotate({ description: "τ for tokens with a positive advantage (TRL `sapo_temperature_pos`: 1)." }).pipe(withDefault(1)),
+      negative: positive.annotate({ description: "τ for the other tokens (TRL `sapo_temperature_neg`: 1.05)." }).pipe(withDefault(1.05))
+    })).annotate({ description: "policyLoss sapo only: the gate's temperatures; a higher τ closes the gate faster as the ratio leaves 1." }),
+    /** ρ: train the policy term on the top-ρ share of tokens by entropy (TRL `top_entropy_quantile`: 1). */
+    topEntropyQuantile: unit.annotate({ description: "ρ: only the top-ρ share of the minibatch's completion tokens by entropy carry the policy term (Wang et al. 2025, \"Beyond the 80/20 rule\": 0.2; TRL `top_entropy_quantile`, default 1 = every token). The others add 0 but still count in the aggregation; the KL term stays on every token. Entropies are the rollout policy's, measured before the iteration's updates (TRL measures them at each update, the same at the first)." }).pipe(withDefault(1)),
+    /** c: entropy bonus (TRL `entropy_coef`: 0). */
+    entropyCoef: nonNegative.annotate({ description: "c: subtract c × the mean entropy of the tokens that carry the policy term (an exploration bonus; TRL `entropy_coef`, default 0: no entropy computed in the update)." }).pipe(withDefault(0)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */
     sampling: Schema.Struct({
       maxNewTokens: positiveInt.annotate({ description: "Most tokens per sampled completion." }).pipe(withDefault(32)),
@@ -77,8 +100,11 @@ export const groupOptions = (d: GroupDefaults) =>
     lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
     /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
     checkpointEvery: positiveInt.annotate({ description: "Write a resumable checkpoint every this many iterations (ours: 10) and after the last." }).pipe(withDefault(10))
-  })
+  }).check(Schema.makeFilter<{ readonly policyLoss?: string; readonly delta?: unknown; readonly clipHigh?: unknown; readonly cispoMax?: unknown; readonly sapoTemperature?: unknown }>((o) => policyLossMismatch(o.policyLoss ?? "clip", o)))
 
 export const GrpoOptions = groupOptions(grpoDefaults)
 export const RlooOptions = groupOptions(rlooDefaults)
 export type GroupOptions = typeof GrpoOptions.Type
+
+/** `scaleRewards` as one of TRL's names (true: group, false: none). */
+export const rewardScaleOf = (o: GroupOptions["scaleRewards"]): "group" | "batch" | "none" => (o === true ? "group" : o === false ? "none" : o)

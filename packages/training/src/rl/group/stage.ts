@@ -24,6 +24,7 @@ import { loraConfigFrom } from "../../lora.ts"
 import { learningRate } from "../../schedule.ts"
 import { groupObjective } from "../objectives/group.ts"
 import { grpoAdvantages, rlooAdvantages } from "../group-baselines.ts"
+import { highEntropyMask } from "../entropy-mask.ts"
 import { klPerToken } from "../kl.ts"
 import { flatMean, std } from "../stats.ts"
 import { minibatches, promptIndices } from "../loop/order.ts"
@@ -34,7 +35,7 @@ import { checkFiniteRewards } from "../loop/finite.ts"
 import { asTrainerStageError } from "../loop/stage-error.ts"
 import { emitMetrics, iterationRecord, meanStepMetrics } from "../loop/iteration-metrics.ts"
 import { rolloutSamples, writeIterationCurves } from "../loop/report-material.ts"
-import { GrpoOptions, RlooOptions, type GroupOptions } from "./options.ts"
+import { GrpoOptions, RlooOptions, rewardScaleOf, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
 /** Which group baseline: GRPO (standardised within the group) or RLOO (leave-one-out). */
@@ -55,7 +56,12 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const lora = loraConfigFrom(o.lora)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
-    const objective = groupObjective({ clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens, maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling })
+    const highEntropy = o.topEntropyQuantile < 1
+    const objective = groupObjective({
+      clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens,
+      maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling, policyLoss: o.policyLoss, highEntropy, entropyCoef: o.entropyCoef,
+      ...(o.delta === undefined ? {} : { delta: o.delta }), ...(o.cispoMax === undefined ? {} : { cispoMax: o.cispoMax }), ...(o.sapoTemperature === undefined ? {} : { sapoTemperature: o.sapoTemperature })
+    })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
     // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).
@@ -77,7 +83,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       const rewards = yield* reward.reward(rollouts.map((r, i) => ({ record: batch[i]!.record, completion: r.text, finishReason: r.finishReason }))).pipe(Effect.mapError(fail))
       const raw = rewards.map((r) => r.value)
       yield* checkFiniteRewards(ctx.name, step, raw, (i) => String(batch[i]!.record["prompt"]))
-      const sequenceAdvantages = algorithm === "grpo" ? grpoAdvantages(raw, k, { scaleByStd: o.scaleRewards }) : rlooAdvantages(raw, k)
+      const sequenceAdvantages = algorithm === "grpo" ? grpoAdvantages(raw, k, { scale: rewardScaleOf(o.scaleRewards) }) : rlooAdvantages(raw, k)
       const rewardTime = seconds(t)
 
       t = performance.now()
@@ -94,7 +100,12 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       const lrs: Array<number> = []
       for (const mb of minibatches(rollouts.length, o.miniBatchSize ?? rollouts.length, o.iterations, ctx.seed, step)) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
-        const feeds = { oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs), keep: pick(keep) }
+        // The minibatch's top-ρ tokens by the rollout policy's entropy, among those the loss counts.
+        const valid = o.maskTruncated ? pick(keep) : pick(oldLogprobs).map((row) => row.map(() => 1))
+        const feeds = {
+          oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs), keep: pick(keep),
+          highEntropy: highEntropy ? highEntropyMask(pick(current.map((h) => h.entropy!)), valid, o.topEntropyQuantile) : valid
+        }
         lrs.push(learningRate(o, step * updatesPerStep + updates.length, o.steps * updatesPerStep))
         updates.push(yield* session.step(objective, pick(rollouts), feeds, hyperAt(lrs.at(-1)!)).pipe(Effect.mapError(fail)))
       }

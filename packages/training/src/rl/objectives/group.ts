@@ -20,6 +20,23 @@
  * `importance_sampling_level: sequence`) ρ is one number per sequence,
  * e^(mean over its tokens of log π − log π_old), clipped as a whole.
  *
+ * The policy term has three forms (`policyLoss`, TRL's `loss_type` families):
+ * - `clip` (PPO's, above); `delta` (INTELLECT-2's two-sided clipping, TRL's
+ *   `delta`) also caps the unclipped ratio at δ, so a negative advantage cannot
+ *   be multiplied by an unbounded ratio;
+ * - `cispo` (MiniMax-M1; TRL `cispo`): −sg(min(ρ, ε_max))·A·log π — the
+ *   importance weight is clipped and detached, every token keeps a gradient;
+ * - `sapo` (Soft Adaptive Policy Optimization; TRL `sapo`): −σ(τ(ρ − 1))·(4/τ)·A,
+ *   a smooth gate instead of the hard clip, τ per sign of the advantage
+ *   (its slope at ρ = 1 is 1, so on-policy it is the plain policy gradient).
+ *
+ * With `highEntropy` (Wang et al. 2025, "Beyond the 80/20 rule"; TRL's
+ * `top_entropy_quantile`) a per-token 0/1 feed multiplies the policy term only:
+ * the other tokens add 0 but still count in the aggregation's denominators, and
+ * the KL term stays on every token. `entropyCoef` c subtracts c × the mean
+ * entropy over the same tokens (TRL's `entropy_coef`: the mean per token whatever
+ * the aggregation).
+ *
  * @example
  * ```ts
  * import { groupObjective } from "@refine-af/training"
@@ -27,7 +44,7 @@
  * objective.feeds // ["oldLogprobs", "advantages", "refLogprobs"]
  * ```
  */
-import { add, clip, div, exp, greater, maximum, minimum, mul, neg, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
+import { add, clip, div, exp, greater, maximum, minimum, mul, neg, sigmoid, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective } from "../../objective.ts"
 import { asFloat, maskedMean, sequenceMean } from "./masked.ts"
 
@@ -46,7 +63,23 @@ export interface GroupLossParams {
   readonly maskTruncated?: boolean
   /** `token` (default): a ratio per token; `sequence` (GSPO): one per sequence, e^(its mean log ratio). */
   readonly importanceSampling?: "token" | "sequence"
+  /** The policy term: `clip` (default), `cispo` or `sapo`. */
+  readonly policyLoss?: "clip" | "cispo" | "sapo"
+  /** `clip` only: cap the unclipped ratio at δ (> 1; INTELLECT-2's two-sided clipping). */
+  readonly delta?: number
+  /** `cispo` only: ε_max, the importance weight's cap (ScaleRL: 5). */
+  readonly cispoMax?: number
+  /** `sapo` only: the gate's temperatures for positive and for other advantages (TRL: 1, 1.05). */
+  readonly sapoTemperature?: { readonly positive: number; readonly negative: number }
+  /** Read a `highEntropy` feed (1 on the tokens kept in the policy term, else 0). */
+  readonly highEntropy?: boolean
+  /** c: weight of the entropy bonus (0 or absent: no entropy head read). */
+  readonly entropyCoef?: number
 }
+
+/** Defaults of the policy-term constants (TRL's, ScaleRL's ε_max). */
+export const defaultCispoMax = 5
+export const defaultSapoTemperature = { positive: 1, negative: 1.05 } as const
 
 /** Σ x·mask / (sequences × `length`): Dr. GRPO's length-unbiased aggregation. */
 const constantMean = (length: number) => (x: Tensor, mask: Tensor): Tensor => div(sum(mul(x, mask)), mask.shape[0]! * length)
@@ -58,42 +91,95 @@ const reducerOf = (p: GroupLossParams) => {
   return constantMean(p.constantLength)
 }
 
-export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep"
+export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep" | "highEntropy"
 
 /** The completion mask, times the `keep` feed when truncated completions are masked. */
 const maskOf = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>): Tensor => (p.maskTruncated === true ? mul(h.mask, f["keep"]!) : h.mask)
+
+/** The per-token policy term and where it counts as clipped (0/1), by `policyLoss`. */
+const policyTerm = (p: GroupLossParams, ratio: Tensor, advantages: Tensor, logprobs: Tensor): { perToken: Tensor; clipped?: Tensor } => {
+  const form = p.policyLoss ?? "clip"
+  if (form === "cispo") {
+    const max = p.cispoMax ?? defaultCispoMax
+    const weight = stopGradient(minimum(ratio, max))
+    // TRL's cispo_clip_ratio: tokens whose weight was capped and whose advantage is positive.
+    return { perToken: neg(mul(mul(weight, advantages), logprobs)), clipped: mul(asFloat(greater(ratio, max), ratio), asFloat(greater(advantages, 0), advantages)) }
+  }
+  if (form === "sapo") {
+    const t = p.sapoTemperature ?? defaultSapoTemperature
+    const temperature = add(mul(asFloat(greater(advantages, 0), advantages), t.positive - t.negative), t.negative)
+    const gate = div(mul(sigmoid(mul(sub(ratio, 1), temperature)), 4), temperature)
+    return { perToken: neg(mul(gate, advantages)) }
+  }
+  const unclipped = mul(p.delta === undefined ? ratio : minimum(ratio, p.delta), advantages)
+  const clippedTerm = mul(clip(ratio, 1 - p.clip, 1 + (p.clipHigh ?? p.clip)), advantages)
+  return { perToken: neg(minimum(unclipped, clippedTerm)), clipped: asFloat(greater(unclipped, clippedTerm), ratio) }
+}
 
 const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
   const mask = maskOf(p, h, f)
   const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
   // GSPO: one ratio per sequence, e^(mean log ratio over its tokens), broadcast over them.
   const ratio = exp(p.importanceSampling === "sequence" ? div(sum(mul(logRatio, mask), 1, true), maximum(sum(mask, 1, true), 1)) : logRatio)
-  const advantages = f["advantages"]!
-  const unclipped = mul(ratio, advantages)
-  const clipped = mul(clip(ratio, 1 - p.clip, 1 + (p.clipHigh ?? p.clip)), advantages)
-  const surrogate = neg(minimum(unclipped, clipped))
+  const policy = policyTerm(p, ratio, f["advantages"]!, h.logprobs)
+  const surrogate = p.highEntropy === true ? mul(policy.perToken, f["highEntropy"]!) : policy.perToken
   const refDiff = p.beta > 0 ? sub(f["refLogprobs"]!, h.logprobs) : undefined
   const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
   const reduce = reducerOf(p)
-  return { logRatio, surrogate, k3, mask, loss: reduce(perToken, mask), clipFraction: maskedMean(asFloat(greater(unclipped, clipped), ratio), mask) }
+  const withoutBonus = reduce(perToken, mask)
+  const bonus = (p.entropyCoef ?? 0) > 0 ? mul(maskedMean(h.entropy!, p.highEntropy === true ? mul(mask, f["highEntropy"]!) : mask), p.entropyCoef!) : undefined
+  return {
+    logRatio, surrogate, k3, mask,
+    loss: bonus === undefined ? withoutBonus : sub(withoutBonus, bonus),
+    ...(policy.clipped === undefined ? {} : { clipFraction: maskedMean(policy.clipped, mask) })
+  }
+}
+
+/** The objective's id: the formula's version and every constant that changes it. */
+const idOf = (p: GroupLossParams): string => {
+  const form = p.policyLoss ?? "clip"
+  const t = p.sapoTemperature ?? defaultSapoTemperature
+  return [
+    `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}`,
+    p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`,
+    p.aggregation === "constant" ? `,length=${p.constantLength}` : "",
+    p.maskTruncated === true ? ",maskTruncated" : "",
+    p.importanceSampling === "sequence" ? ",importance=sequence" : "",
+    form === "clip" ? "" : `,policyLoss=${form}`,
+    form === "clip" && p.delta !== undefined ? `,delta=${p.delta}` : "",
+    form === "cispo" ? `,cispoMax=${p.cispoMax ?? defaultCispoMax}` : "",
+    form === "sapo" ? `,sapoTemperature=${t.positive}/${t.negative}` : "",
+    p.highEntropy === true ? ",highEntropy" : "",
+    (p.entropyCoef ?? 0) > 0 ? `,entropyCoef=${p.entropyCoef}` : ""
+  ].join("")
 }
 
 /** The GRPO / RLOO objective with the given constants. */
-export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => ({
-  id: `group-pg/v1:clip=${p.clip},beta=${p.beta},aggregation=${p.aggregation}${p.clipHigh === undefined ? "" : `,clipHigh=${p.clipHigh}`}${p.aggregation === "constant" ? `,length=${p.constantLength}` : ""}${p.maskTruncated === true ? ",maskTruncated" : ""}${p.importanceSampling === "sequence" ? ",importance=sequence" : ""}`,
-  heads: [],
-  feeds: [...(p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] as const : ["oldLogprobs", "advantages"] as const), ...(p.maskTruncated === true ? ["keep"] as const : [])],
-  loss: (h, f) => parts(p, h, f).loss,
-  metrics: (h, f) => {
-    const m = parts(p, h, f)
-    const reduce = reducerOf(p)
-    const out: Record<string, Tensor> = {
-      policy_loss: stopGradient(reduce(m.surrogate, m.mask)),
-      clip_fraction: stopGradient(m.clipFraction),
-      approx_kl: stopGradient(mul(maskedMean(square(m.logRatio), m.mask), 0.5))
+export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => {
+  const form = p.policyLoss ?? "clip"
+  if (p.delta !== undefined && !(p.delta > 1)) throw new Error(`groupObjective: delta must be > 1 (it caps the ratio from above), got ${p.delta}`)
+  if (p.delta !== undefined && form !== "clip") throw new Error("groupObjective: delta applies to the clipped policy term (policyLoss clip) only")
+  if (p.cispoMax !== undefined && !(p.cispoMax > 0)) throw new Error(`groupObjective: cispoMax must be > 0, got ${p.cispoMax}`)
+  return {
+    id: idOf(p),
+    heads: (p.entropyCoef ?? 0) > 0 ? ["entropy"] : [],
+    feeds: [
+      ...(p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] as const : ["oldLogprobs", "advantages"] as const),
+      ...(p.maskTruncated === true ? ["keep"] as const : []),
+      ...(p.highEntropy === true ? ["highEntropy"] as const : [])
+    ],
+    loss: (h, f) => parts(p, h, f).loss,
+    metrics: (h, f) => {
+      const m = parts(p, h, f)
+      const reduce = reducerOf(p)
+      const out: Record<string, Tensor> = {
+        policy_loss: stopGradient(reduce(m.surrogate, m.mask)),
+        approx_kl: stopGradient(mul(maskedMean(square(m.logRatio), m.mask), 0.5))
+      }
+      if (m.clipFraction !== undefined) out["clip_fraction"] = stopGradient(m.clipFraction)
+      if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, m.mask))
+      return out
     }
-    if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, m.mask))
-    return out
   }
-})
+}
