@@ -7,10 +7,15 @@
  * with values + entropy, and the reference = adapter off), train (MB minibatches
  * of the PPO objective: forward + backward + AdamW each). Reward time is the
  * rule reward on the decoded texts (ours only; the torch side has no tokenizer).
+ * Ours runs twice, the policy heads on the completions' window (the default,
+ * as the torch side and TRL's `logits_to_keep`) and on every position
+ * (`headWindow: full`, as before windows), so their ratio is measured in the
+ * same run.
  *
- *   npx tsx tools/bench-rl/bench-ppo.ts [--quick]
+ *   npx tsx tools/bench-rl/bench-ppo.ts [--quick] [--prompt-tokens P]
  *
- * Prints a table and writes bench-results/ppo-step.json (not with --quick).
+ * Prints a table and writes bench-results/ppo-step.json (P = 32, the default)
+ * or ppo-step-p<P>.json (not with --quick).
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -28,7 +33,9 @@ const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
 const quick = process.argv.includes("--quick")
 const B = 8
-const P = 32
+const promptFlag = process.argv.indexOf("--prompt-tokens")
+const P = promptFlag >= 0 ? Number(process.argv[promptFlag + 1]) : 32
+if (!Number.isInteger(P) || P < 1) throw new Error(`--prompt-tokens needs a positive integer, got ${process.argv[promptFlag + 1]}`)
 const T = quick ? 8 : 32
 const MB = 2
 const RANK = 8
@@ -76,36 +83,41 @@ const main = Effect.gen(function* () {
   const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
   const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: P + T + 1, padTokenId: 0 })
   const tokenizer = yield* loadTokenizer(folder)
-  // An EOS id outside the vocabulary: every completion has exactly T tokens, as on the torch side.
-  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B })
-  const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
-  const objective = ppoObjective()
-  const best = { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity }
-  const peak = { sample: 0, reward: 0, evaluate: 0, train: 0 }
-  for (let round = 0; round <= REPEATS; round++) {
-    const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
-    const rollouts = sampled.value
-    const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
-    const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
-    const [current] = evaluated.value
-    const trained = yield* timed(
-      Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
-        const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
-        const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
-        const old = pick(current).map((h) => h.logprobs)
-        const values = pick(current).map((h) => h.values!)
-        const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
-        return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
-      })
-    )
-    if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
-    if (round === 0) continue // warm-up: compiles every program
-    for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained]] as const) peak[phase] = Math.max(peak[phase], measured.peakMiB)
-    best.sample = Math.min(best.sample, sampled.seconds)
-    best.reward = Math.min(best.reward, reward.seconds)
-    best.evaluate = Math.min(best.evaluate, evaluated.seconds)
-    best.train = Math.min(best.train, trained.seconds)
-  }
+  const phasesOf = (headWindow: "fit" | "full") => Effect.gen(function* () {
+    // An EOS id outside the vocabulary: every completion has exactly T tokens, as on the torch side.
+    const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B, headWindow })
+    const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
+    const objective = ppoObjective()
+    const best = { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity }
+    const peak = { sample: 0, reward: 0, evaluate: 0, train: 0 }
+    for (let round = 0; round <= REPEATS; round++) {
+      const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
+      const rollouts = sampled.value
+      const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
+      const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
+      const [current] = evaluated.value
+      const trained = yield* timed(
+        Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
+          const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
+          const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
+          const old = pick(current).map((h) => h.logprobs)
+          const values = pick(current).map((h) => h.values!)
+          const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
+          return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
+        })
+      )
+      if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
+      if (round === 0) continue // warm-up: compiles every program
+      for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained]] as const) peak[phase] = Math.max(peak[phase], measured.peakMiB)
+      best.sample = Math.min(best.sample, sampled.seconds)
+      best.reward = Math.min(best.reward, reward.seconds)
+      best.evaluate = Math.min(best.evaluate, evaluated.seconds)
+      best.train = Math.min(best.train, trained.seconds)
+    }
+    return { best, peak }
+  }).pipe(Effect.scoped)
+  const { best, peak } = yield* phasesOf("fit")
+  const full = yield* phasesOf("full")
   const torch = JSON.parse(
     execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
   ) as Record<string, number>
@@ -113,9 +125,12 @@ const main = Effect.gen(function* () {
   const rows = phases.map((p) => ({
     phase: p,
     oursSeconds: best[p],
+    oursAllPositionsSeconds: full.best[p],
+    windowSpeedup: full.best[p] / best[p],
     torchSeconds: torch[`${p}_s`]!,
     speedup: torch[`${p}_s`]! / best[p],
     oursPeakMiB: peak[p],
+    oursAllPositionsPeakMiB: full.peak[p],
     torchPeakMiB: torch[`${p}_peak_mib`]!
   }))
   const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
@@ -123,20 +138,21 @@ const main = Effect.gen(function* () {
     benchmark: "ppo-step",
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up`, baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
+    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up`, contenders: "ours: heads on the completions' window (default); ours all positions: headWindow full; torch: hand-written, heads on the completion positions", baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
     // Peak resident set of the whole process during each phase (VmHWM reset before it), weights and runtime included.
     results: { phases: rows, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } },
     weightBytes: Object.values(weights).reduce((sum, w) => sum + w.data.byteLength, 0)
   }
   console.log(`PPO step, ${MODEL.name}, B=${B} P=${P} T=${T}, ${MB} minibatches, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log("phase       ours (s)   torch (s)   torch/ours   ours peak MiB   torch peak MiB")
-  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
+  console.log("phase       ours (s)   all positions (s)   all/ours   torch (s)   torch/ours   ours peak MiB   all-positions peak MiB   torch peak MiB")
+  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.oursAllPositionsSeconds.toFixed(3).padStart(19)} ${r.windowSpeedup.toFixed(2).padStart(10)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.oursAllPositionsPeakMiB.toFixed(0).padStart(24)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
   console.log(`reward     ${best.reward.toFixed(4).padStart(9)}`)
   console.log(`total      ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
   if (!quick) {
     mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
-    writeFileSync(nodePath.join(repoRoot, "bench-results/ppo-step.json"), JSON.stringify(report, null, 2) + "\n")
-    console.log("wrote bench-results/ppo-step.json")
+    const name = P === 32 ? "ppo-step.json" : `ppo-step-p${P}.json`
+    writeFileSync(nodePath.join(repoRoot, "bench-results", name), JSON.stringify(report, null, 2) + "\n")
+    console.log(`wrote bench-results/${name}`)
   }
 })
 

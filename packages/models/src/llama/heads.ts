@@ -44,6 +44,18 @@ import {
 } from "@refine-af/tensor"
 import { stepNames, type LlamaTrunk } from "./trunk.ts"
 
+/**
+ * The trunk as heads see it on its last `count` positions only (`hidden` sliced,
+ * `shape.length` = count): left padding puts every row's newest tokens last, so
+ * heads that need only the tail of each row (a completion's logprobs, a
+ * continuation's score) skip the LM head on the others — Hugging Face's
+ * `logits_to_keep`. Inputs the heads declare (`targets`) then have `count` columns.
+ */
+export const lastPositions = (trunk: LlamaTrunk, count: number): LlamaTrunk => {
+  if (!Number.isInteger(count) || count < 1 || count > trunk.shape.length) throw new RangeError(`lastPositions: count must be an integer in [1, ${trunk.shape.length}], got ${count}`)
+  return count === trunk.shape.length ? trunk : { ...trunk, hidden: slice(trunk.hidden, [{ axis: 1, start: trunk.shape.length - count }]), shape: { ...trunk.shape, length: count } }
+}
+
 /** Parameter names of the heads. */
 export const headNames = {
   lmHead: "lm_head.weight",

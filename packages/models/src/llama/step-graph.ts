@@ -14,7 +14,7 @@
  */
 import type { Graph, Tensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
-import { chunkedTokenStats, lastLogitStats, lmLogits, maskedCrossEntropy, maskedMeanNll, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
+import { chunkedTokenStats, lastLogitStats, lastPositions, lmLogits, maskedCrossEntropy, maskedMeanNll, sequenceScore, targetLogprobs, tokenEntropy, valueHead } from "./heads.ts"
 import { llamaTrunk, type CacheUpdate, type ProgramLora, type StepShape, type TrunkOptions } from "./trunk.ts"
 
 /** What a step program returns besides the cache. */
@@ -26,7 +26,7 @@ export type StepHead =
   | "last-logits"
   /** `logits` [batch, length, vocab]. */
   | "all-logits"
-  /** `logprobs` [batch, length]: log p(targets[b, i] | tokens ≤ i), input `targets` int64. */
+  /** `logprobs` [batch, window]: log p(targets[b, i] | tokens ≤ i) on the last `shape.window` positions (default all), input `targets` int64 [batch, window]. */
   | "target-logprobs"
   /** `loss`: masked mean cross-entropy of `targets` under `loss_mask` [batch, length] float32. */
   | "loss"
@@ -102,7 +102,7 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
     trunk.graph.output("argmax", stats.argmax)
   }
   else if (head === "all-logits") trunk.graph.output("logits", lmLogits(trunk, "all"))
-  // Scoring: the logits of a chunk of positions at a time.
-  else trunk.graph.output("logprobs", chunkedTokenStats(trunk, { logprobs: true }).logprobs!)
+  // Scoring: the logits of a chunk of positions at a time, on the window's positions.
+  else trunk.graph.output("logprobs", chunkedTokenStats(lastPositions(trunk, shape.window ?? shape.length), { logprobs: true }).logprobs!)
   return trunk.graph
 }

@@ -71,6 +71,8 @@ export interface StepShape {
   readonly length: number
   /** KV-cache slots (0: no cache inputs/outputs). */
   readonly cache: number
+  /** `target-logprobs` only: compute them on the last `window` positions (default: every position); `targets` and `logprobs` are [batch, window]. */
+  readonly window?: number
 }
 
 /** LoRA adapters inside the program (trainable parameters named `<module>.lora_A.weight` / `.lora_B.weight`). */

@@ -10,5 +10,12 @@ export const batchBucket = (rows: number): number => 2 ** Math.ceil(Math.log2(Ma
 /** Length bucket: the next multiple of 16 (at least 16). */
 export const lengthBucket = (tokens: number): number => Math.max(16, Math.ceil(tokens / 16) * 16)
 
+/**
+ * Head window: the multiple of 16 holding the longest completion (or scored
+ * continuation) and the position before it — the last positions whose logits
+ * a policy or scoring program computes — at most `length` (a length bucket).
+ */
+export const windowBucket = (longestCompletion: number, length: number): number => Math.min(length, lengthBucket(longestCompletion + 1))
+
 /** Cache bucket: the next multiple of 64 that holds `tokens`, capped at the context length (never below `tokens`). */
 export const cacheBucket = (tokens: number, contextLength: number): number => Math.max(tokens, Math.min(Math.ceil(tokens / 64) * 64, contextLength))

@@ -14,7 +14,7 @@
  */
 import { accumulateStep, adamw, eliminateDeadCode, trainStep, type Graph, type Program, type StateBinding, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective, OptimizerConfig } from "@refine-af/training"
-import { chunkedTokenStats, headNames, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
+import { chunkedTokenStats, headNames, lastPositions, llamaTrunk, lmLogits, targetLogprobs, tokenEntropy, valueHead, type LlamaConfig, type ProgramLora } from "@refine-af/models"
 
 /** Names of the policy programs' own inputs and parameters (the value head keeps TRL's names, as `@refine-af/models` declares it). */
 export const policyNames = {
@@ -27,7 +27,10 @@ export const policyNames = {
 export interface PolicyShape {
   readonly batch: number
   readonly length: number
+  /** The heads (logits, logprobs, entropy, values), the mask and the feeds cover the last `window` positions (≤ length). */
+  readonly window: number
 }
+
 
 export interface HeadRequest {
   readonly values: boolean
@@ -42,8 +45,8 @@ export interface HeadRequest {
  * all-position logits (training without).
  */
 const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed"): { g: Graph; heads: HeadTensors } => {
-  const trunk = llamaTrunk(config, { ...shape, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed" })
-  const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.length])
+  const trunk = lastPositions(llamaTrunk(config, { batch: shape.batch, length: shape.length, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed" }), shape.window)
+  const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.window])
   let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
   if (head !== "whole") {
     const stats = chunkedTokenStats(trunk, { logprobs: true, entropy: want.entropy, recompute: head === "recomputed" })
@@ -80,7 +83,7 @@ export const NO_CLIP = 1e30
 const objectiveGraph = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers: boolean) => {
   const { g, heads } = buildHeads(config, shape, lora, { values: objective.heads.includes("values"), entropy: objective.heads.includes("entropy") }, checkpointLayers ? "recomputed" : "whole")
   const feeds: Record<string, Tensor> = {}
-  for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.length])
+  for (const name of objective.feeds) feeds[name] = g.input(policyNames.feed(name), "float32", [shape.batch, shape.window])
   const loss = objective.loss(heads, feeds)
   const metrics = Object.entries(objective.metrics?.(heads, feeds) ?? {})
   for (const [name, value] of metrics) g.output(`metric/${name}`, value)

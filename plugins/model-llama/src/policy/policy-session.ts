@@ -28,6 +28,8 @@ export interface PolicyModelParts {
   readonly maxBatch: number
   /** Most rows prefilled (or scored) in one program (default maxBatch). */
   readonly prefillRows?: number
+  /** `fit` (default): evaluation and training compute the heads on the completions' window only; `full`: on every position (benchmarks compare the two). */
+  readonly headWindow?: "fit" | "full"
   readonly compile: ProgramCache
 }
 
@@ -63,7 +65,8 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
       valueHead: o.valueHead === true,
       optimizer: o.optimizer ?? {},
       contextLength: parts.contextLength,
-      checkpointLayers: o.gradientCheckpointing === true
+      checkpointLayers: o.gradientCheckpointing === true,
+      headWindow: parts.headWindow ?? "fit"
     }
     const active: ActiveAdapter = {
       lora,

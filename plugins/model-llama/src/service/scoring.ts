@@ -1,8 +1,11 @@
 /**
  * Log-probabilities of given continuations: one forward per batch of
  * left-padded (prompt ++ continuation) sequences, with the per-position
- * target log-probabilities computed inside the program so only [batch, length]
- * numbers come back, not the logits.
+ * target log-probabilities computed inside the program so only [batch, window]
+ * numbers come back, not the logits — and only on the last `window` positions
+ * (`windowBucket` of the longest continuation), where left padding puts every
+ * continuation: a judge's one-token answer after a long question runs the LM
+ * head on 16 positions, not on the whole question.
  */
 import type { LanguageModelError } from "@refine-af/core"
 import type { BackendError, HostTensor } from "@refine-af/tensor"
@@ -10,7 +13,7 @@ import { Effect } from "effect"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { stepNames } from "@refine-af/models"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
-import { batchBucket, lengthBucket } from "../generation/buckets.ts"
+import { batchBucket, lengthBucket, windowBucket } from "../generation/buckets.ts"
 import { checkFinite } from "../generation/finite-check.ts"
 import type { ActiveAdapter } from "../generation/generate.ts"
 
@@ -26,15 +29,17 @@ export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<S
     const results: Array<Array<number>> = []
     for (let start = 0; start < sequences.length; start += maxBatch) {
       const chunk = sequences.slice(start, start + maxBatch)
-      const shape = { batch: batchBucket(chunk.length), length: lengthBucket(Math.max(...chunk.map((s) => s.ids.length))), cache: 0 }
+      const length = lengthBucket(Math.max(...chunk.map((s) => s.ids.length)))
+      const window = windowBucket(Math.max(...chunk.map((s) => s.ids.length - s.from)), length)
+      const shape = { batch: batchBucket(chunk.length), length, cache: 0, window }
       const rows = leftPadRows(chunk.map((s) => s.ids), shape.length, runtime.padTokenId, 0)
-      const targets = new BigInt64Array(shape.batch * shape.length).fill(BigInt(runtime.padTokenId))
+      const targets = new BigInt64Array(shape.batch * window).fill(BigInt(runtime.padTokenId))
+      // The logit at padded position j predicts the token at j + 1; the window's column c is position length − window + c.
+      const column = (sequence: ScoredSequence, k: number) => window - sequence.ids.length + k - 1
       chunk.forEach((sequence, r) => {
-        const padding = shape.length - sequence.ids.length
-        // The logit at padded position j predicts the token at j + 1.
-        for (let k = 1; k < sequence.ids.length; k++) targets[r * shape.length + padding + k - 1] = BigInt(sequence.ids[k]!)
+        for (let k = sequence.from; k < sequence.ids.length; k++) targets[r * window + column(sequence, k)] = BigInt(sequence.ids[k]!)
       })
-      const targetFeed: HostTensor = { dtype: "int64", shape: [shape.batch, shape.length], data: targets }
+      const targetFeed: HostTensor = { dtype: "int64", shape: [shape.batch, window], data: targets }
       const exe = yield* runtime.executable(shape, "target-logprobs", adapter?.lora)
       const out = yield* runtime.run(exe, {
         ...makeStepFeeds(runtime.config, runtime.frequencies, shape, rows, runtime.padTokenId),
@@ -44,8 +49,7 @@ export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<S
       const logprobs = (yield* runtime.backend.download(out.logprobs!)).data as Float32Array
       for (let r = 0; r < chunk.length; r++) {
         const sequence = chunk[r]!
-        const padding = shape.length - sequence.ids.length
-        const values = logprobs.slice(r * shape.length + padding + sequence.from - 1, r * shape.length + shape.length - 1)
+        const values = logprobs.slice(r * window + column(sequence, sequence.from), r * window + window - 1)
         // -Inf is a legitimate log-probability only for a token the model rules out entirely; from finite logits it cannot occur.
         const problem = checkFinite("logprobs", start + r, values)
         if (problem) return yield* problem
