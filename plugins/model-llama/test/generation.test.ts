@@ -76,6 +76,33 @@ describe.each(["host", "device"] as const)("KV cache kept on the %s", (kvCache) 
     expect(cached.map((g) => g.tokenIds!.length)).toEqual(budgets)
     cached.forEach((generation, i) => expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds))
   })
+
+  it("k samples of one prompt prefill it once (4 of A, 3 of B, one greedy B: three prefilled rows) and each gets cache-free generation's tokens with its own seed", async () => {
+    const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 29 + salt * 83) % 512)
+    const a = ids(21, 1)
+    const b = ids(9, 2)
+    const prompts = [a, b, a, a, b, a, b, b]
+    const { cached, uncached, prefillBatches } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 }, kvCache })
+      // The programs asked for: the prefill's batch is the bucket of its distinct (prompt, greedy) rows.
+      const prefillBatches: Array<number> = []
+      const spied: LlamaRuntime = { ...runtime, executable: (shape, ...rest) => (shape.length > 1 && prefillBatches.push(shape.batch), runtime.executable(shape, ...rest)) }
+      const requests: Array<TokenRequest> = prompts.map((promptIds, i) => ({ promptIds, params: i === 7 ? { maxNewTokens: 6, temperature: 0 } : { maxNewTokens: 4 + (i % 3), temperature: 1, seed: 20 + i } }))
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512 }
+      return {
+        cached: yield* generateTokens(spied, requests, options),
+        uncached: yield* generateTokens(runtime, requests, { ...options, useCache: false }),
+        prefillBatches
+      }
+    }))
+    expect(prefillBatches).toEqual([4]) // three distinct rows → batch bucket 4, not 8
+    cached.forEach((generation, i) => {
+      expect(generation.tokenIds, `request ${i}`).toEqual(uncached[i]!.tokenIds)
+      generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))
+    })
+    // Same prompt, different seeds: the samples differ (else one row was copied to all).
+    expect(new Set([0, 2, 3, 5].map((i) => cached[i]!.tokenIds!.join(","))).size).toBeGreaterThan(1)
+  })
 })
 
 describe("host KV caches reused between decode loops", () => {

@@ -191,30 +191,58 @@ const runStep = (runtime: LlamaRuntime, exe: Executable, feeds: Readonly<Record<
     return { caches, choices }
   })
 
-/** Lets each active row take its token: from its logits, or the model's greedy choice. */
-const acceptChoices = (runtime: LlamaRuntime, choices: StepChoices, slots: ReadonlyArray<GenerationRow | null>) => {
+/** Lets each active row take its token: from its logits, or the model's greedy choice; row i reads the step's row `stepRow(i)`. */
+const acceptChoices = (runtime: LlamaRuntime, choices: StepChoices, slots: ReadonlyArray<GenerationRow | null>, stepRow: (i: number) => number = (i) => i) => {
   const vocab = runtime.config.vocabSize
   for (let i = 0; i < slots.length; i++) {
     const row = slots[i]!
     if (!isLiveRow(row)) continue
-    const sum = choices.logsumexp[i]!
-    if (choices.logits !== undefined) row.accept(choices.logits.subarray(i * vocab, (i + 1) * vocab), sum)
-    else row.acceptToken(choices.argmax![i]!, choices.maxLogit![i]! - sum)
+    const at = stepRow(i)
+    const sum = choices.logsumexp[at]!
+    if (choices.logits !== undefined) row.accept(choices.logits.subarray(at * vocab, (at + 1) * vocab), sum)
+    else row.acceptToken(choices.argmax![at]!, choices.maxLogit![at]! - sum)
   }
 }
 
-/** Prefills `joining` rows into fresh caches and samples their first tokens. */
+/**
+ * Joining rows grouped by prompt: `unique` holds the first row of each distinct
+ * (prompt ids, greedy) pair, `of[j]` the group of joining row j. k samples of one
+ * prompt (GRPO, RLOO, PPO with several rollouts per prompt) prefill once.
+ */
+export const promptGroups = (joining: ReadonlyArray<GenerationRow>): { readonly unique: Array<GenerationRow>; readonly of: Array<number> } => {
+  const index = new Map<string, number>()
+  const unique: Array<GenerationRow> = []
+  const of = joining.map((row) => {
+    const key = `${row.greedy ? "g" : "s"}:${row.promptIds.join(",")}`
+    let group = index.get(key)
+    if (group === undefined) {
+      group = unique.length
+      index.set(key, group)
+      unique.push(row)
+    }
+    return group
+  })
+  return { unique, of }
+}
+
+/**
+ * Prefills `joining` rows into fresh caches and samples their first tokens.
+ * Rows with the same prompt share one prefilled row: the returned caches hold
+ * the distinct prompts, `cacheRow(j)` is joining row j's row in them, and each
+ * row samples its first token from that row's logits with its own random stream.
+ */
 const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: ReadonlyArray<GenerationRow>, cache: number, options: GenerateOptions) =>
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
-    const shape = { batch: batchBucket(joining.length), length: lengthBucket(Math.max(...joining.map((r) => r.promptIds.length))), cache }
-    const rows = leftPadRows(joining.map((r) => r.promptIds), shape.length, padTokenId, cache)
+    const { unique, of } = promptGroups(joining)
+    const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.promptIds.length))), cache }
+    const rows = leftPadRows(unique.map((r) => r.promptIds), shape.length, padTokenId, cache)
     const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
     const past = keeper.fresh(shape.batch)
-    const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...past, ...adapterFeeds(options) }, joining)
+    const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...past, ...adapterFeeds(options) }, unique)
     const next = yield* keeper.advance(past, step.caches, rows)
-    acceptChoices(runtime, step.choices, joining)
-    return { caches: next.caches, batch: shape.batch, positions: next.positions }
+    acceptChoices(runtime, step.choices, joining, (j) => of[j]!)
+    return { caches: next.caches, batch: shape.batch, positions: of.map((group) => next.positions[group]!), cacheRow: (j: number) => of[j]! }
   })
 
 /**
@@ -280,7 +308,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
         // Padding rows repeat the last kept row; their slots are empty so nothing attends to them.
         const padRows = size - members.length
         const oldRows = live
-        const freshRows = [...freshLive, ...new Array<number>(freshLive.length > 0 ? padRows : 0).fill(freshLive[freshLive.length - 1] ?? 0)]
+        const freshRows = [...freshLive, ...new Array<number>(freshLive.length > 0 ? padRows : 0).fill(freshLive[freshLive.length - 1] ?? 0)].map(fresh.cacheRow)
         const paddedOld = freshLive.length > 0 ? oldRows : [...oldRows, ...new Array<number>(padRows).fill(oldRows[oldRows.length - 1] ?? 0)]
         caches = yield* keeper.select([{ caches, batch, rows: paddedOld }, { caches: fresh.caches, batch: fresh.batch, rows: freshRows }])
         slots = [...members.map((m) => m.row), ...new Array<GenerationRow | null>(padRows).fill(null)]
