@@ -10,7 +10,10 @@
  * Ours runs twice, the policy heads on the completions' window (the default,
  * as the torch side and TRL's `logits_to_keep`) and on every position
  * (`headWindow: full`, as before windows), so their ratio is measured in the
- * same run.
+ * same run. A fifth phase samples k = 4 completions of each of B / 4 prompts
+ * (GRPO's and RLOO's groups, the quickstart's rollouts per prompt), same
+ * shapes: rows with one prompt share its prefill, where the torch side (as
+ * Hugging Face's `generate` with repeated prompts) prefills every row.
  *
  *   npx tsx tools/bench-rl/bench-ppo.ts [--quick] [--prompt-tokens P]
  *
@@ -44,6 +47,8 @@ const THREADS = Math.min(2, cpus().length)
 const MODEL = { name: "llama-30m", overrides: { rope_scaling: null, tie_word_embeddings: false, vocab_size: 32000, head_dim: 64, max_position_embeddings: 2048, rms_norm_eps: 1e-5, hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 6, num_key_value_heads: 6 } }
 
 const prompts = Array.from({ length: B }, (_, r) => Array.from({ length: P }, (_, i) => 3 + (((r + 1) * 7919 + i * 104729) % 497)))
+const GROUP = 4
+const grouped = prompts.map((_, r) => prompts[Math.floor(r / GROUP)]!)
 
 /** Resets this process's resident-set high-water mark (Linux `/proc/self/clear_refs`; a no-op elsewhere). */
 const resetPeak = () => {
@@ -83,46 +88,66 @@ const main = Effect.gen(function* () {
   const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder)))
   const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: P + T + 1, padTokenId: 0 })
   const tokenizer = yield* loadTokenizer(folder)
-  const phasesOf = (headWindow: "fit" | "full") => Effect.gen(function* () {
+  /** One contender: its session and its best times / peaks so far. */
+  const contender = (headWindow: "fit" | "full") => Effect.gen(function* () {
     // An EOS id outside the vocabulary: every completion has exactly T tokens, as on the torch side.
     const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B, headWindow })
     const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
-    const objective = ppoObjective()
-    const best = { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity }
-    const peak = { sample: 0, reward: 0, evaluate: 0, train: 0 }
-    for (let round = 0; round <= REPEATS; round++) {
-      const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
-      const rollouts = sampled.value
-      const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
-      const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
-      const [current] = evaluated.value
-      const trained = yield* timed(
-        Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
-          const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
-          const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
-          const old = pick(current).map((h) => h.logprobs)
-          const values = pick(current).map((h) => h.values!)
-          const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
-          return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
-        })
-      )
-      if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
-      if (round === 0) continue // warm-up: compiles every program
-      for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained]] as const) peak[phase] = Math.max(peak[phase], measured.peakMiB)
-      best.sample = Math.min(best.sample, sampled.seconds)
-      best.reward = Math.min(best.reward, reward.seconds)
-      best.evaluate = Math.min(best.evaluate, evaluated.seconds)
-      best.train = Math.min(best.train, trained.seconds)
+    return {
+      session,
+      best: { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity, sampleGrouped: Infinity },
+      peak: { sample: 0, reward: 0, evaluate: 0, train: 0, sampleGrouped: 0 }
     }
-    return { best, peak }
-  }).pipe(Effect.scoped)
-  const { best, peak } = yield* phasesOf("fit")
-  const full = yield* phasesOf("full")
+  })
+  type Contender = Effect.Success<ReturnType<typeof contender>>
+  const objective = ppoObjective()
+  /** One round of every phase for `c` (round 0 is the warm-up: it compiles every program and is not counted). */
+  const roundOf = (c: Contender, round: number) => Effect.gen(function* () {
+    const { session, best, peak } = c
+    const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
+    const rollouts = sampled.value
+    const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
+    const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
+    const [current] = evaluated.value
+    const trained = yield* timed(
+      Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
+        const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
+        const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
+        const old = pick(current).map((h) => h.logprobs)
+        const values = pick(current).map((h) => h.values!)
+        const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
+        return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
+      })
+    )
+    if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
+    const sampledGrouped = yield* timed(session.sample(grouped, { maxNewTokens: T, temperature: 1 }))
+    if (round === 0) return
+    for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained], ["sampleGrouped", sampledGrouped]] as const) {
+      peak[phase] = Math.max(peak[phase], measured.peakMiB)
+      best[phase] = Math.min(best[phase], measured.seconds)
+    }
+  })
+  const fit = yield* contender("fit")
+  const full = yield* contender("full")
+  // Interleaved, the first contender alternating, so neither pays for going first.
+  for (let round = 0; round <= REPEATS; round++) for (const c of round % 2 === 0 ? [fit, full] : [full, fit]) yield* roundOf(c, round)
+  const { best, peak } = fit
   const torch = JSON.parse(
     execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
   ) as Record<string, number>
   const phases = ["sample", "evaluate", "train"] as const
-  const rows = phases.map((p) => ({
+  const groupedRow = {
+    phase: `sample, ${GROUP} per prompt`,
+    oursSeconds: best.sampleGrouped,
+    oursAllPositionsSeconds: full.best.sampleGrouped,
+    windowSpeedup: full.best.sampleGrouped / best.sampleGrouped,
+    torchSeconds: torch["sample_s"]!,
+    speedup: torch["sample_s"]! / best.sampleGrouped,
+    oursPeakMiB: peak.sampleGrouped,
+    oursAllPositionsPeakMiB: full.peak.sampleGrouped,
+    torchPeakMiB: torch["sample_peak_mib"]!
+  }
+  const rows = [...phases.map((p) => ({
     phase: p,
     oursSeconds: best[p],
     oursAllPositionsSeconds: full.best[p],
@@ -132,22 +157,23 @@ const main = Effect.gen(function* () {
     oursPeakMiB: peak[p],
     oursAllPositionsPeakMiB: full.peak[p],
     torchPeakMiB: torch[`${p}_peak_mib`]!
-  }))
+  })), groupedRow]
   const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
   const report = {
     benchmark: "ppo-step",
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up`, contenders: "ours: heads on the completions' window (default); ours all positions: headWindow full; torch: hand-written, heads on the completion positions", baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
+    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up, the two contenders interleaved round by round`, contenders: "ours: heads on the completions' window (default); ours all positions: headWindow full; torch: hand-written, heads on the completion positions", baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
     // Peak resident set of the whole process during each phase (VmHWM reset before it), weights and runtime included.
-    results: { phases: rows, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } },
+    // The grouped sample's torch figure is its plain sample (it prefills every row either way).
+    results: { phases: rows, sampleOursDistinctOverGrouped: best.sample / best.sampleGrouped, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } },
     weightBytes: Object.values(weights).reduce((sum, w) => sum + w.data.byteLength, 0)
   }
   console.log(`PPO step, ${MODEL.name}, B=${B} P=${P} T=${T}, ${MB} minibatches, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log("phase       ours (s)   all positions (s)   all/ours   torch (s)   torch/ours   ours peak MiB   all-positions peak MiB   torch peak MiB")
-  for (const r of rows) console.log(`${r.phase.padEnd(10)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.oursAllPositionsSeconds.toFixed(3).padStart(19)} ${r.windowSpeedup.toFixed(2).padStart(10)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.oursAllPositionsPeakMiB.toFixed(0).padStart(24)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
-  console.log(`reward     ${best.reward.toFixed(4).padStart(9)}`)
-  console.log(`total      ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
+  console.log("phase                  ours (s)   all positions (s)   all/ours   torch (s)   torch/ours   ours peak MiB   all-positions peak MiB   torch peak MiB")
+  for (const r of rows) console.log(`${r.phase.padEnd(21)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.oursAllPositionsSeconds.toFixed(3).padStart(19)} ${r.windowSpeedup.toFixed(2).padStart(10)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.oursAllPositionsPeakMiB.toFixed(0).padStart(24)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
+  console.log(`reward                ${best.reward.toFixed(4).padStart(9)}`)
+  console.log(`total                 ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
   if (!quick) {
     mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
     const name = P === 32 ? "ppo-step.json" : `ppo-step-p${P}.json`
