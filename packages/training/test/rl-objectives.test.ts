@@ -406,6 +406,37 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token" }).heads).toEqual([])
   })
 
+  it("offPolicyMask (DeepSeek-V3.2's off-policy sequence mask, TRL off_policy_mask_threshold): a negative-advantage sequence whose mean log π_old − log π exceeds δ loses its policy term, the KL stays; biasCorrectedKl multiplies k3 by ρ", () => {
+    const a = wideSample(101)
+    // Advantages per sequence (the trainer feeds one per sequence on every token): row 0 negative, row 1 positive, row 2 negative.
+    const rowAdvantage = [-0.7, 0.4, -0.3]
+    a["advantages"] = a["advantages"]!.map((_, i) => rowAdvantage[Math.floor(i / T)]!)
+    const drift = Array.from({ length: B }, (_, b) => {
+      let s = 0
+      let n = 0
+      for (let t = 0; t < T; t++) if (a["mask"]![b * T + t] === 1) (s += a["oldLogprobs"]![b * T + t]! - a["logprobs"]![b * T + t]!), n++
+      return s / Math.max(n, 1)
+    })
+    // δ between the two negative rows' drifts (so one of them is dropped), away from both.
+    const [lo, hi] = [Math.min(drift[0]!, drift[2]!), Math.max(drift[0]!, drift[2]!)]
+    expect(hi - lo).toBeGreaterThan(0.05)
+    const delta = (lo + hi) / 2
+    const keep = (i: number) => { const b = Math.floor(i / T); return rowAdvantage[b]! >= 0 || drift[b]! <= delta ? 1 : 0 }
+    expect([0, 1, 2].map((b) => keep(b * T))).toContain(0)
+    const ratio = ratioOf(a)
+    const k3 = k3Of(a)
+    const surrogate = (i: number) => -Math.min(ratio(i) * a["advantages"]![i]!, clamp(ratio(i), 0.8, 1.2) * a["advantages"]![i]!)
+    const q = program(groupObjective({ clip: 0.2, beta: 0.04, aggregation: "token", offPolicyMask: delta, biasCorrectedKl: true }) as Objective<string>, false, false)
+    const out = interpret(q, feedsOf(a))
+    expect(out["loss"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => keep(i) * surrogate(i) + 0.04 * k3(i) * ratio(i)), 12)
+    expect(out["kl"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => k3(i) * ratio(i)), 12)
+    expect(out["off_policy_masked"]!.data[0]).toBeCloseTo(tokenMean(a, (i) => 1 - keep(i)), 12)
+    // The mask is a constant of the update (its drift is measured on detached log-probabilities): finite differences hold away from δ.
+    gradientMatches(q, a, "offPolicyMask")
+    expect(groupObjective({ clip: 0.2, beta: 0.04, aggregation: "token", offPolicyMask: 0.5, biasCorrectedKl: true }).id).toContain(",offPolicyMask=0.5,biasCorrectedKl")
+    expect(() => groupObjective({ clip: 0.2, beta: 0, aggregation: "token", offPolicyMask: 0 })).toThrow(/offPolicyMask must be > 0/)
+  })
+
   it("constant aggregation without a length is refused", () => {
     expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
   })

@@ -123,10 +123,15 @@ describe("grpo/train learning-rate schedule", () => {
     expect((await run({ ...base, steps: 1 })).updates[0]!.objective).not.toContain("highEntropy")
   })
 
-  it("policyLoss cispo / sapo and delta reach the objective; the table policy trains with them", { timeout: 120_000 }, async () => {
+  it("policyLoss cispo / sapo, delta, offPolicyMask and biasCorrectedKl reach the objective; the table policy trains with them", { timeout: 120_000 }, async () => {
     expect((await run({ ...base, steps: 1, policyLoss: "cispo", cispoMax: 4 })).updates[0]!.objective).toMatch(/,policyLoss=cispo,cispoMax=4$/)
     expect((await run({ ...base, steps: 1, policyLoss: "sapo", sapoTemperature: { negative: 2 } })).updates[0]!.objective).toMatch(/,policyLoss=sapo,sapoTemperature=1\/2$/)
     expect((await run({ ...base, steps: 1, delta: 3 })).updates[0]!.objective).toMatch(/,delta=3$/)
+    const masked = await run({ ...base, steps: 2, iterations: 2, offPolicyMask: 0.01, biasCorrectedKl: true })
+    expect(masked.updates[0]!.objective).toMatch(/,offPolicyMask=0\.01,biasCorrectedKl$/)
+    // The first pass is on-policy (no drift, nothing masked); the second runs after an update.
+    expect(masked.updates[0]!.metrics["off_policy_masked"]).toBe(0)
+    expect(masked.records.every((r) => typeof r["off_policy_masked"] === "number")).toBe(true)
   })
 
   it("options of another policy term are refused with the fix", () => {

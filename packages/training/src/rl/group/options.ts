@@ -88,6 +88,10 @@ export const groupOptions = (d: GroupDefaults) =>
     topEntropyQuantile: unit.annotate({ description: "ρ: only the top-ρ share of the minibatch's completion tokens by entropy carry the policy term (Wang et al. 2025, \"Beyond the 80/20 rule\": 0.2; TRL `top_entropy_quantile`, default 1 = every token). The others add 0 but still count in the aggregation; the KL term stays on every token. Entropies are the rollout policy's, measured before the iteration's updates (TRL measures them at each update, the same at the first)." }).pipe(withDefault(1)),
     /** c: entropy bonus (TRL `entropy_coef`: 0). */
     entropyCoef: nonNegative.annotate({ description: "c: subtract c × the mean entropy of the tokens that carry the policy term (an exploration bonus; TRL `entropy_coef`, default 0: no entropy computed in the update)." }).pipe(withDefault(0)),
+    /** DeepSeek-V3.2's off-policy sequence mask δ (TRL `off_policy_mask_threshold`: off). */
+    offPolicyMask: Schema.optionalKey(positive).annotate({ description: "δ: drop the policy term of a completion whose advantage is negative and whose mean log π_old − log π over its tokens exceeds δ — it has drifted too far from the policy that sampled it (DeepSeek-V3.2's off-policy sequence masking; TRL `off_policy_mask_threshold`, off by default, e.g. 0.5). Matters only with several updates per batch (iterations > 1 or minibatches)." }),
+    /** Multiply the k3 KL by the importance ratio (TRL `use_bias_correction_kl`: false). */
+    biasCorrectedKl: Schema.Boolean.annotate({ description: "Multiply the k3 KL by the importance ratio ρ, an unbiased estimate when the rollouts came from an older policy (DeepSeek-V3.2; TRL `use_bias_correction_kl`, default false)." }).pipe(withDefault(false)),
     /** Sampling (ours: 32 new tokens; temperature TRL's 1). */
     sampling: Schema.Struct({
       maxNewTokens: positiveInt.annotate({ description: "Most tokens per sampled completion." }).pipe(withDefault(32)),

@@ -59,7 +59,8 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const highEntropy = o.topEntropyQuantile < 1
     const objective = groupObjective({
       clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens,
-      maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling, policyLoss: o.policyLoss, highEntropy, entropyCoef: o.entropyCoef,
+      maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling, policyLoss: o.policyLoss, highEntropy, entropyCoef: o.entropyCoef, biasCorrectedKl: o.biasCorrectedKl,
+      ...(o.offPolicyMask === undefined ? {} : { offPolicyMask: o.offPolicyMask }),
       ...(o.delta === undefined ? {} : { delta: o.delta }), ...(o.cispoMax === undefined ? {} : { cispoMax: o.cispoMax }), ...(o.sapoTemperature === undefined ? {} : { sapoTemperature: o.sapoTemperature })
     })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }

@@ -37,6 +37,12 @@
  * entropy over the same tokens (TRL's `entropy_coef`: the mean per token whatever
  * the aggregation).
  *
+ * From DeepSeek-V3.2 (TRL's `off_policy_mask_threshold`, `use_bias_correction_kl`):
+ * `offPolicyMask` δ drops the policy term of a sequence whose advantage is
+ * negative and whose mean log π_old − log π over its tokens exceeds δ (it has
+ * drifted too far off the sampling policy); `biasCorrectedKl` multiplies the k3
+ * KL by the importance ratio ρ.
+ *
  * @example
  * ```ts
  * import { groupObjective } from "@refine-af/training"
@@ -44,7 +50,7 @@
  * objective.feeds // ["oldLogprobs", "advantages", "refLogprobs"]
  * ```
  */
-import { add, clip, div, exp, greater, maximum, minimum, mul, neg, sigmoid, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
+import { add, clip, div, exp, greater, greaterOrEqual, lessOrEqual, maximum, minimum, mul, neg, sigmoid, square, stopGradient, sub, sum, type Tensor } from "@refine-af/tensor"
 import type { HeadTensors, Objective } from "../../objective.ts"
 import { asFloat, maskedMean, sequenceMean } from "./masked.ts"
 
@@ -75,6 +81,10 @@ export interface GroupLossParams {
   readonly highEntropy?: boolean
   /** c: weight of the entropy bonus (0 or absent: no entropy head read). */
   readonly entropyCoef?: number
+  /** δ > 0: drop the policy term of negative-advantage sequences whose mean log π_old − log π exceeds δ. */
+  readonly offPolicyMask?: number
+  /** Multiply the k3 KL by the importance ratio (an unbiased estimate under off-policy samples). */
+  readonly biasCorrectedKl?: boolean
 }
 
 /** Defaults of the policy-term constants (TRL's, ScaleRL's ε_max). */
@@ -116,21 +126,32 @@ const policyTerm = (p: GroupLossParams, ratio: Tensor, advantages: Tensor, logpr
   return { perToken: neg(minimum(unclipped, clippedTerm)), clipped: asFloat(greater(unclipped, clippedTerm), ratio) }
 }
 
+/** 1 on the tokens of sequences kept by the off-policy sequence mask: advantage ≥ 0, or mean (log π_old − log π) ≤ δ. */
+const offPolicyKeepOf = (delta: number, oldLogprobs: Tensor, logprobs: Tensor, advantages: Tensor, mask: Tensor): Tensor => {
+  const drift = mul(sub(oldLogprobs, stopGradient(logprobs)), mask)
+  const meanDrift = div(sum(drift, 1, true), maximum(sum(mask, 1, true), 1))
+  return maximum(asFloat(greaterOrEqual(advantages, 0), advantages), asFloat(lessOrEqual(meanDrift, delta), advantages))
+}
+
 const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
   const mask = maskOf(p, h, f)
   const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
   // GSPO: one ratio per sequence, e^(mean log ratio over its tokens), broadcast over them.
   const ratio = exp(p.importanceSampling === "sequence" ? div(sum(mul(logRatio, mask), 1, true), maximum(sum(mask, 1, true), 1)) : logRatio)
-  const policy = policyTerm(p, ratio, f["advantages"]!, h.logprobs)
-  const surrogate = p.highEntropy === true ? mul(policy.perToken, f["highEntropy"]!) : policy.perToken
+  const advantages = f["advantages"]!
+  const policy = policyTerm(p, ratio, advantages, h.logprobs)
+  const offPolicyKeep = p.offPolicyMask === undefined ? undefined : offPolicyKeepOf(p.offPolicyMask, f["oldLogprobs"]!, h.logprobs, advantages, mask)
+  const kept = offPolicyKeep === undefined ? policy.perToken : mul(policy.perToken, offPolicyKeep)
+  const surrogate = p.highEntropy === true ? mul(kept, f["highEntropy"]!) : kept
   const refDiff = p.beta > 0 ? sub(f["refLogprobs"]!, h.logprobs) : undefined
-  const k3 = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
+  const k3Plain = refDiff === undefined ? undefined : sub(sub(exp(refDiff), refDiff), 1)
+  const k3 = k3Plain !== undefined && p.biasCorrectedKl === true ? mul(k3Plain, ratio) : k3Plain
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
   const reduce = reducerOf(p)
   const withoutBonus = reduce(perToken, mask)
   const bonus = (p.entropyCoef ?? 0) > 0 ? mul(maskedMean(h.entropy!, p.highEntropy === true ? mul(mask, f["highEntropy"]!) : mask), p.entropyCoef!) : undefined
   return {
-    logRatio, surrogate, k3, mask,
+    logRatio, surrogate, k3, mask, offPolicyKeep,
     loss: bonus === undefined ? withoutBonus : sub(withoutBonus, bonus),
     ...(policy.clipped === undefined ? {} : { clipFraction: maskedMean(policy.clipped, mask) })
   }
@@ -151,6 +172,8 @@ const idOf = (p: GroupLossParams): string => {
     form === "cispo" ? `,cispoMax=${p.cispoMax ?? defaultCispoMax}` : "",
     form === "sapo" ? `,sapoTemperature=${t.positive}/${t.negative}` : "",
     p.highEntropy === true ? ",highEntropy" : "",
+    p.offPolicyMask === undefined ? "" : `,offPolicyMask=${p.offPolicyMask}`,
+    p.biasCorrectedKl === true ? ",biasCorrectedKl" : "",
     (p.entropyCoef ?? 0) > 0 ? `,entropyCoef=${p.entropyCoef}` : ""
   ].join("")
 }
@@ -161,6 +184,7 @@ export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => {
   if (p.delta !== undefined && !(p.delta > 1)) throw new Error(`groupObjective: delta must be > 1 (it caps the ratio from above), got ${p.delta}`)
   if (p.delta !== undefined && form !== "clip") throw new Error("groupObjective: delta applies to the clipped policy term (policyLoss clip) only")
   if (p.cispoMax !== undefined && !(p.cispoMax > 0)) throw new Error(`groupObjective: cispoMax must be > 0, got ${p.cispoMax}`)
+  if (p.offPolicyMask !== undefined && !(p.offPolicyMask > 0)) throw new Error(`groupObjective: offPolicyMask must be > 0, got ${p.offPolicyMask}`)
   return {
     id: idOf(p),
     heads: (p.entropyCoef ?? 0) > 0 ? ["entropy"] : [],
@@ -179,6 +203,7 @@ export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => {
       }
       if (m.clipFraction !== undefined) out["clip_fraction"] = stopGradient(m.clipFraction)
       if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, m.mask))
+      if (m.offPolicyKeep !== undefined) out["off_policy_masked"] = stopGradient(maskedMean(sub(1, m.offPolicyKeep), m.mask))
       return out
     }
   }
