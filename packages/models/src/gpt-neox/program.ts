@@ -18,7 +18,7 @@
  * ```
  */
 import {
-  add, applyLinear, applyRotary, causalMask, concat, embedding, gelu, Graph, linearParams, matmul, mean, mul, reshape,
+  add, applyLinear, applyRotary, attentionBias, causalMask, concat, embedding, gelu, Graph, linearParams, matmul, mean, mul, reshape,
   rotaryTables, rsqrt, scaledDotProductAttention, slice, square, sub, transpose, unsqueeze,
   type DType, type LinearParams, type Program, type Tensor
 } from "@refine-af/tensor"
@@ -69,7 +69,8 @@ export const gptNeoXTrunk = (g: Graph, ids: Tensor, positions: Tensor, c: GptNeo
   const s = ids.shape[1]!
   let h = embedding(g.parameter("gpt_neox.embed_in.weight", dtype, [c.vocabSize, c.hiddenSize]), ids)
   const rope = rotaryTables(positions, Math.max(c.rotaryDims, 2), c.rotaryBase, dtype)
-  const mask = causalMask(g, s, s)
+  // The causal mask as an additive bias, built once for every layer (see attentionBias).
+  const mask = attentionBias(causalMask(g, s, s), dtype)
   for (let layer = 0; layer < c.numLayers; layer++) {
     const p = `gpt_neox.layers.${layer}`
     const ln1 = norm(g, `${p}.input_layernorm`, c, dtype)

@@ -22,7 +22,11 @@ const windowOf = (config: LlamaConfig): number | null => config.slidingWindowPer
 /**
  * Feeds for rows (missing rows up to `shape.batch` are filled as padding).
  * Key visibility for a query at position q: the key holds a token (position
- * k ≥ 0), k ≤ q, and with a window w also q − k < w.
+ * k ≥ 0), k ≤ q, and with a window w also q − k < w. A padding query sees
+ * its own key only: no real query sees it, so nothing real changes, and no
+ * row of the scores is fully masked — the programs mask by adding a bias
+ * (`attentionBias`), and a fully masked row's softmax would be uniform in
+ * value yet pass the (shift-invariant) gradient of its scores.
  */
 export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies, shape: StepShape, rows: ReadonlyArray<RowStep>, padTokenId: number): Record<string, HostTensor> => {
   const { batch, length, cache } = shape
@@ -44,7 +48,12 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
     for (let i = 0; i < length; i++) {
       ids[r * length + i] = BigInt(row?.tokens[i] ?? padTokenId)
       const query = positions[i]!
-      if (query < 0) continue
+      if (query < 0) {
+        const own = (r * length + i) * keys + cache + i
+        mask[own] = 1
+        if (maskWindow) maskWindow[own] = 1
+        continue
+      }
       for (let j = 0; j < keys; j++) {
         const key = keyPositions[j]!
         if (key < 0 || key > query) continue

@@ -39,11 +39,12 @@ import {
   add,
   applyLinear,
   applyRotary,
+  attentionBias,
   concat,
   embedding,
   Graph,
   linearParams,
-  lowest,
+  maskScores,
   matmul,
   mul,
   repeatKv,
@@ -55,7 +56,6 @@ import {
   softmax,
   transpose,
   transposeLast2,
-  where,
   type DType,
   type LinearParams,
   type Shape,
@@ -190,7 +190,7 @@ const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: 
   const [, kvHeads, c] = pastK.shape as [number, number, number]
   const grouped = reshape(mul(q, 1 / Math.sqrt(d)), [b, kvHeads, groups * s, d])
   const scores = reshape(concat([matmul(grouped, transposeLast2(pastK)), matmul(grouped, transposeLast2(k))], 3), [b, numHeads, s, c + s])
-  const probs = reshape(softmax(where(mask, scores, lowest(scores.dtype)), -1), [b, kvHeads, groups * s, c + s])
+  const probs = reshape(softmax(maskScores(scores, mask), -1), [b, kvHeads, groups * s, c + s])
   const fromSlots = matmul(slice(probs, [{ axis: 3, end: c }]), pastV)
   const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), v)
   return reshape(add(fromSlots, fromNew), [b, numHeads, s, d])
@@ -226,8 +226,9 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const ids = input(stepNames.inputIds, "int64", [b, s])
   const cos = input(stepNames.cos, dtype, [b, s, headDim])
   const sin = input(stepNames.sin, dtype, [b, s, headDim])
-  const mask = input(stepNames.mask, "bool", [b, 1, s, c + s])
-  const maskWindow = usesWindowMask(config) ? input(stepNames.maskWindow, "bool", [b, 1, s, c + s]) : mask
+  // Additive biases built once from the bool masks and shared by every layer (see attentionBias).
+  const mask = attentionBias(input(stepNames.mask, "bool", [b, 1, s, c + s]), dtype)
+  const maskWindow = usesWindowMask(config) ? attentionBias(input(stepNames.maskWindow, "bool", [b, 1, s, c + s]), dtype) : mask
   const embed = parameter("model.embed_tokens.weight", dtype, [config.vocabSize, hidden], trainable)
   let h = embedding(embed, ids)
   const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])

@@ -14,8 +14,8 @@
  * ```
  */
 import {
-  add, applyLinear, embedding, expand, gather, gelu, Graph, greater, linearParams, lowest, matmul, mul, relu, reshape,
-  rmsNorm, softmax, transpose, transposeLast2, unsqueeze, where, type DType, type Program, type Tensor
+  add, applyLinear, attentionBias, embedding, gather, gelu, Graph, greater, linearParams, matmul, mul, relu, reshape,
+  rmsNorm, softmax, transpose, transposeLast2, unsqueeze, type DType, type Program, type Tensor
 } from "@refine-af/tensor"
 import { relativePositionBucket, type T5Config } from "./config.ts"
 
@@ -29,8 +29,8 @@ const positionBias = (g: Graph, table: Tensor, c: T5Config, qPos: ReadonlyArray<
   return unsqueeze(transpose(rows, [2, 0, 1]), 0)
 }
 
-/** Multi-head attention without score scaling; `bias` and boolean `mask` broadcast to [b, heads, q, k]. */
-const attend = (g: Graph, x: Tensor, kv: Tensor, p: string, c: T5Config, dtype: DType, mask: Tensor, bias?: Tensor): Tensor => {
+/** Multi-head attention without score scaling; the additive `bias` (position bias and masked keys, see attentionBias) broadcasts to [b, heads, q, k]. */
+const attend = (g: Graph, x: Tensor, kv: Tensor, p: string, c: T5Config, dtype: DType, bias: Tensor): Tensor => {
   const inner = c.numHeads * c.dKv
   const [b, sq] = x.shape as [number, number, number]
   const sk = kv.shape[1]!
@@ -38,9 +38,7 @@ const attend = (g: Graph, x: Tensor, kv: Tensor, p: string, c: T5Config, dtype: 
   const q = heads(applyLinear(x, lin(g, `${p}.q`, c.dModel, inner, dtype)), sq)
   const k = heads(applyLinear(kv, lin(g, `${p}.k`, c.dModel, inner, dtype)), sk)
   const v = heads(applyLinear(kv, lin(g, `${p}.v`, c.dModel, inner, dtype)), sk)
-  let scores = matmul(q, transposeLast2(k))
-  if (bias !== undefined) scores = add(scores, bias)
-  const out = matmul(softmax(where(mask, scores, lowest(dtype)), -1), v)
+  const out = matmul(softmax(add(matmul(q, transposeLast2(k)), bias), -1), v)
   return applyLinear(reshape(transpose(out, [0, 2, 1, 3]), [b, sq, inner]), lin(g, `${p}.o`, inner, c.dModel, dtype))
 }
 
@@ -61,27 +59,27 @@ export const t5FirstStepProgram = (c: T5Config, shape: { readonly batch: number;
   const { batch: b, seq: s } = shape
   const ids = g.input("input_ids", "int64", [b, s])
   const keep = greater(g.input("attention_mask", dtype, [b, s]), 0.5)
-  const keyMask = reshape(keep, [b, 1, 1, s])
+  // Masked keys as an additive bias, built once (a select per layer is slow on onnxruntime's CPU).
+  const keyBias = attentionBias(reshape(keep, [b, 1, 1, s]), dtype)
   const shared = g.parameter("shared.weight", dtype, [c.vocabSize, c.dModel])
 
   let h = embedding(shared, ids)
-  const encBias = positionBias(g, g.parameter("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", dtype, [c.buckets, c.numHeads]), c, Array.from({ length: s }, (_, i) => i), s, true)
+  const encBias = add(positionBias(g, g.parameter("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", dtype, [c.buckets, c.numHeads]), c, Array.from({ length: s }, (_, i) => i), s, true), keyBias)
   for (let i = 0; i < c.encoderLayers; i++) {
     const p = `encoder.block.${i}.layer`
     const normed = ln(g, h, `${p}.0.layer_norm.weight`, c, dtype)
-    h = add(h, attend(g, normed, normed, `${p}.0.SelfAttention`, c, dtype, keyMask, encBias))
+    h = add(h, attend(g, normed, normed, `${p}.0.SelfAttention`, c, dtype, encBias))
     h = add(h, feedForward(g, ln(g, h, `${p}.1.layer_norm.weight`, c, dtype), `${p}.1`, c, dtype))
   }
   const encoded = ln(g, h, "encoder.final_layer_norm.weight", c, dtype)
 
   let d = embedding(shared, g.constant(new Array(b).fill(c.decoderStartTokenId), "int64", [b, 1]))
   const decBias = positionBias(g, g.parameter("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", dtype, [c.buckets, c.numHeads]), c, [0], 1, false)
-  const selfMask = expand(g.constant([1], "bool", [1, 1, 1, 1]), [1, 1, 1, 1])
   for (let i = 0; i < c.decoderLayers; i++) {
     const p = `decoder.block.${i}.layer`
     const normed = ln(g, d, `${p}.0.layer_norm.weight`, c, dtype)
-    d = add(d, attend(g, normed, normed, `${p}.0.SelfAttention`, c, dtype, selfMask, decBias))
-    d = add(d, attend(g, ln(g, d, `${p}.1.layer_norm.weight`, c, dtype), encoded, `${p}.1.EncDecAttention`, c, dtype, keyMask))
+    d = add(d, attend(g, normed, normed, `${p}.0.SelfAttention`, c, dtype, decBias))
+    d = add(d, attend(g, ln(g, d, `${p}.1.layer_norm.weight`, c, dtype), encoded, `${p}.1.EncDecAttention`, c, dtype, keyBias))
     d = add(d, feedForward(g, ln(g, d, `${p}.2.layer_norm.weight`, c, dtype), `${p}.2`, c, dtype))
   }
   let out = reshape(ln(g, d, "decoder.final_layer_norm.weight", c, dtype), [b, c.dModel])
