@@ -320,8 +320,13 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
       const plain = interpret(program(groupObjective({ ...params, delta: undefined }) as Objective<string>, false, false), feedsOf(a))
       expect(out["loss"]!.data[0], "δ changes the loss on this sample").not.toBeCloseTo(plain["loss"]!.data[0]!, 6)
       const g = gradientMatches(q, a, aggregation)
-      // A capped token (ratio > δ, advantage < 0) gets no gradient: −min(δ·A, 1.2·A) = −δ·A is constant.
-      a["mask"]!.forEach((m, i) => { if (m === 1 && ratio(i) > DELTA && a["advantages"]![i]! < 0) expect(Math.abs(g[i]! - 0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!)) / (aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * a["mask"]!.slice(Math.floor(i / T) * T, Math.floor(i / T) * T + T).filter((x) => x === 1).length))).toBeLessThan(1e-12) })
+      // A capped token (ratio > δ, advantage < 0) gets only the KL's gradient: −min(δ·A, 1.2·A) = −δ·A is constant.
+      // d/dlogπ of β·k3 is β·(1 − e^(log π_ref − log π)), divided by the aggregation's token count.
+      const tokens = (i: number) => (aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * a["mask"]!.slice(Math.floor(i / T) * T, Math.floor(i / T) * T + T).filter((x) => x === 1).length)
+      const klGradient = (i: number) => (0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!))) / tokens(i)
+      const capped = a["mask"]!.flatMap((m, i) => (m === 1 && ratio(i) > DELTA && a["advantages"]![i]! < 0 ? [i] : []))
+      expect(capped.length).toBeGreaterThan(0)
+      for (const i of capped) expect(g[i]!).toBeCloseTo(klGradient(i), 12)
     }
     expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token", delta: DELTA }).id).toContain(",delta=1.5")
     expect(() => groupObjective({ clip: 0.2, beta: 0, aggregation: "token", delta: 1 })).toThrow(/delta must be > 1/)
