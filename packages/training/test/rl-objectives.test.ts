@@ -442,6 +442,26 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     expect(() => groupObjective({ clip: 0.2, beta: 0, aggregation: "token", offPolicyMask: 0 })).toThrow(/offPolicyMask must be > 0/)
   })
 
+  it("entropyWeight (adaptive entropy control): the bonus's weight is a feed, constant on every token — loss, kept_entropy and its gradient", () => {
+    const a = sample(111, ["logprobs", "advantages", "values", "returns"], 0.2, 10)
+    const W = 0.07
+    const base = interpret(program(groupObjective({ clip: 0.2, beta: 0.04, aggregation: "sequence" }) as Objective<string>, false, false), feedsOf(a))
+    const objective = groupObjective({ clip: 0.2, beta: 0.04, aggregation: "sequence", entropyWeight: true })
+    expect(objective.feeds).toContain("entropyWeight")
+    expect(objective.heads).toEqual(["entropy"])
+    const q = program(objective as Objective<string>, false, true)
+    const feeds = { ...a, entropyWeight: a["mask"]!.map(() => W) }
+    const out = interpret(q, feedsOf(feeds))
+    const kept = tokenMean(a, (i) => a["entropy"]![i]!)
+    expect(out["kept_entropy"]!.data[0]).toBeCloseTo(kept, 12)
+    expect(out["loss"]!.data[0]).toBeCloseTo(base["loss"]!.data[0]! - W * kept, 12)
+    const n = a["mask"]!.filter((m) => m === 1).length
+    interpret(grad(q, "loss", ["entropy"]), feedsOf(feeds))[gradName("entropy")]!.data.forEach((v, i) => expect(v).toBeCloseTo(a["mask"]![i] === 1 ? -W / n : 0, 12))
+    // A zero weight is no bonus at all.
+    expect(interpret(q, feedsOf({ ...a, entropyWeight: a["mask"]!.map(() => 0) }))["loss"]!.data[0]).toBeCloseTo(base["loss"]!.data[0]!, 12)
+    expect(objective.id).toContain(",entropyWeight")
+  })
+
   it("constant aggregation without a length is refused", () => {
     expect(() => program(groupObjective({ clip: 0.2, beta: 0, aggregation: "constant" }) as Objective<string>, false, false)).toThrow(/constantLength/)
   })

@@ -144,4 +144,26 @@ describe("grpo/train learning-rate schedule", () => {
     expect(decode({ topEntropyQuantile: 1.2 })).toThrow(/topEntropyQuantile/)
     expect(decode({ scaleRewards: "std" })).toThrow(/scaleRewards/)
   })
+
+  it("adaptiveEntropy (Skywork-OR1, TRL use_adaptive_entropy): the weight fed to each update follows the controller; entropy_coef is recorded", { timeout: 120_000 }, async () => {
+    // A target above any entropy: every update measures ≤ target, so the coefficient rises by delta each time (capped at max)
+    // and applies from the second update on (the first has no measurement yet).
+    const rising = await run({ ...base, steps: 3, miniBatchSize: 4, entropyCoef: 0.01, adaptiveEntropy: { target: 100, delta: 0.02, max: 0.08 } })
+    expect(rising.updates).toHaveLength(6)
+    const applied = rising.updates.map((u) => u.feeds["entropyWeight"]![0]![0]!)
+    rising.updates.forEach((u, i) => {
+      expect(u.objective).toMatch(/,entropyWeight$/)
+      expect(u.feeds["entropyWeight"]!.flat().every((w) => w === applied[i]), `update ${i}: one weight on every token`).toBe(true)
+      expect(u.metrics["kept_entropy"]!).toBeLessThanOrEqual(100)
+    })
+    const expected = [0, 0.03, 0.05, 0.07, 0.08, 0.08]
+    applied.forEach((w, i) => expect(w, `update ${i}`).toBeCloseTo(expected[i]!, 12))
+    // The record holds the coefficient after the iteration's last update.
+    expect(rising.records.map((r) => r["entropy_coef"] as number)).toEqual([0.05, 0.08, 0.08].map((x) => expect.closeTo(x, 12)))
+    // A target of 0: every entropy is above it, the coefficient falls to min and is never applied.
+    const falling = await run({ ...base, steps: 2, entropyCoef: 0.03, adaptiveEntropy: { target: 0, delta: 0.02 } })
+    expect(falling.updates.every((u) => u.feeds["entropyWeight"]!.flat().every((w) => w === 0))).toBe(true)
+    expect(falling.records.map((r) => r["entropy_coef"] as number)).toEqual([expect.closeTo(0.01, 12), 0])
+    expect(() => Schema.decodeUnknownSync(GrpoOptions)({ adaptiveEntropy: { min: 0.5, max: 0.1 } })).toThrow(/min 0.5 exceeds max 0.1/)
+  })
 })

@@ -87,7 +87,14 @@ export const groupOptions = (d: GroupDefaults) =>
     /** ρ: train the policy term on the top-ρ share of tokens by entropy (TRL `top_entropy_quantile`: 1). */
     topEntropyQuantile: unit.annotate({ description: "ρ: only the top-ρ share of the minibatch's completion tokens by entropy carry the policy term (Wang et al. 2025, \"Beyond the 80/20 rule\": 0.2; TRL `top_entropy_quantile`, default 1 = every token). The others add 0 but still count in the aggregation; the KL term stays on every token. Entropies are the rollout policy's, measured before the iteration's updates (TRL measures them at each update, the same at the first)." }).pipe(withDefault(1)),
     /** c: entropy bonus (TRL `entropy_coef`: 0). */
-    entropyCoef: nonNegative.annotate({ description: "c: subtract c × the mean entropy of the tokens that carry the policy term (an exploration bonus; TRL `entropy_coef`, default 0: no entropy computed in the update)." }).pipe(withDefault(0)),
+    entropyCoef: nonNegative.annotate({ description: "c: subtract c × the mean entropy of the tokens that carry the policy term (an exploration bonus; TRL `entropy_coef`, default 0: no entropy computed in the update). With adaptiveEntropy: the initial coefficient." }).pipe(withDefault(0)),
+    /** Skywork-OR1's adaptive entropy control (TRL `use_adaptive_entropy`). */
+    adaptiveEntropy: Schema.optionalKey(Schema.Struct({
+      target: nonNegative.annotate({ description: "Entropy (nats per token) at or below which the coefficient rises and applies (TRL `entropy_target`: 0.2; set it near the entropy seen early in training)." }).pipe(withDefault(0.2)),
+      delta: positive.annotate({ description: "Step of the coefficient per optimizer update (TRL `entropy_coef_delta`: 0.005)." }).pipe(withDefault(0.005)),
+      min: nonNegative.annotate({ description: "Lower bound of the coefficient (TRL `entropy_coef_min`: 0)." }).pipe(withDefault(0)),
+      max: nonNegative.annotate({ description: "Upper bound of the coefficient (TRL `entropy_coef_max`: 1)." }).pipe(withDefault(1))
+    }).annotate({ description: "Adaptive entropy control (Skywork-OR1; TRL `use_adaptive_entropy`): after each optimizer update the coefficient (starting at entropyCoef) steps up by delta when the update's entropy is at or below target, else down, within [min, max]; an update applies it only while the last measured entropy is at or below target (none before the first). Recorded as entropy_coef; resumes with the checkpoint." })),
     /** DeepSeek-V3.2's off-policy sequence mask δ (TRL `off_policy_mask_threshold`: off). */
     offPolicyMask: Schema.optionalKey(positive).annotate({ description: "δ: drop the policy term of a completion whose advantage is negative and whose mean log π_old − log π over its tokens exceeds δ — it has drifted too far from the policy that sampled it (DeepSeek-V3.2's off-policy sequence masking; TRL `off_policy_mask_threshold`, off by default, e.g. 0.5). Matters only with several updates per batch (iterations > 1 or minibatches)." }),
     /** Multiply the k3 KL by the importance ratio (TRL `use_bias_correction_kl`: false). */
@@ -104,7 +111,9 @@ export const groupOptions = (d: GroupDefaults) =>
     lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
     /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
     checkpointEvery: positiveInt.annotate({ description: "Write a resumable checkpoint every this many iterations (ours: 10) and after the last." }).pipe(withDefault(10))
-  }).check(Schema.makeFilter<{ readonly policyLoss?: string; readonly delta?: unknown; readonly clipHigh?: unknown; readonly cispoMax?: unknown; readonly sapoTemperature?: unknown }>((o) => policyLossMismatch(o.policyLoss ?? "clip", o)))
+  }).check(Schema.makeFilter<{ readonly policyLoss?: string; readonly delta?: unknown; readonly clipHigh?: unknown; readonly cispoMax?: unknown; readonly sapoTemperature?: unknown; readonly adaptiveEntropy?: { readonly min?: number; readonly max?: number } }>((o) =>
+    policyLossMismatch(o.policyLoss ?? "clip", o) ??
+      (o.adaptiveEntropy !== undefined && (o.adaptiveEntropy.min ?? 0) > (o.adaptiveEntropy.max ?? 1) ? `adaptiveEntropy: min ${o.adaptiveEntropy.min ?? 0} exceeds max ${o.adaptiveEntropy.max ?? 1}, which leaves the coefficient no room: lower min or raise max` : undefined)))
 
 export const GrpoOptions = groupOptions(grpoDefaults)
 export const RlooOptions = groupOptions(rlooDefaults)

@@ -42,6 +42,34 @@ type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["
 export type GroupAlgorithm = "grpo" | "rloo"
 
 const seconds = (from: number) => (performance.now() - from) / 1000
+
+/**
+ * Adaptive entropy control (Skywork-OR1; TRL's `use_adaptive_entropy`): after
+ * each optimizer update, the coefficient steps up by `delta` when the update's
+ * entropy (over the tokens carrying the policy term) is at or below `target`,
+ * else down, within [min, max]; the next update applies it only while that last
+ * entropy is at or below the target (none before the first measurement).
+ */
+export interface EntropyControl {
+  coef: number
+  /** The last update's entropy (null: none measured yet, TRL's +∞). */
+  lastEntropy: number | null
+}
+
+export const applyingCoef = (control: EntropyControl, target: number): number => (control.lastEntropy !== null && control.lastEntropy <= target ? control.coef : 0)
+
+export const stepEntropyControl = (control: EntropyControl, entropy: number, settings: { readonly target: number; readonly delta: number; readonly min: number; readonly max: number }): EntropyControl => ({
+  coef: entropy <= settings.target ? Math.min(control.coef + settings.delta, settings.max) : Math.max(control.coef - settings.delta, settings.min),
+  lastEntropy: entropy
+})
+
+/** The controller stored beside a checkpoint, or the initial one. */
+const storedControl = (json: Json | undefined, initialCoef: number): EntropyControl => {
+  const stored = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)["entropyControl"] : undefined
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return { coef: initialCoef, lastEntropy: null }
+  const { coef, lastEntropy } = stored as Record<string, Json>
+  return { coef: typeof coef === "number" ? coef : initialCoef, lastEntropy: typeof lastEntropy === "number" ? lastEntropy : null }
+}
 /** Iterations completed, as stored beside the session's checkpoint (0 for a fresh run). */
 const storedStep = (json: Json | undefined): number => {
   const step = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)["step"] : undefined
@@ -57,9 +85,11 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const highEntropy = o.topEntropyQuantile < 1
+    const adaptive = o.adaptiveEntropy
     const objective = groupObjective({
       clip: o.clip, ...(o.clipHigh === undefined ? {} : { clipHigh: o.clipHigh }), beta: o.beta, aggregation: o.aggregation, constantLength: o.sampling.maxNewTokens,
-      maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling, policyLoss: o.policyLoss, highEntropy, entropyCoef: o.entropyCoef, biasCorrectedKl: o.biasCorrectedKl,
+      maskTruncated: o.maskTruncated, importanceSampling: o.importanceSampling, policyLoss: o.policyLoss, highEntropy, biasCorrectedKl: o.biasCorrectedKl,
+      ...(adaptive === undefined ? { entropyCoef: o.entropyCoef } : { entropyWeight: true }),
       ...(o.offPolicyMask === undefined ? {} : { offPolicyMask: o.offPolicyMask }),
       ...(o.delta === undefined ? {} : { delta: o.delta }), ...(o.cispoMax === undefined ? {} : { cispoMax: o.cispoMax }), ...(o.sapoTemperature === undefined ? {} : { sapoTemperature: o.sapoTemperature })
     })
@@ -73,6 +103,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
     let samples: Array<JsonRecord> = []
+    let control = storedControl(session.restored?.trainerState, o.entropyCoef)
     for (let step = storedStep(session.restored?.trainerState); step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
       let t = performance.now()
@@ -105,10 +136,12 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
         const valid = o.maskTruncated ? pick(keep) : pick(oldLogprobs).map((row) => row.map(() => 1))
         const feeds = {
           oldLogprobs: pick(oldLogprobs), advantages: pick(advantages), refLogprobs: pick(reference?.map((h) => h.logprobs) ?? oldLogprobs), keep: pick(keep),
-          highEntropy: highEntropy ? highEntropyMask(pick(current.map((h) => h.entropy!)), valid, o.topEntropyQuantile) : valid
+          highEntropy: highEntropy ? highEntropyMask(pick(current.map((h) => h.entropy!)), valid, o.topEntropyQuantile) : valid,
+          entropyWeight: adaptive === undefined ? valid : pick(oldLogprobs).map((row) => row.map(() => applyingCoef(control, adaptive.target)))
         }
         lrs.push(learningRate(o, step * updatesPerStep + updates.length, o.steps * updatesPerStep))
         updates.push(yield* session.step(objective, pick(rollouts), feeds, hyperAt(lrs.at(-1)!)).pipe(Effect.mapError(fail)))
+        if (adaptive !== undefined) control = stepEntropyControl(control, updates.at(-1)!.metrics["kept_entropy"]!, adaptive)
       }
       const trainTime = seconds(t)
 
@@ -120,6 +153,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
         ...(reference ? { kl: flatMean(klPerToken("k3", oldLogprobs, reference.map((h) => h.logprobs))), update_kl: updateKl! } : {}),
         entropy: flatMean(current.map((h) => h.entropy!)),
         lr: lrs[0]!,
+        ...(adaptive === undefined ? {} : { entropy_coef: control.coef }),
         zero_std_groups: groupStds.filter((s) => s === 0).length / groupStds.length,
         completion_tokens_mean: flatMean([rollouts.map((r) => r.completion.length)]),
         truncated: rollouts.filter((r) => r.finishReason === "length").length / rollouts.length
@@ -135,7 +169,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       yield* ctx.events.progress(step + 1, o.steps)
       if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
         yield* ctx.output.checkpoint()
-        yield* session.checkpoint(ctx.stateDir, { step: step + 1 }).pipe(Effect.mapError(fail))
+        yield* session.checkpoint(ctx.stateDir, { step: step + 1, ...(adaptive === undefined ? {} : { entropyControl: { coef: control.coef, lastEntropy: control.lastEntropy } }) }).pipe(Effect.mapError(fail))
       }
     }
     yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))

@@ -35,7 +35,9 @@
  * the other tokens add 0 but still count in the aggregation's denominators, and
  * the KL term stays on every token. `entropyCoef` c subtracts c × the mean
  * entropy over the same tokens (TRL's `entropy_coef`: the mean per token whatever
- * the aggregation).
+ * the aggregation). With `entropyWeight` the coefficient is a per-token feed
+ * instead of a constant (adaptive entropy control changes it every update
+ * without recompiling), and the metric `kept_entropy` reports that mean.
  *
  * From DeepSeek-V3.2 (TRL's `off_policy_mask_threshold`, `use_bias_correction_kl`):
  * `offPolicyMask` δ drops the policy term of a sequence whose advantage is
@@ -81,6 +83,8 @@ export interface GroupLossParams {
   readonly highEntropy?: boolean
   /** c: weight of the entropy bonus (0 or absent: no entropy head read). */
   readonly entropyCoef?: number
+  /** Read the bonus's weight from an `entropyWeight` feed (one value on every token) instead of `entropyCoef`. */
+  readonly entropyWeight?: boolean
   /** δ > 0: drop the policy term of negative-advantage sequences whose mean log π_old − log π exceeds δ. */
   readonly offPolicyMask?: number
   /** Multiply the k3 KL by the importance ratio (an unbiased estimate under off-policy samples). */
@@ -101,7 +105,7 @@ const reducerOf = (p: GroupLossParams) => {
   return constantMean(p.constantLength)
 }
 
-export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep" | "highEntropy"
+export type GroupFeed = "oldLogprobs" | "advantages" | "refLogprobs" | "keep" | "highEntropy" | "entropyWeight"
 
 /** The completion mask, times the `keep` feed when truncated completions are masked. */
 const maskOf = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>): Tensor => (p.maskTruncated === true ? mul(h.mask, f["keep"]!) : h.mask)
@@ -133,6 +137,9 @@ const offPolicyKeepOf = (delta: number, oldLogprobs: Tensor, logprobs: Tensor, a
   return maximum(asFloat(greaterOrEqual(advantages, 0), advantages), asFloat(lessOrEqual(meanDrift, delta), advantages))
 }
 
+/** Whether the objective reads the entropy head: a constant bonus, or a fed weight. */
+const readsEntropy = (p: GroupLossParams): boolean => p.entropyWeight === true || (p.entropyCoef ?? 0) > 0
+
 const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Tensor>>) => {
   const mask = maskOf(p, h, f)
   const logRatio = sub(h.logprobs, f["oldLogprobs"]!)
@@ -149,9 +156,12 @@ const parts = (p: GroupLossParams, h: HeadTensors, f: Readonly<Record<string, Te
   const perToken = k3 === undefined ? surrogate : add(surrogate, mul(k3, p.beta))
   const reduce = reducerOf(p)
   const withoutBonus = reduce(perToken, mask)
-  const bonus = (p.entropyCoef ?? 0) > 0 ? mul(maskedMean(h.entropy!, p.highEntropy === true ? mul(mask, f["highEntropy"]!) : mask), p.entropyCoef!) : undefined
+  const keptEntropy = readsEntropy(p) ? maskedMean(h.entropy!, p.highEntropy === true ? mul(mask, f["highEntropy"]!) : mask) : undefined
+  // A feed's weight is the same on every token: its masked mean is that weight (0 on an empty mask).
+  const weight = p.entropyWeight === true ? maskedMean(f["entropyWeight"]!, mask) : p.entropyCoef
+  const bonus = keptEntropy === undefined || weight === undefined ? undefined : mul(keptEntropy, weight)
   return {
-    logRatio, surrogate, k3, mask, offPolicyKeep,
+    logRatio, surrogate, k3, mask, offPolicyKeep, keptEntropy,
     loss: bonus === undefined ? withoutBonus : sub(withoutBonus, bonus),
     ...(policy.clipped === undefined ? {} : { clipFraction: maskedMean(policy.clipped, mask) })
   }
@@ -174,7 +184,7 @@ const idOf = (p: GroupLossParams): string => {
     p.highEntropy === true ? ",highEntropy" : "",
     p.offPolicyMask === undefined ? "" : `,offPolicyMask=${p.offPolicyMask}`,
     p.biasCorrectedKl === true ? ",biasCorrectedKl" : "",
-    (p.entropyCoef ?? 0) > 0 ? `,entropyCoef=${p.entropyCoef}` : ""
+    p.entropyWeight === true ? ",entropyWeight" : (p.entropyCoef ?? 0) > 0 ? `,entropyCoef=${p.entropyCoef}` : ""
   ].join("")
 }
 
@@ -187,11 +197,12 @@ export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => {
   if (p.offPolicyMask !== undefined && !(p.offPolicyMask > 0)) throw new Error(`groupObjective: offPolicyMask must be > 0, got ${p.offPolicyMask}`)
   return {
     id: idOf(p),
-    heads: (p.entropyCoef ?? 0) > 0 ? ["entropy"] : [],
+    heads: readsEntropy(p) ? ["entropy"] : [],
     feeds: [
       ...(p.beta > 0 ? ["oldLogprobs", "advantages", "refLogprobs"] as const : ["oldLogprobs", "advantages"] as const),
       ...(p.maskTruncated === true ? ["keep"] as const : []),
-      ...(p.highEntropy === true ? ["highEntropy"] as const : [])
+      ...(p.highEntropy === true ? ["highEntropy"] as const : []),
+      ...(p.entropyWeight === true ? ["entropyWeight"] as const : [])
     ],
     loss: (h, f) => parts(p, h, f).loss,
     metrics: (h, f) => {
@@ -203,6 +214,7 @@ export const groupObjective = (p: GroupLossParams): Objective<GroupFeed> => {
       }
       if (m.clipFraction !== undefined) out["clip_fraction"] = stopGradient(m.clipFraction)
       if (m.k3 !== undefined) out["kl"] = stopGradient(maskedMean(m.k3, m.mask))
+      if (m.keptEntropy !== undefined) out["kept_entropy"] = stopGradient(m.keptEntropy)
       if (m.offPolicyKeep !== undefined) out["off_policy_masked"] = stopGradient(maskedMean(sub(1, m.offPolicyKeep), m.mask))
       return out
     }
