@@ -44,7 +44,6 @@ import {
   embedding,
   Graph,
   linearParams,
-  maskScores,
   matmul,
   mul,
   repeatKv,
@@ -179,18 +178,18 @@ const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatur
 
 /**
  * Attention of q [b, heads, s, d] over cache slots pastK/pastV [b, kv, c, d]
- * and the new tokens k/v [b, kv, s, d], with `mask` [b, 1, s, c + s] (slots
+ * and the new tokens k/v [b, kv, s, d], with the mask's additive `bias` [b, 1, s, c + s] (slots
  * first). Query heads are grouped by their kv head ([b, kv, groups·s, d]) for
  * the slots and the new tokens alike, so neither the cache nor the new keys
  * and values are repeated per head; the scores of slots and new tokens share
  * one softmax, and both weighted sums add up in the grouped layout.
  */
-const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, mask: Tensor, groups: number): Tensor => {
+const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, bias: Tensor, groups: number): Tensor => {
   const [b, numHeads, s, d] = q.shape as [number, number, number, number]
   const [, kvHeads, c] = pastK.shape as [number, number, number]
   const grouped = reshape(mul(q, 1 / Math.sqrt(d)), [b, kvHeads, groups * s, d])
   const scores = reshape(concat([matmul(grouped, transposeLast2(pastK)), matmul(grouped, transposeLast2(k))], 3), [b, numHeads, s, c + s])
-  const probs = reshape(softmax(maskScores(scores, mask), -1), [b, kvHeads, groups * s, c + s])
+  const probs = reshape(softmax(add(scores, bias), -1), [b, kvHeads, groups * s, c + s])
   const fromSlots = matmul(slice(probs, [{ axis: 3, end: c }]), pastV)
   const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), v)
   return reshape(add(fromSlots, fromNew), [b, numHeads, s, d])
@@ -227,8 +226,8 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const cos = input(stepNames.cos, dtype, [b, s, headDim])
   const sin = input(stepNames.sin, dtype, [b, s, headDim])
   // Additive biases built once from the bool masks and shared by every layer (see attentionBias).
-  const mask = attentionBias(input(stepNames.mask, "bool", [b, 1, s, c + s]), dtype)
-  const maskWindow = usesWindowMask(config) ? attentionBias(input(stepNames.maskWindow, "bool", [b, 1, s, c + s]), dtype) : mask
+  const maskBias = attentionBias(input(stepNames.mask, "bool", [b, 1, s, c + s]), dtype)
+  const windowBias = usesWindowMask(config) ? attentionBias(input(stepNames.maskWindow, "bool", [b, 1, s, c + s]), dtype) : maskBias
   const embed = parameter("model.embed_tokens.weight", dtype, [config.vocabSize, hidden], trainable)
   let h = embedding(embed, ids)
   const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])
@@ -240,14 +239,14 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
     let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     const groups = numHeads / kvHeads
-    const layerMask = config.slidingWindowPerLayer[layer] === null ? mask : maskWindow
+    const layerBias = config.slidingWindowPerLayer[layer] === null ? maskBias : windowBias
     let attended: Tensor
     if (c > 0 && options.cacheUpdate === "append") {
       const pastK = input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim])
       const pastV = input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim])
       g.output(stepNames.newKey(layer), k)
       g.output(stepNames.newValue(layer), v)
-      attended = attendOverCache(q, k, v, pastK, pastV, layerMask, groups)
+      attended = attendOverCache(q, k, v, pastK, pastV, layerBias, groups)
     } else {
       if (c > 0) {
         k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
@@ -255,7 +254,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
         g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
         g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
       }
-      attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerMask)
+      attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias)
     }
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
     const attendedH = add(residual, linear(merged, "o_proj", hidden, config.oBias))

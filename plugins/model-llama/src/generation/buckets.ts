@@ -17,5 +17,12 @@ export const lengthBucket = (tokens: number): number => Math.max(16, Math.ceil(t
  */
 export const windowBucket = (longestCompletion: number, length: number): number => Math.min(length, lengthBucket(longestCompletion + 1))
 
+/**
+ * Column, among the last `window` positions of a left-padded row, of the logit
+ * that predicts token `index` of a sequence of `length` tokens (the logit at a
+ * position predicts the token after it).
+ */
+export const windowColumn = (window: number, length: number, index: number): number => window - length + index - 1
+
 /** Cache bucket: the next multiple of 64 that holds `tokens`, capped at the context length (never below `tokens`). */
 export const cacheBucket = (tokens: number, contextLength: number): number => Math.max(tokens, Math.min(Math.ceil(tokens / 64) * 64, contextLength))

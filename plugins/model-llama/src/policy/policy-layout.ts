@@ -17,7 +17,7 @@
  */
 import type { HostTensor } from "@refine-af/tensor"
 import { completionLength, type TokenSequence } from "@refine-af/training"
-import { batchBucket, lengthBucket, windowBucket } from "../generation/buckets.ts"
+import { batchBucket, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
 import { leftPadRows, makeStepFeeds, stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { policyNames, type PolicyShape } from "./policy-program.ts"
@@ -37,7 +37,7 @@ export const policyLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSe
   const length = lengthBucket(Math.max(...batch.map((s) => s.tokens.length)))
   const window = options.window === "full" ? length : windowBucket(Math.max(...batch.map(completionLength)), length)
   const shape = { batch: batchBucket(batch.length), length, window }
-  const column = (i: number, k: number) => window - batch[i]!.tokens.length + batch[i]!.promptLength + k - 1
+  const column = (i: number, k: number) => windowColumn(window, batch[i]!.tokens.length, batch[i]!.promptLength + k)
   const rows = leftPadRows(batch.map((s) => s.tokens), shape.length, runtime.padTokenId, 0)
   const targets = new BigInt64Array(shape.batch * window).fill(BigInt(runtime.padTokenId))
   const mask = new Float32Array(shape.batch * window)

@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { stepNames } from "@refine-af/models"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
-import { batchBucket, lengthBucket, windowBucket } from "../generation/buckets.ts"
+import { batchBucket, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
 import { checkFinite } from "../generation/finite-check.ts"
 import type { ActiveAdapter } from "../generation/generate.ts"
 
@@ -34,8 +34,7 @@ export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<S
       const shape = { batch: batchBucket(chunk.length), length, cache: 0, window }
       const rows = leftPadRows(chunk.map((s) => s.ids), shape.length, runtime.padTokenId, 0)
       const targets = new BigInt64Array(shape.batch * window).fill(BigInt(runtime.padTokenId))
-      // The logit at padded position j predicts the token at j + 1; the window's column c is position length − window + c.
-      const column = (sequence: ScoredSequence, k: number) => window - sequence.ids.length + k - 1
+      const column = (sequence: ScoredSequence, k: number) => windowColumn(window, sequence.ids.length, k)
       chunk.forEach((sequence, r) => {
         for (let k = sequence.from; k < sequence.ids.length; k++) targets[r * window + column(sequence, k)] = BigInt(sequence.ids[k]!)
       })

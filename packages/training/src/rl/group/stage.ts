@@ -63,16 +63,20 @@ export const stepEntropyControl = (control: EntropyControl, entropy: number, set
   lastEntropy: entropy
 })
 
+/** A field of the trainer state stored beside the session's checkpoint (undefined for a fresh run). */
+const storedField = (json: Json | undefined, key: string): Json | undefined =>
+  json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)[key] : undefined
+
 /** The controller stored beside a checkpoint, or the initial one. */
 const storedControl = (json: Json | undefined, initialCoef: number): EntropyControl => {
-  const stored = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)["entropyControl"] : undefined
-  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return { coef: initialCoef, lastEntropy: null }
-  const { coef, lastEntropy } = stored as Record<string, Json>
+  const stored = storedField(json, "entropyControl")
+  const coef = storedField(stored, "coef")
+  const lastEntropy = storedField(stored, "lastEntropy")
   return { coef: typeof coef === "number" ? coef : initialCoef, lastEntropy: typeof lastEntropy === "number" ? lastEntropy : null }
 }
 /** Iterations completed, as stored beside the session's checkpoint (0 for a fresh run). */
 const storedStep = (json: Json | undefined): number => {
-  const step = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, Json>)["step"] : undefined
+  const step = storedField(json, "step")
   return typeof step === "number" ? step : 0
 }
 
