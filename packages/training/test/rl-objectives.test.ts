@@ -290,6 +290,15 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
     a["oldLogprobs"] = a["logprobs"]!.map((lp) => lp + (r() - 0.5) * 1.6)
     return a
   }
+  /** The first wide sample from `seed` on whose ratios `accept` holds. */
+  const wideSampleWhere = (seed: number, accept: (ratios: Array<number>, a: Arrays) => boolean): Arrays => {
+    for (;; seed++) {
+      const a = wideSample(seed)
+      if (accept(a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!)), a)) return a
+    }
+  }
+  /** d/dlog π of 0.04·k3 at element i (before the aggregation divides it). */
+  const klGradientOf = (a: Arrays) => (i: number) => 0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!))
   const gradientMatches = (q: Program, a: Arrays, label: string) => {
     const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
     expect(relativeError(analytic, finiteDifference(q, a, "logprobs")), label).toBeLessThan(1e-6)
@@ -300,13 +309,9 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
   it("delta (INTELLECT-2's two-sided clipping, TRL delta): the unclipped ratio is capped at δ; loss, clip fraction, gradient", () => {
     const DELTA = 1.5
     // A sample with a negative-advantage token whose ratio exceeds δ (only there does δ change anything), away from every kink.
-    let a: Arrays = {}
-    for (let seed = 61; ; seed++) {
-      a = wideSample(seed)
-      const ratios = a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!))
-      const kinkFree = ratios.every((x) => Math.abs(x - DELTA) > 1e-3 && Math.abs(x - 0.8) > 1e-3 && Math.abs(x - 1.2) > 1e-3)
-      if (kinkFree && ratios.some((x, i) => x > DELTA && a["advantages"]![i]! < 0 && a["mask"]![i] === 1)) break
-    }
+    const a = wideSampleWhere(61, (ratios, s) =>
+      ratios.every((x) => Math.abs(x - DELTA) > 1e-3 && Math.abs(x - 0.8) > 1e-3 && Math.abs(x - 1.2) > 1e-3) &&
+      ratios.some((x, i) => x > DELTA && s["advantages"]![i]! < 0 && s["mask"]![i] === 1))
     const ratio = ratioOf(a)
     const k3 = k3Of(a)
     const unclipped = (i: number) => Math.min(ratio(i), DELTA) * a["advantages"]![i]!
@@ -321,9 +326,9 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
       expect(out["loss"]!.data[0], "δ changes the loss on this sample").not.toBeCloseTo(plain["loss"]!.data[0]!, 6)
       const g = gradientMatches(q, a, aggregation)
       // A capped token (ratio > δ, advantage < 0) gets only the KL's gradient: −min(δ·A, 1.2·A) = −δ·A is constant.
-      // d/dlogπ of β·k3 is β·(1 − e^(log π_ref − log π)), divided by the aggregation's token count.
+      // The KL's gradient is divided by the aggregation's token count.
       const tokens = (i: number) => (aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * a["mask"]!.slice(Math.floor(i / T) * T, Math.floor(i / T) * T + T).filter((x) => x === 1).length)
-      const klGradient = (i: number) => (0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!))) / tokens(i)
+      const klGradient = (i: number) => klGradientOf(a)(i) / tokens(i)
       const capped = a["mask"]!.flatMap((m, i) => (m === 1 && ratio(i) > DELTA && a["advantages"]![i]! < 0 ? [i] : []))
       expect(capped.length).toBeGreaterThan(0)
       for (const i of capped) expect(g[i]!).toBeCloseTo(klGradient(i), 12)
@@ -335,12 +340,7 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
 
   it("policyLoss cispo (MiniMax-M1, TRL cispo): −sg(min(ρ, ε_max))·A·log π; its gradient is −min(ρ, ε_max)·A per token (the weight detached)", () => {
     const MAX = 1.3
-    let a: Arrays = {}
-    for (let seed = 71; ; seed++) {
-      a = wideSample(seed)
-      const ratios = a["logprobs"]!.map((lp, i) => Math.exp(lp - a["oldLogprobs"]![i]!))
-      if (ratios.every((x) => Math.abs(x - MAX) > 1e-3) && ratios.some((x, i) => x > MAX && a["advantages"]![i]! > 0 && a["mask"]![i] === 1)) break
-    }
+    const a = wideSampleWhere(71, (ratios, s) => ratios.every((x) => Math.abs(x - MAX) > 1e-3) && ratios.some((x, i) => x > MAX && s["advantages"]![i]! > 0 && s["mask"]![i] === 1))
     const ratio = ratioOf(a)
     const k3 = k3Of(a)
     const weight = (i: number) => Math.min(ratio(i), MAX)
@@ -354,7 +354,7 @@ describe("group objective (GRPO / RLOO) with k3 KL to the reference", () => {
       // The weight is detached: the analytic gradient is the formula's, not the finite difference of the whole loss (which moves the weight too).
       const analytic = interpret(grad(q, "loss", ["logprobs"]), feedsOf(a))[gradName("logprobs")]!.data
       const n = aggregation === "token" ? a["mask"]!.filter((x) => x === 1).length : B * LENGTH
-      analytic.forEach((v, i) => expect(v, `${aggregation} ${i}`).toBeCloseTo(a["mask"]![i] === 1 ? (-weight(i) * a["advantages"]![i]! + 0.04 * (1 - Math.exp(a["refLogprobs"]![i]! - a["logprobs"]![i]!))) / n : 0, 12))
+      analytic.forEach((v, i) => expect(v, `${aggregation} ${i}`).toBeCloseTo(a["mask"]![i] === 1 ? (-weight(i) * a["advantages"]![i]! + klGradientOf(a)(i)) / n : 0, 12))
     }
     expect(groupObjective({ clip: 0.2, beta: 0, aggregation: "token", policyLoss: "cispo" }).id).toContain(",policyLoss=cispo,cispoMax=5")
   })
