@@ -5,7 +5,9 @@
  * top-k, top-p and the Qwen3 default (temperature 0.6, top-k 20, top-p 0.95).
  * Both draw the same tokens (checked here too); only the time differs. For
  * k <= 128 both take the same code path (a one-pass short list), so those rows
- * show the run-to-run noise of the machine.
+ * show the run-to-run noise of the machine. The selection sampler gets each
+ * row's log-sum-exp as the generation programs compute it (the full-sort one
+ * computes it itself, as it did), so its greedy row is the cost of an argmax.
  *
  *   npx tsx plugins/model-llama/bench/sampling.ts
  *
@@ -15,7 +17,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { SamplingParams } from "@refine-af/core"
-import { sampleNext, seededUniform } from "../src/index.ts"
+import { logSumExp, sampleNext, seededUniform, type Uniform } from "../src/index.ts"
 import { referenceSampleNext } from "../test/support/full-sort-reference.ts"
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..")
@@ -43,11 +45,12 @@ const settings: ReadonlyArray<readonly [string, SamplingParams]> = [
   ["qwen3 default (T=0.6, k=20, p=0.95)", { maxNewTokens: 1, temperature: 0.6, topK: 20, topP: 0.95 }]
 ]
 
-type Sampler = typeof sampleNext
+type Sampler = (logits: Float32Array, params: SamplingParams, uniform: Uniform, promptIds: ReadonlyArray<number>, generatedIds: ReadonlyArray<number>, logSumExpOfLogits: number) => { readonly tokenId: number }
+const rowLogSumExps = logitRows.map((row) => logSumExp(row))
 const run = (sampler: Sampler, params: SamplingParams): Array<number> => {
   const uniform = seededUniform(7)
   const tokens: Array<number> = []
-  for (let t = 0; t < tokensPerRun; t++) tokens.push(sampler(logitRows[t % rows]!, params, uniform, [], []).tokenId)
+  for (let t = 0; t < tokensPerRun; t++) tokens.push(sampler(logitRows[t % rows]!, params, uniform, [], [], rowLogSumExps[t % rows]!).tokenId)
   return tokens
 }
 const repeats = 5
