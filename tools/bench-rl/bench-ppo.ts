@@ -13,7 +13,11 @@
  * same run. A fifth phase samples k = 4 completions of each of B / 4 prompts
  * (GRPO's and RLOO's groups, the quickstart's rollouts per prompt), same
  * shapes: rows with one prompt share its prefill, where the torch side (as
- * Hugging Face's `generate` with repeated prompts) prefills every row.
+ * Hugging Face's `generate` with repeated prompts) prefills every row. Those
+ * grouped rollouts are then evaluated and trained on (minibatches of whole
+ * groups), where rows of one prompt share its pass through the decoder; a third
+ * contender, `sharePrompts: false`, measures the same phases without sharing
+ * (the torch side has none: its figures there are its plain phases').
  *
  *   npx tsx tools/bench-rl/bench-ppo.ts [--quick] [--prompt-tokens P]
  *
@@ -89,14 +93,14 @@ const main = Effect.gen(function* () {
   const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: P + T + 1, padTokenId: 0 })
   const tokenizer = yield* loadTokenizer(folder)
   /** One contender: its session and its best times / peaks so far. */
-  const contender = (headWindow: "fit" | "full") => Effect.gen(function* () {
+  const contender = (headWindow: "fit" | "full", sharePrompts = true) => Effect.gen(function* () {
     // An EOS id outside the vocabulary: every completion has exactly T tokens, as on the torch side.
-    const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B, headWindow })
+    const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: MODEL.name, contextLength: P + T + 1, eosIds: new Set([model.config.vocabSize]), maxBatch: B, headWindow, sharePrompts })
     const session = yield* policy.session({ lora: { rank: RANK, alpha: 2 * RANK, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 1 })
     return {
       session,
-      best: { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity, sampleGrouped: Infinity },
-      peak: { sample: 0, reward: 0, evaluate: 0, train: 0, sampleGrouped: 0 }
+      best: { sample: Infinity, reward: Infinity, evaluate: Infinity, train: Infinity, sampleGrouped: Infinity, evaluateGrouped: Infinity, trainGrouped: Infinity },
+      peak: { sample: 0, reward: 0, evaluate: 0, train: 0, sampleGrouped: 0, evaluateGrouped: 0, trainGrouped: 0 }
     }
   })
   type Contender = Effect.Success<ReturnType<typeof contender>>
@@ -107,73 +111,87 @@ const main = Effect.gen(function* () {
     const sampled = yield* timed(session.sample(prompts, { maxNewTokens: T, temperature: 1 }))
     const rollouts = sampled.value
     const reward = yield* timed(Effect.sync(() => rollouts.map((r) => (/\d/.test(r.text) ? 1 : 0))))
-    const evaluated = yield* timed(Effect.all([session.evaluate(rollouts, { values: true, entropy: true }), session.evaluate(rollouts, { reference: true })]))
-    const [current] = evaluated.value
-    const trained = yield* timed(
+    const evaluate = (batch: typeof rollouts) => Effect.all([session.evaluate(batch, { values: true, entropy: true }), session.evaluate(batch, { reference: true })])
+    // MB minibatches of consecutive rows: with the grouped rollouts, each holds whole groups.
+    const train = (batch: typeof rollouts, current: ReadonlyArray<{ readonly logprobs: ReadonlyArray<number>; readonly values?: ReadonlyArray<number> }>) =>
       Effect.forEach(Array.from({ length: MB }, (_, m) => m), (m) => {
         const idx = Array.from({ length: B / MB }, (_, i) => m * (B / MB) + i)
         const pick = <X>(xs: ReadonlyArray<X>) => idx.map((i) => xs[i]!)
         const old = pick(current).map((h) => h.logprobs)
         const values = pick(current).map((h) => h.values!)
         const advantages = values.map((row) => row.map((_, t) => Math.sin(t + m)))
-        return session.step(objective, pick(rollouts), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
+        return session.step(objective, pick(batch), { oldLogprobs: old, oldValues: values, advantages, returns: values.map((row, i) => row.map((v, t) => v + advantages[i]![t]!)) }, { lr: 1e-5 })
       })
-    )
+    const evaluated = yield* timed(evaluate(rollouts))
+    const trained = yield* timed(train(rollouts, evaluated.value[0]))
     if (rollouts.some((r) => r.completion.length !== T)) throw new Error("a completion stopped early; the shapes would differ from the torch side")
     const sampledGrouped = yield* timed(session.sample(grouped, { maxNewTokens: T, temperature: 1 }))
+    const evaluatedGrouped = yield* timed(evaluate(sampledGrouped.value))
+    const trainedGrouped = yield* timed(train(sampledGrouped.value, evaluatedGrouped.value[0]))
     if (round === 0) return
-    for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained], ["sampleGrouped", sampledGrouped]] as const) {
+    for (const [phase, measured] of [["sample", sampled], ["reward", reward], ["evaluate", evaluated], ["train", trained], ["sampleGrouped", sampledGrouped], ["evaluateGrouped", evaluatedGrouped], ["trainGrouped", trainedGrouped]] as const) {
       peak[phase] = Math.max(peak[phase], measured.peakMiB)
       best[phase] = Math.min(best[phase], measured.seconds)
     }
   })
   const fit = yield* contender("fit")
   const full = yield* contender("full")
-  // Interleaved, the first contender alternating, so neither pays for going first.
-  for (let round = 0; round <= REPEATS; round++) for (const c of round % 2 === 0 ? [fit, full] : [full, fit]) yield* roundOf(c, round)
+  const unshared = yield* contender("fit", false)
+  // Interleaved, the order rotating, so no contender always pays for going first.
+  const order = [fit, full, unshared]
+  for (let round = 0; round <= REPEATS; round++) for (let c = 0; c < order.length; c++) yield* roundOf(order[(c + round) % order.length]!, round)
   const { best, peak } = fit
   const torch = JSON.parse(
     execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
   ) as Record<string, number>
   const phases = ["sample", "evaluate", "train"] as const
-  const groupedRow = {
-    phase: `sample, ${GROUP} per prompt`,
-    oursSeconds: best.sampleGrouped,
-    oursAllPositionsSeconds: full.best.sampleGrouped,
-    windowSpeedup: full.best.sampleGrouped / best.sampleGrouped,
-    torchSeconds: torch["sample_s"]!,
-    speedup: torch["sample_s"]! / best.sampleGrouped,
-    oursPeakMiB: peak.sampleGrouped,
-    oursAllPositionsPeakMiB: full.peak.sampleGrouped,
-    torchPeakMiB: torch["sample_peak_mib"]!
-  }
+  const groupedRows = (["sample", "evaluate", "train"] as const).map((p) => {
+    const phase = `${p}Grouped` as const
+    return {
+      phase: `${p}, ${GROUP} per prompt`,
+      oursSeconds: best[phase],
+      oursAllPositionsSeconds: full.best[phase],
+      windowSpeedup: full.best[phase] / best[phase],
+      oursUnsharedSeconds: unshared.best[phase],
+      sharedSpeedup: unshared.best[phase] / best[phase],
+      torchSeconds: torch[`${p}_s`]!,
+      speedup: torch[`${p}_s`]! / best[phase],
+      oursPeakMiB: peak[phase],
+      oursAllPositionsPeakMiB: full.peak[phase],
+      oursUnsharedPeakMiB: unshared.peak[phase],
+      torchPeakMiB: torch[`${p}_peak_mib`]!
+    }
+  })
   const rows = [...phases.map((p) => ({
     phase: p,
     oursSeconds: best[p],
     oursAllPositionsSeconds: full.best[p],
     windowSpeedup: full.best[p] / best[p],
+    oursUnsharedSeconds: unshared.best[p],
+    sharedSpeedup: unshared.best[p] / best[p],
     torchSeconds: torch[`${p}_s`]!,
     speedup: torch[`${p}_s`]! / best[p],
     oursPeakMiB: peak[p],
     oursAllPositionsPeakMiB: full.peak[p],
+    oursUnsharedPeakMiB: unshared.peak[p],
     torchPeakMiB: torch[`${p}_peak_mib`]!
-  })), groupedRow]
+  })), ...groupedRows]
   const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
   const report = {
     benchmark: "ppo-step",
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up, the two contenders interleaved round by round`, contenders: "ours: heads on the completions' window (default); ours all positions: headWindow full; torch: hand-written, heads on the completion positions", baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
+    settings: { model: MODEL, batch: B, promptTokens: P, newTokens: T, minibatches: MB, loraRank: RANK, loraTargets: ["q_proj", "v_proj"], valueHead: true, threads: THREADS, repeats: `best of ${REPEATS} after one warm-up, the three contenders interleaved round by round`, contenders: "ours: heads on the completions' window, shared prompts (the defaults); ours all positions: headWindow full (no sharing either); ours unshared: sharePrompts false; torch: hand-written, heads on the completion positions, no sharing (its grouped rows are its plain phases)", baseline: `PyTorch ${torch["torch"]} CPU eager float32, hand-written (tools/bench-rl/bench_ppo_torch.py)` },
     // Peak resident set of the whole process during each phase (VmHWM reset before it), weights and runtime included.
-    // The grouped sample's torch figure is its plain sample (it prefills every row either way).
+    // The grouped phases' torch figures are its plain phases (it prefills and evaluates every row either way).
     results: { phases: rows, sampleOursDistinctOverGrouped: best.sample / best.sampleGrouped, rewardSeconds: best.reward, total: { ...total, speedup: total.torch / total.ours } },
     weightBytes: Object.values(weights).reduce((sum, w) => sum + w.data.byteLength, 0)
   }
   console.log(`PPO step, ${MODEL.name}, B=${B} P=${P} T=${T}, ${MB} minibatches, threads ${THREADS}, load ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log("phase                  ours (s)   all positions (s)   all/ours   torch (s)   torch/ours   ours peak MiB   all-positions peak MiB   torch peak MiB")
-  for (const r of rows) console.log(`${r.phase.padEnd(21)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.oursAllPositionsSeconds.toFixed(3).padStart(19)} ${r.windowSpeedup.toFixed(2).padStart(10)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.oursAllPositionsPeakMiB.toFixed(0).padStart(24)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
-  console.log(`reward                ${best.reward.toFixed(4).padStart(9)}`)
-  console.log(`total                 ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
+  console.log("phase                       ours (s)   all positions (s)   all/ours   unshared (s)   unshared/ours   torch (s)   torch/ours   ours peak MiB   all-positions peak MiB   unshared peak MiB   torch peak MiB")
+  for (const r of rows) console.log(`${r.phase.padEnd(26)} ${r.oursSeconds.toFixed(3).padStart(9)} ${r.oursAllPositionsSeconds.toFixed(3).padStart(19)} ${r.windowSpeedup.toFixed(2).padStart(10)} ${r.oursUnsharedSeconds.toFixed(3).padStart(14)} ${r.sharedSpeedup.toFixed(2).padStart(15)} ${r.torchSeconds.toFixed(3).padStart(11)} ${r.speedup.toFixed(2).padStart(12)} ${r.oursPeakMiB.toFixed(0).padStart(15)} ${r.oursAllPositionsPeakMiB.toFixed(0).padStart(24)} ${r.oursUnsharedPeakMiB.toFixed(0).padStart(19)} ${r.torchPeakMiB.toFixed(0).padStart(16)}`)
+  console.log(`reward                     ${best.reward.toFixed(4).padStart(9)}`)
+  console.log(`total                      ${total.ours.toFixed(3).padStart(9)} ${total.torch.toFixed(3).padStart(11)} ${(total.torch / total.ours).toFixed(2).padStart(12)}`)
   if (!quick) {
     mkdirSync(nodePath.join(repoRoot, "bench-results"), { recursive: true })
     const name = P === 32 ? "ppo-step.json" : `ppo-step-p${P}.json`

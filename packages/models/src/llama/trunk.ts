@@ -42,6 +42,7 @@ import {
   attentionBias,
   concat,
   embedding,
+  gather,
   Graph,
   linearParams,
   matmul,
@@ -110,6 +111,22 @@ export interface TrunkOptions {
    * memory of one layer instead of all). No effect without gradients.
    */
   readonly checkpointLayers?: boolean
+  /**
+   * Shared prompts: the program's `batch` rows are completions of `prompts`
+   * distinct prompts (`shape.length` = the completion part: each row's last
+   * prompt token and its completion, right-padded), and every prompt runs
+   * through the decoder once, not once per row. The prompt stream reads
+   * `prompt.input_ids` [prompts, promptLength] (the prompts without their last
+   * token, left-padded), `prompt.cos` / `prompt.sin` and `prompt.mask`
+   * [prompts, 1, promptLength, promptLength]; row r's completion attends to
+   * prompt `prompt_row[r]`'s keys and values of each layer (gathered, so the
+   * gradient of every row reaches its prompt) plus its own, exactly as a
+   * decode step attends over a KV cache of promptLength slots (`mask` is
+   * [batch, 1, length, promptLength + length]). The prompt stream's own final
+   * layer (output projection and MLP) is dead code and never runs. Not with a
+   * cache, gradient checkpointing or LoRA dropout.
+   */
+  readonly sharedPrompt?: { readonly prompts: number; readonly length: number }
 }
 
 /** `slide`: `present_*` = the whole updated cache; `append`: `new_*` = the new tokens' keys and values only. */
@@ -132,7 +149,11 @@ export const stepNames = {
   presentKey: (layer: number) => `present_key.${layer}`,
   presentValue: (layer: number) => `present_value.${layer}`,
   newKey: (layer: number) => `new_key.${layer}`,
-  newValue: (layer: number) => `new_value.${layer}`
+  newValue: (layer: number) => `new_value.${layer}`,
+  /** An input of the shared-prompt stream (`TrunkOptions.sharedPrompt`): `prompt.<name>`. */
+  prompt: (name: string) => `prompt.${name}`,
+  /** Which prompt each row completes, [batch] int64 (`TrunkOptions.sharedPrompt`). */
+  promptRow: "prompt_row"
 } as const
 
 /** True when some layer uses a sliding window (the program then takes `mask_window`). */
@@ -157,18 +178,22 @@ export interface LlamaTrunk {
 }
 
 /** Applies one projection `x·Wᵀ (+ b)`, plus its LoRA branch `scale·((x ⊙ dropout)·Aᵀ)·Bᵀ` when the module is adapted. */
-const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatures: number, bias: boolean, options: TrunkOptions): Tensor => {
+const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatures: number, bias: boolean, options: TrunkOptions, declared: Map<string, LinearParams>): Tensor => {
   const g = x.graph
   const { lora } = options
   const inFeatures = x.shape[x.rank - 1]!
   const module = projectionModule(layer, target)
   const adapted = lora !== undefined && lora.targets.includes(target)
-  const params: LinearParams = linearParams(g, module, inFeatures, outFeatures, {
-    dtype: options.dtype ?? "float32",
-    bias,
-    trainable: options.trainableBase ?? false,
-    ...(adapted ? { lora: { rank: lora.rank, alpha: lora.alpha } } : {})
-  })
+  // Declared once per module: a shared-prompt trunk applies every projection to two streams.
+  const params: LinearParams =
+    declared.get(module) ??
+    linearParams(g, module, inFeatures, outFeatures, {
+      dtype: options.dtype ?? "float32",
+      bias,
+      trainable: options.trainableBase ?? false,
+      ...(adapted ? { lora: { rank: lora.rank, alpha: lora.alpha } } : {})
+    })
+  declared.set(module, params)
   if (!params.lora || !lora) return applyLinear(x, params)
   const scale = lora.scale ?? params.lora.scale
   const branchInput = lora.dropout ? mul(x, g.input(loraDropoutInput(module), x.dtype, x.shape)) : x
@@ -222,50 +247,87 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     parameters.set(name, created)
     return created
   }
+  const shared = options.sharedPrompt
+  if (shared !== undefined && (c > 0 || options.checkpointLayers === true || options.lora?.dropout === true)) {
+    throw new RangeError("llamaTrunk: sharedPrompt cannot be combined with a KV cache, gradient checkpointing or LoRA dropout")
+  }
+  const declared = new Map<string, LinearParams>()
   const ids = input(stepNames.inputIds, "int64", [b, s])
   const cos = input(stepNames.cos, dtype, [b, s, headDim])
   const sin = input(stepNames.sin, dtype, [b, s, headDim])
   // Additive biases built once from the bool masks and shared by every layer (see attentionBias).
-  const maskBias = attentionBias(input(stepNames.mask, "bool", [b, 1, s, c + s]), dtype)
-  const windowBias = usesWindowMask(config) ? attentionBias(input(stepNames.maskWindow, "bool", [b, 1, s, c + s]), dtype) : maskBias
+  const past = shared?.length ?? c
+  const maskBias = attentionBias(input(stepNames.mask, "bool", [b, 1, s, past + s]), dtype)
+  const windowBias = usesWindowMask(config) ? attentionBias(input(stepNames.maskWindow, "bool", [b, 1, s, past + s]), dtype) : maskBias
   const embed = parameter("model.embed_tokens.weight", dtype, [config.vocabSize, hidden], trainable)
-  let h = embedding(embed, ids)
-  const heads = (t: Tensor, n: number) => transpose(reshape(t, [b, s, n, headDim]), [0, 2, 1, 3])
-  const decoderLayer = (residual: Tensor, layer: number): Tensor => {
+  const headsOf = (t: Tensor, n: number) => {
+    const [rows, length] = t.shape as [number, number, number]
+    return transpose(reshape(t, [rows, length, n, headDim]), [0, 2, 1, 3])
+  }
+  const groups = numHeads / kvHeads
+  /** How a stream's layer attends, given its rotated q, k and v [rows, heads, length, headDim]. */
+  type Attend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor
+  const decoderLayer = (residual: Tensor, layer: number, rotary: { cos: Tensor; sin: Tensor }, attend: Attend): Tensor => {
     const prefix = `model.layers.${layer}`
-    const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options)
+    const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
+    const [rows, length] = residual.shape as [number, number, number]
     const x = rmsNorm(residual, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
-    const q = applyRotary(heads(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), cos, sin)
-    let k = applyRotary(heads(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), cos, sin)
-    let v = heads(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
-    const groups = numHeads / kvHeads
-    const layerBias = config.slidingWindowPerLayer[layer] === null ? maskBias : windowBias
-    let attended: Tensor
-    if (c > 0 && options.cacheUpdate === "append") {
-      const pastK = input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim])
-      const pastV = input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim])
-      g.output(stepNames.newKey(layer), k)
-      g.output(stepNames.newValue(layer), v)
-      attended = attendOverCache(q, k, v, pastK, pastV, layerBias, groups)
-    } else {
-      if (c > 0) {
-        k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
-        v = concat([input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim]), v], 2)
-        g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
-        g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
-      }
-      attended = scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias)
-    }
-    const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, s, numHeads * headDim])
+    const q = applyRotary(headsOf(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), rotary.cos, rotary.sin)
+    const k = applyRotary(headsOf(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), rotary.cos, rotary.sin)
+    const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
+    const attended = attend(layer, q, k, v)
+    const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])
     const attendedH = add(residual, linear(merged, "o_proj", hidden, config.oBias))
     const y = rmsNorm(attendedH, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
     const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
     const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
     return add(attendedH, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
   }
+  const layerBias = (layer: number, full: Tensor, windowed: Tensor) => (config.slidingWindowPerLayer[layer] === null ? full : windowed)
+  let attend: Attend = (layer, q, k, v) => {
+    const bias = layerBias(layer, maskBias, windowBias)
+    if (c > 0 && options.cacheUpdate === "append") {
+      const pastK = input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim])
+      const pastV = input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim])
+      g.output(stepNames.newKey(layer), k)
+      g.output(stepNames.newValue(layer), v)
+      return attendOverCache(q, k, v, pastK, pastV, bias, groups)
+    }
+    if (c > 0) {
+      k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
+      v = concat([input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim]), v], 2)
+      g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
+      g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
+    }
+    return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), bias)
+  }
+  // The shared prompts' stream: each layer's keys and values, read by the rows' stream of the same layer.
+  let promptStream: ((layer: number) => void) | undefined
+  if (shared !== undefined) {
+    const { prompts, length: promptLength } = shared
+    const promptRotary = { cos: input(stepNames.prompt(stepNames.cos), dtype, [prompts, promptLength, headDim]), sin: input(stepNames.prompt(stepNames.sin), dtype, [prompts, promptLength, headDim]) }
+    const promptMask = (name: string) => attentionBias(input(stepNames.prompt(name), "bool", [prompts, 1, promptLength, promptLength]), dtype)
+    const promptBias = promptMask(stepNames.mask)
+    const promptWindowBias = usesWindowMask(config) ? promptMask(stepNames.maskWindow) : promptBias
+    const promptRow = input(stepNames.promptRow, "int64", [b])
+    const keyValues: Array<{ k: Tensor; v: Tensor }> = []
+    let hp = embedding(embed, input(stepNames.prompt(stepNames.inputIds), "int64", [prompts, promptLength]))
+    promptStream = (layer) => {
+      hp = decoderLayer(hp, layer, promptRotary, (l, q, k, v) => {
+        keyValues[l] = { k, v }
+        return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias(l, promptBias, promptWindowBias))
+      })
+    }
+    attend = (layer, q, k, v) => {
+      const { k: promptK, v: promptV } = keyValues[layer]!
+      return attendOverCache(q, k, v, gather(promptK, promptRow, 0), gather(promptV, promptRow, 0), layerBias(layer, maskBias, windowBias), groups)
+    }
+  }
+  let h = embedding(embed, ids)
   for (let layer = 0; layer < config.numLayers; layer++) {
+    promptStream?.(layer)
     const layerInput = h
-    h = options.checkpointLayers ? g.checkpoint([layerInput], () => decoderLayer(layerInput, layer)) : decoderLayer(layerInput, layer)
+    h = options.checkpointLayers ? g.checkpoint([layerInput], () => decoderLayer(layerInput, layer, { cos, sin }, attend)) : decoderLayer(layerInput, layer, { cos, sin }, attend)
   }
   h = rmsNorm(h, parameter("model.norm.weight", dtype, [hidden], trainable), config.rmsNormEps)
   return { graph: g, config, shape, options, inputIds: ids, embed, hidden: h, input, parameter }

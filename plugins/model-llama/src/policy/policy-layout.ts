@@ -14,6 +14,16 @@
  * with a 24-token completion computes 3.5× fewer logits). Targets, the
  * completion mask and every per-token feed are [batch, W]; completion token k
  * sits at column W − n + promptLength + k − 1 of them.
+ *
+ * Shared prompts: when several rows complete the same prompt (GRPO / RLOO
+ * groups, PPO's rollouts per prompt) and running each distinct prompt once
+ * saves at least a quarter of the positions, the rows hold only their last
+ * prompt token and their completion (right-padded to W columns, so completion
+ * token k sits at column k), and the prompts, without their last token, run
+ * once each as a stream of their own (`sharedPrompt` of `llamaTrunk`; the rows
+ * attend to their prompt's keys and values like a decode step to its cache).
+ * Same positions, same visible keys: the heads equal the unshared layout's up
+ * to rounding, and so do the gradients (test/policy-shared-prompt.test.ts).
  */
 import type { HostTensor } from "@refine-af/tensor"
 import { completionLength, type TokenSequence } from "@refine-af/training"
@@ -32,13 +42,27 @@ export interface PolicyLayout {
   readonly tokens: number
 }
 
-/** `window: "full"` computes the heads on every position (the layout before windows; tests compare the two). */
-export const policyLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, options: { readonly window?: "fit" | "full" } = {}): PolicyLayout => {
+/**
+ * The batch's layout. `window: "full"` computes the heads on every position
+ * (the layout before windows; tests compare the two); `sharePrompts` lets
+ * rows of the same prompt share it where that saves work (see the module comment).
+ */
+export const policyLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, options: { readonly window?: "fit" | "full"; readonly sharePrompts?: boolean } = {}): PolicyLayout => {
   const length = lengthBucket(Math.max(...batch.map((s) => s.tokens.length)))
   const window = options.window === "full" ? length : windowBucket(Math.max(...batch.map(completionLength)), length)
+  if (options.sharePrompts === true && options.window !== "full") {
+    const shared = sharedPromptLayout(runtime, batch, length)
+    if (shared !== undefined) return shared
+  }
   const shape = { batch: batchBucket(batch.length), length, window }
   const column = (i: number, k: number) => windowColumn(window, batch[i]!.tokens.length, batch[i]!.promptLength + k)
   const rows = leftPadRows(batch.map((s) => s.tokens), shape.length, runtime.padTokenId, 0)
+  return withTargets(runtime, batch, shape, column, makeStepFeeds(runtime.config, runtime.frequencies, { ...shape, cache: 0 }, rows, runtime.padTokenId))
+}
+
+/** Targets and the completion mask [batch, window] added to the trunk feeds. */
+const withTargets = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, shape: PolicyShape, column: PolicyLayout["column"], trunkFeeds: Record<string, HostTensor>): PolicyLayout => {
+  const { window } = shape
   const targets = new BigInt64Array(shape.batch * window).fill(BigInt(runtime.padTokenId))
   const mask = new Float32Array(shape.batch * window)
   let tokens = 0
@@ -55,11 +79,60 @@ export const policyLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSe
     column,
     tokens,
     feeds: {
-      ...makeStepFeeds(runtime.config, runtime.frequencies, { ...shape, cache: 0 }, rows, runtime.padTokenId),
+      ...trunkFeeds,
       [stepNames.targets]: { dtype: "int64", shape: [shape.batch, window], data: targets },
       [policyNames.completionMask]: { dtype: "float32", shape: [shape.batch, window], data: mask }
     }
   }
+}
+
+/** Shared prompts may serve a batch when they cut its positions to at most this share. */
+const SHARED_PROMPT_MAX_SHARE = 0.75
+
+/**
+ * The shared-prompt layout of `batch`, or undefined when it would not save
+ * {@link SHARED_PROMPT_MAX_SHARE} of the positions of the unshared one (of
+ * `length` columns). Prompts are told apart by their tokens.
+ */
+const sharedPromptLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, length: number): PolicyLayout | undefined => {
+  const promptIndex = new Map<string, number>()
+  const prompts: Array<ReadonlyArray<number>> = []
+  const promptOf = batch.map((s) => {
+    const prompt = s.tokens.slice(0, s.promptLength)
+    const key = prompt.join(",")
+    let index = promptIndex.get(key)
+    if (index === undefined) {
+      index = prompts.length
+      promptIndex.set(key, index)
+      prompts.push(prompt)
+    }
+    return index
+  })
+  // A row's part: its last prompt token (whose logit predicts its first completion token) and its completion.
+  const part = lengthBucket(Math.max(...batch.map(completionLength)) + 1)
+  const promptLength = lengthBucket(Math.max(...prompts.map((p) => p.length - 1)))
+  const shape = { batch: batchBucket(batch.length), length: part, window: part, prompts: { count: batchBucket(prompts.length), length: promptLength } }
+  if (shape.prompts.count * promptLength + shape.batch * part > SHARED_PROMPT_MAX_SHARE * batchBucket(batch.length) * length) return undefined
+  const { config, frequencies, padTokenId } = runtime
+  const promptRows = leftPadRows(prompts.map((p) => p.slice(0, -1)), promptLength, padTokenId, 0)
+  const promptFeeds = makeStepFeeds(config, frequencies, { batch: shape.prompts.count, length: promptLength, cache: 0 }, promptRows, padTokenId)
+  const rows = batch.map((s, i) => {
+    const tokens = s.tokens.slice(s.promptLength - 1)
+    return {
+      tokens,
+      positions: [...tokens.map((_, j) => s.promptLength - 1 + j), ...new Array<number>(part - tokens.length).fill(-1)],
+      cachePositions: promptRows[promptOf[i]!]!.positions
+    }
+  })
+  const rowFeeds = makeStepFeeds(config, frequencies, { batch: shape.batch, length: part, cache: promptLength }, rows, padTokenId)
+  const promptRow = new BigInt64Array(shape.batch)
+  promptOf.forEach((p, i) => void (promptRow[i] = BigInt(p)))
+  const trunkFeeds = {
+    ...rowFeeds,
+    ...Object.fromEntries(Object.entries(promptFeeds).map(([name, t]) => [stepNames.prompt(name), t])),
+    [stepNames.promptRow]: { dtype: "int64" as const, shape: [shape.batch], data: promptRow }
+  }
+  return withTargets(runtime, batch, shape, (_i, k) => k, trunkFeeds)
 }
 
 /** Places per-completion-token rows into a [batch, window] float32 feed. */

@@ -29,7 +29,16 @@ export interface PolicyShape {
   readonly length: number
   /** The heads (logits, logprobs, entropy, values), the mask and the feeds cover the last `window` positions (≤ length). */
   readonly window: number
+  /**
+   * Shared prompts (`policy-layout.ts`): `count` distinct prompts of `length`
+   * positions run once each; the rows are then only the completion part
+   * (`length` = `window`). Absent: every row holds its whole sequence.
+   */
+  readonly prompts?: { readonly count: number; readonly length: number }
 }
+
+/** The part of a program cache key a policy shape decides. */
+export const shapeKey = (shape: PolicyShape): string => `${shape.batch}x${shape.length}w${shape.window}${shape.prompts ? `p${shape.prompts.count}x${shape.prompts.length}` : ""}`
 
 
 export interface HeadRequest {
@@ -45,7 +54,8 @@ export interface HeadRequest {
  * all-position logits (training without).
  */
 const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed"): { g: Graph; heads: HeadTensors } => {
-  const trunk = lastPositions(llamaTrunk(config, { batch: shape.batch, length: shape.length, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed" }), shape.window)
+  const sharedPrompt = shape.prompts === undefined ? {} : { sharedPrompt: { prompts: shape.prompts.count, length: shape.prompts.length } }
+  const trunk = lastPositions(llamaTrunk(config, { batch: shape.batch, length: shape.length, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed", ...sharedPrompt }), shape.window)
   const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.window])
   let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
   if (head !== "whole") {

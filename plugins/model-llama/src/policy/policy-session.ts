@@ -30,6 +30,8 @@ export interface PolicyModelParts {
   readonly prefillRows?: number
   /** `fit` (default): evaluation and training compute the heads on the completions' window only; `full`: on every position (benchmarks compare the two). */
   readonly headWindow?: "fit" | "full"
+  /** Default true: rows completing the same prompt share one pass of it through the decoder in evaluation and training programs where that saves a quarter of the positions (`policy-layout.ts`); false: every row carries its prompt (benchmarks compare the two). */
+  readonly sharePrompts?: boolean
   readonly compile: ProgramCache
 }
 
@@ -66,7 +68,8 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
       optimizer: o.optimizer ?? {},
       contextLength: parts.contextLength,
       checkpointLayers: o.gradientCheckpointing === true,
-      headWindow: parts.headWindow ?? "fit"
+      headWindow: parts.headWindow ?? "fit",
+      sharePrompts: parts.sharePrompts ?? true
     }
     const active: ActiveAdapter = {
       lora,

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { placeFeed, policyLayout, readRow, type PolicyLayout } from "./policy-layout.ts"
-import { adamwOf, NO_CLIP, policyAccumulateProgram, policyEvaluateProgram, policyNames, policyTrainProgram, type PolicyTrainProgram } from "./policy-program.ts"
+import { adamwOf, NO_CLIP, policyAccumulateProgram, policyEvaluateProgram, policyNames, policyTrainProgram, shapeKey, type PolicyTrainProgram } from "./policy-program.ts"
 import { releaseFeed, zeros, type PolicyState } from "./policy-state.ts"
 
 /** Compiles programs once per key (frozen weights baked in), shared by every session of a model. */
@@ -30,6 +30,8 @@ export interface StepContext {
   readonly checkpointLayers: boolean
   /** Heads on the completions' window (`fit`) or on every position (`full`). */
   readonly headWindow: "fit" | "full"
+  /** Rows completing the same prompt share one pass of it through the decoder where that saves work (`policy-layout.ts`). */
+  readonly sharePrompts: boolean
 }
 
 const backendError = (e: { readonly message: string }) => new PolicyError({ reason: "Backend", message: `the compute backend failed: ${e.message}`, fix: "check the backend resource (provider, memory); rerun with provider: cpu to rule out the accelerator" })
@@ -40,10 +42,10 @@ export const evaluate = (ctx: StepContext, batch: ReadonlyArray<TokenSequence>, 
   Effect.gen(function* () {
     yield* checkBatch(batch, ctx.contextLength)
     if (want.values && !ctx.valueHead) return yield* new PolicyError({ reason: "InvalidRequest", message: "evaluate asked for values, but the session has no value head", fix: "open the session with valueHead: true" })
-    const layout = policyLayout(ctx.runtime, batch, { window: ctx.headWindow })
+    const layout = policyLayout(ctx.runtime, batch, { window: ctx.headWindow, sharePrompts: ctx.sharePrompts })
     const heads = { values: want.values === true, entropy: want.entropy === true }
     const lora = want.reference ? undefined : ctx.lora
-    const key = `eval|${layout.shape.batch}x${layout.shape.length}w${layout.shape.window}|${want.reference ? "base" : ctx.loraKey}|${heads.values}|${heads.entropy}`
+    const key = `eval|${shapeKey(layout.shape)}|${want.reference ? "base" : ctx.loraKey}|${heads.values}|${heads.entropy}`
     const { exe } = yield* ctx.compile(key, () => ({ program: policyEvaluateProgram(ctx.runtime.config, layout.shape, lora, heads) }), () => [])
     const feeds: Record<string, BackendFeed> = { ...layout.feeds }
     for (const [name, value] of ctx.state.params) {
@@ -81,7 +83,9 @@ const dropoutMasks = (ctx: StepContext, layout: PolicyLayout): Record<string, Ho
 }
 
 const batchFeeds = <F extends string>(ctx: StepContext, objective: Objective<F>, part: ReadonlyArray<{ s: TokenSequence; i: number }>, feeds: ObjectiveFeeds<F>) => {
-  const layout = policyLayout(ctx.runtime, part.map((p) => p.s), { window: ctx.headWindow })
+  // Shared-prompt training programs take no LoRA dropout masks and no checkpoint segments (llamaTrunk's sharedPrompt).
+  const sharePrompts = ctx.sharePrompts && ctx.dropout === 0 && !ctx.checkpointLayers
+  const layout = policyLayout(ctx.runtime, part.map((p) => p.s), { window: ctx.headWindow, sharePrompts })
   const out: Record<string, BackendFeed> = { ...layout.feeds, ...(ctx.dropout > 0 ? dropoutMasks(ctx, layout) : {}) }
   for (const name of objective.feeds) out[policyNames.feed(name)] = placeFeed(layout, part.map((p) => (feeds as Record<string, ReadonlyArray<ReadonlyArray<number>>>)[name]![p.i]!))
   return { layout, feeds: out }
@@ -118,7 +122,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     if (parts.length === 1) {
       const { layout, feeds: run } = batchFeeds(ctx, objective, parts[0]!, feeds)
       tokens = layout.tokens
-      const key = `train|${objective.id}|${layout.shape.batch}x${layout.shape.length}w${layout.shape.window}|${ctx.loraKey}${dropoutKey}|${clip}|${optimizerKey}`
+      const key = `train|${objective.id}|${shapeKey(layout.shape)}|${ctx.loraKey}${dropoutKey}|${clip}|${optimizerKey}`
       const { built, exe } = yield* ctx.compile(key, () => policyTrainProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, clip, ctx.optimizer, ctx.checkpointLayers), (b) => b.carry.map((c) => c.output))
       for (const binding of built.carry) run[binding.input] = stateFeed(ctx, binding)
       const out = yield* runtime.run(exe, { ...run, ...common })
@@ -130,7 +134,7 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
       for (const part of parts) {
         const { layout, feeds: run } = batchFeeds(ctx, objective, part, feeds)
         tokens += layout.tokens
-        const key = `accum|${objective.id}|${layout.shape.batch}x${layout.shape.length}w${layout.shape.window}|${ctx.loraKey}${dropoutKey}`
+        const key = `accum|${objective.id}|${shapeKey(layout.shape)}|${ctx.loraKey}${dropoutKey}`
         const { built, exe } = yield* ctx.compile(key, () => policyAccumulateProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, ctx.checkpointLayers), (b) => b.carry.map((c) => c.output))
         signatures = trainableSignatures(built.program)
         for (const sig of signatures) run[sig.name] = ctx.state.params.get(sig.name)!

@@ -21,7 +21,7 @@ export const smallPolicy = Effect.gen(function* () {
   const runtime = makeLlamaRuntime(backend, model.config, weights, { contextLength: 64, padTokenId: 0 })
   const tokenizer = yield* loadTokenizer(folder)
   const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: "tiny-llama-512", contextLength: 64, eosIds: new Set([EOS]), maxBatch: 8 })
-  return { policy, runtime, backend, config: model.config }
+  return { policy, runtime, backend, tokenizer, config: model.config }
 })
 
 /** Clipped surrogate + value MSE − entropy bonus, with an approx-KL metric. */

@@ -1,0 +1,138 @@
+/**
+ * Shared prompts: rows completing the same prompt run it through the decoder
+ * once (`policy-layout.ts`, `sharedPrompt` of `llamaTrunk`). Checked against
+ * the unshared layout in the float64 interpreter (evaluation heads, and a
+ * PPO-like objective's loss and LoRA / value-head gradients, which reach each
+ * prompt from all of its rows), through onnxruntime in a session, and the
+ * layout's choice of when to share.
+ */
+import { Effect } from "effect"
+import { interpret, toFloat64, type HostTensor } from "@refine-af/tensor"
+import type { Objective, TokenSequence } from "@refine-af/training"
+import type { LlamaProjection } from "@refine-af/models"
+import { describe, expect, it } from "vitest"
+import { loraModulePath, makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, projectionShape, readRow } from "../src/index.ts"
+import { runScoped } from "./support/runtime.ts"
+import { EOS, ppoLike, smallPolicy } from "./support/policy.ts"
+
+const promptA = Array.from({ length: 37 }, (_, i) => 3 + ((i * 37) % 500))
+const promptB = Array.from({ length: 20 }, (_, i) => 4 + ((i * 91) % 500))
+const completion = (n: number, salt: number) => Array.from({ length: n }, (_, i) => 5 + ((i * 13 + salt * 29) % 400))
+/** Eight rows of two prompts, four each, interleaved, completions of 1-9 tokens. */
+const grouped: Array<TokenSequence> = [9, 3, 7, 1, 5, 8, 2, 6].map((n, i) => {
+  const prompt = i % 2 === 0 ? promptA : promptB
+  return { tokens: [...prompt, ...completion(n, i)], promptLength: prompt.length }
+})
+const lora = { rank: 2, alpha: 4, targets: ["q_proj", "v_proj"] as Array<LlamaProjection>, scale: 2 }
+const wave = (shape: ReadonlyArray<number>, phase: number, amplitude: number): HostTensor => {
+  const n = shape.reduce((a, b) => a * b, 1)
+  return { dtype: "float32", shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(0.7 * i + phase) * Math.cos(0.13 * i)) }
+}
+const maxRelative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let worst = 0
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)))
+  return worst
+}
+
+describe("shared prompts in policy programs", () => {
+  it("share where it saves a quarter of the positions, and not for distinct prompts or full windows", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* smallPolicy
+      const distinct = grouped.map((s, i) => ({ tokens: [i + 7, ...s.tokens.slice(1)], promptLength: s.promptLength }))
+      return {
+        shared: policyLayout(runtime, grouped, { sharePrompts: true }),
+        unshared: policyLayout(runtime, grouped),
+        distinct: policyLayout(runtime, distinct, { sharePrompts: true }),
+        full: policyLayout(runtime, grouped, { sharePrompts: true, window: "full" })
+      }
+    }))
+    // Two prompts of 37 and 20 tokens run as [2, 48] (their last token goes with the rows); the rows as [8, 16].
+    expect(r.shared.shape).toEqual({ batch: 8, length: 16, window: 16, prompts: { count: 2, length: 48 } })
+    expect(r.unshared.shape).toEqual({ batch: 8, length: 48, window: 16 })
+    expect(r.distinct.shape.prompts).toBeUndefined()
+    expect(r.full.shape.prompts).toBeUndefined()
+    expect(r.shared.tokens).toBe(r.unshared.tokens)
+    expect(Array.from(r.shared.feeds["prompt_row"]!.data as BigInt64Array)).toEqual([0n, 1n, 0n, 1n, 0n, 1n, 0n, 1n])
+  }, 60_000)
+
+  it("give the unshared programs' heads, loss and gradients (float64 interpreter)", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { runtime, config } = yield* smallPolicy
+      return { runtime, config, shared: policyLayout(runtime, grouped, { sharePrompts: true }), unshared: policyLayout(runtime, grouped) }
+    }))
+    expect(r.shared.shape.prompts).toBeDefined()
+    const params: Record<string, HostTensor> = { [policyNames.valueWeight]: wave([1, r.config.hiddenSize], 0.3, 0.2), [policyNames.valueBias]: wave([1], 1.1, 0.5) }
+    let phase = 0
+    for (let layer = 0; layer < r.config.numLayers; layer++)
+      for (const target of lora.targets) {
+        const [out, input] = projectionShape(r.config, target)
+        params[`${loraModulePath(layer, target)}.lora_A.weight`] = wave([lora.rank, input], (phase += 0.9), 0.1)
+        params[`${loraModulePath(layer, target)}.lora_B.weight`] = wave([out, lora.rank], (phase += 0.9), 0.1)
+      }
+    const lengths = grouped.map((s) => s.tokens.length - s.promptLength)
+    const exact = (tensors: Record<string, HostTensor>) => Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, toFloat64(t)]))
+    const run = (layout: typeof r.shared, kind: "evaluate" | "train") => {
+      const built = kind === "evaluate"
+        ? { program: policyEvaluateProgram(r.config, layout.shape, lora, { values: true, entropy: true }), carry: [] }
+        : policyAccumulateProgram(r.config, layout.shape, lora, ppoLike as Objective<string>)
+      const feeds: Record<string, HostTensor> = { ...layout.feeds, ...params }
+      if (kind === "train") {
+        feeds[policyNames.feed("advantages")] = placeFeed(layout, lengths.map((n, i) => Array.from({ length: n }, (_, k) => Math.cos(k + i))))
+        feeds[policyNames.feed("oldLogprobs")] = placeFeed(layout, lengths.map((n) => Array.from({ length: n }, (_, k) => -6 + 0.1 * k)))
+        feeds[policyNames.feed("returns")] = placeFeed(layout, lengths.map((n, i) => Array.from({ length: n }, (_, k) => 0.5 - 0.2 * k + 0.1 * i)))
+      }
+      for (const p of built.program.parameters) if (!p.trainable && feeds[p.name] === undefined) feeds[p.name] = r.runtime.weights[p.name]!
+      for (const c of built.carry) feeds[c.input] = { dtype: "float32", shape: [...c.shape], data: new Float32Array(c.shape.reduce((a, b) => a * b, 1)) }
+      return interpret(built.program, exact(feeds))
+    }
+    const sharedEval = run(r.shared, "evaluate")
+    const unsharedEval = run(r.unshared, "evaluate")
+    for (const head of ["logprobs", "entropy", "values"]) {
+      grouped.forEach((_, i) => {
+        const a = readRow(r.shared, sharedEval[head]!.data, i, lengths[i]!)
+        const b = readRow(r.unshared, unsharedEval[head]!.data, i, lengths[i]!)
+        expect(a).toHaveLength(lengths[i]!)
+        expect(maxRelative(a, b), `${head} row ${i}`).toBeLessThan(1e-10)
+      })
+    }
+    const sharedTrain = run(r.shared, "train")
+    const unsharedTrain = run(r.unshared, "train")
+    expect(sharedTrain["loss"]!.data[0]).toBeCloseTo(unsharedTrain["loss"]!.data[0]!, 12)
+    const grads = Object.keys(unsharedTrain).filter((n) => n.startsWith("next/accum/"))
+    expect(grads.length).toBe(2 * 2 * 2 + 2)
+    for (const name of grads) {
+      expect(Array.from(unsharedTrain[name]!.data).some((x) => x !== 0), name).toBe(true)
+      expect(maxRelative(sharedTrain[name]!.data, unsharedTrain[name]!.data), name).toBeLessThan(1e-10)
+    }
+  }, 240_000)
+
+  it("a session's evaluate and training step give the unshared session's results (onnxruntime)", async () => {
+    const objective = ppoLike as Objective<string>
+    const lengths = grouped.map((s) => s.tokens.length - s.promptLength)
+    const feeds = {
+      advantages: lengths.map((n, i) => Array.from({ length: n }, (_, k) => Math.cos(k + i))),
+      oldLogprobs: lengths.map((n) => Array.from({ length: n }, () => -6)),
+      returns: lengths.map((n) => Array.from({ length: n }, (_, k) => 0.3 * k))
+    }
+    const run = (sharePrompts: boolean) => Effect.gen(function* () {
+      const { runtime, tokenizer } = yield* smallPolicy
+      const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: "tiny-llama-512", contextLength: 64, eosIds: new Set([EOS]), maxBatch: 8, sharePrompts })
+      const session = yield* policy.session({ lora: { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj"] }, valueHead: true, seed: 3 })
+      const before = yield* session.evaluate(grouped, { values: true, entropy: true })
+      const stepped = yield* session.step(objective, grouped, feeds, { lr: 1e-2 })
+      const after = yield* session.evaluate(grouped, { values: true })
+      return { before, stepped, after }
+    })
+    const [shared, unshared] = await Promise.all([runScoped(run(true)), runScoped(run(false))])
+    expect(shared.stepped.loss).toBeCloseTo(unshared.stepped.loss, 5)
+    expect(shared.stepped.gradNorm).toBeCloseTo(unshared.stepped.gradNorm, 5)
+    for (const [a, b] of [[shared.before, unshared.before], [shared.after, unshared.after]] as const) {
+      a.forEach((row, i) => {
+        expect(maxRelative(row.logprobs, b[i]!.logprobs), `row ${i}`).toBeLessThan(1e-4)
+        expect(maxRelative(row.values!, b[i]!.values!), `row ${i}`).toBeLessThan(1e-4)
+      })
+    }
+    // The step moved the policy: the comparison after it is not of two untouched models.
+    expect(maxRelative(shared.after[0]!.logprobs, shared.before[0]!.logprobs)).toBeGreaterThan(1e-4)
+  }, 180_000)
+})
