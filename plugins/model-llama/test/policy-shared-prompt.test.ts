@@ -3,7 +3,8 @@
  * once (`policy-layout.ts`, `sharedPrompt` of `llamaTrunk`). Checked against
  * the unshared layout in the float64 interpreter (evaluation heads, and a
  * PPO-like objective's loss and LoRA / value-head gradients, which reach each
- * prompt from all of its rows), through onnxruntime in a session, and the
+ * prompt from all of its rows, also with gradient checkpointing), through
+ * onnxruntime in a session, and the
  * layout's choice of when to share.
  */
 import { Effect } from "effect"
@@ -71,12 +72,12 @@ describe("shared prompts in policy programs", () => {
       }
     const lengths = grouped.map((s) => s.tokens.length - s.promptLength)
     const exact = (tensors: Record<string, HostTensor>) => Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, toFloat64(t)]))
-    const run = (layout: typeof r.shared, kind: "evaluate" | "train") => {
+    const run = (layout: typeof r.shared, kind: "evaluate" | "train" | "train checkpointed") => {
       const built = kind === "evaluate"
         ? { program: policyEvaluateProgram(r.config, layout.shape, lora, { values: true, entropy: true }), carry: [] }
-        : policyAccumulateProgram(r.config, layout.shape, lora, ppoLike as Objective<string>)
+        : policyAccumulateProgram(r.config, layout.shape, lora, ppoLike as Objective<string>, kind === "train checkpointed")
       const feeds: Record<string, HostTensor> = { ...layout.feeds, ...params }
-      if (kind === "train") {
+      if (kind !== "evaluate") {
         feeds[policyNames.feed("advantages")] = placeFeed(layout, lengths.map((n, i) => Array.from({ length: n }, (_, k) => Math.cos(k + i))))
         feeds[policyNames.feed("oldLogprobs")] = placeFeed(layout, lengths.map((n) => Array.from({ length: n }, (_, k) => -6 + 0.1 * k)))
         feeds[policyNames.feed("returns")] = placeFeed(layout, lengths.map((n, i) => Array.from({ length: n }, (_, k) => 0.5 - 0.2 * k + 0.1 * i)))
@@ -95,14 +96,17 @@ describe("shared prompts in policy programs", () => {
         expect(maxRelative(a, b), `${head} row ${i}`).toBeLessThan(1e-10)
       })
     }
-    const sharedTrain = run(r.shared, "train")
     const unsharedTrain = run(r.unshared, "train")
-    expect(sharedTrain["loss"]!.data[0]).toBeCloseTo(unsharedTrain["loss"]!.data[0]!, 12)
     const grads = Object.keys(unsharedTrain).filter((n) => n.startsWith("next/accum/"))
     expect(grads.length).toBe(2 * 2 * 2 + 2)
-    for (const name of grads) {
-      expect(Array.from(unsharedTrain[name]!.data).some((x) => x !== 0), name).toBe(true)
-      expect(maxRelative(sharedTrain[name]!.data, unsharedTrain[name]!.data), name).toBeLessThan(1e-10)
+    // With gradient checkpointing, both streams of a layer are one recomputed segment.
+    for (const kind of ["train", "train checkpointed"] as const) {
+      const sharedTrain = run(r.shared, kind)
+      expect(sharedTrain["loss"]!.data[0], kind).toBeCloseTo(unsharedTrain["loss"]!.data[0]!, 12)
+      for (const name of grads) {
+        expect(Array.from(unsharedTrain[name]!.data).some((x) => x !== 0), name).toBe(true)
+        expect(maxRelative(sharedTrain[name]!.data, unsharedTrain[name]!.data), `${kind} ${name}`).toBeLessThan(1e-10)
+      }
     }
   }, 240_000)
 

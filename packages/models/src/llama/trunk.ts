@@ -123,8 +123,9 @@ export interface TrunkOptions {
    * gradient of every row reaches its prompt) plus its own, exactly as a
    * decode step attends over a KV cache of promptLength slots (`mask` is
    * [batch, 1, length, promptLength + length]). The prompt stream's own final
-   * layer (output projection and MLP) is dead code and never runs. Not with a
-   * cache, gradient checkpointing or LoRA dropout.
+   * layer (output projection and MLP) is dead code and never runs. With
+   * gradient checkpointing both streams of a layer are one segment. Not with a
+   * cache or LoRA dropout (its masks are drawn per row, a shared prompt would share one).
    */
   readonly sharedPrompt?: { readonly prompts: number; readonly length: number }
 }
@@ -248,8 +249,8 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     return created
   }
   const shared = options.sharedPrompt
-  if (shared !== undefined && (c > 0 || options.checkpointLayers === true || options.lora?.dropout === true)) {
-    throw new RangeError("llamaTrunk: sharedPrompt cannot be combined with a KV cache, gradient checkpointing or LoRA dropout")
+  if (shared !== undefined && (c > 0 || options.lora?.dropout === true)) {
+    throw new RangeError("llamaTrunk: sharedPrompt cannot be combined with a KV cache or LoRA dropout (its masks are drawn per row)")
   }
   const declared = new Map<string, LinearParams>()
   const ids = input(stepNames.inputIds, "int64", [b, s])
@@ -302,7 +303,8 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), bias)
   }
   // The shared prompts' stream: each layer's keys and values, read by the rows' stream of the same layer.
-  let promptStream: ((layer: number) => void) | undefined
+  let promptLayer: ((hidden: Tensor, layer: number) => Tensor) | undefined
+  let hp: Tensor | undefined
   if (shared !== undefined) {
     const { prompts, length: promptLength } = shared
     const promptRotary = { cos: input(stepNames.prompt(stepNames.cos), dtype, [prompts, promptLength, headDim]), sin: input(stepNames.prompt(stepNames.sin), dtype, [prompts, promptLength, headDim]) }
@@ -311,13 +313,12 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const promptWindowBias = usesWindowMask(config) ? promptMask(stepNames.maskWindow) : promptBias
     const promptRow = input(stepNames.promptRow, "int64", [b])
     const keyValues: Array<{ k: Tensor; v: Tensor }> = []
-    let hp = embedding(embed, input(stepNames.prompt(stepNames.inputIds), "int64", [prompts, promptLength]))
-    promptStream = (layer) => {
-      hp = decoderLayer(hp, layer, promptRotary, (l, q, k, v) => {
+    hp = embedding(embed, input(stepNames.prompt(stepNames.inputIds), "int64", [prompts, promptLength]))
+    promptLayer = (hidden, layer) =>
+      decoderLayer(hidden, layer, promptRotary, (l, q, k, v) => {
         keyValues[l] = { k, v }
         return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias(l, promptBias, promptWindowBias))
       })
-    }
     attend = (layer, q, k, v) => {
       const { k: promptK, v: promptV } = keyValues[layer]!
       return attendOverCache(q, k, v, gather(promptK, promptRow, 0), gather(promptV, promptRow, 0), layerBias(layer, maskBias, windowBias), groups)
@@ -325,9 +326,16 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   }
   let h = embedding(embed, ids)
   for (let layer = 0; layer < config.numLayers; layer++) {
-    promptStream?.(layer)
-    const layerInput = h
-    h = options.checkpointLayers ? g.checkpoint([layerInput], () => decoderLayer(layerInput, layer, { cos, sin }, attend)) : decoderLayer(layerInput, layer, { cos, sin }, attend)
+    // Both streams of a layer in one step (one checkpoint segment): the rows read the prompts' keys and values of the same layer.
+    const layerStep = (rows: Tensor, prompts: Tensor | undefined): [Tensor, Tensor | undefined] => {
+      const nextPrompts = prompts === undefined ? undefined : promptLayer!(prompts, layer)
+      return [decoderLayer(rows, layer, { cos, sin }, attend), nextPrompts]
+    }
+    const rowsIn = h
+    const promptsIn = hp
+    const [rowsOut, promptsOut] = options.checkpointLayers ? g.checkpoint(promptsIn === undefined ? [rowsIn] : [rowsIn, promptsIn], () => layerStep(rowsIn, promptsIn)) : layerStep(rowsIn, promptsIn)
+    h = rowsOut
+    hp = promptsOut
   }
   h = rmsNorm(h, parameter("model.norm.weight", dtype, [hidden], trainable), config.rmsNormEps)
   return { graph: g, config, shape, options, inputIds: ids, embed, hidden: h, input, parameter }

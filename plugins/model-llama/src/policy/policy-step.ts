@@ -83,8 +83,8 @@ const dropoutMasks = (ctx: StepContext, layout: PolicyLayout): Record<string, Ho
 }
 
 const batchFeeds = <F extends string>(ctx: StepContext, objective: Objective<F>, part: ReadonlyArray<{ s: TokenSequence; i: number }>, feeds: ObjectiveFeeds<F>) => {
-  // Shared-prompt training programs take no LoRA dropout masks and no checkpoint segments (llamaTrunk's sharedPrompt).
-  const sharePrompts = ctx.sharePrompts && ctx.dropout === 0 && !ctx.checkpointLayers
+  // LoRA dropout masks are drawn per row: a shared prompt would share one, so those programs keep every row's prompt.
+  const sharePrompts = ctx.sharePrompts && ctx.dropout === 0
   const layout = policyLayout(ctx.runtime, part.map((p) => p.s), { window: ctx.headWindow, sharePrompts })
   const out: Record<string, BackendFeed> = { ...layout.feeds, ...(ctx.dropout > 0 ? dropoutMasks(ctx, layout) : {}) }
   for (const name of objective.feeds) out[policyNames.feed(name)] = placeFeed(layout, part.map((p) => (feeds as Record<string, ReadonlyArray<ReadonlyArray<number>>>)[name]![p.i]!))
