@@ -145,37 +145,23 @@ const main = Effect.gen(function* () {
     execFileSync("/usr/bin/python3", [nodePath.join(here, "bench_ppo_torch.py"), folder, String(B), String(P), String(T), String(MB), String(RANK), String(THREADS), String(REPEATS)], { encoding: "utf8" }).trim().split("\n").pop()!
   ) as Record<string, number>
   const phases = ["sample", "evaluate", "train"] as const
-  const groupedRows = (["sample", "evaluate", "train"] as const).map((p) => {
-    const phase = `${p}Grouped` as const
-    return {
-      phase: `${p}, ${GROUP} per prompt`,
-      oursSeconds: best[phase],
-      oursAllPositionsSeconds: full.best[phase],
-      windowSpeedup: full.best[phase] / best[phase],
-      oursUnsharedSeconds: unshared.best[phase],
-      sharedSpeedup: unshared.best[phase] / best[phase],
-      torchSeconds: torch[`${p}_s`]!,
-      speedup: torch[`${p}_s`]! / best[phase],
-      oursPeakMiB: peak[phase],
-      oursAllPositionsPeakMiB: full.peak[phase],
-      oursUnsharedPeakMiB: unshared.peak[phase],
-      torchPeakMiB: torch[`${p}_peak_mib`]!
-    }
+  type Phase = keyof typeof best
+  /** One table row: a phase of every contender, against torch's plain phase `base` (it shares nothing). */
+  const row = (label: string, phase: Phase, base: (typeof phases)[number]) => ({
+    phase: label,
+    oursSeconds: best[phase],
+    oursAllPositionsSeconds: full.best[phase],
+    windowSpeedup: full.best[phase] / best[phase],
+    oursUnsharedSeconds: unshared.best[phase],
+    sharedSpeedup: unshared.best[phase] / best[phase],
+    torchSeconds: torch[`${base}_s`]!,
+    speedup: torch[`${base}_s`]! / best[phase],
+    oursPeakMiB: peak[phase],
+    oursAllPositionsPeakMiB: full.peak[phase],
+    oursUnsharedPeakMiB: unshared.peak[phase],
+    torchPeakMiB: torch[`${base}_peak_mib`]!
   })
-  const rows = [...phases.map((p) => ({
-    phase: p,
-    oursSeconds: best[p],
-    oursAllPositionsSeconds: full.best[p],
-    windowSpeedup: full.best[p] / best[p],
-    oursUnsharedSeconds: unshared.best[p],
-    sharedSpeedup: unshared.best[p] / best[p],
-    torchSeconds: torch[`${p}_s`]!,
-    speedup: torch[`${p}_s`]! / best[p],
-    oursPeakMiB: peak[p],
-    oursAllPositionsPeakMiB: full.peak[p],
-    oursUnsharedPeakMiB: unshared.peak[p],
-    torchPeakMiB: torch[`${p}_peak_mib`]!
-  })), ...groupedRows]
+  const rows = [...phases.map((p) => row(p, p, p)), ...phases.map((p) => row(`${p}, ${GROUP} per prompt`, `${p}Grouped`, p))]
   const total = { ours: best.sample + best.reward + best.evaluate + best.train, torch: torch["sample_s"]! + torch["evaluate_s"]! + torch["train_s"]! }
   const report = {
     benchmark: "ppo-step",

@@ -2,15 +2,10 @@ import { Effect } from "effect"
 import { interpret, toFloat64, type HostTensor } from "@refine-af/tensor"
 import type { Objective, TokenSequence } from "@refine-af/training"
 import { describe, expect, it } from "vitest"
-import { loraModulePath, placeFeed, policyAccumulateProgram, policyLayout, policyNames, projectionShape } from "../src/index.ts"
+import { placeFeed, policyAccumulateProgram, policyLayout, policyNames } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
-import { ppoLike, smallPolicy } from "./support/policy.ts"
+import { ppoLike, smallPolicy, waveParams } from "./support/policy.ts"
 
-/** A deterministic pseudo-random float32 tensor. */
-const wave = (shape: ReadonlyArray<number>, phase: number, amplitude: number): HostTensor => {
-  const n = shape.reduce((a, b) => a * b, 1)
-  return { dtype: "float32", shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(0.7 * i + phase) * Math.cos(0.13 * i)) }
-}
 const l2 = (xs: ArrayLike<number>) => Math.sqrt(Array.from(xs).reduce((s, x) => s + x * x, 0))
 
 describe("policy objective gradients (llama trunk)", () => {
@@ -21,18 +16,7 @@ describe("policy objective gradients (llama trunk)", () => {
       const { runtime, config } = yield* smallPolicy
       const layout = policyLayout(runtime, seqs)
       const built = policyAccumulateProgram(config, layout.shape, { ...lora, targets: [...lora.targets] }, ppoLike as Objective<string>)
-      const params: Record<string, HostTensor> = {
-        [policyNames.valueWeight]: wave([1, config.hiddenSize], 0.3, 0.2),
-        [policyNames.valueBias]: wave([1], 1.1, 0.5)
-      }
-      let phase = 0
-      for (let layer = 0; layer < config.numLayers; layer++)
-        for (const target of lora.targets) {
-          const [out, input] = projectionShape(config, target)
-          const module = loraModulePath(layer, target)
-          params[`${module}.lora_A.weight`] = wave([lora.rank, input], (phase += 0.9), 0.1)
-          params[`${module}.lora_B.weight`] = wave([out, lora.rank], (phase += 0.9), 0.1)
-        }
+      const params = waveParams(config, lora)
       const completion = seqs.map((s) => s.tokens.length - s.promptLength)
       const feeds: Record<string, HostTensor> = {
         ...layout.feeds,

@@ -12,9 +12,9 @@ import { interpret, toFloat64, type HostTensor } from "@refine-af/tensor"
 import type { Objective, TokenSequence } from "@refine-af/training"
 import type { LlamaProjection } from "@refine-af/models"
 import { describe, expect, it } from "vitest"
-import { loraModulePath, makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, projectionShape, readRow } from "../src/index.ts"
+import { makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, readRow } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
-import { EOS, ppoLike, smallPolicy } from "./support/policy.ts"
+import { EOS, maxRelative, ppoLike, smallPolicy, waveParams } from "./support/policy.ts"
 
 const promptA = Array.from({ length: 37 }, (_, i) => 3 + ((i * 37) % 500))
 const promptB = Array.from({ length: 20 }, (_, i) => 4 + ((i * 91) % 500))
@@ -25,16 +25,6 @@ const grouped: Array<TokenSequence> = [9, 3, 7, 1, 5, 8, 2, 6].map((n, i) => {
   return { tokens: [...prompt, ...completion(n, i)], promptLength: prompt.length }
 })
 const lora = { rank: 2, alpha: 4, targets: ["q_proj", "v_proj"] as Array<LlamaProjection>, scale: 2 }
-const wave = (shape: ReadonlyArray<number>, phase: number, amplitude: number): HostTensor => {
-  const n = shape.reduce((a, b) => a * b, 1)
-  return { dtype: "float32", shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(0.7 * i + phase) * Math.cos(0.13 * i)) }
-}
-const maxRelative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)))
-  return worst
-}
-
 describe("shared prompts in policy programs", () => {
   it("share where it saves a quarter of the positions, and not for distinct prompts or full windows", async () => {
     const r = await runScoped(Effect.gen(function* () {
@@ -62,14 +52,7 @@ describe("shared prompts in policy programs", () => {
       return { runtime, config, shared: policyLayout(runtime, grouped, { sharePrompts: true }), unshared: policyLayout(runtime, grouped) }
     }))
     expect(r.shared.shape.prompts).toBeDefined()
-    const params: Record<string, HostTensor> = { [policyNames.valueWeight]: wave([1, r.config.hiddenSize], 0.3, 0.2), [policyNames.valueBias]: wave([1], 1.1, 0.5) }
-    let phase = 0
-    for (let layer = 0; layer < r.config.numLayers; layer++)
-      for (const target of lora.targets) {
-        const [out, input] = projectionShape(r.config, target)
-        params[`${loraModulePath(layer, target)}.lora_A.weight`] = wave([lora.rank, input], (phase += 0.9), 0.1)
-        params[`${loraModulePath(layer, target)}.lora_B.weight`] = wave([out, lora.rank], (phase += 0.9), 0.1)
-      }
+    const params = waveParams(r.config, lora)
     const lengths = grouped.map((s) => s.tokens.length - s.promptLength)
     const exact = (tensors: Record<string, HostTensor>) => Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, toFloat64(t)]))
     const run = (layout: typeof r.shared, kind: "evaluate" | "train" | "train checkpointed") => {

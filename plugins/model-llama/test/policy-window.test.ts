@@ -11,9 +11,9 @@ import { interpret, toFloat64, type HostTensor } from "@refine-af/tensor"
 import type { Objective, TokenSequence } from "@refine-af/training"
 import { leftPadRows, makeStepFeeds, type LlamaProjection } from "@refine-af/models"
 import { describe, expect, it } from "vitest"
-import { lengthBucket, loraModulePath, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, projectionShape, readRow, scoreSequences, windowBucket } from "../src/index.ts"
+import { lengthBucket, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, readRow, scoreSequences, windowBucket } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
-import { ppoLike, smallPolicy } from "./support/policy.ts"
+import { maxRelative, ppoLike, smallPolicy, waveParams } from "./support/policy.ts"
 
 /** Long prompts, short completions: 37 + 5 and 20 + 9 tokens → length bucket 48, window 16. */
 const seqs: Array<TokenSequence> = [
@@ -21,16 +21,6 @@ const seqs: Array<TokenSequence> = [
   { tokens: Array.from({ length: 29 }, (_, i) => 4 + ((i * 91) % 500)), promptLength: 20 }
 ]
 const lora = { rank: 2, alpha: 4, targets: ["q_proj", "v_proj"] as Array<LlamaProjection>, scale: 2 }
-const wave = (shape: ReadonlyArray<number>, phase: number, amplitude: number): HostTensor => {
-  const n = shape.reduce((a, b) => a * b, 1)
-  return { dtype: "float32", shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(0.7 * i + phase) * Math.cos(0.13 * i)) }
-}
-const maxRelative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)))
-  return worst
-}
-
 describe("policy head window", () => {
   it("windowBucket: the multiple of 16 holding the longest completion + 1, at most the length", () => {
     expect(windowBucket(5, 48)).toBe(16)
@@ -49,14 +39,7 @@ describe("policy head window", () => {
     expect(r.fit.shape).toEqual({ batch: 2, length: 48, window: 16 })
     expect(r.full.shape.window).toBe(48)
     expect(r.fit.tokens).toBe(14)
-    const params: Record<string, HostTensor> = { [policyNames.valueWeight]: wave([1, r.config.hiddenSize], 0.3, 0.2), [policyNames.valueBias]: wave([1], 1.1, 0.5) }
-    let phase = 0
-    for (let layer = 0; layer < r.config.numLayers; layer++)
-      for (const target of lora.targets) {
-        const [out, input] = projectionShape(r.config, target)
-        params[`${loraModulePath(layer, target)}.lora_A.weight`] = wave([lora.rank, input], (phase += 0.9), 0.1)
-        params[`${loraModulePath(layer, target)}.lora_B.weight`] = wave([out, lora.rank], (phase += 0.9), 0.1)
-      }
+    const params = waveParams(r.config, lora)
     const completion = seqs.map((s) => s.tokens.length - s.promptLength)
     const exact = (tensors: Record<string, HostTensor>) => Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, toFloat64(t)]))
     const run = (layout: typeof r.fit, kind: "evaluate" | "train") => {

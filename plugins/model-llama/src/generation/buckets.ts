@@ -26,3 +26,24 @@ export const windowColumn = (window: number, length: number, index: number): num
 
 /** Cache bucket: the next multiple of 64 that holds `tokens`, capped at the context length (never below `tokens`). */
 export const cacheBucket = (tokens: number, contextLength: number): number => Math.max(tokens, Math.min(Math.ceil(tokens / 64) * 64, contextLength))
+
+/**
+ * The distinct items of `items` by `keyOf` (first occurrence kept, in order)
+ * and, for each item, the index of its distinct representative: how rows of
+ * one prompt find the prefill or the prompt pass they share.
+ */
+export const distinctBy = <T>(items: ReadonlyArray<T>, keyOf: (item: T) => string): { readonly unique: Array<T>; readonly of: Array<number> } => {
+  const index = new Map<string, number>()
+  const unique: Array<T> = []
+  const of = items.map((item) => {
+    const key = keyOf(item)
+    let at = index.get(key)
+    if (at === undefined) {
+      at = unique.length
+      index.set(key, at)
+      unique.push(item)
+    }
+    return at
+  })
+  return { unique, of }
+}

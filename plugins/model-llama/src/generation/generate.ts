@@ -14,7 +14,7 @@ import type { ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { leftPadRows, makeStepFeeds, type RowStep } from "@refine-af/models"
 import type { Tokenizer } from "@refine-af/models"
-import { batchBucket, cacheBucket, lengthBucket } from "./buckets.ts"
+import { batchBucket, cacheBucket, distinctBy, lengthBucket } from "./buckets.ts"
 import { cacheKeeper, cacheUpdateOf, downloadAndRelease, releaseCaches, type CacheFeeds, type CacheKeeper } from "./kv-cache.ts"
 import { checkFinite } from "./finite-check.ts"
 import { GenerationRow } from "./row.ts"
@@ -209,21 +209,8 @@ const acceptChoices = (runtime: LlamaRuntime, choices: StepChoices, slots: Reado
  * (prompt ids, greedy) pair, `of[j]` the group of joining row j. k samples of one
  * prompt (GRPO, RLOO, PPO with several rollouts per prompt) prefill once.
  */
-export const promptGroups = (joining: ReadonlyArray<GenerationRow>): { readonly unique: Array<GenerationRow>; readonly of: Array<number> } => {
-  const index = new Map<string, number>()
-  const unique: Array<GenerationRow> = []
-  const of = joining.map((row) => {
-    const key = `${row.greedy ? "g" : "s"}:${row.promptIds.join(",")}`
-    let group = index.get(key)
-    if (group === undefined) {
-      group = unique.length
-      index.set(key, group)
-      unique.push(row)
-    }
-    return group
-  })
-  return { unique, of }
-}
+export const promptGroups = (joining: ReadonlyArray<GenerationRow>): { readonly unique: Array<GenerationRow>; readonly of: Array<number> } =>
+  distinctBy(joining, (row) => `${row.greedy ? "g" : "s"}:${row.promptIds.join(",")}`)
 
 /**
  * Prefills `joining` rows into fresh caches and samples their first tokens.

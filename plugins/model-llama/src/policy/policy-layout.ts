@@ -27,7 +27,7 @@
  */
 import type { HostTensor } from "@refine-af/tensor"
 import { completionLength, type TokenSequence } from "@refine-af/training"
-import { batchBucket, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
+import { batchBucket, distinctBy, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
 import { leftPadRows, makeStepFeeds, stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { policyNames, type PolicyShape } from "./policy-program.ts"
@@ -95,19 +95,8 @@ const SHARED_PROMPT_MAX_SHARE = 0.75
  * `length` columns). Prompts are told apart by their tokens.
  */
 const sharedPromptLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, length: number): PolicyLayout | undefined => {
-  const promptIndex = new Map<string, number>()
-  const prompts: Array<ReadonlyArray<number>> = []
-  const promptOf = batch.map((s) => {
-    const prompt = s.tokens.slice(0, s.promptLength)
-    const key = prompt.join(",")
-    let index = promptIndex.get(key)
-    if (index === undefined) {
-      index = prompts.length
-      promptIndex.set(key, index)
-      prompts.push(prompt)
-    }
-    return index
-  })
+  const { unique, of: promptOf } = distinctBy(batch, (s) => s.tokens.slice(0, s.promptLength).join(","))
+  const prompts = unique.map((s) => s.tokens.slice(0, s.promptLength))
   // A row's part: its last prompt token (whose logit predicts its first completion token) and its completion.
   const part = lengthBucket(Math.max(...batch.map(completionLength)) + 1)
   const promptLength = lengthBucket(Math.max(...prompts.map((p) => p.length - 1)))

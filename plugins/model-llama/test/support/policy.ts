@@ -3,11 +3,11 @@
  * (tests work on token ids; its Qwen tokenizer's ids do not fit the vocabulary)
  * and a PPO-like objective that reads every head and feed.
  */
-import { add, clip, div, exp, maximum, minimum, mul, neg, square, sub, sum } from "@refine-af/tensor"
+import { add, clip, div, exp, maximum, minimum, mul, neg, square, sub, sum, type HostTensor } from "@refine-af/tensor"
 import type { Objective } from "@refine-af/training"
 import { Effect } from "effect"
-import { loadModelFolder, loadTokenizer, loadWeights, openWeights } from "@refine-af/models"
-import { makeLlamaPolicyModel, makeLlamaRuntime } from "../../src/index.ts"
+import { loadModelFolder, loadTokenizer, loadWeights, openWeights, type LlamaConfig, type LlamaProjection } from "@refine-af/models"
+import { loraModulePath, makeLlamaPolicyModel, makeLlamaRuntime, policyNames, projectionShape } from "../../src/index.ts"
 import { cpuBackend } from "./runtime.ts"
 import { tinyModel } from "./tiny-model.ts"
 
@@ -41,3 +41,29 @@ export const ppoLike: Objective<"advantages" | "oldLogprobs" | "returns"> = {
 }
 
 
+
+/** A deterministic pseudo-random float32 tensor. */
+export const wave = (shape: ReadonlyArray<number>, phase: number, amplitude: number): HostTensor => {
+  const n = shape.reduce((a, b) => a * b, 1)
+  return { dtype: "float32", shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(0.7 * i + phase) * Math.cos(0.13 * i)) }
+}
+
+/** Value head and LoRA factors (non-zero B, so the adapter acts) as `wave` tensors, by parameter name. */
+export const waveParams = (config: LlamaConfig, lora: { readonly rank: number; readonly targets: ReadonlyArray<LlamaProjection> }): Record<string, HostTensor> => {
+  const params: Record<string, HostTensor> = { [policyNames.valueWeight]: wave([1, config.hiddenSize], 0.3, 0.2), [policyNames.valueBias]: wave([1], 1.1, 0.5) }
+  let phase = 0
+  for (let layer = 0; layer < config.numLayers; layer++)
+    for (const target of lora.targets) {
+      const [out, input] = projectionShape(config, target)
+      params[`${loraModulePath(layer, target)}.lora_A.weight`] = wave([lora.rank, input], (phase += 0.9), 0.1)
+      params[`${loraModulePath(layer, target)}.lora_B.weight`] = wave([out, lora.rank], (phase += 0.9), 0.1)
+    }
+  return params
+}
+
+/** The largest |a − b| relative to |b| (floored at 1e-3). */
+export const maxRelative = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let worst = 0
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)))
+  return worst
+}
