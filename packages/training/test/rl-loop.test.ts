@@ -1,6 +1,6 @@
 /** Data order of RL trainers: each pass over the prompts is a permutation; minibatches partition every epoch; both depend only on (seed, step). */
 import { describe, expect, it } from "vitest"
-import { minibatches, permutation, promptIndices } from "../src/rl/loop/order.ts"
+import { groupedMinibatches, minibatches, permutation, promptIndices } from "../src/rl/loop/order.ts"
 import { Effect } from "effect"
 import { checkFiniteRewards } from "../src/rl/loop/finite.ts"
 
@@ -19,6 +19,26 @@ describe("RL data order", () => {
     expect(minibatches(10, 4, 1, 5, 2)).toEqual(mbs.slice(0, 3))
     expect(minibatches(10, 4, 1, 5, 3)).not.toEqual(mbs.slice(0, 3))
     expect(permutation(6, 1).sort()).toEqual([0, 1, 2, 3, 4, 5])
+  })
+  it("groupedMinibatches: every epoch is a partition; a group is split only where a minibatch ends; epochs and steps differ", () => {
+    // 16 rollouts of 4 prompts, interleaved as a shuffled pass order leaves them.
+    const groups = [2, 0, 3, 1, 1, 2, 0, 3, 3, 1, 2, 0, 0, 3, 1, 2]
+    const mbs = groupedMinibatches(groups, 8, 3, 5, 2)
+    expect(mbs.map((m) => m.length)).toEqual([8, 8, 8, 8, 8, 8])
+    for (let e = 0; e < 3; e++) expect(mbs.slice(e * 2, e * 2 + 2).flat().sort((a, b) => a - b)).toEqual([...Array(16).keys()])
+    // Minibatches of 8 hold two whole groups of 4.
+    for (const mb of mbs) {
+      const counts = new Map<number, number>()
+      for (const i of mb) counts.set(groups[i]!, (counts.get(groups[i]!) ?? 0) + 1)
+      expect([...counts.values()]).toEqual([4, 4])
+    }
+    expect(new Set(mbs.map((m) => m.join())).size).toBeGreaterThan(2)
+    expect(groupedMinibatches(groups, 8, 1, 5, 2)).toEqual(mbs.slice(0, 2))
+    expect(groupedMinibatches(groups, 8, 1, 5, 3)).not.toEqual(mbs.slice(0, 2))
+    // Minibatches of 6: a group runs over the boundary, and every rollout is still in exactly one.
+    const uneven = groupedMinibatches(groups, 6, 1, 5, 2)
+    expect(uneven.map((m) => m.length)).toEqual([6, 6, 4])
+    expect(uneven.flat().sort((a, b) => a - b)).toEqual([...Array(16).keys()])
   })
   it("checkFiniteRewards names the first bad rollout", () => {
     expect(Effect.runSyncExit(checkFiniteRewards("s", 2, [1, 2]))._tag).toBe("Success")

@@ -35,6 +35,7 @@ export const PpoOptions = Schema.Struct({
   /** Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch. */
   microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation); default: the whole minibatch." }),
   /** Recompute each decoder layer in the backward pass (less memory, more compute). */
+  groupMinibatches: Schema.optionalKey(Schema.Boolean).annotate({ description: "Keep the rollouts of one prompt in the same minibatch (a seeded shuffle of the prompts, not TRL's shuffle of the rollouts), so llama/hf runs each prompt once per update (shared prompts). Matters when batchSize exceeds the prompts a step draws (several rollouts per prompt); the minibatches then hold correlated rollouts. Default false." }),
   gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
   /** Passes over each batch (TRL `ppo_epochs`: 4). */
   ppoEpochs: positiveInt.annotate({ description: "Passes over each batch (TRL `ppo_epochs`: 4)." }).pipe(withDefault(4)),

@@ -18,7 +18,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine-af/core"
 import {
-  checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
+  checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, groupedMinibatches, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   learningRate, PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
   asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
@@ -50,7 +50,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     for (let step = state.step; step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
       let t = performance.now()
-      const batch = promptIndices(prompts.length, step, o.batchSize, ctx.seed).map((i) => prompts[i]!)
+      const promptOf = promptIndices(prompts.length, step, o.batchSize, ctx.seed)
+      const batch = promptOf.map((i) => prompts[i]!)
       const rollouts = yield* sampleWithStops(session, batch, sampling).pipe(Effect.mapError(fail))
       const sampleTime = seconds(t)
 
@@ -77,7 +78,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       const lr = learningRate(o, step, o.steps)
       const updates: Array<StepResult> = []
       const perEpoch = Math.ceil(rollouts.length / o.miniBatchSize)
-      for (const mb of minibatches(rollouts.length, o.miniBatchSize, o.ppoEpochs, ctx.seed, step)) {
+      const order = o.groupMinibatches === true ? groupedMinibatches(promptOf, o.miniBatchSize, o.ppoEpochs, ctx.seed, step) : minibatches(rollouts.length, o.miniBatchSize, o.ppoEpochs, ctx.seed, step)
+      for (const mb of order) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         const feeds = { oldLogprobs: pick(logprobs), oldValues: pick(values), advantages: pick(advantages), returns: pick(returns) }
         const update = yield* session.step(objective, pick(rollouts), feeds, hyperAt(lr)).pipe(Effect.mapError(fail))

@@ -61,4 +61,28 @@ describe("ppo/train: schedule, ratio threshold, early stopping", () => {
     }
     expect(counts.some((c) => c < FULL), `updates per iteration ${counts.join(" ")}`).toBe(true)
   })
+
+  it("groupMinibatches: each epoch's minibatches list every prompt's rollouts as one run (TRL's default shuffle scatters them)", { timeout: 120_000 }, async () => {
+    // The prompts of an epoch's updates, in order; a group kept together is one run of equal prompts.
+    const runsPerPrompt = (updates: ReturnType<typeof stepSpy>["updates"]) => {
+      const epochs: Array<Array<string>> = []
+      updates.forEach((u, j) => {
+        if (j % 2 === 0) epochs.push([])
+        epochs.at(-1)!.push(...u.batch.map((s) => s.tokens.slice(0, s.promptLength).join(",")))
+      })
+      return epochs.map((prompts) => {
+        const runs = new Map<string, number>()
+        prompts.forEach((p, i) => void (i > 0 && prompts[i - 1] === p ? undefined : runs.set(p, (runs.get(p) ?? 0) + 1)))
+        return Math.max(...runs.values())
+      })
+    }
+    const grouped = stepSpy(toyPolicy())
+    const groupedRun = await runPpo({ ...toyOptions, steps: 3, groupMinibatches: true }, { policy: grouped.policy })
+    expect(Exit.isSuccess(groupedRun.exit), JSON.stringify(groupedRun.exit)).toBe(true)
+    expect(grouped.updates).toHaveLength(3 * FULL)
+    expect(runsPerPrompt(grouped.updates)).toEqual(Array(3 * 2).fill(1))
+    const plain = stepSpy(toyPolicy())
+    await runPpo({ ...toyOptions, steps: 3 }, { policy: plain.policy })
+    expect(Math.max(...runsPerPrompt(plain.updates))).toBeGreaterThan(1)
+  })
 })

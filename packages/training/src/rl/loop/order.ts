@@ -57,3 +57,23 @@ export const minibatches = (n: number, size: number, epochs: number, seed: numbe
   }
   return out
 }
+
+/**
+ * Like {@link minibatches}, but rollouts of one group (`groups[i]`: rollout i's
+ * prompt) stay together: each epoch shuffles the groups, lists each group's
+ * rollouts in order, and cuts that list into minibatches of at most `size`
+ * (a group is split only where a minibatch ends). A model that runs each
+ * distinct prompt of a batch once (`llama/hf`'s shared prompts) then runs a
+ * group's prompt once per update instead of once per rollout.
+ */
+export const groupedMinibatches = (groups: ReadonlyArray<number>, size: number, epochs: number, seed: number, step: number): Array<Array<number>> => {
+  const members = new Map<number, Array<number>>()
+  groups.forEach((group, i) => members.set(group, [...(members.get(group) ?? []), i]))
+  const distinct = [...members.keys()]
+  const out: Array<Array<number>> = []
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = permutation(distinct.length, mix(seed, step, epoch, 0xc3)).flatMap((g) => members.get(distinct[g]!)!)
+    for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size))
+  }
+  return out
+}
