@@ -34,6 +34,18 @@ const rolloutIndices = (update: { readonly batch: ReadonlyArray<unknown> }, eval
   })
 const base = { steps: 5, promptsPerStep: 2, samplesPerPrompt: 4, lr: 0.05, lora: { rank: 4, alpha: 8, targets: ["table"] }, sampling: { maxNewTokens: 3 } }
 
+describe("grpo/train groupMinibatches", () => {
+  it("keeps each group's k rollouts in one minibatch of k, where the default shuffle mixes groups", { timeout: 120_000 }, async () => {
+    const groupsOf = (r: Awaited<ReturnType<typeof run>>) =>
+      r.updates.map((u, j) => new Set(rolloutIndices(u, r.evaluations[Math.floor(j / 2) * (r.evaluations.length / r.records.length)]!).map((i) => Math.floor(i / 4))).size)
+    const grouped = await run({ ...base, steps: 3, miniBatchSize: 4, groupMinibatches: true })
+    expect(grouped.updates).toHaveLength(3 * 2)
+    expect(groupsOf(grouped)).toEqual(Array(6).fill(1))
+    const shuffled = await run({ ...base, steps: 3, miniBatchSize: 4 })
+    expect(Math.max(...groupsOf(shuffled))).toBeGreaterThan(1)
+  })
+})
+
 describe("grpo/train learning-rate schedule", () => {
   it("default: linear decay to 0 over all optimizer updates (μ = 2, two minibatches: 4 per iteration); `lr` records each iteration's first", { timeout: 120_000 }, async () => {
     const { records, updates } = await run({ ...base, miniBatchSize: 4, iterations: 2 })

@@ -47,6 +47,7 @@ export const groupOptions = (d: GroupDefaults) =>
     samplesPerPrompt: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).annotate({ description: "k: completions sampled per prompt (the group)." }).pipe(withDefault(d.samplesPerPrompt)),
     /** Rollouts per optimizer update; default: all of the iteration's rollouts in one update. */
     miniBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Rollouts per optimizer update; default: all of the iteration's rollouts in one update." }),
+    groupMinibatches: Schema.optionalKey(Schema.Boolean).annotate({ description: "With miniBatchSize below the iteration's rollouts: keep each group (a prompt's k completions) in one minibatch (a seeded shuffle of the groups, not TRL's shuffle of the rollouts), so llama/hf runs each prompt once per update (shared prompts); the minibatches then hold correlated rollouts. Default false." }),
     /** Sequences per forward/backward inside an update (gradient accumulation). */
     microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation)." }),
     /** Recompute each decoder layer in the backward pass (less memory, more compute). */

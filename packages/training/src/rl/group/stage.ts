@@ -27,7 +27,7 @@ import { grpoAdvantages, rlooAdvantages } from "../group-baselines.ts"
 import { highEntropyMask } from "../entropy-mask.ts"
 import { klPerToken } from "../kl.ts"
 import { flatMean, std } from "../stats.ts"
-import { minibatches, promptIndices } from "../loop/order.ts"
+import { groupedMinibatches, minibatches, promptIndices } from "../loop/order.ts"
 import { encodePrompts, sampleWithStops } from "../loop/prompts.ts"
 import { loadPromptRecords } from "../loop/prompt-source.ts"
 import { checkLoraTargets } from "../loop/lora-targets.ts"
@@ -134,7 +134,9 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       const keep = oldLogprobs.map((row, i) => row.map(() => (rollouts[i]!.finishReason === "length" ? 0 : 1)))
       const updates: Array<StepResult> = []
       const lrs: Array<number> = []
-      for (const mb of minibatches(rollouts.length, o.miniBatchSize ?? rollouts.length, o.iterations, ctx.seed, step)) {
+      const size = o.miniBatchSize ?? rollouts.length
+      const order = o.groupMinibatches === true ? groupedMinibatches(rollouts.map((_, i) => Math.floor(i / k)), size, o.iterations, ctx.seed, step) : minibatches(rollouts.length, size, o.iterations, ctx.seed, step)
+      for (const mb of order) {
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         // The minibatch's top-ρ tokens by the rollout policy's entropy, among those the loss counts.
         const valid = o.maskTruncated ? pick(keep) : pick(oldLogprobs).map((row) => row.map(() => 1))
