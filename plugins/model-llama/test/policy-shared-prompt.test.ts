@@ -12,7 +12,8 @@ import { interpret, toFloat64, type HostTensor } from "@refine-af/tensor"
 import type { Objective, TokenSequence } from "@refine-af/training"
 import type { LlamaProjection } from "@refine-af/models"
 import { describe, expect, it } from "vitest"
-import { makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, readRow } from "../src/index.ts"
+import { makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, readRow, scoreSequences } from "../src/index.ts"
+import { sharedPromptBatch } from "../src/model/shared-prompt.ts"
 import { runScoped } from "./support/runtime.ts"
 import { EOS, maxRelative, ppoLike, smallPolicy, waveParams } from "./support/policy.ts"
 
@@ -122,4 +123,23 @@ describe("shared prompts in policy programs", () => {
     // The step moved the policy: the comparison after it is not of two untouched models.
     expect(maxRelative(shared.after[0]!.logprobs, shared.before[0]!.logprobs)).toBeGreaterThan(1e-4)
   }, 180_000)
+
+  it("scoring: continuations of one prompt (a judge's answers) share it and score as unshared (onnxruntime)", async () => {
+    // Four questions of 34-46 tokens, each with a one-token and a three-token answer: 8 rows of 64 columns unshared.
+    const questions = [34, 46, 40, 37].map((n, q) => Array.from({ length: n }, (_, i) => 3 + ((i * 53 + q * 17) % 480)))
+    const scored = questions.flatMap((ids, q) => [[7 + q], [9, 11 + q, 13]].map((answer) => ({ ids: [...ids, ...answer], from: ids.length })))
+    const r = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* smallPolicy
+      return {
+        plan: sharedPromptBatch(runtime, scored.map((s) => ({ tokens: s.ids, promptLength: s.from })), 64),
+        shared: yield* scoreSequences(runtime, scored, 8),
+        unshared: yield* scoreSequences(runtime, scored, 8, undefined, false)
+      }
+    }))
+    expect(r.plan?.prompts).toEqual({ count: 4, length: 48 })
+    scored.forEach((s, i) => {
+      expect(r.shared[i]).toHaveLength(s.ids.length - s.from)
+      expect(maxRelative(r.shared[i]!, r.unshared[i]!), `sequence ${i}`).toBeLessThan(1e-5)
+    })
+  }, 120_000)
 })

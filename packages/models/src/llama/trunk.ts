@@ -73,6 +73,8 @@ export interface StepShape {
   readonly cache: number
   /** `target-logprobs` only: compute them on the last `window` positions (default: every position); `targets` and `logprobs` are [batch, window]. */
   readonly window?: number
+  /** `target-logprobs` only: the rows share prompts ({@link TrunkOptions.sharedPrompt}); `length` is then the rows' part. */
+  readonly prompts?: { readonly count: number; readonly length: number }
 }
 
 /** LoRA adapters inside the program (trainable parameters named `<module>.lora_A.weight` / `.lora_B.weight`). */

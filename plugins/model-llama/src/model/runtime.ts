@@ -324,7 +324,7 @@ export const makeLlamaRuntime = (
   }
   const executable = (shape: StepShape, head: StepHead, lora?: ProgramLora, cacheUpdate: CacheUpdate = "slide") => {
     const update = shape.cache > 0 ? cacheUpdate : "slide"
-    const key = `${shape.batch}x${shape.length}+${shape.cache}${update === "append" ? "a" : ""}${shape.window === undefined || shape.window === shape.length ? "" : `w${shape.window}`}|${head}|${loraKey(lora)}`
+    const key = `${shape.batch}x${shape.length}+${shape.cache}${update === "append" ? "a" : ""}${shape.window === undefined || shape.window === shape.length ? "" : `w${shape.window}`}${shape.prompts ? `p${shape.prompts.count}x${shape.prompts.length}` : ""}|${head}|${loraKey(lora)}`
     const cached = compiled.get(key)
     if (cached) return cached
     const program = eliminateDeadCode(buildStepGraph(config, shape, head, lora, update).build())

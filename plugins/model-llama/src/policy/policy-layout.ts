@@ -27,7 +27,8 @@
  */
 import type { HostTensor } from "@refine-af/tensor"
 import { completionLength, type TokenSequence } from "@refine-af/training"
-import { batchBucket, distinctBy, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
+import { batchBucket, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
+import { sharedPromptBatch } from "../model/shared-prompt.ts"
 import { leftPadRows, makeStepFeeds, stepNames } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { policyNames, type PolicyShape } from "./policy-program.ts"
@@ -86,42 +87,12 @@ const withTargets = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>,
   }
 }
 
-/** Shared prompts may serve a batch when they cut its positions to at most this share. */
-const SHARED_PROMPT_MAX_SHARE = 0.75
-
-/**
- * The shared-prompt layout of `batch`, or undefined when it would not save
- * {@link SHARED_PROMPT_MAX_SHARE} of the positions of the unshared one (of
- * `length` columns). Prompts are told apart by their tokens.
- */
+/** The shared-prompt layout of `batch` (see the module comment), or undefined where sharing would not pay. */
 const sharedPromptLayout = (runtime: LlamaRuntime, batch: ReadonlyArray<TokenSequence>, length: number): PolicyLayout | undefined => {
-  const { unique, of: promptOf } = distinctBy(batch, (s) => s.tokens.slice(0, s.promptLength).join(","))
-  const prompts = unique.map((s) => s.tokens.slice(0, s.promptLength))
-  // A row's part: its last prompt token (whose logit predicts its first completion token) and its completion.
-  const part = lengthBucket(Math.max(...batch.map(completionLength)) + 1)
-  const promptLength = lengthBucket(Math.max(...prompts.map((p) => p.length - 1)))
-  const shape = { batch: batchBucket(batch.length), length: part, window: part, prompts: { count: batchBucket(prompts.length), length: promptLength } }
-  if (shape.prompts.count * promptLength + shape.batch * part > SHARED_PROMPT_MAX_SHARE * batchBucket(batch.length) * length) return undefined
-  const { config, frequencies, padTokenId } = runtime
-  const promptRows = leftPadRows(prompts.map((p) => p.slice(0, -1)), promptLength, padTokenId, 0)
-  const promptFeeds = makeStepFeeds(config, frequencies, { batch: shape.prompts.count, length: promptLength, cache: 0 }, promptRows, padTokenId)
-  const rows = batch.map((s, i) => {
-    const tokens = s.tokens.slice(s.promptLength - 1)
-    return {
-      tokens,
-      positions: [...tokens.map((_, j) => s.promptLength - 1 + j), ...new Array<number>(part - tokens.length).fill(-1)],
-      cachePositions: promptRows[promptOf[i]!]!.positions
-    }
-  })
-  const rowFeeds = makeStepFeeds(config, frequencies, { batch: shape.batch, length: part, cache: promptLength }, rows, padTokenId)
-  const promptRow = new BigInt64Array(shape.batch)
-  promptOf.forEach((p, i) => void (promptRow[i] = BigInt(p)))
-  const trunkFeeds = {
-    ...rowFeeds,
-    ...Object.fromEntries(Object.entries(promptFeeds).map(([name, t]) => [stepNames.prompt(name), t])),
-    [stepNames.promptRow]: { dtype: "int64" as const, shape: [shape.batch], data: promptRow }
-  }
-  return withTargets(runtime, batch, shape, (_i, k) => k, trunkFeeds)
+  const shared = sharedPromptBatch(runtime, batch, length)
+  if (shared === undefined) return undefined
+  const shape = { batch: shared.batch, length: shared.part, window: shared.part, prompts: shared.prompts }
+  return withTargets(runtime, batch, shape, (_i, k) => k, shared.feeds)
 }
 
 /** Places per-completion-token rows into a [batch, window] float32 feed. */

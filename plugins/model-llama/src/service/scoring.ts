@@ -15,6 +15,7 @@ import { stepNames } from "@refine-af/models"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { batchBucket, lengthBucket, windowBucket, windowColumn } from "../generation/buckets.ts"
 import { checkFinite } from "../generation/finite-check.ts"
+import { sharedPromptBatch } from "../model/shared-prompt.ts"
 import type { ActiveAdapter } from "../generation/generate.ts"
 
 /** A sequence to score: its tokens and the index of the first token whose log-probability is wanted (≥ 1). */
@@ -24,31 +25,33 @@ export interface ScoredSequence {
 }
 
 /** log p(ids[k] | ids[<k]) for k ≥ from, per sequence, in input order. */
-export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<ScoredSequence>, maxBatch: number, adapter?: ActiveAdapter): Effect.Effect<Array<Array<number>>, BackendError | LanguageModelError> =>
+export const scoreSequences = (runtime: LlamaRuntime, sequences: ReadonlyArray<ScoredSequence>, maxBatch: number, adapter?: ActiveAdapter, sharePrompts = true): Effect.Effect<Array<Array<number>>, BackendError | LanguageModelError> =>
   Effect.gen(function* () {
     const results: Array<Array<number>> = []
     for (let start = 0; start < sequences.length; start += maxBatch) {
       const chunk = sequences.slice(start, start + maxBatch)
       const length = lengthBucket(Math.max(...chunk.map((s) => s.ids.length)))
-      const window = windowBucket(Math.max(...chunk.map((s) => s.ids.length - s.from)), length)
-      const shape = { batch: batchBucket(chunk.length), length, cache: 0, window }
-      const rows = leftPadRows(chunk.map((s) => s.ids), shape.length, runtime.padTokenId, 0)
+      // Continuations of one prompt (a judge's " Yes" and " No") run it once where that pays (model/shared-prompt.ts).
+      const shared = sharePrompts ? sharedPromptBatch(runtime, chunk.map((s) => ({ tokens: s.ids, promptLength: s.from })), length) : undefined
+      const window = shared?.part ?? windowBucket(Math.max(...chunk.map((s) => s.ids.length - s.from)), length)
+      const shape = shared ? { batch: shared.batch, length: shared.part, cache: 0, window, prompts: shared.prompts } : { batch: batchBucket(chunk.length), length, cache: 0, window }
       const targets = new BigInt64Array(shape.batch * window).fill(BigInt(runtime.padTokenId))
-      const column = (sequence: ScoredSequence, k: number) => windowColumn(window, sequence.ids.length, k)
+      const column = (sequence: ScoredSequence, k: number) => (shared ? k - sequence.from : windowColumn(window, sequence.ids.length, k))
       chunk.forEach((sequence, r) => {
         for (let k = sequence.from; k < sequence.ids.length; k++) targets[r * window + column(sequence, k)] = BigInt(sequence.ids[k]!)
       })
       const targetFeed: HostTensor = { dtype: "int64", shape: [shape.batch, window], data: targets }
       const exe = yield* runtime.executable(shape, "target-logprobs", adapter?.lora)
+      const trunkFeeds = shared?.feeds ?? makeStepFeeds(runtime.config, runtime.frequencies, shape, leftPadRows(chunk.map((s) => s.ids), shape.length, runtime.padTokenId, 0), runtime.padTokenId)
       const out = yield* runtime.run(exe, {
-        ...makeStepFeeds(runtime.config, runtime.frequencies, shape, rows, runtime.padTokenId),
+        ...trunkFeeds,
         [stepNames.targets]: targetFeed,
         ...(adapter?.feeds ?? {})
       })
       const logprobs = (yield* runtime.backend.download(out.logprobs!)).data as Float32Array
       for (let r = 0; r < chunk.length; r++) {
         const sequence = chunk[r]!
-        const values = logprobs.slice(r * window + column(sequence, sequence.from), r * window + window - 1)
+        const values = logprobs.slice(r * window + column(sequence, sequence.from), r * window + column(sequence, sequence.ids.length - 1) + 1)
         // -Inf is a legitimate log-probability only for a token the model rules out entirely; from finite logits it cannot occur.
         const problem = checkFinite("logprobs", start + r, values)
         if (problem) return yield* problem
