@@ -3,7 +3,8 @@
  * generation (the GPU keeps its KV cache on the device, the CPU in host
  * arrays: each provider's default), sampling at temperature 1,
  * scoring, three LoRA steps and a reference pass, with shared and baked
- * weights. Greedy tokens must be equal; log-probabilities and losses within
+ * weights, and the same with rows sharing one prompt (shared-prompt programs:
+ * the gather of the prompt's keys and values, and its scatter-add backward). Greedy tokens must be equal; log-probabilities and losses within
  * float32 rounding of a different kernel order. Run by tools/gpu-check on an
  * NVIDIA machine; without a GPU, WebGPU runs on Mesa lavapipe:
  *   source .cache/lavapipe/env.sh (tools/lavapipe/get-lavapipe.sh) && REFINE_AF_WEBGPU=1 npx vitest run test/gpu-providers.test.ts
@@ -23,6 +24,9 @@ if (providers.length === 0) console.log("gpu provider tests skipped: set REFINE_
 const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj", "down_proj"] }
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 const prompts = ["one two", "three four five"]
+/** Four completions of one 40-token prompt: evaluation, training and scoring take the shared-prompt layout. */
+const question = Array.from({ length: 40 }, (_, i) => 3 + ((i * 37) % 250))
+const group: Array<TokenSequence> = [[5, 9, 2], [6, 2], [7, 8, 9], [11]].map((completion) => ({ tokens: [...question, ...completion], promptLength: question.length }))
 
 const workload = (provider: Provider, weightMode: WeightMode) =>
   runScoped(Effect.gen(function* () {
@@ -37,7 +41,18 @@ const workload = (provider: Provider, weightMode: WeightMode) =>
     const losses: Array<number> = []
     for (let i = 0; i < 3; i++) losses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss)
     const [reference] = yield* session.evaluate([sft], { reference: true })
-    return { greedy: greedy.map((g) => g.tokenIds), sampled: sampled.map((g) => g.tokenIds?.length), scores: scores.flat(), losses, reference: reference!.logprobs, fallbacks, kvCache }
+    for (let i = 0; i < 2; i++) losses.push((yield* session.step(nllObjective, group, {}, { lr: 0.02, clipGradNorm: 1 })).loss)
+    const groupHeads = yield* session.evaluate(group, { entropy: true })
+    const groupScores = yield* scoreSequences(loaded.runtime, group.map((g) => ({ ids: g.tokens, from: g.promptLength })), 4)
+    return {
+      greedy: greedy.map((g) => g.tokenIds),
+      sampled: sampled.map((g) => g.tokenIds?.length),
+      scores: [...scores.flat(), ...groupScores.flat()],
+      losses,
+      reference: [...reference!.logprobs, ...groupHeads.flatMap((h) => [...h.logprobs, ...h.entropy!])],
+      fallbacks,
+      kvCache
+    }
   }))
 
 const maxRelative = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!) / Math.max(1, Math.abs(b[i]!))))
