@@ -5,7 +5,10 @@
  * numbers come back, not the logits — and only on the last `window` positions
  * (`windowBucket` of the longest continuation), where left padding puts every
  * continuation: a judge's one-token answer after a long question runs the LM
- * head on 16 positions, not on the whole question.
+ * head on 16 positions, not on the whole question. Continuations of one prompt
+ * in a batch (a judge's " Yes" and " No", candidate labels) run the prompt
+ * through the decoder once where that saves a quarter of the positions
+ * (`model/shared-prompt.ts`).
  */
 import type { LanguageModelError } from "@refine-af/core"
 import type { BackendError, HostTensor } from "@refine-af/tensor"
