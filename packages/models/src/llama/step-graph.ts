@@ -92,7 +92,7 @@ export const buildStepGraph = (config: LlamaConfig, shape: StepShape, head: Step
     graph.output("loss", loss)
     return graph
   }
-  const trunk = llamaTrunk(config, shape, { ...(lora ? { lora } : {}), cacheUpdate, ...(shape.prompts ? { sharedPrompt: { prompts: shape.prompts.count, length: shape.prompts.length } } : {}) })
+  const trunk = llamaTrunk(config, shape, { ...(lora ? { lora } : {}), cacheUpdate, ...(shape.prompts ? { sharedPrompt: shape.prompts } : {}) })
   if (head === "last-logits") {
     const logits = lmLogits(trunk, "last")
     const stats = lastLogitStats(logits)

@@ -114,22 +114,22 @@ export interface TrunkOptions {
    */
   readonly checkpointLayers?: boolean
   /**
-   * Shared prompts: the program's `batch` rows are completions of `prompts`
+   * Shared prompts: the program's `batch` rows are completions of `count`
    * distinct prompts (`shape.length` = the completion part: each row's last
    * prompt token and its completion, right-padded), and every prompt runs
    * through the decoder once, not once per row. The prompt stream reads
-   * `prompt.input_ids` [prompts, promptLength] (the prompts without their last
-   * token, left-padded), `prompt.cos` / `prompt.sin` and `prompt.mask`
-   * [prompts, 1, promptLength, promptLength]; row r's completion attends to
+   * `prompt.input_ids` [count, length] (the prompts without their last token,
+   * left-padded to `length`), `prompt.cos` / `prompt.sin` and `prompt.mask`
+   * [count, 1, length, length]; row r's completion attends to
    * prompt `prompt_row[r]`'s keys and values of each layer (gathered, so the
    * gradient of every row reaches its prompt) plus its own, exactly as a
-   * decode step attends over a KV cache of promptLength slots (`mask` is
-   * [batch, 1, length, promptLength + length]). The prompt stream's own final
+   * decode step attends over a KV cache of `length` slots (`mask` is
+   * [batch, 1, shape.length, length + shape.length]). The prompt stream's own final
    * layer (output projection and MLP) is dead code and never runs. With
    * gradient checkpointing both streams of a layer are one segment. Not with a
    * cache or LoRA dropout (its masks are drawn per row, a shared prompt would share one).
    */
-  readonly sharedPrompt?: { readonly prompts: number; readonly length: number }
+  readonly sharedPrompt?: { readonly count: number; readonly length: number }
 }
 
 /** `slide`: `present_*` = the whole updated cache; `append`: `new_*` = the new tokens' keys and values only. */
@@ -308,7 +308,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   let promptLayer: ((hidden: Tensor, layer: number) => Tensor) | undefined
   let hp: Tensor | undefined
   if (shared !== undefined) {
-    const { prompts, length: promptLength } = shared
+    const { count: prompts, length: promptLength } = shared
     const promptRotary = { cos: input(stepNames.prompt(stepNames.cos), dtype, [prompts, promptLength, headDim]), sin: input(stepNames.prompt(stepNames.sin), dtype, [prompts, promptLength, headDim]) }
     const promptMask = (name: string) => attentionBias(input(stepNames.prompt(name), "bool", [prompts, 1, promptLength, promptLength]), dtype)
     const promptBias = promptMask(stepNames.mask)

@@ -40,7 +40,6 @@ export interface PolicyShape {
 /** The part of a program cache key a policy shape decides. */
 export const shapeKey = (shape: PolicyShape): string => `${shape.batch}x${shape.length}w${shape.window}${shape.prompts ? `p${shape.prompts.count}x${shape.prompts.length}` : ""}`
 
-
 export interface HeadRequest {
   readonly values: boolean
   readonly entropy: boolean
@@ -54,8 +53,7 @@ export interface HeadRequest {
  * all-position logits (training without).
  */
 const buildHeads = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora | undefined, want: HeadRequest, head: "whole" | "chunked" | "recomputed"): { g: Graph; heads: HeadTensors } => {
-  const sharedPrompt = shape.prompts === undefined ? {} : { sharedPrompt: { prompts: shape.prompts.count, length: shape.prompts.length } }
-  const trunk = lastPositions(llamaTrunk(config, { batch: shape.batch, length: shape.length, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed", ...sharedPrompt }), shape.window)
+  const trunk = lastPositions(llamaTrunk(config, { batch: shape.batch, length: shape.length, cache: 0 }, { ...(lora === undefined ? {} : { lora }), checkpointLayers: head === "recomputed", ...(shape.prompts ? { sharedPrompt: shape.prompts } : {}) }), shape.window)
   const mask = trunk.input(policyNames.completionMask, "float32", [shape.batch, shape.window])
   let heads: { -readonly [K in keyof HeadTensors]: HeadTensors[K] }
   if (head !== "whole") {

@@ -68,7 +68,11 @@ export const minibatches = (n: number, size: number, epochs: number, seed: numbe
  */
 export const groupedMinibatches = (groups: ReadonlyArray<number>, size: number, epochs: number, seed: number, step: number): Array<Array<number>> => {
   const members = new Map<number, Array<number>>()
-  groups.forEach((group, i) => members.set(group, [...(members.get(group) ?? []), i]))
+  groups.forEach((group, i) => {
+    const list = members.get(group)
+    if (list) list.push(i)
+    else members.set(group, [i])
+  })
   const distinct = [...members.keys()]
   const out: Array<Array<number>> = []
   for (let epoch = 0; epoch < epochs; epoch++) {
