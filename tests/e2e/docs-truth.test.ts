@@ -85,7 +85,7 @@ describe("full-loop and baseline paper recipes", () => {
   // A stage's cache key is its component, options, upstream outputs, stage seed (recipe seed +
   // stage name) and the identities of the resources it uses (their options, recursively): equal
   // nodes under equal names with the same seed are what lets the two recipes share a cache.
-  it.each(["llama2-7b", "llama2-13b", "mistral-7b"])("self-instruct-%s is the baseline arm of refine-af-%s, node for node", (model) => {
+  it.each(["llama2-7b", "llama2-13b", "mistral-7b"].map((model) => [model, model]))("self-instruct-%s is the baseline arm of refine-af-%s, node for node", (model) => {
     type Recipe = { seed: number; resources: Record<string, Record<string, unknown>>; stages: Record<string, Record<string, unknown>> }
     const read = (name: string) => parse(fs.readFileSync(path.join(paperDir, name), "utf8")) as Recipe
     const baseline = read(`self-instruct-${model}.yaml`)
@@ -109,5 +109,62 @@ describe("README", () => {
     expect(declared).toBeDefined()
     expect(readme).toContain(`"node": "${declared}"`)
     expect(readme).toContain("**Node 20**")
+  })
+})
+
+/** The outcome of the last `tools/bench-quickstart` run, as its JSON holds it. */
+interface QuickstartRow {
+  readonly name: string
+  readonly wallSeconds: number
+  readonly stageSeconds?: Readonly<Record<string, number>>
+  readonly outcome?: {
+    readonly rewardFirstThird: number
+    readonly rewardLastThird: number
+    readonly sftLoss: Readonly<Record<"sft_rlaf" | "sft_base", { readonly firstHalf: number; readonly lastHalf: number }>>
+    readonly datasetRows: Readonly<Record<"dataset_rlaf" | "dataset_base", number>>
+    readonly comparison: string
+  }
+}
+
+/** The figures a text states for the quickstart, each found by the phrase around it (undefined where the phrase is missing). */
+const statedFigures = (text: string) => {
+  const flat = text.replace(/\n#? ?/g, " ").replace(/\*\*/g, "")
+  const pick = (pattern: RegExp) => pattern.exec(flat)?.slice(1)
+  return {
+    cold: pick(/(\d+) s cold/),
+    ppo: pick(/PPO(?: is)? (\d+) s/),
+    cached: pick(/([\d.]+) s (?:when every stage is a cache hit|all cache hits)/),
+    reward: pick(/reward ([\d.]+)(?: over the first third[^→]*)? → ([\d.]+)/),
+    sft: pick(/SFT loss ([\d.]+) → ([\d.]+)[^.]*? and ([\d.]+) → ([\d.]+)/),
+    rows: pick(/(\d+) and (\d+) dataset rows/),
+    tasks: pick(/improved (\d+) of (?:the )?8 tasks, tied (\d+), lost (\w+)/)
+  }
+}
+
+describe("the quickstart's measured outcome", () => {
+  // README.md and the recipe's header state what the deterministic quickstart run produces; the
+  // numbers come from tools/bench-quickstart. After a change that moves them, rerun the benchmark
+  // and update both texts: this test fails while either states another run's figures.
+  const bench = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench-results/quickstart.json"), "utf8")) as { readonly rows: ReadonlyArray<QuickstartRow> }
+  const cold = bench.rows.find((row) => row.name === "cold")!
+  const cached = bench.rows.find((row) => row.name === "cache hits")!
+  const outcome = cold.outcome!
+  const improved = /improved on (\d+) of 8 tasks/.exec(outcome.comparison)?.[1]
+  const tied = /tied on (\d+)/.exec(outcome.comparison)?.[1]
+  const worse = /worse on (\d+)/.exec(outcome.comparison)?.[1]
+  const texts = {
+    "README.md": fs.readFileSync(path.join(repoRoot, "README.md"), "utf8"),
+    "recipes/quickstart.yaml": fs.readFileSync(path.join(repoRoot, "recipes/quickstart.yaml"), "utf8")
+  }
+  it.each(Object.keys(texts))("%s states bench-results/quickstart.json's figures", (file) => {
+    const stated = statedFigures(texts[file as keyof typeof texts])
+    expect(stated.cold).toEqual([Math.round(cold.wallSeconds).toString()])
+    expect(stated.ppo).toEqual([Math.round(cold.stageSeconds!.ppo!).toString()])
+    expect(stated.cached).toEqual([cached.wallSeconds.toFixed(1)])
+    expect(stated.reward).toEqual([outcome.rewardFirstThird, outcome.rewardLastThird].map((reward) => reward.toFixed(2)))
+    const { sft_rlaf: rlaf, sft_base: base } = outcome.sftLoss
+    expect(stated.sft).toEqual([rlaf.firstHalf, rlaf.lastHalf, base.firstHalf, base.lastHalf].map((loss) => loss.toFixed(1)))
+    expect(stated.rows).toEqual([outcome.datasetRows.dataset_rlaf, outcome.datasetRows.dataset_base].map(String))
+    expect(stated.tasks?.map((count) => (count === "none" ? "0" : count))).toEqual([improved, tied, worse])
   })
 })
