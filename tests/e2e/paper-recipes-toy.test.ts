@@ -45,9 +45,12 @@ const writeStandIns = (): void => {
   fs.writeFileSync(path.join(superni, "splits/default/test_tasks.txt"), `${names.join("\n")}\n`)
 }
 
-/** Overrides every recipe gets: the CPU, the bundled seed tasks (the pinned URL needs the network), small budgets. */
+/** The provider the recipes run on: the CPU here; `tools/gpu-check` sets cuda or webgpu (the recipes' weight settings stay theirs). */
+const provider = process.env["REFINE_AF_E2E_PROVIDER"] ?? "cpu"
+
+/** Overrides every recipe gets: the provider, the bundled seed tasks (the pinned URL needs the network), small budgets. */
 const shared = [
-  "resources.compute.provider=cpu",
+  `resources.compute.provider=${provider}`,
   `stages.instructions.seeds=${path.join(repoRoot, "plugins/generator-self-instruct/data/seed_tasks.jsonl")}`,
   "stages.instructions.target=8"
 ]
@@ -80,7 +83,7 @@ const run = async (file: string, overrides: ReadonlyArray<string>) => {
 const lines = (file: string): Array<Record<string, unknown>> =>
   fs.readFileSync(file, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 
-describe("the LLaMA 2-7B paper recipes at toy scale on the CPU", () => {
+describe(`the LLaMA 2-7B paper recipes at toy scale on ${provider}`, () => {
   beforeAll(() => {
     fs.mkdirSync(recipeDir, { recursive: true })
     for (const file of ["refine-af-llama2-7b.yaml", "self-instruct-llama2-7b.yaml", "self-instruct-data-llama2-7b.yaml"]) {

@@ -5,8 +5,8 @@
  *
  * On an NVIDIA machine: for each of cuda and webgpu, whether the provider starts (and if not,
  * what is missing and how to install it), the backend conformance suite on it, the llama model's
- * generation, scoring, LoRA training and reference pass on it against the CPU, and the llama
- * and compute benchmarks on it (their own JSON files are kept next to the result; the result is
+ * generation, scoring, LoRA training and reference pass on it against the CPU, the llama
+ * and compute benchmarks on it, and the LLaMA 2-7B paper recipes at toy scale through the CLI (their own JSON files are kept next to the result; the result is
  * rewritten after every step, with `"result": "incomplete"` until the last). On a
  * machine without an NVIDIA GPU it completes at once with `"result": "no GPU"` and the reason.
  * Exit code 0 in both cases; 1 when a check that could run failed.
@@ -77,7 +77,9 @@ const providerChecks = async (provider: "cuda" | "webgpu", progress: (partial: P
     () => step(`${provider} conformance`, npx, ["vitest", "run", `test/${provider}.test.ts`, "--reporter=json", `--outputFile=${path.join(dir, "conformance.json")}`], gate, path.join(repoRoot, "plugins/backend-onnx"), path.join(dir, "conformance.json")),
     () => step(`${provider} model against the CPU`, npx, ["vitest", "run", "test/gpu-providers.test.ts", "--reporter=json", `--outputFile=${path.join(dir, "model.json")}`], gate, path.join(repoRoot, "plugins/model-llama"), path.join(dir, "model.json")),
     () => step(`${provider} llama benchmark`, npx, ["tsx", "tools/bench-llama/bench-llama.ts", ...(quick ? ["--quick"] : [])], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "llama.json") }, repoRoot, path.join(dir, "llama.json")),
-    () => step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json"))
+    () => step(`${provider} compute benchmark`, npx, ["tsx", "tools/bench-compute/run.ts", "--threads", String(Math.min(16, os.cpus().length)), "--rounds", quick ? "2" : "4"], { REFINE_AF_BENCH_PROVIDER: provider, REFINE_AF_BENCH_OUT: path.join(dir, "compute.json") }, repoRoot, path.join(dir, "compute.json")),
+    // Last, the paper recipes themselves at toy scale on this provider (tests/e2e/paper-recipes-toy.test.ts): the whole loop through the CLI.
+    () => step(`${provider} paper recipes at toy scale`, npx, ["vitest", "run", "e2e/paper-recipes-toy.test.ts", "--reporter=json", `--outputFile=${path.join(dir, "paper-toy.json")}`], { REFINE_AF_E2E_PROVIDER: provider }, path.join(repoRoot, "tests"), path.join(dir, "paper-toy.json"))
   ]
   const steps: Array<Step> = []
   for (const run of planned) {
