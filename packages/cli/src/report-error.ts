@@ -18,7 +18,7 @@ const debug = () => process.env["REFINE_AF_DEBUG"] === "1"
 const describeTagged = (error: { readonly _tag: string } & Record<string, unknown>): Outcome => {
   switch (error._tag) {
     case "RecipeInvalid":
-      return { code: ExitCode.usage, message: `${formatRecipeErrors(error as never)}\nfix the recipe and run again — completed stages come from the cache` }
+      return { code: ExitCode.usage, message: `${formatRecipeErrors(error as never)}\nfix the problems above (in the recipe, or in a plugin's code where they point there) and run again — completed stages come from the cache` }
     case "RunDirInvalid":
       return { code: ExitCode.usage, message: `error: ${String(error["message"])}\n  fix: ${String(error["fix"])}` }
     case "StageError":

@@ -37,7 +37,7 @@ describe(`refine-af recipe commands (${wiredInMain ? "main.ts" : "test entry"})`
     expect(code).toBe(2)
     expect(stdout).toBe("")
     const lines = stderr.trimEnd().split("\n")
-    expect(lines.pop()).toBe("fix the recipe and run again — completed stages come from the cache")
+    expect(lines.pop()).toBe("fix the problems above (in the recipe, or in a plugin's code where they point there) and run again — completed stages come from the cache")
     expect(lines.map((line) => /^malformed\/many-problems\.yaml:(\d+:\d+) error: /.exec(line)?.[1])).toEqual(["10:7", "12:3", "14:5", "17:18", "21:14", "22:5"])
     expect(stderr).toContain('unknown component "text/line"; did you mean "text/lines"?')
     expect(stderr).not.toMatch(stackTrace)

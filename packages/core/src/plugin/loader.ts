@@ -84,14 +84,31 @@ const locate = (specifier: string, options: PluginSearchOptions): Effect.Effect<
   }
 }
 
-const importManifest = (specifier: string, entry: string): Effect.Effect<PluginManifest, PluginLoadError> =>
+/**
+ * Why importing a plugin's entry failed: the error's first lines (a TypeScript syntax error's
+ * second line names the file, line and column) and, for an error thrown while the plugin's
+ * modules run, the first place in the plugin's folder that its stack names.
+ */
+export const importFailure = (cause: unknown, pluginDir: string): string => {
+  if (!(cause instanceof Error)) return String(cause)
+  const lines = cause.message.split("\n").map((line) => line.trim()).filter((line) => line !== "")
+  const message = lines.slice(0, 4).join(" ").slice(0, 600)
+  if (/:\d+:\d+/.test(message)) return message
+  const inPlugin = (cause.stack ?? "").split("\n").slice(1).map((frame) => /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(frame)?.[1])
+    .find((place) => place !== undefined && place.replace(/^file:\/\//, "").startsWith(pluginDir + path.sep))
+  return inPlugin === undefined ? message : `${message} (at ${inPlugin.replace(/^file:\/\//, "")})`
+}
+
+const importManifest = (specifier: string, entry: string, pluginDir: string, isPath: boolean): Effect.Effect<PluginManifest, PluginLoadError> =>
   Effect.tryPromise({
     try: () => importPluginEntry(entry),
     catch: (cause) =>
       new PluginImportFailed({
         specifier,
-        message: `importing plugin "${specifier}" failed: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`,
-        fix: "fix or reinstall the plugin package"
+        message: `importing plugin "${specifier}" failed: ${importFailure(cause, pluginDir)}`,
+        fix: (cause as { code?: unknown } | undefined)?.code === "ERR_MODULE_NOT_FOUND"
+          ? isPath ? "install the plugin's dependencies (npm install in its folder), or fix the import" : "reinstall the plugin package with its dependencies"
+          : isPath ? "fix the plugin's code where the message points" : "fix the plugin where the message points, or reinstall the plugin package"
       })
   }).pipe(Effect.flatMap((module) => {
     const problems = manifestProblems(module.default)
@@ -117,8 +134,9 @@ export const loadPlugin = (specifier: string, options: PluginSearchOptions): Eff
     }
     const duplicate = duplicateSharedDependency(specifier, info.dir)
     if (duplicate !== undefined) return yield* duplicate
-    const manifest = yield* importManifest(specifier, info.entry)
-    const isFile = info.name === specifier && classifyPluginSpecifier(specifier)._tag === "Path"
+    const isPath = classifyPluginSpecifier(specifier)._tag === "Path"
+    const manifest = yield* importManifest(specifier, info.entry, info.dir, isPath)
+    const isFile = info.name === specifier && isPath
     return {
       specifier,
       packageName: isFile ? manifest.name : info.name,

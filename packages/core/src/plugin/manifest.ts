@@ -131,7 +131,7 @@ export interface StageComponent<O = any, U extends Slots = Slots> {
   /** Set on a comparison stage: the evaluations it compares (used by `refine-af compare`). */
   readonly compares?: ComparesDeclaration
   readonly description: string
-  /** Bump when the output for the same options changes; part of the cache key (defaults to the plugin version). */
+  /** Bump when the output for the same options changes; part of the cache key (default: the plugin's version, package.json's and `definePlugin`'s: `componentVersion`). */
   readonly version?: string
   /** True when the same options, inputs and seed always give the same output (resume then reproduces an uninterrupted run). */
   readonly deterministic?: boolean

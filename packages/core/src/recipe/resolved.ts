@@ -35,6 +35,15 @@ export interface LoadedPlugin {
   readonly manifest: PluginManifest
 }
 
+/**
+ * The version a component's results are cached under: its own `version` when it sets one, else
+ * the plugin's. A plugin's version is its package.json's, and `definePlugin`'s too when the two
+ * differ, so bumping either one re-runs its stages (a path plugin has only the manifest's).
+ */
+export const componentVersion = (node: { readonly component: { readonly version?: string | undefined }; readonly plugin: LoadedPlugin }): string =>
+  node.component.version ??
+    (node.plugin.packageVersion === node.plugin.manifest.version ? node.plugin.packageVersion : `${node.plugin.packageVersion}+manifest.${node.plugin.manifest.version}`)
+
 interface ResolvedNode {
   readonly name: string
   /** `<plugin>/<component>` */

@@ -8,7 +8,7 @@
  */
 import { Context, Effect, Scope } from "effect"
 import { providedKeys, slotService, type ResourceComponent, type ServiceKey, type Slots } from "../plugin/manifest.ts"
-import type { ResolvedRecipe } from "../recipe/resolved.ts"
+import { componentVersion, type ResolvedRecipe } from "../recipe/resolved.ts"
 import { StageError } from "../stage/errors.ts"
 import type { StageInput } from "../stage/context.ts"
 import type { EventLog } from "./events.ts"
@@ -99,7 +99,7 @@ export const makeResourcePool = (env: ResourcePoolEnv): ResourcePool => {
     for (const [port, stage] of Object.entries(resource.inputs ?? {})) inputs[port] = outputs.get(stage)?.hash ?? `missing:${stage}`
     const id = resourceIdentity({
       componentId: resource.componentId,
-      version: resource.component.version ?? resource.plugin.packageVersion,
+      version: componentVersion(resource),
       rawOptions: resource.rawOptions,
       uses,
       ...(Object.keys(inputs).length > 0 ? { inputs } : {}),

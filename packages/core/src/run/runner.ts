@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { RecipeInvalid } from "../recipe/errors.ts"
 import { loadRecipe } from "../recipe/load.ts"
-import type { ResolvedRecipe } from "../recipe/resolved.ts"
+import { componentVersion, type ResolvedRecipe } from "../recipe/resolved.ts"
 import { defaultCacheDir } from "./cache.ts"
 import { ioError, RunDirInvalid } from "./errors.ts"
 import { openEventLog, type EventLog } from "./events.ts"
@@ -157,7 +157,7 @@ const execute = (
         manifest.stages[name] ??= {
           status: "pending",
           componentId: stage.componentId,
-          version: stage.component.version ?? stage.plugin.packageVersion,
+          version: componentVersion(stage),
           cacheKey: "",
           ...manifestInputs(stage)
         }

@@ -6,7 +6,7 @@
  */
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
-import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolved.ts"
+import { componentVersion, type ResolvedRecipe, type ResolvedStage } from "../recipe/resolved.ts"
 import type { StageContext } from "../stage/context.ts"
 import { RecordStreamError, StageError } from "../stage/errors.ts"
 import { lookupCache, restoreFromCache, storeInCache } from "./cache.ts"
@@ -78,7 +78,7 @@ export const stageKeyOf = (
   for (const [slot, resource] of Object.entries(stage.uses)) resources[slot] = parts.resourceIdentity(resource)
   return stageCacheKey({
     componentId: stage.componentId,
-    version: stage.component.version ?? stage.plugin.packageVersion,
+    version: componentVersion(stage),
     rawOptions: stage.rawOptions,
     inputs,
     seed: stageSeed(recipe.seed, name),
@@ -124,7 +124,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
     const entry: StageManifest = {
       status: "running",
       componentId: stage.componentId,
-      version: stage.component.version ?? stage.plugin.packageVersion,
+      version: componentVersion(stage),
       cacheKey,
       ...manifestInputs(stage),
       startedAt: new Date().toISOString()
