@@ -24,6 +24,10 @@ describe("plugins new", () => {
     expect(made.stdout).toContain(`wrote ${dir}: package.json, src/index.ts, test/echo.test.ts, recipe.yaml, README.md, tsconfig.json`)
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"))
     expect(Object.keys(pkg.peerDependencies)).toEqual(["@refine-af/core", "effect"])
+    // The tool versions the scaffold asks for are the ones this repository tests with.
+    const root = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8"))
+    for (const tool of ["typescript", "@types/node", "vitest"]) expect(pkg.devDependencies[tool], tool).toBe(root.devDependencies[tool])
+    expect(Object.keys(pkg.devDependencies)).toContain("@refine-af/cli")
     expect(pkg["refine-af"]).toEqual({ plugin: true })
     link(dir, "@refine-af/core", path.join(repoRoot, "packages/core"))
     link(dir, "@refine-af/testing", path.join(repoRoot, "packages/testing"))

@@ -18,7 +18,7 @@ import {
   type OptionDescription,
   type PluginList
 } from "@refine-af/core"
-import { scaffoldPlugin, ScaffoldInvalid } from "../scaffold/new-plugin.ts"
+import { pluginTarballs, scaffoldPlugin, ScaffoldInvalid } from "../scaffold/new-plugin.ts"
 
 
 const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Array<string> => {
@@ -83,7 +83,7 @@ export const formatDiscovered = (found: PluginList): { readonly stdout: string; 
     ? formatPluginList(found.plugins)
     : found.failures.length > 0
     ? "no installed plugin could be loaded"
-    : `no refine-af plugins installed here: install one (npm install @refine-af/plugin-demo), or mark a package with "${pluginMarker.field}": { "plugin": true } or the keyword "${pluginMarker.keyword}"`,
+    : `no refine-af plugins installed here: install a plugin package (refine-af's own are tarballs built by tools/pack until they are on a registry), or mark a package with "${pluginMarker.field}": { "plugin": true } or the keyword "${pluginMarker.keyword}"`,
   stderr: found.failures.map((failure) => `warning: plugin "${failure.specifier}" could not be loaded: ${failure.message}${failure.fix === undefined ? "" : ` (fix: ${failure.fix})`}`).join("\n")
 })
 
@@ -128,10 +128,11 @@ export const pluginsNewCommand = Command.make(
     if (made instanceof ScaffoldInvalid) return yield* made
     yield* Console.log([
       `wrote ${made.dir}: ${made.files.join(", ")}`,
-      "next:",
-      `  cd ${made.dir} && npm install && npm test`,
-      "  npx refine-af run recipe.yaml",
-      "  docs: docs/plugin-authoring.md in the refine-af repository"
+      "next, in a refine-af checkout's workspaces (e.g. --dir plugins/<name>):",
+      `  cd ${made.dir} && npm install && npm test && npx refine-af run recipe.yaml`,
+      "elsewhere (refine-af is not on a registry yet), with the tarballs `npx tsx tools/pack/pack.ts --out <tarballs>` builds in the checkout:",
+      `  cd ${made.dir} && ONNXRUNTIME_NODE_INSTALL=skip npm install -D <tarballs>/refine-af-{${pluginTarballs.join(",")}}-*.tgz && npm test && npx refine-af run recipe.yaml`,
+      "docs: docs/plugin-authoring.md in the refine-af repository"
     ].join("\n"))
   })
-).pipe(Command.withDescription("Scaffold a plugin package (manifest, one stage, its test, a recipe) outside the repository"))
+).pipe(Command.withDescription("Scaffold a plugin package (manifest, one stage, its test, a recipe), in a refine-af checkout's workspaces or any other folder"))

@@ -23,12 +23,22 @@ const versionOf = (from: string, fallback: string): string => {
   }
 }
 
+/**
+ * The refine-af packages a plugin package installs as dev dependencies (the scaffold's CLI, core
+ * and testing helpers, and what they depend on), as `tools/pack` names their tarballs
+ * (`refine-af-<name>-<version>.tgz`): what to install where no registry has them.
+ */
+export const pluginTarballs: ReadonlyArray<string> = ["cli", "core", "models", "openai", "tensor", "testing", "training"]
+
 /** The versions this CLI runs with, so the new package asks for them. */
 const currentVersions = () => ({
   core: versionOf(path.join(cliDir, "../core/package.json"), "0.1.0"),
   testing: versionOf(path.join(cliDir, "../testing/package.json"), "0.1.0"),
+  cli: versionOf(path.join(cliDir, "package.json"), "0.1.0"),
   effect: versionOf(path.join(path.dirname(fileURLToPath(import.meta.resolve("effect"))), "../package.json"), "4.1.0"),
-  vitest: "4.1.12"
+  vitest: "4.1.12",
+  typescript: "6.0.3",
+  typesNode: "20.19.43"
 })
 
 /** Writes the package; returns its folder and the files written. */

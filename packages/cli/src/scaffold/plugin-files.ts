@@ -11,7 +11,15 @@ export interface PluginScaffold {
   /** Manifest name used in recipes (`shout/echo`). */
   readonly pluginName: string
   /** Versions to depend on. */
-  readonly versions: { readonly core: string; readonly effect: string; readonly testing: string; readonly vitest: string }
+  readonly versions: {
+    readonly core: string
+    readonly testing: string
+    readonly cli: string
+    readonly effect: string
+    readonly vitest: string
+    readonly typescript: string
+    readonly typesNode: string
+  }
 }
 
 /** The manifest name for a package name: scope and a `refine-af-plugin-` / `refine-af-` prefix dropped. */
@@ -28,9 +36,18 @@ const packageJson = ({ packageName, versions }: PluginScaffold) => JSON.stringif
   keywords: ["refine-af-plugin"],
   exports: { ".": "./src/index.ts" },
   files: ["src", "README.md", "recipe.yaml"],
-  scripts: { test: "vitest run" },
+  scripts: { test: "vitest run", typecheck: "tsc -p tsconfig.json" },
   peerDependencies: { "@refine-af/core": `^${versions.core}`, effect: `^${versions.effect}` },
-  devDependencies: { "@refine-af/core": `^${versions.core}`, "@refine-af/testing": `^${versions.testing}`, effect: `^${versions.effect}`, vitest: `^${versions.vitest}` }
+  // The CLI too, so \`npx refine-af run recipe.yaml\` here runs with the same effect and core as the plugin.
+  devDependencies: {
+    "@refine-af/cli": `^${versions.cli}`,
+    "@refine-af/core": `^${versions.core}`,
+    "@refine-af/testing": `^${versions.testing}`,
+    "@types/node": `^${versions.typesNode}`,
+    effect: `^${versions.effect}`,
+    typescript: `^${versions.typescript}`,
+    vitest: `^${versions.vitest}`
+  }
 }, null, 2) + "\n"
 
 const indexTs = ({ pluginName }: PluginScaffold) => `/**
@@ -112,14 +129,19 @@ stages:
 
 const readme = ({ packageName, pluginName }: PluginScaffold) => `# ${packageName}
 
-A [refine-af](https://github.com/) plugin (manifest name \`${pluginName}\`), made by
-\`refine-af plugins new\`. See refine-af's \`docs/plugin-authoring.md\` for the concepts.
+A refine-af plugin (manifest name \`${pluginName}\`), made by \`refine-af plugins new\`. See
+refine-af's \`docs/plugin-authoring.md\` for the concepts.
 
 \`\`\`sh
-npm install            # refine-af's core, effect, @refine-af/testing, vitest
+npm install            # refine-af's CLI, core and testing helpers, effect, vitest, typescript
 npm test               # the stage's unit tests (in memory, no run folder)
+npm run typecheck
 npx refine-af run recipe.yaml
 \`\`\`
+
+refine-af is not on a registry yet: outside a refine-af checkout's workspaces, install its
+packages from tarballs built in the checkout instead of \`npm install\`
+(docs/plugin-authoring.md, "Start from the scaffold").
 
 \`effect\` and \`@refine-af/core\` are **peer dependencies**: the plugin must use the copies the
 refine-af CLI loads (a second copy is refused at load with the fix: \`npm dedupe\`).
