@@ -59,6 +59,17 @@ describe(`refine-af recipe commands (${wiredInMain ? "main.ts" : "test entry"})`
     expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ $schema: "https://json-schema.org/draft/2020-12/schema" })
   })
 
+  it("schema takes the recipe as --recipe too, as plugins does; with nothing to go on it is a usage error", spawnTimeout, () => {
+    const positional = refineAf("schema", "valid/full.yaml")
+    const flagged = refineAf("schema", "--recipe", "valid/full.yaml")
+    expect(flagged.code).toBe(0)
+    expect(flagged.stdout).toBe(positional.stdout)
+    const none = refineAf("schema")
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain("error: no recipe or plugin given")
+    expect(none.stderr).not.toMatch(stackTrace)
+  })
+
   it("plugins with no arguments lists the installed plugins (workspace packages marked as plugins)", spawnTimeout, () => {
     const { code, stdout, stderr } = refineAf("plugins")
     expect(code).toBe(0)

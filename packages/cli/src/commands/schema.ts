@@ -16,6 +16,12 @@ export class SchemaWriteFailed extends Schema.TaggedError<SchemaWriteFailed>()("
   fix: Schema.String
 }) {}
 
+/** `schema` was given nothing to make a schema for. */
+export class MissingSchemaSource extends Schema.TaggedError<MissingSchemaSource>()("MissingSchemaSource", {
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
 /** The JSON Schema text for a recipe file or a list of plugin specifiers. */
 export const recipeSchemaText = (
   sources: ReadonlyArray<string>,
@@ -35,18 +41,26 @@ const writeSchema = (file: string, text: string): Effect.Effect<void, SchemaWrit
       new SchemaWriteFailed({ message: `cannot write ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, fix: "choose a writable --out path" })
   })
 
-/** `refine-af schema <recipe | plugins...> [--out file]`. */
+/** `refine-af schema <recipe | plugins...> [--recipe file] [--out file]`. */
 export const schemaCommand = Command.make(
   "schema",
   {
     sources: Argument.String("recipe-or-plugins").pipe(
       Argument.withDescription("A recipe file (its plugins: list), or plugin packages / ./ paths"),
-      Argument.variadic({ min: 1 })
+      Argument.variadic({ min: 0 })
     ),
+    recipe: Flag.String("recipe").pipe(Flag.withDescription("A recipe file whose plugins: list to use (as `refine-af plugins --recipe`)"), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("Write the schema to this file instead of stdout"), Flag.optional)
   },
-  Effect.fnUntraced(function*({ sources, out }) {
-    const { text } = yield* recipeSchemaText(sources)
+  Effect.fnUntraced(function*({ sources, recipe, out }) {
+    if (Option.isSome(recipe) && sources.length > 0) {
+      return yield* new MissingSchemaSource({ message: "give either --recipe or plugin packages, not both", fix: "refine-af schema --recipe <recipe.yaml>, or refine-af schema <plugin> [<plugin> ...]" })
+    }
+    const given = Option.isSome(recipe) ? [recipe.value] : sources
+    if (given.length === 0) {
+      return yield* new MissingSchemaSource({ message: "no recipe or plugin given", fix: "refine-af schema <recipe.yaml> (or --recipe <recipe.yaml>), or refine-af schema <plugin> [<plugin> ...]" })
+    }
+    const { text } = yield* recipeSchemaText(given)
     if (Option.isNone(out)) return yield* Console.log(text.trimEnd())
     yield* writeSchema(out.value, text)
     yield* Console.log(`wrote ${out.value}; start a recipe with \`# yaml-language-server: $schema=${out.value}\` for editor checks`)

@@ -88,7 +88,7 @@ const workspacePackages = (from: string): Array<string> => {
 /** refine-af's own install folder: plugins installed next to the CLI are found from anywhere. */
 const ownInstallDir = path.dirname(fileURLToPath(import.meta.url))
 
-/** Every plugin package around `searchFrom` (and refine-af's install folder), sorted by name, each once. */
+/** Every plugin package around `searchFrom` (the folders themselves, their workspaces and node_modules, and refine-af's install folder), sorted by name, each once. */
 export const discoverPluginPackages = (searchFrom: ReadonlyArray<string>): ReadonlyArray<DiscoveredPlugin> => {
   const found = new Map<string, DiscoveredPlugin>()
   const consider = (dir: string, viaNodeModules: boolean) => {
@@ -105,6 +105,8 @@ export const discoverPluginPackages = (searchFrom: ReadonlyArray<string>): Reado
     found.set(name, { name, dir: real, specifier: viaNodeModules ? name : real })
   }
   for (const from of searchFrom) for (const dir of workspacePackages(from)) consider(dir, false)
+  // The package being worked on: a plugin's own folder lists the plugin (run there, `refine-af plugins`).
+  for (const from of searchFrom) consider(from, false)
   for (const from of [...searchFrom, ownInstallDir]) {
     for (const dir of ancestors(from)) {
       const nodeModules = path.join(dir, "node_modules")

@@ -1,6 +1,6 @@
 /** `discoverPlugins`: installed packages that declare themselves refine-af plugins, and only those. */
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { declaresPlugin, discoverPluginPackages, discoverPlugins } from "@refine-af/core"
@@ -33,6 +33,8 @@ beforeAll(() => {
 
 afterAll(() => rmSync(project, { recursive: true, force: true }))
 
+const modules = () => path.join(project, "node_modules")
+
 describe("declaresPlugin", () => {
   it("accepts the package.json field or the keyword, nothing else", () => {
     expect(declaresPlugin({ "refine-af": { plugin: true } })).toBe(true)
@@ -50,6 +52,17 @@ describe("discoverPlugins", () => {
     expect(names).not.toContain("plain-package")
     expect(names).not.toContain("@refine-af/core")
     expect(new Set(names).size).toBe(names.length)
+  })
+
+  it("finds the plugin package whose own folder it searches from (a plugin author running `refine-af plugins` there)", async () => {
+    const own = path.join(project, "own-plugin")
+    writePackage(own, { name: "own-plugin", "refine-af": { plugin: true } }, validPlugin("own"))
+    const found = discoverPluginPackages([own]).find((plugin) => plugin.name === "own-plugin")
+    expect(found?.specifier).toBe(realpathSync(own))
+    const { plugins } = await Effect.runPromise(discoverPlugins([own]))
+    expect(plugins.map((plugin) => plugin.manifest.name)).toContain("own")
+    // An unmarked folder is not a plugin.
+    expect(discoverPluginPackages([path.join(modules(), "plain-package")]).map((plugin) => plugin.name)).not.toContain("plain-package")
   })
 
   it("loads every discovered plugin, reporting the broken one as a failure instead of failing", async () => {
