@@ -13,6 +13,15 @@ import { outcomeOf } from "./report-error.ts"
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version
 
+// A reader that stops early (`refine-af plugins | head`) closes the pipe: what is left has
+// nowhere to go, which is no failure of the command. Without a handler Node throws EPIPE as an
+// unhandled 'error' event, a stack trace and exit 1; with it the command finishes as usual.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+  })
+}
+
 const program = Command.runWith(refineAf, { version })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer))
 const fiber = Effect.runFork(program)
 

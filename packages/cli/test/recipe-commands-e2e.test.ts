@@ -70,6 +70,15 @@ describe(`refine-af recipe commands (${wiredInMain ? "main.ts" : "test entry"})`
     expect(none.stderr).not.toMatch(stackTrace)
   })
 
+  it("a reader that closes the pipe early (| head -1) is no failure: no stack trace, the command's own exit code", spawnTimeout, () => {
+    // A shell pipeline: head stops after 20 bytes of the ~80 KB listing, later writes hit a closed pipe.
+    const script = `"${process.execPath}" --import tsx "${entry}" plugins | head -c 20 >/dev/null; echo "exit \${PIPESTATUS[0]}"`
+    const result = spawnSync("bash", ["-c", script], { cwd: coreFixtures, encoding: "utf8", timeout: 60_000 })
+    expect(result.stdout.trim()).toBe("exit 0")
+    expect(result.stderr).not.toContain("EPIPE")
+    expect(result.stderr).not.toMatch(stackTrace)
+  })
+
   it("plugins with no arguments lists the installed plugins (workspace packages marked as plugins)", spawnTimeout, () => {
     const { code, stdout, stderr } = refineAf("plugins")
     expect(code).toBe(0)
