@@ -116,7 +116,7 @@ describe("recipes", () => {
 
   it("copies a recipe to a file or into a folder, refusing to overwrite without force", async () => {
     const dest = path.join(sandbox, "mine.yaml")
-    expect(await Effect.runPromise(copyStockRecipe("quick", dest, { dir: stock() }))).toBe(dest)
+    expect(await Effect.runPromise(copyStockRecipe("quick", dest, { dir: stock() }))).toEqual({ recipe: dest, files: [] })
     expect(readFileSync(dest, "utf8")).toBe(readFileSync(path.join(stock(), "quick.yaml"), "utf8"))
 
     const again = await Effect.runPromise(Effect.result(copyStockRecipe("quick", dest, { dir: stock() })))
@@ -129,7 +129,28 @@ describe("recipes", () => {
 
     const folder = path.join(sandbox, "into")
     mkdirSync(folder)
-    expect(await Effect.runPromise(copyStockRecipe("paper/llama", folder, { dir: stock() }))).toBe(path.join(folder, "llama.yaml"))
+    expect((await Effect.runPromise(copyStockRecipe("paper/llama", folder, { dir: stock() }))).recipe).toBe(path.join(folder, "llama.yaml"))
+  })
+
+  it("copies the files a recipe names next to itself, so the copy validates where it lands", async () => {
+    const dir = path.join(sandbox, "with-data")
+    mkdirSync(path.join(dir, "data"), { recursive: true })
+    writeFileSync(path.join(dir, "train.yaml"), "name: train\nplugins: []\nstages:\n  a: { _component_: x/y, path: rows.jsonl, more: [./data/extra.txt, https://example.org/x, /etc/hostname, ./models/absent] }\n")
+    writeFileSync(path.join(dir, "rows.jsonl"), "{}\n")
+    writeFileSync(path.join(dir, "data/extra.txt"), "extra")
+    const to = path.join(sandbox, "copied")
+    mkdirSync(to)
+    const copied = await Effect.runPromise(copyStockRecipe("train", to, { dir }))
+    expect(copied).toEqual({ recipe: path.join(to, "train.yaml"), files: [path.join(to, "data/extra.txt"), path.join(to, "rows.jsonl")] })
+    expect(readFileSync(path.join(to, "data/extra.txt"), "utf8")).toBe("extra")
+    // Into another recipe name beside them: identical data files are no clash; a changed one is, until --force.
+    await Effect.runPromise(copyStockRecipe("train", path.join(to, "again.yaml"), { dir }))
+    writeFileSync(path.join(to, "rows.jsonl"), "mine\n")
+    const refused = await Effect.runPromise(Effect.result(copyStockRecipe("train", path.join(to, "third.yaml"), { dir })))
+    expect(Result.isFailure(refused) && refused.failure.message).toBe(`${path.join(to, "rows.jsonl")} already exists`)
+    expect(readFileSync(path.join(to, "rows.jsonl"), "utf8")).toBe("mine\n")
+    await Effect.runPromise(copyStockRecipe("train", path.join(to, "third.yaml"), { dir, force: true }))
+    expect(readFileSync(path.join(to, "rows.jsonl"), "utf8")).toBe("{}\n")
   })
 
   it("suggests the closest name for an unknown recipe", async () => {

@@ -91,12 +91,49 @@ export const formatStockRecipes = (recipes: ReadonlyArray<StockRecipe>): string 
   return recipes.map((recipe) => `${recipe.name.padEnd(width)}  ${recipe.description}`.trimEnd()).join("\n")
 }
 
-/** Copies stock recipe `name` to `dest` (a file, or a folder to copy into); returns the written path. */
+/**
+ * The files a recipe names by a path relative to its own folder that exist there (an example's
+ * data file: `path: sft-data.jsonl`), relative to that folder. Paths resolve next to the recipe,
+ * so a copy elsewhere needs them beside it. Folders (downloads such as ./models/x) are left out.
+ */
+export const recipeCompanionFiles = (file: string): Array<string> => {
+  const parsed = Effect.runSync(Effect.result(readRecipeYaml(file)))
+  if (!Result.isSuccess(parsed)) return []
+  const dir = path.dirname(file)
+  const found = new Set<string>()
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit)
+    if (typeof value === "object" && value !== null) return Object.values(value).forEach(visit)
+    if (typeof value !== "string" || value === "" || path.isAbsolute(value) || /^[a-z][a-z0-9+.-]*:/i.test(value)) return
+    const relative = path.relative(dir, path.resolve(dir, value))
+    if (relative.startsWith("..") || path.isAbsolute(relative)) return
+    try {
+      if (statSync(path.join(dir, relative)).isFile()) found.add(relative)
+    } catch { /* not a file next to the recipe */ }
+  }
+  visit(parsed.success.parsed.value)
+  return [...found].sort()
+}
+
+const sameBytes = (a: string, b: string): boolean => {
+  try {
+    return readFileSync(a).equals(readFileSync(b))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Copies stock recipe `name` to `dest` (a file, or a folder to copy into), with the files it names
+ * next to it (`recipeCompanionFiles`); returns the written recipe and those files' paths. An
+ * existing destination is overwritten only with `force` (a data file identical to the stock one is
+ * no clash).
+ */
 export const copyStockRecipe = (
   name: string,
   dest: string,
   options: { readonly force?: boolean; readonly dir?: string } = {}
-): Effect.Effect<string, UnknownStockRecipe | RecipeCopyRefused | RecipeCopyFailed> =>
+): Effect.Effect<{ readonly recipe: string; readonly files: ReadonlyArray<string> }, UnknownStockRecipe | RecipeCopyRefused | RecipeCopyFailed> =>
   Effect.gen(function*() {
     const recipes = listStockRecipes(options.dir)
     const wanted = name.replace(/\.ya?ml$/, "")
@@ -109,18 +146,30 @@ export const copyStockRecipe = (
     }
     const isFolder = existsSync(dest) && statSync(dest).isDirectory()
     const target = isFolder ? path.join(dest, path.basename(recipe.file)) : dest
-    if (existsSync(target) && options.force !== true) {
-      return yield* new RecipeCopyRefused({ message: `${target} already exists`, fix: "pass --force to overwrite it, or choose another destination" })
+    const companions = recipeCompanionFiles(recipe.file).map((relative) => ({
+      from: path.join(path.dirname(recipe.file), relative),
+      to: path.join(path.dirname(target), relative)
+    }))
+    const copies = [{ from: recipe.file, to: target }, ...companions]
+    // The recipe is the user's to edit: any file there is a clash. A data file already there as it is in the stock folder is not.
+    const clashes = copies.filter((copy, index) => existsSync(copy.to) && (index === 0 || !sameBytes(copy.from, copy.to)))
+    if (clashes.length > 0 && options.force !== true) {
+      return yield* new RecipeCopyRefused({
+        message: `${clashes.map((copy) => copy.to).join(", ")} already exist${clashes.length === 1 ? "s" : ""}`,
+        fix: "pass --force to overwrite, or choose another destination"
+      })
     }
-    yield* Effect.try({
-      try: () => {
-        mkdirSync(path.dirname(path.resolve(target)), { recursive: true })
-        copyFileSync(recipe.file, target)
-      },
-      catch: (cause) =>
-        new RecipeCopyFailed({ message: `cannot write ${target}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, fix: "choose a writable destination" })
-    })
-    return target
+    for (const copy of copies) {
+      yield* Effect.try({
+        try: () => {
+          mkdirSync(path.dirname(path.resolve(copy.to)), { recursive: true })
+          copyFileSync(copy.from, copy.to)
+        },
+        catch: (cause) =>
+          new RecipeCopyFailed({ message: `cannot write ${copy.to}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, fix: "choose a writable destination" })
+      })
+    }
+    return { recipe: target, files: companions.map((copy) => copy.to) }
   })
 
 const lsCommand = Command.make("ls", {}, () => Console.log(formatStockRecipes(listStockRecipes()))).pipe(
@@ -135,8 +184,9 @@ const cpCommand = Command.make(
     force: Flag.Boolean("force").pipe(Flag.withDescription("Overwrite an existing file"), Flag.withDefault(false))
   },
   Effect.fnUntraced(function*({ name, dest, force }) {
-    const target = yield* copyStockRecipe(name, dest, { force })
-    yield* Console.log(`copied ${name} to ${target}; edit it, then: refine-af validate ${target}`)
+    const { recipe, files } = yield* copyStockRecipe(name, dest, { force })
+    const beside = files.length === 0 ? "" : ` (with ${files.map((file) => path.basename(file)).join(", ")}, which it names)`
+    yield* Console.log(`copied ${name} to ${recipe}${beside}; edit it, then: refine-af validate ${recipe}`)
   })
 ).pipe(Command.withDescription("Copy a stock recipe so you can edit it"))
 
