@@ -4,6 +4,7 @@
  * and the resume-contract check every record-producing stage should pass.
  */
 export * from "./memory-stage.ts"
+export * from "./memory-writer.ts"
 export * from "./run-stage.ts"
 export * from "./trainer-run.ts"
 export * from "./scripted-model.ts"

