@@ -23,7 +23,7 @@ const run = async (options: Record<string, unknown>) => {
   const reward = { ...digit, reward: (items: Parameters<typeof digit.reward>[0]) => Effect.tap(digit.reward(items), (out) => Effect.sync(() => rewards.push(out.map((r) => r.value)))) }
   const result = await runTrainerStage(grpoStage, Schema.decodeUnknownSync(GrpoOptions)(options), { policy: spy.policy, reward }, prompts)
   expect(Exit.isSuccess(result.exit), JSON.stringify(result.exit)).toBe(true)
-  return { ...result, updates: spy.updates, evaluations: spy.evaluations, rewards }
+  return { ...result, updates: spy.updates, evaluations: spy.evaluations, samplings: spy.samplings, rewards }
 }
 /** For each row of an update, the index of its rollout in the iteration (the update's rows are a shuffled minibatch of the same sequences the trainer evaluated). */
 const rolloutIndices = (update: { readonly batch: ReadonlyArray<unknown> }, evaluated: { readonly batch: ReadonlyArray<unknown> }) =>
@@ -33,6 +33,14 @@ const rolloutIndices = (update: { readonly batch: ReadonlyArray<unknown> }, eval
     return i
   })
 const base = { steps: 5, promptsPerStep: 2, samplesPerPrompt: 4, lr: 0.05, lora: { rank: 4, alpha: 8, targets: ["table"] }, sampling: { maxNewTokens: 3 } }
+
+describe("grpo/train sampling", () => {
+  it("passes the sampling settings to the policy's sampler as written, topP 0 included (it used to be dropped as falsy)", { timeout: 120_000 }, async () => {
+    const r = await run({ ...base, steps: 1, sampling: { maxNewTokens: 3, topP: 0, topK: 3 } })
+    expect(r.samplings.length).toBeGreaterThan(0)
+    for (const call of r.samplings) expect(call.params).toMatchObject({ topP: 0, topK: 3, maxNewTokens: 3 })
+  })
+})
 
 describe("grpo/train groupMinibatches", () => {
   it("keeps each group's k rollouts in one minibatch of k, where the default shuffle mixes groups", { timeout: 120_000 }, async () => {

@@ -38,7 +38,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef, ratioThreshold: o.ratioThreshold })
     const controller: KlController = o.kl.controller === "adaptive" ? { kind: "adaptive", initial: o.kl.initial, target: o.kl.target, horizon: o.kl.horizon } : { kind: "fixed", initial: o.kl.initial }
-    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
+    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP !== undefined ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
 
     const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })

@@ -27,6 +27,14 @@ describe("ppo/train: schedule, ratio threshold, early stopping", () => {
     expect(records.map((r) => r["updates"])).toEqual(Array(steps).fill(FULL))
   })
 
+  it("sampling settings reach the policy's sampler as written, topP 0 included (it used to be dropped as falsy)", { timeout: 120_000 }, async () => {
+    const spy = stepSpy(toyPolicy())
+    const { exit } = await runPpo({ ...toyOptions, steps: 1, sampling: { ...toyOptions.sampling, topP: 0, topK: 3 } }, { policy: spy.policy })
+    expect(Exit.isSuccess(exit), JSON.stringify(exit)).toBe(true)
+    expect(spy.samplings.length).toBeGreaterThan(0)
+    for (const call of spy.samplings) expect(call.params).toMatchObject({ topP: 0, topK: 3, maxNewTokens: 3 })
+  })
+
   it("the default (constant, TRL classic) keeps lr; a ratio threshold below every mean ratio skips every update: the policy never moves (KL 0 throughout)", { timeout: 120_000 }, async () => {
     const spy = stepSpy(toyPolicy())
     const { exit, records } = await runPpo({ ...toyOptions, steps: 4, ratioThreshold: 0.5 }, { policy: spy.policy })

@@ -1,7 +1,8 @@
 /**
  * A `PolicyModel` that records every optimizer update its sessions take —
- * the objective id, the learning rate, the sequences, the feeds and the step's metrics —
- * and every evaluation (the sequences, what was asked, the heads returned),
+ * the objective id, the learning rate, the sequences, the feeds and the step's metrics —,
+ * every evaluation (the sequences, what was asked, the heads returned) and every
+ * sampling call (how many prompts, the sampling parameters),
  * around another one (the table policy, usually): for tests of what a trainer
  * asks of the model (schedules, early stopping), beside what it reports.
  *
@@ -13,6 +14,7 @@
  * ```
  */
 import { Effect } from "effect"
+import type { SamplingParams } from "@refine-af/core"
 import type { EvaluateOptions, Heads, PolicyModelService, TokenSequence } from "@refine-af/training"
 
 export interface SpiedUpdate {
@@ -31,19 +33,31 @@ export interface SpiedEvaluation {
   readonly heads: ReadonlyArray<Heads>
 }
 
-export const stepSpy = (inner: PolicyModelService): { readonly policy: PolicyModelService; readonly updates: Array<SpiedUpdate>; readonly evaluations: Array<SpiedEvaluation> } => {
+export interface SpiedSampling {
+  readonly prompts: number
+  readonly params: SamplingParams
+}
+
+export const stepSpy = (inner: PolicyModelService): {
+  readonly policy: PolicyModelService
+  readonly updates: Array<SpiedUpdate>
+  readonly evaluations: Array<SpiedEvaluation>
+  readonly samplings: Array<SpiedSampling>
+} => {
   const updates: Array<SpiedUpdate> = []
   const evaluations: Array<SpiedEvaluation> = []
+  const samplings: Array<SpiedSampling> = []
   const policy: PolicyModelService = {
     ...inner,
     session: (options) =>
       Effect.map(inner.session(options), (session) => ({
         ...session,
+        sample: (prompts, params) => Effect.tap(session.sample(prompts, params), () => Effect.sync(() => samplings.push({ prompts: prompts.length, params }))),
         evaluate: (batch, want) => Effect.tap(session.evaluate(batch, want), (heads) => Effect.sync(() => evaluations.push({ batch, want, heads }))),
         step: (objective, batch, feeds, hyper) =>
           Effect.tap(session.step(objective, batch, feeds, hyper), (result) =>
             Effect.sync(() => updates.push({ objective: objective.id, lr: hyper.lr, batch, feeds: feeds as SpiedUpdate["feeds"], loss: result.loss, metrics: result.metrics })))
       }))
   }
-  return { policy, updates, evaluations }
+  return { policy, updates, evaluations, samplings }
 }

@@ -97,7 +97,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       ...(o.offPolicyMask === undefined ? {} : { offPolicyMask: o.offPolicyMask }),
       ...(o.delta === undefined ? {} : { delta: o.delta }), ...(o.cispoMax === undefined ? {} : { cispoMax: o.cispoMax }), ...(o.sapoTemperature === undefined ? {} : { sapoTemperature: o.sapoTemperature })
     })
-    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP ? { topP: o.sampling.topP } : {}) }
+    const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP !== undefined ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
     // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).
     const rolloutsPerStep = o.promptsPerStep * k
