@@ -74,7 +74,8 @@ describe("refine-af compare", () => {
     expect(grammar.outcome).toBe("improved")
     const counts = comparison.counts
     expect(counts.improved + counts.tied + counts.worse).toBe(8)
-    expect(result.metrics[`${echoId}.tasksImproved`]).toBe((100 * counts.improved) / 8)
+    expect(result.metrics[`${echoId}.tasksImproved`]).toBe(counts.improved)
+    expect(result.metrics[`${echoId}.tasksImprovedPct`]).toBe((100 * counts.improved) / 8)
 
     // Resumable: an interrupted comparison run continues from its own recipe.yaml (the scratch recipe is gone).
     const manifestFile = path.join(result.runDir, "manifest.json")
@@ -119,7 +120,8 @@ describe("refine-af compare", () => {
     const both = JSON.parse(readFileSync(path.join(result3.runDir, "stages/compare/comparison.json"), "utf8")).comparisons
     expect(both).toHaveLength(2)
     expect(both[1].counts).toEqual({ improved: 0, tied: 8, worse: 0 })
-    expect(Object.keys(result3.metrics)).toHaveLength(4)
+    // Per candidate: tasks improved and worse (counts), the share improved (per cent), the mean difference.
+    expect(Object.keys(result3.metrics)).toHaveLength(8)
     expect(readFileSync(path.join(result3.runDir, "stages/compare/report.md"), "utf8")).toContain("## Summary")
   }, 180_000)
 

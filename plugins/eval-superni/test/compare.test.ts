@@ -117,9 +117,11 @@ describe("superni/compare", () => {
       inputLists: { candidates: [memoryInput("eval_rlaf", json(candidateRecords)), memoryInput("eval_same", json(baselineRecords))] }
     })
     const summary = await runStage(compareStage, stage.ctx)
-    expect(summary?.metrics?.["eval_rlaf.tasksImproved"]).toBe(50)
-    expect(summary?.metrics?.["eval_same.tasksImproved"]).toBe(0)
     expect(stage.records).toHaveLength(8)
+    // Counts under count names (a metric called tasksImproved used to hold the percentage), the share under its own.
+    const improved = stage.records.filter((record) => record["candidateRun"] === "eval_rlaf" && record["outcome"] === "improved").length
+    expect(improved).toBe(2)
+    expect(summary?.metrics).toMatchObject({ "eval_rlaf.tasksImproved": improved, "eval_rlaf.tasksImprovedPct": 50, "eval_same.tasksImproved": 0, "eval_same.tasksImprovedPct": 0, "eval_same.tasksWorse": 0 })
     expect(stage.records[0]).toMatchObject({ baselineRun: "eval_base", candidateRun: "eval_rlaf", task: "t1", outcome: "improved" })
     for (const file of ["report.md", "report.html", "comparison.json"]) expect(existsSync(path.join(stage.ctx.dir, file))).toBe(true)
     const markdown = readFileSync(path.join(stage.ctx.dir, "report.md"), "utf8")

@@ -105,10 +105,13 @@ export const compareStage = defineStage({
       yield* ctx.output.append(records)
       yield* writeArtifacts(ctx.dir, { ...files, "tables.json": `${JSON.stringify({ tables: comparisonTables(comparisons) }, null, 2)}\n` })
       const metrics: Record<string, number> = {}
+      // Counts of tasks as their names say, and the share improved in per cent under its own name.
       for (const comparison of comparisons) {
-        metrics[`${comparison.candidate}.tasksImproved`] = comparison.bootstrap.shareImproved.estimate
+        metrics[`${comparison.candidate}.tasksImproved`] = comparison.counts.improved
+        metrics[`${comparison.candidate}.tasksWorse`] = comparison.counts.worse
+        metrics[`${comparison.candidate}.tasksImprovedPct`] = comparison.bootstrap.shareImproved.estimate
         metrics[`${comparison.candidate}.meanDelta`] = comparison.bootstrap.meanDelta.estimate
-        yield* ctx.events.metric(`${comparison.candidate}.tasksImproved`, comparison.bootstrap.shareImproved.estimate)
+        yield* ctx.events.metric(`${comparison.candidate}.tasksImprovedPct`, comparison.bootstrap.shareImproved.estimate)
       }
       return { metrics }
     }).pipe(Effect.mapError(toStageError(ctx.name)))
