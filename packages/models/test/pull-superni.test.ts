@@ -64,5 +64,8 @@ describe("data pull superni", () => {
     expect(empty.message).toMatch(/empty/)
     const offline = await Effect.runPromise(Effect.flip(pull(temp(), "http://127.0.0.1:9/x")))
     expect(offline._tag).toBe("HubUnreachable")
+    // The way to another server is this command's own (HF_ENDPOINT is the Hub's, not GitHub's).
+    expect(offline._tag === "HubUnreachable" && offline.fix).toContain("--base-url")
+    expect(offline._tag === "HubUnreachable" && offline.fix).not.toContain("HF_ENDPOINT")
   })
 })

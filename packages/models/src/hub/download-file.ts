@@ -29,6 +29,8 @@ export interface DownloadRequest {
   readonly retries: number
   /** For access errors: the repository name to mention. */
   readonly repo?: string
+  /** How to point the download at another server, for "cannot reach" (default: HF_ENDPOINT, the Hub's). */
+  readonly mirrorHint?: string
   readonly fetch?: typeof fetch
   /** Called with (bytes so far, total) as data arrives. */
   readonly onProgress?: (done: number, total: number | undefined) => void
@@ -68,7 +70,7 @@ export const statusError = (url: string, status: number, repo: string | undefine
 }
 
 /** A fetch that turns a network failure into `HubUnreachable`. */
-export const reach = async (fetchFn: typeof fetch, url: string, init: RequestInit): Promise<Response> => {
+export const reach = async (fetchFn: typeof fetch, url: string, init: RequestInit, mirrorHint = "set HF_ENDPOINT to a reachable mirror"): Promise<Response> => {
   try {
     return await fetchFn(url, { ...init, redirect: "follow" })
   } catch (error) {
@@ -76,7 +78,7 @@ export const reach = async (fetchFn: typeof fetch, url: string, init: RequestIni
     throw new HubUnreachable({
       url,
       message: `cannot reach ${new URL(url).origin} (${cause})`,
-      fix: "Check your network connection (or set HF_ENDPOINT to a reachable mirror). Files already downloaded are kept; run the same command again to resume."
+      fix: `Check your network connection (or ${mirrorHint}). Files already downloaded are kept; run the same command again to resume.`
     })
   }
 }
@@ -88,7 +90,7 @@ const attempt = async (request: DownloadRequest, fetchFn: typeof fetch): Promise
     await rm(part, { force: true })
     have = 0
   }
-  const response = await reach(fetchFn, request.url, { headers: { ...request.headers, ...(have > 0 ? { Range: `bytes=${have}-` } : {}) } })
+  const response = await reach(fetchFn, request.url, { headers: { ...request.headers, ...(have > 0 ? { Range: `bytes=${have}-` } : {}) } }, request.mirrorHint)
   if (response.status === 416) {
     // Our partial file does not match the server's file: start over.
     await response.body?.cancel()

@@ -84,7 +84,8 @@ export const pullSuperNi = (options: PullSuperNiOptions = {}): Effect.Effect<Pul
         if (await alreadyPulled(record, dir, relative, undefined, undefined)) return "skipped" as const
         const done = await downloadVerified({
           url: `${base}/${encodeURIComponent(revision)}/${relative}`, path, size: undefined, digest: { kind: "sha256", hex: undefined },
-          headers: {}, retries: options.retries ?? 2, fetch: fetchFn
+          headers: {}, retries: options.retries ?? 2, fetch: fetchFn,
+          mirrorHint: "pass --base-url, or set REFINE_AF_SUPERNI_URL, to a reachable copy of the natural-instructions repository's raw files"
         })
         await check?.(path)
         record.files[relative] = { size: done.bytes, kind: "sha256", hex: done.hex }
