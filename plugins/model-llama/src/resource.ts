@@ -157,6 +157,7 @@ export const llamaResource = defineResource({
         ...(ctx.cacheDir === undefined ? {} : { cacheRoot: nodePath.join(ctx.cacheDir, "quant") })
       }
     }).pipe(
+      Effect.tap((loaded) => loaded.quantCacheDamaged !== undefined ? ctx.events.warn(`${ctx.name}: ${loaded.quantCacheDamaged}`) : Effect.void),
       Effect.tap((loaded) => loaded.quantCache === "unwritable" ? ctx.events.warn(`${ctx.name}: could not write the weight cache under ${ctx.cacheDir} (disk full or read-only?); the weights stay in memory and the next load tries again`) : Effect.void),
       Effect.map((loaded) => ({ loaded, folder }))
     ))).pipe(

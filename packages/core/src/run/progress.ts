@@ -65,13 +65,15 @@ interface Tracker {
 }
 
 /**
- * Rate and ETA text, e.g. `1200/2000 (60%) 412.3/s ETA 2s`. With a step budget the ETA is the
+ * Rate and ETA text, e.g. `1200/2000 (60%) 412.3/s ETA 2s`, or `3/8 (37%) 23.0 s each ETA 1m55s` when an
+ * item takes over 10 s. With a step budget the ETA is the
  * sooner of "all items done" and "budget used up" (`8/100 (8%) 0.5/s step 2/6 ETA 32s`): a
  * stage that stops at its last step does not promise hours it will never take.
  */
 export const describeProgress = (done: number, total: number | undefined, elapsedMs: number, budget?: StepBudget): string => {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
-  const rateText = `${rate.toFixed(1)}/s`
+  // Items slower than 10 s (a PPO iteration of a large model) read as seconds per item, not "0.0/s".
+  const rateText = rate > 0 && rate < 0.1 ? `${(1 / rate).toFixed(1)} s each` : `${rate.toFixed(1)}/s`
   const byBudget = budget !== undefined && budget.step > 0 ? ((Math.max(0, budget.steps - budget.step) * elapsedMs) / budget.step) / 1000 : Number.POSITIVE_INFINITY
   const stepText = budget === undefined ? "" : ` step ${budget.step}/${budget.steps}`
   if (total === undefined || total <= 0) return `${done} ${rateText}${stepText}${Number.isFinite(byBudget) ? ` ETA ${formatDuration(byBudget)}` : ""}`

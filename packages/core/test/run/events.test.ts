@@ -58,14 +58,16 @@ describe("progress display", () => {
     expect(describeProgress(50, 200, 10_000)).toBe("50/200 (25%) 5.0/s ETA 30s")
     expect(describeProgress(7, undefined, 1000)).toBe("7 7.0/s")
     expect(describeProgress(0, 10, 1000)).toContain("ETA ?")
+    // Slower than one item in 10 s (PPO iterations of a large model): seconds per item, not "0.0/s".
+    expect(describeProgress(3, 8, 69_000)).toBe("3/8 (37%) 23.0 s each ETA 1m55s")
   })
 
   it("rounds the ETA before splitting it into units: never 1m60s or 60s", () => {
     // One item left at one item per 119.6 s (59.6 s, 3599.6 s): the remainder alone would round up to 60.
-    expect(describeProgress(1, 2, 119_600)).toBe("1/2 (50%) 0.0/s ETA 2m0s")
-    expect(describeProgress(1, 2, 59_600)).toBe("1/2 (50%) 0.0/s ETA 1m0s")
-    expect(describeProgress(1, 2, 3_599_600)).toBe("1/2 (50%) 0.0/s ETA 1h0m")
-    expect(describeProgress(1, 2, 89_400)).toBe("1/2 (50%) 0.0/s ETA 1m29s")
+    expect(describeProgress(1, 2, 119_600)).toBe("1/2 (50%) 119.6 s each ETA 2m0s")
+    expect(describeProgress(1, 2, 59_600)).toBe("1/2 (50%) 59.6 s each ETA 1m0s")
+    expect(describeProgress(1, 2, 3_599_600)).toBe("1/2 (50%) 3599.6 s each ETA 1h0m")
+    expect(describeProgress(1, 2, 89_400)).toBe("1/2 (50%) 89.4 s each ETA 1m29s")
   })
 
   it("takes the step budget into account: the ETA is the sooner of items done and budget used up", () => {

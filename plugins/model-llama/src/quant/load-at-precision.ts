@@ -35,6 +35,8 @@ export interface WeightsAtPrecision {
   readonly quantised: Record<string, QuantisedWeight>
   /** `hit`: read from the cache; `written`: quantised and cached; `off`: no cache (float32 / float16 / no root); `unwritable`: quantised, cache not written. */
   readonly cache: "hit" | "written" | "off" | "unwritable"
+  /** Set when the cache file was found damaged (and so written again, or left unwritable): the warning naming it. */
+  readonly cacheDamaged?: string
 }
 
 /**
@@ -57,8 +59,10 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   const kept = new Map([...expected].filter(([name]) => !reduced.has(name)))
   const folder = precision !== "float16" && options.cacheRoot !== undefined ? quantCacheFolder(options.cacheRoot, modelId, precision, blockSize) : undefined
   // A hit holds every weight (the float32 ones too): nothing of the checkpoint is read.
-  const cached = folder !== undefined && precision !== "float16" ? yield* readQuantCache(folder, precision, blockSize, reduced, kept) : undefined
+  const lookup = folder !== undefined && precision !== "float16" ? yield* readQuantCache(folder, precision, blockSize, reduced, kept) : {}
+  const cached = lookup.cached
   if (cached !== undefined) return { weights: cached.weights, quantised: cached.quantised, cache: "hit" } satisfies WeightsAtPrecision
+  const damaged = lookup.damaged === undefined ? {} : { cacheDamaged: lookup.damaged }
   const weights: Record<string, HostTensor> = {}
   const quantised: Record<string, QuantisedWeight> = {}
   for (const [name, shape] of expected) {
@@ -68,5 +72,5 @@ export const loadWeightsAtPrecision = Effect.fnUntraced(function* (source: Tenso
   }
   if (folder === undefined) return { weights, quantised, cache: "off" } satisfies WeightsAtPrecision
   const written = yield* writeQuantCache(folder, modelId, { quantised: quantised as Record<string, BlockQuantisedWeight>, weights }).pipe(Effect.orElseSucceed(() => undefined))
-  return written === undefined ? { weights, quantised, cache: "unwritable" } satisfies WeightsAtPrecision : { weights: written.weights, quantised: written.quantised, cache: "written" } satisfies WeightsAtPrecision
+  return written === undefined ? { weights, quantised, cache: "unwritable", ...damaged } satisfies WeightsAtPrecision : { weights: written.weights, quantised: written.quantised, cache: "written", ...damaged } satisfies WeightsAtPrecision
 })

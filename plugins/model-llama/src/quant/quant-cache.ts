@@ -9,15 +9,22 @@
  * weight file's bytes, so a changed model gets a new folder; quantisation is
  * deterministic, so a hit is the same as quantising again. A missing,
  * partial or damaged file (or one written before it held the float32
- * weights) is a miss (the weights are quantised again and the file
- * rewritten), never an error.
+ * weights, or before it recorded its checksum) is a miss (the weights are
+ * quantised again and the file rewritten), never an error. Damage is found
+ * by content: the file records a SHA-256 of its content in its metadata
+ * (`content-checksum.ts`), checked in full the first time the file is used
+ * after it changed and vouched for by a stamp after that (`verified-stamp.ts`),
+ * so an unchanged file of GBs is not read again at every load; a damaged one
+ * is named (`CacheLookup.damaged`, a warning) and rewritten.
  */
 import { blocksPerRow, hostByteLength, quantisedPartBytes, type BlockQuantisedWeight, type HostTensor, type QuantisedWeight, type StoredQuantisedWeight, type StoredTensor } from "@refine-af/tensor"
-import { freeBytes, openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
+import { freeBytes, openSafetensors, openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename, rm } from "node:fs/promises"
 import { closeSync, existsSync, openSync, readSync } from "node:fs"
 import * as nodePath from "node:path"
+import { CHECKSUM_KEY, checksumToWrite } from "./content-checksum.ts"
+import { removeStamp, verifiedOnce } from "./verified-stamp.ts"
 
 const FILE = "weights.safetensors"
 
@@ -37,38 +44,53 @@ export interface CachedWeights {
   readonly weights: Record<string, HostTensor>
 }
 
+/** What a cache lookup found: the weights on a hit; on a miss, why when the file was there but damaged. */
+export interface CacheLookup {
+  readonly cached?: CachedWeights
+  /** The file was complete but its content does not match the checksum it was written with (what to warn). */
+  readonly damaged?: string
+}
+
 /**
  * The cached weights: `shapes` quantised (by their float32 shapes) and
- * `float32Shapes` kept at float32, or undefined when the cache is absent or
- * its header does not hold all of them whole (dtype and byte length of every
- * part; the safetensors reader checks that every range lies inside the
- * file). Nothing but the header is read: each weight reads its values from
- * the file when asked ({@link readWhenUsed}), and a backend that maps files
- * never asks.
+ * `float32Shapes` kept at float32 — a miss (no `cached`) when the cache is
+ * absent, its header does not hold all of them whole (dtype and byte length
+ * of every part; the safetensors reader checks that every range lies inside
+ * the file), it records no checksum (written before it did), or its content
+ * does not match that checksum (`damaged` names the file). The content is
+ * read once per change of the file ({@link verifiedOnce}); otherwise only
+ * the header is: each weight reads its values from the file when asked
+ * ({@link readWhenUsed}), and a backend that maps files never asks.
  */
 export const readQuantCache = (folder: string, scheme: CacheScheme, blockSize: number, shapes: ReadonlyMap<string, ReadonlyArray<number>>, float32Shapes: ReadonlyMap<string, ReadonlyArray<number>>) =>
   Effect.gen(function* () {
     const file = quantCacheFile(folder)
-    if (!existsSync(file)) return undefined
-    const source = yield* openSingleFile(file)
+    if (!existsSync(file)) return {} satisfies CacheLookup
+    const source = yield* openSafetensors(file)
     const quantised: Record<string, BlockQuantisedWeight> = {}
     for (const [name, shape] of shapes) {
       // A float32 cache holds no quantised weight.
-      if (scheme === "float32") return undefined
+      if (scheme === "float32") return {} satisfies CacheLookup
       const parts = quantisedPartBytes({ scheme, shape, blockSize })
       const codes = yield* source.entry(`${name}#codes`)
       const scales = yield* source.entry(`${name}#scales`)
-      if (codes.dtype !== "U8" || codes.end - codes.begin !== parts.codes || scales.dtype !== "F32" || scales.end - scales.begin !== parts.scales) return undefined
+      if (codes.dtype !== "U8" || codes.end - codes.begin !== parts.codes || scales.dtype !== "F32" || scales.end - scales.begin !== parts.scales) return {} satisfies CacheLookup
       quantised[name] = lazyWeight({ scheme, shape, blockSize }, storedFrom(folder, codes, scales))
     }
     const weights: Record<string, HostTensor> = {}
     for (const [name, shape] of float32Shapes) {
       const entry = yield* source.entry(name)
-      if (entry.dtype !== "F32" || entry.shape.join(",") !== shape.join(",")) return undefined
+      if (entry.dtype !== "F32" || entry.shape.join(",") !== shape.join(",")) return {} satisfies CacheLookup
       weights[name] = lazyTensor(shape, { folder, file: FILE, offset: entry.begin })
     }
-    return { quantised, weights } satisfies CachedWeights
-  }).pipe(Effect.scoped, Effect.orElseSucceed(() => undefined))
+    const checksum = source.header.metadata[CHECKSUM_KEY]
+    // Written before the cache recorded checksums: nothing says what it should hold, so it is made again.
+    if (checksum === undefined) return {} satisfies CacheLookup
+    if (!verifiedOnce(file, source.header, checksum)) {
+      return { damaged: `the weight cache file ${file} is damaged (its content does not match the checksum recorded when it was written); it is written again from the model's weights` } satisfies CacheLookup
+    }
+    return { cached: { quantised, weights } } satisfies CacheLookup
+  }).pipe(Effect.scoped, Effect.orElseSucceed((): CacheLookup => ({})))
 
 // Where a weight's codes and scales lie in the cache file (a backend may map them from there).
 const storedFrom = (folder: string, codes: TensorEntry, scales: TensorEntry): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
@@ -92,13 +114,14 @@ const locate = (folder: string, written: CachedWeights) =>
  * leaves a half file under the real name, and a reader that mapped an older
  * file keeps it) and returns the weights with their place in it. The float32
  * weights come first (8-byte aligned, as the format lays out the first
- * tensors). Fails, writing nothing, when the disk has less than the file's
+ * tensors); its metadata records the content's checksum (computed from the
+ * weights in memory, ~1 s per GiB). Fails, writing nothing, when the disk has less than the file's
  * size plus 1 GiB free (`free`: bytes free on a folder's disk); a failed
  * write removes its temporary file.
  */
 export const writeQuantCache = (folder: string, modelId: string, written: CachedWeights, free: (folder: string) => Promise<number> = freeBytes) =>
   Effect.gen(function* () {
-    const tensors: Array<TensorToWrite> = Object.entries(written.weights).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))
+    const tensors: Array<Extract<TensorToWrite, { readonly data: ArrayBufferView }>> = Object.entries(written.weights).map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, data: t.data }))
     for (const [name, w] of Object.entries(written.quantised)) {
       const [rows, cols] = w.shape as [number, number]
       const blocks = blocksPerRow(cols, w.blockSize)
@@ -111,9 +134,13 @@ export const writeQuantCache = (folder: string, modelId: string, written: Cached
     const available = yield* Effect.tryPromise(() => free(folder))
     if (available < size + 2 ** 30) return yield* Effect.fail(new Error(`${folder}: ${available} bytes free, the cache file needs ${size} plus 1 GiB`))
     const temporary = `${quantCacheFile(folder)}.${process.pid}.tmp`
-    yield* writeSafetensors(temporary, tensors, { model: modelId, scheme: first?.scheme ?? "float32", block_size: String(first?.blockSize ?? "") }).pipe(
+    const metadata = { model: modelId, scheme: first?.scheme ?? "float32", block_size: String(first?.blockSize ?? "") }
+    const checksum = checksumToWrite(metadata, tensors)
+    yield* writeSafetensors(temporary, tensors, { ...metadata, [CHECKSUM_KEY]: checksum }).pipe(
       Effect.tapError(() => Effect.promise(() => rm(temporary, { force: true })))
     )
+    // The new file is verified at its first use (read back once): no stamp vouches for it before.
+    removeStamp(quantCacheFile(folder))
     yield* Effect.tryPromise(() => rename(temporary, quantCacheFile(folder)))
     // The file is written either way; weights whose place in it cannot be read back are just not mapped.
     return yield* locate(folder, written).pipe(Effect.orElseSucceed(() => written))

@@ -122,5 +122,5 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     : base
   // The trainable view: sessions over the same frozen weights (the resource's own adapter is not applied to them).
   const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch, prefillRows })
-  return { service, base, policy, runtime, tokenizer, model, quantCache: loaded.cache }
+  return { service, base, policy, runtime, tokenizer, model, quantCache: loaded.cache, ...(loaded.cacheDamaged === undefined ? {} : { quantCacheDamaged: loaded.cacheDamaged }) }
 })
