@@ -20,10 +20,10 @@ export const shownPath = (file: string): string => {
   return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
 }
 
-/** The datasets, adapters and reports of a run, stage by stage, then the run report (HTML first). */
+/** The datasets, adapters and reports of a run, stage by stage, then the run report (HTML, Markdown, JSON). */
 export const runOutputs = (runDir: string, manifest: RunManifest): Array<RunOutput> => {
   const outputs: Array<RunOutput> = listRunOutputs(runDir, manifest).map((output) => ({ ...output, path: shownPath(path.resolve(runDir, output.path)) }))
-  for (const file of [runFiles.reportHtml, runFiles.report]) {
+  for (const file of [runFiles.reportHtml, runFiles.report, runFiles.reportJson]) {
     const report = path.join(runDir, file)
     if (fs.existsSync(report)) outputs.push({ kind: "report", path: shownPath(report) })
   }

@@ -46,6 +46,7 @@ const runDirWithOutputs = () => {
   fs.mkdirSync(at("evaluate"), { recursive: true })
   fs.writeFileSync(at("evaluate", "report.html"), "<html></html>")
   fs.writeFileSync(path.join(runDir, "report.md"), "# run")
+  fs.writeFileSync(path.join(runDir, "report.json"), "{}")
   return runDir
 }
 
@@ -59,6 +60,7 @@ describe("run summary", () => {
     expect(text).toContain(`model (sft): ${path.join(runDir, "stages/sft/model")}`)
     expect(text).toContain(`report (evaluate): ${path.join(runDir, "stages/evaluate/report.html")}`)
     expect(text).toContain(`report: ${path.join(runDir, "report.md")}`)
+    expect(text).toContain(`report: ${path.join(runDir, "report.json")}`)
     expect(text).not.toContain("records.jsonl")
   })
 

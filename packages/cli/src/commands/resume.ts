@@ -6,7 +6,7 @@
  * is refused (a new run takes them, its unchanged stages from the cache).
  */
 import { Console, Effect, Option } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import { readRunManifest, resumeRunDir, RunDirInvalid, type RunManifest } from "@refine-af/core"
 import { checkpointFromEnv } from "../checkpoint-env.ts"
 import { runDisplay } from "../run-display.ts"
@@ -32,7 +32,7 @@ export const resumeCommand = Command.make(
       Argument.withDescription("Overrides as key.path=value for the stages still to run (refused when they change a completed stage)"),
       Argument.variadic()
     ),
-    cacheDir: cacheDirFlag,
+    cacheDir: cacheDirFlag.pipe(Flag.withDescription("Stage cache folder (default: the one the run was started with, recorded in its manifest)")),
     wide: wideFlag
   },
   Effect.fnUntraced(function*({ runDir, overrides, cacheDir, wide }) {

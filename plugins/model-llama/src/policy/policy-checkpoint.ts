@@ -3,7 +3,12 @@
  * holding every state tensor as F32 — the exact bytes the backend held — and
  * in `__metadata__` the step, random state, LoRA layout, model id and the
  * algorithm's own JSON state. Written to a temporary name and renamed, so a
- * kill mid-write leaves the previous checkpoint intact.
+ * kill mid-write leaves the previous checkpoint intact. Its metadata records
+ * a SHA-256 of its content (`sha256`: metadata, tensor table and data; see
+ * `quant/content-checksum.ts`), checked in full at every resume (the file is
+ * small: LoRA, value head, optimizer moments): a damaged checkpoint cannot be
+ * rebuilt, so resuming it is refused, naming the file and the way out. A
+ * checkpoint written before checksums were recorded is resumed unchecked.
  */
 import { existsSync, renameSync, rmSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
@@ -13,6 +18,7 @@ import type { BackendFeed, BackendService } from "@refine-af/tensor"
 import { PolicyError, type Restored } from "@refine-af/training"
 import { Effect } from "effect"
 import { openSafetensors, writeSafetensors } from "@refine-af/models"
+import { CHECKSUM_KEY, checksumOfFile, checksumToWrite } from "../quant/content-checksum.ts"
 import { toHost, type PolicyState } from "./policy-state.ts"
 
 export const CHECKPOINT_FILE = "policy-checkpoint.safetensors"
@@ -48,7 +54,8 @@ export const writeCheckpoint = (backend: BackendService, state: PolicyState, dir
     const file = nodePath.join(dir, CHECKPOINT_FILE)
     const temp = `${file}.tmp-${process.pid}`
     yield* Effect.tryPromise(() => mkdir(dir, { recursive: true }))
-    yield* writeSafetensors(temp, tensors, { "refine-af": JSON.stringify(meta) })
+    const metadata = { "refine-af": JSON.stringify(meta) }
+    yield* writeSafetensors(temp, tensors, { ...metadata, [CHECKSUM_KEY]: checksumToWrite(metadata, tensors) })
     yield* Effect.try(() => renameSync(temp, file))
   }).pipe(
     Effect.tapError(() => Effect.sync(() => rmSync(nodePath.join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`), { force: true }))),
@@ -64,6 +71,15 @@ export const readCheckpoint = (state: PolicyState, dir: string, identity: Checkp
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const st = yield* openSafetensors(file).pipe(Effect.mapError(failure(`cannot read checkpoint ${file}`, fix)))
+        const checksum = st.header.metadata[CHECKSUM_KEY]
+        const content = checksum === undefined ? undefined : yield* Effect.try({ try: () => checksumOfFile(file, st.header), catch: failure(`cannot read checkpoint ${file}`, fix) })
+        if (content !== checksum) {
+          return yield* new PolicyError({
+            reason: "Checkpoint",
+            message: `checkpoint ${file} is damaged: its content does not match the checksum recorded when it was written, so it cannot be resumed`,
+            fix: `a checkpoint cannot be rebuilt: delete ${dir} (this stage's state folder) and run again to restart the stage from scratch`
+          })
+        }
         const raw = st.header.metadata["refine-af"]
         const meta = yield* Effect.try({ try: () => JSON.parse(raw ?? "null") as Meta, catch: failure(`checkpoint ${file} has no readable metadata`, fix) })
         if (meta?.format !== FORMAT) return yield* new PolicyError({ reason: "Checkpoint", message: `${file} is not a ${FORMAT} checkpoint`, fix })

@@ -16,7 +16,7 @@ import { loadTokenizer, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
 import { adapterIdentity, modelIdentity } from "@refine-af/models"
-import { loadWeightsAtPrecision, type PrecisionOptions } from "../quant/load-at-precision.ts"
+import { loadWeightsAtPrecision, type PrecisionOptions, type WeightsAtPrecision } from "../quant/load-at-precision.ts"
 import { heldFloat32, heldQuantised, readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
@@ -90,7 +90,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
   const maps = backend.mapsStoredWeights === true && options.mapCachedWeights !== false
   // At float32 the cache holds a float32 copy only for such a backend (nothing else would read it).
-  const loaded = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, { ...precision, float32Cache: maps })))
+  const loaded: WeightsAtPrecision = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeightsAtPrecision(source, model.config, path, folderId, { ...precision, float32Cache: maps })))
   const quantised = maps ? readWhenUsed(loaded.quantised) : options.mapCachedWeights === false ? heldQuantised(loaded.quantised) : loaded.quantised
   const weights = maps ? readFloat32WhenUsed(loaded.weights) : options.mapCachedWeights === false ? heldFloat32(loaded.weights) : loaded.weights
   const contextLength = Math.min(options.contextLength ?? Math.min(model.config.maxPositionEmbeddings, 4096), model.config.maxPositionEmbeddings)
