@@ -51,4 +51,19 @@ describe("reward/score", () => {
     expect(Exit.isFailure(exit)).toBe(true)
     expect(String(exit)).toMatch(/samples\.jsonl:2: field "output" is missing/)
   })
+
+  it("reads a file that starts with a byte order mark; refuses one that is not UTF-8, and one with no samples", async () => {
+    const withBom = writeSamples(`\ufeff${JSON.stringify(lines[0])}\n`)
+    const bom = memoryStageContext({ options: { path: "samples.jsonl" }, uses: { scorer }, recipeDir: withBom })
+    await runStage(score, bom.ctx)
+    expect(bom.output.committed.map((r) => r["id"])).toEqual([1])
+
+    const latin1 = fs.mkdtempSync(path.join(os.tmpdir(), "score-stage-"))
+    fs.writeFileSync(path.join(latin1, "samples.jsonl"), Buffer.concat([Buffer.from('{"instruction":"caf'), Buffer.from([0xe9]), Buffer.from('","output":"x"}\n')]))
+    const notUtf8 = await runStageExit(score, memoryStageContext({ options: { path: "samples.jsonl" }, uses: { scorer }, recipeDir: latin1 }).ctx)
+    expect(String(notUtf8)).toMatch(/samples\.jsonl is not UTF-8 text: byte 20 \(line 1\)/)
+
+    const empty = await runStageExit(score, memoryStageContext({ options: { path: "samples.jsonl" }, uses: { scorer }, recipeDir: writeSamples("\n\n") }).ctx)
+    expect(String(empty)).toMatch(/samples\.jsonl holds no samples/)
+  })
 })

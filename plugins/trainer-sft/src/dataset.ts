@@ -11,7 +11,7 @@
  * ```
  */
 import { readFileSync } from "node:fs"
-import type { JsonRecord } from "@refine-af/core"
+import { decodeTextFile, type JsonRecord } from "@refine-af/core"
 import type { PolicyModelService, TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { SftDataError } from "./errors.ts"
@@ -48,13 +48,16 @@ export const checkRecord = (raw: unknown, where: string): Effect.Effect<AlpacaRe
 /** Parses a JSONL file of records (blank lines skipped). */
 export const readJsonl = (file: string): Effect.Effect<ReadonlyArray<{ raw: unknown; where: string }>, SftDataError> =>
   Effect.gen(function* () {
-    const text = yield* Effect.try({ try: () => readFileSync(file, "utf8"), catch: (e) => new SftDataError({ message: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, fix: "check the path option (relative paths resolve from the recipe's folder)" }) })
+    const bytes = yield* Effect.try({ try: () => readFileSync(file), catch: (e) => new SftDataError({ message: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, fix: "check the path option (relative paths resolve from the recipe's folder)" }) })
+    const decoded = decodeTextFile(bytes)
+    if ("problem" in decoded) return yield* new SftDataError({ message: `${file} ${decoded.problem}`, fix: decoded.fix })
+    const text = decoded.text
     const out: Array<{ raw: unknown; where: string }> = []
     const lines = text.split("\n")
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.trim() === "") continue
       const where = `line ${i + 1} of ${file}`
-      const raw = yield* Effect.try({ try: () => JSON.parse(lines[i]!) as unknown, catch: () => new SftDataError({ message: `${where} is not valid JSON`, fix: "write one JSON object per line" }) })
+      const raw = yield* Effect.try({ try: () => JSON.parse(lines[i]!) as unknown, catch: (e) => new SftDataError({ message: `${where} is not valid JSON (${e instanceof Error ? e.message : String(e)})`, fix: "write one JSON object per line" }) })
       out.push({ raw, where })
     }
     return out

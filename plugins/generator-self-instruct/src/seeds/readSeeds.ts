@@ -12,6 +12,7 @@
  */
 import { readFile } from "node:fs/promises"
 import { Cause, Effect, Exit, Schema } from "effect"
+import { decodeTextFile } from "@refine-af/core"
 import { SeedFileUnreadable, SeedLineInvalid, SeedSetInvalid } from "../errors.ts"
 import { SeedTask } from "./SeedTask.ts"
 
@@ -76,10 +77,14 @@ export const readSeedFile = (
   path: string
 ): Effect.Effect<ReadonlyArray<SeedTask>, SeedFileUnreadable | SeedLineInvalid | SeedSetInvalid> =>
   Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
+    try: () => readFile(path),
     catch: (error) =>
       new SeedFileUnreadable({
         path,
-        message: `cannot read seed file ${path} (${(error as Error).message}). Fix: check the "seeds" path (relative paths resolve from the working directory).`
+        message: `cannot read seed file ${path} (${(error as Error).message}). Fix: check the "seeds" path (relative paths resolve from the recipe's folder).`
       })
-  }).pipe(Effect.flatMap((text) => parseSeedTasks(text, path)))
+  }).pipe(Effect.flatMap((bytes): Effect.Effect<ReadonlyArray<SeedTask>, SeedFileUnreadable | SeedLineInvalid | SeedSetInvalid> => {
+    const decoded = decodeTextFile(bytes)
+    if ("problem" in decoded) return Effect.fail(new SeedFileUnreadable({ path, message: `seed file ${path} ${decoded.problem}. Fix: ${decoded.fix}.` }))
+    return parseSeedTasks(decoded.text, path)
+  }))

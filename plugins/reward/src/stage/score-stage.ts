@@ -13,7 +13,7 @@
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
-import { defineStage, RecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
+import { decodeTextFile, defineStage, RecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
 import { parseSampleLines, SampleFileError, sampleOf, type SampleFields } from "./read-samples.ts"
 
 /** Options of `reward/score`. */
@@ -54,7 +54,11 @@ export const score = defineStage({
       const rows: Array<{ readonly record: JsonRecord; readonly sample: Sample }> = []
       if (ctx.options.path !== undefined) {
         const file = ctx.options.path
-        rows.push(...yield* Effect.try({ try: () => parseSampleLines(fs.readFileSync(file, "utf8"), file, fields), catch: (e) => stageError(ctx.name, e) }))
+        const bytes = yield* Effect.try({ try: () => fs.readFileSync(file), catch: (e) => stageError(ctx.name, e) })
+        const decoded = decodeTextFile(bytes)
+        if ("problem" in decoded) return yield* new StageError({ stage: ctx.name, message: `${file} ${decoded.problem}`, fix: decoded.fix })
+        rows.push(...yield* Effect.try({ try: () => parseSampleLines(decoded.text, file, fields), catch: (e) => stageError(ctx.name, e) }))
+        if (rows.length === 0) return yield* new StageError({ stage: ctx.name, message: `${file} holds no samples (only blank lines)`, fix: "write one JSON object per line, or point path at another file" })
       } else {
         for (const [index, record] of (yield* upstream!.readAll()).entries()) {
           const sample = sampleOf(record, fields)

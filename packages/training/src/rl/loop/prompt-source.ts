@@ -11,16 +11,19 @@
  */
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
-import { StageError, type JsonRecord, type RecordStreamError, type StageInput } from "@refine-af/core"
+import { decodeTextFile, StageError, type JsonRecord, type RecordStreamError, type StageInput } from "@refine-af/core"
 import { namedRecords, type NamedRecord } from "./prompts.ts"
 
 /** Parses a JSONL file of prompt records (blank lines skipped); fails naming the line that is not a JSON object. */
 export const readPromptFile = (stage: string, file: string): Effect.Effect<Array<NamedRecord>, StageError> =>
   Effect.gen(function* () {
-    const text = yield* Effect.try({
-      try: () => readFileSync(file, "utf8"),
+    const bytes = yield* Effect.try({
+      try: () => readFileSync(file),
       catch: (e) => new StageError({ stage, message: `cannot read the prompt file ${file}: ${e instanceof Error ? e.message : String(e)}`, fix: "check the path option (relative paths resolve from the recipe's folder)" })
     })
+    const decoded = decodeTextFile(bytes)
+    if ("problem" in decoded) return yield* new StageError({ stage, message: `the prompt file ${file} ${decoded.problem}`, fix: decoded.fix })
+    const text = decoded.text
     const out: Array<NamedRecord> = []
     const lines = text.split("\n")
     for (let i = 0; i < lines.length; i++) {
