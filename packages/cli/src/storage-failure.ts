@@ -81,6 +81,29 @@ const runDirOf = (location: RunLocation, file: string): string | undefined => {
   return path.join(runsDir, relative.split(path.sep)[0]!)
 }
 
+/**
+ * The run a `run` command was writing when its error names no file (Node leaves the path out of
+ * some write errors): the newest run folder under the runs folder whose manifest says it is
+ * still running, if any.
+ */
+const runningRunDir = (location: RunLocation): string | undefined => {
+  if (!("runsDir" in location)) return path.resolve(location.runDir)
+  const runsDir = path.resolve(location.runsDir)
+  let newest: { readonly dir: string; readonly at: number } | undefined
+  try {
+    for (const entry of fs.readdirSync(runsDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue
+      const manifest = path.join(runsDir, entry.name, "manifest.json")
+      try {
+        const status = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { status?: unknown }).status
+        const at = fs.statSync(manifest).mtimeMs
+        if (status === "running" && (newest === undefined || at > newest.at)) newest = { dir: path.join(runsDir, entry.name), at }
+      } catch { /* not a run folder, or one being written */ }
+    }
+  } catch { /* no runs folder */ }
+  return newest?.dir
+}
+
 const nearestExisting = (folder: string): string =>
   fs.existsSync(folder) || path.dirname(folder) === folder ? folder : nearestExisting(path.dirname(folder))
 
@@ -159,8 +182,8 @@ export const storageFailureOf = (error: unknown, location: RunLocation): Storage
   const failure = fsFailureOf(error)
   if (failure === undefined) return undefined
   const file = failure.path === undefined ? undefined : path.resolve(failure.path)
-  const runDir = file === undefined ? ("runDir" in location ? path.resolve(location.runDir) : undefined) : runDirOf(location, file)
-  const where = file ?? runDir ?? "(unknown path)"
+  const runDir = file === undefined ? runningRunDir(location) : runDirOf(location, file)
+  const where = file ?? runDir ?? ("runsDir" in location ? path.resolve(location.runsDir) : "(unknown path)")
   if (failure.code === "ENOTDIR" || failure.code === "EEXIST") return notAFolder(failure, location, file, runDir)
   if (failure.code === "ENOENT") {
     // A missing file is only a storage condition when the run's own folder vanished.

@@ -47,6 +47,21 @@ describe("storageFailureOf: a file where a folder has to be", () => {
     // EEXIST of anything but mkdir (an exclusive create) is no storage condition.
     expect(storageFailureOf({ code: "EEXIST", syscall: "open", path: cacheDir }, { runsDir: path.join(root, "runs"), cacheDir })).toBeUndefined()
   })
+
+  it("ENOSPC with no path (Node leaves it out of some write errors) names the running run and says to resume it", () => {
+    const runsDir = path.join(scratch(), "runs")
+    const run = (name: string, status: string) => {
+      fs.mkdirSync(path.join(runsDir, name), { recursive: true })
+      fs.writeFileSync(path.join(runsDir, name, "manifest.json"), JSON.stringify({ status }))
+    }
+    run("sft-20260101-000000-aaaa", "completed")
+    run("sft-20260101-000100-bbbb", "running")
+    const storage = storageFailureOf({ code: "ENOSPC", syscall: "write" }, { runsDir })
+    const running = path.join(runsDir, "sft-20260101-000100-bbbb")
+    expect(storage?.message).toBe(`the disk is full (ENOSPC) writing ${running}`)
+    expect(storage?.fix).toBe(`free space on the disk holding ${running}, then continue with: refine-af resume ${running} (committed records are kept)`)
+    expect(storage?.message).not.toContain("unknown path")
+  })
 })
 
 describe("checkFolders", () => {
