@@ -17,6 +17,9 @@ export interface ParsedYaml {
   readonly problems: ReadonlyArray<RecipeProblem>
 }
 
+/** How many YAML syntax errors are reported one by one before the rest are counted in one problem. */
+const shownSyntaxErrors = 3
+
 /** How many aliases are reported one by one before the rest are counted in one problem. */
 const aliasesReported = 3
 
@@ -40,6 +43,8 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
   const problems: Array<RecipeProblem> = []
   // The parser itself ran out of stack: reported below unless the walk finds where nesting gets too deep.
   let parserOverflow: RecipeProblem | undefined
+  let syntaxErrors = 0
+  let firstHiddenSyntax: SourcePosition | undefined
   for (const error of doc.errors) {
     if (error.code === "MULTIPLE_DOCS") {
       problems.push(problemAt(at(error.pos[0]), "invalid YAML: a recipe is one document, but a `---` line starts another", "remove the `---` line and merge or drop what follows it"))
@@ -56,8 +61,21 @@ export const parseRecipeYaml = (file: string, source: string, options: ParseOpti
       problems.push(problemAt(at(opensAt), `invalid YAML: the ${quote} quote opened here is never closed`, yamlFix(error.code, message)))
       continue
     }
-    const fix = error.code === "DUPLICATE_KEY" ? "remove or rename one of the duplicate keys" : yamlFix(error.code, message)
-    problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${message}`, fix))
+    if (error.code === "DUPLICATE_KEY") {
+      problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${message}`, "remove or rename one of the duplicate keys"))
+      continue
+    }
+    // One misplaced line makes the parser report every token after it: the first few say where, the rest are counted.
+    syntaxErrors++
+    if (syntaxErrors <= shownSyntaxErrors) problems.push(problemAt(at(error.pos[0]), `invalid YAML: ${message}`, yamlFix(error.code, message)))
+    else firstHiddenSyntax ??= at(error.pos[0])
+  }
+  if (firstHiddenSyntax !== undefined) {
+    problems.push(problemAt(
+      firstHiddenSyntax,
+      `${syntaxErrors - shownSyntaxErrors} more YAML syntax errors from here on, most likely caused by the first one`,
+      "fix the first error (often the indentation of its line or the line before it), then validate again"
+    ))
   }
 
   const refuseProps = (node: Node): void => {
