@@ -56,7 +56,7 @@ export const LlamaResourceOptions = Schema.Struct({
   /** PEFT LoRA adapter folder to enable. */
   lora: Schema.optionalKey(RecipePath("dir", "PEFT LoRA adapter folder")).annotate({ description: "PEFT LoRA adapter folder to enable." }),
   /** Context length in tokens (default: the model's, capped at 4096). */
-  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Context length in tokens (default: the model's, capped at 4096)." }),
+  max_context: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Context length in tokens (default: the model's, capped at 4096; a larger value than the model's own is cut to it, with a warning)." }),
   /** Rows decoded together (default 16; 8 where that much KV cache at the full context is large: `defaultMaxBatch`). */
   max_batch: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows decoded together (default 16, or 8 where 16 rows of KV cache at the full context would take more than an eighth of the machine's memory, as for 7B-class models). On the CPU a decode step reads every weight once whatever its rows: 16 rows gave 1.2-1.9× the tokens/s of 8 on 30M-1.1B models. With the default, prefills and scoring stay at 8 rows a program; a value set here applies to them too." }),
   /** Storage precision of the frozen weights; LoRA adapters, value heads and optimizer state stay float32. */
@@ -158,6 +158,10 @@ export const llamaResource = defineResource({
       }
     }).pipe(
       Effect.tap((loaded) => loaded.quantCacheDamaged !== undefined ? ctx.events.warn(`${ctx.name}: ${loaded.quantCacheDamaged}`) : Effect.void),
+      // The model's own context is the limit: a larger max_context is cut to it, and said so.
+      Effect.tap((loaded) => options.max_context !== undefined && options.max_context > loaded.model.config.maxPositionEmbeddings
+        ? ctx.events.warn(`${ctx.name}: max_context ${options.max_context} is above the model's own context of ${loaded.model.config.maxPositionEmbeddings} tokens (max_position_embeddings in its config.json): using ${loaded.model.config.maxPositionEmbeddings}`)
+        : Effect.void),
       Effect.tap((loaded) => loaded.quantCache === "unwritable" ? ctx.events.warn(`${ctx.name}: could not write the weight cache under ${ctx.cacheDir} (disk full or read-only?); the weights stay in memory and the next load tries again`) : Effect.void),
       Effect.map((loaded) => ({ loaded, folder }))
     ))).pipe(

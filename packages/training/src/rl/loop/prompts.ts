@@ -56,7 +56,7 @@ export const encodePrompts = (
         return yield* new StageError({
           stage,
           message: `${where} is ${tokens.length} tokens; with sampling.maxNewTokens ${maxNewTokens} it exceeds the model's context of ${policy.info.contextLength}`,
-          fix: "shorten the prompt, lower sampling.maxNewTokens, raise the model's max_context, or drop the record"
+          fix: "shorten the prompt, lower sampling.maxNewTokens, or drop the record; or raise the model's max_context, where it is below the model's own context (max_position_embeddings in its config.json)"
         })
       out.push({ record, tokens, stop })
     }
