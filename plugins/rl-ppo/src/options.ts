@@ -89,5 +89,16 @@ export const PpoOptions = Schema.Struct({
   lora: Schema.optionalKey(LoraOptions).annotate({ description: "The LoRA adapter (training's defaults: rank 8, alpha 16, q_proj/v_proj)." }),
   /** Write a resumable checkpoint every this many iterations (ours: 10) and after the last. */
   checkpointEvery: positiveInt.annotate({ description: "Write a resumable checkpoint every this many iterations (ours: 10) and after the last." }).pipe(withDefault(10))
-})
+}).check(Schema.makeFilter<{ readonly batchSize?: number; readonly miniBatchSize?: number; readonly microBatchSize?: number }>((o) => batchSizesProblem(o.batchSize ?? 128, o.miniBatchSize ?? 128, o.microBatchSize)))
 export type PpoOptions = typeof PpoOptions.Type
+
+/**
+ * Batch sizes TRL's PPOConfig would refuse too: minibatches must split the rollouts of an
+ * iteration evenly (uneven ones gave updates of 3 and 1 rollouts), and a micro-batch must fit in
+ * a minibatch (a larger one did nothing).
+ */
+export const batchSizesProblem = (batchSize: number, miniBatchSize: number, microBatchSize: number | undefined): string | undefined =>
+  miniBatchSize > batchSize ? `miniBatchSize ${miniBatchSize} is larger than batchSize ${batchSize}: lower miniBatchSize to at most ${batchSize}`
+  : batchSize % miniBatchSize !== 0 ? `miniBatchSize ${miniBatchSize} does not divide batchSize ${batchSize} (the last minibatch would hold ${batchSize % miniBatchSize}): choose a divisor of ${batchSize}`
+  : microBatchSize !== undefined && microBatchSize > miniBatchSize ? `microBatchSize ${microBatchSize} is larger than miniBatchSize ${miniBatchSize}: lower it, or leave it out`
+  : undefined

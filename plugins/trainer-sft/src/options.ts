@@ -58,7 +58,11 @@ export const SftOptions = Schema.Struct({
   eval_every: Schema.optionalKey(positiveInt).annotate({ description: "Compute the held-out loss every N steps (and at the end). Default 10." }),
   /** Checkpoint into the stage's state folder every N steps. Default 10. */
   checkpoint_every: Schema.optionalKey(positiveInt).annotate({ description: "Checkpoint into the stage's state folder every N steps. Default 10." })
-})
+}).check(Schema.makeFilter<{ readonly batch_size?: number; readonly micro_batch_size?: number }>((o) =>
+  // A micro-batch larger than the batch is the batch: accepted before, it did nothing.
+  o.micro_batch_size !== undefined && o.micro_batch_size > (o.batch_size ?? 4)
+    ? `micro_batch_size ${o.micro_batch_size} is larger than batch_size ${o.batch_size ?? 4}: lower it, or leave it out (no accumulation)`
+    : undefined))
 export type SftOptions = typeof SftOptions.Type
 
 /** The options with every default filled in. */

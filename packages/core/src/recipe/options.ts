@@ -92,6 +92,10 @@ export const decodeOptions = (
       return problemAt(positions.keyAt(nodePath), `${label}: ${issue.message}`, "change the options as the message says (`refine-af plugins` lists them)")
     }
     const written = valueAtPath(options, path)
+    if (typeof written === "object" && written !== null && !Array.isArray(written) && !issue.message.startsWith("Expected ")) {
+      // A check across the keys of a nested mapping (filters.minWords vs filters.maxWords): its message says it all.
+      return problemAt(positions.valueAt(docPath), `${label}: option "${name}": ${issue.message}`, "change the options as the message says (`refine-af plugins` lists them)")
+    }
     const got = issue.message.includes(", got ") ? "" : `, got ${describeValue(written)}`
     return problemAt(positions.valueAt(docPath), `${label}: option "${name}": ${issue.message}${got}`, valueFix(issue.message, written))
   })
