@@ -20,7 +20,7 @@ import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine
 import {
   checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, groupedMinibatches, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   learningRate, PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, rolloutSamples, writeIterationCurves
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, openResumableSession, rolloutSamples, writeIterationCurves
 } from "@refine-af/training"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
@@ -41,7 +41,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP !== undefined ? { topP: o.sampling.topP } : {}) }
     const hyperAt = (lr: number) => ({ lr, ...(o.maxGradNorm ? { clipGradNorm: o.maxGradNorm } : {}), ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
 
-    const session = yield* policy.session({ lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
+    const session = yield* openResumableSession(policy, { lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, (stored) => decodeState(stored)?.step ?? 0)
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []

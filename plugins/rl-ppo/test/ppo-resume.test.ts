@@ -40,6 +40,18 @@ describe("ppo/train resume", () => {
     }
   })
 
+  it("a checkpoint ahead of the committed records (a commit marker lost by hand) starts over with a warning: every iteration is written, as uninterrupted", { timeout: 300_000 }, async () => {
+    const reference = await runPpo(options)
+    const first = await runPpo(options, { crashAfter: 7 })
+    expect(Exit.isFailure(first.exit)).toBe(true)
+    // Only 2 records survive, but the state folder holds the checkpoint of iteration 6.
+    const second = await runPpo(options, { stateDir: first.stateDir, dir: first.dir, resumed: first.records.slice(0, 2) })
+    expect(Exit.isSuccess(second.exit), JSON.stringify(second.exit)).toBe(true)
+    expect(withoutTime(second.records)).toEqual(withoutTime(reference.records))
+    expect(adapterBytes(second.dir).equals(adapterBytes(reference.dir))).toBe(true)
+    expect(second.events.filter((e) => e.type === "warn").map((e) => e.data["message"])).toEqual([expect.stringContaining("the checkpoint in")])
+  })
+
   it("a NaN reward stops with a clear error, keeps the last good checkpoint, and resume finishes identically", { timeout: 120_000 }, async () => {
     const reference = await runPpo(options)
     let calls = 0

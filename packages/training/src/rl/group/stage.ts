@@ -35,6 +35,7 @@ import { checkFiniteRewards } from "../loop/finite.ts"
 import { asTrainerStageError } from "../loop/stage-error.ts"
 import { emitMetrics, iterationRecord, meanStepMetrics } from "../loop/iteration-metrics.ts"
 import { rolloutSamples, writeIterationCurves } from "../loop/report-material.ts"
+import { openResumableSession } from "../loop/resume-session.ts"
 import { GrpoOptions, RlooOptions, rewardScaleOf, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
@@ -103,7 +104,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const rolloutsPerStep = o.promptsPerStep * k
     const updatesPerStep = o.iterations * Math.ceil(rolloutsPerStep / (o.miniBatchSize ?? rolloutsPerStep))
 
-    const session = yield* policy.session({ lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true, resumeFrom: ctx.stateDir })
+    const session = yield* openResumableSession(policy, { lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, storedStep)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
     let samples: Array<JsonRecord> = []
