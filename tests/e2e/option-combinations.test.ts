@@ -28,6 +28,13 @@ describe("options that do not go together", () => {
     expect(await problemsOf("recipes/examples/sft.yaml", ["stages.sft.micro_batch_size=1"])).toEqual([])
   })
 
+  it("rloo/train: scaleRewards (GRPO's) other than the default is refused; RLOO never scaled its rewards", async () => {
+    const recipe = "tests/recipes/rloo-validate.yaml"
+    expect(await problemsOf(recipe, ["stages.rloo.scaleRewards=batch"])).toEqual([expect.stringContaining("scaleRewards applies to grpo/train only")])
+    expect(await problemsOf(recipe, ["stages.rloo.scaleRewards=false"])).toEqual([expect.stringContaining("scaleRewards applies to grpo/train only")])
+    expect(await problemsOf(recipe, [])).toEqual([])
+  })
+
   it("self-instruct/bootstrap: minWords above maxWords is refused once, without a type complaint", async () => {
     const problems = await problemsOf("recipes/quickstart.yaml", ["stages.instructions.filters.minWords=50", "stages.instructions.filters.maxWords=10"])
     expect(problems).toEqual([expect.stringContaining("option \"filters\": minWords 50 is above maxWords 10, so every instruction would be dropped")])

@@ -117,7 +117,11 @@ export const groupOptions = (d: GroupDefaults) =>
       (o.adaptiveEntropy !== undefined && (o.adaptiveEntropy.min ?? 0) > (o.adaptiveEntropy.max ?? 1) ? `adaptiveEntropy: min ${o.adaptiveEntropy.min ?? 0} exceeds max ${o.adaptiveEntropy.max ?? 1}, which leaves the coefficient no room: lower min or raise max` : undefined)))
 
 export const GrpoOptions = groupOptions(grpoDefaults)
-export const RlooOptions = groupOptions(rlooDefaults)
+/** RLOO's baseline is the leave-one-out mean, never scaled: a scaleRewards other than the default was accepted and ignored. */
+export const RlooOptions = groupOptions(rlooDefaults).check(Schema.makeFilter<{ readonly scaleRewards?: unknown }>((o) =>
+  o.scaleRewards === undefined || o.scaleRewards === "group" || o.scaleRewards === true
+    ? undefined
+    : `scaleRewards applies to grpo/train only (RLOO's leave-one-out baseline is not scaled): remove scaleRewards`))
 export type GroupOptions = typeof GrpoOptions.Type
 
 /** `scaleRewards` as one of TRL's names (true: group, false: none). */
