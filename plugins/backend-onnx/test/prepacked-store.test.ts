@@ -11,7 +11,10 @@
  * file's end is dropped and made again; a replaced weights file is a new
  * source; a lock held by a live process is respected, a dead one's taken
  * (at once when it records a dead process of this host, else by age); a
- * store that cannot be written is one warning.
+ * store that cannot be written is one warning; an entry damaged in place is
+ * found by its checksum, named once and made again (an unchanged store is not
+ * read to check it, a touched one once); an index of the older format (no
+ * checksums) is a store made again.
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -20,11 +23,22 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { hostname, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest"
 import { compileProgram, makeOnnxBackend } from "../src/index.ts"
 import { encodeModel } from "../src/onnx/model.ts"
 import { lockHolderDead, storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
+import * as checksums from "../src/runtime/prepacked-checksum.ts"
 import { cpuSettings, withBackend } from "./support/run.ts"
+
+// Counts the reads of store entries to check them against their checksums (the expensive part of a load).
+vi.mock("../src/runtime/prepacked-checksum.ts", async (original) => {
+  const actual = await original<typeof import("../src/runtime/prepacked-checksum.ts")>()
+  return { ...actual, checksumOfRanges: vi.fn(actual.checksumOfRanges) }
+})
+const entryReads = () => vi.mocked(checksums.checksumOfRanges).mock.calls.length
+beforeEach(() => {
+  vi.mocked(checksums.checksumOfRanges).mockClear()
+})
 
 const program = (rows: number, n: number, k: number) => {
   const g = new Graph()
@@ -88,6 +102,8 @@ const outputs = (backend: BackendService, weight: BlockQuantisedWeight, n: numbe
   })
 
 const storeFiles = (folder: string) => readdirSync(folder).filter((f) => f.startsWith("prepacked-")).sort()
+/** The files of a made store: the data, its index, and the stamp vouching for the entries written (prepacked-verify.ts). */
+const madeStore = () => ["bin", "json", "verified"].map((ext) => `prepacked-${storeSignature()}.${ext}`)
 const binOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignature()}.bin`)
 const indexOf = (folder: string) => nodePath.join(folder, `prepacked-${storeSignature()}.json`)
 
@@ -98,7 +114,7 @@ describe("pre-packed store", () => {
     expect(storeFiles(folder)).toEqual([])
     const fromStore = await withBackend((b) => outputs(b, weight, 96, 128))
     expect(fromStore).toEqual(inMemory)
-    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+    expect(storeFiles(folder)).toEqual(madeStore())
     const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, { offset: number; length: number; prepacked: Array<[string, Array<[number, number]>]> }> }
     const entries = Object.values(index.entries)
     expect(entries).toHaveLength(1)
@@ -162,17 +178,20 @@ describe("pre-packed store", () => {
     const { folder, weight } = storedWeight(64, 96)
     const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
-    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number; entries: Record<string, { offset: number; length: number; prepacked: Array<[string, Array<[number, number]>]> }> }
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number; entries: Record<string, { offset: number; length: number; prepacked: Array<[string, Array<[number, number]>]>; sha256: string }> }
     const [key, entry] = Object.entries(index.entries)[0]!
-    // The blob zeroed in place (breaking the store's contract on purpose): a session that reads it computes something else.
+    // The blob zeroed in place with its checksum updated to match (breaking the store's contract on purpose, past its
+    // check): a session that reads it computes something else.
     const [blobOffset, blobLength] = entry.prepacked[0]![1][0]!
     const bin = readFileSync(binOf(folder))
     bin.fill(0, blobOffset, blobOffset + blobLength)
     writeFileSync(binOf(folder), bin)
+    const zeroed = { ...entry, sha256: checksums.checksumOfRanges(binOf(folder), checksums.entryRanges(entry)) }
+    writeFileSync(indexOf(folder), JSON.stringify({ ...index, entries: { [key]: zeroed } }))
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).not.toEqual(expected)
     expect(await withBackend((b) => outputs(b, weight, 64, 96, "family"))).not.toEqual(expected)
     // The same blob under a key onnxruntime does not compute here: pre-packed in memory instead, outputs as expected.
-    writeFileSync(indexOf(folder), JSON.stringify({ ...index, entries: { [key]: { ...entry, prepacked: [["MatMulNBits+1", entry.prepacked[0]![1]]] } } }))
+    writeFileSync(indexOf(folder), JSON.stringify({ ...index, entries: { [key]: { ...zeroed, prepacked: [["MatMulNBits+1", entry.prepacked[0]![1]]] } } }))
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
     // An entry pointing past the end of the store file (a store cut short): dropped, the weight pre-packed again.
     const size = statSync(binOf(folder)).size
@@ -210,7 +229,7 @@ describe("pre-packed store", () => {
     const hourAgo = new Date(Date.now() - 3600_000)
     utimesSync(lock, hourAgo, hourAgo)
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
-    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+    expect(storeFiles(folder)).toEqual(madeStore())
   })
 
   it("a fresh lock whose holder is a dead process of this host (a run killed while making the store) is taken at once; a live holder's, or another host's, is left, and a servedPrepackOnly compile names the holder and the lock file", async () => {
@@ -239,7 +258,7 @@ describe("pre-packed store", () => {
     // Dead, on this host, a second old: taken, the store made and served, the lock gone after.
     writeFileSync(lock, `${dead} ${hostname()}\n`)
     expect((await withBackend(served)).ok).toBe(true)
-    expect(storeFiles(folder)).toEqual([`prepacked-${storeSignature()}.bin`, `prepacked-${storeSignature()}.json`])
+    expect(storeFiles(folder)).toEqual(madeStore())
     expect(readdirSync(folder).filter((f) => f.endsWith(".left"))).toEqual([])
   })
 
@@ -325,5 +344,56 @@ describe("pre-packed store", () => {
     expect(keys).toHaveLength(1)
     expect(keys[0]).toMatch(/\|Gemm\|transB=1$/)
     expect(Object.values(index.entries)[0]!.prepacked[0]![0]).toMatch(/^Gemm\+\d+$/)
+  })
+
+  it("an entry damaged in place (codes copy and blobs) is found, named once and made again: the same outputs as a clean store; an unchanged store is not read again", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    const warned = async () => {
+      const warnings: Array<string> = []
+      const got = await Effect.runPromise(Effect.scoped(Effect.flatMap(makeOnnxBackend(cpuSettings, undefined, (w) => warnings.push(w)), (b) => outputs(b, weight, 64, 96))))
+      return { got, warnings }
+    }
+    // Made: what the maker wrote is vouched for by the stamp; later loads read nothing of the store to check it.
+    expect(await warned()).toEqual({ got: expected, warnings: [] })
+    expect(await warned()).toEqual({ got: expected, warnings: [] })
+    expect(entryReads()).toBe(0)
+    // Touched (a new modification time): every entry read once, then vouched for again.
+    utimesSync(binOf(folder), new Date(), new Date())
+    expect(await warned()).toEqual({ got: expected, warnings: [] })
+    expect(entryReads()).toBe(1)
+    expect(await warned()).toEqual({ got: expected, warnings: [] })
+    expect(entryReads()).toBe(1)
+    // 4 bytes of every 64 of the entry's codes copy and blobs overwritten with float32 0.37, in place.
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, checksums.CheckedEntry> }
+    const [key, entry] = Object.entries(index.entries)[0]!
+    const bin = readFileSync(binOf(folder))
+    for (const [offset, length] of checksums.entryRanges(entry)) for (let at = offset; at + 4 <= offset + length; at += 64) bin.writeFloatLE(0.37, at)
+    writeFileSync(binOf(folder), bin)
+    const size = statSync(binOf(folder)).size
+    const damaged = await warned()
+    expect(damaged.got).toEqual(expected)
+    expect(damaged.warnings).toHaveLength(1)
+    expect(damaged.warnings[0]).toContain(binOf(folder))
+    expect(damaged.warnings[0]).toMatch(/damaged.*made again/)
+    const again = JSON.parse(readFileSync(indexOf(folder), "utf8")) as typeof index
+    expect(again.entries[key]!.offset).toBeGreaterThanOrEqual(size)
+    // Made again and vouched for: no warning, nothing read.
+    const reads = entryReads()
+    expect(await warned()).toEqual({ got: expected, warnings: [] })
+    expect(entryReads()).toBe(reads)
+  })
+
+  it("a store of the older format (entries without checksums) is made again from scratch: the same outputs", async () => {
+    const { folder, weight } = storedWeight(64, 96)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 96), { prepackedStore: false })
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    const size = statSync(binOf(folder)).size
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, { sha256?: string }> }
+    const older = Object.fromEntries(Object.entries(index.entries).map(([key, { sha256: _sha256, ...rest }]) => [key, rest]))
+    writeFileSync(indexOf(folder), JSON.stringify({ format: 1, entries: older }))
+    expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
+    expect(statSync(binOf(folder)).size).toBe(size)
+    expect((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number }).format).toBe(2)
   })
 })

@@ -34,6 +34,14 @@
  * host); one that finds it held uses what is indexed and pre-packs the rest
  * in memory. A lock whose holder is a dead process of this host (a run
  * killed while making the store), or untouched for ten minutes, is taken.
+ *
+ * Each index entry records the SHA-256 of its bytes as they were appended
+ * (codes copy, then blobs), and sessions are given only entries whose bytes
+ * match (`prepacked-verify.ts`: read once per change of the store file,
+ * vouched for by `prepacked-<signature>.verified` after that). A damaged
+ * entry is dropped from the index and made again (appended: a mapped range
+ * never changes), with one warning naming the store file. An index of an
+ * older format (no checksums) is a store made again from scratch.
  */
 import { createHash } from "node:crypto"
 import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
@@ -45,8 +53,12 @@ import { MICROSOFT_DOMAIN } from "../compile/quantised-weights.ts"
 import { encodeModel } from "../onnx/model.ts"
 import { readInitializers } from "../onnx/read.ts"
 import { cpuFeatures } from "./cpu-features.ts"
+import { appendedChecksum } from "./prepacked-checksum.ts"
+import { sameVersion, verifyEntries, versionOf as storeVersion, writeStamp, type Verification } from "./prepacked-verify.ts"
+import type { Hash } from "node:crypto"
 
-const FORMAT = 1
+/** 2: entries record their checksum. */
+const FORMAT = 2
 const ALIGN = 4096
 /** Codes per generating session: bounds its transient memory (~1.5× in pre-packed form) and its temporary files (~2.75×). */
 const CHUNK_BYTES = 128 * 2 ** 20
@@ -82,6 +94,8 @@ interface Entry {
   readonly length: number
   /** onnxruntime's pre-packed blobs: its key and the blobs' [offset, length] in the store file. */
   readonly prepacked: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, number]>]>
+  /** SHA-256 of the codes copy and the blobs, in that order, as appended. */
+  readonly sha256: string
 }
 
 interface Index {
@@ -169,6 +183,8 @@ interface Store {
   readonly bin: string
   readonly index: string
   readonly lock: string
+  /** The stamp vouching for entries already checked (`prepacked-verify.ts`). */
+  readonly stamp: string
   readonly file: string
 }
 
@@ -176,8 +192,18 @@ const storeIn = (folder: string, signature: string): Store => ({
   bin: nodePath.join(folder, `prepacked-${signature}.bin`),
   index: nodePath.join(folder, `prepacked-${signature}.json`),
   lock: nodePath.join(folder, `prepacked-${signature}.lock`),
+  stamp: nodePath.join(folder, `prepacked-${signature}.verified`),
   file: `prepacked-${signature}.bin`
 })
+
+/** The format of the index on disk; undefined when there is none or it cannot be read. */
+const indexFormat = (store: Store): unknown => {
+  try {
+    return (JSON.parse(readFileSync(store.index, "utf8")) as Index).format
+  } catch {
+    return undefined
+  }
+}
 
 /** The index's entries whose bytes the store file holds; an unreadable index is empty (its data is appended to again). */
 const readIndex = (store: Store): Record<string, Entry> => {
@@ -193,7 +219,8 @@ const readIndex = (store: Store): Record<string, Entry> => {
   const valid: Record<string, Entry> = {}
   for (const [key, entry] of Object.entries(parsed.entries)) {
     const ranges = [[entry.offset, entry.length] as const, ...(entry.prepacked ?? []).flatMap(([, blobs]) => blobs)]
-    if (ranges.every(([offset, length]) => Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0 && offset + length <= size)) valid[key] = entry
+    const bounded = ranges.every(([offset, length]) => Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0 && offset + length <= size)
+    if (bounded && typeof entry.sha256 === "string") valid[key] = entry
   }
   return valid
 }
@@ -290,8 +317,11 @@ const lockedReason = (store: Store): string => {
   return `${holder} is making the store (lock file ${store.lock}; if no other run uses this model cache, delete the lock file)`
 }
 
-/** Copies `length` bytes at `from` of file `source` to the end of `target` (an open descriptor), after padding to {@link ALIGN}; the copy's offset. */
-const appendRange = (target: number, source: number, from: number, length: number, buffer: Buffer): number => {
+/**
+ * Copies `length` bytes at `from` of file `source` to the end of `target` (an open descriptor), after padding to
+ * {@link ALIGN}, adding them to `checksum`; the copy's offset.
+ */
+const appendRange = (target: number, source: number, from: number, length: number, buffer: Buffer, checksum: Hash): number => {
   let end = fstatSync(target).size
   const pad = (ALIGN - (end % ALIGN)) % ALIGN
   if (pad > 0) {
@@ -302,6 +332,7 @@ const appendRange = (target: number, source: number, from: number, length: numbe
     const read = readSync(source, buffer, 0, Math.min(buffer.length, length - done), from + done)
     if (read <= 0) throw new Error("the pre-packed data onnxruntime wrote is shorter than its model says")
     writeSync(target, buffer, 0, read)
+    checksum.update(buffer.subarray(0, read))
     done += read
   }
   return end
@@ -369,9 +400,10 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
         const blobs = [...(entries ?? [])].filter(([k]) => k.startsWith("prepacked")).map(([, v]) => parseBlobs(v)).filter((b) => b !== undefined)
         // A weight onnxruntime did not pre-pack (or wrote elsewhere) is left out: sessions pre-pack it themselves.
         if (entries?.get("location") !== "prepack.data" || length !== p.codes.external.length || blobs.length === 0) return
-        const copy = appendRange(target, data, offset, length, buffer)
-        const prepacked = blobs.map(([key, ranges]) => [key, ranges.map(([from, size]) => [appendRange(target, data, from, size, buffer), size] as const)] as const)
-        made[p.key] = { offset: copy, length, prepacked }
+        const checksum = appendedChecksum()
+        const copy = appendRange(target, data, offset, length, buffer, checksum)
+        const prepacked = blobs.map(([key, ranges]) => [key, ranges.map(([from, size]) => [appendRange(target, data, from, size, buffer, checksum), size] as const)] as const)
+        made[p.key] = { offset: copy, length, prepacked, sha256: checksum.digest("hex") }
       })
       fsyncSync(target)
     } finally {
@@ -384,9 +416,17 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
   }
 }
 
-/** Adds `made` to the index on disk (re-read first: other processes may have added entries), atomically. */
-const writeIndex = (store: Store, made: Record<string, Entry>): void => {
-  const entries = { ...readIndex(store), ...made }
+/** `index` without the `damaged` entries of `checked` (an entry made again since, at another offset, stays). */
+const withoutDamaged = (index: Record<string, Entry>, checked: Readonly<Record<string, Entry>>, damaged: ReadonlyArray<string>): Record<string, Entry> => {
+  const kept = { ...index }
+  for (const key of damaged) if (kept[key]?.offset === checked[key]?.offset) delete kept[key]
+  return kept
+}
+
+/** Adds `made` to the index on disk (re-read first: other processes may have added entries) and drops `damaged` entries not made again, atomically. */
+const writeIndex = (store: Store, made: Record<string, Entry>, damaged: ReadonlyArray<string> = []): void => {
+  const entries: Record<string, Entry> = { ...readIndex(store), ...made }
+  for (const key of damaged) if (made[key] === undefined) delete entries[key]
   const temporary = `${store.index}.${process.pid}.tmp`
   writeFileSync(temporary, JSON.stringify({ format: FORMAT, entries } satisfies Index))
   renameSync(temporary, store.index)
@@ -430,7 +470,7 @@ const queues = new Map<string, Promise<unknown>>()
 /** What {@link withPrepackedStore} gives back: the models, and why the store could not be written when that just happened. */
 export interface StoreResult {
   readonly models: ReadonlyArray<OnnxModel>
-  /** Said once per folder and process: the store there could not be written (sessions pre-pack in memory). */
+  /** Said once per folder and process: the store there could not be written (sessions pre-pack in memory); or it was found damaged (once per damage). */
   readonly problem?: string
   /** Bytes of the weights (codes and scales) the store does not serve: their sessions pre-pack them in memory. */
   readonly unservedBytes: number
@@ -451,8 +491,14 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   let problem: string | undefined
   const store = storeIn(folder, storeSignature())
   const previous = queues.get(folder) ?? Promise.resolve()
+  let damaged: Verification["damaged"] = []
   const update = previous.then(async () => {
-    const known = readIndex(store)
+    const onDisk = readIndex(store)
+    // Only entries whose bytes match their checksum are served (the ones this call wants; read once per change of the file).
+    const wantedKeys = new Set(wanted.flat().map((p) => p.key))
+    const check = verifyEntries(store.bin, store.stamp, Object.fromEntries(Object.entries(onDisk).filter(([key]) => wantedKeys.has(key))))
+    damaged = check.damaged
+    const known = withoutDamaged(onDisk, onDisk, damaged)
     const missing = [...new Map(wanted.flat().filter((p) => known[p.key] === undefined).map((p) => [p.key, p])).values()]
     if (missing.length === 0 || unwritable.has(folder) || !takeLock(store)) return known
     try {
@@ -462,13 +508,19 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
       if (free < needed) throw new Error(`it needs about ${gib(needed)} GiB of disk and ${gib(free)} GiB are free`)
       // Holding the lock: temporary folders here were left by a process that died while making blobs.
       for (const name of readdirSync(folder)) if (name.startsWith(TEMPORARY)) rmSync(nodePath.join(folder, name), { recursive: true, force: true })
+      // A store of an older format (no checksums) is made again from scratch (processes that mapped it keep their copy).
+      const format = indexFormat(store)
+      if (format !== undefined && format !== FORMAT) for (const file of [store.index, store.bin, store.stamp]) rmSync(file, { force: true })
+      // What was verified stays vouched for after the appends only if nothing else changed the file since.
+      const vouched = sameVersion(storeVersion(store.bin), check.version) ? check.good : {}
       const made: Record<string, Entry> = {}
       let chunk: Array<Packable> = []
       let bytes = 0
       const flush = async () => {
         if (chunk.length === 0) return
         Object.assign(made, await generate(store, folder, chunk, threads))
-        writeIndex(store, made)
+        writeIndex(store, made, damaged)
+        writeStamp(store.stamp, store.bin, storeVersion(store.bin), { ...vouched, ...Object.fromEntries(Object.entries(made).map(([key, entry]) => [key, entry.sha256])) })
         utimesSync(store.lock, new Date(), new Date())
         chunk = []
         bytes = 0
@@ -490,7 +542,7 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
         // Already gone.
       }
     }
-    return readIndex(store)
+    return withoutDamaged(readIndex(store), onDisk, damaged)
   })
   queues.set(folder, update.catch(() => undefined))
   const index = await update
@@ -498,7 +550,10 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
   const unserved = [...new Map(wanted.flat().filter((p) => !hasBin || index[p.key] === undefined).map((p) => [p.key, p])).values()]
   const unservedBytes = unserved.reduce((n, p) => n + p.codes.external.length + (p.scales?.external.length ?? 0), 0)
   const unservedReason = unserved.length === 0 ? undefined : (unwritable.get(folder) ?? (existsSync(store.lock) ? lockedReason(store) : "the store could not make them"))
-  const said = { ...(problem !== undefined ? { problem } : {}), unservedBytes, ...(unservedReason !== undefined ? { unservedReason } : {}) }
+  const remade = damaged.every((key) => index[key] !== undefined)
+  const damage = damaged.length === 0 ? undefined : `the pre-packed weight store ${store.bin} is damaged: ${damaged.length} of its entries do not match the checksums recorded when they were written; ${remade ? "they were made again" : "sessions pre-pack those weights in their own memory instead, and a run that can write the store makes them again"}`
+  const warning = [damage, problem].filter((w) => w !== undefined).join("; ")
+  const said = { ...(warning !== "" ? { problem: warning } : {}), unservedBytes, ...(unservedReason !== undefined ? { unservedReason } : {}) }
   if (!hasBin) return { models, ...said }
   const served = models.map((model, m) => {
     // Per codes initializer, the entries of each kernel that reads it (one per distinct attributes).
