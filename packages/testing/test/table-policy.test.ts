@@ -174,6 +174,23 @@ describe("table policy: sessions", () => {
     expect(whole.r.tokens).toBe(6)
   })
 
+  it("token-weighted accumulation over micro-batches of different completion lengths = the whole batch; the default mean weights them equally", async () => {
+    const { whole, tokens, mean } = await run(
+      Effect.gen(function* () {
+        const seqs = [yield* sequence(model, "ab", "cdefg"), yield* sequence(model, "ef", "g")]
+        const sessions = [yield* model.session({ lora, seed: 8 }), yield* model.session({ lora, seed: 8 }), yield* model.session({ lora, seed: 8 })]
+        const r1 = yield* sessions[0]!.step(nllObjective, seqs, {}, { lr: 0.1 })
+        const r2 = yield* sessions[1]!.step(nllObjective, seqs, {}, { lr: 0.1, microBatchSize: 1, accumulation: "tokens" })
+        const r3 = yield* sessions[2]!.step(nllObjective, seqs, {}, { lr: 0.1, microBatchSize: 1 })
+        return { whole: { r: r1, h: yield* sessions[0]!.evaluate(seqs) }, tokens: { r: r2, h: yield* sessions[1]!.evaluate(seqs) }, mean: { r: r3 } }
+      })
+    )
+    expect(tokens.r.loss).toBeCloseTo(whole.r.loss, 12)
+    expect(tokens.r.gradNorm).toBeCloseTo(whole.r.gradNorm, 12)
+    tokens.h.forEach((h, i) => h.logprobs.forEach((x, k) => expect(x).toBeCloseTo(whole.h[i]!.logprobs[k]!, 10)))
+    expect(Math.abs(mean.r.loss - whole.r.loss)).toBeGreaterThan(1e-6)
+  })
+
   it("value head regresses to the returns feed", async () => {
     const mse: Objective<"returns"> = {
       id: "test-value-mse",

@@ -39,18 +39,27 @@ export interface StepHyper {
   readonly clipGradNorm?: number
   /**
    * Gradient accumulation: split the batch into micro-batches of at most this many
-   * sequences, average their gradients (and losses), apply one update. Default: the whole batch at once.
+   * sequences, combine their gradients (and losses) as `accumulation` says, apply one update.
+   * Default: the whole batch at once.
    */
   readonly microBatchSize?: number
+  /**
+   * How micro-batches combine: `mean` (default) gives each micro-batch the same weight, as
+   * accelerate's gradient accumulation does (TRL's PPO); `tokens` weights each by its completion
+   * tokens (mask = 1), so an objective that is a token mean gives the same update as the whole
+   * batch at once (Hugging Face Trainer's `num_items_in_batch`): micro-batching then changes memory,
+   * not the objective.
+   */
+  readonly accumulation?: "mean" | "tokens"
 }
 
 /** What one update reports. */
 export interface StepResult {
-  /** The objective's loss before the update (mean over micro-batches). */
+  /** The objective's loss before the update (over micro-batches, as `StepHyper.accumulation` combines them). */
   readonly loss: number
   /** Global gradient L2 norm before clipping. */
   readonly gradNorm: number
-  /** The objective's `metrics`, mean over micro-batches. */
+  /** The objective's `metrics`, combined over micro-batches as the loss is. */
   readonly metrics: Readonly<Record<string, number>>
   /** Completion tokens (mask = 1) the update learned from. */
   readonly tokens: number

@@ -38,3 +38,13 @@ export interface Heads {
 
 /** Number of completion tokens of a sequence. */
 export const completionLength = (sequence: TokenSequence): number => sequence.tokens.length - sequence.promptLength
+
+/**
+ * Each micro-batch's share of the batch's completion tokens (`StepHyper.accumulation: "tokens"`);
+ * equal shares when the batch has none.
+ */
+export const tokenShares = (parts: ReadonlyArray<ReadonlyArray<TokenSequence>>): Array<number> => {
+  const counts = parts.map((part) => part.reduce((sum, sequence) => sum + completionLength(sequence), 0))
+  const total = counts.reduce((a, b) => a + b, 0)
+  return counts.map((count) => (total > 0 ? count / total : 1 / parts.length))
+}

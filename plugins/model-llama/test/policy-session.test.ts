@@ -109,6 +109,29 @@ describe("llama PolicyModel sessions (tiny llama, CPU)", () => {
     r.after[1]!.forEach((h, i) => h.logprobs.forEach((x, k) => expect(x).toBeCloseTo(r.after[0]![i]!.logprobs[k]!, 4)))
   }, 120_000)
 
+  it("token-weighted accumulation over micro-batches of different completion lengths = the whole batch; the default mean does not", async () => {
+    // 7 and 2 completion tokens: the whole batch's token mean weights them 7:2, a mean of micro-batch means 1:1.
+    const seqs: Array<TokenSequence> = [{ tokens: [1, 5, 9, 8, 7, 6, 5, 4, 3, 2], promptLength: 3 }, { tokens: [1, 9, 8, 7, 6], promptLength: 3 }]
+    const r = await runScoped(Effect.gen(function* () {
+      const { policy } = yield* smallPolicy
+      const sessions = [yield* policy.session({ lora, seed: 4 }), yield* policy.session({ lora, seed: 4 }), yield* policy.session({ lora, seed: 4 })]
+      const hyper = { lr: 0.01, clipGradNorm: 0.5 }
+      const steps = [
+        yield* sessions[0]!.step(nllObjective, seqs, {}, hyper),
+        yield* sessions[1]!.step(nllObjective, seqs, {}, { ...hyper, microBatchSize: 1, accumulation: "tokens" }),
+        yield* sessions[2]!.step(nllObjective, seqs, {}, { ...hyper, microBatchSize: 1 })
+      ]
+      const after = []
+      for (const session of sessions) after.push(yield* session.evaluate(seqs))
+      return { steps, after }
+    }))
+    const [whole, tokens, mean] = r.steps
+    expect(tokens!.loss).toBeCloseTo(whole!.loss, 5)
+    expect(tokens!.gradNorm).toBeCloseTo(whole!.gradNorm, 4)
+    r.after[1]!.forEach((h, i) => h.logprobs.forEach((x, k) => expect(x).toBeCloseTo(r.after[0]![i]!.logprobs[k]!, 4)))
+    expect(Math.abs(mean!.loss - whole!.loss)).toBeGreaterThan(1e-3)
+  }, 120_000)
+
   it("errors: an unknown LoRA target is named; a NaN loss applies nothing", async () => {
     const nan: Objective<never> = { id: "nan", heads: [], feeds: [], loss: ({ logprobs, mask }) => mul(sum(mul(logprobs, mask)), Number.NaN) }
     const r = await runScoped(Effect.gen(function* () {

@@ -14,7 +14,7 @@ export { sftStage } from "./stage.ts"
 
 export default definePlugin({
   name: "sft",
-  version: "0.1.0",
+  version: "0.1.1",
   description: "Supervised fine-tuning with LoRA",
   components: { lora: sftStage }
 })

@@ -67,7 +67,8 @@ export const sftStage = defineStage({
         const batch = plan[step]!.map((i) => sequences[train[i]!]!)
         const lr = learningRate(o, step, total)
         const started = performance.now()
-        const result = yield* session.step(nllObjective, batch, {}, { lr, clipGradNorm: o.clipGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize } : {}) })
+        // Micro-batches weighted by their response tokens: the batch's token mean, whatever micro_batch_size (Hugging Face Trainer's num_items_in_batch).
+        const result = yield* session.step(nllObjective, batch, {}, { lr, clipGradNorm: o.clipGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize, accumulation: "tokens" as const } : {}) })
         const seconds = (performance.now() - started) / 1000
         const done = step + 1
         const evalLoss = evalSequences.length > 0 && (done % o.evalEvery === 0 || done === total) ? yield* heldOutLoss(session, evalSequences, o.batchSize) : undefined

@@ -42,6 +42,19 @@ describe("sft/lora on the table policy", () => {
     }
   })
 
+  it("micro_batch_size changes memory, not training: the same losses and adapter as whole batches (micro-batches weighted by their response tokens)", async () => {
+    // Responses of different lengths, so a mean of micro-batch means would weight tokens unequally.
+    const records = [...facts, { instruction: "e5", output: "ab" }, { instruction: "f6", output: "the nile runs far" }]
+    const whole = await runSft({ ...base, epochs: 3 }, { records })
+    const micro = await runSft({ ...base, epochs: 3, micro_batch_size: 1 }, { records })
+    expect(whole.error + micro.error).toBe("")
+    expect(micro.records.length).toBe(whole.records.length)
+    micro.records.forEach((r, i) => {
+      expect(r.loss as number).toBeCloseTo(whole.records[i]!.loss as number, 10)
+      expect(r.grad_norm as number).toBeCloseTo(whole.records[i]!.grad_norm as number, 10)
+    })
+  })
+
   it("bad input: clear errors naming the record or option", async () => {
     expect((await runSft(base, { records: [] })).error).toMatch(/dataset is empty/)
     expect((await runSft(base, { records: [facts[0]!, { instruction: "x", input: "" }] })).error).toMatch(/record 1 of stage "instances" has no "output"/)

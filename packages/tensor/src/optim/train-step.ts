@@ -19,7 +19,7 @@
  * // step.program outputs: loss, grad_norm, next/w, next/adamw.m/w, next/adamw.v/w
  * ```
  */
-import { add, div } from "../api.ts"
+import { add, div, mul } from "../api.ts"
 import { gradients } from "../autodiff.ts"
 import { GradientError } from "../errors.ts"
 import { Graph, type Tensor } from "../graph.ts"
@@ -90,17 +90,24 @@ export const trainStep = (loss: Tensor, options: TrainStepOptions): TrainStepPro
   return { program: eliminateDeadCode(g.build()), carry }
 }
 
-/** Per micro-batch: outputs `loss` and `next/accum/<param>` = accum + gradient. */
-export const accumulateStep = (loss: Tensor): TrainStepProgram => {
+/** The scalar input of a weighted `accumulateStep`: this micro-batch's weight. */
+export const accumulateWeightInput = "accum/weight"
+
+/**
+ * Per micro-batch: outputs `loss` and `next/accum/<param>` = accum + gradient, or with
+ * `weighted`, accum + weight · gradient (the scalar input `accum/weight`).
+ */
+export const accumulateStep = (loss: Tensor, options: { readonly weighted?: boolean } = {}): TrainStepProgram => {
   const g = loss.graph
   const params = trainables(g)
   needTrainables(params)
   const grads = gradients(loss, params.map((p) => p.tensor))
   outputLoss(g, loss)
+  const weight = options.weighted === true ? g.input(accumulateWeightInput, loss.dtype, []) : undefined
   const carry = params.map((p, i): StateBinding => {
     const input = `accum/${p.name}`
     const acc = g.input(input, p.tensor.dtype, p.tensor.shape)
-    g.output(nextName(input), add(acc, grads[i]!))
+    g.output(nextName(input), add(acc, weight === undefined ? grads[i]! : mul(grads[i]!, weight)))
     return { input, output: nextName(input), dtype: p.tensor.dtype, shape: p.tensor.shape, init: "zeros" }
   })
   return { program: eliminateDeadCode(g.build()), carry }

@@ -19,7 +19,8 @@ import {
   type OptimizerConfig,
   type StepHyper,
   type StepResult,
-  type TokenSequence
+  type TokenSequence,
+  tokenShares
 } from "@refine-af/training"
 import { evaluateProgram, gradientProgram, inputNames, paramNames, updateProgram, type TableShape } from "./table-program.ts"
 import { layout, placeRows, takeRow, type TableWeights } from "./table-weights.ts"
@@ -85,7 +86,11 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     let tokens = 0
     let trainable: ReadonlyArray<string> = []
     const parts = chunks(batch.map((s, i) => ({ s, i })), size)
-    for (const part of parts) {
+    // Each micro-batch's weight × n (the sums are divided by n below): 1 (mean), or n × its share of the completion tokens (tokens).
+    const n = parts.length
+    const shares = n > 1 && hyper.accumulation === "tokens" ? tokenShares(parts.map((part) => part.map((p) => p.s))).map((share) => share * n) : parts.map(() => 1)
+    for (const [index, part] of parts.entries()) {
+      const share = shares[index]!
       const lay = layout(part.map((p) => p.s))
       tokens += lay.tokens
       const shape = shapeOf(w, part.length, lay.positions)
@@ -96,16 +101,15 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
       for (const name of objective.feeds) run[inputNames.feed(name)] = placeRows(part.map((p) => (feeds as Record<string, ReadonlyArray<ReadonlyArray<number>>>)[name]![p.i]!), lay.positions)
       if (dropout) run[inputNames.dropout] = Float64Array.from({ length: part.length * lay.positions }, () => (w.rng.next() < ctx.dropout ? 0 : 1 / (1 - ctx.dropout)))
       const out = interpret(built.program as Program, run)
-      lossSum += out.loss!.data[0]!
-      for (const [name, value] of Object.entries(out)) if (name.startsWith("metric/")) metricSums[name.slice(7)] = (metricSums[name.slice(7)] ?? 0) + value.data[0]!
+      lossSum += share * out.loss!.data[0]!
+      for (const [name, value] of Object.entries(out)) if (name.startsWith("metric/")) metricSums[name.slice(7)] = (metricSums[name.slice(7)] ?? 0) + share * value.data[0]!
       for (const name of trainable) {
         const g = out[`grad/${name}`]!.data
         const sum = sums.get(name) ?? new Float64Array(g.length)
-        for (let i = 0; i < g.length; i++) sum[i] = sum[i]! + g[i]!
+        for (let i = 0; i < g.length; i++) sum[i] = sum[i]! + share * g[i]!
         sums.set(name, sum)
       }
     }
-    const n = parts.length
     const loss = lossSum / n
     const params = trainable.map((name) => ({ name, shape: [...(name === paramNames.valueBias ? [] : name === paramNames.value ? [w.vocab] : name === paramNames.a ? [w.rank, w.vocab] : [w.vocab, w.rank])] }))
     const update = cached(`update|${trainable.join(",")}|${shapeKey(shapeOf(w, 0, 0))}|${hyper.clipGradNorm}|${JSON.stringify(ctx.optimizer)}`, () => updateProgram(params, hyper.clipGradNorm, ctx.optimizer)) as TrainStepProgram

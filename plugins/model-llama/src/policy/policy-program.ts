@@ -109,9 +109,9 @@ export const policyTrainProgram = (config: LlamaConfig, shape: PolicyShape, lora
 }
 
 /** Forward + objective + backward, adding the gradients into `accum/<param>` (one micro-batch). */
-export const policyAccumulateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers = false): PolicyTrainProgram => {
+export const policyAccumulateProgram = (config: LlamaConfig, shape: PolicyShape, lora: ProgramLora, objective: Objective<string>, checkpointLayers = false, weighted = false): PolicyTrainProgram => {
   const { loss, metrics } = objectiveGraph(config, shape, lora, objective, checkpointLayers)
-  return { ...accumulateStep(loss), metrics }
+  return { ...accumulateStep(loss, { weighted }), metrics }
 }
 
 /** The session's AdamW (torch defaults, weight decay 0 unless set). */

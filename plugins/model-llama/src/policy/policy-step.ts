@@ -4,8 +4,8 @@
  * AdamW); with several, an accumulate program per micro-batch and one apply
  * program. A non-finite loss or gradient norm keeps the old state.
  */
-import { applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
-import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, NON_FINITE_UPDATE_FIX, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence } from "@refine-af/training"
+import { accumulateWeightInput, applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
+import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, NON_FINITE_UPDATE_FIX, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence, tokenShares } from "@refine-af/training"
 import { Effect } from "effect"
 import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -115,9 +115,12 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     let tokens = 0
     const metricSums: Record<string, number> = {}
     let result: { out: Record<string, DeviceTensor>; program: PolicyTrainProgram | { carry: PolicyTrainProgram["carry"] } }
+    // Each micro-batch's share: 1/n (mean), or its completion tokens over the batch's (tokens), as f · n so the apply program's ÷ n stays.
+    const weighting = parts.length > 1 && hyper.accumulation === "tokens" ? tokenShares(parts.map((part) => part.map((p) => p.s))) : undefined
+    let share = 1
     const addMetrics = function* (built: PolicyTrainProgram, out: Readonly<Record<string, DeviceTensor>>) {
-      loss += yield* first(ctx, out.loss!)
-      for (const name of built.metrics) metricSums[name] = (metricSums[name] ?? 0) + (yield* first(ctx, out[`metric/${name}`]!))
+      loss += share * (yield* first(ctx, out.loss!))
+      for (const name of built.metrics) metricSums[name] = (metricSums[name] ?? 0) + share * (yield* first(ctx, out[`metric/${name}`]!))
     }
     if (parts.length === 1) {
       const { layout, feeds: run } = batchFeeds(ctx, objective, parts[0]!, feeds)
@@ -131,14 +134,17 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     } else {
       let accum: Record<string, BackendFeed> = {}
       let signatures: ReturnType<typeof trainableSignatures> = []
-      for (const part of parts) {
+      for (const [index, part] of parts.entries()) {
         const { layout, feeds: run } = batchFeeds(ctx, objective, part, feeds)
         tokens += layout.tokens
-        const key = `accum|${objective.id}|${shapeKey(layout.shape)}|${ctx.loraKey}${dropoutKey}`
-        const { built, exe } = yield* ctx.compile(key, () => policyAccumulateProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, ctx.checkpointLayers), (b) => b.carry.map((c) => c.output))
+        share = weighting === undefined ? 1 : weighting[index]! * parts.length
+        const weighted = weighting !== undefined
+        const key = `accum|${objective.id}|${shapeKey(layout.shape)}|${ctx.loraKey}${dropoutKey}${weighted ? "|weighted" : ""}`
+        const { built, exe } = yield* ctx.compile(key, () => policyAccumulateProgram(runtime.config, layout.shape, trainLora, objective as Objective<string>, ctx.checkpointLayers, weighted), (b) => b.carry.map((c) => c.output))
         signatures = trainableSignatures(built.program)
         for (const sig of signatures) run[sig.name] = ctx.state.params.get(sig.name)!
         for (const binding of built.carry) run[binding.input] = accum[binding.input] ?? zeros(binding.shape)
+        if (weighted) run[accumulateWeightInput] = scalar(share)
         const out = yield* runtime.run(exe, run)
         yield* addMetrics(built, out)
         for (const old of Object.values(accum)) yield* releaseFeed(runtime.backend, old)

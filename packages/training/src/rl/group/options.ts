@@ -49,7 +49,7 @@ export const groupOptions = (d: GroupDefaults) =>
     miniBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Rollouts per optimizer update; default: all of the iteration's rollouts in one update." }),
     groupMinibatches: Schema.optionalKey(Schema.Boolean).annotate({ description: "With miniBatchSize below the iteration's rollouts: keep each group (a prompt's k completions) in one minibatch (a seeded shuffle of the groups, not TRL's shuffle of the rollouts), so llama/hf runs each prompt once per update (shared prompts); the minibatches then hold correlated rollouts. Default false." }),
     /** Sequences per forward/backward inside an update (gradient accumulation). */
-    microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation)." }),
+    microBatchSize: Schema.optionalKey(positiveInt).annotate({ description: "Sequences per forward/backward inside an update (gradient accumulation). With aggregation token the micro-batches are weighted by their completion tokens (the update's token mean, as without accumulation); otherwise each weighs the same." }),
     /** Recompute each decoder layer in the backward pass (less memory, more compute). */
     gradientCheckpointing: Schema.optionalKey(Schema.Boolean).annotate({ description: "Gradient checkpointing: recompute each decoder layer's activations in the backward pass instead of keeping them (about a third more compute per step, activation memory of one layer instead of all; same gradients). Default false." }),
     /** μ: passes over each batch (TRL `num_iterations`: 1; the clip matters only above 1). */
