@@ -71,6 +71,11 @@ describe("refine-af models pull / data pull", () => {
     expect(offline.code).toBe(1)
     expect(offline.stderr).toMatch(/error: cannot reach http:\/\/127\.0\.0\.1:9/)
     expect(offline.stderr).not.toMatch(stackTrace)
+    // A name that is not owner/name is a usage error, before any request.
+    const noSlash = await refineAf({ HF_ENDPOINT: "http://127.0.0.1:9" }, "models", "pull", "tiny", "--dir", path.join(scratch, "noslash"))
+    expect(noSlash.code).toBe(2)
+    expect(noSlash.stderr).toContain("error: \"tiny\" is not a Hugging Face repository name")
+    expect(noSlash.stderr).not.toContain("cannot reach")
   })
 
   it("pulls the SuperNI split into the tasks/ + splits/ layout", slow, async () => {

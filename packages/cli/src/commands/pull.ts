@@ -11,7 +11,7 @@
  * // wired into the root command in cli.ts
  * ```
  */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 
 /** Loaded when a pull runs: @refine-af/models brings tokenizers and Hub clients every other command can start without. */
@@ -21,6 +21,14 @@ const revisionFlag = Flag.String("revision").pipe(Flag.withDescription("Branch, 
 const dirFlag = Flag.String("dir").pipe(Flag.withDescription("Target folder"), Flag.optional)
 const optional = <A>(value: Option.Option<A>) => Option.getOrUndefined(value)
 
+/** A repository name that is not `owner/name`: a usage error (exit 2), before any request. */
+export class InvalidRepoName extends Schema.TaggedError<InvalidRepoName>()("InvalidRepoName", {
+  message: Schema.String,
+  fix: Schema.String
+}) {}
+
+const repoPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/
+
 const modelsPull = Command.make(
   "pull",
   {
@@ -29,6 +37,9 @@ const modelsPull = Command.make(
     dir: dirFlag
   },
   Effect.fnUntraced(function*({ repo, revision, dir }) {
+    if (!repoPattern.test(repo)) {
+      return yield* new InvalidRepoName({ message: `"${repo}" is not a Hugging Face repository name`, fix: "write it as owner/name, e.g. meta-llama/Llama-2-7b-hf (as in the URL huggingface.co/<owner>/<name>)" })
+    }
     const { formatBytes, pullModel } = yield* models
     const result = yield* pullModel({
       repo,
