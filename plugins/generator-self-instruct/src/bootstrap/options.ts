@@ -31,12 +31,12 @@ const FilterOptions = Schema.Struct({
   neighbours: nonNegativeInt.annotate({ description: "Most similar pool entries kept per accepted instruction (entries scoring 0 are not listed)." }).pipe(withDefault(10)),
   /** Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed. */
   meanSimilarity: Schema.Boolean.annotate({ description: "Record each accepted instruction's mean ROUGE-L over the pool (the paper's avg_similarity_score); costs speed." }).pipe(withDefault(true))
-}).check(Schema.makeFilter<{ readonly minWords?: number; readonly maxWords?: number }>((o) => {
+}).annotate({ description: "The paper's instruction filters." }).check(Schema.makeFilter<{ readonly minWords?: number; readonly maxWords?: number }>((o) => {
   // A window no instruction fits rejects every candidate: the stage would write nothing.
   const min = o.minWords ?? defaultInstructionFilters.minWords
   const max = o.maxWords ?? defaultInstructionFilters.maxWords
   return min > max ? `minWords ${min} is above maxWords ${max}, so every instruction would be dropped: lower minWords or raise maxWords` : undefined
-})).annotate({ description: "The paper's instruction filters." }).pipe(withDefault({}))
+})).pipe(withDefault({}))
 
 /** Decoded options of the bootstrap stage. */
 export const BootstrapOptions = Schema.Struct({
