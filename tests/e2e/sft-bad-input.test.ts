@@ -45,4 +45,11 @@ describe("sft/lora: bad input through the CLI", () => {
       if (!c.overrides.some((o) => o.startsWith("stages.sft.lr="))) expect(committedCount(runDir, "sft")).toBe(0)
     }
   }, 600_000)
+
+  it("a learning rate that saturates the model (finite, but every later gradient exactly 0) completes with a warning naming it", async () => {
+    const result = await runCli(["run", "recipes/examples/sft.yaml", "stages.sft.lr=1e10", "--runs-dir", tempDir("sft-saturated"), "--no-cache"], { REFINE_AF_CACHE: tempDir("sft-saturated-cache") })
+    expect(result.code, result.stderr).toBe(0)
+    expect(`${result.stdout}\n${result.stderr}`).toMatch(/the gradient has been exactly 0 for 2 updates .* the model has saturated .* Lower lr/s)
+    noStackTrace(result.stderr)
+  }, 300_000)
 })

@@ -20,7 +20,7 @@ import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine
 import {
   checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, groupedMinibatches, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   learningRate, PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, openResumableSession, rolloutSamples, writeIterationCurves
+  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, openResumableSession, rolloutSamples, saturationWatch, writeIterationCurves
 } from "@refine-af/training"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
@@ -43,6 +43,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
 
     const session = yield* openResumableSession(policy, { lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, (stored) => decodeState(stored)?.step ?? 0)
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
+    const saturated = saturationWatch(ctx.name, ctx.events, policy.info.vocabSize)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
     let samples: Array<JsonRecord> = []
@@ -83,6 +84,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
         const pick = <T>(xs: ReadonlyArray<T>) => mb.map((i) => xs[i]!)
         const feeds = { oldLogprobs: pick(logprobs), oldValues: pick(values), advantages: pick(advantages), returns: pick(returns) }
         const update = yield* session.step(objective, pick(rollouts), feeds, hyperAt(lr)).pipe(Effect.mapError(fail))
+        yield* saturated(update, lr)
         updates.push(update)
         // Early stopping (TRL `early_stopping`), at the epoch level as TRL: the epoch's last update's policy KL decides whether more epochs run.
         if (o.targetKl !== undefined && updates.length % perEpoch === 0 && (update.metrics["policy_kl"] ?? 0) > 1.5 * o.targetKl) break

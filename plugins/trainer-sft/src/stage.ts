@@ -9,7 +9,7 @@
  */
 import * as nodePath from "node:path"
 import { curvePointsOf, defineStage, resolveRecipePath, StageError, writeCurves, type JsonRecord } from "@refine-af/core"
-import { loraConfigFrom, nllObjective, PolicyModel, type PolicySession, type TokenSequence } from "@refine-af/training"
+import { loraConfigFrom, nllObjective, PolicyModel, saturationWatch, type PolicySession, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { batchPlan, holdOut } from "./batches.ts"
 import { checkRecord, fromRecords, readJsonl, toSequence } from "./dataset.ts"
@@ -62,6 +62,7 @@ export const sftStage = defineStage({
 
       const session = yield* policy.session({ lora, seed: ctx.seed, optimizer: { weightDecay: o.weightDecay }, gradientCheckpointing: o.gradientCheckpointing, resumeFrom: ctx.stateDir })
       let last = { loss: Number.NaN, evalLoss: undefined as number | undefined }
+      const saturated = saturationWatch(ctx.name, ctx.events, policy.info.vocabSize)
       const appended: Array<JsonRecord> = []
       for (let step = session.steps(); step < total; step++) {
         const batch = plan[step]!.map((i) => sequences[train[i]!]!)
@@ -70,6 +71,7 @@ export const sftStage = defineStage({
         // Micro-batches weighted by their response tokens: the batch's token mean, whatever micro_batch_size (Hugging Face Trainer's num_items_in_batch).
         const result = yield* session.step(nllObjective, batch, {}, { lr, clipGradNorm: o.clipGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize, accumulation: "tokens" as const } : {}) })
         const seconds = (performance.now() - started) / 1000
+        yield* saturated(result, lr)
         const done = step + 1
         const evalLoss = evalSequences.length > 0 && (done % o.evalEvery === 0 || done === total) ? yield* heldOutLoss(session, evalSequences, o.batchSize) : undefined
         last = { loss: result.loss, evalLoss }

@@ -36,6 +36,7 @@ import { asTrainerStageError } from "../loop/stage-error.ts"
 import { emitMetrics, iterationRecord, meanStepMetrics } from "../loop/iteration-metrics.ts"
 import { rolloutSamples, writeIterationCurves } from "../loop/report-material.ts"
 import { openResumableSession } from "../loop/resume-session.ts"
+import { saturationWatch } from "../../saturation.ts"
 import { GrpoOptions, RlooOptions, rewardScaleOf, type GroupOptions } from "./options.ts"
 
 type Uses = { readonly policy: PolicyModel["Service"]; readonly reward: Reward["Service"] }
@@ -105,6 +106,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const rolloutsPerStep = o.promptsPerStep * k
     const updatesPerStep = o.iterations * Math.ceil(rolloutsPerStep / (o.miniBatchSize ?? rolloutsPerStep))
 
+    const saturated = saturationWatch(ctx.name, ctx.events, policy.info.vocabSize)
     const session = yield* openResumableSession(policy, { lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, storedStep)
     let last: Record<string, number> = {}
     const appended: Array<JsonRecord> = []
@@ -149,6 +151,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
         }
         lrs.push(learningRate(o, step * updatesPerStep + updates.length, o.steps * updatesPerStep))
         updates.push(yield* session.step(objective, pick(rollouts), feeds, hyperAt(lrs.at(-1)!)).pipe(Effect.mapError(fail)))
+        yield* saturated(updates.at(-1)!, lrs.at(-1)!)
         if (adaptive !== undefined) control = stepEntropyControl(control, updates.at(-1)!.metrics["kept_entropy"]!, adaptive)
       }
       const trainTime = seconds(t)
