@@ -6,6 +6,7 @@
 export * from "./memory-stage.ts"
 export * from "./memory-writer.ts"
 export * from "./run-stage.ts"
+export * from "./make-resource.ts"
 export * from "./trainer-run.ts"
 export * from "./scripted-model.ts"
 export * from "./resume-contract.ts"

@@ -35,17 +35,22 @@ export type OptionsInput<O> = O extends string | number | boolean | bigint | nul
   : O extends object ? { readonly [K in keyof O]?: OptionsInput<O[K]> }
   : O
 
-/** Decodes options as `validate` does (every issue, unknown keys refused). */
-const decodeOptions = <O>(stage: StageComponent<O, any>, ctx: StageContext<unknown, unknown>) =>
+/**
+ * Decodes a component's options as `validate` does (every issue, unknown keys refused), then
+ * resolves its path options from `recipeDir` (else the cwd); a failure is a `StageError` naming `name`.
+ */
+export const decodeComponentOptions = <O>(schema: StageComponent<O, any>["options"], options: unknown, name: string, recipeDir: string | undefined) =>
   Effect.suspend(() => {
-    const result = Schema.decodeUnknownResult(stage.options)(ctx.options, { errors: "all", onExcessProperty: "error" })
-    if (Result.isSuccess(result)) return Effect.succeed(resolvePathOptions(stage.options, result.success, ctx.recipeDir ?? process.cwd()))
+    const result = Schema.decodeUnknownResult(schema)(options, { errors: "all", onExcessProperty: "error" })
+    if (Result.isSuccess(result)) return Effect.succeed(resolvePathOptions(schema, result.success, recipeDir ?? process.cwd()))
     return Effect.fail(new StageError({
-      stage: ctx.name,
-      message: `its options do not decode with the stage's options Schema: ${String(result.failure).replace(/\s+/g, " ")}`,
+      stage: name,
+      message: `its options do not decode with the component's options Schema: ${String(result.failure).replace(/\s+/g, " ")}`,
       fix: "write the options as a recipe would (defaults may be left out; `refine-af plugins` lists them)"
     }))
   })
+
+const decodeOptions = <O>(stage: StageComponent<O, any>, ctx: StageContext<unknown, unknown>) => decodeComponentOptions(stage.options, ctx.options, ctx.name, ctx.recipeDir)
 
 const runInContext = <O>(stage: StageComponent<O, any>, ctx: StageContext<unknown, unknown>) =>
   Effect.gen(function*() {
