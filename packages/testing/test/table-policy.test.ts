@@ -191,6 +191,23 @@ describe("table policy: sessions", () => {
     expect(Math.abs(mean.r.loss - whole.r.loss)).toBeGreaterThan(1e-6)
   })
 
+  it("sequence-weighted accumulation with a smaller last micro-batch = the whole batch for a mean over sequences; the default mean does not", async () => {
+    // Three sequences of equal length: the token mean is the sequence mean. Micro-batches of 2 and 1.
+    const { whole, sequences, mean } = await run(
+      Effect.gen(function* () {
+        const seqs = [yield* sequence(model, "ab", "cd"), yield* sequence(model, "ef", "gh"), yield* sequence(model, "ba", "dc")]
+        const sessions = [yield* model.session({ lora, seed: 8 }), yield* model.session({ lora, seed: 8 }), yield* model.session({ lora, seed: 8 })]
+        const r1 = yield* sessions[0]!.step(nllObjective, seqs, {}, { lr: 0.1 })
+        const r2 = yield* sessions[1]!.step(nllObjective, seqs, {}, { lr: 0.1, microBatchSize: 2, accumulation: "sequences" })
+        const r3 = yield* sessions[2]!.step(nllObjective, seqs, {}, { lr: 0.1, microBatchSize: 2 })
+        return { whole: r1, sequences: r2, mean: r3 }
+      })
+    )
+    expect(sequences.loss).toBeCloseTo(whole.loss, 12)
+    expect(sequences.gradNorm).toBeCloseTo(whole.gradNorm, 12)
+    expect(Math.abs(mean.loss - whole.loss)).toBeGreaterThan(1e-6)
+  })
+
   it("value head regresses to the returns feed", async () => {
     const mse: Objective<"returns"> = {
       id: "test-value-mse",

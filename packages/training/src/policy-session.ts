@@ -47,10 +47,11 @@ export interface StepHyper {
    * How micro-batches combine: `mean` (default) gives each micro-batch the same weight, as
    * accelerate's gradient accumulation does (TRL's PPO); `tokens` weights each by its completion
    * tokens (mask = 1), so an objective that is a token mean gives the same update as the whole
-   * batch at once (Hugging Face Trainer's `num_items_in_batch`): micro-batching then changes memory,
-   * not the objective.
+   * batch at once (Hugging Face Trainer's `num_items_in_batch`); `sequences` weights each by its
+   * sequences, the same for an objective that is a mean over sequences (a last, smaller
+   * micro-batch included). Micro-batching then changes memory, not the objective.
    */
-  readonly accumulation?: "mean" | "tokens"
+  readonly accumulation?: "mean" | "tokens" | "sequences"
 }
 
 /** What one update reports. */

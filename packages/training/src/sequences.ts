@@ -40,11 +40,12 @@ export interface Heads {
 export const completionLength = (sequence: TokenSequence): number => sequence.tokens.length - sequence.promptLength
 
 /**
- * Each micro-batch's share of the batch's completion tokens (`StepHyper.accumulation: "tokens"`);
- * equal shares when the batch has none.
+ * Each micro-batch's weight in an accumulated update (`StepHyper.accumulation`): its share of the
+ * batch's completion tokens (`tokens`; equal shares when the batch has none), of its sequences
+ * (`sequences`), or 1/n (`mean`).
  */
-export const tokenShares = (parts: ReadonlyArray<ReadonlyArray<TokenSequence>>): Array<number> => {
-  const counts = parts.map((part) => part.reduce((sum, sequence) => sum + completionLength(sequence), 0))
+export const microBatchShares = (parts: ReadonlyArray<ReadonlyArray<TokenSequence>>, mode: "mean" | "tokens" | "sequences"): Array<number> => {
+  const counts = parts.map((part) => mode === "tokens" ? part.reduce((sum, sequence) => sum + completionLength(sequence), 0) : mode === "sequences" ? part.length : 1)
   const total = counts.reduce((a, b) => a + b, 0)
   return counts.map((count) => (total > 0 ? count / total : 1 / parts.length))
 }

@@ -20,7 +20,7 @@ import {
   type StepHyper,
   type StepResult,
   type TokenSequence,
-  tokenShares
+  microBatchShares
 } from "@refine-af/training"
 import { evaluateProgram, gradientProgram, inputNames, paramNames, updateProgram, type TableShape } from "./table-program.ts"
 import { layout, placeRows, takeRow, type TableWeights } from "./table-weights.ts"
@@ -86,9 +86,9 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     let tokens = 0
     let trainable: ReadonlyArray<string> = []
     const parts = chunks(batch.map((s, i) => ({ s, i })), size)
-    // Each micro-batch's weight × n (the sums are divided by n below): 1 (mean), or n × its share of the completion tokens (tokens).
+    // Each micro-batch's weight × n (the sums are divided by n below): 1 (mean), or n × its share of the completion tokens or sequences.
     const n = parts.length
-    const shares = n > 1 && hyper.accumulation === "tokens" ? tokenShares(parts.map((part) => part.map((p) => p.s))).map((share) => share * n) : parts.map(() => 1)
+    const shares = n > 1 && hyper.accumulation !== undefined && hyper.accumulation !== "mean" ? microBatchShares(parts.map((part) => part.map((p) => p.s)), hyper.accumulation).map((share) => share * n) : parts.map(() => 1)
     for (const [index, part] of parts.entries()) {
       const share = shares[index]!
       const lay = layout(part.map((p) => p.s))

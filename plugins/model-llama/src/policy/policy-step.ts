@@ -5,7 +5,7 @@
  * program. A non-finite loss or gradient norm keeps the old state.
  */
 import { accumulateWeightInput, applyAccumulated, stepInputNames, trainableSignatures, type BackendError, type BackendFeed, type DeviceTensor, type Executable, type HostTensor, type Program } from "@refine-af/tensor"
-import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, NON_FINITE_UPDATE_FIX, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence, tokenShares } from "@refine-af/training"
+import { checkBatch, checkFeeds, checkFiniteHeads, completionLength, NON_FINITE_UPDATE_FIX, PolicyError, type EvaluateOptions, type Heads, type Objective, type ObjectiveFeeds, type OptimizerConfig, type StepHyper, type StepResult, type TokenSequence, microBatchShares } from "@refine-af/training"
 import { Effect } from "effect"
 import { loraDropoutInput, type ProgramLora } from "@refine-af/models"
 import type { LlamaRuntime } from "../model/runtime.ts"
@@ -115,8 +115,8 @@ export const step = <F extends string>(ctx: StepContext, objective: Objective<F>
     let tokens = 0
     const metricSums: Record<string, number> = {}
     let result: { out: Record<string, DeviceTensor>; program: PolicyTrainProgram | { carry: PolicyTrainProgram["carry"] } }
-    // Each micro-batch's share: 1/n (mean), or its completion tokens over the batch's (tokens), as f · n so the apply program's ÷ n stays.
-    const weighting = parts.length > 1 && hyper.accumulation === "tokens" ? tokenShares(parts.map((part) => part.map((p) => p.s))) : undefined
+    // Each micro-batch's share: 1/n (mean), or its share of the batch's completion tokens or sequences, as f · n so the apply program's ÷ n stays.
+    const weighting = parts.length > 1 && hyper.accumulation !== undefined && hyper.accumulation !== "mean" ? microBatchShares(parts.map((part) => part.map((p) => p.s)), hyper.accumulation) : undefined
     let share = 1
     const addMetrics = function* (built: PolicyTrainProgram, out: Readonly<Record<string, DeviceTensor>>) {
       loss += share * (yield* first(ctx, out.loss!))

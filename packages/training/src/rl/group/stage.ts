@@ -100,8 +100,9 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       ...(o.delta === undefined ? {} : { delta: o.delta }), ...(o.cispoMax === undefined ? {} : { cispoMax: o.cispoMax }), ...(o.sapoTemperature === undefined ? {} : { sapoTemperature: o.sapoTemperature })
     })
     const sampling = { maxNewTokens: o.sampling.maxNewTokens, temperature: o.sampling.temperature, stop: o.sampling.stop, ...(o.sampling.topK ? { topK: o.sampling.topK } : {}), ...(o.sampling.topP !== undefined ? { topP: o.sampling.topP } : {}) }
-    // aggregation token is a mean over the update's completion tokens: micro-batches weighted by theirs, so microBatchSize changes memory only.
-    const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize, accumulation: o.aggregation === "token" ? "tokens" as const : "mean" as const } : {}) })
+    // aggregation token is a mean over the update's completion tokens, sequence and constant one over its sequences:
+    // micro-batches weighted by theirs, so microBatchSize changes memory only.
+    const hyperAt = (lr: number) => ({ lr, clipGradNorm: o.maxGradNorm, ...(o.microBatchSize ? { microBatchSize: o.microBatchSize, accumulation: o.aggregation === "token" ? "tokens" as const : "sequences" as const } : {}) })
     // The schedule steps once per optimizer update (Hugging Face's Trainer, which TRL's GRPO and RLOO trainers are).
     const rolloutsPerStep = o.promptsPerStep * k
     const updatesPerStep = o.iterations * Math.ceil(rolloutsPerStep / (o.miniBatchSize ?? rolloutsPerStep))
