@@ -3,7 +3,8 @@
  * matter, provenance from lineage with per-task filter decisions counted
  * once), idempotent on resume, and a clear error for non-Alpaca input.
  */
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
@@ -48,6 +49,16 @@ describe("self-instruct/export-hf", () => {
     // The request seed is per task; the shared sampling settings are listed once.
     expect(provenance.sampling).toEqual([{ maxNewTokens: 48, temperature: 0 }])
     expect(output.committed).toEqual([expect.objectContaining({ rows: 3, instructions: 2 })])
+  })
+
+  it("the card's filter counts are the instances stage's totals when its folder has them (a task that kept no row left no lineage)", async () => {
+    const upstream = mkdtempSync(nodePath.join(tmpdir(), "export-upstream-"))
+    const totals = { tasks: 3, parsed: 9, unparsable: 2, kept: 4, too_long: 3, empty_tasks: 1 }
+    writeFileSync(nodePath.join(upstream, "filter-counts.json"), JSON.stringify(totals))
+    const { ctx } = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("dataset", rows, upstream) } })
+    await runStageOk(exportHfStage, ctx)
+    expect(JSON.parse(readFileSync(nodePath.join(ctx.dir, "provenance.json"), "utf8")).instanceFilters).toEqual(totals)
+    expect(readFileSync(nodePath.join(ctx.dir, "README.md"), "utf8")).toContain("| empty_tasks | 1 |")
   })
 
   it("rewrites the same files on resume without a second summary record", async () => {

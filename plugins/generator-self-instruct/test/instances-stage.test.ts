@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Schema } from "effect"
@@ -36,7 +36,7 @@ const model = () => scriptedModel((request) => ({ text: replies[taskLine(request
 const generate = async (options: Record<string, unknown>, output?: MemoryWriter, lm = model()) => {
   const { ctx, events } = memoryContext({ options: decode(options), uses: { model: lm }, seed: 5, ...(output ? { output } : {}), inputs: { instructions: memoryInput("classified", tasks) } })
   const exit = await runStage(instancesStage, ctx)
-  return { exit, records: (ctx.output as MemoryWriter).committed, events, lm }
+  return { exit, records: (ctx.output as MemoryWriter).committed, events, lm, dir: ctx.dir }
 }
 
 describe("self-instruct/instances", () => {
@@ -100,6 +100,8 @@ describe("self-instruct/instances", () => {
     expect(resumed.records).toEqual(full.records)
     expect(metricsOf(resumed.exit)).toEqual(metricsOf(full.exit))
     expect(metricsOf(full.exit)!["tasks"]).toBe(4)
+    // The same totals beside the records, for export-hf's dataset card (filter-counts.json).
+    expect(JSON.parse(readFileSync(join(resumed.dir, "filter-counts.json"), "utf8"))).toEqual(metricsOf(full.exit))
     // The run report's samples are spread over the whole dataset, the crashed attempt's rows included.
     const samplesOf = (exit: Awaited<ReturnType<typeof generate>>["exit"]) =>
       Exit.isSuccess(exit) ? (exit.value as { data: { report: { samples: Array<Record<string, unknown>> } } }).data.report.samples : undefined

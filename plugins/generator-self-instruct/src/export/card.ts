@@ -60,7 +60,7 @@ ${list(p.templates)}
 
 Sampling: ${p.sampling.length === 0 ? "(none recorded)" : p.sampling.map((s) => `\`${JSON.stringify(s)}\``).join("; ")}
 ${notes === "" ? "" : `\nNotes:\n${notes}\n`}
-## Instance filters (summed over tasks)
+## Instance filters (the instances stage's totals)
 
 | decision | count |
 | --- | --- |

@@ -11,18 +11,36 @@
  * export: { _component_: self-instruct/export-hf, dataset: dataset, name: my-data, license: cc-by-4.0 }
  * ```
  */
+import { readFileSync } from "node:fs"
 import { mkdir, rename, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { defineStage, StageError, type StageContext } from "@refine-af/core"
 import { datasetCard } from "./card.ts"
 import { ExportOptions } from "./options.ts"
-import { provenanceOf } from "./provenance.ts"
+import { filterCountsFile } from "../instances/stage.ts"
+import { provenanceOf, type Provenance } from "./provenance.ts"
 
 const writeAtomic = async (path: string, text: string) => {
   await mkdir(nodePath.dirname(path), { recursive: true })
   await writeFile(`${path}.tmp`, text)
   await rename(`${path}.tmp`, path)
+}
+
+/**
+ * The instances stage's own filter totals (`filter-counts.json` in its folder) in place of the
+ * rows' per-task decisions, which miss every task that kept no row; the rows' sums where the
+ * upstream folder has no such file (another stage, or an instances stage cached before it wrote one).
+ */
+const withStageTotals = (provenance: Provenance, upstreamDir: string): Provenance => {
+  try {
+    const totals = JSON.parse(readFileSync(nodePath.join(upstreamDir, filterCountsFile), "utf8")) as unknown
+    if (typeof totals !== "object" || totals === null || Array.isArray(totals)) return provenance
+    const numbers = Object.entries(totals).filter((entry): entry is [string, number] => typeof entry[1] === "number")
+    return numbers.length === 0 ? provenance : { ...provenance, instanceFilters: Object.fromEntries(numbers) }
+  } catch {
+    return provenance
+  }
 }
 
 const run = (ctx: StageContext<ExportOptions, {}>) =>
@@ -36,7 +54,7 @@ const run = (ctx: StageContext<ExportOptions, {}>) =>
     if (bad >= 0) {
       return yield* new StageError({ stage: ctx.name, message: `dataset record ${bad} has no "instruction"/"output" strings`, fix: "connect `dataset` to a self-instruct/instances stage (Alpaca rows)" })
     }
-    const provenance = provenanceOf(rows, { seed: ctx.seed, upstreamStage: upstream.stage, upstreamHash: upstream.hash })
+    const provenance = withStageTotals(provenanceOf(rows, { seed: ctx.seed, upstreamStage: upstream.stage, upstreamHash: upstream.hash }), upstream.dir)
     const jsonl = rows.map((row) => JSON.stringify({ instruction: row["instruction"], input: typeof row["input"] === "string" ? row["input"] : "", output: row["output"] })).join("\n")
     yield* Effect.tryPromise({
       try: async () => {

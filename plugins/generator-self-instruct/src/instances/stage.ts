@@ -14,6 +14,8 @@
  * ```
  */
 import { Effect } from "effect"
+import { writeFile } from "node:fs/promises"
+import { join } from "node:path"
 import { defineStage, evenlySpaced, LanguageModel, StageError, type JsonRecord, type SamplingParams, type StageContext } from "@refine-af/core"
 import { toStageError } from "../errors.ts"
 import { requestParams } from "../options.ts"
@@ -22,6 +24,9 @@ import { resumePoint } from "../resume.ts"
 import { stringsOf } from "../upstream.ts"
 import { filterInstances, instanceRejections, type InstanceRejection } from "./filters.ts"
 import { InstancesOptions } from "./options.ts"
+
+/** The file in an instances stage's folder holding its filter totals (`counts` of the stage's metrics). */
+export const filterCountsFile = "filter-counts.json"
 import { readCompletion } from "./completion.ts"
 import { instancePrompt, loadInstanceTemplates } from "./prompt.ts"
 
@@ -119,6 +124,12 @@ const run = (ctx: InstancesContext) =>
       yield* events.progress(Math.min(first + batch.length, tasks.length), tasks.length)
       yield* events.emit("filter_counts", { ...counts })
     }
+    // The stage's own totals beside its records, for the dataset card (export-hf): a task that kept no
+    // rows leaves no lineage behind, so summing the rows' decisions would miss its rejections.
+    yield* Effect.tryPromise({
+      try: () => writeFile(join(ctx.dir, filterCountsFile), `${JSON.stringify(counts, null, 1)}\n`),
+      catch: (error) => new StageError({ stage: ctx.name, message: `cannot write ${filterCountsFile}: ${(error as Error).message}`, fix: "check that the run folder is writable and the disk has space" })
+    })
     // For the run report: a few kept instances, spread over the whole dataset (earlier attempts' records included).
     const samples = evenlySpaced([...durable, ...appended], reportSamples).map((row) => ({ group: "kept instances", instruction: row["instruction"] ?? null, input: row["input"] ?? null, output: row["output"] ?? null }))
     return { metrics: { ...counts }, data: { report: { samples } } }
