@@ -68,6 +68,8 @@ describe("kill -9 and resume", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir!, "manifest.json"), "utf8"))
     expect(manifest.status).toBe("completed")
     expect(manifest.attempts).toHaveLength(killPoints.length + 1)
+    // The killed attempts read as interrupted, not as still running.
+    expect(manifest.attempts.map((attempt: { status: string }) => attempt.status)).toEqual([...killPoints.map(() => "interrupted"), "completed"])
     // The last resume wrote the run report, with every attempt counted.
     const report = decodeRunReport(JSON.parse(fs.readFileSync(path.join(runDir!, "report.json"), "utf8")))
     expect([report.run.status, report.run.attempts]).toEqual(["completed", killPoints.length + 1])

@@ -24,7 +24,8 @@ const runningManifest = (): RunManifest => ({
   attempts: [{ startedAt: "2026-01-01T00:00:00.000Z", status: "running" }],
   stages: {
     lines: { status: "completed", componentId: "demo/lines", version: "1", cacheKey: "k", records: 200 },
-    upper: { status: "running", componentId: "demo/transform", version: "1", cacheKey: "k2" }
+    upper: { status: "running", componentId: "demo/transform", version: "1", cacheKey: "k2" },
+    later: { status: "pending", componentId: "demo/transform", version: "1", cacheKey: "" }
   },
   metrics: {}
 })
@@ -36,6 +37,8 @@ describe("inspect on a run whose process was killed", () => {
     expect(shown.status).toBe("interrupted")
     expect(shown.stages["upper"]?.status).toBe("interrupted")
     expect(shown.stages["lines"]?.status).toBe("completed")
+    // A stage that never started counts no records: "-", as the run's own report shows it, not 0.
+    expect(shown.stages["later"]?.records).toBeUndefined()
     expect(printRunSummary(runDir, shown)).toContain(`continue with: refine-af resume ${runDir}`)
 
     // A lock left by a dead process does not count either.

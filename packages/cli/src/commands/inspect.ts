@@ -19,7 +19,8 @@ export const withLiveCounts = (runDir: string, manifest: RunManifest): RunManife
     for (const [name, stage] of Object.entries(stages)) if (stage.status === "running") stages[name] = { ...stage, status: "interrupted" }
   }
   for (const [name, stage] of Object.entries(stages)) {
-    if (stage.status === "completed" || stage.status === "cached") continue
+    // A stage that never started has no records to count (shown "-", as the run's own report shows it).
+    if (stage.status === "completed" || stage.status === "cached" || stage.status === "pending") continue
     const marker = readCommitMarker(stageDirOf(runDir, name))
     if (!(marker instanceof Error)) stages[name] = { ...stage, records: marker.count }
   }

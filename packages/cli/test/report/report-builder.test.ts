@@ -104,6 +104,15 @@ describe("run report builder", () => {
     expect(md).toContain("   column_13: 13001.6\n")
   })
 
+  it("moves a run id too long for the heading (a comparison run names both runs) into the facts, wrapped", () => {
+    const { runDir, manifest } = syntheticRun()
+    const longId = `compare-${"quickstart-20261206-154520-27d3-".repeat(3)}vs-seed-7`
+    const md = fs.readFileSync(writeRunReport(runDir, { ...manifest, runId: longId }).markdown, "utf8")
+    expect(Math.max(...md.split("\n").map((line) => line.length))).toBeLessThanOrEqual(100)
+    expect(md.startsWith("# Run report\n")).toBe(true)
+    expect(md.split("\n").join(" ").replace(/\s+/g, "")).toContain(`run:${longId}`)
+  })
+
   it("lists damaged material under problems and keeps the rest", () => {
     const { runDir, manifest } = syntheticRun()
     fs.appendFileSync(`${runDir}/stages/ppo/curves.jsonl`, "{not json\n")

@@ -106,10 +106,13 @@ export const reportMarkdown = (report: RunReport): string => {
     ...(run.gitCommit === undefined ? [] : [`git commit: ${run.gitCommit}`]),
     ...(run.error === undefined ? [] : [`error: ${run.error}`])
   ]
+  // A long run id (a comparison run's names both runs) moves out of the heading, which cannot wrap.
+  const heading = `# Run report: ${run.id}`
+  const fits = heading.length <= markdownWidth
   const lines = [
-    `# Run report: ${run.id}`,
+    fits ? heading : "# Run report",
     "",
-    ...facts.flatMap((fact) => hangingIndent("- ", fact, markdownWidth)),
+    ...(fits ? facts : [`run: ${run.id}`, ...facts]).flatMap((fact) => hangingIndent("- ", fact, markdownWidth)),
     "",
     ...(report.outputs.length === 0 ? [] : [
       "## Outputs (paths relative to the run folder)",

@@ -258,6 +258,8 @@ export const resumeRun = (
     if (options.cacheDir !== undefined) manifest.cacheDir = path.resolve(options.cacheDir)
     manifest.status = "running"
     delete manifest.endedAt
+    // An attempt still marked running was killed (kill -9 leaves no end): it was interrupted.
+    for (const attempt of manifest.attempts) if (attempt.status === "running") attempt.status = "interrupted"
     manifest.attempts.push({ startedAt: new Date().toISOString(), status: "running" })
     return yield* execute(recipe, absolute, manifest, options)
   })
