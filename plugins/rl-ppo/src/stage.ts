@@ -121,6 +121,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       if (state.step % o.checkpointEvery === 0 || state.step === o.steps) {
         yield* ctx.output.checkpoint() // records first, so a checkpoint never runs ahead of the durable records
         yield* session.checkpoint(ctx.stateDir, encodeState(state)).pipe(Effect.mapError(fail))
+        // The curves so far too, so the report of a run killed later shows the iterations done.
+        yield* writeIterationCurves(ctx, appended)
       }
     }
     yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))

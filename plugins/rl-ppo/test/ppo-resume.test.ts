@@ -5,7 +5,7 @@
  * uninterrupted run. A NaN reward stops the run with an error naming the
  * rollout, keeps the last good checkpoint, and a resume finishes from it.
  */
-import { readFileSync, readdirSync } from "node:fs"
+import { existsSync, readFileSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
@@ -27,6 +27,12 @@ describe("ppo/train resume", () => {
       const first = await runPpo(options, { crashAfter })
       expect(Exit.isFailure(first.exit), `crash at ${crashAfter}`).toBe(true)
       expect(first.records.length).toBeGreaterThanOrEqual(crashAfter)
+      // The killed attempt's curves hold the iterations up to a completed checkpoint (every 3; the kill came right
+      // after a commit of records, before that commit's checkpoint), for the report of a killed run.
+      const partial = existsSync(join(first.dir, "curves.jsonl")) ? readFileSync(join(first.dir, "curves.jsonl"), "utf8").trim().split("\n").length : 0
+      expect(partial % 3, `curves after a crash at ${crashAfter}`).toBe(0)
+      expect(partial).toBeLessThanOrEqual(first.records.length)
+      if (crashAfter >= 5) expect(partial, `curves after a crash at ${crashAfter}`).toBeGreaterThanOrEqual(3)
       let calls = 0
       const base = digitReward()
       const counting: RewardService = { name: "counting", reward: (rollouts) => (calls++, base.reward(rollouts)) }

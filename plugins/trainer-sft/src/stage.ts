@@ -87,6 +87,8 @@ export const sftStage = defineStage({
         if (done % o.checkpointEvery === 0 && done < total) {
           yield* ctx.output.checkpoint() // records first: a checkpoint never gets ahead of its records
           yield* session.checkpoint(ctx.stateDir, { step: done })
+          // The loss curve so far too, so the report of a run killed later shows the steps done.
+          yield* writeCurves(ctx, curvePointsOf([...(yield* ctx.output.resumed()), ...appended], ["loss", "eval_loss", "lr", "grad_norm"]))
         }
       }
       yield* ctx.output.checkpoint()

@@ -182,6 +182,8 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
         yield* ctx.output.checkpoint()
         yield* session.checkpoint(ctx.stateDir, { step: step + 1, ...(adaptive === undefined ? {} : { entropyControl: { coef: control.coef, lastEntropy: control.lastEntropy } }) }).pipe(Effect.mapError(fail))
+        // The curves so far too, so the report of a run killed later shows the iterations done.
+        yield* writeIterationCurves(ctx, appended)
       }
     }
     yield* session.exportAdapter(join(ctx.dir, "adapter")).pipe(Effect.mapError(asTrainerStageError(ctx.name)))
