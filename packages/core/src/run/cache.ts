@@ -19,6 +19,8 @@ export interface CacheMeta {
   readonly componentId: string
   readonly metrics?: Readonly<Record<string, number>>
   readonly data?: JsonRecord
+  /** Warnings the stage gave when it ran; a cache hit repeats them, so every run's report lists them. */
+  readonly warnings?: ReadonlyArray<string>
   readonly createdAt: string
 }
 

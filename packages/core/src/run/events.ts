@@ -21,6 +21,8 @@ export interface EventLog {
   readonly write: (type: string, data?: Readonly<Record<string, Json | undefined>>) => void
   /** The `EventSink` handed to a stage (events tagged `stage`) or resource (tagged `resource`). */
   readonly sinkFor: (source: string, kind?: "stage" | "resource") => EventSink
+  /** The warnings `source` gave through its sink so far, in order. */
+  readonly warningsOf: (source: string) => ReadonlyArray<string>
   readonly display: ProgressDisplay
   readonly close: () => void
 }
@@ -30,6 +32,7 @@ export const openEventLog = (file: string, display: ProgressDisplay, progressInt
   const fd = fs.openSync(file, "a")
   let closed = false
   const lastProgressWrite = new Map<string, number>()
+  const warnings = new Map<string, Array<string>>()
 
   const write: EventLog["write"] = (type, data = {}) => {
     if (closed) return
@@ -54,6 +57,7 @@ export const openEventLog = (file: string, display: ProgressDisplay, progressInt
     metric: (name, value, step) => Effect.sync(() => write("metric", { [kind]: source, name, value, step })),
     warn: (message) =>
       Effect.sync(() => {
+        warnings.set(source, [...(warnings.get(source) ?? []), message])
         write("warning", { [kind]: source, message })
         display.message(`warning [${source}]: ${message}`)
       }),
@@ -63,6 +67,7 @@ export const openEventLog = (file: string, display: ProgressDisplay, progressInt
   return {
     write,
     sinkFor,
+    warningsOf: (source) => warnings.get(source) ?? [],
     display,
     close: () => {
       if (closed) return

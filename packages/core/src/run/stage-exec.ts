@@ -152,6 +152,12 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         env.saveManifest()
         env.events.write("cache_hit", { stage: name, cacheKey, outputHash: cached.outputHash, records: cached.records })
         env.events.display.message(`[${position}/${stageCount}] ${name}: cache hit (${cached.records} records)`)
+        // What the stage warned about when it ran still holds for its output: repeated, so this run's report lists it too.
+        for (const message of Array.isArray(cached.warnings) ? cached.warnings : []) {
+          if (typeof message !== "string") continue
+          env.events.write("warning", { stage: name, message: `${message} (from when the cached output was made)` })
+          env.events.display.message(`warning [${name}]: ${message} (from when the cached output was made)`)
+        }
         return finish(entry)
       }
       env.events.write("warning", { stage: name, message: `cache entry ${cacheKey} was damaged and has been dropped` })
@@ -256,6 +262,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
             componentId: stage.componentId,
             ...(summary?.metrics ? { metrics: summary.metrics } : {}),
             ...(summary?.data ? { data: summary.data } : {}),
+            ...(env.events.warningsOf(name).length === 0 ? {} : { warnings: env.events.warningsOf(name) }),
             createdAt: new Date().toISOString()
           }),
         catch: ioError(env.cacheDir)
