@@ -16,7 +16,7 @@ import { predictionsStage } from "./stages/predictions.ts"
 /** The plugin manifest (default export of the package). */
 export const superniPlugin = definePlugin({
   name: "superni",
-  version: "0.1.1",
+  version: "0.1.2",
   description: "Super-NaturalInstructions evaluation with official-metric parity and paired per-task comparison reports",
   components: {
     evaluate: evaluateStage,

@@ -142,6 +142,9 @@ describe("superni/compare", () => {
     ])
     expect(tables.map((table) => table.title)).toEqual(["Paired comparison with the baseline", "Per category: eval_rlaf vs eval_base", "Per task: eval_rlaf vs eval_base", "Per category: eval_same vs eval_base", "Per task: eval_same vs eval_base"])
     expect(tables[2]!.rows).toHaveLength(4)
+    // Every column says what it holds: the run report lists a row as "column: value" lines, where two "CI" read alike.
+    for (const table of tables) expect(new Set(table.columns).size).toBe(table.columns.length)
+    expect(markdown).toContain("| Candidate | Baseline | Tasks | Improved | Improved CI | Tied | Worse | Mean Δ | Mean Δ CI |")
   })
 
   it("rejects upstream records that are not SuperNI predictions", async () => {

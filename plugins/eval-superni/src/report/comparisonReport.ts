@@ -57,7 +57,7 @@ const taskRows = (comparison: RunComparison) =>
 const overallLine = (comparison: RunComparison) =>
   `Overall on matched instances: ROUGE-L ${fixed2(comparison.overall.baseline.rougeL)} → ${fixed2(comparison.overall.candidate.rougeL)}, exact match ${fixed2(comparison.overall.baseline.exactMatch)} → ${fixed2(comparison.overall.candidate.exactMatch)}.`
 
-const summaryHeader = ["Candidate", "Baseline", "Tasks", "Improved", "CI", "Tied", "Worse", "Mean Δ", "CI"]
+const summaryHeader = ["Candidate", "Baseline", "Tasks", "Improved", "Improved CI", "Tied", "Worse", "Mean Δ", "Mean Δ CI"]
 const summaryRows = (comparisons: ReadonlyArray<RunComparison>) =>
   comparisons.map((comparison) => {
     const total = comparison.tasks.length

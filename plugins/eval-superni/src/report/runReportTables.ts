@@ -42,7 +42,7 @@ export const evaluationTables = (summary: ScoreSummary): Array<ReportTable> => [
 export const comparisonTables = (comparisons: ReadonlyArray<RunComparison>): Array<ReportTable> => [
   {
     title: "Paired comparison with the baseline",
-    columns: ["candidate", "baseline", "metric", "tasks", "improved", "tied", "worse", "% improved", "CI", "mean Δ", "CI"],
+    columns: ["candidate", "baseline", "metric", "tasks", "improved", "tied", "worse", "% improved", "% improved CI", "mean Δ", "mean Δ CI"],
     rows: comparisons.map((comparison) => [
       comparison.candidate,
       comparison.baseline,
