@@ -5,7 +5,11 @@
  * refuses `echo` with logprobs, or answers without offsets, makes scoring
  * `Unsupported` (vLLM supports it; llama.cpp's server and Ollama do not).
  * The server tokenizes prompt and continuation together, so a token spanning
- * the boundary counts with the prompt.
+ * the boundary counts with the prompt. vLLM's offsets are a running sum of
+ * each token decoded alone, begun at the BOS token's text (`<s>`,
+ * `<|begin_of_text|>`), so they are shifted by it; they are re-anchored at the
+ * end of the echoed prompt (`usage.prompt_tokens` tokens), whose text is known.
+ * Offsets count characters as Python does (code points).
  *
  * @example
  * ```ts
@@ -17,6 +21,10 @@ import type { ContinuationScore, LanguageModelError, ScoringRequest } from "@ref
 import type { CompletionResponse } from "@refine-af/openai"
 import { unsupported } from "./errors.ts"
 
+const tokenIdName = /^token_id:\d+$/
+
+const codePoints = (text: string) => [...text].length
+
 const noEcho = (detail: string) =>
   unsupported(`This server cannot score continuations: ${detail}`, "Score with a server that supports echo + logprobs on /v1/completions (vLLM does), set score: unsupported, or use a local model (llama/hf) for scoring.")
 
@@ -26,11 +34,18 @@ export const continuationScore = (request: ScoringRequest, body: CompletionRespo
   if (!logprobs) return noEcho("the answer has no logprobs.")
   const offsets = logprobs.text_offset
   if (!offsets || offsets.length !== logprobs.tokens.length) return noEcho("the answer has no text_offset per token.")
-  const start = request.prompt.length
-  const end = start + request.continuation.length
+  if (logprobs.tokens.some((token) => tokenIdName.test(token))) {
+    return noEcho("it names tokens token_id:<id> (vLLM's --return-tokens-as-token-ids), so text_offset counts the names' characters, not the text's. Start the scoring server without that flag.")
+  }
+  const start = codePoints(request.prompt)
+  const end = start + codePoints(request.continuation)
+  const echoed = Math.min(body.usage?.prompt_tokens ?? offsets.length, offsets.length)
+  const echoedEnd = echoed < offsets.length ? offsets[echoed]! : echoed > 0 ? offsets[echoed - 1]! + codePoints(logprobs.tokens[echoed - 1]!) : end
+  const shift = body.usage ? echoedEnd - end : 0
   const picked: Array<number> = []
-  for (let i = 0; i < offsets.length; i++) {
-    if (offsets[i]! < start || offsets[i]! >= end) continue
+  for (let i = 0; i < echoed; i++) {
+    const offset = offsets[i]! - shift
+    if (offset < start || offset >= end) continue
     const value = logprobs.token_logprobs[i]
     if (value === null || value === undefined) return noEcho("a continuation token came back without a logprob (is the prompt empty?).")
     picked.push(value)
