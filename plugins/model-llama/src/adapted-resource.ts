@@ -21,6 +21,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { defineResource, LanguageModel, StageError } from "@refine-af/core"
+import { adapterIdentity } from "@refine-af/models"
 import { defaultLoraConfig, PolicyModel } from "@refine-af/training"
 import { Effect, Schema } from "effect"
 
@@ -57,6 +58,9 @@ export const adaptedResource = defineResource({
         seed: ctx.seed,
         initialAdapter: folder
       }).pipe(Effect.mapError((error) => fail(error.message, error.fix ?? "check that the adapter was trained for this base model")))
-      return session.lm
+      // The id names the adapter's content, as llama/hf's adapter_path does: lineage, dataset cards and
+      // score caches keyed by it (judge/lm) then tell two adapters over one base apart.
+      const adapterId = yield* adapterIdentity(folder).pipe(Effect.mapError((error) => fail(error.message, "check that the adapter folder is complete and readable")))
+      return { ...session.lm, info: { ...session.lm.info, id: `${ctx.uses.base.info.id}${adapterId}` } }
     })
 })

@@ -44,8 +44,19 @@ describe("llama/adapted: base PolicyModel + a trainer stage's adapter, as a Lang
       })
       const viaResource = yield* adapted.generate([{ prompt: text, params }])
       const base = yield* (yield* policy.session({ lora, seed: 9 })).lm.generate([{ prompt: text, params }])
-      return { trained: trained[0]!, viaResource: viaResource[0]!, base: base[0]! }
+      // One more step, another adapter over the same base: another id (lineage, score caches).
+      yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })
+      const laterDir = mkdtempSync(nodePath.join(tmpdir(), "adapted-later-"))
+      yield* session.exportAdapter(nodePath.join(laterDir, "adapter"))
+      const later = yield* adaptedResource.make({
+        name: "rlaf_lm", options: {}, seed: 7, uses: { base: policy }, events, inputs: { adapter: stageInput(laterDir) }
+      })
+      return { trained: trained[0]!, viaResource: viaResource[0]!, base: base[0]!, ids: [policy.info.id, adapted.info.id, later.info.id] }
     }))
+    const [baseId, adaptedId, laterId] = r.ids
+    expect(adaptedId).toMatch(new RegExp(`^${baseId!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\+adapter:adapter#[0-9a-f]{16}$`))
+    expect(laterId).toMatch(/\+adapter:adapter#[0-9a-f]{16}$/)
+    expect(laterId).not.toBe(adaptedId)
     expect(r.viaResource.text).toBe(r.trained.text)
     expect(r.viaResource.tokenIds).toEqual(r.trained.tokenIds)
     expect(r.viaResource.tokenIds).toEqual(answer)
