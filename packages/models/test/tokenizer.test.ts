@@ -9,6 +9,7 @@ describe("tokenizer of a local model folder", () => {
     // Qwen3 BPE ids of this sentence (the golden script's second prompt).
     expect(tokenizer.encode("The quick brown fox jumps over the lazy dog. Once upon a time")).toEqual([785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 9646, 5193, 264, 882])
     expect(tokenizer.decode([9707, 1879, 11, 419, 374])).toBe("Hello world, this is")
+    expect(tokenizer.decode([])).toBe("")
     expect(tokenizer.eosTokenId).toBe(151645)
     const chat = await Effect.runPromise(tokenizer.applyChatTemplate([{ role: "user", content: "What is the capital of France?" }]))
     expect(chat).toBe("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")

@@ -52,7 +52,8 @@ export const loadTokenizer = (folder: string): Effect.Effect<Tokenizer, Tokenize
     catch: (cause) => new TokenizerError({ folder, message: `Could not load the tokenizer of ${folder} (${cause instanceof Error ? cause.message : String(cause)}). The folder needs tokenizer.json and tokenizer_config.json from the model repository.` })
   }).pipe(Effect.map((tokenizer): Tokenizer => ({
     encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }),
-    decode: (ids, options) => tokenizer.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? true }),
+    // transformers.js throws on an empty list; no tokens (a generation of max_tokens 0) are no text.
+    decode: (ids, options) => (ids.length === 0 ? "" : tokenizer.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? true })),
     applyChatTemplate: (messages) =>
       Effect.try({
         try: () => tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: m.content })), { tokenize: false, add_generation_prompt: true }) as string,
