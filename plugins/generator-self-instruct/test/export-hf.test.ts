@@ -51,6 +51,15 @@ describe("self-instruct/export-hf", () => {
     expect(output.committed).toEqual([expect.objectContaining({ rows: 3, instructions: 2 })])
   })
 
+  it("a licence with no SPDX id goes in the card as the Hub reads it (license: other, license_name, license_link); without license: other it is refused", async () => {
+    const { ctx } = memoryContext({ options: decode({ license: "other", licenseName: "llama2", licenseLink: "https://ai.meta.com/llama/license/" }), uses: {}, inputs: { dataset: memoryInput("dataset", rows) } })
+    await runStageOk(exportHfStage, ctx)
+    const card = readFileSync(nodePath.join(ctx.dir, "README.md"), "utf8")
+    expect(card).toMatch(/^---\npretty_name: "refine-af-instructions"\nlicense: other\nlicense_name: "llama2"\nlicense_link: "https:\/\/ai\.meta\.com\/llama\/license\/"\nlanguage:\n/)
+    expect(() => decode({ license: "cc-by-4.0", licenseName: "llama2" })).toThrow(/need license: other \(license is "cc-by-4.0"\)/)
+    expect(() => decode({ license: "other", licenseName: "Llama 2" })).toThrow()
+  })
+
   it("the card's filter counts are the instances stage's totals when its folder has them (a task that kept no row left no lineage)", async () => {
     const upstream = mkdtempSync(nodePath.join(tmpdir(), "export-upstream-"))
     const totals = { tasks: 3, parsed: 9, unparsable: 2, kept: 4, too_long: 3, empty_tasks: 1 }

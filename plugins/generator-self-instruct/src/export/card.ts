@@ -25,7 +25,7 @@ export const datasetCard = (options: ExportOptions, p: Provenance): string => {
   return `---
 pretty_name: ${yamlString(options.name)}
 license: ${options.license}
-language:
+${options.licenseName === undefined ? "" : `license_name: ${yamlString(options.licenseName)}\n`}${options.licenseLink === undefined ? "" : `license_link: ${yamlString(options.licenseLink)}\n`}language:
 - en
 task_categories:
 - text-generation
