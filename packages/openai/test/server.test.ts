@@ -86,6 +86,16 @@ describe("OpenAI-compatible server", () => {
     }
   })
 
+  it("a stream the context ends before max_tokens finishes with length, as the non-streamed answer does", async () => {
+    server = await startOpenAiServer({ model: scriptedLanguageModel(() => ({ text: "a b" }), { contextLength: 64 }), modelName: "tiny", port: 0 })
+    const response = await post("/completions", { model: "tiny", prompt: "w ".repeat(62), stream: true, max_tokens: 50 })
+    const stream = new OpenAiEventStream()
+    const chunks = stream.push(await response.text()) as Array<{ choices: Array<{ text: string; finish_reason: string | null }> }>
+    const choices = chunks.flatMap((c) => c.choices)
+    expect(choices.map((c) => c.text).join("")).toBe("a b")
+    expect(choices.at(-1)!.finish_reason).toBe("length")
+  })
+
   it("answers bad input with OpenAI error bodies and 4xx, and stays up (fuzzed bodies)", async () => {
     server = await startOpenAiServer({ model: echoModel(), modelName: "tiny", port: 0, maxChoices: 4, maxBodyBytes: 4096 })
     const expectError = async (response: Response, status: number, code?: string) => {

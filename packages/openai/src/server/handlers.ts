@@ -65,18 +65,18 @@ export const makeRoutes = (options: RouteOptions) => {
   const checkChoices = (n: number | null | undefined) => {
     if ((n ?? 1) > options.maxChoices) throw HttpProblem.badRequest(`n is ${n}; this server allows at most ${options.maxChoices} choices per request.`, "n")
   }
-  /** Prompt token counts; a prompt that fills the context is refused before it reaches the queue. */
+  /** Token counts of each prompt (undefined when the model cannot count); a prompt that fills the context is refused before it reaches the queue. */
   const promptTokens = async (prompts: ReadonlyArray<string>, signal: AbortSignal) => {
     const counts: Array<number> = []
     for (const prompt of prompts) {
       const exit = await Effect.runPromiseExit(model.countTokens(prompt), { signal })
-      if (Exit.isFailure(exit)) return 0
+      if (Exit.isFailure(exit)) return undefined
       if (exit.value >= context) {
         throw HttpProblem.badRequest(`The prompt has ${exit.value} tokens; the model's context is ${context} tokens.`, "prompt", "context_length_exceeded")
       }
       counts.push(exit.value)
     }
-    return counts.reduce((a, b) => a + b, 0)
+    return counts
   }
 
   const models = (): ModelList => ({
@@ -96,12 +96,14 @@ export const makeRoutes = (options: RouteOptions) => {
     if (body.echo && wantLogprobs) {
       throw HttpProblem.badRequest("echo with logprobs (prompt logprobs) is not supported by this server; score continuations through the LanguageModel API instead.", "echo", "unsupported")
     }
-    const tokens = await promptTokens(prompts, signal)
+    const counts = await promptTokens(prompts, signal)
     const requests = completionRequests(body, context)
     const n = body.n ?? 1
     if (body.stream) {
       if (body.echo) throw HttpProblem.badRequest("echo is not supported with stream: true on this server.", "echo", "unsupported")
-      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: tokens })
+      // The context may end a generation before max_tokens: that is a "length" finish too.
+      const budgets = requests.map((request, choice) => Math.min(request.params.maxNewTokens, counts === undefined ? Infinity : context - counts[Math.floor(choice / n)]!))
+      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: (counts ?? []).reduce((a, b) => a + b, 0), budgets })
     }
     const generations = await run(model.generate(requests), signal)
     sendJson(response, 200, completionBody(requestId("cmpl"), modelName, generations, { logprobs: wantLogprobs, echoPrompts: body.echo ? prompts : undefined, promptOf: (choice) => Math.floor(choice / n) }))
@@ -114,7 +116,7 @@ export const makeRoutes = (options: RouteOptions) => {
     const requests: Array<GenerationRequest> = chatRequests(body, context)
     const logprobs = body.logprobs === true
     if (body.stream) {
-      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: 0 })
+      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: 0, budgets: requests.map((request) => request.params.maxNewTokens) })
     }
     const generations = await run(model.generate(requests), signal)
     sendJson(response, 200, chatBody(requestId("chatcmpl"), modelName, generations, { logprobs }))

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { streamChoices } from "@refine-af/openai"
- * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal })
+ * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, promptTokens: 0, budgets: [16] })
  * ```
  */
 import type { GenerationChunk, GenerationRequest, LanguageModelService } from "@refine-af/core"
@@ -27,6 +27,8 @@ export interface StreamShape {
   readonly signal: AbortSignal
   /** Prompt token count for the usage chunk. */
   readonly promptTokens: number
+  /** The most tokens request `i` can produce (max_tokens, or less where the context ends first): reaching it finishes with "length". */
+  readonly budgets: ReadonlyArray<number>
 }
 
 const encoder = new TextEncoder()
@@ -79,7 +81,7 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
         Effect.tap(() =>
           Effect.sync(() => {
             completionTokens += tokens
-            const finish = tokens >= request.params.maxNewTokens ? "length" : "stop"
+            const finish = tokens >= shape.budgets[index]! ? "length" : "stop"
             response.write(sseData(chunkBody(shape, finalChoice(shape, index, finish))))
           })
         )
