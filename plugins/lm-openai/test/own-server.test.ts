@@ -48,6 +48,14 @@ describe("lm-openai against refine-af's own server (real HTTP on loopback)", () 
     expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("Unsupported")
   })
 
+  it("a url without /v1 fails at once, the fix saying that the url must end in /v1", async () => {
+    const server = await startOpenAiServer({ model: model(), modelName: "tiny", port: 0 })
+    servers.push(server)
+    opened = openOpenAiModel({ model: "tiny", endpoints: [{ url: server.baseUrl.replace(/\/v1$/, "") }] }, {})
+    const exit = await Effect.runPromiseExit(opened.service.generate([{ prompt: "a", params: { maxNewTokens: 2 } }]))
+    expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("ending in /v1")
+  })
+
   it("fans out across two servers and survives one of them shutting down mid-run", async () => {
     const slow = (id: string) => {
       const base = model()

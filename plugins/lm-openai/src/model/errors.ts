@@ -66,6 +66,9 @@ export const toModelError = (error: unknown, redact: (text: string) => string): 
     if (status === 400 && /context|too long|maximum.*length|token/i.test(error.message)) {
       return new LanguageModelError({ reason: "ContextOverflow", message: redact(error.message), fix: "Shorten the prompt or lower max_tokens; context_length in the recipe should match the server's." })
     }
+    if (status === 404) {
+      return new LanguageModelError({ reason: "InvalidRequest", message: redact(error.message), fix: "Check that each url in endpoints: is the API's base URL, ending in /v1 (e.g. http://127.0.0.1:8000/v1), and model: against the server's GET /v1/models." })
+    }
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       return new LanguageModelError({ reason: "InvalidRequest", message: redact(error.message), fix: "Check model: against the server's GET /v1/models and the sampling parameters the server supports." })
     }
