@@ -1,6 +1,6 @@
-import type { LanguageModelService } from "@refine-af/core"
+import { LanguageModelError, type LanguageModelService } from "@refine-af/core"
 import { scriptedLanguageModel } from "@refine-af/testing"
-import { Effect, Schema } from "effect"
+import { Effect, Schema, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { ChatCompletionResponse, CompletionResponse, ErrorBody, ModelList, OpenAiEventStream, startOpenAiServer, type RunningOpenAiServer } from "../src/index.ts"
 
@@ -84,6 +84,28 @@ describe("OpenAI-compatible server", () => {
       expect(mine.at(-1)!.finish_reason).toBe("length")
       expect(mine[1]!.logprobs.content[0].bytes).toEqual([...new TextEncoder().encode("re: ")])
     }
+  })
+
+  it("a failure on the model's side answers 500 and writes its cause to the server's log (the client gets none of it); a refused request logs nothing", async () => {
+    const lines: Array<string> = []
+    const base = echoModel()
+    const model: LanguageModelService = {
+      ...base,
+      generate: (requests) => requests[0]!.prompt === "bad" ? Effect.fail(new LanguageModelError({ reason: "InvalidRequest", message: "no such thing" })) : Effect.die(new Error("the weights file went away")),
+      stream: () => Stream.die(new Error("the stream's weights went away"))
+    }
+    server = await startOpenAiServer({ model, modelName: "tiny", port: 0, log: (line) => lines.push(line) })
+    const plain = await post("/completions", { model: "tiny", prompt: "x" })
+    expect(plain.status).toBe(500)
+    expect(await plain.text()).not.toContain("weights")
+    const streamed = await (await post("/completions", { model: "tiny", prompt: "x", stream: true })).text()
+    expect(streamed).toContain("failed unexpectedly")
+    expect(streamed).not.toContain("weights")
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/The model failed unexpectedly \(answered 500\):\n[^]*the weights file went away/)
+    expect(lines[1]).toMatch(/The model stream failed unexpectedly \(answered 500\):\n[^]*the stream's weights went away/)
+    expect((await post("/completions", { model: "tiny", prompt: "bad" })).status).toBe(400)
+    expect(lines).toHaveLength(2)
   })
 
   it("a stream the context ends before max_tokens finishes with length, as the non-streamed answer does", async () => {

@@ -16,6 +16,7 @@ import type { ServerResponse } from "node:http"
 import { ChatCompletionRequest } from "../protocol/chat.ts"
 import { CompletionRequest } from "../protocol/completions.ts"
 import type { ModelList } from "../protocol/models.ts"
+import { problemOfFailure, stderrLog, type ServerLog } from "./failure.ts"
 import { HttpProblem } from "./http-error.ts"
 import { sendJson } from "./http-io.ts"
 import { streamChoices } from "./streaming.ts"
@@ -31,6 +32,8 @@ export interface RouteOptions {
   readonly maxChoices: number
   /** Most prompts in one completions request. */
   readonly maxPrompts: number
+  /** Where failures on the server's side are written (default: standard error). */
+  readonly log?: ServerLog
 }
 
 let counter = 0
@@ -44,17 +47,16 @@ const decode = <S extends Schema.Top>(schema: S, value: unknown): S["Type"] => {
   }
 }
 
-const run = async <A>(effect: Effect.Effect<A, LanguageModelError>, signal: AbortSignal): Promise<A> => {
+const run = async <A>(effect: Effect.Effect<A, LanguageModelError>, signal: AbortSignal, log: ServerLog): Promise<A> => {
   const exit = await Effect.runPromiseExit(effect, { signal })
   if (Exit.isSuccess(exit)) return exit.value
-  const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-  if (failure && failure._tag === "Fail") throw HttpProblem.fromModel(failure.error)
-  throw new HttpProblem(500, "The model failed unexpectedly.", "server_error")
+  throw problemOfFailure(exit.cause, { log, signal, what: "The model failed unexpectedly" })
 }
 
 /** Makes the route handlers. Each throws an {@link HttpProblem} for a request it refuses. */
 export const makeRoutes = (options: RouteOptions) => {
   const { model, modelName } = options
+  const log = options.log ?? stderrLog
   const context = model.info.contextLength
 
   const checkModel = (name: string) => {
@@ -103,9 +105,9 @@ export const makeRoutes = (options: RouteOptions) => {
       if (body.echo) throw HttpProblem.badRequest("echo is not supported with stream: true on this server.", "echo", "unsupported")
       // The context may end a generation before max_tokens: that is a "length" finish too.
       const budgets = requests.map((request, choice) => Math.min(request.params.maxNewTokens, counts === undefined ? Infinity : context - counts[Math.floor(choice / n)]!))
-      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: (counts ?? []).reduce((a, b) => a + b, 0), budgets })
+      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: (counts ?? []).reduce((a, b) => a + b, 0), budgets })
     }
-    const generations = await run(model.generate(requests), signal)
+    const generations = await run(model.generate(requests), signal, log)
     sendJson(response, 200, completionBody(requestId("cmpl"), modelName, generations, { logprobs: wantLogprobs, echoPrompts: body.echo ? prompts : undefined, promptOf: (choice) => Math.floor(choice / n) }))
   }
 
@@ -116,9 +118,9 @@ export const makeRoutes = (options: RouteOptions) => {
     const requests: Array<GenerationRequest> = chatRequests(body, context)
     const logprobs = body.logprobs === true
     if (body.stream) {
-      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, promptTokens: 0, budgets: requests.map((request) => request.params.maxNewTokens) })
+      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: 0, budgets: requests.map((request) => request.params.maxNewTokens) })
     }
-    const generations = await run(model.generate(requests), signal)
+    const generations = await run(model.generate(requests), signal, log)
     sendJson(response, 200, chatBody(requestId("chatcmpl"), modelName, generations, { logprobs }))
   }
 

@@ -24,6 +24,7 @@ import type { AddressInfo } from "node:net"
 import { Admission } from "./admission.ts"
 import { makeRoutes } from "./handlers.ts"
 import { HttpProblem } from "./http-error.ts"
+import { stderrLog, type ServerLog } from "./failure.ts"
 import { readBody, sendJson, sendProblem } from "./http-io.ts"
 import { listenFailureOf } from "./listen.ts"
 
@@ -48,6 +49,8 @@ export interface OpenAiServerOptions {
   readonly maxChoices?: number
   /** Most prompts in one completions request (default 64). */
   readonly maxPrompts?: number
+  /** Where failures on the server's side (answered 500) are written, causes included (default: standard error, time-stamped). */
+  readonly log?: ServerLog
 }
 
 /** A listening server. */
@@ -68,7 +71,8 @@ export const startOpenAiServer = (options: OpenAiServerOptions): Promise<Running
   const host = options.host ?? "127.0.0.1"
   const maxBodyBytes = options.maxBodyBytes ?? 1 << 20
   const admission = new Admission({ concurrency: options.concurrency ?? 64, queueSize: options.queueSize ?? 256 })
-  const routes = makeRoutes({ model: options.model, modelName: options.modelName, maxChoices: options.maxChoices ?? 16, maxPrompts: options.maxPrompts ?? 64 })
+  const log = options.log ?? stderrLog
+  const routes = makeRoutes({ model: options.model, modelName: options.modelName, maxChoices: options.maxChoices ?? 16, maxPrompts: options.maxPrompts ?? 64, log })
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const path = route(request)
@@ -120,6 +124,7 @@ export const startOpenAiServer = (options: OpenAiServerOptions): Promise<Running
     if (admission.draining) response.setHeader("connection", "close")
     handle(request, response).catch((error: unknown) => {
       if (error instanceof HttpProblem) return sendProblem(response, error, error.status === 413 ? { connection: "close" } : {})
+      log(`Internal server error on ${route(request)} (answered 500):\n${error instanceof Error ? error.stack ?? error.message : String(error)}`)
       sendProblem(response, new HttpProblem(500, `Internal server error: ${error instanceof Error ? error.message : String(error)}`, "server_error"))
     })
   })

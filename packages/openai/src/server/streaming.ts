@@ -8,14 +8,14 @@
  * @example
  * ```ts
  * import { streamChoices } from "@refine-af/openai"
- * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, promptTokens: 0, budgets: [16] })
+ * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, log: console.error, promptTokens: 0, budgets: [16] })
  * ```
  */
 import type { GenerationChunk, GenerationRequest, LanguageModelService } from "@refine-af/core"
 import { Effect, Exit, Stream } from "effect"
 import type { ServerResponse } from "node:http"
 import { SSE_DONE, sseData } from "../sse/encode.ts"
-import { HttpProblem } from "./http-error.ts"
+import { problemOfFailure, type ServerLog } from "./failure.ts"
 
 /** What the stream is for. */
 export interface StreamShape {
@@ -25,6 +25,8 @@ export interface StreamShape {
   readonly logprobs: boolean
   readonly includeUsage: boolean
   readonly signal: AbortSignal
+  /** Where failures on the server's side are written. */
+  readonly log: ServerLog
   /** Prompt token count for the usage chunk. */
   readonly promptTokens: number
   /** The most tokens request `i` can produce (max_tokens, or less where the context ends first): reaching it finishes with "length". */
@@ -95,9 +97,6 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
     response.end(SSE_DONE)
     return
   }
-  const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-  const problem = failure && failure._tag === "Fail"
-    ? HttpProblem.fromModel(failure.error)
-    : new HttpProblem(500, "The model stream failed unexpectedly.", "server_error")
+  const problem = problemOfFailure(exit.cause, { log: shape.log, signal: shape.signal, what: "The model stream failed unexpectedly" })
   if (!response.destroyed) response.end(sseData(problem.body))
 }
