@@ -108,6 +108,22 @@ describe("OpenAI-compatible server", () => {
     expect(lines).toHaveLength(2)
   })
 
+  it("a chat stream ends as the model's stream says (length where the context ran out) and its usage counts the templated prompt", async () => {
+    const base = echoModel()
+    const model: LanguageModelService = {
+      ...base,
+      stream: () => Stream.make({ text: "a", tokenId: 1, logprob: -0.5 }, { text: " b", tokenId: 2, logprob: -0.25 }, { text: "", finish: { reason: "length" as const, promptTokens: 9 } })
+    }
+    server = await startOpenAiServer({ model, modelName: "tiny", port: 0 })
+    const response = await post("/chat/completions", { model: "tiny", messages: [{ role: "user", content: "Hi" }], stream: true, stream_options: { include_usage: true } })
+    const chunks = new OpenAiEventStream().push(await response.text()) as Array<{ choices: Array<{ delta: { content?: string }; finish_reason: string | null }>; usage?: { prompt_tokens: number; completion_tokens: number } }>
+    const choices = chunks.flatMap((c) => c.choices)
+    // The role chunk, two tokens, the finish: the news-only chunk is no token.
+    expect(choices.map((c) => c.delta.content ?? null)).toEqual(["", "a", " b", null])
+    expect(choices.at(-1)!.finish_reason).toBe("length")
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 2 })
+  })
+
   it("a stream the context ends before max_tokens finishes with length, as the non-streamed answer does", async () => {
     server = await startOpenAiServer({ model: scriptedLanguageModel(() => ({ text: "a b" }), { contextLength: 64 }), modelName: "tiny", port: 0 })
     const response = await post("/completions", { model: "tiny", prompt: "w ".repeat(62), stream: true, max_tokens: 50 })

@@ -41,8 +41,10 @@ describe("llama/hf LanguageModel service", () => {
       return { generated: generated!, chunks: [...chunks], chat: chat[0]!, score: score!, count, info: lm.info }
     }))
     expect(result.generated.tokenIds!.length).toBeGreaterThan(0)
-    expect(result.chunks.map((c) => c.tokenId)).toEqual(result.generated.tokenIds)
+    // A chunk per token, then one that says why it ended and how long the prompt was.
+    expect(result.chunks.slice(0, -1).map((c) => c.tokenId)).toEqual(result.generated.tokenIds)
     expect(result.chunks.map((c) => c.text).join("")).toBe(result.generated.text)
+    expect(result.chunks.at(-1)).toEqual({ text: "", finish: { reason: result.generated.finishReason, promptTokens: 4 } })
     expect(result.generated.promptTokens).toBe(4)
     // "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n" is 9 Qwen tokens.
     expect(result.chat.promptTokens).toBe(9)

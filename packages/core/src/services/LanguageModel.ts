@@ -58,13 +58,18 @@ export interface Generation {
   readonly promptTokens: number
 }
 
-/** One streamed piece of a generation. */
+/**
+ * One streamed piece of a generation. The last one may carry `finish`; a chunk
+ * with `finish`, no `tokenId` and empty text is that news alone, not a token.
+ */
 export interface GenerationChunk {
   readonly text: string
   /** Absent when the provider streams text only. */
   readonly tokenId?: number
   /** Absent when the provider streams text only. */
   readonly logprob?: number
+  /** On the last chunk, where the provider knows them: why the generation ended, and its prompt's token count (a chat prompt's after its template). */
+  readonly finish?: { readonly reason: FinishReason; readonly promptTokens: number }
 }
 
 export interface ScoringRequest {

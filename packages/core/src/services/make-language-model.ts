@@ -45,7 +45,7 @@ export const makeLanguageModel = (parts: LanguageModelParts): LanguageModelServi
     stream: parts.stream ?? ((request) =>
       Stream.fromEffect(generate([request])).pipe(
         Stream.flatMap((generations) => Stream.fromIterable(generations)),
-        Stream.map((generation) => ({ text: generation.text }))
+        Stream.map((generation) => ({ text: generation.text, finish: { reason: generation.finishReason, promptTokens: generation.promptTokens } }))
       )),
     score: parts.score ?? ((requests) => requests.length === 0 ? Effect.succeed([]) : Effect.fail(unsupported(info.id, "continuation scoring"))),
     countTokens: parts.countTokens ?? (() => Effect.fail(unsupported(info.id, "token counting")))

@@ -12,9 +12,9 @@ const textOnly = makeLanguageModel({
 const failure = <A>(effect: Effect.Effect<A, LanguageModelError>) => Effect.runPromise(Effect.flip(effect))
 
 describe("makeLanguageModel", () => {
-  it("streams a generation as one chunk when the provider cannot stream", async () => {
+  it("streams a generation as one chunk when the provider cannot stream, with why it ended and its prompt's length", async () => {
     const chunks = await Effect.runPromise(Stream.runCollect(textOnly.stream({ prompt: "hi", params: { maxNewTokens: 4 } })))
-    expect([...chunks]).toEqual([{ text: "re: hi" }])
+    expect([...chunks]).toEqual([{ text: "re: hi", finish: { reason: "stop", promptTokens: 2 } }])
   })
 
   it("fails scoring and token counting with reason Unsupported, naming the model", async () => {

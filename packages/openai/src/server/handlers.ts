@@ -118,7 +118,7 @@ export const makeRoutes = (options: RouteOptions) => {
     const requests: Array<GenerationRequest> = chatRequests(body, context)
     const logprobs = body.logprobs === true
     if (body.stream) {
-      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: 0, budgets: requests.map((request) => request.params.maxNewTokens) })
+      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: undefined, budgets: requests.map((request) => request.params.maxNewTokens) })
     }
     const generations = await run(model.generate(requests), signal, log)
     sendJson(response, 200, chatBody(requestId("chatcmpl"), modelName, generations, { logprobs }))

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { streamChoices } from "@refine-af/openai"
- * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, log: console.error, promptTokens: 0, budgets: [16] })
+ * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, log: console.error, promptTokens: undefined, budgets: [16] })
  * ```
  */
 import type { GenerationChunk, GenerationRequest, LanguageModelService } from "@refine-af/core"
@@ -27,9 +27,9 @@ export interface StreamShape {
   readonly signal: AbortSignal
   /** Where failures on the server's side are written. */
   readonly log: ServerLog
-  /** Prompt token count for the usage chunk. */
-  readonly promptTokens: number
-  /** The most tokens request `i` can produce (max_tokens, or less where the context ends first): reaching it finishes with "length". */
+  /** Prompt token count for the usage chunk; undefined: the model's stream tells it (`finish.promptTokens`, a chat prompt's after its template). */
+  readonly promptTokens: number | undefined
+  /** The most tokens request `i` can produce (max_tokens, or less where the context ends first): reaching it finishes with "length" where the model's stream does not say why it ended. */
   readonly budgets: ReadonlyArray<number>
 }
 
@@ -65,6 +65,7 @@ const finalChoice = (shape: StreamShape, index: number, finish: string) =>
 export const streamChoices = async (lm: LanguageModelService, requests: ReadonlyArray<GenerationRequest>, response: ServerResponse, shape: StreamShape): Promise<void> => {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" })
   let completionTokens = 0
+  let toldPromptTokens: number | undefined
   if (shape.kind === "chat") {
     requests.forEach((_, index) => response.write(sseData(chunkBody(shape, { index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }))))
   }
@@ -72,9 +73,15 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
     Effect.suspend(() => {
       let tokens = 0
       let offset = 0
+      let told: GenerationChunk["finish"]
       return lm.stream(request).pipe(
         Stream.runForEach((chunk) =>
           Effect.sync(() => {
+            if (chunk.finish !== undefined) {
+              told = chunk.finish
+              toldPromptTokens ??= chunk.finish.promptTokens
+              if (chunk.tokenId === undefined && chunk.text === "") return
+            }
             response.write(sseData(chunkBody(shape, tokenChoice(shape, index, chunk, offset))))
             tokens++
             offset += chunk.text.length
@@ -83,7 +90,7 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
         Effect.tap(() =>
           Effect.sync(() => {
             completionTokens += tokens
-            const finish = tokens >= shape.budgets[index]! ? "length" : "stop"
+            const finish = told !== undefined ? (told.reason === "length" ? "length" : "stop") : tokens >= shape.budgets[index]! ? "length" : "stop"
             response.write(sseData(chunkBody(shape, finalChoice(shape, index, finish))))
           })
         )
@@ -92,7 +99,8 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
   const exit = await Effect.runPromiseExit(Effect.forEach(requests, one, { concurrency: "unbounded", discard: true }), { signal: shape.signal })
   if (Exit.isSuccess(exit)) {
     if (shape.includeUsage) {
-      response.write(sseData({ ...chunkBody(shape, null), choices: [], usage: { prompt_tokens: shape.promptTokens, completion_tokens: completionTokens, total_tokens: shape.promptTokens + completionTokens } }))
+      const promptTokens = shape.promptTokens ?? toldPromptTokens ?? 0
+      response.write(sseData({ ...chunkBody(shape, null), choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } }))
     }
     response.end(SSE_DONE)
     return

@@ -69,7 +69,11 @@ export const makeLlamaLanguageModel = (runtime: LlamaRuntime, tokenizer: Tokeniz
     generate: (requests) => generateWith(requests),
     stream: (request) =>
       Stream.callback((queue) =>
-        generateWith([request], (chunk) => Queue.offerUnsafe(queue, chunk)).pipe(Effect.andThen(Queue.end(queue)))
+        generateWith([request], (chunk) => Queue.offerUnsafe(queue, chunk)).pipe(
+          // The last word: why it ended and the prompt's length (a chat prompt's after its template).
+          Effect.tap(([generation]) => Effect.sync(() => Queue.offerUnsafe(queue, { text: "", finish: { reason: generation!.finishReason, promptTokens: generation!.promptTokens } }))),
+          Effect.andThen(Queue.end(queue))
+        )
       ),
     score: (requests) =>
       Effect.gen(function* () {
