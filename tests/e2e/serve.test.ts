@@ -2,10 +2,12 @@
  * `refine-af serve` as a user runs it: the built-in tiny model of a recipe
  * served on loopback; OpenAI requests (JSON, SSE, errors), concurrent
  * requests, and SIGTERM while requests are in flight (they finish; the process
- * exits after releasing the model).
+ * exits after releasing the model); the process that started it dying
+ * (`npx`'s npm and shell, killed by SIGTERM) stops it the same way.
  */
+import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
-import { startCli, tempDir } from "./cli.ts"
+import { binPath, repoRoot, startCli, tempDir } from "./cli.ts"
 
 const post = (base: string, path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
@@ -70,4 +72,47 @@ describe("refine-af serve", () => {
       if (serving.child.exitCode === null && serving.child.signalCode === null) serving.child.kill("SIGKILL")
     }
   }, 300_000) // its own deadlines (180 s to start, 60 s to hold the requests) name what was slow; the suite's 60 s would not
+
+  it("stops when the process that started it dies (npx's wrapper killed), as for SIGTERM: the port is freed", async () => {
+    // Like npx: a parent (here a shell) that starts the CLI and waits; SIGKILL on the parent re-parents the CLI.
+    const parent = spawn("sh", ["-c", `"${process.execPath}" "${binPath}" serve recipes/examples/openai/serve-tiny.yaml --resource policy --port 0 & echo "pid:$!"; wait`], {
+      cwd: repoRoot,
+      env: { ...process.env, REFINE_AF_DEBUG: "", REFINE_AF_MODELS: tempDir("serve-orphan-models") },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    parent.stdout!.on("data", (chunk) => (output += chunk))
+    parent.stderr!.on("data", (chunk) => (output += chunk))
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    let pid = 0
+    try {
+      const deadline = Date.now() + 180_000
+      let base = ""
+      while (!base) {
+        const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output)
+        if (match) base = match[1]!
+        else if (Date.now() > deadline || parent.exitCode !== null) throw new Error(`serve did not start: ${output}`)
+        else await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      pid = Number(/pid:(\d+)/.exec(output)![1])
+      expect((await fetch(`${base}/models`)).status).toBe(200)
+      parent.kill("SIGKILL")
+      const gone = Date.now() + 30_000
+      while (alive(pid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(alive(pid), output).toBe(false)
+      expect(output).toContain("the process that started refine-af")
+      expect(output).toContain("refine-af serve: stopped (in-flight requests finished)")
+      await expect(fetch(`${base}/models`)).rejects.toThrow()
+    } finally {
+      if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL")
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill("SIGKILL")
+    }
+  }, 300_000)
 })

@@ -36,9 +36,24 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
+// `npx refine-af …` runs this process under npm and a shell; a SIGTERM to npm ends those two and
+// leaves this one running, re-parented: a server still holding its port, a run still writing
+// (a later resume would find it locked). A new parent means the one that started us is gone: stop
+// as for SIGTERM. (A process detached on purpose was re-parented before it started: no change.)
+const parentAtStart = process.ppid
+const orphanWatch = setInterval(() => {
+  if (process.ppid === parentAtStart || signals > 0) return
+  clearInterval(orphanWatch)
+  signals++
+  process.stderr.write(`\nthe process that started refine-af (pid ${parentAtStart}, e.g. npx) has exited: interrupting, as for SIGTERM...\n`)
+  Effect.runFork(Fiber.interrupt(fiber))
+}, 1000)
+orphanWatch.unref()
+
 const exit = await Effect.runPromise(Fiber.await(fiber))
 const outcome = outcomeOf(exit)
 if (outcome.message) process.stderr.write(`${outcome.message}\n`)
 process.exitCode = outcome.code
 process.removeListener("SIGINT", onSignal)
 process.removeListener("SIGTERM", onSignal)
+clearInterval(orphanWatch)
