@@ -145,7 +145,15 @@ describe("OpenAI-compatible server", () => {
     }
     await expectError(await post("/completions", "{not json"), 400, "invalid_json")
     await expectError(await post("/completions", "[1,2]"), 400, "invalid_json")
-    expect((await expectError(await post("/completions", { model: "tiny", prompt: 5 }), 400)).error.message).toContain("prompt")
+    const wrongType = await expectError(await post("/completions", { model: "tiny", prompt: 5 }), 400)
+    expect(wrongType.error.message).toContain("prompt")
+    expect(wrongType.error.param).toBe("prompt")
+    expect((await expectError(await post("/completions", { model: "tiny", prompt: "x", max_tokens: -1 }), 400)).error.param).toBe("max_tokens")
+    expect((await expectError(await post("/chat/completions", { model: "tiny", messages: [{ role: "user", content: "x" }], temperature: "hot" }), 400)).error.param).toBe("temperature")
+    for (const prompt of [[1, 2, 3], [[1, 2], [3]]]) {
+      const ids = await expectError(await post("/completions", { model: "tiny", prompt }), 400, "unsupported")
+      expect(ids.error).toMatchObject({ param: "prompt", message: expect.stringContaining("Token-id prompts are not supported") })
+    }
     await expectError(await post("/completions", { model: "nope", prompt: "x" }), 404, "model_not_found")
     expect((await expectError(await post("/completions", { model: "tiny", prompt: "x", n: 5 }), 400)).error.param).toBe("n")
     await expectError(await post("/completions", { model: "tiny", prompt: "w ".repeat(100) }), 400, "context_length_exceeded")

@@ -39,11 +39,21 @@ export interface RouteOptions {
 let counter = 0
 const requestId = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`
 
+const isTokenIds = (value: unknown): boolean =>
+  Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === "number" || (Array.isArray(item) && item.every((id) => typeof id === "number")))
+
 const decode = <S extends Schema.Top>(schema: S, value: unknown): S["Type"] => {
+  // vLLM accepts token ids as the prompt; this server takes text only, and says so.
+  if (typeof value === "object" && value !== null && isTokenIds((value as { prompt?: unknown }).prompt)) {
+    throw HttpProblem.badRequest("Token-id prompts are not supported by this server: send the prompt as text (a string, or a list of strings).", "prompt", "unsupported")
+  }
   try {
     return Schema.decodeUnknownSync(schema as never)(value) as S["Type"]
   } catch (error) {
-    throw HttpProblem.badRequest(`Invalid request body: ${error instanceof Error ? error.message : String(error)}`)
+    const message = error instanceof Error ? error.message : String(error)
+    // The schema's issue path names the field, e.g. `at ["max_tokens"]`: OpenAI's `param`.
+    const param = /at \["([^"]+)"\]/.exec(message)?.[1] ?? null
+    throw HttpProblem.badRequest(`Invalid request body: ${message}`, param)
   }
 }
 
