@@ -3,7 +3,8 @@
  * the folder the recipe's `path` resolves to (recipe-relative, not cwd-relative), and state
  * memory needs, gating and where SuperNI test data comes from; in the full-loop and baseline
  * paper recipes every value says where it comes from; the README states the Node engine the
- * dependencies declare next to the version CI tests.
+ * dependencies declare next to the version CI tests; the quickstart's outcome and other measured
+ * figures in the docs equal the committed bench-results/ JSON they come from.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -166,5 +167,87 @@ describe("the quickstart's measured outcome", () => {
     expect(stated.sft).toEqual([rlaf.firstHalf, rlaf.lastHalf, base.firstHalf, base.lastHalf].map((loss) => loss.toFixed(1)))
     expect(stated.rows).toEqual([outcome.datasetRows.dataset_rlaf, outcome.datasetRows.dataset_base].map(String))
     expect(stated.tasks?.map((count) => (count === "none" ? "0" : count))).toEqual([improved, tied, worse])
+  })
+})
+
+/** A committed benchmark JSON under bench-results/, parsed. */
+const benchResult = (name: string): any => JSON.parse(fs.readFileSync(path.join(repoRoot, "bench-results", name), "utf8"))
+
+/**
+ * A figure a doc states and the committed measurement it comes from: `pattern` finds the figures in
+ * the doc's text (newlines and bold markers flattened), `expected` gives them as the JSON says,
+ * formatted as the doc writes them.
+ */
+interface MeasuredFigure {
+  readonly what: string
+  readonly files: ReadonlyArray<string>
+  readonly pattern: RegExp
+  readonly expected: () => ReadonlyArray<string>
+}
+
+const measuredFigures: ReadonlyArray<MeasuredFigure> = [
+  {
+    what: "a 120M LoRA step at 2 × 1024 tokens: MiB added checkpointed vs plain (checkpointing-120m.json)",
+    files: ["README.md", "docs/performance.md"],
+    pattern: /adds (\d+) MiB(?: above the loaded model)? instead of (\d+) MiB/,
+    expected: () => {
+      const row = benchResult("checkpointing-120m.json").table.find((entry: { length: number }) => entry.length === 1024)
+      return [row.checkpointedAddedMiB, row.plainAddedMiB].map((mib: number) => Math.round(mib).toString())
+    }
+  },
+  {
+    what: "refine-af --help, installed vs tsx bin: median seconds and their ratio (cli-startup.json)",
+    files: ["README.md", "packages/cli/README.md"],
+    pattern: /([\d.]+) s (?:vs|against) ([\d.]+) s[^(]*\(([\d.]+)x/,
+    expected: () => {
+      const bench = benchResult("cli-startup.json")
+      const median = (name: string) => bench.results.find((row: { name: string }) => row.name.startsWith(name)).medianSeconds as number
+      return [median("built").toFixed(2), median("tsx").toFixed(2), bench.ratioBuiltToTsx.toFixed(2)]
+    }
+  },
+  {
+    what: "scorers against PyTorch: the smallest and largest speed-up (scorers.json)",
+    files: ["README.md"],
+    pattern: /scorers ([\d.]+)–([\d.]+)× PyTorch/,
+    expected: () => {
+      const speedups = benchResult("scorers.json").results.map((row: { speedup: number }) => row.speedup) as Array<number>
+      return [Math.min(...speedups), Math.max(...speedups)].map((ratio) => ratio.toFixed(1))
+    }
+  },
+  {
+    what: "serve: 8 concurrent requests against one by one on the 30M model, best and median round (openai.json)",
+    files: ["docs/performance.md"],
+    pattern: /8 concurrent requests vs one by one\s+([\d.]+)× \(median of 7 rounds ([\d.]+)×\)/,
+    expected: () => {
+      const row = benchResult("openai.json").batching.find((entry: { model: string }) => entry.model === "random llama-30m")
+      return [row.speedup.toFixed(2), row.medianSpeedup.toFixed(2)]
+    }
+  },
+  {
+    what: "one SFT LoRA step, ours vs PyTorch: median ms and tokens/s (training-sft.json)",
+    files: ["plugins/trainer-sft/README.md"],
+    pattern: /ours (\d+) ms \((\d+) tokens\/s\) vs PyTorch (\d+) ms \((\d+) tokens\/s\)/,
+    expected: () => {
+      const { ours, pytorch } = benchResult("training-sft.json")
+      return [ours.medianMs, ours.tokensPerSecond, pytorch.medianMs, pytorch.tokensPerSecond].map((value: number) => Math.round(value).toString())
+    }
+  }
+]
+
+/** The figures `pattern` finds in a doc's text, undefined where the phrase is missing. */
+const statedMeasurement = (text: string, pattern: RegExp) => pattern.exec(text.replace(/\n\s*/g, " ").replace(/\*\*/g, ""))?.slice(1)
+
+describe("doc figures state their committed measurement", () => {
+  // Each figure below is what a benchmark's committed JSON holds. After a rerun that moves it,
+  // update the doc (or, where the doc keeps an older run on purpose, point it at that run).
+  const cases = measuredFigures.flatMap((figure) => figure.files.map((file) => [file, figure.what, figure] as const))
+  it.each(cases)("%s: %s", (file, _what, figure) => {
+    expect(statedMeasurement(fs.readFileSync(path.join(repoRoot, file), "utf8"), figure.pattern)).toEqual(figure.expected())
+  })
+
+  it("the check finds a changed figure", () => {
+    const figure = measuredFigures[0]!
+    const text = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8").replace(/adds (\d+) MiB/, (_, mib: string) => `adds ${Number(mib) + 1} MiB`)
+    expect(statedMeasurement(text, figure.pattern)).not.toEqual(figure.expected())
   })
 })
