@@ -42,8 +42,12 @@ describe("lm-openai against refine-af's own server (real HTTP on loopback)", () 
     servers.push(server)
     opened = openOpenAiModel({ model: "tiny", endpoints: [{ url: server.baseUrl }] }, {})
     const chunks = [...await Effect.runPromise(Stream.runCollect(opened.service.stream({ prompt: "a b c", params: { maxNewTokens: 10 } })))]
-    expect(chunks.map((c) => c.text)).toEqual(["re: ", "a ", "b ", "c"])
-    expect(chunks.every((c) => c.logprob !== undefined && c.logprob < 0)).toBe(true)
+    // The tokens, then the server's finish_reason as the stream's last word.
+    expect(chunks.map((c) => c.text)).toEqual(["re: ", "a ", "b ", "c", ""])
+    expect(chunks.slice(0, -1).every((c) => c.logprob !== undefined && c.logprob < 0)).toBe(true)
+    expect(chunks.at(-1)).toEqual({ text: "", finish: { reason: "stop" } })
+    const cut = [...await Effect.runPromise(Stream.runCollect(opened.service.stream({ prompt: "a b c", params: { maxNewTokens: 2 } })))]
+    expect(cut.at(-1)!.finish).toEqual({ reason: "length" })
     const exit = await Effect.runPromiseExit(opened.service.score([{ prompt: "a", continuation: " b" }]))
     expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("Unsupported")
   })

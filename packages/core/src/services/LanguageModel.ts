@@ -68,8 +68,8 @@ export interface GenerationChunk {
   readonly tokenId?: number
   /** Absent when the provider streams text only. */
   readonly logprob?: number
-  /** On the last chunk, where the provider knows them: why the generation ended, and its prompt's token count (a chat prompt's after its template). */
-  readonly finish?: { readonly reason: FinishReason; readonly promptTokens: number }
+  /** On the last chunk, where the provider knows it: why the generation ended, and (where known) its prompt's token count (a chat prompt's after its template). */
+  readonly finish?: { readonly reason: FinishReason; readonly promptTokens?: number }
 }
 
 export interface ScoringRequest {

@@ -79,7 +79,7 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
           Effect.sync(() => {
             if (chunk.finish !== undefined) {
               told = chunk.finish
-              toldPromptTokens ??= chunk.finish.promptTokens
+              if (chunk.finish.promptTokens !== undefined) toldPromptTokens ??= chunk.finish.promptTokens
               if (chunk.tokenId === undefined && chunk.text === "") return
             }
             response.write(sseData(chunkBody(shape, tokenChoice(shape, index, chunk, offset))))

@@ -20,7 +20,7 @@ import type { Endpoint } from "../transport/endpoint.ts"
 import { requestJson, requestStream, type AttemptOptions } from "../transport/http.ts"
 import { toModelError, unsupported } from "./errors.ts"
 import { continuationScore, scoreBody } from "./score.ts"
-import { fromChat, fromCompletion, requestBody, type WireOptions } from "./to-wire.ts"
+import { finishReason, fromChat, fromCompletion, requestBody, type WireOptions } from "./to-wire.ts"
 
 /** What the service needs beside the client. */
 export interface OpenAiModelOptions extends WireOptions {
@@ -62,19 +62,34 @@ export const makeOpenAiLanguageModel = (client: FanOutClient, options: OpenAiMod
       const { path, chat, body } = requestBody(request, options, { stream: true })
       let emitted = 0
       return call(async (endpoint, attempt) => {
+        // Why it ended (the choice's finish_reason) and the prompt's length (usage, where the server sends it).
+        let finish: GenerationChunk["finish"]
+        let promptTokens: number | undefined
+        const note = (usage: { readonly prompt_tokens: number } | null | undefined, choices: ReadonlyArray<{ readonly finish_reason?: string | null | undefined; readonly stop_reason?: unknown }>) => {
+          if (usage) promptTokens = usage.prompt_tokens
+          for (const c of choices) if (c.finish_reason) finish = { reason: finishReason(c.finish_reason, c.stop_reason, "stop_reason" in c) }
+        }
         for await (const raw of requestStream(endpoint.config, path, body, attempt)) {
-          const pieces = chat
-            ? decodeAs(ChatCompletionChunk, raw, "chunk").choices.flatMap((c) => {
+          let pieces: Array<{ readonly text: string; readonly logprob: number }>
+          if (chat) {
+            const chunk = decodeAs(ChatCompletionChunk, raw, "chunk")
+            note(chunk.usage, chunk.choices)
+            pieces = chunk.choices.flatMap((c) => {
               const content = c.logprobs?.content ?? []
               const text = c.delta.content ?? ""
               return text === "" ? [] : [{ text, logprob: content.reduce((sum, t) => sum + t.logprob, 0) }]
             })
-            : decodeAs(CompletionResponse, raw, "chunk").choices.flatMap((c) => (c.text === "" ? [] : [{ text: c.text, logprob: (c.logprobs?.token_logprobs ?? []).reduce<number>((sum, v) => sum + (v ?? 0), 0) }]))
+          } else {
+            const chunk = decodeAs(CompletionResponse, raw, "chunk")
+            note(chunk.usage, chunk.choices)
+            pieces = chunk.choices.flatMap((c) => (c.text === "" ? [] : [{ text: c.text, logprob: (c.logprobs?.token_logprobs ?? []).reduce<number>((sum, v) => sum + (v ?? 0), 0) }]))
+          }
           for (const piece of pieces) {
             emitted++
             Queue.offerUnsafe(queue, { text: piece.text, logprob: piece.logprob })
           }
         }
+        if (finish !== undefined) Queue.offerUnsafe(queue, { text: "", finish: promptTokens === undefined ? finish : { ...finish, promptTokens } })
       }, () => emitted === 0).pipe(
         // Tokens already queued reach the consumer before the failure.
         Effect.matchEffect({ onSuccess: () => Queue.end(queue), onFailure: (error) => Queue.fail(queue, error) })
