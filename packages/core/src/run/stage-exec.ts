@@ -95,6 +95,8 @@ const cacheKeyOf = (env: StageRunEnv, name: string): string =>
     cacheDir: env.cacheEnabled ? env.cacheDir : undefined
   })
 
+const recordsText = (count: number) => `${count} ${count === 1 ? "record" : "records"}`
+
 /** Runs (or reuses, or restores) the stage `name`; records its output in `env.outputs`. */
 export const executeStage = (env: StageRunEnv, name: string, position: number): Effect.Effect<void, StageExecError> =>
   Effect.gen(function*() {
@@ -151,7 +153,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
         if (cached.metrics) env.manifest.metrics[name] = { ...cached.metrics }
         env.saveManifest()
         env.events.write("cache_hit", { stage: name, cacheKey, outputHash: cached.outputHash, records: cached.records })
-        env.events.display.message(`[${position}/${stageCount}] ${name}: cache hit (${cached.records} records)`)
+        env.events.display.message(`[${position}/${stageCount}] ${name}: cache hit (${recordsText(cached.records)})`)
         // What the stage warned about when it ran still holds for its output: repeated, so this run's report lists it too.
         for (const message of Array.isArray(cached.warnings) ? cached.warnings : []) {
           if (typeof message !== "string") continue
@@ -273,7 +275,7 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       })))
     }
     env.events.write("stage_end", { stage: name, status: "completed", records: entry.records, durationMs: entry.durationMs, outputHash })
-    env.events.display.stageEnd(name, `done, ${entry.records} records in ${(entry.durationMs / 1000).toFixed(1)}s`)
+    env.events.display.stageEnd(name, `done, ${recordsText(entry.records)} in ${(entry.durationMs / 1000).toFixed(1)}s`)
     finish(entry)
   })
 

@@ -32,8 +32,12 @@ describe("warnings of cached stages", () => {
     const runsDir = tempDir("runs")
     const cacheDir = tempDir("cache")
     const recipe = makeRecipe({ stages: { gen: { component: warning } } })
-    const first = await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir }))
-    const second = await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir }))
+    const lines: Array<string> = []
+    const progress = { stageStart: () => {}, progress: () => {}, stageEnd: (_: string, line: string) => lines.push(line), message: (line: string) => lines.push(line) }
+    const first = await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir, progress }))
+    const second = await Effect.runPromise(runRecipe(recipe, { runsDir, cacheDir, progress }))
+    // One record is "1 record", done or from the cache.
+    expect(lines.filter((line) => /\b1 record\b/.test(line)).map((line) => line.replace(/[\d.]+s$/, "Ts"))).toEqual(["done, 1 record in Ts", "[1/1] gen: cache hit (1 record)"])
     expect(second.manifest.stages["gen"]?.status).toBe("cached")
     expect(warningsIn(first.runDir).events).toEqual([["gen", "5 of 16 generations hit maxNewTokens=16"]])
     const again = warningsIn(second.runDir)
