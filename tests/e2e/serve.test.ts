@@ -5,12 +5,23 @@
  * exits after releasing the model); the process that started it dying
  * (`npx`'s npm and shell, killed by SIGTERM) stops it the same way.
  */
-import { spawn } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { binPath, repoRoot, startCli, tempDir } from "./cli.ts"
 
 const post = (base: string, path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+
+/** The base URL serve prints once it listens (180 s to start; fails if the process exits first). */
+const servingAt = async (output: () => string, child: ChildProcess): Promise<string> => {
+  const deadline = Date.now() + 180_000
+  for (;;) {
+    const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output())
+    if (match) return match[1]!
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 describe("refine-af serve", () => {
   it("serves a recipe's model over the OpenAI API and drains on SIGTERM", async () => {
@@ -19,14 +30,7 @@ describe("refine-af serve", () => {
     serving.child.stdout!.on("data", (chunk) => (output += chunk))
     serving.child.stderr!.on("data", (chunk) => (output += chunk))
     try {
-      const deadline = Date.now() + 180_000
-      let base = ""
-      while (!base) {
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output)
-        if (match) base = match[1]!
-        else if (Date.now() > deadline || serving.child.exitCode !== null) throw new Error(`serve did not start: ${output}`)
-        else await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      const base = await servingAt(() => output, serving.child)
       expect(((await (await fetch(`${base}/models`)).json()) as { data: Array<{ id: string }> }).data[0]!.id).toBe("policy")
 
       const completion = (await (await post(base, "/completions", { model: "policy", prompt: "Hello", max_tokens: 4, logprobs: 1, seed: 3, temperature: 0.8 })).json()) as { choices: Array<{ logprobs: { token_logprobs: Array<number> } }>; usage: { completion_tokens: number } }
@@ -93,14 +97,7 @@ describe("refine-af serve", () => {
     }
     let pid = 0
     try {
-      const deadline = Date.now() + 180_000
-      let base = ""
-      while (!base) {
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(output)
-        if (match) base = match[1]!
-        else if (Date.now() > deadline || parent.exitCode !== null) throw new Error(`serve did not start: ${output}`)
-        else await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      const base = await servingAt(() => output, parent)
       pid = Number(/pid:(\d+)/.exec(output)![1])
       expect((await fetch(`${base}/models`)).status).toBe(200)
       parent.kill("SIGKILL")
