@@ -12,6 +12,15 @@ import { binPath, repoRoot, startCli, tempDir } from "./cli.ts"
 const post = (base: string, path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The base URL serve prints once it listens (180 s to start; fails if the process exits first). */
 const servingAt = async (output: () => string, child: ChildProcess): Promise<string> => {
   const deadline = Date.now() + 180_000
@@ -77,39 +86,46 @@ describe("refine-af serve", () => {
     }
   }, 300_000) // its own deadlines (180 s to start, 60 s to hold the requests) name what was slow; the suite's 60 s would not
 
-  it("stops when the process that started it dies (npx's wrapper killed), as for SIGTERM: the port is freed", async () => {
-    // Like npx: a parent (here a shell) that starts the CLI and waits; SIGKILL on the parent re-parents the CLI.
+  // Like npx: a parent (here a shell) that starts the CLI and waits; SIGKILL on the parent re-parents the CLI.
+  const orphaned = async (env: Record<string, string>, check: (pid: number, base: string, output: () => string) => Promise<void>) => {
     const parent = spawn("sh", ["-c", `"${process.execPath}" "${binPath}" serve recipes/examples/openai/serve-tiny.yaml --resource policy --port 0 & echo "pid:$!"; wait`], {
       cwd: repoRoot,
-      env: { ...process.env, REFINE_AF_DEBUG: "", REFINE_AF_MODELS: tempDir("serve-orphan-models") },
+      env: { ...process.env, npm_command: "", REFINE_AF_DEBUG: "", REFINE_AF_MODELS: tempDir("serve-orphan-models"), ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
     parent.stdout!.on("data", (chunk) => (output += chunk))
     parent.stderr!.on("data", (chunk) => (output += chunk))
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0)
-        return true
-      } catch {
-        return false
-      }
-    }
     let pid = 0
     try {
       const base = await servingAt(() => output, parent)
       pid = Number(/pid:(\d+)/.exec(output)![1])
       expect((await fetch(`${base}/models`)).status).toBe(200)
       parent.kill("SIGKILL")
-      const gone = Date.now() + 30_000
-      while (alive(pid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100))
-      expect(alive(pid), output).toBe(false)
-      expect(output).toContain("the process that started refine-af")
-      expect(output).toContain("refine-af serve: stopped (in-flight requests finished)")
-      await expect(fetch(`${base}/models`)).rejects.toThrow()
+      await check(pid, base, () => output)
     } finally {
       if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL")
       if (parent.exitCode === null && parent.signalCode === null) parent.kill("SIGKILL")
     }
+  }
+
+  it("started by npm (npx), stops when npm dies, as for SIGTERM: the port is freed", async () => {
+    await orphaned({ npm_command: "exec" }, async (pid, base, output) => {
+      const gone = Date.now() + 30_000
+      while (alive(pid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(alive(pid), output()).toBe(false)
+      expect(output()).toContain("npm (npx, npm exec or npm run), which started refine-af, has exited")
+      expect(output()).toContain("refine-af serve: stopped (in-flight requests finished)")
+      await expect(fetch(`${base}/models`)).rejects.toThrow()
+    })
+  }, 300_000)
+
+  it("started otherwise (a script that backgrounds it and exits), keeps serving when its parent dies", async () => {
+    await orphaned({}, async (pid, base, output) => {
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      expect(alive(pid), output()).toBe(true)
+      expect((await fetch(`${base}/models`)).status).toBe(200)
+      expect(output()).not.toContain("has exited")
+    })
   }, 300_000)
 })

@@ -36,19 +36,20 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-// `npx refine-af …` runs this process under npm and a shell; a SIGTERM to npm ends those two and
-// leaves this one running, re-parented: a server still holding its port, a run still writing
-// (a later resume would find it locked). A new parent means the one that started us is gone: stop
-// as for SIGTERM. (A process detached on purpose was re-parented before it started: no change.)
+// `npx refine-af …` (or an npm script) runs this process under npm and a shell; a SIGTERM to npm
+// ends those two and leaves this one running, re-parented: a server still holding its port, a run
+// still writing (a later resume would find it locked). Started by npm (it sets npm_command), a new
+// parent means npm is gone: stop as for SIGTERM. Started otherwise (a script that backgrounds
+// `refine-af serve &` and exits), being re-parented is intended: no watch.
 const parentAtStart = process.ppid
-const orphanWatch = setInterval(() => {
+const orphanWatch = !process.env["npm_command"] ? undefined : setInterval(() => {
   if (process.ppid === parentAtStart || signals > 0) return
   clearInterval(orphanWatch)
   signals++
-  process.stderr.write(`\nthe process that started refine-af (pid ${parentAtStart}, e.g. npx) has exited: interrupting, as for SIGTERM...\n`)
+  process.stderr.write("\nnpm (npx, npm exec or npm run), which started refine-af, has exited: interrupting, as for SIGTERM...\n")
   Effect.runFork(Fiber.interrupt(fiber))
 }, 1000)
-orphanWatch.unref()
+orphanWatch?.unref()
 
 const exit = await Effect.runPromise(Fiber.await(fiber))
 const outcome = outcomeOf(exit)
