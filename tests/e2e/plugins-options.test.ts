@@ -9,6 +9,15 @@ import { discoverPlugins, optionsJsonSchema, recipeJsonSchema } from "@refine-af
 import { repoRoot, runCli } from "./cli.ts"
 
 describe("plugins: options", () => {
+  it("shows sft/lora's defaults in the default column; a union of names and a struct defaulting to a name shows the name", async () => {
+    const result = await runCli(["plugins", "@refine-af/trainer-sft"])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^ +template +"alpaca" \| "chat" \| object +default "alpaca" +Prompt template/m)
+    expect(result.stdout).toMatch(/^ +epochs +integer +default 1 +Passes over the training records\.$/m)
+    expect(result.stdout).toMatch(/^ +lr +number +default 0\.0002 +Peak learning rate\.$/m)
+    expect(result.stdout).toMatch(/^ +checkpoint_every +integer +default 10 /m)
+  })
+
   it("lists nested keys with their defaults and descriptions, and no default is cut", async () => {
     const result = await runCli(["plugins", "@refine-af/generator-self-instruct"])
     expect(result.code, result.stderr).toBe(0)

@@ -28,7 +28,8 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, indent: string): Arra
 
 /**
  * One row per option and, under a struct-valued option, one per nested key (`sampling.temperature`),
- * each with its whole default: a struct's default is shown key by key in its rows, never cut.
+ * each with its whole default: a struct's default is shown key by key in its rows, never cut (a
+ * union of a struct and plain values whose default is a plain value shows that value).
  */
 const optionRows = (options: ReadonlyArray<OptionDescription>, prefix = ""): Array<Array<string>> =>
   options.flatMap((option) => [
@@ -39,7 +40,7 @@ const optionRows = (options: ReadonlyArray<OptionDescription>, prefix = ""): Arr
         ? "required"
         : option.default === undefined
         ? "optional"
-        : option.children !== undefined
+        : option.children !== undefined && typeof option.default === "object" && option.default !== null && !Array.isArray(option.default)
         ? "default: see its keys"
         : `default ${JSON.stringify(option.default)}`,
       option.description ?? ""
