@@ -90,7 +90,7 @@ describe("refine-af serve", () => {
   const orphaned = async (env: Record<string, string>, check: (pid: number, base: string, output: () => string) => Promise<void>) => {
     const parent = spawn("sh", ["-c", `"${process.execPath}" "${binPath}" serve recipes/examples/openai/serve-tiny.yaml --resource policy --port 0 & echo "pid:$!"; wait`], {
       cwd: repoRoot,
-      env: { ...process.env, npm_command: "", REFINE_AF_DEBUG: "", REFINE_AF_MODELS: tempDir("serve-orphan-models"), ...env },
+      env: { ...process.env, npm_command: "", npm_lifecycle_script: "", REFINE_AF_DEBUG: "", REFINE_AF_MODELS: tempDir("serve-orphan-models"), ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
@@ -109,8 +109,9 @@ describe("refine-af serve", () => {
     }
   }
 
-  it("started by npm (npx), stops when npm dies, as for SIGTERM: the port is freed", async () => {
-    await orphaned({ npm_command: "exec" }, async (pid, base, output) => {
+  it("started by npm (npx refine-af …), stops when npm dies, as for SIGTERM: the port is freed", async () => {
+    // What npx sets in the environment of the command it runs.
+    await orphaned({ npm_command: "exec", npm_lifecycle_script: "'refine-af'" }, async (pid, base, output) => {
       const gone = Date.now() + 30_000
       while (alive(pid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100))
       expect(alive(pid), output()).toBe(false)
@@ -120,8 +121,11 @@ describe("refine-af serve", () => {
     })
   }, 300_000)
 
-  it("started otherwise (a script that backgrounds it and exits), keeps serving when its parent dies", async () => {
-    await orphaned({}, async (pid, base, output) => {
+  it.each([
+    ["not by npm", {}],
+    ["by a script npm runs, which backgrounds it and exits while npm goes on", { npm_command: "run-script", npm_lifecycle_script: "./start-server.sh && vitest run" }]
+  ])("started %s, keeps serving when its parent dies", async (_, env: Record<string, string>) => {
+    await orphaned(env, async (pid, base, output) => {
       await new Promise((resolve) => setTimeout(resolve, 3000))
       expect(alive(pid), output()).toBe(true)
       expect((await fetch(`${base}/models`)).status).toBe(200)

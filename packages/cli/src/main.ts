@@ -36,13 +36,15 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-// `npx refine-af …` (or an npm script) runs this process under npm and a shell; a SIGTERM to npm
-// ends those two and leaves this one running, re-parented: a server still holding its port, a run
-// still writing (a later resume would find it locked). Started by npm (it sets npm_command), a new
-// parent means npm is gone: stop as for SIGTERM. Started otherwise (a script that backgrounds
-// `refine-af serve &` and exits), being re-parented is intended: no watch.
+// `npx refine-af …` (or an npm script `refine-af …`) runs this process under npm and a shell; a
+// SIGTERM to npm ends those two and leaves this one running, re-parented: a server still holding
+// its port, a run still writing (a later resume would find it locked). When npm ran refine-af
+// itself (the command of its script, npm_lifecycle_script, is refine-af), a new parent means npm
+// is gone: stop as for SIGTERM. Otherwise being re-parented may be intended (a script npm runs
+// that backgrounds `refine-af serve &` and exits while npm goes on): no watch.
 const parentAtStart = process.ppid
-const orphanWatch = !process.env["npm_command"] ? undefined : setInterval(() => {
+const npmCommand = (process.env["npm_lifecycle_script"] ?? "").trim().split(/\s+/)[0]!.replace(/^['"]|['"]$/g, "")
+const orphanWatch = !process.env["npm_command"] || !/(^|\/)refine-af(\.js)?$/.test(npmCommand) ? undefined : setInterval(() => {
   if (process.ppid === parentAtStart || signals > 0) return
   clearInterval(orphanWatch)
   signals++
