@@ -1,6 +1,7 @@
 import { LanguageModelError, type LanguageModelService } from "@refine-af/core"
 import { scriptedLanguageModel } from "@refine-af/testing"
 import { Effect, Schema, Stream } from "effect"
+import { connect } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import { ChatCompletionResponse, CompletionResponse, ErrorBody, ModelList, OpenAiEventStream, startOpenAiServer, type RunningOpenAiServer } from "../src/index.ts"
 
@@ -105,7 +106,21 @@ describe("OpenAI-compatible server", () => {
     expect(lines[0]).toMatch(/The model failed unexpectedly \(answered 500\):\n[^]*the weights file went away/)
     expect(lines[1]).toMatch(/The model stream failed unexpectedly \(answered 500\):\n[^]*the stream's weights went away/)
     expect((await post("/completions", { model: "tiny", prompt: "bad" })).status).toBe(400)
+    // A client that hangs up halfway through its body is no failure of the server's: nothing logged, still up.
+    const port = Number(new URL(server.baseUrl).port)
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\":")
+        setTimeout(() => {
+          socket.destroy()
+          resolve()
+        }, 100)
+      })
+      socket.on("error", reject)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
     expect(lines).toHaveLength(2)
+    expect((await fetch(`${server.baseUrl}/models`)).status).toBe(200)
   })
 
   it("a chat stream ends as the model's stream says (length where the context ran out) and its usage counts the templated prompt", async () => {

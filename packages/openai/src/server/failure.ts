@@ -31,7 +31,7 @@ export const problemOfFailure = (
   const failure = cause.reasons.find((reason) => reason._tag === "Fail")
   if (failure && failure._tag === "Fail") {
     const problem = HttpProblem.fromModel(failure.error)
-    if (problem.status === 500) context.log(`${context.what} (answered 500): ${problem.message}`)
+    if (problem.status === 500 && !context.signal.aborted) context.log(`${context.what} (answered 500): ${problem.message}`)
     return problem
   }
   if (!context.signal.aborted) context.log(`${context.what} (answered 500):\n${Cause.pretty(cause)}`)

@@ -38,8 +38,9 @@ export const readBody = (request: IncomingMessage, limit: number): Promise<strin
     request.on("end", () => {
       if (!failed) resolve(Buffer.concat(chunks).toString("utf8"))
     })
-    request.on("error", (error) => {
-      if (!failed) reject(error)
+    // The client closed the connection mid-body: nobody is left to answer, and it is no failure of the server's.
+    request.on("error", () => {
+      if (!failed) reject(HttpProblem.badRequest("The client closed the connection before sending the whole request body.", null, "client_closed"))
     })
   })
 
