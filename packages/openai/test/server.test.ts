@@ -139,6 +139,21 @@ describe("OpenAI-compatible server", () => {
     expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 2 })
   })
 
+  it("a streamed completion's usage counts each prompt once, as the model's stream counted it (special tokens included)", async () => {
+    const base = echoModel()
+    const model: LanguageModelService = {
+      ...base,
+      // The server's own count leaves out special tokens (a BOS): the stream's is the one the model saw.
+      countTokens: () => Effect.succeed(1),
+      stream: (request) => Stream.make({ text: "x", tokenId: 1, logprob: -1 }, { text: "", finish: { reason: "eos" as const, promptTokens: request.prompt === "a" ? 5 : 7 } })
+    }
+    server = await startOpenAiServer({ model, modelName: "tiny", port: 0 })
+    const response = await post("/completions", { model: "tiny", prompt: ["a", "b"], n: 2, stream: true, stream_options: { include_usage: true } })
+    const chunks = new OpenAiEventStream().push(await response.text()) as Array<{ choices: Array<{ finish_reason: string | null }>; usage?: { prompt_tokens: number; completion_tokens: number } }>
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 4 })
+    expect(chunks.flatMap((c) => c.choices).filter((c) => c.finish_reason !== null).map((c) => c.finish_reason)).toEqual(["stop", "stop", "stop", "stop"])
+  })
+
   it("a stream the context ends before max_tokens finishes with length, as the non-streamed answer does", async () => {
     server = await startOpenAiServer({ model: scriptedLanguageModel(() => ({ text: "a b" }), { contextLength: 64 }), modelName: "tiny", port: 0 })
     const response = await post("/completions", { model: "tiny", prompt: "w ".repeat(62), stream: true, max_tokens: 50 })

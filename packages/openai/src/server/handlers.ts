@@ -115,7 +115,7 @@ export const makeRoutes = (options: RouteOptions) => {
       if (body.echo) throw HttpProblem.badRequest("echo is not supported with stream: true on this server.", "echo", "unsupported")
       // The context may end a generation before max_tokens: that is a "length" finish too.
       const budgets = requests.map((request, choice) => Math.min(request.params.maxNewTokens, counts === undefined ? Infinity : context - counts[Math.floor(choice / n)]!))
-      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: (counts ?? []).reduce((a, b) => a + b, 0), budgets })
+      return streamChoices(model, requests, response, { kind: "completion", id: requestId("cmpl"), model: modelName, logprobs: wantLogprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptOf: (choice) => Math.floor(choice / n), promptTokens: counts, budgets })
     }
     const generations = await run(model.generate(requests), signal, log)
     sendJson(response, 200, completionBody(requestId("cmpl"), modelName, generations, { logprobs: wantLogprobs, echoPrompts: body.echo ? prompts : undefined, promptOf: (choice) => Math.floor(choice / n) }))
@@ -128,7 +128,7 @@ export const makeRoutes = (options: RouteOptions) => {
     const requests: Array<GenerationRequest> = chatRequests(body, context)
     const logprobs = body.logprobs === true
     if (body.stream) {
-      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptTokens: undefined, budgets: requests.map((request) => request.params.maxNewTokens) })
+      return streamChoices(model, requests, response, { kind: "chat", id: requestId("chatcmpl"), model: modelName, logprobs, includeUsage: body.stream_options?.include_usage === true, signal, log, promptOf: () => 0, promptTokens: undefined, budgets: requests.map((request) => request.params.maxNewTokens) })
     }
     const generations = await run(model.generate(requests), signal, log)
     sendJson(response, 200, chatBody(requestId("chatcmpl"), modelName, generations, { logprobs }))

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { streamChoices } from "@refine-af/openai"
- * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, log: console.error, promptTokens: undefined, budgets: [16] })
+ * // await streamChoices(lm, requests, response, { kind: "chat", id, model, logprobs: true, includeUsage: false, signal, log: console.error, promptOf: () => 0, promptTokens: undefined, budgets: [16] })
  * ```
  */
 import type { GenerationChunk, GenerationRequest, LanguageModelService } from "@refine-af/core"
@@ -27,8 +27,10 @@ export interface StreamShape {
   readonly signal: AbortSignal
   /** Where failures on the server's side are written. */
   readonly log: ServerLog
-  /** Prompt token count for the usage chunk; undefined: the model's stream tells it (`finish.promptTokens`, a chat prompt's after its template). */
-  readonly promptTokens: number | undefined
+  /** The prompt of choice `i` (choices of one prompt share it; the usage counts each prompt once). */
+  readonly promptOf: (choice: number) => number
+  /** Each prompt's token count where the server counted it; a count the model's stream tells (`finish.promptTokens`: special tokens and a chat template included) wins. */
+  readonly promptTokens: ReadonlyArray<number> | undefined
   /** The most tokens request `i` can produce (max_tokens, or less where the context ends first): reaching it finishes with "length" where the model's stream does not say why it ended. */
   readonly budgets: ReadonlyArray<number>
 }
@@ -65,7 +67,7 @@ const finalChoice = (shape: StreamShape, index: number, finish: string) =>
 export const streamChoices = async (lm: LanguageModelService, requests: ReadonlyArray<GenerationRequest>, response: ServerResponse, shape: StreamShape): Promise<void> => {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" })
   let completionTokens = 0
-  let toldPromptTokens: number | undefined
+  const toldPromptTokens = new Map<number, number>()
   if (shape.kind === "chat") {
     requests.forEach((_, index) => response.write(sseData(chunkBody(shape, { index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }))))
   }
@@ -79,7 +81,7 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
           Effect.sync(() => {
             if (chunk.finish !== undefined) {
               told = chunk.finish
-              if (chunk.finish.promptTokens !== undefined) toldPromptTokens ??= chunk.finish.promptTokens
+              if (chunk.finish.promptTokens !== undefined) toldPromptTokens.set(shape.promptOf(index), chunk.finish.promptTokens)
               if (chunk.tokenId === undefined && chunk.text === "") return
             }
             response.write(sseData(chunkBody(shape, tokenChoice(shape, index, chunk, offset))))
@@ -99,7 +101,8 @@ export const streamChoices = async (lm: LanguageModelService, requests: Readonly
   const exit = await Effect.runPromiseExit(Effect.forEach(requests, one, { concurrency: "unbounded", discard: true }), { signal: shape.signal })
   if (Exit.isSuccess(exit)) {
     if (shape.includeUsage) {
-      const promptTokens = shape.promptTokens ?? toldPromptTokens ?? 0
+      const prompts = new Set(requests.map((_, choice) => shape.promptOf(choice)))
+      const promptTokens = [...prompts].reduce((sum, prompt) => sum + (toldPromptTokens.get(prompt) ?? shape.promptTokens?.[prompt] ?? 0), 0)
       response.write(sseData({ ...chunkBody(shape, null), choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } }))
     }
     response.end(SSE_DONE)
