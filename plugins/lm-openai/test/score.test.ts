@@ -22,6 +22,13 @@ describe("continuationScore on vLLM's echo answers", () => {
     expect(continuationScore({ prompt: "a", continuation: " 🙂 b" }, body)).toEqual({ logprobs: [-2, -3], total: -5 })
   })
 
+  it("without usage, places the offsets by finding the text among the tokens' (a BOS first), and refuses where it cannot", () => {
+    const { usage: _, ...bare } = vllmEcho(["<s>", "a", " b", " c", " d"], [null, -1, -2, -3, -7], 4)
+    expect(continuationScore({ prompt: "a", continuation: " b c" }, bare)).toEqual({ logprobs: [-2, -3], total: -5 })
+    const { usage: __, ...mangled } = vllmEcho(["<s>", "a", "▁b", "▁c"], [null, -1, -2, -3], 4)
+    expect(continuationScore({ prompt: "a", continuation: " b c" }, mangled)).toMatchObject({ reason: "Unsupported" })
+  })
+
   it("refuses tokens named token_id:<id>: their offsets say nothing about the text", () => {
     const body = vllmEcho(["token_id:1", "token_id:450", "token_id:6635", "token_id:13"], [null, -1, -2, -5], 3)
     const score = continuationScore({ prompt: "The", continuation: " cat" }, body)

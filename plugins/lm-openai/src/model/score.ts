@@ -40,8 +40,17 @@ export const continuationScore = (request: ScoringRequest, body: CompletionRespo
   const start = codePoints(request.prompt)
   const end = start + codePoints(request.continuation)
   const echoed = Math.min(body.usage?.prompt_tokens ?? offsets.length, offsets.length)
-  const echoedEnd = echoed < offsets.length ? offsets[echoed]! : echoed > 0 ? offsets[echoed - 1]! + codePoints(logprobs.tokens[echoed - 1]!) : end
-  const shift = body.usage ? echoedEnd - end : 0
+  let shift: number
+  if (body.usage) {
+    const echoedEnd = echoed < offsets.length ? offsets[echoed]! : echoed > 0 ? offsets[echoed - 1]! + codePoints(logprobs.tokens[echoed - 1]!) : end
+    shift = echoedEnd - end
+  } else {
+    // No usage to find the prompt's end: find the text among the tokens' (a BOS's text may come first).
+    const tokensText = logprobs.tokens.join("")
+    const at = tokensText.indexOf(request.prompt + request.continuation)
+    if (at < 0) return noEcho("its answer has no usage, and its tokens' text does not hold the prompt, so their offsets cannot be placed on the text.")
+    shift = codePoints(tokensText.slice(0, at))
+  }
   const picked: Array<number> = []
   for (let i = 0; i < echoed; i++) {
     const offset = offsets[i]! - shift
