@@ -24,7 +24,7 @@ export const datasetCard = (options: ExportOptions, p: Provenance): string => {
   const notes = Object.entries(options.notes).map(([key, value]) => `- ${key}: ${value}`).join("\n")
   return `---
 pretty_name: ${yamlString(options.name)}
-license: ${options.license}
+license: ${yamlString(options.license)}
 ${options.licenseName === undefined ? "" : `license_name: ${yamlString(options.licenseName)}\n`}${options.licenseLink === undefined ? "" : `license_link: ${yamlString(options.licenseLink)}\n`}language:
 - en
 task_categories:
