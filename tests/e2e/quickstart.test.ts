@@ -112,11 +112,12 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
     const env = cacheFree()
     // Where to kill. Trainers checkpoint every few steps, so "after N durable records" is exact for them; the
     // generation stages commit on a timer, so they are killed a while after they start running (mid-work): 40% of
-    // the time the stage took in the uninterrupted run. A fixed 0.4 s was not: on a faster 2-core VM the bootstrap
-    // and instance stages take 0.4-0.5 s, and a kill due after the stage ended never came (the run completed).
+    // the time the stage took in the uninterrupted run, at most 250 ms. A fixed 0.4 s was not: on a faster 2-core VM the
+    // bootstrap and instance stages take 0.4-0.5 s, and a kill due after the stage ended never came (the run completed).
+    // Nor was the share alone: a reference run slowed by other work (1.3 s) put the kill at 0.52 s, after a 0.5 s stage.
     type Point = { readonly records: number } | { readonly share: number }
     const kills: ReadonlyArray<readonly [string, Point]> = [["instructions", { share: 0.4 }], ["ppo", { records: 2 }], ["dataset_rlaf", { share: 0.4 }], ["sft_base", { records: 4 }], ["eval_rlaf", { share: 0.4 }]]
-    const uninterruptedMs = (stage: string) => manifestOf(reference!).stages[stage]?.durationMs ?? 400
+    const killAfterMs = (stage: string, share: number) => Math.min(share * (manifestOf(reference!).stages[stage]?.durationMs ?? 400), 250)
     let runDir: string | undefined
     for (const [stage, after] of kills) {
       const running = runDir === undefined ? startCli(["run", recipe, "--runs-dir", runsDir], env) : startCli(["resume", runDir], env)
@@ -126,9 +127,9 @@ describe("quickstart: the whole REFINE-AF loop on the built-in model", () => {
       const due = () => {
         if (stageStatus(dir, stage) !== "running") return false
         runningSince ??= Date.now()
-        return "records" in after ? committedCount(dir, stage) >= after.records : Date.now() - runningSince >= after.share * uninterruptedMs(stage)
+        return "records" in after ? committedCount(dir, stage) >= after.records : Date.now() - runningSince >= killAfterMs(stage, after.share)
       }
-      await waitFor(due, running, "records" in after ? `${after.records} durable records of ${stage}` : `${stage} running for ${Math.round(after.share * uninterruptedMs(stage))} ms`, 600_000)
+      await waitFor(due, running, "records" in after ? `${after.records} durable records of ${stage}` : `${stage} running for ${Math.round(killAfterMs(stage, after.share))} ms`, 600_000)
       running.child.kill("SIGKILL")
       expect((await running.done).signal, stage).toBe("SIGKILL")
       expect(stageStatus(dir, stage), `${stage} was killed mid-stage`).not.toBe("completed")
