@@ -40,20 +40,25 @@ import { fitToContext } from "./fit.ts"
 const answer = (description: string) =>
   Schema.String.annotate({ description }).check(Schema.makeFilter((s: string) => (s.length > 0 ? undefined : "must not be empty (an empty continuation has log-probability 0)")))
 
+/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/** What an absent option means: the recipe's Schema and `makeJudgeScorer` (which takes the options as a recipe writes them) share these. */
+const defaults = { dimensions: uniEvalDialogDimensions, template: "{question}\nAnswer (Yes or No):", yes: " Yes", no: " No", batch_size: 32 } as const
+
 /** Options of `judge/lm`. */
 export const JudgeOptions = Schema.Struct({
-  /** Dimensions asked (default all three). */
-  dimensions: Schema.optionalKey(Schema.Array(Schema.Literals(uniEvalDialogDimensions))).annotate({ description: "Dimensions asked (default all three)." }),
-  /** How the question is put to a general LM; `{question}` is replaced (default: `{question}\nAnswer (Yes or No):`). */
-  template: Schema.optionalKey(
-    Schema.String.annotate({ description: "How the question is put to a general LM; `{question}` is replaced (default: `{question}\\nAnswer (Yes or No):`)." })
-      .check(Schema.makeFilter((s: string) => (s.includes("{question}") ? undefined : "must contain {question} (else every question is the same prompt)")))
-  ),
-  /** The two answer continuations (default " Yes" / " No"); non-empty and different. */
-  yes: Schema.optionalKey(answer("The \"yes\" answer continuation (default \" Yes\"); non-empty, different from no.")),
-  no: Schema.optionalKey(answer("The \"no\" answer continuation (default \" No\"); non-empty, different from yes.")),
-  /** Requests per `score` call (default 32). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Requests per `score` call (default 32)." })
+  /** Dimensions asked. */
+  dimensions: Schema.Array(Schema.Literals(uniEvalDialogDimensions)).annotate({ description: "Dimensions asked." }).pipe(withDefault(defaults.dimensions)),
+  /** How the question is put to a general LM; `{question}` is replaced. */
+  template: Schema.String.annotate({ description: "How the question is put to a general LM; `{question}` is replaced." })
+    .check(Schema.makeFilter((s: string) => (s.includes("{question}") ? undefined : "must contain {question} (else every question is the same prompt)")))
+    .pipe(withDefault(defaults.template)),
+  /** The two answer continuations; non-empty and different. */
+  yes: answer("The \"yes\" answer continuation; non-empty, different from no.").pipe(withDefault(defaults.yes)),
+  no: answer("The \"no\" answer continuation; non-empty, different from yes.").pipe(withDefault(defaults.no)),
+  /** Requests per `score` call. */
+  batch_size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Requests per `score` call." }).pipe(withDefault(defaults.batch_size))
 }).check(Schema.makeFilter<{ readonly yes?: string; readonly no?: string }>((options) =>
   (options.yes ?? " Yes") === (options.no ?? " No")
     ? `yes and no are the same continuation (${JSON.stringify(options.yes ?? " Yes")}): every score would be 0.5; give two different answers`
@@ -61,7 +66,7 @@ export const JudgeOptions = Schema.Struct({
 ))
 export type JudgeOptions = typeof JudgeOptions.Type
 
-export const defaultJudgeTemplate = "{question}\nAnswer (Yes or No):"
+export const defaultJudgeTemplate = defaults.template
 
 /** Hooks the judge reports through (a resource wires them to its event sink). */
 export interface JudgeReporting {
@@ -74,14 +79,14 @@ const silent: JudgeReporting = { warn: () => Effect.void, truncated: () => Effec
 /** The judge over a language model; `cacheDir` enables the on-disk score cache. */
 export const makeJudgeScorer = (
   lm: LanguageModelService,
-  options: JudgeOptions = {},
+  options: typeof JudgeOptions.Encoded = {},
   extra: { readonly name?: string; readonly cacheDir?: string | undefined; readonly reporting?: JudgeReporting } = {}
 ): ScorerService => {
   const name = extra.name ?? "judge/lm"
-  const dimensions: ReadonlyArray<UniEvalDialogDimension> = options.dimensions ?? uniEvalDialogDimensions
-  const template = options.template ?? defaultJudgeTemplate
-  const answers = [options.yes ?? " Yes", options.no ?? " No"] as const
-  const batch = options.batch_size ?? 32
+  const dimensions: ReadonlyArray<UniEvalDialogDimension> = options.dimensions ?? defaults.dimensions
+  const template = options.template ?? defaults.template
+  const answers = [options.yes ?? defaults.yes, options.no ?? defaults.no] as const
+  const batch = options.batch_size ?? defaults.batch_size
   const reporting = extra.reporting ?? silent
   const cache = openScoreCache({ scorerId: `judge/lm:1:${lm.info.id}:${canonicalJson({ dimensions, template, answers })}`, cacheDir: extra.cacheDir })
   const failed = (message: string, fix?: string) => new ScorerError({ scorer: name, message, ...(fix === undefined ? {} : { fix }) })

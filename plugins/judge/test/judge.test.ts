@@ -90,7 +90,7 @@ describe("judge/lm", () => {
 
   it("refuses options that would make every score alike: a template without {question}, equal or empty answers", () => {
     const decode = Schema.decodeUnknownSync(JudgeOptions)
-    expect(decode({ template: "Q: {question}\nA:", yes: " yes", no: " no" })).toEqual({ template: "Q: {question}\nA:", yes: " yes", no: " no" })
+    expect(decode({ template: "Q: {question}\nA:", yes: " yes", no: " no" })).toEqual({ dimensions: ["naturalness", "coherence", "understandability"], template: "Q: {question}\nA:", yes: " yes", no: " no", batch_size: 32 })
     expect(() => decode({ template: "Is it good?" })).toThrow(/must contain \{question\}/)
     expect(() => decode({ yes: " No" })).toThrow(/yes and no are the same continuation \(" No"\)/)
     expect(() => decode({ yes: "A", no: "A" })).toThrow(/same continuation/)
