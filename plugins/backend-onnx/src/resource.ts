@@ -22,27 +22,30 @@ import { Effect, Schema } from "effect"
 import { makeOnnxBackend } from "./onnx-backend.ts"
 import { checkProvider, setNativeLogLevel, type ProviderProblem } from "./runtime/provider-check.ts"
 
+/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
 /** Options of `backend-onnx/onnx`. */
 export const OnnxResourceOptions = Schema.Struct({
-  provider: Schema.optionalKey(Schema.Literals(["cpu", "webgpu", "cuda"]).annotate({
-    description: "execution provider; cuda or webgpu that cannot start is an error naming what to install (default cpu)"
-  })),
-  fallback: Schema.optionalKey(Schema.Literals(["none", "cpu"]).annotate({
-    description: "cpu: run on the CPU, with one warning, when the provider cannot start (default none: fail)"
-  })),
-  threads: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
-    description: "onnxruntime intra-op threads, 0 = one per core (default 0)"
-  })),
-  worker: Schema.optionalKey(Schema.Boolean.annotate({ description: "run sessions in a worker thread (default false)" })),
-  fp16: Schema.optionalKey(Schema.Boolean.annotate({ description: "store baked float32 weights as float16 (default false); weights bound to every program (model-llama's shared weights) stay as uploaded" })),
-  memory_arena: Schema.optionalKey(Schema.Boolean.annotate({ description: "keep onnxruntime's per-session CPU memory arena (default false: each session's activation memory is returned after its run, so memory does not grow with the number of programs)" })),
-  idle_spin: Schema.optionalKey(Schema.Boolean.annotate({ description: "let each session's thread-pool threads keep spinning after its run returns, onnxruntime's default (default false: they stop, so a program that just ran does not steal cores from the next)" })),
-  prepacked_store: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "CPU: write onnxruntime's pre-packed form of int8 / int4 weights mapped from the quantised-weight cache into a file next to it, once, and map it in every session instead of pre-packing a copy in each session's memory (default true; costs disk: ~2.5× the int codes)"
-  })),
-  log_level: Schema.optionalKey(Schema.Literals(["verbose", "info", "warning", "error", "fatal"]).annotate({
-    description: "onnxruntime's native log output, process-wide, set by the first backend made (default error)"
-  }))
+  provider: Schema.Literals(["cpu", "webgpu", "cuda"]).annotate({
+    description: "execution provider; cuda or webgpu that cannot start is an error naming what to install"
+  }).pipe(withDefault("cpu")),
+  fallback: Schema.Literals(["none", "cpu"]).annotate({
+    description: "cpu: run on the CPU, with one warning, when the provider cannot start (none: fail)"
+  }).pipe(withDefault("none")),
+  threads: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
+    description: "onnxruntime intra-op threads, 0 = one per core"
+  }).pipe(withDefault(0)),
+  worker: Schema.Boolean.annotate({ description: "run sessions in a worker thread" }).pipe(withDefault(false)),
+  fp16: Schema.Boolean.annotate({ description: "store baked float32 weights as float16; weights bound to every program (model-llama's shared weights) stay as uploaded" }).pipe(withDefault(false)),
+  memory_arena: Schema.Boolean.annotate({ description: "keep onnxruntime's per-session CPU memory arena (false: each session's activation memory is returned after its run, so memory does not grow with the number of programs)" }).pipe(withDefault(false)),
+  idle_spin: Schema.Boolean.annotate({ description: "let each session's thread-pool threads keep spinning after its run returns, onnxruntime's default (false: they stop, so a program that just ran does not steal cores from the next)" }).pipe(withDefault(false)),
+  prepacked_store: Schema.Boolean.annotate({
+    description: "CPU: write onnxruntime's pre-packed form of int8 / int4 weights mapped from the quantised-weight cache into a file next to it, once, and map it in every session instead of pre-packing a copy in each session's memory (costs disk: ~2.5× the int codes)"
+  }).pipe(withDefault(true)),
+  log_level: Schema.Literals(["verbose", "info", "warning", "error", "fatal"]).annotate({
+    description: "onnxruntime's native log output, process-wide, set by the first backend made"
+  }).pipe(withDefault("error"))
 })
 
 const describeProblem = (problem: ProviderProblem) =>
@@ -56,8 +59,8 @@ export const onnxResource = defineResource({
   options: OnnxResourceOptions,
   make: (ctx) =>
     Effect.gen(function* () {
-      setNativeLogLevel(ctx.options.log_level ?? "error")
-      const requested = ctx.options.provider ?? "cpu"
+      setNativeLogLevel(ctx.options.log_level)
+      const requested = ctx.options.provider
       const problem = yield* Effect.promise(() => checkProvider(requested))
       if (problem !== undefined && ctx.options.fallback !== "cpu") {
         return yield* new StageError({ stage: ctx.name, message: describeProblem(problem), fix: problem.install })
@@ -67,7 +70,7 @@ export const onnxResource = defineResource({
       let warned = problem !== undefined
       const warnings: Array<string> = []
       const backend = yield* makeOnnxBackend(
-        { provider, threads: ctx.options.threads ?? 0, worker: ctx.options.worker ?? false, float16Weights: ctx.options.fp16 ?? false, cpuMemArena: ctx.options.memory_arena ?? false, idleSpin: ctx.options.idle_spin ?? false, prepackedStore: ctx.options.prepacked_store ?? true },
+        { provider, threads: ctx.options.threads, worker: ctx.options.worker, float16Weights: ctx.options.fp16, cpuMemArena: ctx.options.memory_arena, idleSpin: ctx.options.idle_spin, prepackedStore: ctx.options.prepacked_store },
         (failed, reason) => {
           // The provider passed the check but one session could not start on it: say so once.
           if (!warned) warnings.push(`${ctx.name}: execution provider "${failed}" failed to start a session (${reason.trim().replace(/\s+/g, " ")}); that program runs on cpu`)

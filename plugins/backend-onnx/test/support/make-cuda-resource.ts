@@ -5,8 +5,8 @@
  */
 import type { EventSink } from "@refine-af/core"
 import { Graph, hostTensor, mul, relu } from "@refine-af/tensor"
-import { Effect } from "effect"
-import { onnxResource } from "../../src/index.ts"
+import { Effect, Schema } from "effect"
+import { OnnxResourceOptions, onnxResource } from "../../src/index.ts"
 
 const warnings: Array<string> = []
 const events: EventSink = {
@@ -17,7 +17,7 @@ const events: EventSink = {
 }
 
 await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-  const backend = yield* onnxResource.make({ name: "compute", options: { provider: "cuda", fallback: "cpu", threads: 1 }, seed: 0, uses: {}, events } as never)
+  const backend = yield* onnxResource.make({ name: "compute", options: Schema.decodeUnknownSync(OnnxResourceOptions)({ provider: "cuda", fallback: "cpu", threads: 1 }), seed: 0, uses: {}, events })
   for (let k = 1; k <= 4; k++) {
     const g = new Graph()
     g.output("y", mul(relu(g.input("x", "float32", [3])), k))
