@@ -13,9 +13,30 @@
  *     api_key_env: VLLM_API_KEY
  * ```
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 const positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/**
+ * What an absent option means: the recipe's Schema fills these in, and `openOpenAiModel` (which takes
+ * the options as a recipe writes them) uses the same values.
+ */
+export const openAiLmDefaults = {
+  api: "completions",
+  logprobs: true,
+  score: "echo",
+  score_max_tokens: 1,
+  tokenize: "none",
+  context_length: 4096,
+  max_concurrency: 16,
+  timeout_ms: 120_000,
+  slow_warning_ms: 30_000,
+  retries: { max_attempts: 6, base_delay_ms: 250, max_delay_ms: 10_000 },
+  breaker: { failure_threshold: 3, cooldown_ms: 2000, max_cooldown_ms: 60_000 }
+} as const
 
 /** One server. */
 export const EndpointOptions = Schema.Struct({
@@ -33,37 +54,37 @@ export const OpenAiLmOptions = Schema.Struct({
   endpoints: Schema.Array(EndpointOptions).check(Schema.isMinLength(1)).annotate({ description: "The servers; requests go to the one with the fewest in flight." }),
   /** Environment variable holding the API key sent as `Authorization: Bearer` (none when unset). */
   api_key_env: Schema.optionalKey(Schema.String).annotate({ description: "Environment variable holding the API key sent as `Authorization: Bearer` (none when unset)." }),
-  /** Endpoint for plain string prompts: completions (default) or chat (sent as one user message). */
-  api: Schema.optionalKey(Schema.Literals(["completions", "chat"])).annotate({ description: "Endpoint for plain string prompts: completions (default) or chat (sent as one user message)." }),
-  /** Request per-token logprobs with every generation (default true). */
-  logprobs: Schema.optionalKey(Schema.Boolean).annotate({ description: "Request per-token logprobs with every generation (default true)." }),
-  /** How `score` works: echo + logprobs on /completions (default), or unsupported. */
-  score: Schema.optionalKey(Schema.Literals(["echo", "unsupported"])).annotate({ description: "How `score` works: echo + logprobs on /completions (default), or unsupported." }),
-  /** max_tokens of a scoring request (default 1; vLLM accepts 0). */
-  score_max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "max_tokens of a scoring request (default 1; vLLM accepts 0)." }),
-  /** countTokens through vLLM's POST /tokenize, or unsupported (default none). */
-  tokenize: Schema.optionalKey(Schema.Literals(["vllm", "none"])).annotate({ description: "countTokens through vLLM's POST /tokenize, or unsupported (default none)." }),
-  /** The model's context length in tokens (default 4096). */
-  context_length: Schema.optionalKey(positive).annotate({ description: "The model's context length in tokens (default 4096)." }),
-  /** Default per-endpoint concurrency limit (default 16). */
-  max_concurrency: Schema.optionalKey(positive).annotate({ description: "Default per-endpoint concurrency limit (default 16)." }),
-  /** Per-attempt timeout in ms; for streams, the longest silence (default 120000). */
-  timeout_ms: Schema.optionalKey(positive).annotate({ description: "Per-attempt timeout in ms; for streams, the longest silence (default 120000)." }),
-  /** Warn when an endpoint has sent nothing this long while requests wait on it, and again each time as long (default 30000). */
-  slow_warning_ms: Schema.optionalKey(positive).annotate({ description: "Warn on the console when an endpoint has sent nothing for this long while requests wait on it, and again each time as long, until timeout_ms ends the attempt (default 30000)." }),
+  /** Endpoint for plain string prompts: completions or chat (sent as one user message). */
+  api: Schema.Literals(["completions", "chat"]).annotate({ description: "Endpoint for plain string prompts: completions or chat (sent as one user message)." }).pipe(withDefault(openAiLmDefaults.api)),
+  /** Request per-token logprobs with every generation. */
+  logprobs: Schema.Boolean.annotate({ description: "Request per-token logprobs with every generation." }).pipe(withDefault(openAiLmDefaults.logprobs)),
+  /** How `score` works: echo + logprobs on /completions, or unsupported. */
+  score: Schema.Literals(["echo", "unsupported"]).annotate({ description: "How `score` works: echo + logprobs on /completions, or unsupported." }).pipe(withDefault(openAiLmDefaults.score)),
+  /** max_tokens of a scoring request (vLLM accepts 0). */
+  score_max_tokens: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "max_tokens of a scoring request (vLLM accepts 0)." }).pipe(withDefault(openAiLmDefaults.score_max_tokens)),
+  /** countTokens through vLLM's POST /tokenize, or unsupported (none). */
+  tokenize: Schema.Literals(["vllm", "none"]).annotate({ description: "countTokens through vLLM's POST /tokenize, or unsupported (none)." }).pipe(withDefault(openAiLmDefaults.tokenize)),
+  /** The model's context length in tokens. */
+  context_length: positive.annotate({ description: "The model's context length in tokens." }).pipe(withDefault(openAiLmDefaults.context_length)),
+  /** Default per-endpoint concurrency limit. */
+  max_concurrency: positive.annotate({ description: "Default per-endpoint concurrency limit." }).pipe(withDefault(openAiLmDefaults.max_concurrency)),
+  /** Per-attempt timeout in ms; for streams, the longest silence. */
+  timeout_ms: positive.annotate({ description: "Per-attempt timeout in ms; for streams, the longest silence." }).pipe(withDefault(openAiLmDefaults.timeout_ms)),
+  /** Warn when an endpoint has sent nothing this long while requests wait on it, and again each time as long. */
+  slow_warning_ms: positive.annotate({ description: "Warn on the console when an endpoint has sent nothing for this long while requests wait on it, and again each time as long, until timeout_ms ends the attempt." }).pipe(withDefault(openAiLmDefaults.slow_warning_ms)),
   retries: Schema.optionalKey(Schema.Struct({
-    /** Attempts per request, first included (default 6). */
-    max_attempts: Schema.optionalKey(positive).annotate({ description: "Attempts per request, first included (default 6)." }),
-    /** First backoff in ms (default 250), doubled per attempt up to max_delay_ms (default 10000), with jitter. */
-    base_delay_ms: Schema.optionalKey(positive).annotate({ description: "First backoff in ms (default 250), doubled per attempt up to max_delay_ms (default 10000), with jitter." }),
-    max_delay_ms: Schema.optionalKey(positive).annotate({ description: "Longest backoff in ms (default 10000)." })
+    /** Attempts per request, first included. */
+    max_attempts: positive.annotate({ description: "Attempts per request, first included." }).pipe(withDefault(openAiLmDefaults.retries.max_attempts)),
+    /** First backoff in ms, doubled per attempt up to max_delay_ms, with jitter. */
+    base_delay_ms: positive.annotate({ description: "First backoff in ms, doubled per attempt up to max_delay_ms, with jitter." }).pipe(withDefault(openAiLmDefaults.retries.base_delay_ms)),
+    max_delay_ms: positive.annotate({ description: "Longest backoff in ms." }).pipe(withDefault(openAiLmDefaults.retries.max_delay_ms))
   }).annotate({ description: "Retries of failed or timed-out attempts (with backoff and Retry-After)." })),
   breaker: Schema.optionalKey(Schema.Struct({
-    /** Consecutive failures that open an endpoint's circuit (default 3). */
-    failure_threshold: Schema.optionalKey(positive).annotate({ description: "Consecutive failures that open an endpoint's circuit (default 3)." }),
-    /** First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000). */
-    cooldown_ms: Schema.optionalKey(positive).annotate({ description: "First time an open endpoint gets no traffic before a probe, in ms (default 2000; doubles on a failed probe up to 60000)." }),
-    max_cooldown_ms: Schema.optionalKey(positive).annotate({ description: "Longest cooldown of an open endpoint in ms (default 60000)." }),
+    /** Consecutive failures that open an endpoint's circuit. */
+    failure_threshold: positive.annotate({ description: "Consecutive failures that open an endpoint's circuit." }).pipe(withDefault(openAiLmDefaults.breaker.failure_threshold)),
+    /** First time an open endpoint gets no traffic before a probe, in ms (doubles on a failed probe up to max_cooldown_ms). */
+    cooldown_ms: positive.annotate({ description: "First time an open endpoint gets no traffic before a probe, in ms (doubles on a failed probe up to max_cooldown_ms)." }).pipe(withDefault(openAiLmDefaults.breaker.cooldown_ms)),
+    max_cooldown_ms: positive.annotate({ description: "Longest cooldown of an open endpoint in ms." }).pipe(withDefault(openAiLmDefaults.breaker.max_cooldown_ms)),
     /**
      * Once every endpoint has been down (circuit open) this long, waiting requests fail (default 120000).
      * Unset, requests also fail at once when no endpoint has answered since the start and each refuses

@@ -6,9 +6,9 @@
  * and every endpoint transition is a console warning of the resource.
  */
 import type { EventSink, GenerationRequest, LanguageModelError } from "@refine-af/core"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { openAiLmResource, type EndpointEvent, type OpenAiLmOptions } from "../src/index.ts"
+import { openAiLmResource, type EndpointEvent, OpenAiLmOptions } from "../src/index.ts"
 import { faultHarness, freePort } from "./support/fault-server.ts"
 
 /** The plugin's defaults, except what `open`'s `extra` says. */
@@ -114,7 +114,7 @@ describe("lm-openai tells the user what is wrong", () => {
     const first = await start()
     const port = first.port
     const hang = await start({ script: () => ({ kind: "hang" }) })
-    const make = (options: OpenAiLmOptions) => openAiLmResource.make({ name: "policy", options, seed: 0, uses: {}, events })
+    const make = (options: typeof OpenAiLmOptions.Encoded) => openAiLmResource.make({ name: "policy", options: Schema.decodeUnknownSync(OpenAiLmOptions)(options), seed: 0, uses: {}, events })
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const lm = yield* make({ model: "tiny", endpoints: [{ url: first.url }], breaker: { failure_threshold: 1, cooldown_ms: 100, max_cooldown_ms: 200 } })
       yield* lm.generate(prompts(1))
