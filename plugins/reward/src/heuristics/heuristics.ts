@@ -20,33 +20,39 @@ import { copiesInput, type ExpectedFormat, formatValid, instructionOverlap, repe
 export const heuristicParts = ["words", "repetition", "format_valid", "overlap", "empty", "copy", "pass"] as const
 export type HeuristicPart = (typeof heuristicParts)[number]
 
+/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/** What an absent option means: the recipe's Schema and `heuristicScore` (which takes the options as a recipe writes them) share these. */
+const defaults = { format: "text", ngram: 3, copy_threshold: 0.9, max_repetition: 0.5, min_words: 1, max_words: 1000, value: "pass" } as const
+
 /** Options of `reward/heuristics`. */
 export const HeuristicsOptions = Schema.Struct({
-  /** What a well-formed output is: `text` (default), `json`, `single_line`. */
-  format: Schema.optionalKey(Schema.Literals(["text", "json", "single_line"])).annotate({ description: "What a well-formed output is: `text` (default), `json`, `single_line`." }),
-  /** n of the repeated n-grams (default 3). */
-  ngram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "n of the repeated n-grams (default 3)." }),
-  /** ROUGE-L F at or above which an output counts as a copy of the input/instruction (default 0.9). */
-  copy_threshold: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))).annotate({ description: "ROUGE-L F at or above which an output counts as a copy of the input/instruction (default 0.9)." }),
-  /** Largest `repetition` that still passes (default 0.5). */
-  max_repetition: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))).annotate({ description: "Largest `repetition` that still passes (default 0.5)." }),
-  /** Output length bounds in words for `pass` (default 1 .. 1000). */
-  min_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))).annotate({ description: "Output length bounds in words for `pass` (default 1 .. 1000)." }),
-  max_words: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Upper bound of the output length in words for `pass` (default 1000)." }),
-  /** The part reported as the score's `value` (default `pass`). */
-  value: Schema.optionalKey(Schema.Literals(heuristicParts)).annotate({ description: "The part reported as the score's `value` (default `pass`)." })
+  /** What a well-formed output is: `text`, `json`, `single_line`. */
+  format: Schema.Literals(["text", "json", "single_line"]).annotate({ description: "What a well-formed output is: `text`, `json`, `single_line`." }).pipe(withDefault(defaults.format)),
+  /** n of the repeated n-grams. */
+  ngram: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "n of the repeated n-grams." }).pipe(withDefault(defaults.ngram)),
+  /** ROUGE-L F at or above which an output counts as a copy of the input/instruction. */
+  copy_threshold: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })).annotate({ description: "ROUGE-L F at or above which an output counts as a copy of the input/instruction." }).pipe(withDefault(defaults.copy_threshold)),
+  /** Largest `repetition` that still passes. */
+  max_repetition: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })).annotate({ description: "Largest `repetition` that still passes." }).pipe(withDefault(defaults.max_repetition)),
+  /** Output length bounds in words for `pass`. */
+  min_words: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Lower bound of the output length in words for `pass`." }).pipe(withDefault(defaults.min_words)),
+  max_words: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Upper bound of the output length in words for `pass`." }).pipe(withDefault(defaults.max_words)),
+  /** The part reported as the score's `value`. */
+  value: Schema.Literals(heuristicParts).annotate({ description: "The part reported as the score's `value`." }).pipe(withDefault(defaults.value))
 })
 export type HeuristicsOptions = typeof HeuristicsOptions.Type
 
 /** The heuristic parts of one sample. */
-export const heuristicScore = (sample: Sample, options: HeuristicsOptions = {}): Score => {
+export const heuristicScore = (sample: Sample, options: typeof HeuristicsOptions.Encoded = {}): Score => {
   const count = words(sample.output).length
-  const repeated = repetition(sample.output, options.ngram ?? 3)
-  const valid = formatValid(sample.output, (options.format ?? "text") as ExpectedFormat)
+  const repeated = repetition(sample.output, options.ngram ?? defaults.ngram)
+  const valid = formatValid(sample.output, (options.format ?? defaults.format) as ExpectedFormat)
   const empty = sample.output.trim().length === 0
-  const copy = copiesInput(sample, options.copy_threshold ?? 0.9)
-  const pass = !empty && !copy && valid && repeated <= (options.max_repetition ?? 0.5) &&
-    count >= (options.min_words ?? 1) && count <= (options.max_words ?? 1000)
+  const copy = copiesInput(sample, options.copy_threshold ?? defaults.copy_threshold)
+  const pass = !empty && !copy && valid && repeated <= (options.max_repetition ?? defaults.max_repetition) &&
+    count >= (options.min_words ?? defaults.min_words) && count <= (options.max_words ?? defaults.max_words)
   const parts: Record<HeuristicPart, number> = {
     words: count,
     repetition: repeated,
@@ -56,11 +62,11 @@ export const heuristicScore = (sample: Sample, options: HeuristicsOptions = {}):
     copy: copy ? 1 : 0,
     pass: pass ? 1 : 0
   }
-  return { value: parts[options.value ?? "pass"], parts }
+  return { value: parts[options.value ?? defaults.value], parts }
 }
 
 /** A heuristics `ScorerService` (no model, no cache needed). */
-export const makeHeuristicsScorer = (options: HeuristicsOptions = {}, name = "reward/heuristics"): ScorerService => ({
+export const makeHeuristicsScorer = (options: typeof HeuristicsOptions.Encoded = {}, name = "reward/heuristics"): ScorerService => ({
   name,
   score: (samples) => Effect.sync(() => samples.map((sample) => heuristicScore(sample, options)))
 })

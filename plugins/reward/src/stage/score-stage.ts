@@ -16,15 +16,18 @@ import * as fs from "node:fs"
 import { decodeTextFile, defineStage, RecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
 import { parseSampleLines, SampleFileError, sampleOf, type SampleFields } from "./read-samples.ts"
 
+/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
 /** Options of `reward/score`. */
 export const ScoreOptions = Schema.Struct({
   /** A JSONL file of samples (relative to the recipe); omit to score the `records` input. */
   path: Schema.optionalKey(RecipePath("file", "JSONL file of samples, relative to the recipe's folder")).annotate({ description: "A JSONL file of samples (relative to the recipe); omit to score the `records` input." }),
-  /** Samples per scorer call (default 16). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Samples per scorer call (default 16)." }),
-  instruction_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the instruction (default instruction)." }),
-  input_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the input (default input)." }),
-  output_field: Schema.optionalKey(Schema.String).annotate({ description: "Record field holding the output (default output)." })
+  /** Samples per scorer call. */
+  batch_size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Samples per scorer call." }).pipe(withDefault(16)),
+  instruction_field: Schema.String.annotate({ description: "Record field holding the instruction." }).pipe(withDefault("instruction")),
+  input_field: Schema.String.annotate({ description: "Record field holding the input." }).pipe(withDefault("input")),
+  output_field: Schema.String.annotate({ description: "Record field holding the output." }).pipe(withDefault("output"))
 })
 
 const stageError = (stage: string, error: unknown) =>
@@ -43,9 +46,9 @@ export const score = defineStage({
   run: (ctx) =>
     Effect.gen(function*() {
       const fields: SampleFields = {
-        instruction: ctx.options.instruction_field ?? "instruction",
-        input: ctx.options.input_field ?? "input",
-        output: ctx.options.output_field ?? "output"
+        instruction: ctx.options.instruction_field,
+        input: ctx.options.input_field,
+        output: ctx.options.output_field
       }
       const upstream = ctx.inputs["records"]
       if ((ctx.options.path === undefined) === (upstream === undefined)) {
@@ -66,7 +69,7 @@ export const score = defineStage({
           rows.push({ record, sample })
         }
       }
-      const batch = ctx.options.batch_size ?? 16
+      const batch = ctx.options.batch_size
       const totals = new Map<string, number>()
       let sum = 0
       let done = ctx.output.resumedCount
