@@ -16,14 +16,12 @@
  *     log_level: error   # onnxruntime's native log output: verbose | info | warning | error | fatal
  * ```
  */
-import { defineResource, StageError } from "@refine-af/core"
+import { defineResource, StageError, withDefault } from "@refine-af/core"
 import { Backend } from "@refine-af/tensor"
 import { Effect, Schema } from "effect"
 import { makeOnnxBackend } from "./onnx-backend.ts"
 import { checkProvider, setNativeLogLevel, type ProviderProblem } from "./runtime/provider-check.ts"
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /** Options of `backend-onnx/onnx`. */
 export const OnnxResourceOptions = Schema.Struct({

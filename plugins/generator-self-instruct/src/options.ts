@@ -12,12 +12,12 @@
  * })
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
+import { withDefault } from "@refine-af/core"
 import type { SamplingParams } from "@refine-af/core"
 
 /** Makes a struct key optional in the recipe, filled with `value` when absent. */
-export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+export { withDefault }
 
 /** An integer ≥ 1. */
 export const positiveInt = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))

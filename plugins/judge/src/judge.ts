@@ -20,19 +20,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import {
-  canonicalJson,
-  defineResource,
-  LanguageModel,
-  type LanguageModelService,
-  openScoreCache,
-  type Sample,
-  type Score,
-  Scorer,
-  ScorerError,
-  type ScorerService,
-  scoreThroughCache
-} from "@refine-af/core"
+import { canonicalJson, defineResource, LanguageModel, type LanguageModelService, openScoreCache, type Sample, type Score, Scorer, ScorerError, type ScorerService, scoreThroughCache, withDefault } from "@refine-af/core"
 import { uniEvalDialogDimensions, uniEvalDialogQuestion, yesProbability, type UniEvalDialogDimension } from "@refine-af/text"
 import { fitToContext } from "./fit.ts"
 
@@ -40,8 +28,6 @@ import { fitToContext } from "./fit.ts"
 const answer = (description: string) =>
   Schema.String.annotate({ description }).check(Schema.makeFilter((s: string) => (s.length > 0 ? undefined : "must not be empty (an empty continuation has log-probability 0)")))
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /** What an absent option means: the recipe's Schema and `makeJudgeScorer` (which takes the options as a recipe writes them) share these. */
 const defaults = { dimensions: uniEvalDialogDimensions, template: "{question}\nAnswer (Yes or No):", yes: " Yes", no: " No", batch_size: 32 } as const

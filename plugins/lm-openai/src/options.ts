@@ -13,12 +13,11 @@
  *     api_key_env: VLLM_API_KEY
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
+import { withDefault } from "@refine-af/core"
 
 const positive = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /**
  * What an absent option means: the recipe's Schema fills these in, and `openOpenAiModel` (which takes

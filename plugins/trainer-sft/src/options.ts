@@ -8,14 +8,12 @@
  * const options = Schema.decodeUnknownSync(SftOptions)({ epochs: 3, lr: 2e-4, lora: { rank: 16, alpha: 32 } })
  * ```
  */
-import { RecipePath } from "@refine-af/core"
+import { RecipePath, withDefault } from "@refine-af/core"
 import { LoraOptions } from "@refine-af/training"
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /**
  * A custom prompt: `{instruction}` and `{input}` are replaced; `no_input` is used for records with an empty input.

@@ -13,15 +13,13 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineResource, Scorer, type Sample, type Score, type ScorerService } from "@refine-af/core"
+import { defineResource, type Sample, type Score, Scorer, type ScorerService, withDefault } from "@refine-af/core"
 import { copiesInput, type ExpectedFormat, formatValid, instructionOverlap, repetition, words } from "./measures.ts"
 
 /** The part names of `reward/heuristics`. */
 export const heuristicParts = ["words", "repetition", "format_valid", "overlap", "empty", "copy", "pass"] as const
 export type HeuristicPart = (typeof heuristicParts)[number]
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /** What an absent option means: the recipe's Schema and `heuristicScore` (which takes the options as a recipe writes them) share these. */
 const defaults = { format: "text", ngram: 3, copy_threshold: 0.9, max_repetition: 0.5, min_words: 1, max_words: 1000, value: "pass" } as const

@@ -13,11 +13,9 @@
  */
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
-import { decodeTextFile, defineStage, RecipePath, Scorer, StageError, type JsonRecord, type Sample } from "@refine-af/core"
+import { decodeTextFile, defineStage, type JsonRecord, RecipePath, type Sample, Scorer, StageError, withDefault } from "@refine-af/core"
 import { parseSampleLines, SampleFileError, sampleOf, type SampleFields } from "./read-samples.ts"
 
-/** Makes a struct key optional in the recipe, filled with `value` when absent (so `refine-af plugins` and the JSON Schema show it). */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
 
 /** Options of `reward/score`. */
 export const ScoreOptions = Schema.Struct({

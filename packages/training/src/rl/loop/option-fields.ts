@@ -4,14 +4,15 @@
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
+ * import { Schema } from "effect"
+ * import { withDefault } from "@refine-af/core"
  * import { scheduleFields } from "@refine-af/training"
  * const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
- * const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
  * const Options = Schema.Struct({ steps: positiveInt.pipe(withDefault(100)), ...scheduleFields("constant", "TRL classic PPO: no scheduler", "iterations") })
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
+import { withDefault } from "@refine-af/core"
 import type { LearningRateSchedule } from "../../schedule.ts"
 
 export const positiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -19,8 +20,8 @@ export const nonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 export const positive = Schema.Finite.check(Schema.isGreaterThan(0))
 export const nonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 export const unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
-/** Optional in the recipe, `value` when absent. */
-export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+/** Optional in the recipe, `value` when absent (core's, re-exported for the RL plugins). */
+export { withDefault }
 
 /**
  * `schedule` and `warmupSteps`: the learning rate's warmup and decay
