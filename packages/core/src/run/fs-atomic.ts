@@ -19,17 +19,22 @@ export const fsyncDir = (dir: string): void => {
   }
 }
 
-/** Atomically replaces `file` with `content` (throws on I/O failure). */
+/** Atomically replaces `file` with `content` (throws on I/O failure, leaving no temp file behind). */
 export const writeFileAtomic = (file: string, content: string | Uint8Array, options?: { readonly sync?: boolean }): void => {
   const sync = options?.sync ?? true
   const temp = `${file}.${process.pid}.tmp`
-  const fd = fs.openSync(temp, "w")
   try {
-    fs.writeSync(fd, typeof content === "string" ? Buffer.from(content) : content)
-    if (sync) fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
+    const fd = fs.openSync(temp, "w")
+    try {
+      fs.writeSync(fd, typeof content === "string" ? Buffer.from(content) : content)
+      if (sync) fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(temp, file)
+  } catch (error) {
+    fs.rmSync(temp, { force: true })
+    throw error
   }
-  fs.renameSync(temp, file)
   if (sync) fsyncDir(path.dirname(file))
 }

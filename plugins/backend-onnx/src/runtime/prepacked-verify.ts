@@ -17,16 +17,12 @@
  * every entry is read again. Not seen: bytes that rot with no write through
  * the file system.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
+import { readFileSync } from "node:fs"
+import { fileVersion, sameFileVersion, writeFileAtomic, type FileVersion } from "@refine-af/core"
 import { checksumOfRanges, entryRanges, type CheckedEntry } from "./prepacked-checksum.ts"
 
 /** A file's version: what any write through the file system changes. */
-export interface StoreVersion {
-  readonly size: string
-  readonly ino: string
-  readonly mtimeNs: string
-  readonly ctimeNs: string
-}
+export type StoreVersion = FileVersion
 
 interface Stamp extends StoreVersion {
   readonly entries: Readonly<Record<string, string>>
@@ -43,17 +39,9 @@ export interface Verification {
 }
 
 /** The version of the file at `path` now; undefined when there is none. */
-export const versionOf = (path: string): StoreVersion | undefined => {
-  try {
-    const s = statSync(path, { bigint: true })
-    return { size: String(s.size), ino: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) }
-  } catch {
-    return undefined
-  }
-}
+export const versionOf = fileVersion
 
-export const sameVersion = (a: StoreVersion | undefined, b: StoreVersion | undefined): boolean =>
-  a !== undefined && b !== undefined && a.size === b.size && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs
+export const sameVersion = sameFileVersion
 
 const readStamp = (path: string): Stamp | undefined => {
   try {
@@ -71,18 +59,10 @@ const readStamp = (path: string): Stamp | undefined => {
  */
 export const writeStamp = (stampPath: string, bin: string, version: StoreVersion | undefined, good: Readonly<Record<string, string>>): void => {
   if (version === undefined || !sameVersion(version, versionOf(bin))) return
-  const temporary = `${stampPath}.${process.pid}.tmp`
   try {
-    const fd = openSync(temporary, "w")
-    try {
-      writeSync(fd, JSON.stringify({ ...version, entries: good } satisfies Stamp))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(temporary, stampPath)
+    writeFileAtomic(stampPath, JSON.stringify({ ...version, entries: good } satisfies Stamp))
   } catch {
-    rmSync(temporary, { force: true })
+    // Left out: the entries are read again next time.
   }
 }
 

@@ -10,31 +10,14 @@
  * file system (no time changes); the stamp is an optimisation over a check
  * that would otherwise read GBs on every load, not a guarantee against that.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync } from "node:fs"
+import { fileVersion as versionOf, sameFileVersion as sameVersion, writeFileAtomic, type FileVersion } from "@refine-af/core"
 import type { SafetensorsHeader } from "@refine-af/models"
 import { checksumOfFile } from "./content-checksum.ts"
-
-interface FileVersion {
-  readonly size: string
-  readonly ino: string
-  readonly mtimeNs: string
-  readonly ctimeNs: string
-}
 
 interface Stamp extends FileVersion {
   readonly sha256: string
 }
-
-const versionOf = (path: string): FileVersion | undefined => {
-  try {
-    const s = statSync(path, { bigint: true })
-    return { size: String(s.size), ino: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) }
-  } catch {
-    return undefined
-  }
-}
-
-const sameVersion = (a: FileVersion, b: FileVersion) => a.size === b.size && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs
 
 /** The stamp file of `path`. */
 export const stampOf = (path: string): string => `${path}.verified`
@@ -56,15 +39,7 @@ const writeStamp = (path: string, stamp: Stamp): void => {
   } finally {
     closeSync(file)
   }
-  const temporary = `${stampOf(path)}.${process.pid}.tmp`
-  const fd = openSync(temporary, "w")
-  try {
-    writeSync(fd, JSON.stringify(stamp))
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(temporary, stampOf(path))
+  writeFileAtomic(stampOf(path), JSON.stringify(stamp))
 }
 
 /** Removes the stamp of `path` (a file about to be replaced, or found damaged). */
