@@ -40,6 +40,8 @@ const optionRows = (options: ReadonlyArray<OptionDescription>, prefix = ""): Arr
         ? "required"
         : option.default === undefined
         ? "optional"
+        : option.bundledDefault !== undefined
+        ? `default: bundled ${option.bundledDefault}`
         : option.children !== undefined && typeof option.default === "object" && option.default !== null && !Array.isArray(option.default)
         ? "default: see its keys"
         : `default ${JSON.stringify(option.default)}`,

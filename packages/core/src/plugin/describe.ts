@@ -10,10 +10,12 @@
  * const described = [...componentCatalog(plugins).values()].map(describeComponent)
  * ```
  */
+import * as path from "node:path"
 import { Result, Schema, SchemaAST } from "effect"
 import type { CatalogEntry } from "./catalog.ts"
 import { isOptionalSlot, providedKeys, slotService, type Slots } from "./manifest.ts"
 import { isCodecNoise, optionsJsonSchema, type JsonSchemaNode } from "./options-json-schema.ts"
+import { recipePathKind } from "./path-option.ts"
 
 /** One option of a component. */
 export interface OptionDescription {
@@ -23,6 +25,11 @@ export interface OptionDescription {
   readonly required: boolean
   /** The value used when the option is left out, if the Schema supplies one. */
   readonly default?: unknown
+  /**
+   * Set when the default is a file or folder the plugin ships (a path option whose default is an
+   * absolute path, computed where the plugin is installed): its name, shown instead of the path.
+   */
+  readonly bundledDefault?: string
   readonly description?: string
   /** The keys of a struct-valued option (`sampling.temperature`, …), each described the same way. */
   readonly children?: ReadonlyArray<OptionDescription>
@@ -89,11 +96,13 @@ const describeOption = (signature: SchemaAST.PropertySignature): OptionDescripti
   const description = SchemaAST.resolveDescription(signature.type) ?? jsonNode?.description
   const fallback = Result.isSuccess(fromNothing) ? fromNothing.success[name] : undefined
   const struct = structOf(signature.type)
+  const bundled = recipePathKind(signature.type) !== undefined && typeof fallback === "string" && path.isAbsolute(fallback)
   return {
     name,
     type: struct === undefined || !SchemaAST.isObjects(signature.type) ? jsonSchemaTypeName(jsonNode) : "object",
     required: Result.isFailure(fromNothing),
     ...(fallback === undefined ? {} : { default: fallback }),
+    ...(bundled ? { bundledDefault: path.basename(fallback) } : {}),
     ...(description === undefined ? {} : { description }),
     ...(struct === undefined ? {} : { children: struct.propertySignatures.map(describeOption) })
   }

@@ -68,7 +68,9 @@ export const resolveFrom = (recipeDir: string, p: string): string => {
   return path.resolve(recipeDir, p)
 }
 
-const kindOf = (ast: SchemaAST.AST): PathKind | undefined => SchemaAST.resolveAt<PathKind>(recipePathAnnotation)(ast)
+/** What a path option must name, or undefined when `ast` is not a path option. */
+export const recipePathKind = (ast: SchemaAST.AST): PathKind | undefined => SchemaAST.resolveAt<PathKind>(recipePathAnnotation)(ast)
+const kindOf = recipePathKind
 const checkOf = (ast: SchemaAST.AST): PathCheck | undefined => SchemaAST.resolveAt<PathCheck>(recipePathCheckAnnotation)(ast)
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)

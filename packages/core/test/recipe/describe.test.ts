@@ -1,7 +1,7 @@
 /** Component descriptions (for `refine-af plugins`) read from the manifest and options Schema. */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { componentCatalog, describeComponent, loadPluginList, type CatalogEntry } from "@refine-af/core"
+import { componentCatalog, definePlugin, defineResource, describeComponent, LanguageModel, loadPluginList, RecipePath, withDefault, type CatalogEntry } from "@refine-af/core"
 import { fixturesDir } from "./support.ts"
 
 let catalog: ReadonlyMap<string, CatalogEntry>
@@ -34,5 +34,25 @@ describe("describeComponent", () => {
 
   it("says which service a resource provides", () => {
     expect(describeComponent(catalog.get("text/judge")!)).toMatchObject({ kind: "resource", provides: "@refine-af/core/Scorer" })
+  })
+
+  it("names a bundled file default instead of the path it has on this machine", () => {
+    const component = defineResource({
+      description: "Reads a bundled file unless told otherwise.",
+      provides: LanguageModel,
+      options: Schema.Struct({
+        tasks: RecipePath("file").pipe(withDefault("/opt/somewhere/node_modules/p/data/tasks.jsonl")),
+        relative: RecipePath("file").pipe(withDefault("data/tasks.jsonl")),
+        label: Schema.String.pipe(withDefault("/not/a/path/option"))
+      }),
+      make: () => Effect.die("not run")
+    })
+    const manifest = definePlugin({ name: "p", version: "1.0.0", components: { reader: component } })
+    const options = describeComponent({ id: "p/reader", plugin: { specifier: "p", packageName: "p", packageVersion: "1.0.0", manifest }, component }).options
+    expect(options?.map((option) => [option.name, option.default, option.bundledDefault])).toEqual([
+      ["tasks", "/opt/somewhere/node_modules/p/data/tasks.jsonl", "tasks.jsonl"],
+      ["relative", "data/tasks.jsonl", undefined],
+      ["label", "/not/a/path/option", undefined]
+    ])
   })
 })
