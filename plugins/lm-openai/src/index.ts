@@ -33,7 +33,7 @@ export * from "./model/service.ts"
 /** The plugin manifest. */
 export default definePlugin({
   name: "openai",
-  version: "0.1.1",
+  version: "0.1.2",
   description: "LanguageModel over OpenAI-compatible servers (vLLM, TGI, llama.cpp, Ollama, refine-af serve)",
   components: { lm: openAiLmResource }
 })

@@ -62,6 +62,7 @@ export const openOpenAiModel = (options: typeof OpenAiLmOptions.Encoded, env: Re
     score: options.score ?? defaults.score,
     scoreMaxTokens: options.score_max_tokens ?? defaults.score_max_tokens,
     tokenize: options.tokenize ?? defaults.tokenize,
+    streamUsage: options.stream_usage ?? defaults.stream_usage,
     redact
   })
   return { service, client }

@@ -29,6 +29,7 @@ export const openAiLmDefaults = {
   score: "echo",
   score_max_tokens: 1,
   tokenize: "none",
+  stream_usage: true,
   context_length: 4096,
   max_concurrency: 16,
   timeout_ms: 120_000,
@@ -63,6 +64,8 @@ export const OpenAiLmOptions = Schema.Struct({
   score_max_tokens: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "max_tokens of a scoring request (vLLM accepts 0)." }).pipe(withDefault(openAiLmDefaults.score_max_tokens)),
   /** countTokens through vLLM's POST /tokenize, or unsupported (none). */
   tokenize: Schema.Literals(["vllm", "none"]).annotate({ description: "countTokens through vLLM's POST /tokenize, or unsupported (none)." }).pipe(withDefault(openAiLmDefaults.tokenize)),
+  /** Ask streams for the prompt's token count (`stream_options.include_usage`); a server that refuses the field is asked without it. */
+  stream_usage: Schema.Boolean.annotate({ description: "Ask streams for the prompt's token count (`stream_options.include_usage`: OpenAI, vLLM, refine-af serve); a server that refuses the field (400 naming it) is asked again without it, and from then on never with it." }).pipe(withDefault(openAiLmDefaults.stream_usage)),
   /** The model's context length in tokens. */
   context_length: positive.annotate({ description: "The model's context length in tokens." }).pipe(withDefault(openAiLmDefaults.context_length)),
   /** Default per-endpoint concurrency limit. */

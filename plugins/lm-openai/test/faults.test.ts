@@ -157,6 +157,26 @@ describe("lm-openai against a fault-injecting server", () => {
     expect(cut.received).toHaveLength(1)
   })
 
+  it("asks streams for usage; a server that refuses stream_options is asked again without it, once, and then never with it", async () => {
+    const stream = (lm: ReturnType<typeof open>, prompt: string) => Effect.runPromise(Stream.runCollect(lm.stream({ prompt, params: { maxNewTokens: 8 } }))).then((chunks) => [...chunks].map((c) => c.text).join(""))
+    const strict = await start({ script: (request) => (request.body.stream_options !== undefined ? { kind: "status", status: 400, message: "Unrecognized request argument supplied: stream_options" } : { kind: "ok" }) })
+    const lm = open([strict.url])
+    expect(await stream(lm, "a b")).toBe("re: a b")
+    expect(await stream(lm, "c d")).toBe("re: c d")
+    expect(strict.received.map((r) => r.body.stream_options)).toEqual([{ include_usage: true }, undefined, undefined])
+
+    // Another 400 is the request's own fault: no second try without the field.
+    const other = await start({ script: () => ({ kind: "status", status: 400, message: "top_k must be positive" }) })
+    const exit = await Effect.runPromiseExit(Stream.runCollect(open([other.url]).stream({ prompt: "a", params: { maxNewTokens: 8 } })))
+    expect(failure(exit).message).toContain("top_k must be positive")
+    expect(other.received).toHaveLength(1)
+
+    // stream_usage: false never sends it.
+    const plain = await start()
+    expect(await stream(open([plain.url], { stream_usage: false }), "e")).toBe("re: e")
+    expect(plain.received.map((r) => r.body.stream_options)).toEqual([undefined])
+  })
+
   it("scores continuations through echo + logprobs, picking the continuation by text offset", async () => {
     const server = await start()
     const lm = open([server.url])

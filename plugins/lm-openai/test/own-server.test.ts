@@ -45,9 +45,12 @@ describe("lm-openai against refine-af's own server (real HTTP on loopback)", () 
     // The tokens, then the server's finish_reason as the stream's last word.
     expect(chunks.map((c) => c.text)).toEqual(["re: ", "a ", "b ", "c", ""])
     expect(chunks.slice(0, -1).every((c) => c.logprob !== undefined && c.logprob < 0)).toBe(true)
-    expect(chunks.at(-1)).toEqual({ text: "", finish: { reason: "stop" } })
+    // With the prompt's token count from the usage chunk (stream_options.include_usage), as a plain generation counts it.
+    const [plain] = await Effect.runPromise(opened.service.generate([{ prompt: "a b c", params: { maxNewTokens: 10 } }]))
+    expect(plain!.promptTokens).toBeGreaterThan(0)
+    expect(chunks.at(-1)).toEqual({ text: "", finish: { reason: "stop", promptTokens: plain!.promptTokens } })
     const cut = [...await Effect.runPromise(Stream.runCollect(opened.service.stream({ prompt: "a b c", params: { maxNewTokens: 2 } })))]
-    expect(cut.at(-1)!.finish).toEqual({ reason: "length" })
+    expect(cut.at(-1)!.finish).toEqual({ reason: "length", promptTokens: plain!.promptTokens })
     const exit = await Effect.runPromiseExit(opened.service.score([{ prompt: "a", continuation: " b" }]))
     expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("Unsupported")
   })

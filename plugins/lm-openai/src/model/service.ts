@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { makeOpenAiLanguageModel } from "@refine-af/lm-openai"
- * // const lm = makeOpenAiLanguageModel(client, { id: "openai:m", model: "m", contextLength: 4096, api: "completions", logprobs: true, score: "echo", scoreMaxTokens: 1, tokenize: "none", redact: (s) => s })
+ * // const lm = makeOpenAiLanguageModel(client, { id: "openai:m", model: "m", contextLength: 4096, api: "completions", logprobs: true, score: "echo", scoreMaxTokens: 1, tokenize: "none", streamUsage: true, redact: (s) => s })
  * ```
  */
 import type { GenerationChunk, GenerationRequest, LanguageModelError, LanguageModelService } from "@refine-af/core"
@@ -30,6 +30,11 @@ export interface OpenAiModelOptions extends WireOptions {
   /** `max_tokens` of a scoring request (some servers refuse 0). */
   readonly scoreMaxTokens: number
   readonly tokenize: "vllm" | "none"
+  /**
+   * Ask streams for the prompt's token count (`stream_options.include_usage`). An endpoint that
+   * refuses the field (400/422 naming it) is asked again without it, and from then on never with it.
+   */
+  readonly streamUsage: boolean
   /** Removes secrets from any message. */
   readonly redact: (text: string) => string
 }
@@ -45,8 +50,32 @@ const decodeAs = <S extends Schema.Top>(schema: S, value: unknown, what: string)
   }
 }
 
+/** Whether a failed attempt is the server refusing `stream_options` (a strict server that does not know it). */
+const refusesStreamOptions = (error: unknown): boolean =>
+  error instanceof AttemptFailure && error.kind === "status" && (error.status === 400 || error.status === 422) && /stream_options|include_usage/.test(error.message)
+
 /** Builds the service. */
 export const makeOpenAiLanguageModel = (client: FanOutClient, options: OpenAiModelOptions): LanguageModelService => {
+  // Endpoints (by url) that refused `stream_options`: their streams go without it.
+  const noStreamUsage = new Set<string>()
+  /** The stream's chunks, with the usage chunk asked for where the endpoint takes it. */
+  async function* streamChunks(endpoint: Endpoint, path: string, body: Record<string, unknown>, attempt: AttemptOptions): AsyncGenerator<unknown> {
+    if (!options.streamUsage || noStreamUsage.has(endpoint.config.url)) return yield* requestStream(endpoint.config, path, body, attempt)
+    const chunks = requestStream(endpoint.config, path, { ...body, stream_options: { include_usage: true } }, attempt)
+    let first: IteratorResult<unknown>
+    try {
+      // The status arrives before the first chunk: a refusal is known before anything was yielded.
+      first = await chunks.next()
+    } catch (error) {
+      if (!refusesStreamOptions(error)) throw error
+      noStreamUsage.add(endpoint.config.url)
+      return yield* requestStream(endpoint.config, path, body, attempt)
+    }
+    if (first.done) return
+    yield first.value
+    yield* chunks
+  }
+
   const call = <A>(attempt: (endpoint: Endpoint, options: AttemptOptions) => Promise<A>, retryIf?: () => boolean) =>
     Effect.tryPromise({ try: (signal) => client.call(attempt, signal, retryIf), catch: (error) => toModelError(error, options.redact) })
 
@@ -69,7 +98,7 @@ export const makeOpenAiLanguageModel = (client: FanOutClient, options: OpenAiMod
           if (usage) promptTokens = usage.prompt_tokens
           for (const c of choices) if (c.finish_reason) finish = { reason: finishReason(c.finish_reason, c.stop_reason, "stop_reason" in c) }
         }
-        for await (const raw of requestStream(endpoint.config, path, body, attempt)) {
+        for await (const raw of streamChunks(endpoint, path, body, attempt)) {
           let pieces: Array<{ readonly text: string; readonly logprob: number }>
           if (chat) {
             const chunk = decodeAs(ChatCompletionChunk, raw, "chunk")

@@ -52,12 +52,17 @@ const answer = (path: string, body: Record<string, any>) => {
   return { id: "x", object: "text_completion", created: 0, model: body.model, choices: [{ index: 0, text, logprobs: body.logprobs != null ? { tokens: tokens.map((_, i) => `token_id:${i}`), token_logprobs: tokens.map(wordLogprob), top_logprobs: null } : null, finish_reason: tokens.length >= (body.max_tokens ?? 16) ? "length" : "stop", stop_reason: null }], usage: { prompt_tokens: 3, completion_tokens: tokens.length, total_tokens: 3 + tokens.length } }
 }
 
-const streamChunks = (path: string, body: Record<string, any>) =>
-  words(`re: ${promptOf(body)}`).map((t) =>
+const streamChunks = (path: string, body: Record<string, any>) => {
+  const tokens = words(`re: ${promptOf(body)}`)
+  const chunks: Array<Record<string, unknown>> = tokens.map((t) =>
     path.endsWith("/chat/completions")
       ? { choices: [{ index: 0, delta: { content: t }, logprobs: { content: [{ token: t, logprob: wordLogprob(t) }] }, finish_reason: null }] }
       : { choices: [{ index: 0, text: t, logprobs: { tokens: [t], token_logprobs: [wordLogprob(t)] }, finish_reason: null }] }
   )
+  // OpenAI's shape: the usage in a last chunk with no choices, when the request asked for it.
+  if (body.stream_options?.include_usage === true) chunks.push({ choices: [], usage: { prompt_tokens: 3, completion_tokens: tokens.length, total_tokens: 3 + tokens.length } })
+  return chunks
+}
 
 export interface FaultServer {
   readonly url: string
