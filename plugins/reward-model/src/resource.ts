@@ -18,7 +18,7 @@
  */
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
-import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError } from "@refine-af/core"
+import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError, withDefault } from "@refine-af/core"
 import { folderIdentity, loadTokenizer } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { loadScoringModel } from "./architectures.ts"
@@ -26,18 +26,21 @@ import { checkRewardModelFolder } from "./folder-check.ts"
 import { makeRewardModelScorer } from "./scorer.ts"
 import { oasstTemplate } from "./template.ts"
 
+/** What an absent option means: the Schema fills these in; options built by hand (tests) fall back to the same values. */
+export const rewardModelDefaults = { template: oasstTemplate, batch_size: 8, weights: "safetensors" } as const
+
 /** Options of `reward-model/hf`. */
 export const RewardModelResourceOptions = Schema.Struct({
   /** The model folder (relative to the recipe); `validate` checks that it exists. */
   path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder).annotate({ description: "The model folder (relative to the recipe); `validate` checks that it exists." }),
   /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
-  template: Schema.optionalKey(Schema.String).annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`." }),
-  /** Rows per program run (default 8). */
-  batch_size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Rows per program run (default 8)." }),
+  template: Schema.String.annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`." }).pipe(withDefault(rewardModelDefaults.template)),
+  /** Rows per program run. */
+  batch_size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Rows per program run." }).pipe(withDefault(rewardModelDefaults.batch_size)),
   /** Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048). */
   max_length: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))).annotate({ description: "Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048)." }),
-  /** Which weights file to read when the folder has both (default safetensors). */
-  weights: Schema.optionalKey(Schema.Literals(["safetensors", "bin"])).annotate({ description: "Which weights file to read when the folder has both (default safetensors)." })
+  /** Which weights file to read when the folder has both. */
+  weights: Schema.Literals(["safetensors", "bin"]).annotate({ description: "Which weights file to read when the folder has both." }).pipe(withDefault(rewardModelDefaults.weights))
 })
 
 const fixFor = "Point path at a folder with config.json, model.safetensors or pytorch_model.bin, tokenizer.json and tokenizer_config.json (see plugins/reward-model/README.md for how to get OpenAssistant's reward model)."
@@ -51,15 +54,15 @@ export const hf = defineResource({
   make: (ctx) =>
     Effect.gen(function*() {
       const folder = resolveRecipePath(ctx, ctx.options.path)
-      const model = yield* loadScoringModel(folder, ctx.options.weights ?? "safetensors")
+      const model = yield* loadScoringModel(folder, ctx.options.weights ?? rewardModelDefaults.weights)
       const tokenizer = yield* loadTokenizer(folder)
       const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
       let truncatedTotal = 0
       return yield* makeRewardModelScorer(model, tokenizer, ctx.uses.backend, {
         name: `reward-model/hf (${ctx.name})`,
         modelId,
-        template: ctx.options.template ?? oasstTemplate,
-        batchSize: ctx.options.batch_size ?? 8,
+        template: ctx.options.template ?? rewardModelDefaults.template,
+        batchSize: ctx.options.batch_size ?? rewardModelDefaults.batch_size,
         maxLength: ctx.options.max_length ?? Math.min(model.maxPositions, 2048),
         cacheDir: ctx.cacheDir,
         onTruncated: (count, longest) => {

@@ -7,7 +7,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
-import { Effect, Exit, type Scope } from "effect"
+import { Effect, Exit, Schema, type Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { type Sample, type ScorerService } from "@refine-af/core"
@@ -61,6 +61,12 @@ const run = <A>(f: (backend: BackendService) => Effect.Effect<A, unknown, Scope.
   Effect.runPromise(Effect.scoped(Effect.flatMap(makeOnnxBackend({ provider: "cpu", threads: 1, worker: false, float16Weights: false }), f)))
 
 describe("reward-model/hf", () => {
+  it("fills absent options from the Schema: OpenAssistant's template, 8 rows a run, safetensors", () => {
+    const decoded = Schema.decodeUnknownSync(hf.options)({ path: "m" })
+    expect(decoded).toEqual({ path: "m", template: "<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>", batch_size: 8, weights: "safetensors" })
+    expect(decoded.template).toBe(oasstTemplate)
+  })
+
   it("tokenizes the OASST template through tokenizer.json (BPE, special tokens kept whole)", async () => {
     const tokenizer = await Effect.runPromise(loadTokenizer(folder))
     const ids = tokenizer.encode(renderTemplate(oasstTemplate, samples[2]!))

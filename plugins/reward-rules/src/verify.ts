@@ -16,20 +16,23 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineResource, Scorer, type ScorerService } from "@refine-af/core"
+import { defineResource, Scorer, withDefault, type ScorerService } from "@refine-af/core"
 import { checkAnswer } from "./checks.ts"
 
+/** What an absent option means: the Schema fills these in; options built by hand fall back to the same values. */
+export const verifyDefaults = { correct: 1, wrong: 0, badInput: 0, unchecked: 0 } as const
+
 export const VerifyOptions = Schema.Struct({
-  correct: Schema.optionalKey(Schema.Finite.annotate({ description: "Score of a right answer (default 1)." })),
-  wrong: Schema.optionalKey(Schema.Finite.annotate({ description: "Score of a wrong answer (default 0)." })),
-  badInput: Schema.optionalKey(Schema.Finite.annotate({ description: "Score when the task is recognised but the input does not fit it, e.g. three numbers for \"add the two numbers\" (default 0)." })),
-  unchecked: Schema.optionalKey(Schema.Finite.annotate({ description: "Score when no check recognises the instruction (default 0)." }))
+  correct: Schema.Finite.annotate({ description: "Score of a right answer." }).pipe(withDefault(verifyDefaults.correct)),
+  wrong: Schema.Finite.annotate({ description: "Score of a wrong answer." }).pipe(withDefault(verifyDefaults.wrong)),
+  badInput: Schema.Finite.annotate({ description: "Score when the task is recognised but the input does not fit it, e.g. three numbers for \"add the two numbers\"." }).pipe(withDefault(verifyDefaults.badInput)),
+  unchecked: Schema.Finite.annotate({ description: "Score when no check recognises the instruction." }).pipe(withDefault(verifyDefaults.unchecked))
 })
 export type VerifyOptions = typeof VerifyOptions.Type
 
 /** The verifying scorer for decoded options. */
 export const makeVerifyScorer = (name: string, options: VerifyOptions): ScorerService => {
-  const values = { correct: options.correct ?? 1, wrong: options.wrong ?? 0, "bad-input": options.badInput ?? 0, unchecked: options.unchecked ?? 0 }
+  const values = { correct: options.correct ?? verifyDefaults.correct, wrong: options.wrong ?? verifyDefaults.wrong, "bad-input": options.badInput ?? verifyDefaults.badInput, unchecked: options.unchecked ?? verifyDefaults.unchecked }
   return {
     name,
     score: (samples) =>

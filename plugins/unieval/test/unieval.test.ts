@@ -7,7 +7,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
-import { Effect, type Scope } from "effect"
+import { Effect, Schema, type Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { writeUnigramTokenizer } from "@refine-af/testing"
@@ -58,6 +58,11 @@ const reference = async (sample: Sample, dimension: UniEvalDialogDimension, maxL
 }
 
 describe("unieval/dialog", () => {
+  it("fills absent options from the Schema with the values make() falls back to", () => {
+    const decoded = Schema.decodeUnknownSync(dialog.options)({ path: "m" })
+    expect(decoded).toEqual({ path: "m", dimensions: ["naturalness", "coherence", "understandability"], batch_size: 8, max_length: 1024, weights: "safetensors" })
+  })
+
   it("tokenizes UniEval's questions with the Unigram tokenizer.json: </s> separators are the eos token", async () => {
     const tokenizer = await Effect.runPromise(loadTokenizer(folder))
     const ids = tokenizer.encode(uniEvalDialogQuestion("naturalness", samples[0]!))
