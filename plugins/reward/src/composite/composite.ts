@@ -16,9 +16,9 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { defineResource, optionalSlot, Scorer, ScorerError, StageError, type Sample, type ScorerService } from "@refine-af/core"
+import { defineResource, optionalSlot, Scorer, ScorerError, StageError, withDefault, type Sample, type ScorerService } from "@refine-af/core"
 import { presets } from "./presets.ts"
-import { combineTerms, makeTermState, type Term } from "./terms.ts"
+import { combineTerms, makeTermState, runningNormEps, type Term } from "./terms.ts"
 
 /** The scorer slots of `reward/composite`. */
 export const compositeSlots = ["reward_model", "quality", "heuristics", "judge", "extra"] as const
@@ -26,7 +26,7 @@ export type CompositeSlot = (typeof compositeSlots)[number]
 
 const Normalize = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("fixed").annotate({ description: "Normalise with a given mean and standard deviation." }), mean: Schema.Number.annotate({ description: "Subtracted from the score." }), std: Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "The score is divided by this." }) }),
-  Schema.Struct({ kind: Schema.Literal("running").annotate({ description: "Normalise with the running mean and standard deviation of the scores seen so far." }), eps: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))).annotate({ description: "Smallest standard deviation divided by (default 1e-6)." }) })
+  Schema.Struct({ kind: Schema.Literal("running").annotate({ description: "Normalise with the running mean and standard deviation of the scores seen so far." }), eps: Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "Smallest standard deviation divided by." }).pipe(withDefault(runningNormEps)) })
 ])
 
 const TermOptions = Schema.Struct({

@@ -16,6 +16,9 @@
 import type { Score } from "@refine-af/core"
 
 /** How a term is normalised before weighting. */
+/** The smallest standard deviation a running normalisation divides by, when `eps` is not given. */
+export const runningNormEps = 1e-6
+
 export type Normalisation =
   | { readonly kind: "fixed"; readonly mean: number; readonly std: number }
   | { readonly kind: "running"; readonly eps?: number | undefined }
@@ -70,7 +73,7 @@ export const combineTerms = (
       if (norm?.kind === "fixed") normalised = (raw - norm.mean) / norm.std
       if (norm?.kind === "running") {
         const stats = state.running.get(term.name)!
-        normalised = (raw - stats.mean) / Math.max(Math.sqrt(stats.m2 / stats.n), norm.eps ?? 1e-6)
+        normalised = (raw - stats.mean) / Math.max(Math.sqrt(stats.m2 / stats.n), norm.eps ?? runningNormEps)
       }
       if (norm !== undefined) parts[`${term.name}.norm`] = normalised
       const contribution = term.weight * normalised
