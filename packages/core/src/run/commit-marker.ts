@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Json } from "../stage/context.ts"
 import { RecordStreamError } from "../stage/errors.ts"
+import { hashFileBytes } from "./hash.ts"
 
 /** File name of the commit marker (hidden: bookkeeping, not part of the output hash). */
 export const commitFileName = ".records.commit"
@@ -59,16 +60,10 @@ export const verifyCommittedPrefix = (
   if (marker.bytes > 0) {
     const fd = fs.openSync(dataFile, "r")
     try {
-      const buffer = Buffer.allocUnsafe(Math.min(marker.bytes, 1 << 20))
-      for (let offset = 0; offset < marker.bytes;) {
-        const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, marker.bytes - offset), offset)
-        if (read === 0) break
-        const chunk = buffer.subarray(0, read)
-        hash.update(chunk)
+      hashFileBytes(hash, fd, 0, marker.bytes, (chunk) => {
         for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++
-        last = chunk[read - 1]!
-        offset += read
-      }
+        last = chunk[chunk.length - 1]!
+      })
     } finally {
       fs.closeSync(fd)
     }

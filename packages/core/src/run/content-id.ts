@@ -18,7 +18,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathOptions } from "../plugin/path-option.ts"
 import { writeFileAtomic } from "./fs-atomic.ts"
-import { sha256 } from "./hash.ts"
+import { hashFileBytes, sha256 } from "./hash.ts"
 
 interface Entry {
   readonly relative: string
@@ -48,14 +48,11 @@ const signatureOf = (files: ReadonlyArray<Entry>): string =>
 
 const fullHash = (root: string, files: ReadonlyArray<Entry>): string => {
   const hash = createHash("sha256")
-  const chunk = Buffer.allocUnsafe(4 << 20)
   for (const file of files) {
     hash.update(`${file.relative}\0${file.stat.size}\0`)
     const fd = fs.openSync(file.relative === "" ? root : path.join(root, file.relative), "r")
     try {
-      for (let read = fs.readSync(fd, chunk, 0, chunk.length, null); read > 0; read = fs.readSync(fd, chunk, 0, chunk.length, null)) {
-        hash.update(chunk.subarray(0, read))
-      }
+      hashFileBytes(hash, fd)
     } finally {
       fs.closeSync(fd)
     }

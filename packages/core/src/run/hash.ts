@@ -2,7 +2,7 @@
  * Content hashing for the run engine: canonical JSON (stable key order), stage
  * cache keys and output hashes. Everything is sha256 hex.
  */
-import { createHash } from "node:crypto"
+import { createHash, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
@@ -26,6 +26,45 @@ export const canonicalJson = (value: unknown): string => {
 
 /** sha256 hex of a string or bytes. */
 export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
+
+/** The most bytes {@link hashFileBytes} holds at once. */
+const hashChunkBytes = 8 << 20
+
+/**
+ * Feeds the bytes of the open file `fd` from `offset` into `hash`: `length` of them, or up to the
+ * file's end when `length` is left out. Reads a piece at a time (at most 8 MiB), so a file of any size
+ * is never held whole; `onChunk` sees each piece after the hash. Returns the bytes read: fewer than
+ * `length` when the file ends first (the caller decides what a short file means).
+ *
+ * @example
+ * ```ts
+ * import { createHash } from "node:crypto"
+ * import * as fs from "node:fs"
+ * import { hashFileBytes } from "@refine-af/core"
+ * const hash = createHash("sha256")
+ * const fd = fs.openSync("model.safetensors", "r")
+ * try { hashFileBytes(hash, fd) } finally { fs.closeSync(fd) }
+ * hash.digest("hex")
+ * ```
+ */
+export const hashFileBytes = (hash: Hash, fd: number, offset = 0, length?: number, onChunk?: (chunk: Buffer) => void): number => {
+  const wanted = length ?? Math.max(0, fs.fstatSync(fd).size - offset)
+  if (wanted <= 0) return 0
+  const buffer = Buffer.allocUnsafe(Math.min(wanted, hashChunkBytes))
+  let done = 0
+  // Past `wanted` (a file that grew while read to its end) the reads go on: what is hashed is what is there.
+  for (;;) {
+    const want = length === undefined ? buffer.length : Math.min(buffer.length, length - done)
+    if (want <= 0) break
+    const read = fs.readSync(fd, buffer, 0, want, offset + done)
+    if (read <= 0) break
+    const chunk = buffer.subarray(0, read)
+    hash.update(chunk)
+    onChunk?.(chunk)
+    done += read
+  }
+  return done
+}
 
 /** Everything that decides a stage's output; the cache key is its hash. */
 export interface StageKeyParts {
@@ -85,15 +124,12 @@ export const listOutputFiles = (dir: string): Array<string> => {
  */
 export const hashStageDir = (dir: string): string => {
   const hash = createHash("sha256")
-  // Read in chunks: artifacts (adapters, merged weights) can be larger than a Buffer may be.
-  const chunk = Buffer.allocUnsafe(4 << 20)
+  // Read in pieces: artifacts (adapters, merged weights) can be larger than a Buffer may be.
   for (const relative of listOutputFiles(dir)) {
     const fd = fs.openSync(path.join(dir, relative), "r")
     try {
       hash.update(`${relative}\0${fs.fstatSync(fd).size}\0`)
-      for (let read = fs.readSync(fd, chunk, 0, chunk.length, null); read > 0; read = fs.readSync(fd, chunk, 0, chunk.length, null)) {
-        hash.update(chunk.subarray(0, read))
-      }
+      hashFileBytes(hash, fd)
     } finally {
       fs.closeSync(fd)
     }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { canonicalJson, hashStageDir, seededRandom, seedFor, stageCacheKey, stageSeed } from "../../src/index.ts"
+import { canonicalJson, hashFileBytes, hashStageDir, seededRandom, seedFor, stageCacheKey, stageSeed } from "../../src/index.ts"
 import { tempDir } from "./fixtures.ts"
 
 const baseParts = {
@@ -59,11 +59,43 @@ describe("stage output hash", () => {
 describe("stage output hash of large files", () => {
   it("hashes files larger than its read chunk like a one-shot sha256", () => {
     const dir = tempDir("hash-big")
-    const bytes = Buffer.alloc((5 << 20) + 3)
+    const bytes = Buffer.alloc((9 << 20) + 3)
     for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251
     fs.writeFileSync(path.join(dir, "adapter.bin"), bytes)
     const expected = createHash("sha256").update(`adapter.bin\u0000${bytes.length}\u0000`).update(bytes).digest("hex")
     expect(hashStageDir(dir)).toBe(expected)
+  })
+})
+
+describe("hashFileBytes", () => {
+  it("hashes a range, or to the end, in pieces like a one-shot sha256, and says when the file ends first", () => {
+    const dir = tempDir("hash-bytes")
+    const bytes = Buffer.alloc((17 << 20) + 5)
+    for (let i = 0; i < bytes.length; i += 1021) bytes[i] = (i * 7) % 253
+    const file = path.join(dir, "blob.bin")
+    fs.writeFileSync(file, bytes)
+    const fd = fs.openSync(file, "r")
+    try {
+      const digest = (offset?: number, length?: number) => {
+        const hash = createHash("sha256")
+        const read = hashFileBytes(hash, fd, offset, length)
+        return { read, hex: hash.digest("hex") }
+      }
+      const oneShot = (part: Buffer) => createHash("sha256").update(part).digest("hex")
+      expect(digest()).toEqual({ read: bytes.length, hex: oneShot(bytes) })
+      expect(digest(12345)).toEqual({ read: bytes.length - 12345, hex: oneShot(bytes.subarray(12345)) })
+      expect(digest(3, (9 << 20) + 1)).toEqual({ read: (9 << 20) + 1, hex: oneShot(bytes.subarray(3, 3 + (9 << 20) + 1)) })
+      // Past the end: what is there is hashed, and the count says it was short.
+      expect(digest(bytes.length - 10, 100)).toEqual({ read: 10, hex: oneShot(bytes.subarray(bytes.length - 10)) })
+      expect(digest(bytes.length, undefined)).toEqual({ read: 0, hex: oneShot(Buffer.alloc(0)) })
+      // Every piece reaches onChunk, in order.
+      const pieces: Array<Buffer> = []
+      hashFileBytes(createHash("sha256"), fd, 0, undefined, (chunk) => pieces.push(Buffer.from(chunk)))
+      expect(pieces.length).toBeGreaterThan(1)
+      expect(Buffer.concat(pieces).equals(bytes)).toBe(true)
+    } finally {
+      fs.closeSync(fd)
+    }
   })
 })
 

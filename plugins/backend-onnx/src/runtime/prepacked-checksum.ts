@@ -7,7 +7,8 @@
  * included), about as fast as the file is read from disk.
  */
 import { createHash, type Hash } from "node:crypto"
-import { closeSync, openSync, readSync } from "node:fs"
+import { closeSync, openSync } from "node:fs"
+import { hashFileBytes } from "@refine-af/core"
 
 /** The parts of an index entry the check reads: its codes copy and its blobs, and their checksum. */
 export interface CheckedEntry {
@@ -24,16 +25,8 @@ export const entryRanges = (entry: CheckedEntry): Array<readonly [number, number
 export const checksumOfRanges = (path: string, ranges: ReadonlyArray<readonly [number, number]>): string => {
   const hash = createHash("sha256")
   const fd = openSync(path, "r")
-  const buffer = Buffer.allocUnsafe(16 * 2 ** 20)
   try {
-    for (const [offset, length] of ranges) {
-      for (let done = 0; done < length; ) {
-        const read = readSync(fd, buffer, 0, Math.min(buffer.length, length - done), offset + done)
-        if (read <= 0) return "short"
-        hash.update(buffer.subarray(0, read))
-        done += read
-      }
-    }
+    for (const [offset, length] of ranges) if (hashFileBytes(hash, fd, offset, length) < length) return "short"
   } finally {
     closeSync(fd)
   }

@@ -9,7 +9,8 @@
  * file is read from disk) and a collision is not a concern.
  */
 import { createHash, type Hash } from "node:crypto"
-import { closeSync, openSync, readSync } from "node:fs"
+import { closeSync, openSync } from "node:fs"
+import { hashFileBytes } from "@refine-af/core"
 import type { SafetensorsHeader } from "@refine-af/models"
 
 /** The metadata key holding the checksum. */
@@ -49,11 +50,9 @@ export const checksumToWrite = (metadata: Readonly<Record<string, string>>, tens
   return hash.digest("hex")
 }
 
-const CHUNK = 16 * 2 ** 20
-
 /**
  * The checksum of the file at `path` as written (`header`: its validated header, absolute offsets), reading its data
- * section once, `CHUNK` bytes at a time (a cache file of several GB is never held whole); bytes past the last tensor
+ * section once, a piece at a time (a cache file of several GB is never held whole); bytes past the last tensor
  * are covered too, so a file that grew does not match.
  */
 export const checksumOfFile = (path: string, header: SafetensorsHeader): string => {
@@ -62,13 +61,7 @@ export const checksumOfFile = (path: string, header: SafetensorsHeader): string 
     const dataStart = header.dataStart
     const tensors = [...header.tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, begin: t.begin - dataStart, end: t.end - dataStart }))
     const hash = started(header.metadata, tensors)
-    const buffer = Buffer.allocUnsafe(CHUNK)
-    for (let position = dataStart; ; ) {
-      const read = readSync(fd, buffer, 0, CHUNK, position)
-      if (read === 0) break
-      hash.update(buffer.subarray(0, read))
-      position += read
-    }
+    hashFileBytes(hash, fd, dataStart)
     return hash.digest("hex")
   } finally {
     closeSync(fd)
