@@ -25,7 +25,7 @@ export * from "./quant/index.ts"
 /** The plugin manifest. */
 export default definePlugin({
   name: "llama",
-  version: "0.2.1",
+  version: "0.2.2",
   description: "Llama-family decoders (llama, mistral, qwen2) on the compute core",
   components: { hf: llamaResource, adapted: adaptedResource, merge: mergeStage }
 })

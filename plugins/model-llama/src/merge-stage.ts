@@ -104,7 +104,7 @@ export const mergeStage = defineStage({
       }
       const out = nodePath.join(ctx.dir, MERGED_FOLDER)
       const written = yield* Effect.tryPromise({ try: () => rm(out, { recursive: true, force: true }), catch: (cause) => cause }).pipe(
-        Effect.andThen(writeMergedFolder({ baseFolder: base.folder, weights: base.weights, adapter, out })),
+        Effect.andThen(writeMergedFolder({ baseFolder: base.folder, weights: base.weights, adapter, out, adapterSource: `stage \`${input.stage}\` (output ${input.hash})` })),
         Effect.mapError((error) => fail(`could not write the merged model into ${out}: ${error instanceof Error ? error.message : String(error)}`, "check that the run folder is writable and the disk has space"))
       )
       const record = {

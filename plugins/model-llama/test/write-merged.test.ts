@@ -3,11 +3,11 @@
  * projection (checked against a float64 product computed here), every other
  * tensor and file unchanged, and it scores text like base + adapter does.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import { loadModelFolder, loadWeights, openWeights } from "@refine-af/models"
+import { loadModelFolder, loadWeights, openWeights, PULL_RECORD } from "@refine-af/models"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { initLoraAdapter, loadLlama, speakerModelFolder, writeAdapter, writeMergedModel, type LoraAdapter } from "../src/index.ts"
@@ -72,5 +72,28 @@ describe("writeMergedModel", () => {
     })))
     expect(Math.abs(scores.merged - scores.withAdapter)).toBeLessThan(1e-4)
     expect(Math.abs(scores.merged - scores.plain)).toBeGreaterThan(1e-3)
+  })
+
+  it("does not copy the base's card or pull record: writes its own card (base_model for a pulled base), float32 in both dtype keys, the licence kept", { timeout: 120_000 }, async () => {
+    const base = nodePath.join(scratch, "pulled-base")
+    cpSync(speakerModelFolder(), base, { recursive: true })
+    writeFileSync(nodePath.join(base, "README.md"), "---\nlicense: llama2\n---\nThe base model's own card.\n")
+    writeFileSync(nodePath.join(base, "LICENSE.txt"), "the base's licence\n")
+    writeFileSync(nodePath.join(base, PULL_RECORD), JSON.stringify({ source: "https://huggingface.co/meta-llama/Llama-2-7b-hf", revision: "main", files: { "model.safetensors": { size: 1, kind: "sha256", hex: "00" } } }))
+    const config = JSON.parse(readFileSync(nodePath.join(base, "config.json"), "utf8")) as Record<string, unknown>
+    writeFileSync(nodePath.join(base, "config.json"), JSON.stringify({ ...config, dtype: "bfloat16", torch_dtype: "bfloat16" }))
+    const model = await Effect.runPromise(loadModelFolder(base))
+    const adapterDir = nodePath.join(scratch, "adapter-2")
+    await Effect.runPromise(writeAdapter(adapterDir, initLoraAdapter({ r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj"], useRsLora: false, baseModelNameOrPath: null }, model.config, () => 0.5)))
+    const out = nodePath.join(scratch, "merged-2")
+    await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out }))
+    expect(existsSync(nodePath.join(out, PULL_RECORD))).toBe(false)
+    expect(readFileSync(nodePath.join(out, "LICENSE.txt"), "utf8")).toBe("the base's licence\n")
+    const card = readFileSync(nodePath.join(out, "README.md"), "utf8")
+    expect(card).not.toContain("The base model's own card.")
+    expect(card.split("---")[1]).toContain('base_model: "meta-llama/Llama-2-7b-hf"')
+    expect(card).toContain("llama/merge")
+    const written = JSON.parse(readFileSync(nodePath.join(out, "config.json"), "utf8")) as Record<string, unknown>
+    expect([written.dtype, written.torch_dtype]).toEqual(["float32", "float32"])
   })
 })

@@ -3,6 +3,7 @@
  * files were downloaded and verified, with their size and hash, so a second
  * pull skips them without re-reading, and so a folder says where it came from.
  */
+import { readFileSync } from "node:fs"
 import { readFile, rename, stat, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
 
@@ -55,3 +56,21 @@ export const alreadyPulled = async (record: PullRecord, dir: string, path: strin
 /** A listed path that stays inside the target folder (no absolute path, no `..`). */
 export const safeRelativePath = (path: string): boolean =>
   path !== "" && !nodePath.isAbsolute(path) && !path.split(/[\\/]/).some((part) => part === ".." || part === "")
+
+/**
+ * The Hub repository (`owner/name`) and revision that `models pull` fetched into `dir`, from its pull
+ * record; undefined for a folder without one (written by hand, by our tools, or copied without it).
+ * What PEFT and transformers take as `base_model_name_or_path` for a model that came from the Hub.
+ */
+export const pulledFrom = (dir: string): { readonly repo: string; readonly revision: string } | undefined => {
+  try {
+    const record = JSON.parse(readFileSync(nodePath.join(dir, PULL_RECORD), "utf8")) as Partial<PullRecord>
+    if (typeof record.source !== "string" || typeof record.revision !== "string") return undefined
+    // The source is `<endpoint>/<owner>/<name>`; the endpoint may itself have a path (a mirror).
+    const parts = record.source.replace(/\/+$/, "").split("/")
+    const repo = parts.slice(-2).join("/")
+    return parts.length >= 2 && /^[\w.-]+\/[\w.-]+$/.test(repo) ? { repo, revision: record.revision } : undefined
+  } catch {
+    return undefined
+  }
+}

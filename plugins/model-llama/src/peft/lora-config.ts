@@ -20,7 +20,10 @@ export interface LoraConfig {
   readonly targetModules: ReadonlyArray<LoraTarget>
   /** rsLoRA scales by alpha/√r instead of alpha/r. */
   readonly useRsLora: boolean
+  /** What PEFT loads the base from (`AutoPeftModelForCausalLM`): a Hub repo id or a folder; null when unknown. */
   readonly baseModelNameOrPath: string | null
+  /** The base's Hub revision, where it is not `main`. */
+  readonly revision?: string | null
 }
 
 /** The factor that multiplies B·A. */
@@ -47,7 +50,7 @@ export const toAdapterConfigJson = (config: LoraConfig): Record<string, unknown>
   alpha_pattern: {},
   use_rslora: config.useRsLora,
   use_dora: false,
-  revision: null
+  revision: config.revision ?? null
 })
 
 const targetsFrom = (raw: unknown, problems: Array<string>): Array<LoraTarget> => {
@@ -100,12 +103,14 @@ export const parseAdapterConfig = (path: string, json: unknown): Effect.Effect<L
     return Effect.fail(new AdapterFormatError({ path, problems, message: `${path} is not a supported LoRA adapter:\n  - ${problems.join("\n  - ")}` }))
   }
   const base = json.base_model_name_or_path
+  const revision = json.revision
   return Effect.succeed({
     r: r as number,
     alpha: alpha as number,
     dropout: dropout as number,
     targetModules,
     useRsLora: json.use_rslora === true,
-    baseModelNameOrPath: typeof base === "string" ? base : null
+    baseModelNameOrPath: typeof base === "string" ? base : null,
+    ...(typeof revision === "string" ? { revision } : {})
   })
 }

@@ -1,8 +1,8 @@
 /**
  * A merged model folder on request: base weights with a PEFT LoRA adapter
  * merged in (W + scale·B·A), written as a plain Hugging Face folder (float32
- * `model.safetensors`, the base's config, generation config and tokenizer
- * files) that runs anywhere without PEFT.
+ * `model.safetensors`, the base's config, generation config, tokenizer and
+ * licence files, and a model card of its own) that runs anywhere without PEFT.
  *
  * @example
  * ```ts
@@ -13,7 +13,7 @@
  */
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
-import { loadModelFolder, loadWeights, openWeights, SafetensorsIoError, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
+import { loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LoraAdapter } from "./adapter.ts"
@@ -43,6 +43,31 @@ export interface MergedModelResult {
 const isWeightFile = (name: string) => /\.(safetensors|bin|pt|pth|ckpt|gguf)$/.test(name) || /\.index\.json$/.test(name)
 
 /**
+ * Base files the merged folder does not copy: the base's model card (it describes the base; the merged
+ * folder gets its own) and our own bookkeeping (`models pull`'s record would claim the base's repo,
+ * revision and file hashes for this folder).
+ */
+const isNotCopied = (name: string) => name === "README.md" || name.startsWith(".refine-af")
+
+/** The merged folder's model card: what it is, and (for a base pulled from the Hub) `base_model`, which the Hub links. */
+const mergedCard = (baseFolder: string, adapterSource: string | undefined): string => {
+  const pulled = pulledFrom(baseFolder)
+  const front = [
+    "---",
+    ...(pulled === undefined ? [] : [`base_model: ${JSON.stringify(pulled.repo)}`]),
+    "library_name: transformers",
+    "tags:",
+    "- refine-af",
+    "- lora",
+    "- merged",
+    "---"
+  ]
+  const base = pulled === undefined ? `the model in \`${baseFolder}\`` : `[${pulled.repo}](https://huggingface.co/${pulled.repo})${pulled.revision === "main" ? "" : ` (revision \`${pulled.revision}\`)`}`
+  const adapter = adapterSource === undefined ? "a LoRA adapter" : `the LoRA adapter of ${adapterSource}`
+  return [...front, "", `${base} with ${adapter} merged into its weights (W + scale·B·A) by refine-af's \`llama/merge\`: float32 weights in \`model.safetensors\`, the base's configuration and tokenizer files. It loads without PEFT. The base model's licence and use policy apply.`, ""].join("\n")
+}
+
+/**
  * Merges an already read `adapter` into already loaded float32 `weights` of the
  * folder `baseFolder` and writes the result to `out` (the base's other files
  * copied). `weights` is not modified.
@@ -61,6 +86,8 @@ export const writeMergedFolder = (request: {
   readonly weights: Readonly<Record<string, HostTensor>>
   readonly adapter: LoraAdapter
   readonly out: string
+  /** What the card says the adapter is (a run's stage, a folder). */
+  readonly adapterSource?: string
 }): Effect.Effect<MergedModelResult, SafetensorsIoError | SafetensorsFormatError> =>
   Effect.gen(function* () {
     const { baseFolder, out } = request
@@ -72,14 +99,16 @@ export const writeMergedFolder = (request: {
     const bytes = yield* Effect.tryPromise({
       try: async () => {
         for (const entry of await readdir(baseFolder, { withFileTypes: true })) {
-          if (!entry.isFile() || isWeightFile(entry.name)) continue
+          if (!entry.isFile() || isWeightFile(entry.name) || isNotCopied(entry.name)) continue
           const from = nodePath.join(baseFolder, entry.name)
           const to = nodePath.join(out, entry.name)
           if (entry.name === "config.json") {
             const config = JSON.parse(await readFile(from, "utf8")) as Record<string, unknown>
-            await writeFile(to, JSON.stringify({ ...config, torch_dtype: "float32" }, null, 2) + "\n")
+            // transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`: both must say float32.
+            await writeFile(to, JSON.stringify({ ...config, torch_dtype: "float32", ...("dtype" in config ? { dtype: "float32" } : {}) }, null, 2) + "\n")
           } else await copyFile(from, to)
         }
+        await writeFile(nodePath.join(out, "README.md"), mergedCard(baseFolder, request.adapterSource))
         let total = 0
         for (const entry of await readdir(out, { withFileTypes: true })) if (entry.isFile()) total += (await stat(nodePath.join(out, entry.name))).size
         return total
@@ -96,5 +125,5 @@ export const writeMergedModel = (request: MergedModelRequest) =>
     const model = yield* loadModelFolder(request.base)
     const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, request.base)))
     const adapter = yield* readAdapter(request.adapter, model.config)
-    return yield* writeMergedFolder({ baseFolder: request.base, weights, adapter, out: request.out })
+    return yield* writeMergedFolder({ baseFolder: request.base, weights, adapter, out: request.out, adapterSource: `\`${request.adapter}\`` })
   })

@@ -32,6 +32,11 @@ export interface PolicyModelParts {
   readonly headWindow?: "fit" | "full"
   /** Default true: rows completing the same prompt share one pass of it through the decoder in evaluation and training programs where that saves a quarter of the positions (`policy-layout.ts`); false: every row carries its prompt (benchmarks compare the two). */
   readonly sharePrompts?: boolean
+  /**
+   * Where Python loads the base from, written into exported adapters' `base_model_name_or_path` (and
+   * `revision`): the Hub repo a pulled folder came from, else the folder. Absent: null (unknown).
+   */
+  readonly base?: { readonly nameOrPath: string; readonly revision?: string }
   readonly compile: ProgramCache
 }
 
@@ -99,7 +104,7 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
       exportAdapter: (dir) =>
         Effect.gen(function* () {
           const current = yield* currentAdapter(runtime.backend, state)
-          yield* writeAdapter(dir, { ...current, config: { ...current.config, baseModelNameOrPath: parts.id } })
+          yield* writeAdapter(dir, { ...current, config: { ...current.config, baseModelNameOrPath: parts.base?.nameOrPath ?? null, revision: parts.base?.revision ?? null } })
         }).pipe(Effect.mapError((e) => new PolicyError({ reason: "Checkpoint", message: `cannot export the adapter into ${dir}: ${e.message}`, fix: "check that the folder is writable" }))),
       lm: makeLlamaLanguageModel(runtime, tokenizer, { id: `${parts.id}+policy-session`, contextLength: parts.contextLength, eosIds: parts.eosIds, maxBatch: parts.maxBatch, ...(parts.prefillRows === undefined ? {} : { prefillRows: parts.prefillRows }), adapter: active })
     } satisfies PolicySession

@@ -4,6 +4,7 @@
  * backend, and an optional PEFT adapter uploaded to the backend.
  */
 import { totalmem } from "node:os"
+import * as nodePath from "node:path"
 import type { BackendService, DeviceTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { endOfSequenceIds, loadModelFolder, type LlamaConfig, type ModelFolder } from "@refine-af/models"
@@ -15,7 +16,7 @@ import { adapterFeeds, programLora } from "../peft/program-adapter.ts"
 import { loadTokenizer, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "./language-model.ts"
 import { makeLlamaPolicyModel } from "../policy/policy-model.ts"
-import { adapterIdentity, modelIdentity } from "@refine-af/models"
+import { adapterIdentity, modelIdentity, pulledFrom } from "@refine-af/models"
 import { loadWeightsAtPrecision, type PrecisionOptions, type WeightsAtPrecision } from "../quant/load-at-precision.ts"
 import { heldFloat32, heldQuantised, readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
@@ -121,6 +122,9 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
     ? makeLlamaLanguageModel(runtime, tokenizer, { id: `${id}${adapterId}`, contextLength, eosIds, maxBatch, prefillRows, adapter })
     : base
   // The trainable view: sessions over the same frozen weights (the resource's own adapter is not applied to them).
-  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch, prefillRows })
+  // PEFT's base_model_name_or_path for exported adapters: the Hub repo a pulled folder came from, else the folder.
+  const pulled = pulledFrom(path)
+  const pythonBase = pulled === undefined ? { nameOrPath: nodePath.resolve(path) } : { nameOrPath: pulled.repo, ...(pulled.revision === "main" ? {} : { revision: pulled.revision }) }
+  const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id, contextLength, eosIds, maxBatch, prefillRows, base: pythonBase })
   return { service, base, policy, runtime, tokenizer, model, quantCache: loaded.cache, ...(loaded.cacheDamaged === undefined ? {} : { quantCacheDamaged: loaded.cacheDamaged }) }
 })
