@@ -28,3 +28,4 @@ export {
   uniEvalDialogQuestion,
   yesProbability
 } from "./questions/unieval-dialog.ts"
+export { ALPACA_PROMPT, ALPACA_PROMPT_NO_INPUT, alpacaPrompt, alpacaUserTurn, type AlpacaFields, fillAlpacaTemplate } from "./formats/alpaca.ts"

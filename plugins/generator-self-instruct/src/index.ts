@@ -58,7 +58,7 @@ export * from "./resume.ts"
 /** The plugin manifest (`self-instruct/<component>` in recipes). */
 export default definePlugin({
   name: "self-instruct",
-  version: "0.1.2",
+  version: "0.1.3",
   description: "Self-Instruct instruction bootstrapping, classification identification and instance generation.",
   components: {
     bootstrap: bootstrapStage,

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Exit, Schema } from "effect"
+import { parse as parseYaml } from "yaml"
+import { alpacaPrompt } from "@refine-af/text"
 import { describe, expect, it } from "vitest"
 import type { JsonRecord } from "@refine-af/core"
 import selfInstruct, { ExportOptions, exportHfStage } from "../src/index.ts"
@@ -49,6 +51,51 @@ describe("self-instruct/export-hf", () => {
     // The request seed is per task; the shared sampling settings are listed once.
     expect(provenance.sampling).toEqual([{ maxNewTokens: 48, temperature: 0 }])
     expect(output.committed).toEqual([expect.objectContaining({ rows: 3, instructions: 2 })])
+  })
+
+  it("writes TRL's conversational and prompt-completion formats as configs of their own, with every config's features in the card", async () => {
+    const { ctx, output } = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("dataset", rows) } })
+    await runStageOk(exportHfStage, ctx)
+    const read = (file: string) => readFileSync(nodePath.join(ctx.dir, file), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    expect(read("data/messages/train.jsonl")).toEqual([
+      { messages: [{ role: "user", content: "Sort the numbers.\n\n3, 1" }, { role: "assistant", content: "1, 3" }] },
+      { messages: [{ role: "user", content: "Sort the numbers.\n\n9, 4" }, { role: "assistant", content: "4, 9" }] },
+      { messages: [{ role: "user", content: "Name a colour." }, { role: "assistant", content: "Teal" }] }
+    ])
+    const prompts = read("data/prompt_completion/train.jsonl")
+    expect(prompts.map((row) => row.completion)).toEqual(["1, 3", "4, 9", "Teal"])
+    expect(prompts[0].prompt).toBe("Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nSort the numbers.\n\n### Input:\n3, 1\n\n### Response:\n")
+    expect(prompts[2].prompt).toBe(alpacaPrompt({ instruction: "Name a colour.", input: "" }))
+    expect(prompts[2].prompt).not.toContain("### Input:")
+    const front = parseYaml(readFileSync(nodePath.join(ctx.dir, "README.md"), "utf8").split("---\n")[1]!) as Record<string, any>
+    expect(front.configs).toEqual([
+      { config_name: "default", data_files: [{ split: "train", path: "data/train.jsonl" }] },
+      { config_name: "messages", data_files: [{ split: "train", path: "data/messages/train.jsonl" }] },
+      { config_name: "prompt_completion", data_files: [{ split: "train", path: "data/prompt_completion/train.jsonl" }] }
+    ])
+    expect(front.dataset_info).toEqual([
+      { config_name: "default", features: ["instruction", "input", "output"].map((name) => ({ name, dtype: "string" })) },
+      { config_name: "messages", features: [{ name: "messages", list: [{ name: "role", dtype: "string" }, { name: "content", dtype: "string" }] }] },
+      { config_name: "prompt_completion", features: ["prompt", "completion"].map((name) => ({ name, dtype: "string" })) }
+    ])
+    expect(output.committed[0]!.files).toEqual(["data/train.jsonl", "data/messages/train.jsonl", "data/prompt_completion/train.jsonl", "README.md", "provenance.json"])
+
+    // formats: [] writes the Alpaca rows alone.
+    const alone = memoryContext({ options: decode({ formats: [] }), uses: {}, inputs: { dataset: memoryInput("dataset", rows) } })
+    await runStageOk(exportHfStage, alone.ctx)
+    const aloneFront = parseYaml(readFileSync(nodePath.join(alone.ctx.dir, "README.md"), "utf8").split("---\n")[1]!) as Record<string, any>
+    expect(aloneFront.configs.map((c: { config_name: string }) => c.config_name)).toEqual(["default"])
+    expect(() => decode({ formats: ["messages", "messages"] })).toThrow(/twice/)
+  })
+
+  it("an empty dataset is written with a warning; its card still gives the features (datasets cannot infer them from empty files)", async () => {
+    const { ctx, events } = memoryContext({ options: decode({}), uses: {}, inputs: { dataset: memoryInput("dataset", []) } })
+    await runStageOk(exportHfStage, ctx)
+    expect(readFileSync(nodePath.join(ctx.dir, "data/train.jsonl"), "utf8")).toBe("")
+    expect(readFileSync(nodePath.join(ctx.dir, "data/messages/train.jsonl"), "utf8")).toBe("")
+    expect(events.filter((event) => event.type === "warn").map((event) => String(event.data["message"])).join("\n")).toContain("the dataset is empty")
+    const front = parseYaml(readFileSync(nodePath.join(ctx.dir, "README.md"), "utf8").split("---\n")[1]!) as Record<string, any>
+    expect(front.dataset_info[0].features.map((f: { name: string }) => f.name)).toEqual(["instruction", "input", "output"])
   })
 
   it("a licence with no SPDX id goes in the card as the Hub reads it (license: other, license_name, license_link); without license: other it is refused", async () => {

@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs"
 import { decodeTextFile, type JsonRecord } from "@refine-af/core"
 import type { PolicyModelService, TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
+import { alpacaPrompt, alpacaUserTurn, fillAlpacaTemplate } from "@refine-af/text"
 import { SftDataError } from "./errors.ts"
 
 export interface AlpacaRecord {
@@ -24,14 +25,9 @@ export interface AlpacaRecord {
 
 export type Template = "alpaca" | "chat" | { readonly prompt: string; readonly no_input?: string; readonly response?: string }
 
-const ALPACA = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
-const ALPACA_NO_INPUT = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
-
-const fill = (template: string, r: AlpacaRecord) => template.replaceAll("{instruction}", r.instruction).replaceAll("{input}", r.input)
-
 /** The prompt text of a record under a non-chat template. */
 export const renderPrompt = (template: Exclude<Template, "chat">, r: AlpacaRecord): string =>
-  template === "alpaca" ? fill(r.input.trim() === "" ? ALPACA_NO_INPUT : ALPACA, r) : fill(r.input.trim() === "" ? template.no_input ?? template.prompt : template.prompt, r)
+  template === "alpaca" ? alpacaPrompt(r) : fillAlpacaTemplate(r.input.trim() === "" ? template.no_input ?? template.prompt : template.prompt, r)
 
 /** Checks one raw record; `where` names it in errors (e.g. `record 3 of data.jsonl`). */
 export const checkRecord = (raw: unknown, where: string): Effect.Effect<AlpacaRecord, SftDataError> => {
@@ -70,7 +66,7 @@ export const fromRecords = (stage: string, records: ReadonlyArray<JsonRecord>) =
 export const toSequence = (policy: PolicyModelService, template: Template, r: AlpacaRecord, where: string): Effect.Effect<TokenSequence, SftDataError> =>
   Effect.gen(function* () {
     const promptText = template === "chat"
-      ? yield* policy.applyChatTemplate([{ role: "user", content: r.input.trim() === "" ? r.instruction : `${r.instruction}\n\n${r.input}` }])
+      ? yield* policy.applyChatTemplate([{ role: "user", content: alpacaUserTurn(r) }])
       : renderPrompt(template, r)
     const prompt = [...(policy.info.bosTokenId === undefined ? [] : [policy.info.bosTokenId]), ...(yield* policy.encode(promptText))]
     const responseText = typeof template === "object" && template.response !== undefined ? template.response.replaceAll("{output}", r.output) : r.output

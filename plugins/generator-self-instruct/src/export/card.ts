@@ -6,10 +6,10 @@
  * @example
  * ```ts
  * import { datasetCard } from "./card.ts"
- * datasetCard({ name: "x", license: "other", description: "d", notes: {} }, provenance).startsWith("---\n") // true
+ * datasetCard({ name: "x", license: "other", description: "d", formats: [], notes: {} }, provenance).startsWith("---\n") // true
  * ```
  */
-import type { ExportOptions } from "./options.ts"
+import type { ExportFormat, ExportOptions } from "./options.ts"
 import type { Provenance } from "./provenance.ts"
 
 const sizeCategory = (n: number): string =>
@@ -17,8 +17,25 @@ const sizeCategory = (n: number): string =>
 
 const yamlString = (text: string) => JSON.stringify(text)
 
+const feature = (name: string) => `  - name: ${name}\n    dtype: string`
+const features: Record<"default" | ExportFormat, string> = {
+  default: ["instruction", "input", "output"].map(feature).join("\n"),
+  messages: "  - name: messages\n    list:\n    - name: role\n      dtype: string\n    - name: content\n      dtype: string",
+  prompt_completion: ["prompt", "completion"].map(feature).join("\n")
+}
+
+const formatDescription: Record<ExportFormat, string> = {
+  messages: "a user turn (the instruction, then a blank line and the input when there is one) and an assistant turn (the output): TRL's conversational format, trained through the model's chat template.",
+  prompt_completion: "`prompt` (Stanford Alpaca's prompt, as refine-af's `sft/lora` renders it with its default template) and `completion` (the output): TRL's prompt-completion format, loss on the completion."
+}
+
+/** Where a format's rows are, relative to the folder. */
+export const formatPath = (format: ExportFormat): string => `data/${format}/train.jsonl`
+
 /** The card's Markdown. */
 export const datasetCard = (options: ExportOptions, p: Provenance): string => {
+  // Features in the card too: an empty file has none to infer (datasets refuses it), and the Hub shows them.
+  const configs = [{ name: "default", path: "data/train.jsonl", features: features.default }, ...options.formats.map((format) => ({ name: format, path: formatPath(format), features: features[format] }))]
   const list = (items: ReadonlyArray<string>) => (items.length === 0 ? "- (none recorded)" : items.map((item) => `- \`${item}\``).join("\n"))
   const filters = Object.entries(p.instanceFilters).map(([key, value]) => `| ${key} | ${value} |`).join("\n")
   const notes = Object.entries(options.notes).map(([key, value]) => `- ${key}: ${value}`).join("\n")
@@ -32,10 +49,9 @@ task_categories:
 size_categories:
 - ${sizeCategory(p.rows)}
 configs:
-- config_name: default
-  data_files:
-  - split: train
-    path: data/train.jsonl
+${configs.map((c) => `- config_name: ${c.name}\n  data_files:\n  - split: train\n    path: ${c.path}`).join("\n")}
+dataset_info:
+${configs.map((c) => `- config_name: ${c.name}\n  features:\n${c.features}`).join("\n")}
 ---
 
 # ${options.name}
@@ -43,8 +59,12 @@ configs:
 ${options.description}
 
 ${p.rows} rows (${p.instructions} distinct instructions) in Alpaca form: \`instruction\`, \`input\` (may be
-empty), \`output\`. Load with \`datasets.load_dataset("json", data_files="data/train.jsonl")\` or
-from this folder with \`load_dataset("<folder>")\`.
+empty), \`output\` (config \`default\`, \`data/train.jsonl\`). Load with
+\`datasets.load_dataset("<folder>")\` or \`load_dataset("json", data_files="data/train.jsonl")\`.
+${options.formats.length === 0 ? "" : `
+The same rows in other formats, one config each (\`load_dataset("<folder>", "<config>")\`), ready for TRL's \`SFTTrainer\`:
+${options.formats.map((format) => `- \`${format}\` (\`${formatPath(format)}\`): ${formatDescription[format]}`).join("\n")}
+`}
 
 ## Provenance
 

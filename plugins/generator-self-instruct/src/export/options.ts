@@ -14,6 +14,10 @@
 import { Schema } from "effect"
 import { withDefault } from "../options.ts"
 
+/** The formats the export writes beside its Alpaca rows, each a config of the dataset. */
+export const exportFormats = ["messages", "prompt_completion"] as const
+export type ExportFormat = (typeof exportFormats)[number]
+
 /** Decoded options of the export stage. */
 export const ExportOptions = Schema.Struct({
   /** Dataset name (card title, `pretty_name`). */
@@ -26,6 +30,10 @@ export const ExportOptions = Schema.Struct({
   licenseLink: Schema.optionalKey(Schema.String).annotate({ description: "With `license: other`: where the licence text is, as the Hub's `license_link` (a URL, or a file such as LICENSE.md)." }),
   /** Free-form description paragraph for the card. */
   description: Schema.String.annotate({ description: "Free-form description paragraph for the card." }).pipe(withDefault("Instruction-tuning data generated with refine-af (REFINE-AF / Self-Instruct).")),
+  /** Configs written beside the Alpaca rows (config `default`): TRL's conversational and prompt-completion formats. */
+  formats: Schema.Array(Schema.Literals(exportFormats)).check(Schema.makeFilter<ReadonlyArray<string>>((formats) => (new Set(formats).size === formats.length ? undefined : "lists a format twice"))).annotate({
+    description: "Configs written beside the Alpaca rows (config `default`, data/train.jsonl), each in data/<format>/train.jsonl: `messages` (a user turn — the instruction, a blank line and the input — and an assistant turn, the output: TRL's conversational format) and `prompt_completion` (the Alpaca prompt sft/lora trains on, and the output: TRL's prompt-completion format). [] writes the Alpaca rows alone."
+  }).pipe(withDefault([...exportFormats])),
   /** Extra provenance to record verbatim (reward preset, upstream model ids, ...). */
   notes: Schema.Record(Schema.String, Schema.String).annotate({ description: "Extra provenance to record verbatim (reward preset, upstream model ids, ...)." }).pipe(withDefault({}))
 }).check(Schema.makeFilter<{ readonly license: string; readonly licenseName?: string; readonly licenseLink?: string }>((o) =>
