@@ -11,6 +11,7 @@ import {
   halfBitsToFloat,
   openSafetensors,
   openSharded,
+  toHalfPrecision,
   writeSafetensors
 } from "../src/index.ts"
 
@@ -57,6 +58,21 @@ describe("half-precision conversions", () => {
     expect(floatToHalfBits(1e6)).toBe(0x7c00)
     expect(floatToBfloat16Bits(1 + 2 ** -8)).toBe(0x3f80)
     expect(floatToBfloat16Bits(1 + 3 * 2 ** -8)).toBe(0x3f82)
+  })
+  it("converts whole arrays as the element-wise encoders do (bfloat16 through the float32 bits)", () => {
+    // Ties, near-ties, subnormals, the largest finite values, infinities, NaN, signed zeros and a spread of magnitudes.
+    const special = [0, -0, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20, 1 + 2 ** -11, 2 ** -130, -(2 ** -149), 3.4028234663852886e38, -3.4028234663852886e38, 65504, 65520, Infinity, -Infinity, NaN]
+    let state = 12345
+    const spread = Array.from({ length: 20_000 }, () => {
+      state = (state * 1103515245 + 12345) % 2147483648
+      return (state / 2147483648 - 0.5) * 2 ** ((state % 80) - 40)
+    })
+    const values = Float32Array.from([...special, ...spread])
+    expect([...toHalfPrecision(values, "BF16")]).toEqual([...values].map(floatToBfloat16Bits))
+    expect([...toHalfPrecision(values, "F16")]).toEqual([...values].map(floatToHalfBits))
+    // A view into a larger buffer converts only its own elements.
+    const view = new Float32Array(values.buffer, 4 * 3, 5)
+    expect([...toHalfPrecision(view, "BF16")]).toEqual([...view].map(floatToBfloat16Bits))
   })
 })
 

@@ -3,7 +3,8 @@
  * adapter a trainer stage wrote (port `adapter`: `sft/lora`, `ppo/train`,
  * `grpo/train`, … with `adapter/` in their folder), merges it into the base
  * (W + scale·B·A) and writes a plain Hugging Face folder — `config.json`,
- * `model.safetensors` (float32), tokenizer and generation files — to
+ * `model.safetensors` (the base's dtype by default; sharded past 5 GB),
+ * tokenizer and generation files — to
  * `<stage dir>/model`, loadable by `llama/hf` `path:` or `transformers`
  * without PEFT. One summary record.
  *
@@ -28,7 +29,7 @@
 import * as fs from "node:fs"
 import { rm } from "node:fs/promises"
 import * as nodePath from "node:path"
-import { defineStage, optionalSlot, RecipePath, resolveRecipePath, StageError } from "@refine-af/core"
+import { defineStage, optionalSlot, RecipePath, resolveRecipePath, StageError, withDefault } from "@refine-af/core"
 import { checkLlamaFolder } from "@refine-af/models"
 import { Effect, Schema } from "effect"
 import { modelFolder } from "./builtin/model-source.ts"
@@ -44,7 +45,13 @@ export const MergeStageOptions = Schema.Struct({
   /** A built-in base model (as `llama/hf`), instead of the slot `base`. */
   builtin: Schema.optionalKey(BuiltinModelOption).annotate({ description: "A built-in base model (as `llama/hf`: `speaker`, or `{ preset, seed }`), instead of the slot `base`." }),
   /** Folder of the adapter inside the trainer stage's output folder (default `adapter`). */
-  subdir: Schema.optionalKey(Schema.String).annotate({ description: "Folder of the adapter inside the trainer stage's output folder (default `adapter`)." })
+  subdir: Schema.optionalKey(Schema.String).annotate({ description: "Folder of the adapter inside the trainer stage's output folder (default `adapter`)." }),
+  /** The merged weights' dtype. */
+  dtype: Schema.Literals(["auto", "float32", "float16", "bfloat16"]).annotate({
+    description: "The merged weights' dtype: auto (the base's stored dtype, from its config.json: a bfloat16 / float16 base gives a folder of the same size, as PEFT's merge_and_unload + save_pretrained would), float32 (exact: no rounding of W + scale·B·A, twice the size of a half-precision base), float16 or bfloat16. The merge is computed in float32 and rounded once."
+  }).pipe(withDefault("auto")),
+  /** Largest weight file, in GB (10⁹ bytes), before the weights are split into shards with an index. */
+  max_shard_gb: Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "Largest weight file in GB (10⁹ bytes), as transformers' max_shard_size: past it, the weights go into model-0000k-of-0000n.safetensors shards with model.safetensors.index.json." }).pipe(withDefault(5))
 })
 
 /** Where the merged folder goes inside the stage folder. */
@@ -104,7 +111,7 @@ export const mergeStage = defineStage({
       }
       const out = nodePath.join(ctx.dir, MERGED_FOLDER)
       const written = yield* Effect.tryPromise({ try: () => rm(out, { recursive: true, force: true }), catch: (cause) => cause }).pipe(
-        Effect.andThen(writeMergedFolder({ baseFolder: base.folder, weights: base.weights, adapter, out, adapterSource: `stage \`${input.stage}\` (output ${input.hash})` })),
+        Effect.andThen(writeMergedFolder({ baseFolder: base.folder, weights: base.weights, adapter, out, adapterSource: `stage \`${input.stage}\` (output ${input.hash})`, dtype: ctx.options.dtype, maxShardBytes: ctx.options.max_shard_gb * 1e9 })),
         Effect.mapError((error) => fail(`could not write the merged model into ${out}: ${error instanceof Error ? error.message : String(error)}`, "check that the run folder is writable and the disk has space"))
       )
       const record = {
@@ -113,6 +120,8 @@ export const mergeStage = defineStage({
         adapterStage: input.stage,
         adapterHash: input.hash,
         mergedModules: written.mergedModules,
+        dtype: written.dtype,
+        shards: written.shards,
         parameters: written.parameters,
         bytes: written.bytes
       }

@@ -105,7 +105,7 @@ describe("llama/merge: a trainer stage's adapter merged into the base, as a plai
     const bytes = files.reduce((n, f) => n + statSync(nodePath.join(r.out, f)).size, 0)
     expect(r.records).toEqual([{
       folder: "model", base: r.checkpoint.id, adapterStage: "sft", adapterHash: "sha256:trainer",
-      mergedModules: r.checkpoint.config.numLayers * 7, parameters: r.baseParameters, bytes
+      mergedModules: r.checkpoint.config.numLayers * 7, dtype: "float32", shards: 1, parameters: r.baseParameters, bytes
     }])
     expect(Exit.isSuccess(r.exit) && r.exit.value ? r.exit.value.metrics : undefined).toMatchObject({ parameters: r.baseParameters, bytes })
   }, 240_000)

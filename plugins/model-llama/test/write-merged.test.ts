@@ -7,10 +7,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
-import { loadModelFolder, loadWeights, openWeights, PULL_RECORD } from "@refine-af/models"
+import { loadModelFolder, loadWeights, openSafetensors, openWeights, PULL_RECORD, toHalfPrecision } from "@refine-af/models"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { initLoraAdapter, loadLlama, speakerModelFolder, writeAdapter, writeMergedModel, type LoraAdapter } from "../src/index.ts"
+import { initLoraAdapter, loadLlama, mergeAdapter, speakerModelFolder, writeAdapter, writeMergedModel, type LoraAdapter } from "../src/index.ts"
+import { tinyModel } from "./support/tiny-model.ts"
 
 const scratch = mkdtempSync(nodePath.join(tmpdir(), "refine-af-merged-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -74,7 +75,7 @@ describe("writeMergedModel", () => {
     expect(Math.abs(scores.merged - scores.plain)).toBeGreaterThan(1e-3)
   })
 
-  it("does not copy the base's card or pull record: writes its own card (base_model for a pulled base), float32 in both dtype keys, the licence kept", { timeout: 120_000 }, async () => {
+  it("does not copy the base's card or pull record: writes its own card (base_model for a pulled base), the written dtype in both dtype keys, the licence kept", { timeout: 120_000 }, async () => {
     const base = nodePath.join(scratch, "pulled-base")
     cpSync(speakerModelFolder(), base, { recursive: true })
     writeFileSync(nodePath.join(base, "README.md"), "---\nlicense: llama2\n---\nThe base model's own card.\n")
@@ -86,7 +87,8 @@ describe("writeMergedModel", () => {
     const adapterDir = nodePath.join(scratch, "adapter-2")
     await Effect.runPromise(writeAdapter(adapterDir, initLoraAdapter({ r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj"], useRsLora: false, baseModelNameOrPath: null }, model.config, () => 0.5)))
     const out = nodePath.join(scratch, "merged-2")
-    await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out }))
+    // A base config that says bfloat16 in both keys; float32 asked for: both keys must say so.
+    await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out, dtype: "float32" }))
     expect(existsSync(nodePath.join(out, PULL_RECORD))).toBe(false)
     expect(readFileSync(nodePath.join(out, "LICENSE.txt"), "utf8")).toBe("the base's licence\n")
     const card = readFileSync(nodePath.join(out, "README.md"), "utf8")
@@ -95,5 +97,59 @@ describe("writeMergedModel", () => {
     expect(card).toContain("llama/merge")
     const written = JSON.parse(readFileSync(nodePath.join(out, "config.json"), "utf8")) as Record<string, unknown>
     expect([written.dtype, written.torch_dtype]).toEqual(["float32", "float32"])
+  })
+
+  it("writes a bfloat16 base's merge in bfloat16 (auto), the float32 sum rounded once; shards past the limit with an index that llama/hf loads alike; float32 on request", { timeout: 240_000 }, async () => {
+    const base = tinyModel("llama", { dtype: "BF16" })
+    const model = await Effect.runPromise(loadModelFolder(base))
+    let state = 3
+    const uniform = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const fresh = initLoraAdapter({ r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj", "up_proj"], useRsLora: false, baseModelNameOrPath: null }, model.config, uniform)
+    const adapter: LoraAdapter = { ...fresh, pairs: new Map([...fresh.pairs].map(([m, p]) => [m, { ...p, b: p.b.map(() => (uniform() - 0.5) * 0.2) }])) }
+    const adapterDir = nodePath.join(scratch, "adapter-bf16")
+    await Effect.runPromise(writeAdapter(adapterDir, adapter))
+    const whole = nodePath.join(scratch, "merged-bf16")
+    const result = await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out: whole }))
+    expect([result.dtype, result.shards]).toEqual(["bfloat16", 1])
+    const expected = mergeAdapter(await weightsOf(base), adapter)
+    const onDisk = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+      const file = yield* openSafetensors(nodePath.join(whole, "model.safetensors"))
+      const dtypes = new Set([...file.header.tensors.values()].map((t) => t.dtype))
+      const bytes: Record<string, Uint8Array> = {}
+      for (const name of file.header.tensors.keys()) bytes[name] = yield* file.readBytes(name)
+      return { dtypes, bytes }
+    })))
+    expect([...onDisk.dtypes]).toEqual(["BF16"])
+    expect(Object.keys(onDisk.bytes).sort()).toEqual(Object.keys(expected).sort())
+    for (const [name, tensor] of Object.entries(expected)) {
+      const want = toHalfPrecision(tensor.data as Float32Array, "BF16")
+      expect(Buffer.from(onDisk.bytes[name]!).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)), name).toBe(true)
+    }
+    expect(JSON.parse(readFileSync(nodePath.join(whole, "config.json"), "utf8")).torch_dtype).toBe("bfloat16")
+
+    // Shards: every tensor in exactly one file named by the index; the same model when loaded.
+    const totalBytes = Object.values(expected).reduce((n, t) => n + t.data.length * 2, 0)
+    const sharded = nodePath.join(scratch, "merged-bf16-sharded")
+    const shardedResult = await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out: sharded, maxShardBytes: Math.ceil(totalBytes / 3) }))
+    expect(shardedResult.shards).toBeGreaterThanOrEqual(3)
+    const index = JSON.parse(readFileSync(nodePath.join(sharded, "model.safetensors.index.json"), "utf8")) as { metadata: { total_size: number }; weight_map: Record<string, string> }
+    expect(index.metadata.total_size).toBe(totalBytes)
+    expect(Object.keys(index.weight_map).sort()).toEqual(Object.keys(expected).sort())
+    expect(new Set(Object.values(index.weight_map)).size).toBe(shardedResult.shards)
+    expect(existsSync(nodePath.join(sharded, "model.safetensors"))).toBe(false)
+    const float32 = nodePath.join(scratch, "merged-f32")
+    expect((await Effect.runPromise(writeMergedModel({ base, adapter: adapterDir, out: float32, dtype: "float32" }))).dtype).toBe("float32")
+    expect(JSON.parse(readFileSync(nodePath.join(float32, "config.json"), "utf8")).torch_dtype).toBe("float32")
+
+    const scores = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+      const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 1, worker: false, float16Weights: false })
+      const request = [{ prompt: "a b c d", continuation: " e f" }]
+      const score = (folder: string) => Effect.flatMap(loadLlama(folder, backend, { contextLength: 32 }), ({ service }) => service.score(request))
+      return { whole: (yield* score(whole))[0]!.total, sharded: (yield* score(sharded))[0]!.total, float32: (yield* score(float32))[0]!.total, adapted: (yield* Effect.flatMap(loadLlama(base, backend, { contextLength: 32, adapterPath: adapterDir }), ({ service }) => service.score(request)))[0]!.total }
+    })))
+    expect(scores.sharded).toBe(scores.whole)
+    // float32 is base + adapter as run; bfloat16 rounds the sum once (close, not equal).
+    expect(Math.abs(scores.float32 - scores.adapted)).toBeLessThan(1e-4)
+    expect(Math.abs(scores.whole - scores.adapted)).toBeLessThan(0.05 * Math.abs(scores.adapted) + 0.05)
   })
 })

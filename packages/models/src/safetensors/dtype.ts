@@ -93,6 +93,31 @@ export const floatToBfloat16Bits = (value: number): number => {
 }
 
 /**
+ * float32 values → half-precision bits (`F16`: IEEE binary16, `BF16`: bfloat16), round-to-nearest-even,
+ * as the little-endian elements of a tensor of that dtype. bfloat16 works on the float32 bits directly
+ * (a few ns an element, for multi-GB merges); NaN stays NaN.
+ *
+ * @example
+ * ```ts
+ * import { toHalfPrecision } from "@refine-af/models"
+ * toHalfPrecision(new Float32Array([1, -2]), "BF16") // Uint16Array [0x3f80, 0xc000]
+ * ```
+ */
+export const toHalfPrecision = (values: Float32Array, dtype: "F16" | "BF16"): Uint16Array => {
+  const out = new Uint16Array(values.length)
+  if (dtype === "F16") {
+    for (let i = 0; i < values.length; i++) out[i] = floatToHalfBits(values[i]!)
+    return out
+  }
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length)
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!
+    out[i] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0 ? ((x >>> 16) | 0x40) & 0xffff : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff
+  }
+  return out
+}
+
+/**
  * Little-endian bytes of a float tensor → a fresh Float32Array.
  * `bytes.length` must equal `count * bytesPerElement(dtype)` (checked by the header validation).
  */

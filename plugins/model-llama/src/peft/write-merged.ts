@@ -1,7 +1,8 @@
 /**
  * A merged model folder on request: base weights with a PEFT LoRA adapter
- * merged in (W + scale·B·A), written as a plain Hugging Face folder (float32
- * `model.safetensors`, the base's config, generation config, tokenizer and
+ * merged in (W + scale·B·A, in float32), written as a plain Hugging Face folder
+ * (`model.safetensors` in the base's dtype or the one asked for, sharded as
+ * transformers shards past 5 GB, the base's config, generation config, tokenizer and
  * licence files, and a model card of its own) that runs anywhere without PEFT.
  *
  * @example
@@ -13,7 +14,7 @@
  */
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
-import { loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
+import { loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, toHalfPrecision, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LoraAdapter } from "./adapter.ts"
@@ -27,9 +28,49 @@ export interface MergedModelRequest {
   readonly out: string
 }
 
+/** The merged weights' dtype: `auto` is the base's (its config's `torch_dtype` / `dtype`: float16, bfloat16 or float32; else float32). */
+export type MergedDtype = "auto" | "float32" | "float16" | "bfloat16"
+
+/** transformers' default largest shard (`max_shard_size="5GB"`): 5 × 10⁹ bytes. */
+export const DEFAULT_MAX_SHARD_BYTES = 5e9
+
+const SAFETENSORS_DTYPE = { float32: "F32", float16: "F16", bfloat16: "BF16" } as const
+
+/** The dtype `requested` means for a base whose config.json is `config`. */
+export const mergedDtypeFor = (requested: MergedDtype, config: Readonly<Record<string, unknown>>): Exclude<MergedDtype, "auto"> => {
+  if (requested !== "auto") return requested
+  const stored = config["dtype"] ?? config["torch_dtype"]
+  return stored === "float16" || stored === "bfloat16" ? stored : "float32"
+}
+
+/**
+ * Tensor names (in order) split into shards of at most `maxBytes` each, as transformers shards: a
+ * tensor larger than the limit gets a shard of its own.
+ */
+export const shardTensors = (sizes: ReadonlyArray<readonly [string, number]>, maxBytes: number): Array<Array<string>> => {
+  const shards: Array<Array<string>> = []
+  let current: Array<string> = []
+  let bytes = 0
+  for (const [name, size] of sizes) {
+    if (current.length > 0 && bytes + size > maxBytes) {
+      shards.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(name)
+    bytes += size
+  }
+  if (current.length > 0) shards.push(current)
+  return shards
+}
+
 /** What was written. */
 export interface MergedModelResult {
   readonly out: string
+  /** The weights' dtype. */
+  readonly dtype: Exclude<MergedDtype, "auto">
+  /** The weight files (one `model.safetensors`, or shards with `model.safetensors.index.json`). */
+  readonly shards: number
   /** Projections that received W + scale·B·A. */
   readonly mergedModules: number
   readonly tensors: number
@@ -50,7 +91,7 @@ const isWeightFile = (name: string) => /\.(safetensors|bin|pt|pth|ckpt|gguf)$/.t
 const isNotCopied = (name: string) => name === "README.md" || name.startsWith(".refine-af")
 
 /** The merged folder's model card: what it is, and (for a base pulled from the Hub) `base_model`, which the Hub links. */
-const mergedCard = (baseFolder: string, adapterSource: string | undefined): string => {
+const mergedCard = (baseFolder: string, adapterSource: string | undefined, dtype: string, shards: number): string => {
   const pulled = pulledFrom(baseFolder)
   const front = [
     "---",
@@ -64,7 +105,7 @@ const mergedCard = (baseFolder: string, adapterSource: string | undefined): stri
   ]
   const base = pulled === undefined ? `the model in \`${baseFolder}\`` : `[${pulled.repo}](https://huggingface.co/${pulled.repo})${pulled.revision === "main" ? "" : ` (revision \`${pulled.revision}\`)`}`
   const adapter = adapterSource === undefined ? "a LoRA adapter" : `the LoRA adapter of ${adapterSource}`
-  return [...front, "", `${base} with ${adapter} merged into its weights (W + scale·B·A) by refine-af's \`llama/merge\`: float32 weights in \`model.safetensors\`, the base's configuration and tokenizer files. It loads without PEFT. The base model's licence and use policy apply.`, ""].join("\n")
+  return [...front, "", `${base} with ${adapter} merged into its weights (W + scale·B·A, computed in float32) by refine-af's \`llama/merge\`: ${dtype} weights in ${shards === 1 ? "\`model.safetensors\`" : `${shards} shards (\`model.safetensors.index.json\`)`}, the base's configuration and tokenizer files. It loads without PEFT. The base model's licence and use policy apply.`, ""].join("\n")
 }
 
 /**
@@ -88,14 +129,35 @@ export const writeMergedFolder = (request: {
   readonly out: string
   /** What the card says the adapter is (a run's stage, a folder). */
   readonly adapterSource?: string
+  /** The weights' dtype (default `auto`: the base's). The merge itself is float32; the sum is rounded once. */
+  readonly dtype?: MergedDtype
+  /** The largest weight file in bytes before the weights are sharded (default 5 × 10⁹, as transformers). */
+  readonly maxShardBytes?: number
 }): Effect.Effect<MergedModelResult, SafetensorsIoError | SafetensorsFormatError> =>
   Effect.gen(function* () {
     const { baseFolder, out } = request
     const merged = mergeAdapter(request.weights, request.adapter)
     const ioError = (cause: unknown) => new SafetensorsIoError({ path: out, message: `Could not write the merged model into ${out}: ${String(cause)}. Check that the folder is writable.` })
     yield* Effect.tryPromise({ try: () => mkdir(out, { recursive: true }), catch: ioError })
+    const baseConfig = yield* Effect.tryPromise({ try: async () => JSON.parse(await readFile(nodePath.join(baseFolder, "config.json"), "utf8")) as Record<string, unknown>, catch: ioError })
+    const dtype = mergedDtypeFor(request.dtype ?? "auto", baseConfig)
+    const fileDtype = SAFETENSORS_DTYPE[dtype]
     const names = Object.keys(merged).sort()
-    yield* writeSafetensors(nodePath.join(out, "model.safetensors"), names.map((name) => ({ name, dtype: "F32" as const, shape: [...merged[name]!.shape], data: merged[name]!.data as Float32Array })), { format: "pt" })
+    const elementBytes = dtype === "float32" ? 4 : 2
+    const sizes = names.map((name) => [name, merged[name]!.data.length * elementBytes] as const)
+    const shards = shardTensors(sizes, request.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES)
+    const fileOf = (k: number) => (shards.length === 1 ? "model.safetensors" : `model-${String(k + 1).padStart(5, "0")}-of-${String(shards.length).padStart(5, "0")}.safetensors`)
+    const tensor = (name: string) => {
+      const data = merged[name]!.data as Float32Array
+      const shape = [...merged[name]!.shape]
+      // Converted as each tensor is written: one tensor's half-precision copy in memory at a time.
+      return fileDtype === "F32" ? { name, dtype: fileDtype, shape, data } : { name, dtype: fileDtype, shape, produce: () => toHalfPrecision(data, fileDtype) }
+    }
+    for (const [k, shard] of shards.entries()) yield* writeSafetensors(nodePath.join(out, fileOf(k)), shard.map(tensor), { format: "pt" })
+    if (shards.length > 1) {
+      const index = { metadata: { total_size: sizes.reduce((sum, [, size]) => sum + size, 0) }, weight_map: Object.fromEntries(shards.flatMap((shard, k) => shard.map((name) => [name, fileOf(k)]))) }
+      yield* Effect.tryPromise({ try: () => writeFile(nodePath.join(out, "model.safetensors.index.json"), JSON.stringify(index, null, 2) + "\n"), catch: ioError })
+    }
     const bytes = yield* Effect.tryPromise({
       try: async () => {
         for (const entry of await readdir(baseFolder, { withFileTypes: true })) {
@@ -104,11 +166,11 @@ export const writeMergedFolder = (request: {
           const to = nodePath.join(out, entry.name)
           if (entry.name === "config.json") {
             const config = JSON.parse(await readFile(from, "utf8")) as Record<string, unknown>
-            // transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`: both must say float32.
-            await writeFile(to, JSON.stringify({ ...config, torch_dtype: "float32", ...("dtype" in config ? { dtype: "float32" } : {}) }, null, 2) + "\n")
+            // transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`: both must name the written dtype.
+            await writeFile(to, JSON.stringify({ ...config, torch_dtype: dtype, ...("dtype" in config ? { dtype } : {}) }, null, 2) + "\n")
           } else await copyFile(from, to)
         }
-        await writeFile(nodePath.join(out, "README.md"), mergedCard(baseFolder, request.adapterSource))
+        await writeFile(nodePath.join(out, "README.md"), mergedCard(baseFolder, request.adapterSource, dtype, shards.length))
         let total = 0
         for (const entry of await readdir(out, { withFileTypes: true })) if (entry.isFile()) total += (await stat(nodePath.join(out, entry.name))).size
         return total
@@ -116,14 +178,14 @@ export const writeMergedFolder = (request: {
       catch: ioError
     })
     const parameters = names.reduce((sum, name) => sum + merged[name]!.data.length, 0)
-    return { out, mergedModules: request.adapter.pairs.size, tensors: names.length, parameters, bytes }
+    return { out, dtype, shards: shards.length, mergedModules: request.adapter.pairs.size, tensors: names.length, parameters, bytes }
   })
 
 /** Merges `adapter` into `base` and writes the result to `out` (see the module doc). */
-export const writeMergedModel = (request: MergedModelRequest) =>
+export const writeMergedModel = (request: MergedModelRequest & { readonly dtype?: MergedDtype; readonly maxShardBytes?: number }) =>
   Effect.gen(function* () {
     const model = yield* loadModelFolder(request.base)
     const weights = yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, request.base)))
     const adapter = yield* readAdapter(request.adapter, model.config)
-    return yield* writeMergedFolder({ baseFolder: request.base, weights, adapter, out: request.out, adapterSource: `\`${request.adapter}\`` })
+    return yield* writeMergedFolder({ baseFolder: request.base, weights, adapter, out: request.out, adapterSource: `\`${request.adapter}\``, ...(request.dtype === undefined ? {} : { dtype: request.dtype }), ...(request.maxShardBytes === undefined ? {} : { maxShardBytes: request.maxShardBytes }) })
   })
