@@ -2,6 +2,7 @@
  * The `refine-af` command tree. Subcommands live in `commands/<name>.ts`.
  */
 import { Command } from "effect/cli"
+import { cacheCommand } from "./commands/cache.ts"
 import { compareCommand } from "./commands/compare.ts"
 import { dataCommand, modelsCommand } from "./commands/pull.ts"
 import { inspectCommand } from "./commands/inspect.ts"
@@ -27,6 +28,7 @@ export const refineAf = Command.make("refine-af").pipe(
     recipesCommand,
     schemaCommand,
     compareCommand,
+    cacheCommand,
     modelsCommand,
     dataCommand,
     serveCommand

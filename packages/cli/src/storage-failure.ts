@@ -200,7 +200,7 @@ export const storageFailureOf = (error: unknown, location: RunLocation): Storage
     ? `then continue with: refine-af resume ${runDir} (committed records are kept)`
     : "then run the recipe again (stages that had finished come from the cache)"
   const remedy = failure.code === "ENOSPC" || failure.code === "EDQUOT"
-    ? `free space on the disk holding ${where}`
+    ? `free space on the disk holding ${where} (\`refine-af cache\` shows what the cache folder holds; \`refine-af cache prune --older-than 30d\` removes what runs have not used for a month)`
     : `make ${nearestExisting(path.dirname(where))} writable, or choose another folder (--runs-dir, --cache-dir)`
   return new StorageFailure({
     condition,

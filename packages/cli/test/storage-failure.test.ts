@@ -59,7 +59,7 @@ describe("storageFailureOf: a file where a folder has to be", () => {
     const storage = storageFailureOf({ code: "ENOSPC", syscall: "write" }, { runsDir })
     const running = path.join(runsDir, "sft-20260101-000100-bbbb")
     expect(storage?.message).toBe(`the disk is full (ENOSPC) writing ${running}`)
-    expect(storage?.fix).toBe(`free space on the disk holding ${running}, then continue with: refine-af resume ${running} (committed records are kept)`)
+    expect(storage?.fix).toBe(`free space on the disk holding ${running} (\`refine-af cache\` shows what the cache folder holds; \`refine-af cache prune --older-than 30d\` removes what runs have not used for a month), then continue with: refine-af resume ${running} (committed records are kept)`)
     expect(storage?.message).not.toContain("unknown path")
   })
 })

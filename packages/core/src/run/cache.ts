@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { JsonRecord } from "../stage/context.ts"
+import { touchCacheEntry } from "./cache-admin.ts"
 import { hashStageDir } from "./hash.ts"
 
 /** What the cache remembers about a stage output besides its files. */
@@ -66,9 +67,19 @@ export const lookupCache = (cacheDir: string, key: string): CacheMeta | undefine
  */
 export const restoreFromCache = (cacheDir: string, key: string, meta: CacheMeta, stageDir: string): boolean => {
   fs.rmSync(stageDir, { recursive: true, force: true })
-  linkOrCopyTree(path.join(cacheDir, key), stageDir)
+  try {
+    linkOrCopyTree(path.join(cacheDir, key), stageDir)
+  } catch (error) {
+    // The entry went away while it was read (`refine-af cache prune`, or another run dropping it): a miss.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error
+    fs.rmSync(stageDir, { recursive: true, force: true })
+    return false
+  }
   fs.rmSync(path.join(stageDir, metaFileName), { force: true })
-  if (hashStageDir(stageDir) === meta.outputHash) return true
+  if (hashStageDir(stageDir) === meta.outputHash) {
+    touchCacheEntry(cacheDir, key)
+    return true
+  }
   fs.rmSync(stageDir, { recursive: true, force: true })
   fs.rmSync(path.join(cacheDir, key), { recursive: true, force: true })
   return false

@@ -1,5 +1,6 @@
 /** The run engine: runs, resume, cache, record streams, events, progress. */
 export * from "./cache.ts"
+export * from "./cache-admin.ts"
 export * from "./content-id.ts"
 export * from "./errors.ts"
 export * from "./events.ts"
