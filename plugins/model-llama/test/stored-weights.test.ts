@@ -61,8 +61,16 @@ describe("quantised weights read from the cache file", () => {
     expect(uploaded.float32Uploads).toBeGreaterThan(0)
     expect(uploaded.stored).toBe(0)
     for (const cache of ["written", "hit"]) {
+      const folder = () => nodePath.join(cacheRoot, readdirSync(cacheRoot).find((name) => name.includes("-int4-"))!)
+      const before = cache === "hit" ? statSync(nodePath.join(folder(), "weights.safetensors")) : undefined
       const fromFile = await workload(true, "shared")
       expect(fromFile.cache).toBe(cache)
+      if (before !== undefined) {
+        // A hit is a use `refine-af cache prune` sees (.last-used), and the weights file is left as it was (its verified stamp holds).
+        expect(statSync(nodePath.join(folder(), ".last-used")).mtimeMs).toBeGreaterThanOrEqual(before.mtimeMs)
+        const after = statSync(nodePath.join(folder(), "weights.safetensors"))
+        expect([after.mtimeMs, after.ctimeMs, after.ino]).toEqual([before.mtimeMs, before.ctimeMs, before.ino])
+      }
       expect(fromFile.uploads).toBe(0)
       expect(fromFile.float32Uploads).toBe(0)
       expect(fromFile.stored).toBe(14) // 2 layers × 7 projections

@@ -21,7 +21,7 @@ import { blocksPerRow, hostByteLength, quantisedPartBytes, type BlockQuantisedWe
 import { freeBytes, openSafetensors, openSingleFile, writeSafetensors, type TensorEntry, type TensorSource, type TensorToWrite } from "@refine-af/models"
 import { Effect } from "effect"
 import { mkdir, rename, rm } from "node:fs/promises"
-import { closeSync, existsSync, openSync, readSync } from "node:fs"
+import { closeSync, existsSync, openSync, readSync, writeFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { CHECKSUM_KEY, checksumToWrite } from "./content-checksum.ts"
 import { removeStamp, verifiedOnce } from "./verified-stamp.ts"
@@ -89,8 +89,25 @@ export const readQuantCache = (folder: string, scheme: CacheScheme, blockSize: n
     if (!verifiedOnce(file, source.header, checksum)) {
       return { damaged: `the weight cache file ${file} is damaged (its content does not match the checksum recorded when it was written); it is written again from the model's weights` } satisfies CacheLookup
     }
+    markUsed(folder)
     return { cached: { quantised, weights } } satisfies CacheLookup
   }).pipe(Effect.scoped, Effect.orElseSucceed((): CacheLookup => ({})))
+
+/**
+ * Records a use of the cache folder for `refine-af cache prune` (its last use is its files' latest
+ * time) in a file of its own: touching the weights file would change the version its verified
+ * stamp vouches for, and the next load would read it whole again. Best effort.
+ */
+const markUsed = (folder: string): void => {
+  try {
+    writeFileSync(nodePath.join(folder, LAST_USED), "")
+  } catch {
+    // A read-only cache still serves; it only ages by its files' times.
+  }
+}
+
+/** The file whose time is the folder's last use. */
+export const LAST_USED = ".last-used"
 
 // Where a weight's codes and scales lie in the cache file (a backend may map them from there).
 const storedFrom = (folder: string, codes: TensorEntry, scales: TensorEntry): StoredQuantisedWeight => ({ folder, file: FILE, codesOffset: codes.begin, scalesOffset: scales.begin })
