@@ -11,6 +11,7 @@ import { recipesCommand } from "./commands/recipes.ts"
 import { reportCommand } from "./commands/report.ts"
 import { resumeCommand } from "./commands/resume.ts"
 import { runCommand } from "./commands/run.ts"
+import { runsCommand } from "./commands/runs.ts"
 import { schemaCommand } from "./commands/schema.ts"
 import { serveCommand } from "./commands/serve.ts"
 import { validateCommand } from "./commands/validate.ts"
@@ -22,6 +23,7 @@ export const refineAf = Command.make("refine-af").pipe(
     runCommand,
     resumeCommand,
     inspectCommand,
+    runsCommand,
     reportCommand,
     validateCommand,
     pluginsCommand.pipe(Command.withSubcommands([pluginsNewCommand])),
