@@ -135,6 +135,9 @@ export const listCache = (cacheDir: string): Array<CacheItem> => {
   return items.sort((a, b) => b.lastUsed - a.lastUsed || (a.path < b.path ? -1 : 1))
 }
 
+/** How recent a temporary folder's last write must be for pruning to leave it alone (a run may be publishing it). */
+export const IN_PROGRESS_MS = 3_600_000
+
 /** What to prune. */
 export interface PruneOptions {
   /** Remove items last used more than this long ago. */
@@ -158,13 +161,15 @@ export interface PruneResult {
 /** The items `options` selects for removal, from `items` (most recently used first, as `listCache` gives them). */
 export const selectForPruning = (items: ReadonlyArray<CacheItem>, options: PruneOptions): { readonly remove: Array<CacheItem>; readonly keep: Array<CacheItem> } => {
   const now = options.now ?? Date.now()
-  const byAge = (item: CacheItem) => options.olderThanMs !== undefined && item.lastUsed < now - options.olderThanMs
+  // A temporary folder written to within the hour is most likely a run publishing a stage output right now.
+  const inProgress = (item: CacheItem) => item.kind === "temp" && item.lastUsed > now - IN_PROGRESS_MS
+  const byAge = (item: CacheItem) => !inProgress(item) && options.olderThanMs !== undefined && item.lastUsed < now - options.olderThanMs
   const remove = items.filter(byAge)
   const keep = items.filter((item) => !byAge(item))
   if (options.maxBytes !== undefined) {
     let total = keep.reduce((sum, item) => sum + item.bytes, 0)
     // Least recently used first.
-    const ordered = [...keep].sort((a, b) => a.lastUsed - b.lastUsed || (a.path < b.path ? -1 : 1))
+    const ordered = [...keep].filter((item) => !inProgress(item)).sort((a, b) => a.lastUsed - b.lastUsed || (a.path < b.path ? -1 : 1))
     for (const item of ordered) {
       if (total <= options.maxBytes) break
       remove.push(item)

@@ -72,6 +72,10 @@ describe("pruning", () => {
     for (const removed of sized.remove) expect(removed.lastUsed).toBeLessThanOrEqual(oldestKept)
     expect(paths(sized.remove)).toContain(path.join("quant", "llama_x-int4"))
     expect(selectForPruning(items, { now }).remove).toEqual([])
+    // A temporary folder written within the hour is a stage output being published: never pruned, not even by --all.
+    const publishing: CacheItem = { kind: "temp", path: ".tmp-live", label: "", bytes: 1e9, files: 1, lastUsed: now - 60_000 }
+    expect(selectForPruning([...items, publishing], { olderThanMs: -Infinity, now }).keep).toEqual([publishing])
+    expect(selectForPruning([...items, publishing], { maxBytes: 0, now }).keep).toEqual([publishing])
   })
 
   it("removes whole items (a dry run nothing); a pruned stage output is a cache miss", () => {
