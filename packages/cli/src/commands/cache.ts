@@ -86,7 +86,7 @@ const pruneCommand = Command.make(
     cacheDir: cacheDirFlag,
     olderThan: Flag.String("older-than").pipe(Flag.withDescription("Remove what was last used longer ago than this: 30d, 12h, 90m, 2w"), Flag.optional),
     maxSize: Flag.String("max-size").pipe(Flag.withDescription("Then remove the least recently used until the rest take at most this: 50GB, 500MB, 2GiB"), Flag.optional),
-    all: Flag.Boolean("all").pipe(Flag.withDescription("Remove everything in the cache folder"), Flag.withDefault(false)),
+    all: Flag.Boolean("all").pipe(Flag.withDescription("Remove everything in the cache folder (but a stage output a run is publishing: a temporary folder written within the hour)"), Flag.withDefault(false)),
     dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("Say what would be removed; remove nothing"), Flag.withDefault(false))
   },
   Effect.fnUntraced(function*({ cacheDir, olderThan, maxSize, all, dryRun }) {
