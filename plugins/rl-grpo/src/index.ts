@@ -19,7 +19,7 @@ export { GrpoOptions, grpoDefaults, grpoStage } from "@refine-af/training"
 /** The plugin manifest (`grpo/train` in recipes). */
 export default definePlugin({
   name: "grpo",
-  version: "0.4.1",
+  version: "0.4.2",
   description: "GRPO from automated feedback: k samples per prompt, group-standardised advantages, k3 KL to the reference, no value head.",
   components: { train: grpoStage }
 })

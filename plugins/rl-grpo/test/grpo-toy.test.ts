@@ -66,4 +66,18 @@ describe("grpo/train", () => {
     expect(curves).toBe(readFileSync(join(reference.dir, "curves.jsonl"), "utf8"))
     expect(curves.trim().split("\n").map((line) => JSON.parse(line).reward_mean)).toEqual(reference.records.map((r) => r["reward_mean"]))
   })
+
+  it("killed after the final checkpoint, before the stage committed: the resume runs no iteration and returns the uninterrupted summary", { timeout: 120_000 }, async () => {
+    const options = { ...toyOptions, steps: 6, checkpointEvery: 3 }
+    const reference = await run(options)
+    expect(Exit.isSuccess(reference.exit)).toBe(true)
+    const summary = (exit: typeof reference.exit) => (Exit.isSuccess(exit) ? exit.value : undefined) as { metrics?: Record<string, number>; data?: { report?: { samples?: ReadonlyArray<unknown> } } } | undefined
+    expect(Object.keys(summary(reference.exit)?.metrics ?? {}).length).toBeGreaterThan(5)
+    expect(summary(reference.exit)?.data?.report?.samples?.length).toBeGreaterThan(0)
+    // The reference's folders hold what such a kill leaves: every record durable, the final checkpoint written.
+    const resumed = await run(options, { stateDir: reference.stateDir, dir: reference.dir, resumed: reference.records })
+    expect(Exit.isSuccess(resumed.exit), JSON.stringify(resumed.exit)).toBe(true)
+    expect(resumed.records).toHaveLength(reference.records.length)
+    expect(summary(resumed.exit)).toEqual(summary(reference.exit))
+  })
 })

@@ -18,7 +18,7 @@ export { ppoTrainStage } from "./stage.ts"
 /** The plugin manifest (`ppo/<component>` in recipes). */
 export default definePlugin({
   name: "ppo",
-  version: "0.2.1",
+  version: "0.2.2",
   description: "PPO from automated feedback (classic RLHF PPO).",
   components: { train: ppoTrainStage }
 })

@@ -20,7 +20,7 @@ import { defineStage, Reward, type JsonRecord, type StageContext } from "@refine
 import {
   checkFiniteRewards, checkLoraTargets, encodePrompts, loadPromptRecords, explainedVariance, flatMean, gae, groupedMinibatches, klShapedRewards, loraConfigFrom, meanSequenceKl, minibatches,
   learningRate, PolicyModel, ppoObjective, promptIndices, sampleWithStops, scaleScores, updateKlCoefficient, whiten, type KlController, type StepResult,
-  asTrainerStageError, emitMetrics, iterationRecord, meanStepMetrics, openResumableSession, rolloutSamples, saturationWatch, writeIterationCurves
+  asTrainerStageError, emitMetrics, finalOutcomeOf, iterationRecord, meanStepMetrics, openResumableSession, rolloutSamples, saturationWatch, withFinalOutcome, writeIterationCurves
 } from "@refine-af/training"
 import { PpoOptions } from "./options.ts"
 import { decodeState, encodeState, freshState } from "./state.ts"
@@ -44,9 +44,11 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
     const session = yield* openResumableSession(policy, { lora, valueHead: true, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, (stored) => decodeState(stored)?.step ?? 0)
     let state = decodeState(session.restored?.trainerState) ?? freshState(o.kl.initial)
     const saturated = saturationWatch(ctx.name, ctx.events, policy.info.vocabSize)
-    let last: Record<string, number> = {}
+    // Resumed from the final checkpoint, no iteration runs: its stored outcome is the stage's.
+    const restoredOutcome = state.step >= o.steps ? finalOutcomeOf(session.restored?.trainerState) : undefined
+    let last: Record<string, number> = { ...restoredOutcome?.last }
     const appended: Array<JsonRecord> = []
-    let samples: Array<JsonRecord> = []
+    let samples: Array<JsonRecord> = [...(restoredOutcome?.samples ?? [])]
 
     for (let step = state.step; step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
@@ -120,7 +122,8 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
       yield* ctx.events.progress(step + 1, o.steps)
       if (state.step % o.checkpointEvery === 0 || state.step === o.steps) {
         yield* ctx.output.checkpoint() // records first, so a checkpoint never runs ahead of the durable records
-        yield* session.checkpoint(ctx.stateDir, encodeState(state)).pipe(Effect.mapError(fail))
+        const stored = state.step === o.steps ? withFinalOutcome(encodeState(state) as JsonRecord, { last, samples }) : encodeState(state)
+        yield* session.checkpoint(ctx.stateDir, stored).pipe(Effect.mapError(fail))
         // The curves so far too, so the report of a run killed later shows the iterations done.
         yield* writeIterationCurves(ctx, appended)
       }

@@ -46,6 +46,23 @@ describe("ppo/train resume", () => {
     }
   })
 
+  it("killed after the final checkpoint, before the stage committed: the resume runs no iteration and returns the uninterrupted summary (metrics, report samples)", { timeout: 300_000 }, async () => {
+    const reference = await runPpo(options)
+    expect(Exit.isSuccess(reference.exit)).toBe(true)
+    const summary = (exit: typeof reference.exit) => (Exit.isSuccess(exit) ? exit.value : undefined) as { metrics?: Record<string, number>; data?: { report?: { samples?: ReadonlyArray<unknown> } } } | undefined
+    expect(Object.keys(summary(reference.exit)?.metrics ?? {}).length).toBeGreaterThan(10)
+    expect(summary(reference.exit)?.data?.report?.samples?.length).toBeGreaterThan(0)
+    // The reference's folders hold what such a kill leaves: every record durable, the final checkpoint written.
+    let calls = 0
+    const base = digitReward()
+    const counting: RewardService = { name: "counting", reward: (rollouts) => (calls++, base.reward(rollouts)) }
+    const resumed = await runPpo(options, { stateDir: reference.stateDir, dir: reference.dir, resumed: reference.records, reward: counting })
+    expect(Exit.isSuccess(resumed.exit), JSON.stringify(resumed.exit)).toBe(true)
+    expect(calls).toBe(0)
+    expect(resumed.records).toHaveLength(reference.records.length)
+    expect(summary(resumed.exit)).toEqual(summary(reference.exit))
+  })
+
   it("a checkpoint ahead of the committed records (a commit marker lost by hand) starts over with a warning: every iteration is written, as uninterrupted", { timeout: 300_000 }, async () => {
     const reference = await runPpo(options)
     const first = await runPpo(options, { crashAfter: 7 })

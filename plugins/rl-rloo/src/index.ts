@@ -19,7 +19,7 @@ export { RlooOptions, rlooDefaults, rlooStage } from "@refine-af/training"
 /** The plugin manifest (`rloo/train` in recipes). */
 export default definePlugin({
   name: "rloo",
-  version: "0.4.1",
+  version: "0.4.2",
   description: "RLOO from automated feedback: k samples per prompt, leave-one-out baseline, k3 KL to the reference, no value head.",
   components: { train: rlooStage }
 })

@@ -38,3 +38,33 @@ export const writeFileAtomic = (file: string, content: string | Uint8Array, opti
   }
   if (sync) fsyncDir(path.dirname(file))
 }
+
+/** Names our atomic writers give their temporary files: `<file>.tmp`, `<file>.<pid>.tmp`, `<file>.tmp-<pid>`. */
+const tempName = /\.tmp(-\d+)?$/
+
+/**
+ * Removes the temporary files that atomic writes leave when the process is killed mid-write
+ * (`<file>.<pid>.tmp`, `<file>.tmp-<pid>`, …) anywhere under `folder`; returns how many went. Only
+ * for a folder no other process writes (a stage's folders, under the run lock).
+ */
+export const removeStaleTemps = (folder: string): number => {
+  let removed = 0
+  const visit = (at: string) => {
+    let entries: Array<fs.Dirent> = []
+    try {
+      entries = fs.readdirSync(at, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      const full = path.join(at, entry.name)
+      if (entry.isDirectory()) visit(full)
+      else if (entry.isFile() && tempName.test(entry.name)) {
+        fs.rmSync(full, { force: true })
+        removed++
+      }
+    }
+  }
+  visit(folder)
+  return removed
+}

@@ -10,6 +10,7 @@ import { componentVersion, type ResolvedRecipe, type ResolvedStage } from "../re
 import type { StageContext } from "../stage/context.ts"
 import { RecordStreamError, StageError } from "../stage/errors.ts"
 import { lookupCache, restoreFromCache, storeInCache } from "./cache.ts"
+import { removeStaleTemps } from "./fs-atomic.ts"
 import { ioError, type RunIoError } from "./errors.ts"
 import type { EventLog } from "./events.ts"
 import { resolvePathOptions } from "../plugin/path-option.ts"
@@ -179,6 +180,8 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       try: () => {
         // Trainer state belongs to one stage identity: a changed stage starts from nothing.
         if (!continuing) for (const folder of [dir, stateDir]) fs.rmSync(folder, { recursive: true, force: true })
+        // A continued stage: what a killed attempt was writing atomically never became a file; its temporary copy goes.
+        else for (const folder of [dir, stateDir]) removeStaleTemps(folder)
         fs.mkdirSync(stateDir, { recursive: true })
       },
       catch: ioError(dir)

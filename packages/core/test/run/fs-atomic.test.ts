@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { fileVersion, sameFileVersion, writeFileAtomic } from "../../src/index.ts"
+import { fileVersion, removeStaleTemps, sameFileVersion, writeFileAtomic } from "../../src/index.ts"
 
 const folder = () => fs.mkdtempSync(path.join(os.tmpdir(), "fs-atomic-"))
 
@@ -22,6 +22,20 @@ describe("writeFileAtomic", () => {
     fs.mkdirSync(path.join(target, "inside"), { recursive: true })
     expect(() => writeFileAtomic(target, "x")).toThrow()
     expect(fs.readdirSync(dir)).toEqual(["taken"])
+  })
+})
+
+describe("removeStaleTemps", () => {
+  it("removes the temporary files of interrupted atomic writes anywhere below, and nothing else", () => {
+    const dir = folder()
+    const names = ["records.jsonl", "curves.jsonl.8044.tmp", "x.tmp", "adapter/adapter_model.safetensors", "adapter/adapter_model.safetensors.tmp-31337", "tmp.txt", "data.tmpl", "notes.tmp-old", ".tmp-folder/records.jsonl"]
+    for (const name of names) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+      fs.writeFileSync(path.join(dir, name), "x")
+    }
+    expect(removeStaleTemps(dir)).toBe(3)
+    expect(names.filter((name) => fs.existsSync(path.join(dir, name)))).toEqual(["records.jsonl", "adapter/adapter_model.safetensors", "tmp.txt", "data.tmpl", "notes.tmp-old", ".tmp-folder/records.jsonl"])
+    expect(removeStaleTemps(path.join(dir, "absent"))).toBe(0)
   })
 })
 

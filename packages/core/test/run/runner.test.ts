@@ -138,8 +138,15 @@ describe("runRecipe", () => {
     expect(failed.error).toContain("flux capacitor")
     expect(failed.stages["hello"]?.status).toBe("pending")
 
+    // What a kill mid-write leaves in the stage's folders: temporary files of atomic writes, which the continued stage must not keep.
+    const stale = [path.join(runDir, "stages", "flaky", "curves.jsonl.4242.tmp"), path.join(runDir, "stages", "flaky", "adapter", "weights.tmp"), path.join(runDir, "state", "flaky", "policy-checkpoint.safetensors.tmp-4242")]
+    for (const file of stale) {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, "half")
+    }
     broken = false
     const resumed = await Effect.runPromise(resumeRun(runDir, recipe, { cacheDir }))
+    expect(stale.filter((file) => fs.existsSync(file))).toEqual([])
     expect(resumed.manifest.status).toBe("completed")
     expect(resumed.manifest.attempts).toHaveLength(2)
     expect(statuses(resumed.manifest)).toEqual({ numbers: "completed", flaky: "completed", hello: "completed" })

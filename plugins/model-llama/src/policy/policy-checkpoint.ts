@@ -16,7 +16,7 @@ import * as nodePath from "node:path"
 import type { Json } from "@refine-af/core"
 import type { BackendFeed, BackendService } from "@refine-af/tensor"
 import { PolicyError, type Restored } from "@refine-af/training"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { openSafetensors, writeSafetensors } from "@refine-af/models"
 import { CHECKSUM_KEY, checksumOfFile, checksumToWrite } from "../quant/content-checksum.ts"
 import { toHost, type PolicyState } from "./policy-state.ts"
@@ -58,7 +58,8 @@ export const writeCheckpoint = (backend: BackendService, state: PolicyState, dir
     yield* writeSafetensors(temp, tensors, { ...metadata, [CHECKSUM_KEY]: checksumToWrite(metadata, tensors) })
     yield* Effect.try(() => renameSync(temp, file))
   }).pipe(
-    Effect.tapError(() => Effect.sync(() => rmSync(nodePath.join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`), { force: true }))),
+    // Failed or interrupted (Ctrl-C mid-write): the temporary file goes; a kill -9 leaves it to the resume (the core removes stale temps).
+    Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => rmSync(nodePath.join(dir, `${CHECKPOINT_FILE}.tmp-${process.pid}`), { force: true })))),
     Effect.mapError(failure(`cannot write a checkpoint into ${dir}`, "check that the folder is writable and the disk is not full"))
   )
 

@@ -34,7 +34,7 @@ import { checkLoraTargets } from "../loop/lora-targets.ts"
 import { checkFiniteRewards } from "../loop/finite.ts"
 import { asTrainerStageError } from "../loop/stage-error.ts"
 import { emitMetrics, iterationRecord, meanStepMetrics } from "../loop/iteration-metrics.ts"
-import { rolloutSamples, writeIterationCurves } from "../loop/report-material.ts"
+import { finalOutcomeOf, rolloutSamples, withFinalOutcome, writeIterationCurves } from "../loop/report-material.ts"
 import { openResumableSession } from "../loop/resume-session.ts"
 import { saturationWatch } from "../../saturation.ts"
 import { GrpoOptions, RlooOptions, rewardScaleOf, type GroupOptions } from "./options.ts"
@@ -109,9 +109,11 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
 
     const saturated = saturationWatch(ctx.name, ctx.events, policy.info.vocabSize)
     const session = yield* openResumableSession(policy, { lora, seed: ctx.seed, gradientCheckpointing: o.gradientCheckpointing === true }, ctx, storedStep)
-    let last: Record<string, number> = {}
+    // Resumed from the final checkpoint, no iteration runs: its stored outcome is the stage's.
+    const restoredOutcome = storedStep(session.restored?.trainerState) >= o.steps ? finalOutcomeOf(session.restored?.trainerState) : undefined
+    let last: Record<string, number> = { ...restoredOutcome?.last }
     const appended: Array<JsonRecord> = []
-    let samples: Array<JsonRecord> = []
+    let samples: Array<JsonRecord> = [...(restoredOutcome?.samples ?? [])]
     let control = storedControl(session.restored?.trainerState, o.entropyCoef)
     for (let step = storedStep(session.restored?.trainerState); step < o.steps; step++) {
       const fail = asTrainerStageError(ctx.name, step)
@@ -181,7 +183,8 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
       yield* ctx.events.progress(step + 1, o.steps)
       if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
         yield* ctx.output.checkpoint()
-        yield* session.checkpoint(ctx.stateDir, { step: step + 1, ...(adaptive === undefined ? {} : { entropyControl: { coef: control.coef, lastEntropy: control.lastEntropy } }) }).pipe(Effect.mapError(fail))
+        const state: JsonRecord = { step: step + 1, ...(adaptive === undefined ? {} : { entropyControl: { coef: control.coef, lastEntropy: control.lastEntropy } }) }
+        yield* session.checkpoint(ctx.stateDir, step + 1 === o.steps ? withFinalOutcome(state, { last, samples }) : state).pipe(Effect.mapError(fail))
         // The curves so far too, so the report of a run killed later shows the iterations done.
         yield* writeIterationCurves(ctx, appended)
       }

@@ -3,8 +3,10 @@
  * conventions in `@refine-af/core`): `curves.jsonl` — reward, KL, loss and entropy per
  * iteration, from every iteration record, durable ones of an interrupted attempt included —
  * and a few rollouts of the last iteration with their reward breakdown, for the stage
- * summary's `data.report` (outside the output hash: after a resume that starts past the
- * last iteration there are none).
+ * summary's `data.report` (outside the output hash). The final checkpoint also keeps the last
+ * iteration's metrics and those samples (`withFinalOutcome`), so a resume that starts past the
+ * last iteration (killed after that checkpoint, before the stage committed) returns the same
+ * summary as an uninterrupted run.
  *
  * @example
  * ```ts
@@ -13,7 +15,7 @@
  * ```
  */
 import { Effect } from "effect"
-import { curvePointsOf, evenlySpaced, writeCurves, type JsonRecord, type RolloutReward, type StageContext } from "@refine-af/core"
+import { curvePointsOf, evenlySpaced, writeCurves, type Json, type JsonRecord, type RolloutReward, type StageContext } from "@refine-af/core"
 
 /** Curves of an RL trainer, in the order the report shows them. */
 export const rlCurveNames: ReadonlyArray<string> = ["reward_mean", "kl", "loss", "entropy"]
@@ -46,3 +48,23 @@ export const writeIterationCurves = (ctx: Pick<StageContext<unknown, unknown>, "
     const durable = yield* ctx.output.resumed()
     yield* writeCurves(ctx, curvePointsOf([...durable, ...appended], rlCurveNames))
   })
+
+/** What a finished RL stage returns besides its files: the last iteration's metrics and the report's samples. */
+export interface FinalOutcome {
+  readonly last: Readonly<Record<string, number>>
+  readonly samples: ReadonlyArray<JsonRecord>
+}
+
+/** The trainer state of the final checkpoint: `state` with the stage's final outcome beside it. */
+export const withFinalOutcome = (state: JsonRecord, outcome: FinalOutcome): JsonRecord => ({ ...state, final: { last: { ...outcome.last }, samples: [...outcome.samples] } })
+
+/** The final outcome a checkpoint's trainer state kept, if it is the final checkpoint's. */
+export const finalOutcomeOf = (stored: Json | undefined): FinalOutcome | undefined => {
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return undefined
+  const final = (stored as Record<string, Json>)["final"]
+  if (final === null || typeof final !== "object" || Array.isArray(final)) return undefined
+  const { last, samples } = final as Record<string, Json>
+  if (last === null || typeof last !== "object" || Array.isArray(last) || !Array.isArray(samples)) return undefined
+  if (!Object.values(last).every((value) => typeof value === "number")) return undefined
+  return { last: last as Record<string, number>, samples: samples.filter((sample): sample is JsonRecord => sample !== null && typeof sample === "object" && !Array.isArray(sample)) }
+}
