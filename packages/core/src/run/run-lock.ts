@@ -22,14 +22,28 @@ export interface LockOwner {
   readonly hostname: string
 }
 
+/**
+ * Whether `/proc` says `pid` is a zombie: exited (a kill -9), not yet reaped by its parent. `kill(pid, 0)`
+ * succeeds on one, and in a container whose init never reaps, it stays so. Undefined where there is no `/proc`.
+ */
+export const isZombie = (pid: number): boolean | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // "pid (comm) S ...": the state follows the last ")" (comm may hold spaces and parentheses).
+    return stat.slice(stat.lastIndexOf(")") + 1).trim().startsWith("Z")
+  } catch {
+    return undefined
+  }
+}
+
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false
   }
+  return isZombie(pid) !== true
 }
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code

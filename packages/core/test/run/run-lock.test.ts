@@ -4,7 +4,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { acquireRunLock, defineStage, resumeRun, runRecipe, StageError } from "../../src/index.ts"
+import { acquireRunLock, defineStage, isZombie, resumeRun, runRecipe, StageError } from "../../src/index.ts"
 import { makeRecipe, tempDir } from "./fixtures.ts"
 
 const failingOnce = () => {
@@ -51,6 +51,25 @@ describe("run lock", () => {
     fs.writeFileSync(path.join(runDir, ".lock"), JSON.stringify({ pid: deadPid, hostname: os.hostname() }))
     const resumed = await Effect.runPromise(resumeRun(runDir, recipe))
     expect(resumed.manifest.status).toBe("completed")
+
+    // A holder killed with -9 whose parent has not reaped it yet is a zombie: kill(pid, 0) succeeds, but it holds nothing.
+    if (fs.existsSync("/proc/self/stat")) {
+      // `sh` starts a short child and execs into `sleep`, which never reaps it: a zombie for as long as the sleep.
+      const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 20"], { stdio: ["ignore", "pipe", "ignore"] })
+      const zombiePid = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (data) => resolve(String(data).trim()))))
+      try {
+        for (let i = 0; i < 100 && isZombie(zombiePid) !== true; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+        expect(isZombie(zombiePid)).toBe(true)
+        const zombieDir = tempDir("zombie-lock")
+        fs.writeFileSync(path.join(zombieDir, ".lock"), JSON.stringify({ pid: zombiePid, hostname: os.hostname() }))
+        const taken = acquireRunLock(zombieDir)
+        expect(typeof taken).toBe("function")
+        ;(taken as () => void)()
+        expect(isZombie(process.pid)).toBe(false)
+      } finally {
+        parent.kill("SIGKILL")
+      }
+    } else console.log("skipped the zombie-holder check: no /proc on this system")
 
     const dir = tempDir("torn-lock")
     fs.writeFileSync(path.join(dir, ".lock"), '{"pid":12')
