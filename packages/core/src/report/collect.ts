@@ -96,7 +96,15 @@ const warningsOf = (runDir: string, problems: Array<string>): RunReport["warning
     if (type !== "warning" || typeof message !== "string") return []
     return [{ ...(typeof stage === "string" ? { stage } : {}), message }]
   })
-  return warnings.slice(-maxWarnings)
+  // A stage that warned, was killed and ran again warns again: the report says each thing once.
+  const seen = new Set<string>()
+  const distinct = warnings.filter((warning) => {
+    const key = `${warning.stage ?? ""}\u0000${warning.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  return distinct.slice(-maxWarnings)
 }
 
 /** The report of the run in `runDir` as data (see `RunReport`). */

@@ -7,7 +7,7 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { decodeRunReport, defineStage, runRecipe } from "../../src/index.ts"
+import { decodeRunReport, defineStage, resumeRun, runRecipe, StageError } from "../../src/index.ts"
 import { makeRecipe, readJsonl, tempDir } from "./fixtures.ts"
 
 const warning = defineStage({
@@ -43,5 +43,32 @@ describe("warnings of cached stages", () => {
     const again = warningsIn(second.runDir)
     expect(again.events).toEqual([["gen", "5 of 16 generations hit maxNewTokens=16 (from when the cached output was made)"]])
     expect(again.report).toEqual([{ stage: "gen", message: "5 of 16 generations hit maxNewTokens=16 (from when the cached output was made)" }])
+  })
+
+  it("a stage that warned, failed and ran again on resume warns again: the run report says it once", async () => {
+    let failed = false
+    const flaky = defineStage({
+      role: "generator",
+      description: "warns, then fails the first time",
+      deterministic: true,
+      options: Schema.Struct({}),
+      run: (ctx) =>
+        Effect.gen(function*() {
+          yield* ctx.events.warn("5 of 16 generations hit maxNewTokens=16")
+          if (!failed) {
+            failed = true
+            return yield* new StageError({ stage: ctx.name, message: "killed" })
+          }
+          yield* ctx.output.append([{ n: 1 }])
+        })
+    })
+    const runsDir = tempDir("runs")
+    const recipe = makeRecipe({ stages: { gen: { component: flaky } } })
+    await Effect.runPromiseExit(runRecipe(recipe, { runsDir, cache: false }))
+    const runDir = path.join(runsDir, fs.readdirSync(runsDir)[0]!)
+    await Effect.runPromise(resumeRun(runDir, recipe, { cache: false }))
+    const { events, report } = warningsIn(runDir)
+    expect(events).toHaveLength(2)
+    expect(report).toEqual([{ stage: "gen", message: "5 of 16 generations hit maxNewTokens=16" }])
   })
 })
