@@ -18,6 +18,7 @@ describe("Ctrl-C", () => {
     const result = await running.done
     expect(result.code, result.stderr).toBe(130)
     expect(result.stderr).toContain(`refine-af resume`)
+    expect(result.stderr).toContain("interrupting (Ctrl-C again to force)")
     expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace
 
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8"))
@@ -32,5 +33,19 @@ describe("Ctrl-C", () => {
     expect(records<{ index: number }>(runDir, "lines").map((row) => row.index)).toEqual(Array.from({ length: 600 }, (_, index) => index))
     const events = fs.readFileSync(path.join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as { type: string; resumedCount?: number; stage?: string })
     expect(events.find((event) => event.type === "stage_start" && event.stage === "lines" && event.resumedCount === kept)).toBeDefined()
+  })
+
+  it("SIGTERM interrupts the same way and says which signal came (no Ctrl-C was pressed)", async () => {
+    const runsDir = tempDir("sigterm")
+    const env = { REFINE_AF_CACHE: tempDir("cache"), REFINE_AF_CHECKPOINT_RECORDS: "50" }
+    const running = startCli(["run", "tests/recipes/crash.yaml", "--runs-dir", runsDir, "stages.lines.count=600", "stages.lines.delay_ms=5"], env)
+    const runDir = await onlyRunDir(runsDir)
+    await waitFor(() => committedCount(runDir, "lines") >= 50, running, "50 committed records")
+    running.child.kill("SIGTERM")
+    const result = await running.done
+    expect(result.code, result.stderr).toBe(130)
+    expect(result.stderr).toContain("SIGTERM received: interrupting (send it again, or Ctrl-C, to force)")
+    expect(result.stderr).not.toContain("Ctrl-C again")
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, "manifest.json"), "utf8")).status).toBe("interrupted")
   })
 })

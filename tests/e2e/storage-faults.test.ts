@@ -29,7 +29,7 @@ describe("storage faults during a run", () => {
     const runDir = await onlyRunDir(runsDir)
     expect(failed.stderr).toContain(`error: the disk is full (ENOSPC) writing ${path.join(runDir, "stages/lines/records.jsonl")}`)
     expect(failed.stderr).toContain(`free space on the disk holding`)
-    expect(failed.stderr).toContain(`then continue with: refine-af resume ${runDir}`)
+    expect(failed.stderr).toMatch(new RegExp(`then continue with: (npx )?refine-af resume ${runDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`))
     expect(failed.stderr).not.toContain("please report it")
     noStackTrace(failed.stderr)
     expect(committedCount(runDir, "lines")).toBe(60)

@@ -26,11 +26,11 @@ const program = Command.runWith(refineAf, { version })(process.argv.slice(2)).pi
 const fiber = Effect.runFork(program)
 
 let signals = 0
-const onSignal = () => {
+const onSignal = (signal: NodeJS.Signals) => {
   signals++
-  // A second Ctrl-C means "now": committed records are safe on disk anyway.
+  // A second Ctrl-C (or signal) means "now": committed records are safe on disk anyway.
   if (signals > 1) process.exit(ExitCode.interrupted)
-  process.stderr.write("\ninterrupting (Ctrl-C again to force)...\n")
+  process.stderr.write(signal === "SIGINT" ? "\ninterrupting (Ctrl-C again to force)...\n" : `\n${signal} received: interrupting (send it again, or Ctrl-C, to force)...\n`)
   Effect.runFork(Fiber.interrupt(fiber))
 }
 process.on("SIGINT", onSignal)

@@ -2,6 +2,7 @@
 import { resourceRows, resourceTableHeader, stageRows, stageTableHeader, textTable, type RunManifest } from "@refine-af/core"
 import { Flag } from "effect/cli"
 import { runOutputs } from "./run-outputs.ts"
+import { cliCommand } from "./invocation.ts"
 
 /** `--wide`: do not wrap the summary to 100 columns. */
 export const wideFlag = Flag.Boolean("wide").pipe(Flag.withDescription("Do not wrap the summary to 100 columns"), Flag.withDefault(false))
@@ -61,6 +62,6 @@ export const printRunSummary = (runDir: string, manifest: RunManifest, options: 
     ...(resourceRows(manifest).length === 0 ? [] : ["", ...textTable(resourceTableHeader, resourceRows(manifest)).split("\n")]),
     ...(outputs.length === 0 ? [] : ["", "outputs:", ...wrapped(outputs.map((output) => `  ${output.kind}${output.stage !== undefined ? ` (${output.stage})` : ""}: ${output.path}`))])
   ]
-  if (manifest.status === "interrupted" || manifest.status === "failed") lines.push("", `continue with: refine-af resume ${runDir}`)
+  if (manifest.status === "interrupted" || manifest.status === "failed") lines.push("", `continue with: ${cliCommand()} resume ${runDir}`)
   return lines.join("\n")
 }

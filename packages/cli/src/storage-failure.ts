@@ -8,6 +8,7 @@
 import { Cause, Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { cliCommand } from "./invocation.ts"
 
 /** A run stopped on a storage condition; `fix` says how to continue without losing work. */
 export class StorageFailure extends Schema.TaggedError<StorageFailure>()("StorageFailure", {
@@ -161,7 +162,7 @@ const notAFolder = (failure: FsFailure, location: RunLocation, file: string | un
   const blocker = fileBlocking(file)
   if (blocker === undefined) return undefined
   const resume = resumable(runDir)
-    ? `then continue with: refine-af resume ${runDir} (committed records are kept)`
+    ? `then continue with: ${cliCommand()} resume ${runDir} (committed records are kept)`
     : "then run the recipe again (stages that had finished come from the cache)"
   const runsDirBlocked = "runsDir" in location && inside(blocker, path.resolve(location.runsDir))
   const remedy = runsDirBlocked
@@ -197,10 +198,10 @@ export const storageFailureOf = (error: unknown, location: RunLocation): Storage
   }
   const condition = conditions[failure.code]!
   const resume = resumable(runDir)
-    ? `then continue with: refine-af resume ${runDir} (committed records are kept)`
+    ? `then continue with: ${cliCommand()} resume ${runDir} (committed records are kept)`
     : "then run the recipe again (stages that had finished come from the cache)"
   const remedy = failure.code === "ENOSPC" || failure.code === "EDQUOT"
-    ? `free space on the disk holding ${where} (\`refine-af cache\` shows what the cache folder holds; \`refine-af cache prune --older-than 30d\` removes what runs have not used for a month)`
+    ? `free space on the disk holding ${where} (\`${cliCommand()} cache\` shows what the cache folder holds; \`${cliCommand()} cache prune --older-than 30d\` removes what runs have not used for a month)`
     : `make ${nearestExisting(path.dirname(where))} writable, or choose another folder (--runs-dir, --cache-dir)`
   return new StorageFailure({
     condition,

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest"
 import { withLiveCounts } from "../src/commands/inspect.ts"
 import { printRunSummary } from "../src/run-summary.ts"
 import type { RunManifest } from "@refine-af/core"
+import { cliCommand } from "../src/invocation.ts"
 
 const runningManifest = (): RunManifest => ({
   formatVersion: 1,
@@ -39,7 +40,7 @@ describe("inspect on a run whose process was killed", () => {
     expect(shown.stages["lines"]?.status).toBe("completed")
     // A stage that never started counts no records: "-", as the run's own report shows it, not 0.
     expect(shown.stages["later"]?.records).toBeUndefined()
-    expect(printRunSummary(runDir, shown)).toContain(`continue with: refine-af resume ${runDir}`)
+    expect(printRunSummary(runDir, shown)).toContain(`continue with: ${cliCommand()} resume ${runDir}`)
 
     // A lock left by a dead process does not count either.
     fs.writeFileSync(path.join(runDir, ".lock"), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: os.hostname() }))

@@ -6,6 +6,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { checkFolders, storageFailureOf } from "../src/storage-failure.ts"
 import { outcomeOf } from "../src/report-error.ts"
+import { cliCommand } from "../src/invocation.ts"
 
 const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-storage-"))
 
@@ -59,7 +60,8 @@ describe("storageFailureOf: a file where a folder has to be", () => {
     const storage = storageFailureOf({ code: "ENOSPC", syscall: "write" }, { runsDir })
     const running = path.join(runsDir, "sft-20260101-000100-bbbb")
     expect(storage?.message).toBe(`the disk is full (ENOSPC) writing ${running}`)
-    expect(storage?.fix).toBe(`free space on the disk holding ${running} (\`refine-af cache\` shows what the cache folder holds; \`refine-af cache prune --older-than 30d\` removes what runs have not used for a month), then continue with: refine-af resume ${running} (committed records are kept)`)
+    const cli = cliCommand()
+    expect(storage?.fix).toBe(`free space on the disk holding ${running} (\`${cli} cache\` shows what the cache folder holds; \`${cli} cache prune --older-than 30d\` removes what runs have not used for a month), then continue with: ${cli} resume ${running} (committed records are kept)`)
     expect(storage?.message).not.toContain("unknown path")
   })
 })

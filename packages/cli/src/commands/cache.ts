@@ -11,6 +11,7 @@ import { Command, Flag } from "effect/cli"
 import { listCache, parseDuration, parseSize, pruneCache, type CacheItem, type CacheItemKind } from "@refine-af/core"
 import { formatBytes } from "@refine-af/models"
 import { cacheDirFlag, chosenCacheFolder } from "./run.ts"
+import { cliCommand } from "../invocation.ts"
 
 /** A prune request that says nothing to prune, or says it in a form we do not read: a usage error (exit 2). */
 export class InvalidPruneRequest extends Schema.TaggedError<InvalidPruneRequest>()("InvalidPruneRequest", {
@@ -60,7 +61,7 @@ export const formatCacheListing = (folder: string, items: ReadonlyArray<CacheIte
   const shown = options.all === true ? [...items] : [...items].sort((a, b) => b.bytes - a.bytes).slice(0, 10)
   lines.push("", options.all === true ? "every item, most recently used first:" : "largest items:", ...shown.map((item) => itemLine(item, now)))
   if (options.all !== true && items.length > shown.length) lines.push(`  … and ${items.length - shown.length} more (--all lists every item)`)
-  lines.push("", "free space: refine-af cache prune --older-than 30d (or --max-size 50GB, or --all); --dry-run shows what would go")
+  lines.push("", `free space: ${cliCommand()} cache prune --older-than 30d (or --max-size 50GB, or --all); --dry-run shows what would go`)
   return lines.join("\n")
 }
 

@@ -44,6 +44,7 @@ import {
 import { printRunSummary } from "../run-summary.ts"
 import { reportStorageFailures } from "../storage-failure.ts"
 import { cacheDirFlag } from "./run.ts"
+import { cliCommand } from "../invocation.ts"
 
 /** What `compareRunDirs` needs. */
 export interface CompareRunDirsOptions {
@@ -88,7 +89,7 @@ export const findEvaluationStage = (
         message: entry === undefined ? `run has no stage "${stage}"` : `stage "${stage}" did not finish (status ${entry.status})`,
         fix: entry === undefined
           ? `pick one of: ${Object.keys(manifest.stages).join(", ") || "(no stages)"}`
-          : `finish the run first: refine-af resume ${runDir}`
+          : `finish the run first: ${cliCommand()} resume ${runDir}`
       }))
     }
     return Effect.succeed(stage)

@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { readRunManifest, type RunManifest } from "@refine-af/core"
 import { withLiveCounts } from "./inspect.ts"
+import { cliCommand } from "../invocation.ts"
 
 /** One row of the listing. */
 export interface RunRow {
@@ -44,7 +45,7 @@ const duration = (ms: number): string => {
 
 /** The listing as a table (one line per run). */
 export const formatRuns = (runsDir: string, rows: ReadonlyArray<RunRow>): string => {
-  if (rows.length === 0) return `${runsDir}: no runs (start one with: refine-af run <recipe>)`
+  if (rows.length === 0) return `${runsDir}: no runs (start one with: ${cliCommand()} run <recipe>)`
   const cells = rows.map((row) => {
     const m = row.manifest
     if (m === undefined) return [path.basename(row.dir), "?", "", "", "", "", row.problem ?? ""]
@@ -65,7 +66,7 @@ export const formatRuns = (runsDir: string, rows: ReadonlyArray<RunRow>): string
   const header = ["run", "status", "recipe", "started (UTC)", "took", "stages", ""]
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)))
   const line = (row: ReadonlyArray<string>) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
-  return [line(header), ...cells.map(line), "", `details: refine-af inspect ${path.join(runsDir, "<run>")}; unfinished ones: refine-af resume ${path.join(runsDir, "<run>")}`].join("\n")
+  return [line(header), ...cells.map(line), "", `details: ${cliCommand()} inspect ${path.join(runsDir, "<run>")}; unfinished ones: ${cliCommand()} resume ${path.join(runsDir, "<run>")}`].join("\n")
 }
 
 /** `refine-af runs`. */

@@ -6,6 +6,7 @@
  */
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import type { RecipeInvalid } from "../recipe/errors.ts"
 import { loadRecipe } from "../recipe/load.ts"
@@ -24,6 +25,9 @@ import { createRunDir, newRunId, runFiles } from "./run-dir.ts"
 import { acceptResumeOverrides } from "./resume-overrides.ts"
 import { executeStage, manifestInputs, type StageExecError } from "./stage-exec.ts"
 import type { StageOutput } from "./stage-input.ts"
+
+/** How long a resume waits for a run held by a live process on this host to be released (one interrupted a moment ago is still saving). */
+const lockPatienceMs = 3000
 
 /** Options shared by `runRecipe` and `resumeRun`. */
 export interface RunEngineOptions {
@@ -73,12 +77,17 @@ const execute = (
   Effect.suspend(() => {
     let releaseLock: () => void
     try {
-      const lock = acquireRunLock(runDir)
+      let lock = acquireRunLock(runDir)
+      // A run just interrupted (Ctrl-C, SIGTERM, npm gone) may still be saving for a moment: wait for it a little.
+      for (const until = Date.now() + lockPatienceMs; typeof lock !== "function" && lock.hostname === os.hostname() && Date.now() < until;) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+        lock = acquireRunLock(runDir)
+      }
       if (typeof lock !== "function") {
         return Effect.fail(new RunDirInvalid({
           dir: runDir,
           message: `the run is in use by process ${lock.pid} on ${lock.hostname}`,
-          fix: `wait for it to finish or stop it; if that process is gone, delete ${path.join(runDir, ".lock")} and resume`
+          fix: `wait for it to finish or stop it (a run interrupted a moment ago may still be saving: try again in a few seconds); if that process is gone, delete ${path.join(runDir, ".lock")} and resume`
         }))
       }
       releaseLock = lock

@@ -39,6 +39,14 @@ describe("run lock", () => {
     expect(error?.message).toContain(`process ${process.ppid}`)
   })
 
+  it("a resume waits a little for a local holder to let go (a run interrupted a moment ago is still saving)", async () => {
+    const { runDir, recipe } = await failedRun()
+    const saving = spawn("sleep", ["1"], { stdio: "ignore" })
+    fs.writeFileSync(path.join(runDir, ".lock"), JSON.stringify({ pid: saving.pid, hostname: os.hostname() }))
+    const resumed = await Effect.runPromise(resumeRun(runDir, recipe))
+    expect(resumed.manifest.status).toBe("completed")
+  })
+
   it("respects a lock held from another host (shared file systems)", () => {
     const dir = tempDir("remote-lock")
     fs.writeFileSync(path.join(dir, ".lock"), JSON.stringify({ pid: 1, hostname: `${os.hostname()}-elsewhere` }))
