@@ -278,7 +278,9 @@ export const executeStage = (env: StageRunEnv, name: string, position: number): 
       })))
     }
     env.events.write("stage_end", { stage: name, status: "completed", records: entry.records, durationMs: entry.durationMs, outputHash })
-    env.events.display.stageEnd(name, `done, ${recordsText(entry.records)} in ${(entry.durationMs / 1000).toFixed(1)}s`)
+    // After a resume the time is this attempt's: say so, and what the earlier ones had committed.
+    const resumedFrom = writer.resumedCount > 0 ? ` (this attempt; resumed after ${recordsText(writer.resumedCount)})` : ""
+    env.events.display.stageEnd(name, `done, ${recordsText(entry.records)} in ${(entry.durationMs / 1000).toFixed(1)}s${resumedFrom}`)
     finish(entry)
   })
 

@@ -262,8 +262,12 @@ describe("runRecipe", () => {
     expect(partial.length).toBeGreaterThan(0)
     expect(partial.length).toBeLessThan(200)
 
-    const resumed = await Effect.runPromise(resumeRun(runDir, slow(), { cache: false }))
+    const ends: Array<[string, string]> = []
+    const progress = { stageStart: () => {}, progress: () => {}, stageEnd: (stage: string, line: string) => ends.push([stage, line]), message: () => {} }
+    const resumed = await Effect.runPromise(resumeRun(runDir, slow(), { cache: false, progress }))
     expect(resumed.manifest.status).toBe("completed")
+    // The resumed stage's time is this attempt's, and its line says so; the other stage ran whole.
+    expect(ends.map(([stage, line]) => [stage, line.replace(/[\d.]+s/, "Ts")])).toEqual([["numbers", `done, 200 records in Ts (this attempt; resumed after ${partial.length} records)`], ["doubled", "done, 200 records in Ts"]])
     for (const stage of ["numbers", "doubled"]) {
       expect(fs.readFileSync(path.join(runDir, `stages/${stage}/records.jsonl`), "utf8"))
         .toBe(fs.readFileSync(path.join(reference.runDir, `stages/${stage}/records.jsonl`), "utf8"))
