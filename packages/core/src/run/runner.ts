@@ -225,6 +225,17 @@ export const runRecipe = (recipe: ResolvedRecipe, options: RunRecipeOptions): Ef
     return yield* execute(recipe, runDir, manifest, options)
   })
 
+/** A folder `refine-af run` created and then lost (killed between making it and writing its manifest): no manifest, no stage output. */
+const startedOnly = (runDir: string): boolean => {
+  try {
+    const names = fs.readdirSync(runDir)
+    if (names.includes("manifest.json") || !names.includes("stages")) return false
+    return fs.readdirSync(path.join(runDir, "stages")).length === 0
+  } catch {
+    return false
+  }
+}
+
 /** Reads the manifest of a run directory, or fails with `RunDirInvalid`. */
 export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunDirInvalid> =>
   Effect.try({
@@ -235,6 +246,12 @@ export const readRunManifest = (runDir: string): Effect.Effect<RunManifest, RunD
           dir: runDir,
           message: cause instanceof ManifestShapeError ? cause.message : `${path.join(runDir, "manifest.json")} is not valid JSON (${(cause as SyntaxError).message}): the run's record of its stages is damaged`,
           fix: `restore ${path.join(runDir, "manifest.json")} (it is rewritten by every run and resume; a hand edit or a damaged disk broke it), or start the run again with \`refine-af run\` (stages already in the cache are reused)`
+        })
+        : startedOnly(runDir)
+        ? new RunDirInvalid({
+          dir: runDir,
+          message: `${runDir} is a run that was stopped as it started, before it wrote manifest.json: no stage ran, so there is nothing to resume`,
+          fix: "run the recipe again (refine-af run <recipe>; its resolved copy is recipe.yaml in that folder), and delete this folder"
         })
         : new RunDirInvalid({
           dir: runDir,

@@ -307,4 +307,16 @@ describe("runRecipe", () => {
     expect(error.message).not.toContain("not a run directory")
     expect(error.fix).toMatch(/^restore .*manifest\.json.*or start the run again/)
   })
+
+  it("a run folder killed as it started (stages/ and recipe.yaml, no manifest yet) is said to be that, not 'not a run directory'", async () => {
+    const dir = tempDir("started-only")
+    fs.mkdirSync(path.join(dir, "stages"))
+    fs.writeFileSync(path.join(dir, "recipe.yaml"), "# resolved\n")
+    const error = await Effect.runPromise(Effect.flip(readRunManifest(dir)))
+    expect(error.message).toContain("stopped as it started, before it wrote manifest.json")
+    expect(error.fix).toMatch(/^run the recipe again/)
+    // A folder that never was a run keeps the plain answer.
+    const plain = await Effect.runPromise(Effect.flip(readRunManifest(tempDir("not-a-run"))))
+    expect(plain.message).toContain("is not a run directory")
+  })
 })
