@@ -7,15 +7,20 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { committedCount, onlyRunDir, records, runCli, startCli, tempDir, waitFor } from "./cli.ts"
 
+/** A 600-line crash.yaml run sent `signal` once `committed` records of its first stage are durable. */
+const interruptedRun = async (signal: NodeJS.Signals, committed: number) => {
+  const runsDir = tempDir(signal.toLowerCase())
+  const env = { REFINE_AF_CACHE: tempDir("cache"), REFINE_AF_CHECKPOINT_RECORDS: "50" }
+  const running = startCli(["run", "tests/recipes/crash.yaml", "--runs-dir", runsDir, "stages.lines.count=600", "stages.lines.delay_ms=5"], env)
+  const runDir = await onlyRunDir(runsDir)
+  await waitFor(() => committedCount(runDir, "lines") >= committed, running, `${committed} committed records`)
+  running.child.kill(signal)
+  return { result: await running.done, runDir, env }
+}
+
 describe("Ctrl-C", () => {
   it("interrupts with exit code 130 and the run resumes to completion", async () => {
-    const runsDir = tempDir("sigint")
-    const env = { REFINE_AF_CACHE: tempDir("cache"), REFINE_AF_CHECKPOINT_RECORDS: "50" }
-    const running = startCli(["run", "tests/recipes/crash.yaml", "--runs-dir", runsDir, "stages.lines.count=600", "stages.lines.delay_ms=5"], env)
-    const runDir = await onlyRunDir(runsDir)
-    await waitFor(() => committedCount(runDir, "lines") >= 100, running, "100 committed records")
-    running.child.kill("SIGINT")
-    const result = await running.done
+    const { result, runDir, env } = await interruptedRun("SIGINT", 100)
     expect(result.code, result.stderr).toBe(130)
     expect(result.stderr).toContain(`refine-af resume`)
     expect(result.stderr).toContain("interrupting (Ctrl-C again to force)")
@@ -36,13 +41,7 @@ describe("Ctrl-C", () => {
   })
 
   it("SIGTERM interrupts the same way and says which signal came (no Ctrl-C was pressed)", async () => {
-    const runsDir = tempDir("sigterm")
-    const env = { REFINE_AF_CACHE: tempDir("cache"), REFINE_AF_CHECKPOINT_RECORDS: "50" }
-    const running = startCli(["run", "tests/recipes/crash.yaml", "--runs-dir", runsDir, "stages.lines.count=600", "stages.lines.delay_ms=5"], env)
-    const runDir = await onlyRunDir(runsDir)
-    await waitFor(() => committedCount(runDir, "lines") >= 50, running, "50 committed records")
-    running.child.kill("SIGTERM")
-    const result = await running.done
+    const { result, runDir } = await interruptedRun("SIGTERM", 50)
     expect(result.code, result.stderr).toBe(130)
     expect(result.stderr).toContain("SIGTERM received: interrupting (send it again, or Ctrl-C, to force)")
     expect(result.stderr).not.toContain("Ctrl-C again")

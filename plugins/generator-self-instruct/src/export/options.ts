@@ -31,9 +31,9 @@ export const ExportOptions = Schema.Struct({
   /** Free-form description paragraph for the card. */
   description: Schema.String.annotate({ description: "Free-form description paragraph for the card." }).pipe(withDefault("Instruction-tuning data generated with refine-af (REFINE-AF / Self-Instruct).")),
   /** Configs written beside the Alpaca rows (config `default`): TRL's conversational and prompt-completion formats. */
-  formats: Schema.Array(Schema.Literals(exportFormats)).check(Schema.makeFilter<ReadonlyArray<string>>((formats) => (new Set(formats).size === formats.length ? undefined : "lists a format twice"))).annotate({
+  formats: Schema.Array(Schema.Literals(exportFormats)).annotate({
     description: "Configs written beside the Alpaca rows (config `default`, data/train.jsonl), each in data/<format>/train.jsonl: `messages` (a user turn — the instruction, a blank line and the input — and an assistant turn, the output: TRL's conversational format) and `prompt_completion` (the Alpaca prompt sft/lora trains on, and the output: TRL's prompt-completion format). [] writes the Alpaca rows alone."
-  }).pipe(withDefault([...exportFormats])),
+  }).check(Schema.makeFilter<ReadonlyArray<string>>((formats) => (new Set(formats).size === formats.length ? undefined : "lists a format twice"))).pipe(withDefault([...exportFormats])),
   /** Extra provenance to record verbatim (reward preset, upstream model ids, ...). */
   notes: Schema.Record(Schema.String, Schema.String).annotate({ description: "Extra provenance to record verbatim (reward preset, upstream model ids, ...)." }).pipe(withDefault({}))
 }).check(Schema.makeFilter<{ readonly license: string; readonly licenseName?: string; readonly licenseLink?: string }>((o) =>
