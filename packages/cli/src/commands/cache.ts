@@ -40,6 +40,9 @@ export const formatAge = (lastUsed: number, now: number = Date.now()): string =>
 }
 
 const total = (items: ReadonlyArray<CacheItem>) => items.reduce((sum, item) => sum + item.bytes, 0)
+const linked = (items: ReadonlyArray<CacheItem>) => items.reduce((sum, item) => sum + item.linkedBytes, 0)
+/** " (X of it also in run folders)" when some of the bytes are hard links that removal does not free. */
+const linkedNote = (items: ReadonlyArray<CacheItem>) => (linked(items) === 0 ? "" : ` (${formatBytes(linked(items))} of it also in run folders: not freed by removal)`)
 const count = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`
 
 const itemLine = (item: CacheItem, now: number) =>
@@ -49,7 +52,7 @@ const itemLine = (item: CacheItem, now: number) =>
 export const formatCacheListing = (folder: string, items: ReadonlyArray<CacheItem>, options: { readonly all?: boolean; readonly now?: number } = {}): string => {
   const now = options.now ?? Date.now()
   if (items.length === 0) return `${folder}: empty (nothing cached yet, or no such folder)`
-  const lines = [`${folder}: ${count(items.length, "item")}, ${formatBytes(total(items))}`, ""]
+  const lines = [`${folder}: ${count(items.length, "item")}, ${formatBytes(total(items))}${linkedNote(items)}`, ""]
   const kinds = [...new Set(items.map((item) => item.kind))]
   const width = Math.max(...kinds.map((kind) => kindNames[kind].length))
   for (const kind of kinds) {
@@ -73,7 +76,9 @@ const listCommandAction = Effect.fnUntraced(function*({ cacheDir, all }: { reado
 /** The prune summary. */
 export const formatPruneResult = (folder: string, result: ReturnType<typeof pruneCache>, dryRun: boolean, now: number = Date.now()): string => {
   const verb = dryRun ? "would remove" : "removed"
-  const lines = [`${folder}: ${verb} ${count(result.removed.length, "item")} (${formatBytes(total(result.removed))}); ${dryRun ? "would keep" : "kept"} ${count(result.kept.length, "item")} (${formatBytes(total(result.kept))})`]
+  const shared = linked(result.removed)
+  const freeing = shared === 0 ? "" : `; ${dryRun ? "it would free" : "that freed"} ${formatBytes(total(result.removed) - shared)}, the rest being also in run folders`
+  const lines = [`${folder}: ${verb} ${count(result.removed.length, "item")} (${formatBytes(total(result.removed))}${freeing}); ${dryRun ? "would keep" : "kept"} ${count(result.kept.length, "item")} (${formatBytes(total(result.kept))})`]
   const shown = result.removed.slice(0, 20)
   lines.push(...shown.map((item) => itemLine(item, now)))
   if (result.removed.length > shown.length) lines.push(`  … and ${result.removed.length - shown.length} more`)

@@ -38,6 +38,8 @@ export interface CacheItem {
   /** The component of a stage output; the model folder name of weights; the file of scores. */
   readonly label: string
   readonly bytes: number
+  /** Bytes of its files that other folders link too (a run folder's copy of a stage output): removing the item does not free them. */
+  readonly linkedBytes: number
   readonly files: number
   /** Milliseconds since the epoch. */
   readonly lastUsed: number
@@ -48,13 +50,14 @@ const metaFileName = ".meta.json"
 
 interface TreeStats {
   bytes: number
+  linkedBytes: number
   files: number
   latest: number
 }
 
 /** Sizes of the files under `target` (a file or folder), and their latest access or change. */
 const treeStats = (target: string): TreeStats => {
-  const stats: TreeStats = { bytes: 0, files: 0, latest: 0 }
+  const stats: TreeStats = { bytes: 0, linkedBytes: 0, files: 0, latest: 0 }
   const visit = (at: string) => {
     let info: fs.Stats
     try {
@@ -74,6 +77,7 @@ const treeStats = (target: string): TreeStats => {
       return
     }
     stats.bytes += info.size
+    if (info.nlink > 1) stats.linkedBytes += info.size
     stats.files++
     stats.latest = Math.max(stats.latest, info.mtimeMs, info.atimeMs)
   }
@@ -83,7 +87,7 @@ const treeStats = (target: string): TreeStats => {
 
 const stageItem = (cacheDir: string, name: string): CacheItem => {
   const folder = path.join(cacheDir, name)
-  const { bytes, files } = treeStats(folder)
+  const { bytes, linkedBytes, files } = treeStats(folder)
   let label = "(unknown component)"
   let lastUsed = 0
   try {
@@ -95,12 +99,12 @@ const stageItem = (cacheDir: string, name: string): CacheItem => {
   } catch {
     lastUsed = treeStats(folder).latest
   }
-  return { kind: "stage", path: name, label, bytes, files, lastUsed }
+  return { kind: "stage", path: name, label, bytes, linkedBytes, files, lastUsed }
 }
 
 const treeItem = (cacheDir: string, relative: string, kind: CacheItemKind, label: string): CacheItem => {
-  const { bytes, files, latest } = treeStats(path.join(cacheDir, relative))
-  return { kind, path: relative, label, bytes, files, lastUsed: latest }
+  const { bytes, linkedBytes, files, latest } = treeStats(path.join(cacheDir, relative))
+  return { kind, path: relative, label, bytes, linkedBytes, files, lastUsed: latest }
 }
 
 const subItems = (cacheDir: string, folder: string, kind: CacheItemKind): Array<CacheItem> => {

@@ -44,8 +44,11 @@ const byPath = (items: ReadonlyArray<CacheItem>) => Object.fromEntries(items.map
 describe("listCache", () => {
   it("lists each item with its kind, label, size and last use (a stage output's: its .meta.json), most recent first", () => {
     const dir = sampleCache()
+    // A run folder's hard link to a stage output's file: its bytes are not freed by removing the entry.
+    fs.linkSync(path.join(dir, "b".repeat(64), "records.jsonl"), path.join(tempDir("cache-admin-run"), "records.jsonl"))
     const items = listCache(dir)
     const found = byPath(items)
+    expect([found["b".repeat(64)]!.linkedBytes, found["a".repeat(64)]!.linkedBytes]).toEqual([3000, 0])
     expect(Object.keys(found).sort()).toEqual([".tmp-cccccccc-host-1-abc", "a".repeat(64), "b".repeat(64), "content-ids", "notes.txt", path.join("quant", "llama_x-int4"), path.join("scores", "judge.jsonl")].sort())
     expect(found["a".repeat(64)]).toMatchObject({ kind: "stage", label: "self-instruct/bootstrap", bytes: 1000 + fs.statSync(path.join(dir, "a".repeat(64), ".meta.json")).size, files: 2 })
     expect(found[path.join("quant", "llama_x-int4")]).toMatchObject({ kind: "weights", label: "llama_x-int4", bytes: 70_000, files: 2 })
@@ -73,7 +76,7 @@ describe("pruning", () => {
     expect(paths(sized.remove)).toContain(path.join("quant", "llama_x-int4"))
     expect(selectForPruning(items, { now }).remove).toEqual([])
     // A temporary folder written within the hour is a stage output being published: never pruned, not even by --all.
-    const publishing: CacheItem = { kind: "temp", path: ".tmp-live", label: "", bytes: 1e9, files: 1, lastUsed: now - 60_000 }
+    const publishing: CacheItem = { kind: "temp", path: ".tmp-live", label: "", bytes: 1e9, linkedBytes: 0, files: 1, lastUsed: now - 60_000 }
     expect(selectForPruning([...items, publishing], { olderThanMs: -Infinity, now }).keep).toEqual([publishing])
     expect(selectForPruning([...items, publishing], { maxBytes: 0, now }).keep).toEqual([publishing])
   })
