@@ -69,4 +69,8 @@ bundle=$(du -sb "$OUT" | cut -f1)
 tracked=$(cd "$ROOT" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -n 1 | cut -f1)
 total=$((bundle + tracked))
 awk -v o="$OUT" -v b="$bundle" -v t="$tracked" 'BEGIN { printf "device-bundle: %s (%.1f MiB) + tracked files %.1f MiB = %.1f MiB of the 64 MiB a device call carries\n", o, b / 1048576, t / 1048576, (b + t) / 1048576 }'
+# The record of the sizes (the README quotes them): bench-results/gpu-check-bundle.json.
+mkdir -p "$ROOT/bench-results"
+printf '{\n "tool": "gpu-check/device-bundle",\n "date": "%s",\n "node": "%s",\n "commit": "%s",\n "bundleBytes": %s,\n "trackedBytes": %s,\n "totalBytes": %s,\n "limitBytes": %s\n}\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(node --version)" "$(cd "$ROOT" && git rev-parse --short HEAD)" "$bundle" "$tracked" "$total" $((64 * 1048576)) > "$ROOT/bench-results/gpu-check-bundle.json"
 [ "$total" -lt $((64 * 1048576)) ] || { echo "device-bundle: over 64 MiB: trim EXCLUDES" >&2; exit 1; }
