@@ -8,7 +8,7 @@ import { Console, Effect, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { readRunManifest, type RunManifest } from "@refine-af/core"
+import { formatDuration, readRunManifest, type RunManifest } from "@refine-af/core"
 import { withLiveCounts } from "./inspect.ts"
 import { cliCommand } from "../invocation.ts"
 
@@ -36,13 +36,6 @@ export const listRuns = (runsDir: string): Array<RunRow> => {
   return rows.sort((a, b) => started(b) - started(a) || (a.dir < b.dir ? -1 : 1))
 }
 
-const duration = (ms: number): string => {
-  const seconds = Math.round(ms / 1000)
-  if (seconds < 60) return `${seconds} s`
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`
-}
-
 /** The listing as a table (one line per run). */
 export const formatRuns = (runsDir: string, rows: ReadonlyArray<RunRow>): string => {
   if (rows.length === 0) return `${runsDir}: no runs (start one with: ${cliCommand()} run <recipe>)`
@@ -58,7 +51,7 @@ export const formatRuns = (runsDir: string, rows: ReadonlyArray<RunRow>): string
       m.status,
       m.name,
       m.startedAt.replace("T", " ").slice(0, 16),
-      end === undefined ? "" : duration(end - Date.parse(m.startedAt)),
+      end === undefined ? "" : formatDuration((end - Date.parse(m.startedAt)) / 1000),
       `${done}/${stages.length}`,
       hits === 0 ? "" : `${hits} cached`
     ]

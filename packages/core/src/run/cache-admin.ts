@@ -26,6 +26,7 @@
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { cacheMetaFileName } from "./cache.ts"
 
 /** What kind of thing a cache item is. */
 export type CacheItemKind = "stage" | "weights" | "scores" | "content-ids" | "temp" | "other"
@@ -46,7 +47,6 @@ export interface CacheItem {
 }
 
 const stageKey = /^[0-9a-f]{64}$/
-const metaFileName = ".meta.json"
 
 interface TreeStats {
   bytes: number
@@ -87,17 +87,17 @@ const treeStats = (target: string): TreeStats => {
 
 const stageItem = (cacheDir: string, name: string): CacheItem => {
   const folder = path.join(cacheDir, name)
-  const { bytes, linkedBytes, files } = treeStats(folder)
+  const { bytes, linkedBytes, files, latest } = treeStats(folder)
   let label = "(unknown component)"
-  let lastUsed = 0
+  let lastUsed = latest
   try {
-    const meta = JSON.parse(fs.readFileSync(path.join(folder, metaFileName), "utf8")) as { componentId?: unknown; createdAt?: unknown }
+    const meta = JSON.parse(fs.readFileSync(path.join(folder, cacheMetaFileName), "utf8")) as { componentId?: unknown; createdAt?: unknown }
     if (typeof meta.componentId === "string") label = meta.componentId
     const created = typeof meta.createdAt === "string" ? Date.parse(meta.createdAt) : Number.NaN
     // A cache hit touches .meta.json: its mtime is the last use (its creation at the latest).
-    lastUsed = Math.max(fs.statSync(path.join(folder, metaFileName)).mtimeMs, Number.isNaN(created) ? 0 : created)
+    lastUsed = Math.max(fs.statSync(path.join(folder, cacheMetaFileName)).mtimeMs, Number.isNaN(created) ? 0 : created)
   } catch {
-    lastUsed = treeStats(folder).latest
+    // No readable .meta.json: its files' latest time stands.
   }
   return { kind: "stage", path: name, label, bytes, linkedBytes, files, lastUsed }
 }
@@ -130,7 +130,7 @@ export const listCache = (cacheDir: string): Array<CacheItem> => {
     const full = path.join(cacheDir, name)
     if (name.startsWith(".trash-")) items.push(treeItem(cacheDir, name, "temp", "(being deleted)"))
     else if (name.startsWith(".tmp-")) items.push(treeItem(cacheDir, name, "temp", "(a stage output being published, or left by a killed run)"))
-    else if (stageKey.test(name) && fs.existsSync(path.join(full, metaFileName))) items.push(stageItem(cacheDir, name))
+    else if (stageKey.test(name) && fs.existsSync(path.join(full, cacheMetaFileName))) items.push(stageItem(cacheDir, name))
     else if (name === "quant") items.push(...subItems(cacheDir, name, "weights"))
     else if (name === "scores") items.push(...subItems(cacheDir, name, "scores"))
     else if (name === "content-ids") items.push(treeItem(cacheDir, name, "content-ids", "content ids of input files"))
@@ -214,16 +214,6 @@ export const pruneCache = (cacheDir: string, options: PruneOptions): PruneResult
     }
   }
   return { removed, kept: keep, failed }
-}
-
-/** Marks the stage output under `key` as used now (a cache hit), for pruning by last use. Best effort. */
-export const touchCacheEntry = (cacheDir: string, key: string): void => {
-  try {
-    const now = new Date()
-    fs.utimesSync(path.join(cacheDir, key, metaFileName), now, now)
-  } catch {
-    // A read-only cache still serves hits; it just ages by creation.
-  }
 }
 
 const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }

@@ -10,7 +10,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { JsonRecord } from "../stage/context.ts"
-import { touchCacheEntry } from "./cache-admin.ts"
 import { hashStageDir } from "./hash.ts"
 
 /** What the cache remembers about a stage output besides its files. */
@@ -25,7 +24,8 @@ export interface CacheMeta {
   readonly createdAt: string
 }
 
-const metaFileName = ".meta.json"
+/** The file beside a cache entry's outputs that holds its `CacheMeta`; its time is the entry's last use (see `touchCacheEntry`). */
+export const cacheMetaFileName = ".meta.json"
 
 /**
  * Default cache folder: `$REFINE_AF_CACHE`, else `.refine-af/cache` under the
@@ -55,7 +55,7 @@ const linkOrCopyTree = (from: string, to: string): void => {
 /** The cache entry for `key`, or undefined on a miss. */
 export const lookupCache = (cacheDir: string, key: string): CacheMeta | undefined => {
   try {
-    return JSON.parse(fs.readFileSync(path.join(cacheDir, key, metaFileName), "utf8")) as CacheMeta
+    return JSON.parse(fs.readFileSync(path.join(cacheDir, key, cacheMetaFileName), "utf8")) as CacheMeta
   } catch {
     return undefined
   }
@@ -75,7 +75,7 @@ export const restoreFromCache = (cacheDir: string, key: string, meta: CacheMeta,
     fs.rmSync(stageDir, { recursive: true, force: true })
     return false
   }
-  fs.rmSync(path.join(stageDir, metaFileName), { force: true })
+  fs.rmSync(path.join(stageDir, cacheMetaFileName), { force: true })
   if (hashStageDir(stageDir) === meta.outputHash) {
     touchCacheEntry(cacheDir, key)
     return true
@@ -92,11 +92,21 @@ export const storeInCache = (cacheDir: string, key: string, stageDir: string, me
   fs.mkdirSync(cacheDir, { recursive: true })
   const temp = path.join(cacheDir, `.tmp-${key.slice(0, 16)}-${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
   linkOrCopyTree(stageDir, temp)
-  fs.writeFileSync(path.join(temp, metaFileName), JSON.stringify(meta, null, 2))
+  fs.writeFileSync(path.join(temp, cacheMetaFileName), JSON.stringify(meta, null, 2))
   try {
     fs.renameSync(temp, target)
   } catch {
     // Another run published the same key first: identical content, keep theirs.
     fs.rmSync(temp, { recursive: true, force: true })
+  }
+}
+
+/** Marks the stage output under `key` as used now (a cache hit), for pruning by last use. Best effort. */
+export const touchCacheEntry = (cacheDir: string, key: string): void => {
+  try {
+    const now = new Date()
+    fs.utimesSync(path.join(cacheDir, key, cacheMetaFileName), now, now)
+  } catch {
+    // A read-only cache still serves hits; it just ages by creation.
   }
 }

@@ -49,7 +49,8 @@ export const silentProgress: ProgressDisplay = {
   message: () => {}
 }
 
-const formatDuration = (seconds: number): string => {
+/** "45s", "3m5s", "2h10m": a duration in seconds as the progress lines and `refine-af runs` show it. */
+export const formatDuration = (seconds: number): string => {
   if (!Number.isFinite(seconds)) return "?"
   // Round once, then split: rounding the remainder alone turns 119.6 s into "1m60s".
   const whole = Math.round(seconds)

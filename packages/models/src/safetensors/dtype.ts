@@ -86,7 +86,11 @@ export const floatToHalfBits = (value: number): number => {
 /** float32 value → bfloat16 bits, round-to-nearest-even. */
 export const floatToBfloat16Bits = (value: number): number => {
   scratch.setFloat32(0, value, true)
-  const x = scratch.getUint32(0, true)
+  return bfloat16FromFloat32Bits(scratch.getUint32(0, true))
+}
+
+/** float32 bits (as a uint32) → bfloat16 bits, round-to-nearest-even; a NaN stays a (quiet) NaN. */
+const bfloat16FromFloat32Bits = (x: number): number => {
   if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) return ((x >>> 16) | 0x40) & 0xffff
   const rounding = 0x7fff + ((x >>> 16) & 1)
   return ((x + rounding) >>> 16) & 0xffff
@@ -110,10 +114,7 @@ export const toHalfPrecision = (values: Float32Array, dtype: "F16" | "BF16"): Ui
     return out
   }
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length)
-  for (let i = 0; i < bits.length; i++) {
-    const x = bits[i]!
-    out[i] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0 ? ((x >>> 16) | 0x40) & 0xffff : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff
-  }
+  for (let i = 0; i < bits.length; i++) out[i] = bfloat16FromFloat32Bits(bits[i]!)
   return out
 }
 

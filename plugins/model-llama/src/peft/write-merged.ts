@@ -14,7 +14,7 @@
  */
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
-import { loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, toHalfPrecision, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
+import { bytesPerElement, loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, toHalfPrecision, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import type { LoraAdapter } from "./adapter.ts"
@@ -143,8 +143,7 @@ export const writeMergedFolder = (request: {
     const dtype = mergedDtypeFor(request.dtype ?? "auto", baseConfig)
     const fileDtype = SAFETENSORS_DTYPE[dtype]
     const names = Object.keys(merged).sort()
-    const elementBytes = dtype === "float32" ? 4 : 2
-    const sizes = names.map((name) => [name, merged[name]!.data.length * elementBytes] as const)
+    const sizes = names.map((name) => [name, merged[name]!.data.length * bytesPerElement(fileDtype)] as const)
     const shards = shardTensors(sizes, request.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES)
     const fileOf = (k: number) => (shards.length === 1 ? "model.safetensors" : `model-${String(k + 1).padStart(5, "0")}-of-${String(shards.length).padStart(5, "0")}.safetensors`)
     const tensor = (name: string) => {
@@ -165,9 +164,8 @@ export const writeMergedFolder = (request: {
           const from = nodePath.join(baseFolder, entry.name)
           const to = nodePath.join(out, entry.name)
           if (entry.name === "config.json") {
-            const config = JSON.parse(await readFile(from, "utf8")) as Record<string, unknown>
             // transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`: both must name the written dtype.
-            await writeFile(to, JSON.stringify({ ...config, torch_dtype: dtype, ...("dtype" in config ? { dtype } : {}) }, null, 2) + "\n")
+            await writeFile(to, JSON.stringify({ ...baseConfig, torch_dtype: dtype, ...("dtype" in baseConfig ? { dtype } : {}) }, null, 2) + "\n")
           } else await copyFile(from, to)
         }
         await writeFile(nodePath.join(out, "README.md"), mergedCard(baseFolder, request.adapterSource, dtype, shards.length))
