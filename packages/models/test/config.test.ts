@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { endOfSequenceIds, loadModelFolder, parameterCount, parseLlamaConfig, ropeFrequencies } from "../src/index.ts"
+import { endOfSequenceIds, expectedWeights, loadModelFolder, parameterCount, parseLlamaConfig, ropeFrequencies, TINY_PRESETS, tinyTensorPlan } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
@@ -34,7 +34,62 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3")
+  })
+  it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
+    const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
+    expect([qwen3.qkNorm, qwen3.qkvBias, qwen3.oBias, qwen3.mlpBias, qwen3.headDim]).toEqual([true, false, false, false, 16])
+    const biased = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", attention_bias: true, mlp_bias: true }))
+    expect([biased.qkvBias, biased.oBias, biased.mlpBias]).toEqual([true, true, false])
+    for (const modelType of ["llama", "mistral", "qwen2"]) expect((await run(parseLlamaConfig("c", { ...minimal, model_type: modelType }))).qkNorm).toBe(false)
+    const mistral = await run(parseLlamaConfig("c", { ...minimal, model_type: "mistral", attention_bias: true }))
+    expect([mistral.qkvBias, mistral.oBias]).toEqual([false, false])
+    // 2 layers × (attention 4·16·32 ·4 + mlp 3·32·64 + 2 norms·32 + q/k norms 2·16) + 2 embeddings 100·32 + final norm 32
+    expect(parameterCount(qwen3)).toBe(2 * (8192 + 6144 + 64 + 32) + 6400 + 32)
+  })
+  it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
+    const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }
+    for (const modelType of ["qwen2", "qwen3"]) {
+      // layer_types wins over max_window_layers (which alone would slide layer 1, not 0).
+      expect((await run(parseLlamaConfig("c", { ...qwen, model_type: modelType, use_sliding_window: true }))).slidingWindowPerLayer).toEqual([4, null])
+      expect((await run(parseLlamaConfig("c", { ...qwen, model_type: modelType }))).slidingWindowPerLayer).toEqual([null, null])
+    }
+    expect((await run(parseLlamaConfig("c", { ...qwen, model_type: "llama", use_sliding_window: true }))).slidingWindowPerLayer).toEqual([null, null])
+    const wrong = await flip(parseLlamaConfig("c", { ...qwen, model_type: "qwen3", layer_types: ["full_attention"] }))
+    expect(wrong.message).toContain(`"layer_types" is ["full_attention"], expected 2 entries (num_hidden_layers)`)
+    const unknown = await flip(parseLlamaConfig("c", { ...qwen, model_type: "qwen3", layer_types: ["full_attention", "chunked_attention"] }))
+    expect(unknown.message).toContain("each \"full_attention\" or \"sliding_attention\"")
+  })
+  it("transformers 5's rope_parameters (theta inside) reads as transformers 4's rope_theta + rope_scaling", async () => {
+    const scaling = { rope_type: "llama3", factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 }
+    const v4 = await run(parseLlamaConfig("c", { ...minimal, rope_theta: 500000, rope_scaling: scaling }))
+    const v5 = await run(parseLlamaConfig("c", { ...minimal, rope_parameters: { ...scaling, rope_theta: 500000 } }))
+    expect(v5.ropeTheta).toBe(500000)
+    expect(v5.ropeScaling).toEqual({ type: "llama3", factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 })
+    expect(v5).toEqual(v4)
+    // Before this was read, a transformers 5 config silently ran at theta 10000 with no scaling.
+    expect((await run(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "default", rope_theta: 1e6 } }))).ropeTheta).toBe(1e6)
+    // Theta outside the object (a config written half-way) still counts.
+    expect((await run(parseLlamaConfig("c", { ...minimal, rope_theta: 1e6, rope_parameters: { rope_type: "default" } }))).ropeTheta).toBe(1e6)
+    // One set per attention kind: fine when they agree, refused when they differ (one rotary table here).
+    const perKind = await run(parseLlamaConfig("c", { ...minimal, rope_parameters: { full_attention: { rope_type: "default", rope_theta: 1e6 }, sliding_attention: { rope_type: "default", rope_theta: 1e6 } } }))
+    expect(perKind.ropeTheta).toBe(1e6)
+    const differing = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { full_attention: { rope_type: "default", rope_theta: 1e6 }, sliding_attention: { rope_type: "default", rope_theta: 1e4 } } }))
+    expect(differing.message).toContain(`"rope_parameters" differs between attention kinds (full_attention, sliding_attention)`)
+    const badTheta = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "default", rope_theta: -1 } }))
+    expect(badTheta.message).toContain(`rope_parameters: "rope_theta" is -1, expected a positive number`)
+    const badType = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "longrope", rope_theta: 1e4 } }))
+    expect(badType.message).toContain(`"rope_parameters" type "longrope" is not supported`)
+    const notObject = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: "default" }))
+    expect(notObject.message).toContain(`"rope_parameters" is "default", expected an object`)
+  })
+  it("every tiny preset: the tiny-model writer's tensors are the ones loading expects, and parameterCount counts them", async () => {
+    for (const [name, preset] of Object.entries(TINY_PRESETS)) {
+      const config = await run(parseLlamaConfig(name, preset))
+      const plan = tinyTensorPlan(preset)
+      expect(new Map(plan.map((t) => [t.name, [...t.shape]]))).toEqual(new Map([...expectedWeights(config)].map(([n, shape]) => [n, [...shape]])))
+      expect(parameterCount(config)).toBe(plan.reduce((total, t) => total + t.shape.reduce((a, b) => a * b, 1), 0))
+    }
   })
   it("reports every invalid field at once", async () => {
     const error = await flip(parseLlamaConfig("c", { model_type: "llama", hidden_size: -1, num_attention_heads: 4, num_key_value_heads: 3, hidden_act: "gelu", rope_scaling: { type: "longrope" } }))

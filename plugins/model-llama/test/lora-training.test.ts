@@ -16,11 +16,14 @@ interface LoraGolden {
   readonly loss: number
   readonly modules: Record<string, { gradANorm: number; gradBNorm: number; gradA?: Array<number>; gradB?: Array<number> }>
 }
-const golden: LoraGolden = JSON.parse(readFileSync(nodePath.join(repoRoot, "tools/golden/llama/golden-lora-grad.json"), "utf8"))
+/** The PyTorch LoRA goldens: llama, and qwen3 (its q/k head norms between the q/k adapters and attention). */
+const goldens = { llama: "golden-lora-grad.json", qwen3: "golden-lora-grad-qwen3.json" } as const
+const loraGolden = (preset: keyof typeof goldens): LoraGolden => JSON.parse(readFileSync(nodePath.join(repoRoot, "tools/golden/llama", goldens[preset]), "utf8"))
+const golden = loraGolden("llama")
 
-/** The 512-token llama preset on a CPU backend (the LoRA tests train on token ids directly). */
-const smallVocabRuntime = Effect.gen(function* () {
-  const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+/** A 512-token preset on a CPU backend (the LoRA tests train on token ids directly). */
+const smallVocabRuntime = (preset: "llama" | "qwen3" = "llama") => Effect.gen(function* () {
+  const folder = tinyModel(preset, { set: { vocab_size: 512 } })
   const backend = yield* cpuBackend
   const model = yield* loadModelFolder(folder)
   const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
@@ -47,9 +50,10 @@ const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: 
 const norm = (values: ArrayLike<number>) => Math.sqrt(Array.from(values).reduce((s, v) => s + v * v, 0))
 
 describe("LoRA training on the compute core", () => {
-  it.each([false, true])("first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (gradientCheckpointing) => {
+  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
+    const golden = loraGolden(preset)
     const result = await runScoped(Effect.gen(function* () {
-      const runtime = yield* smallVocabRuntime
+      const runtime = yield* smallVocabRuntime(preset)
       const trainer = yield* makeLoraTrainer(runtime, closedFormAdapter(runtime.config, golden.rank, golden.alpha), { batch: 2, length: 8, learningRate: 0, gradientCheckpointing })
       return yield* trainer.gradients(golden.sequences)
     }))
@@ -79,7 +83,7 @@ describe("LoRA training on the compute core", () => {
       { ids: [40, 41, 42, 500, 501, 502, 503, 504], promptLength: 3 }
     ]
     const losses = await runScoped(Effect.gen(function* () {
-      const runtime = yield* smallVocabRuntime
+      const runtime = yield* smallVocabRuntime()
       const init = closedFormAdapter(runtime.config, 8, 16)
       // PEFT starts from B = 0 (the adapted model equals the base model).
       for (const pair of init.pairs.values()) pair.b.fill(0)
@@ -100,7 +104,7 @@ describe("LoRA training on the compute core", () => {
     ]
     const run = (dropout: number, seed: number, steps: number) =>
       Effect.gen(function* () {
-        const runtime = yield* smallVocabRuntime
+        const runtime = yield* smallVocabRuntime()
         const base = closedFormAdapter(runtime.config, 8, 16)
         const adapter = { ...base, config: { ...base.config, dropout } }
         const trainer = yield* makeLoraTrainer(runtime, adapter, { batch: 2, length: 8, learningRate: 1e-2, seed })

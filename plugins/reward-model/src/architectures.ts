@@ -16,7 +16,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import { buildHeadsGraph, ensureFolderFits, gptNeoXScoreProgram, llamaClassifierFeeds, loadGptNeoX, loadLlamaClassifier, type Weights } from "@refine-af/models"
+import { buildHeadsGraph, ensureFolderFits, gptNeoXScoreProgram, llamaClassifierFeeds, loadGptNeoX, loadLlamaClassifier, SUPPORTED_ARCHITECTURES, type Weights } from "@refine-af/models"
 import { hostTensor, type HostTensor, type Program } from "@refine-af/tensor"
 
 export interface ScoringModel {
@@ -34,7 +34,7 @@ export interface ScoringModel {
 
 export class ScoringModelError extends Schema.TaggedError<ScoringModelError>()("ScoringModelError", { message: Schema.String }) {}
 
-const llamaTypes = new Set(["llama", "mistral", "qwen2"])
+const llamaTypes = new Set<string>(SUPPORTED_ARCHITECTURES)
 const neoxTypes = new Set(["gpt_neox", "gpt_neox_reward_model"])
 
 /** Loads a reward-model folder as a `ScoringModel`. */

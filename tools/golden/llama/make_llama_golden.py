@@ -2,8 +2,10 @@
 """Golden outputs for plugins/model-llama from an independent PyTorch Llama forward.
 
 A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
-rotate_half layout, GQA, causal + sliding-window mask, SwiGLU, q/k/v bias, tied
-embeddings, linear / llama3 rope scaling) that reads the tiny models'
+rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
+bias, qwen3's per-head q/k RMSNorm, tied embeddings, linear / llama3 rope
+scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
+transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
 implementation it checks.
 
@@ -25,7 +27,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -65,9 +67,10 @@ def read_safetensors(path):
 
 
 def inverse_frequencies(cfg, head_dim):
-    base = cfg["rope_theta"]
+    # transformers 5 keeps theta and the scaling in one rope_parameters object.
+    scaling = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
+    base = scaling.get("rope_theta", cfg.get("rope_theta", 10000.0))
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=DTYPE) / head_dim))
-    scaling = cfg.get("rope_scaling") or {}
     kind = scaling.get("rope_type", scaling.get("type", "default"))
     if kind == "linear":
         return inv / scaling["factor"]
@@ -101,11 +104,16 @@ class Llama:
         self.layers = cfg["num_hidden_layers"]
         self.eps = cfg["rms_norm_eps"]
         self.inv_freq = inverse_frequencies(cfg, self.head_dim)
-        self.window = None
-        if cfg["model_type"] == "mistral":
-            self.window = cfg.get("sliding_window")
-        elif cfg["model_type"] == "qwen2" and cfg.get("use_sliding_window"):
-            raise NotImplementedError("qwen2 sliding window layers are not in the goldens")
+        # The sliding window of each layer (None: full causal attention).
+        self.windows = [None] * self.layers
+        window = cfg.get("sliding_window")
+        if cfg["model_type"] == "mistral" and window:
+            self.windows = [window] * self.layers
+        elif cfg["model_type"] in ("qwen2", "qwen3") and cfg.get("use_sliding_window") and window:
+            kinds = cfg.get("layer_types") or [
+                "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
+            ]
+            self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
         self.lm_head = self.w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else self.w["lm_head.weight"]
 
     def linear(self, x, name):
@@ -131,17 +139,20 @@ class Llama:
         sin = torch.cat([angles, angles], -1).sin()
         i = torch.arange(T)[:, None]
         j = torch.arange(T)[None, :]
-        allowed = j <= i
-        if self.window is not None:
-            allowed = allowed & (i - j < self.window)
+        causal = j <= i
         proj = lambda x, name: self.linear(x, name) + (
             (x @ lora[name][0].T @ lora[name][1].T) * lora[name][2] if lora and name in lora else 0
         )
         for layer in range(self.layers):
             p = f"model.layers.{layer}"
             x = self.rms_norm(h, p + ".input_layernorm.weight")
-            q = proj(x, p + ".self_attn.q_proj").view(T, self.heads, self.head_dim).transpose(0, 1)
-            k = proj(x, p + ".self_attn.k_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
+            q = proj(x, p + ".self_attn.q_proj").view(T, self.heads, self.head_dim)
+            k = proj(x, p + ".self_attn.k_proj").view(T, self.kv_heads, self.head_dim)
+            if p + ".self_attn.q_norm.weight" in self.w:  # qwen3: RMSNorm over each head, before rotary
+                q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
+                k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
+            q = q.transpose(0, 1)
+            k = k.transpose(0, 1)
             v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
             q = q * cos + self.rotate_half(q) * sin
             k = k * cos + self.rotate_half(k) * sin
@@ -149,6 +160,8 @@ class Llama:
             k = k.repeat_interleave(group, dim=0)
             v = v.repeat_interleave(group, dim=0)
             scores = (q @ k.transpose(1, 2)) / math.sqrt(self.head_dim)
+            window = self.windows[layer]
+            allowed = causal if window is None else causal & (i - j < window)
             scores = scores.masked_fill(~allowed, float("-inf"))
             attention = torch.softmax(scores, dim=-1) @ v
             h = h + proj(attention.transpose(0, 1).reshape(T, -1), p + ".self_attn.o_proj")
@@ -212,8 +225,9 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient golden: the llama preset with a 512-token vocabulary (the test
-# trains on token ids directly), rank-4 adapters on every projection with
+# LoRA gradient goldens: the llama and qwen3 presets (qwen3: the q/k head norms
+# sit between the q/k adapters and attention) with a 512-token vocabulary (the
+# test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
 LORA_ALPHA = 8
@@ -236,10 +250,13 @@ def lora_init(layer, target_index, out_features, in_features):
     return a, b
 
 
-def lora_golden(root):
-    folder = os.path.join(root, "llama-v512")
+LORA_PRESETS = {"llama": "golden-lora-grad.json", "qwen3": "golden-lora-grad-qwen3.json"}
+
+
+def lora_golden(root, preset):
+    folder = os.path.join(root, f"{preset}-v512")
     if not os.path.exists(os.path.join(folder, "model.safetensors")):
-        make_model(folder, "llama", ["--set", "vocab_size=512"])
+        make_model(folder, preset, ["--set", "vocab_size=512"])
     model = Llama(folder)
     lora = {}
     for layer in range(model.layers):
@@ -269,7 +286,7 @@ def lora_golden(root):
     return {
         "generator": "tools/golden/llama/make_llama_golden.py",
         "torch": torch.__version__,
-        "preset": "llama",
+        "preset": preset,
         "overrides": {"vocab_size": 512},
         "seed": SEED,
         "rank": LORA_RANK,
@@ -302,11 +319,12 @@ def main():
         print(f"wrote {path} ({os.path.getsize(path)} bytes); last-position top margins:",
               [p["lastTopMargin"] for p in golden["prompts"]],
               "greedy min margins:", [p["greedyMinMargin"] for p in golden["prompts"]])
-    path = os.path.join(HERE, "golden-lora-grad.json")
-    with open(path, "w") as f:
-        json.dump(lora_golden(root), f, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+    for preset, name in LORA_PRESETS.items():
+        path = os.path.join(HERE, name)
+        with open(path, "w") as f:
+            json.dump(lora_golden(root, preset), f, separators=(",", ":"))
+            f.write("\n")
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":

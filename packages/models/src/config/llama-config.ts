@@ -1,9 +1,11 @@
 /**
- * `config.json` of Llama-family models (model_type llama / mistral / qwen2),
- * normalised into one {@link LlamaConfig} that the forward pass reads. The
- * per-architecture differences (qkv bias of qwen2, sliding window of mistral
- * and of qwen2's upper layers) become per-layer fields here so the model code
- * has no architecture switches.
+ * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
+ * qwen3), normalised into one {@link LlamaConfig} that the forward pass reads.
+ * The per-architecture differences (qkv bias of qwen2, q/k RMSNorm of qwen3,
+ * sliding window of mistral and of the qwen families' upper layers) become
+ * fields here so the model code has no architecture switches. Both config
+ * layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
+ * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
  */
 import { Effect } from "effect"
 import { totalmem } from "node:os"
@@ -11,12 +13,11 @@ import { InvalidConfigError, UnsupportedArchitectureError } from "./errors.ts"
 import { FieldReader, isJsonObject } from "./fields.ts"
 import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 
-/** The `model_type` values this plugin implements. */
-
 /** Bytes per weight of the narrowest precision a Llama model can be held in: int4, block-wise, one float32 scale per 32 weights. */
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2"] as const
+/** The `model_type` values this plugin implements. */
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -35,10 +36,12 @@ export interface LlamaConfig {
   readonly ropeScaling: RopeScaling
   readonly maxPositionEmbeddings: number
   readonly tieWordEmbeddings: boolean
-  /** Bias on q/k/v projections (qwen2 always; llama with `attention_bias`). */
+  /** Bias on q/k/v projections (qwen2 always; llama and qwen3 with `attention_bias`). */
   readonly qkvBias: boolean
-  /** Bias on the output projection (llama with `attention_bias`). */
+  /** Bias on the output projection (llama and qwen3 with `attention_bias`). */
   readonly oBias: boolean
+  /** RMSNorm over each head of q and k before rotary (qwen3: `self_attn.q_norm` / `k_norm`, weight [headDim]). */
+  readonly qkNorm: boolean
   /** Bias on gate/up/down (llama with `mlp_bias`). */
   readonly mlpBias: boolean
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
@@ -48,10 +51,10 @@ export interface LlamaConfig {
   readonly padTokenId: number | null
 }
 
-const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddings: number): RopeScaling => {
+const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddings: number, key = "rope_scaling"): RopeScaling => {
   if (raw === undefined || raw === null) return { type: "default" }
   if (!isJsonObject(raw)) {
-    fields.problems.push(`"rope_scaling" is ${JSON.stringify(raw)}, expected an object or null`)
+    fields.problems.push(`"${key}" is ${JSON.stringify(raw)}, expected an object or null`)
     return { type: "default" }
   }
   const type = raw.rope_type ?? raw.type
@@ -88,22 +91,91 @@ const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddin
       }
       break
     default:
-      fields.problems.push(`"rope_scaling" type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_ROPE_TYPES.join(", ")})`)
+      fields.problems.push(`"${key}" type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_ROPE_TYPES.join(", ")})`)
       return { type: "default" }
   }
-  fields.problems.push(...rope.problems.map((p) => `rope_scaling: ${p}`))
+  fields.problems.push(...rope.problems.map((p) => `${key}: ${p}`))
   return scaling
 }
 
-/** The sliding window of each layer, following each architecture's rules. */
+/** transformers 5's per-layer attention kinds (`layer_types`), or undefined when the config has none. */
+const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayers: number): Array<"full_attention" | "sliding_attention"> | undefined => {
+  const raw = json.layer_types
+  if (raw === undefined || raw === null) return undefined
+  if (!Array.isArray(raw) || raw.length !== numLayers || !raw.every((t) => t === "full_attention" || t === "sliding_attention")) {
+    fields.problems.push(`"layer_types" is ${JSON.stringify(raw)}, expected ${numLayers} entries (num_hidden_layers), each "full_attention" or "sliding_attention"`)
+    return undefined
+  }
+  return raw as Array<"full_attention" | "sliding_attention">
+}
+
+/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config). */
 const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number): Array<number | null> => {
   const window = fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
-  if (architecture === "llama" || window === null) return Array.from({ length: numLayers }, () => null)
+  const kinds = layerTypes(json, fields, numLayers)
+  const none = Array.from({ length: numLayers }, () => null)
+  if (architecture === "llama" || window === null) return none
   if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
-  // qwen2: off unless use_sliding_window; then only layers from max_window_layers up.
-  if (!fields.bool("use_sliding_window", false)) return Array.from({ length: numLayers }, () => null)
+  // qwen2 / qwen3: off unless use_sliding_window; then the layers `layer_types` marks as sliding,
+  // or without it (transformers 4's configs) the layers from max_window_layers up.
+  if (!fields.bool("use_sliding_window", false)) return none
+  if (kinds !== undefined) return kinds.map((kind) => (kind === "sliding_attention" ? window : null))
   const firstWindowLayer = typeof json.max_window_layers === "number" ? json.max_window_layers : numLayers
   return Array.from({ length: numLayers }, (_, layer) => (layer >= firstWindowLayer ? window : null))
+}
+
+/**
+ * The rope settings from either layout: transformers 5 writes `rope_parameters`
+ * (type, scaling fields and `rope_theta` in one object; per attention kind for
+ * models whose kinds differ), transformers 4 `rope_theta` and `rope_scaling`.
+ */
+const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number): { readonly theta: number; readonly scaling: RopeScaling } => {
+  const raw = json.rope_parameters
+  if (raw === undefined || raw === null) {
+    return { theta: fields.positiveNumber("rope_theta", 10000), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
+  }
+  if (!isJsonObject(raw)) {
+    fields.problems.push(`"rope_parameters" is ${JSON.stringify(raw)}, expected an object`)
+    return { theta: 10000, scaling: { type: "default" } }
+  }
+  let parameters: Record<string, unknown> = raw
+  // One set per attention kind: usable when the kinds agree (this decoder has one rotary table).
+  const perKind = ["full_attention", "sliding_attention"].filter((kind) => isJsonObject(raw[kind]))
+  if (perKind.length > 0) {
+    const sets = perKind.map((kind) => JSON.stringify(raw[kind]))
+    if (new Set(sets).size > 1) {
+      fields.problems.push(`"rope_parameters" differs between attention kinds (${perKind.join(", ")}); one rotary setting for every layer is supported`)
+    }
+    parameters = raw[perKind[0]!] as Record<string, unknown>
+  }
+  // Theta inside the object; a top-level rope_theta (transformers 4) where it is not.
+  const reader = new FieldReader(parameters)
+  const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fields.positiveNumber("rope_theta", 10000) : undefined)
+  fields.problems.push(...reader.problems.map((p) => `rope_parameters: ${p}`))
+  return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, "rope_parameters") }
+}
+
+/**
+ * Which optional tensors a layer of this architecture holds (transformers'
+ * modelling code: qwen2's q/k/v always carry a bias; llama's and qwen3's
+ * attention projections follow `attention_bias`, llama's MLP `mlp_bias`;
+ * qwen3 normalises each head of q and k). Shared by the config parser and the
+ * tiny-model writer, so the tensors written are the tensors read.
+ *
+ * @example
+ * ```ts
+ * import { layerTensors } from "@refine-af/models"
+ * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: true }
+ * ```
+ */
+export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
+  const biasedAttention = (modelType === "llama" || modelType === "qwen3") && flags.attentionBias
+  return {
+    qkvBias: modelType === "qwen2" || biasedAttention,
+    oBias: biasedAttention,
+    mlpBias: modelType === "llama" && flags.mlpBias,
+    qkNorm: modelType === "qwen3"
+  }
 }
 
 /**
@@ -151,7 +223,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
       message: `${path} is not a usable ${architecture} config: ${problem}. Check these fields against the model card.`
     }))
   }
-  const attentionBias = fields.bool("attention_bias", false)
+  const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
+  const rope = parseRope(json, fields, maxPositionEmbeddings)
   const activation = json.hidden_act ?? "silu"
   if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
@@ -170,13 +243,11 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     numKeyValueHeads,
     headDim,
     rmsNormEps: fields.positiveNumber("rms_norm_eps", 1e-6),
-    ropeTheta: fields.positiveNumber("rope_theta", 10000),
-    ropeScaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings),
+    ropeTheta: rope.theta,
+    ropeScaling: rope.scaling,
     maxPositionEmbeddings,
     tieWordEmbeddings: fields.bool("tie_word_embeddings", false),
-    qkvBias: architecture === "qwen2" || attentionBias,
-    oBias: architecture === "llama" && attentionBias,
-    mlpBias: architecture === "llama" && fields.bool("mlp_bias", false),
+    ...tensors,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers),
     bosTokenId: fields.tokenId("bos_token_id"),
     eosTokenIds: fields.tokenIds("eos_token_id"),
@@ -197,7 +268,7 @@ export const parameterCount = (c: LlamaConfig): number => {
   const attention = c.hiddenSize * c.headDim * (2 * c.numHeads + 2 * c.numKeyValueHeads) +
     (c.qkvBias ? c.headDim * (c.numHeads + 2 * c.numKeyValueHeads) : 0) + (c.oBias ? c.hiddenSize : 0)
   const mlp = 3 * c.hiddenSize * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + c.hiddenSize : 0)
-  const perLayer = attention + mlp + 2 * c.hiddenSize
+  const perLayer = attention + mlp + 2 * c.hiddenSize + (c.qkNorm ? 2 * c.headDim : 0)
   const embeddings = c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)
   return c.numLayers * perLayer + embeddings + c.hiddenSize
 }

@@ -1,5 +1,5 @@
 /**
- * The one Llama-family decoder trunk (llama, mistral, qwen2) as a tensor
+ * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3) as a tensor
  * program for one shape bucket; heads (`heads.ts`) read its final hidden
  * state. One builder covers every use:
  *
@@ -275,8 +275,11 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
     const [rows, length] = residual.shape as [number, number, number]
     const x = rmsNorm(residual, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
-    const q = applyRotary(headsOf(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), rotary.cos, rotary.sin)
-    const k = applyRotary(headsOf(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), rotary.cos, rotary.sin)
+    // qwen3: each head of q and k RMS-normalised before rotary.
+    const headNorm = (t: Tensor, name: "q_norm" | "k_norm") =>
+      config.qkNorm ? rmsNorm(t, parameter(`${prefix}.self_attn.${name}.weight`, dtype, [headDim], trainable), config.rmsNormEps) : t
+    const q = applyRotary(headNorm(headsOf(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), "q_norm"), rotary.cos, rotary.sin)
+    const k = applyRotary(headNorm(headsOf(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), "k_norm"), rotary.cos, rotary.sin)
     const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     const attended = attend(layer, q, k, v)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])

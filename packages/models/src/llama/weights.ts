@@ -33,6 +33,10 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
     linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
     linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
     linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
+    if (c.qkNorm) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [c.headDim])
+      shapes.set(`${p}.self_attn.k_norm.weight`, [c.headDim])
+    }
     linear("self_attn.o_proj", c.hiddenSize, attention, c.oBias)
     shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize])
     linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)

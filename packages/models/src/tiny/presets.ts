@@ -3,7 +3,9 @@
  * supported architecture, each exercising that architecture's quirks: llama
  * with llama3 rope scaling and untied embeddings, mistral with a short sliding
  * window, single KV head (GQA 4:1) and linear rope scaling, qwen2 with q/k/v
- * bias and tied embeddings. The vocabulary is the Qwen3 tokenizer's (151,669
+ * bias and tied embeddings, qwen3 with q/k RMSNorm, heads wider than the hidden
+ * size (4 × 32 > 64), a sliding window on its second layer only, and
+ * transformers 5's config layout (`rope_parameters`, `layer_types`). The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
 
@@ -58,6 +60,20 @@ export const TINY_PRESETS = {
     use_sliding_window: false,
     sliding_window: 32,
     max_window_layers: 2,
+    tie_word_embeddings: true
+  },
+  qwen3: {
+    ...common,
+    architectures: ["Qwen3ForCausalLM"],
+    model_type: "qwen3",
+    head_dim: 32,
+    rms_norm_eps: 1e-6,
+    rope_parameters: { rope_type: "default", rope_theta: 1000000 },
+    attention_bias: false,
+    use_sliding_window: true,
+    sliding_window: 8,
+    max_window_layers: 1,
+    layer_types: ["full_attention", "sliding_attention"],
     tie_word_embeddings: true
   }
 } as const

@@ -10,6 +10,8 @@
  * ```
  */
 
+import { layerTensors } from "../config/llama-config.ts"
+
 /** One tensor of the plan: its HF name, shape and normal init parameters. */
 export interface PlannedTensor {
   readonly name: string
@@ -34,9 +36,7 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
-  const qkvBias = config.model_type === "qwen2" || config.attention_bias === true
-  const oBias = config.model_type === "llama" && config.attention_bias === true
-  const mlpBias = config.model_type === "llama" && config.mlp_bias === true
+  const { qkvBias, oBias, mlpBias, qkNorm } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
   // Weights ~ N(0, 1/fan_in) keep activations O(1); embeddings at 0.5 give logits
   // with a std of a few units, so greedy choices have clear margins.
   const plan: Array<PlannedTensor> = [{ name: "model.embed_tokens.weight", shape: [vocab, hidden], std: 0.5 }]
@@ -51,6 +51,10 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
     linear(`${prefix}.self_attn.q_proj`, heads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.k_proj`, kvHeads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.v_proj`, kvHeads * headDim, hidden, qkvBias)
+    if (qkNorm) {
+      plan.push({ name: `${prefix}.self_attn.q_norm.weight`, shape: [headDim], std: 0.1, mean: 1 })
+      plan.push({ name: `${prefix}.self_attn.k_norm.weight`, shape: [headDim], std: 0.1, mean: 1 })
+    }
     linear(`${prefix}.self_attn.o_proj`, hidden, heads * headDim, oBias)
     plan.push({ name: `${prefix}.post_attention_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
     linear(`${prefix}.mlp.gate_proj`, inner, hidden, mlpBias)

@@ -8,14 +8,14 @@ import { isDeviceQuantised, type BackendService } from "@refine-af/tensor"
 import { Effect, type Scope } from "effect"
 import { makeLlamaRuntime, type KvCacheMode, type LlamaRuntime } from "../../src/index.ts"
 import { loadWeights, openWeights } from "@refine-af/models"
-import { loadModelFolder, type ModelFolder } from "@refine-af/models"
+import { loadModelFolder, type ModelFolder, type TinyPresetName } from "@refine-af/models"
 import { tinyModel } from "./tiny-model.ts"
 
 /** A CPU onnxruntime backend for the test's scope. */
 export const cpuBackend: Effect.Effect<BackendService, never, Scope.Scope> = makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
 
 /** Loads a tiny preset onto a fresh CPU backend. */
-export const tinyRuntime = (preset: "llama" | "mistral" | "qwen2", options: { dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown>; kvCache?: KvCacheMode } = {}) =>
+export const tinyRuntime = (preset: TinyPresetName, options: { dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown>; kvCache?: KvCacheMode } = {}) =>
   Effect.gen(function* () {
     const folder = tinyModel(preset, options)
     const backend = yield* cpuBackend

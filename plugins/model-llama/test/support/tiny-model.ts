@@ -8,6 +8,7 @@ import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
+import type { TinyPresetName } from "@refine-af/models"
 import { fileURLToPath } from "node:url"
 
 /** The repository root (three levels above this file's folder). */
@@ -16,7 +17,7 @@ export const repoRoot = nodePath.resolve(nodePath.dirname(fileURLToPath(import.m
 const makerDir = nodePath.join(repoRoot, "tools/tiny-model")
 
 /** Builds (or reuses) a tiny model folder and returns its path. */
-export const tinyModel = (preset: "llama" | "mistral" | "qwen2", options: { seed?: number; dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown> } = {}): string => {
+export const tinyModel = (preset: TinyPresetName, options: { seed?: number; dtype?: "F32" | "F16" | "BF16"; set?: Record<string, unknown> } = {}): string => {
   const seed = options.seed ?? 0
   const dtype = options.dtype ?? "F32"
   const sets = Object.entries(options.set ?? {}).flatMap(([key, value]) => ["--set", `${key}=${JSON.stringify(value)}`])
