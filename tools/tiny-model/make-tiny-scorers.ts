@@ -27,7 +27,8 @@ export const TINY_SCORERS = [
   { folder: "gpt-neox/tiny-gpt-neox-cls", seed: 12 },
   { folder: "t5/tiny-t5-v1_0", seed: 21 },
   { folder: "t5/tiny-t5-v1_1", seed: 22 },
-  { folder: "llama-classifier/tiny-llama-classifier", seed: 31 }
+  { folder: "llama-classifier/tiny-llama-classifier", seed: 31 },
+  { folder: "llama-classifier/tiny-qwen3-classifier", seed: 32 }
 ] as const
 
 /** Writes one folder's weights into `out` (default: the committed folder). */

@@ -1,7 +1,8 @@
 /**
- * The Llama trunk with the `score` head (float64 interpreter) against an
- * independent float64 PyTorch LlamaForSequenceClassification forward
- * (tools/golden/llama-classifier), from safetensors and from `.bin`.
+ * The Llama-family trunk with the `score` head (float64 interpreter) against
+ * an independent float64 PyTorch LlamaForSequenceClassification /
+ * Qwen3ForSequenceClassification forward (tools/golden/llama-classifier), from
+ * safetensors and from `.bin`.
  */
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
@@ -11,8 +12,11 @@ import { interpret } from "@refine-af/tensor"
 import { buildHeadsGraph, llamaClassifierFeeds, loadLlamaClassifier, type LlamaClassifier } from "../src/index.ts"
 
 const goldenDir = nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier")
-const golden = JSON.parse(readFileSync(nodePath.join(goldenDir, "golden.json"), "utf8")) as { cases: Array<{ tokens: Array<Array<number>>; scores: Array<Array<number>> }> }
-const load = (prefer: "safetensors" | "bin") => Effect.runPromise(Effect.scoped(loadLlamaClassifier(nodePath.join(goldenDir, "tiny-llama-classifier"), { prefer })))
+type Golden = { cases: Array<{ tokens: Array<Array<number>>; scores: Array<Array<number>> }> }
+const classifiers = [
+  { name: "llama", folder: "tiny-llama-classifier", golden: "golden.json" },
+  { name: "qwen3", folder: "tiny-qwen3-classifier", golden: "golden-qwen3.json" }
+] as const
 
 const scoresOf = (model: LlamaClassifier, tokens: Array<Array<number>>): Array<Array<number>> => {
   const shape = { batch: tokens.length, length: Math.max(...tokens.map((t) => t.length)) }
@@ -24,14 +28,16 @@ const scoresOf = (model: LlamaClassifier, tokens: Array<Array<number>>): Array<A
   return tokens.map((_, r) => Array.from(out.data.slice(r * model.labels, (r + 1) * model.labels)))
 }
 
-describe("Llama sequence classifier", () => {
+describe.each(classifiers)("$name sequence classifier", ({ name, folder, golden: goldenFile }) => {
+  const golden = JSON.parse(readFileSync(nodePath.join(goldenDir, goldenFile), "utf8")) as Golden
+  const load = (prefer: "safetensors" | "bin") => Effect.runPromise(Effect.scoped(loadLlamaClassifier(nodePath.join(goldenDir, folder), { prefer })))
   it("scores right-padded batches like the float64 PyTorch forward within 1e-4", async () => {
     const model = await load("safetensors")
     let worst = 0
     for (const { tokens, scores } of golden.cases) {
       scoresOf(model, tokens).forEach((row, r) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - scores[r]![j]!)))))
     }
-    console.log(`llama classifier: max |ours - torch| = ${worst.toExponential(2)}`)
+    console.log(`${name} classifier: max |ours - torch| = ${worst.toExponential(2)}`)
     expect(worst).toBeLessThan(1e-4)
   })
 

@@ -127,9 +127,10 @@ describe("reward-model/hf", () => {
   })
 })
 
-describe("reward-model/hf on a Llama sequence classifier", () => {
-  const llamaFolder = nodePath.join(work, "tiny-llama-rm")
-  cpSync(nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier/tiny-llama-classifier"), llamaFolder, { recursive: true })
+// Llama-based reward models, and Qwen3-based ones (Skywork-Reward-V2-Qwen3): the same trunk with q/k head norms.
+describe.each(["llama", "qwen3"] as const)("reward-model/hf on a %s sequence classifier", (family) => {
+  const llamaFolder = nodePath.join(work, `tiny-${family}-rm`)
+  cpSync(nodePath.resolve(import.meta.dirname, `../../../tools/golden/llama-classifier/tiny-${family}-classifier`), llamaFolder, { recursive: true })
   writeBpeTokenizer(llamaFolder)
 
   it("scores like the float64 Llama trunk + score head on the same ids within 1e-4, .bin = safetensors", async () => {

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""A tiny Llama sequence classifier (a Llama-based reward model) and golden scores
-from an independent float64 PyTorch forward.
+"""Tiny Llama-family sequence classifiers (Llama- and Qwen3-based reward models,
+e.g. Skywork-Reward-V2-Qwen3) and golden scores from an independent float64
+PyTorch forward.
+
+tiny-qwen3-classifier/ is the same check for Qwen3ForSequenceClassification
+(per-head q/k RMSNorm before rotary, head_dim 16 with 4 heads over a hidden size
+of 32, transformers 5's rope_parameters): golden-qwen3.json.
 
 Reads tiny-llama-classifier/ in the Hugging Face layout of
 LlamaForSequenceClassification, whose config.json (num_labels 1, pad_token_id) and
@@ -33,21 +38,40 @@ CONFIG = dict(architectures=["LlamaForSequenceClassification"], model_type="llam
               hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
               vocab_size=80, rms_norm_eps=1e-6, rope_theta=10000.0, max_position_embeddings=64, tie_word_embeddings=False,
               bos_token_id=1, eos_token_id=2, pad_token_id=0, torch_dtype="float32")
+QWEN3_CONFIG = dict(architectures=["Qwen3ForSequenceClassification"], model_type="qwen3", num_labels=1,
+                    hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                    vocab_size=80, rms_norm_eps=1e-6, rope_parameters=dict(rope_type="default", rope_theta=1000000), max_position_embeddings=64,
+                    use_sliding_window=False, sliding_window=None, layer_types=["full_attention", "full_attention"], attention_bias=False,
+                    tie_word_embeddings=False, bos_token_id=None, eos_token_id=2, pad_token_id=0, torch_dtype="float32")
+# folder, config, golden file
+CLASSIFIERS = [("tiny-llama-classifier", CONFIG, "golden.json"), ("tiny-qwen3-classifier", QWEN3_CONFIG, "golden-qwen3.json")]
 BATCHES = [[[1, 17, 33, 2, 70, 41, 7], [1, 8, 3], [1, 60, 61, 62, 63]], [list(range(1, 30))]]
+
+
+def head_dim(c):
+    return c.get("head_dim", c["hidden_size"] // c["num_attention_heads"])
+
+
+def rope_theta(c):
+    return (c.get("rope_parameters") or {}).get("rope_theta", c.get("rope_theta", 10000.0))
 
 
 def expected_shapes(c):
     h, i, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
-    hd = h // c["num_attention_heads"]
+    hd = head_dim(c)
+    q = c["num_attention_heads"] * hd
     kv = c["num_key_value_heads"] * hd
     shapes = OrderedDict([("model.embed_tokens.weight", (v, h))])
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}"
         shapes[f"{p}.input_layernorm.weight"] = (h,)
-        shapes[f"{p}.self_attn.q_proj.weight"] = (h, h)
+        shapes[f"{p}.self_attn.q_proj.weight"] = (q, h)
         shapes[f"{p}.self_attn.k_proj.weight"] = (kv, h)
         shapes[f"{p}.self_attn.v_proj.weight"] = (kv, h)
-        shapes[f"{p}.self_attn.o_proj.weight"] = (h, h)
+        if c["model_type"] == "qwen3":
+            shapes[f"{p}.self_attn.q_norm.weight"] = (hd,)
+            shapes[f"{p}.self_attn.k_norm.weight"] = (hd,)
+        shapes[f"{p}.self_attn.o_proj.weight"] = (h, q)
         shapes[f"{p}.post_attention_layernorm.weight"] = (h,)
         shapes[f"{p}.mlp.gate_proj.weight"] = (i, h)
         shapes[f"{p}.mlp.up_proj.weight"] = (i, h)
@@ -61,9 +85,9 @@ def forward(w, c, ids, mask):
     W = {k: v.to(D) for k, v in w.items()}
     b, s = ids.shape
     h, nh, nkv = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
-    hd = h // nh
+    hd = head_dim(c)
     rms = lambda x, wt: wt * (x / torch.sqrt((x * x).mean(-1, keepdim=True) + c["rms_norm_eps"]))
-    inv = 1.0 / (c["rope_theta"] ** (torch.arange(0, hd, 2, dtype=D) / hd))
+    inv = 1.0 / (rope_theta(c) ** (torch.arange(0, hd, 2, dtype=D) / hd))
     freqs = torch.arange(s, dtype=D)[:, None] * inv[None, :]
     emb = torch.cat([freqs, freqs], -1)
     cos, sin = emb.cos()[None, None], emb.sin()[None, None]
@@ -73,14 +97,17 @@ def forward(w, c, ids, mask):
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}"
         a = rms(x, W[p + ".input_layernorm.weight"])
-        q = (a @ W[p + ".self_attn.q_proj.weight"].T).view(b, s, nh, hd).transpose(1, 2)
-        k = (a @ W[p + ".self_attn.k_proj.weight"].T).view(b, s, nkv, hd).transpose(1, 2)
+        q = (a @ W[p + ".self_attn.q_proj.weight"].T).view(b, s, nh, hd)
+        k = (a @ W[p + ".self_attn.k_proj.weight"].T).view(b, s, nkv, hd)
+        if c["model_type"] == "qwen3":  # RMSNorm over each head of q and k, before rotary
+            q, k = rms(q, W[p + ".self_attn.q_norm.weight"]), rms(k, W[p + ".self_attn.k_norm.weight"])
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = (a @ W[p + ".self_attn.v_proj.weight"].T).view(b, s, nkv, hd).transpose(1, 2)
         q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
         k, v = k.repeat_interleave(nh // nkv, 1), v.repeat_interleave(nh // nkv, 1)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
         scores = scores.masked_fill(~allowed, torch.finfo(D).min)
-        o = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, s, h)
+        o = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, s, nh * hd)
         x = x + o @ W[p + ".self_attn.o_proj.weight"].T
         m = rms(x, W[p + ".post_attention_layernorm.weight"])
         gate = m @ W[p + ".mlp.gate_proj.weight"].T
@@ -92,22 +119,23 @@ def forward(w, c, ids, mask):
 
 
 def main():
-    folder = os.path.join(HERE, "tiny-llama-classifier")
-    c, w = read_folder(folder)
-    assert c == CONFIG, "tiny-llama-classifier/config.json differs from the config this script checks"
-    assert list(w) == list(expected_shapes(CONFIG)), "tensor names differ from the expected layout"
-    for name, shape in expected_shapes(CONFIG).items():
-        assert tuple(w[name].shape) == shape, (name, tuple(w[name].shape), shape)
-    torch.save(w, os.path.join(folder, "pytorch_model.bin"))
-    cases = []
-    for batch in BATCHES:
-        s = max(len(r) for r in batch)
-        ids = torch.tensor([r + [CONFIG["pad_token_id"]] * (s - len(r)) for r in batch])
-        mask = torch.tensor([[1] * len(r) + [0] * (s - len(r)) for r in batch])
-        cases.append({"tokens": batch, "scores": forward(w, CONFIG, ids, mask).tolist()})
-    with open(os.path.join(HERE, "golden.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "dtype": "float64", "cases": cases}, f)
-        f.write("\n")
+    for name, config, golden in CLASSIFIERS:
+        folder = os.path.join(HERE, name)
+        c, w = read_folder(folder)
+        assert c == config, f"{name}/config.json differs from the config this script checks"
+        assert list(w) == list(expected_shapes(config)), "tensor names differ from the expected layout"
+        for tensor, shape in expected_shapes(config).items():
+            assert tuple(w[tensor].shape) == shape, (tensor, tuple(w[tensor].shape), shape)
+        torch.save(w, os.path.join(folder, "pytorch_model.bin"))
+        cases = []
+        for batch in BATCHES:
+            s = max(len(r) for r in batch)
+            ids = torch.tensor([r + [config["pad_token_id"]] * (s - len(r)) for r in batch])
+            mask = torch.tensor([[1] * len(r) + [0] * (s - len(r)) for r in batch])
+            cases.append({"tokens": batch, "scores": forward(w, config, ids, mask).tolist()})
+        with open(os.path.join(HERE, golden), "w") as f:
+            json.dump({"torch": torch.__version__, "dtype": "float64", "cases": cases}, f)
+            f.write("\n")
 
 
 if __name__ == "__main__":

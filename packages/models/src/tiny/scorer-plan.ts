@@ -11,6 +11,7 @@
  * tinyScorerPlan({ model_type: "t5", d_model: 32, d_kv: 8, d_ff: 48, num_layers: 2, num_heads: 4, vocab_size: 64, feed_forward_proj: "relu" })
  * ```
  */
+import { SUPPORTED_ARCHITECTURES } from "../config/llama-config.ts"
 import { parseGptNeoXConfig, gptNeoXTrunkWeights } from "../gpt-neox/config.ts"
 import { parseT5Config, t5Weights } from "../t5/config.ts"
 import type { PlannedTensor } from "./tensor-plan.ts"
@@ -33,12 +34,13 @@ export const tinyScorerPlan = (config: Readonly<Record<string, unknown>>): Array
     } else shapes.set("score.weight", [Number(config["num_labels"] ?? 2), c.hiddenSize])
     return planOf(shapes)
   }
-  if (architectures.includes("LlamaForSequenceClassification")) {
+  // LlamaForSequenceClassification and its siblings (Mistral, Qwen2, Qwen3): the decoder trunk and `score.weight`.
+  if (SUPPORTED_ARCHITECTURES.includes(config["model_type"] as never) && architectures.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"))) {
     const trunk = tinyTensorPlan({ ...config, tie_word_embeddings: true })
     const hidden = Number(config["hidden_size"])
     const shapes = new Map<string, ReadonlyArray<number>>(trunk.map((t) => [t.name, t.shape]))
     shapes.set("score.weight", [Number(config["num_labels"] ?? 1), hidden])
     return planOf(shapes)
   }
-  throw new Error(`no tiny scorer plan for model_type ${JSON.stringify(config["model_type"])} / architectures ${JSON.stringify(architectures)}: use a GPT-NeoX reward model or classifier, a T5, or a LlamaForSequenceClassification config`)
+  throw new Error(`no tiny scorer plan for model_type ${JSON.stringify(config["model_type"])} / architectures ${JSON.stringify(architectures)}: use a GPT-NeoX reward model or classifier, a T5, or a Llama / Mistral / Qwen2 / Qwen3 ForSequenceClassification config`)
 }
