@@ -13,6 +13,9 @@ describe("tokenizer of a local model folder", () => {
     expect(tokenizer.eosTokenId).toBe(151645)
     const chat = await Effect.runPromise(tokenizer.applyChatTemplate([{ role: "user", content: "What is the capital of France?" }]))
     expect(chat).toBe("<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
+    // A finished conversation (what a reward model reads): Qwen3's template gives the last answer an empty thinking block.
+    const finished = await Effect.runPromise(tokenizer.applyChatTemplate([{ role: "user", content: "Hi?" }, { role: "assistant", content: "Hello." }], { addGenerationPrompt: false }))
+    expect(finished).toBe("<|im_start|>user\nHi?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nHello.<|im_end|>\n")
   })
   it("streams text incrementally without splitting multi-byte characters", async () => {
     const tokenizer = await Effect.runPromise(loadTokenizer(await tinyModel("llama")))

@@ -18,7 +18,7 @@ export { RewardModelResourceOptions } from "./resource.ts"
 export { checkRewardModelFolder } from "./folder-check.ts"
 export { loadScoringModel, type ScoringModel, ScoringModelError } from "./architectures.ts"
 export { makeRewardModelScorer, type RewardModelOptions } from "./scorer.ts"
-export { oasstTemplate, promptOf, renderTemplate } from "./template.ts"
+export { CHAT_TEMPLATE, oasstTemplate, promptOf, renderTemplate } from "./template.ts"
 
 /** The plugin manifest (`plugins: ["@refine-af/reward-model"]` in a recipe). */
 export default definePlugin({

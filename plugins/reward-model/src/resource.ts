@@ -17,6 +17,7 @@
  * ```
  */
 import { Effect, Schema } from "effect"
+import { existsSync } from "node:fs"
 import * as nodePath from "node:path"
 import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError, withDefault } from "@refine-af/core"
 import { folderIdentity, loadTokenizer } from "@refine-af/models"
@@ -24,7 +25,7 @@ import { Backend } from "@refine-af/tensor"
 import { loadScoringModel } from "./architectures.ts"
 import { checkRewardModelFolder } from "./folder-check.ts"
 import { makeRewardModelScorer } from "./scorer.ts"
-import { oasstTemplate } from "./template.ts"
+import { CHAT_TEMPLATE, oasstTemplate } from "./template.ts"
 
 /** What an absent option means: the Schema fills these in; options built by hand (tests) fall back to the same values. */
 export const rewardModelDefaults = { template: oasstTemplate, batch_size: 8, weights: "safetensors" } as const
@@ -34,7 +35,7 @@ export const RewardModelResourceOptions = Schema.Struct({
   /** The model folder (relative to the recipe); `validate` checks that it exists. */
   path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder).annotate({ description: "The model folder (relative to the recipe); `validate` checks that it exists." }),
   /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
-  template: Schema.String.annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`." }).pipe(withDefault(rewardModelDefaults.template)),
+  template: Schema.String.annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`; `chat`: the prompt as a user turn and the output as the answer through the model's own chat template (chat-tuned reward models such as Skywork-Reward-V2)." }).pipe(withDefault(rewardModelDefaults.template)),
   /** Rows per program run. */
   batch_size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Rows per program run." }).pipe(withDefault(rewardModelDefaults.batch_size)),
   /** Tokens kept per sample (default: the model's max_position_embeddings, capped at 2048). */
@@ -56,12 +57,22 @@ export const hf = defineResource({
       const folder = resolveRecipePath(ctx, ctx.options.path)
       const model = yield* loadScoringModel(folder, ctx.options.weights ?? rewardModelDefaults.weights)
       const tokenizer = yield* loadTokenizer(folder)
-      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
+      const template = ctx.options.template ?? rewardModelDefaults.template
+      const chat = template === CHAT_TEMPLATE
+      if (chat) {
+        // Refused here, before any sample: a model without a chat template cannot read `chat`.
+        yield* tokenizer.applyChatTemplate([{ role: "user", content: "?" }, { role: "assistant", content: "." }], { addGenerationPrompt: false }).pipe(
+          Effect.mapError((e) => new StageError({ stage: ctx.name, message: `${ctx.name}: template: chat needs the model's chat template (${e.message})`, fix: `Use a reward model folder whose tokenizer_config.json has "chat_template" (or with chat_template.jinja), or write the format out in "template" with {prompt} and {response}.` }))
+        )
+      }
+      // The chat template is part of what the model reads: its files key the score cache too.
+      const templateFiles = chat ? ["tokenizer_config.json", "chat_template.jinja"].filter((f) => existsSync(nodePath.join(folder, f))) : []
+      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json", ...templateFiles])
       let truncatedTotal = 0
       return yield* makeRewardModelScorer(model, tokenizer, ctx.uses.backend, {
         name: `reward-model/hf (${ctx.name})`,
         modelId,
-        template: ctx.options.template ?? rewardModelDefaults.template,
+        template,
         batchSize: ctx.options.batch_size ?? rewardModelDefaults.batch_size,
         maxLength: ctx.options.max_length ?? Math.min(model.maxPositions, 2048),
         cacheDir: ctx.cacheDir,
@@ -73,5 +84,5 @@ export const hf = defineResource({
           )
         }
       })
-    }).pipe(Effect.mapError((error) => new StageError({ stage: ctx.name, message: `${ctx.name}: ${error.message}`, fix: fixFor })))
+    }).pipe(Effect.mapError((error) => (error instanceof StageError ? error : new StageError({ stage: ctx.name, message: `${ctx.name}: ${error.message}`, fix: fixFor }))))
 })

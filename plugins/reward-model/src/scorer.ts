@@ -1,5 +1,7 @@
 /**
- * The reward-model scorer: samples rendered with the template, tokenized,
+ * The reward-model scorer: samples rendered with the template (or, for
+ * `template: chat`, as a user turn and the assistant's answer through the
+ * model's own chat template), tokenized,
  * truncated to the context (counted and warned about), grouped into
  * length-bucketed batches, run through the model's scoring program (GPT-NeoX
  * or Llama classifier, see `architectures.ts`) on the `Backend` (weights uploaded once, shared by every bucket's executable), and
@@ -17,7 +19,7 @@ import { openScoreCache, type Sample, type Score, ScorerError, type ScorerServic
 import { planBatches, type Tokenizer } from "@refine-af/models"
 import type { BackendService, DeviceTensor, Executable } from "@refine-af/tensor"
 import type { ScoringModel } from "./architectures.ts"
-import { renderTemplate } from "./template.ts"
+import { CHAT_TEMPLATE, promptOf, renderTemplate } from "./template.ts"
 
 export interface RewardModelOptions {
   readonly name: string
@@ -55,22 +57,33 @@ export const makeRewardModelScorer = (
       })
     const pad = model.padTokenId
     const labels = model.labels
+    // `chat`: the conversation through the model's chat template, a leading BOS text dropped
+    // because encoding adds the tokenizer's own (as reward models' cards do: no double BOS).
+    const bosText = tokenizer.bosTokenId === null ? "" : tokenizer.decode([tokenizer.bosTokenId], { skipSpecialTokens: false })
+    const encodeSample = (sample: Sample): Effect.Effect<Array<number>, ScorerError> =>
+      options.template !== CHAT_TEMPLATE
+        ? Effect.sync(() => tokenizer.encode(renderTemplate(options.template, sample)))
+        : tokenizer.applyChatTemplate([{ role: "user", content: promptOf(sample) }, { role: "assistant", content: sample.output }], { addGenerationPrompt: false }).pipe(
+          Effect.map((text) => tokenizer.encode(bosText !== "" && text.startsWith(bosText) ? text.slice(bosText.length) : text)),
+          Effect.mapError((e) => failed(e.message))
+        )
     const cache = openScoreCache({ scorerId: `reward-model/hf:1:${options.modelId}:${options.template}:${options.maxLength}`, cacheDir: options.cacheDir })
 
     const scoreMissing = (samples: ReadonlyArray<Sample>) =>
       Effect.gen(function*() {
         let truncated = 0
         let longest = 0
-        const tokens = samples.map((sample) => {
-          let ids = tokenizer.encode(renderTemplate(options.template, sample))
+        const tokens: Array<Array<number>> = []
+        for (const sample of samples) {
+          let ids = yield* encodeSample(sample)
           if (ids.length === 0) ids = [pad]
           if (ids.length > options.maxLength) {
             truncated++
             longest = Math.max(longest, ids.length)
             ids = ids.slice(0, options.maxLength)
           }
-          return ids
-        })
+          tokens.push(ids)
+        }
         if (truncated > 0 && options.onTruncated !== undefined) yield* options.onTruncated(truncated, longest)
         const scores = new Array<Score>(samples.length)
         for (const batch of planBatches(tokens.map((t) => t.length), { batchSize: options.batchSize, maxLength: options.maxLength })) {

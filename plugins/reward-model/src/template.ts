@@ -2,7 +2,10 @@
  * How a sample becomes the text a reward model reads. The default is
  * OpenAssistant's dialogue format; placeholders are `{prompt}` (the
  * instruction, then the input on its own line when there is one),
- * `{instruction}`, `{input}` and `{response}` / `{output}`.
+ * `{instruction}`, `{input}` and `{response}` / `{output}`. The value `chat`
+ * ({@link CHAT_TEMPLATE}) instead renders the prompt as a user turn and the
+ * output as the assistant's answer with the model's own chat template, what
+ * chat-tuned reward models (Skywork-Reward-V2, ArmoRM, …) were trained on.
  *
  * @example
  * ```ts
@@ -12,6 +15,9 @@
  * ```
  */
 import type { Sample } from "@refine-af/core"
+
+/** The `template` value that renders a sample with the model's own chat template (user: the prompt; assistant: the output). */
+export const CHAT_TEMPLATE = "chat"
 
 export const oasstTemplate = "<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>"
 

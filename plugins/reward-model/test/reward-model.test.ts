@@ -4,7 +4,7 @@
  * tokenization through a BPE tokenizer.json the test writes, scores against
  * the float64 interpreter on the same ids, .bin = safetensors, cache, truncation.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs"
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect, Exit, Schema, type Scope } from "effect"
@@ -155,5 +155,43 @@ describe.each(["llama", "qwen3"] as const)("reward-model/hf on a %s sequence cla
     ]))
     fromSafetensors.forEach((score, i) => expect(Math.abs(score.value - expected[i]!)).toBeLessThan(1e-4))
     expect(fromBin).toEqual(fromSafetensors)
+  })
+})
+
+// Chat-tuned reward models (Skywork-Reward-V2, ArmoRM, …) read a user turn and the answer through their own chat template.
+describe("reward-model/hf with template: chat", () => {
+  const chatFolder = nodePath.join(work, "tiny-qwen3-chat-rm")
+  cpSync(nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier/tiny-qwen3-classifier"), chatFolder, { recursive: true })
+  writeBpeTokenizer(chatFolder)
+  // A chat template that writes OpenAssistant's format, BOS first (as Llama 3's does): stripped, since encoding adds the tokenizer's own.
+  const configPath = nodePath.join(chatFolder, "tokenizer_config.json")
+  writeFileSync(configPath, JSON.stringify({
+    ...JSON.parse(readFileSync(configPath, "utf8")),
+    chat_template: "{{ bos_token }}{% for m in messages %}<|{{ 'prompter' if m.role == 'user' else 'assistant' }}|>{{ m.content }}<|endoftext|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
+  }))
+  const make = (backend: BackendService, path: string, template?: string) => hf.make({
+    name: "chat-rm", options: { path, ...(template === undefined ? {} : { template }) } as never, seed: 0, uses: { backend },
+    events: { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
+  })
+
+  it("scores each sample as the conversation its chat template renders: here exactly the OpenAssistant text, so the same scores", async () => {
+    const [viaChat, viaText] = await run((backend) => Effect.all([
+      Effect.flatMap(make(backend, chatFolder, "chat"), (s) => s.score(samples)),
+      Effect.flatMap(make(backend, chatFolder), (s) => s.score(samples))
+    ]))
+    expect(viaChat).toEqual(viaText)
+    // Not a constant: the samples score differently.
+    expect(new Set(viaChat.map((s) => s.value)).size).toBe(samples.length)
+  })
+
+  it("a model without a chat template is refused before any sample, naming the way out", async () => {
+    const plain = nodePath.join(work, "tiny-qwen3-plain-rm")
+    cpSync(nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier/tiny-qwen3-classifier"), plain, { recursive: true })
+    writeBpeTokenizer(plain)
+    const exit = await Effect.runPromiseExit(Effect.scoped(Effect.flatMap(makeOnnxBackend({ provider: "cpu", threads: 1, worker: false, float16Weights: false }), (backend) => make(backend, plain, "chat"))))
+    expect(Exit.isFailure(exit)).toBe(true)
+    const failure = Exit.isFailure(exit) ? String(exit.cause) : ""
+    expect(failure).toContain("template: chat needs the model's chat template")
+    expect(failure).toContain("chat_template")
   })
 })

@@ -17,8 +17,13 @@ export interface ChatTurn {
 export interface Tokenizer {
   readonly encode: (text: string, options?: { readonly addSpecialTokens?: boolean }) => Array<number>
   readonly decode: (ids: ReadonlyArray<number>, options?: { readonly skipSpecialTokens?: boolean }) => string
-  /** Renders chat messages with the model's chat template, ending with the assistant generation prompt. */
-  readonly applyChatTemplate: (messages: ReadonlyArray<ChatTurn>) => Effect.Effect<string, TokenizerError>
+  /**
+   * Renders chat messages with the model's chat template (`tokenizer_config.json`'s
+   * `chat_template`, or `chat_template.jinja`), by default ending with the assistant
+   * generation prompt; `addGenerationPrompt: false` renders a finished conversation
+   * (a reward model reading a user turn and the assistant's answer).
+   */
+  readonly applyChatTemplate: (messages: ReadonlyArray<ChatTurn>, options?: { readonly addGenerationPrompt?: boolean }) => Effect.Effect<string, TokenizerError>
   readonly eosTokenId: number | null
   readonly padTokenId: number | null
   readonly bosTokenId: number | null
@@ -54,9 +59,9 @@ export const loadTokenizer = (folder: string): Effect.Effect<Tokenizer, Tokenize
     encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }),
     // transformers.js throws on an empty list; no tokens (a generation of max_tokens 0) are no text.
     decode: (ids, options) => (ids.length === 0 ? "" : tokenizer.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? true })),
-    applyChatTemplate: (messages) =>
+    applyChatTemplate: (messages, options) =>
       Effect.try({
-        try: () => tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: m.content })), { tokenize: false, add_generation_prompt: true }) as string,
+        try: () => tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: m.content })), { tokenize: false, add_generation_prompt: options?.addGenerationPrompt ?? true }) as string,
         catch: (cause) => new TokenizerError({ folder, message: `The chat template of ${folder} failed (${String(cause)}); the model may have no chat template — pass a raw string prompt instead.` })
       }),
     eosTokenId: asId(tokenizer.eos_token_id),

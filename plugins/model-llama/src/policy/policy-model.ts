@@ -50,9 +50,7 @@ export const makeLlamaPolicyModel = (options: LlamaPolicyOptions): Effect.Effect
       encode: (text) => Effect.sync(() => tokenizer.encode(text, { addSpecialTokens: false })),
       decode: (tokens) => Effect.sync(() => tokenizer.decode(tokens, { skipSpecialTokens: true })),
       applyChatTemplate: (messages, o) =>
-        o?.addGenerationPrompt === false
-          ? Effect.fail(new PolicyError({ reason: "Unsupported", message: "this tokenizer renders chat templates only with the assistant generation prompt", fix: "render the prompt with addGenerationPrompt and append the response yourself" }))
-          : tokenizer.applyChatTemplate(messages).pipe(Effect.mapError((e) => new PolicyError({ reason: "Unsupported", message: e.message, fix: "use the alpaca or a custom template: this model has no chat template" }))),
+        tokenizer.applyChatTemplate(messages, o).pipe(Effect.mapError((e) => new PolicyError({ reason: "Unsupported", message: e.message, fix: "use the alpaca or a custom template: this model has no chat template" }))),
       session: (o) => openPolicySession(parts, o)
     } satisfies PolicyModelService
   })
