@@ -1,11 +1,13 @@
 /**
- * What each recipe under `recipes/paper/` reads from disk before it validates:
- * the folders and files its header tells a user to download, relative to the
- * recipe's own folder (`models pull … --dir recipes/paper/<folder>`,
- * `data pull superni --dir recipes/paper/data/superni`).
+ * What each recipe under `recipes/paper/` and `recipes/small/` reads from disk
+ * before it validates: the folders and files its header tells a user to
+ * download, relative to the recipe's own folder (`models pull … --dir
+ * recipes/<paper|small>/<folder>`, `data pull superni --dir
+ * recipes/<paper|small>/data/superni`).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { repoRoot } from "./cli.ts"
 
 /** One path a paper recipe needs: where it is relative to the recipe, whether a folder or a file, and the files `validate` looks for in it. */
 export interface NeededPath {
@@ -30,9 +32,29 @@ const superniSplit: ReadonlyArray<NeededPath> = [
   { relative: "data/superni/splits/default/test_tasks.txt", kind: "file" }
 ]
 
-/** The paths `recipes/paper/<file>` needs, by its name: `self-instruct-data-*`, `self-instruct-*` or `refine-af-*`. */
+/** The recipes under `recipes/small/`: their model folder and the other folders they read. */
+const smallRecipes: Readonly<Record<string, { readonly model: string; readonly others: ReadonlyArray<NeededPath> }>> = {
+  "refine-af-qwen3-0.6b": {
+    model: "models/qwen3-0.6b-base",
+    others: [
+      { relative: "models/skywork-reward-v2-qwen3-0.6b", kind: "dir", files: ["config.json", "model.safetensors", "tokenizer.json"] },
+      scorerFolders[1]!,
+      ...superniSplit
+    ]
+  }
+}
+
+/** The recipes that need downloads first (their headers list them): `recipes/paper/` and `recipes/small/`. */
+export const needsDownloads = (recipe: string): boolean => /^recipes\/(paper|small)\//.test(recipe)
+
+/** The paths a recipe of `recipes/paper/` (by its name: `self-instruct-data-*`, `self-instruct-*` or `refine-af-*`) or `recipes/small/` needs. */
 export const neededPaths = (recipeFile: string): { readonly model: NeededPath; readonly others: ReadonlyArray<NeededPath> } => {
   const name = path.basename(recipeFile, ".yaml")
+  const small = smallRecipes[name]
+  if (path.basename(path.dirname(recipeFile)) === "small") {
+    if (small === undefined) throw new Error(`unknown small recipe ${recipeFile}: add it to tests/e2e/paper-layout.ts`)
+    return { model: { relative: small.model, kind: "dir" }, others: small.others }
+  }
   const match = /^(self-instruct-data|self-instruct|refine-af)-(.+)$/.exec(name)
   const folder = match === null ? undefined : modelFolders[match[2]!]
   if (match === null || folder === undefined) throw new Error(`unknown paper recipe ${recipeFile}: add it to tests/e2e/paper-layout.ts`)
@@ -68,4 +90,21 @@ export const writeStandInModel = (dir: string): void => {
   // A safetensors file with no tensors (8-byte header length, then "{}") and a JSON tokenizer: whole files, no content.
   fs.writeFileSync(path.join(dir, "model.safetensors"), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d]))
   fs.writeFileSync(path.join(dir, "tokenizer.json"), "{}")
+}
+
+/**
+ * The bundled 8-task SuperNI-format set in `data pull superni`'s layout under `dir`:
+ * tasks/<name>.json (a natural-instructions task object) and the split's task list.
+ */
+export const writeSuperniLayout = (dir: string): void => {
+  fs.mkdirSync(path.join(dir, "tasks"), { recursive: true })
+  fs.mkdirSync(path.join(dir, "splits/default"), { recursive: true })
+  const names: Array<string> = []
+  for (const line of fs.readFileSync(path.join(repoRoot, "plugins/eval-superni/data/mini-superni.jsonl"), "utf8").split("\n")) {
+    if (line.trim() === "") continue
+    const { Task: name, ...task } = JSON.parse(line) as { Task: string }
+    names.push(name)
+    fs.writeFileSync(path.join(dir, "tasks", `${name}.json`), JSON.stringify(task))
+  }
+  fs.writeFileSync(path.join(dir, "splits/default/test_tasks.txt"), `${names.join("\n")}\n`)
 }

@@ -16,6 +16,7 @@ import * as path from "node:path"
 import { writeBpeTokenizer, writeUnigramTokenizer } from "@refine-af/testing"
 import { beforeAll, describe, expect, it } from "vitest"
 import { repoRoot, runCli, stackTrace, tempDir } from "./cli.ts"
+import { writeSuperniLayout } from "./paper-layout.ts"
 
 const paperDir = path.join(repoRoot, "recipes/paper")
 const work = tempDir("paper-toy")
@@ -31,18 +32,7 @@ const writeStandIns = (): void => {
   writeBpeTokenizer(path.join(models, "oasst-rm-2.1-pythia-1.4b"))
   fs.cpSync(path.join(repoRoot, "tools/golden/t5/tiny-t5-v1_0"), path.join(models, "unieval-dialog"), { recursive: true })
   writeUnigramTokenizer(path.join(models, "unieval-dialog"))
-  // `data pull superni`'s layout: tasks/<name>.json (a natural-instructions task object) and the split's task list.
-  const superni = path.join(recipeDir, "data/superni")
-  fs.mkdirSync(path.join(superni, "tasks"), { recursive: true })
-  fs.mkdirSync(path.join(superni, "splits/default"), { recursive: true })
-  const names: Array<string> = []
-  for (const line of fs.readFileSync(path.join(repoRoot, "plugins/eval-superni/data/mini-superni.jsonl"), "utf8").split("\n")) {
-    if (line.trim() === "") continue
-    const { Task: name, ...task } = JSON.parse(line) as { Task: string }
-    names.push(name)
-    fs.writeFileSync(path.join(superni, "tasks", `${name}.json`), JSON.stringify(task))
-  }
-  fs.writeFileSync(path.join(superni, "splits/default/test_tasks.txt"), `${names.join("\n")}\n`)
+  writeSuperniLayout(path.join(recipeDir, "data/superni"))
 }
 
 /** The provider the recipes run on: the CPU here; `tools/gpu-check` sets cuda or webgpu (the recipes' weight settings stay theirs). */

@@ -9,7 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { repoRoot, runCli } from "./cli.ts"
-import { createPaths, neededPaths, writeStandInModel } from "./paper-layout.ts"
+import { createPaths, neededPaths, needsDownloads, writeStandInModel } from "./paper-layout.ts"
 
 const recipeFiles = (dir: string): Array<string> =>
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -27,7 +27,7 @@ describe("shipped recipes", () => {
     expect(recipes.some((file) => file.startsWith("recipes/examples/"))).toBe(true)
   })
 
-  it.each(recipes.filter((recipe) => !recipe.startsWith("recipes/paper/")))("%s validates", async (recipe) => {
+  it.each(recipes.filter((recipe) => !needsDownloads(recipe)))("%s validates", async (recipe) => {
     const result = await runCli(["validate", recipe])
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0)
   })
@@ -38,14 +38,15 @@ describe("shipped recipes", () => {
   // paths exist next to it (they resolve from the recipe's folder, not the cwd) with the model
   // folder given by an override, as the headers show. Both run on a copy of the recipe in an
   // empty temporary folder, so a checkout holding the real downloads passes too.
-  it.each(recipes.filter((recipe) => recipe.startsWith("recipes/paper/")))("%s validates once its model folders and data exist", async (recipe) => {
+  it.each(recipes.filter(needsDownloads))("%s validates once its model folders and data exist", async (recipe) => {
     const { model, others } = neededPaths(recipe)
     const header = fs.readFileSync(path.join(repoRoot, recipe), "utf8")
+    const folderOfRecipe = path.dirname(recipe)
     for (const folder of [model, ...others].filter((entry) => entry.relative.startsWith("models/"))) {
-      const pullLine = new RegExp(`models pull \\S+ --dir recipes/paper/${folder.relative.replaceAll(".", "\\.")}[\\s\`]`)
+      const pullLine = new RegExp(`models pull \\S+ --dir ${folderOfRecipe}/${folder.relative.replaceAll(".", "\\.")}[\\s\`]`)
       expect(header, `the header says how to download ${folder.relative}`).toMatch(pullLine)
     }
-    if (others.some((entry) => entry.relative.startsWith("data/superni/"))) expect(header).toMatch(/data pull superni --dir recipes\/paper\/data\/superni[\s`]/)
+    if (others.some((entry) => entry.relative.startsWith("data/superni/"))) expect(header).toMatch(new RegExp(`data pull superni --dir ${folderOfRecipe}/data/superni[\\s\`]`))
 
     const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), "refine-af-paper-recipe-"))
     const copy = path.join(copyDir, path.basename(recipe))

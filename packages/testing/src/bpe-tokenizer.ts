@@ -16,8 +16,15 @@ import * as nodePath from "node:path"
 /** GPT-NeoX / OpenAssistant special tokens, ids 0..3. */
 export const specialTokens = ["<|endoftext|>", "<|padding|>", "<|prompter|>", "<|assistant|>"] as const
 
-/** Writes the two tokenizer files into `folder`; returns the vocabulary. */
-export const writeBpeTokenizer = (folder: string): Record<string, number> => {
+/**
+ * A chat template that writes OpenAssistant's format, BOS first (as Llama 3's template does):
+ * a reward model reading a conversation through it reads the default OpenAssistant text.
+ */
+export const OASST_CHAT_TEMPLATE =
+  "{{ bos_token }}{% for m in messages %}<|{{ 'prompter' if m.role == 'user' else 'assistant' }}|>{{ m.content }}<|endoftext|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
+
+/** Writes the two tokenizer files into `folder` (with `chat_template` in the config when given); returns the vocabulary. */
+export const writeBpeTokenizer = (folder: string, options: { readonly chatTemplate?: string } = {}): Record<string, number> => {
   const vocab: Record<string, number> = {}
   const add = (token: string) => (vocab[token] ??= Object.keys(vocab).length)
   specialTokens.forEach(add)
@@ -39,7 +46,8 @@ export const writeBpeTokenizer = (folder: string): Record<string, number> => {
   }
   writeFileSync(nodePath.join(folder, "tokenizer.json"), JSON.stringify(tokenizer))
   writeFileSync(nodePath.join(folder, "tokenizer_config.json"), JSON.stringify({
-    tokenizer_class: "GPTNeoXTokenizer", bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", unk_token: "<|endoftext|>", pad_token: "<|padding|>", add_bos_token: false, add_eos_token: false, model_max_length: 64
+    tokenizer_class: "GPTNeoXTokenizer", bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", unk_token: "<|endoftext|>", pad_token: "<|padding|>", add_bos_token: false, add_eos_token: false, model_max_length: 64,
+    ...(options.chatTemplate === undefined ? {} : { chat_template: options.chatTemplate })
   }))
   return vocab
 }

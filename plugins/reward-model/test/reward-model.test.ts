@@ -4,7 +4,7 @@
  * tokenization through a BPE tokenizer.json the test writes, scores against
  * the float64 interpreter on the same ids, .bin = safetensors, cache, truncation.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect, Exit, Schema, type Scope } from "effect"
@@ -14,7 +14,7 @@ import { type Sample, type ScorerService } from "@refine-af/core"
 import { gptNeoXScoreProgram, loadGptNeoX, loadTokenizer } from "@refine-af/models"
 import { type BackendService, interpret } from "@refine-af/tensor"
 import { hf, oasstTemplate, renderTemplate } from "../src/index.ts"
-import { writeBpeTokenizer } from "@refine-af/testing"
+import { OASST_CHAT_TEMPLATE, writeBpeTokenizer } from "@refine-af/testing"
 
 const golden = nodePath.resolve(import.meta.dirname, "../../../tools/golden/gpt-neox/tiny-gpt-neox-rm")
 const work = mkdtempSync(nodePath.join(tmpdir(), "rm-test-"))
@@ -162,13 +162,8 @@ describe.each(["llama", "qwen3"] as const)("reward-model/hf on a %s sequence cla
 describe("reward-model/hf with template: chat", () => {
   const chatFolder = nodePath.join(work, "tiny-qwen3-chat-rm")
   cpSync(nodePath.resolve(import.meta.dirname, "../../../tools/golden/llama-classifier/tiny-qwen3-classifier"), chatFolder, { recursive: true })
-  writeBpeTokenizer(chatFolder)
   // A chat template that writes OpenAssistant's format, BOS first (as Llama 3's does): stripped, since encoding adds the tokenizer's own.
-  const configPath = nodePath.join(chatFolder, "tokenizer_config.json")
-  writeFileSync(configPath, JSON.stringify({
-    ...JSON.parse(readFileSync(configPath, "utf8")),
-    chat_template: "{{ bos_token }}{% for m in messages %}<|{{ 'prompter' if m.role == 'user' else 'assistant' }}|>{{ m.content }}<|endoftext|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
-  }))
+  writeBpeTokenizer(chatFolder, { chatTemplate: OASST_CHAT_TEMPLATE })
   const make = (backend: BackendService, path: string, template?: string) => hf.make({
     name: "chat-rm", options: { path, ...(template === undefined ? {} : { template }) } as never, seed: 0, uses: { backend },
     events: { progress: () => Effect.void, metric: () => Effect.void, warn: () => Effect.void, emit: () => Effect.void }
