@@ -49,6 +49,21 @@ export const folderIdentity = (folder: string, description: string, files: Reado
   })
 
 /**
+ * The parsed config as it enters an id. A field added to the parsed config later
+ * enters only where it changes the model (`qkNorm`, session 32: only when true),
+ * so adding it left every existing model's id — and so its cached stage outputs
+ * and weight caches — as they were.
+ *
+ * @example
+ * ```ts
+ * import { configDescription } from "@refine-af/models"
+ * configDescription({ numLayers: 2, qkNorm: false }) // '{"numLayers":2}'
+ * ```
+ */
+export const configDescription = (config: unknown): string =>
+  JSON.stringify(config, (key, value: unknown) => (key === "qkNorm" && value === false ? undefined : value))
+
+/**
  * The `LanguageModel` id of a loaded model folder: `llama:<folder name>#<hash>`
  * over the parsed config, tokenizer.json and every safetensors file (and the
  * shard index, when sharded). Copies of one folder at different paths share it.
@@ -56,7 +71,7 @@ export const folderIdentity = (folder: string, description: string, files: Reado
 export const modelIdentity = (model: ModelFolder): Effect.Effect<string, SafetensorsIoError> => {
   const weightFiles = model.files.filter((file) => file.endsWith(".safetensors") || file === "model.safetensors.index.json")
   const files = model.files.includes("tokenizer.json") ? [...weightFiles, "tokenizer.json"] : weightFiles
-  return Effect.map(folderIdentity(model.folder, JSON.stringify(model.config), files), (identity) => `llama:${identity}`)
+  return Effect.map(folderIdentity(model.folder, configDescription(model.config), files), (identity) => `llama:${identity}`)
 }
 
 /** The id suffix of a PEFT adapter folder: `+adapter:<folder name>#<hash of its config and weights>`. */
