@@ -34,18 +34,29 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2")
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
-    expect([qwen3.qkNorm, qwen3.qkvBias, qwen3.oBias, qwen3.mlpBias, qwen3.headDim]).toEqual([true, false, false, false, 16])
+    expect([qwen3.qkNorm, qwen3.postNorms, qwen3.qkvBias, qwen3.oBias, qwen3.mlpBias, qwen3.headDim]).toEqual(["head", false, false, false, false, 16])
     const biased = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", attention_bias: true, mlp_bias: true }))
     expect([biased.qkvBias, biased.oBias, biased.mlpBias]).toEqual([true, true, false])
-    for (const modelType of ["llama", "mistral", "qwen2"]) expect((await run(parseLlamaConfig("c", { ...minimal, model_type: modelType }))).qkNorm).toBe(false)
+    for (const modelType of ["llama", "mistral", "qwen2"]) {
+      const config = await run(parseLlamaConfig("c", { ...minimal, model_type: modelType }))
+      expect([config.qkNorm, config.postNorms]).toEqual([false, false])
+    }
     const mistral = await run(parseLlamaConfig("c", { ...minimal, model_type: "mistral", attention_bias: true }))
     expect([mistral.qkvBias, mistral.oBias]).toEqual([false, false])
     // 2 layers × (attention 4·16·32 ·4 + mlp 3·32·64 + 2 norms·32 + q/k norms 2·16) + 2 embeddings 100·32 + final norm 32
     expect(parameterCount(qwen3)).toBe(2 * (8192 + 6144 + 64 + 32) + 6400 + 32)
+  })
+  it("olmo2: norms after attention and MLP, q/k RMSNorm over whole projections, biases with attention_bias", async () => {
+    const olmo2 = await run(parseLlamaConfig("c", { ...minimal, model_type: "olmo2", num_key_value_heads: 2 }))
+    expect([olmo2.qkNorm, olmo2.postNorms, olmo2.qkvBias, olmo2.oBias, olmo2.mlpBias]).toEqual(["projection", true, false, false, false])
+    const biased = await run(parseLlamaConfig("c", { ...minimal, model_type: "olmo2", attention_bias: true }))
+    expect([biased.qkvBias, biased.oBias]).toEqual([true, true])
+    // 2 layers × (attention 8·32·(2·4 + 2·2) + mlp 3·32·64 + 2 norms·32 + q/k norms (4 + 2)·8) + 2 embeddings 100·32 + final norm 32
+    expect(parameterCount(olmo2)).toBe(2 * (3072 + 6144 + 64 + 48) + 6400 + 32)
   })
   it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
     const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }

@@ -74,13 +74,14 @@ describe("model identity", () => {
 describe("model identity across versions", () => {
   // Stage outputs and weight caches are keyed by these ids: a release that changes the id of an unchanged
   // model orphans every cache of it (hours of a paper run). The committed speaker folder's id, computed by
-  // the code of session 31 (1cdbe83), before the parsed config gained `qkNorm` for qwen3.
-  it("the committed speaker model keeps the id it had before the parsed config grew qwen3's field", async () => {
+  // the code of session 31 (1cdbe83), before the parsed config gained `qkNorm` (qwen3, olmo2) and `postNorms` (olmo2).
+  it("the committed speaker model keeps the id it had before the parsed config grew qwen3's and olmo2's fields", async () => {
     const speaker = nodePath.resolve(import.meta.dirname, "../../../plugins/model-llama/models/speaker")
     expect(await idOf(copyTo(speaker, "speaker-id", "speaker"))).toBe("llama:speaker#1e022ef29ce9a8ce")
   })
   it("a field added later enters the description only where it changes the model", () => {
-    expect(configDescription({ numLayers: 2, qkNorm: false })).toBe(`{"numLayers":2}`)
-    expect(configDescription({ numLayers: 2, qkNorm: true })).toBe(`{"numLayers":2,"qkNorm":true}`)
+    expect(configDescription({ numLayers: 2, qkNorm: false, postNorms: false })).toBe(`{"numLayers":2}`)
+    expect(configDescription({ numLayers: 2, qkNorm: "head", postNorms: false })).toBe(`{"numLayers":2,"qkNorm":"head"}`)
+    expect(configDescription({ numLayers: 2, qkNorm: "projection", postNorms: true })).toBe(`{"numLayers":2,"qkNorm":"projection","postNorms":true}`)
   })
 })

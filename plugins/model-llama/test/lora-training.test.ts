@@ -16,13 +16,13 @@ interface LoraGolden {
   readonly loss: number
   readonly modules: Record<string, { gradANorm: number; gradBNorm: number; gradA?: Array<number>; gradB?: Array<number> }>
 }
-/** The PyTorch LoRA goldens: llama, and qwen3 (its q/k head norms between the q/k adapters and attention). */
-const goldens = { llama: "golden-lora-grad.json", qwen3: "golden-lora-grad-qwen3.json" } as const
+/** The PyTorch LoRA goldens: llama, qwen3 (its q/k head norms between the q/k adapters and attention) and olmo2 (q/k norms over the projections, norms after each branch). */
+const goldens = { llama: "golden-lora-grad.json", qwen3: "golden-lora-grad-qwen3.json", olmo2: "golden-lora-grad-olmo2.json" } as const
 const loraGolden = (preset: keyof typeof goldens): LoraGolden => JSON.parse(readFileSync(nodePath.join(repoRoot, "tools/golden/llama", goldens[preset]), "utf8"))
 const golden = loraGolden("llama")
 
 /** A 512-token preset on a CPU backend (the LoRA tests train on token ids directly). */
-const smallVocabRuntime = (preset: "llama" | "qwen3" = "llama") => Effect.gen(function* () {
+const smallVocabRuntime = (preset: keyof typeof goldens = "llama") => Effect.gen(function* () {
   const folder = tinyModel(preset, { set: { vocab_size: 512 } })
   const backend = yield* cpuBackend
   const model = yield* loadModelFolder(folder)
@@ -50,7 +50,7 @@ const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: 
 const norm = (values: ArrayLike<number>) => Math.sqrt(Array.from(values).reduce((s, v) => s + v * v, 0))
 
 describe("LoRA training on the compute core", () => {
-  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
+  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true], ["olmo2", false], ["olmo2", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
     const golden = loraGolden(preset)
     const result = await runScoped(Effect.gen(function* () {
       const runtime = yield* smallVocabRuntime(preset)

@@ -3,7 +3,8 @@
 
 A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
 rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
-bias, qwen3's per-head q/k RMSNorm, tied embeddings, linear / llama3 rope
+bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
+norms after attention and MLP, tied embeddings, linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
@@ -27,7 +28,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -115,6 +116,8 @@ class Llama:
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
         self.lm_head = self.w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else self.w["lm_head.weight"]
+        # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
+        self.post_norms = cfg["model_type"] == "olmo2"
 
     def linear(self, x, name):
         y = x @ self.w[name + ".weight"].T
@@ -145,10 +148,15 @@ class Llama:
         )
         for layer in range(self.layers):
             p = f"model.layers.{layer}"
-            x = self.rms_norm(h, p + ".input_layernorm.weight")
-            q = proj(x, p + ".self_attn.q_proj").view(T, self.heads, self.head_dim)
-            k = proj(x, p + ".self_attn.k_proj").view(T, self.kv_heads, self.head_dim)
-            if p + ".self_attn.q_norm.weight" in self.w:  # qwen3: RMSNorm over each head, before rotary
+            x = h if self.post_norms else self.rms_norm(h, p + ".input_layernorm.weight")
+            q = proj(x, p + ".self_attn.q_proj")
+            k = proj(x, p + ".self_attn.k_proj")
+            if self.post_norms:  # olmo2: RMSNorm over the whole q and k projections
+                q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
+                k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
+            q = q.view(T, self.heads, self.head_dim)
+            k = k.view(T, self.kv_heads, self.head_dim)
+            if not self.post_norms and p + ".self_attn.q_norm.weight" in self.w:  # qwen3: RMSNorm over each head, before rotary
                 q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
                 k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
             q = q.transpose(0, 1)
@@ -164,10 +172,16 @@ class Llama:
             allowed = causal if window is None else causal & (i - j < window)
             scores = scores.masked_fill(~allowed, float("-inf"))
             attention = torch.softmax(scores, dim=-1) @ v
-            h = h + proj(attention.transpose(0, 1).reshape(T, -1), p + ".self_attn.o_proj")
-            x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
+            out = proj(attention.transpose(0, 1).reshape(T, -1), p + ".self_attn.o_proj")
+            if self.post_norms:
+                h = h + self.rms_norm(out, p + ".post_attention_layernorm.weight")
+                x = h
+            else:
+                h = h + out
+                x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
             gate = torch.nn.functional.silu(proj(x, p + ".mlp.gate_proj"))
-            h = h + proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+            out = proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+            h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out)
         h = self.rms_norm(h, "model.norm.weight")
         return h @ self.lm_head.T
 
@@ -225,8 +239,9 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama and qwen3 presets (qwen3: the q/k head norms
-# sit between the q/k adapters and attention) with a 512-token vocabulary (the
+# LoRA gradient goldens: the llama, qwen3 and olmo2 presets (qwen3 and olmo2: the
+# q/k norms sit between the q/k adapters and attention; olmo2: the post norms
+# between every branch and the residual) with a 512-token vocabulary (the
 # test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
@@ -250,7 +265,7 @@ def lora_init(layer, target_index, out_features, in_features):
     return a, b
 
 
-LORA_PRESETS = {"llama": "golden-lora-grad.json", "qwen3": "golden-lora-grad-qwen3.json"}
+LORA_PRESETS = {"llama": "golden-lora-grad.json", "qwen3": "golden-lora-grad-qwen3.json", "olmo2": "golden-lora-grad-olmo2.json"}
 
 
 def lora_golden(root, preset):

@@ -1,7 +1,8 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3), normalised into one {@link LlamaConfig} that the forward pass reads.
- * The per-architecture differences (qkv bias of qwen2, q/k RMSNorm of qwen3,
+ * qwen3 / olmo2), normalised into one {@link LlamaConfig} that the forward pass
+ * reads. The per-architecture differences (qkv bias of qwen2, q/k RMSNorm of
+ * qwen3 and olmo2, olmo2's norms after attention and MLP instead of before,
  * sliding window of mistral and of the qwen families' upper layers) become
  * fields here so the model code has no architecture switches. Both config
  * layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
@@ -17,7 +18,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -36,12 +37,21 @@ export interface LlamaConfig {
   readonly ropeScaling: RopeScaling
   readonly maxPositionEmbeddings: number
   readonly tieWordEmbeddings: boolean
-  /** Bias on q/k/v projections (qwen2 always; llama and qwen3 with `attention_bias`). */
+  /** Bias on q/k/v projections (qwen2 always; llama, qwen3 and olmo2 with `attention_bias`). */
   readonly qkvBias: boolean
-  /** Bias on the output projection (llama and qwen3 with `attention_bias`). */
+  /** Bias on the output projection (llama, qwen3 and olmo2 with `attention_bias`). */
   readonly oBias: boolean
-  /** RMSNorm over each head of q and k before rotary (qwen3: `self_attn.q_norm` / `k_norm`, weight [headDim]). */
-  readonly qkNorm: boolean
+  /**
+   * RMSNorm of q and k before rotary (`self_attn.q_norm` / `k_norm`): over each head
+   * (qwen3, weight [headDim]) or over the whole projection (olmo2, weight [heads × headDim]).
+   */
+  readonly qkNorm: false | "head" | "projection"
+  /**
+   * Norms after attention and after the MLP, inside the residual branch
+   * (olmo2: `post_attention_layernorm`, `post_feedforward_layernorm`, no
+   * `input_layernorm`), instead of before them.
+   */
+  readonly postNorms: boolean
   /** Bias on gate/up/down (llama with `mlp_bias`). */
   readonly mlpBias: boolean
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
@@ -157,24 +167,27 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
 
 /**
  * Which optional tensors a layer of this architecture holds (transformers'
- * modelling code: qwen2's q/k/v always carry a bias; llama's and qwen3's
- * attention projections follow `attention_bias`, llama's MLP `mlp_bias`;
- * qwen3 normalises each head of q and k). Shared by the config parser and the
- * tiny-model writer, so the tensors written are the tensors read.
+ * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's and
+ * olmo2's attention projections follow `attention_bias`, llama's MLP
+ * `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
+ * projections, and olmo2 normalises after attention and MLP). Shared by the
+ * config parser and the tiny-model writer, so the tensors written are the
+ * tensors read.
  *
  * @example
  * ```ts
  * import { layerTensors } from "@refine-af/models"
- * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: true }
+ * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: "head", postNorms: false }
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = (modelType === "llama" || modelType === "qwen3") && flags.attentionBias
+  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2") && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
     mlpBias: modelType === "llama" && flags.mlpBias,
-    qkNorm: modelType === "qwen3"
+    qkNorm: modelType === "qwen3" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
+    postNorms: modelType === "olmo2"
   }
 }
 
@@ -268,7 +281,8 @@ export const parameterCount = (c: LlamaConfig): number => {
   const attention = c.hiddenSize * c.headDim * (2 * c.numHeads + 2 * c.numKeyValueHeads) +
     (c.qkvBias ? c.headDim * (c.numHeads + 2 * c.numKeyValueHeads) : 0) + (c.oBias ? c.hiddenSize : 0)
   const mlp = 3 * c.hiddenSize * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + c.hiddenSize : 0)
-  const perLayer = attention + mlp + 2 * c.hiddenSize + (c.qkNorm ? 2 * c.headDim : 0)
+  const qkNorms = c.qkNorm === "head" ? 2 * c.headDim : c.qkNorm === "projection" ? (c.numHeads + c.numKeyValueHeads) * c.headDim : 0
+  const perLayer = attention + mlp + 2 * c.hiddenSize + qkNorms
   const embeddings = c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)
   return c.numLayers * perLayer + embeddings + c.hiddenSize
 }

@@ -1,5 +1,5 @@
 /**
- * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3) as a tensor
+ * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2) as a tensor
  * program for one shape bucket; heads (`heads.ts`) read its final hidden
  * state. One builder covers every use:
  *
@@ -274,20 +274,28 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const prefix = `model.layers.${layer}`
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
     const [rows, length] = residual.shape as [number, number, number]
-    const x = rmsNorm(residual, parameter(`${prefix}.input_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
-    // qwen3: each head of q and k RMS-normalised before rotary.
-    const headNorm = (t: Tensor, name: "q_norm" | "k_norm") =>
-      config.qkNorm ? rmsNorm(t, parameter(`${prefix}.self_attn.${name}.weight`, dtype, [headDim], trainable), config.rmsNormEps) : t
-    const q = applyRotary(headNorm(headsOf(linear(x, "q_proj", numHeads * headDim, config.qkvBias), numHeads), "q_norm"), rotary.cos, rotary.sin)
-    const k = applyRotary(headNorm(headsOf(linear(x, "k_proj", kvHeads * headDim, config.qkvBias), kvHeads), "k_norm"), rotary.cos, rotary.sin)
+    const norm = (t: Tensor, name: string, width: number) => rmsNorm(t, parameter(`${prefix}.${name}.weight`, dtype, [width], trainable), config.rmsNormEps)
+    // olmo2 normalises each branch's output (post norms) instead of its input.
+    const x = config.postNorms ? residual : norm(residual, "input_layernorm", hidden)
+    // q and k RMS-normalised before rotary: each head (qwen3) or the whole projection (olmo2).
+    const queryKey = (target: "q_proj" | "k_proj", heads: number) => {
+      const projected = linear(x, target, heads * headDim, config.qkvBias)
+      const name = target === "q_proj" ? "self_attn.q_norm" : "self_attn.k_norm"
+      if (config.qkNorm === "projection") return headsOf(norm(projected, name, heads * headDim), heads)
+      return config.qkNorm === "head" ? norm(headsOf(projected, heads), name, headDim) : headsOf(projected, heads)
+    }
+    const q = applyRotary(queryKey("q_proj", numHeads), rotary.cos, rotary.sin)
+    const k = applyRotary(queryKey("k_proj", kvHeads), rotary.cos, rotary.sin)
     const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     const attended = attend(layer, q, k, v)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])
-    const attendedH = add(residual, linear(merged, "o_proj", hidden, config.oBias))
-    const y = rmsNorm(attendedH, parameter(`${prefix}.post_attention_layernorm.weight`, dtype, [hidden], trainable), config.rmsNormEps)
+    const attentionOut = linear(merged, "o_proj", hidden, config.oBias)
+    const attendedH = add(residual, config.postNorms ? norm(attentionOut, "post_attention_layernorm", hidden) : attentionOut)
+    const y = config.postNorms ? attendedH : norm(attendedH, "post_attention_layernorm", hidden)
     const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
     const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
-    return add(attendedH, linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias))
+    const mlpOut = linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias)
+    return add(attendedH, config.postNorms ? norm(mlpOut, "post_feedforward_layernorm", hidden) : mlpOut)
   }
   const layerBias = (layer: number, full: Tensor, windowed: Tensor) => (config.slidingWindowPerLayer[layer] === null ? full : windowed)
   let attend: Attend = (layer, q, k, v) => {

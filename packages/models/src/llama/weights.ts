@@ -29,16 +29,17 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
       shapes.set(`${p}.${name}.weight`, [out, input])
       if (bias) shapes.set(`${p}.${name}.bias`, [out])
     }
-    shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
+    if (!c.postNorms) shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
     linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
     linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
     linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
-    if (c.qkNorm) {
-      shapes.set(`${p}.self_attn.q_norm.weight`, [c.headDim])
-      shapes.set(`${p}.self_attn.k_norm.weight`, [c.headDim])
+    if (c.qkNorm !== false) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [c.qkNorm === "head" ? c.headDim : attention])
+      shapes.set(`${p}.self_attn.k_norm.weight`, [c.qkNorm === "head" ? c.headDim : keyValue])
     }
     linear("self_attn.o_proj", c.hiddenSize, attention, c.oBias)
     shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize])
+    if (c.postNorms) shapes.set(`${p}.post_feedforward_layernorm.weight`, [c.hiddenSize])
     linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
     linear("mlp.up_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
     linear("mlp.down_proj", c.hiddenSize, c.intermediateSize, c.mlpBias)

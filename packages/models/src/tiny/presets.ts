@@ -5,7 +5,9 @@
  * window, single KV head (GQA 4:1) and linear rope scaling, qwen2 with q/k/v
  * bias and tied embeddings, qwen3 with q/k RMSNorm, heads wider than the hidden
  * size (4 × 32 > 64), a sliding window on its second layer only, and
- * transformers 5's config layout (`rope_parameters`, `layer_types`). The vocabulary is the Qwen3 tokenizer's (151,669
+ * transformers 5's config layout (`rope_parameters`, `layer_types`), olmo2
+ * with norms after attention and MLP and q/k RMSNorm over whole projections.
+ * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
 
@@ -75,6 +77,16 @@ export const TINY_PRESETS = {
     max_window_layers: 1,
     layer_types: ["full_attention", "sliding_attention"],
     tie_word_embeddings: true
+  },
+  olmo2: {
+    ...common,
+    architectures: ["Olmo2ForCausalLM"],
+    model_type: "olmo2",
+    rope_theta: 500000,
+    rope_scaling: null,
+    rms_norm_eps: 1e-6,
+    attention_bias: false,
+    tie_word_embeddings: false
   }
 } as const
 

@@ -42,5 +42,5 @@ export const tinyScorerPlan = (config: Readonly<Record<string, unknown>>): Array
     shapes.set("score.weight", [Number(config["num_labels"] ?? 1), hidden])
     return planOf(shapes)
   }
-  throw new Error(`no tiny scorer plan for model_type ${JSON.stringify(config["model_type"])} / architectures ${JSON.stringify(architectures)}: use a GPT-NeoX reward model or classifier, a T5, or a Llama / Mistral / Qwen2 / Qwen3 ForSequenceClassification config`)
+  throw new Error(`no tiny scorer plan for model_type ${JSON.stringify(config["model_type"])} / architectures ${JSON.stringify(architectures)}: use a GPT-NeoX reward model or classifier, a T5, or a Llama-family (${SUPPORTED_ARCHITECTURES.join(", ")}) ForSequenceClassification config`)
 }

@@ -36,7 +36,7 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
-  const { qkvBias, oBias, mlpBias, qkNorm } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
+  const { qkvBias, oBias, mlpBias, qkNorm, postNorms } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
   // Weights ~ N(0, 1/fan_in) keep activations O(1); embeddings at 0.5 give logits
   // with a std of a few units, so greedy choices have clear margins.
   const plan: Array<PlannedTensor> = [{ name: "model.embed_tokens.weight", shape: [vocab, hidden], std: 0.5 }]
@@ -47,16 +47,17 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   for (let layer = 0; layer < numberField(config, "num_hidden_layers"); layer++) {
     const prefix = `model.layers.${layer}`
     // Norm weights scattered around 1 so a missing norm weight shows in the logits.
-    plan.push({ name: `${prefix}.input_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
+    if (!postNorms) plan.push({ name: `${prefix}.input_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
     linear(`${prefix}.self_attn.q_proj`, heads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.k_proj`, kvHeads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.v_proj`, kvHeads * headDim, hidden, qkvBias)
-    if (qkNorm) {
-      plan.push({ name: `${prefix}.self_attn.q_norm.weight`, shape: [headDim], std: 0.1, mean: 1 })
-      plan.push({ name: `${prefix}.self_attn.k_norm.weight`, shape: [headDim], std: 0.1, mean: 1 })
+    if (qkNorm !== false) {
+      plan.push({ name: `${prefix}.self_attn.q_norm.weight`, shape: [qkNorm === "head" ? headDim : heads * headDim], std: 0.1, mean: 1 })
+      plan.push({ name: `${prefix}.self_attn.k_norm.weight`, shape: [qkNorm === "head" ? headDim : kvHeads * headDim], std: 0.1, mean: 1 })
     }
     linear(`${prefix}.self_attn.o_proj`, hidden, heads * headDim, oBias)
     plan.push({ name: `${prefix}.post_attention_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
+    if (postNorms) plan.push({ name: `${prefix}.post_feedforward_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
     linear(`${prefix}.mlp.gate_proj`, inner, hidden, mlpBias)
     linear(`${prefix}.mlp.up_proj`, inner, hidden, mlpBias)
     linear(`${prefix}.mlp.down_proj`, hidden, inner, mlpBias)
