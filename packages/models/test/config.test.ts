@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3")
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
@@ -57,6 +57,22 @@ describe("config.json parsing", () => {
     expect([biased.qkvBias, biased.oBias]).toEqual([true, true])
     // 2 layers × (attention 8·32·(2·4 + 2·2) + mlp 3·32·64 + 2 norms·32 + q/k norms (4 + 2)·8) + 2 embeddings 100·32 + final norm 32
     expect(parameterCount(olmo2)).toBe(2 * (3072 + 6144 + 64 + 48) + 6400 + 32)
+  })
+  it("smollm3: layers without rotary from no_rope_layers (1 = rotary) or every no_rope_layer_interval-th; theta 2e6 and tied embeddings by default; its NoPE layers slide", async () => {
+    const four = { ...minimal, num_hidden_layers: 4, model_type: "smollm3" }
+    const byInterval = await run(parseLlamaConfig("c", four))
+    expect([byInterval.nopeLayers, byInterval.ropeTheta, byInterval.tieWordEmbeddings, byInterval.slidingWindowPerLayer]).toEqual([[3], 2_000_000, true, [null, null, null, null]])
+    expect((await run(parseLlamaConfig("c", { ...four, no_rope_layer_interval: 2 }))).nopeLayers).toEqual([1, 3])
+    const listed = await run(parseLlamaConfig("c", { ...four, no_rope_layers: [0, 1, 1, 0, 1], rope_theta: 5e6, tie_word_embeddings: false, use_sliding_window: true, sliding_window: 16 }))
+    expect([listed.nopeLayers, listed.ropeTheta, listed.tieWordEmbeddings, listed.slidingWindowPerLayer]).toEqual([[0, 3], 5e6, false, [16, null, null, 16]])
+    // layer_types, where given, say which layers slide.
+    expect((await run(parseLlamaConfig("c", { ...four, use_sliding_window: true, sliding_window: 16, layer_types: ["sliding_attention", "full_attention", "full_attention", "full_attention"] }))).slidingWindowPerLayer).toEqual([16, null, null, null])
+    const wrong = await flip(parseLlamaConfig("c", { ...four, no_rope_layers: [1, 0] }))
+    expect(wrong.message).toContain(`"no_rope_layers" is [1,0], expected at least 4 entries (num_hidden_layers), each 1 (rotary) or 0 (none)`)
+    for (const modelType of ["llama", "qwen3", "olmo2"]) {
+      const config = await run(parseLlamaConfig("c", { ...minimal, model_type: modelType, no_rope_layers: [0, 0] }))
+      expect([config.nopeLayers, config.ropeTheta, config.tieWordEmbeddings]).toEqual([[], 10000, false])
+    }
   })
   it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
     const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }

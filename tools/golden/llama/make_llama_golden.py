@@ -4,7 +4,8 @@
 A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
 rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
 bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
-norms after attention and MLP, tied embeddings, linear / llama3 rope
+norms after attention and MLP, smollm3's layers without rotary (its defaults:
+theta 2e6, tied embeddings, sliding NoPE layers), tied embeddings, linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
@@ -28,7 +29,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -70,7 +71,8 @@ def read_safetensors(path):
 def inverse_frequencies(cfg, head_dim):
     # transformers 5 keeps theta and the scaling in one rope_parameters object.
     scaling = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    base = scaling.get("rope_theta", cfg.get("rope_theta", 10000.0))
+    default_theta = 2000000.0 if cfg["model_type"] == "smollm3" else 10000.0  # SmolLM3Config.default_theta
+    base = scaling.get("rope_theta", cfg.get("rope_theta", default_theta))
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=DTYPE) / head_dim))
     kind = scaling.get("rope_type", scaling.get("type", "default"))
     if kind == "linear":
@@ -110,14 +112,29 @@ class Llama:
         window = cfg.get("sliding_window")
         if cfg["model_type"] == "mistral" and window:
             self.windows = [window] * self.layers
+        elif cfg["model_type"] == "smollm3" and cfg.get("use_sliding_window") and window:
+            # Without layer_types, SmolLM3Config slides exactly its NoPE layers.
+            kinds = cfg.get("layer_types") or ["full_attention" if self.rope_layer(i) else "sliding_attention" for i in range(self.layers)]
+            self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
         elif cfg["model_type"] in ("qwen2", "qwen3") and cfg.get("use_sliding_window") and window:
             kinds = cfg.get("layer_types") or [
                 "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
-        self.lm_head = self.w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else self.w["lm_head.weight"]
+        self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] == "smollm3")  # SmolLM3Config ties by default
+        self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
         self.post_norms = cfg["model_type"] == "olmo2"
+
+    def rope_layer(self, layer):
+        """Whether a layer applies rotary: smollm3's no_rope_layers (1 = rotary), else every
+        no_rope_layer_interval-th layer (default 4) goes without; every layer for the others."""
+        if self.cfg["model_type"] != "smollm3":
+            return True
+        listed = self.cfg.get("no_rope_layers")
+        if listed is not None:
+            return listed[layer] == 1
+        return (layer + 1) % self.cfg.get("no_rope_layer_interval", 4) != 0
 
     def linear(self, x, name):
         y = x @ self.w[name + ".weight"].T
@@ -162,8 +179,9 @@ class Llama:
             q = q.transpose(0, 1)
             k = k.transpose(0, 1)
             v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
-            q = q * cos + self.rotate_half(q) * sin
-            k = k * cos + self.rotate_half(k) * sin
+            if self.rope_layer(layer):
+                q = q * cos + self.rotate_half(q) * sin
+                k = k * cos + self.rotate_half(k) * sin
             group = self.heads // self.kv_heads
             k = k.repeat_interleave(group, dim=0)
             v = v.repeat_interleave(group, dim=0)

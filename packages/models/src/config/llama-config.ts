@@ -1,9 +1,10 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2), normalised into one {@link LlamaConfig} that the forward pass
- * reads. The per-architecture differences (qkv bias of qwen2, q/k RMSNorm of
- * qwen3 and olmo2, olmo2's norms after attention and MLP instead of before,
- * sliding window of mistral and of the qwen families' upper layers) become
+ * qwen3 / olmo2 / smollm3), normalised into one {@link LlamaConfig} that the
+ * forward pass reads. The per-architecture differences (qkv bias of qwen2, q/k
+ * RMSNorm of qwen3 and olmo2, olmo2's norms after attention and MLP instead of
+ * before, smollm3's layers without rotary, sliding window of mistral and of the
+ * qwen families' upper layers) become
  * fields here so the model code has no architecture switches. Both config
  * layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
@@ -18,7 +19,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -52,6 +53,8 @@ export interface LlamaConfig {
    * `input_layernorm`), instead of before them.
    */
   readonly postNorms: boolean
+  /** Layers that attend without rotary embeddings ("NoPE": smollm3's `no_rope_layers` entries of 0); empty for the others. */
+  readonly nopeLayers: ReadonlyArray<number>
   /** Bias on gate/up/down (llama with `mlp_bias`). */
   readonly mlpBias: boolean
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
@@ -126,6 +129,12 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
   const none = Array.from({ length: numLayers }, () => null)
   if (architecture === "llama" || window === null) return none
   if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
+  // smollm3: the layers `layer_types` marks, or without it its NoPE layers (SmolLM3Config), when use_sliding_window.
+  if (architecture === "smollm3") {
+    if (!fields.bool("use_sliding_window", false)) return none
+    const nope = new Set(nopeLayers(architecture, json, fields, numLayers))
+    return kinds !== undefined ? kinds.map((kind) => (kind === "sliding_attention" ? window : null)) : Array.from({ length: numLayers }, (_, layer) => (nope.has(layer) ? window : null))
+  }
   // qwen2 / qwen3: off unless use_sliding_window; then the layers `layer_types` marks as sliding,
   // or without it (transformers 4's configs) the layers from max_window_layers up.
   if (!fields.bool("use_sliding_window", false)) return none
@@ -135,18 +144,42 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
 }
 
 /**
+ * smollm3's layers without rotary: `no_rope_layers` (1 = rotary, 0 = none; at least one entry per
+ * layer), or without it every `no_rope_layer_interval`-th layer (default 4: layers 3, 7, …).
+ */
+const nopeLayers = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number): Array<number> => {
+  if (architecture !== "smollm3") return []
+  const listed = json.no_rope_layers
+  if (listed === undefined || listed === null) {
+    const interval = fields.positiveInt("no_rope_layer_interval", 4)
+    return Array.from({ length: numLayers }, (_, layer) => layer).filter((layer) => (layer + 1) % interval === 0)
+  }
+  if (!Array.isArray(listed) || listed.length < numLayers || !listed.every((flag) => flag === 0 || flag === 1)) {
+    fields.problems.push(`"no_rope_layers" is ${JSON.stringify(listed)}, expected at least ${numLayers} entries (num_hidden_layers), each 1 (rotary) or 0 (none)`)
+    return []
+  }
+  return Array.from({ length: numLayers }, (_, layer) => layer).filter((layer) => listed[layer] === 0)
+}
+
+/** Whether the LM head is the embedding where a config omits `tie_word_embeddings`: transformers' default (SmolLM3Config ties, the others do not). */
+export const tiesWordEmbeddingsByDefault = (modelType: string): boolean => modelType === "smollm3"
+
+/** rope_theta where a config omits it: transformers' default per architecture (SmolLM3Config's is 2e6). */
+const defaultRopeTheta = (architecture: Architecture): number => (architecture === "smollm3" ? 2_000_000 : 10000)
+
+/**
  * The rope settings from either layout: transformers 5 writes `rope_parameters`
  * (type, scaling fields and `rope_theta` in one object; per attention kind for
  * models whose kinds differ), transformers 4 `rope_theta` and `rope_scaling`.
  */
-const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number): { readonly theta: number; readonly scaling: RopeScaling } => {
+const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, defaultTheta: number): { readonly theta: number; readonly scaling: RopeScaling } => {
   const raw = json.rope_parameters
   if (raw === undefined || raw === null) {
-    return { theta: fields.positiveNumber("rope_theta", 10000), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
+    return { theta: fields.positiveNumber("rope_theta", defaultTheta), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
   }
   if (!isJsonObject(raw)) {
     fields.problems.push(`"rope_parameters" is ${JSON.stringify(raw)}, expected an object`)
-    return { theta: 10000, scaling: { type: "default" } }
+    return { theta: defaultTheta, scaling: { type: "default" } }
   }
   let parameters: Record<string, unknown> = raw
   // One set per attention kind: usable when the kinds agree (this decoder has one rotary table).
@@ -160,16 +193,16 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
   }
   // Theta inside the object; a top-level rope_theta (transformers 4) where it is not.
   const reader = new FieldReader(parameters)
-  const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fields.positiveNumber("rope_theta", 10000) : undefined)
+  const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fields.positiveNumber("rope_theta", defaultTheta) : undefined)
   fields.problems.push(...reader.problems.map((p) => `rope_parameters: ${p}`))
   return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, "rope_parameters") }
 }
 
 /**
  * Which optional tensors a layer of this architecture holds (transformers'
- * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's and
- * olmo2's attention projections follow `attention_bias`, llama's MLP
- * `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
+ * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's,
+ * olmo2's and smollm3's attention projections follow `attention_bias`, llama's
+ * and smollm3's MLP `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
  * projections, and olmo2 normalises after attention and MLP). Shared by the
  * config parser and the tiny-model writer, so the tensors written are the
  * tensors read.
@@ -181,11 +214,11 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2") && flags.attentionBias
+  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2" || modelType === "smollm3") && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
-    mlpBias: modelType === "llama" && flags.mlpBias,
+    mlpBias: (modelType === "llama" || modelType === "smollm3") && flags.mlpBias,
     qkNorm: modelType === "qwen3" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
     postNorms: modelType === "olmo2"
   }
@@ -237,7 +270,7 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     }))
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
-  const rope = parseRope(json, fields, maxPositionEmbeddings)
+  const rope = parseRope(json, fields, maxPositionEmbeddings, defaultRopeTheta(architecture))
   const activation = json.hidden_act ?? "silu"
   if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
@@ -259,9 +292,10 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     ropeTheta: rope.theta,
     ropeScaling: rope.scaling,
     maxPositionEmbeddings,
-    tieWordEmbeddings: fields.bool("tie_word_embeddings", false),
+    tieWordEmbeddings: fields.bool("tie_word_embeddings", tiesWordEmbeddingsByDefault(architecture)),
     ...tensors,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers),
+    nopeLayers: nopeLayers(architecture, json, fields, numLayers),
     bosTokenId: fields.tokenId("bos_token_id"),
     eosTokenIds: fields.tokenIds("eos_token_id"),
     padTokenId: fields.tokenId("pad_token_id")

@@ -51,8 +51,9 @@ export const folderIdentity = (folder: string, description: string, files: Reado
 /**
  * The parsed config as it enters an id. A field added to the parsed config later
  * enters only where it changes the model (`qkNorm` and `postNorms`, session 32:
- * only when not false), so adding them left every existing model's id — and so
- * its cached stage outputs and weight caches — as they were.
+ * only when not false; `nopeLayers` only when not empty), so adding them left
+ * every existing model's id — and so its cached stage outputs and weight caches
+ * — as they were.
  *
  * @example
  * ```ts
@@ -61,7 +62,8 @@ export const folderIdentity = (folder: string, description: string, files: Reado
  * ```
  */
 export const configDescription = (config: unknown): string =>
-  JSON.stringify(config, (key, value: unknown) => ((key === "qkNorm" || key === "postNorms") && value === false ? undefined : value))
+  JSON.stringify(config, (key, value: unknown) =>
+    ((key === "qkNorm" || key === "postNorms") && value === false) || (key === "nopeLayers" && Array.isArray(value) && value.length === 0) ? undefined : value)
 
 /**
  * The `LanguageModel` id of a loaded model folder: `llama:<folder name>#<hash>`

@@ -1,5 +1,5 @@
 /**
- * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2) as a tensor
+ * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2, smollm3) as a tensor
  * program for one shape bucket; heads (`heads.ts`) read its final hidden
  * state. One builder covers every use:
  *
@@ -268,6 +268,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     return transpose(reshape(t, [rows, length, n, headDim]), [0, 2, 1, 3])
   }
   const groups = numHeads / kvHeads
+  const nope = new Set(config.nopeLayers)
   /** How a stream's layer attends, given its rotated q, k and v [rows, heads, length, headDim]. */
   type Attend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor
   const decoderLayer = (residual: Tensor, layer: number, rotary: { cos: Tensor; sin: Tensor }, attend: Attend): Tensor => {
@@ -284,8 +285,10 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       if (config.qkNorm === "projection") return headsOf(norm(projected, name, heads * headDim), heads)
       return config.qkNorm === "head" ? norm(headsOf(projected, heads), name, headDim) : headsOf(projected, heads)
     }
-    const q = applyRotary(queryKey("q_proj", numHeads), rotary.cos, rotary.sin)
-    const k = applyRotary(queryKey("k_proj", kvHeads), rotary.cos, rotary.sin)
+    // smollm3's NoPE layers attend without rotary.
+    const rotate = (t: Tensor) => (nope.has(layer) ? t : applyRotary(t, rotary.cos, rotary.sin))
+    const q = rotate(queryKey("q_proj", numHeads))
+    const k = rotate(queryKey("k_proj", kvHeads))
     const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     const attended = attend(layer, q, k, v)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])

@@ -6,7 +6,10 @@
  * bias and tied embeddings, qwen3 with q/k RMSNorm, heads wider than the hidden
  * size (4 × 32 > 64), a sliding window on its second layer only, and
  * transformers 5's config layout (`rope_parameters`, `layer_types`), olmo2
- * with norms after attention and MLP and q/k RMSNorm over whole projections.
+ * with norms after attention and MLP and q/k RMSNorm over whole projections,
+ * smollm3 with its second layer attending without rotary and sliding (derived
+ * from `no_rope_layers`), theta and tied embeddings left to the architecture's
+ * defaults.
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -87,6 +90,17 @@ export const TINY_PRESETS = {
     rms_norm_eps: 1e-6,
     attention_bias: false,
     tie_word_embeddings: false
+  },
+  smollm3: {
+    ...common,
+    architectures: ["SmolLM3ForCausalLM"],
+    model_type: "smollm3",
+    rms_norm_eps: 1e-6,
+    no_rope_layers: [1, 0],
+    use_sliding_window: true,
+    sliding_window: 8,
+    attention_bias: false,
+    mlp_bias: false
   }
 } as const
 

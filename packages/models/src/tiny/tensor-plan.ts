@@ -10,7 +10,7 @@
  * ```
  */
 
-import { layerTensors } from "../config/llama-config.ts"
+import { layerTensors, tiesWordEmbeddingsByDefault } from "../config/llama-config.ts"
 
 /** One tensor of the plan: its HF name, shape and normal init parameters. */
 export interface PlannedTensor {
@@ -63,6 +63,6 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
     linear(`${prefix}.mlp.down_proj`, hidden, inner, mlpBias)
   }
   plan.push({ name: "model.norm.weight", shape: [hidden], std: 0.1, mean: 1 })
-  if (config.tie_word_embeddings !== true) plan.push({ name: "lm_head.weight", shape: [vocab, hidden], std: 0.5 })
+  if ((config.tie_word_embeddings ?? tiesWordEmbeddingsByDefault(String(config.model_type))) !== true) plan.push({ name: "lm_head.weight", shape: [vocab, hidden], std: 0.5 })
   return plan
 }

@@ -37,5 +37,5 @@ def _merged(model):
     copy = type(golden).__new__(type(golden))
     copy.__dict__.update(golden.__dict__)
     copy.w = merged
-    copy.lm_head = merged["model.embed_tokens.weight"] if golden.cfg.get("tie_word_embeddings") else merged["lm_head.weight"]
+    copy.lm_head = merged["model.embed_tokens.weight"] if golden.tied else merged["lm_head.weight"]
     return StandInModel(copy)
