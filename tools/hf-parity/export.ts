@@ -4,7 +4,8 @@
  * than the prompts and GQA 4:1, qwen2 with q/k/v bias and tied embeddings, qwen3
  * with q/k head norms, wide heads, a window on one layer and transformers 5's
  * config layout, olmo2 with norms after attention and MLP and q/k norms over
- * whole projections, smollm3 with a layer without rotary that slides; llama
+ * whole projections, smollm3 with a layer without rotary that slides, granite
+ * with its four multipliers; llama
  * also stored as bfloat16) and,
  * for each, what our stack computes on them, for `check.py` to recompute with
  * `transformers` and `peft` (which this repository's machines do not have; the
@@ -23,7 +24,7 @@
  *   (peft's `PeftModel` must match) and the adapter merged into a plain folder by
  *   `writeMergedModel` (transformers must read the same log-probabilities from it).
  *
- *   npx tsx tools/hf-parity/export.ts --out /tmp/hf-parity [--presets llama,mistral,qwen2,qwen3,olmo2,smollm3,llama-bf16]
+ *   npx tsx tools/hf-parity/export.ts --out /tmp/hf-parity [--presets llama,mistral,qwen2,qwen3,olmo2,smollm3,granite,llama-bf16]
  *   python3 tools/hf-parity/check.py /tmp/hf-parity --out hf-parity.json
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -59,7 +60,7 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
-/** The models checked: the six presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
+/** The models checked: the seven presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
 export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
@@ -67,6 +68,7 @@ export const VARIANTS = {
   qwen3: { preset: "qwen3", dtype: "F32" },
   olmo2: { preset: "olmo2", dtype: "F32" },
   smollm3: { preset: "smollm3", dtype: "F32" },
+  granite: { preset: "granite", dtype: "F32" },
   "llama-bf16": { preset: "llama", dtype: "BF16" }
 } as const satisfies Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }>
 

@@ -61,7 +61,7 @@ if (process.argv[1] && nodePath.resolve(process.argv[1]) === nodePath.resolve(ne
     console.log(`wrote ${folder}`)
   } catch (error) {
     console.error(`make-tiny-model: ${error instanceof Error ? error.message : String(error)}`)
-    console.error("usage: make-tiny-model.ts --preset llama|mistral|qwen2|qwen3|olmo2|smollm3 --out <folder> [--seed N] [--dtype F32|F16|BF16] [--set key=json]")
+    console.error("usage: make-tiny-model.ts --preset llama|mistral|qwen2|qwen3|olmo2|smollm3|granite --out <folder> [--seed N] [--dtype F32|F16|BF16] [--set key=json]")
     process.exit(2)
   }
 }

@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite")
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
@@ -73,6 +73,15 @@ describe("config.json parsing", () => {
       const config = await run(parseLlamaConfig("c", { ...minimal, model_type: modelType, no_rope_layers: [0, 0] }))
       expect([config.nopeLayers, config.ropeTheta, config.tieWordEmbeddings]).toEqual([[], 10000, false])
     }
+  })
+  it("granite: its four multipliers (GraniteConfig's defaults 1), biases as llama; null for the others", async () => {
+    const granite = await run(parseLlamaConfig("c", { ...minimal, model_type: "granite", embedding_multiplier: 12, attention_multiplier: 0.0078125, residual_multiplier: 0.22, logits_scaling: 16, attention_bias: true, mlp_bias: true }))
+    expect(granite.multipliers).toEqual({ embedding: 12, attention: 0.0078125, residual: 0.22, logits: 16 })
+    expect([granite.qkvBias, granite.oBias, granite.mlpBias]).toEqual([true, true, true])
+    expect((await run(parseLlamaConfig("c", { ...minimal, model_type: "granite" }))).multipliers).toEqual({ embedding: 1, attention: 1, residual: 1, logits: 1 })
+    expect((await run(parseLlamaConfig("c", { ...minimal, embedding_multiplier: 12 }))).multipliers).toBeNull()
+    const wrong = await flip(parseLlamaConfig("c", { ...minimal, model_type: "granite", logits_scaling: 0 }))
+    expect(wrong.message).toContain(`"logits_scaling" is 0, expected a positive number`)
   })
   it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
     const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }

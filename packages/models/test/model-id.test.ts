@@ -80,7 +80,8 @@ describe("model identity across versions", () => {
     expect(await idOf(copyTo(speaker, "speaker-id", "speaker"))).toBe("llama:speaker#1e022ef29ce9a8ce")
   })
   it("a field added later enters the description only where it changes the model", () => {
-    expect(configDescription({ numLayers: 2, qkNorm: false, postNorms: false, nopeLayers: [] })).toBe(`{"numLayers":2}`)
+    expect(configDescription({ numLayers: 2, qkNorm: false, postNorms: false, nopeLayers: [], multipliers: null })).toBe(`{"numLayers":2}`)
+    expect(configDescription({ numLayers: 2, multipliers: { embedding: 12 } })).toBe(`{"numLayers":2,"multipliers":{"embedding":12}}`)
     expect(configDescription({ numLayers: 2, qkNorm: false, nopeLayers: [1] })).toBe(`{"numLayers":2,"nopeLayers":[1]}`)
     expect(configDescription({ numLayers: 2, qkNorm: "head", postNorms: false })).toBe(`{"numLayers":2,"qkNorm":"head"}`)
     expect(configDescription({ numLayers: 2, qkNorm: "projection", postNorms: true })).toBe(`{"numLayers":2,"qkNorm":"projection","postNorms":true}`)

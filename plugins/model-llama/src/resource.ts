@@ -32,7 +32,7 @@ import { loadLlama } from "./service/load.ts"
 export const BuiltinModelOption = Schema.Union([
   Schema.Literal("speaker"),
   Schema.Struct({
-    preset: Schema.Literals(["speaker", "qwen2", "qwen3", "llama", "mistral", "olmo2", "smollm3"]).annotate({ description: "speaker: the trained tiny model; qwen2 / qwen3 / llama / mistral / olmo2 / smollm3: a random tiny model (machinery tests)." }),
+    preset: Schema.Literals(["speaker", "qwen2", "qwen3", "llama", "mistral", "olmo2", "smollm3", "granite"]).annotate({ description: "speaker: the trained tiny model; qwen2 / qwen3 / llama / mistral / olmo2 / smollm3 / granite: a random tiny model (machinery tests)." }),
     seed: Schema.optionalKey(Schema.Int.annotate({ description: "Seed of a random preset's weights (default 0)." })),
     cacheDir: Schema.optionalKey(Schema.String.annotate({ description: "Where a random preset is written once (default $REFINE_AF_MODELS, else .refine-af/models)." }))
   })
@@ -45,7 +45,7 @@ export const LlamaResourceOptions = Schema.Struct({
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the
-   * pipeline's prompt formats. `{ preset: qwen2 | qwen3 | llama | mistral | olmo2 | smollm3, seed }`: a
+   * pipeline's prompt formats. `{ preset: qwen2 | qwen3 | llama | mistral | olmo2 | smollm3 | granite, seed }`: a
    * random tiny model written once into `cacheDir` (default
    * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
    * nonsense, it exists to test machinery.
@@ -134,7 +134,7 @@ const loadFix = (error: { readonly _tag: string; readonly fix?: string }): strin
 
 /** The resource component. */
 export const llamaResource = defineResource({
-  description: "Llama / Mistral / Qwen2 / Qwen3 / OLMo 2 / SmolLM3 decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
+  description: "Llama / Mistral / Qwen2 / Qwen3 / OLMo 2 / SmolLM3 / Granite decoder from a Hugging Face folder, on the compute core (generation, scoring, LoRA adapters).",
   // One load, three contracts: generation/scoring, trainer sessions over the same frozen weights,
   // and the base checkpoint itself (folder + host weights, for llama/merge).
   provides: [LanguageModel, PolicyModel, LlamaCheckpoint],

@@ -5,7 +5,8 @@ A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
 rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
 bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
 norms after attention and MLP, smollm3's layers without rotary (its defaults:
-theta 2e6, tied embeddings, sliding NoPE layers), tied embeddings, linear / llama3 rope
+theta 2e6, tied embeddings, sliding NoPE layers), granite's multipliers
+(embeddings, attention scores, residual branches, logits), tied embeddings, linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
@@ -29,7 +30,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -125,6 +126,12 @@ class Llama:
         self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
         self.post_norms = cfg["model_type"] == "olmo2"
+        # granite's scalars (GraniteConfig; 1 and 1/sqrt(head_dim) elsewhere).
+        granite = cfg["model_type"] == "granite"
+        self.embedding_multiplier = cfg.get("embedding_multiplier", 1.0) if granite else 1.0
+        self.attention_multiplier = cfg.get("attention_multiplier", 1.0) if granite else None
+        self.residual_multiplier = cfg.get("residual_multiplier", 1.0) if granite else 1.0
+        self.logits_scaling = cfg.get("logits_scaling", 1.0) if granite else 1.0
 
     def rope_layer(self, layer):
         """Whether a layer applies rotary: smollm3's no_rope_layers (1 = rotary), else every
@@ -153,7 +160,7 @@ class Llama:
     def forward(self, ids, lora=None):
         """Logits [T, vocab] of one unpadded sequence. `lora` maps a projection name to (A, B, scale)."""
         T = len(ids)
-        h = self.w["model.embed_tokens.weight"][torch.tensor(ids)]
+        h = self.w["model.embed_tokens.weight"][torch.tensor(ids)] * self.embedding_multiplier
         angles = torch.outer(torch.arange(T, dtype=DTYPE), self.inv_freq)
         cos = torch.cat([angles, angles], -1).cos()
         sin = torch.cat([angles, angles], -1).sin()
@@ -185,7 +192,8 @@ class Llama:
             group = self.heads // self.kv_heads
             k = k.repeat_interleave(group, dim=0)
             v = v.repeat_interleave(group, dim=0)
-            scores = (q @ k.transpose(1, 2)) / math.sqrt(self.head_dim)
+            scores = q @ k.transpose(1, 2)
+            scores = scores / math.sqrt(self.head_dim) if self.attention_multiplier is None else scores * self.attention_multiplier
             window = self.windows[layer]
             allowed = causal if window is None else causal & (i - j < window)
             scores = scores.masked_fill(~allowed, float("-inf"))
@@ -195,13 +203,13 @@ class Llama:
                 h = h + self.rms_norm(out, p + ".post_attention_layernorm.weight")
                 x = h
             else:
-                h = h + out
+                h = h + out * self.residual_multiplier
                 x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
             gate = torch.nn.functional.silu(proj(x, p + ".mlp.gate_proj"))
             out = proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
-            h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out)
+            h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out * self.residual_multiplier)
         h = self.rms_norm(h, "model.norm.weight")
-        return h @ self.lm_head.T
+        return (h @ self.lm_head.T) / self.logits_scaling
 
     def greedy(self, ids, steps):
         """Greedy continuation and the smallest top-1/top-2 logit gap met (how robust the ids are to rounding)."""

@@ -1,9 +1,9 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / smollm3), normalised into one {@link LlamaConfig} that the
+ * qwen3 / olmo2 / smollm3 / granite), normalised into one {@link LlamaConfig} that the
  * forward pass reads. The per-architecture differences (qkv bias of qwen2, q/k
  * RMSNorm of qwen3 and olmo2, olmo2's norms after attention and MLP instead of
- * before, smollm3's layers without rotary, sliding window of mistral and of the
+ * before, smollm3's layers without rotary, granite's four scalar multipliers, sliding window of mistral and of the
  * qwen families' upper layers) become
  * fields here so the model code has no architecture switches. Both config
  * layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
@@ -19,7 +19,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -55,6 +55,12 @@ export interface LlamaConfig {
   readonly postNorms: boolean
   /** Layers that attend without rotary embeddings ("NoPE": smollm3's `no_rope_layers` entries of 0); empty for the others. */
   readonly nopeLayers: ReadonlyArray<number>
+  /**
+   * granite's scalars (GraniteConfig): embeddings × `embedding`, attention scores × `attention`
+   * (in place of 1/√headDim), each branch × `residual` before it joins the residual stream,
+   * logits ÷ `logits`; null for the others.
+   */
+  readonly multipliers: { readonly embedding: number; readonly attention: number; readonly residual: number; readonly logits: number } | null
   /** Bias on gate/up/down (llama with `mlp_bias`). */
   readonly mlpBias: boolean
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
@@ -201,8 +207,8 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
 /**
  * Which optional tensors a layer of this architecture holds (transformers'
  * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's,
- * olmo2's and smollm3's attention projections follow `attention_bias`, llama's
- * and smollm3's MLP `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
+ * olmo2's, smollm3's and granite's attention projections follow
+ * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
  * projections, and olmo2 normalises after attention and MLP). Shared by the
  * config parser and the tiny-model writer, so the tensors written are the
  * tensors read.
@@ -214,11 +220,11 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2" || modelType === "smollm3") && flags.attentionBias
+  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2" || modelType === "smollm3" || modelType === "granite") && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
-    mlpBias: (modelType === "llama" || modelType === "smollm3") && flags.mlpBias,
+    mlpBias: (modelType === "llama" || modelType === "smollm3" || modelType === "granite") && flags.mlpBias,
     qkNorm: modelType === "qwen3" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
     postNorms: modelType === "olmo2"
   }
@@ -296,6 +302,14 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     ...tensors,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers),
     nopeLayers: nopeLayers(architecture, json, fields, numLayers),
+    multipliers: architecture === "granite"
+      ? {
+        embedding: fields.positiveNumber("embedding_multiplier", 1),
+        attention: fields.positiveNumber("attention_multiplier", 1),
+        residual: fields.positiveNumber("residual_multiplier", 1),
+        logits: fields.positiveNumber("logits_scaling", 1)
+      }
+      : null,
     bosTokenId: fields.tokenId("bos_token_id"),
     eosTokenIds: fields.tokenIds("eos_token_id"),
     padTokenId: fields.tokenId("pad_token_id")

@@ -51,7 +51,8 @@ export const folderIdentity = (folder: string, description: string, files: Reado
 /**
  * The parsed config as it enters an id. A field added to the parsed config later
  * enters only where it changes the model (`qkNorm` and `postNorms`, session 32:
- * only when not false; `nopeLayers` only when not empty), so adding them left
+ * only when not false; `nopeLayers` only when not empty; `multipliers` only when
+ * not null), so adding them left
  * every existing model's id — and so its cached stage outputs and weight caches
  * — as they were.
  *
@@ -63,7 +64,9 @@ export const folderIdentity = (folder: string, description: string, files: Reado
  */
 export const configDescription = (config: unknown): string =>
   JSON.stringify(config, (key, value: unknown) =>
-    ((key === "qkNorm" || key === "postNorms") && value === false) || (key === "nopeLayers" && Array.isArray(value) && value.length === 0) ? undefined : value)
+    ((key === "qkNorm" || key === "postNorms") && value === false) || (key === "nopeLayers" && Array.isArray(value) && value.length === 0) || (key === "multipliers" && value === null)
+      ? undefined
+      : value)
 
 /**
  * The `LanguageModel` id of a loaded model folder: `llama:<folder name>#<hash>`

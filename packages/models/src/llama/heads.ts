@@ -70,15 +70,21 @@ export const lmHeadWeight = (trunk: LlamaTrunk): Tensor =>
     ? trunk.embed
     : trunk.parameter(headNames.lmHead, trunk.hidden.dtype, [trunk.config.vocabSize, trunk.config.hiddenSize], trunk.options.trainableBase ?? false)
 
+/** The hidden state the LM head reads: granite divides its logits by `logits_scaling`, done here on the (much smaller) hidden side. */
+const headInput = (trunk: LlamaTrunk, hidden: Tensor): Tensor => {
+  const scale = trunk.config.multipliers?.logits ?? 1
+  return scale === 1 ? hidden : mul(hidden, 1 / scale)
+}
+
 /**
  * Next-token logits: `"all"` → [batch, length, vocab]; `"last"` → [batch, vocab]
  * of the last position (left padding puts every row's newest token last).
  */
 export const lmLogits = (trunk: LlamaTrunk, positions: "all" | "last"): Tensor => {
   const head = transposeLast2(lmHeadWeight(trunk))
-  if (positions === "all") return matmul(trunk.hidden, head)
+  if (positions === "all") return matmul(headInput(trunk, trunk.hidden), head)
   const { batch, length } = trunk.shape
-  return matmul(reshape(slice(trunk.hidden, [{ axis: 1, start: length - 1 }]), [batch, trunk.config.hiddenSize]), head)
+  return matmul(headInput(trunk, reshape(slice(trunk.hidden, [{ axis: 1, start: length - 1 }]), [batch, trunk.config.hiddenSize])), head)
 }
 
 /**
@@ -155,7 +161,7 @@ export const chunkedTokenStats = (
     const end = Math.min(length, start + chunk)
     const hidden = slice(trunk.hidden, [{ axis: 1, start, end }])
     const body = () => {
-      const logits = matmul(hidden, transposeLast2(lmHeadWeight(trunk)))
+      const logits = matmul(headInput(trunk, hidden), transposeLast2(lmHeadWeight(trunk)))
       return {
         logprobs: targets === undefined ? undefined : tokenLogProbs(logits, slice(targets, [{ axis: 1, start, end }])),
         entropy: want.entropy ? tokenEntropy(logits) : undefined

@@ -1,5 +1,5 @@
 /**
- * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2, smollm3) as a tensor
+ * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2, smollm3, granite) as a tensor
  * program for one shape bucket; heads (`heads.ts`) read its final hidden
  * state. One builder covers every use:
  *
@@ -269,6 +269,12 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   }
   const groups = numHeads / kvHeads
   const nope = new Set(config.nopeLayers)
+  // granite's multipliers (1 elsewhere): embeddings, attention scores (q is scaled so that the
+  // 1/√headDim every attention applies yields `attention`), each branch before the residual.
+  const scaled = (t: Tensor, factor: number) => (factor === 1 ? t : mul(t, factor))
+  const embedScale = config.multipliers?.embedding ?? 1
+  const queryScale = config.multipliers === null ? 1 : config.multipliers.attention * Math.sqrt(headDim)
+  const residualScale = config.multipliers?.residual ?? 1
   /** How a stream's layer attends, given its rotated q, k and v [rows, heads, length, headDim]. */
   type Attend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor
   const decoderLayer = (residual: Tensor, layer: number, rotary: { cos: Tensor; sin: Tensor }, attend: Attend): Tensor => {
@@ -287,18 +293,18 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     }
     // smollm3's NoPE layers attend without rotary.
     const rotate = (t: Tensor) => (nope.has(layer) ? t : applyRotary(t, rotary.cos, rotary.sin))
-    const q = rotate(queryKey("q_proj", numHeads))
+    const q = scaled(rotate(queryKey("q_proj", numHeads)), queryScale)
     const k = rotate(queryKey("k_proj", kvHeads))
     const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
     const attended = attend(layer, q, k, v)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])
     const attentionOut = linear(merged, "o_proj", hidden, config.oBias)
-    const attendedH = add(residual, config.postNorms ? norm(attentionOut, "post_attention_layernorm", hidden) : attentionOut)
+    const attendedH = add(residual, scaled(config.postNorms ? norm(attentionOut, "post_attention_layernorm", hidden) : attentionOut, residualScale))
     const y = config.postNorms ? attendedH : norm(attendedH, "post_attention_layernorm", hidden)
     const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
     const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
     const mlpOut = linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias)
-    return add(attendedH, config.postNorms ? norm(mlpOut, "post_feedforward_layernorm", hidden) : mlpOut)
+    return add(attendedH, scaled(config.postNorms ? norm(mlpOut, "post_feedforward_layernorm", hidden) : mlpOut, residualScale))
   }
   const layerBias = (layer: number, full: Tensor, windowed: Tensor) => (config.slidingWindowPerLayer[layer] === null ? full : windowed)
   let attend: Attend = (layer, q, k, v) => {
@@ -329,7 +335,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const promptWindowBias = usesWindowMask(config) ? promptMask(stepNames.maskWindow) : promptBias
     const promptRow = input(stepNames.promptRow, "int64", [b])
     const keyValues: Array<{ k: Tensor; v: Tensor }> = []
-    hp = embedding(embed, input(stepNames.prompt(stepNames.inputIds), "int64", [prompts, promptLength]))
+    hp = scaled(embedding(embed, input(stepNames.prompt(stepNames.inputIds), "int64", [prompts, promptLength])), embedScale)
     promptLayer = (hidden, layer) =>
       decoderLayer(hidden, layer, promptRotary, (l, q, k, v) => {
         keyValues[l] = { k, v }
@@ -340,7 +346,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       return attendOverCache(q, k, v, gather(promptK, promptRow, 0), gather(promptV, promptRow, 0), layerBias(layer, maskBias, windowBias), groups)
     }
   }
-  let h = embedding(embed, ids)
+  let h = scaled(embedding(embed, ids), embedScale)
   for (let layer = 0; layer < config.numLayers; layer++) {
     // Both streams of a layer in one step (one checkpoint segment): the rows read the prompts' keys and values of the same layer.
     const layerStep = (rows: Tensor, prompts: Tensor | undefined): [Tensor, Tensor | undefined] => {

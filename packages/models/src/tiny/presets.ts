@@ -9,7 +9,8 @@
  * with norms after attention and MLP and q/k RMSNorm over whole projections,
  * smollm3 with its second layer attending without rotary and sliding (derived
  * from `no_rope_layers`), theta and tied embeddings left to the architecture's
- * defaults.
+ * defaults, granite with its four multipliers (embeddings, attention scores,
+ * residual branches, logits).
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -101,6 +102,19 @@ export const TINY_PRESETS = {
     sliding_window: 8,
     attention_bias: false,
     mlp_bias: false
+  },
+  granite: {
+    ...common,
+    architectures: ["GraniteForCausalLM"],
+    model_type: "granite",
+    rope_theta: 10000000,
+    embedding_multiplier: 12,
+    attention_multiplier: 0.1,
+    residual_multiplier: 0.22,
+    logits_scaling: 8,
+    attention_bias: false,
+    mlp_bias: false,
+    tie_word_embeddings: true
   }
 } as const
 
