@@ -34,7 +34,7 @@ export const rewardModelDefaults = { template: oasstTemplate, batch_size: 8, wei
 export const RewardModelResourceOptions = Schema.Struct({
   /** The model folder (relative to the recipe); `validate` checks that it exists. */
   path: RecipePath("dir", "reward-model folder in Hugging Face layout (config.json, weights, tokenizer.json), relative to the recipe's folder", checkRewardModelFolder).annotate({ description: "The model folder (relative to the recipe); `validate` checks that it exists." }),
-  /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`. */
+  /** Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`; `chat`: through the model's own chat template. */
   template: Schema.String.annotate({ description: "Text the model reads; default OpenAssistant's `<|prompter|>{prompt}<|endoftext|><|assistant|>{response}<|endoftext|>`; `chat`: the prompt as a user turn and the output as the answer through the model's own chat template (chat-tuned reward models such as Skywork-Reward-V2)." }).pipe(withDefault(rewardModelDefaults.template)),
   /** Rows per program run. */
   batch_size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({ description: "Rows per program run." }).pipe(withDefault(rewardModelDefaults.batch_size)),

@@ -1,12 +1,12 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / smollm3 / granite), normalised into one {@link LlamaConfig} that the
- * forward pass reads. The per-architecture differences (qkv bias of qwen2, q/k
- * RMSNorm of qwen3 and olmo2, olmo2's norms after attention and MLP instead of
- * before, smollm3's layers without rotary, granite's four scalar multipliers, sliding window of mistral and of the
- * qwen families' upper layers) become
- * fields here so the model code has no architecture switches. Both config
- * layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
+ * qwen3 / olmo2 / smollm3 / granite), normalised into one {@link LlamaConfig}
+ * that the forward pass reads. The per-architecture differences (qkv bias of
+ * qwen2, q/k RMSNorm of qwen3 and olmo2, olmo2's norms after attention and MLP
+ * instead of before, smollm3's layers without rotary, granite's four scalar
+ * multipliers, the sliding windows of mistral, the qwen families and smollm3)
+ * become fields here so the model code has no architecture switches. Both
+ * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
  */
 import { Effect } from "effect"
@@ -38,9 +38,9 @@ export interface LlamaConfig {
   readonly ropeScaling: RopeScaling
   readonly maxPositionEmbeddings: number
   readonly tieWordEmbeddings: boolean
-  /** Bias on q/k/v projections (qwen2 always; llama, qwen3 and olmo2 with `attention_bias`). */
+  /** Bias on q/k/v projections (qwen2 always; llama, qwen3, olmo2, smollm3 and granite with `attention_bias`). */
   readonly qkvBias: boolean
-  /** Bias on the output projection (llama, qwen3 and olmo2 with `attention_bias`). */
+  /** Bias on the output projection (llama, qwen3, olmo2, smollm3 and granite with `attention_bias`). */
   readonly oBias: boolean
   /**
    * RMSNorm of q and k before rotary (`self_attn.q_norm` / `k_norm`): over each head
@@ -61,7 +61,7 @@ export interface LlamaConfig {
    * logits ÷ `logits`; null for the others.
    */
   readonly multipliers: { readonly embedding: number; readonly attention: number; readonly residual: number; readonly logits: number } | null
-  /** Bias on gate/up/down (llama with `mlp_bias`). */
+  /** Bias on gate/up/down (llama, smollm3 and granite with `mlp_bias`). */
   readonly mlpBias: boolean
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
   readonly slidingWindowPerLayer: ReadonlyArray<number | null>
@@ -128,8 +128,8 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
   return raw as Array<"full_attention" | "sliding_attention">
 }
 
-/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config). */
-const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number): Array<number | null> => {
+/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config). */
+const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
   const window = fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
   const kinds = layerTypes(json, fields, numLayers)
   const none = Array.from({ length: numLayers }, () => null)
@@ -138,7 +138,6 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
   // smollm3: the layers `layer_types` marks, or without it its NoPE layers (SmolLM3Config), when use_sliding_window.
   if (architecture === "smollm3") {
     if (!fields.bool("use_sliding_window", false)) return none
-    const nope = new Set(nopeLayers(architecture, json, fields, numLayers))
     return kinds !== undefined ? kinds.map((kind) => (kind === "sliding_attention" ? window : null)) : Array.from({ length: numLayers }, (_, layer) => (nope.has(layer) ? window : null))
   }
   // qwen2 / qwen3: off unless use_sliding_window; then the layers `layer_types` marks as sliding,
@@ -208,10 +207,10 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
  * Which optional tensors a layer of this architecture holds (transformers'
  * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's,
  * olmo2's, smollm3's and granite's attention projections follow
- * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3 normalises each head of q and k, olmo2 the whole q and k
- * projections, and olmo2 normalises after attention and MLP). Shared by the
- * config parser and the tiny-model writer, so the tensors written are the
- * tensors read.
+ * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3
+ * normalises each head of q and k, olmo2 the whole q and k projections, and
+ * olmo2 normalises after attention and MLP). Shared by the config parser and
+ * the tiny-model writer, so the tensors written are the tensors read.
  *
  * @example
  * ```ts
@@ -277,6 +276,7 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
   const rope = parseRope(json, fields, maxPositionEmbeddings, defaultRopeTheta(architecture))
+  const nope = nopeLayers(architecture, json, fields, numLayers)
   const activation = json.hidden_act ?? "silu"
   if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
@@ -300,8 +300,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     maxPositionEmbeddings,
     tieWordEmbeddings: fields.bool("tie_word_embeddings", tiesWordEmbeddingsByDefault(architecture)),
     ...tensors,
-    slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers),
-    nopeLayers: nopeLayers(architecture, json, fields, numLayers),
+    slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope)),
+    nopeLayers: nope,
     multipliers: architecture === "granite"
       ? {
         embedding: fields.positiveNumber("embedding_multiplier", 1),

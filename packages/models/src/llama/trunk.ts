@@ -1,7 +1,7 @@
 /**
- * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2, smollm3, granite) as a tensor
- * program for one shape bucket; heads (`heads.ts`) read its final hidden
- * state. One builder covers every use:
+ * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2,
+ * smollm3, granite) as a tensor program for one shape bucket; heads
+ * (`heads.ts`) read its final hidden state. One builder covers every use:
  *
  * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;
  * - with a cache of `cache` slots: the step reads `past_key.<l>` /
