@@ -265,9 +265,10 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama, qwen3 and olmo2 presets (qwen3 and olmo2: the
-# q/k norms sit between the q/k adapters and attention; olmo2: the post norms
-# between every branch and the residual) with a 512-token vocabulary (the
+# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3 and granite presets
+# (qwen3 and olmo2: the q/k norms sit between the q/k adapters and attention;
+# olmo2: the post norms between every branch and the residual; smollm3: a layer
+# without rotary; granite: the multipliers on every path the gradient takes) with a 512-token vocabulary (the
 # test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
@@ -291,7 +292,13 @@ def lora_init(layer, target_index, out_features, in_features):
     return a, b
 
 
-LORA_PRESETS = {"llama": "golden-lora-grad.json", "qwen3": "golden-lora-grad-qwen3.json", "olmo2": "golden-lora-grad-olmo2.json"}
+LORA_PRESETS = {
+    "llama": "golden-lora-grad.json",
+    "qwen3": "golden-lora-grad-qwen3.json",
+    "olmo2": "golden-lora-grad-olmo2.json",
+    "smollm3": "golden-lora-grad-smollm3.json",
+    "granite": "golden-lora-grad-granite.json",
+}
 
 
 def lora_golden(root, preset):
