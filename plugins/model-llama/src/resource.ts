@@ -19,12 +19,13 @@
  * ```
  */
 import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
-import { checkLlamaFolder, SUPPORTED_ARCHITECTURES } from "@refine-af/models"
+import { checkLlamaFolder, SUPPORTED_ARCHITECTURES, TINY_PRESET_NAMES } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
 import * as nodePath from "node:path"
 import { modelFolder } from "./builtin/model-source.ts"
+import { SPEAKER_PRESET } from "./builtin/speaker.ts"
 import { LlamaCheckpoint } from "./checkpoint.ts"
 import { loadLlama } from "./service/load.ts"
 
@@ -32,7 +33,7 @@ import { loadLlama } from "./service/load.ts"
 export const BuiltinModelOption = Schema.Union([
   Schema.Literal("speaker"),
   Schema.Struct({
-    preset: Schema.Literals(["speaker", "qwen2", "qwen3", "llama", "mistral", "olmo2", "smollm3", "granite"]).annotate({ description: "speaker: the trained tiny model; qwen2 / qwen3 / llama / mistral / olmo2 / smollm3 / granite: a random tiny model (machinery tests)." }),
+    preset: Schema.Literals([SPEAKER_PRESET, ...TINY_PRESET_NAMES]).annotate({ description: `speaker: the trained tiny model; ${TINY_PRESET_NAMES.join(" / ")}: a random tiny model (machinery tests).` }),
     seed: Schema.optionalKey(Schema.Int.annotate({ description: "Seed of a random preset's weights (default 0)." })),
     cacheDir: Schema.optionalKey(Schema.String.annotate({ description: "Where a random preset is written once (default $REFINE_AF_MODELS, else .refine-af/models)." }))
   })
@@ -45,7 +46,7 @@ export const LlamaResourceOptions = Schema.Struct({
   /**
    * A built-in model instead of a folder. `speaker` (or `{ preset: speaker }`):
    * the small trained model committed in this package, which writes the
-   * pipeline's prompt formats. `{ preset: qwen2 | qwen3 | llama | mistral | olmo2 | smollm3 | granite, seed }`: a
+   * pipeline's prompt formats. `{ preset: <a tiny preset: qwen2, llama, …>, seed }`: a
    * random tiny model written once into `cacheDir` (default
    * `$REFINE_AF_MODELS`, else `.refine-af/models`), then reused; its text is
    * nonsense, it exists to test machinery.

@@ -230,6 +230,14 @@ export const layerTensors = (modelType: string, flags: { readonly attentionBias:
 }
 
 /**
+ * The fields `LlamaConfig` gained after model ids were first issued (session 32),
+ * with the value every earlier model has. A model's id leaves a field out while it
+ * holds this value (`configDescription`), so adding a field does not change the id
+ * of an existing model, nor orphan its cached stage outputs and weight caches.
+ */
+export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = { qkNorm: false, postNorms: false, nopeLayers: [], multipliers: null }
+
+/**
  * Validates a parsed `config.json`. All field problems are reported together.
  *
  * @example

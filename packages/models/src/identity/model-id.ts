@@ -10,6 +10,7 @@ import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
+import { FIELDS_ADDED_LATER } from "../config/llama-config.ts"
 import type { ModelFolder } from "../config/model-folder.ts"
 import { SafetensorsIoError } from "../safetensors/errors.ts"
 
@@ -49,12 +50,9 @@ export const folderIdentity = (folder: string, description: string, files: Reado
   })
 
 /**
- * The parsed config as it enters an id. A field added to the parsed config later
- * enters only where it changes the model (`qkNorm` and `postNorms`, session 32:
- * only when not false; `nopeLayers` only when not empty; `multipliers` only when
- * not null), so adding them left
- * every existing model's id — and so its cached stage outputs and weight caches
- * — as they were.
+ * The parsed config as it enters an id: a field of {@link FIELDS_ADDED_LATER}
+ * enters only where it differs from the value every earlier model has, so adding
+ * it left existing models' ids (and their caches) as they were.
  *
  * @example
  * ```ts
@@ -64,9 +62,7 @@ export const folderIdentity = (folder: string, description: string, files: Reado
  */
 export const configDescription = (config: unknown): string =>
   JSON.stringify(config, (key, value: unknown) =>
-    ((key === "qkNorm" || key === "postNorms") && value === false) || (key === "nopeLayers" && Array.isArray(value) && value.length === 0) || (key === "multipliers" && value === null)
-      ? undefined
-      : value)
+    Object.hasOwn(FIELDS_ADDED_LATER, key) && JSON.stringify(value) === JSON.stringify(FIELDS_ADDED_LATER[key as keyof typeof FIELDS_ADDED_LATER]) ? undefined : value)
 
 /**
  * The `LanguageModel` id of a loaded model folder: `llama:<folder name>#<hash>`

@@ -119,3 +119,6 @@ export const TINY_PRESETS = {
 } as const
 
 export type TinyPresetName = keyof typeof TINY_PRESETS
+
+/** The preset names, in declaration order (what a recipe's `builtin.preset` may name besides speaker). */
+export const TINY_PRESET_NAMES = Object.keys(TINY_PRESETS) as Array<TinyPresetName>

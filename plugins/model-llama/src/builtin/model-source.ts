@@ -11,7 +11,7 @@
  */
 import { Effect } from "effect"
 import { ModelSourceError } from "./errors.ts"
-import type { TinyPresetName } from "@refine-af/models"
+import { TINY_PRESET_NAMES, type TinyPresetName } from "@refine-af/models"
 import { ensureBuiltinModel } from "./builtin-model.ts"
 import { SPEAKER_PRESET, speakerModelFolder } from "./speaker.ts"
 
@@ -43,7 +43,7 @@ export const modelFolder = (options: ModelSourceOptions): Effect.Effect<string, 
     if (typeof builtin === "object" && (builtin.seed !== undefined || builtin.cacheDir !== undefined)) {
       return Effect.fail(new ModelSourceError({
         message: `"builtin.seed" and "builtin.cacheDir" do not apply to the trained "speaker" model`,
-        fix: `Remove them: "speaker" is a committed, already trained model (seeds and cache folders are for the random presets qwen2, llama, mistral).`
+        fix: `Remove them: "speaker" is a committed, already trained model (seeds and cache folders are for the random presets ${TINY_PRESET_NAMES.join(", ")}).`
       }))
     }
     return Effect.succeed(speakerModelFolder())
@@ -57,7 +57,7 @@ export const modelFolder = (options: ModelSourceOptions): Effect.Effect<string, 
       message: error.message,
       fix: error._tag === "TinyModelWriteError"
         ? "Make the models folder writable (builtin.cacheDir or REFINE_AF_MODELS), then run again."
-        : `Use a preset of the built-in models: speaker (trained), or the random qwen2, llama or mistral.`
+        : `Use a preset of the built-in models: speaker (trained), or a random one: ${TINY_PRESET_NAMES.join(", ")}.`
     }))
   )
 }
