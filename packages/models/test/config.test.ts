@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite, gemma3_text")
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
@@ -83,6 +83,34 @@ describe("config.json parsing", () => {
     const wrong = await flip(parseLlamaConfig("c", { ...minimal, model_type: "granite", logits_scaling: 0 }))
     expect(wrong.message).toContain(`"logits_scaling" is 0, expected a positive number`)
   })
+  it("gemma3_text: norms before and after both branches scaling by 1 + weight, tanh GELU, √hidden and query_pre_attn_scalar scales, a local rotary table for its sliding layers", async () => {
+    const gemma = { ...minimal, model_type: "gemma3_text", num_hidden_layers: 6, head_dim: 16, query_pre_attn_scalar: 64, sliding_window: 512, rope_theta: 1e6, rope_scaling: { rope_type: "linear", factor: 8 }, rope_local_base_freq: 10000 }
+    const v4 = await run(parseLlamaConfig("c", gemma))
+    expect(v4).toMatchObject({ qkNorm: "head", postNorms: true, sandwichNorms: true, normWeightOffset: 1, activation: "gelu_tanh", tieWordEmbeddings: true, ropeTheta: 1e6, ropeScaling: { type: "linear", factor: 8 } })
+    expect(v4.localRope).toEqual({ theta: 10000, scaling: { type: "default" } })
+    expect(v4.multipliers).toEqual({ embedding: Math.fround(Math.sqrt(32)), attention: 1 / 8, residual: 1, logits: 1 })
+    // Gemma3TextConfig's sliding_window_pattern (default 6): five sliding layers, then a full one.
+    expect(v4.slidingWindowPerLayer).toEqual([512, 512, 512, 512, 512, null])
+    expect((await run(parseLlamaConfig("c", { ...gemma, sliding_window_pattern: 2 }))).slidingWindowPerLayer).toEqual([512, null, 512, null, 512, null])
+    // transformers 5's layout: layer_types and one rope_parameters set per attention kind.
+    const { rope_theta: _theta, rope_scaling: _scaling, rope_local_base_freq: _local, ...rest } = gemma
+    const layerTypes = [...new Array<string>(5).fill("sliding_attention"), "full_attention"]
+    const v5 = await run(parseLlamaConfig("c", { ...rest, layer_types: layerTypes, rope_parameters: { full_attention: { rope_type: "linear", factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: "default", rope_theta: 10000 } } }))
+    expect(v5).toEqual(v4)
+    const noLocal = await flip(parseLlamaConfig("c", { ...rest, rope_parameters: { full_attention: { rope_type: "default", rope_theta: 1e6 } } }))
+    expect(noLocal.message).toContain(`"rope_parameters" has sets for full_attention but none for sliding_attention`)
+    // Gemma3TextConfig's defaults: head_dim 256 (not hidden_size / heads), window 4096, theta 1e6 and 1e4, query scale 256^-1/2.
+    const defaults = await run(parseLlamaConfig("c", { ...minimal, model_type: "gemma3_text" }))
+    expect([defaults.headDim, defaults.slidingWindowPerLayer, defaults.ropeTheta, defaults.localRope?.theta, defaults.multipliers?.attention]).toEqual([256, [4096, 4096], 1e6, 10000, 1 / 16])
+    // Gemma 2's soft-capping and embedding gemma's bidirectional attention are refused by name, not ignored.
+    const capped = await flip(parseLlamaConfig("c", { ...gemma, final_logit_softcapping: 30, attn_logit_softcapping: 50, use_bidirectional_attention: true }))
+    for (const field of ["final_logit_softcapping", "attn_logit_softcapping", "use_bidirectional_attention"]) expect(capped.message).toContain(field)
+    const activation = await flip(parseLlamaConfig("c", { ...gemma, hidden_activation: "relu2" }))
+    expect(activation.message).toContain(`"hidden_activation" is "relu2"`)
+    // The other families take hidden_act (transformers' ACT2FN): GELU too; gemma3's local table is theirs alone.
+    expect((await run(parseLlamaConfig("c", { ...minimal, hidden_act: "gelu" }))).activation).toBe("gelu")
+    expect((await run(parseLlamaConfig("c", minimal))).localRope).toBeNull()
+  })
   it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
     const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }
     for (const modelType of ["qwen2", "qwen3"]) {
@@ -128,7 +156,7 @@ describe("config.json parsing", () => {
     }
   })
   it("reports every invalid field at once", async () => {
-    const error = await flip(parseLlamaConfig("c", { model_type: "llama", hidden_size: -1, num_attention_heads: 4, num_key_value_heads: 3, hidden_act: "gelu", rope_scaling: { type: "longrope" } }))
+    const error = await flip(parseLlamaConfig("c", { model_type: "llama", hidden_size: -1, num_attention_heads: 4, num_key_value_heads: 3, hidden_act: "relu2", rope_scaling: { type: "longrope" } }))
     expect(error._tag).toBe("InvalidConfigError")
     const problems = error._tag === "InvalidConfigError" ? error.problems.join("\n") : ""
     for (const field of ["hidden_size", "vocab_size", "intermediate_size", "num_hidden_layers", "hidden_act", "num_key_value_heads", "longrope"]) expect(problems).toContain(field)

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest"
 import { makeLlamaPolicyModel, placeFeed, policyAccumulateProgram, policyEvaluateProgram, policyLayout, policyNames, readRow, scoreSequences } from "../src/index.ts"
 import { sharedPromptBatch } from "../src/model/shared-prompt.ts"
 import { runScoped } from "./support/runtime.ts"
-import { EOS, maxRelative, ppoLike, smallPolicy, waveParams } from "./support/policy.ts"
+import { EOS, maxRelative, ppoLike, smallPolicy, smallPolicyOf, waveParams } from "./support/policy.ts"
 
 const promptA = Array.from({ length: 37 }, (_, i) => 3 + ((i * 37) % 500))
 const promptB = Array.from({ length: 20 }, (_, i) => 4 + ((i * 91) % 500))
@@ -124,12 +124,13 @@ describe("shared prompts in policy programs", () => {
     expect(maxRelative(shared.after[0]!.logprobs, shared.before[0]!.logprobs)).toBeGreaterThan(1e-4)
   }, 180_000)
 
-  it("scoring: continuations of one prompt (a judge's answers) share it and score as unshared (onnxruntime)", async () => {
+  // gemma3: the prompt stream reads its sliding layer's own rotary table (`prompt.cos_local`) and window mask too.
+  it.each(["llama", "gemma3_text"] as const)("scoring (%s): continuations of one prompt (a judge's answers) share it and score as unshared (onnxruntime)", async (preset) => {
     // Four questions of 34-46 tokens, each with a one-token and a three-token answer: 8 rows of 64 columns unshared.
     const questions = [34, 46, 40, 37].map((n, q) => Array.from({ length: n }, (_, i) => 3 + ((i * 53 + q * 17) % 480)))
     const scored = questions.flatMap((ids, q) => [[7 + q], [9, 11 + q, 13]].map((answer) => ({ ids: [...ids, ...answer], from: ids.length })))
     const r = await runScoped(Effect.gen(function* () {
-      const { runtime } = yield* smallPolicy
+      const { runtime } = yield* smallPolicyOf(preset)
       return {
         plan: sharedPromptBatch(runtime, scored.map((s) => ({ tokens: s.ids, promptLength: s.from })), 64),
         shared: yield* scoreSequences(runtime, scored, 8),

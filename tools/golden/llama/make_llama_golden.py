@@ -6,7 +6,10 @@ rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
 bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
 norms after attention and MLP, smollm3's layers without rotary (its defaults:
 theta 2e6, tied embeddings, sliding NoPE layers), granite's multipliers
-(embeddings, attention scores, residual branches, logits), tied embeddings, linear / llama3 rope
+(embeddings, attention scores, residual branches, logits), gemma3's norms before and
+after both branches scaling by (1 + weight), tanh-GELU MLP, sqrt(hidden) embedding scale,
+query_pre_attn_scalar, sliding layers every sliding_window_pattern with their own rotary
+base (rope_local_base_freq, unscaled), tied embeddings, linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
@@ -30,7 +33,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -69,11 +72,13 @@ def read_safetensors(path):
     return tensors
 
 
-def inverse_frequencies(cfg, head_dim):
+def inverse_frequencies(cfg, head_dim, local=False):
     # transformers 5 keeps theta and the scaling in one rope_parameters object.
     scaling = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    default_theta = 2000000.0 if cfg["model_type"] == "smollm3" else 10000.0  # SmolLM3Config.default_theta
+    default_theta = {"smollm3": 2000000.0, "gemma3_text": 1000000.0}.get(cfg["model_type"], 10000.0)  # SmolLM3Config, Gemma3TextConfig
     base = scaling.get("rope_theta", cfg.get("rope_theta", default_theta))
+    if local:  # gemma3's sliding layers (transformers 4 layout): rope_local_base_freq, no scaling
+        base, scaling = cfg.get("rope_local_base_freq", 10000.0), {}
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=DTYPE) / head_dim))
     kind = scaling.get("rope_type", scaling.get("type", "default"))
     if kind == "linear":
@@ -107,7 +112,9 @@ class Llama:
         self.head_dim = cfg.get("head_dim", cfg["hidden_size"] // self.heads)
         self.layers = cfg["num_hidden_layers"]
         self.eps = cfg["rms_norm_eps"]
+        self.gemma = cfg["model_type"] == "gemma3_text"
         self.inv_freq = inverse_frequencies(cfg, self.head_dim)
+        self.inv_freq_local = inverse_frequencies(cfg, self.head_dim, local=True) if self.gemma else None
         # The sliding window of each layer (None: full causal attention).
         self.windows = [None] * self.layers
         window = cfg.get("sliding_window")
@@ -122,16 +129,24 @@ class Llama:
                 "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
-        self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] == "smollm3")  # SmolLM3Config ties by default
+        elif self.gemma:  # Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern
+            pattern = cfg.get("sliding_window_pattern", 6)
+            self.windows = [None if (i + 1) % pattern == 0 else cfg.get("sliding_window", 4096) for i in range(self.layers)]
+        self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma3_text"))  # SmolLM3Config, Gemma3TextConfig tie by default
         self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
-        self.post_norms = cfg["model_type"] == "olmo2"
+        self.olmo2 = cfg["model_type"] == "olmo2"
+        self.post_norms = cfg["model_type"] in ("olmo2", "gemma3_text")
         # granite's scalars (GraniteConfig; 1 and 1/sqrt(head_dim) elsewhere).
         granite = cfg["model_type"] == "granite"
         self.embedding_multiplier = cfg.get("embedding_multiplier", 1.0) if granite else 1.0
         self.attention_multiplier = cfg.get("attention_multiplier", 1.0) if granite else None
         self.residual_multiplier = cfg.get("residual_multiplier", 1.0) if granite else 1.0
         self.logits_scaling = cfg.get("logits_scaling", 1.0) if granite else 1.0
+        if self.gemma:
+            # Gemma3TextScaledWordEmbedding multiplies by a float32 sqrt(hidden); attention scales by query_pre_attn_scalar^-1/2.
+            self.embedding_multiplier = float(np.float32(cfg["hidden_size"] ** 0.5))
+            self.attention_multiplier = cfg.get("query_pre_attn_scalar", 256) ** -0.5
 
     def rope_layer(self, layer):
         """Whether a layer applies rotary: smollm3's no_rope_layers (1 = rotary), else every
@@ -150,7 +165,8 @@ class Llama:
         return y
 
     def rms_norm(self, x, name):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w[name]
+        weight = (1.0 + self.w[name]) if self.gemma else self.w[name]  # Gemma3RMSNorm scales by (1 + weight)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * weight
 
     @staticmethod
     def rotate_half(x):
@@ -161,9 +177,11 @@ class Llama:
         """Logits [T, vocab] of one unpadded sequence. `lora` maps a projection name to (A, B, scale)."""
         T = len(ids)
         h = self.w["model.embed_tokens.weight"][torch.tensor(ids)] * self.embedding_multiplier
-        angles = torch.outer(torch.arange(T, dtype=DTYPE), self.inv_freq)
-        cos = torch.cat([angles, angles], -1).cos()
-        sin = torch.cat([angles, angles], -1).sin()
+        def tables(inv_freq):
+            angles = torch.outer(torch.arange(T, dtype=DTYPE), inv_freq)
+            return torch.cat([angles, angles], -1).cos(), torch.cat([angles, angles], -1).sin()
+        cos_global, sin_global = tables(self.inv_freq)
+        cos_local, sin_local = tables(self.inv_freq_local) if self.gemma else (cos_global, sin_global)
         i = torch.arange(T)[:, None]
         j = torch.arange(T)[None, :]
         causal = j <= i
@@ -172,20 +190,21 @@ class Llama:
         )
         for layer in range(self.layers):
             p = f"model.layers.{layer}"
-            x = h if self.post_norms else self.rms_norm(h, p + ".input_layernorm.weight")
+            x = h if self.post_norms and not self.gemma else self.rms_norm(h, p + ".input_layernorm.weight")
             q = proj(x, p + ".self_attn.q_proj")
             k = proj(x, p + ".self_attn.k_proj")
-            if self.post_norms:  # olmo2: RMSNorm over the whole q and k projections
+            if self.olmo2:  # olmo2: RMSNorm over the whole q and k projections
                 q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
                 k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
             q = q.view(T, self.heads, self.head_dim)
             k = k.view(T, self.kv_heads, self.head_dim)
-            if not self.post_norms and p + ".self_attn.q_norm.weight" in self.w:  # qwen3: RMSNorm over each head, before rotary
+            if not self.olmo2 and p + ".self_attn.q_norm.weight" in self.w:  # qwen3, gemma3: RMSNorm over each head, before rotary
                 q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
                 k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
             q = q.transpose(0, 1)
             k = k.transpose(0, 1)
             v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
+            cos, sin = (cos_local, sin_local) if self.gemma and self.windows[layer] is not None else (cos_global, sin_global)
             if self.rope_layer(layer):
                 q = q * cos + self.rotate_half(q) * sin
                 k = k * cos + self.rotate_half(k) * sin
@@ -199,13 +218,17 @@ class Llama:
             scores = scores.masked_fill(~allowed, float("-inf"))
             attention = torch.softmax(scores, dim=-1) @ v
             out = proj(attention.transpose(0, 1).reshape(T, -1), p + ".self_attn.o_proj")
-            if self.post_norms:
+            if self.gemma:  # norms before and after both branches
+                h = h + self.rms_norm(out, p + ".post_attention_layernorm.weight")
+                x = self.rms_norm(h, p + ".pre_feedforward_layernorm.weight")
+            elif self.post_norms:
                 h = h + self.rms_norm(out, p + ".post_attention_layernorm.weight")
                 x = h
             else:
                 h = h + out * self.residual_multiplier
                 x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
-            gate = torch.nn.functional.silu(proj(x, p + ".mlp.gate_proj"))
+            gate_in = proj(x, p + ".mlp.gate_proj")
+            gate = torch.nn.functional.gelu(gate_in, approximate="tanh") if self.gemma else torch.nn.functional.silu(gate_in)
             out = proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
             h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out * self.residual_multiplier)
         h = self.rms_norm(h, "model.norm.weight")
@@ -265,10 +288,11 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3 and granite presets
+# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3, granite and gemma3_text presets
 # (qwen3 and olmo2: the q/k norms sit between the q/k adapters and attention;
 # olmo2: the post norms between every branch and the residual; smollm3: a layer
-# without rotary; granite: the multipliers on every path the gradient takes) with a 512-token vocabulary (the
+# without rotary; granite: the multipliers on every path the gradient takes; gemma3: the (1 + weight) norms around
+# both branches, the GELU gate, two rotary tables) with a 512-token vocabulary (the
 # test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
@@ -298,6 +322,7 @@ LORA_PRESETS = {
     "olmo2": "golden-lora-grad-olmo2.json",
     "smollm3": "golden-lora-grad-smollm3.json",
     "granite": "golden-lora-grad-granite.json",
+    "gemma3_text": "golden-lora-grad-gemma3.json",
 }
 
 

@@ -1,11 +1,14 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / smollm3 / granite), normalised into one {@link LlamaConfig}
- * that the forward pass reads. The per-architecture differences (qkv bias of
- * qwen2, q/k RMSNorm of qwen3 and olmo2, olmo2's norms after attention and MLP
- * instead of before, smollm3's layers without rotary, granite's four scalar
- * multipliers, the sliding windows of mistral, the qwen families and smollm3)
- * become fields here so the model code has no architecture switches. Both
+ * qwen3 / olmo2 / smollm3 / granite / gemma3_text), normalised into one
+ * {@link LlamaConfig} that the forward pass reads. The per-architecture
+ * differences (qkv bias of qwen2, q/k RMSNorm of qwen3, olmo2 and gemma3,
+ * olmo2's norms after attention and MLP instead of before, gemma3's norms
+ * before and after both, its (1 + weight) norms, GELU MLP and second rotary
+ * table for its sliding layers, smollm3's layers without rotary, granite's four
+ * scalar multipliers, the sliding windows of mistral, the qwen families,
+ * smollm3 and gemma3) become fields here so the model code has no architecture
+ * switches. Both
  * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
  */
@@ -19,7 +22,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -44,7 +47,7 @@ export interface LlamaConfig {
   readonly oBias: boolean
   /**
    * RMSNorm of q and k before rotary (`self_attn.q_norm` / `k_norm`): over each head
-   * (qwen3, weight [headDim]) or over the whole projection (olmo2, weight [heads × headDim]).
+   * (qwen3 and gemma3, weight [headDim]) or over the whole projection (olmo2, weight [heads × headDim]).
    */
   readonly qkNorm: false | "head" | "projection"
   /**
@@ -53,12 +56,29 @@ export interface LlamaConfig {
    * `input_layernorm`), instead of before them.
    */
   readonly postNorms: boolean
+  /**
+   * Norms before and after each branch (gemma3): `input_layernorm` before attention,
+   * `post_attention_layernorm` on its output, `pre_feedforward_layernorm` before the
+   * MLP, `post_feedforward_layernorm` on its output. Implies {@link postNorms}.
+   */
+  readonly sandwichNorms: boolean
+  /** What every RMSNorm multiplies by: weight + this (gemma3's norms scale by 1 + weight; 0 for the others). */
+  readonly normWeightOffset: number
+  /** The MLP's gate activation (`hidden_act`, gemma3's `hidden_activation`): SiLU (SwiGLU), exact GELU or its tanh approximation. */
+  readonly activation: "silu" | "gelu" | "gelu_tanh"
+  /**
+   * gemma3's second rotary table, for its sliding-window layers (`rope_local_base_freq`,
+   * or transformers 5's `rope_parameters.sliding_attention`); null where every layer
+   * rotates with `ropeTheta` / `ropeScaling`.
+   */
+  readonly localRope: { readonly theta: number; readonly scaling: RopeScaling } | null
   /** Layers that attend without rotary embeddings ("NoPE": smollm3's `no_rope_layers` entries of 0); empty for the others. */
   readonly nopeLayers: ReadonlyArray<number>
   /**
    * granite's scalars (GraniteConfig): embeddings × `embedding`, attention scores × `attention`
    * (in place of 1/√headDim), each branch × `residual` before it joins the residual stream,
-   * logits ÷ `logits`; null for the others.
+   * logits ÷ `logits`. gemma3 has two of them: embeddings × √hidden_size and scores ×
+   * query_pre_attn_scalar^-½ (residual and logits 1). Null for the others.
    */
   readonly multipliers: { readonly embedding: number; readonly attention: number; readonly residual: number; readonly logits: number } | null
   /** Bias on gate/up/down (llama, smollm3 and granite with `mlp_bias`). */
@@ -128,12 +148,20 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
   return raw as Array<"full_attention" | "sliding_attention">
 }
 
-/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config). */
+/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma3TextConfig). */
 const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
-  const window = fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
+  // gemma3 always slides (Gemma3TextConfig's window defaults to 4096).
+  const window = architecture === "gemma3_text" ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
   const kinds = layerTypes(json, fields, numLayers)
   const none = Array.from({ length: numLayers }, () => null)
   if (architecture === "llama" || window === null) return none
+  // gemma3: the layers `layer_types` marks, or without it (transformers 4.50's configs) all but every
+  // `sliding_window_pattern`-th layer (default 6: five sliding layers, then a full one).
+  if (architecture === "gemma3_text") {
+    if (kinds !== undefined) return kinds.map((kind) => (kind === "sliding_attention" ? window : null))
+    const pattern = fields.positiveInt("sliding_window_pattern", 6)
+    return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
+  }
   if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
   // smollm3: the layers `layer_types` marks, or without it its NoPE layers (SmolLM3Config), when use_sliding_window.
   if (architecture === "smollm3") {
@@ -166,41 +194,102 @@ const nopeLayers = (architecture: Architecture, json: Record<string, unknown>, f
   return Array.from({ length: numLayers }, (_, layer) => layer).filter((layer) => listed[layer] === 0)
 }
 
-/** Whether the LM head is the embedding where a config omits `tie_word_embeddings`: transformers' default (SmolLM3Config ties, the others do not). */
-export const tiesWordEmbeddingsByDefault = (modelType: string): boolean => modelType === "smollm3"
+/** Whether the LM head is the embedding where a config omits `tie_word_embeddings`: transformers' default (SmolLM3Config and Gemma3TextConfig tie, the others do not). */
+export const tiesWordEmbeddingsByDefault = (modelType: string): boolean => modelType === "smollm3" || modelType === "gemma3_text"
 
-/** rope_theta where a config omits it: transformers' default per architecture (SmolLM3Config's is 2e6). */
-const defaultRopeTheta = (architecture: Architecture): number => (architecture === "smollm3" ? 2_000_000 : 10000)
+/** rope_theta where a config omits it: transformers' default per architecture (SmolLM3Config's is 2e6, Gemma3TextConfig's 1e6). */
+const defaultRopeTheta = (architecture: Architecture): number => (architecture === "smollm3" ? 2_000_000 : architecture === "gemma3_text" ? 1_000_000 : 10000)
+
+/** The attention kinds transformers 5's `layer_types` and per-kind `rope_parameters` name. */
+type AttentionKind = "full_attention" | "sliding_attention"
+
+/** One rotary setting: the base and its scaling. */
+interface RopeSetting {
+  readonly theta: number
+  readonly scaling: RopeScaling
+}
+
+/** transformers 5's per-attention-kind `rope_parameters` sets present in the config (empty for one set, or transformers 4). */
+const ropeKinds = (json: Record<string, unknown>): Array<AttentionKind> => {
+  const raw = json.rope_parameters
+  return isJsonObject(raw) ? (["full_attention", "sliding_attention"] as const).filter((kind) => isJsonObject(raw[kind])) : []
+}
 
 /**
  * The rope settings from either layout: transformers 5 writes `rope_parameters`
  * (type, scaling fields and `rope_theta` in one object; per attention kind for
  * models whose kinds differ), transformers 4 `rope_theta` and `rope_scaling`.
+ * With `kind`, that kind's set is read; without, the sets must agree (one rotary
+ * table for every layer). `fallbackTheta` is the base where the set has no `rope_theta`.
  */
-const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, defaultTheta: number): { readonly theta: number; readonly scaling: RopeScaling } => {
+const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, fallbackTheta: () => number, kind?: AttentionKind): RopeSetting => {
   const raw = json.rope_parameters
   if (raw === undefined || raw === null) {
-    return { theta: fields.positiveNumber("rope_theta", defaultTheta), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
+    return { theta: fallbackTheta(), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
   }
   if (!isJsonObject(raw)) {
     fields.problems.push(`"rope_parameters" is ${JSON.stringify(raw)}, expected an object`)
-    return { theta: defaultTheta, scaling: { type: "default" } }
+    return { theta: 10000, scaling: { type: "default" } }
   }
   let parameters: Record<string, unknown> = raw
-  // One set per attention kind: usable when the kinds agree (this decoder has one rotary table).
-  const perKind = ["full_attention", "sliding_attention"].filter((kind) => isJsonObject(raw[kind]))
-  if (perKind.length > 0) {
-    const sets = perKind.map((kind) => JSON.stringify(raw[kind]))
+  const perKind = ropeKinds(json)
+  let key = "rope_parameters"
+  if (perKind.length > 0 && kind !== undefined) {
+    key = `rope_parameters.${kind}`
+    if (!perKind.includes(kind)) {
+      fields.problems.push(`"rope_parameters" has sets for ${perKind.join(", ")} but none for ${kind}, which this model's layers need`)
+      return { theta: 10000, scaling: { type: "default" } }
+    }
+    parameters = raw[kind] as Record<string, unknown>
+  } else if (perKind.length > 0) {
+    // One set per attention kind: usable when the kinds agree (this decoder has one rotary table).
+    const sets = perKind.map((k) => JSON.stringify(raw[k]))
     if (new Set(sets).size > 1) {
       fields.problems.push(`"rope_parameters" differs between attention kinds (${perKind.join(", ")}); one rotary setting for every layer is supported`)
     }
     parameters = raw[perKind[0]!] as Record<string, unknown>
   }
-  // Theta inside the object; a top-level rope_theta (transformers 4) where it is not.
+  // Theta inside the object; the fallback (a top-level rope_theta in transformers 4's place, or the default) where it is not.
   const reader = new FieldReader(parameters)
-  const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fields.positiveNumber("rope_theta", defaultTheta) : undefined)
-  fields.problems.push(...reader.problems.map((p) => `rope_parameters: ${p}`))
-  return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, "rope_parameters") }
+  const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fallbackTheta() : undefined)
+  fields.problems.push(...reader.problems.map((p) => `${key}: ${p}`))
+  return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, key) }
+}
+
+/**
+ * gemma3's two rotary tables: full-attention layers rotate with `rope_theta` and
+ * `rope_scaling`, sliding ones with `rope_local_base_freq` unscaled (Gemma3TextModel's
+ * `rotary_emb_local`); transformers 5 writes one `rope_parameters` set per kind.
+ */
+const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number): { readonly global: RopeSetting; readonly local: RopeSetting } => {
+  const localTheta = () => fields.positiveNumber("rope_local_base_freq", 10000)
+  if (ropeKinds(json).length === 0) {
+    return { global: parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", 1_000_000)), local: { theta: localTheta(), scaling: { type: "default" } } }
+  }
+  return {
+    global: parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", 1_000_000), "full_attention"),
+    local: parseRope(json, fields, maxPositionEmbeddings, localTheta, "sliding_attention")
+  }
+}
+
+/** The MLP activations this plugin implements, by the names `hidden_act` / `hidden_activation` give them (transformers' ACT2FN). */
+const ACTIVATIONS: Readonly<Record<string, LlamaConfig["activation"]>> = { silu: "silu", swish: "silu", gelu: "gelu", gelu_pytorch_tanh: "gelu_tanh", gelu_new: "gelu_tanh" }
+
+/** The MLP activation: gemma3 names it `hidden_activation` (default the tanh GELU), the others `hidden_act` (default SiLU). */
+const parseActivation = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader): LlamaConfig["activation"] => {
+  const key = architecture === "gemma3_text" ? "hidden_activation" : "hidden_act"
+  const name = json[key] ?? (architecture === "gemma3_text" ? "gelu_pytorch_tanh" : "silu")
+  const activation = typeof name === "string" ? ACTIVATIONS[name] : undefined
+  if (activation === undefined) fields.problems.push(`"${key}" is ${JSON.stringify(name)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`)
+  return activation ?? "silu"
+}
+
+/** gemma3's options this decoder does not implement, refused by name rather than ignored. */
+const gemmaRefusals = (json: Record<string, unknown>, fields: FieldReader): void => {
+  for (const key of ["final_logit_softcapping", "attn_logit_softcapping"]) {
+    if (json[key] !== undefined && json[key] !== null) fields.problems.push(`"${key}" ${JSON.stringify(json[key])} is not supported (Gemma 3 checkpoints have null; soft-capped logits are Gemma 2's)`)
+  }
+  if (json.use_bidirectional_attention === true) fields.problems.push(`"use_bidirectional_attention" true (an embedding model) is not supported: this is a causal decoder`)
 }
 
 /**
@@ -208,34 +297,45 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
  * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's,
  * olmo2's, smollm3's and granite's attention projections follow
  * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3
- * normalises each head of q and k, olmo2 the whole q and k projections, and
- * olmo2 normalises after attention and MLP). Shared by the config parser and
+ * and gemma3 normalise each head of q and k, olmo2 the whole q and k
+ * projections; olmo2 normalises after attention and MLP, gemma3 before and
+ * after both). Shared by the config parser and
  * the tiny-model writer, so the tensors written are the tensors read.
  *
  * @example
  * ```ts
  * import { layerTensors } from "@refine-af/models"
- * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: "head", postNorms: false }
+ * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: "head", postNorms: false, sandwichNorms: false }
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = (modelType === "llama" || modelType === "qwen3" || modelType === "olmo2" || modelType === "smollm3" || modelType === "granite") && flags.attentionBias
+  const biasedAttention = ["llama", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"].includes(modelType) && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
     mlpBias: (modelType === "llama" || modelType === "smollm3" || modelType === "granite") && flags.mlpBias,
-    qkNorm: modelType === "qwen3" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
-    postNorms: modelType === "olmo2"
+    qkNorm: modelType === "qwen3" || modelType === "gemma3_text" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
+    postNorms: modelType === "olmo2" || modelType === "gemma3_text",
+    sandwichNorms: modelType === "gemma3_text"
   }
 }
 
 /**
- * The fields `LlamaConfig` gained after model ids were first issued (session 32),
+ * The fields `LlamaConfig` gained after model ids were first issued (sessions 32 and 33),
  * with the value every earlier model has. A model's id leaves a field out while it
  * holds this value (`configDescription`), so adding a field does not change the id
  * of an existing model, nor orphan its cached stage outputs and weight caches.
  */
-export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = { qkNorm: false, postNorms: false, nopeLayers: [], multipliers: null }
+export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = {
+  qkNorm: false,
+  postNorms: false,
+  nopeLayers: [],
+  multipliers: null,
+  sandwichNorms: false,
+  normWeightOffset: 0,
+  activation: "silu",
+  localRope: null
+}
 
 /**
  * Validates a parsed `config.json`. All field problems are reported together.
@@ -265,8 +365,10 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const numHeads = fields.positiveInt("num_attention_heads")
   const numKeyValueHeads = fields.positiveInt("num_key_value_heads", numHeads)
   const numLayers = fields.positiveInt("num_hidden_layers")
-  const headDim = fields.positiveInt("head_dim", Math.floor(hiddenSize / numHeads))
-  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", 2048)
+  const gemma = architecture === "gemma3_text"
+  // Gemma3TextConfig's head size is its own field (default 256), not hidden_size / heads.
+  const headDim = fields.positiveInt("head_dim", gemma ? 256 : Math.floor(hiddenSize / numHeads))
+  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", gemma ? 131072 : 2048)
   const vocabSize = fields.positiveInt("vocab_size")
   const intermediateSize = fields.positiveInt("intermediate_size")
   // Checked before anything is sized by these numbers: 1e9 layers once ran Node out of heap (exit 134).
@@ -283,13 +385,14 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     }))
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
-  const rope = parseRope(json, fields, maxPositionEmbeddings, defaultRopeTheta(architecture))
+  const ropes = gemma ? gemmaRopes(json, fields, maxPositionEmbeddings) : undefined
+  const rope = ropes?.global ?? parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", defaultRopeTheta(architecture)))
   const nope = nopeLayers(architecture, json, fields, numLayers)
-  const activation = json.hidden_act ?? "silu"
-  if (activation !== "silu") fields.problems.push(`"hidden_act" is ${JSON.stringify(activation)}; only "silu" (SwiGLU) is supported`)
+  const activation = parseActivation(architecture, json, fields)
+  if (gemma) gemmaRefusals(json, fields)
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
   // Without head_dim the head size is hidden_size / num_attention_heads (as transformers derives it), which must be whole.
-  if (json.head_dim === undefined && hiddenSize % numHeads !== 0) fields.problems.push(`hidden_size (${hiddenSize}) must be a multiple of num_attention_heads (${numHeads}) when there is no "head_dim" (the head size would be ${(hiddenSize / numHeads).toFixed(2)})`)
+  if (json.head_dim === undefined && !gemma && hiddenSize % numHeads !== 0) fields.problems.push(`hidden_size (${hiddenSize}) must be a multiple of num_attention_heads (${numHeads}) when there is no "head_dim" (the head size would be ${(hiddenSize / numHeads).toFixed(2)})`)
   if (headDim % 2 !== 0) fields.problems.push(`head_dim (${headDim}) must be even for rotary embeddings`)
   const partialRotary = json.partial_rotary_factor
   if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) fields.problems.push(`"partial_rotary_factor" ${JSON.stringify(partialRotary)} is not supported (only 1)`)
@@ -308,6 +411,9 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     maxPositionEmbeddings,
     tieWordEmbeddings: fields.bool("tie_word_embeddings", tiesWordEmbeddingsByDefault(architecture)),
     ...tensors,
+    normWeightOffset: gemma ? 1 : 0,
+    activation,
+    localRope: ropes?.local ?? null,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope)),
     nopeLayers: nope,
     multipliers: architecture === "granite"
@@ -316,6 +422,14 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
         attention: fields.positiveNumber("attention_multiplier", 1),
         residual: fields.positiveNumber("residual_multiplier", 1),
         logits: fields.positiveNumber("logits_scaling", 1)
+      }
+      : gemma
+      ? {
+        // Gemma3TextScaledWordEmbedding's scale is a float32 tensor; attention scales by query_pre_attn_scalar^-1/2.
+        embedding: Math.fround(Math.sqrt(hiddenSize)),
+        attention: fields.positiveNumber("query_pre_attn_scalar", 256) ** -0.5,
+        residual: 1,
+        logits: 1
       }
       : null,
     bosTokenId: fields.tokenId("bos_token_id"),
@@ -338,7 +452,7 @@ export const parameterCount = (c: LlamaConfig): number => {
     (c.qkvBias ? c.headDim * (c.numHeads + 2 * c.numKeyValueHeads) : 0) + (c.oBias ? c.hiddenSize : 0)
   const mlp = 3 * c.hiddenSize * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + c.hiddenSize : 0)
   const qkNorms = c.qkNorm === "head" ? 2 * c.headDim : c.qkNorm === "projection" ? (c.numHeads + c.numKeyValueHeads) * c.headDim : 0
-  const perLayer = attention + mlp + 2 * c.hiddenSize + qkNorms
+  const perLayer = attention + mlp + (c.sandwichNorms ? 4 : 2) * c.hiddenSize + qkNorms
   const embeddings = c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)
   return c.numLayers * perLayer + embeddings + c.hiddenSize
 }

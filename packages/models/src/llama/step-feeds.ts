@@ -6,8 +6,8 @@
  */
 import type { HostTensor } from "@refine-af/tensor"
 import type { LlamaConfig } from "../config/llama-config.ts"
-import { rotaryTables, type RopeFrequencies } from "../config/rope.ts"
-import { usesWindowMask, stepNames, type StepShape } from "./trunk.ts"
+import { ropeFrequencies, rotaryTables, type RopeFrequencies } from "../config/rope.ts"
+import { stepNames, usesLocalRope, usesWindowMask, type StepShape } from "./trunk.ts"
 
 /** One row of a step: its new tokens and their positions (-1 = padding), and the positions held by its cache slots (-1 = empty). */
 export interface RowStep {
@@ -18,6 +18,24 @@ export interface RowStep {
 
 /** The sliding window shared by the windowed layers (null if none). */
 const windowOf = (config: LlamaConfig): number | null => config.slidingWindowPerLayer.find((w) => w !== null) ?? null
+
+// The sliding layers' frequencies per config (gemma3's second table; computed once, it depends on the config alone).
+const localFrequencies = new WeakMap<LlamaConfig, RopeFrequencies>()
+
+/**
+ * The frequencies of the sliding layers' own rotary table ({@link LlamaConfig.localRope}), or undefined
+ * when every layer rotates with the main one. Dynamic NTK scaling, which would depend on the run's
+ * length, is read at `maxPositionEmbeddings` (gemma3's local table is unscaled).
+ */
+export const localRopeFrequencies = (config: LlamaConfig): RopeFrequencies | undefined => {
+  if (!usesLocalRope(config) || config.localRope === null) return undefined
+  const known = localFrequencies.get(config)
+  if (known !== undefined) return known
+  const { scaling, theta } = config.localRope
+  const made = ropeFrequencies(scaling, theta, config.headDim, config.maxPositionEmbeddings, config.maxPositionEmbeddings)
+  localFrequencies.set(config, made)
+  return made
+}
 
 /**
  * Feeds for rows (missing rows up to `shape.batch` are filled as padding).
@@ -35,6 +53,9 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
   const ids = new BigInt64Array(batch * length)
   const cos = new Float32Array(batch * length * headDim)
   const sin = new Float32Array(batch * length * headDim)
+  const local = localRopeFrequencies(config)
+  const cosLocal = local === undefined ? null : new Float32Array(batch * length * headDim)
+  const sinLocal = local === undefined ? null : new Float32Array(batch * length * headDim)
   const mask = new Uint8Array(batch * length * keys)
   const window = windowOf(config)
   const maskWindow = usesWindowMask(config) ? new Uint8Array(batch * length * keys) : null
@@ -42,9 +63,15 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
     const row = rows[r]
     const positions = row?.positions ?? new Array<number>(length).fill(-1)
     const keyPositions = [...(row?.cachePositions ?? new Array<number>(cache).fill(-1)), ...positions]
-    const tables = rotaryTables(frequencies, positions.map((p) => Math.max(p, 0)))
+    const clamped = positions.map((p) => Math.max(p, 0))
+    const tables = rotaryTables(frequencies, clamped)
     cos.set(tables.cos, r * length * headDim)
     sin.set(tables.sin, r * length * headDim)
+    if (local !== undefined) {
+      const localTables = rotaryTables(local, clamped)
+      cosLocal!.set(localTables.cos, r * length * headDim)
+      sinLocal!.set(localTables.sin, r * length * headDim)
+    }
     for (let i = 0; i < length; i++) {
       ids[r * length + i] = BigInt(row?.tokens[i] ?? padTokenId)
       const query = positions[i]!
@@ -70,6 +97,10 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
     [stepNames.mask]: { dtype: "bool", shape: [batch, 1, length, keys], data: mask }
   }
   if (maskWindow) feeds[stepNames.maskWindow] = { dtype: "bool", shape: [batch, 1, length, keys], data: maskWindow }
+  if (cosLocal && sinLocal) {
+    feeds[stepNames.cosLocal] = { dtype: "float32", shape: [batch, length, headDim], data: cosLocal }
+    feeds[stepNames.sinLocal] = { dtype: "float32", shape: [batch, length, headDim], data: sinLocal }
+  }
   return feeds
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2,
- * smollm3, granite) as a tensor program for one shape bucket; heads
+ * smollm3, granite, gemma3) as a tensor program for one shape bucket; heads
  * (`heads.ts`) read its final hidden state. One builder covers every use:
  *
  * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;
@@ -22,7 +22,8 @@
  *
  * Positions and visibility are host inputs (`step-feeds.ts`): `cos`/`sin`
  * [batch, length, headDim] (any rope scaling, per-row positions under left
- * padding) and bool masks [batch, 1, length, cache + length] (`mask` for
+ * padding; gemma3's sliding layers read a second pair, `cos_local` /
+ * `sin_local`) and bool masks [batch, 1, length, cache + length] (`mask` for
  * full-attention layers, `mask_window` for sliding-window layers). Parameters
  * carry Hugging Face names, so checkpoint tensors bind to them directly.
  *
@@ -38,6 +39,7 @@
 import {
   add,
   applyLinear,
+  gelu,
   applyRotary,
   attentionBias,
   concat,
@@ -143,6 +145,9 @@ export const stepNames = {
   inputIds: "input_ids",
   cos: "cos",
   sin: "sin",
+  /** gemma3's second rotary table, for its sliding-window layers ({@link LlamaConfig.localRope}). */
+  cosLocal: "cos_local",
+  sinLocal: "sin_local",
   mask: "mask",
   maskWindow: "mask_window",
   targets: "targets",
@@ -161,6 +166,13 @@ export const stepNames = {
 
 /** True when some layer uses a sliding window (the program then takes `mask_window`). */
 export const usesWindowMask = (config: LlamaConfig): boolean => config.slidingWindowPerLayer.some((w) => w !== null)
+
+/** True when the sliding-window layers rotate with their own table (the program then takes `cos_local` / `sin_local`). */
+export const usesLocalRope = (config: LlamaConfig): boolean => config.localRope !== null && usesWindowMask(config)
+
+/** The rotary-table inputs a trunk of this config reads (each [batch, length, headDim], Hugging Face layout). */
+export const rotaryInputs = (config: LlamaConfig): Array<string> =>
+  usesLocalRope(config) ? [stepNames.cos, stepNames.sin, stepNames.cosLocal, stepNames.sinLocal] : [stepNames.cos, stepNames.sin]
 
 /** A built trunk: the graph, its final hidden state and what heads need to extend it. */
 export interface LlamaTrunk {
@@ -258,6 +270,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const ids = input(stepNames.inputIds, "int64", [b, s])
   const cos = input(stepNames.cos, dtype, [b, s, headDim])
   const sin = input(stepNames.sin, dtype, [b, s, headDim])
+  const localRotary = usesLocalRope(config) ? { cos: input(stepNames.cosLocal, dtype, [b, s, headDim]), sin: input(stepNames.sinLocal, dtype, [b, s, headDim]) } : undefined
   // Additive biases built once from the bool masks and shared by every layer (see attentionBias).
   const past = shared?.length ?? c
   const maskBias = attentionBias(input(stepNames.mask, "bool", [b, 1, s, past + s]), dtype)
@@ -275,15 +288,24 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const embedScale = config.multipliers?.embedding ?? 1
   const queryScale = config.multipliers === null ? 1 : config.multipliers.attention * Math.sqrt(headDim)
   const residualScale = config.multipliers?.residual ?? 1
+  // gemma3's norms scale by (1 + weight).
+  const rmsNormNamed = (t: Tensor, name: string, width: number) => {
+    const weight = parameter(name, dtype, [width], trainable)
+    return rmsNorm(t, config.normWeightOffset === 0 ? weight : add(weight, config.normWeightOffset), config.rmsNormEps)
+  }
+  const activation = (t: Tensor) => (config.activation === "silu" ? silu(t) : gelu(t, config.activation === "gelu_tanh" ? "tanh" : "none"))
+  /** A stream's rotary tables: the full-attention layers' pair, and the sliding layers' own where the model has one. */
+  type Rotary = { readonly cos: Tensor; readonly sin: Tensor; readonly local?: { readonly cos: Tensor; readonly sin: Tensor } | undefined }
   /** How a stream's layer attends, given its rotated q, k and v [rows, heads, length, headDim]. */
   type Attend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor
-  const decoderLayer = (residual: Tensor, layer: number, rotary: { cos: Tensor; sin: Tensor }, attend: Attend): Tensor => {
+  const decoderLayer = (residual: Tensor, layer: number, rotary: Rotary, attend: Attend): Tensor => {
     const prefix = `model.layers.${layer}`
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
     const [rows, length] = residual.shape as [number, number, number]
-    const norm = (t: Tensor, name: string, width: number) => rmsNorm(t, parameter(`${prefix}.${name}.weight`, dtype, [width], trainable), config.rmsNormEps)
-    // olmo2 normalises each branch's output (post norms) instead of its input.
-    const x = config.postNorms ? residual : norm(residual, "input_layernorm", hidden)
+    const norm = (t: Tensor, name: string, width: number) => rmsNormNamed(t, `${prefix}.${name}.weight`, width)
+    // olmo2 normalises each branch's output (post norms) instead of its input; gemma3 both (sandwich norms).
+    const preNorms = !config.postNorms || config.sandwichNorms
+    const x = preNorms ? norm(residual, "input_layernorm", hidden) : residual
     // q and k RMS-normalised before rotary: each head (qwen3) or the whole projection (olmo2).
     const queryKey = (target: "q_proj" | "k_proj", heads: number) => {
       const projected = linear(x, target, heads * headDim, config.qkvBias)
@@ -291,8 +313,9 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       if (config.qkNorm === "projection") return headsOf(norm(projected, name, heads * headDim), heads)
       return config.qkNorm === "head" ? norm(headsOf(projected, heads), name, headDim) : headsOf(projected, heads)
     }
-    // smollm3's NoPE layers attend without rotary.
-    const rotate = (t: Tensor) => (nope.has(layer) ? t : applyRotary(t, rotary.cos, rotary.sin))
+    // smollm3's NoPE layers attend without rotary; gemma3's sliding layers rotate with their own table.
+    const tables = rotary.local !== undefined && config.slidingWindowPerLayer[layer] !== null ? rotary.local : rotary
+    const rotate = (t: Tensor) => (nope.has(layer) ? t : applyRotary(t, tables.cos, tables.sin))
     const q = scaled(rotate(queryKey("q_proj", numHeads)), queryScale)
     const k = rotate(queryKey("k_proj", kvHeads))
     const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
@@ -300,10 +323,10 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])
     const attentionOut = linear(merged, "o_proj", hidden, config.oBias)
     const attendedH = add(residual, scaled(config.postNorms ? norm(attentionOut, "post_attention_layernorm", hidden) : attentionOut, residualScale))
-    const y = config.postNorms ? attendedH : norm(attendedH, "post_attention_layernorm", hidden)
+    const y = config.sandwichNorms ? norm(attendedH, "pre_feedforward_layernorm", hidden) : config.postNorms ? attendedH : norm(attendedH, "post_attention_layernorm", hidden)
     const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
     const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
-    const mlpOut = linear(mul(silu(gate), up), "down_proj", hidden, config.mlpBias)
+    const mlpOut = linear(mul(activation(gate), up), "down_proj", hidden, config.mlpBias)
     return add(attendedH, scaled(config.postNorms ? norm(mlpOut, "post_feedforward_layernorm", hidden) : mlpOut, residualScale))
   }
   const layerBias = (layer: number, full: Tensor, windowed: Tensor) => (config.slidingWindowPerLayer[layer] === null ? full : windowed)
@@ -329,7 +352,12 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   let hp: Tensor | undefined
   if (shared !== undefined) {
     const { count: prompts, length: promptLength } = shared
-    const promptRotary = { cos: input(stepNames.prompt(stepNames.cos), dtype, [prompts, promptLength, headDim]), sin: input(stepNames.prompt(stepNames.sin), dtype, [prompts, promptLength, headDim]) }
+    const promptTable = (name: string) => input(stepNames.prompt(name), dtype, [prompts, promptLength, headDim])
+    const promptRotary: Rotary = {
+      cos: promptTable(stepNames.cos),
+      sin: promptTable(stepNames.sin),
+      local: localRotary === undefined ? undefined : { cos: promptTable(stepNames.cosLocal), sin: promptTable(stepNames.sinLocal) }
+    }
     const promptMask = (name: string) => attentionBias(input(stepNames.prompt(name), "bool", [prompts, 1, promptLength, promptLength]), dtype)
     const promptBias = promptMask(stepNames.mask)
     const promptWindowBias = usesWindowMask(config) ? promptMask(stepNames.maskWindow) : promptBias
@@ -351,7 +379,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     // Both streams of a layer in one step (one checkpoint segment): the rows read the prompts' keys and values of the same layer.
     const layerStep = (rows: Tensor, prompts: Tensor | undefined): [Tensor, Tensor | undefined] => {
       const nextPrompts = prompts === undefined ? undefined : promptLayer!(prompts, layer)
-      return [decoderLayer(rows, layer, { cos, sin }, attend), nextPrompts]
+      return [decoderLayer(rows, layer, { cos, sin, local: localRotary }, attend), nextPrompts]
     }
     const rowsIn = h
     const promptsIn = hp
@@ -359,6 +387,6 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     h = rowsOut
     hp = promptsOut
   }
-  h = rmsNorm(h, parameter("model.norm.weight", dtype, [hidden], trainable), config.rmsNormEps)
+  h = rmsNormNamed(h, "model.norm.weight", hidden)
   return { graph: g, config, shape, options, inputIds: ids, embed, hidden: h, input, parameter }
 }

@@ -29,7 +29,7 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
       shapes.set(`${p}.${name}.weight`, [out, input])
       if (bias) shapes.set(`${p}.${name}.bias`, [out])
     }
-    if (!c.postNorms) shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
+    if (!c.postNorms || c.sandwichNorms) shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
     linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
     linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
     linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
@@ -39,6 +39,7 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
     }
     linear("self_attn.o_proj", c.hiddenSize, attention, c.oBias)
     shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize])
+    if (c.sandwichNorms) shapes.set(`${p}.pre_feedforward_layernorm.weight`, [c.hiddenSize])
     if (c.postNorms) shapes.set(`${p}.post_feedforward_layernorm.weight`, [c.hiddenSize])
     linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
     linear("mlp.up_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)

@@ -10,7 +10,13 @@
  * smollm3 with its second layer attending without rotary and sliding (derived
  * from `no_rope_layers`), theta and tied embeddings left to the architecture's
  * defaults, granite with its four multipliers (embeddings, attention scores,
- * residual branches, logits).
+ * residual branches, logits), gemma3_text with norms before and after both
+ * branches that scale by (1 + weight), a tanh-GELU MLP, a query scale of
+ * query_pre_attn_scalar^-½ other than 1/√head_dim, heads wider than the hidden
+ * size, a sliding first layer (transformers 4.50's `sliding_window_pattern`)
+ * rotating with its own unscaled table while the full layer's is linearly scaled,
+ * and an LM head of its own (tied, the scaled embeddings dominate the logits of
+ * an untrained model: it would only ever repeat its input token).
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -115,6 +121,25 @@ export const TINY_PRESETS = {
     attention_bias: false,
     mlp_bias: false,
     tie_word_embeddings: true
+  },
+  gemma3_text: {
+    ...common,
+    architectures: ["Gemma3ForCausalLM"],
+    model_type: "gemma3_text",
+    hidden_act: undefined,
+    hidden_activation: "gelu_pytorch_tanh",
+    head_dim: 32,
+    query_pre_attn_scalar: 24,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    rope_scaling: { rope_type: "linear", factor: 8 },
+    rope_local_base_freq: 10000,
+    sliding_window: 4,
+    sliding_window_pattern: 2,
+    final_logit_softcapping: null,
+    attn_logit_softcapping: null,
+    attention_bias: false,
+    tie_word_embeddings: false
   }
 } as const
 

@@ -32,37 +32,44 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   const hidden = numberField(config, "hidden_size")
   const heads = numberField(config, "num_attention_heads")
   const kvHeads = numberField(config, "num_key_value_heads", heads)
-  const headDim = numberField(config, "head_dim", hidden / heads)
+  const headDim = numberField(config, "head_dim", config.model_type === "gemma3_text" ? 256 : hidden / heads)
   if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
-  const { qkvBias, oBias, mlpBias, qkNorm, postNorms } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
+  const { qkvBias, oBias, mlpBias, qkNorm, postNorms, sandwichNorms } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
   // Weights ~ N(0, 1/fan_in) keep activations O(1); embeddings at 0.5 give logits
-  // with a std of a few units, so greedy choices have clear margins.
-  const plan: Array<PlannedTensor> = [{ name: "model.embed_tokens.weight", shape: [vocab, hidden], std: 0.5 }]
+  // with a std of a few units, so greedy choices have clear margins. gemma3 multiplies
+  // its embeddings by √hidden: they start at 0.5/√hidden so the residual stream is not
+  // the token's embedding alone (which would make every prediction the input token).
+  const gemma = config.model_type === "gemma3_text"
+  const plan: Array<PlannedTensor> = [{ name: "model.embed_tokens.weight", shape: [vocab, hidden], std: gemma ? 0.5 / Math.sqrt(hidden) : 0.5 }]
   const linear = (name: string, out: number, input: number, bias: boolean) => {
     plan.push({ name: `${name}.weight`, shape: [out, input], std: 1 / Math.sqrt(input) })
     if (bias) plan.push({ name: `${name}.bias`, shape: [out], std: 0.1 })
   }
+  // Norm weights scattered around a scale of 1 so a missing norm weight shows in the logits: around 1, or around 0
+  // where the norm scales by (1 + weight) (gemma3), which also shows a norm that forgets the 1.
+  const normMean = gemma ? 0 : 1
+  const norm = (name: string, width: number) => plan.push({ name, shape: [width], std: 0.1, mean: normMean })
   for (let layer = 0; layer < numberField(config, "num_hidden_layers"); layer++) {
     const prefix = `model.layers.${layer}`
-    // Norm weights scattered around 1 so a missing norm weight shows in the logits.
-    if (!postNorms) plan.push({ name: `${prefix}.input_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
+    if (!postNorms || sandwichNorms) norm(`${prefix}.input_layernorm.weight`, hidden)
     linear(`${prefix}.self_attn.q_proj`, heads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.k_proj`, kvHeads * headDim, hidden, qkvBias)
     linear(`${prefix}.self_attn.v_proj`, kvHeads * headDim, hidden, qkvBias)
     if (qkNorm !== false) {
-      plan.push({ name: `${prefix}.self_attn.q_norm.weight`, shape: [qkNorm === "head" ? headDim : heads * headDim], std: 0.1, mean: 1 })
-      plan.push({ name: `${prefix}.self_attn.k_norm.weight`, shape: [qkNorm === "head" ? headDim : kvHeads * headDim], std: 0.1, mean: 1 })
+      norm(`${prefix}.self_attn.q_norm.weight`, qkNorm === "head" ? headDim : heads * headDim)
+      norm(`${prefix}.self_attn.k_norm.weight`, qkNorm === "head" ? headDim : kvHeads * headDim)
     }
     linear(`${prefix}.self_attn.o_proj`, hidden, heads * headDim, oBias)
-    plan.push({ name: `${prefix}.post_attention_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
-    if (postNorms) plan.push({ name: `${prefix}.post_feedforward_layernorm.weight`, shape: [hidden], std: 0.1, mean: 1 })
+    norm(`${prefix}.post_attention_layernorm.weight`, hidden)
+    if (sandwichNorms) norm(`${prefix}.pre_feedforward_layernorm.weight`, hidden)
+    if (postNorms) norm(`${prefix}.post_feedforward_layernorm.weight`, hidden)
     linear(`${prefix}.mlp.gate_proj`, inner, hidden, mlpBias)
     linear(`${prefix}.mlp.up_proj`, inner, hidden, mlpBias)
     linear(`${prefix}.mlp.down_proj`, hidden, inner, mlpBias)
   }
-  plan.push({ name: "model.norm.weight", shape: [hidden], std: 0.1, mean: 1 })
+  norm("model.norm.weight", hidden)
   if ((config.tie_word_embeddings ?? tiesWordEmbeddingsByDefault(String(config.model_type))) !== true) plan.push({ name: "lm_head.weight", shape: [vocab, hidden], std: 0.5 })
   return plan
 }

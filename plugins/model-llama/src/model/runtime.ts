@@ -28,7 +28,7 @@ import { eliminateDeadCode, Graph, hostByteLength, neg, quantisedBytes, type Dev
 import { Effect, Option } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
 import { availableMemory, ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
-import { buildStepGraph, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
+import { buildStepGraph, rotaryInputs, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
 
 /** A model ready to run on a backend. */
 export interface LlamaRuntime {
@@ -261,7 +261,8 @@ export const makeLlamaRuntime = (
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
-      const rotaryTables = program.inputs.map((i) => i.name).filter((name) => name === stepNames.cos || name === stepNames.sin)
+      const tableNames = new Set(rotaryInputs(config))
+      const rotaryTables = program.inputs.map((i) => i.name).filter((name) => tableNames.has(name))
       if (mode === "baked") return yield* backend.compile(program, { ...baked, keepOnDevice, rotaryTables })
       const names = Object.keys(baked.constants)
       // `bakeFloat32`: this decode step bakes the float32 weights into its family's group; `servedOnly`: on the

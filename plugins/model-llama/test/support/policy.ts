@@ -13,8 +13,9 @@ import { tinyModel } from "./tiny-model.ts"
 
 export const EOS = 2
 
-export const smallPolicy = Effect.gen(function* () {
-  const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+/** A 512-token tiny preset as a policy (its runtime, backend, tokenizer and config alongside). */
+export const smallPolicyOf = (preset: "llama" | "gemma3_text") => Effect.gen(function* () {
+  const folder = tinyModel(preset, { set: { vocab_size: 512 } })
   const backend = yield* cpuBackend
   const model = yield* loadModelFolder(folder)
   const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
@@ -23,6 +24,8 @@ export const smallPolicy = Effect.gen(function* () {
   const policy = yield* makeLlamaPolicyModel({ runtime, tokenizer, id: "tiny-llama-512", contextLength: 64, eosIds: new Set([EOS]), maxBatch: 8 })
   return { policy, runtime, backend, tokenizer, config: model.config }
 })
+
+export const smallPolicy = smallPolicyOf("llama")
 
 /** Clipped surrogate + value MSE − entropy bonus, with an approx-KL metric. */
 export const ppoLike: Objective<"advantages" | "oldLogprobs" | "returns"> = {
