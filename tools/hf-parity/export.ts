@@ -60,7 +60,7 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
-/** The models checked: the eight presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
+/** The models checked: the nine presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
 export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
@@ -69,6 +69,7 @@ export const VARIANTS = {
   olmo2: { preset: "olmo2", dtype: "F32" },
   smollm3: { preset: "smollm3", dtype: "F32" },
   granite: { preset: "granite", dtype: "F32" },
+  gemma2: { preset: "gemma2", dtype: "F32" },
   gemma3_text: { preset: "gemma3_text", dtype: "F32" },
   "llama-bf16": { preset: "llama", dtype: "BF16" }
 } as const satisfies Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }>

@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite, gemma3_text")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite, gemma2, gemma3_text")
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))
@@ -102,14 +102,33 @@ describe("config.json parsing", () => {
     // Gemma3TextConfig's defaults: head_dim 256 (not hidden_size / heads), window 4096, theta 1e6 and 1e4, query scale 256^-1/2.
     const defaults = await run(parseLlamaConfig("c", { ...minimal, model_type: "gemma3_text" }))
     expect([defaults.headDim, defaults.slidingWindowPerLayer, defaults.ropeTheta, defaults.localRope?.theta, defaults.multipliers?.attention]).toEqual([256, [4096, 4096], 1e6, 10000, 1 / 16])
-    // Gemma 2's soft-capping and embedding gemma's bidirectional attention are refused by name, not ignored.
-    const capped = await flip(parseLlamaConfig("c", { ...gemma, final_logit_softcapping: 30, attn_logit_softcapping: 50, use_bidirectional_attention: true }))
-    for (const field of ["final_logit_softcapping", "attn_logit_softcapping", "use_bidirectional_attention"]) expect(capped.message).toContain(field)
+    // Soft caps where a config sets them (Gemma3TextConfig's default none); embedding gemma's bidirectional attention is refused by name.
+    expect([v4.attentionSoftcap, v4.logitSoftcap]).toEqual([null, null])
+    const capped = await run(parseLlamaConfig("c", { ...gemma, final_logit_softcapping: 30, attn_logit_softcapping: 50 }))
+    expect([capped.attentionSoftcap, capped.logitSoftcap]).toEqual([50, 30])
+    const bidirectional = await flip(parseLlamaConfig("c", { ...gemma, use_bidirectional_attention: true }))
+    expect(bidirectional.message).toContain("use_bidirectional_attention")
     const activation = await flip(parseLlamaConfig("c", { ...gemma, hidden_activation: "relu2" }))
     expect(activation.message).toContain(`"hidden_activation" is "relu2"`)
     // The other families take hidden_act (transformers' ACT2FN): GELU too; gemma3's local table is theirs alone.
     expect((await run(parseLlamaConfig("c", { ...minimal, hidden_act: "gelu" }))).activation).toBe("gelu")
     expect((await run(parseLlamaConfig("c", minimal))).localRope).toBeNull()
+  })
+  it("gemma2: the Gemma norms, GELU and scales, soft caps 50 / 30 by default (null turns one off), even layers sliding, one rotary table", async () => {
+    const gemma2 = { ...minimal, model_type: "gemma2", num_hidden_layers: 4, head_dim: 16, query_pre_attn_scalar: 16, sliding_window: 4096 }
+    const config = await run(parseLlamaConfig("c", gemma2))
+    expect(config).toMatchObject({ qkNorm: false, postNorms: true, sandwichNorms: true, normWeightOffset: 1, activation: "gelu_tanh", tieWordEmbeddings: true, ropeTheta: 10000, localRope: null, attentionSoftcap: 50, logitSoftcap: 30 })
+    expect(config.slidingWindowPerLayer).toEqual([4096, null, 4096, null])
+    expect(config.multipliers).toEqual({ embedding: Math.fround(Math.sqrt(32)), attention: 1 / 4, residual: 1, logits: 1 })
+    const uncapped = await run(parseLlamaConfig("c", { ...gemma2, attn_logit_softcapping: null, final_logit_softcapping: null }))
+    expect([uncapped.attentionSoftcap, uncapped.logitSoftcap]).toEqual([null, null])
+    const bad = await flip(parseLlamaConfig("c", { ...gemma2, final_logit_softcapping: -30 }))
+    expect(bad.message).toContain(`"final_logit_softcapping" is -30, expected a positive number`)
+    // layer_types wins over the even-layer rule.
+    const kinds = ["full_attention", "sliding_attention", "full_attention", "sliding_attention"]
+    expect((await run(parseLlamaConfig("c", { ...gemma2, layer_types: kinds }))).slidingWindowPerLayer).toEqual([null, 4096, null, 4096])
+    // The caps are the Gemmas' alone.
+    expect((await run(parseLlamaConfig("c", { ...minimal, final_logit_softcapping: 30 }))).logitSoftcap).toBeNull()
   })
   it("transformers 5's layer_types say which layers slide, where use_sliding_window is on (qwen2, qwen3)", async () => {
     const qwen = { ...minimal, sliding_window: 4, max_window_layers: 1, layer_types: ["sliding_attention", "full_attention"] }

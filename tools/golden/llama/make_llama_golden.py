@@ -6,9 +6,10 @@ rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
 bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
 norms after attention and MLP, smollm3's layers without rotary (its defaults:
 theta 2e6, tied embeddings, sliding NoPE layers), granite's multipliers
-(embeddings, attention scores, residual branches, logits), gemma3's norms before and
+(embeddings, attention scores, residual branches, logits), the Gemmas' norms before and
 after both branches scaling by (1 + weight), tanh-GELU MLP, sqrt(hidden) embedding scale,
-query_pre_attn_scalar, sliding layers every sliding_window_pattern with their own rotary
+query_pre_attn_scalar, gemma2's soft-capped scores and logits and sliding even layers,
+gemma3's sliding layers every sliding_window_pattern with their own rotary
 base (rope_local_base_freq, unscaled), tied embeddings, linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
@@ -33,7 +34,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -112,9 +113,13 @@ class Llama:
         self.head_dim = cfg.get("head_dim", cfg["hidden_size"] // self.heads)
         self.layers = cfg["num_hidden_layers"]
         self.eps = cfg["rms_norm_eps"]
-        self.gemma = cfg["model_type"] == "gemma3_text"
+        self.gemma = cfg["model_type"] in ("gemma2", "gemma3_text")
+        self.gemma3 = cfg["model_type"] == "gemma3_text"
         self.inv_freq = inverse_frequencies(cfg, self.head_dim)
-        self.inv_freq_local = inverse_frequencies(cfg, self.head_dim, local=True) if self.gemma else None
+        self.inv_freq_local = inverse_frequencies(cfg, self.head_dim, local=True) if self.gemma3 else None
+        # gemma2's soft caps (Gemma2Config defaults 50 and 30; null means none).
+        self.attn_cap = cfg.get("attn_logit_softcapping", 50.0 if cfg["model_type"] == "gemma2" else None) if self.gemma else None
+        self.final_cap = cfg.get("final_logit_softcapping", 30.0 if cfg["model_type"] == "gemma2" else None) if self.gemma else None
         # The sliding window of each layer (None: full causal attention).
         self.windows = [None] * self.layers
         window = cfg.get("sliding_window")
@@ -129,14 +134,14 @@ class Llama:
                 "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
-        elif self.gemma:  # Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern
-            pattern = cfg.get("sliding_window_pattern", 6)
+        elif self.gemma:  # Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern; gemma2: the even layers
+            pattern = cfg.get("sliding_window_pattern", 6) if self.gemma3 else 2
             self.windows = [None if (i + 1) % pattern == 0 else cfg.get("sliding_window", 4096) for i in range(self.layers)]
-        self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma3_text"))  # SmolLM3Config, Gemma3TextConfig tie by default
+        self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma2", "gemma3_text"))  # SmolLM3Config, the Gemmas tie by default
         self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
         self.olmo2 = cfg["model_type"] == "olmo2"
-        self.post_norms = cfg["model_type"] in ("olmo2", "gemma3_text")
+        self.post_norms = cfg["model_type"] in ("olmo2", "gemma2", "gemma3_text")
         # granite's scalars (GraniteConfig; 1 and 1/sqrt(head_dim) elsewhere).
         granite = cfg["model_type"] == "granite"
         self.embedding_multiplier = cfg.get("embedding_multiplier", 1.0) if granite else 1.0
@@ -144,7 +149,7 @@ class Llama:
         self.residual_multiplier = cfg.get("residual_multiplier", 1.0) if granite else 1.0
         self.logits_scaling = cfg.get("logits_scaling", 1.0) if granite else 1.0
         if self.gemma:
-            # Gemma3TextScaledWordEmbedding multiplies by a float32 sqrt(hidden); attention scales by query_pre_attn_scalar^-1/2.
+            # The embeddings are multiplied by a float32 sqrt(hidden); attention scales by query_pre_attn_scalar^-1/2.
             self.embedding_multiplier = float(np.float32(cfg["hidden_size"] ** 0.5))
             self.attention_multiplier = cfg.get("query_pre_attn_scalar", 256) ** -0.5
 
@@ -181,7 +186,7 @@ class Llama:
             angles = torch.outer(torch.arange(T, dtype=DTYPE), inv_freq)
             return torch.cat([angles, angles], -1).cos(), torch.cat([angles, angles], -1).sin()
         cos_global, sin_global = tables(self.inv_freq)
-        cos_local, sin_local = tables(self.inv_freq_local) if self.gemma else (cos_global, sin_global)
+        cos_local, sin_local = tables(self.inv_freq_local) if self.gemma3 else (cos_global, sin_global)
         i = torch.arange(T)[:, None]
         j = torch.arange(T)[None, :]
         causal = j <= i
@@ -204,7 +209,7 @@ class Llama:
             q = q.transpose(0, 1)
             k = k.transpose(0, 1)
             v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
-            cos, sin = (cos_local, sin_local) if self.gemma and self.windows[layer] is not None else (cos_global, sin_global)
+            cos, sin = (cos_local, sin_local) if self.gemma3 and self.windows[layer] is not None else (cos_global, sin_global)
             if self.rope_layer(layer):
                 q = q * cos + self.rotate_half(q) * sin
                 k = k * cos + self.rotate_half(k) * sin
@@ -213,6 +218,8 @@ class Llama:
             v = v.repeat_interleave(group, dim=0)
             scores = q @ k.transpose(1, 2)
             scores = scores / math.sqrt(self.head_dim) if self.attention_multiplier is None else scores * self.attention_multiplier
+            if self.attn_cap is not None:  # gemma2: soft-capped scores, before the mask
+                scores = torch.tanh(scores / self.attn_cap) * self.attn_cap
             window = self.windows[layer]
             allowed = causal if window is None else causal & (i - j < window)
             scores = scores.masked_fill(~allowed, float("-inf"))
@@ -232,7 +239,8 @@ class Llama:
             out = proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
             h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out * self.residual_multiplier)
         h = self.rms_norm(h, "model.norm.weight")
-        return (h @ self.lm_head.T) / self.logits_scaling
+        logits = (h @ self.lm_head.T) / self.logits_scaling
+        return logits if self.final_cap is None else torch.tanh(logits / self.final_cap) * self.final_cap
 
     def greedy(self, ids, steps):
         """Greedy continuation and the smallest top-1/top-2 logit gap met (how robust the ids are to rounding)."""
@@ -288,11 +296,11 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3, granite and gemma3_text presets
+# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3, granite, gemma2 and gemma3_text presets
 # (qwen3 and olmo2: the q/k norms sit between the q/k adapters and attention;
 # olmo2: the post norms between every branch and the residual; smollm3: a layer
-# without rotary; granite: the multipliers on every path the gradient takes; gemma3: the (1 + weight) norms around
-# both branches, the GELU gate, two rotary tables) with a 512-token vocabulary (the
+# without rotary; granite: the multipliers on every path the gradient takes; gemma2: the soft caps on scores and
+# logits; gemma3: the (1 + weight) norms around both branches, the GELU gate, two rotary tables) with a 512-token vocabulary (the
 # test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
@@ -322,6 +330,7 @@ LORA_PRESETS = {
     "olmo2": "golden-lora-grad-olmo2.json",
     "smollm3": "golden-lora-grad-smollm3.json",
     "granite": "golden-lora-grad-granite.json",
+    "gemma2": "golden-lora-grad-gemma2.json",
     "gemma3_text": "golden-lora-grad-gemma3.json",
 }
 

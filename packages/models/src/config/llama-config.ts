@@ -1,14 +1,14 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / smollm3 / granite / gemma3_text), normalised into one
- * {@link LlamaConfig} that the forward pass reads. The per-architecture
+ * qwen3 / olmo2 / smollm3 / granite / gemma2 / gemma3_text), normalised into
+ * one {@link LlamaConfig} that the forward pass reads. The per-architecture
  * differences (qkv bias of qwen2, q/k RMSNorm of qwen3, olmo2 and gemma3,
- * olmo2's norms after attention and MLP instead of before, gemma3's norms
- * before and after both, its (1 + weight) norms, GELU MLP and second rotary
- * table for its sliding layers, smollm3's layers without rotary, granite's four
- * scalar multipliers, the sliding windows of mistral, the qwen families,
- * smollm3 and gemma3) become fields here so the model code has no architecture
- * switches. Both
+ * olmo2's norms after attention and MLP instead of before, the Gemmas' norms
+ * before and after both, their (1 + weight) norms, GELU MLP and soft-capped
+ * scores, gemma3's second rotary table for its sliding layers, smollm3's
+ * layers without rotary, granite's four scalar multipliers, the sliding
+ * windows of mistral, the qwen families, smollm3 and the Gemmas) become fields
+ * here so the model code has no architecture switches. Both
  * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
  */
@@ -22,9 +22,12 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
+
+/** gemma2 and gemma3_text: (1 + weight) norms around both branches, a GELU MLP, scaled embeddings and queries, soft caps. */
+const isGemma = (architecture: string): boolean => architecture === "gemma2" || architecture === "gemma3_text"
 
 /** A validated, architecture-neutral decoder configuration. */
 export interface LlamaConfig {
@@ -72,12 +75,16 @@ export interface LlamaConfig {
    * rotates with `ropeTheta` / `ropeScaling`.
    */
   readonly localRope: { readonly theta: number; readonly scaling: RopeScaling } | null
+  /** Attention scores soft-capped to (−c, c) as c·tanh(s / c) before the mask (the Gemmas' `attn_logit_softcapping`), or null. */
+  readonly attentionSoftcap: number | null
+  /** Logits soft-capped the same way (the Gemmas' `final_logit_softcapping`), or null. */
+  readonly logitSoftcap: number | null
   /** Layers that attend without rotary embeddings ("NoPE": smollm3's `no_rope_layers` entries of 0); empty for the others. */
   readonly nopeLayers: ReadonlyArray<number>
   /**
    * granite's scalars (GraniteConfig): embeddings × `embedding`, attention scores × `attention`
    * (in place of 1/√headDim), each branch × `residual` before it joins the residual stream,
-   * logits ÷ `logits`. gemma3 has two of them: embeddings × √hidden_size and scores ×
+   * logits ÷ `logits`. The Gemmas have two of them: embeddings × √hidden_size and scores ×
    * query_pre_attn_scalar^-½ (residual and logits 1). Null for the others.
    */
   readonly multipliers: { readonly embedding: number; readonly attention: number; readonly residual: number; readonly logits: number } | null
@@ -150,16 +157,17 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
 
 /** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma3TextConfig). */
 const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
-  // gemma3 always slides (Gemma3TextConfig's window defaults to 4096).
-  const window = architecture === "gemma3_text" ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
+  // The Gemmas always slide (their configs' window defaults to 4096).
+  const window = isGemma(architecture) ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
   const kinds = layerTypes(json, fields, numLayers)
   const none = Array.from({ length: numLayers }, () => null)
   if (architecture === "llama" || window === null) return none
   // gemma3: the layers `layer_types` marks, or without it (transformers 4.50's configs) all but every
   // `sliding_window_pattern`-th layer (default 6: five sliding layers, then a full one).
-  if (architecture === "gemma3_text") {
+  // gemma2: the even layers (Gemma2DecoderLayer), where there are no `layer_types`.
+  if (isGemma(architecture)) {
     if (kinds !== undefined) return kinds.map((kind) => (kind === "sliding_attention" ? window : null))
-    const pattern = fields.positiveInt("sliding_window_pattern", 6)
+    const pattern = architecture === "gemma2" ? 2 : fields.positiveInt("sliding_window_pattern", 6)
     return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
   }
   if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
@@ -194,8 +202,8 @@ const nopeLayers = (architecture: Architecture, json: Record<string, unknown>, f
   return Array.from({ length: numLayers }, (_, layer) => layer).filter((layer) => listed[layer] === 0)
 }
 
-/** Whether the LM head is the embedding where a config omits `tie_word_embeddings`: transformers' default (SmolLM3Config and Gemma3TextConfig tie, the others do not). */
-export const tiesWordEmbeddingsByDefault = (modelType: string): boolean => modelType === "smollm3" || modelType === "gemma3_text"
+/** Whether the LM head is the embedding where a config omits `tie_word_embeddings`: transformers' default (SmolLM3Config and the Gemmas' tie, the others do not). */
+export const tiesWordEmbeddingsByDefault = (modelType: string): boolean => modelType === "smollm3" || isGemma(modelType)
 
 /** rope_theta where a config omits it: transformers' default per architecture (SmolLM3Config's is 2e6, Gemma3TextConfig's 1e6). */
 const defaultRopeTheta = (architecture: Architecture): number => (architecture === "smollm3" ? 2_000_000 : architecture === "gemma3_text" ? 1_000_000 : 10000)
@@ -275,22 +283,18 @@ const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPosit
 /** The MLP activations this plugin implements, by the names `hidden_act` / `hidden_activation` give them (transformers' ACT2FN). */
 const ACTIVATIONS: Readonly<Record<string, LlamaConfig["activation"]>> = { silu: "silu", swish: "silu", gelu: "gelu", gelu_pytorch_tanh: "gelu_tanh", gelu_new: "gelu_tanh" }
 
-/** The MLP activation: gemma3 names it `hidden_activation` (default the tanh GELU), the others `hidden_act` (default SiLU). */
+/** The MLP activation: the Gemmas name it `hidden_activation` (default the tanh GELU), the others `hidden_act` (default SiLU). */
 const parseActivation = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader): LlamaConfig["activation"] => {
-  const key = architecture === "gemma3_text" ? "hidden_activation" : "hidden_act"
-  const name = json[key] ?? (architecture === "gemma3_text" ? "gelu_pytorch_tanh" : "silu")
+  const key = isGemma(architecture) ? "hidden_activation" : "hidden_act"
+  const name = json[key] ?? (isGemma(architecture) ? "gelu_pytorch_tanh" : "silu")
   const activation = typeof name === "string" ? ACTIVATIONS[name] : undefined
   if (activation === undefined) fields.problems.push(`"${key}" is ${JSON.stringify(name)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`)
   return activation ?? "silu"
 }
 
-/** gemma3's options this decoder does not implement, refused by name rather than ignored. */
-const gemmaRefusals = (json: Record<string, unknown>, fields: FieldReader): void => {
-  for (const key of ["final_logit_softcapping", "attn_logit_softcapping"]) {
-    if (json[key] !== undefined && json[key] !== null) fields.problems.push(`"${key}" ${JSON.stringify(json[key])} is not supported (Gemma 3 checkpoints have null; soft-capped logits are Gemma 2's)`)
-  }
-  if (json.use_bidirectional_attention === true) fields.problems.push(`"use_bidirectional_attention" true (an embedding model) is not supported: this is a causal decoder`)
-}
+/** A soft cap: null when absent or null, else a positive number; `fallback` is the architecture's default (gemma2: 50 and 30). */
+const softcap = (fields: FieldReader, json: Record<string, unknown>, key: string, fallback: number | null): number | null =>
+  json[key] === null || (json[key] === undefined && fallback === null) ? null : fields.positiveNumber(key, fallback ?? undefined)
 
 /**
  * Which optional tensors a layer of this architecture holds (transformers'
@@ -298,7 +302,7 @@ const gemmaRefusals = (json: Record<string, unknown>, fields: FieldReader): void
  * olmo2's, smollm3's and granite's attention projections follow
  * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3
  * and gemma3 normalise each head of q and k, olmo2 the whole q and k
- * projections; olmo2 normalises after attention and MLP, gemma3 before and
+ * projections; olmo2 normalises after attention and MLP, the Gemmas before and
  * after both). Shared by the config parser and
  * the tiny-model writer, so the tensors written are the tensors read.
  *
@@ -309,14 +313,14 @@ const gemmaRefusals = (json: Record<string, unknown>, fields: FieldReader): void
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = ["llama", "qwen3", "olmo2", "smollm3", "granite", "gemma3_text"].includes(modelType) && flags.attentionBias
+  const biasedAttention = ["llama", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"].includes(modelType) && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
     mlpBias: (modelType === "llama" || modelType === "smollm3" || modelType === "granite") && flags.mlpBias,
     qkNorm: modelType === "qwen3" || modelType === "gemma3_text" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
-    postNorms: modelType === "olmo2" || modelType === "gemma3_text",
-    sandwichNorms: modelType === "gemma3_text"
+    postNorms: modelType === "olmo2" || isGemma(modelType),
+    sandwichNorms: isGemma(modelType)
   }
 }
 
@@ -334,7 +338,9 @@ export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = {
   sandwichNorms: false,
   normWeightOffset: 0,
   activation: "silu",
-  localRope: null
+  localRope: null,
+  attentionSoftcap: null,
+  logitSoftcap: null
 }
 
 /**
@@ -365,10 +371,10 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const numHeads = fields.positiveInt("num_attention_heads")
   const numKeyValueHeads = fields.positiveInt("num_key_value_heads", numHeads)
   const numLayers = fields.positiveInt("num_hidden_layers")
-  const gemma = architecture === "gemma3_text"
-  // Gemma3TextConfig's head size is its own field (default 256), not hidden_size / heads.
+  const gemma = isGemma(architecture)
+  // The Gemmas' head size is its own field (default 256), not hidden_size / heads.
   const headDim = fields.positiveInt("head_dim", gemma ? 256 : Math.floor(hiddenSize / numHeads))
-  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", gemma ? 131072 : 2048)
+  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", architecture === "gemma3_text" ? 131072 : architecture === "gemma2" ? 8192 : 2048)
   const vocabSize = fields.positiveInt("vocab_size")
   const intermediateSize = fields.positiveInt("intermediate_size")
   // Checked before anything is sized by these numbers: 1e9 layers once ran Node out of heap (exit 134).
@@ -385,11 +391,13 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     }))
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
-  const ropes = gemma ? gemmaRopes(json, fields, maxPositionEmbeddings) : undefined
+  const ropes = architecture === "gemma3_text" ? gemmaRopes(json, fields, maxPositionEmbeddings) : undefined
   const rope = ropes?.global ?? parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", defaultRopeTheta(architecture)))
   const nope = nopeLayers(architecture, json, fields, numLayers)
   const activation = parseActivation(architecture, json, fields)
-  if (gemma) gemmaRefusals(json, fields)
+  if (architecture === "gemma3_text" && json.use_bidirectional_attention === true) {
+    fields.problems.push(`"use_bidirectional_attention" true (an embedding model) is not supported: this is a causal decoder`)
+  }
   if (numHeads % numKeyValueHeads !== 0) fields.problems.push(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`)
   // Without head_dim the head size is hidden_size / num_attention_heads (as transformers derives it), which must be whole.
   if (json.head_dim === undefined && !gemma && hiddenSize % numHeads !== 0) fields.problems.push(`hidden_size (${hiddenSize}) must be a multiple of num_attention_heads (${numHeads}) when there is no "head_dim" (the head size would be ${(hiddenSize / numHeads).toFixed(2)})`)
@@ -414,6 +422,9 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     normWeightOffset: gemma ? 1 : 0,
     activation,
     localRope: ropes?.local ?? null,
+    // Gemma2Config caps by default (50, 30); Gemma3TextConfig's are null.
+    attentionSoftcap: gemma ? softcap(fields, json, "attn_logit_softcapping", architecture === "gemma2" ? 50 : null) : null,
+    logitSoftcap: gemma ? softcap(fields, json, "final_logit_softcapping", architecture === "gemma2" ? 30 : null) : null,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope)),
     nopeLayers: nope,
     multipliers: architecture === "granite"
@@ -425,7 +436,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
       }
       : gemma
       ? {
-        // Gemma3TextScaledWordEmbedding's scale is a float32 tensor; attention scales by query_pre_attn_scalar^-1/2.
+        // The embedding scale is a float32 tensor (Gemma3TextScaledWordEmbedding; gemma2 casts √hidden to the
+        // hidden state's dtype); attention scales by query_pre_attn_scalar^-1/2.
         embedding: Math.fround(Math.sqrt(hiddenSize)),
         attention: fields.positiveNumber("query_pre_attn_scalar", 256) ** -0.5,
         residual: 1,

@@ -35,6 +35,7 @@ import {
   not,
   reshape,
   slice,
+  softcap,
   sub,
   sum,
   tokenLogProbs,
@@ -76,15 +77,18 @@ const headInput = (trunk: LlamaTrunk, hidden: Tensor): Tensor => {
   return scale === 1 ? hidden : mul(hidden, 1 / scale)
 }
 
+/** Logits [..., vocab] of hidden states [..., hidden]: the LM head, then gemma2's soft cap where the config has one. */
+const headLogits = (trunk: LlamaTrunk, hidden: Tensor): Tensor =>
+  softcap(matmul(headInput(trunk, hidden), transposeLast2(lmHeadWeight(trunk))), trunk.config.logitSoftcap)
+
 /**
  * Next-token logits: `"all"` → [batch, length, vocab]; `"last"` → [batch, vocab]
  * of the last position (left padding puts every row's newest token last).
  */
 export const lmLogits = (trunk: LlamaTrunk, positions: "all" | "last"): Tensor => {
-  const head = transposeLast2(lmHeadWeight(trunk))
-  if (positions === "all") return matmul(headInput(trunk, trunk.hidden), head)
+  if (positions === "all") return headLogits(trunk, trunk.hidden)
   const { batch, length } = trunk.shape
-  return matmul(headInput(trunk, reshape(slice(trunk.hidden, [{ axis: 1, start: length - 1 }]), [batch, trunk.config.hiddenSize])), head)
+  return headLogits(trunk, reshape(slice(trunk.hidden, [{ axis: 1, start: length - 1 }]), [batch, trunk.config.hiddenSize]))
 }
 
 /**
@@ -161,7 +165,7 @@ export const chunkedTokenStats = (
     const end = Math.min(length, start + chunk)
     const hidden = slice(trunk.hidden, [{ axis: 1, start, end }])
     const body = () => {
-      const logits = matmul(headInput(trunk, hidden), transposeLast2(lmHeadWeight(trunk)))
+      const logits = headLogits(trunk, hidden)
       return {
         logprobs: targets === undefined ? undefined : tokenLogProbs(logits, slice(targets, [{ axis: 1, start, end }])),
         entropy: want.entropy ? tokenEntropy(logits) : undefined

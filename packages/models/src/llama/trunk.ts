@@ -1,6 +1,6 @@
 /**
  * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2,
- * smollm3, granite, gemma3) as a tensor program for one shape bucket; heads
+ * smollm3, granite, gemma2, gemma3) as a tensor program for one shape bucket; heads
  * (`heads.ts`) read its final hidden state. One builder covers every use:
  *
  * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;
@@ -55,6 +55,7 @@ import {
   scaledDotProductAttention,
   silu,
   slice,
+  softcap,
   softmax,
   transpose,
   transposeLast2,
@@ -219,16 +220,16 @@ const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatur
 /**
  * Attention of q [b, heads, s, d] over cache slots pastK/pastV [b, kv, c, d]
  * and the new tokens k/v [b, kv, s, d], with the mask's additive `bias` [b, 1, s, c + s] (slots
- * first). Query heads are grouped by their kv head ([b, kv, groups·s, d]) for
+ * first), the scaled scores soft-capped at `scoreCap` (the Gemmas) before it. Query heads are grouped by their kv head ([b, kv, groups·s, d]) for
  * the slots and the new tokens alike, so neither the cache nor the new keys
  * and values are repeated per head; the scores of slots and new tokens share
  * one softmax, and both weighted sums add up in the grouped layout.
  */
-const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, bias: Tensor, groups: number): Tensor => {
+const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, bias: Tensor, groups: number, scoreCap: number | null): Tensor => {
   const [b, numHeads, s, d] = q.shape as [number, number, number, number]
   const [, kvHeads, c] = pastK.shape as [number, number, number]
   const grouped = reshape(mul(q, 1 / Math.sqrt(d)), [b, kvHeads, groups * s, d])
-  const scores = reshape(concat([matmul(grouped, transposeLast2(pastK)), matmul(grouped, transposeLast2(k))], 3), [b, numHeads, s, c + s])
+  const scores = softcap(reshape(concat([matmul(grouped, transposeLast2(pastK)), matmul(grouped, transposeLast2(k))], 3), [b, numHeads, s, c + s]), scoreCap)
   const probs = reshape(softmax(add(scores, bias), -1), [b, kvHeads, groups * s, c + s])
   const fromSlots = matmul(slice(probs, [{ axis: 3, end: c }]), pastV)
   const fromNew = matmul(slice(probs, [{ axis: 3, start: c }]), v)
@@ -337,7 +338,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       const pastV = input(stepNames.pastValue(layer), dtype, [b, kvHeads, c, headDim])
       g.output(stepNames.newKey(layer), k)
       g.output(stepNames.newValue(layer), v)
-      return attendOverCache(q, k, v, pastK, pastV, bias, groups)
+      return attendOverCache(q, k, v, pastK, pastV, bias, groups, config.attentionSoftcap)
     }
     if (c > 0) {
       k = concat([input(stepNames.pastKey(layer), dtype, [b, kvHeads, c, headDim]), k], 2)
@@ -345,7 +346,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
       g.output(stepNames.presentKey(layer), slice(k, [{ axis: 2, start: s }]))
       g.output(stepNames.presentValue(layer), slice(v, [{ axis: 2, start: s }]))
     }
-    return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), bias)
+    return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), bias, config.attentionSoftcap)
   }
   // The shared prompts' stream: each layer's keys and values, read by the rows' stream of the same layer.
   let promptLayer: ((hidden: Tensor, layer: number) => Tensor) | undefined
@@ -367,11 +368,11 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     promptLayer = (hidden, layer) =>
       decoderLayer(hidden, layer, promptRotary, (l, q, k, v) => {
         keyValues[l] = { k, v }
-        return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias(l, promptBias, promptWindowBias))
+        return scaledDotProductAttention(q, repeatKv(k, groups), repeatKv(v, groups), layerBias(l, promptBias, promptWindowBias), config.attentionSoftcap)
       })
     attend = (layer, q, k, v) => {
       const { k: promptK, v: promptV } = keyValues[layer]!
-      return attendOverCache(q, k, v, gather(promptK, promptRow, 0), gather(promptV, promptRow, 0), layerBias(layer, maskBias, windowBias), groups)
+      return attendOverCache(q, k, v, gather(promptK, promptRow, 0), gather(promptV, promptRow, 0), layerBias(layer, maskBias, windowBias), groups, config.attentionSoftcap)
     }
   }
   let h = scaled(embedding(embed, ids), embedScale)

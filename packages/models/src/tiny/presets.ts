@@ -10,7 +10,9 @@
  * smollm3 with its second layer attending without rotary and sliding (derived
  * from `no_rope_layers`), theta and tied embeddings left to the architecture's
  * defaults, granite with its four multipliers (embeddings, attention scores,
- * residual branches, logits), gemma3_text with norms before and after both
+ * residual branches, logits), gemma2 with soft caps tight enough to bend most
+ * attention scores and the top logits (1.5 and 8; checkpoints have 50 and 30)
+ * and its even layers sliding, gemma3_text with norms before and after both
  * branches that scale by (1 + weight), a tanh-GELU MLP, a query scale of
  * query_pre_attn_scalar^-½ other than 1/√head_dim, heads wider than the hidden
  * size, a sliding first layer (transformers 4.50's `sliding_window_pattern`)
@@ -121,6 +123,22 @@ export const TINY_PRESETS = {
     attention_bias: false,
     mlp_bias: false,
     tie_word_embeddings: true
+  },
+  gemma2: {
+    ...common,
+    architectures: ["Gemma2ForCausalLM"],
+    model_type: "gemma2",
+    hidden_act: undefined,
+    hidden_activation: "gelu_pytorch_tanh",
+    head_dim: 32,
+    query_pre_attn_scalar: 24,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    sliding_window: 4,
+    attn_logit_softcapping: 1.5,
+    final_logit_softcapping: 8,
+    attention_bias: false,
+    tie_word_embeddings: false
   },
   gemma3_text: {
     ...common,

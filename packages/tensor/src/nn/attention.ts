@@ -13,7 +13,7 @@
  * g.output("y", attention(x, p, config, rope))
  * ```
  */
-import { add, and, expand, greater, matmul, mul, reshape, softmax, transpose, transposeLast2, tril, triu, unsqueeze, where } from "../api.ts"
+import { add, and, expand, greater, matmul, mul, reshape, softmax, tanh, transpose, transposeLast2, tril, triu, unsqueeze, where } from "../api.ts"
 import { ShapeError } from "../errors.ts"
 import type { Graph, Tensor } from "../graph.ts"
 import type { DType } from "../ir.ts"
@@ -88,10 +88,19 @@ export const repeatKv = (x: Tensor, groups: number): Tensor => {
   return reshape(expand(unsqueeze(x, 2), [b, kv, groups, s, d]), [b, kv * groups, s, d])
 }
 
-/** softmax(q·kᵀ/√d masked)·v for q [b,h,sq,d], k/v [b,h,sk,d], mask (bool, or an {@link attentionBias}) broadcastable to [b,h,sq,sk]. */
-export const scaledDotProductAttention = (q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor => {
+/**
+ * Soft cap: `cap·tanh(x / cap)`, x squashed smoothly into (−cap, cap) (Gemma 2's
+ * attention scores and logits); x itself when `cap` is null.
+ */
+export const softcap = (x: Tensor, cap: number | null): Tensor => (cap === null ? x : mul(tanh(mul(x, 1 / cap)), cap))
+
+/**
+ * softmax(q·kᵀ/√d masked)·v for q [b,h,sq,d], k/v [b,h,sk,d], mask (bool, or an {@link attentionBias}) broadcastable to [b,h,sq,sk];
+ * with `scoreCap`, the scaled scores are {@link softcap}ped before the mask.
+ */
+export const scaledDotProductAttention = (q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scoreCap: number | null = null): Tensor => {
   const d = q.shape[q.rank - 1]!
-  const scores = mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(d))
+  const scores = softcap(mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(d)), scoreCap)
   return matmul(softmax(maskScores(scores, mask), -1), v)
 }
 
