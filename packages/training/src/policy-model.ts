@@ -44,6 +44,22 @@ export interface PolicyModelInfo {
   readonly hasChatTemplate: boolean
 }
 
+/**
+ * A prompt's tokens with the model's BOS first (`info.bosTokenId`), unless they
+ * already start with it: a chat template that writes the BOS text itself (Llama 3's
+ * `<|begin_of_text|>`, Gemma's `<bos>`) encodes to it, and a second BOS is a
+ * sequence the model never saw in training.
+ *
+ * @example
+ * ```ts
+ * import { withLeadingBos } from "@refine-af/training"
+ * withLeadingBos({ bosTokenId: 2 }, [2, 106, 1645]) // [2, 106, 1645]
+ * withLeadingBos({ bosTokenId: 2 }, [106, 1645]) // [2, 106, 1645]
+ * ```
+ */
+export const withLeadingBos = (info: { readonly bosTokenId?: number }, tokens: ReadonlyArray<number>): Array<number> =>
+  info.bosTokenId === undefined || tokens[0] === info.bosTokenId ? [...tokens] : [info.bosTokenId, ...tokens]
+
 /** AdamW settings of a session (the learning rate is per step). torch defaults except weight decay 0, as PEFT fine-tuning uses. */
 export interface OptimizerConfig {
   readonly beta1?: number

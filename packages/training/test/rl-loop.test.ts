@@ -1,8 +1,10 @@
-/** Data order of RL trainers: each pass over the prompts is a permutation; minibatches partition every epoch; both depend only on (seed, step). */
+/** Data order of RL trainers: each pass over the prompts is a permutation; minibatches partition every epoch; both depend only on (seed, step). And prompt encoding: one BOS. */
 import { describe, expect, it } from "vitest"
 import { groupedMinibatches, minibatches, permutation, promptIndices } from "../src/rl/loop/order.ts"
 import { Effect } from "effect"
 import { checkFiniteRewards } from "../src/rl/loop/finite.ts"
+import { encodePrompts } from "../src/rl/loop/prompts.ts"
+import { withLeadingBos } from "../src/policy-model.ts"
 
 describe("RL data order", () => {
   it("promptIndices: consecutive steps walk each pass over the prompts as a permutation, passes differ", () => {
@@ -43,5 +45,21 @@ describe("RL data order", () => {
   it("checkFiniteRewards names the first bad rollout", () => {
     expect(Effect.runSyncExit(checkFiniteRewards("s", 2, [1, 2]))._tag).toBe("Success")
     expect(JSON.stringify(Effect.runSyncExit(checkFiniteRewards("s", 2, [1, Infinity, Number.NaN], () => "p")))).toMatch(/step 2: the reward of rollout 1 \(prompt \\"p\\"\) is Infinity/)
+  })
+})
+
+describe("prompt encoding", () => {
+  // A tokenizer stand-in: one token per character (its code point), the text "<s>" read as the BOS token 1.
+  const policy = (bosTokenId: number | undefined) => ({
+    info: { id: "t", contextLength: 64, vocabSize: 200, eosTokenIds: [0], ...(bosTokenId === undefined ? {} : { bosTokenId }), loraTargets: [], hasChatTemplate: false },
+    encode: (text: string) => Effect.succeed(text.startsWith("<s>") ? [1, ...[...text.slice(3)].map((c) => c.codePointAt(0)!)] : [...text].map((c) => c.codePointAt(0)!))
+  }) as never
+  const records = (...prompts: Array<string>) => prompts.map((prompt, i) => ({ record: { prompt }, where: `record ${i}` }))
+  it("puts the model's BOS first, once: not again before a prompt that already starts with it (a chat-templated prompt)", async () => {
+    const encoded = await Effect.runPromise(encodePrompts("rl", policy(1), records("ab", "<s>ab"), 8))
+    expect(encoded.map((p) => p.tokens)).toEqual([[1, 97, 98], [1, 97, 98]])
+    const noBos = await Effect.runPromise(encodePrompts("rl", policy(undefined), records("ab"), 8))
+    expect(noBos[0]!.tokens).toEqual([97, 98])
+    expect(withLeadingBos({ bosTokenId: 1 }, [])).toEqual([1])
   })
 })

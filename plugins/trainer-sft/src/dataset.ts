@@ -12,7 +12,7 @@
  */
 import { readFileSync } from "node:fs"
 import { decodeTextFile, type JsonRecord } from "@refine-af/core"
-import type { PolicyModelService, TokenSequence } from "@refine-af/training"
+import { withLeadingBos, type PolicyModelService, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { alpacaPrompt, alpacaUserTurn, fillAlpacaTemplate } from "@refine-af/text"
 import { SftDataError } from "./errors.ts"
@@ -62,13 +62,14 @@ export const readJsonl = (file: string): Effect.Effect<ReadonlyArray<{ raw: unkn
 /** Records of the `data` input port, named for errors. */
 export const fromRecords = (stage: string, records: ReadonlyArray<JsonRecord>) => records.map((raw, i) => ({ raw: raw as unknown, where: `record ${i} of stage "${stage}"` }))
 
-/** Tokenizes one record: prompt (BOS first when the model uses one) + response + EOS. */
+/** Tokenizes one record: prompt (BOS first when the model uses one, once) + response + EOS. */
 export const toSequence = (policy: PolicyModelService, template: Template, r: AlpacaRecord, where: string): Effect.Effect<TokenSequence, SftDataError> =>
   Effect.gen(function* () {
     const promptText = template === "chat"
       ? yield* policy.applyChatTemplate([{ role: "user", content: alpacaUserTurn(r) }])
       : renderPrompt(template, r)
-    const prompt = [...(policy.info.bosTokenId === undefined ? [] : [policy.info.bosTokenId]), ...(yield* policy.encode(promptText))]
+    // A chat template may write the BOS text itself (Llama 3, Gemma): one BOS either way.
+    const prompt = withLeadingBos(policy.info, yield* policy.encode(promptText))
     const responseText = typeof template === "object" && template.response !== undefined ? template.response.replaceAll("{output}", r.output) : r.output
     const response = [...(yield* policy.encode(responseText)), policy.info.eosTokenIds[0]!]
     const tokens = [...prompt, ...response]

@@ -118,6 +118,20 @@ describe("custom template response", () => {
     const plain = await Effect.runPromise(toSequence(policy, { prompt: "{instruction} {input}\nOutput:" }, record, "r"))
     expect(plain.tokens.slice(plain.promptLength)).toEqual([...codes("5"), 0])
   })
+  it("chat: one BOS whether or not the model's chat template writes it (Llama 3, Gemma do; Qwen does not)", async () => {
+    // A tokenizer stand-in that reads the BOS text as the BOS token (id 2), as tokenizers match special tokens in text.
+    const chatPolicy = (templateWritesBos: boolean) => ({
+      info: { bosTokenId: 2, eosTokenIds: [1], contextLength: 1000, hasChatTemplate: true },
+      encode: (text: string) => Effect.succeed(text.startsWith("<bos>") ? [2, ...codes(text.slice(5))] : codes(text)),
+      applyChatTemplate: (messages: ReadonlyArray<{ content: string }>) => Effect.succeed(`${templateWritesBos ? "<bos>" : ""}<user>${messages[0]!.content}<model>`)
+    }) as never
+    const record = { instruction: "Hi.", input: "", output: "ok" }
+    const prompt = [2, ...codes("<user>Hi.<model>")]
+    for (const writesBos of [true, false]) {
+      const sequence = await Effect.runPromise(toSequence(chatPolicy(writesBos), "chat", record, "r"))
+      expect(sequence.tokens.slice(0, sequence.promptLength), `template writes BOS: ${writesBos}`).toEqual(prompt)
+    }
+  })
   it("refuses a response without {output}", () => {
     expect(() => Schema.decodeUnknownSync(SftOptions)({ template: { prompt: "{instruction}", response: "answer" } })).toThrow(/must contain \{output\}/)
   })

@@ -14,7 +14,7 @@
  */
 import { Effect } from "effect"
 import { StageError, type JsonRecord, type SamplingParams } from "@refine-af/core"
-import type { PolicyModelService } from "../../policy-model.ts"
+import { withLeadingBos, type PolicyModelService } from "../../policy-model.ts"
 import type { PolicySession } from "../../policy-session.ts"
 import type { Sampled } from "../../sequences.ts"
 
@@ -35,7 +35,7 @@ export interface NamedRecord {
 export const namedRecords = (upstream: string, records: ReadonlyArray<JsonRecord>): Array<NamedRecord> =>
   records.map((record, i) => ({ record, where: `prompt record ${i} of stage "${upstream}"` }))
 
-/** Encodes every record's `prompt` (BOS first when the model uses one); fails naming the record that is unusable. */
+/** Encodes every record's `prompt` (BOS first when the model uses one and the prompt does not start with it); fails naming the record that is unusable. */
 export const encodePrompts = (
   stage: string,
   policy: PolicyModelService,
@@ -51,7 +51,7 @@ export const encodePrompts = (
         return yield* new StageError({ stage, message: `${where} has no non-empty "prompt" string (got ${JSON.stringify(prompt) ?? "nothing"})`, fix: "give every record a non-empty \"prompt\" string (as self-instruct/rl-prompts emits), or drop the record" })
       const stop = Array.isArray(record["stop"]) ? record["stop"].filter((s): s is string => typeof s === "string") : []
       const encoded = yield* policy.encode(prompt).pipe(Effect.mapError((e) => new StageError({ stage, message: `${where}: ${e.message}`, ...(e.fix ? { fix: e.fix } : {}) })))
-      const tokens = policy.info.bosTokenId === undefined ? encoded : [policy.info.bosTokenId, ...encoded]
+      const tokens = withLeadingBos(policy.info, encoded)
       if (tokens.length + maxNewTokens > policy.info.contextLength)
         return yield* new StageError({
           stage,
