@@ -35,6 +35,11 @@ describe("config.json parsing", () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
     expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite, gemma2, gemma3_text")
+    // Model types people try get a reason and what to pick instead.
+    const multimodal = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3" }))
+    expect(multimodal.message).toContain("only the text-only checkpoints (model_type gemma3_text")
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "qwen3_moe" }))).message).toContain("a mixture of experts")
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "toString" }))).message).toContain(`model_type "toString"; model-llama supports`)
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
     const qwen3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "qwen3", head_dim: 16 }))

@@ -29,6 +29,22 @@ export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 /** gemma2 and gemma3_text: (1 + weight) norms around both branches, a GELU MLP, scaled embeddings and queries, soft caps. */
 const isGemma = (architecture: string): boolean => architecture === "gemma2" || architecture === "gemma3_text"
 
+/** Why some model types people try are refused: named in the error, so the user learns what to pick instead. */
+const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
+  gemma3: "a multimodal Gemma 3 (4B–27B, Gemma3ForConditionalGeneration): only the text-only checkpoints (model_type gemma3_text: gemma-3-270m, gemma-3-1b) are supported",
+  gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3's text-only checkpoints (gemma3_text) are supported",
+  phi3: "fused q/k/v and gate/up projections, partial rotary and longrope are not implemented",
+  olmo3: "OLMo 3's sliding-window layers are not implemented; OLMo 2 (olmo2) is supported",
+  mixtral: "a mixture of experts: only dense models are supported",
+  qwen2_moe: "a mixture of experts: only dense models are supported (Qwen2 / Qwen2.5 dense: qwen2)",
+  qwen3_moe: "a mixture of experts: only dense models are supported (Qwen3 dense: qwen3)",
+  granitemoe: "a mixture of experts: only dense models are supported (Granite 3 dense: granite)",
+  olmoe: "a mixture of experts: only dense models are supported",
+  llama4: "Llama 4 is a mixture of experts: only dense models are supported (Llama 2 / 3.x: llama)",
+  gpt_neox: "GPT-NeoX runs here as a reward model or classifier (reward-model/hf), not as a policy",
+  t5: "T5 runs here as a UniEval scorer (unieval/dialog), not as a policy"
+}
+
 /** A validated, architecture-neutral decoder configuration. */
 export interface LlamaConfig {
   readonly architecture: Architecture
@@ -362,7 +378,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
       path,
       modelType: String(modelType),
       supported: [...SUPPORTED_ARCHITECTURES],
-      message: `${path} has model_type ${JSON.stringify(modelType)}; model-llama supports ${SUPPORTED_ARCHITECTURES.join(", ")}. Use a Llama-family checkpoint or another LanguageModel provider.`
+      message: `${path} has model_type ${JSON.stringify(modelType)}${typeof modelType === "string" && Object.hasOwn(UNSUPPORTED_HINTS, modelType) ? ` (${UNSUPPORTED_HINTS[modelType]})` : ""}; ` +
+        `model-llama supports ${SUPPORTED_ARCHITECTURES.join(", ")}. Use a Llama-family checkpoint or another LanguageModel provider.`
     }))
   }
   const architecture = modelType as Architecture
