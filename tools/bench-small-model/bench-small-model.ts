@@ -1,8 +1,11 @@
 /**
  * What a CPU run of the loop costs on a current small model: a Qwen3-0.6B-shaped
  * decoder (random weights our tool writes: 28 layers, hidden 1024, 16 query / 8 kv
- * heads of 128, a 151,936-token tied vocabulary) loaded as `refine-af run` loads it,
- * at float32 and int8, side by side in one run:
+ * heads of 128, a 151,936-token tied vocabulary), or with `--model gemma3-270m` a
+ * Gemma-3-270M-shaped one (18 layers, hidden 640, 4 query / 1 kv heads of 256, five
+ * 512-token sliding layers per full one, a 262,144-token tied vocabulary: 170M of its
+ * 270M weights), loaded as `refine-af run` loads it, at float32 and int8, side by side
+ * in one run:
  *
  *   load          from the folder (first load of a precision also writes its weight cache)
  *   generate      16 rows × 128 new tokens (sampled; random weights never stop early) after
@@ -12,9 +15,10 @@
  *   LoRA step     one AdamW step of a rank-16 LoRA on q/k/v/o over 4 × 256 tokens, tokens/s
  *
  * The recipes/small header sizes its budgets from these figures. Prints a table and writes
- * bench-results/small-model-qwen3-0.6b.json with the load average before and after.
+ * bench-results/small-model-<model>.json with the load average before and after. The
+ * tokenizer is the tiny models' (Qwen3's), whatever the shape: only the shapes are timed.
  *
- *   npx tsx tools/bench-small-model/bench-small-model.ts [--precisions float32,int8] [--quick]
+ *   npx tsx tools/bench-small-model/bench-small-model.ts [--model qwen3-0.6b|gemma3-270m] [--precisions float32,int8] [--quick]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir, totalmem } from "node:os"
@@ -55,8 +59,36 @@ export const QWEN3_0_6B = {
   rope_parameters: { rope_type: "default", rope_theta: 1000000 }
 }
 
+/** Gemma 3 270M's config.json shape (gemma3_text, transformers 4.5x layout). */
+export const GEMMA3_270M = {
+  ...TINY_PRESETS.gemma3_text,
+  vocab_size: 262144,
+  hidden_size: 640,
+  intermediate_size: 2048,
+  num_hidden_layers: 18,
+  num_attention_heads: 4,
+  num_key_value_heads: 1,
+  head_dim: 256,
+  query_pre_attn_scalar: 256,
+  max_position_embeddings: 32768,
+  rope_theta: 1000000,
+  rope_scaling: null,
+  rope_local_base_freq: 10000,
+  sliding_window: 512,
+  sliding_window_pattern: 6,
+  tie_word_embeddings: true
+}
+
+const MODELS = {
+  "qwen3-0.6b": { config: QWEN3_0_6B, description: "Qwen3-0.6B shape, random weights" },
+  "gemma3-270m": { config: GEMMA3_270M, description: "Gemma 3 270M shape, random weights" }
+} as const
+const modelName = argument("--model") ?? "qwen3-0.6b"
+if (!(modelName in MODELS)) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+const model = MODELS[modelName as keyof typeof MODELS]
+
 const work = mkdtempSync(nodePath.join(tmpdir(), "refine-af-bench-small-"))
-const folder = nodePath.join(work, "qwen3-0.6b")
+const folder = nodePath.join(work, modelName)
 const seconds = (from: number) => (performance.now() - from) / 1000
 
 /** An instruction-like text long enough to cut `tokens` tokens from. */
@@ -109,7 +141,7 @@ const measure = (precision: "float32" | "int8" | "int4") =>
 
 const main = Effect.gen(function* () {
   const loadBefore = loadavg()
-  yield* writeTinyModel({ out: folder, config: QWEN3_0_6B, seed: 0 })
+  yield* writeTinyModel({ out: folder, config: model.config, seed: 0 })
   const rows: Array<Effect.Success<ReturnType<typeof measure>>> = []
   for (const precision of precisions) {
     const row = yield* measure(precision)
@@ -122,13 +154,13 @@ const main = Effect.gen(function* () {
   for (const r of rows) console.log(`| ${r.precision} | ${r.loadSeconds.toFixed(1)} | ${r.generate["prompt600"]!.tokensPerSecond.toFixed(1)} tok/s | ${r.generate["prompt250"]!.tokensPerSecond.toFixed(1)} tok/s | ${r.score.tokensPerSecond.toFixed(0)} | ${r.loraStep.medianSeconds.toFixed(2)} |`)
   if (rows.length > 1) console.log(`ratios vs ${rows[0]!.precision}: ${rows.slice(1).map((r) => `${r.precision} generate ×${(r.generate["prompt250"]!.tokensPerSecond / rows[0]!.generate["prompt250"]!.tokensPerSecond).toFixed(2)}, LoRA step ×${(rows[0]!.loraStep.medianSeconds / r.loraStep.medianSeconds).toFixed(2)}`).join("; ")}`)
   console.log(`load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} → ${loadAfter.map((l) => l.toFixed(2)).join(" ")}`)
-  const out = nodePath.join(repoRoot, "bench-results", quick ? "small-model-qwen3-0.6b-quick.json" : "small-model-qwen3-0.6b.json")
+  const out = nodePath.join(repoRoot, "bench-results", `small-model-${modelName}${quick ? "-quick" : ""}.json`)
   mkdirSync(nodePath.dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify({
     benchmark: "tools/bench-small-model",
     date: new Date().toISOString(),
     host: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: totalmem() / 2 ** 30, loadBefore, loadAfter },
-    model: "Qwen3-0.6B shape, random weights",
+    model: model.description,
     newTokens: NEW_TOKENS,
     rows
   }, null, 1)}\n`)

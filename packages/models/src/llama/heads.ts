@@ -77,7 +77,7 @@ const headInput = (trunk: LlamaTrunk, hidden: Tensor): Tensor => {
   return scale === 1 ? hidden : mul(hidden, 1 / scale)
 }
 
-/** Logits [..., vocab] of hidden states [..., hidden]: the LM head, then gemma2's soft cap where the config has one. */
+/** Logits [..., vocab] of hidden states [..., hidden]: the LM head, then the soft cap where the config has one (gemma2 by default). */
 const headLogits = (trunk: LlamaTrunk, hidden: Tensor): Tensor =>
   softcap(matmul(headInput(trunk, hidden), transposeLast2(lmHeadWeight(trunk))), trunk.config.logitSoftcap)
 

@@ -39,12 +39,12 @@
 import {
   add,
   applyLinear,
-  gelu,
   applyRotary,
   attentionBias,
   concat,
   embedding,
   gather,
+  gelu,
   Graph,
   linearParams,
   matmul,
@@ -220,10 +220,11 @@ const projection = (x: Tensor, layer: number, target: LlamaProjection, outFeatur
 /**
  * Attention of q [b, heads, s, d] over cache slots pastK/pastV [b, kv, c, d]
  * and the new tokens k/v [b, kv, s, d], with the mask's additive `bias` [b, 1, s, c + s] (slots
- * first), the scaled scores soft-capped at `scoreCap` (the Gemmas) before it. Query heads are grouped by their kv head ([b, kv, groups·s, d]) for
- * the slots and the new tokens alike, so neither the cache nor the new keys
- * and values are repeated per head; the scores of slots and new tokens share
- * one softmax, and both weighted sums add up in the grouped layout.
+ * first), the scaled scores soft-capped at `scoreCap` (the Gemmas) before it.
+ * Query heads are grouped by their kv head ([b, kv, groups·s, d]) for the
+ * slots and the new tokens alike, so neither the cache nor the new keys and
+ * values are repeated per head; the scores of slots and new tokens share one
+ * softmax, and both weighted sums add up in the grouped layout.
  */
 const attendOverCache = (q: Tensor, k: Tensor, v: Tensor, pastK: Tensor, pastV: Tensor, bias: Tensor, groups: number, scoreCap: number | null): Tensor => {
   const [b, numHeads, s, d] = q.shape as [number, number, number, number]
@@ -289,7 +290,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   const embedScale = config.multipliers?.embedding ?? 1
   const queryScale = config.multipliers === null ? 1 : config.multipliers.attention * Math.sqrt(headDim)
   const residualScale = config.multipliers?.residual ?? 1
-  // gemma3's norms scale by (1 + weight).
+  // The Gemmas' norms scale by (1 + weight).
   const rmsNormNamed = (t: Tensor, name: string, width: number) => {
     const weight = parameter(name, dtype, [width], trainable)
     return rmsNorm(t, config.normWeightOffset === 0 ? weight : add(weight, config.normWeightOffset), config.rmsNormEps)
@@ -304,10 +305,10 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
     const [rows, length] = residual.shape as [number, number, number]
     const norm = (t: Tensor, name: string, width: number) => rmsNormNamed(t, `${prefix}.${name}.weight`, width)
-    // olmo2 normalises each branch's output (post norms) instead of its input; gemma3 both (sandwich norms).
+    // olmo2 normalises each branch's output (post norms) instead of its input; the Gemmas both (sandwich norms).
     const preNorms = !config.postNorms || config.sandwichNorms
     const x = preNorms ? norm(residual, "input_layernorm", hidden) : residual
-    // q and k RMS-normalised before rotary: each head (qwen3) or the whole projection (olmo2).
+    // q and k RMS-normalised before rotary: each head (qwen3, gemma3) or the whole projection (olmo2).
     const queryKey = (target: "q_proj" | "k_proj", heads: number) => {
       const projected = linear(x, target, heads * headDim, config.qkvBias)
       const name = target === "q_proj" ? "self_attn.q_norm" : "self_attn.k_norm"
