@@ -134,9 +134,10 @@ class Llama:
                 "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
-        elif self.gemma:  # Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern; gemma2: the even layers
+        elif self.gemma:  # layer_types, else Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern; gemma2: the even layers
             pattern = cfg.get("sliding_window_pattern", 6) if self.gemma3 else 2
-            self.windows = [None if (i + 1) % pattern == 0 else cfg.get("sliding_window", 4096) for i in range(self.layers)]
+            kinds = cfg.get("layer_types") or ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(self.layers)]
+            self.windows = [cfg.get("sliding_window", 4096) if kind == "sliding_attention" else None for kind in kinds]
         self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma2", "gemma3_text"))  # SmolLM3Config, the Gemmas tie by default
         self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
