@@ -60,13 +60,14 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
-/** The models checked: the nine presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
+/** The models checked: the ten presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
 export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
   qwen2: { preset: "qwen2", dtype: "F32" },
   qwen3: { preset: "qwen3", dtype: "F32" },
   olmo2: { preset: "olmo2", dtype: "F32" },
+  olmo3: { preset: "olmo3", dtype: "F32" },
   smollm3: { preset: "smollm3", dtype: "F32" },
   granite: { preset: "granite", dtype: "F32" },
   gemma2: { preset: "gemma2", dtype: "F32" },

@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, smollm3, granite, gemma2, gemma3_text")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text")
     // Model types people try get a reason and what to pick instead.
     const multimodal = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3" }))
     expect(multimodal.message).toContain("only the text-only checkpoints (model_type gemma3_text")
@@ -62,6 +62,15 @@ describe("config.json parsing", () => {
     expect([biased.qkvBias, biased.oBias]).toEqual([true, true])
     // 2 layers × (attention 8·32·(2·4 + 2·2) + mlp 3·32·64 + 2 norms·32 + q/k norms (4 + 2)·8) + 2 embeddings 100·32 + final norm 32
     expect(parameterCount(olmo2)).toBe(2 * (3072 + 6144 + 64 + 48) + 6400 + 32)
+  })
+  it("olmo3: olmo2's layer with three sliding layers of every four (or layer_types), window 4096 by default; both OLMos' norm eps defaults to 1e-5", async () => {
+    const olmo3 = await run(parseLlamaConfig("c", { ...minimal, model_type: "olmo3", num_hidden_layers: 8 }))
+    expect(olmo3).toMatchObject({ qkNorm: "projection", postNorms: true, sandwichNorms: false, rmsNormEps: 1e-5, localRope: null })
+    expect(olmo3.slidingWindowPerLayer).toEqual([4096, 4096, 4096, null, 4096, 4096, 4096, null])
+    const kinds = await run(parseLlamaConfig("c", { ...minimal, model_type: "olmo3", sliding_window: 16, layer_types: ["full_attention", "sliding_attention"] }))
+    expect(kinds.slidingWindowPerLayer).toEqual([null, 16])
+    expect((await run(parseLlamaConfig("c", { ...minimal, model_type: "olmo2" }))).rmsNormEps).toBe(1e-5)
+    expect((await run(parseLlamaConfig("c", minimal))).rmsNormEps).toBe(1e-6)
   })
   it("smollm3: layers without rotary from no_rope_layers (1 = rotary) or every no_rope_layer_interval-th; theta 2e6 and tied embeddings by default; its NoPE layers slide", async () => {
     const four = { ...minimal, num_hidden_layers: 4, model_type: "smollm3" }

@@ -10,7 +10,7 @@ import { repoRoot } from "./support/tiny-model.ts"
 const golden = (preset: string): { prompts: ReadonlyArray<{ ids: ReadonlyArray<number>; greedy: ReadonlyArray<number> }> } =>
   JSON.parse(readFileSync(nodePath.join(repoRoot, `tools/golden/llama/golden-${preset}.json`), "utf8"))
 
-describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"] as const)("%s generation", (preset) => {
+describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"] as const)("%s generation", (preset) => {
   it("greedy KV-cache generation of a batch reproduces the reference's 32 tokens per prompt", async () => {
     const { prompts } = golden(preset)
     const generations = await runScoped(Effect.gen(function* () {

@@ -18,7 +18,8 @@ interface LoraGolden {
 }
 /**
  * The PyTorch LoRA goldens: llama, qwen3 (its q/k head norms between the q/k adapters and
- * attention), olmo2 (q/k norms over the projections, norms after each branch), smollm3 (a layer
+ * attention), olmo2 (q/k norms over the projections, norms after each branch), olmo3 (olmo2's layer, a
+ * sliding one among them), smollm3 (a layer
  * without rotary), granite (multipliers on every path), gemma2 (soft-capped scores and logits) and
  * gemma3 ((1 + weight) norms before and after both branches, the GELU gate, a second rotary table
  * for its sliding layer).
@@ -27,6 +28,7 @@ const goldens = {
   llama: "golden-lora-grad.json",
   qwen3: "golden-lora-grad-qwen3.json",
   olmo2: "golden-lora-grad-olmo2.json",
+  olmo3: "golden-lora-grad-olmo3.json",
   smollm3: "golden-lora-grad-smollm3.json",
   granite: "golden-lora-grad-granite.json",
   gemma2: "golden-lora-grad-gemma2.json",
@@ -64,7 +66,7 @@ const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: 
 const norm = (values: ArrayLike<number>) => Math.sqrt(Array.from(values).reduce((s, v) => s + v * v, 0))
 
 describe("LoRA training on the compute core", () => {
-  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true], ["olmo2", false], ["olmo2", true], ["smollm3", false], ["granite", false], ["granite", true], ["gemma2", false], ["gemma3_text", false], ["gemma3_text", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
+  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true], ["olmo2", false], ["olmo2", true], ["olmo3", false], ["smollm3", false], ["granite", false], ["granite", true], ["gemma2", false], ["gemma3_text", false], ["gemma3_text", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
     const golden = loraGolden(preset)
     const result = await runScoped(Effect.gen(function* () {
       const runtime = yield* smallVocabRuntime(preset)

@@ -3,7 +3,7 @@
 
 A deliberately plain float64 implementation (RMSNorm, rotary in Hugging Face's
 rotate_half layout, GQA, causal + sliding-window mask per layer, SwiGLU, q/k/v
-bias, qwen3's per-head q/k RMSNorm, olmo2's q/k RMSNorm over whole projections and
+bias, qwen3's per-head q/k RMSNorm, olmo2's (and olmo3's, with its sliding layers) q/k RMSNorm over whole projections and
 norms after attention and MLP, smollm3's layers without rotary (its defaults:
 theta 2e6, tied embeddings, sliding NoPE layers), granite's multipliers
 (embeddings, attention scores, residual branches, logits), the Gemmas' norms before and
@@ -34,7 +34,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -134,6 +134,9 @@ class Llama:
                 "sliding_attention" if i >= cfg.get("max_window_layers", self.layers) else "full_attention" for i in range(self.layers)
             ]
             self.windows = [window if kind == "sliding_attention" else None for kind in kinds]
+        elif cfg["model_type"] == "olmo3":  # Olmo3Config: layer_types, else three sliding layers of every four
+            kinds = cfg.get("layer_types") or ["full_attention" if (i + 1) % 4 == 0 else "sliding_attention" for i in range(self.layers)]
+            self.windows = [cfg.get("sliding_window", 4096) if kind == "sliding_attention" else None for kind in kinds]
         elif self.gemma:  # layer_types, else Gemma3DecoderLayer: sliding unless (layer + 1) is a multiple of the pattern; gemma2: the even layers
             pattern = cfg.get("sliding_window_pattern", 6) if self.gemma3 else 2
             kinds = cfg.get("layer_types") or ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(self.layers)]
@@ -141,8 +144,8 @@ class Llama:
         self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma2", "gemma3_text"))  # SmolLM3Config, the Gemmas tie by default
         self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
-        self.olmo2 = cfg["model_type"] == "olmo2"
-        self.post_norms = cfg["model_type"] in ("olmo2", "gemma2", "gemma3_text")
+        self.olmo2 = cfg["model_type"] in ("olmo2", "olmo3")  # olmo3 is olmo2 with sliding layers
+        self.post_norms = cfg["model_type"] in ("olmo2", "olmo3", "gemma2", "gemma3_text")
         # granite's scalars (GraniteConfig; 1 and 1/sqrt(head_dim) elsewhere).
         granite = cfg["model_type"] == "granite"
         self.embedding_multiplier = cfg.get("embedding_multiplier", 1.0) if granite else 1.0
@@ -297,7 +300,7 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama, qwen3, olmo2, smollm3, granite, gemma2 and gemma3_text presets
+# LoRA gradient goldens: the llama, qwen3, olmo2, olmo3, smollm3, granite, gemma2 and gemma3_text presets
 # (qwen3 and olmo2: the q/k norms sit between the q/k adapters and attention;
 # olmo2: the post norms between every branch and the residual; smollm3: a layer
 # without rotary; granite: the multipliers on every path the gradient takes; gemma2: the soft caps on scores and
@@ -329,6 +332,7 @@ LORA_PRESETS = {
     "llama": "golden-lora-grad.json",
     "qwen3": "golden-lora-grad-qwen3.json",
     "olmo2": "golden-lora-grad-olmo2.json",
+    "olmo3": "golden-lora-grad-olmo3.json",
     "smollm3": "golden-lora-grad-smollm3.json",
     "granite": "golden-lora-grad-granite.json",
     "gemma2": "golden-lora-grad-gemma2.json",

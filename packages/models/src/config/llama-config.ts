@@ -1,9 +1,9 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / smollm3 / granite / gemma2 / gemma3_text), normalised into
+ * qwen3 / olmo2 / olmo3 / smollm3 / granite / gemma2 / gemma3_text), normalised into
  * one {@link LlamaConfig} that the forward pass reads. The per-architecture
  * differences (qkv bias of qwen2, q/k RMSNorm of qwen3, olmo2 and gemma3,
- * olmo2's norms after attention and MLP instead of before, the Gemmas' norms
+ * olmo2's and olmo3's norms after attention and MLP instead of before, the Gemmas' norms
  * before and after both, their (1 + weight) norms, GELU MLP and soft-capped
  * scores, gemma3's second rotary table for its sliding layers, smollm3's
  * layers without rotary, granite's four scalar multipliers, the sliding
@@ -22,7 +22,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -34,7 +34,6 @@ const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
   gemma3: "a multimodal Gemma 3 (4B–27B, Gemma3ForConditionalGeneration): only the text-only checkpoints (model_type gemma3_text: gemma-3-270m, gemma-3-1b) are supported",
   gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3's text-only checkpoints (gemma3_text) are supported",
   phi3: "fused q/k/v and gate/up projections, partial rotary and longrope are not implemented",
-  olmo3: "OLMo 3's sliding-window layers are not implemented; OLMo 2 (olmo2) is supported",
   mixtral: "a mixture of experts: only dense models are supported",
   qwen2_moe: "a mixture of experts: only dense models are supported (Qwen2 / Qwen2.5 dense: qwen2)",
   qwen3_moe: "a mixture of experts: only dense models are supported (Qwen3 dense: qwen3)",
@@ -60,9 +59,9 @@ export interface LlamaConfig {
   readonly ropeScaling: RopeScaling
   readonly maxPositionEmbeddings: number
   readonly tieWordEmbeddings: boolean
-  /** Bias on q/k/v projections (qwen2 always; llama, qwen3, olmo2, smollm3 and granite with `attention_bias`). */
+  /** Bias on q/k/v projections (qwen2 always; llama, qwen3, the OLMos, smollm3, granite and the Gemmas with `attention_bias`). */
   readonly qkvBias: boolean
-  /** Bias on the output projection (llama, qwen3, olmo2, smollm3 and granite with `attention_bias`). */
+  /** Bias on the output projection (llama, qwen3, the OLMos, smollm3, granite and the Gemmas with `attention_bias`). */
   readonly oBias: boolean
   /**
    * RMSNorm of q and k before rotary (`self_attn.q_norm` / `k_norm`): over each head
@@ -171,19 +170,19 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
   return raw as Array<"full_attention" | "sliding_attention">
 }
 
-/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma3TextConfig). */
+/** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma2Config, Gemma3TextConfig, Olmo3Config). */
 const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
-  // The Gemmas always slide (their configs' window defaults to 4096).
-  const window = isGemma(architecture) ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
+  // The Gemmas and olmo3 always slide (their configs' window defaults to 4096).
+  const window = isGemma(architecture) || architecture === "olmo3" ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
   const kinds = layerTypes(json, fields, numLayers)
   const none = Array.from({ length: numLayers }, () => null)
   if (architecture === "llama" || window === null) return none
   // gemma3: the layers `layer_types` marks, or without it (transformers 4.50's configs) all but every
   // `sliding_window_pattern`-th layer (default 6: five sliding layers, then a full one).
-  // gemma2: the even layers (Gemma2DecoderLayer), where there are no `layer_types`.
-  if (isGemma(architecture)) {
+  // gemma2: the even layers (Gemma2DecoderLayer), where there are no `layer_types`; olmo3: three of every four.
+  if (isGemma(architecture) || architecture === "olmo3") {
     if (kinds !== undefined) return kinds.map((kind) => (kind === "sliding_attention" ? window : null))
-    const pattern = architecture === "gemma2" ? 2 : fields.positiveInt("sliding_window_pattern", 6)
+    const pattern = architecture === "gemma2" ? 2 : architecture === "olmo3" ? 4 : fields.positiveInt("sliding_window_pattern", 6)
     return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
   }
   if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
@@ -317,9 +316,9 @@ const softcap = (fields: FieldReader, json: Record<string, unknown>, key: string
  * modelling code: qwen2's q/k/v always carry a bias; llama's, qwen3's,
  * olmo2's, smollm3's and granite's attention projections follow
  * `attention_bias`, llama's, smollm3's and granite's MLP `mlp_bias`; qwen3
- * and gemma3 normalise each head of q and k, olmo2 the whole q and k
- * projections; olmo2 normalises after attention and MLP, the Gemmas before and
- * after both). Shared by the config parser and
+ * and gemma3 normalise each head of q and k, the OLMos the whole q and k
+ * projections; the OLMos normalise after attention and MLP, the Gemmas before
+ * and after both). Shared by the config parser and
  * the tiny-model writer, so the tensors written are the tensors read.
  *
  * @example
@@ -329,13 +328,13 @@ const softcap = (fields: FieldReader, json: Record<string, unknown>, key: string
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
-  const biasedAttention = ["llama", "qwen3", "olmo2", "smollm3", "granite", "gemma2", "gemma3_text"].includes(modelType) && flags.attentionBias
+  const biasedAttention = ["llama", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"].includes(modelType) && flags.attentionBias
   return {
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
     mlpBias: (modelType === "llama" || modelType === "smollm3" || modelType === "granite") && flags.mlpBias,
-    qkNorm: modelType === "qwen3" || modelType === "gemma3_text" ? "head" as const : modelType === "olmo2" ? "projection" as const : false as const,
-    postNorms: modelType === "olmo2" || isGemma(modelType),
+    qkNorm: modelType === "qwen3" || modelType === "gemma3_text" ? "head" as const : modelType === "olmo2" || modelType === "olmo3" ? "projection" as const : false as const,
+    postNorms: modelType === "olmo2" || modelType === "olmo3" || isGemma(modelType),
     sandwichNorms: isGemma(modelType)
   }
 }
@@ -430,7 +429,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     numHeads,
     numKeyValueHeads,
     headDim,
-    rmsNormEps: fields.positiveNumber("rms_norm_eps", 1e-6),
+    // Olmo2Config's (and so Olmo3Config's) default is 1e-5, the others' 1e-6.
+    rmsNormEps: fields.positiveNumber("rms_norm_eps", architecture === "olmo2" || architecture === "olmo3" ? 1e-5 : 1e-6),
     ropeTheta: rope.theta,
     ropeScaling: rope.scaling,
     maxPositionEmbeddings,

@@ -1,6 +1,6 @@
 /**
  * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2,
- * smollm3, granite, gemma2, gemma3) as a tensor program for one shape bucket; heads
+ * olmo3, smollm3, granite, gemma2, gemma3) as a tensor program for one shape bucket; heads
  * (`heads.ts`) read its final hidden state. One builder covers every use:
  *
  * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;

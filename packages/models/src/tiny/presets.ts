@@ -7,6 +7,7 @@
  * size (4 × 32 > 64), a sliding window on its second layer only, and
  * transformers 5's config layout (`rope_parameters`, `layer_types`), olmo2
  * with norms after attention and MLP and q/k RMSNorm over whole projections,
+ * olmo3 as olmo2 with a 4-token window on its first layer,
  * smollm3 with its second layer attending without rotary and sliding (derived
  * from `no_rope_layers`), theta and tied embeddings left to the architecture's
  * defaults, granite with its four multipliers (embeddings, attention scores,
@@ -98,6 +99,18 @@ export const TINY_PRESETS = {
     rope_scaling: null,
     rms_norm_eps: 1e-6,
     attention_bias: false,
+    tie_word_embeddings: false
+  },
+  olmo3: {
+    ...common,
+    architectures: ["Olmo3ForCausalLM"],
+    model_type: "olmo3",
+    rope_theta: 500000,
+    rope_scaling: null,
+    rms_norm_eps: 1e-6,
+    attention_bias: false,
+    sliding_window: 4,
+    layer_types: ["sliding_attention", "full_attention"],
     tie_word_embeddings: false
   },
   smollm3: {
