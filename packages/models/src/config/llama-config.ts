@@ -65,7 +65,7 @@ export interface LlamaConfig {
   readonly oBias: boolean
   /**
    * RMSNorm of q and k before rotary (`self_attn.q_norm` / `k_norm`): over each head
-   * (qwen3 and gemma3, weight [headDim]) or over the whole projection (olmo2, weight [heads × headDim]).
+   * (qwen3 and gemma3, weight [headDim]) or over the whole projection (the OLMos, weight [heads × headDim]).
    */
   readonly qkNorm: false | "head" | "projection"
   /**
@@ -75,14 +75,14 @@ export interface LlamaConfig {
    */
   readonly postNorms: boolean
   /**
-   * Norms before and after each branch (gemma3): `input_layernorm` before attention,
+   * Norms before and after each branch (the Gemmas): `input_layernorm` before attention,
    * `post_attention_layernorm` on its output, `pre_feedforward_layernorm` before the
    * MLP, `post_feedforward_layernorm` on its output. Implies {@link postNorms}.
    */
   readonly sandwichNorms: boolean
-  /** What every RMSNorm multiplies by: weight + this (gemma3's norms scale by 1 + weight; 0 for the others). */
+  /** What every RMSNorm multiplies by: weight + this (the Gemmas' norms scale by 1 + weight; 0 for the others). */
   readonly normWeightOffset: number
-  /** The MLP's gate activation (`hidden_act`, gemma3's `hidden_activation`): SiLU (SwiGLU), exact GELU or its tanh approximation. */
+  /** The MLP's gate activation (`hidden_act`, the Gemmas' `hidden_activation`): SiLU (SwiGLU), exact GELU or its tanh approximation. */
   readonly activation: "silu" | "gelu" | "gelu_tanh"
   /**
    * gemma3's second rotary table, for its sliding-window layers (`rope_local_base_freq`,
