@@ -71,6 +71,17 @@ describe("a Gemma 3 folder with Gemma's own tokenizer", () => {
     expect(r.sftPrompt).toEqual(r.ids)
   }, 120_000)
 
+  it("an assistant turn ends with <end_of_turn>, an end-of-sequence id (what trainer-sft's responseEnd ends chat replies with)", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { policy } = yield* load
+      const text = yield* policy.applyChatTemplate([{ role: "user", content: "Hi." }, { role: "assistant", content: "Hello." }], { addGenerationPrompt: false })
+      return { text, after: yield* policy.encode(text.slice(text.lastIndexOf("Hello.") + "Hello.".length)), eos: policy.info.eosTokenIds }
+    }))
+    expect(r.text.endsWith("<start_of_turn>model\nHello.<end_of_turn>\n")).toBe(true)
+    expect(r.after[0]).toBe(GEMMA.endOfTurn)
+    expect(r.eos).toContain(GEMMA.endOfTurn)
+  }, 120_000)
+
   it("the chat template's own refusal (roles must alternate) is a clear error, not a crash", async () => {
     const error = await runScoped(Effect.gen(function* () {
       const { tokenizer } = yield* load

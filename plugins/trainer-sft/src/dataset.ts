@@ -62,8 +62,30 @@ export const readJsonl = (file: string): Effect.Effect<ReadonlyArray<{ raw: unkn
 /** Records of the `data` input port, named for errors. */
 export const fromRecords = (stage: string, records: ReadonlyArray<JsonRecord>) => records.map((raw, i) => ({ raw: raw as unknown, where: `record ${i} of stage "${stage}"` }))
 
-/** Tokenizes one record: prompt (BOS first when the model uses one, once) + response + EOS. */
-export const toSequence = (policy: PolicyModelService, template: Template, r: AlpacaRecord, where: string): Effect.Effect<TokenSequence, SftDataError> =>
+/** Text no tokenizer merges with what a chat template writes after it: marks where an assistant turn's content ends. */
+const CONTENT_END_PROBE = "RefineAfContentEndProbe"
+
+/**
+ * The token that ends a trained response. With `template: chat`, the one the model's chat template
+ * writes right after an assistant turn's content, when that is an end-of-sequence id (Llama 3's
+ * `<|eot_id|>`, Gemma's `<end_of_turn>`, Qwen's `<|im_end|>`), so a trained reply ends as the model's
+ * own turns do rather than with `<|end_of_text|>` / `<eos>`; otherwise (other templates, a chat
+ * template that writes none or fails on the probe) the first end-of-sequence id.
+ */
+export const responseEnd = (policy: PolicyModelService, template: Template): Effect.Effect<number> => {
+  const fallback = policy.info.eosTokenIds[0]!
+  if (template !== "chat") return Effect.succeed(fallback)
+  return Effect.gen(function* () {
+    const text = yield* policy.applyChatTemplate([{ role: "user", content: "Hi." }, { role: "assistant", content: CONTENT_END_PROBE }], { addGenerationPrompt: false })
+    const at = text.lastIndexOf(CONTENT_END_PROBE)
+    if (at < 0) return fallback
+    const [next] = yield* policy.encode(text.slice(at + CONTENT_END_PROBE.length))
+    return next !== undefined && policy.info.eosTokenIds.includes(next) ? next : fallback
+  }).pipe(Effect.orElseSucceed(() => fallback))
+}
+
+/** Tokenizes one record: prompt (BOS first when the model uses one, once) + response + `end` (default: the first EOS; see {@link responseEnd}). */
+export const toSequence = (policy: PolicyModelService, template: Template, r: AlpacaRecord, where: string, end = policy.info.eosTokenIds[0]!): Effect.Effect<TokenSequence, SftDataError> =>
   Effect.gen(function* () {
     const promptText = template === "chat"
       ? yield* policy.applyChatTemplate([{ role: "user", content: alpacaUserTurn(r) }])
@@ -71,7 +93,7 @@ export const toSequence = (policy: PolicyModelService, template: Template, r: Al
     // A chat template may write the BOS text itself (Llama 3, Gemma): one BOS either way.
     const prompt = withLeadingBos(policy.info, yield* policy.encode(promptText))
     const responseText = typeof template === "object" && template.response !== undefined ? template.response.replaceAll("{output}", r.output) : r.output
-    const response = [...(yield* policy.encode(responseText)), policy.info.eosTokenIds[0]!]
+    const response = [...(yield* policy.encode(responseText)), end]
     const tokens = [...prompt, ...response]
     if (tokens.length > policy.info.contextLength)
       return yield* new SftDataError({ message: `${where}: prompt + response is ${tokens.length} tokens (prompt ${prompt.length}), longer than the model's context of ${policy.info.contextLength}`, fix: "shorten or drop the record, or raise the model's max_context" })

@@ -12,7 +12,7 @@ import { curvePointsOf, defineStage, resolveRecipePath, StageError, writeCurves,
 import { loraConfigFrom, nllObjective, PolicyModel, saturationWatch, type PolicySession, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
 import { batchPlan, holdOut } from "./batches.ts"
-import { checkRecord, fromRecords, readJsonl, toSequence } from "./dataset.ts"
+import { checkRecord, fromRecords, readJsonl, responseEnd, toSequence } from "./dataset.ts"
 import { SftDataError } from "./errors.ts"
 import { resolveSftOptions, SftOptions } from "./options.ts"
 import { learningRate } from "./schedule.ts"
@@ -54,7 +54,8 @@ export const sftStage = defineStage({
       const unknown = lora.targets.filter((t) => !policy.info.loraTargets.includes(t))
       if (unknown.length > 0) return yield* fail(`option lora.targets: ${JSON.stringify(unknown)} are not modules of ${policy.info.id}`, `use some of ${policy.info.loraTargets.join(", ")}`)
       if (o.template === "chat" && !policy.info.hasChatTemplate) return yield* fail(`option template: chat, but ${policy.info.id} has no chat template`, "use template: alpaca or a custom { prompt } template")
-      const sequences = yield* Effect.forEach(records, (r, i) => toSequence(policy, o.template, r, raws[i]!.where))
+      const end = yield* responseEnd(policy, o.template)
+      const sequences = yield* Effect.forEach(records, (r, i) => toSequence(policy, o.template, r, raws[i]!.where, end))
       const { train, evaluation } = holdOut(sequences.length, o.evalFraction, ctx.seed)
       const evalSequences = evaluation.map((i) => sequences[i]!)
       const plan = batchPlan(train.map((i) => sequences[i]!.tokens.length), o.batchSize, o.epochs, ctx.seed)

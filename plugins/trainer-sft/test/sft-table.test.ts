@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { Effect, Schema } from "effect"
-import { batchPlan, holdOut, learningRate, renderPrompt, SftOptions, toSequence } from "../src/index.ts"
+import { batchPlan, holdOut, learningRate, renderPrompt, responseEnd, SftOptions, toSequence } from "../src/index.ts"
 import { deterministicPart, facts, qa, runSft } from "./support.ts"
 
 const base = { template: qa, epochs: 12, batch_size: 2, lr: 0.1, warmup_steps: 2, lora: { rank: 4, alpha: 8, targets: ["table"] }, checkpoint_every: 5 }
@@ -131,6 +131,27 @@ describe("custom template response", () => {
       const sequence = await Effect.runPromise(toSequence(chatPolicy(writesBos), "chat", record, "r"))
       expect(sequence.tokens.slice(0, sequence.promptLength), `template writes BOS: ${writesBos}`).toEqual(prompt)
     }
+  })
+  it("chat: a reply ends with the end-of-turn token the template writes after an assistant turn, where it is an EOS id", async () => {
+    // Stand-ins: "<eot>" reads as id 7, "<eos>" as id 1; the template closes an assistant turn with `closing`.
+    const encode = (text: string) => Effect.succeed(text.startsWith("<eot>") ? [7, ...codes(text.slice(5))] : codes(text))
+    const chatPolicy = (closing: string, eos: Array<number>) => ({
+      info: { bosTokenId: undefined, eosTokenIds: eos, contextLength: 1000, hasChatTemplate: true },
+      encode,
+      applyChatTemplate: (messages: ReadonlyArray<{ role: string; content: string }>) =>
+        Effect.succeed(messages.map((m) => `<${m.role}>${m.content}${m.role === "assistant" ? closing : ""}`).join("") + (messages.at(-1)?.role === "user" ? "<assistant>" : ""))
+    }) as never
+    const record = { instruction: "Hi.", input: "", output: "ok" }
+    const endOf = async (policy: never, template: "chat" | "alpaca" = "chat") => {
+      const end = await Effect.runPromise(responseEnd(policy, template))
+      const sequence = await Effect.runPromise(toSequence(policy, template, record, "r", end))
+      return sequence.tokens.at(-1)
+    }
+    expect(await endOf(chatPolicy("<eot>\n", [1, 7]))).toBe(7)
+    // Not an EOS id, or nothing written after the turn: the first EOS id, as before; other templates always.
+    expect(await endOf(chatPolicy("<eot>\n", [1]))).toBe(1)
+    expect(await endOf(chatPolicy("", [1, 7]))).toBe(1)
+    expect(await endOf(chatPolicy("<eot>\n", [1, 7]), "alpaca")).toBe(1)
   })
   it("refuses a response without {output}", () => {
     expect(() => Schema.decodeUnknownSync(SftOptions)({ template: { prompt: "{instruction}", response: "answer" } })).toThrow(/must contain \{output\}/)
