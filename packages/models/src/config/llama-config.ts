@@ -27,7 +27,7 @@ export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "o
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
 /** gemma2 and gemma3_text: (1 + weight) norms around both branches, a GELU MLP, scaled embeddings and queries, soft caps. */
-const isGemma = (architecture: string): boolean => architecture === "gemma2" || architecture === "gemma3_text"
+export const isGemma = (architecture: string): boolean => architecture === "gemma2" || architecture === "gemma3_text"
 
 /** Why some model types people try are refused: named in the error, so the user learns what to pick instead. */
 const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
@@ -172,15 +172,16 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
 
 /** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma2Config, Gemma3TextConfig, Olmo3Config). */
 const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
-  // The Gemmas and olmo3 always slide (their configs' window defaults to 4096).
-  const window = isGemma(architecture) || architecture === "olmo3" ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
+  // The Gemmas and olmo3 always slide (their configs' window defaults to 4096), by a layer pattern where there are no `layer_types`.
+  const patterned = isGemma(architecture) || architecture === "olmo3"
+  const window = patterned ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
   const kinds = layerTypes(json, fields, numLayers)
   const none = Array.from({ length: numLayers }, () => null)
   if (architecture === "llama" || window === null) return none
   // gemma3: the layers `layer_types` marks, or without it (transformers 4.50's configs) all but every
   // `sliding_window_pattern`-th layer (default 6: five sliding layers, then a full one).
   // gemma2: the even layers (Gemma2DecoderLayer), where there are no `layer_types`; olmo3: three of every four.
-  if (isGemma(architecture) || architecture === "olmo3") {
+  if (patterned) {
     if (kinds !== undefined) return kinds.map((kind) => (kind === "sliding_attention" ? window : null))
     const pattern = architecture === "gemma2" ? 2 : architecture === "olmo3" ? 4 : fields.positiveInt("sliding_window_pattern", 6)
     return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
@@ -285,12 +286,13 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
  * `rotary_emb_local`); transformers 5 writes one `rope_parameters` set per kind.
  */
 const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number): { readonly global: RopeSetting; readonly local: RopeSetting } => {
+  const globalTheta = () => fields.positiveNumber("rope_theta", defaultRopeTheta("gemma3_text"))
   const localTheta = () => fields.positiveNumber("rope_local_base_freq", 10000)
   if (ropeKinds(json).length === 0) {
-    return { global: parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", 1_000_000)), local: { theta: localTheta(), scaling: { type: "default" } } }
+    return { global: parseRope(json, fields, maxPositionEmbeddings, globalTheta), local: { theta: localTheta(), scaling: { type: "default" } } }
   }
   return {
-    global: parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", 1_000_000), "full_attention"),
+    global: parseRope(json, fields, maxPositionEmbeddings, globalTheta, "full_attention"),
     local: parseRope(json, fields, maxPositionEmbeddings, localTheta, "sliding_attention")
   }
 }
@@ -308,7 +310,7 @@ const parseActivation = (architecture: Architecture, json: Record<string, unknow
 }
 
 /** A soft cap: null when absent or null, else a positive number; `fallback` is the architecture's default (gemma2: 50 and 30). */
-const softcap = (fields: FieldReader, json: Record<string, unknown>, key: string, fallback: number | null): number | null =>
+const parseSoftcap = (fields: FieldReader, json: Record<string, unknown>, key: string, fallback: number | null): number | null =>
   json[key] === null || (json[key] === undefined && fallback === null) ? null : fields.positiveNumber(key, fallback ?? undefined)
 
 /**
@@ -440,8 +442,8 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     activation,
     localRope: ropes?.local ?? null,
     // Gemma2Config caps by default (50, 30); Gemma3TextConfig's are null.
-    attentionSoftcap: gemma ? softcap(fields, json, "attn_logit_softcapping", architecture === "gemma2" ? 50 : null) : null,
-    logitSoftcap: gemma ? softcap(fields, json, "final_logit_softcapping", architecture === "gemma2" ? 30 : null) : null,
+    attentionSoftcap: gemma ? parseSoftcap(fields, json, "attn_logit_softcapping", architecture === "gemma2" ? 50 : null) : null,
+    logitSoftcap: gemma ? parseSoftcap(fields, json, "final_logit_softcapping", architecture === "gemma2" ? 30 : null) : null,
     slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope)),
     nopeLayers: nope,
     multipliers: architecture === "granite"

@@ -19,23 +19,15 @@ export interface RowStep {
 /** The sliding window shared by the windowed layers (null if none). */
 const windowOf = (config: LlamaConfig): number | null => config.slidingWindowPerLayer.find((w) => w !== null) ?? null
 
-// The sliding layers' frequencies per config (gemma3's second table; computed once, it depends on the config alone).
-const localFrequencies = new WeakMap<LlamaConfig, RopeFrequencies>()
-
 /**
  * The frequencies of the sliding layers' own rotary table ({@link LlamaConfig.localRope}), or undefined
  * when every layer rotates with the main one. Dynamic NTK scaling, which would depend on the run's
  * length, is read at `maxPositionEmbeddings` (gemma3's local table is unscaled).
  */
-export const localRopeFrequencies = (config: LlamaConfig): RopeFrequencies | undefined => {
-  if (!usesLocalRope(config) || config.localRope === null) return undefined
-  const known = localFrequencies.get(config)
-  if (known !== undefined) return known
-  const { scaling, theta } = config.localRope
-  const made = ropeFrequencies(scaling, theta, config.headDim, config.maxPositionEmbeddings, config.maxPositionEmbeddings)
-  localFrequencies.set(config, made)
-  return made
-}
+export const localRopeFrequencies = (config: LlamaConfig): RopeFrequencies | undefined =>
+  usesLocalRope(config) && config.localRope !== null
+    ? ropeFrequencies(config.localRope.scaling, config.localRope.theta, config.headDim, config.maxPositionEmbeddings, config.maxPositionEmbeddings)
+    : undefined
 
 /**
  * Feeds for rows (missing rows up to `shape.batch` are filled as padding).

@@ -10,7 +10,7 @@
  * ```
  */
 
-import { layerTensors, tiesWordEmbeddingsByDefault } from "../config/llama-config.ts"
+import { isGemma, layerTensors, tiesWordEmbeddingsByDefault } from "../config/llama-config.ts"
 
 /** One tensor of the plan: its HF name, shape and normal init parameters. */
 export interface PlannedTensor {
@@ -32,7 +32,9 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   const hidden = numberField(config, "hidden_size")
   const heads = numberField(config, "num_attention_heads")
   const kvHeads = numberField(config, "num_key_value_heads", heads)
-  const headDim = numberField(config, "head_dim", config.model_type === "gemma2" || config.model_type === "gemma3_text" ? 256 : hidden / heads)
+  const gemma = isGemma(String(config.model_type))
+  // The Gemmas' head size is its own field (default 256), not hidden_size / heads, as the config parser reads it.
+  const headDim = numberField(config, "head_dim", gemma ? 256 : hidden / heads)
   if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
@@ -41,7 +43,6 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   // with a std of a few units, so greedy choices have clear margins. gemma3 multiplies
   // its embeddings by √hidden: they start at 0.5/√hidden so the residual stream is not
   // the token's embedding alone (which would make every prediction the input token).
-  const gemma = config.model_type === "gemma2" || config.model_type === "gemma3_text"
   const plan: Array<PlannedTensor> = [{ name: "model.embed_tokens.weight", shape: [vocab, hidden], std: gemma ? 0.5 / Math.sqrt(hidden) : 0.5 }]
   const linear = (name: string, out: number, input: number, bias: boolean) => {
     plan.push({ name: `${name}.weight`, shape: [out, input], std: 1 / Math.sqrt(input) })
