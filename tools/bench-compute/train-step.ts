@@ -6,7 +6,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import type { DeviceTensor, HostTensor } from "@refine-af/tensor"
 import { hostTensor, Rng, sizeOf, stepInputNames, toFloat64 } from "@refine-af/tensor"
 import { Effect, Exit, Scope } from "effect"
-import { leftPadRows, makeStepFeeds, ropeFrequencies } from "@refine-af/models"
+import { configRopeFrequencies, leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { benchProvider } from "../gpu-check/bench-env.ts"
 import { benchLlamaConfig, trainConfig, trainStepProgram } from "./model.ts"
 
@@ -44,7 +44,7 @@ export const openTrainStep = async (threads: number): Promise<TrainStepRunner> =
   const ids = Array.from({ length: tokens }, (_, i) => (i * 7919) % c.vocab) // same batch as train_step_torch.py
   const config = benchLlamaConfig()
   const rows = Array.from({ length: c.batch }, (_, r) => ids.slice(r * c.seq, (r + 1) * c.seq))
-  const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, c.seq)
+  const frequencies = configRopeFrequencies(config, c.seq)
   const batch = {
     // Rope tables and causal masks are host feeds of the trunk (positions 0..seq-1 in every row).
     ...makeStepFeeds(config, frequencies, { batch: c.batch, length: c.seq, cache: 0 }, leftPadRows(rows, c.seq, 0, 0), 0),

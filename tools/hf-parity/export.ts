@@ -55,12 +55,12 @@ export const CHATS = [
   ]
 ] as const
 
-/** The LoRA every preset trains: all seven projections, so every PEFT module path is exercised. */
-const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }
+/** The LoRA every preset trains: on all its projections (seven, or phi3's four fused ones), so every PEFT module path is exercised. */
+const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false }
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
-/** The models checked: the ten presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
+/** The models checked: the eleven presets in float32, and llama stored as bfloat16 (both sides read it as float32). */
 export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
@@ -72,6 +72,7 @@ export const VARIANTS = {
   granite: { preset: "granite", dtype: "F32" },
   gemma2: { preset: "gemma2", dtype: "F32" },
   gemma3_text: { preset: "gemma3_text", dtype: "F32" },
+  phi3: { preset: "phi3", dtype: "F32" },
   "llama-bf16": { preset: "llama", dtype: "BF16" }
 } as const satisfies Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }>
 
@@ -123,7 +124,7 @@ export const exportPreset = (out: string, variant: Variant) =>
     })
     const greedy = generations.map((g) => g.tokenIds ?? [])
     // A few SFT steps on one sequence move B away from zero (a fresh adapter is the identity and would hide layout bugs).
-    const session = yield* loaded.policy.session({ lora: LORA, seed: 7 })
+    const session = yield* loaded.policy.session({ lora: { ...LORA, targets: loaded.policy.info.loraTargets }, seed: 7 })
     const sft: TokenSequence = { tokens: tokenIds[1]!, promptLength: 3 }
     const sftLosses: Array<number> = []
     for (let i = 0; i < SFT_STEPS; i++) sftLosses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.05, clipGradNorm: 1 })).loss)

@@ -60,4 +60,16 @@ describe.skipIf(torchVersion === undefined)("tools/hf-parity with stand-ins for 
     expect(broken.status).toBe(1)
     expect(broken.report.failed).toEqual(["mistral.tokenizer", "mistral.chatTemplate", "mistral.greedy", "mistral.peft", "mistral.merged"])
   }, 180_000)
+
+  it("phi3 (fused projections, partial rotary, longrope switching while generating): every check but the tokenizer's passes, the greedy one by each prefix", async () => {
+    const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
+    const expected = await Effect.runPromise(Effect.scoped(exportPreset(dir, "phi3")))
+    // Prompts and continuations cross the preset's 16-token original context.
+    expect(expected.tokenIds.some((ids, i) => ids.length <= 16 && ids.length + expected.greedy[i]!.length > 16)).toBe(true)
+    const result = check(dir)
+    expect(result.report.failed, result.stderr).toEqual(["phi3.tokenizer", "phi3.chatTemplate"])
+    const checks = result.report.presets["phi3"]!
+    expect(checks["greedy"]!.worstGap).toBeLessThanOrEqual(1e-4)
+    expect(checks["peft"]!.adapterMovedLogprobsBy).toBeGreaterThan(0.1)
+  }, 180_000)
 })

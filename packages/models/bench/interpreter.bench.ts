@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as T from "@refine-af/tensor"
 import { Effect } from "effect"
-import { leftPadRows, llamaTrunk, lmLogits, makeStepFeeds, maskedCrossEntropy, parseLlamaConfig, ropeFrequencies } from "../src/index.ts"
+import { leftPadRows, llamaTrunk, lmLogits, makeStepFeeds, maskedCrossEntropy, parseLlamaConfig, configRopeFrequencies } from "../src/index.ts"
 
 const c = { vocab: 256, hidden: 64, heads: 4, kvHeads: 2, headDim: 16, intermediate: 172, batch: 2, seq: 32 }
 const config = Effect.runSync(parseLlamaConfig("bench", {
@@ -25,7 +25,7 @@ const build = () => {
 }
 const ids = Array.from({ length: c.batch * c.seq }, (_, i) => (i * 37) % c.vocab)
 const rows = Array.from({ length: c.batch }, (_, r) => ids.slice(r * c.seq, (r + 1) * c.seq))
-const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, c.seq)
+const frequencies = configRopeFrequencies(config, c.seq)
 const stepFeeds = makeStepFeeds(config, frequencies, { batch: c.batch, length: c.seq, cache: 0 }, leftPadRows(rows, c.seq, 0, 0), 0)
 
 const forward = (() => {

@@ -34,7 +34,7 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3")
     // Model types people try get a reason and what to pick instead.
     const multimodal = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3" }))
     expect(multimodal.message).toContain("only the text-only checkpoints (model_type gemma3_text")
@@ -128,6 +128,38 @@ describe("config.json parsing", () => {
     expect((await run(parseLlamaConfig("c", { ...minimal, hidden_act: "gelu" }))).activation).toBe("gelu")
     expect((await run(parseLlamaConfig("c", minimal))).localRope).toBeNull()
   })
+  it("phi3: fused projections, partly rotating heads, longrope (its older names too), every layer sliding, Phi3Config's defaults", async () => {
+    const short = [1, 1.5, 2, 3]
+    const long = [2, 4, 8, 16]
+    const phi = { ...minimal, model_type: "phi3", num_hidden_layers: 2, partial_rotary_factor: 0.75, max_position_embeddings: 131072, original_max_position_embeddings: 4096, sliding_window: 2047, rope_scaling: { type: "longrope", short_factor: [...short, 1, 1], long_factor: [...long, 1, 1] } }
+    // head_dim 32 / 4 = 8 → int(8 · 0.75) = 6 rotating dimensions → 3 factors.
+    const error = await flip(parseLlamaConfig("c", phi))
+    expect(error.message).toContain(`rope scaling "short_factor" has 6 entries; the rotary part of a head (6) needs 3`)
+    const fitting = { ...phi, rope_scaling: { type: "longrope", short_factor: short.slice(0, 3), long_factor: long.slice(0, 3) } }
+    const config = await run(parseLlamaConfig("c", fitting))
+    expect(config).toMatchObject({ fusedProjections: true, partialRotaryFactor: 0.75, rmsNormEps: 1e-5, tieWordEmbeddings: false, qkvBias: false, oBias: false, mlpBias: false })
+    expect(config.slidingWindowPerLayer).toEqual([2047, 2047])
+    // Phi-3's attention factor: √(1 + ln(131072 / 4096) / ln 4096).
+    const attentionFactor = Math.sqrt(1 + Math.log(32) / Math.log(4096))
+    expect(config.ropeScaling).toEqual({ type: "longrope", shortFactor: short.slice(0, 3), longFactor: long.slice(0, 3), originalMaxPositionEmbeddings: 4096, attentionFactor })
+    // The factors divide the base frequencies; the long ones serve sequences past the original context.
+    const frequencies = ropeFrequencies(config.ropeScaling, 10000, 6, config.maxPositionEmbeddings, 4096)
+    const base = [1, 10000 ** (-2 / 6), 10000 ** (-4 / 6)]
+    expect(Array.from(frequencies.inverseFrequencies)).toEqual(base.map((f, i) => f / short[i]!))
+    expect(Array.from(frequencies.long!.inverseFrequencies)).toEqual(base.map((f, i) => f / long[i]!))
+    expect([frequencies.attentionScaling, frequencies.long!.beyond]).toEqual([attentionFactor, 4096])
+    // Older names ("su", and "yarn" in Phi-3 configs) are longrope; transformers 5's rope_parameters carries the same.
+    for (const type of ["su", "yarn"]) expect((await run(parseLlamaConfig("c", { ...fitting, rope_scaling: { ...fitting.rope_scaling, type } }))).ropeScaling).toEqual(config.ropeScaling)
+    const { rope_scaling: _scaling, partial_rotary_factor: _partial, original_max_position_embeddings: _original, ...rest } = fitting
+    const v5 = await run(parseLlamaConfig("c", { ...rest, rope_parameters: { rope_type: "longrope", rope_theta: 10000, partial_rotary_factor: 0.75, original_max_position_embeddings: 4096, short_factor: short.slice(0, 3), long_factor: long.slice(0, 3) } }))
+    expect(v5).toEqual(config)
+    // Phi3Config's defaults: 4096 positions, no window, ε 1e-5; no longrope factor without max / original > 1.
+    const plain = await run(parseLlamaConfig("c", { ...minimal, model_type: "phi3" }))
+    expect([plain.maxPositionEmbeddings, plain.slidingWindowPerLayer, plain.rmsNormEps, plain.partialRotaryFactor, plain.ropeScaling]).toEqual([4096, [null, null], 1e-5, 1, { type: "default" }])
+    // Only phi3 rotates part of a head; the rotating part must be even.
+    expect((await flip(parseLlamaConfig("c", { ...minimal, partial_rotary_factor: 0.5 }))).message).toContain(`"partial_rotary_factor" 0.5 is not supported for llama`)
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "phi3", partial_rotary_factor: 0.375 }))).message).toContain(`"partial_rotary_factor" is 0.375, expected a number in (0, 1] that rotates an even, non-zero part`)
+  })
   it("gemma2: the Gemma norms, GELU and scales, soft caps 50 / 30 by default (null turns one off), even layers sliding, one rotary table", async () => {
     const gemma2 = { ...minimal, model_type: "gemma2", num_hidden_layers: 4, head_dim: 16, query_pre_attn_scalar: 16, sliding_window: 4096 }
     const config = await run(parseLlamaConfig("c", gemma2))
@@ -175,8 +207,10 @@ describe("config.json parsing", () => {
     expect(differing.message).toContain(`"rope_parameters" differs between attention kinds (full_attention, sliding_attention)`)
     const badTheta = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "default", rope_theta: -1 } }))
     expect(badTheta.message).toContain(`rope_parameters: "rope_theta" is -1, expected a positive number`)
-    const badType = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "longrope", rope_theta: 1e4 } }))
-    expect(badType.message).toContain(`"rope_parameters" type "longrope" is not supported`)
+    const badType = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "su2", rope_theta: 1e4 } }))
+    expect(badType.message).toContain(`"rope_parameters" type "su2" is not supported`)
+    const noFactors = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: { rope_type: "longrope", rope_theta: 1e4 } }))
+    expect(noFactors.message).toContain(`rope_parameters: longrope's "short_factor" is undefined, expected a list of positive numbers`)
     const notObject = await flip(parseLlamaConfig("c", { ...minimal, rope_parameters: "default" }))
     expect(notObject.message).toContain(`"rope_parameters" is "default", expected an object`)
   })

@@ -39,15 +39,15 @@ export const LoraOptions = Schema.Struct({
   alpha: Schema.optional(Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "LoRA alpha: the update is scaled by alpha / r (alpha / √r with rsLora); default 16." })),
   dropout: Schema.optional(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).annotate({ description: "Dropout on the adapter's input during training (default 0)." })),
   rsLora: Schema.optional(Schema.Boolean.annotate({ description: "Rank-stabilised LoRA scaling alpha / √r (default false)." })),
-  targets: Schema.optional(Schema.Array(Schema.String).check(Schema.isMinLength(1)).annotate({ description: "Projections that get an adapter, e.g. q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (default q_proj, v_proj)." }))
+  targets: Schema.optional(Schema.Array(Schema.String).check(Schema.isMinLength(1)).annotate({ description: "Projections that get an adapter, e.g. q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (phi3: qkv_proj, o_proj, gate_up_proj, down_proj); default q_proj, v_proj (phi3: qkv_proj)." }))
 })
 export type LoraOptions = typeof LoraOptions.Type
 
-/** Fills the omitted fields of recipe options with the defaults. */
-export const loraConfigFrom = (options: LoraOptions | undefined): LoraConfig => ({
+/** Fills the omitted fields of recipe options with the defaults; omitted targets are the model's own default where it names one (`info.defaultLoraTargets`). */
+export const loraConfigFrom = (options: LoraOptions | undefined, info?: { readonly defaultLoraTargets?: ReadonlyArray<string> }): LoraConfig => ({
   rank: options?.rank ?? defaultLoraConfig.rank,
   alpha: options?.alpha ?? defaultLoraConfig.alpha,
   dropout: options?.dropout ?? defaultLoraConfig.dropout,
   rsLora: options?.rsLora ?? defaultLoraConfig.rsLora,
-  targets: options?.targets ?? defaultLoraConfig.targets
+  targets: options?.targets ?? info?.defaultLoraTargets ?? defaultLoraConfig.targets
 })

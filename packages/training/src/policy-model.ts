@@ -40,6 +40,8 @@ export interface PolicyModelInfo {
   readonly bosTokenId?: number
   /** Module names LoRA may target (PEFT `target_modules` names, e.g. `q_proj`). */
   readonly loraTargets: ReadonlyArray<string>
+  /** The targets a recipe that names none gets, where {@link defaultLoraConfig}'s q_proj / v_proj do not fit this model (phi3: its fused `qkv_proj`). */
+  readonly defaultLoraTargets?: ReadonlyArray<string>
   /** Whether `applyChatTemplate` works. */
   readonly hasChatTemplate: boolean
 }

@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import { checkFiniteRewards } from "../src/rl/loop/finite.ts"
 import { encodePrompts } from "../src/rl/loop/prompts.ts"
 import { withLeadingBos } from "../src/policy-model.ts"
+import { defaultLoraConfig, loraConfigFrom } from "../src/lora.ts"
 
 describe("RL data order", () => {
   it("promptIndices: consecutive steps walk each pass over the prompts as a permutation, passes differ", () => {
@@ -61,5 +62,14 @@ describe("prompt encoding", () => {
     const noBos = await Effect.runPromise(encodePrompts("rl", policy(undefined), records("ab"), 8))
     expect(noBos[0]!.tokens).toEqual([97, 98])
     expect(withLeadingBos({ bosTokenId: 1 }, [])).toEqual([1])
+  })
+})
+
+describe("LoRA options", () => {
+  it("omitted targets are the model's own default where it names one (phi3: qkv_proj), else q_proj / v_proj; named targets always win", () => {
+    expect(loraConfigFrom(undefined).targets).toEqual(["q_proj", "v_proj"])
+    expect(loraConfigFrom({ rank: 4 }, { defaultLoraTargets: ["qkv_proj"] })).toEqual({ ...defaultLoraConfig, rank: 4, targets: ["qkv_proj"] })
+    expect(loraConfigFrom({ targets: ["o_proj"] }, { defaultLoraTargets: ["qkv_proj"] }).targets).toEqual(["o_proj"])
+    expect(loraConfigFrom({}, {}).targets).toEqual(["q_proj", "v_proj"])
   })
 })

@@ -1,6 +1,6 @@
 /**
  * `@refine-af/model-llama`: Llama-family decoders (llama, mistral, qwen2,
- * qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text) from Hugging Face folders on the compute core — batched KV-cache generation,
+ * qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3) from Hugging Face folders on the compute core — batched KV-cache generation,
  * scoring, sampling, PEFT LoRA adapters. Hugging Face I/O (safetensors,
  * configs, tokenizers, content ids, tiny models) is `@refine-af/models`. The default export is the plugin manifest (components `hf`,
  * `adapted` and the stage `merge`, used in recipes as `llama/hf`, `llama/adapted`, `llama/merge`).
@@ -26,7 +26,7 @@ export * from "./quant/index.ts"
 export default definePlugin({
   name: "llama",
   version: "0.2.2",
-  description: "Llama-family decoders (llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text) on the compute core",
+  description: "Llama-family decoders (llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3) on the compute core",
   components: { hf: llamaResource, adapted: adaptedResource, merge: mergeStage }
 })
 export * from "./training/index.ts"

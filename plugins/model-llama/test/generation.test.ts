@@ -10,7 +10,7 @@ import { repoRoot } from "./support/tiny-model.ts"
 const golden = (preset: string): { prompts: ReadonlyArray<{ ids: ReadonlyArray<number>; greedy: ReadonlyArray<number> }> } =>
   JSON.parse(readFileSync(nodePath.join(repoRoot, `tools/golden/llama/golden-${preset}.json`), "utf8"))
 
-describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"] as const)("%s generation", (preset) => {
+describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3"] as const)("%s generation", (preset) => {
   it("greedy KV-cache generation of a batch reproduces the reference's 32 tokens per prompt", async () => {
     const { prompts } = golden(preset)
     const generations = await runScoped(Effect.gen(function* () {
@@ -52,6 +52,31 @@ describe.each(["host", "device"] as const)("KV cache kept on the %s", (kvCache) 
       }
     }))
     expect(cached.map((g) => g.tokenIds!.length)).toEqual([3, 14, 10, 4, 5])
+    cached.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
+      generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))
+    })
+  })
+
+  it("phi3's longrope: rows that outgrow the 16-token original context join again, prefilled with the long factors, and get cache-free generation's tokens", async () => {
+    const ids = (length: number, salt: number) => Array.from({ length }, (_, i) => (i * 41 + salt * 67) % 512)
+    const { cached, uncached } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("phi3", { set: { vocab_size: 512 }, kvCache })
+      expect(runtime.frequencies.long?.beyond).toBe(16)
+      // Prompts below, at and past the switch; budgets that cross it at different steps, sampled and greedy.
+      const requests: Array<TokenRequest> = [
+        { promptIds: ids(5, 1), params: { maxNewTokens: 20, temperature: 0.9, seed: 1 } },
+        { promptIds: ids(14, 2), params: { maxNewTokens: 12, temperature: 0 } },
+        { promptIds: ids(16, 3), params: { maxNewTokens: 6, temperature: 1, topK: 50, seed: 2 } },
+        { promptIds: ids(20, 4), params: { maxNewTokens: 8, temperature: 0 } }
+      ]
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 64 }
+      return {
+        cached: yield* generateTokens(runtime, requests, options),
+        uncached: yield* generateTokens(runtime, requests, { ...options, useCache: false })
+      }
+    }))
+    expect(cached.map((g) => g.tokenIds!.length)).toEqual([20, 12, 6, 8])
     cached.forEach((generation, i) => {
       expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
       generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))

@@ -28,7 +28,7 @@ const relativeError = (pairs: ReadonlyArray<readonly [number, number]>) => {
   return diff / scale
 }
 
-describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"] as const)("%s logits vs the PyTorch reference", (preset) => {
+describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3"] as const)("%s logits vs the PyTorch reference", (preset) => {
   it("matches sliced logits and whole-vocabulary statistics at every position of a left-padded batch (fp32 rel. err ≤ 1e-4)", async () => {
     expect(existsSync(nodePath.join(repoRoot, `tools/golden/llama/golden-${preset}.json`))).toBe(true)
     const { prompts } = golden(preset)

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { LORA_TARGETS, loraModulePath, makeLoraTrainer, projectionShape, type LoraAdapter, type LoraPair, type SftSequence } from "../src/index.ts"
+import { loraModulePath, makeLoraTrainer, projectionShape, type LoraAdapter, type LoraPair, type SftSequence } from "../src/index.ts"
 import { cpuBackend, runScoped } from "./support/runtime.ts"
 import { repoRoot, tinyModel } from "./support/tiny-model.ts"
 import { makeLlamaRuntime } from "../src/index.ts"
-import { loadWeights, openWeights } from "@refine-af/models"
+import { loadWeights, openWeights, projectionsOf } from "@refine-af/models"
 import { loadModelFolder } from "@refine-af/models"
 
 interface LoraGolden {
@@ -22,7 +22,7 @@ interface LoraGolden {
  * sliding one among them), smollm3 (a layer
  * without rotary), granite (multipliers on every path), gemma2 (soft-capped scores and logits) and
  * gemma3 ((1 + weight) norms before and after both branches, the GELU gate, a second rotary table
- * for its sliding layer).
+ * for its sliding layer) and phi3 (adapters on its fused qkv_proj and gate_up_proj, half of each head rotating).
  */
 const goldens = {
   llama: "golden-lora-grad.json",
@@ -32,7 +32,8 @@ const goldens = {
   smollm3: "golden-lora-grad-smollm3.json",
   granite: "golden-lora-grad-granite.json",
   gemma2: "golden-lora-grad-gemma2.json",
-  gemma3_text: "golden-lora-grad-gemma3.json"
+  gemma3_text: "golden-lora-grad-gemma3.json",
+  phi3: "golden-lora-grad-phi3.json"
 } as const
 const loraGolden = (preset: keyof typeof goldens): LoraGolden => JSON.parse(readFileSync(nodePath.join(repoRoot, "tools/golden/llama", goldens[preset]), "utf8"))
 const golden = loraGolden("llama")
@@ -50,7 +51,7 @@ const smallVocabRuntime = (preset: keyof typeof goldens = "llama") => Effect.gen
 const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: number, alpha: number): LoraAdapter => {
   const pairs = new Map<string, LoraPair>()
   for (let layer = 0; layer < config.numLayers; layer++) {
-    LORA_TARGETS.forEach((target, t) => {
+    projectionsOf(config).forEach((target, t) => {
       const [outFeatures, inFeatures] = projectionShape(config, target)
       const a = new Float32Array(rank * inFeatures)
       const b = new Float32Array(outFeatures * rank)
@@ -60,13 +61,13 @@ const closedFormAdapter = (config: Parameters<typeof projectionShape>[0], rank: 
       pairs.set(module, { module, inFeatures, outFeatures, a, b })
     })
   }
-  return { config: { r: rank, alpha, dropout: 0, targetModules: [...LORA_TARGETS], useRsLora: false, baseModelNameOrPath: null }, pairs }
+  return { config: { r: rank, alpha, dropout: 0, targetModules: [...projectionsOf(config)], useRsLora: false, baseModelNameOrPath: null }, pairs }
 }
 
 const norm = (values: ArrayLike<number>) => Math.sqrt(Array.from(values).reduce((s, v) => s + v * v, 0))
 
 describe("LoRA training on the compute core", () => {
-  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true], ["olmo2", false], ["olmo2", true], ["olmo3", false], ["smollm3", false], ["granite", false], ["granite", true], ["gemma2", false], ["gemma3_text", false], ["gemma3_text", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
+  it.each([["llama", false], ["llama", true], ["qwen3", false], ["qwen3", true], ["olmo2", false], ["olmo2", true], ["olmo3", false], ["smollm3", false], ["granite", false], ["granite", true], ["gemma2", false], ["gemma3_text", false], ["gemma3_text", true], ["phi3", false], ["phi3", true]] as const)("%s: first-step loss and LoRA gradients match PyTorch autograd (gradient checkpointing: %s)", async (preset, gradientCheckpointing) => {
     const golden = loraGolden(preset)
     const result = await runScoped(Effect.gen(function* () {
       const runtime = yield* smallVocabRuntime(preset)

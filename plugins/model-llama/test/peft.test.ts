@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { adapterScale, initLoraAdapter, mergeLoraPair, readAdapter, seededUniform, writeAdapter, type LoraAdapter, type LoraConfig } from "../src/index.ts"
+import { adapterScale, defaultLoraTargetsOf, initLoraAdapter, mergeLoraPair, readAdapter, seededUniform, writeAdapter, type LoraAdapter, type LoraConfig } from "../src/index.ts"
 import { openSafetensors, parseLlamaConfig, writeSafetensors } from "@refine-af/models"
 
 const model = Effect.runSync(parseLlamaConfig("config.json", {
@@ -98,5 +98,35 @@ describe("PEFT adapters", () => {
     await Effect.runPromise(writeSafetensors(nodePath.join(dir, "adapter_model.safetensors"), [{ name: "model.embed_tokens.weight", dtype: "F32", shape: [1], data: new Float32Array(1) }]))
     const foreign = await Effect.runPromise(Effect.flip(readAdapter(dir)))
     expect(foreign.message).toContain("unexpected tensor")
+  })
+
+  it("phi3: adapters on its fused qkv_proj and gate_up_proj round-trip in PEFT's names; all-linear means its own four projections; a split-projection adapter does not fit it, nor it a split model", async () => {
+    const phi3 = Effect.runSync(parseLlamaConfig("config.json", {
+      model_type: "phi3", vocab_size: 50, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2
+    }))
+    expect(defaultLoraTargetsOf(phi3)).toEqual(["qkv_proj"])
+    expect(defaultLoraTargetsOf(model)).toEqual(["q_proj", "v_proj"])
+    const uniform = seededUniform(3)
+    const adapter = initLoraAdapter({ ...loraConfig, targetModules: ["qkv_proj", "gate_up_proj"] }, phi3, uniform)
+    for (const pair of adapter.pairs.values()) for (let i = 0; i < pair.b.length; i++) pair.b[i] = uniform() - 0.5
+    // q (4 heads × 4) + k and v (2 heads × 4 each) rows; gate and up (24 each) rows.
+    expect([adapter.pairs.get("model.layers.1.self_attn.qkv_proj")!.outFeatures, adapter.pairs.get("model.layers.0.mlp.gate_up_proj")!.outFeatures]).toEqual([32, 48])
+    const dir = folder()
+    await Effect.runPromise(writeAdapter(dir, adapter))
+    const names = await Effect.runPromise(Effect.scoped(Effect.map(openSafetensors(nodePath.join(dir, "adapter_model.safetensors")), (f) => [...f.header.tensors.keys()].sort())))
+    expect(names).toContain("base_model.model.model.layers.0.mlp.gate_up_proj.lora_B.weight")
+    expect(names).toContain("base_model.model.model.layers.1.self_attn.qkv_proj.lora_A.weight")
+    const back = await Effect.runPromise(readAdapter(dir, phi3))
+    expect(back.config.targetModules).toEqual(["qkv_proj", "gate_up_proj"])
+    expect(back.pairs.get("model.layers.0.mlp.gate_up_proj")!.b).toEqual(adapter.pairs.get("model.layers.0.mlp.gate_up_proj")!.b)
+    const configPath = nodePath.join(dir, "adapter_config.json")
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, "utf8")), target_modules: "all-linear" }))
+    expect((await Effect.runPromise(readAdapter(dir, phi3))).config.targetModules).toEqual(["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+    const onLlama = await Effect.runPromise(Effect.flip(readAdapter(dir, model)))
+    expect(onLlama.message).toContain("this llama model has no qkv_proj (its projections: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)")
+    const llamaDir = folder()
+    await Effect.runPromise(writeAdapter(llamaDir, trainedAdapter()))
+    const onPhi3 = await Effect.runPromise(Effect.flip(readAdapter(llamaDir, phi3)))
+    expect(onPhi3.message).toContain("target_modules [\"q_proj\",\"v_proj\"] are not projections of this architecture (qkv_proj, o_proj, gate_up_proj, down_proj)")
   })
 })

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { mul, sum } from "@refine-af/tensor"
-import { nllObjective, type Objective, type PolicySession, type TokenSequence } from "@refine-af/training"
+import { loraConfigFrom, nllObjective, type Objective, type PolicySession, type TokenSequence } from "@refine-af/training"
 import { describe, expect, it } from "vitest"
 import { adapterFeeds, programLora, readAdapter, scoreSequences } from "../src/index.ts"
 import { runScoped } from "./support/runtime.ts"
-import { EOS, ppoLike, smallPolicy } from "./support/policy.ts"
+import { EOS, ppoLike, smallPolicy, smallPolicyOf } from "./support/policy.ts"
 
 const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj", "v_proj", "down_proj"] }
 const prompt = [1, 17, 93, 250]
@@ -151,5 +151,22 @@ describe("llama PolicyModel sessions (tiny llama, CPU)", () => {
     expect(r.after).toEqual(r.before)
     expect(r.steps).toBe(1)
     expect(r.overflow.reason).toBe("ContextOverflow")
+  }, 120_000)
+
+  it("phi3 lists its fused projections as LoRA targets, defaults to qkv_proj (exported as PEFT names it), and names q_proj as not one of them", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { policy } = yield* smallPolicyOf("phi3")
+      const unknown = yield* Effect.flip(policy.session({ lora: { ...lora, targets: ["q_proj"] }, seed: 1 }))
+      const session = yield* policy.session({ lora: loraConfigFrom({ rank: 4 }, policy.info), seed: 1 })
+      const losses = [(yield* session.step(nllObjective, [sft], {}, { lr: 0.05 })).loss, (yield* session.step(nllObjective, [sft], {}, { lr: 0.05 })).loss]
+      const dir = mkdtempSync(nodePath.join(tmpdir(), "phi3-adapter-"))
+      yield* session.exportAdapter(dir)
+      return { info: policy.info, unknown, losses, exported: JSON.parse(readFileSync(nodePath.join(dir, "adapter_config.json"), "utf8")) as { target_modules: Array<string> } }
+    }))
+    expect([r.info.loraTargets, r.info.defaultLoraTargets]).toEqual([["qkv_proj", "o_proj", "gate_up_proj", "down_proj"], ["qkv_proj"]])
+    expect(r.unknown.reason).toBe("UnknownLoraTarget")
+    expect(r.unknown.fix).toBe("use targets from qkv_proj, o_proj, gate_up_proj, down_proj")
+    expect(r.exported.target_modules).toEqual(["qkv_proj"])
+    expect(r.losses[1]!).toBeLessThan(r.losses[0]!)
   }, 120_000)
 })

@@ -19,8 +19,8 @@ const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 
 /** Two policies over the same model: int4-quantised base, and float32 base = its dequantised values. `compiled` records every program compiled. */
-const policies = (compiled: Array<Program> = []) => Effect.gen(function* () {
-  const folder = tinyModel("llama", { set: { vocab_size: 512 } })
+const policies = (compiled: Array<Program> = [], preset: "llama" | "phi3" = "llama") => Effect.gen(function* () {
+  const folder = tinyModel(preset, { set: { vocab_size: 512 } })
   // nbits: MatMulNBits with float32 activations, so the forward programs compute exactly with the dequantised weights.
   const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, quantisedMatMul: "nbits" })
   const backend: BackendService = { ...onnx, compile: (program, options) => (compiled.push(program), onnx.compile(program, options)) }
@@ -50,12 +50,16 @@ const policies = (compiled: Array<Program> = []) => Effect.gen(function* () {
 })
 
 describe("QLoRA on an int4 base", () => {
-  it("LoRA steps, values and reference logprobs equal a float32 base holding the dequantised weights", async () => {
+  // phi3: its fused qkv_proj and gate_up_proj are quantised as one matrix each, and adapted as PEFT adapts them.
+  it.each([
+    ["llama", lora, 14], // 2 layers × 7 projections
+    ["phi3", { ...lora, targets: ["qkv_proj", "gate_up_proj"] }, 8] // 2 layers × 4 projections
+  ] as const)("%s: LoRA steps, values and reference logprobs equal a float32 base holding the dequantised weights", async (preset, adapter, projections) => {
     const r = await runScoped(Effect.gen(function* () {
-      const { int4, reference, quantisedCount } = yield* policies()
+      const { int4, reference, quantisedCount } = yield* policies([], preset)
       const run = (policy: typeof int4) =>
         Effect.gen(function* () {
-          const session = yield* policy.session({ lora, valueHead: true, seed: 3 })
+          const session = yield* policy.session({ lora: adapter, valueHead: true, seed: 3 })
           const losses: Array<number> = []
           for (let i = 0; i < 6; i++) losses.push((yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss)
           const [heads] = yield* session.evaluate([sft], { values: true })
@@ -64,7 +68,7 @@ describe("QLoRA on an int4 base", () => {
         })
       return { quantised: yield* run(int4), dequantised: yield* run(reference), quantisedCount }
     }))
-    expect(r.quantisedCount).toBe(14) // 2 layers × 7 projections
+    expect(r.quantisedCount).toBe(projections)
     const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => {
       expect(a.length).toBe(b.length)
       a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i]!))))

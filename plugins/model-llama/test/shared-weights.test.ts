@@ -18,8 +18,8 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { isDeviceQuantised, quantiseWeight, type BackendService, type HostTensor, type QuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { loadModelFolder, loadWeights, makeStepFeeds, leftPadRows, openWeights } from "@refine-af/models"
-import { generateTokens, makeLlamaRuntime, storedBelowFloat32, makeLoraTrainer, scoreSequences, zeroCaches, LORA_TARGETS, loraModulePath, projectionShape, type LlamaRuntime, type LoraAdapter, type LoraPair } from "../src/index.ts"
+import { loadModelFolder, loadWeights, makeStepFeeds, leftPadRows, openWeights, projectionsOf } from "@refine-af/models"
+import { generateTokens, makeLlamaRuntime, storedBelowFloat32, makeLoraTrainer, scoreSequences, zeroCaches, loraModulePath, projectionShape, type LlamaRuntime, type LoraAdapter, type LoraPair } from "../src/index.ts"
 import { cpuBackend, recordingDecodes, runScoped, type DecodeCompile } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
@@ -36,7 +36,7 @@ const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 const adapterOf = (config: Parameters<typeof projectionShape>[0]): LoraAdapter => {
   const pairs = new Map<string, LoraPair>()
   for (let layer = 0; layer < config.numLayers; layer++) {
-    for (const target of LORA_TARGETS) {
+    for (const target of projectionsOf(config)) {
       const [outFeatures, inFeatures] = projectionShape(config, target)
       const a = Float32Array.from({ length: 4 * inFeatures }, (_, i) => 0.05 * Math.sin(0.3 * i + layer))
       const b = Float32Array.from({ length: outFeatures * 4 }, (_, i) => 0.05 * Math.cos(0.2 * i + layer))
@@ -44,7 +44,7 @@ const adapterOf = (config: Parameters<typeof projectionShape>[0]): LoraAdapter =
       pairs.set(module, { module, inFeatures, outFeatures, a, b })
     }
   }
-  return { config: { r: 4, alpha: 8, dropout: 0, targetModules: [...LORA_TARGETS], useRsLora: false, baseModelNameOrPath: null }, pairs }
+  return { config: { r: 4, alpha: 8, dropout: 0, targetModules: [...projectionsOf(config)], useRsLora: false, baseModelNameOrPath: null }, pairs }
 }
 
 const observe = (runtime: LlamaRuntime) =>

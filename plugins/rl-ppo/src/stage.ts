@@ -33,7 +33,7 @@ const run = (ctx: StageContext<PpoOptions, Uses>) =>
   Effect.gen(function* () {
     const o = ctx.options
     const { policy, reward } = ctx.uses
-    const lora = loraConfigFrom(o.lora)
+    const lora = loraConfigFrom(o.lora, policy.info)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const objective = ppoObjective({ clip: o.clip, clipValue: o.clipValue, valueCoef: o.valueCoef, entropyCoef: o.entropyCoef, ratioThreshold: o.ratioThreshold })

@@ -50,7 +50,7 @@ export const sftStage = defineStage({
       ]
       if (raws.length === 0) return yield* fail("the dataset is empty", "give the stage at least one record")
       const records = yield* Effect.forEach(raws, ({ raw, where }) => checkRecord(raw, where))
-      const lora = loraConfigFrom(ctx.options.lora)
+      const lora = loraConfigFrom(ctx.options.lora, policy.info)
       const unknown = lora.targets.filter((t) => !policy.info.loraTargets.includes(t))
       if (unknown.length > 0) return yield* fail(`option lora.targets: ${JSON.stringify(unknown)} are not modules of ${policy.info.id}`, `use some of ${policy.info.loraTargets.join(", ")}`)
       if (o.template === "chat" && !policy.info.hasChatTemplate) return yield* fail(`option template: chat, but ${policy.info.id} has no chat template`, "use template: alpaca or a custom { prompt } template")

@@ -4,7 +4,7 @@
  * mode gradients of every weight, global-norm clipping and AdamW; weights
  * and optimizer moments stay backend tensors between steps.
  */
-import { buildHeads, ropeFrequencies, type LlamaConfig } from "@refine-af/models"
+import { buildHeads, configRopeFrequencies, type LlamaConfig } from "@refine-af/models"
 import { adamw, stepInputNames, trainStep, type BackendError, type BackendFeed, type BackendService, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { packedFeeds } from "./feeds.ts"
@@ -47,7 +47,7 @@ export const makeFullTrainer = (backend: BackendService, config: LlamaConfig, in
     const optimizer = adamw({ weightDecay: settings.weightDecay, beta1: 0.9, beta2: 0.95, decay: (name) => !name.endsWith("norm.weight") })
     const step = trainStep(loss, { optimizer, clipGradNorm: settings.clipGradNorm })
     const exe = yield* backend.compile(step.program, { constants: {}, keepOnDevice: step.carry.map((c) => c.output) })
-    const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, settings.length)
+    const frequencies = configRopeFrequencies(config, settings.length)
     let state: Record<string, BackendFeed> = {}
     for (const binding of step.carry) {
       state[binding.input] = binding.init === "parameter"

@@ -10,7 +10,10 @@ theta 2e6, tied embeddings, sliding NoPE layers), granite's multipliers
 after both branches scaling by (1 + weight), tanh-GELU MLP, sqrt(hidden) embedding scale,
 query_pre_attn_scalar, gemma2's soft-capped scores and logits and sliding even layers,
 gemma3's sliding layers every sliding_window_pattern with their own rotary
-base (rope_local_base_freq, unscaled), tied embeddings, linear / llama3 rope
+base (rope_local_base_freq, unscaled), tied embeddings, phi3's fused qkv_proj and
+gate_up_proj split by rows, its partly rotating heads (partial_rotary_factor) and
+longrope (short or long factors by the sequence's length, cos/sin scaled by
+sqrt(1 + ln(max / original) / ln(original))), linear / llama3 rope
 scaling; transformers 4's rope_theta / rope_scaling / max_window_layers and
 transformers 5's rope_parameters / layer_types) that reads the tiny models'
 safetensors with its own parser. It shares no code with the TypeScript
@@ -34,7 +37,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"]
+PRESETS = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3"]
 SEED = 0
 # Fixed prompts as Qwen3 token ids (the tokenizer is not needed in Python):
 # "Hello world, this is", "The quick brown fox jumps over the lazy dog. Once
@@ -73,7 +76,8 @@ def read_safetensors(path):
     return tensors
 
 
-def inverse_frequencies(cfg, head_dim, local=False):
+def inverse_frequencies(cfg, head_dim, local=False, length=0):
+    """Inverse frequencies and the factor on cos / sin; `length` (the sequence's) picks longrope's factors."""
     # transformers 5 keeps theta and the scaling in one rope_parameters object.
     scaling = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
     default_theta = {"smollm3": 2000000.0, "gemma3_text": 1000000.0}.get(cfg["model_type"], 10000.0)  # SmolLM3Config, Gemma3TextConfig
@@ -82,8 +86,14 @@ def inverse_frequencies(cfg, head_dim, local=False):
         base, scaling = cfg.get("rope_local_base_freq", 10000.0), {}
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=DTYPE) / head_dim))
     kind = scaling.get("rope_type", scaling.get("type", "default"))
+    if kind in ("longrope", "su"):  # Phi-3: per-frequency factors, short up to the original context, long beyond
+        original = cfg.get("original_max_position_embeddings", 4096)
+        ratio = cfg["max_position_embeddings"] / original
+        attention = 1.0 if ratio <= 1 else math.sqrt(1 + math.log(ratio) / math.log(original))
+        factors = scaling["long_factor"] if length > original else scaling["short_factor"]
+        return inv / torch.tensor(factors, dtype=DTYPE), attention
     if kind == "linear":
-        return inv / scaling["factor"]
+        return inv / scaling["factor"], 1.0
     if kind == "llama3":
         factor = scaling["factor"]
         low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
@@ -98,9 +108,9 @@ def inverse_frequencies(cfg, head_dim, local=False):
             else:
                 s = (old / wavelength - low) / (high - low)
                 out.append((1 - s) * f / factor + s * f)
-        return torch.tensor(out, dtype=DTYPE)
+        return torch.tensor(out, dtype=DTYPE), 1.0
     assert kind == "default", kind
-    return inv
+    return inv, 1.0
 
 
 class Llama:
@@ -111,19 +121,21 @@ class Llama:
         self.heads = cfg["num_attention_heads"]
         self.kv_heads = cfg.get("num_key_value_heads", self.heads)
         self.head_dim = cfg.get("head_dim", cfg["hidden_size"] // self.heads)
+        # phi3: int(head_dim * partial_rotary_factor) dimensions of each head rotate, the rest pass through.
+        self.rotary_dim = int(self.head_dim * cfg.get("partial_rotary_factor", 1.0))
+        self.fused = cfg["model_type"] == "phi3"
         self.layers = cfg["num_hidden_layers"]
         self.eps = cfg["rms_norm_eps"]
         self.gemma = cfg["model_type"] in ("gemma2", "gemma3_text")
         self.gemma3 = cfg["model_type"] == "gemma3_text"
-        self.inv_freq = inverse_frequencies(cfg, self.head_dim)
-        self.inv_freq_local = inverse_frequencies(cfg, self.head_dim, local=True) if self.gemma3 else None
+        self.inv_freq_local = inverse_frequencies(cfg, self.rotary_dim, local=True) if self.gemma3 else None
         # gemma2's soft caps (Gemma2Config defaults 50 and 30; null means none).
         self.attn_cap = cfg.get("attn_logit_softcapping", 50.0 if cfg["model_type"] == "gemma2" else None) if self.gemma else None
         self.final_cap = cfg.get("final_logit_softcapping", 30.0 if cfg["model_type"] == "gemma2" else None) if self.gemma else None
         # The sliding window of each layer (None: full causal attention).
         self.windows = [None] * self.layers
         window = cfg.get("sliding_window")
-        if cfg["model_type"] == "mistral" and window:
+        if cfg["model_type"] in ("mistral", "phi3") and window:
             self.windows = [window] * self.layers
         elif cfg["model_type"] == "smollm3" and cfg.get("use_sliding_window") and window:
             # Without layer_types, SmolLM3Config slides exactly its NoPE layers.
@@ -186,10 +198,11 @@ class Llama:
         """Logits [T, vocab] of one unpadded sequence. `lora` maps a projection name to (A, B, scale)."""
         T = len(ids)
         h = self.w["model.embed_tokens.weight"][torch.tensor(ids)] * self.embedding_multiplier
-        def tables(inv_freq):
+        def tables(inv_freq_and_scale):
+            inv_freq, scale = inv_freq_and_scale
             angles = torch.outer(torch.arange(T, dtype=DTYPE), inv_freq)
-            return torch.cat([angles, angles], -1).cos(), torch.cat([angles, angles], -1).sin()
-        cos_global, sin_global = tables(self.inv_freq)
+            return torch.cat([angles, angles], -1).cos() * scale, torch.cat([angles, angles], -1).sin() * scale
+        cos_global, sin_global = tables(inverse_frequencies(self.cfg, self.rotary_dim, length=T))
         cos_local, sin_local = tables(self.inv_freq_local) if self.gemma3 else (cos_global, sin_global)
         i = torch.arange(T)[:, None]
         j = torch.arange(T)[None, :]
@@ -200,8 +213,14 @@ class Llama:
         for layer in range(self.layers):
             p = f"model.layers.{layer}"
             x = h if self.post_norms and not self.gemma else self.rms_norm(h, p + ".input_layernorm.weight")
-            q = proj(x, p + ".self_attn.q_proj")
-            k = proj(x, p + ".self_attn.k_proj")
+            if self.fused:  # phi3: one projection, rows q then k then v
+                qkv = proj(x, p + ".self_attn.qkv_proj")
+                nq, nkv = self.heads * self.head_dim, self.kv_heads * self.head_dim
+                q, k, v_flat = qkv[:, :nq], qkv[:, nq : nq + nkv], qkv[:, nq + nkv :]
+            else:
+                q = proj(x, p + ".self_attn.q_proj")
+                k = proj(x, p + ".self_attn.k_proj")
+                v_flat = proj(x, p + ".self_attn.v_proj")
             if self.olmo2:  # olmo2: RMSNorm over the whole q and k projections
                 q = self.rms_norm(q, p + ".self_attn.q_norm.weight")
                 k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
@@ -212,11 +231,12 @@ class Llama:
                 k = self.rms_norm(k, p + ".self_attn.k_norm.weight")
             q = q.transpose(0, 1)
             k = k.transpose(0, 1)
-            v = proj(x, p + ".self_attn.v_proj").view(T, self.kv_heads, self.head_dim).transpose(0, 1)
+            v = v_flat.view(T, self.kv_heads, self.head_dim).transpose(0, 1)
             cos, sin = (cos_local, sin_local) if self.gemma3 and self.windows[layer] is not None else (cos_global, sin_global)
             if self.rope_layer(layer):
-                q = q * cos + self.rotate_half(q) * sin
-                k = k * cos + self.rotate_half(k) * sin
+                d = self.rotary_dim
+                q = torch.cat([q[..., :d] * cos + self.rotate_half(q[..., :d]) * sin, q[..., d:]], -1)
+                k = torch.cat([k[..., :d] * cos + self.rotate_half(k[..., :d]) * sin, k[..., d:]], -1)
             group = self.heads // self.kv_heads
             k = k.repeat_interleave(group, dim=0)
             v = v.repeat_interleave(group, dim=0)
@@ -238,9 +258,14 @@ class Llama:
             else:
                 h = h + out * self.residual_multiplier
                 x = self.rms_norm(h, p + ".post_attention_layernorm.weight")
-            gate_in = proj(x, p + ".mlp.gate_proj")
+            if self.fused:  # phi3: one projection, gate rows first
+                gate_up = proj(x, p + ".mlp.gate_up_proj")
+                half = gate_up.shape[-1] // 2
+                gate_in, up = gate_up[:, :half], gate_up[:, half:]
+            else:
+                gate_in, up = proj(x, p + ".mlp.gate_proj"), proj(x, p + ".mlp.up_proj")
             gate = torch.nn.functional.gelu(gate_in, approximate="tanh") if self.gemma else torch.nn.functional.silu(gate_in)
-            out = proj(gate * proj(x, p + ".mlp.up_proj"), p + ".mlp.down_proj")
+            out = proj(gate * up, p + ".mlp.down_proj")
             h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out * self.residual_multiplier)
         h = self.rms_norm(h, "model.norm.weight")
         logits = (h @ self.lm_head.T) / self.logits_scaling
@@ -300,21 +325,23 @@ def make_models(root):
         make_model(os.path.join(root, preset), preset)
 
 
-# LoRA gradient goldens: the llama, qwen3, olmo2, olmo3, smollm3, granite, gemma2 and gemma3_text presets
+# LoRA gradient goldens: the llama, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text and phi3 presets
 # (qwen3 and olmo2: the q/k norms sit between the q/k adapters and attention;
 # olmo2: the post norms between every branch and the residual; smollm3: a layer
 # without rotary; granite: the multipliers on every path the gradient takes; gemma2: the soft caps on scores and
-# logits; gemma3: the (1 + weight) norms around both branches, the GELU gate, two rotary tables) with a 512-token vocabulary (the
+# logits; gemma3: the (1 + weight) norms around both branches, the GELU gate, two rotary tables; phi3: adapters on the
+# fused qkv_proj and gate_up_proj, partly rotating heads) with a 512-token vocabulary (the
 # test trains on token ids directly), rank-4 adapters on every projection with
 # deterministic closed-form initial values that the TypeScript test recomputes.
 LORA_RANK = 4
 LORA_ALPHA = 8
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+LORA_TARGETS_FUSED = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]  # phi3
 LORA_SEQUENCES = [
     {"ids": [12, 45, 300, 7, 99, 100, 101, 5], "promptLength": 3},
     {"ids": [400, 2, 3, 250, 251, 33], "promptLength": 2},
 ]
-LORA_FULL = ["model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj"]
+LORA_FULL = ["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.qkv_proj", "model.layers.1.mlp.down_proj"]
 
 
 def lora_init(layer, target_index, out_features, in_features):
@@ -337,6 +364,7 @@ LORA_PRESETS = {
     "granite": "golden-lora-grad-granite.json",
     "gemma2": "golden-lora-grad-gemma2.json",
     "gemma3_text": "golden-lora-grad-gemma3.json",
+    "phi3": "golden-lora-grad-phi3.json",
 }
 
 
@@ -345,10 +373,11 @@ def lora_golden(root, preset):
     if not os.path.exists(os.path.join(folder, "model.safetensors")):
         make_model(folder, preset, ["--set", "vocab_size=512"])
     model = Llama(folder)
+    targets = LORA_TARGETS_FUSED if model.fused else LORA_TARGETS
     lora = {}
     for layer in range(model.layers):
-        for t, target in enumerate(LORA_TARGETS):
-            block = "mlp" if target in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+        for t, target in enumerate(targets):
+            block = "mlp" if target in ("gate_proj", "up_proj", "down_proj", "gate_up_proj") else "self_attn"
             name = f"model.layers.{layer}.{block}.{target}"
             out_features, in_features = model.w[name + ".weight"].shape
             a, b = lora_init(layer, t, out_features, in_features)
@@ -378,7 +407,7 @@ def lora_golden(root, preset):
         "seed": SEED,
         "rank": LORA_RANK,
         "alpha": LORA_ALPHA,
-        "targets": LORA_TARGETS,
+        "targets": targets,
         "sequences": LORA_SEQUENCES,
         "loss": r(loss),
         "modules": modules,

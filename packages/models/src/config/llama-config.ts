@@ -1,13 +1,14 @@
 /**
  * `config.json` of Llama-family models (model_type llama / mistral / qwen2 /
- * qwen3 / olmo2 / olmo3 / smollm3 / granite / gemma2 / gemma3_text), normalised into
+ * qwen3 / olmo2 / olmo3 / smollm3 / granite / gemma2 / gemma3_text / phi3), normalised into
  * one {@link LlamaConfig} that the forward pass reads. The per-architecture
  * differences (qkv bias of qwen2, q/k RMSNorm of qwen3, olmo2 and gemma3,
  * olmo2's and olmo3's norms after attention and MLP instead of before, the Gemmas' norms
  * before and after both, their (1 + weight) norms, GELU MLP and soft-capped
  * scores, gemma3's second rotary table for its sliding layers, smollm3's
- * layers without rotary, granite's four scalar multipliers, the sliding
- * windows of mistral, the qwen families, smollm3 and the Gemmas) become fields
+ * layers without rotary, granite's four scalar multipliers, phi3's fused
+ * q/k/v and gate/up projections and partly rotating heads, the sliding
+ * windows of mistral, phi3, the qwen families, smollm3 and the Gemmas) become fields
  * here so the model code has no architecture switches. Both
  * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
@@ -22,7 +23,7 @@ import { SUPPORTED_ROPE_TYPES, type RopeScaling } from "./rope.ts"
 export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 
 /** The `model_type` values this plugin implements. */
-export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text"] as const
+export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
@@ -33,7 +34,8 @@ export const isGemma = (architecture: string): boolean => architecture === "gemm
 const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
   gemma3: "a multimodal Gemma 3 (4B–27B, Gemma3ForConditionalGeneration): only the text-only checkpoints (model_type gemma3_text: gemma-3-270m, gemma-3-1b) are supported",
   gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3's text-only checkpoints (gemma3_text) are supported",
-  phi3: "fused q/k/v and gate/up projections, partial rotary and longrope are not implemented",
+  phi: "Phi-1 / Phi-2: Phi-3, Phi-3.5 and Phi-4 (phi3) are supported",
+  phimoe: "a mixture of experts: only dense models are supported (Phi-3 / Phi-3.5-mini / Phi-4: phi3)",
   mixtral: "a mixture of experts: only dense models are supported",
   qwen2_moe: "a mixture of experts: only dense models are supported (Qwen2 / Qwen2.5 dense: qwen2)",
   qwen3_moe: "a mixture of experts: only dense models are supported (Qwen3 dense: qwen3)",
@@ -105,6 +107,14 @@ export interface LlamaConfig {
   readonly multipliers: { readonly embedding: number; readonly attention: number; readonly residual: number; readonly logits: number } | null
   /** Bias on gate/up/down (llama, smollm3 and granite with `mlp_bias`). */
   readonly mlpBias: boolean
+  /**
+   * phi3: q, k and v are one projection (`self_attn.qkv_proj`, rows q then k then v) and the
+   * MLP's gate and up one more (`mlp.gate_up_proj`, gate rows first), as the checkpoint stores
+   * them, so LoRA adapts the fused modules as PEFT does.
+   */
+  readonly fusedProjections: boolean
+  /** The share of each head that rotates (phi3's `partial_rotary_factor`: Phi-4-mini 0.75); the rest passes through. 1 for the others. */
+  readonly partialRotaryFactor: number
   /** Per layer: attend only to the last `w` positions (w includes the current one), or null for full causal attention. */
   readonly slidingWindowPerLayer: ReadonlyArray<number | null>
   readonly bosTokenId: number | null
@@ -112,13 +122,44 @@ export interface LlamaConfig {
   readonly padTokenId: number | null
 }
 
-const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddings: number, key = "rope_scaling"): RopeScaling => {
+/** A list of positive numbers (longrope's factors), or a problem. */
+const positiveNumbers = (reader: FieldReader, raw: Record<string, unknown>, key: string): Array<number> => {
+  const value = raw[key]
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number" && v > 0)) return value as Array<number>
+  reader.problems.push(`longrope's "${key}" is ${JSON.stringify(value)}, expected a list of positive numbers (one per rotary frequency)`)
+  return []
+}
+
+/**
+ * longrope (transformers' `_compute_longrope_parameters`): the original context is the config's
+ * `original_max_position_embeddings` (Phi3Config: top level, default 4096; transformers 5 may
+ * keep it in the rope set); cos and sin scale by `attention_factor`, by default
+ * √(1 + ln s / ln original) with s = `factor`, or max_position_embeddings / original where the
+ * set has none (what Phi-3's configs rely on), and 1 when s ≤ 1.
+ */
+const longRope = (raw: Record<string, unknown>, rope: FieldReader, fields: FieldReader, maxPositionEmbeddings: number): RopeScaling => {
+  const original = rope.has("original_max_position_embeddings")
+    ? rope.positiveInt("original_max_position_embeddings")
+    : fields.positiveInt("original_max_position_embeddings", 4096)
+  const factor = fields.has("original_max_position_embeddings") || !rope.has("factor") ? maxPositionEmbeddings / original : rope.positiveNumber("factor")
+  return {
+    type: "longrope",
+    shortFactor: positiveNumbers(rope, raw, "short_factor"),
+    longFactor: positiveNumbers(rope, raw, "long_factor"),
+    originalMaxPositionEmbeddings: original,
+    attentionFactor: rope.optionalNumber("attention_factor") ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)))
+  }
+}
+
+const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddings: number, key = "rope_scaling", architecture?: Architecture): RopeScaling => {
   if (raw === undefined || raw === null) return { type: "default" }
   if (!isJsonObject(raw)) {
     fields.problems.push(`"${key}" is ${JSON.stringify(raw)}, expected an object or null`)
     return { type: "default" }
   }
-  const type = raw.rope_type ?? raw.type
+  const named = raw.rope_type ?? raw.type
+  // Phi3Config reads its configs' older "su" and "yarn" as longrope.
+  const type = architecture === "phi3" && named === "yarn" ? "longrope" : named
   const rope = new FieldReader(raw)
   let scaling: RopeScaling
   switch (type) {
@@ -151,6 +192,11 @@ const parseRopeScaling = (raw: unknown, fields: FieldReader, maxPositionEmbeddin
         truncate: rope.bool("truncate", true)
       }
       break
+    case "longrope":
+    case "su": {
+      scaling = longRope(raw, rope, fields, maxPositionEmbeddings)
+      break
+    }
     default:
       fields.problems.push(`"${key}" type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_ROPE_TYPES.join(", ")})`)
       return { type: "default" }
@@ -186,7 +232,8 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
     const pattern = architecture === "gemma2" ? 2 : architecture === "olmo3" ? 4 : fields.positiveInt("sliding_window_pattern", 6)
     return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
   }
-  if (architecture === "mistral") return Array.from({ length: numLayers }, () => window)
+  // mistral and phi3 (Phi3Config): every layer slides where the config has a window.
+  if (architecture === "mistral" || architecture === "phi3") return Array.from({ length: numLayers }, () => window)
   // smollm3: the layers `layer_types` marks, or without it its NoPE layers (SmolLM3Config), when use_sliding_window.
   if (architecture === "smollm3") {
     if (!fields.bool("use_sliding_window", false)) return none
@@ -246,10 +293,10 @@ const ropeKinds = (json: Record<string, unknown>): Array<AttentionKind> => {
  * With `kind`, that kind's set is read; without, the sets must agree (one rotary
  * table for every layer). `fallbackTheta` is the base where the set has no `rope_theta`.
  */
-const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, fallbackTheta: () => number, kind?: AttentionKind): RopeSetting => {
+const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, fallbackTheta: () => number, architecture: Architecture, kind?: AttentionKind): RopeSetting => {
   const raw = json.rope_parameters
   if (raw === undefined || raw === null) {
-    return { theta: fallbackTheta(), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings) }
+    return { theta: fallbackTheta(), scaling: parseRopeScaling(json.rope_scaling, fields, maxPositionEmbeddings, "rope_scaling", architecture) }
   }
   if (!isJsonObject(raw)) {
     fields.problems.push(`"rope_parameters" is ${JSON.stringify(raw)}, expected an object`)
@@ -277,7 +324,7 @@ const parseRope = (json: Record<string, unknown>, fields: FieldReader, maxPositi
   const reader = new FieldReader(parameters)
   const theta = reader.positiveNumber("rope_theta", parameters.rope_theta === undefined ? fallbackTheta() : undefined)
   fields.problems.push(...reader.problems.map((p) => `${key}: ${p}`))
-  return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, key) }
+  return { theta, scaling: parseRopeScaling(parameters, fields, maxPositionEmbeddings, key, architecture) }
 }
 
 /**
@@ -289,11 +336,11 @@ const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPosit
   const globalTheta = () => fields.positiveNumber("rope_theta", defaultRopeTheta("gemma3_text"))
   const localTheta = () => fields.positiveNumber("rope_local_base_freq", 10000)
   if (ropeKinds(json).length === 0) {
-    return { global: parseRope(json, fields, maxPositionEmbeddings, globalTheta), local: { theta: localTheta(), scaling: { type: "default" } } }
+    return { global: parseRope(json, fields, maxPositionEmbeddings, globalTheta, "gemma3_text"), local: { theta: localTheta(), scaling: { type: "default" } } }
   }
   return {
-    global: parseRope(json, fields, maxPositionEmbeddings, globalTheta, "full_attention"),
-    local: parseRope(json, fields, maxPositionEmbeddings, localTheta, "sliding_attention")
+    global: parseRope(json, fields, maxPositionEmbeddings, globalTheta, "gemma3_text", "full_attention"),
+    local: parseRope(json, fields, maxPositionEmbeddings, localTheta, "gemma3_text", "sliding_attention")
   }
 }
 
@@ -308,6 +355,30 @@ const parseActivation = (architecture: Architecture, json: Record<string, unknow
   if (activation === undefined) fields.problems.push(`"${key}" is ${JSON.stringify(name)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`)
   return activation ?? "silu"
 }
+
+/**
+ * The rotating share of each head: phi3's `partial_rotary_factor` (transformers 4: top level;
+ * transformers 5: inside `rope_parameters`), rotating int(head_dim × factor) dimensions, an even
+ * number. Other architectures rotate whole heads (their attention has no pass-through part).
+ */
+const parsePartialRotary = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, headDim: number): number => {
+  const inRope = isJsonObject(json.rope_parameters) ? json.rope_parameters.partial_rotary_factor : undefined
+  const raw = json.partial_rotary_factor ?? inRope ?? 1
+  if (raw === 1) return 1
+  if (architecture !== "phi3") {
+    fields.problems.push(`"partial_rotary_factor" ${JSON.stringify(raw)} is not supported for ${architecture} (only 1; phi3 rotates part of each head)`)
+    return 1
+  }
+  const rotary = typeof raw === "number" ? Math.floor(headDim * raw) : NaN
+  if (!(typeof raw === "number" && raw > 0 && raw <= 1) || rotary % 2 !== 0 || rotary === 0) {
+    fields.problems.push(`"partial_rotary_factor" is ${JSON.stringify(raw)}, expected a number in (0, 1] that rotates an even, non-zero part of each ${headDim}-wide head`)
+    return 1
+  }
+  return raw
+}
+
+/** How many dimensions of each head rotate: int(head_dim × partial_rotary_factor), the head size for all but some phi3 models. */
+export const rotaryDim = (config: Pick<LlamaConfig, "headDim" | "partialRotaryFactor">): number => Math.floor(config.headDim * config.partialRotaryFactor)
 
 /** A soft cap: null when absent or null, else a positive number; `fallback` is the architecture's default (gemma2: 50 and 30). */
 const parseSoftcap = (fields: FieldReader, json: Record<string, unknown>, key: string, fallback: number | null): number | null =>
@@ -326,7 +397,7 @@ const parseSoftcap = (fields: FieldReader, json: Record<string, unknown>, key: s
  * @example
  * ```ts
  * import { layerTensors } from "@refine-af/models"
- * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, qkNorm: "head", postNorms: false, sandwichNorms: false }
+ * layerTensors("qwen3", { attentionBias: false, mlpBias: false }) // { qkvBias: false, oBias: false, mlpBias: false, fusedProjections: false, qkNorm: "head", postNorms: false, sandwichNorms: false }
  * ```
  */
 export const layerTensors = (modelType: string, flags: { readonly attentionBias: boolean; readonly mlpBias: boolean }) => {
@@ -335,6 +406,7 @@ export const layerTensors = (modelType: string, flags: { readonly attentionBias:
     qkvBias: modelType === "qwen2" || biasedAttention,
     oBias: biasedAttention,
     mlpBias: (modelType === "llama" || modelType === "smollm3" || modelType === "granite") && flags.mlpBias,
+    fusedProjections: modelType === "phi3",
     qkNorm: modelType === "qwen3" || modelType === "gemma3_text" ? "head" as const : modelType === "olmo2" || modelType === "olmo3" ? "projection" as const : false as const,
     postNorms: modelType === "olmo2" || modelType === "olmo3" || isGemma(modelType),
     sandwichNorms: isGemma(modelType)
@@ -342,7 +414,7 @@ export const layerTensors = (modelType: string, flags: { readonly attentionBias:
 }
 
 /**
- * The fields `LlamaConfig` gained after model ids were first issued (sessions 32 and 33),
+ * The fields `LlamaConfig` gained after model ids were first issued (sessions 32 to 34),
  * with the value every earlier model has. A model's id leaves a field out while it
  * holds this value (`configDescription`), so adding a field does not change the id
  * of an existing model, nor orphan its cached stage outputs and weight caches.
@@ -357,7 +429,9 @@ export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = {
   activation: "silu",
   localRope: null,
   attentionSoftcap: null,
-  logitSoftcap: null
+  logitSoftcap: null,
+  fusedProjections: false,
+  partialRotaryFactor: 1
 }
 
 /**
@@ -392,7 +466,7 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   const gemma = isGemma(architecture)
   // The Gemmas' head size is its own field (default 256), not hidden_size / heads.
   const headDim = fields.positiveInt("head_dim", gemma ? 256 : Math.floor(hiddenSize / numHeads))
-  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", architecture === "gemma3_text" ? 131072 : architecture === "gemma2" ? 8192 : 2048)
+  const maxPositionEmbeddings = fields.positiveInt("max_position_embeddings", architecture === "gemma3_text" ? 131072 : architecture === "gemma2" ? 8192 : architecture === "phi3" ? 4096 : 2048)
   const vocabSize = fields.positiveInt("vocab_size")
   const intermediateSize = fields.positiveInt("intermediate_size")
   // Checked before anything is sized by these numbers: 1e9 layers once ran Node out of heap (exit 134).
@@ -410,7 +484,7 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
   const ropes = architecture === "gemma3_text" ? gemmaRopes(json, fields, maxPositionEmbeddings) : undefined
-  const rope = ropes?.global ?? parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", defaultRopeTheta(architecture)))
+  const rope = ropes?.global ?? parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", defaultRopeTheta(architecture)), architecture)
   const nope = nopeLayers(architecture, json, fields, numLayers)
   const activation = parseActivation(architecture, json, fields)
   if (architecture === "gemma3_text" && json.use_bidirectional_attention === true) {
@@ -420,8 +494,13 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   // Without head_dim the head size is hidden_size / num_attention_heads (as transformers derives it), which must be whole.
   if (json.head_dim === undefined && !gemma && hiddenSize % numHeads !== 0) fields.problems.push(`hidden_size (${hiddenSize}) must be a multiple of num_attention_heads (${numHeads}) when there is no "head_dim" (the head size would be ${(hiddenSize / numHeads).toFixed(2)})`)
   if (headDim % 2 !== 0) fields.problems.push(`head_dim (${headDim}) must be even for rotary embeddings`)
-  const partialRotary = json.partial_rotary_factor
-  if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) fields.problems.push(`"partial_rotary_factor" ${JSON.stringify(partialRotary)} is not supported (only 1)`)
+  const partialRotaryFactor = parsePartialRotary(architecture, json, fields, headDim)
+  if (rope.scaling.type === "longrope") {
+    const half = Math.floor(headDim * partialRotaryFactor) / 2
+    for (const [key, factors] of [["short_factor", rope.scaling.shortFactor], ["long_factor", rope.scaling.longFactor]] as const) {
+      if (factors.length > 0 && factors.length !== half) fields.problems.push(`rope scaling "${key}" has ${factors.length} entries; the rotary part of a head (${Math.floor(headDim * partialRotaryFactor)}) needs ${half}`)
+    }
+  }
   const config: LlamaConfig = {
     architecture,
     vocabSize,
@@ -431,14 +510,15 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     numHeads,
     numKeyValueHeads,
     headDim,
-    // Olmo2Config's (and so Olmo3Config's) default is 1e-5, the others' 1e-6.
-    rmsNormEps: fields.positiveNumber("rms_norm_eps", architecture === "olmo2" || architecture === "olmo3" ? 1e-5 : 1e-6),
+    // Olmo2Config's (and so Olmo3Config's) and Phi3Config's default is 1e-5, the others' 1e-6.
+    rmsNormEps: fields.positiveNumber("rms_norm_eps", architecture === "olmo2" || architecture === "olmo3" || architecture === "phi3" ? 1e-5 : 1e-6),
     ropeTheta: rope.theta,
     ropeScaling: rope.scaling,
     maxPositionEmbeddings,
     tieWordEmbeddings: fields.bool("tie_word_embeddings", tiesWordEmbeddingsByDefault(architecture)),
     ...tensors,
     normWeightOffset: gemma ? 1 : 0,
+    partialRotaryFactor,
     activation,
     localRope: ropes?.local ?? null,
     // Gemma2Config caps by default (50, 30); Gemma3TextConfig's are null.

@@ -1,8 +1,9 @@
 /**
  * Rotary position embedding frequencies, including the rope-scaling variants
  * of Hugging Face configs: linear (position interpolation), dynamic NTK,
- * llama3 (wavelength-banded) and yarn. The output is host data: the model
- * turns it into cos/sin tables for the positions it runs.
+ * llama3 (wavelength-banded), yarn and longrope (Phi-3's per-frequency short
+ * and long factors). The output is host data: the model turns it into cos/sin
+ * tables for the positions it runs.
  */
 
 /** Rope scaling as declared in `config.json` `rope_scaling`, normalised. */
@@ -28,14 +29,33 @@ export type RopeScaling =
     readonly mscaleAllDim: number | undefined
     readonly truncate: boolean
   }
+  | {
+    /**
+     * LongRoPE (Phi-3 / Phi-3.5 / Phi-4-mini; `su` and, in Phi-3 configs, `yarn` are its older
+     * names): each frequency divided by its own factor, `shortFactor` for sequences of up to
+     * `originalMaxPositionEmbeddings` tokens and `longFactor` beyond; cos and sin scaled by
+     * `attentionFactor` either way.
+     */
+    readonly type: "longrope"
+    readonly shortFactor: ReadonlyArray<number>
+    readonly longFactor: ReadonlyArray<number>
+    readonly originalMaxPositionEmbeddings: number
+    readonly attentionFactor: number
+  }
 
 /** The rope scaling types this plugin implements. */
-export const SUPPORTED_ROPE_TYPES = ["default", "linear", "dynamic", "llama3", "yarn"] as const
+export const SUPPORTED_ROPE_TYPES = ["default", "linear", "dynamic", "llama3", "yarn", "longrope"] as const
 
 /** Inverse frequencies (length `rotaryDim / 2`) and the factor that multiplies cos and sin. */
 export interface RopeFrequencies {
   readonly inverseFrequencies: Float64Array
   readonly attentionScaling: number
+  /**
+   * longrope: the frequencies of sequences longer than `beyond` tokens. A run
+   * whose newest position is `beyond` or later rotates with these
+   * (transformers: the sequence length, max position + 1, decides per forward).
+   */
+  readonly long?: { readonly inverseFrequencies: Float64Array; readonly beyond: number }
 }
 
 const baseInverseFrequencies = (base: number, rotaryDim: number): Float64Array => {
@@ -117,14 +137,38 @@ export const ropeFrequencies = (
       return { inverseFrequencies: llama3(baseInverseFrequencies(base, rotaryDim), scaling), attentionScaling: 1 }
     case "yarn":
       return yarn(base, rotaryDim, scaling)
+    case "longrope": {
+      const divided = (factors: ReadonlyArray<number>) => baseInverseFrequencies(base, rotaryDim).map((f, i) => f / factors[i]!)
+      return {
+        inverseFrequencies: divided(scaling.shortFactor),
+        attentionScaling: scaling.attentionFactor,
+        long: { inverseFrequencies: divided(scaling.longFactor), beyond: scaling.originalMaxPositionEmbeddings }
+      }
+    }
   }
+}
+
+/**
+ * The frequencies a run of `positions` rotates with: longrope's long ones once
+ * the newest position is past its original context (the sequence is then
+ * longer than `beyond`), else the usual ones.
+ */
+export const frequenciesAt = (frequencies: RopeFrequencies, positions: ReadonlyArray<number>): RopeFrequencies => {
+  const long = frequencies.long
+  if (long === undefined) return frequencies
+  let newest = -1
+  for (const position of positions) newest = Math.max(newest, position)
+  return newest + 1 > long.beyond ? { inverseFrequencies: long.inverseFrequencies, attentionScaling: frequencies.attentionScaling } : frequencies
 }
 
 /**
  * cos/sin tables `[positions, rotaryDim]` in HF's rotate_half layout (the
  * frequency vector repeated twice), float64 for exactness before casting.
+ * longrope picks its short or long factors by the newest of `positions`
+ * ({@link frequenciesAt}).
  */
-export const rotaryTables = (frequencies: RopeFrequencies, positions: ReadonlyArray<number>) => {
+export const rotaryTables = (all: RopeFrequencies, positions: ReadonlyArray<number>) => {
+  const frequencies = frequenciesAt(all, positions)
   const half = frequencies.inverseFrequencies.length
   const dim = half * 2
   const cos = new Float64Array(positions.length * dim)

@@ -19,8 +19,7 @@ import type { HostTensor } from "@refine-af/tensor"
 import { CheckpointError, openCheckpoint, type Weights } from "../checkpoint/open.ts"
 import type { InvalidConfigError, UnsupportedArchitectureError } from "../config/errors.ts"
 import { type LlamaConfig, parseLlamaConfig } from "../config/llama-config.ts"
-import { ropeFrequencies } from "../config/rope.ts"
-import { makeStepFeeds } from "../llama/step-feeds.ts"
+import { configRopeFrequencies, makeStepFeeds } from "../llama/step-feeds.ts"
 import { expectedWeights } from "../llama/weights.ts"
 
 export interface LlamaClassifier {
@@ -53,7 +52,7 @@ export const loadLlamaClassifier = (
 /** Feeds of the classifier program for right-padded rows (`batch` rows of `length`; missing rows are padding). */
 export const llamaClassifierFeeds = (model: Pick<LlamaClassifier, "config" | "padTokenId">, rows: ReadonlyArray<ReadonlyArray<number>>, shape: { readonly batch: number; readonly length: number }): Record<string, HostTensor> => {
   const c = model.config
-  const frequencies = ropeFrequencies(c.ropeScaling, c.ropeTheta, c.headDim, c.maxPositionEmbeddings, shape.length)
+  const frequencies = configRopeFrequencies(c, shape.length)
   const steps = rows.map((tokens) => ({
     tokens: [...tokens, ...new Array<number>(shape.length - tokens.length).fill(model.padTokenId)],
     positions: Array.from({ length: shape.length }, (_, i) => (i < tokens.length ? i : -1)),

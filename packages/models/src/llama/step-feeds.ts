@@ -5,7 +5,7 @@
  * cache plain bookkeeping instead of program variants.
  */
 import type { HostTensor } from "@refine-af/tensor"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import { rotaryDim, type LlamaConfig } from "../config/llama-config.ts"
 import { ropeFrequencies, rotaryTables, type RopeFrequencies } from "../config/rope.ts"
 import { stepNames, usesLocalRope, usesWindowMask, type StepShape } from "./trunk.ts"
 
@@ -20,13 +20,20 @@ export interface RowStep {
 const windowOf = (config: LlamaConfig): number | null => config.slidingWindowPerLayer.find((w) => w !== null) ?? null
 
 /**
+ * The main rotary frequencies of a model of this config (its rotating share of
+ * each head, its rope scaling); `sequenceLength` only matters for dynamic NTK.
+ */
+export const configRopeFrequencies = (config: LlamaConfig, sequenceLength: number): RopeFrequencies =>
+  ropeFrequencies(config.ropeScaling, config.ropeTheta, rotaryDim(config), config.maxPositionEmbeddings, sequenceLength)
+
+/**
  * The frequencies of the sliding layers' own rotary table ({@link LlamaConfig.localRope}), or undefined
  * when every layer rotates with the main one. Dynamic NTK scaling, which would depend on the run's
  * length, is read at `maxPositionEmbeddings` (gemma3's local table is unscaled).
  */
 export const localRopeFrequencies = (config: LlamaConfig): RopeFrequencies | undefined =>
   usesLocalRope(config) && config.localRope !== null
-    ? ropeFrequencies(config.localRope.scaling, config.localRope.theta, config.headDim, config.maxPositionEmbeddings, config.maxPositionEmbeddings)
+    ? ropeFrequencies(config.localRope.scaling, config.localRope.theta, rotaryDim(config), config.maxPositionEmbeddings, config.maxPositionEmbeddings)
     : undefined
 
 /**
@@ -36,18 +43,19 @@ export const localRopeFrequencies = (config: LlamaConfig): RopeFrequencies | und
  * its own key only: no real query sees it, so nothing real changes, and no
  * row of the scores is fully masked — the programs mask by adding a bias
  * (`attentionBias`), and a fully masked row's softmax would be uniform in
- * value yet pass the (shift-invariant) gradient of its scores.
+ * value yet pass the (shift-invariant) gradient of its scores. Each row's
+ * rotary tables follow its own newest position (longrope's short or long factors).
  */
 export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies, shape: StepShape, rows: ReadonlyArray<RowStep>, padTokenId: number): Record<string, HostTensor> => {
   const { batch, length, cache } = shape
   const keys = cache + length
-  const headDim = config.headDim
+  const width = rotaryDim(config)
   const ids = new BigInt64Array(batch * length)
-  const cos = new Float32Array(batch * length * headDim)
-  const sin = new Float32Array(batch * length * headDim)
+  const cos = new Float32Array(batch * length * width)
+  const sin = new Float32Array(batch * length * width)
   const local = localRopeFrequencies(config)
-  const cosLocal = local === undefined ? null : new Float32Array(batch * length * headDim)
-  const sinLocal = local === undefined ? null : new Float32Array(batch * length * headDim)
+  const cosLocal = local === undefined ? null : new Float32Array(batch * length * width)
+  const sinLocal = local === undefined ? null : new Float32Array(batch * length * width)
   const mask = new Uint8Array(batch * length * keys)
   const window = windowOf(config)
   const maskWindow = usesWindowMask(config) ? new Uint8Array(batch * length * keys) : null
@@ -57,12 +65,12 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
     const keyPositions = [...(row?.cachePositions ?? new Array<number>(cache).fill(-1)), ...positions]
     const clamped = positions.map((p) => Math.max(p, 0))
     const tables = rotaryTables(frequencies, clamped)
-    cos.set(tables.cos, r * length * headDim)
-    sin.set(tables.sin, r * length * headDim)
+    cos.set(tables.cos, r * length * width)
+    sin.set(tables.sin, r * length * width)
     if (local !== undefined) {
       const localTables = rotaryTables(local, clamped)
-      cosLocal!.set(localTables.cos, r * length * headDim)
-      sinLocal!.set(localTables.sin, r * length * headDim)
+      cosLocal!.set(localTables.cos, r * length * width)
+      sinLocal!.set(localTables.sin, r * length * width)
     }
     for (let i = 0; i < length; i++) {
       ids[r * length + i] = BigInt(row?.tokens[i] ?? padTokenId)
@@ -84,14 +92,14 @@ export const makeStepFeeds = (config: LlamaConfig, frequencies: RopeFrequencies,
   }
   const feeds: Record<string, HostTensor> = {
     [stepNames.inputIds]: { dtype: "int64", shape: [batch, length], data: ids },
-    [stepNames.cos]: { dtype: "float32", shape: [batch, length, headDim], data: cos },
-    [stepNames.sin]: { dtype: "float32", shape: [batch, length, headDim], data: sin },
+    [stepNames.cos]: { dtype: "float32", shape: [batch, length, width], data: cos },
+    [stepNames.sin]: { dtype: "float32", shape: [batch, length, width], data: sin },
     [stepNames.mask]: { dtype: "bool", shape: [batch, 1, length, keys], data: mask }
   }
   if (maskWindow) feeds[stepNames.maskWindow] = { dtype: "bool", shape: [batch, 1, length, keys], data: maskWindow }
   if (cosLocal && sinLocal) {
-    feeds[stepNames.cosLocal] = { dtype: "float32", shape: [batch, length, headDim], data: cosLocal }
-    feeds[stepNames.sinLocal] = { dtype: "float32", shape: [batch, length, headDim], data: sinLocal }
+    feeds[stepNames.cosLocal] = { dtype: "float32", shape: [batch, length, width], data: cosLocal }
+    feeds[stepNames.sinLocal] = { dtype: "float32", shape: [batch, length, width], data: sinLocal }
   }
   return feeds
 }

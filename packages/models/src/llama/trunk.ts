@@ -1,6 +1,6 @@
 /**
  * The one Llama-family decoder trunk (llama, mistral, qwen2, qwen3, olmo2,
- * olmo3, smollm3, granite, gemma2, gemma3) as a tensor program for one shape bucket; heads
+ * olmo3, smollm3, granite, gemma2, gemma3, phi3) as a tensor program for one shape bucket; heads
  * (`heads.ts`) read its final hidden state. One builder covers every use:
  *
  * - no cache (`cache: 0`): a full forward — scoring, training, reference runs;
@@ -21,7 +21,7 @@
  *   the positions), so any slot whose position is −1 is free.
  *
  * Positions and visibility are host inputs (`step-feeds.ts`): `cos`/`sin`
- * [batch, length, headDim] (any rope scaling, per-row positions under left
+ * [batch, length, rotaryDim] (rotaryDim = headDim but for phi3's partly rotating heads; any rope scaling, per-row positions under left
  * padding; gemma3's sliding layers read a second pair, `cos_local` /
  * `sin_local`) and bool masks [batch, 1, length, cache + length] (`mask` for
  * full-attention layers, `mask_window` for sliding-window layers). Parameters
@@ -64,7 +64,7 @@ import {
   type Shape,
   type Tensor
 } from "@refine-af/tensor"
-import type { LlamaConfig } from "../config/llama-config.ts"
+import { rotaryDim, type LlamaConfig } from "../config/llama-config.ts"
 import { projectionModule, type LlamaProjection } from "./projections.ts"
 
 /** Shape bucket of a trunk program. */
@@ -171,7 +171,7 @@ export const usesWindowMask = (config: LlamaConfig): boolean => config.slidingWi
 /** True when the sliding-window layers rotate with their own table (the program then takes `cos_local` / `sin_local`). */
 export const usesLocalRope = (config: LlamaConfig): boolean => config.localRope !== null && usesWindowMask(config)
 
-/** The rotary-table inputs a trunk of this config reads (each [batch, length, headDim], Hugging Face layout). */
+/** The rotary-table inputs a trunk of this config reads (each [batch, length, rotaryDim], Hugging Face layout). */
 export const rotaryInputs = (config: LlamaConfig): Array<string> =>
   usesLocalRope(config) ? [stepNames.cos, stepNames.sin, stepNames.cosLocal, stepNames.sinLocal] : [stepNames.cos, stepNames.sin]
 
@@ -270,9 +270,10 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   }
   const declared = new Map<string, LinearParams>()
   const ids = input(stepNames.inputIds, "int64", [b, s])
-  const cos = input(stepNames.cos, dtype, [b, s, headDim])
-  const sin = input(stepNames.sin, dtype, [b, s, headDim])
-  const localRotary = usesLocalRope(config) ? { cos: input(stepNames.cosLocal, dtype, [b, s, headDim]), sin: input(stepNames.sinLocal, dtype, [b, s, headDim]) } : undefined
+  const rotary = rotaryDim(config)
+  const cos = input(stepNames.cos, dtype, [b, s, rotary])
+  const sin = input(stepNames.sin, dtype, [b, s, rotary])
+  const localRotary = usesLocalRope(config) ? { cos: input(stepNames.cosLocal, dtype, [b, s, rotary]), sin: input(stepNames.sinLocal, dtype, [b, s, rotary]) } : undefined
   // Additive biases built once from the bool masks and shared by every layer (see attentionBias).
   const past = shared?.length ?? c
   const maskBias = attentionBias(input(stepNames.mask, "bool", [b, 1, s, past + s]), dtype)
@@ -300,7 +301,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   type Rotary = { readonly cos: Tensor; readonly sin: Tensor; readonly local?: { readonly cos: Tensor; readonly sin: Tensor } | undefined }
   /** How a stream's layer attends, given its rotated q, k and v [rows, heads, length, headDim]. */
   type Attend = (layer: number, q: Tensor, k: Tensor, v: Tensor) => Tensor
-  const decoderLayer = (residual: Tensor, layer: number, rotary: Rotary, attend: Attend): Tensor => {
+  const decoderLayer = (residual: Tensor, layer: number, stream: Rotary, attend: Attend): Tensor => {
     const prefix = `model.layers.${layer}`
     const linear = (x: Tensor, target: LlamaProjection, output: number, bias: boolean) => projection(x, layer, target, output, bias, options, declared)
     const [rows, length] = residual.shape as [number, number, number]
@@ -308,26 +309,39 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
     // olmo2 normalises each branch's output (post norms) instead of its input; the Gemmas both (sandwich norms).
     const preNorms = !config.postNorms || config.sandwichNorms
     const x = preNorms ? norm(residual, "input_layernorm", hidden) : residual
+    // phi3's one q/k/v projection, split by rows (q, then k, then v), or three projections.
+    const fusedQkv = config.fusedProjections ? linear(x, "qkv_proj", (numHeads + 2 * kvHeads) * headDim, config.qkvBias) : undefined
+    const columns = (t: Tensor, start: number, width: number) => slice(t, [{ axis: 2, start, end: start + width }])
+    const projected = (target: "q_proj" | "k_proj" | "v_proj", heads: number) => {
+      if (fusedQkv === undefined) return linear(x, target, heads * headDim, config.qkvBias)
+      const start = target === "q_proj" ? 0 : target === "k_proj" ? numHeads * headDim : (numHeads + kvHeads) * headDim
+      return columns(fusedQkv, start, heads * headDim)
+    }
     // q and k RMS-normalised before rotary: each head (qwen3, gemma3) or the whole projection (olmo2).
     const queryKey = (target: "q_proj" | "k_proj", heads: number) => {
-      const projected = linear(x, target, heads * headDim, config.qkvBias)
+      const out = projected(target, heads)
       const name = target === "q_proj" ? "self_attn.q_norm" : "self_attn.k_norm"
-      if (config.qkNorm === "projection") return headsOf(norm(projected, name, heads * headDim), heads)
-      return config.qkNorm === "head" ? norm(headsOf(projected, heads), name, headDim) : headsOf(projected, heads)
+      if (config.qkNorm === "projection") return headsOf(norm(out, name, heads * headDim), heads)
+      return config.qkNorm === "head" ? norm(headsOf(out, heads), name, headDim) : headsOf(out, heads)
     }
-    // smollm3's NoPE layers attend without rotary; gemma3's sliding layers rotate with their own table.
-    const tables = rotary.local !== undefined && config.slidingWindowPerLayer[layer] !== null ? rotary.local : rotary
-    const rotate = (t: Tensor) => (nope.has(layer) ? t : applyRotary(t, tables.cos, tables.sin))
+    // smollm3's NoPE layers attend without rotary; gemma3's sliding layers rotate with their own table;
+    // phi3's heads may rotate only their first `rotary` dimensions and pass the rest through.
+    const tables = stream.local !== undefined && config.slidingWindowPerLayer[layer] !== null ? stream.local : stream
+    const rotateWhole = (t: Tensor) => applyRotary(t, tables.cos, tables.sin)
+    const rotate = (t: Tensor) =>
+      nope.has(layer) ? t : rotary === headDim ? rotateWhole(t) : concat([rotateWhole(slice(t, [{ axis: 3, end: rotary }])), slice(t, [{ axis: 3, start: rotary }])], 3)
     const q = scaled(rotate(queryKey("q_proj", numHeads)), queryScale)
     const k = rotate(queryKey("k_proj", kvHeads))
-    const v = headsOf(linear(x, "v_proj", kvHeads * headDim, config.qkvBias), kvHeads)
+    const v = headsOf(projected("v_proj", kvHeads), kvHeads)
     const attended = attend(layer, q, k, v)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [rows, length, numHeads * headDim])
     const attentionOut = linear(merged, "o_proj", hidden, config.oBias)
     const attendedH = add(residual, scaled(config.postNorms ? norm(attentionOut, "post_attention_layernorm", hidden) : attentionOut, residualScale))
     const y = config.sandwichNorms ? norm(attendedH, "pre_feedforward_layernorm", hidden) : config.postNorms ? attendedH : norm(attendedH, "post_attention_layernorm", hidden)
-    const gate = linear(y, "gate_proj", config.intermediateSize, config.mlpBias)
-    const up = linear(y, "up_proj", config.intermediateSize, config.mlpBias)
+    // phi3's one gate/up projection: gate rows first, then up.
+    const gateUp = config.fusedProjections ? linear(y, "gate_up_proj", 2 * config.intermediateSize, config.mlpBias) : undefined
+    const gate = gateUp === undefined ? linear(y, "gate_proj", config.intermediateSize, config.mlpBias) : columns(gateUp, 0, config.intermediateSize)
+    const up = gateUp === undefined ? linear(y, "up_proj", config.intermediateSize, config.mlpBias) : columns(gateUp, config.intermediateSize, config.intermediateSize)
     const mlpOut = linear(mul(activation(gate), up), "down_proj", hidden, config.mlpBias)
     return add(attendedH, scaled(config.postNorms ? norm(mlpOut, "post_feedforward_layernorm", hidden) : mlpOut, residualScale))
   }
@@ -354,7 +368,7 @@ export const llamaTrunk = (config: LlamaConfig, shape: StepShape, options: Trunk
   let hp: Tensor | undefined
   if (shared !== undefined) {
     const { count: prompts, length: promptLength } = shared
-    const promptTable = (name: string) => input(stepNames.prompt(name), dtype, [prompts, promptLength, headDim])
+    const promptTable = (name: string) => input(stepNames.prompt(name), dtype, [prompts, promptLength, rotary])
     const promptRotary: Rotary = {
       cos: promptTable(stepNames.cos),
       sin: promptTable(stepNames.sin),

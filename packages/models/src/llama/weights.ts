@@ -30,9 +30,12 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
       if (bias) shapes.set(`${p}.${name}.bias`, [out])
     }
     if (!c.postNorms || c.sandwichNorms) shapes.set(`${p}.input_layernorm.weight`, [c.hiddenSize])
-    linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
-    linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
-    linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
+    if (c.fusedProjections) linear("self_attn.qkv_proj", attention + 2 * keyValue, c.hiddenSize, c.qkvBias)
+    else {
+      linear("self_attn.q_proj", attention, c.hiddenSize, c.qkvBias)
+      linear("self_attn.k_proj", keyValue, c.hiddenSize, c.qkvBias)
+      linear("self_attn.v_proj", keyValue, c.hiddenSize, c.qkvBias)
+    }
     if (c.qkNorm !== false) {
       shapes.set(`${p}.self_attn.q_norm.weight`, [c.qkNorm === "head" ? c.headDim : attention])
       shapes.set(`${p}.self_attn.k_norm.weight`, [c.qkNorm === "head" ? c.headDim : keyValue])
@@ -41,8 +44,11 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
     shapes.set(`${p}.post_attention_layernorm.weight`, [c.hiddenSize])
     if (c.sandwichNorms) shapes.set(`${p}.pre_feedforward_layernorm.weight`, [c.hiddenSize])
     if (c.postNorms) shapes.set(`${p}.post_feedforward_layernorm.weight`, [c.hiddenSize])
-    linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
-    linear("mlp.up_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
+    if (c.fusedProjections) linear("mlp.gate_up_proj", 2 * c.intermediateSize, c.hiddenSize, c.mlpBias)
+    else {
+      linear("mlp.gate_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
+      linear("mlp.up_proj", c.intermediateSize, c.hiddenSize, c.mlpBias)
+    }
     linear("mlp.down_proj", c.hiddenSize, c.intermediateSize, c.mlpBias)
   }
   shapes.set("model.norm.weight", [c.hiddenSize])

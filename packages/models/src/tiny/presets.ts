@@ -19,7 +19,11 @@
  * size, a sliding first layer (transformers 4.50's `sliding_window_pattern`)
  * rotating with its own unscaled table while the full layer's is linearly scaled,
  * and an LM head of its own (tied, the scaled embeddings dominate the logits of
- * an untrained model: it would only ever repeat its input token).
+ * an untrained model: it would only ever repeat its input token), phi3 with
+ * fused q/k/v and gate/up projections, half of each head rotating
+ * (Phi-4-mini's partial rotary), longrope whose 16-token original context the
+ * golden prompts and their continuations outgrow (short and long factors both
+ * used, and the switch met while generating), and a 12-token window on every layer.
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -170,6 +174,18 @@ export const TINY_PRESETS = {
     final_logit_softcapping: null,
     attn_logit_softcapping: null,
     attention_bias: false,
+    tie_word_embeddings: false
+  },
+  phi3: {
+    ...common,
+    architectures: ["Phi3ForCausalLM"],
+    model_type: "phi3",
+    head_dim: undefined,
+    rope_theta: 10000,
+    partial_rotary_factor: 0.5,
+    original_max_position_embeddings: 16,
+    rope_scaling: { type: "longrope", short_factor: [1, 1.5, 2.5, 4], long_factor: [1.2, 3, 7, 16] },
+    sliding_window: 12,
     tie_word_embeddings: false
   }
 } as const

@@ -38,7 +38,7 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   if (!Number.isInteger(headDim)) throw new Error(`tiny model config: hidden_size ${hidden} / num_attention_heads ${heads} is not a whole head size; set "head_dim" or make hidden_size a multiple of num_attention_heads`)
   const inner = numberField(config, "intermediate_size")
   const vocab = numberField(config, "vocab_size")
-  const { qkvBias, oBias, mlpBias, qkNorm, postNorms, sandwichNorms } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
+  const { qkvBias, oBias, mlpBias, fusedProjections, qkNorm, postNorms, sandwichNorms } = layerTensors(String(config.model_type), { attentionBias: config.attention_bias === true, mlpBias: config.mlp_bias === true })
   // Weights ~ N(0, 1/fan_in) keep activations O(1); embeddings at 0.5 give logits
   // with a std of a few units, so greedy choices have clear margins. gemma3 multiplies
   // its embeddings by √hidden: they start at 0.5/√hidden so the residual stream is not
@@ -55,9 +55,12 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
   for (let layer = 0; layer < numberField(config, "num_hidden_layers"); layer++) {
     const prefix = `model.layers.${layer}`
     if (!postNorms || sandwichNorms) norm(`${prefix}.input_layernorm.weight`, hidden)
-    linear(`${prefix}.self_attn.q_proj`, heads * headDim, hidden, qkvBias)
-    linear(`${prefix}.self_attn.k_proj`, kvHeads * headDim, hidden, qkvBias)
-    linear(`${prefix}.self_attn.v_proj`, kvHeads * headDim, hidden, qkvBias)
+    if (fusedProjections) linear(`${prefix}.self_attn.qkv_proj`, (heads + 2 * kvHeads) * headDim, hidden, qkvBias)
+    else {
+      linear(`${prefix}.self_attn.q_proj`, heads * headDim, hidden, qkvBias)
+      linear(`${prefix}.self_attn.k_proj`, kvHeads * headDim, hidden, qkvBias)
+      linear(`${prefix}.self_attn.v_proj`, kvHeads * headDim, hidden, qkvBias)
+    }
     if (qkNorm !== false) {
       norm(`${prefix}.self_attn.q_norm.weight`, qkNorm === "head" ? headDim : heads * headDim)
       norm(`${prefix}.self_attn.k_norm.weight`, qkNorm === "head" ? headDim : kvHeads * headDim)
@@ -66,8 +69,11 @@ export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array
     norm(`${prefix}.post_attention_layernorm.weight`, hidden)
     if (sandwichNorms) norm(`${prefix}.pre_feedforward_layernorm.weight`, hidden)
     if (postNorms) norm(`${prefix}.post_feedforward_layernorm.weight`, hidden)
-    linear(`${prefix}.mlp.gate_proj`, inner, hidden, mlpBias)
-    linear(`${prefix}.mlp.up_proj`, inner, hidden, mlpBias)
+    if (fusedProjections) linear(`${prefix}.mlp.gate_up_proj`, 2 * inner, hidden, mlpBias)
+    else {
+      linear(`${prefix}.mlp.gate_proj`, inner, hidden, mlpBias)
+      linear(`${prefix}.mlp.up_proj`, inner, hidden, mlpBias)
+    }
     linear(`${prefix}.mlp.down_proj`, hidden, inner, mlpBias)
   }
   norm("model.norm.weight", hidden)

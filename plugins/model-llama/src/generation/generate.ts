@@ -120,7 +120,7 @@ export const runQueue = (runtime: LlamaRuntime, queue: RowQueue, options: Genera
   })
 
 /** Whether a row fits a cache of `cache` slots (its prompt bucket plus its budget). */
-const fits = (row: GenerationRow, cache: number) => lengthBucket(row.promptIds.length) + row.budget <= cache
+const fits = (row: GenerationRow, cache: number) => lengthBucket(row.contextIds.length) + row.remaining <= cache
 
 /** Removes and returns up to `count` waiting rows that fit the cache, oldest first (finished ones are dropped). */
 const takeFitting = (waiting: Array<GenerationRow>, cache: number, count: number): Array<GenerationRow> => {
@@ -154,6 +154,9 @@ interface StepChoices {
 const choiceOutputs = new Set(["logits", "logsumexp", "argmax", "max_logit"])
 
 const isLiveRow = (row: GenerationRow | null): row is GenerationRow => row !== null && row.finish === null
+
+/** The position of the token a row feeds next (its newest one). */
+const nextPosition = (row: GenerationRow): number => row.promptIds.length + row.generated.length - 1
 
 /**
  * Runs one generation step for `slots` and downloads what the rows choose
@@ -210,7 +213,7 @@ const acceptChoices = (runtime: LlamaRuntime, choices: StepChoices, slots: Reado
  * prompt (GRPO, RLOO, PPO with several rollouts per prompt) prefill once.
  */
 export const promptGroups = (joining: ReadonlyArray<GenerationRow>): { readonly unique: Array<GenerationRow>; readonly of: Array<number> } =>
-  distinctBy(joining, (row) => `${row.greedy ? "g" : "s"}:${row.promptIds.join(",")}`)
+  distinctBy(joining, (row) => `${row.greedy ? "g" : "s"}:${row.contextIds.join(",")}`)
 
 /**
  * Prefills `joining` rows into fresh caches and samples their first tokens.
@@ -222,8 +225,8 @@ const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: Readon
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
     const { unique, of } = promptGroups(joining)
-    const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.promptIds.length))), cache }
-    const rows = leftPadRows(unique.map((r) => r.promptIds), shape.length, padTokenId, cache)
+    const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.contextIds.length))), cache }
+    const rows = leftPadRows(unique.map((r) => r.contextIds), shape.length, padTokenId, cache)
     const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
     const past = keeper.fresh(shape.batch)
     const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...past, ...adapterFeeds(options) }, unique)
@@ -254,16 +257,17 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     }
     // One cache size serves every row that may join: the largest prompt bucket plus the largest budget
     // (or an existing decode step's larger cache; see LlamaRuntime.decodeShape).
-    const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.promptIds.length)))
+    const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.contextIds.length)))
     const kvMode = yield* runtime.kvCache
     const lora = options.adapter?.lora
     const decodeShape = (batch: number, cache: number, sameCache: boolean) => runtime.decodeShape({ batch, cache }, "last-logits", lora, cacheUpdateOf(kvMode), sameCache)
     const cache = decodeShape(
       batchBucket(Math.min(starting.length, maxBatch)),
-      cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.budget)), Math.max(options.contextLength, longestPrompt)),
+      cacheBucket(longestPrompt + Math.max(...starting.map((r) => r.remaining)), Math.max(options.contextLength, longestPrompt)),
       false
     ).cache
     const emptySlots = () => new Array<number>(cache).fill(-1)
+    const switchAt = runtime.frequencies.long?.beyond
     const prefillCap = options.maxPrefillRows ?? maxBatch
     const keeper = cacheKeeper(runtime, kvMode, cache)
     let batch = 0
@@ -304,6 +308,17 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
         continue
       }
       if (live.length === 0) break
+      // longrope: a row whose next position is the first past the original context leaves the batch and
+      // joins again, prefilled whole with the long factors (its cache holds keys rotated with the short
+      // ones), as transformers recomputes a Phi-3 sequence that outgrows it.
+      const crossing = switchAt === undefined ? [] : live.filter((i) => nextPosition(slots[i]!) === switchAt)
+      if (crossing.length > 0) {
+        for (const i of crossing) {
+          waiting.unshift(slots[i]!)
+          slots[i] = null
+        }
+        continue
+      }
       const smaller = batch > 1 && atBoundary ? decodeShape(batchBucket(live.length), cache, true).batch : batch
       if (smaller < batch) {
         const keep = Array.from({ length: smaller }, (_, j) => live[j] ?? live[0]!)
@@ -314,7 +329,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
       }
       const steps: Array<RowStep> = slots.map((row, i) =>
         isLiveRow(row)
-          ? { tokens: [row.lastToken], positions: [row.promptIds.length + row.generated.length - 1], cachePositions: cachePositions[i]! }
+          ? { tokens: [row.lastToken], positions: [nextPosition(row)], cachePositions: cachePositions[i]! }
           : { tokens: [padTokenId], positions: [-1], cachePositions: cachePositions[i]! }
       )
       const shape = { batch, length: 1, cache }

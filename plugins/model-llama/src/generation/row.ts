@@ -91,6 +91,20 @@ export class GenerationRow {
     return 0
   }
 
+  /**
+   * What a prefill of this row reads: its prompt, and what it has generated when
+   * it joins again (a longrope model's rows, once they outgrow the original
+   * context: their cache was rotated with the short factors).
+   */
+  get contextIds(): ReadonlyArray<number> {
+    return this.generated.length === 0 ? this.promptIds : [...this.promptIds, ...this.generated]
+  }
+
+  /** New tokens this row may still take. */
+  get remaining(): number {
+    return this.budget - this.generated.length
+  }
+
   /** The last token fed to the model (the newest generated one). */
   get lastToken(): number {
     return this.generated[this.generated.length - 1]!

@@ -27,7 +27,7 @@
 import { eliminateDeadCode, Graph, hostByteLength, neg, quantisedBytes, type DeviceQuantisedWeight, type BackendError, type BackendFeed, type BackendService, type CompileOptions, type DeviceTensor, type Executable, type HostTensor, type Program, type QuantisedWeight, type BackendRunOptions } from "@refine-af/tensor"
 import { Effect, Option } from "effect"
 import type { LlamaConfig } from "@refine-af/models"
-import { availableMemory, ropeFrequencies, type RopeFrequencies } from "@refine-af/models"
+import { availableMemory, configRopeFrequencies, type RopeFrequencies } from "@refine-af/models"
 import { buildStepGraph, rotaryInputs, stepNames, type CacheUpdate, type ProgramLora, type StepHead, type StepShape } from "@refine-af/models"
 
 /** A model ready to run on a backend. */
@@ -213,7 +213,7 @@ export const makeLlamaRuntime = (
     }
     return { constants, quantised: reduced }
   }
-  const frequencies = ropeFrequencies(config.ropeScaling, config.ropeTheta, config.headDim, config.maxPositionEmbeddings, options.contextLength)
+  const frequencies = configRopeFrequencies(config, options.contextLength)
   // Every float32 weight mapped from a file (a float32 cache) by a backend that also serves the pre-packed forms from
   // files: baking them into the decode steps then costs file pages, not memory, so `decode` is the default of a
   // float32 model (a quantised one's decode steps map its float32 weights with the baked quantised ones already).

@@ -31,7 +31,8 @@ export interface SharedPromptBatch {
 /**
  * The shared-prompt feeds of `rows`, or undefined when they would not save
  * {@link SHARED_PROMPT_MAX_SHARE} of the positions of the unshared layout (every
- * row left-padded to `length`). Prompts are told apart by their tokens.
+ * row left-padded to `length`), or when a longrope model's row outgrows its
+ * original context. Prompts are told apart by their tokens.
  */
 export const sharedPromptBatch = (runtime: LlamaRuntime, rows: ReadonlyArray<PromptedRow>, length: number): SharedPromptBatch | undefined => {
   const { unique, of: promptOf } = distinctBy(rows, (r) => r.tokens.slice(0, r.promptLength).join(","))
@@ -43,6 +44,10 @@ export const sharedPromptBatch = (runtime: LlamaRuntime, rows: ReadonlyArray<Pro
   const count = batchBucket(prompts.length)
   if (count * promptLength + batch * part > SHARED_PROMPT_MAX_SHARE * batch * length) return undefined
   const { config, frequencies, padTokenId } = runtime
+  // longrope: a row longer than the original context rotates every position with the long factors,
+  // its prompt included, so its prompt pass cannot be the one a shorter row reads: no sharing then.
+  const beyond = frequencies.long?.beyond
+  if (beyond !== undefined && rows.some((r) => r.tokens.length > beyond)) return undefined
   const promptRows = leftPadRows(prompts.map((p) => p.slice(0, -1)), promptLength, padTokenId, 0)
   const promptFeeds = makeStepFeeds(config, frequencies, { batch: count, length: promptLength, cache: 0 }, promptRows, padTokenId)
   const steps = rows.map((r, i) => {

@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
-import type { LlamaConfig } from "@refine-af/models"
+import { projectionsOf, type LlamaConfig } from "@refine-af/models"
 import { openSafetensors } from "@refine-af/models"
 import { SafetensorsIoError } from "@refine-af/models"
 import { writeSafetensors, type TensorToWrite } from "@refine-af/models"
@@ -14,7 +14,7 @@ import { peftTensorName, projectionShape, type LoraAdapter, type LoraPair } from
 import { AdapterFormatError } from "./errors.ts"
 import { parseAdapterConfig, toAdapterConfigJson, type LoraTarget } from "./lora-config.ts"
 
-const TENSOR_NAME = /^base_model\.model\.(model\.layers\.(\d+)\.(?:self_attn|mlp)\.([a-z]+_proj))\.lora_(A|B)(?:\.default)?\.weight$/
+const TENSOR_NAME = /^base_model\.model\.(model\.layers\.(\d+)\.(?:self_attn|mlp)\.([a-z_]+_proj))\.lora_(A|B)(?:\.default)?\.weight$/
 
 /**
  * Writes `adapter` into `folder` (created if needed).
@@ -54,7 +54,7 @@ export const readAdapter = (folder: string, model?: LlamaConfig) =>
       try: () => JSON.parse(text) as unknown,
       catch: (cause) => new AdapterFormatError({ path: configPath, problems: [String(cause)], message: `${configPath} is not valid JSON.` })
     })
-    const config = yield* parseAdapterConfig(configPath, json)
+    const config = yield* parseAdapterConfig(configPath, json, model === undefined ? undefined : projectionsOf(model))
     const weightsPath = nodePath.join(folder, "adapter_model.safetensors")
     const file = yield* openSafetensors(weightsPath)
     const problems: Array<string> = []
@@ -85,7 +85,9 @@ export const readAdapter = (folder: string, model?: LlamaConfig) =>
         continue
       }
       if (!(config.targetModules as ReadonlyArray<string>).includes(half.target)) problems.push(`${module} is not in target_modules (${config.targetModules.join(", ")})`)
-      if (model) {
+      if (model && !(projectionsOf(model) as ReadonlyArray<string>).includes(half.target)) {
+        problems.push(`${module}: this ${model.architecture} model has no ${half.target} (its projections: ${projectionsOf(model).join(", ")}); the adapter was trained for another base model`)
+      } else if (model) {
         const [out, input] = projectionShape(model, half.target as LoraTarget)
         if (half.layer >= model.numLayers || out !== outFeatures || input !== inFeatures) {
           problems.push(`${module} is [${outFeatures}, ${inFeatures}] but the model's is [${out}, ${input}] (layer count ${model.numLayers}); the adapter was trained for another base model`)

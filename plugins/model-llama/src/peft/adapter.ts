@@ -4,7 +4,7 @@
  * [out, r] (row-major float32), plus creation, merging into base weights and
  * the shapes each target has in a given model.
  */
-import { projectionModule, type LlamaConfig } from "@refine-af/models"
+import { projectionModule, projectionShape, type LlamaConfig } from "@refine-af/models"
 import { loraScale, type LoraConfig, type LoraTarget } from "./lora-config.ts"
 
 /** One adapted projection. `module` is the HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
@@ -30,25 +30,8 @@ export const loraModulePath = (layer: number, target: LoraTarget): string => pro
 /** PEFT's tensor name for a module's A or B matrix. */
 export const peftTensorName = (module: string, matrix: "A" | "B"): string => `base_model.model.${module}.lora_${matrix}.weight`
 
-/** [out, in] of a projection in a model of this config. */
-export const projectionShape = (config: LlamaConfig, target: LoraTarget): readonly [number, number] => {
-  const attention = config.numHeads * config.headDim
-  const keyValue = config.numKeyValueHeads * config.headDim
-  switch (target) {
-    case "q_proj":
-      return [attention, config.hiddenSize]
-    case "k_proj":
-    case "v_proj":
-      return [keyValue, config.hiddenSize]
-    case "o_proj":
-      return [config.hiddenSize, attention]
-    case "gate_proj":
-    case "up_proj":
-      return [config.intermediateSize, config.hiddenSize]
-    case "down_proj":
-      return [config.hiddenSize, config.intermediateSize]
-  }
-}
+/** [out, in] of a projection in a model of this config (the models package's, re-exported). */
+export { projectionShape }
 
 /**
  * A fresh adapter initialised like PEFT's default: A ~ U(-1/√in, 1/√in)

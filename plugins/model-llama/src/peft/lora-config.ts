@@ -3,14 +3,17 @@
  * adapters trained here load in Python PEFT and vLLM and vice versa.
  */
 import { Effect } from "effect"
-import { isJsonObject, LLAMA_PROJECTIONS, type LlamaProjection } from "@refine-af/models"
+import { isJsonObject, LLAMA_PROJECTIONS, type LlamaConfig, type LlamaProjection } from "@refine-af/models"
 import { AdapterFormatError } from "./errors.ts"
 
-/** The projection names LoRA may target in a Llama-family decoder (the trunk's projections). */
+/** The projection names LoRA may target in any Llama-family decoder (a model has the ones `projectionsOf` lists). */
 export const LORA_TARGETS = LLAMA_PROJECTIONS
 
 /** One LoRA target: a projection of the trunk. */
 export type LoraTarget = LlamaProjection
+
+/** The targets a recipe that names none gets: PEFT's defaults, q_proj and v_proj, or phi3's fused qkv_proj. */
+export const defaultLoraTargetsOf = (config: Pick<LlamaConfig, "fusedProjections">): Array<LoraTarget> => (config.fusedProjections ? ["qkv_proj"] : ["q_proj", "v_proj"])
 
 /** A LoRA adapter's hyper-parameters. */
 export interface LoraConfig {
@@ -53,31 +56,35 @@ export const toAdapterConfigJson = (config: LoraConfig): Record<string, unknown>
   revision: config.revision ?? null
 })
 
-const targetsFrom = (raw: unknown, problems: Array<string>): Array<LoraTarget> => {
-  if (raw === "all-linear") return [...LORA_TARGETS]
+const targetsFrom = (raw: unknown, problems: Array<string>, available: ReadonlyArray<LoraTarget>): Array<LoraTarget> => {
+  if (raw === "all-linear") return [...available]
   if (typeof raw === "string") {
     // PEFT treats a string as a regex that must fully match the module path.
     try {
       const pattern = new RegExp(`^(?:${raw})$`)
-      const matched = LORA_TARGETS.filter((target) => pattern.test(`model.layers.0.self_attn.${target}`) || pattern.test(`model.layers.0.mlp.${target}`))
+      const matched = available.filter((target) => pattern.test(`model.layers.0.self_attn.${target}`) || pattern.test(`model.layers.0.mlp.${target}`))
       if (matched.length > 0) return matched
     } catch {
       // fall through to the problem below
     }
-    problems.push(`target_modules regex ${JSON.stringify(raw)} matches none of ${LORA_TARGETS.join(", ")}`)
+    problems.push(`target_modules regex ${JSON.stringify(raw)} matches none of ${available.join(", ")}`)
     return []
   }
   if (!Array.isArray(raw) || raw.length === 0) {
-    problems.push(`target_modules is ${JSON.stringify(raw)}, expected a non-empty list of ${LORA_TARGETS.join(", ")}`)
+    problems.push(`target_modules is ${JSON.stringify(raw)}, expected a non-empty list of ${available.join(", ")}`)
     return []
   }
-  const unknown = raw.filter((name) => !(LORA_TARGETS as ReadonlyArray<unknown>).includes(name))
-  if (unknown.length > 0) problems.push(`target_modules ${JSON.stringify(unknown)} are not projections of this architecture (${LORA_TARGETS.join(", ")})`)
-  return raw.filter((name): name is LoraTarget => (LORA_TARGETS as ReadonlyArray<unknown>).includes(name))
+  const unknown = raw.filter((name) => !(available as ReadonlyArray<unknown>).includes(name))
+  if (unknown.length > 0) problems.push(`target_modules ${JSON.stringify(unknown)} are not projections of this architecture (${available.join(", ")})`)
+  return raw.filter((name): name is LoraTarget => (available as ReadonlyArray<unknown>).includes(name))
 }
 
-/** Validates a parsed `adapter_config.json`, listing every problem. */
-export const parseAdapterConfig = (path: string, json: unknown): Effect.Effect<LoraConfig, AdapterFormatError> => {
+/**
+ * Validates a parsed `adapter_config.json`, listing every problem. `available`: the
+ * projections of the model it is for (what `all-linear` and a regex expand to), by default
+ * every projection name of the supported families.
+ */
+export const parseAdapterConfig = (path: string, json: unknown, available: ReadonlyArray<LoraTarget> = LORA_TARGETS): Effect.Effect<LoraConfig, AdapterFormatError> => {
   const problems: Array<string> = []
   if (!isJsonObject(json)) {
     return Effect.fail(new AdapterFormatError({ path, problems: ["not a JSON object"], message: `${path} is not a JSON object.` }))
@@ -98,7 +105,7 @@ export const parseAdapterConfig = (path: string, json: unknown): Effect.Effect<L
     if (isJsonObject(pattern) && Object.keys(pattern).length > 0) problems.push(`${key} (per-module ranks) is not supported`)
   }
   if (json.layers_to_transform !== undefined && json.layers_to_transform !== null) problems.push("layers_to_transform is not supported")
-  const targetModules = targetsFrom(json.target_modules, problems)
+  const targetModules = targetsFrom(json.target_modules, problems, available)
   if (problems.length > 0) {
     return Effect.fail(new AdapterFormatError({ path, problems, message: `${path} is not a supported LoRA adapter:\n  - ${problems.join("\n  - ")}` }))
   }

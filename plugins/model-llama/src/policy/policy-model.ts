@@ -13,7 +13,8 @@
 import { PolicyError, type PolicyModelService } from "@refine-af/training"
 import { Effect } from "effect"
 import type { BackendError, Executable, Program } from "@refine-af/tensor"
-import { LORA_TARGETS } from "../peft/lora-config.ts"
+import { projectionsOf } from "@refine-af/models"
+import { defaultLoraTargetsOf } from "../peft/lora-config.ts"
 import { openPolicySession, type PolicyModelParts } from "./policy-session.ts"
 import type { ProgramCache } from "./policy-step.ts"
 
@@ -44,7 +45,8 @@ export const makeLlamaPolicyModel = (options: LlamaPolicyOptions): Effect.Effect
         vocabSize: runtime.config.vocabSize,
         eosTokenIds: [...options.eosIds],
         ...(bos === undefined ? {} : { bosTokenId: bos }),
-        loraTargets: [...LORA_TARGETS],
+        loraTargets: [...projectionsOf(runtime.config)],
+        defaultLoraTargets: defaultLoraTargetsOf(runtime.config),
         hasChatTemplate
       },
       encode: (text) => Effect.sync(() => tokenizer.encode(text, { addSpecialTokens: false })),

@@ -11,8 +11,8 @@ import { generateTokens, type ActiveAdapter } from "../generation/generate.ts"
 import type { LlamaRuntime } from "../model/runtime.ts"
 import { initLoraAdapter, type LoraAdapter } from "../peft/adapter.ts"
 import { readAdapter, writeAdapter } from "../peft/adapter-io.ts"
-import { LORA_TARGETS, type LoraTarget } from "../peft/lora-config.ts"
-import type { Tokenizer } from "@refine-af/models"
+import type { LoraTarget } from "../peft/lora-config.ts"
+import { projectionsOf, type Tokenizer } from "@refine-af/models"
 import { makeLlamaLanguageModel } from "../service/language-model.ts"
 import { readCheckpoint, writeCheckpoint } from "./policy-checkpoint.ts"
 import { adapterOnly, currentAdapter, initialParams, releaseFeed, type PolicyState } from "./policy-state.ts"
@@ -40,8 +40,6 @@ export interface PolicyModelParts {
   readonly compile: ProgramCache
 }
 
-const unknownTargets = (targets: ReadonlyArray<string>) => targets.filter((t) => !(LORA_TARGETS as ReadonlyArray<string>).includes(t))
-
 const asPolicyError = (e: { readonly _tag: string; readonly message: string }) =>
   e instanceof PolicyError ? e : new PolicyError({ reason: e._tag === "LanguageModelError" && (e as LanguageModelError).reason === "ContextOverflow" ? "ContextOverflow" : e._tag.startsWith("Backend") ? "Backend" : "InvalidRequest", message: e.message, ...("fix" in e && typeof e.fix === "string" ? { fix: e.fix } : {}) })
 
@@ -49,9 +47,11 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
   Effect.gen(function* () {
     const { runtime, tokenizer } = parts
     const config = runtime.config
-    const unknown = unknownTargets(o.lora.targets)
-    if (unknown.length > 0 || o.lora.targets.length === 0)
-      return yield* new PolicyError({ reason: "UnknownLoraTarget", message: `LoRA target(s) ${JSON.stringify(unknown.length > 0 ? unknown : o.lora.targets)} are not projections of ${parts.id}`, fix: `use targets from ${LORA_TARGETS.join(", ")}` })
+    // A fresh adapter's targets must be this model's projections; a loaded one brings its own (checked by readAdapter).
+    const projections: ReadonlyArray<string> = projectionsOf(config)
+    const unknown = o.lora.targets.filter((t) => !projections.includes(t))
+    if (o.initialAdapter === undefined && (unknown.length > 0 || o.lora.targets.length === 0))
+      return yield* new PolicyError({ reason: "UnknownLoraTarget", message: `LoRA target(s) ${JSON.stringify(unknown.length > 0 ? unknown : o.lora.targets)} are not projections of ${parts.id}`, fix: `use targets from ${projections.join(", ")}` })
     const rng = sessionRng(o.seed)
     const adapter: LoraAdapter = o.initialAdapter !== undefined
       ? yield* readAdapter(o.initialAdapter, config).pipe(Effect.mapError((e) => new PolicyError({ reason: "Checkpoint", message: e.message, fix: "point initialAdapter at a PEFT folder trained for this base model" })))

@@ -22,7 +22,7 @@ export type WeightPrecision = "float32" | WeightScheme
 /** Default int4 / int8 block size (values per scale along the input axis). */
 export const DEFAULT_BLOCK_SIZE = 32
 
-const PROJECTION = /^model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight$/
+const PROJECTION = /^model\.layers\.\d+\.(self_attn\.(q|k|v|o|qkv)_proj|mlp\.(gate|up|down|gate_up)_proj)\.weight$/
 
 /** True when `precision` stores the weight `name` (of `shape`) below float32. */
 export const storedBelowFloat32 = (precision: WeightPrecision, name: string, shape: ReadonlyArray<number>): boolean =>

@@ -14,7 +14,7 @@ import { tinyModel } from "./tiny-model.ts"
 export const EOS = 2
 
 /** A 512-token tiny preset as a policy (its runtime, backend, tokenizer and config alongside). */
-export const smallPolicyOf = (preset: "llama" | "gemma3_text") => Effect.gen(function* () {
+export const smallPolicyOf = (preset: "llama" | "gemma3_text" | "phi3") => Effect.gen(function* () {
   const folder = tinyModel(preset, { set: { vocab_size: 512 } })
   const backend = yield* cpuBackend
   const model = yield* loadModelFolder(folder)

@@ -87,7 +87,7 @@ const run = (algorithm: GroupAlgorithm) => (ctx: StageContext<GroupOptions, Uses
     const o = ctx.options
     const k = o.samplesPerPrompt
     const { policy, reward } = ctx.uses
-    const lora = loraConfigFrom(o.lora)
+    const lora = loraConfigFrom(o.lora, policy.info)
     yield* checkLoraTargets(ctx.name, policy.info, lora)
     const prompts = yield* encodePrompts(ctx.name, policy, yield* loadPromptRecords(ctx.name, ctx.inputs["prompts"], o.path), o.sampling.maxNewTokens)
     const highEntropy = o.topEntropyQuantile < 1
