@@ -39,6 +39,7 @@ describe("config.json parsing", () => {
     const multimodal = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3" }))
     expect(multimodal.message).toContain("only the text-only checkpoints (model_type gemma3_text")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "qwen3_moe" }))).message).toContain("a mixture of experts")
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "phi3small" }))).message).toContain("block-sparse attention")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "toString" }))).message).toContain(`model_type "toString"; model-llama supports`)
   })
   it("qwen3: q/k RMSNorm always, projection biases only with attention_bias (o_proj too); mistral never has them", async () => {
