@@ -47,6 +47,26 @@ describe("shared prompts in policy programs", () => {
     expect(Array.from(r.shared.feeds["prompt_row"]!.data as BigInt64Array)).toEqual([0n, 1n, 0n, 1n, 0n, 1n, 0n, 1n])
   }, 60_000)
 
+  it("phi3's longrope: prompts are shared while every row fits the original context, not once one outgrows it (its prompt then rotates with the long factors)", async () => {
+    const r = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* smallPolicyOf("phi3", { original_max_position_embeddings: 48 })
+      const rows = (n: number) => grouped.map((s, i) => ({ ...s, tokens: i === 0 ? [...s.tokens.slice(0, s.promptLength), ...completion(n, 0)] : s.tokens }))
+      // The longest row: prompt A (37) and 9 or 12 completion tokens, 46 or 49 tokens.
+      // Scoring the outgrowing rows asks to share and must give what the unshared layout gives (each row by its own length).
+      const scored = (share: boolean) => scoreSequences(runtime, rows(12).map((s) => ({ ids: s.tokens, from: s.promptLength })), 8, undefined, share)
+      return {
+        beyond: runtime.frequencies.long?.beyond,
+        fitting: sharedPromptBatch(runtime, rows(9), 48),
+        outgrowing: sharedPromptBatch(runtime, rows(12), 64),
+        scores: { shared: yield* scored(true), unshared: yield* scored(false) }
+      }
+    }))
+    expect(r.beyond).toBe(48)
+    expect(r.fitting?.prompts).toEqual({ count: 2, length: 48 })
+    expect(maxRelative(r.scores.shared.flat(), r.scores.unshared.flat())).toBeLessThan(1e-5)
+    expect(r.outgrowing).toBeUndefined()
+  }, 60_000)
+
   it("give the unshared programs' heads, loss and gradients (float64 interpreter)", async () => {
     const r = await runScoped(Effect.gen(function* () {
       const { runtime, config } = yield* smallPolicy

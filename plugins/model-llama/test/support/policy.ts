@@ -13,9 +13,9 @@ import { tinyModel } from "./tiny-model.ts"
 
 export const EOS = 2
 
-/** A 512-token tiny preset as a policy (its runtime, backend, tokenizer and config alongside). */
-export const smallPolicyOf = (preset: "llama" | "gemma3_text" | "phi3") => Effect.gen(function* () {
-  const folder = tinyModel(preset, { set: { vocab_size: 512 } })
+/** A 512-token tiny preset (and config overrides) as a policy (its runtime, backend, tokenizer and config alongside). */
+export const smallPolicyOf = (preset: "llama" | "gemma3_text" | "phi3", set: Readonly<Record<string, unknown>> = {}) => Effect.gen(function* () {
+  const folder = tinyModel(preset, { set: { vocab_size: 512, ...set } })
   const backend = yield* cpuBackend
   const model = yield* loadModelFolder(folder)
   const weights = yield* loadWeights(yield* openWeights(model), model.config, folder)
