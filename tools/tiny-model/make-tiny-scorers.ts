@@ -28,7 +28,8 @@ export const TINY_SCORERS = [
   { folder: "t5/tiny-t5-v1_0", seed: 21 },
   { folder: "t5/tiny-t5-v1_1", seed: 22 },
   { folder: "llama-classifier/tiny-llama-classifier", seed: 31 },
-  { folder: "llama-classifier/tiny-qwen3-classifier", seed: 32 }
+  { folder: "llama-classifier/tiny-qwen3-classifier", seed: 32 },
+  { folder: "llama-classifier/tiny-gemma2-classifier", seed: 33 }
 ] as const
 
 /** Writes one folder's weights into `out` (default: the committed folder). */

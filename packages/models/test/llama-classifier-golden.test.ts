@@ -1,7 +1,7 @@
 /**
  * The Llama-family trunk with the `score` head (float64 interpreter) against
  * an independent float64 PyTorch LlamaForSequenceClassification /
- * Qwen3ForSequenceClassification forward (tools/golden/llama-classifier), from
+ * Qwen3ForSequenceClassification / Gemma2ForSequenceClassification forward (tools/golden/llama-classifier), from
  * safetensors and from `.bin`.
  */
 import { Effect } from "effect"
@@ -15,7 +15,9 @@ const goldenDir = nodePath.resolve(import.meta.dirname, "../../../tools/golden/l
 type Golden = { cases: Array<{ tokens: Array<Array<number>>; scores: Array<Array<number>> }> }
 const classifiers = [
   { name: "llama", folder: "tiny-llama-classifier", golden: "golden.json" },
-  { name: "qwen3", folder: "tiny-qwen3-classifier", golden: "golden-qwen3.json" }
+  { name: "qwen3", folder: "tiny-qwen3-classifier", golden: "golden-qwen3.json" },
+  // Gemma 2 reward models (Skywork-Reward-Gemma-2, GRM-Gemma2): soft-capped scores inside, no logit cap on the score.
+  { name: "gemma2", folder: "tiny-gemma2-classifier", golden: "golden-gemma2.json" }
 ] as const
 
 const scoresOf = (model: LlamaClassifier, tokens: Array<Array<number>>): Array<Array<number>> => {

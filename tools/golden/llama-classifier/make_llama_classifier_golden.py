@@ -7,6 +7,15 @@ tiny-qwen3-classifier/ is the same check for Qwen3ForSequenceClassification
 (per-head q/k RMSNorm before rotary, head_dim 16 with 4 heads over a hidden size
 of 32, transformers 5's rope_parameters): golden-qwen3.json.
 
+tiny-gemma2-classifier/ checks Gemma2ForSequenceClassification (Skywork-Reward-Gemma-2
+and GRM-Gemma2 reward models): norms before and after both branches scaling by
+(1 + weight), a tanh-GELU MLP, embeddings x sqrt(hidden), query_pre_attn_scalar,
+soft-capped attention scores (1.5, tight enough to bend them), a 4-token window on
+the even layers, and a final_logit_softcapping that a classifier's score does NOT
+get (only Gemma2ForCausalLM caps its logits): golden-gemma2.json. Its forward is the
+LM golden's (tools/golden/llama/make_llama_golden.py, the hidden state before the LM
+head) rather than a second copy of the Gemma layer here.
+
 Reads tiny-llama-classifier/ in the Hugging Face layout of
 LlamaForSequenceClassification, whose config.json (num_labels 1, pad_token_id) and
 model.safetensors were written by OUR TypeScript tool (npx tsx
@@ -43,8 +52,14 @@ QWEN3_CONFIG = dict(architectures=["Qwen3ForSequenceClassification"], model_type
                     vocab_size=80, rms_norm_eps=1e-6, rope_parameters=dict(rope_type="default", rope_theta=1000000), max_position_embeddings=64,
                     use_sliding_window=False, sliding_window=None, layer_types=["full_attention", "full_attention"], attention_bias=False,
                     tie_word_embeddings=False, bos_token_id=None, eos_token_id=2, pad_token_id=0, torch_dtype="float32")
+GEMMA2_CONFIG = dict(architectures=["Gemma2ForSequenceClassification"], model_type="gemma2", num_labels=1,
+                     hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                     vocab_size=80, rms_norm_eps=1e-6, rope_theta=10000, max_position_embeddings=64, hidden_activation="gelu_pytorch_tanh",
+                     query_pre_attn_scalar=24, sliding_window=4, attn_logit_softcapping=1.5, final_logit_softcapping=8, attention_bias=False,
+                     tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=0, torch_dtype="float32")
 # folder, config, golden file
-CLASSIFIERS = [("tiny-llama-classifier", CONFIG, "golden.json"), ("tiny-qwen3-classifier", QWEN3_CONFIG, "golden-qwen3.json")]
+CLASSIFIERS = [("tiny-llama-classifier", CONFIG, "golden.json"), ("tiny-qwen3-classifier", QWEN3_CONFIG, "golden-qwen3.json"),
+               ("tiny-gemma2-classifier", GEMMA2_CONFIG, "golden-gemma2.json")]
 BATCHES = [[[1, 17, 33, 2, 70, 41, 7], [1, 8, 3], [1, 60, 61, 62, 63]], [list(range(1, 30))]]
 
 
@@ -118,21 +133,33 @@ def forward(w, c, ids, mask):
     return per_token[torch.arange(b), last]
 
 
+def gemma_scores(folder, c, batch):
+    """Each row's score at its last token from the LM golden's Gemma 2 forward (rows unpadded: causal, so padding after them changes nothing)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "llama"))
+    from make_llama_golden import Llama  # noqa: E402
+
+    model = Llama(folder)
+    return [(model.hidden(row)[-1] @ model.w["score.weight"].T).tolist() for row in batch]
+
+
 def main():
     for name, config, golden in CLASSIFIERS:
         folder = os.path.join(HERE, name)
         c, w = read_folder(folder)
         assert c == config, f"{name}/config.json differs from the config this script checks"
-        assert list(w) == list(expected_shapes(config)), "tensor names differ from the expected layout"
-        for tensor, shape in expected_shapes(config).items():
-            assert tuple(w[tensor].shape) == shape, (tensor, tuple(w[tensor].shape), shape)
+        gemma = config["model_type"] == "gemma2"
+        if not gemma:  # the Gemma layout is the LM golden's to check (its loader asserts every tensor it reads)
+            assert list(w) == list(expected_shapes(config)), "tensor names differ from the expected layout"
+            for tensor, shape in expected_shapes(config).items():
+                assert tuple(w[tensor].shape) == shape, (tensor, tuple(w[tensor].shape), shape)
         torch.save(w, os.path.join(folder, "pytorch_model.bin"))
         cases = []
         for batch in BATCHES:
             s = max(len(r) for r in batch)
             ids = torch.tensor([r + [config["pad_token_id"]] * (s - len(r)) for r in batch])
             mask = torch.tensor([[1] * len(r) + [0] * (s - len(r)) for r in batch])
-            cases.append({"tokens": batch, "scores": forward(w, config, ids, mask).tolist()})
+            scores = gemma_scores(folder, config, batch) if gemma else forward(w, config, ids, mask).tolist()
+            cases.append({"tokens": batch, "scores": scores})
         with open(os.path.join(HERE, golden), "w") as f:
             json.dump({"torch": torch.__version__, "dtype": "float64", "cases": cases}, f)
             f.write("\n")

@@ -154,7 +154,8 @@ class Llama:
             kinds = cfg.get("layer_types") or ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(self.layers)]
             self.windows = [cfg.get("sliding_window", 4096) if kind == "sliding_attention" else None for kind in kinds]
         self.tied = cfg.get("tie_word_embeddings", cfg["model_type"] in ("smollm3", "gemma2", "gemma3_text"))  # SmolLM3Config, the Gemmas tie by default
-        self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
+        # A sequence classifier (score.weight) has no LM head.
+        self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w.get("lm_head.weight")
         # olmo2: norms after attention and MLP (no input norm), q/k norms over whole projections.
         self.olmo2 = cfg["model_type"] in ("olmo2", "olmo3")  # olmo3 is olmo2 with sliding layers
         self.post_norms = cfg["model_type"] in ("olmo2", "olmo3", "gemma2", "gemma3_text")
@@ -196,6 +197,11 @@ class Llama:
 
     def forward(self, ids, lora=None):
         """Logits [T, vocab] of one unpadded sequence. `lora` maps a projection name to (A, B, scale)."""
+        logits = (self.hidden(ids, lora) @ self.lm_head.T) / self.logits_scaling
+        return logits if self.final_cap is None else torch.tanh(logits / self.final_cap) * self.final_cap
+
+    def hidden(self, ids, lora=None):
+        """The final-norm hidden states [T, hidden] of one unpadded sequence (what a sequence classifier's score reads)."""
         T = len(ids)
         h = self.w["model.embed_tokens.weight"][torch.tensor(ids)] * self.embedding_multiplier
         def tables(inv_freq_and_scale):
@@ -267,9 +273,7 @@ class Llama:
             gate = torch.nn.functional.gelu(gate_in, approximate="tanh") if self.gemma else torch.nn.functional.silu(gate_in)
             out = proj(gate * up, p + ".mlp.down_proj")
             h = h + (self.rms_norm(out, p + ".post_feedforward_layernorm.weight") if self.post_norms else out * self.residual_multiplier)
-        h = self.rms_norm(h, "model.norm.weight")
-        logits = (h @ self.lm_head.T) / self.logits_scaling
-        return logits if self.final_cap is None else torch.tanh(logits / self.final_cap) * self.final_cap
+        return self.rms_norm(h, "model.norm.weight")
 
     def greedy(self, ids, steps):
         """Greedy continuation and the smallest top-1/top-2 logit gap met (how robust the ids are to rounding)."""
