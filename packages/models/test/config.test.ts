@@ -140,6 +140,9 @@ describe("config.json parsing", () => {
     const config = await run(parseLlamaConfig("c", fitting))
     expect(config).toMatchObject({ fusedProjections: true, partialRotaryFactor: 0.75, rmsNormEps: 1e-5, tieWordEmbeddings: false, qkvBias: false, oBias: false, mlpBias: false })
     expect(config.slidingWindowPerLayer).toEqual([2047, 2047])
+    // A window longer than any sequence (Phi-3.5-mini's and Phi-4-mini's 262144 over 131072 positions) never binds.
+    expect((await run(parseLlamaConfig("c", { ...fitting, sliding_window: 262144 }))).slidingWindowPerLayer).toEqual([null, null])
+    expect((await run(parseLlamaConfig("c", { ...fitting, sliding_window: 131071 }))).slidingWindowPerLayer).toEqual([131071, 131071])
     // Phi-3's attention factor: √(1 + ln(131072 / 4096) / ln 4096).
     const attentionFactor = Math.sqrt(1 + Math.log(32) / Math.log(4096))
     expect(config.ropeScaling).toEqual({ type: "longrope", shortFactor: short.slice(0, 3), longFactor: long.slice(0, 3), originalMaxPositionEmbeddings: 4096, attentionFactor })

@@ -220,7 +220,7 @@ const layerTypes = (json: Record<string, unknown>, fields: FieldReader, numLayer
 }
 
 /** The sliding window of each layer, following each architecture's rules (transformers' MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config, Gemma2Config, Gemma3TextConfig, Olmo3Config). */
-const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>): Array<number | null> => {
+const slidingWindows = (architecture: Architecture, json: Record<string, unknown>, fields: FieldReader, numLayers: number, nope: ReadonlySet<number>, maxPositionEmbeddings: number): Array<number | null> => {
   // The Gemmas and olmo3 always slide (their configs' window defaults to 4096), by a layer pattern where there are no `layer_types`.
   const patterned = isGemma(architecture) || architecture === "olmo3"
   const window = patterned ? fields.positiveInt("sliding_window", 4096) : fields.has("sliding_window") ? fields.positiveInt("sliding_window") : null
@@ -235,7 +235,10 @@ const slidingWindows = (architecture: Architecture, json: Record<string, unknown
     const pattern = architecture === "gemma2" ? 2 : architecture === "olmo3" ? 4 : fields.positiveInt("sliding_window_pattern", 6)
     return Array.from({ length: numLayers }, (_, layer) => ((layer + 1) % pattern === 0 ? null : window))
   }
-  // mistral and phi3 (Phi3Config): every layer slides where the config has a window.
+  // mistral and phi3 (Phi3Config): every layer slides where the config has a window. Phi-3.5-mini's and
+  // Phi-4-mini's (262144) are longer than any sequence they take (131072 positions): no window at all then,
+  // the same attention without a second mask to build and apply.
+  if (architecture === "phi3" && window >= maxPositionEmbeddings) return none
   if (architecture === "mistral" || architecture === "phi3") return Array.from({ length: numLayers }, () => window)
   // smollm3: the layers `layer_types` marks, or without it its NoPE layers (SmolLM3Config), when use_sliding_window.
   if (architecture === "smollm3") {
@@ -527,7 +530,7 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     // Gemma2Config caps by default (50, 30); Gemma3TextConfig's are null.
     attentionSoftcap: gemma ? parseSoftcap(fields, json, "attn_logit_softcapping", architecture === "gemma2" ? 50 : null) : null,
     logitSoftcap: gemma ? parseSoftcap(fields, json, "final_logit_softcapping", architecture === "gemma2" ? 30 : null) : null,
-    slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope)),
+    slidingWindowPerLayer: slidingWindows(architecture, json, fields, numLayers, new Set(nope), maxPositionEmbeddings),
     nopeLayers: nope,
     multipliers: architecture === "granite"
       ? {
