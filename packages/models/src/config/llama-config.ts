@@ -502,9 +502,9 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
   if (headDim % 2 !== 0) fields.problems.push(`head_dim (${headDim}) must be even for rotary embeddings`)
   const partialRotaryFactor = parsePartialRotary(architecture, json, fields, headDim)
   if (rope.scaling.type === "longrope") {
-    const half = Math.floor(headDim * partialRotaryFactor) / 2
+    const rotary = rotaryDim({ headDim, partialRotaryFactor })
     for (const [key, factors] of [["short_factor", rope.scaling.shortFactor], ["long_factor", rope.scaling.longFactor]] as const) {
-      if (factors.length > 0 && factors.length !== half) fields.problems.push(`rope scaling "${key}" has ${factors.length} entries; the rotary part of a head (${Math.floor(headDim * partialRotaryFactor)}) needs ${half}`)
+      if (factors.length > 0 && factors.length !== rotary / 2) fields.problems.push(`rope scaling "${key}" has ${factors.length} entries; the rotary part of a head (${rotary}) needs ${rotary / 2}`)
     }
   }
   const config: LlamaConfig = {

@@ -120,7 +120,7 @@ export const runQueue = (runtime: LlamaRuntime, queue: RowQueue, options: Genera
   })
 
 /** Whether a row fits a cache of `cache` slots (its prompt bucket plus its budget). */
-const fits = (row: GenerationRow, cache: number) => lengthBucket(row.contextIds.length) + row.remaining <= cache
+const fits = (row: GenerationRow, cache: number) => lengthBucket(row.length) + row.remaining <= cache
 
 /** Removes and returns up to `count` waiting rows that fit the cache, oldest first (finished ones are dropped). */
 const takeFitting = (waiting: Array<GenerationRow>, cache: number, count: number): Array<GenerationRow> => {
@@ -156,7 +156,7 @@ const choiceOutputs = new Set(["logits", "logsumexp", "argmax", "max_logit"])
 const isLiveRow = (row: GenerationRow | null): row is GenerationRow => row !== null && row.finish === null
 
 /** The position of the token a row feeds next (its newest one). */
-const nextPosition = (row: GenerationRow): number => row.promptIds.length + row.generated.length - 1
+const nextPosition = (row: GenerationRow): number => row.length - 1
 
 /**
  * Runs one generation step for `slots` and downloads what the rows choose
@@ -225,7 +225,7 @@ const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: Readon
   Effect.gen(function* () {
     const { config, padTokenId } = runtime
     const { unique, of } = promptGroups(joining)
-    const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.contextIds.length))), cache }
+    const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.length))), cache }
     const rows = leftPadRows(unique.map((r) => r.contextIds), shape.length, padTokenId, cache)
     const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
     const past = keeper.fresh(shape.batch)
@@ -257,7 +257,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     }
     // One cache size serves every row that may join: the largest prompt bucket plus the largest budget
     // (or an existing decode step's larger cache; see LlamaRuntime.decodeShape).
-    const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.contextIds.length)))
+    const longestPrompt = lengthBucket(Math.max(...starting.map((r) => r.length)))
     const kvMode = yield* runtime.kvCache
     const lora = options.adapter?.lora
     const decodeShape = (batch: number, cache: number, sameCache: boolean) => runtime.decodeShape({ batch, cache }, "last-logits", lora, cacheUpdateOf(kvMode), sameCache)

@@ -100,6 +100,11 @@ export class GenerationRow {
     return this.generated.length === 0 ? this.promptIds : [...this.promptIds, ...this.generated]
   }
 
+  /** Tokens so far, prompt and generated (`contextIds.length`, without building the list). */
+  get length(): number {
+    return this.promptIds.length + this.generated.length
+  }
+
   /** New tokens this row may still take. */
   get remaining(): number {
     return this.budget - this.generated.length
