@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { endOfSequenceIds, expectedWeights, loadModelFolder, parameterCount, parseLlamaConfig, ropeFrequencies, TINY_PRESETS, tinyTensorPlan } from "../src/index.ts"
+import { checkpointNames, endOfSequenceIds, expectedWeights, loadModelFolder, parameterCount, parseLlamaConfig, ropeFrequencies, TINY_PRESETS, tinyTensorPlan } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
@@ -34,10 +34,9 @@ describe("config.json parsing", () => {
   it("names the supported architectures for an unsupported one", async () => {
     const error = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gpt2" }))
     expect(error._tag).toBe("UnsupportedArchitectureError")
-    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3")
+    expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3, gemma3")
     // Model types people try get a reason and what to pick instead.
-    const multimodal = await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3" }))
-    expect(multimodal.message).toContain("only the text-only checkpoints (model_type gemma3_text")
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3n" }))).message).toContain("per-layer embeddings")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "qwen3_moe" }))).message).toContain("a mixture of experts")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "phi3small" }))).message).toContain("block-sparse attention")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "toString" }))).message).toContain(`model_type "toString"; model-llama supports`)
@@ -128,6 +127,64 @@ describe("config.json parsing", () => {
     // The other families take hidden_act (transformers' ACT2FN): GELU too; gemma3's local table is theirs alone.
     expect((await run(parseLlamaConfig("c", { ...minimal, hidden_act: "gelu" }))).activation).toBe("gelu")
     expect((await run(parseLlamaConfig("c", minimal))).localRope).toBeNull()
+  })
+  it("gemma3 (multimodal): the text decoder from a sparse text_config over Gemma3TextConfig's defaults, the top level's token ids first", async () => {
+    // gemma-3-4b-it's config.json (transformers 4.50), vision_config abridged.
+    const hub4b = {
+      architectures: ["Gemma3ForConditionalGeneration"],
+      boi_token_index: 255999,
+      eoi_token_index: 256000,
+      eos_token_id: [1, 106],
+      image_token_index: 262144,
+      initializer_range: 0.02,
+      mm_tokens_per_image: 256,
+      model_type: "gemma3",
+      text_config: { hidden_size: 2560, intermediate_size: 10240, model_type: "gemma3_text", num_hidden_layers: 34, rope_scaling: { factor: 8.0, rope_type: "linear" }, sliding_window: 1024 },
+      torch_dtype: "bfloat16",
+      vision_config: { hidden_size: 1152, image_size: 896, intermediate_size: 4304, model_type: "siglip_vision_model", num_attention_heads: 16, num_hidden_layers: 27, patch_size: 14, vision_use_head: false }
+    }
+    const config = await run(parseLlamaConfig("c", hub4b))
+    expect(config).toMatchObject({
+      architecture: "gemma3_text",
+      multimodal: "gemma3",
+      vocabSize: 262208,
+      hiddenSize: 2560,
+      intermediateSize: 10240,
+      numLayers: 34,
+      numHeads: 8,
+      numKeyValueHeads: 4,
+      headDim: 256,
+      maxPositionEmbeddings: 131072,
+      rmsNormEps: 1e-6,
+      ropeTheta: 1e6,
+      ropeScaling: { type: "linear", factor: 8 },
+      localRope: { theta: 10000, scaling: { type: "default" } },
+      tieWordEmbeddings: true,
+      activation: "gelu_tanh",
+      attentionSoftcap: null,
+      logitSoftcap: null,
+      bosTokenId: 2,
+      eosTokenIds: [1, 106],
+      padTokenId: 0
+    })
+    expect(config.multipliers?.attention).toBe(1 / 16)
+    // Five sliding layers, then a full one (sliding_window_pattern's default 6): 34 layers end on four sliding ones.
+    expect(config.slidingWindowPerLayer).toEqual(Array.from({ length: 34 }, (_, layer) => ((layer + 1) % 6 === 0 ? null : 1024)))
+    // The decoder of the multimodal model is the text-only model of the same fields.
+    const { multimodal: _m, ...decoder } = config
+    const { multimodal: _t, ...textOnly } = await run(parseLlamaConfig("c", { ...hub4b.text_config, eos_token_id: [1, 106] }))
+    expect(decoder).toEqual(textOnly)
+    // gemma-3-27b: its own head size and query scale.
+    const big = await run(parseLlamaConfig("c", { ...hub4b, text_config: { head_dim: 128, hidden_size: 5376, intermediate_size: 21504, model_type: "gemma3_text", num_attention_heads: 32, num_hidden_layers: 62, num_key_value_heads: 16, query_pre_attn_scalar: 168, rope_scaling: { factor: 8.0, rope_type: "linear" }, sliding_window: 1024 } }))
+    expect([big.headDim, big.numHeads, big.numKeyValueHeads, big.multipliers?.attention]).toEqual([128, 32, 16, 168 ** -0.5])
+    // No text_config: Gemma3Config's default text model; the token ids of the text config where the top level has none.
+    const bare = await run(parseLlamaConfig("c", { model_type: "gemma3" }))
+    expect([bare.hiddenSize, bare.numLayers, bare.intermediateSize, bare.eosTokenIds, bare.slidingWindowPerLayer[0]]).toEqual([2304, 26, 9216, [1], 4096])
+    const wrongText = await flip(parseLlamaConfig("c", { ...hub4b, text_config: { ...hub4b.text_config, model_type: "gemma2" } }))
+    expect(wrongText.message).toContain(`"text_config" has model_type "gemma2", expected "gemma3_text"`)
+    const badField = await flip(parseLlamaConfig("c", { ...hub4b, text_config: { ...hub4b.text_config, num_hidden_layers: -1 } }))
+    expect(badField.message).toContain("gemma3 config: its text_config, a gemma3_text config")
+    expect(badField.message).toContain(`"num_hidden_layers" is -1`)
   })
   it("phi3: fused projections, partly rotating heads, longrope (its older names too), every layer sliding, Phi3Config's defaults", async () => {
     const short = [1, 1.5, 2, 3]
@@ -221,9 +278,13 @@ describe("config.json parsing", () => {
   it("every tiny preset: the tiny-model writer's tensors are the ones loading expects, and parameterCount counts them", async () => {
     for (const [name, preset] of Object.entries(TINY_PRESETS)) {
       const config = await run(parseLlamaConfig(name, preset))
-      const plan = tinyTensorPlan(preset)
-      expect(new Map(plan.map((t) => [t.name, [...t.shape]]))).toEqual(new Map([...expectedWeights(config)].map(([n, shape]) => [n, [...shape]])))
-      expect(parameterCount(config)).toBe(plan.reduce((total, t) => total + t.shape.reduce((a, b) => a * b, 1), 0))
+      const plan = new Map(tinyTensorPlan(preset).map((t) => [t.name, [...t.shape]]))
+      // The decoder's tensors (all of them but a multimodal model's image side) under the names loading reads.
+      const { decoder, outside } = checkpointNames([...plan.keys()], config)
+      const decoderShapes = new Map([...decoder].map(([inner, stored]) => [inner, plan.get(stored)!]))
+      expect(decoderShapes).toEqual(new Map([...expectedWeights(config)].map(([n, shape]) => [n, [...shape]])))
+      expect(outside.length > 0).toBe(name === "gemma3")
+      expect(parameterCount(config)).toBe([...decoderShapes.values()].reduce((total, shape) => total + shape.reduce((a, b) => a * b, 1), 0))
     }
   })
   it("reports every invalid field at once", async () => {

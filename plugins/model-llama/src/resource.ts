@@ -19,7 +19,7 @@
  * ```
  */
 import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
-import { checkLlamaFolder, SUPPORTED_ARCHITECTURES, TINY_PRESET_NAMES } from "@refine-af/models"
+import { checkLlamaFolder, SUPPORTED_MODEL_TYPES, TINY_PRESET_NAMES } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
@@ -103,7 +103,7 @@ const loadFix = (error: { readonly _tag: string; readonly fix?: string }): strin
     case "ModelSourceError":
       return error.fix ?? "Check the model source options."
     case "UnsupportedArchitectureError":
-      return `Use a ${SUPPORTED_ARCHITECTURES.join(", ")} checkpoint.`
+      return `Use a ${SUPPORTED_MODEL_TYPES.join(", ")} checkpoint.`
     case "NonFiniteWeightsError":
       return "Re-download or re-convert the checkpoint: a weight holding NaN or Inf makes every output garbage."
     case "InvalidConfigError":

@@ -15,7 +15,7 @@ import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
 import type { SafetensorsFormatError } from "../safetensors/errors.ts"
 import { parseHeader, parseHeaderLength } from "../safetensors/header.ts"
 import { parseShardIndex } from "../safetensors/sharded.ts"
-import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig, SUPPORTED_ARCHITECTURES } from "./llama-config.ts"
+import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig, SUPPORTED_MODEL_TYPES } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
 export interface FolderProblem {
@@ -57,7 +57,7 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
   return {
     problem: error.message,
     fix: error._tag === "UnsupportedArchitectureError"
-      ? `use a ${SUPPORTED_ARCHITECTURES.join(", ")} checkpoint`
+      ? `use a ${SUPPORTED_MODEL_TYPES.join(", ")} checkpoint`
       : "fix the fields listed in config.json (it must belong to these weights; compare with the model card)"
   }
 }

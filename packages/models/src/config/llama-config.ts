@@ -11,7 +11,9 @@
  * windows of mistral, phi3, the qwen families, smollm3 and the Gemmas) become fields
  * here so the model code has no architecture switches. Both
  * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
- * transformers 5's `rope_parameters` (theta inside) and `layer_types`.
+ * transformers 5's `rope_parameters` (theta inside) and `layer_types`. A multimodal
+ * Gemma 3 (`gemma3`) is read as its text decoder: `text_config` over Gemma3TextConfig's
+ * defaults ({@link LlamaConfig.multimodal}).
  */
 import { Effect } from "effect"
 import { totalmem } from "node:os"
@@ -27,13 +29,22 @@ export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "o
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
 
+/**
+ * Multimodal `model_type`s whose text decoder runs here (the image side is left unread):
+ * gemma3 (Gemma3ForConditionalGeneration: gemma-3-4b / 12b / 27b), a gemma3_text decoder.
+ */
+export const MULTIMODAL_MODEL_TYPES = ["gemma3"] as const
+
+/** Every `config.json` `model_type` this plugin loads: the architectures and the multimodal wrappers of one. */
+export const SUPPORTED_MODEL_TYPES: ReadonlyArray<string> = [...SUPPORTED_ARCHITECTURES, ...MULTIMODAL_MODEL_TYPES]
+
 /** gemma2 and gemma3_text: (1 + weight) norms around both branches, a GELU MLP, scaled embeddings and queries, soft caps. */
 export const isGemma = (architecture: string): boolean => architecture === "gemma2" || architecture === "gemma3_text"
 
 /** Why some model types people try are refused: named in the error, so the user learns what to pick instead. */
 const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
-  gemma3: "a multimodal Gemma 3 (4B–27B, Gemma3ForConditionalGeneration): only the text-only checkpoints (model_type gemma3_text: gemma-3-270m, gemma-3-1b) are supported",
-  gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3's text-only checkpoints (gemma3_text) are supported",
+  gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3 (gemma3_text, and the text part of the multimodal gemma3) are supported",
+  gemma3n: "Gemma 3n's decoder (per-layer embeddings, AltUp, LAuReL) is not implemented: Gemma 3 (gemma3_text, gemma3) is supported",
   phi: "Phi-1 / Phi-2: Phi-3, Phi-3.5 and Phi-4 (phi3) are supported",
   phimoe: "a mixture of experts: only dense models are supported (Phi-3 / Phi-3.5-mini / Phi-4: phi3)",
   phi3small: "Phi-3-small's block-sparse attention (remote code) is not implemented: Phi-3-mini / medium, Phi-3.5-mini and Phi-4(-mini) (phi3) are supported",
@@ -123,6 +134,13 @@ export interface LlamaConfig {
   readonly bosTokenId: number | null
   readonly eosTokenIds: ReadonlyArray<number>
   readonly padTokenId: number | null
+  /**
+   * The multimodal model this text decoder is part of, or null: gemma3 (Gemma3ForConditionalGeneration)
+   * keeps the decoder's weights as `model.language_model.*` (`language_model.model.*` before
+   * transformers 4.52) beside a vision tower, which is not read; adapters and merged folders name
+   * them the same way (`checkpoint-names.ts`).
+   */
+  readonly multimodal: (typeof MULTIMODAL_MODEL_TYPES)[number] | null
 }
 
 /** A list of positive numbers (longrope's factors), or a problem. */
@@ -420,7 +438,7 @@ export const layerTensors = (modelType: string, flags: { readonly attentionBias:
 }
 
 /**
- * The fields `LlamaConfig` gained after model ids were first issued (sessions 32 to 34),
+ * The fields `LlamaConfig` gained after model ids were first issued (sessions 32 to 35),
  * with the value every earlier model has. A model's id leaves a field out while it
  * holds this value (`configDescription`), so adding a field does not change the id
  * of an existing model, nor orphan its cached stage outputs and weight caches.
@@ -437,7 +455,8 @@ export const FIELDS_ADDED_LATER: Readonly<Partial<LlamaConfig>> = {
   attentionSoftcap: null,
   logitSoftcap: null,
   fusedProjections: false,
-  partialRotaryFactor: 1
+  partialRotaryFactor: 1,
+  multimodal: null
 }
 
 /**
@@ -454,16 +473,57 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
     return Effect.fail(new InvalidConfigError({ path, problems: ["not a JSON object"], message: `${path} is not a JSON object; it is not a Hugging Face config.json.` }))
   }
   const modelType = json.model_type
-  if (typeof modelType !== "string" || !(SUPPORTED_ARCHITECTURES as ReadonlyArray<string>).includes(modelType)) {
+  if (typeof modelType !== "string" || !SUPPORTED_MODEL_TYPES.includes(modelType)) {
     return Effect.fail(new UnsupportedArchitectureError({
       path,
       modelType: String(modelType),
-      supported: [...SUPPORTED_ARCHITECTURES],
+      supported: [...SUPPORTED_MODEL_TYPES],
       message: `${path} has model_type ${JSON.stringify(modelType)}${typeof modelType === "string" && Object.hasOwn(UNSUPPORTED_HINTS, modelType) ? ` (${UNSUPPORTED_HINTS[modelType]})` : ""}; ` +
-        `model-llama supports ${SUPPORTED_ARCHITECTURES.join(", ")}. Use a Llama-family checkpoint or another LanguageModel provider.`
+        `model-llama supports ${SUPPORTED_MODEL_TYPES.join(", ")}. Use a Llama-family checkpoint or another LanguageModel provider.`
     }))
   }
-  const architecture = modelType as Architecture
+  if (modelType !== "gemma3") return parseDecoderConfig(path, json, null)
+  const text = gemma3TextConfig(json)
+  return typeof text === "string"
+    ? Effect.fail(new InvalidConfigError({ path, problems: [text], message: `${path} is not a valid gemma3 config: ${text}. Fix it (see the model card) and retry.` }))
+    : parseDecoderConfig(path, text, "gemma3")
+}
+
+/**
+ * Gemma3TextConfig's defaults, for the fields a config may leave out: the multimodal checkpoints'
+ * `text_config` lists only what differs (gemma-3-4b: hidden_size, intermediate_size,
+ * num_hidden_layers, rope_scaling, sliding_window).
+ */
+const GEMMA3_TEXT_DEFAULTS: Readonly<Record<string, unknown>> = {
+  vocab_size: 262_208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  pad_token_id: 0,
+  eos_token_id: 1,
+  bos_token_id: 2
+}
+
+/**
+ * The text decoder's config of a multimodal Gemma 3 (Gemma3Config): `text_config` (absent: every
+ * default), with the token ids the top level sets (gemma-3-4b-it's `eos_token_id` [1, 106]) taking
+ * precedence; a problem when `text_config` is not a gemma3_text config.
+ */
+const gemma3TextConfig = (json: Readonly<Record<string, unknown>>): Record<string, unknown> | string => {
+  const text = json.text_config ?? {}
+  if (!isJsonObject(text)) return `"text_config" is ${JSON.stringify(text)}, expected an object (Gemma3TextConfig's fields)`
+  if (text.model_type !== undefined && text.model_type !== "gemma3_text") return `"text_config" has model_type ${JSON.stringify(text.model_type)}, expected "gemma3_text"`
+  const tokens = Object.fromEntries(["bos_token_id", "eos_token_id", "pad_token_id"].filter((key) => json[key] !== undefined && json[key] !== null).map((key) => [key, json[key]]))
+  return { ...text, model_type: "gemma3_text", ...tokens }
+}
+
+/** A decoder's config (`multimodal`: the wrapper it was read from, whose `text_config` this is). */
+const parseDecoderConfig = (path: string, given: Readonly<Record<string, unknown>>, multimodal: LlamaConfig["multimodal"]): Effect.Effect<LlamaConfig, InvalidConfigError> => {
+  const architecture = given.model_type as Architecture
+  const json = architecture === "gemma3_text" ? { ...GEMMA3_TEXT_DEFAULTS, ...given } : given
   const fields = new FieldReader(json)
   const hiddenSize = fields.positiveInt("hidden_size")
   const numHeads = fields.positiveInt("num_attention_heads")
@@ -551,13 +611,14 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
       : null,
     bosTokenId: fields.tokenId("bos_token_id"),
     eosTokenIds: fields.tokenIds("eos_token_id"),
-    padTokenId: fields.tokenId("pad_token_id")
+    padTokenId: fields.tokenId("pad_token_id"),
+    multimodal
   }
   if (fields.problems.length > 0) {
     return Effect.fail(new InvalidConfigError({
       path,
       problems: fields.problems,
-      message: `${path} is not a valid ${architecture} config:\n  - ${fields.problems.join("\n  - ")}\nFix these fields (see the model card) and retry.`
+      message: `${path} is not a valid ${multimodal === null ? architecture : `${multimodal} config: its text_config, a ${architecture}`} config:\n  - ${fields.problems.join("\n  - ")}\nFix these fields (see the model card) and retry.`
     }))
   }
   return Effect.succeed(config)

@@ -9,6 +9,7 @@ import type { LlamaConfig } from "../config/llama-config.ts"
 import type { ModelFolder } from "../config/model-folder.ts"
 import { NonFiniteWeightsError, SafetensorsFormatError, type SafetensorsIoError } from "../safetensors/errors.ts"
 import { openSharded, openSingleFile, type TensorSource } from "../safetensors/sharded.ts"
+import { decoderSource } from "./checkpoint-names.ts"
 import { headNames } from "./heads.ts"
 
 /**
@@ -57,9 +58,13 @@ export const expectedWeights = (c: LlamaConfig, head: CheckpointHead = "lm"): Ma
   return shapes
 }
 
-/** Opens the folder's weights (single file or sharded). */
-export const openWeights = (model: ModelFolder): Effect.Effect<TensorSource, SafetensorsFormatError | SafetensorsIoError, Scope.Scope> =>
+/** Opens the folder's weight files (single file or sharded) with every tensor under its stored name. */
+export const openCheckpointFiles = (model: ModelFolder): Effect.Effect<TensorSource, SafetensorsFormatError | SafetensorsIoError, Scope.Scope> =>
   model.weights.kind === "sharded" ? openSharded(model.weights.path) : openSingleFile(model.weights.path)
+
+/** Opens the folder's weights as the decoder reads them: a multimodal checkpoint's text decoder under the text model's names ({@link decoderSource}). */
+export const openWeights = (model: ModelFolder): Effect.Effect<TensorSource, SafetensorsFormatError | SafetensorsIoError, Scope.Scope> =>
+  Effect.map(openCheckpointFiles(model), (source) => decoderSource(source, model.config))
 
 /**
  * Fails with one message listing (up to 8 of) the weights `expected` names

@@ -23,7 +23,9 @@
  * fused q/k/v and gate/up projections, half of each head rotating
  * (Phi-4-mini's partial rotary), longrope whose 16-token original context the
  * golden prompts and their continuations outgrow (short and long factors both
- * used, and the switch met while generating), and a 12-token window on every layer.
+ * used, and the switch met while generating), and a 12-token window on every layer,
+ * and gemma3, the multimodal Gemma 3 around the gemma3_text decoder (the same weights, under
+ * `model.language_model.`, beside a one-layer vision tower and its projector).
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -47,6 +49,26 @@ const common = {
   pad_token_id: QWEN3_TOKENIZER.endOfText,
   torch_dtype: "float32"
 }
+
+const gemma3Text = {
+  ...common,
+  architectures: ["Gemma3ForCausalLM"],
+  model_type: "gemma3_text",
+  hidden_act: undefined,
+  hidden_activation: "gelu_pytorch_tanh",
+  head_dim: 32,
+  query_pre_attn_scalar: 24,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  rope_scaling: { rope_type: "linear", factor: 8 },
+  rope_local_base_freq: 10000,
+  sliding_window: 4,
+  sliding_window_pattern: 2,
+  final_logit_softcapping: null,
+  attn_logit_softcapping: null,
+  attention_bias: false,
+  tie_word_embeddings: false
+} as const
 
 /** Preset configs by name. */
 export const TINY_PRESETS = {
@@ -157,24 +179,33 @@ export const TINY_PRESETS = {
     attention_bias: false,
     tie_word_embeddings: false
   },
-  gemma3_text: {
-    ...common,
-    architectures: ["Gemma3ForCausalLM"],
-    model_type: "gemma3_text",
-    hidden_act: undefined,
-    hidden_activation: "gelu_pytorch_tanh",
-    head_dim: 32,
-    query_pre_attn_scalar: 24,
-    rms_norm_eps: 1e-6,
-    rope_theta: 1000000,
-    rope_scaling: { rope_type: "linear", factor: 8 },
-    rope_local_base_freq: 10000,
-    sliding_window: 4,
-    sliding_window_pattern: 2,
-    final_logit_softcapping: null,
-    attn_logit_softcapping: null,
-    attention_bias: false,
-    tie_word_embeddings: false
+  gemma3_text: gemma3Text,
+  gemma3: {
+    architectures: ["Gemma3ForConditionalGeneration"],
+    model_type: "gemma3",
+    text_config: { ...gemma3Text, architectures: undefined, torch_dtype: undefined },
+    vision_config: {
+      model_type: "siglip_vision_model",
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      num_channels: 3,
+      image_size: 28,
+      patch_size: 14,
+      hidden_act: "gelu_pytorch_tanh",
+      layer_norm_eps: 1e-6,
+      vision_use_head: false
+    },
+    mm_tokens_per_image: 1,
+    boi_token_index: QWEN3_TOKENIZER.vocabSize - 3,
+    eoi_token_index: QWEN3_TOKENIZER.vocabSize - 2,
+    image_token_index: QWEN3_TOKENIZER.vocabSize - 1,
+    bos_token_id: null,
+    eos_token_id: QWEN3_TOKENIZER.imEnd,
+    pad_token_id: QWEN3_TOKENIZER.endOfText,
+    tie_word_embeddings: false,
+    torch_dtype: "float32"
   },
   phi3: {
     ...common,

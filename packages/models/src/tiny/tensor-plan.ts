@@ -11,6 +11,7 @@
  */
 
 import { isGemma, layerTensors, tiesWordEmbeddingsByDefault } from "../config/llama-config.ts"
+import { multimodalTensorName } from "../llama/checkpoint-names.ts"
 
 /** One tensor of the plan: its HF name, shape and normal init parameters. */
 export interface PlannedTensor {
@@ -18,6 +19,8 @@ export interface PlannedTensor {
   readonly shape: ReadonlyArray<number>
   readonly std: number
   readonly mean?: number
+  /** The name its random values are drawn by (default `name`): a multimodal model's decoder draws the text model's values. */
+  readonly drawnAs?: string
 }
 
 /** A config field that must be a number; the thrown message names the field. */
@@ -27,8 +30,48 @@ const numberField = (config: Readonly<Record<string, unknown>>, key: string, fal
   return value
 }
 
+/**
+ * A multimodal Gemma 3 (transformers ≥ 4.52 names): the text decoder's tensors under `model.language_model.`,
+ * drawn as the text model's (so a tiny gemma3 and gemma3_text of one seed share their decoder), a SigLIP
+ * vision tower (`vision_config`) and the projector onto the text width.
+ */
+const gemma3Plan = (config: Readonly<Record<string, unknown>>): Array<PlannedTensor> => {
+  const text = config.text_config
+  const vision = config.vision_config
+  if (typeof text !== "object" || text === null || typeof vision !== "object" || vision === null) throw new Error(`tiny gemma3 config needs "text_config" and "vision_config" objects`)
+  const textConfig = { ...(text as Record<string, unknown>), model_type: "gemma3_text" }
+  const visionConfig = vision as Record<string, unknown>
+  const decoder = tinyTensorPlan(textConfig).map((tensor) => ({ ...tensor, name: multimodalTensorName(tensor.name), drawnAs: tensor.name }))
+  const width = numberField(visionConfig, "hidden_size")
+  const inner = numberField(visionConfig, "intermediate_size")
+  const patch = numberField(visionConfig, "patch_size")
+  const patches = (numberField(visionConfig, "image_size") / patch) ** 2
+  const tower = "model.vision_tower.vision_model"
+  const plan: Array<PlannedTensor> = [
+    { name: `${tower}.embeddings.patch_embedding.weight`, shape: [width, numberField(visionConfig, "num_channels", 3), patch, patch], std: 0.02 },
+    { name: `${tower}.embeddings.patch_embedding.bias`, shape: [width], std: 0.02 },
+    { name: `${tower}.embeddings.position_embedding.weight`, shape: [patches, width], std: 0.02 }
+  ]
+  const pair = (name: string, out: number, input: number) => plan.push({ name: `${name}.weight`, shape: input === 0 ? [out] : [out, input], std: input === 0 ? 0.1 : 1 / Math.sqrt(input), mean: input === 0 ? 1 : 0 }, { name: `${name}.bias`, shape: [out], std: 0.02 })
+  for (let layer = 0; layer < numberField(visionConfig, "num_hidden_layers"); layer++) {
+    const prefix = `${tower}.encoder.layers.${layer}`
+    pair(`${prefix}.layer_norm1`, width, 0)
+    for (const projection of ["k_proj", "v_proj", "q_proj", "out_proj"]) pair(`${prefix}.self_attn.${projection}`, width, width)
+    pair(`${prefix}.layer_norm2`, width, 0)
+    pair(`${prefix}.mlp.fc1`, inner, width)
+    pair(`${prefix}.mlp.fc2`, width, inner)
+  }
+  pair(`${tower}.post_layernorm`, width, 0)
+  plan.push(
+    { name: "model.multi_modal_projector.mm_input_projection_weight", shape: [width, numberField(textConfig, "hidden_size")], std: 1 / Math.sqrt(width) },
+    { name: "model.multi_modal_projector.mm_soft_emb_norm.weight", shape: [width], std: 0.1 }
+  )
+  return [...decoder, ...plan]
+}
+
 /** The HF tensor names, shapes and init distributions for a config (throws on a missing numeric field). */
 export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array<PlannedTensor> => {
+  if (config.model_type === "gemma3") return gemma3Plan(config)
   const hidden = numberField(config, "hidden_size")
   const heads = numberField(config, "num_attention_heads")
   const kvHeads = numberField(config, "num_key_value_heads", heads)

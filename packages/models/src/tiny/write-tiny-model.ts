@@ -85,11 +85,11 @@ const writeFailure = (folder: string) => (error: unknown) =>
 
 // Each tensor is drawn when the writer reaches it: only one tensor is ever in memory, whatever the model's size.
 const tensorsOf = (plan: ReadonlyArray<PlannedTensor>, seed: number, dtype: TinyModelDtype): Array<TensorToWrite> =>
-  plan.map(({ name, shape, std, mean }) => ({
+  plan.map(({ name, shape, std, mean, drawnAs }) => ({
     name,
     dtype,
     shape: [...shape],
-    produce: () => encode(normalTensor(seed, name, shape.reduce((a, b) => a * b, 1), std, mean), dtype)
+    produce: () => encode(normalTensor(seed, drawnAs ?? name, shape.reduce((a, b) => a * b, 1), std, mean), dtype)
   }))
 
 /** Writes a tiny model folder; returns its path and the config written. */

@@ -4,7 +4,7 @@
  * [out, r] (row-major float32), plus creation, merging into base weights and
  * the shapes each target has in a given model.
  */
-import { projectionModule, projectionShape, type LlamaConfig } from "@refine-af/models"
+import { multimodalTensorName, projectionModule, projectionShape, type LlamaConfig } from "@refine-af/models"
 import { loraScale, type LoraConfig, type LoraTarget } from "./lora-config.ts"
 
 /** One adapted projection. `module` is the HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
@@ -21,14 +21,25 @@ export interface LoraPair {
 /** A LoRA adapter: hyper-parameters and the weights of each adapted module. */
 export interface LoraAdapter {
   readonly config: LoraConfig
+  /** The decoder's adapted projections, by module path in the text model's names (`model.layers.N.…`). */
   readonly pairs: ReadonlyMap<string, LoraPair>
+  /**
+   * Modules on the image side of a multimodal base (a PEFT adapter trained with `all-linear` adapts the
+   * vision tower too), by module path in transformers' current names: text never passes through them, so
+   * the decoder ignores them; they are written back with the adapter and merged into a merged folder.
+   */
+  readonly outside?: ReadonlyMap<string, LoraPair>
 }
 
 /** The HF module path of a projection in a layer. */
 export const loraModulePath = (layer: number, target: LoraTarget): string => projectionModule(layer, target)
 
-/** PEFT's tensor name for a module's A or B matrix. */
-export const peftTensorName = (module: string, matrix: "A" | "B"): string => `base_model.model.${module}.lora_${matrix}.weight`
+/**
+ * PEFT's tensor name for a module's A or B matrix: `base_model.model.` and the module's path in the base
+ * model PEFT wraps, which for a multimodal base (`model`) holds the decoder under `model.language_model.`.
+ */
+export const peftTensorName = (module: string, matrix: "A" | "B", model?: Pick<LlamaConfig, "multimodal">): string =>
+  `base_model.model.${model?.multimodal != null && module.startsWith("model.layers.") ? multimodalTensorName(module) : module}.lora_${matrix}.weight`
 
 /** [out, in] of a projection in a model of this config (the models package's, re-exported). */
 export { projectionShape }

@@ -33,15 +33,29 @@ export interface LoraConfig {
 export const loraScale = (config: Pick<LoraConfig, "r" | "alpha" | "useRsLora">): number =>
   config.useRsLora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r
 
-/** The PEFT `adapter_config.json` object for a config (keys as PEFT writes them). */
-export const toAdapterConfigJson = (config: LoraConfig): Record<string, unknown> => ({
+/**
+ * `target_modules` as PEFT should read it back: the projection names; for a multimodal base a pattern
+ * that keeps them to the language model (a bare `q_proj` would also adapt the vision tower's, left at
+ * their zero start), or, where the adapter has image-side modules too, every module name it adapts.
+ */
+const targetModulesJson = (targets: ReadonlyArray<LoraTarget>, base: { readonly multimodal: string | null; readonly outsideModules: ReadonlyArray<string> }): string | Array<string> => {
+  if (base.multimodal === null) return [...targets]
+  if (base.outsideModules.length === 0) return `.*language_model.*\\.(?:${targets.join("|")})`
+  return [...new Set([...targets, ...base.outsideModules.map((module) => module.slice(module.lastIndexOf(".") + 1))])]
+}
+
+/**
+ * The PEFT `adapter_config.json` object for a config (keys as PEFT writes them); `base` says whether
+ * the base model is multimodal and which image-side modules the adapter holds.
+ */
+export const toAdapterConfigJson = (config: LoraConfig, base: { readonly multimodal: string | null; readonly outsideModules: ReadonlyArray<string> } = { multimodal: null, outsideModules: [] }): Record<string, unknown> => ({
   peft_type: "LORA",
   task_type: "CAUSAL_LM",
   base_model_name_or_path: config.baseModelNameOrPath,
   r: config.r,
   lora_alpha: config.alpha,
   lora_dropout: config.dropout,
-  target_modules: [...config.targetModules],
+  target_modules: targetModulesJson(config.targetModules, base),
   bias: "none",
   fan_in_fan_out: false,
   inference_mode: true,
@@ -62,7 +76,9 @@ const targetsFrom = (raw: unknown, problems: Array<string>, available: ReadonlyA
     // PEFT treats a string as a regex that must fully match the module path.
     try {
       const pattern = new RegExp(`^(?:${raw})$`)
-      const matched = available.filter((target) => pattern.test(`model.layers.0.self_attn.${target}`) || pattern.test(`model.layers.0.mlp.${target}`))
+      // The decoder's modules as a text model, a multimodal one (transformers ≥ 4.52) and one of 4.50 name them.
+      const paths = (target: string) => ["model.layers", "model.language_model.layers", "language_model.model.layers"].flatMap((layers) => [`${layers}.0.self_attn.${target}`, `${layers}.0.mlp.${target}`])
+      const matched = available.filter((target) => paths(target).some((path) => pattern.test(path)))
       if (matched.length > 0) return matched
     } catch {
       // fall through to the problem below

@@ -4,6 +4,9 @@
  * (`model.safetensors` in the base's dtype or the one asked for, sharded as
  * transformers shards past 5 GB, the base's config, generation config, tokenizer and
  * licence files, and a model card of its own) that runs anywhere without PEFT.
+ * A multimodal base (gemma3) stays one: its decoder's tensors keep their names
+ * in the base's checkpoint, and its vision tower and projector are written
+ * through (with any LoRA modules the adapter holds for them merged in).
  *
  * @example
  * ```ts
@@ -14,10 +17,28 @@
  */
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import * as nodePath from "node:path"
-import { bytesPerElement, loadModelFolder, loadWeights, openWeights, pulledFrom, SafetensorsIoError, toHalfPrecision, writeSafetensors, type SafetensorsFormatError } from "@refine-af/models"
+import {
+  bytesPerElement,
+  checkpointNames,
+  currentTensorName,
+  loadModelFolder,
+  loadWeights,
+  MULTIMODAL_MODEL_TYPES,
+  multimodalTensorName,
+  openCheckpointFiles,
+  openWeights,
+  pulledFrom,
+  SafetensorsIoError,
+  toHalfPrecision,
+  writeSafetensors,
+  type CheckpointNames,
+  type SafetensorsFormatError,
+  type TensorSource,
+  type TensorToWrite
+} from "@refine-af/models"
 import type { HostTensor } from "@refine-af/tensor"
-import { Effect } from "effect"
-import type { LoraAdapter } from "./adapter.ts"
+import { Effect, type Scope } from "effect"
+import { adapterScale, mergeLoraPair, type LoraAdapter } from "./adapter.ts"
 import { readAdapter } from "./adapter-io.ts"
 import { mergeAdapter } from "./merge.ts"
 
@@ -134,7 +155,7 @@ export const writeMergedFolder = (request: {
   /** The largest weight file in bytes before the weights are sharded (default 5 × 10⁹, as transformers). */
   readonly maxShardBytes?: number
 }): Effect.Effect<MergedModelResult, SafetensorsIoError | SafetensorsFormatError> =>
-  Effect.gen(function* () {
+  Effect.scoped(Effect.gen(function* () {
     const { baseFolder, out } = request
     const merged = mergeAdapter(request.weights, request.adapter)
     const ioError = (cause: unknown) => new SafetensorsIoError({ path: out, message: `Could not write the merged model into ${out}: ${String(cause)}. Check that the folder is writable.` })
@@ -142,17 +163,30 @@ export const writeMergedFolder = (request: {
     const baseConfig = yield* Effect.tryPromise({ try: async () => JSON.parse(await readFile(nodePath.join(baseFolder, "config.json"), "utf8")) as Record<string, unknown>, catch: ioError })
     const dtype = mergedDtypeFor(request.dtype ?? "auto", baseConfig)
     const fileDtype = SAFETENSORS_DTYPE[dtype]
-    const names = Object.keys(merged).sort()
-    const sizes = names.map((name) => [name, merged[name]!.data.length * bytesPerElement(fileDtype)] as const)
+    const imageSide = yield* openImageSide(baseFolder, baseConfig)
+    const outsideMerged = yield* checkOutsidePairs(request.adapter, imageSide, baseFolder)
+    // Each weight under the name the base's checkpoint gives it, with the image side's tensors read when their shard is written.
+    const stored = (name: string) => (imageSide === undefined ? name : imageSide.names.decoder.get(name) ?? multimodalTensorName(name))
+    const entries = new Map<string, { readonly shape: ReadonlyArray<number>; readonly load: Effect.Effect<Float32Array, SafetensorsIoError> }>()
+    for (const [name, tensor] of Object.entries(merged)) entries.set(stored(name), { shape: tensor.shape, load: Effect.succeed(tensor.data as Float32Array) })
+    for (const name of imageSide?.names.outside ?? []) {
+      const shape = (yield* imageSide!.source.entry(name).pipe(Effect.mapError(ioError))).shape
+      entries.set(name, { shape, load: imageSideTensor(imageSide!.source, name, request.adapter, ioError) })
+    }
+    const names = [...entries.keys()].sort()
+    const sizes = names.map((name) => [name, entries.get(name)!.shape.reduce((product, dim) => product * dim, 1) * bytesPerElement(fileDtype)] as const)
     const shards = shardTensors(sizes, request.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES)
     const fileOf = (k: number) => (shards.length === 1 ? "model.safetensors" : `model-${String(k + 1).padStart(5, "0")}-of-${String(shards.length).padStart(5, "0")}.safetensors`)
-    const tensor = (name: string) => {
-      const data = merged[name]!.data as Float32Array
-      const shape = [...merged[name]!.shape]
+    const tensor = (name: string, data: Float32Array): TensorToWrite => {
+      const shape = [...entries.get(name)!.shape]
       // Converted as each tensor is written: one tensor's half-precision copy in memory at a time.
       return fileDtype === "F32" ? { name, dtype: fileDtype, shape, data } : { name, dtype: fileDtype, shape, produce: () => toHalfPrecision(data, fileDtype) }
     }
-    for (const [k, shard] of shards.entries()) yield* writeSafetensors(nodePath.join(out, fileOf(k)), shard.map(tensor), { format: "pt" })
+    for (const [k, shard] of shards.entries()) {
+      const tensors: Array<TensorToWrite> = []
+      for (const name of shard) tensors.push(tensor(name, yield* entries.get(name)!.load))
+      yield* writeSafetensors(nodePath.join(out, fileOf(k)), tensors, { format: "pt" })
+    }
     if (shards.length > 1) {
       const index = { metadata: { total_size: sizes.reduce((sum, [, size]) => sum + size, 0) }, weight_map: Object.fromEntries(shards.flatMap((shard, k) => shard.map((name) => [name, fileOf(k)]))) }
       yield* Effect.tryPromise({ try: () => writeFile(nodePath.join(out, "model.safetensors.index.json"), JSON.stringify(index, null, 2) + "\n"), catch: ioError })
@@ -163,10 +197,8 @@ export const writeMergedFolder = (request: {
           if (!entry.isFile() || isWeightFile(entry.name) || isNotCopied(entry.name)) continue
           const from = nodePath.join(baseFolder, entry.name)
           const to = nodePath.join(out, entry.name)
-          if (entry.name === "config.json") {
-            // transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`: both must name the written dtype.
-            await writeFile(to, JSON.stringify({ ...baseConfig, torch_dtype: dtype, ...("dtype" in baseConfig ? { dtype } : {}) }, null, 2) + "\n")
-          } else await copyFile(from, to)
+          if (entry.name === "config.json") await writeFile(to, JSON.stringify(withDtype(baseConfig, dtype), null, 2) + "\n")
+          else await copyFile(from, to)
         }
         await writeFile(nodePath.join(out, "README.md"), mergedCard(baseFolder, request.adapterSource, dtype, shards.length))
         let total = 0
@@ -175,8 +207,57 @@ export const writeMergedFolder = (request: {
       },
       catch: ioError
     })
-    const parameters = names.reduce((sum, name) => sum + merged[name]!.data.length, 0)
-    return { out, dtype, shards: shards.length, mergedModules: request.adapter.pairs.size, tensors: names.length, parameters, bytes }
+    const parameters = names.reduce((sum, name) => sum + entries.get(name)!.shape.reduce((product, dim) => product * dim, 1), 0)
+    return { out, dtype, shards: shards.length, mergedModules: request.adapter.pairs.size + outsideMerged, tensors: names.length, parameters, bytes }
+  }))
+
+/**
+ * The config with the written dtype: transformers ≥ 4.56 writes `dtype` and prefers it to `torch_dtype`, so both
+ * name it, and so do a multimodal config's sub-configs where they carry one.
+ */
+const withDtype = (config: Readonly<Record<string, unknown>>, dtype: string): Record<string, unknown> => {
+  const set = (part: Readonly<Record<string, unknown>>) => ({ ...part, ...("torch_dtype" in part ? { torch_dtype: dtype } : {}), ...("dtype" in part ? { dtype } : {}) })
+  const nested = Object.fromEntries(["text_config", "vision_config"].flatMap((key) => {
+    const part = config[key]
+    return typeof part === "object" && part !== null && !Array.isArray(part) ? [[key, set(part as Record<string, unknown>)]] : []
+  }))
+  return { ...set(config), torch_dtype: dtype, ...nested }
+}
+
+/** A multimodal base's checkpoint files, opened to name the decoder's tensors as they are stored and to write its image side through; undefined for a text model. */
+const openImageSide = (baseFolder: string, baseConfig: Readonly<Record<string, unknown>>): Effect.Effect<{ readonly source: TensorSource; readonly names: CheckpointNames } | undefined, SafetensorsIoError, Scope.Scope> =>
+  (MULTIMODAL_MODEL_TYPES as ReadonlyArray<unknown>).includes(baseConfig.model_type)
+    ? Effect.gen(function* () {
+      const model = yield* loadModelFolder(baseFolder)
+      const source = yield* openCheckpointFiles(model)
+      return { source, names: checkpointNames(source.names, model.config) }
+    }).pipe(Effect.mapError((error) => new SafetensorsIoError({ path: baseFolder, message: `Could not read the image side of the multimodal base ${baseFolder}: ${error.message}` })))
+    : Effect.succeed(undefined)
+
+/** How many of the adapter's image-side modules the base has (all, or a failure naming the ones it lacks or holds at another shape). */
+const checkOutsidePairs = (adapter: LoraAdapter, imageSide: { readonly source: TensorSource; readonly names: CheckpointNames } | undefined, baseFolder: string) =>
+  Effect.gen(function* () {
+    const pairs = [...(adapter.outside?.values() ?? [])]
+    const byCurrent = new Map((imageSide?.names.outside ?? []).map((name) => [currentTensorName(name), name]))
+    const problems: Array<string> = []
+    for (const pair of pairs) {
+      const name = byCurrent.get(`${pair.module}.weight`)
+      const found = name === undefined ? undefined : yield* Effect.option(imageSide!.source.entry(name))
+      const shape = found?._tag === "Some" ? found.value.shape : undefined
+      if (shape === undefined) problems.push(`${pair.module} has no weight in the base`)
+      else if (shape.join(",") !== `${pair.outFeatures},${pair.inFeatures}`) problems.push(`${pair.module} is [${pair.outFeatures}, ${pair.inFeatures}] in the adapter but [${shape}] in the base`)
+    }
+    return problems.length === 0
+      ? pairs.length
+      : yield* Effect.fail(new SafetensorsIoError({ path: baseFolder, message: `The adapter's image-side LoRA modules do not fit the base ${baseFolder}:\n  - ${problems.join("\n  - ")}\nMerge the adapter into the model it was trained on.` }))
+  })
+
+/** An image-side tensor of the base as float32, with the adapter's LoRA module of the same name merged in. */
+const imageSideTensor = (source: TensorSource, name: string, adapter: LoraAdapter, ioError: (cause: unknown) => SafetensorsIoError): Effect.Effect<Float32Array, SafetensorsIoError> =>
+  Effect.map(source.readFloat32(name).pipe(Effect.mapError((error) => ioError(error.message))), (values) => {
+    const current = currentTensorName(name)
+    const pair = current.endsWith(".weight") ? adapter.outside?.get(current.slice(0, -".weight".length)) : undefined
+    return pair === undefined ? values : mergeLoraPair(values, pair, adapterScale(adapter))
   })
 
 /** Merges `adapter` into `base` and writes the result to `out` (see the module doc). */

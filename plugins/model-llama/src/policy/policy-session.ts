@@ -104,7 +104,7 @@ export const openPolicySession = (parts: PolicyModelParts, o: SessionOptions): E
       exportAdapter: (dir) =>
         Effect.gen(function* () {
           const current = yield* currentAdapter(runtime.backend, state)
-          yield* writeAdapter(dir, { ...current, config: { ...current.config, baseModelNameOrPath: parts.base?.nameOrPath ?? null, revision: parts.base?.revision ?? null } })
+          yield* writeAdapter(dir, { ...current, config: { ...current.config, baseModelNameOrPath: parts.base?.nameOrPath ?? null, revision: parts.base?.revision ?? null } }, config)
         }).pipe(Effect.mapError((e) => new PolicyError({ reason: "Checkpoint", message: `cannot export the adapter into ${dir}: ${e.message}`, fix: "check that the folder is writable" }))),
       lm: makeLlamaLanguageModel(runtime, tokenizer, { id: `${parts.id}+policy-session`, contextLength: parts.contextLength, eosIds: parts.eosIds, maxBatch: parts.maxBatch, ...(parts.prefillRows === undefined ? {} : { prefillRows: parts.prefillRows }), adapter: active })
     } satisfies PolicySession

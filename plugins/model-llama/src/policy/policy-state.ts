@@ -52,7 +52,8 @@ export const currentAdapter = (backend: BackendService, state: PolicyState): Eff
       const b = yield* toHost(backend, state.params.get(`${module}.lora_B.weight`)!)
       pairs.set(module, { ...pair, a: Float32Array.from(a.data as Float32Array), b: Float32Array.from(b.data as Float32Array) })
     }
-    return { config: state.adapter.config, pairs }
+    // Image-side modules of a multimodal base (a loaded adapter's) are not trained: they go out as they came in.
+    return { ...state.adapter, pairs }
   })
 
 /** The adapter's current matrices as generation feeds (no copies). */
