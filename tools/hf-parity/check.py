@@ -39,12 +39,16 @@ WEIGHT_TOL = 1e-5
 
 def load_model(folder, device):
     import torch
-    from transformers import AutoModelForCausalLM
+    import transformers
 
+    with open(os.path.join(folder, "config.json")) as f:
+        model_type = json.load(f).get("model_type")
+    # A multimodal Gemma 3 is loaded as the model its checkpoints are (the Auto class's choice for it changed across versions).
+    cls = transformers.Gemma3ForConditionalGeneration if model_type == "gemma3" else transformers.AutoModelForCausalLM
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
+        model = cls.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
     except TypeError:  # transformers before `dtype` replaced `torch_dtype`
-        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32, attn_implementation="eager")
+        model = cls.from_pretrained(folder, torch_dtype=torch.float32, attn_implementation="eager")
     return model.to(device).eval()
 
 

@@ -51,3 +51,9 @@ class AutoTokenizer:
     @staticmethod
     def from_pretrained(folder):
         raise NotImplementedError("the stand-in has no tokenizer (transformers' needs the tokenizers library)")
+
+
+class Gemma3ForConditionalGeneration:
+    @staticmethod
+    def from_pretrained(folder, dtype=None, torch_dtype=None, attn_implementation=None):
+        raise NotImplementedError("the stand-in reads text-only models (the golden Llama has no multimodal loading)")
