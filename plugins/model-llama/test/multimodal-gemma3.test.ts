@@ -72,7 +72,7 @@ const trainedAdapter = (config: Parameters<typeof initLoraAdapter>[1], withVisio
 }
 
 describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
-  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the gemma3_text model of the same seed", { timeout: 120_000 }, async () => {
+  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the gemma3_text model of the same seed, at float32 and int4", { timeout: 120_000 }, async () => {
     const current = tinyModel("gemma3")
     const legacy = await legacyFolder(current, nodePath.join(scratch, "legacy"))
     const text = await decoderWeights(tinyModel("gemma3_text"))
@@ -82,6 +82,15 @@ describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
       expect(Object.keys(weights).sort()).toEqual(Object.keys(text.weights).sort())
       for (const [name, tensor] of Object.entries(text.weights)) expect(same(weights[name]!.data as Float32Array, tensor.data as Float32Array), name).toBe(true)
     }
+    // At int4 too: the quantisation cache reads the decoder through the same names (legacy layout, sharded).
+    const scores = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+      const backend = yield* cpuBackend
+      const request = [{ prompt: "Sort the numbers 3, 1, 2.", continuation: " 1, 2, 3" }]
+      const totals: Array<number> = []
+      for (const folder of [legacy, tinyModel("gemma3_text")]) totals.push((yield* (yield* loadLlama(folder, backend, { contextLength: 64, precision: { precision: "int4" } })).service.score(request))[0]!.total)
+      return totals
+    })))
+    expect(scores[0]).toBe(scores[1])
   })
 
   it("writes adapters with PEFT's names on this model and reads them back in either layout; image-side modules are kept, and refused on a text-only model", { timeout: 120_000 }, async () => {
