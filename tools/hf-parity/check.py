@@ -35,6 +35,7 @@ import traceback
 LOGPROB_TOL = 1e-3  # abs, on log-probabilities of magnitude ~10-25 (float32 vs float32, other kernels)
 TIE = 1e-4  # a greedy token within this of transformers' top logit counts as a tie
 WEIGHT_TOL = 1e-5
+MULTIMODAL_CLASSES = {"gemma3": "Gemma3ForConditionalGeneration", "mistral3": "Mistral3ForConditionalGeneration"}
 
 
 def load_model(folder, device):
@@ -43,8 +44,8 @@ def load_model(folder, device):
 
     with open(os.path.join(folder, "config.json")) as f:
         model_type = json.load(f).get("model_type")
-    # A multimodal Gemma 3 is loaded as the model its checkpoints are (the Auto class's choice for it changed across versions).
-    cls = transformers.Gemma3ForConditionalGeneration if model_type == "gemma3" else transformers.AutoModelForCausalLM
+    # A multimodal model is loaded as the class its checkpoints are (the Auto class's choice for them changed across versions).
+    cls = getattr(transformers, MULTIMODAL_CLASSES[model_type]) if model_type in MULTIMODAL_CLASSES else transformers.AutoModelForCausalLM
     try:
         model = cls.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
     except TypeError:  # transformers before `dtype` replaced `torch_dtype`

@@ -60,7 +60,7 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, rsLora: false }
 const NEW_TOKENS = 12
 const SFT_STEPS = 3
 
-/** The models checked: the twelve presets in float32 (gemma3: the multimodal Gemma 3 around gemma3_text's decoder), and llama stored as bfloat16 (both sides read it as float32). */
+/** The models checked: the thirteen presets in float32 (gemma3 and mistral3: multimodal models around gemma3_text's and mistral's decoders), and llama stored as bfloat16 (both sides read it as float32). */
 export const VARIANTS = {
   llama: { preset: "llama", dtype: "F32" },
   mistral: { preset: "mistral", dtype: "F32" },
@@ -74,6 +74,7 @@ export const VARIANTS = {
   gemma3_text: { preset: "gemma3_text", dtype: "F32" },
   phi3: { preset: "phi3", dtype: "F32" },
   gemma3: { preset: "gemma3", dtype: "F32" },
+  mistral3: { preset: "mistral3", dtype: "F32" },
   "llama-bf16": { preset: "llama", dtype: "BF16" }
 } as const satisfies Record<string, { readonly preset: TinyPresetName; readonly dtype: TinyModelDtype }>
 

@@ -186,6 +186,29 @@ describe("config.json parsing", () => {
     expect(badField.message).toContain("gemma3 config: its text_config, a gemma3_text config")
     expect(badField.message).toContain(`"num_hidden_layers" is -1`)
   })
+  it("mistral3 (multimodal, Mistral Small 3.1 / 3.2): the mistral decoder of text_config, MistralConfig's defaults for what it leaves out", async () => {
+    // Mistral-Small-3.1-24B-Instruct-2503's config.json, vision_config abridged.
+    const hub = {
+      architectures: ["Mistral3ForConditionalGeneration"],
+      image_token_index: 10,
+      model_type: "mistral3",
+      multimodal_projector_bias: false,
+      projector_hidden_act: "gelu",
+      spatial_merge_size: 2,
+      text_config: { attention_dropout: 0.0, head_dim: 128, hidden_act: "silu", hidden_size: 5120, initializer_range: 0.02, intermediate_size: 32768, max_position_embeddings: 131072, model_type: "mistral", num_attention_heads: 32, num_hidden_layers: 40, num_key_value_heads: 8, rms_norm_eps: 1e-05, rope_theta: 1000000000.0, sliding_window: null, use_cache: true, vocab_size: 131072 },
+      torch_dtype: "bfloat16",
+      vision_config: { head_dim: 64, hidden_act: "silu", hidden_size: 1024, image_size: 1540, intermediate_size: 4096, model_type: "pixtral", num_attention_heads: 16, num_hidden_layers: 24, patch_size: 14, rope_theta: 10000.0 },
+      vision_feature_layer: -1
+    }
+    const config = await run(parseLlamaConfig("c", hub))
+    expect(config).toMatchObject({ architecture: "mistral", multimodal: "mistral3", vocabSize: 131072, hiddenSize: 5120, numLayers: 40, numHeads: 32, numKeyValueHeads: 8, headDim: 128, ropeTheta: 1e9, rmsNormEps: 1e-5, tieWordEmbeddings: false, bosTokenId: 1, eosTokenIds: [2] })
+    expect(new Set(config.slidingWindowPerLayer)).toEqual(new Set([null]))
+    // Left out, MistralConfig's 4096-token window applies (a plain mistral config.json is read as written).
+    const { sliding_window: _w, ...noWindow } = hub.text_config
+    expect((await run(parseLlamaConfig("c", { ...hub, text_config: noWindow }))).slidingWindowPerLayer[0]).toBe(4096)
+    const llava = await flip(parseLlamaConfig("c", { ...hub, text_config: { ...hub.text_config, model_type: "llama" } }))
+    expect(llava.message).toContain(`"text_config" has model_type "llama", expected "mistral"`)
+  })
   it("phi3: fused projections, partly rotating heads, longrope (its older names too), every layer sliding, Phi3Config's defaults", async () => {
     const short = [1, 1.5, 2, 3]
     const long = [2, 4, 8, 16]
@@ -283,7 +306,7 @@ describe("config.json parsing", () => {
       const { decoder, outside } = checkpointNames([...plan.keys()], config)
       const decoderShapes = new Map([...decoder].map(([inner, stored]) => [inner, plan.get(stored)!]))
       expect(decoderShapes).toEqual(new Map([...expectedWeights(config)].map(([n, shape]) => [n, [...shape]])))
-      expect(outside.length > 0).toBe(name === "gemma3")
+      expect(outside.length > 0).toBe(name === "gemma3" || name === "mistral3")
       expect(parameterCount(config)).toBe([...decoderShapes.values()].reduce((total, shape) => total + shape.reduce((a, b) => a * b, 1), 0))
     }
   })

@@ -10,10 +10,10 @@ import { repoRoot } from "./support/tiny-model.ts"
 const golden = (preset: string): { prompts: ReadonlyArray<{ ids: ReadonlyArray<number>; greedy: ReadonlyArray<number> }> } =>
   JSON.parse(readFileSync(goldenFile(preset), "utf8"))
 
-/** The golden of a preset: the multimodal gemma3's decoder is gemma3_text's (the same weights, drawn by their text names). */
-const goldenFile = (preset: string) => nodePath.join(repoRoot, `tools/golden/llama/golden-${preset === "gemma3" ? "gemma3_text" : preset}.json`)
+/** The golden of a preset: a multimodal one's decoder is its text model's (the same weights, drawn by their text names). */
+const goldenFile = (preset: string) => nodePath.join(repoRoot, `tools/golden/llama/golden-${({ gemma3: "gemma3_text", mistral3: "mistral" } as Record<string, string>)[preset] ?? preset}.json`)
 
-describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3", "gemma3"] as const)("%s generation", (preset) => {
+describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3", "gemma3", "mistral3"] as const)("%s generation", (preset) => {
   it("greedy KV-cache generation of a batch reproduces the reference's 32 tokens per prompt", async () => {
     const { prompts } = golden(preset)
     const generations = await runScoped(Effect.gen(function* () {

@@ -17,8 +17,8 @@ interface GoldenPrompt {
 const golden = (preset: string): { prompts: ReadonlyArray<GoldenPrompt> } =>
   JSON.parse(readFileSync(goldenFile(preset), "utf8"))
 
-/** The golden of a preset: the multimodal gemma3's decoder is gemma3_text's (the same weights, drawn by their text names). */
-const goldenFile = (preset: string) => nodePath.join(repoRoot, `tools/golden/llama/golden-${preset === "gemma3" ? "gemma3_text" : preset}.json`)
+/** The golden of a preset: a multimodal one's decoder is its text model's (the same weights, drawn by their text names). */
+const goldenFile = (preset: string) => nodePath.join(repoRoot, `tools/golden/llama/golden-${({ gemma3: "gemma3_text", mistral3: "mistral" } as Record<string, string>)[preset] ?? preset}.json`)
 
 /** Relative error as max |a − b| / max |b| over a set of values. */
 const relativeError = (pairs: ReadonlyArray<readonly [number, number]>) => {
@@ -31,7 +31,7 @@ const relativeError = (pairs: ReadonlyArray<readonly [number, number]>) => {
   return diff / scale
 }
 
-describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3", "gemma3"] as const)("%s logits vs the PyTorch reference", (preset) => {
+describe.each(["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3", "gemma3", "mistral3"] as const)("%s logits vs the PyTorch reference", (preset) => {
   it("matches sliced logits and whole-vocabulary statistics at every position of a left-padded batch (fp32 rel. err ≤ 1e-4)", async () => {
     expect(existsSync(goldenFile(preset))).toBe(true)
     const { prompts } = golden(preset)

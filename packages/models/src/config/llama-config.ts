@@ -12,14 +12,15 @@
  * here so the model code has no architecture switches. Both
  * config layouts are read: transformers 4's `rope_theta` / `rope_scaling`, and
  * transformers 5's `rope_parameters` (theta inside) and `layer_types`. A multimodal
- * Gemma 3 (`gemma3`) is read as its text decoder: `text_config` over Gemma3TextConfig's
- * defaults ({@link LlamaConfig.multimodal}).
+ * model (`gemma3`, `mistral3`) is read as its text decoder: `text_config` over the text
+ * model's defaults (`multimodal-config.ts`, {@link LlamaConfig.multimodal}).
  */
 import { Effect } from "effect"
 import { totalmem } from "node:os"
 import { InvalidConfigError, UnsupportedArchitectureError } from "./errors.ts"
 import { FieldReader, isJsonObject } from "./fields.ts"
 import type { RopeScaling } from "./rope.ts"
+import { GEMMA3_TEXT_DEFAULTS, isMultimodalModelType, MULTIMODAL_MODEL_TYPES, multimodalTextConfig, type MultimodalModelType } from "./multimodal-config.ts"
 import { gemmaRopes, parseRope } from "./rope-config.ts"
 
 /** Bytes per weight of the narrowest precision a Llama model can be held in: int4, block-wise, one float32 scale per 32 weights. */
@@ -29,12 +30,6 @@ export const NARROWEST_BYTES_PER_WEIGHT = 0.625
 export const SUPPORTED_ARCHITECTURES = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "olmo3", "smollm3", "granite", "gemma2", "gemma3_text", "phi3"] as const
 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number]
-
-/**
- * Multimodal `model_type`s whose text decoder runs here (the image side is left unread):
- * gemma3 (Gemma3ForConditionalGeneration: gemma-3-4b / 12b / 27b), a gemma3_text decoder.
- */
-export const MULTIMODAL_MODEL_TYPES = ["gemma3"] as const
 
 /** Every `config.json` `model_type` this plugin loads: the architectures and the multimodal wrappers of one. */
 export const SUPPORTED_MODEL_TYPES: ReadonlyArray<string> = [...SUPPORTED_ARCHITECTURES, ...MULTIMODAL_MODEL_TYPES]
@@ -46,6 +41,7 @@ export const isGemma = (architecture: string): boolean => architecture === "gemm
 const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
   gemma: "Gemma 1: Gemma 2 (gemma2) and Gemma 3 (gemma3_text, and the text part of the multimodal gemma3) are supported",
   gemma3n: "Gemma 3n's decoder (per-layer embeddings, AltUp, LAuReL) is not implemented: Gemma 3 (gemma3_text, gemma3) is supported",
+  llava: "a LLaVA model: the multimodal models whose text decoder runs here are gemma3 and mistral3",
   phi: "Phi-1 / Phi-2: Phi-3, Phi-3.5 and Phi-4 (phi3) are supported",
   phimoe: "a mixture of experts: only dense models are supported (Phi-3 / Phi-3.5-mini / Phi-4: phi3)",
   phi3small: "Phi-3-small's block-sparse attention (remote code) is not implemented: Phi-3-mini / medium, Phi-3.5-mini and Phi-4(-mini) (phi3) are supported",
@@ -136,12 +132,12 @@ export interface LlamaConfig {
   readonly eosTokenIds: ReadonlyArray<number>
   readonly padTokenId: number | null
   /**
-   * The multimodal model this text decoder is part of, or null: gemma3 (Gemma3ForConditionalGeneration)
-   * keeps the decoder's weights as `model.language_model.*` (`language_model.model.*` before
-   * transformers 4.52) beside a vision tower, which is not read; adapters and merged folders name
-   * them the same way (`checkpoint-names.ts`).
+   * The multimodal model this text decoder is part of, or null: gemma3 and mistral3 keep the
+   * decoder's weights as `model.language_model.*` (`language_model.model.*` before transformers
+   * 4.52) beside a vision tower, which is not read; adapters and merged folders name them the same
+   * way (`checkpoint-names.ts`).
    */
-  readonly multimodal: (typeof MULTIMODAL_MODEL_TYPES)[number] | null
+  readonly multimodal: MultimodalModelType | null
 }
 
 /** transformers 5's per-layer attention kinds (`layer_types`), or undefined when the config has none. */
@@ -327,42 +323,11 @@ export const parseLlamaConfig = (path: string, json: unknown): Effect.Effect<Lla
         `model-llama supports ${SUPPORTED_MODEL_TYPES.join(", ")}. Use a Llama-family checkpoint or another LanguageModel provider.`
     }))
   }
-  if (modelType !== "gemma3") return parseDecoderConfig(path, json, null)
-  const text = gemma3TextConfig(json)
+  if (!isMultimodalModelType(modelType)) return parseDecoderConfig(path, json, null)
+  const text = multimodalTextConfig(modelType, json)
   return typeof text === "string"
-    ? Effect.fail(new InvalidConfigError({ path, problems: [text], message: `${path} is not a valid gemma3 config: ${text}. Fix it (see the model card) and retry.` }))
-    : parseDecoderConfig(path, text, "gemma3")
-}
-
-/**
- * Gemma3TextConfig's defaults, for the fields a config may leave out: the multimodal checkpoints'
- * `text_config` lists only what differs (gemma-3-4b: hidden_size, intermediate_size,
- * num_hidden_layers, rope_scaling, sliding_window).
- */
-const GEMMA3_TEXT_DEFAULTS: Readonly<Record<string, unknown>> = {
-  vocab_size: 262_208,
-  hidden_size: 2304,
-  intermediate_size: 9216,
-  num_hidden_layers: 26,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  head_dim: 256,
-  pad_token_id: 0,
-  eos_token_id: 1,
-  bos_token_id: 2
-}
-
-/**
- * The text decoder's config of a multimodal Gemma 3 (Gemma3Config): `text_config` (absent: every
- * default), with the token ids the top level sets (gemma-3-4b-it's `eos_token_id` [1, 106]) taking
- * precedence; a problem when `text_config` is not a gemma3_text config.
- */
-const gemma3TextConfig = (json: Readonly<Record<string, unknown>>): Record<string, unknown> | string => {
-  const text = json.text_config ?? {}
-  if (!isJsonObject(text)) return `"text_config" is ${JSON.stringify(text)}, expected an object (Gemma3TextConfig's fields)`
-  if (text.model_type !== undefined && text.model_type !== "gemma3_text") return `"text_config" has model_type ${JSON.stringify(text.model_type)}, expected "gemma3_text"`
-  const tokens = Object.fromEntries(["bos_token_id", "eos_token_id", "pad_token_id"].filter((key) => json[key] !== undefined && json[key] !== null).map((key) => [key, json[key]]))
-  return { ...text, model_type: "gemma3_text", ...tokens }
+    ? Effect.fail(new InvalidConfigError({ path, problems: [text], message: `${path} is not a valid ${modelType} config: ${text}. Fix it (see the model card) and retry.` }))
+    : parseDecoderConfig(path, text, modelType)
 }
 
 /** A decoder's config (`multimodal`: the wrapper it was read from, whose `text_config` this is). */

@@ -24,8 +24,9 @@
  * (Phi-4-mini's partial rotary), longrope whose 16-token original context the
  * golden prompts and their continuations outgrow (short and long factors both
  * used, and the switch met while generating), and a 12-token window on every layer,
- * and gemma3, the multimodal Gemma 3 around the gemma3_text decoder (the same weights, under
- * `model.language_model.`, beside a one-layer vision tower and its projector).
+ * gemma3, the multimodal Gemma 3 around the gemma3_text decoder (the same weights, under
+ * `model.language_model.`, beside a one-layer SigLIP tower and its projector), and mistral3,
+ * Mistral Small 3.1's layout around the mistral decoder (a one-layer Pixtral tower, the patch merger).
  * The vocabulary is the Qwen3 tokenizer's (151,669
  * tokens) because the embedding must match the tokenizer.
  */
@@ -49,6 +50,17 @@ const common = {
   pad_token_id: QWEN3_TOKENIZER.endOfText,
   torch_dtype: "float32"
 }
+
+const mistralText = {
+  ...common,
+  architectures: ["MistralForCausalLM"],
+  model_type: "mistral",
+  num_key_value_heads: 1,
+  rope_theta: 1000000,
+  rope_scaling: { type: "linear", factor: 2 },
+  sliding_window: 8,
+  tie_word_embeddings: false
+} as const
 
 const gemma3Text = {
   ...common,
@@ -82,16 +94,7 @@ export const TINY_PRESETS = {
     mlp_bias: false,
     tie_word_embeddings: false
   },
-  mistral: {
-    ...common,
-    architectures: ["MistralForCausalLM"],
-    model_type: "mistral",
-    num_key_value_heads: 1,
-    rope_theta: 1000000,
-    rope_scaling: { type: "linear", factor: 2 },
-    sliding_window: 8,
-    tie_word_embeddings: false
-  },
+  mistral: mistralText,
   qwen2: {
     ...common,
     architectures: ["Qwen2ForCausalLM"],
@@ -201,6 +204,34 @@ export const TINY_PRESETS = {
     boi_token_index: QWEN3_TOKENIZER.vocabSize - 3,
     eoi_token_index: QWEN3_TOKENIZER.vocabSize - 2,
     image_token_index: QWEN3_TOKENIZER.vocabSize - 1,
+    bos_token_id: null,
+    eos_token_id: QWEN3_TOKENIZER.imEnd,
+    pad_token_id: QWEN3_TOKENIZER.endOfText,
+    tie_word_embeddings: false,
+    torch_dtype: "float32"
+  },
+  mistral3: {
+    architectures: ["Mistral3ForConditionalGeneration"],
+    model_type: "mistral3",
+    text_config: { ...mistralText, architectures: undefined, torch_dtype: undefined },
+    vision_config: {
+      model_type: "pixtral",
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      head_dim: 8,
+      num_channels: 3,
+      image_size: 28,
+      patch_size: 14,
+      hidden_act: "gelu",
+      rope_theta: 10000
+    },
+    image_token_index: QWEN3_TOKENIZER.vocabSize - 1,
+    projector_hidden_act: "gelu",
+    vision_feature_layer: -1,
+    multimodal_projector_bias: false,
+    spatial_merge_size: 2,
     bos_token_id: null,
     eos_token_id: QWEN3_TOKENIZER.imEnd,
     pad_token_id: QWEN3_TOKENIZER.endOfText,

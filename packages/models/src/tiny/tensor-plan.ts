@@ -30,48 +30,89 @@ const numberField = (config: Readonly<Record<string, unknown>>, key: string, fal
   return value
 }
 
-/**
- * A multimodal Gemma 3 (transformers ≥ 4.52 names): the text decoder's tensors under `model.language_model.`,
- * drawn as the text model's (so a tiny gemma3 and gemma3_text of one seed share their decoder), a SigLIP
- * vision tower (`vision_config`) and the projector onto the text width.
- */
-const gemma3Plan = (config: Readonly<Record<string, unknown>>): Array<PlannedTensor> => {
-  const text = config.text_config
-  const vision = config.vision_config
-  if (typeof text !== "object" || text === null || typeof vision !== "object" || vision === null) throw new Error(`tiny gemma3 config needs "text_config" and "vision_config" objects`)
-  const textConfig = { ...(text as Record<string, unknown>), model_type: "gemma3_text" }
-  const visionConfig = vision as Record<string, unknown>
-  const decoder = tinyTensorPlan(textConfig).map((tensor) => ({ ...tensor, name: multimodalTensorName(tensor.name), drawnAs: tensor.name }))
-  const width = numberField(visionConfig, "hidden_size")
-  const inner = numberField(visionConfig, "intermediate_size")
-  const patch = numberField(visionConfig, "patch_size")
-  const patches = (numberField(visionConfig, "image_size") / patch) ** 2
+/** A tensor of the image side: a matrix ~ N(0, 1/fan_in), or (no `input`) a norm weight around 1. */
+const imageTensor = (name: string, out: number, input?: number): PlannedTensor =>
+  input === undefined ? { name, shape: [out], std: 0.1, mean: 1 } : { name, shape: [out, input], std: 1 / Math.sqrt(input) }
+
+/** gemma3's SigLIP vision tower (`vision_config`, biases everywhere) and its projector onto the text width. */
+const siglipTower = (vision: Readonly<Record<string, unknown>>, textWidth: number): Array<PlannedTensor> => {
+  const width = numberField(vision, "hidden_size")
+  const inner = numberField(vision, "intermediate_size")
+  const patch = numberField(vision, "patch_size")
   const tower = "model.vision_tower.vision_model"
   const plan: Array<PlannedTensor> = [
-    { name: `${tower}.embeddings.patch_embedding.weight`, shape: [width, numberField(visionConfig, "num_channels", 3), patch, patch], std: 0.02 },
+    { name: `${tower}.embeddings.patch_embedding.weight`, shape: [width, numberField(vision, "num_channels", 3), patch, patch], std: 0.02 },
     { name: `${tower}.embeddings.patch_embedding.bias`, shape: [width], std: 0.02 },
-    { name: `${tower}.embeddings.position_embedding.weight`, shape: [patches, width], std: 0.02 }
+    { name: `${tower}.embeddings.position_embedding.weight`, shape: [(numberField(vision, "image_size") / patch) ** 2, width], std: 0.02 }
   ]
-  const pair = (name: string, out: number, input: number) => plan.push({ name: `${name}.weight`, shape: input === 0 ? [out] : [out, input], std: input === 0 ? 0.1 : 1 / Math.sqrt(input), mean: input === 0 ? 1 : 0 }, { name: `${name}.bias`, shape: [out], std: 0.02 })
-  for (let layer = 0; layer < numberField(visionConfig, "num_hidden_layers"); layer++) {
+  const withBias = (name: string, out: number, input?: number) => plan.push(imageTensor(`${name}.weight`, out, input), { name: `${name}.bias`, shape: [out], std: 0.02 })
+  for (let layer = 0; layer < numberField(vision, "num_hidden_layers"); layer++) {
     const prefix = `${tower}.encoder.layers.${layer}`
-    pair(`${prefix}.layer_norm1`, width, 0)
-    for (const projection of ["k_proj", "v_proj", "q_proj", "out_proj"]) pair(`${prefix}.self_attn.${projection}`, width, width)
-    pair(`${prefix}.layer_norm2`, width, 0)
-    pair(`${prefix}.mlp.fc1`, inner, width)
-    pair(`${prefix}.mlp.fc2`, width, inner)
+    withBias(`${prefix}.layer_norm1`, width)
+    for (const projection of ["k_proj", "v_proj", "q_proj", "out_proj"]) withBias(`${prefix}.self_attn.${projection}`, width, width)
+    withBias(`${prefix}.layer_norm2`, width)
+    withBias(`${prefix}.mlp.fc1`, inner, width)
+    withBias(`${prefix}.mlp.fc2`, width, inner)
   }
-  pair(`${tower}.post_layernorm`, width, 0)
+  withBias(`${tower}.post_layernorm`, width)
   plan.push(
-    { name: "model.multi_modal_projector.mm_input_projection_weight", shape: [width, numberField(textConfig, "hidden_size")], std: 1 / Math.sqrt(width) },
+    { name: "model.multi_modal_projector.mm_input_projection_weight", shape: [width, textWidth], std: 1 / Math.sqrt(width) },
     { name: "model.multi_modal_projector.mm_soft_emb_norm.weight", shape: [width], std: 0.1 }
   )
-  return [...decoder, ...plan]
+  return plan
+}
+
+/** mistral3's Pixtral vision tower (`vision_config`, no biases) and its projector: a norm, the patch merger, two linears onto the text width. */
+const pixtralTower = (config: Readonly<Record<string, unknown>>, vision: Readonly<Record<string, unknown>>, textWidth: number): Array<PlannedTensor> => {
+  const width = numberField(vision, "hidden_size")
+  const inner = numberField(vision, "intermediate_size")
+  const patch = numberField(vision, "patch_size")
+  const plan: Array<PlannedTensor> = [
+    { name: "model.vision_tower.patch_conv.weight", shape: [width, numberField(vision, "num_channels", 3), patch, patch], std: 0.02 },
+    imageTensor("model.vision_tower.ln_pre.weight", width)
+  ]
+  for (let layer = 0; layer < numberField(vision, "num_hidden_layers"); layer++) {
+    const prefix = `model.vision_tower.transformer.layers.${layer}`
+    plan.push(imageTensor(`${prefix}.attention_norm.weight`, width))
+    for (const projection of ["k_proj", "v_proj", "q_proj", "o_proj"]) plan.push(imageTensor(`${prefix}.attention.${projection}.weight`, width, width))
+    plan.push(imageTensor(`${prefix}.ffn_norm.weight`, width))
+    for (const projection of ["gate_proj", "up_proj"]) plan.push(imageTensor(`${prefix}.feed_forward.${projection}.weight`, inner, width))
+    plan.push(imageTensor(`${prefix}.feed_forward.down_proj.weight`, width, inner))
+  }
+  const merge = numberField(config, "spatial_merge_size", 2)
+  const projector = "model.multi_modal_projector"
+  plan.push(
+    imageTensor(`${projector}.norm.weight`, width),
+    imageTensor(`${projector}.patch_merger.merging_layer.weight`, width, width * merge * merge),
+    imageTensor(`${projector}.linear_1.weight`, textWidth, width),
+    imageTensor(`${projector}.linear_2.weight`, textWidth, textWidth)
+  )
+  if (config.multimodal_projector_bias === true) plan.push({ name: `${projector}.linear_1.bias`, shape: [textWidth], std: 0.02 }, { name: `${projector}.linear_2.bias`, shape: [textWidth], std: 0.02 })
+  return plan
+}
+
+/** The text model type of each multimodal wrapper the tiny writer knows. */
+const TEXT_MODEL_TYPES: Readonly<Record<string, string>> = { gemma3: "gemma3_text", mistral3: "mistral" }
+
+/**
+ * A multimodal model (transformers ≥ 4.52 names): the text decoder's tensors under `model.language_model.`,
+ * drawn as the text model's (so a tiny gemma3 and gemma3_text of one seed share their decoder, as do
+ * mistral3 and mistral), then the vision tower and projector of `vision_config`.
+ */
+const multimodalPlan = (config: Readonly<Record<string, unknown>>): Array<PlannedTensor> => {
+  const text = config.text_config
+  const vision = config.vision_config
+  if (typeof text !== "object" || text === null || typeof vision !== "object" || vision === null) throw new Error(`tiny ${String(config.model_type)} config needs "text_config" and "vision_config" objects`)
+  const textConfig = { ...(text as Record<string, unknown>), model_type: TEXT_MODEL_TYPES[String(config.model_type)] }
+  const decoder = tinyTensorPlan(textConfig).map((tensor) => ({ ...tensor, name: multimodalTensorName(tensor.name), drawnAs: tensor.name }))
+  const textWidth = numberField(textConfig, "hidden_size")
+  const tower = config.model_type === "gemma3" ? siglipTower(vision as Record<string, unknown>, textWidth) : pixtralTower(config, vision as Record<string, unknown>, textWidth)
+  return [...decoder, ...tower]
 }
 
 /** The HF tensor names, shapes and init distributions for a config (throws on a missing numeric field). */
 export const tinyTensorPlan = (config: Readonly<Record<string, unknown>>): Array<PlannedTensor> => {
-  if (config.model_type === "gemma3") return gemma3Plan(config)
+  if (Object.hasOwn(TEXT_MODEL_TYPES, String(config.model_type))) return multimodalPlan(config)
   const hidden = numberField(config, "hidden_size")
   const heads = numberField(config, "num_attention_heads")
   const kvHeads = numberField(config, "num_key_value_heads", heads)

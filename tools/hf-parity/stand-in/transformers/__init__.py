@@ -53,7 +53,11 @@ class AutoTokenizer:
         raise NotImplementedError("the stand-in has no tokenizer (transformers' needs the tokenizers library)")
 
 
-class Gemma3ForConditionalGeneration:
+class _Multimodal:
     @staticmethod
     def from_pretrained(folder, dtype=None, torch_dtype=None, attn_implementation=None):
         raise NotImplementedError("the stand-in reads text-only models (the golden Llama has no multimodal loading)")
+
+
+Gemma3ForConditionalGeneration = _Multimodal
+Mistral3ForConditionalGeneration = _Multimodal

@@ -1,8 +1,9 @@
 /**
- * A multimodal Gemma 3 (Gemma3ForConditionalGeneration) runs as its text decoder: the tiny
- * `gemma3` preset holds the tiny gemma3_text decoder's weights (drawn by their text names)
- * under `model.language_model.`, beside a vision tower and a projector. Its logits and greedy
- * tokens are checked against gemma3_text's PyTorch golden in golden-logits / generation; here:
+ * A multimodal model runs as its text decoder: the tiny `gemma3` preset (Gemma3ForConditionalGeneration)
+ * holds the tiny gemma3_text decoder's weights (drawn by their text names) under
+ * `model.language_model.`, beside a SigLIP tower and a projector, and `mistral3`
+ * (Mistral3ForConditionalGeneration) the tiny mistral decoder's beside a Pixtral tower. Their logits
+ * and greedy tokens are checked against the text models' PyTorch goldens in golden-logits / generation; here:
  * the older checkpoint layout (transformers 4.50's hub uploads, sharded), PEFT adapters named as
  * PEFT names them on that model (and read in either layout, image-side modules kept), and a
  * merge that stays a multimodal folder in the base's layout with the image side written through.
@@ -17,7 +18,7 @@ import { adapterScale, initLoraAdapter, loadLlama, mergeAdapter, mergeLoraPair, 
 import { cpuBackend } from "./support/runtime.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
-const scratch = mkdtempSync(nodePath.join(tmpdir(), "refine-af-gemma3-"))
+const scratch = mkdtempSync(nodePath.join(tmpdir(), "refine-af-multimodal-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 /** transformers 4.50's names (what transformers ≥ 4.52 renames on load). */
@@ -33,7 +34,7 @@ const tensorsOf = (file: string) =>
     return out
   })))
 
-/** A copy of the tiny gemma3 folder in the hub's layout: old names, two shards and an index. */
+/** A copy of a tiny multimodal folder in the hub's layout: old names, two shards and an index. */
 const legacyFolder = async (base: string, out: string) => {
   mkdirSync(out, { recursive: true })
   for (const file of ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) writeFileSync(nodePath.join(out, file), readFileSync(nodePath.join(base, file)))
@@ -60,43 +61,48 @@ const decoderWeights = (folder: string) =>
     return { config: model.config, weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder))) }
   }))
 
-/** An adapter with non-zero B on the decoder's q_proj / down_proj, and (optionally) one on the vision tower's first q_proj. */
-const trainedAdapter = (config: Parameters<typeof initLoraAdapter>[1], withVision: boolean): LoraAdapter => {
+/** An adapter with non-zero B on the decoder's q_proj / down_proj, and (optionally) one on the vision tower's first q_proj (`module`, 16 × 16). */
+const trainedAdapter = (config: Parameters<typeof initLoraAdapter>[1], withVision: boolean, module = ""): LoraAdapter => {
   const uniform = seededUniform(11)
   const fresh = initLoraAdapter({ r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj", "down_proj"], useRsLora: false, baseModelNameOrPath: null }, config, uniform)
   const pairs = new Map([...fresh.pairs].map(([module, pair]) => [module, { ...pair, b: pair.b.map(() => uniform() - 0.5) }]))
   if (!withVision) return { ...fresh, pairs }
-  const module = "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"
   const vision: LoraPair = { module, inFeatures: 16, outFeatures: 16, a: Float32Array.from({ length: 32 }, () => uniform() - 0.5), b: Float32Array.from({ length: 32 }, () => uniform() - 0.5) }
   return { ...fresh, pairs, outside: new Map([[module, vision]]) }
 }
 
-describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
-  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the gemma3_text model of the same seed, at float32 and int4", { timeout: 120_000 }, async () => {
-    const current = tinyModel("gemma3")
-    const legacy = await legacyFolder(current, nodePath.join(scratch, "legacy"))
-    const text = await decoderWeights(tinyModel("gemma3_text"))
+const MODELS = [
+  { preset: "gemma3", text: "gemma3_text", vision: "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj" },
+  { preset: "mistral3", text: "mistral", vision: "model.vision_tower.transformer.layers.0.attention.q_proj" }
+] as const
+
+describe.each(MODELS)("multimodal $preset: its $text decoder", ({ preset, text: textPreset, vision: visionModule }) => {
+  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the text model of the same seed (gemma3 at int4 too)", { timeout: 120_000 }, async () => {
+    const current = tinyModel(preset)
+    const legacy = await legacyFolder(current, nodePath.join(scratch, `${preset}-legacy`))
+    const text = await decoderWeights(tinyModel(textPreset))
     for (const folder of [current, legacy]) {
       const { config, weights } = await decoderWeights(folder)
-      expect(config.multimodal).toBe("gemma3")
+      expect(config.multimodal).toBe(preset)
       expect(Object.keys(weights).sort()).toEqual(Object.keys(text.weights).sort())
       for (const [name, tensor] of Object.entries(text.weights)) expect(same(weights[name]!.data as Float32Array, tensor.data as Float32Array), name).toBe(true)
     }
-    // At int4 too: the quantisation cache reads the decoder through the same names (legacy layout, sharded).
+    // At int4 too: the quantisation cache reads the decoder through the same names (legacy layout, sharded; one model is enough, the path is shared).
+    if (preset !== "gemma3") return
     const scores = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
       const backend = yield* cpuBackend
       const request = [{ prompt: "Sort the numbers 3, 1, 2.", continuation: " 1, 2, 3" }]
       const totals: Array<number> = []
-      for (const folder of [legacy, tinyModel("gemma3_text")]) totals.push((yield* (yield* loadLlama(folder, backend, { contextLength: 64, precision: { precision: "int4" } })).service.score(request))[0]!.total)
+      for (const folder of [legacy, tinyModel(textPreset)]) totals.push((yield* (yield* loadLlama(folder, backend, { contextLength: 64, precision: { precision: "int4" } })).service.score(request))[0]!.total)
       return totals
     })))
     expect(scores[0]).toBe(scores[1])
   })
 
   it("writes adapters with PEFT's names on this model and reads them back in either layout; image-side modules are kept, and refused on a text-only model", { timeout: 120_000 }, async () => {
-    const { config } = await decoderWeights(tinyModel("gemma3"))
+    const { config } = await decoderWeights(tinyModel(preset))
     const adapter = trainedAdapter(config, false)
-    const dir = nodePath.join(scratch, "adapter")
+    const dir = nodePath.join(scratch, `${preset}-adapter`)
     await Effect.runPromise(writeAdapter(dir, adapter, config))
     const json = JSON.parse(readFileSync(nodePath.join(dir, "adapter_config.json"), "utf8")) as Record<string, unknown>
     // A pattern kept to the language model: a bare "q_proj" would also wrap the vision tower's q_proj in PEFT.
@@ -110,31 +116,31 @@ describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
     for (const [module, pair] of adapter.pairs) expect(same(back.pairs.get(module)!.b, pair.b), module).toBe(true)
 
     // transformers 4.50's module names and an all-linear adapter holding a vision-tower module.
-    const withVision = trainedAdapter(config, true)
-    const legacyDir = nodePath.join(scratch, "adapter-legacy")
+    const withVision = trainedAdapter(config, true, visionModule)
+    const legacyDir = nodePath.join(scratch, `${preset}-adapter-legacy`)
     await Effect.runPromise(writeAdapter(legacyDir, withVision, config))
     const legacyJson = JSON.parse(readFileSync(nodePath.join(legacyDir, "adapter_config.json"), "utf8")) as Record<string, unknown>
     expect(legacyJson.target_modules).toEqual(["q_proj", "down_proj"])
     const tensors = await tensorsOf(nodePath.join(legacyDir, "adapter_model.safetensors"))
     await Effect.runPromise(writeSafetensors(nodePath.join(legacyDir, "adapter_model.safetensors"), [...tensors].map(([name, t]) => ({ name: `base_model.model.${legacyName(name.slice("base_model.model.".length))}`, dtype: t.dtype, shape: [...t.shape], data: t.bytes }) as TensorToWrite), { format: "pt" }))
-    expect([...(await tensorsOf(nodePath.join(legacyDir, "adapter_model.safetensors"))).keys()]).toContain("base_model.model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.lora_A.weight")
+    expect([...(await tensorsOf(nodePath.join(legacyDir, "adapter_model.safetensors"))).keys()]).toContain(`base_model.model.${legacyName(visionModule)}.lora_A.weight`)
     const legacyBack = await Effect.runPromise(readAdapter(legacyDir, config))
     expect([...legacyBack.pairs.keys()].sort()).toEqual([...adapter.pairs.keys()].sort())
-    expect([...(legacyBack.outside?.keys() ?? [])]).toEqual(["model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"])
+    expect([...(legacyBack.outside?.keys() ?? [])]).toEqual([visionModule])
     expect(legacyBack.outside?.values().next().value?.a).toEqual(withVision.outside!.values().next().value!.a)
 
-    const textOnly = (await decoderWeights(tinyModel("gemma3_text"))).config
+    const textOnly = (await decoderWeights(tinyModel(textPreset))).config
     const refused = await Effect.runPromise(Effect.flip(readAdapter(legacyDir, textOnly)))
-    expect(refused.message).toContain(`unexpected tensor "base_model.model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.lora_A.weight"`)
+    expect(refused.message).toContain(`unexpected tensor "base_model.model.${legacyName(visionModule)}.lora_A.weight"`)
   })
 
   it("merges into a multimodal folder in the base's layout: decoder W + scale·B·A, the image side written through (its LoRA module merged), scoring like base + adapter", { timeout: 240_000 }, async () => {
-    const current = tinyModel("gemma3")
+    const current = tinyModel(preset)
     const { config, weights } = await decoderWeights(current)
-    const adapter = trainedAdapter(config, true)
-    const adapterDir = nodePath.join(scratch, "adapter-merge")
+    const adapter = trainedAdapter(config, true, visionModule)
+    const adapterDir = nodePath.join(scratch, `${preset}-adapter-merge`)
     await Effect.runPromise(writeAdapter(adapterDir, adapter, config))
-    const legacy = await legacyFolder(current, nodePath.join(scratch, "legacy-base"))
+    const legacy = await legacyFolder(current, nodePath.join(scratch, `${preset}-legacy-base`))
     const baseTensors = await tensorsOf(nodePath.join(current, "model.safetensors"))
     const expected = mergeAdapter(weights, adapter)
     const vision = adapter.outside!.values().next().value!
@@ -152,7 +158,7 @@ describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
         else expect(Buffer.from(written.get(layout(name))!.bytes).equals(Buffer.from(tensor.bytes)), name).toBe(true)
       }
       const writtenConfig = JSON.parse(readFileSync(nodePath.join(out, "config.json"), "utf8")) as Record<string, unknown>
-      expect([writtenConfig.model_type, (writtenConfig.text_config as Record<string, unknown>).hidden_size]).toEqual(["gemma3", 64])
+      expect([writtenConfig.model_type, (writtenConfig.text_config as Record<string, unknown>).hidden_size]).toEqual([preset, 64])
     }
 
     const scores = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
@@ -167,10 +173,10 @@ describe("multimodal Gemma 3 (gemma3): its text decoder", () => {
     expect(Math.abs(scores.merged - scores.plain)).toBeGreaterThan(1e-3)
 
     // An image-side module the base does not hold at that shape is refused before anything is written.
-    const wrong = nodePath.join(scratch, "adapter-wrong")
+    const wrong = nodePath.join(scratch, `${preset}-adapter-wrong`)
     const misfit: LoraPair = { ...vision, inFeatures: 8, a: vision.a.slice(0, 16) }
     await Effect.runPromise(writeAdapter(wrong, { ...adapter, outside: new Map([[vision.module, misfit]]) }, config))
-    const refused = await Effect.runPromise(Effect.flip(writeMergedModel({ base: current, adapter: wrong, out: nodePath.join(scratch, "merged-wrong") })))
+    const refused = await Effect.runPromise(Effect.flip(writeMergedModel({ base: current, adapter: wrong, out: nodePath.join(scratch, `${preset}-merged-wrong`) })))
     expect(refused.message).toContain(`${vision.module} is [16, 8] in the adapter but [16,16] in the base`)
   })
 })
