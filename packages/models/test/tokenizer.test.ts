@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { loadTokenizer, makeIncrementalDecoder } from "../src/index.ts"
@@ -24,6 +27,25 @@ describe("tokenizer of a local model folder", () => {
     const pieces = ids.map((id) => decoder.push(id))
     expect(pieces.join("")).toBe("naïve café 東京 🙂 done")
     expect(pieces.some((piece) => piece.includes("\uFFFD"))).toBe(false)
+  })
+  it("reads the chat template as transformers does: chat_template.jinja over tokenizer_config.json's, a processor's chat_template.json where the config has none", async () => {
+    const source = await tinyModel("llama")
+    const folder = mkdtempSync(nodePath.join(tmpdir(), "chat-template-"))
+    for (const file of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(nodePath.join(source, file), nodePath.join(folder, file))
+    const render = async () => Effect.runPromise(Effect.flatMap(loadTokenizer(folder), (tokenizer) => tokenizer.applyChatTemplate([{ role: "user", content: "Hi" }])))
+    expect(await render()).toBe("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    writeFileSync(nodePath.join(folder, "chat_template.json"), JSON.stringify({ chat_template: "processor: {{ messages[0]['content'] }}" }))
+    expect(await render()).toContain("<|im_start|>user")
+    writeFileSync(nodePath.join(folder, "chat_template.jinja"), "jinja: {% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{% endfor %}{% if add_generation_prompt %} >{% endif %}")
+    expect(await render()).toBe("jinja: [user] Hi >")
+    rmSync(nodePath.join(folder, "chat_template.jinja"))
+    const config = JSON.parse(readFileSync(nodePath.join(folder, "tokenizer_config.json"), "utf8")) as Record<string, unknown>
+    delete config.chat_template
+    writeFileSync(nodePath.join(folder, "tokenizer_config.json"), JSON.stringify(config))
+    expect(await render()).toBe("processor: Hi")
+    writeFileSync(nodePath.join(folder, "chat_template.json"), "{ cut off")
+    expect((await Effect.runPromise(Effect.flip(loadTokenizer(folder))))._tag).toBe("TokenizerError")
+    rmSync(folder, { recursive: true, force: true })
   })
   it("a folder without a tokenizer is a TokenizerError", async () => {
     const error = await Effect.runPromise(Effect.flip(loadTokenizer("/nonexistent/folder")))

@@ -62,11 +62,11 @@ export const hf = defineResource({
       if (chat) {
         // Refused here, before any sample: a model without a chat template cannot read `chat`.
         yield* tokenizer.applyChatTemplate([{ role: "user", content: "?" }, { role: "assistant", content: "." }], { addGenerationPrompt: false }).pipe(
-          Effect.mapError((e) => new StageError({ stage: ctx.name, message: `${ctx.name}: template: chat needs the model's chat template (${e.message})`, fix: `Use a reward model folder whose tokenizer_config.json has "chat_template" (or with chat_template.jinja), or write the format out in "template" with {prompt} and {response}.` }))
+          Effect.mapError((e) => new StageError({ stage: ctx.name, message: `${ctx.name}: template: chat needs the model's chat template (${e.message})`, fix: `Use a reward model folder whose tokenizer_config.json has "chat_template" (or with chat_template.jinja, or a processor's chat_template.json), or write the format out in "template" with {prompt} and {response}.` }))
         )
       }
       // The chat template is part of what the model reads: its files key the score cache too.
-      const templateFiles = chat ? ["tokenizer_config.json", "chat_template.jinja"].filter((f) => existsSync(nodePath.join(folder, f))) : []
+      const templateFiles = chat ? ["tokenizer_config.json", "chat_template.jinja", "chat_template.json"].filter((f) => existsSync(nodePath.join(folder, f))) : []
       const modelId = yield* folderIdentity(folder, configDescription(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json", ...templateFiles])
       let truncatedTotal = 0
       return yield* makeRewardModelScorer(model, tokenizer, ctx.uses.backend, {

@@ -5,6 +5,9 @@
  */
 import { AutoTokenizer, env } from "@huggingface/transformers"
 import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import { readFile } from "node:fs/promises"
+import * as nodePath from "node:path"
 import { TokenizerError } from "../config/errors.ts"
 
 /** One chat turn as the chat template sees it (structurally compatible with core's `ChatMessage`). */
@@ -18,8 +21,8 @@ export interface Tokenizer {
   readonly encode: (text: string, options?: { readonly addSpecialTokens?: boolean }) => Array<number>
   readonly decode: (ids: ReadonlyArray<number>, options?: { readonly skipSpecialTokens?: boolean }) => string
   /**
-   * Renders chat messages with the model's chat template (`tokenizer_config.json`'s
-   * `chat_template`, or `chat_template.jinja`), by default ending with the assistant
+   * Renders chat messages with the model's chat template (`chat_template.jinja`, else
+   * `tokenizer_config.json`'s `chat_template`, else a processor's `chat_template.json`), by default ending with the assistant
    * generation prompt; `addGenerationPrompt: false` renders a finished conversation
    * (a reward model reading a user turn and the assistant's answer).
    */
@@ -30,6 +33,22 @@ export interface Tokenizer {
 }
 
 const asId = (value: unknown): number | null => (typeof value === "number" ? value : null)
+
+/**
+ * A chat template kept beside `tokenizer_config.json`, as transformers reads it: `chat_template.jinja`
+ * (transformers ≥ 4.52 saves it there; it replaces the config's), else, where the config has none, a
+ * processor's `chat_template.json` (multimodal repositories keep the template there). A damaged file
+ * fails the load.
+ */
+const templateFile = async (folder: string, configHasOne: boolean): Promise<string | undefined> => {
+  const jinja = nodePath.join(folder, "chat_template.jinja")
+  if (existsSync(jinja)) return readFile(jinja, "utf8")
+  const processor = nodePath.join(folder, "chat_template.json")
+  if (configHasOne || !existsSync(processor)) return undefined
+  const parsed = JSON.parse(await readFile(processor, "utf8")) as { chat_template?: unknown }
+  if (typeof parsed.chat_template !== "string") throw new Error(`${processor} has no "chat_template" string`)
+  return parsed.chat_template
+}
 
 /**
  * Loads the tokenizer of a local model folder. Remote downloads are switched
@@ -49,7 +68,10 @@ export const loadTokenizer = (folder: string): Effect.Effect<Tokenizer, Tokenize
       const previous = env.allowRemoteModels
       env.allowRemoteModels = false
       try {
-        return await AutoTokenizer.from_pretrained(folder, { local_files_only: true })
+        const tokenizer = await AutoTokenizer.from_pretrained(folder, { local_files_only: true })
+        const template = await templateFile(folder, tokenizer.chat_template !== null && tokenizer.chat_template !== undefined)
+        if (template !== undefined) tokenizer.chat_template = template
+        return tokenizer
       } finally {
         env.allowRemoteModels = previous
       }
