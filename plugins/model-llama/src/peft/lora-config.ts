@@ -33,15 +33,20 @@ export interface LoraConfig {
 export const loraScale = (config: Pick<LoraConfig, "r" | "alpha" | "useRsLora">): number =>
   config.useRsLora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r
 
+/** A string matched literally inside a regular expression. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
 /**
  * `target_modules` as PEFT should read it back: the projection names; for a multimodal base a pattern
- * that keeps them to the language model (a bare `q_proj` would also adapt the vision tower's, left at
- * their zero start), or, where the adapter has image-side modules too, every module name it adapts.
+ * (PEFT full-matches a string against each module path) that keeps them to the language model — a
+ * bare `q_proj` would also wrap the vision tower's, left at their zero start — and names each
+ * image-side module the adapter holds (under transformers ≥ 4.52's `model.` or 4.50's paths).
  */
 const targetModulesJson = (targets: ReadonlyArray<LoraTarget>, base: { readonly multimodal: string | null; readonly outsideModules: ReadonlyArray<string> }): string | Array<string> => {
   if (base.multimodal === null) return [...targets]
-  if (base.outsideModules.length === 0) return `.*language_model.*\\.(?:${targets.join("|")})`
-  return [...new Set([...targets, ...base.outsideModules.map((module) => module.slice(module.lastIndexOf(".") + 1))])]
+  const language = `.*language_model.*\\.(?:${targets.join("|")})`
+  const outside = base.outsideModules.map((module) => `(?:model\\.)?${literal(module.replace(/^model\./, ""))}`)
+  return outside.length === 0 ? language : [language, ...outside].join("|")
 }
 
 /**
