@@ -56,10 +56,11 @@ const same = (a: ArrayLike<number> & { readonly buffer: ArrayBufferLike; readonl
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
 const decoderWeights = (folder: string) =>
-  Effect.runPromise(Effect.gen(function* () {
+  Effect.gen(function* () {
     const model = yield* loadModelFolder(folder)
     return { config: model.config, weights: yield* Effect.scoped(Effect.flatMap(openWeights(model), (source) => loadWeights(source, model.config, folder))) }
-  }))
+  })
+const readDecoder = (folder: string) => Effect.runPromise(decoderWeights(folder))
 
 /** An adapter with non-zero B on the decoder's q_proj / down_proj, and (optionally) one on the vision tower's first q_proj (`module`, 16 × 16). */
 const trainedAdapter = (config: Parameters<typeof initLoraAdapter>[1], withVision: boolean, module = ""): LoraAdapter => {
@@ -77,16 +78,25 @@ const MODELS = [
 ] as const
 
 describe.each(MODELS)("multimodal $preset: its $text decoder", ({ preset, text: textPreset, vision: visionModule }) => {
-  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the text model of the same seed (gemma3 at int4 too)", { timeout: 120_000 }, async () => {
+  it("reads the decoder from transformers ≥ 4.52's names and from the 4.50 hub layout (sharded) alike: the text model of the same seed (gemma3 at int4 too); a missing decoder tensor is named both ways", { timeout: 120_000 }, async () => {
     const current = tinyModel(preset)
     const legacy = await legacyFolder(current, nodePath.join(scratch, `${preset}-legacy`))
-    const text = await decoderWeights(tinyModel(textPreset))
+    const text = await readDecoder(tinyModel(textPreset))
     for (const folder of [current, legacy]) {
-      const { config, weights } = await decoderWeights(folder)
+      const { config, weights } = await readDecoder(folder)
       expect(config.multimodal).toBe(preset)
       expect(Object.keys(weights).sort()).toEqual(Object.keys(text.weights).sort())
       for (const [name, tensor] of Object.entries(text.weights)) expect(same(weights[name]!.data as Float32Array, tensor.data as Float32Array), name).toBe(true)
     }
+    // A checkpoint that lacks a decoder tensor: the error names it as the decoder reads it, and says where it is stored.
+    const damaged = nodePath.join(scratch, `${preset}-damaged`)
+    mkdirSync(damaged, { recursive: true })
+    for (const file of ["config.json", "tokenizer.json", "tokenizer_config.json"]) writeFileSync(nodePath.join(damaged, file), readFileSync(nodePath.join(current, file)))
+    const kept = [...(await tensorsOf(nodePath.join(current, "model.safetensors")))].filter(([name]) => name !== "model.language_model.norm.weight")
+    await Effect.runPromise(writeSafetensors(nodePath.join(damaged, "model.safetensors"), kept.map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], data: t.bytes }) as TensorToWrite), { format: "pt" }))
+    const missing = await Effect.runPromise(Effect.flip(decoderWeights(damaged)))
+    expect(missing.message).toContain("missing model.norm.weight")
+    expect(missing.message).toContain(`this ${preset} checkpoint stores them under model.language_model.`)
     // At int4 too: the quantisation cache reads the decoder through the same names (legacy layout, sharded; one model is enough, the path is shared).
     if (preset !== "gemma3") return
     const scores = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
@@ -100,7 +110,7 @@ describe.each(MODELS)("multimodal $preset: its $text decoder", ({ preset, text: 
   })
 
   it("writes adapters with PEFT's names on this model and reads them back in either layout; image-side modules are kept, and refused on a text-only model", { timeout: 120_000 }, async () => {
-    const { config } = await decoderWeights(tinyModel(preset))
+    const { config } = await readDecoder(tinyModel(preset))
     const adapter = trainedAdapter(config, false)
     const dir = nodePath.join(scratch, `${preset}-adapter`)
     await Effect.runPromise(writeAdapter(dir, adapter, config))
@@ -132,14 +142,14 @@ describe.each(MODELS)("multimodal $preset: its $text decoder", ({ preset, text: 
     expect([...(legacyBack.outside?.keys() ?? [])]).toEqual([visionModule])
     expect(legacyBack.outside?.values().next().value?.a).toEqual(withVision.outside!.values().next().value!.a)
 
-    const textOnly = (await decoderWeights(tinyModel(textPreset))).config
+    const textOnly = (await readDecoder(tinyModel(textPreset))).config
     const refused = await Effect.runPromise(Effect.flip(readAdapter(legacyDir, textOnly)))
     expect(refused.message).toContain(`unexpected tensor "base_model.model.${legacyName(visionModule)}.lora_A.weight"`)
   })
 
   it("merges into a multimodal folder in the base's layout: decoder W + scale·B·A, the image side written through (its LoRA module merged), scoring like base + adapter", { timeout: 240_000 }, async () => {
     const current = tinyModel(preset)
-    const { config, weights } = await decoderWeights(current)
+    const { config, weights } = await readDecoder(current)
     const adapter = trainedAdapter(config, true, visionModule)
     const adapterDir = nodePath.join(scratch, `${preset}-adapter-merge`)
     await Effect.runPromise(writeAdapter(adapterDir, adapter, config))

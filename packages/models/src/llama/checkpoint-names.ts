@@ -74,6 +74,7 @@ export const decoderSource = (source: TensorSource, config: Pick<LlamaConfig, "m
   // A name the decoder lacks is looked up as given, so the "no tensor" error names what was asked for.
   const stored = (name: string) => decoder.get(name) ?? name
   return {
+    naming: `the names are the text decoder's: this ${config.multimodal} checkpoint stores them under model.language_model. (transformers ≥ 4.52) or language_model.model. (4.50)`,
     names: [...decoder.keys()],
     entry: (name) => source.entry(stored(name)),
     readFloat32: (name) => source.readFloat32(stored(name)),

@@ -82,7 +82,7 @@ export const checkWeights = (source: TensorSource, expected: ReadonlyMap<string,
     return yield* Effect.fail(new SafetensorsFormatError({
       path: where,
       problem: "BadEntry",
-      message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\nCheck that config.json belongs to these weights.`
+      message: `The weights in ${where} do not fit config.json:\n  - ${problems.slice(0, 8).join("\n  - ")}${problems.length > 8 ? `\n  - … ${problems.length - 8} more` : ""}\n${source.naming === undefined ? "" : `(${source.naming})\n`}Check that config.json belongs to these weights.`
     }))
   })
 

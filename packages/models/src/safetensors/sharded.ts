@@ -16,6 +16,8 @@ export interface TensorSource {
   readonly entry: (name: string) => Effect.Effect<TensorEntry, TensorNotFoundError>
   readonly readFloat32: (name: string) => Effect.Effect<Float32Array, TensorNotFoundError | SafetensorsIoError | SafetensorsFormatError | UnsupportedDtypeError>
   readonly readBytes: (name: string) => Effect.Effect<Uint8Array, TensorNotFoundError | SafetensorsIoError | SafetensorsFormatError>
+  /** How the names asked for map to the stored ones, where they differ (a multimodal checkpoint's decoder): said in errors about missing tensors. */
+  readonly naming?: string
 }
 
 const badIndex = (path: string, message: string) => new SafetensorsFormatError({ path, problem: "BadIndex", message })
