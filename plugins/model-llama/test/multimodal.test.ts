@@ -8,7 +8,7 @@
  * PEFT names them on that model (and read in either layout, image-side modules kept), and a
  * merge that stays a multimodal folder in the base's layout with the image side written through.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { loadModelFolder, loadWeights, openSafetensors, openWeights, writeSafetensors, type TensorToWrite } from "@refine-af/models"
@@ -191,5 +191,6 @@ describe.each(MODELS)("multimodal $preset: its $text decoder", ({ preset, text: 
     await Effect.runPromise(writeAdapter(wrong, { ...adapter, outside: new Map([[vision.module, misfit]]) }, config))
     const refused = await Effect.runPromise(Effect.flip(writeMergedModel({ base: current, adapter: wrong, out: nodePath.join(scratch, `${preset}-merged-wrong`) })))
     expect(refused.message).toContain(`${vision.module} is [16, 8] in the adapter but [16,16] in the base`)
+    expect(existsSync(nodePath.join(scratch, `${preset}-merged-wrong`))).toBe(false)
   })
 })

@@ -159,12 +159,12 @@ export const writeMergedFolder = (request: {
     const { baseFolder, out } = request
     const merged = mergeAdapter(request.weights, request.adapter)
     const ioError = (cause: unknown) => new SafetensorsIoError({ path: out, message: `Could not write the merged model into ${out}: ${String(cause)}. Check that the folder is writable.` })
-    yield* Effect.tryPromise({ try: () => mkdir(out, { recursive: true }), catch: ioError })
     const baseConfig = yield* Effect.tryPromise({ try: async () => JSON.parse(await readFile(nodePath.join(baseFolder, "config.json"), "utf8")) as Record<string, unknown>, catch: ioError })
     const dtype = mergedDtypeFor(request.dtype ?? "auto", baseConfig)
     const fileDtype = SAFETENSORS_DTYPE[dtype]
     const imageSide = yield* openImageSide(baseFolder, baseConfig)
     const outsideMerged = yield* checkOutsidePairs(request.adapter, imageSide, baseFolder)
+    yield* Effect.tryPromise({ try: () => mkdir(out, { recursive: true }), catch: ioError })
     // Each weight under the name the base's checkpoint gives it, with the image side's tensors read when their shard is written.
     const stored = (name: string) => (imageSide === undefined ? name : imageSide.names.decoder.get(name) ?? multimodalTensorName(name))
     const entries = new Map<string, { readonly shape: ReadonlyArray<number>; readonly load: Effect.Effect<Float32Array, SafetensorsIoError> }>()
