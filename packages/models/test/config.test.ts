@@ -37,6 +37,7 @@ describe("config.json parsing", () => {
     expect(error.message).toContain("llama, mistral, qwen2, qwen3, olmo2, olmo3, smollm3, granite, gemma2, gemma3_text, phi3, gemma3")
     // Model types people try get a reason and what to pick instead.
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "gemma3n" }))).message).toContain("per-layer embeddings")
+    expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "qwen2_5_vl" }))).message).toContain("the text-only Qwen2.5 models (qwen2)")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "qwen3_moe" }))).message).toContain("a mixture of experts")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "phi3small" }))).message).toContain("block-sparse attention")
     expect((await flip(parseLlamaConfig("c", { ...minimal, model_type: "toString" }))).message).toContain(`model_type "toString"; model-llama supports`)
