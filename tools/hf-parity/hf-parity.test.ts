@@ -61,6 +61,16 @@ describe.skipIf(torchVersion === undefined)("tools/hf-parity with stand-ins for 
     expect(broken.report.failed).toEqual(["mistral.tokenizer", "mistral.chatTemplate", "mistral.greedy", "mistral.peft", "mistral.merged"])
   }, 180_000)
 
+  it("gemma3 (multimodal: the decoder under model.language_model., PEFT names and pattern there, a merged folder keeping the vision tower): every check but the tokenizer's passes", async () => {
+    const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
+    await Effect.runPromise(Effect.scoped(exportPreset(dir, "gemma3")))
+    const result = check(dir)
+    expect(result.report.failed, result.stderr).toEqual(["gemma3.tokenizer", "gemma3.chatTemplate"])
+    const checks = result.report.presets["gemma3"]!
+    expect(checks["logprobs"]!.maxAbs).toBeLessThan(1e-3)
+    expect(checks["peft"]!.adapterMovedLogprobsBy).toBeGreaterThan(0.1)
+  }, 180_000)
+
   it("phi3 (fused projections, partial rotary, longrope switching while generating): every check but the tokenizer's passes, the greedy one by each prefix", async () => {
     const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
     const expected = await Effect.runPromise(Effect.scoped(exportPreset(dir, "phi3")))

@@ -5,6 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "golden", "llama"))
 from make_llama_golden import read_safetensors  # noqa: E402
+from transformers import decoder_name  # noqa: E402  (the stand-in's, on the same path)
 
 __version__ = "0.0.0-stand-in"
 
@@ -21,6 +22,12 @@ class PeftModel:
         for name, a in tensors.items():
             if name.endswith(".lora_A.weight"):
                 module = name[len(prefix):-len(".lora_A.weight")]
+                if model.multimodal:
+                    # Only what the model has: transformers >= 4.52 names a multimodal decoder's modules model.language_model.…;
+                    # real PEFT would leave anything else unloaded (its LoRA at the zero start).
+                    if not module.startswith("model.language_model."):
+                        continue
+                    module = decoder_name(module)
                 lora[module] = (a, tensors[name.replace("lora_A", "lora_B")], scale)
         model.lora = lora
         model.merge_and_unload = lambda: _merged(model)
@@ -38,4 +45,4 @@ def _merged(model):
     copy.__dict__.update(golden.__dict__)
     copy.w = merged
     copy.lm_head = merged["model.embed_tokens.weight"] if golden.tied else merged["lm_head.weight"]
-    return StandInModel(copy)
+    return StandInModel(copy, multimodal=model.multimodal)
