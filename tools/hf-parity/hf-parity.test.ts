@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { exportPreset, type PresetExpectation } from "./export.ts"
+import { exportPreset, type PresetExpectation, type Variant } from "./export.ts"
 
 const PYTHON = "/usr/bin/python3"
 const probe = spawnSync(PYTHON, ["-c", "import torch, numpy; print(torch.__version__)"], { encoding: "utf8" })
@@ -32,6 +32,15 @@ const check = (dir: string): { status: number | null; report: Report; stderr: st
     env: { ...process.env, PYTHONPATH: nodePath.join(import.meta.dirname, "stand-in"), PYTHONDONTWRITEBYTECODE: "1" }
   })
   return { status: child.status, report: JSON.parse(readFileSync(out, "utf8")) as Report, stderr: child.stderr }
+}
+
+/** Exports one variant and checks it; every check but the tokenizer's (the stand-in has none) must pass. */
+const exportAndCheckClean = async (variant: Variant) => {
+  const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
+  const expected = await Effect.runPromise(Effect.scoped(exportPreset(dir, variant)))
+  const result = check(dir)
+  expect(result.report.failed, result.stderr).toEqual([`${variant}.tokenizer`, `${variant}.chatTemplate`])
+  return { expected, checks: result.report.presets[variant]! }
 }
 
 describe.skipIf(torchVersion === undefined)("tools/hf-parity with stand-ins for transformers and peft", () => {
@@ -62,23 +71,15 @@ describe.skipIf(torchVersion === undefined)("tools/hf-parity with stand-ins for 
   }, 180_000)
 
   it("gemma3 (multimodal: the decoder under model.language_model., PEFT names and pattern there, a merged folder keeping the vision tower): every check but the tokenizer's passes", async () => {
-    const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
-    await Effect.runPromise(Effect.scoped(exportPreset(dir, "gemma3")))
-    const result = check(dir)
-    expect(result.report.failed, result.stderr).toEqual(["gemma3.tokenizer", "gemma3.chatTemplate"])
-    const checks = result.report.presets["gemma3"]!
+    const { checks } = await exportAndCheckClean("gemma3")
     expect(checks["logprobs"]!.maxAbs).toBeLessThan(1e-3)
     expect(checks["peft"]!.adapterMovedLogprobsBy).toBeGreaterThan(0.1)
   }, 180_000)
 
   it("phi3 (fused projections, partial rotary, longrope switching while generating): every check but the tokenizer's passes, the greedy one by each prefix", async () => {
-    const dir = mkdtempSync(nodePath.join(tmpdir(), "hf-parity-"))
-    const expected = await Effect.runPromise(Effect.scoped(exportPreset(dir, "phi3")))
+    const { expected, checks } = await exportAndCheckClean("phi3")
     // Prompts and continuations cross the preset's 16-token original context.
     expect(expected.tokenIds.some((ids, i) => ids.length <= 16 && ids.length + expected.greedy[i]!.length > 16)).toBe(true)
-    const result = check(dir)
-    expect(result.report.failed, result.stderr).toEqual(["phi3.tokenizer", "phi3.chatTemplate"])
-    const checks = result.report.presets["phi3"]!
     expect(checks["greedy"]!.worstGap).toBeLessThanOrEqual(1e-4)
     expect(checks["peft"]!.adapterMovedLogprobsBy).toBeGreaterThan(0.1)
   }, 180_000)

@@ -364,7 +364,7 @@ const parseDecoderConfig = (path: string, given: Readonly<Record<string, unknown
     }))
   }
   const tensors = layerTensors(architecture, { attentionBias: fields.bool("attention_bias", false), mlpBias: fields.bool("mlp_bias", false) })
-  const ropes = architecture === "gemma3_text" ? gemmaRopes(json, fields, maxPositionEmbeddings) : undefined
+  const ropes = architecture === "gemma3_text" ? gemmaRopes(json, fields, maxPositionEmbeddings, defaultRopeTheta("gemma3_text")) : undefined
   const rope = ropes?.global ?? parseRope(json, fields, maxPositionEmbeddings, () => fields.positiveNumber("rope_theta", defaultRopeTheta(architecture)), architecture)
   const nope = nopeLayers(architecture, json, fields, numLayers)
   const activation = parseActivation(architecture, json, fields)

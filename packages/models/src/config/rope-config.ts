@@ -149,10 +149,11 @@ export const parseRope = (json: Record<string, unknown>, fields: FieldReader, ma
 /**
  * gemma3's two rotary tables: full-attention layers rotate with `rope_theta` and
  * `rope_scaling`, sliding ones with `rope_local_base_freq` unscaled (Gemma3TextModel's
- * `rotary_emb_local`); transformers 5 writes one `rope_parameters` set per kind.
+ * `rotary_emb_local`); transformers 5 writes one `rope_parameters` set per kind. `defaultTheta`:
+ * the global base where the config has none (the architecture's default).
  */
-export const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number): { readonly global: RopeSetting; readonly local: RopeSetting } => {
-  const globalTheta = () => fields.positiveNumber("rope_theta", 1_000_000) // Gemma3TextConfig's
+export const gemmaRopes = (json: Record<string, unknown>, fields: FieldReader, maxPositionEmbeddings: number, defaultTheta: number): { readonly global: RopeSetting; readonly local: RopeSetting } => {
+  const globalTheta = () => fields.positiveNumber("rope_theta", defaultTheta)
   const localTheta = () => fields.positiveNumber("rope_local_base_freq", 10000)
   if (ropeKinds(json).length === 0) {
     return { global: parseRope(json, fields, maxPositionEmbeddings, globalTheta, "gemma3_text"), local: { theta: localTheta(), scaling: { type: "default" } } }
