@@ -13,7 +13,8 @@
  * int8 / int4; `7b` (LLaMA-2-7B shape, written tensor by tensor) loads at int4 and
  * decodes at batch 1 through one program, or with `--generate` through the generation loop
  * (prefill and decode programs at batch 1 and 8; quantised weights bound to the prefills, baked
- * into the decode steps: `quantised_binding: auto`; → quant-7b-generate.json). `--keep` leaves the model folder (in the
+ * into the decode steps: `quantised_binding: auto`; → quant-7b-generate.json). `--contenders int4:nbits,int4:nbits-int8` replaces a model's
+ * contenders (precision:mode pairs; → a `-contenders` suffix on the JSON). `--keep` leaves the model folder (in the
  * temp folder) for the next `--keep` run to reuse. `--cache` gives the contenders a quantised-weight
  * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
  * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
@@ -59,8 +60,11 @@ const MODELS: Record<string, { overrides: Record<string, unknown>; contenders: R
 }
 
 
-const spec = MODELS[modelName]
-if (spec === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+const named = MODELS[modelName]
+if (named === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
+// `--contenders int4:nbits,int4:nbits-int8` replaces the model's contenders (precision:mode pairs).
+const contendersArg = process.argv.includes("--contenders") ? arg("--contenders", "") : undefined
+const spec = contendersArg === undefined ? named : { ...named, contenders: contendersArg.split(",").map((c) => c.split(":") as [string, "auto" | "nbits" | "nbits-int8" | "dequantize"]) }
 const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generate")
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
@@ -137,7 +141,7 @@ console.log("precision  matmul     store  load s  peak RSS GiB  anon peak GiB  w
 for (const row of report.results as Array<any>) {
   console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(5)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${contendersArg === undefined ? "" : "-contenders"}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)

@@ -7,7 +7,8 @@
  *   npx tsx tools/bench-weights/workload.ts <folder> <shared|baked> <flags> [decodeSteps] [float32|int8|int4] [auto|shared|baked]
  *
  * flags (comma-separated): `noprepack`, `arena`, `nostore` (backend settings; `nostore`: no pre-packed store next to
- * the cache, sessions pre-pack in their own memory), `checkpoint` (train with gradient checkpointing),
+ * the cache, sessions pre-pack in their own memory; `noreads`: bound programs read int4 weights from the cache's codes
+ * and scales, not from the decode steps' pre-packed blobs), `checkpoint` (train with gradient checkpointing),
  * `gc` (collect garbage before each phase's reading; needs `node --expose-gc`), `cache` (quantised weights read from
  * and written to the on-disk cache `<folder>-quantised`, as runs with a cache folder do: programs that bake them map
  * the cache file), `loadonly` (stop after loading: fills that cache), `mixed` (then, before scoring, generation as a
@@ -45,7 +46,7 @@ const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
   })
 
 const main = Effect.gen(function* () {
-  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena"), prepackedStore: !flags.has("nostore"), ...(flags.has("bakeall") ? { prefersBoundFromRows: Number.POSITIVE_INFINITY } : {}) })
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena"), prepackedStore: !flags.has("nostore"), prepackedReads: !flags.has("noreads"), ...(flags.has("bakeall") ? { prefersBoundFromRows: Number.POSITIVE_INFINITY } : {}) })
   const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
   const mark = (name: string, s: number) => {
     // `gc` (run under node --expose-gc): collect garbage first, so resident memory shows what is still referenced.

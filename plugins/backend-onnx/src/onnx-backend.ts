@@ -6,18 +6,19 @@
  * Promise APIs are wrapped once here; every failure becomes one of the tagged
  * backend errors.
  */
-import type { BackendFeed, BackendService, CompileOptions, DeviceQuantisedWeight, DeviceTensor, DType, Executable, HostTensor, Program, BackendRunOptions, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
+import type { BackendFeed, BackendService, BlockQuantisedWeight, CompileOptions, DeviceQuantisedWeight, DeviceTensor, DType, Executable, HostTensor, Program, BackendRunOptions, QuantisedWeight, TensorSpec } from "@refine-af/tensor"
 import { BackendCompileError, BackendFeedError, BackendRunError, DeviceTensorError, isDeviceQuantised, isDeviceTensor, UnsupportedOpError } from "@refine-af/tensor"
 import { Effect, Semaphore } from "effect"
 import type { Scope } from "effect"
 import { compileProgram, onnxInputName, onnxOutputName, type CompiledModel, type QuantisedPart } from "./compile/compiler.ts"
 import { GROUP_BRANCH_INPUT, groupSignature, mergeGroup } from "./compile/group.ts"
 import { compileKey } from "./compile/hash.ts"
-import { heldDims, type QuantisedMatMul } from "./compile/quantised-weights.ts"
+import { accuracyLevel, heldDims, type QuantisedMatMul, type TiledSource } from "./compile/quantised-weights.ts"
 import type { Engine, Loaded, StoredTensor, TensorRef } from "./runtime/engine.ts"
 import type { WeightLeftFrom } from "./compile/fusions.ts"
 import { prefersBound, cpuFeatures, weightLeftFrom } from "./runtime/cpu-features.ts"
 import { makeOrtHost } from "./runtime/ort-host.ts"
+import { tiledReads } from "./runtime/prepacked-reads.ts"
 import { withPrepackedStore, type StoreResult } from "./runtime/prepacked-store.ts"
 import { encodeModel, type OnnxModel } from "./onnx/model.ts"
 import type { ModelBundle, Provider } from "./runtime/providers.ts"
@@ -70,6 +71,13 @@ export interface OnnxBackendSettings {
    * onnxruntime version.
    */
   readonly prepackedStore?: boolean
+  /**
+   * With the store: programs that read stored int4 weights (`CompileOptions.readStored` with `readPrepacked`)
+   * read them from the store's pre-packed blobs where their layout is known (runtime/prepacked-reads.ts),
+   * one resident copy for them and the decode steps (default true; false reads the stored codes and
+   * scales, the second copy: benchmarks compare).
+   */
+  readonly prepackedReads?: boolean
   /**
    * onnxruntime's per-session CPU memory arena (default false). With it each
    * session keeps the peak activation memory of its runs, so memory grows with
@@ -280,8 +288,16 @@ export const makeOnnxBackend = (
         const cached = compiled.get(key)
         // (A group member whose group lost its session is compiled again: that reloads the group.)
         if (cached !== undefined && (cached.group === undefined || cached.group.state.sessionKey !== undefined)) return cached.executable
+        // Stored int4 weights read from the decode steps' pre-packed blobs (runtime/prepacked-reads.ts).
+        const tiled = readStored && options.readPrepacked === true && usesStore && settings.prepackedReads !== false && compilerSettings.quantisedMatMul !== "dequantize" && accuracyLevel(compilerSettings.quantisedMatMul) === 4
+          ? yield* Effect.promise(() =>
+              tiledReads(Object.fromEntries(Object.entries(quantised).filter((e): e is [string, BlockQuantisedWeight] => e[1].scheme !== "float16")), (models, folder) => withPrepackedStore(models, folder, settings.threads)).catch(
+                (error: unknown) => ({ sources: new Map<string, TiledSource>(), problem: `the pre-packed weight store failed: ${message(error)}` })
+              )
+            ).pipe(Effect.tap(({ problem }) => Effect.sync(() => problem !== undefined && onWarning(problem))), Effect.map(({ sources }) => sources))
+          : new Map<string, TiledSource>()
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name), readStored),
+          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name), readStored, tiled),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error

@@ -14,7 +14,8 @@
  * store that cannot be written is one warning; an entry damaged in place is
  * found by its checksum, named once and made again (an unchanged store is not
  * read to check it, a touched one once); an index of the older format (no
- * checksums) is a store made again.
+ * checksums) is a store made again, and so is one of format 2 (no int4
+ * layout; prepacked-reads.test.ts).
  */
 import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BackendService, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
@@ -394,6 +395,18 @@ describe("pre-packed store", () => {
     writeFileSync(indexOf(folder), JSON.stringify({ format: 1, entries: older }))
     expect(await withBackend((b) => outputs(b, weight, 64, 96))).toEqual(expected)
     expect(statSync(binOf(folder)).size).toBe(size)
-    expect((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number }).format).toBe(2)
+    expect((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number }).format).toBe(3)
+  })
+
+  it("a store of format 2 (entries without the int4 layout) is made again too", async () => {
+    const { folder, weight } = storedWeight(64, 128)
+    const expected = await withBackend((b) => outputs(b, weight, 64, 128), { prepackedStore: false })
+    expect(await withBackend((b) => outputs(b, weight, 64, 128))).toEqual(expected)
+    const size = statSync(binOf(folder)).size
+    const index = JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, { tiled?: unknown }> }
+    writeFileSync(indexOf(folder), JSON.stringify({ format: 2, entries: Object.fromEntries(Object.entries(index.entries).map(([key, { tiled: _tiled, ...rest }]) => [key, rest])) }))
+    expect(await withBackend((b) => outputs(b, weight, 64, 128))).toEqual(expected)
+    expect(statSync(binOf(folder)).size).toBe(size)
+    expect((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number }).format).toBe(3)
   })
 })

@@ -140,6 +140,17 @@ export interface CompileOptions {
    */
   readonly readStored?: boolean
   /**
+   * With `readStored`: read stored int4 weights from the pre-packed form the
+   * caller's baked decode programs of the same weights use (a backend with a
+   * store of pre-packed forms, `servesPrepacked`, makes it first where
+   * missing), so that one copy of each weight is resident for both, where the
+   * backend knows that form's layout (elsewhere: from the stored copy, as
+   * without it). Set it where such decode programs run or may run: the
+   * pre-packed form is made once (at the first such compile) and kept on
+   * disk, and it is a little larger than the stored copy.
+   */
+  readonly readPrepacked?: boolean
+  /**
    * For a backend that `servesPrepacked`: baked constants with a stored copy
    * must have their pre-packed forms served from files, never made in the
    * executable's own memory. When the backend cannot serve them all (its

@@ -29,8 +29,8 @@ import { consumersOf, planFusions, planTransposedCopies, planTransposedRight, pl
 import { lowerings } from "./lowerings/index.ts"
 import { emitLogSoftmaxDecomposed } from "./lowerings/reduce.ts"
 import { tiedShape } from "./ties.ts"
-import { addQuantisedInitializers, bytesOf, emitDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, type QuantisedMatMul } from "./quantised-weights.ts"
-import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
+import { addQuantisedInitializers, bytesOf, emitDequantised, emitTiledDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, tiledParts, type QuantisedMatMul, type TiledSource } from "./quantised-weights.ts"
+import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, readStoredBytes, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -112,7 +112,8 @@ export const compileProgram = (
   given: Readonly<Record<string, QuantisedWeight | DeviceQuantisedWeight>> = {},
   rotaryTables: ReadonlyArray<string> = [],
   bound: ReadonlyArray<string> = [],
-  readStored = false
+  readStored = false,
+  tiled: ReadonlyMap<string, TiledSource> = new Map()
 ): CompiledModel => {
   // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph, and so are
   // baked ones read from their stored copy (`readStored`: mapped initializers, nothing pre-packed).
@@ -214,6 +215,18 @@ export const compileProgram = (
       checkConstant(parameter.name, node, { dtype: "float32", shape: fromFile.shape })
       const name = `param:${parameter.name}`
       const stored = fromFile.stored!
+      // Read from the decode steps' pre-packed blob where the store holds one in a known layout (`tiled`): one copy
+      // of the weight resident for both.
+      const source = tiled.get(parameter.name)
+      if (source !== undefined && graphInputs.length > 0) {
+        for (const part of tiledParts(name, fromFile).parts) {
+          const at = { folder: stored.folder, file: source.file, offset: part.at(source) }
+          addInitializer(part.name, part.dataType, part.dims, { length: part.bytes, read: () => readStoredBytes(at, part.bytes) }, at)
+        }
+        dequantisedPerReader.set(parameter.id, (output, after) => emitTiledDequantised(ctx, name, fromFile, output, after ?? anchor!))
+        ctx.bind(parameter.id, name)
+        continue
+      }
       const dims = heldDims(fromFile)
       const parts = quantisedPartBytes(fromFile)
       addInitializer(`${name}:codes`, "uint8", dims.codes, { length: parts.codes, read: () => fromFile.codes }, { folder: stored.folder, file: stored.file, offset: stored.codesOffset })

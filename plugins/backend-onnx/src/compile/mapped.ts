@@ -16,7 +16,7 @@
  * mapped initializers are turned back into in-memory ones (their bytes are
  * kept for that).
  */
-import { statSync } from "node:fs"
+import { closeSync, openSync, readSync, statSync } from "node:fs"
 import * as nodePath from "node:path"
 import type { OnnxTensor } from "../onnx/model.ts"
 
@@ -78,4 +78,21 @@ export const inMemoryInitializer = (tensor: OnnxTensor, bytes: Uint8Array, data:
   const path = `${prefix}${data.length}.bin`
   data.push({ path, data: bytes })
   return { ...tensor, external: { location: path, offset: 0, length: bytes.byteLength } }
+}
+
+/** The `length` bytes `stored` names, read from its file (for a mapped initializer a session must hold in memory instead). */
+export const readStoredBytes = (stored: StoredBytes, length: number): Uint8Array => {
+  const bytes = new Uint8Array(length)
+  const fd = openSync(nodePath.join(stored.folder, stored.file), "r")
+  try {
+    let done = 0
+    while (done < length) {
+      const n = readSync(fd, bytes, done, length - done, stored.offset + done)
+      if (n <= 0) throw new Error(`${stored.file} ends before byte ${stored.offset + length}`)
+      done += n
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return bytes
 }

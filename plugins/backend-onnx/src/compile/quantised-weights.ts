@@ -9,7 +9,9 @@
  * - any other use (a training program's backward pass reads `W` untransposed,
  *   or `quantisedMatMul: "dequantize"`): the float32 weight is rebuilt in the
  *   graph with the standard `DequantizeLinear` (per-axis over rows of one
- *   block, so it is block-wise at opset 18) after unpacking int4 nibbles.
+ *   block, so it is block-wise at opset 18) after unpacking int4 nibbles;
+ *   an int4 weight read from a store's pre-packed blob (`emitTiledDequantised`)
+ *   is put back in row order first.
  *
  * MatMulNBits layout (onnxruntime contrib op): `B` uint8 [N, blocks, blob],
  * `scales` [N, blocks] of A's type, no zero points (then 2^(bits-1) is
@@ -193,6 +195,89 @@ export const emitDequantised = (ctx: LoweringContext, name: string, weight: Pick
   const padded = ctx.temp("padded")
   ctx.emit("Reshape", [values, ctx.int64s("shape", [rows, blocks * weight.blockSize])], [padded])
   ctx.emit("Slice", [padded, ctx.int64s("starts", [0]), ctx.int64s("ends", [cols]), ctx.int64s("axes", [1])], [output])
+}
+
+/** Where a weight's codes and scales lie in a pre-packed blob the compiler reads (`runtime/prepacked-layout.ts`): file and byte offsets. */
+export interface TiledSource {
+  readonly file: string
+  readonly codes: number
+  readonly scales: number
+}
+
+/** The initializers of an int4 weight read from its pre-packed blob: whole row tiles, then the rows after them (when any). */
+export const tiledParts = (name: string, weight: Pick<BlockQuantisedWeight, "shape">) => {
+  const [rows, cols] = weight.shape as [number, number]
+  const units = cols / 128
+  const whole = rows - (rows % 4)
+  const rest = rows - whole
+  return {
+    whole,
+    rest,
+    parts: [
+      ...(whole > 0 ? [{ name: `${name}:codes`, dataType: "uint8" as const, dims: [whole / 4, units, 4, 64], at: (s: TiledSource) => s.codes, bytes: whole * units * 64 }] : []),
+      ...(rest > 0 ? [{ name: `${name}:codesRest`, dataType: "uint8" as const, dims: [rest * units, 64], at: (s: TiledSource) => s.codes + whole * units * 64, bytes: rest * units * 64 }] : []),
+      ...(whole > 0 ? [{ name: `${name}:scales`, dataType: "float32" as const, dims: [whole / 4, units, 4, 4], at: (s: TiledSource) => s.scales, bytes: whole * units * 16 }] : []),
+      ...(rest > 0 ? [{ name: `${name}:scalesRest`, dataType: "float32" as const, dims: [rest * units * 4], at: (s: TiledSource) => s.scales + whole * units * 16, bytes: rest * units * 16 }] : [])
+    ]
+  }
+}
+
+/**
+ * The float32 value of an int4 weight read from its pre-packed blob (`tiledParts`) as `output` [rows, cols]:
+ * each unit's 64 bytes unpacked to its 128 values in order (low nibbles, then high), whole tiles put back in row
+ * order by a Transpose (of the unpacked codes and of the scales, after the ties: on constants onnxruntime would fold
+ * it into a copy of its own), the rows after them appended, then DequantizeLinear as for the natural layout — the
+ * same codes and scales, so the same values bit for bit.
+ */
+export const emitTiledDequantised = (ctx: LoweringContext, name: string, weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, output: string, after: string): void => {
+  const [rows, cols] = weight.shape as [number, number]
+  const { whole, rest } = tiledParts(name, weight)
+  const blocks = cols / weight.blockSize
+  const unpack = (codes: string): string => {
+    const low = ctx.temp("low")
+    const high = ctx.temp("high")
+    ctx.emit("BitwiseAnd", [codes, tiedByte(ctx, 0x0f, after)], [low])
+    ctx.emit("BitShift", [codes, tiedByte(ctx, 4, after)], [high], [{ name: "direction", string: "RIGHT" }])
+    const values = ctx.temp("unit")
+    ctx.emit("Concat", [low, high], [values], [{ name: "axis", int: -1 }])
+    return values
+  }
+  const tiedScales = (scales: string): string => {
+    const tied = ctx.temp("scalesAfter")
+    ctx.emit("Add", [scales, zeroAfter(ctx, after)], [tied])
+    return tied
+  }
+  const codeParts: Array<string> = []
+  const scaleParts: Array<string> = []
+  const rowOrder = (value: string, shape: ReadonlyArray<number>): string => {
+    const transposed = ctx.temp("rowOrder")
+    ctx.emit("Transpose", [value], [transposed], [{ name: "perm", ints: [0, 2, 1, 3] }])
+    const flat = ctx.temp("flat")
+    ctx.emit("Reshape", [transposed, ctx.int64s("shape", shape)], [flat])
+    return flat
+  }
+  if (whole > 0) {
+    codeParts.push(rowOrder(unpack(`${name}:codes`), [whole * blocks, 32]))
+    scaleParts.push(rowOrder(tiedScales(`${name}:scales`), [whole * blocks]))
+  }
+  if (rest > 0) {
+    const flat = ctx.temp("codes")
+    ctx.emit("Reshape", [unpack(`${name}:codesRest`), ctx.int64s("shape", [rest * blocks, 32])], [flat])
+    codeParts.push(flat)
+    scaleParts.push(tiedScales(`${name}:scalesRest`))
+  }
+  const joined = (parts: ReadonlyArray<string>, hint: string): string => {
+    if (parts.length === 1) return parts[0]!
+    const out = ctx.temp(hint)
+    ctx.emit("Concat", [...parts], [out], [{ name: "axis", int: 0 }])
+    return out
+  }
+  const codes = joined(codeParts, "codes")
+  const scales = joined(scaleParts, "scales")
+  const zero = ctx.once(`zeroPoints:4:${rows * blocks}`, () => zeroPoints(ctx, scales, 4))
+  const values = ctx.temp("dequantised")
+  ctx.emit("DequantizeLinear", [codes, scales, zero], [values], [{ name: "axis", int: 0 }])
+  ctx.emit("Reshape", [values, ctx.int64s("shape", [rows, cols])], [output])
 }
 
 /**

@@ -54,11 +54,12 @@ import { encodeModel } from "../onnx/model.ts"
 import { readInitializers } from "../onnx/read.ts"
 import { cpuFeatures } from "./cpu-features.ts"
 import { appendedChecksum } from "./prepacked-checksum.ts"
+import { tiledInFiles } from "./prepacked-layout.ts"
 import { sameVersion, verifyEntries, versionOf as storeVersion, writeStamp, type Verification } from "./prepacked-verify.ts"
 import type { Hash } from "node:crypto"
 
-/** 2: entries record their checksum. */
-const FORMAT = 2
+/** 2: entries record their checksum; 3: and where an int4 blob holds its codes and scales in a known layout. */
+const FORMAT = 3
 const ALIGN = 4096
 /** Codes per generating session: bounds its transient memory (~1.5× in pre-packed form) and its temporary files (~2.75×). */
 const CHUNK_BYTES = 128 * 2 ** 20
@@ -96,6 +97,8 @@ interface Entry {
   readonly prepacked: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, number]>]>
   /** SHA-256 of the codes copy and the blobs, in that order, as appended. */
   readonly sha256: string
+  /** Where the blob holds the codes and scales in the layout `prepacked-layout.ts` reads (store file offsets), when it does. */
+  readonly tiled?: { readonly codes: number; readonly scales: number }
 }
 
 interface Index {
@@ -402,8 +405,10 @@ const generate = async (store: Store, folder: string, chunk: ReadonlyArray<Packa
         if (entries?.get("location") !== "prepack.data" || length !== p.codes.external.length || blobs.length === 0) return
         const checksum = appendedChecksum()
         const copy = appendRange(target, data, offset, length, buffer, checksum)
+        const tiled = p.opType === "MatMulNBits" && blobs.length === 1 && blobs[0]![1].length === 1 ? tiledInFiles(folder, p, data, blobs[0]![1][0]!) : undefined
         const prepacked = blobs.map(([key, ranges]) => [key, ranges.map(([from, size]) => [appendRange(target, data, from, size, buffer, checksum), size] as const)] as const)
-        made[p.key] = { offset: copy, length, prepacked, sha256: checksum.digest("hex") }
+        const at = prepacked[0]?.[1][0]?.[0] ?? 0
+        made[p.key] = { offset: copy, length, prepacked, sha256: checksum.digest("hex"), ...(tiled === undefined ? {} : { tiled: { codes: at + tiled.codes, scales: at + tiled.scales } }) }
       })
       fsyncSync(target)
     } finally {
@@ -476,6 +481,8 @@ export interface StoreResult {
   readonly unservedBytes: number
   /** Why the store serves none or only some of them (its problem now or earlier, or another process making it). */
   readonly unservedReason?: string
+  /** Per model: its MatMulNBits codes initializers whose blob the store holds in the layout `prepacked-layout.ts` reads, and where. */
+  readonly tiled?: ReadonlyArray<ReadonlyMap<string, { readonly file: string; readonly codes: number; readonly scales: number }>>
 }
 
 /**
@@ -567,5 +574,9 @@ export const withPrepackedStore = async (models: ReadonlyArray<OnnxModel>, folde
     if (byCodes.size === 0) return model
     return { ...model, graph: { ...model.graph, initializers: model.graph.initializers.map((t) => (byCodes.has(t.name) ? fromStore(store, t, [...byCodes.get(t.name)!.values()]) : t)) } }
   })
-  return { models: served, ...said }
+  const tiled = wanted.map((packs) => new Map(packs.flatMap((p) => {
+    const at = index[p.key]?.tiled
+    return at === undefined ? [] : [[p.codes.name, { file: store.file, ...at }] as const]
+  })))
+  return { models: served, ...said, tiled }
 }

@@ -111,7 +111,9 @@ export type WeightMode = "shared" | "baked" | "decode"
  * the quantised-weight cache file where they have one and the backend maps
  * files (`BackendService.mapsStoredWeights`; `CompileOptions.readStored`):
  * then the process holds no copy of its own, the file's pages serve every
- * program; otherwise one uploaded copy.
+ * program; otherwise one uploaded copy. Under `auto` such programs read int4
+ * weights from the decode steps' pre-packed form where the backend knows its
+ * layout (`CompileOptions.readPrepacked`): one resident copy for both.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
 
@@ -289,7 +291,7 @@ export const makeLlamaRuntime = (
           // same files, so a group would save no memory, and joining one rebuilds all its members (onnxruntime pre-packs
           // each branch again at creation to hash it: at 1.1B float32 ~5 s per member, against ~5.5 s flat alone).
           const grouped = family !== undefined && (bakesQuantised || bakeFloat32) && !servedOnly
-          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
+          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(binding === "auto" ? { readPrepacked: true } : {}) } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
           if (bakesQuantised) onBaked?.()
