@@ -80,19 +80,26 @@ export const inMemoryInitializer = (tensor: OnnxTensor, bytes: Uint8Array, data:
   return { ...tensor, external: { location: path, offset: 0, length: bytes.byteLength } }
 }
 
+/** `length` bytes of the open file `fd` from `offset` (empty when the file is shorter). */
+export const readAt = (fd: number, offset: number, length: number): Uint8Array => {
+  const bytes = new Uint8Array(length)
+  let done = 0
+  while (done < length) {
+    const n = readSync(fd, bytes, done, length - done, offset + done)
+    if (n <= 0) return new Uint8Array(0)
+    done += n
+  }
+  return bytes
+}
+
 /** The `length` bytes `stored` names, read from its file (for a mapped initializer a session must hold in memory instead). */
 export const readStoredBytes = (stored: StoredBytes, length: number): Uint8Array => {
-  const bytes = new Uint8Array(length)
   const fd = openSync(nodePath.join(stored.folder, stored.file), "r")
   try {
-    let done = 0
-    while (done < length) {
-      const n = readSync(fd, bytes, done, length - done, stored.offset + done)
-      if (n <= 0) throw new Error(`${stored.file} ends before byte ${stored.offset + length}`)
-      done += n
-    }
+    const bytes = readAt(fd, stored.offset, length)
+    if (bytes.byteLength !== length) throw new Error(`${stored.file} ends before byte ${stored.offset + length}`)
+    return bytes
   } finally {
     closeSync(fd)
   }
-  return bytes
 }

@@ -30,8 +30,9 @@
  * description and is not read this way. `toTiled` writes the description's
  * bytes (what the check compares with; tests build blobs with it).
  */
-import { closeSync, openSync, readSync } from "node:fs"
+import { closeSync, openSync } from "node:fs"
 import * as nodePath from "node:path"
+import { readAt } from "../compile/mapped.ts"
 import type { OnnxAttribute } from "../onnx/model.ts"
 
 /** Where a blob's codes and scales lie (byte offsets from the blob's start) and how they are ordered. */
@@ -108,18 +109,6 @@ export const tiledLayoutOf = (blob: Uint8Array, codes: Uint8Array, scales: Uint8
   const tiled = toTiled(codes, scales, rows, cols)
   if (!equalAt(blob, 0, tiled.codes) || !equalAt(blob, tiled.scalesOffset, tiled.scales)) return undefined
   return { codes: 0, scales: tiled.scalesOffset, unitBlocks: UNIT_BLOCKS, tile: TILE }
-}
-
-/** `length` bytes of the open file `fd` from `offset` (empty when the file is shorter). */
-const readAt = (fd: number, offset: number, length: number): Uint8Array => {
-  const bytes = new Uint8Array(length)
-  let done = 0
-  while (done < length) {
-    const n = readSync(fd, bytes, done, length - done, offset + done)
-    if (n <= 0) break
-    done += n
-  }
-  return done === length ? bytes : new Uint8Array(0)
 }
 
 interface FileRange {
