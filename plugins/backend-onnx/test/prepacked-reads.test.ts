@@ -7,14 +7,15 @@
  *   loops), on rows that fill one tile and leave two; `tiledLayoutOf` finds
  *   a blob made so and refuses one that differs by a byte or in its sizes.
  * - The compiler's dequantisation from such a blob (a blob file written
- *   here, on any CPU): x·Wᵀ and Wᵀ·x (a backward pass's form) equal the same
- *   weight read from its natural codes bit for bit.
+ *   here, on any CPU): x·Wᵀ and x·W (a backward pass's form) equal the same
+ *   weight read from its natural codes bit for bit, mapped or (a session
+ *   holding in-memory data) read into memory.
  * - Through the backend with the real store (onnxruntime's own blobs): the
  *   same outputs with `readPrepacked` as without, and the store records the
  *   layout where this CPU's blobs have it (on another CPU the entry has none
  *   and the program reads the codes: said, not failed).
  */
-import { Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BlockQuantisedWeight, type Program } from "@refine-af/tensor"
+import { add, Graph, hostTensor, matmul, quantiseWeight, toFloat64, transposeLast2, type BlockQuantisedWeight, type Program } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -144,6 +145,32 @@ describe("dequantising from the pre-packed layout", () => {
       const expected = left ? Array.from({ length: k }, (_, c) => x.reduce((s, v, r) => s + v * values[r * k + c]!, 0)) : Array.from({ length: n }, (_, r) => x.reduce((s, v, c) => s + v * values[r * k + c]!, 0))
       fromBlob.y.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-3 * (1 + Math.abs(expected[i]!))))
     }
+  })
+})
+
+describe("held in memory instead", () => {
+  it("a session that holds in-memory data reads the blob's bytes into memory: the same outputs", async () => {
+    const [n, k] = [22, 256]
+    const { weight, source } = writtenWeights([weightOf(n, k, 5)]).placed[0]!
+    // A bias held in memory as external data (threshold 1 byte): the session then maps nothing (compile/mapped.ts).
+    const g = new Graph()
+    const x = g.input("x", "float32", [1, k])
+    g.output("y", add(matmul(x, transposeLast2(g.parameter("w", "float32", [n, k], { trainable: false }))), g.parameter("b", "float32", [n], { trainable: false })))
+    const program = g.build()
+    const xs = new Float32Array(Array.from({ length: k }, (_, i) => Math.sin(i * 0.3)))
+    const run = async (tiled: ReadonlyMap<string, { file: string; codes: number; scales: number }>) => {
+      const compiled = compileProgram(program, { b: hostTensor("float32", [n], Array.from({ length: n }, (_, i) => i / 7)) }, { externalThreshold: 1, float16Weights: false }, { w: weight }, [], [], true, tiled)
+      expect(compiled.mapped).toBeUndefined()
+      const session = await ort.InferenceSession.create(encodeModel(compiled.onnx), { intraOpNumThreads: 1, logSeverityLevel: 3, externalData: compiled.bundle.externalData.map((d) => ({ path: d.path, data: d.data })) })
+      const y = (await session.run({ "in:x": new ort.Tensor("float32", xs, [1, k]) }))["out:y"]!.data as Float32Array
+      await session.release()
+      return { y: [...y], held: compiled.bundle.externalData.map((d) => d.data.byteLength).sort((a, b) => a - b) }
+    }
+    const fromCodes = await run(new Map())
+    const fromBlob = await run(new Map([["w", source]]))
+    expect(fromBlob.y).toEqual(fromCodes.y)
+    // The blob's parts in memory: 20 tile rows' codes and scales, 2 rest rows' codes and scales, and the bias.
+    expect(fromBlob.held).toEqual([n * 4, 2 * 2 * 16, 2 * 2 * 64, 20 * 2 * 16, 20 * 2 * 64].sort((a, b) => a - b))
   })
 })
 
