@@ -7,6 +7,7 @@
  * cache's codes and scales. The same codes and scales, reordered: every result
  * must equal the run that reads the cache (`prepackedReads: false`) bit for
  * bit, and no live mapping of the cache file may cover an int4 weight's codes.
+ * A job that only trains has no pre-packed form made.
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
@@ -87,5 +88,21 @@ describe("int4 weights read from the decode steps' pre-packed blobs", () => {
     if (!layoutKnown(fromBlobs)) return
     expect(fromBlobs.tiledEntries).toBe(fromBlob)
     expect(fromBlobs.mappedCodes).toBe(14 - fromBlob)
+  }, 300_000)
+})
+
+describe("a job that does not generate", () => {
+  it("training alone reads the cache and has no pre-packed form made (none would be used)", async () => {
+    const trained = await runScoped(Effect.gen(function* () {
+      const folder = tinyModel("llama", { set: { ...wide, num_hidden_layers: 1 } })
+      const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
+      const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: "auto", precision: { precision: "int4", cacheRoot } })
+      const session = yield* loaded.policy.session({ lora, seed: 3 })
+      const loss = (yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss
+      const stored = Object.values(loaded.runtime.quantised).find((w) => w.scheme !== "float16" && w.stored !== undefined)!
+      return { loss, files: readdirSync(stored.stored!.folder) }
+    }))
+    expect(Number.isFinite(trained.loss)).toBe(true)
+    expect(trained.files.filter((name) => name.startsWith("prepacked-"))).toEqual([])
   }, 300_000)
 })

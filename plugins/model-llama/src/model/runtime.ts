@@ -111,9 +111,10 @@ export type WeightMode = "shared" | "baked" | "decode"
  * the quantised-weight cache file where they have one and the backend maps
  * files (`BackendService.mapsStoredWeights`; `CompileOptions.readStored`):
  * then the process holds no copy of its own, the file's pages serve every
- * program; otherwise one uploaded copy. Under `auto` such programs read int4
- * weights from the decode steps' pre-packed form where the backend knows its
- * layout (`CompileOptions.readPrepacked`): one resident copy for both.
+ * program; otherwise one uploaded copy. Under `auto` generation's programs,
+ * and every other once a decode step has baked, read int4 weights from the
+ * decode steps' pre-packed form where the backend knows its layout
+ * (`CompileOptions.readPrepacked`): one resident copy for both.
  */
 export type QuantisedBinding = "auto" | "shared" | "baked"
 
@@ -259,7 +260,8 @@ export const makeLlamaRuntime = (
   const innerSize = Math.min(config.hiddenSize, config.numHeads * config.headDim, config.intermediateSize)
   const bakesRows = (rows: number) => (options.bakedDecodeRows !== undefined ? rows <= options.bakedDecodeRows : backend.prefersBound === undefined ? rows <= 3 : !backend.prefersBound(rows, innerSize))
   // `rows`: a decode step's batch.
-  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1) =>
+  // `forGeneration`: a prefill or decode step of generation (whose decode steps bake the quantised weights under `auto`).
+  const compile = (program: Program, keepOnDevice: ReadonlyArray<string>, decodeStep = false, onBaked?: () => void, family?: string, rows = 1, forGeneration = false) =>
     Effect.gen(function* () {
       const baked = frozen(program)
       // The step programs' cos / sin inputs come from `makeStepFeeds` (Hugging Face tables, halves equal).
@@ -291,7 +293,7 @@ export const makeLlamaRuntime = (
           // same files, so a group would save no memory, and joining one rebuilds all its members (onnxruntime pre-packs
           // each branch again at creation to hash it: at 1.1B float32 ~5 s per member, against ~5.5 s flat alone).
           const grouped = family !== undefined && (bakesQuantised || bakeFloat32) && !servedOnly
-          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(binding === "auto" ? { readPrepacked: true } : {}) } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
+          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(readsPrepacked(forGeneration) ? { readPrepacked: true } : {}) } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
           if (bakesQuantised) onBaked?.()
@@ -316,6 +318,10 @@ export const makeLlamaRuntime = (
     })
   // Decode steps compiled with their own baked quantised copy, by family (head, adapter layout, cache update).
   const bakedDecodes = new Map<string, Array<{ batch: number; cache: number }>>()
+  // Under `auto`, programs reading stored weights read the decode steps' pre-packed int4 form (CompileOptions.readPrepacked:
+  // one resident copy for both; the backend makes that form first where missing) when they are generation's own
+  // programs or a decode step has baked: a job that never generates (SFT alone) has the backend make no such form.
+  const readsPrepacked = (forGeneration: boolean) => binding === "auto" && (forGeneration || bakedDecodes.size > 0)
   const familyKey = (head: StepHead, lora: ProgramLora | undefined, update: CacheUpdate) => `${head}|${loraKey(lora)}|${update}`
   const decodeShape: LlamaRuntime["decodeShape"] = (want, head, lora, cacheUpdate, sameCache) => {
     if (mode === "baked" || binding !== "auto" || quantisedTotal === 0) return want
@@ -340,7 +346,7 @@ export const makeLlamaRuntime = (
       const family = familyKey(head, lora, update)
       bakedDecodes.set(family, [...(bakedDecodes.get(family) ?? []), { batch: shape.batch, cache: shape.cache }])
     }
-    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined, shape.length === 1 ? familyKey(head, lora, update) : undefined, shape.batch)))
+    const memo = Effect.runSync(Effect.cached(compile(program, keepOnDevice, shape.length === 1, shape.length === 1 ? onBaked : undefined, shape.length === 1 ? familyKey(head, lora, update) : undefined, shape.batch, head === "last-logits")))
     compiled.set(key, memo)
     return memo
   }
