@@ -19,9 +19,10 @@
  * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
  * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
  * the cache file (→ a `-cached` suffix on the JSON; `--held` reads it into memory instead of mapping it:
- * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run three times after the fill:
- * without the backend's pre-packed store, the run that makes the store, and one that reads it (`prepackedStore`
- * off / made / read). Prints a table; writes
+ * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run four times after the fill:
+ * without the backend's pre-packed store, the run that makes the store, one that reads it (`prepackedStore`
+ * off / made / read), and one that reads it with prefill reading the cache's codes (`prepackedReads: false`,
+ * read-noreads). Prints a table; writes
  * bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -92,7 +93,7 @@ try {
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
     // that reads it, side by side after one fill; otherwise one run.
     const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
-      fill !== undefined && !held ? [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}]] : [[undefined, {}]]
+      fill !== undefined && !held ? [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }]] : [[undefined, {}]]
     for (const [store, env] of variants) {
       const out = await contender(decodeOnly ? ["decode-only"] : [], env)
       const row = {
@@ -100,6 +101,7 @@ try {
         ...(store === undefined ? {} : { prepackedStore: store }),
         sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
         sampledPeakFileGiB: out.peaks.file / 2 ** 30,
+        sampledPeakPssGiB: out.peaks.pss / 2 ** 30,
         // What reading its PSS from outside cost (bench-env `sampled`: at most ~2% of one core since session 24).
         samplerPssReads: out.sampler.pssReads,
         samplerPssSeconds: out.sampler.pssSeconds,
@@ -137,9 +139,9 @@ const report = {
   }))
 }
 console.log(`model ${modelName}: read bandwidth ${rows.map((row) => (row.readBandwidthGBs as number).toFixed(1)).join(" / ")} GB/s (per contender), memory copy bandwidth ${bandwidth.toFixed(1)} GB/s, threads ${THREADS}, load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-console.log("precision  matmul     store  load s  peak RSS GiB  anon peak GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
+console.log("precision  matmul     store         load s  peak RSS GiB  anon peak GiB  PSS peak GiB  weight MB/token  b1 tok/s  b8 tok/s  roofline b1  % roofline  b1 vs f32  RSS vs f32")
 for (const row of report.results as Array<any>) {
-  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(5)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
+  console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(12)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${row.sampledPeakPssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
 const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${contendersArg === undefined ? "" : "-contenders"}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })

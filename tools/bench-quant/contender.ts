@@ -12,7 +12,8 @@
  *
  * `load-only` stops after loading. With REFINE_AF_BENCH_QUANT_CACHE set (bench-quant's `--cache`), the
  * quantised weights are read from / written to that cache root, and mapped from the cache file unless
- * REFINE_AF_BENCH_QUANT_MAP=0 (`--held`); REFINE_AF_BENCH_QUANT_STORE=0 turns the backend's pre-packed store off.
+ * REFINE_AF_BENCH_QUANT_MAP=0 (`--held`); REFINE_AF_BENCH_QUANT_STORE=0 turns the backend's pre-packed store off,
+ * REFINE_AF_BENCH_QUANT_READS=0 its reads of int4 weights from the pre-packed blobs (`prepackedReads`).
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
@@ -38,7 +39,7 @@ const randomIds = (rows: number, length: number, seed: number) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length }, (_, i) => ((r + 1) * 7919 + i * 104729 + seed) % 1000))
 
 const main = Effect.gen(function* () {
-  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode, prepackedStore: process.env["REFINE_AF_BENCH_QUANT_STORE"] !== "0" })
+  const backend = yield* makeOnnxBackend({ provider: "cpu", threads: Number(threadsArg), worker: false, float16Weights: false, quantisedMatMul: mode, prepackedStore: process.env["REFINE_AF_BENCH_QUANT_STORE"] !== "0", prepackedReads: process.env["REFINE_AF_BENCH_QUANT_READS"] !== "0" })
   const start = performance.now()
   const cacheRoot = process.env["REFINE_AF_BENCH_QUANT_CACHE"]
   // REFINE_AF_BENCH_QUANT_MAP=0 (bench-quant's `--held`): a cache hit read into memory instead of mapped.
