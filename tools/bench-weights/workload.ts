@@ -14,7 +14,8 @@
  * the cache file), `loadonly` (stop after loading: fills that cache), `mixed` (then, before scoring, generation as a
  * job has it, twice: 24 requests of 8-48 new tokens through continuous batching at max batch 8, so decode steps of
  * 8, 4, 2 and 1 rows as the queue drains), `bakeall` (backend `prefersBoundFromRows: Infinity`: `prefersBound` never
- * says a bound product is as fast, so `weight_mode: decode` bakes every decode step), or `default`.
+ * says a bound product is as fast, so `weight_mode: decode` bakes every decode step), `smaps` (report the PSS by mapped
+ * file at the end: `pssByFile`), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -27,6 +28,7 @@ import { generateTokens, loadLlama, scoreSequences, type QuantisedBinding, type 
 import { hostByteLength, quantisedBytes } from "@refine-af/tensor"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
+import { readFileSync } from "node:fs"
 import { processMemory } from "../gpu-check/bench-env.ts"
 
 const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode | "default", string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
@@ -98,8 +100,26 @@ const main = Effect.gen(function* () {
   const reference = yield* seconds(session.evaluate(seqs, { reference: true }))
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
-  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs }
+  // `smaps`: where the resident memory is at the end, by mapped file (PSS, MiB; `[anon]` for anonymous memory).
+  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs, ...(flags.has("smaps") ? { pssByFile: pssByFile() } : {}) }
 })
+
+/** This process's PSS by mapped file's base name, MiB (anonymous and special mappings under `[anon]`), largest first. */
+const pssByFile = (): Record<string, number> => {
+  const sums = new Map<string, number>()
+  let current = "[anon]"
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (header !== null) {
+      const path = header[1]!.trim()
+      current = path.startsWith("/") ? path.split("/").pop()! : "[anon]"
+      continue
+    }
+    const pss = /^Pss:\s+(\d+) kB/.exec(line)
+    if (pss !== null) sums.set(current, (sums.get(current) ?? 0) + Number(pss[1]) / 1024)
+  }
+  return Object.fromEntries([...sums].filter(([, mib]) => mib >= 1).sort((a, b) => b[1] - a[1]).map(([name, mib]) => [name, Math.round(mib)]))
+}
 
 Effect.runPromise(Effect.scoped(main)).then(
   (result) => console.log(JSON.stringify(result)),
