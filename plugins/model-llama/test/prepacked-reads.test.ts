@@ -99,8 +99,8 @@ describe("a job that does not generate", () => {
       const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: "auto", precision: { precision: "int4", cacheRoot } })
       const session = yield* loaded.policy.session({ lora, seed: 3 })
       const loss = (yield* session.step(nllObjective, [sft], {}, { lr: 0.02, clipGradNorm: 1 })).loss
-      const stored = Object.values(loaded.runtime.quantised).find((w) => w.scheme !== "float16" && w.stored !== undefined)!
-      return { loss, files: readdirSync(stored.stored!.folder) }
+      const folders = Object.values(loaded.runtime.quantised).flatMap((w) => (w.scheme !== "float16" && w.stored !== undefined ? [w.stored.folder] : []))
+      return { loss, files: readdirSync(folders[0]!) }
     }))
     expect(Number.isFinite(trained.loss)).toBe(true)
     expect(trained.files.filter((name) => name.startsWith("prepacked-"))).toEqual([])
