@@ -30,7 +30,7 @@ import { lowerings } from "./lowerings/index.ts"
 import { emitLogSoftmaxDecomposed } from "./lowerings/reduce.ts"
 import { tiedShape } from "./ties.ts"
 import { addQuantisedInitializers, bytesOf, emitDequantised, emitTiledDequantised, heldDims, emitMatMulNBits, emitWidened, MICROSOFT_DOMAIN, planQuantised, tiledParts, type QuantisedMatMul, type TiledSource } from "./quantised-weights.ts"
-import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, readStoredBytes, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
+import { bytesNow, fileHolds, inMemoryInitializer, lengthOf, mappedInitializer, readStoredBytes, storedPartsHeld, type InitializerBytes, type MappedInitializers, type StoredBytes } from "./mapped.ts"
 import type { Lowering } from "./lowerings/types.ts"
 
 /** ONNX opset of the standard domain we emit. */
@@ -122,15 +122,9 @@ export const compileProgram = (
   const fromFiles: Record<string, BlockQuantisedWeight> = {}
   // Whether a stored copy holds its bytes on disk (each file's size read once per compile).
   const holdsBytes = fileHolds()
-  const storedHolds = (weight: BlockQuantisedWeight): boolean => {
-    const stored = weight.stored
-    if (stored === undefined) return false
-    const parts = quantisedPartBytes(weight)
-    return holdsBytes({ ...stored, offset: stored.codesOffset }, parts.codes) && holdsBytes({ ...stored, offset: stored.scalesOffset }, parts.scales)
-  }
   for (const [name, weight] of Object.entries(given)) {
     if (isDeviceQuantised(weight)) boundQuantised[name] = weight
-    else if (readStored && weight.scheme !== "float16" && storedHolds(weight)) fromFiles[name] = weight
+    else if (readStored && weight.scheme !== "float16" && storedPartsHeld(holdsBytes, weight)) fromFiles[name] = weight
     else quantised[name] = weight
   }
   // Dead nodes would become unused initializers / nodes that onnxruntime warns about and drops.

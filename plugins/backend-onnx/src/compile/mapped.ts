@@ -18,6 +18,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs"
 import * as nodePath from "node:path"
+import { quantisedPartBytes, type BlockQuantisedWeight } from "@refine-af/tensor"
 import type { OnnxTensor } from "../onnx/model.ts"
 
 /** Where an initializer's bytes also lie on disk: `file` in `folder`, from byte `offset` (an immutable file). */
@@ -65,6 +66,14 @@ export const fileHolds = (): ((stored: StoredBytes, length: number) => boolean) 
     }
     return size >= stored.offset + length
   }
+}
+
+/** Whether a quantised weight's stored copy (`BlockQuantisedWeight.stored`) holds its codes and scales on disk, by `holds` (a {@link fileHolds} checker). */
+export const storedPartsHeld = (holds: ReturnType<typeof fileHolds>, weight: BlockQuantisedWeight): boolean => {
+  const stored = weight.stored
+  if (stored === undefined) return false
+  const parts = quantisedPartBytes(weight)
+  return holds({ ...stored, offset: stored.codesOffset }, parts.codes) && holds({ ...stored, offset: stored.scalesOffset }, parts.scales)
 }
 
 /** An external initializer pointing at the stored copy. */

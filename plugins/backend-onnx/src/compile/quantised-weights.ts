@@ -126,22 +126,24 @@ export const accuracyLevel = (mode: QuantisedMatMul): number => (mode === "nbits
 
 /** Emits `MatMulNBits(a, codes, scales)` → `output`. */
 export const emitMatMulNBits = (ctx: LoweringContext, a: string, name: string, weight: BlockQuantisedWeight, output: string, mode: QuantisedMatMul): void => {
-  const [rows, cols] = weight.shape as [number, number]
   const names = quantisedNames(name)
   ctx.nodes.push({
     opType: "MatMulNBits",
     domain: MICROSOFT_DOMAIN.domain,
     inputs: [a, names.codes, names.scales],
     outputs: [output],
-    attributes: [
-      { name: "K", int: cols },
-      { name: "N", int: rows },
-      { name: "bits", int: schemeBits(weight.scheme) },
-      { name: "block_size", int: weight.blockSize },
-      { name: "accuracy_level", int: accuracyLevel(mode) }
-    ]
+    attributes: matMulNBitsAttributes(weight, accuracyLevel(mode))
   })
 }
+
+/** MatMulNBits' attributes for `weight` (the pre-packed store keys its entries by them: one list for every emitter). */
+export const matMulNBitsAttributes = (weight: Pick<BlockQuantisedWeight, "scheme" | "shape" | "blockSize">, accuracy: number) => [
+  { name: "K", int: weight.shape[1]! },
+  { name: "N", int: weight.shape[0]! },
+  { name: "bits", int: schemeBits(weight.scheme) },
+  { name: "block_size", int: weight.blockSize },
+  { name: "accuracy_level", int: accuracy }
+]
 
 /**
  * Emits the float32 value of a block-quantised weight as `output` [rows, cols]:

@@ -13,21 +13,15 @@
  */
 import { blocksPerRow, quantisedPartBytes, schemeBits, type BlockQuantisedWeight } from "@refine-af/tensor"
 import type { OnnxModel, OnnxNode } from "../onnx/model.ts"
-import { fileHolds, mappedInitializer } from "../compile/mapped.ts"
-import { MICROSOFT_DOMAIN, type TiledSource } from "../compile/quantised-weights.ts"
+import { fileHolds, mappedInitializer, storedPartsHeld } from "../compile/mapped.ts"
+import { matMulNBitsAttributes, MICROSOFT_DOMAIN, type TiledSource } from "../compile/quantised-weights.ts"
 import { tiledApplies } from "./prepacked-layout.ts"
 import type { StoreResult } from "./prepacked-store.ts"
 
 /** The int4 weights of `given` such a program would dequantise from their stored copy in one folder, and that folder. */
 const candidates = (given: Readonly<Record<string, BlockQuantisedWeight>>): { readonly folder: string; readonly weights: ReadonlyArray<readonly [string, BlockQuantisedWeight]> } | undefined => {
   const holds = fileHolds()
-  const weights = Object.entries(given).filter(([, w]) => {
-    const stored = w.stored
-    const [, cols] = w.shape as [number, number]
-    if (stored === undefined || w.shape.length !== 2 || !tiledApplies(schemeBits(w.scheme), w.blockSize, cols)) return false
-    const parts = quantisedPartBytes(w)
-    return holds({ ...stored, offset: stored.codesOffset }, parts.codes) && holds({ ...stored, offset: stored.scalesOffset }, parts.scales)
-  })
+  const weights = Object.entries(given).filter(([, w]) => w.shape.length === 2 && tiledApplies(schemeBits(w.scheme), w.blockSize, w.shape[1]!) && storedPartsHeld(holds, w))
   const folder = weights[0]?.[1].stored?.folder
   return folder === undefined || weights.some(([, w]) => w.stored!.folder !== folder) ? undefined : { folder, weights }
 }
@@ -47,13 +41,7 @@ const decodeModel = (weights: ReadonlyArray<readonly [string, BlockQuantisedWeig
         domain: MICROSOFT_DOMAIN.domain,
         inputs: [`x${w.shape[1]}`, name, `${name}#scales`],
         outputs: [`y${i}`],
-        attributes: [
-          { name: "K", int: w.shape[1]! },
-          { name: "N", int: w.shape[0]! },
-          { name: "bits", int: schemeBits(w.scheme) },
-          { name: "block_size", int: w.blockSize },
-          { name: "accuracy_level", int: 4 }
-        ]
+        attributes: matMulNBitsAttributes(w, 4)
       })),
       inputs: ks.map((k) => ({ name: `x${k}`, dataType: "float32" as const, dims: [1, k] })),
       outputs: weights.map(([, w], i) => ({ name: `y${i}`, dataType: "float32" as const, dims: [1, w.shape[0]!] })),
