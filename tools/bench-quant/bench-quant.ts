@@ -22,7 +22,8 @@
  * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run four times after the fill:
  * without the backend's pre-packed store, the run that makes the store, one that reads it (`prepackedStore`
  * off / made / read), and one that reads it with prefill reading the cache's codes (`prepackedReads: false`,
- * read-noreads). Prints a table; writes
+ * read-noreads; `--variants made,read` runs only those). Each row records its PSS by mapped file after the generation
+ * loop and at the end (`pssByFile`, MiB). Prints a table; writes
  * bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -67,6 +68,10 @@ if (named === undefined) throw new Error(`--model must be one of ${Object.keys(M
 const contendersArg = process.argv.includes("--contenders") ? arg("--contenders", "") : undefined
 const spec = contendersArg === undefined ? named : { ...named, contenders: contendersArg.split(",").map((c) => c.split(":") as [string, "auto" | "nbits" | "nbits-int8" | "dequantize"]) }
 const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generate")
+// The cached runs' variants: without the pre-packed store, the run that makes it, one that reads it, and one that reads
+// it while bound programs read int4 weights from the cache (`--variants made,read` runs those only).
+const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }]]
+const variantsArg = process.argv.includes("--variants") ? arg("--variants", "").split(",") : undefined
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
 const keep = process.argv.includes("--keep")
@@ -93,7 +98,7 @@ try {
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
     // that reads it, side by side after one fill; otherwise one run.
     const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
-      fill !== undefined && !held ? [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }]] : [[undefined, {}]]
+      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => variantsArg === undefined || variantsArg.includes(name)) : [[undefined, {}]]
     for (const [store, env] of variants) {
       const out = await contender(decodeOnly ? ["decode-only"] : [], env)
       const row = {

@@ -20,7 +20,7 @@ import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type
 import { makeStepFeeds, stepNames } from "@refine-af/models"
 import { hostByteLength, quantisedBytes } from "@refine-af/tensor"
 import { Effect } from "effect"
-import { backendReadBandwidth, processMemory } from "../gpu-check/bench-env.ts"
+import { backendReadBandwidth, processMemory, pssByFile } from "../gpu-check/bench-env.ts"
 
 const [folder, precision, mode, stepsArg, threadsArg, shapeArg] = process.argv.slice(2) as [string, WeightPrecision, "nbits" | "dequantize", string, string, string | undefined]
 // `decode-only`: batch 1 through a single decode program, the prompt fed token by token (one baked copy of the weights).
@@ -98,6 +98,8 @@ const main = Effect.gen(function* () {
     }
   }
   const loopMemory = memory()
+  // Where the resident memory is, by mapped file (PSS, MiB): after the generation loop and at the end.
+  const pssAfterLoop = pssByFile()
   // The roofline's denominator, paired with the batch-1 timing: what this backend's kernels read per second
   // (same threads), the larger of two readings (the machine's bandwidth drifts within minutes). After the
   // generation loop they are taken just before and after the timing; in `decode-only` both come after it and
@@ -109,7 +111,7 @@ const main = Effect.gen(function* () {
   result.readBandwidthGBs = Math.max(before, yield* backendReadBandwidth(backend), decodeOnly ? yield* backendReadBandwidth(backend) : 0)
   result.decodeTokensPerSecondBatch8 = decodeOnly ? null : yield* decodeLoop(8)
   // The memory figure: after the generation loop, or in `decode-only` after the timing that compiled its program.
-  console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...(decodeOnly ? timedMemory : loopMemory), peakRssWithTimingGiB: memory().peakRssGiB, weightBytesPerToken, ...result }))
+  console.log(JSON.stringify({ precision, mode, loadSeconds, rssAfterLoadGiB: afterLoad.rssGiB, ...(decodeOnly ? timedMemory : loopMemory), peakRssWithTimingGiB: memory().peakRssGiB, weightBytesPerToken, ...result, pssByFile: { afterLoop: pssAfterLoop, end: pssByFile() } }))
 })
 
 Effect.runPromise(Effect.scoped(main)).catch((error) => {

@@ -15,6 +15,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --contenders shared,decode,shared-cached,cached,cached-again --tag cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag reads --contenders int4-auto-cached,int4-auto-cached-noreads,int4-auto-cached-again,int4-auto-cached-checkpointed,int4-auto-cached-checkpointed-noreads,int4-shared-cached
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag series --flags smaps,series --contenders int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-rows16 --contenders cached-mixed,cached-mixed-again,cached-mixed-rows16,cached-mixed-rows16-again
@@ -112,6 +113,9 @@ const steps = arg("--steps", "16")
 const defaultMalloc = process.argv.includes("--default-malloc")
 // `--tag mmap` → weights-<model>-quantised-default-malloc-mmap.json: a run of other contenders that keeps the usual file.
 const tag = arg("--tag", "")
+// `--flags smaps,gc`: workload flags added to every contender's (workload.ts); `series` keeps every PSS reading of
+// the sampler in the JSON (`pssSeries`: ms since epoch, PSS and its anonymous and file-backed parts, bytes).
+const extraFlags = arg("--flags", "")
 
 const overrides = MODELS[modelName]
 if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
@@ -142,9 +146,9 @@ try {
       const filled = JSON.parse((await workload(`${prepack},loadonly`)).stdout.trim().split("\n").pop()!)
       cacheFill = { seconds: filled.phases.load.seconds, precision: precision ?? "float32" }
     }
-    const out = await workload(prepack!)
+    const out = await workload(extraFlags === "" ? prepack! : `${prepack},${extraFlags}`)
     const result = JSON.parse(out.stdout.trim().split("\n").pop()!)
-    rows.push({ contender: name, ...result, sampledPeaks: out.peaks, sampler: out.sampler })
+    rows.push({ contender: name, ...result, sampledPeaks: out.peaks, atPssPeak: out.atPssPeak, ...(extraFlags.split(",").includes("series") ? { pssSeries: out.series } : {}), sampler: out.sampler })
   }
   if (modelName === "120m" && !quantisedRun) {
     // Speed side by side in one process (interleaved), so both weight modes see the same load.
@@ -179,6 +183,11 @@ const table = rows.map((r) => {
     sampledPeakFileGiB: r.sampledPeaks.file / 2 ** 30,
     // PSS less the RSS at start (no PSS reading at start; a process's PSS is at most its RSS, so slightly generous).
     sampledPeakPssAboveBaselineOverWeights: (r.sampledPeaks.pss - r.phases.start.rss) / r.weightBytes,
+    // The highest PSS reading's anonymous and file-backed parts (above the start's anonymous and file-backed RSS),
+    // and the phase it fell in (the first phase marked after it).
+    pssPeakAnonAboveBaselineOverWeights: (r.atPssPeak.anon - r.phases.start.anon) / r.weightBytes,
+    pssPeakFileAboveBaselineOverWeights: (r.atPssPeak.file - r.phases.start.file) / r.weightBytes,
+    pssPeakPhase: Object.entries(r.phases as Record<string, { at: number }>).find(([, p]) => p.at >= r.atPssPeak.at)?.[0] ?? "end",
     afterLoadOverWeights: (r.phases.load.rss - baseline) / r.weightBytes,
     decodeB1: r.decodeTokensPerSecond.batch1,
     decodeB8: r.decodeTokensPerSecond.batch8,
@@ -193,7 +202,7 @@ const report = {
   benchmark: "weights",
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, ...(tag ? { tag } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  settings: { model: modelName, ...(tag ? { tag } : {}), ...(extraFlags ? { extraFlags } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
   weightBytes,
   ...(cacheFill === undefined ? {} : { quantisedCacheFill: { ...cacheFill, note: "quantising and writing the cache before the cached contenders (their load phase then reads it)" } }),
   memoryBandwidthGBs: bandwidth,
@@ -206,7 +215,7 @@ const report = {
 console.log(`model ${modelName}: ${(weightBytes / 2 ** 30).toFixed(2)} GiB weights (first contender); copy bandwidth ${bandwidth.toFixed(1)} GB/s → batch-1 roofline ${roofline.toFixed(1)} tok/s; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 console.log("contender          load s  peak GiB  peak/W  (peak-base)/W  (anon peak-base)/W  (PSS peak-base)/W  file peak GiB  decode b1  b8 tok/s  b1/roofline  train step s")
 for (const t of table) {
-  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}${t.mixedSeconds === undefined ? "" : `  mixed ${t.mixedSeconds.map((x: number) => x.toFixed(1)).join(" / ")} s`}${t.decodeB16 === undefined ? "" : `  b16 ${t.decodeB16.toFixed(1)} tok/s`}`)
+  console.log(`${t.contender.padEnd(17)} ${t.loadSeconds.toFixed(1).padStart(7)} ${t.peakGiB.toFixed(2).padStart(9)} ${t.peakOverWeights.toFixed(2).padStart(7)} ${t.peakAboveBaselineOverWeights.toFixed(2).padStart(14)} ${t.sampledPeakAnonAboveBaselineOverWeights.toFixed(2).padStart(19)} ${t.sampledPeakPssAboveBaselineOverWeights.toFixed(2).padStart(18)} ${t.sampledPeakFileGiB.toFixed(2).padStart(14)} ${t.decodeB1.toFixed(1).padStart(10)} ${t.decodeB8.toFixed(1).padStart(9)} ${(100 * t.rooflineFractionB1).toFixed(0).padStart(11)}% ${t.trainStepSeconds.toFixed(2).padStart(13)}${t.mixedSeconds === undefined ? "" : `  mixed ${t.mixedSeconds.map((x: number) => x.toFixed(1)).join(" / ")} s`}${t.decodeB16 === undefined ? "" : `  b16 ${t.decodeB16.toFixed(1)} tok/s`}  PSS peak in ${t.pssPeakPhase}: anon ${t.pssPeakAnonAboveBaselineOverWeights.toFixed(2)} + file ${t.pssPeakFileAboveBaselineOverWeights.toFixed(2)}`)
 }
 if (speed !== undefined) {
   console.log("interleaved in one process (best ms):   shared    baked  shared/baked")

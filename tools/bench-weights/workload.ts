@@ -15,7 +15,7 @@
  * job has it, twice: 24 requests of 8-48 new tokens through continuous batching at max batch 8, so decode steps of
  * 8, 4, 2 and 1 rows as the queue drains), `bakeall` (backend `prefersBoundFromRows: Infinity`: `prefersBound` never
  * says a bound product is as fast, so `weight_mode: decode` bakes every decode step), `smaps` (report the PSS by mapped
- * file at the end: `pssByFile`), or `default`.
+ * file at each phase's end and at the end: `pssByFile`), `heap` (V8's heap and external memory at each phase's end), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -28,8 +28,7 @@ import { generateTokens, loadLlama, scoreSequences, type QuantisedBinding, type 
 import { hostByteLength, quantisedBytes } from "@refine-af/tensor"
 import { nllObjective } from "@refine-af/training"
 import { Effect } from "effect"
-import { readFileSync } from "node:fs"
-import { processMemory } from "../gpu-check/bench-env.ts"
+import { processMemory, pssByFile } from "../gpu-check/bench-env.ts"
 
 const [folder, mode, flagList, steps, precision = "float32", binding = "auto"] = process.argv.slice(2) as [string, WeightMode | "default", string, string | undefined, "float32" | "int8" | "int4" | undefined, QuantisedBinding | undefined]
 const flags = new Set(flagList.split(","))
@@ -49,11 +48,14 @@ const seconds = <A, E>(effect: Effect.Effect<A, E>) =>
 
 const main = Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false, disablePrepacking: flags.has("noprepack"), cpuMemArena: flags.has("arena"), prepackedStore: !flags.has("nostore"), prepackedReads: !flags.has("noreads"), ...(flags.has("bakeall") ? { prefersBoundFromRows: Number.POSITIVE_INFINITY } : {}) })
-  const phases: Record<string, { seconds: number; rss: number; peak: number }> = {}
+  const phases: Record<string, { seconds: number; at: number; rss: number; peak: number; pssByFile?: Record<string, number> }> = {}
   const mark = (name: string, s: number) => {
     // `gc` (run under node --expose-gc): collect garbage first, so resident memory shows what is still referenced.
     if (flags.has("gc")) (globalThis as { gc?: () => void }).gc?.()
-    phases[name] = { seconds: s, ...processMemory() }
+    // `at` (ms since epoch) places the sampler's PSS peak in a phase; `smaps`: PSS by mapped file at each phase's end.
+    // `heap`: V8's own accounting (JS heap, ArrayBuffers, other external memory), to tell JavaScript's part of the anonymous memory from native.
+    const { heapTotal, external, arrayBuffers } = process.memoryUsage()
+    phases[name] = { seconds: s, at: Date.now(), ...processMemory(), ...(flags.has("smaps") ? { pssByFile: pssByFile() } : {}), ...(flags.has("heap") ? { heapTotal, external, arrayBuffers } : {}) }
   }
   mark("start", 0)
   // `rows16`: generation decodes up to 16 rows together (llama/hf's default since session 25) instead of 8.
@@ -103,23 +105,6 @@ const main = Effect.gen(function* () {
   // `smaps`: where the resident memory is at the end, by mapped file (PSS, MiB; `[anon]` for anonymous memory).
   return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs, ...(flags.has("smaps") ? { pssByFile: pssByFile() } : {}) }
 })
-
-/** This process's PSS by mapped file's base name, MiB (anonymous and special mappings under `[anon]`), largest first. */
-const pssByFile = (): Record<string, number> => {
-  const sums = new Map<string, number>()
-  let current = "[anon]"
-  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
-    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
-    if (header !== null) {
-      const path = header[1]!.trim()
-      current = path.startsWith("/") ? path.split("/").pop()! : "[anon]"
-      continue
-    }
-    const pss = /^Pss:\s+(\d+) kB/.exec(line)
-    if (pss !== null) sums.set(current, (sums.get(current) ?? 0) + Number(pss[1]) / 1024)
-  }
-  return Object.fromEntries([...sums].filter(([, mib]) => mib >= 1).sort((a, b) => b[1] - a[1]).map(([name, mib]) => [name, Math.round(mib)]))
-}
 
 Effect.runPromise(Effect.scoped(main)).then(
   (result) => console.log(JSON.stringify(result)),

@@ -95,6 +95,23 @@ export const processMemory = (): { readonly rss: number; readonly peak: number; 
   return { rss: kib("VmRSS"), peak: kib("VmHWM"), anon: kib("RssAnon"), file: kib("RssFile") }
 }
 
+/** This process's PSS by mapped file's base name, MiB (anonymous and special mappings under `[anon]`), largest first. */
+export const pssByFile = (): Record<string, number> => {
+  const sums = new Map<string, number>()
+  let current = "[anon]"
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (header !== null) {
+      const path = header[1]!.trim()
+      current = path.startsWith("/") ? path.split("/").pop()! : "[anon]"
+      continue
+    }
+    const pss = /^Pss:\s+(\d+) kB/.exec(line)
+    if (pss !== null) sums.set(current, (sums.get(current) ?? 0) + Number(pss[1]) / 1024)
+  }
+  return Object.fromEntries([...sums].filter(([, mib]) => mib >= 1).sort((a, b) => b[1] - a[1]).map(([name, mib]) => [name, Math.round(mib)]))
+}
+
 /**
  * Runs a benchmark child process and samples its resident memory every 10 ms from outside
  * (/proc/<pid>/status): the peaks of its anonymous memory (heap, onnxruntime's
@@ -106,9 +123,14 @@ export const processMemory = (): { readonly rss: number; readonly peak: number; 
  * kinds (and a page mapped twice twice).
  */
 export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
-  new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; sampler: SamplerCost }>((resolve, reject) => {
+  new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; atPssPeak: PssReading; series: ReadonlyArray<PssReading>; sampler: SamplerCost }>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] })
     const peaks = { anon: 0, file: 0, rss: 0, pss: 0 }
+    // The PSS reading with the highest total, split into anonymous and file-backed pages, and when (ms since epoch,
+    // so a child's phase marks taken with Date.now() place it).
+    let atPssPeak: PssReading = { at: 0, pss: 0, anon: 0, file: 0 }
+    // Every PSS reading, in order (where a peak is transient: the readings around it).
+    const series: Array<PssReading> = []
     const started = performance.now()
     const cost = { pssReads: 0, pssSeconds: 0 }
     let pssDue = 0
@@ -126,7 +148,12 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
         // (at most ~2% of one core); a peak shorter than that gap can be missed.
         const now = performance.now()
         if (now >= pssDue) {
-          peaks.pss = Math.max(peaks.pss, kib(readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8"), "Pss"))
+          const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8")
+          const pss = kib(rollup, "Pss")
+          const reading = { at: Date.now(), pss, anon: kib(rollup, "Pss_Anon"), file: kib(rollup, "Pss_File") }
+          if (pss > peaks.pss) atPssPeak = reading
+          series.push(reading)
+          peaks.pss = Math.max(peaks.pss, pss)
           const took = performance.now() - now
           cost.pssReads += 1
           cost.pssSeconds += took / 1000
@@ -142,9 +169,17 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
     child.on("close", (code) => {
       clearInterval(timer)
       const sampler = { ...cost, wallSeconds: (performance.now() - started) / 1000 }
-      code === 0 ? resolve({ stdout, peaks, sampler }) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))
+      code === 0 ? resolve({ stdout, peaks, atPssPeak, series, sampler }) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))
     })
   })
+
+/** {@link sampled}'s highest PSS reading (bytes): its anonymous and file-backed parts, and when it was read (ms since epoch). */
+export interface PssReading {
+  readonly at: number
+  readonly pss: number
+  readonly anon: number
+  readonly file: number
+}
 
 /** What {@link sampled}'s PSS readings cost: how many, their total time and the child's wall time (seconds). */
 export interface SamplerCost {

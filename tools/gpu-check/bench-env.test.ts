@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs"
+import * as nodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { pssByFile, sampled } from "./bench-env.ts"
+
+// Both read /proc/<pid>/smaps(_rollup): Linux only.
+const linux = process.platform === "linux"
+if (!linux) console.log(`bench-env tests skipped: /proc/<pid>/smaps is Linux's (this is ${process.platform})`)
+
+const MiB = 2 ** 20
+
+describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts)", () => {
+  it("pssByFile attributes this process's PSS to its mapped files and anonymous memory", () => {
+    const held = Buffer.alloc(96 * MiB, 1)
+    const byFile = pssByFile()
+    const total = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync("/proc/self/smaps_rollup", "utf8"))![1]) / 1024
+    // The buffer just touched is anonymous memory; the executable is a mapped file of its own name.
+    expect(byFile["[anon]"]).toBeGreaterThanOrEqual(96)
+    expect(Object.keys(byFile)).toContain(nodePath.basename(process.execPath))
+    // Entries under 1 MiB are left out and each is rounded: the sum stays within a few MiB of the process's PSS.
+    const sum = Object.values(byFile).reduce((a, b) => a + b, 0)
+    expect(sum).toBeLessThanOrEqual(total + Object.keys(byFile).length)
+    expect(sum).toBeGreaterThan(total * 0.9)
+    expect(held[held.length - 1]).toBe(1)
+  })
+
+  it("sampled finds a child's transient peak, its anonymous part and when it was read", async () => {
+    // 160 MiB touched, held for a second, then released: the peak is the middle of the run.
+    const child = "const b = Buffer.alloc(160 * 2 ** 20, 1); setTimeout(() => { console.log(b[5]); }, 1000)"
+    const started = Date.now()
+    const out = await sampled(process.execPath, ["-e", child], {})
+    expect(out.stdout.trim()).toBe("1")
+    expect(out.peaks.pss).toBeGreaterThanOrEqual(160 * MiB)
+    expect(out.atPssPeak.pss).toBe(out.peaks.pss)
+    expect(out.atPssPeak.anon).toBeGreaterThanOrEqual(160 * MiB)
+    expect(out.atPssPeak.anon + out.atPssPeak.file).toBeLessThanOrEqual(out.atPssPeak.pss + MiB)
+    expect(out.atPssPeak.at).toBeGreaterThanOrEqual(started)
+    // Every reading in order, the peak among them.
+    expect(out.series.length).toBeGreaterThan(3)
+    expect(out.series.every((r, i) => i === 0 || r.at >= out.series[i - 1]!.at)).toBe(true)
+    expect(out.series).toContainEqual(out.atPssPeak)
+  })
+})
