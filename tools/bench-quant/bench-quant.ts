@@ -22,15 +22,16 @@
  * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run four times after the fill:
  * without the backend's pre-packed store, the run that makes the store, one that reads it (`prepackedStore`
  * off / made / read), and one that reads it with prefill reading the cache's codes (`prepackedReads: false`,
- * read-noreads; `--variants made,read` runs only those). Each row records its PSS by mapped file after the generation
- * loop and at the end (`pssByFile`, MiB). Prints a table; writes
- * bench-results/quant-<model>.json.
+ * read-noreads; `--variants made,read` runs only those). `--default-malloc`: glibc's malloc settings, as
+ * `refine-af run` has, instead of the benchmarks' 4 GiB thresholds (→ `-default-malloc`). Each row
+ * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). Prints
+ * a table; writes bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { benchOutFile, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
+import { benchOutFile, defaultMallocEnv, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
@@ -71,6 +72,7 @@ const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generat
 // The cached runs' variants: without the pre-packed store, the run that makes it, one that reads it, and one that reads
 // it while bound programs read int4 weights from the cache (`--variants made,read` runs those only).
 const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }]]
+const defaultMalloc = process.argv.includes("--default-malloc")
 const variantsArg = process.argv.includes("--variants") ? arg("--variants", "").split(",") : undefined
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
@@ -92,7 +94,9 @@ try {
     const contender = (shape: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) =>
       sampled(process.execPath, ["--import", "tsx", nodePath.join(here, "contender.ts"), folder, precision, mode, String(STEPS), String(THREADS), ...shape], {
         cwd: repoRoot,
-        env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...extraEnv }
+        // The benchmarks' large malloc thresholds (freed heap memory is then never returned: the anonymous figures are
+        // the largest ever held), or with --default-malloc glibc's own, what `refine-af run` gets.
+        env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" }), ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...extraEnv }
       })
     const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
@@ -132,7 +136,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,
@@ -148,7 +152,7 @@ console.log("precision  matmul     store         load s  peak RSS GiB  anon peak
 for (const row of report.results as Array<any>) {
   console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(12)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${row.sampledPeakPssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${contendersArg === undefined ? "" : "-contenders"}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${defaultMalloc ? "-default-malloc" : ""}${contendersArg === undefined ? "" : "-contenders"}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)
