@@ -120,7 +120,9 @@ export const pssByFile = (): Record<string, number> => {
  * clean pages the kernel can drop and read again), and of its proportional set
  * size (PSS: a page mapped by several sessions counted once; read far less
  * often, its cost returned as `sampler`), next to VmHWM, which counts both
- * kinds (and a page mapped twice twice).
+ * kinds (and a page mapped twice twice). The highest PSS reading comes with its
+ * anonymous and file-backed parts and its time (`atPssPeak`), and every PSS
+ * reading in order (`series`), so a transient peak can be told from a plateau.
  */
 export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
   new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; atPssPeak: PssReading; series: ReadonlyArray<PssReading>; sampler: SamplerCost }>((resolve, reject) => {
