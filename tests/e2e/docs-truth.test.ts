@@ -224,6 +224,19 @@ const measuredFigures: ReadonlyArray<MeasuredFigure> = [
     }
   },
   {
+    what: "7B int4 generation loop reading the pre-packed blobs, glibc malloc: PSS at rest and at its peak over the weight bytes (quant-7b-generate-cached-default-malloc.json)",
+    files: ["README.md"],
+    pattern: /at 7B ([\d.]+)× at\s+rest and ([\d.]+)× while onnxruntime makes a decode session/,
+    expected: () => {
+      const bench = benchResult("quant-7b-generate-cached-default-malloc.json")
+      const row = bench.results.find((entry: { prepackedStore: string }) => entry.prepackedStore === "read")
+      // What a decode step reads plus the embedding table (float32), in GiB; PSS by file is in MiB.
+      const weightGiB = (row.weightBytesPerToken + bench.settings.config.vocab_size * bench.settings.config.hidden_size * 4) / 2 ** 30
+      const restGiB = (Object.values(row.pssByFile.end) as Array<number>).reduce((a, b) => a + b, 0) / 1024
+      return [restGiB / weightGiB, row.sampledPeakPssGiB / weightGiB].map((ratio) => ratio.toFixed(2))
+    }
+  },
+  {
     what: "one SFT LoRA step, ours vs PyTorch: median ms and tokens/s (training-sft.json)",
     files: ["plugins/trainer-sft/README.md"],
     pattern: /ours (\d+) ms \((\d+) tokens\/s\) vs PyTorch (\d+) ms \((\d+) tokens\/s\)/,
