@@ -17,16 +17,18 @@ describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts
     // The buffer just touched is anonymous memory; the executable is a mapped file of its own name.
     expect(byFile["[anon]"]).toBeGreaterThanOrEqual(96)
     expect(Object.keys(byFile)).toContain(nodePath.basename(process.execPath))
-    // Entries under 1 MiB are left out and each is rounded: the sum stays within a few MiB of the process's PSS.
+    // Entries under 1 MiB are left out and each is rounded to whole MiB: the sum is at most the process's PSS plus a
+    // MiB per entry, and most of it.
     const sum = Object.values(byFile).reduce((a, b) => a + b, 0)
     expect(sum).toBeLessThanOrEqual(total + Object.keys(byFile).length)
-    expect(sum).toBeGreaterThan(total * 0.9)
+    expect(sum).toBeGreaterThan(total * 0.8)
     expect(held[held.length - 1]).toBe(1)
   })
 
   it("sampled finds a child's transient peak, its anonymous part and when it was read", async () => {
-    // 160 MiB touched, held for a second, then released: the peak is the middle of the run.
-    const child = "const b = Buffer.alloc(160 * 2 ** 20, 1); setTimeout(() => { console.log(b[5]); }, 1000)"
+    // 160 MiB touched, held for three seconds (the sampler reads PSS at least every 50 ms, less often where a read
+    // is slow: 50 times its duration), then released with the process.
+    const child = "const b = Buffer.alloc(160 * 2 ** 20, 1); setTimeout(() => { console.log(b[5]); }, 3000)"
     const started = Date.now()
     const out = await sampled(process.execPath, ["-e", child], {})
     expect(out.stdout.trim()).toBe("1")
@@ -36,7 +38,7 @@ describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts
     expect(out.atPssPeak.anon + out.atPssPeak.file).toBeLessThanOrEqual(out.atPssPeak.pss + MiB)
     expect(out.atPssPeak.at).toBeGreaterThanOrEqual(started)
     // Every reading in order, the peak among them.
-    expect(out.series.length).toBeGreaterThan(3)
+    expect(out.series.length).toBeGreaterThan(1)
     expect(out.series.every((r, i) => i === 0 || r.at >= out.series[i - 1]!.at)).toBe(true)
     expect(out.series).toContainEqual(out.atPssPeak)
   })
