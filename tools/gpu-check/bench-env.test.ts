@@ -28,7 +28,7 @@ describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts
   it("sampled finds a child's transient peak, its anonymous part and when it was read", async () => {
     // 160 MiB touched, held for three seconds (the sampler reads PSS at least every 50 ms, less often where a read
     // is slow: 50 times its duration), then released with the process.
-    const child = "const b = Buffer.alloc(160 * 2 ** 20, 1); setTimeout(() => { console.log(b[5]); }, 3000)"
+    const child = "const b = Buffer.alloc(160 * 2 ** 20, 1); setTimeout(() => process.stdout.write(String(b[5])), 3000)"
     const started = Date.now()
     const out = await sampled(process.execPath, ["-e", child], {})
     expect(out.stdout.trim()).toBe("1")
