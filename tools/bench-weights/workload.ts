@@ -15,7 +15,7 @@
  * job has it, twice: 24 requests of 8-48 new tokens through continuous batching at max batch 8, so decode steps of
  * 8, 4, 2 and 1 rows as the queue drains), `bakeall` (backend `prefersBoundFromRows: Infinity`: `prefersBound` never
  * says a bound product is as fast, so `weight_mode: decode` bakes every decode step), `smaps` (report the PSS by mapped
- * file at each phase's end and at the end: `pssByFile`), `heap` (V8's heap and external memory at each phase's end), or `default`.
+ * file at each phase's end: `phases[name].pssByFile`), `heap` (V8's heap and external memory at each phase's end), or `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -103,7 +103,7 @@ const main = Effect.gen(function* () {
   mark("reference", reference.seconds)
   const logprobs = reference.value[0]!.logprobs.slice(0, 4)
   // `smaps`: where the resident memory is at the end, by mapped file (PSS, MiB; `[anon]` for anonymous memory).
-  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs, ...(flags.has("smaps") ? { pssByFile: pssByFile() } : {}) }
+  return { mode, precision, binding, flags: [...flags], weightBytes, phases, decodeTokensPerSecond: decode, ...(mixed.length > 0 ? { mixed } : {}), trainStepSeconds: step2.seconds, peak: processMemory().peak, logprobs }
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

@@ -128,10 +128,8 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
   new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; atPssPeak: PssReading; series: ReadonlyArray<PssReading>; sampler: SamplerCost }>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] })
     const peaks = { anon: 0, file: 0, rss: 0, pss: 0 }
-    // The PSS reading with the highest total, split into anonymous and file-backed pages, and when (ms since epoch,
-    // so a child's phase marks taken with Date.now() place it).
-    let atPssPeak: PssReading = { at: 0, pss: 0, anon: 0, file: 0 }
-    // Every PSS reading, in order (where a peak is transient: the readings around it).
+    // Every PSS reading, in order, split into anonymous and file-backed pages, with when it was read (ms since epoch, so
+    // a child's phase marks taken with Date.now() place it): the highest is the PSS peak, its neighbours say if transient.
     const series: Array<PssReading> = []
     const started = performance.now()
     const cost = { pssReads: 0, pssSeconds: 0 }
@@ -151,11 +149,7 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
         const now = performance.now()
         if (now >= pssDue) {
           const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8")
-          const pss = kib(rollup, "Pss")
-          const reading = { at: Date.now(), pss, anon: kib(rollup, "Pss_Anon"), file: kib(rollup, "Pss_File") }
-          if (pss > peaks.pss) atPssPeak = reading
-          series.push(reading)
-          peaks.pss = Math.max(peaks.pss, pss)
+          series.push({ at: Date.now(), pss: kib(rollup, "Pss"), anon: kib(rollup, "Pss_Anon"), file: kib(rollup, "Pss_File") })
           const took = performance.now() - now
           cost.pssReads += 1
           cost.pssSeconds += took / 1000
@@ -171,6 +165,9 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
     child.on("close", (code) => {
       clearInterval(timer)
       const sampler = { ...cost, wallSeconds: (performance.now() - started) / 1000 }
+      // The first of the highest readings.
+      const atPssPeak = series.reduce((best, reading) => (reading.pss > best.pss ? reading : best), { at: 0, pss: 0, anon: 0, file: 0 })
+      peaks.pss = atPssPeak.pss
       code === 0 ? resolve({ stdout, peaks, atPssPeak, series, sampler }) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))
     })
   })
