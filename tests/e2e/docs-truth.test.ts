@@ -236,6 +236,18 @@ const measuredFigures: ReadonlyArray<MeasuredFigure> = [
       return [restGiB / weightGiB, row.sampledPeakPssGiB / weightGiB].map((ratio) => ratio.toFixed(2))
     }
   },
+  ...(["1.1B", "7B"] as const).map((model) => ({
+    what: `a new decode shape at ${model} int4 with the store read: joining a group of 1 and of 5, and each a session of its own (decode-sessions-${model.toLowerCase()}-int4.json)`,
+    files: ["docs/performance.md"],
+    pattern: new RegExp(`at ${model.replace(".", "\\.")} int4 (?:a shape joining a group of n took )?([\\d.]+) → ([\\d.]+) s(?: for n = 1…5)?, alone ([\\d.]+)–([\\d.]+) s`),
+    expected: () => {
+      const { runs } = benchResult(`decode-sessions-${model.toLowerCase()}-int4.json`)
+      const seconds = (mode: string) => runs.filter((r: { mode: string; cacheAndStore: string }) => r.mode === mode && r.cacheAndStore === "read").at(-1).shapes.map((s: { seconds: number }) => s.seconds)
+      const grouped = seconds("grouped")
+      const own = seconds("own")
+      return [grouped[0], grouped.at(-1), Math.min(...own), Math.max(...own)].map((s: number) => s.toFixed(1))
+    }
+  })),
   {
     what: "one SFT LoRA step, ours vs PyTorch: median ms and tokens/s (training-sft.json)",
     files: ["plugins/trainer-sft/README.md"],

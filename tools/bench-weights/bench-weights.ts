@@ -16,6 +16,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag store --contenders int4-auto,int4-auto-cached-nostore,int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag reads --contenders int4-auto-cached,int4-auto-cached-noreads,int4-auto-cached-again,int4-auto-cached-checkpointed,int4-auto-cached-checkpointed-noreads,int4-shared-cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag series --flags smaps,series --contenders int4-auto-cached,int4-auto-cached-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag sessions --flags mixed,smaps --contenders int4-auto-cached,int4-auto-cached-grouped,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-rows16 --contenders cached-mixed,cached-mixed-again,cached-mixed-rows16,cached-mixed-rows16-again
@@ -100,6 +101,9 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // `auto` with the cache and store, bound programs reading the int4 codes and scales from the cache file instead of
   // from the decode steps' pre-packed blobs (backend `prepackedReads: false`): two resident copies, as before session 36.
   "int4-auto-cached-noreads": ["shared", "cache,noreads", "int4", "auto"],
+  // `auto` with the cache and store, the decode steps sharing one session group (workload.ts `grouped`) as before
+  // session 38, instead of a session each: every shape that joins rebuilds the group, pre-packing each member again.
+  "int4-auto-cached-grouped": ["shared", "cache,grouped", "int4", "auto"],
   // The same two with the train step checkpointed.
   "int4-auto-cached-checkpointed": ["shared", "cache,checkpoint", "int4", "auto"],
   "int4-auto-cached-checkpointed-noreads": ["shared", "cache,checkpoint,noreads", "int4", "auto"]

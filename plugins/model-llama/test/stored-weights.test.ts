@@ -11,8 +11,8 @@ import type { BackendService, HostTensor } from "@refine-af/tensor"
 import { makeStepFeeds } from "@refine-af/models"
 import { nllObjective, type TokenSequence } from "@refine-af/training"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { hostname, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { loadLlama, makeLlamaRuntime, scoreSequences, zeroCaches, type LlamaRuntime, type QuantisedBinding, type WeightMode } from "../src/index.ts"
@@ -26,7 +26,7 @@ const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 
 /** Generation, scoring, three LoRA steps and a reference pass on the int4 model; `uploads` counts uploadQuantised calls. */
-const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean, precision: "int4" | "float32" = "int4", weightMode?: WeightMode) =>
+const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean, precision: "int4" | "float32" = "int4", weightMode?: WeightMode, groupServedDecodes = false) =>
   runScoped(Effect.gen(function* () {
     const folder = tinyModel("llama")
     const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
@@ -41,7 +41,7 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
-    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision, ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }), ...(weightMode === undefined ? {} : { weightMode }) })
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision, ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }), ...(weightMode === undefined ? {} : { weightMode }), ...(groupServedDecodes ? { groupServedDecodes } : {}) })
     for (const w of Object.values(loaded.runtime.weights)) float32Shapes.add(w.shape.join(","))
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
@@ -108,6 +108,46 @@ describe("quantised weights read from the cache file", () => {
     const again = await workload(true, "auto")
     expect(again.tokens).toEqual(uploaded.tokens)
     expect(again.losses).toEqual(uploaded.losses)
+  }, 300_000)
+
+  it("with quantised_binding auto and the cache, each decode step is a session of its own, pre-packed forms served from the store (a group where the store cannot serve them): the grouped steps' tokens and logits", async () => {
+    const uploaded = await workload(false, "auto")
+    const fromFile = await workload(true, "auto")
+    const grouped = await workload(true, "auto", undefined, "int4", undefined, true)
+    const view = (r: typeof uploaded) => r.decodeCompiles.map((d) => ({ batch: d.batch, baked: d.bakedQuantised, grouped: d.grouped }))
+    // Without a cache the baked codes are in memory: the decode steps share one group (one pre-packed copy for all shapes).
+    expect(uploaded.decodeCompiles.length).toBeGreaterThanOrEqual(2)
+    expect(view(uploaded).every((d) => d.baked && d.grouped)).toBe(true)
+    // Served from the store, each shape compiles alone (no group whose members all pre-pack again when one joins).
+    expect(new Set(fromFile.decodeCompiles.map((d) => d.batch)).size).toBeGreaterThanOrEqual(2)
+    expect(view(fromFile).every((d) => d.baked && !d.grouped)).toBe(true)
+    expect(view(grouped).every((d) => d.baked && d.grouped)).toBe(true)
+    expect(view(grouped).map((d) => d.batch)).toEqual(view(fromFile).map((d) => d.batch))
+    for (const other of [fromFile, grouped]) {
+      expect(other.tokens).toEqual(uploaded.tokens)
+      expect(other.scores).toEqual(uploaded.scores)
+      expect(other.losses).toEqual(uploaded.losses)
+    }
+    // The decode program's logits: the same pre-packed kernel alone or in a group. (Without the cache they differ in
+    // the last digits: the float32 head is bound there, baked with the mapped weights here.)
+    expect(fromFile.logits).toHaveLength(grouped.logits.length)
+    expect(fromFile.logits.filter((v, i) => v !== grouped.logits[i]).length).toBe(0)
+    // A store another live process is making, with nothing in it yet: the steps cannot be served, so they share a group.
+    const [entry] = readdirSync(cacheRoot).filter((name) => name.includes("-int4-"))
+    const folder = nodePath.join(cacheRoot, entry!)
+    for (const name of readdirSync(folder).filter((f) => f.startsWith("prepacked-"))) rmSync(nodePath.join(folder, name))
+    const lock = nodePath.join(folder, `prepacked-${storeSignature()}.lock`)
+    writeFileSync(lock, `${process.ppid} ${hostname()}\n`)
+    try {
+      const unserved = await workload(true, "auto")
+      expect(unserved.decodeCompiles.length).toBeGreaterThanOrEqual(2)
+      expect(view(unserved).every((d) => d.baked && d.grouped)).toBe(true)
+      expect(unserved.tokens).toEqual(uploaded.tokens)
+      expect(unserved.logits.filter((v, i) => v !== grouped.logits[i]).length).toBe(0)
+      expect(readdirSync(folder).filter((f) => f.startsWith("prepacked-"))).toEqual([nodePath.basename(lock)])
+    } finally {
+      rmSync(lock, { force: true })
+    }
   }, 300_000)
 
   it("mapCachedWeights: false reads a cache hit into memory and uploads it, as without a cache: the same results", async () => {

@@ -104,7 +104,9 @@ export type WeightMode = "shared" | "baked" | "decode"
  * below); `baked` bakes them into each program (fast quantised matmuls, a
  * copy per program); `auto` (default) bakes them into decode steps (one new
  * token per row: memory-bound matmuls that read every weight for a few rows;
- * a family's decode steps share one backend session group and its copy)
+ * a family's decode steps share one copy: the backend's store of pre-packed
+ * forms, mapped by a session per step, where it serves them, else one backend
+ * session group)
  * while the memory free at a family's first decode compile leaves room for
  * that copy ({@link bakeHeadroom}; on a backend that does not group, at every
  * decode compile), and binds them everywhere else. "Binds" reads them from
@@ -162,6 +164,12 @@ export interface RuntimeOptions {
    * batch 2 and 4 1.22–1.25× faster baked, a job's generation 3%: not worth a second copy).
    */
   readonly bakedDecodeRows?: number
+  /**
+   * Decode steps whose baked weights the backend serves pre-packed from files join their family's session group
+   * as other baked decode steps do (default false: each is a session of its own, since every such session maps
+   * the same files and joining a group rebuilds all its members). For comparison (tools/bench-weights `grouped`).
+   */
+  readonly groupServedDecodes?: boolean
 }
 
 /** Runs a one-op program once: `device` when its output (asked to stay on the device) is in device memory. */
@@ -256,6 +264,19 @@ export const makeLlamaRuntime = (
   const runtimeId = ++runtimeCount
   // Families whose baked decode steps the backend did group (every further shape joins at no memory cost).
   const groupedFamilies = new Set<string>()
+  // Under `auto`, int codes mapped from the quantised-weight cache by a backend that serves pre-packed forms from files:
+  // a decode step then bakes them as a session of its own. A group would save no memory (every session maps the same
+  // files), and each shape joining one rebuilds all its members: onnxruntime pre-packs every branch again at creation
+  // (to hash it against the served form), so the n-th shape cost n times the first (1.1B int4: +1.6 s per member).
+  const servedQuantised = options.groupServedDecodes !== true && binding === "auto" && quantisedTotal > 0 && backend.mapsStoredWeights === true && backend.servesPrepacked === true && Object.values(quantised).every((w) => w.scheme !== "float16" && w.stored !== undefined)
+  // Families whose decode steps bake the quantised weights served from files (every further shape at no memory cost).
+  const servedFamilies = new Set<string>()
+  // A build whose pre-packed forms must come from files; none when the backend cannot serve them all (then the caller builds otherwise).
+  const servedBuild = (built: Effect.Effect<Executable, BackendError>) =>
+    built.pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("BackendCompileError", (error) => (error.prepackUnserved === undefined ? Effect.fail(error) : Effect.succeedNone))
+    )
   // `decodeStep`: a step program of one new token per row (set by `executable`); `onBaked`: told when its quantised weights are baked; `family`: its session group.
   const innerSize = Math.min(config.hiddenSize, config.numHeads * config.headDim, config.intermediateSize)
   const bakesRows = (rows: number) => (options.bakedDecodeRows !== undefined ? rows <= options.bakedDecodeRows : backend.prefersBound === undefined ? rows <= 3 : !backend.prefersBound(rows, innerSize))
@@ -274,7 +295,8 @@ export const makeLlamaRuntime = (
       const build = (bakeFloat32: boolean, servedOnly: boolean) =>
         Effect.gen(function* () {
           // A decode step joining its family's session group adds no baked copy: no headroom needed.
-          const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
+          // One served from files (`servedOnly`) adds none either: its pre-packed forms are the store's file pages.
+          const bindQuantised = binding === "shared" || (binding === "auto" && (!decodeStep || (quantisedTotal > 0 && !servedOnly && !(family !== undefined && groupedFamilies.has(family)) && !(yield* roomToBake))))
           // Bound weights with a stored copy (the quantised-weight cache) are read from it by a backend that maps files:
           // one copy in the file for every program, none uploaded. With no quantised weight, a decode step that does not
           // bake the float32 ones reads them so too.
@@ -296,6 +318,7 @@ export const makeLlamaRuntime = (
           const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(readsPrepacked(forGeneration) ? { readPrepacked: true } : {}) } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
+          if (bakesQuantised && servedOnly) servedFamilies.add(family!)
           if (bakesQuantised) onBaked?.()
           return exe
         })
@@ -305,13 +328,16 @@ export const makeLlamaRuntime = (
       // store can fail: disk full, read-only, another process making it), after which it is the same headroom check as
       // weights in memory, and the family's later steps join its group.
       const bakes = mode === "decode" && family !== undefined && bakesRows(rows) && names.length > 0
+      // `auto` bakes the stored quantised weights into a decode step of its own whose pre-packed forms the backend
+      // serves from files where it can (no headroom asked: file pages); where it cannot, into the family's group.
+      if (!bakes && decodeStep && family !== undefined && servedQuantised && !groupedFamilies.has(family)) {
+        const served = yield* servedBuild(build(false, true))
+        if (Option.isSome(served)) return served.value
+      }
       if (!bakes) return yield* build(false, false)
       if (groupedFamilies.has(family)) return yield* build(true, false)
-      if (servedFloat32) {
-        const served = yield* build(true, true).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("BackendCompileError", (error) => (error.prepackUnserved === undefined ? Effect.fail(error) : Effect.succeedNone))
-        )
+      if (servedFloat32 && options.groupServedDecodes !== true) {
+        const served = yield* servedBuild(build(true, true))
         if (Option.isSome(served)) return served.value
       }
       return yield* build(yield* roomToBakeFloat32, false)
@@ -326,7 +352,8 @@ export const makeLlamaRuntime = (
   const decodeShape: LlamaRuntime["decodeShape"] = (want, head, lora, cacheUpdate, sameCache) => {
     if (mode === "baked" || binding !== "auto" || quantisedTotal === 0) return want
     const family = bakedDecodes.get(familyKey(head, lora, cacheUpdate)) ?? []
-    if (family.some((s) => s.batch === want.batch && s.cache === want.cache) || groupedFamilies.has(familyKey(head, lora, cacheUpdate)) || hasRoom()) return want
+    const key = familyKey(head, lora, cacheUpdate)
+    if (family.some((s) => s.batch === want.batch && s.cache === want.cache) || groupedFamilies.has(key) || servedFamilies.has(key) || hasRoom()) return want
     const holding = family.filter((s) => s.batch >= want.batch && (sameCache ? s.cache === want.cache : s.cache >= want.cache))
     const cost = (s: { batch: number; cache: number }) => s.batch * s.cache
     return holding.reduce<{ batch: number; cache: number } | undefined>((best, s) => (best === undefined || cost(s) < cost(best) || (cost(s) === cost(best) && s.cache < best.cache) ? s : best), undefined) ?? want
