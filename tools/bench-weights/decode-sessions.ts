@@ -21,7 +21,7 @@
  * bench-results/decode-sessions-<model>-<precision>.json.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -30,7 +30,7 @@ import { cacheKeeper, generateTokens, loadLlama } from "@refine-af/model-llama"
 import { Effect } from "effect"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { benchOutFile, pssByFile } from "../gpu-check/bench-env.ts"
+import { benchOutFile, pssByFile, pssRollup } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -42,13 +42,6 @@ const modelName = arg("--model", "1.1b") as keyof typeof BENCH_LLAMA_SHAPES
 const precision = arg("--precision", "int4") as "int4" | "int8"
 /** The decode shapes compiled after the first generation, in this order (rows, cache slots). */
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[8, 256], [1, 192], [8, 128], [4, 64], [2, 64]]
-
-/** PSS of this process from smaps_rollup, anonymous and file-backed apart (bytes). */
-const pss = () => {
-  const rollup = readFileSync("/proc/self/smaps_rollup", "utf8")
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN) * 1024
-  return { pss: kib("Pss"), anon: kib("Pss_Anon"), file: kib("Pss_File") }
-}
 
 const child = async (folder: string, mode: "own" | "grouped") => {
   const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
@@ -66,7 +59,7 @@ const child = async (folder: string, mode: "own" | "grouped") => {
       const keeper = cacheKeeper(runtime, kvMode, cache)
       t = performance.now()
       const exe = yield* runtime.executable({ batch, length: 1, cache }, "last-logits", undefined, keeper.update)
-      shapes.push({ batch, cache, seconds: (performance.now() - t) / 1000, grouped: exe.grouped === true, ...pss() })
+      shapes.push({ batch, cache, seconds: (performance.now() - t) / 1000, grouped: exe.grouped === true, ...pssRollup() })
     }
     return { mode, loadSeconds, firstGenerationSeconds, shapes, pssByFileAtEnd: pssByFile() }
   })))

@@ -95,6 +95,13 @@ export const processMemory = (): { readonly rss: number; readonly peak: number; 
   return { rss: kib("VmRSS"), peak: kib("VmHWM"), anon: kib("RssAnon"), file: kib("RssFile") }
 }
 
+/** A process's PSS from its smaps_rollup (`self`: this one), anonymous and file-backed apart, bytes (0 where a field is missing). */
+export const pssRollup = (pid: number | "self" = "self"): { readonly pss: number; readonly anon: number; readonly file: number } => {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8")
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0) * 1024
+  return { pss: kib("Pss"), anon: kib("Pss_Anon"), file: kib("Pss_File") }
+}
+
 /** This process's PSS by mapped file's base name, MiB (anonymous and special mappings under `[anon]`), largest first. */
 export const pssByFile = (): Record<string, number> => {
   const sums = new Map<string, number>()
@@ -148,8 +155,7 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
         // (at most ~2% of one core); a peak shorter than that gap can be missed.
         const now = performance.now()
         if (now >= pssDue) {
-          const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, "utf8")
-          series.push({ at: Date.now(), pss: kib(rollup, "Pss"), anon: kib(rollup, "Pss_Anon"), file: kib(rollup, "Pss_File") })
+          series.push({ at: Date.now(), ...pssRollup(child.pid!) })
           const took = performance.now() - now
           cost.pssReads += 1
           cost.pssSeconds += took / 1000
