@@ -10,7 +10,7 @@ import { tmpdir, totalmem } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { availableMemory, checkFolderFitsMachine, checkLlamaFolder, ensureFolderFits, folderWeightBytes, memoryShortfall, NARROWEST_BYTES_PER_WEIGHT, RUNTIME_FACTOR } from "../src/index.ts"
+import { availableMemory, checkFolderFitsMachine, checkLlamaFolder, ensureFolderFits, folderWeightBytes, llamaWeightBytes, memoryShortfall, NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig, RUNTIME_FACTOR } from "../src/index.ts"
 
 const GiB = 2 ** 30
 
@@ -64,7 +64,7 @@ describe("memory estimate before loading", () => {
     expect(checkLlamaFolder(folder)).toBeUndefined()
     const atFloat32 = await Effect.runPromise(Effect.flip(ensureFolderFits(folder, "model-llama", totalmem())))
     expect(atFloat32._tag).toBe("InsufficientMemoryError")
-    await Effect.runPromise(ensureFolderFits(folder, "model-llama", totalmem(), NARROWEST_BYTES_PER_WEIGHT / 4))
+    await Effect.runPromise(ensureFolderFits(folder, "model-llama", totalmem(), "int4"))
   })
 
   it("validate: GPT-NeoX (reward-model/hf) and T5 (unieval/dialog) configs are estimated and refused alike", () => {
@@ -85,5 +85,35 @@ describe("memory estimate before loading", () => {
     expect(error.message).toContain("the memory budget is 1.0 GiB")
     expect(availableMemory().bytes).toBeGreaterThan(0)
     await Effect.runPromise(ensureFolderFits(folder, "model-llama", 100 * GiB))
+  })
+
+  it("counts a Llama model's weights as they are held: int projections with their scales, the rest float32", () => {
+    // hidden 64, intermediate 128, 4 heads of 16, 2 layers, vocabulary 100, untied. At int4 in blocks of 32 a
+    // row of n values is n/2 bytes of codes and n/32 float32 scales: q, k, v, o (64 × 64) 64 × (32 + 8) = 2560
+    // bytes each; gate, up (128 × 64) 128 × 40 = 5120 each; down (64 × 128) 64 × (64 + 16) = 5120: 25,600 a
+    // layer. Float32: embeddings and head 100 × 64 × 4 = 25,600 each, two norms a layer and the final one
+    // 64 × 4 = 256 each (5 × 256 = 1280). At int8 the codes double: 4 × 64 × (64 + 8) + 2 × 128 × 72 + 64 × 144.
+    const config = Effect.runSync(parseLlamaConfig("config.json", { model_type: "llama", hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100 }))
+    const float32Rest = 2 * 25_600 + 5 * 256
+    expect(llamaWeightBytes(config, "int4")).toBe(2 * 25_600 + float32Rest)
+    expect(llamaWeightBytes(config, "int8")).toBe(2 * (4 * 64 * 72 + 2 * 128 * 72 + 64 * 144) + float32Rest)
+    expect(llamaWeightBytes(config, "float32")).toBe(folderWeightBytes(folderWith({ model_type: "llama", hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100 })))
+    // float16 halves every matrix (embeddings and head too); norms stay float32.
+    expect(llamaWeightBytes(config, "float16")).toBe(llamaWeightBytes(config, "float32") / 2 + 5 * 256 / 2)
+  })
+
+  it("load at int4: a large vocabulary's float32 embeddings and head count in full (a 262k-token Gemma-like shape)", async () => {
+    // 4 layers of 105M projection weights; embeddings and LM head 262,144 × 2560 float32: 5.37 GB, kept float32 at
+    // int4. Every weight at int4's 0.625 bytes would say 1.1 GB × 1.3 and pass a 3 GiB budget; held as loaded they
+    // need at least the embeddings and head × 1.3.
+    const folder = folderWith({ model_type: "llama", hidden_size: 2560, intermediate_size: 10240, num_hidden_layers: 4, num_attention_heads: 20, vocab_size: 262_144 })
+    const embeddingsAndHead = 2 * 262_144 * 2560 * 4
+    expect((folderWeightBytes(folder)! / 4) * NARROWEST_BYTES_PER_WEIGHT * RUNTIME_FACTOR).toBeLessThan(3 * GiB)
+    const error = await Effect.runPromise(Effect.flip(ensureFolderFits(folder, "model-llama", 3 * GiB, "int4")))
+    expect(error.neededBytes).toBeGreaterThan(embeddingsAndHead * RUNTIME_FACTOR)
+    expect(error.message).toContain("does not fit even with 4-bit weights")
+    // At float32 the advice counts int4 the same way: its 4-bit figure is the int4 load's need.
+    const atFloat32 = await Effect.runPromise(Effect.flip(ensureFolderFits(folder, "model-llama", 3 * GiB)))
+    expect(atFloat32.message).toContain(`4-bit ≈ ${(error.neededBytes / GiB).toFixed(1)} GiB`)
   })
 })

@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
-import { leftPadRows, makeStepFeeds } from "@refine-af/models"
+import { leftPadRows, llamaWeightBytes, makeStepFeeds } from "@refine-af/models"
 import { quantiseWeight, toFloat64, type BlockQuantisedWeight } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
@@ -145,8 +145,8 @@ describe("quantised-weight cache", () => {
     expect(statSync(nodePath.join(cacheRoot, entries[0]!, "weights.safetensors")).size).toBeGreaterThan(0)
     // Both loads say where the file holds each weight's codes and scales (the CPU backend maps them from there, and
     // the runtime reads them from there when asked): each is the quantised float32 weight of its own name.
-    const float32 = await runScoped(Effect.gen(function* () {
-      return (yield* loadLlama(folder, yield* cpuBackend, { contextLength: 128 })).runtime.weights
+    const { weights: float32, config } = await runScoped(Effect.gen(function* () {
+      return (yield* loadLlama(folder, yield* cpuBackend, { contextLength: 128 })).runtime
     }))
     for (const loaded of [first, second]) {
       const weights = Object.entries(loaded.quantised)
@@ -171,6 +171,9 @@ describe("quantised-weight cache", () => {
         expect(new Float32Array(new Uint8Array(bytes.subarray(t.stored!.offset, t.stored!.offset + length)).buffer)).toEqual(float32[name]!.data)
         expect(t.data).toEqual(float32[name]!.data)
       }
+      // The memory estimate before loading (@refine-af/models llamaWeightBytes) counts what the load holds.
+      const held = weights.reduce((n, [, w]) => n + (w.scheme === "float16" ? 0 : w.codes.byteLength + w.scales.byteLength), 0) + kept.reduce((n, [, t]) => n + t.data.byteLength, 0)
+      expect(llamaWeightBytes(config, "int8")).toBe(held)
     }
   }, 300_000)
 

@@ -15,7 +15,7 @@ import { checkFolderFitsMachine } from "../memory/folder-estimate.ts"
 import type { SafetensorsFormatError } from "../safetensors/errors.ts"
 import { parseHeader, parseHeaderLength } from "../safetensors/header.ts"
 import { parseShardIndex } from "../safetensors/sharded.ts"
-import { NARROWEST_BYTES_PER_WEIGHT, parseLlamaConfig, SUPPORTED_MODEL_TYPES } from "./llama-config.ts"
+import { parseLlamaConfig, SUPPORTED_MODEL_TYPES } from "./llama-config.ts"
 
 /** What is wrong with the folder and how to fix it, or undefined when it looks loadable. */
 export interface FolderProblem {
@@ -52,7 +52,7 @@ export const checkLlamaFolder = (folder: string): FolderProblem | undefined => {
   }
   const parsed = Effect.runSync(Effect.result(parseLlamaConfig(configPath, json)))
   // Refused here only when not even int4 fits; the load checks the chosen precision (InsufficientMemoryError).
-  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model", NARROWEST_BYTES_PER_WEIGHT / 4) ?? checkTokenizerFile(folder) ?? checkWeightFiles(folder)
+  if (Result.isSuccess(parsed)) return checkFolderFitsMachine(folder, "model", "int4") ?? checkTokenizerFile(folder) ?? checkWeightFiles(folder)
   const error = parsed.failure
   return {
     problem: error.message,

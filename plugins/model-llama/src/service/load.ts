@@ -21,9 +21,6 @@ import { loadWeightsAtPrecision, type PrecisionOptions, type WeightsAtPrecision 
 import { heldFloat32, heldQuantised, readFloat32WhenUsed, readWhenUsed } from "../quant/quant-cache.ts"
 import { DEFAULT_BLOCK_SIZE } from "../quant/precision.ts"
 
-/** Stored weight bytes relative to float32 (block-wise int8 / int4 include a float scale per block of 32). */
-const STORED_FRACTION = { float32: 1, float16: 0.5, int8: 0.28, int4: 0.16 } as const
-
 /**
  * Rows decoded together when a recipe does not say (`max_batch`): 16 where 16 rows of float32 KV
  * cache at the full context take at most an eighth of `memoryBytes`, else 8. A decode step reads
@@ -87,7 +84,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const model = yield* loadModelFolder(path)
   const precision = options.precision ?? { precision: "float32" }
   // Refused before any weight is read when it cannot fit (needed vs available, which precision would).
-  yield* ensureFolderFits(path, "model-llama", options.memoryBudget, STORED_FRACTION[precision.precision])
+  yield* ensureFolderFits(path, "model-llama", options.memoryBudget, precision.precision, precision.blockSize ?? DEFAULT_BLOCK_SIZE)
   const tokenizer: Tokenizer = yield* loadTokenizer(path)
   const folderId = yield* modelIdentity(model)
   // A backend that maps stored copies never reads the cached weights: they stay in the cache file only.
