@@ -15,16 +15,18 @@
  * (prefill and decode programs at batch 1 and 8; quantised weights bound to the prefills, baked
  * into the decode steps: `quantised_binding: auto`; → quant-7b-generate.json). `--contenders int4:nbits,int4:nbits-int8` replaces a model's
  * contenders (precision:mode pairs; → a `-contenders` suffix on the JSON). `--keep` leaves the model folder (in the
- * temp folder) for the next `--keep` run to reuse. `--cache` gives the contenders a quantised-weight
+ * temp folder), and its quantised-weight cache with `--cache`, for the next `--keep` run to reuse. `--cache` gives the contenders a quantised-weight
  * cache, as `refine-af run` has under its cache folder, filled by a load-only run of each contender
  * first: the measured run reads it (load = reading the cache) and its decode steps map the codes from
  * the cache file (→ a `-cached` suffix on the JSON; `--held` reads it into memory instead of mapping it:
  * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run four times after the fill:
  * without the backend's pre-packed store, the run that makes the store, one that reads it (`prepackedStore`
  * off / made / read), and one that reads it with prefill reading the cache's codes (`prepackedReads: false`,
- * read-noreads; `--variants made,read` runs only those). `--default-malloc`: glibc's malloc settings, as
+ * read-noreads; `--variants made,read` runs only those; `read-grouped`, asked for by name, reads the store with the
+ * decode steps one session group, `groupServedDecodes`). `--default-malloc`: glibc's malloc settings, as
  * `refine-af run` has, instead of the benchmarks' 4 GiB thresholds (→ `-default-malloc`). Each row
- * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). Prints
+ * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). `--pss-every <ms>`
+ * reads PSS at that fixed pace (memory runs: the readings slow decoding). Prints
  * a table; writes bench-results/quant-<model>.json.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
@@ -71,8 +73,12 @@ const spec = contendersArg === undefined ? named : { ...named, contenders: conte
 const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generate")
 // The cached runs' variants: without the pre-packed store, the run that makes it, one that reads it, and one that reads
 // it while bound programs read int4 weights from the cache (`--variants made,read` runs those only).
-const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }]]
+// `read-grouped` (asked for by name only): reads it with the decode steps one session group (`groupServedDecodes`, as before session 38).
+const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }], ["read-grouped", { REFINE_AF_BENCH_QUANT_GROUPED: "1" }]]
 const defaultMalloc = process.argv.includes("--default-malloc")
+// `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`), so a peak of a second or two is not
+// missed (the default pace reads every ~4 s at 7B); the readings take CPU beside the decode, so its speeds are not the plain ones.
+const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
 const variantsArg = process.argv.includes("--variants") ? arg("--variants", "").split(",") : undefined
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
@@ -97,12 +103,12 @@ try {
         // The benchmarks' large malloc thresholds (freed heap memory is then never returned: the anonymous figures are
         // the largest ever held), or with --default-malloc glibc's own, what `refine-af run` gets.
         env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" }), ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...extraEnv }
-      })
+      }, pssEveryMs === undefined ? {} : { pssEveryMs })
     const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
     // that reads it, side by side after one fill; otherwise one run.
     const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
-      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => variantsArg === undefined || variantsArg.includes(name)) : [[undefined, {}]]
+      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => (variantsArg === undefined ? name !== "read-grouped" : variantsArg.includes(name))) : [[undefined, {}]]
     for (const [store, env] of variants) {
       const out = await contender(decodeOnly ? ["decode-only"] : [], env)
       const row = {
@@ -111,6 +117,10 @@ try {
         sampledPeakAnonGiB: out.peaks.anon / 2 ** 30,
         sampledPeakFileGiB: out.peaks.file / 2 ** 30,
         sampledPeakPssGiB: out.peaks.pss / 2 ** 30,
+        // The highest PSS reading's anonymous and file-backed parts (GiB) and when, in seconds after the child started.
+        atPssPeakAnonGiB: out.atPssPeak.anon / 2 ** 30,
+        atPssPeakFileGiB: out.atPssPeak.file / 2 ** 30,
+        atPssPeakSeconds: (out.atPssPeak.at - (out.series[0]?.at ?? out.atPssPeak.at)) / 1000,
         // What reading its PSS from outside cost (bench-env `sampled`: at most ~2% of one core since session 24).
         samplerPssReads: out.sampler.pssReads,
         samplerPssSeconds: out.sampler.pssSeconds,
@@ -128,7 +138,7 @@ try {
   }
 } finally {
   if (!keep) rmSync(folder, { recursive: true, force: true })
-  if (cacheRoot !== undefined) rmSync(cacheRoot, { recursive: true, force: true })
+  if (cacheRoot !== undefined && !keep) rmSync(cacheRoot, { recursive: true, force: true })
 }
 const reference = rows.find((row) => row.precision === "float32")
 const report = {
@@ -136,7 +146,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(pssEveryMs === undefined ? {} : { pssEveryMs }), ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,

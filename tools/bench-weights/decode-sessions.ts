@@ -7,7 +7,7 @@
  * every shape that joins rebuilds the group and onnxruntime pre-packs each
  * member again to hash it against the store's form.
  *
- *   npx tsx tools/bench-weights/decode-sessions.ts [--model 1.1b|7b] [--precision int4|int8] [--folder <model folder>] [--keep]
+ *   npx tsx tools/bench-weights/decode-sessions.ts [--model 1.1b|7b] [--precision int4|int8] [--folder <model folder>] [--keep] [--modes own,grouped,own] [--pss-every <ms>]
  *
  * Each mode runs in its own process, in the order own, grouped, own: the
  * first fills the quantised-weight cache and makes the store (its times
@@ -30,7 +30,7 @@ import { cacheKeeper, generateTokens, loadLlama } from "@refine-af/model-llama"
 import { Effect } from "effect"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { benchOutFile, pssByFile, pssRollup } from "../gpu-check/bench-env.ts"
+import { benchOutFile, pssByFile, pssRollup, sampled, type PssReading } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -51,17 +51,20 @@ const child = async (folder: string, mode: "own" | "grouped") => {
     const loadSeconds = (performance.now() - t) / 1000
     const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
     t = performance.now()
+    const generationStartedAt = Date.now()
     yield* generateTokens(runtime, [{ promptIds: Array.from({ length: 32 }, (_, i) => 3 + i), params: { maxNewTokens: 4, temperature: 0 } }], options)
     const firstGenerationSeconds = (performance.now() - t) / 1000
+    const generationEndedAt = Date.now()
     const kvMode = yield* runtime.kvCache
-    const shapes: Array<{ batch: number; cache: number; seconds: number; grouped: boolean; pss: number; anon: number; file: number }> = []
+    const shapes: Array<{ batch: number; cache: number; seconds: number; grouped: boolean; startedAt: number; endedAt: number; pss: number; anon: number; file: number }> = []
     for (const [batch, cache] of SHAPES) {
       const keeper = cacheKeeper(runtime, kvMode, cache)
       t = performance.now()
+      const startedAt = Date.now()
       const exe = yield* runtime.executable({ batch, length: 1, cache }, "last-logits", undefined, keeper.update)
-      shapes.push({ batch, cache, seconds: (performance.now() - t) / 1000, grouped: exe.grouped === true, ...pssRollup() })
+      shapes.push({ batch, cache, seconds: (performance.now() - t) / 1000, grouped: exe.grouped === true, startedAt, endedAt: Date.now(), ...pssRollup() })
     }
-    return { mode, loadSeconds, firstGenerationSeconds, shapes, pssByFileAtEnd: pssByFile() }
+    return { mode, loadSeconds, firstGenerationSeconds, generationStartedAt, generationEndedAt, shapes, pssByFileAtEnd: pssByFile() }
   })))
   console.log(JSON.stringify(result))
 }
@@ -73,13 +76,34 @@ if (childMode !== "") {
   const given = arg("--folder", "")
   const folder = given === "" ? nodePath.join(tmpdir(), `refine-af-bench-sessions-${modelName}`) : nodePath.resolve(given)
   const keep = process.argv.includes("--keep") || given !== ""
+  // `--modes own,grouped`: the children to run, in order (default own, grouped, own). `--pss-every <ms>`: each child's
+  // PSS read from outside at that pace (bench-env `sampled`), giving each shape's peak while it compiled; the
+  // readings take CPU beside the compile (~80 ms each at 7B), so its times are not the plain ones.
+  const modes = arg("--modes", "own,grouped,own").split(",") as Array<"own" | "grouped">
+  const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
   const startLoad = loadavg()
   const runs: Array<any> = []
   try {
     if (!existsSync(nodePath.join(folder, "config.json"))) await makeTinyModel({ out: folder, config: "llama", overrides: BENCH_LLAMA_SHAPES[modelName], seed: 0 })
-    for (const mode of ["own", "grouped", "own"] as const) {
-      const out = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", mode, "--folder", folder, "--model", modelName, "--precision", precision], { encoding: "utf8", cwd: nodePath.join(repoRoot, "tools"), maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] })
-      runs.push({ ...JSON.parse(out.trim().split("\n").pop()!), cacheAndStore: runs.length === 0 ? "made (unless a kept folder had them)" : "read" })
+    for (const mode of modes) {
+      const childArgs = ["--import", "tsx", fileURLToPath(import.meta.url), "--child", mode, "--folder", folder, "--model", modelName, "--precision", precision]
+      const cacheAndStore = runs.length === 0 ? "made (unless a kept folder had them)" : "read"
+      if (pssEveryMs === undefined) {
+        const out = execFileSync(process.execPath, childArgs, { encoding: "utf8", cwd: nodePath.join(repoRoot, "tools"), maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] })
+        runs.push({ ...JSON.parse(out.trim().split("\n").pop()!), cacheAndStore })
+      } else {
+        // PSS read from outside at a fixed pace: each shape's highest reading while it compiled, against the last
+        // reading before it started (what the compile added at its peak, beyond what stays).
+        const out = await sampled(process.execPath, childArgs, { cwd: nodePath.join(repoRoot, "tools") }, { pssEveryMs })
+        const run = JSON.parse(out.stdout.trim().split("\n").pop()!)
+        const window = (startedAt: number, endedAt: number) => {
+          const during = out.series.filter((r) => r.at >= startedAt && r.at <= endedAt)
+          const peak = during.reduce<PssReading | undefined>((best, r) => (best === undefined || r.pss > best.pss ? r : best), undefined)
+          return { readings: during.length, before: out.series.filter((r) => r.at < startedAt).pop(), peak }
+        }
+        const shapes = run.shapes.map((shape: { startedAt: number; endedAt: number }) => ({ ...shape, sampled: window(shape.startedAt, shape.endedAt) }))
+        runs.push({ ...run, shapes, cacheAndStore, firstGenerationSampled: window(run.generationStartedAt, run.generationEndedAt), sampledPeak: out.atPssPeak, sampler: out.sampler })
+      }
     }
   } finally {
     if (!keep) {
@@ -91,16 +115,16 @@ if (childMode !== "") {
     benchmark: "decode-sessions",
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-    settings: { model: modelName, config: BENCH_LLAMA_SHAPES[modelName], precision, quantisedBinding: "auto", cache: true, prepackedStore: true, threads: 2, shapes: SHAPES, malloc: "glibc defaults" },
-    note: "seconds: runtime.executable for a new decode shape (compile + session creation); own: each decode step a session of its own (default), grouped: groupServedDecodes (the family's steps one session group, rebuilt when a shape joins). pss / anon / file: the process's PSS after that compile, bytes",
+    settings: { model: modelName, config: BENCH_LLAMA_SHAPES[modelName], precision, quantisedBinding: "auto", cache: true, prepackedStore: true, threads: 2, shapes: SHAPES, malloc: "glibc defaults", ...(pssEveryMs === undefined ? {} : { pssEveryMs }) },
+    note: "seconds: runtime.executable for a new decode shape (compile + session creation); own: each decode step a session of its own (default), grouped: groupServedDecodes (the family's steps one session group, rebuilt when a shape joins). pss / anon / file: the process's PSS after that compile, bytes; with --pss-every, sampled: the readings taken from outside while it compiled (peak) and the last one before (before), firstGenerationSampled the same for the first generation (prefill and the first decode shape), sampledPeak the run's highest",
     runs
   }
   console.log(`model ${modelName} ${precision}; load average ${startLoad.map((l) => l.toFixed(1)).join(" ")} → ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log(`mode      load s  1st gen s  ${SHAPES.map(([b, c]) => `${b}x${c}`.padStart(8)).join("")}  total s  PSS GiB (anon)`)
+  console.log(`mode      load s  1st gen s  ${SHAPES.map(([b, c]) => `${b}x${c}`.padStart(8)).join("")}  total s  PSS GiB (anon)${pssEveryMs === undefined ? "" : "  peak PSS GiB while compiling, per shape  run's peak"}`)
   for (const r of runs) {
     const total = r.shapes.reduce((n: number, s: { seconds: number }) => n + s.seconds, 0)
     const last = r.shapes[r.shapes.length - 1]
-    console.log(`${r.mode.padEnd(8)} ${r.loadSeconds.toFixed(1).padStart(7)} ${r.firstGenerationSeconds.toFixed(1).padStart(10)}  ${r.shapes.map((s: { seconds: number }) => s.seconds.toFixed(1).padStart(8)).join("")} ${total.toFixed(1).padStart(8)}  ${(last.pss / 2 ** 30).toFixed(2)} (${(last.anon / 2 ** 30).toFixed(2)})`)
+    console.log(`${r.mode.padEnd(8)} ${r.loadSeconds.toFixed(1).padStart(7)} ${r.firstGenerationSeconds.toFixed(1).padStart(10)}  ${r.shapes.map((s: { seconds: number }) => s.seconds.toFixed(1).padStart(8)).join("")} ${total.toFixed(1).padStart(8)}  ${(last.pss / 2 ** 30).toFixed(2)} (${(last.anon / 2 ** 30).toFixed(2)})${r.sampledPeak === undefined ? "" : `  ${r.shapes.map((s: { sampled: { peak?: PssReading } }) => (s.sampled.peak === undefined ? "-" : (s.sampled.peak.pss / 2 ** 30).toFixed(2)).padStart(6)).join("")}  ${(r.sampledPeak.pss / 2 ** 30).toFixed(2)}`}`)
   }
   const file = benchOutFile(nodePath.join(repoRoot, `bench-results/decode-sessions-${modelName}-${precision}.json`))
   mkdirSync(nodePath.dirname(file), { recursive: true })

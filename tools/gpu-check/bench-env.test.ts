@@ -42,4 +42,15 @@ describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts
     expect(out.series.every((r, i) => i === 0 || r.at >= out.series[i - 1]!.at)).toBe(true)
     expect(out.series).toContainEqual(out.atPssPeak)
   })
+
+  it("sampled reads PSS at a fixed pace when asked (pssEveryMs)", async () => {
+    // A small child reads in well under a millisecond, so the default pace would read every 50 ms.
+    const child = "const b = Buffer.alloc(32 * 2 ** 20, 1); setTimeout(() => process.stdout.write(String(b[5])), 1500)"
+    const out = await sampled(process.execPath, ["-e", child], {}, { pssEveryMs: 300 })
+    expect(out.stdout.trim()).toBe("1")
+    const gaps = out.series.slice(1).map((r, i) => r.at - out.series[i]!.at)
+    expect(gaps.length).toBeGreaterThanOrEqual(2)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(295)
+    expect(out.series.length).toBeLessThanOrEqual(8)
+  })
 })

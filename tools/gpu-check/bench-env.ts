@@ -130,8 +130,11 @@ export const pssByFile = (): Record<string, number> => {
  * kinds (and a page mapped twice twice). The highest PSS reading comes with its
  * anonymous and file-backed parts and its time (`atPssPeak`), and every PSS
  * reading in order (`series`), so a transient peak can be told from a plateau.
+ * `pssEveryMs` reads PSS at that fixed pace instead, whatever it costs: for a
+ * run that measures memory only (at 7B a reading takes ~80 ms, so the default
+ * pace reads every ~4 s and misses a peak that lasts a second or two).
  */
-export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions) =>
+export const sampled = (command: string, args: ReadonlyArray<string>, options: SpawnOptions, sampling: { readonly pssEveryMs?: number } = {}) =>
   new Promise<{ stdout: string; peaks: { anon: number; file: number; rss: number; pss: number }; atPssPeak: PssReading; series: ReadonlyArray<PssReading>; sampler: SamplerCost }>((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] })
     const peaks = { anon: 0, file: 0, rss: 0, pss: 0 }
@@ -159,7 +162,7 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
           const took = performance.now() - now
           cost.pssReads += 1
           cost.pssSeconds += took / 1000
-          pssDue = now + Math.max(50, 50 * took)
+          pssDue = now + (sampling.pssEveryMs ?? Math.max(50, 50 * took))
         }
       } catch {
         // the process is gone: the exit handler reports
