@@ -22,8 +22,9 @@
  * `mapCachedWeights: false`, → `-cached-held`). Mapped int contenders then run four times after the fill:
  * without the backend's pre-packed store, the run that makes the store, one that reads it (`prepackedStore`
  * off / made / read), and one that reads it with prefill reading the cache's codes (`prepackedReads: false`,
- * read-noreads; `--variants made,read` runs only those; `read-grouped`, asked for by name, reads the store with the
- * decode steps one session group, `groupServedDecodes`). `--default-malloc`: glibc's malloc settings, as
+ * read-noreads; `--variants made,read` runs only those; asked for by name, `read-grouped` reads the store with the
+ * decode steps one session group, `groupServedDecodes`, and `read-head-mapped` with their LM head read as the cache
+ * file's bytes, `decodeHead: mapped`). `--default-malloc`: glibc's malloc settings, as
  * `refine-af run` has, instead of the benchmarks' 4 GiB thresholds (→ `-default-malloc`). Each row
  * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). `--pss-every <ms>`
  * reads PSS at that fixed pace (memory runs: the readings slow decoding). Prints
@@ -73,8 +74,9 @@ const spec = contendersArg === undefined ? named : { ...named, contenders: conte
 const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generate")
 // The cached runs' variants: without the pre-packed store, the run that makes it, one that reads it, and one that reads
 // it while bound programs read int4 weights from the cache (`--variants made,read` runs those only).
-// `read-grouped` (asked for by name only): reads it with the decode steps one session group (`groupServedDecodes`, as before session 38).
-const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }], ["read-grouped", { REFINE_AF_BENCH_QUANT_GROUPED: "1" }]]
+// Asked for by name only: `read-grouped` reads it with the decode steps one session group (`groupServedDecodes`, as
+// before session 38), `read-head-mapped` with the decode steps reading the LM head as the cache file's bytes (`decodeHead: mapped`).
+const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }], ["read-grouped", { REFINE_AF_BENCH_QUANT_GROUPED: "1" }], ["read-head-mapped", { REFINE_AF_BENCH_QUANT_HEAD: "mapped" }]]
 const defaultMalloc = process.argv.includes("--default-malloc")
 // `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`), so a peak of a second or two is not
 // missed (the default pace reads every ~4 s at 7B); the readings take CPU beside the decode, so its speeds are not the plain ones.
@@ -108,7 +110,7 @@ try {
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
     // that reads it, side by side after one fill; otherwise one run.
     const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
-      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => (variantsArg === undefined ? name !== "read-grouped" : variantsArg.includes(name))) : [[undefined, {}]]
+      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => (variantsArg === undefined ? !["read-grouped", "read-head-mapped"].includes(name) : variantsArg.includes(name))) : [[undefined, {}]]
     for (const [store, env] of variants) {
       const out = await contender(decodeOnly ? ["decode-only"] : [], env)
       const row = {

@@ -14,7 +14,8 @@
  * quantised weights are read from / written to that cache root, and mapped from the cache file unless
  * REFINE_AF_BENCH_QUANT_MAP=0 (`--held`); REFINE_AF_BENCH_QUANT_STORE=0 turns the backend's pre-packed store off,
  * REFINE_AF_BENCH_QUANT_READS=0 its reads of int4 weights from the pre-packed blobs (`prepackedReads`),
- * REFINE_AF_BENCH_QUANT_GROUPED=1 makes the decode steps one session group (`groupServedDecodes`).
+ * REFINE_AF_BENCH_QUANT_GROUPED=1 makes the decode steps one session group (`groupServedDecodes`),
+ * REFINE_AF_BENCH_QUANT_HEAD=mapped has them read the LM head as the cache file's bytes (`decodeHead: mapped`).
  */
 import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { cacheBucket, cacheKeeper, generateTokens, lengthBucket, loadLlama, type CacheFeeds, type WeightPrecision } from "@refine-af/model-llama"
@@ -45,7 +46,7 @@ const main = Effect.gen(function* () {
   const cacheRoot = process.env["REFINE_AF_BENCH_QUANT_CACHE"]
   // REFINE_AF_BENCH_QUANT_MAP=0 (bench-quant's `--held`): a cache hit read into memory instead of mapped.
   const mapCachedWeights = process.env["REFINE_AF_BENCH_QUANT_MAP"] !== "0"
-  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, mapCachedWeights, groupServedDecodes: process.env["REFINE_AF_BENCH_QUANT_GROUPED"] === "1", precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
+  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, mapCachedWeights, groupServedDecodes: process.env["REFINE_AF_BENCH_QUANT_GROUPED"] === "1", ...(process.env["REFINE_AF_BENCH_QUANT_HEAD"] === "mapped" ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
   const loadSeconds = (performance.now() - start) / 1000
   if (shapeArg === "load-only") {
     console.log(JSON.stringify({ precision, loadSeconds, quantCache: loaded.quantCache }))

@@ -281,8 +281,9 @@ export const makeOnnxBackend = (
         const memoryPattern = options.allocation === "planned"
         // Stored copies are mapped on the CPU provider only (file-mapped initializers on CUDA / WebGPU are unverified).
         const readStored = options.readStored === true && settings.provider === "cpu"
+        const readAsIs = readStored || settings.provider !== "cpu" ? [] : [...new Set(options.readAsIs ?? [])].filter((name) => name in constants).sort()
         const servedOnly = options.servedPrepackOnly === true
-        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern, readStored }, quantised)
+        const sessionKey = compileKey(program, constants, keep, { ...compilerSettings, provider: settings.provider, bound: bound.map((b) => b.name).sort(), boundQuantised: heldLayouts, rotaryTables, memoryPattern, readStored, ...(readAsIs.length > 0 ? { readAsIs } : {}) }, quantised)
         const heldParts = [...held].flatMap(([name, { handle }]) => Object.entries(handle.parts).map(([part, h]) => ({ name: `${name}:${part}`, handle: h })))
         const key = bound.length + heldParts.length === 0 ? sessionKey : `${sessionKey}/${boundKey([...bound, ...heldParts])}`
         const cached = compiled.get(key)
@@ -297,7 +298,7 @@ export const makeOnnxBackend = (
             ).pipe(Effect.tap(({ problem }) => Effect.sync(() => problem !== undefined && onWarning(problem))), Effect.map(({ sources }) => sources))
           : new Map<string, TiledSource>()
         const model = yield* Effect.try({
-          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name), readStored, tiled),
+          try: () => compileProgram(program, constants, compilerSettings, given, rotaryTables, bound.map((b) => b.name), readStored, tiled, readAsIs),
           catch: (error) =>
             error instanceof UnsupportedOpError || error instanceof BackendCompileError
               ? error

@@ -26,9 +26,11 @@ import * as nodePath from "node:path"
 import * as ort from "onnxruntime-node"
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest"
 import { compileProgram, makeOnnxBackend } from "../src/index.ts"
+import { mergeGroup } from "../src/compile/group.ts"
 import { encodeModel } from "../src/onnx/model.ts"
 import { lockHolderDead, storeSignature, withPrepackedStore } from "../src/runtime/prepacked-store.ts"
 import * as checksums from "../src/runtime/prepacked-checksum.ts"
+import { bytesOf, decodeMessage, stringOf } from "./support/proto-decode.ts"
 import { cpuSettings, withBackend } from "./support/run.ts"
 
 // Counts the reads of store entries to check them against their checksums (the expensive part of a load).
@@ -409,4 +411,82 @@ describe("pre-packed store", () => {
     expect(statSync(binOf(folder)).size).toBe(size)
     expect((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { format: number }).format).toBe(3)
   })
+
+  it("readAsIs: a float32 head mapped beside a quantised weight is read as it is (an overridable initializer): the same outputs, not pre-packed by the session nor indexed by the store; a group keeps it so only when every member reads it so", async () => {
+    // y = x·Wᵀ + x·Hᵀ: W int4 (MatMulNBits, pre-packed), H float32 from its own file in the same folder (8 MiB).
+    const [n, k] = [1024, 2048]
+    const { folder, weights } = storedWeights(n, k, 1)
+    const values = new Float32Array(Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.013) * 0.1))
+    writeFileSync(nodePath.join(folder, "head.bin"), Buffer.from(values.buffer))
+    const h = { ...hostTensor("float32", [n, k], values), stored: { folder, file: "head.bin", offset: 0 } }
+    const headProgram = (rows: number) => {
+      const g = new Graph()
+      const x = g.input("x", "float32", [rows, k])
+      const w = g.parameter("w", "float32", [n, k], { trainable: false })
+      const head = g.parameter("h", "float32", [n, k], { trainable: false })
+      g.output("y", add(matmul(x, transposeLast2(w)), matmul(x, transposeLast2(head))))
+      return g.build()
+    }
+    const settings = { externalThreshold: 1 << 20, float16Weights: false }
+    const compiled = (rows: number, asIs: ReadonlyArray<string>) => compileProgram(headProgram(rows), { h }, settings, { w: weights[0]! }, [], [], false, new Map(), asIs)
+    const run = (asIs: ReadonlyArray<string>, group?: string) =>
+      withBackend(
+        (b) =>
+          Effect.forEach([1, 8], (rows) =>
+            Effect.gen(function* () {
+              const exe = yield* b.compile(headProgram(rows), { constants: { h }, quantised: { w: weights[0]! }, readAsIs: asIs, ...(group !== undefined ? { group } : {}) })
+              return [...toFloat64(yield* b.download((yield* b.run(exe, { x: xOf(rows, k) })).y!))]
+            })
+          ),
+        { prepackedStore: false }
+      )
+    const expected = await run([])
+    for (const got of [await run(["h"]), await run(["h"], "family")]) got.forEach((y, i) => y.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 3)))
+    const asIs = compiled(1, ["h"])
+    const inputNames = (m: typeof asIs.onnx) => m.graph.inputs.map((i) => i.name)
+    expect(inputNames(asIs.onnx)).toContain("param:h")
+    expect(asIs.onnx.graph.initializers.find((t) => t.name === "param:h")?.external).toEqual({ location: "head.bin", offset: 0, length: values.byteLength })
+    expect(asIs.onnx.graph.nodes.map((node) => node.opType)).toContain("MatMulNBits")
+    expect(asIs.bundle.mappedAsIs).toBeUndefined()
+    // Its session logs errors only (onnxruntime warns of every overridable initializer).
+    expect(asIs.bundle.overridableInitializers).toBe(true)
+    expect(compiled(1, []).bundle.overridableInitializers).toBeUndefined()
+    expect(inputNames(compiled(1, []).onnx)).not.toContain("param:h")
+    // A name that is no stored constant changes nothing.
+    expect(inputNames(compiled(1, ["w", "absent"]).onnx)).toEqual(inputNames(compiled(1, []).onnx))
+    // The store indexes the quantised weight only (and the head too when it is a constant).
+    const indexed = async (model: typeof asIs.onnx) => {
+      await withPrepackedStore([model], folder, 1)
+      return Object.keys((JSON.parse(readFileSync(indexOf(folder), "utf8")) as { entries: Record<string, unknown> }).entries)
+    }
+    const keys = await indexed(asIs.onnx)
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatch(/MatMulNBits|bits=4/)
+    expect(await indexed(compiled(1, []).onnx)).toHaveLength(2)
+    // Merged: read as it is when every member reads it so; otherwise a constant (pre-packed once for the group).
+    const mergedInputs = (members: ReadonlyArray<ReturnType<typeof compiled>>) => {
+      const graph = decodeMessage(bytesOf(decodeMessage(mergeGroup(members).bytes).get(7)?.[0]))
+      return (graph.get(11) ?? []).map((v) => stringOf(decodeMessage(bytesOf(v)).get(1)?.[0]))
+    }
+    expect(mergedInputs([compiled(1, ["h"]), compiled(8, ["h"])])).toContain("param:h")
+    expect(mergeGroup([compiled(1, ["h"]), compiled(8, ["h"])]).overridableInitializers).toBe(true)
+    expect(mergeGroup([compiled(1, ["h"]), compiled(8, [])]).overridableInitializers).toBeUndefined()
+    expect(mergedInputs([compiled(1, ["h"]), compiled(8, [])])).not.toContain("param:h")
+    expect(mergedInputs([compiled(1, []), compiled(8, ["h"])])).not.toContain("param:h")
+    // Memory, in a fresh process per session (store left out): the constant head is pre-packed into the session's own
+    // memory, the one read as it is is not.
+    const grown = (bytes: Uint8Array, name: string) => {
+      const file = nodePath.join(folder, name)
+      writeFileSync(file, bytes)
+      const out = execFileSync(process.execPath, [nodePath.join(import.meta.dirname, "support", "session-memory.mjs"), file, folder], { encoding: "utf8", env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "131072" } })
+      return (JSON.parse(out.trim().split("\n").pop()!) as { grown: number }).grown
+    }
+    const constant = grown(compiled(1, []).bundle.bytes, "constant.onnx")
+    const readAsIs = grown(asIs.bundle.bytes, "as-is.onnx")
+    const groupedAsIs = grown(mergeGroup([compiled(1, ["h"]), compiled(8, ["h"])]).bytes, "group-as-is.onnx")
+    const groupedMixed = grown(mergeGroup([compiled(1, ["h"]), compiled(8, [])]).bytes, "group-mixed.onnx")
+    console.log(`session anonymous memory, head ${(values.byteLength / 2 ** 20).toFixed(1)} MiB: a constant +${(constant / 2 ** 20).toFixed(1)} MiB, read as it is +${(readAsIs / 2 ** 20).toFixed(1)} MiB; grouped as it is +${(groupedAsIs / 2 ** 20).toFixed(1)}, mixed +${(groupedMixed / 2 ** 20).toFixed(1)}`)
+    expect(constant - readAsIs).toBeGreaterThan(0.75 * values.byteLength)
+    expect(groupedMixed - groupedAsIs).toBeGreaterThan(0.75 * values.byteLength)
+  }, 60_000)
 })

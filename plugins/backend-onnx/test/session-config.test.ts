@@ -38,6 +38,14 @@ describe("session config", () => {
     expect(sessionOptions("cpu", settings, { bytes: new Uint8Array(), externalData: [], folder: "/cache" }, []).extra).toEqual({ session: { force_spinning_stop: "1", model_external_initializers_file_folder_path: "/cache" } })
   })
 
+  it("a bundle with overridable initializers (constants read as they are beside pre-packed ones) keeps pre-packing on and logs errors only (onnxruntime warns of each such initializer)", () => {
+    const settings = { provider: "cpu" as const, threads: 2 }
+    const overridable = sessionOptions("cpu", settings, { bytes: new Uint8Array(), externalData: [], folder: "/cache", overridableInitializers: true }, [])
+    expect(overridable.logSeverityLevel).toBe(3)
+    expect(overridable.extra).toEqual({ session: { force_spinning_stop: "1", model_external_initializers_file_folder_path: "/cache" } })
+    expect(sessionOptions("cpu", settings, { bytes: new Uint8Array(), externalData: [], folder: "/cache" }, []).logSeverityLevel).toBe(2)
+  })
+
   it("sessions run with either setting", async () => {
     const program = negProgram()
     for (const idleSpin of [false, true]) {

@@ -76,6 +76,10 @@ export const LlamaResourceOptions = Schema.Struct({
   quantised_binding: Schema.optionalKey(Schema.Literals(["auto", "shared", "baked"])).annotate({
     description: "Frozen weights below float32: auto (default: baked into decode-step programs, one new token per row, where the pre-packed quantised matmul is fast, while free memory leaves room for another copy — else with a warning shared —, and stored once and shared by every other program: prefill, scoring, training, reference), shared (one stored copy for every program, dequantised by each run: least memory, slower decoding) or baked (a copy inside each program: fastest, memory grows with the number of programs)."
   }),
+  /** How int8 / int4 decode steps read the float32 LM head mapped from the cache. */
+  decode_head: Schema.optionalKey(Schema.Literals(["prepacked", "mapped"])).annotate({
+    description: "With int8 / int4 weights, quantised_binding auto and the run's cache on the CPU: how decode steps read the float32 LM head. prepacked (default): onnxruntime's pre-packed form, made once into the backend's store (fastest). mapped: the cache file's bytes as they are: one resident form of the head instead of two, and none made while each decode session is created (at 7B int4 that was the whole ~1 GiB transient of a session's creation), decoding a few per cent slower."
+  }),
   /** Whether cached frozen weights are read from the cache file by memory mapping. */
   map_cached_weights: Schema.optionalKey(Schema.Boolean).annotate({
     description: "With the run's cache, on the CPU: read the frozen weights from the weight cache file by memory mapping (default true: the process holds no copy of them; the file's pages are shared by every program and can be dropped and read again by the system; at float32 the cache then holds a float32 copy of the checkpoint, written once). false: read them into memory once, as without a cache (for a cache folder on a file system where mapping is slow or unsafe, or to save the float32 copy's disk space)."
@@ -150,6 +154,7 @@ export const llamaResource = defineResource({
       ...(options.weight_mode === undefined ? {} : { weightMode: options.weight_mode }),
       ...(options.baked_decode_rows === undefined ? {} : { bakedDecodeRows: options.baked_decode_rows === "all" ? Number.POSITIVE_INFINITY : options.baked_decode_rows }),
       ...(options.quantised_binding === undefined ? {} : { quantisedBinding: options.quantised_binding }),
+      ...(options.decode_head === undefined ? {} : { decodeHead: options.decode_head }),
       ...(options.map_cached_weights === undefined ? {} : { mapCachedWeights: options.map_cached_weights }),
       onQuantisedFallback: (message) => ctx.events.warn(`${ctx.name}: ${message}`),
       precision: {

@@ -26,7 +26,7 @@ const lora = { rank: 4, alpha: 8, dropout: 0, rsLora: false, targets: ["q_proj",
 const sft: TokenSequence = { tokens: [1, 17, 93, 250, 41, 300, 7, 120, 2], promptLength: 4 }
 
 /** Generation, scoring, three LoRA steps and a reference pass on the int4 model; `uploads` counts uploadQuantised calls. */
-const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean, precision: "int4" | "float32" = "int4", weightMode?: WeightMode, groupServedDecodes = false) =>
+const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?: boolean, precision: "int4" | "float32" = "int4", weightMode?: WeightMode, groupServedDecodes = false, decodeHead?: "prepacked" | "mapped", root = cacheRoot) =>
   runScoped(Effect.gen(function* () {
     const folder = tinyModel("llama")
     const onnx = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false })
@@ -41,7 +41,7 @@ const workload = (cached: boolean, binding: QuantisedBinding, mapCachedWeights?:
       uploadQuantised: (weight) => (uploads++, onnx.uploadQuantised(weight)),
       upload: (tensor) => (float32Shapes.has(tensor.shape.join(",")) && float32Uploads++, onnx.upload(tensor))
     }
-    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision, ...(cached ? { cacheRoot } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }), ...(weightMode === undefined ? {} : { weightMode }), ...(groupServedDecodes ? { groupServedDecodes } : {}) })
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: binding, precision: { precision, ...(cached ? { cacheRoot: root } : {}) }, ...(mapCachedWeights === undefined ? {} : { mapCachedWeights }), ...(weightMode === undefined ? {} : { weightMode }), ...(groupServedDecodes ? { groupServedDecodes } : {}), ...(decodeHead === undefined ? {} : { decodeHead }) })
     for (const w of Object.values(loaded.runtime.weights)) float32Shapes.add(w.shape.join(","))
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
@@ -147,6 +147,35 @@ describe("quantised weights read from the cache file", () => {
       expect(readdirSync(folder).filter((f) => f.startsWith("prepacked-"))).toEqual([nodePath.basename(lock)])
     } finally {
       rmSync(lock, { force: true })
+    }
+  }, 300_000)
+
+  it("decodeHead mapped: the int4 decode steps read the LM head as the cache file's bytes; the store holds the projections' pre-packed forms only; the same tokens, scores and losses", async () => {
+    const storeKeys = (root: string) => {
+      const [entry] = readdirSync(root).filter((name) => name.includes("-int4-"))
+      const [index] = readdirSync(nodePath.join(root, entry!)).filter((name) => name.startsWith("prepacked-") && name.endsWith(".json"))
+      return Object.keys((JSON.parse(readFileSync(nodePath.join(root, entry!, index!), "utf8")) as { entries: object }).entries)
+    }
+    const roots = [mkdtempSync(nodePath.join(tmpdir(), "stored-weights-head-")), mkdtempSync(nodePath.join(tmpdir(), "stored-weights-head-"))]
+    try {
+      const prepacked = await workload(true, "auto", undefined, "int4", undefined, false, undefined, roots[0])
+      const mapped = await workload(true, "auto", undefined, "int4", undefined, false, "mapped", roots[1])
+      // The default pre-packs the head (a Gemm entry in the store); mapped, every decode step reads it as it is.
+      expect(prepacked.decodeCompiles.every((d) => d.readAsIs.length === 0)).toBe(true)
+      expect(storeKeys(roots[0]!).filter((key) => key.includes("|Gemm|"))).toHaveLength(1)
+      expect(mapped.decodeCompiles.length).toBeGreaterThanOrEqual(2)
+      expect(mapped.decodeCompiles.every((d) => d.bakedQuantised && !d.grouped && d.readAsIs.includes("lm_head.weight"))).toBe(true)
+      const keys = storeKeys(roots[1]!)
+      expect(keys.length).toBeGreaterThan(0)
+      expect(keys.filter((key) => key.includes("|Gemm|") || key.includes("|MatMul|"))).toEqual([])
+      expect(mapped.uploads + mapped.float32Uploads).toBe(0)
+      expect(mapped.tokens).toEqual(prepacked.tokens)
+      expect(mapped.scores).toEqual(prepacked.scores)
+      expect(mapped.losses).toEqual(prepacked.losses)
+      // The decode program's logits: the same product by another kernel (pre-packed or not), equal to float32 rounding.
+      mapped.logits.forEach((v, i) => expect(v).toBeCloseTo(prepacked.logits[i]!, 4))
+    } finally {
+      roots.forEach((root) => rmSync(root, { recursive: true, force: true }))
     }
   }, 300_000)
 

@@ -151,6 +151,16 @@ export interface CompileOptions {
    */
   readonly readPrepacked?: boolean
   /**
+   * Baked float32 `constants`, by name, read from their stored copy as they
+   * are (as `readStored` reads every one: never copied, transposed or
+   * pre-packed) while the rest of the executable compiles as usual: a
+   * decode step that computes with pre-packed quantised weights and reads
+   * its LM head as the file's bytes, where the backend's `prefersBound`
+   * says a bound weight is as fast. Names without a stored copy are baked
+   * as usual. Ignored by a backend that does not map files.
+   */
+  readonly readAsIs?: ReadonlyArray<string>
+  /**
    * For a backend that `servesPrepacked`: baked constants with a stored copy
    * must have their pre-packed forms served from files, never made in the
    * executable's own memory. When the backend cannot serve them all (its
@@ -214,7 +224,7 @@ export interface BackendRunOptions {
 export interface BackendService {
   /** Backend name, used in every error (e.g. `"onnx"`). */
   readonly name: string
-  /** Whether `compile` honours `CompileOptions.readStored` (maps stored copies of quantised weights and float32 constants). */
+  /** Whether `compile` honours `CompileOptions.readStored` and `readAsIs` (maps stored copies of quantised weights and float32 constants). */
   readonly mapsStoredWeights?: boolean
   /**
    * Whether the pre-packed form a kernel makes of a constant weight mapped

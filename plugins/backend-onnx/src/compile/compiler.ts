@@ -113,7 +113,8 @@ export const compileProgram = (
   rotaryTables: ReadonlyArray<string> = [],
   bound: ReadonlyArray<string> = [],
   readStored = false,
-  tiled: ReadonlyMap<string, TiledSource> = new Map()
+  tiled: ReadonlyMap<string, TiledSource> = new Map(),
+  asIsNames: ReadonlyArray<string> = []
 ): CompiledModel => {
   // Baked quantised weights may run as MatMulNBits; bound ones are always dequantised in the graph, and so are
   // baked ones read from their stored copy (`readStored`: mapped initializers, nothing pre-packed).
@@ -140,9 +141,10 @@ export const compileProgram = (
   }
   const plan = planQuantised(program, quantised, settings.quantisedMatMul ?? "auto")
   const fusions = planFusions(program, settings.fuse ?? true, new Set(rotaryTables))
-  // Constants mapped from their stored copy; with `readStored`, used as they are (no folding, no pre-packing).
+  // Constants mapped from their stored copy; with `readStored` (or named in `asIsNames`), used as they are (no
+  // folding, no pre-packing).
   const mappedConstants = new Set(Object.entries(constants).filter(([, value]) => value.stored !== undefined && !(settings.float16Weights && value.dtype === "float32") && holdsBytes(value.stored, hostByteLength(value))).map(([name]) => name))
-  const readAsIs = readStored ? mappedConstants : new Set<string>()
+  const readAsIs = readStored ? mappedConstants : new Set(asIsNames.filter((name) => mappedConstants.has(name)))
   // Fed parameters, bound quantised ones (dequantised each run) and constants read as they are: none is a constant
   // onnxruntime pre-packs.
   const fedParameters = new Set(program.parameters.filter((p) => (constants[p.name] === undefined || readAsIs.has(p.name)) && quantised[p.name] === undefined).map((p) => p.id))
@@ -395,8 +397,14 @@ export const compileProgram = (
   })
   // A session with in-memory external data maps nothing (compile/mapped.ts).
   const mapping = folder !== undefined && externalData.length === 0
-  // Constants read as they are: onnxruntime must not fold a transpose of one into a copy or pre-pack one.
-  const asIs = mapping && readAsIs.size > 0
+  // Constants read as they are: onnxruntime must not fold a transpose of one into a copy or pre-pack one. With
+  // `readStored` the session gives up folding and pre-packing altogether; constants named beside others that it
+  // pre-packs (quantised weights) are graph inputs too, onnxruntime's overridable initializers, which it neither folds
+  // nor pre-packs (measured, a mapped 32000 × 2048 head read by Gemm(transB): +258 MiB anonymous as a constant, +15
+  // MiB as an overridable initializer, as with pre-packing off; the same one-row time).
+  const asIs = mapping && readStored && readAsIs.size > 0
+  const asIsInitializers = new Set(mapping && !readStored ? [...readAsIs].map((name) => `param:${name}`) : [])
+  const overridable = ctx.initializers.filter((t) => asIsInitializers.has(t.name)).map((t): OnnxValueInfo => ({ name: t.name, dataType: t.dataType, dims: t.dims }))
   const initializers = mapping ? ctx.initializers : ctx.initializers.map((t) => (mapped.has(t.name) ? inMemoryInitializer(t, bytesNow(mapped.get(t.name)!), externalData) : t))
   const onnx: OnnxModel = {
     irVersion: IR_VERSION,
@@ -406,13 +414,13 @@ export const compileProgram = (
     graph: {
       name: "program",
       nodes: ctx.nodes,
-      inputs: graphInputs,
+      inputs: [...graphInputs, ...overridable],
       outputs: outputs.map((o) => ({ name: onnxOutputName(o.name), dataType: onnxType(o.dtype), dims: o.shape })),
       initializers
     }
   }
   return {
-    bundle: { bytes: encodeModel(onnx), externalData, ...(mapping ? { folder } : {}), ...(asIs ? { mappedAsIs: true } : {}) },
+    bundle: { bytes: encodeModel(onnx), externalData, ...(mapping ? { folder } : {}), ...(asIs ? { mappedAsIs: true } : {}), ...(overridable.length > 0 ? { overridableInitializers: true } : {}) },
     onnx,
     feeds,
     outputs,

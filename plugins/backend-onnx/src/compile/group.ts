@@ -38,10 +38,24 @@ import { bytesNow, inMemoryInitializer, lengthOf } from "./mapped.ts"
 /** The input that selects a group's branch (int64 scalar). */
 export const GROUP_BRANCH_INPUT = "group:branch"
 
+/**
+ * Graph inputs that are initializers too (onnxruntime's overridable initializers: constants read as they are,
+ * `CompileOptions.readAsIs`), which are no feeds.
+ */
+const overridableInputs = (graph: OnnxGraph): Array<OnnxValueInfo> => {
+  const initializers = new Set(graph.initializers.map((t) => t.name))
+  return graph.inputs.filter((i) => initializers.has(i.name))
+}
+
+const feedInputs = (graph: OnnxGraph): Array<OnnxValueInfo> => {
+  const overridable = new Set(overridableInputs(graph).map((i) => i.name))
+  return graph.inputs.filter((i) => !overridable.has(i.name))
+}
+
 /** What must match for programs to share a group: feed and output names, dtypes and ranks. */
 export const groupSignature = (model: CompiledModel): string =>
   JSON.stringify([
-    model.onnx.graph.inputs.map((i) => [i.name, i.dataType, i.dims.length]),
+    feedInputs(model.onnx.graph).map((i) => [i.name, i.dataType, i.dims.length]),
     model.onnx.graph.outputs.map((o) => [o.name, o.dataType, o.dims.length])
   ])
 
@@ -103,7 +117,10 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
     return body
   })
   const outputs = first.onnx.graph.outputs.map(unknownDims)
-  const inputs = [...first.onnx.graph.inputs.map(unknownDims), { name: GROUP_BRANCH_INPUT, dataType: "int64" as const, dims: [] }]
+  // A shared constant stays read as it is (an overridable initializer) when every member reads it so; otherwise it is
+  // a constant of the group, pre-packed once for the members that want that.
+  const asIs = overridableInputs(first.onnx.graph).filter((i) => members.every((m) => overridableInputs(m.onnx.graph).some((o) => o.name === i.name)) && sharedInitializers.has(i.name))
+  const inputs = [...feedInputs(first.onnx.graph).map(unknownDims), ...asIs, { name: GROUP_BRANCH_INPUT, dataType: "int64" as const, dims: [] }]
   const opsets = extraOpsets.size > 0 ? { extraOpsets: [...extraOpsets].map(([domain, version]) => ({ domain, version })) } : {}
   const header = { irVersion: first.onnx.irVersion, opsetVersion: first.onnx.opsetVersion, producerName: first.onnx.producerName, ...opsets }
   // One If per branch, every branch one level deep (onnxruntime pre-packs a main-graph initializer for a branch
@@ -138,6 +155,6 @@ export const mergeGroup = (members: ReadonlyArray<CompiledModel>): ModelBundle =
       initializers: [...sharedInitializers.values(), ...branches.map((_, b) => int64Scalar(`group:index${b}`, b))]
     }
   }
-  return { bytes: encodeModel(model), externalData, ...mapping }
+  return { bytes: encodeModel(model), externalData, ...mapping, ...(asIs.length > 0 ? { overridableInitializers: true } : {}) }
 }
 

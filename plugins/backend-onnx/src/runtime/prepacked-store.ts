@@ -155,10 +155,12 @@ const fileVersions = (folder: string): ((location: string) => string) => {
 /**
  * The weights of `model` a session pre-packs that are mapped initializers of its main graph: MatMulNBits codes
  * (with their scales) and float32 right-hand sides of MatMul / Gemm (the float32 weights the quantised-weight cache
- * holds too, e.g. the LM head a decode group reads with `Gemm(transB)`).
+ * holds too, e.g. the LM head a decode group reads with `Gemm(transB)`), unless the graph reads it as it is (a graph
+ * input too: an overridable initializer, which onnxruntime does not pre-pack).
  */
 const packables = (model: OnnxModel, versionOf: (location: string) => string): Array<Packable> => {
-  const initializers = new Map(model.graph.initializers.map((t) => [t.name, t]))
+  const overridable = new Set(model.graph.inputs.map((i) => i.name))
+  const initializers = new Map(model.graph.initializers.filter((t) => !overridable.has(t.name)).map((t) => [t.name, t]))
   const source = (r: Range) => `${rangeKey(r)}#${versionOf(r.location)}`
   const found: Array<Packable> = []
   for (const node of allNodes(model.graph)) {

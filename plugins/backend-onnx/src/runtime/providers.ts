@@ -48,6 +48,14 @@ export interface ModelBundle {
    * one-row speed).
    */
   readonly mappedAsIs?: boolean
+  /**
+   * Some mapped initializers are graph inputs too (overridable initializers:
+   * constants read as they are beside ones the session pre-packs,
+   * `CompileOptions.readAsIs`). onnxruntime warns of each at session
+   * creation, as of a model that may want fixing; here it is the intent, so
+   * such a session logs errors only.
+   */
+  readonly overridableInitializers?: boolean
 }
 
 /** A created session and the provider it really runs on. */
@@ -97,7 +105,7 @@ export const sessionOptions = (
     executionProviders: [provider],
     graphOptimizationLevel: "all",
     // A provider that cannot start logs its own error; we report it once, as the fallback warning.
-    logSeverityLevel: provider === "cpu" ? 2 : 4,
+    logSeverityLevel: provider === "cpu" ? (bundle.overridableInitializers === true ? 3 : 2) : 4,
     ...(settings.threads > 0 ? { intraOpNumThreads: settings.threads } : {}),
     enableCpuMemArena: settings.cpuMemArena === true,
     enableMemPattern: settings.memoryPattern === true,

@@ -8,7 +8,7 @@ const [model, folder] = process.argv.slice(2)
 const anon = () => Number(/RssAnon:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024
 const bytes = readFileSync(model)
 const before = anon()
-const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, enableCpuMemArena: false, extra: { session: { model_external_initializers_file_folder_path: folder } } })
+const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, enableCpuMemArena: false, logSeverityLevel: 3, extra: { session: { model_external_initializers_file_folder_path: folder } } })
 const after = anon()
 await session.release()
 console.log(JSON.stringify({ grown: after - before }))

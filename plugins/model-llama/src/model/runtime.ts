@@ -170,6 +170,14 @@ export interface RuntimeOptions {
    * the same files and joining a group rebuilds all its members). For comparison (tools/bench-weights `grouped`).
    */
   readonly groupServedDecodes?: boolean
+  /**
+   * How decode steps that bake int8 / int4 weights mapped from the quantised-weight cache read the float32 LM
+   * head: `prepacked` (default: onnxruntime pre-packs it like the projections, the form served from the backend's
+   * store: fastest) or `mapped` (the cache file's bytes as they are, `CompileOptions.readAsIs`: one resident form
+   * of the head, and no pre-packing of it while each decode session is made, which at 7B int4 is the whole
+   * transient of a session's creation; decoding a few per cent slower). Ignored where the head is not mapped.
+   */
+  readonly decodeHead?: "prepacked" | "mapped"
 }
 
 /** Runs a one-op program once: `device` when its output (asked to stay on the device) is in device memory. */
@@ -310,12 +318,16 @@ export const makeLlamaRuntime = (
           // file as they are where the quantised ones are (`readStored`), mapped into the decode group that bakes them.
           const mapsFloat32 = (readStored || bakesQuantised) && backend.mapsStoredWeights === true && names.length > 0 && names.every((name) => baked.constants[name]!.stored !== undefined)
           const bakesFloat32 = bakeFloat32 || mapsFloat32
+          // Mapped beside baked quantised weights, the float32 ones (the LM head is the one product among them) are read
+          // as the file's bytes when asked (`decodeHead: mapped`): no pre-packed copy of the head in the store or in
+          // memory, none made while the session is created (a group of steps that disagree pre-packs it once).
+          const asIs = bakesQuantised && mapsFloat32 && !readStored && !bakeFloat32 && options.decodeHead === "mapped" ? names : []
           const bound = bakesFloat32 ? {} : Object.fromEntries(yield* Effect.forEach(names, (name) => Effect.map(upload(name), (t) => [name, t] as const)))
           // A decode step whose pre-packed forms the store serves is a session of its own: every such session maps the
           // same files, so a group would save no memory, and joining one rebuilds all its members (onnxruntime pre-packs
           // each branch again at creation to hash it: at 1.1B float32 ~5 s per member, against ~5.5 s flat alone).
           const grouped = family !== undefined && (bakesQuantised || bakeFloat32) && !servedOnly
-          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(readsPrepacked(forGeneration) ? { readPrepacked: true } : {}) } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
+          const compileOptions: CompileOptions = { quantised: reduced, weights: bound, keepOnDevice, rotaryTables, ...(bakesFloat32 ? { constants: baked.constants } : {}), ...(grouped ? { group: `llama-runtime-${runtimeId}-decode-${family}` } : {}), ...(readStored ? { readStored, ...(readsPrepacked(forGeneration) ? { readPrepacked: true } : {}) } : {}), ...(asIs.length > 0 ? { readAsIs: asIs } : {}), ...(servedOnly ? { servedPrepackOnly: true } : {}) }
           const exe = yield* backend.compile(program, compileOptions)
           if (grouped && exe.grouped === true) groupedFamilies.add(family!)
           if (bakesQuantised && servedOnly) servedFamilies.add(family!)

@@ -64,6 +64,8 @@ export interface LoadLlamaOptions {
   readonly mapCachedWeights?: boolean
   /** See `RuntimeOptions.groupServedDecodes` (default false). */
   readonly groupServedDecodes?: boolean
+  /** See `RuntimeOptions.decodeHead` (default `prepacked`). */
+  readonly decodeHead?: "prepacked" | "mapped"
 }
 
 /**
@@ -97,7 +99,7 @@ export const loadLlama = Effect.fnUntraced(function* (path: string, backend: Bac
   const eos = endOfSequenceIds(model)
   // Padding only fills masked positions, but its id must still index the embedding table.
   const padTokenId = [model.config.padTokenId, model.generation.padTokenId, tokenizer.padTokenId, eos[0]].find((id): id is number => id !== null && id !== undefined && id < model.config.vocabSize) ?? 0
-  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.bakedDecodeRows === undefined ? {} : { bakedDecodeRows: options.bakedDecodeRows }), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}), ...(options.groupServedDecodes === true ? { groupServedDecodes: true } : {}), ...(options.onQuantisedFallback ? { onQuantisedFallback: options.onQuantisedFallback } : {}) })
+  const runtime: LlamaRuntime = makeLlamaRuntime(backend, model.config, weights, { contextLength, padTokenId, quantised, ...(options.weightMode ? { weightMode: options.weightMode } : {}), ...(options.bakedDecodeRows === undefined ? {} : { bakedDecodeRows: options.bakedDecodeRows }), ...(options.quantisedBinding ? { quantisedBinding: options.quantisedBinding } : {}), ...(options.groupServedDecodes === true ? { groupServedDecodes: true } : {}), ...(options.decodeHead === undefined ? {} : { decodeHead: options.decodeHead }), ...(options.onQuantisedFallback ? { onQuantisedFallback: options.onQuantisedFallback } : {}) })
   const eosIds = new Set([...eos, ...(tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId])])
   // Outputs differ by precision, so ids (lineage, score caches) do too.
   const id = precision.precision === "float32" ? folderId

@@ -36,6 +36,8 @@ export interface DecodeCompile {
   readonly bakedQuantised: boolean
   readonly bakedConstants: boolean
   readonly grouped: boolean
+  /** The constants it reads as they are (`CompileOptions.readAsIs`). */
+  readonly readAsIs: ReadonlyArray<string>
 }
 
 /** `backend` recording every decode-step program it compiles; `ungrouped` strips `group`, as a backend without session groups would compile each alone. */
@@ -55,7 +57,8 @@ export const recordingDecodes = (backend: BackendService, ungrouped = false) => 
               cache: program.nodes[past.id]!.shape[2]!,
               bakedQuantised: Object.values(options?.quantised ?? {}).some((w) => !isDeviceQuantised(w)),
               bakedConstants: Object.keys(options?.constants ?? {}).length > 0,
-              grouped: exe.grouped === true
+              grouped: exe.grouped === true,
+              readAsIs: options?.readAsIs ?? []
             })
           }
         })
