@@ -238,6 +238,43 @@ const measuredFigures: ReadonlyArray<MeasuredFigure> = [
       return [restGiB / weightGiB, own.sampledPeakPssGiB / weightGiB, row("read-grouped").sampledPeakPssGiB / weightGiB].map((ratio) => ratio.toFixed(2))
     }
   },
+  {
+    what: "7B int4 generation loop with the decode steps' LM head mapped against pre-packed, PSS read every 250 ms: at rest and at the peak over the weight bytes (quant-7b-generate-cached-default-malloc-head-sampled.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /the 7B generation loop at ([\d.]+)× the weight bytes at rest and ([\d.]+)× at its peak against ([\d.]+)× and ([\d.]+)×/,
+    expected: () => {
+      const bench = benchResult("quant-7b-generate-cached-default-malloc-head-sampled.json")
+      expect(bench.settings.pssEveryMs).toBe(250)
+      const ratios = (store: string) => {
+        const row = bench.results.find((entry: { prepackedStore: string }) => entry.prepackedStore === store)
+        const weightGiB = (row.weightBytesPerToken + bench.settings.config.vocab_size * bench.settings.config.hidden_size * 4) / 2 ** 30
+        const restGiB = (Object.values(row.pssByFile.end) as Array<number>).reduce((a, b) => a + b, 0) / 1024
+        return [restGiB / weightGiB, row.sampledPeakPssGiB / weightGiB]
+      }
+      return [...ratios("read-head-mapped"), ...ratios("read")].map((ratio) => ratio.toFixed(2))
+    }
+  },
+  {
+    what: "7B int4, each new decode shape's PSS peak while it compiled above the process's PSS after it, the head pre-packed and mapped (decode-sessions-7b-int4-head-sampled.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /peaked ([\d.]+)–([\d.]+) GiB above its resting PSS while each session was made, ([\d.]+)–([\d.]+) GiB reading the head as it is/,
+    expected: () => {
+      const { runs, settings } = benchResult("decode-sessions-7b-int4-head-sampled.json")
+      expect(settings.pssEveryMs).toBe(250)
+      const above = (mode: string) => runs.find((r: { mode: string }) => r.mode === mode).shapes.map((s: { pss: number; sampled: { peak: { pss: number } } }) => (s.sampled.peak.pss - s.pss) / 2 ** 30)
+      return [...[above("own"), above("own-head-mapped")].flatMap((gib: Array<number>) => [Math.min(...gib), Math.max(...gib)])].map((g) => g.toFixed(2))
+    }
+  },
+  {
+    what: "7B int4 decode step with the LM head mapped against pre-packed, interleaved in one process: median ratio at batch 1 and 8 (head-speed-7b-int4.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /a decode step ([\d.]+)% \(batch 1\) and ([\d.]+)% \(batch 8\) slower, median of (\d+) interleaved rounds/,
+    expected: () => {
+      const { rows, settings } = benchResult("head-speed-7b-int4.json")
+      const slower = (batch: number) => (100 * (rows.find((r: { batch: number }) => r.batch === batch).medianRatio - 1)).toFixed(1)
+      return [slower(1), slower(8), String(settings.rounds)]
+    }
+  },
   ...(["1.1B", "7B"] as const).map((model) => ({
     what: `a new decode shape at ${model} int4 with the store read: joining a group of 1 and of 5, and each a session of its own (decode-sessions-${model.toLowerCase()}-int4.json)`,
     files: ["docs/performance.md"],

@@ -43,11 +43,13 @@ const precision = arg("--precision", "int4") as "int4" | "int8"
 /** The decode shapes compiled after the first generation, in this order (rows, cache slots). */
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[8, 256], [1, 192], [8, 128], [4, 64], [2, 64]]
 
-const child = async (folder: string, mode: "own" | "grouped") => {
+type Mode = "own" | "grouped" | "own-head-mapped"
+
+const child = async (folder: string, mode: Mode) => {
   const result = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
     const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false })
     let t = performance.now()
-    const { runtime } = yield* loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, quantisedBinding: "auto", groupServedDecodes: mode === "grouped", precision: { precision, cacheRoot: `${folder}-quantised` } })
+    const { runtime } = yield* loadLlama(folder, backend, { contextLength: 512, maxBatch: 8, quantisedBinding: "auto", groupServedDecodes: mode === "grouped", ...(mode === "own-head-mapped" ? { decodeHead: "mapped" as const } : {}), precision: { precision, cacheRoot: `${folder}-quantised` } })
     const loadSeconds = (performance.now() - t) / 1000
     const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 8 }
     t = performance.now()
@@ -71,15 +73,16 @@ const child = async (folder: string, mode: "own" | "grouped") => {
 
 const childMode = arg("--child", "")
 if (childMode !== "") {
-  await child(arg("--folder", ""), childMode as "own" | "grouped")
+  await child(arg("--folder", ""), childMode as Mode)
 } else {
   const given = arg("--folder", "")
   const folder = given === "" ? nodePath.join(tmpdir(), `refine-af-bench-sessions-${modelName}`) : nodePath.resolve(given)
   const keep = process.argv.includes("--keep") || given !== ""
-  // `--modes own,grouped`: the children to run, in order (default own, grouped, own). `--pss-every <ms>`: each child's
+  // `--modes own,grouped`: the children to run, in order (default own, grouped, own; own-head-mapped: own sessions
+  // reading the LM head as the cache file's bytes, `decodeHead: mapped`). `--pss-every <ms>`: each child's
   // PSS read from outside at that pace (bench-env `sampled`), giving each shape's peak while it compiled; the
   // readings take CPU beside the compile (~80 ms each at 7B), so its times are not the plain ones.
-  const modes = arg("--modes", "own,grouped,own").split(",") as Array<"own" | "grouped">
+  const modes = arg("--modes", "own,grouped,own").split(",") as Array<Mode>
   const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
   const startLoad = loadavg()
   const runs: Array<any> = []
