@@ -78,7 +78,7 @@ export const LlamaResourceOptions = Schema.Struct({
   }),
   /** How int8 / int4 decode steps read the float32 LM head mapped from the cache. */
   decode_head: Schema.optionalKey(Schema.Literals(["prepacked", "mapped"])).annotate({
-    description: "With int8 / int4 weights, quantised_binding auto and the run's cache on the CPU: how decode steps read the float32 LM head. prepacked (default): onnxruntime's pre-packed form, made once into the backend's store (fastest). mapped: the cache file's bytes as they are: one resident form of the head instead of two, and none made while each decode session is created (at 7B int4 that was the whole ~1 GiB transient of a session's creation), decoding a few per cent slower."
+    description: "With int8 / int4 weights, quantised_binding auto and the run's cache on the CPU: how decode steps read the float32 LM head. prepacked (default): onnxruntime's pre-packed form, made once into the backend's store (fastest). mapped: the cache file's bytes as they are: one resident form of the head instead of two, and none made while each decode session is created (at 7B int4 that was the whole 0.7-1.0 GiB transient of a session's creation), decoding a few per cent slower."
   }),
   /** Whether cached frozen weights are read from the cache file by memory mapping. */
   map_cached_weights: Schema.optionalKey(Schema.Boolean).annotate({

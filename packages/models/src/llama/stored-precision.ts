@@ -37,8 +37,8 @@ export const storedBelowFloat32 = (precision: WeightPrecision, name: string, sha
 /** Bytes of one weight as `precision` stores it: float32 or float16 values, or int codes plus one float32 scale per block. */
 export const storedWeightBytes = (precision: WeightPrecision, name: string, shape: ReadonlyArray<number>, blockSize = DEFAULT_BLOCK_SIZE): number => {
   const values = shape.reduce((a, b) => a * b, 1)
-  if (!storedBelowFloat32(precision, name, shape)) return values * 4
-  if (precision === "float16" || precision === "float32") return values * 2
+  if (precision === "float32" || !storedBelowFloat32(precision, name, shape)) return values * 4
+  if (precision === "float16") return values * 2
   const parts = quantisedPartBytes({ scheme: precision, shape, blockSize })
   return parts.codes + parts.scales
 }

@@ -1,9 +1,10 @@
 /**
  * The memory estimate made before a model's weights are read: the weights'
- * bytes at the precision they will be held in times a runtime factor, against the memory available now (at load)
- * or the machine's memory (at `validate`). A model that does not fit is
- * refused with what it needs, what there is, and which weight precision
- * would fit — instead of the process being killed by the OS halfway through.
+ * bytes at the precision they will be held in times a runtime factor, against
+ * the memory available now (at load) or the machine's memory (at `validate`).
+ * A model that does not fit is refused with what it needs, what there is, and
+ * which weight precision would fit — instead of the process being killed by
+ * the OS halfway through.
  *
  * @example
  * ```ts

@@ -11,6 +11,7 @@
  * const check = ensureFolderFits("/models/llama-2-7b", "model-llama", undefined, "int4")
  * ```
  */
+import type { WeightScheme } from "@refine-af/tensor"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { totalmem } from "node:os"
@@ -18,7 +19,6 @@ import * as nodePath from "node:path"
 import { parseLlamaConfig } from "../config/llama-config.ts"
 import { gptNeoXTrunkWeights, parseGptNeoXConfig } from "../gpt-neox/config.ts"
 import { DEFAULT_BLOCK_SIZE, llamaWeightBytes, type WeightPrecision } from "../llama/stored-precision.ts"
-import type { WeightScheme } from "@refine-af/tensor"
 import { parseT5Config, t5Weights } from "../t5/config.ts"
 import { availableMemory } from "./available.ts"
 import { float32Bytes, InsufficientMemoryError, type MemoryCheck, memoryShortfall, REDUCED_BYTES_PER_WEIGHT } from "./check.ts"
