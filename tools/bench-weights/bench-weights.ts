@@ -17,6 +17,7 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag reads --contenders int4-auto-cached,int4-auto-cached-noreads,int4-auto-cached-again,int4-auto-cached-checkpointed,int4-auto-cached-checkpointed-noreads,int4-shared-cached
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag series --flags smaps,series --contenders int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag sessions --flags mixed,smaps --contenders int4-auto-cached,int4-auto-cached-grouped,int4-auto-cached-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag head --pss-every 250 --contenders int4-auto-cached,int4-auto-cached-headmapped,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-rows16 --contenders cached-mixed,cached-mixed-again,cached-mixed-rows16,cached-mixed-rows16-again
@@ -104,6 +105,8 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   // `auto` with the cache and store, the decode steps sharing one session group (workload.ts `grouped`) as before
   // session 38, instead of a session each: every shape that joins rebuilds the group, pre-packing each member again.
   "int4-auto-cached-grouped": ["shared", "cache,grouped", "int4", "auto"],
+  // `auto` with the cache and store, the decode steps reading the LM head as the cache file's bytes (`decodeHead: mapped`).
+  "int4-auto-cached-headmapped": ["shared", "cache,headmapped", "int4", "auto"],
   // The same two with the train step checkpointed.
   "int4-auto-cached-checkpointed": ["shared", "cache,checkpoint", "int4", "auto"],
   "int4-auto-cached-checkpointed-noreads": ["shared", "cache,checkpoint,noreads", "int4", "auto"]
@@ -120,6 +123,9 @@ const tag = arg("--tag", "")
 // `--flags smaps,gc`: workload flags added to every contender's (workload.ts); `series` keeps every PSS reading of
 // the sampler in the JSON (`pssSeries`: ms since epoch, PSS and its anonymous and file-backed parts, bytes).
 const extraFlags = arg("--flags", "")
+// `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`) instead of one that slows with the
+// cost of a reading, so a peak of a second is not missed; the readings take CPU beside the workload.
+const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
 
 const overrides = MODELS[modelName]
 if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)
@@ -145,7 +151,7 @@ try {
         // The benchmarks' large malloc thresholds (fast big reads; freed heap memory is then never returned), or
         // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
         env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
-      })
+      }, pssEveryMs === undefined ? {} : { pssEveryMs })
     if (prepack!.split(",").includes("cache") && cacheFill === undefined) {
       const filled = JSON.parse((await workload(`${prepack},loadonly`)).stdout.trim().split("\n").pop()!)
       cacheFill = { seconds: filled.phases.load.seconds, precision: precision ?? "float32" }
@@ -206,7 +212,7 @@ const report = {
   benchmark: "weights",
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemGiB: totalmem() / 2 ** 30, freeMemGiBAtStart: freemem() / 2 ** 30, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, ...(tag ? { tag } : {}), ...(extraFlags ? { extraFlags } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
+  settings: { model: modelName, ...(tag ? { tag } : {}), ...(extraFlags ? { extraFlags } : {}), config: overrides, dtype: "float32", malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(pssEveryMs === undefined ? {} : { pssEveryMs }), contenders: Object.fromEntries(contenders.map((name) => [name, CONTENDERS[name]])), threads: 2, decodeSteps: Number(steps), backend: "backend-onnx cpu (onnxruntime-node, in-thread)" },
   weightBytes,
   ...(cacheFill === undefined ? {} : { quantisedCacheFill: { ...cacheFill, note: "quantising and writing the cache before the cached contenders (their load phase then reads it)" } }),
   memoryBandwidthGBs: bandwidth,
