@@ -266,6 +266,19 @@ const measuredFigures: ReadonlyArray<MeasuredFigure> = [
     }
   },
   {
+    what: "1.1B int4 workload (load, generate, score, train step, reference), PSS peak above the process baseline over the weights, the head mapped against pre-packed (made, read); and the decode step's median and best-round slowdown (weights-1.1b-quantised-default-malloc-head.json, head-speed-1.1b-int4.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /peaked at ([\d.]+)× the weights above the process baseline against ([\d.]+)× and ([\d.]+)×.*?the step was (\d+)% \(batch 1\) and (\d+)% \(batch 8\) slower by the median, (\d+)% and (\d+)% by the best round/,
+    expected: () => {
+      const { table, settings } = benchResult("weights-1.1b-quantised-default-malloc-head.json")
+      expect(settings.pssEveryMs).toBe(250)
+      const pss = (name: string) => table.find((r: { contender: string }) => r.contender === name).sampledPeakPssAboveBaselineOverWeights.toFixed(2)
+      const { rows } = benchResult("head-speed-1.1b-int4.json")
+      const slower = (batch: number, ratio: "medianRatio" | "bestRatio") => (100 * (rows.find((r: { batch: number }) => r.batch === batch)[ratio] - 1)).toFixed(0)
+      return [pss("int4-auto-cached-headmapped"), pss("int4-auto-cached"), pss("int4-auto-cached-again"), slower(1, "medianRatio"), slower(8, "medianRatio"), slower(1, "bestRatio"), slower(8, "bestRatio")]
+    }
+  },
+  {
     what: "7B int4 decode step with the LM head mapped against pre-packed, interleaved in one process: median ratio at batch 1 and 8 (head-speed-7b-int4.json)",
     files: ["plugins/model-llama/README.md"],
     pattern: /a decode step ([\d.]+)% \(batch 1\) and ([\d.]+)% \(batch 8\) slower, median of (\d+) interleaved rounds in one process, (\d+)% and (\d+)% by the best round/,
