@@ -34,7 +34,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { benchOutFile, defaultMallocEnv, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
+import { benchOutFile, defaultMallocEnv, memoryBandwidth, pssEveryArg, sampled } from "../gpu-check/bench-env.ts"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
 
@@ -80,7 +80,7 @@ const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> =
 const defaultMalloc = process.argv.includes("--default-malloc")
 // `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`), so a peak of a second or two is not
 // missed (the default pace reads every ~4 s at 7B); the readings take CPU beside the decode, so its speeds are not the plain ones.
-const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
+const pssEveryMs = pssEveryArg()
 const variantsArg = process.argv.includes("--variants") ? arg("--variants", "").split(",") : undefined
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)

@@ -20,6 +20,7 @@ import { makeOnnxBackend } from "@refine-af/backend-onnx"
 import { loadLlama, zeroCaches, type LlamaRuntime } from "@refine-af/model-llama"
 import { leftPadRows, makeStepFeeds } from "@refine-af/models"
 import { Effect } from "effect"
+import { interleaved, type Timing } from "../bench-compute/timing.ts"
 import { benchOutFile } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
@@ -34,12 +35,6 @@ const ROUNDS = Number(arg("--rounds", "15"))
 const SETTINGS = ["prepacked", "mapped"] as const
 const startLoad = loadavg()
 
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 const main = Effect.scoped(Effect.gen(function* () {
   const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 2, worker: false, float16Weights: false })
   const runtimes: Record<string, LlamaRuntime> = {}
@@ -53,32 +48,26 @@ const main = Effect.scoped(Effect.gen(function* () {
     const shape = { batch, length: 1, cache }
     const config = runtimes.prepacked!.config
     const feeds = { ...makeStepFeeds(config, runtimes.prepacked!.frequencies, shape, leftPadRows(Array.from({ length: batch }, (_, r) => [5 + r]), 1, 0, cache), 0), ...zeroCaches(config, batch, cache) }
-    const steps: Record<string, Effect.Effect<unknown, unknown>> = {}
     const compileSeconds: Record<string, number> = {}
-    for (const [name, runtime] of Object.entries(runtimes)) {
+    const steps: Array<() => Promise<unknown>> = []
+    for (const name of SETTINGS) {
+      const runtime = runtimes[name]!
       const started = performance.now()
       const exe = yield* runtime.executable(shape, "last-logits")
       compileSeconds[name] = (performance.now() - started) / 1000
-      steps[name] = runtime.run(exe, feeds)
-      yield* steps[name]!
+      steps.push(() => Effect.runPromise(runtime.run(exe, feeds)))
     }
-    const times: Record<string, Array<number>> = { prepacked: [], mapped: [] }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of round % 2 === 0 ? SETTINGS : [...SETTINGS].reverse()) {
-        const started = performance.now()
-        yield* steps[name]!
-        times[name]!.push(performance.now() - started)
-      }
-    }
+    // One warm-up run each, then the rounds in alternating order (bench-compute's `interleaved`).
+    const [prepacked, mapped] = (yield* Effect.promise(() => interleaved(ROUNDS, steps))) as [Timing, Timing]
     rows.push({
       batch,
-      prepackedMedianMs: median(times.prepacked!),
-      mappedMedianMs: median(times.mapped!),
-      prepackedBestMs: Math.min(...times.prepacked!),
-      mappedBestMs: Math.min(...times.mapped!),
+      prepackedMedianMs: prepacked.median,
+      mappedMedianMs: mapped.median,
+      prepackedBestMs: prepacked.min,
+      mappedBestMs: mapped.min,
       // > 1: the mapped head's step is slower.
-      medianRatio: median(times.mapped!) / median(times.prepacked!),
-      bestRatio: Math.min(...times.mapped!) / Math.min(...times.prepacked!),
+      medianRatio: mapped.median / prepacked.median,
+      bestRatio: mapped.min / prepacked.min,
       prepackedCompileSeconds: compileSeconds.prepacked!,
       mappedCompileSeconds: compileSeconds.mapped!
     })

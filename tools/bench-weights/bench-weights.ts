@@ -35,7 +35,7 @@ import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { defaultMallocEnv, memoryBandwidth, sampled } from "../gpu-check/bench-env.ts"
+import { defaultMallocEnv, memoryBandwidth, pssEveryArg, sampled } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -125,7 +125,7 @@ const tag = arg("--tag", "")
 const extraFlags = arg("--flags", "")
 // `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`) instead of one that slows with the
 // cost of a reading, so a peak of a second is not missed; the readings take CPU beside the workload.
-const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
+const pssEveryMs = pssEveryArg()
 
 const overrides = MODELS[modelName]
 if (overrides === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(", ")}`)

@@ -30,7 +30,7 @@ import { cacheKeeper, generateTokens, loadLlama } from "@refine-af/model-llama"
 import { Effect } from "effect"
 import { BENCH_LLAMA_SHAPES } from "../tiny-model/bench-shapes.ts"
 import { makeTinyModel } from "../tiny-model/make-tiny-model.ts"
-import { benchOutFile, pssByFile, pssRollup, sampled, type PssReading } from "../gpu-check/bench-env.ts"
+import { benchOutFile, highestPss, pssByFile, pssEveryArg, pssRollup, sampled, type PssReading } from "../gpu-check/bench-env.ts"
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = nodePath.resolve(here, "../..")
@@ -83,7 +83,7 @@ if (childMode !== "") {
   // PSS read from outside at that pace (bench-env `sampled`), giving each shape's peak while it compiled; the
   // readings take CPU beside the compile (~80 ms each at 7B), so its times are not the plain ones.
   const modes = arg("--modes", "own,grouped,own").split(",") as Array<Mode>
-  const pssEveryMs = process.argv.includes("--pss-every") ? Number(arg("--pss-every", "250")) : undefined
+  const pssEveryMs = pssEveryArg()
   const startLoad = loadavg()
   const runs: Array<any> = []
   try {
@@ -101,8 +101,7 @@ if (childMode !== "") {
         const run = JSON.parse(out.stdout.trim().split("\n").pop()!)
         const window = (startedAt: number, endedAt: number) => {
           const during = out.series.filter((r) => r.at >= startedAt && r.at <= endedAt)
-          const peak = during.reduce<PssReading | undefined>((best, r) => (best === undefined || r.pss > best.pss ? r : best), undefined)
-          return { readings: during.length, before: out.series.filter((r) => r.at < startedAt).pop(), peak }
+          return { readings: during.length, before: out.series.filter((r) => r.at < startedAt).pop(), peak: highestPss(during) }
         }
         const shapes = run.shapes.map((shape: { startedAt: number; endedAt: number }) => ({ ...shape, sampled: window(shape.startedAt, shape.endedAt) }))
         runs.push({ ...run, shapes, cacheAndStore, firstGenerationSampled: window(run.generationStartedAt, run.generationEndedAt), sampledPeak: out.atPssPeak, sampler: out.sampler })

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { pssByFile, sampled } from "./bench-env.ts"
+import { highestPss, pssByFile, pssEveryArg, sampled } from "./bench-env.ts"
 
 // Both read /proc/<pid>/smaps(_rollup): Linux only.
 const linux = process.platform === "linux"
@@ -52,5 +52,14 @@ describe.skipIf(!linux)("benchmark memory readings (tools/gpu-check/bench-env.ts
     expect(gaps.length).toBeGreaterThanOrEqual(2)
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(295)
     expect(out.series.length).toBeLessThanOrEqual(8)
+  })
+
+  it("highestPss gives the first of the highest readings; pssEveryArg reads --pss-every", () => {
+    const at = (t: number, pss: number) => ({ at: t, pss, anon: 0, file: pss })
+    expect(highestPss([at(1, 5), at(2, 9), at(3, 9), at(4, 2)])).toEqual(at(2, 9))
+    expect(highestPss([])).toBeUndefined()
+    expect(pssEveryArg(["node", "bench.ts", "--model", "7b", "--pss-every", "100"])).toBe(100)
+    expect(pssEveryArg(["node", "bench.ts", "--pss-every"])).toBe(250)
+    expect(pssEveryArg(["node", "bench.ts", "--model", "7b"])).toBeUndefined()
   })
 })

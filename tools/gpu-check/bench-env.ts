@@ -174,12 +174,24 @@ export const sampled = (command: string, args: ReadonlyArray<string>, options: S
     child.on("close", (code) => {
       clearInterval(timer)
       const sampler = { ...cost, wallSeconds: (performance.now() - started) / 1000 }
-      // The first of the highest readings.
-      const atPssPeak = series.reduce((best, reading) => (reading.pss > best.pss ? reading : best), { at: 0, pss: 0, anon: 0, file: 0 })
+      const atPssPeak = highestPss(series) ?? { at: 0, pss: 0, anon: 0, file: 0 }
       peaks.pss = atPssPeak.pss
       code === 0 ? resolve({ stdout, peaks, atPssPeak, series, sampler }) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))
     })
   })
+
+/** The first of the highest PSS readings, undefined for none. */
+export const highestPss = (readings: ReadonlyArray<PssReading>): PssReading | undefined =>
+  readings.reduce<PssReading | undefined>((best, reading) => (best === undefined || reading.pss > best.pss ? reading : best), undefined)
+
+/**
+ * `--pss-every <ms>` of a benchmark's command line (default 250 when given without a number): the fixed pace for
+ * {@link sampled}'s PSS readings, undefined when absent.
+ */
+export const pssEveryArg = (argv: ReadonlyArray<string> = process.argv): number | undefined => {
+  const i = argv.indexOf("--pss-every")
+  return i < 0 ? undefined : Number(argv[i + 1] ?? "250")
+}
 
 /** {@link sampled}'s highest PSS reading (bytes): its anonymous and file-backed parts, and when it was read (ms since epoch). */
 export interface PssReading {
