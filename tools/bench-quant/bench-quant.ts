@@ -76,7 +76,7 @@ const decodeOnly = spec.decodeOnly === true && !process.argv.includes("--generat
 // it while bound programs read int4 weights from the cache (`--variants made,read` runs those only).
 // Asked for by name only: `read-grouped` reads it with the decode steps one session group (`groupServedDecodes`, as
 // before session 38), `read-head-mapped` with the decode steps reading the LM head as the cache file's bytes (`decodeHead: mapped`).
-const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }], ["read-grouped", { REFINE_AF_BENCH_QUANT_GROUPED: "1" }], ["read-head-mapped", { REFINE_AF_BENCH_QUANT_HEAD: "mapped" }]]
+const STORE_VARIANTS: ReadonlyArray<readonly [string, Record<string, string>, "by name"?]> = [["off", { REFINE_AF_BENCH_QUANT_STORE: "0" }], ["made", {}], ["read", {}], ["read-noreads", { REFINE_AF_BENCH_QUANT_READS: "0" }], ["read-grouped", { REFINE_AF_BENCH_QUANT_GROUPED: "1" }, "by name"], ["read-head-mapped", { REFINE_AF_BENCH_QUANT_HEAD: "mapped" }, "by name"]]
 const defaultMalloc = process.argv.includes("--default-malloc")
 // `--pss-every <ms>`: PSS read from outside at that fixed pace (bench-env `sampled`), so a peak of a second or two is not
 // missed (the default pace reads every ~4 s at 7B); the readings take CPU beside the decode, so its speeds are not the plain ones.
@@ -110,7 +110,7 @@ try {
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
     // that reads it, side by side after one fill; otherwise one run.
     const variants: ReadonlyArray<readonly [string | undefined, Record<string, string>]> =
-      fill !== undefined && !held ? STORE_VARIANTS.filter(([name]) => (variantsArg === undefined ? !["read-grouped", "read-head-mapped"].includes(name) : variantsArg.includes(name))) : [[undefined, {}]]
+      fill !== undefined && !held ? STORE_VARIANTS.filter(([name, , byName]) => (variantsArg === undefined ? byName === undefined : variantsArg.includes(name))).map(([name, env]) => [name, env] as const) : [[undefined, {}]]
     for (const [store, env] of variants) {
       const out = await contender(decodeOnly ? ["decode-only"] : [], env)
       const row = {
