@@ -42,11 +42,11 @@ const mappings = (): Map<string, Array<readonly [number, number]>> => {
   return out
 }
 
-const workload = (reads: boolean, set: Record<string, unknown>) =>
+const workload = (reads: boolean, set: Record<string, unknown>, blockSize = 32) =>
   runScoped(Effect.gen(function* () {
     const folder = tinyModel("llama", { set })
     const backend = yield* makeOnnxBackend({ provider: "cpu", threads: 0, worker: false, float16Weights: false, prepackedReads: reads })
-    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: "auto", precision: { precision: "int4", cacheRoot } })
+    const loaded = yield* loadLlama(folder, backend, { contextLength: 64, maxBatch: 4, quantisedBinding: "auto", precision: { precision: "int4", cacheRoot, blockSize } })
     const generated = yield* loaded.service.generate(["one two", "three four five"].map((prompt) => ({ prompt, params: { maxNewTokens: 6, temperature: 0 } })))
     const scores = yield* scoreSequences(loaded.runtime, [{ ids: sft.tokens, from: 4 }], 4)
     const session = yield* loaded.policy.session({ lora, seed: 3 })
@@ -72,12 +72,14 @@ const layoutKnown = (run: { readonly tiledEntries: number }) => {
 describe("int4 weights read from the decode steps' pre-packed blobs", () => {
   it.each([
     // Rows of 128 and 256 values: every projection (2 layers × 7) is read from its blob.
-    ["rows of whole units", wide, 14],
+    ["rows of whole units", wide, 14, 32],
+    // The same in blocks of 128 values (one scale per unit).
+    ["rows of whole units, blocks of 128", wide, 14, 128],
     // The tiny preset's rows of 64 values: only down_proj's (128 values) are; the other 12 still from the cache.
-    ["rows of 64 values (down_proj only)", {}, 2]
-  ] as const)("%s: the cache-reading run's results bit for bit, the blobs' codes not mapped from the cache", async (_name, set, fromBlob) => {
-    const fromCache = await workload(false, set)
-    const fromBlobs = await workload(true, set)
+    ["rows of 64 values (down_proj only)", {}, 2, 32]
+  ] as const)("%s: the cache-reading run's results bit for bit, the blobs' codes not mapped from the cache", async (_name, set, fromBlob, blockSize) => {
+    const fromCache = await workload(false, set, blockSize)
+    const fromBlobs = await workload(true, set, blockSize)
     expect(fromBlobs.tokens).toEqual(fromCache.tokens)
     expect(fromBlobs.scores).toEqual(fromCache.scores)
     expect(fromBlobs.losses).toEqual(fromCache.losses)

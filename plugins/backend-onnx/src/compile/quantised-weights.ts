@@ -207,9 +207,11 @@ export interface TiledSource {
 }
 
 /** The initializers of an int4 weight read from its pre-packed blob: whole row tiles, then the rows after them (when any). */
-export const tiledParts = (name: string, weight: Pick<BlockQuantisedWeight, "shape">) => {
+export const tiledParts = (name: string, weight: Pick<BlockQuantisedWeight, "shape" | "blockSize">) => {
   const [rows, cols] = weight.shape as [number, number]
+  // Units of 128 values: 64 bytes of codes and 128 / blockSize scales (4, 2 or 1).
   const units = cols / 128
+  const unitScales = 128 / weight.blockSize
   const whole = rows - (rows % 4)
   const rest = rows - whole
   return {
@@ -218,8 +220,8 @@ export const tiledParts = (name: string, weight: Pick<BlockQuantisedWeight, "sha
     parts: [
       ...(whole > 0 ? [{ name: `${name}:codes`, dataType: "uint8" as const, dims: [whole / 4, units, 4, 64], at: (s: TiledSource) => s.codes, bytes: whole * units * 64 }] : []),
       ...(rest > 0 ? [{ name: `${name}:codesRest`, dataType: "uint8" as const, dims: [rest * units, 64], at: (s: TiledSource) => s.codes + whole * units * 64, bytes: rest * units * 64 }] : []),
-      ...(whole > 0 ? [{ name: `${name}:scales`, dataType: "float32" as const, dims: [whole / 4, units, 4, 4], at: (s: TiledSource) => s.scales, bytes: whole * units * 16 }] : []),
-      ...(rest > 0 ? [{ name: `${name}:scalesRest`, dataType: "float32" as const, dims: [rest * units * 4], at: (s: TiledSource) => s.scales + whole * units * 16, bytes: rest * units * 16 }] : [])
+      ...(whole > 0 ? [{ name: `${name}:scales`, dataType: "float32" as const, dims: [whole / 4, units, 4, unitScales], at: (s: TiledSource) => s.scales, bytes: whole * units * unitScales * 4 }] : []),
+      ...(rest > 0 ? [{ name: `${name}:scalesRest`, dataType: "float32" as const, dims: [rest * units * unitScales], at: (s: TiledSource) => s.scales + whole * units * unitScales * 4, bytes: rest * units * unitScales * 4 }] : [])
     ]
   }
 }
@@ -259,12 +261,12 @@ export const emitTiledDequantised = (ctx: LoweringContext, name: string, weight:
     return flat
   }
   if (whole > 0) {
-    codeParts.push(rowOrder(unpack(`${name}:codes`), [whole * blocks, 32]))
+    codeParts.push(rowOrder(unpack(`${name}:codes`), [whole * blocks, weight.blockSize]))
     scaleParts.push(rowOrder(tiedScales(`${name}:scales`), [whole * blocks]))
   }
   if (rest > 0) {
     const flat = ctx.temp("codes")
-    ctx.emit("Reshape", [unpack(`${name}:codesRest`), ctx.int64s("shape", [rest * blocks, 32])], [flat])
+    ctx.emit("Reshape", [unpack(`${name}:codesRest`), ctx.int64s("shape", [rest * blocks, weight.blockSize])], [flat])
     codeParts.push(flat)
     scaleParts.push(tiedScales(`${name}:scalesRest`))
   }

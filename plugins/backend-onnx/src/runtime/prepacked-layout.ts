@@ -12,12 +12,12 @@
  *
  * The blob holds the codes and scales themselves, reordered. On onnxruntime
  * 1.30's x64 kernels (read from the bytes it writes, measured on AVX-512)
- * with blocks of 32 and rows of a multiple of 128 values:
+ * with blocks of 32, 64 or 128 and rows of a multiple of 128 values:
  *
- * - units of one row's 128 values (4 blocks, 64 bytes of codes, 4 scales):
- *   rows in tiles of 4, each tile unit by unit along the row, each unit
- *   row by row (`[tiles, units, 4]`); the rows past the last whole tile
- *   after, row by row, unit by unit (`[rest, units]`);
+ * - units of one row's 128 values (64 bytes of codes; 4, 2 or 1 blocks, so
+ *   as many scales): rows in tiles of 4, each tile unit by unit along the
+ *   row, each unit row by row (`[tiles, units, 4]`); the rows past the last
+ *   whole tile after, row by row, unit by unit (`[rest, units]`);
  * - inside a unit's 64 bytes, byte j holds value j (low nibble) and value
  *   j + 64 (high);
  * - the codes first, then the block sums (float32, columns in tiles of 16,
@@ -27,8 +27,9 @@
  * byte (codes and scales given in the natural `[rows, blocks, 16]` /
  * `[rows, blocks]` layout) and gives where the two parts lie; a blob of
  * another layout (another CPU, another onnxruntime, other sizes) matches no
- * description and is not read this way. `toTiled` writes the description's
- * bytes (what the check compares with; tests build blobs with it).
+ * description and is not read this way (blocks of 16 and of 256 are
+ * other layouts). `toTiled` writes the description's bytes (what the check
+ * compares with; tests build blobs with it).
  */
 import { closeSync, openSync } from "node:fs"
 import * as nodePath from "node:path"
@@ -39,20 +40,21 @@ import type { OnnxAttribute } from "../onnx/model.ts"
 export interface TiledLayout {
   readonly codes: number
   readonly scales: number
-  /** Blocks per unit (4: 128 values) and rows per tile (4). */
+  /** Blocks per unit of 128 values (4, 2 or 1) and rows per tile (4). */
   readonly unitBlocks: number
   readonly tile: number
 }
 
-const UNIT_BLOCKS = 4
+/** Values per unit. */
+const UNIT = 128
 const TILE = 4
 /** Bytes the block sums' start is aligned to. */
 const ALIGN = 64
 /** Columns per tile of the block sums. */
 const SUM_TILE = 16
 
-/** The sizes this reading applies to: 4-bit codes in blocks of 32, rows of whole units. */
-export const tiledApplies = (bits: number, blockSize: number, cols: number): boolean => bits === 4 && blockSize === 32 && cols % (UNIT_BLOCKS * blockSize) === 0
+/** The sizes this reading applies to: 4-bit codes in blocks of 32, 64 or 128, rows of whole units. */
+export const tiledApplies = (bits: number, blockSize: number, cols: number): boolean => bits === 4 && (blockSize === 32 || blockSize === 64 || blockSize === 128) && cols % UNIT === 0
 
 /**
  * Natural `[rows, units, unit]` items (`unit` bytes each) in the blob's order:
@@ -87,13 +89,14 @@ const splitHalves = (source: Uint8Array, from: number, target: Uint8Array, to: n
   }
 }
 
-/** The codes and scales (natural layout, bytes) in the blob's order, and the blob's scales offset. */
-export const toTiled = (codes: Uint8Array, scales: Uint8Array, rows: number, cols: number): { readonly codes: Uint8Array; readonly scales: Uint8Array; readonly scalesOffset: number } => {
-  const units = cols / (UNIT_BLOCKS * 32)
-  const sums = Math.ceil(rows / SUM_TILE) * SUM_TILE * units * UNIT_BLOCKS * 4
+/** The codes and scales (natural layout, bytes) of blocks of `blockSize` in the blob's order, and the blob's scales offset. */
+export const toTiled = (codes: Uint8Array, scales: Uint8Array, rows: number, cols: number, blockSize: number): { readonly codes: Uint8Array; readonly scales: Uint8Array; readonly scalesOffset: number } => {
+  const units = cols / UNIT
+  const unitBlocks = UNIT / blockSize
+  const sums = Math.ceil(rows / SUM_TILE) * SUM_TILE * units * unitBlocks * 4
   return {
-    codes: reorder(codes, rows, units, 64, splitHalves),
-    scales: reorder(scales, rows, units, UNIT_BLOCKS * 4),
+    codes: reorder(codes, rows, units, UNIT / 2, splitHalves),
+    scales: reorder(scales, rows, units, unitBlocks * 4),
     scalesOffset: Math.ceil(codes.byteLength / ALIGN) * ALIGN + sums
   }
 }
@@ -106,9 +109,9 @@ const equalAt = (blob: Uint8Array, offset: number, expected: Uint8Array): boolea
 /** Where `blob` (a pre-packed int4 weight) holds `codes` and `scales` in the layout above; undefined when it does not. */
 export const tiledLayoutOf = (blob: Uint8Array, codes: Uint8Array, scales: Uint8Array, rows: number, cols: number, bits: number, blockSize: number): TiledLayout | undefined => {
   if (!tiledApplies(bits, blockSize, cols) || codes.byteLength !== (rows * cols) / 2 || scales.byteLength !== (rows * cols * 4) / blockSize) return undefined
-  const tiled = toTiled(codes, scales, rows, cols)
+  const tiled = toTiled(codes, scales, rows, cols, blockSize)
   if (!equalAt(blob, 0, tiled.codes) || !equalAt(blob, tiled.scalesOffset, tiled.scales)) return undefined
-  return { codes: 0, scales: tiled.scalesOffset, unitBlocks: UNIT_BLOCKS, tile: TILE }
+  return { codes: 0, scales: tiled.scalesOffset, unitBlocks: UNIT / blockSize, tile: TILE }
 }
 
 interface FileRange {
