@@ -26,7 +26,9 @@
  * decode steps one session group, `groupServedDecodes`, and `read-head-mapped` with their LM head read as the cache
  * file's bytes, `decodeHead: mapped`). `--default-malloc`: glibc's malloc settings, as
  * `refine-af run` has, instead of the benchmarks' 4 GiB thresholds (→ `-default-malloc`). Each row
- * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). `--pss-every <ms>`
+ * records its PSS by mapped file after the generation loop and at the end (`pssByFile`, MiB). `--block 64|128`:
+ * int8 / int4 scales per 64 / 128 values instead of 32 (`block_size`; its own cache and store; → a `-b<n>` suffix).
+ * `--pss-every <ms>`
  * reads PSS at that fixed pace (memory runs: the readings slow decoding). Prints
  * a table; writes bench-results/quant-<model>.json.
  */
@@ -82,6 +84,8 @@ const defaultMalloc = process.argv.includes("--default-malloc")
 // missed (the default pace reads every ~4 s at 7B); the readings take CPU beside the decode, so its speeds are not the plain ones.
 const pssEveryMs = pssEveryArg()
 const variantsArg = process.argv.includes("--variants") ? arg("--variants", "").split(",") : undefined
+const block = process.argv.includes("--block") ? Number(arg("--block", "")) : undefined
+if (block !== undefined && block !== 64 && block !== 128) throw new Error("--block must be 64 or 128 (32 is the default)")
 const startLoad = loadavg()
 const folder = nodePath.join(tmpdir(), "refine-af-bench-quant", modelName)
 const keep = process.argv.includes("--keep")
@@ -104,7 +108,7 @@ try {
         cwd: repoRoot,
         // The benchmarks' large malloc thresholds (freed heap memory is then never returned: the anonymous figures are
         // the largest ever held), or with --default-malloc glibc's own, what `refine-af run` gets.
-        env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" }), ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...extraEnv }
+        env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" }), ...(cacheRoot === undefined ? {} : { REFINE_AF_BENCH_QUANT_CACHE: cacheRoot }), ...(held ? { REFINE_AF_BENCH_QUANT_MAP: "0" } : {}), ...(block === undefined ? {} : { REFINE_AF_BENCH_QUANT_BLOCK: String(block) }), ...extraEnv }
       }, pssEveryMs === undefined ? {} : { pssEveryMs })
     const fill = cacheRoot === undefined || precision === "float32" ? undefined : JSON.parse((await contender(["load-only"])).stdout.trim().split("\n").pop()!) as { loadSeconds: number }
     // With the cache (mapped) and int weights: without the backend's pre-packed store, the run that makes it, and one
@@ -148,7 +152,7 @@ const report = {
   date: new Date().toISOString(),
   // The machine is shared: a load average above the core count means every number here is contended.
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg() },
-  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(pssEveryMs === undefined ? {} : { pssEveryMs }), ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
+  settings: { model: modelName, config: spec.overrides, promptTokens: 16, decodeSteps: STEPS, path: decodeOnly ? "one decode program, prompt fed token by token, batch 1" : "generation loop: prefill + decode programs, batch 1 and 8", threads: THREADS, backend: "backend-onnx cpu (onnxruntime-node)", diskDtype: "F16", blockSize: block ?? 32, modelWriteSeconds: writeSeconds, quantisedWeightCache: cacheRoot !== undefined, malloc: defaultMalloc ? "glibc defaults" : "MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 4 GiB", ...(pssEveryMs === undefined ? {} : { pssEveryMs }), ...(held ? { cachedWeights: "read into memory (mapCachedWeights: false)" } : {}) },
   memoryBandwidthGBs: bandwidth,
   results: rows.map((row) => ({
     ...row,
@@ -164,7 +168,7 @@ console.log("precision  matmul     store         load s  peak RSS GiB  anon peak
 for (const row of report.results as Array<any>) {
   console.log(`${String(row.precision).padEnd(10)} ${String(row.mode).padEnd(10)} ${String(row.prepackedStore ?? "-").padEnd(12)} ${row.loadSeconds.toFixed(1).padStart(7)} ${row.peakRssGiB.toFixed(2).padStart(13)} ${row.sampledPeakAnonGiB.toFixed(2).padStart(14)} ${row.sampledPeakPssGiB.toFixed(2).padStart(13)} ${(row.weightBytesPerToken / 1e6).toFixed(0).padStart(16)} ${(row.decodeTokensPerSecondBatch1?.toFixed(2) ?? "-").padStart(9)} ${(row.decodeTokensPerSecondBatch8?.toFixed(2) ?? "-").padStart(9)} ${row.rooflineTokensPerSecond.toFixed(2).padStart(12)} ${(100 * row.rooflineFractionBatch1).toFixed(0).padStart(10)}% ${(row.vsFloat32?.decodeBatch1.toFixed(2) ?? "-").padStart(10)} ${(row.vsFloat32?.peakRss.toFixed(2) ?? "-").padStart(11)}`)
 }
-const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${defaultMalloc ? "-default-malloc" : ""}${contendersArg === undefined ? "" : "-contenders"}.json`))
+const outFile = benchOutFile(nodePath.join(repoRoot, `bench-results/quant-${modelName}${spec.decodeOnly === true && !decodeOnly ? "-generate" : ""}${cacheRoot !== undefined ? "-cached" : ""}${held ? "-held" : ""}${defaultMalloc ? "-default-malloc" : ""}${block === undefined ? "" : `-b${block}`}${contendersArg === undefined ? "" : "-contenders"}.json`))
 mkdirSync(nodePath.dirname(outFile), { recursive: true })
 writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n")
 console.log(`wrote ${outFile}`)

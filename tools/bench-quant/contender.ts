@@ -46,7 +46,9 @@ const main = Effect.gen(function* () {
   const cacheRoot = process.env["REFINE_AF_BENCH_QUANT_CACHE"]
   // REFINE_AF_BENCH_QUANT_MAP=0 (bench-quant's `--held`): a cache hit read into memory instead of mapped.
   const mapCachedWeights = process.env["REFINE_AF_BENCH_QUANT_MAP"] !== "0"
-  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, mapCachedWeights, groupServedDecodes: process.env["REFINE_AF_BENCH_QUANT_GROUPED"] === "1", ...(process.env["REFINE_AF_BENCH_QUANT_HEAD"] === "mapped" ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
+  // REFINE_AF_BENCH_QUANT_BLOCK (bench-quant's `--block`): quantisation blocks of that many values instead of 32.
+  const blockSize = process.env["REFINE_AF_BENCH_QUANT_BLOCK"] === undefined ? undefined : Number(process.env["REFINE_AF_BENCH_QUANT_BLOCK"])
+  const loaded = yield* loadLlama(folder, backend, { contextLength: 256, maxBatch: 8, mapCachedWeights, groupServedDecodes: process.env["REFINE_AF_BENCH_QUANT_GROUPED"] === "1", ...(process.env["REFINE_AF_BENCH_QUANT_HEAD"] === "mapped" ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(blockSize === undefined ? {} : { blockSize }), ...(cacheRoot === undefined ? {} : { cacheRoot }) } })
   const loadSeconds = (performance.now() - start) / 1000
   if (shapeArg === "load-only") {
     console.log(JSON.stringify({ precision, loadSeconds, quantCache: loaded.quantCache }))

@@ -18,6 +18,8 @@
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag series --flags smaps,series --contenders int4-auto-cached,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag sessions --flags mixed,smaps --contenders int4-auto-cached,int4-auto-cached-grouped,int4-auto-cached-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag head --pss-every 250 --contenders int4-auto-cached,int4-auto-cached-headmapped,int4-auto-cached-again
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --default-malloc --tag block128 --pss-every 250 --contenders int4-auto-cached,int4-auto-cached-again,int4-auto-cached-headmapped,int4-auto-cached-b128,int4-auto-cached-b128-again,int4-auto-cached-b128-headmapped
+ *   npx tsx tools/bench-weights/bench-weights.ts --model 7b --folder /tmp/refine-af-bench-quant/7b --default-malloc --tag block128 --pss-every 250 --contenders int4-auto-cached-headmapped,int4-auto-cached-b128-headmapped
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-avx512 --contenders cached-mixed,cached-mixed-again,shared-cached-mixed
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-bakeall --contenders cached-mixed-bakeall,cached-mixed-bakeall-again,cached-mixed,cached-mixed-again
  *   npx tsx tools/bench-weights/bench-weights.ts --model 1.1b --tag mixed-rows16 --contenders cached-mixed,cached-mixed-again,cached-mixed-rows16,cached-mixed-rows16-again
@@ -44,7 +46,8 @@ const arg = (flag: string, fallback: string) => {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
 }
 
-const MODELS: Record<string, Record<string, unknown>> = { "120m": BENCH_LLAMA_SHAPES["120m"], "1.1b": BENCH_LLAMA_SHAPES["1.1b"] }
+// `7b` only with `--folder` (a model written by bench-quant `--keep`: 13 GB, about 8 minutes to write).
+const MODELS: Record<string, Record<string, unknown>> = { "120m": BENCH_LLAMA_SHAPES["120m"], "1.1b": BENCH_LLAMA_SHAPES["1.1b"], "7b": BENCH_LLAMA_SHAPES["7b"] }
 // [weight mode, backend flags, precision, quantised binding, environment added to the contender's]
 const CONTENDERS: Record<string, [string, string, string?, string?, Record<string, string>?]> = {
   shared: ["shared", "default"],
@@ -107,6 +110,11 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   "int4-auto-cached-grouped": ["shared", "cache,grouped", "int4", "auto"],
   // `auto` with the cache and store, the decode steps reading the LM head as the cache file's bytes (`decodeHead: mapped`).
   "int4-auto-cached-headmapped": ["shared", "cache,headmapped", "int4", "auto"],
+  // The same with int4 blocks of 128 values (`block_size: 128`: a quarter of the scales, and of the pre-packed blobs'
+  // block sums): its own cache and store, made by the first, read by the next two.
+  "int4-auto-cached-b128": ["shared", "cache,block128", "int4", "auto"],
+  "int4-auto-cached-b128-again": ["shared", "cache,block128", "int4", "auto"],
+  "int4-auto-cached-b128-headmapped": ["shared", "cache,block128,headmapped", "int4", "auto"],
   // The same two with the train step checkpointed.
   "int4-auto-cached-checkpointed": ["shared", "cache,checkpoint", "int4", "auto"],
   "int4-auto-cached-checkpointed-noreads": ["shared", "cache,checkpoint,noreads", "int4", "auto"]
@@ -134,13 +142,19 @@ if (overrides === undefined) throw new Error(`--model must be one of ${Object.ke
 const quantisedRun = contenders.some((name) => CONTENDERS[name]?.[2] !== undefined)
 const startLoad = loadavg()
 const bandwidth = memoryBandwidth()
-const folder = nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
-await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
+// `--folder <path>`: a model folder written before (kept, with its quantised-weight cache `<path>-quantised`, which
+// bench-quant `--keep --cache` fills under the same name) instead of one written and deleted here.
+const givenFolder = process.argv.includes("--folder") ? arg("--folder", "") : undefined
+if (modelName === "7b" && givenFolder === undefined) throw new Error("--model 7b needs --folder <a 7B-shaped model folder> (bench-quant --model 7b --keep writes one)")
+const folder = givenFolder ?? nodePath.join(tmpdir(), `refine-af-bench-weights-${modelName}`)
+if (givenFolder === undefined) await makeTinyModel({ out: folder, config: "llama", overrides, seed: 0 })
 const rows: Array<any> = []
 let speed: Record<string, Record<string, number>> | undefined
 // The quantised-weight cache of the `cache` contenders (workload.ts), filled once before them.
 const cacheFolder = `${folder}-quantised`
 let cacheFill: { seconds: number; precision: string } | undefined
+// Each cache (precision and block size: `block64` / `block128` flags) is filled before the first contender that reads it.
+const filled = new Set<string>()
 try {
   for (const name of contenders) {
     const [mode, prepack, precision, binding, extraEnv] = CONTENDERS[name] ?? []
@@ -152,9 +166,11 @@ try {
         // with --default-malloc glibc's own (what `refine-af run` gets): peaks then show transient memory only.
         env: { ...(defaultMalloc ? defaultMallocEnv() : { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "4294967296", MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "4294967296" }), ...extraEnv }
       }, pssEveryMs === undefined ? {} : { pssEveryMs })
-    if (prepack!.split(",").includes("cache") && cacheFill === undefined) {
-      const filled = JSON.parse((await workload(`${prepack},loadonly`)).stdout.trim().split("\n").pop()!)
-      cacheFill = { seconds: filled.phases.load.seconds, precision: precision ?? "float32" }
+    const cacheKey = `${precision ?? "float32"} ${prepack!.split(",").filter((f) => f.startsWith("block")).join("")}`
+    if (prepack!.split(",").includes("cache") && !filled.has(cacheKey)) {
+      filled.add(cacheKey)
+      const fill = JSON.parse((await workload(`${prepack},loadonly`)).stdout.trim().split("\n").pop()!)
+      cacheFill ??= { seconds: fill.phases.load.seconds, precision: precision ?? "float32" }
     }
     const out = await workload(extraFlags === "" ? prepack! : `${prepack},${extraFlags}`)
     const result = JSON.parse(out.stdout.trim().split("\n").pop()!)
@@ -166,8 +182,10 @@ try {
     speed = JSON.parse(out.trim().split("\n").pop()!)
   }
 } finally {
-  rmSync(folder, { recursive: true, force: true })
-  rmSync(cacheFolder, { recursive: true, force: true })
+  if (givenFolder === undefined) {
+    rmSync(folder, { recursive: true, force: true })
+    rmSync(cacheFolder, { recursive: true, force: true })
+  }
 }
 
 // A batch-1 decode step reads every weight once except the embedding table (one row per token).

@@ -18,7 +18,8 @@
  * file at each phase's end: `phases[name].pssByFile`), `heap` (V8's heap and external memory at each phase's end),
  * `grouped` (`groupServedDecodes`: decode steps whose pre-packed forms the store serves share one session group, as
  * before session 38, instead of a session each), `headmapped` (`decodeHead: mapped`: int decode steps read the LM
- * head as the cache file's bytes), or `default`.
+ * head as the cache file's bytes), `block64` / `block128` (quantisation blocks of 64 / 128 values, not 32), or
+ * `default`.
  *
  * The last two: the frozen weights' precision and, below float32, how the
  * quantised ones reach the programs (`quantisedBinding`).
@@ -63,7 +64,9 @@ const main = Effect.gen(function* () {
   mark("start", 0)
   // `rows16`: generation decodes up to 16 rows together (llama/hf's default since session 25) instead of 8.
   const maxBatch = flags.has("rows16") ? 16 : 8
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, ...(flags.has("grouped") ? { groupServedDecodes: true } : {}), ...(flags.has("headmapped") ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
+  // `block64` / `block128`: int8 / int4 scales per 64 or 128 values instead of the default 32.
+  const blockSize = flags.has("block128") ? 128 : flags.has("block64") ? 64 : undefined
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, ...(flags.has("grouped") ? { groupServedDecodes: true } : {}), ...(flags.has("headmapped") ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(blockSize === undefined ? {} : { blockSize }), ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
   if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }
