@@ -288,6 +288,39 @@ const measuredFigures: ReadonlyArray<MeasuredFigure> = [
       return [slower(1, "medianRatio", 1), slower(8, "medianRatio", 1), String(settings.rounds), slower(1, "bestRatio", 0), slower(8, "bestRatio", 0)]
     }
   },
+  {
+    what: "7B int4 in blocks of 128 against 32: the generation loop at rest and at its peak (read, and head mapped), the workload above the baseline, and the decode step's time (quant-7b-generate-cached-default-malloc-b128.json, -b32-beside-b128.json, weights-7b-quantised-default-malloc-block128.json, block-speed-7b-int4.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /at ([\d.]+)× the weight bytes at rest and ([\d.]+)× at its peak against ([\d.]+)× and ([\d.]+)× at 32, and with `decode_head: mapped` at ([\d.]+)× and ([\d.]+)× against ([\d.]+)× and ([\d.]+)×;.*? at ([\d.]+)× with the head mapped against ([\d.]+)× at 32 \(([\d.]+)× with the head pre-packed\); a decode step taking (\d+)% \(batch 1\) and (\d+)% \(batch 8\) less time by the median of (\d+) interleaved rounds in one process, (\d+)% and (\d+)% by the best round/,
+    expected: () => {
+      const loop = (file: string, store: string) => {
+        const bench = benchResult(file)
+        expect(bench.settings.pssEveryMs).toBe(250)
+        const row = bench.results.find((entry: { prepackedStore: string }) => entry.prepackedStore === store)
+        const weightGiB = (row.weightBytesPerToken + bench.settings.config.vocab_size * bench.settings.config.hidden_size * 4) / 2 ** 30
+        const restGiB = (Object.values(row.pssByFile.end) as Array<number>).reduce((a, b) => a + b, 0) / 1024
+        return [restGiB / weightGiB, row.sampledPeakPssGiB / weightGiB].map((ratio) => ratio.toFixed(2))
+      }
+      const [b128, b32] = ["quant-7b-generate-cached-default-malloc-b128.json", "quant-7b-generate-cached-default-malloc-b32-beside-b128.json"]
+      const { table, settings } = benchResult("weights-7b-quantised-default-malloc-block128.json")
+      expect(settings.pssEveryMs).toBe(250)
+      const workload = (name: string) => table.find((r: { contender: string }) => r.contender === name).sampledPeakPssAboveBaselineOverWeights.toFixed(2)
+      const speed = benchResult("block-speed-7b-int4.json")
+      const less = (batch: number, ratio: "medianRatio" | "bestRatio") => (100 * (1 - speed.rows.find((r: { batch: number }) => r.batch === batch)[ratio])).toFixed(0)
+      return [...loop(b128, "read"), ...loop(b32, "read"), ...loop(b128, "read-head-mapped"), ...loop(b32, "read-head-mapped"), workload("int4-auto-cached-b128-headmapped"), workload("int4-auto-cached-headmapped"), workload("int4-auto-cached-b128-again"), less(1, "medianRatio"), less(8, "medianRatio"), String(speed.settings.rounds), less(1, "bestRatio"), less(8, "bestRatio")]
+    }
+  },
+  {
+    what: "1.1B int4 workload in blocks of 128 against 32: PSS peak above the process baseline over the weights, head mapped, made and read (weights-1.1b-quantised-default-malloc-block128.json)",
+    files: ["plugins/model-llama/README.md"],
+    pattern: /the workload peaked at ([\d.]+)× with the head mapped against ([\d.]+)×, and at ([\d.]+)× \/ ([\d.]+)× \(made \/ read the store\) against ([\d.]+)× \/ ([\d.]+)×/,
+    expected: () => {
+      const { table, settings } = benchResult("weights-1.1b-quantised-default-malloc-block128.json")
+      expect(settings.pssEveryMs).toBe(250)
+      const pss = (name: string) => table.find((r: { contender: string }) => r.contender === name).sampledPeakPssAboveBaselineOverWeights.toFixed(2)
+      return ["int4-auto-cached-b128-headmapped", "int4-auto-cached-headmapped", "int4-auto-cached-b128", "int4-auto-cached-b128-again", "int4-auto-cached", "int4-auto-cached-again"].map(pss)
+    }
+  },
   ...(["1.1B", "7B"] as const).map((model) => ({
     what: `a new decode shape at ${model} int4 with the store read: joining a group of 1 and of 5, and each a session of its own (decode-sessions-${model.toLowerCase()}-int4.json)`,
     files: ["docs/performance.md"],
