@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { generateTokens, HOST_CACHE_POOL_BYTES, logSumExp, pooledHostCacheBytes, type LlamaRuntime, type TokenRequest } from "../src/index.ts"
+import { cacheKeeper, COLLECT_AFTER_BYTES, generateTokens, HOST_CACHE_POOL_BYTES, hostCacheCollections, logSumExp, pooledHostCacheBytes, type LlamaRuntime, type TokenRequest } from "../src/index.ts"
 import { leftPadRows, loadTokenizer, makeStepFeeds } from "@refine-af/models"
 import { runScoped, tinyRuntime } from "./support/runtime.ts"
 import { repoRoot } from "./support/tiny-model.ts"
@@ -172,6 +172,64 @@ describe("host KV caches reused between decode loops", () => {
       })
     }
   })
+
+  it("after every collect_after bytes of downloaded keys and values a loop has V8 collect (the downloads are freed), with the same tokens and logprobs", async () => {
+    const { plain, collecting, before, after, freed } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("llama", { kvCache: "host" })
+      const requests: Array<TokenRequest> = [0, 1, 2].map((i) => ({ promptIds: Array.from({ length: 5 + 4 * i }, (_, t) => (t * 31 + i * 7) % 256), params: { maxNewTokens: 6, temperature: i === 1 ? 1 : 0, seed: i } }))
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 4 }
+      const plain = yield* generateTokens(runtime, requests, options)
+      const before = hostCacheCollections(runtime)
+      // A garbage buffer that only a collection frees: gone after a loop that collects.
+      let garbage: Float32Array | undefined = new Float32Array(16 * 2 ** 20).fill(1)
+      const witness = new WeakRef(garbage)
+      garbage = undefined
+      const collecting = yield* generateTokens(runtime, requests, { ...options, collectAfterBytes: 1 })
+      return { plain, collecting, before, after: hostCacheCollections(runtime), freed: witness.deref() === undefined }
+    }))
+    // The tiny model never reaches the default within a loop.
+    expect(before).toBe(0)
+    expect(COLLECT_AFTER_BYTES).toBeGreaterThanOrEqual(2 ** 20)
+    // One collection per step with a download (a prefill, then decode steps).
+    expect(after).toBeGreaterThanOrEqual(6)
+    expect(freed).toBe(true)
+    collecting.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(plain[i]!.tokenIds)
+      generation.logprobs!.forEach((lp, t) => expect(lp).toBe(plain[i]!.logprobs![t]!))
+    })
+  })
+
+  it("caches past the pool's cap are freed when a loop gives them back (they read as empty); the pooled ones stay whole and come back zeroed", async () => {
+    const { arrays, again, pooled } = await runScoped(Effect.gen(function* () {
+      const { runtime } = yield* tinyRuntime("llama", { kvCache: "host" })
+      const { numKeyValueHeads: kv, headDim, numLayers } = runtime.config
+      const cache = 512
+      // Rows enough that each cache array holds ≥ 3/8 of the cap, so the 2 · layers of them overflow it.
+      const batch = Math.ceil((HOST_CACHE_POOL_BYTES * 3) / 8 / (kv * cache * headDim * 4))
+      expect(2 * numLayers * ((HOST_CACHE_POOL_BYTES * 3) / 8)).toBeGreaterThan(HOST_CACHE_POOL_BYTES)
+      const keeper = cacheKeeper(runtime, "host", cache)
+      const caches = keeper.fresh(batch)
+      const arrays = Object.values(caches).map((feed) => (feed as { data: Float32Array }).data)
+      for (const array of arrays) array.fill(7)
+      yield* keeper.release(caches)
+      // Given back twice (a loop's error path): nothing changes.
+      yield* keeper.release(caches)
+      const pooled = pooledHostCacheBytes(runtime)
+      const again = Object.values(keeper.fresh(batch)).map((feed) => (feed as { data: Float32Array }).data)
+      return { arrays, again, pooled }
+    }))
+    const whole = arrays.filter((array) => array.byteLength > 0)
+    const freed = arrays.filter((array) => array.byteLength === 0)
+    expect(freed.length).toBeGreaterThan(0)
+    expect(whole.length).toBeGreaterThan(0)
+    expect(whole.reduce((n, array) => n + array.byteLength, 0)).toBe(pooled)
+    expect(pooled).toBeLessThanOrEqual(HOST_CACHE_POOL_BYTES)
+    for (const array of freed) expect(array.length).toBe(0)
+    // The next loop takes the pooled arrays back, zeroed, and new ones for the rest.
+    expect(whole.every((array) => again.includes(array))).toBe(true)
+    expect(again.map((array) => array.length)).toEqual(arrays.map(() => arrays[0]!.length))
+    expect(again.map((array) => array.findIndex((value) => value !== 0))).toEqual(again.map(() => -1))
+  }, 30_000)
 })
 
 describe("generation logprobs", () => {

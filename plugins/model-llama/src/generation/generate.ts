@@ -48,6 +48,8 @@ export interface GenerateOptions {
   /** KV-cache decoding (default true); false recomputes every step. */
   readonly useCache?: boolean
   readonly adapter?: ActiveAdapter
+  /** Host KV caches: downloaded bytes of new keys and values between full garbage collections (default {@link COLLECT_AFTER_BYTES}). */
+  readonly collectAfterBytes?: number
 }
 
 const overflow = (length: number, context: number) =>
@@ -269,7 +271,7 @@ const cachedLoop = (runtime: LlamaRuntime, queue: RowQueue, options: GenerateOpt
     const emptySlots = () => new Array<number>(cache).fill(-1)
     const switchAt = runtime.frequencies.long?.beyond
     const prefillCap = options.maxPrefillRows ?? maxBatch
-    const keeper = cacheKeeper(runtime, kvMode, cache)
+    const keeper = cacheKeeper(runtime, kvMode, cache, options.collectAfterBytes)
     let batch = 0
     let slots: Array<GenerationRow | null> = []
     let cachePositions: Array<Array<number>> = []

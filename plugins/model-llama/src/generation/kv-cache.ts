@@ -7,6 +7,8 @@
  */
 import { concat, downloadAndReleaseAll, Graph, gather, type BackendError, type BackendFeed, type DeviceTensor, type HostTensor } from "@refine-af/tensor"
 import { Effect } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import type { CacheUpdate, LlamaConfig, RowStep } from "@refine-af/models"
 import { slideCache, stepNames } from "@refine-af/models"
 import type { KvCacheMode, LlamaRuntime } from "../model/runtime.ts"
@@ -106,9 +108,9 @@ export interface CacheKeeper {
 /** The step programs' cache update for a cache mode: device caches slide, host caches are appended to. */
 export const cacheUpdateOf = (mode: KvCacheMode): CacheUpdate => (mode === "device" ? "slide" : "append")
 
-/** The keeper for `runtime`'s cache mode and a cache of `cache` slots. */
-export const cacheKeeper = (runtime: LlamaRuntime, mode: KvCacheMode, cache: number): CacheKeeper =>
-  cacheUpdateOf(mode) === "slide" ? slidingKeeper(runtime, cache) : hostKeeper(runtime, cache)
+/** The keeper for `runtime`'s cache mode and a cache of `cache` slots; `collectAfter`: see {@link COLLECT_AFTER_BYTES}. */
+export const cacheKeeper = (runtime: LlamaRuntime, mode: KvCacheMode, cache: number, collectAfter = COLLECT_AFTER_BYTES): CacheKeeper =>
+  cacheUpdateOf(mode) === "slide" ? slidingKeeper(runtime, cache) : hostKeeper(runtime, cache, collectAfter)
 
 const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
   update: "slide",
@@ -132,37 +134,101 @@ const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
  * GCs a run). A loop takes arrays here and gives them back when it releases
  * its caches. Taken arrays are zeroed: a free slot is masked, but a
  * non-finite value in it would still reach the weighted sum as 0 · NaN.
+ * Arrays past the cap are freed when given back ({@link freeArray}).
  */
 export const HOST_CACHE_POOL_BYTES = 64 * 2 ** 20
 
 interface HostCachePool {
   readonly free: Map<number, Array<Float32Array>>
   bytes: number
+  /** Bytes of new keys and values downloaded since the last collection ({@link COLLECT_AFTER_BYTES}). */
+  downloaded: number
+  collections: number
 }
+
+/**
+ * Host caches download each step's new keys and values, and onnxruntime-node
+ * returns every output as a new ArrayBuffer: garbage once copied into the
+ * caches, freed only when V8 collects, which external memory alone does not
+ * make it do soon. At LLaMA-2-7B's 1 MiB per token, one 8-row prefill of 32
+ * tokens leaves 256 MiB of it, and generation's resident memory rose by
+ * ~0.7 GiB of such garbage between loops (measured, `.device/probe`
+ * sampling, session 41). After this many downloaded bytes the keeper asks
+ * V8 for a full collection (~5-50 ms, against seconds of decoding at that
+ * size; a 30M or 120M model never downloads this much in a loop). Infinity
+ * never collects.
+ */
+export const COLLECT_AFTER_BYTES = 256 * 2 ** 20
+
+let collector: (() => void) | null | undefined
+
+/**
+ * V8's full collection, as `--expose-gc` gives it, enabled at first use (the
+ * flag applies to contexts made after it is set: the function comes from a
+ * new one). Null where the flag is refused.
+ */
+const garbageCollector = (): (() => void) | null => {
+  if (collector === undefined) {
+    try {
+      setFlagsFromString("--expose-gc")
+      const gc: unknown = runInNewContext("gc")
+      collector = typeof gc === "function" ? (gc as () => void) : null
+    } catch {
+      collector = null
+    }
+  }
+  return collector
+}
+
+/** Collections the host keepers of `runtime` have asked V8 for (tests, benchmarks). */
+export const hostCacheCollections = (runtime: LlamaRuntime): number => hostCachePools.get(runtime)?.collections ?? 0
 
 const hostCachePools = new WeakMap<LlamaRuntime, HostCachePool>()
 
 const poolOf = (runtime: LlamaRuntime): HostCachePool => {
   let pool = hostCachePools.get(runtime)
-  if (!pool) hostCachePools.set(runtime, (pool = { free: new Map(), bytes: 0 }))
+  if (!pool) hostCachePools.set(runtime, (pool = { free: new Map(), bytes: 0, downloaded: 0, collections: 0 }))
   return pool
+}
+
+/** ArrayBuffer's resizable form: ES2024, shipped by Node 20, above this project's ES2023 lib. */
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ArrayBuffer & { readonly resizable: boolean; resize(byteLength: number): void }
+
+/**
+ * A new host cache array on a resizable ArrayBuffer, so {@link freeArray} can
+ * hand its memory back to the OS at once. A plain ArrayBuffer's memory waits
+ * for a V8 collection, which external memory alone does not start soon: at
+ * LLaMA-2-7B's 1 MiB of keys and values per token, the 8-row caches of one
+ * loop are half a GiB, measured still resident through the scoring that
+ * followed generation (bench-weights `--flags heap`, session 40).
+ */
+const newArray = (length: number): Float32Array => new Float32Array(new ResizableArrayBuffer(length * 4, { maxByteLength: length * 4 }), 0, length)
+
+/** Returns a host cache array's memory to the OS (it reads as empty afterwards); no-op for a plain buffer. */
+const freeArray = (array: Float32Array) => {
+  const buffer = array.buffer as ArrayBuffer & { readonly resizable?: boolean; resize?: (byteLength: number) => void }
+  if (buffer.resizable) buffer.resize!(0)
 }
 
 /** An array of `length` floats from the pool (zeroed when `zero`), or a new one. */
 const takeArray = (pool: HostCachePool, length: number, zero: boolean): Float32Array => {
   const array = pool.free.get(length)?.pop()
-  if (!array) return new Float32Array(length)
+  if (!array) return newArray(length)
   pool.bytes -= array.byteLength
   if (zero) array.fill(0)
   return array
 }
 
-/** Gives arrays back to the pool while it holds less than its cap (the rest are left to the GC). */
+/** Gives arrays back to the pool while it holds less than its cap; the rest are freed at once. */
 const giveArrays = (pool: HostCachePool, arrays: Iterable<Float32Array>) => {
   for (const array of arrays) {
-    if (pool.bytes + array.byteLength > HOST_CACHE_POOL_BYTES) continue
+    // Already pooled, or already freed (a cache given back twice).
+    if (array.byteLength === 0 || pool.free.get(array.length)?.includes(array)) continue
+    if (pool.bytes + array.byteLength > HOST_CACHE_POOL_BYTES) {
+      freeArray(array)
+      continue
+    }
     const list = pool.free.get(array.length) ?? []
-    if (list.includes(array)) continue
     list.push(array)
     pool.free.set(array.length, list)
     pool.bytes += array.byteLength
@@ -172,7 +238,7 @@ const giveArrays = (pool: HostCachePool, arrays: Iterable<Float32Array>) => {
 /** Bytes of host cache arrays `runtime`'s pool holds (tests). */
 export const pooledHostCacheBytes = (runtime: LlamaRuntime): number => hostCachePools.get(runtime)?.bytes ?? 0
 
-const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
+const hostKeeper = (runtime: LlamaRuntime, cache: number, collectAfter: number): CacheKeeper => {
   const config = runtime.config
   const names = cacheInputNames(config)
   const kv = config.numKeyValueHeads
@@ -221,6 +287,16 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => {
               i += run
             }
           })
+        }
+        // The downloaded arrays are garbage now: collected once enough of them have piled up.
+        pool.downloaded += downloaded.reduce((n, array) => n + array.byteLength, 0)
+        if (pool.downloaded >= collectAfter) {
+          pool.downloaded = 0
+          const gc = garbageCollector()
+          if (gc !== null) {
+            gc()
+            pool.collections++
+          }
         }
         return { caches, positions }
       }),
