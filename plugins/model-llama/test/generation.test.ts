@@ -190,7 +190,7 @@ describe("host KV caches reused between decode loops", () => {
     // The tiny model never reaches the default within a loop.
     expect(before).toBe(0)
     expect(COLLECT_AFTER_BYTES).toBeGreaterThanOrEqual(2 ** 20)
-    // One collection per step with a download (a prefill, then decode steps).
+    // One collection before each step after the first (the earlier steps' downloads), and one at the loop's end.
     expect(after).toBeGreaterThanOrEqual(6)
     expect(freed).toBe(true)
     collecting.forEach((generation, i) => {

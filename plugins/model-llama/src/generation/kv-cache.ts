@@ -180,6 +180,16 @@ const garbageCollector = (): (() => void) | null => {
   return collector
 }
 
+/** A full collection when `pool`'s keepers have downloaded `collectAfter` bytes since the last one (call where those arrays are unreachable). */
+const collectIfDue = (pool: HostCachePool, collectAfter: number) => {
+  if (pool.downloaded < collectAfter) return
+  pool.downloaded = 0
+  const gc = garbageCollector()
+  if (gc === null) return
+  gc()
+  pool.collections++
+}
+
 /** Collections the host keepers of `runtime` have asked V8 for (tests, benchmarks). */
 export const hostCacheCollections = (runtime: LlamaRuntime): number => hostCachePools.get(runtime)?.collections ?? 0
 
@@ -270,6 +280,8 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number, collectAfter: number):
         })
         // Every layer's new keys and values in one backend call.
         const pairs = Array.from({ length: config.numLayers }, (_, l) => [[stepNames.newKey(l), stepNames.pastKey(l)], [stepNames.newValue(l), stepNames.pastValue(l)]] as const).flat()
+        // Before this step's downloads exist: the earlier ones are unreachable by now.
+        collectIfDue(pool, collectAfter)
         const downloaded = yield* downloadAndRelease(runtime, pairs.map(([output]) => outputs[output]!))
         for (let p = 0; p < pairs.length; p++) {
           const name = pairs[p]![1]
@@ -288,16 +300,8 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number, collectAfter: number):
             }
           })
         }
-        // The downloaded arrays are garbage now: collected once enough of them have piled up.
+        // Garbage once this step returns: collected at the next step or at the loop's end, once enough has piled up.
         pool.downloaded += downloaded.reduce((n, array) => n + array.byteLength, 0)
-        if (pool.downloaded >= collectAfter) {
-          pool.downloaded = 0
-          const gc = garbageCollector()
-          if (gc !== null) {
-            gc()
-            pool.collections++
-          }
-        }
         return { caches, positions }
       }),
     select: (parts) =>
@@ -323,6 +327,10 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number, collectAfter: number):
         giveArrays(pool, parts.flatMap((part) => arraysOf(part.caches)))
         return selected
       }),
-    release: (caches) => Effect.sync(() => giveArrays(pool, arraysOf(caches)))
+    release: (caches) =>
+      Effect.sync(() => {
+        giveArrays(pool, arraysOf(caches))
+        collectIfDue(pool, collectAfter)
+      })
   }
 }
