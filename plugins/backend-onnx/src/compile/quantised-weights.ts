@@ -25,6 +25,7 @@ import type { LoweringContext } from "./context.ts"
 import { consumersOf } from "./fusions.ts"
 import type { InitializerBytes, StoredBytes } from "./mapped.ts"
 import { tiedShape, zeroAfter } from "./ties.ts"
+import { TILE, UNIT } from "../runtime/prepacked-layout.ts"
 
 /**
  * How int8 / int4 weights feeding `x·Wᵀ` are computed:
@@ -209,18 +210,19 @@ export interface TiledSource {
 /** The initializers of an int4 weight read from its pre-packed blob: whole row tiles, then the rows after them (when any). */
 export const tiledParts = (name: string, weight: Pick<BlockQuantisedWeight, "shape" | "blockSize">) => {
   const [rows, cols] = weight.shape as [number, number]
-  // Units of 128 values: 64 bytes of codes and 128 / blockSize scales (4, 2 or 1).
-  const units = cols / 128
-  const unitScales = 128 / weight.blockSize
-  const whole = rows - (rows % 4)
+  // Units of UNIT (128) values: UNIT / 2 bytes of codes and UNIT / blockSize scales (4, 2 or 1); rows in tiles of TILE.
+  const units = cols / UNIT
+  const unitBytes = UNIT / 2
+  const unitScales = UNIT / weight.blockSize
+  const whole = rows - (rows % TILE)
   const rest = rows - whole
   return {
     whole,
     rest,
     parts: [
-      ...(whole > 0 ? [{ name: `${name}:codes`, dataType: "uint8" as const, dims: [whole / 4, units, 4, 64], at: (s: TiledSource) => s.codes, bytes: whole * units * 64 }] : []),
-      ...(rest > 0 ? [{ name: `${name}:codesRest`, dataType: "uint8" as const, dims: [rest * units, 64], at: (s: TiledSource) => s.codes + whole * units * 64, bytes: rest * units * 64 }] : []),
-      ...(whole > 0 ? [{ name: `${name}:scales`, dataType: "float32" as const, dims: [whole / 4, units, 4, unitScales], at: (s: TiledSource) => s.scales, bytes: whole * units * unitScales * 4 }] : []),
+      ...(whole > 0 ? [{ name: `${name}:codes`, dataType: "uint8" as const, dims: [whole / TILE, units, TILE, unitBytes], at: (s: TiledSource) => s.codes, bytes: whole * units * unitBytes }] : []),
+      ...(rest > 0 ? [{ name: `${name}:codesRest`, dataType: "uint8" as const, dims: [rest * units, unitBytes], at: (s: TiledSource) => s.codes + whole * units * unitBytes, bytes: rest * units * unitBytes }] : []),
+      ...(whole > 0 ? [{ name: `${name}:scales`, dataType: "float32" as const, dims: [whole / TILE, units, TILE, unitScales], at: (s: TiledSource) => s.scales, bytes: whole * units * unitScales * 4 }] : []),
       ...(rest > 0 ? [{ name: `${name}:scalesRest`, dataType: "float32" as const, dims: [rest * units * unitScales], at: (s: TiledSource) => s.scales + whole * units * unitScales * 4, bytes: rest * units * unitScales * 4 }] : [])
     ]
   }

@@ -45,9 +45,9 @@ export interface TiledLayout {
   readonly tile: number
 }
 
-/** Values per unit. */
-const UNIT = 128
-const TILE = 4
+/** Values per unit (its codes are UNIT / 2 bytes) and rows per tile: the compiler's reading of a blob uses them too. */
+export const UNIT = 128
+export const TILE = 4
 /** Bytes the block sums' start is aligned to. */
 const ALIGN = 64
 /** Columns per tile of the block sums. */

@@ -202,7 +202,8 @@ const poolOf = (runtime: LlamaRuntime): HostCachePool => {
 }
 
 /** ArrayBuffer's resizable form: ES2024, shipped by Node 20, above this project's ES2023 lib. */
-const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ArrayBuffer & { readonly resizable: boolean; resize(byteLength: number): void }
+type MaybeResizable = ArrayBuffer & { readonly resizable?: boolean; resize?: (byteLength: number) => void }
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => MaybeResizable
 
 /**
  * A new host cache array on a resizable ArrayBuffer, so {@link freeArray} can
@@ -216,7 +217,7 @@ const newArray = (length: number): Float32Array => new Float32Array(new Resizabl
 
 /** Returns a host cache array's memory to the OS (it reads as empty afterwards); no-op for a plain buffer. */
 const freeArray = (array: Float32Array) => {
-  const buffer = array.buffer as ArrayBuffer & { readonly resizable?: boolean; resize?: (byteLength: number) => void }
+  const buffer = array.buffer as MaybeResizable
   if (buffer.resizable) buffer.resize!(0)
 }
 
