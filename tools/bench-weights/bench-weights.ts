@@ -115,6 +115,8 @@ const CONTENDERS: Record<string, [string, string, string?, string?, Record<strin
   "int4-auto-cached-b128": ["shared", "cache,block128", "int4", "auto"],
   "int4-auto-cached-b128-again": ["shared", "cache,block128", "int4", "auto"],
   "int4-auto-cached-b128-headmapped": ["shared", "cache,block128,headmapped", "int4", "auto"],
+  // The same, training with gradient checkpointing.
+  "int4-auto-cached-b128-headmapped-checkpointed": ["shared", "cache,block128,headmapped,checkpoint", "int4", "auto"],
   // The same two with the train step checkpointed.
   "int4-auto-cached-checkpointed": ["shared", "cache,checkpoint", "int4", "auto"],
   "int4-auto-cached-checkpointed-noreads": ["shared", "cache,checkpoint,noreads", "int4", "auto"]

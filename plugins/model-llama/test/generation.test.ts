@@ -140,10 +140,13 @@ describe("host KV caches reused between decode loops", () => {
       const { runtime: base } = yield* tinyRuntime("mistral", { set: { vocab_size: 512 }, kvCache: "host" })
       // Every host cache array a step reads, as the runtime is handed it.
       const seen = new Set<Float32Array>()
+      let zeroPast: Float32Array | undefined
       const runtime: LlamaRuntime = {
         ...base,
         run: (exe, feeds, options) => {
           for (const [name, feed] of Object.entries(feeds)) if (name.startsWith("past_") && "data" in feed && feed.data instanceof Float32Array) seen.add(feed.data)
+          // The first run is the prefill: it reads one zero array as every past.
+          zeroPast ??= (feeds["past_key.0"] as { data: Float32Array }).data
           return base.run(exe, feeds, options)
         }
       }
@@ -155,6 +158,8 @@ describe("host KV caches reused between decode loops", () => {
       // The loop has released its caches into the pool: whatever a later loop takes from it must not carry these values.
       let poisoned = 0
       for (const array of seen) {
+        // The prefill's shared zeros are never pooled (a test of their own below); the pooled caches are.
+        if (array === zeroPast) continue
         array.fill(Number.NaN)
         poisoned++
       }
@@ -196,6 +201,55 @@ describe("host KV caches reused between decode loops", () => {
     collecting.forEach((generation, i) => {
       expect(generation.tokenIds).toEqual(plain[i]!.tokenIds)
       generation.logprobs!.forEach((lp, t) => expect(lp).toBe(plain[i]!.logprobs![t]!))
+    })
+  })
+
+  it("a prefill reads one shared zero array as every layer's past, never written nor pooled; its keys and values go into other arrays", async () => {
+    const { prefillPasts, prefillShape, stepPasts, plain, uncached, again, pooledBefore, pooledAfter } = await runScoped(Effect.gen(function* () {
+      const { runtime: base } = yield* tinyRuntime("llama", { kvCache: "host" })
+      // The past arrays of each run, in order, and the first run's cache shape.
+      const runs: Array<Array<Float32Array>> = []
+      let prefillShape: ReadonlyArray<number> = []
+      const runtime: LlamaRuntime = {
+        ...base,
+        run: (exe, feeds, options) => {
+          const pasts = Object.entries(feeds).flatMap(([name, feed]) => (name.startsWith("past_") && "data" in feed && feed.data instanceof Float32Array ? [feed] : []))
+          if (runs.length === 0) prefillShape = pasts[0]!.shape
+          runs.push(pasts.map((feed) => feed.data as Float32Array))
+          return base.run(exe, feeds, options)
+        }
+      }
+      const requests: Array<TokenRequest> = [0, 1, 2].map((i) => ({ promptIds: Array.from({ length: 4 + 3 * i }, (_, t) => (t * 37 + i * 11) % 256), params: { maxNewTokens: 5, temperature: i === 2 ? 1 : 0, seed: i } }))
+      const options = { tokenizer: { decode: () => "" }, eosIds: new Set<number>(), contextLength: 512, maxBatch: 4 }
+      const plain = yield* generateTokens(runtime, requests, options)
+      const uncached = yield* generateTokens(base, requests, { ...options, useCache: false })
+      // A keeper of the loop's cache size hands out the same zeros; giving them back pools nothing.
+      const keeper = cacheKeeper(runtime, "host", prefillShape[2]!)
+      const empty = keeper.empty(prefillShape[0]!)
+      const pooledBefore = pooledHostCacheBytes(runtime)
+      yield* keeper.release(empty)
+      const again = Object.values(empty).map((feed) => (feed as { data: Float32Array }).data)
+      return { prefillPasts: runs[0]!, prefillShape, stepPasts: runs.slice(1), plain, uncached, again, pooledBefore, pooledAfter: pooledHostCacheBytes(runtime) }
+    }))
+    const zeros = prefillPasts[0]!
+    // Every layer's key and value read the same array, all zeros after the loop, on a plain (non-resizable) buffer.
+    expect(prefillPasts.length).toBeGreaterThanOrEqual(4)
+    expect(prefillPasts.every((array) => array === zeros)).toBe(true)
+    expect(zeros.length).toBe(prefillShape.reduce((a, b) => a * b, 1))
+    expect(zeros.findIndex((value) => value !== 0)).toBe(-1)
+    expect((zeros.buffer as { resizable?: boolean }).resizable ?? false).toBe(false)
+    // The decode steps read the caches the prefill's keys and values were written into: distinct arrays, none the zeros.
+    expect(stepPasts.length).toBeGreaterThan(0)
+    for (const pasts of stepPasts) {
+      expect(pasts.includes(zeros)).toBe(false)
+      expect(new Set(pasts).size).toBe(pasts.length)
+    }
+    expect(again.every((array) => array === zeros)).toBe(true)
+    expect(pooledBefore).toBeGreaterThan(0)
+    expect(pooledAfter).toBe(pooledBefore)
+    plain.forEach((generation, i) => {
+      expect(generation.tokenIds).toEqual(uncached[i]!.tokenIds)
+      generation.logprobs!.forEach((lp, t) => expect(Math.abs(lp - uncached[i]!.logprobs![t]!)).toBeLessThan(1e-4))
     })
   })
 

@@ -230,9 +230,9 @@ const prefillRows = (runtime: LlamaRuntime, keeper: CacheKeeper, joining: Readon
     const shape = { batch: batchBucket(unique.length), length: lengthBucket(Math.max(...unique.map((r) => r.length))), cache }
     const rows = leftPadRows(unique.map((r) => r.contextIds), shape.length, padTokenId, cache)
     const exe = yield* runtime.executable(shape, "last-logits", options.adapter?.lora, keeper.update)
-    const past = keeper.fresh(shape.batch)
-    const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...past, ...adapterFeeds(options) }, unique)
-    const next = yield* keeper.advance(past, step.caches, rows)
+    // The step reads empty caches (shared zeros); its keys and values are written into fresh ones after it.
+    const step = yield* runStep(runtime, exe, { ...makeStepFeeds(config, runtime.frequencies, shape, rows, padTokenId), ...keeper.empty(shape.batch), ...adapterFeeds(options) }, unique)
+    const next = yield* keeper.advance(keeper.fresh(shape.batch), step.caches, rows)
     acceptChoices(runtime, step.choices, joining, (j) => of[j]!)
     return { caches: next.caches, batch: shape.batch, positions: of.map((group) => next.positions[group]!), cacheRow: (j: number) => of[j]! }
   })

@@ -97,8 +97,15 @@ export const selectCacheRows = (runtime: LlamaRuntime, parts: ReadonlyArray<Cach
  */
 export interface CacheKeeper {
   readonly update: CacheUpdate
-  /** Caches of `batch` rows with every slot free (a prefill's "past"). */
+  /** Caches of `batch` rows with every slot free, to be written (a prefill's keys and values go here). */
   readonly fresh: (batch: number) => CacheFeeds
+  /**
+   * What a prefill reads as its past: caches of `batch` rows with every slot
+   * free, read-only (not to be written, advanced, selected or released). One
+   * zero array shared by every layer, where the keeper allows, so the step's
+   * reads of the empty slots make no memory resident.
+   */
+  readonly empty: (batch: number) => CacheFeeds
   /** Consumes `caches` and the step's cache outputs; returns the next caches and every row's slot positions. */
   readonly advance: (caches: CacheFeeds, outputs: Readonly<Record<string, DeviceTensor>>, steps: ReadonlyArray<RowStep>) => Effect.Effect<{ caches: CacheFeeds; positions: Array<Array<number>> }, BackendError>
   readonly select: (parts: ReadonlyArray<CacheRows>) => Effect.Effect<CacheFeeds, BackendError>
@@ -115,6 +122,7 @@ export const cacheKeeper = (runtime: LlamaRuntime, mode: KvCacheMode, cache: num
 const slidingKeeper = (runtime: LlamaRuntime, cache: number): CacheKeeper => ({
   update: "slide",
   fresh: (batch) => zeroCaches(runtime.config, batch, cache),
+  empty: (batch) => zeroCaches(runtime.config, batch, cache),
   advance: (caches, outputs, steps) =>
     Effect.as(releaseCaches(runtime, caches), { caches: presentToPast(runtime.config, outputs), positions: steps.map((step) => slideCache(step, cache)) }),
   select: (parts) => selectCacheRows(runtime, parts, cache),
@@ -141,6 +149,8 @@ export const HOST_CACHE_POOL_BYTES = 64 * 2 ** 20
 interface HostCachePool {
   readonly free: Map<number, Array<Float32Array>>
   bytes: number
+  /** One never-written zero array per length: every prefill's past ({@link CacheKeeper.empty}). */
+  readonly zeros: Map<number, Float32Array>
   /** Bytes of new keys and values downloaded since the last collection ({@link COLLECT_AFTER_BYTES}). */
   downloaded: number
   collections: number
@@ -197,7 +207,7 @@ const hostCachePools = new WeakMap<LlamaRuntime, HostCachePool>()
 
 const poolOf = (runtime: LlamaRuntime): HostCachePool => {
   let pool = hostCachePools.get(runtime)
-  if (!pool) hostCachePools.set(runtime, (pool = { free: new Map(), bytes: 0, downloaded: 0, collections: 0 }))
+  if (!pool) hostCachePools.set(runtime, (pool = { free: new Map(), bytes: 0, zeros: new Map(), downloaded: 0, collections: 0 }))
   return pool
 }
 
@@ -212,8 +222,26 @@ const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, 
  * LLaMA-2-7B's 1 MiB of keys and values per token, the 8-row caches of one
  * loop are half a GiB, measured still resident through the scoring that
  * followed generation (bench-weights `--flags heap`, session 40).
+ *
+ * Its pages become resident when first read, not only when written (V8 maps
+ * resizable buffers itself; measured on Linux 6.18: reading an untouched
+ * 256 MiB one made 256 MiB resident, a plain calloc'd one none). So a
+ * prefill never reads these: it reads {@link zeroArray} as its past.
  */
 const newArray = (length: number): Float32Array => new Float32Array(new ResizableArrayBuffer(length * 4, { maxByteLength: length * 4 }), 0, length)
+
+/**
+ * The zero array of `length` floats every prefill of `pool`'s runtime reads
+ * as its past, for every layer: a plain ArrayBuffer (glibc's calloc, whose
+ * untouched pages read as the kernel's zero page), never written. Reading
+ * fresh cache arrays instead made the 8-row prefill of LLaMA-2-7B hold its
+ * half GiB of caches resident while it ran, before any was written.
+ */
+const zeroArray = (pool: HostCachePool, length: number): Float32Array => {
+  let zeros = pool.zeros.get(length)
+  if (!zeros) pool.zeros.set(length, (zeros = new Float32Array(length)))
+  return zeros
+}
 
 /** Returns a host cache array's memory to the OS (it reads as empty afterwards); no-op for a plain buffer. */
 const freeArray = (array: Float32Array) => {
@@ -233,8 +261,8 @@ const takeArray = (pool: HostCachePool, length: number, zero: boolean): Float32A
 /** Gives arrays back to the pool while it holds less than its cap; the rest are freed at once. */
 const giveArrays = (pool: HostCachePool, arrays: Iterable<Float32Array>) => {
   for (const array of arrays) {
-    // Already pooled, or already freed (a cache given back twice).
-    if (array.byteLength === 0 || pool.free.get(array.length)?.includes(array)) continue
+    // Already pooled, already freed (a cache given back twice), or a prefill's shared zeros.
+    if (array.byteLength === 0 || pool.zeros.get(array.length) === array || pool.free.get(array.length)?.includes(array)) continue
     if (pool.bytes + array.byteLength > HOST_CACHE_POOL_BYTES) {
       freeArray(array)
       continue
@@ -262,6 +290,10 @@ const hostKeeper = (runtime: LlamaRuntime, cache: number, collectAfter: number):
   return {
     update: "append",
     fresh: (batch) => Object.fromEntries(names.map((name) => [name, tensor(batch, takeArray(pool, batch * rowSize, true))])),
+    empty: (batch) => {
+      const zeros = tensor(batch, zeroArray(pool, batch * rowSize))
+      return Object.fromEntries(names.map((name) => [name, zeros]))
+    },
     advance: (caches, outputs, steps) =>
       Effect.gen(function* () {
         const length = steps[0]?.positions.length ?? 0
