@@ -66,7 +66,7 @@ const main = Effect.gen(function* () {
   const maxBatch = flags.has("rows16") ? 16 : 8
   // `block64` / `block128`: int8 / int4 scales per 64 or 128 values instead of the default 32.
   const blockSize = flags.has("block128") ? 128 : flags.has("block64") ? 64 : undefined
-  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, ...(flags.has("grouped") ? { groupServedDecodes: true } : {}), ...(flags.has("headmapped") ? { decodeHead: "mapped" as const } : {}), precision: { precision, ...(blockSize === undefined ? {} : { blockSize }), ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
+  const load = yield* seconds(loadLlama(folder, backend, { contextLength: 512, maxBatch, ...(mode === "default" ? {} : { weightMode: mode }), quantisedBinding: binding, ...(flags.has("grouped") ? { groupServedDecodes: true } : {}), ...(flags.has("headmapped") ? { decodeHead: "mapped" as const } : {}), ...(flags.has("cache") ? { digestMemo: `${folder}-quantised/content-ids` } : {}), precision: { precision, ...(blockSize === undefined ? {} : { blockSize }), ...(flags.has("cache") ? { cacheRoot: `${folder}-quantised` } : {}) } }))
   const { runtime, policy } = load.value
   mark("load", load.seconds)
   if (flags.has("loadonly")) return { mode, precision, binding, flags: [...flags], phases }

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto"
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterIdentity, configDescription, loadModelFolder, modelIdentity } from "../src/index.ts"
+import { adapterIdentity, configDescription, DIGEST_MEMO_FILE, loadModelFolder, modelIdentity } from "../src/index.ts"
 import { tinyModel } from "./support/tiny-model.ts"
 
 const scratch = mkdtempSync(nodePath.join(tmpdir(), "refine-af-model-id-"))
@@ -60,6 +61,36 @@ describe("model identity", () => {
     expect(first).toMatch(/^\+adapter:my-adapter#[0-9a-f]{16}$/)
     expect(await write("adapters-b/x", "weights one")).toBe(first)
     expect(await write("adapters-c", "weights two")).not.toBe(first)
+  })
+
+  it("a digest memo folder remembers each file's SHA-256 for later processes, and a rewritten file is hashed again", async () => {
+    const folder = copyTo(original, "memo-model")
+    const memoDir = nodePath.join(scratch, "memo-cache", "quant")
+    const memoFile = nodePath.join(memoDir, DIGEST_MEMO_FILE)
+    const withMemo = () => Effect.runPromise(Effect.flatMap(loadModelFolder(folder), (model) => modelIdentity(model, { digestMemo: memoDir })))
+    const plain = await idOf(folder)
+    // The first load hashes and writes the memo (the folder is made): the id is the one without a memo.
+    expect(await withMemo()).toBe(plain)
+    const memo = JSON.parse(readFileSync(memoFile, "utf8")) as Record<string, string>
+    const weights = nodePath.join(folder, "model.safetensors")
+    const weightsDigest = createHash("sha256").update(readFileSync(weights)).digest("hex")
+    expect(Object.values(memo)).toContain(weightsDigest)
+    expect(Object.keys(memo)).toHaveLength(2)
+    // What the memo says is what is used: a wrong digest recorded for the unchanged file gives another id.
+    const weightsKey = Object.keys(memo).find((key) => memo[key] === weightsDigest)!
+    expect(weightsKey.endsWith(`:${weights}`)).toBe(true)
+    writeFileSync(memoFile, JSON.stringify({ ...memo, [weightsKey]: "0".repeat(64) }))
+    expect(await withMemo()).not.toBe(plain)
+    // Rewriting the file (same bytes even) changes its change time: hashed again, the memo corrected, the id right.
+    writeFileSync(weights, readFileSync(weights))
+    expect(await withMemo()).toBe(plain)
+    const after = JSON.parse(readFileSync(memoFile, "utf8")) as Record<string, string>
+    expect(Object.values(after).filter((digest) => digest === weightsDigest)).toHaveLength(1)
+    expect(Object.values(after)).not.toContain("0".repeat(64))
+    // A damaged memo is as good as none: the id is right and the memo rewritten whole.
+    writeFileSync(memoFile, "{ not json")
+    expect(await withMemo()).toBe(plain)
+    expect(Object.values(JSON.parse(readFileSync(memoFile, "utf8")) as Record<string, string>)).toContain(weightsDigest)
   })
 
   it("fails with a typed error when a weight file cannot be read", async () => {

@@ -157,6 +157,8 @@ export const llamaResource = defineResource({
       ...(options.decode_head === undefined ? {} : { decodeHead: options.decode_head }),
       ...(options.map_cached_weights === undefined ? {} : { mapCachedWeights: options.map_cached_weights }),
       onQuantisedFallback: (message) => ctx.events.warn(`${ctx.name}: ${message}`),
+      // Beside the run core's own remembered content ids of input files.
+      ...(ctx.cacheDir === undefined ? {} : { digestMemo: nodePath.join(ctx.cacheDir, "content-ids") }),
       precision: {
         precision: options.precision ?? "float32",
         ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),
