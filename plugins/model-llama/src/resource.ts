@@ -19,7 +19,7 @@
  * ```
  */
 import { defineResource, LanguageModel, RecipePath, resolveRecipePath, StageError, type ResourceContext } from "@refine-af/core"
-import { checkLlamaFolder, SUPPORTED_MODEL_TYPES, TINY_PRESET_NAMES } from "@refine-af/models"
+import { checkLlamaFolder, runDigestMemo, SUPPORTED_MODEL_TYPES, TINY_PRESET_NAMES } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { PolicyModel } from "@refine-af/training"
 import { Context, Effect, Schema } from "effect"
@@ -157,8 +157,7 @@ export const llamaResource = defineResource({
       ...(options.decode_head === undefined ? {} : { decodeHead: options.decode_head }),
       ...(options.map_cached_weights === undefined ? {} : { mapCachedWeights: options.map_cached_weights }),
       onQuantisedFallback: (message) => ctx.events.warn(`${ctx.name}: ${message}`),
-      // Beside the run core's own remembered content ids of input files.
-      ...(ctx.cacheDir === undefined ? {} : { digestMemo: nodePath.join(ctx.cacheDir, "content-ids") }),
+      ...runDigestMemo(ctx.cacheDir),
       precision: {
         precision: options.precision ?? "float32",
         ...(options.block_size === undefined ? {} : { blockSize: options.block_size }),

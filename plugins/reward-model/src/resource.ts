@@ -20,7 +20,7 @@ import { Effect, Schema } from "effect"
 import { existsSync } from "node:fs"
 import * as nodePath from "node:path"
 import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError, withDefault } from "@refine-af/core"
-import { configDescription, folderIdentity, loadTokenizer } from "@refine-af/models"
+import { configDescription, folderIdentity, loadTokenizer, runDigestMemo } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { loadScoringModel } from "./architectures.ts"
 import { checkRewardModelFolder } from "./folder-check.ts"
@@ -67,7 +67,7 @@ export const hf = defineResource({
       }
       // The chat template is part of what the model reads: its files key the score cache too.
       const templateFiles = chat ? ["tokenizer_config.json", "chat_template.jinja", "chat_template.json"].filter((f) => existsSync(nodePath.join(folder, f))) : []
-      const modelId = yield* folderIdentity(folder, configDescription(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json", ...templateFiles])
+      const modelId = yield* folderIdentity(folder, configDescription(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json", ...templateFiles], runDigestMemo(ctx.cacheDir))
       let truncatedTotal = 0
       return yield* makeRewardModelScorer(model, tokenizer, ctx.uses.backend, {
         name: `reward-model/hf (${ctx.name})`,

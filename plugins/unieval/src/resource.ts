@@ -13,7 +13,7 @@
 import { Effect, Schema } from "effect"
 import * as nodePath from "node:path"
 import { defineResource, RecipePath, resolveRecipePath, Scorer, StageError, withDefault } from "@refine-af/core"
-import { ensureFolderFits, folderIdentity, loadT5, loadTokenizer } from "@refine-af/models"
+import { ensureFolderFits, folderIdentity, loadT5, loadTokenizer, runDigestMemo } from "@refine-af/models"
 import { Backend } from "@refine-af/tensor"
 import { uniEvalDialogDimensions } from "@refine-af/text"
 import { checkUniEvalFolder } from "./folder-check.ts"
@@ -50,7 +50,7 @@ export const dialog = defineResource({
       yield* ensureFolderFits(folder, "unieval/dialog")
       const model = yield* loadT5(folder, { prefer: ctx.options.weights ?? uniEvalDefaults.weights })
       const tokenizer = yield* loadTokenizer(folder)
-      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"])
+      const modelId = yield* folderIdentity(folder, JSON.stringify(model.config), ["config.json", nodePath.basename(model.weightsFile), "tokenizer.json"], runDigestMemo(ctx.cacheDir))
       const maxLength = ctx.options.max_length ?? uniEvalDefaults.max_length
       let truncatedTotal = 0
       return yield* makeUniEvalScorer(model, tokenizer, ctx.uses.backend, {

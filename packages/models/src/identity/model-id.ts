@@ -89,6 +89,9 @@ export interface IdentityOptions {
   readonly digestMemo?: string
 }
 
+/** The digest memo of a run's cache folder: `<cacheDir>/content-ids`, beside the run core's remembered content ids of input files; none without a cache. */
+export const runDigestMemo = (cacheDir: string | undefined): IdentityOptions => cacheDir === undefined ? {} : { digestMemo: nodePath.join(cacheDir, "content-ids") }
+
 /**
  * `<folder name>#<16 hex digits>`: the digest covers `description` and each
  * of `files` (names relative to `folder`, sorted) with its content — never
